@@ -1,0 +1,67 @@
+use serde::Serialize;
+use stagecraft_docker::DockerError;
+use stagecraft_kube::KubeError;
+use stagecraft_store::StoreError;
+use ts_rs::TS;
+
+/// The stable identity of an error across IPC and in the CLI's JSON output. The UI switches on
+/// it; the message is for people. Never rename a code: add one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    /// No folder for Stagecraft's data could be found or created.
+    DataDirUnavailable,
+    /// The database file cannot be opened, created or migrated.
+    StoreUnavailable,
+    /// The database was written by a newer Stagecraft.
+    StoreNewerSchema,
+    /// A query on an open database failed.
+    StoreQuery,
+    /// No Docker engine answered at the endpoint.
+    DockerUnreachable,
+    /// The Docker engine did not answer in time.
+    DockerTimeout,
+    /// `DOCKER_HOST` holds an address Stagecraft cannot use.
+    DockerEndpoint,
+    /// The Docker engine answered with an error.
+    DockerApi,
+    /// A kubeconfig file exists but cannot be read.
+    KubeconfigInvalid,
+}
+
+/// Everything a use case can fail with. Each variant keeps its cause; [`Error::code`] gives the
+/// stable code for the wire.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(
+        "cannot find a folder for Stagecraft's data on this system: set STAGECRAFT_DATA_DIR to \
+         one"
+    )]
+    NoDataDir,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Docker(#[from] DockerError),
+    #[error(transparent)]
+    Kube(#[from] KubeError),
+}
+
+impl Error {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::NoDataDir | Self::Store(StoreError::CreateDir { .. }) => {
+                ErrorCode::DataDirUnavailable
+            }
+            Self::Store(StoreError::NewerSchema { .. }) => ErrorCode::StoreNewerSchema,
+            Self::Store(StoreError::Open { .. } | StoreError::Migrate { .. }) => {
+                ErrorCode::StoreUnavailable
+            }
+            Self::Store(StoreError::Query { .. }) => ErrorCode::StoreQuery,
+            Self::Docker(DockerError::Unreachable { .. }) => ErrorCode::DockerUnreachable,
+            Self::Docker(DockerError::Timeout { .. }) => ErrorCode::DockerTimeout,
+            Self::Docker(DockerError::Endpoint { .. }) => ErrorCode::DockerEndpoint,
+            Self::Docker(DockerError::Api { .. }) => ErrorCode::DockerApi,
+            Self::Kube(_) => ErrorCode::KubeconfigInvalid,
+        }
+    }
+}

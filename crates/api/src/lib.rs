@@ -1,0 +1,59 @@
+//! # stagecraft-api
+//!
+//! Every use case the desktop app and the `stagecraft` command ask for, in one Tauri-free
+//! crate: it opens the store, holds the runtimes, and answers in plain serialisable types whose
+//! TypeScript twins are generated into `ui/src/ipc/bindings.ts`.
+//!
+//! Must not depend on: tauri. It wires `stagecraft-store`, `stagecraft-docker` and
+//! `stagecraft-kube`, and never speaks sqlx, bollard or kube-rs itself.
+//!
+//! # Layout
+//! - `settings.rs`: [`Settings`]: where the data lives, which Docker endpoint and kubeconfig
+//!   files to use, from the environment or given by a test
+//! - `system.rs`: the System report ([`SystemReport`], [`DockerStatus`])
+//! - `error.rs`: [`Error`] and the stable [`ErrorCode`] the UI and the CLI switch on
+
+mod error;
+mod settings;
+mod system;
+
+use stagecraft_docker::DockerEngine;
+use stagecraft_store::Store;
+
+pub use error::{Error, ErrorCode};
+pub use settings::{DataDir, DataDirSource, Settings};
+pub use system::{
+    DataDirOrigin, DatabaseReport, DockerStatus, EndpointSource, KubeContextReport,
+    KubernetesReport, SystemReport,
+};
+
+/// Stagecraft's use cases over one data directory. Opening it opens (and migrates) the
+/// database; the runtimes connect lazily, on their first use.
+#[derive(Debug)]
+pub struct Stagecraft {
+    settings: Settings,
+    store: Store,
+    docker: DockerEngine,
+}
+
+impl Stagecraft {
+    /// Opens the database in the settings' data directory, creating it when missing.
+    pub async fn open(settings: Settings) -> Result<Self, Error> {
+        let store = Store::open(&settings.data_dir.database_path()).await?;
+        let docker = settings.docker_engine();
+        Ok(Self {
+            settings,
+            store,
+            docker,
+        })
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Closes the database cleanly; call it before the process exits.
+    pub async fn close(&self) {
+        self.store.close().await;
+    }
+}

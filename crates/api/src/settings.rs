@@ -1,0 +1,82 @@
+use std::path::{Path, PathBuf};
+
+use stagecraft_docker::DockerEngine;
+
+use crate::Error;
+
+/// Where Stagecraft keeps its database and everything else it writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataDir {
+    pub path: PathBuf,
+    pub source: DataDirSource,
+}
+
+/// Why this data directory was chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataDirSource {
+    /// `STAGECRAFT_DATA_DIR` names it.
+    Env,
+    /// The platform's per-user data folder.
+    Platform,
+    /// Given explicitly by the caller.
+    Explicit,
+}
+
+impl DataDir {
+    /// `STAGECRAFT_DATA_DIR` when set, else the platform's per-user data folder
+    /// (`~/.local/share/stagecraft` on Linux, `~/Library/Application Support/dev.stagecraft.
+    /// Stagecraft` on macOS, `%APPDATA%\stagecraft\Stagecraft\data` on Windows).
+    pub fn from_env() -> Result<Self, Error> {
+        if let Some(path) = std::env::var_os("STAGECRAFT_DATA_DIR").filter(|p| !p.is_empty()) {
+            return Ok(Self {
+                path: PathBuf::from(path),
+                source: DataDirSource::Env,
+            });
+        }
+        let dirs = directories::ProjectDirs::from("dev", "stagecraft", "Stagecraft")
+            .ok_or(Error::NoDataDir)?;
+        Ok(Self {
+            path: dirs.data_dir().to_path_buf(),
+            source: DataDirSource::Platform,
+        })
+    }
+
+    pub fn explicit(path: impl AsRef<Path>) -> Self {
+        Self {
+            path: path.as_ref().to_path_buf(),
+            source: DataDirSource::Explicit,
+        }
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.path.join(stagecraft_store::DATABASE_FILE)
+    }
+}
+
+/// Everything Stagecraft reads from its surroundings, gathered in one place so that tests can
+/// give their own instead of changing the process environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub data_dir: DataDir,
+    /// `None`: `DOCKER_HOST`, else the platform default.
+    pub docker_endpoint: Option<String>,
+    /// The kubeconfig files to read, in merge order.
+    pub kubeconfig_paths: Vec<PathBuf>,
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, Error> {
+        Ok(Self {
+            data_dir: DataDir::from_env()?,
+            docker_endpoint: None,
+            kubeconfig_paths: stagecraft_kube::default_kubeconfig_paths(),
+        })
+    }
+
+    pub(crate) fn docker_engine(&self) -> DockerEngine {
+        match &self.docker_endpoint {
+            Some(endpoint) => DockerEngine::new(endpoint.clone()),
+            None => DockerEngine::from_env(),
+        }
+    }
+}

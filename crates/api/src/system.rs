@@ -1,0 +1,227 @@
+//! The System screen: where the data lives, the database's schema, whether Docker answers and
+//! which Kubernetes contexts exist.
+
+use serde::Serialize;
+use stagecraft_docker::EngineInfo;
+use stagecraft_kube::KubeconfigContexts;
+use ts_rs::TS;
+
+use crate::{DataDirSource, Error, ErrorCode, Stagecraft};
+
+/// Everything on the System screen that needs no network: it answers in milliseconds.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SystemReport {
+    /// This build of Stagecraft.
+    pub version: String,
+    pub data_dir: String,
+    pub data_dir_source: DataDirOrigin,
+    pub database: DatabaseReport,
+    pub kubernetes: KubernetesReport,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum DataDirOrigin {
+    /// `STAGECRAFT_DATA_DIR`.
+    Env,
+    /// The platform's per-user data folder.
+    Platform,
+    /// Chosen by the program that opened Stagecraft.
+    Explicit,
+}
+
+impl From<DataDirSource> for DataDirOrigin {
+    fn from(source: DataDirSource) -> Self {
+        match source {
+            DataDirSource::Env => Self::Env,
+            DataDirSource::Platform => Self::Platform,
+            DataDirSource::Explicit => Self::Explicit,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DatabaseReport {
+    pub path: String,
+    /// The highest migration applied to the file.
+    #[ts(type = "number")]
+    pub schema_version: i64,
+    /// The highest migration this build knows; equal to `schema_version` once open.
+    #[ts(type = "number")]
+    pub latest_schema_version: i64,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub created_by_version: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(tag = "state", rename_all = "camelCase")]
+pub enum KubernetesReport {
+    /// At least one kubeconfig file was read.
+    #[serde(rename_all = "camelCase")]
+    Found {
+        files: Vec<String>,
+        current_context: Option<String>,
+        contexts: Vec<KubeContextReport>,
+    },
+    /// No kubeconfig file exists at the places searched.
+    #[serde(rename_all = "camelCase")]
+    Absent { searched: Vec<String> },
+    /// A kubeconfig file exists but cannot be used.
+    #[serde(rename_all = "camelCase")]
+    Invalid { code: ErrorCode, message: String },
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct KubeContextReport {
+    pub name: String,
+    pub cluster: String,
+    pub server: Option<String>,
+    pub namespace: Option<String>,
+}
+
+/// Whether a Docker engine answers, and who it is; or the exact error and what to do.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(tag = "state", rename_all = "camelCase")]
+pub enum DockerStatus {
+    #[serde(rename_all = "camelCase")]
+    Reachable {
+        endpoint: String,
+        endpoint_source: EndpointSource,
+        platform: Option<String>,
+        version: String,
+        api_version: String,
+        os: String,
+        arch: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    Unreachable {
+        endpoint: String,
+        endpoint_source: EndpointSource,
+        code: ErrorCode,
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum EndpointSource {
+    /// `DOCKER_HOST`.
+    DockerHost,
+    /// The platform's default socket or named pipe.
+    PlatformDefault,
+    /// Chosen by the program that opened Stagecraft.
+    Explicit,
+}
+
+impl From<stagecraft_docker::EndpointSource> for EndpointSource {
+    fn from(source: stagecraft_docker::EndpointSource) -> Self {
+        match source {
+            stagecraft_docker::EndpointSource::DockerHost => Self::DockerHost,
+            stagecraft_docker::EndpointSource::PlatformDefault => Self::PlatformDefault,
+            stagecraft_docker::EndpointSource::Explicit => Self::Explicit,
+        }
+    }
+}
+
+impl Stagecraft {
+    /// The part of the System screen that needs no network.
+    pub async fn system_report(&self) -> Result<SystemReport, Error> {
+        let meta = self.store.meta().await?;
+        let database = DatabaseReport {
+            path: self.store.path().display().to_string(),
+            schema_version: self.store.schema_version().await?,
+            latest_schema_version: stagecraft_store::latest_known_version(),
+            created_at: meta.created_at,
+            created_by_version: meta.created_by_version,
+        };
+        Ok(SystemReport {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            data_dir: self.settings.data_dir.path.display().to_string(),
+            data_dir_source: self.settings.data_dir.source.into(),
+            database,
+            kubernetes: self.kubernetes_report().await,
+        })
+    }
+
+    async fn kubernetes_report(&self) -> KubernetesReport {
+        let paths = self.settings.kubeconfig_paths.clone();
+        let searched = paths.iter().map(|p| p.display().to_string()).collect();
+        // Reading files blocks; a home folder on a network share can take a while.
+        let read =
+            tokio::task::spawn_blocking(move || stagecraft_kube::read_contexts(&paths)).await;
+        match read {
+            Ok(Ok(found)) if found.files.is_empty() => KubernetesReport::Absent { searched },
+            Ok(Ok(found)) => kubernetes_found(found),
+            Ok(Err(error)) => {
+                let error = Error::from(error);
+                KubernetesReport::Invalid {
+                    code: error.code(),
+                    message: error.to_string(),
+                }
+            }
+            Err(join) => KubernetesReport::Invalid {
+                code: ErrorCode::KubeconfigInvalid,
+                message: format!("reading the kubeconfig stopped unexpectedly: {join}"),
+            },
+        }
+    }
+
+    /// Contacts the Docker engine (connecting on first use) and says whether it answers.
+    pub async fn docker_status(&self) -> DockerStatus {
+        let endpoint = self.docker.endpoint().to_owned();
+        let endpoint_source = self.docker.endpoint_source().into();
+        match self.docker.info().await {
+            Ok(EngineInfo {
+                endpoint,
+                platform,
+                version,
+                api_version,
+                os,
+                arch,
+            }) => DockerStatus::Reachable {
+                endpoint,
+                endpoint_source,
+                platform,
+                version,
+                api_version,
+                os,
+                arch,
+            },
+            Err(error) => {
+                let error = Error::from(error);
+                tracing::info!(%endpoint, %error, "Docker engine not reachable");
+                DockerStatus::Unreachable {
+                    endpoint,
+                    endpoint_source,
+                    code: error.code(),
+                    message: error.to_string(),
+                }
+            }
+        }
+    }
+}
+
+fn kubernetes_found(found: KubeconfigContexts) -> KubernetesReport {
+    KubernetesReport::Found {
+        files: found
+            .files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+        current_context: found.current_context,
+        contexts: found
+            .contexts
+            .into_iter()
+            .map(|c| KubeContextReport {
+                name: c.name,
+                cluster: c.cluster,
+                server: c.server,
+                namespace: c.namespace,
+            })
+            .collect(),
+    }
+}

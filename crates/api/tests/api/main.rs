@@ -1,0 +1,6 @@
+//! The use cases against a real SQLite file and, for Docker, the real local engine.
+
+// Test helpers outside #[test] functions fail loudly too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod system;

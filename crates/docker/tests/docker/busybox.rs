@@ -1,0 +1,125 @@
+use bollard::models::ContainerCreateBody;
+use bollard::query_parameters::{
+    BuildImageOptionsBuilder, CreateContainerOptionsBuilder, LogsOptionsBuilder,
+    RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder,
+};
+use futures_util::StreamExt;
+use stagecraft_docker::DockerEngine;
+
+const BUSYBOX: &str = "/bin/busybox";
+
+const DOCKERFILE: &str = r#"FROM scratch
+COPY busybox /bin/busybox
+RUN ["/bin/busybox", "--install", "-s", "/bin"]
+CMD ["/bin/sh", "-c", "echo hello from $GREETER; echo to stderr >&2"]
+"#;
+
+/// A build context holding the Dockerfile and Debian's static busybox binary.
+fn busybox_context() -> Vec<u8> {
+    let busybox = std::fs::read(BUSYBOX)
+        .expect("busybox-static must be installed (apt-get install busybox-static)");
+    let mut archive = tar::Builder::new(Vec::new());
+    for (name, bytes, mode) in [
+        ("Dockerfile", DOCKERFILE.as_bytes(), 0o644),
+        ("busybox", busybox.as_slice(), 0o755),
+    ] {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(mode);
+        header.set_cksum();
+        archive.append_data(&mut header, name, bytes).unwrap();
+    }
+    archive.into_inner().unwrap()
+}
+
+#[tokio::test]
+async fn a_scratch_busybox_image_builds_runs_logs_and_is_removed() {
+    let engine = DockerEngine::from_env();
+    let docker = engine.client().await.unwrap();
+    let unique = format!("{}-{}", std::process::id(), rand_suffix());
+    let tag = format!("stagecraft-test/busybox:{unique}");
+    let name = format!("stagecraft-test-busybox-{unique}");
+
+    let options = BuildImageOptionsBuilder::default()
+        .dockerfile("Dockerfile")
+        .t(&tag)
+        .rm(true)
+        .forcerm(true)
+        .build();
+    let mut build = docker.build_image(
+        options,
+        None,
+        Some(bollard::body_full(busybox_context().into())),
+    );
+    let mut output = String::new();
+    while let Some(step) = build.next().await {
+        let step = step.unwrap();
+        // A failed build arrives as an error in the stream, not as an Err.
+        assert!(
+            step.error_detail.is_none(),
+            "build failed: {:?}\n{output}",
+            step.error_detail
+        );
+        output.push_str(step.stream.as_deref().unwrap_or_default());
+    }
+    assert!(output.contains("Successfully tagged"), "{output}");
+
+    docker
+        .create_container(
+            Some(CreateContainerOptionsBuilder::default().name(&name).build()),
+            ContainerCreateBody {
+                image: Some(tag.clone()),
+                env: Some(vec!["GREETER=busybox".into()]),
+                labels: Some([("dev.stagecraft.test".to_owned(), "busybox".to_owned())].into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    docker.start_container(&name, None).await.unwrap();
+    let exits: Vec<_> = docker.wait_container(&name, None).collect().await;
+    let exit = exits.last().unwrap().as_ref().unwrap();
+    assert_eq!(exit.status_code, 0);
+
+    let logs: Vec<String> = docker
+        .logs(
+            &name,
+            Some(
+                LogsOptionsBuilder::default()
+                    .stdout(true)
+                    .stderr(true)
+                    .build(),
+            ),
+        )
+        .map(|chunk| chunk.unwrap().to_string())
+        .collect()
+        .await;
+    let logs = logs.concat();
+    assert!(logs.contains("hello from busybox"), "{logs}");
+    assert!(logs.contains("to stderr"), "{logs}");
+
+    docker
+        .remove_container(
+            &name,
+            Some(RemoveContainerOptionsBuilder::default().force(true).build()),
+        )
+        .await
+        .unwrap();
+    docker
+        .remove_image(
+            &tag,
+            Some(RemoveImageOptionsBuilder::default().force(true).build()),
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(docker.inspect_container(&name, None).await.is_err());
+    assert!(docker.inspect_image(&tag).await.is_err());
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}

@@ -1,0 +1,9 @@
+//! The Docker adapter against a real engine (started by `.ci/run`, or `scripts/test.sh`
+//! locally). Images are built `FROM scratch` with Debian's static busybox: no registry is
+//! contacted, ever.
+
+// Test helpers outside #[test] functions fail loudly too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod busybox;
+mod engine;

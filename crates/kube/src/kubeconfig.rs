@@ -1,0 +1,223 @@
+use std::path::PathBuf;
+
+use kube::config::Kubeconfig;
+
+/// A kubeconfig that exists but cannot be used. A missing file is not an error: most Docker
+/// users have no cluster.
+#[derive(Debug, thiserror::Error)]
+pub enum KubeError {
+    #[error(
+        "cannot read the kubeconfig {path}: {source}. Fix the file, or point KUBECONFIG \
+             at a valid one"
+    )]
+    Kubeconfig {
+        path: PathBuf,
+        #[source]
+        source: kube::config::KubeconfigError,
+    },
+    #[error(
+        "cannot combine the kubeconfig {path} with the files before it in KUBECONFIG: \
+             {source}"
+    )]
+    Merge {
+        path: PathBuf,
+        #[source]
+        source: kube::config::KubeconfigError,
+    },
+}
+
+/// One context of the kubeconfig: a cluster, a user and a default namespace under one name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KubeContext {
+    pub name: String,
+    pub cluster: String,
+    /// The API server URL of the context's cluster, when the kubeconfig defines that cluster.
+    pub server: Option<String>,
+    pub user: Option<String>,
+    pub namespace: Option<String>,
+}
+
+/// What the kubeconfig files offer.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KubeconfigContexts {
+    /// The files that exist and were read, in the order they were merged.
+    pub files: Vec<PathBuf>,
+    pub current_context: Option<String>,
+    pub contexts: Vec<KubeContext>,
+}
+
+/// The files kubectl would read: every entry of `KUBECONFIG` (separated like `PATH`), or
+/// `~/.kube/config` when it is unset or empty.
+pub fn default_kubeconfig_paths() -> Vec<PathBuf> {
+    let from_env: Vec<PathBuf> = std::env::var_os("KUBECONFIG")
+        .map(|value| {
+            std::env::split_paths(&value)
+                .filter(|path| !path.as_os_str().is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    if !from_env.is_empty() {
+        return from_env;
+    }
+    directories::BaseDirs::new()
+        .map(|dirs| vec![dirs.home_dir().join(".kube").join("config")])
+        .unwrap_or_default()
+}
+
+/// Reads and merges the given kubeconfig files the way kubectl does (the first file to set a
+/// value wins). Files that do not exist are skipped.
+pub fn read_contexts(paths: &[PathBuf]) -> Result<KubeconfigContexts, KubeError> {
+    let mut merged: Option<Kubeconfig> = None;
+    let mut files = Vec::new();
+    for path in paths.iter().filter(|path| path.is_file()) {
+        let config = Kubeconfig::read_from(path).map_err(|source| KubeError::Kubeconfig {
+            path: path.clone(),
+            source,
+        })?;
+        merged = Some(match merged {
+            None => config,
+            Some(earlier) => earlier.merge(config).map_err(|source| KubeError::Merge {
+                path: path.clone(),
+                source,
+            })?,
+        });
+        files.push(path.clone());
+    }
+    let Some(config) = merged else {
+        return Ok(KubeconfigContexts::default());
+    };
+    Ok(KubeconfigContexts {
+        files,
+        current_context: config.current_context.clone(),
+        contexts: contexts_of(&config),
+    })
+}
+
+fn contexts_of(config: &Kubeconfig) -> Vec<KubeContext> {
+    config
+        .contexts
+        .iter()
+        .map(|named| {
+            let context = named.context.as_ref();
+            let cluster = context.map(|c| c.cluster.clone()).unwrap_or_default();
+            KubeContext {
+                name: named.name.clone(),
+                server: server_of(config, &cluster),
+                user: context.and_then(|c| c.user.clone()),
+                namespace: context.and_then(|c| c.namespace.clone()),
+                cluster,
+            }
+        })
+        .collect()
+}
+
+fn server_of(config: &Kubeconfig, cluster: &str) -> Option<String> {
+    config
+        .clusters
+        .iter()
+        .find(|named| named.name == cluster)
+        .and_then(|named| named.cluster.as_ref())
+        .and_then(|cluster| cluster.server.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    const KIND_AND_MINIKUBE: &str = r#"
+apiVersion: v1
+kind: Config
+current-context: kind-dev
+clusters:
+- name: kind-dev
+  cluster: { server: "https://127.0.0.1:6443" }
+- name: minikube
+  cluster: { server: "https://127.0.0.1:8443" }
+contexts:
+- name: kind-dev
+  context: { cluster: kind-dev, user: kind-dev }
+- name: minikube
+  context: { cluster: minikube, user: minikube, namespace: demo }
+users:
+- name: kind-dev
+  user: {}
+- name: minikube
+  user: {}
+"#;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn contexts_come_with_their_cluster_server_and_namespace() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "config", KIND_AND_MINIKUBE);
+
+        let found = read_contexts(std::slice::from_ref(&path)).unwrap();
+
+        assert_eq!(found.files, vec![path]);
+        assert_eq!(found.current_context.as_deref(), Some("kind-dev"));
+        assert_eq!(
+            found.contexts,
+            vec![
+                KubeContext {
+                    name: "kind-dev".into(),
+                    cluster: "kind-dev".into(),
+                    server: Some("https://127.0.0.1:6443".into()),
+                    user: Some("kind-dev".into()),
+                    namespace: None,
+                },
+                KubeContext {
+                    name: "minikube".into(),
+                    cluster: "minikube".into(),
+                    server: Some("https://127.0.0.1:8443".into()),
+                    user: Some("minikube".into()),
+                    namespace: Some("demo".into()),
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_files_mean_no_contexts_rather_than_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let found = read_contexts(&[dir.path().join("absent")]).unwrap();
+        assert_eq!(found, KubeconfigContexts::default());
+    }
+
+    #[test]
+    fn several_files_merge_with_the_first_current_context_winning() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = write(dir.path(), "a", KIND_AND_MINIKUBE);
+        let second = write(
+            dir.path(),
+            "b",
+            "apiVersion: v1\nkind: Config\ncurrent-context: k3d\nclusters: [{name: k3d, cluster: \
+             {server: 'https://127.0.0.1:7443'}}]\ncontexts: [{name: k3d, context: {cluster: \
+             k3d, user: k3d}}]\nusers: [{name: k3d, user: {}}]\n",
+        );
+
+        let found = read_contexts(&[first.clone(), second.clone()]).unwrap();
+
+        assert_eq!(found.files, vec![first, second]);
+        assert_eq!(found.current_context.as_deref(), Some("kind-dev"));
+        let names: Vec<_> = found.contexts.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["kind-dev", "minikube", "k3d"]);
+    }
+
+    #[test]
+    fn a_broken_file_is_an_error_that_names_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "config", "contexts: [ this is not yaml");
+
+        let error = read_contexts(std::slice::from_ref(&path)).unwrap_err();
+
+        assert!(matches!(&error, KubeError::Kubeconfig { path: p, .. } if *p == path));
+        assert!(error.to_string().contains(&path.display().to_string()));
+    }
+}

@@ -1,0 +1,182 @@
+//! # stagecraft-store
+//!
+//! Stagecraft's history in one SQLite file, through sqlx. The desktop app and the CLI open the
+//! same file at the same time, so the connection settings (WAL, busy timeout) are part of the
+//! contract, not tuning.
+//!
+//! Must not depend on: tauri, bollard, kube, or `stagecraft-api`. Rows map to domain types here.
+//!
+//! # Layout
+//! - `lib.rs`: [`Store::open`], connection settings, migrations, [`StoreError`]
+//! - `meta.rs`: the `store_meta` row (when and by which version the database was created)
+//! - `migrations/`: the schema, one numbered file per change, embedded with `sqlx::migrate!()`
+//! - `.sqlx/` (workspace root): offline query data for the `query!` macros
+
+mod meta;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sqlx::SqlitePool;
+use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+pub use meta::StoreMeta;
+
+/// The file name of the database inside Stagecraft's data directory.
+pub const DATABASE_FILE: &str = "stagecraft.db";
+
+/// How long a writer waits for another process's write lock before giving up. The app and the
+/// CLI write to the same file; a deploy's burst of events must not fail the other side.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+static MIGRATOR: Migrator = sqlx::migrate!();
+
+/// Everything that can go wrong in the store. Each variant names the database file, because a
+/// user with several data directories needs to know which one is at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create the data directory {path}: {source}")]
+    CreateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot open the database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error(
+        "the database {path} has schema version {found}, but this Stagecraft knows versions up to \
+         {known}: it was written by a newer Stagecraft. Run that newer version, or set \
+         STAGECRAFT_DATA_DIR to another folder to start a new history"
+    )]
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("cannot bring the database {path} to schema version {known}: {source}")]
+    Migrate {
+        path: PathBuf,
+        known: i64,
+        #[source]
+        source: MigrateError,
+    },
+    #[error("database query on {path} failed: {source}")]
+    Query {
+        path: PathBuf,
+        #[source]
+        source: sqlx::Error,
+    },
+}
+
+/// A handle on the database: a cheap clone of the connection pool.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens the database at `path`, creating the file and its folder when missing, and brings
+    /// the schema up to date.
+    ///
+    /// Errors with [`StoreError::NewerSchema`] when the file was migrated by a newer Stagecraft;
+    /// the file is left untouched then.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // NORMAL is durable across application crashes in WAL mode; only a power loss can
+            // drop the last transactions, which history can afford.
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|source| StoreError::Open {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        let store = Self {
+            pool,
+            path: path.to_path_buf(),
+        };
+        store.migrate().await?;
+        meta::record_creation(&store.pool, env!("CARGO_PKG_VERSION"))
+            .await
+            .map_err(|source| store.query_error(source))?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let known = latest_known_version();
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|source| match source {
+                MigrateError::VersionMissing(found) => StoreError::NewerSchema {
+                    path: self.path.clone(),
+                    found,
+                    known,
+                },
+                source => StoreError::Migrate {
+                    path: self.path.clone(),
+                    known,
+                    source,
+                },
+            })
+    }
+
+    /// The database file this store reads and writes.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The highest migration applied to the database.
+    pub async fn schema_version(&self) -> Result<i64, StoreError> {
+        let version = sqlx::query_scalar!(
+            r#"SELECT MAX(version) AS "version?: i64" FROM _sqlx_migrations WHERE success = 1"#
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|source| self.query_error(source))?;
+        Ok(version.unwrap_or(0))
+    }
+
+    /// When, and by which Stagecraft version, this database was created.
+    pub async fn meta(&self) -> Result<StoreMeta, StoreError> {
+        meta::get(&self.pool)
+            .await
+            .map_err(|source| self.query_error(source))
+    }
+
+    /// Closes every connection, checkpointing the WAL into the main file.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    fn query_error(&self, source: sqlx::Error) -> StoreError {
+        StoreError::Query {
+            path: self.path.clone(),
+            source,
+        }
+    }
+}
+
+/// The schema version this build of Stagecraft migrates databases to.
+pub fn latest_known_version() -> i64 {
+    MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+}

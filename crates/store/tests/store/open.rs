@@ -1,0 +1,142 @@
+use stagecraft_store::{Store, StoreError, latest_known_version};
+
+fn db_path(dir: &tempfile::TempDir) -> std::path::PathBuf {
+    dir.path().join("nested").join("data").join("stagecraft.db")
+}
+
+#[tokio::test]
+async fn opening_creates_the_folder_and_migrates_to_the_latest_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+
+    let store = Store::open(&path).await.unwrap();
+
+    assert!(path.is_file());
+    assert_eq!(
+        store.schema_version().await.unwrap(),
+        latest_known_version()
+    );
+    assert!(latest_known_version() >= 1);
+    let meta = store.meta().await.unwrap();
+    assert_eq!(meta.created_by_version, env!("CARGO_PKG_VERSION"));
+    assert!(meta.created_at.ends_with('Z'), "{}", meta.created_at);
+}
+
+#[tokio::test]
+async fn the_file_is_in_wal_mode_so_the_app_and_the_cli_can_share_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let store = Store::open(&path).await.unwrap();
+    store.close().await;
+
+    // A plain connection sees what Store::open left in the file itself.
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!(
+        "sqlite://{}",
+        path.display()
+    ))
+    .await
+    .unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[tokio::test]
+async fn reopening_keeps_the_creation_record_and_applies_nothing_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let first = Store::open(&path).await.unwrap();
+    let created = first.meta().await.unwrap();
+    first.close().await;
+
+    let second = Store::open(&path).await.unwrap();
+
+    assert_eq!(second.meta().await.unwrap(), created);
+    assert_eq!(
+        second.schema_version().await.unwrap(),
+        latest_known_version()
+    );
+}
+
+#[tokio::test]
+async fn two_stores_on_one_file_both_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+
+    let (app, cli) = tokio::join!(Store::open(&path), Store::open(&path));
+
+    let (app, cli) = (app.unwrap(), cli.unwrap());
+    assert_eq!(app.meta().await.unwrap(), cli.meta().await.unwrap());
+}
+
+#[tokio::test]
+async fn a_database_from_a_newer_stagecraft_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let store = Store::open(&path).await.unwrap();
+    let future = latest_known_version() + 1000;
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (?, 'from the future', 1, x'00', 0)",
+    )
+    .bind(future)
+    .execute(
+        &sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    store.close().await;
+
+    let error = Store::open(&path).await.unwrap_err();
+
+    match &error {
+        StoreError::NewerSchema {
+            path: p,
+            found,
+            known,
+        } => {
+            assert_eq!(p, &path);
+            assert_eq!(*found, future);
+            assert_eq!(*known, latest_known_version());
+        }
+        other => panic!("expected NewerSchema, got {other:?}"),
+    }
+    let message = error.to_string();
+    assert!(message.contains(&path.display().to_string()), "{message}");
+    assert!(message.contains("STAGECRAFT_DATA_DIR"), "{message}");
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_a_database_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stagecraft.db");
+    std::fs::write(&path, vec![b'x'; 4096]).unwrap();
+
+    let error = Store::open(&path).await.unwrap_err();
+
+    assert!(
+        matches!(&error, StoreError::Open { .. } | StoreError::Migrate { .. }),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains(&path.display().to_string()));
+}
+
+#[tokio::test]
+async fn a_data_folder_that_cannot_be_created_is_reported_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("data");
+    std::fs::write(&blocker, "a file where the folder should be").unwrap();
+
+    let error = Store::open(&blocker.join("stagecraft.db"))
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(&error, StoreError::CreateDir { path, .. } if *path == blocker),
+        "{error:?}"
+    );
+}

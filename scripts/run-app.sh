@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Sets up this machine when needed, builds Stagecraft and opens it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+(cd ui && npm run build)
+cargo build --release --locked -p stagecraft-desktop
+
+if [[ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]]; then
+  echo "No display: to run headless, use xvfb-run -a -s '-screen 0 1280x800x24' $0" >&2
+  exit 1
+fi
+exec target/release/stagecraft-desktop

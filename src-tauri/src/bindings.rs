@@ -1,0 +1,54 @@
+//! `ui/src/ipc/bindings.ts` is generated from the Rust types that cross IPC. This test fails
+//! when the file is stale; `STAGECRAFT_BLESS=1 cargo test -p stagecraft-desktop bindings`
+//! rewrites it.
+
+use std::path::PathBuf;
+
+use stagecraft_api::{
+    DataDirOrigin, DatabaseReport, DockerStatus, EndpointSource, ErrorCode, KubeContextReport,
+    KubernetesReport, SystemReport,
+};
+use ts_rs::{Config, TS};
+
+use crate::IpcError;
+
+fn declaration<T: TS>(cfg: &Config) -> String {
+    let docs = T::docs().unwrap_or_default();
+    format!("{docs}export {}\n", T::decl(cfg))
+}
+
+fn render() -> String {
+    let cfg = Config::new();
+    let declarations = [
+        declaration::<IpcError>(&cfg),
+        declaration::<ErrorCode>(&cfg),
+        declaration::<SystemReport>(&cfg),
+        declaration::<DataDirOrigin>(&cfg),
+        declaration::<DatabaseReport>(&cfg),
+        declaration::<KubernetesReport>(&cfg),
+        declaration::<KubeContextReport>(&cfg),
+        declaration::<DockerStatus>(&cfg),
+        declaration::<EndpointSource>(&cfg),
+    ];
+    format!(
+        "// Generated from the Rust types by `STAGECRAFT_BLESS=1 cargo test -p stagecraft-desktop \
+         bindings`. Do not edit.\n\n{}",
+        declarations.join("\n")
+    )
+}
+
+#[test]
+fn bindings_match_the_rust_types() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../ui/src/ipc/bindings.ts");
+    let expected = render();
+    if std::env::var_os("STAGECRAFT_BLESS").is_some() {
+        std::fs::write(&path, &expected).unwrap();
+        return;
+    }
+    let actual = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        actual == expected,
+        "{} is stale: run `STAGECRAFT_BLESS=1 cargo test -p stagecraft-desktop bindings`",
+        path.display()
+    );
+}

@@ -1,0 +1,157 @@
+//! # stagecraft-desktop
+//!
+//! The desktop app: a thin Tauri skin over `stagecraft-api`. Each command is a few lines that
+//! call one use case and turn its error into an [`IpcError`]; all logic lives below.
+//!
+//! Must not contain: domain logic, SQL, Docker or Kubernetes calls.
+//!
+//! # Layout
+//! - `lib.rs`: [`run`]: the Tauri builder, start-up and shut-down
+//! - `state.rs`: the one managed state, built once at start-up
+//! - `command.rs`: the `#[tauri::command]` functions the UI may call (see `capabilities/`)
+//! - `ipc_error.rs`: [`IpcError`], the only error a command returns
+//! - `bindings.rs` (tests): keeps `ui/src/ipc/bindings.ts` in step with the Rust types
+
+#[cfg(test)]
+mod bindings;
+mod command;
+mod ipc_error;
+mod state;
+
+use std::process::ExitCode;
+
+use tauri::Manager;
+
+pub use ipc_error::IpcError;
+use state::AppState;
+
+/// Adds Stagecraft's commands to a builder: the app's, or the IPC tests' mock one.
+fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder.invoke_handler(tauri::generate_handler![
+        command::system_report,
+        command::docker_status
+    ])
+}
+
+/// Runs the app until its last window closes.
+pub fn run() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("STAGECRAFT_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+
+    let app = with_commands(tauri::Builder::default())
+        .setup(|app| {
+            // Opening the database takes milliseconds; the runtimes connect lazily, so the
+            // window never waits for Docker or a cluster.
+            let state = tauri::async_runtime::block_on(AppState::open());
+            app.manage(state);
+            Ok(())
+        })
+        .build(tauri::generate_context!("../tauri.conf.json"));
+    let app = match app {
+        Ok(app) => app,
+        Err(error) => {
+            tracing::error!(%error, "Stagecraft could not start");
+            return ExitCode::FAILURE;
+        }
+    };
+    app.run(|handle, event| {
+        if let tauri::RunEvent::Exit = event {
+            let state = handle.state::<AppState>();
+            tauri::async_runtime::block_on(state.close());
+        }
+    });
+    ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use tauri::ipc::{CallbackFn, InvokeBody};
+    use tauri::test::{INVOKE_KEY, get_ipc_response, mock_builder, mock_context, noop_assets};
+    use tauri::webview::InvokeRequest;
+
+    use super::*;
+
+    fn invoke(app: &tauri::App<tauri::test::MockRuntime>, cmd: &str) -> serde_json::Value {
+        let webview = tauri::WebviewWindowBuilder::new(app, "main", Default::default())
+            .build()
+            .unwrap();
+        get_ipc_response(
+            &webview,
+            InvokeRequest {
+                cmd: cmd.into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: "tauri://localhost".parse().unwrap(),
+                body: InvokeBody::default(),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|body| body.deserialize::<serde_json::Value>().unwrap())
+        .unwrap_or_else(|error| error)
+    }
+
+    fn app_with_data_dir(dir: &std::path::Path) -> tauri::App<tauri::test::MockRuntime> {
+        let settings = stagecraft_api::Settings {
+            data_dir: stagecraft_api::DataDir::explicit(dir),
+            docker_endpoint: Some("unix:///nonexistent/stagecraft-test.sock".into()),
+            kubeconfig_paths: vec![dir.join("no-kubeconfig")],
+        };
+        let state = tauri::async_runtime::block_on(AppState::open_with(settings));
+        let app = with_commands(mock_builder())
+            .build(mock_context(noop_assets()))
+            .unwrap();
+        app.manage(state);
+        app
+    }
+
+    #[test]
+    fn system_report_crosses_ipc_in_camel_case() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = app_with_data_dir(dir.path());
+
+        let report = invoke(&app, "system_report");
+
+        assert_eq!(report["database"]["schemaVersion"], 1, "{report}");
+        assert_eq!(report["dataDirSource"], "explicit");
+        assert_eq!(report["kubernetes"]["state"], "absent");
+    }
+
+    #[test]
+    fn an_unreachable_docker_engine_is_a_status_not_a_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = app_with_data_dir(dir.path());
+
+        let status = invoke(&app, "docker_status");
+
+        assert_eq!(status["state"], "unreachable", "{status}");
+        assert_eq!(status["code"], "DOCKER_UNREACHABLE");
+        assert_eq!(
+            status["endpoint"],
+            "unix:///nonexistent/stagecraft-test.sock"
+        );
+    }
+
+    #[test]
+    fn a_database_that_cannot_open_gives_every_command_a_coded_error() {
+        let dir = tempfile::tempdir().unwrap();
+        // A file where the data folder should be: the database cannot be created inside it.
+        let blocker = dir.path().join("data");
+        std::fs::write(&blocker, "not a folder").unwrap();
+        let app = app_with_data_dir(&blocker);
+
+        let error = invoke(&app, "system_report");
+
+        assert_eq!(error["code"], "DATA_DIR_UNAVAILABLE", "{error}");
+        assert!(
+            error["message"]
+                .as_str()
+                .unwrap()
+                .contains(&blocker.display().to_string())
+        );
+    }
+}

@@ -1,0 +1,90 @@
+use std::time::Duration;
+
+use fantoccini::{Client, Locator};
+
+use crate::driver::{Driver, exclusive_window, target_dir};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+async fn text_of(client: &Client, testid: &str) -> String {
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(&format!("[data-testid={testid}]")))
+        .await
+        .unwrap_or_else(|error| panic!("no [data-testid={testid}] on screen: {error}"))
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn save_screenshot(client: &Client, name: &str) -> std::path::PathBuf {
+    let png = client.screenshot().await.unwrap();
+    let dir = target_dir().join("e2e");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, png).unwrap();
+    path
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and the built app: run scripts/test.sh"]
+async fn the_system_screen_shows_a_reachable_docker_engine_and_the_schema_version() {
+    let _window = exclusive_window().await;
+    let data = tempfile::tempdir().unwrap();
+    let data_dir = data.path().to_str().unwrap();
+    let driver = Driver::start(4444, &[("STAGECRAFT_DATA_DIR", data_dir)]);
+    let client = driver.launch_app().await;
+
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(
+            "[data-testid=docker-status][data-state=reachable]",
+        ))
+        .await
+        .expect("the Docker card turns reachable: is dockerd running?");
+    let engine = text_of(&client, "docker-engine").await;
+    assert!(engine.contains("API 1."), "{engine}");
+    assert_eq!(text_of(&client, "schema-version").await, "1");
+    assert_eq!(text_of(&client, "data-dir").await, data_dir);
+    assert!(data.path().join("stagecraft.db").is_file());
+    assert_eq!(client.title().await.unwrap(), "Stagecraft");
+
+    let shot = save_screenshot(&client, "system.png").await;
+    eprintln!("screenshot: {}", shot.display());
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and the built app: run scripts/test.sh"]
+async fn the_window_opens_and_explains_when_no_docker_engine_answers() {
+    let _window = exclusive_window().await;
+    let data = tempfile::tempdir().unwrap();
+    let endpoint = "unix:///nonexistent/stagecraft-e2e/docker.sock";
+    let driver = Driver::start(
+        4446,
+        &[
+            ("STAGECRAFT_DATA_DIR", data.path().to_str().unwrap()),
+            ("DOCKER_HOST", endpoint),
+        ],
+    );
+    let client = driver.launch_app().await;
+
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(
+            "[data-testid=docker-status][data-state=unreachable]",
+        ))
+        .await
+        .expect("the Docker card turns unreachable");
+    assert_eq!(text_of(&client, "docker-endpoint").await, endpoint);
+    let error = text_of(&client, "docker-error").await;
+    assert!(error.contains("does not exist"), "{error}");
+    // The rest of the screen does not wait for Docker.
+    assert_eq!(text_of(&client, "schema-version").await, "1");
+
+    save_screenshot(&client, "system-docker-unreachable.png").await;
+    client.close().await.unwrap();
+}

@@ -1,0 +1,91 @@
+import { render, screen, waitFor } from "@testing-library/svelte";
+import { describe, expect, it } from "vitest";
+import type { DockerStatus, SystemApi, SystemReport } from "../../ipc";
+import SystemScreen from "./SystemScreen.svelte";
+
+const report: SystemReport = {
+  version: "0.1.0",
+  dataDir: "/home/dev/.local/share/stagecraft",
+  dataDirSource: "platform",
+  database: {
+    path: "/home/dev/.local/share/stagecraft/stagecraft.db",
+    schemaVersion: 1,
+    latestSchemaVersion: 1,
+    createdAt: "2026-11-26T06:00:00.000Z",
+    createdByVersion: "0.1.0",
+  },
+  kubernetes: {
+    state: "found",
+    files: ["/home/dev/.kube/config"],
+    currentContext: "kind-dev",
+    contexts: [
+      { name: "kind-dev", cluster: "kind-dev", server: "https://127.0.0.1:6443", namespace: null },
+      { name: "minikube", cluster: "minikube", server: null, namespace: "demo" },
+    ],
+  },
+};
+
+const unreachable: DockerStatus = {
+  state: "unreachable",
+  endpoint: "unix:///var/run/docker.sock",
+  endpointSource: "platformDefault",
+  code: "DOCKER_UNREACHABLE",
+  message: "no Docker engine answered at unix:///var/run/docker.sock: the socket does not exist",
+};
+
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+describe("SystemScreen", () => {
+  it("shows the report while Docker is still being asked", async () => {
+    const docker = deferred<DockerStatus>();
+    const api: SystemApi = {
+      systemReport: () => Promise.resolve(report),
+      dockerStatus: () => docker.promise,
+    };
+    render(SystemScreen, { api });
+
+    expect(await screen.findByTestId("schema-version")).toHaveProperty("textContent", "1");
+    expect(screen.getByText("Connecting…")).toBeTruthy();
+    expect(screen.getByTestId("docker-status").dataset.state).toBe("checking");
+
+    docker.resolve(unreachable);
+    await waitFor(() =>
+      expect(screen.getByTestId("docker-status").dataset.state).toBe("unreachable"),
+    );
+    expect(screen.getByTestId("docker-error").textContent).toContain("the socket does not exist");
+  });
+
+  it("lists the contexts and marks the current one", async () => {
+    const api: SystemApi = {
+      systemReport: () => Promise.resolve(report),
+      dockerStatus: () => Promise.resolve(unreachable),
+    };
+    render(SystemScreen, { api });
+
+    const rows = await screen.findAllByTestId("kube-context");
+    const cells = rows.map((row) =>
+      Array.from(row.querySelectorAll("td"), (td) => td.textContent?.replace(/\s+/g, " ").trim()),
+    );
+    expect(cells).toEqual([
+      ["kind-dev current", "kind-dev", "https://127.0.0.1:6443", "default"],
+      ["minikube", "minikube", "—", "demo"],
+    ]);
+  });
+
+  it("explains a database it cannot open, with the error's code", async () => {
+    const api: SystemApi = {
+      systemReport: () =>
+        Promise.reject({ code: "STORE_NEWER_SCHEMA", message: "written by a newer Stagecraft" }),
+      dockerStatus: () => Promise.resolve(unreachable),
+    };
+    render(SystemScreen, { api });
+
+    const banner = await screen.findByTestId("report-error");
+    expect(banner.dataset.code).toBe("STORE_NEWER_SCHEMA");
+    expect(banner.textContent).toContain("written by a newer Stagecraft");
+  });
+});

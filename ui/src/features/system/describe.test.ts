@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { dataDirOrigin, endpointOrigin, engineSummary, localTime } from "./describe";
+
+describe("engineSummary", () => {
+  it("names the product, version, API and platform", () => {
+    expect(
+      engineSummary({
+        state: "reachable",
+        endpoint: "unix:///var/run/docker.sock",
+        endpointSource: "platformDefault",
+        platform: "Docker Engine - Community",
+        version: "20.10.24",
+        apiVersion: "1.41",
+        os: "linux",
+        arch: "amd64",
+      }),
+    ).toBe("Docker Engine - Community 20.10.24 · API 1.41 · linux/amd64");
+  });
+
+  it("falls back to the bare version when the engine names no product", () => {
+    expect(
+      engineSummary({
+        state: "reachable",
+        endpoint: "unix:///run/podman/podman.sock",
+        endpointSource: "dockerHost",
+        platform: null,
+        version: "5.4.0",
+        apiVersion: "1.41",
+        os: "linux",
+        arch: "arm64",
+      }),
+    ).toBe("5.4.0 · API 1.41 · linux/arm64");
+  });
+});
+
+describe("origins", () => {
+  it("say where an endpoint or a folder came from", () => {
+    expect(endpointOrigin("dockerHost")).toBe("from DOCKER_HOST");
+    expect(endpointOrigin("platformDefault")).toBe("platform default");
+    expect(dataDirOrigin("env")).toBe("from STAGECRAFT_DATA_DIR");
+    expect(dataDirOrigin("platform")).toBe("platform default");
+  });
+});
+
+describe("localTime", () => {
+  it("formats a valid timestamp and passes anything else through", () => {
+    expect(localTime("2026-11-26T06:00:00.000Z", "en-GB")).toMatch(/26 Nov 2026/);
+    expect(localTime("not a date")).toBe("not a date");
+  });
+});

@@ -1,0 +1,37 @@
+// Words for the System screen, kept out of the component so they are tested on their own.
+import type { DataDirOrigin, DockerStatus, EndpointSource } from "../../ipc";
+
+export function endpointOrigin(source: EndpointSource): string {
+  switch (source) {
+    case "dockerHost":
+      return "from DOCKER_HOST";
+    case "platformDefault":
+      return "platform default";
+    case "explicit":
+      return "set by the caller";
+  }
+}
+
+export function dataDirOrigin(source: DataDirOrigin): string {
+  switch (source) {
+    case "env":
+      return "from STAGECRAFT_DATA_DIR";
+    case "platform":
+      return "platform default";
+    case "explicit":
+      return "set by the caller";
+  }
+}
+
+/** "Docker Engine - Community 20.10.24 · API 1.41 · linux/amd64" */
+export function engineSummary(status: Extract<DockerStatus, { state: "reachable" }>): string {
+  const product = status.platform ? `${status.platform} ${status.version}` : status.version;
+  return `${product} · API ${status.apiVersion} · ${status.os}/${status.arch}`;
+}
+
+/** A UTC timestamp from the store, shown in the user's own locale and time zone. */
+export function localTime(rfc3339: string, locale?: string): string {
+  const date = new Date(rfc3339);
+  if (Number.isNaN(date.getTime())) return rfc3339;
+  return date.toLocaleString(locale, { dateStyle: "medium", timeStyle: "short" });
+}

@@ -1,0 +1,49 @@
+// Generated from the Rust types by `STAGECRAFT_BLESS=1 cargo test -p stagecraft-desktop bindings`. Do not edit.
+
+/**
+ * The only error a command returns. The UI switches on `code`; `message` is for people and
+ * says what to do.
+ */
+export type IpcError = { code: ErrorCode, message: string, };
+
+/**
+ * The stable identity of an error across IPC and in the CLI's JSON output. The UI switches on
+ * it; the message is for people. Never rename a code: add one.
+ */
+export type ErrorCode = "DATA_DIR_UNAVAILABLE" | "STORE_UNAVAILABLE" | "STORE_NEWER_SCHEMA" | "STORE_QUERY" | "DOCKER_UNREACHABLE" | "DOCKER_TIMEOUT" | "DOCKER_ENDPOINT" | "DOCKER_API" | "KUBECONFIG_INVALID";
+
+/**
+ * Everything on the System screen that needs no network: it answers in milliseconds.
+ */
+export type SystemReport = { 
+/**
+ * This build of Stagecraft.
+ */
+version: string, dataDir: string, dataDirSource: DataDirOrigin, database: DatabaseReport, kubernetes: KubernetesReport, };
+
+export type DataDirOrigin = "env" | "platform" | "explicit";
+
+export type DatabaseReport = { path: string, 
+/**
+ * The highest migration applied to the file.
+ */
+schemaVersion: number, 
+/**
+ * The highest migration this build knows; equal to `schema_version` once open.
+ */
+latestSchemaVersion: number, 
+/**
+ * RFC 3339, UTC.
+ */
+createdAt: string, createdByVersion: string, };
+
+export type KubernetesReport = { "state": "found", files: Array<string>, currentContext: string | null, contexts: Array<KubeContextReport>, } | { "state": "absent", searched: Array<string>, } | { "state": "invalid", code: ErrorCode, message: string, };
+
+export type KubeContextReport = { name: string, cluster: string, server: string | null, namespace: string | null, };
+
+/**
+ * Whether a Docker engine answers, and who it is; or the exact error and what to do.
+ */
+export type DockerStatus = { "state": "reachable", endpoint: string, endpointSource: EndpointSource, platform: string | null, version: string, apiVersion: string, os: string, arch: string, } | { "state": "unreachable", endpoint: string, endpointSource: EndpointSource, code: ErrorCode, message: string, };
+
+export type EndpointSource = "dockerHost" | "platformDefault" | "explicit";
