@@ -53,9 +53,9 @@ impl Error {
                 ErrorCode::DataDirUnavailable
             }
             Self::Store(StoreError::NewerSchema { .. }) => ErrorCode::StoreNewerSchema,
-            Self::Store(StoreError::Open { .. } | StoreError::Migrate { .. }) => {
-                ErrorCode::StoreUnavailable
-            }
+            Self::Store(
+                StoreError::Lock { .. } | StoreError::Open { .. } | StoreError::Migrate { .. },
+            ) => ErrorCode::StoreUnavailable,
             Self::Store(StoreError::Query { .. }) => ErrorCode::StoreQuery,
             Self::Docker(DockerError::Unreachable { .. }) => ErrorCode::DockerUnreachable,
             Self::Docker(DockerError::Timeout { .. }) => ErrorCode::DockerTimeout,

@@ -42,6 +42,15 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "cannot take the lock {path} that keeps two Stagecraft processes from migrating the \
+             database at once: {source}"
+    )]
+    Lock {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("cannot open the database {path}: {source}")]
     Open {
         path: PathBuf,
@@ -114,10 +123,14 @@ impl Store {
             pool,
             path: path.to_path_buf(),
         };
+        // The app and the CLI may open a new file at the same moment; SQLite gives the migrator
+        // no lock of its own, so both would apply the first migration and one would fail.
+        let migration_lock = lock_for_migration(path).await?;
         store.migrate().await?;
         meta::record_creation(&store.pool, env!("CARGO_PKG_VERSION"))
             .await
             .map_err(|source| store.query_error(source))?;
+        drop(migration_lock);
         Ok(store)
     }
 
@@ -173,6 +186,34 @@ impl Store {
             path: self.path.clone(),
             source,
         }
+    }
+}
+
+/// Takes an exclusive lock on `<database>.lock`, waiting for another process that holds it.
+async fn lock_for_migration(database: &Path) -> Result<std::fs::File, StoreError> {
+    let mut name = database.file_name().unwrap_or_default().to_os_string();
+    name.push(".lock");
+    let lock_path = database.with_file_name(name);
+    let locked = {
+        let lock_path = lock_path.clone();
+        tokio::task::spawn_blocking(move || {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&lock_path)?;
+            file.lock()?;
+            Ok::<_, std::io::Error>(file)
+        })
+        .await
+    };
+    let lock_error = |source| StoreError::Lock {
+        path: lock_path.clone(),
+        source,
+    };
+    match locked {
+        Ok(result) => result.map_err(lock_error),
+        Err(join) => Err(lock_error(std::io::Error::other(join))),
     }
 }
 

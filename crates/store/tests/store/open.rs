@@ -60,15 +60,38 @@ async fn reopening_keeps_the_creation_record_and_applies_nothing_twice() {
     );
 }
 
-#[tokio::test]
-async fn two_stores_on_one_file_both_work() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = db_path(&dir);
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn stores_opening_a_new_file_at_once_all_succeed() {
+    // The app and the CLI starting together on a fresh data folder: both migrate.
+    for _ in 0..20 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = db_path(&dir);
 
-    let (app, cli) = tokio::join!(Store::open(&path), Store::open(&path));
+        let opens = (0..4).map(|_| {
+            let path = path.clone();
+            tokio::spawn(async move { Store::open(&path).await })
+        });
+        let stores: Vec<Store> = open_all(opens).await;
 
-    let (app, cli) = (app.unwrap(), cli.unwrap());
-    assert_eq!(app.meta().await.unwrap(), cli.meta().await.unwrap());
+        let first = stores[0].meta().await.unwrap();
+        for store in &stores {
+            assert_eq!(store.meta().await.unwrap(), first);
+            assert_eq!(
+                store.schema_version().await.unwrap(),
+                latest_known_version()
+            );
+        }
+    }
+}
+
+async fn open_all(
+    handles: impl Iterator<Item = tokio::task::JoinHandle<Result<Store, StoreError>>>,
+) -> Vec<Store> {
+    let mut stores = Vec::new();
+    for handle in handles.collect::<Vec<_>>() {
+        stores.push(handle.await.unwrap().unwrap());
+    }
+    stores
 }
 
 #[tokio::test]
