@@ -102,6 +102,11 @@ impl Store {
                 source,
             })?;
         }
+        // The app and the CLI may open a new file at the same moment. Creating it, switching
+        // it to WAL and migrating it each need the file to themselves, and SQLite gives the
+        // migrator no lock of its own: without this, one side fails with "table already
+        // exists" or "database is locked".
+        let first_open_lock = lock_for_first_open(path).await?;
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -123,14 +128,11 @@ impl Store {
             pool,
             path: path.to_path_buf(),
         };
-        // The app and the CLI may open a new file at the same moment; SQLite gives the migrator
-        // no lock of its own, so both would apply the first migration and one would fail.
-        let migration_lock = lock_for_migration(path).await?;
         store.migrate().await?;
         meta::record_creation(&store.pool, env!("CARGO_PKG_VERSION"))
             .await
             .map_err(|source| store.query_error(source))?;
-        drop(migration_lock);
+        drop(first_open_lock);
         Ok(store)
     }
 
@@ -190,7 +192,7 @@ impl Store {
 }
 
 /// Takes an exclusive lock on `<database>.lock`, waiting for another process that holds it.
-async fn lock_for_migration(database: &Path) -> Result<std::fs::File, StoreError> {
+async fn lock_for_first_open(database: &Path) -> Result<std::fs::File, StoreError> {
     let mut name = database.file_name().unwrap_or_default().to_os_string();
     name.push(".lock");
     let lock_path = database.with_file_name(name);
