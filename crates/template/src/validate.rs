@@ -1,0 +1,719 @@
+//! What a template must satisfy beyond its shape: unique names, references that resolve,
+//! sound ports and resource quantities, no dependency cycles, the workflows Release needs.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::diagnostic::{Diagnostics, Severity};
+use crate::model::{Quantities, Service, Template, Volume, Workflow};
+use crate::plan::{TaskRef, parse_task_ref};
+use crate::read::{Text, child, index};
+use crate::yaml::Loc;
+
+struct Check<'a> {
+    file: &'a str,
+    out: Diagnostics,
+}
+
+impl Check<'_> {
+    fn error(&mut self, loc: Loc, path: &str, message: impl Into<String>) {
+        self.out
+            .push(Severity::Error, self.file, loc, path, message.into());
+    }
+
+    fn warn(&mut self, loc: Loc, path: &str, message: impl Into<String>) {
+        self.out
+            .push(Severity::Warning, self.file, loc, path, message.into());
+    }
+
+    /// The name of a named record, or an error at the record when it has none.
+    fn name<'t>(
+        &mut self,
+        name: &'t Option<Text>,
+        loc: Loc,
+        path: &str,
+        what: &str,
+    ) -> Option<&'t Text> {
+        match name {
+            Some(name) if !name.value.trim().is_empty() => Some(name),
+            Some(name) => {
+                self.error(
+                    name.loc,
+                    &child(path, "name"),
+                    format!("the {what}'s name is empty"),
+                );
+                None
+            }
+            None => {
+                self.error(
+                    loc,
+                    path,
+                    format!("this {what} has no `name`: add `name: <{what} name>`"),
+                );
+                None
+            }
+        }
+    }
+
+    /// Each name once; the second use is the error, pointing back at the first.
+    fn unique<'t>(
+        &mut self,
+        names: impl IntoIterator<Item = (&'t Text, String)>,
+        what: &str,
+    ) -> HashSet<&'t str> {
+        let mut seen: HashMap<&str, &Text> = HashMap::new();
+        for (name, path) in names {
+            if let Some(first) = seen.get(name.as_str()) {
+                self.error(
+                    name.loc,
+                    &child(&path, "name"),
+                    format!(
+                        "a second {what} named `{name}` (the first is at line {}): {what} names must be unique",
+                        first.loc.line
+                    ),
+                );
+            } else {
+                seen.insert(name.as_str(), name);
+            }
+        }
+        seen.into_keys().collect()
+    }
+}
+
+/// Validates a template read by [`crate::parse_template`]. Errors make the template unusable;
+/// warnings point at what is probably a mistake.
+pub fn validate(template: &Template, file: &str) -> Diagnostics {
+    let mut check = Check {
+        file,
+        out: Diagnostics::default(),
+    };
+    let services: Vec<(&Text, String)> = template
+        .services
+        .iter()
+        .filter_map(|s| {
+            check
+                .name(&s.name, s.loc, &s.path, "service")
+                .map(|n| (n, s.path.clone()))
+        })
+        .collect();
+    let service_names = check.unique(services, "service");
+    let jobs: Vec<(&Text, String)> = template
+        .jobs
+        .iter()
+        .filter_map(|j| {
+            check
+                .name(&j.name, j.loc, &j.path, "job")
+                .map(|n| (n, j.path.clone()))
+        })
+        .collect();
+    let job_names = check.unique(jobs, "job");
+    let chart_names = named(
+        &mut check,
+        template
+            .charts
+            .iter()
+            .map(|c| (&c.name, c.loc, c.path.as_str())),
+        "chart",
+    );
+    let infra_names = named(
+        &mut check,
+        template
+            .infrastructure
+            .iter()
+            .map(|i| (&i.name, i.loc, i.path.as_str())),
+        "infrastructure entry",
+    );
+    let shared_volumes = named(
+        &mut check,
+        template
+            .shared_volumes
+            .iter()
+            .map(|v| (&v.name, v.loc, v.path.as_str())),
+        "shared volume",
+    );
+    named(
+        &mut check,
+        template
+            .builds
+            .iter()
+            .map(|b| (&b.name, b.loc, b.path.as_str())),
+        "build",
+    );
+    named(
+        &mut check,
+        template
+            .environment_templates
+            .iter()
+            .map(|e| (&e.name, e.loc, e.path.as_str())),
+        "environment template",
+    );
+    let accounts = named(
+        &mut check,
+        template
+            .service_accounts
+            .iter()
+            .map(|a| (&a.name, a.loc, a.path.as_str())),
+        "service account",
+    );
+
+    if template.environment_templates.is_empty() {
+        check.warn(
+            template.loc,
+            "environment_templates",
+            "no `environment_templates`: Release requires them; add `- name: ephemeral` and \
+             `- name: permanent`",
+        );
+    }
+
+    if let Some(resources) = &template.resources {
+        quantities(
+            &mut check,
+            &resources.cpu,
+            &child(&resources.path, "cpu"),
+            Kind::Cpu,
+        );
+        quantities(
+            &mut check,
+            &resources.memory,
+            &child(&resources.path, "memory"),
+            Kind::Memory,
+        );
+    }
+
+    for service in &template.services {
+        check_service(
+            &mut check,
+            service,
+            &service_names,
+            &shared_volumes,
+            &accounts,
+        );
+    }
+    depends_on_cycles(&mut check, template);
+
+    for job in &template.jobs {
+        match (&job.from_services, &job.image) {
+            (Some(from), _) if !service_names.contains(from.as_str()) => check.error(
+                from.loc,
+                &child(&job.path, "from_services"),
+                format!(
+                    "`{from}` is not a service of this template: {}",
+                    known(&service_names)
+                ),
+            ),
+            (None, None) => check.error(
+                job.loc,
+                &job.path,
+                "a job needs `from_services: <service>` or `image: <image>` to know what to run",
+            ),
+            _ => {}
+        }
+        if job.completed_timeout == Some(0) {
+            check.error(
+                job.loc,
+                &child(&job.path, "completed_timeout"),
+                "must be at least 1 second",
+            );
+        }
+        quantities(&mut check, &job.cpu, &child(&job.path, "cpu"), Kind::Cpu);
+        quantities(
+            &mut check,
+            &job.memory,
+            &child(&job.path, "memory"),
+            Kind::Memory,
+        );
+        volumes(&mut check, &job.volumes, &shared_volumes);
+        account(&mut check, &job.service_account_name, &job.path, &accounts);
+    }
+
+    for hostname in &template.hostnames {
+        if !service_names.contains(hostname.service.as_str()) {
+            check.error(
+                hostname.service.loc,
+                &hostname.path,
+                format!(
+                    "`{}` is not a service of this template: {}",
+                    hostname.service,
+                    known(&service_names)
+                ),
+            );
+        }
+    }
+    for rule in &template.rules {
+        match &rule.service {
+            Some(service) if !service_names.contains(service.as_str()) => check.error(
+                service.loc,
+                &child(&rule.path, "service"),
+                format!(
+                    "`{service}` is not a service of this template: {}",
+                    known(&service_names)
+                ),
+            ),
+            None => check.error(rule.loc, &rule.path, "a rule needs `service: <service>`"),
+            _ => {}
+        }
+    }
+
+    let names = Names {
+        services: &service_names,
+        jobs: &job_names,
+        charts: &chart_names,
+        infrastructure: &infra_names,
+    };
+    check_workflows(&mut check, template, &names);
+    check.out.sort();
+    check.out
+}
+
+fn named<'t>(
+    check: &mut Check<'_>,
+    items: impl Iterator<Item = (&'t Option<Text>, Loc, &'t str)>,
+    what: &str,
+) -> HashSet<&'t str> {
+    let names: Vec<(&Text, String)> = items
+        .filter_map(|(name, loc, path)| {
+            check
+                .name(name, loc, path, what)
+                .map(|n| (n, path.to_owned()))
+        })
+        .collect();
+    check.unique(names, what)
+}
+
+fn known(names: &HashSet<&str>) -> String {
+    if names.is_empty() {
+        return "the template defines none".to_owned();
+    }
+    let mut names: Vec<&str> = names.iter().copied().collect();
+    names.sort_unstable();
+    format!("known: {}", names.join(", "))
+}
+
+fn check_service(
+    check: &mut Check<'_>,
+    service: &Service,
+    _services: &HashSet<&str>,
+    shared_volumes: &HashSet<&str>,
+    accounts: &HashSet<&str>,
+) {
+    let is_static = service.is_static == Some(true);
+    if service.image.is_none() && service.build.is_none() && !is_static && service.name.is_some() {
+        check.error(
+            service.loc,
+            &service.path,
+            "a service needs `image:` (a public image, or `<org>/<repo>/<service>` with \
+             `has_repo: true`), `build:`, or `static: true`",
+        );
+    }
+    for (i, port) in service.ports.iter().enumerate() {
+        let path = index(&child(&service.path, "ports"), i);
+        let kind = port.kind.as_ref().map(Text::as_str);
+        match kind {
+            Some("container_port") | Some("node_port") => {}
+            Some(other) => check.error(
+                port.kind.as_ref().map_or(port.loc, |k| k.loc),
+                &child(&path, "type"),
+                format!("`{other}` is not a port type: use `container_port` (inside the environment) or `node_port` (reachable from outside)"),
+            ),
+            None => check.error(port.loc, &path, "a port needs `type: container_port` or `type: node_port`"),
+        }
+        match &port.port {
+            Some(number) => port_number(check, number, &child(&path, "port")),
+            None => check.error(port.loc, &path, "a port needs `port: <number>`"),
+        }
+        if let Some(target) = &port.target_port {
+            port_number(check, target, &child(&path, "target_port"));
+        }
+        if let Some(protocol) = &port.backend_protocol
+            && !matches!(protocol.as_str(), "tcp" | "tls" | "http" | "https" | "grpc")
+        {
+            check.error(
+                protocol.loc,
+                &child(&path, "backend_protocol"),
+                format!("`{protocol}` is not a protocol: use `tcp` or `tls`"),
+            );
+        }
+    }
+    quantities(check, &service.cpu, &child(&service.path, "cpu"), Kind::Cpu);
+    quantities(
+        check,
+        &service.memory,
+        &child(&service.path, "memory"),
+        Kind::Memory,
+    );
+    for probe in [&service.readiness_probe, &service.liveness_probe]
+        .into_iter()
+        .flatten()
+    {
+        if probe.exec.is_none() && probe.http_get.is_none() {
+            check.error(
+                probe.loc,
+                &probe.path,
+                "a probe needs `exec: {command: [...]}` or `http_get: {path, port}`",
+            );
+        }
+        if let Some(http) = &probe.http_get {
+            match &http.port {
+                Some(port) => port_number(check, port, &child(&http.path, "port")),
+                None => check.error(http.loc, &http.path, "`http_get` needs `port: <number>`"),
+            }
+        }
+        if let Some(exec) = &probe.exec
+            && exec.command.is_empty()
+        {
+            check.error(
+                exec.loc,
+                &exec.path,
+                "`exec` needs `command: [<program>, <args>...]`",
+            );
+        }
+    }
+    volumes(check, &service.volumes, shared_volumes);
+    account(
+        check,
+        &service.service_account_name,
+        &service.path,
+        accounts,
+    );
+    for (i, var) in service.envs.iter().enumerate() {
+        if var.key.is_none() {
+            check.error(
+                var.loc,
+                &index(&child(&service.path, "envs"), i),
+                "a variable needs `key: <NAME>`",
+            );
+        }
+    }
+}
+
+fn account(check: &mut Check<'_>, account: &Option<Text>, path: &str, accounts: &HashSet<&str>) {
+    if let Some(name) = account
+        && !accounts.contains(name.as_str())
+    {
+        check.error(
+            name.loc,
+            &child(path, "service_account_name"),
+            format!("`{name}` is not in `service_accounts`: {}", known(accounts)),
+        );
+    }
+}
+
+fn volumes(check: &mut Check<'_>, volumes: &[Volume], shared: &HashSet<&str>) {
+    for volume in volumes {
+        if volume.mount_path.is_none() {
+            check.error(
+                volume.loc,
+                &volume.path,
+                "a volume needs `mount_path: <path in the container>`",
+            );
+        }
+        if let Some(claim) = &volume.claim {
+            if !shared.contains(claim.as_str()) {
+                check.error(
+                    claim.loc,
+                    &child(&volume.path, "claim"),
+                    format!("`{claim}` is not in `shared_volumes`: {}", known(shared)),
+                );
+            }
+            continue;
+        }
+        match volume.kind.as_ref().map(Text::as_str) {
+            Some("persistent" | "shmem" | "s3" | "empty_dir" | "emptyDir") => {}
+            Some(other) => check.error(
+                volume.kind.as_ref().map_or(volume.loc, |k| k.loc),
+                &child(&volume.path, "type"),
+                format!("`{other}` is not a volume type: use `persistent`, `shmem` or `s3`, or `claim: <shared volume>`"),
+            ),
+            None => check.error(volume.loc, &volume.path, "a volume needs `type: persistent|shmem|s3` or `claim: <shared volume>`"),
+        }
+        if volume.kind.as_ref().is_some_and(|k| k.as_str() == "shmem")
+            && let Some(size) = &volume.size
+        {
+            quantity(check, size, &child(&volume.path, "size"), Kind::Memory);
+        }
+    }
+}
+
+fn port_number(check: &mut Check<'_>, text: &Text, path: &str) {
+    match text.as_str().trim().parse::<u32>() {
+        Ok(1..=65535) => {}
+        _ => check.error(
+            text.loc,
+            path,
+            format!("`{text}` is not a port: use a number from 1 to 65535"),
+        ),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Cpu,
+    Memory,
+}
+
+fn quantities(check: &mut Check<'_>, quantities: &Option<Quantities>, path: &str, kind: Kind) {
+    let Some(q) = quantities else { return };
+    for (value, key) in [(&q.limits, "limits"), (&q.requests, "requests")] {
+        if let Some(value) = value {
+            quantity(check, value, &child(path, key), kind);
+        }
+    }
+}
+
+fn quantity(check: &mut Check<'_>, text: &Text, path: &str, kind: Kind) {
+    let value = text.as_str().trim();
+    let (number, suffix) = value.split_at(
+        value
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(value.len()),
+    );
+    let number_ok = !number.is_empty() && number.parse::<f64>().is_ok_and(|n| n > 0.0);
+    let suffix_ok = match kind {
+        Kind::Cpu => matches!(suffix, "" | "m"),
+        Kind::Memory => matches!(
+            suffix,
+            "" | "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei" | "k" | "M" | "G" | "T" | "P" | "E"
+        ),
+    };
+    if !(number_ok && suffix_ok) {
+        let hint = match kind {
+            Kind::Cpu => "a CPU quantity, like `500m` (half a core) or `2`",
+            Kind::Memory => "a memory quantity, like `512Mi` or `2Gi`",
+        };
+        check.error(text.loc, path, format!("`{text}` is not {hint}"));
+    }
+}
+
+/// `depends_on` must name services and must not go round in a circle.
+fn depends_on_cycles(check: &mut Check<'_>, template: &Template) {
+    let by_name: HashMap<&str, &Service> = template
+        .services
+        .iter()
+        .filter_map(|s| s.name.as_ref().map(|n| (n.as_str(), s)))
+        .collect();
+    for service in &template.services {
+        for (i, dependency) in service.depends_on.iter().enumerate() {
+            if !by_name.contains_key(dependency.as_str()) {
+                let names: HashSet<&str> = by_name.keys().copied().collect();
+                check.error(
+                    dependency.loc,
+                    &index(&child(&service.path, "depends_on"), i),
+                    format!(
+                        "`{dependency}` is not a service of this template: {}",
+                        known(&names)
+                    ),
+                );
+            }
+        }
+    }
+    // Depth-first search; a cycle is reported once, at the service of the cycle written first.
+    let mut state: HashMap<&str, u8> = HashMap::new(); // 1 = on the stack, 2 = done
+    let mut reported: HashSet<Vec<String>> = HashSet::new();
+    for service in &template.services {
+        let Some(name) = service.name.as_ref() else {
+            continue;
+        };
+        let mut stack: Vec<&str> = Vec::new();
+        visit(
+            name.as_str(),
+            &by_name,
+            &mut state,
+            &mut stack,
+            &mut |cycle: Vec<&str>| {
+                let mut key: Vec<String> = cycle.iter().map(|s| (*s).to_owned()).collect();
+                key.sort();
+                if reported.insert(key) {
+                    let first = cycle[0];
+                    let at = by_name[first];
+                    let spelled = cycle
+                        .iter()
+                        .chain(std::iter::once(&first))
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(" → ");
+                    check.error(
+                    at.loc,
+                    &child(&at.path, "depends_on"),
+                    format!("services depend on each other in a circle: {spelled}; remove one of these `depends_on` entries"),
+                );
+                }
+            },
+        );
+    }
+}
+
+fn visit<'a>(
+    name: &'a str,
+    by_name: &HashMap<&'a str, &'a Service>,
+    state: &mut HashMap<&'a str, u8>,
+    stack: &mut Vec<&'a str>,
+    on_cycle: &mut dyn FnMut(Vec<&'a str>),
+) {
+    match state.get(name) {
+        Some(2) => return,
+        Some(1) => {
+            if let Some(start) = stack.iter().position(|s| *s == name) {
+                on_cycle(stack[start..].to_vec());
+            }
+            return;
+        }
+        _ => {}
+    }
+    let Some(service) = by_name.get(name) else {
+        return;
+    };
+    state.insert(name, 1);
+    stack.push(name);
+    for dependency in &service.depends_on {
+        if let Some((key, _)) = by_name.get_key_value(dependency.as_str()) {
+            visit(key, by_name, state, stack, on_cycle);
+        }
+    }
+    stack.pop();
+    state.insert(name, 2);
+}
+
+pub(crate) struct Names<'a> {
+    pub services: &'a HashSet<&'a str>,
+    pub jobs: &'a HashSet<&'a str>,
+    pub charts: &'a HashSet<&'a str>,
+    pub infrastructure: &'a HashSet<&'a str>,
+}
+
+fn check_workflows(check: &mut Check<'_>, template: &Template, names: &Names<'_>) {
+    let workflow_names: Vec<(&Text, String)> = template
+        .workflows
+        .iter()
+        .filter_map(|w| {
+            check
+                .name(&w.name, w.loc, &w.path, "workflow")
+                .map(|n| (n, w.path.clone()))
+        })
+        .collect();
+    // Release's own sample configuration repeats `teardown`, so a repeat is a warning here.
+    let mut workflow_seen: HashMap<&str, &Text> = HashMap::new();
+    for (name, path) in &workflow_names {
+        match workflow_seen.get(name.as_str()) {
+            Some(first) => check.warn(
+                name.loc,
+                &child(path, "name"),
+                format!(
+                    "a second workflow named `{name}` (the first is at line {}): Stagecraft runs \
+                     the first and ignores this one",
+                    first.loc.line
+                ),
+            ),
+            None => {
+                workflow_seen.insert(name.as_str(), name);
+            }
+        }
+    }
+    let workflow_names: HashSet<&str> = workflow_seen.into_keys().collect();
+    // Point at the workflows when there are some, else at the top of the file.
+    let workflows_loc = template.workflows.first().map_or(template.loc, |w| w.loc);
+    if !workflow_names.contains("setup") {
+        check.error(
+            workflows_loc,
+            "workflows",
+            "no `setup` workflow: Release runs it to create every environment; add `- name: setup` \
+             with its tasks (for example `order_from: [services.all]`)",
+        );
+    }
+    for workflow in &template.workflows {
+        check_workflow(check, workflow, names);
+    }
+    match template
+        .workflows
+        .iter()
+        .find(|w| w.name.as_ref().is_some_and(|n| n.as_str() == "teardown"))
+    {
+        None => check.warn(
+            workflows_loc,
+            "workflows",
+            "no `teardown` workflow: Stagecraft removes the environment all the same; add `- name: \
+             teardown` with `order_from: [release.remove_environment]` to say so",
+        ),
+        Some(teardown) => {
+            let last = teardown
+                .order_from
+                .last()
+                .or_else(|| teardown.parallelize.last().and_then(|s| s.tasks.last()));
+            if last.is_none_or(|t| t.as_str() != "release.remove_environment") {
+                check.warn(
+                    last.map_or(teardown.loc, |t| t.loc),
+                    &teardown.path,
+                    "teardown should end with `release.remove_environment`, as Release requires; \
+                     Stagecraft removes the environment after the last task all the same",
+                );
+            }
+        }
+    }
+}
+
+fn check_workflow(check: &mut Check<'_>, workflow: &Workflow, names: &Names<'_>) {
+    if !workflow.order_from.is_empty() && !workflow.parallelize.is_empty() {
+        check.error(
+            workflow.loc,
+            &workflow.path,
+            "a workflow has `order_from` or `parallelize`, not both",
+        );
+    }
+    if workflow.order_from.is_empty() && workflow.parallelize.is_empty() && workflow.name.is_some()
+    {
+        check.warn(
+            workflow.loc,
+            &workflow.path,
+            "this workflow has no tasks: it does nothing",
+        );
+    }
+    let mut refs: Vec<(&Text, String)> = workflow
+        .order_from
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t, index(&child(&workflow.path, "order_from"), i)))
+        .collect();
+    for step in &workflow.parallelize {
+        if step.tasks.is_empty() {
+            check.warn(step.loc, &step.path, "this step has no tasks");
+        }
+        refs.extend(
+            step.tasks
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (t, index(&child(&step.path, "tasks"), i))),
+        );
+    }
+    let mut seen: HashMap<&str, Loc> = HashMap::new();
+    for (task, path) in refs {
+        match parse_task_ref(task.as_str()) {
+            Err(message) => check.error(task.loc, &path, message),
+            Ok(reference) => {
+                let (set, what, name) = match &reference {
+                    TaskRef::Service(name) => (names.services, "service", name.as_str()),
+                    TaskRef::Job(name) => (names.jobs, "job", name.as_str()),
+                    TaskRef::Chart(name) => (names.charts, "chart", name.as_str()),
+                    TaskRef::Infrastructure(name) => {
+                        (names.infrastructure, "infrastructure entry", name.as_str())
+                    }
+                    TaskRef::All(_) | TaskRef::RemoveEnvironment => continue,
+                };
+                if !set.contains(name) {
+                    check.error(
+                        task.loc,
+                        &path,
+                        format!("`{task}` names no {what} of this template: {}", known(set)),
+                    );
+                }
+                if let Some(first) = seen.insert(task.as_str(), task.loc) {
+                    check.warn(
+                        task.loc,
+                        &path,
+                        format!(
+                            "`{task}` is already a task of this workflow (line {}): it runs twice",
+                            first.line
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,379 @@
+//! The final environment of each service and job (reference §5): the variables Stagecraft
+//! injects, then the file's `defaults` (or an environment's `envs`), then the template's own
+//! `envs` of the workload, then the file's per-service variables, then the `mapping`, the only
+//! place where `${X}`, `${X:-fallback}`, `$X` and bare names are interpolated. A job made
+//! `from_services` starts from that service's environment.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::diagnostic::{Diagnostics, Severity};
+use crate::model::{EnvVar, Template, VariablesFile};
+use crate::read::child;
+use crate::yaml::Loc;
+
+/// What Stagecraft knows about the environment and injects as `RELEASE_*` variables.
+#[derive(Debug, Clone, Default)]
+pub struct Injected {
+    pub env_id: String,
+    pub app: String,
+    pub branch: String,
+    pub commit_sha: String,
+    pub build_id: String,
+    pub domain: String,
+    pub context: String,
+    /// `(service, url, host)` of each service reachable from outside, giving
+    /// `<SERVICE>_INGRESS_URL` and `<SERVICE>_INGRESS_HOST`.
+    pub ingress: Vec<(String, String, String)>,
+}
+
+impl Injected {
+    fn vars(&self) -> Vec<(String, String)> {
+        let short: String = self.commit_sha.chars().take(7).collect();
+        let mut vars = vec![
+            ("RELEASE_ENV_ID".to_owned(), self.env_id.clone()),
+            ("RELEASE_APP_NAME".to_owned(), self.app.clone()),
+            ("RELEASE_BRANCH_NAME".to_owned(), self.branch.clone()),
+            ("RELEASE_COMMIT_SHA".to_owned(), self.commit_sha.clone()),
+            ("RELEASE_COMMIT_SHORT".to_owned(), short),
+            ("RELEASE_BUILD_ID".to_owned(), self.build_id.clone()),
+            ("RELEASE_DOMAIN".to_owned(), self.domain.clone()),
+            ("RELEASE_CONTEXT".to_owned(), self.context.clone()),
+        ];
+        for (service, url, host) in &self.ingress {
+            let prefix = service.to_ascii_uppercase().replace('-', "_");
+            vars.push((format!("{prefix}_INGRESS_URL"), url.clone()));
+            vars.push((format!("{prefix}_INGRESS_HOST"), host.clone()));
+        }
+        vars
+    }
+}
+
+/// Where a variable's value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VarSource {
+    Injected,
+    Defaults,
+    Template,
+    Service,
+    Mapping,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResolvedVar {
+    pub key: String,
+    pub value: String,
+    /// Masked wherever it is shown: set on the variable, a `$secrets.` reference, or a mapping
+    /// that reads a secret.
+    pub secret: bool,
+    pub source: VarSource,
+}
+
+/// The variables of one service or job, sorted by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WorkloadEnv {
+    /// `services.<name>` or `jobs.<name>`.
+    pub workload: String,
+    pub vars: Vec<ResolvedVar>,
+}
+
+impl WorkloadEnv {
+    pub fn get(&self, key: &str) -> Option<&ResolvedVar> {
+        self.vars.iter().find(|v| v.key == key)
+    }
+}
+
+type Env = HashMap<String, ResolvedVar>;
+
+fn put(env: &mut Env, vars: &[EnvVar], source: VarSource) {
+    for var in vars {
+        let Some(key) = &var.key else { continue };
+        let value = var
+            .value
+            .as_ref()
+            .map(|v| v.value.clone())
+            .unwrap_or_default();
+        let secret = var.secret == Some(true) || value.starts_with("$secrets.");
+        env.insert(
+            key.value.clone(),
+            ResolvedVar {
+                key: key.value.clone(),
+                value,
+                secret,
+                source,
+            },
+        );
+    }
+}
+
+/// Resolves every service's and job's environment. `file` names the variables file in
+/// messages. Errors: a mapping that reads a variable nobody defines, or mappings that read
+/// each other in a circle.
+pub fn resolve_variables(
+    template: &Template,
+    variables: &VariablesFile,
+    injected: &Injected,
+    file: &str,
+) -> Result<Vec<WorkloadEnv>, Diagnostics> {
+    let mut base: Env = HashMap::new();
+    for (key, value) in injected.vars() {
+        base.insert(
+            key.clone(),
+            ResolvedVar {
+                key,
+                value,
+                secret: false,
+                source: VarSource::Injected,
+            },
+        );
+    }
+    put(&mut base, &variables.defaults, VarSource::Defaults);
+    put(&mut base, &variables.envs, VarSource::Defaults);
+    let per_service = |name: &str| -> &[EnvVar] {
+        variables
+            .services
+            .as_ref()
+            .and_then(|s| s.0.iter().find(|(n, _)| n.as_str() == name))
+            .map_or(&[], |(_, vars)| vars.as_slice())
+    };
+
+    let mut out = Vec::new();
+    let mut diagnostics = Diagnostics::default();
+    let mut service_envs: HashMap<&str, Env> = HashMap::new();
+    for service in &template.services {
+        let Some(name) = &service.name else { continue };
+        let mut env = base.clone();
+        put(&mut env, &service.envs, VarSource::Template);
+        put(&mut env, per_service(name.as_str()), VarSource::Service);
+        service_envs.insert(name.as_str(), env.clone());
+        out.push((format!("services.{name}"), env));
+    }
+    for job in &template.jobs {
+        let Some(name) = &job.name else { continue };
+        let mut env = job
+            .from_services
+            .as_ref()
+            .and_then(|from| service_envs.get(from.as_str()).cloned())
+            .unwrap_or_else(|| base.clone());
+        put(&mut env, &job.envs, VarSource::Template);
+        put(&mut env, per_service(name.as_str()), VarSource::Service);
+        out.push((format!("jobs.{name}"), env));
+    }
+
+    let mut resolved = Vec::new();
+    for (workload, mut env) in out {
+        if let Some(mapping) = &variables.mapping {
+            let mut resolver = Resolver {
+                mapping: &mapping.0,
+                env: &env,
+                done: HashMap::new(),
+                stack: Vec::new(),
+            };
+            let mut mapped = Vec::new();
+            for (key, text) in &mapping.0 {
+                match resolver.resolve(key) {
+                    Ok((value, secret)) => mapped.push(ResolvedVar {
+                        key: key.clone(),
+                        value,
+                        secret,
+                        source: VarSource::Mapping,
+                    }),
+                    Err(message) => {
+                        let message = format!("{message} (for {workload})");
+                        if !diagnostics.0.iter().any(|d| d.message == message) {
+                            diagnostics.push(
+                                Severity::Error,
+                                file,
+                                text.loc,
+                                &child("mapping", key),
+                                message,
+                            );
+                        }
+                    }
+                }
+            }
+            for var in mapped {
+                env.insert(var.key.clone(), var);
+            }
+        }
+        let mut vars: Vec<ResolvedVar> = env.into_values().collect();
+        vars.sort_by(|a, b| a.key.cmp(&b.key));
+        resolved.push(WorkloadEnv { workload, vars });
+    }
+    if diagnostics.has_errors() {
+        diagnostics.sort();
+        return Err(diagnostics);
+    }
+    Ok(resolved)
+}
+
+struct Resolver<'a> {
+    mapping: &'a [(String, crate::read::Text)],
+    env: &'a Env,
+    done: HashMap<String, (String, bool)>,
+    stack: Vec<String>,
+}
+
+impl Resolver<'_> {
+    /// The value of a mapping key: its expression with every reference replaced.
+    fn resolve(&mut self, key: &str) -> Result<(String, bool), String> {
+        if let Some(done) = self.done.get(key) {
+            return Ok(done.clone());
+        }
+        if let Some(start) = self.stack.iter().position(|k| k == key) {
+            let mut circle: Vec<String> = self.stack[start..].to_vec();
+            circle.push(key.to_owned());
+            return Err(format!(
+                "mapping entries read each other in a circle: {}",
+                circle.join(" → ")
+            ));
+        }
+        let Some((_, text)) = self.mapping.iter().find(|(k, _)| k == key) else {
+            return Err(format!("`{key}` is not a mapping entry"));
+        };
+        self.stack.push(key.to_owned());
+        let result = self.expression(key, text.as_str(), text.loc);
+        self.stack.pop();
+        let value = result?;
+        self.done.insert(key.to_owned(), value.clone());
+        Ok(value)
+    }
+
+    /// A variable's value for a reference: another mapping entry, or the environment.
+    fn lookup(&mut self, name: &str) -> Result<Option<(String, bool)>, String> {
+        // A mapping entry naming itself (`PORT: ${PORT:-80}`) reads the environment's value.
+        let own = self.stack.last().is_some_and(|k| k == name);
+        if !own && self.mapping.iter().any(|(k, _)| k == name) {
+            return self.resolve(name).map(Some);
+        }
+        Ok(self.env.get(name).map(|v| (v.value.clone(), v.secret)))
+    }
+
+    fn expression(&mut self, key: &str, text: &str, _loc: Loc) -> Result<(String, bool), String> {
+        let trimmed = text.trim();
+        if is_name(trimmed) && trimmed.chars().any(|c| c.is_ascii_uppercase()) {
+            return match self.lookup(trimmed)? {
+                Some(found) => Ok(found),
+                None => Err(missing(key, trimmed)),
+            };
+        }
+        let mut out = String::new();
+        let mut secret = text.starts_with("$secrets.");
+        let mut rest = text;
+        while let Some(dollar) = rest.find('$') {
+            out.push_str(&rest[..dollar]);
+            let after = &rest[dollar + 1..];
+            if let Some(body) = after.strip_prefix('{') {
+                let Some(close) = body.find('}') else {
+                    return Err(format!("`{text}` opens `${{` without closing it"));
+                };
+                let inner = &body[..close];
+                let (name, fallback) = match inner.split_once(":-") {
+                    Some((name, fallback)) => (name, Some(fallback)),
+                    None => (inner, None),
+                };
+                match (self.lookup(name)?, fallback) {
+                    (Some((value, is_secret)), _) => {
+                        secret |= is_secret;
+                        out.push_str(&value);
+                    }
+                    (None, Some(fallback)) => out.push_str(fallback),
+                    (None, None) => return Err(missing(key, name)),
+                }
+                rest = &body[close + 1..];
+            } else {
+                let length = after
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(after.len());
+                let name = &after[..length];
+                if name.is_empty() || name == "secrets" {
+                    // A lone `$`, or a `$secrets.` vault reference kept for the runtime.
+                    out.push('$');
+                    rest = after;
+                    continue;
+                }
+                match self.lookup(name)? {
+                    Some((value, is_secret)) => {
+                        secret |= is_secret;
+                        out.push_str(&value);
+                    }
+                    None => return Err(missing(key, name)),
+                }
+                rest = &after[length..];
+            }
+        }
+        out.push_str(rest);
+        Ok((out, secret))
+    }
+}
+
+fn is_name(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn missing(key: &str, name: &str) -> String {
+    format!(
+        "`{key}` reads `{name}`, which no variable defines: define it in `defaults` or the \
+         service's variables, or give a fallback: `${{{name}:-value}}`"
+    )
+}
+
+impl Injected {
+    /// Values that look like a real environment's, for checking a template without one:
+    /// every service with a `node_port` gets an ingress host from `hostnames`, or the
+    /// generator's `<service>-<app>-<env_id>.<domain>`.
+    pub fn sample(template: &Template) -> Self {
+        let app = template
+            .app
+            .as_ref()
+            .map_or("app", |a| a.as_str())
+            .to_owned();
+        let domain = template
+            .domain
+            .as_ref()
+            .map_or("localhost", |d| d.as_str())
+            .to_owned();
+        let env_id = "sample".to_owned();
+        let mut injected = Self {
+            env_id: env_id.clone(),
+            app: app.clone(),
+            branch: "main".into(),
+            commit_sha: "0000000000000000000000000000000000000000".into(),
+            build_id: "0".into(),
+            domain: domain.clone(),
+            context: "local".into(),
+            ingress: Vec::new(),
+        };
+        for service in &template.services {
+            let Some(name) = &service.name else { continue };
+            let exposed = service
+                .ports
+                .iter()
+                .any(|p| p.kind.as_ref().is_some_and(|k| k.as_str() == "node_port"));
+            let named = template
+                .hostnames
+                .iter()
+                .find(|h| h.service.as_str() == name.as_str());
+            if !exposed && named.is_none() {
+                continue;
+            }
+            let pattern = named.map_or_else(
+                || format!("{name}-{app}-${{env_id}}.${{domain}}"),
+                |h| h.template.value.clone(),
+            );
+            let host = pattern
+                .replace("${env_id}", &env_id)
+                .replace("${domain}", &domain);
+            injected
+                .ingress
+                .push((name.value.clone(), format!("https://{host}"), host));
+        }
+        injected
+    }
+}

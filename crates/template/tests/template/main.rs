@@ -1,0 +1,7 @@
+//! The Release format against real public templates and a catalogue of mistakes.
+
+// Test helpers outside #[test] functions fail loudly too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod bad;
+mod fixtures;
