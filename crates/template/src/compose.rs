@@ -253,21 +253,25 @@ pub fn import_compose(file: &str, source: &str, app: &str, repo_name: &str) -> C
     variables.services = Some(ServiceVariables(service_vars));
 
     let levels = levels(&mut import, &template.services);
-    template.workflows = vec![
+    // Patch only what is built from the repository; an app of stock images has no patch.
+    template.workflows = [
         workflow("setup", &levels, &template.services, |_| true),
         workflow("patch", &levels, &template.services, |s| {
             s.has_repo == Some(true)
         }),
-        Workflow {
+        Some(Workflow {
             name: text("teardown"),
             parallelize: vec![Step {
                 step: text("remove-environment"),
-                tasks: vec![text("release.remove_environment").unwrap_or_default()],
+                tasks: vec![Text::new("release.remove_environment")],
                 ..Step::default()
             }],
             ..Workflow::default()
-        },
-    ];
+        }),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     import.out.sort();
     ComposeImport {
         template,
@@ -355,7 +359,7 @@ fn import_service(
                                     service: text(name).unwrap_or_default(),
                                     template: text(format!("{name}-{app}-${{env_id}}.${{domain}}"))
                                         .unwrap_or_default(),
-                                    path: String::new(),
+                                    path: Default::default(),
                                 });
                             }
                             service.ports.push(port);
@@ -627,30 +631,36 @@ fn levels(import: &mut Import<'_>, services: &[Service]) -> HashMap<String, usiz
     levels
 }
 
+/// One step per `depends_on` level with the services `keep` selects, numbered from
+/// `services-0` after empty levels are left out (as the generator numbers a patch).
 fn workflow(
     name: &str,
     levels: &HashMap<String, usize>,
     services: &[Service],
     keep: impl Fn(&Service) -> bool,
-) -> Workflow {
+) -> Option<Workflow> {
     let deepest = levels.values().copied().max().unwrap_or(0);
-    let steps = (0..=deepest)
-        .map(|level| Step {
-            step: text(format!("services-{level}")),
-            tasks: services
+    let steps: Vec<Step> = (0..=deepest)
+        .map(|level| {
+            services
                 .iter()
                 .filter(|s| keep(s))
                 .filter_map(|s| s.name.as_ref())
                 .filter(|n| levels.get(n.as_str()).copied().unwrap_or(0) == level)
                 .filter_map(|n| text(format!("services.{n}")))
-                .collect(),
+                .collect::<Vec<Text>>()
+        })
+        .filter(|tasks| !tasks.is_empty())
+        .enumerate()
+        .map(|(i, tasks)| Step {
+            step: text(format!("services-{i}")),
+            tasks,
             ..Step::default()
         })
-        .filter(|step| !step.tasks.is_empty())
         .collect();
-    Workflow {
+    (!steps.is_empty()).then(|| Workflow {
         name: text(name),
         parallelize: steps,
         ..Workflow::default()
-    }
+    })
 }

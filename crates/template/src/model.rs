@@ -118,7 +118,7 @@ pub struct EnvironmentTemplate {
     pub name: Option<Text>,
     pub overrides: Vec<(String, Node)>,
     pub loc: crate::yaml::Loc,
-    pub path: String,
+    pub path: crate::yaml::KeyPath,
 }
 
 impl Read for EnvironmentTemplate {
@@ -130,7 +130,7 @@ impl Read for EnvironmentTemplate {
                 name,
                 overrides: Vec::new(),
                 loc: node.loc,
-                path: path.to_owned(),
+                path: crate::yaml::KeyPath(path.to_owned()),
             });
         };
         let overrides = entries
@@ -142,7 +142,7 @@ impl Read for EnvironmentTemplate {
             name,
             overrides,
             loc: node.loc,
-            path: path.to_owned(),
+            path: crate::yaml::KeyPath(path.to_owned()),
         })
     }
 }
@@ -161,7 +161,7 @@ impl Write for EnvironmentTemplate {
 pub struct Hostname {
     pub service: Text,
     pub template: Text,
-    pub path: String,
+    pub path: crate::yaml::KeyPath,
 }
 
 impl Read for Hostname {
@@ -177,7 +177,7 @@ impl Read for Hostname {
                         plain: true,
                     },
                     template,
-                    path: path.to_owned(),
+                    path: crate::yaml::KeyPath(path.to_owned()),
                 })
             }
             _ => {

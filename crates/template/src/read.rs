@@ -357,7 +357,7 @@ macro_rules! record {
             pub extra: $crate::read::Extra,
             pub loc: $crate::yaml::Loc,
             /// The path of keys to this record, like `services[2]`.
-            pub path: String,
+            pub path: $crate::yaml::KeyPath,
         }
 
         impl $crate::read::Read for $name {
@@ -373,7 +373,7 @@ macro_rules! record {
                     $( $field: fields.read(ctx, $key), )*
                     extra: $crate::read::Extra::default(),
                     loc: node.loc,
-                    path: path.to_owned(),
+                    path: $crate::yaml::KeyPath(path.to_owned()),
                 };
                 record.extra = fields.finish(ctx);
                 Some(record)

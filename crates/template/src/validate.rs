@@ -92,7 +92,7 @@ pub fn validate(template: &Template, file: &str) -> Diagnostics {
         .filter_map(|s| {
             check
                 .name(&s.name, s.loc, &s.path, "service")
-                .map(|n| (n, s.path.clone()))
+                .map(|n| (n, s.path.0.clone()))
         })
         .collect();
     let service_names = check.unique(services, "service");
@@ -102,7 +102,7 @@ pub fn validate(template: &Template, file: &str) -> Diagnostics {
         .filter_map(|j| {
             check
                 .name(&j.name, j.loc, &j.path, "job")
-                .map(|n| (n, j.path.clone()))
+                .map(|n| (n, j.path.0.clone()))
         })
         .collect();
     let job_names = check.unique(jobs, "job");
@@ -111,7 +111,7 @@ pub fn validate(template: &Template, file: &str) -> Diagnostics {
         template
             .charts
             .iter()
-            .map(|c| (&c.name, c.loc, c.path.as_str())),
+            .map(|c| (&c.name, c.loc, c.path.0.as_str())),
         "chart",
     );
     let infra_names = named(
@@ -119,7 +119,7 @@ pub fn validate(template: &Template, file: &str) -> Diagnostics {
         template
             .infrastructure
             .iter()
-            .map(|i| (&i.name, i.loc, i.path.as_str())),
+            .map(|i| (&i.name, i.loc, i.path.0.as_str())),
         "infrastructure entry",
     );
     let shared_volumes = named(
@@ -127,7 +127,7 @@ pub fn validate(template: &Template, file: &str) -> Diagnostics {
         template
             .shared_volumes
             .iter()
-            .map(|v| (&v.name, v.loc, v.path.as_str())),
+            .map(|v| (&v.name, v.loc, v.path.0.as_str())),
         "shared volume",
     );
     named(
@@ -135,7 +135,7 @@ pub fn validate(template: &Template, file: &str) -> Diagnostics {
         template
             .builds
             .iter()
-            .map(|b| (&b.name, b.loc, b.path.as_str())),
+            .map(|b| (&b.name, b.loc, b.path.0.as_str())),
         "build",
     );
     named(
@@ -143,7 +143,7 @@ pub fn validate(template: &Template, file: &str) -> Diagnostics {
         template
             .environment_templates
             .iter()
-            .map(|e| (&e.name, e.loc, e.path.as_str())),
+            .map(|e| (&e.name, e.loc, e.path.0.as_str())),
         "environment template",
     );
     let accounts = named(
@@ -151,7 +151,7 @@ pub fn validate(template: &Template, file: &str) -> Diagnostics {
         template
             .service_accounts
             .iter()
-            .map(|a| (&a.name, a.loc, a.path.as_str())),
+            .map(|a| (&a.name, a.loc, a.path.0.as_str())),
         "service account",
     );
 
@@ -586,7 +586,7 @@ fn check_workflows(check: &mut Check<'_>, template: &Template, names: &Names<'_>
         .filter_map(|w| {
             check
                 .name(&w.name, w.loc, &w.path, "workflow")
-                .map(|n| (n, w.path.clone()))
+                .map(|n| (n, w.path.0.clone()))
         })
         .collect();
     // Release's own sample configuration repeats `teardown`, so a repeat is a warning here.

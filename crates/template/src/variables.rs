@@ -163,6 +163,7 @@ pub fn resolve_variables(
     }
 
     let mut resolved = Vec::new();
+    let mut failures: Vec<Failure> = Vec::new();
     for (workload, mut env) in out {
         if let Some(mapping) = &variables.mapping {
             let mut resolver = Resolver {
@@ -180,18 +181,15 @@ pub fn resolve_variables(
                         secret,
                         source: VarSource::Mapping,
                     }),
-                    Err(message) => {
-                        let message = format!("{message} (for {workload})");
-                        if !diagnostics.0.iter().any(|d| d.message == message) {
-                            diagnostics.push(
-                                Severity::Error,
-                                file,
-                                text.loc,
-                                &child("mapping", key),
-                                message,
-                            );
-                        }
-                    }
+                    Err(message) => match failures.iter_mut().find(|f| f.message == message) {
+                        Some(failure) => failure.workloads.push(workload.clone()),
+                        None => failures.push(Failure {
+                            key: key.clone(),
+                            loc: text.loc,
+                            message,
+                            workloads: vec![workload.clone()],
+                        }),
+                    },
                 }
             }
             for var in mapped {
@@ -202,11 +200,29 @@ pub fn resolve_variables(
         vars.sort_by(|a, b| a.key.cmp(&b.key));
         resolved.push(WorkloadEnv { workload, vars });
     }
+    for failure in failures {
+        // A reference that fails for every workload fails the same way: say it once.
+        let message = format!("{} (for {})", failure.message, failure.workloads.join(", "));
+        diagnostics.push(
+            Severity::Error,
+            file,
+            failure.loc,
+            &child("mapping", &failure.key),
+            message,
+        );
+    }
     if diagnostics.has_errors() {
         diagnostics.sort();
         return Err(diagnostics);
     }
     Ok(resolved)
+}
+
+struct Failure {
+    key: String,
+    loc: Loc,
+    message: String,
+    workloads: Vec<String>,
 }
 
 struct Resolver<'a> {

@@ -39,6 +39,33 @@ impl Loc {
     }
 }
 
+/// The path of keys to a value, like `services[2].ports[0]`. Like [`Loc`], it says where a
+/// value was written, not what it means, so every `KeyPath` equals every other.
+#[derive(Debug, Clone, Default)]
+pub struct KeyPath(pub String);
+
+impl PartialEq for KeyPath {
+    fn eq(&self, _other: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for KeyPath {}
+
+impl std::ops::Deref for KeyPath {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for KeyPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// How a scalar was written: plain scalars are typed (`80`, `true`, `null`), quoted and block
 /// scalars are always text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

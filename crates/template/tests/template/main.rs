@@ -4,4 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bad;
+mod compose;
 mod fixtures;
+mod merge;
+mod plans;
+mod variables;
