@@ -1,7 +1,10 @@
+use std::path::PathBuf;
+
 use serde::Serialize;
 use stagecraft_docker::DockerError;
 use stagecraft_kube::KubeError;
 use stagecraft_store::StoreError;
+use stagecraft_template::Diagnostic;
 use ts_rs::TS;
 
 /// The stable identity of an error across IPC and in the CLI's JSON output. The UI switches on
@@ -27,6 +30,16 @@ pub enum ErrorCode {
     DockerApi,
     /// A kubeconfig file exists but cannot be read.
     KubeconfigInvalid,
+    /// A path that should be a folder is not one.
+    NotAFolder,
+    /// A file cannot be read.
+    FileRead,
+    /// A file cannot be written.
+    FileWrite,
+    /// A file would be overwritten.
+    FileExists,
+    /// Release files with errors; the diagnostics say where.
+    InvalidFiles,
 }
 
 /// Everything a use case can fail with. Each variant keeps its cause; [`Error::code`] gives the
@@ -44,6 +57,24 @@ pub enum Error {
     Docker(#[from] DockerError),
     #[error(transparent)]
     Kube(#[from] KubeError),
+    #[error("{path} is not a folder: give the repository's folder")]
+    NotAFolder { path: PathBuf },
+    #[error("cannot read {path}: {source}")]
+    ReadFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}: {source}")]
+    WriteFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} exists already: move it away, or pass --force to overwrite it")]
+    Exists { path: PathBuf },
+    #[error("{}", diagnostics.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Invalid { diagnostics: Vec<Diagnostic> },
 }
 
 impl Error {
@@ -62,6 +93,11 @@ impl Error {
             Self::Docker(DockerError::Endpoint { .. }) => ErrorCode::DockerEndpoint,
             Self::Docker(DockerError::Api { .. }) => ErrorCode::DockerApi,
             Self::Kube(_) => ErrorCode::KubeconfigInvalid,
+            Self::NotAFolder { .. } => ErrorCode::NotAFolder,
+            Self::ReadFile { .. } => ErrorCode::FileRead,
+            Self::WriteFile { .. } => ErrorCode::FileWrite,
+            Self::Exists { .. } => ErrorCode::FileExists,
+            Self::Invalid { .. } => ErrorCode::InvalidFiles,
         }
     }
 }

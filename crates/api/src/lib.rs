@@ -4,16 +4,18 @@
 //! crate: it opens the store, holds the runtimes, and answers in plain serialisable types whose
 //! TypeScript twins are generated into `ui/src/ipc/bindings.ts`.
 //!
-//! Must not depend on: tauri. It wires `stagecraft-store`, `stagecraft-docker` and
-//! `stagecraft-kube`, and never speaks sqlx, bollard or kube-rs itself.
+//! Must not depend on: tauri. It wires `stagecraft-template`, `stagecraft-store`,
+//! `stagecraft-docker` and `stagecraft-kube`, and never speaks sqlx, bollard or kube-rs itself.
 //!
 //! # Layout
 //! - `settings.rs`: [`Settings`]: where the data lives, which Docker endpoint and kubeconfig
 //!   files to use, from the environment or given by a test
+//! - `gitops.rs`: `gitops validate` and `gitops init` over a repository's Release files
 //! - `system.rs`: the System report ([`SystemReport`], [`DockerStatus`])
 //! - `error.rs`: [`Error`] and the stable [`ErrorCode`] the UI and the CLI switch on
 
 mod error;
+mod gitops;
 mod settings;
 mod system;
 
@@ -21,6 +23,7 @@ use stagecraft_docker::DockerEngine;
 use stagecraft_store::Store;
 
 pub use error::{Error, ErrorCode};
+pub use gitops::{GitopsFileNames, GitopsInit, GitopsReport, gitops_init, gitops_validate};
 pub use settings::{DataDir, DataDirSource, Settings};
 pub use system::{
     DataDirOrigin, DatabaseReport, DockerStatus, EndpointSource, KubeContextReport,

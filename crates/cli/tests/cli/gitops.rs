@@ -1,0 +1,192 @@
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn stagecraft(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_stagecraft"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)))
+}
+
+#[test]
+fn init_writes_files_that_validate() {
+    let repo = tempfile::tempdir().unwrap();
+
+    let init = stagecraft(&["gitops", "init"], repo.path());
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    assert!(repo.path().join(".release.yaml").is_file());
+    assert!(
+        repo.path()
+            .join(".release/application_template.yaml")
+            .is_file()
+    );
+    assert!(
+        repo.path()
+            .join(".release/environment_variables.yaml")
+            .is_file()
+    );
+
+    let validate = stagecraft(&["gitops", "validate", "--output", "json"], repo.path());
+    assert_eq!(validate.status.code(), Some(0));
+    let report = json(&validate);
+    assert_eq!(report["valid"], true, "{report:#}");
+    assert_eq!(report["errors"], 0);
+    assert_eq!(
+        report["files"]["application_template"],
+        ".release/application_template.yaml"
+    );
+    assert_eq!(report["plans"][0]["workflow"], "setup");
+    assert_eq!(
+        report["plans"][0]["steps"][0]["tasks"][0]["kind"],
+        "service"
+    );
+}
+
+#[test]
+fn init_refuses_to_overwrite_without_force() {
+    let repo = tempfile::tempdir().unwrap();
+    assert!(
+        stagecraft(&["gitops", "init"], repo.path())
+            .status
+            .success()
+    );
+
+    let again = stagecraft(&["gitops", "init"], repo.path());
+
+    assert_eq!(again.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(stderr.contains(".release.yaml exists already"), "{stderr}");
+    assert!(
+        stagecraft(&["gitops", "init", "--force"], repo.path())
+            .status
+            .success()
+    );
+}
+
+#[test]
+fn init_from_compose_imports_it() {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(
+        repo.path().join("docker-compose.yml"),
+        "services:\n  web:\n    build: .\n    ports: ['8080:80']\n    depends_on: [db]\n  db:\n    image: postgres:16\n    environment:\n      POSTGRES_PASSWORD: secret\n    restart: always\n",
+    )
+    .unwrap();
+
+    let init = stagecraft(
+        &["gitops", "init", "--from-compose", "docker-compose.yml"],
+        repo.path(),
+    );
+
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&init.stdout);
+    assert!(
+        stdout.contains("`restart` has no place in a Release template: dropped"),
+        "{stdout}"
+    );
+    let template =
+        std::fs::read_to_string(repo.path().join(".release/application_template.yaml")).unwrap();
+    assert!(
+        template.contains("- step: services-0\n    tasks:\n    - services.db\n"),
+        "{template}"
+    );
+    let variables =
+        std::fs::read_to_string(repo.path().join(".release/environment_variables.yaml")).unwrap();
+    assert!(variables.contains("POSTGRES_PASSWORD"), "{variables}");
+    let validate = stagecraft(&["gitops", "validate"], repo.path());
+    assert_eq!(
+        validate.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&validate.stdout)
+    );
+}
+
+#[test]
+fn validate_exits_1_and_locates_every_error() {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::create_dir(repo.path().join(".release")).unwrap();
+    std::fs::write(
+        repo.path().join(".release/application_template.yaml"),
+        "environment_templates: [{name: ephemeral}]\nservices:\n- name: web\n  image: nginx\n  ports:\n  - {type: node_port, port: 99999}\nworkflows:\n- name: setup\n  order_from: [services.api]\n",
+    )
+    .unwrap();
+
+    let text = stagecraft(&["gitops", "validate"], repo.path());
+    assert_eq!(text.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        stdout.contains(".release/application_template.yaml:6:29: error: services[0].ports[0].port: `99999` is not a port"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("invalid: 2 error(s), 1 warning(s)"),
+        "{stdout}"
+    );
+
+    let report = json(&stagecraft(
+        &["gitops", "validate", "-o", "json"],
+        repo.path(),
+    ));
+    assert_eq!(report["valid"], false);
+    let errors: Vec<&serde_json::Value> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["severity"] == "error")
+        .collect();
+    assert_eq!(errors.len(), 2);
+    assert_eq!(errors[1]["line"], 9);
+    assert_eq!(errors[1]["column"], 16);
+    assert_eq!(errors[1]["path"], "workflows[0].order_from[0]");
+}
+
+#[test]
+fn validate_of_a_missing_folder_fails_with_a_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = stagecraft(
+        &["gitops", "validate", "nowhere", "--output", "json"],
+        dir.path(),
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let error: serde_json::Value = serde_json::from_slice(&output.stderr).unwrap();
+    assert_eq!(error["error"]["code"], "NOT_A_FOLDER");
+}
+
+#[test]
+fn validate_follows_release_yaml_to_its_files() {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(
+        repo.path().join(".release.yaml"),
+        "application_template: config/app.yaml\nenvironment_variables: config/missing.yaml\n",
+    )
+    .unwrap();
+    std::fs::create_dir(repo.path().join("config")).unwrap();
+    std::fs::write(
+        repo.path().join("config/app.yaml"),
+        "environment_templates: [{name: ephemeral}]\nservices: [{name: web, image: nginx}]\nworkflows:\n- {name: setup, order_from: [services.all]}\n- {name: teardown, order_from: [release.remove_environment]}\n",
+    )
+    .unwrap();
+
+    let output = stagecraft(&["gitops", "validate"], repo.path());
+
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(".release.yaml:2:24: error: environment_variables: `config/missing.yaml` does not exist in the repository: fix the path"),
+        "{stdout}"
+    );
+}
