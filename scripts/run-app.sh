@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Sets up this machine when needed, builds Stagecraft and opens it.
+# Sets up this machine when needed, builds Stagecraft (the app and the `stagecraft` command)
+# and opens the app.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
 (cd ui && npm run build)
-cargo build --release --locked -p stagecraft-desktop
+cargo build --release --locked -p stagecraft-desktop -p stagecraft-cli
 
 if [[ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]]; then
   echo "No display: to run headless, use xvfb-run -a -s '-screen 0 1280x800x24' $0" >&2

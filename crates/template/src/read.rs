@@ -194,7 +194,10 @@ impl<T: Read + Write> FieldValue for Vec<T> {
 
 /// Text as written. Plain numbers and booleans are text too (`port: 80` is the text "80"),
 /// because Release files write the same field both ways.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+///
+/// Two texts are equal when they have the same value and are both typed or both not: `80`
+/// and `'80'` differ (a number and a string), `web` and `'web'` do not.
+#[derive(Debug, Clone, Default)]
 pub struct Text {
     pub value: String,
     pub loc: Loc,
@@ -202,7 +205,20 @@ pub struct Text {
     pub plain: bool,
 }
 
+impl PartialEq for Text {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value && self.is_typed() == other.is_typed()
+    }
+}
+
+impl Eq for Text {}
+
 impl Text {
+    /// Written plain and read by YAML as a number, a boolean or null.
+    pub fn is_typed(&self) -> bool {
+        self.plain && crate::yaml::looks_typed(&self.value)
+    }
+
     /// Text made by a program: written plain when it reads back as the same text.
     pub fn new(value: impl Into<String>) -> Self {
         let value = value.into();

@@ -600,9 +600,11 @@ pub(crate) fn plain_is_safe(text: &str, typed_ok: bool) -> bool {
     if text.trim() != text || text.contains(": ") || text.contains(" #") || text.ends_with(':') {
         return false;
     }
-    if "-?:,[]{}#&*!|>'\"%@`".contains(first)
-        && !(first == '-' && text.len() > 1 && !text[1..].starts_with(' ') && typed_ok)
-    {
+    // `-`, `?` and `:` may start a plain scalar when a non-space follows; the other
+    // indicators never may.
+    let second = text.chars().nth(1);
+    let indicator_ok = "-?:".contains(first) && second.is_some_and(|c| !c.is_whitespace());
+    if "-?:,[]{}#&*!|>'\"%@`".contains(first) && !indicator_ok {
         return false;
     }
     if text.chars().any(|c| c.is_control()) {
@@ -611,7 +613,7 @@ pub(crate) fn plain_is_safe(text: &str, typed_ok: bool) -> bool {
     typed_ok || !looks_typed(text)
 }
 
-fn looks_typed(text: &str) -> bool {
+pub(crate) fn looks_typed(text: &str) -> bool {
     let lower = text.to_ascii_lowercase();
     matches!(
         lower.as_str(),

@@ -8,4 +8,5 @@ mod compose;
 mod fixtures;
 mod merge;
 mod plans;
+mod round_trip;
 mod variables;
