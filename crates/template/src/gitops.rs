@@ -182,6 +182,11 @@ pub fn check_repository(root: &Path) -> RepoCheck {
             }
         }
         if let (Some(vars), Some(path)) = (&variables, &files.variables) {
+            diagnostics.extend(crate::check_variables(
+                template,
+                vars,
+                &relative(root, path),
+            ));
             let injected = Injected::sample(template);
             if let Err(found) = resolve_variables(template, vars, &injected, &relative(root, path))
             {

@@ -40,7 +40,9 @@ pub use model::*;
 pub use plan::{PlannedStep, Task, WorkflowPlan, plan_workflow};
 pub use read::{Extra, Opaque, Text, TextMap};
 pub use validate::validate;
-pub use variables::{Injected, ResolvedVar, VarSource, WorkloadEnv, resolve_variables};
+pub use variables::{
+    Injected, ResolvedVar, VarSource, WorkloadEnv, check_variables, resolve_variables,
+};
 pub use yaml::{KeyPath, Limits, Loc, Node, Style, Value};
 
 use read::{Ctx, Read, Write};

@@ -87,6 +87,80 @@ impl WorkloadEnv {
 
 type Env = HashMap<String, ResolvedVar>;
 
+/// What is wrong in a variables file against its template, before anything is resolved:
+/// variables without a key, keys set twice in one list (the last wins), and per-service
+/// variables for a service or job the template does not have.
+pub fn check_variables(template: &Template, variables: &VariablesFile, file: &str) -> Diagnostics {
+    let mut out = Diagnostics::default();
+    let mut lists: Vec<(String, &[EnvVar])> = vec![
+        ("defaults".to_owned(), &variables.defaults),
+        ("envs".to_owned(), &variables.envs),
+    ];
+    if let Some(services) = &variables.services {
+        let workloads: Vec<&str> = template
+            .services
+            .iter()
+            .filter_map(|s| s.name.as_ref())
+            .chain(template.jobs.iter().filter_map(|j| j.name.as_ref()))
+            .map(|n| n.as_str())
+            .collect();
+        for (name, vars) in &services.0 {
+            if !workloads.contains(&name.as_str()) {
+                out.push(
+                    Severity::Warning,
+                    file,
+                    name.loc,
+                    &child("services", name.as_str()),
+                    format!(
+                        "`{name}` is not a service or job of the template: these variables reach \
+                         nothing. Check the name"
+                    ),
+                );
+            }
+            lists.push((child("services", name.as_str()), vars));
+        }
+    }
+    for (path, vars) in lists {
+        let mut seen: HashMap<&str, Loc> = HashMap::new();
+        for (i, var) in vars.iter().enumerate() {
+            let item = format!("{path}[{i}]");
+            let Some(key) = &var.key else {
+                out.push(
+                    Severity::Error,
+                    file,
+                    var.loc,
+                    &item,
+                    "a variable needs `key: <NAME>`".to_owned(),
+                );
+                continue;
+            };
+            if let Some(first) = seen.insert(key.as_str(), key.loc) {
+                out.push(
+                    Severity::Warning,
+                    file,
+                    key.loc,
+                    &child(&item, "key"),
+                    format!(
+                        "`{key}` is set twice in this list (first at line {}): the last value wins",
+                        first.line
+                    ),
+                );
+            }
+            if var.value.is_none() && var.secret != Some(true) {
+                out.push(
+                    Severity::Error,
+                    file,
+                    var.loc,
+                    &item,
+                    format!("`{key}` has no `value`: give one (only a secret may leave it out)"),
+                );
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 fn put(env: &mut Env, vars: &[EnvVar], source: VarSource) {
     for var in vars {
         let Some(key) = &var.key else { continue };

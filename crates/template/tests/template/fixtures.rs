@@ -80,6 +80,8 @@ fn every_fixture_variables_file_parses_and_resolves() {
             parsed.diagnostics
         );
         let variables = parsed.value.unwrap();
+        let checked = stagecraft_template::check_variables(&template, &variables, &name);
+        assert!(checked.0.is_empty(), "{name}:\n{checked}");
         let resolved =
             resolve_variables(&template, &variables, &Injected::sample(&template), &name)
                 .unwrap_or_else(|d| panic!("{name}:\n{d}"));

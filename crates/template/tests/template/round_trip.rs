@@ -9,7 +9,11 @@ fn round_trips(text: &str) {
     let first = first.value.unwrap();
     let yaml = template_to_yaml(&first);
     let second = parse_template("out.yaml", &yaml);
-    assert!(!second.diagnostics.has_errors(), "{}\n{yaml}", second.diagnostics);
+    assert!(
+        !second.diagnostics.has_errors(),
+        "{}\n{yaml}",
+        second.diagnostics
+    );
     assert_eq!(second.value.unwrap(), first, "written back as:\n{yaml}");
 }
 
@@ -19,8 +23,12 @@ fn scalars_that_look_like_indicators_or_other_types() {
         "app: ':00m'\ncontext: :00m\ndomain: '80'\nmode: 80\nrepo_name: 'true'\ntracking_branch: 'yes'\ntracking_tag: '~'\n",
     );
     round_trips("app: 'a: b'\ncontext: 'x #y'\ndomain: '#x'\nmode: '- x'\nrepo_name: ' padded '\n");
-    round_trips("app: \"tab\\there\"\ncontext: \"line\\nbreak\"\ndomain: 'it''s'\nmode: \"back\\\\slash\"\n");
-    round_trips("app: ünïcödé ✓\ncontext: '*not-an-alias'\ndomain: '&not-an-anchor'\nmode: '@at'\n");
+    round_trips(
+        "app: \"tab\\there\"\ncontext: \"line\\nbreak\"\ndomain: 'it''s'\nmode: \"back\\\\slash\"\n",
+    );
+    round_trips(
+        "app: ünïcödé ✓\ncontext: '*not-an-alias'\ndomain: '&not-an-anchor'\nmode: '@at'\n",
+    );
 }
 
 #[test]

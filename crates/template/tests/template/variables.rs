@@ -168,3 +168,25 @@ fn a_mapping_cycle_is_spelled_out() {
         "{error}"
     );
 }
+
+#[test]
+fn a_variables_file_is_checked_against_its_template() {
+    let template = load_template("shop.yaml", TEMPLATE).value.unwrap();
+    let text = "defaults:\n- {key: A, value: '1'}\n- {key: A, value: '2'}\n- {value: orphan}\n- {key: TOKEN, secret: true}\n- {key: EMPTY}\nservices:\n  api: []\n  migrate: []\n  wbe:\n  - {key: X, value: y}\n";
+    let variables = parse_variables("vars.yaml", text).value.unwrap();
+    let found: Vec<String> =
+        stagecraft_template::check_variables(&template, &variables, "vars.yaml")
+            .0
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+    assert_eq!(
+        found,
+        [
+            "vars.yaml:3:9: warning: defaults[1].key: `A` is set twice in this list (first at line 2): the last value wins",
+            "vars.yaml:4:3: error: defaults[2]: a variable needs `key: <NAME>`",
+            "vars.yaml:6:3: error: defaults[4]: `EMPTY` has no `value`: give one (only a secret may leave it out)",
+            "vars.yaml:10:3: warning: services.wbe: `wbe` is not a service or job of the template: these variables reach nothing. Check the name",
+        ]
+    );
+}
