@@ -242,6 +242,14 @@ impl std::fmt::Display for Text {
 
 impl Read for Text {
     fn read(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<Self> {
+        // `~`, `null` and nothing at all are one value: null, kept as empty plain text.
+        if node.is_null() {
+            return Some(Self {
+                value: String::new(),
+                loc: node.loc,
+                plain: true,
+            });
+        }
         match &node.value {
             Value::Scalar { text, style } => Some(Self {
                 value: text.clone(),

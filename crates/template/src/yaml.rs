@@ -617,7 +617,8 @@ pub(crate) fn looks_typed(text: &str) -> bool {
     let lower = text.to_ascii_lowercase();
     matches!(
         lower.as_str(),
-        "~" | "null"
+        "" | "~"
+            | "null"
             | "true"
             | "false"
             | "yes"

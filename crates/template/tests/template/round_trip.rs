@@ -44,3 +44,10 @@ fn unknown_keys_of_any_shape_survive() {
         "x-custom:\n  nested: [1, {a: b}, [c]]\n  empty_map: {}\n  empty_list: []\nservices:\n- name: web\n  image: nginx\n  sidecar_hint: {enabled: true}\n",
     );
 }
+
+#[test]
+fn nulls_in_lists_stay_null() {
+    round_trips(
+        "services:\n- name: web\n  image: nginx\n  args: [~, null, '', a]\n  command:\n  -\n  - b\n",
+    );
+}
