@@ -75,11 +75,27 @@ pub enum Style {
     Block,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Value {
     Scalar { text: String, style: Style },
     Seq(Vec<Node>),
     Map(Vec<Entry>),
+}
+
+/// Values compare by meaning: the same text, and both typed (a plain number, boolean or null)
+/// or both text, however they were quoted.
+impl PartialEq for Value {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Scalar { text: a, style: sa }, Self::Scalar { text: b, style: sb }) => {
+                let typed = |text: &str, style: &Style| *style == Style::Plain && looks_typed(text);
+                a == b && typed(a, sa) == typed(b, sb)
+            }
+            (Self::Seq(a), Self::Seq(b)) => a == b,
+            (Self::Map(a), Self::Map(b)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -51,3 +51,9 @@ fn nulls_in_lists_stay_null() {
         "services:\n- name: web\n  image: nginx\n  args: [~, null, '', a]\n  command:\n  -\n  - b\n",
     );
 }
+
+#[test]
+fn unknown_plain_text_with_tabs_and_quotes_survives() {
+    // Found by the fuzzer: an unknown key's plain value that must be written quoted.
+    round_trips("d:\n   A\t\t   context:`\".  e.remove\nservices: [{name: web, image: nginx}]\n");
+}
