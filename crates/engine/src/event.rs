@@ -1,0 +1,106 @@
+use serde::Serialize;
+
+use crate::Stage;
+
+/// How a task ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum TaskOutcome {
+    Succeeded,
+    /// The task failed; `halts` when its step has `halt_on_error`, else the failure is
+    /// recorded and the stage goes on (Release's default).
+    Failed {
+        error: String,
+        halts: bool,
+    },
+    TimedOut {
+        after_secs: u64,
+        halts: bool,
+    },
+    Cancelled,
+    /// Never started, and why.
+    Skipped {
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepOutcome {
+    Succeeded,
+    /// Some tasks failed; the stage went on.
+    SucceededWithFailures,
+    /// A task failed and the step halts on error: the stage stops here.
+    Halted,
+    Cancelled,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum DeployOutcome {
+    /// Every step ran; `failed_tasks` failed without halting.
+    Succeeded {
+        failed_tasks: usize,
+    },
+    Failed {
+        reason: String,
+    },
+    Cancelled,
+}
+
+/// Everything a deploy tells as it runs, in order. Serialised with a `type` tag; the store
+/// gives each one a `seq`, so a window that reloads replays and then follows without a gap.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DeployEvent {
+    StageStarted {
+        stage: Stage,
+        reason: String,
+    },
+    InfrastructurePrepared,
+    StepStarted {
+        step: usize,
+        name: String,
+        tasks: Vec<String>,
+        wait_for_finish: bool,
+    },
+    TaskStarted {
+        step: usize,
+        task: String,
+    },
+    TaskWaiting {
+        step: usize,
+        task: String,
+        reason: String,
+    },
+    TaskFinished {
+        step: usize,
+        task: String,
+        outcome: TaskOutcome,
+    },
+    StepFinished {
+        step: usize,
+        outcome: StepOutcome,
+    },
+    /// A step with `wait_for_finish: false` left tasks running; the stage awaits them at its end.
+    StepsAwaited {
+        steps: Vec<usize>,
+    },
+    EnvironmentRemoved,
+    StageFinished {
+        stage: Stage,
+        outcome: DeployOutcome,
+    },
+}
+
+/// Where a runner's events go. The caller decides: the store, a UI channel, a test's list.
+pub trait EventSink: Send + Sync {
+    fn emit(&self, event: DeployEvent);
+}
+
+impl EventSink for tokio::sync::mpsc::UnboundedSender<DeployEvent> {
+    fn emit(&self, event: DeployEvent) {
+        // A receiver that went away no longer wants events; the deploy goes on.
+        let _ = self.send(event);
+    }
+}

@@ -1,0 +1,30 @@
+//! # stagecraft-engine
+//!
+//! The heart of Stagecraft: an environment's life through its four stages (build, setup,
+//! patch, teardown), executed with the semantics of Release's workflows, against runtime
+//! traits that the Docker and Kubernetes adapters implement.
+//!
+//! Must not depend on: tauri, sqlx, bollard, kube, or `stagecraft-api`. The runner only sends
+//! events; the caller decides where they go (the store, the UI, logs).
+//!
+//! # Layout
+//! - `stage.rs`: [`Stage`]
+//! - `status.rs`: the status of environments, deploys and tasks, each with its transition table
+//! - `runtime.rs`: the [`Runtime`] trait and what it is given ([`ServiceSpec`], [`JobSpec`])
+//! - `event.rs`: [`DeployEvent`], everything a deploy tells as it runs
+//! - `runner.rs`: [`Runner`], one stage's workflow plan executed step by step
+
+mod event;
+mod runner;
+mod runtime;
+mod stage;
+mod status;
+
+pub use event::{DeployEvent, DeployOutcome, EventSink, StepOutcome, TaskOutcome};
+pub use runner::{Runner, Timeouts, Workloads};
+pub use runtime::{
+    EnvVar, EnvironmentRef, JobExit, JobSpec, PortSpec, ProbeSpec, Runtime, RuntimeError,
+    ServiceSpec, TaskProgress,
+};
+pub use stage::Stage;
+pub use status::{DeployStatus, EnvironmentEvent, EnvironmentStatus, TaskStatus, TransitionError};

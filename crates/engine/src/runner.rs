@@ -1,0 +1,380 @@
+//! One stage's workflow plan, executed with Release's semantics (reference §4.3): steps in
+//! order; the tasks of a step together; a failed task is recorded and the stage goes on,
+//! unless its step halts on error; a step with `wait_for_finish: false` starts its tasks and
+//! the stage moves on, awaiting them before it ends; timeouts; cancellation.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use stagecraft_template::{PlannedStep, Task, WorkflowPlan};
+use tokio_util::sync::CancellationToken;
+
+use crate::Stage;
+use crate::event::{DeployEvent, DeployOutcome, EventSink, StepOutcome, TaskOutcome};
+use crate::runtime::{EnvironmentRef, JobSpec, Runtime, ServiceSpec, TaskProgress};
+
+/// How long a runner waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// For a service to become ready (Release waits 600 s for a pod).
+    pub readiness: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            readiness: Duration::from_secs(600),
+        }
+    }
+}
+
+/// The resolved services and jobs a plan's tasks name.
+#[derive(Debug, Clone, Default)]
+pub struct Workloads {
+    pub services: HashMap<String, ServiceSpec>,
+    pub jobs: HashMap<String, JobSpec>,
+}
+
+/// Runs stages against one runtime, sending every event to one sink.
+pub struct Runner<R> {
+    runtime: Arc<R>,
+    sink: Arc<dyn EventSink>,
+    timeouts: Timeouts,
+}
+
+impl<R> std::fmt::Debug for Runner<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runner")
+            .field("timeouts", &self.timeouts)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What one task needs, owned, so a step that does not wait can run on its own.
+struct TaskContext<R> {
+    runtime: Arc<R>,
+    sink: Arc<dyn EventSink>,
+    env: EnvironmentRef,
+    workloads: Arc<Workloads>,
+    cancel: CancellationToken,
+    timeouts: Timeouts,
+}
+
+impl<R> Clone for TaskContext<R> {
+    fn clone(&self) -> Self {
+        Self {
+            runtime: Arc::clone(&self.runtime),
+            sink: Arc::clone(&self.sink),
+            env: self.env.clone(),
+            workloads: Arc::clone(&self.workloads),
+            cancel: self.cancel.clone(),
+            timeouts: self.timeouts,
+        }
+    }
+}
+
+impl<R: Runtime> Runner<R> {
+    pub fn new(runtime: Arc<R>, sink: Arc<dyn EventSink>) -> Self {
+        Self {
+            runtime,
+            sink,
+            timeouts: Timeouts::default(),
+        }
+    }
+
+    pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// Runs `plan` as `stage` of `env`. `reason` says why this stage runs ("first setup",
+    /// "the configuration changed since the last setup", ...). Setup prepares the
+    /// environment's infrastructure first; teardown removes the environment at the end even
+    /// when its workflow forgot to.
+    pub async fn run(
+        &self,
+        env: &EnvironmentRef,
+        stage: Stage,
+        reason: &str,
+        plan: &WorkflowPlan,
+        workloads: Arc<Workloads>,
+        cancel: &CancellationToken,
+    ) -> DeployOutcome {
+        self.sink.emit(DeployEvent::StageStarted {
+            stage,
+            reason: reason.to_owned(),
+        });
+        let outcome = self.run_stage(env, stage, plan, workloads, cancel).await;
+        self.sink.emit(DeployEvent::StageFinished {
+            stage,
+            outcome: outcome.clone(),
+        });
+        outcome
+    }
+
+    async fn run_stage(
+        &self,
+        env: &EnvironmentRef,
+        stage: Stage,
+        plan: &WorkflowPlan,
+        workloads: Arc<Workloads>,
+        cancel: &CancellationToken,
+    ) -> DeployOutcome {
+        if stage == Stage::Setup {
+            let prepared = tokio::select! {
+                () = cancel.cancelled() => return DeployOutcome::Cancelled,
+                prepared = self.runtime.prepare(env) => prepared,
+            };
+            if let Err(error) = prepared {
+                return DeployOutcome::Failed {
+                    reason: format!("preparing the environment failed: {error}"),
+                };
+            }
+            self.sink.emit(DeployEvent::InfrastructurePrepared);
+        }
+        let context = TaskContext {
+            runtime: Arc::clone(&self.runtime),
+            sink: Arc::clone(&self.sink),
+            env: env.clone(),
+            workloads,
+            cancel: cancel.clone(),
+            timeouts: self.timeouts,
+        };
+        let mut failed_tasks = 0;
+        let mut halted: Option<String> = None;
+        let mut background = Vec::new();
+        for (index, step) in plan.steps.iter().enumerate() {
+            if cancel.is_cancelled() {
+                break;
+            }
+            self.sink.emit(DeployEvent::StepStarted {
+                step: index,
+                name: step.name.clone(),
+                tasks: step.tasks.iter().map(Task::to_string).collect(),
+                wait_for_finish: step.wait_for_finish,
+            });
+            let running = run_step(context.clone(), index, step.clone());
+            if step.wait_for_finish {
+                let (outcome, failures) = running.await;
+                failed_tasks += failures;
+                if let Some(reason) = halt_reason(outcome, step) {
+                    halted = Some(reason);
+                    break;
+                }
+            } else {
+                background.push((index, step.clone(), tokio::spawn(running)));
+            }
+        }
+        if !background.is_empty() {
+            self.sink.emit(DeployEvent::StepsAwaited {
+                steps: background.iter().map(|(index, _, _)| *index).collect(),
+            });
+            for (_, step, handle) in background {
+                match handle.await {
+                    Ok((outcome, failures)) => {
+                        failed_tasks += failures;
+                        if halted.is_none() {
+                            halted = halt_reason(outcome, &step);
+                        }
+                    }
+                    Err(join) => {
+                        halted.get_or_insert_with(|| {
+                            format!("step `{}` stopped unexpectedly: {join}", step.name)
+                        });
+                    }
+                }
+            }
+        }
+        if cancel.is_cancelled() {
+            return DeployOutcome::Cancelled;
+        }
+        if let Some(reason) = halted {
+            return DeployOutcome::Failed { reason };
+        }
+        if stage == Stage::Teardown && !removes_environment(plan) {
+            if let Err(error) = self.runtime.remove_environment(env).await {
+                return DeployOutcome::Failed {
+                    reason: format!("removing the environment failed: {error}"),
+                };
+            }
+            self.sink.emit(DeployEvent::EnvironmentRemoved);
+        }
+        DeployOutcome::Succeeded { failed_tasks }
+    }
+}
+
+fn removes_environment(plan: &WorkflowPlan) -> bool {
+    plan.steps
+        .iter()
+        .flat_map(|s| &s.tasks)
+        .any(|t| *t == Task::RemoveEnvironment)
+}
+
+fn halt_reason(outcome: StepOutcome, step: &PlannedStep) -> Option<String> {
+    (outcome == StepOutcome::Halted).then(|| {
+        format!(
+            "a task of step `{}` failed, and the step halts on error",
+            step.name
+        )
+    })
+}
+
+/// Runs a step's tasks together; gives the step's outcome and how many tasks failed.
+async fn run_step<R: Runtime>(
+    context: TaskContext<R>,
+    index: usize,
+    step: PlannedStep,
+) -> (StepOutcome, usize) {
+    let tasks = step
+        .tasks
+        .iter()
+        .map(|task| run_task(context.clone(), index, task.clone(), step.halt_on_error));
+    let outcomes = join_all(tasks).await;
+    let failures = outcomes
+        .iter()
+        .filter(|o| matches!(o, TaskOutcome::Failed { .. } | TaskOutcome::TimedOut { .. }))
+        .count();
+    let outcome = if outcomes.contains(&TaskOutcome::Cancelled) {
+        StepOutcome::Cancelled
+    } else if failures > 0 && step.halt_on_error {
+        StepOutcome::Halted
+    } else if failures > 0 {
+        StepOutcome::SucceededWithFailures
+    } else {
+        StepOutcome::Succeeded
+    };
+    context.sink.emit(DeployEvent::StepFinished {
+        step: index,
+        outcome,
+    });
+    (outcome, failures)
+}
+
+async fn run_task<R: Runtime>(
+    context: TaskContext<R>,
+    step: usize,
+    task: Task,
+    halts: bool,
+) -> TaskOutcome {
+    let name = task.to_string();
+    let outcome = match &task {
+        Task::Service(service) => match context.workloads.services.get(service) {
+            Some(spec) => deploy_service(&context, step, &name, spec, halts).await,
+            None => missing(&context, step, &name, "service", halts),
+        },
+        Task::Job(job) => match context.workloads.jobs.get(job) {
+            Some(spec) => run_job(&context, step, &name, spec, halts).await,
+            None => missing(&context, step, &name, "job", halts),
+        },
+        Task::Chart(_) => TaskOutcome::Skipped {
+            reason: "Stagecraft does not run Helm charts yet".to_owned(),
+        },
+        Task::Infrastructure(_) => TaskOutcome::Skipped {
+            reason: "Stagecraft does not run infrastructure as code yet".to_owned(),
+        },
+        Task::RemoveEnvironment => remove_environment(&context, step, &name, halts).await,
+    };
+    context.sink.emit(DeployEvent::TaskFinished {
+        step,
+        task: name,
+        outcome: outcome.clone(),
+    });
+    outcome
+}
+
+fn started<R>(context: &TaskContext<R>, step: usize, name: &str) -> TaskProgress {
+    context.sink.emit(DeployEvent::TaskStarted {
+        step,
+        task: name.to_owned(),
+    });
+    TaskProgress {
+        sink: Arc::clone(&context.sink),
+        step,
+        task: name.to_owned(),
+    }
+}
+
+fn missing<R>(
+    context: &TaskContext<R>,
+    step: usize,
+    name: &str,
+    what: &str,
+    halts: bool,
+) -> TaskOutcome {
+    started(context, step, name);
+    TaskOutcome::Failed {
+        error: format!("the configuration has no {what} for `{name}`"),
+        halts,
+    }
+}
+
+async fn deploy_service<R: Runtime>(
+    context: &TaskContext<R>,
+    step: usize,
+    name: &str,
+    spec: &ServiceSpec,
+    halts: bool,
+) -> TaskOutcome {
+    let progress = started(context, step, name);
+    let limit = context.timeouts.readiness;
+    tokio::select! {
+        () = context.cancel.cancelled() => TaskOutcome::Cancelled,
+        result = tokio::time::timeout(limit, context.runtime.deploy_service(&context.env, spec, progress)) => match result {
+            Ok(Ok(())) => TaskOutcome::Succeeded,
+            Ok(Err(error)) => TaskOutcome::Failed { error: error.to_string(), halts },
+            Err(_elapsed) => TaskOutcome::TimedOut { after_secs: limit.as_secs(), halts },
+        },
+    }
+}
+
+async fn run_job<R: Runtime>(
+    context: &TaskContext<R>,
+    step: usize,
+    name: &str,
+    spec: &JobSpec,
+    halts: bool,
+) -> TaskOutcome {
+    let progress = started(context, step, name);
+    let limit = spec.completed_timeout;
+    let outcome = tokio::select! {
+        () = context.cancel.cancelled() => TaskOutcome::Cancelled,
+        result = tokio::time::timeout(limit, context.runtime.run_job(&context.env, spec, progress)) => match result {
+            Ok(Ok(exit)) if exit.code == 0 => TaskOutcome::Succeeded,
+            Ok(Ok(exit)) => TaskOutcome::Failed { error: format!("exited with code {}", exit.code), halts },
+            Ok(Err(error)) => TaskOutcome::Failed { error: error.to_string(), halts },
+            Err(_elapsed) => TaskOutcome::TimedOut { after_secs: limit.as_secs(), halts },
+        },
+    };
+    if matches!(
+        outcome,
+        TaskOutcome::Cancelled | TaskOutcome::TimedOut { .. }
+    ) {
+        // The job may still run in the runtime; a failure to stop it is logged, and teardown
+        // removes it with the rest of the environment.
+        if let Err(error) = context.runtime.stop_job(&context.env, spec).await {
+            tracing::warn!(job = %spec.name, %error, "could not stop the job");
+        }
+    }
+    outcome
+}
+
+async fn remove_environment<R: Runtime>(
+    context: &TaskContext<R>,
+    step: usize,
+    name: &str,
+    halts: bool,
+) -> TaskOutcome {
+    started(context, step, name);
+    tokio::select! {
+        () = context.cancel.cancelled() => TaskOutcome::Cancelled,
+        result = context.runtime.remove_environment(&context.env) => match result {
+            Ok(()) => {
+                context.sink.emit(DeployEvent::EnvironmentRemoved);
+                TaskOutcome::Succeeded
+            }
+            Err(error) => TaskOutcome::Failed { error: error.to_string(), halts },
+        },
+    }
+}

@@ -1,0 +1,155 @@
+//! What the engine asks of a runtime (Docker or Kubernetes). The trait is narrow and every
+//! method is idempotent: repeating it after success changes nothing, so a crashed stage can
+//! simply run again.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::event::{DeployEvent, EventSink};
+
+/// The environment a call is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnvironmentRef {
+    /// Stable and unique: `ted1bc4` for an ephemeral environment, a name for a permanent one.
+    pub env_id: String,
+    pub app: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnvVar {
+    pub key: String,
+    pub value: String,
+    /// Never shown, logged or sent in an event.
+    pub secret: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PortSpec {
+    pub container_port: u16,
+    /// Reachable from outside the environment (`node_port`): on 127.0.0.1 for Docker.
+    pub exposed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ProbeSpec {
+    Exec { command: Vec<String> },
+    HttpGet { path: String, port: u16 },
+}
+
+/// A long-running workload, resolved: image chosen, variables final.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceSpec {
+    pub name: String,
+    pub image: String,
+    pub command: Vec<String>,
+    pub args: Vec<String>,
+    pub env: Vec<EnvVar>,
+    pub ports: Vec<PortSpec>,
+    pub replicas: u32,
+    pub readiness: Option<ProbeSpec>,
+}
+
+/// A workload that runs to completion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JobSpec {
+    pub name: String,
+    pub image: String,
+    pub command: Vec<String>,
+    pub args: Vec<String>,
+    pub env: Vec<EnvVar>,
+    /// How long it may run (Release's `completed_timeout`, 1200 s by default).
+    pub completed_timeout: Duration,
+}
+
+/// How a job ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct JobExit {
+    pub code: i64,
+}
+
+/// A runtime's failure, said so that a user knows what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct RuntimeError {
+    pub message: String,
+}
+
+impl RuntimeError {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+}
+
+/// Lets a running task say what it waits for; each call becomes a `TaskWaiting` event.
+#[derive(Clone)]
+pub struct TaskProgress {
+    pub(crate) sink: Arc<dyn EventSink>,
+    pub(crate) step: usize,
+    pub(crate) task: String,
+}
+
+impl std::fmt::Debug for TaskProgress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TaskProgress")
+            .field("step", &self.step)
+            .field("task", &self.task)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TaskProgress {
+    /// "waiting for readiness: http :8080/health, attempt 3"
+    pub fn waiting(&self, reason: impl Into<String>) {
+        self.sink.emit(DeployEvent::TaskWaiting {
+            step: self.step,
+            task: self.task.clone(),
+            reason: reason.into(),
+        });
+    }
+}
+
+/// Where environments run. Implemented by the Docker and Kubernetes adapters; the engine
+/// knows nothing else about them.
+pub trait Runtime: Send + Sync + 'static {
+    /// Creates the environment's own infrastructure (network or namespace, volumes).
+    fn prepare(
+        &self,
+        env: &EnvironmentRef,
+    ) -> impl Future<Output = Result<(), RuntimeError>> + Send;
+
+    /// Creates the service, or replaces it one replica at a time when its image or
+    /// configuration changed, and returns once it is ready. An unchanged service is left as is.
+    fn deploy_service(
+        &self,
+        env: &EnvironmentRef,
+        service: &ServiceSpec,
+        progress: TaskProgress,
+    ) -> impl Future<Output = Result<(), RuntimeError>> + Send;
+
+    /// Runs the job to completion and says how it ended.
+    fn run_job(
+        &self,
+        env: &EnvironmentRef,
+        job: &JobSpec,
+        progress: TaskProgress,
+    ) -> impl Future<Output = Result<JobExit, RuntimeError>> + Send;
+
+    /// Stops a job that ran out of time or was cancelled.
+    fn stop_job(
+        &self,
+        env: &EnvironmentRef,
+        job: &JobSpec,
+    ) -> impl Future<Output = Result<(), RuntimeError>> + Send;
+
+    /// Removes everything the environment created, and nothing else.
+    fn remove_environment(
+        &self,
+        env: &EnvironmentRef,
+    ) -> impl Future<Output = Result<(), RuntimeError>> + Send;
+}

@@ -1,0 +1,40 @@
+use std::fmt;
+
+use serde::Serialize;
+
+/// The four stages of an environment's life (reference §4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Docker builds of the services built from the repository. Always first.
+    Build,
+    /// Creates the environment's infrastructure, then runs the setup workflow.
+    Setup,
+    /// Deploys new code and runs patch jobs.
+    Patch,
+    /// Runs the teardown workflow, then removes everything the environment created.
+    Teardown,
+}
+
+impl Stage {
+    /// The workflow a stage runs; the build stage runs none.
+    pub fn workflow(self) -> Option<&'static str> {
+        match self {
+            Self::Build => None,
+            Self::Setup => Some("setup"),
+            Self::Patch => Some("patch"),
+            Self::Teardown => Some("teardown"),
+        }
+    }
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Build => "build",
+            Self::Setup => "setup",
+            Self::Patch => "patch",
+            Self::Teardown => "teardown",
+        })
+    }
+}

@@ -1,0 +1,230 @@
+//! Status changes as small explicit tables: every change not listed is refused, so a bug or a
+//! race shows up as an error instead of an environment in a state nobody planned.
+
+use serde::Serialize;
+
+/// An environment's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnvironmentStatus {
+    /// Created, never set up.
+    Created,
+    SettingUp,
+    /// The last setup or patch succeeded.
+    Deployed,
+    Patching,
+    /// The last setup or patch failed or was cancelled; a new deploy may fix it.
+    Failed,
+    /// A deploy was running when Stagecraft stopped; resume (re-run the stage) or tear down.
+    Interrupted,
+    TearingDown,
+    /// Everything it created is gone.
+    TornDown,
+}
+
+/// What happens to an environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnvironmentEvent {
+    SetupStarted,
+    PatchStarted,
+    DeploySucceeded,
+    DeployFailed,
+    DeployCancelled,
+    /// Found running after a crash.
+    Interrupted,
+    TeardownStarted,
+    TeardownSucceeded,
+    TeardownFailed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("an environment that is {from:?} cannot take {event:?}")]
+pub struct TransitionError {
+    pub from: EnvironmentStatus,
+    pub event: EnvironmentEvent,
+}
+
+impl EnvironmentStatus {
+    /// The status after `event`, or an error when the table has no such change.
+    pub fn on(self, event: EnvironmentEvent) -> Result<Self, TransitionError> {
+        use EnvironmentEvent as E;
+        use EnvironmentStatus as S;
+        let next = match (self, event) {
+            // Setup may run on a new environment, and again at any settled point (the
+            // configuration changed, or by hand to repair drift).
+            (S::Created | S::Deployed | S::Failed | S::Interrupted, E::SetupStarted) => {
+                S::SettingUp
+            }
+            // Patch needs an environment that was set up; a failed patch may be retried.
+            (S::Deployed | S::Failed | S::Interrupted, E::PatchStarted) => S::Patching,
+            (S::SettingUp | S::Patching, E::DeploySucceeded) => S::Deployed,
+            (S::SettingUp | S::Patching, E::DeployFailed | E::DeployCancelled) => S::Failed,
+            (S::SettingUp | S::Patching | S::TearingDown, E::Interrupted) => S::Interrupted,
+            (
+                S::Created | S::Deployed | S::Failed | S::Interrupted | S::TearingDown,
+                E::TeardownStarted,
+            ) => S::TearingDown,
+            (S::TearingDown, E::TeardownSucceeded) => S::TornDown,
+            // A teardown that failed leaves objects behind: it must be run again.
+            (S::TearingDown, E::TeardownFailed) => S::Interrupted,
+            (from, event) => return Err(TransitionError { from, event }),
+        };
+        Ok(next)
+    }
+
+    /// No deploy is running: a new one may start.
+    pub fn is_settled(self) -> bool {
+        !matches!(self, Self::SettingUp | Self::Patching | Self::TearingDown)
+    }
+}
+
+/// One run of a stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeployStatus {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+    /// Running when Stagecraft stopped.
+    Interrupted,
+}
+
+impl DeployStatus {
+    pub fn can_become(self, next: Self) -> bool {
+        use DeployStatus as D;
+        matches!(
+            (self, next),
+            (D::Queued, D::Running | D::Cancelled)
+                | (
+                    D::Running,
+                    D::Succeeded | D::Failed | D::Cancelled | D::Interrupted
+                )
+        )
+    }
+
+    pub fn is_finished(self) -> bool {
+        matches!(
+            self,
+            Self::Succeeded | Self::Failed | Self::Cancelled | Self::Interrupted
+        )
+    }
+}
+
+/// One task of a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    Pending,
+    Running,
+    /// Running, and waiting for something outside (readiness, a job's end); see its reason.
+    Waiting,
+    Succeeded,
+    Failed,
+    TimedOut,
+    Cancelled,
+    /// Never started: an earlier step halted the stage, or the runtime cannot run its kind.
+    Skipped,
+}
+
+impl TaskStatus {
+    pub fn can_become(self, next: Self) -> bool {
+        use TaskStatus as T;
+        matches!(
+            (self, next),
+            (T::Pending, T::Running | T::Skipped | T::Cancelled)
+                | (T::Running, T::Waiting)
+                | (T::Waiting, T::Running | T::Waiting)
+                | (
+                    T::Running | T::Waiting,
+                    T::Succeeded | T::Failed | T::TimedOut | T::Cancelled
+                )
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EnvironmentEvent as E;
+    use super::EnvironmentStatus as S;
+    use super::*;
+
+    #[test]
+    fn a_new_environment_is_set_up_then_patched_then_torn_down() {
+        let mut status = S::Created;
+        for (event, expected) in [
+            (E::SetupStarted, S::SettingUp),
+            (E::DeploySucceeded, S::Deployed),
+            (E::PatchStarted, S::Patching),
+            (E::DeploySucceeded, S::Deployed),
+            (E::TeardownStarted, S::TearingDown),
+            (E::TeardownSucceeded, S::TornDown),
+        ] {
+            status = status.on(event).unwrap();
+            assert_eq!(status, expected);
+        }
+    }
+
+    #[test]
+    fn a_patch_before_any_setup_is_refused() {
+        assert_eq!(
+            S::Created.on(E::PatchStarted),
+            Err(TransitionError {
+                from: S::Created,
+                event: E::PatchStarted
+            })
+        );
+    }
+
+    #[test]
+    fn nothing_starts_while_a_deploy_runs() {
+        for running in [S::SettingUp, S::Patching, S::TearingDown] {
+            assert!(!running.is_settled());
+            for start in [E::SetupStarted, E::PatchStarted] {
+                assert!(running.on(start).is_err(), "{running:?} took {start:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_failed_or_interrupted_environment_can_be_deployed_again_or_torn_down() {
+        for status in [S::Failed, S::Interrupted] {
+            assert_eq!(status.on(E::SetupStarted), Ok(S::SettingUp));
+            assert_eq!(status.on(E::PatchStarted), Ok(S::Patching));
+            assert_eq!(status.on(E::TeardownStarted), Ok(S::TearingDown));
+        }
+    }
+
+    #[test]
+    fn a_torn_down_environment_takes_nothing_more() {
+        for event in [
+            E::SetupStarted,
+            E::PatchStarted,
+            E::TeardownStarted,
+            E::DeploySucceeded,
+        ] {
+            assert!(S::TornDown.on(event).is_err());
+        }
+    }
+
+    #[test]
+    fn a_crash_interrupts_whatever_was_running_and_a_failed_teardown_must_run_again() {
+        assert_eq!(S::SettingUp.on(E::Interrupted), Ok(S::Interrupted));
+        assert_eq!(S::TearingDown.on(E::TeardownFailed), Ok(S::Interrupted));
+        assert!(S::Deployed.on(E::Interrupted).is_err());
+    }
+
+    #[test]
+    fn deploys_and_tasks_only_move_forward() {
+        assert!(DeployStatus::Queued.can_become(DeployStatus::Running));
+        assert!(DeployStatus::Running.can_become(DeployStatus::Interrupted));
+        assert!(!DeployStatus::Succeeded.can_become(DeployStatus::Running));
+        assert!(!DeployStatus::Queued.can_become(DeployStatus::Succeeded));
+        assert!(TaskStatus::Waiting.can_become(TaskStatus::Waiting));
+        assert!(TaskStatus::Pending.can_become(TaskStatus::Skipped));
+        assert!(!TaskStatus::Succeeded.can_become(TaskStatus::Running));
+        assert!(!TaskStatus::Pending.can_become(TaskStatus::Succeeded));
+    }
+}

@@ -1,0 +1,176 @@
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use stagecraft_engine::{
+    DeployEvent, EnvironmentRef, JobExit, JobSpec, Runtime, RuntimeError, ServiceSpec, TaskProgress,
+};
+
+/// What the fake does when asked to deploy a service or run a job.
+#[derive(Debug, Clone)]
+pub enum Behaviour {
+    /// Say each reason as a wait, then succeed after `after` (a job exits 0).
+    Succeed {
+        after: Duration,
+        waits: Vec<&'static str>,
+    },
+    Fail {
+        after: Duration,
+        message: &'static str,
+    },
+    /// A job that exits with this code.
+    Exit { after: Duration, code: i64 },
+    /// Never finishes.
+    Hang,
+}
+
+pub fn ok(secs: u64) -> Behaviour {
+    Behaviour::Succeed {
+        after: Duration::from_secs(secs),
+        waits: Vec::new(),
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Fake {
+    pub calls: Mutex<Vec<String>>,
+    pub behaviours: HashMap<String, Behaviour>,
+    pub prepare_fails: bool,
+}
+
+impl Fake {
+    pub fn with(behaviours: &[(&str, Behaviour)]) -> Arc<Self> {
+        Arc::new(Self {
+            behaviours: behaviours
+                .iter()
+                .map(|(n, b)| ((*n).to_owned(), b.clone()))
+                .collect(),
+            ..Self::default()
+        })
+    }
+
+    pub fn calls(&self) -> Vec<String> {
+        self.calls.lock().unwrap().clone()
+    }
+
+    fn record(&self, call: String) {
+        self.calls.lock().unwrap().push(call);
+    }
+
+    async fn behave(&self, name: &str, progress: &TaskProgress) -> Result<i64, RuntimeError> {
+        match self.behaviours.get(name).cloned().unwrap_or_else(|| ok(1)) {
+            Behaviour::Succeed { after, waits } => {
+                for reason in waits {
+                    progress.waiting(reason);
+                }
+                tokio::time::sleep(after).await;
+                Ok(0)
+            }
+            Behaviour::Fail { after, message } => {
+                tokio::time::sleep(after).await;
+                Err(RuntimeError::new(message))
+            }
+            Behaviour::Exit { after, code } => {
+                tokio::time::sleep(after).await;
+                Ok(code)
+            }
+            Behaviour::Hang => std::future::pending().await,
+        }
+    }
+}
+
+impl Runtime for Fake {
+    async fn prepare(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
+        self.record(format!("prepare {}", env.env_id));
+        if self.prepare_fails {
+            return Err(RuntimeError::new(
+                "the network stagecraft-ted1bc4 cannot be created",
+            ));
+        }
+        Ok(())
+    }
+
+    async fn deploy_service(
+        &self,
+        _env: &EnvironmentRef,
+        service: &ServiceSpec,
+        progress: TaskProgress,
+    ) -> Result<(), RuntimeError> {
+        self.record(format!("deploy {}", service.name));
+        self.behave(&service.name, &progress).await.map(|_| ())
+    }
+
+    async fn run_job(
+        &self,
+        _env: &EnvironmentRef,
+        job: &JobSpec,
+        progress: TaskProgress,
+    ) -> Result<JobExit, RuntimeError> {
+        self.record(format!("run {}", job.name));
+        self.behave(&job.name, &progress)
+            .await
+            .map(|code| JobExit { code })
+    }
+
+    async fn stop_job(&self, _env: &EnvironmentRef, job: &JobSpec) -> Result<(), RuntimeError> {
+        self.record(format!("stop {}", job.name));
+        Ok(())
+    }
+
+    async fn remove_environment(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
+        self.record(format!("remove {}", env.env_id));
+        Ok(())
+    }
+}
+
+/// Events as short lines, easy to compare: "task_finished 1 services.web succeeded".
+pub fn lines(events: &[DeployEvent]) -> Vec<String> {
+    events
+        .iter()
+        .map(|event| match event {
+            DeployEvent::StageStarted { stage, .. } => format!("stage_started {stage}"),
+            DeployEvent::InfrastructurePrepared => "infrastructure_prepared".to_owned(),
+            DeployEvent::StepStarted { step, name, .. } => format!("step_started {step} {name}"),
+            DeployEvent::TaskStarted { step, task } => format!("task_started {step} {task}"),
+            DeployEvent::TaskWaiting { step, task, reason } => {
+                format!("task_waiting {step} {task}: {reason}")
+            }
+            DeployEvent::TaskFinished {
+                step,
+                task,
+                outcome,
+            } => {
+                format!(
+                    "task_finished {step} {task} {}",
+                    serde_json_outcome(outcome)
+                )
+            }
+            DeployEvent::StepFinished { step, outcome } => {
+                format!("step_finished {step} {outcome:?}")
+            }
+            DeployEvent::StepsAwaited { steps } => format!("steps_awaited {steps:?}"),
+            DeployEvent::EnvironmentRemoved => "environment_removed".to_owned(),
+            DeployEvent::StageFinished { stage, outcome } => {
+                format!("stage_finished {stage} {outcome:?}")
+            }
+        })
+        .collect()
+}
+
+fn serde_json_outcome(outcome: &stagecraft_engine::TaskOutcome) -> String {
+    use stagecraft_engine::TaskOutcome as T;
+    match outcome {
+        T::Succeeded => "succeeded".to_owned(),
+        T::Failed { error, halts } => {
+            format!("failed{} ({error})", if *halts { "+halts" } else { "" })
+        }
+        T::TimedOut { after_secs, halts } => {
+            format!(
+                "timed_out after {after_secs}s{}",
+                if *halts { "+halts" } else { "" }
+            )
+        }
+        T::Cancelled => "cancelled".to_owned(),
+        T::Skipped { reason } => format!("skipped ({reason})"),
+    }
+}
