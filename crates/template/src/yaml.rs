@@ -89,7 +89,10 @@ impl PartialEq for Value {
         match (self, other) {
             (Self::Scalar { text: a, style: sa }, Self::Scalar { text: b, style: sb }) => {
                 let typed = |text: &str, style: &Style| *style == Style::Plain && looks_typed(text);
-                a == b && typed(a, sa) == typed(b, sb)
+                let null = |text: &str, style: &Style| {
+                    *style == Style::Plain && matches!(text, "" | "~" | "null" | "Null" | "NULL")
+                };
+                (null(a, sa) && null(b, sb)) || (a == b && typed(a, sa) == typed(b, sb))
             }
             (Self::Seq(a), Self::Seq(b)) => a == b,
             (Self::Map(a), Self::Map(b)) => a == b,

@@ -57,3 +57,8 @@ fn unknown_plain_text_with_tabs_and_quotes_survives() {
     // Found by the fuzzer: an unknown key's plain value that must be written quoted.
     round_trips("d:\n   A\t\t   context:`\".  e.remove\nservices: [{name: web, image: nginx}]\n");
 }
+
+#[test]
+fn nulls_under_unknown_keys_stay_null() {
+    round_trips("x-build:\n  args:\n  -\n  - ~\n  - null\nservices: [{name: web, image: nginx}]\n");
+}
