@@ -46,7 +46,10 @@ async fn the_system_screen_shows_a_reachable_docker_engine_and_the_schema_versio
         .expect("the Docker card turns reachable: is dockerd running?");
     let engine = text_of(&client, "docker-engine").await;
     assert!(engine.contains("API 1."), "{engine}");
-    assert_eq!(text_of(&client, "schema-version").await, "1");
+    assert_eq!(
+        text_of(&client, "schema-version").await,
+        stagecraft_store::latest_known_version().to_string()
+    );
     assert_eq!(text_of(&client, "data-dir").await, data_dir);
     assert!(data.path().join("stagecraft.db").is_file());
     assert_eq!(client.title().await.unwrap(), "Stagecraft");
@@ -83,7 +86,10 @@ async fn the_window_opens_and_explains_when_no_docker_engine_answers() {
     let error = text_of(&client, "docker-error").await;
     assert!(error.contains("does not exist"), "{error}");
     // The rest of the screen does not wait for Docker.
-    assert_eq!(text_of(&client, "schema-version").await, "1");
+    assert_eq!(
+        text_of(&client, "schema-version").await,
+        stagecraft_store::latest_known_version().to_string()
+    );
 
     save_screenshot(&client, "system-docker-unreachable.png").await;
     client.close().await.unwrap();

@@ -8,18 +8,21 @@
 //! events; the caller decides where they go (the store, the UI, logs).
 //!
 //! # Layout
+//! - `domain.rs`: what is kept: [`App`], [`Environment`], [`Deploy`], [`Version`]
 //! - `stage.rs`: [`Stage`]
 //! - `status.rs`: the status of environments, deploys and tasks, each with its transition table
 //! - `runtime.rs`: the [`Runtime`] trait and what it is given ([`ServiceSpec`], [`JobSpec`])
 //! - `event.rs`: [`DeployEvent`], everything a deploy tells as it runs
 //! - `runner.rs`: [`Runner`], one stage's workflow plan executed step by step
 
+mod domain;
 mod event;
 mod runner;
 mod runtime;
 mod stage;
 mod status;
 
+pub use domain::{App, Deploy, Environment, EnvironmentKind, Version};
 pub use event::{DeployEvent, DeployOutcome, EventSink, StepOutcome, TaskOutcome};
 pub use runner::{Runner, Timeouts, Workloads};
 pub use runtime::{

@@ -9,9 +9,17 @@
 //! # Layout
 //! - `lib.rs`: [`Store::open`], connection settings, migrations, [`StoreError`]
 //! - `meta.rs`: the `store_meta` row (when and by which version the database was created)
+//! - `app.rs`, `environment.rs`, `deploy.rs`, `lease.rs`, `ledger.rs`: one module per table
+//!   group; each function takes `impl SqliteExecutor`, so it runs on the pool or inside a
+//!   transaction ([`Store::pool`])
 //! - `migrations/`: the schema, one numbered file per change, embedded with `sqlx::migrate!()`
 //! - `.sqlx/` (workspace root): offline query data for the `query!` macros
 
+pub mod app;
+pub mod deploy;
+pub mod environment;
+pub mod lease;
+pub mod ledger;
 mod meta;
 
 use std::path::{Path, PathBuf};
@@ -153,6 +161,11 @@ impl Store {
                     source,
                 },
             })
+    }
+
+    /// The connection pool, for the table modules' functions and for transactions.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
     }
 
     /// The database file this store reads and writes.

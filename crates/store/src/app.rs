@@ -1,0 +1,119 @@
+//! The `app` and `app_config` tables.
+
+use sqlx::SqliteExecutor;
+use stagecraft_engine::App;
+
+/// What a new app is made of.
+#[derive(Debug, Clone)]
+pub struct NewApp<'a> {
+    pub name: &'a str,
+    pub repo_path: &'a str,
+    pub tracking_branch: &'a str,
+    pub auto_deploy: bool,
+}
+
+/// One saved version of an app's default configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppConfig {
+    pub app_id: i64,
+    pub version: i64,
+    pub template_file: String,
+    pub template_yaml: String,
+    pub variables_file: Option<String>,
+    pub variables_yaml: String,
+    pub created_at: String,
+}
+
+pub async fn insert(
+    executor: impl SqliteExecutor<'_>,
+    app: &NewApp<'_>,
+) -> Result<i64, sqlx::Error> {
+    let id = sqlx::query_scalar!(
+        "INSERT INTO app (name, repo_path, tracking_branch, auto_deploy) VALUES (?, ?, ?, ?) RETURNING id AS \"id!: i64\"",
+        app.name,
+        app.repo_path,
+        app.tracking_branch,
+        app.auto_deploy,
+    )
+    .fetch_one(executor)
+    .await?;
+    Ok(id)
+}
+
+/// Saves a new version of the app's default configuration and returns its number.
+pub async fn insert_config(
+    executor: impl SqliteExecutor<'_>,
+    app_id: i64,
+    template_file: &str,
+    template_yaml: &str,
+    variables_file: Option<&str>,
+    variables_yaml: &str,
+) -> Result<i64, sqlx::Error> {
+    let version = sqlx::query_scalar!(
+        r#"INSERT INTO app_config (app_id, version, template_file, template_yaml, variables_file, variables_yaml)
+           VALUES (?1, (SELECT COALESCE(MAX(version), 0) + 1 FROM app_config WHERE app_id = ?1), ?2, ?3, ?4, ?5)
+           RETURNING version AS "version!: i64""#,
+        app_id,
+        template_file,
+        template_yaml,
+        variables_file,
+        variables_yaml,
+    )
+    .fetch_one(executor)
+    .await?;
+    Ok(version)
+}
+
+pub async fn latest_config(
+    executor: impl SqliteExecutor<'_>,
+    app_id: i64,
+) -> Result<Option<AppConfig>, sqlx::Error> {
+    sqlx::query_as!(
+        AppConfig,
+        "SELECT app_id, version, template_file, template_yaml, variables_file, variables_yaml, created_at
+         FROM app_config WHERE app_id = ? ORDER BY version DESC LIMIT 1",
+        app_id
+    )
+    .fetch_optional(executor)
+    .await
+}
+
+pub async fn config(
+    executor: impl SqliteExecutor<'_>,
+    app_id: i64,
+    version: i64,
+) -> Result<Option<AppConfig>, sqlx::Error> {
+    sqlx::query_as!(
+        AppConfig,
+        "SELECT app_id, version, template_file, template_yaml, variables_file, variables_yaml, created_at
+         FROM app_config WHERE app_id = ? AND version = ?",
+        app_id,
+        version
+    )
+    .fetch_optional(executor)
+    .await
+}
+
+pub async fn by_name(
+    executor: impl SqliteExecutor<'_>,
+    name: &str,
+) -> Result<Option<App>, sqlx::Error> {
+    sqlx::query_as!(
+        App,
+        r#"SELECT id, name, repo_path, tracking_branch, auto_deploy AS "auto_deploy: bool", created_at
+           FROM app WHERE name = ?"#,
+        name
+    )
+    .fetch_optional(executor)
+    .await
+}
+
+pub async fn list(executor: impl SqliteExecutor<'_>) -> Result<Vec<App>, sqlx::Error> {
+    sqlx::query_as!(
+        App,
+        r#"SELECT id, name, repo_path, tracking_branch, auto_deploy AS "auto_deploy: bool", created_at
+           FROM app ORDER BY name"#
+    )
+    .fetch_all(executor)
+    .await
+}

@@ -1,0 +1,149 @@
+//! The `deploy` and `deploy_event` tables.
+
+use sqlx::SqliteExecutor;
+use stagecraft_engine::{Deploy, DeployStatus, Stage};
+
+/// One stored event: its number within the deploy, when, and the event as JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub seq: i64,
+    pub at: String,
+    pub event_json: String,
+}
+
+pub async fn insert(
+    executor: impl SqliteExecutor<'_>,
+    environment_id: i64,
+    stage: Stage,
+    reason: &str,
+    config_version: Option<i64>,
+) -> Result<i64, sqlx::Error> {
+    let (stage, status) = (stage.as_str(), DeployStatus::Queued.as_str());
+    sqlx::query_scalar!(
+        "INSERT INTO deploy (environment_id, stage, reason, status, config_version) VALUES (?, ?, ?, ?, ?) RETURNING id AS \"id!: i64\"",
+        environment_id,
+        stage,
+        reason,
+        status,
+        config_version,
+    )
+    .fetch_one(executor)
+    .await
+}
+
+/// Moves a deploy to `to` when it is in `from`; `false` when it was not.
+pub async fn set_status(
+    executor: impl SqliteExecutor<'_>,
+    id: i64,
+    from: DeployStatus,
+    to: DeployStatus,
+    outcome_json: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let (from, to) = (from.as_str(), to.as_str());
+    let done = sqlx::query!(
+        r#"UPDATE deploy SET status = ?1,
+               started_at = CASE WHEN ?1 = 'running' THEN strftime('%Y-%m-%dT%H:%M:%fZ', 'now') ELSE started_at END,
+               finished_at = CASE WHEN ?1 IN ('succeeded', 'failed', 'cancelled', 'interrupted') THEN strftime('%Y-%m-%dT%H:%M:%fZ', 'now') ELSE finished_at END,
+               outcome_json = COALESCE(?4, outcome_json)
+           WHERE id = ?2 AND status = ?3"#,
+        to,
+        id,
+        from,
+        outcome_json,
+    )
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Appends an event and returns its `seq`: one more than the deploy's last, in one statement,
+/// so two writers can never give two events the same number.
+pub async fn append_event(
+    executor: impl SqliteExecutor<'_>,
+    deploy_id: i64,
+    event_json: &str,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"INSERT INTO deploy_event (deploy_id, seq, at, event_json)
+           VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM deploy_event WHERE deploy_id = ?1),
+                   strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?2)
+           RETURNING seq AS "seq!: i64""#,
+        deploy_id,
+        event_json,
+    )
+    .fetch_one(executor)
+    .await
+}
+
+/// The deploy's events after `after_seq`, in order.
+pub async fn events_after(
+    executor: impl SqliteExecutor<'_>,
+    deploy_id: i64,
+    after_seq: i64,
+) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    sqlx::query_as!(
+        StoredEvent,
+        "SELECT seq, at, event_json FROM deploy_event WHERE deploy_id = ? AND seq > ? ORDER BY seq",
+        deploy_id,
+        after_seq
+    )
+    .fetch_all(executor)
+    .await
+}
+
+struct Row {
+    id: i64,
+    environment_id: i64,
+    stage: String,
+    reason: String,
+    status: String,
+    config_version: Option<i64>,
+    queued_at: String,
+    started_at: Option<String>,
+    finished_at: Option<String>,
+}
+
+impl Row {
+    /// `None` for a row with a stage or status this build does not know.
+    fn into_deploy(self) -> Option<Deploy> {
+        Some(Deploy {
+            id: self.id,
+            environment_id: self.environment_id,
+            stage: Stage::parse(&self.stage)?,
+            reason: self.reason,
+            status: DeployStatus::parse(&self.status)?,
+            config_version: self.config_version,
+            queued_at: self.queued_at,
+            started_at: self.started_at,
+            finished_at: self.finished_at,
+        })
+    }
+}
+
+/// The environment's deploys, oldest first. Rows this build cannot read are left out.
+pub async fn for_environment(
+    executor: impl SqliteExecutor<'_>,
+    environment_id: i64,
+) -> Result<Vec<Deploy>, sqlx::Error> {
+    let rows = sqlx::query_as!(
+        Row,
+        "SELECT id, environment_id, stage, reason, status, config_version, queued_at, started_at, finished_at
+         FROM deploy WHERE environment_id = ? ORDER BY id",
+        environment_id
+    )
+    .fetch_all(executor)
+    .await?;
+    Ok(rows.into_iter().filter_map(Row::into_deploy).collect())
+}
+
+/// Deploys left running by a process that stopped: on start, they become interrupted.
+pub async fn running(executor: impl SqliteExecutor<'_>) -> Result<Vec<Deploy>, sqlx::Error> {
+    let rows = sqlx::query_as!(
+        Row,
+        "SELECT id, environment_id, stage, reason, status, config_version, queued_at, started_at, finished_at
+         FROM deploy WHERE status = 'running' ORDER BY id"
+    )
+    .fetch_all(executor)
+    .await?;
+    Ok(rows.into_iter().filter_map(Row::into_deploy).collect())
+}

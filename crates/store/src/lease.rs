@@ -1,0 +1,64 @@
+//! The `environment_lease` table: one deploy at a time per environment, across processes.
+
+use sqlx::SqliteExecutor;
+
+/// Takes the environment's lease for `holder` until `ttl_secs` from now, when it is free,
+/// expired (its holder died) or already `holder`'s. `false` when another live holder has it.
+pub async fn acquire(
+    executor: impl SqliteExecutor<'_>,
+    environment_id: i64,
+    holder: &str,
+    deploy_id: i64,
+    ttl_secs: i64,
+) -> Result<bool, sqlx::Error> {
+    let modifier = format!("{ttl_secs:+} seconds");
+    let done = sqlx::query!(
+        r#"INSERT INTO environment_lease (environment_id, holder, deploy_id, expires_at)
+           VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?4))
+           ON CONFLICT (environment_id) DO UPDATE
+               SET holder = excluded.holder, deploy_id = excluded.deploy_id, expires_at = excluded.expires_at
+               WHERE environment_lease.holder = excluded.holder
+                  OR environment_lease.expires_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"#,
+        environment_id,
+        holder,
+        deploy_id,
+        modifier,
+    )
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Extends `holder`'s lease; `false` when it lost it (it expired and someone took it).
+pub async fn renew(
+    executor: impl SqliteExecutor<'_>,
+    environment_id: i64,
+    holder: &str,
+    ttl_secs: i64,
+) -> Result<bool, sqlx::Error> {
+    let modifier = format!("{ttl_secs:+} seconds");
+    let done = sqlx::query!(
+        "UPDATE environment_lease SET expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?) WHERE environment_id = ? AND holder = ?",
+        modifier,
+        environment_id,
+        holder,
+    )
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn release(
+    executor: impl SqliteExecutor<'_>,
+    environment_id: i64,
+    holder: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "DELETE FROM environment_lease WHERE environment_id = ? AND holder = ?",
+        environment_id,
+        holder
+    )
+    .execute(executor)
+    .await?;
+    Ok(())
+}

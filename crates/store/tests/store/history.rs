@@ -1,0 +1,412 @@
+use stagecraft_engine::{DeployStatus, EnvironmentKind, EnvironmentStatus, Stage, Version};
+use stagecraft_store::app::NewApp;
+use stagecraft_store::environment::NewEnvironment;
+use stagecraft_store::{Store, app, deploy, environment, lease, ledger};
+
+async fn store(dir: &tempfile::TempDir) -> Store {
+    Store::open(&dir.path().join("stagecraft.db"))
+        .await
+        .unwrap()
+}
+
+/// An app with one configuration version and an environment made from it.
+async fn environment_fixture(store: &Store) -> (i64, i64) {
+    let pool = store.pool();
+    let app_id = app::insert(
+        pool,
+        &NewApp {
+            name: "shop",
+            repo_path: "/src/shop",
+            tracking_branch: "main",
+            auto_deploy: true,
+        },
+    )
+    .await
+    .unwrap();
+    let version = app::insert_config(
+        pool,
+        app_id,
+        ".release/application_template.yaml",
+        "app: shop\n",
+        None,
+        "defaults: []\n",
+    )
+    .await
+    .unwrap();
+    let environment_id = environment::insert(
+        pool,
+        &NewEnvironment {
+            env_id: "ted1bc4",
+            app_id,
+            branch: "feature/cart",
+            kind: EnvironmentKind::Ephemeral,
+            environment_template: "ephemeral",
+            default_version: version,
+            runtime: "docker",
+            expires_at: Some("2026-11-29T06:00:00.000Z"),
+        },
+    )
+    .await
+    .unwrap();
+    environment::insert_config(pool, environment_id, "app: shop\n", "envs: []\n")
+        .await
+        .unwrap();
+    (app_id, environment_id)
+}
+
+#[tokio::test]
+async fn app_configuration_versions_count_up_from_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir).await;
+    let (app_id, _) = environment_fixture(&store).await;
+
+    let second = app::insert_config(
+        store.pool(),
+        app_id,
+        "t.yaml",
+        "app: shop\nmode: x\n",
+        Some("v.yaml"),
+        "defaults: []\n",
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(second, 2);
+    let latest = app::latest_config(store.pool(), app_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (latest.version, latest.variables_file.as_deref()),
+        (2, Some("v.yaml"))
+    );
+    assert_eq!(
+        app::config(store.pool(), app_id, 1)
+            .await
+            .unwrap()
+            .unwrap()
+            .template_yaml,
+        "app: shop\n"
+    );
+    let apps = app::list(store.pool()).await.unwrap();
+    assert_eq!(apps.len(), 1);
+    assert!(apps[0].auto_deploy);
+    assert!(app::by_name(store.pool(), "nope").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn an_environment_reads_back_with_its_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir).await;
+    let (_, environment_id) = environment_fixture(&store).await;
+    environment::insert_config(
+        store.pool(),
+        environment_id,
+        "app: shop\nmode: edited\n",
+        "envs: []\n",
+    )
+    .await
+    .unwrap();
+
+    let found = environment::by_env_id(store.pool(), "ted1bc4")
+        .await
+        .unwrap()
+        .unwrap();
+
+    assert_eq!(found.app, "shop");
+    assert_eq!(found.branch, "feature/cart");
+    assert_eq!(found.kind, EnvironmentKind::Ephemeral);
+    assert_eq!(found.status, EnvironmentStatus::Created);
+    assert_eq!(
+        found.version,
+        Version {
+            default: 1,
+            specific: 2
+        }
+    );
+    assert_eq!(found.version.to_string(), "v1.2");
+    let history = environment::config_history(store.pool(), environment_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        history.iter().map(|c| c.version).collect::<Vec<_>>(),
+        [2, 1]
+    );
+    assert_eq!(environment::list(store.pool()).await.unwrap(), [found]);
+}
+
+#[tokio::test]
+async fn a_status_change_only_applies_to_the_status_it_saw() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir).await;
+    let (_, id) = environment_fixture(&store).await;
+
+    assert!(
+        environment::set_status(
+            store.pool(),
+            id,
+            EnvironmentStatus::Created,
+            EnvironmentStatus::SettingUp
+        )
+        .await
+        .unwrap()
+    );
+    // A second process that still thinks the environment is new loses.
+    assert!(
+        !environment::set_status(
+            store.pool(),
+            id,
+            EnvironmentStatus::Created,
+            EnvironmentStatus::SettingUp
+        )
+        .await
+        .unwrap()
+    );
+    let found = environment::by_env_id(store.pool(), "ted1bc4")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.status, EnvironmentStatus::SettingUp);
+}
+
+#[tokio::test]
+async fn events_are_numbered_per_deploy_and_replay_from_a_seq() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir).await;
+    let (_, environment_id) = environment_fixture(&store).await;
+    let first = deploy::insert(
+        store.pool(),
+        environment_id,
+        Stage::Setup,
+        "first setup",
+        Some(1),
+    )
+    .await
+    .unwrap();
+    let second = deploy::insert(
+        store.pool(),
+        environment_id,
+        Stage::Patch,
+        "deploy button",
+        Some(1),
+    )
+    .await
+    .unwrap();
+
+    for i in 0..5 {
+        assert_eq!(
+            deploy::append_event(store.pool(), first, &format!("{{\"n\":{i}}}"))
+                .await
+                .unwrap(),
+            i + 1
+        );
+    }
+    assert_eq!(
+        deploy::append_event(store.pool(), second, "{}")
+            .await
+            .unwrap(),
+        1
+    );
+
+    let replay = deploy::events_after(store.pool(), first, 3).await.unwrap();
+    assert_eq!(replay.iter().map(|e| e.seq).collect::<Vec<_>>(), [4, 5]);
+    assert_eq!(replay[0].event_json, "{\"n\":3}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_processes_appending_to_one_deploy_never_share_a_seq() {
+    let dir = tempfile::tempdir().unwrap();
+    let app_store = store(&dir).await;
+    let cli_store = store(&dir).await;
+    let (_, environment_id) = environment_fixture(&app_store).await;
+    let id = deploy::insert(
+        app_store.pool(),
+        environment_id,
+        Stage::Setup,
+        "first setup",
+        None,
+    )
+    .await
+    .unwrap();
+
+    let writer = |store: Store| {
+        tokio::spawn(async move {
+            for _ in 0..200 {
+                deploy::append_event(store.pool(), id, "{}").await.unwrap();
+            }
+        })
+    };
+    let (a, b) = tokio::join!(writer(app_store.clone()), writer(cli_store.clone()));
+    a.unwrap();
+    b.unwrap();
+
+    let seqs: Vec<i64> = deploy::events_after(app_store.pool(), id, 0)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(seqs, (1..=400).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn deploys_move_through_their_statuses_with_times() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir).await;
+    let (_, environment_id) = environment_fixture(&store).await;
+    let id = deploy::insert(
+        store.pool(),
+        environment_id,
+        Stage::Setup,
+        "first setup",
+        Some(1),
+    )
+    .await
+    .unwrap();
+
+    assert!(
+        deploy::set_status(
+            store.pool(),
+            id,
+            DeployStatus::Queued,
+            DeployStatus::Running,
+            None
+        )
+        .await
+        .unwrap()
+    );
+    assert_eq!(deploy::running(store.pool()).await.unwrap().len(), 1);
+    assert!(
+        deploy::set_status(
+            store.pool(),
+            id,
+            DeployStatus::Running,
+            DeployStatus::Succeeded,
+            Some("{\"outcome\":\"succeeded\"}")
+        )
+        .await
+        .unwrap()
+    );
+    assert!(
+        !deploy::set_status(
+            store.pool(),
+            id,
+            DeployStatus::Running,
+            DeployStatus::Failed,
+            None
+        )
+        .await
+        .unwrap()
+    );
+
+    let deploys = deploy::for_environment(store.pool(), environment_id)
+        .await
+        .unwrap();
+    assert_eq!(deploys.len(), 1);
+    assert_eq!(
+        (deploys[0].stage, deploys[0].status),
+        (Stage::Setup, DeployStatus::Succeeded)
+    );
+    assert!(deploys[0].started_at.is_some() && deploys[0].finished_at.is_some());
+    assert!(deploy::running(store.pool()).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn one_holder_at_a_time_until_its_lease_expires() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir).await;
+    let (_, environment_id) = environment_fixture(&store).await;
+    let deploy_id = deploy::insert(
+        store.pool(),
+        environment_id,
+        Stage::Setup,
+        "first setup",
+        None,
+    )
+    .await
+    .unwrap();
+
+    assert!(
+        lease::acquire(store.pool(), environment_id, "app:101", deploy_id, 30)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !lease::acquire(store.pool(), environment_id, "cli:202", deploy_id, 30)
+            .await
+            .unwrap()
+    );
+    assert!(
+        lease::acquire(store.pool(), environment_id, "app:101", deploy_id, 30)
+            .await
+            .unwrap(),
+        "the holder may take it again"
+    );
+    assert!(
+        lease::renew(store.pool(), environment_id, "app:101", 30)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !lease::renew(store.pool(), environment_id, "cli:202", 30)
+            .await
+            .unwrap()
+    );
+
+    // The holder dies: its lease runs out and another process takes over.
+    assert!(
+        lease::acquire(store.pool(), environment_id, "app:101", deploy_id, -1)
+            .await
+            .unwrap()
+    );
+    assert!(
+        lease::acquire(store.pool(), environment_id, "cli:202", deploy_id, 30)
+            .await
+            .unwrap()
+    );
+    lease::release(store.pool(), environment_id, "cli:202")
+        .await
+        .unwrap();
+    assert!(
+        lease::acquire(store.pool(), environment_id, "app:101", deploy_id, 30)
+            .await
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn the_ledger_keeps_what_is_live_in_the_order_it_was_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir).await;
+    let (_, id) = environment_fixture(&store).await;
+
+    ledger::record(store.pool(), id, "network", "stagecraft-ted1bc4")
+        .await
+        .unwrap();
+    ledger::record(store.pool(), id, "volume", "stagecraft-ted1bc4-db-data")
+        .await
+        .unwrap();
+    ledger::record(store.pool(), id, "container", "stagecraft-ted1bc4-db-1")
+        .await
+        .unwrap();
+    ledger::record(store.pool(), id, "volume", "stagecraft-ted1bc4-db-data")
+        .await
+        .unwrap();
+    ledger::mark_removed(store.pool(), id, "container", "stagecraft-ted1bc4-db-1")
+        .await
+        .unwrap();
+
+    let live: Vec<(String, String)> = ledger::live(store.pool(), id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.kind, e.name))
+        .collect();
+    assert_eq!(
+        live,
+        [
+            ("network".to_owned(), "stagecraft-ted1bc4".to_owned()),
+            ("volume".to_owned(), "stagecraft-ted1bc4-db-data".to_owned())
+        ]
+    );
+}
