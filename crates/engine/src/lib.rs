@@ -11,9 +11,11 @@
 //! - `domain.rs`: what is kept: [`App`], [`Environment`], [`Deploy`], [`Version`]
 //! - `stage.rs`: [`Stage`]
 //! - `status.rs`: the status of environments, deploys and tasks, each with its transition table
-//! - `runtime.rs`: the [`Runtime`] trait and what it is given ([`ServiceSpec`], [`JobSpec`])
+//! - `runtime.rs`: the [`Runtime`] trait and what it is given ([`ServiceSpec`], [`JobSpec`]);
+//!   [`SharedRuntime`] for a runtime chosen while running
 //! - `event.rs`: [`DeployEvent`], everything a deploy tells as it runs
 //! - `runner.rs`: [`Runner`], one stage's workflow plan executed step by step
+//! - `workload.rs`: a configuration and its resolved variables as runtime specs ([`workloads`])
 
 mod domain;
 mod event;
@@ -21,13 +23,15 @@ mod runner;
 mod runtime;
 mod stage;
 mod status;
+mod workload;
 
 pub use domain::{App, Deploy, Environment, EnvironmentKind, Version};
 pub use event::{DeployEvent, DeployOutcome, EventSink, StepOutcome, TaskOutcome};
 pub use runner::{Runner, Timeouts, Workloads};
 pub use runtime::{
-    EnvVar, EnvironmentRef, JobExit, JobSpec, PortSpec, ProbeSpec, Runtime, RuntimeError,
-    ServiceSpec, TaskProgress,
+    DynRuntime, EnvVar, EnvironmentRef, JobExit, JobSpec, PortSpec, ProbeSpec, Runtime,
+    RuntimeError, ServiceSpec, SharedRuntime, TaskProgress,
 };
 pub use stage::Stage;
 pub use status::{DeployStatus, EnvironmentEvent, EnvironmentStatus, TaskStatus, TransitionError};
+pub use workload::{DEFAULT_COMPLETED_TIMEOUT, workloads};

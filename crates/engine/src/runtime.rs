@@ -153,3 +153,113 @@ pub trait Runtime: Send + Sync + 'static {
         env: &EnvironmentRef,
     ) -> impl Future<Output = Result<(), RuntimeError>> + Send;
 }
+
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// [`Runtime`] behind a pointer, for callers that choose a runtime while running (Docker for
+/// one environment, a cluster for another). Every `Runtime` is one.
+pub trait DynRuntime: Send + Sync + 'static {
+    fn prepare<'a>(&'a self, env: &'a EnvironmentRef) -> BoxFuture<'a, Result<(), RuntimeError>>;
+    fn deploy_service<'a>(
+        &'a self,
+        env: &'a EnvironmentRef,
+        service: &'a ServiceSpec,
+        progress: TaskProgress,
+    ) -> BoxFuture<'a, Result<(), RuntimeError>>;
+    fn run_job<'a>(
+        &'a self,
+        env: &'a EnvironmentRef,
+        job: &'a JobSpec,
+        progress: TaskProgress,
+    ) -> BoxFuture<'a, Result<JobExit, RuntimeError>>;
+    fn stop_job<'a>(
+        &'a self,
+        env: &'a EnvironmentRef,
+        job: &'a JobSpec,
+    ) -> BoxFuture<'a, Result<(), RuntimeError>>;
+    fn remove_environment<'a>(
+        &'a self,
+        env: &'a EnvironmentRef,
+    ) -> BoxFuture<'a, Result<(), RuntimeError>>;
+}
+
+impl<R: Runtime> DynRuntime for R {
+    fn prepare<'a>(&'a self, env: &'a EnvironmentRef) -> BoxFuture<'a, Result<(), RuntimeError>> {
+        Box::pin(Runtime::prepare(self, env))
+    }
+
+    fn deploy_service<'a>(
+        &'a self,
+        env: &'a EnvironmentRef,
+        service: &'a ServiceSpec,
+        progress: TaskProgress,
+    ) -> BoxFuture<'a, Result<(), RuntimeError>> {
+        Box::pin(Runtime::deploy_service(self, env, service, progress))
+    }
+
+    fn run_job<'a>(
+        &'a self,
+        env: &'a EnvironmentRef,
+        job: &'a JobSpec,
+        progress: TaskProgress,
+    ) -> BoxFuture<'a, Result<JobExit, RuntimeError>> {
+        Box::pin(Runtime::run_job(self, env, job, progress))
+    }
+
+    fn stop_job<'a>(
+        &'a self,
+        env: &'a EnvironmentRef,
+        job: &'a JobSpec,
+    ) -> BoxFuture<'a, Result<(), RuntimeError>> {
+        Box::pin(Runtime::stop_job(self, env, job))
+    }
+
+    fn remove_environment<'a>(
+        &'a self,
+        env: &'a EnvironmentRef,
+    ) -> BoxFuture<'a, Result<(), RuntimeError>> {
+        Box::pin(Runtime::remove_environment(self, env))
+    }
+}
+
+/// A runtime chosen while running, shared by every deploy that uses it.
+#[derive(Clone)]
+pub struct SharedRuntime(pub Arc<dyn DynRuntime>);
+
+impl std::fmt::Debug for SharedRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedRuntime")
+    }
+}
+
+impl Runtime for SharedRuntime {
+    async fn prepare(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
+        self.0.prepare(env).await
+    }
+
+    async fn deploy_service(
+        &self,
+        env: &EnvironmentRef,
+        service: &ServiceSpec,
+        progress: TaskProgress,
+    ) -> Result<(), RuntimeError> {
+        self.0.deploy_service(env, service, progress).await
+    }
+
+    async fn run_job(
+        &self,
+        env: &EnvironmentRef,
+        job: &JobSpec,
+        progress: TaskProgress,
+    ) -> Result<JobExit, RuntimeError> {
+        self.0.run_job(env, job, progress).await
+    }
+
+    async fn stop_job(&self, env: &EnvironmentRef, job: &JobSpec) -> Result<(), RuntimeError> {
+        self.0.stop_job(env, job).await
+    }
+
+    async fn remove_environment(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
+        self.0.remove_environment(env).await
+    }
+}

@@ -6,3 +6,4 @@
 
 mod fake;
 mod runner;
+mod workloads;

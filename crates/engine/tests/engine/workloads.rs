@@ -1,0 +1,102 @@
+use std::time::Duration;
+
+use stagecraft_engine::{DEFAULT_COMPLETED_TIMEOUT, PortSpec, ProbeSpec, workloads};
+use stagecraft_template::{Injected, load_template, parse_variables, resolve_variables};
+
+#[test]
+fn services_and_jobs_become_runtime_specs_with_their_final_variables() {
+    let template = load_template(
+        "shop.yaml",
+        "environment_templates: [{name: ephemeral}]
+resources: {replicas: 2}
+services:
+- name: api
+  image: shop/api
+  command: [/bin/api]
+  args: [--port, '8080']
+  ports:
+  - {type: node_port, port: '80', target_port: '8080'}
+  - {type: container_port, port: '9090'}
+  readiness_probe: {http_get: {path: /health, port: 8080}}
+- name: db
+  image: postgres:16
+  replicas: 1
+  readiness_probe: {exec: {command: [pg_isready]}}
+jobs:
+- {name: migrate, from_services: api, args: [migrate]}
+- {name: report, image: busybox, command: [sh, -c, date], completed_timeout: 60}
+workflows:
+- {name: setup, order_from: [services.all, jobs.all]}
+",
+    )
+    .value
+    .unwrap();
+    let variables = parse_variables(
+        "v.yaml",
+        "defaults:\n- {key: DB_PASS, value: hunter2, secret: true}\n",
+    )
+    .value
+    .unwrap();
+    let envs = resolve_variables(
+        &template,
+        &variables,
+        &Injected::sample(&template),
+        "v.yaml",
+    )
+    .unwrap();
+
+    let specs = workloads(&template, &envs);
+
+    let api = &specs.services["api"];
+    assert_eq!(api.image, "shop/api");
+    assert_eq!(
+        (api.command.clone(), api.args.clone()),
+        (
+            vec!["/bin/api".to_owned()],
+            vec!["--port".to_owned(), "8080".to_owned()]
+        )
+    );
+    assert_eq!(
+        api.ports,
+        [
+            PortSpec {
+                container_port: 8080,
+                exposed: true
+            },
+            PortSpec {
+                container_port: 9090,
+                exposed: false
+            }
+        ]
+    );
+    assert_eq!(api.replicas, 2, "the app-wide default");
+    assert_eq!(
+        api.readiness,
+        Some(ProbeSpec::HttpGet {
+            path: "/health".into(),
+            port: 8080
+        })
+    );
+    let secret = api.env.iter().find(|v| v.key == "DB_PASS").unwrap();
+    assert!(secret.secret);
+    assert!(api.env.iter().any(|v| v.key == "RELEASE_ENV_ID"));
+    assert_eq!(specs.services["db"].replicas, 1);
+    assert_eq!(
+        specs.services["db"].readiness,
+        Some(ProbeSpec::Exec {
+            command: vec!["pg_isready".into()]
+        })
+    );
+
+    let migrate = &specs.jobs["migrate"];
+    assert_eq!(
+        (migrate.image.as_str(), migrate.command.clone()),
+        ("shop/api", vec!["/bin/api".to_owned()])
+    );
+    assert_eq!(migrate.args, ["migrate"], "its own arguments win");
+    assert_eq!(migrate.completed_timeout, DEFAULT_COMPLETED_TIMEOUT);
+    assert_eq!(
+        specs.jobs["report"].completed_timeout,
+        Duration::from_secs(60)
+    );
+}
