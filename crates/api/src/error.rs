@@ -40,6 +40,10 @@ pub enum ErrorCode {
     FileExists,
     /// Release files with errors; the diagnostics say where.
     InvalidFiles,
+    /// What was asked for does not exist.
+    NotFound,
+    /// What was asked for clashes with what exists or with what another process just did.
+    Conflict,
 }
 
 /// Everything a use case can fail with. Each variant keeps its cause; [`Error::code`] gives the
@@ -73,6 +77,10 @@ pub enum Error {
     },
     #[error("{path} exists already: move it away, or pass --force to overwrite it")]
     Exists { path: PathBuf },
+    #[error("no {what} named `{name}`")]
+    NotFound { what: &'static str, name: String },
+    #[error("{message}")]
+    Conflict { message: String },
     #[error("{}", diagnostics.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Invalid { diagnostics: Vec<Diagnostic> },
 }
@@ -87,7 +95,10 @@ impl Error {
             Self::Store(
                 StoreError::Lock { .. } | StoreError::Open { .. } | StoreError::Migrate { .. },
             ) => ErrorCode::StoreUnavailable,
-            Self::Store(StoreError::Query { .. }) => ErrorCode::StoreQuery,
+            Self::Store(StoreError::Query { .. } | StoreError::Sql(_)) => ErrorCode::StoreQuery,
+            Self::Store(StoreError::Conflict { .. } | StoreError::UnknownValue { .. })
+            | Self::Conflict { .. } => ErrorCode::Conflict,
+            Self::NotFound { .. } => ErrorCode::NotFound,
             Self::Docker(DockerError::Unreachable { .. }) => ErrorCode::DockerUnreachable,
             Self::Docker(DockerError::Timeout { .. }) => ErrorCode::DockerTimeout,
             Self::Docker(DockerError::Endpoint { .. }) => ErrorCode::DockerEndpoint,

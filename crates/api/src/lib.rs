@@ -10,10 +10,13 @@
 //! # Layout
 //! - `settings.rs`: [`Settings`]: where the data lives, which Docker endpoint and kubeconfig
 //!   files to use, from the environment or given by a test
+//! - `environment.rs`: apps, environments and deploys (setup or patch as the Deploy button
+//!   decides, teardown), one at a time per environment across processes
 //! - `gitops.rs`: `gitops validate` and `gitops init` over a repository's Release files
 //! - `system.rs`: the System report ([`SystemReport`], [`DockerStatus`])
 //! - `error.rs`: [`Error`] and the stable [`ErrorCode`] the UI and the CLI switch on
 
+mod environment;
 mod error;
 mod gitops;
 mod settings;
@@ -22,6 +25,7 @@ mod system;
 use stagecraft_docker::DockerEngine;
 use stagecraft_store::Store;
 
+pub use environment::{CreateEnvironment, DEFAULT_TTL, DeployReport, Runtimes};
 pub use error::{Error, ErrorCode};
 pub use gitops::{GitopsFileNames, GitopsInit, GitopsReport, gitops_init, gitops_validate};
 pub use settings::{DataDir, DataDirSource, Settings};
@@ -37,6 +41,9 @@ pub struct Stagecraft {
     settings: Settings,
     store: Store,
     docker: DockerEngine,
+    runtimes: Runtimes,
+    /// Who this process is when it holds a deploy lease.
+    holder: String,
 }
 
 impl Stagecraft {
@@ -44,11 +51,29 @@ impl Stagecraft {
     pub async fn open(settings: Settings) -> Result<Self, Error> {
         let store = Store::open(&settings.data_dir.database_path()).await?;
         let docker = settings.docker_engine();
+        let holder = format!(
+            "pid {} started {}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        );
         Ok(Self {
             settings,
             store,
             docker,
+            runtimes: Runtimes::default(),
+            holder,
         })
+    }
+
+    /// Makes a runtime available to environments that name it (`docker`, `kube:<context>`).
+    pub fn register_runtime(
+        &mut self,
+        name: impl Into<String>,
+        runtime: stagecraft_engine::SharedRuntime,
+    ) {
+        self.runtimes.insert(name, runtime);
     }
 
     pub fn settings(&self) -> &Settings {

@@ -1,6 +1,8 @@
 //! The `app` and `app_config` tables.
 
 use sqlx::SqliteExecutor;
+
+use crate::StoreError;
 use stagecraft_engine::App;
 
 /// What a new app is made of.
@@ -27,7 +29,7 @@ pub struct AppConfig {
 pub async fn insert(
     executor: impl SqliteExecutor<'_>,
     app: &NewApp<'_>,
-) -> Result<i64, sqlx::Error> {
+) -> Result<i64, StoreError> {
     let id = sqlx::query_scalar!(
         "INSERT INTO app (name, repo_path, tracking_branch, auto_deploy) VALUES (?, ?, ?, ?) RETURNING id AS \"id!: i64\"",
         app.name,
@@ -48,7 +50,7 @@ pub async fn insert_config(
     template_yaml: &str,
     variables_file: Option<&str>,
     variables_yaml: &str,
-) -> Result<i64, sqlx::Error> {
+) -> Result<i64, StoreError> {
     let version = sqlx::query_scalar!(
         r#"INSERT INTO app_config (app_id, version, template_file, template_yaml, variables_file, variables_yaml)
            VALUES (?1, (SELECT COALESCE(MAX(version), 0) + 1 FROM app_config WHERE app_id = ?1), ?2, ?3, ?4, ?5)
@@ -67,7 +69,7 @@ pub async fn insert_config(
 pub async fn latest_config(
     executor: impl SqliteExecutor<'_>,
     app_id: i64,
-) -> Result<Option<AppConfig>, sqlx::Error> {
+) -> Result<Option<AppConfig>, StoreError> {
     sqlx::query_as!(
         AppConfig,
         "SELECT app_id, version, template_file, template_yaml, variables_file, variables_yaml, created_at
@@ -76,13 +78,14 @@ pub async fn latest_config(
     )
     .fetch_optional(executor)
     .await
+    .map_err(StoreError::from)
 }
 
 pub async fn config(
     executor: impl SqliteExecutor<'_>,
     app_id: i64,
     version: i64,
-) -> Result<Option<AppConfig>, sqlx::Error> {
+) -> Result<Option<AppConfig>, StoreError> {
     sqlx::query_as!(
         AppConfig,
         "SELECT app_id, version, template_file, template_yaml, variables_file, variables_yaml, created_at
@@ -92,12 +95,13 @@ pub async fn config(
     )
     .fetch_optional(executor)
     .await
+    .map_err(StoreError::from)
 }
 
 pub async fn by_name(
     executor: impl SqliteExecutor<'_>,
     name: &str,
-) -> Result<Option<App>, sqlx::Error> {
+) -> Result<Option<App>, StoreError> {
     sqlx::query_as!(
         App,
         r#"SELECT id, name, repo_path, tracking_branch, auto_deploy AS "auto_deploy: bool", created_at
@@ -106,9 +110,10 @@ pub async fn by_name(
     )
     .fetch_optional(executor)
     .await
+    .map_err(StoreError::from)
 }
 
-pub async fn list(executor: impl SqliteExecutor<'_>) -> Result<Vec<App>, sqlx::Error> {
+pub async fn list(executor: impl SqliteExecutor<'_>) -> Result<Vec<App>, StoreError> {
     sqlx::query_as!(
         App,
         r#"SELECT id, name, repo_path, tracking_branch, auto_deploy AS "auto_deploy: bool", created_at
@@ -116,4 +121,36 @@ pub async fn list(executor: impl SqliteExecutor<'_>) -> Result<Vec<App>, sqlx::E
     )
     .fetch_all(executor)
     .await
+    .map_err(StoreError::from)
+}
+
+/// Creates the app and its first configuration version together.
+pub async fn create(
+    pool: &sqlx::SqlitePool,
+    app: &NewApp<'_>,
+    template_file: &str,
+    template_yaml: &str,
+    variables_file: Option<&str>,
+    variables_yaml: &str,
+) -> Result<i64, StoreError> {
+    let mut tx = pool.begin().await?;
+    let id = insert(&mut *tx, app).await.map_err(|error| {
+        StoreError::conflict_or(error, || {
+            format!(
+                "an app named `{}` or from {} exists already",
+                app.name, app.repo_path
+            )
+        })
+    })?;
+    insert_config(
+        &mut *tx,
+        id,
+        template_file,
+        template_yaml,
+        variables_file,
+        variables_yaml,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
 }

@@ -1,6 +1,8 @@
 //! The `deploy` and `deploy_event` tables.
 
 use sqlx::SqliteExecutor;
+
+use crate::StoreError;
 use stagecraft_engine::{Deploy, DeployStatus, Stage};
 
 /// One stored event: its number within the deploy, when, and the event as JSON.
@@ -17,7 +19,7 @@ pub async fn insert(
     stage: Stage,
     reason: &str,
     config_version: Option<i64>,
-) -> Result<i64, sqlx::Error> {
+) -> Result<i64, StoreError> {
     let (stage, status) = (stage.as_str(), DeployStatus::Queued.as_str());
     sqlx::query_scalar!(
         "INSERT INTO deploy (environment_id, stage, reason, status, config_version) VALUES (?, ?, ?, ?, ?) RETURNING id AS \"id!: i64\"",
@@ -29,6 +31,7 @@ pub async fn insert(
     )
     .fetch_one(executor)
     .await
+    .map_err(StoreError::from)
 }
 
 /// Moves a deploy to `to` when it is in `from`; `false` when it was not.
@@ -38,7 +41,7 @@ pub async fn set_status(
     from: DeployStatus,
     to: DeployStatus,
     outcome_json: Option<&str>,
-) -> Result<bool, sqlx::Error> {
+) -> Result<bool, StoreError> {
     let (from, to) = (from.as_str(), to.as_str());
     let done = sqlx::query!(
         r#"UPDATE deploy SET status = ?1,
@@ -62,7 +65,7 @@ pub async fn append_event(
     executor: impl SqliteExecutor<'_>,
     deploy_id: i64,
     event_json: &str,
-) -> Result<i64, sqlx::Error> {
+) -> Result<i64, StoreError> {
     sqlx::query_scalar!(
         r#"INSERT INTO deploy_event (deploy_id, seq, at, event_json)
            VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM deploy_event WHERE deploy_id = ?1),
@@ -73,6 +76,7 @@ pub async fn append_event(
     )
     .fetch_one(executor)
     .await
+    .map_err(StoreError::from)
 }
 
 /// The deploy's events after `after_seq`, in order.
@@ -80,7 +84,7 @@ pub async fn events_after(
     executor: impl SqliteExecutor<'_>,
     deploy_id: i64,
     after_seq: i64,
-) -> Result<Vec<StoredEvent>, sqlx::Error> {
+) -> Result<Vec<StoredEvent>, StoreError> {
     sqlx::query_as!(
         StoredEvent,
         "SELECT seq, at, event_json FROM deploy_event WHERE deploy_id = ? AND seq > ? ORDER BY seq",
@@ -89,6 +93,7 @@ pub async fn events_after(
     )
     .fetch_all(executor)
     .await
+    .map_err(StoreError::from)
 }
 
 struct Row {
@@ -124,7 +129,7 @@ impl Row {
 pub async fn for_environment(
     executor: impl SqliteExecutor<'_>,
     environment_id: i64,
-) -> Result<Vec<Deploy>, sqlx::Error> {
+) -> Result<Vec<Deploy>, StoreError> {
     let rows = sqlx::query_as!(
         Row,
         "SELECT id, environment_id, stage, reason, status, config_version, queued_at, started_at, finished_at
@@ -137,7 +142,7 @@ pub async fn for_environment(
 }
 
 /// Deploys left running by a process that stopped: on start, they become interrupted.
-pub async fn running(executor: impl SqliteExecutor<'_>) -> Result<Vec<Deploy>, sqlx::Error> {
+pub async fn running(executor: impl SqliteExecutor<'_>) -> Result<Vec<Deploy>, StoreError> {
     let rows = sqlx::query_as!(
         Row,
         "SELECT id, environment_id, stage, reason, status, config_version, queued_at, started_at, finished_at
@@ -146,4 +151,70 @@ pub async fn running(executor: impl SqliteExecutor<'_>) -> Result<Vec<Deploy>, s
     .fetch_all(executor)
     .await?;
     Ok(rows.into_iter().filter_map(Row::into_deploy).collect())
+}
+
+/// The oldest deploy of the environment still waiting to run.
+pub async fn next_queued(
+    executor: impl SqliteExecutor<'_>,
+    environment_id: i64,
+) -> Result<Option<Deploy>, StoreError> {
+    let row = sqlx::query_as!(
+        Row,
+        "SELECT id, environment_id, stage, reason, status, config_version, queued_at, started_at, finished_at
+         FROM deploy WHERE environment_id = ? AND status = 'queued' ORDER BY id LIMIT 1",
+        environment_id
+    )
+    .fetch_optional(executor)
+    .await?;
+    Ok(row.and_then(Row::into_deploy))
+}
+
+/// A queued deploy of `stage` a new request can join instead of queueing another.
+pub async fn queued_of_stage(
+    executor: impl SqliteExecutor<'_>,
+    environment_id: i64,
+    stage: Stage,
+) -> Result<Option<Deploy>, StoreError> {
+    let stage = stage.as_str();
+    let row = sqlx::query_as!(
+        Row,
+        "SELECT id, environment_id, stage, reason, status, config_version, queued_at, started_at, finished_at
+         FROM deploy WHERE environment_id = ? AND status = 'queued' AND stage = ? ORDER BY id LIMIT 1",
+        environment_id,
+        stage
+    )
+    .fetch_optional(executor)
+    .await?;
+    Ok(row.and_then(Row::into_deploy))
+}
+
+/// The configuration version of the environment's last successful setup, if any.
+pub async fn last_setup_version(
+    executor: impl SqliteExecutor<'_>,
+    environment_id: i64,
+) -> Result<Option<i64>, StoreError> {
+    let version = sqlx::query_scalar!(
+        "SELECT config_version FROM deploy
+         WHERE environment_id = ? AND stage = 'setup' AND status = 'succeeded'
+         ORDER BY id DESC LIMIT 1",
+        environment_id
+    )
+    .fetch_optional(executor)
+    .await?;
+    Ok(version.flatten())
+}
+
+pub async fn by_id(
+    executor: impl SqliteExecutor<'_>,
+    id: i64,
+) -> Result<Option<Deploy>, StoreError> {
+    let row = sqlx::query_as!(
+        Row,
+        "SELECT id, environment_id, stage, reason, status, config_version, queued_at, started_at, finished_at
+         FROM deploy WHERE id = ?",
+        id
+    )
+    .fetch_optional(executor)
+    .await?;
+    Ok(row.and_then(Row::into_deploy))
 }

@@ -1,6 +1,8 @@
 //! The `environment` and `environment_config` tables.
 
 use sqlx::SqliteExecutor;
+
+use crate::StoreError;
 use stagecraft_engine::{Environment, EnvironmentKind, EnvironmentStatus, Version};
 
 /// What a new environment is made of.
@@ -13,7 +15,8 @@ pub struct NewEnvironment<'a> {
     pub environment_template: &'a str,
     pub default_version: i64,
     pub runtime: &'a str,
-    pub expires_at: Option<&'a str>,
+    /// Seconds from now until an ephemeral environment expires; `None` for never.
+    pub expires_in_secs: Option<i64>,
 }
 
 /// One saved version of an environment's own configuration.
@@ -25,25 +28,17 @@ pub struct EnvironmentConfig {
     pub created_at: String,
 }
 
-/// A row whose text column holds a value this build does not know: the database was written
-/// by another version, or edited by hand.
-#[derive(Debug, thiserror::Error)]
-#[error("the environment {env_id} has the unknown {column} `{value}`")]
-pub struct UnknownValue {
-    pub env_id: String,
-    pub column: &'static str,
-    pub value: String,
-}
-
 pub async fn insert(
     executor: impl SqliteExecutor<'_>,
     new: &NewEnvironment<'_>,
-) -> Result<i64, sqlx::Error> {
+) -> Result<i64, StoreError> {
     let kind = new.kind.as_str();
     let status = EnvironmentStatus::Created.as_str();
+    let expiry = new.expires_in_secs.map(|secs| format!("{secs:+} seconds"));
     sqlx::query_scalar!(
         "INSERT INTO environment (env_id, app_id, branch, kind, environment_template, default_version, runtime, status, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id AS \"id!: i64\"",
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, CASE WHEN ?9 IS NULL THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?9) END)
+         RETURNING id AS \"id!: i64\"",
         new.env_id,
         new.app_id,
         new.branch,
@@ -52,10 +47,11 @@ pub async fn insert(
         new.default_version,
         new.runtime,
         status,
-        new.expires_at,
+        expiry,
     )
     .fetch_one(executor)
     .await
+    .map_err(StoreError::from)
 }
 
 /// Saves a new version of the environment's own configuration and returns its number.
@@ -64,7 +60,7 @@ pub async fn insert_config(
     environment_id: i64,
     config_yaml: &str,
     variables_yaml: &str,
-) -> Result<i64, sqlx::Error> {
+) -> Result<i64, StoreError> {
     sqlx::query_scalar!(
         r#"INSERT INTO environment_config (environment_id, version, config_yaml, variables_yaml)
            VALUES (?1, (SELECT COALESCE(MAX(version), 0) + 1 FROM environment_config WHERE environment_id = ?1), ?2, ?3)
@@ -75,13 +71,14 @@ pub async fn insert_config(
     )
     .fetch_one(executor)
     .await
+    .map_err(StoreError::from)
 }
 
 pub async fn config(
     executor: impl SqliteExecutor<'_>,
     environment_id: i64,
     version: i64,
-) -> Result<Option<EnvironmentConfig>, sqlx::Error> {
+) -> Result<Option<EnvironmentConfig>, StoreError> {
     sqlx::query_as!(
         EnvironmentConfig,
         "SELECT version, config_yaml, variables_yaml, created_at FROM environment_config
@@ -91,13 +88,14 @@ pub async fn config(
     )
     .fetch_optional(executor)
     .await
+    .map_err(StoreError::from)
 }
 
 /// Every saved version, newest first.
 pub async fn config_history(
     executor: impl SqliteExecutor<'_>,
     environment_id: i64,
-) -> Result<Vec<EnvironmentConfig>, sqlx::Error> {
+) -> Result<Vec<EnvironmentConfig>, StoreError> {
     sqlx::query_as!(
         EnvironmentConfig,
         "SELECT version, config_yaml, variables_yaml, created_at FROM environment_config
@@ -106,6 +104,7 @@ pub async fn config_history(
     )
     .fetch_all(executor)
     .await
+    .map_err(StoreError::from)
 }
 
 struct Row {
@@ -125,9 +124,9 @@ struct Row {
 }
 
 impl Row {
-    fn into_environment(self) -> Result<Environment, UnknownValue> {
-        let unknown = |column, value: &str| UnknownValue {
-            env_id: self.env_id.clone(),
+    fn into_environment(self) -> Result<Environment, StoreError> {
+        let unknown = |column, value: &str| StoreError::UnknownValue {
+            row: format!("environment {}", self.env_id),
             column,
             value: value.to_owned(),
         };
@@ -154,19 +153,10 @@ impl Row {
     }
 }
 
-/// Either the query failed or a row holds a value this build does not know.
-#[derive(Debug, thiserror::Error)]
-pub enum ReadError {
-    #[error(transparent)]
-    Query(#[from] sqlx::Error),
-    #[error(transparent)]
-    Unknown(#[from] UnknownValue),
-}
-
 pub async fn by_env_id(
     executor: impl SqliteExecutor<'_>,
     env_id: &str,
-) -> Result<Option<Environment>, ReadError> {
+) -> Result<Option<Environment>, StoreError> {
     let row = sqlx::query_as!(
         Row,
         r#"SELECT e.id, e.env_id, e.app_id, a.name AS app, e.branch, e.kind, e.environment_template,
@@ -179,10 +169,10 @@ pub async fn by_env_id(
     )
     .fetch_optional(executor)
     .await?;
-    Ok(row.map(Row::into_environment).transpose()?)
+    row.map(Row::into_environment).transpose()
 }
 
-pub async fn list(executor: impl SqliteExecutor<'_>) -> Result<Vec<Environment>, ReadError> {
+pub async fn list(executor: impl SqliteExecutor<'_>) -> Result<Vec<Environment>, StoreError> {
     let rows = sqlx::query_as!(
         Row,
         r#"SELECT e.id, e.env_id, e.app_id, a.name AS app, e.branch, e.kind, e.environment_template,
@@ -194,10 +184,7 @@ pub async fn list(executor: impl SqliteExecutor<'_>) -> Result<Vec<Environment>,
     )
     .fetch_all(executor)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(Row::into_environment)
-        .collect::<Result<_, _>>()?)
+    rows.into_iter().map(Row::into_environment).collect()
 }
 
 /// Moves the environment from `from` to `to`; `false` when it was no longer in `from` (another
@@ -207,7 +194,7 @@ pub async fn set_status(
     id: i64,
     from: EnvironmentStatus,
     to: EnvironmentStatus,
-) -> Result<bool, sqlx::Error> {
+) -> Result<bool, StoreError> {
     let (from, to) = (from.as_str(), to.as_str());
     let done = sqlx::query!(
         "UPDATE environment SET status = ? WHERE id = ? AND status = ?",
@@ -224,7 +211,7 @@ pub async fn set_expiry(
     executor: impl SqliteExecutor<'_>,
     id: i64,
     expires_at: Option<&str>,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), StoreError> {
     sqlx::query!(
         "UPDATE environment SET expires_at = ? WHERE id = ?",
         expires_at,
@@ -233,4 +220,22 @@ pub async fn set_expiry(
     .execute(executor)
     .await?;
     Ok(())
+}
+
+/// Creates the environment and its first configuration version together.
+pub async fn create(
+    pool: &sqlx::SqlitePool,
+    new: &NewEnvironment<'_>,
+    config_yaml: &str,
+    variables_yaml: &str,
+) -> Result<i64, StoreError> {
+    let mut tx = pool.begin().await?;
+    let id = insert(&mut *tx, new).await.map_err(|error| {
+        StoreError::conflict_or(error, || {
+            format!("an environment `{}` exists already", new.env_id)
+        })
+    })?;
+    insert_config(&mut *tx, id, config_yaml, variables_yaml).await?;
+    tx.commit().await?;
+    Ok(id)
 }

@@ -2,6 +2,8 @@
 
 use sqlx::SqliteExecutor;
 
+use crate::StoreError;
+
 /// Takes the environment's lease for `holder` until `ttl_secs` from now, when it is free,
 /// expired (its holder died) or already `holder`'s. `false` when another live holder has it.
 pub async fn acquire(
@@ -10,7 +12,7 @@ pub async fn acquire(
     holder: &str,
     deploy_id: i64,
     ttl_secs: i64,
-) -> Result<bool, sqlx::Error> {
+) -> Result<bool, StoreError> {
     let modifier = format!("{ttl_secs:+} seconds");
     let done = sqlx::query!(
         r#"INSERT INTO environment_lease (environment_id, holder, deploy_id, expires_at)
@@ -35,7 +37,7 @@ pub async fn renew(
     environment_id: i64,
     holder: &str,
     ttl_secs: i64,
-) -> Result<bool, sqlx::Error> {
+) -> Result<bool, StoreError> {
     let modifier = format!("{ttl_secs:+} seconds");
     let done = sqlx::query!(
         "UPDATE environment_lease SET expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?) WHERE environment_id = ? AND holder = ?",
@@ -52,7 +54,7 @@ pub async fn release(
     executor: impl SqliteExecutor<'_>,
     environment_id: i64,
     holder: &str,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), StoreError> {
     sqlx::query!(
         "DELETE FROM environment_lease WHERE environment_id = ? AND holder = ?",
         environment_id,

@@ -2,6 +2,8 @@
 
 use sqlx::SqliteExecutor;
 
+use crate::StoreError;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerEntry {
     pub kind: String,
@@ -16,7 +18,7 @@ pub async fn record(
     environment_id: i64,
     kind: &str,
     name: &str,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), StoreError> {
     sqlx::query!(
         "INSERT INTO ledger (environment_id, kind, name) VALUES (?, ?, ?)
          ON CONFLICT (environment_id, kind, name) DO UPDATE SET removed_at = NULL",
@@ -34,7 +36,7 @@ pub async fn mark_removed(
     environment_id: i64,
     kind: &str,
     name: &str,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), StoreError> {
     sqlx::query!(
         "UPDATE ledger SET removed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
          WHERE environment_id = ? AND kind = ? AND name = ? AND removed_at IS NULL",
@@ -51,7 +53,7 @@ pub async fn mark_removed(
 pub async fn live(
     executor: impl SqliteExecutor<'_>,
     environment_id: i64,
-) -> Result<Vec<LedgerEntry>, sqlx::Error> {
+) -> Result<Vec<LedgerEntry>, StoreError> {
     sqlx::query_as!(
         LedgerEntry,
         "SELECT kind, name, recorded_at FROM ledger WHERE environment_id = ? AND removed_at IS NULL ORDER BY recorded_at, rowid",
@@ -59,4 +61,5 @@ pub async fn live(
     )
     .fetch_all(executor)
     .await
+    .map_err(StoreError::from)
 }

@@ -82,12 +82,35 @@ pub enum StoreError {
         #[source]
         source: MigrateError,
     },
+    #[error("database query failed: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("{message}")]
+    Conflict { message: String },
+    #[error("the {row} has the unknown {column} `{value}`: it was written by another Stagecraft")]
+    UnknownValue {
+        row: String,
+        column: &'static str,
+        value: String,
+    },
     #[error("database query on {path} failed: {source}")]
     Query {
         path: PathBuf,
         #[source]
         source: sqlx::Error,
     },
+}
+
+impl StoreError {
+    /// A unique constraint broken by an insert becomes a [`StoreError::Conflict`] saying what
+    /// exists already; any other failure stays what it is.
+    pub(crate) fn conflict_or(error: StoreError, message: impl FnOnce() -> String) -> StoreError {
+        match error {
+            StoreError::Sql(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                StoreError::Conflict { message: message() }
+            }
+            other => other,
+        }
+    }
 }
 
 /// A handle on the database: a cheap clone of the connection pool.

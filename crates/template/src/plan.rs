@@ -94,6 +94,16 @@ pub struct WorkflowPlan {
     pub steps: Vec<PlannedStep>,
 }
 
+impl WorkflowPlan {
+    /// A workflow with no steps: what a stage runs when the template has no workflow for it.
+    pub fn empty(workflow: &str) -> Self {
+        Self {
+            workflow: workflow.to_owned(),
+            steps: Vec::new(),
+        }
+    }
+}
+
 impl fmt::Display for WorkflowPlan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{}:", self.workflow)?;

@@ -415,8 +415,8 @@ fn missing(key: &str, name: &str) -> String {
 }
 
 impl Injected {
-    /// Values that look like a real environment's, for checking a template without one:
-    /// every service with a `node_port` gets an ingress host from `hostnames`, or the
+    /// Values that look like a real environment's, for checking a template without one.
+    /// Every service with a `node_port` gets an ingress host from `hostnames`, or the
     /// generator's `<service>-<app>-<env_id>.<domain>`.
     pub fn sample(template: &Template) -> Self {
         let app = template
@@ -424,16 +424,23 @@ impl Injected {
             .as_ref()
             .map_or("app", |a| a.as_str())
             .to_owned();
+        Self::for_environment(template, "sample", &app, "main")
+    }
+
+    /// The values of environment `env_id` of `app` on `branch`: ingress hosts from the
+    /// template's `hostnames` (or the generator's default) with this `env_id`.
+    pub fn for_environment(template: &Template, env_id: &str, app: &str, branch: &str) -> Self {
+        let app = app.to_owned();
         let domain = template
             .domain
             .as_ref()
             .map_or("localhost", |d| d.as_str())
             .to_owned();
-        let env_id = "sample".to_owned();
+        let env_id = env_id.to_owned();
         let mut injected = Self {
             env_id: env_id.clone(),
             app: app.clone(),
-            branch: "main".into(),
+            branch: branch.to_owned(),
             commit_sha: "0000000000000000000000000000000000000000".into(),
             build_id: "0".into(),
             domain: domain.clone(),

@@ -43,7 +43,7 @@ async fn environment_fixture(store: &Store) -> (i64, i64) {
             environment_template: "ephemeral",
             default_version: version,
             runtime: "docker",
-            expires_at: Some("2026-11-29T06:00:00.000Z"),
+            expires_in_secs: Some(3 * 24 * 3600),
         },
     )
     .await
@@ -125,6 +125,12 @@ async fn an_environment_reads_back_with_its_version() {
         }
     );
     assert_eq!(found.version.to_string(), "v1.2");
+    assert!(
+        found
+            .expires_at
+            .as_deref()
+            .is_some_and(|at| at > found.created_at.as_str())
+    );
     let history = environment::config_history(store.pool(), environment_id)
         .await
         .unwrap();

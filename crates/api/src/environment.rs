@@ -1,0 +1,566 @@
+//! Apps, environments and deploys: add an app from a folder, create an environment, deploy it
+//! (setup or patch, as the Deploy button decides), tear it down; every event kept.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use stagecraft_engine::{
+    App, Deploy, DeployEvent, DeployOutcome, DeployStatus, Environment, EnvironmentEvent,
+    EnvironmentKind, EnvironmentRef, EnvironmentStatus, EventSink, Runner, SharedRuntime, Stage,
+};
+use stagecraft_store::app::NewApp;
+use stagecraft_store::deploy::StoredEvent;
+use stagecraft_store::environment::NewEnvironment;
+use stagecraft_store::{app, deploy, environment, lease};
+use stagecraft_template::{Injected, WorkflowPlan};
+use tokio_util::sync::CancellationToken;
+
+use crate::{Error, Stagecraft};
+
+/// How long an ephemeral environment lives unless extended (Release's default).
+pub const DEFAULT_TTL: Duration = Duration::from_secs(3 * 24 * 3600);
+
+/// How long a deploy lease lasts without renewal: a holder that died frees the environment
+/// after this.
+const LEASE_TTL_SECS: i64 = 30;
+
+/// What `create_environment` is asked for.
+#[derive(Debug, Clone)]
+pub struct CreateEnvironment {
+    pub app: String,
+    pub branch: Option<String>,
+    /// `ephemeral` (default) or `permanent`, or another `environment_templates` entry.
+    pub environment_template: String,
+    /// `docker`, or `kube:<context>`.
+    pub runtime: String,
+    /// For a permanent environment, its name; ephemeral ones get a random id.
+    pub name: Option<String>,
+    pub ttl: Option<Duration>,
+}
+
+/// A deploy as run or queued: the deploy, and where it stands.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeployReport {
+    pub deploy: Deploy,
+    /// `false` when another deploy of this environment runs (here or in another process) and
+    /// this one waits in the queue.
+    pub ran: bool,
+}
+
+/// Registered runtimes by name (`docker`, `kube:<context>`).
+#[derive(Debug, Clone, Default)]
+pub struct Runtimes(HashMap<String, SharedRuntime>);
+
+impl Runtimes {
+    pub fn insert(&mut self, name: impl Into<String>, runtime: SharedRuntime) {
+        self.0.insert(name.into(), runtime);
+    }
+}
+
+fn random_env_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    let mut bits = hasher.finish();
+    let alphabet = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut id = String::with_capacity(7);
+    // A letter first, so the id is a valid DNS label and container name prefix.
+    id.push(char::from(alphabet[(bits % 26) as usize]));
+    for _ in 0..6 {
+        bits /= 26;
+        id.push(char::from(alphabet[(bits % 36) as usize]));
+    }
+    id
+}
+
+/// The branch `HEAD` names in a git folder, when it names one.
+fn current_branch(repo: &Path) -> Option<String> {
+    let head = std::fs::read_to_string(repo.join(".git").join("HEAD")).ok()?;
+    head.trim()
+        .strip_prefix("ref: refs/heads/")
+        .map(str::to_owned)
+}
+
+impl Stagecraft {
+    /// Adds the app whose Release files (or docker-compose file) are in the folder `path`.
+    /// Refuses files with errors, with every error located.
+    pub async fn add_app(&self, path: &Path) -> Result<App, Error> {
+        let root = path.canonicalize().map_err(|source| Error::ReadFile {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let check = stagecraft_template::check_repository(&root);
+        if check.diagnostics.has_errors() {
+            return Err(Error::Invalid {
+                diagnostics: check.diagnostics.0,
+            });
+        }
+        let template = check.template.unwrap_or_default();
+        let variables = check.variables.unwrap_or_default();
+        let name = template
+            .app
+            .as_ref()
+            .map(|a| a.value.clone())
+            .or_else(|| root.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "app".to_owned());
+        let branch = template
+            .tracking_branch
+            .as_ref()
+            .map(|b| b.value.clone())
+            .or_else(|| current_branch(&root))
+            .unwrap_or_else(|| "main".to_owned());
+        let relative = |p: &Option<std::path::PathBuf>| {
+            p.as_ref()
+                .map(|p| p.strip_prefix(&root).unwrap_or(p).display().to_string())
+        };
+        let template_file = relative(&check.files.template)
+            .or_else(|| relative(&check.files.compose))
+            .unwrap_or_default();
+        let repo_path = root.display().to_string();
+        app::create(
+            self.store.pool(),
+            &NewApp {
+                name: &name,
+                repo_path: &repo_path,
+                tracking_branch: &branch,
+                auto_deploy: template.auto_deploy.unwrap_or(false),
+            },
+            &template_file,
+            &stagecraft_template::template_to_yaml(&template),
+            relative(&check.files.variables).as_deref(),
+            &stagecraft_template::variables_to_yaml(&variables),
+        )
+        .await?;
+        self.find_app(&name).await
+    }
+
+    async fn find_app(&self, name: &str) -> Result<App, Error> {
+        app::by_name(self.store.pool(), name)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "app",
+                name: name.to_owned(),
+            })
+    }
+
+    pub async fn apps(&self) -> Result<Vec<App>, Error> {
+        Ok(app::list(self.store.pool()).await?)
+    }
+
+    /// Makes an environment of an app: its own configuration is the app's latest template
+    /// merged with the chosen environment template, and its variables the app's, as Release
+    /// makes them when an environment is created. Nothing is deployed yet.
+    pub async fn create_environment(
+        &self,
+        request: CreateEnvironment,
+    ) -> Result<Environment, Error> {
+        let app = self.find_app(&request.app).await?;
+        let config = app::latest_config(self.store.pool(), app.id)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "app configuration",
+                name: app.name.clone(),
+            })?;
+        let template =
+            stagecraft_template::parse_template(&config.template_file, &config.template_yaml);
+        let template = template.value.ok_or_else(|| Error::Invalid {
+            diagnostics: template.diagnostics.0,
+        })?;
+        let own = stagecraft_template::environment_config(
+            &template,
+            &request.environment_template,
+            &config.template_file,
+        )
+        .map_err(|d| Error::Invalid { diagnostics: d.0 })?;
+        // An environment's copy of the variables keeps `defaults` under the name `envs`.
+        let variables = stagecraft_template::parse_variables("variables", &config.variables_yaml)
+            .value
+            .unwrap_or_default();
+        let variables = stagecraft_template::VariablesFile {
+            envs: variables
+                .defaults
+                .iter()
+                .chain(&variables.envs)
+                .cloned()
+                .collect(),
+            defaults: Vec::new(),
+            ..variables
+        };
+        let kind = if request.environment_template == "permanent" {
+            EnvironmentKind::Permanent
+        } else {
+            EnvironmentKind::Ephemeral
+        };
+        let expires_in_secs = match kind {
+            EnvironmentKind::Permanent => None,
+            EnvironmentKind::Ephemeral => Some(
+                i64::try_from(request.ttl.unwrap_or(DEFAULT_TTL).as_secs()).unwrap_or(i64::MAX),
+            ),
+        };
+        let branch = request
+            .branch
+            .unwrap_or_else(|| app.tracking_branch.clone());
+        let config_yaml = stagecraft_template::template_to_yaml(&own);
+        let variables_yaml = stagecraft_template::variables_to_yaml(&variables);
+        let env_id = match request.name {
+            Some(name) => name,
+            None => random_env_id(),
+        };
+        environment::create(
+            self.store.pool(),
+            &NewEnvironment {
+                env_id: &env_id,
+                app_id: app.id,
+                branch: &branch,
+                kind,
+                environment_template: &request.environment_template,
+                default_version: config.version,
+                runtime: &request.runtime,
+                expires_in_secs,
+            },
+            &config_yaml,
+            &variables_yaml,
+        )
+        .await?;
+        self.environment(&env_id).await
+    }
+
+    pub async fn environments(&self) -> Result<Vec<Environment>, Error> {
+        Ok(environment::list(self.store.pool()).await?)
+    }
+
+    pub async fn environment(&self, env_id: &str) -> Result<Environment, Error> {
+        environment::by_env_id(self.store.pool(), env_id)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "environment",
+                name: env_id.to_owned(),
+            })
+    }
+
+    pub async fn deploys(&self, env_id: &str) -> Result<Vec<Deploy>, Error> {
+        let env = self.environment(env_id).await?;
+        Ok(deploy::for_environment(self.store.pool(), env.id).await?)
+    }
+
+    /// A deploy's stored events after `after_seq`: replay from the last one seen.
+    pub async fn deploy_events(
+        &self,
+        deploy_id: i64,
+        after_seq: i64,
+    ) -> Result<Vec<StoredEvent>, Error> {
+        Ok(deploy::events_after(self.store.pool(), deploy_id, after_seq).await?)
+    }
+
+    /// Setup or patch, as the Deploy button decides: setup when the environment was never set
+    /// up or its configuration changed since its last setup, else patch. The deploy runs now
+    /// unless another runs, in which case it waits in the queue; a second request for the same
+    /// stage while one waits joins it.
+    pub async fn deploy(&self, env_id: &str) -> Result<DeployReport, Error> {
+        let env = self.environment(env_id).await?;
+        if env.status == EnvironmentStatus::TornDown || env.status == EnvironmentStatus::TearingDown
+        {
+            return Err(Error::Conflict {
+                message: format!("the environment {env_id} is torn down: create a new one"),
+            });
+        }
+        let last_setup = deploy::last_setup_version(self.store.pool(), env.id).await?;
+        let (stage, reason) = match last_setup {
+            None => (
+                Stage::Setup,
+                "first setup: the environment was never set up".to_owned(),
+            ),
+            Some(version) if version != env.version.specific => (
+                Stage::Setup,
+                format!(
+                    "setup: the configuration changed since the last setup (v{}.{version} → {})",
+                    env.version.default, env.version
+                ),
+            ),
+            Some(_) => (
+                Stage::Patch,
+                "patch: the configuration is unchanged since the last setup".to_owned(),
+            ),
+        };
+        self.queue(&env, stage, &reason).await
+    }
+
+    /// Runs the teardown workflow, then removes everything the environment created.
+    pub async fn teardown(&self, env_id: &str) -> Result<DeployReport, Error> {
+        let env = self.environment(env_id).await?;
+        self.queue(&env, Stage::Teardown, "teardown requested")
+            .await
+    }
+
+    async fn queue(
+        &self,
+        env: &Environment,
+        stage: Stage,
+        reason: &str,
+    ) -> Result<DeployReport, Error> {
+        let pool = self.store.pool();
+        // A request for a stage already waiting joins it: two queued patches would deploy the
+        // same code twice.
+        let joined = deploy::queued_of_stage(pool, env.id, stage).await?;
+        let id = match joined {
+            Some(waiting) => waiting.id,
+            None => deploy::insert(pool, env.id, stage, reason, Some(env.version.specific)).await?,
+        };
+        self.run_queue(&env.env_id).await?;
+        let deploy = deploy::by_id(pool, id)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "deploy",
+                name: id.to_string(),
+            })?;
+        let ran = deploy.status != DeployStatus::Queued;
+        Ok(DeployReport { deploy, ran })
+    }
+
+    /// Runs the environment's queued deploys one after another while this process holds its
+    /// lease; returns at once when another holder has it (it runs them).
+    async fn run_queue(&self, env_id: &str) -> Result<(), Error> {
+        loop {
+            let env = self.environment(env_id).await?;
+            let pool = self.store.pool();
+            let Some(next) = deploy::next_queued(pool, env.id).await? else {
+                lease::release(pool, env.id, &self.holder).await?;
+                return Ok(());
+            };
+            if !lease::acquire(pool, env.id, &self.holder, next.id, LEASE_TTL_SECS).await? {
+                return Ok(());
+            }
+            self.run_deploy(&env, &next).await?;
+        }
+    }
+
+    async fn run_deploy(&self, env: &Environment, queued: &Deploy) -> Result<(), Error> {
+        let renewer = {
+            let store = self.store.clone();
+            let holder = self.holder.clone();
+            let environment_id = env.id;
+            tokio::spawn(async move {
+                let mut tick =
+                    tokio::time::interval(Duration::from_secs((LEASE_TTL_SECS / 3).unsigned_abs()));
+                loop {
+                    tick.tick().await;
+                    if let Err(error) =
+                        lease::renew(store.pool(), environment_id, &holder, LEASE_TTL_SECS).await
+                    {
+                        tracing::warn!(%error, "could not renew the deploy lease");
+                    }
+                }
+            })
+        };
+        let result = self.execute(env, queued).await;
+        renewer.abort();
+        if let Err(error) = &result {
+            tracing::error!(deploy = queued.id, %error, "the deploy could not run");
+        }
+        result.map(|_| ())
+    }
+
+    async fn execute(&self, env: &Environment, queued: &Deploy) -> Result<DeployOutcome, Error> {
+        let pool = self.store.pool();
+        let start = match queued.stage {
+            Stage::Setup => EnvironmentEvent::SetupStarted,
+            Stage::Patch => EnvironmentEvent::PatchStarted,
+            Stage::Teardown | Stage::Build => EnvironmentEvent::TeardownStarted,
+        };
+        let next = match env.status.on(start) {
+            Ok(next) => next,
+            Err(refused) => {
+                let outcome = DeployOutcome::Failed {
+                    reason: refused.to_string(),
+                };
+                self.finish(queued.id, DeployStatus::Queued, &outcome)
+                    .await?;
+                return Ok(outcome);
+            }
+        };
+        if !environment::set_status(pool, env.id, env.status, next).await? {
+            return Err(Error::Conflict {
+                message: format!(
+                    "the environment {} changed while starting a deploy: try again",
+                    env.env_id
+                ),
+            });
+        }
+        deploy::set_status(
+            pool,
+            queued.id,
+            DeployStatus::Queued,
+            DeployStatus::Running,
+            None,
+        )
+        .await?;
+
+        // Events go to the store in order, from a writer of their own: the runner never waits
+        // on the database.
+        let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<DeployEvent>();
+        let writer = {
+            let store = self.store.clone();
+            let deploy_id = queued.id;
+            tokio::spawn(async move {
+                while let Some(event) = receiver.recv().await {
+                    let json = serde_json::to_string(&event).unwrap_or_else(|e| {
+                        format!("{{\"type\":\"unserialisable\",\"error\":\"{e}\"}}")
+                    });
+                    if let Err(error) = deploy::append_event(store.pool(), deploy_id, &json).await {
+                        tracing::error!(deploy_id, %error, "an event could not be stored");
+                    }
+                }
+            })
+        };
+        let outcome = self.run_stage(env, queued, Arc::new(sender)).await;
+        let _ = writer.await;
+
+        let env_event = match (&outcome, queued.stage) {
+            (DeployOutcome::Succeeded { .. }, Stage::Teardown) => {
+                EnvironmentEvent::TeardownSucceeded
+            }
+            (_, Stage::Teardown) => EnvironmentEvent::TeardownFailed,
+            (DeployOutcome::Succeeded { .. }, _) => EnvironmentEvent::DeploySucceeded,
+            (DeployOutcome::Failed { .. }, _) => EnvironmentEvent::DeployFailed,
+            (DeployOutcome::Cancelled, _) => EnvironmentEvent::DeployCancelled,
+        };
+        let done = next.on(env_event).unwrap_or(EnvironmentStatus::Failed);
+        environment::set_status(pool, env.id, next, done).await?;
+        self.finish(queued.id, DeployStatus::Running, &outcome)
+            .await?;
+        Ok(outcome)
+    }
+
+    async fn finish(
+        &self,
+        deploy_id: i64,
+        from: DeployStatus,
+        outcome: &DeployOutcome,
+    ) -> Result<(), Error> {
+        let status = match outcome {
+            DeployOutcome::Succeeded { .. } => DeployStatus::Succeeded,
+            DeployOutcome::Failed { .. } => DeployStatus::Failed,
+            DeployOutcome::Cancelled => DeployStatus::Cancelled,
+        };
+        let json = serde_json::to_string(outcome).ok();
+        deploy::set_status(self.store.pool(), deploy_id, from, status, json.as_deref()).await?;
+        Ok(())
+    }
+
+    /// Plans and runs the deploy's stage against the environment's runtime; a configuration
+    /// that cannot be planned or resolved fails the deploy, with the reason.
+    async fn run_stage(
+        &self,
+        env: &Environment,
+        queued: &Deploy,
+        sink: Arc<dyn EventSink>,
+    ) -> DeployOutcome {
+        match self.prepare_stage(env, queued).await {
+            Ok((runtime, plan, workloads)) => {
+                let runner = Runner::new(Arc::new(runtime), sink);
+                let target = EnvironmentRef {
+                    env_id: env.env_id.clone(),
+                    app: env.app.clone(),
+                };
+                runner
+                    .run(
+                        &target,
+                        queued.stage,
+                        &queued.reason,
+                        &plan,
+                        workloads,
+                        &CancellationToken::new(),
+                    )
+                    .await
+            }
+            Err(reason) => {
+                // The timeline shows why a deploy that never started failed.
+                let outcome = DeployOutcome::Failed { reason };
+                sink.emit(DeployEvent::StageStarted {
+                    stage: queued.stage,
+                    reason: queued.reason.clone(),
+                });
+                sink.emit(DeployEvent::StageFinished {
+                    stage: queued.stage,
+                    outcome: outcome.clone(),
+                });
+                outcome
+            }
+        }
+    }
+
+    /// What a stage needs to run: its runtime, its plan and its workloads, or why it cannot.
+    async fn prepare_stage(
+        &self,
+        env: &Environment,
+        queued: &Deploy,
+    ) -> Result<
+        (
+            SharedRuntime,
+            WorkflowPlan,
+            Arc<stagecraft_engine::Workloads>,
+        ),
+        String,
+    > {
+        let Some(runtime) = self.runtimes.0.get(&env.runtime).cloned() else {
+            return Err(format!(
+                "the runtime `{}` is not available in this Stagecraft; known: {}",
+                env.runtime,
+                self.runtimes
+                    .0
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        };
+        let version = queued.config_version.unwrap_or(env.version.specific);
+        let config = match environment::config(self.store.pool(), env.id, version).await {
+            Ok(Some(config)) => config,
+            Ok(None) => {
+                return Err(format!(
+                    "the configuration v{}.{version} is missing",
+                    env.version.default
+                ));
+            }
+            Err(error) => return Err(format!("reading the configuration failed: {error}")),
+        };
+        let file = format!("{} configuration {}", env.env_id, env.version);
+        let template = stagecraft_template::load_template(&file, &config.config_yaml);
+        let Some(template) = template
+            .value
+            .filter(|_| !template.diagnostics.has_errors())
+        else {
+            return Err(format!(
+                "the configuration has errors:\n{}",
+                template.diagnostics
+            ));
+        };
+        let variables = stagecraft_template::parse_variables(&file, &config.variables_yaml)
+            .value
+            .unwrap_or_default();
+        let mut injected = Injected::for_environment(&template, &env.env_id, &env.app, &env.branch);
+        injected.build_id = queued.id.to_string();
+        let envs =
+            match stagecraft_template::resolve_variables(&template, &variables, &injected, &file) {
+                Ok(envs) => envs,
+                Err(diagnostics) => {
+                    return Err(format!("the variables cannot be resolved:\n{diagnostics}"));
+                }
+            };
+        let workloads = Arc::new(stagecraft_engine::workloads(&template, &envs));
+        let stage = queued.stage;
+        let plan = stage
+            .workflow()
+            .and_then(|name| stagecraft_template::plan_workflow(&template, name))
+            .unwrap_or_else(|| WorkflowPlan::empty(stage.workflow().unwrap_or("build")));
+        Ok((runtime, plan, workloads))
+    }
+}

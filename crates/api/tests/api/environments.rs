@@ -1,0 +1,377 @@
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use stagecraft_api::{CreateEnvironment, DataDir, ErrorCode, Settings, Stagecraft};
+use stagecraft_engine::{
+    DeployStatus, EnvironmentKind, EnvironmentRef, EnvironmentStatus, JobExit, JobSpec, Runtime,
+    RuntimeError, ServiceSpec, SharedRuntime, Stage, TaskProgress,
+};
+use tokio::sync::Semaphore;
+
+/// Records every call; holds each service deploy until the gate lets it through.
+#[derive(Debug)]
+struct Fake {
+    calls: Mutex<Vec<String>>,
+    gate: Arc<Semaphore>,
+}
+
+impl Fake {
+    fn open() -> Arc<Self> {
+        Arc::new(Self {
+            calls: Mutex::new(Vec::new()),
+            gate: Arc::new(Semaphore::new(Semaphore::MAX_PERMITS)),
+        })
+    }
+
+    fn gated() -> Arc<Self> {
+        Arc::new(Self {
+            calls: Mutex::new(Vec::new()),
+            gate: Arc::new(Semaphore::new(0)),
+        })
+    }
+
+    fn calls(&self) -> Vec<String> {
+        self.calls.lock().unwrap().clone()
+    }
+}
+
+impl Runtime for Fake {
+    async fn prepare(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
+        self.calls
+            .lock()
+            .unwrap()
+            .push(format!("prepare {}", env.app));
+        Ok(())
+    }
+
+    async fn deploy_service(
+        &self,
+        _: &EnvironmentRef,
+        service: &ServiceSpec,
+        progress: TaskProgress,
+    ) -> Result<(), RuntimeError> {
+        self.calls
+            .lock()
+            .unwrap()
+            .push(format!("deploy {}", service.name));
+        progress.waiting("waiting for readiness: exec true, attempt 1");
+        let _permit = self
+            .gate
+            .acquire()
+            .await
+            .map_err(|e| RuntimeError::new(e.to_string()))?;
+        Ok(())
+    }
+
+    async fn run_job(
+        &self,
+        _: &EnvironmentRef,
+        job: &JobSpec,
+        _: TaskProgress,
+    ) -> Result<JobExit, RuntimeError> {
+        self.calls.lock().unwrap().push(format!("run {}", job.name));
+        Ok(JobExit { code: 0 })
+    }
+
+    async fn stop_job(&self, _: &EnvironmentRef, _: &JobSpec) -> Result<(), RuntimeError> {
+        Ok(())
+    }
+
+    async fn remove_environment(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
+        self.calls
+            .lock()
+            .unwrap()
+            .push(format!("remove {}", env.app));
+        Ok(())
+    }
+}
+
+const TEMPLATE: &str = "app: shop
+environment_templates:
+- name: ephemeral
+- name: permanent
+  resources: {replicas: 2}
+services:
+- name: db
+  image: postgres:16
+- name: web
+  image: shop/web
+  ports: [{type: node_port, port: '8080', target_port: '80'}]
+jobs:
+- {name: migrate, from_services: web}
+workflows:
+- name: setup
+  order_from: [services.db, jobs.migrate, services.web]
+- name: patch
+  order_from: [services.web]
+- name: teardown
+  order_from: [release.remove_environment]
+";
+
+fn repo(dir: &Path) -> std::path::PathBuf {
+    let repo = dir.join("shop");
+    std::fs::create_dir_all(repo.join(".release")).unwrap();
+    std::fs::write(repo.join(".release/application_template.yaml"), TEMPLATE).unwrap();
+    std::fs::write(
+        repo.join(".release/environment_variables.yaml"),
+        "defaults:\n- {key: DB_PASS, value: hunter2, secret: true}\nmapping:\n  PUBLIC_URL: WEB_INGRESS_URL\n",
+    )
+    .unwrap();
+    repo
+}
+
+async fn open(dir: &Path, runtime: Arc<Fake>) -> Stagecraft {
+    let mut stagecraft = Stagecraft::open(Settings {
+        data_dir: DataDir::explicit(dir.join("data")),
+        docker_endpoint: Some("unix:///nonexistent/docker.sock".into()),
+        kubeconfig_paths: Vec::new(),
+    })
+    .await
+    .unwrap();
+    stagecraft.register_runtime("docker", SharedRuntime(runtime));
+    stagecraft
+}
+
+fn ephemeral() -> CreateEnvironment {
+    CreateEnvironment {
+        app: "shop".into(),
+        branch: Some("feature/cart".into()),
+        environment_template: "ephemeral".into(),
+        runtime: "docker".into(),
+        name: None,
+        ttl: None,
+    }
+}
+
+#[tokio::test]
+async fn an_app_is_added_from_its_folder_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let stagecraft = open(dir.path(), Fake::open()).await;
+
+    let app = stagecraft.add_app(&repo(dir.path())).await.unwrap();
+
+    assert_eq!(
+        (app.name.as_str(), app.tracking_branch.as_str()),
+        ("shop", "main")
+    );
+    let again = stagecraft.add_app(&repo(dir.path())).await.unwrap_err();
+    assert_eq!(again.code(), ErrorCode::Conflict);
+    assert!(again.to_string().contains("exists already"), "{again}");
+}
+
+#[tokio::test]
+async fn an_app_with_mistakes_is_refused_with_every_one_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let stagecraft = open(dir.path(), Fake::open()).await;
+    let repo = repo(dir.path());
+    std::fs::write(
+        repo.join(".release/application_template.yaml"),
+        TEMPLATE.replace("[services.web]", "[services.api]"),
+    )
+    .unwrap();
+
+    let error = stagecraft.add_app(&repo).await.unwrap_err();
+
+    assert_eq!(error.code(), ErrorCode::InvalidFiles);
+    assert!(
+        error.to_string().contains(".release/application_template.yaml:18:16: error: workflows[1].order_from[0]: `services.api` names no service"),
+        "{error}"
+    );
+    assert!(stagecraft.apps().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn environments_get_an_id_a_version_and_an_expiry() {
+    let dir = tempfile::tempdir().unwrap();
+    let stagecraft = open(dir.path(), Fake::open()).await;
+    stagecraft.add_app(&repo(dir.path())).await.unwrap();
+
+    let ephemeral = stagecraft.create_environment(ephemeral()).await.unwrap();
+    let permanent = stagecraft
+        .create_environment(CreateEnvironment {
+            environment_template: "permanent".into(),
+            name: Some("staging".into()),
+            branch: None,
+            ..self::ephemeral()
+        })
+        .await
+        .unwrap();
+
+    assert_eq!(ephemeral.env_id.len(), 7);
+    assert!(
+        ephemeral
+            .env_id
+            .chars()
+            .next()
+            .unwrap()
+            .is_ascii_lowercase()
+    );
+    assert_eq!(
+        (ephemeral.kind, ephemeral.version.to_string()),
+        (EnvironmentKind::Ephemeral, "v1.1".to_owned())
+    );
+    assert_eq!(ephemeral.status, EnvironmentStatus::Created);
+    assert!(ephemeral.expires_at.is_some());
+    assert_eq!(
+        (permanent.env_id.as_str(), permanent.branch.as_str()),
+        ("staging", "main")
+    );
+    assert_eq!(
+        (permanent.kind, permanent.expires_at.as_deref()),
+        (EnvironmentKind::Permanent, None)
+    );
+    assert_eq!(stagecraft.environments().await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn deploy_sets_up_first_then_patches_and_teardown_removes_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::open();
+    let stagecraft = open(dir.path(), Arc::clone(&fake)).await;
+    stagecraft.add_app(&repo(dir.path())).await.unwrap();
+    let env = stagecraft.create_environment(ephemeral()).await.unwrap();
+
+    let setup = stagecraft.deploy(&env.env_id).await.unwrap();
+    assert!(setup.ran);
+    assert_eq!(
+        (setup.deploy.stage, setup.deploy.status),
+        (Stage::Setup, DeployStatus::Succeeded)
+    );
+    assert_eq!(
+        setup.deploy.reason,
+        "first setup: the environment was never set up"
+    );
+    assert_eq!(
+        stagecraft.environment(&env.env_id).await.unwrap().status,
+        EnvironmentStatus::Deployed
+    );
+    assert_eq!(
+        fake.calls(),
+        ["prepare shop", "deploy db", "run migrate", "deploy web"]
+    );
+
+    let events = stagecraft.deploy_events(setup.deploy.id, 0).await.unwrap();
+    assert_eq!(events.first().unwrap().seq, 1);
+    assert!(
+        events[0].event_json.contains("\"type\":\"stage_started\""),
+        "{}",
+        events[0].event_json
+    );
+    assert!(
+        events
+            .last()
+            .unwrap()
+            .event_json
+            .contains("\"type\":\"stage_finished\"")
+    );
+    assert!(events.iter().any(|e| {
+        e.event_json
+            .contains("waiting for readiness: exec true, attempt 1")
+    }));
+    assert!(
+        !events.iter().any(|e| e.event_json.contains("hunter2")),
+        "no secret in an event"
+    );
+    let replay = stagecraft.deploy_events(setup.deploy.id, 3).await.unwrap();
+    assert_eq!(replay.first().unwrap().seq, 4);
+
+    let patch = stagecraft.deploy(&env.env_id).await.unwrap();
+    assert_eq!(
+        (patch.deploy.stage, patch.deploy.status),
+        (Stage::Patch, DeployStatus::Succeeded)
+    );
+    assert_eq!(
+        patch.deploy.reason,
+        "patch: the configuration is unchanged since the last setup"
+    );
+
+    let teardown = stagecraft.teardown(&env.env_id).await.unwrap();
+    assert_eq!(teardown.deploy.status, DeployStatus::Succeeded);
+    assert_eq!(
+        stagecraft.environment(&env.env_id).await.unwrap().status,
+        EnvironmentStatus::TornDown
+    );
+    assert_eq!(fake.calls().last().unwrap(), "remove shop");
+    assert_eq!(
+        stagecraft.deploy(&env.env_id).await.unwrap_err().code(),
+        ErrorCode::Conflict
+    );
+    let stages: Vec<Stage> = stagecraft
+        .deploys(&env.env_id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| d.stage)
+        .collect();
+    assert_eq!(stages, [Stage::Setup, Stage::Patch, Stage::Teardown]);
+}
+
+#[tokio::test]
+async fn a_runtime_that_is_not_there_fails_the_deploy_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let stagecraft = open(dir.path(), Fake::open()).await;
+    stagecraft.add_app(&repo(dir.path())).await.unwrap();
+    let env = stagecraft
+        .create_environment(CreateEnvironment {
+            runtime: "kube:kind-dev".into(),
+            ..ephemeral()
+        })
+        .await
+        .unwrap();
+
+    let report = stagecraft.deploy(&env.env_id).await.unwrap();
+
+    assert_eq!(report.deploy.status, DeployStatus::Failed);
+    assert_eq!(
+        stagecraft.environment(&env.env_id).await.unwrap().status,
+        EnvironmentStatus::Failed
+    );
+    let events = stagecraft.deploy_events(report.deploy.id, 0).await.unwrap();
+    assert!(
+        events
+            .last()
+            .unwrap()
+            .event_json
+            .contains("the runtime `kube:kind-dev` is not available in this Stagecraft"),
+        "{events:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_process_queues_behind_the_first_and_its_requests_coalesce() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::gated();
+    let app = Arc::new(open(dir.path(), Arc::clone(&fake)).await);
+    let cli = open(dir.path(), Fake::open()).await;
+    app.add_app(&repo(dir.path())).await.unwrap();
+    let env = app.create_environment(ephemeral()).await.unwrap();
+
+    // The app starts the setup; its first service waits at the gate.
+    let running = {
+        let app = Arc::clone(&app);
+        let env_id = env.env_id.clone();
+        tokio::spawn(async move { app.deploy(&env_id).await })
+    };
+    while !fake.calls().contains(&"deploy db".to_owned()) {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+
+    // The CLI asks twice: both requests wait in one queued deploy.
+    let first = cli.deploy(&env.env_id).await.unwrap();
+    let second = cli.deploy(&env.env_id).await.unwrap();
+    assert!(!first.ran && !second.ran);
+    assert_eq!(first.deploy.id, second.deploy.id);
+    assert_eq!(first.deploy.status, DeployStatus::Queued);
+
+    // Let the app finish: it runs the queued deploy too before it lets go.
+    fake.gate.add_permits(100);
+    let setup = running.await.unwrap().unwrap();
+    assert_eq!(setup.deploy.status, DeployStatus::Succeeded);
+    let deploys = cli.deploys(&env.env_id).await.unwrap();
+    assert_eq!(deploys.len(), 2);
+    assert_eq!(
+        deploys[1].status,
+        DeployStatus::Succeeded,
+        "the queued deploy ran"
+    );
+}
