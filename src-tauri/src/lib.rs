@@ -100,6 +100,7 @@ mod tests {
             data_dir: stagecraft_api::DataDir::explicit(dir),
             docker_endpoint: Some("unix:///nonexistent/stagecraft-test.sock".into()),
             kubeconfig_paths: vec![dir.join("no-kubeconfig")],
+            deploy_lease: stagecraft_api::DEFAULT_DEPLOY_LEASE,
         };
         let state = tauri::async_runtime::block_on(AppState::open_with(settings));
         let app = with_commands(mock_builder())

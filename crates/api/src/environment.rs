@@ -23,10 +23,6 @@ use crate::{Error, Stagecraft};
 /// How long an ephemeral environment lives unless extended (Release's default).
 pub const DEFAULT_TTL: Duration = Duration::from_secs(3 * 24 * 3600);
 
-/// How long a deploy lease lasts without renewal: a holder that died frees the environment
-/// after this.
-const LEASE_TTL_SECS: i64 = 30;
-
 /// What `create_environment` is asked for.
 #[derive(Debug, Clone)]
 pub struct CreateEnvironment {
@@ -334,11 +330,53 @@ impl Stagecraft {
                 lease::release(pool, env.id, &self.holder).await?;
                 return Ok(());
             };
-            if !lease::acquire(pool, env.id, &self.holder, next.id, LEASE_TTL_SECS).await? {
+            if !lease::acquire(pool, env.id, &self.holder, next.id, self.lease_secs()).await? {
                 return Ok(());
             }
             self.run_deploy(&env, &next).await?;
         }
+    }
+
+    fn lease_secs(&self) -> i64 {
+        i64::try_from(self.settings.deploy_lease.as_secs().max(1)).unwrap_or(i64::MAX)
+    }
+
+    /// On start: deploys left running by a process that died become interrupted, with an
+    /// event that says so, and their environments `interrupted`: deploy again to resume, or
+    /// tear down. Returns the deploys it interrupted.
+    pub async fn recover(&self) -> Result<Vec<i64>, Error> {
+        let pool = self.store.pool();
+        let mut interrupted = Vec::new();
+        for orphan in deploy::orphaned(pool).await? {
+            let reason = "Stagecraft stopped while this deploy ran: deploy again to resume it, or tear the environment down".to_owned();
+            let event = serde_json::to_string(&DeployEvent::DeployInterrupted {
+                reason: reason.clone(),
+            })
+            .unwrap_or_default();
+            deploy::append_event(pool, orphan.id, &event).await?;
+            let outcome =
+                serde_json::json!({ "outcome": "interrupted", "reason": reason }).to_string();
+            deploy::set_status(
+                pool,
+                orphan.id,
+                DeployStatus::Running,
+                DeployStatus::Interrupted,
+                Some(&outcome),
+            )
+            .await?;
+            if let Some(env) = environment::by_id(pool, orphan.environment_id).await?
+                && let Ok(next) = env.status.on(EnvironmentEvent::Interrupted)
+            {
+                environment::set_status(pool, env.id, env.status, next).await?;
+            }
+            lease::clear_expired(pool, orphan.environment_id).await?;
+            tracing::warn!(
+                deploy = orphan.id,
+                "interrupted a deploy left running by a process that stopped"
+            );
+            interrupted.push(orphan.id);
+        }
+        Ok(interrupted)
     }
 
     async fn run_deploy(&self, env: &Environment, queued: &Deploy) -> Result<(), Error> {
@@ -346,13 +384,14 @@ impl Stagecraft {
             let store = self.store.clone();
             let holder = self.holder.clone();
             let environment_id = env.id;
+            let ttl = self.lease_secs();
+            let every = (self.settings.deploy_lease / 3).max(Duration::from_millis(100));
             tokio::spawn(async move {
-                let mut tick =
-                    tokio::time::interval(Duration::from_secs((LEASE_TTL_SECS / 3).unsigned_abs()));
+                let mut tick = tokio::time::interval(every);
                 loop {
                     tick.tick().await;
                     if let Err(error) =
-                        lease::renew(store.pool(), environment_id, &holder, LEASE_TTL_SECS).await
+                        lease::renew(store.pool(), environment_id, &holder, ttl).await
                     {
                         tracing::warn!(%error, "could not renew the deploy lease");
                     }

@@ -28,7 +28,7 @@ use stagecraft_store::Store;
 pub use environment::{CreateEnvironment, DEFAULT_TTL, DeployReport, Runtimes};
 pub use error::{Error, ErrorCode};
 pub use gitops::{GitopsFileNames, GitopsInit, GitopsReport, gitops_init, gitops_validate};
-pub use settings::{DataDir, DataDirSource, Settings};
+pub use settings::{DEFAULT_DEPLOY_LEASE, DataDir, DataDirSource, Settings};
 pub use system::{
     DataDirOrigin, DatabaseReport, DockerStatus, EndpointSource, KubeContextReport,
     KubernetesReport, SystemReport,
@@ -58,13 +58,15 @@ impl Stagecraft {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos())
         );
-        Ok(Self {
+        let stagecraft = Self {
             settings,
             store,
             docker,
             runtimes: Runtimes::default(),
             holder,
-        })
+        };
+        stagecraft.recover().await?;
+        Ok(stagecraft)
     }
 
     /// Makes a runtime available to environments that name it (`docker`, `kube:<context>`).

@@ -62,7 +62,13 @@ pub struct Settings {
     pub docker_endpoint: Option<String>,
     /// The kubeconfig files to read, in merge order.
     pub kubeconfig_paths: Vec<PathBuf>,
+    /// How long a deploy's lease on its environment lasts without renewal: after a crash, the
+    /// environment is free again this long after the last renewal.
+    pub deploy_lease: std::time::Duration,
 }
+
+/// The default for [`Settings::deploy_lease`].
+pub const DEFAULT_DEPLOY_LEASE: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Settings {
     pub fn from_env() -> Result<Self, Error> {
@@ -70,6 +76,7 @@ impl Settings {
             data_dir: DataDir::from_env()?,
             docker_endpoint: None,
             kubeconfig_paths: stagecraft_kube::default_kubeconfig_paths(),
+            deploy_lease: DEFAULT_DEPLOY_LEASE,
         })
     }
 

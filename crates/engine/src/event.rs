@@ -91,6 +91,11 @@ pub enum DeployEvent {
         stage: Stage,
         outcome: DeployOutcome,
     },
+    /// Written on start for a deploy whose process died while it ran: resume it by deploying
+    /// again (every runtime call is idempotent), or tear the environment down.
+    DeployInterrupted {
+        reason: String,
+    },
 }
 
 /// Where a runner's events go. The caller decides: the store, a UI channel, a test's list.

@@ -218,3 +218,23 @@ pub async fn by_id(
     .await?;
     Ok(row.and_then(Row::into_deploy))
 }
+
+/// Deploys marked running whose environment's lease is gone, expired or another deploy's:
+/// their process died. A deploy whose holder still renews its lease is left alone, so a CLI
+/// that starts while the app deploys does not interrupt it.
+pub async fn orphaned(executor: impl SqliteExecutor<'_>) -> Result<Vec<Deploy>, StoreError> {
+    let rows = sqlx::query_as!(
+        Row,
+        r#"SELECT d.id AS "id!: i64", d.environment_id, d.stage, d.reason, d.status, d.config_version,
+                  d.queued_at, d.started_at, d.finished_at
+           FROM deploy d LEFT JOIN environment_lease l ON l.environment_id = d.environment_id
+           WHERE d.status = 'running'
+             AND (l.environment_id IS NULL
+                  OR l.deploy_id != d.id
+                  OR l.expires_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+           ORDER BY d.id"#
+    )
+    .fetch_all(executor)
+    .await?;
+    Ok(rows.into_iter().filter_map(Row::into_deploy).collect())
+}

@@ -239,3 +239,22 @@ pub async fn create(
     tx.commit().await?;
     Ok(id)
 }
+
+pub async fn by_id(
+    executor: impl SqliteExecutor<'_>,
+    id: i64,
+) -> Result<Option<Environment>, StoreError> {
+    let row = sqlx::query_as!(
+        Row,
+        r#"SELECT e.id, e.env_id, e.app_id, a.name AS app, e.branch, e.kind, e.environment_template,
+                  e.default_version,
+                  (SELECT COALESCE(MAX(version), 0) FROM environment_config c WHERE c.environment_id = e.id) AS "specific_version!: i64",
+                  e.runtime, e.status, e.expires_at, e.created_at
+           FROM environment e JOIN app a ON a.id = e.app_id
+           WHERE e.id = ?"#,
+        id
+    )
+    .fetch_optional(executor)
+    .await?;
+    row.map(Row::into_environment).transpose()
+}

@@ -64,3 +64,17 @@ pub async fn release(
     .await?;
     Ok(())
 }
+
+/// Drops the environment's lease when it has expired: its holder died.
+pub async fn clear_expired(
+    executor: impl SqliteExecutor<'_>,
+    environment_id: i64,
+) -> Result<(), StoreError> {
+    sqlx::query!(
+        "DELETE FROM environment_lease WHERE environment_id = ? AND expires_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+        environment_id
+    )
+    .execute(executor)
+    .await?;
+    Ok(())
+}

@@ -10,27 +10,27 @@ use tokio::sync::Semaphore;
 
 /// Records every call; holds each service deploy until the gate lets it through.
 #[derive(Debug)]
-struct Fake {
+pub struct Fake {
     calls: Mutex<Vec<String>>,
     gate: Arc<Semaphore>,
 }
 
 impl Fake {
-    fn open() -> Arc<Self> {
+    pub fn open() -> Arc<Self> {
         Arc::new(Self {
             calls: Mutex::new(Vec::new()),
             gate: Arc::new(Semaphore::new(Semaphore::MAX_PERMITS)),
         })
     }
 
-    fn gated() -> Arc<Self> {
+    pub fn gated() -> Arc<Self> {
         Arc::new(Self {
             calls: Mutex::new(Vec::new()),
             gate: Arc::new(Semaphore::new(0)),
         })
     }
 
-    fn calls(&self) -> Vec<String> {
+    pub fn calls(&self) -> Vec<String> {
         self.calls.lock().unwrap().clone()
     }
 }
@@ -108,7 +108,7 @@ workflows:
   order_from: [release.remove_environment]
 ";
 
-fn repo(dir: &Path) -> std::path::PathBuf {
+pub fn repo(dir: &Path) -> std::path::PathBuf {
     let repo = dir.join("shop");
     std::fs::create_dir_all(repo.join(".release")).unwrap();
     std::fs::write(repo.join(".release/application_template.yaml"), TEMPLATE).unwrap();
@@ -125,6 +125,7 @@ async fn open(dir: &Path, runtime: Arc<Fake>) -> Stagecraft {
         data_dir: DataDir::explicit(dir.join("data")),
         docker_endpoint: Some("unix:///nonexistent/docker.sock".into()),
         kubeconfig_paths: Vec::new(),
+        deploy_lease: stagecraft_api::DEFAULT_DEPLOY_LEASE,
     })
     .await
     .unwrap();
@@ -132,7 +133,7 @@ async fn open(dir: &Path, runtime: Arc<Fake>) -> Stagecraft {
     stagecraft
 }
 
-fn ephemeral() -> CreateEnvironment {
+pub fn ephemeral() -> CreateEnvironment {
     CreateEnvironment {
         app: "shop".into(),
         branch: Some("feature/cart".into()),

@@ -7,6 +7,7 @@ fn settings(dir: &Path, kubeconfig: Vec<std::path::PathBuf>) -> Settings {
         data_dir: DataDir::explicit(dir.join("data")),
         docker_endpoint: None,
         kubeconfig_paths: kubeconfig,
+        deploy_lease: stagecraft_api::DEFAULT_DEPLOY_LEASE,
     }
 }
 

@@ -153,6 +153,7 @@ pub fn lines(events: &[DeployEvent]) -> Vec<String> {
             DeployEvent::StageFinished { stage, outcome } => {
                 format!("stage_finished {stage} {outcome:?}")
             }
+            DeployEvent::DeployInterrupted { reason } => format!("deploy_interrupted: {reason}"),
         })
         .collect()
 }

@@ -1,0 +1,132 @@
+//! A real process killed in the middle of a setup, and what the next start makes of it.
+
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use stagecraft_api::{DataDir, Settings, Stagecraft};
+use stagecraft_engine::{DeployStatus, EnvironmentStatus, SharedRuntime, Stage};
+
+use crate::environments::{Fake, ephemeral, repo};
+
+const CHILD_DIR: &str = "STAGECRAFT_CRASH_CHILD_DIR";
+const CHILD_ENV_ID: &str = "STAGECRAFT_CRASH_CHILD_ENV_ID";
+const LEASE: Duration = Duration::from_secs(1);
+
+async fn open(dir: &std::path::Path, runtime: Arc<Fake>) -> Stagecraft {
+    let mut stagecraft = Stagecraft::open(Settings {
+        data_dir: DataDir::explicit(dir.join("data")),
+        docker_endpoint: Some("unix:///nonexistent/docker.sock".into()),
+        kubeconfig_paths: Vec::new(),
+        deploy_lease: LEASE,
+    })
+    .await
+    .unwrap();
+    stagecraft.register_runtime("docker", SharedRuntime(runtime));
+    stagecraft
+}
+
+/// The half that gets killed: it deploys with a runtime whose services never become ready.
+#[tokio::test]
+#[ignore = "the child half of a_deploy_killed_mid_setup_is_interrupted_then_resumed, which runs it"]
+async fn crash_child() {
+    let dir = std::env::var_os(CHILD_DIR)
+        .expect("this is the child half of a_deploy_killed_mid_setup_is_interrupted_then_resumed; it runs only under that test");
+    let env_id = std::env::var(CHILD_ENV_ID).unwrap();
+    let stagecraft = open(std::path::Path::new(&dir), Fake::gated()).await;
+    let _ = stagecraft.deploy(&env_id).await;
+    unreachable!("the gate never opens: the parent kills this process first");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deploy_killed_mid_setup_is_interrupted_then_resumed() {
+    let dir = tempfile::tempdir().unwrap();
+    let env_id = {
+        let stagecraft = open(dir.path(), Fake::open()).await;
+        stagecraft.add_app(&repo(dir.path())).await.unwrap();
+        stagecraft
+            .create_environment(ephemeral())
+            .await
+            .unwrap()
+            .env_id
+    };
+
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "crash::crash_child", "--ignored", "--nocapture"])
+        .env(CHILD_DIR, dir.path())
+        .env(CHILD_ENV_ID, &env_id)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+
+    // Wait until the child is inside the setup, waiting on its first service.
+    let watcher = open(dir.path(), Fake::open()).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let running = loop {
+        assert!(
+            Instant::now() < deadline,
+            "the child never started its setup"
+        );
+        let deploys = watcher.deploys(&env_id).await.unwrap();
+        if let Some(deploy) = deploys
+            .first()
+            .filter(|d| d.status == DeployStatus::Running)
+        {
+            let events = watcher.deploy_events(deploy.id, 0).await.unwrap();
+            if events
+                .iter()
+                .any(|e| e.event_json.contains("waiting for readiness"))
+            {
+                break deploy.clone();
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    // Opening Stagecraft while the child lives leaves its deploy alone: its lease is renewed.
+    drop(open(dir.path(), Fake::open()).await);
+    assert_eq!(
+        watcher.environment(&env_id).await.unwrap().status,
+        EnvironmentStatus::SettingUp
+    );
+
+    child.kill().unwrap();
+    child.wait().unwrap();
+    tokio::time::sleep(LEASE + Duration::from_millis(500)).await;
+
+    let fake = Fake::open();
+    let restarted = open(dir.path(), Arc::clone(&fake)).await;
+    let env = restarted.environment(&env_id).await.unwrap();
+    assert_eq!(env.status, EnvironmentStatus::Interrupted);
+    let deploys = restarted.deploys(&env_id).await.unwrap();
+    assert_eq!(
+        (deploys[0].id, deploys[0].status),
+        (running.id, DeployStatus::Interrupted)
+    );
+    let events = restarted.deploy_events(running.id, 0).await.unwrap();
+    assert!(
+        events
+            .last()
+            .unwrap()
+            .event_json
+            .contains("\"type\":\"deploy_interrupted\""),
+        "{events:?}"
+    );
+
+    // Deploying again resumes: the setup runs from the start, idempotently.
+    let resumed = restarted.deploy(&env_id).await.unwrap();
+    assert_eq!(
+        (resumed.deploy.stage, resumed.deploy.status),
+        (Stage::Setup, DeployStatus::Succeeded)
+    );
+    assert_eq!(
+        fake.calls(),
+        ["prepare shop", "deploy db", "run migrate", "deploy web"]
+    );
+    let teardown = restarted.teardown(&env_id).await.unwrap();
+    assert_eq!(teardown.deploy.status, DeployStatus::Succeeded);
+    assert_eq!(
+        restarted.environment(&env_id).await.unwrap().status,
+        EnvironmentStatus::TornDown
+    );
+}
