@@ -603,3 +603,47 @@ impl Stagecraft {
         Ok((runtime, plan, workloads))
     }
 }
+
+/// The longest an Extend gives: Release resets expiry by up to 7 days.
+pub const MAX_EXTENSION: Duration = Duration::from_secs(7 * 24 * 3600);
+
+impl Stagecraft {
+    /// Moves an ephemeral environment's expiry to `by` from now (7 days, the most, when not
+    /// given).
+    pub async fn extend(&self, env_id: &str, by: Option<Duration>) -> Result<Environment, Error> {
+        let env = self.environment(env_id).await?;
+        if env.kind == EnvironmentKind::Permanent {
+            return Err(Error::Conflict {
+                message: format!("{env_id} is permanent: it never expires"),
+            });
+        }
+        if env.status == EnvironmentStatus::TornDown {
+            return Err(Error::Conflict {
+                message: format!("the environment {env_id} is torn down: create a new one"),
+            });
+        }
+        let by = by.unwrap_or(MAX_EXTENSION).min(MAX_EXTENSION);
+        environment::expire_in(
+            self.store.pool(),
+            env.id,
+            i64::try_from(by.as_secs()).unwrap_or(i64::MAX),
+        )
+        .await?;
+        self.environment(env_id).await
+    }
+
+    /// Tears down every ephemeral environment past its expiry, including those that expired
+    /// while Stagecraft was closed. Returns the teardowns it ran or queued.
+    pub async fn expire_due(&self) -> Result<Vec<DeployReport>, Error> {
+        let mut reports = Vec::new();
+        for env_id in environment::expired(self.store.pool()).await? {
+            let env = self.environment(&env_id).await?;
+            let reason = format!(
+                "expired at {}",
+                env.expires_at.as_deref().unwrap_or("an unknown time")
+            );
+            reports.push(self.queue(&env, Stage::Teardown, &reason).await?);
+        }
+        Ok(reports)
+    }
+}

@@ -10,12 +10,15 @@
 //! # Layout
 //! - `settings.rs`: [`Settings`]: where the data lives, which Docker endpoint and kubeconfig
 //!   files to use, from the environment or given by a test
+//! - `configuration.rs`: an environment's configuration (get, set as a new version, history)
+//!   and its final variables with secrets masked
 //! - `environment.rs`: apps, environments and deploys (setup or patch as the Deploy button
 //!   decides, teardown), one at a time per environment across processes
 //! - `gitops.rs`: `gitops validate` and `gitops init` over a repository's Release files
 //! - `system.rs`: the System report ([`SystemReport`], [`DockerStatus`])
 //! - `error.rs`: [`Error`] and the stable [`ErrorCode`] the UI and the CLI switch on
 
+mod configuration;
 mod environment;
 mod error;
 mod gitops;
@@ -25,6 +28,7 @@ mod system;
 use stagecraft_docker::DockerEngine;
 use stagecraft_store::Store;
 
+pub use configuration::{ConfigVersion, MASK, ShownVar, WorkloadVars};
 pub use environment::{CreateEnvironment, DEFAULT_TTL, DeployReport, Runtimes};
 pub use error::{Error, ErrorCode};
 pub use gitops::{GitopsFileNames, GitopsInit, GitopsReport, gitops_init, gitops_validate};

@@ -207,19 +207,36 @@ pub async fn set_status(
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn set_expiry(
+/// Sets the environment to expire `secs` seconds from now.
+pub async fn expire_in(
     executor: impl SqliteExecutor<'_>,
     id: i64,
-    expires_at: Option<&str>,
+    secs: i64,
 ) -> Result<(), StoreError> {
+    let modifier = format!("{secs:+} seconds");
     sqlx::query!(
-        "UPDATE environment SET expires_at = ? WHERE id = ?",
-        expires_at,
+        "UPDATE environment SET expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?) WHERE id = ?",
+        modifier,
         id
     )
     .execute(executor)
     .await?;
     Ok(())
+}
+
+/// Environments past their expiry that are not torn down (or being torn down): also those
+/// that expired while Stagecraft was closed.
+pub async fn expired(executor: impl SqliteExecutor<'_>) -> Result<Vec<String>, StoreError> {
+    let ids = sqlx::query_scalar!(
+        "SELECT env_id FROM environment
+         WHERE expires_at IS NOT NULL
+           AND expires_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+           AND status NOT IN ('torn_down', 'tearing_down')
+         ORDER BY expires_at"
+    )
+    .fetch_all(executor)
+    .await?;
+    Ok(ids)
 }
 
 /// Creates the environment and its first configuration version together.

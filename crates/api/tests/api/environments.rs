@@ -120,7 +120,7 @@ pub fn repo(dir: &Path) -> std::path::PathBuf {
     repo
 }
 
-async fn open(dir: &Path, runtime: Arc<Fake>) -> Stagecraft {
+pub async fn open(dir: &Path, runtime: Arc<Fake>) -> Stagecraft {
     let mut stagecraft = Stagecraft::open(Settings {
         data_dir: DataDir::explicit(dir.join("data")),
         docker_endpoint: Some("unix:///nonexistent/docker.sock".into()),

@@ -1,0 +1,134 @@
+//! An environment's own configuration and variables: read, replace (validated, as a new
+//! version), and the final variables of each workload with secrets masked.
+
+use serde::Serialize;
+use stagecraft_engine::EnvironmentStatus;
+use stagecraft_store::environment;
+use stagecraft_template::Injected;
+
+use crate::{Error, Stagecraft};
+
+/// What stands in for a secret's value wherever it is shown.
+pub const MASK: &str = "••••••";
+
+/// One saved version of an environment's configuration.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfigVersion {
+    /// `v{default}.{specific}`.
+    pub version: String,
+    pub specific: i64,
+    pub config_yaml: String,
+    pub created_at: String,
+}
+
+/// A workload's final variable, as shown: a secret's value is [`MASK`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ShownVar {
+    pub key: String,
+    pub value: String,
+    pub secret: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkloadVars {
+    /// `services.<name>` or `jobs.<name>`.
+    pub workload: String,
+    pub vars: Vec<ShownVar>,
+}
+
+impl Stagecraft {
+    /// Every saved version of the environment's configuration, newest first.
+    pub async fn config_history(&self, env_id: &str) -> Result<Vec<ConfigVersion>, Error> {
+        let env = self.environment(env_id).await?;
+        let history = environment::config_history(self.store.pool(), env.id).await?;
+        Ok(history
+            .into_iter()
+            .map(|c| ConfigVersion {
+                version: format!("v{}.{}", env.version.default, c.version),
+                specific: c.version,
+                config_yaml: c.config_yaml,
+                created_at: c.created_at,
+            })
+            .collect())
+    }
+
+    /// The environment's configuration as it stands.
+    pub async fn config_get(&self, env_id: &str) -> Result<ConfigVersion, Error> {
+        self.config_history(env_id)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::NotFound {
+                what: "configuration of environment",
+                name: env_id.to_owned(),
+            })
+    }
+
+    /// Replaces the environment's configuration with `yaml`, after validating it: every
+    /// mistake is reported with its line, column and key path, and nothing is saved. The
+    /// version's second number goes up; the next deploy runs setup, since the configuration
+    /// changed.
+    pub async fn config_set(&self, env_id: &str, yaml: &str) -> Result<ConfigVersion, Error> {
+        let env = self.environment(env_id).await?;
+        if env.status == EnvironmentStatus::TornDown {
+            return Err(Error::Conflict {
+                message: format!("the environment {env_id} is torn down: create a new one"),
+            });
+        }
+        let file = format!("{env_id} configuration");
+        let parsed = stagecraft_template::load_template(&file, yaml);
+        if parsed.value.is_none() || parsed.diagnostics.has_errors() {
+            return Err(Error::Invalid {
+                diagnostics: parsed.diagnostics.0,
+            });
+        }
+        let current = environment::config(self.store.pool(), env.id, env.version.specific)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "configuration of environment",
+                name: env_id.to_owned(),
+            })?;
+        environment::insert_config(self.store.pool(), env.id, yaml, &current.variables_yaml)
+            .await?;
+        self.config_get(env_id).await
+    }
+
+    /// The final variables of every service and job, secrets masked.
+    pub async fn variables_get(&self, env_id: &str) -> Result<Vec<WorkloadVars>, Error> {
+        let env = self.environment(env_id).await?;
+        let config = environment::config(self.store.pool(), env.id, env.version.specific)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "configuration of environment",
+                name: env_id.to_owned(),
+            })?;
+        let file = format!("{env_id} configuration");
+        let template = stagecraft_template::parse_template(&file, &config.config_yaml);
+        let template = template.value.ok_or_else(|| Error::Invalid {
+            diagnostics: template.diagnostics.0,
+        })?;
+        let variables = stagecraft_template::parse_variables(&file, &config.variables_yaml);
+        let variables = variables.value.ok_or_else(|| Error::Invalid {
+            diagnostics: variables.diagnostics.0,
+        })?;
+        let injected = Injected::for_environment(&template, &env.env_id, &env.app, &env.branch);
+        let resolved =
+            stagecraft_template::resolve_variables(&template, &variables, &injected, &file)
+                .map_err(|d| Error::Invalid { diagnostics: d.0 })?;
+        Ok(resolved
+            .into_iter()
+            .map(|w| WorkloadVars {
+                workload: w.workload,
+                vars: w
+                    .vars
+                    .into_iter()
+                    .map(|v| ShownVar {
+                        value: if v.secret { MASK.to_owned() } else { v.value },
+                        key: v.key,
+                        secret: v.secret,
+                    })
+                    .collect(),
+            })
+            .collect())
+    }
+}

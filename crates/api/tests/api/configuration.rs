@@ -1,0 +1,171 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use stagecraft_api::{CreateEnvironment, ErrorCode, MASK, Stagecraft};
+use stagecraft_engine::{DeployStatus, EnvironmentStatus, Stage};
+
+use crate::environments::{Fake, ephemeral, open, repo};
+
+async fn shop(dir: &std::path::Path) -> (Stagecraft, String, Arc<Fake>) {
+    let fake = Fake::open();
+    let stagecraft = open(dir, Arc::clone(&fake)).await;
+    stagecraft.add_app(&repo(dir)).await.unwrap();
+    let env_id = stagecraft
+        .create_environment(ephemeral())
+        .await
+        .unwrap()
+        .env_id;
+    (stagecraft, env_id, fake)
+}
+
+#[tokio::test]
+async fn a_new_configuration_is_validated_saved_as_the_next_version_and_brings_a_setup() {
+    let dir = tempfile::tempdir().unwrap();
+    let (stagecraft, env_id, _) = shop(dir.path()).await;
+    stagecraft.deploy(&env_id).await.unwrap();
+    let current = stagecraft.config_get(&env_id).await.unwrap();
+    assert_eq!(current.version, "v1.1");
+
+    let broken = current.config_yaml.replace(
+        "image: postgres:16",
+        "image: postgres:16\n  cpu: {limits: lots}",
+    );
+    let error = stagecraft.config_set(&env_id, &broken).await.unwrap_err();
+    assert_eq!(error.code(), ErrorCode::InvalidFiles);
+    assert!(
+        error
+            .to_string()
+            .contains(&format!("{env_id} configuration:"))
+            && error
+                .to_string()
+                .contains("cpu.limits: `lots` is not a CPU quantity"),
+        "{error}"
+    );
+    assert_eq!(
+        stagecraft
+            .environment(&env_id)
+            .await
+            .unwrap()
+            .version
+            .to_string(),
+        "v1.1",
+        "nothing saved"
+    );
+
+    let edited = current
+        .config_yaml
+        .replace("image: postgres:16", "image: postgres:17");
+    let saved = stagecraft.config_set(&env_id, &edited).await.unwrap();
+    assert_eq!(saved.version, "v1.2");
+    assert_eq!(stagecraft.config_history(&env_id).await.unwrap().len(), 2);
+
+    let deploy = stagecraft.deploy(&env_id).await.unwrap();
+    assert_eq!(deploy.deploy.stage, Stage::Setup);
+    assert_eq!(
+        deploy.deploy.reason,
+        "setup: the configuration changed since the last setup (v1.1 → v1.2)"
+    );
+}
+
+#[tokio::test]
+async fn variables_are_shown_with_secrets_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (stagecraft, env_id, _) = shop(dir.path()).await;
+
+    let workloads = stagecraft.variables_get(&env_id).await.unwrap();
+
+    let web = workloads
+        .iter()
+        .find(|w| w.workload == "services.web")
+        .unwrap();
+    let secret = web.vars.iter().find(|v| v.key == "DB_PASS").unwrap();
+    assert_eq!((secret.value.as_str(), secret.secret), (MASK, true));
+    let url = web.vars.iter().find(|v| v.key == "PUBLIC_URL").unwrap();
+    assert_eq!(url.value, format!("https://web-shop-{env_id}.localhost"));
+    assert!(!format!("{workloads:?}").contains("hunter2"));
+}
+
+#[tokio::test]
+async fn extend_moves_the_expiry_up_to_seven_days_and_permanent_ones_never_expire() {
+    let dir = tempfile::tempdir().unwrap();
+    let (stagecraft, env_id, _) = shop(dir.path()).await;
+    let created = stagecraft.environment(&env_id).await.unwrap();
+
+    let sooner = stagecraft
+        .extend(&env_id, Some(Duration::from_secs(3600)))
+        .await
+        .unwrap();
+    assert!(
+        sooner.expires_at < created.expires_at,
+        "an hour from now is before three days from now"
+    );
+    let longest = stagecraft
+        .extend(&env_id, Some(Duration::from_secs(30 * 24 * 3600)))
+        .await
+        .unwrap();
+    let capped = stagecraft.extend(&env_id, None).await.unwrap();
+    assert!(longest.expires_at > created.expires_at);
+    assert!(
+        capped.expires_at >= longest.expires_at,
+        "30 days are capped at 7"
+    );
+
+    let permanent = stagecraft
+        .create_environment(CreateEnvironment {
+            environment_template: "permanent".into(),
+            name: Some("staging".into()),
+            ..ephemeral()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        stagecraft
+            .extend(&permanent.env_id, None)
+            .await
+            .unwrap_err()
+            .code(),
+        ErrorCode::Conflict
+    );
+}
+
+#[tokio::test]
+async fn expired_environments_are_torn_down_and_the_others_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let (stagecraft, keep, fake) = shop(dir.path()).await;
+    let expiring = stagecraft
+        .create_environment(CreateEnvironment {
+            ttl: Some(Duration::ZERO),
+            ..ephemeral()
+        })
+        .await
+        .unwrap()
+        .env_id;
+    stagecraft.deploy(&expiring).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+
+    let reports = stagecraft.expire_due().await.unwrap();
+
+    assert_eq!(reports.len(), 1);
+    assert_eq!(
+        (reports[0].deploy.stage, reports[0].deploy.status),
+        (Stage::Teardown, DeployStatus::Succeeded)
+    );
+    assert!(
+        reports[0].deploy.reason.starts_with("expired at "),
+        "{}",
+        reports[0].deploy.reason
+    );
+    assert_eq!(
+        stagecraft.environment(&expiring).await.unwrap().status,
+        EnvironmentStatus::TornDown
+    );
+    assert_eq!(
+        stagecraft.environment(&keep).await.unwrap().status,
+        EnvironmentStatus::Created
+    );
+    assert!(fake.calls().contains(&"remove shop".to_owned()));
+    assert!(
+        stagecraft.expire_due().await.unwrap().is_empty(),
+        "a torn down environment is not torn down again"
+    );
+}
