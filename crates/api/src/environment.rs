@@ -442,18 +442,26 @@ impl Stagecraft {
         .await?;
 
         // Events go to the store in order, from a writer of their own: the runner never waits
-        // on the database.
+        // on the database, and whatever piled up while a write ran goes in one transaction.
         let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<DeployEvent>();
         let writer = {
             let store = self.store.clone();
             let deploy_id = queued.id;
             tokio::spawn(async move {
-                while let Some(event) = receiver.recv().await {
-                    let json = serde_json::to_string(&event).unwrap_or_else(|e| {
-                        format!("{{\"type\":\"unserialisable\",\"error\":\"{e}\"}}")
-                    });
-                    if let Err(error) = deploy::append_event(store.pool(), deploy_id, &json).await {
-                        tracing::error!(deploy_id, %error, "an event could not be stored");
+                let json = |event: &DeployEvent| {
+                    serde_json::to_string(event).unwrap_or_else(|e| {
+                        serde_json::json!({ "type": "unserialisable", "error": e.to_string() })
+                            .to_string()
+                    })
+                };
+                while let Some(first) = receiver.recv().await {
+                    let mut batch = vec![json(&first)];
+                    while let Ok(next) = receiver.try_recv() {
+                        batch.push(json(&next));
+                    }
+                    if let Err(error) = deploy::append_events(store.pool(), deploy_id, &batch).await
+                    {
+                        tracing::error!(deploy_id, %error, lost = batch.len(), "events could not be stored");
                     }
                 }
             })

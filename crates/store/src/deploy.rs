@@ -238,3 +238,38 @@ pub async fn orphaned(executor: impl SqliteExecutor<'_>) -> Result<Vec<Deploy>, 
     .await?;
     Ok(rows.into_iter().filter_map(Row::into_deploy).collect())
 }
+
+/// Rows per INSERT: four parameters a row stays far below SQLite's 32766.
+const EVENTS_PER_INSERT: usize = 500;
+
+/// Appends events in order and returns the last one's `seq`: one transaction, taken for
+/// writing from its start so no other writer can number the same `seq`, and multi-row
+/// inserts, so a burst of events costs one commit.
+pub async fn append_events(
+    pool: &sqlx::SqlitePool,
+    deploy_id: i64,
+    events: &[String],
+) -> Result<i64, StoreError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let last = sqlx::query_scalar!(
+        r#"SELECT COALESCE(MAX(seq), 0) AS "seq!: i64" FROM deploy_event WHERE deploy_id = ?"#,
+        deploy_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let mut seq = last;
+    for chunk in events.chunks(EVENTS_PER_INSERT) {
+        let mut insert =
+            sqlx::QueryBuilder::new("INSERT INTO deploy_event (deploy_id, seq, at, event_json) ");
+        insert.push_values(chunk, |mut row, json| {
+            seq += 1;
+            row.push_bind(deploy_id)
+                .push_bind(seq)
+                .push("strftime('%Y-%m-%dT%H:%M:%fZ', 'now')")
+                .push_bind(json.as_str());
+        });
+        insert.build().execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(seq)
+}

@@ -416,3 +416,40 @@ async fn the_ledger_keeps_what_is_live_in_the_order_it_was_recorded() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_burst_of_events_is_appended_in_order_after_the_last_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir).await;
+    let (_, environment_id) = environment_fixture(&store).await;
+    let id = deploy::insert(
+        store.pool(),
+        environment_id,
+        Stage::Setup,
+        "first setup",
+        None,
+    )
+    .await
+    .unwrap();
+    deploy::append_event(store.pool(), id, "{\"first\":true}")
+        .await
+        .unwrap();
+
+    let burst: Vec<String> = (0..1234).map(|i| format!("{{\"n\":{i}}}")).collect();
+    let last = deploy::append_events(store.pool(), id, &burst)
+        .await
+        .unwrap();
+
+    assert_eq!(last, 1235);
+    let events = deploy::events_after(store.pool(), id, 0).await.unwrap();
+    assert_eq!(events.len(), 1235);
+    assert_eq!(events[1].event_json, "{\"n\":0}");
+    assert_eq!(
+        events[1234],
+        deploy::StoredEvent {
+            seq: 1235,
+            at: events[1234].at.clone(),
+            event_json: "{\"n\":1233}".into()
+        }
+    );
+}
