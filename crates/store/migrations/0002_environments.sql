@@ -100,3 +100,13 @@ CREATE TABLE environment_lease (
     deploy_id       INTEGER NOT NULL REFERENCES deploy (id),
     expires_at      TEXT NOT NULL
 ) STRICT;
+
+-- An environment as the app shows it: with its app's name and the version of its own
+-- configuration, so every query reads one shape.
+CREATE VIEW environment_view AS
+SELECT e.id, e.env_id, e.app_id, a.name AS app, e.branch, e.kind, e.environment_template,
+       e.default_version,
+       (SELECT COALESCE(MAX(c.version), 0) FROM environment_config c WHERE c.environment_id = e.id)
+           AS specific_version,
+       e.runtime, e.status, e.expires_at, e.created_at
+FROM environment e JOIN app a ON a.id = e.app_id;

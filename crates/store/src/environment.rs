@@ -159,12 +159,9 @@ pub async fn by_env_id(
 ) -> Result<Option<Environment>, StoreError> {
     let row = sqlx::query_as!(
         Row,
-        r#"SELECT e.id, e.env_id, e.app_id, a.name AS app, e.branch, e.kind, e.environment_template,
-                  e.default_version,
-                  (SELECT COALESCE(MAX(version), 0) FROM environment_config c WHERE c.environment_id = e.id) AS "specific_version!: i64",
-                  e.runtime, e.status, e.expires_at, e.created_at
-           FROM environment e JOIN app a ON a.id = e.app_id
-           WHERE e.env_id = ?"#,
+        r#"SELECT id AS "id!: i64", env_id, app_id, app, branch, kind, environment_template, default_version,
+                  specific_version AS "specific_version!: i64", runtime, status, expires_at, created_at
+           FROM environment_view WHERE env_id = ?"#,
         env_id
     )
     .fetch_optional(executor)
@@ -175,12 +172,9 @@ pub async fn by_env_id(
 pub async fn list(executor: impl SqliteExecutor<'_>) -> Result<Vec<Environment>, StoreError> {
     let rows = sqlx::query_as!(
         Row,
-        r#"SELECT e.id, e.env_id, e.app_id, a.name AS app, e.branch, e.kind, e.environment_template,
-                  e.default_version,
-                  (SELECT COALESCE(MAX(version), 0) FROM environment_config c WHERE c.environment_id = e.id) AS "specific_version!: i64",
-                  e.runtime, e.status, e.expires_at, e.created_at
-           FROM environment e JOIN app a ON a.id = e.app_id
-           ORDER BY e.created_at, e.id"#
+        r#"SELECT id AS "id!: i64", env_id, app_id, app, branch, kind, environment_template, default_version,
+                  specific_version AS "specific_version!: i64", runtime, status, expires_at, created_at
+           FROM environment_view ORDER BY created_at, id"#
     )
     .fetch_all(executor)
     .await?;
@@ -263,12 +257,9 @@ pub async fn by_id(
 ) -> Result<Option<Environment>, StoreError> {
     let row = sqlx::query_as!(
         Row,
-        r#"SELECT e.id, e.env_id, e.app_id, a.name AS app, e.branch, e.kind, e.environment_template,
-                  e.default_version,
-                  (SELECT COALESCE(MAX(version), 0) FROM environment_config c WHERE c.environment_id = e.id) AS "specific_version!: i64",
-                  e.runtime, e.status, e.expires_at, e.created_at
-           FROM environment e JOIN app a ON a.id = e.app_id
-           WHERE e.id = ?"#,
+        r#"SELECT id AS "id!: i64", env_id, app_id, app, branch, kind, environment_template, default_version,
+                  specific_version AS "specific_version!: i64", runtime, status, expires_at, created_at
+           FROM environment_view WHERE id = ?"#,
         id
     )
     .fetch_optional(executor)
