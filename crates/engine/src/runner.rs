@@ -310,6 +310,24 @@ fn missing<R>(
     }
 }
 
+/// A task's runtime call under the user's cancel and a time limit; `done` judges its result.
+async fn bounded<T>(
+    cancel: &CancellationToken,
+    limit: Duration,
+    call: impl std::future::Future<Output = Result<T, crate::RuntimeError>>,
+    halts: bool,
+    done: impl FnOnce(T) -> TaskOutcome,
+) -> TaskOutcome {
+    tokio::select! {
+        () = cancel.cancelled() => TaskOutcome::Cancelled,
+        result = tokio::time::timeout(limit, call) => match result {
+            Ok(Ok(value)) => done(value),
+            Ok(Err(error)) => TaskOutcome::Failed { error: error.to_string(), halts },
+            Err(_elapsed) => TaskOutcome::TimedOut { after_secs: limit.as_secs(), halts },
+        },
+    }
+}
+
 async fn deploy_service<R: Runtime>(
     context: &TaskContext<R>,
     step: usize,
@@ -318,15 +336,15 @@ async fn deploy_service<R: Runtime>(
     halts: bool,
 ) -> TaskOutcome {
     let progress = started(context, step, name);
-    let limit = context.timeouts.readiness;
-    tokio::select! {
-        () = context.cancel.cancelled() => TaskOutcome::Cancelled,
-        result = tokio::time::timeout(limit, context.runtime.deploy_service(&context.env, spec, progress)) => match result {
-            Ok(Ok(())) => TaskOutcome::Succeeded,
-            Ok(Err(error)) => TaskOutcome::Failed { error: error.to_string(), halts },
-            Err(_elapsed) => TaskOutcome::TimedOut { after_secs: limit.as_secs(), halts },
-        },
-    }
+    let call = context.runtime.deploy_service(&context.env, spec, progress);
+    bounded(
+        &context.cancel,
+        context.timeouts.readiness,
+        call,
+        halts,
+        |()| TaskOutcome::Succeeded,
+    )
+    .await
 }
 
 async fn run_job<R: Runtime>(
@@ -337,16 +355,24 @@ async fn run_job<R: Runtime>(
     halts: bool,
 ) -> TaskOutcome {
     let progress = started(context, step, name);
-    let limit = spec.completed_timeout;
-    let outcome = tokio::select! {
-        () = context.cancel.cancelled() => TaskOutcome::Cancelled,
-        result = tokio::time::timeout(limit, context.runtime.run_job(&context.env, spec, progress)) => match result {
-            Ok(Ok(exit)) if exit.code == 0 => TaskOutcome::Succeeded,
-            Ok(Ok(exit)) => TaskOutcome::Failed { error: format!("exited with code {}", exit.code), halts },
-            Ok(Err(error)) => TaskOutcome::Failed { error: error.to_string(), halts },
-            Err(_elapsed) => TaskOutcome::TimedOut { after_secs: limit.as_secs(), halts },
+    let call = context.runtime.run_job(&context.env, spec, progress);
+    let outcome = bounded(
+        &context.cancel,
+        spec.completed_timeout,
+        call,
+        halts,
+        |exit| {
+            if exit.code == 0 {
+                TaskOutcome::Succeeded
+            } else {
+                TaskOutcome::Failed {
+                    error: format!("exited with code {}", exit.code),
+                    halts,
+                }
+            }
         },
-    };
+    )
+    .await;
     if matches!(
         outcome,
         TaskOutcome::Cancelled | TaskOutcome::TimedOut { .. }
