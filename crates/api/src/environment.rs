@@ -496,6 +496,11 @@ impl Stagecraft {
             DeployOutcome::Failed { .. } => DeployStatus::Failed,
             DeployOutcome::Cancelled => DeployStatus::Cancelled,
         };
+        if !from.can_become(status) {
+            return Err(Error::Conflict {
+                message: format!("a deploy cannot go from {from:?} to {status:?}"),
+            });
+        }
         let json = serde_json::to_string(outcome).ok();
         deploy::set_status(self.store.pool(), deploy_id, from, status, json.as_deref()).await?;
         Ok(())

@@ -97,7 +97,8 @@ impl DeployStatus {
         use DeployStatus as D;
         matches!(
             (self, next),
-            (D::Queued, D::Running | D::Cancelled)
+            // A queued deploy the environment refuses (a patch before any setup) fails unrun.
+            (D::Queued, D::Running | D::Failed | D::Cancelled)
                 | (
                     D::Running,
                     D::Succeeded | D::Failed | D::Cancelled | D::Interrupted
@@ -222,6 +223,7 @@ mod tests {
         assert!(DeployStatus::Running.can_become(DeployStatus::Interrupted));
         assert!(!DeployStatus::Succeeded.can_become(DeployStatus::Running));
         assert!(!DeployStatus::Queued.can_become(DeployStatus::Succeeded));
+        assert!(DeployStatus::Queued.can_become(DeployStatus::Failed));
         assert!(TaskStatus::Waiting.can_become(TaskStatus::Waiting));
         assert!(TaskStatus::Pending.can_become(TaskStatus::Skipped));
         assert!(!TaskStatus::Succeeded.can_become(TaskStatus::Running));
