@@ -18,6 +18,7 @@ use stagecraft_store::{app, deploy, environment, lease};
 use stagecraft_template::{Injected, WorkflowPlan};
 use tokio_util::sync::CancellationToken;
 
+use crate::follow::LiveEvent;
 use crate::{Error, Stagecraft};
 
 /// How long an ephemeral environment lives unless extended (Release's default).
@@ -446,6 +447,7 @@ impl Stagecraft {
         let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<DeployEvent>();
         let writer = {
             let store = self.store.clone();
+            let live = self.live.clone();
             let deploy_id = queued.id;
             tokio::spawn(async move {
                 let json = |event: &DeployEvent| {
@@ -459,9 +461,16 @@ impl Stagecraft {
                     while let Ok(next) = receiver.try_recv() {
                         batch.push(json(&next));
                     }
-                    if let Err(error) = deploy::append_events(store.pool(), deploy_id, &batch).await
-                    {
-                        tracing::error!(deploy_id, %error, lost = batch.len(), "events could not be stored");
+                    match deploy::append_events(store.pool(), deploy_id, &batch).await {
+                        Ok(stored) => {
+                            for event in stored {
+                                // Nobody following is fine: the events are stored.
+                                let _ = live.send(LiveEvent { deploy_id, event });
+                            }
+                        }
+                        Err(error) => {
+                            tracing::error!(deploy_id, %error, lost = batch.len(), "events could not be stored");
+                        }
                     }
                 }
             })

@@ -14,6 +14,7 @@
 //!   and its final variables with secrets masked
 //! - `environment.rs`: apps, environments and deploys (setup or patch as the Deploy button
 //!   decides, teardown), one at a time per environment across processes
+//! - `follow.rs`: a deploy's events replayed from a `seq`, then followed live
 //! - `gitops.rs`: `gitops validate` and `gitops init` over a repository's Release files
 //! - `system.rs`: the System report ([`SystemReport`], [`DockerStatus`])
 //! - `error.rs`: [`Error`] and the stable [`ErrorCode`] the UI and the CLI switch on
@@ -21,6 +22,7 @@
 mod configuration;
 mod environment;
 mod error;
+mod follow;
 mod gitops;
 mod settings;
 mod system;
@@ -48,6 +50,8 @@ pub struct Stagecraft {
     runtimes: Runtimes,
     /// Who this process is when it holds a deploy lease.
     holder: String,
+    /// Events this process stores, for its followers.
+    live: tokio::sync::broadcast::Sender<follow::LiveEvent>,
 }
 
 impl Stagecraft {
@@ -68,6 +72,7 @@ impl Stagecraft {
             docker,
             runtimes: Runtimes::default(),
             holder,
+            live: tokio::sync::broadcast::channel(4096).0,
         };
         stagecraft.recover().await?;
         Ok(stagecraft)

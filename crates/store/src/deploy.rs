@@ -6,7 +6,7 @@ use crate::StoreError;
 use stagecraft_engine::{Deploy, DeployStatus, Stage};
 
 /// One stored event: its number within the deploy, when, and the event as JSON.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
 pub struct StoredEvent {
     pub seq: i64,
     pub at: String,
@@ -242,14 +242,14 @@ pub async fn orphaned(executor: impl SqliteExecutor<'_>) -> Result<Vec<Deploy>, 
 /// Rows per INSERT: four parameters a row stays far below SQLite's 32766.
 const EVENTS_PER_INSERT: usize = 500;
 
-/// Appends events in order and returns the last one's `seq`: one transaction, taken for
-/// writing from its start so no other writer can number the same `seq`, and multi-row
-/// inserts, so a burst of events costs one commit.
+/// Appends events in order and returns them as stored, with their `seq` and time: one
+/// transaction, taken for writing from its start so no other writer can number the same
+/// `seq`, and multi-row inserts, so a burst of events costs one commit.
 pub async fn append_events(
     pool: &sqlx::SqlitePool,
     deploy_id: i64,
     events: &[String],
-) -> Result<i64, StoreError> {
+) -> Result<Vec<StoredEvent>, StoreError> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let last = sqlx::query_scalar!(
         r#"SELECT COALESCE(MAX(seq), 0) AS "seq!: i64" FROM deploy_event WHERE deploy_id = ?"#,
@@ -258,6 +258,7 @@ pub async fn append_events(
     .fetch_one(&mut *tx)
     .await?;
     let mut seq = last;
+    let mut stored = Vec::with_capacity(events.len());
     for chunk in events.chunks(EVENTS_PER_INSERT) {
         let mut insert =
             sqlx::QueryBuilder::new("INSERT INTO deploy_event (deploy_id, seq, at, event_json) ");
@@ -268,8 +269,15 @@ pub async fn append_events(
                 .push("strftime('%Y-%m-%dT%H:%M:%fZ', 'now')")
                 .push_bind(json.as_str());
         });
-        insert.build().execute(&mut *tx).await?;
+        insert.push(" RETURNING seq, at, event_json");
+        stored.extend(
+            insert
+                .build_query_as::<StoredEvent>()
+                .fetch_all(&mut *tx)
+                .await?,
+        );
     }
     tx.commit().await?;
-    Ok(seq)
+    stored.sort_by_key(|e| e.seq);
+    Ok(stored)
 }

@@ -12,7 +12,7 @@ use tokio::sync::Semaphore;
 #[derive(Debug)]
 pub struct Fake {
     calls: Mutex<Vec<String>>,
-    gate: Arc<Semaphore>,
+    pub gate: Arc<Semaphore>,
 }
 
 impl Fake {

@@ -6,4 +6,5 @@
 mod configuration;
 mod crash;
 mod environments;
+mod follow;
 mod system;

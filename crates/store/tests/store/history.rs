@@ -436,11 +436,13 @@ async fn a_burst_of_events_is_appended_in_order_after_the_last_one() {
         .unwrap();
 
     let burst: Vec<String> = (0..1234).map(|i| format!("{{\"n\":{i}}}")).collect();
-    let last = deploy::append_events(store.pool(), id, &burst)
+    let stored = deploy::append_events(store.pool(), id, &burst)
         .await
         .unwrap();
 
-    assert_eq!(last, 1235);
+    assert_eq!(stored.first().unwrap().seq, 2);
+    assert_eq!(stored.last().unwrap().seq, 1235);
+    assert_eq!(stored[1233].event_json, "{\"n\":1233}");
     let events = deploy::events_after(store.pool(), id, 0).await.unwrap();
     assert_eq!(events.len(), 1235);
     assert_eq!(events[1].event_json, "{\"n\":0}");

@@ -1,0 +1,93 @@
+//! Following a deploy: its stored events from a `seq` on, then the new ones as they come, with
+//! no gap and no duplicate, until the deploy ends.
+
+use std::time::Duration;
+
+use stagecraft_store::deploy::{self, StoredEvent};
+use tokio::sync::{broadcast, mpsc};
+
+use crate::{Error, Stagecraft};
+
+/// An event this process just stored, for followers in the same process.
+#[derive(Debug, Clone)]
+pub(crate) struct LiveEvent {
+    pub deploy_id: i64,
+    pub event: StoredEvent,
+}
+
+/// How often a follower looks in the database for events another process (the CLI, or the
+/// app) stored: SQLite tells no other process about a write.
+const OTHER_PROCESSES_EVERY: Duration = Duration::from_millis(500);
+
+/// The events that end a deploy: a follower stops after one.
+fn ends_deploy(event: &StoredEvent) -> bool {
+    serde_json::from_str::<serde_json::Value>(&event.event_json)
+        .ok()
+        .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_owned))
+        .is_some_and(|kind| kind == "stage_finished" || kind == "deploy_interrupted")
+}
+
+impl Stagecraft {
+    /// The deploy's events after `after_seq` (0 for all), then its new ones as they are
+    /// stored, here or by another process, in `seq` order without a gap or a duplicate. The
+    /// channel closes after the event that ends the deploy; drop the receiver to stop early.
+    pub async fn follow(
+        &self,
+        deploy_id: i64,
+        after_seq: i64,
+    ) -> Result<mpsc::Receiver<StoredEvent>, Error> {
+        deploy::by_id(self.store.pool(), deploy_id)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "deploy",
+                name: deploy_id.to_string(),
+            })?;
+        // Subscribe before reading the past, so nothing stored in between is missed.
+        let mut live = self.live.subscribe();
+        let store = self.store.clone();
+        let (sender, receiver) = mpsc::channel(1024);
+        tokio::spawn(async move {
+            let mut last = after_seq;
+            let mut catch_up = true;
+            loop {
+                if catch_up {
+                    catch_up = false;
+                    let Ok(stored) = deploy::events_after(store.pool(), deploy_id, last).await
+                    else {
+                        return;
+                    };
+                    for event in stored {
+                        last = event.seq;
+                        let ends = ends_deploy(&event);
+                        if sender.send(event).await.is_err() || ends {
+                            return;
+                        }
+                    }
+                }
+                tokio::select! {
+                    received = live.recv() => match received {
+                        Ok(LiveEvent { deploy_id: id, event }) if id == deploy_id && event.seq > last => {
+                            if event.seq != last + 1 {
+                                // Events written by another process came first: read them.
+                                catch_up = true;
+                                continue;
+                            }
+                            last = event.seq;
+                            let ends = ends_deploy(&event);
+                            if sender.send(event).await.is_err() || ends {
+                                return;
+                            }
+                        }
+                        Ok(_) => {}
+                        // Fell behind the live feed: the database has everything.
+                        Err(broadcast::error::RecvError::Lagged(_)) => catch_up = true,
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    },
+                    () = tokio::time::sleep(OTHER_PROCESSES_EVERY) => catch_up = true,
+                    () = sender.closed() => return,
+                }
+            }
+        });
+        Ok(receiver)
+    }
+}

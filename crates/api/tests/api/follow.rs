@@ -1,0 +1,128 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use stagecraft_api::Stagecraft;
+use stagecraft_engine::DeployStatus;
+use stagecraft_store::deploy::StoredEvent;
+
+use crate::environments::{Fake, ephemeral, open, repo};
+
+async fn drain(mut receiver: tokio::sync::mpsc::Receiver<StoredEvent>) -> Vec<StoredEvent> {
+    let mut events = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while let Ok(Some(event)) = tokio::time::timeout_at(deadline, receiver.recv()).await {
+        events.push(event);
+    }
+    events
+}
+
+/// Starts a setup whose services wait at the fake's gate; returns the running deploy's id.
+async fn running_setup(
+    deployer: &Arc<Stagecraft>,
+    fake: &Arc<Fake>,
+    env_id: &str,
+) -> (i64, tokio::task::JoinHandle<()>) {
+    let task = {
+        let deployer = Arc::clone(deployer);
+        let env_id = env_id.to_owned();
+        tokio::spawn(async move {
+            deployer.deploy(&env_id).await.unwrap();
+        })
+    };
+    loop {
+        let deploys = deployer.deploys(env_id).await.unwrap();
+        if let Some(deploy) = deploys
+            .first()
+            .filter(|d| d.status == DeployStatus::Running)
+            && fake.calls().contains(&"deploy db".to_owned())
+        {
+            return (deploy.id, task);
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_gets_the_past_then_the_live_events_without_gap_or_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::gated();
+    let stagecraft = Arc::new(open(dir.path(), Arc::clone(&fake)).await);
+    stagecraft.add_app(&repo(dir.path())).await.unwrap();
+    let env_id = stagecraft
+        .create_environment(ephemeral())
+        .await
+        .unwrap()
+        .env_id;
+    let (deploy_id, task) = running_setup(&stagecraft, &fake, &env_id).await;
+
+    let following = stagecraft.follow(deploy_id, 0).await.unwrap();
+    fake.gate.add_permits(100);
+    let followed = drain(following).await;
+    task.await.unwrap();
+
+    let stored = stagecraft.deploy_events(deploy_id, 0).await.unwrap();
+    assert_eq!(followed, stored);
+    assert_eq!(
+        followed.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        (1..=stored.len() as i64).collect::<Vec<_>>()
+    );
+    assert!(
+        followed
+            .last()
+            .unwrap()
+            .event_json
+            .contains("\"type\":\"stage_finished\"")
+    );
+}
+
+#[tokio::test]
+async fn following_a_finished_deploy_replays_from_the_seq_asked_and_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let stagecraft = open(dir.path(), Fake::open()).await;
+    stagecraft.add_app(&repo(dir.path())).await.unwrap();
+    let env_id = stagecraft
+        .create_environment(ephemeral())
+        .await
+        .unwrap()
+        .env_id;
+    let deploy = stagecraft.deploy(&env_id).await.unwrap().deploy;
+
+    let followed = drain(stagecraft.follow(deploy.id, 3).await.unwrap()).await;
+
+    let stored = stagecraft.deploy_events(deploy.id, 3).await.unwrap();
+    assert_eq!(followed, stored);
+    assert_eq!(followed.first().unwrap().seq, 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_process_follows_a_deploy_it_did_not_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::gated();
+    let app = Arc::new(open(dir.path(), Arc::clone(&fake)).await);
+    let cli = open(dir.path(), Fake::open()).await;
+    app.add_app(&repo(dir.path())).await.unwrap();
+    let env_id = app.create_environment(ephemeral()).await.unwrap().env_id;
+    let (deploy_id, task) = running_setup(&app, &fake, &env_id).await;
+
+    let following = cli.follow(deploy_id, 0).await.unwrap();
+    fake.gate.add_permits(100);
+    let followed = drain(following).await;
+    task.await.unwrap();
+
+    assert_eq!(followed, cli.deploy_events(deploy_id, 0).await.unwrap());
+    assert!(
+        followed
+            .last()
+            .unwrap()
+            .event_json
+            .contains("\"type\":\"stage_finished\"")
+    );
+}
+
+#[tokio::test]
+async fn following_a_deploy_that_does_not_exist_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let stagecraft = open(dir.path(), Fake::open()).await;
+    let error = stagecraft.follow(42, 0).await.unwrap_err();
+    assert_eq!(error.code(), stagecraft_api::ErrorCode::NotFound);
+}
