@@ -257,8 +257,12 @@ pub async fn append_events(
     )
     .fetch_one(&mut *tx)
     .await?;
+    // One time for the batch, read once: RETURNING every row costs a third of the rate.
+    let at =
+        sqlx::query_scalar!(r#"SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now') AS "at!: String""#)
+            .fetch_one(&mut *tx)
+            .await?;
     let mut seq = last;
-    let mut stored = Vec::with_capacity(events.len());
     for chunk in events.chunks(EVENTS_PER_INSERT) {
         let mut insert =
             sqlx::QueryBuilder::new("INSERT INTO deploy_event (deploy_id, seq, at, event_json) ");
@@ -266,18 +270,19 @@ pub async fn append_events(
             seq += 1;
             row.push_bind(deploy_id)
                 .push_bind(seq)
-                .push("strftime('%Y-%m-%dT%H:%M:%fZ', 'now')")
+                .push_bind(at.as_str())
                 .push_bind(json.as_str());
         });
-        insert.push(" RETURNING seq, at, event_json");
-        stored.extend(
-            insert
-                .build_query_as::<StoredEvent>()
-                .fetch_all(&mut *tx)
-                .await?,
-        );
+        insert.build().execute(&mut *tx).await?;
     }
     tx.commit().await?;
-    stored.sort_by_key(|e| e.seq);
-    Ok(stored)
+    Ok(events
+        .iter()
+        .zip(last + 1..)
+        .map(|(json, seq)| StoredEvent {
+            seq,
+            at: at.clone(),
+            event_json: json.clone(),
+        })
+        .collect())
 }
