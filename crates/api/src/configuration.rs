@@ -111,6 +111,7 @@ impl Stagecraft {
         let variables = variables.value.ok_or_else(|| Error::Invalid {
             diagnostics: variables.diagnostics.0,
         })?;
+        let variables = self.sealer.unseal_variables(&variables)?;
         let injected = Injected::for_environment(&template, &env.env_id, &env.app, &env.branch);
         let resolved =
             stagecraft_template::resolve_variables(&template, &variables, &injected, &file)

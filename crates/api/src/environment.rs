@@ -132,7 +132,7 @@ impl Stagecraft {
             &template_file,
             &stagecraft_template::template_to_yaml(&template),
             relative(&check.files.variables).as_deref(),
-            &stagecraft_template::variables_to_yaml(&variables),
+            &stagecraft_template::variables_to_yaml(&self.sealer.seal_variables(&variables)),
         )
         .await?;
         self.find_app(&name).await
@@ -607,6 +607,10 @@ impl Stagecraft {
         let variables = stagecraft_template::parse_variables(&file, &config.variables_yaml)
             .value
             .unwrap_or_default();
+        let variables = self
+            .sealer
+            .unseal_variables(&variables)
+            .map_err(|e| e.to_string())?;
         let mut injected = Injected::for_environment(&template, &env.env_id, &env.app, &env.branch);
         injected.build_id = queued.id.to_string();
         let envs =

@@ -44,6 +44,10 @@ pub enum ErrorCode {
     NotFound,
     /// What was asked for clashes with what exists or with what another process just did.
     Conflict,
+    /// The key that seals secret values cannot be read or made.
+    SecretKey,
+    /// A stored secret cannot be opened with this data folder's key.
+    SecretSealed,
 }
 
 /// Everything a use case can fail with. Each variant keeps its cause; [`Error::code`] gives the
@@ -77,6 +81,18 @@ pub enum Error {
     },
     #[error("{path} exists already: move it away, or pass --force to overwrite it")]
     Exists { path: PathBuf },
+    #[error(
+        "cannot read or make the key that seals secrets, {path}: {source}. Check the folder's permissions"
+    )]
+    SecretKey {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "cannot open the secret `{key}` with the key in {key_path}: it was sealed with another key. Set the secret again"
+    )]
+    SecretSealed { key: String, key_path: PathBuf },
     #[error("no {what} named `{name}`")]
     NotFound { what: &'static str, name: String },
     #[error("{message}")]
@@ -99,6 +115,8 @@ impl Error {
             Self::Store(StoreError::Conflict { .. } | StoreError::UnknownValue { .. })
             | Self::Conflict { .. } => ErrorCode::Conflict,
             Self::NotFound { .. } => ErrorCode::NotFound,
+            Self::SecretKey { .. } => ErrorCode::SecretKey,
+            Self::SecretSealed { .. } => ErrorCode::SecretSealed,
             Self::Docker(DockerError::Unreachable { .. }) => ErrorCode::DockerUnreachable,
             Self::Docker(DockerError::Timeout { .. }) => ErrorCode::DockerTimeout,
             Self::Docker(DockerError::Endpoint { .. }) => ErrorCode::DockerEndpoint,

@@ -8,6 +8,7 @@
 //! `stagecraft-docker` and `stagecraft-kube`, and never speaks sqlx, bollard or kube-rs itself.
 //!
 //! # Layout
+//! - `secrets.rs`: secret values sealed at rest with the data folder's key
 //! - `settings.rs`: [`Settings`]: where the data lives, which Docker endpoint and kubeconfig
 //!   files to use, from the environment or given by a test
 //! - `configuration.rs`: an environment's configuration (get, set as a new version, history)
@@ -24,6 +25,7 @@ mod environment;
 mod error;
 mod follow;
 mod gitops;
+mod secrets;
 mod settings;
 mod system;
 
@@ -52,12 +54,14 @@ pub struct Stagecraft {
     holder: String,
     /// Events this process stores, for its followers.
     live: tokio::sync::broadcast::Sender<follow::LiveEvent>,
+    sealer: secrets::Sealer,
 }
 
 impl Stagecraft {
     /// Opens the database in the settings' data directory, creating it when missing.
     pub async fn open(settings: Settings) -> Result<Self, Error> {
         let store = Store::open(&settings.data_dir.database_path()).await?;
+        let sealer = secrets::Sealer::open(&settings.data_dir.path)?;
         let docker = settings.docker_engine();
         let holder = format!(
             "pid {} started {}",
@@ -73,6 +77,7 @@ impl Stagecraft {
             runtimes: Runtimes::default(),
             holder,
             live: tokio::sync::broadcast::channel(4096).0,
+            sealer,
         };
         stagecraft.recover().await?;
         Ok(stagecraft)

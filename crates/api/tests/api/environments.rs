@@ -8,10 +8,15 @@ use stagecraft_engine::{
 };
 use tokio::sync::Semaphore;
 
+/// A service's variables as `(key, value)` pairs.
+pub type Vars = Vec<(String, String)>;
+
 /// Records every call; holds each service deploy until the gate lets it through.
 #[derive(Debug)]
 pub struct Fake {
     calls: Mutex<Vec<String>>,
+    /// Each deployed service's variables, as the runtime got them.
+    pub envs: Mutex<Vec<(String, Vars)>>,
     pub gate: Arc<Semaphore>,
 }
 
@@ -19,6 +24,7 @@ impl Fake {
     pub fn open() -> Arc<Self> {
         Arc::new(Self {
             calls: Mutex::new(Vec::new()),
+            envs: Mutex::default(),
             gate: Arc::new(Semaphore::new(Semaphore::MAX_PERMITS)),
         })
     }
@@ -26,6 +32,7 @@ impl Fake {
     pub fn gated() -> Arc<Self> {
         Arc::new(Self {
             calls: Mutex::new(Vec::new()),
+            envs: Mutex::default(),
             gate: Arc::new(Semaphore::new(0)),
         })
     }
@@ -54,6 +61,12 @@ impl Runtime for Fake {
             .lock()
             .unwrap()
             .push(format!("deploy {}", service.name));
+        let env = service
+            .env
+            .iter()
+            .map(|v| (v.key.clone(), v.value.clone()))
+            .collect();
+        self.envs.lock().unwrap().push((service.name.clone(), env));
         progress.waiting("waiting for readiness: exec true, attempt 1");
         let _permit = self
             .gate

@@ -7,4 +7,5 @@ mod configuration;
 mod crash;
 mod environments;
 mod follow;
+mod secrets;
 mod system;
