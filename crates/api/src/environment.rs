@@ -450,18 +450,12 @@ impl Stagecraft {
             let live = self.live.clone();
             let deploy_id = queued.id;
             tokio::spawn(async move {
-                let json = |event: &DeployEvent| {
-                    serde_json::to_string(event).unwrap_or_else(|e| {
-                        serde_json::json!({ "type": "unserialisable", "error": e.to_string() })
-                            .to_string()
-                    })
-                };
                 while let Some(first) = receiver.recv().await {
-                    let mut batch = vec![json(&first)];
+                    let mut batch = vec![first];
                     while let Ok(next) = receiver.try_recv() {
-                        batch.push(json(&next));
+                        batch.push(next);
                     }
-                    match deploy::append_events(store.pool(), deploy_id, &batch).await {
+                    match deploy::record_events(store.pool(), deploy_id, &batch).await {
                         Ok(stored) => {
                             for event in stored {
                                 // Nobody following is fine: the events are stored.

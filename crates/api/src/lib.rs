@@ -17,6 +17,7 @@
 //!   decides, teardown), one at a time per environment across processes
 //! - `follow.rs`: a deploy's events replayed from a `seq`, then followed live
 //! - `gitops.rs`: `gitops validate` and `gitops init` over a repository's Release files
+//! - `timeline.rs`: the timeline's lanes (deploys) and a deploy's steps and tasks
 //! - `system.rs`: the System report ([`SystemReport`], [`DockerStatus`])
 //! - `error.rs`: [`Error`] and the stable [`ErrorCode`] the UI and the CLI switch on
 
@@ -28,6 +29,7 @@ mod gitops;
 mod secrets;
 mod settings;
 mod system;
+mod timeline;
 
 use stagecraft_docker::DockerEngine;
 use stagecraft_store::Store;
@@ -41,6 +43,7 @@ pub use system::{
     DataDirOrigin, DatabaseReport, DockerStatus, EndpointSource, KubeContextReport,
     KubernetesReport, SystemReport,
 };
+pub use timeline::{DeployDetail, TimelineStep};
 
 /// Stagecraft's use cases over one data directory. Opening it opens (and migrates) the
 /// database; the runtimes connect lazily, on their first use.

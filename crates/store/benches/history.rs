@@ -1,5 +1,6 @@
 //! The history at scale: one environment with 1,000 deploys and 1,000,000 events in a real
-//! SQLite file. Prints the ingest rate, and the timeline and replay query times (median of 21).
+//! SQLite file. Prints the ingest rate (events stored with the steps and tasks they update),
+//! and the timeline and replay query times (median of 21).
 //!
 //! `cargo bench -p stagecraft-store --bench history`
 
@@ -8,13 +9,15 @@
 
 use std::time::{Duration, Instant};
 
-use stagecraft_engine::{EnvironmentKind, Stage};
+use stagecraft_engine::{DeployEvent, EnvironmentKind, Stage, StepOutcome, TaskOutcome};
 use stagecraft_store::app::NewApp;
 use stagecraft_store::environment::NewEnvironment;
-use stagecraft_store::{Store, app, deploy, environment};
+use stagecraft_store::{Store, app, deploy, environment, timeline};
 
 const DEPLOYS: usize = 1_000;
 const EVENTS_PER_DEPLOY: usize = 1_000;
+const STEPS: usize = 10;
+const TASKS_PER_STEP: usize = 5;
 /// What the api's writer hands over at once when a deploy is busy.
 const BATCH: usize = 250;
 
@@ -58,17 +61,58 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "envs: []\n",
     )
     .await?;
-    // A typical event: a task of a step that finished, as the runner serialises it.
-    let event = r#"{"type":"task_finished","step":3,"task":"services.frontend","outcome":{"outcome":"failed","error":"readiness probe failed: http :8080/health returned 503","halts":false}}"#.to_owned();
-    let batch = vec![event; BATCH];
+    // A deploy of 10 steps of 5 tasks, each task waiting 17 times before it finishes, padded
+    // with waits to 1,000 events: what the runner sends, typed, so the steps and tasks of the
+    // timeline are kept up to date as the events are stored.
+    let mut one_deploy = Vec::with_capacity(EVENTS_PER_DEPLOY);
+    for step in 0..STEPS {
+        let tasks: Vec<String> = (0..TASKS_PER_STEP)
+            .map(|t| format!("services.service-{step}-{t}"))
+            .collect();
+        one_deploy.push(DeployEvent::StepStarted {
+            step,
+            name: format!("services-{step}"),
+            tasks: tasks.clone(),
+            wait_for_finish: true,
+        });
+        for task in &tasks {
+            one_deploy.push(DeployEvent::TaskStarted {
+                step,
+                task: task.clone(),
+            });
+            for attempt in 1..=17 {
+                one_deploy.push(DeployEvent::TaskWaiting {
+                    step,
+                    task: task.clone(),
+                    reason: format!("waiting for readiness: http :8080/health, attempt {attempt}"),
+                });
+            }
+            one_deploy.push(DeployEvent::TaskFinished {
+                step,
+                task: task.clone(),
+                outcome: TaskOutcome::Succeeded,
+            });
+        }
+        one_deploy.push(DeployEvent::StepFinished {
+            step,
+            outcome: StepOutcome::Succeeded,
+        });
+    }
+    while one_deploy.len() < EVENTS_PER_DEPLOY {
+        one_deploy.push(DeployEvent::TaskWaiting {
+            step: STEPS - 1,
+            task: format!("services.service-{}-{}", STEPS - 1, TASKS_PER_STEP - 1),
+            reason: "waiting for readiness: http :8080/health".into(),
+        });
+    }
 
     let started = Instant::now();
     let mut deploy_ids = Vec::with_capacity(DEPLOYS);
     for i in 0..DEPLOYS {
         let stage = if i == 0 { Stage::Setup } else { Stage::Patch };
         let id = deploy::insert(pool, environment_id, stage, "bench", Some(1)).await?;
-        for _ in 0..EVENTS_PER_DEPLOY / BATCH {
-            deploy::append_events(pool, id, &batch).await?;
+        for batch in one_deploy.chunks(BATCH) {
+            deploy::record_events(pool, id, batch).await?;
         }
         deploy_ids.push(id);
     }
@@ -89,8 +133,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         assert_eq!(deploys.len(), DEPLOYS);
     }
     println!(
-        "timeline (the environment's {DEPLOYS} deploys): median {:?}",
+        "timeline (the lanes: {DEPLOYS} deploys): median {:?}",
         median(timeline)
+    );
+
+    let mut detail = Vec::new();
+    let opened = deploy_ids[DEPLOYS / 2];
+    for _ in 0..21 {
+        let started = Instant::now();
+        let steps = timeline::steps(pool, opened).await?;
+        let tasks = timeline::tasks(pool, opened).await?;
+        detail.push(started.elapsed());
+        assert_eq!((steps.len(), tasks.len()), (STEPS, STEPS * TASKS_PER_STEP));
+    }
+    println!(
+        "a deploy opened ({STEPS} steps, {} tasks): median {:?}",
+        STEPS * TASKS_PER_STEP,
+        median(detail)
     );
 
     let mut replay = Vec::new();

@@ -251,6 +251,16 @@ pub async fn append_events(
     events: &[String],
 ) -> Result<Vec<StoredEvent>, StoreError> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let stored = insert_events(&mut tx, deploy_id, events).await?;
+    tx.commit().await?;
+    Ok(stored)
+}
+
+async fn insert_events(
+    tx: &mut sqlx::SqliteConnection,
+    deploy_id: i64,
+    events: &[String],
+) -> Result<Vec<StoredEvent>, StoreError> {
     let last = sqlx::query_scalar!(
         r#"SELECT COALESCE(MAX(seq), 0) AS "seq!: i64" FROM deploy_event WHERE deploy_id = ?"#,
         deploy_id
@@ -275,7 +285,6 @@ pub async fn append_events(
         });
         insert.build().execute(&mut *tx).await?;
     }
-    tx.commit().await?;
     Ok(events
         .iter()
         .zip(last + 1..)
@@ -285,4 +294,29 @@ pub async fn append_events(
             event_json: json.clone(),
         })
         .collect())
+}
+
+/// Stores a deploy's events as [`append_events`] does, and in the same transaction brings its
+/// steps and tasks up to date, so the timeline is never behind the events.
+pub async fn record_events(
+    pool: &sqlx::SqlitePool,
+    deploy_id: i64,
+    events: &[stagecraft_engine::DeployEvent],
+) -> Result<Vec<StoredEvent>, StoreError> {
+    let json: Vec<String> = events
+        .iter()
+        .map(|event| {
+            serde_json::to_string(event).unwrap_or_else(|error| {
+                serde_json::json!({ "type": "unserialisable", "error": error.to_string() })
+                    .to_string()
+            })
+        })
+        .collect();
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let stored = insert_events(&mut tx, deploy_id, &json).await?;
+    if let Some(first) = stored.first() {
+        crate::timeline::apply(&mut tx, deploy_id, &first.at, events).await?;
+    }
+    tx.commit().await?;
+    Ok(stored)
 }

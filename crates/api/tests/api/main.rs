@@ -9,3 +9,4 @@ mod environments;
 mod follow;
 mod secrets;
 mod system;
+mod timeline;

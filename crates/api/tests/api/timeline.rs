@@ -1,0 +1,52 @@
+use stagecraft_engine::Stage;
+
+use crate::environments::{Fake, ephemeral, open, repo};
+
+#[tokio::test]
+async fn the_timeline_has_a_lane_per_deploy_and_each_opens_into_steps_and_tasks() {
+    let dir = tempfile::tempdir().unwrap();
+    let stagecraft = open(dir.path(), Fake::open()).await;
+    stagecraft.add_app(&repo(dir.path())).await.unwrap();
+    let env_id = stagecraft
+        .create_environment(ephemeral())
+        .await
+        .unwrap()
+        .env_id;
+    stagecraft.deploy(&env_id).await.unwrap();
+    stagecraft.deploy(&env_id).await.unwrap();
+
+    let lanes = stagecraft.timeline(&env_id).await.unwrap();
+    assert_eq!(
+        lanes.iter().map(|d| d.stage).collect::<Vec<_>>(),
+        [Stage::Setup, Stage::Patch]
+    );
+
+    let setup = stagecraft.deploy_detail(lanes[0].id).await.unwrap();
+    let patch = stagecraft.deploy_detail(lanes[1].id).await.unwrap();
+    let steps: Vec<(&str, Option<&str>)> = setup
+        .steps
+        .iter()
+        .map(|s| (s.step.name.as_str(), s.step.outcome.as_deref()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("services.db", Some("succeeded")),
+            ("jobs.migrate", Some("succeeded")),
+            ("services.web", Some("succeeded"))
+        ]
+    );
+    let db = &setup.steps[0].tasks[0];
+    assert_eq!(
+        (db.task.as_str(), db.status.as_str()),
+        ("services.db", "succeeded")
+    );
+    assert_eq!(
+        db.wait_reason.as_deref(),
+        Some("waiting for readiness: exec true, attempt 1")
+    );
+    assert!(db.started_at.is_some() && db.finished_at.is_some());
+    assert!(db.started_at <= db.finished_at);
+    assert_eq!(patch.steps.len(), 1);
+    assert_eq!(patch.steps[0].tasks[0].task, "services.web");
+}
