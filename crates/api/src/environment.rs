@@ -296,7 +296,7 @@ impl Stagecraft {
             .await
     }
 
-    async fn queue(
+    pub(crate) async fn queue(
         &self,
         env: &Environment,
         stage: Stage,

@@ -11,6 +11,7 @@
 //! - `secrets.rs`: secret values sealed at rest with the data folder's key
 //! - `settings.rs`: [`Settings`]: where the data lives, which Docker endpoint and kubeconfig
 //!   files to use, from the environment or given by a test
+//! - `commits.rs`: auto_deploy: a new commit on a tracking branch patches its environments
 //! - `configuration.rs`: an environment's configuration (get, set as a new version, history)
 //!   and its final variables with secrets masked
 //! - `environment.rs`: apps, environments and deploys (setup or patch as the Deploy button
@@ -21,6 +22,7 @@
 //! - `system.rs`: the System report ([`SystemReport`], [`DockerStatus`])
 //! - `error.rs`: [`Error`] and the stable [`ErrorCode`] the UI and the CLI switch on
 
+mod commits;
 mod configuration;
 mod environment;
 mod error;
@@ -34,6 +36,7 @@ mod timeline;
 use stagecraft_docker::DockerEngine;
 use stagecraft_store::Store;
 
+pub use commits::branch_commit;
 pub use configuration::{ConfigVersion, MASK, ShownVar, WorkloadVars};
 pub use environment::{CreateEnvironment, DEFAULT_TTL, DeployReport, Runtimes};
 pub use error::{Error, ErrorCode};

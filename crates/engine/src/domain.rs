@@ -15,6 +15,8 @@ pub struct App {
     pub tracking_branch: String,
     /// A new commit on the tracking branch queues a patch of its environments.
     pub auto_deploy: bool,
+    /// The tracking branch's commit Stagecraft saw last.
+    pub last_commit: Option<String>,
     pub created_at: String,
 }
 

@@ -104,7 +104,7 @@ pub async fn by_name(
 ) -> Result<Option<App>, StoreError> {
     sqlx::query_as!(
         App,
-        r#"SELECT id, name, repo_path, tracking_branch, auto_deploy AS "auto_deploy: bool", created_at
+        r#"SELECT id, name, repo_path, tracking_branch, auto_deploy AS "auto_deploy: bool", last_commit, created_at
            FROM app WHERE name = ?"#,
         name
     )
@@ -116,7 +116,7 @@ pub async fn by_name(
 pub async fn list(executor: impl SqliteExecutor<'_>) -> Result<Vec<App>, StoreError> {
     sqlx::query_as!(
         App,
-        r#"SELECT id, name, repo_path, tracking_branch, auto_deploy AS "auto_deploy: bool", created_at
+        r#"SELECT id, name, repo_path, tracking_branch, auto_deploy AS "auto_deploy: bool", last_commit, created_at
            FROM app ORDER BY name"#
     )
     .fetch_all(executor)
@@ -153,4 +153,23 @@ pub async fn create(
     .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// Records the commit of the app's tracking branch seen last; `false` when another process
+/// recorded `commit` first (it handles the new commit).
+pub async fn set_last_commit(
+    executor: impl SqliteExecutor<'_>,
+    app_id: i64,
+    previous: Option<&str>,
+    commit: &str,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query!(
+        "UPDATE app SET last_commit = ? WHERE id = ? AND last_commit IS ?",
+        commit,
+        app_id,
+        previous
+    )
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }

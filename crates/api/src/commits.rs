@@ -1,0 +1,98 @@
+//! auto_deploy: a new commit on an app's tracking branch patches its environments on that
+//! branch. The commit is read from the repository's own files, as git writes them.
+
+use std::path::{Path, PathBuf};
+
+use stagecraft_engine::{EnvironmentStatus, Stage};
+use stagecraft_store::app;
+
+use crate::{DeployReport, Error, Stagecraft};
+
+/// The git directory of a work tree: `.git`, or where a `.git` file points (a worktree or a
+/// submodule).
+fn git_dir(repo: &Path) -> Option<PathBuf> {
+    let dot_git = repo.join(".git");
+    if dot_git.is_dir() {
+        return Some(dot_git);
+    }
+    let pointer = std::fs::read_to_string(&dot_git).ok()?;
+    let target = pointer.trim().strip_prefix("gitdir:")?.trim();
+    Some(repo.join(target))
+}
+
+/// The commit `refs/heads/<branch>` names, loose or packed; `None` when the branch does not
+/// exist or the folder is no git repository.
+pub fn branch_commit(repo: &Path, branch: &str) -> Option<String> {
+    let git = git_dir(repo)?;
+    // A worktree keeps its refs in the common directory.
+    let common = std::fs::read_to_string(git.join("commondir"))
+        .ok()
+        .map(|c| git.join(c.trim()))
+        .unwrap_or_else(|| git.clone());
+    let reference = format!("refs/heads/{branch}");
+    for dir in [&git, &common] {
+        if let Ok(loose) = std::fs::read_to_string(dir.join(&reference)) {
+            let commit = loose.trim();
+            if is_commit(commit) {
+                return Some(commit.to_owned());
+            }
+        }
+    }
+    let packed = std::fs::read_to_string(common.join("packed-refs")).ok()?;
+    packed.lines().find_map(|line| {
+        let (commit, name) = line.split_once(' ')?;
+        (name.trim() == reference && is_commit(commit)).then(|| commit.to_owned())
+    })
+}
+
+fn is_commit(text: &str) -> bool {
+    matches!(text.len(), 40 | 64) && text.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+impl Stagecraft {
+    /// Looks at every app's tracking branch. A commit seen for the first time is recorded; a
+    /// new one patches, when the app has auto_deploy on, each of its deployed (or failed)
+    /// environments of that branch. Returns the patches run or queued.
+    pub async fn check_commits(&self) -> Result<Vec<DeployReport>, Error> {
+        let mut reports = Vec::new();
+        for app in self.apps().await? {
+            let Some(commit) = branch_commit(Path::new(&app.repo_path), &app.tracking_branch)
+            else {
+                continue;
+            };
+            if app.last_commit.as_deref() == Some(commit.as_str()) {
+                continue;
+            }
+            let first_look = app.last_commit.is_none();
+            // Another process that saw the commit first deploys it.
+            if !app::set_last_commit(
+                self.store.pool(),
+                app.id,
+                app.last_commit.as_deref(),
+                &commit,
+            )
+            .await?
+            {
+                continue;
+            }
+            if first_look || !app.auto_deploy {
+                continue;
+            }
+            let short: String = commit.chars().take(7).collect();
+            let reason = format!(
+                "patch: new commit {short} on {} (auto_deploy)",
+                app.tracking_branch
+            );
+            for env in self.environments().await? {
+                let patchable = matches!(
+                    env.status,
+                    EnvironmentStatus::Deployed | EnvironmentStatus::Failed
+                );
+                if env.app_id == app.id && env.branch == app.tracking_branch && patchable {
+                    reports.push(self.queue(&env, Stage::Patch, &reason).await?);
+                }
+            }
+        }
+        Ok(reports)
+    }
+}
