@@ -9,7 +9,8 @@
 //! # Layout
 //! - `lib.rs`: [`Store::open`], connection settings, migrations, [`StoreError`]
 //! - `meta.rs`: the `store_meta` row (when and by which version the database was created)
-//! - `app.rs`, `environment.rs`, `deploy.rs`, `timeline.rs`, `lease.rs`, `ledger.rs`: one module per table
+//! - `app.rs`, `environment.rs`, `deploy.rs`, `timeline.rs`, `lease.rs`, `ledger.rs`,
+//!   `log.rs`: one module per table
 //!   group; each function takes `impl SqliteExecutor`, so it runs on the pool or inside a
 //!   transaction ([`Store::pool`])
 //! - `migrations/`: the schema, one numbered file per change, embedded with `sqlx::migrate!()`
@@ -20,6 +21,7 @@ pub mod deploy;
 pub mod environment;
 pub mod lease;
 pub mod ledger;
+pub mod log;
 mod meta;
 pub mod timeline;
 

@@ -455,3 +455,62 @@ async fn a_burst_of_events_is_appended_in_order_after_the_last_one() {
         }
     );
 }
+
+#[tokio::test]
+async fn a_log_keeps_its_newest_lines_up_to_the_cap_and_counts_what_it_dropped() {
+    use stagecraft_store::log::{self, Stream};
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir).await;
+    let (_, environment_id) = environment_fixture(&store).await;
+    let resource = "deploy 1 services.web";
+    let lines: Vec<(Stream, String)> = (1..=25)
+        .map(|i| {
+            (
+                if i % 5 == 0 {
+                    Stream::Stderr
+                } else {
+                    Stream::Stdout
+                },
+                format!("line {i}"),
+            )
+        })
+        .collect();
+
+    log::append(
+        store.pool(),
+        resource,
+        Some(environment_id),
+        &lines[..15],
+        10,
+    )
+    .await
+    .unwrap();
+    log::append(
+        store.pool(),
+        resource,
+        Some(environment_id),
+        &lines[15..],
+        10,
+    )
+    .await
+    .unwrap();
+
+    let page = log::page(store.pool(), resource, 0, 100).await.unwrap();
+    assert_eq!(page.dropped, 15);
+    assert_eq!(page.lines.len(), 10);
+    assert_eq!(
+        (page.lines[0].seq, page.lines[0].line.as_str()),
+        (16, "line 16")
+    );
+    assert_eq!(page.lines[9].line, "line 25");
+    assert_eq!(page.lines[9].stream, "stderr");
+    let rest = log::page(store.pool(), resource, 23, 100).await.unwrap();
+    assert_eq!(
+        rest.lines.iter().map(|l| l.seq).collect::<Vec<_>>(),
+        [24, 25]
+    );
+    let nothing = log::page(store.pool(), "deploy 9 services.none", 0, 100)
+        .await
+        .unwrap();
+    assert_eq!((nothing.lines.len(), nothing.dropped), (0, 0));
+}
