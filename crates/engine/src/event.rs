@@ -91,6 +91,29 @@ pub enum DeployEvent {
         stage: Stage,
         outcome: DeployOutcome,
     },
+    /// Build stage: the service's inputs are unchanged, its last image is used again.
+    ServiceBuildReused {
+        service: String,
+        reason: String,
+    },
+    ServiceBuildStarted {
+        service: String,
+    },
+    ServiceBuildStep {
+        service: String,
+        instruction: String,
+        cached: bool,
+    },
+    ServiceBuilt {
+        service: String,
+        image_id: String,
+        size_bytes: u64,
+        cache_hits: usize,
+    },
+    ServiceBuildFailed {
+        service: String,
+        error: String,
+    },
     /// Written on start for a deploy whose process died while it ran: resume it by deploying
     /// again (every runtime call is idempotent), or tear the environment down.
     DeployInterrupted {

@@ -8,6 +8,7 @@
 //! events; the caller decides where they go (the store, the UI, logs).
 //!
 //! # Layout
+//! - `build.rs`: the build stage: [`ImageBuilder`], skipping images whose inputs are unchanged
 //! - `domain.rs`: what is kept: [`App`], [`Environment`], [`Deploy`], [`Version`]
 //! - `stage.rs`: [`Stage`]
 //! - `status.rs`: the status of environments, deploys and tasks, each with its transition table
@@ -17,6 +18,7 @@
 //! - `runner.rs`: [`Runner`], one stage's workflow plan executed step by step
 //! - `workload.rs`: a configuration and its resolved variables as runtime specs ([`workloads`])
 
+mod build;
 mod domain;
 mod event;
 mod runner;
@@ -25,6 +27,10 @@ mod stage;
 mod status;
 mod workload;
 
+pub use build::{
+    BuildProgress, BuildRequest, BuildStepTiming, BuiltImage, ImageBuilder, Layer, PreviousImage,
+    ServiceBuild, build_images, build_requests,
+};
 pub use domain::{App, Deploy, Environment, EnvironmentKind, Version};
 pub use event::{DeployEvent, DeployOutcome, EventSink, StepOutcome, TaskOutcome};
 pub use runner::{Runner, Timeouts, Workloads};

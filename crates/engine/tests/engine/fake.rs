@@ -154,6 +154,26 @@ pub fn lines(events: &[DeployEvent]) -> Vec<String> {
                 format!("stage_finished {stage} {outcome:?}")
             }
             DeployEvent::DeployInterrupted { reason } => format!("deploy_interrupted: {reason}"),
+            DeployEvent::ServiceBuildReused { service, reason } => {
+                format!("build_reused {service}: {reason}")
+            }
+            DeployEvent::ServiceBuildStarted { service } => format!("build_started {service}"),
+            DeployEvent::ServiceBuildStep {
+                service,
+                instruction,
+                cached,
+            } => {
+                format!(
+                    "build_step {service} {instruction}{}",
+                    if *cached { " (cached)" } else { "" }
+                )
+            }
+            DeployEvent::ServiceBuilt {
+                service, image_id, ..
+            } => format!("built {service} {image_id}"),
+            DeployEvent::ServiceBuildFailed { service, error } => {
+                format!("build_failed {service}: {error}")
+            }
         })
         .collect()
 }

@@ -4,6 +4,7 @@
 // Test helpers outside #[test] functions fail loudly too.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod build;
 mod fake;
 mod runner;
 mod workloads;

@@ -1,0 +1,242 @@
+//! The build stage: the images of the services built from the repository, each skipped when
+//! its inputs are unchanged since its last image, the others built side by side up to a bound.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use futures_util::StreamExt as _;
+use serde::Serialize;
+use stagecraft_template::Template;
+use tokio_util::sync::CancellationToken;
+
+use crate::event::{DeployEvent, EventSink};
+use crate::runtime::RuntimeError;
+
+/// One service's image to build.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BuildRequest {
+    pub service: String,
+    /// The repository's folder (or a checkout of the commit being built).
+    pub repo: PathBuf,
+    /// The build context, relative to `repo`.
+    pub context: String,
+    /// Relative to the context; `Dockerfile` when not given.
+    pub dockerfile: Option<String>,
+    /// `KEY=VALUE`.
+    pub args: Vec<String>,
+    pub target: Option<String>,
+    /// `stagecraft/<app>/<service>:<build>`.
+    pub tag: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Layer {
+    pub instruction: String,
+    pub size_bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BuildStepTiming {
+    pub instruction: String,
+    pub millis: u64,
+    pub cached: bool,
+}
+
+/// What a build made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BuiltImage {
+    pub image_id: String,
+    pub size_bytes: u64,
+    pub layers: Vec<Layer>,
+    pub steps: Vec<BuildStepTiming>,
+}
+
+/// A service's last image: reused while its inputs are the same.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PreviousImage {
+    pub build: i64,
+    pub tag: String,
+    pub digest: String,
+}
+
+/// How one service fared in the build stage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum ServiceBuild {
+    Built {
+        image: BuiltImage,
+        digest: String,
+    },
+    Reused {
+        previous: PreviousImage,
+        reason: String,
+    },
+    Failed {
+        error: String,
+    },
+    Cancelled,
+}
+
+/// Lets a build say what it does; each step becomes a `ServiceBuildStep` event.
+#[derive(Clone)]
+pub struct BuildProgress {
+    sink: Arc<dyn EventSink>,
+    service: String,
+}
+
+impl std::fmt::Debug for BuildProgress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BuildProgress")
+            .field("service", &self.service)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BuildProgress {
+    pub fn step(&self, instruction: impl Into<String>, cached: bool) {
+        self.sink.emit(DeployEvent::ServiceBuildStep {
+            service: self.service.clone(),
+            instruction: instruction.into(),
+            cached,
+        });
+    }
+}
+
+/// Builds images; the Docker adapter implements it.
+pub trait ImageBuilder: Send + Sync + 'static {
+    /// A digest of everything the image is made from (the context's files as the builder would
+    /// send them, the Dockerfile, the args, the target): equal digests make equal images.
+    fn inputs_digest(
+        &self,
+        request: &BuildRequest,
+    ) -> impl Future<Output = Result<String, RuntimeError>> + Send;
+
+    fn build(
+        &self,
+        request: &BuildRequest,
+        progress: BuildProgress,
+    ) -> impl Future<Output = Result<BuiltImage, RuntimeError>> + Send;
+}
+
+/// The requests for the services of `template` built from the repository at `repo`, tagged
+/// for build `build` of `app`.
+pub fn build_requests(
+    template: &Template,
+    repo: &std::path::Path,
+    app: &str,
+    build: i64,
+) -> Vec<BuildRequest> {
+    template
+        .services
+        .iter()
+        .filter_map(|service| {
+            let name = service.name.as_ref()?;
+            let build_spec = service.build.as_ref()?;
+            Some(BuildRequest {
+                service: name.value.clone(),
+                repo: repo.to_path_buf(),
+                context: build_spec
+                    .context
+                    .as_ref()
+                    .map_or_else(|| ".".to_owned(), |c| c.value.clone()),
+                dockerfile: build_spec.dockerfile.as_ref().map(|d| d.value.clone()),
+                args: build_spec.args.iter().map(|a| a.value.clone()).collect(),
+                target: build_spec.target.as_ref().map(|t| t.value.clone()),
+                tag: format!("stagecraft/{app}/{name}:{build}"),
+            })
+        })
+        .collect()
+}
+
+/// Builds what changed, at most `parallelism` at once, and reuses the rest. Results come in
+/// the order of `requests`.
+pub async fn build_images<B: ImageBuilder>(
+    builder: Arc<B>,
+    requests: Vec<BuildRequest>,
+    previous: &HashMap<String, PreviousImage>,
+    parallelism: usize,
+    sink: Arc<dyn EventSink>,
+    cancel: &CancellationToken,
+) -> Vec<(String, ServiceBuild)> {
+    let jobs = requests.into_iter().map(|request| {
+        let builder = Arc::clone(&builder);
+        let sink = Arc::clone(&sink);
+        let previous = previous.get(&request.service).cloned();
+        let cancel = cancel.clone();
+        async move {
+            let service = request.service.clone();
+            let outcome = tokio::select! {
+                () = cancel.cancelled() => ServiceBuild::Cancelled,
+                outcome = build_one(&*builder, &request, previous, &sink) => outcome,
+            };
+            if outcome == ServiceBuild::Cancelled {
+                sink.emit(DeployEvent::ServiceBuildFailed {
+                    service: service.clone(),
+                    error: "cancelled".into(),
+                });
+            }
+            (service, outcome)
+        }
+    });
+    futures_util::stream::iter(jobs)
+        .buffered(parallelism.max(1))
+        .collect()
+        .await
+}
+
+async fn build_one<B: ImageBuilder>(
+    builder: &B,
+    request: &BuildRequest,
+    previous: Option<PreviousImage>,
+    sink: &Arc<dyn EventSink>,
+) -> ServiceBuild {
+    let service = request.service.clone();
+    let digest = match builder.inputs_digest(request).await {
+        Ok(digest) => digest,
+        Err(error) => {
+            let error = format!("reading the build inputs failed: {error}");
+            sink.emit(DeployEvent::ServiceBuildFailed {
+                service,
+                error: error.clone(),
+            });
+            return ServiceBuild::Failed { error };
+        }
+    };
+    if let Some(previous) = previous.filter(|p| p.digest == digest) {
+        let short: String = digest.chars().take(12).collect();
+        let reason = format!("unchanged since build {} (inputs {short})", previous.build);
+        sink.emit(DeployEvent::ServiceBuildReused {
+            service,
+            reason: reason.clone(),
+        });
+        return ServiceBuild::Reused { previous, reason };
+    }
+    sink.emit(DeployEvent::ServiceBuildStarted {
+        service: service.clone(),
+    });
+    let progress = BuildProgress {
+        sink: Arc::clone(sink),
+        service: service.clone(),
+    };
+    match builder.build(request, progress).await {
+        Ok(image) => {
+            sink.emit(DeployEvent::ServiceBuilt {
+                service,
+                image_id: image.image_id.clone(),
+                size_bytes: image.size_bytes,
+                cache_hits: image.steps.iter().filter(|s| s.cached).count(),
+            });
+            ServiceBuild::Built { image, digest }
+        }
+        Err(error) => {
+            let error = error.to_string();
+            sink.emit(DeployEvent::ServiceBuildFailed {
+                service,
+                error: error.clone(),
+            });
+            ServiceBuild::Failed { error }
+        }
+    }
+}
