@@ -517,7 +517,7 @@ impl Stagecraft {
         queued: &Deploy,
         sink: Arc<dyn EventSink>,
     ) -> DeployOutcome {
-        match self.prepare_stage(env, queued).await {
+        match self.prepare_stage(env, queued, &sink).await {
             Ok((runtime, plan, workloads)) => {
                 let runner = Runner::new(Arc::new(runtime), sink);
                 let target = EnvironmentRef {
@@ -556,6 +556,7 @@ impl Stagecraft {
         &self,
         env: &Environment,
         queued: &Deploy,
+        sink: &Arc<dyn EventSink>,
     ) -> Result<
         (
             SharedRuntime,
@@ -614,7 +615,12 @@ impl Stagecraft {
                     return Err(format!("the variables cannot be resolved:\n{diagnostics}"));
                 }
             };
-        let workloads = Arc::new(stagecraft_engine::workloads(&template, &envs));
+        let mut workloads = stagecraft_engine::workloads(&template, &envs);
+        if matches!(queued.stage, Stage::Setup | Stage::Patch) {
+            let built = self.build_stage(env, queued, &template, sink).await?;
+            use_built_images(&mut workloads, &template, &built);
+        }
+        let workloads = Arc::new(workloads);
         let stage = queued.stage;
         let plan = stage
             .workflow()
@@ -665,5 +671,31 @@ impl Stagecraft {
             reports.push(self.queue(&env, Stage::Teardown, &reason).await?);
         }
         Ok(reports)
+    }
+}
+
+/// Services built from the repository run the image just built (or reused); so do the jobs
+/// made `from_services` them that name no image of their own.
+fn use_built_images(
+    workloads: &mut stagecraft_engine::Workloads,
+    template: &stagecraft_template::Template,
+    built: &[(String, String)],
+) {
+    for (service, tag) in built {
+        if let Some(spec) = workloads.services.get_mut(service) {
+            spec.image = tag.clone();
+        }
+        for job in &template.jobs {
+            let inherits = job.image.is_none()
+                && job
+                    .from_services
+                    .as_ref()
+                    .is_some_and(|f| f.as_str() == service);
+            if let (true, Some(name)) = (inherits, &job.name)
+                && let Some(spec) = workloads.jobs.get_mut(name.as_str())
+            {
+                spec.image = tag.clone();
+            }
+        }
     }
 }

@@ -11,6 +11,7 @@
 //! - `secrets.rs`: secret values sealed at rest with the data folder's key
 //! - `settings.rs`: [`Settings`]: where the data lives, which Docker endpoint and kubeconfig
 //!   files to use, from the environment or given by a test
+//! - `builds.rs`: the build stage of a deploy, and two builds compared
 //! - `commits.rs`: auto_deploy: a new commit on a tracking branch patches its environments
 //! - `configuration.rs`: an environment's configuration (get, set as a new version, history)
 //!   and its final variables with secrets masked
@@ -22,6 +23,7 @@
 //! - `system.rs`: the System report ([`SystemReport`], [`DockerStatus`])
 //! - `error.rs`: [`Error`] and the stable [`ErrorCode`] the UI and the CLI switch on
 
+mod builds;
 mod commits;
 mod configuration;
 mod environment;
@@ -36,6 +38,7 @@ mod timeline;
 use stagecraft_docker::DockerEngine;
 use stagecraft_store::Store;
 
+pub use builds::{BuildComparison, ServiceComparison, StepComparison};
 pub use commits::branch_commit;
 pub use configuration::{ConfigVersion, MASK, ShownVar, WorkloadVars};
 pub use environment::{CreateEnvironment, DEFAULT_TTL, DeployReport, Runtimes};
@@ -61,6 +64,9 @@ pub struct Stagecraft {
     /// Events this process stores, for its followers.
     live: tokio::sync::broadcast::Sender<follow::LiveEvent>,
     sealer: secrets::Sealer,
+    /// Builds the images of services built from the repository; none until a runtime that
+    /// can build is registered.
+    builder: Option<stagecraft_engine::SharedBuilder>,
 }
 
 impl Stagecraft {
@@ -84,9 +90,15 @@ impl Stagecraft {
             holder,
             live: tokio::sync::broadcast::channel(4096).0,
             sealer,
+            builder: None,
         };
         stagecraft.recover().await?;
         Ok(stagecraft)
+    }
+
+    /// Makes an image builder available to the build stage.
+    pub fn register_builder(&mut self, builder: stagecraft_engine::SharedBuilder) {
+        self.builder = Some(builder);
     }
 
     /// Makes a runtime available to environments that name it (`docker`, `kube:<context>`).

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use futures_util::StreamExt as _;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use stagecraft_template::Template;
 use tokio_util::sync::CancellationToken;
 
@@ -31,13 +31,13 @@ pub struct BuildRequest {
     pub tag: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Layer {
     pub instruction: String,
     pub size_bytes: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BuildStepTiming {
     pub instruction: String,
     pub millis: u64,
@@ -238,5 +238,61 @@ async fn build_one<B: ImageBuilder>(
             });
             ServiceBuild::Failed { error }
         }
+    }
+}
+
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// [`ImageBuilder`] behind a pointer, for a builder chosen while running.
+pub trait DynImageBuilder: Send + Sync + 'static {
+    fn inputs_digest<'a>(
+        &'a self,
+        request: &'a BuildRequest,
+    ) -> BoxFuture<'a, Result<String, RuntimeError>>;
+    fn build<'a>(
+        &'a self,
+        request: &'a BuildRequest,
+        progress: BuildProgress,
+    ) -> BoxFuture<'a, Result<BuiltImage, RuntimeError>>;
+}
+
+impl<B: ImageBuilder> DynImageBuilder for B {
+    fn inputs_digest<'a>(
+        &'a self,
+        request: &'a BuildRequest,
+    ) -> BoxFuture<'a, Result<String, RuntimeError>> {
+        Box::pin(ImageBuilder::inputs_digest(self, request))
+    }
+
+    fn build<'a>(
+        &'a self,
+        request: &'a BuildRequest,
+        progress: BuildProgress,
+    ) -> BoxFuture<'a, Result<BuiltImage, RuntimeError>> {
+        Box::pin(ImageBuilder::build(self, request, progress))
+    }
+}
+
+/// A builder chosen while running, shared by every build that uses it.
+#[derive(Clone)]
+pub struct SharedBuilder(pub Arc<dyn DynImageBuilder>);
+
+impl std::fmt::Debug for SharedBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedBuilder")
+    }
+}
+
+impl ImageBuilder for SharedBuilder {
+    async fn inputs_digest(&self, request: &BuildRequest) -> Result<String, RuntimeError> {
+        self.0.inputs_digest(request).await
+    }
+
+    async fn build(
+        &self,
+        request: &BuildRequest,
+        progress: BuildProgress,
+    ) -> Result<BuiltImage, RuntimeError> {
+        self.0.build(request, progress).await
     }
 }

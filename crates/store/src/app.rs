@@ -173,3 +173,14 @@ pub async fn set_last_commit(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+pub async fn by_id(executor: impl SqliteExecutor<'_>, id: i64) -> Result<Option<App>, StoreError> {
+    Ok(sqlx::query_as!(
+        App,
+        r#"SELECT id, name, repo_path, tracking_branch, auto_deploy AS "auto_deploy: bool", last_commit, created_at
+           FROM app WHERE id = ?"#,
+        id
+    )
+    .fetch_optional(executor)
+    .await?)
+}

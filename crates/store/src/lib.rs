@@ -9,7 +9,7 @@
 //! # Layout
 //! - `lib.rs`: [`Store::open`], connection settings, migrations, [`StoreError`]
 //! - `meta.rs`: the `store_meta` row (when and by which version the database was created)
-//! - `app.rs`, `environment.rs`, `deploy.rs`, `timeline.rs`, `lease.rs`, `ledger.rs`,
+//! - `app.rs`, `build.rs`, `environment.rs`, `deploy.rs`, `timeline.rs`, `lease.rs`, `ledger.rs`,
 //!   `log.rs`: one module per table
 //!   group; each function takes `impl SqliteExecutor`, so it runs on the pool or inside a
 //!   transaction ([`Store::pool`])
@@ -17,6 +17,7 @@
 //! - `.sqlx/` (workspace root): offline query data for the `query!` macros
 
 pub mod app;
+pub mod build;
 pub mod deploy;
 pub mod environment;
 pub mod lease;

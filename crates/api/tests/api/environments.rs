@@ -17,6 +17,8 @@ pub struct Fake {
     calls: Mutex<Vec<String>>,
     /// Each deployed service's variables, as the runtime got them.
     pub envs: Mutex<Vec<(String, Vars)>>,
+    /// Each deployed service's image, as the runtime got it.
+    pub images: Mutex<Vec<(String, String)>>,
     pub gate: Arc<Semaphore>,
 }
 
@@ -25,6 +27,7 @@ impl Fake {
         Arc::new(Self {
             calls: Mutex::new(Vec::new()),
             envs: Mutex::default(),
+            images: Mutex::default(),
             gate: Arc::new(Semaphore::new(Semaphore::MAX_PERMITS)),
         })
     }
@@ -33,6 +36,7 @@ impl Fake {
         Arc::new(Self {
             calls: Mutex::new(Vec::new()),
             envs: Mutex::default(),
+            images: Mutex::default(),
             gate: Arc::new(Semaphore::new(0)),
         })
     }
@@ -67,6 +71,12 @@ impl Runtime for Fake {
             .map(|v| (v.key.clone(), v.value.clone()))
             .collect();
         self.envs.lock().unwrap().push((service.name.clone(), env));
+        if service.name == "web" {
+            self.images
+                .lock()
+                .unwrap()
+                .push((service.name.clone(), service.image.clone()));
+        }
         progress.waiting("waiting for readiness: exec true, attempt 1");
         let _permit = self
             .gate

@@ -1,0 +1,262 @@
+//! The build stage of a deploy (its images built or reused, kept), and two builds compared.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::Serialize;
+use stagecraft_engine::{
+    Deploy, Environment, EventSink, ServiceBuild, build_images, build_requests,
+};
+use stagecraft_store::app;
+use stagecraft_store::build::{self, BuildRow, ImageRow};
+use stagecraft_template::Template;
+use tokio_util::sync::CancellationToken;
+
+use crate::{Error, Stagecraft};
+
+impl Stagecraft {
+    /// Builds the environment's services built from the repository, reusing the image of each
+    /// whose inputs are unchanged, and keeps the build. Returns each built service's image
+    /// tag; nothing when no builder is registered or nothing is built from the repository.
+    pub(crate) async fn build_stage(
+        &self,
+        env: &Environment,
+        deploy: &Deploy,
+        template: &Template,
+        sink: &Arc<dyn EventSink>,
+    ) -> Result<Vec<(String, String)>, String> {
+        let Some(builder) = self.builder.clone() else {
+            return Ok(Vec::new());
+        };
+        let pool = self.store.pool();
+        let app = app::by_id(pool, env.app_id)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("the app of {} is gone", env.env_id))?;
+        let repo = Path::new(&app.repo_path);
+        let trigger = format!("deploy {} of {}", deploy.id, env.env_id);
+        let commit = crate::branch_commit(repo, &env.branch);
+        let build_id = build::start(pool, app.id, commit.as_deref(), &trigger)
+            .await
+            .map_err(|e| e.to_string())?;
+        let requests = build_requests(template, repo, &app.name, build_id);
+        if requests.is_empty() {
+            build::finish(pool, build_id, &[])
+                .await
+                .map_err(|e| e.to_string())?;
+            return Ok(Vec::new());
+        }
+        let previous: HashMap<_, _> = build::last_images(pool, app.id)
+            .await
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .collect();
+        let tags: HashMap<String, String> = requests
+            .iter()
+            .map(|r| (r.service.clone(), r.tag.clone()))
+            .collect();
+        let parallelism = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let results = build_images(
+            Arc::new(builder),
+            requests,
+            &previous,
+            parallelism,
+            Arc::clone(sink),
+            &CancellationToken::new(),
+        )
+        .await;
+        let kept: Vec<(String, String, ServiceBuild)> = results
+            .iter()
+            .map(|(service, outcome)| {
+                (
+                    service.clone(),
+                    tags.get(service).cloned().unwrap_or_default(),
+                    outcome.clone(),
+                )
+            })
+            .collect();
+        build::finish(pool, build_id, &kept)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut images = Vec::new();
+        for (service, tag, outcome) in kept {
+            match outcome {
+                ServiceBuild::Built { .. } => images.push((service, tag)),
+                ServiceBuild::Reused { previous, .. } => images.push((service, previous.tag)),
+                ServiceBuild::Failed { error } => {
+                    return Err(format!("the build of {service} failed: {error}"));
+                }
+                ServiceBuild::Cancelled => {
+                    return Err(format!("the build of {service} was cancelled"));
+                }
+            }
+        }
+        Ok(images)
+    }
+
+    /// The app's builds, newest first.
+    pub async fn builds(&self, app_name: &str) -> Result<Vec<BuildRow>, Error> {
+        let app = app::by_name(self.store.pool(), app_name)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "app",
+                name: app_name.to_owned(),
+            })?;
+        Ok(build::for_app(self.store.pool(), app.id).await?)
+    }
+
+    /// The images of a build; a reused image shows what it was built as.
+    async fn images_resolved(&self, build_id: i64) -> Result<Vec<ImageRow>, Error> {
+        let pool = self.store.pool();
+        build::by_id(pool, build_id)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "build",
+                name: build_id.to_string(),
+            })?;
+        let mut images = build::images(pool, build_id).await?;
+        for image in &mut images {
+            if let Some(from) = image.reused_from_build
+                && let Some(original) = build::images(pool, from)
+                    .await?
+                    .into_iter()
+                    .find(|i| i.service == image.service)
+            {
+                image.image_id = original.image_id;
+                image.size_bytes = original.size_bytes;
+                image.layers = original.layers;
+                image.steps = original.steps;
+            }
+        }
+        Ok(images)
+    }
+
+    /// Two builds side by side: per service, image size and its change, layers added,
+    /// removed and changed, step durations paired, cache hits, reuse.
+    pub async fn compare_builds(&self, a: i64, b: i64) -> Result<BuildComparison, Error> {
+        let (before, after) = (
+            self.images_resolved(a).await?,
+            self.images_resolved(b).await?,
+        );
+        let mut services: Vec<String> = before
+            .iter()
+            .chain(&after)
+            .map(|i| i.service.clone())
+            .collect();
+        services.sort();
+        services.dedup();
+        let find = |images: &[ImageRow], service: &str| {
+            images.iter().find(|i| i.service == service).cloned()
+        };
+        Ok(BuildComparison {
+            before: a,
+            after: b,
+            services: services
+                .iter()
+                .map(|service| compare(service, find(&before, service), find(&after, service)))
+                .collect(),
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BuildComparison {
+    pub before: i64,
+    pub after: i64,
+    pub services: Vec<ServiceComparison>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepComparison {
+    pub instruction: String,
+    pub before_millis: Option<u64>,
+    pub after_millis: Option<u64>,
+    pub before_cached: Option<bool>,
+    pub after_cached: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceComparison {
+    pub service: String,
+    pub before_size: Option<i64>,
+    pub after_size: Option<i64>,
+    pub size_change: Option<i64>,
+    /// Layer instructions only the later build has.
+    pub layers_added: Vec<String>,
+    /// Layer instructions only the earlier build has.
+    pub layers_removed: Vec<String>,
+    /// Layer instructions in both, with a different size: `(instruction, before, after)`.
+    pub layers_changed: Vec<(String, u64, u64)>,
+    pub steps: Vec<StepComparison>,
+    pub before_cache_hits: i64,
+    pub after_cache_hits: i64,
+    /// The later build reused the image instead of building it.
+    pub reused: bool,
+}
+
+fn compare(service: &str, before: Option<ImageRow>, after: Option<ImageRow>) -> ServiceComparison {
+    let layers =
+        |image: &Option<ImageRow>| image.as_ref().map(|i| i.layers.clone()).unwrap_or_default();
+    let (old_layers, new_layers) = (layers(&before), layers(&after));
+    let size_of = |instruction: &str, list: &[stagecraft_engine::Layer]| {
+        list.iter()
+            .find(|l| l.instruction == instruction)
+            .map(|l| l.size_bytes)
+    };
+    let layers_added = new_layers
+        .iter()
+        .filter(|l| size_of(&l.instruction, &old_layers).is_none())
+        .map(|l| l.instruction.clone())
+        .collect();
+    let layers_removed = old_layers
+        .iter()
+        .filter(|l| size_of(&l.instruction, &new_layers).is_none())
+        .map(|l| l.instruction.clone())
+        .collect();
+    let layers_changed = new_layers
+        .iter()
+        .filter_map(|l| {
+            let old = size_of(&l.instruction, &old_layers)?;
+            (old != l.size_bytes).then(|| (l.instruction.clone(), old, l.size_bytes))
+        })
+        .collect();
+    let steps_of =
+        |image: &Option<ImageRow>| image.as_ref().map(|i| i.steps.clone()).unwrap_or_default();
+    let (old_steps, new_steps) = (steps_of(&before), steps_of(&after));
+    let mut instructions: Vec<String> = old_steps.iter().map(|s| s.instruction.clone()).collect();
+    for step in &new_steps {
+        if !instructions.contains(&step.instruction) {
+            instructions.push(step.instruction.clone());
+        }
+    }
+    let steps = instructions
+        .into_iter()
+        .map(|instruction| {
+            let old = old_steps.iter().find(|s| s.instruction == instruction);
+            let new = new_steps.iter().find(|s| s.instruction == instruction);
+            StepComparison {
+                before_millis: old.map(|s| s.millis),
+                after_millis: new.map(|s| s.millis),
+                before_cached: old.map(|s| s.cached),
+                after_cached: new.map(|s| s.cached),
+                instruction,
+            }
+        })
+        .collect();
+    let before_size = before.as_ref().and_then(|i| i.size_bytes);
+    let after_size = after.as_ref().and_then(|i| i.size_bytes);
+    ServiceComparison {
+        service: service.to_owned(),
+        size_change: before_size.zip(after_size).map(|(b, a)| a - b),
+        before_size,
+        after_size,
+        layers_added,
+        layers_removed,
+        layers_changed,
+        steps,
+        before_cache_hits: before.as_ref().map_or(0, |i| i.cache_hits),
+        after_cache_hits: after.as_ref().map_or(0, |i| i.cache_hits),
+        reused: after.as_ref().is_some_and(|i| i.outcome == "reused"),
+    }
+}

@@ -1,0 +1,181 @@
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use stagecraft_api::Stagecraft;
+use stagecraft_engine::{
+    BuildProgress, BuildRequest, BuildStepTiming, BuiltImage, DeployStatus, ImageBuilder, Layer,
+    RuntimeError, SharedBuilder, Stage,
+};
+
+use crate::environments::{Fake, ephemeral, open, repo};
+
+/// Images whose digest is the service's current "source version"; each build of version N
+/// has a layer `COPY v<N>` of N MB.
+#[derive(Debug, Default)]
+struct FakeBuilder {
+    versions: Mutex<HashMap<String, u64>>,
+    fails: Mutex<bool>,
+}
+
+impl ImageBuilder for FakeBuilder {
+    async fn inputs_digest(&self, request: &BuildRequest) -> Result<String, RuntimeError> {
+        Ok(format!(
+            "sha256:{}-v{}",
+            request.service,
+            self.versions
+                .lock()
+                .unwrap()
+                .get(&request.service)
+                .unwrap_or(&1)
+        ))
+    }
+
+    async fn build(
+        &self,
+        request: &BuildRequest,
+        progress: BuildProgress,
+    ) -> Result<BuiltImage, RuntimeError> {
+        if *self.fails.lock().unwrap() {
+            return Err(RuntimeError::new("COPY failed: app.py not found"));
+        }
+        let version = *self
+            .versions
+            .lock()
+            .unwrap()
+            .get(&request.service)
+            .unwrap_or(&1);
+        progress.step("FROM scratch", true);
+        progress.step(format!("COPY v{version}"), false);
+        Ok(BuiltImage {
+            image_id: format!("sha256:{}{version}", request.service),
+            size_bytes: 10_000_000 + version * 1_000_000,
+            layers: vec![
+                Layer {
+                    instruction: "FROM scratch".into(),
+                    size_bytes: 10_000_000,
+                },
+                Layer {
+                    instruction: format!("COPY v{version}"),
+                    size_bytes: version * 1_000_000,
+                },
+            ],
+            steps: vec![
+                BuildStepTiming {
+                    instruction: "FROM scratch".into(),
+                    millis: 0,
+                    cached: true,
+                },
+                BuildStepTiming {
+                    instruction: format!("COPY v{version}"),
+                    millis: 100 * version,
+                    cached: false,
+                },
+            ],
+        })
+    }
+}
+
+async fn built_app(dir: &std::path::Path) -> (Stagecraft, Arc<Fake>, Arc<FakeBuilder>, String) {
+    let repo = repo(dir);
+    let template =
+        std::fs::read_to_string(repo.join(".release/application_template.yaml")).unwrap();
+    std::fs::write(
+        repo.join(".release/application_template.yaml"),
+        template.replace(
+            "  image: shop/web\n",
+            "  image: shop/web\n  has_repo: true\n  build: {context: web}\n",
+        ),
+    )
+    .unwrap();
+    let fake = Fake::open();
+    let builder = Arc::new(FakeBuilder::default());
+    let mut stagecraft = open(dir, Arc::clone(&fake)).await;
+    let shared: Arc<FakeBuilder> = Arc::clone(&builder);
+    stagecraft.register_builder(SharedBuilder(shared));
+    stagecraft.add_app(&repo).await.unwrap();
+    let env_id = stagecraft
+        .create_environment(ephemeral())
+        .await
+        .unwrap()
+        .env_id;
+    (stagecraft, fake, builder, env_id)
+}
+
+#[tokio::test]
+async fn a_deploy_builds_first_then_reuses_unchanged_images_and_compares_builds() {
+    let dir = tempfile::tempdir().unwrap();
+    let (stagecraft, fake, builder, env_id) = built_app(dir.path()).await;
+
+    let setup = stagecraft.deploy(&env_id).await.unwrap().deploy;
+    assert_eq!(setup.status, DeployStatus::Succeeded);
+    let patch = stagecraft.deploy(&env_id).await.unwrap().deploy;
+    assert_eq!(patch.stage, Stage::Patch);
+    builder.versions.lock().unwrap().insert("web".into(), 3);
+    stagecraft.deploy(&env_id).await.unwrap();
+
+    let builds = stagecraft.builds("shop").await.unwrap();
+    assert_eq!(
+        builds.iter().map(|b| b.status.as_str()).collect::<Vec<_>>(),
+        ["succeeded"; 3]
+    );
+    let ids: Vec<i64> = builds.iter().rev().map(|b| b.id).collect();
+    let images = fake.images.lock().unwrap().clone();
+    assert_eq!(
+        images,
+        [
+            ("web".to_owned(), format!("stagecraft/shop/web:{}", ids[0])),
+            ("web".to_owned(), format!("stagecraft/shop/web:{}", ids[0])),
+            ("web".to_owned(), format!("stagecraft/shop/web:{}", ids[2])),
+        ],
+        "the second deploy reused the first build's image"
+    );
+    let events = stagecraft.deploy_events(patch.id, 0).await.unwrap();
+    assert!(
+        events.iter().any(|e| e
+            .event_json
+            .contains(&format!("unchanged since build {}", ids[0]))),
+        "{events:?}"
+    );
+
+    let reuse = stagecraft.compare_builds(ids[0], ids[1]).await.unwrap();
+    assert!(reuse.services[0].reused);
+    assert_eq!(reuse.services[0].size_change, Some(0));
+
+    let change = stagecraft.compare_builds(ids[0], ids[2]).await.unwrap();
+    let web = &change.services[0];
+    assert_eq!(
+        (web.before_size, web.after_size, web.size_change),
+        (Some(11_000_000), Some(13_000_000), Some(2_000_000))
+    );
+    assert_eq!(web.layers_added, ["COPY v3"]);
+    assert_eq!(web.layers_removed, ["COPY v1"]);
+    assert!(web.layers_changed.is_empty());
+    assert_eq!(web.steps.len(), 3);
+    assert_eq!(
+        (web.steps[1].before_millis, web.steps[1].after_millis),
+        (Some(100), None)
+    );
+    assert_eq!((web.before_cache_hits, web.after_cache_hits), (1, 1));
+}
+
+#[tokio::test]
+async fn a_failed_build_fails_the_deploy_before_anything_is_deployed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (stagecraft, fake, builder, env_id) = built_app(dir.path()).await;
+    *builder.fails.lock().unwrap() = true;
+
+    let deploy = stagecraft.deploy(&env_id).await.unwrap().deploy;
+
+    assert_eq!(deploy.status, DeployStatus::Failed);
+    let events = stagecraft.deploy_events(deploy.id, 0).await.unwrap();
+    assert!(
+        events
+            .last()
+            .unwrap()
+            .event_json
+            .contains("the build of web failed: COPY failed: app.py not found"),
+        "{events:?}"
+    );
+    assert!(fake.calls().is_empty(), "nothing reached the runtime");
+    assert_eq!(stagecraft.builds("shop").await.unwrap()[0].status, "failed");
+}

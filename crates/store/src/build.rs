@@ -1,0 +1,238 @@
+//! The `build` and `build_image` tables.
+
+use sqlx::SqliteExecutor;
+use stagecraft_engine::{BuildStepTiming, Layer, PreviousImage, ServiceBuild};
+
+use crate::StoreError;
+
+/// A build as kept.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BuildRow {
+    pub id: i64,
+    pub app_id: i64,
+    pub git_commit: Option<String>,
+    pub trigger: String,
+    pub status: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+}
+
+/// One service's image in a build, as kept.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ImageRow {
+    pub service: String,
+    pub tag: String,
+    pub inputs_digest: Option<String>,
+    pub image_id: Option<String>,
+    pub size_bytes: Option<i64>,
+    pub layers: Vec<Layer>,
+    pub steps: Vec<BuildStepTiming>,
+    pub cache_hits: i64,
+    pub outcome: String,
+    pub reused_from_build: Option<i64>,
+    pub detail: Option<String>,
+}
+
+pub async fn start(
+    executor: impl SqliteExecutor<'_>,
+    app_id: i64,
+    git_commit: Option<&str>,
+    trigger: &str,
+) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar!(
+        r#"INSERT INTO build (app_id, git_commit, trigger, status) VALUES (?, ?, ?, 'running') RETURNING id AS "id!: i64""#,
+        app_id,
+        git_commit,
+        trigger
+    )
+    .fetch_one(executor)
+    .await?)
+}
+
+/// Records the build's images and its end, in one transaction.
+pub async fn finish(
+    pool: &sqlx::SqlitePool,
+    build_id: i64,
+    images: &[(String, String, ServiceBuild)],
+) -> Result<(), StoreError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut failed = false;
+    for (service, tag, outcome) in images {
+        let (digest, image_id, size, layers, steps, hits, kind, from, detail, kept_tag) =
+            match outcome {
+                ServiceBuild::Built { image, digest } => (
+                    Some(digest.clone()),
+                    Some(image.image_id.clone()),
+                    i64::try_from(image.size_bytes).ok(),
+                    serde_json::to_string(&image.layers).unwrap_or_else(|_| "[]".into()),
+                    serde_json::to_string(&image.steps).unwrap_or_else(|_| "[]".into()),
+                    i64::try_from(image.steps.iter().filter(|s| s.cached).count()).unwrap_or(0),
+                    "built",
+                    None,
+                    None,
+                    tag.clone(),
+                ),
+                ServiceBuild::Reused { previous, reason } => (
+                    Some(previous.digest.clone()),
+                    None,
+                    None,
+                    "[]".into(),
+                    "[]".into(),
+                    0,
+                    "reused",
+                    Some(previous.build),
+                    Some(reason.clone()),
+                    previous.tag.clone(),
+                ),
+                ServiceBuild::Failed { error } => {
+                    failed = true;
+                    (
+                        None,
+                        None,
+                        None,
+                        "[]".into(),
+                        "[]".into(),
+                        0,
+                        "failed",
+                        None,
+                        Some(error.clone()),
+                        tag.clone(),
+                    )
+                }
+                ServiceBuild::Cancelled => {
+                    failed = true;
+                    (
+                        None,
+                        None,
+                        None,
+                        "[]".into(),
+                        "[]".into(),
+                        0,
+                        "cancelled",
+                        None,
+                        None,
+                        tag.clone(),
+                    )
+                }
+            };
+        sqlx::query!(
+            "INSERT INTO build_image (build_id, service, tag, inputs_digest, image_id, size_bytes, layers_json, steps_json,
+                                      cache_hits, outcome, reused_from_build, detail)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            build_id,
+            service,
+            kept_tag,
+            digest,
+            image_id,
+            size,
+            layers,
+            steps,
+            hits,
+            kind,
+            from,
+            detail
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    let status = if failed { "failed" } else { "succeeded" };
+    sqlx::query!(
+        "UPDATE build SET status = ?, finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
+        status,
+        build_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The last image of each service of the app that was built or reused: what the next build
+/// compares its inputs with.
+pub async fn last_images(
+    executor: impl SqliteExecutor<'_>,
+    app_id: i64,
+) -> Result<Vec<(String, PreviousImage)>, StoreError> {
+    let rows = sqlx::query!(
+        r#"SELECT i.service AS "service!: String", i.tag AS "tag!: String", i.inputs_digest AS "digest!: String",
+                  COALESCE(i.reused_from_build, i.build_id) AS "build!: i64"
+           FROM build_image i JOIN build b ON b.id = i.build_id
+           WHERE b.app_id = ? AND i.outcome IN ('built', 'reused') AND i.inputs_digest IS NOT NULL
+             AND i.build_id = (SELECT MAX(j.build_id) FROM build_image j JOIN build c ON c.id = j.build_id
+                               WHERE c.app_id = b.app_id AND j.service = i.service AND j.outcome IN ('built', 'reused'))"#,
+        app_id
+    )
+    .fetch_all(executor)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                r.service,
+                PreviousImage {
+                    build: r.build,
+                    tag: r.tag,
+                    digest: r.digest,
+                },
+            )
+        })
+        .collect())
+}
+
+pub async fn by_id(
+    executor: impl SqliteExecutor<'_>,
+    id: i64,
+) -> Result<Option<BuildRow>, StoreError> {
+    Ok(sqlx::query_as!(
+        BuildRow,
+        "SELECT id, app_id, git_commit, trigger, status, started_at, finished_at FROM build WHERE id = ?",
+        id
+    )
+    .fetch_optional(executor)
+    .await?)
+}
+
+/// The app's builds, newest first.
+pub async fn for_app(
+    executor: impl SqliteExecutor<'_>,
+    app_id: i64,
+) -> Result<Vec<BuildRow>, StoreError> {
+    Ok(sqlx::query_as!(
+        BuildRow,
+        "SELECT id, app_id, git_commit, trigger, status, started_at, finished_at FROM build WHERE app_id = ? ORDER BY id DESC",
+        app_id
+    )
+    .fetch_all(executor)
+    .await?)
+}
+
+/// A build's images, by service name.
+pub async fn images(
+    executor: impl SqliteExecutor<'_>,
+    build_id: i64,
+) -> Result<Vec<ImageRow>, StoreError> {
+    let rows = sqlx::query!(
+        "SELECT service, tag, inputs_digest, image_id, size_bytes, layers_json, steps_json, cache_hits, outcome,
+                reused_from_build, detail
+         FROM build_image WHERE build_id = ? ORDER BY service",
+        build_id
+    )
+    .fetch_all(executor)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ImageRow {
+            service: r.service,
+            tag: r.tag,
+            inputs_digest: r.inputs_digest,
+            image_id: r.image_id,
+            size_bytes: r.size_bytes,
+            layers: serde_json::from_str(&r.layers_json).unwrap_or_default(),
+            steps: serde_json::from_str(&r.steps_json).unwrap_or_default(),
+            cache_hits: r.cache_hits,
+            outcome: r.outcome,
+            reused_from_build: r.reused_from_build,
+            detail: r.detail,
+        })
+        .collect())
+}
