@@ -77,7 +77,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let id = build::start(pool, app_id, None, "bench").await?;
         let images: Vec<(String, String, ServiceBuild)> = (0..SERVICES)
             .map(|s| {
-                let rebuilt = b == 0 || (s + b as usize) % (SERVICES / REBUILT_PER_BUILD) == 0;
+                let rebuilt =
+                    b == 0 || (s + b as usize).is_multiple_of(SERVICES / REBUILT_PER_BUILD);
                 let outcome = if rebuilt {
                     last_built[s] = id;
                     image(s, b)
