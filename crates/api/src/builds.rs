@@ -26,10 +26,21 @@ impl Stagecraft {
         template: &Template,
         sink: &Arc<dyn EventSink>,
     ) -> Result<Vec<(String, String)>, String> {
+        let pool = self.store.pool();
+        if let Some(earlier) = deploy.build_id {
+            // A rollback: the earlier build's images, nothing built.
+            let images = build::images(pool, earlier)
+                .await
+                .map_err(|e| e.to_string())?;
+            return Ok(images
+                .into_iter()
+                .filter(|i| matches!(i.outcome.as_str(), "built" | "reused"))
+                .map(|i| (i.service, i.tag))
+                .collect());
+        }
         let Some(builder) = self.builder.clone() else {
             return Ok(Vec::new());
         };
-        let pool = self.store.pool();
         let app = app::by_id(pool, env.app_id)
             .await
             .map_err(|e| e.to_string())?
@@ -38,6 +49,9 @@ impl Stagecraft {
         let trigger = format!("deploy {} of {}", deploy.id, env.env_id);
         let commit = crate::branch_commit(repo, &env.branch);
         let build_id = build::start(pool, app.id, commit.as_deref(), &trigger)
+            .await
+            .map_err(|e| e.to_string())?;
+        stagecraft_store::deploy::set_build(pool, deploy.id, build_id)
             .await
             .map_err(|e| e.to_string())?;
         let requests = build_requests(template, repo, &app.name, build_id);

@@ -262,6 +262,38 @@ impl Stagecraft {
     /// stage while one waits joins it.
     pub async fn deploy(&self, env_id: &str) -> Result<DeployReport, Error> {
         let env = self.environment(env_id).await?;
+        let (stage, reason) = self.setup_or_patch(&env).await?;
+        self.queue(&env, stage, &reason).await
+    }
+
+    /// Deploys the images of an earlier build of the environment's app, building nothing: a
+    /// rollback, as Release's Deploy button on a build's page does.
+    pub async fn deploy_build(&self, env_id: &str, build_id: i64) -> Result<DeployReport, Error> {
+        let env = self.environment(env_id).await?;
+        let build = stagecraft_store::build::by_id(self.store.pool(), build_id)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "build",
+                name: build_id.to_string(),
+            })?;
+        if build.app_id != env.app_id || build.status != "succeeded" {
+            return Err(Error::Conflict {
+                message: format!(
+                    "build {build_id} is not a successful build of {}'s app",
+                    env.env_id
+                ),
+            });
+        }
+        let (stage, reason) = self.setup_or_patch(&env).await?;
+        let reason = format!("{reason}; rollback to the images of build {build_id}");
+        self.queue_with_build(&env, stage, &reason, Some(build_id))
+            .await
+    }
+
+    /// Setup when the environment was never set up or its configuration changed since its
+    /// last setup, else patch; with the reason.
+    async fn setup_or_patch(&self, env: &Environment) -> Result<(Stage, String), Error> {
+        let env_id = env.env_id.as_str();
         if env.status == EnvironmentStatus::TornDown || env.status == EnvironmentStatus::TearingDown
         {
             return Err(Error::Conflict {
@@ -286,7 +318,7 @@ impl Stagecraft {
                 "patch: the configuration is unchanged since the last setup".to_owned(),
             ),
         };
-        self.queue(&env, stage, &reason).await
+        Ok((stage, reason))
     }
 
     /// Runs the teardown workflow, then removes everything the environment created.
@@ -302,13 +334,30 @@ impl Stagecraft {
         stage: Stage,
         reason: &str,
     ) -> Result<DeployReport, Error> {
+        self.queue_with_build(env, stage, reason, None).await
+    }
+
+    /// Queues a deploy (running the images of `build` when given) and runs the queue.
+    async fn queue_with_build(
+        &self,
+        env: &Environment,
+        stage: Stage,
+        reason: &str,
+        build: Option<i64>,
+    ) -> Result<DeployReport, Error> {
         let pool = self.store.pool();
         // A request for a stage already waiting joins it: two queued patches would deploy the
         // same code twice.
-        let joined = deploy::queued_of_stage(pool, env.id, stage).await?;
+        let joined = match build {
+            None => deploy::queued_of_stage(pool, env.id, stage).await?,
+            Some(_) => None,
+        };
         let id = match joined {
             Some(waiting) => waiting.id,
-            None => deploy::insert(pool, env.id, stage, reason, Some(env.version.specific)).await?,
+            None => {
+                let version = Some(env.version.specific);
+                deploy::insert_with_build(pool, env.id, stage, reason, version, build).await?
+            }
         };
         self.run_queue(&env.env_id).await?;
         let deploy = deploy::by_id(pool, id)

@@ -84,6 +84,8 @@ pub struct Deploy {
     pub reason: String,
     pub status: DeployStatus,
     pub config_version: Option<i64>,
+    /// The build whose images it ran (or, for a rollback, will run).
+    pub build_id: Option<i64>,
     pub queued_at: String,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,

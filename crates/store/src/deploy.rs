@@ -20,18 +20,40 @@ pub async fn insert(
     reason: &str,
     config_version: Option<i64>,
 ) -> Result<i64, StoreError> {
+    insert_with_build(
+        executor,
+        environment_id,
+        stage,
+        reason,
+        config_version,
+        None,
+    )
+    .await
+}
+
+/// Queues a deploy that runs the images of the earlier build `build_id` (a rollback), or
+/// builds its own when `None`.
+pub async fn insert_with_build(
+    executor: impl SqliteExecutor<'_>,
+    environment_id: i64,
+    stage: Stage,
+    reason: &str,
+    config_version: Option<i64>,
+    build_id: Option<i64>,
+) -> Result<i64, StoreError> {
     let (stage, status) = (stage.as_str(), DeployStatus::Queued.as_str());
-    sqlx::query_scalar!(
-        "INSERT INTO deploy (environment_id, stage, reason, status, config_version) VALUES (?, ?, ?, ?, ?) RETURNING id AS \"id!: i64\"",
+    Ok(sqlx::query_scalar!(
+        "INSERT INTO deploy (environment_id, stage, reason, status, config_version, build_id)
+         VALUES (?, ?, ?, ?, ?, ?) RETURNING id AS \"id!: i64\"",
         environment_id,
         stage,
         reason,
         status,
         config_version,
+        build_id,
     )
     .fetch_one(executor)
-    .await
-    .map_err(StoreError::from)
+    .await?)
 }
 
 /// Moves a deploy to `to` when it is in `from`; `false` when it was not.
@@ -103,6 +125,7 @@ struct Row {
     reason: String,
     status: String,
     config_version: Option<i64>,
+    build_id: Option<i64>,
     queued_at: String,
     started_at: Option<String>,
     finished_at: Option<String>,
@@ -118,6 +141,7 @@ impl Row {
             reason: self.reason,
             status: DeployStatus::parse(&self.status)?,
             config_version: self.config_version,
+            build_id: self.build_id,
             queued_at: self.queued_at,
             started_at: self.started_at,
             finished_at: self.finished_at,
@@ -132,7 +156,7 @@ pub async fn for_environment(
 ) -> Result<Vec<Deploy>, StoreError> {
     let rows = sqlx::query_as!(
         Row,
-        "SELECT id, environment_id, stage, reason, status, config_version, queued_at, started_at, finished_at
+        "SELECT id, environment_id, stage, reason, status, config_version, build_id, queued_at, started_at, finished_at
          FROM deploy WHERE environment_id = ? ORDER BY id",
         environment_id
     )
@@ -145,7 +169,7 @@ pub async fn for_environment(
 pub async fn running(executor: impl SqliteExecutor<'_>) -> Result<Vec<Deploy>, StoreError> {
     let rows = sqlx::query_as!(
         Row,
-        "SELECT id, environment_id, stage, reason, status, config_version, queued_at, started_at, finished_at
+        "SELECT id, environment_id, stage, reason, status, config_version, build_id, queued_at, started_at, finished_at
          FROM deploy WHERE status = 'running' ORDER BY id"
     )
     .fetch_all(executor)
@@ -160,7 +184,7 @@ pub async fn next_queued(
 ) -> Result<Option<Deploy>, StoreError> {
     let row = sqlx::query_as!(
         Row,
-        "SELECT id, environment_id, stage, reason, status, config_version, queued_at, started_at, finished_at
+        "SELECT id, environment_id, stage, reason, status, config_version, build_id, queued_at, started_at, finished_at
          FROM deploy WHERE environment_id = ? AND status = 'queued' ORDER BY id LIMIT 1",
         environment_id
     )
@@ -178,7 +202,7 @@ pub async fn queued_of_stage(
     let stage = stage.as_str();
     let row = sqlx::query_as!(
         Row,
-        "SELECT id, environment_id, stage, reason, status, config_version, queued_at, started_at, finished_at
+        "SELECT id, environment_id, stage, reason, status, config_version, build_id, queued_at, started_at, finished_at
          FROM deploy WHERE environment_id = ? AND status = 'queued' AND stage = ? ORDER BY id LIMIT 1",
         environment_id,
         stage
@@ -210,7 +234,7 @@ pub async fn by_id(
 ) -> Result<Option<Deploy>, StoreError> {
     let row = sqlx::query_as!(
         Row,
-        "SELECT id, environment_id, stage, reason, status, config_version, queued_at, started_at, finished_at
+        "SELECT id, environment_id, stage, reason, status, config_version, build_id, queued_at, started_at, finished_at
          FROM deploy WHERE id = ?",
         id
     )
@@ -225,7 +249,7 @@ pub async fn by_id(
 pub async fn orphaned(executor: impl SqliteExecutor<'_>) -> Result<Vec<Deploy>, StoreError> {
     let rows = sqlx::query_as!(
         Row,
-        r#"SELECT d.id AS "id!: i64", d.environment_id, d.stage, d.reason, d.status, d.config_version,
+        r#"SELECT d.id AS "id!: i64", d.environment_id, d.stage, d.reason, d.status, d.config_version, d.build_id,
                   d.queued_at, d.started_at, d.finished_at
            FROM deploy d LEFT JOIN environment_lease l ON l.environment_id = d.environment_id
            WHERE d.status = 'running'
@@ -319,4 +343,20 @@ pub async fn record_events(
     }
     tx.commit().await?;
     Ok(stored)
+}
+
+/// Records the build whose images the deploy runs.
+pub async fn set_build(
+    executor: impl SqliteExecutor<'_>,
+    deploy_id: i64,
+    build_id: i64,
+) -> Result<(), StoreError> {
+    sqlx::query!(
+        "UPDATE deploy SET build_id = ? WHERE id = ?",
+        build_id,
+        deploy_id
+    )
+    .execute(executor)
+    .await?;
+    Ok(())
 }

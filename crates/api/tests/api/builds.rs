@@ -179,3 +179,46 @@ async fn a_failed_build_fails_the_deploy_before_anything_is_deployed() {
     assert!(fake.calls().is_empty(), "nothing reached the runtime");
     assert_eq!(stagecraft.builds("shop").await.unwrap()[0].status, "failed");
 }
+
+#[tokio::test]
+async fn a_deploy_of_an_earlier_build_runs_its_images_and_builds_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (stagecraft, fake, builder, env_id) = built_app(dir.path()).await;
+    let first = stagecraft.deploy(&env_id).await.unwrap().deploy;
+    builder.versions.lock().unwrap().insert("web".into(), 2);
+    let second = stagecraft.deploy(&env_id).await.unwrap().deploy;
+    let (first_build, second_build) = (first.build_id.unwrap(), second.build_id.unwrap());
+    assert_ne!(first_build, second_build);
+
+    let rollback = stagecraft
+        .deploy_build(&env_id, first_build)
+        .await
+        .unwrap()
+        .deploy;
+
+    assert_eq!(
+        (rollback.stage, rollback.status),
+        (Stage::Patch, DeployStatus::Succeeded)
+    );
+    assert_eq!(rollback.build_id, Some(first_build));
+    assert!(
+        rollback
+            .reason
+            .ends_with(&format!("rollback to the images of build {first_build}")),
+        "{}",
+        rollback.reason
+    );
+    assert_eq!(
+        stagecraft.builds("shop").await.unwrap().len(),
+        2,
+        "nothing was built"
+    );
+    let images = fake.images.lock().unwrap().clone();
+    assert_eq!(
+        images.last().unwrap().1,
+        format!("stagecraft/shop/web:{first_build}")
+    );
+
+    let other = stagecraft.deploy_build(&env_id, 999).await.unwrap_err();
+    assert_eq!(other.code(), stagecraft_api::ErrorCode::NotFound);
+}
