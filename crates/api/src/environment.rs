@@ -748,3 +748,64 @@ fn use_built_images(
         }
     }
 }
+
+impl Stagecraft {
+    /// Brings the ledger of every interrupted environment in line with what its runtime says
+    /// exists: objects found by the environment's labels but not recorded are recorded (so
+    /// teardown removes them), recorded objects that are gone are marked removed. Call it once
+    /// the runtimes are registered. Returns `(env_id, what changed)`.
+    pub async fn reconcile_ledgers(&self) -> Result<Vec<(String, String)>, Error> {
+        let pool = self.store.pool();
+        let mut report = Vec::new();
+        for env in self.environments().await? {
+            if env.status != EnvironmentStatus::Interrupted {
+                continue;
+            }
+            let Some(runtime) = self.runtimes.0.get(&env.runtime) else {
+                continue;
+            };
+            let target = EnvironmentRef {
+                env_id: env.env_id.clone(),
+                app: env.app.clone(),
+            };
+            let found = match stagecraft_engine::Runtime::objects(runtime, &target).await {
+                Ok(found) => found,
+                Err(error) => {
+                    report.push((
+                        env.env_id.clone(),
+                        format!("the runtime could not list its objects: {error}"),
+                    ));
+                    continue;
+                }
+            };
+            let live = stagecraft_store::ledger::live(pool, env.id).await?;
+            let mut recorded = 0;
+            for object in &found {
+                if !live
+                    .iter()
+                    .any(|l| l.kind == object.kind && l.name == object.name)
+                {
+                    stagecraft_store::ledger::record(pool, env.id, &object.kind, &object.name)
+                        .await?;
+                    recorded += 1;
+                }
+            }
+            let mut gone = 0;
+            for entry in &live {
+                if !found
+                    .iter()
+                    .any(|o| o.kind == entry.kind && o.name == entry.name)
+                {
+                    stagecraft_store::ledger::mark_removed(pool, env.id, &entry.kind, &entry.name)
+                        .await?;
+                    gone += 1;
+                }
+            }
+            report.push((
+                env.env_id.clone(),
+                format!("{recorded} object(s) found that were not recorded, {gone} recorded object(s) gone"),
+            ));
+        }
+        Ok(report)
+    }
+}

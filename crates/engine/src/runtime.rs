@@ -65,6 +65,32 @@ pub struct JobSpec {
     pub completed_timeout: Duration,
 }
 
+/// What the runtime says about one workload of an environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WorkloadStatus {
+    /// `services.<name>` or `jobs.<name>`.
+    pub workload: String,
+    pub ready_replicas: u32,
+    pub replicas: u32,
+    /// Why it is not ready, in the runtime's words ("CrashLoopBackOff", "exited with code 1").
+    pub reason: Option<String>,
+}
+
+/// An object the runtime made for an environment: what the ledger records.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct RuntimeObject {
+    /// `network`, `container`, `volume`, `namespace`, ...
+    pub kind: String,
+    pub name: String,
+}
+
+/// One line a workload wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogLine {
+    pub stderr: bool,
+    pub line: String,
+}
+
 /// How a job ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct JobExit {
@@ -152,7 +178,30 @@ pub trait Runtime: Send + Sync + 'static {
         &self,
         env: &EnvironmentRef,
     ) -> impl Future<Output = Result<(), RuntimeError>> + Send;
+
+    /// How each workload of the environment is doing.
+    fn status(
+        &self,
+        env: &EnvironmentRef,
+    ) -> impl Future<Output = Result<Vec<WorkloadStatus>, RuntimeError>> + Send;
+
+    /// The objects that exist for the environment, found by its labels: what the ledger is
+    /// reconciled with after a crash.
+    fn objects(
+        &self,
+        env: &EnvironmentRef,
+    ) -> impl Future<Output = Result<Vec<RuntimeObject>, RuntimeError>> + Send;
+
+    /// A workload's log lines from its start, then as they come when `follow`.
+    fn logs(
+        &self,
+        env: &EnvironmentRef,
+        workload: &str,
+        follow: bool,
+    ) -> impl futures_util::Stream<Item = Result<LogLine, RuntimeError>> + Send + 'static;
 }
+
+type BoxStream<T> = std::pin::Pin<Box<dyn futures_util::Stream<Item = T> + Send + 'static>>;
 
 type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -181,6 +230,20 @@ pub trait DynRuntime: Send + Sync + 'static {
         &'a self,
         env: &'a EnvironmentRef,
     ) -> BoxFuture<'a, Result<(), RuntimeError>>;
+    fn status<'a>(
+        &'a self,
+        env: &'a EnvironmentRef,
+    ) -> BoxFuture<'a, Result<Vec<WorkloadStatus>, RuntimeError>>;
+    fn objects<'a>(
+        &'a self,
+        env: &'a EnvironmentRef,
+    ) -> BoxFuture<'a, Result<Vec<RuntimeObject>, RuntimeError>>;
+    fn logs(
+        &self,
+        env: &EnvironmentRef,
+        workload: &str,
+        follow: bool,
+    ) -> BoxStream<Result<LogLine, RuntimeError>>;
 }
 
 impl<R: Runtime> DynRuntime for R {
@@ -219,6 +282,29 @@ impl<R: Runtime> DynRuntime for R {
         env: &'a EnvironmentRef,
     ) -> BoxFuture<'a, Result<(), RuntimeError>> {
         Box::pin(Runtime::remove_environment(self, env))
+    }
+
+    fn status<'a>(
+        &'a self,
+        env: &'a EnvironmentRef,
+    ) -> BoxFuture<'a, Result<Vec<WorkloadStatus>, RuntimeError>> {
+        Box::pin(Runtime::status(self, env))
+    }
+
+    fn objects<'a>(
+        &'a self,
+        env: &'a EnvironmentRef,
+    ) -> BoxFuture<'a, Result<Vec<RuntimeObject>, RuntimeError>> {
+        Box::pin(Runtime::objects(self, env))
+    }
+
+    fn logs(
+        &self,
+        env: &EnvironmentRef,
+        workload: &str,
+        follow: bool,
+    ) -> BoxStream<Result<LogLine, RuntimeError>> {
+        Box::pin(Runtime::logs(self, env, workload, follow))
     }
 }
 
@@ -261,5 +347,22 @@ impl Runtime for SharedRuntime {
 
     async fn remove_environment(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
         self.0.remove_environment(env).await
+    }
+
+    async fn status(&self, env: &EnvironmentRef) -> Result<Vec<WorkloadStatus>, RuntimeError> {
+        self.0.status(env).await
+    }
+
+    async fn objects(&self, env: &EnvironmentRef) -> Result<Vec<RuntimeObject>, RuntimeError> {
+        self.0.objects(env).await
+    }
+
+    fn logs(
+        &self,
+        env: &EnvironmentRef,
+        workload: &str,
+        follow: bool,
+    ) -> impl futures_util::Stream<Item = Result<LogLine, RuntimeError>> + Send + 'static {
+        self.0.logs(env, workload, follow)
     }
 }

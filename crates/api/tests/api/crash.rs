@@ -7,13 +7,13 @@ use std::time::{Duration, Instant};
 use stagecraft_api::{DataDir, Settings, Stagecraft};
 use stagecraft_engine::{DeployStatus, EnvironmentStatus, SharedRuntime, Stage};
 
-use crate::environments::{Fake, ephemeral, repo};
+use crate::environments::{Fake, ephemeral, open, repo};
 
 const CHILD_DIR: &str = "STAGECRAFT_CRASH_CHILD_DIR";
 const CHILD_ENV_ID: &str = "STAGECRAFT_CRASH_CHILD_ENV_ID";
 const LEASE: Duration = Duration::from_secs(1);
 
-async fn open(dir: &std::path::Path, runtime: Arc<Fake>) -> Stagecraft {
+async fn open_with_lease(dir: &std::path::Path, runtime: Arc<Fake>) -> Stagecraft {
     let mut stagecraft = Stagecraft::open(Settings {
         data_dir: DataDir::explicit(dir.join("data")),
         docker_endpoint: Some("unix:///nonexistent/docker.sock".into()),
@@ -33,7 +33,7 @@ async fn crash_child() {
     let dir = std::env::var_os(CHILD_DIR)
         .expect("this is the child half of a_deploy_killed_mid_setup_is_interrupted_then_resumed; it runs only under that test");
     let env_id = std::env::var(CHILD_ENV_ID).unwrap();
-    let stagecraft = open(std::path::Path::new(&dir), Fake::gated()).await;
+    let stagecraft = open_with_lease(std::path::Path::new(&dir), Fake::gated()).await;
     let _ = stagecraft.deploy(&env_id).await;
     unreachable!("the gate never opens: the parent kills this process first");
 }
@@ -42,7 +42,7 @@ async fn crash_child() {
 async fn a_deploy_killed_mid_setup_is_interrupted_then_resumed() {
     let dir = tempfile::tempdir().unwrap();
     let env_id = {
-        let stagecraft = open(dir.path(), Fake::open()).await;
+        let stagecraft = open_with_lease(dir.path(), Fake::open()).await;
         stagecraft.add_app(&repo(dir.path())).await.unwrap();
         stagecraft
             .create_environment(ephemeral())
@@ -61,7 +61,7 @@ async fn a_deploy_killed_mid_setup_is_interrupted_then_resumed() {
         .unwrap();
 
     // Wait until the child is inside the setup, waiting on its first service.
-    let watcher = open(dir.path(), Fake::open()).await;
+    let watcher = open_with_lease(dir.path(), Fake::open()).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     let running = loop {
         assert!(
@@ -84,7 +84,7 @@ async fn a_deploy_killed_mid_setup_is_interrupted_then_resumed() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     // Opening Stagecraft while the child lives leaves its deploy alone: its lease is renewed.
-    drop(open(dir.path(), Fake::open()).await);
+    drop(open_with_lease(dir.path(), Fake::open()).await);
     assert_eq!(
         watcher.environment(&env_id).await.unwrap().status,
         EnvironmentStatus::SettingUp
@@ -95,7 +95,7 @@ async fn a_deploy_killed_mid_setup_is_interrupted_then_resumed() {
     tokio::time::sleep(LEASE + Duration::from_millis(500)).await;
 
     let fake = Fake::open();
-    let restarted = open(dir.path(), Arc::clone(&fake)).await;
+    let restarted = open_with_lease(dir.path(), Arc::clone(&fake)).await;
     let env = restarted.environment(&env_id).await.unwrap();
     assert_eq!(env.status, EnvironmentStatus::Interrupted);
     let deploys = restarted.deploys(&env_id).await.unwrap();
@@ -128,5 +128,69 @@ async fn a_deploy_killed_mid_setup_is_interrupted_then_resumed() {
     assert_eq!(
         restarted.environment(&env_id).await.unwrap().status,
         EnvironmentStatus::TornDown
+    );
+}
+
+#[tokio::test]
+async fn an_interrupted_environments_ledger_is_reconciled_with_its_runtime() {
+    use stagecraft_engine::RuntimeObject;
+    use stagecraft_store::{Store, environment, ledger};
+
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::open();
+    let stagecraft = open(dir.path(), Arc::clone(&fake)).await;
+    stagecraft.add_app(&repo(dir.path())).await.unwrap();
+    let env = stagecraft.create_environment(ephemeral()).await.unwrap();
+    let raw = Store::open(&dir.path().join("data/stagecraft.db"))
+        .await
+        .unwrap();
+    ledger::record(raw.pool(), env.id, "network", "stagecraft-net")
+        .await
+        .unwrap();
+    ledger::record(raw.pool(), env.id, "container", "stagecraft-web-old")
+        .await
+        .unwrap();
+    // The crash left the environment interrupted, with a volume created but not recorded and
+    // a container gone.
+    environment::set_status(
+        raw.pool(),
+        env.id,
+        EnvironmentStatus::Created,
+        EnvironmentStatus::Interrupted,
+    )
+    .await
+    .unwrap();
+    *fake.objects.lock().unwrap() = vec![
+        RuntimeObject {
+            kind: "network".into(),
+            name: "stagecraft-net".into(),
+        },
+        RuntimeObject {
+            kind: "volume".into(),
+            name: "stagecraft-db-data".into(),
+        },
+    ];
+
+    let report = stagecraft.reconcile_ledgers().await.unwrap();
+
+    assert_eq!(
+        report,
+        [(
+            env.env_id.clone(),
+            "1 object(s) found that were not recorded, 1 recorded object(s) gone".to_owned()
+        )]
+    );
+    let live: Vec<(String, String)> = ledger::live(raw.pool(), env.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.kind, e.name))
+        .collect();
+    assert_eq!(
+        live,
+        [
+            ("network".to_owned(), "stagecraft-net".to_owned()),
+            ("volume".to_owned(), "stagecraft-db-data".to_owned())
+        ]
     );
 }

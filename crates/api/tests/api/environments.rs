@@ -3,8 +3,9 @@ use std::sync::{Arc, Mutex};
 
 use stagecraft_api::{CreateEnvironment, DataDir, ErrorCode, Settings, Stagecraft};
 use stagecraft_engine::{
-    DeployStatus, EnvironmentKind, EnvironmentRef, EnvironmentStatus, JobExit, JobSpec, Runtime,
-    RuntimeError, ServiceSpec, SharedRuntime, Stage, TaskProgress,
+    DeployStatus, EnvironmentKind, EnvironmentRef, EnvironmentStatus, JobExit, JobSpec, LogLine,
+    Runtime, RuntimeError, RuntimeObject, ServiceSpec, SharedRuntime, Stage, TaskProgress,
+    WorkloadStatus,
 };
 use tokio::sync::Semaphore;
 
@@ -19,6 +20,8 @@ pub struct Fake {
     pub envs: Mutex<Vec<(String, Vars)>>,
     /// Each deployed service's image, as the runtime got it.
     pub images: Mutex<Vec<(String, String)>>,
+    /// What the runtime says exists for any environment.
+    pub objects: Mutex<Vec<RuntimeObject>>,
     pub gate: Arc<Semaphore>,
 }
 
@@ -28,6 +31,7 @@ impl Fake {
             calls: Mutex::new(Vec::new()),
             envs: Mutex::default(),
             images: Mutex::default(),
+            objects: Mutex::default(),
             gate: Arc::new(Semaphore::new(Semaphore::MAX_PERMITS)),
         })
     }
@@ -37,6 +41,7 @@ impl Fake {
             calls: Mutex::new(Vec::new()),
             envs: Mutex::default(),
             images: Mutex::default(),
+            objects: Mutex::default(),
             gate: Arc::new(Semaphore::new(0)),
         })
     }
@@ -106,6 +111,22 @@ impl Runtime for Fake {
             .unwrap()
             .push(format!("remove {}", env.app));
         Ok(())
+    }
+    async fn status(&self, _: &EnvironmentRef) -> Result<Vec<WorkloadStatus>, RuntimeError> {
+        Ok(Vec::new())
+    }
+
+    async fn objects(&self, _: &EnvironmentRef) -> Result<Vec<RuntimeObject>, RuntimeError> {
+        Ok(self.objects.lock().unwrap().clone())
+    }
+
+    fn logs(
+        &self,
+        _: &EnvironmentRef,
+        _: &str,
+        _: bool,
+    ) -> impl futures_util::Stream<Item = Result<LogLine, RuntimeError>> + Send + 'static {
+        futures_util::stream::empty()
     }
 }
 

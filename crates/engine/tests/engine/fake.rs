@@ -3,7 +3,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use stagecraft_engine::{
-    DeployEvent, EnvironmentRef, JobExit, JobSpec, Runtime, RuntimeError, ServiceSpec, TaskProgress,
+    DeployEvent, EnvironmentRef, JobExit, JobSpec, LogLine, Runtime, RuntimeError, RuntimeObject,
+    ServiceSpec, TaskProgress, WorkloadStatus,
 };
 
 /// What the fake does when asked to deploy a service or run a job.
@@ -120,6 +121,23 @@ impl Runtime for Fake {
     async fn remove_environment(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
         self.record(format!("remove {}", env.env_id));
         Ok(())
+    }
+
+    async fn status(&self, _env: &EnvironmentRef) -> Result<Vec<WorkloadStatus>, RuntimeError> {
+        Ok(Vec::new())
+    }
+
+    async fn objects(&self, _env: &EnvironmentRef) -> Result<Vec<RuntimeObject>, RuntimeError> {
+        Ok(Vec::new())
+    }
+
+    fn logs(
+        &self,
+        _env: &EnvironmentRef,
+        _workload: &str,
+        _follow: bool,
+    ) -> impl futures_util::Stream<Item = Result<LogLine, RuntimeError>> + Send + 'static {
+        futures_util::stream::empty()
     }
 }
 
