@@ -809,3 +809,63 @@ impl Stagecraft {
         Ok(report)
     }
 }
+
+/// How long before expiry the user is warned (Release mails a day ahead).
+pub const EXPIRY_WARNING: Duration = Duration::from_secs(24 * 3600);
+
+impl Stagecraft {
+    /// Records an expiry warning for each ephemeral environment that expires within a day and
+    /// has not been warned about its current expiry (an Extend earns a new warning). Returns
+    /// the new notices' environments and messages, for the app to show.
+    pub async fn expiry_warnings(&self) -> Result<Vec<(String, String)>, Error> {
+        let pool = self.store.pool();
+        let within = i64::try_from(EXPIRY_WARNING.as_secs()).unwrap_or(i64::MAX);
+        let mut warned = Vec::new();
+        for (id, env_id, expires_at) in
+            stagecraft_store::notice::expiring_unwarned(pool, within).await?
+        {
+            let message = format!(
+                "{env_id} expires at {expires_at} and will be torn down: extend it to keep it"
+            );
+            if stagecraft_store::notice::record(
+                pool,
+                id,
+                "expiry_warning",
+                &message,
+                Some(&expires_at),
+            )
+            .await?
+            {
+                warned.push((env_id, message));
+            }
+        }
+        Ok(warned)
+    }
+
+    /// An environment's notices, newest first.
+    pub async fn notices(
+        &self,
+        env_id: &str,
+    ) -> Result<Vec<stagecraft_store::notice::Notice>, Error> {
+        let env = self.environment(env_id).await?;
+        Ok(stagecraft_store::notice::for_environment(self.store.pool(), env.id).await?)
+    }
+
+    /// What runs on a clock: expiry warnings, teardowns of expired environments, patches of
+    /// new commits. The app calls it every minute once a runtime is registered.
+    pub async fn tick(&self) -> Result<Tick, Error> {
+        Ok(Tick {
+            warnings: self.expiry_warnings().await?,
+            expired: self.expire_due().await?,
+            patched: self.check_commits().await?,
+        })
+    }
+}
+
+/// What one [`Stagecraft::tick`] did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tick {
+    pub warnings: Vec<(String, String)>,
+    pub expired: Vec<DeployReport>,
+    pub patched: Vec<DeployReport>,
+}

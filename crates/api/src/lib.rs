@@ -41,7 +41,9 @@ use stagecraft_store::Store;
 pub use builds::{BuildComparison, ServiceComparison, StepComparison};
 pub use commits::branch_commit;
 pub use configuration::{ConfigVersion, MASK, ShownVar, WorkloadVars};
-pub use environment::{CreateEnvironment, DEFAULT_TTL, DeployReport, Runtimes};
+pub use environment::{
+    CreateEnvironment, DEFAULT_TTL, DeployReport, EXPIRY_WARNING, MAX_EXTENSION, Runtimes, Tick,
+};
 pub use error::{Error, ErrorCode};
 pub use gitops::{GitopsFileNames, GitopsInit, GitopsReport, gitops_init, gitops_validate};
 pub use settings::{DEFAULT_DEPLOY_LEASE, DataDir, DataDirSource, Settings};

@@ -10,7 +10,7 @@
 //! - `lib.rs`: [`Store::open`], connection settings, migrations, [`StoreError`]
 //! - `meta.rs`: the `store_meta` row (when and by which version the database was created)
 //! - `app.rs`, `build.rs`, `environment.rs`, `deploy.rs`, `timeline.rs`, `lease.rs`, `ledger.rs`,
-//!   `log.rs`: one module per table
+//!   `log.rs`, `notice.rs`: one module per table
 //!   group; each function takes `impl SqliteExecutor`, so it runs on the pool or inside a
 //!   transaction ([`Store::pool`])
 //! - `migrations/`: the schema, one numbered file per change, embedded with `sqlx::migrate!()`
@@ -24,6 +24,7 @@ pub mod lease;
 pub mod ledger;
 pub mod log;
 mod meta;
+pub mod notice;
 pub mod timeline;
 
 use std::path::{Path, PathBuf};

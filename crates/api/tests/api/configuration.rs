@@ -169,3 +169,55 @@ async fn expired_environments_are_torn_down_and_the_others_left_alone() {
         "a torn down environment is not torn down again"
     );
 }
+
+#[tokio::test]
+async fn an_environment_about_to_expire_is_warned_once_per_expiry() {
+    let dir = tempfile::tempdir().unwrap();
+    let (stagecraft, env_id, _) = shop(dir.path()).await;
+    let later = stagecraft
+        .create_environment(CreateEnvironment {
+            ttl: Some(Duration::from_secs(7 * 24 * 3600)),
+            ..ephemeral()
+        })
+        .await
+        .unwrap()
+        .env_id;
+    assert!(
+        stagecraft.expiry_warnings().await.unwrap().is_empty(),
+        "three days away: no warning yet"
+    );
+
+    stagecraft
+        .extend(&env_id, Some(Duration::from_secs(3600)))
+        .await
+        .unwrap();
+    let warned = stagecraft.expiry_warnings().await.unwrap();
+
+    assert_eq!(warned.len(), 1);
+    assert_eq!(warned[0].0, env_id);
+    assert!(
+        warned[0]
+            .1
+            .contains("will be torn down: extend it to keep it"),
+        "{}",
+        warned[0].1
+    );
+    assert!(
+        stagecraft.expiry_warnings().await.unwrap().is_empty(),
+        "once per expiry"
+    );
+    stagecraft
+        .extend(&env_id, Some(Duration::from_secs(7200)))
+        .await
+        .unwrap();
+    assert_eq!(
+        stagecraft.expiry_warnings().await.unwrap().len(),
+        1,
+        "a new expiry, a new warning"
+    );
+    assert_eq!(stagecraft.notices(&env_id).await.unwrap().len(), 2);
+    assert!(stagecraft.notices(&later).await.unwrap().is_empty());
+
+    let tick = stagecraft.tick().await.unwrap();
+    assert!(tick.warnings.is_empty() && tick.expired.is_empty() && tick.patched.is_empty());
+}
