@@ -101,6 +101,7 @@ mod tests {
             docker_endpoint: Some("unix:///nonexistent/stagecraft-test.sock".into()),
             kubeconfig_paths: vec![dir.join("no-kubeconfig")],
             deploy_lease: stagecraft_api::DEFAULT_DEPLOY_LEASE,
+            default_ttl: stagecraft_api::DEFAULT_TTL,
         };
         let state = tauri::async_runtime::block_on(AppState::open_with(settings));
         let app = with_commands(mock_builder())

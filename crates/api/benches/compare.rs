@@ -109,6 +109,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         docker_endpoint: Some("unix:///nonexistent/docker.sock".into()),
         kubeconfig_paths: Vec::new(),
         deploy_lease: stagecraft_api::DEFAULT_DEPLOY_LEASE,
+        default_ttl: stagecraft_api::DEFAULT_TTL,
     })
     .await?;
     for (label, a, b) in [

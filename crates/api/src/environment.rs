@@ -198,7 +198,8 @@ impl Stagecraft {
         let expires_in_secs = match kind {
             EnvironmentKind::Permanent => None,
             EnvironmentKind::Ephemeral => Some(
-                i64::try_from(request.ttl.unwrap_or(DEFAULT_TTL).as_secs()).unwrap_or(i64::MAX),
+                i64::try_from(request.ttl.unwrap_or(self.settings.default_ttl).as_secs())
+                    .unwrap_or(i64::MAX),
             ),
         };
         let branch = request
@@ -293,13 +294,7 @@ impl Stagecraft {
     /// Setup when the environment was never set up or its configuration changed since its
     /// last setup, else patch; with the reason.
     async fn setup_or_patch(&self, env: &Environment) -> Result<(Stage, String), Error> {
-        let env_id = env.env_id.as_str();
-        if env.status == EnvironmentStatus::TornDown || env.status == EnvironmentStatus::TearingDown
-        {
-            return Err(Error::Conflict {
-                message: format!("the environment {env_id} is torn down: create a new one"),
-            });
-        }
+        ensure_standing(env)?;
         let last_setup = deploy::last_setup_version(self.store.pool(), env.id).await?;
         let (stage, reason) = match last_setup {
             None => (
@@ -319,6 +314,25 @@ impl Stagecraft {
             ),
         };
         Ok((stage, reason))
+    }
+
+    /// Runs setup again, whatever changed: to repair an environment that drifted, as Release's
+    /// Setup action does.
+    pub async fn setup(&self, env_id: &str) -> Result<DeployReport, Error> {
+        let env = self.environment(env_id).await?;
+        ensure_standing(&env)?;
+        self.queue(&env, Stage::Setup, "setup requested").await
+    }
+
+    /// A page of a log kept by the store (a build's, a service's, a job's): up to `limit` lines
+    /// after `after_seq`, and how many lines the cap has dropped.
+    pub async fn logs(
+        &self,
+        resource: &str,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<stagecraft_store::log::LogPage, Error> {
+        Ok(stagecraft_store::log::page(self.store.pool(), resource, after_seq, limit).await?)
     }
 
     /// Runs the teardown workflow, then removes everything the environment created.
@@ -868,4 +882,20 @@ pub struct Tick {
     pub warnings: Vec<(String, String)>,
     pub expired: Vec<DeployReport>,
     pub patched: Vec<DeployReport>,
+}
+
+/// A torn down environment takes no more deploys.
+fn ensure_standing(env: &Environment) -> Result<(), Error> {
+    if matches!(
+        env.status,
+        EnvironmentStatus::TornDown | EnvironmentStatus::TearingDown
+    ) {
+        return Err(Error::Conflict {
+            message: format!(
+                "the environment {} is torn down: create a new one",
+                env.env_id
+            ),
+        });
+    }
+    Ok(())
 }

@@ -65,6 +65,8 @@ pub struct Settings {
     /// How long a deploy's lease on its environment lasts without renewal: after a crash, the
     /// environment is free again this long after the last renewal.
     pub deploy_lease: std::time::Duration,
+    /// How long an ephemeral environment lives unless created with its own TTL or extended.
+    pub default_ttl: std::time::Duration,
 }
 
 /// The default for [`Settings::deploy_lease`].
@@ -77,6 +79,7 @@ impl Settings {
             docker_endpoint: None,
             kubeconfig_paths: stagecraft_kube::default_kubeconfig_paths(),
             deploy_lease: DEFAULT_DEPLOY_LEASE,
+            default_ttl: crate::DEFAULT_TTL,
         })
     }
 

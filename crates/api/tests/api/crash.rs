@@ -19,6 +19,7 @@ async fn open_with_lease(dir: &std::path::Path, runtime: Arc<Fake>) -> Stagecraf
         docker_endpoint: Some("unix:///nonexistent/docker.sock".into()),
         kubeconfig_paths: Vec::new(),
         deploy_lease: LEASE,
+        default_ttl: stagecraft_api::DEFAULT_TTL,
     })
     .await
     .unwrap();

@@ -170,6 +170,7 @@ pub async fn open(dir: &Path, runtime: Arc<Fake>) -> Stagecraft {
         docker_endpoint: Some("unix:///nonexistent/docker.sock".into()),
         kubeconfig_paths: Vec::new(),
         deploy_lease: stagecraft_api::DEFAULT_DEPLOY_LEASE,
+        default_ttl: stagecraft_api::DEFAULT_TTL,
     })
     .await
     .unwrap();
@@ -418,5 +419,33 @@ async fn a_second_process_queues_behind_the_first_and_its_requests_coalesce() {
         deploys[1].status,
         DeployStatus::Succeeded,
         "the queued deploy ran"
+    );
+}
+
+#[tokio::test]
+async fn setup_runs_again_on_request_even_when_nothing_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::open();
+    let stagecraft = open(dir.path(), Arc::clone(&fake)).await;
+    stagecraft.add_app(&repo(dir.path())).await.unwrap();
+    let env_id = stagecraft
+        .create_environment(ephemeral())
+        .await
+        .unwrap()
+        .env_id;
+    stagecraft.deploy(&env_id).await.unwrap();
+
+    let again = stagecraft.setup(&env_id).await.unwrap().deploy;
+
+    assert_eq!(
+        (again.stage, again.status, again.reason.as_str()),
+        (Stage::Setup, DeployStatus::Succeeded, "setup requested")
+    );
+    assert_eq!(
+        fake.calls()
+            .iter()
+            .filter(|c| c.starts_with("prepare"))
+            .count(),
+        2
     );
 }

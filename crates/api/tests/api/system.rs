@@ -8,6 +8,7 @@ fn settings(dir: &Path, kubeconfig: Vec<std::path::PathBuf>) -> Settings {
         docker_endpoint: None,
         kubeconfig_paths: kubeconfig,
         deploy_lease: stagecraft_api::DEFAULT_DEPLOY_LEASE,
+        default_ttl: stagecraft_api::DEFAULT_TTL,
     }
 }
 
