@@ -2,7 +2,6 @@
 //! version), and the final variables of each workload with secrets masked.
 
 use serde::Serialize;
-use stagecraft_engine::EnvironmentStatus;
 use stagecraft_store::environment;
 use stagecraft_template::Injected;
 
@@ -70,11 +69,7 @@ impl Stagecraft {
     /// changed.
     pub async fn config_set(&self, env_id: &str, yaml: &str) -> Result<ConfigVersion, Error> {
         let env = self.environment(env_id).await?;
-        if env.status == EnvironmentStatus::TornDown {
-            return Err(Error::Conflict {
-                message: format!("the environment {env_id} is torn down: create a new one"),
-            });
-        }
+        crate::environment::ensure_standing(&env)?;
         let file = format!("{env_id} configuration");
         let parsed = stagecraft_template::load_template(&file, yaml);
         if parsed.value.is_none() || parsed.diagnostics.has_errors() {

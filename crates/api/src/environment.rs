@@ -706,11 +706,7 @@ impl Stagecraft {
                 message: format!("{env_id} is permanent: it never expires"),
             });
         }
-        if env.status == EnvironmentStatus::TornDown {
-            return Err(Error::Conflict {
-                message: format!("the environment {env_id} is torn down: create a new one"),
-            });
-        }
+        ensure_standing(&env)?;
         let by = by.unwrap_or(MAX_EXTENSION).min(MAX_EXTENSION);
         environment::expire_in(
             self.store.pool(),
@@ -885,7 +881,7 @@ pub struct Tick {
 }
 
 /// A torn down environment takes no more deploys.
-fn ensure_standing(env: &Environment) -> Result<(), Error> {
+pub(crate) fn ensure_standing(env: &Environment) -> Result<(), Error> {
     if matches!(
         env.status,
         EnvironmentStatus::TornDown | EnvironmentStatus::TearingDown
