@@ -35,8 +35,8 @@ pub(crate) fn run(command: Gitops, output: Output) -> Result<u8, Error> {
         Gitops::Validate { path } => {
             let report = stagecraft_api::gitops_validate(&path)?;
             match output {
-                Output::Json => print_json(&report),
-                Output::Text => print_report(&report),
+                Output::Json | Output::Yaml => crate::output::structured(&report, output),
+                Output::Table => print_report(&report),
             }
             Ok(if report.valid { 0 } else { INVALID })
         }
@@ -47,8 +47,8 @@ pub(crate) fn run(command: Gitops, output: Output) -> Result<u8, Error> {
         } => {
             let init = stagecraft_api::gitops_init(&path, from_compose.as_deref(), force)?;
             match output {
-                Output::Json => print_json(&init),
-                Output::Text => {
+                Output::Json | Output::Yaml => crate::output::structured(&init, output),
+                Output::Table => {
                     let mut out = std::io::stdout().lock();
                     for warning in &init.diagnostics {
                         let _ = writeln!(out, "{warning}");
@@ -60,14 +60,6 @@ pub(crate) fn run(command: Gitops, output: Output) -> Result<u8, Error> {
             }
             Ok(0)
         }
-    }
-}
-
-fn print_json(value: &impl serde::Serialize) {
-    let mut out = std::io::stdout().lock();
-    // Serialising plain data cannot fail; a closed stdout is not worth a panic.
-    if let Ok(text) = serde_json::to_string_pretty(value) {
-        let _ = writeln!(out, "{text}");
     }
 }
 

@@ -9,9 +9,13 @@
 //!
 //! # Layout
 //! - `main.rs`: the command line and the exit status
+//! - `output.rs`: `--output table|json|yaml`
 //! - `gitops.rs`: `stagecraft gitops validate|init`
+//! - `environments.rs`: `stagecraft apps|environments|deploys|builds ...`
 
+mod environments;
 mod gitops;
+mod output;
 
 use std::process::ExitCode;
 
@@ -24,8 +28,9 @@ use clap::{Parser, Subcommand, ValueEnum};
     about = "Release-style environments on your own machine"
 )]
 struct Cli {
-    /// How to print results: `text` for people, `json` for scripts (stable field names).
-    #[arg(long, short, global = true, value_enum, default_value_t = Output::Text)]
+    /// How to print results: `table` for people, `json` or `yaml` for scripts (stable field
+    /// names).
+    #[arg(long, short, global = true, value_enum, default_value_t = Output::Table)]
     output: Output,
     #[command(subcommand)]
     command: Command,
@@ -33,8 +38,10 @@ struct Cli {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Output {
-    Text,
+    #[value(alias = "text")]
+    Table,
     Json,
+    Yaml,
 }
 
 #[derive(Debug, Subcommand)]
@@ -43,6 +50,26 @@ enum Command {
     Gitops {
         #[command(subcommand)]
         command: gitops::Gitops,
+    },
+    /// Apps: local repositories with Release files.
+    Apps {
+        #[command(subcommand)]
+        command: environments::Apps,
+    },
+    /// Environments of apps.
+    Environments {
+        #[command(subcommand)]
+        command: environments::Environments,
+    },
+    /// Deploys: one run of setup, patch or teardown.
+    Deploys {
+        #[command(subcommand)]
+        command: environments::Deploys,
+    },
+    /// Builds of an app's images.
+    Builds {
+        #[command(subcommand)]
+        command: environments::Builds,
     },
 }
 
@@ -55,6 +82,18 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Gitops { command } => gitops::run(command, cli.output),
+        Command::Apps { command } => {
+            environments::run(environments::Request::Apps(command), cli.output)
+        }
+        Command::Environments { command } => {
+            environments::run(environments::Request::Environments(command), cli.output)
+        }
+        Command::Deploys { command } => {
+            environments::run(environments::Request::Deploys(command), cli.output)
+        }
+        Command::Builds { command } => {
+            environments::run(environments::Request::Builds(command), cli.output)
+        }
     };
     match outcome {
         Ok(status) => ExitCode::from(status),
@@ -67,7 +106,7 @@ fn main() -> ExitCode {
                     "{}",
                     serde_json::json!({ "error": { "code": code, "message": error.to_string() } })
                 ),
-                Output::Text => eprintln!("error: {error}"),
+                Output::Table | Output::Yaml => eprintln!("error: {error}"),
             }
             ExitCode::from(FAILED)
         }

@@ -3,4 +3,5 @@
 // Test helpers outside #[test] functions fail loudly too.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod environments;
 mod gitops;

@@ -1,0 +1,347 @@
+use std::io::Read as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Subcommand;
+use stagecraft_api::{CreateEnvironment, DeployReport, Error, Settings, Stagecraft};
+use stagecraft_engine::{DeployStatus, Environment};
+
+use crate::output::{raw, structured, table};
+use crate::{INVALID, Output};
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Apps {
+    /// Every app.
+    List,
+    /// Adds the app whose Release files (or docker-compose file) are in PATH.
+    Add { path: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Environments {
+    /// Creates an environment of an app; nothing is deployed until `deploys create`.
+    Create {
+        #[arg(long)]
+        app: String,
+        /// The branch; the app's tracking branch when not given.
+        #[arg(long)]
+        branch: Option<String>,
+        /// The `environment_templates` entry: ephemeral or permanent.
+        #[arg(long, default_value = "ephemeral")]
+        template: String,
+        /// `docker`, or `kube:<context>`.
+        #[arg(long, default_value = "docker")]
+        runtime: String,
+        /// A permanent environment's name; ephemeral ones get a random id.
+        #[arg(long)]
+        name: Option<String>,
+        /// Hours until an ephemeral environment expires.
+        #[arg(long)]
+        ttl_hours: Option<u64>,
+    },
+    /// Every environment.
+    List,
+    /// One environment.
+    Get { id: String },
+    /// Tears the environment down: its teardown workflow, then everything it created.
+    Delete { id: String },
+    /// Moves an ephemeral environment's expiry up to 7 days from now.
+    Extend {
+        id: String,
+        #[arg(long, default_value_t = 7)]
+        days: u64,
+    },
+    /// Prints the environment's own configuration (YAML).
+    ConfigGet { id: String },
+    /// Replaces the environment's configuration with the YAML on standard input (validated).
+    ConfigSet { id: String },
+    /// The final variables of every service and job, secrets masked.
+    VarsGet { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Deploys {
+    /// Deploys the environment: setup or patch, as the Deploy button decides. Exits 1 when the
+    /// deploy fails.
+    Create {
+        #[arg(long)]
+        environment: String,
+    },
+    /// The environment's deploys, oldest first.
+    List {
+        #[arg(long)]
+        environment: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Builds {
+    /// The app's builds, newest first.
+    List {
+        #[arg(long)]
+        app: String,
+    },
+    /// Two builds side by side.
+    Compare { before: i64, after: i64 },
+}
+
+pub(crate) enum Request {
+    Apps(Apps),
+    Environments(Environments),
+    Deploys(Deploys),
+    Builds(Builds),
+}
+
+fn environment_rows(envs: &[Environment]) -> Vec<Vec<String>> {
+    envs.iter()
+        .map(|e| {
+            vec![
+                e.env_id.clone(),
+                e.app.clone(),
+                e.branch.clone(),
+                e.kind.as_str().to_owned(),
+                e.status.as_str().to_owned(),
+                e.version.to_string(),
+                e.expires_at.clone().unwrap_or_else(|| "never".into()),
+            ]
+        })
+        .collect()
+}
+
+const ENVIRONMENT_HEADER: [&str; 7] = [
+    "ID", "APP", "BRANCH", "KIND", "STATUS", "VERSION", "EXPIRES",
+];
+
+fn deploy_report(report: &DeployReport, output: Output) -> u8 {
+    let deploy = &report.deploy;
+    match output {
+        Output::Table => table(
+            &["DEPLOY", "STAGE", "STATUS", "REASON"],
+            &[vec![
+                deploy.id.to_string(),
+                deploy.stage.as_str().to_owned(),
+                deploy.status.as_str().to_owned(),
+                deploy.reason.clone(),
+            ]],
+        ),
+        _ => structured(report, output),
+    }
+    if deploy.status == DeployStatus::Failed {
+        INVALID
+    } else {
+        0
+    }
+}
+
+pub(crate) fn run(request: Request, output: Output) -> Result<u8, Error> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| Error::ReadFile {
+            path: PathBuf::from("<tokio runtime>"),
+            source,
+        })?;
+    runtime.block_on(async move {
+        let stagecraft = Stagecraft::open(Settings::from_env()?).await?;
+        let status = execute(&stagecraft, request, output).await;
+        stagecraft.close().await;
+        status
+    })
+}
+
+async fn execute(stagecraft: &Stagecraft, request: Request, output: Output) -> Result<u8, Error> {
+    match request {
+        Request::Apps(Apps::List) => {
+            let apps = stagecraft.apps().await?;
+            match output {
+                Output::Table => table(
+                    &["NAME", "REPOSITORY", "BRANCH", "AUTO DEPLOY"],
+                    &apps
+                        .iter()
+                        .map(|a| {
+                            vec![
+                                a.name.clone(),
+                                a.repo_path.clone(),
+                                a.tracking_branch.clone(),
+                                a.auto_deploy.to_string(),
+                            ]
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+                _ => structured(&apps, output),
+            }
+        }
+        Request::Apps(Apps::Add { path }) => {
+            let app = stagecraft.add_app(&path).await?;
+            match output {
+                Output::Table => table(
+                    &["NAME", "REPOSITORY", "BRANCH"],
+                    &[vec![app.name, app.repo_path, app.tracking_branch]],
+                ),
+                _ => structured(&app, output),
+            }
+        }
+        Request::Environments(Environments::Create {
+            app,
+            branch,
+            template,
+            runtime,
+            name,
+            ttl_hours,
+        }) => {
+            let env = stagecraft
+                .create_environment(CreateEnvironment {
+                    app,
+                    branch,
+                    environment_template: template,
+                    runtime,
+                    name,
+                    ttl: ttl_hours.map(|h| Duration::from_secs(h * 3600)),
+                })
+                .await?;
+            print_environments(std::slice::from_ref(&env), output, true);
+        }
+        Request::Environments(Environments::List) => {
+            print_environments(&stagecraft.environments().await?, output, false);
+        }
+        Request::Environments(Environments::Get { id }) => {
+            print_environments(&[stagecraft.environment(&id).await?], output, true);
+        }
+        Request::Environments(Environments::Delete { id }) => {
+            return Ok(deploy_report(&stagecraft.teardown(&id).await?, output));
+        }
+        Request::Environments(Environments::Extend { id, days }) => {
+            let env = stagecraft
+                .extend(&id, Some(Duration::from_secs(days * 24 * 3600)))
+                .await?;
+            print_environments(&[env], output, true);
+        }
+        Request::Environments(Environments::ConfigGet { id }) => {
+            let config = stagecraft.config_get(&id).await?;
+            match output {
+                Output::Table => raw(&config.config_yaml),
+                _ => structured(&config, output),
+            }
+        }
+        Request::Environments(Environments::ConfigSet { id }) => {
+            let mut yaml = String::new();
+            std::io::stdin()
+                .read_to_string(&mut yaml)
+                .map_err(|source| Error::ReadFile {
+                    path: PathBuf::from("<standard input>"),
+                    source,
+                })?;
+            let config = stagecraft.config_set(&id, &yaml).await?;
+            match output {
+                Output::Table => table(&["ENVIRONMENT", "VERSION"], &[vec![id, config.version]]),
+                _ => structured(&config, output),
+            }
+        }
+        Request::Environments(Environments::VarsGet { id }) => {
+            let workloads = stagecraft.variables_get(&id).await?;
+            match output {
+                Output::Table => table(
+                    &["WORKLOAD", "KEY", "VALUE"],
+                    &workloads
+                        .iter()
+                        .flat_map(|w| {
+                            w.vars
+                                .iter()
+                                .map(|v| vec![w.workload.clone(), v.key.clone(), v.value.clone()])
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+                _ => structured(&workloads, output),
+            }
+        }
+        Request::Deploys(Deploys::Create { environment }) => {
+            return Ok(deploy_report(
+                &stagecraft.deploy(&environment).await?,
+                output,
+            ));
+        }
+        Request::Deploys(Deploys::List { environment }) => {
+            let deploys = stagecraft.deploys(&environment).await?;
+            match output {
+                Output::Table => table(
+                    &["DEPLOY", "STAGE", "STATUS", "QUEUED", "REASON"],
+                    &deploys
+                        .iter()
+                        .map(|d| {
+                            vec![
+                                d.id.to_string(),
+                                d.stage.as_str().to_owned(),
+                                d.status.as_str().to_owned(),
+                                d.queued_at.clone(),
+                                d.reason.clone(),
+                            ]
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+                _ => structured(&deploys, output),
+            }
+        }
+        Request::Builds(Builds::List { app }) => {
+            let builds = stagecraft.builds(&app).await?;
+            match output {
+                Output::Table => table(
+                    &["BUILD", "STATUS", "COMMIT", "STARTED", "TRIGGER"],
+                    &builds
+                        .iter()
+                        .map(|b| {
+                            vec![
+                                b.id.to_string(),
+                                b.status.clone(),
+                                b.git_commit.clone().unwrap_or_default(),
+                                b.started_at.clone(),
+                                b.trigger.clone(),
+                            ]
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+                _ => structured(&builds, output),
+            }
+        }
+        Request::Builds(Builds::Compare { before, after }) => {
+            let comparison = stagecraft.compare_builds(before, after).await?;
+            match output {
+                Output::Table => table(
+                    &[
+                        "SERVICE", "BEFORE", "AFTER", "CHANGE", "LAYERS +", "LAYERS -", "REUSED",
+                    ],
+                    &comparison
+                        .services
+                        .iter()
+                        .map(|s| {
+                            let size =
+                                |v: Option<i64>| v.map_or_else(|| "-".into(), |v| v.to_string());
+                            vec![
+                                s.service.clone(),
+                                size(s.before_size),
+                                size(s.after_size),
+                                size(s.size_change),
+                                s.layers_added.len().to_string(),
+                                s.layers_removed.len().to_string(),
+                                s.reused.to_string(),
+                            ]
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+                _ => structured(&comparison, output),
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn print_environments(envs: &[Environment], output: Output, single: bool) {
+    match output {
+        Output::Table => table(&ENVIRONMENT_HEADER, &environment_rows(envs)),
+        _ if single => {
+            if let Some(env) = envs.first() {
+                structured(env, output);
+            }
+        }
+        _ => structured(&envs, output),
+    }
+}

@@ -1,0 +1,188 @@
+use std::io::Write as _;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn stagecraft(data: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stagecraft"))
+        .args(args)
+        .env("STAGECRAFT_DATA_DIR", data)
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    assert!(
+        output.status.success() || output.status.code() == Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)))
+}
+
+fn app(dir: &Path) -> std::path::PathBuf {
+    let repo = dir.join("shop");
+    std::fs::create_dir_all(repo.join(".release")).unwrap();
+    std::fs::write(
+        repo.join(".release/application_template.yaml"),
+        "app: shop\nenvironment_templates: [{name: ephemeral}, {name: permanent}]\nservices: [{name: web, image: nginx}]\nworkflows:\n- {name: setup, order_from: [services.all]}\n- {name: teardown, order_from: [release.remove_environment]}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join(".release/environment_variables.yaml"),
+        "defaults:\n- {key: TOKEN, value: s3cret, secret: true}\n- {key: MODE, value: dev}\n",
+    )
+    .unwrap();
+    repo
+}
+
+#[test]
+fn apps_and_environments_round_trip_through_the_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let repo = app(dir.path());
+
+    let added = json(&stagecraft(
+        &data,
+        &["apps", "add", repo.to_str().unwrap(), "-o", "json"],
+        None,
+    ));
+    assert_eq!(added["name"], "shop");
+    let apps = json(&stagecraft(&data, &["apps", "list", "-o", "json"], None));
+    assert_eq!(apps.as_array().unwrap().len(), 1);
+
+    let env = json(&stagecraft(
+        &data,
+        &[
+            "environments",
+            "create",
+            "--app",
+            "shop",
+            "--ttl-hours",
+            "5",
+            "-o",
+            "json",
+        ],
+        None,
+    ));
+    let id = env["env_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        (env["status"].as_str(), env["version"]["specific"].as_i64()),
+        (Some("created"), Some(1))
+    );
+
+    let table = stagecraft(&data, &["environments", "list"], None);
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(table.starts_with("ID"), "{table}");
+    assert!(
+        table.contains(&id) && table.contains("ephemeral") && table.contains("v1.1"),
+        "{table}"
+    );
+
+    let yaml = stagecraft(&data, &["environments", "get", &id, "-o", "yaml"], None);
+    assert!(String::from_utf8_lossy(&yaml.stdout).contains(&format!("env_id: {id}")));
+
+    let config = stagecraft(&data, &["environments", "config-get", &id], None);
+    let config = String::from_utf8_lossy(&config.stdout).into_owned();
+    assert!(config.contains("- name: web"), "{config}");
+
+    let broken = stagecraft(
+        &data,
+        &["environments", "config-set", &id, "-o", "json"],
+        Some("services: [{name: web}]\n"),
+    );
+    assert_eq!(broken.status.code(), Some(2));
+    let error: serde_json::Value = serde_json::from_slice(&broken.stderr).unwrap();
+    assert_eq!(error["error"]["code"], "INVALID_FILES");
+
+    let saved = json(&stagecraft(
+        &data,
+        &["environments", "config-set", &id, "-o", "json"],
+        Some(&config.replace("nginx", "nginx:1.27")),
+    ));
+    assert_eq!(saved["version"], "v1.2");
+
+    let vars = json(&stagecraft(
+        &data,
+        &["environments", "vars-get", &id, "-o", "json"],
+        None,
+    ));
+    let web = &vars[0]["vars"];
+    let token = web
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["key"] == "TOKEN")
+        .unwrap();
+    assert_eq!(
+        (token["value"].as_str(), token["secret"].as_bool()),
+        (Some("••••••"), Some(true))
+    );
+    assert!(
+        !String::from_utf8_lossy(
+            &stagecraft(&data, &["environments", "vars-get", &id], None).stdout
+        )
+        .contains("s3cret")
+    );
+}
+
+#[test]
+fn a_deploy_that_fails_exits_1_and_is_listed_with_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let repo = app(dir.path());
+    stagecraft(&data, &["apps", "add", repo.to_str().unwrap()], None);
+    let env = json(&stagecraft(
+        &data,
+        &["environments", "create", "--app", "shop", "-o", "json"],
+        None,
+    ));
+    let id = env["env_id"].as_str().unwrap();
+
+    // No runtime is registered yet: the deploy fails, and says why.
+    let deploy = stagecraft(
+        &data,
+        &["deploys", "create", "--environment", id, "-o", "json"],
+        None,
+    );
+    assert_eq!(deploy.status.code(), Some(1));
+    let report = json(&deploy);
+    assert_eq!(
+        (
+            report["deploy"]["stage"].as_str(),
+            report["deploy"]["status"].as_str()
+        ),
+        (Some("setup"), Some("failed"))
+    );
+
+    let list = json(&stagecraft(
+        &data,
+        &["deploys", "list", "--environment", id, "-o", "json"],
+        None,
+    ));
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let builds = json(&stagecraft(
+        &data,
+        &["builds", "list", "--app", "shop", "-o", "json"],
+        None,
+    ));
+    assert!(builds.as_array().unwrap().is_empty());
+
+    let missing = stagecraft(&data, &["environments", "get", "nope", "-o", "json"], None);
+    assert_eq!(missing.status.code(), Some(2));
+    let error: serde_json::Value = serde_json::from_slice(&missing.stderr).unwrap();
+    assert_eq!(error["error"]["code"], "NOT_FOUND");
+}
