@@ -71,6 +71,11 @@ enum Command {
         #[command(subcommand)]
         command: environments::Builds,
     },
+    /// Prints a completion script: `stagecraft completions bash > /etc/bash_completion.d/stagecraft`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Exit status for "the files have errors".
@@ -93,6 +98,11 @@ fn main() -> ExitCode {
         }
         Command::Builds { command } => {
             environments::run(environments::Request::Builds(command), cli.output)
+        }
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "stagecraft", &mut std::io::stdout());
+            Ok(0)
         }
     };
     match outcome {

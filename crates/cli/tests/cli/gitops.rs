@@ -190,3 +190,17 @@ fn validate_follows_release_yaml_to_its_files() {
         "{stdout}"
     );
 }
+
+#[test]
+fn completions_are_printed_for_bash_zsh_and_fish() {
+    let dir = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish"] {
+        let output = stagecraft(&["completions", shell], dir.path());
+        assert!(output.status.success());
+        let script = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            script.contains("environments") && script.contains("config-set"),
+            "{shell}: {script}"
+        );
+    }
+}
