@@ -117,7 +117,9 @@ impl Error {
             Self::NotFound { .. } => ErrorCode::NotFound,
             Self::SecretKey { .. } => ErrorCode::SecretKey,
             Self::SecretSealed { .. } => ErrorCode::SecretSealed,
-            Self::Docker(DockerError::Unreachable { .. }) => ErrorCode::DockerUnreachable,
+            Self::Docker(DockerError::Unreachable { .. } | DockerError::NoneAnswered { .. }) => {
+                ErrorCode::DockerUnreachable
+            }
             Self::Docker(DockerError::Timeout { .. }) => ErrorCode::DockerTimeout,
             Self::Docker(DockerError::Endpoint { .. }) => ErrorCode::DockerEndpoint,
             Self::Docker(DockerError::Api { .. }) => ErrorCode::DockerApi,

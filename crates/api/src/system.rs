@@ -111,8 +111,16 @@ pub enum DockerStatus {
 pub enum EndpointSource {
     /// `DOCKER_HOST`.
     DockerHost,
+    /// The current Docker context.
+    DockerContext,
     /// The platform's default socket or named pipe.
     PlatformDefault,
+    /// Docker Desktop's per-user socket.
+    DockerDesktop,
+    /// Colima's socket.
+    Colima,
+    /// Podman's Docker-compatible socket.
+    Podman,
     /// Chosen by the program that opened Stagecraft.
     Explicit,
 }
@@ -121,7 +129,11 @@ impl From<stagecraft_docker::EndpointSource> for EndpointSource {
     fn from(source: stagecraft_docker::EndpointSource) -> Self {
         match source {
             stagecraft_docker::EndpointSource::DockerHost => Self::DockerHost,
+            stagecraft_docker::EndpointSource::DockerContext => Self::DockerContext,
             stagecraft_docker::EndpointSource::PlatformDefault => Self::PlatformDefault,
+            stagecraft_docker::EndpointSource::DockerDesktop => Self::DockerDesktop,
+            stagecraft_docker::EndpointSource::Colima => Self::Colima,
+            stagecraft_docker::EndpointSource::Podman => Self::Podman,
             stagecraft_docker::EndpointSource::Explicit => Self::Explicit,
         }
     }

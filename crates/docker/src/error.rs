@@ -23,6 +23,8 @@ pub enum DockerError {
     #[error("the Docker engine at {endpoint} did not answer within {} s. Check that it is not \
              stuck (restart Docker), or set DOCKER_HOST to another engine", timeout.as_secs())]
     Timeout { endpoint: String, timeout: Duration },
+    #[error("no Docker engine answered; tried {}. {}", tried.join("; "), START_HINT)]
+    NoneAnswered { tried: Vec<String> },
     #[error("the Docker engine at {endpoint} refused the request: {source}")]
     Api {
         endpoint: String,
@@ -32,6 +34,16 @@ pub enum DockerError {
 }
 
 impl DockerError {
+    /// Why this attempt failed, without the endpoint and the advice: for a list of attempts.
+    pub(crate) fn reason(&self) -> String {
+        match self {
+            Self::Unreachable { reason, .. } => reason.clone(),
+            Self::Timeout { timeout, .. } => format!("no answer within {} s", timeout.as_secs()),
+            Self::Endpoint { source, .. } | Self::Api { source, .. } => source.to_string(),
+            Self::NoneAnswered { tried } => tried.join("; "),
+        }
+    }
+
     /// Classifies a failure of the first request to an engine: a transport failure means no
     /// engine answered, anything else is the engine's own refusal.
     pub(crate) fn first_contact(endpoint: &str, source: bollard::errors::Error) -> Self {

@@ -7,11 +7,16 @@
 //! speaks bollard's types except this crate's own tests.
 //!
 //! # Layout
-//! - `engine.rs`: [`DockerEngine`], the lazy connection to one endpoint, and [`EngineInfo`]
+//! - `discovery.rs`: where an engine may listen ([`Discovery`]): DOCKER_HOST, the Docker
+//!   context, the default socket, Docker Desktop, Colima, Podman
+//! - `engine.rs`: [`DockerEngine`], the lazy connection to the first that answers, and
+//!   [`EngineInfo`]
 //! - `error.rs`: [`DockerError`], with the endpoint tried and what the user can do about it
 
+mod discovery;
 mod engine;
 mod error;
 
-pub use engine::{DockerEngine, EndpointSource, EngineInfo};
+pub use discovery::{Candidate, Discovery, EndpointSource};
+pub use engine::{DockerEngine, EngineInfo};
 pub use error::DockerError;

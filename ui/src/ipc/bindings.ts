@@ -46,4 +46,4 @@ export type KubeContextReport = { name: string, cluster: string, server: string 
  */
 export type DockerStatus = { "state": "reachable", endpoint: string, endpointSource: EndpointSource, platform: string | null, version: string, apiVersion: string, os: string, arch: string, } | { "state": "unreachable", endpoint: string, endpointSource: EndpointSource, code: ErrorCode, message: string, };
 
-export type EndpointSource = "dockerHost" | "platformDefault" | "explicit";
+export type EndpointSource = "dockerHost" | "dockerContext" | "platformDefault" | "dockerDesktop" | "colima" | "podman" | "explicit";

@@ -75,3 +75,53 @@ async fn a_failed_connection_is_retried_on_the_next_call() {
     let info = engine.info().await.unwrap();
     assert!(!info.version.is_empty());
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_first_candidate_that_answers_is_used_and_named() {
+    use stagecraft_docker::Candidate;
+    let dir = tempfile::tempdir().unwrap();
+    let real = DockerEngine::from_env();
+    let real_socket = real.endpoint().strip_prefix("unix://").unwrap().to_owned();
+    let podman = dir.path().join("podman.sock");
+    std::os::unix::fs::symlink(&real_socket, &podman).unwrap();
+    let engine = DockerEngine::with_candidates(vec![
+        Candidate {
+            endpoint: format!("unix://{}", dir.path().join("missing.sock").display()),
+            source: EndpointSource::PlatformDefault,
+        },
+        Candidate {
+            endpoint: format!("unix://{}", podman.display()),
+            source: EndpointSource::Podman,
+        },
+    ]);
+
+    let info = engine.info().await.unwrap();
+
+    assert_eq!(info.endpoint, format!("unix://{}", podman.display()));
+    assert_eq!(engine.endpoint_source(), EndpointSource::Podman);
+}
+
+#[tokio::test]
+async fn when_no_candidate_answers_the_error_lists_each_one_tried() {
+    use stagecraft_docker::Candidate;
+    let engine = DockerEngine::with_candidates(vec![
+        Candidate {
+            endpoint: "unix:///nonexistent/a.sock".into(),
+            source: EndpointSource::PlatformDefault,
+        },
+        Candidate {
+            endpoint: "unix:///nonexistent/b.sock".into(),
+            source: EndpointSource::Podman,
+        },
+    ]);
+
+    let error = engine.info().await.unwrap_err();
+
+    assert_eq!(
+        error.to_string(),
+        "no Docker engine answered; tried unix:///nonexistent/a.sock: the socket /nonexistent/a.sock does not exist; \
+         unix:///nonexistent/b.sock: the socket /nonexistent/b.sock does not exist. Start a Docker engine (Docker \
+         Desktop; `sudo systemctl start docker`; `colima start`; `podman machine start`), or point DOCKER_HOST at one"
+    );
+}

@@ -37,6 +37,8 @@ describe("origins", () => {
   it("say where an endpoint or a folder came from", () => {
     expect(endpointOrigin("dockerHost")).toBe("from DOCKER_HOST");
     expect(endpointOrigin("platformDefault")).toBe("platform default");
+    expect(endpointOrigin("podman")).toBe("Podman's Docker-compatible socket");
+    expect(endpointOrigin("dockerContext")).toBe("the current Docker context");
     expect(dataDirOrigin("env")).toBe("from STAGECRAFT_DATA_DIR");
     expect(dataDirOrigin("platform")).toBe("platform default");
   });

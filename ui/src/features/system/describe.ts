@@ -5,8 +5,16 @@ export function endpointOrigin(source: EndpointSource): string {
   switch (source) {
     case "dockerHost":
       return "from DOCKER_HOST";
+    case "dockerContext":
+      return "the current Docker context";
     case "platformDefault":
       return "platform default";
+    case "dockerDesktop":
+      return "Docker Desktop's socket";
+    case "colima":
+      return "Colima's socket";
+    case "podman":
+      return "Podman's Docker-compatible socket";
     case "explicit":
       return "set by the caller";
   }
