@@ -586,6 +586,10 @@ impl Stagecraft {
                 let target = EnvironmentRef {
                     env_id: env.env_id.clone(),
                     app: env.app.clone(),
+                    ledger: Arc::new(crate::ledger::StoreLedger {
+                        store: self.store.clone(),
+                        environment_id: env.id,
+                    }),
                 };
                 runner
                     .run(
@@ -777,6 +781,10 @@ impl Stagecraft {
             let target = EnvironmentRef {
                 env_id: env.env_id.clone(),
                 app: env.app.clone(),
+                ledger: Arc::new(crate::ledger::StoreLedger {
+                    store: self.store.clone(),
+                    environment_id: env.id,
+                }),
             };
             let found = match stagecraft_engine::Runtime::objects(runtime, &target).await {
                 Ok(found) => found,

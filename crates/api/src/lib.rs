@@ -8,6 +8,7 @@
 //! `stagecraft-docker` and `stagecraft-kube`, and never speaks sqlx, bollard or kube-rs itself.
 //!
 //! # Layout
+//! - `ledger.rs`: the engine's `Ledger` kept in the store
 //! - `secrets.rs`: secret values sealed at rest with the data folder's key
 //! - `settings.rs`: [`Settings`]: where the data lives, which Docker endpoint and kubeconfig
 //!   files to use, from the environment or given by a test
@@ -30,6 +31,7 @@ mod environment;
 mod error;
 mod follow;
 mod gitops;
+mod ledger;
 mod secrets;
 mod settings;
 mod system;

@@ -35,8 +35,9 @@ pub use domain::{App, Deploy, Environment, EnvironmentKind, Version};
 pub use event::{DeployEvent, DeployOutcome, EventSink, StepOutcome, TaskOutcome};
 pub use runner::{Runner, Timeouts, Workloads};
 pub use runtime::{
-    DynRuntime, EnvVar, EnvironmentRef, JobExit, JobSpec, LogLine, PortSpec, ProbeSpec, Runtime,
-    RuntimeError, RuntimeObject, ServiceSpec, SharedRuntime, TaskProgress, WorkloadStatus,
+    DynRuntime, EnvVar, EnvironmentRef, JobExit, JobSpec, Ledger, LogLine, MemoryLedger, PortSpec,
+    ProbeSpec, Runtime, RuntimeError, RuntimeObject, ServiceSpec, SharedRuntime, TaskProgress,
+    WorkloadStatus,
 };
 pub use stage::Stage;
 pub use status::{DeployStatus, EnvironmentEvent, EnvironmentStatus, TaskStatus, TransitionError};

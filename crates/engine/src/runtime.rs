@@ -10,12 +10,74 @@ use serde::Serialize;
 
 use crate::event::{DeployEvent, EventSink};
 
-/// The environment a call is about.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The environment a call is about, and its ledger.
+#[derive(Clone)]
 pub struct EnvironmentRef {
     /// Stable and unique: `ted1bc4` for an ephemeral environment, a name for a permanent one.
     pub env_id: String,
     pub app: String,
+    /// Where the runtime records each object before it creates it; teardown removes exactly
+    /// what it holds.
+    pub ledger: Arc<dyn Ledger>,
+}
+
+impl std::fmt::Debug for EnvironmentRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnvironmentRef")
+            .field("env_id", &self.env_id)
+            .field("app", &self.app)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An environment's record of the objects it created. A runtime records an object before it
+/// creates it (so a crash between the two leaves nothing unrecorded) and marks it removed
+/// after removing it.
+pub trait Ledger: Send + Sync {
+    fn record<'a>(&'a self, object: &'a RuntimeObject) -> BoxFuture<'a, Result<(), RuntimeError>>;
+    fn removed<'a>(&'a self, object: &'a RuntimeObject) -> BoxFuture<'a, Result<(), RuntimeError>>;
+    /// What is recorded and not removed, oldest first.
+    fn entries(&self) -> BoxFuture<'_, Result<Vec<RuntimeObject>, RuntimeError>>;
+}
+
+/// A ledger kept in memory: for runtimes used without a store, and for tests.
+#[derive(Debug, Default)]
+pub struct MemoryLedger(std::sync::Mutex<Vec<RuntimeObject>>);
+
+impl Ledger for MemoryLedger {
+    fn record<'a>(&'a self, object: &'a RuntimeObject) -> BoxFuture<'a, Result<(), RuntimeError>> {
+        Box::pin(async move {
+            let mut entries = self
+                .0
+                .lock()
+                .map_err(|_| RuntimeError::new("the ledger is poisoned"))?;
+            if !entries.contains(object) {
+                entries.push(object.clone());
+            }
+            Ok(())
+        })
+    }
+
+    fn removed<'a>(&'a self, object: &'a RuntimeObject) -> BoxFuture<'a, Result<(), RuntimeError>> {
+        Box::pin(async move {
+            let mut entries = self
+                .0
+                .lock()
+                .map_err(|_| RuntimeError::new("the ledger is poisoned"))?;
+            entries.retain(|e| e != object);
+            Ok(())
+        })
+    }
+
+    fn entries(&self) -> BoxFuture<'_, Result<Vec<RuntimeObject>, RuntimeError>> {
+        Box::pin(async move {
+            Ok(self
+                .0
+                .lock()
+                .map_err(|_| RuntimeError::new("the ledger is poisoned"))?
+                .clone())
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

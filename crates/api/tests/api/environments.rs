@@ -57,12 +57,16 @@ impl Runtime for Fake {
             .lock()
             .unwrap()
             .push(format!("prepare {}", env.app));
-        Ok(())
+        let network = RuntimeObject {
+            kind: "network".into(),
+            name: format!("stagecraft-{}", env.env_id),
+        };
+        env.ledger.record(&network).await
     }
 
     async fn deploy_service(
         &self,
-        _: &EnvironmentRef,
+        env: &EnvironmentRef,
         service: &ServiceSpec,
         progress: TaskProgress,
     ) -> Result<(), RuntimeError> {
@@ -70,12 +74,17 @@ impl Runtime for Fake {
             .lock()
             .unwrap()
             .push(format!("deploy {}", service.name));
-        let env = service
+        let container = RuntimeObject {
+            kind: "container".into(),
+            name: format!("{}-{}", env.env_id, service.name),
+        };
+        env.ledger.record(&container).await?;
+        let vars = service
             .env
             .iter()
             .map(|v| (v.key.clone(), v.value.clone()))
             .collect();
-        self.envs.lock().unwrap().push((service.name.clone(), env));
+        self.envs.lock().unwrap().push((service.name.clone(), vars));
         if service.name == "web" {
             self.images
                 .lock()
@@ -110,6 +119,10 @@ impl Runtime for Fake {
             .lock()
             .unwrap()
             .push(format!("remove {}", env.app));
+        // Exactly what the ledger holds, and nothing else.
+        for object in env.ledger.entries().await? {
+            env.ledger.removed(&object).await?;
+        }
         Ok(())
     }
     async fn status(&self, _: &EnvironmentRef) -> Result<Vec<WorkloadStatus>, RuntimeError> {
@@ -448,4 +461,35 @@ async fn setup_runs_again_on_request_even_when_nothing_changed() {
             .count(),
         2
     );
+}
+
+#[tokio::test]
+async fn the_ledger_holds_what_the_runtime_made_until_teardown_removes_it() {
+    use stagecraft_store::{Store, ledger};
+    let dir = tempfile::tempdir().unwrap();
+    let stagecraft = open(dir.path(), Fake::open()).await;
+    stagecraft.add_app(&repo(dir.path())).await.unwrap();
+    let env = stagecraft.create_environment(ephemeral()).await.unwrap();
+    stagecraft.deploy(&env.env_id).await.unwrap();
+    let raw = Store::open(&dir.path().join("data/stagecraft.db"))
+        .await
+        .unwrap();
+
+    let live: Vec<String> = ledger::live(raw.pool(), env.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| format!("{} {}", e.kind, e.name))
+        .collect();
+    assert_eq!(
+        live,
+        [
+            format!("network stagecraft-{}", env.env_id),
+            format!("container {}-db", env.env_id),
+            format!("container {}-web", env.env_id),
+        ]
+    );
+
+    stagecraft.teardown(&env.env_id).await.unwrap();
+    assert!(ledger::live(raw.pool(), env.id).await.unwrap().is_empty());
 }

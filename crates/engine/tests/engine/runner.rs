@@ -15,6 +15,7 @@ fn env() -> EnvironmentRef {
     EnvironmentRef {
         env_id: "ted1bc4".into(),
         app: "shop".into(),
+        ledger: Arc::new(stagecraft_engine::MemoryLedger::default()),
     }
 }
 
