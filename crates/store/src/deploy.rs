@@ -263,9 +263,6 @@ pub async fn orphaned(executor: impl SqliteExecutor<'_>) -> Result<Vec<Deploy>, 
     Ok(rows.into_iter().filter_map(Row::into_deploy).collect())
 }
 
-/// Rows per INSERT: four parameters a row stays far below SQLite's 32766.
-const EVENTS_PER_INSERT: usize = 500;
-
 /// Appends events in order and returns them as stored, with their `seq` and time: one
 /// transaction, taken for writing from its start so no other writer can number the same
 /// `seq`, and multi-row inserts, so a burst of events costs one commit.
@@ -291,13 +288,9 @@ async fn insert_events(
     )
     .fetch_one(&mut *tx)
     .await?;
-    // One time for the batch, read once: RETURNING every row costs a third of the rate.
-    let at =
-        sqlx::query_scalar!(r#"SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now') AS "at!: String""#)
-            .fetch_one(&mut *tx)
-            .await?;
+    let at = crate::now(tx).await?;
     let mut seq = last;
-    for chunk in events.chunks(EVENTS_PER_INSERT) {
+    for chunk in events.chunks(crate::ROWS_PER_INSERT) {
         let mut insert =
             sqlx::QueryBuilder::new("INSERT INTO deploy_event (deploy_id, seq, at, event_json) ");
         insert.push_values(chunk, |mut row, json| {

@@ -34,9 +34,6 @@ pub struct LogPage {
     pub dropped: i64,
 }
 
-/// Rows a multi-row insert takes: four parameters a row.
-const ROWS_PER_INSERT: usize = 500;
-
 /// Appends lines to `resource`'s log, then drops its oldest lines past `cap`, recording how
 /// many went. One transaction.
 pub async fn append(
@@ -63,12 +60,9 @@ pub async fn append(
     )
     .fetch_one(&mut *tx)
     .await?;
-    let at =
-        sqlx::query_scalar!(r#"SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now') AS "at!: String""#)
-            .fetch_one(&mut *tx)
-            .await?;
+    let at = crate::now(&mut tx).await?;
     let mut seq = last;
-    for chunk in lines.chunks(ROWS_PER_INSERT) {
+    for chunk in lines.chunks(crate::ROWS_PER_INSERT) {
         let mut insert =
             sqlx::QueryBuilder::new("INSERT INTO log_line (resource, seq, at, stream, line) ");
         insert.push_values(chunk, |mut row, (stream, line)| {

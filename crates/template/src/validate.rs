@@ -180,13 +180,7 @@ pub fn validate(template: &Template, file: &str) -> Diagnostics {
     }
 
     for service in &template.services {
-        check_service(
-            &mut check,
-            service,
-            &service_names,
-            &shared_volumes,
-            &accounts,
-        );
+        check_service(&mut check, service, &shared_volumes, &accounts);
     }
     depends_on_cycles(&mut check, template);
 
@@ -291,7 +285,6 @@ fn known(names: &HashSet<&str>) -> String {
 fn check_service(
     check: &mut Check<'_>,
     service: &Service,
-    _services: &HashSet<&str>,
     shared_volumes: &HashSet<&str>,
     accounts: &HashSet<&str>,
 ) {
