@@ -107,7 +107,10 @@ impl Stagecraft {
             diagnostics: variables.diagnostics.0,
         })?;
         let variables = self.sealer.unseal_variables(&variables)?;
-        let injected = Injected::for_environment(&template, &env.env_id, &env.app, &env.branch);
+        let mut injected = Injected::for_environment(&template, &env.env_id, &env.app, &env.branch);
+        if let Some(runtime) = self.runtimes.get(&env.runtime) {
+            crate::environment::runtime_ingress(runtime, &template, &env.env_id, &mut injected);
+        }
         let resolved =
             stagecraft_template::resolve_variables(&template, &variables, &injected, &file)
                 .map_err(|d| Error::Invalid { diagnostics: d.0 })?;

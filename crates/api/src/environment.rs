@@ -9,7 +9,8 @@ use std::time::Duration;
 use serde::Serialize;
 use stagecraft_engine::{
     App, Deploy, DeployEvent, DeployOutcome, DeployStatus, Environment, EnvironmentEvent,
-    EnvironmentKind, EnvironmentRef, EnvironmentStatus, EventSink, Runner, SharedRuntime, Stage,
+    EnvironmentKind, EnvironmentRef, EnvironmentStatus, EventSink, Runner, Runtime as _,
+    SharedRuntime, Stage,
 };
 use stagecraft_store::app::NewApp;
 use stagecraft_store::deploy::StoredEvent;
@@ -54,6 +55,10 @@ pub struct Runtimes(HashMap<String, SharedRuntime>);
 impl Runtimes {
     pub fn insert(&mut self, name: impl Into<String>, runtime: SharedRuntime) {
         self.0.insert(name.into(), runtime);
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<&SharedRuntime> {
+        self.0.get(name)
     }
 }
 
@@ -582,6 +587,13 @@ impl Stagecraft {
     ) -> DeployOutcome {
         match self.prepare_stage(env, queued, &sink).await {
             Ok((runtime, plan, workloads)) => {
+                let runtime = crate::logs::LoggingRuntime {
+                    inner: runtime,
+                    store: self.store.clone(),
+                    environment_id: env.id,
+                    deploy_id: queued.id,
+                    followers: self.followers.clone(),
+                };
                 let runner = Runner::new(Arc::new(runtime), sink);
                 let target = EnvironmentRef {
                     env_id: env.env_id.clone(),
@@ -675,6 +687,7 @@ impl Stagecraft {
             .map_err(|e| e.to_string())?;
         let mut injected = Injected::for_environment(&template, &env.env_id, &env.app, &env.branch);
         injected.build_id = queued.id.to_string();
+        runtime_ingress(&runtime, &template, &env.env_id, &mut injected);
         let envs =
             match stagecraft_template::resolve_variables(&template, &variables, &injected, &file) {
                 Ok(envs) => envs,
@@ -694,6 +707,29 @@ impl Stagecraft {
             .and_then(|name| stagecraft_template::plan_workflow(&template, name))
             .unwrap_or_else(|| WorkflowPlan::empty(stage.workflow().unwrap_or("build")));
         Ok((runtime, plan, workloads))
+    }
+}
+
+/// Points `<SERVICE>_INGRESS_URL` and `_HOST` at the address the runtime gives a service's
+/// `node_port` (Docker: 127.0.0.1 and a port of its own), where it gives one.
+pub(crate) fn runtime_ingress(
+    runtime: &SharedRuntime,
+    template: &stagecraft_template::Template,
+    env_id: &str,
+    injected: &mut Injected,
+) {
+    for (service, port) in stagecraft_engine::exposed_ports(template) {
+        let Some(url) = runtime.ingress_url(env_id, &service, port) else {
+            continue;
+        };
+        let host = url
+            .split_once("://")
+            .map_or(url.as_str(), |(_, rest)| rest)
+            .to_owned();
+        match injected.ingress.iter_mut().find(|(s, _, _)| *s == service) {
+            Some(entry) => *entry = (service, url, host),
+            None => injected.ingress.push((service, url, host)),
+        }
     }
 }
 

@@ -9,6 +9,7 @@
 //!
 //! # Layout
 //! - `ledger.rs`: the engine's `Ledger` kept in the store
+//! - `logs.rs`: workload logs into the store (a job's run when it ends, services followed)
 //! - `secrets.rs`: secret values sealed at rest with the data folder's key
 //! - `settings.rs`: [`Settings`]: where the data lives, which Docker endpoint and kubeconfig
 //!   files to use, from the environment or given by a test
@@ -32,6 +33,7 @@ mod error;
 mod follow;
 mod gitops;
 mod ledger;
+mod logs;
 mod secrets;
 mod settings;
 mod system;
@@ -48,6 +50,7 @@ pub use environment::{
 };
 pub use error::{Error, ErrorCode};
 pub use gitops::{GitopsFileNames, GitopsInit, GitopsReport, gitops_init, gitops_validate};
+pub use logs::LOG_CAP;
 pub use settings::{DEFAULT_DEPLOY_LEASE, DataDir, DataDirSource, Settings};
 pub use system::{
     DataDirOrigin, DatabaseReport, DockerStatus, EndpointSource, KubeContextReport,
@@ -61,7 +64,9 @@ pub use timeline::{DeployDetail, TimelineStep};
 pub struct Stagecraft {
     settings: Settings,
     store: Store,
-    docker: DockerEngine,
+    /// Shared with the Docker runtime and builder once [`Stagecraft::use_docker`] registers
+    /// them, so the System screen and deploys talk to the same engine.
+    docker: std::sync::Arc<DockerEngine>,
     runtimes: Runtimes,
     /// Who this process is when it holds a deploy lease.
     holder: String,
@@ -71,6 +76,8 @@ pub struct Stagecraft {
     /// Builds the images of services built from the repository; none until a runtime that
     /// can build is registered.
     builder: Option<stagecraft_engine::SharedBuilder>,
+    /// The services whose logs this process follows into the store.
+    followers: logs::Followers,
 }
 
 impl Stagecraft {
@@ -78,7 +85,7 @@ impl Stagecraft {
     pub async fn open(settings: Settings) -> Result<Self, Error> {
         let store = Store::open(&settings.data_dir.database_path()).await?;
         let sealer = secrets::Sealer::open(&settings.data_dir.path)?;
-        let docker = settings.docker_engine();
+        let docker = std::sync::Arc::new(settings.docker_engine());
         let holder = format!(
             "pid {} started {}",
             std::process::id(),
@@ -95,9 +102,25 @@ impl Stagecraft {
             live: tokio::sync::broadcast::channel(4096).0,
             sealer,
             builder: None,
+            followers: logs::Followers::default(),
         };
         stagecraft.recover().await?;
         Ok(stagecraft)
+    }
+
+    /// Runs environments whose runtime is `docker` on the settings' Docker engine, and builds
+    /// images there; connects on first use, so it costs nothing when no engine runs.
+    pub fn use_docker(&mut self) {
+        let engine = std::sync::Arc::clone(&self.docker);
+        self.register_runtime(
+            "docker",
+            stagecraft_engine::SharedRuntime(std::sync::Arc::new(
+                stagecraft_docker::DockerRuntime::new(std::sync::Arc::clone(&engine)),
+            )),
+        );
+        self.register_builder(stagecraft_engine::SharedBuilder(std::sync::Arc::new(
+            stagecraft_docker::DockerBuilder::new(engine),
+        )));
     }
 
     /// Makes an image builder available to the build stage.

@@ -3,6 +3,7 @@
 //! The Docker runtime: Stagecraft's only door to a Docker engine (Docker Engine, Docker Desktop,
 //! Podman's Docker socket, Colima), through bollard.
 //!
+//! Depends on `stagecraft-engine`, whose `Runtime` and `ImageBuilder` it implements.
 //! Must not depend on: tauri, sqlx, kube, or `stagecraft-api`. Nothing outside this crate
 //! speaks bollard's types except this crate's own tests.
 //!
@@ -12,11 +13,26 @@
 //! - `engine.rs`: [`DockerEngine`], the lazy connection to the first that answers, and
 //!   [`EngineInfo`]
 //! - `error.rs`: [`DockerError`], with the endpoint tried and what the user can do about it
+//! - `runtime.rs`: [`DockerRuntime`], the engine's `Runtime`: a network per environment,
+//!   containers by service name, rolling replacement, jobs, teardown by the ledger
+//! - `probe.rs`: readiness probes (exec in the container, HTTP through 127.0.0.1)
+//! - `context.rs`: a build [`Context`]: the files `.dockerignore` keeps, their digest, the tar
+//! - `builder.rs`: [`DockerBuilder`], the engine's `ImageBuilder`
 
+mod builder;
+mod context;
 mod discovery;
 mod engine;
 mod error;
+mod probe;
+mod runtime;
 
+pub use builder::DockerBuilder;
+pub use context::{Context, Ignore};
 pub use discovery::{Candidate, Discovery, EndpointSource};
 pub use engine::{DockerEngine, EngineInfo};
 pub use error::DockerError;
+pub use runtime::{
+    DockerRuntime, LABEL_APP, LABEL_CONFIG, LABEL_ENV, LABEL_REPLICA, LABEL_WORKLOAD, network_name,
+    stable_host_port,
+};

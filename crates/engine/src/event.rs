@@ -82,6 +82,13 @@ pub enum DeployEvent {
         step: usize,
         outcome: StepOutcome,
     },
+    /// While the task replaced a service, no replica of it was ready for `millis`.
+    ServiceUnavailable {
+        step: usize,
+        task: String,
+        millis: u64,
+        reason: String,
+    },
     /// A step with `wait_for_finish: false` left tasks running; the stage awaits them at its end.
     StepsAwaited {
         steps: Vec<usize>,

@@ -35,10 +35,13 @@ pub use domain::{App, Deploy, Environment, EnvironmentKind, Version};
 pub use event::{DeployEvent, DeployOutcome, EventSink, StepOutcome, TaskOutcome};
 pub use runner::{Runner, Timeouts, Workloads};
 pub use runtime::{
-    DynRuntime, EnvVar, EnvironmentRef, JobExit, JobSpec, Ledger, LogLine, MemoryLedger, PortSpec,
-    ProbeSpec, Runtime, RuntimeError, RuntimeObject, ServiceSpec, SharedRuntime, TaskProgress,
-    WorkloadStatus,
+    DynRuntime, EnvVar, EnvironmentRef, JobExit, JobSpec, Ledger, Limits, LogLine, MemoryLedger,
+    PortSpec, ProbeSpec, Runtime, RuntimeError, RuntimeObject, ServiceSpec, SharedRuntime,
+    TaskProgress, VolumeMount, VolumeSource, WorkloadStatus,
 };
 pub use stage::Stage;
 pub use status::{DeployStatus, EnvironmentEvent, EnvironmentStatus, TaskStatus, TransitionError};
-pub use workload::{DEFAULT_COMPLETED_TIMEOUT, workloads};
+pub use workload::{
+    DEFAULT_COMPLETED_TIMEOUT, PER_DEPLOY_VARIABLES, exposed_ports, parse_cpu_millis,
+    parse_memory_bytes, workloads,
+};

@@ -102,8 +102,35 @@ pub enum ProbeSpec {
     HttpGet { path: String, port: u16 },
 }
 
-/// A long-running workload, resolved: image chosen, variables final.
+/// Where a volume's data lives.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum VolumeSource {
+    /// The workload's own named volume (`type: persistent`): it outlives the workload's
+    /// containers and goes with the environment.
+    Persistent { name: String },
+    /// An entry of the template's `shared_volumes`, mounted by `claim`.
+    Shared { name: String },
+    /// Memory-backed (`type: shmem`), at most `size_bytes` when given.
+    Memory { size_bytes: Option<u64> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VolumeMount {
+    pub source: VolumeSource,
+    pub mount_path: String,
+}
+
+/// The most a workload may use (the `limits` of its `memory` and `cpu`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Limits {
+    pub memory_bytes: Option<u64>,
+    /// Thousandths of a CPU (`1000m` is one CPU).
+    pub cpu_millis: Option<u64>,
+}
+
+/// A long-running workload, resolved: image chosen, variables final.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ServiceSpec {
     pub name: String,
     pub image: String,
@@ -113,10 +140,12 @@ pub struct ServiceSpec {
     pub ports: Vec<PortSpec>,
     pub replicas: u32,
     pub readiness: Option<ProbeSpec>,
+    pub volumes: Vec<VolumeMount>,
+    pub limits: Limits,
 }
 
 /// A workload that runs to completion.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct JobSpec {
     pub name: String,
     pub image: String,
@@ -125,6 +154,8 @@ pub struct JobSpec {
     pub env: Vec<EnvVar>,
     /// How long it may run (Release's `completed_timeout`, 1200 s by default).
     pub completed_timeout: Duration,
+    pub volumes: Vec<VolumeMount>,
+    pub limits: Limits,
 }
 
 /// What the runtime says about one workload of an environment.
@@ -192,6 +223,15 @@ impl std::fmt::Debug for TaskProgress {
 }
 
 impl TaskProgress {
+    /// A progress for a task outside a runner: its events go to `sink`.
+    pub fn new(sink: Arc<dyn EventSink>, step: usize, task: impl Into<String>) -> Self {
+        Self {
+            sink,
+            step,
+            task: task.into(),
+        }
+    }
+
     /// "waiting for readiness: http :8080/health, attempt 3"
     pub fn waiting(&self, reason: impl Into<String>) {
         self.sink.emit(DeployEvent::TaskWaiting {
@@ -200,11 +240,29 @@ impl TaskProgress {
             reason: reason.into(),
         });
     }
+
+    /// The service had no ready replica for `millis` while it was replaced, and why.
+    pub fn unavailable(&self, millis: u64, reason: impl Into<String>) {
+        self.sink.emit(DeployEvent::ServiceUnavailable {
+            step: self.step,
+            task: self.task.clone(),
+            millis,
+            reason: reason.into(),
+        });
+    }
 }
 
 /// Where environments run. Implemented by the Docker and Kubernetes adapters; the engine
 /// knows nothing else about them.
 pub trait Runtime: Send + Sync + 'static {
+    /// The address a user opens to reach `service`'s `node_port` listening on `port` in
+    /// environment `env_id`, when this runtime decides it (Docker publishes it on 127.0.0.1);
+    /// `None` keeps the template's hostnames. It becomes `<SERVICE>_INGRESS_URL`.
+    fn ingress_url(&self, env_id: &str, service: &str, port: u16) -> Option<String> {
+        let _ = (env_id, service, port);
+        None
+    }
+
     /// Creates the environment's own infrastructure (network or namespace, volumes).
     fn prepare(
         &self,
@@ -254,12 +312,14 @@ pub trait Runtime: Send + Sync + 'static {
         env: &EnvironmentRef,
     ) -> impl Future<Output = Result<Vec<RuntimeObject>, RuntimeError>> + Send;
 
-    /// A workload's log lines from its start, then as they come when `follow`.
+    /// A workload's log lines from its start (or from `since`), then as they come when
+    /// `follow`.
     fn logs(
         &self,
         env: &EnvironmentRef,
         workload: &str,
         follow: bool,
+        since: Option<std::time::SystemTime>,
     ) -> impl futures_util::Stream<Item = Result<LogLine, RuntimeError>> + Send + 'static;
 }
 
@@ -270,6 +330,7 @@ type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// [`Runtime`] behind a pointer, for callers that choose a runtime while running (Docker for
 /// one environment, a cluster for another). Every `Runtime` is one.
 pub trait DynRuntime: Send + Sync + 'static {
+    fn ingress_url(&self, env_id: &str, service: &str, port: u16) -> Option<String>;
     fn prepare<'a>(&'a self, env: &'a EnvironmentRef) -> BoxFuture<'a, Result<(), RuntimeError>>;
     fn deploy_service<'a>(
         &'a self,
@@ -305,10 +366,15 @@ pub trait DynRuntime: Send + Sync + 'static {
         env: &EnvironmentRef,
         workload: &str,
         follow: bool,
+        since: Option<std::time::SystemTime>,
     ) -> BoxStream<Result<LogLine, RuntimeError>>;
 }
 
 impl<R: Runtime> DynRuntime for R {
+    fn ingress_url(&self, env_id: &str, service: &str, port: u16) -> Option<String> {
+        Runtime::ingress_url(self, env_id, service, port)
+    }
+
     fn prepare<'a>(&'a self, env: &'a EnvironmentRef) -> BoxFuture<'a, Result<(), RuntimeError>> {
         Box::pin(Runtime::prepare(self, env))
     }
@@ -365,8 +431,9 @@ impl<R: Runtime> DynRuntime for R {
         env: &EnvironmentRef,
         workload: &str,
         follow: bool,
+        since: Option<std::time::SystemTime>,
     ) -> BoxStream<Result<LogLine, RuntimeError>> {
-        Box::pin(Runtime::logs(self, env, workload, follow))
+        Box::pin(Runtime::logs(self, env, workload, follow, since))
     }
 }
 
@@ -381,6 +448,10 @@ impl std::fmt::Debug for SharedRuntime {
 }
 
 impl Runtime for SharedRuntime {
+    fn ingress_url(&self, env_id: &str, service: &str, port: u16) -> Option<String> {
+        self.0.ingress_url(env_id, service, port)
+    }
+
     async fn prepare(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
         self.0.prepare(env).await
     }
@@ -424,7 +495,8 @@ impl Runtime for SharedRuntime {
         env: &EnvironmentRef,
         workload: &str,
         follow: bool,
+        since: Option<std::time::SystemTime>,
     ) -> impl futures_util::Stream<Item = Result<LogLine, RuntimeError>> + Send + 'static {
-        self.0.logs(env, workload, follow)
+        self.0.logs(env, workload, follow, since)
     }
 }

@@ -3,10 +3,21 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use stagecraft_template::{Probe, Service, Template, Text, WorkloadEnv};
+use stagecraft_template::{Probe, Quantities, Service, Template, Text, Volume, WorkloadEnv};
 
 use crate::runner::Workloads;
-use crate::runtime::{EnvVar, JobSpec, PortSpec, ProbeSpec, ServiceSpec};
+use crate::runtime::{
+    EnvVar, JobSpec, Limits, PortSpec, ProbeSpec, ServiceSpec, VolumeMount, VolumeSource,
+};
+
+/// Injected variables whose values change with every deploy or commit. A runtime leaves them
+/// out when it decides whether a workload changed: otherwise every patch would replace every
+/// service. A service left as it is keeps the values of its own last deploy.
+pub const PER_DEPLOY_VARIABLES: &[&str] = &[
+    "RELEASE_BUILD_ID",
+    "RELEASE_COMMIT_SHA",
+    "RELEASE_COMMIT_SHORT",
+];
 
 /// Release's default for how long a job may run.
 pub const DEFAULT_COMPLETED_TIMEOUT: Duration = Duration::from_secs(1200);
@@ -34,6 +45,87 @@ fn probe(probe: &Option<Probe>) -> Option<ProbeSpec> {
             .map_or_else(|| "/".to_owned(), |p| p.value.clone()),
         port: port(&http.port)?,
     })
+}
+
+/// A Kubernetes memory quantity (`512Mi`, `1Gi`, `1G`, `1e9`, `100M`) in bytes; `None` when
+/// it is not one.
+pub fn parse_memory_bytes(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let scale: f64 = match unit {
+        "" => 1.0,
+        "k" | "K" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "T" => 1e12,
+        "Ki" => 1024.0,
+        "Mi" => 1024.0 * 1024.0,
+        "Gi" => 1024.0 * 1024.0 * 1024.0,
+        "Ti" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    let bytes = number * scale;
+    // Rounded down to whole bytes; the cast saturates.
+    (bytes.is_finite() && bytes >= 0.0).then_some(bytes as u64)
+}
+
+/// A Kubernetes CPU quantity (`500m`, `1`, `0.5`, `128`) in thousandths of a CPU.
+pub fn parse_cpu_millis(text: &str) -> Option<u64> {
+    let text = text.trim();
+    if let Some(millis) = text.strip_suffix('m') {
+        return millis.parse().ok();
+    }
+    let cores: f64 = text.parse().ok()?;
+    (cores.is_finite() && cores >= 0.0).then_some((cores * 1000.0).round() as u64)
+}
+
+fn limits(template: &Template, memory: Option<&Quantities>, cpu: Option<&Quantities>) -> Limits {
+    let defaults = template.resources.as_ref();
+    fn limit<'a>(own: Option<&'a Quantities>, default: Option<&'a Quantities>) -> Option<&'a str> {
+        own.and_then(|q| q.limits.as_ref())
+            .or_else(|| default.and_then(|q| q.limits.as_ref()))
+            .map(Text::as_str)
+    }
+    Limits {
+        memory_bytes: limit(memory, defaults.and_then(|r| r.memory.as_ref()))
+            .and_then(parse_memory_bytes),
+        cpu_millis: limit(cpu, defaults.and_then(|r| r.cpu.as_ref())).and_then(parse_cpu_millis),
+    }
+}
+
+/// The volumes a local runtime can give: persistent and shared ones as named volumes, shmem
+/// in memory. S3 buckets have no local equivalent and are left out.
+fn volumes(volumes: &[Volume]) -> Vec<VolumeMount> {
+    volumes
+        .iter()
+        .filter_map(|volume| {
+            let mount_path = volume.mount_path.as_ref()?.value.clone();
+            let kind = volume.kind.as_ref().map(Text::as_str);
+            let source = if let Some(claim) = &volume.claim {
+                VolumeSource::Shared {
+                    name: claim.value.clone(),
+                }
+            } else {
+                match kind {
+                    Some("shmem") => VolumeSource::Memory {
+                        size_bytes: volume
+                            .size
+                            .as_ref()
+                            .and_then(|s| parse_memory_bytes(s.as_str())),
+                    },
+                    Some("s3") => return None,
+                    _ => VolumeSource::Persistent {
+                        name: volume.name.as_ref()?.value.clone(),
+                    },
+                }
+            };
+            Some(VolumeMount { source, mount_path })
+        })
+        .collect()
 }
 
 fn env_of(envs: &HashMap<&str, &WorkloadEnv>, workload: &str) -> Vec<EnvVar> {
@@ -91,7 +183,29 @@ fn service_spec(
             .collect(),
         replicas: u32::try_from(replicas).unwrap_or(u32::MAX),
         readiness: probe(&service.readiness_probe),
+        volumes: volumes(&service.volumes),
+        limits: limits(template, service.memory.as_ref(), service.cpu.as_ref()),
     }
+}
+
+/// Each service's first `node_port`, as the container port it listens on: what a runtime
+/// publishes, and what `<SERVICE>_INGRESS_URL` points at.
+pub fn exposed_ports(template: &Template) -> Vec<(String, u16)> {
+    template
+        .services
+        .iter()
+        .filter_map(|service| {
+            let name = service.name.as_ref()?;
+            let port = service.ports.iter().find_map(|p| {
+                p.kind
+                    .as_ref()
+                    .is_some_and(|k| k.as_str() == "node_port")
+                    .then(|| port(&p.target_port).or(port(&p.port)))
+                    .flatten()
+            })?;
+            Some((name.value.clone(), port))
+        })
+        .collect()
 }
 
 /// The services and jobs of `template` with their final variables (`envs`, from
@@ -138,6 +252,12 @@ pub fn workloads(template: &Template, envs: &[WorkloadEnv]) -> Workloads {
                 completed_timeout: job
                     .completed_timeout
                     .map_or(DEFAULT_COMPLETED_TIMEOUT, Duration::from_secs),
+                volumes: if job.volumes.is_empty() {
+                    from.as_ref().map(|s| s.volumes.clone()).unwrap_or_default()
+                } else {
+                    volumes(&job.volumes)
+                },
+                limits: limits(template, job.memory.as_ref(), job.cpu.as_ref()),
             },
         );
     }

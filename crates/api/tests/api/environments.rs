@@ -138,6 +138,7 @@ impl Runtime for Fake {
         _: &EnvironmentRef,
         _: &str,
         _: bool,
+        _: Option<std::time::SystemTime>,
     ) -> impl futures_util::Stream<Item = Result<LogLine, RuntimeError>> + Send + 'static {
         futures_util::stream::empty()
     }

@@ -7,6 +7,7 @@ mod builds;
 mod commits;
 mod configuration;
 mod crash;
+mod docker;
 mod environments;
 mod follow;
 mod secrets;

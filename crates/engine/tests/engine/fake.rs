@@ -136,6 +136,7 @@ impl Runtime for Fake {
         _env: &EnvironmentRef,
         _workload: &str,
         _follow: bool,
+        _since: Option<std::time::SystemTime>,
     ) -> impl futures_util::Stream<Item = Result<LogLine, RuntimeError>> + Send + 'static {
         futures_util::stream::empty()
     }
@@ -166,6 +167,12 @@ pub fn lines(events: &[DeployEvent]) -> Vec<String> {
             DeployEvent::StepFinished { step, outcome } => {
                 format!("step_finished {step} {outcome:?}")
             }
+            DeployEvent::ServiceUnavailable {
+                task,
+                millis,
+                reason,
+                ..
+            } => format!("unavailable {task} {millis} ms: {reason}"),
             DeployEvent::StepsAwaited { steps } => format!("steps_awaited {steps:?}"),
             DeployEvent::EnvironmentRemoved => "environment_removed".to_owned(),
             DeployEvent::StageFinished { stage, outcome } => {

@@ -47,6 +47,7 @@ fn workloads(job_timeout_secs: u64) -> Arc<Workloads> {
         ports: Vec::new(),
         replicas: 1,
         readiness: None,
+        ..ServiceSpec::default()
     };
     let job = |name: &str| JobSpec {
         name: name.to_owned(),
@@ -55,6 +56,7 @@ fn workloads(job_timeout_secs: u64) -> Arc<Workloads> {
         args: Vec::new(),
         env: Vec::new(),
         completed_timeout: Duration::from_secs(job_timeout_secs),
+        ..JobSpec::default()
     };
     Arc::new(Workloads {
         services: ["db", "api", "web"]

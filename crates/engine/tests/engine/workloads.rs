@@ -1,6 +1,9 @@
 use std::time::Duration;
 
-use stagecraft_engine::{DEFAULT_COMPLETED_TIMEOUT, PortSpec, ProbeSpec, workloads};
+use stagecraft_engine::{
+    DEFAULT_COMPLETED_TIMEOUT, Limits, PortSpec, ProbeSpec, VolumeMount, VolumeSource,
+    parse_cpu_millis, parse_memory_bytes, workloads,
+};
 use stagecraft_template::{Injected, load_template, parse_variables, resolve_variables};
 
 #[test]
@@ -99,4 +102,91 @@ workflows:
         specs.jobs["report"].completed_timeout,
         Duration::from_secs(60)
     );
+}
+
+#[test]
+fn volumes_and_limits_reach_the_specs() {
+    let template = load_template(
+        "ai.yaml",
+        "environment_templates: [{name: ephemeral}]
+resources:
+  cpu: {limits: 1000m, requests: 100m}
+  memory: {limits: 1Gi, requests: 100Mi}
+shared_volumes:
+- {name: models, size: 10Gi, type: persistent}
+services:
+- name: llm
+  image: ollama
+  memory: {limits: 8Gi}
+  cpu: {limits: '2'}
+  volumes:
+  - {claim: models, mount_path: /models}
+  - {name: shm, type: shmem, size: 1Gi, mount_path: /dev/shm}
+  - {type: s3, bucket: data, mount_path: /data}
+- name: db
+  image: postgres:16
+  volumes:
+  - {name: db-data, type: persistent, mount_path: /var/lib/postgresql/data}
+jobs:
+- {name: migrate, from_services: db}
+workflows:
+- {name: setup, order_from: [services.all, jobs.all]}
+",
+    )
+    .value
+    .unwrap();
+    let specs = workloads(&template, &[]);
+    let llm = &specs.services["llm"];
+    assert_eq!(
+        llm.volumes,
+        [
+            VolumeMount {
+                source: VolumeSource::Shared {
+                    name: "models".into()
+                },
+                mount_path: "/models".into()
+            },
+            VolumeMount {
+                source: VolumeSource::Memory {
+                    size_bytes: Some(1 << 30)
+                },
+                mount_path: "/dev/shm".into()
+            },
+        ],
+        "an s3 bucket has no local equivalent"
+    );
+    assert_eq!(
+        llm.limits,
+        Limits {
+            memory_bytes: Some(8 << 30),
+            cpu_millis: Some(2000)
+        }
+    );
+    let db = &specs.services["db"];
+    assert_eq!(
+        db.limits,
+        Limits {
+            memory_bytes: Some(1 << 30),
+            cpu_millis: Some(1000)
+        },
+        "the app-wide defaults"
+    );
+    assert_eq!(
+        specs.jobs["migrate"].volumes, db.volumes,
+        "a job from a service mounts what the service mounts"
+    );
+}
+
+#[test]
+fn kubernetes_quantities_are_read_as_kubernetes_reads_them() {
+    assert_eq!(parse_memory_bytes("100Mi"), Some(100 * 1024 * 1024));
+    assert_eq!(parse_memory_bytes("1G"), Some(1_000_000_000));
+    assert_eq!(parse_memory_bytes("1.5Gi"), Some(3 << 29));
+    assert_eq!(parse_memory_bytes("512"), Some(512));
+    assert_eq!(parse_memory_bytes("12 apples"), None);
+    assert_eq!(parse_memory_bytes("Mi"), None);
+    assert_eq!(parse_cpu_millis("250m"), Some(250));
+    assert_eq!(parse_cpu_millis("0.5"), Some(500));
+    assert_eq!(parse_cpu_millis("128"), Some(128_000));
+    assert_eq!(parse_cpu_millis("lots"), None);
 }

@@ -1,0 +1,199 @@
+//! Workload logs into the store: a job's whole output when it ends, a service's lines as they
+//! come while this Stagecraft runs. Each resource is capped; the store counts what it drops.
+//!
+//! Resources: `<env_id>/<deploy id>/jobs.<name>` (one run of a job) and
+//! `<env_id>/services.<name>`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use futures_util::StreamExt as _;
+use stagecraft_engine::{
+    EnvironmentRef, JobExit, JobSpec, LogLine, Runtime, RuntimeError, RuntimeObject, ServiceSpec,
+    SharedRuntime, TaskProgress, WorkloadStatus,
+};
+use stagecraft_store::Store;
+use stagecraft_store::log::Stream;
+
+/// Lines kept per resource; older ones are dropped and counted.
+pub const LOG_CAP: i64 = 10_000;
+
+/// A finished job's output is read for at most this long.
+const JOB_LOG_READ: Duration = Duration::from_secs(30);
+
+/// Lines of a followed service go to the store in batches of up to this many.
+const FOLLOW_BATCH: usize = 500;
+
+/// The services' log followers of this process, by resource; a newer deploy of a service
+/// replaces its follower.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Followers(Arc<Mutex<HashMap<String, tokio::task::AbortHandle>>>);
+
+impl Followers {
+    fn replace(&self, resource: String, task: tokio::task::AbortHandle) {
+        if let Ok(mut followers) = self.0.lock()
+            && let Some(previous) = followers.insert(resource, task)
+        {
+            previous.abort();
+        }
+    }
+
+    /// Stops following the environment's services: it is gone.
+    pub(crate) fn stop_environment(&self, env_id: &str) {
+        if let Ok(mut followers) = self.0.lock() {
+            let prefix = format!("{env_id}/");
+            followers.retain(|resource, task| {
+                let keep = !resource.starts_with(&prefix);
+                if !keep {
+                    task.abort();
+                }
+                keep
+            });
+        }
+    }
+}
+
+/// The runtime of one deploy, keeping its workloads' logs.
+#[derive(Debug, Clone)]
+pub(crate) struct LoggingRuntime {
+    pub inner: SharedRuntime,
+    pub store: Store,
+    pub environment_id: i64,
+    pub deploy_id: i64,
+    pub followers: Followers,
+}
+
+async fn store_lines(
+    store: &Store,
+    resource: &str,
+    environment_id: i64,
+    lines: &[LogLine],
+) -> Result<(), RuntimeError> {
+    let lines: Vec<(Stream, String)> = lines
+        .iter()
+        .map(|l| {
+            let stream = if l.stderr {
+                Stream::Stderr
+            } else {
+                Stream::Stdout
+            };
+            (stream, l.line.clone())
+        })
+        .collect();
+    stagecraft_store::log::append(
+        store.pool(),
+        resource,
+        Some(environment_id),
+        &lines,
+        LOG_CAP,
+    )
+    .await
+    .map_err(|e| RuntimeError::new(format!("keeping the logs of {resource} failed: {e}")))
+}
+
+impl LoggingRuntime {
+    /// Reads a job's output once it stopped, and keeps it. A failure to keep logs is logged,
+    /// never a reason to fail the job.
+    async fn keep_job_logs(&self, env: &EnvironmentRef, job: &str) {
+        let resource = format!("{}/{}/jobs.{job}", env.env_id, self.deploy_id);
+        let read = self
+            .inner
+            .logs(env, &format!("jobs.{job}"), false, None)
+            .filter_map(|line| async move { line.ok() })
+            .collect::<Vec<_>>();
+        let lines = tokio::time::timeout(JOB_LOG_READ, read)
+            .await
+            .unwrap_or_default();
+        if let Err(error) = store_lines(&self.store, &resource, self.environment_id, &lines).await {
+            tracing::warn!(%error, "a job's logs were not kept");
+        }
+    }
+
+    /// Follows a service's lines from `since` into the store until its containers go.
+    fn follow_service(&self, env: &EnvironmentRef, service: &str, since: SystemTime) {
+        let resource = format!("{}/services.{service}", env.env_id);
+        let stream = self
+            .inner
+            .logs(env, &format!("services.{service}"), true, Some(since));
+        let store = self.store.clone();
+        let environment_id = self.environment_id;
+        let key = resource.clone();
+        let task = tokio::spawn(async move {
+            let mut batches = Box::pin(stream.ready_chunks(FOLLOW_BATCH));
+            while let Some(batch) = batches.next().await {
+                let lines: Vec<LogLine> = batch.into_iter().filter_map(Result::ok).collect();
+                if let Err(error) = store_lines(&store, &resource, environment_id, &lines).await {
+                    tracing::warn!(%error, "a service's logs were not kept");
+                }
+            }
+        });
+        self.followers.replace(key, task.abort_handle());
+    }
+}
+
+impl Runtime for LoggingRuntime {
+    fn ingress_url(&self, env_id: &str, service: &str, port: u16) -> Option<String> {
+        self.inner.ingress_url(env_id, service, port)
+    }
+
+    async fn prepare(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
+        self.inner.prepare(env).await
+    }
+
+    async fn deploy_service(
+        &self,
+        env: &EnvironmentRef,
+        service: &ServiceSpec,
+        progress: TaskProgress,
+    ) -> Result<(), RuntimeError> {
+        // A replaced container's first lines predate the end of the deploy: follow from here.
+        let since = SystemTime::now();
+        let deployed = self.inner.deploy_service(env, service, progress).await;
+        if deployed.is_ok() {
+            self.follow_service(env, &service.name, since);
+        }
+        deployed
+    }
+
+    async fn run_job(
+        &self,
+        env: &EnvironmentRef,
+        job: &JobSpec,
+        progress: TaskProgress,
+    ) -> Result<JobExit, RuntimeError> {
+        let ran = self.inner.run_job(env, job, progress).await;
+        self.keep_job_logs(env, &job.name).await;
+        ran
+    }
+
+    async fn stop_job(&self, env: &EnvironmentRef, job: &JobSpec) -> Result<(), RuntimeError> {
+        let stopped = self.inner.stop_job(env, job).await;
+        // The run was cut short (time out, cancel): what it wrote so far is kept.
+        self.keep_job_logs(env, &job.name).await;
+        stopped
+    }
+
+    async fn remove_environment(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
+        self.followers.stop_environment(&env.env_id);
+        self.inner.remove_environment(env).await
+    }
+
+    async fn status(&self, env: &EnvironmentRef) -> Result<Vec<WorkloadStatus>, RuntimeError> {
+        self.inner.status(env).await
+    }
+
+    async fn objects(&self, env: &EnvironmentRef) -> Result<Vec<RuntimeObject>, RuntimeError> {
+        self.inner.objects(env).await
+    }
+
+    fn logs(
+        &self,
+        env: &EnvironmentRef,
+        workload: &str,
+        follow: bool,
+        since: Option<SystemTime>,
+    ) -> impl futures_util::Stream<Item = Result<LogLine, RuntimeError>> + Send + 'static {
+        self.inner.logs(env, workload, follow, since)
+    }
+}

@@ -1,0 +1,94 @@
+//! Readiness probes. An exec probe runs in the container; an HTTP probe goes to the port the
+//! engine publishes on 127.0.0.1, which works the same on Linux and on the VMs of Docker
+//! Desktop and Colima, where container addresses are not reachable from the host.
+
+use std::time::Duration;
+
+use bollard::Docker;
+use bollard::exec::{CreateExecOptions, StartExecResults};
+use futures_util::StreamExt as _;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+/// The longest one probe may take, as Kubernetes' default `timeout_seconds` is generous.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Runs `command` in `container`: ready when it exits 0.
+pub(crate) async fn exec(
+    docker: &Docker,
+    container: &str,
+    command: &[String],
+) -> Result<(), String> {
+    let run = async {
+        let created = docker
+            .create_exec(
+                container,
+                CreateExecOptions {
+                    cmd: Some(command.to_vec()),
+                    attach_stdout: Some(true),
+                    attach_stderr: Some(true),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        if let StartExecResults::Attached { mut output, .. } = docker
+            .start_exec(&created.id, None)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            while output.next().await.is_some() {}
+        }
+        let inspect = docker
+            .inspect_exec(&created.id)
+            .await
+            .map_err(|e| e.to_string())?;
+        match inspect.exit_code {
+            Some(0) => Ok(()),
+            Some(code) => Err(format!("exited with code {code}")),
+            None => Err("still running".to_owned()),
+        }
+    };
+    tokio::time::timeout(PROBE_TIMEOUT, run)
+        .await
+        .unwrap_or_else(|_| Err(format!("no answer within {} s", PROBE_TIMEOUT.as_secs())))
+}
+
+/// `GET path` on 127.0.0.1:`port`: ready on a 2xx or 3xx status, as Kubernetes decides. One
+/// request, one status line read: a client library would add nothing here.
+pub(crate) async fn http_get(port: u16, path: &str) -> Result<(), String> {
+    let run = async {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .map_err(|e| e.to_string())?;
+        let request = format!(
+            "GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: stagecraft-probe\r\nConnection: close\r\n\r\n"
+        );
+        stream
+            .write_all(request.as_bytes())
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut head = Vec::new();
+        let mut buffer = [0u8; 256];
+        while !head.contains(&b'\n') && head.len() < 4096 {
+            let read = stream.read(&mut buffer).await.map_err(|e| e.to_string())?;
+            if read == 0 {
+                break;
+            }
+            head.extend_from_slice(&buffer[..read]);
+        }
+        let line = String::from_utf8_lossy(&head);
+        let status: u16 = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| "no HTTP answer".to_owned())?;
+        if (200..400).contains(&status) {
+            Ok(())
+        } else {
+            Err(format!("status {status}"))
+        }
+    };
+    tokio::time::timeout(PROBE_TIMEOUT, run)
+        .await
+        .unwrap_or_else(|_| Err(format!("no answer within {} s", PROBE_TIMEOUT.as_secs())))
+}

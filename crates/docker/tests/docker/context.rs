@@ -1,0 +1,128 @@
+use std::path::Path;
+
+use stagecraft_docker::{Context, Ignore};
+use stagecraft_engine::BuildRequest;
+
+fn request(repo: &Path, context: &str, dockerfile: Option<&str>) -> BuildRequest {
+    BuildRequest {
+        service: "web".into(),
+        repo: repo.to_path_buf(),
+        context: context.into(),
+        dockerfile: dockerfile.map(str::to_owned),
+        args: vec!["B=2".into(), "A=1".into()],
+        target: None,
+        tag: "stagecraft/shop/web:1".into(),
+    }
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn dockerignore_patterns_mean_what_they_mean_to_docker() {
+    let ignore = Ignore::parse(
+        ".dockerignore",
+        "# comment\n\nnode_modules\n/target/\n*.log\n**/*.tmp\ndocs/*\n!docs/keep.md\n./build\n",
+    )
+    .unwrap();
+    for (path, excluded) in [
+        ("node_modules", true),
+        ("node_modules/left-pad/index.js", true),
+        ("src/node_modules", false),
+        ("target/debug/app", true),
+        ("app.log", true),
+        ("logs/app.log", false),
+        ("a/b/c.tmp", true),
+        ("c.tmp", true),
+        ("docs/guide.md", true),
+        ("docs/keep.md", false),
+        ("docs/deep/file.md", true),
+        ("build/out", true),
+        ("src/main.rs", false),
+    ] {
+        assert_eq!(ignore.excludes(path), excluded, "{path}");
+    }
+}
+
+#[test]
+fn a_bad_dockerignore_line_is_named_with_its_file_and_line() {
+    let error = Ignore::parse("web/.dockerignore", "ok\n[unclosed\n").unwrap_err();
+    assert!(
+        error
+            .message
+            .starts_with("web/.dockerignore:2: `[unclosed`"),
+        "{error}"
+    );
+}
+
+#[test]
+fn the_digest_follows_kept_files_and_ignores_ignored_ones_and_arg_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    write(&repo.join("web/Dockerfile"), "FROM scratch\nCOPY . /\n");
+    write(&repo.join("web/index.html"), "v1");
+    write(&repo.join("web/notes.txt"), "draft");
+    write(&repo.join("web/cache/big.bin"), "xx");
+    write(&repo.join("web/.dockerignore"), "notes.txt\ncache\n");
+    let digest = |r: &BuildRequest| Context::collect(r).unwrap().digest(r).unwrap();
+    let base = request(repo, "web", None);
+    let first = digest(&base);
+
+    let context = Context::collect(&base).unwrap();
+    assert!(context.contains("index.html") && context.contains(".dockerignore"));
+    assert!(!context.contains("notes.txt") && !context.contains("cache/big.bin"));
+
+    write(&repo.join("web/notes.txt"), "edited");
+    write(&repo.join("web/cache/big.bin"), "yy");
+    assert_eq!(digest(&base), first, "ignored files do not count");
+    let mut reordered = base.clone();
+    reordered.args.reverse();
+    assert_eq!(digest(&reordered), first, "args are a set");
+
+    write(&repo.join("web/index.html"), "v2");
+    assert_ne!(digest(&base), first);
+    let mut targeted = base.clone();
+    targeted.target = Some("prod".into());
+    assert_ne!(digest(&targeted), digest(&base));
+}
+
+#[test]
+fn a_context_or_dockerfile_outside_the_repository_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    write(&repo.join("Dockerfile"), "FROM scratch\n");
+    write(&dir.path().join("secrets/Dockerfile"), "FROM scratch\n");
+
+    let error = Context::collect(&request(&repo, "../secrets", None)).unwrap_err();
+    assert!(
+        error.message.contains("lies outside the repository"),
+        "{error}"
+    );
+    let error = Context::collect(&request(&repo, ".", Some("../secrets/Dockerfile"))).unwrap_err();
+    assert!(
+        error.message.contains("lies outside the repository"),
+        "{error}"
+    );
+    let error = Context::collect(&request(&repo, "missing", None)).unwrap_err();
+    assert!(error.message.contains("build.context"), "{error}");
+}
+
+#[test]
+fn a_dockerfile_beside_the_context_is_sent_under_a_name_of_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    write(&repo.join("docker/web.Dockerfile"), "FROM scratch\n");
+    write(&repo.join("web/index.html"), "v1");
+    let request = request(repo, "web", Some("../docker/web.Dockerfile"));
+    let context = Context::collect(&request).unwrap();
+    assert_eq!(context.dockerfile(), ".stagecraft.Dockerfile");
+    let tar = context.tar().unwrap();
+    let names: Vec<String> = tar::Archive::new(tar.as_slice())
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().display().to_string())
+        .collect();
+    assert_eq!(names, ["index.html", ".stagecraft.Dockerfile"]);
+}
