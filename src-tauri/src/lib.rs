@@ -47,6 +47,7 @@ pub fn run() -> ExitCode {
             // Opening the database takes milliseconds; the runtimes connect lazily, so the
             // window never waits for Docker or a cluster.
             let state = tauri::async_runtime::block_on(AppState::open());
+            state.start_clock();
             app.manage(state);
             Ok(())
         })

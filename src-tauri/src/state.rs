@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use stagecraft_api::{Settings, Stagecraft};
 
 use crate::IpcError;
@@ -7,7 +9,7 @@ use crate::IpcError;
 /// sees what is wrong instead of a window that never appears.
 #[derive(Debug)]
 pub(crate) struct AppState {
-    stagecraft: Result<Stagecraft, IpcError>,
+    stagecraft: Result<Arc<Stagecraft>, IpcError>,
 }
 
 impl AppState {
@@ -20,9 +22,13 @@ impl AppState {
 
     pub(crate) async fn open_with(settings: Settings) -> Self {
         match Stagecraft::open(settings).await {
-            Ok(stagecraft) => Self {
-                stagecraft: Ok(stagecraft),
-            },
+            Ok(mut stagecraft) => {
+                // Connects on first use: registering costs nothing when no engine runs.
+                stagecraft.use_docker();
+                Self {
+                    stagecraft: Ok(Arc::new(stagecraft)),
+                }
+            }
             Err(error) => Self::failed(error),
         }
     }
@@ -35,7 +41,18 @@ impl AppState {
     }
 
     pub(crate) fn stagecraft(&self) -> Result<&Stagecraft, IpcError> {
-        self.stagecraft.as_ref().map_err(Clone::clone)
+        self.stagecraft.as_ref().map(|s| &**s).map_err(Clone::clone)
+    }
+
+    /// Starts the clock (expiry, auto_deploy, ledger reconciliation) in the background; the
+    /// window never waits on it.
+    pub(crate) fn start_clock(&self) {
+        if let Ok(stagecraft) = &self.stagecraft {
+            let stagecraft = Arc::clone(stagecraft);
+            tauri::async_runtime::spawn(async move {
+                stagecraft.run_clock(stagecraft_api::TICK_EVERY).await;
+            });
+        }
     }
 
     pub(crate) async fn close(&self) {

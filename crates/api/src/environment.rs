@@ -916,6 +916,46 @@ impl Stagecraft {
     }
 }
 
+/// How often the app's clock runs [`Stagecraft::tick`].
+pub const TICK_EVERY: Duration = Duration::from_secs(60);
+
+impl Stagecraft {
+    /// The app's clock, for as long as it runs: first the ledgers of interrupted environments
+    /// are brought in line with their runtimes, then [`Stagecraft::tick`] runs every `every`.
+    /// A failed round is logged and the next one runs as usual.
+    pub async fn run_clock(&self, every: Duration) {
+        match self.reconcile_ledgers().await {
+            Ok(report) => {
+                for (env_id, what) in report {
+                    tracing::info!(env_id, what, "ledger reconciled");
+                }
+            }
+            Err(error) => tracing::warn!(%error, "the ledgers could not be reconciled"),
+        }
+        let mut clock = tokio::time::interval(every);
+        clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            clock.tick().await;
+            match self.tick().await {
+                Ok(tick) => {
+                    for (env_id, warning) in &tick.warnings {
+                        tracing::info!(env_id, warning, "expiry warning");
+                    }
+                    for report in tick.expired.iter().chain(&tick.patched) {
+                        tracing::info!(
+                            deploy = report.deploy.id,
+                            stage = %report.deploy.stage,
+                            status = ?report.deploy.status,
+                            "deploy run by the clock"
+                        );
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "the clock's round failed"),
+            }
+        }
+    }
+}
+
 /// What one [`Stagecraft::tick`] did.
 #[derive(Debug, Clone, Serialize)]
 pub struct Tick {

@@ -46,7 +46,8 @@ pub use builds::{BuildComparison, ServiceComparison, StepComparison};
 pub use commits::branch_commit;
 pub use configuration::{ConfigVersion, MASK, ShownVar, WorkloadVars};
 pub use environment::{
-    CreateEnvironment, DEFAULT_TTL, DeployReport, EXPIRY_WARNING, MAX_EXTENSION, Runtimes, Tick,
+    CreateEnvironment, DEFAULT_TTL, DeployReport, EXPIRY_WARNING, MAX_EXTENSION, Runtimes,
+    TICK_EVERY, Tick,
 };
 pub use error::{Error, ErrorCode};
 pub use gitops::{GitopsFileNames, GitopsInit, GitopsReport, gitops_init, gitops_validate};

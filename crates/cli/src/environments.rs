@@ -142,7 +142,8 @@ pub(crate) fn run(request: Request, output: Output) -> Result<u8, Error> {
             source,
         })?;
     runtime.block_on(async move {
-        let stagecraft = Stagecraft::open(Settings::from_env()?).await?;
+        let mut stagecraft = Stagecraft::open(Settings::from_env()?).await?;
+        stagecraft.use_docker();
         let status = execute(&stagecraft, request, output).await;
         stagecraft.close().await;
         status

@@ -588,6 +588,8 @@ impl DockerRuntime {
         let mut stopped_old = None;
         if holds_stable_port && let Some(old) = old {
             let old_name = summary_name(old);
+            // The old replica may stop answering as soon as it is asked to stop.
+            let since = Instant::now();
             docker
                 .stop_container(
                     &old_name,
@@ -606,7 +608,7 @@ impl DockerRuntime {
                     }
                 })
                 .map_err(|e| failed(format!("stopping container {old_name}"), e))?;
-            stopped_old = Some((old_name, Instant::now()));
+            stopped_old = Some((old_name, since));
         }
         let ports = spec
             .ports

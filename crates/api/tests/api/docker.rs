@@ -53,9 +53,10 @@ fn scenario_repo(dir: &Path, app: &str, workflows: &str) -> PathBuf {
     service_dir(
         &repo,
         "web",
+        // Stops on SIGTERM, as a real server does (httpd as PID 1 would ignore it).
         &dockerfile(
             &["www /www"],
-            r#"["httpd", "-f", "-p", "8080", "-h", "/www"]"#,
+            r#"["sh", "-c", "trap 'exit 0' TERM; httpd -f -p 8080 -h /www & wait"]"#,
         ),
         &[("www/index.html", "hello v1\n")],
     );
@@ -231,18 +232,43 @@ fn container_ids(env_id: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// The images the app's builds made: removed at the end of a test.
-fn remove_images(app: &str) {
-    let reference = format!("reference=stagecraft/{app}/*");
-    let images = docker(&[
-        "images",
-        "--filter",
-        &reference,
-        "--format",
-        "{{.Repository}}:{{.Tag}}",
-    ]);
-    for image in images.lines().filter(|l| !l.is_empty()) {
-        docker(&["rmi", "--force", image]);
+/// Removes what a test made on the engine even when it fails half-way: the app's containers,
+/// networks and volumes (by label) and its images.
+struct Cleanup(String);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let filter = format!("label=dev.stagecraft.app={}", self.0);
+        for (list, remove) in [
+            (
+                vec!["ps", "-aq", "--filter", &filter],
+                vec!["rm", "--force"],
+            ),
+            (
+                vec!["network", "ls", "-q", "--filter", &filter],
+                vec!["network", "rm"],
+            ),
+            (
+                vec!["volume", "ls", "-q", "--filter", &filter],
+                vec!["volume", "rm", "--force"],
+            ),
+        ] {
+            let Ok(found) = Command::new("docker").args(&list).output() else {
+                return;
+            };
+            for id in String::from_utf8_lossy(&found.stdout).lines() {
+                let _ = Command::new("docker").args(&remove).arg(id).output();
+            }
+        }
+        let reference = format!("reference=stagecraft/{}/*", self.0);
+        if let Ok(found) = Command::new("docker")
+            .args(["images", "-q", "--filter", &reference])
+            .output()
+        {
+            for id in String::from_utf8_lossy(&found.stdout).lines() {
+                let _ = Command::new("docker").args(["rmi", "--force", id]).output();
+            }
+        }
     }
 }
 
@@ -275,6 +301,7 @@ async fn event_types(stagecraft: &Stagecraft, deploy: i64) -> Vec<String> {
 async fn the_scenario_app_is_set_up_patched_and_torn_down_on_docker() {
     let dir = tempfile::tempdir().unwrap();
     let app = unique("scn");
+    let _cleanup = Cleanup(app.clone());
     let repo = scenario_repo(dir.path(), &app, SCENARIO_WORKFLOWS);
     let stagecraft = open_docker(dir.path()).await;
     stagecraft.add_app(&repo).await.unwrap();
@@ -408,7 +435,6 @@ async fn the_scenario_app_is_set_up_patched_and_torn_down_on_docker() {
         "a container Stagecraft did not create stays"
     );
     docker(&["rm", "--force", &foreign]);
-    remove_images(&app);
     eprintln!(
         "scenario on Docker: setup {:.1} s, patch {:.1} s, teardown {:.1} s",
         setup_time.as_secs_f64(),
@@ -421,6 +447,7 @@ async fn the_scenario_app_is_set_up_patched_and_torn_down_on_docker() {
 async fn halt_on_error_wait_for_finish_and_a_job_timeout_on_docker() {
     let dir = tempfile::tempdir().unwrap();
     let app = unique("flw");
+    let _cleanup = Cleanup(app.clone());
     let workflows = "- name: setup
   parallelize:
   - {step: background, tasks: [jobs.later], wait_for_finish: false}
@@ -500,7 +527,6 @@ async fn halt_on_error_wait_for_finish_and_a_job_timeout_on_docker() {
     let teardown = stagecraft.teardown(&env_id).await.unwrap().deploy;
     assert_eq!(teardown.status, DeployStatus::Succeeded);
     assert_eq!(labelled(&env_id), Vec::<String>::new());
-    remove_images(&app);
 }
 
 const CHILD_DIR: &str = "STAGECRAFT_DOCKER_CRASH_DIR";
@@ -523,6 +549,7 @@ async fn docker_crash_child() {
 async fn a_setup_killed_on_docker_is_recovered_and_torn_down() {
     let dir = tempfile::tempdir().unwrap();
     let app = unique("crs");
+    let _cleanup = Cleanup(app.clone());
     let workflows = "- name: setup
   order_from: [services.data, jobs.migrate, services.web]
 - name: patch
@@ -597,5 +624,4 @@ async fn a_setup_killed_on_docker_is_recovered_and_torn_down() {
         event_types(&restarted, teardown.id).await
     );
     assert_eq!(labelled(&env_id), Vec::<String>::new());
-    remove_images(&app);
 }
