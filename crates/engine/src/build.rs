@@ -95,6 +95,14 @@ impl std::fmt::Debug for BuildProgress {
 }
 
 impl BuildProgress {
+    /// A progress for building `service` outside the build stage: its events go to `sink`.
+    pub fn new(sink: Arc<dyn EventSink>, service: impl Into<String>) -> Self {
+        Self {
+            sink,
+            service: service.into(),
+        }
+    }
+
     pub fn step(&self, instruction: impl Into<String>, cached: bool) {
         self.sink.emit(DeployEvent::ServiceBuildStep {
             service: self.service.clone(),

@@ -123,3 +123,12 @@ fn rand_suffix() -> u128 {
         .unwrap()
         .as_nanos()
 }
+
+/// A name no other test run uses: `prefix`, the process id and the time.
+pub fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}{}{:x}",
+        std::process::id(),
+        rand_suffix() % 0xffff_ffff
+    )
+}

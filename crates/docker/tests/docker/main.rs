@@ -8,3 +8,4 @@
 mod busybox;
 mod context;
 mod engine;
+mod runtime;

@@ -1,0 +1,166 @@
+//! `DockerRuntime` and `DockerBuilder` on the real engine, below the use cases: replicas rolled
+//! one at a time, a replacement that fails leaves the service as it was, teardown by ledger.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use stagecraft_docker::{DockerBuilder, DockerEngine, DockerRuntime, LABEL_ENV};
+use stagecraft_engine::{
+    BuildProgress, BuildRequest, DeployEvent, EnvVar, EnvironmentRef, EventSink, ImageBuilder,
+    Ledger, MemoryLedger, ProbeSpec, Runtime, ServiceSpec, TaskProgress,
+};
+
+use crate::busybox::unique;
+
+const DOCKERFILE: &str = "FROM scratch
+COPY busybox /bin/busybox
+RUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]
+CMD [\"sh\", \"-c\", \"trap 'exit 0' TERM; while true; do echo up $V; sleep 1; done & wait\"]
+";
+
+/// Names of the environment's running containers, by `docker ps` (independent of our code).
+fn running(env_id: &str) -> BTreeSet<String> {
+    let output = std::process::Command::new("docker")
+        .args([
+            "ps",
+            "--filter",
+            &format!("label={LABEL_ENV}={env_id}"),
+            "--format",
+            "{{.Names}}",
+        ])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_roll_one_at_a_time_and_a_failed_replacement_leaves_the_old_ones() {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::copy("/bin/busybox", repo.path().join("busybox")).unwrap();
+    std::fs::write(repo.path().join("Dockerfile"), DOCKERFILE).unwrap();
+    let engine = Arc::new(DockerEngine::from_env());
+    let builder = DockerBuilder::new(Arc::clone(&engine));
+    let runtime = DockerRuntime::new(engine).with_poll(Duration::from_millis(200));
+    let app = unique("rt");
+    let tag = format!("stagecraft/{app}/svc:1");
+    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<DeployEvent>();
+    let sink: Arc<dyn EventSink> = Arc::new(sender);
+
+    let request = BuildRequest {
+        service: "svc".into(),
+        repo: repo.path().to_path_buf(),
+        context: ".".into(),
+        dockerfile: None,
+        args: Vec::new(),
+        target: None,
+        tag: tag.clone(),
+    };
+    let built = builder
+        .build(&request, BuildProgress::new(Arc::clone(&sink), "svc"))
+        .await
+        .unwrap();
+    assert!(built.image_id.starts_with("sha256:"), "{built:?}");
+    assert_eq!(
+        built
+            .steps
+            .iter()
+            .map(|s| s.instruction.split(' ').next().unwrap())
+            .collect::<Vec<_>>(),
+        ["FROM", "COPY", "RUN", "CMD"]
+    );
+    assert!(built.layers.iter().any(|l| l.instruction.contains("COPY")));
+
+    let ledger = Arc::new(MemoryLedger::default());
+    let env = EnvironmentRef {
+        env_id: unique("e"),
+        app: app.clone(),
+        ledger: Arc::clone(&ledger) as Arc<dyn Ledger>,
+    };
+    let spec = |value: &str| ServiceSpec {
+        name: "svc".into(),
+        image: tag.clone(),
+        env: vec![EnvVar {
+            key: "V".into(),
+            value: value.into(),
+            secret: false,
+        }],
+        replicas: 2,
+        readiness: Some(ProbeSpec::Exec {
+            command: vec!["true".into()],
+        }),
+        ..ServiceSpec::default()
+    };
+    let progress = TaskProgress::new(Arc::clone(&sink), 0, "services.svc");
+
+    runtime.prepare(&env).await.unwrap();
+    runtime
+        .deploy_service(&env, &spec("1"), progress.clone())
+        .await
+        .unwrap();
+    let first = running(&env.env_id);
+    assert_eq!(first.len(), 2, "{first:?}");
+
+    // Deploying the same spec again changes nothing.
+    runtime
+        .deploy_service(&env, &spec("1"), progress.clone())
+        .await
+        .unwrap();
+    assert_eq!(running(&env.env_id), first);
+
+    runtime
+        .deploy_service(&env, &spec("2"), progress.clone())
+        .await
+        .unwrap();
+    let second = running(&env.env_id);
+    assert_eq!(second.len(), 2);
+    assert!(second.is_disjoint(&first), "{first:?} → {second:?}");
+    while let Ok(event) = receiver.try_recv() {
+        assert!(
+            !matches!(event, DeployEvent::ServiceUnavailable { .. }),
+            "replicas without a published port roll without a gap: {event:?}"
+        );
+    }
+
+    // A replacement that dies: the error says how and shows its last lines; the service
+    // keeps its running replicas.
+    let broken = ServiceSpec {
+        command: vec![
+            "sh".into(),
+            "-c".into(),
+            "echo cannot start >&2; exit 4".into(),
+        ],
+        readiness: Some(ProbeSpec::Exec {
+            command: vec!["test".into(), "-f".into(), "/ready".into()],
+        }),
+        ..spec("3")
+    };
+    let error = runtime
+        .deploy_service(&env, &broken, progress.clone())
+        .await
+        .unwrap_err();
+    assert!(
+        error.message.contains("exited with code 4") && error.message.contains("cannot start"),
+        "{error}"
+    );
+    assert_eq!(running(&env.env_id), second);
+
+    let objects = runtime.objects(&env).await.unwrap();
+    assert_eq!(
+        objects.len(),
+        3,
+        "two containers and the network: {objects:?}"
+    );
+    runtime.remove_environment(&env).await.unwrap();
+    assert!(runtime.objects(&env).await.unwrap().is_empty());
+    assert!(ledger.entries().await.unwrap().is_empty());
+    // Removing again is a no-op.
+    runtime.remove_environment(&env).await.unwrap();
+
+    let _ = std::process::Command::new("docker")
+        .args(["rmi", "--force", &tag])
+        .output();
+}
