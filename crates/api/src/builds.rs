@@ -46,15 +46,50 @@ impl Stagecraft {
             .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("the app of {} is gone", env.env_id))?;
         let repo = Path::new(&app.repo_path);
-        let trigger = format!("deploy {} of {}", deploy.id, env.env_id);
+        let working_tree = stagecraft_store::deploy::builds_working_tree(pool, deploy.id)
+            .await
+            .map_err(|e| e.to_string())?;
         let commit = crate::branch_commit(repo, &env.branch);
+        let (source, commit, trigger) = match commit {
+            Some(commit) if !working_tree => {
+                let checkouts = self.settings.data_dir.path.join("checkouts");
+                let (app_id, repo_path, at) = (app.id, repo.to_path_buf(), commit.clone());
+                let tree = tokio::task::spawn_blocking(move || {
+                    crate::checkout::commit_tree(&checkouts, app_id, &repo_path, &at)
+                })
+                .await
+                .map_err(|e| format!("reading commit {commit} stopped: {e}"))??;
+                let short: String = commit.chars().take(12).collect();
+                let trigger = format!(
+                    "deploy {} of {}: {} at {short}",
+                    deploy.id, env.env_id, env.branch
+                );
+                (tree, Some(commit), trigger)
+            }
+            Some(_) => (
+                repo.to_path_buf(),
+                None,
+                format!(
+                    "deploy {} of {}: the working tree, as asked",
+                    deploy.id, env.env_id
+                ),
+            ),
+            None => (
+                repo.to_path_buf(),
+                None,
+                format!(
+                    "deploy {} of {}: the working tree ({} has no branch `{}`)",
+                    deploy.id, env.env_id, app.repo_path, env.branch
+                ),
+            ),
+        };
         let build_id = build::start(pool, app.id, commit.as_deref(), &trigger)
             .await
             .map_err(|e| e.to_string())?;
         stagecraft_store::deploy::set_build(pool, deploy.id, build_id)
             .await
             .map_err(|e| e.to_string())?;
-        let requests = build_requests(template, repo, &app.name, build_id);
+        let requests = build_requests(template, &source, &app.name, build_id);
         if requests.is_empty() {
             build::finish(pool, build_id, &[])
                 .await
@@ -71,15 +106,19 @@ impl Stagecraft {
             .map(|r| (r.service.clone(), r.tag.clone()))
             .collect();
         let parallelism = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let (log, writer) = crate::logs::build_log(self.store.clone(), build_id);
         let results = build_images(
             Arc::new(builder),
             requests,
             &previous,
             parallelism,
             Arc::clone(sink),
+            Some(log),
             &CancellationToken::new(),
         )
         .await;
+        // Every line is stored before the build is called finished.
+        let _ = writer.await;
         let kept: Vec<(String, String, ServiceBuild)> = results
             .iter()
             .map(|(service, outcome)| {

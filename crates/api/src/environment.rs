@@ -48,6 +48,14 @@ pub struct DeployReport {
     pub ran: bool,
 }
 
+/// How a deploy is run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeployOptions {
+    /// Build from the repository's working tree as it is (uncommitted changes included)
+    /// instead of the commit the environment's branch names.
+    pub working_tree: bool,
+}
+
 /// Registered runtimes by name (`docker`, `kube:<context>`).
 #[derive(Debug, Clone, Default)]
 pub struct Runtimes(HashMap<String, SharedRuntime>);
@@ -267,9 +275,22 @@ impl Stagecraft {
     /// unless another runs, in which case it waits in the queue; a second request for the same
     /// stage while one waits joins it.
     pub async fn deploy(&self, env_id: &str) -> Result<DeployReport, Error> {
+        self.deploy_with(env_id, DeployOptions::default()).await
+    }
+
+    /// [`Stagecraft::deploy`], choosing what the build reads.
+    pub async fn deploy_with(
+        &self,
+        env_id: &str,
+        options: DeployOptions,
+    ) -> Result<DeployReport, Error> {
         let env = self.environment(env_id).await?;
-        let (stage, reason) = self.setup_or_patch(&env).await?;
-        self.queue(&env, stage, &reason).await
+        let (stage, mut reason) = self.setup_or_patch(&env).await?;
+        if options.working_tree {
+            reason.push_str("; built from the working tree");
+        }
+        self.queue_with_build(&env, stage, &reason, None, options.working_tree)
+            .await
     }
 
     /// Deploys the images of an earlier build of the environment's app, building nothing: a
@@ -292,7 +313,7 @@ impl Stagecraft {
         }
         let (stage, reason) = self.setup_or_patch(&env).await?;
         let reason = format!("{reason}; rollback to the images of build {build_id}");
-        self.queue_with_build(&env, stage, &reason, Some(build_id))
+        self.queue_with_build(&env, stage, &reason, Some(build_id), false)
             .await
     }
 
@@ -353,7 +374,7 @@ impl Stagecraft {
         stage: Stage,
         reason: &str,
     ) -> Result<DeployReport, Error> {
-        self.queue_with_build(env, stage, reason, None).await
+        self.queue_with_build(env, stage, reason, None, false).await
     }
 
     /// Queues a deploy (running the images of `build` when given) and runs the queue.
@@ -363,6 +384,7 @@ impl Stagecraft {
         stage: Stage,
         reason: &str,
         build: Option<i64>,
+        working_tree: bool,
     ) -> Result<DeployReport, Error> {
         let pool = self.store.pool();
         // A request for a stage already waiting joins it: two queued patches would deploy the
@@ -378,6 +400,8 @@ impl Stagecraft {
                 deploy::insert_with_build(pool, env.id, stage, reason, version, build).await?
             }
         };
+        // A request that joins a waiting deploy decides what it builds: it is the newer wish.
+        deploy::set_working_tree(pool, id, working_tree).await?;
         self.run_queue(&env.env_id).await?;
         let deploy = deploy::by_id(pool, id)
             .await?

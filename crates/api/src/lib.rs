@@ -14,6 +14,7 @@
 //! - `settings.rs`: [`Settings`]: where the data lives, which Docker endpoint and kubeconfig
 //!   files to use, from the environment or given by a test
 //! - `builds.rs`: the build stage of a deploy, and two builds compared
+//! - `checkout.rs`: a commit's files for its build (`git archive`, kept per commit)
 //! - `commits.rs`: auto_deploy: a new commit on a tracking branch patches its environments
 //! - `configuration.rs`: an environment's configuration (get, set as a new version, history)
 //!   and its final variables with secrets masked
@@ -26,6 +27,7 @@
 //! - `error.rs`: [`Error`] and the stable [`ErrorCode`] the UI and the CLI switch on
 
 mod builds;
+mod checkout;
 mod commits;
 mod configuration;
 mod environment;
@@ -46,8 +48,8 @@ pub use builds::{BuildComparison, ServiceComparison, StepComparison};
 pub use commits::branch_commit;
 pub use configuration::{ConfigVersion, MASK, ShownVar, WorkloadVars};
 pub use environment::{
-    CreateEnvironment, DEFAULT_TTL, DeployReport, EXPIRY_WARNING, MAX_EXTENSION, Runtimes,
-    TICK_EVERY, Tick,
+    CreateEnvironment, DEFAULT_TTL, DeployOptions, DeployReport, EXPIRY_WARNING, MAX_EXTENSION,
+    Runtimes, TICK_EVERY, Tick,
 };
 pub use error::{Error, ErrorCode};
 pub use gitops::{GitopsFileNames, GitopsInit, GitopsReport, gitops_init, gitops_validate};

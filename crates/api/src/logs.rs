@@ -1,8 +1,8 @@
 //! Workload logs into the store: a job's whole output when it ends, a service's lines as they
 //! come while this Stagecraft runs. Each resource is capped; the store counts what it drops.
 //!
-//! Resources: `<env_id>/<deploy id>/jobs.<name>` (one run of a job) and
-//! `<env_id>/services.<name>`.
+//! Resources: `<env_id>/<deploy id>/jobs.<name>` (one run of a job),
+//! `<env_id>/services.<name>` and `builds/<build id>/<service>` (one image's build output).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -10,8 +10,8 @@ use std::time::{Duration, SystemTime};
 
 use futures_util::StreamExt as _;
 use stagecraft_engine::{
-    EnvironmentRef, JobExit, JobSpec, LogLine, Runtime, RuntimeError, RuntimeObject, ServiceSpec,
-    SharedRuntime, TaskProgress, WorkloadStatus,
+    BuildLog, EnvironmentRef, JobExit, JobSpec, LogLine, Runtime, RuntimeError, RuntimeObject,
+    ServiceSpec, SharedRuntime, TaskProgress, WorkloadStatus,
 };
 use stagecraft_store::Store;
 use stagecraft_store::log::Stream;
@@ -51,6 +51,51 @@ impl Followers {
                 keep
             });
         }
+    }
+}
+
+/// A build's output lines, stored by a writer of their own so a build never waits on the
+/// database. The writer ends once every [`BuildLog`] handle is dropped; await it.
+pub(crate) fn build_log(
+    store: Store,
+    build_id: i64,
+) -> (Arc<dyn BuildLog>, tokio::task::JoinHandle<()>) {
+    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<(String, String)>();
+    let writer = tokio::spawn(async move {
+        while let Some(first) = receiver.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < FOLLOW_BATCH
+                && let Ok(next) = receiver.try_recv()
+            {
+                batch.push(next);
+            }
+            let mut by_service: Vec<(String, Vec<(Stream, String)>)> = Vec::new();
+            for (service, line) in batch {
+                match by_service.iter_mut().find(|(s, _)| *s == service) {
+                    Some((_, lines)) => lines.push((Stream::Stdout, line)),
+                    None => by_service.push((service, vec![(Stream::Stdout, line)])),
+                }
+            }
+            for (service, lines) in by_service {
+                let resource = format!("builds/{build_id}/{service}");
+                if let Err(error) =
+                    stagecraft_store::log::append(store.pool(), &resource, None, &lines, LOG_CAP)
+                        .await
+                {
+                    tracing::warn!(%error, resource, "a build's output was not kept");
+                }
+            }
+        }
+    });
+    (Arc::new(ChannelBuildLog(sender)), writer)
+}
+
+struct ChannelBuildLog(tokio::sync::mpsc::UnboundedSender<(String, String)>);
+
+impl BuildLog for ChannelBuildLog {
+    fn line(&self, service: &str, line: &str) {
+        // The writer outlives every handle; a send fails only if it panicked.
+        let _ = self.0.send((service.to_owned(), line.to_owned()));
     }
 }
 

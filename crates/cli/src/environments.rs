@@ -66,6 +66,10 @@ pub(crate) enum Deploys {
     Create {
         #[arg(long)]
         environment: String,
+        /// Build from the repository's working tree as it is, uncommitted changes included,
+        /// instead of the commit the environment's branch names.
+        #[arg(long)]
+        working_tree: bool,
     },
     /// The environment's deploys, oldest first.
     List {
@@ -255,9 +259,13 @@ async fn execute(stagecraft: &Stagecraft, request: Request, output: Output) -> R
                 _ => structured(&workloads, output),
             }
         }
-        Request::Deploys(Deploys::Create { environment }) => {
+        Request::Deploys(Deploys::Create {
+            environment,
+            working_tree,
+        }) => {
+            let options = stagecraft_api::DeployOptions { working_tree };
             return Ok(deploy_report(
-                &stagecraft.deploy(&environment).await?,
+                &stagecraft.deploy_with(&environment, options).await?,
                 output,
             ));
         }

@@ -162,6 +162,7 @@ impl ImageBuilder for DockerBuilder {
             if let Some(text) = item.stream {
                 for line in text.lines() {
                     steps.line(line, &progress);
+                    progress.output(line);
                 }
             }
         }

@@ -79,11 +79,18 @@ pub enum ServiceBuild {
     Cancelled,
 }
 
-/// Lets a build say what it does; each step becomes a `ServiceBuildStep` event.
+/// Where a build's output lines go (the store, for the Builds view); events carry only steps.
+pub trait BuildLog: Send + Sync {
+    fn line(&self, service: &str, line: &str);
+}
+
+/// Lets a build say what it does; each step becomes a `ServiceBuildStep` event, and each
+/// output line goes to the build's log when it has one.
 #[derive(Clone)]
 pub struct BuildProgress {
     sink: Arc<dyn EventSink>,
     service: String,
+    log: Option<Arc<dyn BuildLog>>,
 }
 
 impl std::fmt::Debug for BuildProgress {
@@ -100,6 +107,20 @@ impl BuildProgress {
         Self {
             sink,
             service: service.into(),
+            log: None,
+        }
+    }
+
+    /// The same progress, with output lines going to `log`.
+    pub fn with_log(mut self, log: Arc<dyn BuildLog>) -> Self {
+        self.log = Some(log);
+        self
+    }
+
+    /// One line the build printed.
+    pub fn output(&self, line: &str) {
+        if let Some(log) = &self.log {
+            log.line(&self.service, line);
         }
     }
 
@@ -158,26 +179,28 @@ pub fn build_requests(
         .collect()
 }
 
-/// Builds what changed, at most `parallelism` at once, and reuses the rest. Results come in
-/// the order of `requests`.
+/// Builds what changed, at most `parallelism` at once, and reuses the rest; output lines go to
+/// `log` when given. Results come in the order of `requests`.
 pub async fn build_images<B: ImageBuilder>(
     builder: Arc<B>,
     requests: Vec<BuildRequest>,
     previous: &HashMap<String, PreviousImage>,
     parallelism: usize,
     sink: Arc<dyn EventSink>,
+    log: Option<Arc<dyn BuildLog>>,
     cancel: &CancellationToken,
 ) -> Vec<(String, ServiceBuild)> {
     let jobs = requests.into_iter().map(|request| {
         let builder = Arc::clone(&builder);
         let sink = Arc::clone(&sink);
+        let log = log.clone();
         let previous = previous.get(&request.service).cloned();
         let cancel = cancel.clone();
         async move {
             let service = request.service.clone();
             let outcome = tokio::select! {
                 () = cancel.cancelled() => ServiceBuild::Cancelled,
-                outcome = build_one(&*builder, &request, previous, &sink) => outcome,
+                outcome = build_one(&*builder, &request, previous, &sink, log) => outcome,
             };
             if outcome == ServiceBuild::Cancelled {
                 sink.emit(DeployEvent::ServiceBuildFailed {
@@ -199,6 +222,7 @@ async fn build_one<B: ImageBuilder>(
     request: &BuildRequest,
     previous: Option<PreviousImage>,
     sink: &Arc<dyn EventSink>,
+    log: Option<Arc<dyn BuildLog>>,
 ) -> ServiceBuild {
     let service = request.service.clone();
     let digest = match builder.inputs_digest(request).await {
@@ -227,6 +251,7 @@ async fn build_one<B: ImageBuilder>(
     let progress = BuildProgress {
         sink: Arc::clone(sink),
         service: service.clone(),
+        log,
     };
     match builder.build(request, progress).await {
         Ok(image) => {

@@ -28,8 +28,8 @@ mod status;
 mod workload;
 
 pub use build::{
-    BuildProgress, BuildRequest, BuildStepTiming, BuiltImage, DynImageBuilder, ImageBuilder, Layer,
-    PreviousImage, ServiceBuild, SharedBuilder, build_images, build_requests,
+    BuildLog, BuildProgress, BuildRequest, BuildStepTiming, BuiltImage, DynImageBuilder,
+    ImageBuilder, Layer, PreviousImage, ServiceBuild, SharedBuilder, build_images, build_requests,
 };
 pub use domain::{App, Deploy, Environment, EnvironmentKind, Version};
 pub use event::{DeployEvent, DeployOutcome, EventSink, StepOutcome, TaskOutcome};

@@ -353,3 +353,36 @@ pub async fn set_build(
     .await?;
     Ok(())
 }
+
+/// Makes the deploy build from the repository's working tree (`true`) or from its branch's
+/// commit (`false`, the default).
+pub async fn set_working_tree(
+    executor: impl SqliteExecutor<'_>,
+    id: i64,
+    working_tree: bool,
+) -> Result<(), StoreError> {
+    let source = if working_tree {
+        "working_tree"
+    } else {
+        "commit"
+    };
+    sqlx::query!(
+        "UPDATE deploy SET build_source = ? WHERE id = ?",
+        source,
+        id
+    )
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// Whether the deploy builds from the working tree rather than its branch's commit.
+pub async fn builds_working_tree(
+    executor: impl SqliteExecutor<'_>,
+    id: i64,
+) -> Result<bool, StoreError> {
+    let source = sqlx::query_scalar!("SELECT build_source FROM deploy WHERE id = ?", id)
+        .fetch_optional(executor)
+        .await?;
+    Ok(source.as_deref() == Some("working_tree"))
+}

@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use stagecraft_api::Stagecraft;
+use stagecraft_api::{DeployOptions, Stagecraft};
 use stagecraft_engine::{
     BuildProgress, BuildRequest, BuildStepTiming, BuiltImage, DeployStatus, ImageBuilder, Layer,
     RuntimeError, SharedBuilder, Stage,
@@ -15,6 +15,8 @@ use crate::environments::{Fake, ephemeral, open, repo};
 struct FakeBuilder {
     versions: Mutex<HashMap<String, u64>>,
     fails: Mutex<bool>,
+    /// What each build read from `<context>/index.html`, when the context has one.
+    read: Mutex<Vec<String>>,
 }
 
 impl ImageBuilder for FakeBuilder {
@@ -37,6 +39,10 @@ impl ImageBuilder for FakeBuilder {
     ) -> Result<BuiltImage, RuntimeError> {
         if *self.fails.lock().unwrap() {
             return Err(RuntimeError::new("COPY failed: app.py not found"));
+        }
+        let index = request.repo.join(&request.context).join("index.html");
+        if let Ok(text) = std::fs::read_to_string(index) {
+            self.read.lock().unwrap().push(text);
         }
         let version = *self
             .versions
@@ -221,4 +227,73 @@ async fn a_deploy_of_an_earlier_build_runs_its_images_and_builds_nothing() {
 
     let other = stagecraft.deploy_build(&env_id, 999).await.unwrap_err();
     assert_eq!(other.code(), stagecraft_api::ErrorCode::NotFound);
+}
+
+fn git(repo: &std::path::Path, args: &[&str]) {
+    let output = std::process::Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args([
+            "-c",
+            "user.name=Test",
+            "-c",
+            "user.email=test@stagecraft.invalid",
+        ])
+        .args(args)
+        .output()
+        .expect("git must be installed");
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[tokio::test]
+async fn a_build_reads_the_branch_commit_unless_the_working_tree_is_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let (stagecraft, _fake, builder, env_id) = built_app(dir.path()).await;
+    let repo = dir.path().join("shop");
+    std::fs::create_dir_all(repo.join("web")).unwrap();
+    std::fs::write(repo.join("web/index.html"), "committed").unwrap();
+    git(&repo, &["init", "-q", "-b", "feature/cart"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "first"]);
+    std::fs::write(repo.join("web/index.html"), "uncommitted").unwrap();
+
+    let from_commit = stagecraft.deploy(&env_id).await.unwrap().deploy;
+    builder.versions.lock().unwrap().insert("web".into(), 2);
+    let from_tree = stagecraft
+        .deploy_with(&env_id, DeployOptions { working_tree: true })
+        .await
+        .unwrap()
+        .deploy;
+
+    assert_eq!(
+        *builder.read.lock().unwrap(),
+        ["committed", "uncommitted"],
+        "the environment's branch first, then the working tree as asked"
+    );
+    let builds = stagecraft.builds("shop").await.unwrap();
+    let of = |deploy: &stagecraft_engine::Deploy| {
+        builds
+            .iter()
+            .find(|b| Some(b.id) == deploy.build_id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        of(&from_commit).git_commit.as_deref().map(str::len),
+        Some(40)
+    );
+    assert!(
+        of(&from_commit).trigger.contains("feature/cart at"),
+        "{builds:?}"
+    );
+    assert_eq!(of(&from_tree).git_commit, None);
+    assert!(
+        of(&from_tree).trigger.contains("working tree"),
+        "{builds:?}"
+    );
+    assert!(from_tree.reason.ends_with("built from the working tree"));
 }

@@ -325,6 +325,17 @@ async fn the_scenario_app_is_set_up_patched_and_torn_down_on_docker() {
         setup_events.last().unwrap().contains("\"failed_tasks\":0"),
         "{setup_events:#?}"
     );
+    let build_log = stagecraft
+        .logs(&format!("builds/{}/web", setup.build_id.unwrap()), 0, 100)
+        .await
+        .unwrap();
+    assert!(
+        build_log
+            .lines
+            .iter()
+            .any(|l| l.line.starts_with("Step 4/5 : COPY www /www")),
+        "the build's output is kept: {build_log:?}"
+    );
     let port = stable_host_port(&env_id, "web", 8080);
     assert_eq!(http_get(port, "/index.html"), "hello v1\n");
     let vars = stagecraft.variables_get(&env_id).await.unwrap();

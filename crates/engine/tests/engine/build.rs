@@ -99,6 +99,7 @@ async fn run(
         previous,
         parallelism,
         Arc::new(sender),
+        None,
         &CancellationToken::new(),
     )
     .await;

@@ -1,0 +1,80 @@
+//! A commit's files, for a build that must read that commit and not whatever the working tree
+//! holds: `git archive` of the commit, unpacked once under the data folder and reused by every
+//! build of the same commit.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Checkouts kept per app; older ones are removed when a new one is made.
+const KEPT_PER_APP: usize = 5;
+
+/// The folder holding `commit` of the repository at `repo`, made when missing.
+pub(crate) fn commit_tree(
+    checkouts: &Path,
+    app_id: i64,
+    repo: &Path,
+    commit: &str,
+) -> Result<PathBuf, String> {
+    let app_dir = checkouts.join(app_id.to_string());
+    let target = app_dir.join(commit);
+    if target.is_dir() {
+        return Ok(target);
+    }
+    std::fs::create_dir_all(&app_dir)
+        .map_err(|e| format!("{} cannot be created: {e}", app_dir.display()))?;
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(["archive", "--format=tar", commit])
+        .output()
+        .map_err(|e| {
+            format!(
+                "reading commit {commit} needs git on PATH ({e}): install git, or deploy the \
+                 working tree (`stagecraft deploys create --working-tree`)"
+            )
+        })?;
+    if !output.status.success() {
+        return Err(format!(
+            "git archive of commit {commit} in {} failed: {}",
+            repo.display(),
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    // Unpacked beside its final place and renamed: a crash never leaves half a checkout
+    // where a later build would take it for a whole one.
+    let partial = app_dir.join(format!(".{commit}.partial-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&partial);
+    tar::Archive::new(output.stdout.as_slice())
+        .unpack(&partial)
+        .map_err(|e| format!("unpacking commit {commit} failed: {e}"))?;
+    match std::fs::rename(&partial, &target) {
+        Ok(()) => {}
+        // Another process made it first: theirs is as good.
+        Err(_) if target.is_dir() => {
+            let _ = std::fs::remove_dir_all(&partial);
+        }
+        Err(error) => {
+            return Err(format!("{} cannot be created: {error}", target.display()));
+        }
+    }
+    prune(&app_dir, &target);
+    Ok(target)
+}
+
+/// Removes all but the newest checkouts of an app (never `keep`).
+fn prune(app_dir: &Path, keep: &Path) {
+    let Ok(entries) = std::fs::read_dir(app_dir) else {
+        return;
+    };
+    let mut checkouts: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    checkouts.sort_by(|a, b| b.0.cmp(&a.0));
+    for (_, path) in checkouts.into_iter().skip(KEPT_PER_APP) {
+        if path != keep {
+            let _ = std::fs::remove_dir_all(path);
+        }
+    }
+}
