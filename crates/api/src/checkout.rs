@@ -71,7 +71,7 @@ fn prune(app_dir: &Path, keep: &Path) {
         .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
         .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
         .collect();
-    checkouts.sort_by(|a, b| b.0.cmp(&a.0));
+    checkouts.sort_by_key(|c| std::cmp::Reverse(c.0));
     for (_, path) in checkouts.into_iter().skip(KEPT_PER_APP) {
         if path != keep {
             let _ = std::fs::remove_dir_all(path);
