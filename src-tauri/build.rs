@@ -6,9 +6,21 @@ fn main() {
         .windows_attributes(
             tauri_build::WindowsAttributes::new().window_icon_path("../icons/icon.ico"),
         )
-        .app_manifest(
-            tauri_build::AppManifest::new().commands(&["system_report", "docker_status"]),
-        );
+        .app_manifest(tauri_build::AppManifest::new().commands(&[
+            "system_report",
+            "docker_status",
+            "apps_list",
+            "app_add",
+            "environments_list",
+            "environment_create",
+            "environment_get",
+            "next_deploy",
+            "deploy_start",
+            "teardown_start",
+            "timeline",
+            "deploy_detail",
+            "log_page",
+        ]));
     if let Err(error) = tauri_build::try_build(attributes) {
         // A build script reports through cargo's output; there is no caller to return to.
         println!("cargo::error=tauri-build failed: {error:#}");

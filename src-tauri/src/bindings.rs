@@ -5,8 +5,10 @@
 use std::path::PathBuf;
 
 use stagecraft_api::{
-    DataDirOrigin, DatabaseReport, DockerStatus, EndpointSource, ErrorCode, KubeContextReport,
-    KubernetesReport, SystemReport,
+    AppView, DataDirOrigin, DatabaseReport, DeployDetailView, DeployStatusView, DeployView,
+    DockerStatus, EndpointSource, EnvironmentStatusView, EnvironmentView, ErrorCode,
+    KubeContextReport, KubernetesReport, LogLineView, LogPageView, NextDeploy, StageView, StepView,
+    SystemReport, TaskView,
 };
 use ts_rs::{Config, TS};
 
@@ -29,6 +31,18 @@ fn render() -> String {
         declaration::<KubeContextReport>(&cfg),
         declaration::<DockerStatus>(&cfg),
         declaration::<EndpointSource>(&cfg),
+        declaration::<AppView>(&cfg),
+        declaration::<EnvironmentView>(&cfg),
+        declaration::<EnvironmentStatusView>(&cfg),
+        declaration::<NextDeploy>(&cfg),
+        declaration::<StageView>(&cfg),
+        declaration::<DeployView>(&cfg),
+        declaration::<DeployStatusView>(&cfg),
+        declaration::<DeployDetailView>(&cfg),
+        declaration::<StepView>(&cfg),
+        declaration::<TaskView>(&cfg),
+        declaration::<LogPageView>(&cfg),
+        declaration::<LogLineView>(&cfg),
     ];
     format!(
         "// Generated from the Rust types by `STAGECRAFT_BLESS=1 cargo test -p stagecraft-desktop \

@@ -1,7 +1,10 @@
 //! The commands the UI may call. Each one is also listed in `build.rs` and allowed in
 //! `capabilities/main.json`; anything else the webview asks for is refused.
 
-use stagecraft_api::{DockerStatus, SystemReport};
+use stagecraft_api::{
+    AppView, CreateEnvironment, DeployDetailView, DeployOptions, DeployView, DockerStatus,
+    EnvironmentView, LogPageView, NextDeploy, SystemReport,
+};
 use tauri::State;
 
 use crate::{AppState, IpcError};
@@ -14,4 +17,119 @@ pub(crate) async fn system_report(state: State<'_, AppState>) -> Result<SystemRe
 #[tauri::command]
 pub(crate) async fn docker_status(state: State<'_, AppState>) -> Result<DockerStatus, IpcError> {
     Ok(state.stagecraft()?.docker_status().await)
+}
+
+#[tauri::command]
+pub(crate) async fn apps_list(state: State<'_, AppState>) -> Result<Vec<AppView>, IpcError> {
+    let apps = state.stagecraft()?.apps().await?;
+    Ok(apps.into_iter().map(AppView::from).collect())
+}
+
+#[tauri::command]
+pub(crate) async fn app_add(state: State<'_, AppState>, path: String) -> Result<AppView, IpcError> {
+    Ok(state
+        .stagecraft()?
+        .add_app(std::path::Path::new(&path))
+        .await?
+        .into())
+}
+
+#[tauri::command]
+pub(crate) async fn environments_list(
+    state: State<'_, AppState>,
+) -> Result<Vec<EnvironmentView>, IpcError> {
+    let environments = state.stagecraft()?.environments().await?;
+    Ok(environments
+        .into_iter()
+        .map(EnvironmentView::from)
+        .collect())
+}
+
+#[tauri::command]
+pub(crate) async fn environment_create(
+    state: State<'_, AppState>,
+    app: String,
+    branch: Option<String>,
+    template: String,
+) -> Result<EnvironmentView, IpcError> {
+    let request = CreateEnvironment {
+        app,
+        branch: branch.filter(|b| !b.trim().is_empty()),
+        environment_template: template,
+        runtime: "docker".into(),
+        name: None,
+        ttl: None,
+    };
+    Ok(state
+        .stagecraft()?
+        .create_environment(request)
+        .await?
+        .into())
+}
+
+#[tauri::command]
+pub(crate) async fn environment_get(
+    state: State<'_, AppState>,
+    env_id: String,
+) -> Result<EnvironmentView, IpcError> {
+    Ok(state.stagecraft()?.environment(&env_id).await?.into())
+}
+
+#[tauri::command]
+pub(crate) async fn next_deploy(
+    state: State<'_, AppState>,
+    env_id: String,
+) -> Result<NextDeploy, IpcError> {
+    Ok(state.stagecraft()?.next_deploy(&env_id).await?)
+}
+
+#[tauri::command]
+pub(crate) async fn deploy_start(
+    state: State<'_, AppState>,
+    env_id: String,
+) -> Result<DeployView, IpcError> {
+    let stagecraft = state.shared()?;
+    Ok(stagecraft
+        .start_deploy(&env_id, DeployOptions::default())
+        .await?
+        .into())
+}
+
+#[tauri::command]
+pub(crate) async fn teardown_start(
+    state: State<'_, AppState>,
+    env_id: String,
+) -> Result<DeployView, IpcError> {
+    let stagecraft = state.shared()?;
+    Ok(stagecraft.start_teardown(&env_id).await?.into())
+}
+
+#[tauri::command]
+pub(crate) async fn timeline(
+    state: State<'_, AppState>,
+    env_id: String,
+) -> Result<Vec<DeployView>, IpcError> {
+    let deploys = state.stagecraft()?.timeline(&env_id).await?;
+    Ok(deploys.into_iter().map(DeployView::from).collect())
+}
+
+#[tauri::command]
+pub(crate) async fn deploy_detail(
+    state: State<'_, AppState>,
+    deploy_id: i64,
+) -> Result<DeployDetailView, IpcError> {
+    Ok(state.stagecraft()?.deploy_detail(deploy_id).await?.into())
+}
+
+#[tauri::command]
+pub(crate) async fn log_page(
+    state: State<'_, AppState>,
+    resource: String,
+    after_seq: i64,
+    limit: i64,
+) -> Result<LogPageView, IpcError> {
+    Ok(state
+        .stagecraft()?
+        .log_page(&resource, after_seq, limit.clamp(1, 5000))
+        .await?)
 }

@@ -29,7 +29,18 @@ use state::AppState;
 fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder.invoke_handler(tauri::generate_handler![
         command::system_report,
-        command::docker_status
+        command::docker_status,
+        command::apps_list,
+        command::app_add,
+        command::environments_list,
+        command::environment_create,
+        command::environment_get,
+        command::next_deploy,
+        command::deploy_start,
+        command::teardown_start,
+        command::timeline,
+        command::deploy_detail,
+        command::log_page
     ])
 }
 

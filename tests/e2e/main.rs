@@ -9,4 +9,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod driver;
+mod environments;
 mod system;

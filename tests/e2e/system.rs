@@ -4,9 +4,22 @@ use fantoccini::{Client, Locator};
 
 use crate::driver::{Driver, exclusive_window, target_dir};
 
-const WAIT: Duration = Duration::from_secs(30);
+pub const WAIT: Duration = Duration::from_secs(30);
 
-async fn text_of(client: &Client, testid: &str) -> String {
+/// The window opens on Environments; the System screen is one click away.
+async fn open_system(client: &Client) {
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("[data-testid=nav-system]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+pub async fn text_of(client: &Client, testid: &str) -> String {
     client
         .wait()
         .at_most(WAIT)
@@ -18,7 +31,7 @@ async fn text_of(client: &Client, testid: &str) -> String {
         .unwrap()
 }
 
-async fn save_screenshot(client: &Client, name: &str) -> std::path::PathBuf {
+pub async fn save_screenshot(client: &Client, name: &str) -> std::path::PathBuf {
     let png = client.screenshot().await.unwrap();
     let dir = target_dir().join("e2e");
     std::fs::create_dir_all(&dir).unwrap();
@@ -35,6 +48,7 @@ async fn the_system_screen_shows_a_reachable_docker_engine_and_the_schema_versio
     let data_dir = data.path().to_str().unwrap();
     let driver = Driver::start(4444, &[("STAGECRAFT_DATA_DIR", data_dir)]);
     let client = driver.launch_app().await;
+    open_system(&client).await;
 
     client
         .wait()
@@ -73,6 +87,7 @@ async fn the_window_opens_and_explains_when_no_docker_engine_answers() {
         ],
     );
     let client = driver.launch_app().await;
+    open_system(&client).await;
 
     client
         .wait()

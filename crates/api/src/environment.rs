@@ -319,7 +319,7 @@ impl Stagecraft {
 
     /// Setup when the environment was never set up or its configuration changed since its
     /// last setup, else patch; with the reason.
-    async fn setup_or_patch(&self, env: &Environment) -> Result<(Stage, String), Error> {
+    pub(crate) async fn setup_or_patch(&self, env: &Environment) -> Result<(Stage, String), Error> {
         ensure_standing(env)?;
         let last_setup = deploy::last_setup_version(self.store.pool(), env.id).await?;
         let (stage, reason) = match last_setup {
@@ -386,6 +386,24 @@ impl Stagecraft {
         build: Option<i64>,
         working_tree: bool,
     ) -> Result<DeployReport, Error> {
+        let id = self
+            .enqueue(env, stage, reason, build, working_tree)
+            .await?;
+        self.run_queue(&env.env_id).await?;
+        let deploy = self.deploy_by_id(id).await?;
+        let ran = deploy.status != DeployStatus::Queued;
+        Ok(DeployReport { deploy, ran })
+    }
+
+    /// Puts a deploy in the environment's queue, or joins the same stage's waiting one.
+    async fn enqueue(
+        &self,
+        env: &Environment,
+        stage: Stage,
+        reason: &str,
+        build: Option<i64>,
+        working_tree: bool,
+    ) -> Result<i64, Error> {
         let pool = self.store.pool();
         // A request for a stage already waiting joins it: two queued patches would deploy the
         // same code twice.
@@ -402,15 +420,56 @@ impl Stagecraft {
         };
         // A request that joins a waiting deploy decides what it builds: it is the newer wish.
         deploy::set_working_tree(pool, id, working_tree).await?;
-        self.run_queue(&env.env_id).await?;
-        let deploy = deploy::by_id(pool, id)
+        Ok(id)
+    }
+
+    async fn deploy_by_id(&self, id: i64) -> Result<Deploy, Error> {
+        deploy::by_id(self.store.pool(), id)
             .await?
             .ok_or_else(|| Error::NotFound {
                 what: "deploy",
                 name: id.to_string(),
-            })?;
-        let ran = deploy.status != DeployStatus::Queued;
-        Ok(DeployReport { deploy, ran })
+            })
+    }
+
+    /// Queues what the Deploy button runs (setup or patch) and returns at once; the deploy
+    /// runs in the background, and its events and timeline show how it goes. For a window
+    /// that must never wait.
+    pub async fn start_deploy(
+        self: &Arc<Self>,
+        env_id: &str,
+        options: DeployOptions,
+    ) -> Result<Deploy, Error> {
+        let env = self.environment(env_id).await?;
+        let (stage, mut reason) = self.setup_or_patch(&env).await?;
+        if options.working_tree {
+            reason.push_str("; built from the working tree");
+        }
+        let id = self
+            .enqueue(&env, stage, &reason, None, options.working_tree)
+            .await?;
+        self.run_in_background(env_id);
+        self.deploy_by_id(id).await
+    }
+
+    /// Queues the environment's teardown and returns at once, as [`Stagecraft::start_deploy`].
+    pub async fn start_teardown(self: &Arc<Self>, env_id: &str) -> Result<Deploy, Error> {
+        let env = self.environment(env_id).await?;
+        let id = self
+            .enqueue(&env, Stage::Teardown, "teardown requested", None, false)
+            .await?;
+        self.run_in_background(env_id);
+        self.deploy_by_id(id).await
+    }
+
+    fn run_in_background(self: &Arc<Self>, env_id: &str) {
+        let this = Arc::clone(self);
+        let env_id = env_id.to_owned();
+        tokio::spawn(async move {
+            if let Err(error) = this.run_queue(&env_id).await {
+                tracing::error!(env_id, %error, "the environment's queue could not run");
+            }
+        });
     }
 
     /// Runs the environment's queued deploys one after another while this process holds its

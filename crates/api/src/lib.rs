@@ -23,6 +23,7 @@
 //! - `follow.rs`: a deploy's events replayed from a `seq`, then followed live
 //! - `gitops.rs`: `gitops validate` and `gitops init` over a repository's Release files
 //! - `timeline.rs`: the timeline's lanes (deploys) and a deploy's steps and tasks
+//! - `views.rs`: what the desktop app shows, as types with generated TypeScript twins
 //! - `system.rs`: the System report ([`SystemReport`], [`DockerStatus`])
 //! - `error.rs`: [`Error`] and the stable [`ErrorCode`] the UI and the CLI switch on
 
@@ -40,6 +41,7 @@ mod secrets;
 mod settings;
 mod system;
 mod timeline;
+mod views;
 
 use stagecraft_docker::DockerEngine;
 use stagecraft_store::Store;
@@ -60,6 +62,10 @@ pub use system::{
     KubernetesReport, SystemReport,
 };
 pub use timeline::{DeployDetail, TimelineStep};
+pub use views::{
+    AppView, DeployDetailView, DeployStatusView, DeployView, EnvironmentStatusView,
+    EnvironmentView, LogLineView, LogPageView, NextDeploy, StageView, StepView, TaskView,
+};
 
 /// Stagecraft's use cases over one data directory. Opening it opens (and migrates) the
 /// database; the runtimes connect lazily, on their first use.

@@ -47,3 +47,55 @@ export type KubeContextReport = { name: string, cluster: string, server: string 
 export type DockerStatus = { "state": "reachable", endpoint: string, endpointSource: EndpointSource, platform: string | null, version: string, apiVersion: string, os: string, arch: string, } | { "state": "unreachable", endpoint: string, endpointSource: EndpointSource, code: ErrorCode, message: string, };
 
 export type EndpointSource = "dockerHost" | "dockerContext" | "platformDefault" | "dockerDesktop" | "colima" | "podman" | "explicit";
+
+export type AppView = { name: string, repoPath: string, trackingBranch: string, autoDeploy: boolean, };
+
+export type EnvironmentView = { envId: string, app: string, branch: string, ephemeral: boolean, 
+/**
+ * `v{default}.{specific}`.
+ */
+version: string, runtime: string, status: EnvironmentStatusView, 
+/**
+ * UTC, `YYYY-MM-DDTHH:MM:SS.sssZ`; none for a permanent environment.
+ */
+expiresAt: string | null, createdAt: string, };
+
+export type EnvironmentStatusView = "created" | "settingUp" | "deployed" | "patching" | "failed" | "interrupted" | "tearingDown" | "tornDown";
+
+/**
+ * What the Deploy button will run, and why.
+ */
+export type NextDeploy = { stage: StageView, reason: string, };
+
+export type StageView = "build" | "setup" | "patch" | "teardown";
+
+export type DeployView = { id: number, stage: StageView, reason: string, status: DeployStatusView, buildId: number | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, };
+
+export type DeployStatusView = "queued" | "running" | "succeeded" | "failed" | "cancelled" | "interrupted";
+
+export type DeployDetailView = { deploy: DeployView, steps: Array<StepView>, };
+
+export type StepView = { step: number, name: string, waitForFinish: boolean, startedAt: string, finishedAt: string | null, outcome: string | null, tasks: Array<TaskView>, };
+
+export type TaskView = { 
+/**
+ * `services.web`, `jobs.migrate`.
+ */
+task: string, 
+/**
+ * `pending`, `running`, `waiting`, `succeeded`, `failed`, `timed_out`, `cancelled`,
+ * `skipped`.
+ */
+status: string, startedAt: string | null, finishedAt: string | null, waitReason: string | null, 
+/**
+ * Why it failed, timed out or was skipped.
+ */
+detail: string | null, };
+
+export type LogPageView = { lines: Array<LogLineView>, 
+/**
+ * Lines the cap dropped from the start of this log so far.
+ */
+dropped: number, };
+
+export type LogLineView = { seq: number, at: string, stderr: boolean, line: string, };

@@ -1,7 +1,18 @@
 // The only module that talks to Tauri. Everything else receives these functions, so it runs
 // and is tested without a Tauri window.
 import { invoke } from "@tauri-apps/api/core";
-import type { DockerStatus, ErrorCode, IpcError, SystemReport } from "./bindings";
+import type {
+  AppView,
+  DeployDetailView,
+  DeployView,
+  DockerStatus,
+  EnvironmentView,
+  ErrorCode,
+  IpcError,
+  LogPageView,
+  NextDeploy,
+  SystemReport,
+} from "./bindings";
 
 export type * from "./bindings";
 
@@ -28,9 +39,9 @@ export function toUiError(raw: unknown): UiError {
   return { code: "IPC_FAILURE", message: String(raw) };
 }
 
-async function call<T>(command: string): Promise<T> {
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
-    return await invoke<T>(command);
+    return await invoke<T>(command, args);
   } catch (raw) {
     throw toUiError(raw);
   }
@@ -45,4 +56,35 @@ export interface SystemApi {
 export const systemApi: SystemApi = {
   systemReport: () => call<SystemReport>("system_report"),
   dockerStatus: () => call<DockerStatus>("docker_status"),
+};
+
+/** Apps, environments, deploys and logs; the real one calls the app, tests pass their own. */
+export interface EnvironmentsApi {
+  apps(): Promise<AppView[]>;
+  addApp(path: string): Promise<AppView>;
+  environments(): Promise<EnvironmentView[]>;
+  createEnvironment(app: string, branch: string | null, template: string): Promise<EnvironmentView>;
+  environment(envId: string): Promise<EnvironmentView>;
+  nextDeploy(envId: string): Promise<NextDeploy>;
+  /** Queues the deploy and returns at once; the timeline shows how it goes. */
+  deploy(envId: string): Promise<DeployView>;
+  teardown(envId: string): Promise<DeployView>;
+  timeline(envId: string): Promise<DeployView[]>;
+  deployDetail(deployId: number): Promise<DeployDetailView>;
+  logPage(resource: string, afterSeq: number, limit: number): Promise<LogPageView>;
+}
+
+export const environmentsApi: EnvironmentsApi = {
+  apps: () => call("apps_list"),
+  addApp: (path) => call("app_add", { path }),
+  environments: () => call("environments_list"),
+  createEnvironment: (app, branch, template) =>
+    call("environment_create", { app, branch, template }),
+  environment: (envId) => call("environment_get", { envId }),
+  nextDeploy: (envId) => call("next_deploy", { envId }),
+  deploy: (envId) => call("deploy_start", { envId }),
+  teardown: (envId) => call("teardown_start", { envId }),
+  timeline: (envId) => call("timeline", { envId }),
+  deployDetail: (deployId) => call("deploy_detail", { deployId }),
+  logPage: (resource, afterSeq, limit) => call("log_page", { resource, afterSeq, limit }),
 };

@@ -494,3 +494,45 @@ async fn the_ledger_holds_what_the_runtime_made_until_teardown_removes_it() {
     stagecraft.teardown(&env.env_id).await.unwrap();
     assert!(ledger::live(raw.pool(), env.id).await.unwrap().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deploy_started_for_the_window_returns_at_once_and_runs_in_the_background() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::gated();
+    let stagecraft = Arc::new(open(dir.path(), Arc::clone(&fake)).await);
+    stagecraft.add_app(&repo(dir.path())).await.unwrap();
+    let env_id = stagecraft
+        .create_environment(ephemeral())
+        .await
+        .unwrap()
+        .env_id;
+    let next = stagecraft.next_deploy(&env_id).await.unwrap();
+    assert_eq!(next.stage, stagecraft_api::StageView::Setup);
+
+    // The runtime holds every service until the gate opens: the call must not wait for it.
+    let started = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        stagecraft.start_deploy(&env_id, stagecraft_api::DeployOptions::default()),
+    )
+    .await
+    .expect("start_deploy returns before the deploy ends")
+    .unwrap();
+    assert_eq!(started.stage, Stage::Setup);
+    assert!(matches!(
+        started.status,
+        DeployStatus::Queued | DeployStatus::Running
+    ));
+
+    fake.gate.add_permits(100);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let deploys = stagecraft.deploys(&env_id).await.unwrap();
+        if deploys[0].status == DeployStatus::Succeeded {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{deploys:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let teardown = stagecraft.start_teardown(&env_id).await.unwrap();
+    assert_eq!(teardown.stage, Stage::Teardown);
+}

@@ -1,0 +1,220 @@
+//! A user's day in the real window against the real Docker engine: add an app, create an
+//! environment, Deploy (setup), change a file, Deploy again (patch), read a job's log, tear
+//! down. Images are built `FROM scratch` with Debian's static busybox; nothing is pulled.
+
+use std::path::Path;
+use std::time::Duration;
+
+use fantoccini::{Client, Locator};
+
+use crate::driver::{Driver, exclusive_window};
+use crate::system::{WAIT, save_screenshot, text_of};
+
+/// Deploys build images and wait for readiness: longer than a screen takes to appear.
+const DEPLOY_WAIT: Duration = Duration::from_secs(180);
+
+fn service(repo: &Path, name: &str, dockerfile: &str, files: &[(&str, &str)]) {
+    let dir = repo.join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy("/bin/busybox", dir.join("busybox"))
+        .expect("busybox-static must be installed (apt-get install busybox-static)");
+    std::fs::write(dir.join("Dockerfile"), dockerfile).unwrap();
+    for (path, text) in files {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+}
+
+/// A web service (published, with an HTTP readiness probe) and a migrate job.
+fn app_repo(dir: &Path, app: &str) -> std::path::PathBuf {
+    let repo = dir.join(app);
+    let base = "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n";
+    service(
+        &repo,
+        "web",
+        &format!(
+            "{base}COPY www /www\nCMD [\"sh\", \"-c\", \"trap 'exit 0' TERM; httpd -f -p 8080 -h /www & wait\"]\n"
+        ),
+        &[("www/index.html", "hello v1\n")],
+    );
+    std::fs::create_dir_all(repo.join(".release")).unwrap();
+    std::fs::write(
+        repo.join(".release/application_template.yaml"),
+        format!(
+            "app: {app}
+environment_templates: [{{name: ephemeral}}, {{name: permanent}}]
+services:
+- name: web
+  has_repo: true
+  build: {{context: web}}
+  ports: [{{type: node_port, port: '80', target_port: '8080'}}]
+  readiness_probe: {{http_get: {{path: /index.html, port: 8080}}}}
+jobs:
+- {{name: migrate, from_services: web, command: [sh, -c, 'echo migrating the schema']}}
+workflows:
+- name: setup
+  order_from: [services.web, jobs.migrate]
+- name: patch
+  order_from: [services.web]
+- name: teardown
+  order_from: [release.remove_environment]
+"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join(".release/environment_variables.yaml"),
+        "defaults: []\n",
+    )
+    .unwrap();
+    repo
+}
+
+async fn click(client: &Client, css: &str) {
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|error| panic!("no {css} on screen: {error}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn click_xpath(client: &Client, xpath: &str) {
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::XPath(xpath))
+        .await
+        .unwrap_or_else(|error| panic!("no {xpath} on screen: {error}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn wait_for(client: &Client, css: &str, within: Duration) {
+    client
+        .wait()
+        .at_most(within)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|error| panic!("{css} never appeared: {error}"));
+}
+
+/// Removes the app's objects and images even when the test fails half-way.
+struct Cleanup(String);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let filter = format!("label=dev.stagecraft.app={}", self.0);
+        let run = |args: &[&str]| {
+            std::process::Command::new("docker")
+                .args(args)
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                .unwrap_or_default()
+        };
+        for id in run(&["ps", "-aq", "--filter", &filter]).lines() {
+            run(&["rm", "--force", id]);
+        }
+        for id in run(&["network", "ls", "-q", "--filter", &filter]).lines() {
+            run(&["network", "rm", id]);
+        }
+        let reference = format!("reference=stagecraft/{}/*", self.0);
+        for id in run(&["images", "-q", "--filter", &reference]).lines() {
+            run(&["rmi", "--force", id]);
+        }
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver, the built app and dockerd: run scripts/test.sh"]
+async fn an_app_is_deployed_patched_and_torn_down_from_the_window() {
+    let _window = exclusive_window().await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = format!("e2e{}", std::process::id());
+    let _cleanup = Cleanup(app.clone());
+    let repo = app_repo(dir.path(), &app);
+    let data = dir.path().join("data");
+    let driver = Driver::start(4448, &[("STAGECRAFT_DATA_DIR", data.to_str().unwrap())]);
+    let client = driver.launch_app().await;
+
+    // Add the app and create an environment.
+    wait_for(&client, "[data-testid=no-environments]", WAIT).await;
+    client
+        .find(Locator::Css("[data-testid=app-path]"))
+        .await
+        .unwrap()
+        .send_keys(repo.to_str().unwrap())
+        .await
+        .unwrap();
+    click(&client, "[data-testid=add-app]").await;
+    click(&client, "[data-testid=create-environment]").await;
+
+    // The details: Deploy says it will set up; clicking it runs setup, live.
+    wait_for(&client, "[data-testid=deploy][data-stage=setup]", WAIT).await;
+    let reason = text_of(&client, "deploy-reason").await;
+    assert!(reason.contains("never set up"), "{reason}");
+    click(&client, "[data-testid=deploy]").await;
+    wait_for(
+        &client,
+        "[data-testid=deploy-lane][data-stage=setup][data-status=succeeded]",
+        DEPLOY_WAIT,
+    )
+    .await;
+    wait_for(
+        &client,
+        "[data-testid=environment-status][data-status=deployed]",
+        WAIT,
+    )
+    .await;
+    wait_for(
+        &client,
+        "[data-testid=task][data-task='jobs.migrate'][data-status=succeeded]",
+        WAIT,
+    )
+    .await;
+    save_screenshot(&client, "environment-setup.png").await;
+
+    // The job's log.
+    click_xpath(&client, "//button[normalize-space()='jobs.migrate']").await;
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::XPath(
+            "//*[@data-testid='log-lines'][contains(., 'migrating the schema')]",
+        ))
+        .await
+        .expect("the job's output is shown");
+
+    // A one-file change, then Deploy runs patch.
+    std::fs::write(repo.join("web/www/index.html"), "hello v2\n").unwrap();
+    wait_for(&client, "[data-testid=deploy][data-stage=patch]", WAIT).await;
+    click(&client, "[data-testid=deploy]").await;
+    wait_for(
+        &client,
+        "[data-testid=deploy-lane][data-stage=patch][data-status=succeeded]",
+        DEPLOY_WAIT,
+    )
+    .await;
+    save_screenshot(&client, "environment-patch.png").await;
+
+    // Tear down, with a confirmation.
+    click(&client, "[data-testid=teardown]").await;
+    click(&client, "[data-testid=confirm-teardown]").await;
+    wait_for(
+        &client,
+        "[data-testid=environment-status][data-status=tornDown]",
+        DEPLOY_WAIT,
+    )
+    .await;
+    save_screenshot(&client, "environment-torn-down.png").await;
+
+    click(&client, "[data-testid=nav-environments]").await;
+    wait_for(&client, "[data-testid=open-environment]", WAIT).await;
+    save_screenshot(&client, "environments.png").await;
+    client.close().await.unwrap();
+}

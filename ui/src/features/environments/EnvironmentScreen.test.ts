@@ -1,0 +1,139 @@
+import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import { describe, expect, it, vi } from "vitest";
+import type {
+  DeployDetailView,
+  DeployView,
+  EnvironmentsApi,
+  EnvironmentView,
+  LogPageView,
+} from "../../ipc";
+import EnvironmentScreen from "./EnvironmentScreen.svelte";
+
+const env: EnvironmentView = {
+  envId: "ted1bc4",
+  app: "shop",
+  branch: "feature/cart",
+  ephemeral: true,
+  version: "v1.1",
+  runtime: "docker",
+  status: "deployed",
+  expiresAt: "2099-01-01T00:00:00.000Z",
+  createdAt: "2026-11-26T06:00:00.000Z",
+};
+
+const setup: DeployView = {
+  id: 1,
+  stage: "setup",
+  reason: "first setup: the environment was never set up",
+  status: "succeeded",
+  buildId: 1,
+  queuedAt: "2026-11-26T06:00:00.000Z",
+  startedAt: "2026-11-26T06:00:00.000Z",
+  finishedAt: "2026-11-26T06:00:09.000Z",
+};
+
+const detail: DeployDetailView = {
+  deploy: setup,
+  steps: [
+    {
+      step: 0,
+      name: "migrate",
+      waitForFinish: true,
+      startedAt: "2026-11-26T06:00:00.000Z",
+      finishedAt: "2026-11-26T06:00:09.000Z",
+      outcome: "succeeded_with_failures",
+      tasks: [
+        {
+          task: "jobs.migrate",
+          status: "failed",
+          startedAt: "2026-11-26T06:00:00.000Z",
+          finishedAt: "2026-11-26T06:00:09.000Z",
+          waitReason: null,
+          detail: "exited with code 3",
+        },
+      ],
+    },
+  ],
+};
+
+function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsApi {
+  const logs: LogPageView = {
+    lines: [{ seq: 1, at: "2026-11-26T06:00:01.000Z", stderr: true, line: "no such table" }],
+    dropped: 0,
+  };
+  return {
+    apps: () => Promise.resolve([]),
+    addApp: () => Promise.reject(new Error("unused")),
+    environments: () => Promise.resolve([env]),
+    createEnvironment: () => Promise.reject(new Error("unused")),
+    environment: () => Promise.resolve(env),
+    nextDeploy: () =>
+      Promise.resolve({
+        stage: "patch",
+        reason: "patch: the configuration is unchanged since the last setup",
+      }),
+    deploy: () => Promise.resolve({ ...setup, id: 2, stage: "patch", status: "queued" }),
+    teardown: () => Promise.resolve({ ...setup, id: 3, stage: "teardown", status: "queued" }),
+    timeline: () => Promise.resolve([setup]),
+    deployDetail: () => Promise.resolve(detail),
+    logPage: (_resource, afterSeq) =>
+      Promise.resolve(afterSeq === 0 ? logs : { lines: [], dropped: 0 }),
+    ...overrides,
+  };
+}
+
+describe("EnvironmentScreen", () => {
+  it("says what Deploy will run and why, and shows the timeline opened on the last deploy", async () => {
+    render(EnvironmentScreen, { api: fakeApi(), envId: "ted1bc4", back: () => {} });
+
+    const button = await screen.findByTestId("deploy");
+    await waitFor(() => expect(button.textContent).toBe("Deploy (patch)"));
+    expect(screen.getByTestId("deploy-reason").textContent).toContain(
+      "the configuration is unchanged since the last setup",
+    );
+    const task = await screen.findByTestId("task");
+    expect(task.dataset.status).toBe("failed");
+    expect(screen.getByTestId("task-detail").textContent).toBe("exited with code 3");
+  });
+
+  it("starts a deploy without waiting for it, and shows a task's log", async () => {
+    const deploy = vi.fn(() =>
+      Promise.resolve<DeployView>({ ...setup, id: 2, stage: "patch", status: "queued" }),
+    );
+    const logPage = vi.fn((_resource: string, afterSeq: number) =>
+      Promise.resolve<LogPageView>({
+        lines: [
+          { seq: 1, at: "2026-11-26T06:00:01.000Z", stderr: true, line: "no such table" },
+        ].filter((l) => l.seq > afterSeq),
+        dropped: 0,
+      }),
+    );
+    render(EnvironmentScreen, {
+      api: fakeApi({ deploy, logPage }),
+      envId: "ted1bc4",
+      back: () => {},
+    });
+
+    await fireEvent.click(await screen.findByText("jobs.migrate"));
+    await waitFor(() =>
+      expect(screen.getByTestId("log-lines").textContent).toContain("no such table"),
+    );
+    expect(logPage).toHaveBeenCalledWith("ted1bc4/1/jobs.migrate", 0, 1000);
+
+    await fireEvent.click(screen.getByTestId("deploy"));
+    await waitFor(() => expect(deploy).toHaveBeenCalledWith("ted1bc4"));
+  });
+
+  it("asks before tearing down, and shows a refusal as a readable message", async () => {
+    const teardown = vi.fn(() =>
+      Promise.reject({ code: "CONFLICT", message: "the environment ted1bc4 is torn down" }),
+    );
+    render(EnvironmentScreen, { api: fakeApi({ teardown }), envId: "ted1bc4", back: () => {} });
+
+    await fireEvent.click(await screen.findByTestId("teardown"));
+    expect(teardown).not.toHaveBeenCalled();
+    await fireEvent.click(screen.getByTestId("confirm-teardown"));
+    const error = await screen.findByTestId("action-error");
+    expect(error.textContent).toBe("the environment ted1bc4 is torn down");
+  });
+});

@@ -1,0 +1,118 @@
+import { describe, expect, it } from "vitest";
+import {
+  bar,
+  deployStatus,
+  duration,
+  environmentStatus,
+  expiry,
+  isActive,
+  span,
+  taskLog,
+} from "./describe";
+import type { DeployView, StepView } from "../../ipc";
+
+const T0 = Date.parse("2026-11-26T10:00:00.000Z");
+
+function deploy(status: DeployView["status"]): DeployView {
+  return {
+    id: 1,
+    stage: "setup",
+    reason: "first setup",
+    status,
+    buildId: null,
+    queuedAt: "2026-11-26T10:00:00.000Z",
+    startedAt: null,
+    finishedAt: null,
+  };
+}
+
+describe("statuses", () => {
+  it("names each status with a tone", () => {
+    expect(environmentStatus("settingUp")).toEqual({ label: "Setting up", tone: "pending" });
+    expect(environmentStatus("deployed").tone).toBe("ok");
+    expect(deployStatus("interrupted")).toEqual({ label: "Interrupted", tone: "error" });
+  });
+
+  it("refreshes quickly only while a deploy waits or runs", () => {
+    expect(isActive([deploy("succeeded"), deploy("queued")])).toBe(true);
+    expect(isActive([deploy("succeeded"), deploy("failed")])).toBe(false);
+  });
+});
+
+describe("times", () => {
+  it("says durations the way people read them", () => {
+    expect(duration(850)).toBe("850 ms");
+    expect(duration(4_240)).toBe("4.2 s");
+    expect(duration(185_000)).toBe("3 min 05 s");
+    expect(duration(7_440_000)).toBe("2 h 04 min");
+  });
+
+  it("counts down to expiry", () => {
+    expect(expiry(null, T0)).toBeNull();
+    expect(expiry("2026-11-28T13:30:00.000Z", T0)).toBe("expires in 2 d 03 h");
+    expect(expiry("2026-11-26T10:20:00.000Z", T0)).toBe("expires in 20 min");
+    expect(expiry("2026-11-26T09:00:00.000Z", T0)).toBe("expired");
+  });
+});
+
+describe("the Gantt chart", () => {
+  const steps: StepView[] = [
+    {
+      step: 0,
+      name: "data",
+      waitForFinish: true,
+      startedAt: "2026-11-26T10:00:00.000Z",
+      finishedAt: "2026-11-26T10:00:04.000Z",
+      outcome: "succeeded",
+      tasks: [
+        {
+          task: "services.db",
+          status: "succeeded",
+          startedAt: "2026-11-26T10:00:00.000Z",
+          finishedAt: "2026-11-26T10:00:04.000Z",
+          waitReason: null,
+          detail: null,
+        },
+      ],
+    },
+    {
+      step: 1,
+      name: "apps",
+      waitForFinish: true,
+      startedAt: "2026-11-26T10:00:04.000Z",
+      finishedAt: null,
+      outcome: null,
+      tasks: [
+        {
+          task: "services.web",
+          status: "waiting",
+          startedAt: "2026-11-26T10:00:04.000Z",
+          finishedAt: null,
+          waitReason: "waiting for readiness: http :8080/, attempt 3",
+          detail: null,
+        },
+      ],
+    },
+  ];
+
+  it("spans a running deploy up to now", () => {
+    expect(span(steps, T0 + 10_000)).toEqual({ start: T0, end: T0 + 10_000 });
+    expect(span([], T0)).toBeNull();
+  });
+
+  it("places each task by its start and length", () => {
+    const whole = { start: T0, end: T0 + 10_000 };
+    const [db, web] = steps.flatMap((s) => s.tasks);
+    expect(db && bar(whole, db, T0 + 10_000)).toEqual({ left: 0, width: 40 });
+    expect(web && bar(whole, web, T0 + 10_000)).toEqual({ left: 40, width: 60 });
+    expect(bar(whole, { startedAt: null, finishedAt: null }, T0)).toBeNull();
+  });
+});
+
+describe("logs", () => {
+  it("finds a task's log", () => {
+    expect(taskLog("ted1bc4", 7, "jobs.migrate")).toBe("ted1bc4/7/jobs.migrate");
+    expect(taskLog("ted1bc4", 7, "services.web")).toBe("ted1bc4/services.web");
+    expect(taskLog("ted1bc4", 7, "release.remove_environment")).toBeNull();
+  });
+});

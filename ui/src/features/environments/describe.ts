@@ -1,0 +1,139 @@
+// What the environment screens say and draw, as plain functions: tested without a window.
+import type {
+  DeployStatusView,
+  DeployView,
+  EnvironmentStatusView,
+  StepView,
+  TaskView,
+} from "../../ipc";
+
+export type Tone = "ok" | "error" | "pending" | "neutral";
+
+const ENVIRONMENT_STATUS: Record<EnvironmentStatusView, [string, Tone]> = {
+  created: ["Created", "neutral"],
+  settingUp: ["Setting up", "pending"],
+  deployed: ["Deployed", "ok"],
+  patching: ["Patching", "pending"],
+  failed: ["Failed", "error"],
+  interrupted: ["Interrupted", "error"],
+  tearingDown: ["Tearing down", "pending"],
+  tornDown: ["Torn down", "neutral"],
+};
+
+export function environmentStatus(status: EnvironmentStatusView): { label: string; tone: Tone } {
+  const [label, tone] = ENVIRONMENT_STATUS[status];
+  return { label, tone };
+}
+
+const DEPLOY_STATUS: Record<DeployStatusView, [string, Tone]> = {
+  queued: ["Queued", "pending"],
+  running: ["Running", "pending"],
+  succeeded: ["Succeeded", "ok"],
+  failed: ["Failed", "error"],
+  cancelled: ["Cancelled", "neutral"],
+  interrupted: ["Interrupted", "error"],
+};
+
+export function deployStatus(status: DeployStatusView): { label: string; tone: Tone } {
+  const [label, tone] = DEPLOY_STATUS[status];
+  return { label, tone };
+}
+
+export function taskTone(status: string): Tone {
+  switch (status) {
+    case "succeeded":
+      return "ok";
+    case "failed":
+    case "timed_out":
+      return "error";
+    case "running":
+    case "waiting":
+    case "pending":
+      return "pending";
+    default:
+      return "neutral";
+  }
+}
+
+/** Whether something is still to happen: the screen then refreshes quickly. */
+export function isActive(deploys: DeployView[]): boolean {
+  return deploys.some((d) => d.status === "queued" || d.status === "running");
+}
+
+export function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** Milliseconds between two stored times; `to` defaults to `now`. */
+export function elapsed(from: string, to: string | null, now: number): number {
+  const start = Date.parse(from);
+  const end = to === null ? now : Date.parse(to);
+  return Math.max(0, end - start);
+}
+
+/** `850 ms`, `4.2 s`, `3 min 05 s`, `2 h 04 min`. */
+export function duration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const seconds = ms / 1000;
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ${String(Math.floor(seconds % 60)).padStart(2, "0")} s`;
+  const hours = Math.floor(minutes / 60);
+  return `${hours} h ${String(minutes % 60).padStart(2, "0")} min`;
+}
+
+/** "expires in 2 d 03 h", "expired", or nothing for a permanent environment. */
+export function expiry(expiresAt: string | null, now: number): string | null {
+  if (expiresAt === null) return null;
+  const left = Date.parse(expiresAt) - now;
+  if (left <= 0) return "expired";
+  const hours = Math.floor(left / 3_600_000);
+  if (hours >= 24)
+    return `expires in ${Math.floor(hours / 24)} d ${String(hours % 24).padStart(2, "0")} h`;
+  if (hours >= 1) return `expires in ${hours} h`;
+  return `expires in ${Math.max(1, Math.floor(left / 60_000))} min`;
+}
+
+/** A bar of the Gantt chart, as percentages of the deploy's span. */
+export interface Bar {
+  left: number;
+  width: number;
+}
+
+/** Where a task's bar sits within its deploy: from its start to its end (or now). */
+export function bar(
+  span: { start: number; end: number },
+  task: Pick<TaskView, "startedAt" | "finishedAt">,
+  now: number,
+): Bar | null {
+  if (task.startedAt === null) return null;
+  const total = Math.max(1, span.end - span.start);
+  const start = Date.parse(task.startedAt);
+  const end = task.finishedAt === null ? now : Date.parse(task.finishedAt);
+  const left = ((start - span.start) / total) * 100;
+  // A task too short to see still gets a sliver.
+  const width = Math.max(0.8, ((end - start) / total) * 100);
+  return { left: clamp(left), width: Math.min(width, 100 - clamp(left)) };
+}
+
+function clamp(value: number): number {
+  return Math.min(100, Math.max(0, value));
+}
+
+/** The time span a deploy's chart covers: its first step's start to its last end (or now). */
+export function span(steps: StepView[], now: number): { start: number; end: number } | null {
+  const starts = steps.map((s) => Date.parse(s.startedAt));
+  if (starts.length === 0) return null;
+  const ends = steps.flatMap((s) =>
+    s.tasks.map((t) => (t.finishedAt === null ? now : Date.parse(t.finishedAt))),
+  );
+  return { start: Math.min(...starts), end: Math.max(...starts, ...ends) };
+}
+
+/** The log a task writes: a job's run belongs to its deploy, a service's log to the
+ *  environment. `null` for tasks without one (`release.remove_environment`). */
+export function taskLog(envId: string, deployId: number, task: string): string | null {
+  if (task.startsWith("jobs.")) return `${envId}/${deployId}/${task}`;
+  if (task.startsWith("services.")) return `${envId}/${task}`;
+  return null;
+}
