@@ -92,6 +92,7 @@ pub(crate) async fn deploy_start(
     Ok(stagecraft
         .start_deploy(&env_id, DeployOptions::default())
         .await?
+        .deploy
         .into())
 }
 
@@ -101,7 +102,7 @@ pub(crate) async fn teardown_start(
     env_id: String,
 ) -> Result<DeployView, IpcError> {
     let stagecraft = state.shared()?;
-    Ok(stagecraft.start_teardown(&env_id).await?.into())
+    Ok(stagecraft.start_teardown(&env_id).await?.deploy.into())
 }
 
 #[tauri::command]

@@ -48,6 +48,17 @@ pub struct DeployReport {
     pub ran: bool,
 }
 
+/// A deploy queued by [`Stagecraft::start_deploy`] or [`Stagecraft::start_teardown`].
+#[derive(Debug)]
+pub struct Started {
+    /// As it was when queued.
+    pub deploy: Deploy,
+    /// Ends when this process has run the environment's queue (at once when another process
+    /// holds the environment and runs it). A process about to exit awaits it, so the
+    /// environment's lease is released rather than left to expire.
+    pub queue: tokio::task::JoinHandle<()>,
+}
+
 /// How a deploy is run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DeployOptions {
@@ -439,7 +450,7 @@ impl Stagecraft {
         self: &Arc<Self>,
         env_id: &str,
         options: DeployOptions,
-    ) -> Result<Deploy, Error> {
+    ) -> Result<Started, Error> {
         let env = self.environment(env_id).await?;
         let (stage, mut reason) = self.setup_or_patch(&env).await?;
         if options.working_tree {
@@ -448,28 +459,34 @@ impl Stagecraft {
         let id = self
             .enqueue(&env, stage, &reason, None, options.working_tree)
             .await?;
-        self.run_in_background(env_id);
-        self.deploy_by_id(id).await
+        let queue = self.run_in_background(env_id);
+        Ok(Started {
+            deploy: self.deploy_by_id(id).await?,
+            queue,
+        })
     }
 
     /// Queues the environment's teardown and returns at once, as [`Stagecraft::start_deploy`].
-    pub async fn start_teardown(self: &Arc<Self>, env_id: &str) -> Result<Deploy, Error> {
+    pub async fn start_teardown(self: &Arc<Self>, env_id: &str) -> Result<Started, Error> {
         let env = self.environment(env_id).await?;
         let id = self
             .enqueue(&env, Stage::Teardown, "teardown requested", None, false)
             .await?;
-        self.run_in_background(env_id);
-        self.deploy_by_id(id).await
+        let queue = self.run_in_background(env_id);
+        Ok(Started {
+            deploy: self.deploy_by_id(id).await?,
+            queue,
+        })
     }
 
-    fn run_in_background(self: &Arc<Self>, env_id: &str) {
+    fn run_in_background(self: &Arc<Self>, env_id: &str) -> tokio::task::JoinHandle<()> {
         let this = Arc::clone(self);
         let env_id = env_id.to_owned();
         tokio::spawn(async move {
             if let Err(error) = this.run_queue(&env_id).await {
                 tracing::error!(env_id, %error, "the environment's queue could not run");
             }
-        });
+        })
     }
 
     /// Runs the environment's queued deploys one after another while this process holds its

@@ -51,7 +51,7 @@ pub use commits::branch_commit;
 pub use configuration::{ConfigVersion, MASK, ShownVar, WorkloadVars};
 pub use environment::{
     CreateEnvironment, DEFAULT_TTL, DeployOptions, DeployReport, EXPIRY_WARNING, MAX_EXTENSION,
-    Runtimes, TICK_EVERY, Tick,
+    Runtimes, Started, TICK_EVERY, Tick,
 };
 pub use error::{Error, ErrorCode};
 pub use gitops::{GitopsFileNames, GitopsInit, GitopsReport, gitops_init, gitops_validate};

@@ -1,5 +1,6 @@
-use std::io::Read as _;
+use std::io::{IsTerminal as _, Read as _};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Subcommand;
@@ -70,6 +71,10 @@ pub(crate) enum Deploys {
         /// instead of the commit the environment's branch names.
         #[arg(long)]
         working_tree: bool,
+        /// Wait for the deploy to end, also when another Stagecraft runs it; progress goes to
+        /// stderr when it is a terminal. The exit status is the deploy's.
+        #[arg(long)]
+        wait: bool,
     },
     /// The environment's deploys, oldest first.
     List {
@@ -137,6 +142,85 @@ fn deploy_report(report: &DeployReport, output: Output) -> u8 {
     }
 }
 
+/// Starts the deploy and follows its events until it ends, here or in another process that
+/// holds the environment.
+async fn deploy_and_wait(
+    stagecraft: &Arc<Stagecraft>,
+    env_id: &str,
+    options: stagecraft_api::DeployOptions,
+) -> Result<DeployReport, Error> {
+    let stagecraft_api::Started {
+        deploy: started,
+        queue,
+    } = stagecraft.start_deploy(env_id, options).await?;
+    let show = std::io::stderr().is_terminal();
+    let mut events = stagecraft.follow(started.id, 0).await?;
+    while let Some(event) = events.recv().await {
+        if show && let Some(line) = progress_line(&event.event_json) {
+            eprintln!("{line}");
+        }
+    }
+    // This process may be the one running the queue: let it finish and release the
+    // environment. The last event is stored a moment before the deploy's status is.
+    let _ = queue.await;
+    loop {
+        let deploy = stagecraft
+            .deploys(env_id)
+            .await?
+            .into_iter()
+            .find(|d| d.id == started.id)
+            .ok_or_else(|| Error::NotFound {
+                what: "deploy",
+                name: started.id.to_string(),
+            })?;
+        if !matches!(deploy.status, DeployStatus::Queued | DeployStatus::Running) {
+            return Ok(DeployReport { deploy, ran: true });
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// One event as a line of progress for a person at a terminal; `None` for the ones too small
+/// to show.
+fn progress_line(event_json: &str) -> Option<String> {
+    let event: serde_json::Value = serde_json::from_str(event_json).ok()?;
+    let text = |key: &str| event.get(key).and_then(|v| v.as_str()).unwrap_or_default();
+    let outcome = |key: &str| {
+        event
+            .get(key)
+            .and_then(|o| o.get("outcome"))
+            .and_then(|o| o.as_str())
+            .unwrap_or_default()
+            .replace('_', " ")
+    };
+    Some(match text("type") {
+        "stage_started" => format!("{}: {}", text("stage"), text("reason")),
+        "service_build_started" => format!("  build {}", text("service")),
+        "service_built" => format!(
+            "  built {}: {} MB, {} steps from cache",
+            text("service"),
+            event
+                .get("size_bytes")
+                .and_then(serde_json::Value::as_u64)
+                .unwrap_or_default()
+                / 1_000_000,
+            event
+                .get("cache_hits")
+                .and_then(serde_json::Value::as_u64)
+                .unwrap_or_default()
+        ),
+        "service_build_reused" => format!("  build {}: {}", text("service"), text("reason")),
+        "service_build_failed" => format!("  build {} failed: {}", text("service"), text("error")),
+        "step_started" => format!("  step {}", text("name")),
+        "task_waiting" => format!("    {}: {}", text("task"), text("reason")),
+        "task_finished" => format!("    {}: {}", text("task"), outcome("outcome")),
+        "service_unavailable" => format!("    {}: {}", text("task"), text("reason")),
+        "stage_finished" => format!("{}: {}", text("stage"), outcome("outcome")),
+        "deploy_interrupted" => format!("interrupted: {}", text("reason")),
+        _ => return None,
+    })
+}
+
 pub(crate) fn run(request: Request, output: Output) -> Result<u8, Error> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -148,13 +232,18 @@ pub(crate) fn run(request: Request, output: Output) -> Result<u8, Error> {
     runtime.block_on(async move {
         let mut stagecraft = Stagecraft::open(Settings::from_env()?).await?;
         stagecraft.use_docker();
+        let stagecraft = Arc::new(stagecraft);
         let status = execute(&stagecraft, request, output).await;
         stagecraft.close().await;
         status
     })
 }
 
-async fn execute(stagecraft: &Stagecraft, request: Request, output: Output) -> Result<u8, Error> {
+async fn execute(
+    stagecraft: &Arc<Stagecraft>,
+    request: Request,
+    output: Output,
+) -> Result<u8, Error> {
     match request {
         Request::Apps(Apps::List) => {
             let apps = stagecraft.apps().await?;
@@ -262,12 +351,15 @@ async fn execute(stagecraft: &Stagecraft, request: Request, output: Output) -> R
         Request::Deploys(Deploys::Create {
             environment,
             working_tree,
+            wait,
         }) => {
             let options = stagecraft_api::DeployOptions { working_tree };
-            return Ok(deploy_report(
-                &stagecraft.deploy_with(&environment, options).await?,
-                output,
-            ));
+            let report = if wait {
+                deploy_and_wait(stagecraft, &environment, options).await?
+            } else {
+                stagecraft.deploy_with(&environment, options).await?
+            };
+            return Ok(deploy_report(&report, output));
         }
         Request::Deploys(Deploys::List { environment }) => {
             let deploys = stagecraft.deploys(&environment).await?;

@@ -516,7 +516,8 @@ async fn a_deploy_started_for_the_window_returns_at_once_and_runs_in_the_backgro
     )
     .await
     .expect("start_deploy returns before the deploy ends")
-    .unwrap();
+    .unwrap()
+    .deploy;
     assert_eq!(started.stage, Stage::Setup);
     assert!(matches!(
         started.status,
@@ -534,5 +535,10 @@ async fn a_deploy_started_for_the_window_returns_at_once_and_runs_in_the_backgro
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     let teardown = stagecraft.start_teardown(&env_id).await.unwrap();
-    assert_eq!(teardown.stage, Stage::Teardown);
+    assert_eq!(teardown.deploy.stage, Stage::Teardown);
+    teardown.queue.await.unwrap();
+    assert_eq!(
+        stagecraft.environment(&env_id).await.unwrap().status,
+        EnvironmentStatus::TornDown
+    );
 }

@@ -168,12 +168,35 @@ fn a_deploy_that_fails_exits_1_and_is_listed_with_its_reason() {
         (Some("setup"), Some("failed"))
     );
 
+    // --wait follows the deploy to its end and exits with its status.
+    let waited = stagecraft(
+        &data,
+        &[
+            "deploys",
+            "create",
+            "--environment",
+            id,
+            "--wait",
+            "-o",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(waited.status.code(), Some(1));
+    let report = json(&waited);
+    assert_eq!(report["deploy"]["status"].as_str(), Some("failed"));
+    assert!(
+        waited.stderr.is_empty(),
+        "no progress when stderr is not a terminal: {}",
+        String::from_utf8_lossy(&waited.stderr)
+    );
+
     let list = json(&stagecraft(
         &data,
         &["deploys", "list", "--environment", id, "-o", "json"],
         None,
     ));
-    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list.as_array().unwrap().len(), 2);
     let builds = json(&stagecraft(
         &data,
         &["builds", "list", "--app", "shop", "-o", "json"],
@@ -181,8 +204,8 @@ fn a_deploy_that_fails_exits_1_and_is_listed_with_its_reason() {
     ));
     assert_eq!(
         builds.as_array().unwrap().len(),
-        1,
-        "the deploy's build, with nothing to build: {builds}"
+        2,
+        "each deploy's build, with nothing to build: {builds}"
     );
 
     let missing = stagecraft(&data, &["environments", "get", "nope", "-o", "json"], None);
