@@ -295,13 +295,23 @@ impl Stagecraft {
         env_id: &str,
         options: DeployOptions,
     ) -> Result<DeployReport, Error> {
+        let (env, stage, reason) = self.deploy_request(env_id, options).await?;
+        self.queue_with_build(&env, stage, &reason, None, options.working_tree)
+            .await
+    }
+
+    /// What the Deploy button runs for `env_id` with `options`, and why.
+    async fn deploy_request(
+        &self,
+        env_id: &str,
+        options: DeployOptions,
+    ) -> Result<(Environment, Stage, String), Error> {
         let env = self.environment(env_id).await?;
         let (stage, mut reason) = self.setup_or_patch(&env).await?;
         if options.working_tree {
             reason.push_str("; built from the working tree");
         }
-        self.queue_with_build(&env, stage, &reason, None, options.working_tree)
-            .await
+        Ok((env, stage, reason))
     }
 
     /// Deploys the images of an earlier build of the environment's app, building nothing: a
@@ -451,11 +461,7 @@ impl Stagecraft {
         env_id: &str,
         options: DeployOptions,
     ) -> Result<Started, Error> {
-        let env = self.environment(env_id).await?;
-        let (stage, mut reason) = self.setup_or_patch(&env).await?;
-        if options.working_tree {
-            reason.push_str("; built from the working tree");
-        }
+        let (env, stage, reason) = self.deploy_request(env_id, options).await?;
         let id = self
             .enqueue(&env, stage, &reason, None, options.working_tree)
             .await?;

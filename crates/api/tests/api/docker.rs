@@ -297,6 +297,29 @@ async fn event_types(stagecraft: &Stagecraft, deploy: i64) -> Vec<String> {
         .collect()
 }
 
+/// Deploys, expecting `stage` to run with every task succeeding: the deploy, its events and
+/// how long it took.
+async fn deploy_without_failures(
+    stagecraft: &Stagecraft,
+    env_id: &str,
+    stage: Stage,
+) -> (stagecraft_engine::Deploy, Vec<String>, Duration) {
+    let started = Instant::now();
+    let deploy = stagecraft.deploy(env_id).await.unwrap().deploy;
+    let took = started.elapsed();
+    let events = event_types(stagecraft, deploy.id).await;
+    assert_eq!(
+        (deploy.stage, deploy.status),
+        (stage, DeployStatus::Succeeded),
+        "{events:#?}"
+    );
+    assert!(
+        events.last().unwrap().contains("\"failed_tasks\":0"),
+        "{events:#?}"
+    );
+    (deploy, events, took)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_scenario_app_is_set_up_patched_and_torn_down_on_docker() {
     let dir = tempfile::tempdir().unwrap();
@@ -312,19 +335,8 @@ async fn the_scenario_app_is_set_up_patched_and_torn_down_on_docker() {
         .env_id;
 
     // Setup: everything built, the environment up when it ends.
-    let started = Instant::now();
-    let setup = stagecraft.deploy(&env_id).await.unwrap().deploy;
-    let setup_time = started.elapsed();
-    let setup_events = event_types(&stagecraft, setup.id).await;
-    assert_eq!(
-        (setup.stage, setup.status),
-        (Stage::Setup, DeployStatus::Succeeded),
-        "{setup_events:#?}"
-    );
-    assert!(
-        setup_events.last().unwrap().contains("\"failed_tasks\":0"),
-        "{setup_events:#?}"
-    );
+    let (setup, setup_events, setup_time) =
+        deploy_without_failures(&stagecraft, &env_id, Stage::Setup).await;
     let build_log = stagecraft
         .logs(&format!("builds/{}/web", setup.build_id.unwrap()), 0, 100)
         .await
@@ -369,19 +381,8 @@ async fn the_scenario_app_is_set_up_patched_and_torn_down_on_docker() {
     // A one-file change: only web is rebuilt and replaced; seed reads what migrate wrote.
     std::fs::write(repo.join("web/www/index.html"), "hello v2\n").unwrap();
     std::fs::write(repo.join("web/notes.txt"), "an ignored edit\n").unwrap();
-    let started = Instant::now();
-    let patch = stagecraft.deploy(&env_id).await.unwrap().deploy;
-    let patch_time = started.elapsed();
-    let patch_events = event_types(&stagecraft, patch.id).await;
-    assert_eq!(
-        (patch.stage, patch.status),
-        (Stage::Patch, DeployStatus::Succeeded),
-        "{patch_events:#?}"
-    );
-    assert!(
-        patch_events.last().unwrap().contains("\"failed_tasks\":0"),
-        "{patch_events:#?}"
-    );
+    let (patch, patch_events, patch_time) =
+        deploy_without_failures(&stagecraft, &env_id, Stage::Patch).await;
     let built: Vec<&String> = patch_events
         .iter()
         .filter(|e| e.contains("\"type\":\"service_built\""))
