@@ -48,6 +48,33 @@ pub struct DeployReport {
     pub ran: bool,
 }
 
+impl Stagecraft {
+    /// The runtime the environment runs on, when this Stagecraft has it.
+    pub(crate) fn runtime_of(&self, env: &Environment) -> Result<SharedRuntime, Error> {
+        self.runtimes
+            .get(&env.runtime)
+            .cloned()
+            .ok_or_else(|| Error::Conflict {
+                message: format!(
+                    "the runtime `{}` of {} is not available in this Stagecraft",
+                    env.runtime, env.env_id
+                ),
+            })
+    }
+
+    /// What a runtime is told about the environment, with its ledger in the store.
+    pub(crate) fn environment_ref(&self, env: &Environment) -> EnvironmentRef {
+        EnvironmentRef {
+            env_id: env.env_id.clone(),
+            app: env.app.clone(),
+            ledger: Arc::new(crate::ledger::StoreLedger {
+                store: self.store.clone(),
+                environment_id: env.id,
+            }),
+        }
+    }
+}
+
 /// A deploy queued by [`Stagecraft::start_deploy`] or [`Stagecraft::start_teardown`].
 #[derive(Debug)]
 pub struct Started {
@@ -701,14 +728,7 @@ impl Stagecraft {
                     followers: self.followers.clone(),
                 };
                 let runner = Runner::new(Arc::new(runtime), sink);
-                let target = EnvironmentRef {
-                    env_id: env.env_id.clone(),
-                    app: env.app.clone(),
-                    ledger: Arc::new(crate::ledger::StoreLedger {
-                        store: self.store.clone(),
-                        environment_id: env.id,
-                    }),
-                };
+                let target = self.environment_ref(env);
                 runner
                     .run(
                         &target,
@@ -920,14 +940,7 @@ impl Stagecraft {
             let Some(runtime) = self.runtimes.0.get(&env.runtime) else {
                 continue;
             };
-            let target = EnvironmentRef {
-                env_id: env.env_id.clone(),
-                app: env.app.clone(),
-                ledger: Arc::new(crate::ledger::StoreLedger {
-                    store: self.store.clone(),
-                    environment_id: env.id,
-                }),
-            };
+            let target = self.environment_ref(&env);
             let found = match stagecraft_engine::Runtime::objects(runtime, &target).await {
                 Ok(found) => found,
                 Err(error) => {

@@ -48,6 +48,8 @@ pub enum ErrorCode {
     SecretKey,
     /// A stored secret cannot be opened with this data folder's key.
     SecretSealed,
+    /// The environment's runtime (Docker, a cluster) failed to do what was asked.
+    RuntimeFailed,
 }
 
 /// Everything a use case can fail with. Each variant keeps its cause; [`Error::code`] gives the
@@ -99,6 +101,8 @@ pub enum Error {
     Conflict { message: String },
     #[error("{}", diagnostics.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Invalid { diagnostics: Vec<Diagnostic> },
+    #[error("the runtime of {env_id} failed: {message}")]
+    Runtime { env_id: String, message: String },
 }
 
 impl Error {
@@ -129,6 +133,7 @@ impl Error {
             Self::WriteFile { .. } => ErrorCode::FileWrite,
             Self::Exists { .. } => ErrorCode::FileExists,
             Self::Invalid { .. } => ErrorCode::InvalidFiles,
+            Self::Runtime { .. } => ErrorCode::RuntimeFailed,
         }
     }
 }

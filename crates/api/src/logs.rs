@@ -242,3 +242,42 @@ impl Runtime for LoggingRuntime {
         self.inner.logs(env, workload, follow, since)
     }
 }
+
+impl crate::Stagecraft {
+    /// A workload's lines straight from the runtime (`web` means `services.web`; `jobs.seed`
+    /// a job), from `since` when given, following new ones when `follow`.
+    pub async fn instance_logs(
+        &self,
+        env_id: &str,
+        workload: &str,
+        follow: bool,
+        since: Option<SystemTime>,
+    ) -> Result<
+        impl futures_util::Stream<Item = Result<LogLine, RuntimeError>> + Send + 'static,
+        crate::Error,
+    > {
+        let env = self.environment(env_id).await?;
+        let runtime = self.runtime_of(&env)?;
+        let workload = if workload.contains('.') {
+            workload.to_owned()
+        } else {
+            format!("services.{workload}")
+        };
+        let target = self.environment_ref(&env);
+        let known = runtime
+            .status(&target)
+            .await
+            .map_err(|e| crate::Error::Runtime {
+                env_id: env.env_id.clone(),
+                message: e.message,
+            })?;
+        if !known.iter().any(|w| w.workload == workload) {
+            return Err(crate::Error::NotFound {
+                what: "workload with containers",
+                name: format!("{workload} in {env_id}"),
+            });
+        }
+        // Through the boxed runtime: its stream borrows nothing from this call.
+        Ok(runtime.0.logs(&target, &workload, follow, since))
+    }
+}

@@ -71,6 +71,11 @@ enum Command {
         #[command(subcommand)]
         command: environments::Builds,
     },
+    /// The containers of an environment's workloads.
+    Instances {
+        #[command(subcommand)]
+        command: environments::Instances,
+    },
     /// Prints a completion script: `stagecraft completions bash > /etc/bash_completion.d/stagecraft`.
     Completions {
         #[arg(value_enum)]
@@ -98,6 +103,9 @@ fn main() -> ExitCode {
         }
         Command::Builds { command } => {
             environments::run(environments::Request::Builds(command), cli.output)
+        }
+        Command::Instances { command } => {
+            environments::run(environments::Request::Instances(command), cli.output)
         }
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();

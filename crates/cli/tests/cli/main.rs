@@ -3,5 +3,6 @@
 // Test helpers outside #[test] functions fail loudly too.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod docker;
 mod environments;
 mod gitops;

@@ -1,0 +1,185 @@
+//! The command against the real Docker engine: deploy with --wait, read a service's and a
+//! job's lines, tear down. The image is built `FROM scratch` with Debian's static busybox.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn stagecraft(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_stagecraft"))
+        .args(args)
+        .env("STAGECRAFT_DATA_DIR", data)
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn app(dir: &Path, app: &str) -> std::path::PathBuf {
+    let repo = dir.join(app);
+    std::fs::create_dir_all(repo.join(".release")).unwrap();
+    std::fs::create_dir_all(repo.join("worker")).unwrap();
+    std::fs::copy("/bin/busybox", repo.join("worker/busybox"))
+        .expect("busybox-static must be installed (apt-get install busybox-static)");
+    std::fs::write(
+        repo.join("worker/Dockerfile"),
+        "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n\
+         CMD [\"sh\", \"-c\", \"trap 'exit 0' TERM; echo ready; echo careful >&2; sleep 100000 & wait\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join(".release/application_template.yaml"),
+        format!(
+            "app: {app}
+environment_templates: [{{name: ephemeral}}]
+services:
+- {{name: worker, build: {{context: worker}}}}
+jobs:
+- {{name: migrate, from_services: worker, command: [sh, -c, 'echo migrated']}}
+workflows:
+- {{name: setup, order_from: [services.worker, jobs.migrate]}}
+- {{name: patch, order_from: [services.worker]}}
+- {{name: teardown, order_from: [release.remove_environment]}}
+"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join(".release/environment_variables.yaml"),
+        "defaults: []\n",
+    )
+    .unwrap();
+    repo
+}
+
+/// Removes the app's containers, network and images even when the test fails half-way.
+struct Cleanup(String);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let run = |args: &[&str]| {
+            Command::new("docker")
+                .args(args)
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                .unwrap_or_default()
+        };
+        let filter = format!("label=dev.stagecraft.app={}", self.0);
+        for id in run(&["ps", "-aq", "--filter", &filter]).lines() {
+            run(&["rm", "--force", id]);
+        }
+        for id in run(&["network", "ls", "-q", "--filter", &filter]).lines() {
+            run(&["network", "rm", id]);
+        }
+        let reference = format!("reference=stagecraft/{}/*", self.0);
+        for id in run(&["images", "-q", "--filter", &reference]).lines() {
+            run(&["rmi", "--force", id]);
+        }
+    }
+}
+
+#[test]
+fn a_deploy_waited_for_then_its_logs_read_then_torn_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let name = format!("cli{}", std::process::id());
+    let _cleanup = Cleanup(name.clone());
+    let repo = app(dir.path(), &name);
+    stdout(&stagecraft(&data, &["apps", "add", repo.to_str().unwrap()]));
+    let env: serde_json::Value = serde_json::from_str(&stdout(&stagecraft(
+        &data,
+        &["environments", "create", "--app", &name, "-o", "json"],
+    )))
+    .unwrap();
+    let id = env["env_id"].as_str().unwrap();
+
+    let deploy: serde_json::Value = serde_json::from_str(&stdout(&stagecraft(
+        &data,
+        &[
+            "deploys",
+            "create",
+            "--environment",
+            id,
+            "--wait",
+            "-o",
+            "json",
+        ],
+    )))
+    .unwrap();
+    assert_eq!(deploy["deploy"]["status"], "succeeded", "{deploy}");
+
+    let worker = stagecraft(
+        &data,
+        &[
+            "instances",
+            "logs",
+            "--environment",
+            id,
+            "worker",
+            "--since",
+            "1h",
+        ],
+    );
+    assert_eq!(stdout(&worker).trim(), "ready");
+    assert_eq!(String::from_utf8_lossy(&worker.stderr).trim(), "careful");
+    let job = stdout(&stagecraft(
+        &data,
+        &[
+            "instances",
+            "logs",
+            "--environment",
+            id,
+            "jobs.migrate",
+            "-o",
+            "json",
+        ],
+    ));
+    let line: serde_json::Value = serde_json::from_str(job.trim()).unwrap();
+    assert_eq!(
+        line,
+        serde_json::json!({"stderr": false, "line": "migrated"})
+    );
+
+    let missing = stagecraft(&data, &["instances", "logs", "--environment", id, "nope"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("services.nope"),
+        "{}",
+        String::from_utf8_lossy(&missing.stderr)
+    );
+    let bad_age = stagecraft(
+        &data,
+        &[
+            "instances",
+            "logs",
+            "--environment",
+            id,
+            "worker",
+            "--since",
+            "soon",
+        ],
+    );
+    assert!(
+        String::from_utf8_lossy(&bad_age.stderr).contains("write it as 30s, 10m, 2h or 1d"),
+        "{}",
+        String::from_utf8_lossy(&bad_age.stderr)
+    );
+
+    stdout(&stagecraft(&data, &["environments", "delete", id]));
+    let left = Command::new("docker")
+        .args([
+            "ps",
+            "-aq",
+            "--filter",
+            &format!("label=dev.stagecraft.env={id}"),
+        ])
+        .output()
+        .unwrap();
+    assert!(left.stdout.is_empty(), "teardown left containers behind");
+}
