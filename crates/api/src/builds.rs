@@ -15,6 +15,15 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{Error, Stagecraft};
 
+/// What a deploy's build stage gave: the build (none without a builder), the commit it read
+/// (none for the working tree), and each built service's image tag.
+#[derive(Debug, Default)]
+pub(crate) struct Built {
+    pub build_id: Option<i64>,
+    pub commit: Option<String>,
+    pub images: Vec<(String, String)>,
+}
+
 impl Stagecraft {
     /// Builds the environment's services built from the repository, reusing the image of each
     /// whose inputs are unchanged, and keeps the build. Returns each built service's image
@@ -25,21 +34,29 @@ impl Stagecraft {
         deploy: &Deploy,
         template: &Template,
         sink: &Arc<dyn EventSink>,
-    ) -> Result<Vec<(String, String)>, String> {
+    ) -> Result<Built, String> {
         let pool = self.store.pool();
         if let Some(earlier) = deploy.build_id {
             // A rollback: the earlier build's images, nothing built.
             let images = build::images(pool, earlier)
                 .await
                 .map_err(|e| e.to_string())?;
-            return Ok(images
-                .into_iter()
-                .filter(|i| matches!(i.outcome.as_str(), "built" | "reused"))
-                .map(|i| (i.service, i.tag))
-                .collect());
+            let commit = build::by_id(pool, earlier)
+                .await
+                .map_err(|e| e.to_string())?
+                .and_then(|b| b.git_commit);
+            return Ok(Built {
+                build_id: Some(earlier),
+                commit,
+                images: images
+                    .into_iter()
+                    .filter(|i| matches!(i.outcome.as_str(), "built" | "reused"))
+                    .map(|i| (i.service, i.tag))
+                    .collect(),
+            });
         }
         let Some(builder) = self.builder.clone() else {
-            return Ok(Vec::new());
+            return Ok(Built::default());
         };
         let app = app::by_id(pool, env.app_id)
             .await
@@ -94,7 +111,11 @@ impl Stagecraft {
             build::finish(pool, build_id, &[])
                 .await
                 .map_err(|e| e.to_string())?;
-            return Ok(Vec::new());
+            return Ok(Built {
+                build_id: Some(build_id),
+                commit,
+                images: Vec::new(),
+            });
         }
         let previous: HashMap<_, _> = build::last_images(pool, app.id)
             .await
@@ -145,7 +166,11 @@ impl Stagecraft {
                 }
             }
         }
-        Ok(images)
+        Ok(Built {
+            build_id: Some(build_id),
+            commit,
+            images,
+        })
     }
 
     /// The app's builds, newest first.

@@ -812,19 +812,29 @@ impl Stagecraft {
             .unseal_variables(&variables)
             .map_err(|e| e.to_string())?;
         let mut injected = Injected::for_environment(&template, &env.env_id, &env.app, &env.branch);
-        injected.build_id = queued.id.to_string();
         runtime_ingress(&runtime, &template, &env.env_id, &mut injected);
-        let envs =
-            match stagecraft_template::resolve_variables(&template, &variables, &injected, &file) {
-                Ok(envs) => envs,
-                Err(diagnostics) => {
-                    return Err(format!("the variables cannot be resolved:\n{diagnostics}"));
-                }
-            };
-        let mut workloads = stagecraft_engine::workloads(&template, &envs);
+        let resolve = |injected: &Injected| {
+            stagecraft_template::resolve_variables(&template, &variables, injected, &file)
+                .map_err(|d| format!("the variables cannot be resolved:\n{d}"))
+        };
+        // Checked before building: a mistake in the variables should not cost a build.
+        let mut envs = resolve(&injected)?;
+        let mut built = None;
         if matches!(queued.stage, Stage::Setup | Stage::Patch) {
-            let built = self.build_stage(env, queued, &template, sink).await?;
-            use_built_images(&mut workloads, &template, &built);
+            let build = self.build_stage(env, queued, &template, sink).await?;
+            // RELEASE_BUILD_ID and RELEASE_COMMIT_SHA name what is deployed.
+            if let Some(id) = build.build_id {
+                injected.build_id = id.to_string();
+            }
+            if let Some(commit) = &build.commit {
+                injected.commit_sha.clone_from(commit);
+            }
+            envs = resolve(&injected)?;
+            built = Some(build.images);
+        }
+        let mut workloads = stagecraft_engine::workloads(&template, &envs);
+        if let Some(images) = built {
+            use_built_images(&mut workloads, &template, &images);
         }
         let workloads = Arc::new(workloads);
         let stage = queued.stage;

@@ -252,7 +252,7 @@ fn git(repo: &std::path::Path, args: &[&str]) {
 #[tokio::test]
 async fn a_build_reads_the_branch_commit_unless_the_working_tree_is_asked_for() {
     let dir = tempfile::tempdir().unwrap();
-    let (stagecraft, _fake, builder, env_id) = built_app(dir.path()).await;
+    let (stagecraft, fake, builder, env_id) = built_app(dir.path()).await;
     let repo = dir.path().join("shop");
     std::fs::create_dir_all(repo.join("web")).unwrap();
     std::fs::write(repo.join("web/index.html"), "committed").unwrap();
@@ -296,4 +296,27 @@ async fn a_build_reads_the_branch_commit_unless_the_working_tree_is_asked_for() 
         "{builds:?}"
     );
     assert!(from_tree.reason.ends_with("built from the working tree"));
+
+    // The services are told what they run.
+    let first_web = fake
+        .envs
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(service, _)| service == "web")
+        .unwrap()
+        .1
+        .clone();
+    let var = |key: &str| {
+        first_web
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    };
+    assert_eq!(Some(var("RELEASE_COMMIT_SHA")), of(&from_commit).git_commit);
+    assert_eq!(
+        var("RELEASE_BUILD_ID"),
+        from_commit.build_id.unwrap().to_string()
+    );
 }
