@@ -104,7 +104,9 @@ async fn wait_for(client: &Client, css: &str, within: Duration) {
         .unwrap_or_else(|error| panic!("{css} never appeared: {error}"));
 }
 
-/// Removes the app's objects and images even when the test fails half-way.
+/// Removes the app's objects and images even when the test fails half-way. Images go by
+/// tag: identical builds of other apps share an image id, and removing by id would take
+/// their tags too.
 struct Cleanup(String);
 
 impl Drop for Cleanup {
@@ -124,7 +126,15 @@ impl Drop for Cleanup {
             run(&["network", "rm", id]);
         }
         let reference = format!("reference=stagecraft/{}/*", self.0);
-        for id in run(&["images", "-q", "--filter", &reference]).lines() {
+        for id in run(&[
+            "images",
+            "--filter",
+            &reference,
+            "--format",
+            "{{.Repository}}:{{.Tag}}",
+        ])
+        .lines()
+        {
             run(&["rmi", "--force", id]);
         }
     }

@@ -919,6 +919,7 @@ fn use_built_images(
     for (service, tag) in built {
         if let Some(spec) = workloads.services.get_mut(service) {
             spec.image = tag.clone();
+            spec.built = true;
         }
         for job in &template.jobs {
             let inherits = job.image.is_none()
@@ -930,6 +931,7 @@ fn use_built_images(
                 && let Some(spec) = workloads.jobs.get_mut(name.as_str())
             {
                 spec.image = tag.clone();
+                spec.built = true;
             }
         }
     }

@@ -96,6 +96,23 @@ fn instruction(created_by: &str) -> String {
 }
 
 impl ImageBuilder for DockerBuilder {
+    async fn has_image(&self, tag: &str) -> Result<bool, RuntimeError> {
+        let docker = self
+            .engine
+            .client()
+            .await
+            .map_err(|e| RuntimeError::new(e.to_string()))?;
+        match docker.inspect_image(tag).await {
+            Ok(_) => Ok(true),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(false),
+            Err(error) => Err(RuntimeError::new(format!(
+                "the image {tag} cannot be read: {error}"
+            ))),
+        }
+    }
+
     async fn inputs_digest(&self, request: &BuildRequest) -> Result<String, RuntimeError> {
         let request = request.clone();
         tokio::task::spawn_blocking(move || Context::collect(&request)?.digest(&request))

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use bollard::Docker;
 use bollard::models::{
-    ContainerCreateBody, ContainerInspectResponse, ContainerSummary, EndpointSettings, HostConfig,
-    Mount, MountTmpfsOptions, MountType, NetworkCreateRequest, NetworkingConfig, PortBinding,
-    RestartPolicy, RestartPolicyNameEnum, VolumeCreateRequest,
+    ContainerCreateBody, ContainerInspectResponse, ContainerSummary, ContainerUpdateBody,
+    EndpointSettings, HostConfig, Mount, MountTmpfsOptions, MountType, NetworkCreateRequest,
+    NetworkingConfig, PortBinding, RestartPolicy, RestartPolicyNameEnum, VolumeCreateRequest,
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, CreateImageOptionsBuilder, KillContainerOptionsBuilder,
@@ -233,7 +233,6 @@ struct ContainerPlan<'a> {
     /// Other containers find it by this name on the environment's network.
     alias: Option<&'a str>,
     extra_labels: Vec<(&'static str, String)>,
-    restart: bool,
 }
 
 impl DockerRuntime {
@@ -317,6 +316,7 @@ impl DockerRuntime {
         &self,
         docker: &Docker,
         image: &str,
+        built: bool,
         progress: &TaskProgress,
     ) -> Result<(), RuntimeError> {
         if image.is_empty() {
@@ -328,6 +328,12 @@ impl DockerRuntime {
             Ok(_) => return Ok(()),
             Err(error) if is_status(&error, 404) => {}
             Err(error) => return Err(failed(format!("inspecting image {image}"), error)),
+        }
+        if built {
+            return Err(RuntimeError::new(format!(
+                "the image {image} that Stagecraft built is gone from the engine (removed by \
+                 `docker image rm` or a prune?): deploy again to build it anew"
+            )));
         }
         progress.waiting(format!("pulling {image}"));
         let options = CreateImageOptionsBuilder::default()
@@ -421,10 +427,6 @@ impl DockerRuntime {
                     .limits
                     .cpu_millis
                     .map(|m| i64::try_from(m.saturating_mul(1_000_000)).unwrap_or(i64::MAX)),
-                restart_policy: plan.restart.then_some(RestartPolicy {
-                    name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
-                    maximum_retry_count: None,
-                }),
                 ..Default::default()
             }),
             networking_config: Some(NetworkingConfig {
@@ -522,8 +524,7 @@ impl DockerRuntime {
                 )
                 .await
                 .map_err(|e| failed(format!("inspecting container {container}"), e))?;
-            let restarts = inspect.restart_count.unwrap_or(0);
-            if !running(&inspect) || restarts > 0 {
+            if !running(&inspect) {
                 let code = inspect
                     .state
                     .as_ref()
@@ -639,7 +640,6 @@ impl DockerRuntime {
                 (LABEL_CONFIG, config.to_owned()),
                 (LABEL_REPLICA, replica.to_string()),
             ],
-            restart: true,
         };
         let started = match self.create_container(docker, env, plan).await {
             Ok(()) => {
@@ -661,6 +661,22 @@ impl DockerRuntime {
             }
             return Err(error);
         }
+        // Restarted by the engine from now on (after a crash, after Docker restarts), as a
+        // Kubernetes pod is; not before it was ready, so a replica that cannot start reports
+        // its own exit code instead of a restart loop.
+        docker
+            .update_container(
+                &name,
+                ContainerUpdateBody {
+                    restart_policy: Some(RestartPolicy {
+                        name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
+                        maximum_retry_count: None,
+                    }),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(|e| failed(format!("setting the restart policy of {name}"), e))?;
         if let Some((_, since)) = stopped_old {
             let millis = u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX);
             progress.unavailable(
@@ -780,7 +796,8 @@ impl Runtime for DockerRuntime {
         if to_start.is_empty() && stale.is_empty() {
             return Ok(());
         }
-        self.ensure_image(&docker, &spec.image, &progress).await?;
+        self.ensure_image(&docker, &spec.image, spec.built, &progress)
+            .await?;
         self.ensure_volumes(&docker, env, &spec.volumes).await?;
         for replica in to_start {
             let position = stale
@@ -811,7 +828,8 @@ impl Runtime for DockerRuntime {
     ) -> Result<JobExit, RuntimeError> {
         let docker = self.client().await?;
         self.ensure_network(&docker, env).await?;
-        self.ensure_image(&docker, &job.image, &progress).await?;
+        self.ensure_image(&docker, &job.image, job.built, &progress)
+            .await?;
         self.ensure_volumes(&docker, env, &job.volumes).await?;
         let name = job_container(&env.env_id, &job.name);
         match docker
@@ -848,7 +866,6 @@ impl Runtime for DockerRuntime {
             ports: Vec::new(),
             alias: None,
             extra_labels: vec![(LABEL_CONFIG, config_digest(job)?)],
-            restart: false,
         };
         self.create_container(&docker, env, plan).await?;
         progress.waiting("running; waiting for it to exit");

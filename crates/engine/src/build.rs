@@ -147,6 +147,9 @@ pub trait ImageBuilder: Send + Sync + 'static {
         request: &BuildRequest,
         progress: BuildProgress,
     ) -> impl Future<Output = Result<BuiltImage, RuntimeError>> + Send;
+
+    /// Whether the engine still has the image `tag`: an image to reuse may have been removed.
+    fn has_image(&self, tag: &str) -> impl Future<Output = Result<bool, RuntimeError>> + Send;
 }
 
 /// The requests for the services of `template` built from the repository at `repo`, tagged
@@ -236,7 +239,15 @@ async fn build_one<B: ImageBuilder>(
             return ServiceBuild::Failed { error };
         }
     };
-    if let Some(previous) = previous.filter(|p| p.digest == digest) {
+    let previous = match previous.filter(|p| p.digest == digest) {
+        // Reused only while the engine still has it; else built again.
+        Some(previous) => match builder.has_image(&previous.tag).await {
+            Ok(true) => Some(previous),
+            Ok(false) | Err(_) => None,
+        },
+        None => None,
+    };
+    if let Some(previous) = previous {
         let short: String = digest.chars().take(12).collect();
         let reason = format!("unchanged since build {} (inputs {short})", previous.build);
         sink.emit(DeployEvent::ServiceBuildReused {
@@ -287,6 +298,7 @@ pub trait DynImageBuilder: Send + Sync + 'static {
         request: &'a BuildRequest,
         progress: BuildProgress,
     ) -> BoxFuture<'a, Result<BuiltImage, RuntimeError>>;
+    fn has_image<'a>(&'a self, tag: &'a str) -> BoxFuture<'a, Result<bool, RuntimeError>>;
 }
 
 impl<B: ImageBuilder> DynImageBuilder for B {
@@ -303,6 +315,10 @@ impl<B: ImageBuilder> DynImageBuilder for B {
         progress: BuildProgress,
     ) -> BoxFuture<'a, Result<BuiltImage, RuntimeError>> {
         Box::pin(ImageBuilder::build(self, request, progress))
+    }
+
+    fn has_image<'a>(&'a self, tag: &'a str) -> BoxFuture<'a, Result<bool, RuntimeError>> {
+        Box::pin(ImageBuilder::has_image(self, tag))
     }
 }
 
@@ -327,5 +343,9 @@ impl ImageBuilder for SharedBuilder {
         progress: BuildProgress,
     ) -> Result<BuiltImage, RuntimeError> {
         self.0.build(request, progress).await
+    }
+
+    async fn has_image(&self, tag: &str) -> Result<bool, RuntimeError> {
+        self.0.has_image(tag).await
     }
 }

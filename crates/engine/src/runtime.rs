@@ -134,6 +134,8 @@ pub struct Limits {
 pub struct ServiceSpec {
     pub name: String,
     pub image: String,
+    /// Built by Stagecraft: never pulled from a registry (there is none to pull it from).
+    pub built: bool,
     pub command: Vec<String>,
     pub args: Vec<String>,
     pub env: Vec<EnvVar>,
@@ -149,6 +151,8 @@ pub struct ServiceSpec {
 pub struct JobSpec {
     pub name: String,
     pub image: String,
+    /// Built by Stagecraft: never pulled from a registry.
+    pub built: bool,
     pub command: Vec<String>,
     pub args: Vec<String>,
     pub env: Vec<EnvVar>,

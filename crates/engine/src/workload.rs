@@ -160,6 +160,7 @@ fn service_spec(
             .as_ref()
             .map(|i| i.value.clone())
             .unwrap_or_default(),
+        built: false,
         command: texts(&service.command),
         args: texts(&service.args),
         env,
@@ -246,6 +247,7 @@ pub fn workloads(template: &Template, envs: &[WorkloadEnv]) -> Workloads {
                     .map(|i| i.value.clone())
                     .or_else(|| from.as_ref().map(|s| s.image.clone()))
                     .unwrap_or_default(),
+                built: job.image.is_none() && from.as_ref().is_some_and(|s| s.built),
                 command: own(&job.command, from.as_ref().map(|s| &s.command)),
                 args: own(&job.args, from.as_ref().map(|s| &s.args)),
                 env: env_of(&envs, &format!("jobs.{name}")),

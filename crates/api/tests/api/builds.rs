@@ -20,6 +20,10 @@ struct FakeBuilder {
 }
 
 impl ImageBuilder for FakeBuilder {
+    async fn has_image(&self, _tag: &str) -> Result<bool, RuntimeError> {
+        Ok(true)
+    }
+
     async fn inputs_digest(&self, request: &BuildRequest) -> Result<String, RuntimeError> {
         Ok(format!(
             "sha256:{}-v{}",

@@ -233,7 +233,8 @@ fn container_ids(env_id: &str) -> BTreeMap<String, String> {
 }
 
 /// Removes what a test made on the engine even when it fails half-way: the app's containers,
-/// networks and volumes (by label) and its images.
+/// networks and volumes (by label) and its images (by tag: identical builds of other apps
+/// share an image id, and removing by id would take their tags too).
 struct Cleanup(String);
 
 impl Drop for Cleanup {
@@ -262,11 +263,19 @@ impl Drop for Cleanup {
         }
         let reference = format!("reference=stagecraft/{}/*", self.0);
         if let Ok(found) = Command::new("docker")
-            .args(["images", "-q", "--filter", &reference])
+            .args([
+                "images",
+                "--filter",
+                &reference,
+                "--format",
+                "{{.Repository}}:{{.Tag}}",
+            ])
             .output()
         {
-            for id in String::from_utf8_lossy(&found.stdout).lines() {
-                let _ = Command::new("docker").args(["rmi", "--force", id]).output();
+            for tag in String::from_utf8_lossy(&found.stdout).lines() {
+                let _ = Command::new("docker")
+                    .args(["rmi", "--force", tag])
+                    .output();
             }
         }
     }

@@ -59,6 +59,7 @@ workflows:
 }
 
 /// Removes the app's containers, network and images even when the test fails half-way.
+/// Images go by tag: identical builds of other apps share an image id.
 struct Cleanup(String);
 
 impl Drop for Cleanup {
@@ -78,7 +79,15 @@ impl Drop for Cleanup {
             run(&["network", "rm", id]);
         }
         let reference = format!("reference=stagecraft/{}/*", self.0);
-        for id in run(&["images", "-q", "--filter", &reference]).lines() {
+        for id in run(&[
+            "images",
+            "--filter",
+            &reference,
+            "--format",
+            "{{.Repository}}:{{.Tag}}",
+        ])
+        .lines()
+        {
             run(&["rmi", "--force", id]);
         }
     }

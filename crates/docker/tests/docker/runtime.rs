@@ -37,6 +37,33 @@ fn running(env_id: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// Removes the environment's containers and network and the image even when the test fails
+/// half-way.
+struct Cleanup {
+    env_id: String,
+    tag: String,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let run = |args: &[&str]| {
+            std::process::Command::new("docker")
+                .args(args)
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                .unwrap_or_default()
+        };
+        let filter = format!("label={LABEL_ENV}={}", self.env_id);
+        for id in run(&["ps", "-aq", "--filter", &filter]).lines() {
+            run(&["rm", "--force", id]);
+        }
+        for id in run(&["network", "ls", "-q", "--filter", &filter]).lines() {
+            run(&["network", "rm", id]);
+        }
+        run(&["rmi", "--force", &self.tag]);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_roll_one_at_a_time_and_a_failed_replacement_leaves_the_old_ones() {
     let repo = tempfile::tempdir().unwrap();
@@ -80,6 +107,10 @@ async fn replicas_roll_one_at_a_time_and_a_failed_replacement_leaves_the_old_one
         app: app.clone(),
         ledger: Arc::clone(&ledger) as Arc<dyn Ledger>,
     };
+    let _cleanup = Cleanup {
+        env_id: env.env_id.clone(),
+        tag: tag.clone(),
+    };
     let spec = |value: &str| ServiceSpec {
         name: "svc".into(),
         image: tag.clone(),
@@ -103,6 +134,22 @@ async fn replicas_roll_one_at_a_time_and_a_failed_replacement_leaves_the_old_one
         .unwrap();
     let first = running(&env.env_id);
     assert_eq!(first.len(), 2, "{first:?}");
+    for name in &first {
+        let policy = std::process::Command::new("docker")
+            .args([
+                "inspect",
+                "--format",
+                "{{.HostConfig.RestartPolicy.Name}}",
+                name,
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&policy.stdout).trim(),
+            "unless-stopped",
+            "a ready replica is restarted by the engine"
+        );
+    }
 
     // Deploying the same spec again changes nothing.
     runtime
@@ -159,8 +206,4 @@ async fn replicas_roll_one_at_a_time_and_a_failed_replacement_leaves_the_old_one
     assert!(ledger.entries().await.unwrap().is_empty());
     // Removing again is a no-op.
     runtime.remove_environment(&env).await.unwrap();
-
-    let _ = std::process::Command::new("docker")
-        .args(["rmi", "--force", &tag])
-        .output();
 }

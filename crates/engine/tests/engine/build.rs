@@ -20,9 +20,15 @@ struct FakeBuilder {
     secs: HashMap<String, u64>,
     fails: Vec<String>,
     built: Mutex<Vec<String>>,
+    /// Tags the engine no longer has.
+    gone: Mutex<Vec<String>>,
 }
 
 impl ImageBuilder for FakeBuilder {
+    async fn has_image(&self, tag: &str) -> Result<bool, RuntimeError> {
+        Ok(!self.gone.lock().unwrap().iter().any(|t| t == tag))
+    }
+
     async fn inputs_digest(&self, request: &BuildRequest) -> Result<String, RuntimeError> {
         let version = self
             .versions
@@ -141,11 +147,8 @@ workflows: [{name: setup, order_from: [services.all]}]
     );
 }
 
-#[tokio::test(start_paused = true)]
-async fn an_unchanged_service_reuses_its_image_and_says_why() {
-    let builder = Arc::new(FakeBuilder::default());
-    let (first, _) = run(&builder, &["web", "api"], &HashMap::new(), 2).await;
-    let previous: HashMap<String, PreviousImage> = first
+fn previous_of(first: &[(String, ServiceBuild)]) -> HashMap<String, PreviousImage> {
+    first
         .iter()
         .map(|(service, outcome)| {
             let ServiceBuild::Built { digest, .. } = outcome else {
@@ -160,7 +163,14 @@ async fn an_unchanged_service_reuses_its_image_and_says_why() {
                 },
             )
         })
-        .collect();
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unchanged_service_reuses_its_image_and_says_why() {
+    let builder = Arc::new(FakeBuilder::default());
+    let (first, _) = run(&builder, &["web", "api"], &HashMap::new(), 2).await;
+    let previous = previous_of(&first);
     builder.versions.lock().unwrap().insert("api".into(), 2);
     builder.built.lock().unwrap().clear();
 
@@ -179,6 +189,27 @@ async fn an_unchanged_service_reuses_its_image_and_says_why() {
             "built api sha256:api",
         ]
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unchanged_service_whose_image_is_gone_is_built_again() {
+    let builder = Arc::new(FakeBuilder::default());
+    let (first, _) = run(&builder, &["web"], &HashMap::new(), 1).await;
+    let previous = previous_of(&first);
+    builder
+        .gone
+        .lock()
+        .unwrap()
+        .push("stagecraft/shop/web:1".into());
+    builder.built.lock().unwrap().clear();
+
+    let (second, _) = run(&builder, &["web"], &previous, 1).await;
+
+    assert!(
+        matches!(&second[0].1, ServiceBuild::Built { .. }),
+        "{second:?}"
+    );
+    assert_eq!(*builder.built.lock().unwrap(), ["web"]);
 }
 
 #[tokio::test(start_paused = true)]
