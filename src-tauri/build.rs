@@ -20,6 +20,8 @@ fn main() {
             "timeline",
             "deploy_detail",
             "log_page",
+            "builds_list",
+            "builds_compare",
         ]));
     if let Err(error) = tauri_build::try_build(attributes) {
         // A build script reports through cargo's output; there is no caller to return to.

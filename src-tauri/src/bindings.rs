@@ -5,10 +5,11 @@
 use std::path::PathBuf;
 
 use stagecraft_api::{
-    AppView, DataDirOrigin, DatabaseReport, DeployDetailView, DeployStatusView, DeployView,
-    DockerStatus, EndpointSource, EnvironmentStatusView, EnvironmentView, ErrorCode,
-    KubeContextReport, KubernetesReport, LogLineView, LogPageView, NextDeploy, StageView, StepView,
-    SystemReport, TaskView,
+    AppView, BuildComparisonView, BuildView, DataDirOrigin, DatabaseReport, DeployDetailView,
+    DeployStatusView, DeployView, DockerStatus, EndpointSource, EnvironmentStatusView,
+    EnvironmentView, ErrorCode, ImageView, KubeContextReport, KubernetesReport, LayerChangeView,
+    LogLineView, LogPageView, NextDeploy, ServiceComparisonView, StageView, StepComparisonView,
+    StepView, SystemReport, TaskView,
 };
 use ts_rs::{Config, TS};
 
@@ -43,6 +44,12 @@ fn render() -> String {
         declaration::<TaskView>(&cfg),
         declaration::<LogPageView>(&cfg),
         declaration::<LogLineView>(&cfg),
+        declaration::<BuildView>(&cfg),
+        declaration::<ImageView>(&cfg),
+        declaration::<BuildComparisonView>(&cfg),
+        declaration::<ServiceComparisonView>(&cfg),
+        declaration::<LayerChangeView>(&cfg),
+        declaration::<StepComparisonView>(&cfg),
     ];
     format!(
         "// Generated from the Rust types by `STAGECRAFT_BLESS=1 cargo test -p stagecraft-desktop \

@@ -2,8 +2,8 @@
 //! `capabilities/main.json`; anything else the webview asks for is refused.
 
 use stagecraft_api::{
-    AppView, CreateEnvironment, DeployDetailView, DeployOptions, DeployView, DockerStatus,
-    EnvironmentView, LogPageView, NextDeploy, SystemReport,
+    AppView, BuildComparisonView, BuildView, CreateEnvironment, DeployDetailView, DeployOptions,
+    DeployView, DockerStatus, EnvironmentView, LogPageView, NextDeploy, SystemReport,
 };
 use tauri::State;
 
@@ -133,4 +133,25 @@ pub(crate) async fn log_page(
         .stagecraft()?
         .log_page(&resource, after_seq, limit.clamp(1, 5000))
         .await?)
+}
+
+#[tauri::command]
+pub(crate) async fn builds_list(
+    state: State<'_, AppState>,
+    app: String,
+) -> Result<Vec<BuildView>, IpcError> {
+    Ok(state.stagecraft()?.build_views(&app).await?)
+}
+
+#[tauri::command]
+pub(crate) async fn builds_compare(
+    state: State<'_, AppState>,
+    before: i64,
+    after: i64,
+) -> Result<BuildComparisonView, IpcError> {
+    Ok(state
+        .stagecraft()?
+        .compare_builds(before, after)
+        .await?
+        .into())
 }

@@ -40,7 +40,9 @@ fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
         command::teardown_start,
         command::timeline,
         command::deploy_detail,
-        command::log_page
+        command::log_page,
+        command::builds_list,
+        command::builds_compare
     ])
 }
 

@@ -212,6 +212,23 @@ async fn an_app_is_deployed_patched_and_torn_down_from_the_window() {
     .await;
     save_screenshot(&client, "environment-patch.png").await;
 
+    // The two builds compared: only web changed.
+    click(&client, "[data-testid=tab-builds]").await;
+    wait_for(&client, "[data-testid=build-row][data-build-id='2']", WAIT).await;
+    click(&client, "[aria-label='Compare build 1']").await;
+    click(&client, "[aria-label='Compare build 2']").await;
+    click(&client, "[data-testid=compare]").await;
+    wait_for(
+        &client,
+        "[data-testid=service-comparison][data-service=web]",
+        WAIT,
+    )
+    .await;
+    let compared = text_of(&client, "comparison").await;
+    assert!(compared.contains("in /www"), "the COPY layer changed: {compared}");
+    save_screenshot(&client, "builds-compare.png").await;
+    click(&client, "[data-testid=tab-timeline]").await;
+
     // Tear down, with a confirmation.
     click(&client, "[data-testid=teardown]").await;
     click(&client, "[data-testid=confirm-teardown]").await;

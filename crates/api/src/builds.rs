@@ -185,7 +185,7 @@ impl Stagecraft {
     }
 
     /// The images of a build; a reused image shows what it was built as.
-    async fn images_resolved(&self, build_id: i64) -> Result<Vec<ImageRow>, Error> {
+    pub(crate) async fn images_resolved(&self, build_id: i64) -> Result<Vec<ImageRow>, Error> {
         let pool = self.store.pool();
         build::by_id(pool, build_id)
             .await?

@@ -63,8 +63,9 @@ pub use system::{
 };
 pub use timeline::{DeployDetail, TimelineStep};
 pub use views::{
-    AppView, DeployDetailView, DeployStatusView, DeployView, EnvironmentStatusView,
-    EnvironmentView, LogLineView, LogPageView, NextDeploy, StageView, StepView, TaskView,
+    AppView, BuildComparisonView, BuildView, DeployDetailView, DeployStatusView, DeployView,
+    EnvironmentStatusView, EnvironmentView, ImageView, LayerChangeView, LogLineView, LogPageView,
+    NextDeploy, ServiceComparisonView, StageView, StepComparisonView, StepView, TaskView,
 };
 
 /// Stagecraft's use cases over one data directory. Opening it opens (and migrates) the

@@ -99,3 +99,38 @@ export type LogPageView = { lines: Array<LogLineView>,
 dropped: number, };
 
 export type LogLineView = { seq: number, at: string, stderr: boolean, line: string, };
+
+export type BuildView = { id: number, gitCommit: string | null, 
+/**
+ * What started it: `deploy 4 of ted1bc4: main at 1a2b3c4d5e6f`.
+ */
+trigger: string, 
+/**
+ * `running`, `succeeded` or `failed`.
+ */
+status: string, startedAt: string, finishedAt: string | null, images: Array<ImageView>, };
+
+/**
+ * One service's image in a build.
+ */
+export type ImageView = { service: string, tag: string, 
+/**
+ * `built`, `reused`, `failed` or `cancelled`.
+ */
+outcome: string, sizeBytes: number | null, cacheHits: number, 
+/**
+ * For a reused image, the build that made it.
+ */
+reusedFromBuild: number | null, 
+/**
+ * Why it was reused, or why it failed.
+ */
+detail: string | null, };
+
+export type BuildComparisonView = { before: number, after: number, services: Array<ServiceComparisonView>, };
+
+export type ServiceComparisonView = { service: string, beforeSize: number | null, afterSize: number | null, sizeChange: number | null, layersAdded: Array<string>, layersRemoved: Array<string>, layersChanged: Array<LayerChangeView>, steps: Array<StepComparisonView>, beforeCacheHits: number, afterCacheHits: number, reused: boolean, };
+
+export type LayerChangeView = { instruction: string, beforeSize: number, afterSize: number, };
+
+export type StepComparisonView = { instruction: string, beforeMillis: number | null, afterMillis: number | null, beforeCached: boolean | null, afterCached: boolean | null, };

@@ -3,6 +3,8 @@
 import { invoke } from "@tauri-apps/api/core";
 import type {
   AppView,
+  BuildComparisonView,
+  BuildView,
   DeployDetailView,
   DeployView,
   DockerStatus,
@@ -72,6 +74,8 @@ export interface EnvironmentsApi {
   timeline(envId: string): Promise<DeployView[]>;
   deployDetail(deployId: number): Promise<DeployDetailView>;
   logPage(resource: string, afterSeq: number, limit: number): Promise<LogPageView>;
+  builds(app: string): Promise<BuildView[]>;
+  compareBuilds(before: number, after: number): Promise<BuildComparisonView>;
 }
 
 export const environmentsApi: EnvironmentsApi = {
@@ -87,4 +91,6 @@ export const environmentsApi: EnvironmentsApi = {
   timeline: (envId) => call("timeline", { envId }),
   deployDetail: (deployId) => call("deploy_detail", { deployId }),
   logPage: (resource, afterSeq, limit) => call("log_page", { resource, afterSeq, limit }),
+  builds: (app) => call("builds_list", { app }),
+  compareBuilds: (before, after) => call("builds_compare", { before, after }),
 };

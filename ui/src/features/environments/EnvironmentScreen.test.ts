@@ -1,6 +1,8 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { describe, expect, it, vi } from "vitest";
 import type {
+  BuildComparisonView,
+  BuildView,
   DeployDetailView,
   DeployView,
   EnvironmentsApi,
@@ -56,6 +58,54 @@ const detail: DeployDetailView = {
   ],
 };
 
+const builds: BuildView[] = [2, 1].map((id) => ({
+  id,
+  gitCommit: id === 2 ? "1a2b3c4d5e6f7a8b9c0d1a2b3c4d5e6f7a8b9c0d" : null,
+  trigger: `deploy ${id} of ted1bc4`,
+  status: "succeeded",
+  startedAt: "2026-11-26T06:00:00.000Z",
+  finishedAt: "2026-11-26T06:00:02.000Z",
+  images: [
+    {
+      service: "web",
+      tag: `stagecraft/shop/web:${id}`,
+      outcome: "built",
+      sizeBytes: 2_000_000 + id * 100_000,
+      cacheHits: 2,
+      reusedFromBuild: null,
+      detail: null,
+    },
+  ],
+}));
+
+const comparison: BuildComparisonView = {
+  before: 1,
+  after: 2,
+  services: [
+    {
+      service: "web",
+      beforeSize: 2_100_000,
+      afterSize: 2_200_000,
+      sizeChange: 100_000,
+      layersAdded: ["COPY www /www (v2)"],
+      layersRemoved: [],
+      layersChanged: [],
+      steps: [
+        {
+          instruction: "COPY www /www",
+          beforeMillis: 120,
+          afterMillis: 90,
+          beforeCached: false,
+          afterCached: false,
+        },
+      ],
+      beforeCacheHits: 2,
+      afterCacheHits: 2,
+      reused: false,
+    },
+  ],
+};
+
 function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsApi {
   const logs: LogPageView = {
     lines: [{ seq: 1, at: "2026-11-26T06:00:01.000Z", stderr: true, line: "no such table" }],
@@ -78,6 +128,8 @@ function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsApi {
     deployDetail: () => Promise.resolve(detail),
     logPage: (_resource, afterSeq) =>
       Promise.resolve(afterSeq === 0 ? logs : { lines: [], dropped: 0 }),
+    builds: () => Promise.resolve(builds),
+    compareBuilds: () => Promise.resolve(comparison),
     ...overrides,
   };
 }
@@ -135,5 +187,27 @@ describe("EnvironmentScreen", () => {
     await fireEvent.click(screen.getByTestId("confirm-teardown"));
     const error = await screen.findByTestId("action-error");
     expect(error.textContent).toBe("the environment ted1bc4 is torn down");
+  });
+
+  it("compares two builds picked from the Builds tab", async () => {
+    const compareBuilds = vi.fn(() => Promise.resolve(comparison));
+    render(EnvironmentScreen, {
+      api: fakeApi({ compareBuilds }),
+      envId: "ted1bc4",
+      back: () => {},
+    });
+
+    await fireEvent.click(await screen.findByTestId("tab-builds"));
+    const compare = await screen.findByTestId("compare");
+    expect((compare as HTMLButtonElement).disabled).toBe(true);
+    await fireEvent.click(screen.getByLabelText("Compare build 2"));
+    await fireEvent.click(screen.getByLabelText("Compare build 1"));
+    expect(compare.textContent?.trim()).toBe("Compare #1 → #2");
+    await fireEvent.click(compare);
+
+    expect(compareBuilds).toHaveBeenCalledWith(1, 2);
+    const web = await screen.findByTestId("service-comparison");
+    expect(web.textContent).toContain("+100 kB");
+    expect(web.textContent).toContain("+ COPY www /www (v2)");
   });
 });

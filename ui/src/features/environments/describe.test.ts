@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import {
   bar,
+  bytes,
+  comparePair,
+  sizeChange,
   deployStatus,
   duration,
   environmentStatus,
@@ -114,5 +117,23 @@ describe("logs", () => {
     expect(taskLog("ted1bc4", 7, "jobs.migrate")).toBe("ted1bc4/7/jobs.migrate");
     expect(taskLog("ted1bc4", 7, "services.web")).toBe("ted1bc4/services.web");
     expect(taskLog("ted1bc4", 7, "release.remove_environment")).toBeNull();
+  });
+});
+
+describe("builds", () => {
+  it("says sizes as Docker does", () => {
+    expect(bytes(1_985_481)).toBe("2.0 MB");
+    expect(bytes(840_000)).toBe("840 kB");
+    expect(bytes(512)).toBe("512 B");
+    expect(sizeChange(1_200_000)).toBe("+1.2 MB");
+    expect(sizeChange(-340_000)).toBe("−340 kB");
+    expect(sizeChange(0)).toBe("no change");
+    expect(sizeChange(null)).toBe("");
+  });
+
+  it("compares exactly two builds, the older first", () => {
+    expect(comparePair([7, 3])).toEqual([3, 7]);
+    expect(comparePair([7])).toBeNull();
+    expect(comparePair([1, 2, 3])).toBeNull();
   });
 });

@@ -137,3 +137,26 @@ export function taskLog(envId: string, deployId: number, task: string): string |
   if (task.startsWith("services.")) return `${envId}/${task}`;
   return null;
 }
+
+/** `1.9 MB`, `840 kB`, `512 B` (decimal units, as Docker prints sizes). */
+export function bytes(n: number): string {
+  const size = Math.abs(n);
+  if (size >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
+  if (size >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
+  if (size >= 1e3) return `${Math.round(n / 1e3)} kB`;
+  return `${n} B`;
+}
+
+/** A size change with its sign: `+1.2 MB`, `−340 kB`, `no change`. */
+export function sizeChange(n: number | null): string {
+  if (n === null) return "";
+  if (n === 0) return "no change";
+  return n > 0 ? `+${bytes(n)}` : `−${bytes(-n)}`;
+}
+
+/** The two builds to compare from the ones ticked, older first; `null` unless exactly two. */
+export function comparePair(selected: number[]): [number, number] | null {
+  if (selected.length !== 2) return null;
+  const [a, b] = [...selected].sort((x, y) => x - y);
+  return a === undefined || b === undefined ? null : [a, b];
+}
