@@ -225,7 +225,10 @@ async fn an_app_is_deployed_patched_and_torn_down_from_the_window() {
     )
     .await;
     let compared = text_of(&client, "comparison").await;
-    assert!(compared.contains("in /www"), "the COPY layer changed: {compared}");
+    assert!(
+        compared.contains("in /www"),
+        "the COPY layer changed: {compared}"
+    );
     save_screenshot(&client, "builds-compare.png").await;
     click(&client, "[data-testid=tab-timeline]").await;
 
