@@ -22,6 +22,7 @@ fn main() {
             "log_page",
             "builds_list",
             "builds_compare",
+            "deploy_build_start",
         ]));
     if let Err(error) = tauri_build::try_build(attributes) {
         // A build script reports through cargo's output; there is no caller to return to.

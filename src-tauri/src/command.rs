@@ -155,3 +155,17 @@ pub(crate) async fn builds_compare(
         .await?
         .into())
 }
+
+#[tauri::command]
+pub(crate) async fn deploy_build_start(
+    state: State<'_, AppState>,
+    env_id: String,
+    build_id: i64,
+) -> Result<DeployView, IpcError> {
+    let stagecraft = state.shared()?;
+    Ok(stagecraft
+        .start_deploy_build(&env_id, build_id)
+        .await?
+        .deploy
+        .into())
+}

@@ -42,7 +42,8 @@ fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
         command::deploy_detail,
         command::log_page,
         command::builds_list,
-        command::builds_compare
+        command::builds_compare,
+        command::deploy_build_start
     ])
 }
 

@@ -35,6 +35,13 @@ pub struct WorkloadVars {
     pub vars: Vec<ShownVar>,
 }
 
+/// A service's address, as Release's CLI reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hostname {
+    pub service: String,
+    pub url: String,
+}
+
 impl Stagecraft {
     /// Every saved version of the environment's configuration, newest first.
     pub async fn config_history(&self, env_id: &str) -> Result<Vec<ConfigVersion>, Error> {
@@ -86,6 +93,32 @@ impl Stagecraft {
         environment::insert_config(self.store.pool(), env.id, yaml, &current.variables_yaml)
             .await?;
         self.config_get(env_id).await
+    }
+
+    /// Where each service with a `node_port` is reached: `<SERVICE>_INGRESS_URL`, as the
+    /// environment's runtime gives it (Docker: `http://127.0.0.1:<port>`).
+    pub async fn hostnames(&self, env_id: &str) -> Result<Vec<Hostname>, Error> {
+        let env = self.environment(env_id).await?;
+        let config = environment::config(self.store.pool(), env.id, env.version.specific)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "configuration of environment",
+                name: env_id.to_owned(),
+            })?;
+        let file = format!("{env_id} configuration");
+        let template = stagecraft_template::parse_template(&file, &config.config_yaml);
+        let template = template.value.ok_or_else(|| Error::Invalid {
+            diagnostics: template.diagnostics.0,
+        })?;
+        let mut injected = Injected::for_environment(&template, &env.env_id, &env.app, &env.branch);
+        if let Some(runtime) = self.runtimes.get(&env.runtime) {
+            crate::environment::runtime_ingress(runtime, &template, &env.env_id, &mut injected);
+        }
+        Ok(injected
+            .ingress
+            .into_iter()
+            .map(|(service, url, _)| Hostname { service, url })
+            .collect())
     }
 
     /// The final variables of every service and job, secrets masked.

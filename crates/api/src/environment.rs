@@ -344,6 +344,35 @@ impl Stagecraft {
     /// Deploys the images of an earlier build of the environment's app, building nothing: a
     /// rollback, as Release's Deploy button on a build's page does.
     pub async fn deploy_build(&self, env_id: &str, build_id: i64) -> Result<DeployReport, Error> {
+        let (env, stage, reason) = self.rollback_request(env_id, build_id).await?;
+        self.queue_with_build(&env, stage, &reason, Some(build_id), false)
+            .await
+    }
+
+    /// [`Stagecraft::deploy_build`] for the window: queued, run in the background.
+    pub async fn start_deploy_build(
+        self: &Arc<Self>,
+        env_id: &str,
+        build_id: i64,
+    ) -> Result<Started, Error> {
+        let (env, stage, reason) = self.rollback_request(env_id, build_id).await?;
+        let id = self
+            .enqueue(&env, stage, &reason, Some(build_id), false)
+            .await?;
+        let queue = self.run_in_background(env_id);
+        Ok(Started {
+            deploy: self.deploy_by_id(id).await?,
+            queue,
+        })
+    }
+
+    /// What deploying the images of `build_id` to `env_id` runs, and why; refused unless it is
+    /// a successful build of the environment's app.
+    async fn rollback_request(
+        &self,
+        env_id: &str,
+        build_id: i64,
+    ) -> Result<(Environment, Stage, String), Error> {
         let env = self.environment(env_id).await?;
         let build = stagecraft_store::build::by_id(self.store.pool(), build_id)
             .await?
@@ -361,8 +390,7 @@ impl Stagecraft {
         }
         let (stage, reason) = self.setup_or_patch(&env).await?;
         let reason = format!("{reason}; rollback to the images of build {build_id}");
-        self.queue_with_build(&env, stage, &reason, Some(build_id), false)
-            .await
+        Ok((env, stage, reason))
     }
 
     /// Setup when the environment was never set up or its configuration changed since its

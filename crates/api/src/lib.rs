@@ -48,7 +48,7 @@ use stagecraft_store::Store;
 
 pub use builds::{BuildComparison, ServiceComparison, StepComparison};
 pub use commits::branch_commit;
-pub use configuration::{ConfigVersion, MASK, ShownVar, WorkloadVars};
+pub use configuration::{ConfigVersion, Hostname, MASK, ShownVar, WorkloadVars};
 pub use environment::{
     CreateEnvironment, DEFAULT_TTL, DeployOptions, DeployReport, EXPIRY_WARNING, MAX_EXTENSION,
     Runtimes, Started, TICK_EVERY, Tick,

@@ -39,6 +39,9 @@ pub(crate) enum Environments {
         /// Hours until an ephemeral environment expires.
         #[arg(long)]
         ttl_hours: Option<u64>,
+        /// Create it without setting it up; `deploys create` sets it up later.
+        #[arg(long)]
+        skip_deploy: bool,
     },
     /// Every environment.
     List,
@@ -164,25 +167,100 @@ const ENVIRONMENT_HEADER: [&str; 7] = [
     "ID", "APP", "BRANCH", "KIND", "STATUS", "VERSION", "EXPIRES",
 ];
 
-fn deploy_report(report: &DeployReport, output: Output) -> u8 {
-    let deploy = &report.deploy;
+/// An environment as Release's CLI shows it: `.environment.id` and
+/// `.environment.hostnames[0].url` are what scripts read.
+/// The JSON field names are kept stable; `id` and `env_id` are the same value (Release calls
+/// it `id`).
+#[derive(serde::Serialize)]
+struct EnvironmentOut<'a> {
+    id: &'a str,
+    env_id: &'a str,
+    app: &'a str,
+    branch: &'a str,
+    kind: stagecraft_engine::EnvironmentKind,
+    environment_template: &'a str,
+    /// `v{default}.{specific}`.
+    version: String,
+    runtime: &'a str,
+    status: stagecraft_engine::EnvironmentStatus,
+    expires_at: Option<&'a str>,
+    created_at: &'a str,
+    hostnames: Vec<stagecraft_api::Hostname>,
+}
+
+impl<'a> EnvironmentOut<'a> {
+    fn new(environment: &'a Environment, hostnames: Vec<stagecraft_api::Hostname>) -> Self {
+        Self {
+            id: &environment.env_id,
+            env_id: &environment.env_id,
+            app: &environment.app,
+            branch: &environment.branch,
+            kind: environment.kind,
+            environment_template: &environment.environment_template,
+            version: environment.version.to_string(),
+            runtime: &environment.runtime,
+            status: environment.status,
+            expires_at: environment.expires_at.as_deref(),
+            created_at: &environment.created_at,
+            hostnames,
+        }
+    }
+}
+
+/// What `deploys create` and `environments create` print.
+#[derive(serde::Serialize)]
+struct DeployOut<'a> {
+    environment: EnvironmentOut<'a>,
+    /// None for `environments create --skip-deploy`.
+    deploy: Option<&'a stagecraft_engine::Deploy>,
+    /// False when another process runs the environment's deploys and this one waits its turn.
+    ran: bool,
+}
+
+/// Prints a deploy (and where the environment is reached); exits 1 when it failed.
+async fn deploy_report(
+    stagecraft: &Stagecraft,
+    env_id: &str,
+    report: Option<&DeployReport>,
+    output: Output,
+) -> Result<u8, Error> {
+    let environment = stagecraft.environment(env_id).await?;
+    let hostnames = stagecraft.hostnames(env_id).await?;
     match output {
-        Output::Table => table(
-            &["DEPLOY", "STAGE", "STATUS", "REASON"],
-            &[vec![
-                deploy.id.to_string(),
-                deploy.stage.as_str().to_owned(),
-                deploy.status.as_str().to_owned(),
-                deploy.reason.clone(),
-            ]],
+        Output::Table => {
+            if let Some(DeployReport { deploy, .. }) = report {
+                table(
+                    &["DEPLOY", "STAGE", "STATUS", "REASON"],
+                    &[vec![
+                        deploy.id.to_string(),
+                        deploy.stage.as_str().to_owned(),
+                        deploy.status.as_str().to_owned(),
+                        deploy.reason.clone(),
+                    ]],
+                );
+            } else {
+                table(
+                    &ENVIRONMENT_HEADER,
+                    &environment_rows(std::slice::from_ref(&environment)),
+                );
+            }
+            for hostname in &hostnames {
+                raw(&format!("{}: {}\n", hostname.service, hostname.url));
+            }
+        }
+        _ => structured(
+            &DeployOut {
+                environment: EnvironmentOut::new(&environment, hostnames),
+                deploy: report.map(|r| &r.deploy),
+                ran: report.is_some_and(|r| r.ran),
+            },
+            output,
         ),
-        _ => structured(report, output),
     }
-    if deploy.status == DeployStatus::Failed {
-        INVALID
-    } else {
-        0
-    }
+    Ok(match report {
+        Some(report) if report.deploy.status == DeployStatus::Failed => INVALID,
+        _ => 0,
+    })
 }
 
 /// Starts the deploy and follows its events until it ends, here or in another process that
@@ -325,6 +403,7 @@ async fn execute(
             runtime,
             name,
             ttl_hours,
+            skip_deploy,
         }) => {
             let env = stagecraft
                 .create_environment(CreateEnvironment {
@@ -336,22 +415,36 @@ async fn execute(
                     ttl: ttl_hours.map(|h| Duration::from_secs(h * 3600)),
                 })
                 .await?;
-            print_environments(std::slice::from_ref(&env), output, true);
+            // As Release's does: a new environment is set up unless told not to.
+            let report = if skip_deploy {
+                None
+            } else {
+                Some(deploy_and_wait(stagecraft, &env.env_id, Default::default()).await?)
+            };
+            return deploy_report(stagecraft, &env.env_id, report.as_ref(), output).await;
         }
         Request::Environments(Environments::List) => {
-            print_environments(&stagecraft.environments().await?, output, false);
+            print_environments(stagecraft, &stagecraft.environments().await?, output, false)
+                .await?;
         }
         Request::Environments(Environments::Get { id }) => {
-            print_environments(&[stagecraft.environment(&id).await?], output, true);
+            print_environments(
+                stagecraft,
+                &[stagecraft.environment(&id).await?],
+                output,
+                true,
+            )
+            .await?;
         }
         Request::Environments(Environments::Delete { id }) => {
-            return Ok(deploy_report(&stagecraft.teardown(&id).await?, output));
+            let report = stagecraft.teardown(&id).await?;
+            return deploy_report(stagecraft, &id, Some(&report), output).await;
         }
         Request::Environments(Environments::Extend { id, days }) => {
             let env = stagecraft
                 .extend(&id, Some(Duration::from_secs(days * 24 * 3600)))
                 .await?;
-            print_environments(&[env], output, true);
+            print_environments(stagecraft, &[env], output, true).await?;
         }
         Request::Environments(Environments::ConfigGet { id }) => {
             let config = stagecraft.config_get(&id).await?;
@@ -402,7 +495,7 @@ async fn execute(
             } else {
                 stagecraft.deploy_with(&environment, options).await?
             };
-            return Ok(deploy_report(&report, output));
+            return deploy_report(stagecraft, &environment, Some(&report), output).await;
         }
         Request::Deploys(Deploys::List { environment }) => {
             let deploys = stagecraft.deploys(&environment).await?;
@@ -513,14 +606,26 @@ async fn execute(
     Ok(0)
 }
 
-fn print_environments(envs: &[Environment], output: Output, single: bool) {
-    match output {
-        Output::Table => table(&ENVIRONMENT_HEADER, &environment_rows(envs)),
-        _ if single => {
-            if let Some(env) = envs.first() {
-                structured(env, output);
-            }
-        }
-        _ => structured(&envs, output),
+async fn print_environments(
+    stagecraft: &Stagecraft,
+    envs: &[Environment],
+    output: Output,
+    single: bool,
+) -> Result<(), Error> {
+    if output == Output::Table {
+        table(&ENVIRONMENT_HEADER, &environment_rows(envs));
+        return Ok(());
     }
+    let mut shown = Vec::new();
+    for env in envs {
+        shown.push(EnvironmentOut::new(
+            env,
+            stagecraft.hostnames(&env.env_id).await?,
+        ));
+    }
+    match shown.first() {
+        Some(env) if single => structured(env, output),
+        _ => structured(&shown, output),
+    }
+    Ok(())
 }

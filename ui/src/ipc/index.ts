@@ -76,6 +76,8 @@ export interface EnvironmentsApi {
   logPage(resource: string, afterSeq: number, limit: number): Promise<LogPageView>;
   builds(app: string): Promise<BuildView[]>;
   compareBuilds(before: number, after: number): Promise<BuildComparisonView>;
+  /** Deploys an earlier build's images without building (a rollback); returns at once. */
+  deployBuild(envId: string, buildId: number): Promise<DeployView>;
 }
 
 export const environmentsApi: EnvironmentsApi = {
@@ -93,4 +95,5 @@ export const environmentsApi: EnvironmentsApi = {
   logPage: (resource, afterSeq, limit) => call("log_page", { resource, afterSeq, limit }),
   builds: (app) => call("builds_list", { app }),
   compareBuilds: (before, after) => call("builds_compare", { before, after }),
+  deployBuild: (envId, buildId) => call("deploy_build_start", { envId, buildId }),
 };

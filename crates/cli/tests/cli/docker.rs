@@ -39,7 +39,7 @@ fn app(dir: &Path, app: &str) -> std::path::PathBuf {
             "app: {app}
 environment_templates: [{{name: ephemeral}}]
 services:
-- {{name: worker, build: {{context: worker}}}}
+- {{name: worker, build: {{context: worker}}, ports: [{{type: node_port, port: '80', target_port: '8080'}}]}}
 jobs:
 - {{name: migrate, from_services: worker, command: [sh, -c, 'echo migrated']}}
 workflows:
@@ -101,12 +101,14 @@ fn a_deploy_waited_for_then_its_logs_read_then_torn_down() {
     let _cleanup = Cleanup(name.clone());
     let repo = app(dir.path(), &name);
     stdout(&stagecraft(&data, &["apps", "add", repo.to_str().unwrap()]));
-    let env: serde_json::Value = serde_json::from_str(&stdout(&stagecraft(
+    // Created and set up in one command, as Release's does.
+    let created: serde_json::Value = serde_json::from_str(&stdout(&stagecraft(
         &data,
         &["environments", "create", "--app", &name, "-o", "json"],
     )))
     .unwrap();
-    let id = env["env_id"].as_str().unwrap();
+    assert_eq!(created["deploy"]["status"], "succeeded", "{created}");
+    let id = created["environment"]["id"].as_str().unwrap();
 
     let deploy: serde_json::Value = serde_json::from_str(&stdout(&stagecraft(
         &data,
@@ -121,7 +123,18 @@ fn a_deploy_waited_for_then_its_logs_read_then_torn_down() {
         ],
     )))
     .unwrap();
-    assert_eq!(deploy["deploy"]["status"], "succeeded", "{deploy}");
+    assert_eq!(
+        (
+            deploy["deploy"]["stage"].as_str(),
+            deploy["deploy"]["status"].as_str()
+        ),
+        (Some("patch"), Some("succeeded")),
+        "{deploy}"
+    );
+    let url = deploy["environment"]["hostnames"][0]["url"]
+        .as_str()
+        .unwrap();
+    assert!(url.starts_with("http://127.0.0.1:"), "{deploy}");
 
     let worker = stagecraft(
         &data,

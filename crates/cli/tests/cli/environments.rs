@@ -73,15 +73,22 @@ fn apps_and_environments_round_trip_through_the_command() {
             "shop",
             "--ttl-hours",
             "5",
+            "--skip-deploy",
             "-o",
             "json",
         ],
         None,
     ));
-    let id = env["env_id"].as_str().unwrap().to_owned();
+    // Release's shape: `.environment.id`, and no deploy with --skip-deploy.
+    let id = env["environment"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(env["environment"]["env_id"], id);
+    assert!(env["deploy"].is_null(), "{env}");
     assert_eq!(
-        (env["status"].as_str(), env["version"]["specific"].as_i64()),
-        (Some("created"), Some(1))
+        (
+            env["environment"]["status"].as_str(),
+            env["environment"]["version"].as_str()
+        ),
+        (Some("created"), Some("v1.1"))
     );
 
     let table = stagecraft(&data, &["environments", "list"], None);
@@ -145,12 +152,16 @@ fn a_deploy_that_fails_exits_1_and_is_listed_with_its_reason() {
     let data = dir.path().join("data");
     let repo = app(dir.path());
     stagecraft(&data, &["apps", "add", repo.to_str().unwrap()], None);
-    let env = json(&stagecraft(
+    // Created and set up at once, as Release's command does; the setup fails here.
+    let created = stagecraft(
         &data,
         &["environments", "create", "--app", "shop", "-o", "json"],
         None,
-    ));
-    let id = env["env_id"].as_str().unwrap();
+    );
+    assert_eq!(created.status.code(), Some(1));
+    let env = json(&created);
+    assert_eq!(env["deploy"]["stage"], "setup");
+    let id = env["environment"]["id"].as_str().unwrap();
 
     // No Docker engine answers at DOCKER_HOST: the deploy fails, and says why.
     let deploy = stagecraft(
@@ -196,7 +207,7 @@ fn a_deploy_that_fails_exits_1_and_is_listed_with_its_reason() {
         &["deploys", "list", "--environment", id, "-o", "json"],
         None,
     ));
-    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(list.as_array().unwrap().len(), 3);
     let builds = json(&stagecraft(
         &data,
         &["builds", "list", "--app", "shop", "-o", "json"],
@@ -204,7 +215,7 @@ fn a_deploy_that_fails_exits_1_and_is_listed_with_its_reason() {
     ));
     assert_eq!(
         builds.as_array().unwrap().len(),
-        2,
+        3,
         "each deploy's build, with nothing to build: {builds}"
     );
 

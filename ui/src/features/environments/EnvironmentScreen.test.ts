@@ -130,6 +130,7 @@ function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsApi {
       Promise.resolve(afterSeq === 0 ? logs : { lines: [], dropped: 0 }),
     builds: () => Promise.resolve(builds),
     compareBuilds: () => Promise.resolve(comparison),
+    deployBuild: () => Promise.resolve({ ...setup, id: 4, stage: "patch", status: "queued" }),
     ...overrides,
   };
 }
@@ -209,5 +210,23 @@ describe("EnvironmentScreen", () => {
     const web = await screen.findByTestId("service-comparison");
     expect(web.textContent).toContain("+100 kB");
     expect(web.textContent).toContain("+ COPY www /www (v2)");
+  });
+
+  it("deploys an earlier build's images from its row, then shows the timeline", async () => {
+    const deployBuild = vi.fn(() =>
+      Promise.resolve<DeployView>({ ...setup, id: 4, stage: "patch", status: "queued" }),
+    );
+    render(EnvironmentScreen, {
+      api: fakeApi({ deployBuild }),
+      envId: "ted1bc4",
+      back: () => {},
+    });
+
+    await fireEvent.click(await screen.findByTestId("tab-builds"));
+    const buttons = await screen.findAllByTestId("deploy-build");
+    await fireEvent.click(buttons[1] as HTMLElement);
+
+    expect(deployBuild).toHaveBeenCalledWith("ted1bc4", 1);
+    await screen.findByTestId("timeline");
   });
 });
