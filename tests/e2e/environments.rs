@@ -230,7 +230,22 @@ async fn an_app_is_deployed_patched_and_torn_down_from_the_window() {
         "the COPY layer changed: {compared}"
     );
     save_screenshot(&client, "builds-compare.png").await;
-    click(&client, "[data-testid=tab-timeline]").await;
+
+    // Build 1's Deploy button rolls back to its images, building nothing.
+    click(
+        &client,
+        "[data-testid=build-row][data-build-id='1'] [data-testid=deploy-build]",
+    )
+    .await;
+    wait_for(&client, "[data-testid=timeline]", WAIT).await;
+    client
+        .wait()
+        .at_most(DEPLOY_WAIT)
+        .for_element(Locator::XPath(
+            "//*[@data-testid='deploy-lane'][@data-status='succeeded'][contains(., 'rollback to the images of build 1')]",
+        ))
+        .await
+        .expect("the rollback deploy succeeds");
 
     // Tear down, with a confirmation.
     click(&client, "[data-testid=teardown]").await;
