@@ -15,6 +15,17 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{Error, Stagecraft};
 
+/// What to build: an app's branch (its commit, or the working tree), and what asked for it.
+#[derive(Clone, Copy)]
+struct BuildTarget<'a> {
+    app: &'a stagecraft_engine::App,
+    branch: &'a str,
+    working_tree: bool,
+    /// What asked for it: `deploy 4 of ted1bc4`, `stagecraft builds create`.
+    trigger: &'a str,
+    deploy_id: Option<i64>,
+}
+
 /// What a deploy's build stage gave: the build (none without a builder), the commit it read
 /// (none for the working tree), and each built service's image tag.
 #[derive(Debug, Default)]
@@ -62,11 +73,39 @@ impl Stagecraft {
             .await
             .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("the app of {} is gone", env.env_id))?;
-        let repo = Path::new(&app.repo_path);
         let working_tree = stagecraft_store::deploy::builds_working_tree(pool, deploy.id)
             .await
             .map_err(|e| e.to_string())?;
-        let commit = crate::branch_commit(repo, &env.branch);
+        let trigger = format!("deploy {} of {}", deploy.id, env.env_id);
+        let target = BuildTarget {
+            app: &app,
+            branch: &env.branch,
+            working_tree,
+            trigger: &trigger,
+            deploy_id: Some(deploy.id),
+        };
+        self.build_images_of(&target, template, builder, sink).await
+    }
+
+    /// Builds (or reuses) the images of `target.app`'s services from its branch's commit or
+    /// its working tree, and keeps the build.
+    async fn build_images_of(
+        &self,
+        target: &BuildTarget<'_>,
+        template: &Template,
+        builder: stagecraft_engine::SharedBuilder,
+        sink: &Arc<dyn EventSink>,
+    ) -> Result<Built, String> {
+        let pool = self.store.pool();
+        let BuildTarget {
+            app,
+            branch,
+            working_tree,
+            trigger,
+            deploy_id,
+        } = *target;
+        let repo = Path::new(&app.repo_path);
+        let commit = crate::branch_commit(repo, branch);
         let (source, commit, trigger) = match commit {
             Some(commit) if !working_tree => {
                 let checkouts = self.settings.data_dir.path.join("checkouts");
@@ -77,35 +116,34 @@ impl Stagecraft {
                 .await
                 .map_err(|e| format!("reading commit {commit} stopped: {e}"))??;
                 let short: String = commit.chars().take(12).collect();
-                let trigger = format!(
-                    "deploy {} of {}: {} at {short}",
-                    deploy.id, env.env_id, env.branch
-                );
-                (tree, Some(commit), trigger)
+                (
+                    tree,
+                    Some(commit),
+                    format!("{trigger}: {branch} at {short}"),
+                )
             }
             Some(_) => (
                 repo.to_path_buf(),
                 None,
-                format!(
-                    "deploy {} of {}: the working tree, as asked",
-                    deploy.id, env.env_id
-                ),
+                format!("{trigger}: the working tree, as asked"),
             ),
             None => (
                 repo.to_path_buf(),
                 None,
                 format!(
-                    "deploy {} of {}: the working tree ({} has no branch `{}`)",
-                    deploy.id, env.env_id, app.repo_path, env.branch
+                    "{trigger}: the working tree ({} has no branch `{branch}`)",
+                    app.repo_path
                 ),
             ),
         };
         let build_id = build::start(pool, app.id, commit.as_deref(), &trigger)
             .await
             .map_err(|e| e.to_string())?;
-        stagecraft_store::deploy::set_build(pool, deploy.id, build_id)
-            .await
-            .map_err(|e| e.to_string())?;
+        if let Some(deploy_id) = deploy_id {
+            stagecraft_store::deploy::set_build(pool, deploy_id, build_id)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
         let requests = build_requests(template, &source, &app.name, build_id);
         if requests.is_empty() {
             build::finish(pool, build_id, &[])
@@ -171,6 +209,65 @@ impl Stagecraft {
             commit,
             images,
         })
+    }
+
+    /// Builds the app's services from `branch` (its tracking branch when not given) without
+    /// deploying, as `stagecraft builds create` does; a later deploy reuses what is unchanged.
+    pub async fn build_app(
+        &self,
+        app_name: &str,
+        branch: Option<&str>,
+        working_tree: bool,
+    ) -> Result<crate::BuildView, Error> {
+        let app = app::by_name(self.store.pool(), app_name)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "app",
+                name: app_name.to_owned(),
+            })?;
+        let builder = self.builder.clone().ok_or_else(|| Error::Conflict {
+            message: "this Stagecraft has no image builder (no Docker engine registered)"
+                .to_owned(),
+        })?;
+        let config = app::latest_config(self.store.pool(), app.id)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "app configuration",
+                name: app.name.clone(),
+            })?;
+        let template =
+            stagecraft_template::parse_template(&config.template_file, &config.template_yaml);
+        let template = template.value.ok_or_else(|| Error::Invalid {
+            diagnostics: template.diagnostics.0,
+        })?;
+        let target = BuildTarget {
+            app: &app,
+            branch: branch.unwrap_or(&app.tracking_branch),
+            working_tree,
+            trigger: "stagecraft builds create",
+            deploy_id: None,
+        };
+        // Nobody follows a build outside a deploy: its outcome is in the build's record.
+        let (sink, _discarded) = tokio::sync::mpsc::unbounded_channel();
+        let sink: Arc<dyn EventSink> = Arc::new(sink);
+        let newest_before = build::for_app(self.store.pool(), app.id)
+            .await?
+            .first()
+            .map_or(0, |b| b.id);
+        // A failed image is recorded in the build, which is what the caller gets back.
+        let _ = self
+            .build_images_of(&target, &template, builder, &sink)
+            .await;
+        self.build_views(app_name)
+            .await?
+            .into_iter()
+            .find(|b| b.id > newest_before)
+            .ok_or_else(|| Error::Conflict {
+                message: format!(
+                    "{app_name} could not be built: check its repository at {}",
+                    app.repo_path
+                ),
+            })
     }
 
     /// The app's builds, newest first.

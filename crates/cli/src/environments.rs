@@ -95,6 +95,17 @@ pub(crate) enum Builds {
     },
     /// Two builds side by side.
     Compare { before: i64, after: i64 },
+    /// Builds the app's services from a branch (its tracking branch when not given) without
+    /// deploying; a later deploy reuses what is unchanged. Exits 1 when an image fails.
+    Create {
+        #[arg(long)]
+        app: String,
+        #[arg(long)]
+        branch: Option<String>,
+        /// Build the working tree as it is instead of the branch's commit.
+        #[arg(long)]
+        working_tree: bool,
+    },
 }
 
 pub(crate) enum Request {
@@ -573,6 +584,36 @@ async fn execute(
                     break;
                 }
             }
+        }
+        Request::Builds(Builds::Create {
+            app,
+            branch,
+            working_tree,
+        }) => {
+            let build = stagecraft
+                .build_app(&app, branch.as_deref(), working_tree)
+                .await?;
+            match output {
+                Output::Table => table(
+                    &["BUILD", "COMMIT", "STATUS", "IMAGES"],
+                    &[vec![
+                        build.id.to_string(),
+                        build.git_commit.as_deref().map_or_else(
+                            || "working tree".to_owned(),
+                            |c| c.chars().take(12).collect(),
+                        ),
+                        build.status.clone(),
+                        build
+                            .images
+                            .iter()
+                            .map(|i| format!("{} {}", i.service, i.outcome))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    ]],
+                ),
+                _ => structured(&build, output),
+            }
+            return Ok(if build.status == "failed" { INVALID } else { 0 });
         }
         Request::Builds(Builds::Compare { before, after }) => {
             let comparison = stagecraft.compare_builds(before, after).await?;

@@ -101,6 +101,15 @@ fn a_deploy_waited_for_then_its_logs_read_then_torn_down() {
     let _cleanup = Cleanup(name.clone());
     let repo = app(dir.path(), &name);
     stdout(&stagecraft(&data, &["apps", "add", repo.to_str().unwrap()]));
+    // Built ahead of any environment; the setup then reuses the image.
+    let build: serde_json::Value = serde_json::from_str(&stdout(&stagecraft(
+        &data,
+        &["builds", "create", "--app", &name, "-o", "json"],
+    )))
+    .unwrap();
+    assert_eq!(build["status"], "succeeded", "{build}");
+    assert_eq!(build["images"][0]["outcome"], "built", "{build}");
+
     // Created and set up in one command, as Release's does.
     let created: serde_json::Value = serde_json::from_str(&stdout(&stagecraft(
         &data,
@@ -109,6 +118,20 @@ fn a_deploy_waited_for_then_its_logs_read_then_torn_down() {
     .unwrap();
     assert_eq!(created["deploy"]["status"], "succeeded", "{created}");
     let id = created["environment"]["id"].as_str().unwrap();
+    let setup_build = created["deploy"]["build_id"].as_i64().unwrap().to_string();
+    let compared: serde_json::Value = serde_json::from_str(&stdout(&stagecraft(
+        &data,
+        &[
+            "builds",
+            "compare",
+            &build["id"].to_string(),
+            &setup_build,
+            "-o",
+            "json",
+        ],
+    )))
+    .unwrap();
+    assert_eq!(compared["services"][0]["reused"], true, "{compared}");
 
     let deploy: serde_json::Value = serde_json::from_str(&stdout(&stagecraft(
         &data,
