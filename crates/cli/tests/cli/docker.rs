@@ -228,3 +228,69 @@ fn a_deploy_waited_for_then_its_logs_read_then_torn_down() {
         .unwrap();
     assert!(left.stdout.is_empty(), "teardown left containers behind");
 }
+
+#[test]
+fn two_commands_deploying_one_environment_at_once_take_turns() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let name = format!("two{}", std::process::id());
+    let _cleanup = Cleanup(name.clone());
+    let repo = app(dir.path(), &name);
+    stdout(&stagecraft(&data, &["apps", "add", repo.to_str().unwrap()]));
+    let created: serde_json::Value = serde_json::from_str(&stdout(&stagecraft(
+        &data,
+        &["environments", "create", "--app", &name, "-o", "json"],
+    )))
+    .unwrap();
+    let id = created["environment"]["id"].as_str().unwrap().to_owned();
+
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_stagecraft"))
+            .args([
+                "deploys",
+                "create",
+                "--environment",
+                &id,
+                "--wait",
+                "-o",
+                "json",
+            ])
+            .env("STAGECRAFT_DATA_DIR", &data)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (first, second) = (spawn(), spawn());
+    let reports: Vec<serde_json::Value> = [first, second]
+        .into_iter()
+        .map(|child| serde_json::from_str(&stdout(&child.wait_with_output().unwrap())).unwrap())
+        .collect();
+
+    // Each waited for a patch that succeeded: either its own, or the one it joined while it
+    // waited its turn; nothing ran twice at once and nothing was lost.
+    for report in &reports {
+        assert_eq!(report["deploy"]["status"], "succeeded", "{report}");
+        assert_eq!(report["deploy"]["stage"], "patch", "{report}");
+    }
+    let list: serde_json::Value = serde_json::from_str(&stdout(&stagecraft(
+        &data,
+        &["deploys", "list", "--environment", &id, "-o", "json"],
+    )))
+    .unwrap();
+    let deploys = list.as_array().unwrap();
+    assert!(deploys.iter().all(|d| d["status"] == "succeeded"), "{list}");
+    let spans: Vec<(String, String)> = deploys
+        .iter()
+        .map(|d| {
+            (
+                d["started_at"].as_str().unwrap().to_owned(),
+                d["finished_at"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    for pair in spans.windows(2) {
+        assert!(pair[0].1 <= pair[1].0, "deploys overlapped: {spans:?}");
+    }
+    stdout(&stagecraft(&data, &["environments", "delete", &id]));
+}
