@@ -178,6 +178,79 @@ const ENVIRONMENT_HEADER: [&str; 7] = [
     "ID", "APP", "BRANCH", "KIND", "STATUS", "VERSION", "EXPIRES",
 ];
 
+const BUILD_HEADER: [&str; 5] = ["BUILD", "STATUS", "COMMIT", "IMAGES", "TRIGGER"];
+
+fn build_rows(builds: &[stagecraft_api::BuildView]) -> Vec<Vec<String>> {
+    builds
+        .iter()
+        .map(|b| {
+            vec![
+                b.id.to_string(),
+                b.status.clone(),
+                b.git_commit.as_deref().map_or_else(
+                    || "working tree".to_owned(),
+                    |c| c.chars().take(12).collect(),
+                ),
+                b.images
+                    .iter()
+                    .map(|i| format!("{} {}", i.service, i.outcome))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                b.trigger.clone(),
+            ]
+        })
+        .collect()
+}
+
+/// A build as the command prints it; the names are stable and in the README.
+#[derive(serde::Serialize)]
+struct BuildOut<'a> {
+    id: i64,
+    git_commit: Option<&'a str>,
+    trigger: &'a str,
+    status: &'a str,
+    started_at: &'a str,
+    finished_at: Option<&'a str>,
+    images: Vec<ImageOut<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct ImageOut<'a> {
+    service: &'a str,
+    tag: &'a str,
+    outcome: &'a str,
+    size_bytes: Option<i64>,
+    cache_hits: i64,
+    reused_from_build: Option<i64>,
+    detail: Option<&'a str>,
+}
+
+impl<'a> From<&'a stagecraft_api::BuildView> for BuildOut<'a> {
+    fn from(build: &'a stagecraft_api::BuildView) -> Self {
+        Self {
+            id: build.id,
+            git_commit: build.git_commit.as_deref(),
+            trigger: &build.trigger,
+            status: &build.status,
+            started_at: &build.started_at,
+            finished_at: build.finished_at.as_deref(),
+            images: build
+                .images
+                .iter()
+                .map(|i| ImageOut {
+                    service: &i.service,
+                    tag: &i.tag,
+                    outcome: &i.outcome,
+                    size_bytes: i.size_bytes,
+                    cache_hits: i.cache_hits,
+                    reused_from_build: i.reused_from_build,
+                    detail: i.detail.as_deref(),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// An environment as Release's CLI shows it: `.environment.id` and
 /// `.environment.hostnames[0].url` are what scripts read.
 /// The JSON field names are kept stable; `id` and `env_id` are the same value (Release calls
@@ -530,24 +603,13 @@ async fn execute(
             }
         }
         Request::Builds(Builds::List { app }) => {
-            let builds = stagecraft.builds(&app).await?;
+            let builds = stagecraft.build_views(&app).await?;
             match output {
-                Output::Table => table(
-                    &["BUILD", "STATUS", "COMMIT", "STARTED", "TRIGGER"],
-                    &builds
-                        .iter()
-                        .map(|b| {
-                            vec![
-                                b.id.to_string(),
-                                b.status.clone(),
-                                b.git_commit.clone().unwrap_or_default(),
-                                b.started_at.clone(),
-                                b.trigger.clone(),
-                            ]
-                        })
-                        .collect::<Vec<_>>(),
+                Output::Table => table(&BUILD_HEADER, &build_rows(&builds)),
+                _ => structured(
+                    &builds.iter().map(BuildOut::from).collect::<Vec<_>>(),
+                    output,
                 ),
-                _ => structured(&builds, output),
             }
         }
         Request::Instances(Instances::Logs {
@@ -594,24 +656,8 @@ async fn execute(
                 .build_app(&app, branch.as_deref(), working_tree)
                 .await?;
             match output {
-                Output::Table => table(
-                    &["BUILD", "COMMIT", "STATUS", "IMAGES"],
-                    &[vec![
-                        build.id.to_string(),
-                        build.git_commit.as_deref().map_or_else(
-                            || "working tree".to_owned(),
-                            |c| c.chars().take(12).collect(),
-                        ),
-                        build.status.clone(),
-                        build
-                            .images
-                            .iter()
-                            .map(|i| format!("{} {}", i.service, i.outcome))
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    ]],
-                ),
-                _ => structured(&build, output),
+                Output::Table => table(&BUILD_HEADER, &build_rows(std::slice::from_ref(&build))),
+                _ => structured(&BuildOut::from(&build), output),
             }
             return Ok(if build.status == "failed" { INVALID } else { 0 });
         }
