@@ -226,8 +226,8 @@ async fn an_app_is_deployed_patched_and_torn_down_from_the_window() {
     .await;
     let compared = text_of(&client, "comparison").await;
     assert!(
-        compared.contains("in /www"),
-        "the COPY layer changed: {compared}"
+        compared.contains("COPY www /www"),
+        "the COPY step is compared: {compared}"
     );
     save_screenshot(&client, "builds-compare.png").await;
 

@@ -14,18 +14,165 @@ use stagecraft_engine::{
 use crate::DockerEngine;
 use crate::context::Context;
 
-/// Builds images on a Docker engine with its classic builder, which every engine and API
-/// version Stagecraft supports offers and which reports each step and its cache use in the
-/// build output.
+/// Builds images on a Docker engine: with BuildKit when the engine offers it (its steps,
+/// cache hits and timings come as structured status), else with the classic builder (whose
+/// output names each step and says when the cache served it). Podman's compatible API and old
+/// engines have no BuildKit session; the first refusal switches this builder to the classic
+/// one for good.
 #[derive(Debug, Clone)]
 pub struct DockerBuilder {
     engine: Arc<DockerEngine>,
+    classic_only: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl DockerBuilder {
     pub fn new(engine: Arc<DockerEngine>) -> Self {
-        Self { engine }
+        Self {
+            engine,
+            classic_only: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+        }
     }
+
+    /// Never tries BuildKit: for engines known to lack it, and to test the classic path.
+    pub fn classic(engine: Arc<DockerEngine>) -> Self {
+        let builder = Self::new(engine);
+        builder
+            .classic_only
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        builder
+    }
+}
+
+/// A BuildKit build in progress: its vertices (steps) by digest, timed by the engine.
+#[derive(Default)]
+struct VertexTracker {
+    /// In the order they first appeared.
+    order: Vec<String>,
+    vertices: HashMap<String, Vertex>,
+    /// The first error a vertex reported.
+    error: Option<String>,
+}
+
+#[derive(Default, Clone)]
+struct Vertex {
+    name: String,
+    cached: bool,
+    started: Option<(i64, i32)>,
+    completed: Option<(i64, i32)>,
+    announced: bool,
+    reported: bool,
+}
+
+/// Seconds from `start` to `end`, both protobuf timestamps as (seconds, nanos).
+fn seconds_between(start: (i64, i32), end: (i64, i32)) -> f64 {
+    let nanos =
+        (i128::from(end.0) - i128::from(start.0)) * 1_000_000_000 + i128::from(end.1 - start.1);
+    // Build steps last seconds to hours: f64 holds that exactly enough.
+    nanos as f64 / 1e9
+}
+
+impl VertexTracker {
+    fn status(
+        &mut self,
+        status: bollard::moby::buildkit::v1::StatusResponse,
+        progress: &BuildProgress,
+    ) {
+        for vertex in status.vertexes {
+            if !self.vertices.contains_key(&vertex.digest) {
+                self.order.push(vertex.digest.clone());
+            }
+            let entry = self.vertices.entry(vertex.digest.clone()).or_default();
+            entry.name = vertex.name;
+            entry.cached |= vertex.cached;
+            if let Some(t) = vertex.started {
+                entry.started = Some((t.seconds, t.nanos));
+            }
+            if let Some(t) = vertex.completed {
+                entry.completed = Some((t.seconds, t.nanos));
+            }
+            if !vertex.error.is_empty() && self.error.is_none() {
+                self.error = Some(format!("`{}`: {}", entry.name, vertex.error));
+            }
+            // The build log reads like `docker build --progress=plain`.
+            if entry.started.is_some() && !entry.announced {
+                entry.announced = true;
+                progress.output(&entry.name);
+            }
+            if entry.completed.is_some() && !entry.reported {
+                entry.reported = true;
+                if entry.cached {
+                    progress.output(&format!("{}: cached", entry.name));
+                } else if let (Some(start), Some(end)) = (entry.started, entry.completed) {
+                    progress.output(&format!(
+                        "{}: done in {:.1} s",
+                        entry.name,
+                        seconds_between(start, end)
+                    ));
+                }
+                if let Some(instruction) = step_instruction(&entry.name) {
+                    progress.step(instruction, entry.cached);
+                }
+            }
+        }
+        for log in status.logs {
+            for line in String::from_utf8_lossy(&log.msg).lines() {
+                progress.output(line);
+            }
+        }
+    }
+
+    /// The Dockerfile's steps, in order, with what the engine measured.
+    fn steps(&self) -> Vec<BuildStepTiming> {
+        self.order
+            .iter()
+            .filter_map(|digest| self.vertices.get(digest))
+            .filter_map(|v| {
+                let instruction = step_instruction(&v.name)?;
+                let millis = match (v.started, v.completed) {
+                    (Some(start), Some(end)) => {
+                        // Whole milliseconds; a negative span (clock skew) counts as none.
+                        (seconds_between(start, end) * 1000.0).max(0.0).round() as u64
+                    }
+                    _ => 0,
+                };
+                Some(BuildStepTiming {
+                    instruction,
+                    millis,
+                    cached: v.cached,
+                })
+            })
+            .collect()
+    }
+}
+
+/// `[2/4] COPY www /www` is step 2's `COPY www /www`; in a multi-stage Dockerfile
+/// `[builder 2/3] RUN make` is `builder: RUN make`. BuildKit's own vertices
+/// (`[internal] load .dockerignore`) are not steps of the Dockerfile.
+fn step_instruction(name: &str) -> Option<String> {
+    let rest = name.strip_prefix('[')?;
+    let (position, instruction) = rest.split_once("] ")?;
+    let (stage, counter) = match position.rsplit_once(' ') {
+        Some((stage, counter)) => (Some(stage.trim()), counter),
+        None => (None, position),
+    };
+    let (step, _) = counter.split_once('/')?;
+    step.trim().parse::<u32>().ok()?;
+    let instruction = instruction.trim();
+    Some(match stage {
+        Some(stage) => format!("{stage}: {instruction}"),
+        None => instruction.to_owned(),
+    })
+}
+
+/// Whether an engine's refusal means "no BuildKit here" (so the classic builder is the way),
+/// rather than a failure of this build.
+fn lacks_buildkit(error: &bollard::errors::Error) -> bool {
+    let text = error.to_string().to_lowercase();
+    matches!(
+        error,
+        bollard::errors::Error::DockerResponseServerError { status_code, .. } if *status_code == 400 || *status_code == 404 || *status_code == 501
+    ) && (text.contains("session") || text.contains("buildkit") || text.contains("version"))
+        || text.contains("not implemented")
 }
 
 /// A step of the build output being timed.
@@ -83,9 +230,11 @@ impl StepTracker {
     }
 }
 
-/// `/bin/sh -c #(nop) CMD ["x"]` is how the classic builder records `CMD ["x"]`.
+/// `/bin/sh -c #(nop) CMD ["x"]` is how the classic builder records `CMD ["x"]`;
+/// `COPY . /app # buildkit` is how BuildKit does.
 fn instruction(created_by: &str) -> String {
     let text = created_by.trim();
+    let text = text.strip_suffix("# buildkit").map_or(text, str::trim_end);
     if let Some(rest) = text.strip_prefix("/bin/sh -c #(nop) ") {
         return rest.trim().to_owned();
     }
@@ -147,43 +296,29 @@ impl ImageBuilder for DockerBuilder {
                 None => (arg.clone(), std::env::var(arg).unwrap_or_default()),
             })
             .collect();
-        let mut options = BuildImageOptionsBuilder::default()
-            .dockerfile(&dockerfile)
-            .t(&request.tag)
-            .rm(true)
-            .forcerm(true)
-            .buildargs(&buildargs);
-        if let Some(target) = &request.target {
-            options = options.target(target);
-        }
-        let mut stream =
-            docker.build_image(options.build(), None, Some(bollard::body_full(tar.into())));
-        let mut steps = StepTracker::default();
-        while let Some(item) = stream.next().await {
-            let item = item.map_err(|e| {
-                RuntimeError::new(format!("building {} failed: {e}", request.service))
-            })?;
-            if let Some(detail) = item.error_detail {
-                let at = steps
-                    .open
-                    .as_ref()
-                    .map(|s| format!(" at `{}`", s.instruction))
-                    .unwrap_or_default();
-                return Err(RuntimeError::new(format!(
-                    "building {} failed{at}: {}\n{}",
-                    request.service,
-                    detail.message.unwrap_or_default().trim(),
-                    steps.tail.join("\n")
-                )));
-            }
-            if let Some(text) = item.stream {
-                for line in text.lines() {
-                    steps.line(line, &progress);
-                    progress.output(line);
+        let steps = if self.classic_only.load(std::sync::atomic::Ordering::Relaxed) {
+            classic_build(docker, request, &dockerfile, &buildargs, tar, &progress).await?
+        } else {
+            match buildkit_build(
+                docker,
+                request,
+                &dockerfile,
+                &buildargs,
+                tar.clone(),
+                &progress,
+            )
+            .await
+            {
+                Ok(steps) => steps,
+                Err(BuildKitFailure::Unsupported(reason)) => {
+                    tracing::info!(%reason, "the engine has no BuildKit: using the classic builder");
+                    self.classic_only
+                        .store(true, std::sync::atomic::Ordering::Relaxed);
+                    classic_build(docker, request, &dockerfile, &buildargs, tar, &progress).await?
                 }
+                Err(BuildKitFailure::Failed(error)) => return Err(error),
             }
-        }
-        steps.close(&progress);
+        };
         let image = docker.inspect_image(&request.tag).await.map_err(|e| {
             RuntimeError::new(format!("the image {} cannot be read: {e}", request.tag))
         })?;
@@ -208,14 +343,143 @@ impl ImageBuilder for DockerBuilder {
                     size_bytes: u64::try_from(item.size).unwrap_or_default(),
                 })
                 .collect(),
-            steps: steps.done,
+            steps,
         })
     }
 }
 
+enum BuildKitFailure {
+    /// The engine offers no BuildKit: build with the classic builder instead.
+    Unsupported(String),
+    Failed(RuntimeError),
+}
+
+async fn buildkit_build(
+    docker: &bollard::Docker,
+    request: &BuildRequest,
+    dockerfile: &str,
+    buildargs: &HashMap<String, String>,
+    tar: Vec<u8>,
+    progress: &BuildProgress,
+) -> Result<Vec<BuildStepTiming>, BuildKitFailure> {
+    let session = format!(
+        "stagecraft-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    );
+    let mut options = BuildImageOptionsBuilder::default()
+        .dockerfile(dockerfile)
+        .t(&request.tag)
+        .buildargs(buildargs)
+        .version(bollard::query_parameters::BuilderVersion::BuilderBuildKit)
+        .session(&session);
+    if let Some(target) = &request.target {
+        options = options.target(target);
+    }
+    let mut stream =
+        docker.build_image(options.build(), None, Some(bollard::body_full(tar.into())));
+    let mut vertices = VertexTracker::default();
+    let mut started = false;
+    while let Some(item) = stream.next().await {
+        let item = match item {
+            Ok(item) => item,
+            Err(error) if !started && lacks_buildkit(&error) => {
+                return Err(BuildKitFailure::Unsupported(error.to_string()));
+            }
+            Err(error) => {
+                return Err(BuildKitFailure::Failed(RuntimeError::new(format!(
+                    "building {} failed: {error}",
+                    request.service
+                ))));
+            }
+        };
+        started = true;
+        if let Some(detail) = item.error_detail {
+            let at = vertices.error.clone().unwrap_or_default();
+            return Err(BuildKitFailure::Failed(RuntimeError::new(format!(
+                "building {} failed: {} {at}",
+                request.service,
+                detail.message.unwrap_or_default().trim()
+            ))));
+        }
+        if let Some(bollard::models::BuildInfoAux::BuildKit(status)) = item.aux {
+            vertices.status(status, progress);
+        }
+    }
+    if let Some(error) = vertices.error {
+        return Err(BuildKitFailure::Failed(RuntimeError::new(format!(
+            "building {} failed at {error}",
+            request.service
+        ))));
+    }
+    Ok(vertices.steps())
+}
+
+async fn classic_build(
+    docker: &bollard::Docker,
+    request: &BuildRequest,
+    dockerfile: &str,
+    buildargs: &HashMap<String, String>,
+    tar: Vec<u8>,
+    progress: &BuildProgress,
+) -> Result<Vec<BuildStepTiming>, RuntimeError> {
+    let mut options = BuildImageOptionsBuilder::default()
+        .dockerfile(dockerfile)
+        .t(&request.tag)
+        .rm(true)
+        .forcerm(true)
+        .buildargs(buildargs);
+    if let Some(target) = &request.target {
+        options = options.target(target);
+    }
+    let mut stream =
+        docker.build_image(options.build(), None, Some(bollard::body_full(tar.into())));
+    let mut steps = StepTracker::default();
+    while let Some(item) = stream.next().await {
+        let item = item
+            .map_err(|e| RuntimeError::new(format!("building {} failed: {e}", request.service)))?;
+        if let Some(detail) = item.error_detail {
+            let at = steps
+                .open
+                .as_ref()
+                .map(|s| format!(" at `{}`", s.instruction))
+                .unwrap_or_default();
+            return Err(RuntimeError::new(format!(
+                "building {} failed{at}: {}\n{}",
+                request.service,
+                detail.message.unwrap_or_default().trim(),
+                steps.tail.join("\n")
+            )));
+        }
+        if let Some(text) = item.stream {
+            for line in text.lines() {
+                steps.line(line, progress);
+                progress.output(line);
+            }
+        }
+    }
+    steps.close(progress);
+    Ok(steps.done)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::instruction;
+    use super::{instruction, step_instruction};
+
+    #[test]
+    fn buildkit_vertices_of_the_dockerfile_are_its_steps() {
+        assert_eq!(
+            step_instruction("[2/4] COPY www /www").as_deref(),
+            Some("COPY www /www")
+        );
+        assert_eq!(
+            step_instruction("[builder 3/5] RUN make").as_deref(),
+            Some("builder: RUN make")
+        );
+        assert_eq!(step_instruction("[internal] load .dockerignore"), None);
+    }
 
     #[test]
     fn history_entries_read_as_dockerfile_instructions() {
@@ -230,7 +494,7 @@ mod tests {
         assert_eq!(instruction("/bin/sh -c make all"), "RUN make all");
         assert_eq!(
             instruction("RUN /bin/busybox --install -s /bin # buildkit"),
-            "RUN /bin/busybox --install -s /bin # buildkit"
+            "RUN /bin/busybox --install -s /bin"
         );
     }
 }

@@ -70,8 +70,7 @@ async fn replicas_roll_one_at_a_time_and_a_failed_replacement_leaves_the_old_one
     std::fs::copy("/bin/busybox", repo.path().join("busybox")).unwrap();
     std::fs::write(repo.path().join("Dockerfile"), DOCKERFILE).unwrap();
     let engine = Arc::new(DockerEngine::from_env());
-    let builder = DockerBuilder::new(Arc::clone(&engine));
-    let runtime = DockerRuntime::new(engine).with_poll(Duration::from_millis(200));
+    let runtime = DockerRuntime::new(Arc::clone(&engine)).with_poll(Duration::from_millis(200));
     let app = unique("rt");
     let tag = format!("stagecraft/{app}/svc:1");
     let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<DeployEvent>();
@@ -86,16 +85,61 @@ async fn replicas_roll_one_at_a_time_and_a_failed_replacement_leaves_the_old_one
         target: None,
         tag: tag.clone(),
     };
+    // This engine offers BuildKit: its steps are the Dockerfile's RUN and COPY vertices.
+    let builder = DockerBuilder::new(Arc::clone(&engine));
     let built = builder
         .build(&request, BuildProgress::new(Arc::clone(&sink), "svc"))
         .await
         .unwrap();
     assert!(built.image_id.starts_with("sha256:"), "{built:?}");
-    assert_eq!(
-        built
+    let kinds = |image: &stagecraft_engine::BuiltImage| -> Vec<(String, bool)> {
+        image
             .steps
             .iter()
-            .map(|s| s.instruction.split(' ').next().unwrap())
+            .map(|s| {
+                (
+                    s.instruction.split(' ').next().unwrap().to_owned(),
+                    s.cached,
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        kinds(&built)
+            .into_iter()
+            .map(|(kind, _)| kind)
+            .collect::<Vec<_>>(),
+        ["COPY", "RUN"]
+    );
+    let again = builder
+        .build(&request, BuildProgress::new(Arc::clone(&sink), "svc"))
+        .await
+        .unwrap();
+    assert_eq!(
+        kinds(&again),
+        [("COPY".to_owned(), true), ("RUN".to_owned(), true)],
+        "the same inputs come from BuildKit's cache"
+    );
+    // The classic builder, as engines without BuildKit (Podman) build.
+    let classic_tag = format!("stagecraft/{app}/svc:classic");
+    let _classic_cleanup = Cleanup {
+        env_id: String::new(),
+        tag: classic_tag.clone(),
+    };
+    let classic = DockerBuilder::classic(Arc::clone(&engine))
+        .build(
+            &BuildRequest {
+                tag: classic_tag.clone(),
+                ..request.clone()
+            },
+            BuildProgress::new(Arc::clone(&sink), "svc"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        kinds(&classic)
+            .into_iter()
+            .map(|(kind, _)| kind)
             .collect::<Vec<_>>(),
         ["FROM", "COPY", "RUN", "CMD"]
     );
