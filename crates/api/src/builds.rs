@@ -164,7 +164,7 @@ impl Stagecraft {
             .iter()
             .map(|r| (r.service.clone(), r.tag.clone()))
             .collect();
-        let parallelism = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let parallelism = self.settings.build_parallelism.max(1);
         let (log, writer) = crate::logs::build_log(self.store.clone(), build_id);
         let results = build_images(
             Arc::new(builder),

@@ -56,7 +56,9 @@ pub use environment::{
 pub use error::{Error, ErrorCode};
 pub use gitops::{GitopsFileNames, GitopsInit, GitopsReport, gitops_init, gitops_validate};
 pub use logs::LOG_CAP;
-pub use settings::{DEFAULT_DEPLOY_LEASE, DataDir, DataDirSource, Settings};
+pub use settings::{
+    DEFAULT_DEPLOY_LEASE, DataDir, DataDirSource, Settings, default_build_parallelism,
+};
 pub use system::{
     DataDirOrigin, DatabaseReport, DockerStatus, EndpointSource, KubeContextReport,
     KubernetesReport, SystemReport,

@@ -67,6 +67,14 @@ pub struct Settings {
     pub deploy_lease: std::time::Duration,
     /// How long an ephemeral environment lives unless created with its own TTL or extended.
     pub default_ttl: std::time::Duration,
+    /// How many images a build stage builds at once (`STAGECRAFT_BUILD_PARALLELISM`; the
+    /// number of cores by default).
+    pub build_parallelism: usize,
+}
+
+/// The default for [`Settings::build_parallelism`]: the number of cores.
+pub fn default_build_parallelism() -> usize {
+    std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
 }
 
 /// The default for [`Settings::deploy_lease`].
@@ -80,6 +88,11 @@ impl Settings {
             kubeconfig_paths: stagecraft_kube::default_kubeconfig_paths(),
             deploy_lease: DEFAULT_DEPLOY_LEASE,
             default_ttl: crate::DEFAULT_TTL,
+            build_parallelism: std::env::var("STAGECRAFT_BUILD_PARALLELISM")
+                .ok()
+                .and_then(|v| v.trim().parse().ok())
+                .filter(|n: &usize| *n > 0)
+                .unwrap_or_else(default_build_parallelism),
         })
     }
 

@@ -20,6 +20,7 @@ async fn open_with_lease(dir: &std::path::Path, runtime: Arc<Fake>) -> Stagecraf
         kubeconfig_paths: Vec::new(),
         deploy_lease: LEASE,
         default_ttl: stagecraft_api::DEFAULT_TTL,
+        build_parallelism: stagecraft_api::default_build_parallelism(),
     })
     .await
     .unwrap();

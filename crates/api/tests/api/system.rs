@@ -9,6 +9,7 @@ fn settings(dir: &Path, kubeconfig: Vec<std::path::PathBuf>) -> Settings {
         kubeconfig_paths: kubeconfig,
         deploy_lease: stagecraft_api::DEFAULT_DEPLOY_LEASE,
         default_ttl: stagecraft_api::DEFAULT_TTL,
+        build_parallelism: stagecraft_api::default_build_parallelism(),
     }
 }
 
