@@ -21,9 +21,9 @@ use bollard::query_parameters::{
 use futures_util::StreamExt as _;
 use sha2::{Digest as _, Sha256};
 use stagecraft_engine::{
-    EnvVar, EnvironmentRef, JobExit, JobSpec, Limits, LogLine, PER_DEPLOY_VARIABLES, PortSpec,
-    ProbeSpec, Runtime, RuntimeError, RuntimeObject, ServiceSpec, TaskProgress, VolumeMount,
-    VolumeSource, WorkloadStatus,
+    EnvVar, EnvironmentRef, JobExit, JobSpec, Limits, LivenessSpec, LogLine, PER_DEPLOY_VARIABLES,
+    PortSpec, ProbeSpec, Runtime, RuntimeError, RuntimeObject, ServiceSpec, TaskProgress,
+    VolumeMount, VolumeSource, WorkloadStatus,
 };
 
 use crate::DockerEngine;
@@ -52,6 +52,10 @@ pub struct DockerRuntime {
     engine: Arc<DockerEngine>,
     /// Between two readiness attempts.
     poll: Duration,
+    /// The liveness watcher of each container that has a liveness probe, by container name.
+    /// Docker restarts a container that exits but does not act on a failing probe; while this
+    /// process runs, a watcher does, as Kubernetes' kubelet would.
+    watchers: Arc<std::sync::Mutex<HashMap<String, tokio::task::AbortHandle>>>,
 }
 
 impl DockerRuntime {
@@ -59,6 +63,36 @@ impl DockerRuntime {
         Self {
             engine,
             poll: Duration::from_secs(1),
+            watchers: Arc::default(),
+        }
+    }
+
+    /// Watches `container`'s liveness until it is removed (or this process ends).
+    fn watch(&self, docker: &Docker, container: &str, liveness: &LivenessSpec) {
+        let Ok(mut watchers) = self.watchers.lock() else {
+            return;
+        };
+        if watchers.get(container).is_some_and(|w| !w.is_finished()) {
+            return;
+        }
+        let task = tokio::spawn(watch_liveness(
+            docker.clone(),
+            container.to_owned(),
+            liveness.clone(),
+        ));
+        watchers.insert(container.to_owned(), task.abort_handle());
+    }
+
+    /// Stops watching containers whose names start with `prefix`.
+    fn unwatch(&self, prefix: &str) {
+        if let Ok(mut watchers) = self.watchers.lock() {
+            watchers.retain(|name, task| {
+                let keep = !name.starts_with(prefix);
+                if !keep {
+                    task.abort();
+                }
+                keep
+            });
         }
     }
 
@@ -480,6 +514,7 @@ impl DockerRuntime {
             Err(error) if is_status(&error, 404) => {}
             Err(error) => return Err(failed(format!("removing container {name}"), error)),
         }
+        self.unwatch(name);
         env.ledger.removed(&object("container", name)).await
     }
 
@@ -677,6 +712,9 @@ impl DockerRuntime {
             )
             .await
             .map_err(|e| failed(format!("setting the restart policy of {name}"), e))?;
+        if let Some(liveness) = &spec.liveness {
+            self.watch(docker, &name, liveness);
+        }
         if let Some((_, since)) = stopped_old {
             let millis = u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX);
             progress.unavailable(
@@ -700,6 +738,62 @@ fn pull_failed(image: &str, reason: &str) -> RuntimeError {
         "pulling {image} failed: {reason}. If no registry is reachable, build the image \
          (give the service a `build`) or load it into the engine (`docker load`)"
     ))
+}
+
+/// Probes a container's liveness and restarts it after `failure_threshold` failures in a row.
+/// Ends when the container is gone.
+async fn watch_liveness(docker: Docker, container: String, liveness: LivenessSpec) {
+    tokio::time::sleep(liveness.initial_delay).await;
+    let mut failures = 0u32;
+    loop {
+        tokio::time::sleep(liveness.period).await;
+        let inspect = match docker
+            .inspect_container(
+                &container,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
+            .await
+        {
+            Ok(inspect) => inspect,
+            Err(error) if is_status(&error, 404) => return,
+            Err(_) => continue,
+        };
+        // A stopped container is the restart policy's to bring back.
+        if !running(&inspect) {
+            failures = 0;
+            continue;
+        }
+        let answer = match &liveness.probe {
+            ProbeSpec::Exec { command } => probe::exec(&docker, &container, command).await,
+            ProbeSpec::HttpGet { path, port } => match published_port(&inspect, *port) {
+                Some(host_port) => probe::http_get(host_port, path).await,
+                None => Err(format!("port {port} is not published")),
+            },
+        };
+        match answer {
+            Ok(()) => failures = 0,
+            Err(why) => {
+                failures += 1;
+                if failures >= liveness.failure_threshold {
+                    tracing::warn!(
+                        container,
+                        failures,
+                        reason = why,
+                        "restarting a container that failed its liveness probe"
+                    );
+                    let options =
+                        bollard::query_parameters::RestartContainerOptionsBuilder::default()
+                            .t(STOP_GRACE_SECS)
+                            .build();
+                    if let Err(error) = docker.restart_container(&container, Some(options)).await {
+                        tracing::warn!(container, %error, "the restart failed");
+                    }
+                    failures = 0;
+                    tokio::time::sleep(liveness.initial_delay).await;
+                }
+            }
+        }
+    }
 }
 
 /// The host port 127.0.0.1 forwards to `port` of the container.
@@ -794,6 +888,13 @@ impl Runtime for DockerRuntime {
                 .is_none_or(|r| r >= spec.replicas)
         }));
         if to_start.is_empty() && stale.is_empty() {
+            // Unchanged, and perhaps deployed by an earlier process: watch it from here.
+            if let Some(liveness) = &spec.liveness {
+                for replica in 0..spec.replicas {
+                    let name = service_container(&env.env_id, &spec.name, &config, replica);
+                    self.watch(&docker, &name, liveness);
+                }
+            }
             return Ok(());
         }
         self.ensure_image(&docker, &spec.image, spec.built, &progress)
@@ -906,6 +1007,7 @@ impl Runtime for DockerRuntime {
 
     async fn remove_environment(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
         let docker = self.client().await?;
+        self.unwatch(&format!("stagecraft-{}-", docker_safe(&env.env_id)));
         let entries = env.ledger.entries().await?;
         // Containers first: volumes and the network are in use until they are gone.
         let rank = |kind: &str| match kind {

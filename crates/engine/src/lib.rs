@@ -35,9 +35,9 @@ pub use domain::{App, Deploy, Environment, EnvironmentKind, Version};
 pub use event::{DeployEvent, DeployOutcome, EventSink, StepOutcome, TaskOutcome};
 pub use runner::{Runner, Timeouts, Workloads};
 pub use runtime::{
-    DynRuntime, EnvVar, EnvironmentRef, JobExit, JobSpec, Ledger, Limits, LogLine, MemoryLedger,
-    PortSpec, ProbeSpec, Runtime, RuntimeError, RuntimeObject, ServiceSpec, SharedRuntime,
-    TaskProgress, VolumeMount, VolumeSource, WorkloadStatus,
+    DynRuntime, EnvVar, EnvironmentRef, JobExit, JobSpec, Ledger, Limits, LivenessSpec, LogLine,
+    MemoryLedger, PortSpec, ProbeSpec, Runtime, RuntimeError, RuntimeObject, ServiceSpec,
+    SharedRuntime, TaskProgress, VolumeMount, VolumeSource, WorkloadStatus,
 };
 pub use stage::Stage;
 pub use status::{DeployStatus, EnvironmentEvent, EnvironmentStatus, TaskStatus, TransitionError};

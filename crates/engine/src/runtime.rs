@@ -102,6 +102,16 @@ pub enum ProbeSpec {
     HttpGet { path: String, port: u16 },
 }
 
+/// A liveness probe and how it is run: after `initial_delay`, every `period`; the container is
+/// restarted after `failure_threshold` failures in a row (Kubernetes' defaults: 0 s, 10 s, 3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LivenessSpec {
+    pub probe: ProbeSpec,
+    pub initial_delay: Duration,
+    pub period: Duration,
+    pub failure_threshold: u32,
+}
+
 /// Where a volume's data lives.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -142,6 +152,7 @@ pub struct ServiceSpec {
     pub ports: Vec<PortSpec>,
     pub replicas: u32,
     pub readiness: Option<ProbeSpec>,
+    pub liveness: Option<LivenessSpec>,
     pub volumes: Vec<VolumeMount>,
     pub limits: Limits,
 }

@@ -7,7 +7,8 @@ use stagecraft_template::{Probe, Quantities, Service, Template, Text, Volume, Wo
 
 use crate::runner::Workloads;
 use crate::runtime::{
-    EnvVar, JobSpec, Limits, PortSpec, ProbeSpec, ServiceSpec, VolumeMount, VolumeSource,
+    EnvVar, JobSpec, Limits, LivenessSpec, PortSpec, ProbeSpec, ServiceSpec, VolumeMount,
+    VolumeSource,
 };
 
 /// Injected variables whose values change with every deploy or commit. A runtime leaves them
@@ -44,6 +45,19 @@ fn probe(probe: &Option<Probe>) -> Option<ProbeSpec> {
             .as_ref()
             .map_or_else(|| "/".to_owned(), |p| p.value.clone()),
         port: port(&http.port)?,
+    })
+}
+
+/// A liveness probe with Kubernetes' defaults for what the template leaves out.
+fn liveness(spec: &Option<Probe>) -> Option<LivenessSpec> {
+    let settings = spec.as_ref()?;
+    Some(LivenessSpec {
+        probe: probe(spec)?,
+        initial_delay: Duration::from_secs(settings.initial_delay_seconds.unwrap_or(0)),
+        period: Duration::from_secs(settings.period_seconds.unwrap_or(10).max(1)),
+        failure_threshold: settings
+            .failure_threshold
+            .map_or(3, |n| u32::try_from(n.max(1)).unwrap_or(u32::MAX)),
     })
 }
 
@@ -184,6 +198,7 @@ fn service_spec(
             .collect(),
         replicas: u32::try_from(replicas).unwrap_or(u32::MAX),
         readiness: probe(&service.readiness_probe),
+        liveness: liveness(&service.liveness_probe),
         volumes: volumes(&service.volumes),
         limits: limits(template, service.memory.as_ref(), service.cpu.as_ref()),
     }

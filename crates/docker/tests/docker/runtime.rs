@@ -8,7 +8,7 @@ use std::time::Duration;
 use stagecraft_docker::{DockerBuilder, DockerEngine, DockerRuntime, LABEL_ENV};
 use stagecraft_engine::{
     BuildProgress, BuildRequest, DeployEvent, EnvVar, EnvironmentRef, EventSink, ImageBuilder,
-    Ledger, MemoryLedger, ProbeSpec, Runtime, ServiceSpec, TaskProgress,
+    Ledger, LivenessSpec, MemoryLedger, ProbeSpec, Runtime, ServiceSpec, TaskProgress,
 };
 
 use crate::busybox::unique;
@@ -249,5 +249,87 @@ async fn replicas_roll_one_at_a_time_and_a_failed_replacement_leaves_the_old_one
     assert!(runtime.objects(&env).await.unwrap().is_empty());
     assert!(ledger.entries().await.unwrap().is_empty());
     // Removing again is a no-op.
+    runtime.remove_environment(&env).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_container_that_fails_its_liveness_probe_is_restarted() {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::copy("/bin/busybox", repo.path().join("busybox")).unwrap();
+    std::fs::write(repo.path().join("Dockerfile"), DOCKERFILE).unwrap();
+    let engine = Arc::new(DockerEngine::from_env());
+    let runtime = DockerRuntime::new(Arc::clone(&engine));
+    let app = unique("live");
+    let tag = format!("stagecraft/{app}/svc:1");
+    let (sender, _receiver) = tokio::sync::mpsc::unbounded_channel::<DeployEvent>();
+    let sink: Arc<dyn EventSink> = Arc::new(sender);
+    DockerBuilder::new(Arc::clone(&engine))
+        .build(
+            &BuildRequest {
+                service: "svc".into(),
+                repo: repo.path().to_path_buf(),
+                context: ".".into(),
+                dockerfile: None,
+                args: Vec::new(),
+                target: None,
+                tag: tag.clone(),
+            },
+            BuildProgress::new(Arc::clone(&sink), "svc"),
+        )
+        .await
+        .unwrap();
+    let env = EnvironmentRef {
+        env_id: unique("l"),
+        app,
+        ledger: Arc::new(MemoryLedger::default()),
+    };
+    let _cleanup = Cleanup {
+        env_id: env.env_id.clone(),
+        tag: tag.clone(),
+    };
+    // Alive for two seconds after each start, then the probe fails.
+    let spec = ServiceSpec {
+        name: "svc".into(),
+        image: tag.clone(),
+        command: vec![
+            "sh".into(),
+            "-c".into(),
+            "trap 'exit 0' TERM; touch /tmp/alive; (sleep 2; rm -f /tmp/alive) & \
+             while true; do sleep 1; done"
+                .into(),
+        ],
+        replicas: 1,
+        liveness: Some(LivenessSpec {
+            probe: ProbeSpec::Exec {
+                command: vec!["test".into(), "-f".into(), "/tmp/alive".into()],
+            },
+            initial_delay: Duration::ZERO,
+            period: Duration::from_millis(500),
+            failure_threshold: 2,
+        }),
+        ..ServiceSpec::default()
+    };
+    runtime
+        .deploy_service(&env, &spec, TaskProgress::new(sink, 0, "services.svc"))
+        .await
+        .unwrap();
+    let name = running(&env.env_id).into_iter().next().unwrap();
+    let started_at = || {
+        let output = std::process::Command::new("docker")
+            .args(["inspect", "--format", "{{.State.StartedAt}}", &name])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    };
+    let first = started_at();
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while started_at() == first {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the container was never restarted"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     runtime.remove_environment(&env).await.unwrap();
 }

@@ -1,8 +1,8 @@
 use std::time::Duration;
 
 use stagecraft_engine::{
-    DEFAULT_COMPLETED_TIMEOUT, Limits, PortSpec, ProbeSpec, VolumeMount, VolumeSource,
-    parse_cpu_millis, parse_memory_bytes, workloads,
+    DEFAULT_COMPLETED_TIMEOUT, Limits, LivenessSpec, PortSpec, ProbeSpec, VolumeMount,
+    VolumeSource, parse_cpu_millis, parse_memory_bytes, workloads,
 };
 use stagecraft_template::{Injected, load_template, parse_variables, resolve_variables};
 
@@ -21,6 +21,7 @@ services:
   - {type: node_port, port: '80', target_port: '8080'}
   - {type: container_port, port: '9090'}
   readiness_probe: {http_get: {path: /health, port: 8080}}
+  liveness_probe: {http_get: {path: /live, port: 8080}, period_seconds: 5, failure_threshold: 4}
 - name: db
   image: postgres:16
   replicas: 1
@@ -80,6 +81,19 @@ workflows:
             port: 8080
         })
     );
+    assert_eq!(
+        api.liveness,
+        Some(LivenessSpec {
+            probe: ProbeSpec::HttpGet {
+                path: "/live".into(),
+                port: 8080
+            },
+            initial_delay: Duration::ZERO,
+            period: Duration::from_secs(5),
+            failure_threshold: 4,
+        })
+    );
+    assert_eq!(specs.services["db"].liveness, None);
     let secret = api.env.iter().find(|v| v.key == "DB_PASS").unwrap();
     assert!(secret.secret);
     assert!(api.env.iter().any(|v| v.key == "RELEASE_ENV_ID"));
