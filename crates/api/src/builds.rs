@@ -229,17 +229,7 @@ impl Stagecraft {
             message: "this Stagecraft has no image builder (no Docker engine registered)"
                 .to_owned(),
         })?;
-        let config = app::latest_config(self.store.pool(), app.id)
-            .await?
-            .ok_or_else(|| Error::NotFound {
-                what: "app configuration",
-                name: app.name.clone(),
-            })?;
-        let template =
-            stagecraft_template::parse_template(&config.template_file, &config.template_yaml);
-        let template = template.value.ok_or_else(|| Error::Invalid {
-            diagnostics: template.diagnostics.0,
-        })?;
+        let (_, template) = self.app_template(&app).await?;
         let target = BuildTarget {
             app: &app,
             branch: branch.unwrap_or(&app.tracking_branch),

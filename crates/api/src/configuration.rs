@@ -95,9 +95,20 @@ impl Stagecraft {
         self.config_get(env_id).await
     }
 
-    /// Where each service with a `node_port` is reached: `<SERVICE>_INGRESS_URL`, as the
-    /// environment's runtime gives it (Docker: `http://127.0.0.1:<port>`).
-    pub async fn hostnames(&self, env_id: &str) -> Result<Vec<Hostname>, Error> {
+    /// The environment's current configuration, its name for messages, its template, and the
+    /// values Stagecraft injects (ingress addresses as its runtime gives them).
+    async fn current_configuration(
+        &self,
+        env_id: &str,
+    ) -> Result<
+        (
+            stagecraft_store::environment::EnvironmentConfig,
+            String,
+            stagecraft_template::Template,
+            Injected,
+        ),
+        Error,
+    > {
         let env = self.environment(env_id).await?;
         let config = environment::config(self.store.pool(), env.id, env.version.specific)
             .await?
@@ -114,6 +125,13 @@ impl Stagecraft {
         if let Some(runtime) = self.runtimes.get(&env.runtime) {
             crate::environment::runtime_ingress(runtime, &template, &env.env_id, &mut injected);
         }
+        Ok((config, file, template, injected))
+    }
+
+    /// Where each service with a `node_port` is reached: `<SERVICE>_INGRESS_URL`, as the
+    /// environment's runtime gives it (Docker: `http://127.0.0.1:<port>`).
+    pub async fn hostnames(&self, env_id: &str) -> Result<Vec<Hostname>, Error> {
+        let (_, _, _, injected) = self.current_configuration(env_id).await?;
         Ok(injected
             .ingress
             .into_iter()
@@ -123,27 +141,12 @@ impl Stagecraft {
 
     /// The final variables of every service and job, secrets masked.
     pub async fn variables_get(&self, env_id: &str) -> Result<Vec<WorkloadVars>, Error> {
-        let env = self.environment(env_id).await?;
-        let config = environment::config(self.store.pool(), env.id, env.version.specific)
-            .await?
-            .ok_or_else(|| Error::NotFound {
-                what: "configuration of environment",
-                name: env_id.to_owned(),
-            })?;
-        let file = format!("{env_id} configuration");
-        let template = stagecraft_template::parse_template(&file, &config.config_yaml);
-        let template = template.value.ok_or_else(|| Error::Invalid {
-            diagnostics: template.diagnostics.0,
-        })?;
+        let (config, file, template, injected) = self.current_configuration(env_id).await?;
         let variables = stagecraft_template::parse_variables(&file, &config.variables_yaml);
         let variables = variables.value.ok_or_else(|| Error::Invalid {
             diagnostics: variables.diagnostics.0,
         })?;
         let variables = self.sealer.unseal_variables(&variables)?;
-        let mut injected = Injected::for_environment(&template, &env.env_id, &env.app, &env.branch);
-        if let Some(runtime) = self.runtimes.get(&env.runtime) {
-            crate::environment::runtime_ingress(runtime, &template, &env.env_id, &mut injected);
-        }
         let resolved =
             stagecraft_template::resolve_variables(&template, &variables, &injected, &file)
                 .map_err(|d| Error::Invalid { diagnostics: d.0 })?;

@@ -189,6 +189,31 @@ impl Stagecraft {
         self.find_app(&name).await
     }
 
+    /// The app's latest configuration and its template, parsed.
+    pub(crate) async fn app_template(
+        &self,
+        app: &App,
+    ) -> Result<
+        (
+            stagecraft_store::app::AppConfig,
+            stagecraft_template::Template,
+        ),
+        Error,
+    > {
+        let config = app::latest_config(self.store.pool(), app.id)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "app configuration",
+                name: app.name.clone(),
+            })?;
+        let template =
+            stagecraft_template::parse_template(&config.template_file, &config.template_yaml);
+        let template = template.value.ok_or_else(|| Error::Invalid {
+            diagnostics: template.diagnostics.0,
+        })?;
+        Ok((config, template))
+    }
+
     async fn find_app(&self, name: &str) -> Result<App, Error> {
         app::by_name(self.store.pool(), name)
             .await?
@@ -210,17 +235,7 @@ impl Stagecraft {
         request: CreateEnvironment,
     ) -> Result<Environment, Error> {
         let app = self.find_app(&request.app).await?;
-        let config = app::latest_config(self.store.pool(), app.id)
-            .await?
-            .ok_or_else(|| Error::NotFound {
-                what: "app configuration",
-                name: app.name.clone(),
-            })?;
-        let template =
-            stagecraft_template::parse_template(&config.template_file, &config.template_yaml);
-        let template = template.value.ok_or_else(|| Error::Invalid {
-            diagnostics: template.diagnostics.0,
-        })?;
+        let (config, template) = self.app_template(&app).await?;
         let own = stagecraft_template::environment_config(
             &template,
             &request.environment_template,
@@ -356,14 +371,8 @@ impl Stagecraft {
         build_id: i64,
     ) -> Result<Started, Error> {
         let (env, stage, reason) = self.rollback_request(env_id, build_id).await?;
-        let id = self
-            .enqueue(&env, stage, &reason, Some(build_id), false)
-            .await?;
-        let queue = self.run_in_background(env_id);
-        Ok(Started {
-            deploy: self.deploy_by_id(id).await?,
-            queue,
-        })
+        self.start(&env, stage, &reason, Some(build_id), false)
+            .await
     }
 
     /// What deploying the images of `build_id` to `env_id` runs, and why; refused unless it is
@@ -517,23 +526,30 @@ impl Stagecraft {
         options: DeployOptions,
     ) -> Result<Started, Error> {
         let (env, stage, reason) = self.deploy_request(env_id, options).await?;
-        let id = self
-            .enqueue(&env, stage, &reason, None, options.working_tree)
-            .await?;
-        let queue = self.run_in_background(env_id);
-        Ok(Started {
-            deploy: self.deploy_by_id(id).await?,
-            queue,
-        })
+        self.start(&env, stage, &reason, None, options.working_tree)
+            .await
     }
 
     /// Queues the environment's teardown and returns at once, as [`Stagecraft::start_deploy`].
     pub async fn start_teardown(self: &Arc<Self>, env_id: &str) -> Result<Started, Error> {
         let env = self.environment(env_id).await?;
+        self.start(&env, Stage::Teardown, "teardown requested", None, false)
+            .await
+    }
+
+    /// Queues a deploy and runs the environment's queue in the background.
+    async fn start(
+        self: &Arc<Self>,
+        env: &Environment,
+        stage: Stage,
+        reason: &str,
+        build: Option<i64>,
+        working_tree: bool,
+    ) -> Result<Started, Error> {
         let id = self
-            .enqueue(&env, Stage::Teardown, "teardown requested", None, false)
+            .enqueue(env, stage, reason, build, working_tree)
             .await?;
-        let queue = self.run_in_background(env_id);
+        let queue = self.run_in_background(&env.env_id);
         Ok(Started {
             deploy: self.deploy_by_id(id).await?,
             queue,
