@@ -23,6 +23,9 @@ fn main() {
             "builds_list",
             "builds_compare",
             "deploy_build_start",
+            "config_history",
+            "config_set",
+            "variables_get",
         ]));
     if let Err(error) = tauri_build::try_build(attributes) {
         // A build script reports through cargo's output; there is no caller to return to.

@@ -5,11 +5,12 @@
 use std::path::PathBuf;
 
 use stagecraft_api::{
-    AppView, BuildComparisonView, BuildView, DataDirOrigin, DatabaseReport, DeployDetailView,
-    DeployStatusView, DeployView, DockerStatus, EndpointSource, EnvironmentStatusView,
-    EnvironmentView, ErrorCode, ImageView, KubeContextReport, KubernetesReport, LayerChangeView,
-    LogLineView, LogPageView, NextDeploy, ServiceComparisonView, StageView, StepComparisonView,
-    StepView, SystemReport, TaskView,
+    AppView, BuildComparisonView, BuildView, ConfigVersionView, DataDirOrigin, DatabaseReport,
+    DeployDetailView, DeployStatusView, DeployView, DockerStatus, EndpointSource,
+    EnvironmentStatusView, EnvironmentView, ErrorCode, ImageView, KubeContextReport,
+    KubernetesReport, LayerChangeView, LogLineView, LogPageView, NextDeploy, ServiceComparisonView,
+    StageView, StepComparisonView, StepView, SystemReport, TaskView, VariableView,
+    WorkloadVarsView,
 };
 use ts_rs::{Config, TS};
 
@@ -50,6 +51,9 @@ fn render() -> String {
         declaration::<ServiceComparisonView>(&cfg),
         declaration::<LayerChangeView>(&cfg),
         declaration::<StepComparisonView>(&cfg),
+        declaration::<ConfigVersionView>(&cfg),
+        declaration::<WorkloadVarsView>(&cfg),
+        declaration::<VariableView>(&cfg),
     ];
     format!(
         "// Generated from the Rust types by `STAGECRAFT_BLESS=1 cargo test -p stagecraft-desktop \

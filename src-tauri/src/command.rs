@@ -2,8 +2,9 @@
 //! `capabilities/main.json`; anything else the webview asks for is refused.
 
 use stagecraft_api::{
-    AppView, BuildComparisonView, BuildView, CreateEnvironment, DeployDetailView, DeployOptions,
-    DeployView, DockerStatus, EnvironmentView, LogPageView, NextDeploy, SystemReport,
+    AppView, BuildComparisonView, BuildView, ConfigVersionView, CreateEnvironment,
+    DeployDetailView, DeployOptions, DeployView, DockerStatus, EnvironmentView, LogPageView,
+    NextDeploy, SystemReport, WorkloadVarsView,
 };
 use tauri::State;
 
@@ -168,4 +169,31 @@ pub(crate) async fn deploy_build_start(
         .await?
         .deploy
         .into())
+}
+
+#[tauri::command]
+pub(crate) async fn config_history(
+    state: State<'_, AppState>,
+    env_id: String,
+) -> Result<Vec<ConfigVersionView>, IpcError> {
+    let history = state.stagecraft()?.config_history(&env_id).await?;
+    Ok(history.into_iter().map(ConfigVersionView::from).collect())
+}
+
+#[tauri::command]
+pub(crate) async fn config_set(
+    state: State<'_, AppState>,
+    env_id: String,
+    yaml: String,
+) -> Result<ConfigVersionView, IpcError> {
+    Ok(state.stagecraft()?.config_set(&env_id, &yaml).await?.into())
+}
+
+#[tauri::command]
+pub(crate) async fn variables_get(
+    state: State<'_, AppState>,
+    env_id: String,
+) -> Result<Vec<WorkloadVarsView>, IpcError> {
+    let vars = state.stagecraft()?.variables_get(&env_id).await?;
+    Ok(vars.into_iter().map(WorkloadVarsView::from).collect())
 }

@@ -43,7 +43,10 @@ fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
         command::log_page,
         command::builds_list,
         command::builds_compare,
-        command::deploy_build_start
+        command::deploy_build_start,
+        command::config_history,
+        command::config_set,
+        command::variables_get
     ])
 }
 

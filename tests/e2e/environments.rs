@@ -248,6 +248,27 @@ async fn an_app_is_deployed_patched_and_torn_down_from_the_window() {
         .await
         .expect("the rollback deploy succeeds");
 
+    // The environment's own configuration: saved as v1.2, so the next deploy runs setup.
+    click(&client, "[data-testid=tab-configuration]").await;
+    let editor = client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("[data-testid=config-yaml]"))
+        .await
+        .unwrap();
+    editor
+        .send_keys("\n# more memory for the demo\n")
+        .await
+        .unwrap();
+    click(&client, "[data-testid=config-save]").await;
+    let notice = text_of(&client, "config-notice").await;
+    assert!(notice.contains("v1.2"), "{notice}");
+    wait_for(&client, "[data-testid=deploy][data-stage=setup]", WAIT).await;
+    let card = text_of(&client, "configuration").await;
+    assert!(card.contains("own template, v1.2"), "{card}");
+    save_screenshot(&client, "configuration.png").await;
+    click(&client, "[data-testid=tab-timeline]").await;
+
     // Tear down, with a confirmation.
     click(&client, "[data-testid=teardown]").await;
     click(&client, "[data-testid=confirm-teardown]").await;

@@ -65,9 +65,10 @@ pub use system::{
 };
 pub use timeline::{DeployDetail, TimelineStep};
 pub use views::{
-    AppView, BuildComparisonView, BuildView, DeployDetailView, DeployStatusView, DeployView,
-    EnvironmentStatusView, EnvironmentView, ImageView, LayerChangeView, LogLineView, LogPageView,
-    NextDeploy, ServiceComparisonView, StageView, StepComparisonView, StepView, TaskView,
+    AppView, BuildComparisonView, BuildView, ConfigVersionView, DeployDetailView, DeployStatusView,
+    DeployView, EnvironmentStatusView, EnvironmentView, ImageView, LayerChangeView, LogLineView,
+    LogPageView, NextDeploy, ServiceComparisonView, StageView, StepComparisonView, StepView,
+    TaskView, VariableView, WorkloadVarsView,
 };
 
 /// Stagecraft's use cases over one data directory. Opening it opens (and migrates) the

@@ -134,3 +134,23 @@ export type ServiceComparisonView = { service: string, beforeSize: number | null
 export type LayerChangeView = { instruction: string, beforeSize: number, afterSize: number, };
 
 export type StepComparisonView = { instruction: string, beforeMillis: number | null, afterMillis: number | null, beforeCached: boolean | null, afterCached: boolean | null, };
+
+/**
+ * One saved version of an environment's configuration.
+ */
+export type ConfigVersionView = { 
+/**
+ * `v{default}.{specific}`.
+ */
+version: string, specific: number, configYaml: string, createdAt: string, };
+
+/**
+ * A workload's final variables; a secret's value is masked.
+ */
+export type WorkloadVarsView = { 
+/**
+ * `services.<name>` or `jobs.<name>`.
+ */
+workload: string, vars: Array<VariableView>, };
+
+export type VariableView = { key: string, value: string, secret: boolean, };

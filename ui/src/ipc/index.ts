@@ -5,6 +5,8 @@ import type {
   AppView,
   BuildComparisonView,
   BuildView,
+  ConfigVersionView,
+  WorkloadVarsView,
   DeployDetailView,
   DeployView,
   DockerStatus,
@@ -78,6 +80,11 @@ export interface EnvironmentsApi {
   compareBuilds(before: number, after: number): Promise<BuildComparisonView>;
   /** Deploys an earlier build's images without building (a rollback); returns at once. */
   deployBuild(envId: string, buildId: number): Promise<DeployView>;
+  /** Every saved version of the environment's configuration, newest first. */
+  configHistory(envId: string): Promise<ConfigVersionView[]>;
+  /** Validates and saves the YAML as the next version; a mistake rejects with its location. */
+  saveConfig(envId: string, yaml: string): Promise<ConfigVersionView>;
+  variables(envId: string): Promise<WorkloadVarsView[]>;
 }
 
 export const environmentsApi: EnvironmentsApi = {
@@ -96,4 +103,7 @@ export const environmentsApi: EnvironmentsApi = {
   builds: (app) => call("builds_list", { app }),
   compareBuilds: (before, after) => call("builds_compare", { before, after }),
   deployBuild: (envId, buildId) => call("deploy_build_start", { envId, buildId }),
+  configHistory: (envId) => call("config_history", { envId }),
+  saveConfig: (envId, yaml) => call("config_set", { envId, yaml }),
+  variables: (envId) => call("variables_get", { envId }),
 };

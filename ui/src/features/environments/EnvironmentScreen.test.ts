@@ -2,6 +2,7 @@ import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { describe, expect, it, vi } from "vitest";
 import type {
   BuildComparisonView,
+  ConfigVersionView,
   BuildView,
   DeployDetailView,
   DeployView,
@@ -106,6 +107,21 @@ const comparison: BuildComparisonView = {
   ],
 };
 
+const history: ConfigVersionView[] = [
+  {
+    version: "v1.2",
+    specific: 2,
+    configYaml: "services:\n- name: web\n  replicas: 2\n",
+    createdAt: "2026-11-26T07:00:00.000Z",
+  },
+  {
+    version: "v1.1",
+    specific: 1,
+    configYaml: "services:\n- name: web\n",
+    createdAt: "2026-11-26T06:00:00.000Z",
+  },
+];
+
 function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsApi {
   const logs: LogPageView = {
     lines: [{ seq: 1, at: "2026-11-26T06:00:01.000Z", stderr: true, line: "no such table" }],
@@ -131,6 +147,18 @@ function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsApi {
     builds: () => Promise.resolve(builds),
     compareBuilds: () => Promise.resolve(comparison),
     deployBuild: () => Promise.resolve({ ...setup, id: 4, stage: "patch", status: "queued" }),
+    configHistory: () => Promise.resolve(history),
+    saveConfig: () => Promise.reject(new Error("unused")),
+    variables: () =>
+      Promise.resolve([
+        {
+          workload: "services.web",
+          vars: [
+            { key: "MODE", value: "dev", secret: false },
+            { key: "TOKEN", value: "••••••", secret: true },
+          ],
+        },
+      ]),
     ...overrides,
   };
 }
@@ -228,5 +256,43 @@ describe("EnvironmentScreen", () => {
 
     expect(deployBuild).toHaveBeenCalledWith("ted1bc4", 1);
     await screen.findByTestId("timeline");
+  });
+
+  it("saves the configuration as a new version, shows a refusal where it is, and diffs versions", async () => {
+    const saveConfig = vi.fn((_envId: string, yaml: string) =>
+      yaml.includes("replicas: x")
+        ? Promise.reject({
+            code: "INVALID_FILES",
+            message: "ted1bc4 configuration:3:13: error: services[0].replicas: `x` is not a number",
+          })
+        : Promise.resolve<ConfigVersionView>({
+            version: "v1.3",
+            specific: 3,
+            configYaml: yaml,
+            createdAt: "2026-11-26T08:00:00.000Z",
+          }),
+    );
+    render(EnvironmentScreen, {
+      api: fakeApi({ saveConfig }),
+      envId: "ted1bc4",
+      back: () => {},
+    });
+
+    await fireEvent.click(await screen.findByTestId("tab-configuration"));
+    const editor = (await screen.findByTestId("config-yaml")) as HTMLTextAreaElement;
+    await waitFor(() => expect(editor.value).toContain("replicas: 2"));
+    expect(screen.getByText("TOKEN").nextElementSibling?.textContent).toContain("••••••");
+
+    await fireEvent.input(editor, { target: { value: "services:\n- name: web\n  replicas: x\n" } });
+    await fireEvent.click(screen.getByTestId("config-save"));
+    expect((await screen.findByTestId("config-error")).textContent).toContain("3:13");
+
+    await fireEvent.input(editor, { target: { value: "services:\n- name: web\n  replicas: 3\n" } });
+    await fireEvent.click(screen.getByTestId("config-save"));
+    expect((await screen.findByTestId("config-notice")).textContent).toContain("v1.3");
+
+    await fireEvent.change(screen.getByTestId("config-compare"), { target: { value: "1" } });
+    const diff = await screen.findByTestId("config-diff");
+    expect(diff.textContent).toContain("+   replicas: 2");
   });
 });

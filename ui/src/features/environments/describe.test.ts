@@ -3,6 +3,7 @@ import {
   bar,
   bytes,
   comparePair,
+  lineDiff,
   sizeChange,
   deployStatus,
   duration,
@@ -135,5 +136,16 @@ describe("builds", () => {
     expect(comparePair([7, 3])).toEqual([3, 7]);
     expect(comparePair([7])).toBeNull();
     expect(comparePair([1, 2, 3])).toBeNull();
+  });
+});
+
+describe("configuration diffs", () => {
+  it("marks each line added, removed or unchanged", () => {
+    expect(lineDiff("a: 1\nb: 2\n", "a: 1\nb: 3\nc: 4\n")).toEqual([
+      { kind: "same", text: "a: 1" },
+      { kind: "removed", text: "b: 2" },
+      { kind: "added", text: "b: 3" },
+      { kind: "added", text: "c: 4" },
+    ]);
   });
 });

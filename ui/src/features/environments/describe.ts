@@ -1,3 +1,4 @@
+import { diffLines } from "diff";
 // What the environment screens say and draw, as plain functions: tested without a window.
 import type {
   DeployStatusView,
@@ -159,4 +160,21 @@ export function comparePair(selected: number[]): [number, number] | null {
   if (selected.length !== 2) return null;
   const [a, b] = [...selected].sort((x, y) => x - y);
   return a === undefined || b === undefined ? null : [a, b];
+}
+
+/** A line of a diff between two configurations. */
+export interface DiffLine {
+  kind: "added" | "removed" | "same";
+  text: string;
+}
+
+/** The lines of `after` against `before`, as a unified view. */
+export function lineDiff(before: string, after: string): DiffLine[] {
+  return diffLines(before, after).flatMap((part) => {
+    const kind = part.added ? "added" : part.removed ? "removed" : "same";
+    return part.value
+      .replace(/\n$/, "")
+      .split("\n")
+      .map((text) => ({ kind, text }) as DiffLine);
+  });
 }
