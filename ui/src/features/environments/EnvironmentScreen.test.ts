@@ -199,7 +199,7 @@ describe("EnvironmentScreen", () => {
     await waitFor(() =>
       expect(screen.getByTestId("log-lines").textContent).toContain("no such table"),
     );
-    expect(logPage).toHaveBeenCalledWith("ted1bc4/1/jobs.migrate", 0, 1000);
+    expect(logPage).toHaveBeenCalledWith("ted1bc4/1/jobs.migrate", 0, 5000);
 
     await fireEvent.click(screen.getByTestId("deploy"));
     await waitFor(() => expect(deploy).toHaveBeenCalledWith("ted1bc4"));
