@@ -104,6 +104,51 @@ async fn wait_for(client: &Client, css: &str, within: Duration) {
         .unwrap_or_else(|error| panic!("{css} never appeared: {error}"));
 }
 
+/// The proportional set size of the app and every process under it (WebKit's web and network
+/// processes), in KiB: shared pages counted once across them.
+fn app_tree_pss_kib() -> u64 {
+    let parent_of = |pid: u32| -> Option<u32> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // The command name may hold spaces: the fields after it start past the last ')'.
+        stat.rsplit_once(')')?
+            .1
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()
+    };
+    let pids: Vec<u32> = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    let is_app = |pid: u32| {
+        std::fs::read_to_string(format!("/proc/{pid}/comm"))
+            .is_ok_and(|c| c.trim().starts_with("stagecraft-desk"))
+    };
+    let mut tree: Vec<u32> = pids.iter().copied().filter(|p| is_app(*p)).collect();
+    let mut grew = true;
+    while grew {
+        grew = false;
+        for pid in &pids {
+            if !tree.contains(pid) && parent_of(*pid).is_some_and(|p| tree.contains(&p)) {
+                tree.push(*pid);
+                grew = true;
+            }
+        }
+    }
+    tree.iter()
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok())
+        .filter_map(|text| {
+            text.lines()
+                .find(|l| l.starts_with("Pss:"))?
+                .split_whitespace()
+                .nth(1)?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum()
+}
+
 /// Removes the app's objects and images even when the test fails half-way. Images go by
 /// tag: identical builds of other apps share an image id, and removing by id would take
 /// their tags too.
@@ -150,10 +195,19 @@ async fn an_app_is_deployed_patched_and_torn_down_from_the_window() {
     let repo = app_repo(dir.path(), &app);
     let data = dir.path().join("data");
     let driver = Driver::start(4448, &[("STAGECRAFT_DATA_DIR", data.to_str().unwrap())]);
+    let launched = std::time::Instant::now();
     let client = driver.launch_app().await;
 
     // Add the app and create an environment.
     wait_for(&client, "[data-testid=no-environments]", WAIT).await;
+    let interactive = launched.elapsed();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    eprintln!(
+        "window interactive {:.2} s after launch (WebDriver session included); idle memory of \
+         the app's process tree: {} MiB (PSS)",
+        interactive.as_secs_f64(),
+        app_tree_pss_kib() / 1024
+    );
     client
         .find(Locator::Css("[data-testid=app-path]"))
         .await

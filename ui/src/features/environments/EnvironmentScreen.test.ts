@@ -295,4 +295,16 @@ describe("EnvironmentScreen", () => {
     const diff = await screen.findByTestId("config-diff");
     expect(diff.textContent).toContain("+   replicas: 2");
   });
+
+  it("deploys on Ctrl+Enter", async () => {
+    const deploy = vi.fn(() =>
+      Promise.resolve<DeployView>({ ...setup, id: 2, stage: "patch", status: "queued" }),
+    );
+    render(EnvironmentScreen, { api: fakeApi({ deploy }), envId: "ted1bc4", back: () => {} });
+    await waitFor(() => expect(screen.getByTestId("deploy").textContent).toBe("Deploy (patch)"));
+
+    await fireEvent.keyDown(window, { key: "Enter", ctrlKey: true });
+
+    expect(deploy).toHaveBeenCalledWith("ted1bc4");
+  });
 });

@@ -32,4 +32,12 @@ describe("LogView", () => {
     expect(screen.getByTestId("log-count").textContent).toContain("1 of 5000 lines");
     expect(screen.getByTestId("log-lines").textContent).toContain("ERROR request 1999 failed");
   });
+
+  it("focuses the search box on /", async () => {
+    render(LogView, { lines: many(10), dropped: 0, resource: "ted1bc4/services.web" });
+
+    await fireEvent.keyDown(window, { key: "/" });
+
+    expect(document.activeElement).toBe(screen.getByTestId("log-search"));
+  });
 });
