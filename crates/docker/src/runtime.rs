@@ -686,13 +686,18 @@ impl DockerRuntime {
         if let Err(error) = started {
             // Leave the service as it was: the old replica comes back.
             self.remove_container(docker, env, &name).await?;
-            if let Some((old_name, _)) = &stopped_old {
-                let _ = docker
+            if let Some((old_name, _)) = &stopped_old
+                && let Err(restart) = docker
                     .start_container(
                         old_name,
                         None::<bollard::query_parameters::StartContainerOptions>,
                     )
-                    .await;
+                    .await
+            {
+                return Err(RuntimeError::new(format!(
+                    "{error}; the previous replica {old_name} could not be started again \
+                     either: {restart}"
+                )));
             }
             return Err(error);
         }
