@@ -21,9 +21,9 @@ use bollard::query_parameters::{
 use futures_util::StreamExt as _;
 use sha2::{Digest as _, Sha256};
 use stagecraft_engine::{
-    EnvVar, EnvironmentRef, JobExit, JobSpec, Limits, LivenessSpec, LogLine, PER_DEPLOY_VARIABLES,
-    PortSpec, ProbeSpec, Runtime, RuntimeError, RuntimeObject, ServiceSpec, TaskProgress,
-    VolumeMount, VolumeSource, WorkloadStatus,
+    EnvVar, EnvironmentRef, JobExit, JobSpec, Limits, LivenessSpec, LogLine, PortSpec, ProbeSpec,
+    Runtime, RuntimeError, RuntimeObject, ServiceSpec, TaskProgress, VolumeMount, VolumeSource,
+    WorkloadStatus,
 };
 
 use crate::DockerEngine;
@@ -856,15 +856,7 @@ impl Runtime for DockerRuntime {
     ) -> Result<(), RuntimeError> {
         let docker = self.client().await?;
         self.ensure_network(&docker, env).await?;
-        let config = config_digest(&ServiceSpec {
-            env: spec
-                .env
-                .iter()
-                .filter(|v| !PER_DEPLOY_VARIABLES.contains(&v.key.as_str()))
-                .cloned()
-                .collect(),
-            ..spec.clone()
-        })?;
+        let config = config_digest(&spec.change_basis())?;
         let workload = format!("services.{}", spec.name);
         let existing = self
             .workload_containers(&docker, env, Some(&workload))

@@ -11,14 +11,31 @@ use crate::runtime::{
     VolumeSource,
 };
 
-/// Injected variables whose values change with every deploy or commit. A runtime leaves them
-/// out when it decides whether a workload changed: otherwise every patch would replace every
-/// service. A service left as it is keeps the values of its own last deploy.
+/// Injected variables whose values change with every deploy or commit. They do not count when
+/// a runtime decides whether a workload changed ([`ServiceSpec::change_basis`]): otherwise
+/// every patch would replace every service. A service left as it is keeps the values of its
+/// own last deploy.
 pub const PER_DEPLOY_VARIABLES: &[&str] = &[
     "RELEASE_BUILD_ID",
     "RELEASE_COMMIT_SHA",
     "RELEASE_COMMIT_SHORT",
 ];
+
+impl ServiceSpec {
+    /// The spec as far as a change matters: without [`PER_DEPLOY_VARIABLES`]. Two deploys
+    /// whose bases are equal leave the service as it is, on every runtime.
+    pub fn change_basis(&self) -> ServiceSpec {
+        ServiceSpec {
+            env: self
+                .env
+                .iter()
+                .filter(|v| !PER_DEPLOY_VARIABLES.contains(&v.key.as_str()))
+                .cloned()
+                .collect(),
+            ..self.clone()
+        }
+    }
+}
 
 /// Release's default for how long a job may run.
 pub const DEFAULT_COMPLETED_TIMEOUT: Duration = Duration::from_secs(1200);

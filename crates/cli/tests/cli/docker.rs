@@ -12,6 +12,11 @@ fn stagecraft(data: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// Runs the command and reads its JSON answer; it must succeed.
+fn json(data: &Path, args: &[&str]) -> serde_json::Value {
+    serde_json::from_str(&stdout(&stagecraft(data, args))).unwrap()
+}
+
 fn stdout(output: &Output) -> String {
     assert!(
         output.status.success(),
@@ -102,24 +107,19 @@ fn a_deploy_waited_for_then_its_logs_read_then_torn_down() {
     let repo = app(dir.path(), &name);
     stdout(&stagecraft(&data, &["apps", "add", repo.to_str().unwrap()]));
     // Built ahead of any environment; the setup then reuses the image.
-    let build: serde_json::Value = serde_json::from_str(&stdout(&stagecraft(
-        &data,
-        &["builds", "create", "--app", &name, "-o", "json"],
-    )))
-    .unwrap();
+    let build: serde_json::Value = json(&data, &["builds", "create", "--app", &name, "-o", "json"]);
     assert_eq!(build["status"], "succeeded", "{build}");
     assert_eq!(build["images"][0]["outcome"], "built", "{build}");
 
     // Created and set up in one command, as Release's does.
-    let created: serde_json::Value = serde_json::from_str(&stdout(&stagecraft(
+    let created: serde_json::Value = json(
         &data,
         &["environments", "create", "--app", &name, "-o", "json"],
-    )))
-    .unwrap();
+    );
     assert_eq!(created["deploy"]["status"], "succeeded", "{created}");
     let id = created["environment"]["id"].as_str().unwrap();
     let setup_build = created["deploy"]["build_id"].as_i64().unwrap().to_string();
-    let compared: serde_json::Value = serde_json::from_str(&stdout(&stagecraft(
+    let compared: serde_json::Value = json(
         &data,
         &[
             "builds",
@@ -129,11 +129,10 @@ fn a_deploy_waited_for_then_its_logs_read_then_torn_down() {
             "-o",
             "json",
         ],
-    )))
-    .unwrap();
+    );
     assert_eq!(compared["services"][0]["reused"], true, "{compared}");
 
-    let deploy: serde_json::Value = serde_json::from_str(&stdout(&stagecraft(
+    let deploy: serde_json::Value = json(
         &data,
         &[
             "deploys",
@@ -144,8 +143,7 @@ fn a_deploy_waited_for_then_its_logs_read_then_torn_down() {
             "-o",
             "json",
         ],
-    )))
-    .unwrap();
+    );
     assert_eq!(
         (
             deploy["deploy"]["stage"].as_str(),
@@ -237,11 +235,10 @@ fn two_commands_deploying_one_environment_at_once_take_turns() {
     let _cleanup = Cleanup(name.clone());
     let repo = app(dir.path(), &name);
     stdout(&stagecraft(&data, &["apps", "add", repo.to_str().unwrap()]));
-    let created: serde_json::Value = serde_json::from_str(&stdout(&stagecraft(
+    let created: serde_json::Value = json(
         &data,
         &["environments", "create", "--app", &name, "-o", "json"],
-    )))
-    .unwrap();
+    );
     let id = created["environment"]["id"].as_str().unwrap().to_owned();
 
     let spawn = || {
@@ -273,11 +270,10 @@ fn two_commands_deploying_one_environment_at_once_take_turns() {
         assert_eq!(report["deploy"]["status"], "succeeded", "{report}");
         assert_eq!(report["deploy"]["stage"], "patch", "{report}");
     }
-    let list: serde_json::Value = serde_json::from_str(&stdout(&stagecraft(
+    let list: serde_json::Value = json(
         &data,
         &["deploys", "list", "--environment", &id, "-o", "json"],
-    )))
-    .unwrap();
+    );
     let deploys = list.as_array().unwrap();
     assert!(deploys.iter().all(|d| d["status"] == "succeeded"), "{list}");
     let spans: Vec<(String, String)> = deploys

@@ -204,3 +204,25 @@ fn kubernetes_quantities_are_read_as_kubernetes_reads_them() {
     assert_eq!(parse_cpu_millis("128"), Some(128_000));
     assert_eq!(parse_cpu_millis("lots"), None);
 }
+
+#[test]
+fn per_deploy_variables_are_not_a_change() {
+    let var = |key: &str, value: &str| stagecraft_engine::EnvVar {
+        key: key.into(),
+        value: value.into(),
+        secret: false,
+    };
+    let spec = |build: &str, mode: &str| stagecraft_engine::ServiceSpec {
+        name: "web".into(),
+        env: vec![var("RELEASE_BUILD_ID", build), var("MODE", mode)],
+        ..stagecraft_engine::ServiceSpec::default()
+    };
+    assert_eq!(
+        spec("1", "dev").change_basis(),
+        spec("2", "dev").change_basis()
+    );
+    assert_ne!(
+        spec("1", "dev").change_basis(),
+        spec("1", "prod").change_basis()
+    );
+}
