@@ -90,6 +90,15 @@ const FAILED: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Diagnostics go to standard error, so a command's answer on standard output stays
+    // readable by scripts; only warnings unless STAGECRAFT_LOG asks for more.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("STAGECRAFT_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
     let outcome = match cli.command {
         Command::Gitops { command } => gitops::run(command, cli.output),
         Command::Apps { command } => {

@@ -183,7 +183,9 @@ pub fn build_requests(
 }
 
 /// Builds what changed, at most `parallelism` at once, and reuses the rest; output lines go to
-/// `log` when given. Results come in the order of `requests`.
+/// `log` when given. Results come in the order of `requests`. Only the builds themselves are
+/// bounded: reading every service's inputs and checking its last image go on meanwhile, so a
+/// build stage that reuses most images does not queue those checks behind the builds.
 pub async fn build_images<B: ImageBuilder>(
     builder: Arc<B>,
     requests: Vec<BuildRequest>,
@@ -193,8 +195,11 @@ pub async fn build_images<B: ImageBuilder>(
     log: Option<Arc<dyn BuildLog>>,
     cancel: &CancellationToken,
 ) -> Vec<(String, ServiceBuild)> {
+    let permits = Arc::new(tokio::sync::Semaphore::new(parallelism.max(1)));
+    let all = requests.len().max(1);
     let jobs = requests.into_iter().map(|request| {
         let builder = Arc::clone(&builder);
+        let permits = Arc::clone(&permits);
         let sink = Arc::clone(&sink);
         let log = log.clone();
         let previous = previous.get(&request.service).cloned();
@@ -203,7 +208,7 @@ pub async fn build_images<B: ImageBuilder>(
             let service = request.service.clone();
             let outcome = tokio::select! {
                 () = cancel.cancelled() => ServiceBuild::Cancelled,
-                outcome = build_one(&*builder, &request, previous, &sink, log) => outcome,
+                outcome = build_one(&*builder, &request, previous, &sink, log, &permits) => outcome,
             };
             if outcome == ServiceBuild::Cancelled {
                 sink.emit(DeployEvent::ServiceBuildFailed {
@@ -215,7 +220,7 @@ pub async fn build_images<B: ImageBuilder>(
         }
     });
     futures_util::stream::iter(jobs)
-        .buffered(parallelism.max(1))
+        .buffered(all)
         .collect()
         .await
 }
@@ -226,6 +231,7 @@ async fn build_one<B: ImageBuilder>(
     previous: Option<PreviousImage>,
     sink: &Arc<dyn EventSink>,
     log: Option<Arc<dyn BuildLog>>,
+    permits: &tokio::sync::Semaphore,
 ) -> ServiceBuild {
     let service = request.service.clone();
     let digest = match builder.inputs_digest(request).await {
@@ -256,6 +262,8 @@ async fn build_one<B: ImageBuilder>(
         });
         return ServiceBuild::Reused { previous, reason };
     }
+    // Never closed, so acquiring only waits for a free slot.
+    let _permit = permits.acquire().await.ok();
     sink.emit(DeployEvent::ServiceBuildStarted {
         service: service.clone(),
     });
