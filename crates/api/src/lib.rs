@@ -131,8 +131,14 @@ impl Stagecraft {
                 stagecraft_docker::DockerRuntime::new(std::sync::Arc::clone(&engine)),
             )),
         );
+        let hashes = self
+            .settings
+            .data_dir
+            .path
+            .join("cache")
+            .join("file-hashes.json");
         self.register_builder(stagecraft_engine::SharedBuilder(std::sync::Arc::new(
-            stagecraft_docker::DockerBuilder::new(engine),
+            stagecraft_docker::DockerBuilder::new(engine).with_file_hashes(hashes),
         )));
     }
 

@@ -2,6 +2,7 @@
 //! honours `.dockerignore`.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -12,6 +13,7 @@ use stagecraft_engine::{
 };
 
 use crate::DockerEngine;
+use crate::FileHashes;
 use crate::context::Context;
 
 /// Builds images on a Docker engine: with BuildKit when the engine offers it (its steps,
@@ -23,6 +25,7 @@ use crate::context::Context;
 pub struct DockerBuilder {
     engine: Arc<DockerEngine>,
     classic_only: Arc<std::sync::atomic::AtomicBool>,
+    hashes: Arc<FileHashes>,
 }
 
 impl DockerBuilder {
@@ -30,7 +33,15 @@ impl DockerBuilder {
         Self {
             engine,
             classic_only: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            hashes: Arc::new(FileHashes::default()),
         }
+    }
+
+    /// Keeps build-context files' hashes in `file` between runs, so deciding whether an image
+    /// can be reused reads only the files that changed.
+    pub fn with_file_hashes(mut self, file: PathBuf) -> Self {
+        self.hashes = Arc::new(FileHashes::in_file(file));
+        self
     }
 
     /// Never tries BuildKit: for engines known to lack it, and to test the classic path.
@@ -264,9 +275,14 @@ impl ImageBuilder for DockerBuilder {
 
     async fn inputs_digest(&self, request: &BuildRequest) -> Result<String, RuntimeError> {
         let request = request.clone();
-        tokio::task::spawn_blocking(move || Context::collect(&request)?.digest(&request))
-            .await
-            .map_err(|e| RuntimeError::new(format!("reading the build context stopped: {e}")))?
+        let hashes = Arc::clone(&self.hashes);
+        tokio::task::spawn_blocking(move || {
+            let digest = Context::collect(&request)?.digest(&request, &hashes);
+            hashes.save();
+            digest
+        })
+        .await
+        .map_err(|e| RuntimeError::new(format!("reading the build context stopped: {e}")))?
     }
 
     async fn build(

@@ -8,6 +8,8 @@ use globset::{GlobBuilder, GlobMatcher};
 use sha2::{Digest as _, Sha256};
 use stagecraft_engine::{BuildRequest, RuntimeError};
 
+use crate::FileHashes;
+
 /// The name a Dockerfile that lies outside the context gets inside the tar.
 const OUTSIDE_DOCKERFILE: &str = ".stagecraft.Dockerfile";
 
@@ -198,7 +200,11 @@ impl Context {
     /// Everything the image is made from: each kept file's path, kind, mode and content,
     /// the Dockerfile, the args (in any order) and the target. Times are left out, as the
     /// engine's own cache leaves them out.
-    pub fn digest(&self, request: &BuildRequest) -> Result<String, RuntimeError> {
+    pub fn digest(
+        &self,
+        request: &BuildRequest,
+        hashes: &FileHashes,
+    ) -> Result<String, RuntimeError> {
         let mut hash = Sha256::new();
         for relative in &self.entries {
             let path = self.root.join(relative);
@@ -214,8 +220,10 @@ impl Context {
             } else {
                 hash.update(b"f");
                 hash.update(mode(&metadata).to_le_bytes());
-                let bytes = std::fs::read(&path).map_err(|e| read_failed(&path, &e))?;
-                hash.update(Sha256::digest(&bytes));
+                let content = hashes
+                    .sha256(&path, &metadata)
+                    .map_err(|e| read_failed(&path, &e))?;
+                hash.update(content);
             }
             hash.update([0]);
         }

@@ -17,6 +17,7 @@
 //!   containers by service name, rolling replacement, jobs, teardown by the ledger
 //! - `probe.rs`: readiness probes (exec in the container, HTTP through 127.0.0.1)
 //! - `context.rs`: a build [`Context`]: the files `.dockerignore` keeps, their digest, the tar
+//! - `hashes.rs`: [`FileHashes`], files' content hashes kept while their metadata is unchanged
 //! - `builder.rs`: [`DockerBuilder`], the engine's `ImageBuilder`
 
 mod builder;
@@ -24,6 +25,7 @@ mod context;
 mod discovery;
 mod engine;
 mod error;
+mod hashes;
 mod probe;
 mod runtime;
 
@@ -32,6 +34,7 @@ pub use context::{Context, Ignore};
 pub use discovery::{Candidate, Discovery, EndpointSource};
 pub use engine::{DockerEngine, EngineInfo};
 pub use error::DockerError;
+pub use hashes::FileHashes;
 pub use runtime::{
     DockerRuntime, LABEL_APP, LABEL_CONFIG, LABEL_ENV, LABEL_REPLICA, LABEL_WORKLOAD, network_name,
     stable_host_port,

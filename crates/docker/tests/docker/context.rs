@@ -66,7 +66,12 @@ fn the_digest_follows_kept_files_and_ignores_ignored_ones_and_arg_order() {
     write(&repo.join("web/notes.txt"), "draft");
     write(&repo.join("web/cache/big.bin"), "xx");
     write(&repo.join("web/.dockerignore"), "notes.txt\ncache\n");
-    let digest = |r: &BuildRequest| Context::collect(r).unwrap().digest(r).unwrap();
+    let digest = |r: &BuildRequest| {
+        Context::collect(r)
+            .unwrap()
+            .digest(r, &stagecraft_docker::FileHashes::default())
+            .unwrap()
+    };
     let base = request(repo, "web", None);
     let first = digest(&base);
 
