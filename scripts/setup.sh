@@ -4,7 +4,7 @@
 #
 #   scripts/setup.sh              what building and running the app needs
 #   scripts/setup.sh --for-tests  plus what the tests need (Xvfb, WebKitWebDriver, tauri-driver,
-#                                 busybox-static)
+#                                 busybox-static, kubernetes-validate in target/tools/python)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -76,6 +76,22 @@ if [[ "$(cat ui/node_modules/.stagecraft-lock 2>/dev/null)" != "$lock_hash" ]]; 
   say "Installing the UI's npm packages"
   (cd ui && npm ci --no-audit --no-fund)
   echo "$lock_hash" > ui/node_modules/.stagecraft-lock
+fi
+
+# --- kubernetes-validate (PyPI), in a virtual environment of its own -------------------------
+# The Kubernetes manifests are checked against Kubernetes' schemas by it. A venv keeps it off
+# the system's Python (Debian refuses a system-wide pip install).
+if $for_tests; then
+  venv=target/tools/python
+  if ! "$venv/bin/python" -c 'import kubernetes_validate' 2>/dev/null; then
+    say "Installing kubernetes-validate into $venv"
+    if ! python3 -m venv "$venv" 2>/dev/null; then
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv
+      rm -rf "$venv"
+      python3 -m venv "$venv"
+    fi
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check kubernetes-validate==1.37.0
+  fi
 fi
 
 # --- test drivers ----------------------------------------------------------------------------

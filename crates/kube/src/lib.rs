@@ -3,14 +3,19 @@
 //! The Kubernetes runtime: Stagecraft's only door to a cluster (kind, minikube, k3d, Docker
 //! Desktop, or any real cluster), through kube-rs.
 //!
+//! Depends on `stagecraft-engine`, whose workloads it turns into Kubernetes objects.
 //! Must not depend on: tauri, sqlx, bollard, or `stagecraft-api`.
 //!
 //! # Layout
 //! - `kubeconfig.rs`: the contexts a user's kubeconfig offers ([`read_contexts`]); reading them
 //!   never contacts a cluster
+//! - `manifest.rs`: an environment's objects ([`Manifests`], [`job`]) from the engine's
+//!   resolved workloads: namespace, Secrets, PersistentVolumeClaims, Deployments, Services, Jobs
 
 mod kubeconfig;
+mod manifest;
 
 pub use kubeconfig::{
     KubeContext, KubeError, KubeconfigContexts, default_kubeconfig_paths, read_contexts,
 };
+pub use manifest::{LABEL_APP, LABEL_ENV, LABEL_WORKLOAD, Manifests, Owner, dns_label, job};

@@ -1,0 +1,557 @@
+//! An environment's Kubernetes objects, made from the same resolved workloads the Docker
+//! runtime is given: one namespace per environment; per service a Deployment, a ClusterIP
+//! Service for its ports and a Secret for its secret variables; a PersistentVolumeClaim per
+//! persistent or shared volume; per job run a Job. Nothing here talks to a cluster.
+//!
+//! Choices where the model is silent, so they match the Docker runtime:
+//! - a Deployment replaces replicas one at a time and the new one must be ready first
+//!   (`maxSurge: 1`, `maxUnavailable: 0`);
+//! - readiness is probed every second (Docker: at once, then every second);
+//! - images Stagecraft built are never pulled when the node has them (`IfNotPresent`): they are
+//!   loaded into kind, minikube and k3d nodes, or pushed to the app's registry;
+//! - a job runs once (`backoffLimit: 0`), for at most its `completed_timeout`, and is kept
+//!   after it ends, for its log.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::{
+    Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment,
+};
+use k8s_openapi::api::batch::v1::{Job, JobSpec as KubeJobSpec};
+use k8s_openapi::api::core::v1::{
+    Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource, ExecAction,
+    HTTPGetAction, Namespace, PersistentVolumeClaim, PersistentVolumeClaimSpec,
+    PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec, Probe, ResourceRequirements,
+    Secret, SecretKeySelector, Service, ServicePort, ServiceSpec as KubeServiceSpec, Volume,
+    VolumeMount, VolumeResourceRequirements,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use stagecraft_engine::{
+    EnvVar as Variable, JobSpec, Limits, LivenessSpec, ProbeSpec, ServiceSpec, VolumeSource,
+    Workloads,
+};
+
+/// The label every object carries: which environment made it.
+pub const LABEL_ENV: &str = "dev.stagecraft/env";
+/// The app the environment runs.
+pub const LABEL_APP: &str = "dev.stagecraft/app";
+/// `services.<name>` or `jobs.<name>`: selects a workload's pods.
+pub const LABEL_WORKLOAD: &str = "dev.stagecraft/workload";
+const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "stagecraft");
+
+/// What a persistent or shared volume asks for: the model gives no size.
+const VOLUME_SIZE: &str = "1Gi";
+
+/// Whom the objects belong to.
+#[derive(Debug, Clone)]
+pub struct Owner {
+    pub env_id: String,
+    pub app: String,
+}
+
+impl Owner {
+    /// The environment's namespace: `stagecraft-<env_id>`.
+    pub fn namespace(&self) -> String {
+        dns_label(&format!("stagecraft-{}", self.env_id))
+    }
+
+    fn labels(&self, workload: Option<&str>) -> BTreeMap<String, String> {
+        let mut labels = BTreeMap::from([
+            (MANAGED_BY.0.to_owned(), MANAGED_BY.1.to_owned()),
+            (LABEL_ENV.to_owned(), label_value(&self.env_id)),
+            (LABEL_APP.to_owned(), label_value(&self.app)),
+        ]);
+        if let Some(workload) = workload {
+            labels.insert(LABEL_WORKLOAD.to_owned(), label_value(workload));
+        }
+        labels
+    }
+
+    fn meta(&self, name: &str, workload: Option<&str>) -> ObjectMeta {
+        ObjectMeta {
+            name: Some(name.to_owned()),
+            namespace: Some(self.namespace()),
+            labels: Some(self.labels(workload)),
+            ..ObjectMeta::default()
+        }
+    }
+}
+
+/// A name Kubernetes accepts for a Service, a container or a namespace (RFC 1123 label:
+/// lowercase letters, digits and `-`, starting with a letter, at most 63 characters). Names
+/// that had to change keep a short hash of the original, so two never collide.
+pub fn dns_label(name: &str) -> String {
+    let mut out: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    while out.contains("--") {
+        out = out.replace("--", "-");
+    }
+    let mut out = out.trim_matches('-').to_owned();
+    if !out.starts_with(|c: char| c.is_ascii_lowercase()) {
+        out.insert_str(0, "x-");
+    }
+    if out == name && out.len() <= 63 {
+        return out;
+    }
+    let hash = short_hash(name);
+    out.truncate(63 - hash.len() - 1);
+    format!("{}-{hash}", out.trim_end_matches('-'))
+}
+
+/// A label value: at most 63 of letters, digits, `-`, `_` and `.`, starting and ending with
+/// a letter or digit.
+fn label_value(value: &str) -> String {
+    let out: String = value
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(63)
+        .collect();
+    out.trim_matches(|c: char| !c.is_ascii_alphanumeric())
+        .to_owned()
+}
+
+/// Eight hex digits of FNV-1a: stable across versions and platforms.
+fn short_hash(text: &str) -> String {
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in text.bytes() {
+        hash ^= u32::from(byte);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    format!("{hash:08x}")
+}
+
+fn probe(spec: &ProbeSpec) -> Probe {
+    match spec {
+        ProbeSpec::Exec { command } => Probe {
+            exec: Some(ExecAction {
+                command: Some(command.clone()),
+            }),
+            ..Probe::default()
+        },
+        ProbeSpec::HttpGet { path, port } => Probe {
+            http_get: Some(HTTPGetAction {
+                path: Some(path.clone()),
+                port: IntOrString::Int(i32::from(*port)),
+                ..HTTPGetAction::default()
+            }),
+            ..Probe::default()
+        },
+    }
+}
+
+fn readiness(spec: &ProbeSpec) -> Probe {
+    Probe {
+        period_seconds: Some(1),
+        ..probe(spec)
+    }
+}
+
+fn liveness(spec: &LivenessSpec) -> Probe {
+    let seconds = |d: std::time::Duration| i32::try_from(d.as_secs()).unwrap_or(i32::MAX);
+    Probe {
+        initial_delay_seconds: Some(seconds(spec.initial_delay)),
+        period_seconds: Some(seconds(spec.period).max(1)),
+        failure_threshold: Some(i32::try_from(spec.failure_threshold).unwrap_or(i32::MAX)),
+        ..probe(&spec.probe)
+    }
+}
+
+fn resources(limits: &Limits) -> Option<ResourceRequirements> {
+    let mut map = BTreeMap::new();
+    if let Some(bytes) = limits.memory_bytes {
+        map.insert("memory".to_owned(), Quantity(bytes.to_string()));
+    }
+    if let Some(millis) = limits.cpu_millis {
+        map.insert("cpu".to_owned(), Quantity(format!("{millis}m")));
+    }
+    (!map.is_empty()).then(|| ResourceRequirements {
+        limits: Some(map),
+        ..ResourceRequirements::default()
+    })
+}
+
+/// The Secret holding a workload's secret variables, named after the workload.
+fn secret_name(workload: &str) -> String {
+    dns_label(&format!("{workload}-secrets"))
+}
+
+fn env(workload: &str, variables: &[Variable]) -> Option<Vec<EnvVar>> {
+    let vars: Vec<EnvVar> = variables
+        .iter()
+        .map(|v| {
+            if v.secret {
+                EnvVar {
+                    name: v.key.clone(),
+                    value_from: Some(EnvVarSource {
+                        secret_key_ref: Some(SecretKeySelector {
+                            name: secret_name(workload),
+                            key: secret_key(&v.key),
+                            ..SecretKeySelector::default()
+                        }),
+                        ..EnvVarSource::default()
+                    }),
+                    ..EnvVar::default()
+                }
+            } else {
+                EnvVar {
+                    name: v.key.clone(),
+                    value: Some(v.value.clone()),
+                    ..EnvVar::default()
+                }
+            }
+        })
+        .collect();
+    (!vars.is_empty()).then_some(vars)
+}
+
+/// A Secret's keys allow letters, digits, `-`, `_` and `.`.
+fn secret_key(key: &str) -> String {
+    key.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn secret(owner: &Owner, workload: &str, variables: &[Variable]) -> Option<Secret> {
+    let data: BTreeMap<String, String> = variables
+        .iter()
+        .filter(|v| v.secret)
+        .map(|v| (secret_key(&v.key), v.value.clone()))
+        .collect();
+    (!data.is_empty()).then(|| Secret {
+        metadata: owner.meta(&secret_name(workload), Some(workload)),
+        string_data: Some(data),
+        type_: Some("Opaque".to_owned()),
+        ..Secret::default()
+    })
+}
+
+/// The claim a volume mounts: a workload's own persistent volume, or a shared one.
+fn claim_name(workload: &str, source: &VolumeSource) -> Option<String> {
+    match source {
+        VolumeSource::Persistent { name } => Some(dns_label(&format!("{workload}-{name}"))),
+        VolumeSource::Shared { name } => Some(dns_label(&format!("shared-{name}"))),
+        VolumeSource::Memory { .. } => None,
+    }
+}
+
+fn volumes(
+    workload: &str,
+    mounts: &[stagecraft_engine::VolumeMount],
+) -> (Option<Vec<Volume>>, Option<Vec<VolumeMount>>) {
+    let mut volumes = Vec::new();
+    let mut mounted = Vec::new();
+    for (index, mount) in mounts.iter().enumerate() {
+        let name = format!("volume-{index}");
+        let volume = match &mount.source {
+            VolumeSource::Memory { size_bytes } => Volume {
+                name: name.clone(),
+                empty_dir: Some(EmptyDirVolumeSource {
+                    medium: Some("Memory".to_owned()),
+                    size_limit: size_bytes.map(|b| Quantity(b.to_string())),
+                    ..EmptyDirVolumeSource::default()
+                }),
+                ..Volume::default()
+            },
+            source => Volume {
+                name: name.clone(),
+                persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+                    claim_name: claim_name(workload, source).unwrap_or_default(),
+                    ..PersistentVolumeClaimVolumeSource::default()
+                }),
+                ..Volume::default()
+            },
+        };
+        volumes.push(volume);
+        mounted.push(VolumeMount {
+            name,
+            mount_path: mount.mount_path.clone(),
+            ..VolumeMount::default()
+        });
+    }
+    if volumes.is_empty() {
+        (None, None)
+    } else {
+        (Some(volumes), Some(mounted))
+    }
+}
+
+fn pull_policy(built: bool) -> Option<String> {
+    built.then(|| "IfNotPresent".to_owned())
+}
+
+fn non_empty(values: &[String]) -> Option<Vec<String>> {
+    (!values.is_empty()).then(|| values.to_vec())
+}
+
+fn deployment(owner: &Owner, spec: &ServiceSpec) -> Deployment {
+    let workload = format!("services.{}", spec.name);
+    let (volumes, volume_mounts) = volumes(&workload, &spec.volumes);
+    let container = Container {
+        name: dns_label(&spec.name),
+        image: Some(spec.image.clone()),
+        image_pull_policy: pull_policy(spec.built),
+        command: non_empty(&spec.command),
+        args: non_empty(&spec.args),
+        env: env(&workload, &spec.env),
+        ports: (!spec.ports.is_empty()).then(|| {
+            spec.ports
+                .iter()
+                .map(|p| ContainerPort {
+                    container_port: i32::from(p.container_port),
+                    ..ContainerPort::default()
+                })
+                .collect()
+        }),
+        readiness_probe: spec.readiness.as_ref().map(readiness),
+        liveness_probe: spec.liveness.as_ref().map(liveness),
+        resources: resources(&spec.limits),
+        volume_mounts,
+        ..Container::default()
+    };
+    let selector = BTreeMap::from([(LABEL_WORKLOAD.to_owned(), label_value(&workload))]);
+    Deployment {
+        metadata: owner.meta(&dns_label(&spec.name), Some(&workload)),
+        spec: DeploymentSpec {
+            replicas: Some(i32::try_from(spec.replicas).unwrap_or(i32::MAX)),
+            selector: LabelSelector {
+                match_labels: Some(selector),
+                ..LabelSelector::default()
+            },
+            strategy: Some(DeploymentStrategy {
+                type_: Some("RollingUpdate".to_owned()),
+                rolling_update: Some(RollingUpdateDeployment {
+                    max_surge: Some(IntOrString::Int(1)),
+                    max_unavailable: Some(IntOrString::Int(0)),
+                }),
+            }),
+            template: PodTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some(owner.labels(Some(&workload))),
+                    ..ObjectMeta::default()
+                }),
+                spec: Some(PodSpec {
+                    containers: vec![container],
+                    volumes,
+                    ..PodSpec::default()
+                }),
+            },
+            ..DeploymentSpec::default()
+        },
+        ..Deployment::default()
+    }
+}
+
+fn service(owner: &Owner, spec: &ServiceSpec) -> Option<Service> {
+    if spec.ports.is_empty() {
+        return None;
+    }
+    let workload = format!("services.{}", spec.name);
+    let mut ports: Vec<u16> = spec.ports.iter().map(|p| p.container_port).collect();
+    ports.sort_unstable();
+    ports.dedup();
+    Some(Service {
+        metadata: owner.meta(&dns_label(&spec.name), Some(&workload)),
+        spec: Some(KubeServiceSpec {
+            type_: Some("ClusterIP".to_owned()),
+            selector: Some(BTreeMap::from([(
+                LABEL_WORKLOAD.to_owned(),
+                label_value(&workload),
+            )])),
+            ports: Some(
+                ports
+                    .into_iter()
+                    .map(|port| ServicePort {
+                        name: Some(format!("port-{port}")),
+                        port: i32::from(port),
+                        target_port: Some(IntOrString::Int(i32::from(port))),
+                        ..ServicePort::default()
+                    })
+                    .collect(),
+            ),
+            ..KubeServiceSpec::default()
+        }),
+        ..Service::default()
+    })
+}
+
+fn claim(owner: &Owner, name: String) -> PersistentVolumeClaim {
+    PersistentVolumeClaim {
+        metadata: owner.meta(&name, None),
+        spec: Some(PersistentVolumeClaimSpec {
+            access_modes: Some(vec!["ReadWriteOnce".to_owned()]),
+            resources: Some(VolumeResourceRequirements {
+                requests: Some(BTreeMap::from([(
+                    "storage".to_owned(),
+                    Quantity(VOLUME_SIZE.to_owned()),
+                )])),
+                ..VolumeResourceRequirements::default()
+            }),
+            ..PersistentVolumeClaimSpec::default()
+        }),
+        ..PersistentVolumeClaim::default()
+    }
+}
+
+/// The Job for one run of `spec`; `run` tells runs apart, since a Job cannot be changed once
+/// made.
+pub fn job(owner: &Owner, spec: &JobSpec, run: &str) -> Job {
+    let workload = format!("jobs.{}", spec.name);
+    let (volumes, volume_mounts) = volumes(&workload, &spec.volumes);
+    let container = Container {
+        name: dns_label(&spec.name),
+        image: Some(spec.image.clone()),
+        image_pull_policy: pull_policy(spec.built),
+        command: non_empty(&spec.command),
+        args: non_empty(&spec.args),
+        env: env(&workload, &spec.env),
+        resources: resources(&spec.limits),
+        volume_mounts,
+        ..Container::default()
+    };
+    Job {
+        metadata: owner.meta(&dns_label(&format!("{}-{run}", spec.name)), Some(&workload)),
+        spec: Some(KubeJobSpec {
+            backoff_limit: Some(0),
+            active_deadline_seconds: Some(
+                i64::try_from(spec.completed_timeout.as_secs())
+                    .unwrap_or(i64::MAX)
+                    .max(1),
+            ),
+            template: PodTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some(owner.labels(Some(&workload))),
+                    ..ObjectMeta::default()
+                }),
+                spec: Some(PodSpec {
+                    containers: vec![container],
+                    restart_policy: Some("Never".to_owned()),
+                    volumes,
+                    ..PodSpec::default()
+                }),
+            },
+            ..KubeJobSpec::default()
+        }),
+        ..Job::default()
+    }
+}
+
+/// Everything an environment's setup applies, but its jobs (made per run, by [`job`]).
+#[derive(Debug, Clone, Default)]
+pub struct Manifests {
+    pub namespace: Namespace,
+    pub secrets: Vec<Secret>,
+    pub claims: Vec<PersistentVolumeClaim>,
+    pub deployments: Vec<Deployment>,
+    pub services: Vec<Service>,
+}
+
+impl Manifests {
+    /// The objects for `workloads`, in the order they are applied (the namespace, then what
+    /// pods need, then the workloads), each sorted by name so the output is stable.
+    pub fn of(owner: &Owner, workloads: &Workloads) -> Manifests {
+        let mut services: Vec<&ServiceSpec> = workloads.services.values().collect();
+        services.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut jobs: Vec<&JobSpec> = workloads.jobs.values().collect();
+        jobs.sort_by(|a, b| a.name.cmp(&b.name));
+
+        let mut claims = BTreeMap::new();
+        let mut secrets = Vec::new();
+        for spec in &services {
+            let workload = format!("services.{}", spec.name);
+            secrets.extend(secret(owner, &workload, &spec.env));
+            for mount in &spec.volumes {
+                if let Some(name) = claim_name(&workload, &mount.source) {
+                    claims.insert(name.clone(), claim(owner, name));
+                }
+            }
+        }
+        for spec in &jobs {
+            let workload = format!("jobs.{}", spec.name);
+            secrets.extend(secret(owner, &workload, &spec.env));
+            for mount in &spec.volumes {
+                if let Some(name) = claim_name(&workload, &mount.source) {
+                    claims.insert(name.clone(), claim(owner, name));
+                }
+            }
+        }
+        Manifests {
+            namespace: Namespace {
+                metadata: ObjectMeta {
+                    name: Some(owner.namespace()),
+                    labels: Some(owner.labels(None)),
+                    ..ObjectMeta::default()
+                },
+                ..Namespace::default()
+            },
+            secrets,
+            claims: claims.into_values().collect(),
+            deployments: services.iter().map(|s| deployment(owner, s)).collect(),
+            services: services.iter().filter_map(|s| service(owner, s)).collect(),
+        }
+    }
+
+    /// Every object as JSON, in apply order, with its `apiVersion` and `kind`.
+    pub fn to_json(&self) -> Result<Vec<serde_json::Value>, serde_json::Error> {
+        let mut out = vec![serde_json::to_value(&self.namespace)?];
+        for secret in &self.secrets {
+            out.push(serde_json::to_value(secret)?);
+        }
+        for claim in &self.claims {
+            out.push(serde_json::to_value(claim)?);
+        }
+        for deployment in &self.deployments {
+            out.push(serde_json::to_value(deployment)?);
+        }
+        for service in &self.services {
+            out.push(serde_json::to_value(service)?);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_become_dns_labels_and_changed_ones_keep_a_hash() {
+        assert_eq!(dns_label("web"), "web");
+        assert_eq!(dns_label("stagecraft-ab12cd3"), "stagecraft-ab12cd3");
+        let changed = dns_label("Frontend_Proxy");
+        assert!(changed.starts_with("frontend-proxy-"), "{changed}");
+        assert_ne!(changed, dns_label("frontend-proxy"));
+        assert_ne!(dns_label("a_b"), dns_label("a.b"));
+        let long = dns_label(&"x".repeat(100));
+        assert!(long.len() <= 63, "{long}");
+        assert!(dns_label("1st").starts_with("x-1st-"));
+    }
+
+    #[test]
+    fn label_values_are_cut_and_cleaned() {
+        assert_eq!(label_value("services.api"), "services.api");
+        assert_eq!(label_value("my app!"), "my-app");
+        assert_eq!(label_value(&"a".repeat(70)).len(), 63);
+    }
+}

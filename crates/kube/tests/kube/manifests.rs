@@ -1,0 +1,174 @@
+//! Every public Release template becomes objects that Kubernetes 1.37 accepts: each object is
+//! written to a file and checked by `kubernetes-validate --strict` (unknown fields are errors),
+//! which `scripts/setup.sh --for-tests` installs.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use stagecraft_kube::{Manifests, Owner, job};
+use stagecraft_template::{Injected, load_template, parse_variables, resolve_variables};
+
+/// The version the schemas are checked against: k8s-openapi's newest (its `latest` feature).
+const KUBERNETES_VERSION: &str = "1.37.0";
+
+fn fixtures_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures/release-templates");
+    assert!(
+        dir.is_dir(),
+        "the fixtures are missing at {}",
+        dir.display()
+    );
+    dir
+}
+
+/// The Python that has kubernetes-validate: the venv `scripts/setup.sh --for-tests` makes, or
+/// the system's.
+fn python() -> PathBuf {
+    let venv =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/tools/python/bin/python");
+    if venv.exists() {
+        venv
+    } else {
+        PathBuf::from("python3")
+    }
+}
+
+/// Writes each object of every fixture's environment, and one run of each of its jobs.
+fn write_manifests(out: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut names: Vec<PathBuf> = std::fs::read_dir(fixtures_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.ends_with(".yaml") && !name.contains("environment_variables")
+        })
+        .collect();
+    names.sort();
+    assert!(
+        names.len() >= 14,
+        "expected the fixture templates, found {}",
+        names.len()
+    );
+    for path in names {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let template = load_template(&name, &std::fs::read_to_string(&path).unwrap())
+            .value
+            .unwrap();
+        // The fixture's own variables file where it has one.
+        let variables_path = PathBuf::from(
+            path.to_string_lossy()
+                .replace("application_template", "environment_variables"),
+        );
+        let variables_text = if variables_path != path && variables_path.exists() {
+            std::fs::read_to_string(&variables_path).unwrap()
+        } else {
+            "defaults: []\n".to_owned()
+        };
+        let variables = parse_variables("environment_variables.yaml", &variables_text)
+            .value
+            .unwrap();
+        let envs = resolve_variables(
+            &template,
+            &variables,
+            &Injected::sample(&template),
+            "environment_variables.yaml",
+        )
+        .unwrap();
+        let mut workloads = stagecraft_engine::workloads(&template, &envs);
+        // What the build stage gives services built from the repository.
+        for spec in workloads.services.values_mut() {
+            if spec.image.is_empty() {
+                spec.image = format!("stagecraft/app/{}:1", spec.name);
+                spec.built = true;
+            }
+        }
+        for spec in workloads.jobs.values_mut() {
+            if spec.image.is_empty() {
+                spec.image = format!("stagecraft/app/{}:1", spec.name);
+                spec.built = true;
+            }
+        }
+        let owner = Owner {
+            env_id: "ab12cd3".to_owned(),
+            app: template
+                .app
+                .as_ref()
+                .map_or("app", |a| a.as_str())
+                .to_owned(),
+        };
+        let mut objects = Manifests::of(&owner, &workloads).to_json().unwrap();
+        let mut jobs: Vec<_> = workloads.jobs.values().collect();
+        jobs.sort_by(|a, b| a.name.cmp(&b.name));
+        for spec in jobs {
+            objects.push(serde_json::to_value(job(&owner, spec, "1")).unwrap());
+        }
+        let stem = name.trim_end_matches(".yaml");
+        for (index, object) in objects.iter().enumerate() {
+            assert!(
+                object["apiVersion"].is_string() && object["kind"].is_string(),
+                "{object}"
+            );
+            let file = out.join(format!("{stem}.{index:03}.json"));
+            std::fs::write(&file, serde_json::to_string_pretty(object).unwrap()).unwrap();
+            files.push(file);
+        }
+    }
+    files
+}
+
+#[test]
+fn every_fixture_becomes_objects_kubernetes_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = write_manifests(dir.path());
+    assert!(files.len() > 100, "only {} objects", files.len());
+    let output = Command::new(python())
+        .args([
+            "-m",
+            "kubernetes_validate",
+            "--strict",
+            "--quiet",
+            "-k",
+            KUBERNETES_VERSION,
+        ])
+        .args(&files)
+        .output()
+        .expect("python3 is needed to run kubernetes-validate");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stderr.contains("No module named kubernetes_validate"),
+        "kubernetes-validate is missing: scripts/setup.sh --for-tests installs it"
+    );
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+}
+
+#[test]
+fn a_broken_object_is_refused_so_the_check_above_can_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("broken.json");
+    std::fs::write(
+        &file,
+        r#"{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"},
+            "spec": {"replicas": "two", "selector": {}, "template": {}, "unknownField": 1}}"#,
+    )
+    .unwrap();
+    let output = Command::new(python())
+        .args([
+            "-m",
+            "kubernetes_validate",
+            "--strict",
+            "--quiet",
+            "-k",
+            KUBERNETES_VERSION,
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        !output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
