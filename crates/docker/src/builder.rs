@@ -15,6 +15,7 @@ use stagecraft_engine::{
 use crate::DockerEngine;
 use crate::FileHashes;
 use crate::context::Context;
+use crate::session::{self, Endpoint};
 
 /// Builds images on a Docker engine: with BuildKit when the engine offers it (its steps,
 /// cache hits and timings come as structured status), else with the classic builder (whose
@@ -25,6 +26,8 @@ use crate::context::Context;
 pub struct DockerBuilder {
     engine: Arc<DockerEngine>,
     classic_only: Arc<std::sync::atomic::AtomicBool>,
+    /// Set once the engine refused a file-sync session: contexts go as tars from then on.
+    tar_only: Arc<std::sync::atomic::AtomicBool>,
     hashes: Arc<FileHashes>,
 }
 
@@ -33,6 +36,7 @@ impl DockerBuilder {
         Self {
             engine,
             classic_only: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            tar_only: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             hashes: Arc::new(FileHashes::default()),
         }
     }
@@ -42,6 +46,18 @@ impl DockerBuilder {
     pub fn with_file_hashes(mut self, file: PathBuf) -> Self {
         self.hashes = Arc::new(FileHashes::in_file(file));
         self
+    }
+
+    /// Sends build contexts as tars, never through a file-sync session: to test that path.
+    pub fn tar_contexts(self) -> Self {
+        self.tar_only
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        self
+    }
+
+    /// Whether contexts go as tars: asked to, or the engine refused a file-sync session.
+    pub fn sends_tars(&self) -> bool {
+        self.tar_only.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Never tries BuildKit: for engines known to lack it, and to test the classic path.
@@ -296,12 +312,9 @@ impl ImageBuilder for DockerBuilder {
             .await
             .map_err(|e| RuntimeError::new(e.to_string()))?;
         let owned = request.clone();
-        let (dockerfile, tar) = tokio::task::spawn_blocking(move || {
-            let context = Context::collect(&owned)?;
-            Ok::<_, RuntimeError>((context.dockerfile().to_owned(), context.tar()?))
-        })
-        .await
-        .map_err(|e| RuntimeError::new(format!("packing the build context stopped: {e}")))??;
+        let context = tokio::task::spawn_blocking(move || Context::collect(&owned))
+            .await
+            .map_err(|e| RuntimeError::new(format!("reading the build context stopped: {e}")))??;
         let buildargs: HashMap<String, String> = request
             .args
             .iter()
@@ -312,9 +325,37 @@ impl ImageBuilder for DockerBuilder {
                 None => (arg.clone(), std::env::var(arg).unwrap_or_default()),
             })
             .collect();
-        let steps = if self.classic_only.load(std::sync::atomic::Ordering::Relaxed) {
+        let session = if self.classic_only.load(std::sync::atomic::Ordering::Relaxed)
+            || self.tar_only.load(std::sync::atomic::Ordering::Relaxed)
+        {
+            None
+        } else {
+            Endpoint::parse(self.engine.endpoint())
+        };
+        let by_session = match &session {
+            Some(endpoint) => {
+                match session_build(endpoint, request, &context, &buildargs, &progress).await {
+                    Ok(steps) => Some(steps),
+                    Err(BuildKitFailure::Failed(error)) => return Err(error),
+                    Err(BuildKitFailure::Unsupported(reason)) => {
+                        tracing::info!(%reason, "no build session: sending the context as a tar");
+                        self.tar_only
+                            .store(true, std::sync::atomic::Ordering::Relaxed);
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
+        let steps = if let Some(steps) = by_session {
+            steps
+        } else if self.classic_only.load(std::sync::atomic::Ordering::Relaxed) {
+            let dockerfile = context.dockerfile().to_owned();
+            let tar = pack(context).await?;
             classic_build(docker, request, &dockerfile, &buildargs, tar, &progress).await?
         } else {
+            let dockerfile = context.dockerfile().to_owned();
+            let tar = pack(context).await?;
             match buildkit_build(
                 docker,
                 request,
@@ -362,6 +403,13 @@ impl ImageBuilder for DockerBuilder {
             steps,
         })
     }
+}
+
+/// The context as the tar the engine builds from.
+async fn pack(context: Context) -> Result<Vec<u8>, RuntimeError> {
+    tokio::task::spawn_blocking(move || context.tar())
+        .await
+        .map_err(|e| RuntimeError::new(format!("packing the build context stopped: {e}")))?
 }
 
 enum BuildKitFailure {
@@ -412,25 +460,101 @@ async fn buildkit_build(
             }
         };
         started = true;
+        vertices
+            .answer(item, request, progress)
+            .map_err(BuildKitFailure::Failed)?;
+    }
+    vertices.finish(request).map_err(BuildKitFailure::Failed)
+}
+
+/// A BuildKit build whose context the engine reads through our file-sync session
+/// (`session.rs`): only what changed since the last build of the folder travels. An engine
+/// that refuses the session or such a build is `Unsupported`, and the tar is sent instead.
+async fn session_build(
+    endpoint: &Endpoint,
+    request: &BuildRequest,
+    context: &Context,
+    buildargs: &HashMap<String, String>,
+    progress: &BuildProgress,
+) -> Result<Vec<BuildStepTiming>, BuildKitFailure> {
+    let id = format!(
+        "stagecraft-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    );
+    let (session, dockerfile) = session::open(endpoint, context, &id)
+        .await
+        .map_err(|e| BuildKitFailure::Unsupported(e.to_string()))?;
+    let mut query = vec![
+        ("version", "2".to_owned()),
+        ("session", session.id.clone()),
+        ("remote", "client-session".to_owned()),
+        ("dockerfile", dockerfile),
+        ("t", request.tag.clone()),
+        ("rm", "1".to_owned()),
+        (
+            "buildargs",
+            serde_json::to_string(buildargs).unwrap_or_else(|_| "{}".to_owned()),
+        ),
+    ];
+    if let Some(target) = &request.target {
+        query.push(("target", target.clone()));
+    }
+    let stream = session::build(endpoint, &query)
+        .await
+        .map_err(|e| BuildKitFailure::Unsupported(e.to_string()))?;
+    let mut stream = std::pin::pin!(stream);
+    let mut vertices = VertexTracker::default();
+    while let Some(item) = stream.next().await {
+        let item = item.map_err(|error| {
+            BuildKitFailure::Failed(RuntimeError::new(format!(
+                "building {} failed: {error}",
+                request.service
+            )))
+        })?;
+        vertices
+            .answer(item, request, progress)
+            .map_err(BuildKitFailure::Failed)?;
+    }
+    drop(session);
+    vertices.finish(request).map_err(BuildKitFailure::Failed)
+}
+
+impl VertexTracker {
+    /// Takes one answer of the engine: an error ends the build, BuildKit's status moves
+    /// its steps on.
+    fn answer(
+        &mut self,
+        item: bollard::models::BuildInfo,
+        request: &BuildRequest,
+        progress: &BuildProgress,
+    ) -> Result<(), RuntimeError> {
         if let Some(detail) = item.error_detail {
-            let at = vertices.error.clone().unwrap_or_default();
-            return Err(BuildKitFailure::Failed(RuntimeError::new(format!(
+            let at = self.error.clone().unwrap_or_default();
+            return Err(RuntimeError::new(format!(
                 "building {} failed: {} {at}",
                 request.service,
                 detail.message.unwrap_or_default().trim()
-            ))));
+            )));
         }
         if let Some(bollard::models::BuildInfoAux::BuildKit(status)) = item.aux {
-            vertices.status(status, progress);
+            self.status(status, progress);
         }
+        Ok(())
     }
-    if let Some(error) = vertices.error {
-        return Err(BuildKitFailure::Failed(RuntimeError::new(format!(
-            "building {} failed at {error}",
-            request.service
-        ))));
+
+    /// The steps once the answers ended, or the error a step reported.
+    fn finish(self, request: &BuildRequest) -> Result<Vec<BuildStepTiming>, RuntimeError> {
+        if let Some(error) = &self.error {
+            return Err(RuntimeError::new(format!(
+                "building {} failed at {error}",
+                request.service
+            )));
+        }
+        Ok(self.steps())
     }
-    Ok(vertices.steps())
 }
 
 async fn classic_build(

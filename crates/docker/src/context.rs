@@ -197,6 +197,21 @@ impl Context {
         &self.dockerfile
     }
 
+    /// The context's folder.
+    pub(crate) fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// What `.dockerignore` keeps, relative to the root with `/`, in walk order.
+    pub(crate) fn entries(&self) -> &[String] {
+        &self.entries
+    }
+
+    /// The Dockerfile when it lies outside the context.
+    pub(crate) fn outside_dockerfile(&self) -> Option<&Path> {
+        self.outside_dockerfile.as_deref()
+    }
+
     /// Everything the image is made from: each kept file's path, kind, mode and content,
     /// the Dockerfile, the args (in any order) and the target. Times are left out, as the
     /// engine's own cache leaves them out.
@@ -249,6 +264,10 @@ impl Context {
         let mut archive = tar::Builder::new(Vec::new());
         archive.follow_symlinks(false);
         for relative in &self.entries {
+            // Written below with the outside Dockerfile's name added.
+            if self.outside_dockerfile.is_some() && relative == ".dockerignore" {
+                continue;
+            }
             let path = self.root.join(relative);
             archive
                 .append_path_with_name(&path, relative)
@@ -258,6 +277,22 @@ impl Context {
             archive
                 .append_path_with_name(outside, OUTSIDE_DOCKERFILE)
                 .map_err(|e| read_failed(outside, &e))?;
+            // As the `docker` command does: the engine must read the Dockerfile, but `COPY .`
+            // must not put it in the image, so `.dockerignore` names it.
+            let ignore_path = self.root.join(".dockerignore");
+            let mut ignore = match std::fs::read(&ignore_path) {
+                Ok(bytes) => bytes,
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+                Err(error) => return Err(read_failed(&ignore_path, &error)),
+            };
+            ignore.extend_from_slice(format!("\n{OUTSIDE_DOCKERFILE}\n").as_bytes());
+            let mut header = tar::Header::new_gnu();
+            header.set_size(ignore.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            archive
+                .append_data(&mut header, ".dockerignore", ignore.as_slice())
+                .map_err(|e| read_failed(&ignore_path, &e))?;
         }
         archive
             .into_inner()

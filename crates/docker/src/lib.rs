@@ -19,6 +19,7 @@
 //! - `context.rs`: a build [`Context`]: the files `.dockerignore` keeps, their digest, the tar
 //! - `hashes.rs`: [`FileHashes`], files' content hashes kept while their metadata is unchanged
 //! - `builder.rs`: [`DockerBuilder`], the engine's `ImageBuilder`
+//! - `session.rs`: BuildKit's file-sync session, through which the engine reads a context
 
 mod builder;
 mod context;
@@ -28,6 +29,7 @@ mod error;
 mod hashes;
 mod probe;
 mod runtime;
+mod session;
 
 pub use builder::DockerBuilder;
 pub use context::{Context, Ignore};

@@ -129,5 +129,25 @@ fn a_dockerfile_beside_the_context_is_sent_under_a_name_of_its_own() {
         .unwrap()
         .map(|e| e.unwrap().path().unwrap().display().to_string())
         .collect();
-    assert_eq!(names, ["index.html", ".stagecraft.Dockerfile"]);
+    assert_eq!(
+        names,
+        ["index.html", ".stagecraft.Dockerfile", ".dockerignore"]
+    );
+    // As the `docker` command does, `.dockerignore` names it, so the classic builder's
+    // `COPY .` leaves it out of the image.
+    let ignore = tar::Archive::new(tar.as_slice())
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap())
+        .find(|e| e.path().unwrap().to_string_lossy() == ".dockerignore")
+        .map(|mut e| {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut e, &mut text).unwrap();
+            text
+        })
+        .unwrap();
+    assert!(
+        ignore.lines().any(|l| l == ".stagecraft.Dockerfile"),
+        "{ignore}"
+    );
 }

@@ -9,3 +9,4 @@ mod busybox;
 mod context;
 mod engine;
 mod runtime;
+mod session;
