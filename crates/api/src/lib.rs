@@ -121,6 +121,16 @@ impl Stagecraft {
         Ok(stagecraft)
     }
 
+    /// Starts connecting to the Docker engine in the background, for a caller that knows it
+    /// will need it: the connection is then made while it works, not when it first asks. A
+    /// failure is kept for nobody: the first real call connects again and reports it.
+    pub fn connect_docker_soon(&self) {
+        let engine = std::sync::Arc::clone(&self.docker);
+        tokio::spawn(async move {
+            let _ = engine.client().await;
+        });
+    }
+
     /// Runs environments whose runtime is `docker` on the settings' Docker engine, and builds
     /// images there; connects on first use, so it costs nothing when no engine runs.
     pub fn use_docker(&mut self) {

@@ -116,6 +116,24 @@ pub(crate) enum Request {
     Instances(Instances),
 }
 
+impl Request {
+    /// Whether the command talks to the Docker engine: then the connection is made while the
+    /// command reads the database, not after.
+    fn uses_docker(&self) -> bool {
+        matches!(
+            self,
+            Request::Environments(
+                Environments::Create {
+                    skip_deploy: false,
+                    ..
+                } | Environments::Delete { .. }
+            ) | Request::Deploys(Deploys::Create { .. })
+                | Request::Builds(Builds::Create { .. })
+                | Request::Instances(_)
+        )
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum Instances {
     /// A service's (or `jobs.<name>`'s) log lines from its containers: container stdout to
@@ -437,6 +455,9 @@ pub(crate) fn run(request: Request, output: Output) -> Result<u8, Error> {
     runtime.block_on(async move {
         let mut stagecraft = Stagecraft::open(Settings::from_env()?).await?;
         stagecraft.use_docker();
+        if request.uses_docker() {
+            stagecraft.connect_docker_soon();
+        }
         let stagecraft = Arc::new(stagecraft);
         let status = execute(&stagecraft, request, output).await;
         stagecraft.close().await;
