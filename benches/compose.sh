@@ -4,8 +4,8 @@
 # makes sure an engine answers, builds the `stagecraft` command and the harness in release mode,
 # and runs it:
 #
-#   benches/compose.sh            5 measured runs after one warm-up
-#   benches/compose.sh --runs 9   any of the harness's options (--help lists them)
+#   benches/compose.sh            9 measured runs after one warm-up
+#   benches/compose.sh --runs 5   any of the harness's options (--help lists them)
 #
 # Figures: the table on standard output, every run in target/bench/compose.json.
 set -euo pipefail

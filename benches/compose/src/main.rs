@@ -35,8 +35,9 @@ use figures::{Figures, Pair};
 #[derive(Debug, Parser)]
 #[command(about = "Stagecraft against docker-compose on the same engine and images")]
 struct Args {
-    /// Measured pairs of each scenario (after one warm-up pair that is not counted)
-    #[arg(long, default_value_t = 5)]
+    /// Measured pairs of each scenario (after one warm-up pair that is not counted); the
+    /// build scenario varies by ±15 % from run to run on two cores, so nine by default
+    #[arg(long, default_value_t = 9)]
     runs: usize,
     /// The `stagecraft` command [default: the one built beside this program]
     #[arg(long)]
