@@ -269,6 +269,12 @@ async fn an_app_is_deployed_patched_and_torn_down_from_the_window() {
     // The two builds compared: only web changed.
     click(&client, "[data-testid=tab-builds]").await;
     wait_for(&client, "[data-testid=build-row][data-build-id='2']", WAIT).await;
+    // The history chart: a bar per build.
+    let bars = client
+        .find_all(Locator::Css("[data-testid=build-trend] [data-testid=trend-bar]"))
+        .await
+        .expect("the builds chart");
+    assert_eq!(bars.len(), 2, "one bar per build");
     click(&client, "[aria-label='Compare build 1']").await;
     click(&client, "[aria-label='Compare build 2']").await;
     click(&client, "[data-testid=compare]").await;
