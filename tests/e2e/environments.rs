@@ -271,7 +271,9 @@ async fn an_app_is_deployed_patched_and_torn_down_from_the_window() {
     wait_for(&client, "[data-testid=build-row][data-build-id='2']", WAIT).await;
     // The history chart: a bar per build.
     let bars = client
-        .find_all(Locator::Css("[data-testid=build-trend] [data-testid=trend-bar]"))
+        .find_all(Locator::Css(
+            "[data-testid=build-trend] [data-testid=trend-bar]",
+        ))
         .await
         .expect("the builds chart");
     assert_eq!(bars.len(), 2, "one bar per build");

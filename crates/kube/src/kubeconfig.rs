@@ -7,6 +7,40 @@ use kube::config::Kubeconfig;
 #[derive(Debug, thiserror::Error)]
 pub enum KubeError {
     #[error(
+        "the kubeconfig has no context {context}: pick one of `kubectl config get-contexts`, \
+         or point KUBECONFIG at the file that defines it"
+    )]
+    NoContext { context: String },
+    #[error("the context {context} cannot be used: {reason}. Fix it in the kubeconfig")]
+    Config { context: String, reason: String },
+    #[error(
+        "the cluster of context {context} cannot be reached: {reason}. Is it running? \
+         (kind: `kind get clusters`, minikube: `minikube status`, k3d: `k3d cluster list`)"
+    )]
+    Unreachable { context: String, reason: String },
+    #[error(
+        "the cluster of context {context} does not accept your credentials: log in again, or \
+         refresh the kubeconfig"
+    )]
+    Unauthorized { context: String },
+    #[error(
+        "{} {} {} is forbidden in context {}: {}. Ask for that permission (RBAC), or use \
+         another context",
+        .0.verb, .0.resource, .0.name, .0.context, .0.message
+    )]
+    Forbidden(Box<Refusal>),
+    #[error(
+        "{} {} {} failed in context {} ({}): {}",
+        .0.verb, .0.resource, .0.name, .0.context, .0.code, .0.message
+    )]
+    Api(Box<Refusal>),
+    #[error("{what} did not happen within {seconds} s in context {context}")]
+    Timeout {
+        context: String,
+        what: String,
+        seconds: u64,
+    },
+    #[error(
         "cannot read the kubeconfig {path}: {source}. Fix the file, or point KUBECONFIG \
              at a valid one"
     )]
@@ -24,6 +58,17 @@ pub enum KubeError {
         #[source]
         source: kube::config::KubeconfigError,
     },
+}
+
+/// What a cluster refused: the call and the cluster's own words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub context: String,
+    pub verb: String,
+    pub resource: String,
+    pub name: String,
+    pub code: u16,
+    pub message: String,
 }
 
 /// One context of the kubeconfig: a cluster, a user and a default namespace under one name.
@@ -67,6 +112,19 @@ pub fn default_kubeconfig_paths() -> Vec<PathBuf> {
 /// Reads and merges the given kubeconfig files the way kubectl does (the first file to set a
 /// value wins). Files that do not exist are skipped.
 pub fn read_contexts(paths: &[PathBuf]) -> Result<KubeconfigContexts, KubeError> {
+    let (merged, files) = merged(paths)?;
+    let Some(config) = merged else {
+        return Ok(KubeconfigContexts::default());
+    };
+    Ok(KubeconfigContexts {
+        files,
+        current_context: config.current_context.clone(),
+        contexts: contexts_of(&config),
+    })
+}
+
+/// The kubeconfig files merged as kubectl merges them, and the files that were read.
+pub(crate) fn merged(paths: &[PathBuf]) -> Result<(Option<Kubeconfig>, Vec<PathBuf>), KubeError> {
     let mut merged: Option<Kubeconfig> = None;
     let mut files = Vec::new();
     for path in paths.iter().filter(|path| path.is_file()) {
@@ -83,14 +141,7 @@ pub fn read_contexts(paths: &[PathBuf]) -> Result<KubeconfigContexts, KubeError>
         });
         files.push(path.clone());
     }
-    let Some(config) = merged else {
-        return Ok(KubeconfigContexts::default());
-    };
-    Ok(KubeconfigContexts {
-        files,
-        current_context: config.current_context.clone(),
-        contexts: contexts_of(&config),
-    })
+    Ok((merged, files))
 }
 
 fn contexts_of(config: &Kubeconfig) -> Vec<KubeContext> {

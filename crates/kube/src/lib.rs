@@ -9,13 +9,17 @@
 //! # Layout
 //! - `kubeconfig.rs`: the contexts a user's kubeconfig offers ([`read_contexts`]); reading them
 //!   never contacts a cluster
+//! - `cluster.rs`: [`Cluster`], one context's cluster: server-side apply of an environment's
+//!   objects, its namespace deleted and waited for
 //! - `manifest.rs`: an environment's objects ([`Manifests`], [`job`]) from the engine's
 //!   resolved workloads: namespace, Secrets, PersistentVolumeClaims, Deployments, Services, Jobs
 
+mod cluster;
 mod kubeconfig;
 mod manifest;
 
+pub use cluster::{Cluster, FIELD_MANAGER};
 pub use kubeconfig::{
-    KubeContext, KubeError, KubeconfigContexts, default_kubeconfig_paths, read_contexts,
+    KubeContext, KubeError, KubeconfigContexts, Refusal, default_kubeconfig_paths, read_contexts,
 };
 pub use manifest::{LABEL_APP, LABEL_ENV, LABEL_WORKLOAD, Manifests, Owner, dns_label, job};

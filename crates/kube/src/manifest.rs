@@ -186,9 +186,19 @@ fn resources(limits: &Limits) -> Option<ResourceRequirements> {
     })
 }
 
-/// The Secret holding a workload's secret variables, named after the workload.
+/// A workload's part of an object name: `web` for `services.web`, `job-migrate` for
+/// `jobs.migrate`, so a service and a job of the same name never share an object.
+fn workload_part(workload: &str) -> String {
+    match workload.split_once('.') {
+        Some(("jobs", name)) => format!("job-{name}"),
+        Some((_, name)) => name.to_owned(),
+        None => workload.to_owned(),
+    }
+}
+
+/// The Secret holding a workload's secret variables: `web-secrets`.
 fn secret_name(workload: &str) -> String {
-    dns_label(&format!("{workload}-secrets"))
+    dns_label(&format!("{}-secrets", workload_part(workload)))
 }
 
 fn env(workload: &str, variables: &[Variable]) -> Option<Vec<EnvVar>> {
@@ -250,7 +260,9 @@ fn secret(owner: &Owner, workload: &str, variables: &[Variable]) -> Option<Secre
 /// The claim a volume mounts: a workload's own persistent volume, or a shared one.
 fn claim_name(workload: &str, source: &VolumeSource) -> Option<String> {
     match source {
-        VolumeSource::Persistent { name } => Some(dns_label(&format!("{workload}-{name}"))),
+        VolumeSource::Persistent { name } => {
+            Some(dns_label(&format!("{}-{name}", workload_part(workload))))
+        }
         VolumeSource::Shared { name } => Some(dns_label(&format!("shared-{name}"))),
         VolumeSource::Memory { .. } => None,
     }

@@ -4,4 +4,5 @@
 // Test helpers outside #[test] functions fail loudly too.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod cluster;
 mod manifests;
