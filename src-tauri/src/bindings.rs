@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 
 use stagecraft_api::{
-    AppView, BuildComparisonView, BuildView, ConfigVersionView, DataDirOrigin, DatabaseReport,
-    DeployDetailView, DeployStatusView, DeployView, DockerStatus, EndpointSource,
+    AppView, BuildComparisonView, BuildView, ClusterMadeBy, ConfigVersionView, DataDirOrigin,
+    DatabaseReport, DeployDetailView, DeployStatusView, DeployView, DockerStatus, EndpointSource,
     EnvironmentStatusView, EnvironmentView, ErrorCode, ImageView, KubeContextReport,
     KubernetesReport, LayerChangeView, LogLineView, LogPageView, NextDeploy, ServiceComparisonView,
     StageView, StepComparisonView, StepView, SystemReport, TaskView, VariableView,
@@ -31,6 +31,7 @@ fn render() -> String {
         declaration::<DatabaseReport>(&cfg),
         declaration::<KubernetesReport>(&cfg),
         declaration::<KubeContextReport>(&cfg),
+        declaration::<ClusterMadeBy>(&cfg),
         declaration::<DockerStatus>(&cfg),
         declaration::<EndpointSource>(&cfg),
         declaration::<AppView>(&cfg),

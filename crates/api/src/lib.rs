@@ -60,7 +60,7 @@ pub use settings::{
     DEFAULT_DEPLOY_LEASE, DataDir, DataDirSource, Settings, default_build_parallelism,
 };
 pub use system::{
-    DataDirOrigin, DatabaseReport, DockerStatus, EndpointSource, KubeContextReport,
+    ClusterMadeBy, DataDirOrigin, DatabaseReport, DockerStatus, EndpointSource, KubeContextReport,
     KubernetesReport, SystemReport,
 };
 pub use timeline::{DeployDetail, TimelineStep};

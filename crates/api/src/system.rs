@@ -81,6 +81,35 @@ pub struct KubeContextReport {
     pub cluster: String,
     pub server: Option<String>,
     pub namespace: Option<String>,
+    /// What made the cluster: how images Stagecraft builds will reach it.
+    pub made_by: ClusterMadeBy,
+}
+
+/// The tool that made a cluster, as its kubeconfig entries tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ClusterMadeBy {
+    /// Images are loaded into its nodes.
+    Kind,
+    Minikube,
+    K3d,
+    /// It shares the Docker engine's images.
+    DockerDesktop,
+    /// Images go through a registry.
+    Other,
+}
+
+impl From<stagecraft_kube::ClusterKind> for ClusterMadeBy {
+    fn from(kind: stagecraft_kube::ClusterKind) -> Self {
+        use stagecraft_kube::ClusterKind;
+        match kind {
+            ClusterKind::Kind => Self::Kind,
+            ClusterKind::Minikube => Self::Minikube,
+            ClusterKind::K3d => Self::K3d,
+            ClusterKind::DockerDesktop => Self::DockerDesktop,
+            ClusterKind::Other => Self::Other,
+        }
+    }
 }
 
 /// Whether a Docker engine answers, and who it is; or the exact error and what to do.
@@ -233,6 +262,7 @@ fn kubernetes_found(found: KubeconfigContexts) -> KubernetesReport {
                 cluster: c.cluster,
                 server: c.server,
                 namespace: c.namespace,
+                made_by: c.kind.into(),
             })
             .collect(),
     }

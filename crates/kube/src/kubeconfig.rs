@@ -80,6 +80,44 @@ pub struct KubeContext {
     pub server: Option<String>,
     pub user: Option<String>,
     pub namespace: Option<String>,
+    /// What made the cluster, which decides how built images reach its nodes.
+    pub kind: ClusterKind,
+}
+
+/// Which tool made a cluster, as its kubeconfig entries tell: how images Stagecraft builds
+/// reach its nodes depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClusterKind {
+    /// kind: images are loaded into its nodes (`kind load docker-image`).
+    Kind,
+    /// minikube: images are loaded into its node (`minikube image load`).
+    Minikube,
+    /// k3d: images are imported into its nodes (`k3d image import`).
+    K3d,
+    /// Docker Desktop's cluster: it runs on the same engine and sees its images.
+    DockerDesktop,
+    /// Any other cluster: images go through a registry the app names.
+    Other,
+}
+
+impl ClusterKind {
+    /// Told by the names kind (`kind-<name>`), k3d (`k3d-<name>`) and Docker Desktop
+    /// (`docker-desktop`) give their contexts, and by the extension minikube writes into its
+    /// entries (its profiles may have any name).
+    fn of(context: &str, cluster: &str, minikube_extension: bool) -> ClusterKind {
+        let named = |prefix: &str| context.starts_with(prefix) || cluster.starts_with(prefix);
+        if minikube_extension || context == "minikube" || cluster == "minikube" {
+            ClusterKind::Minikube
+        } else if named("kind-") {
+            ClusterKind::Kind
+        } else if named("k3d-") {
+            ClusterKind::K3d
+        } else if matches!(context, "docker-desktop" | "docker-for-desktop") {
+            ClusterKind::DockerDesktop
+        } else {
+            ClusterKind::Other
+        }
+    }
 }
 
 /// What the kubeconfig files offer.
@@ -151,11 +189,19 @@ fn contexts_of(config: &Kubeconfig) -> Vec<KubeContext> {
         .map(|named| {
             let context = named.context.as_ref();
             let cluster = context.map(|c| c.cluster.clone()).unwrap_or_default();
+            let minikube = context
+                .and_then(|c| c.extensions.as_ref())
+                .is_some_and(|extensions| {
+                    extensions
+                        .iter()
+                        .any(|e| e.extension.to_string().contains("minikube.sigs.k8s.io"))
+                });
             KubeContext {
                 name: named.name.clone(),
                 server: server_of(config, &cluster),
                 user: context.and_then(|c| c.user.clone()),
                 namespace: context.and_then(|c| c.namespace.clone()),
+                kind: ClusterKind::of(&named.name, &cluster, minikube),
                 cluster,
             }
         })
@@ -222,6 +268,7 @@ users:
                     server: Some("https://127.0.0.1:6443".into()),
                     user: Some("kind-dev".into()),
                     namespace: None,
+                    kind: ClusterKind::Kind,
                 },
                 KubeContext {
                     name: "minikube".into(),
@@ -229,9 +276,38 @@ users:
                     server: Some("https://127.0.0.1:8443".into()),
                     user: Some("minikube".into()),
                     namespace: Some("demo".into()),
+                    kind: ClusterKind::Minikube,
                 },
             ]
         );
+    }
+
+    #[test]
+    fn the_tool_that_made_a_cluster_is_told_from_its_entries() {
+        assert_eq!(
+            ClusterKind::of("k3d-dev", "k3d-dev", false),
+            ClusterKind::K3d
+        );
+        assert_eq!(
+            ClusterKind::of("docker-desktop", "docker-desktop", false),
+            ClusterKind::DockerDesktop
+        );
+        assert_eq!(
+            ClusterKind::of("prod", "eks-prod", false),
+            ClusterKind::Other
+        );
+        // A minikube profile may have any name; minikube marks its entries.
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "config",
+            "apiVersion: v1\nkind: Config\nclusters: [{name: dev, cluster: {server: \
+             'https://192.168.49.2:8443'}}]\ncontexts:\n- name: dev\n  context:\n    cluster: dev\n    \
+             user: dev\n    extensions:\n    - name: context_info\n      extension: \
+             {provider: minikube.sigs.k8s.io, version: v1.34.0}\nusers: [{name: dev, user: {}}]\n",
+        );
+        let found = read_contexts(&[path]).unwrap();
+        assert_eq!(found.contexts[0].kind, ClusterKind::Minikube);
     }
 
     #[test]

@@ -20,6 +20,7 @@ mod manifest;
 
 pub use cluster::{Cluster, FIELD_MANAGER};
 pub use kubeconfig::{
-    KubeContext, KubeError, KubeconfigContexts, Refusal, default_kubeconfig_paths, read_contexts,
+    ClusterKind, KubeContext, KubeError, KubeconfigContexts, Refusal, default_kubeconfig_paths,
+    read_contexts,
 };
 pub use manifest::{LABEL_APP, LABEL_ENV, LABEL_WORKLOAD, Manifests, Owner, dns_label, job};

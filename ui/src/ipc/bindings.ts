@@ -39,7 +39,16 @@ createdAt: string, createdByVersion: string, };
 
 export type KubernetesReport = { "state": "found", files: Array<string>, currentContext: string | null, contexts: Array<KubeContextReport>, } | { "state": "absent", searched: Array<string>, } | { "state": "invalid", code: ErrorCode, message: string, };
 
-export type KubeContextReport = { name: string, cluster: string, server: string | null, namespace: string | null, };
+export type KubeContextReport = { name: string, cluster: string, server: string | null, namespace: string | null, 
+/**
+ * What made the cluster: how images Stagecraft builds will reach it.
+ */
+madeBy: ClusterMadeBy, };
+
+/**
+ * The tool that made a cluster, as its kubeconfig entries tell.
+ */
+export type ClusterMadeBy = "kind" | "minikube" | "k3d" | "dockerDesktop" | "other";
 
 /**
  * Whether a Docker engine answers, and who it is; or the exact error and what to do.

@@ -19,8 +19,20 @@ const report: SystemReport = {
     files: ["/home/dev/.kube/config"],
     currentContext: "kind-dev",
     contexts: [
-      { name: "kind-dev", cluster: "kind-dev", server: "https://127.0.0.1:6443", namespace: null },
-      { name: "minikube", cluster: "minikube", server: null, namespace: "demo" },
+      {
+        name: "kind-dev",
+        cluster: "kind-dev",
+        server: "https://127.0.0.1:6443",
+        namespace: null,
+        madeBy: "kind",
+      },
+      {
+        name: "minikube",
+        cluster: "minikube",
+        server: null,
+        namespace: "demo",
+        madeBy: "minikube",
+      },
     ],
   },
 };
@@ -71,8 +83,8 @@ describe("SystemScreen", () => {
       Array.from(row.querySelectorAll("td"), (td) => td.textContent?.replace(/\s+/g, " ").trim()),
     );
     expect(cells).toEqual([
-      ["kind-dev current", "kind-dev", "https://127.0.0.1:6443", "default"],
-      ["minikube", "minikube", "—", "demo"],
+      ["kind-dev current", "kind-dev", "kind", "https://127.0.0.1:6443", "default"],
+      ["minikube", "minikube", "minikube", "—", "demo"],
     ]);
   });
 

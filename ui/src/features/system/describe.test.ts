@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { dataDirOrigin, endpointOrigin, engineSummary, localTime } from "./describe";
+import {
+  dataDirOrigin,
+  endpointOrigin,
+  engineSummary,
+  imagesReach,
+  localTime,
+  madeBy,
+} from "./describe";
 
 describe("engineSummary", () => {
   it("names the product, version, API and platform", () => {
@@ -48,5 +55,14 @@ describe("localTime", () => {
   it("formats a valid timestamp and passes anything else through", () => {
     expect(localTime("2026-11-26T06:00:00.000Z", "en-GB")).toMatch(/26 Nov 2026/);
     expect(localTime("not a date")).toBe("not a date");
+  });
+});
+
+describe("clusters", () => {
+  it("name the tool that made them and how images reach them", () => {
+    expect(madeBy("dockerDesktop")).toBe("Docker Desktop");
+    expect(madeBy("other")).toBe("—");
+    expect(imagesReach("kind")).toContain("kind load docker-image");
+    expect(imagesReach("other")).toContain("registry");
   });
 });

@@ -1,5 +1,5 @@
 // Words for the System screen, kept out of the component so they are tested on their own.
-import type { DataDirOrigin, DockerStatus, EndpointSource } from "../../ipc";
+import type { ClusterMadeBy, DataDirOrigin, DockerStatus, EndpointSource } from "../../ipc";
 
 export function endpointOrigin(source: EndpointSource): string {
   switch (source) {
@@ -42,4 +42,36 @@ export function localTime(rfc3339: string, locale?: string): string {
   const date = new Date(rfc3339);
   if (Number.isNaN(date.getTime())) return rfc3339;
   return date.toLocaleString(locale, { dateStyle: "medium", timeStyle: "short" });
+}
+
+/** The tool that made a cluster, by its own name. */
+export function madeBy(kind: ClusterMadeBy): string {
+  switch (kind) {
+    case "kind":
+      return "kind";
+    case "minikube":
+      return "minikube";
+    case "k3d":
+      return "k3d";
+    case "dockerDesktop":
+      return "Docker Desktop";
+    case "other":
+      return "—";
+  }
+}
+
+/** How images Stagecraft builds will reach a cluster's nodes. */
+export function imagesReach(kind: ClusterMadeBy): string {
+  switch (kind) {
+    case "kind":
+      return "Built images are loaded into its nodes (kind load docker-image)";
+    case "minikube":
+      return "Built images are loaded into its node (minikube image load)";
+    case "k3d":
+      return "Built images are imported into its nodes (k3d image import)";
+    case "dockerDesktop":
+      return "It runs on Docker Desktop's engine and sees the images built there";
+    case "other":
+      return "Built images reach it through a registry the app names";
+  }
 }
