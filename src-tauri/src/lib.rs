@@ -50,6 +50,41 @@ fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
     ])
 }
 
+/// Writes the window's place and size a moment after each move or resize, not only when the
+/// app exits: an app that is killed, or whose session a test driver ends, still opens as it
+/// was left next time.
+fn keep_window_state(app: &tauri::App) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use tauri_plugin_window_state::{AppHandleExt as _, StateFlags};
+
+    let changes = Arc::new(AtomicU64::new(0));
+    for window in app.webview_windows().into_values() {
+        let handle = app.handle().clone();
+        let changes = Arc::clone(&changes);
+        window.on_window_event(move |event| {
+            if !matches!(
+                event,
+                tauri::WindowEvent::Resized(_) | tauri::WindowEvent::Moved(_)
+            ) {
+                return;
+            }
+            let change = changes.fetch_add(1, Ordering::Relaxed) + 1;
+            let handle = handle.clone();
+            let changes = Arc::clone(&changes);
+            tauri::async_runtime::spawn(async move {
+                tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+                // Only the last of a burst of changes (a drag) writes the file.
+                if changes.load(Ordering::Relaxed) == change
+                    && let Err(error) = handle.save_window_state(StateFlags::all())
+                {
+                    tracing::warn!(%error, "the window's state was not saved");
+                }
+            });
+        });
+    }
+}
+
 /// Runs the app until its last window closes.
 pub fn run() -> ExitCode {
     tracing_subscriber::fmt()
@@ -59,13 +94,29 @@ pub fn run() -> ExitCode {
         )
         .init();
 
+    // The window opens where and as large as it was left. Kept in the data folder, beside the
+    // database, so each data folder (and each end-to-end test) has its own.
+    let window_state = stagecraft_api::DataDir::from_env()
+        .map(|dir| {
+            dir.path
+                .join("window-state.json")
+                .to_string_lossy()
+                .into_owned()
+        })
+        .unwrap_or_else(|_| "window-state.json".to_owned());
     let app = with_commands(tauri::Builder::default())
+        .plugin(
+            tauri_plugin_window_state::Builder::default()
+                .with_filename(window_state)
+                .build(),
+        )
         .setup(|app| {
             // Opening the database takes milliseconds; the runtimes connect lazily, so the
             // window never waits for Docker or a cluster.
             let state = tauri::async_runtime::block_on(AppState::open());
             state.start_clock();
             app.manage(state);
+            keep_window_state(app);
             Ok(())
         })
         .build(tauri::generate_context!("../tauri.conf.json"));

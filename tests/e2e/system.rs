@@ -109,3 +109,38 @@ async fn the_window_opens_and_explains_when_no_docker_engine_answers() {
     save_screenshot(&client, "system-docker-unreachable.png").await;
     client.close().await.unwrap();
 }
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and the built app: run scripts/test.sh"]
+async fn the_window_opens_as_large_as_it_was_left() {
+    let _window = exclusive_window().await;
+    let data = tempfile::tempdir().unwrap();
+    let env = [("STAGECRAFT_DATA_DIR", data.path().to_str().unwrap())];
+    {
+        let driver = Driver::start(4450, &env);
+        let client = driver.launch_app().await;
+        text_of(&client, "nav-system").await;
+        client.set_window_size(900, 640).await.unwrap();
+        // Give the window a moment to report its new size, then close it as a user does.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let _ = client.close_window().await;
+        let _ = client.close().await;
+    }
+    let saved = data.path().join("window-state.json");
+    for _ in 0..50 {
+        if saved.is_file() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        saved.is_file(),
+        "the window's state is kept in the data folder"
+    );
+    let driver = Driver::start(4450, &env);
+    let client = driver.launch_app().await;
+    text_of(&client, "nav-system").await;
+    let (_, _, width, height) = client.get_window_rect().await.unwrap();
+    assert_eq!((width, height), (900, 640));
+    client.close().await.unwrap();
+}
