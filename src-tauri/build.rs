@@ -11,6 +11,7 @@ fn main() {
             "docker_status",
             "apps_list",
             "app_add",
+            "folder_pick",
             "environments_list",
             "environment_create",
             "environment_get",

@@ -35,6 +35,26 @@ pub(crate) async fn app_add(state: State<'_, AppState>, path: String) -> Result<
         .into())
 }
 
+/// Asks the user for a folder with the platform's own dialog; `None` when they cancel. The
+/// window stays responsive: the dialog answers through a callback.
+#[tauri::command]
+pub(crate) async fn folder_pick<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+) -> Result<Option<String>, IpcError> {
+    use tauri_plugin_dialog::DialogExt as _;
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .set_title("The app's repository folder")
+        .pick_folder(move |folder| {
+            let _ = sender.send(folder);
+        });
+    let folder = receiver.await.ok().flatten();
+    Ok(folder
+        .and_then(|f| f.into_path().ok())
+        .map(|path| path.display().to_string()))
+}
+
 #[tauri::command]
 pub(crate) async fn environments_list(
     state: State<'_, AppState>,

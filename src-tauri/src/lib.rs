@@ -32,6 +32,7 @@ fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
         command::docker_status,
         command::apps_list,
         command::app_add,
+        command::folder_pick,
         command::environments_list,
         command::environment_create,
         command::environment_get,
@@ -105,6 +106,7 @@ pub fn run() -> ExitCode {
         })
         .unwrap_or_else(|_| "window-state.json".to_owned());
     let app = with_commands(tauri::Builder::default())
+        .plugin(tauri_plugin_dialog::init())
         .plugin(
             tauri_plugin_window_state::Builder::default()
                 .with_filename(window_state)

@@ -66,6 +66,8 @@ export const systemApi: SystemApi = {
 export interface EnvironmentsApi {
   apps(): Promise<AppView[]>;
   addApp(path: string): Promise<AppView>;
+  /** The platform's folder dialog; null when the user cancels. */
+  pickFolder(): Promise<string | null>;
   environments(): Promise<EnvironmentView[]>;
   createEnvironment(app: string, branch: string | null, template: string): Promise<EnvironmentView>;
   environment(envId: string): Promise<EnvironmentView>;
@@ -90,6 +92,7 @@ export interface EnvironmentsApi {
 export const environmentsApi: EnvironmentsApi = {
   apps: () => call("apps_list"),
   addApp: (path) => call("app_add", { path }),
+  pickFolder: () => call("folder_pick"),
   environments: () => call("environments_list"),
   createEnvironment: (app, branch, template) =>
     call("environment_create", { app, branch, template }),

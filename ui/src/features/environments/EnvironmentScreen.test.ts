@@ -130,6 +130,7 @@ function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsApi {
   return {
     apps: () => Promise.resolve([]),
     addApp: () => Promise.reject(new Error("unused")),
+    pickFolder: () => Promise.resolve(null),
     environments: () => Promise.resolve([env]),
     createEnvironment: () => Promise.reject(new Error("unused")),
     environment: () => Promise.resolve(env),
