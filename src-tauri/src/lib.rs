@@ -107,6 +107,7 @@ pub fn run() -> ExitCode {
         .unwrap_or_else(|_| "window-state.json".to_owned());
     let app = with_commands(tauri::Builder::default())
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_notification::init())
         .plugin(
             tauri_plugin_window_state::Builder::default()
                 .with_filename(window_state)
@@ -117,6 +118,7 @@ pub fn run() -> ExitCode {
             // window never waits for Docker or a cluster.
             let state = tauri::async_runtime::block_on(AppState::open());
             state.start_clock();
+            state.start_notifications(app.handle().clone());
             app.manage(state);
             keep_window_state(app);
             Ok(())

@@ -71,3 +71,55 @@ pub async fn for_environment(
     .fetch_all(executor)
     .await?)
 }
+
+/// Something to tell the user about right away: a deploy that failed, or an expiry warning.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Attention {
+    /// `deploy_failed` or `expiry_warning`.
+    pub kind: String,
+    pub env_id: String,
+    /// The failed deploy's stage, or the warning's message.
+    pub detail: String,
+    pub at: String,
+}
+
+/// Deploys that failed and expiry warnings recorded after `since` (a timestamp as the store
+/// writes them), oldest first: what a desktop notification announces. Deploys another process
+/// ran count too: the database is the one place every process writes.
+pub async fn attention_since(
+    executor: impl SqliteExecutor<'_>,
+    since: &str,
+) -> Result<Vec<Attention>, StoreError> {
+    let rows = sqlx::query!(
+        r#"SELECT kind AS "kind!: String", env_id AS "env_id!: String", detail AS "detail!: String", at AS "at!: String" FROM (
+             SELECT 'deploy_failed' AS kind, e.env_id AS env_id, d.stage AS detail, d.finished_at AS at
+               FROM deploy d JOIN environment e ON e.id = d.environment_id
+              WHERE d.status = 'failed' AND d.finished_at > ?1
+             UNION ALL
+             SELECT n.kind, e.env_id, n.message, n.at
+               FROM environment_notice n JOIN environment e ON e.id = n.environment_id
+              WHERE n.kind = 'expiry_warning' AND n.at > ?1
+           ) ORDER BY at"#,
+        since
+    )
+    .fetch_all(executor)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Attention {
+            kind: r.kind,
+            env_id: r.env_id,
+            detail: r.detail,
+            at: r.at,
+        })
+        .collect())
+}
+
+/// The store's clock, in the form of its timestamps: where [`attention_since`] starts.
+pub async fn now(executor: impl SqliteExecutor<'_>) -> Result<String, StoreError> {
+    Ok(
+        sqlx::query_scalar!(r#"SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now') AS "now!: String""#)
+            .fetch_one(executor)
+            .await?,
+    )
+}
