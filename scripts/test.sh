@@ -24,5 +24,5 @@ cargo test --workspace --locked --no-fail-fast
 
 step "The app window under Xvfb"
 xvfb-run -a -s "-screen 0 1280x800x24" \
-  cargo test --workspace --locked --test e2e -- --ignored
+  cargo test --workspace --locked --test e2e -- --ignored --skip frames::
 echo "Screenshots: target/e2e/"

@@ -11,9 +11,9 @@ use crate::driver::{Driver, exclusive_window};
 use crate::system::{WAIT, save_screenshot, text_of};
 
 /// Deploys build images and wait for readiness: longer than a screen takes to appear.
-const DEPLOY_WAIT: Duration = Duration::from_secs(180);
+pub(crate) const DEPLOY_WAIT: Duration = Duration::from_secs(180);
 
-fn service(repo: &Path, name: &str, dockerfile: &str, files: &[(&str, &str)]) {
+pub(crate) fn service(repo: &Path, name: &str, dockerfile: &str, files: &[(&str, &str)]) {
     let dir = repo.join(name);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::copy("/bin/busybox", dir.join("busybox"))
@@ -71,7 +71,7 @@ workflows:
     repo
 }
 
-async fn click(client: &Client, css: &str) {
+pub(crate) async fn click(client: &Client, css: &str) {
     client
         .wait()
         .at_most(WAIT)
@@ -83,7 +83,7 @@ async fn click(client: &Client, css: &str) {
         .unwrap();
 }
 
-async fn click_xpath(client: &Client, xpath: &str) {
+pub(crate) async fn click_xpath(client: &Client, xpath: &str) {
     client
         .wait()
         .at_most(WAIT)
@@ -95,7 +95,7 @@ async fn click_xpath(client: &Client, xpath: &str) {
         .unwrap();
 }
 
-async fn wait_for(client: &Client, css: &str, within: Duration) {
+pub(crate) async fn wait_for(client: &Client, css: &str, within: Duration) {
     client
         .wait()
         .at_most(within)
@@ -152,7 +152,7 @@ fn app_tree_pss_kib() -> u64 {
 /// Removes the app's objects and images even when the test fails half-way. Images go by
 /// tag: identical builds of other apps share an image id, and removing by id would take
 /// their tags too.
-struct Cleanup(String);
+pub(crate) struct Cleanup(pub(crate) String);
 
 impl Drop for Cleanup {
     fn drop(&mut self) {

@@ -10,4 +10,5 @@
 
 mod driver;
 mod environments;
+mod frames;
 mod system;

@@ -1,0 +1,131 @@
+//! A measurement, not a test: the window's frame times while a service writes 10,000 log
+//! lines a second and its log is open and followed. `scripts/test.sh` skips it; run it with
+//!
+//! ```sh
+//! xvfb-run -a -s "-screen 0 1280x800x24" cargo test -p stagecraft-tests --test e2e -- \
+//!   --ignored --exact frames::frame_times_while_ten_thousand_log_lines_a_second_stream --nocapture
+//! ```
+//!
+//! It prints the frames' median, 95th and 99th percentile and longest, and how many lines
+//! reached the window; it asserts only that lines kept arriving.
+
+use std::path::Path;
+use std::time::Duration;
+
+use fantoccini::Locator;
+
+use crate::driver::{Driver, exclusive_window};
+use crate::environments::{Cleanup, DEPLOY_WAIT, click, click_xpath, service, wait_for};
+use crate::system::{WAIT, save_screenshot, text_of};
+
+/// How long frames are recorded.
+const MEASURE: Duration = Duration::from_secs(10);
+
+/// A service that writes 1,000 lines every 100 ms, and nothing else.
+fn chatty_repo(dir: &Path, app: &str) -> std::path::PathBuf {
+    let repo = dir.join(app);
+    service(
+        &repo,
+        "chatty",
+        "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n\
+         CMD [\"sh\", \"-c\", \"trap 'exit 0' TERM; while true; do yes 'INFO GET /api/orders 200 in 12 ms' | head -n 1000; sleep 0.1; done & wait\"]\n",
+        &[],
+    );
+    std::fs::create_dir_all(repo.join(".release")).unwrap();
+    std::fs::write(
+        repo.join(".release/application_template.yaml"),
+        format!(
+            "app: {app}\nenvironment_templates: [{{name: ephemeral}}]\nservices:\n\
+             - {{name: chatty, build: {{context: chatty}}}}\nworkflows:\n\
+             - {{name: setup, order_from: [services.chatty]}}\n\
+             - {{name: teardown, order_from: [release.remove_environment]}}\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join(".release/environment_variables.yaml"),
+        "defaults: []\n",
+    )
+    .unwrap();
+    repo
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted.get(index).copied().unwrap_or(f64::NAN)
+}
+
+#[tokio::test]
+#[ignore = "a measurement: run it on its own (see the module's documentation)"]
+async fn frame_times_while_ten_thousand_log_lines_a_second_stream() {
+    let _window = exclusive_window().await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = format!("fr{}", std::process::id());
+    let _cleanup = Cleanup(app.clone());
+    let repo = chatty_repo(dir.path(), &app);
+    let data = dir.path().join("data");
+    let driver = Driver::start(4454, &[("STAGECRAFT_DATA_DIR", data.to_str().unwrap())]);
+    let client = driver.launch_app().await;
+
+    wait_for(&client, "[data-testid=no-environments]", WAIT).await;
+    client
+        .find(Locator::Css("[data-testid=app-path]"))
+        .await
+        .unwrap()
+        .send_keys(repo.to_str().unwrap())
+        .await
+        .unwrap();
+    click(&client, "[data-testid=add-app]").await;
+    click(&client, "[data-testid=create-environment]").await;
+    wait_for(&client, "[data-testid=deploy][data-stage=setup]", WAIT).await;
+    click(&client, "[data-testid=deploy]").await;
+    wait_for(
+        &client,
+        "[data-testid=deploy-lane][data-stage=setup][data-status=succeeded]",
+        DEPLOY_WAIT,
+    )
+    .await;
+    click_xpath(&client, "//button[normalize-space()='services.chatty']").await;
+    // Let the stream settle in before measuring.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let before = text_of(&client, "log-count").await;
+
+    client
+        .execute(
+            "window.__frames = []; let last = performance.now();\n\
+             const frame = (t) => { window.__frames.push(t - last); last = t;\n\
+               if (!window.__stop) requestAnimationFrame(frame); };\n\
+             requestAnimationFrame(frame);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(MEASURE).await;
+    let frames = client
+        .execute("window.__stop = true; return window.__frames;", vec![])
+        .await
+        .unwrap();
+    let after = text_of(&client, "log-count").await;
+    save_screenshot(&client, "log-streaming.png").await;
+
+    let mut frames: Vec<f64> = frames
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(serde_json::Value::as_f64)
+        .skip(1)
+        .collect();
+    frames.sort_by(f64::total_cmp);
+    eprintln!(
+        "{} frames in {} s while the log streams: median {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, \
+         longest {:.1} ms; log count before: {before}; after: {after}",
+        frames.len(),
+        MEASURE.as_secs(),
+        percentile(&frames, 0.5),
+        percentile(&frames, 0.95),
+        percentile(&frames, 0.99),
+        frames.last().copied().unwrap_or(f64::NAN)
+    );
+    assert_ne!(before, after, "lines kept arriving");
+    client.close().await.unwrap();
+}
