@@ -26,7 +26,7 @@ describe("LogView", () => {
 
     await fireEvent.change(screen.getByTestId("log-level"), { target: { value: "errors" } });
     expect(screen.getByTestId("log-count").textContent).toContain("5 of 5000 lines");
-    expect(screen.getByTestId("log-count").textContent).toContain("12 older lines dropped");
+    expect(screen.getByTestId("log-count").textContent).toContain(" · 12 older lines dropped");
 
     await fireEvent.input(screen.getByTestId("log-search"), { target: { value: "request 1999" } });
     expect(screen.getByTestId("log-count").textContent).toContain("1 of 5000 lines");
