@@ -95,6 +95,20 @@ pub(crate) async fn click_xpath(client: &Client, xpath: &str) {
         .unwrap();
 }
 
+/// Types the repository's folder, adds the app and creates an environment of it, as a user
+/// does on the Environments screen; the window then shows the environment's details.
+pub(crate) async fn add_app_and_create_environment(client: &Client, repo: &Path) {
+    client
+        .find(Locator::Css("[data-testid=app-path]"))
+        .await
+        .unwrap()
+        .send_keys(repo.to_str().unwrap())
+        .await
+        .unwrap();
+    click(client, "[data-testid=add-app]").await;
+    click(client, "[data-testid=create-environment]").await;
+}
+
 pub(crate) async fn wait_for(client: &Client, css: &str, within: Duration) {
     client
         .wait()
@@ -208,15 +222,7 @@ async fn an_app_is_deployed_patched_and_torn_down_from_the_window() {
         interactive.as_secs_f64(),
         app_tree_pss_kib() / 1024
     );
-    client
-        .find(Locator::Css("[data-testid=app-path]"))
-        .await
-        .unwrap()
-        .send_keys(repo.to_str().unwrap())
-        .await
-        .unwrap();
-    click(&client, "[data-testid=add-app]").await;
-    click(&client, "[data-testid=create-environment]").await;
+    add_app_and_create_environment(&client, &repo).await;
 
     // The details: Deploy says it will set up; clicking it runs setup, live.
     wait_for(&client, "[data-testid=deploy][data-stage=setup]", WAIT).await;

@@ -12,10 +12,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use fantoccini::Locator;
-
 use crate::driver::{Driver, exclusive_window};
-use crate::environments::{Cleanup, DEPLOY_WAIT, click, click_xpath, service, wait_for};
+use crate::environments::{
+    Cleanup, DEPLOY_WAIT, add_app_and_create_environment, click, click_xpath, service, wait_for,
+};
 use crate::system::{WAIT, save_screenshot, text_of};
 
 /// How long frames are recorded.
@@ -68,15 +68,7 @@ async fn frame_times_while_ten_thousand_log_lines_a_second_stream() {
     let client = driver.launch_app().await;
 
     wait_for(&client, "[data-testid=no-environments]", WAIT).await;
-    client
-        .find(Locator::Css("[data-testid=app-path]"))
-        .await
-        .unwrap()
-        .send_keys(repo.to_str().unwrap())
-        .await
-        .unwrap();
-    click(&client, "[data-testid=add-app]").await;
-    click(&client, "[data-testid=create-environment]").await;
+    add_app_and_create_environment(&client, &repo).await;
     wait_for(&client, "[data-testid=deploy][data-stage=setup]", WAIT).await;
     click(&client, "[data-testid=deploy]").await;
     wait_for(

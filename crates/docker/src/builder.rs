@@ -412,6 +412,17 @@ async fn pack(context: Context) -> Result<Vec<u8>, RuntimeError> {
         .map_err(|e| RuntimeError::new(format!("packing the build context stopped: {e}")))?
 }
 
+/// A BuildKit session's name, unique to this process and moment.
+fn session_id() -> String {
+    format!(
+        "stagecraft-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    )
+}
+
 enum BuildKitFailure {
     /// The engine offers no BuildKit: build with the classic builder instead.
     Unsupported(String),
@@ -426,13 +437,7 @@ async fn buildkit_build(
     tar: Vec<u8>,
     progress: &BuildProgress,
 ) -> Result<Vec<BuildStepTiming>, BuildKitFailure> {
-    let session = format!(
-        "stagecraft-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos())
-    );
+    let session = session_id();
     let mut options = BuildImageOptionsBuilder::default()
         .dockerfile(dockerfile)
         .t(&request.tag)
@@ -477,13 +482,7 @@ async fn session_build(
     buildargs: &HashMap<String, String>,
     progress: &BuildProgress,
 ) -> Result<Vec<BuildStepTiming>, BuildKitFailure> {
-    let id = format!(
-        "stagecraft-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos())
-    );
+    let id = session_id();
     let (session, dockerfile) = session::open(endpoint, context, &id)
         .await
         .map_err(|e| BuildKitFailure::Unsupported(e.to_string()))?;

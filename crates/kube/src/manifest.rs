@@ -488,21 +488,19 @@ impl Manifests {
         let mut jobs: Vec<&JobSpec> = workloads.jobs.values().collect();
         jobs.sort_by(|a, b| a.name.cmp(&b.name));
 
+        // What pods need, for services and jobs alike: their Secrets and volume claims.
+        let needs = services
+            .iter()
+            .map(|s| (format!("services.{}", s.name), &s.env, &s.volumes))
+            .chain(
+                jobs.iter()
+                    .map(|j| (format!("jobs.{}", j.name), &j.env, &j.volumes)),
+            );
         let mut claims = BTreeMap::new();
         let mut secrets = Vec::new();
-        for spec in &services {
-            let workload = format!("services.{}", spec.name);
-            secrets.extend(secret(owner, &workload, &spec.env));
-            for mount in &spec.volumes {
-                if let Some(name) = claim_name(&workload, &mount.source) {
-                    claims.insert(name.clone(), claim(owner, name));
-                }
-            }
-        }
-        for spec in &jobs {
-            let workload = format!("jobs.{}", spec.name);
-            secrets.extend(secret(owner, &workload, &spec.env));
-            for mount in &spec.volumes {
+        for (workload, env, mounts) in needs {
+            secrets.extend(secret(owner, &workload, env));
+            for mount in mounts {
                 if let Some(name) = claim_name(&workload, &mount.source) {
                     claims.insert(name.clone(), claim(owner, name));
                 }
