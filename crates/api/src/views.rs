@@ -179,14 +179,17 @@ impl From<Deploy> for DeployView {
 pub struct TaskView {
     /// `services.web`, `jobs.migrate`.
     pub task: String,
-    /// `pending`, `running`, `waiting`, `succeeded`, `failed`, `timed_out`, `cancelled`,
-    /// `skipped`.
+    /// `pending`, `running`, `waiting`, `retrying`, `succeeded`, `failed`, `timed_out`,
+    /// `cancelled`, `skipped`.
     pub status: String,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
     pub wait_reason: Option<String>,
     /// Why it failed, timed out or was skipped.
     pub detail: Option<String>,
+    /// 1, or more when a transient runtime failure made the runner try it again.
+    #[ts(type = "number")]
+    pub attempts: i64,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -233,6 +236,7 @@ impl From<DeployDetail> for DeployDetailView {
                             finished_at: t.finished_at,
                             wait_reason: t.wait_reason,
                             detail: t.detail,
+                            attempts: t.attempts,
                         })
                         .collect(),
                 })

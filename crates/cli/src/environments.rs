@@ -408,6 +408,12 @@ async fn deploy_and_wait(
 fn progress_line(event_json: &str) -> Option<String> {
     let event: serde_json::Value = serde_json::from_str(event_json).ok()?;
     let text = |key: &str| event.get(key).and_then(|v| v.as_str()).unwrap_or_default();
+    let number = |key: &str| {
+        event
+            .get(key)
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or_default()
+    };
     let outcome = |key: &str| {
         event
             .get(key)
@@ -422,20 +428,20 @@ fn progress_line(event_json: &str) -> Option<String> {
         "service_built" => format!(
             "  built {}: {} MB, {} steps from cache",
             text("service"),
-            event
-                .get("size_bytes")
-                .and_then(serde_json::Value::as_u64)
-                .unwrap_or_default()
-                / 1_000_000,
-            event
-                .get("cache_hits")
-                .and_then(serde_json::Value::as_u64)
-                .unwrap_or_default()
+            number("size_bytes") / 1_000_000,
+            number("cache_hits")
         ),
         "service_build_reused" => format!("  build {}: {}", text("service"), text("reason")),
         "service_build_failed" => format!("  build {} failed: {}", text("service"), text("error")),
         "step_started" => format!("  step {}", text("name")),
         "task_waiting" => format!("    {}: {}", text("task"), text("reason")),
+        "task_retrying" => format!(
+            "    {}: attempt {} of {} failed: {}; trying again",
+            text("task"),
+            number("attempt"),
+            number("of"),
+            text("error")
+        ),
         "task_finished" => format!("    {}: {}", text("task"), outcome("outcome")),
         "service_unavailable" => format!("    {}: {}", text("task"), text("reason")),
         "stage_finished" => format!("{}: {}", text("stage"), outcome("outcome")),

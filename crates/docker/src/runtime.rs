@@ -186,7 +186,34 @@ fn is_status(error: &bollard::errors::Error, status: u16) -> bool {
 }
 
 fn failed(what: impl std::fmt::Display, error: bollard::errors::Error) -> RuntimeError {
-    RuntimeError::new(format!("{what} failed: {error}"))
+    let message = format!("{what} failed: {error}");
+    if is_transient(&error) {
+        RuntimeError::transient(message)
+    } else {
+        RuntimeError::new(message)
+    }
+}
+
+/// Failures the same request may not meet a moment later: the connection to the engine
+/// dropped or timed out, the engine said it is overloaded or unavailable, or another
+/// operation on the same object was still under way ("removal of container … is already in
+/// progress"). A 500 is not among them: the engine answers most refusals with it.
+fn is_transient(error: &bollard::errors::Error) -> bool {
+    use bollard::errors::Error as E;
+    match error {
+        E::RequestTimeoutError
+        | E::IOError { .. }
+        | E::HyperResponseError { .. }
+        | E::HyperLegacyError { .. } => true,
+        E::DockerResponseServerError {
+            status_code,
+            message,
+        } => {
+            matches!(status_code, 429 | 502 | 503 | 504)
+                || (*status_code == 409 && message.contains("in progress"))
+        }
+        _ => false,
+    }
 }
 
 fn labels(env: &EnvironmentRef, workload: Option<&str>) -> HashMap<String, String> {
@@ -372,6 +399,9 @@ struct ContainerPlan<'a> {
     /// Other containers find it by this name on the environment's network.
     alias: Option<&'a str>,
     extra_labels: Vec<(&'static str, String)>,
+    /// A job's run: a start whose answer was lost may have started it, and trying again
+    /// would run it twice, so such a failure is never retried.
+    runs_once: bool,
 }
 
 impl DockerRuntime {
@@ -597,7 +627,14 @@ impl DockerRuntime {
                 None::<bollard::query_parameters::StartContainerOptions>,
             )
             .await
-            .map_err(|e| failed(format!("starting container {}", plan.name), e))
+            .map_err(|e| {
+                let error = failed(format!("starting container {}", plan.name), e);
+                if plan.runs_once {
+                    error.permanent()
+                } else {
+                    error
+                }
+            })
     }
 
     /// Removes a container of this environment and marks it removed in the ledger; one that
@@ -780,6 +817,7 @@ impl DockerRuntime {
                 (LABEL_CONFIG, config.to_owned()),
                 (LABEL_REPLICA, replica.to_string()),
             ],
+            runs_once: false,
         };
         let started = match self.create_container(docker, env, plan).await {
             Ok(()) => {
@@ -1069,6 +1107,7 @@ impl Runtime for DockerRuntime {
             ports: Vec::new(),
             alias: None,
             extra_labels: vec![(LABEL_CONFIG, config_digest(job)?)],
+            runs_once: true,
         };
         self.create_container(&docker, env, plan).await?;
         progress.waiting("running; waiting for it to exit");
@@ -1084,7 +1123,10 @@ impl Runtime for DockerRuntime {
                 Err(bollard::errors::Error::DockerContainerWaitError { code: exit, .. }) => {
                     code = Some(exit);
                 }
-                Err(error) => return Err(failed(format!("waiting for container {name}"), error)),
+                // The job runs: another attempt would be a second run.
+                Err(error) => {
+                    return Err(failed(format!("waiting for container {name}"), error).permanent());
+                }
             }
         }
         let code = code.ok_or_else(|| {
@@ -1270,5 +1312,51 @@ impl Runtime for DockerRuntime {
             Err(error) => futures_util::stream::once(async { Err(error) }).right_stream(),
         })
         .flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bollard::errors::Error;
+
+    use super::{failed, is_transient};
+
+    fn status(status_code: u16, message: &str) -> Error {
+        Error::DockerResponseServerError {
+            status_code,
+            message: message.to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_lost_connection_or_a_busy_engine_is_worth_another_attempt() {
+        assert!(is_transient(&Error::RequestTimeoutError));
+        assert!(is_transient(&Error::IOError {
+            err: std::io::Error::from(std::io::ErrorKind::ConnectionReset),
+        }));
+        assert!(is_transient(&status(503, "the engine is starting")));
+        assert!(is_transient(&status(
+            409,
+            "removal of container stagecraft-ted1bc4-web-0 is already in progress"
+        )));
+    }
+
+    #[test]
+    fn a_refusal_is_not() {
+        assert!(!is_transient(&status(404, "No such image: shop/web:1")));
+        assert!(!is_transient(&status(
+            409,
+            "Conflict. The container name \"/web\" is already in use"
+        )));
+        assert!(!is_transient(&status(
+            500,
+            "driver failed programming external connectivity: port is already allocated"
+        )));
+        let error = failed("creating container web", status(400, "invalid mount"));
+        assert!(!error.transient);
+        assert_eq!(
+            error.message,
+            "creating container web failed: Docker responded with status code 400: invalid mount"
+        );
     }
 }

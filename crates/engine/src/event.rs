@@ -73,6 +73,22 @@ pub enum DeployEvent {
         task: String,
         reason: String,
     },
+    /// Attempt `attempt` of `of` failed with an error worth another try; the next attempt
+    /// starts in `retry_in_ms`.
+    TaskRetrying {
+        step: usize,
+        task: String,
+        attempt: u32,
+        of: u32,
+        error: String,
+        retry_in_ms: u64,
+    },
+    /// Attempt `attempt` (2 or more) of a task starts.
+    TaskAttemptStarted {
+        step: usize,
+        task: String,
+        attempt: u32,
+    },
     TaskFinished {
         step: usize,
         task: String,

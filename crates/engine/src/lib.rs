@@ -33,7 +33,7 @@ pub use build::{
 };
 pub use domain::{App, Deploy, Environment, EnvironmentKind, Version};
 pub use event::{DeployEvent, DeployOutcome, EventSink, StepOutcome, TaskOutcome};
-pub use runner::{Runner, Timeouts, Workloads};
+pub use runner::{Retries, Runner, Timeouts, Workloads};
 pub use runtime::{
     DynRuntime, EnvVar, EnvironmentRef, JobExit, JobSpec, Ledger, Limits, LivenessSpec, LogLine,
     MemoryLedger, PortSpec, ProbeSpec, Runtime, RuntimeError, RuntimeObject, ServiceSpec,

@@ -30,6 +30,24 @@ impl Default for Timeouts {
     }
 }
 
+/// How often a task is tried when its runtime says the failure is transient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retries {
+    /// Attempts in all, the first one included.
+    pub attempts: u32,
+    /// The wait before the second attempt; doubled before each next one.
+    pub backoff: Duration,
+}
+
+impl Default for Retries {
+    fn default() -> Self {
+        Self {
+            attempts: 3,
+            backoff: Duration::from_secs(1),
+        }
+    }
+}
+
 /// The resolved services and jobs a plan's tasks name.
 #[derive(Debug, Clone, Default)]
 pub struct Workloads {
@@ -42,12 +60,14 @@ pub struct Runner<R> {
     runtime: Arc<R>,
     sink: Arc<dyn EventSink>,
     timeouts: Timeouts,
+    retries: Retries,
 }
 
 impl<R> std::fmt::Debug for Runner<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Runner")
             .field("timeouts", &self.timeouts)
+            .field("retries", &self.retries)
             .finish_non_exhaustive()
     }
 }
@@ -60,6 +80,7 @@ struct TaskContext<R> {
     workloads: Arc<Workloads>,
     cancel: CancellationToken,
     timeouts: Timeouts,
+    retries: Retries,
 }
 
 impl<R> Clone for TaskContext<R> {
@@ -71,6 +92,7 @@ impl<R> Clone for TaskContext<R> {
             workloads: Arc::clone(&self.workloads),
             cancel: self.cancel.clone(),
             timeouts: self.timeouts,
+            retries: self.retries,
         }
     }
 }
@@ -81,11 +103,17 @@ impl<R: Runtime> Runner<R> {
             runtime,
             sink,
             timeouts: Timeouts::default(),
+            retries: Retries::default(),
         }
     }
 
     pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
         self.timeouts = timeouts;
+        self
+    }
+
+    pub fn with_retries(mut self, retries: Retries) -> Self {
+        self.retries = retries;
         self
     }
 
@@ -141,6 +169,7 @@ impl<R: Runtime> Runner<R> {
             workloads,
             cancel: cancel.clone(),
             timeouts: self.timeouts,
+            retries: self.retries,
         };
         let mut failed_tasks = 0;
         let mut halted: Option<String> = None;
@@ -310,6 +339,53 @@ fn missing<R>(
     }
 }
 
+/// Makes `call` once per attempt until it succeeds, fails for good, or was tried as often as
+/// the runner's retries allow, waiting longer before each next attempt. Each failed attempt
+/// that will be tried again is a `TaskRetrying` event, so the timeline shows every attempt and
+/// why it failed; a task that ran out of attempts says how many it had.
+async fn with_attempts<R, T, F, Fut>(
+    context: &TaskContext<R>,
+    progress: &TaskProgress,
+    mut call: F,
+) -> Result<T, crate::RuntimeError>
+where
+    F: FnMut(TaskProgress) -> Fut,
+    Fut: std::future::Future<Output = Result<T, crate::RuntimeError>>,
+{
+    let of = context.retries.attempts.max(1);
+    let mut backoff = context.retries.backoff;
+    let mut attempt = 1;
+    loop {
+        match call(progress.clone()).await {
+            Err(error) if error.transient && attempt < of => {
+                context.sink.emit(DeployEvent::TaskRetrying {
+                    step: progress.step,
+                    task: progress.task.clone(),
+                    attempt,
+                    of,
+                    error: error.message,
+                    retry_in_ms: u64::try_from(backoff.as_millis()).unwrap_or(u64::MAX),
+                });
+                tokio::time::sleep(backoff).await;
+                backoff = backoff.saturating_mul(2);
+                attempt += 1;
+                context.sink.emit(DeployEvent::TaskAttemptStarted {
+                    step: progress.step,
+                    task: progress.task.clone(),
+                    attempt,
+                });
+            }
+            Err(error) if attempt > 1 => {
+                return Err(crate::RuntimeError::new(format!(
+                    "{} (attempt {attempt} of {of})",
+                    error.message
+                )));
+            }
+            result => return result,
+        }
+    }
+}
+
 /// A task's runtime call under the user's cancel and a time limit; `done` judges its result.
 async fn bounded<T>(
     cancel: &CancellationToken,
@@ -336,7 +412,10 @@ async fn deploy_service<R: Runtime>(
     halts: bool,
 ) -> TaskOutcome {
     let progress = started(context, step, name);
-    let call = context.runtime.deploy_service(&context.env, spec, progress);
+    let (runtime, env) = (&context.runtime, &context.env);
+    let call = with_attempts(context, &progress, |progress| {
+        runtime.deploy_service(env, spec, progress)
+    });
     bounded(
         &context.cancel,
         context.timeouts.readiness,
@@ -355,7 +434,10 @@ async fn run_job<R: Runtime>(
     halts: bool,
 ) -> TaskOutcome {
     let progress = started(context, step, name);
-    let call = context.runtime.run_job(&context.env, spec, progress);
+    let (runtime, env) = (&context.runtime, &context.env);
+    let call = with_attempts(context, &progress, |progress| {
+        runtime.run_job(env, spec, progress)
+    });
     let outcome = bounded(
         &context.cancel,
         spec.completed_timeout,
@@ -392,10 +474,12 @@ async fn remove_environment<R: Runtime>(
     name: &str,
     halts: bool,
 ) -> TaskOutcome {
-    started(context, step, name);
+    let progress = started(context, step, name);
+    let (runtime, env) = (&context.runtime, &context.env);
+    let call = with_attempts(context, &progress, |_| runtime.remove_environment(env));
     tokio::select! {
         () = context.cancel.cancelled() => TaskOutcome::Cancelled,
-        result = context.runtime.remove_environment(&context.env) => match result {
+        result = call => match result {
             Ok(()) => {
                 context.sink.emit(DeployEvent::EnvironmentRemoved);
                 TaskOutcome::Succeeded

@@ -210,12 +210,36 @@ pub struct JobExit {
 #[error("{message}")]
 pub struct RuntimeError {
     pub message: String,
+    /// The same call may well succeed in a moment (the engine or API server was briefly
+    /// unreachable, overloaded, or busy with the same object), and nothing of the call took
+    /// effect that a second try would repeat: the runner tries the task again.
+    pub transient: bool,
 }
 
 impl RuntimeError {
+    /// A failure that trying again will not mend.
     pub fn new(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
+            transient: false,
+        }
+    }
+
+    /// A failure worth another attempt; see [`RuntimeError::transient`](Self#structfield.transient).
+    pub fn transient(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            transient: true,
+        }
+    }
+
+    /// The same failure, never retried: once a job has started, running it again is a second
+    /// run, not a retry.
+    #[must_use]
+    pub fn permanent(self) -> Self {
+        Self {
+            transient: false,
+            ..self
         }
     }
 }

@@ -29,6 +29,8 @@ pub struct TaskRow {
     pub finished_at: Option<String>,
     pub wait_reason: Option<String>,
     pub detail: Option<String>,
+    /// 1, or more when transient failures made the runner try it again.
+    pub attempts: i64,
 }
 
 fn step_outcome(outcome: StepOutcome) -> &'static str {
@@ -52,7 +54,7 @@ fn task_outcome(outcome: &TaskOutcome) -> (&'static str, Option<String>) {
     }
 }
 
-/// Rows a multi-row statement takes: seven parameters a row stay below SQLite's 32766.
+/// Rows a multi-row statement takes: eight parameters a row stay below SQLite's 32766.
 const ROWS_PER_STATEMENT: usize = 500;
 
 /// What a batch of events did to one task: its last status, and what it learned.
@@ -63,6 +65,7 @@ struct TaskChange {
     finished: bool,
     wait_reason: Option<String>,
     detail: Option<String>,
+    attempt: Option<u32>,
 }
 
 /// The change of the task `task` of `step` within a batch, made on first use.
@@ -118,6 +121,31 @@ pub(crate) async fn apply(
                 change.status = "waiting";
                 change.wait_reason = Some(reason.clone());
             }
+            DeployEvent::TaskRetrying {
+                step,
+                task,
+                attempt,
+                of,
+                error,
+                retry_in_ms,
+            } => {
+                let change = entry(&mut changes, *step, task);
+                change.status = "retrying";
+                change.attempt = Some(*attempt);
+                change.wait_reason = Some(format!(
+                    "attempt {attempt} of {of} failed: {error}; trying again in {}",
+                    seconds(*retry_in_ms)
+                ));
+            }
+            DeployEvent::TaskAttemptStarted {
+                step,
+                task,
+                attempt,
+            } => {
+                let change = entry(&mut changes, *step, task);
+                change.status = "running";
+                change.attempt = Some(*attempt);
+            }
             DeployEvent::TaskFinished {
                 step,
                 task,
@@ -171,7 +199,8 @@ pub(crate) async fn apply(
                  started_at = COALESCE(deploy_task.started_at, c.column4, c.column5),
                  finished_at = COALESCE(c.column5, deploy_task.finished_at),
                  wait_reason = COALESCE(c.column6, deploy_task.wait_reason),
-                 detail = COALESCE(c.column7, deploy_task.detail)
+                 detail = COALESCE(c.column7, deploy_task.detail),
+                 attempts = COALESCE(c.column8, deploy_task.attempts)
              FROM (",
         );
         update.push_values(chunk, |mut row, ((step, task), change)| {
@@ -182,7 +211,8 @@ pub(crate) async fn apply(
                 // A task that finishes without a start of its own (skipped) starts as it ends.
                 .push_bind(change.finished.then_some(at))
                 .push_bind(change.wait_reason.as_deref())
-                .push_bind(change.detail.as_deref());
+                .push_bind(change.detail.as_deref())
+                .push_bind(change.attempt);
         });
         update.push(") AS c WHERE deploy_task.deploy_id = ");
         update.push_bind(deploy_id);
@@ -201,6 +231,15 @@ pub(crate) async fn apply(
         .await?;
     }
     Ok(())
+}
+
+/// "1 s", "500 ms": a wait as people say it.
+fn seconds(millis: u64) -> String {
+    if millis.is_multiple_of(1000) {
+        format!("{} s", millis / 1000)
+    } else {
+        format!("{millis} ms")
+    }
 }
 
 /// A deploy's steps, in order.
@@ -225,7 +264,7 @@ pub async fn tasks(
 ) -> Result<Vec<TaskRow>, StoreError> {
     Ok(sqlx::query_as!(
         TaskRow,
-        "SELECT deploy_id, step, task, status, started_at, finished_at, wait_reason, detail
+        "SELECT deploy_id, step, task, status, started_at, finished_at, wait_reason, detail, attempts
          FROM deploy_task WHERE deploy_id = ? ORDER BY step, started_at, task",
         deploy_id
     )

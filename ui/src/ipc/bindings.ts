@@ -92,14 +92,18 @@ export type TaskView = {
  */
 task: string, 
 /**
- * `pending`, `running`, `waiting`, `succeeded`, `failed`, `timed_out`, `cancelled`,
- * `skipped`.
+ * `pending`, `running`, `waiting`, `retrying`, `succeeded`, `failed`, `timed_out`,
+ * `cancelled`, `skipped`.
  */
 status: string, startedAt: string | null, finishedAt: string | null, waitReason: string | null, 
 /**
  * Why it failed, timed out or was skipped.
  */
-detail: string | null, };
+detail: string | null, 
+/**
+ * 1, or more when a transient runtime failure made the runner try it again.
+ */
+attempts: number, };
 
 export type LogPageView = { lines: Array<LogLineView>, 
 /**

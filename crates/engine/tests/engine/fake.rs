@@ -23,6 +23,12 @@ pub enum Behaviour {
     Exit { after: Duration, code: i64 },
     /// Never finishes.
     Hang,
+    /// The first `failures` calls fail with a transient error after `after`; then `then`.
+    Flaky {
+        failures: usize,
+        after: Duration,
+        then: Box<Behaviour>,
+    },
 }
 
 pub fn ok(secs: u64) -> Behaviour {
@@ -35,6 +41,8 @@ pub fn ok(secs: u64) -> Behaviour {
 #[derive(Debug, Default)]
 pub struct Fake {
     pub calls: Mutex<Vec<String>>,
+    /// How many times each workload was asked for, so a flaky one knows its attempt.
+    pub asked: Mutex<HashMap<String, usize>>,
     pub behaviours: HashMap<String, Behaviour>,
     pub prepare_fails: bool,
 }
@@ -59,7 +67,28 @@ impl Fake {
     }
 
     async fn behave(&self, name: &str, progress: &TaskProgress) -> Result<i64, RuntimeError> {
-        match self.behaviours.get(name).cloned().unwrap_or_else(|| ok(1)) {
+        let asked = {
+            let mut asked = self.asked.lock().unwrap();
+            let count = asked.entry(name.to_owned()).or_default();
+            *count += 1;
+            *count
+        };
+        let mut behaviour = self.behaviours.get(name).cloned().unwrap_or_else(|| ok(1));
+        if let Behaviour::Flaky {
+            failures,
+            after,
+            then,
+        } = behaviour
+        {
+            if asked <= failures {
+                tokio::time::sleep(after).await;
+                return Err(RuntimeError::transient(format!(
+                    "the engine closed the connection (call {asked})"
+                )));
+            }
+            behaviour = *then;
+        }
+        match behaviour {
             Behaviour::Succeed { after, waits } => {
                 for reason in waits {
                     progress.waiting(reason);
@@ -76,6 +105,7 @@ impl Fake {
                 Ok(code)
             }
             Behaviour::Hang => std::future::pending().await,
+            Behaviour::Flaky { .. } => unreachable!("a flaky behaviour wraps a plain one"),
         }
     }
 }
@@ -154,6 +184,19 @@ pub fn lines(events: &[DeployEvent]) -> Vec<String> {
             DeployEvent::TaskWaiting { step, task, reason } => {
                 format!("task_waiting {step} {task}: {reason}")
             }
+            DeployEvent::TaskRetrying {
+                step,
+                task,
+                attempt,
+                of,
+                error,
+                retry_in_ms,
+            } => format!("task_retrying {step} {task} {attempt}/{of} in {retry_in_ms} ms: {error}"),
+            DeployEvent::TaskAttemptStarted {
+                step,
+                task,
+                attempt,
+            } => format!("task_attempt_started {step} {task} {attempt}"),
             DeployEvent::TaskFinished {
                 step,
                 task,

@@ -495,3 +495,138 @@ workflows:
     );
     assert_eq!(run.outcome, DeployOutcome::Succeeded { failed_tasks: 0 });
 }
+
+const MIGRATE: &str = "- name: setup
+  parallelize:
+  - step: migrate
+    tasks: [jobs.migrate]
+    halt_on_error: true
+";
+
+#[tokio::test(start_paused = true)]
+async fn a_transient_failure_is_tried_again_after_a_growing_wait_and_each_attempt_is_told() {
+    let fake = Fake::with(&[(
+        "migrate",
+        Behaviour::Flaky {
+            failures: 2,
+            after: Duration::from_millis(100),
+            then: Box::new(ok(1)),
+        },
+    )]);
+    let started = tokio::time::Instant::now();
+
+    let run = run(
+        &fake,
+        Stage::Patch,
+        &plan(MIGRATE, "setup"),
+        &CancellationToken::new(),
+    )
+    .await;
+
+    assert_eq!(run.outcome, DeployOutcome::Succeeded { failed_tasks: 0 });
+    assert_eq!(
+        lines(&run.events)[2..7],
+        [
+            "task_started 0 jobs.migrate",
+            "task_retrying 0 jobs.migrate 1/3 in 1000 ms: the engine closed the connection (call 1)",
+            "task_attempt_started 0 jobs.migrate 2",
+            "task_retrying 0 jobs.migrate 2/3 in 2000 ms: the engine closed the connection (call 2)",
+            "task_attempt_started 0 jobs.migrate 3",
+        ]
+    );
+    assert_eq!(fake.calls(), ["run migrate", "run migrate", "run migrate"]);
+    // 0.1 + 1 + 0.1 + 2 + 1 s: the waits doubled, the task's own time counted once each.
+    assert_eq!(started.elapsed(), Duration::from_millis(4200));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_task_out_of_attempts_fails_with_its_last_error_and_how_many_attempts_it_had() {
+    let fake = Fake::with(&[(
+        "migrate",
+        Behaviour::Flaky {
+            failures: 5,
+            after: Duration::from_millis(100),
+            then: Box::new(ok(1)),
+        },
+    )]);
+
+    let run = run(
+        &fake,
+        Stage::Patch,
+        &plan(MIGRATE, "setup"),
+        &CancellationToken::new(),
+    )
+    .await;
+
+    assert_eq!(fake.calls().len(), 3, "three attempts in all");
+    assert!(
+        lines(&run.events).contains(
+            &"task_finished 0 jobs.migrate failed+halts (the engine closed the connection (call 3) (attempt 3 of 3))"
+                .to_owned()
+        ),
+        "{:#?}",
+        lines(&run.events)
+    );
+    assert!(matches!(run.outcome, DeployOutcome::Failed { .. }));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failure_that_is_not_transient_and_a_job_that_exits_non_zero_are_never_tried_again() {
+    let fake = Fake::with(&[
+        (
+            "migrate",
+            Behaviour::Exit {
+                after: Duration::from_secs(1),
+                code: 1,
+            },
+        ),
+        (
+            "db",
+            Behaviour::Fail {
+                after: Duration::from_secs(1),
+                message: "the image shop/db does not exist",
+            },
+        ),
+    ]);
+
+    let run = run(
+        &fake,
+        Stage::Setup,
+        &plan(SETUP, "setup"),
+        &CancellationToken::new(),
+    )
+    .await;
+
+    assert_eq!(run.outcome, DeployOutcome::Succeeded { failed_tasks: 2 });
+    let calls = fake.calls();
+    assert_eq!(calls.iter().filter(|c| *c == "run migrate").count(), 1);
+    assert_eq!(calls.iter().filter(|c| *c == "deploy db").count(), 1);
+    assert!(
+        !lines(&run.events)
+            .iter()
+            .any(|l| l.starts_with("task_retrying")),
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancel_during_the_wait_between_attempts_stops_the_task() {
+    let fake = Fake::with(&[(
+        "migrate",
+        Behaviour::Flaky {
+            failures: 1,
+            after: Duration::from_millis(100),
+            then: Box::new(ok(1)),
+        },
+    )]);
+    let cancel = CancellationToken::new();
+    let canceller = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        canceller.cancel();
+    });
+
+    let run = run(&fake, Stage::Patch, &plan(MIGRATE, "setup"), &cancel).await;
+
+    assert_eq!(run.outcome, DeployOutcome::Cancelled);
+    assert_eq!(fake.calls(), ["run migrate", "stop migrate"]);
+}

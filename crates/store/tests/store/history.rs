@@ -514,3 +514,76 @@ async fn a_log_keeps_its_newest_lines_up_to_the_cap_and_counts_what_it_dropped()
         .unwrap();
     assert_eq!((nothing.lines.len(), nothing.dropped), (0, 0));
 }
+
+#[tokio::test]
+async fn a_task_tried_again_keeps_one_row_with_its_attempts_and_why_the_last_one_failed() {
+    use stagecraft_engine::{DeployEvent, TaskOutcome};
+    use stagecraft_store::timeline;
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir).await;
+    let (_, environment_id) = environment_fixture(&store).await;
+    let id = deploy::insert(store.pool(), environment_id, Stage::Patch, "deploy", None)
+        .await
+        .unwrap();
+    let task = || "jobs.migrate".to_owned();
+    deploy::record_events(
+        store.pool(),
+        id,
+        &[
+            DeployEvent::StepStarted {
+                step: 0,
+                name: "migrate".into(),
+                tasks: vec![task()],
+                wait_for_finish: true,
+            },
+            DeployEvent::TaskStarted {
+                step: 0,
+                task: task(),
+            },
+            DeployEvent::TaskRetrying {
+                step: 0,
+                task: task(),
+                attempt: 1,
+                of: 3,
+                error: "the engine closed the connection".into(),
+                retry_in_ms: 1000,
+            },
+        ],
+    )
+    .await
+    .unwrap();
+    let row = &timeline::tasks(store.pool(), id).await.unwrap()[0];
+    assert_eq!(row.status, "retrying");
+    assert_eq!(row.attempts, 1);
+    assert_eq!(
+        row.wait_reason.as_deref(),
+        Some("attempt 1 of 3 failed: the engine closed the connection; trying again in 1 s")
+    );
+
+    deploy::record_events(
+        store.pool(),
+        id,
+        &[
+            DeployEvent::TaskAttemptStarted {
+                step: 0,
+                task: task(),
+                attempt: 2,
+            },
+            DeployEvent::TaskFinished {
+                step: 0,
+                task: task(),
+                outcome: TaskOutcome::Succeeded,
+            },
+        ],
+    )
+    .await
+    .unwrap();
+    let rows = timeline::tasks(store.pool(), id).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (rows[0].status.as_str(), rows[0].attempts),
+        ("succeeded", 2)
+    );
+    assert!(rows[0].started_at.is_some() && rows[0].finished_at.is_some());
+}

@@ -53,6 +53,7 @@ const detail: DeployDetailView = {
           finishedAt: "2026-11-26T06:00:09.000Z",
           waitReason: null,
           detail: "exited with code 3",
+          attempts: 1,
         },
       ],
     },
@@ -176,6 +177,39 @@ describe("EnvironmentScreen", () => {
     const task = await screen.findByTestId("task");
     expect(task.dataset.status).toBe("failed");
     expect(screen.getByTestId("task-detail").textContent).toBe("exited with code 3");
+  });
+
+  it("shows a task being tried again: its attempt and why the last one failed", async () => {
+    const retrying: DeployDetailView = {
+      ...detail,
+      deploy: { ...setup, status: "running", finishedAt: null },
+      steps: detail.steps.map((s) => ({
+        ...s,
+        finishedAt: null,
+        outcome: null,
+        tasks: s.tasks.map((t) => ({
+          ...t,
+          status: "retrying",
+          finishedAt: null,
+          detail: null,
+          attempts: 2,
+          waitReason:
+            "attempt 2 of 3 failed: the engine closed the connection; trying again in 2 s",
+        })),
+      })),
+    };
+    render(EnvironmentScreen, {
+      api: fakeApi({ deployDetail: () => Promise.resolve(retrying) }),
+      envId: "ted1bc4",
+      back: () => {},
+    });
+
+    expect((await screen.findByTestId("task-attempts")).textContent).toBe("attempt 2");
+    expect(
+      screen.getByText(
+        "attempt 2 of 3 failed: the engine closed the connection; trying again in 2 s",
+      ),
+    ).toBeTruthy();
   });
 
   it("starts a deploy without waiting for it, and shows a task's log", async () => {

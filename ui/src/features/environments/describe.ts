@@ -49,6 +49,7 @@ export function taskTone(status: string): Tone {
       return "error";
     case "running":
     case "waiting":
+    case "retrying":
     case "pending":
       return "pending";
     default:
