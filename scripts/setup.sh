@@ -16,10 +16,10 @@ fail() { printf 'error: %s\n' "$*" >&2; exit 1; }
 as_root() { if [[ "$(id -u)" -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 
 app_packages=(
-  build-essential pkg-config curl wget file libssl-dev
+  build-essential pkg-config curl wget file libssl-dev libdbus-1-dev
   libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
 )
-test_packages=(xvfb xauth webkit2gtk-driver fonts-dejavu-core busybox-static)
+test_packages=(xvfb xauth webkit2gtk-driver fonts-dejavu-core busybox-static dbus-daemon gnome-keyring)
 
 # --- toolchains: these come from their own installers, not from this script -----------------
 command -v cargo >/dev/null || fail "Rust is missing: install it with rustup (https://rustup.rs), then run this again"

@@ -22,6 +22,17 @@ cargo build --workspace --all-targets --locked
 step "Rust: tests (real SQLite, real Docker)"
 cargo test --workspace --locked --no-fail-fast
 
+step "The OS keychain: a throwaway D-Bus session with an unlocked gnome-keyring"
+# Its own session bus and keyring (the password only unlocks this throwaway one), so the test
+# never touches the keychain of the person running it.
+keyring_home="$(mktemp -d)"
+XDG_DATA_HOME="$keyring_home" dbus-run-session -- bash -c '
+  printf stagecraft-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  cargo test -p stagecraft-api --locked --test api -- --ignored --exact \
+    secrets::the_key_lives_in_the_os_keychain_when_one_answers
+'
+rm -rf "$keyring_home"
+
 step "The app window under Xvfb"
 xvfb-run -a -s "-screen 0 1280x800x24" \
   cargo test --workspace --locked --test e2e -- --ignored --skip frames::

@@ -176,6 +176,7 @@ mod tests {
             deploy_lease: stagecraft_api::DEFAULT_DEPLOY_LEASE,
             default_ttl: stagecraft_api::DEFAULT_TTL,
             build_parallelism: stagecraft_api::default_build_parallelism(),
+            keychain: false,
         };
         let state = tauri::async_runtime::block_on(AppState::open_with(settings));
         let app = with_commands(mock_builder())

@@ -58,6 +58,8 @@ impl Driver {
             // Inherited pipes would keep the test runner waiting for the grandchildren.
             .stdout(Stdio::null())
             .stderr(Stdio::null());
+        // Test data folders come and go: their keys stay out of the developer's keychain.
+        command.env("STAGECRAFT_KEYCHAIN", "0");
         for (key, value) in env {
             command.env(key, value);
         }

@@ -187,6 +187,7 @@ impl Bench {
             args,
             &[
                 ("STAGECRAFT_DATA_DIR", &data),
+                ("STAGECRAFT_KEYCHAIN", "0"),
                 ("STAGECRAFT_LOG", "warn"),
                 ("DOCKER_HOST", &self.proxy),
             ],

@@ -111,6 +111,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         deploy_lease: stagecraft_api::DEFAULT_DEPLOY_LEASE,
         default_ttl: stagecraft_api::DEFAULT_TTL,
         build_parallelism: stagecraft_api::default_build_parallelism(),
+        keychain: false,
     })
     .await?;
     for (label, a, b) in [

@@ -92,9 +92,17 @@ pub enum Error {
         source: std::io::Error,
     },
     #[error(
-        "cannot open the secret `{key}` with the key in {key_path}: it was sealed with another key. Set the secret again"
+        "the key that seals secrets is in the OS keychain (service `{service}`, account `{account}`) and cannot be read: {message}. Unlock the keychain, or run Stagecraft where it is reachable"
     )]
-    SecretSealed { key: String, key_path: PathBuf },
+    SecretKeychain {
+        service: &'static str,
+        account: String,
+        message: String,
+    },
+    #[error(
+        "cannot open the secret `{key}` with the key in {key_home}: it was sealed with another key. Set the secret again"
+    )]
+    SecretSealed { key: String, key_home: String },
     #[error("no {what} named `{name}`")]
     NotFound { what: &'static str, name: String },
     #[error("{message}")]
@@ -119,7 +127,7 @@ impl Error {
             Self::Store(StoreError::Conflict { .. } | StoreError::UnknownValue { .. })
             | Self::Conflict { .. } => ErrorCode::Conflict,
             Self::NotFound { .. } => ErrorCode::NotFound,
-            Self::SecretKey { .. } => ErrorCode::SecretKey,
+            Self::SecretKey { .. } | Self::SecretKeychain { .. } => ErrorCode::SecretKey,
             Self::SecretSealed { .. } => ErrorCode::SecretSealed,
             Self::Docker(DockerError::Unreachable { .. } | DockerError::NoneAnswered { .. }) => {
                 ErrorCode::DockerUnreachable

@@ -98,7 +98,10 @@ impl Stagecraft {
     /// Opens the database in the settings' data directory, creating it when missing.
     pub async fn open(settings: Settings) -> Result<Self, Error> {
         let store = Store::open(&settings.data_dir.database_path()).await?;
-        let sealer = secrets::Sealer::open(&settings.data_dir.path)?;
+        let keychain = settings.keychain.then(|| {
+            std::sync::Arc::new(secrets::OsKeychain) as std::sync::Arc<dyn secrets::Keychain>
+        });
+        let sealer = secrets::Sealer::open(&settings.data_dir.path, keychain).await?;
         let docker = std::sync::Arc::new(settings.docker_engine());
         let holder = format!(
             "pid {} started {}",

@@ -1,11 +1,17 @@
 //! Secret values at rest: sealed with XChaCha20-Poly1305 under a key of this data folder
 //! before they reach the database, opened only to hand them to a runtime.
 //!
-//! The key lives in `<data folder>/secret.key`, readable by the user alone. The OS keychain is
-//! not used yet.
+//! The key lives in the OS keychain where one answers (macOS Keychain, Windows Credential
+//! Manager, the Secret Service on Linux), else in `<data folder>/secret.key`, readable by the
+//! user alone. Which one holds it is decided once, when the key is made: a key in the
+//! keychain leaves `secret-key.json` beside the database naming its entry, and from then on a
+//! keychain that does not answer is an error, never a new key (that would orphan every
+//! sealed value); a `secret.key` file, once there, is always used.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -18,47 +24,122 @@ use crate::Error;
 /// How a sealed value starts in a stored variables file.
 const SEALED: &str = "enc:v1:";
 const KEY_FILE: &str = "secret.key";
+/// Names the keychain entry that holds the key, when one does.
+const KEYCHAIN_MARKER: &str = "secret-key.json";
+/// The keychain service Stagecraft's entries are filed under.
+pub const KEYCHAIN_SERVICE: &str = "dev.stagecraft";
 const NONCE_LEN: usize = 24;
+/// A locked keychain may wait for its password; a keychain that never answers must not hold
+/// Stagecraft up for ever.
+const KEYCHAIN_WAIT: Duration = Duration::from_secs(30);
+
+/// The OS keychain, as the sealer uses it: one secret per account under
+/// [`KEYCHAIN_SERVICE`]. Calls block; the sealer makes them off the async threads.
+pub trait Keychain: Send + Sync + 'static {
+    /// The secret, or `None` when the keychain has no such entry.
+    fn get(&self, account: &str) -> Result<Option<Vec<u8>>, String>;
+    fn set(&self, account: &str, secret: &[u8]) -> Result<(), String>;
+}
+
+/// The platform's keychain through the `keyring` crate.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OsKeychain;
+
+impl Keychain for OsKeychain {
+    fn get(&self, account: &str) -> Result<Option<Vec<u8>>, String> {
+        let entry = keyring::Entry::new(KEYCHAIN_SERVICE, account).map_err(|e| e.to_string())?;
+        match entry.get_secret() {
+            Ok(secret) => Ok(Some(secret)),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(error) => Err(error.to_string()),
+        }
+    }
+
+    fn set(&self, account: &str, secret: &[u8]) -> Result<(), String> {
+        keyring::Entry::new(KEYCHAIN_SERVICE, account)
+            .and_then(|entry| entry.set_secret(secret))
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Where a data folder's key is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyHome {
+    Keychain { account: String },
+    File(PathBuf),
+}
+
+impl std::fmt::Display for KeyHome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Keychain { account } => write!(
+                f,
+                "the OS keychain (service `{KEYCHAIN_SERVICE}`, account `{account}`)"
+            ),
+            Self::File(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Marker {
+    keychain_account: String,
+}
 
 /// Seals and opens secret values with this data folder's key.
 #[derive(Clone)]
 pub(crate) struct Sealer {
     cipher: XChaCha20Poly1305,
-    key_path: PathBuf,
+    home: KeyHome,
 }
 
 impl std::fmt::Debug for Sealer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sealer")
-            .field("key_path", &self.key_path)
+            .field("home", &self.home)
             .finish_non_exhaustive()
     }
 }
 
 impl Sealer {
-    /// The data folder's key, made on first use.
-    pub(crate) fn open(data_dir: &Path) -> Result<Self, Error> {
+    /// The data folder's key, made on first use: in `keychain` when one is given and answers,
+    /// else in a file.
+    pub(crate) async fn open(
+        data_dir: &Path,
+        keychain: Option<Arc<dyn Keychain>>,
+    ) -> Result<Self, Error> {
         let key_path = data_dir.join(KEY_FILE);
-        let key_error = |source| Error::SecretKey {
-            path: key_path.clone(),
-            source,
+        let marker_path = data_dir.join(KEYCHAIN_MARKER);
+        let file_error = |path: &Path| {
+            let path = path.to_owned();
+            move |source| Error::SecretKey { path, source }
         };
-        let bytes = match std::fs::read(&key_path) {
-            Ok(bytes) => bytes,
+        let (bytes, home) = match std::fs::read(&key_path) {
+            Ok(bytes) => (bytes, KeyHome::File(key_path)),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                let key = XChaCha20Poly1305::generate_key(&mut OsRng);
-                write_private(&key_path, &key[..]).map_err(key_error)?;
-                key.to_vec()
+                match read_marker(&marker_path).map_err(file_error(&marker_path))? {
+                    Some(account) => {
+                        let bytes = from_keychain(keychain, &account).await?;
+                        (bytes, KeyHome::Keychain { account })
+                    }
+                    None => make_key(data_dir, keychain).await?,
+                }
             }
-            Err(error) => return Err(key_error(error)),
+            Err(error) => return Err(file_error(&key_path)(error)),
         };
-        let cipher = XChaCha20Poly1305::new_from_slice(&bytes).map_err(|_| {
-            key_error(std::io::Error::new(
+        let cipher = XChaCha20Poly1305::new_from_slice(&bytes).map_err(|_| Error::SecretKey {
+            path: data_dir.to_owned(),
+            source: std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
-                format!("the key is {} bytes long, not 32", bytes.len()),
-            ))
+                format!("the key in {home} is {} bytes long, not 32", bytes.len()),
+            ),
         })?;
-        Ok(Self { cipher, key_path })
+        Ok(Self { cipher, home })
+    }
+
+    /// Where the key is kept.
+    pub(crate) fn home(&self) -> &KeyHome {
+        &self.home
     }
 
     fn seal(&self, value: &str) -> String {
@@ -79,7 +160,7 @@ impl Sealer {
         };
         let cannot = || Error::SecretSealed {
             key: key.to_owned(),
-            key_path: self.key_path.clone(),
+            key_home: self.home.to_string(),
         };
         let bytes = STANDARD.decode(encoded).map_err(|_| cannot())?;
         if bytes.len() < NONCE_LEN {
@@ -144,6 +225,102 @@ impl Sealer {
     }
 }
 
+/// The keychain account the marker names, if there is a marker.
+fn read_marker(path: &Path) -> std::io::Result<Option<String>> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice::<Marker>(&bytes)
+            .map(|m| Some(m.keychain_account))
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e)),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+/// Runs a keychain call on a blocking thread, bounded by [`KEYCHAIN_WAIT`].
+async fn keychain_call<T: Send + 'static>(
+    call: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    match tokio::time::timeout(KEYCHAIN_WAIT, tokio::task::spawn_blocking(call)).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(join)) => Err(format!("the keychain call stopped: {join}")),
+        Err(_) => Err(format!(
+            "no answer within {} s (a locked keychain waits for its password)",
+            KEYCHAIN_WAIT.as_secs()
+        )),
+    }
+}
+
+/// The key the marker says is in the keychain; any failure is an error, never a new key.
+async fn from_keychain(
+    keychain: Option<Arc<dyn Keychain>>,
+    account: &str,
+) -> Result<Vec<u8>, Error> {
+    let unreadable = |message: String| Error::SecretKeychain {
+        service: KEYCHAIN_SERVICE,
+        account: account.to_owned(),
+        message,
+    };
+    let Some(keychain) = keychain else {
+        return Err(unreadable(
+            "this Stagecraft was started with the keychain turned off (STAGECRAFT_KEYCHAIN=0)"
+                .to_owned(),
+        ));
+    };
+    let owned = account.to_owned();
+    match keychain_call(move || keychain.get(&owned)).await {
+        Ok(Some(bytes)) => Ok(bytes),
+        Ok(None) => Err(unreadable("the keychain has no such entry".to_owned())),
+        Err(message) => Err(unreadable(message)),
+    }
+}
+
+/// A new key: into the keychain when one is given and keeps it (read back to be sure: some
+/// Secret Service setups accept a write they do not keep), else into a user-only file.
+async fn make_key(
+    data_dir: &Path,
+    keychain: Option<Arc<dyn Keychain>>,
+) -> Result<(Vec<u8>, KeyHome), Error> {
+    let key = XChaCha20Poly1305::generate_key(&mut OsRng).to_vec();
+    if let Some(keychain) = keychain {
+        let account = format!("secret key of {}", data_dir.display());
+        let (bytes, kept_account) = (key.clone(), account.clone());
+        let stored = keychain_call(move || {
+            keychain.set(&kept_account, &bytes)?;
+            match keychain.get(&kept_account)? {
+                Some(read) if read == bytes => Ok(()),
+                _ => Err("the keychain did not keep the key it was given".to_owned()),
+            }
+        })
+        .await;
+        match stored {
+            Ok(()) => {
+                let marker_path = data_dir.join(KEYCHAIN_MARKER);
+                let marker = serde_json::to_vec(&Marker {
+                    keychain_account: account.clone(),
+                })
+                .map_err(|e| Error::SecretKey {
+                    path: marker_path.clone(),
+                    source: std::io::Error::other(e),
+                })?;
+                write_private(&marker_path, &marker).map_err(|source| Error::SecretKey {
+                    path: marker_path,
+                    source,
+                })?;
+                return Ok((key, KeyHome::Keychain { account }));
+            }
+            Err(message) => {
+                tracing::info!(%message, "no OS keychain to keep the secret key in; using a file");
+            }
+        }
+    }
+    let key_path = data_dir.join(KEY_FILE);
+    write_private(&key_path, &key).map_err(|source| Error::SecretKey {
+        path: key_path.clone(),
+        source,
+    })?;
+    Ok((key, KeyHome::File(key_path)))
+}
+
 /// Writes `bytes` to a new file only its owner may read.
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
@@ -159,4 +336,130 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut file = options.open(path)?;
     file.write_all(bytes)?;
     file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    use super::{KEY_FILE, KEYCHAIN_MARKER, KeyHome, Keychain, Sealer};
+    use crate::Error;
+
+    /// A keychain in memory that can be told to refuse, or to forget what it is given.
+    #[derive(Default)]
+    struct MemoryKeychain {
+        entries: Mutex<HashMap<String, Vec<u8>>>,
+        refuses: Mutex<Option<&'static str>>,
+        forgets: bool,
+    }
+
+    impl MemoryKeychain {
+        fn refuse(&self, why: &'static str) {
+            *self.refuses.lock().unwrap() = Some(why);
+        }
+    }
+
+    impl Keychain for MemoryKeychain {
+        fn get(&self, account: &str) -> Result<Option<Vec<u8>>, String> {
+            if let Some(why) = *self.refuses.lock().unwrap() {
+                return Err(why.to_owned());
+            }
+            Ok(self.entries.lock().unwrap().get(account).cloned())
+        }
+
+        fn set(&self, account: &str, secret: &[u8]) -> Result<(), String> {
+            if let Some(why) = *self.refuses.lock().unwrap() {
+                return Err(why.to_owned());
+            }
+            if !self.forgets {
+                self.entries
+                    .lock()
+                    .unwrap()
+                    .insert(account.to_owned(), secret.to_vec());
+            }
+            Ok(())
+        }
+    }
+
+    async fn open(dir: &std::path::Path, keychain: &Arc<MemoryKeychain>) -> Result<Sealer, Error> {
+        Sealer::open(dir, Some(Arc::clone(keychain) as Arc<dyn Keychain>)).await
+    }
+
+    #[tokio::test]
+    async fn a_keychain_that_answers_keeps_the_key_and_no_file_holds_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let keychain = Arc::new(MemoryKeychain::default());
+
+        let first = open(dir.path(), &keychain).await.unwrap();
+        let sealed = first.seal("hunter2");
+        let second = open(dir.path(), &keychain).await.unwrap();
+
+        assert!(matches!(first.home(), KeyHome::Keychain { .. }));
+        assert_eq!(first.home(), second.home());
+        assert_eq!(second.unseal("DB_PASS", &sealed).unwrap(), "hunter2");
+        assert!(!dir.path().join(KEY_FILE).exists());
+        assert!(dir.path().join(KEYCHAIN_MARKER).exists());
+        assert_eq!(keychain.entries.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn without_a_keychain_the_key_goes_to_a_file_which_is_kept_even_once_one_answers() {
+        let dir = tempfile::tempdir().unwrap();
+        let keychain = Arc::new(MemoryKeychain::default());
+        keychain.refuse("org.freedesktop.secrets was not provided by any .service files");
+
+        let first = open(dir.path(), &keychain).await.unwrap();
+        let sealed = first.seal("hunter2");
+        *keychain.refuses.lock().unwrap() = None;
+        let second = open(dir.path(), &keychain).await.unwrap();
+
+        assert_eq!(first.home(), &KeyHome::File(dir.path().join(KEY_FILE)));
+        assert_eq!(second.home(), first.home());
+        assert_eq!(second.unseal("DB_PASS", &sealed).unwrap(), "hunter2");
+        assert!(keychain.entries.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_keychain_that_accepts_the_key_but_does_not_keep_it_is_not_trusted() {
+        let dir = tempfile::tempdir().unwrap();
+        let keychain = Arc::new(MemoryKeychain {
+            forgets: true,
+            ..MemoryKeychain::default()
+        });
+
+        let sealer = open(dir.path(), &keychain).await.unwrap();
+
+        assert_eq!(sealer.home(), &KeyHome::File(dir.path().join(KEY_FILE)));
+        assert!(!dir.path().join(KEYCHAIN_MARKER).exists());
+    }
+
+    #[tokio::test]
+    async fn a_key_in_a_keychain_that_no_longer_answers_is_an_error_and_never_a_new_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let keychain = Arc::new(MemoryKeychain::default());
+        open(dir.path(), &keychain).await.unwrap();
+        keychain.refuse("the collection is locked");
+
+        let error = open(dir.path(), &keychain).await.unwrap_err();
+        let turned_off = Sealer::open(dir.path(), None).await.unwrap_err();
+
+        assert_eq!(error.code(), crate::ErrorCode::SecretKey);
+        let text = error.to_string();
+        assert!(
+            text.contains("service `dev.stagecraft`")
+                && text.contains(&format!("secret key of {}", dir.path().display()))
+                && text.contains("the collection is locked")
+                && text.contains("Unlock the keychain"),
+            "{text}"
+        );
+        assert!(
+            turned_off.to_string().contains("STAGECRAFT_KEYCHAIN=0"),
+            "{turned_off}"
+        );
+        assert!(
+            !dir.path().join(KEY_FILE).exists(),
+            "no second key was made"
+        );
+    }
 }

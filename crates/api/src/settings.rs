@@ -70,6 +70,9 @@ pub struct Settings {
     /// How many images a build stage builds at once (`STAGECRAFT_BUILD_PARALLELISM`; four
     /// per core, at most 8, by default).
     pub build_parallelism: usize,
+    /// Keep the key that seals secrets in the OS keychain when one answers (`STAGECRAFT_KEYCHAIN=0`
+    /// turns it off: the key then lives in a user-only file in the data folder).
+    pub keychain: bool,
 }
 
 /// The default for [`Settings::build_parallelism`]: four per core, at most 8. A build spends
@@ -98,6 +101,13 @@ impl Settings {
                 .and_then(|v| v.trim().parse().ok())
                 .filter(|n: &usize| *n > 0)
                 .unwrap_or_else(default_build_parallelism),
+            keychain: !matches!(
+                std::env::var("STAGECRAFT_KEYCHAIN")
+                    .ok()
+                    .as_deref()
+                    .map(str::trim),
+                Some("0" | "false" | "no" | "off")
+            ),
         })
     }
 

@@ -16,6 +16,8 @@ pub struct SystemReport {
     pub version: String,
     pub data_dir: String,
     pub data_dir_source: DataDirOrigin,
+    /// Where the key that seals secret values is kept: "the OS keychain (…)" or a file.
+    pub secret_key: String,
     pub database: DatabaseReport,
     pub kubernetes: KubernetesReport,
 }
@@ -183,6 +185,7 @@ impl Stagecraft {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             data_dir: self.settings.data_dir.path.display().to_string(),
             data_dir_source: self.settings.data_dir.source.into(),
+            secret_key: self.sealer.home().to_string(),
             database,
             kubernetes: self.kubernetes_report().await,
         })

@@ -19,7 +19,11 @@ export type SystemReport = {
 /**
  * This build of Stagecraft.
  */
-version: string, dataDir: string, dataDirSource: DataDirOrigin, database: DatabaseReport, kubernetes: KubernetesReport, };
+version: string, dataDir: string, dataDirSource: DataDirOrigin, 
+/**
+ * Where the key that seals secret values is kept: "the OS keychain (…)" or a file.
+ */
+secretKey: string, database: DatabaseReport, kubernetes: KubernetesReport, };
 
 export type DataDirOrigin = "env" | "platform" | "explicit";
 

@@ -21,6 +21,7 @@ async fn open_with_lease(dir: &std::path::Path, runtime: Arc<Fake>) -> Stagecraf
         deploy_lease: LEASE,
         default_ttl: stagecraft_api::DEFAULT_TTL,
         build_parallelism: stagecraft_api::default_build_parallelism(),
+        keychain: false,
     })
     .await
     .unwrap();

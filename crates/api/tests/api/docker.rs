@@ -155,6 +155,7 @@ pub async fn open_docker(dir: &Path) -> Stagecraft {
         deploy_lease: Duration::from_secs(2),
         default_ttl: stagecraft_api::DEFAULT_TTL,
         build_parallelism: stagecraft_api::default_build_parallelism(),
+        keychain: false,
     })
     .await
     .unwrap();

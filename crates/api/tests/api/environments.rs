@@ -186,6 +186,7 @@ pub async fn open(dir: &Path, runtime: Arc<Fake>) -> Stagecraft {
         deploy_lease: stagecraft_api::DEFAULT_DEPLOY_LEASE,
         default_ttl: stagecraft_api::DEFAULT_TTL,
         build_parallelism: stagecraft_api::default_build_parallelism(),
+        keychain: false,
     })
     .await
     .unwrap();

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
-use stagecraft_api::ErrorCode;
-use stagecraft_engine::DeployStatus;
+use stagecraft_api::{DataDir, ErrorCode, Settings, Stagecraft};
+use stagecraft_engine::{DeployStatus, SharedRuntime};
 use stagecraft_store::{Store, app, environment};
 
 use crate::environments::{Fake, ephemeral, open, repo};
@@ -86,4 +86,60 @@ async fn a_secret_sealed_with_another_key_is_a_clear_error() {
             .contains("cannot open the secret `DB_PASS`"),
         "{events:?}"
     );
+}
+
+/// The platform's real keychain. `scripts/test.sh` runs this inside `dbus-run-session` with an
+/// unlocked gnome-keyring (a Secret Service); plain `cargo test` skips it so that no test
+/// writes into a developer's own keychain.
+#[tokio::test]
+#[ignore = "needs an unlocked Secret Service: scripts/test.sh runs it under dbus-run-session with gnome-keyring"]
+async fn the_key_lives_in_the_os_keychain_when_one_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let open_with_keychain = || async {
+        let mut stagecraft = Stagecraft::open(Settings {
+            data_dir: DataDir::explicit(&data),
+            docker_endpoint: Some("unix:///nonexistent/docker.sock".into()),
+            kubeconfig_paths: Vec::new(),
+            deploy_lease: stagecraft_api::DEFAULT_DEPLOY_LEASE,
+            default_ttl: stagecraft_api::DEFAULT_TTL,
+            build_parallelism: 2,
+            keychain: true,
+        })
+        .await
+        .unwrap();
+        let fake = Fake::open();
+        stagecraft.register_runtime("docker", SharedRuntime(Arc::clone(&fake) as _));
+        (stagecraft, fake)
+    };
+    let (stagecraft, _) = open_with_keychain().await;
+    stagecraft.add_app(&repo(dir.path())).await.unwrap();
+    let env_id = stagecraft
+        .create_environment(ephemeral())
+        .await
+        .unwrap()
+        .env_id;
+    let report = stagecraft.system_report().await.unwrap();
+    drop(stagecraft);
+
+    let account = format!("secret key of {}", data.display());
+    let entry = keyring::Entry::new("dev.stagecraft", &account).unwrap();
+    let key = entry.get_secret().unwrap();
+    assert_eq!(key.len(), 32);
+    assert!(!data.join("secret.key").exists(), "no file holds the key");
+    assert_eq!(
+        report.secret_key,
+        format!("the OS keychain (service `dev.stagecraft`, account `{account}`)")
+    );
+
+    // Another process opens the same data folder: the key comes from the keychain again.
+    let (reopened, fake) = open_with_keychain().await;
+    reopened.deploy(&env_id).await.unwrap();
+    let envs = fake.envs.lock().unwrap().clone();
+    let (_, web) = envs.iter().find(|(name, _)| name == "web").unwrap();
+    assert!(
+        web.contains(&("DB_PASS".to_owned(), "hunter2".to_owned())),
+        "{web:?}"
+    );
+    entry.delete_credential().unwrap();
 }

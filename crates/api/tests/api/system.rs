@@ -10,6 +10,7 @@ fn settings(dir: &Path, kubeconfig: Vec<std::path::PathBuf>) -> Settings {
         deploy_lease: stagecraft_api::DEFAULT_DEPLOY_LEASE,
         default_ttl: stagecraft_api::DEFAULT_TTL,
         build_parallelism: stagecraft_api::default_build_parallelism(),
+        keychain: false,
     }
 }
 

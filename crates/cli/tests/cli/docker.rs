@@ -8,6 +8,8 @@ fn stagecraft(data: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_stagecraft"))
         .args(args)
         .env("STAGECRAFT_DATA_DIR", data)
+        // Test data folders come and go: their keys stay out of the developer's keychain.
+        .env("STAGECRAFT_KEYCHAIN", "0")
         .output()
         .unwrap()
 }
@@ -253,6 +255,7 @@ fn two_commands_deploying_one_environment_at_once_take_turns() {
                 "json",
             ])
             .env("STAGECRAFT_DATA_DIR", &data)
+            .env("STAGECRAFT_KEYCHAIN", "0")
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()

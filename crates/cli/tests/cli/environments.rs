@@ -6,6 +6,8 @@ fn stagecraft(data: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_stagecraft"))
         .args(args)
         .env("STAGECRAFT_DATA_DIR", data)
+        // Test data folders come and go: their keys stay out of the developer's keychain.
+        .env("STAGECRAFT_KEYCHAIN", "0")
         .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -7,6 +7,7 @@ const report: SystemReport = {
   version: "0.1.0",
   dataDir: "/home/dev/.local/share/stagecraft",
   dataDirSource: "platform",
+  secretKey: "/home/dev/.local/share/stagecraft/secret.key",
   database: {
     path: "/home/dev/.local/share/stagecraft/stagecraft.db",
     schemaVersion: 1,
