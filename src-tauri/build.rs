@@ -14,6 +14,7 @@ fn main() {
             "folder_pick",
             "environments_list",
             "environment_create",
+            "runtime_choices",
             "environment_get",
             "next_deploy",
             "deploy_start",

@@ -5,12 +5,12 @@
 use std::path::PathBuf;
 
 use stagecraft_api::{
-    AppView, BuildComparisonView, BuildView, ClusterMadeBy, ConfigVersionView, DataDirOrigin,
-    DatabaseReport, DeployDetailView, DeployStatusView, DeployView, DockerStatus, EndpointSource,
-    EnvironmentStatusView, EnvironmentView, ErrorCode, ImageView, KubeContextReport,
-    KubernetesReport, LayerChangeView, LogLineView, LogPageView, NextDeploy, ServiceComparisonView,
-    StageView, StepComparisonView, StepView, SystemReport, TaskView, VariableView,
-    WorkloadVarsView,
+    AddedAppView, AppView, BuildComparisonView, BuildView, ClusterMadeBy, ConfigVersionView,
+    DataDirOrigin, DatabaseReport, DeployDetailView, DeployStatusView, DeployView, DockerStatus,
+    EndpointSource, EnvironmentStatusView, EnvironmentView, ErrorCode, ImageView,
+    KubeContextReport, KubernetesReport, LayerChangeView, LogLineView, LogPageView, NextDeploy,
+    RuntimeChoice, ServiceComparisonView, StageView, StepComparisonView, StepView, SystemReport,
+    TaskView, VariableView, WorkloadVarsView,
 };
 use ts_rs::{Config, TS};
 
@@ -35,6 +35,8 @@ fn render() -> String {
         declaration::<DockerStatus>(&cfg),
         declaration::<EndpointSource>(&cfg),
         declaration::<AppView>(&cfg),
+        declaration::<AddedAppView>(&cfg),
+        declaration::<RuntimeChoice>(&cfg),
         declaration::<EnvironmentView>(&cfg),
         declaration::<EnvironmentStatusView>(&cfg),
         declaration::<NextDeploy>(&cfg),

@@ -2,9 +2,9 @@
 //! `capabilities/main.json`; anything else the webview asks for is refused.
 
 use stagecraft_api::{
-    AppView, BuildComparisonView, BuildView, ConfigVersionView, CreateEnvironment,
+    AddedAppView, AppView, BuildComparisonView, BuildView, ConfigVersionView, CreateEnvironment,
     DeployDetailView, DeployOptions, DeployView, DockerStatus, EnvironmentView, LogPageView,
-    NextDeploy, SystemReport, WorkloadVarsView,
+    NextDeploy, RuntimeChoice, SystemReport, WorkloadVarsView,
 };
 use tauri::State;
 
@@ -27,7 +27,10 @@ pub(crate) async fn apps_list(state: State<'_, AppState>) -> Result<Vec<AppView>
 }
 
 #[tauri::command]
-pub(crate) async fn app_add(state: State<'_, AppState>, path: String) -> Result<AppView, IpcError> {
+pub(crate) async fn app_add(
+    state: State<'_, AppState>,
+    path: String,
+) -> Result<AddedAppView, IpcError> {
     Ok(state
         .stagecraft()?
         .add_app(std::path::Path::new(&path))
@@ -72,20 +75,30 @@ pub(crate) async fn environment_create(
     app: String,
     branch: Option<String>,
     template: String,
+    runtime: String,
+    ttl_hours: Option<u32>,
 ) -> Result<EnvironmentView, IpcError> {
     let request = CreateEnvironment {
         app,
         branch: branch.filter(|b| !b.trim().is_empty()),
         environment_template: template,
-        runtime: "docker".into(),
+        runtime,
         name: None,
-        ttl: None,
+        ttl: ttl_hours.map(|h| std::time::Duration::from_secs(u64::from(h) * 3600)),
     };
     Ok(state
         .stagecraft()?
         .create_environment(request)
         .await?
         .into())
+}
+
+/// The runtimes the create form offers.
+#[tauri::command]
+pub(crate) async fn runtime_choices(
+    state: State<'_, AppState>,
+) -> Result<Vec<RuntimeChoice>, IpcError> {
+    Ok(state.stagecraft()?.runtime_choices().await)
 }
 
 #[tauri::command]

@@ -35,6 +35,7 @@ fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
         command::folder_pick,
         command::environments_list,
         command::environment_create,
+        command::runtime_choices,
         command::environment_get,
         command::next_deploy,
         command::deploy_start,

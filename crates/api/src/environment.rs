@@ -39,6 +39,14 @@ pub struct CreateEnvironment {
     pub ttl: Option<Duration>,
 }
 
+/// An app just added, and what its files did not say well enough to refuse them: a
+/// docker-compose import's keys that Release has no place for, deprecated fields.
+#[derive(Debug, Clone, Serialize)]
+pub struct AddedApp {
+    pub app: App,
+    pub warnings: Vec<stagecraft_template::Diagnostic>,
+}
+
 /// A deploy as run or queued: the deploy, and where it stands.
 #[derive(Debug, Clone, Serialize)]
 pub struct DeployReport {
@@ -138,8 +146,8 @@ fn current_branch(repo: &Path) -> Option<String> {
 
 impl Stagecraft {
     /// Adds the app whose Release files (or docker-compose file) are in the folder `path`.
-    /// Refuses files with errors, with every error located.
-    pub async fn add_app(&self, path: &Path) -> Result<App, Error> {
+    /// Refuses files with errors, with every error located; gives the warnings back.
+    pub async fn add_app(&self, path: &Path) -> Result<AddedApp, Error> {
         let root = path.canonicalize().map_err(|source| Error::ReadFile {
             path: path.to_path_buf(),
             source,
@@ -186,7 +194,10 @@ impl Stagecraft {
             &stagecraft_template::variables_to_yaml(&self.sealer.seal_variables(&variables)),
         )
         .await?;
-        self.find_app(&name).await
+        Ok(AddedApp {
+            app: self.find_app(&name).await?,
+            warnings: check.diagnostics.warnings().cloned().collect(),
+        })
     }
 
     /// The app's latest configuration and its template, parsed.
@@ -235,6 +246,27 @@ impl Stagecraft {
         request: CreateEnvironment,
     ) -> Result<Environment, Error> {
         let app = self.find_app(&request.app).await?;
+        if self.runtimes.get(&request.runtime).is_none() {
+            return Err(Error::InvalidRequest {
+                field: "runtime",
+                message: format!(
+                    "`{}` is not a runtime this Stagecraft can deploy to: choose `docker`",
+                    request.runtime
+                ),
+            });
+        }
+        if let Some(ttl) = request.ttl
+            && ttl > MAX_EXTENSION
+        {
+            return Err(Error::InvalidRequest {
+                field: "ttl",
+                message: format!(
+                    "{} h is longer than an ephemeral environment may live ({} days): give less, or make it permanent",
+                    ttl.as_secs() / 3600,
+                    MAX_EXTENSION.as_secs() / 86_400
+                ),
+            });
+        }
         let (config, template) = self.app_template(&app).await?;
         let own = stagecraft_template::environment_config(
             &template,

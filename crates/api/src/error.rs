@@ -50,6 +50,8 @@ pub enum ErrorCode {
     SecretSealed,
     /// The environment's runtime (Docker, a cluster) failed to do what was asked.
     RuntimeFailed,
+    /// A request's field holds a value Stagecraft cannot take; the message names the field.
+    InvalidRequest,
 }
 
 /// Everything a use case can fail with. Each variant keeps its cause; [`Error::code`] gives the
@@ -103,6 +105,11 @@ pub enum Error {
         "cannot open the secret `{key}` with the key in {key_home}: it was sealed with another key. Set the secret again"
     )]
     SecretSealed { key: String, key_home: String },
+    #[error("{field}: {message}")]
+    InvalidRequest {
+        field: &'static str,
+        message: String,
+    },
     #[error("no {what} named `{name}`")]
     NotFound { what: &'static str, name: String },
     #[error("{message}")]
@@ -142,6 +149,7 @@ impl Error {
             Self::Exists { .. } => ErrorCode::FileExists,
             Self::Invalid { .. } => ErrorCode::InvalidFiles,
             Self::Runtime { .. } => ErrorCode::RuntimeFailed,
+            Self::InvalidRequest { .. } => ErrorCode::InvalidRequest,
         }
     }
 }

@@ -50,8 +50,8 @@ pub use builds::{BuildComparison, ServiceComparison, StepComparison};
 pub use commits::branch_commit;
 pub use configuration::{ConfigVersion, Hostname, MASK, ShownVar, WorkloadVars};
 pub use environment::{
-    CreateEnvironment, DEFAULT_TTL, DeployOptions, DeployReport, EXPIRY_WARNING, MAX_EXTENSION,
-    Runtimes, Started, TICK_EVERY, Tick,
+    AddedApp, CreateEnvironment, DEFAULT_TTL, DeployOptions, DeployReport, EXPIRY_WARNING,
+    MAX_EXTENSION, Runtimes, Started, TICK_EVERY, Tick,
 };
 pub use error::{Error, ErrorCode};
 pub use gitops::{GitopsFileNames, GitopsInit, GitopsReport, gitops_init, gitops_validate};
@@ -62,14 +62,14 @@ pub use settings::{
 pub use stagecraft_store::notice::Attention;
 pub use system::{
     ClusterMadeBy, DataDirOrigin, DatabaseReport, DockerStatus, EndpointSource, KubeContextReport,
-    KubernetesReport, SystemReport,
+    KubernetesReport, RuntimeChoice, SystemReport,
 };
 pub use timeline::{DeployDetail, TimelineStep};
 pub use views::{
-    AppView, BuildComparisonView, BuildView, ConfigVersionView, DeployDetailView, DeployStatusView,
-    DeployView, EnvironmentStatusView, EnvironmentView, ImageView, LayerChangeView, LogLineView,
-    LogPageView, NextDeploy, ServiceComparisonView, StageView, StepComparisonView, StepView,
-    TaskView, VariableView, WorkloadVarsView,
+    AddedAppView, AppView, BuildComparisonView, BuildView, ConfigVersionView, DeployDetailView,
+    DeployStatusView, DeployView, EnvironmentStatusView, EnvironmentView, ImageView,
+    LayerChangeView, LogLineView, LogPageView, NextDeploy, ServiceComparisonView, StageView,
+    StepComparisonView, StepView, TaskView, VariableView, WorkloadVarsView,
 };
 
 /// Stagecraft's use cases over one data directory. Opening it opens (and migrates) the

@@ -87,6 +87,18 @@ pub struct KubeContextReport {
     pub made_by: ClusterMadeBy,
 }
 
+/// A runtime an environment can be created on, for the create form.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RuntimeChoice {
+    /// What `CreateEnvironment::runtime` takes: `docker`, `kube:<context>`.
+    pub name: String,
+    pub label: String,
+    pub available: bool,
+    /// Why it is not available.
+    pub note: Option<String>,
+}
+
 /// The tool that made a cluster, as its kubeconfig entries tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -189,6 +201,32 @@ impl Stagecraft {
             database,
             kubernetes: self.kubernetes_report().await,
         })
+    }
+
+    /// The runtimes a new environment may run on: the local Docker engine, and each
+    /// kubeconfig context (available once a runtime is registered under its name).
+    pub async fn runtime_choices(&self) -> Vec<RuntimeChoice> {
+        let docker = self.runtimes.get("docker").is_some();
+        let mut choices = vec![RuntimeChoice {
+            name: "docker".to_owned(),
+            label: format!("Docker ({})", self.docker.endpoint()),
+            available: docker,
+            note: (!docker).then(|| "no Docker runtime is registered".to_owned()),
+        }];
+        if let KubernetesReport::Found { contexts, .. } = self.kubernetes_report().await {
+            for context in contexts {
+                let name = format!("kube:{}", context.name);
+                let available = self.runtimes.get(&name).is_some();
+                choices.push(RuntimeChoice {
+                    label: format!("Kubernetes: {}", context.name),
+                    available,
+                    note: (!available)
+                        .then(|| "Stagecraft cannot deploy to Kubernetes from here yet".to_owned()),
+                    name,
+                });
+            }
+        }
+        choices
     }
 
     async fn kubernetes_report(&self) -> KubernetesReport {

@@ -104,6 +104,24 @@ impl From<App> for AppView {
     }
 }
 
+/// An app just added, with what its files did not say well: each warning located
+/// (`docker-compose.yml:14:5: warning: services.web.build.ssh: …`).
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AddedAppView {
+    pub app: AppView,
+    pub warnings: Vec<String>,
+}
+
+impl From<crate::AddedApp> for AddedAppView {
+    fn from(added: crate::AddedApp) -> Self {
+        Self {
+            app: added.app.into(),
+            warnings: added.warnings.iter().map(ToString::to_string).collect(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct EnvironmentView {

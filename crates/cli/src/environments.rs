@@ -498,7 +498,10 @@ async fn execute(
             }
         }
         Request::Apps(Apps::Add { path }) => {
-            let app = stagecraft.add_app(&path).await?;
+            let stagecraft_api::AddedApp { app, warnings } = stagecraft.add_app(&path).await?;
+            for warning in &warnings {
+                eprintln!("{warning}");
+            }
             match output {
                 Output::Table => table(
                     &["NAME", "REPOSITORY", "BRANCH"],

@@ -10,7 +10,7 @@ export type IpcError = { code: ErrorCode, message: string, };
  * The stable identity of an error across IPC and in the CLI's JSON output. The UI switches on
  * it; the message is for people. Never rename a code: add one.
  */
-export type ErrorCode = "DATA_DIR_UNAVAILABLE" | "STORE_UNAVAILABLE" | "STORE_NEWER_SCHEMA" | "STORE_QUERY" | "DOCKER_UNREACHABLE" | "DOCKER_TIMEOUT" | "DOCKER_ENDPOINT" | "DOCKER_API" | "KUBECONFIG_INVALID" | "NOT_A_FOLDER" | "FILE_READ" | "FILE_WRITE" | "FILE_EXISTS" | "INVALID_FILES" | "NOT_FOUND" | "CONFLICT" | "SECRET_KEY" | "SECRET_SEALED" | "RUNTIME_FAILED";
+export type ErrorCode = "DATA_DIR_UNAVAILABLE" | "STORE_UNAVAILABLE" | "STORE_NEWER_SCHEMA" | "STORE_QUERY" | "DOCKER_UNREACHABLE" | "DOCKER_TIMEOUT" | "DOCKER_ENDPOINT" | "DOCKER_API" | "KUBECONFIG_INVALID" | "NOT_A_FOLDER" | "FILE_READ" | "FILE_WRITE" | "FILE_EXISTS" | "INVALID_FILES" | "NOT_FOUND" | "CONFLICT" | "SECRET_KEY" | "SECRET_SEALED" | "RUNTIME_FAILED" | "INVALID_REQUEST";
 
 /**
  * Everything on the System screen that needs no network: it answers in milliseconds.
@@ -62,6 +62,25 @@ export type DockerStatus = { "state": "reachable", endpoint: string, endpointSou
 export type EndpointSource = "dockerHost" | "dockerContext" | "platformDefault" | "dockerDesktop" | "colima" | "podman" | "explicit";
 
 export type AppView = { name: string, repoPath: string, trackingBranch: string, autoDeploy: boolean, };
+
+/**
+ * An app just added, with what its files did not say well: each warning located
+ * (`docker-compose.yml:14:5: warning: services.web.build.ssh: …`).
+ */
+export type AddedAppView = { app: AppView, warnings: Array<string>, };
+
+/**
+ * A runtime an environment can be created on, for the create form.
+ */
+export type RuntimeChoice = { 
+/**
+ * What `CreateEnvironment::runtime` takes: `docker`, `kube:<context>`.
+ */
+name: string, label: string, available: boolean, 
+/**
+ * Why it is not available.
+ */
+note: string | null, };
 
 export type EnvironmentView = { envId: string, app: string, branch: string, ephemeral: boolean, 
 /**

@@ -2,6 +2,7 @@
 // and is tested without a Tauri window.
 import { invoke } from "@tauri-apps/api/core";
 import type {
+  AddedAppView,
   AppView,
   BuildComparisonView,
   BuildView,
@@ -15,6 +16,7 @@ import type {
   IpcError,
   LogPageView,
   NextDeploy,
+  RuntimeChoice,
   SystemReport,
 } from "./bindings";
 
@@ -62,14 +64,26 @@ export const systemApi: SystemApi = {
   dockerStatus: () => call<DockerStatus>("docker_status"),
 };
 
+/** What the create form sends; `ttlHours` only for an ephemeral environment (null: the default). */
+export interface CreateEnvironmentRequest {
+  app: string;
+  branch: string | null;
+  template: string;
+  runtime: string;
+  ttlHours: number | null;
+}
+
 /** Apps, environments, deploys and logs; the real one calls the app, tests pass their own. */
 export interface EnvironmentsApi {
   apps(): Promise<AppView[]>;
-  addApp(path: string): Promise<AppView>;
+  /** Adds the app; its files' warnings (a compose import's leftovers) come back with it. */
+  addApp(path: string): Promise<AddedAppView>;
   /** The platform's folder dialog; null when the user cancels. */
   pickFolder(): Promise<string | null>;
   environments(): Promise<EnvironmentView[]>;
-  createEnvironment(app: string, branch: string | null, template: string): Promise<EnvironmentView>;
+  /** The runtimes an environment may be created on, the unavailable ones with why. */
+  runtimeChoices(): Promise<RuntimeChoice[]>;
+  createEnvironment(request: CreateEnvironmentRequest): Promise<EnvironmentView>;
   environment(envId: string): Promise<EnvironmentView>;
   nextDeploy(envId: string): Promise<NextDeploy>;
   /** Queues the deploy and returns at once; the timeline shows how it goes. */
@@ -94,8 +108,8 @@ export const environmentsApi: EnvironmentsApi = {
   addApp: (path) => call("app_add", { path }),
   pickFolder: () => call("folder_pick"),
   environments: () => call("environments_list"),
-  createEnvironment: (app, branch, template) =>
-    call("environment_create", { app, branch, template }),
+  runtimeChoices: () => call("runtime_choices"),
+  createEnvironment: (request) => call("environment_create", { ...request }),
   environment: (envId) => call("environment_get", { envId }),
   nextDeploy: (envId) => call("next_deploy", { envId }),
   deploy: (envId) => call("deploy_start", { envId }),

@@ -210,7 +210,7 @@ async fn an_app_is_added_from_its_folder_once() {
     let dir = tempfile::tempdir().unwrap();
     let stagecraft = open(dir.path(), Fake::open()).await;
 
-    let app = stagecraft.add_app(&repo(dir.path())).await.unwrap();
+    let app = stagecraft.add_app(&repo(dir.path())).await.unwrap().app;
 
     assert_eq!(
         (app.name.as_str(), app.tracking_branch.as_str()),
@@ -368,18 +368,63 @@ async fn deploy_sets_up_first_then_patches_and_teardown_removes_everything() {
     assert_eq!(stages, [Stage::Setup, Stage::Patch, Stage::Teardown]);
 }
 
+/// The data folder of `dir` opened by a Stagecraft with no runtime registered: a process
+/// that cannot reach the runtime its environments were created on.
+async fn open_without_runtimes(dir: &Path) -> Stagecraft {
+    Stagecraft::open(Settings {
+        data_dir: DataDir::explicit(dir.join("data")),
+        docker_endpoint: Some("unix:///nonexistent/docker.sock".into()),
+        kubeconfig_paths: Vec::new(),
+        deploy_lease: stagecraft_api::DEFAULT_DEPLOY_LEASE,
+        default_ttl: stagecraft_api::DEFAULT_TTL,
+        build_parallelism: 2,
+        keychain: false,
+    })
+    .await
+    .unwrap()
+}
+
 #[tokio::test]
-async fn a_runtime_that_is_not_there_fails_the_deploy_with_the_reason() {
+async fn a_runtime_that_is_not_there_is_refused_at_creation_with_the_field_named() {
     let dir = tempfile::tempdir().unwrap();
     let stagecraft = open(dir.path(), Fake::open()).await;
     stagecraft.add_app(&repo(dir.path())).await.unwrap();
-    let env = stagecraft
+
+    let error = stagecraft
         .create_environment(CreateEnvironment {
             runtime: "kube:kind-dev".into(),
             ..ephemeral()
         })
         .await
-        .unwrap();
+        .unwrap_err();
+    let too_long = stagecraft
+        .create_environment(CreateEnvironment {
+            ttl: Some(std::time::Duration::from_secs(8 * 24 * 3600)),
+            ..ephemeral()
+        })
+        .await
+        .unwrap_err();
+
+    assert_eq!(error.code(), ErrorCode::InvalidRequest);
+    assert_eq!(
+        error.to_string(),
+        "runtime: `kube:kind-dev` is not a runtime this Stagecraft can deploy to: choose `docker`"
+    );
+    assert_eq!(too_long.code(), ErrorCode::InvalidRequest);
+    assert!(
+        too_long.to_string().starts_with("ttl: 192 h is longer"),
+        "{too_long}"
+    );
+    assert!(stagecraft.environments().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_runtime_that_is_not_there_fails_the_deploy_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let stagecraft = open(dir.path(), Fake::open()).await;
+    stagecraft.add_app(&repo(dir.path())).await.unwrap();
+    let env = stagecraft.create_environment(ephemeral()).await.unwrap();
+    let stagecraft = open_without_runtimes(dir.path()).await;
 
     let report = stagecraft.deploy(&env.env_id).await.unwrap();
 
@@ -394,7 +439,7 @@ async fn a_runtime_that_is_not_there_fails_the_deploy_with_the_reason() {
             .last()
             .unwrap()
             .event_json
-            .contains("the runtime `kube:kind-dev` is not available in this Stagecraft"),
+            .contains("the runtime `docker` is not available in this Stagecraft"),
         "{events:?}"
     );
 }
@@ -407,12 +452,12 @@ async fn a_failed_deploy_and_an_expiry_warning_are_news_once_and_only_after_the_
     let before = stagecraft.attention_cursor().await.unwrap();
     let env = stagecraft
         .create_environment(CreateEnvironment {
-            runtime: "kube:kind-dev".into(),
             ttl: Some(std::time::Duration::from_secs(3600)),
             ..ephemeral()
         })
         .await
         .unwrap();
+    let stagecraft = open_without_runtimes(dir.path()).await;
     let report = stagecraft.deploy(&env.env_id).await.unwrap();
     assert_eq!(report.deploy.status, DeployStatus::Failed);
     assert_eq!(stagecraft.expiry_warnings().await.unwrap().len(), 1);
@@ -573,5 +618,29 @@ async fn a_deploy_started_for_the_window_returns_at_once_and_runs_in_the_backgro
     assert_eq!(
         stagecraft.environment(&env_id).await.unwrap().status,
         EnvironmentStatus::TornDown
+    );
+}
+
+#[tokio::test]
+async fn an_app_imported_from_docker_compose_comes_with_what_was_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let stagecraft = open(dir.path(), Fake::open()).await;
+    let repo = dir.path().join("blog");
+    std::fs::create_dir_all(&repo).unwrap();
+    std::fs::write(
+        repo.join("docker-compose.yml"),
+        "services:\n  web:\n    image: nginx:1.27\n    container_name: blog-web\n    ports: [\"8080:80\"]\n",
+    )
+    .unwrap();
+
+    let added = stagecraft.add_app(&repo).await.unwrap();
+
+    assert_eq!(added.app.name, "blog");
+    let warnings: Vec<String> = added.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        warnings,
+        [
+            "docker-compose.yml:4:5: warning: services.web.container_name: `container_name` has no place in a Release template: dropped"
+        ]
     );
 }

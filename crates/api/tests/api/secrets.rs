@@ -11,7 +11,7 @@ async fn secrets_are_sealed_in_the_database_and_opened_only_for_the_runtime() {
     let dir = tempfile::tempdir().unwrap();
     let fake = Fake::open();
     let stagecraft = open(dir.path(), Arc::clone(&fake)).await;
-    let shop = stagecraft.add_app(&repo(dir.path())).await.unwrap();
+    let shop = stagecraft.add_app(&repo(dir.path())).await.unwrap().app;
     let env = stagecraft.create_environment(ephemeral()).await.unwrap();
 
     let raw = Store::open(&dir.path().join("data/stagecraft.db"))

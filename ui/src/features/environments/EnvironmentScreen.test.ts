@@ -133,6 +133,7 @@ function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsApi {
     addApp: () => Promise.reject(new Error("unused")),
     pickFolder: () => Promise.resolve(null),
     environments: () => Promise.resolve([env]),
+    runtimeChoices: () => Promise.resolve([]),
     createEnvironment: () => Promise.reject(new Error("unused")),
     environment: () => Promise.resolve(env),
     nextDeploy: () =>

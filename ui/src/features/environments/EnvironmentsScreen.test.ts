@@ -1,11 +1,32 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { describe, expect, it, vi } from "vitest";
-import type { EnvironmentsApi } from "../../ipc";
+import type { AppView, EnvironmentsApi, EnvironmentView, RuntimeChoice } from "../../ipc";
 import EnvironmentsScreen from "./EnvironmentsScreen.svelte";
 
-function api(pickFolder: () => Promise<string | null>): EnvironmentsApi {
+const runtimes: RuntimeChoice[] = [
+  { name: "docker", label: "Docker (unix:///var/run/docker.sock)", available: true, note: null },
+  {
+    name: "kube:kind-dev",
+    label: "Kubernetes: kind-dev",
+    available: false,
+    note: "Stagecraft cannot deploy to Kubernetes from here yet",
+  },
+];
+
+const shop: AppView = {
+  name: "shop",
+  repoPath: "/home/dev/src/shop",
+  trackingBranch: "main",
+  autoDeploy: false,
+};
+
+function api(
+  pickFolder: () => Promise<string | null> = () => Promise.resolve(null),
+  overrides: Partial<EnvironmentsApi> = {},
+): EnvironmentsApi {
   const unused = () => Promise.reject(new Error("unused"));
   return {
+    runtimeChoices: () => Promise.resolve(runtimes),
     apps: () => Promise.resolve([]),
     addApp: unused,
     pickFolder,
@@ -24,6 +45,7 @@ function api(pickFolder: () => Promise<string | null>): EnvironmentsApi {
     configHistory: unused,
     saveConfig: unused,
     variables: unused,
+    ...overrides,
   };
 }
 
@@ -43,5 +65,65 @@ describe("adding an app", () => {
     await fireEvent.click(screen.getByTestId("choose-folder"));
     await waitFor(() => expect(pick).toHaveBeenCalledTimes(2));
     expect(input.value).toBe("/home/dev/src/shop");
+  });
+});
+
+describe("adding an app from a docker-compose file", () => {
+  it("shows what the import could not carry over, each warning located", async () => {
+    const warning =
+      "docker-compose.yml:9:7: warning: services.web.build.ssh: Release builds have no SSH agent; dropped";
+    render(EnvironmentsScreen, {
+      api: api(undefined, {
+        addApp: () => Promise.resolve({ app: shop, warnings: [warning] }),
+      }),
+      open: () => {},
+    });
+    await fireEvent.input(await screen.findByTestId("app-path"), {
+      target: { value: "/home/dev/src/shop" },
+    });
+
+    await fireEvent.click(screen.getByTestId("add-app"));
+
+    const shown = await screen.findByTestId("add-app-warnings");
+    expect(shown.textContent).toContain("Added shop");
+    expect(shown.textContent).toContain(warning);
+  });
+});
+
+describe("creating an environment", () => {
+  it("sends the runtime and the chosen life, and offers unavailable runtimes disabled with why", async () => {
+    const created: EnvironmentView = {
+      envId: "ted1bc4",
+      app: "shop",
+      branch: "main",
+      ephemeral: true,
+      version: "v1.1",
+      runtime: "docker",
+      status: "created",
+      expiresAt: "2026-11-27T06:00:00.000Z",
+      createdAt: "2026-11-26T06:00:00.000Z",
+    };
+    const createEnvironment = vi.fn(() => Promise.resolve(created));
+    const open = vi.fn();
+    render(EnvironmentsScreen, {
+      api: api(undefined, { apps: () => Promise.resolve([shop]), createEnvironment }),
+      open,
+    });
+    const runtime = (await screen.findByTestId("env-runtime")) as HTMLSelectElement;
+    await waitFor(() => expect(runtime.options.length).toBe(2));
+    expect(runtime.options[1]?.disabled).toBe(true);
+    expect(runtime.options[1]?.textContent).toContain("cannot deploy to Kubernetes");
+
+    await fireEvent.change(screen.getByTestId("env-ttl"), { target: { value: "24" } });
+    await fireEvent.click(screen.getByTestId("create-environment"));
+
+    await waitFor(() => expect(open).toHaveBeenCalledWith("ted1bc4"));
+    expect(createEnvironment).toHaveBeenCalledWith({
+      app: "shop",
+      branch: null,
+      template: "ephemeral",
+      runtime: "docker",
+      ttlHours: 24,
+    });
   });
 });
