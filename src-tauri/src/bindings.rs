@@ -5,12 +5,12 @@
 use std::path::PathBuf;
 
 use stagecraft_api::{
-    AddedAppView, AppView, BuildComparisonView, BuildView, ClusterMadeBy, ConfigVersionView,
-    DataDirOrigin, DatabaseReport, DeployDetailView, DeployStatusView, DeployView, DockerStatus,
-    EndpointSource, EnvironmentStatusView, EnvironmentView, ErrorCode, ImageView,
-    KubeContextReport, KubernetesReport, LayerChangeView, LogLineView, LogPageView, NextDeploy,
-    RuntimeChoice, ServiceComparisonView, StageView, StepComparisonView, StepView, SystemReport,
-    TaskView, VariableView, WorkloadVarsView,
+    ActivityView, AddedAppView, AppView, BuildComparisonView, BuildView, ClusterMadeBy,
+    ConfigVersionView, DataDirOrigin, DatabaseReport, DeployDetailView, DeployStatusView,
+    DeployView, DockerStatus, EndpointSource, EnvironmentRowView, EnvironmentStatusView,
+    EnvironmentView, ErrorCode, ImageView, KubeContextReport, KubernetesReport, LayerChangeView,
+    LogLineView, LogPageView, NextDeploy, RuntimeChoice, ServiceComparisonView, StageView,
+    StepComparisonView, StepView, SystemReport, TaskView, UrlView, VariableView, WorkloadVarsView,
 };
 use ts_rs::{Config, TS};
 
@@ -36,6 +36,9 @@ fn render() -> String {
         declaration::<EndpointSource>(&cfg),
         declaration::<AppView>(&cfg),
         declaration::<AddedAppView>(&cfg),
+        declaration::<EnvironmentRowView>(&cfg),
+        declaration::<ActivityView>(&cfg),
+        declaration::<UrlView>(&cfg),
         declaration::<RuntimeChoice>(&cfg),
         declaration::<EnvironmentView>(&cfg),
         declaration::<EnvironmentStatusView>(&cfg),

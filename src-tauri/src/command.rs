@@ -3,8 +3,8 @@
 
 use stagecraft_api::{
     AddedAppView, AppView, BuildComparisonView, BuildView, ConfigVersionView, CreateEnvironment,
-    DeployDetailView, DeployOptions, DeployView, DockerStatus, EnvironmentView, LogPageView,
-    NextDeploy, RuntimeChoice, SystemReport, WorkloadVarsView,
+    DeployDetailView, DeployOptions, DeployView, DockerStatus, EnvironmentRowView, EnvironmentView,
+    LogPageView, NextDeploy, RuntimeChoice, SystemReport, WorkloadVarsView,
 };
 use tauri::State;
 
@@ -61,12 +61,9 @@ pub(crate) async fn folder_pick<R: tauri::Runtime>(
 #[tauri::command]
 pub(crate) async fn environments_list(
     state: State<'_, AppState>,
-) -> Result<Vec<EnvironmentView>, IpcError> {
-    let environments = state.stagecraft()?.environments().await?;
-    Ok(environments
-        .into_iter()
-        .map(EnvironmentView::from)
-        .collect())
+) -> Result<Vec<EnvironmentRowView>, IpcError> {
+    let rows = state.stagecraft()?.environment_rows().await?;
+    Ok(rows.into_iter().map(EnvironmentRowView::from).collect())
 }
 
 #[tauri::command]

@@ -39,6 +39,14 @@ pub struct CreateEnvironment {
     pub ttl: Option<Duration>,
 }
 
+/// One line of the environments list.
+#[derive(Debug, Clone, Serialize)]
+pub struct EnvironmentRow {
+    pub environment: Environment,
+    pub activity: Option<stagecraft_store::deploy::Activity>,
+    pub urls: Vec<crate::Hostname>,
+}
+
 /// An app just added, and what its files did not say well enough to refuse them: a
 /// docker-compose import's keys that Release has no place for, deprecated fields.
 #[derive(Debug, Clone, Serialize)]
@@ -330,6 +338,35 @@ impl Stagecraft {
 
     pub async fn environments(&self) -> Result<Vec<Environment>, Error> {
         Ok(environment::list(self.store.pool()).await?)
+    }
+
+    /// The environments list as people read it: each environment with what it is doing now
+    /// (the stage and step its deploy runs, the deploys waiting) and its services' URLs.
+    pub async fn environment_rows(&self) -> Result<Vec<EnvironmentRow>, Error> {
+        let environments = environment::list(self.store.pool()).await?;
+        let mut activity = deploy::activity(self.store.pool()).await?;
+        let mut rows = Vec::with_capacity(environments.len());
+        for environment in environments {
+            let urls = if environment.status == EnvironmentStatus::TornDown {
+                Vec::new()
+            } else {
+                // A configuration that no longer reads shows no URLs here; its own screen
+                // says what is wrong with it.
+                self.hostnames(&environment.env_id)
+                    .await
+                    .unwrap_or_default()
+            };
+            let now = activity
+                .iter()
+                .position(|a| a.environment_id == environment.id)
+                .map(|i| activity.swap_remove(i));
+            rows.push(EnvironmentRow {
+                environment,
+                activity: now,
+                urls,
+            });
+        }
+        Ok(rows)
     }
 
     pub async fn environment(&self, env_id: &str) -> Result<Environment, Error> {

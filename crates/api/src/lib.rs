@@ -51,7 +51,7 @@ pub use commits::branch_commit;
 pub use configuration::{ConfigVersion, Hostname, MASK, ShownVar, WorkloadVars};
 pub use environment::{
     AddedApp, CreateEnvironment, DEFAULT_TTL, DeployOptions, DeployReport, EXPIRY_WARNING,
-    MAX_EXTENSION, Runtimes, Started, TICK_EVERY, Tick,
+    EnvironmentRow, MAX_EXTENSION, Runtimes, Started, TICK_EVERY, Tick,
 };
 pub use error::{Error, ErrorCode};
 pub use gitops::{GitopsFileNames, GitopsInit, GitopsReport, gitops_init, gitops_validate};
@@ -66,10 +66,11 @@ pub use system::{
 };
 pub use timeline::{DeployDetail, TimelineStep};
 pub use views::{
-    AddedAppView, AppView, BuildComparisonView, BuildView, ConfigVersionView, DeployDetailView,
-    DeployStatusView, DeployView, EnvironmentStatusView, EnvironmentView, ImageView,
-    LayerChangeView, LogLineView, LogPageView, NextDeploy, ServiceComparisonView, StageView,
-    StepComparisonView, StepView, TaskView, VariableView, WorkloadVarsView,
+    ActivityView, AddedAppView, AppView, BuildComparisonView, BuildView, ConfigVersionView,
+    DeployDetailView, DeployStatusView, DeployView, EnvironmentRowView, EnvironmentStatusView,
+    EnvironmentView, ImageView, LayerChangeView, LogLineView, LogPageView, NextDeploy,
+    ServiceComparisonView, StageView, StepComparisonView, StepView, TaskView, UrlView,
+    VariableView, WorkloadVarsView,
 };
 
 /// Stagecraft's use cases over one data directory. Opening it opens (and migrates) the

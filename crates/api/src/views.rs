@@ -154,6 +154,63 @@ impl From<Environment> for EnvironmentView {
     }
 }
 
+/// One line of the environments list: the environment, what it is doing, where it answers.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvironmentRowView {
+    pub environment: EnvironmentView,
+    pub activity: Option<ActivityView>,
+    pub urls: Vec<UrlView>,
+}
+
+/// What an environment is doing now.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivityView {
+    /// The running deploy's stage; null when deploys only wait.
+    pub stage: Option<StageView>,
+    /// The running deploy builds its images now.
+    pub building: bool,
+    /// The step it runs now.
+    pub step: Option<String>,
+    #[ts(type = "number")]
+    pub steps_done: i64,
+    /// Deploys waiting behind it.
+    #[ts(type = "number")]
+    pub queued: i64,
+}
+
+/// A service's address on this machine.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct UrlView {
+    pub service: String,
+    pub url: String,
+}
+
+impl From<crate::EnvironmentRow> for EnvironmentRowView {
+    fn from(row: crate::EnvironmentRow) -> Self {
+        Self {
+            environment: row.environment.into(),
+            activity: row.activity.map(|a| ActivityView {
+                stage: a.stage.map(StageView::from),
+                building: a.building,
+                step: a.step,
+                steps_done: a.steps_done,
+                queued: a.queued,
+            }),
+            urls: row
+                .urls
+                .into_iter()
+                .map(|h| UrlView {
+                    service: h.service,
+                    url: h.url,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// What the Deploy button will run, and why.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]

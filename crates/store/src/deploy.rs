@@ -386,3 +386,69 @@ pub async fn builds_working_tree(
         .await?;
     Ok(source.as_deref() == Some("working_tree"))
 }
+
+/// What an environment is doing now: its running deploy (if any), where that deploy is, and
+/// how many deploys wait behind it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Activity {
+    pub environment_id: i64,
+    /// The running deploy's stage; `None` when deploys only wait.
+    pub stage: Option<stagecraft_engine::Stage>,
+    /// The running deploy builds its images now.
+    pub building: bool,
+    /// The step it runs now (the last one started and not finished).
+    pub step: Option<String>,
+    pub steps_done: i64,
+    pub queued: i64,
+}
+
+/// Every environment with a deploy running or queued.
+pub async fn activity(pool: &sqlx::SqlitePool) -> Result<Vec<Activity>, StoreError> {
+    let running = sqlx::query!(
+        r#"SELECT d.environment_id AS "environment_id!: i64", d.stage,
+                  (b.status = 'running') AS "building?: bool",
+                  (SELECT s.name FROM deploy_step s
+                    WHERE s.deploy_id = d.id AND s.finished_at IS NULL
+                    ORDER BY s.step DESC LIMIT 1) AS "step?: String",
+                  (SELECT COUNT(*) FROM deploy_step s
+                    WHERE s.deploy_id = d.id AND s.finished_at IS NOT NULL) AS "steps_done!: i64"
+           FROM deploy d LEFT JOIN build b ON b.id = d.build_id
+           WHERE d.status = 'running'"#
+    )
+    .fetch_all(pool)
+    .await?;
+    let queued = sqlx::query!(
+        r#"SELECT environment_id AS "environment_id!: i64", COUNT(*) AS "queued!: i64"
+           FROM deploy WHERE status = 'queued' GROUP BY environment_id"#
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut activity: Vec<Activity> = running
+        .into_iter()
+        .map(|r| Activity {
+            environment_id: r.environment_id,
+            stage: stagecraft_engine::Stage::parse(&r.stage),
+            building: r.building.unwrap_or(false),
+            step: r.step,
+            steps_done: r.steps_done,
+            queued: 0,
+        })
+        .collect();
+    for waiting in queued {
+        match activity
+            .iter_mut()
+            .find(|a| a.environment_id == waiting.environment_id)
+        {
+            Some(found) => found.queued = waiting.queued,
+            None => activity.push(Activity {
+                environment_id: waiting.environment_id,
+                stage: None,
+                building: false,
+                step: None,
+                steps_done: 0,
+                queued: waiting.queued,
+            }),
+        }
+    }
+    Ok(activity)
+}

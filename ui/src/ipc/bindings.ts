@@ -70,6 +70,37 @@ export type AppView = { name: string, repoPath: string, trackingBranch: string, 
 export type AddedAppView = { app: AppView, warnings: Array<string>, };
 
 /**
+ * One line of the environments list: the environment, what it is doing, where it answers.
+ */
+export type EnvironmentRowView = { environment: EnvironmentView, activity: ActivityView | null, urls: Array<UrlView>, };
+
+/**
+ * What an environment is doing now.
+ */
+export type ActivityView = { 
+/**
+ * The running deploy's stage; null when deploys only wait.
+ */
+stage: StageView | null, 
+/**
+ * The running deploy builds its images now.
+ */
+building: boolean, 
+/**
+ * The step it runs now.
+ */
+step: string | null, stepsDone: number, 
+/**
+ * Deploys waiting behind it.
+ */
+queued: number, };
+
+/**
+ * A service's address on this machine.
+ */
+export type UrlView = { service: string, url: string, };
+
+/**
  * A runtime an environment can be created on, for the create form.
  */
 export type RuntimeChoice = { 

@@ -11,6 +11,7 @@ import type {
   DeployDetailView,
   DeployView,
   DockerStatus,
+  EnvironmentRowView,
   EnvironmentView,
   ErrorCode,
   IpcError,
@@ -80,7 +81,8 @@ export interface EnvironmentsApi {
   addApp(path: string): Promise<AddedAppView>;
   /** The platform's folder dialog; null when the user cancels. */
   pickFolder(): Promise<string | null>;
-  environments(): Promise<EnvironmentView[]>;
+  /** Each environment with what it is doing now and its services' URLs. */
+  environments(): Promise<EnvironmentRowView[]>;
   /** The runtimes an environment may be created on, the unavailable ones with why. */
   runtimeChoices(): Promise<RuntimeChoice[]>;
   createEnvironment(request: CreateEnvironmentRequest): Promise<EnvironmentView>;

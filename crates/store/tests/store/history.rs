@@ -587,3 +587,64 @@ async fn a_task_tried_again_keeps_one_row_with_its_attempts_and_why_the_last_one
     );
     assert!(rows[0].started_at.is_some() && rows[0].finished_at.is_some());
 }
+
+#[tokio::test]
+async fn activity_names_the_running_stage_its_current_step_and_the_queue() {
+    use stagecraft_engine::{DeployEvent, StepOutcome};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir).await;
+    let (_, environment_id) = environment_fixture(&store).await;
+    assert!(deploy::activity(store.pool()).await.unwrap().is_empty());
+    let running = deploy::insert(store.pool(), environment_id, Stage::Setup, "first", Some(1))
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        deploy::insert(store.pool(), environment_id, Stage::Patch, "again", Some(1))
+            .await
+            .unwrap();
+    }
+    deploy::set_status(
+        store.pool(),
+        running,
+        DeployStatus::Queued,
+        DeployStatus::Running,
+        None,
+    )
+    .await
+    .unwrap();
+    let step = |step: usize, name: &str| DeployEvent::StepStarted {
+        step,
+        name: name.into(),
+        tasks: Vec::new(),
+        wait_for_finish: true,
+    };
+    deploy::record_events(
+        store.pool(),
+        running,
+        &[
+            step(0, "data"),
+            DeployEvent::StepFinished {
+                step: 0,
+                outcome: StepOutcome::Succeeded,
+            },
+            step(1, "migrate"),
+        ],
+    )
+    .await
+    .unwrap();
+
+    let activity = deploy::activity(store.pool()).await.unwrap();
+
+    assert_eq!(
+        activity,
+        [deploy::Activity {
+            environment_id,
+            stage: Some(Stage::Setup),
+            building: false,
+            step: Some("migrate".into()),
+            steps_done: 1,
+            queued: 2,
+        }]
+    );
+}

@@ -127,3 +127,37 @@ describe("creating an environment", () => {
     });
   });
 });
+
+describe("the environments list", () => {
+  it("shows what each environment is doing and where its services answer", async () => {
+    const env: EnvironmentView = {
+      envId: "ted1bc4",
+      app: "shop",
+      branch: "main",
+      ephemeral: true,
+      version: "v1.1",
+      runtime: "docker",
+      status: "settingUp",
+      expiresAt: "2099-01-01T00:00:00.000Z",
+      createdAt: "2026-11-26T06:00:00.000Z",
+    };
+    render(EnvironmentsScreen, {
+      api: api(undefined, {
+        environments: () =>
+          Promise.resolve([
+            {
+              environment: env,
+              activity: { stage: "setup", building: false, step: "apps", stepsDone: 2, queued: 1 },
+              urls: [{ service: "web", url: "http://127.0.0.1:24817" }],
+            },
+          ]),
+      }),
+      open: () => {},
+    });
+
+    expect((await screen.findByTestId("env-activity")).textContent).toBe(
+      "setup · step apps (2 done), 1 deploy queued",
+    );
+    expect(screen.getByTestId("env-urls").textContent).toContain("http://127.0.0.1:24817");
+  });
+});

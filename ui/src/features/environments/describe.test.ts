@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  activity,
   bar,
   bytes,
   comparePair,
@@ -149,5 +150,20 @@ describe("configuration diffs", () => {
       { kind: "added", text: "b: 3" },
       { kind: "added", text: "c: 4" },
     ]);
+  });
+});
+
+describe("what an environment is doing", () => {
+  const idle = { stage: null, building: false, step: null, stepsDone: 0, queued: 0 };
+  it("names the stage and step, the build, and what waits", () => {
+    expect(activity(null)).toBeNull();
+    expect(activity({ ...idle, stage: "setup", step: "migrate", stepsDone: 1 })).toBe(
+      "setup · step migrate (1 done)",
+    );
+    expect(activity({ ...idle, stage: "patch", building: true, queued: 2 })).toBe(
+      "patch · building images, 2 deploys queued",
+    );
+    expect(activity({ ...idle, queued: 1 })).toBe("1 deploy queued");
+    expect(activity({ ...idle, stage: "teardown" })).toBe("teardown · starting");
   });
 });

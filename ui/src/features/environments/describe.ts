@@ -1,6 +1,7 @@
 import { diffLines } from "diff";
 // What the environment screens say and draw, as plain functions: tested without a window.
 import type {
+  ActivityView,
   DeployStatusView,
   DeployView,
   EnvironmentStatusView,
@@ -82,6 +83,23 @@ export function duration(ms: number): string {
   if (minutes < 60) return `${minutes} min ${String(Math.floor(seconds % 60)).padStart(2, "0")} s`;
   const hours = Math.floor(minutes / 60);
   return `${hours} h ${String(minutes % 60).padStart(2, "0")} min`;
+}
+
+/** What an environment is doing, in a few words: "setup · step migrate (1 done)",
+ *  "building images", "2 deploys queued"; null when it is doing nothing. */
+export function activity(now: ActivityView | null): string | null {
+  if (now === null) return null;
+  const parts: string[] = [];
+  if (now.stage !== null) {
+    if (now.building) parts.push(`${now.stage} · building images`);
+    else if (now.step !== null)
+      parts.push(
+        `${now.stage} · step ${now.step}${now.stepsDone > 0 ? ` (${now.stepsDone} done)` : ""}`,
+      );
+    else parts.push(`${now.stage} · starting`);
+  }
+  if (now.queued > 0) parts.push(`${now.queued} ${now.queued === 1 ? "deploy" : "deploys"} queued`);
+  return parts.length > 0 ? parts.join(", ") : null;
 }
 
 /** "expires in 2 d 03 h", "expired", or nothing for a permanent environment. */
