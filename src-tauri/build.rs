@@ -20,6 +20,8 @@ fn main() {
             "deploy_start",
             "teardown_start",
             "timeline",
+            "deploy_follow",
+            "stream_stop",
             "deploy_detail",
             "log_page",
             "builds_list",

@@ -36,6 +36,7 @@ fn render() -> String {
         declaration::<EndpointSource>(&cfg),
         declaration::<AppView>(&cfg),
         declaration::<AddedAppView>(&cfg),
+        declaration::<crate::streams::FollowMessage>(&cfg),
         declaration::<EnvironmentRowView>(&cfg),
         declaration::<ActivityView>(&cfg),
         declaration::<UrlView>(&cfg),

@@ -8,6 +8,7 @@ use stagecraft_api::{
 };
 use tauri::State;
 
+use crate::streams::{FollowMessage, Streams};
 use crate::{AppState, IpcError};
 
 #[tauri::command]
@@ -88,6 +89,42 @@ pub(crate) async fn environment_create(
         .create_environment(request)
         .await?
         .into())
+}
+
+/// Streams the deploy's events after `after_seq` to `on_message`, then the new ones as they are
+/// stored (by this app or the command), then `end`; gives the stream's id for
+/// [`stream_stop`]. A reload of the window stops it (see `streams.rs`).
+#[tauri::command]
+pub(crate) async fn deploy_follow<R: tauri::Runtime>(
+    webview: tauri::Webview<R>,
+    state: State<'_, AppState>,
+    streams: State<'_, Streams>,
+    deploy_id: i64,
+    after_seq: i64,
+    on_message: tauri::ipc::Channel<FollowMessage>,
+) -> Result<u32, IpcError> {
+    let mut events = state.stagecraft()?.follow(deploy_id, after_seq).await?;
+    Ok(streams.start(webview.label(), async move {
+        while let Some(stored) = events.recv().await {
+            let event = serde_json::from_str(&stored.event_json)
+                .unwrap_or(serde_json::Value::String(stored.event_json));
+            let message = FollowMessage::Event {
+                seq: stored.seq,
+                at: stored.at,
+                event,
+            };
+            if on_message.send(message).is_err() {
+                return;
+            }
+        }
+        // The window may be gone already; nobody is left to tell.
+        let _ = on_message.send(FollowMessage::End);
+    }))
+}
+
+#[tauri::command]
+pub(crate) fn stream_stop(streams: State<'_, Streams>, id: u32) {
+    streams.stop(id);
 }
 
 /// The runtimes the create form offers.

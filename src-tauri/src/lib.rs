@@ -10,6 +10,7 @@
 //! - `state.rs`: the one managed state, built once at start-up
 //! - `command.rs`: the `#[tauri::command]` functions the UI may call (see `capabilities/`)
 //! - `ipc_error.rs`: [`IpcError`], the only error a command returns
+//! - `streams.rs`: streams to the window over channels, stopped when it reloads
 //! - `bindings.rs` (tests): keeps `ui/src/ipc/bindings.ts` in step with the Rust types
 
 #[cfg(test)]
@@ -17,6 +18,7 @@ mod bindings;
 mod command;
 mod ipc_error;
 mod state;
+mod streams;
 
 use std::process::ExitCode;
 
@@ -27,29 +29,45 @@ use state::AppState;
 
 /// Adds Stagecraft's commands to a builder: the app's, or the IPC tests' mock one.
 fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
-    builder.invoke_handler(tauri::generate_handler![
-        command::system_report,
-        command::docker_status,
-        command::apps_list,
-        command::app_add,
-        command::folder_pick,
-        command::environments_list,
-        command::environment_create,
-        command::runtime_choices,
-        command::environment_get,
-        command::next_deploy,
-        command::deploy_start,
-        command::teardown_start,
-        command::timeline,
-        command::deploy_detail,
-        command::log_page,
-        command::builds_list,
-        command::builds_compare,
-        command::deploy_build_start,
-        command::config_history,
-        command::config_set,
-        command::variables_get
-    ])
+    builder
+        .manage(streams::Streams::default())
+        // A page that loads again (a reload) starts its streams anew from its last `seq`;
+        // the old page's streams would write to callbacks nobody holds.
+        .on_page_load(|webview, payload| {
+            if payload.event() == tauri::webview::PageLoadEvent::Started {
+                let stopped = webview
+                    .state::<streams::Streams>()
+                    .stop_webview(webview.label());
+                if stopped > 0 {
+                    tracing::debug!(stopped, "a page loaded again: its streams stopped");
+                }
+            }
+        })
+        .invoke_handler(tauri::generate_handler![
+            command::system_report,
+            command::docker_status,
+            command::apps_list,
+            command::app_add,
+            command::folder_pick,
+            command::environments_list,
+            command::environment_create,
+            command::runtime_choices,
+            command::environment_get,
+            command::next_deploy,
+            command::deploy_start,
+            command::teardown_start,
+            command::timeline,
+            command::deploy_follow,
+            command::stream_stop,
+            command::deploy_detail,
+            command::log_page,
+            command::builds_list,
+            command::builds_compare,
+            command::deploy_build_start,
+            command::config_history,
+            command::config_set,
+            command::variables_get
+        ])
 }
 
 /// Writes the window's place and size a moment after each move or resize, not only when the

@@ -249,6 +249,23 @@ async fn an_app_is_deployed_patched_and_torn_down_from_the_window() {
     .await;
     save_screenshot(&client, "environment-setup.png").await;
 
+    // The deploy's progress came over its event stream, and reads like the command's; a
+    // reloaded window shows the same lines (kept with their last seq), none twice.
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::XPath(
+            "//*[@data-testid='deploy-feed'][contains(., 'setup: succeeded')]",
+        ))
+        .await
+        .expect("the setup's progress is streamed to the window");
+    let streamed = text_of(&client, "deploy-feed").await;
+    assert!(streamed.contains("step "), "{streamed}");
+    assert!(streamed.contains("jobs.migrate: succeeded"), "{streamed}");
+    client.refresh().await.expect("the window reloads");
+    wait_for(&client, "[data-testid=deploy-feed]", WAIT).await;
+    assert_eq!(text_of(&client, "deploy-feed").await, streamed);
+
     // The job's log.
     click_xpath(&client, "//button[normalize-space()='jobs.migrate']").await;
     client

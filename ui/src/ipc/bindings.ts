@@ -70,6 +70,15 @@ export type AppView = { name: string, repoPath: string, trackingBranch: string, 
 export type AddedAppView = { app: AppView, warnings: Array<string>, };
 
 /**
+ * What a followed deploy sends: its events in `seq` order, then `end` once it has ended.
+ */
+export type FollowMessage = { "kind": "event", seq: number, at: string, 
+/**
+ * The engine's event, as `deploy_events` stores it (`{"type": "task_waiting", …}`).
+ */
+event: Record<string, unknown>, } | { "kind": "end" };
+
+/**
  * One line of the environments list: the environment, what it is doing, where it answers.
  */
 export type EnvironmentRowView = { environment: EnvironmentView, activity: ActivityView | null, urls: Array<UrlView>, };

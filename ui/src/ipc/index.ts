@@ -1,6 +1,6 @@
 // The only module that talks to Tauri. Everything else receives these functions, so it runs
 // and is tested without a Tauri window.
-import { invoke } from "@tauri-apps/api/core";
+import { Channel, invoke } from "@tauri-apps/api/core";
 import type {
   AddedAppView,
   AppView,
@@ -14,6 +14,7 @@ import type {
   EnvironmentRowView,
   EnvironmentView,
   ErrorCode,
+  FollowMessage,
   IpcError,
   LogPageView,
   NextDeploy,
@@ -93,6 +94,13 @@ export interface EnvironmentsApi {
   teardown(envId: string): Promise<DeployView>;
   timeline(envId: string): Promise<DeployView[]>;
   deployDetail(deployId: number): Promise<DeployDetailView>;
+  /** The deploy's events after `afterSeq`, then its new ones live, then `end`; resolves to
+   *  a function that stops the stream. */
+  followDeploy(
+    deployId: number,
+    afterSeq: number,
+    onMessage: (message: FollowMessage) => void,
+  ): Promise<() => void>;
   logPage(resource: string, afterSeq: number, limit: number): Promise<LogPageView>;
   builds(app: string): Promise<BuildView[]>;
   compareBuilds(before: number, after: number): Promise<BuildComparisonView>;
@@ -118,6 +126,15 @@ export const environmentsApi: EnvironmentsApi = {
   teardown: (envId) => call("teardown_start", { envId }),
   timeline: (envId) => call("timeline", { envId }),
   deployDetail: (deployId) => call("deploy_detail", { deployId }),
+  followDeploy: async (deployId, afterSeq, onMessage) => {
+    const channel = new Channel<FollowMessage>();
+    channel.onmessage = onMessage;
+    const id = await call<number>("deploy_follow", { deployId, afterSeq, onMessage: channel });
+    return () => {
+      // A stream that ended already is no error; a lost window has nobody to tell.
+      call("stream_stop", { id }).catch(() => {});
+    };
+  },
   logPage: (resource, afterSeq, limit) => call("log_page", { resource, afterSeq, limit }),
   builds: (app) => call("builds_list", { app }),
   compareBuilds: (before, after) => call("builds_compare", { before, after }),

@@ -8,6 +8,7 @@ import type {
   DeployView,
   EnvironmentsApi,
   EnvironmentView,
+  FollowMessage,
   LogPageView,
 } from "../../ipc";
 import EnvironmentScreen from "./EnvironmentScreen.svelte";
@@ -145,6 +146,10 @@ function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsApi {
     teardown: () => Promise.resolve({ ...setup, id: 3, stage: "teardown", status: "queued" }),
     timeline: () => Promise.resolve([setup]),
     deployDetail: () => Promise.resolve(detail),
+    followDeploy: (_deployId, _afterSeq, onMessage) => {
+      onMessage({ kind: "end" });
+      return Promise.resolve(() => {});
+    },
     logPage: (_resource, afterSeq) =>
       Promise.resolve(afterSeq === 0 ? logs : { lines: [], dropped: 0 }),
     builds: () => Promise.resolve(builds),
@@ -211,6 +216,45 @@ describe("EnvironmentScreen", () => {
         "attempt 2 of 3 failed: the engine closed the connection; trying again in 2 s",
       ),
     ).toBeTruthy();
+  });
+
+  it("streams the newest deploy's progress and refreshes the timeline as events arrive", async () => {
+    sessionStorage.clear();
+    let send: (m: FollowMessage) => void = () => {};
+    const followDeploy = vi.fn(
+      (_id: number, _after: number, onMessage: (m: FollowMessage) => void) => {
+        send = onMessage;
+        return Promise.resolve(() => {});
+      },
+    );
+    const deployDetail = vi.fn(() => Promise.resolve(detail));
+    render(EnvironmentScreen, {
+      api: fakeApi({ followDeploy, deployDetail }),
+      envId: "ted1bc4",
+      back: () => {},
+    });
+    await waitFor(() => expect(followDeploy).toHaveBeenCalledWith(1, 0, expect.any(Function)));
+    const before = deployDetail.mock.calls.length;
+
+    send({
+      kind: "event",
+      seq: 1,
+      at: "2026-11-26T06:00:00.000Z",
+      event: { type: "stage_started", stage: "setup", reason: "first setup" },
+    });
+    send({
+      kind: "event",
+      seq: 2,
+      at: "2026-11-26T06:00:00.100Z",
+      event: { type: "task_waiting", task: "services.web", reason: "waiting for readiness" },
+    });
+
+    await waitFor(() =>
+      expect(screen.getByTestId("deploy-feed").textContent).toBe(
+        "setup: first setup\n    services.web: waiting for readiness",
+      ),
+    );
+    await waitFor(() => expect(deployDetail.mock.calls.length).toBeGreaterThan(before));
   });
 
   it("starts a deploy without waiting for it, and shows a task's log", async () => {

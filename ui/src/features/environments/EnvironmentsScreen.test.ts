@@ -38,6 +38,7 @@ function api(
     teardown: unused,
     timeline: unused,
     deployDetail: unused,
+    followDeploy: unused,
     logPage: unused,
     builds: unused,
     compareBuilds: unused,

@@ -1,0 +1,117 @@
+import { describe, expect, it, vi } from "vitest";
+import type { FollowMessage } from "../../ipc";
+import { describeEvent, FEED_LINES, followFeed, restoreFeed, takeMessage } from "./feed";
+
+/** A Storage in memory: what the window's sessionStorage keeps across a reload. */
+function memoryStorage(): Storage {
+  const items = new Map<string, string>();
+  return {
+    get length() {
+      return items.size;
+    },
+    clear: () => items.clear(),
+    getItem: (k) => items.get(k) ?? null,
+    key: (i) => [...items.keys()][i] ?? null,
+    removeItem: (k) => items.delete(k),
+    setItem: (k, v) => items.set(k, v),
+  };
+}
+
+const event = (seq: number, body: Record<string, unknown>): FollowMessage => ({
+  kind: "event",
+  seq,
+  at: "2026-11-26T06:00:00.000Z",
+  event: body,
+});
+
+describe("a deploy's progress lines", () => {
+  it("reads like the command's progress", () => {
+    expect(describeEvent({ type: "stage_started", stage: "setup", reason: "first setup" })).toBe(
+      "setup: first setup",
+    );
+    expect(
+      describeEvent({
+        type: "task_finished",
+        task: "jobs.migrate",
+        outcome: { outcome: "failed", error: "exited with code 3", halts: false },
+      }),
+    ).toBe("    jobs.migrate: failed: exited with code 3");
+    expect(
+      describeEvent({
+        type: "task_retrying",
+        task: "services.web",
+        attempt: 1,
+        of: 3,
+        error: "the engine closed the connection",
+      }),
+    ).toBe(
+      "    services.web: attempt 1 of 3 failed: the engine closed the connection; trying again",
+    );
+    expect(describeEvent({ type: "task_started", task: "services.web" })).toBeNull();
+  });
+
+  it("takes each seq once, and keeps the last lines only", () => {
+    let feed = restoreFeed(memoryStorage(), 7);
+    feed = takeMessage(feed, event(1, { type: "step_started", name: "data" }));
+    const again = takeMessage(feed, event(1, { type: "step_started", name: "data" }));
+    expect(again).toBe(feed);
+    for (let seq = 2; seq < FEED_LINES + 10; seq++) {
+      feed = takeMessage(feed, event(seq, { type: "step_started", name: `s${seq}` }));
+    }
+    expect(feed.lines.length).toBe(FEED_LINES);
+    expect(feed.lines.at(-1)).toBe(`  step s${FEED_LINES + 9}`);
+    expect(takeMessage(feed, { kind: "end" }).ended).toBe(true);
+  });
+});
+
+describe("following a deploy across a reload", () => {
+  it("keeps what it had and asks only for the events after its last seq", async () => {
+    const storage = memoryStorage();
+    const asked: number[] = [];
+    let send: (m: FollowMessage) => void = () => {};
+    const api = {
+      followDeploy: vi.fn(
+        (_id: number, afterSeq: number, onMessage: (m: FollowMessage) => void) => {
+          asked.push(afterSeq);
+          send = onMessage;
+          return Promise.resolve(() => {});
+        },
+      ),
+    };
+    const seen: string[][] = [];
+
+    await followFeed(api, storage, 7, (f) => seen.push(f.lines));
+    send(event(1, { type: "stage_started", stage: "setup", reason: "first setup" }));
+    send(event(2, { type: "step_started", name: "data" }));
+
+    // The window reloads: a new page, the same session storage.
+    let reloaded: string[] = [];
+    await followFeed(api, storage, 7, (f) => (reloaded = f.lines));
+    expect(reloaded).toEqual(["setup: first setup", "  step data"]);
+    send(event(2, { type: "step_started", name: "data" }));
+    send(event(3, { type: "step_started", name: "apps" }));
+
+    expect(asked).toEqual([0, 2]);
+    expect(reloaded).toEqual(["setup: first setup", "  step data", "  step apps"]);
+  });
+
+  it("does not follow a deploy whose end it has seen", async () => {
+    const storage = memoryStorage();
+    let send: (m: FollowMessage) => void = () => {};
+    const api = {
+      followDeploy: vi.fn((_id: number, _after: number, onMessage: (m: FollowMessage) => void) => {
+        send = onMessage;
+        return Promise.resolve(() => {});
+      }),
+    };
+    await followFeed(api, storage, 9, () => {});
+    send(event(1, { type: "stage_finished", stage: "patch", outcome: { outcome: "succeeded" } }));
+    send({ kind: "end" });
+
+    let lines: string[] = [];
+    await followFeed(api, storage, 9, (f) => (lines = f.lines));
+
+    expect(api.followDeploy).toHaveBeenCalledTimes(1);
+    expect(lines).toEqual(["patch: succeeded"]);
+  });
+});
