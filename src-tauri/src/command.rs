@@ -174,6 +174,36 @@ pub(crate) async fn teardown_start(
 }
 
 #[tauri::command]
+pub(crate) async fn setup_start(
+    state: State<'_, AppState>,
+    env_id: String,
+) -> Result<DeployView, IpcError> {
+    let stagecraft = state.shared()?;
+    Ok(stagecraft.start_setup(&env_id).await?.deploy.into())
+}
+
+/// Cancels the running deploy and the queued ones; gives them.
+#[tauri::command]
+pub(crate) async fn deploy_cancel(
+    state: State<'_, AppState>,
+    env_id: String,
+) -> Result<Vec<DeployView>, IpcError> {
+    let cancelled = state.stagecraft()?.cancel(&env_id).await?;
+    Ok(cancelled.into_iter().map(DeployView::from).collect())
+}
+
+/// Sets an ephemeral environment to expire `hours` from now (at most 7 days; none: 7 days).
+#[tauri::command]
+pub(crate) async fn environment_extend(
+    state: State<'_, AppState>,
+    env_id: String,
+    hours: Option<u32>,
+) -> Result<EnvironmentView, IpcError> {
+    let by = hours.map(|h| std::time::Duration::from_secs(u64::from(h) * 3600));
+    Ok(state.stagecraft()?.extend(&env_id, by).await?.into())
+}
+
+#[tauri::command]
 pub(crate) async fn timeline(
     state: State<'_, AppState>,
     env_id: String,

@@ -45,6 +45,7 @@ impl Stagecraft {
         deploy: &Deploy,
         template: &Template,
         sink: &Arc<dyn EventSink>,
+        cancel: &CancellationToken,
     ) -> Result<Built, String> {
         let pool = self.store.pool();
         if let Some(earlier) = deploy.build_id {
@@ -84,7 +85,8 @@ impl Stagecraft {
             trigger: &trigger,
             deploy_id: Some(deploy.id),
         };
-        self.build_images_of(&target, template, builder, sink).await
+        self.build_images_of(&target, template, builder, sink, cancel)
+            .await
     }
 
     /// Builds (or reuses) the images of `target.app`'s services from its branch's commit or
@@ -95,6 +97,7 @@ impl Stagecraft {
         template: &Template,
         builder: stagecraft_engine::SharedBuilder,
         sink: &Arc<dyn EventSink>,
+        cancel: &CancellationToken,
     ) -> Result<Built, String> {
         let pool = self.store.pool();
         let BuildTarget {
@@ -173,7 +176,7 @@ impl Stagecraft {
             parallelism,
             Arc::clone(sink),
             Some(log),
-            &CancellationToken::new(),
+            cancel,
         )
         .await;
         // Every line is stored before the build is called finished.
@@ -246,7 +249,13 @@ impl Stagecraft {
             .map_or(0, |b| b.id);
         // A failed image is recorded in the build, which is what the caller gets back.
         let _ = self
-            .build_images_of(&target, &template, builder, &sink)
+            .build_images_of(
+                &target,
+                &template,
+                builder,
+                &sink,
+                &CancellationToken::new(),
+            )
             .await;
         self.build_views(app_name)
             .await?

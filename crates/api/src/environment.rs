@@ -124,6 +124,86 @@ impl Runtimes {
     }
 }
 
+/// The deploys this process runs, with the token that cancels each: a cancel asked for in
+/// this process takes effect at once; one asked for by another process arrives through the
+/// store within [`CANCEL_CHECK_EVERY`].
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Running(Arc<std::sync::Mutex<HashMap<i64, CancellationToken>>>);
+
+impl Running {
+    fn insert(&self, deploy_id: i64, token: CancellationToken) {
+        if let Ok(mut running) = self.0.lock() {
+            running.insert(deploy_id, token);
+        }
+    }
+
+    fn remove(&self, deploy_id: i64) {
+        if let Ok(mut running) = self.0.lock() {
+            running.remove(&deploy_id);
+        }
+    }
+
+    fn cancel(&self, deploy_id: i64) {
+        if let Some(token) = self.0.lock().ok().and_then(|r| r.get(&deploy_id).cloned()) {
+            token.cancel();
+        }
+    }
+}
+
+/// The environments whose queue a task of this process runs, each with whether another deploy
+/// was queued for it meanwhile. The lease keeps other processes out; this keeps a second task
+/// of the same process (which holds the same lease) from running the same queue beside the
+/// first, and makes sure a deploy queued while the first is finishing is not left waiting.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Queues(Arc<std::sync::Mutex<HashMap<i64, bool>>>);
+
+impl Queues {
+    /// `true` when the caller now runs the queue; `false` when a task runs it already (and
+    /// will look again before it stops).
+    fn enter(&self, environment_id: i64) -> bool {
+        let Ok(mut queues) = self.0.lock() else {
+            return true;
+        };
+        match queues.get_mut(&environment_id) {
+            Some(pending) => {
+                *pending = true;
+                false
+            }
+            None => {
+                queues.insert(environment_id, false);
+                true
+            }
+        }
+    }
+
+    /// `true` when the runner may stop: nothing was queued since it last looked. Otherwise it
+    /// must look again.
+    fn leave(&self, environment_id: i64) -> bool {
+        let Ok(mut queues) = self.0.lock() else {
+            return true;
+        };
+        match queues.get_mut(&environment_id) {
+            Some(pending) if *pending => {
+                *pending = false;
+                false
+            }
+            _ => {
+                queues.remove(&environment_id);
+                true
+            }
+        }
+    }
+
+    fn forget(&self, environment_id: i64) {
+        if let Ok(mut queues) = self.0.lock() {
+            queues.remove(&environment_id);
+        }
+    }
+}
+
+/// How often a running deploy looks in the store for a cancel another process asked for.
+const CANCEL_CHECK_EVERY: Duration = Duration::from_millis(250);
+
 fn random_env_id() -> String {
     use std::hash::{BuildHasher, Hasher};
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
@@ -599,6 +679,78 @@ impl Stagecraft {
             .await
     }
 
+    /// Cancels what the environment has running and waiting: the running deploy stops its
+    /// stage (running tasks are stopped, no further step starts; here at once, in another
+    /// process within a moment) and ends `cancelled`; queued deploys end `cancelled` unrun.
+    /// Gives the deploys it cancelled.
+    pub async fn cancel(&self, env_id: &str) -> Result<Vec<Deploy>, Error> {
+        let env = self.environment(env_id).await?;
+        let pool = self.store.pool();
+        let mut cancelled = Vec::new();
+        // The queued ones first: once the running one stops, the next would start.
+        let mut deploys = deploy::for_environment(pool, env.id).await?;
+        deploys.sort_by_key(|d| d.status != DeployStatus::Queued);
+        for d in deploys {
+            match d.status {
+                DeployStatus::Queued => {
+                    let json = serde_json::to_string(&DeployOutcome::Cancelled).ok();
+                    let unrun = deploy::set_status(
+                        pool,
+                        d.id,
+                        DeployStatus::Queued,
+                        DeployStatus::Cancelled,
+                        json.as_deref(),
+                    )
+                    .await?;
+                    if unrun {
+                        // Its followers wait for an end: it gets one.
+                        let end = DeployEvent::StageFinished {
+                            stage: d.stage,
+                            outcome: DeployOutcome::Cancelled,
+                        };
+                        for event in deploy::record_events(pool, d.id, &[end]).await? {
+                            let _ = self.live.send(LiveEvent {
+                                deploy_id: d.id,
+                                event,
+                            });
+                        }
+                    } else {
+                        // It started meanwhile: cancel it as a running one.
+                        deploy::request_cancel(pool, d.id).await?;
+                        self.running.cancel(d.id);
+                    }
+                    cancelled.push(d.id);
+                }
+                DeployStatus::Running => {
+                    deploy::request_cancel(pool, d.id).await?;
+                    self.running.cancel(d.id);
+                    cancelled.push(d.id);
+                }
+                _ => {}
+            }
+        }
+        if cancelled.is_empty() {
+            return Err(Error::Conflict {
+                message: format!("nothing to cancel: no deploy of {env_id} runs or waits"),
+            });
+        }
+        cancelled.sort_unstable();
+        let mut deploys = Vec::with_capacity(cancelled.len());
+        for id in cancelled {
+            deploys.push(self.deploy_by_id(id).await?);
+        }
+        Ok(deploys)
+    }
+
+    /// Queues a setup (whatever Deploy would run) and returns at once, as
+    /// [`Stagecraft::start_deploy`]: to repair drift, or set up again on purpose.
+    pub async fn start_setup(self: &Arc<Self>, env_id: &str) -> Result<Started, Error> {
+        let env = self.environment(env_id).await?;
+        ensure_standing(&env)?;
+        self.start(&env, Stage::Setup, "setup requested", None, false)
+            .await
+    }
+
     /// Queues the environment's teardown and returns at once, as [`Stagecraft::start_deploy`].
     pub async fn start_teardown(self: &Arc<Self>, env_id: &str) -> Result<Started, Error> {
         let env = self.environment(env_id).await?;
@@ -638,14 +790,30 @@ impl Stagecraft {
     /// Runs the environment's queued deploys one after another while this process holds its
     /// lease; returns at once when another holder has it (it runs them).
     async fn run_queue(&self, env_id: &str) -> Result<(), Error> {
+        let env = self.environment(env_id).await?;
+        if !self.queues.enter(env.id) {
+            return Ok(());
+        }
+        let ran = self.run_queue_entered(env_id).await;
+        if ran.is_err() {
+            self.queues.forget(env.id);
+        }
+        ran
+    }
+
+    async fn run_queue_entered(&self, env_id: &str) -> Result<(), Error> {
         loop {
             let env = self.environment(env_id).await?;
             let pool = self.store.pool();
             let Some(next) = deploy::next_queued(pool, env.id).await? else {
                 lease::release(pool, env.id, &self.holder).await?;
-                return Ok(());
+                if self.queues.leave(env.id) {
+                    return Ok(());
+                }
+                continue;
             };
             if !lease::acquire(pool, env.id, &self.holder, next.id, self.lease_secs()).await? {
+                self.queues.forget(env.id);
                 return Ok(());
             }
             self.run_deploy(&env, &next).await?;
@@ -713,7 +881,29 @@ impl Stagecraft {
                 }
             })
         };
-        let result = self.execute(env, queued).await;
+        let cancel = CancellationToken::new();
+        self.running.insert(queued.id, cancel.clone());
+        let watcher = {
+            let store = self.store.clone();
+            let cancel = cancel.clone();
+            let deploy_id = queued.id;
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(CANCEL_CHECK_EVERY);
+                loop {
+                    tick.tick().await;
+                    if deploy::cancel_requested(store.pool(), deploy_id)
+                        .await
+                        .unwrap_or(false)
+                    {
+                        cancel.cancel();
+                        return;
+                    }
+                }
+            })
+        };
+        let result = self.execute(env, queued, &cancel).await;
+        watcher.abort();
+        self.running.remove(queued.id);
         renewer.abort();
         if let Err(error) = &result {
             tracing::error!(deploy = queued.id, %error, "the deploy could not run");
@@ -721,7 +911,12 @@ impl Stagecraft {
         result.map(|_| ())
     }
 
-    async fn execute(&self, env: &Environment, queued: &Deploy) -> Result<DeployOutcome, Error> {
+    async fn execute(
+        &self,
+        env: &Environment,
+        queued: &Deploy,
+        cancel: &CancellationToken,
+    ) -> Result<DeployOutcome, Error> {
         let pool = self.store.pool();
         let start = match queued.stage {
             Stage::Setup => EnvironmentEvent::SetupStarted,
@@ -747,14 +942,19 @@ impl Stagecraft {
                 ),
             });
         }
-        deploy::set_status(
+        if !deploy::set_status(
             pool,
             queued.id,
             DeployStatus::Queued,
             DeployStatus::Running,
             None,
         )
-        .await?;
+        .await?
+        {
+            // Cancelled while it waited: the environment goes back to where it was.
+            environment::set_status(pool, env.id, next, env.status).await?;
+            return Ok(DeployOutcome::Cancelled);
+        }
 
         // Events go to the store in order, from a writer of their own: the runner never waits
         // on the database, and whatever piled up while a write ran goes in one transaction.
@@ -783,7 +983,7 @@ impl Stagecraft {
                 }
             })
         };
-        let outcome = self.run_stage(env, queued, Arc::new(sender)).await;
+        let outcome = self.run_stage(env, queued, Arc::new(sender), cancel).await;
         let _ = writer.await;
 
         let env_event = match (&outcome, queued.stage) {
@@ -830,8 +1030,9 @@ impl Stagecraft {
         env: &Environment,
         queued: &Deploy,
         sink: Arc<dyn EventSink>,
+        cancel: &CancellationToken,
     ) -> DeployOutcome {
-        match self.prepare_stage(env, queued, &sink).await {
+        match self.prepare_stage(env, queued, &sink, cancel).await {
             Ok((runtime, plan, workloads)) => {
                 let runtime = crate::logs::LoggingRuntime {
                     inner: runtime,
@@ -849,13 +1050,18 @@ impl Stagecraft {
                         &queued.reason,
                         &plan,
                         workloads,
-                        &CancellationToken::new(),
+                        cancel,
                     )
                     .await
             }
             Err(reason) => {
-                // The timeline shows why a deploy that never started failed.
-                let outcome = DeployOutcome::Failed { reason };
+                // The timeline shows why a deploy that never started failed, or that the
+                // user cancelled it while it built.
+                let outcome = if cancel.is_cancelled() {
+                    DeployOutcome::Cancelled
+                } else {
+                    DeployOutcome::Failed { reason }
+                };
                 sink.emit(DeployEvent::StageStarted {
                     stage: queued.stage,
                     reason: queued.reason.clone(),
@@ -875,6 +1081,7 @@ impl Stagecraft {
         env: &Environment,
         queued: &Deploy,
         sink: &Arc<dyn EventSink>,
+        cancel: &CancellationToken,
     ) -> Result<
         (
             SharedRuntime,
@@ -934,7 +1141,9 @@ impl Stagecraft {
         let mut envs = resolve(&injected)?;
         let mut built = None;
         if matches!(queued.stage, Stage::Setup | Stage::Patch) {
-            let build = self.build_stage(env, queued, &template, sink).await?;
+            let build = self
+                .build_stage(env, queued, &template, sink, cancel)
+                .await?;
             // RELEASE_BUILD_ID and RELEASE_COMMIT_SHA name what is deployed.
             if let Some(id) = build.build_id {
                 injected.build_id = id.to_string();

@@ -93,6 +93,10 @@ pub struct Stagecraft {
     builder: Option<stagecraft_engine::SharedBuilder>,
     /// The services whose logs this process follows into the store.
     followers: logs::Followers,
+    /// The deploys this process runs, by id, with the token that cancels each.
+    running: environment::Running,
+    /// The environments whose queue this process runs now.
+    queues: environment::Queues,
 }
 
 impl Stagecraft {
@@ -121,6 +125,8 @@ impl Stagecraft {
             sealer,
             builder: None,
             followers: logs::Followers::default(),
+            running: environment::Running::default(),
+            queues: environment::Queues::default(),
         };
         stagecraft.recover().await?;
         Ok(stagecraft)

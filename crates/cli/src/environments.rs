@@ -84,6 +84,12 @@ pub(crate) enum Deploys {
         #[arg(long)]
         environment: String,
     },
+    /// Cancels the environment's running deploy (its running tasks are stopped; also when the
+    /// app runs it) and its queued ones.
+    Cancel {
+        #[arg(long)]
+        environment: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -471,6 +477,27 @@ pub(crate) fn run(request: Request, output: Output) -> Result<u8, Error> {
     })
 }
 
+fn print_deploys(deploys: &[stagecraft_engine::Deploy], output: Output) {
+    match output {
+        Output::Table => table(
+            &["DEPLOY", "STAGE", "STATUS", "QUEUED", "REASON"],
+            &deploys
+                .iter()
+                .map(|d| {
+                    vec![
+                        d.id.to_string(),
+                        d.stage.as_str().to_owned(),
+                        d.status.as_str().to_owned(),
+                        d.queued_at.clone(),
+                        d.reason.clone(),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        ),
+        _ => structured(&deploys, output),
+    }
+}
+
 async fn execute(
     stagecraft: &Arc<Stagecraft>,
     request: Request,
@@ -612,25 +639,10 @@ async fn execute(
             return deploy_report(stagecraft, &environment, Some(&report), output).await;
         }
         Request::Deploys(Deploys::List { environment }) => {
-            let deploys = stagecraft.deploys(&environment).await?;
-            match output {
-                Output::Table => table(
-                    &["DEPLOY", "STAGE", "STATUS", "QUEUED", "REASON"],
-                    &deploys
-                        .iter()
-                        .map(|d| {
-                            vec![
-                                d.id.to_string(),
-                                d.stage.as_str().to_owned(),
-                                d.status.as_str().to_owned(),
-                                d.queued_at.clone(),
-                                d.reason.clone(),
-                            ]
-                        })
-                        .collect::<Vec<_>>(),
-                ),
-                _ => structured(&deploys, output),
-            }
+            print_deploys(&stagecraft.deploys(&environment).await?, output);
+        }
+        Request::Deploys(Deploys::Cancel { environment }) => {
+            print_deploys(&stagecraft.cancel(&environment).await?, output);
         }
         Request::Builds(Builds::List { app }) => {
             let builds = stagecraft.build_views(&app).await?;

@@ -122,6 +122,8 @@ pub enum TaskStatus {
     Running,
     /// Running, and waiting for something outside (readiness, a job's end); see its reason.
     Waiting,
+    /// An attempt failed with a transient error; the next one starts after a wait.
+    Retrying,
     Succeeded,
     Failed,
     TimedOut,
@@ -138,6 +140,8 @@ impl TaskStatus {
             (T::Pending, T::Running | T::Skipped | T::Cancelled)
                 | (T::Running, T::Waiting)
                 | (T::Waiting, T::Running | T::Waiting)
+                | (T::Running | T::Waiting, T::Retrying)
+                | (T::Retrying, T::Running | T::Cancelled | T::TimedOut)
                 | (
                     T::Running | T::Waiting,
                     T::Succeeded | T::Failed | T::TimedOut | T::Cancelled
@@ -228,5 +232,8 @@ mod tests {
         assert!(TaskStatus::Pending.can_become(TaskStatus::Skipped));
         assert!(!TaskStatus::Succeeded.can_become(TaskStatus::Running));
         assert!(!TaskStatus::Pending.can_become(TaskStatus::Succeeded));
+        assert!(TaskStatus::Waiting.can_become(TaskStatus::Retrying));
+        assert!(TaskStatus::Retrying.can_become(TaskStatus::Running));
+        assert!(!TaskStatus::Retrying.can_become(TaskStatus::Succeeded));
     }
 }

@@ -452,3 +452,33 @@ pub async fn activity(pool: &sqlx::SqlitePool) -> Result<Vec<Activity>, StoreErr
     }
     Ok(activity)
 }
+
+/// Asks the process running the deploy to cancel it; `false` when it is neither queued nor
+/// running (it ended), or was asked already.
+pub async fn request_cancel(
+    executor: impl SqliteExecutor<'_>,
+    deploy_id: i64,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query!(
+        "UPDATE deploy SET cancel_requested_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+         WHERE id = ? AND status IN ('queued', 'running') AND cancel_requested_at IS NULL",
+        deploy_id
+    )
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Whether someone asked to cancel the deploy.
+pub async fn cancel_requested(
+    executor: impl SqliteExecutor<'_>,
+    deploy_id: i64,
+) -> Result<bool, StoreError> {
+    let row = sqlx::query!(
+        r#"SELECT cancel_requested_at IS NOT NULL AS "asked!: bool" FROM deploy WHERE id = ?"#,
+        deploy_id
+    )
+    .fetch_optional(executor)
+    .await?;
+    Ok(row.is_some_and(|r| r.asked))
+}

@@ -92,6 +92,12 @@ export interface EnvironmentsApi {
   /** Queues the deploy and returns at once; the timeline shows how it goes. */
   deploy(envId: string): Promise<DeployView>;
   teardown(envId: string): Promise<DeployView>;
+  /** Queues a setup whatever Deploy would run (to repair drift); returns at once. */
+  setup(envId: string): Promise<DeployView>;
+  /** Cancels the running deploy and the queued ones; gives them. */
+  cancel(envId: string): Promise<DeployView[]>;
+  /** Sets an ephemeral environment to expire `hours` from now (null: the most, 7 days). */
+  extend(envId: string, hours: number | null): Promise<EnvironmentView>;
   timeline(envId: string): Promise<DeployView[]>;
   deployDetail(deployId: number): Promise<DeployDetailView>;
   /** The deploy's events after `afterSeq`, then its new ones live, then `end`; resolves to
@@ -124,6 +130,9 @@ export const environmentsApi: EnvironmentsApi = {
   nextDeploy: (envId) => call("next_deploy", { envId }),
   deploy: (envId) => call("deploy_start", { envId }),
   teardown: (envId) => call("teardown_start", { envId }),
+  setup: (envId) => call("setup_start", { envId }),
+  cancel: (envId) => call("deploy_cancel", { envId }),
+  extend: (envId, hours) => call("environment_extend", { envId, hours }),
   timeline: (envId) => call("timeline", { envId }),
   deployDetail: (deployId) => call("deploy_detail", { deployId }),
   followDeploy: async (deployId, afterSeq, onMessage) => {

@@ -644,3 +644,93 @@ async fn an_app_imported_from_docker_compose_comes_with_what_was_dropped() {
         ]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_stops_the_running_deploy_and_drops_the_queued_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::gated();
+    let stagecraft = Arc::new(open(dir.path(), Arc::clone(&fake)).await);
+    stagecraft.add_app(&repo(dir.path())).await.unwrap();
+    let env_id = stagecraft
+        .create_environment(ephemeral())
+        .await
+        .unwrap()
+        .env_id;
+    let setup = stagecraft
+        .start_deploy(&env_id, stagecraft_api::DeployOptions::default())
+        .await
+        .unwrap();
+    let queued = stagecraft.start_teardown(&env_id).await.unwrap().deploy;
+    // The setup waits on the gated runtime.
+    wait_until(|| async {
+        stagecraft.deploys(&env_id).await.unwrap()[0].status == DeployStatus::Running
+    })
+    .await;
+
+    let cancelled = stagecraft.cancel(&env_id).await.unwrap();
+
+    assert_eq!(
+        cancelled.len(),
+        2,
+        "{cancelled:?} {:?}",
+        stagecraft.deploys(&env_id).await.unwrap()
+    );
+    setup.queue.await.unwrap();
+    // Whichever task of this process runs the queue, the cancelled deploy ends without the
+    // gate opening.
+    wait_until(|| async {
+        stagecraft.deploys(&env_id).await.unwrap()[0].status == DeployStatus::Cancelled
+    })
+    .await;
+    let deploys = stagecraft.deploys(&env_id).await.unwrap();
+    assert_eq!(
+        deploys.iter().map(|d| d.status).collect::<Vec<_>>(),
+        [DeployStatus::Cancelled, DeployStatus::Cancelled]
+    );
+    assert_eq!(deploys[1].id, queued.id);
+    assert_eq!(
+        stagecraft.environment(&env_id).await.unwrap().status,
+        EnvironmentStatus::Failed,
+        "a cancelled setup leaves the environment to be deployed again"
+    );
+    let ends = stagecraft.deploy_events(queued.id, 0).await.unwrap();
+    assert!(ends[0].event_json.contains("cancelled"), "{ends:?}");
+    let nothing = stagecraft.cancel(&env_id).await.unwrap_err();
+    assert_eq!(nothing.code(), ErrorCode::Conflict);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_asked_for_by_another_process_reaches_the_one_that_runs_the_deploy() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::gated();
+    let app = Arc::new(open(dir.path(), Arc::clone(&fake)).await);
+    app.add_app(&repo(dir.path())).await.unwrap();
+    let env_id = app.create_environment(ephemeral()).await.unwrap().env_id;
+    let setup = app
+        .start_deploy(&env_id, stagecraft_api::DeployOptions::default())
+        .await
+        .unwrap();
+    wait_until(|| async { app.deploys(&env_id).await.unwrap()[0].status == DeployStatus::Running })
+        .await;
+    let cli = open(dir.path(), Fake::open()).await;
+
+    cli.cancel(&env_id).await.unwrap();
+
+    setup.queue.await.unwrap();
+    wait_until(|| async {
+        app.deploys(&env_id).await.unwrap()[0].status == DeployStatus::Cancelled
+    })
+    .await;
+}
+
+async fn wait_until<F, Fut>(mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !done().await {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

@@ -144,6 +144,9 @@ function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsApi {
       }),
     deploy: () => Promise.resolve({ ...setup, id: 2, stage: "patch", status: "queued" }),
     teardown: () => Promise.resolve({ ...setup, id: 3, stage: "teardown", status: "queued" }),
+    setup: () => Promise.resolve({ ...setup, id: 5, status: "queued" }),
+    cancel: () => Promise.resolve([]),
+    extend: () => Promise.resolve(env),
     timeline: () => Promise.resolve([setup]),
     deployDetail: () => Promise.resolve(detail),
     followDeploy: (_deployId, _afterSeq, onMessage) => {
@@ -374,6 +377,38 @@ describe("EnvironmentScreen", () => {
     await fireEvent.change(screen.getByTestId("config-compare"), { target: { value: "1" } });
     const diff = await screen.findByTestId("config-diff");
     expect(diff.textContent).toContain("+   replicas: 2");
+  });
+
+  it("cancels a running deploy, extends the environment, and sets it up on purpose", async () => {
+    const running: DeployView = {
+      ...setup,
+      id: 2,
+      stage: "patch",
+      status: "running",
+      finishedAt: null,
+    };
+    const cancel = vi.fn(() => Promise.resolve([{ ...running, status: "cancelled" as const }]));
+    const extend = vi.fn(() => Promise.resolve(env));
+    const setupCall = vi.fn(() =>
+      Promise.resolve<DeployView>({ ...setup, id: 3, status: "queued" }),
+    );
+    render(EnvironmentScreen, {
+      api: fakeApi({
+        timeline: () => Promise.resolve([setup, running]),
+        cancel,
+        extend,
+        setup: setupCall,
+      }),
+      envId: "ted1bc4",
+      back: () => {},
+    });
+
+    await fireEvent.click(await screen.findByTestId("cancel"));
+    await waitFor(() => expect(cancel).toHaveBeenCalledWith("ted1bc4"));
+    await fireEvent.click(screen.getByTestId("extend"));
+    await waitFor(() => expect(extend).toHaveBeenCalledWith("ted1bc4", null));
+    await fireEvent.click(screen.getByTestId("setup"));
+    await waitFor(() => expect(setupCall).toHaveBeenCalledWith("ted1bc4"));
   });
 
   it("deploys on Ctrl+Enter", async () => {
