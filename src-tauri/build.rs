@@ -27,6 +27,7 @@ fn main() {
             "stream_stop",
             "deploy_detail",
             "log_page",
+            "log_resources",
             "builds_list",
             "builds_compare",
             "deploy_build_start",

@@ -9,8 +9,9 @@ use stagecraft_api::{
     ConfigVersionView, DataDirOrigin, DatabaseReport, DeployDetailView, DeployStatusView,
     DeployView, DockerStatus, EndpointSource, EnvironmentRowView, EnvironmentStatusView,
     EnvironmentView, ErrorCode, ImageView, KubeContextReport, KubernetesReport, LayerChangeView,
-    LogLineView, LogPageView, NextDeploy, RuntimeChoice, ServiceComparisonView, StageView,
-    StepComparisonView, StepView, SystemReport, TaskView, UrlView, VariableView, WorkloadVarsView,
+    LogLineView, LogPageView, LogResourceView, NextDeploy, RuntimeChoice, ServiceComparisonView,
+    StageView, StepComparisonView, StepView, SystemReport, TaskView, UrlView, VariableView,
+    WorkloadVarsView,
 };
 use ts_rs::{Config, TS};
 
@@ -36,6 +37,7 @@ fn render() -> String {
         declaration::<EndpointSource>(&cfg),
         declaration::<AppView>(&cfg),
         declaration::<AddedAppView>(&cfg),
+        declaration::<LogResourceView>(&cfg),
         declaration::<crate::streams::FollowMessage>(&cfg),
         declaration::<EnvironmentRowView>(&cfg),
         declaration::<ActivityView>(&cfg),

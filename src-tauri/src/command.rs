@@ -4,7 +4,7 @@
 use stagecraft_api::{
     AddedAppView, AppView, BuildComparisonView, BuildView, ConfigVersionView, CreateEnvironment,
     DeployDetailView, DeployOptions, DeployView, DockerStatus, EnvironmentRowView, EnvironmentView,
-    LogPageView, NextDeploy, RuntimeChoice, SystemReport, WorkloadVarsView,
+    LogPageView, LogResourceView, NextDeploy, RuntimeChoice, SystemReport, WorkloadVarsView,
 };
 use tauri::State;
 
@@ -231,6 +231,15 @@ pub(crate) async fn log_page(
         .stagecraft()?
         .log_page(&resource, after_seq, limit.clamp(1, 5000))
         .await?)
+}
+
+/// The environment's kept logs: services, job runs, builds.
+#[tauri::command]
+pub(crate) async fn log_resources(
+    state: State<'_, AppState>,
+    env_id: String,
+) -> Result<Vec<LogResourceView>, IpcError> {
+    Ok(state.stagecraft()?.log_resources(&env_id).await?)
 }
 
 #[tauri::command]

@@ -64,6 +64,7 @@ fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
             command::stream_stop,
             command::deploy_detail,
             command::log_page,
+            command::log_resources,
             command::builds_list,
             command::builds_compare,
             command::deploy_build_start,

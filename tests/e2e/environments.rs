@@ -317,6 +317,31 @@ async fn an_app_is_deployed_patched_and_torn_down_from_the_window() {
         .expect("the COPY step is compared");
     save_screenshot(&client, "builds-compare.png").await;
 
+    // The Logs tab: every kept log by kind; build 2's output of web opens, the `COPY www`
+    // step in it.
+    click(&client, "[data-testid=tab-logs]").await;
+    click(
+        &client,
+        "[data-testid=log-resource][data-resource='builds/2/web']",
+    )
+    .await;
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::XPath(
+            "//*[@data-testid='log-lines'][contains(., 'COPY www /www')]",
+        ))
+        .await
+        .expect("the build's output is shown");
+    wait_for(
+        &client,
+        "[data-testid=log-resource][data-resource$='/jobs.migrate']",
+        WAIT,
+    )
+    .await;
+    save_screenshot(&client, "logs.png").await;
+    click(&client, "[data-testid=tab-builds]").await;
+
     // Build 1's Deploy button rolls back to its images, building nothing.
     click(
         &client,

@@ -68,8 +68,8 @@ pub use timeline::{DeployDetail, TimelineStep};
 pub use views::{
     ActivityView, AddedAppView, AppView, BuildComparisonView, BuildView, ConfigVersionView,
     DeployDetailView, DeployStatusView, DeployView, EnvironmentRowView, EnvironmentStatusView,
-    EnvironmentView, ImageView, LayerChangeView, LogLineView, LogPageView, NextDeploy,
-    ServiceComparisonView, StageView, StepComparisonView, StepView, TaskView, UrlView,
+    EnvironmentView, ImageView, LayerChangeView, LogLineView, LogPageView, LogResourceView,
+    NextDeploy, ServiceComparisonView, StageView, StepComparisonView, StepView, TaskView, UrlView,
     VariableView, WorkloadVarsView,
 };
 

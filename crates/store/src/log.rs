@@ -126,3 +126,32 @@ pub async fn page(
     .unwrap_or(0);
     Ok(LogPage { lines, dropped })
 }
+
+/// A log kept for an environment: its name and how many lines it holds and dropped.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LogResource {
+    pub resource: String,
+    pub kept: i64,
+    pub dropped: i64,
+}
+
+/// The logs of an environment: its services' and jobs', and the output of the builds its
+/// deploys ran.
+pub async fn resources(
+    pool: &sqlx::SqlitePool,
+    environment_id: i64,
+) -> Result<Vec<LogResource>, StoreError> {
+    Ok(sqlx::query_as!(
+        LogResource,
+        r#"SELECT resource AS "resource!", kept, dropped FROM log_resource
+           WHERE environment_id = ?1
+              OR resource IN (
+                  SELECT r.resource FROM log_resource r
+                  JOIN deploy d ON d.environment_id = ?1 AND d.build_id IS NOT NULL
+                  WHERE r.resource LIKE 'builds/' || d.build_id || '/%')
+           ORDER BY resource"#,
+        environment_id
+    )
+    .fetch_all(pool)
+    .await?)
+}

@@ -70,6 +70,23 @@ export type AppView = { name: string, repoPath: string, trackingBranch: string, 
 export type AddedAppView = { app: AppView, warnings: Array<string>, };
 
 /**
+ * A log kept for an environment, for the Logs tab.
+ */
+export type LogResourceView = { 
+/**
+ * What `log_page` takes.
+ */
+resource: string, 
+/**
+ * `service`, `job` (one run) or `build` (one image's build output).
+ */
+kind: string, 
+/**
+ * `web`; `migrate, deploy 3`; `web, build 2`.
+ */
+label: string, lines: number, dropped: number, };
+
+/**
  * What a followed deploy sends: its events in `seq` order, then `end` once it has ended.
  */
 export type FollowMessage = { "kind": "event", seq: number, at: string, 

@@ -17,6 +17,7 @@ import type {
   FollowMessage,
   IpcError,
   LogPageView,
+  LogResourceView,
   NextDeploy,
   RuntimeChoice,
   SystemReport,
@@ -108,6 +109,8 @@ export interface EnvironmentsApi {
     onMessage: (message: FollowMessage) => void,
   ): Promise<() => void>;
   logPage(resource: string, afterSeq: number, limit: number): Promise<LogPageView>;
+  /** The environment's kept logs: services, job runs, builds. */
+  logResources(envId: string): Promise<LogResourceView[]>;
   builds(app: string): Promise<BuildView[]>;
   compareBuilds(before: number, after: number): Promise<BuildComparisonView>;
   /** Deploys an earlier build's images without building (a rollback); returns at once. */
@@ -145,6 +148,7 @@ export const environmentsApi: EnvironmentsApi = {
     };
   },
   logPage: (resource, afterSeq, limit) => call("log_page", { resource, afterSeq, limit }),
+  logResources: (envId) => call("log_resources", { envId }),
   builds: (app) => call("builds_list", { app }),
   compareBuilds: (before, after) => call("builds_compare", { before, after }),
   deployBuild: (envId, buildId) => call("deploy_build_start", { envId, buildId }),

@@ -153,6 +153,18 @@ function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsApi {
       onMessage({ kind: "end" });
       return Promise.resolve(() => {});
     },
+    logResources: () =>
+      Promise.resolve([
+        { resource: "ted1bc4/services.web", kind: "service", label: "web", lines: 3, dropped: 0 },
+        {
+          resource: "ted1bc4/1/jobs.migrate",
+          kind: "job",
+          label: "migrate, deploy 1",
+          lines: 1,
+          dropped: 0,
+        },
+        { resource: "builds/1/web", kind: "build", label: "web, build 1", lines: 12, dropped: 0 },
+      ]),
     logPage: (_resource, afterSeq) =>
       Promise.resolve(afterSeq === 0 ? logs : { lines: [], dropped: 0 }),
     builds: () => Promise.resolve(builds),
@@ -409,6 +421,26 @@ describe("EnvironmentScreen", () => {
     await waitFor(() => expect(extend).toHaveBeenCalledWith("ted1bc4", null));
     await fireEvent.click(screen.getByTestId("setup"));
     await waitFor(() => expect(setupCall).toHaveBeenCalledWith("ted1bc4"));
+  });
+
+  it("lists the kept logs by kind in the Logs tab and opens one", async () => {
+    const logPage = vi.fn(() =>
+      Promise.resolve<LogPageView>({
+        lines: [{ seq: 1, at: "2026-11-26T06:00:01.000Z", stderr: false, line: "#1 FROM scratch" }],
+        dropped: 0,
+      }),
+    );
+    render(EnvironmentScreen, { api: fakeApi({ logPage }), envId: "ted1bc4", back: () => {} });
+
+    await fireEvent.click(await screen.findByTestId("tab-logs"));
+    const build = await screen.findByText("web, build 1");
+    expect(screen.getByTestId("log-resources").textContent).toContain("Job runs");
+    await fireEvent.click(build);
+
+    await waitFor(() =>
+      expect(screen.getByTestId("log-lines").textContent).toContain("#1 FROM scratch"),
+    );
+    expect(logPage).toHaveBeenCalledWith("builds/1/web", 0, 5000);
   });
 
   it("deploys on Ctrl+Enter", async () => {

@@ -43,6 +43,7 @@ function api(
     deployDetail: unused,
     followDeploy: unused,
     logPage: unused,
+    logResources: unused,
     builds: unused,
     compareBuilds: unused,
     deployBuild: unused,
