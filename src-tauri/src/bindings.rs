@@ -5,13 +5,13 @@
 use std::path::PathBuf;
 
 use stagecraft_api::{
-    ActivityView, AddedAppView, AppView, BuildComparisonView, BuildView, ClusterMadeBy,
-    ConfigVersionView, DataDirOrigin, DatabaseReport, DeployDetailView, DeployStatusView,
-    DeployView, DockerStatus, EndpointSource, EnvironmentRowView, EnvironmentStatusView,
-    EnvironmentView, ErrorCode, ImageView, KubeContextReport, KubernetesReport, LayerChangeView,
-    LogLineView, LogPageView, LogResourceView, NextDeploy, RuntimeChoice, ServiceComparisonView,
-    StageView, StepComparisonView, StepView, SystemReport, TaskView, UrlView, VariableView,
-    WorkloadVarsView,
+    ActivityView, AddedAppView, AppView, BuildComparisonView, BuildView, ClusterMadeBy, CommitView,
+    CommitsBetweenView, ConfigVersionView, DataDirOrigin, DatabaseReport, DeployDetailView,
+    DeployStatusView, DeployView, DockerStatus, EndpointSource, EnvironmentRowView,
+    EnvironmentStatusView, EnvironmentView, ErrorCode, ImageView, KubeContextReport,
+    KubernetesReport, LayerChangeView, LogLineView, LogPageView, LogResourceView, NextDeploy,
+    RuntimeChoice, ServiceComparisonView, StageView, StepComparisonView, StepView, SystemReport,
+    TaskView, UrlView, VariableView, WorkloadVarsView,
 };
 use ts_rs::{Config, TS};
 
@@ -37,6 +37,8 @@ fn render() -> String {
         declaration::<EndpointSource>(&cfg),
         declaration::<AppView>(&cfg),
         declaration::<AddedAppView>(&cfg),
+        declaration::<CommitsBetweenView>(&cfg),
+        declaration::<CommitView>(&cfg),
         declaration::<LogResourceView>(&cfg),
         declaration::<crate::streams::FollowMessage>(&cfg),
         declaration::<EnvironmentRowView>(&cfg),

@@ -308,6 +308,48 @@ impl Stagecraft {
 
     /// Two builds side by side: per service, image size and its change, layers added,
     /// removed and changed, step durations paired, cache hits, reuse.
+    /// The commits from build `a`'s to build `b`'s, read with `git log` in the app's
+    /// repository.
+    async fn commits_between(&self, a: i64, b: i64) -> Result<CommitsBetween, Error> {
+        let pool = self.store.pool();
+        let row = |id: i64| async move {
+            build::by_id(pool, id)
+                .await?
+                .ok_or_else(|| Error::NotFound {
+                    what: "build",
+                    name: id.to_string(),
+                })
+        };
+        let (before, after) = (row(a).await?, row(b).await?);
+        let unknown = |reason: &str| {
+            Ok(CommitsBetween::Unknown {
+                reason: reason.to_owned(),
+            })
+        };
+        let (Some(from), Some(to)) = (&before.git_commit, &after.git_commit) else {
+            return unknown("a build of the working tree has no commit to compare");
+        };
+        if from == to {
+            return unknown("both builds are of the same commit");
+        }
+        let Some(app) = app::by_id(pool, after.app_id).await? else {
+            return unknown("the app is gone");
+        };
+        let (repo, range) = (app.repo_path, format!("{from}..{to}"));
+        let listed = tokio::task::spawn_blocking(move || git_log(Path::new(&repo), &range)).await;
+        Ok(match listed {
+            Ok(Ok(mut commits)) => {
+                let more = commits.len() > COMMITS_SHOWN;
+                commits.truncate(COMMITS_SHOWN);
+                CommitsBetween::Listed { commits, more }
+            }
+            Ok(Err(reason)) => CommitsBetween::Unknown { reason },
+            Err(join) => CommitsBetween::Unknown {
+                reason: format!("reading the history stopped: {join}"),
+            },
+        })
+    }
+
     pub async fn compare_builds(&self, a: i64, b: i64) -> Result<BuildComparison, Error> {
         let (before, after) = (
             self.images_resolved(a).await?,
@@ -323,9 +365,11 @@ impl Stagecraft {
         let find = |images: &[ImageRow], service: &str| {
             images.iter().find(|i| i.service == service).cloned()
         };
+        let commits = self.commits_between(a, b).await?;
         Ok(BuildComparison {
             before: a,
             after: b,
+            commits,
             services: services
                 .iter()
                 .map(|service| compare(service, find(&before, service), find(&after, service)))
@@ -338,8 +382,36 @@ impl Stagecraft {
 pub struct BuildComparison {
     pub before: i64,
     pub after: i64,
+    /// What changed in the repository from one build to the other.
+    pub commits: CommitsBetween,
     pub services: Vec<ServiceComparison>,
 }
+
+/// The commits reachable from the later build's commit and not from the earlier one's, newest
+/// first, as `git log before..after` lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CommitsBetween {
+    Listed {
+        commits: Vec<Commit>,
+        /// More than [`COMMITS_SHOWN`]: only the newest are listed.
+        more: bool,
+    },
+    /// Why there is no list: a build of the working tree, the same commit, no git.
+    Unknown { reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Commit {
+    pub sha: String,
+    pub author: String,
+    /// ISO 8601, as the author dated it.
+    pub date: String,
+    pub subject: String,
+}
+
+/// The most commits a comparison lists.
+pub const COMMITS_SHOWN: usize = 50;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StepComparison {
@@ -433,4 +505,40 @@ fn compare(service: &str, before: Option<ImageRow>, after: Option<ImageRow>) -> 
         after_cache_hits: after.as_ref().map_or(0, |i| i.cache_hits),
         reused: after.as_ref().is_some_and(|i| i.outcome == "reused"),
     }
+}
+
+/// `git log` of `range` in `repo`, one more than [`COMMITS_SHOWN`] at most (to know there are
+/// more).
+fn git_log(repo: &Path, range: &str) -> Result<Vec<Commit>, String> {
+    let output = std::process::Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args([
+            "log",
+            "--no-color",
+            &format!("--max-count={}", COMMITS_SHOWN + 1),
+            "--format=%H%x1f%an%x1f%aI%x1f%s",
+            range,
+            "--",
+        ])
+        .output()
+        .map_err(|e| format!("listing commits needs git on PATH ({e})"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "git log {range} failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.splitn(4, '\u{1f}');
+            Some(Commit {
+                sha: fields.next()?.to_owned(),
+                author: fields.next()?.to_owned(),
+                date: fields.next()?.to_owned(),
+                subject: fields.next().unwrap_or_default().to_owned(),
+            })
+        })
+        .collect())
 }

@@ -46,7 +46,9 @@ mod views;
 use stagecraft_docker::DockerEngine;
 use stagecraft_store::Store;
 
-pub use builds::{BuildComparison, ServiceComparison, StepComparison};
+pub use builds::{
+    BuildComparison, COMMITS_SHOWN, Commit, CommitsBetween, ServiceComparison, StepComparison,
+};
 pub use commits::branch_commit;
 pub use configuration::{ConfigVersion, Hostname, MASK, ShownVar, WorkloadVars};
 pub use environment::{
@@ -66,11 +68,11 @@ pub use system::{
 };
 pub use timeline::{DeployDetail, TimelineStep};
 pub use views::{
-    ActivityView, AddedAppView, AppView, BuildComparisonView, BuildView, ConfigVersionView,
-    DeployDetailView, DeployStatusView, DeployView, EnvironmentRowView, EnvironmentStatusView,
-    EnvironmentView, ImageView, LayerChangeView, LogLineView, LogPageView, LogResourceView,
-    NextDeploy, ServiceComparisonView, StageView, StepComparisonView, StepView, TaskView, UrlView,
-    VariableView, WorkloadVarsView,
+    ActivityView, AddedAppView, AppView, BuildComparisonView, BuildView, CommitView,
+    CommitsBetweenView, ConfigVersionView, DeployDetailView, DeployStatusView, DeployView,
+    EnvironmentRowView, EnvironmentStatusView, EnvironmentView, ImageView, LayerChangeView,
+    LogLineView, LogPageView, LogResourceView, NextDeploy, ServiceComparisonView, StageView,
+    StepComparisonView, StepView, TaskView, UrlView, VariableView, WorkloadVarsView,
 };
 
 /// Stagecraft's use cases over one data directory. Opening it opens (and migrates) the

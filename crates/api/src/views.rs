@@ -526,7 +526,51 @@ pub struct BuildComparisonView {
     pub before: i64,
     #[ts(type = "number")]
     pub after: i64,
+    pub commits: CommitsBetweenView,
     pub services: Vec<ServiceComparisonView>,
+}
+
+/// The commits from one build to the other, newest first; or why they are not known.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum CommitsBetweenView {
+    Listed {
+        commits: Vec<CommitView>,
+        /// Only the newest 50 are listed.
+        more: bool,
+    },
+    Unknown {
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CommitView {
+    pub sha: String,
+    pub author: String,
+    pub date: String,
+    pub subject: String,
+}
+
+impl From<crate::builds::CommitsBetween> for CommitsBetweenView {
+    fn from(commits: crate::builds::CommitsBetween) -> Self {
+        match commits {
+            crate::builds::CommitsBetween::Listed { commits, more } => Self::Listed {
+                commits: commits
+                    .into_iter()
+                    .map(|c| CommitView {
+                        sha: c.sha,
+                        author: c.author,
+                        date: c.date,
+                        subject: c.subject,
+                    })
+                    .collect(),
+                more,
+            },
+            crate::builds::CommitsBetween::Unknown { reason } => Self::Unknown { reason },
+        }
+    }
 }
 
 impl From<crate::BuildComparison> for BuildComparisonView {
@@ -534,6 +578,7 @@ impl From<crate::BuildComparison> for BuildComparisonView {
         Self {
             before: comparison.before,
             after: comparison.after,
+            commits: comparison.commits.into(),
             services: comparison
                 .services
                 .into_iter()

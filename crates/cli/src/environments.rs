@@ -730,6 +730,27 @@ async fn execute(
                 ),
                 _ => structured(&comparison, output),
             }
+            if output == Output::Table {
+                match &comparison.commits {
+                    stagecraft_api::CommitsBetween::Listed { commits, more } => {
+                        println!();
+                        for commit in commits {
+                            println!(
+                                "{} {} ({})",
+                                commit.sha.get(..12).unwrap_or(&commit.sha),
+                                commit.subject,
+                                commit.author
+                            );
+                        }
+                        if *more {
+                            println!("… and older commits");
+                        }
+                    }
+                    stagecraft_api::CommitsBetween::Unknown { reason } => {
+                        println!("\ncommits: {reason}");
+                    }
+                }
+            }
         }
     }
     Ok(0)

@@ -70,6 +70,17 @@ export type AppView = { name: string, repoPath: string, trackingBranch: string, 
 export type AddedAppView = { app: AppView, warnings: Array<string>, };
 
 /**
+ * The commits from one build to the other, newest first; or why they are not known.
+ */
+export type CommitsBetweenView = { "kind": "listed", commits: Array<CommitView>, 
+/**
+ * Only the newest 50 are listed.
+ */
+more: boolean, } | { "kind": "unknown", reason: string, };
+
+export type CommitView = { sha: string, author: string, date: string, subject: string, };
+
+/**
  * A log kept for an environment, for the Logs tab.
  */
 export type LogResourceView = { 
@@ -220,7 +231,7 @@ reusedFromBuild: number | null,
  */
 detail: string | null, };
 
-export type BuildComparisonView = { before: number, after: number, services: Array<ServiceComparisonView>, };
+export type BuildComparisonView = { before: number, after: number, commits: CommitsBetweenView, services: Array<ServiceComparisonView>, };
 
 export type ServiceComparisonView = { service: string, beforeSize: number | null, afterSize: number | null, sizeChange: number | null, layersAdded: Array<string>, layersRemoved: Array<string>, layersChanged: Array<LayerChangeView>, steps: Array<StepComparisonView>, beforeCacheHits: number, afterCacheHits: number, reused: boolean, };
 

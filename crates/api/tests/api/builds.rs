@@ -324,3 +324,53 @@ async fn a_build_reads_the_branch_commit_unless_the_working_tree_is_asked_for() 
         from_commit.build_id.unwrap().to_string()
     );
 }
+
+#[tokio::test]
+async fn a_comparison_lists_the_commits_between_two_builds() {
+    let dir = tempfile::tempdir().unwrap();
+    let (stagecraft, _fake, builder, env_id) = built_app(dir.path()).await;
+    let repo = dir.path().join("shop");
+    std::fs::create_dir_all(repo.join("web")).unwrap();
+    std::fs::write(repo.join("web/index.html"), "v1").unwrap();
+    git(&repo, &["init", "-q", "-b", "feature/cart"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "first"]);
+    let first = stagecraft.deploy(&env_id).await.unwrap().deploy;
+    for (text, subject) in [("v2", "Say hello v2"), ("v3", "Say hello v3")] {
+        std::fs::write(repo.join("web/index.html"), text).unwrap();
+        git(&repo, &["commit", "-q", "-am", subject]);
+    }
+    builder.versions.lock().unwrap().insert("web".into(), 2);
+    let third = stagecraft.deploy(&env_id).await.unwrap().deploy;
+    let tree = stagecraft
+        .deploy_with(&env_id, DeployOptions { working_tree: true })
+        .await
+        .unwrap()
+        .deploy;
+    let (a, b, c) = (
+        first.build_id.unwrap(),
+        third.build_id.unwrap(),
+        tree.build_id.unwrap(),
+    );
+
+    let forward = stagecraft.compare_builds(a, b).await.unwrap();
+    let with_tree = stagecraft.compare_builds(b, c).await.unwrap();
+
+    let stagecraft_api::CommitsBetween::Listed { commits, more } = forward.commits else {
+        panic!("{:?}", forward.commits);
+    };
+    assert_eq!(
+        commits
+            .iter()
+            .map(|c| c.subject.as_str())
+            .collect::<Vec<_>>(),
+        ["Say hello v3", "Say hello v2"]
+    );
+    assert!(!more);
+    assert_eq!(commits[0].author, "Test");
+    assert_eq!(commits[0].sha.len(), 40);
+    assert!(matches!(
+        with_tree.commits,
+        stagecraft_api::CommitsBetween::Unknown { ref reason } if reason.contains("working tree")
+    ));
+}

@@ -84,6 +84,18 @@ const builds: BuildView[] = [2, 1].map((id) => ({
 const comparison: BuildComparisonView = {
   before: 1,
   after: 2,
+  commits: {
+    kind: "listed",
+    commits: [
+      {
+        sha: "1a2b3c4d5e6f7a8b9c0d1a2b3c4d5e6f7a8b9c0d",
+        author: "Ada",
+        date: "2026-11-26T05:00:00+00:00",
+        subject: "Say hello v2",
+      },
+    ],
+    more: false,
+  },
   services: [
     {
       service: "web",
@@ -333,6 +345,7 @@ describe("EnvironmentScreen", () => {
     const web = await screen.findByTestId("service-comparison");
     expect(web.textContent).toContain("+100 kB");
     expect(web.textContent).toContain("+ COPY www /www (v2)");
+    expect(screen.getByTestId("comparison-commits").textContent).toContain("Say hello v2");
   });
 
   it("deploys an earlier build's images from its row, then shows the timeline", async () => {
