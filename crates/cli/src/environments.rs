@@ -731,25 +731,27 @@ async fn execute(
                 _ => structured(&comparison, output),
             }
             if output == Output::Table {
-                match &comparison.commits {
+                let text = match &comparison.commits {
                     stagecraft_api::CommitsBetween::Listed { commits, more } => {
-                        println!();
+                        let mut text = String::from("\n");
                         for commit in commits {
-                            println!(
-                                "{} {} ({})",
+                            text.push_str(&format!(
+                                "{} {} ({})\n",
                                 commit.sha.get(..12).unwrap_or(&commit.sha),
                                 commit.subject,
                                 commit.author
-                            );
+                            ));
                         }
                         if *more {
-                            println!("… and older commits");
+                            text.push_str("… and older commits\n");
                         }
+                        text
                     }
                     stagecraft_api::CommitsBetween::Unknown { reason } => {
-                        println!("\ncommits: {reason}");
+                        format!("\ncommits: {reason}\n")
                     }
-                }
+                };
+                crate::output::raw(&text);
             }
         }
     }
