@@ -122,6 +122,27 @@ pub(crate) async fn deploy_follow<R: tauri::Runtime>(
     }))
 }
 
+/// Streams a kept log's lines after `after_seq` to `on_page`, then its new ones as they are
+/// stored, in pages of up to 5,000 lines; gives the stream's id for [`stream_stop`].
+#[tauri::command]
+pub(crate) async fn log_follow<R: tauri::Runtime>(
+    webview: tauri::Webview<R>,
+    state: State<'_, AppState>,
+    streams: State<'_, Streams>,
+    resource: String,
+    after_seq: i64,
+    on_page: tauri::ipc::Channel<LogPageView>,
+) -> Result<u32, IpcError> {
+    let mut pages = state.stagecraft()?.follow_log(&resource, after_seq).await?;
+    Ok(streams.start(webview.label(), async move {
+        while let Some(page) = pages.recv().await {
+            if on_page.send(page).is_err() {
+                return;
+            }
+        }
+    }))
+}
+
 #[tauri::command]
 pub(crate) fn stream_stop(streams: State<'_, Streams>, id: u32) {
     streams.stop(id);
@@ -218,19 +239,6 @@ pub(crate) async fn deploy_detail(
     deploy_id: i64,
 ) -> Result<DeployDetailView, IpcError> {
     Ok(state.stagecraft()?.deploy_detail(deploy_id).await?.into())
-}
-
-#[tauri::command]
-pub(crate) async fn log_page(
-    state: State<'_, AppState>,
-    resource: String,
-    after_seq: i64,
-    limit: i64,
-) -> Result<LogPageView, IpcError> {
-    Ok(state
-        .stagecraft()?
-        .log_page(&resource, after_seq, limit.clamp(1, 5000))
-        .await?)
 }
 
 /// The environment's kept logs: services, job runs, builds.

@@ -168,7 +168,8 @@ impl Stagecraft {
             .map(|r| (r.service.clone(), r.tag.clone()))
             .collect();
         let parallelism = self.settings.build_parallelism.max(1);
-        let (log, writer) = crate::logs::build_log(self.store.clone(), build_id);
+        let (log, writer) =
+            crate::logs::build_log(self.store.clone(), self.log_news.clone(), build_id);
         let results = build_images(
             Arc::new(builder),
             requests,

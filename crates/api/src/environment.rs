@@ -1040,6 +1040,7 @@ impl Stagecraft {
                     environment_id: env.id,
                     deploy_id: queued.id,
                     followers: self.followers.clone(),
+                    news: self.log_news.clone(),
                 };
                 let runner = Runner::new(Arc::new(runtime), sink);
                 let target = self.environment_ref(env);

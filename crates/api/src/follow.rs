@@ -91,3 +91,69 @@ impl Stagecraft {
         Ok(receiver)
     }
 }
+
+/// Lines a followed log sends at most at once.
+const LOG_PAGE: i64 = 5_000;
+
+impl Stagecraft {
+    /// A kept log's lines after `after_seq`, then its new ones as they are stored (by this
+    /// process: at once; by another: within 500 ms), in pages of up to 5,000 lines, each with
+    /// how many lines the cap has dropped so far. Runs until the receiver is dropped.
+    pub async fn follow_log(
+        &self,
+        resource: &str,
+        after_seq: i64,
+    ) -> Result<mpsc::Receiver<crate::LogPageView>, Error> {
+        // Subscribe before the first read, so lines stored in between are not missed.
+        let mut news = self.log_news.subscribe();
+        let store = self.store.clone();
+        let resource = resource.to_owned();
+        let (sender, receiver) = mpsc::channel(8);
+        tokio::spawn(async move {
+            let mut last = after_seq;
+            let mut dropped = None;
+            loop {
+                // Everything stored since the last look, a page at a time.
+                loop {
+                    let Ok(page) =
+                        stagecraft_store::log::page(store.pool(), &resource, last, LOG_PAGE).await
+                    else {
+                        return;
+                    };
+                    let full = i64::try_from(page.lines.len()).unwrap_or(i64::MAX) >= LOG_PAGE;
+                    if page.lines.is_empty() && dropped == Some(page.dropped) {
+                        break;
+                    }
+                    last = page.lines.last().map_or(last, |l| l.seq);
+                    dropped = Some(page.dropped);
+                    if sender
+                        .send(crate::views::log_page_view(page))
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                    if !full {
+                        break;
+                    }
+                }
+                // Then wait for news of this log, or look anyway (another process's lines).
+                let wait = tokio::time::sleep(OTHER_PROCESSES_EVERY);
+                tokio::pin!(wait);
+                loop {
+                    tokio::select! {
+                        heard = news.recv() => match heard {
+                            Ok(name) if name == resource => break,
+                            Ok(_) => {}
+                            Err(broadcast::error::RecvError::Lagged(_)) => break,
+                            Err(broadcast::error::RecvError::Closed) => return,
+                        },
+                        () = &mut wait => break,
+                        () = sender.closed() => return,
+                    }
+                }
+            }
+        });
+        Ok(receiver)
+    }
+}

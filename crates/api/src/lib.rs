@@ -99,6 +99,8 @@ pub struct Stagecraft {
     running: environment::Running,
     /// The environments whose queue this process runs now.
     queues: environment::Queues,
+    /// Logs this process just added lines to.
+    log_news: logs::LogNews,
 }
 
 impl Stagecraft {
@@ -129,6 +131,7 @@ impl Stagecraft {
             followers: logs::Followers::default(),
             running: environment::Running::default(),
             queues: environment::Queues::default(),
+            log_news: tokio::sync::broadcast::channel(1024).0,
         };
         stagecraft.recover().await?;
         Ok(stagecraft)

@@ -16,6 +16,9 @@ use stagecraft_engine::{
 use stagecraft_store::Store;
 use stagecraft_store::log::Stream;
 
+/// Names the logs this process just added lines to, for its followers (`follow_log`).
+pub(crate) type LogNews = tokio::sync::broadcast::Sender<String>;
+
 /// Lines kept per resource; older ones are dropped and counted.
 pub const LOG_CAP: i64 = 10_000;
 
@@ -61,6 +64,7 @@ impl Followers {
 /// database. The writer ends once every [`BuildLog`] handle is dropped; await it.
 pub(crate) fn build_log(
     store: Store,
+    news: LogNews,
     build_id: i64,
 ) -> (Arc<dyn BuildLog>, tokio::task::JoinHandle<()>) {
     let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<(String, String)>();
@@ -81,11 +85,12 @@ pub(crate) fn build_log(
             }
             for (service, lines) in by_service {
                 let resource = format!("builds/{build_id}/{service}");
-                if let Err(error) =
-                    stagecraft_store::log::append(store.pool(), &resource, None, &lines, LOG_CAP)
-                        .await
+                match stagecraft_store::log::append(store.pool(), &resource, None, &lines, LOG_CAP)
+                    .await
                 {
-                    tracing::warn!(%error, resource, "a build's output was not kept");
+                    // Nobody following is fine: the lines are stored.
+                    Ok(()) => drop(news.send(resource)),
+                    Err(error) => tracing::warn!(%error, resource, "a build's output was not kept"),
                 }
             }
         }
@@ -110,10 +115,12 @@ pub(crate) struct LoggingRuntime {
     pub environment_id: i64,
     pub deploy_id: i64,
     pub followers: Followers,
+    pub news: LogNews,
 }
 
 async fn store_lines(
     store: &Store,
+    news: &LogNews,
     resource: &str,
     environment_id: i64,
     lines: &[LogLine],
@@ -137,7 +144,10 @@ async fn store_lines(
         LOG_CAP,
     )
     .await
-    .map_err(|e| RuntimeError::new(format!("keeping the logs of {resource} failed: {e}")))
+    .map_err(|e| RuntimeError::new(format!("keeping the logs of {resource} failed: {e}")))?;
+    // Nobody following is fine: the lines are stored.
+    let _ = news.send(resource.to_owned());
+    Ok(())
 }
 
 impl LoggingRuntime {
@@ -153,7 +163,15 @@ impl LoggingRuntime {
         let lines = tokio::time::timeout(JOB_LOG_READ, read)
             .await
             .unwrap_or_default();
-        if let Err(error) = store_lines(&self.store, &resource, self.environment_id, &lines).await {
+        if let Err(error) = store_lines(
+            &self.store,
+            &self.news,
+            &resource,
+            self.environment_id,
+            &lines,
+        )
+        .await
+        {
             tracing::warn!(%error, "a job's logs were not kept");
         }
     }
@@ -165,6 +183,7 @@ impl LoggingRuntime {
             .inner
             .logs(env, &format!("services.{service}"), true, Some(since));
         let store = self.store.clone();
+        let news = self.news.clone();
         let environment_id = self.environment_id;
         let key = resource.clone();
         let task = tokio::spawn(async move {
@@ -187,7 +206,9 @@ impl LoggingRuntime {
                     }
                 }
                 let lines: Vec<LogLine> = batch.into_iter().filter_map(Result::ok).collect();
-                if let Err(error) = store_lines(&store, &resource, environment_id, &lines).await {
+                if let Err(error) =
+                    store_lines(&store, &news, &resource, environment_id, &lines).await
+                {
                     tracing::warn!(%error, "a service's logs were not kept");
                 }
                 if ended {

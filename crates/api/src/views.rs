@@ -339,11 +339,27 @@ pub struct LogPageView {
     pub dropped: i64,
 }
 
+pub(crate) fn log_page_view(page: stagecraft_store::log::LogPage) -> LogPageView {
+    LogPageView {
+        lines: page
+            .lines
+            .into_iter()
+            .map(|l| LogLineView {
+                seq: l.seq,
+                at: l.at,
+                stderr: l.stream == "stderr",
+                line: l.line,
+            })
+            .collect(),
+        dropped: page.dropped,
+    }
+}
+
 /// A log kept for an environment, for the Logs tab.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct LogResourceView {
-    /// What `log_page` takes.
+    /// What `follow_log` and `logs` take.
     pub resource: String,
     /// `service`, `job` (one run) or `build` (one image's build output).
     pub kind: String,
@@ -415,29 +431,6 @@ impl Stagecraft {
         Ok(NextDeploy {
             stage: stage.into(),
             reason,
-        })
-    }
-
-    /// A page of a kept log, for the UI.
-    pub async fn log_page(
-        &self,
-        resource: &str,
-        after_seq: i64,
-        limit: i64,
-    ) -> Result<LogPageView, Error> {
-        let page = self.logs(resource, after_seq, limit).await?;
-        Ok(LogPageView {
-            lines: page
-                .lines
-                .into_iter()
-                .map(|l| LogLineView {
-                    seq: l.seq,
-                    at: l.at,
-                    stderr: l.stream == "stderr",
-                    line: l.line,
-                })
-                .collect(),
-            dropped: page.dropped,
         })
     }
 }

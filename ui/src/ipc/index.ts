@@ -108,7 +108,13 @@ export interface EnvironmentsApi {
     afterSeq: number,
     onMessage: (message: FollowMessage) => void,
   ): Promise<() => void>;
-  logPage(resource: string, afterSeq: number, limit: number): Promise<LogPageView>;
+  /** A kept log's lines after `afterSeq`, then its new ones live, in pages; resolves to a
+   *  function that stops the stream. */
+  followLog(
+    resource: string,
+    afterSeq: number,
+    onPage: (page: LogPageView) => void,
+  ): Promise<() => void>;
   /** The environment's kept logs: services, job runs, builds. */
   logResources(envId: string): Promise<LogResourceView[]>;
   builds(app: string): Promise<BuildView[]>;
@@ -147,8 +153,15 @@ export const environmentsApi: EnvironmentsApi = {
       call("stream_stop", { id }).catch(() => {});
     };
   },
-  logPage: (resource, afterSeq, limit) => call("log_page", { resource, afterSeq, limit }),
   logResources: (envId) => call("log_resources", { envId }),
+  followLog: async (resource, afterSeq, onPage) => {
+    const channel = new Channel<LogPageView>();
+    channel.onmessage = onPage;
+    const id = await call<number>("log_follow", { resource, afterSeq, onPage: channel });
+    return () => {
+      call("stream_stop", { id }).catch(() => {});
+    };
+  },
   builds: (app) => call("builds_list", { app }),
   compareBuilds: (before, after) => call("builds_compare", { before, after }),
   deployBuild: (envId, buildId) => call("deploy_build_start", { envId, buildId }),

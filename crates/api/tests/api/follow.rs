@@ -126,3 +126,39 @@ async fn following_a_deploy_that_does_not_exist_is_an_error() {
     let error = stagecraft.follow(42, 0).await.unwrap_err();
     assert_eq!(error.code(), stagecraft_api::ErrorCode::NotFound);
 }
+
+#[tokio::test]
+async fn a_followed_log_replays_its_lines_then_brings_those_another_process_stores() {
+    use stagecraft_store::log::{self, Stream};
+    let dir = tempfile::tempdir().unwrap();
+    let stagecraft = open(dir.path(), Fake::open()).await;
+    let other = stagecraft_store::Store::open(&dir.path().join("data/stagecraft.db"))
+        .await
+        .unwrap();
+    let resource = "builds/1/web";
+    let lines = |from: usize, to: usize| {
+        (from..to)
+            .map(|i| (Stream::Stdout, format!("line {i}")))
+            .collect::<Vec<_>>()
+    };
+    log::append(other.pool(), resource, None, &lines(0, 7_000), 10_000)
+        .await
+        .unwrap();
+
+    let mut followed = stagecraft.follow_log(resource, 0).await.unwrap();
+    let first = followed.recv().await.unwrap();
+    let second = followed.recv().await.unwrap();
+    log::append(other.pool(), resource, None, &lines(7_000, 12_000), 10_000)
+        .await
+        .unwrap();
+    let third = tokio::time::timeout(Duration::from_secs(5), followed.recv())
+        .await
+        .expect("lines another process stores arrive within a moment")
+        .unwrap();
+
+    assert_eq!((first.lines.len(), second.lines.len()), (5_000, 2_000));
+    assert_eq!(second.lines.last().unwrap().line, "line 6999");
+    assert_eq!(third.lines.first().unwrap().line, "line 7000");
+    assert_eq!(third.lines.len(), 5_000);
+    assert_eq!(third.dropped, 2_000, "the cap of 10,000 dropped the oldest");
+}

@@ -177,8 +177,10 @@ function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsApi {
         },
         { resource: "builds/1/web", kind: "build", label: "web, build 1", lines: 12, dropped: 0 },
       ]),
-    logPage: (_resource, afterSeq) =>
-      Promise.resolve(afterSeq === 0 ? logs : { lines: [], dropped: 0 }),
+    followLog: (_resource, afterSeq, onPage) => {
+      if (afterSeq === 0) onPage(logs);
+      return Promise.resolve(() => {});
+    },
     builds: () => Promise.resolve(builds),
     compareBuilds: () => Promise.resolve(comparison),
     deployBuild: () => Promise.resolve({ ...setup, id: 4, stage: "patch", status: "queued" }),
@@ -288,25 +290,31 @@ describe("EnvironmentScreen", () => {
     const deploy = vi.fn(() =>
       Promise.resolve<DeployView>({ ...setup, id: 2, stage: "patch", status: "queued" }),
     );
-    const logPage = vi.fn((_resource: string, afterSeq: number) =>
-      Promise.resolve<LogPageView>({
-        lines: [
-          { seq: 1, at: "2026-11-26T06:00:01.000Z", stderr: true, line: "no such table" },
-        ].filter((l) => l.seq > afterSeq),
-        dropped: 0,
-      }),
+    // The stream sends the kept lines, then two pages that arrive together: one draw.
+    const followLog = vi.fn(
+      (_resource: string, _afterSeq: number, onPage: (page: LogPageView) => void) => {
+        const line = (seq: number, text: string) => ({
+          seq,
+          at: "2026-11-26T06:00:01.000Z",
+          stderr: true,
+          line: text,
+        });
+        onPage({ lines: [line(1, "no such table")], dropped: 0 });
+        onPage({ lines: [line(2, "retrying")], dropped: 0 });
+        onPage({ lines: [line(2, "retrying"), line(3, "gave up")], dropped: 0 });
+        return Promise.resolve(() => {});
+      },
     );
     render(EnvironmentScreen, {
-      api: fakeApi({ deploy, logPage }),
+      api: fakeApi({ deploy, followLog }),
       envId: "ted1bc4",
       back: () => {},
     });
 
     await fireEvent.click(await screen.findByText("jobs.migrate"));
-    await waitFor(() =>
-      expect(screen.getByTestId("log-lines").textContent).toContain("no such table"),
-    );
-    expect(logPage).toHaveBeenCalledWith("ted1bc4/1/jobs.migrate", 0, 5000);
+    await waitFor(() => expect(screen.getByTestId("log-lines").textContent).toContain("gave up"));
+    expect(screen.getByTestId("log-lines").textContent?.match(/retrying/g)?.length).toBe(1);
+    expect(followLog).toHaveBeenCalledWith("ted1bc4/1/jobs.migrate", 0, expect.any(Function));
 
     await fireEvent.click(screen.getByTestId("deploy"));
     await waitFor(() => expect(deploy).toHaveBeenCalledWith("ted1bc4"));
@@ -437,13 +445,18 @@ describe("EnvironmentScreen", () => {
   });
 
   it("lists the kept logs by kind in the Logs tab and opens one", async () => {
-    const logPage = vi.fn(() =>
-      Promise.resolve<LogPageView>({
-        lines: [{ seq: 1, at: "2026-11-26T06:00:01.000Z", stderr: false, line: "#1 FROM scratch" }],
-        dropped: 0,
-      }),
+    const followLog = vi.fn(
+      (_resource: string, _afterSeq: number, onPage: (page: LogPageView) => void) => {
+        onPage({
+          lines: [
+            { seq: 1, at: "2026-11-26T06:00:01.000Z", stderr: false, line: "#1 FROM scratch" },
+          ],
+          dropped: 0,
+        });
+        return Promise.resolve(() => {});
+      },
     );
-    render(EnvironmentScreen, { api: fakeApi({ logPage }), envId: "ted1bc4", back: () => {} });
+    render(EnvironmentScreen, { api: fakeApi({ followLog }), envId: "ted1bc4", back: () => {} });
 
     await fireEvent.click(await screen.findByTestId("tab-logs"));
     const build = await screen.findByText("web, build 1");
@@ -453,7 +466,7 @@ describe("EnvironmentScreen", () => {
     await waitFor(() =>
       expect(screen.getByTestId("log-lines").textContent).toContain("#1 FROM scratch"),
     );
-    expect(logPage).toHaveBeenCalledWith("builds/1/web", 0, 5000);
+    expect(followLog).toHaveBeenCalledWith("builds/1/web", 0, expect.any(Function));
   });
 
   it("deploys on Ctrl+Enter", async () => {

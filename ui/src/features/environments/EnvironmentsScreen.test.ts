@@ -42,7 +42,7 @@ function api(
     timeline: unused,
     deployDetail: unused,
     followDeploy: unused,
-    logPage: unused,
+    followLog: unused,
     logResources: unused,
     builds: unused,
     compareBuilds: unused,
