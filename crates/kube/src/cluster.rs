@@ -7,8 +7,11 @@ use std::fmt::Debug;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::core::v1::Namespace;
-use kube::api::{Api, DeleteParams, Patch, PatchParams};
+use futures_util::StreamExt as _;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{Namespace, Pod};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, WatchEvent, WatchParams};
 use kube::config::KubeConfigOptions;
 use kube::{Client, Resource};
 use serde::Serialize;
@@ -17,7 +20,14 @@ use serde::de::DeserializeOwned;
 use crate::KubeError;
 use crate::kubeconfig::Refusal;
 use crate::kubeconfig::merged;
-use crate::manifest::Manifests;
+use crate::manifest::{LABEL_WORKLOAD, Manifests};
+use crate::rollout::{JobState, Rollout, exit_code, job_state, pod_reason, rollout};
+
+/// How long one watch request lasts before the server ends it and it is made again.
+const WATCH_SECS: u32 = 60;
+
+/// What a wait reports while it waits: each new reason once.
+pub type Report<'a> = &'a (dyn Fn(String) + Send + Sync);
 
 /// Who owns the fields Stagecraft sets (server-side apply).
 pub const FIELD_MANAGER: &str = "stagecraft";
@@ -79,7 +89,17 @@ impl Cluster {
         &self.context
     }
 
-    fn error(&self, verb: &str, resource: &str, name: &str, error: kube::Error) -> KubeError {
+    pub(crate) fn client(&self) -> Client {
+        self.client.clone()
+    }
+
+    pub(crate) fn error(
+        &self,
+        verb: &str,
+        resource: &str,
+        name: &str,
+        error: kube::Error,
+    ) -> KubeError {
         let context = self.context.clone();
         match error {
             kube::Error::Api(status) if status.code == 401 => KubeError::Unauthorized { context },
@@ -105,7 +125,7 @@ impl Cluster {
         }
     }
 
-    async fn apply_one<K>(&self, api: Api<K>, object: &K) -> Result<(), KubeError>
+    pub(crate) async fn apply_one<K>(&self, api: Api<K>, object: &K) -> Result<(), KubeError>
     where
         K: Resource<DynamicType = ()> + Serialize + DeserializeOwned + Clone + Debug,
     {
@@ -180,4 +200,244 @@ impl Cluster {
             tokio::time::sleep(GONE_EVERY).await;
         }
     }
+
+    /// The labels of namespace `name`, or `None` when there is no such namespace.
+    pub async fn namespace_labels(
+        &self,
+        name: &str,
+    ) -> Result<Option<std::collections::BTreeMap<String, String>>, KubeError> {
+        let api: Api<Namespace> = Api::all(self.client.clone());
+        match api.get_opt(name).await {
+            Ok(found) => Ok(found.map(|n| n.metadata.labels.unwrap_or_default())),
+            Err(error) => Err(self.error("get", "namespaces", name, error)),
+        }
+    }
+
+    /// Returns once the Deployment `name`'s rollout is done: a watch on it, and one on its
+    /// pods, whose reasons for not being ready are reported as they change. Fails when the
+    /// Deployment gives up or a pod can never start.
+    pub async fn wait_rollout(
+        &self,
+        namespace: &str,
+        name: &str,
+        workload: &str,
+        report: Report<'_>,
+    ) -> Result<(), KubeError> {
+        let deployments: Api<Deployment> = Api::namespaced(self.client.clone(), namespace);
+        let pods: Api<Pod> = Api::namespaced(self.client.clone(), namespace);
+        let mut said = String::new();
+        let mut tell = |text: String| {
+            if text != said {
+                report(text.clone());
+                said = text;
+            }
+        };
+        loop {
+            let current = deployments
+                .get(name)
+                .await
+                .map_err(|e| self.error("get", "deployments", name, e))?;
+            match rollout(&current) {
+                Rollout::Done => return Ok(()),
+                Rollout::Failed(why) => return Err(self.rollout_failed(name, &why)),
+                Rollout::Progressing {
+                    ready,
+                    updated,
+                    wanted,
+                } => tell(progress(name, ready, updated, wanted)),
+            }
+            let version = current
+                .metadata
+                .resource_version
+                .clone()
+                .unwrap_or_default();
+            let own = WatchParams::default()
+                .fields(&format!("metadata.name={name}"))
+                .timeout(WATCH_SECS);
+            let theirs = WatchParams::default()
+                .labels(&format!("{LABEL_WORKLOAD}={workload}"))
+                .timeout(WATCH_SECS);
+            let own = deployments
+                .watch(&own, &version)
+                .await
+                .map_err(|e| self.error("watch", "deployments", name, e))?
+                .map(Watched::Deployment);
+            let theirs = pods
+                .watch(&theirs, "0")
+                .await
+                .map_err(|e| self.error("watch", "pods", workload, e))?
+                .map(Watched::Pod);
+            let mut both = futures_util::stream::select(own.boxed(), theirs.boxed());
+            while let Some(event) = both.next().await {
+                match event {
+                    Watched::Deployment(Ok(
+                        WatchEvent::Added(deployment) | WatchEvent::Modified(deployment),
+                    )) => match rollout(&deployment) {
+                        Rollout::Done => return Ok(()),
+                        Rollout::Failed(why) => return Err(self.rollout_failed(name, &why)),
+                        Rollout::Progressing {
+                            ready,
+                            updated,
+                            wanted,
+                        } => tell(progress(name, ready, updated, wanted)),
+                    },
+                    Watched::Pod(Ok(WatchEvent::Added(pod) | WatchEvent::Modified(pod))) => {
+                        if let Some(reason) = pod_reason(&pod) {
+                            if reason.hopeless {
+                                return Err(self.rollout_failed(name, &reason.text));
+                            }
+                            tell(format!("waiting for readiness: {}", reason.text));
+                        }
+                    }
+                    Watched::Deployment(Ok(WatchEvent::Deleted(_))) => {
+                        return Err(self.rollout_failed(name, "the Deployment was deleted"));
+                    }
+                    // An expired resource version (410) or a dropped stream: read the
+                    // Deployment again and watch anew.
+                    Watched::Deployment(Ok(WatchEvent::Error(_)) | Err(_)) => break,
+                    Watched::Pod(_)
+                    | Watched::Job(_)
+                    | Watched::Deployment(Ok(WatchEvent::Bookmark(_))) => {}
+                }
+            }
+        }
+    }
+
+    fn rollout_failed(&self, name: &str, why: &str) -> KubeError {
+        KubeError::Failed {
+            context: self.context.clone(),
+            what: format!("the rollout of {name}"),
+            reason: why.to_owned(),
+        }
+    }
+
+    /// Creates the Job and returns the exit code of its pod once it ended; its pods' reasons
+    /// for not running are reported as they change.
+    pub async fn run_job(
+        &self,
+        namespace: &str,
+        job: &Job,
+        report: Report<'_>,
+    ) -> Result<i32, KubeError> {
+        let jobs: Api<Job> = Api::namespaced(self.client.clone(), namespace);
+        let pods: Api<Pod> = Api::namespaced(self.client.clone(), namespace);
+        let name = job.metadata.name.clone().unwrap_or_default();
+        self.apply_one(jobs.clone(), job).await?;
+        let mut said = String::new();
+        let mut tell = |text: String| {
+            if text != said {
+                report(text.clone());
+                said = text;
+            }
+        };
+        tell("running; waiting for it to end".to_owned());
+        let ended = loop {
+            let current = jobs
+                .get(&name)
+                .await
+                .map_err(|e| self.error("get", "jobs", &name, e))?;
+            if job_state(&current) != JobState::Running {
+                break job_state(&current);
+            }
+            let version = current
+                .metadata
+                .resource_version
+                .clone()
+                .unwrap_or_default();
+            let own = WatchParams::default()
+                .fields(&format!("metadata.name={name}"))
+                .timeout(WATCH_SECS);
+            let theirs = WatchParams::default()
+                .labels(&format!("job-name={name}"))
+                .timeout(WATCH_SECS);
+            let own = jobs
+                .watch(&own, &version)
+                .await
+                .map_err(|e| self.error("watch", "jobs", &name, e))?
+                .map(Watched::Job);
+            let theirs = pods
+                .watch(&theirs, "0")
+                .await
+                .map_err(|e| self.error("watch", "pods", &name, e))?
+                .map(Watched::Pod);
+            let mut both = futures_util::stream::select(own.boxed(), theirs.boxed());
+            let mut state = None;
+            while let Some(event) = both.next().await {
+                match event {
+                    Watched::Job(Ok(WatchEvent::Added(job) | WatchEvent::Modified(job))) => {
+                        if job_state(&job) != JobState::Running {
+                            state = Some(job_state(&job));
+                            break;
+                        }
+                    }
+                    Watched::Pod(Ok(WatchEvent::Added(pod) | WatchEvent::Modified(pod))) => {
+                        if let Some(reason) = pod_reason(&pod) {
+                            if reason.hopeless {
+                                return Err(KubeError::Failed {
+                                    context: self.context.clone(),
+                                    what: format!("job {name}"),
+                                    reason: reason.text,
+                                });
+                            }
+                            tell(reason.text);
+                        }
+                    }
+                    Watched::Job(Ok(WatchEvent::Deleted(_))) => {
+                        return Err(KubeError::Failed {
+                            context: self.context.clone(),
+                            what: format!("job {name}"),
+                            reason: "the Job was deleted".to_owned(),
+                        });
+                    }
+                    Watched::Job(Ok(WatchEvent::Error(_)) | Err(_)) => break,
+                    _ => {}
+                }
+            }
+            if let Some(state) = state {
+                break state;
+            }
+        };
+        // The exit code is the pod's; a Job that failed without one (its deadline) says why.
+        let listed = pods
+            .list(&ListParams::default().labels(&format!("job-name={name}")))
+            .await
+            .map_err(|e| self.error("list", "pods", &name, e))?;
+        let code = listed.items.iter().find_map(exit_code);
+        match (ended, code) {
+            (JobState::Succeeded, code) => Ok(code.unwrap_or(0)),
+            (_, Some(code)) => Ok(code),
+            (JobState::Failed(reason), None) => Err(KubeError::Failed {
+                context: self.context.clone(),
+                what: format!("job {name}"),
+                reason,
+            }),
+            (JobState::Running, None) => Ok(0),
+        }
+    }
+
+    /// Deletes every Job of the workload in the namespace, with their pods.
+    pub async fn delete_jobs(&self, namespace: &str, workload: &str) -> Result<(), KubeError> {
+        let jobs: Api<Job> = Api::namespaced(self.client.clone(), namespace);
+        jobs.delete_collection(
+            &DeleteParams::background(),
+            &ListParams::default().labels(&format!("{LABEL_WORKLOAD}={workload}")),
+        )
+        .await
+        .map(|_| ())
+        .or_else(|error| match error {
+            kube::Error::Api(status) if status.code == 404 => Ok(()),
+            other => Err(self.error("delete", "jobs", workload, other)),
+        })
+    }
+}
+
+/// An event of one of the two watches a wait runs.
+enum Watched {
+    Deployment(Result<WatchEvent<Deployment>, kube::Error>),
+    Job(Result<WatchEvent<Job>, kube::Error>),
+    Pod(Result<WatchEvent<Pod>, kube::Error>),
+}
+
+fn progress(name: &str, ready: i32, updated: i32, wanted: i32) -> String {
+    format!("waiting for the rollout of {name}: {ready} of {wanted} ready, {updated} updated")
 }

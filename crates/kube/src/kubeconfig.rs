@@ -34,6 +34,12 @@ pub enum KubeError {
         .0.verb, .0.resource, .0.name, .0.context, .0.code, .0.message
     )]
     Api(Box<Refusal>),
+    #[error("{what} failed in context {context}: {reason}")]
+    Failed {
+        context: String,
+        what: String,
+        reason: String,
+    },
     #[error("{what} did not happen within {seconds} s in context {context}")]
     Timeout {
         context: String,

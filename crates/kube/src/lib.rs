@@ -17,6 +17,8 @@
 mod cluster;
 mod kubeconfig;
 mod manifest;
+mod rollout;
+mod runtime;
 
 pub use cluster::{Cluster, FIELD_MANAGER};
 pub use kubeconfig::{
@@ -24,3 +26,4 @@ pub use kubeconfig::{
     read_contexts,
 };
 pub use manifest::{LABEL_APP, LABEL_ENV, LABEL_WORKLOAD, Manifests, Owner, dns_label, job};
+pub use runtime::{Images, KubeRuntime};

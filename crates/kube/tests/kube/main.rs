@@ -6,3 +6,4 @@
 
 mod cluster;
 mod manifests;
+mod runtime;

@@ -1,0 +1,452 @@
+//! The engine's [`Runtime`] on a Kubernetes cluster: one namespace per environment, each
+//! service a Deployment (with its Service, Secret and claims) applied with server-side apply
+//! and followed by watches until its rollout is done, each job run a Job followed until it
+//! ends. Images Stagecraft built reach the cluster before they are needed (see [`Images`]).
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use futures_util::{AsyncBufReadExt as _, StreamExt as _, TryStreamExt as _};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, ListParams, LogParams};
+use stagecraft_engine::{
+    EnvironmentRef, JobExit, JobSpec, LogLine, Runtime, RuntimeError, RuntimeObject, ServiceSpec,
+    TaskProgress, WorkloadStatus, Workloads,
+};
+use tokio::sync::OnceCell;
+
+use crate::cluster::Cluster;
+use crate::kubeconfig::{ClusterKind, KubeError};
+use crate::manifest::{LABEL_ENV, LABEL_WORKLOAD, Manifests, Owner, dns_label, job};
+
+/// How long teardown waits for the namespace to be gone.
+const NAMESPACE_GONE_WITHIN: Duration = Duration::from_secs(180);
+
+/// How images Stagecraft built reach a cluster's nodes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Images {
+    /// The cluster runs on the engine that built them (Docker Desktop): nothing to do.
+    Shared,
+    /// `kind load docker-image <image> --name <cluster>`.
+    Kind { cluster: String },
+    /// `k3d image import <image> --cluster <cluster>`.
+    K3d { cluster: String },
+    /// `minikube image load <image> --profile <profile>`.
+    Minikube { profile: String },
+    /// A cluster that pulls: the images must be pushed to a registry it can reach.
+    Registry,
+}
+
+impl Images {
+    /// How images reach the cluster of kubeconfig context `context`, made by `kind`.
+    pub fn for_context(kind: ClusterKind, context: &str) -> Self {
+        match kind {
+            ClusterKind::DockerDesktop => Self::Shared,
+            ClusterKind::Kind => Self::Kind {
+                cluster: context.strip_prefix("kind-").unwrap_or(context).to_owned(),
+            },
+            ClusterKind::K3d => Self::K3d {
+                cluster: context.strip_prefix("k3d-").unwrap_or(context).to_owned(),
+            },
+            ClusterKind::Minikube => Self::Minikube {
+                profile: context.to_owned(),
+            },
+            ClusterKind::Other => Self::Registry,
+        }
+    }
+
+    /// The command that loads `image` into the cluster; `None` when none is needed, or none
+    /// can do it (a registry).
+    pub fn load_command(&self, image: &str) -> Option<(&'static str, Vec<String>)> {
+        let args = |parts: &[&str]| parts.iter().map(|p| (*p).to_owned()).collect();
+        match self {
+            Self::Shared | Self::Registry => None,
+            Self::Kind { cluster } => Some((
+                "kind",
+                args(&["load", "docker-image", image, "--name", cluster]),
+            )),
+            Self::K3d { cluster } => Some((
+                "k3d",
+                args(&["image", "import", image, "--cluster", cluster]),
+            )),
+            Self::Minikube { profile } => Some((
+                "minikube",
+                args(&["image", "load", image, "--profile", profile]),
+            )),
+        }
+    }
+}
+
+/// Environments on the cluster of one kubeconfig context.
+pub struct KubeRuntime {
+    context: String,
+    paths: Vec<PathBuf>,
+    cluster: OnceCell<Cluster>,
+    images: Images,
+    /// Built images already loaded into the cluster by this process.
+    loaded: Mutex<HashSet<String>>,
+    /// Each job's run counter, so every run gets a Job of its own (a Job cannot change).
+    runs: Mutex<HashMap<String, u64>>,
+}
+
+impl std::fmt::Debug for KubeRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KubeRuntime")
+            .field("context", &self.context)
+            .field("images", &self.images)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KubeRuntime {
+    /// The runtime of `context` in the kubeconfig files `paths`; it connects on first use.
+    pub fn new(paths: Vec<PathBuf>, context: &str, images: Images) -> Self {
+        Self {
+            context: context.to_owned(),
+            paths,
+            cluster: OnceCell::new(),
+            images,
+            loaded: Mutex::new(HashSet::new()),
+            runs: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The runtime of a cluster already connected (tests give a mock service).
+    pub fn with_cluster(cluster: Cluster, images: Images) -> Self {
+        let context = cluster.context().to_owned();
+        let runtime = Self::new(Vec::new(), &context, images);
+        // A fresh cell takes its first value.
+        let _ = runtime.cluster.set(cluster);
+        runtime
+    }
+
+    async fn cluster(&self) -> Result<&Cluster, RuntimeError> {
+        self.cluster
+            .get_or_try_init(|| Cluster::connect(&self.paths, &self.context))
+            .await
+            .map_err(failed)
+    }
+
+    /// Loads a built image into the cluster's nodes, once per process.
+    async fn ensure_image(
+        &self,
+        image: &str,
+        built: bool,
+        progress: &TaskProgress,
+    ) -> Result<(), RuntimeError> {
+        if !built
+            || self
+                .loaded
+                .lock()
+                .map_err(|_| RuntimeError::new("the image cache is poisoned"))?
+                .contains(image)
+        {
+            return Ok(());
+        }
+        let Some((program, args)) = self.images.load_command(image) else {
+            if self.images == Images::Registry {
+                return Err(RuntimeError::new(format!(
+                    "{image} was built on this machine, and the cluster of context {} cannot see \
+                     it: pushing to a registry is not supported yet; use a kind, k3d, minikube \
+                     or Docker Desktop cluster",
+                    self.context
+                )));
+            }
+            return Ok(());
+        };
+        progress.waiting(format!("loading {image} into the cluster ({program})"));
+        let output = tokio::process::Command::new(program)
+            .args(&args)
+            .output()
+            .await
+            .map_err(|e| {
+                RuntimeError::new(format!(
+                    "loading {image} into the cluster needs `{program}` on PATH ({e}): install it"
+                ))
+            })?;
+        if !output.status.success() {
+            return Err(RuntimeError::new(format!(
+                "`{program} {}` failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&output.stderr).trim()
+            )));
+        }
+        if let Ok(mut loaded) = self.loaded.lock() {
+            loaded.insert(image.to_owned());
+        }
+        Ok(())
+    }
+
+    fn next_run(&self, env: &EnvironmentRef, job: &str) -> String {
+        let key = format!("{}/{job}", env.env_id);
+        let count = self.runs.lock().map_or(1, |mut runs| {
+            let count = runs.entry(key).or_insert(0);
+            *count += 1;
+            *count
+        });
+        // The time keeps runs of different processes apart.
+        let millis = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        format!("{millis:x}{count}")
+    }
+}
+
+fn owner(env: &EnvironmentRef) -> Owner {
+    Owner {
+        env_id: env.env_id.clone(),
+        app: env.app.clone(),
+    }
+}
+
+fn namespace_object(owner: &Owner) -> RuntimeObject {
+    RuntimeObject {
+        kind: "namespace".to_owned(),
+        name: owner.namespace(),
+    }
+}
+
+/// A cluster's refusal as a task's failure; a lost connection or an overloaded API server
+/// is worth another attempt.
+fn failed(error: KubeError) -> RuntimeError {
+    let transient = match &error {
+        KubeError::Unreachable { .. } => true,
+        KubeError::Api(refusal) => matches!(refusal.code, 429 | 500 | 502 | 503 | 504),
+        _ => false,
+    };
+    if transient {
+        RuntimeError::transient(error.to_string())
+    } else {
+        RuntimeError::new(error.to_string())
+    }
+}
+
+impl Runtime for KubeRuntime {
+    async fn prepare(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
+        let cluster = self.cluster().await?;
+        let owner = owner(env);
+        env.ledger.record(&namespace_object(&owner)).await?;
+        let manifests = Manifests::of(&owner, &Workloads::default());
+        cluster.apply(&manifests).await.map_err(failed)
+    }
+
+    async fn deploy_service(
+        &self,
+        env: &EnvironmentRef,
+        service: &ServiceSpec,
+        progress: TaskProgress,
+    ) -> Result<(), RuntimeError> {
+        let cluster = self.cluster().await?;
+        self.ensure_image(&service.image, service.built, &progress)
+            .await?;
+        let owner = owner(env);
+        env.ledger.record(&namespace_object(&owner)).await?;
+        let workloads = Workloads {
+            services: HashMap::from([(service.name.clone(), service.clone())]),
+            jobs: HashMap::new(),
+        };
+        let manifests = Manifests::of(&owner, &workloads);
+        // Applying what did not change changes nothing: the rollout is then done at once.
+        cluster.apply(&manifests).await.map_err(failed)?;
+        let report = |reason: String| progress.waiting(reason);
+        cluster
+            .wait_rollout(
+                &owner.namespace(),
+                &dns_label(&service.name),
+                &format!("services.{}", service.name),
+                &report,
+            )
+            .await
+            .map_err(failed)
+    }
+
+    async fn run_job(
+        &self,
+        env: &EnvironmentRef,
+        spec: &JobSpec,
+        progress: TaskProgress,
+    ) -> Result<JobExit, RuntimeError> {
+        let cluster = self.cluster().await?;
+        self.ensure_image(&spec.image, spec.built, &progress)
+            .await?;
+        let owner = owner(env);
+        env.ledger.record(&namespace_object(&owner)).await?;
+        let workloads = Workloads {
+            services: HashMap::new(),
+            jobs: HashMap::from([(spec.name.clone(), spec.clone())]),
+        };
+        cluster
+            .apply(&Manifests::of(&owner, &workloads))
+            .await
+            .map_err(failed)?;
+        // The previous run's Job (kept for its log) goes when the job runs again.
+        let workload = format!("jobs.{}", spec.name);
+        cluster
+            .delete_jobs(&owner.namespace(), &workload)
+            .await
+            .map_err(failed)?;
+        let run = job(&owner, spec, &self.next_run(env, &spec.name));
+        let report = |reason: String| progress.waiting(reason);
+        let code = cluster
+            .run_job(&owner.namespace(), &run, &report)
+            .await
+            // Once the Job exists, trying again would run it twice.
+            .map_err(|e| failed(e).permanent())?;
+        Ok(JobExit {
+            code: i64::from(code),
+        })
+    }
+
+    async fn stop_job(&self, env: &EnvironmentRef, spec: &JobSpec) -> Result<(), RuntimeError> {
+        let cluster = self.cluster().await?;
+        cluster
+            .delete_jobs(&owner(env).namespace(), &format!("jobs.{}", spec.name))
+            .await
+            .map_err(failed)
+    }
+
+    async fn remove_environment(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
+        let cluster = self.cluster().await?;
+        for entry in env.ledger.entries().await? {
+            if entry.kind != "namespace" {
+                return Err(RuntimeError::new(format!(
+                    "the ledger holds a {} ({}), which the Kubernetes runtime does not make",
+                    entry.kind, entry.name
+                )));
+            }
+            match cluster
+                .namespace_labels(&entry.name)
+                .await
+                .map_err(failed)?
+            {
+                None => {}
+                Some(labels) if labels.get(LABEL_ENV) == Some(&env.env_id) => {
+                    cluster
+                        .delete_namespace(&entry.name, NAMESPACE_GONE_WITHIN)
+                        .await
+                        .map_err(failed)?;
+                }
+                Some(_) => {
+                    // Not ours: it stays, and so does the record that we meant it.
+                    tracing::warn!(
+                        namespace = entry.name,
+                        env_id = env.env_id,
+                        "the namespace does not carry the environment's label: left as it is"
+                    );
+                    continue;
+                }
+            }
+            env.ledger.removed(&entry).await?;
+        }
+        Ok(())
+    }
+
+    async fn status(&self, env: &EnvironmentRef) -> Result<Vec<WorkloadStatus>, RuntimeError> {
+        let cluster = self.cluster().await?;
+        let namespace = owner(env).namespace();
+        let deployments: Api<Deployment> = Api::namespaced(cluster.client(), &namespace);
+        let listed = deployments
+            .list(&ListParams::default())
+            .await
+            .map_err(|e| failed(cluster.error("list", "deployments", &namespace, e)))?;
+        Ok(listed
+            .items
+            .iter()
+            .filter_map(|d| {
+                let workload = d.metadata.labels.as_ref()?.get(LABEL_WORKLOAD)?.clone();
+                let status = d.status.clone().unwrap_or_default();
+                let replicas = d.spec.replicas.unwrap_or(1);
+                let ready = status.ready_replicas.unwrap_or(0);
+                Some(WorkloadStatus {
+                    workload,
+                    ready_replicas: u32::try_from(ready).unwrap_or(0),
+                    replicas: u32::try_from(replicas).unwrap_or(0),
+                    reason: (ready < replicas).then(|| {
+                        status
+                            .conditions
+                            .iter()
+                            .flatten()
+                            .find(|c| c.status.as_deref() == Some("False"))
+                            .and_then(|c| c.message.clone())
+                            .unwrap_or_else(|| "not every replica is ready".to_owned())
+                    }),
+                })
+            })
+            .collect())
+    }
+
+    async fn objects(&self, env: &EnvironmentRef) -> Result<Vec<RuntimeObject>, RuntimeError> {
+        let cluster = self.cluster().await?;
+        let owner = owner(env);
+        let labels = cluster
+            .namespace_labels(&owner.namespace())
+            .await
+            .map_err(failed)?;
+        Ok(match labels {
+            Some(labels) if labels.get(LABEL_ENV) == Some(&env.env_id) => {
+                vec![namespace_object(&owner)]
+            }
+            _ => Vec::new(),
+        })
+    }
+
+    fn logs(
+        &self,
+        env: &EnvironmentRef,
+        workload: &str,
+        follow: bool,
+        since: Option<std::time::SystemTime>,
+    ) -> impl futures_util::Stream<Item = Result<LogLine, RuntimeError>> + Send + 'static {
+        let namespace = owner(env).namespace();
+        let workload = workload.to_owned();
+        let cluster = self.cluster.get().cloned();
+        let context = self.context.clone();
+        let opened = async move {
+            let Some(cluster) = cluster else {
+                return Err(RuntimeError::new(format!(
+                    "context {context} is not connected yet: deploy first"
+                )));
+            };
+            let pods: Api<Pod> = Api::namespaced(cluster.client(), &namespace);
+            let listed = pods
+                .list(&ListParams::default().labels(&format!("{LABEL_WORKLOAD}={workload}")))
+                .await
+                .map_err(|e| failed(cluster.error("list", "pods", &workload, e)))?;
+            let since_seconds = since.and_then(|s| {
+                let ago = std::time::SystemTime::now().duration_since(s).ok()?;
+                i64::try_from(ago.as_secs().max(1)).ok()
+            });
+            let mut streams = Vec::new();
+            for pod in listed.items {
+                let Some(name) = pod.metadata.name.clone() else {
+                    continue;
+                };
+                let params = LogParams {
+                    follow,
+                    since_seconds,
+                    ..LogParams::default()
+                };
+                let reader = pods
+                    .log_stream(&name, &params)
+                    .await
+                    .map_err(|e| failed(cluster.error("get", "pods/log", &name, e)))?;
+                // Kubernetes merges a container's stdout and stderr into one log.
+                streams.push(
+                    reader
+                        .lines()
+                        .map_ok(|line| LogLine {
+                            stderr: false,
+                            line,
+                        })
+                        .map_err(|e| RuntimeError::new(format!("reading a pod's log: {e}")))
+                        .boxed(),
+                );
+            }
+            Ok::<_, RuntimeError>(futures_util::stream::select_all(streams))
+        };
+        futures_util::stream::once(opened).try_flatten()
+    }
+}

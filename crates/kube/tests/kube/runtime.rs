@@ -1,0 +1,406 @@
+//! The Kubernetes runtime against kube's mock service: the exact requests a service's deploy,
+//! a job's run and a teardown make, readiness followed through watches (never polled), and
+//! the wait reasons a task shows while a pod cannot start.
+
+use std::sync::Arc;
+
+use http::{Request, Response};
+use kube::client::Body;
+use stagecraft_engine::{
+    DeployEvent, EnvironmentRef, JobSpec, Ledger as _, MemoryLedger, PortSpec, Runtime,
+    RuntimeObject, ServiceSpec, TaskProgress,
+};
+use stagecraft_kube::{Cluster, Images, KubeRuntime};
+use tower_test::mock::Handle;
+
+type Mock = Handle<Request<Body>, Response<Body>>;
+
+const NS: &str = "stagecraft-ab12cd3";
+
+fn mocked() -> (KubeRuntime, Mock) {
+    let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+    let cluster = Cluster::new(kube::Client::new(service, "default"), "kind-dev");
+    (KubeRuntime::with_cluster(cluster, Images::Shared), handle)
+}
+
+fn env(ledger: &Arc<MemoryLedger>) -> EnvironmentRef {
+    EnvironmentRef {
+        env_id: "ab12cd3".into(),
+        app: "shop".into(),
+        ledger: Arc::clone(ledger) as _,
+    }
+}
+
+/// A progress whose wait reasons land in the returned receiver.
+fn progress() -> (
+    TaskProgress,
+    tokio::sync::mpsc::UnboundedReceiver<DeployEvent>,
+) {
+    let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+    (
+        TaskProgress::new(Arc::new(sender), 0, "services.web"),
+        receiver,
+    )
+}
+
+fn reasons(receiver: &mut tokio::sync::mpsc::UnboundedReceiver<DeployEvent>) -> Vec<String> {
+    let mut out = Vec::new();
+    while let Ok(event) = receiver.try_recv() {
+        if let DeployEvent::TaskWaiting { reason, .. } = event {
+            out.push(reason);
+        }
+    }
+    out
+}
+
+/// One answer of the scripted API server.
+struct Answer {
+    status: u16,
+    body: Vec<u8>,
+}
+
+fn json(value: serde_json::Value) -> Answer {
+    Answer {
+        status: 200,
+        body: serde_json::to_vec(&value).unwrap(),
+    }
+}
+
+/// A watch's body: one event per line, as the API server streams them.
+fn events(events: &[(&str, serde_json::Value)]) -> Answer {
+    let mut body = Vec::new();
+    for (kind, object) in events {
+        body.extend(
+            serde_json::to_vec(&serde_json::json!({"type": kind, "object": object})).unwrap(),
+        );
+        body.push(b'\n');
+    }
+    Answer { status: 200, body }
+}
+
+fn not_found(what: &str) -> Answer {
+    Answer {
+        status: 404,
+        body: serde_json::to_vec(&serde_json::json!({
+            "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": format!("{what} not found"), "reason": "NotFound", "code": 404
+        }))
+        .unwrap(),
+    }
+}
+
+/// Answers requests in order; an apply is answered with the object it sent. Gives back each
+/// request as `METHOD path?query`.
+fn serve(mut mock: Mock, answers: Vec<Option<Answer>>) -> tokio::task::JoinHandle<Vec<String>> {
+    tokio::spawn(async move {
+        let mut seen = Vec::new();
+        for answer in answers {
+            let (request, send) = mock.next_request().await.expect("a request");
+            let (parts, body) = request.into_parts();
+            let body = body.collect_bytes().await.unwrap();
+            seen.push(format!("{} {}", parts.method, parts.uri));
+            let answer = answer.unwrap_or(Answer {
+                status: 200,
+                body: body.to_vec(),
+            });
+            send.send_response(
+                Response::builder()
+                    .status(answer.status)
+                    .header("content-type", "application/json")
+                    .body(Body::from(answer.body))
+                    .unwrap(),
+            );
+        }
+        seen
+    })
+}
+
+fn web() -> ServiceSpec {
+    ServiceSpec {
+        name: "web".into(),
+        image: "nginx:1.27".into(),
+        ports: vec![PortSpec {
+            container_port: 8080,
+            exposed: false,
+        }],
+        replicas: 1,
+        ..ServiceSpec::default()
+    }
+}
+
+fn deployment(version: &str, status: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": NS, "generation": 2, "resourceVersion": version},
+        "spec": {"replicas": 1, "selector": {}, "template": {}},
+        "status": status,
+    })
+}
+
+#[tokio::test]
+async fn a_service_is_applied_and_its_rollout_followed_by_watches_with_each_pods_reason() {
+    let (runtime, mock) = mocked();
+    let progressing = serde_json::json!({"observedGeneration": 2, "replicas": 2,
+        "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1});
+    let done = serde_json::json!({"observedGeneration": 2, "replicas": 1,
+        "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1});
+    let pulling = serde_json::json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "web-5d9c-x2", "namespace": NS},
+        "status": {"phase": "Pending", "containerStatuses": [{
+            "name": "web", "image": "nginx:1.27", "imageID": "", "ready": false,
+            "restartCount": 0, "state": {"waiting": {"reason": "ImagePullBackOff",
+            "message": "Back-off pulling image \"nginx:1.27\""}}}]}});
+    let server = serve(
+        mock,
+        vec![
+            None,
+            None,
+            None,
+            Some(json(deployment("41", progressing.clone()))),
+            Some(events(&[
+                ("MODIFIED", deployment("42", progressing)),
+                ("MODIFIED", deployment("43", done)),
+            ])),
+            Some(events(&[("ADDED", pulling)])),
+        ],
+    );
+    let ledger = Arc::new(MemoryLedger::default());
+    let (progress, mut waits) = progress();
+
+    runtime
+        .deploy_service(&env(&ledger), &web(), progress)
+        .await
+        .unwrap();
+
+    let watch = "watch=true&timeoutSeconds=60";
+    assert_eq!(
+        server.await.unwrap(),
+        [
+            format!("PATCH /api/v1/namespaces/{NS}?&force=true&fieldManager=stagecraft"),
+            format!(
+                "PATCH /apis/apps/v1/namespaces/{NS}/deployments/web?&force=true&fieldManager=stagecraft"
+            ),
+            format!(
+                "PATCH /api/v1/namespaces/{NS}/services/web?&force=true&fieldManager=stagecraft"
+            ),
+            format!("GET /apis/apps/v1/namespaces/{NS}/deployments/web"),
+            format!(
+                "GET /apis/apps/v1/namespaces/{NS}/deployments?&{watch}&fieldSelector=metadata.name%3Dweb&allowWatchBookmarks=true&resourceVersion=41"
+            ),
+            format!(
+                "GET /api/v1/namespaces/{NS}/pods?&{watch}&labelSelector=dev.stagecraft%2Fworkload%3Dservices.web&allowWatchBookmarks=true&resourceVersion=0"
+            ),
+        ]
+    );
+    assert_eq!(
+        reasons(&mut waits),
+        [
+            "waiting for the rollout of web: 1 of 1 ready, 1 updated",
+            "waiting for readiness: web-5d9c-x2: ImagePullBackOff: Back-off pulling image \"nginx:1.27\"",
+        ]
+    );
+    assert_eq!(
+        ledger.entries().await.unwrap(),
+        [RuntimeObject {
+            kind: "namespace".into(),
+            name: NS.into()
+        }]
+    );
+}
+
+#[tokio::test]
+async fn a_pod_that_can_never_start_fails_the_deploy_at_once_with_its_reason() {
+    let (runtime, mock) = mocked();
+    let never = serde_json::json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "web-5d9c-x2", "namespace": NS},
+        "status": {"phase": "Pending", "containerStatuses": [{
+            "name": "web", "image": "stagecraft/shop/web:4", "imageID": "", "ready": false,
+            "restartCount": 0, "state": {"waiting": {"reason": "ErrImageNeverPull",
+            "message": "Container image \"stagecraft/shop/web:4\" is not present with pull policy of Never"}}}]}});
+    let waiting = serde_json::json!({"observedGeneration": 2, "replicas": 1, "updatedReplicas": 1});
+    let server = serve(
+        mock,
+        vec![
+            None,
+            None,
+            None,
+            Some(json(deployment("41", waiting))),
+            Some(events(&[])),
+            Some(events(&[("ADDED", never)])),
+        ],
+    );
+    let ledger = Arc::new(MemoryLedger::default());
+
+    let error = runtime
+        .deploy_service(&env(&ledger), &web(), progress().0)
+        .await
+        .unwrap_err();
+
+    server.await.unwrap();
+    assert_eq!(
+        error.message,
+        "the rollout of web failed in context kind-dev: web-5d9c-x2: ErrImageNeverPull: Container image \"stagecraft/shop/web:4\" is not present with pull policy of Never"
+    );
+    assert!(!error.transient);
+}
+
+#[tokio::test]
+async fn a_job_runs_as_a_job_of_its_own_and_gives_its_pods_exit_code() {
+    let (runtime, mock) = mocked();
+    let spec = JobSpec {
+        name: "migrate".into(),
+        image: "shop/api:1".into(),
+        command: vec!["./migrate".into()],
+        completed_timeout: std::time::Duration::from_secs(1200),
+        ..JobSpec::default()
+    };
+    let job = |version: &str, status: serde_json::Value| {
+        serde_json::json!({"apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"name": "migrate-x", "namespace": NS, "resourceVersion": version},
+            "spec": {"template": {}}, "status": status})
+    };
+    let failed_pod = serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "migrate-x-abc", "namespace": NS},
+        "status": {"phase": "Failed", "containerStatuses": [{"name": "migrate",
+            "image": "shop/api:1", "imageID": "", "ready": false, "restartCount": 0,
+            "state": {"terminated": {"exitCode": 3, "reason": "Error"}}}]}});
+    let server = serve(
+        mock,
+        vec![
+            None,
+            Some(json(
+                serde_json::json!({"apiVersion": "batch/v1", "kind": "Status", "metadata": {}, "status": "Success"}),
+            )),
+            None,
+            Some(json(job("7", serde_json::json!({"active": 1})))),
+            Some(events(&[(
+                "MODIFIED",
+                job(
+                    "8",
+                    serde_json::json!({"failed": 1, "conditions": [
+                    {"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded"}]}),
+                ),
+            )])),
+            Some(events(&[])),
+            Some(json(
+                serde_json::json!({"apiVersion": "v1", "kind": "PodList",
+                "metadata": {}, "items": [failed_pod]}),
+            )),
+        ],
+    );
+    let ledger = Arc::new(MemoryLedger::default());
+
+    let exit = runtime
+        .run_job(&env(&ledger), &spec, progress().0)
+        .await
+        .unwrap();
+
+    assert_eq!(exit.code, 3);
+    let seen = server.await.unwrap();
+    assert_eq!(
+        seen[0],
+        format!("PATCH /api/v1/namespaces/{NS}?&force=true&fieldManager=stagecraft")
+    );
+    assert_eq!(
+        seen[1],
+        format!(
+            "DELETE /apis/batch/v1/namespaces/{NS}/jobs?&labelSelector=dev.stagecraft%2Fworkload%3Djobs.migrate"
+        )
+    );
+    assert!(
+        seen[2].starts_with(&format!(
+            "PATCH /apis/batch/v1/namespaces/{NS}/jobs/migrate-"
+        )) && seen[2].ends_with("?&force=true&fieldManager=stagecraft"),
+        "{seen:#?}"
+    );
+    assert!(
+        seen[4]
+            .contains("/jobs?&watch=true&timeoutSeconds=60&fieldSelector=metadata.name%3Dmigrate-"),
+        "{seen:#?}"
+    );
+    assert!(
+        seen[5].contains("/pods?&watch=true&timeoutSeconds=60&labelSelector=job-name%3Dmigrate-"),
+        "{seen:#?}"
+    );
+    assert!(
+        seen[6].starts_with(&format!(
+            "GET /api/v1/namespaces/{NS}/pods?&labelSelector=job-name%3Dmigrate-"
+        )),
+        "{seen:#?}"
+    );
+}
+
+#[tokio::test]
+async fn teardown_deletes_only_a_namespace_that_carries_the_environments_label() {
+    let namespace = |env: &str| {
+        json(serde_json::json!({"apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": NS, "labels": {"dev.stagecraft/env": env}}}))
+    };
+    let ledger = Arc::new(MemoryLedger::default());
+    let recorded = RuntimeObject {
+        kind: "namespace".into(),
+        name: NS.into(),
+    };
+    ledger.record(&recorded).await.unwrap();
+
+    // Someone else's namespace by the same name: left, and still recorded.
+    let (runtime, mock) = mocked();
+    let server = serve(mock, vec![Some(namespace("zz99zz9"))]);
+    runtime.remove_environment(&env(&ledger)).await.unwrap();
+    assert_eq!(
+        server.await.unwrap(),
+        [format!("GET /api/v1/namespaces/{NS}")]
+    );
+    assert_eq!(ledger.entries().await.unwrap(), [recorded.clone()]);
+
+    // Ours: deleted, waited for, and the ledger emptied; a second teardown is a no-op.
+    let (runtime, mock) = mocked();
+    let server = serve(
+        mock,
+        vec![
+            Some(namespace("ab12cd3")),
+            Some(namespace("ab12cd3")),
+            Some(not_found("namespaces \"stagecraft-ab12cd3\"")),
+        ],
+    );
+    runtime.remove_environment(&env(&ledger)).await.unwrap();
+    assert_eq!(
+        server.await.unwrap(),
+        [
+            format!("GET /api/v1/namespaces/{NS}"),
+            format!("DELETE /api/v1/namespaces/{NS}?"),
+            format!("GET /api/v1/namespaces/{NS}"),
+        ]
+    );
+    assert!(ledger.entries().await.unwrap().is_empty());
+    let (runtime, mock) = mocked();
+    let server = serve(mock, vec![]);
+    runtime.remove_environment(&env(&ledger)).await.unwrap();
+    assert!(server.await.unwrap().is_empty());
+}
+
+#[test]
+fn built_images_reach_each_kind_of_local_cluster_by_its_own_tool() {
+    use stagecraft_kube::ClusterKind;
+    let load = |kind, context| {
+        Images::for_context(kind, context)
+            .load_command("stagecraft/shop/web:4")
+            .map(|(program, args)| format!("{program} {}", args.join(" ")))
+    };
+    assert_eq!(
+        load(ClusterKind::Kind, "kind-dev").as_deref(),
+        Some("kind load docker-image stagecraft/shop/web:4 --name dev")
+    );
+    assert_eq!(
+        load(ClusterKind::K3d, "k3d-shop").as_deref(),
+        Some("k3d image import stagecraft/shop/web:4 --cluster shop")
+    );
+    assert_eq!(
+        load(ClusterKind::Minikube, "minikube").as_deref(),
+        Some("minikube image load stagecraft/shop/web:4 --profile minikube")
+    );
+    assert_eq!(load(ClusterKind::DockerDesktop, "docker-desktop"), None);
+    assert_eq!(load(ClusterKind::Other, "prod"), None);
+}
