@@ -33,6 +33,12 @@ XDG_DATA_HOME="$keyring_home" dbus-run-session -- bash -c '
 '
 rm -rf "$keyring_home"
 
+if [[ -n "${STAGECRAFT_TEST_KUBECONFIG:-}" ]]; then
+  step "The scenario on the real cluster of $STAGECRAFT_TEST_KUBECONFIG"
+  cargo test -p stagecraft-api --locked --test api -- --ignored --exact \
+    kube_real::kube_real_the_scenario_runs_on_a_real_cluster
+fi
+
 step "The app window under Xvfb"
 xvfb-run -a -s "-screen 0 1280x800x24" \
   cargo test --workspace --locked --test e2e -- --ignored --skip frames::

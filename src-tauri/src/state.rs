@@ -25,6 +25,7 @@ impl AppState {
             Ok(mut stagecraft) => {
                 // Connects on first use: registering costs nothing when no engine runs.
                 stagecraft.use_docker();
+                stagecraft.use_kubernetes();
                 Self {
                     stagecraft: Ok(Arc::new(stagecraft)),
                 }

@@ -122,6 +122,13 @@ impl Runtimes {
     pub(crate) fn get(&self, name: &str) -> Option<&SharedRuntime> {
         self.0.get(name)
     }
+
+    /// The registered names, sorted.
+    pub(crate) fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.0.keys().cloned().collect();
+        names.sort();
+        names
+    }
 }
 
 /// The deploys this process runs, with the token that cancels each: a cancel asked for in
@@ -338,8 +345,9 @@ impl Stagecraft {
             return Err(Error::InvalidRequest {
                 field: "runtime",
                 message: format!(
-                    "`{}` is not a runtime this Stagecraft can deploy to: choose `docker`",
-                    request.runtime
+                    "`{}` is not a runtime this Stagecraft can deploy to: choose one of {}",
+                    request.runtime,
+                    self.runtimes.names().join(", ")
                 ),
             });
         }
@@ -1095,12 +1103,7 @@ impl Stagecraft {
             return Err(format!(
                 "the runtime `{}` is not available in this Stagecraft; known: {}",
                 env.runtime,
-                self.runtimes
-                    .0
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                self.runtimes.names().join(", ")
             ));
         };
         let version = queued.config_version.unwrap_or(env.version.specific);

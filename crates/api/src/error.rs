@@ -52,6 +52,15 @@ pub enum ErrorCode {
     RuntimeFailed,
     /// A request's field holds a value Stagecraft cannot take; the message names the field.
     InvalidRequest,
+    /// The kubeconfig has no context by that name.
+    KubeContextMissing,
+    /// The cluster's API server did not answer.
+    KubeUnreachable,
+    /// The cluster refused: unauthorised, forbidden (with the verb and resource), or another
+    /// refusal of its API.
+    KubeRefused,
+    /// A wait on the cluster ran out of time, or what it waited for failed.
+    KubeFailed,
 }
 
 /// Everything a use case can fail with. Each variant keeps its cause; [`Error::code`] gives the
@@ -142,6 +151,14 @@ impl Error {
             Self::Docker(DockerError::Timeout { .. }) => ErrorCode::DockerTimeout,
             Self::Docker(DockerError::Endpoint { .. }) => ErrorCode::DockerEndpoint,
             Self::Docker(DockerError::Api { .. }) => ErrorCode::DockerApi,
+            Self::Kube(KubeError::NoContext { .. }) => ErrorCode::KubeContextMissing,
+            Self::Kube(KubeError::Unreachable { .. }) => ErrorCode::KubeUnreachable,
+            Self::Kube(
+                KubeError::Unauthorized { .. } | KubeError::Forbidden(_) | KubeError::Api(_),
+            ) => ErrorCode::KubeRefused,
+            Self::Kube(KubeError::Failed { .. } | KubeError::Timeout { .. }) => {
+                ErrorCode::KubeFailed
+            }
             Self::Kube(_) => ErrorCode::KubeconfigInvalid,
             Self::NotAFolder { .. } => ErrorCode::NotAFolder,
             Self::ReadFile { .. } => ErrorCode::FileRead,

@@ -168,6 +168,32 @@ impl Stagecraft {
         )));
     }
 
+    /// Registers a Kubernetes runtime, `kube:<context>`, for every context of the kubeconfig.
+    /// Nothing is contacted: each connects on its first use. A kubeconfig that cannot be read
+    /// registers none (the System screen says what is wrong with it).
+    pub fn use_kubernetes(&mut self) {
+        let found = match stagecraft_kube::read_contexts(&self.settings.kubeconfig_paths) {
+            Ok(found) => found,
+            Err(error) => {
+                tracing::warn!(%error, "no Kubernetes runtimes: the kubeconfig cannot be read");
+                return;
+            }
+        };
+        for context in found.contexts {
+            let images = stagecraft_kube::Images::for_context(context.kind, &context.name);
+            self.register_runtime(
+                format!("kube:{}", context.name),
+                stagecraft_engine::SharedRuntime(std::sync::Arc::new(
+                    stagecraft_kube::KubeRuntime::new(
+                        self.settings.kubeconfig_paths.clone(),
+                        &context.name,
+                        images,
+                    ),
+                )),
+            );
+        }
+    }
+
     /// Makes an image builder available to the build stage.
     pub fn register_builder(&mut self, builder: stagecraft_engine::SharedBuilder) {
         self.builder = Some(builder);

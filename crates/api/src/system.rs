@@ -220,8 +220,13 @@ impl Stagecraft {
                 choices.push(RuntimeChoice {
                     label: format!("Kubernetes: {}", context.name),
                     available,
-                    note: (!available)
-                        .then(|| "Stagecraft cannot deploy to Kubernetes from here yet".to_owned()),
+                    note: if !available {
+                        Some("not registered in this Stagecraft".to_owned())
+                    } else if context.made_by == ClusterMadeBy::Other {
+                        Some("built images need a registry, which is not supported yet".to_owned())
+                    } else {
+                        None
+                    },
                     name,
                 });
             }

@@ -467,6 +467,7 @@ pub(crate) fn run(request: Request, output: Output) -> Result<u8, Error> {
     runtime.block_on(async move {
         let mut stagecraft = Stagecraft::open(Settings::from_env()?).await?;
         stagecraft.use_docker();
+        stagecraft.use_kubernetes();
         if request.uses_docker() {
             stagecraft.connect_docker_soon();
         }

@@ -408,7 +408,7 @@ async fn a_runtime_that_is_not_there_is_refused_at_creation_with_the_field_named
     assert_eq!(error.code(), ErrorCode::InvalidRequest);
     assert_eq!(
         error.to_string(),
-        "runtime: `kube:kind-dev` is not a runtime this Stagecraft can deploy to: choose `docker`"
+        "runtime: `kube:kind-dev` is not a runtime this Stagecraft can deploy to: choose one of docker"
     );
     assert_eq!(too_long.code(), ErrorCode::InvalidRequest);
     assert!(

@@ -10,6 +10,7 @@ mod crash;
 mod docker;
 mod environments;
 mod follow;
+mod kube_real;
 mod secrets;
 mod system;
 mod timeline;

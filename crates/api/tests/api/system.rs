@@ -158,3 +158,59 @@ async fn a_data_folder_that_cannot_be_created_fails_with_its_own_code() {
             .contains(&dir.path().join("data").display().to_string())
     );
 }
+
+#[tokio::test]
+async fn every_kubeconfig_context_becomes_a_runtime_an_environment_can_be_created_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("config");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\ncurrent-context: k3d-dev\nclusters: [{name: k3d-dev, \
+         cluster: {server: 'https://127.0.0.1:6550'}}, {name: prod, cluster: {server: \
+         'https://127.0.0.1:6551'}}]\ncontexts: [{name: k3d-dev, context: {cluster: k3d-dev, \
+         user: admin}}, {name: prod, context: {cluster: prod, user: admin}}]\nusers: [{name: \
+         admin, user: {}}]\n",
+    )
+    .unwrap();
+    let mut stagecraft = Stagecraft::open(settings(dir.path(), vec![kubeconfig]))
+        .await
+        .unwrap();
+    stagecraft.use_docker();
+
+    let before = stagecraft.runtime_choices().await;
+    stagecraft.use_kubernetes();
+    let after = stagecraft.runtime_choices().await;
+
+    let shown = |choices: &[stagecraft_api::RuntimeChoice]| {
+        choices
+            .iter()
+            .map(|c| (c.name.clone(), c.available, c.note.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        shown(&before)[1..],
+        [
+            (
+                "kube:k3d-dev".to_owned(),
+                false,
+                Some("not registered in this Stagecraft".to_owned())
+            ),
+            (
+                "kube:prod".to_owned(),
+                false,
+                Some("not registered in this Stagecraft".to_owned())
+            ),
+        ]
+    );
+    assert_eq!(
+        shown(&after)[1..],
+        [
+            ("kube:k3d-dev".to_owned(), true, None),
+            (
+                "kube:prod".to_owned(),
+                true,
+                Some("built images need a registry, which is not supported yet".to_owned())
+            ),
+        ]
+    );
+}

@@ -353,7 +353,10 @@ async fn teardown_deletes_only_a_namespace_that_carries_the_environments_label()
         server.await.unwrap(),
         [format!("GET /api/v1/namespaces/{NS}")]
     );
-    assert_eq!(ledger.entries().await.unwrap(), [recorded.clone()]);
+    assert_eq!(
+        ledger.entries().await.unwrap(),
+        std::slice::from_ref(&recorded)
+    );
 
     // Ours: deleted, waited for, and the ledger emptied; a second teardown is a no-op.
     let (runtime, mock) = mocked();

@@ -1,0 +1,102 @@
+//! The scenario on a real cluster: setup, a patch, a job's log, teardown, through the same use
+//! cases the app and the command call. No cluster can run where CI runs, so this is ignored
+//! there; point it at one with
+//! `STAGECRAFT_TEST_KUBECONFIG=~/.kube/config [STAGECRAFT_TEST_KUBE_CONTEXT=kind-dev] \
+//!  cargo test -p stagecraft-api --test api kube_real -- --ignored --nocapture`
+//! (`scripts/test.sh` runs it when `STAGECRAFT_TEST_KUBECONFIG` is set). The cluster pulls
+//! `busybox:1.36` itself, so it needs a registry it can reach.
+
+use std::path::PathBuf;
+
+use stagecraft_api::{CreateEnvironment, DataDir, Settings, Stagecraft};
+use stagecraft_engine::{DeployStatus, EnvironmentStatus};
+
+const TEMPLATE: &str = "app: kubeshop
+environment_templates: [{name: ephemeral}]
+services:
+- name: web
+  image: busybox:1.36
+  command: [sh, -c, 'mkdir -p /www && echo hello > /www/index.html && exec httpd -f -p 8080 -h /www']
+  ports: [{type: container_port, port: '8080'}]
+  readiness_probe: {http_get: {path: /index.html, port: 8080}}
+jobs:
+- {name: migrate, image: busybox:1.36, command: [sh, -c, 'echo migrating the schema']}
+workflows:
+- name: setup
+  order_from: [services.web, jobs.migrate]
+- name: patch
+  order_from: [services.web]
+- name: teardown
+  order_from: [release.remove_environment]
+";
+
+#[tokio::test]
+#[ignore = "needs a Kubernetes cluster: set STAGECRAFT_TEST_KUBECONFIG (see the module's docs)"]
+async fn kube_real_the_scenario_runs_on_a_real_cluster() {
+    let kubeconfig = PathBuf::from(
+        std::env::var_os("STAGECRAFT_TEST_KUBECONFIG")
+            .expect("STAGECRAFT_TEST_KUBECONFIG names the kubeconfig of the cluster to test on"),
+    );
+    let found = stagecraft_kube::read_contexts(std::slice::from_ref(&kubeconfig)).unwrap();
+    let context = std::env::var("STAGECRAFT_TEST_KUBE_CONTEXT")
+        .ok()
+        .or(found.current_context)
+        .expect("a context: STAGECRAFT_TEST_KUBE_CONTEXT, or the kubeconfig's current one");
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("kubeshop");
+    std::fs::create_dir_all(repo.join(".release")).unwrap();
+    std::fs::write(repo.join(".release/application_template.yaml"), TEMPLATE).unwrap();
+    std::fs::write(
+        repo.join(".release/environment_variables.yaml"),
+        "defaults: []\n",
+    )
+    .unwrap();
+    let mut stagecraft = Stagecraft::open(Settings {
+        data_dir: DataDir::explicit(dir.path().join("data")),
+        docker_endpoint: None,
+        kubeconfig_paths: vec![kubeconfig],
+        deploy_lease: stagecraft_api::DEFAULT_DEPLOY_LEASE,
+        default_ttl: stagecraft_api::DEFAULT_TTL,
+        build_parallelism: 2,
+        keychain: false,
+    })
+    .await
+    .unwrap();
+    stagecraft.use_kubernetes();
+    stagecraft.add_app(&repo).await.unwrap();
+    let env_id = stagecraft
+        .create_environment(CreateEnvironment {
+            app: "kubeshop".into(),
+            branch: None,
+            environment_template: "ephemeral".into(),
+            runtime: format!("kube:{context}"),
+            name: None,
+            ttl: None,
+        })
+        .await
+        .unwrap()
+        .env_id;
+
+    let setup = stagecraft.deploy(&env_id).await.unwrap().deploy;
+    let events = stagecraft.deploy_events(setup.id, 0).await.unwrap();
+    assert_eq!(setup.status, DeployStatus::Succeeded, "{events:#?}");
+    let patch = stagecraft.deploy(&env_id).await.unwrap().deploy;
+    assert_eq!(patch.status, DeployStatus::Succeeded);
+    let log = stagecraft
+        .logs(&format!("{env_id}/{}/jobs.migrate", setup.id), 0, 100)
+        .await
+        .unwrap();
+    assert!(
+        log.lines
+            .iter()
+            .any(|l| l.line.contains("migrating the schema")),
+        "{log:?}"
+    );
+
+    let teardown = stagecraft.teardown(&env_id).await.unwrap().deploy;
+    assert_eq!(teardown.status, DeployStatus::Succeeded);
+    assert_eq!(
+        stagecraft.environment(&env_id).await.unwrap().status,
+        EnvironmentStatus::TornDown
+    );
+}
