@@ -54,6 +54,7 @@ fn reasons(receiver: &mut tokio::sync::mpsc::UnboundedReceiver<DeployEvent>) -> 
 }
 
 /// One answer of the scripted API server.
+#[derive(Clone)]
 struct Answer {
     status: u16,
     body: Vec<u8>,
@@ -406,4 +407,178 @@ fn built_images_reach_each_kind_of_local_cluster_by_its_own_tool() {
     );
     assert_eq!(load(ClusterKind::DockerDesktop, "docker-desktop"), None);
     assert_eq!(load(ClusterKind::Other, "prod"), None);
+}
+
+/// The scenario's three stages through the engine's runner, as the app runs them: setup (the
+/// namespace, web, then the migrate job), a patch of web (a new template rolled out, followed
+/// by watches), teardown. Every request the cluster receives, in order.
+#[tokio::test]
+async fn the_scenario_setup_patch_and_teardown_make_exactly_these_requests() {
+    use stagecraft_engine::{Runner, Stage, Workloads};
+    use tokio_util::sync::CancellationToken;
+
+    let template = stagecraft_template::load_template(
+        "scenario.yaml",
+        "environment_templates: [{name: ephemeral}]
+services:
+- {name: web, image: nginx:1.27}
+jobs:
+- {name: migrate, image: shop/api:1, command: [./migrate]}
+workflows:
+- name: setup
+  order_from: [services.web, jobs.migrate]
+- name: patch
+  order_from: [services.web]
+- name: teardown
+  order_from: [release.remove_environment]
+",
+    );
+    let template = template.value.unwrap();
+    let plan = |name: &str| stagecraft_template::plan_workflow(&template, name).unwrap();
+    let workloads = Arc::new(Workloads {
+        services: std::collections::HashMap::from([("web".to_owned(), web())]),
+        jobs: std::collections::HashMap::from([(
+            "migrate".to_owned(),
+            JobSpec {
+                name: "migrate".into(),
+                image: "shop/api:1".into(),
+                command: vec!["./migrate".into()],
+                completed_timeout: std::time::Duration::from_secs(1200),
+                ..JobSpec::default()
+            },
+        )]),
+    });
+    let done = serde_json::json!({"observedGeneration": 2, "replicas": 1,
+        "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1});
+    let rolling = serde_json::json!({"observedGeneration": 2, "replicas": 2,
+        "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1});
+    let job_done = serde_json::json!({"apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"name": "migrate-x", "namespace": NS, "resourceVersion": "9"},
+        "spec": {"template": {}}, "status": {"succeeded": 1, "conditions": [
+            {"type": "Complete", "status": "True"}]}});
+    let pod_list = serde_json::json!({"apiVersion": "v1", "kind": "PodList", "metadata": {},
+        "items": [{"metadata": {"name": "migrate-x-abc"}, "status": {"phase": "Succeeded",
+            "containerStatuses": [{"name": "migrate", "image": "shop/api:1", "imageID": "",
+            "ready": false, "restartCount": 0, "state": {"terminated": {"exitCode": 0}}}]}}]});
+    let namespace = json(serde_json::json!({"apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": NS, "labels": {"dev.stagecraft/env": "ab12cd3"}}}));
+    let status_ok = || {
+        json(
+            serde_json::json!({"apiVersion": "v1", "kind": "Status", "metadata": {},
+            "status": "Success"}),
+        )
+    };
+    let (runtime, mock) = mocked();
+    let server = serve(
+        mock,
+        vec![
+            // setup: the namespace
+            None,
+            // web: its objects, already rolled out (an unchanged apply)
+            None,
+            None,
+            None,
+            Some(json(deployment("50", done.clone()))),
+            // migrate: its namespace apply, the last run's Job removed, a Job of its own
+            None,
+            Some(status_ok()),
+            None,
+            Some(json(job_done)),
+            Some(json(pod_list)),
+            // patch: web's objects, its rollout followed until done
+            None,
+            None,
+            None,
+            Some(json(deployment("60", rolling.clone()))),
+            Some(events(&[
+                ("MODIFIED", deployment("61", rolling)),
+                ("MODIFIED", deployment("62", done)),
+            ])),
+            Some(events(&[])),
+            // teardown: the namespace checked, deleted, gone
+            Some(namespace.clone()),
+            Some(namespace),
+            Some(not_found("namespaces \"stagecraft-ab12cd3\"")),
+        ],
+    );
+    let runtime = Arc::new(runtime);
+    let ledger = Arc::new(MemoryLedger::default());
+    let (sink, _events) = tokio::sync::mpsc::unbounded_channel();
+    let runner = Runner::new(Arc::clone(&runtime), Arc::new(sink));
+    let cancel = CancellationToken::new();
+    let env = env(&ledger);
+
+    let mut outcomes = Vec::new();
+    for (stage, name) in [
+        (Stage::Setup, "setup"),
+        (Stage::Patch, "patch"),
+        (Stage::Teardown, "teardown"),
+    ] {
+        outcomes.push(
+            runner
+                .run(
+                    &env,
+                    stage,
+                    name,
+                    &plan(name),
+                    Arc::clone(&workloads),
+                    &cancel,
+                )
+                .await,
+        );
+    }
+
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| *o == stagecraft_engine::DeployOutcome::Succeeded { failed_tasks: 0 }),
+        "{outcomes:?}"
+    );
+    let apply = "?&force=true&fieldManager=stagecraft";
+    let seen: Vec<String> = server
+        .await
+        .unwrap()
+        .into_iter()
+        // A run's Job name carries a unique id; the rest is compared exactly.
+        .map(|r| {
+            let Some(at) = r.find("migrate-") else {
+                return r;
+            };
+            let end = r[at..]
+                .find(|c: char| !c.is_ascii_alphanumeric() && c != '-')
+                .map_or(r.len(), |e| at + e);
+            format!("{}migrate-RUN{}", &r[..at], &r[end..])
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            format!("PATCH /api/v1/namespaces/{NS}{apply}"),
+            format!("PATCH /api/v1/namespaces/{NS}{apply}"),
+            format!("PATCH /apis/apps/v1/namespaces/{NS}/deployments/web{apply}"),
+            format!("PATCH /api/v1/namespaces/{NS}/services/web{apply}"),
+            format!("GET /apis/apps/v1/namespaces/{NS}/deployments/web"),
+            format!("PATCH /api/v1/namespaces/{NS}{apply}"),
+            format!(
+                "DELETE /apis/batch/v1/namespaces/{NS}/jobs?&labelSelector=dev.stagecraft%2Fworkload%3Djobs.migrate"
+            ),
+            format!("PATCH /apis/batch/v1/namespaces/{NS}/jobs/migrate-RUN{apply}"),
+            format!("GET /apis/batch/v1/namespaces/{NS}/jobs/migrate-RUN"),
+            format!("GET /api/v1/namespaces/{NS}/pods?&labelSelector=job-name%3Dmigrate-RUN"),
+            format!("PATCH /api/v1/namespaces/{NS}{apply}"),
+            format!("PATCH /apis/apps/v1/namespaces/{NS}/deployments/web{apply}"),
+            format!("PATCH /api/v1/namespaces/{NS}/services/web{apply}"),
+            format!("GET /apis/apps/v1/namespaces/{NS}/deployments/web"),
+            format!(
+                "GET /apis/apps/v1/namespaces/{NS}/deployments?&watch=true&timeoutSeconds=60&fieldSelector=metadata.name%3Dweb&allowWatchBookmarks=true&resourceVersion=60"
+            ),
+            format!(
+                "GET /api/v1/namespaces/{NS}/pods?&watch=true&timeoutSeconds=60&labelSelector=dev.stagecraft%2Fworkload%3Dservices.web&allowWatchBookmarks=true&resourceVersion=0"
+            ),
+            format!("GET /api/v1/namespaces/{NS}"),
+            format!("DELETE /api/v1/namespaces/{NS}?"),
+            format!("GET /api/v1/namespaces/{NS}"),
+        ]
+    );
+    assert!(ledger.entries().await.unwrap().is_empty());
 }
