@@ -155,6 +155,9 @@ pub struct ServiceSpec {
     pub liveness: Option<LivenessSpec>,
     pub volumes: Vec<VolumeMount>,
     pub limits: Limits,
+    /// Labels a node must carry to run it (Release's `node_selector`, app-wide and its own);
+    /// a single Docker engine has no nodes to choose and ignores it.
+    pub node_selector: Vec<(String, String)>,
 }
 
 /// A workload that runs to completion.
@@ -171,6 +174,8 @@ pub struct JobSpec {
     pub completed_timeout: Duration,
     pub volumes: Vec<VolumeMount>,
     pub limits: Limits,
+    /// As [`ServiceSpec::node_selector`].
+    pub node_selector: Vec<(String, String)>,
 }
 
 /// What the runtime says about one workload of an environment.

@@ -218,7 +218,22 @@ fn service_spec(
         liveness: liveness(&service.liveness_probe),
         volumes: volumes(&service.volumes),
         limits: limits(template, service.memory.as_ref(), service.cpu.as_ref()),
+        node_selector: node_selector(template, &service.node_selector),
     }
+}
+
+/// The app-wide `node_selector` with the workload's own on top (its keys win), sorted by key.
+fn node_selector(
+    template: &Template,
+    own: &[stagecraft_template::NodeSelector],
+) -> Vec<(String, String)> {
+    let mut merged = std::collections::BTreeMap::new();
+    for entry in template.node_selector.iter().chain(own) {
+        if let (Some(key), Some(value)) = (&entry.key, &entry.value) {
+            merged.insert(key.value.clone(), value.value.clone());
+        }
+    }
+    merged.into_iter().collect()
 }
 
 /// Each service's first `node_port`, as the container port it listens on: what a runtime
@@ -292,6 +307,13 @@ pub fn workloads(template: &Template, envs: &[WorkloadEnv]) -> Workloads {
                     volumes(&job.volumes)
                 },
                 limits: limits(template, job.memory.as_ref(), job.cpu.as_ref()),
+                node_selector: if job.node_selector.is_empty() {
+                    from.as_ref()
+                        .map(|s| s.node_selector.clone())
+                        .unwrap_or_else(|| node_selector(template, &[]))
+                } else {
+                    node_selector(template, &job.node_selector)
+                },
             },
         );
     }

@@ -366,6 +366,7 @@ fn deployment(owner: &Owner, spec: &ServiceSpec) -> Deployment {
                 spec: Some(PodSpec {
                     containers: vec![container],
                     volumes,
+                    node_selector: node_selector(&spec.node_selector),
                     ..PodSpec::default()
                 }),
             },
@@ -426,6 +427,11 @@ fn claim(owner: &Owner, name: String) -> PersistentVolumeClaim {
     }
 }
 
+/// Release's `node_selector` as the pod's; none when empty.
+fn node_selector(labels: &[(String, String)]) -> Option<BTreeMap<String, String>> {
+    (!labels.is_empty()).then(|| labels.iter().cloned().collect())
+}
+
 /// The Job for one run of `spec`; `run` tells runs apart, since a Job cannot be changed once
 /// made.
 pub fn job(owner: &Owner, spec: &JobSpec, run: &str) -> Job {
@@ -460,6 +466,7 @@ pub fn job(owner: &Owner, spec: &JobSpec, run: &str) -> Job {
                     containers: vec![container],
                     restart_policy: Some("Never".to_owned()),
                     volumes,
+                    node_selector: node_selector(&spec.node_selector),
                     ..PodSpec::default()
                 }),
             },
@@ -556,6 +563,56 @@ mod tests {
         let long = dns_label(&"x".repeat(100));
         assert!(long.len() <= 63, "{long}");
         assert!(dns_label("1st").starts_with("x-1st-"));
+    }
+
+    #[test]
+    fn a_node_selector_reaches_the_pods_of_services_and_jobs() {
+        let owner = Owner {
+            env_id: "ab12cd3".into(),
+            app: "genai".into(),
+        };
+        let gpu = vec![("nvidia.com/gpu".to_owned(), "true".to_owned())];
+        let service = ServiceSpec {
+            name: "llm".into(),
+            image: "ollama/ollama".into(),
+            replicas: 1,
+            node_selector: gpu.clone(),
+            ..ServiceSpec::default()
+        };
+        let pod = deployment(&owner, &service).spec.template.spec.unwrap();
+        assert_eq!(
+            pod.node_selector,
+            Some(BTreeMap::from([(
+                "nvidia.com/gpu".to_owned(),
+                "true".to_owned()
+            )]))
+        );
+        let spec = JobSpec {
+            name: "pull".into(),
+            image: "ollama/ollama".into(),
+            node_selector: gpu,
+            ..JobSpec::default()
+        };
+        let run = job(&owner, &spec, "r1")
+            .spec
+            .unwrap()
+            .template
+            .spec
+            .unwrap();
+        assert_eq!(run.node_selector.unwrap()["nvidia.com/gpu"], "true");
+        let plain = ServiceSpec {
+            node_selector: Vec::new(),
+            ..service
+        };
+        assert_eq!(
+            deployment(&owner, &plain)
+                .spec
+                .template
+                .spec
+                .unwrap()
+                .node_selector,
+            None
+        );
     }
 
     #[test]

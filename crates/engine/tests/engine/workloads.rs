@@ -226,3 +226,53 @@ fn per_deploy_variables_are_not_a_change() {
         spec("1", "prod").change_basis()
     );
 }
+
+#[test]
+fn node_selectors_merge_the_apps_with_each_workloads_own() {
+    let template = load_template(
+        "gpu.yaml",
+        "environment_templates: [{name: ephemeral}]
+node_selector: [{key: kubernetes.io/arch, value: amd64}, {key: pool, value: general}]
+services:
+- name: llm
+  image: ollama/ollama
+  node_selector: [{key: nvidia.com/gpu, value: 'true'}, {key: pool, value: gpu}]
+- {name: web, image: nginx}
+jobs:
+- {name: pull, from_services: llm, command: [ollama, pull]}
+- {name: report, image: busybox}
+workflows:
+- {name: setup, order_from: [services.all, jobs.all]}
+",
+    )
+    .value
+    .unwrap();
+
+    let specs = workloads(&template, &[]);
+
+    let pairs = |list: &[(String, String)]| {
+        list.iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        pairs(&specs.services["llm"].node_selector),
+        [
+            "kubernetes.io/arch=amd64",
+            "nvidia.com/gpu=true",
+            "pool=gpu"
+        ]
+    );
+    assert_eq!(
+        pairs(&specs.services["web"].node_selector),
+        ["kubernetes.io/arch=amd64", "pool=general"]
+    );
+    assert_eq!(
+        specs.jobs["pull"].node_selector, specs.services["llm"].node_selector,
+        "a job made from a service runs where it runs"
+    );
+    assert_eq!(
+        pairs(&specs.jobs["report"].node_selector),
+        ["kubernetes.io/arch=amd64", "pool=general"]
+    );
+}
