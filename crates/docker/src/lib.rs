@@ -39,5 +39,5 @@ pub use error::DockerError;
 pub use hashes::FileHashes;
 pub use runtime::{
     DockerRuntime, LABEL_APP, LABEL_CONFIG, LABEL_ENV, LABEL_REPLICA, LABEL_WORKLOAD, network_name,
-    stable_host_port,
 };
+pub use stagecraft_engine::stable_host_port;

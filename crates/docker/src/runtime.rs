@@ -38,11 +38,6 @@ pub const LABEL_WORKLOAD: &str = "dev.stagecraft.workload";
 pub const LABEL_CONFIG: &str = "dev.stagecraft.config";
 pub const LABEL_REPLICA: &str = "dev.stagecraft.replica";
 
-/// Published `node_port`s get a host port in this range, derived from the environment, the
-/// service and the port, so the address stays the same across deploys. It sits below the
-/// ephemeral ranges of Linux (32768+), macOS and Windows (49152+).
-const HOST_PORTS: std::ops::Range<u16> = 20000..32000;
-
 /// How long a stopped container gets to exit before it is killed.
 const STOP_GRACE_SECS: i32 = 10;
 
@@ -159,13 +154,6 @@ fn docker_safe(name: &str) -> String {
             }
         })
         .collect()
-}
-
-/// The host port of `service`'s `port` in `env_id` on 127.0.0.1: the same on every deploy.
-pub fn stable_host_port(env_id: &str, service: &str, port: u16) -> u16 {
-    let digest = Sha256::digest(format!("{env_id}/{service}/{port}"));
-    let span = HOST_PORTS.end - HOST_PORTS.start;
-    HOST_PORTS.start + u16::from_be_bytes([digest[0], digest[1]]) % span
 }
 
 fn config_digest(spec: &impl serde::Serialize) -> Result<String, RuntimeError> {
@@ -796,8 +784,13 @@ impl DockerRuntime {
                      container_port,
                      exposed,
                  }| {
-                    let host = (*exposed && replica == 0)
-                        .then(|| stable_host_port(&env.env_id, &spec.name, *container_port));
+                    let host = (*exposed && replica == 0).then(|| {
+                        stagecraft_engine::stable_host_port(
+                            &env.env_id,
+                            &spec.name,
+                            *container_port,
+                        )
+                    });
                     (*container_port, host)
                 },
             )
@@ -982,7 +975,7 @@ impl Runtime for DockerRuntime {
     fn ingress_url(&self, env_id: &str, service: &str, port: u16) -> Option<String> {
         Some(format!(
             "http://127.0.0.1:{}",
-            stable_host_port(env_id, service, port)
+            stagecraft_engine::stable_host_port(env_id, service, port)
         ))
     }
 

@@ -37,7 +37,7 @@ pub use runner::{Retries, Runner, Timeouts, Workloads};
 pub use runtime::{
     DynRuntime, EnvVar, EnvironmentRef, JobExit, JobSpec, Ledger, Limits, LivenessSpec, LogLine,
     MemoryLedger, PortSpec, ProbeSpec, Runtime, RuntimeError, RuntimeObject, ServiceSpec,
-    SharedRuntime, TaskProgress, VolumeMount, VolumeSource, WorkloadStatus,
+    SharedRuntime, TaskProgress, VolumeMount, VolumeSource, WorkloadStatus, stable_host_port,
 };
 pub use stage::Stage;
 pub use status::{DeployStatus, EnvironmentEvent, EnvironmentStatus, TaskStatus, TransitionError};

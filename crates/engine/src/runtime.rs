@@ -544,3 +544,16 @@ impl Runtime for SharedRuntime {
         self.0.logs(env, workload, follow, since)
     }
 }
+
+/// A `node_port` reaches the desktop on 127.0.0.1 at a port in this range, derived from the
+/// environment, the service and the port, so the address stays the same across deploys and
+/// runtimes. It sits below the ephemeral ranges of Linux (32768+), macOS and Windows (49152+).
+const HOST_PORTS: std::ops::Range<u16> = 20000..32000;
+
+/// The host port of `service`'s `port` in `env_id` on 127.0.0.1: the same on every deploy.
+pub fn stable_host_port(env_id: &str, service: &str, port: u16) -> u16 {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(format!("{env_id}/{service}/{port}"));
+    let span = HOST_PORTS.end - HOST_PORTS.start;
+    HOST_PORTS.start + u16::from_be_bytes([digest[0], digest[1]]) % span
+}

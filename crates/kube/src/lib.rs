@@ -15,6 +15,7 @@
 //!   resolved workloads: namespace, Secrets, PersistentVolumeClaims, Deployments, Services, Jobs
 
 mod cluster;
+mod forward;
 mod kubeconfig;
 mod manifest;
 mod rollout;

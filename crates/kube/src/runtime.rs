@@ -90,6 +90,8 @@ pub struct KubeRuntime {
     loaded: Mutex<HashSet<String>>,
     /// Each job's run counter, so every run gets a Job of its own (a Job cannot change).
     runs: Mutex<HashMap<String, u64>>,
+    /// The `node_port` forwards this process keeps, by `<env_id>/<service>/<port>`.
+    forwards: Mutex<HashMap<String, tokio::task::AbortHandle>>,
 }
 
 impl std::fmt::Debug for KubeRuntime {
@@ -111,6 +113,66 @@ impl KubeRuntime {
             images,
             loaded: Mutex::new(HashSet::new()),
             runs: Mutex::new(HashMap::new()),
+            forwards: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Keeps each `node_port` of the service reachable on 127.0.0.1 at its stable port, for
+    /// as long as this process runs; a forward made already is kept.
+    async fn forward_ports(
+        &self,
+        cluster: &Cluster,
+        env: &EnvironmentRef,
+        service: &ServiceSpec,
+    ) -> Result<(), RuntimeError> {
+        for port in service.ports.iter().filter(|p| p.exposed) {
+            let key = format!("{}/{}/{}", env.env_id, service.name, port.container_port);
+            let host_port = stagecraft_engine::stable_host_port(
+                &env.env_id,
+                &service.name,
+                port.container_port,
+            );
+            if self
+                .forwards
+                .lock()
+                .map_err(|_| RuntimeError::new("the forwards are poisoned"))?
+                .get(&key)
+                .is_some_and(|task| !task.is_finished())
+            {
+                continue;
+            }
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", host_port))
+                .await
+                .map_err(|e| {
+                    RuntimeError::new(format!(
+                        "{}'s port {} cannot be forwarded to 127.0.0.1:{host_port}: {e}. Stop                          the program that holds it",
+                        service.name, port.container_port
+                    ))
+                })?;
+            let target = crate::forward::Target {
+                cluster: cluster.clone(),
+                namespace: owner(env).namespace(),
+                workload: format!("services.{}", service.name),
+                port: port.container_port,
+            };
+            let task = tokio::spawn(crate::forward::serve(listener, target));
+            if let Ok(mut forwards) = self.forwards.lock() {
+                forwards.insert(key, task.abort_handle());
+            }
+        }
+        Ok(())
+    }
+
+    fn stop_forwards(&self, env_id: &str) {
+        if let Ok(mut forwards) = self.forwards.lock() {
+            let prefix = format!("{env_id}/");
+            forwards.retain(|key, task| {
+                let keep = !key.starts_with(&prefix);
+                if !keep {
+                    task.abort();
+                }
+                keep
+            });
         }
     }
 
@@ -225,6 +287,15 @@ fn failed(error: KubeError) -> RuntimeError {
 }
 
 impl Runtime for KubeRuntime {
+    /// A `node_port` is forwarded to 127.0.0.1 at a port stable across deploys, as the Docker
+    /// runtime publishes it.
+    fn ingress_url(&self, env_id: &str, service: &str, port: u16) -> Option<String> {
+        Some(format!(
+            "http://127.0.0.1:{}",
+            stagecraft_engine::stable_host_port(env_id, service, port)
+        ))
+    }
+
     async fn prepare(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
         let cluster = self.cluster().await?;
         let owner = owner(env);
@@ -260,7 +331,8 @@ impl Runtime for KubeRuntime {
                 &report,
             )
             .await
-            .map_err(failed)
+            .map_err(failed)?;
+        self.forward_ports(cluster, env, service).await
     }
 
     async fn run_job(
@@ -310,6 +382,7 @@ impl Runtime for KubeRuntime {
 
     async fn remove_environment(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
         let cluster = self.cluster().await?;
+        self.stop_forwards(&env.env_id);
         for entry in env.ledger.entries().await? {
             if entry.kind != "namespace" {
                 return Err(RuntimeError::new(format!(

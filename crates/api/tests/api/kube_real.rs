@@ -17,7 +17,7 @@ services:
 - name: web
   image: busybox:1.36
   command: [sh, -c, 'mkdir -p /www && echo hello > /www/index.html && exec httpd -f -p 8080 -h /www']
-  ports: [{type: container_port, port: '8080'}]
+  ports: [{type: node_port, port: '80', target_port: '8080'}]
   readiness_probe: {http_get: {path: /index.html, port: 8080}}
 jobs:
 - {name: migrate, image: busybox:1.36, command: [sh, -c, 'echo migrating the schema']}
@@ -80,6 +80,19 @@ async fn kube_real_the_scenario_runs_on_a_real_cluster() {
     let setup = stagecraft.deploy(&env_id).await.unwrap().deploy;
     let events = stagecraft.deploy_events(setup.id, 0).await.unwrap();
     assert_eq!(setup.status, DeployStatus::Succeeded, "{events:#?}");
+    // The node_port answers on 127.0.0.1, forwarded to a ready pod.
+    let port = stagecraft_engine::stable_host_port(&env_id, "web", 8080);
+    let mut http = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    tokio::io::AsyncWriteExt::write_all(&mut http, b"GET /index.html HTTP/1.0\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut http, &mut answer)
+        .await
+        .unwrap();
+    assert!(answer.contains("hello"), "{answer}");
     let patch = stagecraft.deploy(&env_id).await.unwrap().deploy;
     assert_eq!(patch.status, DeployStatus::Succeeded);
     let log = stagecraft

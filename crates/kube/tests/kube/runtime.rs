@@ -582,3 +582,69 @@ workflows:
     );
     assert!(ledger.entries().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_node_port_is_forwarded_from_its_stable_local_port_until_teardown() {
+    let (runtime, mock) = mocked();
+    let done = serde_json::json!({"observedGeneration": 2, "replicas": 1,
+        "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1});
+    let server = serve(
+        mock,
+        vec![
+            None,
+            None,
+            None,
+            Some(json(deployment("50", done))),
+            // A connection to the forward asks for the service's ready pods then.
+            Some(json(
+                serde_json::json!({"apiVersion": "v1", "kind": "PodList",
+                "metadata": {}, "items": []}),
+            )),
+            // teardown: nothing recorded by the cluster any more
+            Some(not_found("namespaces \"stagecraft-ab12cd3\"")),
+        ],
+    );
+    let ledger = Arc::new(MemoryLedger::default());
+    let service = ServiceSpec {
+        ports: vec![PortSpec {
+            container_port: 8080,
+            exposed: true,
+        }],
+        ..web()
+    };
+    let port = stagecraft_engine::stable_host_port("ab12cd3", "web", 8080);
+
+    runtime
+        .deploy_service(&env(&ledger), &service, progress().0)
+        .await
+        .unwrap();
+    assert_eq!(
+        runtime.ingress_url("ab12cd3", "web", 8080),
+        Some(format!("http://127.0.0.1:{port}"))
+    );
+    let mut client = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("the node_port listens on 127.0.0.1");
+    // No pod is ready: the connection is closed without an answer.
+    let mut buffer = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut client, &mut buffer)
+        .await
+        .unwrap();
+    assert!(buffer.is_empty());
+    runtime.remove_environment(&env(&ledger)).await.unwrap();
+
+    let seen = server.await.unwrap();
+    assert_eq!(
+        seen[4],
+        format!(
+            "GET /api/v1/namespaces/{NS}/pods?&labelSelector=dev.stagecraft%2Fworkload%3Dservices.web"
+        )
+    );
+    // The forward stopped with the environment: the port is free again.
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    drop(
+        tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .expect("teardown let go of the port"),
+    );
+}
