@@ -33,6 +33,8 @@ pub(crate) struct Built {
     pub build_id: Option<i64>,
     pub commit: Option<String>,
     pub images: Vec<(String, String)>,
+    /// The tree the images were built from: where the deploy's `configmap` files are read.
+    pub source: Option<std::path::PathBuf>,
 }
 
 impl Stagecraft {
@@ -57,8 +59,17 @@ impl Stagecraft {
                 .await
                 .map_err(|e| e.to_string())?
                 .and_then(|b| b.git_commit);
+            // Its files too: the configmap files of the commit it was built from.
+            let source = match (&commit, app::by_id(pool, env.app_id).await) {
+                (Some(commit), Ok(Some(app))) => Some(
+                    self.commit_tree(app.id, Path::new(&app.repo_path), commit)
+                        .await?,
+                ),
+                _ => None,
+            };
             return Ok(Built {
                 build_id: Some(earlier),
+                source,
                 commit,
                 images: images
                     .into_iter()
@@ -111,13 +122,7 @@ impl Stagecraft {
         let commit = crate::branch_commit(repo, branch);
         let (source, commit, trigger) = match commit {
             Some(commit) if !working_tree => {
-                let checkouts = self.settings.data_dir.path.join("checkouts");
-                let (app_id, repo_path, at) = (app.id, repo.to_path_buf(), commit.clone());
-                let tree = tokio::task::spawn_blocking(move || {
-                    crate::checkout::commit_tree(&checkouts, app_id, &repo_path, &at)
-                })
-                .await
-                .map_err(|e| format!("reading commit {commit} stopped: {e}"))??;
+                let tree = self.commit_tree(app.id, repo, &commit).await?;
                 let short: String = commit.chars().take(12).collect();
                 (
                     tree,
@@ -156,6 +161,7 @@ impl Stagecraft {
                 build_id: Some(build_id),
                 commit,
                 images: Vec::new(),
+                source: Some(source),
             });
         }
         let previous: HashMap<_, _> = build::last_images(pool, app.id)
@@ -212,7 +218,24 @@ impl Stagecraft {
             build_id: Some(build_id),
             commit,
             images,
+            source: Some(source),
         })
+    }
+
+    /// The files of `commit` of the repository at `repo`, unpacked once under the data folder.
+    async fn commit_tree(
+        &self,
+        app_id: i64,
+        repo: &Path,
+        commit: &str,
+    ) -> Result<std::path::PathBuf, String> {
+        let checkouts = self.settings.data_dir.path.join("checkouts");
+        let (repo_path, at) = (repo.to_path_buf(), commit.to_owned());
+        tokio::task::spawn_blocking(move || {
+            crate::checkout::commit_tree(&checkouts, app_id, &repo_path, &at)
+        })
+        .await
+        .map_err(|e| format!("reading commit {commit} stopped: {e}"))?
     }
 
     /// Builds the app's services from `branch` (its tracking branch when not given) without

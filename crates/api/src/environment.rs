@@ -1144,6 +1144,7 @@ impl Stagecraft {
         // Checked before building: a mistake in the variables should not cost a build.
         let mut envs = resolve(&injected)?;
         let mut built = None;
+        let mut source = None;
         if matches!(queued.stage, Stage::Setup | Stage::Patch) {
             let build = self
                 .build_stage(env, queued, &template, sink, cancel)
@@ -1156,11 +1157,26 @@ impl Stagecraft {
                 injected.commit_sha.clone_from(commit);
             }
             envs = resolve(&injected)?;
+            source = build.source;
             built = Some(build.images);
         }
         let mut workloads = stagecraft_engine::workloads(&template, &envs);
         if let Some(images) = built {
             use_built_images(&mut workloads, &template, &images);
+        }
+        // The configmap files come from the tree the images were built from; a teardown reads
+        // the working tree, and a file it cannot read does not stop the teardown.
+        let source = match source {
+            Some(source) => source,
+            None => self.app_repo(env).await?,
+        };
+        let files = read_config_files(&mut workloads, &source);
+        if let Err(reason) = files {
+            if queued.stage == Stage::Teardown {
+                tracing::warn!(%reason, "a configmap file was not read for the teardown");
+            } else {
+                return Err(reason);
+            }
         }
         let workloads = Arc::new(workloads);
         let stage = queued.stage;
@@ -1170,6 +1186,64 @@ impl Stagecraft {
             .unwrap_or_else(|| WorkflowPlan::empty(stage.workflow().unwrap_or("build")));
         Ok((runtime, plan, workloads))
     }
+}
+
+impl Stagecraft {
+    /// The folder of the environment's app: its working tree.
+    async fn app_repo(&self, env: &Environment) -> Result<std::path::PathBuf, String> {
+        app::by_id(self.store.pool(), env.app_id)
+            .await
+            .map_err(|e| e.to_string())?
+            .map(|app| std::path::PathBuf::from(app.repo_path))
+            .ok_or_else(|| format!("the app of {} is gone", env.env_id))
+    }
+}
+
+/// Fills each `configmap` entry of the workloads with its file's content, read from `source`
+/// (a file outside it, through a link, is refused).
+fn read_config_files(
+    workloads: &mut stagecraft_engine::Workloads,
+    source: &Path,
+) -> Result<(), String> {
+    let root = source
+        .canonicalize()
+        .map_err(|e| format!("{} cannot be read: {e}", source.display()))?;
+    let read = |file: &mut stagecraft_engine::ConfigFile| -> Result<(), String> {
+        let relative = file.repo_path.trim_start_matches("./");
+        let path = root.join(relative);
+        let real = path.canonicalize().map_err(|e| {
+            format!(
+                "configmap `{}`: {} cannot be read ({e}): commit the file, or fix `repo_path`",
+                file.name,
+                path.display()
+            )
+        })?;
+        if !real.starts_with(&root) {
+            return Err(format!(
+                "configmap `{}`: {} leads outside the repository",
+                file.name, file.repo_path
+            ));
+        }
+        file.content = std::fs::read_to_string(&real).map_err(|e| {
+            format!(
+                "configmap `{}`: {} cannot be read as text ({e})",
+                file.name,
+                real.display()
+            )
+        })?;
+        Ok(())
+    };
+    for service in workloads.services.values_mut() {
+        for file in &mut service.config_files {
+            read(file)?;
+        }
+    }
+    for job in workloads.jobs.values_mut() {
+        for file in &mut job.config_files {
+            read(file)?;
+        }
+    }
+    Ok(())
 }
 
 /// Points `<SERVICE>_INGRESS_URL` and `_HOST` at the address the runtime gives a service's

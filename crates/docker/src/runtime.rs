@@ -21,9 +21,9 @@ use bollard::query_parameters::{
 use futures_util::StreamExt as _;
 use sha2::{Digest as _, Sha256};
 use stagecraft_engine::{
-    EnvVar, EnvironmentRef, JobExit, JobSpec, Limits, LivenessSpec, LogLine, PortSpec, ProbeSpec,
-    Runtime, RuntimeError, RuntimeObject, ServiceSpec, TaskProgress, VolumeMount, VolumeSource,
-    WorkloadStatus,
+    ConfigFile, EnvVar, EnvironmentRef, JobExit, JobSpec, Limits, LivenessSpec, LogLine, PortSpec,
+    ProbeSpec, Runtime, RuntimeError, RuntimeObject, ServiceSpec, TaskProgress, VolumeMount,
+    VolumeSource, WorkloadStatus,
 };
 
 use crate::DockerEngine;
@@ -154,6 +154,28 @@ fn docker_safe(name: &str) -> String {
             }
         })
         .collect()
+}
+
+/// The files as a tar to unpack at the container's root: each at its full path, readable by
+/// everyone, as a ConfigMap mounts it on Kubernetes.
+fn files_tar(files: &[ConfigFile]) -> Result<Vec<u8>, RuntimeError> {
+    let mut tar = tar::Builder::new(Vec::new());
+    for file in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(file.content.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime(0);
+        tar.append_data(
+            &mut header,
+            file.mount_path.trim_start_matches('/'),
+            file.content.as_bytes(),
+        )
+        .map_err(|e| {
+            RuntimeError::new(format!("configmap `{}` cannot be packed: {e}", file.name))
+        })?;
+    }
+    tar.into_inner()
+        .map_err(|e| RuntimeError::new(format!("the configmap files cannot be packed: {e}")))
 }
 
 fn config_digest(spec: &impl serde::Serialize) -> Result<String, RuntimeError> {
@@ -390,6 +412,8 @@ struct ContainerPlan<'a> {
     /// A job's run: a start whose answer was lost may have started it, and trying again
     /// would run it twice, so such a failure is never retried.
     runs_once: bool,
+    /// Files placed at their paths before it starts (Release's `configmap`).
+    files: &'a [ConfigFile],
 }
 
 impl DockerRuntime {
@@ -609,6 +633,20 @@ impl DockerRuntime {
             )
             .await
             .map_err(|e| failed(format!("creating container {}", plan.name), e))?;
+        if !plan.files.is_empty() {
+            docker
+                .upload_to_container(
+                    plan.name,
+                    Some(
+                        bollard::query_parameters::UploadToContainerOptionsBuilder::default()
+                            .path("/")
+                            .build(),
+                    ),
+                    bollard::body_full(files_tar(plan.files)?.into()),
+                )
+                .await
+                .map_err(|e| failed(format!("placing the configmap files in {}", plan.name), e))?;
+        }
         docker
             .start_container(
                 plan.name,
@@ -811,6 +849,7 @@ impl DockerRuntime {
                 (LABEL_REPLICA, replica.to_string()),
             ],
             runs_once: false,
+            files: &spec.config_files,
         };
         let started = match self.create_container(docker, env, plan).await {
             Ok(()) => {
@@ -1101,6 +1140,7 @@ impl Runtime for DockerRuntime {
             alias: None,
             extra_labels: vec![(LABEL_CONFIG, config_digest(job)?)],
             runs_once: true,
+            files: &job.config_files,
         };
         self.create_container(&docker, env, plan).await?;
         progress.waiting("running; waiting for it to exit");

@@ -35,8 +35,8 @@ pub use domain::{App, Deploy, Environment, EnvironmentKind, Version};
 pub use event::{DeployEvent, DeployOutcome, EventSink, StepOutcome, TaskOutcome};
 pub use runner::{Retries, Runner, Timeouts, Workloads};
 pub use runtime::{
-    DynRuntime, EnvVar, EnvironmentRef, JobExit, JobSpec, Ledger, Limits, LivenessSpec, LogLine,
-    MemoryLedger, PortSpec, ProbeSpec, Runtime, RuntimeError, RuntimeObject, ServiceSpec,
+    ConfigFile, DynRuntime, EnvVar, EnvironmentRef, JobExit, JobSpec, Ledger, Limits, LivenessSpec,
+    LogLine, MemoryLedger, PortSpec, ProbeSpec, Runtime, RuntimeError, RuntimeObject, ServiceSpec,
     SharedRuntime, TaskProgress, VolumeMount, VolumeSource, WorkloadStatus, stable_host_port,
 };
 pub use stage::Stage;

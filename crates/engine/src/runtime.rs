@@ -158,6 +158,22 @@ pub struct ServiceSpec {
     /// Labels a node must carry to run it (Release's `node_selector`, app-wide and its own);
     /// a single Docker engine has no nodes to choose and ignores it.
     pub node_selector: Vec<(String, String)>,
+    /// Files from the repository placed in the container (Release's `configmap`).
+    pub config_files: Vec<ConfigFile>,
+}
+
+/// A file of the repository placed in a workload's containers at `mount_path` (Release's
+/// `configmap` entry). The deploy reads it from the tree it builds from; its content is part of
+/// the spec, so a changed file replaces the workload.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ConfigFile {
+    /// The entry's name: a ConfigMap key on Kubernetes.
+    pub name: String,
+    /// Where the template says it is, relative to the repository's root.
+    pub repo_path: String,
+    /// The file's full path in the container.
+    pub mount_path: String,
+    pub content: String,
 }
 
 /// A workload that runs to completion.
@@ -176,6 +192,8 @@ pub struct JobSpec {
     pub limits: Limits,
     /// As [`ServiceSpec::node_selector`].
     pub node_selector: Vec<(String, String)>,
+    /// As [`ServiceSpec::config_files`]; a job made from a service has the service's.
+    pub config_files: Vec<ConfigFile>,
 }
 
 /// What the runtime says about one workload of an environment.

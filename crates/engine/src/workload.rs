@@ -7,8 +7,8 @@ use stagecraft_template::{Probe, Quantities, Service, Template, Text, Volume, Wo
 
 use crate::runner::Workloads;
 use crate::runtime::{
-    EnvVar, JobSpec, Limits, LivenessSpec, PortSpec, ProbeSpec, ServiceSpec, VolumeMount,
-    VolumeSource,
+    ConfigFile, EnvVar, JobSpec, Limits, LivenessSpec, PortSpec, ProbeSpec, ServiceSpec,
+    VolumeMount, VolumeSource,
 };
 
 /// Injected variables whose values change with every deploy or commit. They do not count when
@@ -219,6 +219,18 @@ fn service_spec(
         volumes: volumes(&service.volumes),
         limits: limits(template, service.memory.as_ref(), service.cpu.as_ref()),
         node_selector: node_selector(template, &service.node_selector),
+        config_files: service
+            .configmap
+            .iter()
+            .filter_map(|entry| {
+                Some(ConfigFile {
+                    name: entry.name.as_ref()?.value.clone(),
+                    repo_path: entry.repo_path.as_ref()?.value.clone(),
+                    mount_path: entry.mount_path.as_ref()?.value.clone(),
+                    content: String::new(),
+                })
+            })
+            .collect(),
     }
 }
 
@@ -314,6 +326,10 @@ pub fn workloads(template: &Template, envs: &[WorkloadEnv]) -> Workloads {
                 } else {
                     node_selector(template, &job.node_selector)
                 },
+                config_files: from
+                    .as_ref()
+                    .map(|s| s.config_files.clone())
+                    .unwrap_or_default(),
             },
         );
     }

@@ -158,6 +158,10 @@ impl Cluster {
             self.apply_one(Api::namespaced(self.client.clone(), &namespace), secret)
                 .await?;
         }
+        for config_map in &manifests.config_maps {
+            self.apply_one(Api::namespaced(self.client.clone(), &namespace), config_map)
+                .await?;
+        }
         for claim in &manifests.claims {
             self.apply_one(Api::namespaced(self.client.clone(), &namespace), claim)
                 .await?;

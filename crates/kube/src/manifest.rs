@@ -19,18 +19,18 @@ use k8s_openapi::api::apps::v1::{
 };
 use k8s_openapi::api::batch::v1::{Job, JobSpec as KubeJobSpec};
 use k8s_openapi::api::core::v1::{
-    Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource, ExecAction,
-    HTTPGetAction, Namespace, PersistentVolumeClaim, PersistentVolumeClaimSpec,
-    PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec, Probe, ResourceRequirements,
-    Secret, SecretKeySelector, Service, ServicePort, ServiceSpec as KubeServiceSpec, Volume,
-    VolumeMount, VolumeResourceRequirements,
+    ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar,
+    EnvVarSource, ExecAction, HTTPGetAction, Namespace, PersistentVolumeClaim,
+    PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec, Probe,
+    ResourceRequirements, Secret, SecretKeySelector, Service, ServicePort,
+    ServiceSpec as KubeServiceSpec, Volume, VolumeMount, VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use stagecraft_engine::{
-    EnvVar as Variable, JobSpec, Limits, LivenessSpec, ProbeSpec, ServiceSpec, VolumeSource,
-    Workloads,
+    ConfigFile, EnvVar as Variable, JobSpec, Limits, LivenessSpec, ProbeSpec, ServiceSpec,
+    VolumeSource, Workloads,
 };
 
 /// The label every object carries: which environment made it.
@@ -201,6 +201,24 @@ fn secret_name(workload: &str) -> String {
     dns_label(&format!("{}-secrets", workload_part(workload)))
 }
 
+fn files_name(workload: &str) -> String {
+    dns_label(&format!("{}-files", workload_part(workload)))
+}
+
+/// The ConfigMap holding a workload's `configmap` files, one key per entry.
+fn config_map(owner: &Owner, workload: &str, files: &[ConfigFile]) -> Option<ConfigMap> {
+    (!files.is_empty()).then(|| ConfigMap {
+        metadata: owner.meta(&files_name(workload), Some(workload)),
+        data: Some(
+            files
+                .iter()
+                .map(|f| (f.name.clone(), f.content.clone()))
+                .collect(),
+        ),
+        ..ConfigMap::default()
+    })
+}
+
 fn env(workload: &str, variables: &[Variable]) -> Option<Vec<EnvVar>> {
     let vars: Vec<EnvVar> = variables
         .iter()
@@ -271,9 +289,30 @@ fn claim_name(workload: &str, source: &VolumeSource) -> Option<String> {
 fn volumes(
     workload: &str,
     mounts: &[stagecraft_engine::VolumeMount],
+    files: &[ConfigFile],
 ) -> (Option<Vec<Volume>>, Option<Vec<VolumeMount>>) {
     let mut volumes = Vec::new();
     let mut mounted = Vec::new();
+    // Each file is mounted alone (`subPath`), so the rest of its folder stays the image's.
+    if !files.is_empty() {
+        volumes.push(Volume {
+            name: "files".to_owned(),
+            config_map: Some(ConfigMapVolumeSource {
+                name: files_name(workload),
+                ..ConfigMapVolumeSource::default()
+            }),
+            ..Volume::default()
+        });
+        for file in files {
+            mounted.push(VolumeMount {
+                name: "files".to_owned(),
+                mount_path: file.mount_path.clone(),
+                sub_path: Some(file.name.clone()),
+                read_only: Some(true),
+                ..VolumeMount::default()
+            });
+        }
+    }
     for (index, mount) in mounts.iter().enumerate() {
         let name = format!("volume-{index}");
         let volume = match &mount.source {
@@ -319,7 +358,7 @@ fn non_empty(values: &[String]) -> Option<Vec<String>> {
 
 fn deployment(owner: &Owner, spec: &ServiceSpec) -> Deployment {
     let workload = format!("services.{}", spec.name);
-    let (volumes, volume_mounts) = volumes(&workload, &spec.volumes);
+    let (volumes, volume_mounts) = volumes(&workload, &spec.volumes, &spec.config_files);
     let container = Container {
         name: dns_label(&spec.name),
         image: Some(spec.image.clone()),
@@ -436,7 +475,7 @@ fn node_selector(labels: &[(String, String)]) -> Option<BTreeMap<String, String>
 /// made.
 pub fn job(owner: &Owner, spec: &JobSpec, run: &str) -> Job {
     let workload = format!("jobs.{}", spec.name);
-    let (volumes, volume_mounts) = volumes(&workload, &spec.volumes);
+    let (volumes, volume_mounts) = volumes(&workload, &spec.volumes, &spec.config_files);
     let container = Container {
         name: dns_label(&spec.name),
         image: Some(spec.image.clone()),
@@ -481,6 +520,7 @@ pub fn job(owner: &Owner, spec: &JobSpec, run: &str) -> Job {
 pub struct Manifests {
     pub namespace: Namespace,
     pub secrets: Vec<Secret>,
+    pub config_maps: Vec<ConfigMap>,
     pub claims: Vec<PersistentVolumeClaim>,
     pub deployments: Vec<Deployment>,
     pub services: Vec<Service>,
@@ -498,15 +538,28 @@ impl Manifests {
         // What pods need, for services and jobs alike: their Secrets and volume claims.
         let needs = services
             .iter()
-            .map(|s| (format!("services.{}", s.name), &s.env, &s.volumes))
-            .chain(
-                jobs.iter()
-                    .map(|j| (format!("jobs.{}", j.name), &j.env, &j.volumes)),
-            );
+            .map(|s| {
+                (
+                    format!("services.{}", s.name),
+                    &s.env,
+                    &s.volumes,
+                    &s.config_files,
+                )
+            })
+            .chain(jobs.iter().map(|j| {
+                (
+                    format!("jobs.{}", j.name),
+                    &j.env,
+                    &j.volumes,
+                    &j.config_files,
+                )
+            }));
         let mut claims = BTreeMap::new();
         let mut secrets = Vec::new();
-        for (workload, env, mounts) in needs {
+        let mut config_maps = Vec::new();
+        for (workload, env, mounts, files) in needs {
             secrets.extend(secret(owner, &workload, env));
+            config_maps.extend(config_map(owner, &workload, files));
             for mount in mounts {
                 if let Some(name) = claim_name(&workload, &mount.source) {
                     claims.insert(name.clone(), claim(owner, name));
@@ -523,6 +576,7 @@ impl Manifests {
                 ..Namespace::default()
             },
             secrets,
+            config_maps,
             claims: claims.into_values().collect(),
             deployments: services.iter().map(|s| deployment(owner, s)).collect(),
             services: services.iter().filter_map(|s| service(owner, s)).collect(),
@@ -534,6 +588,9 @@ impl Manifests {
         let mut out = vec![serde_json::to_value(&self.namespace)?];
         for secret in &self.secrets {
             out.push(serde_json::to_value(secret)?);
+        }
+        for config_map in &self.config_maps {
+            out.push(serde_json::to_value(config_map)?);
         }
         for claim in &self.claims {
             out.push(serde_json::to_value(claim)?);
@@ -612,6 +669,63 @@ mod tests {
                 .unwrap()
                 .node_selector,
             None
+        );
+    }
+
+    #[test]
+    fn configmap_files_become_a_configmap_each_mounted_alone() {
+        let owner = Owner {
+            env_id: "ab12cd3".into(),
+            app: "otel".into(),
+        };
+        let file = |name: &str, mount: &str, content: &str| ConfigFile {
+            name: name.into(),
+            repo_path: format!("src/{name}"),
+            mount_path: mount.into(),
+            content: content.into(),
+        };
+        let service = ServiceSpec {
+            name: "grafana".into(),
+            image: "grafana/grafana".into(),
+            replicas: 1,
+            config_files: vec![
+                file("grafana-ini", "/etc/grafana/grafana.ini", "[server]\n"),
+                file(
+                    "general-yaml",
+                    "/etc/grafana/provisioning/general.yaml",
+                    "a: 1\n",
+                ),
+            ],
+            ..ServiceSpec::default()
+        };
+        let workloads = Workloads {
+            services: std::collections::HashMap::from([("grafana".to_owned(), service)]),
+            jobs: std::collections::HashMap::new(),
+        };
+
+        let manifests = Manifests::of(&owner, &workloads);
+
+        let map = &manifests.config_maps[0];
+        assert_eq!(map.metadata.name.as_deref(), Some("grafana-files"));
+        assert_eq!(map.data.as_ref().unwrap()["grafana-ini"], "[server]\n");
+        let pod = manifests.deployments[0].spec.template.spec.clone().unwrap();
+        let mounts = pod.containers[0].volume_mounts.clone().unwrap();
+        assert_eq!(
+            mounts
+                .iter()
+                .map(|m| (m.mount_path.as_str(), m.sub_path.as_deref()))
+                .collect::<Vec<_>>(),
+            [
+                ("/etc/grafana/grafana.ini", Some("grafana-ini")),
+                (
+                    "/etc/grafana/provisioning/general.yaml",
+                    Some("general-yaml")
+                )
+            ]
+        );
+        assert_eq!(
+            pod.volumes.unwrap()[0].config_map.as_ref().unwrap().name,
+            "grafana-files"
         );
     }
 

@@ -361,6 +361,7 @@ fn check_service(
         }
     }
     volumes(check, &service.volumes, shared_volumes);
+    config_files(check, &service.configmap);
     account(
         check,
         &service.service_account_name,
@@ -387,6 +388,82 @@ fn account(check: &mut Check<'_>, account: &Option<Text>, path: &str, accounts: 
             &child(path, "service_account_name"),
             format!("`{name}` is not in `service_accounts`: {}", known(accounts)),
         );
+    }
+}
+
+/// `configmap` entries: a name Kubernetes takes as a ConfigMap key, a file inside the
+/// repository, and a full path in the container; names and paths once each.
+fn config_files(check: &mut Check<'_>, files: &[crate::ConfigMapFile]) {
+    let mut names = HashSet::new();
+    let mut mounts = HashSet::new();
+    for file in files {
+        match &file.name {
+            Some(name)
+                if !name.value.is_empty()
+                    && name.value.len() <= 253
+                    && name
+                        .value
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) =>
+            {
+                if !names.insert(name.value.as_str()) {
+                    check.error(
+                        name.loc,
+                        &child(&file.path, "name"),
+                        format!("`{name}` names two configmap entries: give each its own"),
+                    );
+                }
+            }
+            Some(name) => check.error(
+                name.loc,
+                &child(&file.path, "name"),
+                format!(
+                    "`{name}` cannot name a configmap entry: use letters, digits, `-`, `_` and `.`"
+                ),
+            ),
+            None => check.error(
+                file.loc,
+                &file.path,
+                "a configmap entry needs `name: <key>`",
+            ),
+        }
+        match &file.repo_path {
+            Some(repo)
+                if repo.value.starts_with('/') || repo.value.split('/').any(|p| p == "..") =>
+            {
+                check.error(
+                    repo.loc,
+                    &child(&file.path, "repo_path"),
+                    format!("`{repo}` is outside the repository: give a path relative to its root"),
+                );
+            }
+            Some(_) => {}
+            None => check.error(
+                file.loc,
+                &file.path,
+                "a configmap entry needs `repo_path: <file in the repository>`",
+            ),
+        }
+        match &file.mount_path {
+            Some(mount) if !mount.value.starts_with('/') => check.error(
+                mount.loc,
+                &child(&file.path, "mount_path"),
+                format!(
+                    "`{mount}` is not a full path: give the file's path in the container, from `/`"
+                ),
+            ),
+            Some(mount) if !mounts.insert(mount.value.as_str()) => check.error(
+                mount.loc,
+                &child(&file.path, "mount_path"),
+                format!("`{mount}` receives two configmap entries"),
+            ),
+            Some(_) => {}
+            None => check.error(
+                file.loc,
+                &file.path,
+                "a configmap entry needs `mount_path: <file's path in the container>`",
+            ),
+        }
     }
 }
 

@@ -22,6 +22,8 @@ pub struct Fake {
     pub images: Mutex<Vec<(String, String)>>,
     /// What the runtime says exists for any environment.
     pub objects: Mutex<Vec<RuntimeObject>>,
+    /// Each deployed service's configmap files, as the runtime got them.
+    pub files: Mutex<Vec<(String, Vec<stagecraft_engine::ConfigFile>)>>,
     pub gate: Arc<Semaphore>,
 }
 
@@ -32,6 +34,7 @@ impl Fake {
             envs: Mutex::default(),
             images: Mutex::default(),
             objects: Mutex::default(),
+            files: Mutex::default(),
             gate: Arc::new(Semaphore::new(Semaphore::MAX_PERMITS)),
         })
     }
@@ -42,6 +45,7 @@ impl Fake {
             envs: Mutex::default(),
             images: Mutex::default(),
             objects: Mutex::default(),
+            files: Mutex::default(),
             gate: Arc::new(Semaphore::new(0)),
         })
     }
@@ -74,6 +78,10 @@ impl Runtime for Fake {
             .lock()
             .unwrap()
             .push(format!("deploy {}", service.name));
+        self.files
+            .lock()
+            .unwrap()
+            .push((service.name.clone(), service.config_files.clone()));
         let container = RuntimeObject {
             kind: "container".into(),
             name: format!("{}-{}", env.env_id, service.name),
@@ -733,4 +741,53 @@ where
         assert!(std::time::Instant::now() < deadline, "timed out waiting");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+}
+
+#[tokio::test]
+async fn configmap_files_are_read_from_the_repository_and_a_missing_one_fails_the_deploy() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::open();
+    let stagecraft = open(dir.path(), Arc::clone(&fake)).await;
+    let repo = repo(dir.path());
+    std::fs::write(
+        repo.join(".release/application_template.yaml"),
+        TEMPLATE.replace(
+            "  image: shop/web\n",
+            "  image: shop/web\n  configmap:\n  - {name: nginx-conf, repo_path: ./conf/nginx.conf, mount_path: /etc/nginx/nginx.conf}\n",
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir_all(repo.join("conf")).unwrap();
+    std::fs::write(repo.join("conf/nginx.conf"), "worker_processes 1;\n").unwrap();
+    stagecraft.add_app(&repo).await.unwrap();
+    let env_id = stagecraft
+        .create_environment(ephemeral())
+        .await
+        .unwrap()
+        .env_id;
+
+    let setup = stagecraft.deploy(&env_id).await.unwrap().deploy;
+
+    assert_eq!(setup.status, DeployStatus::Succeeded);
+    let files = fake.files.lock().unwrap().clone();
+    let (_, web) = files.iter().find(|(name, _)| name == "web").unwrap();
+    assert_eq!(
+        web.iter()
+            .map(|f| (f.mount_path.as_str(), f.content.as_str()))
+            .collect::<Vec<_>>(),
+        [("/etc/nginx/nginx.conf", "worker_processes 1;\n")]
+    );
+
+    std::fs::remove_file(repo.join("conf/nginx.conf")).unwrap();
+    let patch = stagecraft.deploy(&env_id).await.unwrap().deploy;
+    assert_eq!(patch.status, DeployStatus::Failed);
+    let events = stagecraft.deploy_events(patch.id, 0).await.unwrap();
+    assert!(
+        events
+            .last()
+            .unwrap()
+            .event_json
+            .contains("configmap `nginx-conf`"),
+        "{events:?}"
+    );
 }

@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use stagecraft_docker::{DockerBuilder, DockerEngine, DockerRuntime, LABEL_ENV};
 use stagecraft_engine::{
-    BuildProgress, BuildRequest, DeployEvent, EnvVar, EnvironmentRef, EventSink, ImageBuilder,
-    Ledger, LivenessSpec, MemoryLedger, ProbeSpec, Runtime, ServiceSpec, TaskProgress,
+    BuildProgress, BuildRequest, ConfigFile, DeployEvent, EnvVar, EnvironmentRef, EventSink,
+    ImageBuilder, JobSpec, Ledger, LivenessSpec, MemoryLedger, ProbeSpec, Runtime, ServiceSpec,
+    TaskProgress,
 };
 
 use crate::busybox::unique;
@@ -331,5 +332,79 @@ async fn a_container_that_fails_its_liveness_probe_is_restarted() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    runtime.remove_environment(&env).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configmap_files_are_in_place_before_the_container_starts() {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::copy("/bin/busybox", repo.path().join("busybox")).unwrap();
+    std::fs::write(repo.path().join("Dockerfile"), DOCKERFILE).unwrap();
+    let engine = Arc::new(DockerEngine::from_env());
+    let runtime = DockerRuntime::new(Arc::clone(&engine));
+    let app = unique("files");
+    let tag = format!("stagecraft/{app}/job:1");
+    let (sender, _receiver) = tokio::sync::mpsc::unbounded_channel::<DeployEvent>();
+    let sink: Arc<dyn EventSink> = Arc::new(sender);
+    DockerBuilder::new(Arc::clone(&engine))
+        .build(
+            &BuildRequest {
+                service: "job".into(),
+                repo: repo.path().to_path_buf(),
+                context: ".".into(),
+                dockerfile: None,
+                args: Vec::new(),
+                target: None,
+                tag: tag.clone(),
+            },
+            BuildProgress::new(Arc::clone(&sink), "job"),
+        )
+        .await
+        .unwrap();
+    let env = EnvironmentRef {
+        env_id: unique("f"),
+        app,
+        ledger: Arc::new(MemoryLedger::default()),
+    };
+    let _cleanup = Cleanup {
+        env_id: env.env_id.clone(),
+        tag: tag.clone(),
+    };
+    // The job fails unless both files are there, in folders the image does not have.
+    let spec = JobSpec {
+        name: "check".into(),
+        image: tag.clone(),
+        built: true,
+        command: vec![
+            "sh".into(),
+            "-c".into(),
+            "test \"$(cat /etc/otel/collector.yml)\" = 'receivers: {}' && \
+             test \"$(cat /srv/app/.env)\" = 'MODE=dev'"
+                .into(),
+        ],
+        completed_timeout: Duration::from_secs(60),
+        config_files: vec![
+            ConfigFile {
+                name: "collector-yml".into(),
+                repo_path: "otel/collector.yml".into(),
+                mount_path: "/etc/otel/collector.yml".into(),
+                content: "receivers: {}".into(),
+            },
+            ConfigFile {
+                name: "dot-env".into(),
+                repo_path: ".env".into(),
+                mount_path: "/srv/app/.env".into(),
+                content: "MODE=dev".into(),
+            },
+        ],
+        ..JobSpec::default()
+    };
+
+    let exit = runtime
+        .run_job(&env, &spec, TaskProgress::new(sink, 0, "jobs.check"))
+        .await
+        .unwrap();
+
+    assert_eq!(exit.code, 0, "the files were not where the job looked");
     runtime.remove_environment(&env).await.unwrap();
 }

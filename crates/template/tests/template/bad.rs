@@ -480,3 +480,29 @@ fn an_alias_to_nothing_is_read_as_text_with_a_warning() {
         ],
     );
 }
+
+#[test]
+fn configmap_entries_need_a_key_a_file_inside_the_repository_and_a_full_path() {
+    assert_findings(
+        &with_services(
+            "services:
+- name: web
+  image: nginx
+  configmap:
+  - {name: nginx.conf, repo_path: ./conf/nginx.conf, mount_path: /etc/nginx/nginx.conf}
+  - {name: 'my conf', repo_path: ../secrets.env, mount_path: etc/app.conf}
+  - {name: nginx.conf, repo_path: conf/b, mount_path: /etc/nginx/nginx.conf}
+  - {repo_path: conf/c}
+",
+        ),
+        &[
+            "7:12: error: services[0].configmap[1].name: `my conf` cannot name a configmap entry: use letters, digits, `-`, `_` and `.`",
+            "7:34: error: services[0].configmap[1].repo_path: `../secrets.env` is outside the repository: give a path relative to its root",
+            "7:62: error: services[0].configmap[1].mount_path: `etc/app.conf` is not a full path: give the file's path in the container, from `/`",
+            "8:12: error: services[0].configmap[2].name: `nginx.conf` names two configmap entries: give each its own",
+            "8:55: error: services[0].configmap[2].mount_path: `/etc/nginx/nginx.conf` receives two configmap entries",
+            "9:5: error: services[0].configmap[3]: a configmap entry needs `name: <key>`",
+            "9:5: error: services[0].configmap[3]: a configmap entry needs `mount_path: <file's path in the container>`",
+        ],
+    );
+}
