@@ -205,6 +205,24 @@ impl Cluster {
         }
     }
 
+    /// The config digest annotation of Deployment `name`, or `None` when there is no such
+    /// Deployment (or it has none).
+    pub async fn deployment_digest(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<String>, KubeError> {
+        let api: Api<Deployment> = Api::namespaced(self.client.clone(), namespace);
+        match api.get_opt(name).await {
+            Ok(found) => Ok(found.and_then(|d| {
+                d.metadata
+                    .annotations
+                    .and_then(|mut a| a.remove(crate::manifest::ANNOTATION_CONFIG))
+            })),
+            Err(error) => Err(self.error("get", "deployments", name, error)),
+        }
+    }
+
     /// The labels of namespace `name`, or `None` when there is no such namespace.
     pub async fn namespace_labels(
         &self,

@@ -26,5 +26,8 @@ pub use kubeconfig::{
     ClusterKind, KubeContext, KubeError, KubeconfigContexts, Refusal, default_kubeconfig_paths,
     read_contexts,
 };
-pub use manifest::{LABEL_APP, LABEL_ENV, LABEL_WORKLOAD, Manifests, Owner, dns_label, job};
+pub use manifest::{
+    ANNOTATION_CONFIG, LABEL_APP, LABEL_ENV, LABEL_WORKLOAD, Manifests, Owner, config_digest,
+    dns_label, job,
+};
 pub use runtime::{Images, KubeRuntime};

@@ -33,6 +33,22 @@ use stagecraft_engine::{
     VolumeSource, Workloads,
 };
 
+/// A Deployment's annotation: the digest of the spec it was made from, without the variables
+/// that change with every deploy. A patch leaves a service whose digest is unchanged as it is,
+/// as the Docker runtime does, instead of rolling it for a new `RELEASE_BUILD_ID`.
+pub const ANNOTATION_CONFIG: &str = "dev.stagecraft/config";
+
+/// The digest [`ANNOTATION_CONFIG`] holds for `spec`.
+pub fn config_digest(spec: &ServiceSpec) -> String {
+    use sha2::Digest as _;
+    let basis = serde_json::to_vec(&spec.change_basis()).unwrap_or_default();
+    sha2::Sha256::digest(basis)
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// The label every object carries: which environment made it.
 pub const LABEL_ENV: &str = "dev.stagecraft/env";
 /// The app the environment runs.
@@ -382,8 +398,13 @@ fn deployment(owner: &Owner, spec: &ServiceSpec) -> Deployment {
         ..Container::default()
     };
     let selector = BTreeMap::from([(LABEL_WORKLOAD.to_owned(), label_value(&workload))]);
+    let mut metadata = owner.meta(&dns_label(&spec.name), Some(&workload));
+    metadata.annotations = Some(BTreeMap::from([(
+        ANNOTATION_CONFIG.to_owned(),
+        config_digest(spec),
+    )]));
     Deployment {
-        metadata: owner.meta(&dns_label(&spec.name), Some(&workload)),
+        metadata,
         spec: DeploymentSpec {
             replicas: Some(i32::try_from(spec.replicas).unwrap_or(i32::MAX)),
             selector: LabelSelector {

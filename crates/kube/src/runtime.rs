@@ -315,12 +315,20 @@ impl Runtime for KubeRuntime {
             .await?;
         let owner = owner(env);
         env.ledger.record(&namespace_object(&owner)).await?;
+        // Unchanged but for the per-deploy variables: left as it is, as on Docker.
+        let digest = crate::manifest::config_digest(service);
+        let deployed = cluster
+            .deployment_digest(&owner.namespace(), &dns_label(&service.name))
+            .await
+            .map_err(failed)?;
+        if deployed.as_deref() == Some(digest.as_str()) {
+            return self.forward_ports(cluster, env, service).await;
+        }
         let workloads = Workloads {
             services: HashMap::from([(service.name.clone(), service.clone())]),
             jobs: HashMap::new(),
         };
         let manifests = Manifests::of(&owner, &workloads);
-        // Applying what did not change changes nothing: the rollout is then done at once.
         cluster.apply(&manifests).await.map_err(failed)?;
         let report = |reason: String| progress.waiting(reason);
         cluster

@@ -155,6 +155,7 @@ async fn a_service_is_applied_and_its_rollout_followed_by_watches_with_each_pods
     let server = serve(
         mock,
         vec![
+            Some(not_found("deployments.apps \"web\"")),
             None,
             None,
             None,
@@ -178,6 +179,7 @@ async fn a_service_is_applied_and_its_rollout_followed_by_watches_with_each_pods
     assert_eq!(
         server.await.unwrap(),
         [
+            format!("GET /apis/apps/v1/namespaces/{NS}/deployments/web"),
             format!("PATCH /api/v1/namespaces/{NS}?&force=true&fieldManager=stagecraft"),
             format!(
                 "PATCH /apis/apps/v1/namespaces/{NS}/deployments/web?&force=true&fieldManager=stagecraft"
@@ -224,6 +226,7 @@ async fn a_pod_that_can_never_start_fails_the_deploy_at_once_with_its_reason() {
     let server = serve(
         mock,
         vec![
+            Some(not_found("deployments.apps \"web\"")),
             None,
             None,
             None,
@@ -474,7 +477,8 @@ workflows:
         vec![
             // setup: the namespace
             None,
-            // web: its objects, already rolled out (an unchanged apply)
+            // web: not there yet; its objects, rolled out at once
+            Some(not_found("deployments.apps \"web\"")),
             None,
             None,
             None,
@@ -485,7 +489,9 @@ workflows:
             None,
             Some(json(job_done)),
             Some(json(pod_list)),
-            // patch: web's objects, its rollout followed until done
+            // patch: web was made from another spec (no digest of this one): its objects,
+            // its rollout followed until done
+            Some(json(deployment("55", done.clone()))),
             None,
             None,
             None,
@@ -554,6 +560,7 @@ workflows:
         seen,
         [
             format!("PATCH /api/v1/namespaces/{NS}{apply}"),
+            format!("GET /apis/apps/v1/namespaces/{NS}/deployments/web"),
             format!("PATCH /api/v1/namespaces/{NS}{apply}"),
             format!("PATCH /apis/apps/v1/namespaces/{NS}/deployments/web{apply}"),
             format!("PATCH /api/v1/namespaces/{NS}/services/web{apply}"),
@@ -565,6 +572,7 @@ workflows:
             format!("PATCH /apis/batch/v1/namespaces/{NS}/jobs/migrate-RUN{apply}"),
             format!("GET /apis/batch/v1/namespaces/{NS}/jobs/migrate-RUN"),
             format!("GET /api/v1/namespaces/{NS}/pods?&labelSelector=job-name%3Dmigrate-RUN"),
+            format!("GET /apis/apps/v1/namespaces/{NS}/deployments/web"),
             format!("PATCH /api/v1/namespaces/{NS}{apply}"),
             format!("PATCH /apis/apps/v1/namespaces/{NS}/deployments/web{apply}"),
             format!("PATCH /api/v1/namespaces/{NS}/services/web{apply}"),
@@ -591,6 +599,7 @@ async fn a_node_port_is_forwarded_from_its_stable_local_port_until_teardown() {
     let server = serve(
         mock,
         vec![
+            Some(not_found("deployments.apps \"web\"")),
             None,
             None,
             None,
@@ -635,7 +644,7 @@ async fn a_node_port_is_forwarded_from_its_stable_local_port_until_teardown() {
 
     let seen = server.await.unwrap();
     assert_eq!(
-        seen[4],
+        seen[5],
         format!(
             "GET /api/v1/namespaces/{NS}/pods?&labelSelector=dev.stagecraft%2Fworkload%3Dservices.web"
         )
@@ -646,5 +655,35 @@ async fn a_node_port_is_forwarded_from_its_stable_local_port_until_teardown() {
         tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
             .expect("teardown let go of the port"),
+    );
+}
+
+#[tokio::test]
+async fn a_service_unchanged_but_for_its_per_deploy_variables_is_left_as_it_is() {
+    let (runtime, mock) = mocked();
+    let with_build = |id: &str| ServiceSpec {
+        env: vec![stagecraft_engine::EnvVar {
+            key: "RELEASE_BUILD_ID".into(),
+            value: id.into(),
+            secret: false,
+        }],
+        ..web()
+    };
+    let mut running = deployment("70", serde_json::json!({}));
+    running["metadata"]["annotations"] = serde_json::json!({
+        stagecraft_kube::ANNOTATION_CONFIG: stagecraft_kube::config_digest(&with_build("1"))
+    });
+    let server = serve(mock, vec![Some(json(running))]);
+    let ledger = Arc::new(MemoryLedger::default());
+
+    runtime
+        .deploy_service(&env(&ledger), &with_build("2"), progress().0)
+        .await
+        .unwrap();
+
+    assert_eq!(
+        server.await.unwrap(),
+        [format!("GET /apis/apps/v1/namespaces/{NS}/deployments/web")],
+        "nothing applied, nothing rolled"
     );
 }
