@@ -1469,6 +1469,60 @@ impl Stagecraft {
     /// The app's clock, for as long as it runs: first the ledgers of interrupted environments
     /// are brought in line with their runtimes, then [`Stagecraft::tick`] runs every `every`.
     /// A failed round is logged and the next one runs as usual.
+    /// Takes up every deployed environment in this process: each service's log followed from
+    /// now, and what its runtime keeps only while a process runs (Docker's liveness watching,
+    /// Kubernetes' `node_port` forwards). The workloads are those of the environment's last
+    /// successful setup or patch, with that deploy's images. Gives the environments taken up;
+    /// one that cannot be is logged and skipped.
+    pub async fn resume_environments(&self) -> Result<Vec<String>, Error> {
+        let mut resumed = Vec::new();
+        for env in environment::list(self.store.pool()).await? {
+            if env.status != EnvironmentStatus::Deployed {
+                continue;
+            }
+            let Some(last) = deploy::for_environment(self.store.pool(), env.id)
+                .await?
+                .into_iter()
+                .rev()
+                .find(|d| {
+                    d.status == DeployStatus::Succeeded
+                        && matches!(d.stage, Stage::Setup | Stage::Patch)
+                })
+            else {
+                continue;
+            };
+            // Nobody follows these events: the images are the last deploy's, nothing is built.
+            let (sink, _) = tokio::sync::mpsc::unbounded_channel::<DeployEvent>();
+            let sink: Arc<dyn EventSink> = Arc::new(sink);
+            let prepared = self
+                .prepare_stage(&env, &last, &sink, &CancellationToken::new())
+                .await;
+            let (runtime, _, workloads) = match prepared {
+                Ok(prepared) => prepared,
+                Err(reason) => {
+                    tracing::warn!(env_id = env.env_id, %reason, "not taken up");
+                    continue;
+                }
+            };
+            let runtime = crate::logs::LoggingRuntime {
+                inner: runtime,
+                store: self.store.clone(),
+                environment_id: env.id,
+                deploy_id: last.id,
+                followers: self.followers.clone(),
+                news: self.log_news.clone(),
+            };
+            let target = self.environment_ref(&env);
+            for service in workloads.services.values() {
+                if let Err(error) = runtime.resume_service(&target, service).await {
+                    tracing::warn!(env_id = env.env_id, service = service.name, %error, "not taken up");
+                }
+            }
+            resumed.push(env.env_id.clone());
+        }
+        Ok(resumed)
+    }
+
     pub async fn run_clock(&self, every: Duration) {
         match self.reconcile_ledgers().await {
             Ok(report) => {
@@ -1477,6 +1531,14 @@ impl Stagecraft {
                 }
             }
             Err(error) => tracing::warn!(%error, "the ledgers could not be reconciled"),
+        }
+        match self.resume_environments().await {
+            Ok(resumed) => {
+                for env_id in resumed {
+                    tracing::info!(env_id, "deployed environment taken up");
+                }
+            }
+            Err(error) => tracing::warn!(%error, "the deployed environments could not be taken up"),
         }
         let mut clock = tokio::time::interval(every);
         clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

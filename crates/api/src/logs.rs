@@ -244,6 +244,18 @@ impl Runtime for LoggingRuntime {
         deployed
     }
 
+    async fn resume_service(
+        &self,
+        env: &EnvironmentRef,
+        service: &ServiceSpec,
+    ) -> Result<(), RuntimeError> {
+        // Lines written while no Stagecraft ran are not read back: the log goes on from here.
+        let since = SystemTime::now();
+        self.inner.resume_service(env, service).await?;
+        self.follow_service(env, &service.name, since);
+        Ok(())
+    }
+
     async fn run_job(
         &self,
         env: &EnvironmentRef,

@@ -1023,6 +1023,29 @@ impl Runtime for DockerRuntime {
         self.ensure_network(&docker, env).await
     }
 
+    /// Watches the liveness of the service's running replicas of this configuration.
+    async fn resume_service(
+        &self,
+        env: &EnvironmentRef,
+        spec: &ServiceSpec,
+    ) -> Result<(), RuntimeError> {
+        let Some(liveness) = &spec.liveness else {
+            return Ok(());
+        };
+        let docker = self.client().await?;
+        let config = config_digest(&spec.change_basis())?;
+        let workload = format!("services.{}", spec.name);
+        for container in self
+            .workload_containers(&docker, env, Some(&workload))
+            .await?
+        {
+            if label(&container, LABEL_CONFIG) == Some(config.as_str()) {
+                self.watch(&docker, &summary_name(&container), liveness);
+            }
+        }
+        Ok(())
+    }
+
     async fn deploy_service(
         &self,
         env: &EnvironmentRef,

@@ -340,6 +340,19 @@ pub trait Runtime: Send + Sync + 'static {
         progress: TaskProgress,
     ) -> impl Future<Output = Result<(), RuntimeError>> + Send;
 
+    /// Takes up what a deployed service needs from the process that runs it, when a new
+    /// process (the app, started again) finds it deployed: what the runtime keeps only while
+    /// it runs (Docker: liveness watching; Kubernetes: the `node_port` forwards). It never
+    /// changes the service.
+    fn resume_service(
+        &self,
+        env: &EnvironmentRef,
+        service: &ServiceSpec,
+    ) -> impl Future<Output = Result<(), RuntimeError>> + Send {
+        let _ = (env, service);
+        async { Ok(()) }
+    }
+
     /// Runs the job to completion and says how it ended.
     fn run_job(
         &self,
@@ -400,6 +413,11 @@ pub trait DynRuntime: Send + Sync + 'static {
         service: &'a ServiceSpec,
         progress: TaskProgress,
     ) -> BoxFuture<'a, Result<(), RuntimeError>>;
+    fn resume_service<'a>(
+        &'a self,
+        env: &'a EnvironmentRef,
+        service: &'a ServiceSpec,
+    ) -> BoxFuture<'a, Result<(), RuntimeError>>;
     fn run_job<'a>(
         &'a self,
         env: &'a EnvironmentRef,
@@ -448,6 +466,14 @@ impl<R: Runtime> DynRuntime for R {
         progress: TaskProgress,
     ) -> BoxFuture<'a, Result<(), RuntimeError>> {
         Box::pin(Runtime::deploy_service(self, env, service, progress))
+    }
+
+    fn resume_service<'a>(
+        &'a self,
+        env: &'a EnvironmentRef,
+        service: &'a ServiceSpec,
+    ) -> BoxFuture<'a, Result<(), RuntimeError>> {
+        Box::pin(Runtime::resume_service(self, env, service))
     }
 
     fn run_job<'a>(
@@ -525,6 +551,14 @@ impl Runtime for SharedRuntime {
         progress: TaskProgress,
     ) -> Result<(), RuntimeError> {
         self.0.deploy_service(env, service, progress).await
+    }
+
+    async fn resume_service(
+        &self,
+        env: &EnvironmentRef,
+        service: &ServiceSpec,
+    ) -> Result<(), RuntimeError> {
+        self.0.resume_service(env, service).await
     }
 
     async fn run_job(

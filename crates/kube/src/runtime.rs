@@ -343,6 +343,19 @@ impl Runtime for KubeRuntime {
         self.forward_ports(cluster, env, service).await
     }
 
+    /// Makes the service's `node_port` forwards again in this process.
+    async fn resume_service(
+        &self,
+        env: &EnvironmentRef,
+        service: &ServiceSpec,
+    ) -> Result<(), RuntimeError> {
+        if !service.ports.iter().any(|p| p.exposed) {
+            return Ok(());
+        }
+        let cluster = self.cluster().await?;
+        self.forward_ports(cluster, env, service).await
+    }
+
     async fn run_job(
         &self,
         env: &EnvironmentRef,

@@ -68,6 +68,18 @@ impl Runtime for Fake {
         env.ledger.record(&network).await
     }
 
+    async fn resume_service(
+        &self,
+        _env: &EnvironmentRef,
+        service: &ServiceSpec,
+    ) -> Result<(), RuntimeError> {
+        self.calls
+            .lock()
+            .unwrap()
+            .push(format!("resume {} {}", service.name, service.image));
+        Ok(())
+    }
+
     async fn deploy_service(
         &self,
         env: &EnvironmentRef,
@@ -790,4 +802,32 @@ async fn configmap_files_are_read_from_the_repository_and_a_missing_one_fails_th
             .contains("configmap `nginx-conf`"),
         "{events:?}"
     );
+}
+
+#[tokio::test]
+async fn a_new_process_takes_up_the_deployed_environments_services() {
+    let dir = tempfile::tempdir().unwrap();
+    let stagecraft = open(dir.path(), Fake::open()).await;
+    stagecraft.add_app(&repo(dir.path())).await.unwrap();
+    let deployed = stagecraft
+        .create_environment(ephemeral())
+        .await
+        .unwrap()
+        .env_id;
+    stagecraft.deploy(&deployed).await.unwrap();
+    let never = stagecraft
+        .create_environment(ephemeral())
+        .await
+        .unwrap()
+        .env_id;
+    drop(stagecraft);
+    let fake = Fake::open();
+    let app = open(dir.path(), Arc::clone(&fake)).await;
+
+    let resumed = app.resume_environments().await.unwrap();
+
+    assert_eq!(resumed, [deployed], "{never} was never deployed");
+    let mut calls = fake.calls();
+    calls.sort();
+    assert_eq!(calls, ["resume db postgres:16", "resume web shop/web"]);
 }
