@@ -397,7 +397,6 @@ describe("EnvironmentScreen", () => {
     await fireEvent.click(await screen.findByTestId("tab-configuration"));
     const editor = (await screen.findByTestId("config-yaml")) as HTMLTextAreaElement;
     await waitFor(() => expect(editor.value).toContain("replicas: 2"));
-    expect(screen.getByText("TOKEN").nextElementSibling?.textContent).toContain("••••••");
 
     await fireEvent.input(editor, { target: { value: "services:\n- name: web\n  replicas: x\n" } });
     await fireEvent.click(screen.getByTestId("config-save"));
@@ -467,6 +466,17 @@ describe("EnvironmentScreen", () => {
       expect(screen.getByTestId("log-lines").textContent).toContain("#1 FROM scratch"),
     );
     expect(followLog).toHaveBeenCalledWith("builds/1/web", 0, expect.any(Function));
+  });
+
+  it("shows every workload's final variables with secrets masked in the Variables tab", async () => {
+    render(EnvironmentScreen, { api: fakeApi(), envId: "ted1bc4", back: () => {} });
+
+    await fireEvent.click(await screen.findByTestId("tab-variables"));
+
+    const token = await screen.findByText("TOKEN");
+    expect(token.nextElementSibling?.textContent).toContain("••••••");
+    expect(token.nextElementSibling?.getAttribute("data-secret")).toBe("true");
+    expect(screen.getByText("MODE").nextElementSibling?.textContent).toBe("dev");
   });
 
   it("deploys on Ctrl+Enter", async () => {
