@@ -4,8 +4,7 @@
 //! Resources: `<env_id>/<deploy id>/jobs.<name>` (one run of a job),
 //! `<env_id>/services.<name>` and `builds/<build id>/<service>` (one image's build output).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use futures_util::StreamExt as _;
@@ -34,29 +33,16 @@ const FOLLOW_WINDOW: Duration = Duration::from_millis(100);
 /// The services' log followers of this process, by resource; a newer deploy of a service
 /// replaces its follower.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Followers(Arc<Mutex<HashMap<String, tokio::task::AbortHandle>>>);
+pub(crate) struct Followers(stagecraft_engine::Tasks);
 
 impl Followers {
     fn replace(&self, resource: String, task: tokio::task::AbortHandle) {
-        if let Ok(mut followers) = self.0.lock()
-            && let Some(previous) = followers.insert(resource, task)
-        {
-            previous.abort();
-        }
+        self.0.replace(resource, task);
     }
 
     /// Stops following the environment's services: it is gone.
     pub(crate) fn stop_environment(&self, env_id: &str) {
-        if let Ok(mut followers) = self.0.lock() {
-            let prefix = format!("{env_id}/");
-            followers.retain(|resource, task| {
-                let keep = !resource.starts_with(&prefix);
-                if !keep {
-                    task.abort();
-                }
-                keep
-            });
-        }
+        self.0.abort_prefix(&format!("{env_id}/"));
     }
 }
 

@@ -50,7 +50,7 @@ pub struct DockerRuntime {
     /// The liveness watcher of each container that has a liveness probe, by container name.
     /// Docker restarts a container that exits but does not act on a failing probe; while this
     /// process runs, a watcher does, as Kubernetes' kubelet would.
-    watchers: Arc<std::sync::Mutex<HashMap<String, tokio::task::AbortHandle>>>,
+    watchers: stagecraft_engine::Tasks,
 }
 
 impl DockerRuntime {
@@ -58,16 +58,13 @@ impl DockerRuntime {
         Self {
             engine,
             poll: Duration::from_secs(1),
-            watchers: Arc::default(),
+            watchers: stagecraft_engine::Tasks::default(),
         }
     }
 
     /// Watches `container`'s liveness until it is removed (or this process ends).
     fn watch(&self, docker: &Docker, container: &str, liveness: &LivenessSpec) {
-        let Ok(mut watchers) = self.watchers.lock() else {
-            return;
-        };
-        if watchers.get(container).is_some_and(|w| !w.is_finished()) {
+        if self.watchers.is_running(container) {
             return;
         }
         let task = tokio::spawn(watch_liveness(
@@ -75,20 +72,12 @@ impl DockerRuntime {
             container.to_owned(),
             liveness.clone(),
         ));
-        watchers.insert(container.to_owned(), task.abort_handle());
+        self.watchers.replace(container, task.abort_handle());
     }
 
     /// Stops watching containers whose names start with `prefix`.
     fn unwatch(&self, prefix: &str) {
-        if let Ok(mut watchers) = self.watchers.lock() {
-            watchers.retain(|name, task| {
-                let keep = !name.starts_with(prefix);
-                if !keep {
-                    task.abort();
-                }
-                keep
-            });
-        }
+        self.watchers.abort_prefix(prefix);
     }
 
     /// Probes readiness every `poll` (1 s by default).
@@ -1012,10 +1001,7 @@ async fn last_lines(docker: &Docker, container: &str, count: usize) -> String {
 
 impl Runtime for DockerRuntime {
     fn ingress_url(&self, env_id: &str, service: &str, port: u16) -> Option<String> {
-        Some(format!(
-            "http://127.0.0.1:{}",
-            stagecraft_engine::stable_host_port(env_id, service, port)
-        ))
+        Some(stagecraft_engine::local_ingress_url(env_id, service, port))
     }
 
     async fn prepare(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {

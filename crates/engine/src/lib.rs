@@ -25,6 +25,7 @@ mod runner;
 mod runtime;
 mod stage;
 mod status;
+mod tasks;
 mod workload;
 
 pub use build::{
@@ -37,10 +38,12 @@ pub use runner::{Retries, Runner, Timeouts, Workloads};
 pub use runtime::{
     ConfigFile, DynRuntime, EnvVar, EnvironmentRef, JobExit, JobSpec, Ledger, Limits, LivenessSpec,
     LogLine, MemoryLedger, PortSpec, ProbeSpec, Runtime, RuntimeError, RuntimeObject, ServiceSpec,
-    SharedRuntime, TaskProgress, VolumeMount, VolumeSource, WorkloadStatus, stable_host_port,
+    SharedRuntime, TaskProgress, VolumeMount, VolumeSource, WorkloadStatus, local_ingress_url,
+    stable_host_port,
 };
 pub use stage::Stage;
 pub use status::{DeployStatus, EnvironmentEvent, EnvironmentStatus, TaskStatus, TransitionError};
+pub use tasks::Tasks;
 pub use workload::{
     DEFAULT_COMPLETED_TIMEOUT, PER_DEPLOY_VARIABLES, exposed_ports, parse_cpu_millis,
     parse_memory_bytes, workloads,

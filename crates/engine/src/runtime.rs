@@ -602,6 +602,15 @@ impl Runtime for SharedRuntime {
 /// runtimes. It sits below the ephemeral ranges of Linux (32768+), macOS and Windows (49152+).
 const HOST_PORTS: std::ops::Range<u16> = 20000..32000;
 
+/// Where the desktop reaches `service`'s `node_port` `port` of `env_id`: 127.0.0.1 at its
+/// [`stable_host_port`], on every runtime that brings it there.
+pub fn local_ingress_url(env_id: &str, service: &str, port: u16) -> String {
+    format!(
+        "http://127.0.0.1:{}",
+        stable_host_port(env_id, service, port)
+    )
+}
+
 /// The host port of `service`'s `port` in `env_id` on 127.0.0.1: the same on every deploy.
 pub fn stable_host_port(env_id: &str, service: &str, port: u16) -> u16 {
     use sha2::Digest as _;

@@ -247,13 +247,7 @@ impl Cluster {
     ) -> Result<(), KubeError> {
         let deployments: Api<Deployment> = Api::namespaced(self.client.clone(), namespace);
         let pods: Api<Pod> = Api::namespaced(self.client.clone(), namespace);
-        let mut said = String::new();
-        let mut tell = |text: String| {
-            if text != said {
-                report(text.clone());
-                said = text;
-            }
-        };
+        let mut tell = Teller::new(report);
         loop {
             let current = deployments
                 .get(name)
@@ -266,30 +260,23 @@ impl Cluster {
                     ready,
                     updated,
                     wanted,
-                } => tell(progress(name, ready, updated, wanted)),
+                } => tell.say(progress(name, ready, updated, wanted)),
             }
             let version = current
                 .metadata
                 .resource_version
                 .clone()
                 .unwrap_or_default();
-            let own = WatchParams::default()
-                .fields(&format!("metadata.name={name}"))
-                .timeout(WATCH_SECS);
-            let theirs = WatchParams::default()
-                .labels(&format!("{LABEL_WORKLOAD}={workload}"))
-                .timeout(WATCH_SECS);
-            let own = deployments
-                .watch(&own, &version)
-                .await
-                .map_err(|e| self.error("watch", "deployments", name, e))?
-                .map(Watched::Deployment);
-            let theirs = pods
-                .watch(&theirs, "0")
-                .await
-                .map_err(|e| self.error("watch", "pods", workload, e))?
-                .map(Watched::Pod);
-            let mut both = futures_util::stream::select(own.boxed(), theirs.boxed());
+            let mut both = self
+                .watch_with_pods(
+                    &deployments,
+                    name,
+                    &version,
+                    Watched::Deployment,
+                    &pods,
+                    &format!("{LABEL_WORKLOAD}={workload}"),
+                )
+                .await?;
             while let Some(event) = both.next().await {
                 match event {
                     Watched::Deployment(Ok(
@@ -301,14 +288,14 @@ impl Cluster {
                             ready,
                             updated,
                             wanted,
-                        } => tell(progress(name, ready, updated, wanted)),
+                        } => tell.say(progress(name, ready, updated, wanted)),
                     },
                     Watched::Pod(Ok(WatchEvent::Added(pod) | WatchEvent::Modified(pod))) => {
                         if let Some(reason) = pod_reason(&pod) {
                             if reason.hopeless {
                                 return Err(self.rollout_failed(name, &reason.text));
                             }
-                            tell(format!("waiting for readiness: {}", reason.text));
+                            tell.say(format!("waiting for readiness: {}", reason.text));
                         }
                     }
                     Watched::Deployment(Ok(WatchEvent::Deleted(_))) => {
@@ -323,6 +310,37 @@ impl Cluster {
                 }
             }
         }
+    }
+
+    /// A watch on the object `name` from `version`, merged with one on the pods `selector`
+    /// picks (from their current state).
+    async fn watch_with_pods<K>(
+        &self,
+        own: &Api<K>,
+        name: &str,
+        version: &str,
+        wrap: fn(Result<WatchEvent<K>, kube::Error>) -> Watched,
+        pods: &Api<Pod>,
+        selector: &str,
+    ) -> Result<futures_util::stream::BoxStream<'static, Watched>, KubeError>
+    where
+        K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + 'static,
+    {
+        let own_params = WatchParams::default()
+            .fields(&format!("metadata.name={name}"))
+            .timeout(WATCH_SECS);
+        let pod_params = WatchParams::default().labels(selector).timeout(WATCH_SECS);
+        let own = own
+            .watch(&own_params, version)
+            .await
+            .map_err(|e| self.error("watch", &K::plural(&()), name, e))?
+            .map(wrap);
+        let theirs = pods
+            .watch(&pod_params, "0")
+            .await
+            .map_err(|e| self.error("watch", "pods", selector, e))?
+            .map(Watched::Pod);
+        Ok(futures_util::stream::select(own.boxed(), theirs.boxed()).boxed())
     }
 
     fn rollout_failed(&self, name: &str, why: &str) -> KubeError {
@@ -345,14 +363,8 @@ impl Cluster {
         let pods: Api<Pod> = Api::namespaced(self.client.clone(), namespace);
         let name = job.metadata.name.clone().unwrap_or_default();
         self.apply_one(jobs.clone(), job).await?;
-        let mut said = String::new();
-        let mut tell = |text: String| {
-            if text != said {
-                report(text.clone());
-                said = text;
-            }
-        };
-        tell("running; waiting for it to end".to_owned());
+        let mut tell = Teller::new(report);
+        tell.say("running; waiting for it to end".to_owned());
         let ended = loop {
             let current = jobs
                 .get(&name)
@@ -366,23 +378,16 @@ impl Cluster {
                 .resource_version
                 .clone()
                 .unwrap_or_default();
-            let own = WatchParams::default()
-                .fields(&format!("metadata.name={name}"))
-                .timeout(WATCH_SECS);
-            let theirs = WatchParams::default()
-                .labels(&format!("job-name={name}"))
-                .timeout(WATCH_SECS);
-            let own = jobs
-                .watch(&own, &version)
-                .await
-                .map_err(|e| self.error("watch", "jobs", &name, e))?
-                .map(Watched::Job);
-            let theirs = pods
-                .watch(&theirs, "0")
-                .await
-                .map_err(|e| self.error("watch", "pods", &name, e))?
-                .map(Watched::Pod);
-            let mut both = futures_util::stream::select(own.boxed(), theirs.boxed());
+            let mut both = self
+                .watch_with_pods(
+                    &jobs,
+                    &name,
+                    &version,
+                    Watched::Job,
+                    &pods,
+                    &format!("job-name={name}"),
+                )
+                .await?;
             let mut state = None;
             while let Some(event) = both.next().await {
                 match event {
@@ -401,7 +406,7 @@ impl Cluster {
                                     reason: reason.text,
                                 });
                             }
-                            tell(reason.text);
+                            tell.say(reason.text);
                         }
                     }
                     Watched::Job(Ok(WatchEvent::Deleted(_))) => {
@@ -450,6 +455,28 @@ impl Cluster {
             kube::Error::Api(status) if status.code == 404 => Ok(()),
             other => Err(self.error("delete", "jobs", workload, other)),
         })
+    }
+}
+
+/// Reports each reason once, however often a watch repeats it.
+struct Teller<'a> {
+    report: Report<'a>,
+    said: String,
+}
+
+impl<'a> Teller<'a> {
+    fn new(report: Report<'a>) -> Self {
+        Self {
+            report,
+            said: String::new(),
+        }
+    }
+
+    fn say(&mut self, text: String) {
+        if text != self.said {
+            (self.report)(text.clone());
+            self.said = text;
+        }
     }
 }
 

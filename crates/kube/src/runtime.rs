@@ -91,7 +91,7 @@ pub struct KubeRuntime {
     /// Each job's run counter, so every run gets a Job of its own (a Job cannot change).
     runs: Mutex<HashMap<String, u64>>,
     /// The `node_port` forwards this process keeps, by `<env_id>/<service>/<port>`.
-    forwards: Mutex<HashMap<String, tokio::task::AbortHandle>>,
+    forwards: stagecraft_engine::Tasks,
 }
 
 impl std::fmt::Debug for KubeRuntime {
@@ -113,7 +113,7 @@ impl KubeRuntime {
             images,
             loaded: Mutex::new(HashSet::new()),
             runs: Mutex::new(HashMap::new()),
-            forwards: Mutex::new(HashMap::new()),
+            forwards: stagecraft_engine::Tasks::default(),
         }
     }
 
@@ -132,13 +132,7 @@ impl KubeRuntime {
                 &service.name,
                 port.container_port,
             );
-            if self
-                .forwards
-                .lock()
-                .map_err(|_| RuntimeError::new("the forwards are poisoned"))?
-                .get(&key)
-                .is_some_and(|task| !task.is_finished())
-            {
+            if self.forwards.is_running(&key) {
                 continue;
             }
             let listener = tokio::net::TcpListener::bind(("127.0.0.1", host_port))
@@ -156,24 +150,13 @@ impl KubeRuntime {
                 port: port.container_port,
             };
             let task = tokio::spawn(crate::forward::serve(listener, target));
-            if let Ok(mut forwards) = self.forwards.lock() {
-                forwards.insert(key, task.abort_handle());
-            }
+            self.forwards.replace(key, task.abort_handle());
         }
         Ok(())
     }
 
     fn stop_forwards(&self, env_id: &str) {
-        if let Ok(mut forwards) = self.forwards.lock() {
-            let prefix = format!("{env_id}/");
-            forwards.retain(|key, task| {
-                let keep = !key.starts_with(&prefix);
-                if !keep {
-                    task.abort();
-                }
-                keep
-            });
-        }
+        self.forwards.abort_prefix(&format!("{env_id}/"));
     }
 
     /// The runtime of a cluster already connected (tests give a mock service).
@@ -290,10 +273,7 @@ impl Runtime for KubeRuntime {
     /// A `node_port` is forwarded to 127.0.0.1 at a port stable across deploys, as the Docker
     /// runtime publishes it.
     fn ingress_url(&self, env_id: &str, service: &str, port: u16) -> Option<String> {
-        Some(format!(
-            "http://127.0.0.1:{}",
-            stagecraft_engine::stable_host_port(env_id, service, port)
-        ))
+        Some(stagecraft_engine::local_ingress_url(env_id, service, port))
     }
 
     async fn prepare(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {

@@ -38,6 +38,46 @@ fn running(env_id: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// A runtime on the local engine and an image built for it from the busybox Dockerfile.
+struct Built {
+    runtime: DockerRuntime,
+    app: String,
+    tag: String,
+    sink: Arc<dyn EventSink>,
+}
+
+async fn built(app: &str, service: &str) -> Built {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::copy("/bin/busybox", repo.path().join("busybox")).unwrap();
+    std::fs::write(repo.path().join("Dockerfile"), DOCKERFILE).unwrap();
+    let engine = Arc::new(DockerEngine::from_env());
+    let app = unique(app);
+    let tag = format!("stagecraft/{app}/{service}:1");
+    let (sender, _receiver) = tokio::sync::mpsc::unbounded_channel::<DeployEvent>();
+    let sink: Arc<dyn EventSink> = Arc::new(sender);
+    DockerBuilder::new(Arc::clone(&engine))
+        .build(
+            &BuildRequest {
+                service: service.into(),
+                repo: repo.path().to_path_buf(),
+                context: ".".into(),
+                dockerfile: None,
+                args: Vec::new(),
+                target: None,
+                tag: tag.clone(),
+            },
+            BuildProgress::new(Arc::clone(&sink), service),
+        )
+        .await
+        .unwrap();
+    Built {
+        runtime: DockerRuntime::new(engine),
+        app,
+        tag,
+        sink,
+    }
+}
+
 /// Removes the environment's containers and network and the image even when the test fails
 /// half-way.
 struct Cleanup {
@@ -255,30 +295,12 @@ async fn replicas_roll_one_at_a_time_and_a_failed_replacement_leaves_the_old_one
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_container_that_fails_its_liveness_probe_is_restarted() {
-    let repo = tempfile::tempdir().unwrap();
-    std::fs::copy("/bin/busybox", repo.path().join("busybox")).unwrap();
-    std::fs::write(repo.path().join("Dockerfile"), DOCKERFILE).unwrap();
-    let engine = Arc::new(DockerEngine::from_env());
-    let runtime = DockerRuntime::new(Arc::clone(&engine));
-    let app = unique("live");
-    let tag = format!("stagecraft/{app}/svc:1");
-    let (sender, _receiver) = tokio::sync::mpsc::unbounded_channel::<DeployEvent>();
-    let sink: Arc<dyn EventSink> = Arc::new(sender);
-    DockerBuilder::new(Arc::clone(&engine))
-        .build(
-            &BuildRequest {
-                service: "svc".into(),
-                repo: repo.path().to_path_buf(),
-                context: ".".into(),
-                dockerfile: None,
-                args: Vec::new(),
-                target: None,
-                tag: tag.clone(),
-            },
-            BuildProgress::new(Arc::clone(&sink), "svc"),
-        )
-        .await
-        .unwrap();
+    let Built {
+        runtime,
+        app,
+        tag,
+        sink,
+    } = built("live", "svc").await;
     let env = EnvironmentRef {
         env_id: unique("l"),
         app,
@@ -337,30 +359,12 @@ async fn a_container_that_fails_its_liveness_probe_is_restarted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn configmap_files_are_in_place_before_the_container_starts() {
-    let repo = tempfile::tempdir().unwrap();
-    std::fs::copy("/bin/busybox", repo.path().join("busybox")).unwrap();
-    std::fs::write(repo.path().join("Dockerfile"), DOCKERFILE).unwrap();
-    let engine = Arc::new(DockerEngine::from_env());
-    let runtime = DockerRuntime::new(Arc::clone(&engine));
-    let app = unique("files");
-    let tag = format!("stagecraft/{app}/job:1");
-    let (sender, _receiver) = tokio::sync::mpsc::unbounded_channel::<DeployEvent>();
-    let sink: Arc<dyn EventSink> = Arc::new(sender);
-    DockerBuilder::new(Arc::clone(&engine))
-        .build(
-            &BuildRequest {
-                service: "job".into(),
-                repo: repo.path().to_path_buf(),
-                context: ".".into(),
-                dockerfile: None,
-                args: Vec::new(),
-                target: None,
-                tag: tag.clone(),
-            },
-            BuildProgress::new(Arc::clone(&sink), "job"),
-        )
-        .await
-        .unwrap();
+    let Built {
+        runtime,
+        app,
+        tag,
+        sink,
+    } = built("files", "job").await;
     let env = EnvironmentRef {
         env_id: unique("f"),
         app,
