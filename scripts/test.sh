@@ -24,18 +24,19 @@ cargo test --workspace --locked --no-fail-fast
 
 step "The OS keychain: a throwaway D-Bus session with an unlocked gnome-keyring"
 # Its own session bus and keyring (the password only unlocks this throwaway one), so the test
-# never touches the keychain of the person running it.
+# never touches the keychain of the person running it. `--workspace` keeps the features the
+# build above unified, so nothing is compiled again.
 keyring_home="$(mktemp -d)"
 XDG_DATA_HOME="$keyring_home" dbus-run-session -- bash -c '
   printf stagecraft-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-  cargo test -p stagecraft-api --locked --test api -- --ignored --exact \
+  cargo test --workspace --locked --test api -- --ignored --exact \
     secrets::the_key_lives_in_the_os_keychain_when_one_answers
 '
 rm -rf "$keyring_home"
 
 if [[ -n "${STAGECRAFT_TEST_KUBECONFIG:-}" ]]; then
   step "The scenario on the real cluster of $STAGECRAFT_TEST_KUBECONFIG"
-  cargo test -p stagecraft-api --locked --test api -- --ignored --exact \
+  cargo test --workspace --locked --test api -- --ignored --exact \
     kube_real::kube_real_the_scenario_runs_on_a_real_cluster
 fi
 

@@ -121,3 +121,191 @@ async fn frame_times_while_ten_thousand_log_lines_a_second_stream() {
     assert_ne!(before, after, "lines kept arriving");
     client.close().await.unwrap();
 }
+
+/// Lanes on the timeline for the second measurement.
+const DEPLOYS: usize = 500;
+
+/// An environment with `DEPLOYS` finished patches, each of three steps of two tasks, written
+/// straight into the data folder's database before the app opens it.
+async fn seed_history(data: &Path, repo: &Path) -> String {
+    use stagecraft_engine::{
+        DeployEvent, DeployStatus, EnvironmentKind, EnvironmentStatus, Stage, StepOutcome,
+        TaskOutcome,
+    };
+    use stagecraft_store::{Store, app, deploy, environment};
+
+    let template = "app: history\nenvironment_templates: [{name: ephemeral}]\nservices:\n\
+                    - {name: web, image: nginx}\n- {name: api, image: shop/api}\nworkflows:\n\
+                    - {name: setup, order_from: [services.all]}\n\
+                    - {name: patch, order_from: [services.all]}\n";
+    let store = Store::open(&data.join("stagecraft.db")).await.unwrap();
+    let pool = store.pool();
+    let app_id = app::insert(
+        pool,
+        &app::NewApp {
+            name: "history",
+            repo_path: repo.to_str().unwrap(),
+            tracking_branch: "main",
+            auto_deploy: false,
+        },
+    )
+    .await
+    .unwrap();
+    let version = app::insert_config(
+        pool,
+        app_id,
+        ".release/application_template.yaml",
+        template,
+        None,
+        "defaults: []\n",
+    )
+    .await
+    .unwrap();
+    let env_id = "hist500";
+    let id = environment::insert(
+        pool,
+        &environment::NewEnvironment {
+            env_id,
+            app_id,
+            branch: "main",
+            kind: EnvironmentKind::Permanent,
+            environment_template: "ephemeral",
+            default_version: version,
+            runtime: "docker",
+            expires_in_secs: None,
+        },
+    )
+    .await
+    .unwrap();
+    environment::insert_config(pool, id, template, "envs: []\n")
+        .await
+        .unwrap();
+    environment::set_status(
+        pool,
+        id,
+        EnvironmentStatus::Created,
+        EnvironmentStatus::Deployed,
+    )
+    .await
+    .unwrap();
+    for n in 0..DEPLOYS {
+        let stage = if n == 0 { Stage::Setup } else { Stage::Patch };
+        let deploy_id = deploy::insert(pool, id, stage, &format!("deploy {n}"), Some(1))
+            .await
+            .unwrap();
+        deploy::set_status(pool, deploy_id, DeployStatus::Queued, DeployStatus::Running, None)
+            .await
+            .unwrap();
+        let mut events = vec![DeployEvent::StageStarted {
+            stage,
+            reason: format!("deploy {n}"),
+        }];
+        for step in 0..3 {
+            let tasks = vec!["services.web".to_owned(), "services.api".to_owned()];
+            events.push(DeployEvent::StepStarted {
+                step,
+                name: format!("step {step}"),
+                tasks: tasks.clone(),
+                wait_for_finish: true,
+            });
+            for task in tasks {
+                events.push(DeployEvent::TaskStarted {
+                    step,
+                    task: task.clone(),
+                });
+                events.push(DeployEvent::TaskFinished {
+                    step,
+                    task,
+                    outcome: TaskOutcome::Succeeded,
+                });
+            }
+            events.push(DeployEvent::StepFinished {
+                step,
+                outcome: StepOutcome::Succeeded,
+            });
+        }
+        deploy::record_events(pool, deploy_id, &events).await.unwrap();
+        deploy::set_status(
+            pool,
+            deploy_id,
+            DeployStatus::Running,
+            DeployStatus::Succeeded,
+            Some("{\"outcome\":\"succeeded\",\"failed_tasks\":0}"),
+        )
+        .await
+        .unwrap();
+    }
+    store.close().await;
+    env_id.to_owned()
+}
+
+/// A measurement, as the one above: the frame times while the timeline of an environment with
+/// 500 deploys is scrolled from top to bottom and back, refreshing every 3 s as it does.
+///
+/// ```sh
+/// xvfb-run -a -s "-screen 0 1280x800x24" cargo test -p stagecraft-tests --test e2e -- \
+///   --ignored --exact frames::frame_times_while_a_timeline_of_five_hundred_deploys_scrolls --nocapture
+/// ```
+#[tokio::test]
+#[ignore = "a measurement: run it on its own (see the module's documentation)"]
+async fn frame_times_while_a_timeline_of_five_hundred_deploys_scrolls() {
+    let _window = exclusive_window().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let repo = dir.path().join("history");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::create_dir_all(&repo).unwrap();
+    let env_id = seed_history(&data, &repo).await;
+    let driver = Driver::start(4456, &[("STAGECRAFT_DATA_DIR", data.to_str().unwrap())]);
+    let client = driver.launch_app().await;
+
+    click(
+        &client,
+        &format!("[data-testid=open-environment][data-env-id={env_id}]"),
+    )
+    .await;
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(fantoccini::Locator::XPath(&format!(
+            "(//*[@data-testid='deploy-lane'])[{DEPLOYS}]"
+        )))
+        .await
+        .expect("every deploy has its lane");
+
+    let frames = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];\n\
+             const frames = []; let last = performance.now(); const start = last;\n\
+             const height = document.documentElement.scrollHeight;\n\
+             const frame = (t) => { frames.push(t - last); last = t;\n\
+               const phase = ((t - start) % 5000) / 5000;\n\
+               window.scrollTo(0, height * (phase < 0.5 ? phase * 2 : 2 - phase * 2));\n\
+               if (t - start < 10000) requestAnimationFrame(frame); else done(frames); };\n\
+             requestAnimationFrame(frame);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    save_screenshot(&client, "timeline-500.png").await;
+
+    let mut frames: Vec<f64> = frames
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(serde_json::Value::as_f64)
+        .skip(1)
+        .collect();
+    frames.sort_by(f64::total_cmp);
+    eprintln!(
+        "{} frames in 10 s while a timeline of {DEPLOYS} deploys scrolls: median {:.1} ms, \
+         p95 {:.1} ms, p99 {:.1} ms, longest {:.1} ms",
+        frames.len(),
+        percentile(&frames, 0.5),
+        percentile(&frames, 0.95),
+        percentile(&frames, 0.99),
+        frames.last().copied().unwrap_or(f64::NAN)
+    );
+    assert!(frames.len() > 100, "the window kept drawing");
+    client.close().await.unwrap();
+}
