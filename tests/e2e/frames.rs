@@ -193,9 +193,15 @@ async fn seed_history(data: &Path, repo: &Path) -> String {
         let deploy_id = deploy::insert(pool, id, stage, &format!("deploy {n}"), Some(1))
             .await
             .unwrap();
-        deploy::set_status(pool, deploy_id, DeployStatus::Queued, DeployStatus::Running, None)
-            .await
-            .unwrap();
+        deploy::set_status(
+            pool,
+            deploy_id,
+            DeployStatus::Queued,
+            DeployStatus::Running,
+            None,
+        )
+        .await
+        .unwrap();
         let mut events = vec![DeployEvent::StageStarted {
             stage,
             reason: format!("deploy {n}"),
@@ -224,7 +230,9 @@ async fn seed_history(data: &Path, repo: &Path) -> String {
                 outcome: StepOutcome::Succeeded,
             });
         }
-        deploy::record_events(pool, deploy_id, &events).await.unwrap();
+        deploy::record_events(pool, deploy_id, &events)
+            .await
+            .unwrap();
         deploy::set_status(
             pool,
             deploy_id,
