@@ -342,12 +342,21 @@ async fn an_app_is_deployed_patched_and_torn_down_from_the_window() {
     save_screenshot(&client, "logs.png").await;
     click(&client, "[data-testid=tab-builds]").await;
 
-    // Build 1's Deploy button rolls back to its images, building nothing.
+    // Build 1's details page: its image, and its own Deploy button, which rolls back to its
+    // images, building nothing.
     click(
         &client,
-        "[data-testid=build-row][data-build-id='1'] [data-testid=deploy-build]",
+        "[data-testid=build-row][data-build-id='1'] [data-testid=open-build]",
     )
     .await;
+    wait_for(
+        &client,
+        "[data-testid=build-details][data-build-id='1'] [data-testid=build-image][data-service=web]",
+        WAIT,
+    )
+    .await;
+    save_screenshot(&client, "build-details.png").await;
+    click(&client, "[data-testid=deploy-opened-build]").await;
     wait_for(&client, "[data-testid=timeline]", WAIT).await;
     client
         .wait()

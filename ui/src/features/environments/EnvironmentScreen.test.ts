@@ -374,6 +374,37 @@ describe("EnvironmentScreen", () => {
     await screen.findByTestId("timeline");
   });
 
+  it("opens a build's details: its images, each one's output, and a Deploy of its own", async () => {
+    const deployBuild = vi.fn(() =>
+      Promise.resolve<DeployView>({ ...setup, id: 4, stage: "patch", status: "queued" }),
+    );
+    const followLog = vi.fn<EnvironmentsApi["followLog"]>(() => Promise.resolve(() => {}));
+    render(EnvironmentScreen, {
+      api: fakeApi({ deployBuild, followLog }),
+      envId: "ted1bc4",
+      back: () => {},
+    });
+
+    await fireEvent.click(await screen.findByTestId("tab-builds"));
+    const opens = await screen.findAllByTestId("open-build");
+    await fireEvent.click(opens[1] as HTMLElement);
+    const details = await screen.findByTestId("build-details");
+    expect(details.dataset.buildId).toBe("1");
+    expect(details.textContent).toContain("stagecraft/shop/web:1");
+    expect(details.textContent).toContain("working tree");
+
+    await fireEvent.click(screen.getByTestId("build-log"));
+    await waitFor(() =>
+      expect(followLog).toHaveBeenCalledWith("builds/1/web", 0, expect.any(Function)),
+    );
+    expect(screen.getByTestId("tab-logs").getAttribute("aria-selected")).toBe("true");
+
+    await fireEvent.click(screen.getByTestId("tab-builds"));
+    await fireEvent.click((await screen.findAllByTestId("open-build"))[1] as HTMLElement);
+    await fireEvent.click(await screen.findByTestId("deploy-opened-build"));
+    expect(deployBuild).toHaveBeenCalledWith("ted1bc4", 1);
+  });
+
   it("saves the configuration as a new version, shows a refusal where it is, and diffs versions", async () => {
     const saveConfig = vi.fn((_envId: string, yaml: string) =>
       yaml.includes("replicas: x")
