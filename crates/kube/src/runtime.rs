@@ -135,14 +135,20 @@ impl KubeRuntime {
             if self.forwards.is_running(&key) {
                 continue;
             }
-            let listener = tokio::net::TcpListener::bind(("127.0.0.1", host_port))
-                .await
-                .map_err(|e| {
-                    RuntimeError::new(format!(
-                        "{}'s port {} cannot be forwarded to 127.0.0.1:{host_port}: {e}. Stop                          the program that holds it",
-                        service.name, port.container_port
-                    ))
-                })?;
+            let listener = match tokio::net::TcpListener::bind(("127.0.0.1", host_port)).await {
+                Ok(listener) => listener,
+                // Another Stagecraft (the app, while the command deploys) may hold it: its
+                // forward goes to the same service. A deploy does not fail for the address.
+                Err(error) => {
+                    tracing::warn!(
+                        service = service.name,
+                        host_port,
+                        %error,
+                        "the node_port is not forwarded from this process"
+                    );
+                    continue;
+                }
+            };
             let target = crate::forward::Target {
                 cluster: cluster.clone(),
                 namespace: owner(env).namespace(),
