@@ -1,5 +1,5 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
-import { describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import type {
   BuildComparisonView,
   ConfigVersionView,
@@ -201,6 +201,9 @@ function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsApi {
 }
 
 describe("EnvironmentScreen", () => {
+  // What a test leaves in the window's session storage (an open log) is not the next one's.
+  beforeEach(() => sessionStorage.clear());
+
   it("says what Deploy will run and why, and shows the timeline opened on the last deploy", async () => {
     render(EnvironmentScreen, { api: fakeApi(), envId: "ted1bc4", back: () => {} });
 
@@ -508,6 +511,25 @@ describe("EnvironmentScreen", () => {
     expect(token.nextElementSibling?.textContent).toContain("••••••");
     expect(token.nextElementSibling?.getAttribute("data-secret")).toBe("true");
     expect(screen.getByText("MODE").nextElementSibling?.textContent).toBe("dev");
+  });
+
+  it("opens the same log again after the window reloads", async () => {
+    sessionStorage.clear();
+    const followLog = vi.fn<EnvironmentsApi["followLog"]>(() => Promise.resolve(() => {}));
+    const first = render(EnvironmentScreen, {
+      api: fakeApi({ followLog }),
+      envId: "ted1bc4",
+      back: () => {},
+    });
+    await fireEvent.click(await screen.findByText("jobs.migrate"));
+    first.unmount();
+
+    render(EnvironmentScreen, { api: fakeApi({ followLog }), envId: "ted1bc4", back: () => {} });
+
+    await waitFor(() => expect(followLog).toHaveBeenCalledTimes(2));
+    expect(followLog.mock.calls[1]?.[0]).toBe("ted1bc4/1/jobs.migrate");
+    expect(await screen.findByTestId("logs")).toBeTruthy();
+    sessionStorage.clear();
   });
 
   it("deploys on Ctrl+Enter", async () => {
