@@ -22,6 +22,8 @@ pub(crate) struct Target {
 pub(crate) async fn serve(listener: TcpListener, target: Target) {
     loop {
         let Ok((tcp, _)) = listener.accept().await else {
+            // Out of file descriptors, say: wait rather than spin.
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             continue;
         };
         let target = target.clone();
