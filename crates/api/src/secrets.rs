@@ -119,7 +119,7 @@ impl Sealer {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 match read_marker(&marker_path).map_err(file_error(&marker_path))? {
                     Some(account) => {
-                        let bytes = from_keychain(keychain, &account).await?;
+                        let bytes = from_keychain(keychain, &account, &marker_path).await?;
                         (bytes, KeyHome::Keychain { account })
                     }
                     None => make_key(data_dir, keychain).await?,
@@ -250,10 +250,15 @@ async fn keychain_call<T: Send + 'static>(
     }
 }
 
+/// How long a key the marker names may take to appear: the process that wrote the marker may
+/// still be storing it (two processes opening a new data folder at once).
+const ENTRY_APPEARS: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The key the marker says is in the keychain; any failure is an error, never a new key.
 async fn from_keychain(
     keychain: Option<Arc<dyn Keychain>>,
     account: &str,
+    marker_path: &Path,
 ) -> Result<Vec<u8>, Error> {
     let unreadable = |message: String| Error::SecretKeychain {
         service: KEYCHAIN_SERVICE,
@@ -266,11 +271,22 @@ async fn from_keychain(
                 .to_owned(),
         ));
     };
-    let owned = account.to_owned();
-    match keychain_call(move || keychain.get(&owned)).await {
-        Ok(Some(bytes)) => Ok(bytes),
-        Ok(None) => Err(unreadable("the keychain has no such entry".to_owned())),
-        Err(message) => Err(unreadable(message)),
+    let deadline = tokio::time::Instant::now() + ENTRY_APPEARS;
+    loop {
+        let (keychain, owned) = (Arc::clone(&keychain), account.to_owned());
+        match keychain_call(move || keychain.get(&owned)).await {
+            Ok(Some(bytes)) => return Ok(bytes),
+            Ok(None) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(ENTRY_APPEARS / 10).await;
+            }
+            Ok(None) => {
+                return Err(unreadable(format!(
+                    "the keychain has no such entry; if it was deleted, remove {} to make a new key (secrets sealed with the old one must then be set again)",
+                    marker_path.display()
+                )));
+            }
+            Err(message) => return Err(unreadable(message)),
+        }
     }
 }
 
@@ -283,6 +299,35 @@ async fn make_key(
     let key = XChaCha20Poly1305::generate_key(&mut OsRng).to_vec();
     if let Some(keychain) = keychain {
         let account = format!("secret key of {}", data_dir.display());
+        let marker_path = data_dir.join(KEYCHAIN_MARKER);
+        let marker = serde_json::to_vec(&Marker {
+            keychain_account: account.clone(),
+        })
+        .map_err(|e| Error::SecretKey {
+            path: marker_path.clone(),
+            source: std::io::Error::other(e),
+        })?;
+        // The marker first, as a claim: of two processes opening a new data folder at once,
+        // one makes the key and the other reads it, instead of each storing its own.
+        match write_private(&marker_path, &marker) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+                let account = read_marker(&marker_path)
+                    .map_err(|source| Error::SecretKey {
+                        path: marker_path.clone(),
+                        source,
+                    })?
+                    .unwrap_or(account);
+                let bytes = from_keychain(Some(keychain), &account, &marker_path).await?;
+                return Ok((bytes, KeyHome::Keychain { account }));
+            }
+            Err(source) => {
+                return Err(Error::SecretKey {
+                    path: marker_path,
+                    source,
+                });
+            }
+        }
         let (bytes, kept_account) = (key.clone(), account.clone());
         let stored = keychain_call(move || {
             keychain.set(&kept_account, &bytes)?;
@@ -293,23 +338,13 @@ async fn make_key(
         })
         .await;
         match stored {
-            Ok(()) => {
-                let marker_path = data_dir.join(KEYCHAIN_MARKER);
-                let marker = serde_json::to_vec(&Marker {
-                    keychain_account: account.clone(),
-                })
-                .map_err(|e| Error::SecretKey {
-                    path: marker_path.clone(),
-                    source: std::io::Error::other(e),
-                })?;
-                write_private(&marker_path, &marker).map_err(|source| Error::SecretKey {
-                    path: marker_path,
-                    source,
-                })?;
-                return Ok((key, KeyHome::Keychain { account }));
-            }
+            Ok(()) => return Ok((key, KeyHome::Keychain { account })),
             Err(message) => {
                 tracing::info!(%message, "no OS keychain to keep the secret key in; using a file");
+                // The claim is withdrawn: the key goes to a file.
+                if let Err(error) = std::fs::remove_file(&marker_path) {
+                    tracing::warn!(%error, "the keychain marker could not be removed");
+                }
             }
         }
     }
@@ -418,6 +453,41 @@ mod tests {
         assert_eq!(second.home(), first.home());
         assert_eq!(second.unseal("DB_PASS", &sealed).unwrap(), "hunter2");
         assert!(keychain.entries.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_processes_opening_a_new_data_folder_at_once_share_one_key() {
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let keychain = Arc::new(MemoryKeychain::default());
+
+            let (a, b) = tokio::join!(open(dir.path(), &keychain), open(dir.path(), &keychain));
+
+            let (a, b) = (a.unwrap(), b.unwrap());
+            assert_eq!(a.home(), b.home());
+            assert_eq!(b.unseal("DB_PASS", &a.seal("hunter2")).unwrap(), "hunter2");
+            assert_eq!(a.unseal("DB_PASS", &b.seal("hunter2")).unwrap(), "hunter2");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_marker_whose_entry_never_appears_says_how_to_start_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let keychain = Arc::new(MemoryKeychain::default());
+        open(dir.path(), &keychain).await.unwrap();
+        keychain.entries.lock().unwrap().clear();
+
+        let error = open(dir.path(), &keychain).await.unwrap_err();
+
+        let text = error.to_string();
+        assert!(
+            text.contains("the keychain has no such entry")
+                && text.contains(&format!(
+                    "remove {}",
+                    dir.path().join(KEYCHAIN_MARKER).display()
+                )),
+            "{text}"
+        );
     }
 
     #[tokio::test]
