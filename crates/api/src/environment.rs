@@ -157,54 +157,26 @@ impl Running {
     }
 }
 
-/// The environments whose queue a task of this process runs, each with whether another deploy
-/// was queued for it meanwhile. The lease keeps other processes out; this keeps a second task
-/// of the same process (which holds the same lease) from running the same queue beside the
-/// first, and makes sure a deploy queued while the first is finishing is not left waiting.
+/// The environments whose queue a task of this process runs. The lease keeps other processes
+/// out; this keeps a second task of the same process (which holds the same lease) from running
+/// the same queue beside the first.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Queues(Arc<std::sync::Mutex<HashMap<i64, bool>>>);
+pub(crate) struct Queues(Arc<std::sync::Mutex<std::collections::HashSet<i64>>>);
 
 impl Queues {
-    /// `true` when the caller now runs the queue; `false` when a task runs it already (and
-    /// will look again before it stops).
+    /// `true` when the caller now runs the queue; `false` when a task runs it already.
     fn enter(&self, environment_id: i64) -> bool {
-        let Ok(mut queues) = self.0.lock() else {
-            return true;
-        };
-        match queues.get_mut(&environment_id) {
-            Some(pending) => {
-                *pending = true;
-                false
-            }
-            None => {
-                queues.insert(environment_id, false);
-                true
-            }
-        }
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(environment_id)
     }
 
-    /// `true` when the runner may stop: nothing was queued since it last looked. Otherwise it
-    /// must look again.
-    fn leave(&self, environment_id: i64) -> bool {
-        let Ok(mut queues) = self.0.lock() else {
-            return true;
-        };
-        match queues.get_mut(&environment_id) {
-            Some(pending) if *pending => {
-                *pending = false;
-                false
-            }
-            _ => {
-                queues.remove(&environment_id);
-                true
-            }
-        }
-    }
-
-    fn forget(&self, environment_id: i64) {
-        if let Ok(mut queues) = self.0.lock() {
-            queues.remove(&environment_id);
-        }
+    fn leave(&self, environment_id: i64) {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&environment_id);
     }
 }
 
@@ -799,30 +771,39 @@ impl Stagecraft {
     /// lease; returns at once when another holder has it (it runs them).
     async fn run_queue(&self, env_id: &str) -> Result<(), Error> {
         let env = self.environment(env_id).await?;
-        if !self.queues.enter(env.id) {
-            return Ok(());
+        loop {
+            if !self.queues.enter(env.id) {
+                return Ok(());
+            }
+            let drained = self.drain_queue(env_id).await;
+            self.queues.leave(env.id);
+            if !drained? {
+                return Ok(());
+            }
+            // A deploy queued while this runner let go would wait for nobody: its task found
+            // this one still running here, or its process found this one's lease. Those were
+            // queued before, so one look after letting go finds them.
+            if deploy::next_queued(self.store.pool(), env.id)
+                .await?
+                .is_none()
+            {
+                return Ok(());
+            }
         }
-        let ran = self.run_queue_entered(env_id).await;
-        if ran.is_err() {
-            self.queues.forget(env.id);
-        }
-        ran
     }
 
-    async fn run_queue_entered(&self, env_id: &str) -> Result<(), Error> {
+    /// Runs queued deploys until none is left, then lets go of the lease: `true`. `false`
+    /// when another process holds the lease (it runs them).
+    async fn drain_queue(&self, env_id: &str) -> Result<bool, Error> {
         loop {
             let env = self.environment(env_id).await?;
             let pool = self.store.pool();
             let Some(next) = deploy::next_queued(pool, env.id).await? else {
                 lease::release(pool, env.id, &self.holder).await?;
-                if self.queues.leave(env.id) {
-                    return Ok(());
-                }
-                continue;
+                return Ok(true);
             };
             if !lease::acquire(pool, env.id, &self.holder, next.id, self.lease_secs()).await? {
-                self.queues.forget(env.id);
-                return Ok(());
+                return Ok(false);
             }
             self.run_deploy(&env, &next).await?;
         }
@@ -1466,9 +1447,6 @@ impl Stagecraft {
 pub const TICK_EVERY: Duration = Duration::from_secs(60);
 
 impl Stagecraft {
-    /// The app's clock, for as long as it runs: first the ledgers of interrupted environments
-    /// are brought in line with their runtimes, then [`Stagecraft::tick`] runs every `every`.
-    /// A failed round is logged and the next one runs as usual.
     /// Takes up every deployed environment in this process: each service's log followed from
     /// now, and what its runtime keeps only while a process runs (Docker's liveness watching,
     /// Kubernetes' `node_port` forwards). The workloads are those of the environment's last
@@ -1523,6 +1501,10 @@ impl Stagecraft {
         Ok(resumed)
     }
 
+    /// The app's clock, for as long as it runs: first the ledgers of interrupted environments
+    /// are brought in line with their runtimes and deployed environments are taken up, then
+    /// [`Stagecraft::tick`] runs every `every`. A failed round is logged and the next one runs
+    /// as usual.
     pub async fn run_clock(&self, every: Duration) {
         match self.reconcile_ledgers().await {
             Ok(report) => {

@@ -140,8 +140,24 @@ impl Cluster {
         .map_err(|e| self.error("apply", &K::plural(&()), &name, e))
     }
 
+    /// Applies each of `objects` in `namespace`, in order.
+    async fn apply_in<K>(&self, namespace: &str, objects: &[K]) -> Result<(), KubeError>
+    where
+        K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+            + Serialize
+            + DeserializeOwned
+            + Clone
+            + Debug,
+    {
+        for object in objects {
+            self.apply_one(Api::namespaced(self.client.clone(), namespace), object)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Applies the environment's objects in order: the namespace, then what pods need
-    /// (Secrets, claims), then the workloads.
+    /// (Secrets, ConfigMaps, claims), then the workloads.
     pub async fn apply(&self, manifests: &Manifests) -> Result<(), KubeError> {
         let namespace = manifests
             .namespace
@@ -154,26 +170,11 @@ impl Cluster {
             &manifests.namespace,
         )
         .await?;
-        for secret in &manifests.secrets {
-            self.apply_one(Api::namespaced(self.client.clone(), &namespace), secret)
-                .await?;
-        }
-        for config_map in &manifests.config_maps {
-            self.apply_one(Api::namespaced(self.client.clone(), &namespace), config_map)
-                .await?;
-        }
-        for claim in &manifests.claims {
-            self.apply_one(Api::namespaced(self.client.clone(), &namespace), claim)
-                .await?;
-        }
-        for deployment in &manifests.deployments {
-            self.apply_one(Api::namespaced(self.client.clone(), &namespace), deployment)
-                .await?;
-        }
-        for service in &manifests.services {
-            self.apply_one(Api::namespaced(self.client.clone(), &namespace), service)
-                .await?;
-        }
+        self.apply_in(&namespace, &manifests.secrets).await?;
+        self.apply_in(&namespace, &manifests.config_maps).await?;
+        self.apply_in(&namespace, &manifests.claims).await?;
+        self.apply_in(&namespace, &manifests.deployments).await?;
+        self.apply_in(&namespace, &manifests.services).await?;
         Ok(())
     }
 
@@ -253,14 +254,8 @@ impl Cluster {
                 .get(name)
                 .await
                 .map_err(|e| self.error("get", "deployments", name, e))?;
-            match rollout(&current) {
-                Rollout::Done => return Ok(()),
-                Rollout::Failed(why) => return Err(self.rollout_failed(name, &why)),
-                Rollout::Progressing {
-                    ready,
-                    updated,
-                    wanted,
-                } => tell.say(progress(name, ready, updated, wanted)),
+            if let Some(ended) = self.rollout_ended(name, &current, &mut tell) {
+                return ended;
             }
             let version = current
                 .metadata
@@ -281,15 +276,11 @@ impl Cluster {
                 match event {
                     Watched::Deployment(Ok(
                         WatchEvent::Added(deployment) | WatchEvent::Modified(deployment),
-                    )) => match rollout(&deployment) {
-                        Rollout::Done => return Ok(()),
-                        Rollout::Failed(why) => return Err(self.rollout_failed(name, &why)),
-                        Rollout::Progressing {
-                            ready,
-                            updated,
-                            wanted,
-                        } => tell.say(progress(name, ready, updated, wanted)),
-                    },
+                    )) => {
+                        if let Some(ended) = self.rollout_ended(name, &deployment, &mut tell) {
+                            return ended;
+                        }
+                    }
                     Watched::Pod(Ok(WatchEvent::Added(pod) | WatchEvent::Modified(pod))) => {
                         if let Some(reason) = pod_reason(&pod) {
                             if reason.hopeless {
@@ -341,6 +332,27 @@ impl Cluster {
             .map_err(|e| self.error("watch", "pods", selector, e))?
             .map(Watched::Pod);
         Ok(futures_util::stream::select(own.boxed(), theirs.boxed()).boxed())
+    }
+
+    /// Whether the Deployment's rollout has ended, and how; its progress is told otherwise.
+    fn rollout_ended(
+        &self,
+        name: &str,
+        deployment: &Deployment,
+        tell: &mut Teller<'_>,
+    ) -> Option<Result<(), KubeError>> {
+        match rollout(deployment) {
+            Rollout::Done => Some(Ok(())),
+            Rollout::Failed(why) => Some(Err(self.rollout_failed(name, &why))),
+            Rollout::Progressing {
+                ready,
+                updated,
+                wanted,
+            } => {
+                tell.say(progress(name, ready, updated, wanted));
+                None
+            }
+        }
     }
 
     fn rollout_failed(&self, name: &str, why: &str) -> KubeError {
