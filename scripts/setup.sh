@@ -4,7 +4,8 @@
 #
 #   scripts/setup.sh              what building and running the app needs
 #   scripts/setup.sh --for-tests  plus what the tests need (Xvfb, WebKitWebDriver, tauri-driver,
-#                                 busybox-static, kubernetes-validate in target/tools/python)
+#                                 busybox-static, kubernetes-validate in target/tools/python,
+#                                 Debian's registry binary in target/tools/registry)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -91,6 +92,23 @@ if $for_tests; then
       python3 -m venv "$venv"
     fi
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check kubernetes-validate==1.37.0
+  fi
+fi
+
+# --- a container registry the push tests run on 127.0.0.1 -----------------------------------
+# Debian's docker-registry package, unpacked rather than installed: installing it starts a
+# registry service on every interface, and the tests start their own.
+if $for_tests; then
+  registry=target/tools/registry/usr/bin/docker-registry
+  if [[ ! -x "$registry" ]]; then
+    command -v apt-get >/dev/null || fail "the push tests need a registry binary: put Distribution's \`registry\` at $registry"
+    say "Unpacking Debian's docker-registry into target/tools/registry"
+    mkdir -p target/tools/registry
+    ( cd target/tools/registry && rm -f docker-registry_*.deb \
+      && { apt-get download -q docker-registry >/dev/null 2>&1 \
+           || { as_root apt-get update -qq && apt-get download -q docker-registry >/dev/null; }; } \
+      && dpkg-deb -x docker-registry_*.deb . && rm -f docker-registry_*.deb )
+    [[ -x "$registry" ]] || fail "unpacking docker-registry did not give $registry"
   fi
 fi
 

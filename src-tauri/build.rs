@@ -11,6 +11,7 @@ fn main() {
             "docker_status",
             "apps_list",
             "app_add",
+            "app_set_registry",
             "folder_pick",
             "environments_list",
             "environment_create",

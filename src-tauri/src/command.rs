@@ -39,6 +39,20 @@ pub(crate) async fn app_add(
         .into())
 }
 
+/// Names the registry the app's built images are pushed to (`null` or blank: none).
+#[tauri::command]
+pub(crate) async fn app_set_registry(
+    state: State<'_, AppState>,
+    app: String,
+    registry: Option<String>,
+) -> Result<AppView, IpcError> {
+    Ok(state
+        .stagecraft()?
+        .set_image_registry(&app, registry.as_deref())
+        .await?
+        .into())
+}
+
 /// Asks the user for a folder with the platform's own dialog; `None` when they cancel. The
 /// window stays responsive: the dialog answers through a callback.
 #[tauri::command]

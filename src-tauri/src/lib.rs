@@ -48,6 +48,7 @@ fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
             command::docker_status,
             command::apps_list,
             command::app_add,
+            command::app_set_registry,
             command::folder_pick,
             command::environments_list,
             command::environment_create,

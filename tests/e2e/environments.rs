@@ -72,15 +72,22 @@ workflows:
 }
 
 pub(crate) async fn click(client: &Client, css: &str) {
-    client
+    let element = client
         .wait()
         .at_most(WAIT)
         .for_element(Locator::Css(css))
         .await
-        .unwrap_or_else(|error| panic!("no {css} on screen: {error}"))
-        .click()
+        .unwrap_or_else(|error| panic!("no {css} on screen: {error}"));
+    // WebKitWebDriver does not scroll an element at the window's edge into view for a click,
+    // as a user would before clicking it.
+    client
+        .execute(
+            "arguments[0].scrollIntoView({block: 'center'})",
+            vec![serde_json::to_value(&element).unwrap()],
+        )
         .await
         .unwrap();
+    element.click().await.unwrap();
 }
 
 pub(crate) async fn click_xpath(client: &Client, xpath: &str) {
@@ -403,4 +410,108 @@ async fn an_app_is_deployed_patched_and_torn_down_from_the_window() {
     wait_for(&client, "[data-testid=open-environment]", WAIT).await;
     save_screenshot(&client, "environments.png").await;
     client.close().await.unwrap();
+}
+
+/// A cluster no tool made (so its nodes pull images) asks for the app's image registry in the
+/// create form; a name Docker would refuse is refused in the window and nothing is created; a
+/// good one is kept for the app. The cluster's server is never contacted by creating.
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and the built app: run scripts/test.sh"]
+async fn a_cluster_that_pulls_asks_for_the_apps_image_registry_when_creating() {
+    let _window = exclusive_window().await;
+    let dir = tempfile::tempdir().unwrap();
+    let repo = app_repo(dir.path(), "pulled");
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1
+kind: Config
+clusters:
+- name: prod
+  cluster: {server: 'https://127.0.0.1:1'}
+users:
+- name: dev
+  user: {token: unused}
+contexts:
+- name: prod
+  context: {cluster: prod, user: dev}
+current-context: prod
+",
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let driver = Driver::start(
+        4458,
+        &[
+            ("STAGECRAFT_DATA_DIR", data.to_str().unwrap()),
+            ("KUBECONFIG", kubeconfig.to_str().unwrap()),
+        ],
+    );
+    let client = driver.launch_app().await;
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("[data-testid=app-path]"))
+        .await
+        .unwrap()
+        .send_keys(repo.to_str().unwrap())
+        .await
+        .unwrap();
+    click(&client, "[data-testid=add-app]").await;
+    wait_for(
+        &client,
+        "[data-testid=env-runtime] option[value='kube:prod']",
+        WAIT,
+    )
+    .await;
+    assert!(
+        client
+            .find_all(Locator::Css("[data-testid=env-registry]"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "no registry asked for the Docker engine"
+    );
+    client
+        .find(Locator::Css("[data-testid=env-runtime]"))
+        .await
+        .unwrap()
+        .select_by_value("kube:prod")
+        .await
+        .unwrap();
+    let field = client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("[data-testid=env-registry]"))
+        .await
+        .unwrap();
+    field
+        .send_keys("https://registry.example.com/team")
+        .await
+        .unwrap();
+    click(&client, "[data-testid=create-environment]").await;
+    let error = text_of(&client, "create-error").await;
+    assert!(
+        error.contains("leave the scheme out (`registry.example.com/team`)"),
+        "{error}"
+    );
+    save_screenshot(&client, "create-registry-refused.png").await;
+
+    field.clear().await.unwrap();
+    field.send_keys("registry.example.com/team").await.unwrap();
+    click(&client, "[data-testid=create-environment]").await;
+    // The environment's details open; its setup cannot reach the cluster, which is fine here.
+    wait_for(&client, "[data-testid=deploy]", WAIT).await;
+    client.close().await.unwrap();
+
+    // What the window kept, read from the app's own database.
+    let store = stagecraft_store::Store::open(&data.join("stagecraft.db"))
+        .await
+        .unwrap();
+    let apps = stagecraft_store::app::list(store.pool()).await.unwrap();
+    assert_eq!(
+        apps[0].image_registry.as_deref(),
+        Some("registry.example.com/team")
+    );
+    store.close().await;
 }

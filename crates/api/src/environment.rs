@@ -78,16 +78,24 @@ impl Stagecraft {
             })
     }
 
-    /// What a runtime is told about the environment, with its ledger in the store.
-    pub(crate) fn environment_ref(&self, env: &Environment) -> EnvironmentRef {
-        EnvironmentRef {
+    /// What a runtime is told about the environment, with its ledger in the store and its
+    /// app's image registry as it is now.
+    pub(crate) async fn environment_ref(&self, env: &Environment) -> Result<EnvironmentRef, Error> {
+        let app = app::by_id(self.store.pool(), env.app_id)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "app",
+                name: env.app.clone(),
+            })?;
+        Ok(EnvironmentRef {
             env_id: env.env_id.clone(),
             app: env.app.clone(),
+            image_registry: app.image_registry,
             ledger: Arc::new(crate::ledger::StoreLedger {
                 store: self.store.clone(),
                 environment_id: env.id,
             }),
-        }
+        })
     }
 }
 
@@ -1022,7 +1030,7 @@ impl Stagecraft {
         cancel: &CancellationToken,
     ) -> DeployOutcome {
         match self.prepare_stage(env, queued, &sink, cancel).await {
-            Ok((runtime, plan, workloads)) => {
+            Ok((runtime, plan, workloads, target)) => {
                 let runtime = crate::logs::LoggingRuntime {
                     inner: runtime,
                     store: self.store.clone(),
@@ -1032,7 +1040,6 @@ impl Stagecraft {
                     news: self.log_news.clone(),
                 };
                 let runner = Runner::new(Arc::new(runtime), sink);
-                let target = self.environment_ref(env);
                 runner
                     .run(
                         &target,
@@ -1077,6 +1084,7 @@ impl Stagecraft {
             SharedRuntime,
             WorkflowPlan,
             Arc<stagecraft_engine::Workloads>,
+            EnvironmentRef,
         ),
         String,
     > {
@@ -1165,7 +1173,11 @@ impl Stagecraft {
             .workflow()
             .and_then(|name| stagecraft_template::plan_workflow(&template, name))
             .unwrap_or_else(|| WorkflowPlan::empty(stage.workflow().unwrap_or("build")));
-        Ok((runtime, plan, workloads))
+        let target = self
+            .environment_ref(env)
+            .await
+            .map_err(|error| format!("reading the environment's app failed: {error}"))?;
+        Ok((runtime, plan, workloads, target))
     }
 }
 
@@ -1333,7 +1345,7 @@ impl Stagecraft {
             let Some(runtime) = self.runtimes.0.get(&env.runtime) else {
                 continue;
             };
-            let target = self.environment_ref(&env);
+            let target = self.environment_ref(&env).await?;
             let found = match stagecraft_engine::Runtime::objects(runtime, &target).await {
                 Ok(found) => found,
                 Err(error) => {
@@ -1475,7 +1487,7 @@ impl Stagecraft {
             let prepared = self
                 .prepare_stage(&env, &last, &sink, &CancellationToken::new())
                 .await;
-            let (runtime, _, workloads) = match prepared {
+            let (runtime, _, workloads, target) = match prepared {
                 Ok(prepared) => prepared,
                 Err(reason) => {
                     tracing::warn!(env_id = env.env_id, %reason, "not taken up");
@@ -1490,7 +1502,6 @@ impl Stagecraft {
                 followers: self.followers.clone(),
                 news: self.log_news.clone(),
             };
-            let target = self.environment_ref(&env);
             for service in workloads.services.values() {
                 if let Err(error) = runtime.resume_service(&target, service).await {
                     tracing::warn!(env_id = env.env_id, service = service.name, %error, "not taken up");

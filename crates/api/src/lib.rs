@@ -20,6 +20,7 @@
 //!   and its final variables with secrets masked
 //! - `environment.rs`: apps, environments and deploys (setup or patch as the Deploy button
 //!   decides, teardown), one at a time per environment across processes
+//! - `registry.rs`: an app's image registry, checked before it is kept
 //! - `follow.rs`: a deploy's events replayed from a `seq`, then followed live
 //! - `gitops.rs`: `gitops validate` and `gitops init` over a repository's Release files
 //! - `timeline.rs`: the timeline's lanes (deploys) and a deploy's steps and tasks
@@ -37,6 +38,7 @@ mod follow;
 mod gitops;
 mod ledger;
 mod logs;
+mod registry;
 mod secrets;
 mod settings;
 mod system;
@@ -188,7 +190,12 @@ impl Stagecraft {
                         self.settings.kubeconfig_paths.clone(),
                         &context.name,
                         images,
-                    ),
+                    )
+                    // Built images reach a cluster that pulls them through the app's registry,
+                    // pushed by the engine that built them.
+                    .with_pusher(std::sync::Arc::new(
+                        stagecraft_docker::DockerPusher::new(std::sync::Arc::clone(&self.docker)),
+                    )),
                 )),
             );
         }

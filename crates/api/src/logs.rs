@@ -304,7 +304,7 @@ impl crate::Stagecraft {
         } else {
             format!("services.{workload}")
         };
-        let target = self.environment_ref(&env);
+        let target = self.environment_ref(&env).await?;
         let known = runtime
             .status(&target)
             .await

@@ -95,8 +95,10 @@ pub struct RuntimeChoice {
     pub name: String,
     pub label: String,
     pub available: bool,
-    /// Why it is not available.
+    /// Why it is not available, or what it needs.
     pub note: Option<String>,
+    /// Its nodes pull images, so an app's built images go through the app's image registry.
+    pub needs_registry: bool,
 }
 
 /// The tool that made a cluster, as its kubeconfig entries tell.
@@ -212,6 +214,7 @@ impl Stagecraft {
             label: format!("Docker ({})", self.docker.endpoint()),
             available: docker,
             note: (!docker).then(|| "no Docker runtime is registered".to_owned()),
+            needs_registry: false,
         }];
         if let KubernetesReport::Found { contexts, .. } = self.kubernetes_report().await {
             for context in contexts {
@@ -223,10 +226,11 @@ impl Stagecraft {
                     note: if !available {
                         Some("not registered in this Stagecraft".to_owned())
                     } else if context.made_by == ClusterMadeBy::Other {
-                        Some("built images need a registry, which is not supported yet".to_owned())
+                        Some("images go through the app's registry".to_owned())
                     } else {
                         None
                     },
+                    needs_registry: context.made_by == ClusterMadeBy::Other,
                     name,
                 });
             }

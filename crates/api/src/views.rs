@@ -91,6 +91,8 @@ pub struct AppView {
     pub repo_path: String,
     pub tracking_branch: String,
     pub auto_deploy: bool,
+    /// Where its built images are pushed for a cluster that pulls them (`host[:port]/path`).
+    pub image_registry: Option<String>,
 }
 
 impl From<App> for AppView {
@@ -100,6 +102,7 @@ impl From<App> for AppView {
             repo_path: app.repo_path,
             tracking_branch: app.tracking_branch,
             auto_deploy: app.auto_deploy,
+            image_registry: app.image_registry,
         }
     }
 }

@@ -16,6 +16,19 @@ pub(crate) enum Apps {
     List,
     /// Adds the app whose Release files (or docker-compose file) are in PATH.
     Add { path: PathBuf },
+    /// Names the registry an app's built images are pushed to when its environments run on a
+    /// cluster that pulls them (any but kind, k3d, minikube and Docker Desktop). Pushes use
+    /// your Docker credentials: `docker login <host>` first.
+    #[command(group(clap::ArgGroup::new("what").required(true).args(["registry", "clear"])))]
+    SetRegistry {
+        app: String,
+        /// `host[:port]/path`, as in `registry.example.com/team`; images go under it as
+        /// `<app>-<service>:<content tag>`.
+        registry: Option<String>,
+        /// Names none: built images then reach only local clusters.
+        #[arg(long)]
+        clear: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -509,7 +522,13 @@ async fn execute(
             let apps = stagecraft.apps().await?;
             match output {
                 Output::Table => table(
-                    &["NAME", "REPOSITORY", "BRANCH", "AUTO DEPLOY"],
+                    &[
+                        "NAME",
+                        "REPOSITORY",
+                        "BRANCH",
+                        "AUTO DEPLOY",
+                        "IMAGE REGISTRY",
+                    ],
                     &apps
                         .iter()
                         .map(|a| {
@@ -518,6 +537,7 @@ async fn execute(
                                 a.repo_path.clone(),
                                 a.tracking_branch.clone(),
                                 a.auto_deploy.to_string(),
+                                a.image_registry.clone().unwrap_or_else(|| "-".to_owned()),
                             ]
                         })
                         .collect::<Vec<_>>(),
@@ -534,6 +554,25 @@ async fn execute(
                 Output::Table => table(
                     &["NAME", "REPOSITORY", "BRANCH"],
                     &[vec![app.name, app.repo_path, app.tracking_branch]],
+                ),
+                _ => structured(&app, output),
+            }
+        }
+        Request::Apps(Apps::SetRegistry {
+            app,
+            registry,
+            clear: _,
+        }) => {
+            let app = stagecraft
+                .set_image_registry(&app, registry.as_deref())
+                .await?;
+            match output {
+                Output::Table => table(
+                    &["NAME", "IMAGE REGISTRY"],
+                    &[vec![
+                        app.name,
+                        app.image_registry.unwrap_or_else(|| "-".to_owned()),
+                    ]],
                 ),
                 _ => structured(&app, output),
             }

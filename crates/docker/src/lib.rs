@@ -19,6 +19,8 @@
 //! - `context.rs`: a build [`Context`]: the files `.dockerignore` keeps, their digest, the tar
 //! - `hashes.rs`: [`FileHashes`], files' content hashes kept while their metadata is unchanged
 //! - `builder.rs`: [`DockerBuilder`], the engine's `ImageBuilder`
+//! - `push.rs`: [`DockerPusher`], images pushed to an app's registry with the user's
+//!   credentials, for clusters that pull them
 //! - `session.rs`: BuildKit's file-sync session, through which the engine reads a context
 
 mod builder;
@@ -28,6 +30,7 @@ mod engine;
 mod error;
 mod hashes;
 mod probe;
+mod push;
 mod runtime;
 mod session;
 
@@ -37,6 +40,7 @@ pub use discovery::{Candidate, Discovery, EndpointSource};
 pub use engine::{DockerEngine, EngineInfo};
 pub use error::DockerError;
 pub use hashes::FileHashes;
+pub use push::{DockerPusher, registry_host};
 pub use runtime::{
     DockerRuntime, LABEL_APP, LABEL_CONFIG, LABEL_ENV, LABEL_REPLICA, LABEL_WORKLOAD, network_name,
 };

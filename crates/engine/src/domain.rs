@@ -17,6 +17,8 @@ pub struct App {
     pub auto_deploy: bool,
     /// The tracking branch's commit Stagecraft saw last.
     pub last_commit: Option<String>,
+    /// Where its built images are pushed for a cluster that pulls them (`host[:port]/path`).
+    pub image_registry: Option<String>,
     pub created_at: String,
 }
 

@@ -36,10 +36,10 @@ pub use domain::{App, Deploy, Environment, EnvironmentKind, Version};
 pub use event::{DeployEvent, DeployOutcome, EventSink, StepOutcome, TaskOutcome};
 pub use runner::{Retries, Runner, Timeouts, Workloads};
 pub use runtime::{
-    ConfigFile, DynRuntime, EnvVar, EnvironmentRef, JobExit, JobSpec, Ledger, Limits, LivenessSpec,
-    LogLine, MemoryLedger, PortSpec, ProbeSpec, Runtime, RuntimeError, RuntimeObject, ServiceSpec,
-    SharedRuntime, TaskProgress, VolumeMount, VolumeSource, WorkloadStatus, local_ingress_url,
-    stable_host_port,
+    ConfigFile, DynRuntime, EnvVar, EnvironmentRef, ImagePusher, JobExit, JobSpec, Ledger, Limits,
+    LivenessSpec, LogLine, MemoryLedger, PortSpec, ProbeSpec, Runtime, RuntimeError, RuntimeObject,
+    ServiceSpec, SharedRuntime, TaskProgress, VolumeMount, VolumeSource, WorkloadStatus,
+    local_ingress_url, stable_host_port,
 };
 pub use stage::Stage;
 pub use status::{DeployStatus, EnvironmentEvent, EnvironmentStatus, TaskStatus, TransitionError};

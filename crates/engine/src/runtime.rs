@@ -16,6 +16,9 @@ pub struct EnvironmentRef {
     /// Stable and unique: `ted1bc4` for an ephemeral environment, a name for a permanent one.
     pub env_id: String,
     pub app: String,
+    /// The app's image registry (`host[:port]/path`): where a runtime whose cluster pulls its
+    /// images pushes the ones Stagecraft built. `None` when the app names none.
+    pub image_registry: Option<String>,
     /// Where the runtime records each object before it creates it; teardown removes exactly
     /// what it holds.
     pub ledger: Arc<dyn Ledger>,
@@ -26,6 +29,7 @@ impl std::fmt::Debug for EnvironmentRef {
         f.debug_struct("EnvironmentRef")
             .field("env_id", &self.env_id)
             .field("app", &self.app)
+            .field("image_registry", &self.image_registry)
             .finish_non_exhaustive()
     }
 }
@@ -312,6 +316,21 @@ impl TaskProgress {
             reason: reason.into(),
         });
     }
+}
+
+/// Pushes images built on this machine to a registry, for a runtime whose nodes pull them.
+/// The Docker adapter implements it; the Kubernetes runtime is given one.
+pub trait ImagePusher: Send + Sync + 'static {
+    /// Pushes the local image `image` to `repository` (`host[:port]/path/name`) under a tag
+    /// made from its content, so a changed image never takes an old tag; gives back the
+    /// reference pushed (`repository:tag`). Pushing an image the registry has is cheap and
+    /// changes nothing.
+    fn push<'a>(
+        &'a self,
+        image: &'a str,
+        repository: &'a str,
+        progress: &'a TaskProgress,
+    ) -> BoxFuture<'a, Result<String, RuntimeError>>;
 }
 
 /// Where environments run. Implemented by the Docker and Kubernetes adapters; the engine

@@ -13,6 +13,12 @@
 //!   objects, its namespace deleted and waited for
 //! - `manifest.rs`: an environment's objects ([`Manifests`], [`job`]) from the engine's
 //!   resolved workloads: namespace, Secrets, PersistentVolumeClaims, Deployments, Services, Jobs
+//! - `rollout.rs`: a Deployment's rollout, a Job's end and why a pod is not ready, read from
+//!   what the watches saw
+//! - `forward.rs`: a `node_port` forwarded from 127.0.0.1 to a ready pod
+//! - `runtime.rs`: [`KubeRuntime`], the engine's `Runtime`; built images reach the cluster
+//!   ([`Images`]): loaded into kind, k3d and minikube nodes, or pushed to the app's registry
+//!   ([`registry_repository`]) with the `ImagePusher` it is given
 
 mod cluster;
 mod forward;
@@ -30,4 +36,4 @@ pub use manifest::{
     ANNOTATION_CONFIG, LABEL_APP, LABEL_ENV, LABEL_WORKLOAD, Manifests, Owner, config_digest,
     dns_label, job,
 };
-pub use runtime::{Images, KubeRuntime};
+pub use runtime::{Images, KubeRuntime, registry_repository};

@@ -3,9 +3,9 @@
 //! and followed by watches until its rollout is done, each job run a Job followed until it
 //! ends. Images Stagecraft built reach the cluster before they are needed (see [`Images`]).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::{AsyncBufReadExt as _, StreamExt as _, TryStreamExt as _};
@@ -13,8 +13,8 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams, LogParams};
 use stagecraft_engine::{
-    EnvironmentRef, JobExit, JobSpec, LogLine, Runtime, RuntimeError, RuntimeObject, ServiceSpec,
-    TaskProgress, WorkloadStatus, Workloads,
+    EnvironmentRef, ImagePusher, JobExit, JobSpec, LogLine, Runtime, RuntimeError, RuntimeObject,
+    ServiceSpec, TaskProgress, WorkloadStatus, Workloads,
 };
 use tokio::sync::OnceCell;
 
@@ -86,8 +86,11 @@ pub struct KubeRuntime {
     paths: Vec<PathBuf>,
     cluster: OnceCell<Cluster>,
     images: Images,
-    /// Built images already loaded into the cluster by this process.
-    loaded: Mutex<HashSet<String>>,
+    /// Built images this process made reachable by the cluster (loaded, or pushed under the
+    /// app's registry), with the reference workloads name them by.
+    loaded: Mutex<HashMap<String, String>>,
+    /// What pushes built images to an app's registry, for a cluster that pulls them.
+    pusher: Option<Arc<dyn ImagePusher>>,
     /// Each job's run counter, so every run gets a Job of its own (a Job cannot change).
     runs: Mutex<HashMap<String, u64>>,
     /// The `node_port` forwards this process keeps, by `<env_id>/<service>/<port>`.
@@ -111,10 +114,18 @@ impl KubeRuntime {
             paths,
             cluster: OnceCell::new(),
             images,
-            loaded: Mutex::new(HashSet::new()),
+            loaded: Mutex::new(HashMap::new()),
+            pusher: None,
             runs: Mutex::new(HashMap::new()),
             forwards: stagecraft_engine::Tasks::default(),
         }
+    }
+
+    /// Pushes built images with `pusher` when the cluster pulls them from a registry.
+    #[must_use]
+    pub fn with_pusher(mut self, pusher: Arc<dyn ImagePusher>) -> Self {
+        self.pusher = Some(pusher);
+        self
     }
 
     /// Keeps each `node_port` of the service reachable on 127.0.0.1 at its stable port, for
@@ -181,31 +192,73 @@ impl KubeRuntime {
             .map_err(failed)
     }
 
-    /// Loads a built image into the cluster's nodes, once per process.
+    /// Makes a built image reachable by the cluster's nodes, once per process: loaded into
+    /// them, or pushed to the app's registry. Gives the reference the workload is to name.
     async fn ensure_image(
         &self,
+        env: &EnvironmentRef,
         image: &str,
         built: bool,
         progress: &TaskProgress,
-    ) -> Result<(), RuntimeError> {
-        if !built
-            || self
-                .loaded
-                .lock()
-                .map_err(|_| RuntimeError::new("the image cache is poisoned"))?
-                .contains(image)
-        {
-            return Ok(());
+    ) -> Result<String, RuntimeError> {
+        if !built {
+            return Ok(image.to_owned());
         }
+        let key = match (&self.images, &env.image_registry) {
+            (Images::Registry, Some(registry)) => format!("{image} -> {registry}"),
+            _ => image.to_owned(),
+        };
+        let known = self
+            .loaded
+            .lock()
+            .map_err(|_| RuntimeError::new("the image cache is poisoned"))?
+            .get(&key)
+            .cloned();
+        if let Some(reference) = known {
+            return Ok(reference);
+        }
+        let reference = if self.images == Images::Registry {
+            self.push(env, image, progress).await?
+        } else {
+            self.load(image, progress).await?;
+            image.to_owned()
+        };
+        if let Ok(mut loaded) = self.loaded.lock() {
+            loaded.insert(key, reference.clone());
+        }
+        Ok(reference)
+    }
+
+    /// Pushes a built image to the app's registry, which the cluster pulls from.
+    async fn push(
+        &self,
+        env: &EnvironmentRef,
+        image: &str,
+        progress: &TaskProgress,
+    ) -> Result<String, RuntimeError> {
+        let Some(registry) = &env.image_registry else {
+            return Err(RuntimeError::new(format!(
+                "{image} was built on this machine, and the cluster of context {} pulls its \
+                 images from a registry: name the registry the app `{}` pushes to (`stagecraft \
+                 apps set-registry {} <host>/<path>`, or the image registry field when creating \
+                 an environment), one the cluster's nodes can pull from",
+                self.context, env.app, env.app
+            )));
+        };
+        let Some(pusher) = &self.pusher else {
+            return Err(RuntimeError::new(format!(
+                "{image} is to be pushed to {registry}, and this Stagecraft has no Docker engine \
+                 to push it with"
+            )));
+        };
+        pusher
+            .push(image, &registry_repository(registry, image), progress)
+            .await
+    }
+
+    /// Loads a built image into the nodes of a local cluster (kind, k3d, minikube).
+    async fn load(&self, image: &str, progress: &TaskProgress) -> Result<(), RuntimeError> {
         let Some((program, args)) = self.images.load_command(image) else {
-            if self.images == Images::Registry {
-                return Err(RuntimeError::new(format!(
-                    "{image} was built on this machine, and the cluster of context {} cannot see \
-                     it: pushing to a registry is not supported yet; use a kind, k3d, minikube \
-                     or Docker Desktop cluster",
-                    self.context
-                )));
-            }
             return Ok(());
         };
         progress.waiting(format!("loading {image} into the cluster ({program})"));
@@ -225,9 +278,6 @@ impl KubeRuntime {
                 String::from_utf8_lossy(&output.stderr).trim()
             )));
         }
-        if let Ok(mut loaded) = self.loaded.lock() {
-            loaded.insert(image.to_owned());
-        }
         Ok(())
     }
 
@@ -244,6 +294,35 @@ impl KubeRuntime {
             .map_or(0, |d| d.as_millis());
         format!("{millis:x}{count}")
     }
+}
+
+/// Where a built image goes in the app's registry: `stagecraft/shop/web:7` under
+/// `registry.example.com/team` is `registry.example.com/team/shop-web`. One path level, so
+/// registries that allow no deeper ones (Docker Hub) take it too.
+pub fn registry_repository(registry: &str, image: &str) -> String {
+    let name = image.rsplit_once('/').map_or(image, |(_, last)| last);
+    let without_tag = match name.split_once(['@', ':']) {
+        Some((name_only, _)) => &image[..image.len() - name.len() + name_only.len()],
+        None => image,
+    };
+    let local = without_tag
+        .strip_prefix("stagecraft/")
+        .unwrap_or(without_tag);
+    let mut repository = String::with_capacity(local.len());
+    for c in local.chars() {
+        let c = c.to_ascii_lowercase();
+        // Repository path components allow [a-z0-9] joined by `.`, `_` or `-`.
+        let c = if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '_' {
+            c
+        } else {
+            '-'
+        };
+        if !(c == '-' && repository.ends_with('-')) {
+            repository.push(c);
+        }
+    }
+    let repository = repository.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    format!("{}/{repository}", registry.trim_end_matches('/'))
 }
 
 fn owner(env: &EnvironmentRef) -> Owner {
@@ -297,8 +376,12 @@ impl Runtime for KubeRuntime {
         progress: TaskProgress,
     ) -> Result<(), RuntimeError> {
         let cluster = self.cluster().await?;
-        self.ensure_image(&service.image, service.built, &progress)
-            .await?;
+        let service = &ServiceSpec {
+            image: self
+                .ensure_image(env, &service.image, service.built, &progress)
+                .await?,
+            ..service.clone()
+        };
         let owner = owner(env);
         env.ledger.record(&namespace_object(&owner)).await?;
         // Unchanged but for the per-deploy variables: left as it is, as on Docker.
@@ -349,8 +432,12 @@ impl Runtime for KubeRuntime {
         progress: TaskProgress,
     ) -> Result<JobExit, RuntimeError> {
         let cluster = self.cluster().await?;
-        self.ensure_image(&spec.image, spec.built, &progress)
-            .await?;
+        let spec = &JobSpec {
+            image: self
+                .ensure_image(env, &spec.image, spec.built, &progress)
+                .await?,
+            ..spec.clone()
+        };
         let owner = owner(env);
         env.ledger.record(&namespace_object(&owner)).await?;
         let workloads = Workloads {

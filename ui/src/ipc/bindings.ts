@@ -61,7 +61,11 @@ export type DockerStatus = { "state": "reachable", endpoint: string, endpointSou
 
 export type EndpointSource = "dockerHost" | "dockerContext" | "platformDefault" | "dockerDesktop" | "colima" | "podman" | "explicit";
 
-export type AppView = { name: string, repoPath: string, trackingBranch: string, autoDeploy: boolean, };
+export type AppView = { name: string, repoPath: string, trackingBranch: string, autoDeploy: boolean, 
+/**
+ * Where its built images are pushed for a cluster that pulls them (`host[:port]/path`).
+ */
+imageRegistry: string | null, };
 
 /**
  * An app just added, with what its files did not say well: each warning located
@@ -146,9 +150,13 @@ export type RuntimeChoice = {
  */
 name: string, label: string, available: boolean, 
 /**
- * Why it is not available.
+ * Why it is not available, or what it needs.
  */
-note: string | null, };
+note: string | null, 
+/**
+ * Its nodes pull images, so an app's built images go through the app's image registry.
+ */
+needsRegistry: boolean, };
 
 export type EnvironmentView = { envId: string, app: string, branch: string, ephemeral: boolean, 
 /**

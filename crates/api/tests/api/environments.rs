@@ -24,6 +24,8 @@ pub struct Fake {
     pub objects: Mutex<Vec<RuntimeObject>>,
     /// Each deployed service's configmap files, as the runtime got them.
     pub files: Mutex<Vec<(String, Vec<stagecraft_engine::ConfigFile>)>>,
+    /// The app's image registry as each `prepare` was told it.
+    pub registries: Mutex<Vec<Option<String>>>,
     pub gate: Arc<Semaphore>,
 }
 
@@ -35,6 +37,7 @@ impl Fake {
             images: Mutex::default(),
             objects: Mutex::default(),
             files: Mutex::default(),
+            registries: Mutex::default(),
             gate: Arc::new(Semaphore::new(Semaphore::MAX_PERMITS)),
         })
     }
@@ -46,6 +49,7 @@ impl Fake {
             images: Mutex::default(),
             objects: Mutex::default(),
             files: Mutex::default(),
+            registries: Mutex::default(),
             gate: Arc::new(Semaphore::new(0)),
         })
     }
@@ -61,6 +65,10 @@ impl Runtime for Fake {
             .lock()
             .unwrap()
             .push(format!("prepare {}", env.app));
+        self.registries
+            .lock()
+            .unwrap()
+            .push(env.image_registry.clone());
         let network = RuntimeObject {
             kind: "network".into(),
             name: format!("stagecraft-{}", env.env_id),
@@ -239,6 +247,51 @@ async fn an_app_is_added_from_its_folder_once() {
     let again = stagecraft.add_app(&repo(dir.path())).await.unwrap_err();
     assert_eq!(again.code(), ErrorCode::Conflict);
     assert!(again.to_string().contains("exists already"), "{again}");
+}
+
+#[tokio::test]
+async fn an_apps_image_registry_reaches_the_runtime_at_each_deploy_and_a_bad_one_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::open();
+    let stagecraft = open(dir.path(), Arc::clone(&fake)).await;
+    stagecraft.add_app(&repo(dir.path())).await.unwrap();
+    let env = stagecraft.create_environment(ephemeral()).await.unwrap();
+
+    stagecraft.deploy(&env.env_id).await.unwrap();
+    let app = stagecraft
+        .set_image_registry("shop", Some(" registry.example.com/team/ "))
+        .await
+        .unwrap();
+    assert_eq!(
+        app.image_registry.as_deref(),
+        Some("registry.example.com/team")
+    );
+    let refused = stagecraft
+        .set_image_registry("shop", Some("registry.example.com/team/web:1"))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::InvalidRequest);
+    assert!(
+        refused.to_string().starts_with("image_registry: "),
+        "{refused}"
+    );
+    let missing = stagecraft
+        .set_image_registry("cart", Some("registry.example.com/team"))
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), ErrorCode::NotFound);
+    stagecraft.setup(&env.env_id).await.unwrap();
+    stagecraft
+        .set_image_registry("shop", Some(""))
+        .await
+        .unwrap();
+    stagecraft.setup(&env.env_id).await.unwrap();
+
+    assert_eq!(
+        *fake.registries.lock().unwrap(),
+        [None, Some("registry.example.com/team".to_owned()), None]
+    );
+    assert_eq!(stagecraft.apps().await.unwrap()[0].image_registry, None);
 }
 
 #[tokio::test]

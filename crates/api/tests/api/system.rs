@@ -209,8 +209,16 @@ async fn every_kubeconfig_context_becomes_a_runtime_an_environment_can_be_create
             (
                 "kube:prod".to_owned(),
                 true,
-                Some("built images need a registry, which is not supported yet".to_owned())
+                Some("images go through the app's registry".to_owned())
             ),
         ]
     );
+    let needs_registry = |choices: &[stagecraft_api::RuntimeChoice]| {
+        choices
+            .iter()
+            .filter(|c| c.needs_registry)
+            .map(|c| c.name.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(needs_registry(&after), ["kube:prod"]);
 }

@@ -226,3 +226,67 @@ fn a_deploy_that_fails_exits_1_and_is_listed_with_its_reason() {
     let error: serde_json::Value = serde_json::from_slice(&missing.stderr).unwrap();
     assert_eq!(error["error"]["code"], "NOT_FOUND");
 }
+
+#[test]
+fn an_apps_image_registry_is_named_checked_and_cleared_through_the_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let repo = app(dir.path());
+    stagecraft(&data, &["apps", "add", repo.to_str().unwrap()], None);
+
+    let set = json(&stagecraft(
+        &data,
+        &[
+            "apps",
+            "set-registry",
+            "shop",
+            "registry.example.com:5000/team",
+            "-o",
+            "json",
+        ],
+        None,
+    ));
+    assert_eq!(set["image_registry"], "registry.example.com:5000/team");
+    let listed = stagecraft(&data, &["apps", "list"], None);
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.contains("IMAGE REGISTRY"), "{listed}");
+    assert!(
+        listed.contains("registry.example.com:5000/team"),
+        "{listed}"
+    );
+
+    let refused = stagecraft(
+        &data,
+        &[
+            "apps",
+            "set-registry",
+            "shop",
+            "https://registry.example.com/team",
+        ],
+        None,
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr
+            .contains("image_registry: `https://registry.example.com/team` starts with `https://`"),
+        "{stderr}"
+    );
+    let kept = json(&stagecraft(&data, &["apps", "list", "-o", "json"], None));
+    assert_eq!(kept[0]["image_registry"], "registry.example.com:5000/team");
+
+    let cleared = json(&stagecraft(
+        &data,
+        &["apps", "set-registry", "shop", "--clear", "-o", "json"],
+        None,
+    ));
+    assert!(cleared["image_registry"].is_null(), "{cleared}");
+    let neither = stagecraft(&data, &["apps", "set-registry", "shop"], None);
+    assert!(!neither.status.success());
+    let unknown = stagecraft(&data, &["apps", "set-registry", "nope", "x.io/a"], None);
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("no app named `nope`"),
+        "{}",
+        String::from_utf8_lossy(&unknown.stderr)
+    );
+}

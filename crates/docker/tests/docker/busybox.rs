@@ -117,6 +117,27 @@ async fn a_scratch_busybox_image_builds_runs_logs_and_is_removed() {
     assert!(docker.inspect_image(&tag).await.is_err());
 }
 
+/// Builds the busybox image as `tag` (reusing the engine's cache for its layers), labelled
+/// with the tag so that its ID is its own: removing it never removes another test's image.
+pub async fn build_busybox(docker: &bollard::Docker, tag: &str) {
+    let options = BuildImageOptionsBuilder::default()
+        .dockerfile("Dockerfile")
+        .t(tag)
+        .labels(&[("dev.stagecraft.test".to_owned(), tag.to_owned())].into())
+        .rm(true)
+        .forcerm(true)
+        .build();
+    let mut build = docker.build_image(
+        options,
+        None,
+        Some(bollard::body_full(busybox_context().into())),
+    );
+    while let Some(step) = build.next().await {
+        let step = step.unwrap();
+        assert!(step.error_detail.is_none(), "build failed: {step:?}");
+    }
+}
+
 fn rand_suffix() -> u128 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

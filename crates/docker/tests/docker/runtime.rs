@@ -189,6 +189,7 @@ async fn replicas_roll_one_at_a_time_and_a_failed_replacement_leaves_the_old_one
     let ledger = Arc::new(MemoryLedger::default());
     let env = EnvironmentRef {
         env_id: unique("e"),
+        image_registry: None,
         app: app.clone(),
         ledger: Arc::clone(&ledger) as Arc<dyn Ledger>,
     };
@@ -303,6 +304,7 @@ async fn a_container_that_fails_its_liveness_probe_is_restarted() {
     } = built("live", "svc").await;
     let env = EnvironmentRef {
         env_id: unique("l"),
+        image_registry: None,
         app,
         ledger: Arc::new(MemoryLedger::default()),
     };
@@ -367,6 +369,7 @@ async fn configmap_files_are_in_place_before_the_container_starts() {
     } = built("files", "job").await;
     let env = EnvironmentRef {
         env_id: unique("f"),
+        image_registry: None,
         app,
         ledger: Arc::new(MemoryLedger::default()),
     };

@@ -14,6 +14,7 @@ use crate::fake::{Behaviour, Fake, lines, ok};
 fn env() -> EnvironmentRef {
     EnvironmentRef {
         env_id: "ted1bc4".into(),
+        image_registry: None,
         app: "shop".into(),
         ledger: Arc::new(stagecraft_engine::MemoryLedger::default()),
     }

@@ -26,6 +26,7 @@ fn mocked() -> (KubeRuntime, Mock) {
 fn env(ledger: &Arc<MemoryLedger>) -> EnvironmentRef {
     EnvironmentRef {
         env_id: "ab12cd3".into(),
+        image_registry: None,
         app: "shop".into(),
         ledger: Arc::clone(ledger) as _,
     }
@@ -92,14 +93,30 @@ fn not_found(what: &str) -> Answer {
 
 /// Answers requests in order; an apply is answered with the object it sent. Gives back each
 /// request as `METHOD path?query`.
-fn serve(mut mock: Mock, answers: Vec<Option<Answer>>) -> tokio::task::JoinHandle<Vec<String>> {
+fn serve(mock: Mock, answers: Vec<Option<Answer>>) -> tokio::task::JoinHandle<Vec<String>> {
+    let recorded = serve_recording(mock, answers);
+    tokio::spawn(async move {
+        recorded
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(request, _)| request)
+            .collect()
+    })
+}
+
+/// As [`serve`], giving back each request's body too.
+fn serve_recording(
+    mut mock: Mock,
+    answers: Vec<Option<Answer>>,
+) -> tokio::task::JoinHandle<Vec<(String, Vec<u8>)>> {
     tokio::spawn(async move {
         let mut seen = Vec::new();
         for answer in answers {
             let (request, send) = mock.next_request().await.expect("a request");
             let (parts, body) = request.into_parts();
             let body = body.collect_bytes().await.unwrap();
-            seen.push(format!("{} {}", parts.method, parts.uri));
+            seen.push((format!("{} {}", parts.method, parts.uri), body.to_vec()));
             let answer = answer.unwrap_or(Answer {
                 status: 200,
                 body: body.to_vec(),
@@ -685,5 +702,177 @@ async fn a_service_unchanged_but_for_its_per_deploy_variables_is_left_as_it_is()
         server.await.unwrap(),
         [format!("GET /apis/apps/v1/namespaces/{NS}/deployments/web")],
         "nothing applied, nothing rolled"
+    );
+}
+
+/// Records what it was asked to push and says the registry took it under a fixed tag.
+#[derive(Default)]
+struct RecordingPusher(std::sync::Mutex<Vec<(String, String)>>);
+
+impl stagecraft_engine::ImagePusher for RecordingPusher {
+    fn push<'a>(
+        &'a self,
+        image: &'a str,
+        repository: &'a str,
+        _progress: &'a TaskProgress,
+    ) -> futures_util::future::BoxFuture<'a, Result<String, stagecraft_engine::RuntimeError>> {
+        self.0
+            .lock()
+            .unwrap()
+            .push((image.to_owned(), repository.to_owned()));
+        Box::pin(async move { Ok(format!("{repository}:0123456789ab")) })
+    }
+}
+
+fn pulling_cluster() -> (KubeRuntime, Mock, Arc<RecordingPusher>) {
+    let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+    let cluster = Cluster::new(kube::Client::new(service, "default"), "prod");
+    let pusher = Arc::new(RecordingPusher::default());
+    let runtime =
+        KubeRuntime::with_cluster(cluster, Images::Registry).with_pusher(Arc::clone(&pusher) as _);
+    (runtime, handle, pusher)
+}
+
+fn built_web() -> ServiceSpec {
+    ServiceSpec {
+        image: "stagecraft/shop/web:4".into(),
+        built: true,
+        ..web()
+    }
+}
+
+#[tokio::test]
+async fn on_a_cluster_that_pulls_a_built_image_is_pushed_to_the_apps_registry_and_named_by_it() {
+    let (runtime, mock, pusher) = pulling_cluster();
+    let progressing = serde_json::json!({"observedGeneration": 2, "replicas": 2,
+        "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1});
+    let done = serde_json::json!({"observedGeneration": 2, "replicas": 1,
+        "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1});
+    let starting = serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "web-6f7d-a1", "namespace": NS},
+        "status": {"phase": "Pending"}});
+    let server = serve_recording(
+        mock,
+        vec![
+            Some(not_found("deployments.apps \"web\"")),
+            None,
+            None,
+            None,
+            Some(json(deployment("41", progressing.clone()))),
+            Some(events(&[
+                ("MODIFIED", deployment("42", progressing)),
+                ("MODIFIED", deployment("43", done)),
+            ])),
+            Some(events(&[("ADDED", starting)])),
+        ],
+    );
+    let ledger = Arc::new(MemoryLedger::default());
+    let target = EnvironmentRef {
+        image_registry: Some("registry.example.com/team".into()),
+        ..env(&ledger)
+    };
+
+    runtime
+        .deploy_service(&target, &built_web(), progress().0)
+        .await
+        .unwrap();
+
+    assert_eq!(
+        *pusher.0.lock().unwrap(),
+        [(
+            "stagecraft/shop/web:4".to_owned(),
+            "registry.example.com/team/shop-web".to_owned()
+        )]
+    );
+    let requests = server.await.unwrap();
+    let (_, body) = requests
+        .iter()
+        .find(|(request, _)| request.starts_with("PATCH /apis/apps/v1/"))
+        .expect("the Deployment is applied");
+    let applied: serde_json::Value = serde_json::from_slice(body).unwrap();
+    let container = &applied["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(
+        container["image"],
+        "registry.example.com/team/shop-web:0123456789ab"
+    );
+    assert_eq!(container["imagePullPolicy"], "IfNotPresent");
+}
+
+#[tokio::test]
+async fn an_image_is_pushed_once_per_process_and_its_pushed_name_keeps_the_deployment_unchanged() {
+    let (runtime, mock, pusher) = pulling_cluster();
+    let pushed = ServiceSpec {
+        image: "registry.example.com/team/shop-web:0123456789ab".into(),
+        ..built_web()
+    };
+    let mut running = deployment("50", serde_json::json!({}));
+    running["metadata"]["annotations"] = serde_json::json!({
+        stagecraft_kube::ANNOTATION_CONFIG: stagecraft_kube::config_digest(&pushed)
+    });
+    let server = serve(mock, vec![Some(json(running.clone())), Some(json(running))]);
+    let ledger = Arc::new(MemoryLedger::default());
+    let target = EnvironmentRef {
+        image_registry: Some("registry.example.com/team".into()),
+        ..env(&ledger)
+    };
+
+    for _ in 0..2 {
+        runtime
+            .deploy_service(&target, &built_web(), progress().0)
+            .await
+            .unwrap();
+    }
+
+    assert_eq!(pusher.0.lock().unwrap().len(), 1);
+    assert_eq!(
+        server.await.unwrap(),
+        [
+            format!("GET /apis/apps/v1/namespaces/{NS}/deployments/web"),
+            format!("GET /apis/apps/v1/namespaces/{NS}/deployments/web"),
+        ],
+        "the running Deployment names the pushed image: nothing applied"
+    );
+}
+
+#[tokio::test]
+async fn a_built_image_for_a_pulling_cluster_and_an_app_without_a_registry_says_how_to_name_one() {
+    let (runtime, mock, pusher) = pulling_cluster();
+    let server = serve(mock, vec![]);
+    let ledger = Arc::new(MemoryLedger::default());
+
+    let error = runtime
+        .deploy_service(&env(&ledger), &built_web(), progress().0)
+        .await
+        .unwrap_err();
+
+    assert!(
+        error
+            .message
+            .contains("stagecraft apps set-registry shop <host>/<path>"),
+        "{error}"
+    );
+    assert!(!error.transient);
+    assert!(pusher.0.lock().unwrap().is_empty());
+    assert!(
+        server.await.unwrap().is_empty(),
+        "nothing reached the cluster"
+    );
+    assert!(ledger.entries().await.unwrap().is_empty());
+}
+
+#[test]
+fn a_built_image_goes_under_the_registry_as_one_repository_named_for_its_app_and_service() {
+    use stagecraft_kube::registry_repository;
+    assert_eq!(
+        registry_repository("registry.example.com/team", "stagecraft/shop/web:4"),
+        "registry.example.com/team/shop-web"
+    );
+    assert_eq!(
+        registry_repository("127.0.0.1:5000/", "stagecraft/My App/Web_1:12"),
+        "127.0.0.1:5000/my-app-web_1"
+    );
+    assert_eq!(
+        registry_repository("acme", "stagecraft/shop/api@sha256:abc"),
+        "acme/shop-api"
     );
 }

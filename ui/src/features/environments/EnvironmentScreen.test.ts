@@ -144,6 +144,7 @@ function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsApi {
   return {
     apps: () => Promise.resolve([]),
     addApp: () => Promise.reject(new Error("unused")),
+    setAppRegistry: () => Promise.reject(new Error("unused")),
     pickFolder: () => Promise.resolve(null),
     environments: () => Promise.resolve([{ environment: env, activity: null, urls: [] }]),
     runtimeChoices: () => Promise.resolve([]),

@@ -4,12 +4,26 @@ import type { AppView, EnvironmentsApi, EnvironmentView, RuntimeChoice } from ".
 import EnvironmentsScreen from "./EnvironmentsScreen.svelte";
 
 const runtimes: RuntimeChoice[] = [
-  { name: "docker", label: "Docker (unix:///var/run/docker.sock)", available: true, note: null },
+  {
+    name: "docker",
+    label: "Docker (unix:///var/run/docker.sock)",
+    available: true,
+    note: null,
+    needsRegistry: false,
+  },
   {
     name: "kube:kind-dev",
     label: "Kubernetes: kind-dev",
     available: false,
-    note: "Stagecraft cannot deploy to Kubernetes from here yet",
+    note: "not registered in this Stagecraft",
+    needsRegistry: false,
+  },
+  {
+    name: "kube:prod",
+    label: "Kubernetes: prod",
+    available: true,
+    note: "images go through the app's registry",
+    needsRegistry: true,
   },
 ];
 
@@ -18,6 +32,7 @@ const shop: AppView = {
   repoPath: "/home/dev/src/shop",
   trackingBranch: "main",
   autoDeploy: false,
+  imageRegistry: null,
 };
 
 function api(
@@ -29,6 +44,7 @@ function api(
     runtimeChoices: () => Promise.resolve(runtimes),
     apps: () => Promise.resolve([]),
     addApp: unused,
+    setAppRegistry: unused,
     pickFolder,
     environments: () => Promise.resolve([]),
     createEnvironment: unused,
@@ -115,9 +131,10 @@ describe("creating an environment", () => {
       open,
     });
     const runtime = (await screen.findByTestId("env-runtime")) as HTMLSelectElement;
-    await waitFor(() => expect(runtime.options.length).toBe(2));
+    await waitFor(() => expect(runtime.options.length).toBe(3));
     expect(runtime.options[1]?.disabled).toBe(true);
-    expect(runtime.options[1]?.textContent).toContain("cannot deploy to Kubernetes");
+    expect(runtime.options[1]?.textContent).toContain("not registered in this Stagecraft");
+    expect(screen.queryByTestId("env-registry")).toBeNull();
 
     await fireEvent.change(screen.getByTestId("env-ttl"), { target: { value: "24" } });
     await fireEvent.click(screen.getByTestId("create-environment"));
@@ -130,6 +147,79 @@ describe("creating an environment", () => {
       runtime: "docker",
       ttlHours: 24,
     });
+  });
+});
+
+describe("creating an environment on a cluster that pulls its images", () => {
+  const created: EnvironmentView = {
+    envId: "tb7c2e1",
+    app: "shop",
+    branch: "main",
+    ephemeral: true,
+    version: "v1.1",
+    runtime: "kube:prod",
+    status: "created",
+    expiresAt: "2026-11-29T06:00:00.000Z",
+    createdAt: "2026-11-26T06:00:00.000Z",
+  };
+
+  it("asks for the app's image registry, filled with the one it has, and keeps a new one first", async () => {
+    const named = { ...shop, imageRegistry: "registry.example.com/team" };
+    const setAppRegistry = vi.fn(() => Promise.resolve({ ...shop, imageRegistry: "ghcr.io/acme" }));
+    const createEnvironment = vi.fn(() => Promise.resolve(created));
+    const open = vi.fn();
+    render(EnvironmentsScreen, {
+      api: api(undefined, {
+        apps: () => Promise.resolve([named]),
+        setAppRegistry,
+        createEnvironment,
+      }),
+      open,
+    });
+    const runtime = (await screen.findByTestId("env-runtime")) as HTMLSelectElement;
+    await waitFor(() => expect(runtime.options.length).toBe(3));
+    await fireEvent.change(runtime, { target: { value: "kube:prod" } });
+    const field = (await screen.findByTestId("env-registry")) as HTMLInputElement;
+    expect(field.value).toBe("registry.example.com/team");
+
+    await fireEvent.input(field, { target: { value: " ghcr.io/acme " } });
+    await fireEvent.click(screen.getByTestId("create-environment"));
+
+    await waitFor(() => expect(open).toHaveBeenCalledWith("tb7c2e1"));
+    expect(setAppRegistry).toHaveBeenCalledWith("shop", "ghcr.io/acme");
+    expect(createEnvironment).toHaveBeenCalledWith(
+      expect.objectContaining({ app: "shop", runtime: "kube:prod" }),
+    );
+  });
+
+  it("creates nothing when the registry is refused, and says why", async () => {
+    const setAppRegistry = vi.fn(() =>
+      Promise.reject({
+        code: "INVALID_REQUEST",
+        message:
+          "image_registry: `https://ghcr.io/acme` starts with `https://`: leave the scheme out (`ghcr.io/acme`)",
+      }),
+    );
+    const createEnvironment = vi.fn(() => Promise.resolve(created));
+    render(EnvironmentsScreen, {
+      api: api(undefined, {
+        apps: () => Promise.resolve([shop]),
+        setAppRegistry,
+        createEnvironment,
+      }),
+      open: () => {},
+    });
+    const runtime = (await screen.findByTestId("env-runtime")) as HTMLSelectElement;
+    await waitFor(() => expect(runtime.options.length).toBe(3));
+    await fireEvent.change(runtime, { target: { value: "kube:prod" } });
+    const field = (await screen.findByTestId("env-registry")) as HTMLInputElement;
+    expect(field.value).toBe("");
+    await fireEvent.input(field, { target: { value: "https://ghcr.io/acme" } });
+    await fireEvent.click(screen.getByTestId("create-environment"));
+
+    const alert = await screen.findByTestId("create-error");
+    expect(alert.textContent).toContain("leave the scheme out (`ghcr.io/acme`)");
+    expect(createEnvironment).not.toHaveBeenCalled();
   });
 });
 
