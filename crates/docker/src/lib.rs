@@ -40,7 +40,7 @@ pub use discovery::{Candidate, Discovery, EndpointSource};
 pub use engine::{DockerEngine, EngineInfo};
 pub use error::DockerError;
 pub use hashes::FileHashes;
-pub use push::{DockerPusher, registry_host};
+pub use push::DockerPusher;
 pub use runtime::{
     DockerRuntime, LABEL_APP, LABEL_CONFIG, LABEL_ENV, LABEL_REPLICA, LABEL_WORKLOAD, network_name,
 };

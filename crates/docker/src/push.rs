@@ -2,6 +2,7 @@
 //! pull them. The engine pushes (it has the layers and speaks the registry protocol); the
 //! credentials are the user's own, as `docker login` left them.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +24,9 @@ pub struct DockerPusher {
     /// The Docker client configuration credentials come from; `None`: the user's own
     /// (`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`).
     config: Option<PathBuf>,
+    /// One push of a reference at a time: two environments of an app deployed at once push
+    /// the same image, and one's untagging must not pull the tag from under the other's push.
+    pushing: Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
 }
 
 impl DockerPusher {
@@ -30,6 +34,7 @@ impl DockerPusher {
         Self {
             engine,
             config: None,
+            pushing: Arc::default(),
         }
     }
 
@@ -66,6 +71,14 @@ impl DockerPusher {
         let tag = content_tag(inspected.id.as_deref().unwrap_or_default())
             .ok_or_else(|| RuntimeError::new(format!("the engine gave no image ID for {image}")))?;
         let reference = format!("{repository}:{tag}");
+        let lock = self
+            .pushing
+            .lock()
+            .map_err(|_| RuntimeError::new("the push locks are poisoned"))?
+            .entry(reference.clone())
+            .or_default()
+            .clone();
+        let _one_at_a_time = lock.lock().await;
         docker
             .tag_image(
                 image,
@@ -214,7 +227,7 @@ const DOCKER_HUB: &str = "docker.io";
 
 /// The registry a repository is in, as Docker decides it: the first part when it looks like a
 /// host (has a dot or a port, or is `localhost`), else Docker Hub.
-pub fn registry_host(repository: &str) -> String {
+fn registry_host(repository: &str) -> String {
     match repository.split_once('/') {
         Some((first, _)) if first.contains(['.', ':']) || first == "localhost" => {
             if first == "index.docker.io" {
@@ -260,7 +273,10 @@ fn push_failed(reference: &str, host: &str, error: &bollard::errors::Error) -> R
         String::new()
     };
     let message = format!("pushing {reference} failed: {text}{hint}");
-    let transient = lower.contains("connection refused")
+    // Another Stagecraft pushing the same image may untag it between our tag and our push:
+    // tagging and pushing again mends it.
+    let transient = lower.contains("does not exist locally")
+        || lower.contains("connection refused")
         || lower.contains("i/o timeout")
         || lower.contains("connection reset")
         || lower.contains("tls handshake timeout")

@@ -4,7 +4,11 @@
 //! `STAGECRAFT_TEST_KUBECONFIG=~/.kube/config [STAGECRAFT_TEST_KUBE_CONTEXT=kind-dev] \
 //!  cargo test -p stagecraft-api --test api kube_real -- --ignored --nocapture`
 //! (`scripts/test.sh` runs it when `STAGECRAFT_TEST_KUBECONFIG` is set). The cluster pulls
-//! `busybox:1.36` itself, so it needs a registry it can reach.
+//! `busybox:1.36` itself, so it needs a registry it can reach. The second test builds an image
+//! on the local Docker engine and has it reach the cluster as users' images do: loaded into
+//! kind, k3d or minikube nodes, shared with Docker Desktop, or pushed to the registry
+//! `STAGECRAFT_TEST_KUBE_REGISTRY` names (`host[:port]/path`, one you are logged in to and the
+//! cluster pulls from) for any other cluster.
 
 use std::path::PathBuf;
 
@@ -30,9 +34,8 @@ workflows:
   order_from: [release.remove_environment]
 ";
 
-#[tokio::test]
-#[ignore = "needs a Kubernetes cluster: set STAGECRAFT_TEST_KUBECONFIG (see the module's docs)"]
-async fn kube_real_the_scenario_runs_on_a_real_cluster() {
+/// The kubeconfig and context under test.
+fn cluster_under_test() -> (PathBuf, String) {
     let kubeconfig = PathBuf::from(
         std::env::var_os("STAGECRAFT_TEST_KUBECONFIG")
             .expect("STAGECRAFT_TEST_KUBECONFIG names the kubeconfig of the cluster to test on"),
@@ -42,17 +45,12 @@ async fn kube_real_the_scenario_runs_on_a_real_cluster() {
         .ok()
         .or(found.current_context)
         .expect("a context: STAGECRAFT_TEST_KUBE_CONTEXT, or the kubeconfig's current one");
-    let dir = tempfile::tempdir().unwrap();
-    let repo = dir.path().join("kubeshop");
-    std::fs::create_dir_all(repo.join(".release")).unwrap();
-    std::fs::write(repo.join(".release/application_template.yaml"), TEMPLATE).unwrap();
-    std::fs::write(
-        repo.join(".release/environment_variables.yaml"),
-        "defaults: []\n",
-    )
-    .unwrap();
+    (kubeconfig, context)
+}
+
+async fn open(data: &std::path::Path, kubeconfig: PathBuf) -> Stagecraft {
     let mut stagecraft = Stagecraft::open(Settings {
-        data_dir: DataDir::explicit(dir.path().join("data")),
+        data_dir: DataDir::explicit(data),
         docker_endpoint: None,
         kubeconfig_paths: vec![kubeconfig],
         deploy_lease: stagecraft_api::DEFAULT_DEPLOY_LEASE,
@@ -62,7 +60,29 @@ async fn kube_real_the_scenario_runs_on_a_real_cluster() {
     })
     .await
     .unwrap();
+    stagecraft.use_docker();
     stagecraft.use_kubernetes();
+    stagecraft
+}
+
+fn write_app(repo: &std::path::Path, template: &str) {
+    std::fs::create_dir_all(repo.join(".release")).unwrap();
+    std::fs::write(repo.join(".release/application_template.yaml"), template).unwrap();
+    std::fs::write(
+        repo.join(".release/environment_variables.yaml"),
+        "defaults: []\n",
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs a Kubernetes cluster: set STAGECRAFT_TEST_KUBECONFIG (see the module's docs)"]
+async fn kube_real_the_scenario_runs_on_a_real_cluster() {
+    let (kubeconfig, context) = cluster_under_test();
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("kubeshop");
+    write_app(&repo, TEMPLATE);
+    let stagecraft = open(&dir.path().join("data"), kubeconfig).await;
     stagecraft.add_app(&repo).await.unwrap();
     let env_id = stagecraft
         .create_environment(CreateEnvironment {
@@ -112,4 +132,81 @@ async fn kube_real_the_scenario_runs_on_a_real_cluster() {
         stagecraft.environment(&env_id).await.unwrap().status,
         EnvironmentStatus::TornDown
     );
+}
+
+#[tokio::test]
+#[ignore = "needs a Kubernetes cluster and a Docker engine: set STAGECRAFT_TEST_KUBECONFIG"]
+async fn kube_real_a_built_image_reaches_the_cluster_and_serves() {
+    let (kubeconfig, context) = cluster_under_test();
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("kubebuilt");
+    let web = repo.join("web");
+    std::fs::create_dir_all(web.join("www")).unwrap();
+    std::fs::copy("/bin/busybox", web.join("busybox"))
+        .expect("busybox-static must be installed (apt-get install busybox-static)");
+    std::fs::write(web.join("www/index.html"), "built here\n").unwrap();
+    std::fs::write(
+        web.join("Dockerfile"),
+        "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n\
+         COPY www /www\nCMD [\"httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/www\"]\n",
+    )
+    .unwrap();
+    write_app(
+        &repo,
+        "app: kubebuilt
+environment_templates: [{name: ephemeral}]
+services:
+- name: web
+  has_repo: true
+  build: {context: web}
+  ports: [{type: node_port, port: '80', target_port: '8080'}]
+  readiness_probe: {http_get: {path: /index.html, port: 8080}}
+workflows:
+- name: setup
+  order_from: [services.web]
+- name: patch
+  order_from: [services.web]
+- name: teardown
+  order_from: [release.remove_environment]
+",
+    );
+    let stagecraft = open(&dir.path().join("data"), kubeconfig).await;
+    stagecraft.add_app(&repo).await.unwrap();
+    if let Ok(registry) = std::env::var("STAGECRAFT_TEST_KUBE_REGISTRY") {
+        stagecraft
+            .set_image_registry("kubebuilt", Some(&registry))
+            .await
+            .unwrap();
+    }
+    let env_id = stagecraft
+        .create_environment(CreateEnvironment {
+            app: "kubebuilt".into(),
+            branch: None,
+            environment_template: "ephemeral".into(),
+            runtime: format!("kube:{context}"),
+            name: None,
+            ttl: None,
+        })
+        .await
+        .unwrap()
+        .env_id;
+
+    let setup = stagecraft.deploy(&env_id).await.unwrap().deploy;
+    let events = stagecraft.deploy_events(setup.id, 0).await.unwrap();
+    assert_eq!(setup.status, DeployStatus::Succeeded, "{events:#?}");
+    let port = stagecraft_engine::stable_host_port(&env_id, "web", 8080);
+    let mut http = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    tokio::io::AsyncWriteExt::write_all(&mut http, b"GET /index.html HTTP/1.0\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut http, &mut answer)
+        .await
+        .unwrap();
+    assert!(answer.contains("built here"), "{answer}");
+
+    let teardown = stagecraft.teardown(&env_id).await.unwrap().deploy;
+    assert_eq!(teardown.status, DeployStatus::Succeeded);
 }

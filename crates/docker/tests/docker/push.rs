@@ -283,3 +283,38 @@ async fn a_registry_nobody_listens_on_is_worth_another_attempt() {
     assert!(error.transient, "{error}");
     remove(&docker, &image).await;
 }
+
+#[tokio::test]
+async fn two_pushes_of_one_image_at_once_both_succeed_and_leave_no_tag_behind() {
+    let registry = Registry::start(false).await;
+    let engine = Arc::new(DockerEngine::from_env());
+    let docker = engine.client().await.unwrap().clone();
+    let image = format!("stagecraft/{}/web:2", unique("push"));
+    build_busybox(&docker, &image).await;
+    let pusher =
+        DockerPusher::new(Arc::clone(&engine)).with_config(registry.dir.path().join("none.json"));
+    let repository = format!("{}/shop-web", registry.host());
+    let (progress, _events) = progress();
+
+    // Two environments of the app deployed at once push the same image.
+    let (first, second) = tokio::join!(
+        pusher.push(&image, &repository, &progress),
+        pusher.push(&image, &repository, &progress)
+    );
+
+    assert_eq!(first.unwrap(), second.unwrap());
+    let (status, tags) = registry.get("/v2/shop-web/tags/list", false).unwrap();
+    assert_eq!(status, 200, "{tags}");
+    let listed = docker
+        .list_images(None::<bollard::query_parameters::ListImagesOptions>)
+        .await
+        .unwrap();
+    assert!(
+        !listed
+            .iter()
+            .flat_map(|i| &i.repo_tags)
+            .any(|t| t.starts_with(&repository)),
+        "the pushed name is left on the engine"
+    );
+    remove(&docker, &image).await;
+}
