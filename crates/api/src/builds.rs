@@ -48,16 +48,13 @@ impl Stagecraft {
         template: &Template,
         sink: &Arc<dyn EventSink>,
         cancel: &CancellationToken,
-    ) -> Result<Built, String> {
+    ) -> Result<Built, Error> {
         let pool = self.store.pool();
         if let Some(earlier) = deploy.build_id {
             // A rollback: the earlier build's images, nothing built.
-            let images = build::images(pool, earlier)
-                .await
-                .map_err(|e| e.to_string())?;
+            let images = build::images(pool, earlier).await?;
             let commit = build::by_id(pool, earlier)
-                .await
-                .map_err(|e| e.to_string())?
+                .await?
                 .and_then(|b| b.git_commit);
             // Its files too: the configmap files of the commit it was built from.
             let source = match (&commit, app::by_id(pool, env.app_id).await) {
@@ -82,12 +79,12 @@ impl Stagecraft {
             return Ok(Built::default());
         };
         let app = app::by_id(pool, env.app_id)
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("the app of {} is gone", env.env_id))?;
-        let working_tree = stagecraft_store::deploy::builds_working_tree(pool, deploy.id)
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "app",
+                name: env.app.clone(),
+            })?;
+        let working_tree = stagecraft_store::deploy::builds_working_tree(pool, deploy.id).await?;
         let trigger = format!("deploy {} of {}", deploy.id, env.env_id);
         let target = BuildTarget {
             app: &app,
@@ -109,7 +106,7 @@ impl Stagecraft {
         builder: stagecraft_engine::SharedBuilder,
         sink: &Arc<dyn EventSink>,
         cancel: &CancellationToken,
-    ) -> Result<Built, String> {
+    ) -> Result<Built, Error> {
         let pool = self.store.pool();
         let BuildTarget {
             app,
@@ -144,19 +141,13 @@ impl Stagecraft {
                 ),
             ),
         };
-        let build_id = build::start(pool, app.id, commit.as_deref(), &trigger)
-            .await
-            .map_err(|e| e.to_string())?;
+        let build_id = build::start(pool, app.id, commit.as_deref(), &trigger).await?;
         if let Some(deploy_id) = deploy_id {
-            stagecraft_store::deploy::set_build(pool, deploy_id, build_id)
-                .await
-                .map_err(|e| e.to_string())?;
+            stagecraft_store::deploy::set_build(pool, deploy_id, build_id).await?;
         }
         let requests = build_requests(template, &source, &app.name, build_id);
         if requests.is_empty() {
-            build::finish(pool, build_id, &[])
-                .await
-                .map_err(|e| e.to_string())?;
+            build::finish(pool, build_id, &[]).await?;
             return Ok(Built {
                 build_id: Some(build_id),
                 commit,
@@ -165,8 +156,7 @@ impl Stagecraft {
             });
         }
         let previous: HashMap<_, _> = build::last_images(pool, app.id)
-            .await
-            .map_err(|e| e.to_string())?
+            .await?
             .into_iter()
             .collect();
         let tags: HashMap<String, String> = requests
@@ -198,19 +188,20 @@ impl Stagecraft {
                 )
             })
             .collect();
-        build::finish(pool, build_id, &kept)
-            .await
-            .map_err(|e| e.to_string())?;
+        build::finish(pool, build_id, &kept).await?;
         let mut images = Vec::new();
         for (service, tag, outcome) in kept {
             match outcome {
                 ServiceBuild::Built { .. } => images.push((service, tag)),
                 ServiceBuild::Reused { previous, .. } => images.push((service, previous.tag)),
                 ServiceBuild::Failed { error } => {
-                    return Err(format!("the build of {service} failed: {error}"));
+                    return Err(Error::BuildFailed {
+                        service,
+                        message: error,
+                    });
                 }
                 ServiceBuild::Cancelled => {
-                    return Err(format!("the build of {service} was cancelled"));
+                    return Err(Error::BuildCancelled { service });
                 }
             }
         }
@@ -228,14 +219,16 @@ impl Stagecraft {
         app_id: i64,
         repo: &Path,
         commit: &str,
-    ) -> Result<std::path::PathBuf, String> {
+    ) -> Result<std::path::PathBuf, Error> {
         let checkouts = self.settings.data_dir.path.join("checkouts");
         let (repo_path, at) = (repo.to_path_buf(), commit.to_owned());
         tokio::task::spawn_blocking(move || {
             crate::checkout::commit_tree(&checkouts, app_id, &repo_path, &at)
         })
         .await
-        .map_err(|e| format!("reading commit {commit} stopped: {e}"))?
+        .map_err(|e| Error::Git {
+            message: format!("reading commit {commit} stopped: {e}"),
+        })?
     }
 
     /// Builds the app's services from `branch` (its tracking branch when not given) without
@@ -271,8 +264,9 @@ impl Stagecraft {
             .await?
             .first()
             .map_or(0, |b| b.id);
-        // A failed image is recorded in the build, which is what the caller gets back.
-        let _ = self
+        // A failed image is recorded in the build, which is what the caller gets back; a
+        // failure before the build was recorded (git, the store) is the answer instead.
+        let built = self
             .build_images_of(
                 &target,
                 &template,
@@ -281,16 +275,21 @@ impl Stagecraft {
                 &CancellationToken::new(),
             )
             .await;
-        self.build_views(app_name)
+        let recorded = self
+            .build_views(app_name)
             .await?
             .into_iter()
-            .find(|b| b.id > newest_before)
-            .ok_or_else(|| Error::Conflict {
+            .find(|b| b.id > newest_before);
+        match (recorded, built) {
+            (Some(view), _) => Ok(view),
+            (None, Err(error)) => Err(error),
+            (None, Ok(_)) => Err(Error::Conflict {
                 message: format!(
                     "{app_name} could not be built: check its repository at {}",
                     app.repo_path
                 ),
-            })
+            }),
+        }
     }
 
     /// The app's builds, newest first.
@@ -367,7 +366,9 @@ impl Stagecraft {
                 commits.truncate(COMMITS_SHOWN);
                 CommitsBetween::Listed { commits, more }
             }
-            Ok(Err(reason)) => CommitsBetween::Unknown { reason },
+            Ok(Err(error)) => CommitsBetween::Unknown {
+                reason: error.to_string(),
+            },
             Err(join) => CommitsBetween::Unknown {
                 reason: format!("reading the history stopped: {join}"),
             },
@@ -533,7 +534,7 @@ fn compare(service: &str, before: Option<ImageRow>, after: Option<ImageRow>) -> 
 
 /// `git log` of `range` in `repo`, one more than [`COMMITS_SHOWN`] at most (to know there are
 /// more).
-fn git_log(repo: &Path, range: &str) -> Result<Vec<Commit>, String> {
+fn git_log(repo: &Path, range: &str) -> Result<Vec<Commit>, Error> {
     let output = std::process::Command::new("git")
         .arg("-C")
         .arg(repo)
@@ -546,12 +547,16 @@ fn git_log(repo: &Path, range: &str) -> Result<Vec<Commit>, String> {
             "--",
         ])
         .output()
-        .map_err(|e| format!("listing commits needs git on PATH ({e})"))?;
+        .map_err(|e| Error::Git {
+            message: format!("listing commits needs git on PATH ({e})"),
+        })?;
     if !output.status.success() {
-        return Err(format!(
-            "git log {range} failed: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        ));
+        return Err(Error::Git {
+            message: format!(
+                "git log {range} failed: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            ),
+        });
     }
     Ok(String::from_utf8_lossy(&output.stdout)
         .lines()

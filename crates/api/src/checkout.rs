@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::Error;
+
 /// Checkouts kept per app; older ones are removed when a new one is made.
 const KEPT_PER_APP: usize = 5;
 
@@ -14,31 +16,35 @@ pub(crate) fn commit_tree(
     app_id: i64,
     repo: &Path,
     commit: &str,
-) -> Result<PathBuf, String> {
+) -> Result<PathBuf, Error> {
     let app_dir = checkouts.join(app_id.to_string());
     let target = app_dir.join(commit);
     if target.is_dir() {
         return Ok(target);
     }
-    std::fs::create_dir_all(&app_dir)
-        .map_err(|e| format!("{} cannot be created: {e}", app_dir.display()))?;
+    std::fs::create_dir_all(&app_dir).map_err(|source| Error::WriteFile {
+        path: app_dir.clone(),
+        source,
+    })?;
     let output = Command::new("git")
         .arg("-C")
         .arg(repo)
         .args(["archive", "--format=tar", commit])
         .output()
-        .map_err(|e| {
-            format!(
+        .map_err(|e| Error::Git {
+            message: format!(
                 "reading commit {commit} needs git on PATH ({e}): install git, or deploy the \
                  working tree (`stagecraft deploys create --working-tree`)"
-            )
+            ),
         })?;
     if !output.status.success() {
-        return Err(format!(
-            "git archive of commit {commit} in {} failed: {}",
-            repo.display(),
-            String::from_utf8_lossy(&output.stderr).trim()
-        ));
+        return Err(Error::Git {
+            message: format!(
+                "git archive of commit {commit} in {} failed: {}",
+                repo.display(),
+                String::from_utf8_lossy(&output.stderr).trim()
+            ),
+        });
     }
     // Unpacked beside its final place and renamed: a crash never leaves half a checkout
     // where a later build would take it for a whole one.
@@ -46,15 +52,21 @@ pub(crate) fn commit_tree(
     let _ = std::fs::remove_dir_all(&partial);
     tar::Archive::new(output.stdout.as_slice())
         .unpack(&partial)
-        .map_err(|e| format!("unpacking commit {commit} failed: {e}"))?;
+        .map_err(|source| Error::WriteFile {
+            path: partial.clone(),
+            source,
+        })?;
     match std::fs::rename(&partial, &target) {
         Ok(()) => {}
         // Another process made it first: theirs is as good.
         Err(_) if target.is_dir() => {
             let _ = std::fs::remove_dir_all(&partial);
         }
-        Err(error) => {
-            return Err(format!("{} cannot be created: {error}", target.display()));
+        Err(source) => {
+            return Err(Error::WriteFile {
+                path: target,
+                source,
+            });
         }
     }
     prune(&app_dir, &target);

@@ -1051,13 +1051,15 @@ impl Stagecraft {
                     )
                     .await
             }
-            Err(reason) => {
+            Err(error) => {
                 // The timeline shows why a deploy that never started failed, or that the
                 // user cancelled it while it built.
                 let outcome = if cancel.is_cancelled() {
                     DeployOutcome::Cancelled
                 } else {
-                    DeployOutcome::Failed { reason }
+                    DeployOutcome::Failed {
+                        reason: error.to_string(),
+                    }
                 };
                 sink.emit(DeployEvent::StageStarted {
                     stage: queued.stage,
@@ -1086,49 +1088,44 @@ impl Stagecraft {
             Arc<stagecraft_engine::Workloads>,
             EnvironmentRef,
         ),
-        String,
+        Error,
     > {
         let Some(runtime) = self.runtimes.0.get(&env.runtime).cloned() else {
-            return Err(format!(
-                "the runtime `{}` is not available in this Stagecraft; known: {}",
-                env.runtime,
-                self.runtimes.names().join(", ")
-            ));
+            return Err(Error::Conflict {
+                message: format!(
+                    "the runtime `{}` is not available in this Stagecraft; known: {}",
+                    env.runtime,
+                    self.runtimes.names().join(", ")
+                ),
+            });
         };
         let version = queued.config_version.unwrap_or(env.version.specific);
-        let config = match environment::config(self.store.pool(), env.id, version).await {
-            Ok(Some(config)) => config,
-            Ok(None) => {
-                return Err(format!(
-                    "the configuration v{}.{version} is missing",
-                    env.version.default
-                ));
-            }
-            Err(error) => return Err(format!("reading the configuration failed: {error}")),
-        };
+        let config = environment::config(self.store.pool(), env.id, version)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "configuration",
+                name: format!("v{}.{version} of {}", env.version.default, env.env_id),
+            })?;
+        // Named so that every diagnostic says which configuration it is about.
         let file = format!("{} configuration {}", env.env_id, env.version);
         let template = stagecraft_template::load_template(&file, &config.config_yaml);
         let Some(template) = template
             .value
             .filter(|_| !template.diagnostics.has_errors())
         else {
-            return Err(format!(
-                "the configuration has errors:\n{}",
-                template.diagnostics
-            ));
+            return Err(Error::Invalid {
+                diagnostics: template.diagnostics.0,
+            });
         };
         let variables = stagecraft_template::parse_variables(&file, &config.variables_yaml)
             .value
             .unwrap_or_default();
-        let variables = self
-            .sealer
-            .unseal_variables(&variables)
-            .map_err(|e| e.to_string())?;
+        let variables = self.sealer.unseal_variables(&variables)?;
         let mut injected = Injected::for_environment(&template, &env.env_id, &env.app, &env.branch);
         runtime_ingress(&runtime, &template, &env.env_id, &mut injected);
         let resolve = |injected: &Injected| {
             stagecraft_template::resolve_variables(&template, &variables, injected, &file)
-                .map_err(|d| format!("the variables cannot be resolved:\n{d}"))
+                .map_err(|d| Error::Invalid { diagnostics: d.0 })
         };
         // Checked before building: a mistake in the variables should not cost a build.
         let mut envs = resolve(&injected)?;
@@ -1160,11 +1157,11 @@ impl Stagecraft {
             None => self.app_repo(env).await?,
         };
         let files = read_config_files(&mut workloads, &source);
-        if let Err(reason) = files {
+        if let Err(error) = files {
             if queued.stage == Stage::Teardown {
-                tracing::warn!(%reason, "a configmap file was not read for the teardown");
+                tracing::warn!(%error, "a configmap file was not read for the teardown");
             } else {
-                return Err(reason);
+                return Err(error);
             }
         }
         let workloads = Arc::new(workloads);
@@ -1173,22 +1170,21 @@ impl Stagecraft {
             .workflow()
             .and_then(|name| stagecraft_template::plan_workflow(&template, name))
             .unwrap_or_else(|| WorkflowPlan::empty(stage.workflow().unwrap_or("build")));
-        let target = self
-            .environment_ref(env)
-            .await
-            .map_err(|error| format!("reading the environment's app failed: {error}"))?;
+        let target = self.environment_ref(env).await?;
         Ok((runtime, plan, workloads, target))
     }
 }
 
 impl Stagecraft {
     /// The folder of the environment's app: its working tree.
-    async fn app_repo(&self, env: &Environment) -> Result<std::path::PathBuf, String> {
+    async fn app_repo(&self, env: &Environment) -> Result<std::path::PathBuf, Error> {
         app::by_id(self.store.pool(), env.app_id)
-            .await
-            .map_err(|e| e.to_string())?
+            .await?
             .map(|app| std::path::PathBuf::from(app.repo_path))
-            .ok_or_else(|| format!("the app of {} is gone", env.env_id))
+            .ok_or_else(|| Error::NotFound {
+                what: "app",
+                name: env.app.clone(),
+            })
     }
 }
 
@@ -1197,32 +1193,32 @@ impl Stagecraft {
 fn read_config_files(
     workloads: &mut stagecraft_engine::Workloads,
     source: &Path,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     let root = source
         .canonicalize()
-        .map_err(|e| format!("{} cannot be read: {e}", source.display()))?;
-    let read = |file: &mut stagecraft_engine::ConfigFile| -> Result<(), String> {
+        .map_err(|source_error| Error::ReadFile {
+            path: source.to_path_buf(),
+            source: source_error,
+        })?;
+    let read = |file: &mut stagecraft_engine::ConfigFile| -> Result<(), Error> {
         let relative = file.repo_path.trim_start_matches("./");
         let path = root.join(relative);
-        let real = path.canonicalize().map_err(|e| {
-            format!(
-                "configmap `{}`: {} cannot be read ({e}): commit the file, or fix `repo_path`",
-                file.name,
+        let real = path.canonicalize().map_err(|e| Error::ConfigFile {
+            entry: file.name.clone(),
+            message: format!(
+                "{} cannot be read ({e}): commit the file, or fix `repo_path`",
                 path.display()
-            )
+            ),
         })?;
         if !real.starts_with(&root) {
-            return Err(format!(
-                "configmap `{}`: {} leads outside the repository",
-                file.name, file.repo_path
-            ));
+            return Err(Error::ConfigFile {
+                entry: file.name.clone(),
+                message: format!("{} leads outside the repository", file.repo_path),
+            });
         }
-        file.content = std::fs::read_to_string(&real).map_err(|e| {
-            format!(
-                "configmap `{}`: {} cannot be read as text ({e})",
-                file.name,
-                real.display()
-            )
+        file.content = std::fs::read_to_string(&real).map_err(|e| Error::ConfigFile {
+            entry: file.name.clone(),
+            message: format!("{} cannot be read as text ({e})", real.display()),
         })?;
         Ok(())
     };
@@ -1489,8 +1485,8 @@ impl Stagecraft {
                 .await;
             let (runtime, _, workloads, target) = match prepared {
                 Ok(prepared) => prepared,
-                Err(reason) => {
-                    tracing::warn!(env_id = env.env_id, %reason, "not taken up");
+                Err(error) => {
+                    tracing::warn!(env_id = env.env_id, %error, "not taken up");
                     continue;
                 }
             };

@@ -61,6 +61,12 @@ pub enum ErrorCode {
     KubeRefused,
     /// A wait on the cluster ran out of time, or what it waited for failed.
     KubeFailed,
+    /// A `git` command Stagecraft runs on the app's repository failed, or git is missing.
+    GitFailed,
+    /// A service's image did not build; the message has the builder's reason.
+    BuildFailed,
+    /// The user cancelled the work.
+    Cancelled,
 }
 
 /// Everything a use case can fail with. Each variant keeps its cause; [`Error::code`] gives the
@@ -127,6 +133,16 @@ pub enum Error {
     Invalid { diagnostics: Vec<Diagnostic> },
     #[error("the runtime of {env_id} failed: {message}")]
     Runtime { env_id: String, message: String },
+    /// `git` in the app's repository: what was run and what it said (or that git is missing).
+    #[error("{message}")]
+    Git { message: String },
+    #[error("the build of {service} failed: {message}")]
+    BuildFailed { service: String, message: String },
+    #[error("the build of {service} was cancelled")]
+    BuildCancelled { service: String },
+    /// A `configmap` entry whose file cannot be placed in the workload.
+    #[error("configmap `{entry}`: {message}")]
+    ConfigFile { entry: String, message: String },
 }
 
 impl Error {
@@ -167,6 +183,10 @@ impl Error {
             Self::Invalid { .. } => ErrorCode::InvalidFiles,
             Self::Runtime { .. } => ErrorCode::RuntimeFailed,
             Self::InvalidRequest { .. } => ErrorCode::InvalidRequest,
+            Self::Git { .. } => ErrorCode::GitFailed,
+            Self::BuildFailed { .. } => ErrorCode::BuildFailed,
+            Self::BuildCancelled { .. } => ErrorCode::Cancelled,
+            Self::ConfigFile { .. } => ErrorCode::FileRead,
         }
     }
 }

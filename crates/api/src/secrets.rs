@@ -34,11 +34,21 @@ const NONCE_LEN: usize = 24;
 const KEYCHAIN_WAIT: Duration = Duration::from_secs(30);
 
 /// The OS keychain, as the sealer uses it: one secret per account under
-/// [`KEYCHAIN_SERVICE`]. Calls block; the sealer makes them off the async threads.
+/// [`KEYCHAIN_SERVICE`]. Calls block; the sealer makes them off the async threads. A failure
+/// is [`Error::SecretKeychain`].
 pub trait Keychain: Send + Sync + 'static {
     /// The secret, or `None` when the keychain has no such entry.
-    fn get(&self, account: &str) -> Result<Option<Vec<u8>>, String>;
-    fn set(&self, account: &str, secret: &[u8]) -> Result<(), String>;
+    fn get(&self, account: &str) -> Result<Option<Vec<u8>>, Error>;
+    fn set(&self, account: &str, secret: &[u8]) -> Result<(), Error>;
+}
+
+/// The keychain's failure for `account`, said as the user sees it.
+pub(crate) fn keychain_error(account: &str, message: impl std::fmt::Display) -> Error {
+    Error::SecretKeychain {
+        service: KEYCHAIN_SERVICE,
+        account: account.to_owned(),
+        message: message.to_string(),
+    }
 }
 
 /// The platform's keychain through the `keyring` crate.
@@ -46,19 +56,20 @@ pub trait Keychain: Send + Sync + 'static {
 pub struct OsKeychain;
 
 impl Keychain for OsKeychain {
-    fn get(&self, account: &str) -> Result<Option<Vec<u8>>, String> {
-        let entry = keyring::Entry::new(KEYCHAIN_SERVICE, account).map_err(|e| e.to_string())?;
+    fn get(&self, account: &str) -> Result<Option<Vec<u8>>, Error> {
+        let entry = keyring::Entry::new(KEYCHAIN_SERVICE, account)
+            .map_err(|e| keychain_error(account, e))?;
         match entry.get_secret() {
             Ok(secret) => Ok(Some(secret)),
             Err(keyring::Error::NoEntry) => Ok(None),
-            Err(error) => Err(error.to_string()),
+            Err(error) => Err(keychain_error(account, error)),
         }
     }
 
-    fn set(&self, account: &str, secret: &[u8]) -> Result<(), String> {
+    fn set(&self, account: &str, secret: &[u8]) -> Result<(), Error> {
         keyring::Entry::new(KEYCHAIN_SERVICE, account)
             .and_then(|entry| entry.set_secret(secret))
-            .map_err(|e| e.to_string())
+            .map_err(|e| keychain_error(account, e))
     }
 }
 
@@ -236,16 +247,23 @@ fn read_marker(path: &Path) -> std::io::Result<Option<String>> {
     }
 }
 
-/// Runs a keychain call on a blocking thread, bounded by [`KEYCHAIN_WAIT`].
+/// Runs a keychain call about `account` on a blocking thread, bounded by [`KEYCHAIN_WAIT`].
 async fn keychain_call<T: Send + 'static>(
-    call: impl FnOnce() -> Result<T, String> + Send + 'static,
-) -> Result<T, String> {
+    account: &str,
+    call: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
     match tokio::time::timeout(KEYCHAIN_WAIT, tokio::task::spawn_blocking(call)).await {
         Ok(Ok(result)) => result,
-        Ok(Err(join)) => Err(format!("the keychain call stopped: {join}")),
-        Err(_) => Err(format!(
-            "no answer within {} s (a locked keychain waits for its password)",
-            KEYCHAIN_WAIT.as_secs()
+        Ok(Err(join)) => Err(keychain_error(
+            account,
+            format!("the keychain call stopped: {join}"),
+        )),
+        Err(_) => Err(keychain_error(
+            account,
+            format!(
+                "no answer within {} s (a locked keychain waits for its password)",
+                KEYCHAIN_WAIT.as_secs()
+            ),
         )),
     }
 }
@@ -274,7 +292,7 @@ async fn from_keychain(
     let deadline = tokio::time::Instant::now() + ENTRY_APPEARS;
     loop {
         let (keychain, owned) = (Arc::clone(&keychain), account.to_owned());
-        match keychain_call(move || keychain.get(&owned)).await {
+        match keychain_call(account, move || keychain.get(&owned)).await {
             Ok(Some(bytes)) => return Ok(bytes),
             Ok(None) if tokio::time::Instant::now() < deadline => {
                 tokio::time::sleep(ENTRY_APPEARS / 10).await;
@@ -285,7 +303,7 @@ async fn from_keychain(
                     marker_path.display()
                 )));
             }
-            Err(message) => return Err(unreadable(message)),
+            Err(error) => return Err(error),
         }
     }
 }
@@ -329,18 +347,21 @@ async fn make_key(
             }
         }
         let (bytes, kept_account) = (key.clone(), account.clone());
-        let stored = keychain_call(move || {
+        let stored = keychain_call(&account, move || {
             keychain.set(&kept_account, &bytes)?;
             match keychain.get(&kept_account)? {
                 Some(read) if read == bytes => Ok(()),
-                _ => Err("the keychain did not keep the key it was given".to_owned()),
+                _ => Err(keychain_error(
+                    &kept_account,
+                    "the keychain did not keep the key it was given",
+                )),
             }
         })
         .await;
         match stored {
             Ok(()) => return Ok((key, KeyHome::Keychain { account })),
-            Err(message) => {
-                tracing::info!(%message, "no OS keychain to keep the secret key in; using a file");
+            Err(error) => {
+                tracing::info!(%error, "no OS keychain to keep the secret key in; using a file");
                 // The claim is withdrawn: the key goes to a file.
                 if let Err(error) = std::fs::remove_file(&marker_path) {
                     tracing::warn!(%error, "the keychain marker could not be removed");
@@ -378,7 +399,7 @@ mod tests {
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex};
 
-    use super::{KEY_FILE, KEYCHAIN_MARKER, KeyHome, Keychain, Sealer};
+    use super::{KEY_FILE, KEYCHAIN_MARKER, KeyHome, Keychain, Sealer, keychain_error};
     use crate::Error;
 
     /// A keychain in memory that can be told to refuse, or to forget what it is given.
@@ -396,16 +417,16 @@ mod tests {
     }
 
     impl Keychain for MemoryKeychain {
-        fn get(&self, account: &str) -> Result<Option<Vec<u8>>, String> {
+        fn get(&self, account: &str) -> Result<Option<Vec<u8>>, Error> {
             if let Some(why) = *self.refuses.lock().unwrap() {
-                return Err(why.to_owned());
+                return Err(keychain_error(account, why));
             }
             Ok(self.entries.lock().unwrap().get(account).cloned())
         }
 
-        fn set(&self, account: &str, secret: &[u8]) -> Result<(), String> {
+        fn set(&self, account: &str, secret: &[u8]) -> Result<(), Error> {
             if let Some(why) = *self.refuses.lock().unwrap() {
-                return Err(why.to_owned());
+                return Err(keychain_error(account, why));
             }
             if !self.forgets {
                 self.entries

@@ -172,25 +172,23 @@ pub(crate) enum Instances {
 }
 
 /// `30s`, `10m`, `2h`, `1d` (a bare number is seconds).
-fn parse_age(text: &str) -> Result<Duration, String> {
+fn parse_age(text: &str) -> Result<Duration, Error> {
     let text = text.trim();
+    let not_an_age = || Error::InvalidRequest {
+        field: "--since",
+        message: format!("`{text}` is not an age: write it as 30s, 10m, 2h or 1d"),
+    };
     let split = text
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not an age: write it as 30s, 10m, 2h or 1d"))?;
+    let number: u64 = number.parse().map_err(|_| not_an_age())?;
     let seconds = match unit {
         "" | "s" => 1,
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
-        _ => {
-            return Err(format!(
-                "`{text}` is not an age: write it as 30s, 10m, 2h or 1d"
-            ));
-        }
+        _ => return Err(not_an_age()),
     };
     Ok(Duration::from_secs(number.saturating_mul(seconds)))
 }

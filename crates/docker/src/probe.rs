@@ -9,6 +9,20 @@ use bollard::exec::{CreateExecOptions, StartExecResults};
 use futures_util::StreamExt as _;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
+/// Why a probe found a container not ready: the probe's answer, not a failure of Stagecraft.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NotReady(pub String);
+
+impl std::fmt::Display for NotReady {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn not_ready(error: impl std::fmt::Display) -> NotReady {
+    NotReady(error.to_string())
+}
+
 /// The longest one probe may take, as Kubernetes' default `timeout_seconds` is generous.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -17,7 +31,7 @@ pub(crate) async fn exec(
     docker: &Docker,
     container: &str,
     command: &[String],
-) -> Result<(), String> {
+) -> Result<(), NotReady> {
     let run = async {
         let created = docker
             .create_exec(
@@ -30,47 +44,49 @@ pub(crate) async fn exec(
                 },
             )
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(not_ready)?;
         if let StartExecResults::Attached { mut output, .. } = docker
             .start_exec(&created.id, None)
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(not_ready)?
         {
             while output.next().await.is_some() {}
         }
-        let inspect = docker
-            .inspect_exec(&created.id)
-            .await
-            .map_err(|e| e.to_string())?;
+        let inspect = docker.inspect_exec(&created.id).await.map_err(not_ready)?;
         match inspect.exit_code {
             Some(0) => Ok(()),
-            Some(code) => Err(format!("exited with code {code}")),
-            None => Err("still running".to_owned()),
+            Some(code) => Err(NotReady(format!("exited with code {code}"))),
+            None => Err(NotReady("still running".to_owned())),
         }
     };
     tokio::time::timeout(PROBE_TIMEOUT, run)
         .await
-        .unwrap_or_else(|_| Err(format!("no answer within {} s", PROBE_TIMEOUT.as_secs())))
+        .unwrap_or_else(|_| {
+            Err(NotReady(format!(
+                "no answer within {} s",
+                PROBE_TIMEOUT.as_secs()
+            )))
+        })
 }
 
 /// `GET path` on 127.0.0.1:`port`: ready on a 2xx or 3xx status, as Kubernetes decides. One
 /// request, one status line read: a client library would add nothing here.
-pub(crate) async fn http_get(port: u16, path: &str) -> Result<(), String> {
+pub(crate) async fn http_get(port: u16, path: &str) -> Result<(), NotReady> {
     let run = async {
         let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(not_ready)?;
         let request = format!(
             "GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: stagecraft-probe\r\nConnection: close\r\n\r\n"
         );
         stream
             .write_all(request.as_bytes())
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(not_ready)?;
         let mut head = Vec::new();
         let mut buffer = [0u8; 256];
         while !head.contains(&b'\n') && head.len() < 4096 {
-            let read = stream.read(&mut buffer).await.map_err(|e| e.to_string())?;
+            let read = stream.read(&mut buffer).await.map_err(not_ready)?;
             if read == 0 {
                 break;
             }
@@ -81,14 +97,19 @@ pub(crate) async fn http_get(port: u16, path: &str) -> Result<(), String> {
             .split_whitespace()
             .nth(1)
             .and_then(|s| s.parse().ok())
-            .ok_or_else(|| "no HTTP answer".to_owned())?;
+            .ok_or_else(|| NotReady("no HTTP answer".to_owned()))?;
         if (200..400).contains(&status) {
             Ok(())
         } else {
-            Err(format!("status {status}"))
+            Err(NotReady(format!("status {status}")))
         }
     };
     tokio::time::timeout(PROBE_TIMEOUT, run)
         .await
-        .unwrap_or_else(|_| Err(format!("no answer within {} s", PROBE_TIMEOUT.as_secs())))
+        .unwrap_or_else(|_| {
+            Err(NotReady(format!(
+                "no answer within {} s",
+                PROBE_TIMEOUT.as_secs()
+            )))
+        })
 }

@@ -742,10 +742,10 @@ impl DockerRuntime {
                         Some(host_port) => (what, probe::http_get(host_port, path).await),
                         None => (
                             what,
-                            Err(format!(
+                            Err(probe::NotReady(format!(
                                 "port {port} is not among the service's ports: add it to \
                                  `ports` so it can be probed"
-                            )),
+                            ))),
                         ),
                     }
                 }
@@ -936,7 +936,7 @@ async fn watch_liveness(docker: Docker, container: String, liveness: LivenessSpe
             ProbeSpec::Exec { command } => probe::exec(&docker, &container, command).await,
             ProbeSpec::HttpGet { path, port } => match published_port(&inspect, *port) {
                 Some(host_port) => probe::http_get(host_port, path).await,
-                None => Err(format!("port {port} is not published")),
+                None => Err(probe::NotReady(format!("port {port} is not published"))),
             },
         };
         match answer {
@@ -947,7 +947,7 @@ async fn watch_liveness(docker: Docker, container: String, liveness: LivenessSpe
                     tracing::warn!(
                         container,
                         failures,
-                        reason = why,
+                        reason = %why,
                         "restarting a container that failed its liveness probe"
                     );
                     let options =

@@ -7,6 +7,7 @@ use kube::api::{Api, ListParams};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::cluster::Cluster;
+use crate::kubeconfig::KubeError;
 use crate::manifest::LABEL_WORKLOAD;
 
 /// Where a forward goes: the service's pods in a namespace, and the port they listen on.
@@ -28,11 +29,11 @@ pub(crate) async fn serve(listener: TcpListener, target: Target) {
         };
         let target = target.clone();
         tokio::spawn(async move {
-            if let Err(reason) = forward(tcp, &target).await {
+            if let Err(error) = forward(tcp, &target).await {
                 tracing::warn!(
                     workload = target.workload,
                     port = target.port,
-                    %reason,
+                    %error,
                     "a forwarded connection ended early"
                 );
             }
@@ -54,29 +55,35 @@ pub(crate) fn ready(pod: &Pod) -> bool {
             })
 }
 
-async fn forward(mut tcp: TcpStream, target: &Target) -> Result<(), String> {
-    let pods: Api<Pod> = Api::namespaced(target.cluster.client(), &target.namespace);
+async fn forward(mut tcp: TcpStream, target: &Target) -> Result<(), KubeError> {
+    let cluster = &target.cluster;
+    let pods: Api<Pod> = Api::namespaced(cluster.client(), &target.namespace);
     let listed = pods
         .list(&ListParams::default().labels(&format!("{LABEL_WORKLOAD}={}", target.workload)))
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| cluster.error("list", "pods", &target.workload, e))?;
+    let failed = |reason: String| KubeError::Failed {
+        context: cluster.context().to_owned(),
+        what: format!("forwarding port {} of {}", target.port, target.workload),
+        reason,
+    };
     let pod = listed
         .items
         .iter()
         .find(|p| ready(p))
         .and_then(|p| p.metadata.name.clone())
-        .ok_or_else(|| format!("no pod of {} is ready", target.workload))?;
+        .ok_or_else(|| failed("no pod is ready".to_owned()))?;
     let mut forwarder = pods
         .portforward(&pod, &[target.port])
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| cluster.error("portforward", "pods", &pod, e))?;
     let mut upstream = forwarder
         .take_stream(target.port)
-        .ok_or_else(|| "the forward opened without its port".to_owned())?;
+        .ok_or_else(|| failed("the forward opened without its port".to_owned()))?;
     // Either side closing ends the connection; that is how a connection ends.
     let _ = tokio::io::copy_bidirectional(&mut tcp, &mut upstream).await;
     drop(upstream);
-    forwarder.join().await.map_err(|e| e.to_string())
+    forwarder.join().await.map_err(|e| failed(e.to_string()))
 }
 
 #[cfg(test)]

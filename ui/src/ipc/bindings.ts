@@ -10,7 +10,7 @@ export type IpcError = { code: ErrorCode, message: string, };
  * The stable identity of an error across IPC and in the CLI's JSON output. The UI switches on
  * it; the message is for people. Never rename a code: add one.
  */
-export type ErrorCode = "DATA_DIR_UNAVAILABLE" | "STORE_UNAVAILABLE" | "STORE_NEWER_SCHEMA" | "STORE_QUERY" | "DOCKER_UNREACHABLE" | "DOCKER_TIMEOUT" | "DOCKER_ENDPOINT" | "DOCKER_API" | "KUBECONFIG_INVALID" | "NOT_A_FOLDER" | "FILE_READ" | "FILE_WRITE" | "FILE_EXISTS" | "INVALID_FILES" | "NOT_FOUND" | "CONFLICT" | "SECRET_KEY" | "SECRET_SEALED" | "RUNTIME_FAILED" | "INVALID_REQUEST" | "KUBE_CONTEXT_MISSING" | "KUBE_UNREACHABLE" | "KUBE_REFUSED" | "KUBE_FAILED";
+export type ErrorCode = "DATA_DIR_UNAVAILABLE" | "STORE_UNAVAILABLE" | "STORE_NEWER_SCHEMA" | "STORE_QUERY" | "DOCKER_UNREACHABLE" | "DOCKER_TIMEOUT" | "DOCKER_ENDPOINT" | "DOCKER_API" | "KUBECONFIG_INVALID" | "NOT_A_FOLDER" | "FILE_READ" | "FILE_WRITE" | "FILE_EXISTS" | "INVALID_FILES" | "NOT_FOUND" | "CONFLICT" | "SECRET_KEY" | "SECRET_SEALED" | "RUNTIME_FAILED" | "INVALID_REQUEST" | "KUBE_CONTEXT_MISSING" | "KUBE_UNREACHABLE" | "KUBE_REFUSED" | "KUBE_FAILED" | "GIT_FAILED" | "BUILD_FAILED" | "CANCELLED";
 
 /**
  * Everything on the System screen that needs no network: it answers in milliseconds.

@@ -374,3 +374,38 @@ async fn a_comparison_lists_the_commits_between_two_builds() {
         stagecraft_api::CommitsBetween::Unknown { ref reason } if reason.contains("working tree")
     ));
 }
+
+#[tokio::test]
+async fn a_build_that_cannot_read_its_commit_says_why_instead_of_recording_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (stagecraft, fake, _builder, env_id) = built_app(dir.path()).await;
+    let repo = dir.path().join("shop");
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "first"]);
+    // Where the commit's files would be unpacked is a file: the checkout cannot be made.
+    let checkouts = dir.path().join("data").join("checkouts");
+    std::fs::write(&checkouts, "in the way").unwrap();
+
+    let error = stagecraft.build_app("shop", None, false).await.unwrap_err();
+
+    assert_eq!(error.code(), stagecraft_api::ErrorCode::FileWrite);
+    assert!(
+        error.to_string().contains(&checkouts.display().to_string()),
+        "{error}"
+    );
+    // A deploy says the same as its failure reason, and nothing reaches the runtime.
+    git(&repo, &["branch", "-q", "feature/cart"]);
+    let deploy = stagecraft.deploy(&env_id).await.unwrap().deploy;
+    assert_eq!(deploy.status, stagecraft_engine::DeployStatus::Failed);
+    let events = stagecraft.deploy_events(deploy.id, 0).await.unwrap();
+    assert!(
+        events
+            .last()
+            .unwrap()
+            .event_json
+            .contains(&format!("cannot write {}", checkouts.display())),
+        "{events:?}"
+    );
+    assert!(fake.calls().is_empty());
+}
