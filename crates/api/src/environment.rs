@@ -691,17 +691,8 @@ impl Stagecraft {
                     )
                     .await?;
                     if unrun {
-                        // Its followers wait for an end: it gets one.
-                        let end = DeployEvent::StageFinished {
-                            stage: d.stage,
-                            outcome: DeployOutcome::Cancelled,
-                        };
-                        for event in deploy::record_events(pool, d.id, &[end]).await? {
-                            let _ = self.live.send(LiveEvent {
-                                deploy_id: d.id,
-                                event,
-                            });
-                        }
+                        self.record_unrun_end(&d, &DeployOutcome::Cancelled, false)
+                            .await?;
                     } else {
                         // It started meanwhile: cancel it as a running one.
                         deploy::request_cancel(pool, d.id).await?;
@@ -728,6 +719,34 @@ impl Stagecraft {
             deploys.push(self.deploy_by_id(id).await?);
         }
         Ok(deploys)
+    }
+
+    /// The events of a deploy that ended without running: its followers wait for an end, so it
+    /// gets one (after a start, when the timeline should show it began and why it ended).
+    async fn record_unrun_end(
+        &self,
+        deploy: &Deploy,
+        outcome: &DeployOutcome,
+        with_start: bool,
+    ) -> Result<(), Error> {
+        let mut events = Vec::with_capacity(2);
+        if with_start {
+            events.push(DeployEvent::StageStarted {
+                stage: deploy.stage,
+                reason: deploy.reason.clone(),
+            });
+        }
+        events.push(DeployEvent::StageFinished {
+            stage: deploy.stage,
+            outcome: outcome.clone(),
+        });
+        for event in deploy::record_events(self.store.pool(), deploy.id, &events).await? {
+            let _ = self.live.send(LiveEvent {
+                deploy_id: deploy.id,
+                event,
+            });
+        }
+        Ok(())
     }
 
     /// Queues a setup (whatever Deploy would run) and returns at once, as
@@ -923,9 +942,25 @@ impl Stagecraft {
         let next = match env.status.on(start) {
             Ok(next) => next,
             Err(refused) => {
-                let outcome = DeployOutcome::Failed {
-                    reason: refused.to_string(),
+                // A deploy queued before the environment changed under it (a patch behind a
+                // teardown): it fails unrun, and says why on the timeline, where its
+                // followers wait for its end.
+                tracing::info!(deploy = queued.id, %refused, "refused before it ran");
+                let reason = match env.status {
+                    EnvironmentStatus::TornDown => format!(
+                        "{} was torn down before this {} could run: create a new environment",
+                        env.env_id, queued.stage
+                    ),
+                    status => format!(
+                        "{} is {}, and a {} cannot start from there",
+                        env.env_id,
+                        status.as_str().replace('_', " "),
+                        queued.stage
+                    ),
                 };
+                let outcome = DeployOutcome::Failed { reason };
+                // Its events first, as a deploy that ran stores them before it finishes.
+                self.record_unrun_end(queued, &outcome, true).await?;
                 self.finish(queued.id, DeployStatus::Queued, &outcome)
                     .await?;
                 return Ok(outcome);

@@ -49,9 +49,19 @@ impl Stagecraft {
         tokio::spawn(async move {
             let mut last = after_seq;
             let mut catch_up = true;
+            let mut finished_before = false;
             loop {
                 if catch_up {
                     catch_up = false;
+                    // Read before the events. A deploy found finished twice in a row, with no
+                    // ending event between (a process killed between its last two writes),
+                    // ends its followers too: the second look leaves time for an end that is
+                    // written just after the status (a queued deploy cancelled unrun).
+                    let finished = deploy::by_id(store.pool(), deploy_id)
+                        .await
+                        .ok()
+                        .flatten()
+                        .is_some_and(|d| d.status.is_finished());
                     let Ok(stored) = deploy::events_after(store.pool(), deploy_id, last).await
                     else {
                         return;
@@ -63,6 +73,10 @@ impl Stagecraft {
                             return;
                         }
                     }
+                    if finished && finished_before {
+                        return;
+                    }
+                    finished_before = finished;
                 }
                 tokio::select! {
                     received = live.recv() => match received {

@@ -884,3 +884,52 @@ async fn a_new_process_takes_up_the_deployed_environments_services() {
     calls.sort();
     assert_eq!(calls, ["resume db postgres:16", "resume web shop/web"]);
 }
+
+#[tokio::test]
+async fn a_deploy_queued_behind_a_teardown_fails_unrun_says_why_and_ends_its_followers() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::gated();
+    let stagecraft = Arc::new(open(dir.path(), Arc::clone(&fake)).await);
+    stagecraft.add_app(&repo(dir.path())).await.unwrap();
+    let env_id = stagecraft
+        .create_environment(ephemeral())
+        .await
+        .unwrap()
+        .env_id;
+    let setup = stagecraft
+        .start_deploy(&env_id, stagecraft_api::DeployOptions::default())
+        .await
+        .unwrap();
+    wait_until(|| async {
+        stagecraft.deploys(&env_id).await.unwrap()[0].status == DeployStatus::Running
+    })
+    .await;
+    stagecraft.start_teardown(&env_id).await.unwrap();
+    let late = stagecraft.start_setup(&env_id).await.unwrap().deploy;
+    let mut follower = stagecraft.follow(late.id, 0).await.unwrap();
+
+    fake.gate.add_permits(100);
+    setup.queue.await.unwrap();
+    let mut seen = Vec::new();
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while let Some(event) = follower.recv().await {
+            seen.push(event.event_json);
+        }
+    })
+    .await;
+
+    assert!(ended.is_ok(), "the follower never ended: {seen:?}");
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(seen[0].contains("\"type\":\"stage_started\""), "{seen:?}");
+    assert!(
+        seen[1].contains("\"type\":\"stage_finished\"")
+            && seen[1].contains(&format!(
+                "{env_id} was torn down before this setup could run: create a new environment"
+            )),
+        "{seen:?}"
+    );
+    wait_until(|| async {
+        stagecraft.deploys(&env_id).await.unwrap()[2].status == DeployStatus::Failed
+    })
+    .await;
+}
