@@ -104,6 +104,16 @@ pub(crate) struct LoggingRuntime {
     pub news: LogNews,
 }
 
+/// The runtime's time of the newest of `lines`, in nanoseconds since the Unix epoch.
+fn lines_newest(lines: &[LogLine]) -> Option<i64> {
+    lines.iter().filter_map(|l| l.at).max().and_then(nanos)
+}
+
+fn nanos(at: SystemTime) -> Option<i64> {
+    let since_epoch = at.duration_since(std::time::UNIX_EPOCH).ok()?;
+    i64::try_from(since_epoch.as_nanos()).ok()
+}
+
 async fn store_lines(
     store: &Store,
     news: &LogNews,
@@ -111,6 +121,7 @@ async fn store_lines(
     environment_id: i64,
     lines: &[LogLine],
 ) -> Result<(), RuntimeError> {
+    let newest = lines_newest(lines);
     let lines: Vec<(Stream, String)> = lines
         .iter()
         .map(|l| {
@@ -131,6 +142,13 @@ async fn store_lines(
     )
     .await
     .map_err(|e| RuntimeError::new(format!("keeping the logs of {resource} failed: {e}")))?;
+    if let Some(newest) = newest {
+        stagecraft_store::log::mark_followed(store.pool(), resource, newest)
+            .await
+            .map_err(|e| {
+                RuntimeError::new(format!("keeping the logs of {resource} failed: {e}"))
+            })?;
+    }
     // Nobody following is fine: the lines are stored.
     let _ = news.send(resource.to_owned());
     Ok(())
@@ -162,8 +180,15 @@ impl LoggingRuntime {
         }
     }
 
-    /// Follows a service's lines from `since` into the store until its containers go.
-    fn follow_service(&self, env: &EnvironmentRef, service: &str, since: SystemTime) {
+    /// Follows a service's lines from `since` into the store until its containers go; lines
+    /// the runtime dates at or before `kept_until` are kept already and skipped.
+    fn follow_service(
+        &self,
+        env: &EnvironmentRef,
+        service: &str,
+        since: SystemTime,
+        kept_until: Option<SystemTime>,
+    ) {
         let resource = format!("{}/services.{service}", env.env_id);
         let stream = self
             .inner
@@ -191,7 +216,14 @@ impl LoggingRuntime {
                         Err(_) => break,
                     }
                 }
-                let lines: Vec<LogLine> = batch.into_iter().filter_map(Result::ok).collect();
+                let lines: Vec<LogLine> = batch
+                    .into_iter()
+                    .filter_map(Result::ok)
+                    .filter(|line| match (line.at, kept_until) {
+                        (Some(at), Some(kept)) => at > kept,
+                        _ => true,
+                    })
+                    .collect();
                 if let Err(error) =
                     store_lines(&store, &news, &resource, environment_id, &lines).await
                 {
@@ -225,7 +257,7 @@ impl Runtime for LoggingRuntime {
         let since = SystemTime::now();
         let deployed = self.inner.deploy_service(env, service, progress).await;
         if deployed.is_ok() {
-            self.follow_service(env, &service.name, since);
+            self.follow_service(env, &service.name, since, None);
         }
         deployed
     }
@@ -235,10 +267,18 @@ impl Runtime for LoggingRuntime {
         env: &EnvironmentRef,
         service: &ServiceSpec,
     ) -> Result<(), RuntimeError> {
-        // Lines written while no Stagecraft ran are not read back: the log goes on from here.
-        let since = SystemTime::now();
+        // The log goes on from its newest kept line: what the service wrote while no
+        // Stagecraft ran is kept too. A log never followed with timestamps goes on from here.
+        let resource = format!("{}/services.{}", env.env_id, service.name);
+        let kept_until = stagecraft_store::log::followed_until(self.store.pool(), &resource)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|ns| u64::try_from(ns).ok())
+            .map(|ns| std::time::UNIX_EPOCH + std::time::Duration::from_nanos(ns));
         self.inner.resume_service(env, service).await?;
-        self.follow_service(env, &service.name, since);
+        let since = kept_until.unwrap_or_else(SystemTime::now);
+        self.follow_service(env, &service.name, since, kept_until);
         Ok(())
     }
 

@@ -1316,11 +1316,13 @@ impl Runtime for DockerRuntime {
                 .workload_containers(&docker, &env, Some(&workload))
                 .await?;
             let streams = containers.iter().map(|c| {
+                // Timestamps let a log followed again after a restart skip what it kept.
                 let options = LogsOptionsBuilder::default()
                     .stdout(true)
                     .stderr(true)
                     .follow(follow)
                     .since(since)
+                    .timestamps(true)
                     .build();
                 docker.logs(&summary_name(c), Some(options))
             });
@@ -1336,10 +1338,7 @@ impl Runtime for DockerRuntime {
                             output
                                 .to_string()
                                 .lines()
-                                .map(|line| LogLine {
-                                    stderr,
-                                    line: line.to_owned(),
-                                })
+                                .map(|line| LogLine::timestamped(stderr, line))
                                 .collect::<Vec<_>>()
                         })
                         .map_err(|e| failed("reading logs", e))

@@ -224,6 +224,35 @@ pub struct RuntimeObject {
 pub struct LogLine {
     pub stderr: bool,
     pub line: String,
+    /// When the runtime says it was written; `None` when it did not say.
+    #[serde(skip)]
+    pub at: Option<std::time::SystemTime>,
+}
+
+impl LogLine {
+    /// A line as a runtime asked for timestamps gives it (`2026-11-26T10:00:00.123456789Z
+    /// text`, as Docker and the kubelet write them): the time taken off the front. A line
+    /// without one is kept whole.
+    pub fn timestamped(stderr: bool, raw: &str) -> Self {
+        // An empty line may come as the time alone.
+        let (stamp, rest) = raw.split_once(' ').unwrap_or((raw, ""));
+        let parsed =
+            time::OffsetDateTime::parse(stamp, &time::format_description::well_known::Rfc3339)
+                .ok()
+                .map(|at| (std::time::SystemTime::from(at), rest));
+        match parsed {
+            Some((at, rest)) => Self {
+                stderr,
+                line: rest.to_owned(),
+                at: Some(at),
+            },
+            None => Self {
+                stderr,
+                line: raw.to_owned(),
+                at: None,
+            },
+        }
+    }
 }
 
 /// How a job ended.
@@ -636,4 +665,33 @@ pub fn stable_host_port(env_id: &str, service: &str, port: u16) -> u16 {
     let digest = sha2::Sha256::digest(format!("{env_id}/{service}/{port}"));
     let span = HOST_PORTS.end - HOST_PORTS.start;
     HOST_PORTS.start + u16::from_be_bytes([digest[0], digest[1]]) % span
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::LogLine;
+
+    #[test]
+    fn a_runtimes_timestamp_is_taken_off_the_front_of_its_line() {
+        let line = LogLine::timestamped(true, "2026-11-26T10:00:00.123456789Z tick 4 at 10:00");
+        assert_eq!(line.line, "tick 4 at 10:00");
+        assert!(line.stderr);
+        assert_eq!(
+            line.at,
+            Some(UNIX_EPOCH + Duration::new(1_795_687_200, 123_456_789))
+        );
+        // An empty line comes as the time alone, or with its space.
+        for raw in ["2026-11-26T10:00:00Z", "2026-11-26T10:00:00Z "] {
+            let empty = LogLine::timestamped(false, raw);
+            assert_eq!((empty.line.as_str(), empty.at.is_some()), ("", true));
+        }
+        // A line without one is kept whole.
+        let plain = LogLine::timestamped(false, "2026 was a good year");
+        assert_eq!(
+            (plain.line.as_str(), plain.at),
+            ("2026 was a good year", None)
+        );
+    }
 }

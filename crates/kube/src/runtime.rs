@@ -594,6 +594,8 @@ impl Runtime for KubeRuntime {
                 let params = LogParams {
                     follow,
                     since_seconds,
+                    // Timestamps let a log followed again after a restart skip what it kept.
+                    timestamps: true,
                     ..LogParams::default()
                 };
                 let reader = pods
@@ -604,10 +606,7 @@ impl Runtime for KubeRuntime {
                 streams.push(
                     reader
                         .lines()
-                        .map_ok(|line| LogLine {
-                            stderr: false,
-                            line,
-                        })
+                        .map_ok(|line| LogLine::timestamped(false, &line))
                         .map_err(|e| RuntimeError::new(format!("reading a pod's log: {e}")))
                         .boxed(),
                 );

@@ -101,6 +101,39 @@ pub async fn append(
     Ok(())
 }
 
+/// Records that `resource`'s log holds every line its runtime wrote up to `until_ns`
+/// (nanoseconds since the Unix epoch, the runtime's clock); it never goes back.
+pub async fn mark_followed(
+    pool: &sqlx::SqlitePool,
+    resource: &str,
+    until_ns: i64,
+) -> Result<(), StoreError> {
+    sqlx::query!(
+        "UPDATE log_resource SET followed_until_ns = MAX(COALESCE(followed_until_ns, 0), ?)
+         WHERE resource = ?",
+        until_ns,
+        resource
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Until when (the runtime's clock, nanoseconds since the Unix epoch) `resource`'s log holds
+/// every line, when it was followed with timestamps.
+pub async fn followed_until(
+    pool: &sqlx::SqlitePool,
+    resource: &str,
+) -> Result<Option<i64>, StoreError> {
+    Ok(sqlx::query_scalar!(
+        "SELECT followed_until_ns FROM log_resource WHERE resource = ?",
+        resource
+    )
+    .fetch_optional(pool)
+    .await?
+    .flatten())
+}
+
 /// Up to `limit` lines of `resource` after `after_seq`, oldest first.
 pub async fn page(
     pool: &sqlx::SqlitePool,

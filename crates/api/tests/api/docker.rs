@@ -648,3 +648,117 @@ async fn a_setup_killed_on_docker_is_recovered_and_torn_down() {
     );
     assert_eq!(labelled(&env_id), Vec::<String>::new());
 }
+
+/// The kept log of `resource`, as its lines' text.
+async fn kept(stagecraft: &Stagecraft, resource: &str) -> Vec<String> {
+    stagecraft
+        .logs(resource, 0, 10_000)
+        .await
+        .unwrap()
+        .lines
+        .into_iter()
+        .map(|l| l.line)
+        .collect()
+}
+
+/// The app is closed while a service keeps writing; the next start keeps what it wrote
+/// meanwhile, and no line twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_services_log_goes_on_after_a_restart_with_the_lines_written_meanwhile() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = unique("ticker");
+    let repo = dir.path().join(&app);
+    std::fs::create_dir_all(repo.join(".release")).unwrap();
+    service_dir(
+        &repo,
+        "ticker",
+        &dockerfile(
+            &[],
+            r#"["sh", "-c", "trap 'exit 0' TERM; i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.1; done"]"#,
+        ),
+        &[],
+    );
+    std::fs::write(
+        repo.join(".release/application_template.yaml"),
+        format!(
+            "app: {app}
+environment_templates: [{{name: ephemeral}}]
+services:
+- {{name: ticker, has_repo: true, build: {{context: ticker}}}}
+workflows:
+- {{name: setup, order_from: [services.ticker]}}
+- {{name: teardown, order_from: [release.remove_environment]}}
+"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join(".release/environment_variables.yaml"),
+        "defaults: []\n",
+    )
+    .unwrap();
+
+    // The first Stagecraft runs on a runtime of its own, shut down as a closed app stops.
+    let data = dir.path().to_path_buf();
+    let (env_id, resource, before) = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let found = runtime.block_on(async {
+            let stagecraft = open_docker(&data).await;
+            stagecraft.add_app(&repo).await.unwrap();
+            let env_id = stagecraft
+                .create_environment(environment_of(&app))
+                .await
+                .unwrap()
+                .env_id;
+            let setup = stagecraft.deploy(&env_id).await.unwrap().deploy;
+            assert_eq!(setup.status, DeployStatus::Succeeded);
+            let resource = format!("{env_id}/services.ticker");
+            let started = Instant::now();
+            while kept(&stagecraft, &resource).await.len() < 5 {
+                assert!(started.elapsed() < Duration::from_secs(30), "no lines kept");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let before = kept(&stagecraft, &resource).await;
+            stagecraft.close().await;
+            (env_id, resource, before)
+        });
+        runtime.shutdown_timeout(Duration::from_secs(5));
+        found
+    })
+    .join()
+    .unwrap();
+    // Written while no Stagecraft runs: more than a second, so Docker's `since` (whole
+    // seconds) reaches back over lines the first one kept.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+
+    let stagecraft = open_docker(dir.path()).await;
+    let resumed = stagecraft.resume_environments().await.unwrap();
+    assert_eq!(resumed, std::slice::from_ref(&env_id));
+    let started = Instant::now();
+    let after = loop {
+        let after = kept(&stagecraft, &resource).await;
+        if after.len() >= before.len() + 30 {
+            break after;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the log did not go on: {after:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+
+    let ticks: Vec<u64> = after
+        .iter()
+        .map(|line| {
+            line.strip_prefix("tick ")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("not a tick: {line:?} (a timestamp left on it?)"))
+        })
+        .collect();
+    let expected: Vec<u64> = (0..ticks.len() as u64).collect();
+    assert_eq!(ticks, expected, "every line once, in order, none missing");
+    assert_eq!(after[..before.len()], before[..]);
+
+    let teardown = stagecraft.teardown(&env_id).await.unwrap().deploy;
+    assert_eq!(teardown.status, DeployStatus::Succeeded);
+}
