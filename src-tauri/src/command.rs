@@ -39,16 +39,18 @@ pub(crate) async fn app_add(
         .into())
 }
 
-/// Names the registry the app's built images are pushed to (`null` or blank: none).
+/// Names the registry the app's built images are pushed to (`null` or blank: none), and
+/// whether clusters pull them with the user's Docker login.
 #[tauri::command]
 pub(crate) async fn app_set_registry(
     state: State<'_, AppState>,
     app: String,
     registry: Option<String>,
+    share_login: bool,
 ) -> Result<AppView, IpcError> {
     Ok(state
         .stagecraft()?
-        .set_image_registry(&app, registry.as_deref())
+        .set_image_registry(&app, registry.as_deref(), share_login)
         .await?
         .into())
 }

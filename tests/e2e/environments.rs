@@ -499,6 +499,8 @@ current-context: prod
 
     field.clear().await.unwrap();
     field.send_keys("registry.example.com/team").await.unwrap();
+    click(&client, "[data-testid=env-share-login]").await;
+    save_screenshot(&client, "create-registry.png").await;
     click(&client, "[data-testid=create-environment]").await;
     // The environment's details open; its setup cannot reach the cluster, which is fine here.
     wait_for(&client, "[data-testid=deploy]", WAIT).await;
@@ -513,5 +515,6 @@ current-context: prod
         apps[0].image_registry.as_deref(),
         Some("registry.example.com/team")
     );
+    assert!(apps[0].share_registry_login);
     store.close().await;
 }

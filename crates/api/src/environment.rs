@@ -91,6 +91,7 @@ impl Stagecraft {
             env_id: env.env_id.clone(),
             app: env.app.clone(),
             image_registry: app.image_registry,
+            share_registry_login: app.share_registry_login,
             ledger: Arc::new(crate::ledger::StoreLedger {
                 store: self.store.clone(),
                 environment_id: env.id,

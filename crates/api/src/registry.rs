@@ -8,25 +8,39 @@ const FIELD: &str = "image_registry";
 
 impl Stagecraft {
     /// Names the registry `app`'s built images are pushed to (`host[:port]/path`, as in
-    /// `registry.example.com/team`), or none. Checked here, so a deploy never meets a name
-    /// Docker would refuse.
+    /// `registry.example.com/team`), or none; and whether clusters pull them with the user's
+    /// own Docker login for it (kept as a Secret in each environment's namespace). Checked
+    /// here, so a deploy never meets a name Docker would refuse.
     pub async fn set_image_registry(
         &self,
         app_name: &str,
         registry: Option<&str>,
+        share_login: bool,
     ) -> Result<stagecraft_engine::App, Error> {
         let registry = registry
             .map(str::trim)
             .filter(|r| !r.is_empty())
             .map(check_registry)
             .transpose()?;
+        if share_login && registry.is_none() {
+            return Err(invalid(
+                "sharing your registry login needs a registry to share it for: name one".to_owned(),
+            ));
+        }
         let found = app::by_name(self.store.pool(), app_name)
             .await?
             .ok_or_else(|| Error::NotFound {
                 what: "app",
                 name: app_name.to_owned(),
             })?;
-        if !app::set_image_registry(self.store.pool(), found.id, registry.as_deref()).await? {
+        if !app::set_image_registry(
+            self.store.pool(),
+            found.id,
+            registry.as_deref(),
+            share_login,
+        )
+        .await?
+        {
             return Err(Error::NotFound {
                 what: "app",
                 name: app_name.to_owned(),

@@ -226,7 +226,7 @@ impl Stagecraft {
                     note: if !available {
                         Some("not registered in this Stagecraft".to_owned())
                     } else if context.made_by == ClusterMadeBy::Other {
-                        Some("images go through the app's registry".to_owned())
+                        Some("via the app's registry".to_owned())
                     } else {
                         None
                     },

@@ -93,6 +93,8 @@ pub struct AppView {
     pub auto_deploy: bool,
     /// Where its built images are pushed for a cluster that pulls them (`host[:port]/path`).
     pub image_registry: Option<String>,
+    /// Clusters pull its built images with the user's Docker login for the registry.
+    pub share_registry_login: bool,
 }
 
 impl From<App> for AppView {
@@ -103,6 +105,7 @@ impl From<App> for AppView {
             tracking_branch: app.tracking_branch,
             auto_deploy: app.auto_deploy,
             image_registry: app.image_registry,
+            share_registry_login: app.share_registry_login,
         }
     }
 }

@@ -28,6 +28,11 @@ pub(crate) enum Apps {
         /// Names none: built images then reach only local clusters.
         #[arg(long)]
         clear: bool,
+        /// Lets the clusters pull the images with your Docker login for the registry: it is
+        /// kept as a Secret in each environment's namespace. For registries the cluster's
+        /// nodes cannot pull from by themselves.
+        #[arg(long, conflicts_with = "clear")]
+        share_login: bool,
     },
 }
 
@@ -560,16 +565,18 @@ async fn execute(
             app,
             registry,
             clear: _,
+            share_login,
         }) => {
             let app = stagecraft
-                .set_image_registry(&app, registry.as_deref())
+                .set_image_registry(&app, registry.as_deref(), share_login)
                 .await?;
             match output {
                 Output::Table => table(
-                    &["NAME", "IMAGE REGISTRY"],
+                    &["NAME", "IMAGE REGISTRY", "SHARES LOGIN"],
                     &[vec![
                         app.name,
                         app.image_registry.unwrap_or_else(|| "-".to_owned()),
+                        app.share_registry_login.to_string(),
                     ]],
                 ),
                 _ => structured(&app, output),

@@ -221,6 +221,35 @@ impl ImagePusher for DockerPusher {
     ) -> BoxFuture<'a, Result<String, RuntimeError>> {
         Box::pin(self.push_image(image, repository, progress))
     }
+
+    fn pull_login<'a>(
+        &'a self,
+        repository: &'a str,
+    ) -> BoxFuture<'a, Result<Option<String>, RuntimeError>> {
+        Box::pin(async move {
+            let host = registry_host(repository);
+            let Some(credentials) = self.credentials(&host).await? else {
+                return Ok(None);
+            };
+            let (Some(username), Some(password)) = (credentials.username, credentials.password)
+            else {
+                return Err(RuntimeError::new(format!(
+                    "your Docker login for {host} is an identity token, which a cluster cannot \
+                     pull with: log in with a user name and a password or access token \
+                     (`docker login {host}`)"
+                )));
+            };
+            let server = credentials.serveraddress.unwrap_or(host);
+            let auth = base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD,
+                format!("{username}:{password}"),
+            );
+            let config = serde_json::json!({
+                "auths": { server: { "username": username, "password": password, "auth": auth } }
+            });
+            Ok(Some(config.to_string()))
+        })
+    }
 }
 
 const DOCKER_HUB: &str = "docker.io";

@@ -19,6 +19,8 @@ pub struct App {
     pub last_commit: Option<String>,
     /// Where its built images are pushed for a cluster that pulls them (`host[:port]/path`).
     pub image_registry: Option<String>,
+    /// Clusters pull its built images with the user's Docker login for the registry.
+    pub share_registry_login: bool,
     pub created_at: String,
 }
 

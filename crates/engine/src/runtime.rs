@@ -19,6 +19,9 @@ pub struct EnvironmentRef {
     /// The app's image registry (`host[:port]/path`): where a runtime whose cluster pulls its
     /// images pushes the ones Stagecraft built. `None` when the app names none.
     pub image_registry: Option<String>,
+    /// The cluster pulls those images with the user's own login for the registry (the app
+    /// asked for it): a runtime that needs one gives it to the cluster.
+    pub share_registry_login: bool,
     /// Where the runtime records each object before it creates it; teardown removes exactly
     /// what it holds.
     pub ledger: Arc<dyn Ledger>,
@@ -30,6 +33,7 @@ impl std::fmt::Debug for EnvironmentRef {
             .field("env_id", &self.env_id)
             .field("app", &self.app)
             .field("image_registry", &self.image_registry)
+            .field("share_registry_login", &self.share_registry_login)
             .finish_non_exhaustive()
     }
 }
@@ -360,6 +364,13 @@ pub trait ImagePusher: Send + Sync + 'static {
         repository: &'a str,
         progress: &'a TaskProgress,
     ) -> BoxFuture<'a, Result<String, RuntimeError>>;
+
+    /// The user's login for the registry of `repository`, as a Docker `config.json` that holds
+    /// only it (what a cluster pulls with); `None` when they have none.
+    fn pull_login<'a>(
+        &'a self,
+        repository: &'a str,
+    ) -> BoxFuture<'a, Result<Option<String>, RuntimeError>>;
 }
 
 /// Where environments run. Implemented by the Docker and Kubernetes adapters; the engine

@@ -33,7 +33,7 @@ pub use kubeconfig::{
     read_contexts,
 };
 pub use manifest::{
-    ANNOTATION_CONFIG, LABEL_APP, LABEL_ENV, LABEL_WORKLOAD, Manifests, Owner, config_digest,
-    dns_label, job,
+    ANNOTATION_CONFIG, LABEL_APP, LABEL_ENV, LABEL_WORKLOAD, Manifests, Owner, PULL_SECRET,
+    config_digest, dns_label, job, pull_secret,
 };
 pub use runtime::{Images, KubeRuntime, registry_repository};

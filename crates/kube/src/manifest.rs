@@ -20,9 +20,9 @@ use k8s_openapi::api::apps::v1::{
 use k8s_openapi::api::batch::v1::{Job, JobSpec as KubeJobSpec};
 use k8s_openapi::api::core::v1::{
     ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar,
-    EnvVarSource, ExecAction, HTTPGetAction, Namespace, PersistentVolumeClaim,
-    PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec, Probe,
-    ResourceRequirements, Secret, SecretKeySelector, Service, ServicePort,
+    EnvVarSource, ExecAction, HTTPGetAction, LocalObjectReference, Namespace,
+    PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, PodSpec,
+    PodTemplateSpec, Probe, ResourceRequirements, Secret, SecretKeySelector, Service, ServicePort,
     ServiceSpec as KubeServiceSpec, Volume, VolumeMount, VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -38,15 +38,34 @@ use stagecraft_engine::{
 /// as the Docker runtime does, instead of rolling it for a new `RELEASE_BUILD_ID`.
 pub const ANNOTATION_CONFIG: &str = "dev.stagecraft/config";
 
-/// The digest [`ANNOTATION_CONFIG`] holds for `spec`.
+/// The digest [`ANNOTATION_CONFIG`] holds for `spec` (made by an owner without a pull
+/// Secret; see [`Owner::config_digest`]).
 pub fn config_digest(spec: &ServiceSpec) -> String {
+    digest_of(&spec.change_basis())
+}
+
+fn digest_of(basis: &impl serde::Serialize) -> String {
     use sha2::Digest as _;
-    let basis = serde_json::to_vec(&spec.change_basis()).unwrap_or_default();
+    let basis = serde_json::to_vec(basis).unwrap_or_default();
     sha2::Sha256::digest(basis)
         .iter()
         .take(8)
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// The Secret pods pull built images with: `config_json` is a Docker `config.json` holding
+/// the registry's login.
+pub fn pull_secret(owner: &Owner, config_json: &str) -> Secret {
+    Secret {
+        metadata: owner.meta(PULL_SECRET, None),
+        string_data: Some(BTreeMap::from([(
+            ".dockerconfigjson".to_owned(),
+            config_json.to_owned(),
+        )])),
+        type_: Some("kubernetes.io/dockerconfigjson".to_owned()),
+        ..Secret::default()
+    }
 }
 
 /// The label every object carries: which environment made it.
@@ -60,14 +79,42 @@ const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "stagecraft");
 /// What a persistent or shared volume asks for: the model gives no size.
 const VOLUME_SIZE: &str = "1Gi";
 
+/// The Secret (`kubernetes.io/dockerconfigjson`) pods pull built images with when the app
+/// shares the user's registry login with the cluster. No workload's Secret ends so.
+pub const PULL_SECRET: &str = "stagecraft-registry-login";
+
 /// Whom the objects belong to.
 #[derive(Debug, Clone)]
 pub struct Owner {
     pub env_id: String,
     pub app: String,
+    /// The Secret the pods of built images pull with ([`PULL_SECRET`]), when there is one.
+    pub pull_secret: Option<String>,
 }
 
 impl Owner {
+    /// The digest [`ANNOTATION_CONFIG`] holds for a Deployment of `spec` made by this owner:
+    /// the spec's, and the pull Secret its pods name, so that sharing a login or no longer
+    /// sharing it replaces the pods.
+    pub fn config_digest(&self, spec: &ServiceSpec) -> String {
+        match self.pulls_with(spec.built) {
+            None => config_digest(spec),
+            Some(secret) => digest_of(&(spec.change_basis(), secret)),
+        }
+    }
+
+    fn pulls_with(&self, built: bool) -> Option<&str> {
+        self.pull_secret.as_deref().filter(|_| built)
+    }
+
+    fn image_pull_secrets(&self, built: bool) -> Option<Vec<LocalObjectReference>> {
+        self.pulls_with(built).map(|name| {
+            vec![LocalObjectReference {
+                name: name.to_owned(),
+            }]
+        })
+    }
+
     /// The environment's namespace: `stagecraft-<env_id>`.
     pub fn namespace(&self) -> String {
         dns_label(&format!("stagecraft-{}", self.env_id))
@@ -401,7 +448,7 @@ fn deployment(owner: &Owner, spec: &ServiceSpec) -> Deployment {
     let mut metadata = owner.meta(&dns_label(&spec.name), Some(&workload));
     metadata.annotations = Some(BTreeMap::from([(
         ANNOTATION_CONFIG.to_owned(),
-        config_digest(spec),
+        owner.config_digest(spec),
     )]));
     Deployment {
         metadata,
@@ -427,6 +474,7 @@ fn deployment(owner: &Owner, spec: &ServiceSpec) -> Deployment {
                     containers: vec![container],
                     volumes,
                     node_selector: node_selector(&spec.node_selector),
+                    image_pull_secrets: owner.image_pull_secrets(spec.built),
                     ..PodSpec::default()
                 }),
             },
@@ -527,6 +575,7 @@ pub fn job(owner: &Owner, spec: &JobSpec, run: &str) -> Job {
                     restart_policy: Some("Never".to_owned()),
                     volumes,
                     node_selector: node_selector(&spec.node_selector),
+                    image_pull_secrets: owner.image_pull_secrets(spec.built),
                     ..PodSpec::default()
                 }),
             },
@@ -648,6 +697,7 @@ mod tests {
         let owner = Owner {
             env_id: "ab12cd3".into(),
             app: "genai".into(),
+            pull_secret: None,
         };
         let gpu = vec![("nvidia.com/gpu".to_owned(), "true".to_owned())];
         let service = ServiceSpec {
@@ -698,6 +748,7 @@ mod tests {
         let owner = Owner {
             env_id: "ab12cd3".into(),
             app: "otel".into(),
+            pull_secret: None,
         };
         let file = |name: &str, mount: &str, content: &str| ConfigFile {
             name: name.into(),

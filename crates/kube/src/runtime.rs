@@ -256,6 +256,44 @@ impl KubeRuntime {
             .await
     }
 
+    /// The owner of a workload's objects: with the pull Secret, applied (fresh: a login may
+    /// be a token that expires), when the workload's image was built, the cluster pulls it
+    /// from the app's registry, and the app shares the user's login for it.
+    async fn pulling_owner(
+        &self,
+        cluster: &Cluster,
+        env: &EnvironmentRef,
+        mut owner: Owner,
+        built: bool,
+    ) -> Result<Owner, RuntimeError> {
+        let registry = match &env.image_registry {
+            Some(registry)
+                if built && env.share_registry_login && self.images == Images::Registry =>
+            {
+                registry
+            }
+            _ => return Ok(owner),
+        };
+        let pusher = self.pusher.as_ref().ok_or_else(|| {
+            RuntimeError::new("this Stagecraft has no Docker engine to read your registry login")
+        })?;
+        let login = pusher.pull_login(registry).await?.ok_or_else(|| {
+            RuntimeError::new(format!(
+                "the app `{}` lets the cluster pull with your Docker login for {registry}, and \
+                 you have none: run `docker login` for it, or stop sharing it (`stagecraft apps \
+                 set-registry {} {registry}` without --share-login)",
+                env.app, env.app
+            ))
+        })?;
+        let mut manifests = Manifests::of(&owner, &Workloads::default());
+        manifests
+            .secrets
+            .push(crate::manifest::pull_secret(&owner, &login));
+        cluster.apply(&manifests).await.map_err(failed)?;
+        owner.pull_secret = Some(crate::manifest::PULL_SECRET.to_owned());
+        Ok(owner)
+    }
+
     /// Loads a built image into the nodes of a local cluster (kind, k3d, minikube).
     async fn load(&self, image: &str, progress: &TaskProgress) -> Result<(), RuntimeError> {
         let Some((program, args)) = self.images.load_command(image) else {
@@ -329,6 +367,7 @@ fn owner(env: &EnvironmentRef) -> Owner {
     Owner {
         env_id: env.env_id.clone(),
         app: env.app.clone(),
+        pull_secret: None,
     }
 }
 
@@ -384,8 +423,11 @@ impl Runtime for KubeRuntime {
         };
         let owner = owner(env);
         env.ledger.record(&namespace_object(&owner)).await?;
+        let owner = self
+            .pulling_owner(cluster, env, owner, service.built)
+            .await?;
         // Unchanged but for the per-deploy variables: left as it is, as on Docker.
-        let digest = crate::manifest::config_digest(service);
+        let digest = owner.config_digest(service);
         let deployed = cluster
             .deployment_digest(&owner.namespace(), &dns_label(&service.name))
             .await
@@ -440,6 +482,7 @@ impl Runtime for KubeRuntime {
         };
         let owner = owner(env);
         env.ledger.record(&namespace_object(&owner)).await?;
+        let owner = self.pulling_owner(cluster, env, owner, spec.built).await?;
         let workloads = Workloads {
             services: HashMap::new(),
             jobs: HashMap::from([(spec.name.clone(), spec.clone())]),

@@ -104,7 +104,7 @@ pub async fn by_name(
 ) -> Result<Option<App>, StoreError> {
     sqlx::query_as!(
         App,
-        r#"SELECT id, name, repo_path, tracking_branch, auto_deploy AS "auto_deploy: bool", last_commit, image_registry, created_at
+        r#"SELECT id, name, repo_path, tracking_branch, auto_deploy AS "auto_deploy: bool", last_commit, image_registry, share_registry_login AS "share_registry_login: bool", created_at
            FROM app WHERE name = ?"#,
         name
     )
@@ -116,7 +116,7 @@ pub async fn by_name(
 pub async fn list(executor: impl SqliteExecutor<'_>) -> Result<Vec<App>, StoreError> {
     sqlx::query_as!(
         App,
-        r#"SELECT id, name, repo_path, tracking_branch, auto_deploy AS "auto_deploy: bool", last_commit, image_registry, created_at
+        r#"SELECT id, name, repo_path, tracking_branch, auto_deploy AS "auto_deploy: bool", last_commit, image_registry, share_registry_login AS "share_registry_login: bool", created_at
            FROM app ORDER BY name"#
     )
     .fetch_all(executor)
@@ -174,16 +174,18 @@ pub async fn set_last_commit(
     Ok(done.rows_affected() == 1)
 }
 
-/// Names the registry the app's built images are pushed to (`None`: none). Says whether the
-/// app exists.
+/// Names the registry the app's built images are pushed to (`None`: none), and whether
+/// clusters pull them with the user's login. Says whether the app exists.
 pub async fn set_image_registry(
     executor: impl SqliteExecutor<'_>,
     app_id: i64,
     registry: Option<&str>,
+    share_login: bool,
 ) -> Result<bool, StoreError> {
     let done = sqlx::query!(
-        "UPDATE app SET image_registry = ? WHERE id = ?",
+        "UPDATE app SET image_registry = ?, share_registry_login = ? WHERE id = ?",
         registry,
+        share_login,
         app_id
     )
     .execute(executor)
@@ -194,7 +196,7 @@ pub async fn set_image_registry(
 pub async fn by_id(executor: impl SqliteExecutor<'_>, id: i64) -> Result<Option<App>, StoreError> {
     Ok(sqlx::query_as!(
         App,
-        r#"SELECT id, name, repo_path, tracking_branch, auto_deploy AS "auto_deploy: bool", last_commit, image_registry, created_at
+        r#"SELECT id, name, repo_path, tracking_branch, auto_deploy AS "auto_deploy: bool", last_commit, image_registry, share_registry_login AS "share_registry_login: bool", created_at
            FROM app WHERE id = ?"#,
         id
     )

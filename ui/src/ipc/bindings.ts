@@ -65,7 +65,11 @@ export type AppView = { name: string, repoPath: string, trackingBranch: string, 
 /**
  * Where its built images are pushed for a cluster that pulls them (`host[:port]/path`).
  */
-imageRegistry: string | null, };
+imageRegistry: string | null, 
+/**
+ * Clusters pull its built images with the user's Docker login for the registry.
+ */
+shareRegistryLogin: boolean, };
 
 /**
  * An app just added, with what its files did not say well: each warning located

@@ -81,9 +81,10 @@ export interface EnvironmentsApi {
   apps(): Promise<AppView[]>;
   /** Adds the app; its files' warnings (a compose import's leftovers) come back with it. */
   addApp(path: string): Promise<AddedAppView>;
-  /** Names the registry the app's built images are pushed to; null clears it. A name Docker
-   * would refuse rejects with what to write instead. */
-  setAppRegistry(app: string, registry: string | null): Promise<AppView>;
+  /** Names the registry the app's built images are pushed to (null clears it), and whether
+   * clusters pull them with the user's Docker login. A name Docker would refuse rejects with
+   * what to write instead. */
+  setAppRegistry(app: string, registry: string | null, shareLogin: boolean): Promise<AppView>;
   /** The platform's folder dialog; null when the user cancels. */
   pickFolder(): Promise<string | null>;
   /** Each environment with what it is doing now and its services' URLs. */
@@ -134,7 +135,8 @@ export interface EnvironmentsApi {
 export const environmentsApi: EnvironmentsApi = {
   apps: () => call("apps_list"),
   addApp: (path) => call("app_add", { path }),
-  setAppRegistry: (app, registry) => call("app_set_registry", { app, registry }),
+  setAppRegistry: (app, registry, shareLogin) =>
+    call("app_set_registry", { app, registry, shareLogin }),
   pickFolder: () => call("folder_pick"),
   environments: () => call("environments_list"),
   runtimeChoices: () => call("runtime_choices"),

@@ -24,8 +24,8 @@ pub struct Fake {
     pub objects: Mutex<Vec<RuntimeObject>>,
     /// Each deployed service's configmap files, as the runtime got them.
     pub files: Mutex<Vec<(String, Vec<stagecraft_engine::ConfigFile>)>>,
-    /// The app's image registry as each `prepare` was told it.
-    pub registries: Mutex<Vec<Option<String>>>,
+    /// The app's image registry, and whether it shares its login, as each `prepare` was told.
+    pub registries: Mutex<Vec<(Option<String>, bool)>>,
     pub gate: Arc<Semaphore>,
 }
 
@@ -68,7 +68,7 @@ impl Runtime for Fake {
         self.registries
             .lock()
             .unwrap()
-            .push(env.image_registry.clone());
+            .push((env.image_registry.clone(), env.share_registry_login));
         let network = RuntimeObject {
             kind: "network".into(),
             name: format!("stagecraft-{}", env.env_id),
@@ -259,15 +259,16 @@ async fn an_apps_image_registry_reaches_the_runtime_at_each_deploy_and_a_bad_one
 
     stagecraft.deploy(&env.env_id).await.unwrap();
     let app = stagecraft
-        .set_image_registry("shop", Some(" registry.example.com/team/ "))
+        .set_image_registry("shop", Some(" registry.example.com/team/ "), true)
         .await
         .unwrap();
     assert_eq!(
         app.image_registry.as_deref(),
         Some("registry.example.com/team")
     );
+    assert!(app.share_registry_login);
     let refused = stagecraft
-        .set_image_registry("shop", Some("registry.example.com/team/web:1"))
+        .set_image_registry("shop", Some("registry.example.com/team/web:1"), false)
         .await
         .unwrap_err();
     assert_eq!(refused.code(), ErrorCode::InvalidRequest);
@@ -276,20 +277,29 @@ async fn an_apps_image_registry_reaches_the_runtime_at_each_deploy_and_a_bad_one
         "{refused}"
     );
     let missing = stagecraft
-        .set_image_registry("cart", Some("registry.example.com/team"))
+        .set_image_registry("cart", Some("registry.example.com/team"), false)
         .await
         .unwrap_err();
     assert_eq!(missing.code(), ErrorCode::NotFound);
     stagecraft.setup(&env.env_id).await.unwrap();
+    let nothing_to_share = stagecraft
+        .set_image_registry("shop", None, true)
+        .await
+        .unwrap_err();
+    assert_eq!(nothing_to_share.code(), ErrorCode::InvalidRequest);
     stagecraft
-        .set_image_registry("shop", Some(""))
+        .set_image_registry("shop", Some(""), false)
         .await
         .unwrap();
     stagecraft.setup(&env.env_id).await.unwrap();
 
     assert_eq!(
         *fake.registries.lock().unwrap(),
-        [None, Some("registry.example.com/team".to_owned()), None]
+        [
+            (None, false),
+            (Some("registry.example.com/team".to_owned()), true),
+            (None, false)
+        ]
     );
     assert_eq!(stagecraft.apps().await.unwrap()[0].image_registry, None);
 }

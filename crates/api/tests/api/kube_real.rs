@@ -174,7 +174,11 @@ workflows:
     stagecraft.add_app(&repo).await.unwrap();
     if let Ok(registry) = std::env::var("STAGECRAFT_TEST_KUBE_REGISTRY") {
         stagecraft
-            .set_image_registry("kubebuilt", Some(&registry))
+            .set_image_registry(
+                "kubebuilt",
+                Some(&registry),
+                std::env::var_os("STAGECRAFT_TEST_KUBE_SHARE_LOGIN").is_some(),
+            )
             .await
             .unwrap();
     }

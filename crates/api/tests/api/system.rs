@@ -209,7 +209,7 @@ async fn every_kubeconfig_context_becomes_a_runtime_an_environment_can_be_create
             (
                 "kube:prod".to_owned(),
                 true,
-                Some("images go through the app's registry".to_owned())
+                Some("via the app's registry".to_owned())
             ),
         ]
     );

@@ -247,6 +247,27 @@ fn an_apps_image_registry_is_named_checked_and_cleared_through_the_command() {
         None,
     ));
     assert_eq!(set["image_registry"], "registry.example.com:5000/team");
+    assert_eq!(set["share_registry_login"], false);
+    let shared = json(&stagecraft(
+        &data,
+        &[
+            "apps",
+            "set-registry",
+            "shop",
+            "registry.example.com:5000/team",
+            "--share-login",
+            "-o",
+            "json",
+        ],
+        None,
+    ));
+    assert_eq!(shared["share_registry_login"], true);
+    let both = stagecraft(
+        &data,
+        &["apps", "set-registry", "shop", "--clear", "--share-login"],
+        None,
+    );
+    assert!(!both.status.success(), "nothing to share a login for");
     let listed = stagecraft(&data, &["apps", "list"], None);
     let listed = String::from_utf8_lossy(&listed.stdout);
     assert!(listed.contains("IMAGE REGISTRY"), "{listed}");
@@ -281,6 +302,7 @@ fn an_apps_image_registry_is_named_checked_and_cleared_through_the_command() {
         None,
     ));
     assert!(cleared["image_registry"].is_null(), "{cleared}");
+    assert_eq!(cleared["share_registry_login"], false);
     let neither = stagecraft(&data, &["apps", "set-registry", "shop"], None);
     assert!(!neither.status.success());
     let unknown = stagecraft(&data, &["apps", "set-registry", "nope", "x.io/a"], None);

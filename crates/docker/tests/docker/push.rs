@@ -318,3 +318,40 @@ async fn two_pushes_of_one_image_at_once_both_succeed_and_leave_no_tag_behind() 
     );
     remove(&docker, &image).await;
 }
+
+#[tokio::test]
+async fn the_login_a_cluster_pulls_with_holds_only_the_registrys_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.json");
+    std::fs::write(
+        &config,
+        format!(
+            "{{\"auths\": {{\"127.0.0.1:5999\": {{\"auth\": \"{BASIC_AUTH}\"}}, \
+             \"other.example.com\": {{\"auth\": \"b3RoZXI6c2VjcmV0\"}}, \
+             \"tokens.example.com\": {{\"identitytoken\": \"opaque\"}}}}}}"
+        ),
+    )
+    .unwrap();
+    let pusher = DockerPusher::new(Arc::new(DockerEngine::from_env())).with_config(config);
+
+    let login = pusher
+        .pull_login("127.0.0.1:5999/team/shop-web")
+        .await
+        .unwrap()
+        .expect("a login");
+    let login: serde_json::Value = serde_json::from_str(&login).unwrap();
+    assert_eq!(
+        login,
+        serde_json::json!({"auths": {"127.0.0.1:5999": {
+            "username": "pusher", "password": "push-secret", "auth": BASIC_AUTH}}})
+    );
+    assert_eq!(
+        pusher.pull_login("nobody.example.com/x").await.unwrap(),
+        None
+    );
+    let token = pusher
+        .pull_login("tokens.example.com/team")
+        .await
+        .unwrap_err();
+    assert!(token.message.contains("identity token"), "{token}");
+}

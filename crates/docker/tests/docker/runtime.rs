@@ -190,6 +190,7 @@ async fn replicas_roll_one_at_a_time_and_a_failed_replacement_leaves_the_old_one
     let env = EnvironmentRef {
         env_id: unique("e"),
         image_registry: None,
+        share_registry_login: false,
         app: app.clone(),
         ledger: Arc::clone(&ledger) as Arc<dyn Ledger>,
     };
@@ -305,6 +306,7 @@ async fn a_container_that_fails_its_liveness_probe_is_restarted() {
     let env = EnvironmentRef {
         env_id: unique("l"),
         image_registry: None,
+        share_registry_login: false,
         app,
         ledger: Arc::new(MemoryLedger::default()),
     };
@@ -370,6 +372,7 @@ async fn configmap_files_are_in_place_before_the_container_starts() {
     let env = EnvironmentRef {
         env_id: unique("f"),
         image_registry: None,
+        share_registry_login: false,
         app,
         ledger: Arc::new(MemoryLedger::default()),
     };

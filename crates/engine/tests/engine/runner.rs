@@ -15,6 +15,7 @@ fn env() -> EnvironmentRef {
     EnvironmentRef {
         env_id: "ted1bc4".into(),
         image_registry: None,
+        share_registry_login: false,
         app: "shop".into(),
         ledger: Arc::new(stagecraft_engine::MemoryLedger::default()),
     }

@@ -27,6 +27,7 @@ fn owner() -> Owner {
     Owner {
         env_id: "ab12cd3".into(),
         app: "shop".into(),
+        pull_secret: None,
     }
 }
 

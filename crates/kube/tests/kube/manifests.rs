@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use stagecraft_kube::{Manifests, Owner, job};
+use stagecraft_kube::{Manifests, Owner, PULL_SECRET, job, pull_secret};
 use stagecraft_template::{Injected, load_template, parse_variables, resolve_variables};
 
 /// The version the schemas are checked against: k8s-openapi's newest (its `latest` feature).
@@ -97,8 +97,17 @@ fn write_manifests(out: &Path) -> Vec<PathBuf> {
                 .as_ref()
                 .map_or("app", |a| a.as_str())
                 .to_owned(),
+            // As an app that shares its registry login: built images' pods name the Secret.
+            pull_secret: Some(PULL_SECRET.to_owned()),
         };
         let mut objects = Manifests::of(&owner, &workloads).to_json().unwrap();
+        objects.push(
+            serde_json::to_value(pull_secret(
+                &owner,
+                r#"{"auths":{"registry.example.com":{"auth":"dXNlcjpzZWNyZXQ="}}}"#,
+            ))
+            .unwrap(),
+        );
         let mut jobs: Vec<_> = workloads.jobs.values().collect();
         jobs.sort_by(|a, b| a.name.cmp(&b.name));
         for spec in jobs {

@@ -27,6 +27,7 @@ fn env(ledger: &Arc<MemoryLedger>) -> EnvironmentRef {
     EnvironmentRef {
         env_id: "ab12cd3".into(),
         image_registry: None,
+        share_registry_login: false,
         app: "shop".into(),
         ledger: Arc::clone(ledger) as _,
     }
@@ -705,9 +706,13 @@ async fn a_service_unchanged_but_for_its_per_deploy_variables_is_left_as_it_is()
     );
 }
 
-/// Records what it was asked to push and says the registry took it under a fixed tag.
+/// Records what it was asked to push and says the registry took it under a fixed tag; the
+/// user's login is `login`.
 #[derive(Default)]
-struct RecordingPusher(std::sync::Mutex<Vec<(String, String)>>);
+struct RecordingPusher {
+    pushed: std::sync::Mutex<Vec<(String, String)>>,
+    login: Option<String>,
+}
 
 impl stagecraft_engine::ImagePusher for RecordingPusher {
     fn push<'a>(
@@ -716,18 +721,33 @@ impl stagecraft_engine::ImagePusher for RecordingPusher {
         repository: &'a str,
         _progress: &'a TaskProgress,
     ) -> futures_util::future::BoxFuture<'a, Result<String, stagecraft_engine::RuntimeError>> {
-        self.0
+        self.pushed
             .lock()
             .unwrap()
             .push((image.to_owned(), repository.to_owned()));
         Box::pin(async move { Ok(format!("{repository}:0123456789ab")) })
     }
+
+    fn pull_login<'a>(
+        &'a self,
+        _repository: &'a str,
+    ) -> futures_util::future::BoxFuture<'a, Result<Option<String>, stagecraft_engine::RuntimeError>>
+    {
+        Box::pin(async move { Ok(self.login.clone()) })
+    }
 }
 
 fn pulling_cluster() -> (KubeRuntime, Mock, Arc<RecordingPusher>) {
+    pulling_cluster_with(None)
+}
+
+fn pulling_cluster_with(login: Option<&str>) -> (KubeRuntime, Mock, Arc<RecordingPusher>) {
     let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
     let cluster = Cluster::new(kube::Client::new(service, "default"), "prod");
-    let pusher = Arc::new(RecordingPusher::default());
+    let pusher = Arc::new(RecordingPusher {
+        login: login.map(str::to_owned),
+        ..RecordingPusher::default()
+    });
     let runtime =
         KubeRuntime::with_cluster(cluster, Images::Registry).with_pusher(Arc::clone(&pusher) as _);
     (runtime, handle, pusher)
@@ -778,7 +798,7 @@ async fn on_a_cluster_that_pulls_a_built_image_is_pushed_to_the_apps_registry_an
         .unwrap();
 
     assert_eq!(
-        *pusher.0.lock().unwrap(),
+        *pusher.pushed.lock().unwrap(),
         [(
             "stagecraft/shop/web:4".to_owned(),
             "registry.example.com/team/shop-web".to_owned()
@@ -823,7 +843,7 @@ async fn an_image_is_pushed_once_per_process_and_its_pushed_name_keeps_the_deplo
             .unwrap();
     }
 
-    assert_eq!(pusher.0.lock().unwrap().len(), 1);
+    assert_eq!(pusher.pushed.lock().unwrap().len(), 1);
     assert_eq!(
         server.await.unwrap(),
         [
@@ -852,7 +872,7 @@ async fn a_built_image_for_a_pulling_cluster_and_an_app_without_a_registry_says_
         "{error}"
     );
     assert!(!error.transient);
-    assert!(pusher.0.lock().unwrap().is_empty());
+    assert!(pusher.pushed.lock().unwrap().is_empty());
     assert!(
         server.await.unwrap().is_empty(),
         "nothing reached the cluster"
@@ -875,4 +895,93 @@ fn a_built_image_goes_under_the_registry_as_one_repository_named_for_its_app_and
         registry_repository("acme", "stagecraft/shop/api@sha256:abc"),
         "acme/shop-api"
     );
+}
+
+#[tokio::test]
+async fn an_app_that_shares_its_login_gets_a_pull_secret_its_built_pods_name() {
+    let login = r#"{"auths":{"registry.example.com":{"auth":"dXNlcjpzZWNyZXQ="}}}"#;
+    let (runtime, mock, _pusher) = pulling_cluster_with(Some(login));
+    let done = serde_json::json!({"observedGeneration": 2, "replicas": 1,
+        "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1});
+    let server = serve_recording(
+        mock,
+        vec![
+            None,
+            None,
+            Some(not_found("deployments.apps \"web\"")),
+            None,
+            None,
+            None,
+            Some(json(deployment("41", done))),
+        ],
+    );
+    let ledger = Arc::new(MemoryLedger::default());
+    let target = EnvironmentRef {
+        image_registry: Some("registry.example.com/team".into()),
+        share_registry_login: true,
+        ..env(&ledger)
+    };
+
+    runtime
+        .deploy_service(&target, &built_web(), progress().0)
+        .await
+        .unwrap();
+
+    let requests = server.await.unwrap();
+    let lines: Vec<&str> = requests.iter().map(|(line, _)| line.as_str()).collect();
+    assert_eq!(
+        lines[..3],
+        [
+            format!("PATCH /api/v1/namespaces/{NS}?&force=true&fieldManager=stagecraft"),
+            format!(
+                "PATCH /api/v1/namespaces/{NS}/secrets/stagecraft-registry-login?&force=true&fieldManager=stagecraft"
+            ),
+            format!("GET /apis/apps/v1/namespaces/{NS}/deployments/web"),
+        ]
+    );
+    let secret: serde_json::Value = serde_json::from_slice(&requests[1].1).unwrap();
+    assert_eq!(secret["type"], "kubernetes.io/dockerconfigjson");
+    assert_eq!(secret["stringData"][".dockerconfigjson"], login);
+    let (_, body) = requests
+        .iter()
+        .find(|(line, _)| line.starts_with("PATCH /apis/apps/v1/"))
+        .expect("the Deployment is applied");
+    let applied: serde_json::Value = serde_json::from_slice(body).unwrap();
+    assert_eq!(
+        applied["spec"]["template"]["spec"]["imagePullSecrets"],
+        serde_json::json!([{"name": "stagecraft-registry-login"}])
+    );
+    // Sharing the login is part of the Deployment's digest: turning it on or off replaces it.
+    assert_ne!(
+        applied["metadata"]["annotations"][stagecraft_kube::ANNOTATION_CONFIG],
+        stagecraft_kube::config_digest(&ServiceSpec {
+            image: "registry.example.com/team/shop-web:0123456789ab".into(),
+            ..built_web()
+        })
+    );
+}
+
+#[tokio::test]
+async fn sharing_a_login_the_user_does_not_have_says_what_to_do_before_any_workload_is_applied() {
+    let (runtime, mock, _pusher) = pulling_cluster_with(None);
+    let server = serve(mock, vec![]);
+    let ledger = Arc::new(MemoryLedger::default());
+    let target = EnvironmentRef {
+        image_registry: Some("registry.example.com/team".into()),
+        share_registry_login: true,
+        ..env(&ledger)
+    };
+
+    let error = runtime
+        .deploy_service(&target, &built_web(), progress().0)
+        .await
+        .unwrap_err();
+
+    assert!(
+        error
+            .message
+            .contains("you have none: run `docker login` for it"),
+        "{error}"
+    );
+    assert!(server.await.unwrap().is_empty());
 }

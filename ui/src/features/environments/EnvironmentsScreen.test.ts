@@ -22,7 +22,7 @@ const runtimes: RuntimeChoice[] = [
     name: "kube:prod",
     label: "Kubernetes: prod",
     available: true,
-    note: "images go through the app's registry",
+    note: "via the app's registry",
     needsRegistry: true,
   },
 ];
@@ -33,6 +33,7 @@ const shop: AppView = {
   trackingBranch: "main",
   autoDeploy: false,
   imageRegistry: null,
+  shareRegistryLogin: false,
 };
 
 function api(
@@ -183,10 +184,13 @@ describe("creating an environment on a cluster that pulls its images", () => {
     expect(field.value).toBe("registry.example.com/team");
 
     await fireEvent.input(field, { target: { value: " ghcr.io/acme " } });
+    const share = screen.getByTestId("env-share-login") as HTMLInputElement;
+    expect(share.checked).toBe(false);
+    await fireEvent.click(share);
     await fireEvent.click(screen.getByTestId("create-environment"));
 
     await waitFor(() => expect(open).toHaveBeenCalledWith("tb7c2e1"));
-    expect(setAppRegistry).toHaveBeenCalledWith("shop", "ghcr.io/acme");
+    expect(setAppRegistry).toHaveBeenCalledWith("shop", "ghcr.io/acme", true);
     expect(createEnvironment).toHaveBeenCalledWith(
       expect.objectContaining({ app: "shop", runtime: "kube:prod" }),
     );
