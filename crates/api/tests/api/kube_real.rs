@@ -7,8 +7,9 @@
 //! `busybox:1.36` itself, so it needs a registry it can reach. The second test builds an image
 //! on the local Docker engine and has it reach the cluster as users' images do: loaded into
 //! kind, k3d or minikube nodes, shared with Docker Desktop, or pushed to the registry
-//! `STAGECRAFT_TEST_KUBE_REGISTRY` names (`host[:port]/path`, one you are logged in to and the
-//! cluster pulls from) for any other cluster.
+//! `STAGECRAFT_TEST_KUBE_REGISTRY` names (`host[:port]/path`, one you are logged in to) for
+//! any other cluster, which pulls it by itself, or with your login when
+//! `STAGECRAFT_TEST_KUBE_SHARE_LOGIN` is set.
 
 use std::path::PathBuf;
 
