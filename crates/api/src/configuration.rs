@@ -1,6 +1,8 @@
 //! An environment's own configuration and variables: read, replace (validated, as a new
 //! version), and the final variables of each workload with secrets masked.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use stagecraft_store::environment;
 use stagecraft_template::Injected;
@@ -42,7 +44,32 @@ pub struct Hostname {
     pub url: String,
 }
 
+/// Service URLs by (environment row id, default version, specific version). A configuration
+/// version never changes once saved, and neither does the runtime an environment runs on.
+#[derive(Debug, Default)]
+pub(crate) struct UrlCache(std::sync::Mutex<HashMap<(i64, i64, i64), Vec<Hostname>>>);
+
 impl Stagecraft {
+    /// The service URLs of `env` at its current configuration version, read once per version.
+    pub(crate) async fn cached_hostnames(
+        &self,
+        env: &stagecraft_engine::Environment,
+    ) -> Result<Vec<Hostname>, Error> {
+        // Without its runtime the template's own hostnames show, until the runtime is there.
+        if self.runtimes.get(&env.runtime).is_none() {
+            return self.hostnames(&env.env_id).await;
+        }
+        let key = (env.id, env.version.default, env.version.specific);
+        if let Some(found) = self.urls.0.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return Ok(found);
+        }
+        let found = self.hostnames(&env.env_id).await?;
+        if let Ok(mut cache) = self.urls.0.lock() {
+            cache.insert(key, found.clone());
+        }
+        Ok(found)
+    }
+
     /// Every saved version of the environment's configuration, newest first.
     pub async fn config_history(&self, env_id: &str) -> Result<Vec<ConfigVersion>, Error> {
         let env = self.environment(env_id).await?;

@@ -421,7 +421,7 @@ impl Stagecraft {
             } else {
                 // A configuration that no longer reads shows no URLs here; its own screen
                 // says what is wrong with it.
-                self.hostnames(&environment.env_id)
+                self.cached_hostnames(&environment)
                     .await
                     .unwrap_or_default()
             };

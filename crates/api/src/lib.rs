@@ -103,6 +103,9 @@ pub struct Stagecraft {
     queues: environment::Queues,
     /// Logs this process just added lines to.
     log_news: logs::LogNews,
+    /// Each environment's service URLs by its configuration version: the environments list
+    /// asks every few seconds, and a version's URLs never change.
+    urls: configuration::UrlCache,
 }
 
 impl Stagecraft {
@@ -134,6 +137,7 @@ impl Stagecraft {
             running: environment::Running::default(),
             queues: environment::Queues::default(),
             log_news: tokio::sync::broadcast::channel(1024).0,
+            urls: configuration::UrlCache::default(),
         };
         stagecraft.recover().await?;
         Ok(stagecraft)

@@ -221,3 +221,32 @@ async fn an_environment_about_to_expire_is_warned_once_per_expiry() {
     let tick = stagecraft.tick().await.unwrap();
     assert!(tick.warnings.is_empty() && tick.expired.is_empty() && tick.patched.is_empty());
 }
+
+#[tokio::test]
+async fn the_environments_list_shows_the_urls_of_the_current_configuration_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let (stagecraft, env_id, _) = shop(dir.path()).await;
+    let urls = |rows: Vec<stagecraft_api::EnvironmentRow>| -> Vec<String> {
+        rows.into_iter()
+            .flat_map(|r| r.urls.into_iter().map(|h| h.url))
+            .collect()
+    };
+    let before = urls(stagecraft.environment_rows().await.unwrap());
+    assert_eq!(before.len(), 1, "{before:?}");
+    // Asked again, the same (read once for this version).
+    assert_eq!(urls(stagecraft.environment_rows().await.unwrap()), before);
+
+    let current = stagecraft.config_get(&env_id).await.unwrap();
+    let edited = format!(
+        "{}hostnames:\n- web: shop-${{env_id}}.example.test\n",
+        current.config_yaml
+    );
+    stagecraft.config_set(&env_id, &edited).await.unwrap();
+
+    let after = urls(stagecraft.environment_rows().await.unwrap());
+    assert_eq!(after.len(), 1, "{after:?}");
+    assert!(
+        after[0].contains(&format!("shop-{env_id}.example.test")),
+        "the new version's URL: {after:?} (was {before:?})"
+    );
+}
