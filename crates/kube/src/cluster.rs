@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt as _;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{Namespace, Pod};
+use k8s_openapi::api::core::v1::{Namespace, Pod, Secret};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, WatchEvent, WatchParams};
 use kube::config::KubeConfigOptions;
 use kube::{Client, Resource};
@@ -451,6 +451,16 @@ impl Cluster {
                 reason,
             }),
             (JobState::Running, None) => Ok(0),
+        }
+    }
+
+    /// Deletes Secret `name` in the namespace; one already gone is fine.
+    pub async fn delete_secret(&self, namespace: &str, name: &str) -> Result<(), KubeError> {
+        let secrets: Api<Secret> = Api::namespaced(self.client.clone(), namespace);
+        match secrets.delete(name, &DeleteParams::default()).await {
+            Ok(_) => Ok(()),
+            Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
+            Err(error) => Err(self.error("delete", "secrets", name, error)),
         }
     }
 

@@ -91,6 +91,8 @@ pub struct KubeRuntime {
     loaded: Mutex<HashMap<String, String>>,
     /// What pushes built images to an app's registry, for a cluster that pulls them.
     pusher: Option<Arc<dyn ImagePusher>>,
+    /// Whether each environment's namespace holds the pull Secret, as this process left it.
+    logins_shared: Mutex<HashMap<String, bool>>,
     /// Each job's run counter, so every run gets a Job of its own (a Job cannot change).
     runs: Mutex<HashMap<String, u64>>,
     /// The `node_port` forwards this process keeps, by `<env_id>/<service>/<port>`.
@@ -116,6 +118,7 @@ impl KubeRuntime {
             images,
             loaded: Mutex::new(HashMap::new()),
             pusher: None,
+            logins_shared: Mutex::new(HashMap::new()),
             runs: Mutex::new(HashMap::new()),
             forwards: stagecraft_engine::Tasks::default(),
         }
@@ -267,13 +270,21 @@ impl KubeRuntime {
         built: bool,
     ) -> Result<Owner, RuntimeError> {
         let registry = match &env.image_registry {
-            Some(registry)
-                if built && env.share_registry_login && self.images == Images::Registry =>
-            {
-                registry
-            }
+            Some(registry) if built && self.images == Images::Registry => registry,
             _ => return Ok(owner),
         };
+        if !env.share_registry_login {
+            // A login shared before goes when the sharing stops: the user's credentials do
+            // not stay in the cluster. Looked after once per process and environment.
+            if self.login_shared(&env.env_id) != Some(false) {
+                cluster
+                    .delete_secret(&owner.namespace(), crate::manifest::PULL_SECRET)
+                    .await
+                    .map_err(failed)?;
+                self.set_login_shared(&env.env_id, false);
+            }
+            return Ok(owner);
+        }
         let pusher = self.pusher.as_ref().ok_or_else(|| {
             RuntimeError::new("this Stagecraft has no Docker engine to read your registry login")
         })?;
@@ -290,8 +301,22 @@ impl KubeRuntime {
             .secrets
             .push(crate::manifest::pull_secret(&owner, &login));
         cluster.apply(&manifests).await.map_err(failed)?;
+        self.set_login_shared(&env.env_id, true);
         owner.pull_secret = Some(crate::manifest::PULL_SECRET.to_owned());
         Ok(owner)
+    }
+
+    fn login_shared(&self, env_id: &str) -> Option<bool> {
+        self.logins_shared
+            .lock()
+            .ok()
+            .and_then(|shared| shared.get(env_id).copied())
+    }
+
+    fn set_login_shared(&self, env_id: &str, shared: bool) {
+        if let Ok(mut logins) = self.logins_shared.lock() {
+            logins.insert(env_id.to_owned(), shared);
+        }
     }
 
     /// Loads a built image into the nodes of a local cluster (kind, k3d, minikube).

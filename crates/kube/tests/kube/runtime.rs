@@ -774,6 +774,8 @@ async fn on_a_cluster_that_pulls_a_built_image_is_pushed_to_the_apps_registry_an
     let server = serve_recording(
         mock,
         vec![
+            // No login shared before: the Secret that would hold it is made sure of gone.
+            Some(not_found("secrets \"stagecraft-registry-login\"")),
             Some(not_found("deployments.apps \"web\"")),
             None,
             None,
@@ -829,7 +831,14 @@ async fn an_image_is_pushed_once_per_process_and_its_pushed_name_keeps_the_deplo
     running["metadata"]["annotations"] = serde_json::json!({
         stagecraft_kube::ANNOTATION_CONFIG: stagecraft_kube::config_digest(&pushed)
     });
-    let server = serve(mock, vec![Some(json(running.clone())), Some(json(running))]);
+    let server = serve(
+        mock,
+        vec![
+            Some(not_found("secrets \"stagecraft-registry-login\"")),
+            Some(json(running.clone())),
+            Some(json(running)),
+        ],
+    );
     let ledger = Arc::new(MemoryLedger::default());
     let target = EnvironmentRef {
         image_registry: Some("registry.example.com/team".into()),
@@ -847,10 +856,11 @@ async fn an_image_is_pushed_once_per_process_and_its_pushed_name_keeps_the_deplo
     assert_eq!(
         server.await.unwrap(),
         [
+            format!("DELETE /api/v1/namespaces/{NS}/secrets/stagecraft-registry-login?"),
             format!("GET /apis/apps/v1/namespaces/{NS}/deployments/web"),
             format!("GET /apis/apps/v1/namespaces/{NS}/deployments/web"),
         ],
-        "the running Deployment names the pushed image: nothing applied"
+        "the running Deployment names the pushed image: nothing applied; no login left"
     );
 }
 
@@ -984,4 +994,83 @@ async fn sharing_a_login_the_user_does_not_have_says_what_to_do_before_any_workl
         "{error}"
     );
     assert!(server.await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_login_no_longer_shared_is_taken_out_of_the_cluster_once() {
+    let login = r#"{"auths":{"registry.example.com":{"auth":"dXNlcjpzZWNyZXQ="}}}"#;
+    let (runtime, mock, _pusher) = pulling_cluster_with(Some(login));
+    let pushed = ServiceSpec {
+        image: "registry.example.com/team/shop-web:0123456789ab".into(),
+        ..built_web()
+    };
+    let shared_owner = stagecraft_kube::Owner {
+        env_id: "ab12cd3".into(),
+        app: "shop".into(),
+        pull_secret: Some(stagecraft_kube::PULL_SECRET.into()),
+    };
+    let running = |owner: &stagecraft_kube::Owner| {
+        let mut running = deployment("60", serde_json::json!({}));
+        running["metadata"]["annotations"] = serde_json::json!({
+            stagecraft_kube::ANNOTATION_CONFIG: owner.config_digest(&pushed)
+        });
+        running
+    };
+    let server = serve(
+        mock,
+        vec![
+            // Shared: the Secret is applied and the running Deployment, which names it, stays.
+            None,
+            None,
+            Some(json(running(&shared_owner))),
+            // No longer shared: the Secret goes, once; the Deployment is running without it.
+            Some(json(
+                serde_json::json!({"kind": "Status", "apiVersion": "v1",
+                "metadata": {}, "status": "Success"}),
+            )),
+            Some(json(running(&stagecraft_kube::Owner {
+                pull_secret: None,
+                ..shared_owner.clone()
+            }))),
+            Some(json(running(&stagecraft_kube::Owner {
+                pull_secret: None,
+                ..shared_owner.clone()
+            }))),
+        ],
+    );
+    let ledger = Arc::new(MemoryLedger::default());
+    let sharing = EnvironmentRef {
+        image_registry: Some("registry.example.com/team".into()),
+        share_registry_login: true,
+        ..env(&ledger)
+    };
+    let not_sharing = EnvironmentRef {
+        share_registry_login: false,
+        ..sharing.clone()
+    };
+
+    runtime
+        .deploy_service(&sharing, &built_web(), progress().0)
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        runtime
+            .deploy_service(&not_sharing, &built_web(), progress().0)
+            .await
+            .unwrap();
+    }
+
+    assert_eq!(
+        server.await.unwrap(),
+        [
+            format!("PATCH /api/v1/namespaces/{NS}?&force=true&fieldManager=stagecraft"),
+            format!(
+                "PATCH /api/v1/namespaces/{NS}/secrets/stagecraft-registry-login?&force=true&fieldManager=stagecraft"
+            ),
+            format!("GET /apis/apps/v1/namespaces/{NS}/deployments/web"),
+            format!("DELETE /api/v1/namespaces/{NS}/secrets/stagecraft-registry-login?"),
+            format!("GET /apis/apps/v1/namespaces/{NS}/deployments/web"),
+            format!("GET /apis/apps/v1/namespaces/{NS}/deployments/web"),
+        ]
+    );
 }
