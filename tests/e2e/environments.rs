@@ -504,6 +504,19 @@ current-context: prod
     click(&client, "[data-testid=create-environment]").await;
     // The environment's details open; its setup cannot reach the cluster, which is fine here.
     wait_for(&client, "[data-testid=deploy]", WAIT).await;
+    // The Configuration tab shows the app's registry, to change it later.
+    click(&client, "[data-testid=tab-configuration]").await;
+    let kept = client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("[data-testid=config-registry]"))
+        .await
+        .unwrap();
+    assert_eq!(
+        kept.prop("value").await.unwrap().as_deref(),
+        Some("registry.example.com/team")
+    );
+    save_screenshot(&client, "configuration-registry.png").await;
     client.close().await.unwrap();
 
     // What the window kept, read from the app's own database.
