@@ -141,7 +141,7 @@ impl Cluster {
     }
 
     /// Applies each of `objects` in `namespace`, in order.
-    async fn apply_in<K>(&self, namespace: &str, objects: &[K]) -> Result<(), KubeError>
+    pub(crate) async fn apply_in<K>(&self, namespace: &str, objects: &[K]) -> Result<(), KubeError>
     where
         K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
             + Serialize

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::{AsyncBufReadExt as _, StreamExt as _, TryStreamExt as _};
 use k8s_openapi::api::apps::v1::Deployment;
@@ -21,6 +21,10 @@ use tokio::sync::OnceCell;
 use crate::cluster::Cluster;
 use crate::kubeconfig::{ClusterKind, KubeError};
 use crate::manifest::{LABEL_ENV, LABEL_WORKLOAD, Manifests, Owner, dns_label, job};
+
+/// How long a registry login read from the user's Docker configuration is used before it is
+/// read again.
+const LOGIN_FRESH: Duration = Duration::from_secs(300);
 
 /// How long teardown waits for the namespace to be gone.
 const NAMESPACE_GONE_WITHIN: Duration = Duration::from_secs(180);
@@ -91,8 +95,11 @@ pub struct KubeRuntime {
     loaded: Mutex<HashMap<String, String>>,
     /// What pushes built images to an app's registry, for a cluster that pulls them.
     pusher: Option<Arc<dyn ImagePusher>>,
-    /// Whether each environment's namespace holds the pull Secret, as this process left it.
-    logins_shared: Mutex<HashMap<String, bool>>,
+    /// The login each environment's pull Secret holds (`None`: no Secret), as this process
+    /// left it.
+    logins_shared: Mutex<HashMap<String, Option<String>>>,
+    /// The user's registry logins as last read, by registry, with when.
+    logins: Mutex<HashMap<String, (Instant, String)>>,
     /// Each job's run counter, so every run gets a Job of its own (a Job cannot change).
     runs: Mutex<HashMap<String, u64>>,
     /// The `node_port` forwards this process keeps, by `<env_id>/<service>/<port>`.
@@ -119,6 +126,7 @@ impl KubeRuntime {
             loaded: Mutex::new(HashMap::new()),
             pusher: None,
             logins_shared: Mutex::new(HashMap::new()),
+            logins: Mutex::new(HashMap::new()),
             runs: Mutex::new(HashMap::new()),
             forwards: stagecraft_engine::Tasks::default(),
         }
@@ -259,9 +267,11 @@ impl KubeRuntime {
             .await
     }
 
-    /// The owner of a workload's objects: with the pull Secret, applied (fresh: a login may
-    /// be a token that expires), when the workload's image was built, the cluster pulls it
-    /// from the app's registry, and the app shares the user's login for it.
+    /// The owner of a workload's objects: with the pull Secret when the workload's image was
+    /// built, the cluster pulls it from the app's registry, and the app shares the user's
+    /// login for it. The Secret is applied when the login differs from the one this process
+    /// last gave the environment; the login is read again after [`LOGIN_FRESH`], since it may
+    /// be a token that expires (a credential helper is a process to run, not once per task).
     async fn pulling_owner(
         &self,
         cluster: &Cluster,
@@ -273,17 +283,46 @@ impl KubeRuntime {
             Some(registry) if built && self.images == Images::Registry => registry,
             _ => return Ok(owner),
         };
+        let namespace = owner.namespace();
         if !env.share_registry_login {
             // A login shared before goes when the sharing stops: the user's credentials do
             // not stay in the cluster. Looked after once per process and environment.
-            if self.login_shared(&env.env_id) != Some(false) {
+            if self.shared_login(&env.env_id) != Some(None) {
                 cluster
-                    .delete_secret(&owner.namespace(), crate::manifest::PULL_SECRET)
+                    .delete_secret(&namespace, crate::manifest::PULL_SECRET)
                     .await
                     .map_err(failed)?;
-                self.set_login_shared(&env.env_id, false);
+                self.set_shared_login(&env.env_id, None);
             }
             return Ok(owner);
+        }
+        let login = self.login_for(env, registry).await?;
+        if self.shared_login(&env.env_id).flatten().as_ref() != Some(&login) {
+            let secret = crate::manifest::pull_secret(&owner, &login);
+            cluster
+                .apply_in(&namespace, &[secret])
+                .await
+                .map_err(failed)?;
+            self.set_shared_login(&env.env_id, Some(login));
+        }
+        owner.pull_secret = Some(crate::manifest::PULL_SECRET.to_owned());
+        Ok(owner)
+    }
+
+    /// The user's login for `registry`, read at most once per [`LOGIN_FRESH`].
+    async fn login_for(
+        &self,
+        env: &EnvironmentRef,
+        registry: &str,
+    ) -> Result<String, RuntimeError> {
+        let known = self.logins.lock().ok().and_then(|logins| {
+            logins
+                .get(registry)
+                .filter(|(read, _)| read.elapsed() < LOGIN_FRESH)
+                .map(|(_, login)| login.clone())
+        });
+        if let Some(login) = known {
+            return Ok(login);
         }
         let pusher = self.pusher.as_ref().ok_or_else(|| {
             RuntimeError::new("this Stagecraft has no Docker engine to read your registry login")
@@ -296,26 +335,24 @@ impl KubeRuntime {
                 env.app, env.app
             ))
         })?;
-        let mut manifests = Manifests::of(&owner, &Workloads::default());
-        manifests
-            .secrets
-            .push(crate::manifest::pull_secret(&owner, &login));
-        cluster.apply(&manifests).await.map_err(failed)?;
-        self.set_login_shared(&env.env_id, true);
-        owner.pull_secret = Some(crate::manifest::PULL_SECRET.to_owned());
-        Ok(owner)
+        if let Ok(mut logins) = self.logins.lock() {
+            logins.insert(registry.to_owned(), (Instant::now(), login.clone()));
+        }
+        Ok(login)
     }
 
-    fn login_shared(&self, env_id: &str) -> Option<bool> {
+    /// The login this process last left in the environment's namespace: `Some(None)` when it
+    /// made sure there is none, `None` when it has not looked.
+    fn shared_login(&self, env_id: &str) -> Option<Option<String>> {
         self.logins_shared
             .lock()
             .ok()
-            .and_then(|shared| shared.get(env_id).copied())
+            .and_then(|shared| shared.get(env_id).cloned())
     }
 
-    fn set_login_shared(&self, env_id: &str, shared: bool) {
-        if let Ok(mut logins) = self.logins_shared.lock() {
-            logins.insert(env_id.to_owned(), shared);
+    fn set_shared_login(&self, env_id: &str, login: Option<String>) {
+        if let Ok(mut shared) = self.logins_shared.lock() {
+            shared.insert(env_id.to_owned(), login);
         }
     }
 

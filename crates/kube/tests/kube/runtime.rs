@@ -712,6 +712,7 @@ async fn a_service_unchanged_but_for_its_per_deploy_variables_is_left_as_it_is()
 struct RecordingPusher {
     pushed: std::sync::Mutex<Vec<(String, String)>>,
     login: Option<String>,
+    logins_read: std::sync::atomic::AtomicUsize,
 }
 
 impl stagecraft_engine::ImagePusher for RecordingPusher {
@@ -733,6 +734,8 @@ impl stagecraft_engine::ImagePusher for RecordingPusher {
         _repository: &'a str,
     ) -> futures_util::future::BoxFuture<'a, Result<Option<String>, stagecraft_engine::RuntimeError>>
     {
+        self.logins_read
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Box::pin(async move { Ok(self.login.clone()) })
     }
 }
@@ -917,7 +920,6 @@ async fn an_app_that_shares_its_login_gets_a_pull_secret_its_built_pods_name() {
         mock,
         vec![
             None,
-            None,
             Some(not_found("deployments.apps \"web\"")),
             None,
             None,
@@ -940,16 +942,15 @@ async fn an_app_that_shares_its_login_gets_a_pull_secret_its_built_pods_name() {
     let requests = server.await.unwrap();
     let lines: Vec<&str> = requests.iter().map(|(line, _)| line.as_str()).collect();
     assert_eq!(
-        lines[..3],
+        lines[..2],
         [
-            format!("PATCH /api/v1/namespaces/{NS}?&force=true&fieldManager=stagecraft"),
             format!(
                 "PATCH /api/v1/namespaces/{NS}/secrets/stagecraft-registry-login?&force=true&fieldManager=stagecraft"
             ),
             format!("GET /apis/apps/v1/namespaces/{NS}/deployments/web"),
         ]
     );
-    let secret: serde_json::Value = serde_json::from_slice(&requests[1].1).unwrap();
+    let secret: serde_json::Value = serde_json::from_slice(&requests[0].1).unwrap();
     assert_eq!(secret["type"], "kubernetes.io/dockerconfigjson");
     assert_eq!(secret["stringData"][".dockerconfigjson"], login);
     let (_, body) = requests
@@ -1021,7 +1022,6 @@ async fn a_login_no_longer_shared_is_taken_out_of_the_cluster_once() {
         vec![
             // Shared: the Secret is applied and the running Deployment, which names it, stays.
             None,
-            None,
             Some(json(running(&shared_owner))),
             // No longer shared: the Secret goes, once; the Deployment is running without it.
             Some(json(
@@ -1063,12 +1063,64 @@ async fn a_login_no_longer_shared_is_taken_out_of_the_cluster_once() {
     assert_eq!(
         server.await.unwrap(),
         [
-            format!("PATCH /api/v1/namespaces/{NS}?&force=true&fieldManager=stagecraft"),
             format!(
                 "PATCH /api/v1/namespaces/{NS}/secrets/stagecraft-registry-login?&force=true&fieldManager=stagecraft"
             ),
             format!("GET /apis/apps/v1/namespaces/{NS}/deployments/web"),
             format!("DELETE /api/v1/namespaces/{NS}/secrets/stagecraft-registry-login?"),
+            format!("GET /apis/apps/v1/namespaces/{NS}/deployments/web"),
+            format!("GET /apis/apps/v1/namespaces/{NS}/deployments/web"),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_shared_login_is_read_and_applied_once_for_the_workloads_of_a_deploy() {
+    let login = r#"{"auths":{"registry.example.com":{"auth":"dXNlcjpzZWNyZXQ="}}}"#;
+    let (runtime, mock, pusher) = pulling_cluster_with(Some(login));
+    let owner = stagecraft_kube::Owner {
+        env_id: "ab12cd3".into(),
+        app: "shop".into(),
+        pull_secret: Some(stagecraft_kube::PULL_SECRET.into()),
+    };
+    let mut running = deployment("70", serde_json::json!({}));
+    running["metadata"]["annotations"] = serde_json::json!({
+        stagecraft_kube::ANNOTATION_CONFIG: owner.config_digest(&ServiceSpec {
+            image: "registry.example.com/team/shop-web:0123456789ab".into(),
+            ..built_web()
+        })
+    });
+    let server = serve(
+        mock,
+        vec![None, Some(json(running.clone())), Some(json(running))],
+    );
+    let ledger = Arc::new(MemoryLedger::default());
+    let sharing = EnvironmentRef {
+        image_registry: Some("registry.example.com/team".into()),
+        share_registry_login: true,
+        ..env(&ledger)
+    };
+
+    for _ in 0..2 {
+        runtime
+            .deploy_service(&sharing, &built_web(), progress().0)
+            .await
+            .unwrap();
+    }
+
+    assert_eq!(
+        pusher
+            .logins_read
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1,
+        "a credential helper runs once, not per workload"
+    );
+    assert_eq!(
+        server.await.unwrap(),
+        [
+            format!(
+                "PATCH /api/v1/namespaces/{NS}/secrets/stagecraft-registry-login?&force=true&fieldManager=stagecraft"
+            ),
             format!("GET /apis/apps/v1/namespaces/{NS}/deployments/web"),
             format!("GET /apis/apps/v1/namespaces/{NS}/deployments/web"),
         ]
