@@ -76,18 +76,11 @@ fn write_app(repo: &std::path::Path, template: &str) {
     .unwrap();
 }
 
-#[tokio::test]
-#[ignore = "needs a Kubernetes cluster: set STAGECRAFT_TEST_KUBECONFIG (see the module's docs)"]
-async fn kube_real_the_scenario_runs_on_a_real_cluster() {
-    let (kubeconfig, context) = cluster_under_test();
-    let dir = tempfile::tempdir().unwrap();
-    let repo = dir.path().join("kubeshop");
-    write_app(&repo, TEMPLATE);
-    let stagecraft = open(&dir.path().join("data"), kubeconfig).await;
-    stagecraft.add_app(&repo).await.unwrap();
-    let env_id = stagecraft
+/// An ephemeral environment of `app` on the cluster of `context`.
+async fn create_on(stagecraft: &Stagecraft, app: &str, context: &str) -> String {
+    stagecraft
         .create_environment(CreateEnvironment {
-            app: "kubeshop".into(),
+            app: app.into(),
             branch: None,
             environment_template: "ephemeral".into(),
             runtime: format!("kube:{context}"),
@@ -96,13 +89,13 @@ async fn kube_real_the_scenario_runs_on_a_real_cluster() {
         })
         .await
         .unwrap()
-        .env_id;
+        .env_id
+}
 
-    let setup = stagecraft.deploy(&env_id).await.unwrap().deploy;
-    let events = stagecraft.deploy_events(setup.id, 0).await.unwrap();
-    assert_eq!(setup.status, DeployStatus::Succeeded, "{events:#?}");
-    // The node_port answers on 127.0.0.1, forwarded to a ready pod.
-    let port = stagecraft_engine::stable_host_port(&env_id, "web", 8080);
+/// `GET /index.html` of the environment's `web` through its node_port on 127.0.0.1 (forwarded
+/// to a ready pod): the whole answer.
+async fn web_index(env_id: &str) -> String {
+    let port = stagecraft_engine::stable_host_port(env_id, "web", 8080);
     let mut http = tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
         .unwrap();
@@ -113,6 +106,24 @@ async fn kube_real_the_scenario_runs_on_a_real_cluster() {
     tokio::io::AsyncReadExt::read_to_string(&mut http, &mut answer)
         .await
         .unwrap();
+    answer
+}
+
+#[tokio::test]
+#[ignore = "needs a Kubernetes cluster: set STAGECRAFT_TEST_KUBECONFIG (see the module's docs)"]
+async fn kube_real_the_scenario_runs_on_a_real_cluster() {
+    let (kubeconfig, context) = cluster_under_test();
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("kubeshop");
+    write_app(&repo, TEMPLATE);
+    let stagecraft = open(&dir.path().join("data"), kubeconfig).await;
+    stagecraft.add_app(&repo).await.unwrap();
+    let env_id = create_on(&stagecraft, "kubeshop", &context).await;
+
+    let setup = stagecraft.deploy(&env_id).await.unwrap().deploy;
+    let events = stagecraft.deploy_events(setup.id, 0).await.unwrap();
+    assert_eq!(setup.status, DeployStatus::Succeeded, "{events:#?}");
+    let answer = web_index(&env_id).await;
     assert!(answer.contains("hello"), "{answer}");
     let patch = stagecraft.deploy(&env_id).await.unwrap().deploy;
     assert_eq!(patch.status, DeployStatus::Succeeded);
@@ -183,33 +194,12 @@ workflows:
             .await
             .unwrap();
     }
-    let env_id = stagecraft
-        .create_environment(CreateEnvironment {
-            app: "kubebuilt".into(),
-            branch: None,
-            environment_template: "ephemeral".into(),
-            runtime: format!("kube:{context}"),
-            name: None,
-            ttl: None,
-        })
-        .await
-        .unwrap()
-        .env_id;
+    let env_id = create_on(&stagecraft, "kubebuilt", &context).await;
 
     let setup = stagecraft.deploy(&env_id).await.unwrap().deploy;
     let events = stagecraft.deploy_events(setup.id, 0).await.unwrap();
     assert_eq!(setup.status, DeployStatus::Succeeded, "{events:#?}");
-    let port = stagecraft_engine::stable_host_port(&env_id, "web", 8080);
-    let mut http = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .unwrap();
-    tokio::io::AsyncWriteExt::write_all(&mut http, b"GET /index.html HTTP/1.0\r\n\r\n")
-        .await
-        .unwrap();
-    let mut answer = String::new();
-    tokio::io::AsyncReadExt::read_to_string(&mut http, &mut answer)
-        .await
-        .unwrap();
+    let answer = web_index(&env_id).await;
     assert!(answer.contains("built here"), "{answer}");
 
     let teardown = stagecraft.teardown(&env_id).await.unwrap().deploy;
