@@ -361,7 +361,12 @@ async fn make_key(
         match stored {
             Ok(()) => return Ok((key, KeyHome::Keychain { account })),
             Err(error) => {
-                tracing::info!(%error, "no OS keychain to keep the secret key in; using a file");
+                // The keychain's own words: the error's sentence is for a key that is there.
+                let reason = match &error {
+                    Error::SecretKeychain { message, .. } => message.clone(),
+                    other => other.to_string(),
+                };
+                tracing::info!(%reason, "no OS keychain to keep the secret key in; using a file");
                 // The claim is withdrawn: the key goes to a file.
                 if let Err(error) = std::fs::remove_file(&marker_path) {
                     tracing::warn!(%error, "the keychain marker could not be removed");
