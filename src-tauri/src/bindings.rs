@@ -7,11 +7,12 @@ use std::path::PathBuf;
 use stagecraft_api::{
     ActivityView, AddedAppView, AppView, BuildComparisonView, BuildView, ClusterMadeBy, CommitView,
     CommitsBetweenView, ConfigVersionView, DataDirOrigin, DatabaseReport, DeployDetailView,
-    DeployStatusView, DeployView, DockerStatus, EndpointSource, EnvironmentRowView,
-    EnvironmentStatusView, EnvironmentView, ErrorCode, ImageView, KubeContextReport,
-    KubernetesReport, LayerChangeView, LogLineView, LogPageView, LogResourceView, NextDeploy,
-    RuntimeChoice, ServiceComparisonView, StageView, StepComparisonView, StepView, SystemReport,
-    TaskView, UrlView, VariableView, WorkloadVarsView,
+    DeployEvent, DeployOutcome, DeployStatusView, DeployView, DockerStatus, EndpointSource,
+    EnvironmentRowView, EnvironmentStatusView, EnvironmentView, ErrorCode, ImageView,
+    KubeContextReport, KubernetesReport, LayerChangeView, LogLineView, LogPageView,
+    LogResourceView, NextDeploy, RuntimeChoice, ServiceComparisonView, Stage, StageView,
+    StepComparisonView, StepOutcome, StepView, SystemReport, TaskOutcome, TaskView, UrlView,
+    VariableView, WorkloadVarsView,
 };
 use ts_rs::{Config, TS};
 
@@ -41,6 +42,11 @@ fn render() -> String {
         declaration::<CommitView>(&cfg),
         declaration::<LogResourceView>(&cfg),
         declaration::<crate::streams::FollowMessage>(&cfg),
+        declaration::<DeployEvent>(&cfg),
+        declaration::<Stage>(&cfg),
+        declaration::<TaskOutcome>(&cfg),
+        declaration::<StepOutcome>(&cfg),
+        declaration::<DeployOutcome>(&cfg),
         declaration::<EnvironmentRowView>(&cfg),
         declaration::<ActivityView>(&cfg),
         declaration::<UrlView>(&cfg),

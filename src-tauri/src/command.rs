@@ -122,14 +122,7 @@ pub(crate) async fn deploy_follow<R: tauri::Runtime>(
     let mut events = state.stagecraft()?.follow(deploy_id, after_seq).await?;
     Ok(streams.start(webview.label(), async move {
         while let Some(stored) = events.recv().await {
-            let event = serde_json::from_str(&stored.event_json)
-                .unwrap_or(serde_json::Value::String(stored.event_json));
-            let message = FollowMessage::Event {
-                seq: stored.seq,
-                at: stored.at,
-                event,
-            };
-            if on_message.send(message).is_err() {
+            if on_message.send(FollowMessage::event(stored)).is_err() {
                 return;
             }
         }

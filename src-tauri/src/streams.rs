@@ -18,11 +18,24 @@ pub enum FollowMessage {
         #[ts(type = "number")]
         seq: i64,
         at: String,
-        /// The engine's event, as `deploy_events` stores it (`{"type": "task_waiting", …}`).
-        #[ts(type = "Record<string, unknown>")]
-        event: serde_json::Value,
+        /// The engine's event, as the store keeps it.
+        event: stagecraft_api::DeployEvent,
+        /// The event as a line of progress, in the words the command prints; `null` for the
+        /// events too small to show.
+        line: Option<String>,
     },
     End,
+}
+
+impl FollowMessage {
+    pub(crate) fn event(stored: stagecraft_api::StoredEvent) -> Self {
+        Self::Event {
+            seq: stored.seq,
+            at: stored.at,
+            line: stored.event.progress_line(),
+            event: stored.event,
+        }
+    }
 }
 
 /// The streams running now, by id, with the webview each one writes to.

@@ -137,8 +137,8 @@ const DEPLOYS: usize = 500;
 /// straight into the data folder's database before the app opens it.
 async fn seed_history(data: &Path, repo: &Path) -> String {
     use stagecraft_engine::{
-        DeployEvent, DeployStatus, EnvironmentKind, EnvironmentStatus, Stage, StepOutcome,
-        TaskOutcome,
+        DeployEvent, DeployOutcome, DeployStatus, EnvironmentKind, EnvironmentStatus, Stage,
+        StepOutcome, TaskOutcome,
     };
     use stagecraft_store::{Store, app, deploy, environment};
 
@@ -246,7 +246,7 @@ async fn seed_history(data: &Path, repo: &Path) -> String {
             deploy_id,
             DeployStatus::Running,
             DeployStatus::Succeeded,
-            Some("{\"outcome\":\"succeeded\",\"failed_tasks\":0}"),
+            Some(&DeployOutcome::Succeeded { failed_tasks: 0 }),
         )
         .await
         .unwrap();

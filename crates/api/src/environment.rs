@@ -682,13 +682,12 @@ impl Stagecraft {
         for d in deploys {
             match d.status {
                 DeployStatus::Queued => {
-                    let json = serde_json::to_string(&DeployOutcome::Cancelled).ok();
                     let unrun = deploy::set_status(
                         pool,
                         d.id,
                         DeployStatus::Queued,
                         DeployStatus::Cancelled,
-                        json.as_deref(),
+                        Some(&DeployOutcome::Cancelled),
                     )
                     .await?;
                     if unrun {
@@ -849,19 +848,16 @@ impl Stagecraft {
         let mut interrupted = Vec::new();
         for orphan in deploy::orphaned(pool).await? {
             let reason = "Stagecraft stopped while this deploy ran: deploy again to resume it, or tear the environment down".to_owned();
-            let event = serde_json::to_string(&DeployEvent::DeployInterrupted {
+            let event = DeployEvent::DeployInterrupted {
                 reason: reason.clone(),
-            })
-            .unwrap_or_default();
+            };
             deploy::append_event(pool, orphan.id, &event).await?;
-            let outcome =
-                serde_json::json!({ "outcome": "interrupted", "reason": reason }).to_string();
             deploy::set_status(
                 pool,
                 orphan.id,
                 DeployStatus::Running,
                 DeployStatus::Interrupted,
-                Some(&outcome),
+                Some(&DeployOutcome::Interrupted { reason }),
             )
             .await?;
             if let Some(env) = environment::by_id(pool, orphan.environment_id).await?
@@ -1027,6 +1023,7 @@ impl Stagecraft {
             (DeployOutcome::Succeeded { .. }, _) => EnvironmentEvent::DeploySucceeded,
             (DeployOutcome::Failed { .. }, _) => EnvironmentEvent::DeployFailed,
             (DeployOutcome::Cancelled, _) => EnvironmentEvent::DeployCancelled,
+            (DeployOutcome::Interrupted { .. }, _) => EnvironmentEvent::Interrupted,
         };
         let done = next.on(env_event).unwrap_or(EnvironmentStatus::Failed);
         environment::set_status(pool, env.id, next, done).await?;
@@ -1045,14 +1042,14 @@ impl Stagecraft {
             DeployOutcome::Succeeded { .. } => DeployStatus::Succeeded,
             DeployOutcome::Failed { .. } => DeployStatus::Failed,
             DeployOutcome::Cancelled => DeployStatus::Cancelled,
+            DeployOutcome::Interrupted { .. } => DeployStatus::Interrupted,
         };
         if !from.can_become(status) {
             return Err(Error::Conflict {
                 message: format!("a deploy cannot go from {from:?} to {status:?}"),
             });
         }
-        let json = serde_json::to_string(outcome).ok();
-        deploy::set_status(self.store.pool(), deploy_id, from, status, json.as_deref()).await?;
+        deploy::set_status(self.store.pool(), deploy_id, from, status, Some(outcome)).await?;
         Ok(())
     }
 

@@ -19,14 +19,6 @@ pub(crate) struct LiveEvent {
 /// app) stored: SQLite tells no other process about a write.
 const OTHER_PROCESSES_EVERY: Duration = Duration::from_millis(500);
 
-/// The events that end a deploy: a follower stops after one.
-fn ends_deploy(event: &StoredEvent) -> bool {
-    serde_json::from_str::<serde_json::Value>(&event.event_json)
-        .ok()
-        .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_owned))
-        .is_some_and(|kind| kind == "stage_finished" || kind == "deploy_interrupted")
-}
-
 impl Stagecraft {
     /// The deploy's events after `after_seq` (0 for all), then its new ones as they are
     /// stored, here or by another process, in `seq` order without a gap or a duplicate. The
@@ -68,7 +60,7 @@ impl Stagecraft {
                     };
                     for event in stored {
                         last = event.seq;
-                        let ends = ends_deploy(&event);
+                        let ends = event.event.ends_deploy();
                         if sender.send(event).await.is_err() || ends {
                             return;
                         }
@@ -87,7 +79,7 @@ impl Stagecraft {
                                 continue;
                             }
                             last = event.seq;
-                            let ends = ends_deploy(&event);
+                            let ends = event.event.ends_deploy();
                             if sender.send(event).await.is_err() || ends {
                                 return;
                             }

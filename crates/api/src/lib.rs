@@ -63,6 +63,8 @@ pub use logs::LOG_CAP;
 pub use settings::{
     DEFAULT_DEPLOY_LEASE, DataDir, DataDirSource, Settings, default_build_parallelism,
 };
+pub use stagecraft_engine::{DeployEvent, DeployOutcome, Stage, StepOutcome, TaskOutcome};
+pub use stagecraft_store::deploy::StoredEvent;
 pub use stagecraft_store::notice::Attention;
 pub use system::{
     ClusterMadeBy, DataDirOrigin, DatabaseReport, DockerStatus, EndpointSource, KubeContextReport,

@@ -11,15 +11,27 @@
 //! - `main.rs`: the command line and the exit status
 //! - `output.rs`: `--output table|json|yaml`
 //! - `gitops.rs`: `stagecraft gitops validate|init`
-//! - `environments.rs`: `stagecraft apps|environments|deploys|builds ...`
+//! - `session.rs`: opening Stagecraft for the commands below and handing each to its module
+//! - `apps.rs`: `stagecraft apps list|add|set-registry`
+//! - `environments.rs`: `stagecraft environments create|list|get|delete|extend|config-get|...`
+//! - `deploys.rs`: `stagecraft deploys create|list|cancel`, and the deploy report
+//! - `builds.rs`: `stagecraft builds list|compare|create`
+//! - `instances.rs`: `stagecraft instances logs`
 
+mod apps;
+mod builds;
+mod deploys;
 mod environments;
 mod gitops;
+mod instances;
 mod output;
+mod session;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::session::Request;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -54,7 +66,7 @@ enum Command {
     /// Apps: local repositories with Release files.
     Apps {
         #[command(subcommand)]
-        command: environments::Apps,
+        command: apps::Apps,
     },
     /// Environments of apps.
     Environments {
@@ -64,17 +76,17 @@ enum Command {
     /// Deploys: one run of setup, patch or teardown.
     Deploys {
         #[command(subcommand)]
-        command: environments::Deploys,
+        command: deploys::Deploys,
     },
     /// Builds of an app's images.
     Builds {
         #[command(subcommand)]
-        command: environments::Builds,
+        command: builds::Builds,
     },
     /// The containers of an environment's workloads.
     Instances {
         #[command(subcommand)]
-        command: environments::Instances,
+        command: instances::Instances,
     },
     /// Prints a completion script: `stagecraft completions bash > /etc/bash_completion.d/stagecraft`.
     Completions {
@@ -101,21 +113,13 @@ fn main() -> ExitCode {
         .init();
     let outcome = match cli.command {
         Command::Gitops { command } => gitops::run(command, cli.output),
-        Command::Apps { command } => {
-            environments::run(environments::Request::Apps(command), cli.output)
-        }
+        Command::Apps { command } => session::run(Request::Apps(command), cli.output),
         Command::Environments { command } => {
-            environments::run(environments::Request::Environments(command), cli.output)
+            session::run(Request::Environments(command), cli.output)
         }
-        Command::Deploys { command } => {
-            environments::run(environments::Request::Deploys(command), cli.output)
-        }
-        Command::Builds { command } => {
-            environments::run(environments::Request::Builds(command), cli.output)
-        }
-        Command::Instances { command } => {
-            environments::run(environments::Request::Instances(command), cli.output)
-        }
+        Command::Deploys { command } => session::run(Request::Deploys(command), cli.output),
+        Command::Builds { command } => session::run(Request::Builds(command), cli.output),
+        Command::Instances { command } => session::run(Request::Instances(command), cli.output),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "stagecraft", &mut std::io::stdout());

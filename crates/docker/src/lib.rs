@@ -13,8 +13,20 @@
 //! - `engine.rs`: [`DockerEngine`], the lazy connection to the first that answers, and
 //!   [`EngineInfo`]
 //! - `error.rs`: [`DockerError`], with the endpoint tried and what the user can do about it
-//! - `runtime.rs`: [`DockerRuntime`], the engine's `Runtime`: a network per environment,
+//! - `runtime/`: [`DockerRuntime`], the engine's `Runtime`: a network per environment,
 //!   containers by service name, rolling replacement, jobs, teardown by the ledger
+//!   - `mod.rs`: [`DockerRuntime`] and its `Runtime` impl, our labels (`LABEL_*`)
+//!   - `names.rs`: the names of networks, volumes and containers ([`network_name`]), the
+//!     digest of a workload's spec
+//!   - `containers.rs`: the network, volumes and images an environment needs; containers
+//!     created from a plan, removed, listed by label
+//!   - `rollout.rs`: a service deployed one replica at a time, each waited for until ready
+//!   - `jobs.rs`: a job's container run until it exits, and killed
+//!   - `teardown.rs`: an environment removed by its ledger, only what carries its label
+//!   - `liveness.rs`: the watchers that restart a container failing its liveness probe
+//!   - `inspection.rs`: workloads' status, the environment's objects, logs; a container's
+//!     published ports and last log lines
+//!   - `errors.rs`: bollard's errors as `RuntimeError`s, transient or not
 //! - `probe.rs`: readiness probes (exec in the container, HTTP through 127.0.0.1)
 //! - `context.rs`: a build [`Context`]: the files `.dockerignore` keeps, their digest, the tar
 //! - `hashes.rs`: [`FileHashes`], files' content hashes kept while their metadata is unchanged

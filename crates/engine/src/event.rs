@@ -1,9 +1,10 @@
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::Stage;
 
 /// How a task ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum TaskOutcome {
     Succeeded,
@@ -14,6 +15,7 @@ pub enum TaskOutcome {
         halts: bool,
     },
     TimedOut {
+        #[ts(type = "number")]
         after_secs: u64,
         halts: bool,
     },
@@ -24,7 +26,7 @@ pub enum TaskOutcome {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum StepOutcome {
     Succeeded,
@@ -35,7 +37,7 @@ pub enum StepOutcome {
     Cancelled,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum DeployOutcome {
     /// Every step ran; `failed_tasks` failed without halting.
@@ -46,11 +48,16 @@ pub enum DeployOutcome {
         reason: String,
     },
     Cancelled,
+    /// The process running it stopped (killed, crashed, the machine went down) before it
+    /// ended; deploying again resumes it.
+    Interrupted {
+        reason: String,
+    },
 }
 
 /// Everything a deploy tells as it runs, in order. Serialised with a `type` tag; the store
 /// gives each one a `seq`, so a window that reloads replays and then follows without a gap.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum DeployEvent {
     StageStarted {
@@ -81,6 +88,7 @@ pub enum DeployEvent {
         attempt: u32,
         of: u32,
         error: String,
+        #[ts(type = "number")]
         retry_in_ms: u64,
     },
     /// Attempt `attempt` (2 or more) of a task starts.
@@ -102,6 +110,7 @@ pub enum DeployEvent {
     ServiceUnavailable {
         step: usize,
         task: String,
+        #[ts(type = "number")]
         millis: u64,
         reason: String,
     },
@@ -130,6 +139,7 @@ pub enum DeployEvent {
     ServiceBuilt {
         service: String,
         image_id: String,
+        #[ts(type = "number")]
         size_bytes: u64,
         cache_hits: usize,
     },
@@ -142,6 +152,98 @@ pub enum DeployEvent {
     DeployInterrupted {
         reason: String,
     },
+}
+
+impl TaskOutcome {
+    /// In a progress line: `failed: <why>`, `succeeded`.
+    fn describe(&self) -> String {
+        match self {
+            Self::Succeeded => "succeeded".to_owned(),
+            Self::Failed { error, .. } => format!("failed: {error}"),
+            Self::TimedOut { after_secs, .. } => format!("timed out after {after_secs} s"),
+            Self::Cancelled => "cancelled".to_owned(),
+            Self::Skipped { reason } => format!("skipped: {reason}"),
+        }
+    }
+}
+
+impl DeployOutcome {
+    /// In a progress line: `succeeded`, `succeeded with 2 failed tasks`, `failed: <why>`.
+    fn describe(&self) -> String {
+        match self {
+            Self::Succeeded { failed_tasks: 0 } => "succeeded".to_owned(),
+            Self::Succeeded { failed_tasks: 1 } => "succeeded with 1 failed task".to_owned(),
+            Self::Succeeded { failed_tasks } => {
+                format!("succeeded with {failed_tasks} failed tasks")
+            }
+            Self::Failed { reason } => format!("failed: {reason}"),
+            Self::Cancelled => "cancelled".to_owned(),
+            Self::Interrupted { reason } => format!("interrupted: {reason}"),
+        }
+    }
+}
+
+impl DeployEvent {
+    /// The event as a line of a deploy's progress, the words both `stagecraft deploys create
+    /// --wait` and the window show; `None` for the events too small to show. Indented by
+    /// depth: a stage, its builds and steps, their tasks.
+    pub fn progress_line(&self) -> Option<String> {
+        Some(match self {
+            Self::StageStarted { stage, reason } => {
+                // Reasons often name their stage already ("patch: the configuration …").
+                let stage = stage.to_string();
+                if reason.starts_with(&stage) {
+                    reason.clone()
+                } else {
+                    format!("{stage}: {reason}")
+                }
+            }
+            Self::ServiceBuildStarted { service } => format!("  build {service}"),
+            Self::ServiceBuilt {
+                service,
+                size_bytes,
+                cache_hits,
+                ..
+            } => format!(
+                "  built {service}: {} MB, {cache_hits} steps from cache",
+                size_bytes / 1_000_000
+            ),
+            Self::ServiceBuildReused { service, reason } => format!("  build {service}: {reason}"),
+            Self::ServiceBuildFailed { service, error } => {
+                format!("  build {service} failed: {error}")
+            }
+            Self::StepStarted { name, .. } => format!("  step {name}"),
+            Self::TaskWaiting { task, reason, .. } => format!("    {task}: {reason}"),
+            Self::TaskRetrying {
+                task,
+                attempt,
+                of,
+                error,
+                ..
+            } => format!("    {task}: attempt {attempt} of {of} failed: {error}; trying again"),
+            Self::TaskFinished { task, outcome, .. } => {
+                format!("    {task}: {}", outcome.describe())
+            }
+            Self::ServiceUnavailable { task, reason, .. } => format!("    {task}: {reason}"),
+            Self::StageFinished { stage, outcome } => format!("{stage}: {}", outcome.describe()),
+            Self::DeployInterrupted { reason } => format!("interrupted: {reason}"),
+            Self::InfrastructurePrepared
+            | Self::TaskStarted { .. }
+            | Self::TaskAttemptStarted { .. }
+            | Self::StepFinished { .. }
+            | Self::StepsAwaited { .. }
+            | Self::EnvironmentRemoved
+            | Self::ServiceBuildStep { .. } => return None,
+        })
+    }
+
+    /// Whether the event ends its deploy: nothing follows it.
+    pub fn ends_deploy(&self) -> bool {
+        matches!(
+            self,
+            Self::StageFinished { .. } | Self::DeployInterrupted { .. }
+        )
+    }
 }
 
 /// Where a runner's events go. The caller decides: the store, a UI channel, a test's list.

@@ -3,14 +3,35 @@
 use sqlx::SqliteExecutor;
 
 use crate::StoreError;
-use stagecraft_engine::{Deploy, DeployStatus, Stage};
+use stagecraft_engine::{Deploy, DeployEvent, DeployOutcome, DeployStatus, Stage};
 
-/// One stored event: its number within the deploy, when, and the event as JSON.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+/// One stored event: its number within the deploy, when (RFC 3339, UTC), and the event.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct StoredEvent {
     pub seq: i64,
     pub at: String,
-    pub event_json: String,
+    pub event: DeployEvent,
+}
+
+/// An event as its row keeps it: JSON with a `type` tag.
+fn to_json(event: &DeployEvent) -> Result<String, StoreError> {
+    serde_json::to_string(event).map_err(|error| StoreError::UnknownValue {
+        row: "deploy event".to_owned(),
+        column: "event_json",
+        value: error.to_string(),
+    })
+}
+
+/// A row read back. One this Stagecraft cannot read (written by a newer one, with an event it
+/// does not know) is left out with a warning: its deploy's other events still tell the story.
+fn from_row(deploy_id: i64, seq: i64, at: String, json: &str) -> Option<StoredEvent> {
+    match serde_json::from_str(json) {
+        Ok(event) => Some(StoredEvent { seq, at, event }),
+        Err(error) => {
+            tracing::warn!(deploy_id, seq, %error, "an event this Stagecraft cannot read is left out");
+            None
+        }
+    }
 }
 
 pub async fn insert(
@@ -62,9 +83,10 @@ pub async fn set_status(
     id: i64,
     from: DeployStatus,
     to: DeployStatus,
-    outcome_json: Option<&str>,
+    outcome: Option<&DeployOutcome>,
 ) -> Result<bool, StoreError> {
     let (from, to) = (from.as_str(), to.as_str());
+    let outcome_json = outcome.and_then(|o| serde_json::to_string(o).ok());
     let done = sqlx::query!(
         r#"UPDATE deploy SET status = ?1,
                started_at = CASE WHEN ?1 = 'running' THEN strftime('%Y-%m-%dT%H:%M:%fZ', 'now') ELSE started_at END,
@@ -86,8 +108,9 @@ pub async fn set_status(
 pub async fn append_event(
     executor: impl SqliteExecutor<'_>,
     deploy_id: i64,
-    event_json: &str,
+    event: &DeployEvent,
 ) -> Result<i64, StoreError> {
+    let event_json = to_json(event)?;
     sqlx::query_scalar!(
         r#"INSERT INTO deploy_event (deploy_id, seq, at, event_json)
            VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM deploy_event WHERE deploy_id = ?1),
@@ -107,15 +130,17 @@ pub async fn events_after(
     deploy_id: i64,
     after_seq: i64,
 ) -> Result<Vec<StoredEvent>, StoreError> {
-    sqlx::query_as!(
-        StoredEvent,
+    let rows = sqlx::query!(
         "SELECT seq, at, event_json FROM deploy_event WHERE deploy_id = ? AND seq > ? ORDER BY seq",
         deploy_id,
         after_seq
     )
     .fetch_all(executor)
-    .await
-    .map_err(StoreError::from)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| from_row(deploy_id, r.seq, r.at, &r.event_json))
+        .collect())
 }
 
 struct Row {
@@ -269,7 +294,7 @@ pub async fn orphaned(executor: impl SqliteExecutor<'_>) -> Result<Vec<Deploy>, 
 pub async fn append_events(
     pool: &sqlx::SqlitePool,
     deploy_id: i64,
-    events: &[String],
+    events: &[DeployEvent],
 ) -> Result<Vec<StoredEvent>, StoreError> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let stored = insert_events(&mut tx, deploy_id, events).await?;
@@ -280,8 +305,9 @@ pub async fn append_events(
 async fn insert_events(
     tx: &mut sqlx::SqliteConnection,
     deploy_id: i64,
-    events: &[String],
+    events: &[DeployEvent],
 ) -> Result<Vec<StoredEvent>, StoreError> {
+    let json = events.iter().map(to_json).collect::<Result<Vec<_>, _>>()?;
     let last = sqlx::query_scalar!(
         r#"SELECT COALESCE(MAX(seq), 0) AS "seq!: i64" FROM deploy_event WHERE deploy_id = ?"#,
         deploy_id
@@ -290,7 +316,7 @@ async fn insert_events(
     .await?;
     let at = crate::now(tx).await?;
     let mut seq = last;
-    for chunk in events.chunks(crate::ROWS_PER_INSERT) {
+    for chunk in json.chunks(crate::ROWS_PER_INSERT) {
         let mut insert =
             sqlx::QueryBuilder::new("INSERT INTO deploy_event (deploy_id, seq, at, event_json) ");
         insert.push_values(chunk, |mut row, json| {
@@ -305,10 +331,10 @@ async fn insert_events(
     Ok(events
         .iter()
         .zip(last + 1..)
-        .map(|(json, seq)| StoredEvent {
+        .map(|(event, seq)| StoredEvent {
             seq,
             at: at.clone(),
-            event_json: json.clone(),
+            event: event.clone(),
         })
         .collect())
 }
@@ -320,17 +346,8 @@ pub async fn record_events(
     deploy_id: i64,
     events: &[stagecraft_engine::DeployEvent],
 ) -> Result<Vec<StoredEvent>, StoreError> {
-    let json: Vec<String> = events
-        .iter()
-        .map(|event| {
-            serde_json::to_string(event).unwrap_or_else(|error| {
-                serde_json::json!({ "type": "unserialisable", "error": error.to_string() })
-                    .to_string()
-            })
-        })
-        .collect();
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let stored = insert_events(&mut tx, deploy_id, &json).await?;
+    let stored = insert_events(&mut tx, deploy_id, events).await?;
     if let Some(first) = stored.first() {
         crate::timeline::apply(&mut tx, deploy_id, &first.at, events).await?;
     }

@@ -110,9 +110,34 @@ label: string, lines: number, dropped: number, };
  */
 export type FollowMessage = { "kind": "event", seq: number, at: string, 
 /**
- * The engine's event, as `deploy_events` stores it (`{"type": "task_waiting", …}`).
+ * The engine's event, as the store keeps it.
  */
-event: Record<string, unknown>, } | { "kind": "end" };
+event: DeployEvent, 
+/**
+ * The event as a line of progress, in the words the command prints; `null` for the
+ * events too small to show.
+ */
+line: string | null, } | { "kind": "end" };
+
+/**
+ * Everything a deploy tells as it runs, in order. Serialised with a `type` tag; the store
+ * gives each one a `seq`, so a window that reloads replays and then follows without a gap.
+ */
+export type DeployEvent = { "type": "stage_started", stage: Stage, reason: string, } | { "type": "infrastructure_prepared" } | { "type": "step_started", step: number, name: string, tasks: Array<string>, wait_for_finish: boolean, } | { "type": "task_started", step: number, task: string, } | { "type": "task_waiting", step: number, task: string, reason: string, } | { "type": "task_retrying", step: number, task: string, attempt: number, of: number, error: string, retry_in_ms: number, } | { "type": "task_attempt_started", step: number, task: string, attempt: number, } | { "type": "task_finished", step: number, task: string, outcome: TaskOutcome, } | { "type": "step_finished", step: number, outcome: StepOutcome, } | { "type": "service_unavailable", step: number, task: string, millis: number, reason: string, } | { "type": "steps_awaited", steps: Array<number>, } | { "type": "environment_removed" } | { "type": "stage_finished", stage: Stage, outcome: DeployOutcome, } | { "type": "service_build_reused", service: string, reason: string, } | { "type": "service_build_started", service: string, } | { "type": "service_build_step", service: string, instruction: string, cached: boolean, } | { "type": "service_built", service: string, image_id: string, size_bytes: number, cache_hits: number, } | { "type": "service_build_failed", service: string, error: string, } | { "type": "deploy_interrupted", reason: string, };
+
+/**
+ * The four stages of an environment's life (reference §4.1).
+ */
+export type Stage = "build" | "setup" | "patch" | "teardown";
+
+/**
+ * How a task ended.
+ */
+export type TaskOutcome = { "outcome": "succeeded" } | { "outcome": "failed", error: string, halts: boolean, } | { "outcome": "timed_out", after_secs: number, halts: boolean, } | { "outcome": "cancelled" } | { "outcome": "skipped", reason: string, };
+
+export type StepOutcome = "succeeded" | "succeeded_with_failures" | "halted" | "cancelled";
+
+export type DeployOutcome = { "outcome": "succeeded", failed_tasks: number, } | { "outcome": "failed", reason: string, } | { "outcome": "cancelled" } | { "outcome": "interrupted", reason: string, };
 
 /**
  * One line of the environments list: the environment, what it is doing, where it answers.

@@ -1,3 +1,4 @@
+use crate::EventJson as _;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -142,7 +143,7 @@ async fn a_deploy_builds_first_then_reuses_unchanged_images_and_compares_builds(
     let events = stagecraft.deploy_events(patch.id, 0).await.unwrap();
     assert!(
         events.iter().any(|e| e
-            .event_json
+            .json()
             .contains(&format!("unchanged since build {}", ids[0]))),
         "{events:?}"
     );
@@ -182,7 +183,7 @@ async fn a_failed_build_fails_the_deploy_before_anything_is_deployed() {
         events
             .last()
             .unwrap()
-            .event_json
+            .json()
             .contains("the build of web failed: COPY failed: app.py not found"),
         "{events:?}"
     );
@@ -403,7 +404,7 @@ async fn a_build_that_cannot_read_its_commit_says_why_instead_of_recording_nothi
         events
             .last()
             .unwrap()
-            .event_json
+            .json()
             .contains(&format!("cannot write {}", checkouts.display())),
         "{events:?}"
     );

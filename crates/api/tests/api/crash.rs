@@ -1,5 +1,6 @@
 //! A real process killed in the middle of a setup, and what the next start makes of it.
 
+use crate::EventJson as _;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -79,7 +80,7 @@ async fn a_deploy_killed_mid_setup_is_interrupted_then_resumed() {
             let events = watcher.deploy_events(deploy.id, 0).await.unwrap();
             if events
                 .iter()
-                .any(|e| e.event_json.contains("waiting for readiness"))
+                .any(|e| e.json().contains("waiting for readiness"))
             {
                 break deploy.clone();
             }
@@ -111,7 +112,7 @@ async fn a_deploy_killed_mid_setup_is_interrupted_then_resumed() {
         events
             .last()
             .unwrap()
-            .event_json
+            .json()
             .contains("\"type\":\"deploy_interrupted\""),
         "{events:?}"
     );

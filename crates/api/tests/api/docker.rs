@@ -3,6 +3,7 @@
 //! with Debian's static busybox; nothing is pulled. What exists on the engine is checked with
 //! the `docker` command, independently of Stagecraft's own Docker code.
 
+use crate::EventJson as _;
 use std::collections::BTreeMap;
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -304,7 +305,7 @@ async fn event_types(stagecraft: &Stagecraft, deploy: i64) -> Vec<String> {
         .await
         .unwrap()
         .into_iter()
-        .map(|e| e.event_json)
+        .map(|e| e.json())
         .collect()
 }
 

@@ -1,3 +1,4 @@
+use crate::EventJson as _;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -398,23 +399,23 @@ async fn deploy_sets_up_first_then_patches_and_teardown_removes_everything() {
     let events = stagecraft.deploy_events(setup.deploy.id, 0).await.unwrap();
     assert_eq!(events.first().unwrap().seq, 1);
     assert!(
-        events[0].event_json.contains("\"type\":\"stage_started\""),
+        events[0].json().contains("\"type\":\"stage_started\""),
         "{}",
-        events[0].event_json
+        events[0].json()
     );
     assert!(
         events
             .last()
             .unwrap()
-            .event_json
+            .json()
             .contains("\"type\":\"stage_finished\"")
     );
     assert!(events.iter().any(|e| {
-        e.event_json
+        e.json()
             .contains("waiting for readiness: exec true, attempt 1")
     }));
     assert!(
-        !events.iter().any(|e| e.event_json.contains("hunter2")),
+        !events.iter().any(|e| e.json().contains("hunter2")),
         "no secret in an event"
     );
     let replay = stagecraft.deploy_events(setup.deploy.id, 3).await.unwrap();
@@ -521,7 +522,7 @@ async fn a_runtime_that_is_not_there_fails_the_deploy_with_the_reason() {
         events
             .last()
             .unwrap()
-            .event_json
+            .json()
             .contains("the runtime `docker` is not available in this Stagecraft"),
         "{events:?}"
     );
@@ -777,7 +778,7 @@ async fn cancel_stops_the_running_deploy_and_drops_the_queued_ones() {
         "a cancelled setup leaves the environment to be deployed again"
     );
     let ends = stagecraft.deploy_events(queued.id, 0).await.unwrap();
-    assert!(ends[0].event_json.contains("cancelled"), "{ends:?}");
+    assert!(ends[0].json().contains("cancelled"), "{ends:?}");
     let nothing = stagecraft.cancel(&env_id).await.unwrap_err();
     assert_eq!(nothing.code(), ErrorCode::Conflict);
 }
@@ -861,7 +862,7 @@ async fn configmap_files_are_read_from_the_repository_and_a_missing_one_fails_th
         events
             .last()
             .unwrap()
-            .event_json
+            .json()
             .contains("configmap `nginx-conf`"),
         "{events:?}"
     );
@@ -923,7 +924,7 @@ async fn a_deploy_queued_behind_a_teardown_fails_unrun_says_why_and_ends_its_fol
     let mut seen = Vec::new();
     let ended = tokio::time::timeout(std::time::Duration::from_secs(10), async {
         while let Some(event) = follower.recv().await {
-            seen.push(event.event_json);
+            seen.push(event.json());
         }
     })
     .await;

@@ -1,3 +1,4 @@
+use crate::EventJson as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -70,7 +71,7 @@ async fn a_follower_gets_the_past_then_the_live_events_without_gap_or_duplicate(
         followed
             .last()
             .unwrap()
-            .event_json
+            .json()
             .contains("\"type\":\"stage_finished\"")
     );
 }
@@ -114,7 +115,7 @@ async fn another_process_follows_a_deploy_it_did_not_start() {
         followed
             .last()
             .unwrap()
-            .event_json
+            .json()
             .contains("\"type\":\"stage_finished\"")
     );
 }

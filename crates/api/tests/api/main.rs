@@ -14,3 +14,14 @@ mod kube_real;
 mod secrets;
 mod system;
 mod timeline;
+
+/// A stored event as the JSON its row keeps, for assertions on what it says.
+pub(crate) trait EventJson {
+    fn json(&self) -> String;
+}
+
+impl EventJson for stagecraft_store::deploy::StoredEvent {
+    fn json(&self) -> String {
+        serde_json::to_string(&self.event).unwrap()
+    }
+}

@@ -1,3 +1,4 @@
+use crate::EventJson as _;
 use std::sync::Arc;
 
 use stagecraft_api::{DataDir, ErrorCode, Settings, Stagecraft};
@@ -82,7 +83,7 @@ async fn a_secret_sealed_with_another_key_is_a_clear_error() {
         events
             .last()
             .unwrap()
-            .event_json
+            .json()
             .contains("cannot open the secret `DB_PASS`"),
         "{events:?}"
     );

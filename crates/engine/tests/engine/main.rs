@@ -6,5 +6,6 @@
 
 mod build;
 mod fake;
+mod progress;
 mod runner;
 mod workloads;

@@ -1,4 +1,6 @@
-use stagecraft_engine::{DeployStatus, EnvironmentKind, EnvironmentStatus, Stage, Version};
+use stagecraft_engine::{
+    DeployEvent, DeployStatus, EnvironmentKind, EnvironmentStatus, Stage, Version,
+};
 use stagecraft_store::app::NewApp;
 use stagecraft_store::environment::NewEnvironment;
 use stagecraft_store::{Store, app, deploy, environment, lease, ledger};
@@ -201,14 +203,14 @@ async fn events_are_numbered_per_deploy_and_replay_from_a_seq() {
 
     for i in 0..5 {
         assert_eq!(
-            deploy::append_event(store.pool(), first, &format!("{{\"n\":{i}}}"))
+            deploy::append_event(store.pool(), first, &numbered(i))
                 .await
                 .unwrap(),
             i + 1
         );
     }
     assert_eq!(
-        deploy::append_event(store.pool(), second, "{}")
+        deploy::append_event(store.pool(), second, &numbered(0))
             .await
             .unwrap(),
         1
@@ -216,7 +218,7 @@ async fn events_are_numbered_per_deploy_and_replay_from_a_seq() {
 
     let replay = deploy::events_after(store.pool(), first, 3).await.unwrap();
     assert_eq!(replay.iter().map(|e| e.seq).collect::<Vec<_>>(), [4, 5]);
-    assert_eq!(replay[0].event_json, "{\"n\":3}");
+    assert_eq!(replay[0].event, numbered(3));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -238,7 +240,9 @@ async fn two_processes_appending_to_one_deploy_never_share_a_seq() {
     let writer = |store: Store| {
         tokio::spawn(async move {
             for _ in 0..200 {
-                deploy::append_event(store.pool(), id, "{}").await.unwrap();
+                deploy::append_event(store.pool(), id, &numbered(0))
+                    .await
+                    .unwrap();
             }
         })
     };
@@ -288,7 +292,7 @@ async fn deploys_move_through_their_statuses_with_times() {
             id,
             DeployStatus::Running,
             DeployStatus::Succeeded,
-            Some("{\"outcome\":\"succeeded\"}")
+            Some(&stagecraft_engine::DeployOutcome::Succeeded { failed_tasks: 0 })
         )
         .await
         .unwrap()
@@ -431,27 +435,27 @@ async fn a_burst_of_events_is_appended_in_order_after_the_last_one() {
     )
     .await
     .unwrap();
-    deploy::append_event(store.pool(), id, "{\"first\":true}")
+    deploy::append_event(store.pool(), id, &numbered(-1))
         .await
         .unwrap();
 
-    let burst: Vec<String> = (0..1234).map(|i| format!("{{\"n\":{i}}}")).collect();
+    let burst: Vec<DeployEvent> = (0..1234).map(numbered).collect();
     let stored = deploy::append_events(store.pool(), id, &burst)
         .await
         .unwrap();
 
     assert_eq!(stored.first().unwrap().seq, 2);
     assert_eq!(stored.last().unwrap().seq, 1235);
-    assert_eq!(stored[1233].event_json, "{\"n\":1233}");
+    assert_eq!(stored[1233].event, numbered(1233));
     let events = deploy::events_after(store.pool(), id, 0).await.unwrap();
     assert_eq!(events.len(), 1235);
-    assert_eq!(events[1].event_json, "{\"n\":0}");
+    assert_eq!(events[1].event, numbered(0));
     assert_eq!(
         events[1234],
         deploy::StoredEvent {
             seq: 1235,
             at: events[1234].at.clone(),
-            event_json: "{\"n\":1233}".into()
+            event: numbered(1233),
         }
     );
 }
@@ -517,7 +521,7 @@ async fn a_log_keeps_its_newest_lines_up_to_the_cap_and_counts_what_it_dropped()
 
 #[tokio::test]
 async fn a_task_tried_again_keeps_one_row_with_its_attempts_and_why_the_last_one_failed() {
-    use stagecraft_engine::{DeployEvent, TaskOutcome};
+    use stagecraft_engine::TaskOutcome;
     use stagecraft_store::timeline;
 
     let dir = tempfile::tempdir().unwrap();
@@ -647,4 +651,48 @@ async fn activity_names_the_running_stage_its_current_step_and_the_queue() {
             queued: 2,
         }]
     );
+}
+
+/// A distinct event for the `n`th place.
+fn numbered(n: i64) -> DeployEvent {
+    DeployEvent::TaskWaiting {
+        step: 0,
+        task: "web".into(),
+        reason: format!("n{n}"),
+    }
+}
+
+#[tokio::test]
+async fn an_event_this_stagecraft_cannot_read_is_left_out_and_the_rest_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir).await;
+    let (_, environment_id) = environment_fixture(&store).await;
+    let id = deploy::insert(
+        store.pool(),
+        environment_id,
+        Stage::Setup,
+        "first setup",
+        None,
+    )
+    .await
+    .unwrap();
+    deploy::append_event(store.pool(), id, &numbered(1))
+        .await
+        .unwrap();
+    // What a newer Stagecraft, with an event this one does not know, would have written.
+    sqlx::query(
+        "INSERT INTO deploy_event (deploy_id, seq, at, event_json) VALUES (?, 2, '2026-12-04T00:00:00.000Z', '{\"type\":\"from_the_future\"}')",
+    )
+    .bind(id)
+    .execute(store.pool())
+    .await
+    .unwrap();
+    deploy::append_event(store.pool(), id, &numbered(3))
+        .await
+        .unwrap();
+
+    let events = deploy::events_after(store.pool(), id, 0).await.unwrap();
+
+    assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 3]);
+    assert_eq!(events[1].event, numbered(3));
 }

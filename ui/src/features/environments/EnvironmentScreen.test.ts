@@ -274,12 +274,19 @@ describe("EnvironmentScreen", () => {
       seq: 1,
       at: "2026-11-26T06:00:00.000Z",
       event: { type: "stage_started", stage: "setup", reason: "first setup" },
+      line: "setup: first setup",
     });
     send({
       kind: "event",
       seq: 2,
       at: "2026-11-26T06:00:00.100Z",
-      event: { type: "task_waiting", task: "services.web", reason: "waiting for readiness" },
+      event: {
+        type: "task_waiting",
+        step: 0,
+        task: "services.web",
+        reason: "waiting for readiness",
+      },
+      line: "    services.web: waiting for readiness",
     });
 
     await waitFor(() =>

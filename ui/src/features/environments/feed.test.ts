@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import type { FollowMessage } from "../../ipc";
-import { describeEvent, FEED_LINES, followFeed, restoreFeed, takeMessage } from "./feed";
+import { FEED_LINES, followFeed, restoreFeed, takeMessage } from "./feed";
 
 /** A Storage in memory: what the window's sessionStorage keeps across a reload. */
 function memoryStorage(): Storage {
@@ -17,46 +17,37 @@ function memoryStorage(): Storage {
   };
 }
 
-const event = (seq: number, body: Record<string, unknown>): FollowMessage => ({
+/** A step's start, as the app sends it: the event and its progress line. */
+const event = (seq: number, name: string): FollowMessage => ({
   kind: "event",
   seq,
   at: "2026-11-26T06:00:00.000Z",
-  event: body,
+  event: { type: "step_started", step: seq, name, tasks: [], wait_for_finish: true },
+  line: `  step ${name}`,
 });
 
 describe("a deploy's progress lines", () => {
-  it("reads like the command's progress", () => {
-    expect(describeEvent({ type: "stage_started", stage: "setup", reason: "first setup" })).toBe(
-      "setup: first setup",
-    );
-    expect(
-      describeEvent({
-        type: "task_finished",
-        task: "jobs.migrate",
-        outcome: { outcome: "failed", error: "exited with code 3", halts: false },
-      }),
-    ).toBe("    jobs.migrate: failed: exited with code 3");
-    expect(
-      describeEvent({
-        type: "task_retrying",
-        task: "services.web",
-        attempt: 1,
-        of: 3,
-        error: "the engine closed the connection",
-      }),
-    ).toBe(
-      "    services.web: attempt 1 of 3 failed: the engine closed the connection; trying again",
-    );
-    expect(describeEvent({ type: "task_started", task: "services.web" })).toBeNull();
+  it("shows each event's line, and nothing for an event without one", () => {
+    let feed = restoreFeed(memoryStorage(), 7);
+    feed = takeMessage(feed, event(1, "data"));
+    feed = takeMessage(feed, {
+      kind: "event",
+      seq: 2,
+      at: "2026-11-26T06:00:00.000Z",
+      event: { type: "task_started", step: 0, task: "services.web" },
+      line: null,
+    });
+    expect(feed.lines).toEqual(["  step data"]);
+    expect(feed.lastSeq).toBe(2);
   });
 
   it("takes each seq once, and keeps the last lines only", () => {
     let feed = restoreFeed(memoryStorage(), 7);
-    feed = takeMessage(feed, event(1, { type: "step_started", name: "data" }));
-    const again = takeMessage(feed, event(1, { type: "step_started", name: "data" }));
+    feed = takeMessage(feed, event(1, "data"));
+    const again = takeMessage(feed, event(1, "data"));
     expect(again).toBe(feed);
     for (let seq = 2; seq < FEED_LINES + 10; seq++) {
-      feed = takeMessage(feed, event(seq, { type: "step_started", name: `s${seq}` }));
+      feed = takeMessage(feed, event(seq, `s${seq}`));
     }
     expect(feed.lines.length).toBe(FEED_LINES);
     expect(feed.lines.at(-1)).toBe(`  step s${FEED_LINES + 9}`);
@@ -81,15 +72,21 @@ describe("following a deploy across a reload", () => {
     const seen: string[][] = [];
 
     await followFeed(api, storage, 7, (f) => seen.push(f.lines));
-    send(event(1, { type: "stage_started", stage: "setup", reason: "first setup" }));
-    send(event(2, { type: "step_started", name: "data" }));
+    send({
+      kind: "event",
+      seq: 1,
+      at: "2026-11-26T06:00:00.000Z",
+      event: { type: "stage_started", stage: "setup", reason: "first setup" },
+      line: "setup: first setup",
+    });
+    send(event(2, "data"));
 
     // The window reloads: a new page, the same session storage.
     let reloaded: string[] = [];
     await followFeed(api, storage, 7, (f) => (reloaded = f.lines));
     expect(reloaded).toEqual(["setup: first setup", "  step data"]);
-    send(event(2, { type: "step_started", name: "data" }));
-    send(event(3, { type: "step_started", name: "apps" }));
+    send(event(2, "data"));
+    send(event(3, "apps"));
 
     expect(asked).toEqual([0, 2]);
     expect(reloaded).toEqual(["setup: first setup", "  step data", "  step apps"]);
@@ -105,7 +102,17 @@ describe("following a deploy across a reload", () => {
       }),
     };
     await followFeed(api, storage, 9, () => {});
-    send(event(1, { type: "stage_finished", stage: "patch", outcome: { outcome: "succeeded" } }));
+    send({
+      kind: "event",
+      seq: 1,
+      at: "2026-11-26T06:00:00.000Z",
+      event: {
+        type: "stage_finished",
+        stage: "patch",
+        outcome: { outcome: "succeeded", failed_tasks: 0 },
+      },
+      line: "patch: succeeded",
+    });
     send({ kind: "end" });
 
     let lines: string[] = [];

@@ -13,58 +13,6 @@ export interface Feed {
 /** The most lines a feed keeps: a long setup says thousands of things, the last ones matter. */
 export const FEED_LINES = 200;
 
-const text = (event: Record<string, unknown>, key: string): string => {
-  const value = event[key];
-  return typeof value === "string" ? value : "";
-};
-
-const outcome = (event: Record<string, unknown>, key: string): string => {
-  const value = event[key];
-  if (typeof value === "object" && value !== null && "outcome" in value) {
-    const named = (value as Record<string, unknown>).outcome;
-    const detail =
-      (value as Record<string, unknown>).error ?? (value as Record<string, unknown>).reason;
-    const word = typeof named === "string" ? named.replace(/_/g, " ") : "";
-    return typeof detail === "string" && detail !== "" ? `${word}: ${detail}` : word;
-  }
-  return "";
-};
-
-/** One event as a line of progress; null for the ones too small to show. */
-export function describeEvent(event: Record<string, unknown>): string | null {
-  switch (event.type) {
-    case "stage_started": {
-      // Reasons name their stage already ("patch: the configuration is unchanged …").
-      const [stage, reason] = [text(event, "stage"), text(event, "reason")];
-      return reason.startsWith(stage) ? reason : `${stage}: ${reason}`;
-    }
-    case "service_build_started":
-      return `  build ${text(event, "service")}`;
-    case "service_build_reused":
-      return `  build ${text(event, "service")}: ${text(event, "reason")}`;
-    case "service_built":
-      return `  built ${text(event, "service")}`;
-    case "service_build_failed":
-      return `  build ${text(event, "service")} failed: ${text(event, "error")}`;
-    case "step_started":
-      return `  step ${text(event, "name")}`;
-    case "task_waiting":
-      return `    ${text(event, "task")}: ${text(event, "reason")}`;
-    case "task_retrying":
-      return `    ${text(event, "task")}: attempt ${String(event.attempt)} of ${String(event.of)} failed: ${text(event, "error")}; trying again`;
-    case "task_finished":
-      return `    ${text(event, "task")}: ${outcome(event, "outcome")}`;
-    case "service_unavailable":
-      return `    ${text(event, "task")}: ${text(event, "reason")}`;
-    case "stage_finished":
-      return `${text(event, "stage")}: ${outcome(event, "outcome")}`;
-    case "deploy_interrupted":
-      return `interrupted: ${text(event, "reason")}`;
-    default:
-      return null;
-  }
-}
-
 const key = (deployId: number) => `stagecraft.feed.${deployId}`;
 
 /** The feed kept for this deploy by an earlier page of this window, or a new one. */
@@ -82,8 +30,9 @@ export function restoreFeed(storage: Storage, deployId: number): Feed {
 export function takeMessage(feed: Feed, message: FollowMessage): Feed {
   if (message.kind === "end") return { ...feed, ended: true };
   if (message.seq <= feed.lastSeq) return feed;
-  const line = describeEvent(message.event);
-  const lines = line === null ? feed.lines : [...feed.lines, line].slice(-FEED_LINES);
+  // The wording comes with the event (the engine's `progress_line`, as the command prints it).
+  const lines =
+    message.line === null ? feed.lines : [...feed.lines, message.line].slice(-FEED_LINES);
   return { ...feed, lastSeq: message.seq, lines };
 }
 

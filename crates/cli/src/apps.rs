@@ -1,0 +1,113 @@
+//! `stagecraft apps list|add|set-registry`: the apps, local repositories with Release files.
+
+use std::path::PathBuf;
+
+use clap::Subcommand;
+use stagecraft_api::{Error, Stagecraft};
+
+use crate::Output;
+use crate::output::{structured, table};
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Apps {
+    /// Every app.
+    List,
+    /// Adds the app whose Release files (or docker-compose file) are in PATH.
+    Add { path: PathBuf },
+    /// Names the registry an app's built images are pushed to when its environments run on a
+    /// cluster that pulls them (any but kind, k3d, minikube and Docker Desktop). Pushes use
+    /// your Docker credentials: `docker login <host>` first.
+    #[command(group(clap::ArgGroup::new("what").required(true).args(["registry", "clear"])))]
+    SetRegistry {
+        app: String,
+        /// `host[:port]/path`, as in `registry.example.com/team`; images go under it as
+        /// `<app>-<service>:<content tag>`.
+        registry: Option<String>,
+        /// Names none: built images then reach only local clusters.
+        #[arg(long)]
+        clear: bool,
+        /// Lets the clusters pull the images with your Docker login for the registry: it is
+        /// kept as a Secret in each environment's namespace. For registries the cluster's
+        /// nodes cannot pull from by themselves.
+        #[arg(long, conflicts_with = "clear")]
+        share_login: bool,
+    },
+}
+
+impl Apps {
+    /// Whether the command talks to the Docker engine: none of these do.
+    pub(crate) fn uses_docker(&self) -> bool {
+        false
+    }
+}
+
+pub(crate) async fn execute(
+    stagecraft: &Stagecraft,
+    command: Apps,
+    output: Output,
+) -> Result<u8, Error> {
+    match command {
+        Apps::List => {
+            let apps = stagecraft.apps().await?;
+            match output {
+                Output::Table => table(
+                    &[
+                        "NAME",
+                        "REPOSITORY",
+                        "BRANCH",
+                        "AUTO DEPLOY",
+                        "IMAGE REGISTRY",
+                    ],
+                    &apps
+                        .iter()
+                        .map(|a| {
+                            vec![
+                                a.name.clone(),
+                                a.repo_path.clone(),
+                                a.tracking_branch.clone(),
+                                a.auto_deploy.to_string(),
+                                a.image_registry.clone().unwrap_or_else(|| "-".to_owned()),
+                            ]
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+                _ => structured(&apps, output),
+            }
+        }
+        Apps::Add { path } => {
+            let stagecraft_api::AddedApp { app, warnings } = stagecraft.add_app(&path).await?;
+            for warning in &warnings {
+                eprintln!("{warning}");
+            }
+            match output {
+                Output::Table => table(
+                    &["NAME", "REPOSITORY", "BRANCH"],
+                    &[vec![app.name, app.repo_path, app.tracking_branch]],
+                ),
+                _ => structured(&app, output),
+            }
+        }
+        Apps::SetRegistry {
+            app,
+            registry,
+            clear: _,
+            share_login,
+        } => {
+            let app = stagecraft
+                .set_image_registry(&app, registry.as_deref(), share_login)
+                .await?;
+            match output {
+                Output::Table => table(
+                    &["NAME", "IMAGE REGISTRY", "SHARES LOGIN"],
+                    &[vec![
+                        app.name,
+                        app.image_registry.unwrap_or_else(|| "-".to_owned()),
+                        app.share_registry_login.to_string(),
+                    ]],
+                ),
+                _ => structured(&app, output),
+            }
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,194 @@
+//! `stagecraft deploys create|list|cancel`: deploys, one run of setup, patch or teardown; and
+//! the deploy report `environments create|delete` print too.
+
+use std::io::IsTerminal as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Subcommand;
+use stagecraft_api::{DeployReport, Error, Stagecraft};
+use stagecraft_engine::DeployStatus;
+
+use crate::environments::{ENVIRONMENT_HEADER, EnvironmentOut, environment_rows};
+use crate::output::{raw, structured, table};
+use crate::{INVALID, Output};
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Deploys {
+    /// Deploys the environment: setup or patch, as the Deploy button decides. Exits 1 when the
+    /// deploy fails.
+    Create {
+        #[arg(long)]
+        environment: String,
+        /// Build from the repository's working tree as it is, uncommitted changes included,
+        /// instead of the commit the environment's branch names.
+        #[arg(long)]
+        working_tree: bool,
+        /// Wait for the deploy to end, also when another Stagecraft runs it; progress goes to
+        /// stderr when it is a terminal. The exit status is the deploy's.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// The environment's deploys, oldest first.
+    List {
+        #[arg(long)]
+        environment: String,
+    },
+    /// Cancels the environment's running deploy (its running tasks are stopped; also when the
+    /// app runs it) and its queued ones.
+    Cancel {
+        #[arg(long)]
+        environment: String,
+    },
+}
+
+impl Deploys {
+    /// Whether the command talks to the Docker engine: `create` deploys with it.
+    pub(crate) fn uses_docker(&self) -> bool {
+        matches!(self, Deploys::Create { .. })
+    }
+}
+
+pub(crate) async fn execute(
+    stagecraft: &Arc<Stagecraft>,
+    command: Deploys,
+    output: Output,
+) -> Result<u8, Error> {
+    match command {
+        Deploys::Create {
+            environment,
+            working_tree,
+            wait,
+        } => {
+            let options = stagecraft_api::DeployOptions { working_tree };
+            let report = if wait {
+                deploy_and_wait(stagecraft, &environment, options).await?
+            } else {
+                stagecraft.deploy_with(&environment, options).await?
+            };
+            return deploy_report(stagecraft, &environment, Some(&report), output).await;
+        }
+        Deploys::List { environment } => {
+            print_deploys(&stagecraft.deploys(&environment).await?, output);
+        }
+        Deploys::Cancel { environment } => {
+            print_deploys(&stagecraft.cancel(&environment).await?, output);
+        }
+    }
+    Ok(0)
+}
+
+/// What `deploys create` and `environments create` print.
+#[derive(serde::Serialize)]
+struct DeployOut<'a> {
+    environment: EnvironmentOut<'a>,
+    /// None for `environments create --skip-deploy`.
+    deploy: Option<&'a stagecraft_engine::Deploy>,
+    /// False when another process runs the environment's deploys and this one waits its turn.
+    ran: bool,
+}
+
+/// Prints a deploy (and where the environment is reached); exits 1 when it failed.
+pub(crate) async fn deploy_report(
+    stagecraft: &Stagecraft,
+    env_id: &str,
+    report: Option<&DeployReport>,
+    output: Output,
+) -> Result<u8, Error> {
+    let environment = stagecraft.environment(env_id).await?;
+    let hostnames = stagecraft.hostnames(env_id).await?;
+    match output {
+        Output::Table => {
+            if let Some(DeployReport { deploy, .. }) = report {
+                table(
+                    &["DEPLOY", "STAGE", "STATUS", "REASON"],
+                    &[vec![
+                        deploy.id.to_string(),
+                        deploy.stage.as_str().to_owned(),
+                        deploy.status.as_str().to_owned(),
+                        deploy.reason.clone(),
+                    ]],
+                );
+            } else {
+                table(
+                    &ENVIRONMENT_HEADER,
+                    &environment_rows(std::slice::from_ref(&environment)),
+                );
+            }
+            for hostname in &hostnames {
+                raw(&format!("{}: {}\n", hostname.service, hostname.url));
+            }
+        }
+        _ => structured(
+            &DeployOut {
+                environment: EnvironmentOut::new(&environment, hostnames),
+                deploy: report.map(|r| &r.deploy),
+                ran: report.is_some_and(|r| r.ran),
+            },
+            output,
+        ),
+    }
+    Ok(match report {
+        Some(report) if report.deploy.status == DeployStatus::Failed => INVALID,
+        _ => 0,
+    })
+}
+
+/// Starts the deploy and follows its events until it ends, here or in another process that
+/// holds the environment.
+pub(crate) async fn deploy_and_wait(
+    stagecraft: &Arc<Stagecraft>,
+    env_id: &str,
+    options: stagecraft_api::DeployOptions,
+) -> Result<DeployReport, Error> {
+    let stagecraft_api::Started {
+        deploy: started,
+        queue,
+    } = stagecraft.start_deploy(env_id, options).await?;
+    let show = std::io::stderr().is_terminal();
+    let mut events = stagecraft.follow(started.id, 0).await?;
+    while let Some(event) = events.recv().await {
+        if show && let Some(line) = event.event.progress_line() {
+            eprintln!("{line}");
+        }
+    }
+    // This process may be the one running the queue: let it finish and release the
+    // environment. The last event is stored a moment before the deploy's status is.
+    let _ = queue.await;
+    loop {
+        let deploy = stagecraft
+            .deploys(env_id)
+            .await?
+            .into_iter()
+            .find(|d| d.id == started.id)
+            .ok_or_else(|| Error::NotFound {
+                what: "deploy",
+                name: started.id.to_string(),
+            })?;
+        if !matches!(deploy.status, DeployStatus::Queued | DeployStatus::Running) {
+            return Ok(DeployReport { deploy, ran: true });
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn print_deploys(deploys: &[stagecraft_engine::Deploy], output: Output) {
+    match output {
+        Output::Table => table(
+            &["DEPLOY", "STAGE", "STATUS", "QUEUED", "REASON"],
+            &deploys
+                .iter()
+                .map(|d| {
+                    vec![
+                        d.id.to_string(),
+                        d.stage.as_str().to_owned(),
+                        d.status.as_str().to_owned(),
+                        d.queued_at.clone(),
+                        d.reason.clone(),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        ),
+        _ => structured(&deploys, output),
+    }
+}

@@ -1,0 +1,73 @@
+//! Running one of the commands that open Stagecraft: the request they make, the runtime and
+//! engine connections they run on, and the hand-off to each resource module's `execute`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use stagecraft_api::{Error, Settings, Stagecraft};
+
+use crate::Output;
+use crate::apps::{self, Apps};
+use crate::builds::{self, Builds};
+use crate::deploys::{self, Deploys};
+use crate::environments::{self, Environments};
+use crate::instances::{self, Instances};
+
+/// A command that opens Stagecraft, by the resource it is about.
+pub(crate) enum Request {
+    Apps(Apps),
+    Environments(Environments),
+    Deploys(Deploys),
+    Builds(Builds),
+    Instances(Instances),
+}
+
+impl Request {
+    /// Whether the command talks to the Docker engine: then the connection is made while the
+    /// command reads the database, not after.
+    fn uses_docker(&self) -> bool {
+        match self {
+            Request::Apps(command) => command.uses_docker(),
+            Request::Environments(command) => command.uses_docker(),
+            Request::Deploys(command) => command.uses_docker(),
+            Request::Builds(command) => command.uses_docker(),
+            Request::Instances(command) => command.uses_docker(),
+        }
+    }
+}
+
+pub(crate) fn run(request: Request, output: Output) -> Result<u8, Error> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| Error::ReadFile {
+            path: PathBuf::from("<tokio runtime>"),
+            source,
+        })?;
+    runtime.block_on(async move {
+        let mut stagecraft = Stagecraft::open(Settings::from_env()?).await?;
+        stagecraft.use_docker();
+        stagecraft.use_kubernetes();
+        if request.uses_docker() {
+            stagecraft.connect_docker_soon();
+        }
+        let stagecraft = Arc::new(stagecraft);
+        let status = execute(&stagecraft, request, output).await;
+        stagecraft.close().await;
+        status
+    })
+}
+
+async fn execute(
+    stagecraft: &Arc<Stagecraft>,
+    request: Request,
+    output: Output,
+) -> Result<u8, Error> {
+    match request {
+        Request::Apps(command) => apps::execute(stagecraft, command, output).await,
+        Request::Environments(command) => environments::execute(stagecraft, command, output).await,
+        Request::Deploys(command) => deploys::execute(stagecraft, command, output).await,
+        Request::Builds(command) => builds::execute(stagecraft, command, output).await,
+        Request::Instances(command) => instances::execute(stagecraft, command, output).await,
+    }
+}

@@ -1,0 +1,95 @@
+//! bollard's errors in the engine's terms: which status an answer had, and whether a failed
+//! request is worth another attempt.
+
+use stagecraft_engine::RuntimeError;
+
+pub(super) fn is_status(error: &bollard::errors::Error, status: u16) -> bool {
+    matches!(
+        error,
+        bollard::errors::Error::DockerResponseServerError { status_code, .. } if *status_code == status
+    )
+}
+
+pub(super) fn failed(what: impl std::fmt::Display, error: bollard::errors::Error) -> RuntimeError {
+    let message = format!("{what} failed: {error}");
+    if is_transient(&error) {
+        RuntimeError::transient(message)
+    } else {
+        RuntimeError::new(message)
+    }
+}
+
+/// Failures the same request may not meet a moment later: the connection to the engine
+/// dropped or timed out, the engine said it is overloaded or unavailable, or another
+/// operation on the same object was still under way ("removal of container … is already in
+/// progress"). A 500 is not among them: the engine answers most refusals with it.
+pub(super) fn is_transient(error: &bollard::errors::Error) -> bool {
+    use bollard::errors::Error as E;
+    match error {
+        E::RequestTimeoutError
+        | E::IOError { .. }
+        | E::HyperResponseError { .. }
+        | E::HyperLegacyError { .. } => true,
+        E::DockerResponseServerError {
+            status_code,
+            message,
+        } => {
+            matches!(status_code, 429 | 502 | 503 | 504)
+                || (*status_code == 409 && message.contains("in progress"))
+        }
+        _ => false,
+    }
+}
+
+pub(super) fn pull_failed(image: &str, reason: &str) -> RuntimeError {
+    RuntimeError::new(format!(
+        "pulling {image} failed: {reason}. If no registry is reachable, build the image \
+         (give the service a `build`) or load it into the engine (`docker load`)"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use bollard::errors::Error;
+
+    use super::{failed, is_transient};
+
+    fn status(status_code: u16, message: &str) -> Error {
+        Error::DockerResponseServerError {
+            status_code,
+            message: message.to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_lost_connection_or_a_busy_engine_is_worth_another_attempt() {
+        assert!(is_transient(&Error::RequestTimeoutError));
+        assert!(is_transient(&Error::IOError {
+            err: std::io::Error::from(std::io::ErrorKind::ConnectionReset),
+        }));
+        assert!(is_transient(&status(503, "the engine is starting")));
+        assert!(is_transient(&status(
+            409,
+            "removal of container stagecraft-ted1bc4-web-0 is already in progress"
+        )));
+    }
+
+    #[test]
+    fn a_refusal_is_not() {
+        assert!(!is_transient(&status(404, "No such image: shop/web:1")));
+        assert!(!is_transient(&status(
+            409,
+            "Conflict. The container name \"/web\" is already in use"
+        )));
+        assert!(!is_transient(&status(
+            500,
+            "driver failed programming external connectivity: port is already allocated"
+        )));
+        let error = failed("creating container web", status(400, "invalid mount"));
+        assert!(!error.transient);
+        assert_eq!(
+            error.message,
+            "creating container web failed: Docker responded with status code 400: invalid mount"
+        );
+    }
+}

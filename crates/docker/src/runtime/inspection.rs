@@ -1,0 +1,197 @@
+//! What an environment has on the engine, read from its labels: each workload's status, its
+//! objects, its logs; and what one container's inspection tells (running, its published
+//! ports, its last log lines).
+
+use std::collections::HashMap;
+
+use bollard::Docker;
+use bollard::models::ContainerInspectResponse;
+use bollard::query_parameters::{
+    ListNetworksOptionsBuilder, ListVolumesOptionsBuilder, LogsOptionsBuilder,
+};
+use futures_util::StreamExt as _;
+use stagecraft_engine::{EnvironmentRef, LogLine, RuntimeError, RuntimeObject, WorkloadStatus};
+
+use super::errors::failed;
+use super::names::{object, summary_name};
+use super::{DockerRuntime, LABEL_ENV, LABEL_WORKLOAD, label};
+
+impl DockerRuntime {
+    /// How each workload of the environment is doing.
+    pub(super) async fn workload_statuses(
+        &self,
+        env: &EnvironmentRef,
+    ) -> Result<Vec<WorkloadStatus>, RuntimeError> {
+        let docker = self.client().await?;
+        let containers = self.workload_containers(&docker, env, None).await?;
+        let mut by_workload: std::collections::BTreeMap<String, WorkloadStatus> =
+            std::collections::BTreeMap::new();
+        for container in &containers {
+            let Some(workload) = label(container, LABEL_WORKLOAD) else {
+                continue;
+            };
+            let entry = by_workload
+                .entry(workload.to_owned())
+                .or_insert_with(|| WorkloadStatus {
+                    workload: workload.to_owned(),
+                    ready_replicas: 0,
+                    replicas: 0,
+                    reason: None,
+                });
+            entry.replicas += 1;
+            if container.state == Some(bollard::models::ContainerSummaryStateEnum::RUNNING) {
+                entry.ready_replicas += 1;
+            } else {
+                entry.reason = container.status.clone();
+            }
+        }
+        Ok(by_workload.into_values().collect())
+    }
+
+    /// The objects that carry the environment's label.
+    pub(super) async fn labelled_objects(
+        &self,
+        env: &EnvironmentRef,
+    ) -> Result<Vec<RuntimeObject>, RuntimeError> {
+        let docker = self.client().await?;
+        let filters = HashMap::from([("label", vec![format!("{LABEL_ENV}={}", env.env_id)])]);
+        let mut objects: Vec<RuntimeObject> = self
+            .workload_containers(&docker, env, None)
+            .await?
+            .iter()
+            .map(|c| object("container", &summary_name(c)))
+            .collect();
+        let volumes = docker
+            .list_volumes(Some(
+                ListVolumesOptionsBuilder::default()
+                    .filters(&filters)
+                    .build(),
+            ))
+            .await
+            .map_err(|e| failed("listing the environment's volumes", e))?;
+        objects.extend(
+            volumes
+                .volumes
+                .unwrap_or_default()
+                .iter()
+                .map(|v| object("volume", &v.name)),
+        );
+        let networks = docker
+            .list_networks(Some(
+                ListNetworksOptionsBuilder::default()
+                    .filters(&filters)
+                    .build(),
+            ))
+            .await
+            .map_err(|e| failed("listing the environment's networks", e))?;
+        objects.extend(
+            networks
+                .iter()
+                .filter_map(|n| n.name.as_deref())
+                .map(|n| object("network", n)),
+        );
+        Ok(objects)
+    }
+
+    /// A workload's log lines from its start (or from `since`), then as they come when
+    /// `follow`.
+    pub(super) fn log_lines(
+        &self,
+        env: &EnvironmentRef,
+        workload: &str,
+        follow: bool,
+        since: Option<std::time::SystemTime>,
+    ) -> impl futures_util::Stream<Item = Result<LogLine, RuntimeError>> + Send + 'static {
+        let since = since
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| i32::try_from(d.as_secs()).unwrap_or(i32::MAX));
+        let runtime = self.clone();
+        let env = env.clone();
+        let workload = workload.to_owned();
+        futures_util::stream::once(async move {
+            let docker = runtime.client().await?;
+            let containers = runtime
+                .workload_containers(&docker, &env, Some(&workload))
+                .await?;
+            let streams = containers.iter().map(|c| {
+                // Timestamps let a log followed again after a restart skip what it kept.
+                let options = LogsOptionsBuilder::default()
+                    .stdout(true)
+                    .stderr(true)
+                    .follow(follow)
+                    .since(since)
+                    .timestamps(true)
+                    .build();
+                docker.logs(&summary_name(c), Some(options))
+            });
+            Ok::<_, RuntimeError>(futures_util::stream::select_all(streams))
+        })
+        .map(|streams| match streams {
+            Ok(streams) => streams
+                .map(|chunk| {
+                    chunk
+                        .map(|output| {
+                            let stderr =
+                                matches!(output, bollard::container::LogOutput::StdErr { .. });
+                            output
+                                .to_string()
+                                .lines()
+                                .map(|line| LogLine::timestamped(stderr, line))
+                                .collect::<Vec<_>>()
+                        })
+                        .map_err(|e| failed("reading logs", e))
+                })
+                .flat_map(|lines| match lines {
+                    Ok(lines) => {
+                        futures_util::stream::iter(lines.into_iter().map(Ok)).left_stream()
+                    }
+                    Err(error) => futures_util::stream::once(async { Err(error) }).right_stream(),
+                })
+                .left_stream(),
+            Err(error) => futures_util::stream::once(async { Err(error) }).right_stream(),
+        })
+        .flatten()
+    }
+}
+
+pub(super) fn running(inspect: &ContainerInspectResponse) -> bool {
+    inspect
+        .state
+        .as_ref()
+        .and_then(|s| s.running)
+        .unwrap_or(false)
+}
+
+/// The host port 127.0.0.1 forwards to `port` of the container.
+pub(super) fn published_port(inspect: &ContainerInspectResponse, port: u16) -> Option<u16> {
+    inspect
+        .network_settings
+        .as_ref()?
+        .ports
+        .as_ref()?
+        .get(&format!("{port}/tcp"))?
+        .as_ref()?
+        .iter()
+        .find_map(|b| b.host_port.as_deref()?.parse().ok())
+}
+
+/// The container's last `count` log lines, as ": last lines: …" for an error message.
+pub(super) async fn last_lines(docker: &Docker, container: &str, count: usize) -> String {
+    let options = LogsOptionsBuilder::default()
+        .stdout(true)
+        .stderr(true)
+        .tail(&count.to_string())
+        .build();
+    let chunks: Vec<_> = docker.logs(container, Some(options)).collect().await;
+    let text: String = chunks
+        .into_iter()
+        .filter_map(Result::ok)
+        .map(|c| c.to_string())
+        .collect();
+    let text = text.trim();
+    if text.is_empty() {
+        String::new()
+    } else {
+        format!("; its last lines:\n{text}")
+    }
+}

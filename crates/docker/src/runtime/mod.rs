@@ -1,0 +1,168 @@
+//! [`DockerRuntime`]: environments on a Docker engine. One bridge network per environment,
+//! containers that reach each other by service name, our labels on every object, and the
+//! environment's ledger written before anything is created.
+//!
+//! Its parts: `names` (what objects are called, the config digest), `containers` (network,
+//! volumes, images, creating and removing containers), `rollout` (a service replaced one
+//! replica at a time), `jobs`, `teardown` (removal by the ledger), `liveness` (the
+//! watchers that restart a container failing its probe), `inspection` (status, objects,
+//! logs) and `errors` (bollard's errors in the engine's terms).
+
+mod containers;
+mod errors;
+mod inspection;
+mod jobs;
+mod liveness;
+mod names;
+mod rollout;
+mod teardown;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bollard::Docker;
+use bollard::models::ContainerSummary;
+use stagecraft_engine::{
+    EnvironmentRef, JobExit, JobSpec, LogLine, Runtime, RuntimeError, RuntimeObject, ServiceSpec,
+    TaskProgress, WorkloadStatus,
+};
+
+use crate::DockerEngine;
+
+pub use names::network_name;
+
+/// The environment an object belongs to: what teardown checks before removing anything.
+pub const LABEL_ENV: &str = "dev.stagecraft.env";
+pub const LABEL_APP: &str = "dev.stagecraft.app";
+/// `services.<name>` or `jobs.<name>`.
+pub const LABEL_WORKLOAD: &str = "dev.stagecraft.workload";
+/// A digest of the service's spec: a container whose digest differs is replaced.
+pub const LABEL_CONFIG: &str = "dev.stagecraft.config";
+pub const LABEL_REPLICA: &str = "dev.stagecraft.replica";
+
+/// How long a stopped container gets to exit before it is killed.
+const STOP_GRACE_SECS: i32 = 10;
+
+/// Environments on one Docker engine.
+#[derive(Debug, Clone)]
+pub struct DockerRuntime {
+    engine: Arc<DockerEngine>,
+    /// Between two readiness attempts.
+    poll: Duration,
+    /// The liveness watcher of each container that has a liveness probe, by container name.
+    /// Docker restarts a container that exits but does not act on a failing probe; while this
+    /// process runs, a watcher does, as Kubernetes' kubelet would.
+    watchers: stagecraft_engine::Tasks,
+}
+
+impl DockerRuntime {
+    pub fn new(engine: Arc<DockerEngine>) -> Self {
+        Self {
+            engine,
+            poll: Duration::from_secs(1),
+            watchers: stagecraft_engine::Tasks::default(),
+        }
+    }
+
+    /// Probes readiness every `poll` (1 s by default).
+    pub fn with_poll(mut self, poll: Duration) -> Self {
+        self.poll = poll;
+        self
+    }
+
+    async fn client(&self) -> Result<Docker, RuntimeError> {
+        self.engine
+            .client()
+            .await
+            .cloned()
+            .map_err(|e| RuntimeError::new(e.to_string()))
+    }
+}
+
+fn labels(env: &EnvironmentRef, workload: Option<&str>) -> HashMap<String, String> {
+    let mut labels = HashMap::from([
+        (LABEL_ENV.to_owned(), env.env_id.clone()),
+        (LABEL_APP.to_owned(), env.app.clone()),
+    ]);
+    if let Some(workload) = workload {
+        labels.insert(LABEL_WORKLOAD.to_owned(), workload.to_owned());
+    }
+    labels
+}
+
+fn owned_by(labels: Option<&HashMap<String, String>>, env: &EnvironmentRef) -> bool {
+    labels.and_then(|l| l.get(LABEL_ENV)) == Some(&env.env_id)
+}
+
+fn label<'a>(summary: &'a ContainerSummary, key: &str) -> Option<&'a str> {
+    summary
+        .labels
+        .as_ref()
+        .and_then(|l| l.get(key))
+        .map(String::as_str)
+}
+
+impl Runtime for DockerRuntime {
+    fn ingress_url(&self, env_id: &str, service: &str, port: u16) -> Option<String> {
+        Some(stagecraft_engine::local_ingress_url(env_id, service, port))
+    }
+
+    async fn prepare(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
+        let docker = self.client().await?;
+        self.ensure_network(&docker, env).await
+    }
+
+    /// Watches the liveness of the service's running replicas of this configuration.
+    async fn resume_service(
+        &self,
+        env: &EnvironmentRef,
+        spec: &ServiceSpec,
+    ) -> Result<(), RuntimeError> {
+        self.watch_replicas(env, spec).await
+    }
+
+    async fn deploy_service(
+        &self,
+        env: &EnvironmentRef,
+        spec: &ServiceSpec,
+        progress: TaskProgress,
+    ) -> Result<(), RuntimeError> {
+        self.roll_out(env, spec, progress).await
+    }
+
+    async fn run_job(
+        &self,
+        env: &EnvironmentRef,
+        job: &JobSpec,
+        progress: TaskProgress,
+    ) -> Result<JobExit, RuntimeError> {
+        self.run_job_to_exit(env, job, progress).await
+    }
+
+    async fn stop_job(&self, env: &EnvironmentRef, job: &JobSpec) -> Result<(), RuntimeError> {
+        self.kill_job(env, job).await
+    }
+
+    async fn remove_environment(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
+        self.tear_down(env).await
+    }
+
+    async fn status(&self, env: &EnvironmentRef) -> Result<Vec<WorkloadStatus>, RuntimeError> {
+        self.workload_statuses(env).await
+    }
+
+    async fn objects(&self, env: &EnvironmentRef) -> Result<Vec<RuntimeObject>, RuntimeError> {
+        self.labelled_objects(env).await
+    }
+
+    fn logs(
+        &self,
+        env: &EnvironmentRef,
+        workload: &str,
+        follow: bool,
+        since: Option<std::time::SystemTime>,
+    ) -> impl futures_util::Stream<Item = Result<LogLine, RuntimeError>> + Send + 'static {
+        self.log_lines(env, workload, follow, since)
+    }
+}

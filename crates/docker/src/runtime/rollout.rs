@@ -1,0 +1,309 @@
+//! A service brought to a new configuration one replica at a time: each new replica started
+//! and waited for until it is ready before the old one goes, and the old one back when the new
+//! one cannot start.
+
+use std::time::Instant;
+
+use bollard::Docker;
+use bollard::models::{
+    ContainerSummary, ContainerUpdateBody, RestartPolicy, RestartPolicyNameEnum,
+};
+use bollard::query_parameters::StopContainerOptionsBuilder;
+use stagecraft_engine::{
+    EnvironmentRef, PortSpec, ProbeSpec, RuntimeError, ServiceSpec, TaskProgress,
+};
+
+use super::containers::ContainerPlan;
+use super::errors::{failed, is_status};
+use super::inspection::{last_lines, published_port, running};
+use super::names::{config_digest, service_container, summary_name};
+use super::{DockerRuntime, LABEL_CONFIG, LABEL_REPLICA, STOP_GRACE_SECS, label};
+use crate::probe;
+
+/// One service being brought to a new configuration.
+#[derive(Clone, Copy)]
+struct Rollout<'a> {
+    env: &'a EnvironmentRef,
+    spec: &'a ServiceSpec,
+    /// The digest of `spec`, on every new container.
+    config: &'a str,
+    progress: &'a TaskProgress,
+}
+
+impl DockerRuntime {
+    /// Creates the service, or replaces its replicas whose configuration changed, one at a
+    /// time; an unchanged service is left as is.
+    pub(super) async fn roll_out(
+        &self,
+        env: &EnvironmentRef,
+        spec: &ServiceSpec,
+        progress: TaskProgress,
+    ) -> Result<(), RuntimeError> {
+        let docker = self.client().await?;
+        self.ensure_network(&docker, env).await?;
+        let config = config_digest(&spec.change_basis())?;
+        let workload = format!("services.{}", spec.name);
+        let existing = self
+            .workload_containers(&docker, env, Some(&workload))
+            .await?;
+        let (current, mut stale): (Vec<_>, Vec<_>) = existing
+            .into_iter()
+            .partition(|c| label(c, LABEL_CONFIG) == Some(config.as_str()));
+        let mut to_start = Vec::new();
+        for replica in 0..spec.replicas {
+            let name = service_container(&env.env_id, &spec.name, &config, replica);
+            match current.iter().find(|c| summary_name(c) == name) {
+                Some(c) if c.state == Some(bollard::models::ContainerSummaryStateEnum::RUNNING) => {
+                }
+                Some(_) => {
+                    // Left stopped by a crash or a failed start: made anew.
+                    self.remove_container(&docker, env, &name).await?;
+                    to_start.push(replica);
+                }
+                None => to_start.push(replica),
+            }
+        }
+        // Containers of the current configuration beyond the replica count go too.
+        stale.extend(current.into_iter().filter(|c| {
+            label(c, LABEL_REPLICA)
+                .and_then(|r| r.parse::<u32>().ok())
+                .is_none_or(|r| r >= spec.replicas)
+        }));
+        if to_start.is_empty() && stale.is_empty() {
+            // Unchanged, and perhaps deployed by an earlier process: watch it from here.
+            if let Some(liveness) = &spec.liveness {
+                for replica in 0..spec.replicas {
+                    let name = service_container(&env.env_id, &spec.name, &config, replica);
+                    self.watch(&docker, &name, liveness);
+                }
+            }
+            return Ok(());
+        }
+        self.ensure_image(&docker, &spec.image, spec.built, &progress)
+            .await?;
+        self.ensure_volumes(&docker, env, &spec.volumes).await?;
+        for replica in to_start {
+            let position = stale
+                .iter()
+                .position(|c| label(c, LABEL_REPLICA) == Some(replica.to_string().as_str()));
+            let old = position.map(|i| stale.remove(i));
+            let rollout = Rollout {
+                env,
+                spec,
+                config: &config,
+                progress: &progress,
+            };
+            self.replace_replica(&docker, &rollout, replica, old.as_ref())
+                .await?;
+        }
+        for old in stale {
+            self.remove_container(&docker, env, &summary_name(&old))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Waits until the replica answers its readiness probe, or fails when it stops running.
+    async fn wait_ready(
+        &self,
+        docker: &Docker,
+        container: &str,
+        spec: &ServiceSpec,
+        replica: u32,
+        progress: &TaskProgress,
+    ) -> Result<(), RuntimeError> {
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let inspect = docker
+                .inspect_container(
+                    container,
+                    None::<bollard::query_parameters::InspectContainerOptions>,
+                )
+                .await
+                .map_err(|e| failed(format!("inspecting container {container}"), e))?;
+            if !running(&inspect) {
+                let code = inspect
+                    .state
+                    .as_ref()
+                    .and_then(|s| s.exit_code)
+                    .unwrap_or_default();
+                let tail = last_lines(docker, container, 5).await;
+                return Err(RuntimeError::new(format!(
+                    "{} replica {replica} exited with code {code} before it was ready{tail}",
+                    spec.name
+                )));
+            }
+            let Some(readiness) = &spec.readiness else {
+                return Ok(());
+            };
+            let (what, answer) = match readiness {
+                ProbeSpec::Exec { command } => (
+                    format!("exec {}", command.join(" ")),
+                    probe::exec(docker, container, command).await,
+                ),
+                ProbeSpec::HttpGet { path, port } => {
+                    let what = format!("http :{port}{path}");
+                    match published_port(&inspect, *port) {
+                        Some(host_port) => (what, probe::http_get(host_port, path).await),
+                        None => (
+                            what,
+                            Err(probe::NotReady(format!(
+                                "port {port} is not among the service's ports: add it to \
+                                 `ports` so it can be probed"
+                            ))),
+                        ),
+                    }
+                }
+            };
+            match answer {
+                Ok(()) => return Ok(()),
+                Err(why) => progress.waiting(format!(
+                    "waiting for readiness: {what}, attempt {attempt} ({why})"
+                )),
+            }
+            tokio::time::sleep(self.poll).await;
+        }
+    }
+
+    async fn replace_replica(
+        &self,
+        docker: &Docker,
+        rollout: &Rollout<'_>,
+        replica: u32,
+        old: Option<&ContainerSummary>,
+    ) -> Result<(), RuntimeError> {
+        let Rollout {
+            env,
+            spec,
+            config,
+            progress,
+        } = *rollout;
+        let workload = format!("services.{}", spec.name);
+        let name = service_container(&env.env_id, &spec.name, config, replica);
+        // A stable published port can be held by one container only: the old replica must
+        // let go of it before the new one starts, and that window is reported.
+        let holds_stable_port = replica == 0 && spec.ports.iter().any(|p| p.exposed);
+        let mut stopped_old = None;
+        if holds_stable_port && let Some(old) = old {
+            let old_name = summary_name(old);
+            // The old replica may stop answering as soon as it is asked to stop.
+            let since = Instant::now();
+            docker
+                .stop_container(
+                    &old_name,
+                    Some(
+                        StopContainerOptionsBuilder::default()
+                            .t(STOP_GRACE_SECS)
+                            .build(),
+                    ),
+                )
+                .await
+                .or_else(|e| {
+                    if is_status(&e, 304) || is_status(&e, 404) {
+                        Ok(())
+                    } else {
+                        Err(e)
+                    }
+                })
+                .map_err(|e| failed(format!("stopping container {old_name}"), e))?;
+            stopped_old = Some((old_name, since));
+        }
+        let ports = spec
+            .ports
+            .iter()
+            .map(
+                |PortSpec {
+                     container_port,
+                     exposed,
+                 }| {
+                    let host = (*exposed && replica == 0).then(|| {
+                        stagecraft_engine::stable_host_port(
+                            &env.env_id,
+                            &spec.name,
+                            *container_port,
+                        )
+                    });
+                    (*container_port, host)
+                },
+            )
+            .collect();
+        let plan = ContainerPlan {
+            name: &name,
+            workload: &workload,
+            image: &spec.image,
+            command: &spec.command,
+            args: &spec.args,
+            env: &spec.env,
+            volumes: &spec.volumes,
+            limits: spec.limits,
+            ports,
+            alias: Some(&spec.name),
+            extra_labels: vec![
+                (LABEL_CONFIG, config.to_owned()),
+                (LABEL_REPLICA, replica.to_string()),
+            ],
+            runs_once: false,
+            files: &spec.config_files,
+        };
+        let started = match self.create_container(docker, env, plan).await {
+            Ok(()) => {
+                self.wait_ready(docker, &name, spec, replica, progress)
+                    .await
+            }
+            Err(error) => Err(error),
+        };
+        if let Err(error) = started {
+            // Leave the service as it was: the old replica comes back.
+            self.remove_container(docker, env, &name).await?;
+            if let Some((old_name, _)) = &stopped_old
+                && let Err(restart) = docker
+                    .start_container(
+                        old_name,
+                        None::<bollard::query_parameters::StartContainerOptions>,
+                    )
+                    .await
+            {
+                return Err(RuntimeError::new(format!(
+                    "{error}; the previous replica {old_name} could not be started again \
+                     either: {restart}"
+                )));
+            }
+            return Err(error);
+        }
+        // Restarted by the engine from now on (after a crash, after Docker restarts), as a
+        // Kubernetes pod is; not before it was ready, so a replica that cannot start reports
+        // its own exit code instead of a restart loop.
+        docker
+            .update_container(
+                &name,
+                ContainerUpdateBody {
+                    restart_policy: Some(RestartPolicy {
+                        name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
+                        maximum_retry_count: None,
+                    }),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(|e| failed(format!("setting the restart policy of {name}"), e))?;
+        if let Some(liveness) = &spec.liveness {
+            self.watch(docker, &name, liveness);
+        }
+        if let Some((_, since)) = stopped_old {
+            let millis = u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX);
+            progress.unavailable(
+                millis,
+                format!(
+                    "{} had no ready replica while its published port moved to the new container",
+                    spec.name
+                ),
+            );
+        }
+        if let Some(old) = old {
+            self.remove_container(docker, env, &summary_name(old))
+                .await?;
+        }
+        Ok(())
+    }
+}
