@@ -1,15 +1,16 @@
-//! `ui/src/ipc/bindings.ts` is generated from the Rust types that cross IPC. This test fails
-//! when the file is stale; `STAGECRAFT_BLESS=1 cargo test -p stagecraft-desktop bindings`
+//! `ui/src/ipc/bindings.ts` is generated from the Rust types that cross IPC and the command
+//! list, and `capabilities/main.json` from the command list. These tests fail when either is
+//! stale; `STAGECRAFT_BLESS=1 cargo test -p stagecraft-desktop bindings`
 //! rewrites it.
 
 use std::path::PathBuf;
 
 use stagecraft_api::{
-    ActivityView, AddedAppView, AppView, BuildComparisonView, BuildView, ClusterMadeBy, CommitView,
-    CommitsBetweenView, ConfigVersionView, DataDirOrigin, DatabaseReport, DeployDetailView,
-    DeployEvent, DeployOutcome, DeployStatusView, DeployView, DockerStatus, EndpointSource,
-    EnvironmentRowView, EnvironmentStatusView, EnvironmentView, ErrorCode, ImageView,
-    KubeContextReport, KubernetesReport, LayerChangeView, LogLineView, LogPageView,
+    ActivityView, AddedAppView, AppView, BuildComparisonView, BuildView, Change, ClusterMadeBy,
+    CommitView, CommitsBetweenView, ConfigVersionView, DataDirOrigin, DatabaseReport,
+    DeployDetailView, DeployEvent, DeployOutcome, DeployStatusView, DeployView, DockerStatus,
+    EndpointSource, EnvironmentRowView, EnvironmentStatusView, EnvironmentView, ErrorCode,
+    ImageView, KubeContextReport, KubernetesReport, LayerChangeView, LogLineView, LogPageView,
     LogResourceView, NextDeploy, RuntimeChoice, ServiceComparisonView, Stage, StageView,
     StepComparisonView, StepOutcome, StepView, SystemReport, TaskOutcome, TaskView, UrlView,
     VariableView, WorkloadVarsView,
@@ -42,6 +43,8 @@ fn render() -> String {
         declaration::<CommitView>(&cfg),
         declaration::<LogResourceView>(&cfg),
         declaration::<crate::streams::FollowMessage>(&cfg),
+        declaration::<crate::streams::ChangeMessage>(&cfg),
+        declaration::<Change>(&cfg),
         declaration::<DeployEvent>(&cfg),
         declaration::<Stage>(&cfg),
         declaration::<TaskOutcome>(&cfg),
@@ -72,25 +75,73 @@ fn render() -> String {
         declaration::<WorkloadVarsView>(&cfg),
         declaration::<VariableView>(&cfg),
     ];
+    let names: Vec<String> = COMMANDS.iter().map(|c| format!("\"{c}\"")).collect();
+    let commands = format!(
+        "/** The commands the window may call (`src-tauri/src/command_list.rs`). */\nexport type \
+         CommandName = {};\n",
+        names.join(" | ")
+    );
     format!(
         "// Generated from the Rust types by `STAGECRAFT_BLESS=1 cargo test -p stagecraft-desktop \
          bindings`. Do not edit.\n\n{}",
-        declarations.join("\n")
+        [commands]
+            .into_iter()
+            .chain(declarations)
+            .collect::<Vec<_>>()
+            .join("\n")
     )
 }
 
-#[test]
-fn bindings_match_the_rust_types() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../ui/src/ipc/bindings.ts");
-    let expected = render();
+/// Each command's name, from the one list.
+macro_rules! commands {
+    ($($name:ident),* $(,)?) => {
+        &[$(stringify!($name)),*]
+    };
+}
+const COMMANDS: &[&str] = include!("command_list.rs");
+
+/// The main window's capability: every command of the list, nothing else.
+fn capability() -> String {
+    let permissions: Vec<String> = COMMANDS
+        .iter()
+        .map(|c| format!("allow-{}", c.replace('_', "-")))
+        .collect();
+    let capability = serde_json::json!({
+        "$schema": "../gen/schemas/desktop-schema.json",
+        "identifier": "main",
+        "description": "The main window may call Stagecraft's own commands and nothing else.",
+        "windows": ["main"],
+        "permissions": permissions,
+    });
+    // serde_json keeps the keys in alphabetical order; "$schema" comes first either way.
+    format!(
+        "{}\n",
+        serde_json::to_string_pretty(&capability).unwrap_or_default()
+    )
+}
+
+/// Compares `path` with `expected`, or writes it when blessing.
+fn check(path: &std::path::Path, expected: &str) {
     if std::env::var_os("STAGECRAFT_BLESS").is_some() {
-        std::fs::write(&path, &expected).unwrap();
+        std::fs::write(path, expected).unwrap();
         return;
     }
-    let actual = std::fs::read_to_string(&path).unwrap_or_default();
+    let actual = std::fs::read_to_string(path).unwrap_or_default();
     assert!(
         actual == expected,
         "{} is stale: run `STAGECRAFT_BLESS=1 cargo test -p stagecraft-desktop bindings`",
         path.display()
     );
+}
+
+#[test]
+fn bindings_capabilities_allow_every_command_of_the_list_and_no_other() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("capabilities/main.json");
+    check(&path, &capability());
+}
+
+#[test]
+fn bindings_match_the_rust_types() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../ui/src/ipc/bindings.ts");
+    check(&path, &render());
 }

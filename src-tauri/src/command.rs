@@ -8,7 +8,7 @@ use stagecraft_api::{
 };
 use tauri::State;
 
-use crate::streams::{FollowMessage, Streams};
+use crate::streams::{ChangeMessage, FollowMessage, Streams};
 use crate::{AppState, IpcError};
 
 #[tauri::command]
@@ -146,6 +146,32 @@ pub(crate) async fn log_follow<R: tauri::Runtime>(
     Ok(streams.start(webview.label(), async move {
         while let Some(page) = pages.recv().await {
             if on_page.send(page).is_err() {
+                return;
+            }
+        }
+    }))
+}
+
+/// Streams what changes from now on (environments created, statuses, deploys queued,
+/// started, progressing and ended, notices), whichever process changed it, to `on_change`;
+/// gives the stream's id for [`stream_stop`]. The window follows it instead of asking again
+/// every few seconds; a follower that fell behind gets `resync` and reads everything again.
+#[tauri::command]
+pub(crate) async fn changes_follow<R: tauri::Runtime>(
+    webview: tauri::Webview<R>,
+    state: State<'_, AppState>,
+    streams: State<'_, Streams>,
+    on_change: tauri::ipc::Channel<ChangeMessage>,
+) -> Result<u32, IpcError> {
+    let mut changes = state.stagecraft()?.follow_changes().await?;
+    Ok(streams.start(webview.label(), async move {
+        loop {
+            let message = match changes.recv().await {
+                Ok(change) => ChangeMessage::Change { change },
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => ChangeMessage::Resync,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            };
+            if on_change.send(message).is_err() {
                 return;
             }
         }

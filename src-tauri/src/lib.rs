@@ -8,7 +8,8 @@
 //! # Layout
 //! - `lib.rs`: [`run`]: the Tauri builder, start-up and shut-down
 //! - `state.rs`: the one managed state, built once at start-up
-//! - `command.rs`: the `#[tauri::command]` functions the UI may call (see `capabilities/`)
+//! - `command_list.rs`: the names of the commands the window may call, written once
+//! - `command.rs`: the `#[tauri::command]` functions themselves
 //! - `ipc_error.rs`: [`IpcError`], the only error a command returns
 //! - `streams.rs`: streams to the window over channels, stopped when it reloads
 //! - `bindings.rs` (tests): keeps `ui/src/ipc/bindings.ts` in step with the Rust types
@@ -27,6 +28,13 @@ use tauri::Manager;
 pub use ipc_error::IpcError;
 use state::AppState;
 
+/// The invoke handler of every command of `command_list.rs`.
+macro_rules! commands {
+    ($($name:ident),* $(,)?) => {
+        tauri::generate_handler![$(command::$name),*]
+    };
+}
+
 /// Adds Stagecraft's commands to a builder: the app's, or the IPC tests' mock one.
 fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder
@@ -43,36 +51,7 @@ fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
                 }
             }
         })
-        .invoke_handler(tauri::generate_handler![
-            command::system_report,
-            command::docker_status,
-            command::apps_list,
-            command::app_add,
-            command::app_set_registry,
-            command::folder_pick,
-            command::environments_list,
-            command::environment_create,
-            command::runtime_choices,
-            command::environment_get,
-            command::next_deploy,
-            command::deploy_start,
-            command::teardown_start,
-            command::setup_start,
-            command::deploy_cancel,
-            command::environment_extend,
-            command::timeline,
-            command::deploy_follow,
-            command::stream_stop,
-            command::log_follow,
-            command::deploy_detail,
-            command::log_resources,
-            command::builds_list,
-            command::builds_compare,
-            command::deploy_build_start,
-            command::config_history,
-            command::config_set,
-            command::variables_get
-        ])
+        .invoke_handler(include!("command_list.rs"))
 }
 
 /// Writes the window's place and size a moment after each move or resize, not only when the

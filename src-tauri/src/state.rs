@@ -62,8 +62,8 @@ impl AppState {
     }
 
     /// Tells the user through the desktop's notifications when a deploy fails (whoever ran
-    /// it: the app, the command, the clock) or an environment is about to expire. Only what
-    /// happens after the app opened: the database is asked every few seconds.
+    /// it: the app, the command, the clock) or an environment is about to expire: what the
+    /// change feed announces from the moment the app opened.
     pub(crate) fn start_notifications<R: tauri::Runtime>(&self, app: tauri::AppHandle<R>) {
         let Ok(stagecraft) = &self.stagecraft else {
             return;
@@ -71,31 +71,28 @@ impl AppState {
         let stagecraft = Arc::clone(stagecraft);
         tauri::async_runtime::spawn(async move {
             use tauri_plugin_notification::NotificationExt as _;
-            let mut since = match stagecraft.attention_cursor().await {
-                Ok(now) => now,
+            let mut changes = match stagecraft.follow_changes().await {
+                Ok(changes) => changes,
                 Err(error) => {
-                    tracing::warn!(%error, "notifications are off: the store's clock cannot be read");
+                    tracing::warn!(%error, "notifications are off: the change feed cannot start");
                     return;
                 }
             };
-            let mut every = tokio::time::interval(NOTIFY_EVERY);
             loop {
-                every.tick().await;
-                let news = match stagecraft.attention_since(&since).await {
-                    Ok(news) => news,
-                    Err(error) => {
-                        tracing::warn!(%error, "the notifications' round failed");
+                let change = match changes.recv().await {
+                    Ok(change) => change,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                        tracing::warn!(missed, "notifications fell behind the change feed");
                         continue;
                     }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                 };
-                for attention in news {
-                    let (title, body) = notification_text(&attention);
-                    if let Err(error) = app.notification().builder().title(title).body(&body).show()
-                    {
-                        // No notification service (a bare X server, say): the log says it.
-                        tracing::info!(%error, body, "notification not shown");
-                    }
-                    since = attention.at;
+                let Some((title, body)) = notification_text(&change) else {
+                    continue;
+                };
+                if let Err(error) = app.notification().builder().title(title).body(&body).show() {
+                    // No notification service (a bare X server, say): the log says it.
+                    tracing::info!(%error, body, "notification not shown");
                 }
             }
         });
@@ -108,20 +105,31 @@ impl AppState {
     }
 }
 
-/// How often the store is asked for news to notify about.
-const NOTIFY_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// A notification's title and body.
-pub(crate) fn notification_text(attention: &stagecraft_api::Attention) -> (&'static str, String) {
-    match attention.kind.as_str() {
-        "deploy_failed" => (
-            "Deploy failed",
-            format!(
-                "The {} of {} failed: open it in Stagecraft to see why.",
-                attention.detail, attention.env_id
-            ),
-        ),
-        _ => ("Environment expiring", attention.detail.clone()),
+/// A notification's title and body, for the changes worth one: a failed deploy, a notice.
+pub(crate) fn notification_text(change: &stagecraft_api::Change) -> Option<(&'static str, String)> {
+    use stagecraft_api::{Change, DeployStatusView, StageView};
+    match change {
+        Change::DeployEnded {
+            env_id,
+            stage,
+            status: DeployStatusView::Failed,
+            ..
+        } => {
+            let stage = match stage {
+                StageView::Build => "build",
+                StageView::Setup => "setup",
+                StageView::Patch => "patch",
+                StageView::Teardown => "teardown",
+            };
+            Some((
+                "Deploy failed",
+                format!("The {stage} of {env_id} failed: open it in Stagecraft to see why."),
+            ))
+        }
+        Change::NoticeRaised {
+            notice, message, ..
+        } if notice == "expiry_warning" => Some(("Environment expiring", message.clone())),
+        _ => None,
     }
 }
 
@@ -130,26 +138,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_failed_deploy_and_an_expiry_read_as_sentences() {
-        let failed = stagecraft_api::Attention {
-            kind: "deploy_failed".into(),
+    fn a_failed_deploy_and_an_expiry_read_as_sentences_and_nothing_else_notifies() {
+        use stagecraft_api::{Change, DeployStatusView, StageView};
+        let failed = Change::DeployEnded {
             env_id: "ted1bc4".into(),
-            detail: "patch".into(),
-            at: "2026-11-26T12:00:00.000Z".into(),
+            deploy_id: 3,
+            stage: StageView::Patch,
+            status: DeployStatusView::Failed,
         };
         assert_eq!(
             notification_text(&failed),
-            (
+            Some((
                 "Deploy failed",
                 "The patch of ted1bc4 failed: open it in Stagecraft to see why.".to_owned()
-            )
+            ))
         );
-        let expiring = stagecraft_api::Attention {
-            kind: "expiry_warning".into(),
+        let expiring = Change::NoticeRaised {
             env_id: "ted1bc4".into(),
-            detail: "ted1bc4 expires at 2026-11-27T12:00:00Z and will be torn down".into(),
-            at: "2026-11-26T12:00:00.000Z".into(),
+            notice: "expiry_warning".into(),
+            message: "ted1bc4 expires at 2026-11-27T12:00:00Z and will be torn down".into(),
         };
-        assert_eq!(notification_text(&expiring).0, "Environment expiring");
+        assert_eq!(
+            notification_text(&expiring).map(|(title, _)| title),
+            Some("Environment expiring")
+        );
+        let succeeded = Change::DeployEnded {
+            env_id: "ted1bc4".into(),
+            deploy_id: 4,
+            stage: StageView::Patch,
+            status: DeployStatusView::Succeeded,
+        };
+        assert_eq!(notification_text(&succeeded), None);
     }
 }

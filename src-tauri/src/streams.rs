@@ -38,6 +38,15 @@ impl FollowMessage {
     }
 }
 
+/// What the change feed sends: each change, or `resync` when the window fell behind and
+/// should read everything again.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum ChangeMessage {
+    Change { change: stagecraft_api::Change },
+    Resync,
+}
+
 /// The streams running now, by id, with the webview each one writes to.
 #[derive(Debug, Default)]
 pub(crate) struct Streams {

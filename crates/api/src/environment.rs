@@ -1449,21 +1449,6 @@ impl Stagecraft {
         Ok(warned)
     }
 
-    /// Deploys that failed and expiry warnings recorded after `since` (a value of
-    /// [`Stagecraft::attention_cursor`] or an earlier answer's `at`), oldest first, for the
-    /// app's desktop notifications.
-    pub async fn attention_since(
-        &self,
-        since: &str,
-    ) -> Result<Vec<stagecraft_store::notice::Attention>, Error> {
-        Ok(stagecraft_store::notice::attention_since(self.store.pool(), since).await?)
-    }
-
-    /// Now, as the store writes time: start here to hear only of what happens from now on.
-    pub async fn attention_cursor(&self) -> Result<String, Error> {
-        Ok(stagecraft_store::notice::now(self.store.pool()).await?)
-    }
-
     /// An environment's notices, newest first.
     pub async fn notices(
         &self,

@@ -14,6 +14,7 @@
 //! - `settings.rs`: [`Settings`]: where the data lives, which Docker endpoint and kubeconfig
 //!   files to use, from the environment or given by a test
 //! - `builds.rs`: the build stage of a deploy, and two builds compared
+//! - `change.rs`: the change feed: what changed, whichever process changed it, as [`Change`]s
 //! - `checkout.rs`: a commit's files for its build (`git archive`, kept per commit)
 //! - `commits.rs`: auto_deploy: a new commit on a tracking branch patches its environments
 //! - `configuration.rs`: an environment's configuration (get, set as a new version, history)
@@ -29,6 +30,7 @@
 //! - `error.rs`: [`Error`] and the stable [`ErrorCode`] the UI and the CLI switch on
 
 mod builds;
+mod change;
 mod checkout;
 mod commits;
 mod configuration;
@@ -51,6 +53,7 @@ use stagecraft_store::Store;
 pub use builds::{
     BuildComparison, COMMITS_SHOWN, Commit, CommitsBetween, ServiceComparison, StepComparison,
 };
+pub use change::{Change, LOOK_EVERY};
 pub use commits::branch_commit;
 pub use configuration::{ConfigVersion, Hostname, MASK, ShownVar, WorkloadVars};
 pub use environment::{
@@ -65,7 +68,6 @@ pub use settings::{
 };
 pub use stagecraft_engine::{DeployEvent, DeployOutcome, Stage, StepOutcome, TaskOutcome};
 pub use stagecraft_store::deploy::StoredEvent;
-pub use stagecraft_store::notice::Attention;
 pub use system::{
     ClusterMadeBy, DataDirOrigin, DatabaseReport, DockerStatus, EndpointSource, KubeContextReport,
     KubernetesReport, RuntimeChoice, SystemReport,
@@ -108,6 +110,8 @@ pub struct Stagecraft {
     /// Each environment's service URLs by its configuration version: the environments list
     /// asks every few seconds, and a version's URLs never change.
     urls: configuration::UrlCache,
+    /// What changed, for the window, whichever process changed it.
+    changes: std::sync::Arc<change::Changes>,
 }
 
 impl Stagecraft {
@@ -140,6 +144,7 @@ impl Stagecraft {
             queues: environment::Queues::default(),
             log_news: tokio::sync::broadcast::channel(1024).0,
             urls: configuration::UrlCache::default(),
+            changes: std::sync::Arc::default(),
         };
         stagecraft.recover().await?;
         Ok(stagecraft)

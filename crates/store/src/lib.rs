@@ -18,6 +18,7 @@
 
 pub mod app;
 pub mod build;
+pub mod change;
 pub mod deploy;
 pub mod environment;
 pub mod lease;

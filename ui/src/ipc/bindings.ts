@@ -1,5 +1,8 @@
 // Generated from the Rust types by `STAGECRAFT_BLESS=1 cargo test -p stagecraft-desktop bindings`. Do not edit.
 
+/** The commands the window may call (`src-tauri/src/command_list.rs`). */
+export type CommandName = "system_report" | "docker_status" | "apps_list" | "app_add" | "app_set_registry" | "folder_pick" | "environments_list" | "environment_create" | "runtime_choices" | "environment_get" | "next_deploy" | "deploy_start" | "teardown_start" | "setup_start" | "deploy_cancel" | "environment_extend" | "timeline" | "deploy_follow" | "changes_follow" | "stream_stop" | "log_follow" | "deploy_detail" | "log_resources" | "builds_list" | "builds_compare" | "deploy_build_start" | "config_history" | "config_set" | "variables_get";
+
 /**
  * The only error a command returns. The UI switches on `code`; `message` is for people and
  * says what to do.
@@ -118,6 +121,21 @@ event: DeployEvent,
  * events too small to show.
  */
 line: string | null, } | { "kind": "end" };
+
+/**
+ * What the change feed sends: each change, or `resync` when the window fell behind and
+ * should read everything again.
+ */
+export type ChangeMessage = { "kind": "change", change: Change, } | { "kind": "resync" };
+
+/**
+ * Something the screens show changed.
+ */
+export type Change = { "kind": "environmentCreated", envId: string, } | { "kind": "environmentChanged", envId: string, status: EnvironmentStatusView, } | { "kind": "deployQueued", envId: string, deployId: number, stage: StageView, } | { "kind": "deployStarted", envId: string, deployId: number, } | { "kind": "deployProgressed", envId: string, deployId: number, } | { "kind": "deployEnded", envId: string, deployId: number, stage: StageView, status: DeployStatusView, } | { "kind": "noticeRaised", envId: string, 
+/**
+ * `expiry_warning`.
+ */
+notice: string, message: string, };
 
 /**
  * Everything a deploy tells as it runs, in order. Serialised with a `type` tag; the store

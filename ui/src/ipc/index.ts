@@ -6,6 +6,8 @@ import type {
   AppView,
   BuildComparisonView,
   BuildView,
+  ChangeMessage,
+  CommandName,
   ConfigVersionView,
   WorkloadVarsView,
   DeployDetailView,
@@ -48,7 +50,7 @@ export function toUiError(raw: unknown): UiError {
   return { code: "IPC_FAILURE", message: String(raw) };
 }
 
-async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+async function call<T>(command: CommandName, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(command, args);
   } catch (raw) {
@@ -112,6 +114,10 @@ export interface EnvironmentsApi {
     afterSeq: number,
     onMessage: (message: FollowMessage) => void,
   ): Promise<() => void>;
+  /** What changes from now on (environments, their deploys, notices), whichever process
+   *  changed it; resolves to a function that stops the stream. Subscribe before reading the
+   *  state the changes apply to, so nothing falls between. */
+  followChanges(onMessage: (message: ChangeMessage) => void): Promise<() => void>;
   /** A kept log's lines after `afterSeq`, then its new ones live, in pages; resolves to a
    *  function that stops the stream. */
   followLog(
@@ -156,6 +162,14 @@ export const environmentsApi: EnvironmentsApi = {
     const id = await call<number>("deploy_follow", { deployId, afterSeq, onMessage: channel });
     return () => {
       // A stream that ended already is no error; a lost window has nobody to tell.
+      call("stream_stop", { id }).catch(() => {});
+    };
+  },
+  followChanges: async (onMessage) => {
+    const channel = new Channel<ChangeMessage>();
+    channel.onmessage = onMessage;
+    const id = await call<number>("changes_follow", { onChange: channel });
+    return () => {
       call("stream_stop", { id }).catch(() => {});
     };
   },

@@ -454,7 +454,7 @@ async fn deploy_sets_up_first_then_patches_and_teardown_removes_everything() {
 
 /// The data folder of `dir` opened by a Stagecraft with no runtime registered: a process
 /// that cannot reach the runtime its environments were created on.
-async fn open_without_runtimes(dir: &Path) -> Stagecraft {
+pub async fn open_without_runtimes(dir: &Path) -> Stagecraft {
     Stagecraft::open(Settings {
         data_dir: DataDir::explicit(dir.join("data")),
         docker_endpoint: Some("unix:///nonexistent/docker.sock".into()),
@@ -526,37 +526,6 @@ async fn a_runtime_that_is_not_there_fails_the_deploy_with_the_reason() {
             .contains("the runtime `docker` is not available in this Stagecraft"),
         "{events:?}"
     );
-}
-
-#[tokio::test]
-async fn a_failed_deploy_and_an_expiry_warning_are_news_once_and_only_after_the_cursor() {
-    let dir = tempfile::tempdir().unwrap();
-    let stagecraft = open(dir.path(), Fake::open()).await;
-    stagecraft.add_app(&repo(dir.path())).await.unwrap();
-    let before = stagecraft.attention_cursor().await.unwrap();
-    let env = stagecraft
-        .create_environment(CreateEnvironment {
-            ttl: Some(std::time::Duration::from_secs(3600)),
-            ..ephemeral()
-        })
-        .await
-        .unwrap();
-    let stagecraft = open_without_runtimes(dir.path()).await;
-    let report = stagecraft.deploy(&env.env_id).await.unwrap();
-    assert_eq!(report.deploy.status, DeployStatus::Failed);
-    assert_eq!(stagecraft.expiry_warnings().await.unwrap().len(), 1);
-
-    let news = stagecraft.attention_since(&before).await.unwrap();
-    let kinds: Vec<(&str, &str, &str)> = news
-        .iter()
-        .map(|a| (a.kind.as_str(), a.env_id.as_str(), a.detail.as_str()))
-        .collect();
-    assert_eq!(kinds.len(), 2, "{news:?}");
-    assert_eq!(kinds[0], ("deploy_failed", env.env_id.as_str(), "setup"));
-    assert_eq!(kinds[1].0, "expiry_warning");
-    // From the newest one's time on, nothing is news any more.
-    let after = news.last().unwrap().at.clone();
-    assert!(stagecraft.attention_since(&after).await.unwrap().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

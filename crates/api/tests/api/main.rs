@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod builds;
+mod change;
 mod commits;
 mod configuration;
 mod crash;

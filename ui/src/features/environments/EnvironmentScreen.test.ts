@@ -4,6 +4,7 @@ import type {
   BuildComparisonView,
   ConfigVersionView,
   BuildView,
+  ChangeMessage,
   DeployDetailView,
   DeployView,
   EnvironmentsApi,
@@ -166,6 +167,7 @@ function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsApi {
       onMessage({ kind: "end" });
       return Promise.resolve(() => {});
     },
+    followChanges: () => Promise.resolve(() => {}),
     logResources: () =>
       Promise.resolve([
         { resource: "ted1bc4/services.web", kind: "service", label: "web", lines: 3, dropped: 0 },
@@ -251,9 +253,14 @@ describe("EnvironmentScreen", () => {
     ).toBeTruthy();
   });
 
-  it("streams the newest deploy's progress and refreshes the timeline as events arrive", async () => {
+  it("streams the newest deploy's progress and reads the timeline again when it changes", async () => {
     sessionStorage.clear();
     let send: (m: FollowMessage) => void = () => {};
+    let change: (m: ChangeMessage) => void = () => {};
+    const followChanges = vi.fn((onMessage: (m: ChangeMessage) => void) => {
+      change = onMessage;
+      return Promise.resolve(() => {});
+    });
     const followDeploy = vi.fn(
       (_id: number, _after: number, onMessage: (m: FollowMessage) => void) => {
         send = onMessage;
@@ -262,7 +269,7 @@ describe("EnvironmentScreen", () => {
     );
     const deployDetail = vi.fn(() => Promise.resolve(detail));
     render(EnvironmentScreen, {
-      api: fakeApi({ followDeploy, deployDetail }),
+      api: fakeApi({ followDeploy, deployDetail, followChanges }),
       envId: "ted1bc4",
       back: () => {},
     });
@@ -294,7 +301,11 @@ describe("EnvironmentScreen", () => {
         "setup: first setup\n    services.web: waiting for readiness",
       ),
     );
-    await waitFor(() => expect(deployDetail.mock.calls.length).toBeGreaterThan(before));
+    // Events alone draw the progress; the change feed says when the timeline moved on.
+    expect(deployDetail.mock.calls.length).toBe(before);
+    change({ kind: "change", change: { kind: "deployProgressed", envId: "other", deployId: 9 } });
+    change({ kind: "change", change: { kind: "deployProgressed", envId: "ted1bc4", deployId: 1 } });
+    await waitFor(() => expect(deployDetail.mock.calls.length).toBe(before + 1));
   });
 
   it("starts a deploy without waiting for it, and shows a task's log", async () => {

@@ -59,6 +59,7 @@ function api(
     timeline: unused,
     deployDetail: unused,
     followDeploy: unused,
+    followChanges: () => Promise.resolve(() => {}),
     followLog: unused,
     logResources: unused,
     builds: unused,

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The app's CPU while it sits on the Environments screen with 20 environments listed and one
+# deploy running (started by the command, whose job sleeps): what the window costs when nobody
+# touches it. Needs a built app (target/debug or $STAGECRAFT_APP), the command beside it, a
+# Docker engine, busybox-static and xvfb-run. Prints the app's and its web process's CPU time
+# over SECONDS (default 30) as a share of one core. Bounded: the job sleeps 150 s, and
+# everything this script made is torn down at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+app_bin="${STAGECRAFT_APP:-target/debug/stagecraft-desktop}"
+cli_bin="${STAGECRAFT_CLI:-target/debug/stagecraft}"
+seconds="${SECONDS_MEASURED:-30}"
+work="$(mktemp -d)"
+export STAGECRAFT_DATA_DIR="$work/data" STAGECRAFT_KEYCHAIN=0
+name="idle$$"
+repo="$work/$name"
+mkdir -p "$repo/.release" "$repo/worker"
+cp /bin/busybox "$repo/worker/busybox"
+printf '%s\n' 'FROM scratch' 'COPY busybox /bin/busybox' 'RUN ["/bin/busybox", "--install", "-s", "/bin"]' \
+  'CMD ["sh", "-c", "trap '"'"'exit 0'"'"' TERM; sleep 100000 & wait"]' >"$repo/worker/Dockerfile"
+cat >"$repo/.release/application_template.yaml" <<YAML
+app: $name
+environment_templates: [{name: ephemeral}]
+services:
+- {name: worker, build: {context: worker}}
+jobs:
+- {name: wait, from_services: worker, command: [sh, -c, 'sleep 150']}
+workflows:
+- {name: setup, order_from: [services.worker, jobs.wait]}
+- {name: patch, order_from: [services.worker]}
+- {name: teardown, order_from: [release.remove_environment]}
+YAML
+echo 'defaults: []' >"$repo/.release/environment_variables.yaml"
+
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  for id in $(docker ps -aq --filter "label=dev.stagecraft.app=$name"); do docker rm -f "$id" >/dev/null; done
+  for id in $(docker network ls -q --filter "label=dev.stagecraft.app=$name"); do docker network rm "$id" >/dev/null; done
+  for ref in $(docker images --filter "reference=stagecraft/$name/*" --format '{{.Repository}}:{{.Tag}}'); do
+    docker rmi -f "$ref" >/dev/null
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$cli_bin" apps add "$repo" >/dev/null
+envs=()
+for _ in $(seq 20); do
+  envs+=("$("$cli_bin" environments create --app "$name" --skip-deploy --output json | sed -n 's/.*"env_id": *"\([^"]*\)".*/\1/p' | head -1)")
+done
+"$cli_bin" deploys create --environment "${envs[0]}" --wait >/dev/null 2>&1 &
+pids+=($!)
+
+xvfb-run -a -s "-screen 0 1280x800x24" "$app_bin" >/dev/null 2>&1 &
+pids+=($!)
+sleep 20 # the window opens, the deploy reaches its sleeping job
+
+ticks() { # CPU ticks of the app and every process under it
+  local root total=0
+  root=$(pgrep -f "^$app_bin" | head -1)
+  for pid in $root $(pgrep -P "$root") $(for c in $(pgrep -P "$root"); do pgrep -P "$c"; done); do
+    [[ -r /proc/$pid/stat ]] || continue
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+  done
+  echo "$total"
+}
+before=$(ticks)
+sleep "$seconds"
+after=$(ticks)
+hz=$(getconf CLK_TCK)
+awk -v t=$((after - before)) -v hz="$hz" -v s="$seconds" \
+  'BEGIN { printf "app and web process: %.2f %% of one core over %d s (%d ticks)\n", 100 * t / hz / s, s, t }'
+"$cli_bin" deploys list --environment "${envs[0]}" | tail -1

@@ -1,0 +1,36 @@
+// The commands the window may call, written once. `lib.rs` makes them the invoke handler,
+// `build.rs` gives each its `allow-` permission, and the bindings test keeps
+// `capabilities/main.json` and the UI's `CommandName` (ui/src/ipc/bindings.ts) in step with
+// this list. A new command: its name here, its body in `command.rs`, then
+// `STAGECRAFT_BLESS=1 cargo test -p stagecraft-desktop bindings`.
+commands! {
+    system_report,
+    docker_status,
+    apps_list,
+    app_add,
+    app_set_registry,
+    folder_pick,
+    environments_list,
+    environment_create,
+    runtime_choices,
+    environment_get,
+    next_deploy,
+    deploy_start,
+    teardown_start,
+    setup_start,
+    deploy_cancel,
+    environment_extend,
+    timeline,
+    deploy_follow,
+    changes_follow,
+    stream_stop,
+    log_follow,
+    deploy_detail,
+    log_resources,
+    builds_list,
+    builds_compare,
+    deploy_build_start,
+    config_history,
+    config_set,
+    variables_get,
+}
