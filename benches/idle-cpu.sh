@@ -3,7 +3,7 @@
 # deploy running (started by the command, whose job sleeps): what the window costs when nobody
 # touches it. Needs a built app (target/debug or $STAGECRAFT_APP), the command beside it, a
 # Docker engine, busybox-static and xvfb-run. Prints the app's and its web process's CPU time
-# over SECONDS (default 30) as a share of one core. Bounded: the job sleeps 150 s, and
+# over SECONDS_MEASURED (default 30) as a share of one core. Bounded: the job sleeps 150 s, and
 # everything this script made is torn down at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,21 +55,26 @@ pids+=($!)
 
 xvfb-run -a -s "-screen 0 1280x800x24" "$app_bin" >/dev/null 2>&1 &
 pids+=($!)
-sleep 20 # the window opens, the deploy reaches its sleeping job
+# The measurement starts once the deploy's job sleeps and the window has settled.
+for _ in $(seq 120); do
+  [[ -n "$(docker ps -q --filter "label=dev.stagecraft.app=$name" --filter "label=dev.stagecraft.workload=jobs.wait")" ]] && break
+  sleep 1
+done
+sleep 10
 
-ticks() { # CPU ticks of the app and every process under it
-  local root total=0
-  root=$(pgrep -f "^$app_bin" | head -1)
-  for pid in $root $(pgrep -P "$root") $(for c in $(pgrep -P "$root"); do pgrep -P "$c"; done); do
-    [[ -r /proc/$pid/stat ]] || continue
-    total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
-  done
-  echo "$total"
+# CPU ticks (user + system) of a process.
+ticks_of() { [[ -r /proc/$1/stat ]] && awk '{print $14 + $15}' "/proc/$1/stat" || echo 0; }
+root=$(pgrep -f "^$app_bin" | head -1)
+children=$(pgrep -P "$root" | tr '\n' ' ')
+measure() { # the app's ticks, then its child processes' (WebKit's web and network processes)
+  local kids=0
+  for pid in $children; do kids=$((kids + $(ticks_of "$pid"))); done
+  echo "$(ticks_of "$root") $kids"
 }
-before=$(ticks)
+read -r app_before kids_before <<<"$(measure)"
 sleep "$seconds"
-after=$(ticks)
+read -r app_after kids_after <<<"$(measure)"
 hz=$(getconf CLK_TCK)
-awk -v t=$((after - before)) -v hz="$hz" -v s="$seconds" \
-  'BEGIN { printf "app and web process: %.2f %% of one core over %d s (%d ticks)\n", 100 * t / hz / s, s, t }'
+share() { awk -v t="$1" -v hz="$hz" -v s="$seconds" 'BEGIN { printf "%.1f %%", 100 * t / hz / s }'; }
+echo "over $seconds s, as a share of one core: the app $(share $((app_after - app_before))), its web and network processes $(share $((kids_after - kids_before)))"
 "$cli_bin" deploys list --environment "${envs[0]}" | tail -1
