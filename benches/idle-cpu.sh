@@ -33,7 +33,9 @@ YAML
 echo 'defaults: []' >"$repo/.release/environment_variables.yaml"
 
 pids=()
+app_session=""
 cleanup() {
+  [[ -n "$app_session" ]] && kill -- "-$app_session" 2>/dev/null || true
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   for id in $(docker ps -aq --filter "label=dev.stagecraft.app=$name"); do docker rm -f "$id" >/dev/null; done
@@ -53,8 +55,10 @@ done
 "$cli_bin" deploys create --environment "${envs[0]}" --wait >/dev/null 2>&1 &
 pids+=($!)
 
-xvfb-run -a -s "-screen 0 1280x800x24" "$app_bin" >/dev/null 2>&1 &
-pids+=($!)
+# In a session of its own, so that its whole tree (Xvfb, WebKit's processes, which outlive a
+# killed app) goes at the end.
+setsid xvfb-run -a -s "-screen 0 1280x800x24" "$app_bin" >/dev/null 2>&1 &
+app_session=$!
 # The measurement starts once the deploy's job sleeps and the window has settled.
 for _ in $(seq 120); do
   [[ -n "$(docker ps -q --filter "label=dev.stagecraft.app=$name" --filter "label=dev.stagecraft.workload=jobs.wait")" ]] && break

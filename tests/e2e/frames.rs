@@ -2,7 +2,7 @@
 //! lines a second and its log is open and followed. `scripts/test.sh` skips it; run it with
 //!
 //! ```sh
-//! xvfb-run -a -s "-screen 0 1280x800x24" cargo test -p stagecraft-tests --test e2e -- \
+//! xvfb-run -a -s "-screen 0 1280x800x24" cargo test --workspace --test e2e -- \
 //!   --ignored --exact frames::frame_times_while_ten_thousand_log_lines_a_second_stream --nocapture
 //! ```
 //!
@@ -256,10 +256,11 @@ async fn seed_history(data: &Path, repo: &Path) -> String {
 }
 
 /// A measurement, as the one above: the frame times while the timeline of an environment with
-/// 500 deploys is scrolled from top to bottom and back, refreshing every 3 s as it does.
+/// 500 deploys is scrolled from top to bottom and back (it is read again only when the change
+/// feed says the environment changed; nothing changes here).
 ///
 /// ```sh
-/// xvfb-run -a -s "-screen 0 1280x800x24" cargo test -p stagecraft-tests --test e2e -- \
+/// xvfb-run -a -s "-screen 0 1280x800x24" cargo test --workspace --test e2e -- \
 ///   --ignored --exact frames::frame_times_while_a_timeline_of_five_hundred_deploys_scrolls --nocapture
 /// ```
 #[tokio::test]
