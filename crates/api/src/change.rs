@@ -148,13 +148,13 @@ pub(crate) fn diff(before: &Snapshot, after: &Snapshot) -> Vec<Change> {
             });
         }
         let was = old.map_or(DeployStatus::Queued, |o| o.status);
-        if !is_running(was) && !was.is_finished() && deploy.status != DeployStatus::Queued {
-            if is_running(deploy.status) || deploy.last_seq > 0 {
-                changes.push(Change::DeployStarted {
-                    env_id: env_id.clone(),
-                    deploy_id: deploy.id,
-                });
-            }
+        // Started only when seen running: a deploy that went from queued to its end between
+        // two looks may have ended unrun (cancelled while it waited), and its end says enough.
+        if was == DeployStatus::Queued && is_running(deploy.status) {
+            changes.push(Change::DeployStarted {
+                env_id: env_id.clone(),
+                deploy_id: deploy.id,
+            });
         } else if is_running(was)
             && is_running(deploy.status)
             && old.is_some_and(|o| o.last_seq != deploy.last_seq)
@@ -311,7 +311,7 @@ mod tests {
     }
 
     #[test]
-    fn a_deploy_queued_run_and_ended_between_two_looks_is_told_in_that_order() {
+    fn a_deploy_queued_and_ended_between_two_looks_is_told_queued_then_ended() {
         let before = snapshot(EnvironmentStatus::Created, vec![]);
         let after = snapshot(
             EnvironmentStatus::Deployed,
@@ -330,10 +330,6 @@ mod tests {
                     deploy_id: 1,
                     stage: StageView::Setup
                 },
-                Change::DeployStarted {
-                    env_id: "ted1bc4".into(),
-                    deploy_id: 1
-                },
                 Change::DeployEnded {
                     env_id: "ted1bc4".into(),
                     deploy_id: 1,
@@ -341,6 +337,48 @@ mod tests {
                     status: DeployStatusView::Succeeded
                 },
             ]
+        );
+    }
+
+    #[test]
+    fn a_queued_deploy_seen_running_started_and_one_seen_ended_ended() {
+        let queued = snapshot(
+            EnvironmentStatus::Deployed,
+            vec![deploy(2, DeployStatus::Queued, 0)],
+        );
+        let running = snapshot(
+            EnvironmentStatus::Patching,
+            vec![deploy(2, DeployStatus::Running, 1)],
+        );
+        let failed = snapshot(
+            EnvironmentStatus::Failed,
+            vec![deploy(2, DeployStatus::Failed, 7)],
+        );
+
+        let started = diff(&queued, &running);
+        let ended = diff(&running, &failed);
+
+        assert_eq!(
+            started.last(),
+            Some(&Change::DeployStarted {
+                env_id: "ted1bc4".into(),
+                deploy_id: 2
+            })
+        );
+        assert_eq!(
+            ended.last(),
+            Some(&Change::DeployEnded {
+                env_id: "ted1bc4".into(),
+                deploy_id: 2,
+                stage: StageView::Setup,
+                status: DeployStatusView::Failed
+            })
+        );
+        assert!(
+            !ended
+                .iter()
+                .any(|c| matches!(c, Change::DeployProgressed { .. })),
+            "{ended:?}"
         );
     }
 
