@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ChangeMessage } from "../../ipc";
-import { reloadOnChange } from "./changes";
+import { reloadOnChange, reloadWhileOpen } from "./changes";
 
 function feed() {
   let send: (m: ChangeMessage) => void = () => {};
@@ -68,5 +68,48 @@ describe("reloading on a change", () => {
     stop();
     send(progressed("ted1bc4"));
     expect(loads).toBe(0);
+  });
+});
+
+describe("reloading while a screen is open", () => {
+  it("subscribes, then loads once, and a screen closed first never loads", async () => {
+    const order: string[] = [];
+    let answer: (stop: () => void) => void = () => {};
+    const stopped: string[] = [];
+    const api = {
+      followChanges: () => {
+        order.push("subscribe");
+        return new Promise<() => void>((resolve) => (answer = resolve));
+      },
+    };
+    const load = () => {
+      order.push("load");
+      return Promise.resolve();
+    };
+
+    const close = reloadWhileOpen(
+      api,
+      () => true,
+      load,
+      () => {},
+    );
+    answer(() => stopped.push("open one"));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(order).toEqual(["subscribe", "load"]);
+    close();
+    expect(stopped).toEqual(["open one"]);
+
+    order.length = 0;
+    const closeEarly = reloadWhileOpen(
+      api,
+      () => true,
+      load,
+      () => {},
+    );
+    closeEarly();
+    answer(() => stopped.push("closed one"));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(order).toEqual(["subscribe"]);
+    expect(stopped).toEqual(["open one", "closed one"]);
   });
 });

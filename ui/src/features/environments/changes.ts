@@ -39,3 +39,31 @@ export async function reloadOnChange(
     stop();
   };
 }
+
+/**
+ * {@link reloadOnChange} for a screen's lifetime: follows the changes, then loads once; gives a
+ * function that closes it (before or after the subscription answered). `failed` gets a feed
+ * that could not start.
+ */
+export function reloadWhileOpen(
+  api: Pick<EnvironmentsApi, "followChanges">,
+  concerns: (change: Change) => boolean,
+  reload: () => Promise<void>,
+  failed: (raw: unknown) => void,
+): () => void {
+  let stop: (() => void) | undefined;
+  let closed = false;
+  reloadOnChange(api, concerns, reload)
+    .then((started) => {
+      if (closed) started();
+      else stop = started;
+    })
+    .catch(failed)
+    .finally(() => {
+      if (!closed) void reload();
+    });
+  return () => {
+    closed = true;
+    stop?.();
+  };
+}
