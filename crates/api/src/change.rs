@@ -209,22 +209,46 @@ impl Stagecraft {
     /// state again.
     pub async fn follow_changes(&self) -> Result<broadcast::Receiver<Change>, Error> {
         let changes = Arc::clone(&self.changes);
-        // Opened before the lock, so a database that cannot be opened fails this call.
-        let mut watch = Watch::open(self.store.path()).await?;
-        let snapshot = watch.snapshot(0).await?;
+        // Subscribed first: a running watcher sees a follower and goes on.
         let receiver = changes.sender.subscribe();
-        let mut running = changes.lock();
-        if !*running {
+        {
+            let mut running = changes.lock();
+            if *running {
+                return Ok(receiver);
+            }
+            // Claimed here; the connection and the first snapshot are made only by the
+            // follower that starts the watcher.
             *running = true;
-            tokio::spawn(watch_changes(Arc::clone(&changes), watch, snapshot));
         }
-        Ok(receiver)
+        match start_watch(self.store.path()).await {
+            Ok((watch, version, snapshot)) => {
+                tokio::spawn(watch_changes(changes, watch, version, snapshot));
+                Ok(receiver)
+            }
+            Err(error) => {
+                *changes.lock() = false;
+                Err(error)
+            }
+        }
     }
 }
 
+/// The watcher's connection, the database's version and what it shows then. The version is
+/// read first: a commit made while the snapshot is read is seen again at the next look.
+async fn start_watch(path: &std::path::Path) -> Result<(Watch, i64, Snapshot), Error> {
+    let mut watch = Watch::open(path).await?;
+    let version = watch.data_version().await?;
+    let snapshot = watch.snapshot(0).await?;
+    Ok((watch, version, snapshot))
+}
+
 /// Sends what changes until nobody follows.
-async fn watch_changes(changes: Arc<Changes>, mut watch: Watch, mut last: Snapshot) {
-    let mut version = watch.data_version().await.unwrap_or_default();
+async fn watch_changes(
+    changes: Arc<Changes>,
+    mut watch: Watch,
+    mut version: i64,
+    mut last: Snapshot,
+) {
     loop {
         tokio::time::sleep(LOOK_EVERY).await;
         {
