@@ -11,9 +11,9 @@ use stagecraft_api::{
     DeployDetailView, DeployEvent, DeployOutcome, DeployStatusView, DeployView, DockerStatus,
     EndpointSource, EnvironmentRowView, EnvironmentStatusView, EnvironmentView, ErrorCode,
     ImageView, KubeContextReport, KubernetesReport, LayerChangeView, LogLineView, LogPageView,
-    LogResourceView, NextDeploy, RuntimeChoice, ServiceComparisonView, Stage, StageView,
-    StepComparisonView, StepOutcome, StepView, SystemReport, TaskOutcome, TaskView, UrlView,
-    VariableView, WorkloadVarsView,
+    LogResourceView, NextDeploy, RuntimeChoice, RuntimeErrorKind, ServiceComparisonView, Stage,
+    StageView, StepComparisonView, StepOutcome, StepView, SystemReport, TaskOutcome, TaskView,
+    UrlView, VariableView, WorkloadVarsView,
 };
 use ts_rs::{Config, TS};
 
@@ -47,6 +47,7 @@ fn render() -> String {
         declaration::<Change>(&cfg),
         declaration::<DeployEvent>(&cfg),
         declaration::<Stage>(&cfg),
+        declaration::<RuntimeErrorKind>(&cfg),
         declaration::<TaskOutcome>(&cfg),
         declaration::<StepOutcome>(&cfg),
         declaration::<DeployOutcome>(&cfg),

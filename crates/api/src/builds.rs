@@ -103,7 +103,7 @@ impl Stagecraft {
         &self,
         target: &BuildTarget<'_>,
         template: &Template,
-        builder: stagecraft_engine::SharedBuilder,
+        builder: Arc<dyn stagecraft_engine::ImageBuilder>,
         sink: &Arc<dyn EventSink>,
         cancel: &CancellationToken,
     ) -> Result<Built, Error> {
@@ -165,9 +165,9 @@ impl Stagecraft {
             .collect();
         let parallelism = self.settings.build_parallelism.max(1);
         let (log, writer) =
-            crate::logs::build_log(self.store.clone(), self.log_news.clone(), build_id);
+            crate::logs::build_log(self.store.clone(), self.logs.news.clone(), build_id);
         let results = build_images(
-            Arc::new(builder),
+            builder,
             requests,
             &previous,
             parallelism,

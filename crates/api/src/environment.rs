@@ -9,8 +9,7 @@ use std::time::Duration;
 use serde::Serialize;
 use stagecraft_engine::{
     App, Deploy, DeployEvent, DeployOutcome, DeployStatus, Environment, EnvironmentEvent,
-    EnvironmentKind, EnvironmentRef, EnvironmentStatus, EventSink, Runner, Runtime as _,
-    SharedRuntime, Stage,
+    EnvironmentKind, EnvironmentRef, EnvironmentStatus, EventSink, Runner, Runtime, Stage,
 };
 use stagecraft_store::app::NewApp;
 use stagecraft_store::deploy::StoredEvent;
@@ -66,7 +65,7 @@ pub struct DeployReport {
 
 impl Stagecraft {
     /// The runtime the environment runs on, when this Stagecraft has it.
-    pub(crate) fn runtime_of(&self, env: &Environment) -> Result<SharedRuntime, Error> {
+    pub(crate) fn runtime_of(&self, env: &Environment) -> Result<Arc<dyn Runtime>, Error> {
         self.runtimes
             .get(&env.runtime)
             .cloned()
@@ -120,15 +119,21 @@ pub struct DeployOptions {
 }
 
 /// Registered runtimes by name (`docker`, `kube:<context>`).
-#[derive(Debug, Clone, Default)]
-pub struct Runtimes(HashMap<String, SharedRuntime>);
+#[derive(Clone, Default)]
+pub struct Runtimes(HashMap<String, Arc<dyn Runtime>>);
+
+impl std::fmt::Debug for Runtimes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.names()).finish()
+    }
+}
 
 impl Runtimes {
-    pub fn insert(&mut self, name: impl Into<String>, runtime: SharedRuntime) {
+    pub fn insert(&mut self, name: impl Into<String>, runtime: Arc<dyn Runtime>) {
         self.0.insert(name.into(), runtime);
     }
 
-    pub(crate) fn get(&self, name: &str) -> Option<&SharedRuntime> {
+    pub(crate) fn get(&self, name: &str) -> Option<&Arc<dyn Runtime>> {
         self.0.get(name)
     }
 
@@ -955,7 +960,7 @@ impl Stagecraft {
                         queued.stage
                     ),
                 };
-                let outcome = DeployOutcome::Failed { reason };
+                let outcome = DeployOutcome::Failed { reason, kind: None };
                 // Its events first, as a deploy that ran stores them before it finishes.
                 self.record_unrun_end(queued, &outcome, true).await?;
                 self.finish(queued.id, DeployStatus::Queued, &outcome)
@@ -987,6 +992,15 @@ impl Stagecraft {
 
         // Events go to the store in order, from a writer of their own: the runner never waits
         // on the database, and whatever piled up while a write ran goes in one transaction.
+        // The deploy's log keeper hears each event first, so a job's output is stored before
+        // the event that says it finished.
+        let mut logs = match (self.runtime_of(env), self.environment_ref(env).await) {
+            (Ok(runtime), Ok(target)) => {
+                Some(self.logs.of(runtime, target, env.id).for_deploy(queued.id))
+            }
+            // The stage fails before any task runs, and says why.
+            _ => None,
+        };
         let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<DeployEvent>();
         let writer = {
             let store = self.store.clone();
@@ -997,6 +1011,11 @@ impl Stagecraft {
                     let mut batch = vec![first];
                     while let Ok(next) = receiver.try_recv() {
                         batch.push(next);
+                    }
+                    if let Some(logs) = &mut logs {
+                        for event in &batch {
+                            logs.on(event).await;
+                        }
                     }
                     match deploy::record_events(store.pool(), deploy_id, &batch).await {
                         Ok(stored) => {
@@ -1064,15 +1083,7 @@ impl Stagecraft {
     ) -> DeployOutcome {
         match self.prepare_stage(env, queued, &sink, cancel).await {
             Ok((runtime, plan, workloads, target)) => {
-                let runtime = crate::logs::LoggingRuntime {
-                    inner: runtime,
-                    store: self.store.clone(),
-                    environment_id: env.id,
-                    deploy_id: queued.id,
-                    followers: self.followers.clone(),
-                    news: self.log_news.clone(),
-                };
-                let runner = Runner::new(Arc::new(runtime), sink);
+                let runner = Runner::new(runtime, sink);
                 runner
                     .run(
                         &target,
@@ -1092,6 +1103,7 @@ impl Stagecraft {
                 } else {
                     DeployOutcome::Failed {
                         reason: error.to_string(),
+                        kind: error.runtime_kind(),
                     }
                 };
                 sink.emit(DeployEvent::StageStarted {
@@ -1116,7 +1128,7 @@ impl Stagecraft {
         cancel: &CancellationToken,
     ) -> Result<
         (
-            SharedRuntime,
+            Arc<dyn Runtime>,
             WorkflowPlan,
             Arc<stagecraft_engine::Workloads>,
             EnvironmentRef,
@@ -1155,7 +1167,7 @@ impl Stagecraft {
             .unwrap_or_default();
         let variables = self.sealer.unseal_variables(&variables)?;
         let mut injected = Injected::for_environment(&template, &env.env_id, &env.app, &env.branch);
-        runtime_ingress(&runtime, &template, &env.env_id, &mut injected);
+        runtime_ingress(&*runtime, &template, &env.env_id, &mut injected);
         let resolve = |injected: &Injected| {
             stagecraft_template::resolve_variables(&template, &variables, injected, &file)
                 .map_err(|d| Error::Invalid { diagnostics: d.0 })
@@ -1271,7 +1283,7 @@ fn read_config_files(
 /// Points `<SERVICE>_INGRESS_URL` and `_HOST` at the address the runtime gives a service's
 /// `node_port` (Docker: 127.0.0.1 and a port of its own), where it gives one.
 pub(crate) fn runtime_ingress(
-    runtime: &SharedRuntime,
+    runtime: &dyn Runtime,
     template: &stagecraft_template::Template,
     env_id: &str,
     injected: &mut Injected,
@@ -1375,7 +1387,7 @@ impl Stagecraft {
                 continue;
             };
             let target = self.environment_ref(&env).await?;
-            let found = match stagecraft_engine::Runtime::objects(runtime, &target).await {
+            let found = match runtime.objects(&target).await {
                 Ok(found) => found,
                 Err(error) => {
                     report.push((
@@ -1508,17 +1520,13 @@ impl Stagecraft {
                     continue;
                 }
             };
-            let runtime = crate::logs::LoggingRuntime {
-                inner: runtime,
-                store: self.store.clone(),
-                environment_id: env.id,
-                deploy_id: last.id,
-                followers: self.followers.clone(),
-                news: self.log_news.clone(),
-            };
+            let logs = self.logs.of(Arc::clone(&runtime), target.clone(), env.id);
             for service in workloads.services.values() {
-                if let Err(error) = runtime.resume_service(&target, service).await {
-                    tracing::warn!(env_id = env.env_id, service = service.name, %error, "not taken up");
+                match runtime.resume_service(&target, service).await {
+                    Ok(()) => logs.follow_resumed(&service.name).await,
+                    Err(error) => {
+                        tracing::warn!(env_id = env.env_id, service = service.name, %error, "not taken up");
+                    }
                 }
             }
             resumed.push(env.env_id.clone());

@@ -2,6 +2,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 use stagecraft_docker::DockerError;
+use stagecraft_engine::{RuntimeError, RuntimeErrorKind};
 use stagecraft_kube::KubeError;
 use stagecraft_store::StoreError;
 use stagecraft_template::Diagnostic;
@@ -131,8 +132,14 @@ pub enum Error {
     Conflict { message: String },
     #[error("{}", diagnostics.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Invalid { diagnostics: Vec<Diagnostic> },
-    #[error("the runtime of {env_id} failed: {message}")]
-    Runtime { env_id: String, message: String },
+    #[error("the runtime of {env_id} failed: {source}")]
+    Runtime {
+        env_id: String,
+        /// `docker`, or `kube:<context>`.
+        runtime: String,
+        #[source]
+        source: RuntimeError,
+    },
     /// `git` in the app's repository: what was run and what it said (or that git is missing).
     #[error("{message}")]
     Git { message: String },
@@ -145,7 +152,54 @@ pub enum Error {
     ConfigFile { entry: String, message: String },
 }
 
+impl ErrorCode {
+    /// The code of a runtime's failure of `kind` on `runtime` (`docker`, `kube:<context>`):
+    /// the same the runtime's own error would have, so a failed deploy task says what to do
+    /// as a failed call does.
+    pub fn of_runtime(runtime: &str, kind: RuntimeErrorKind) -> Self {
+        let kube = runtime.starts_with("kube:");
+        match kind {
+            RuntimeErrorKind::Unreachable if kube => Self::KubeUnreachable,
+            RuntimeErrorKind::Unreachable => Self::DockerUnreachable,
+            RuntimeErrorKind::Refused if kube => Self::KubeRefused,
+            RuntimeErrorKind::Refused => Self::DockerApi,
+            RuntimeErrorKind::TimedOut if kube => Self::KubeFailed,
+            RuntimeErrorKind::TimedOut => Self::DockerTimeout,
+            RuntimeErrorKind::NotFound => Self::NotFound,
+            RuntimeErrorKind::Conflict => Self::Conflict,
+            RuntimeErrorKind::Failed => Self::RuntimeFailed,
+        }
+    }
+}
+
 impl Error {
+    /// `env`'s runtime failed.
+    pub fn runtime(env: &stagecraft_engine::Environment, source: RuntimeError) -> Self {
+        Self::Runtime {
+            env_id: env.env_id.clone(),
+            runtime: env.runtime.clone(),
+            source,
+        }
+    }
+
+    /// What kind of runtime failure this is, when it is one (the engine that builds is the
+    /// Docker runtime's).
+    pub(crate) fn runtime_kind(&self) -> Option<RuntimeErrorKind> {
+        match self {
+            Self::Runtime { source, .. } => Some(source.kind),
+            Self::Docker(
+                DockerError::Unreachable { .. }
+                | DockerError::NoneAnswered { .. }
+                | DockerError::Endpoint { .. },
+            )
+            | Self::Kube(KubeError::Unreachable { .. }) => Some(RuntimeErrorKind::Unreachable),
+            Self::Docker(DockerError::Timeout { .. }) | Self::Kube(KubeError::Timeout { .. }) => {
+                Some(RuntimeErrorKind::TimedOut)
+            }
+            _ => None,
+        }
+    }
+
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::NoDataDir | Self::Store(StoreError::CreateDir { .. }) => {
@@ -181,7 +235,9 @@ impl Error {
             Self::WriteFile { .. } => ErrorCode::FileWrite,
             Self::Exists { .. } => ErrorCode::FileExists,
             Self::Invalid { .. } => ErrorCode::InvalidFiles,
-            Self::Runtime { .. } => ErrorCode::RuntimeFailed,
+            Self::Runtime {
+                runtime, source, ..
+            } => ErrorCode::of_runtime(runtime, source.kind),
             Self::InvalidRequest { .. } => ErrorCode::InvalidRequest,
             Self::Git { .. } => ErrorCode::GitFailed,
             Self::BuildFailed { .. } => ErrorCode::BuildFailed,

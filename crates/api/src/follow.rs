@@ -111,7 +111,7 @@ impl Stagecraft {
         after_seq: i64,
     ) -> Result<mpsc::Receiver<crate::LogPageView>, Error> {
         // Subscribe before the first read, so lines stored in between are not missed.
-        let mut news = self.log_news.subscribe();
+        let mut news = self.logs.news.subscribe();
         let store = self.store.clone();
         let resource = resource.to_owned();
         let (sender, receiver) = mpsc::channel(8);

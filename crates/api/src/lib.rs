@@ -66,7 +66,9 @@ pub use logs::LOG_CAP;
 pub use settings::{
     DEFAULT_DEPLOY_LEASE, DataDir, DataDirSource, Settings, default_build_parallelism,
 };
-pub use stagecraft_engine::{DeployEvent, DeployOutcome, Stage, StepOutcome, TaskOutcome};
+pub use stagecraft_engine::{
+    DeployEvent, DeployOutcome, RuntimeErrorKind, Stage, StepOutcome, TaskOutcome,
+};
 pub use stagecraft_store::deploy::StoredEvent;
 pub use system::{
     ClusterMadeBy, DataDirOrigin, DatabaseReport, DockerStatus, EndpointSource, KubeContextReport,
@@ -83,7 +85,6 @@ pub use views::{
 
 /// Stagecraft's use cases over one data directory. Opening it opens (and migrates) the
 /// database; the runtimes connect lazily, on their first use.
-#[derive(Debug)]
 pub struct Stagecraft {
     settings: Settings,
     store: Store,
@@ -98,20 +99,29 @@ pub struct Stagecraft {
     sealer: secrets::Sealer,
     /// Builds the images of services built from the repository; none until a runtime that
     /// can build is registered.
-    builder: Option<stagecraft_engine::SharedBuilder>,
-    /// The services whose logs this process follows into the store.
-    followers: logs::Followers,
+    builder: Option<std::sync::Arc<dyn stagecraft_engine::ImageBuilder>>,
+    /// Workload logs into the store: the services this process follows, and the news of
+    /// lines just added.
+    logs: logs::Logs,
     /// The deploys this process runs, by id, with the token that cancels each.
     running: environment::Running,
     /// The environments whose queue this process runs now.
     queues: environment::Queues,
-    /// Logs this process just added lines to.
-    log_news: logs::LogNews,
     /// Each environment's service URLs by its configuration version: the environments list
     /// asks every few seconds, and a version's URLs never change.
     urls: configuration::UrlCache,
     /// What changed, for the window, whichever process changed it.
     changes: std::sync::Arc<change::Changes>,
+}
+
+impl std::fmt::Debug for Stagecraft {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stagecraft")
+            .field("data_dir", &self.settings.data_dir.path)
+            .field("runtimes", &self.runtimes)
+            .field("holder", &self.holder)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Stagecraft {
@@ -130,6 +140,7 @@ impl Stagecraft {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos())
         );
+        let logs = logs::Logs::new(store.clone());
         let stagecraft = Self {
             settings,
             store,
@@ -139,10 +150,9 @@ impl Stagecraft {
             live: tokio::sync::broadcast::channel(4096).0,
             sealer,
             builder: None,
-            followers: logs::Followers::default(),
+            logs,
             running: environment::Running::default(),
             queues: environment::Queues::default(),
-            log_news: tokio::sync::broadcast::channel(1024).0,
             urls: configuration::UrlCache::default(),
             changes: std::sync::Arc::default(),
         };
@@ -166,8 +176,8 @@ impl Stagecraft {
         let engine = std::sync::Arc::clone(&self.docker);
         self.register_runtime(
             "docker",
-            stagecraft_engine::SharedRuntime(std::sync::Arc::new(
-                stagecraft_docker::DockerRuntime::new(std::sync::Arc::clone(&engine)),
+            std::sync::Arc::new(stagecraft_docker::DockerRuntime::new(
+                std::sync::Arc::clone(&engine),
             )),
         );
         let hashes = self
@@ -176,9 +186,9 @@ impl Stagecraft {
             .path
             .join("cache")
             .join("file-hashes.json");
-        self.register_builder(stagecraft_engine::SharedBuilder(std::sync::Arc::new(
+        self.register_builder(std::sync::Arc::new(
             stagecraft_docker::DockerBuilder::new(engine).with_file_hashes(hashes),
-        )));
+        ));
     }
 
     /// Registers a Kubernetes runtime, `kube:<context>`, for every context of the kubeconfig.
@@ -196,7 +206,7 @@ impl Stagecraft {
             let images = stagecraft_kube::Images::for_context(context.kind, &context.name);
             self.register_runtime(
                 format!("kube:{}", context.name),
-                stagecraft_engine::SharedRuntime(std::sync::Arc::new(
+                std::sync::Arc::new(
                     stagecraft_kube::KubeRuntime::new(
                         self.settings.kubeconfig_paths.clone(),
                         &context.name,
@@ -207,13 +217,16 @@ impl Stagecraft {
                     .with_pusher(std::sync::Arc::new(
                         stagecraft_docker::DockerPusher::new(std::sync::Arc::clone(&self.docker)),
                     )),
-                )),
+                ),
             );
         }
     }
 
     /// Makes an image builder available to the build stage.
-    pub fn register_builder(&mut self, builder: stagecraft_engine::SharedBuilder) {
+    pub fn register_builder(
+        &mut self,
+        builder: std::sync::Arc<dyn stagecraft_engine::ImageBuilder>,
+    ) {
         self.builder = Some(builder);
     }
 
@@ -221,7 +234,7 @@ impl Stagecraft {
     pub fn register_runtime(
         &mut self,
         name: impl Into<String>,
-        runtime: stagecraft_engine::SharedRuntime,
+        runtime: std::sync::Arc<dyn stagecraft_engine::Runtime>,
     ) {
         self.runtimes.insert(name, runtime);
     }

@@ -1,5 +1,6 @@
 //! Workload logs into the store: a job's whole output when it ends, a service's lines as they
-//! come while this Stagecraft runs. Each resource is capped; the store counts what it drops.
+//! come while this Stagecraft runs, both told by the deploy's events ([`DeployLogs`]). Each
+//! resource is capped; the store counts what it drops.
 //!
 //! Resources: `<env_id>/<deploy id>/jobs.<name>` (one run of a job),
 //! `<env_id>/services.<name>` and `builds/<build id>/<service>` (one image's build output).
@@ -8,10 +9,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use futures_util::StreamExt as _;
-use stagecraft_engine::{
-    BuildLog, EnvironmentRef, JobExit, JobSpec, LogLine, Runtime, RuntimeError, RuntimeObject,
-    ServiceSpec, SharedRuntime, TaskProgress, WorkloadStatus,
-};
+use std::collections::HashMap;
+
+use stagecraft_engine::{BuildLog, DeployEvent, EnvironmentRef, LogLine, Runtime, TaskOutcome};
 use stagecraft_store::Store;
 use stagecraft_store::log::Stream;
 
@@ -93,15 +93,47 @@ impl BuildLog for ChannelBuildLog {
     }
 }
 
-/// The runtime of one deploy, keeping its workloads' logs.
+/// Where this process keeps workload logs: the store, the services it follows, and the news
+/// of lines just added.
 #[derive(Debug, Clone)]
-pub(crate) struct LoggingRuntime {
-    pub inner: SharedRuntime,
+pub(crate) struct Logs {
     pub store: Store,
-    pub environment_id: i64,
-    pub deploy_id: i64,
     pub followers: Followers,
     pub news: LogNews,
+}
+
+impl Logs {
+    pub(crate) fn new(store: Store) -> Self {
+        Self {
+            store,
+            followers: Followers::default(),
+            news: tokio::sync::broadcast::channel(1024).0,
+        }
+    }
+
+    /// The logs of one environment on its runtime.
+    pub(crate) fn of(
+        &self,
+        runtime: Arc<dyn Runtime>,
+        target: EnvironmentRef,
+        environment_id: i64,
+    ) -> EnvironmentLogs {
+        EnvironmentLogs {
+            logs: self.clone(),
+            runtime,
+            target,
+            environment_id,
+        }
+    }
+}
+
+/// One environment's workload logs, read from its runtime into the store.
+#[derive(Clone)]
+pub(crate) struct EnvironmentLogs {
+    logs: Logs,
+    runtime: Arc<dyn Runtime>,
+    target: EnvironmentRef,
+    environment_id: i64,
 }
 
 /// The runtime's time of the newest of `lines`, in nanoseconds since the Unix epoch.
@@ -120,7 +152,7 @@ async fn store_lines(
     resource: &str,
     environment_id: i64,
     lines: &[LogLine],
-) -> Result<(), RuntimeError> {
+) -> Result<(), stagecraft_store::StoreError> {
     let newest = lines_newest(lines);
     let lines: Vec<(Stream, String)> = lines
         .iter()
@@ -140,65 +172,49 @@ async fn store_lines(
         &lines,
         LOG_CAP,
     )
-    .await
-    .map_err(|e| RuntimeError::new(format!("keeping the logs of {resource} failed: {e}")))?;
+    .await?;
     if let Some(newest) = newest {
-        stagecraft_store::log::mark_followed(store.pool(), resource, newest)
-            .await
-            .map_err(|e| {
-                RuntimeError::new(format!("keeping the logs of {resource} failed: {e}"))
-            })?;
+        stagecraft_store::log::mark_followed(store.pool(), resource, newest).await?;
     }
     // Nobody following is fine: the lines are stored.
     let _ = news.send(resource.to_owned());
     Ok(())
 }
 
-impl LoggingRuntime {
-    /// Reads a job's output once it stopped, and keeps it. A failure to keep logs is logged,
-    /// never a reason to fail the job.
-    async fn keep_job_logs(&self, env: &EnvironmentRef, job: &str) {
-        let resource = format!("{}/{}/jobs.{job}", env.env_id, self.deploy_id);
+impl EnvironmentLogs {
+    /// Reads a job's output once it stopped, and keeps it as run `deploy_id`'s. A failure to
+    /// keep logs is logged, never a reason to fail the job.
+    async fn keep_job(&self, deploy_id: i64, job: &str) {
+        let resource = format!("{}/{deploy_id}/jobs.{job}", self.target.env_id);
         let read = self
-            .inner
-            .logs(env, &format!("jobs.{job}"), false, None)
+            .runtime
+            .logs(&self.target, &format!("jobs.{job}"), false, None)
             .filter_map(|line| async move { line.ok() })
             .collect::<Vec<_>>();
         let lines = tokio::time::timeout(JOB_LOG_READ, read)
             .await
             .unwrap_or_default();
-        if let Err(error) = store_lines(
-            &self.store,
-            &self.news,
-            &resource,
-            self.environment_id,
-            &lines,
-        )
-        .await
-        {
-            tracing::warn!(%error, "a job's logs were not kept");
+        let Logs { store, news, .. } = &self.logs;
+        if let Err(error) = store_lines(store, news, &resource, self.environment_id, &lines).await {
+            tracing::warn!(%error, resource, "a job's logs were not kept");
         }
     }
 
     /// Follows a service's lines from `since` into the store until its containers go; lines
-    /// the runtime dates at or before `kept_until` are kept already and skipped.
-    fn follow_service(
-        &self,
-        env: &EnvironmentRef,
-        service: &str,
-        since: SystemTime,
-        kept_until: Option<SystemTime>,
-    ) {
-        let resource = format!("{}/services.{service}", env.env_id);
-        let stream = self
-            .inner
-            .logs(env, &format!("services.{service}"), true, Some(since));
-        let store = self.store.clone();
-        let news = self.news.clone();
+    /// the runtime dates at or before `kept_until` are kept already and skipped. A newer
+    /// follower of the same service replaces this one.
+    fn follow_service(&self, service: &str, since: SystemTime, kept_until: Option<SystemTime>) {
+        let resource = format!("{}/services.{service}", self.target.env_id);
+        let mut stream = self.runtime.logs(
+            &self.target,
+            &format!("services.{service}"),
+            true,
+            Some(since),
+        );
+        let Logs { store, news, .. } = self.logs.clone();
         let environment_id = self.environment_id;
         let key = resource.clone();
         let task = tokio::spawn(async move {
-            let mut stream = Box::pin(stream);
             // Docker hands lines over a few at a time; a transaction per handful caps a busy
             // service at about 2,000 lines a second. Lines are gathered for up to
             // FOLLOW_WINDOW (or FOLLOW_BATCH lines) and stored together.
@@ -227,100 +243,82 @@ impl LoggingRuntime {
                 if let Err(error) =
                     store_lines(&store, &news, &resource, environment_id, &lines).await
                 {
-                    tracing::warn!(%error, "a service's logs were not kept");
+                    tracing::warn!(%error, resource, "a service's logs were not kept");
                 }
                 if ended {
                     break;
                 }
             }
         });
-        self.followers.replace(key, task.abort_handle());
-    }
-}
-
-impl Runtime for LoggingRuntime {
-    fn ingress_url(&self, env_id: &str, service: &str, port: u16) -> Option<String> {
-        self.inner.ingress_url(env_id, service, port)
+        self.logs.followers.replace(key, task.abort_handle());
     }
 
-    async fn prepare(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
-        self.inner.prepare(env).await
-    }
-
-    async fn deploy_service(
-        &self,
-        env: &EnvironmentRef,
-        service: &ServiceSpec,
-        progress: TaskProgress,
-    ) -> Result<(), RuntimeError> {
-        // A replaced container's first lines predate the end of the deploy: follow from here.
-        let since = SystemTime::now();
-        let deployed = self.inner.deploy_service(env, service, progress).await;
-        if deployed.is_ok() {
-            self.follow_service(env, &service.name, since, None);
-        }
-        deployed
-    }
-
-    async fn resume_service(
-        &self,
-        env: &EnvironmentRef,
-        service: &ServiceSpec,
-    ) -> Result<(), RuntimeError> {
-        // The log goes on from its newest kept line: what the service wrote while no
-        // Stagecraft ran is kept too. A log never followed with timestamps goes on from here.
-        let resource = format!("{}/services.{}", env.env_id, service.name);
-        let kept_until = stagecraft_store::log::followed_until(self.store.pool(), &resource)
+    /// Follows a service this process takes up (deployed before it started): from its newest
+    /// kept line, so what it wrote while no Stagecraft ran is kept too; a log never followed
+    /// with timestamps goes on from now.
+    pub(crate) async fn follow_resumed(&self, service: &str) {
+        let resource = format!("{}/services.{service}", self.target.env_id);
+        let kept_until = stagecraft_store::log::followed_until(self.logs.store.pool(), &resource)
             .await
             .ok()
             .flatten()
             .and_then(|ns| u64::try_from(ns).ok())
             .map(|ns| std::time::UNIX_EPOCH + std::time::Duration::from_nanos(ns));
-        self.inner.resume_service(env, service).await?;
         let since = kept_until.unwrap_or_else(SystemTime::now);
-        self.follow_service(env, &service.name, since, kept_until);
-        Ok(())
+        self.follow_service(service, since, kept_until);
     }
 
-    async fn run_job(
-        &self,
-        env: &EnvironmentRef,
-        job: &JobSpec,
-        progress: TaskProgress,
-    ) -> Result<JobExit, RuntimeError> {
-        let ran = self.inner.run_job(env, job, progress).await;
-        self.keep_job_logs(env, &job.name).await;
-        ran
+    /// The keeper of deploy `deploy_id`'s logs, fed its events as they are stored.
+    pub(crate) fn for_deploy(self, deploy_id: i64) -> DeployLogs {
+        DeployLogs {
+            logs: self,
+            deploy_id,
+            started: HashMap::new(),
+        }
     }
+}
 
-    async fn stop_job(&self, env: &EnvironmentRef, job: &JobSpec) -> Result<(), RuntimeError> {
-        let stopped = self.inner.stop_job(env, job).await;
-        // The run was cut short (time out, cancel): what it wrote so far is kept.
-        self.keep_job_logs(env, &job.name).await;
-        stopped
-    }
+/// Keeps a deploy's workload logs as its tasks end, told by the deploy's events: a job's whole
+/// output when its task finishes (however it ended), a service followed from its task's start
+/// once it is ready; an environment removed is followed no more. The deploy's event writer
+/// feeds it each event before storing it, so a job's output is in the store before the event
+/// that says the job finished.
+pub(crate) struct DeployLogs {
+    logs: EnvironmentLogs,
+    deploy_id: i64,
+    /// When each service's task started: a replaced container's first lines predate the end
+    /// of its task.
+    started: HashMap<String, SystemTime>,
+}
 
-    async fn remove_environment(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
-        self.followers.stop_environment(&env.env_id);
-        self.inner.remove_environment(env).await
-    }
-
-    async fn status(&self, env: &EnvironmentRef) -> Result<Vec<WorkloadStatus>, RuntimeError> {
-        self.inner.status(env).await
-    }
-
-    async fn objects(&self, env: &EnvironmentRef) -> Result<Vec<RuntimeObject>, RuntimeError> {
-        self.inner.objects(env).await
-    }
-
-    fn logs(
-        &self,
-        env: &EnvironmentRef,
-        workload: &str,
-        follow: bool,
-        since: Option<SystemTime>,
-    ) -> impl futures_util::Stream<Item = Result<LogLine, RuntimeError>> + Send + 'static {
-        self.inner.logs(env, workload, follow, since)
+impl DeployLogs {
+    pub(crate) async fn on(&mut self, event: &DeployEvent) {
+        match event {
+            DeployEvent::TaskStarted { task, .. } => {
+                if let Some(service) = task.strip_prefix("services.") {
+                    self.started.insert(service.to_owned(), SystemTime::now());
+                }
+            }
+            DeployEvent::TaskFinished { task, outcome, .. } => {
+                if let Some(service) = task.strip_prefix("services.") {
+                    let since = self.started.remove(service).unwrap_or_else(SystemTime::now);
+                    if *outcome == TaskOutcome::Succeeded {
+                        self.logs.follow_service(service, since, None);
+                    }
+                } else if let Some(job) = task.strip_prefix("jobs.")
+                    && !matches!(outcome, TaskOutcome::Skipped { .. })
+                {
+                    self.logs.keep_job(self.deploy_id, job).await;
+                }
+            }
+            DeployEvent::EnvironmentRemoved => {
+                self.logs
+                    .logs
+                    .followers
+                    .stop_environment(&self.logs.target.env_id);
+            }
+            _ => {}
+        }
     }
 }
 
@@ -334,7 +332,7 @@ impl crate::Stagecraft {
         follow: bool,
         since: Option<SystemTime>,
     ) -> Result<
-        impl futures_util::Stream<Item = Result<LogLine, RuntimeError>> + Send + 'static,
+        impl futures_util::Stream<Item = Result<LogLine, crate::Error>> + Send + 'static,
         crate::Error,
     > {
         let env = self.environment(env_id).await?;
@@ -348,17 +346,14 @@ impl crate::Stagecraft {
         let known = runtime
             .status(&target)
             .await
-            .map_err(|e| crate::Error::Runtime {
-                env_id: env.env_id.clone(),
-                message: e.message,
-            })?;
+            .map_err(|e| crate::Error::runtime(&env, e))?;
         if !known.iter().any(|w| w.workload == workload) {
             return Err(crate::Error::NotFound {
                 what: "workload with containers",
                 name: format!("{workload} in {env_id}"),
             });
         }
-        // Through the boxed runtime: its stream borrows nothing from this call.
-        Ok(runtime.0.logs(&target, &workload, follow, since))
+        let lines = runtime.logs(&target, &workload, follow, since);
+        Ok(lines.map(move |line| line.map_err(|e| crate::Error::runtime(&env, e))))
     }
 }

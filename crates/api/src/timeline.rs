@@ -19,6 +19,8 @@ pub struct TimelineStep {
 #[derive(Debug, Clone, Serialize)]
 pub struct DeployDetail {
     pub deploy: Deploy,
+    /// The runtime its environment runs on: a failed task's kind becomes its error code there.
+    pub runtime: String,
     pub steps: Vec<TimelineStep>,
 }
 
@@ -37,6 +39,10 @@ impl Stagecraft {
                 what: "deploy",
                 name: deploy_id.to_string(),
             })?;
+        let runtime = stagecraft_store::environment::by_id(pool, deploy.environment_id)
+            .await?
+            .map(|env| env.runtime)
+            .unwrap_or_default();
         let mut tasks = timeline::tasks(pool, deploy_id)
             .await?
             .into_iter()
@@ -52,6 +58,10 @@ impl Stagecraft {
                 TimelineStep { step, tasks: own }
             })
             .collect();
-        Ok(DeployDetail { deploy, steps })
+        Ok(DeployDetail {
+            deploy,
+            runtime,
+            steps,
+        })
     }
 }

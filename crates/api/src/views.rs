@@ -4,11 +4,12 @@
 
 use serde::Serialize;
 use stagecraft_engine::{
-    App, Deploy, DeployStatus, Environment, EnvironmentKind, EnvironmentStatus, Stage,
+    App, Deploy, DeployStatus, Environment, EnvironmentKind, EnvironmentStatus, RuntimeErrorKind,
+    Stage,
 };
 use ts_rs::TS;
 
-use crate::{DeployDetail, Error, Stagecraft};
+use crate::{DeployDetail, Error, ErrorCode, Stagecraft};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -271,6 +272,9 @@ pub struct TaskView {
     /// 1, or more when a transient runtime failure made the runner try it again.
     #[ts(type = "number")]
     pub attempts: i64,
+    /// What failed it, as the code a failed call would have (`DOCKER_UNREACHABLE`, ...), when
+    /// its runtime said: the window tells what to do about it.
+    pub error_code: Option<ErrorCode>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -295,6 +299,7 @@ pub struct DeployDetailView {
 
 impl From<DeployDetail> for DeployDetailView {
     fn from(detail: DeployDetail) -> Self {
+        let runtime = detail.runtime;
         Self {
             deploy: detail.deploy.into(),
             steps: detail
@@ -318,6 +323,11 @@ impl From<DeployDetail> for DeployDetailView {
                             wait_reason: t.wait_reason,
                             detail: t.detail,
                             attempts: t.attempts,
+                            error_code: t
+                                .error_kind
+                                .as_deref()
+                                .and_then(RuntimeErrorKind::parse)
+                                .map(|kind| ErrorCode::of_runtime(&runtime, kind)),
                         })
                         .collect(),
                 })

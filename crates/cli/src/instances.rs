@@ -76,10 +76,7 @@ pub(crate) async fn execute(
             );
             let (mut stdout, mut stderr) = (std::io::stdout().lock(), std::io::stderr().lock());
             while let Some(line) = lines.next().await {
-                let line = line.map_err(|e| Error::Runtime {
-                    env_id: environment.clone(),
-                    message: e.message,
-                })?;
+                let line = line?;
                 // A closed pipe (`| head`) ends the command quietly.
                 let written = match output {
                     Output::Json | Output::Yaml => writeln!(

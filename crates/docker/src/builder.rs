@@ -271,13 +271,10 @@ fn instruction(created_by: &str) -> String {
     text.to_owned()
 }
 
+#[async_trait::async_trait]
 impl ImageBuilder for DockerBuilder {
     async fn has_image(&self, tag: &str) -> Result<bool, RuntimeError> {
-        let docker = self
-            .engine
-            .client()
-            .await
-            .map_err(|e| RuntimeError::new(e.to_string()))?;
+        let docker = self.engine.client().await.map_err(RuntimeError::from)?;
         match docker.inspect_image(tag).await {
             Ok(_) => Ok(true),
             Err(bollard::errors::Error::DockerResponseServerError {
@@ -306,11 +303,7 @@ impl ImageBuilder for DockerBuilder {
         request: &BuildRequest,
         progress: BuildProgress,
     ) -> Result<BuiltImage, RuntimeError> {
-        let docker = self
-            .engine
-            .client()
-            .await
-            .map_err(|e| RuntimeError::new(e.to_string()))?;
+        let docker = self.engine.client().await.map_err(RuntimeError::from)?;
         let owned = request.clone();
         let context = tokio::task::spawn_blocking(move || Context::collect(&owned))
             .await

@@ -59,11 +59,7 @@ impl DockerPusher {
         repository: &str,
         progress: &TaskProgress,
     ) -> Result<String, RuntimeError> {
-        let docker = self
-            .engine
-            .client()
-            .await
-            .map_err(|e| RuntimeError::new(e.to_string()))?;
+        let docker = self.engine.client().await.map_err(RuntimeError::from)?;
         let inspected = docker
             .inspect_image(image)
             .await

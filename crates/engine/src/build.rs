@@ -2,7 +2,6 @@
 //! its inputs are unchanged since its last image, the others built side by side up to a bound.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -134,22 +133,20 @@ impl BuildProgress {
 }
 
 /// Builds images; the Docker adapter implements it.
+#[async_trait::async_trait]
 pub trait ImageBuilder: Send + Sync + 'static {
     /// A digest of everything the image is made from (the context's files as the builder would
     /// send them, the Dockerfile, the args, the target): equal digests make equal images.
-    fn inputs_digest(
-        &self,
-        request: &BuildRequest,
-    ) -> impl Future<Output = Result<String, RuntimeError>> + Send;
+    async fn inputs_digest(&self, request: &BuildRequest) -> Result<String, RuntimeError>;
 
-    fn build(
+    async fn build(
         &self,
         request: &BuildRequest,
         progress: BuildProgress,
-    ) -> impl Future<Output = Result<BuiltImage, RuntimeError>> + Send;
+    ) -> Result<BuiltImage, RuntimeError>;
 
     /// Whether the engine still has the image `tag`: an image to reuse may have been removed.
-    fn has_image(&self, tag: &str) -> impl Future<Output = Result<bool, RuntimeError>> + Send;
+    async fn has_image(&self, tag: &str) -> Result<bool, RuntimeError>;
 }
 
 /// The requests for the services of `template` built from the repository at `repo`, tagged
@@ -186,8 +183,8 @@ pub fn build_requests(
 /// `log` when given. Results come in the order of `requests`. Only the builds themselves are
 /// bounded: reading every service's inputs and checking its last image go on meanwhile, so a
 /// build stage that reuses most images does not queue those checks behind the builds.
-pub async fn build_images<B: ImageBuilder>(
-    builder: Arc<B>,
+pub async fn build_images(
+    builder: Arc<dyn ImageBuilder>,
     requests: Vec<BuildRequest>,
     previous: &HashMap<String, PreviousImage>,
     parallelism: usize,
@@ -225,8 +222,8 @@ pub async fn build_images<B: ImageBuilder>(
         .await
 }
 
-async fn build_one<B: ImageBuilder>(
-    builder: &B,
+async fn build_one(
+    builder: &dyn ImageBuilder,
     request: &BuildRequest,
     previous: Option<PreviousImage>,
     sink: &Arc<dyn EventSink>,
@@ -290,70 +287,5 @@ async fn build_one<B: ImageBuilder>(
             });
             ServiceBuild::Failed { error }
         }
-    }
-}
-
-type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// [`ImageBuilder`] behind a pointer, for a builder chosen while running.
-pub trait DynImageBuilder: Send + Sync + 'static {
-    fn inputs_digest<'a>(
-        &'a self,
-        request: &'a BuildRequest,
-    ) -> BoxFuture<'a, Result<String, RuntimeError>>;
-    fn build<'a>(
-        &'a self,
-        request: &'a BuildRequest,
-        progress: BuildProgress,
-    ) -> BoxFuture<'a, Result<BuiltImage, RuntimeError>>;
-    fn has_image<'a>(&'a self, tag: &'a str) -> BoxFuture<'a, Result<bool, RuntimeError>>;
-}
-
-impl<B: ImageBuilder> DynImageBuilder for B {
-    fn inputs_digest<'a>(
-        &'a self,
-        request: &'a BuildRequest,
-    ) -> BoxFuture<'a, Result<String, RuntimeError>> {
-        Box::pin(ImageBuilder::inputs_digest(self, request))
-    }
-
-    fn build<'a>(
-        &'a self,
-        request: &'a BuildRequest,
-        progress: BuildProgress,
-    ) -> BoxFuture<'a, Result<BuiltImage, RuntimeError>> {
-        Box::pin(ImageBuilder::build(self, request, progress))
-    }
-
-    fn has_image<'a>(&'a self, tag: &'a str) -> BoxFuture<'a, Result<bool, RuntimeError>> {
-        Box::pin(ImageBuilder::has_image(self, tag))
-    }
-}
-
-/// A builder chosen while running, shared by every build that uses it.
-#[derive(Clone)]
-pub struct SharedBuilder(pub Arc<dyn DynImageBuilder>);
-
-impl std::fmt::Debug for SharedBuilder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SharedBuilder")
-    }
-}
-
-impl ImageBuilder for SharedBuilder {
-    async fn inputs_digest(&self, request: &BuildRequest) -> Result<String, RuntimeError> {
-        self.0.inputs_digest(request).await
-    }
-
-    async fn build(
-        &self,
-        request: &BuildRequest,
-        progress: BuildProgress,
-    ) -> Result<BuiltImage, RuntimeError> {
-        self.0.build(request, progress).await
-    }
-
-    async fn has_image(&self, tag: &str) -> Result<bool, RuntimeError> {
-        self.0.has_image(tag).await
     }
 }

@@ -2,6 +2,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::Stage;
+use crate::runtime::RuntimeErrorKind;
 
 /// How a task ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -13,6 +14,10 @@ pub enum TaskOutcome {
     Failed {
         error: String,
         halts: bool,
+        /// What kind of runtime failure it was, when the runtime said: what the user can do.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        kind: Option<RuntimeErrorKind>,
     },
     TimedOut {
         #[ts(type = "number")]
@@ -46,6 +51,10 @@ pub enum DeployOutcome {
     },
     Failed {
         reason: String,
+        /// What kind of runtime failure stopped it, when one did.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        kind: Option<RuntimeErrorKind>,
     },
     Cancelled,
     /// The process running it stopped (killed, crashed, the machine went down) before it
@@ -176,7 +185,7 @@ impl DeployOutcome {
             Self::Succeeded { failed_tasks } => {
                 format!("succeeded with {failed_tasks} failed tasks")
             }
-            Self::Failed { reason } => format!("failed: {reason}"),
+            Self::Failed { reason, .. } => format!("failed: {reason}"),
             Self::Cancelled => "cancelled".to_owned(),
             Self::Interrupted { reason } => format!("interrupted: {reason}"),
         }

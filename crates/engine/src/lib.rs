@@ -12,8 +12,8 @@
 //! - `domain.rs`: what is kept: [`App`], [`Environment`], [`Deploy`], [`Version`]
 //! - `stage.rs`: [`Stage`]
 //! - `status.rs`: the status of environments, deploys and tasks, each with its transition table
-//! - `runtime.rs`: the [`Runtime`] trait and what it is given ([`ServiceSpec`], [`JobSpec`]);
-//!   [`SharedRuntime`] for a runtime chosen while running
+//! - `runtime.rs`: the [`Runtime`] trait, what it is given ([`ServiceSpec`], [`JobSpec`])
+//!   and [`RuntimeError`], whose [`RuntimeErrorKind`] says what the user can do
 //! - `event.rs`: [`DeployEvent`], everything a deploy tells as it runs
 //! - `runner.rs`: [`Runner`], one stage's workflow plan executed step by step
 //! - `workload.rs`: a configuration and its resolved variables as runtime specs ([`workloads`])
@@ -29,17 +29,17 @@ mod tasks;
 mod workload;
 
 pub use build::{
-    BuildLog, BuildProgress, BuildRequest, BuildStepTiming, BuiltImage, DynImageBuilder,
-    ImageBuilder, Layer, PreviousImage, ServiceBuild, SharedBuilder, build_images, build_requests,
+    BuildLog, BuildProgress, BuildRequest, BuildStepTiming, BuiltImage, ImageBuilder, Layer,
+    PreviousImage, ServiceBuild, build_images, build_requests,
 };
 pub use domain::{App, Deploy, Environment, EnvironmentKind, Version};
 pub use event::{DeployEvent, DeployOutcome, EventSink, StepOutcome, TaskOutcome};
 pub use runner::{Retries, Runner, Timeouts, Workloads};
 pub use runtime::{
-    ConfigFile, DynRuntime, EnvVar, EnvironmentRef, ImagePusher, JobExit, JobSpec, Ledger, Limits,
-    LivenessSpec, LogLine, MemoryLedger, PortSpec, ProbeSpec, Runtime, RuntimeError, RuntimeObject,
-    ServiceSpec, SharedRuntime, TaskProgress, VolumeMount, VolumeSource, WorkloadStatus,
-    local_ingress_url, stable_host_port,
+    BoxStream, ConfigFile, EnvVar, EnvironmentRef, ImagePusher, JobExit, JobSpec, Ledger, Limits,
+    LivenessSpec, LogLine, MemoryLedger, PortSpec, ProbeSpec, Runtime, RuntimeError,
+    RuntimeErrorKind, RuntimeObject, ServiceSpec, TaskProgress, VolumeMount, VolumeSource,
+    WorkloadStatus, local_ingress_url, stable_host_port,
 };
 pub use stage::Stage;
 pub use status::{DeployStatus, EnvironmentEvent, EnvironmentStatus, TaskStatus, TransitionError};

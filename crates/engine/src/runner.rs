@@ -56,14 +56,14 @@ pub struct Workloads {
 }
 
 /// Runs stages against one runtime, sending every event to one sink.
-pub struct Runner<R> {
-    runtime: Arc<R>,
+pub struct Runner {
+    runtime: Arc<dyn Runtime>,
     sink: Arc<dyn EventSink>,
     timeouts: Timeouts,
     retries: Retries,
 }
 
-impl<R> std::fmt::Debug for Runner<R> {
+impl std::fmt::Debug for Runner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Runner")
             .field("timeouts", &self.timeouts)
@@ -73,8 +73,9 @@ impl<R> std::fmt::Debug for Runner<R> {
 }
 
 /// What one task needs, owned, so a step that does not wait can run on its own.
-struct TaskContext<R> {
-    runtime: Arc<R>,
+#[derive(Clone)]
+struct TaskContext {
+    runtime: Arc<dyn Runtime>,
     sink: Arc<dyn EventSink>,
     env: EnvironmentRef,
     workloads: Arc<Workloads>,
@@ -83,22 +84,8 @@ struct TaskContext<R> {
     retries: Retries,
 }
 
-impl<R> Clone for TaskContext<R> {
-    fn clone(&self) -> Self {
-        Self {
-            runtime: Arc::clone(&self.runtime),
-            sink: Arc::clone(&self.sink),
-            env: self.env.clone(),
-            workloads: Arc::clone(&self.workloads),
-            cancel: self.cancel.clone(),
-            timeouts: self.timeouts,
-            retries: self.retries,
-        }
-    }
-}
-
-impl<R: Runtime> Runner<R> {
-    pub fn new(runtime: Arc<R>, sink: Arc<dyn EventSink>) -> Self {
+impl Runner {
+    pub fn new(runtime: Arc<dyn Runtime>, sink: Arc<dyn EventSink>) -> Self {
         Self {
             runtime,
             sink,
@@ -158,6 +145,7 @@ impl<R: Runtime> Runner<R> {
             if let Err(error) = prepared {
                 return DeployOutcome::Failed {
                     reason: format!("preparing the environment failed: {error}"),
+                    kind: Some(error.kind),
                 };
             }
             self.sink.emit(DeployEvent::InfrastructurePrepared);
@@ -172,7 +160,7 @@ impl<R: Runtime> Runner<R> {
             retries: self.retries,
         };
         let mut failed_tasks = 0;
-        let mut halted: Option<String> = None;
+        let mut halted: Option<DeployOutcome> = None;
         let mut background = Vec::new();
         for (index, step) in plan.steps.iter().enumerate() {
             if cancel.is_cancelled() {
@@ -186,10 +174,10 @@ impl<R: Runtime> Runner<R> {
             });
             let running = run_step(context.clone(), index, step.clone());
             if step.wait_for_finish {
-                let (outcome, failures) = running.await;
-                failed_tasks += failures;
-                if let Some(reason) = halt_reason(outcome, step) {
-                    halted = Some(reason);
+                let ran = running.await;
+                failed_tasks += ran.failures;
+                if let Some(outcome) = halted_by(&ran, step) {
+                    halted = Some(outcome);
                     break;
                 }
             } else {
@@ -202,15 +190,16 @@ impl<R: Runtime> Runner<R> {
             });
             for (_, step, handle) in background {
                 match handle.await {
-                    Ok((outcome, failures)) => {
-                        failed_tasks += failures;
+                    Ok(ran) => {
+                        failed_tasks += ran.failures;
                         if halted.is_none() {
-                            halted = halt_reason(outcome, &step);
+                            halted = halted_by(&ran, &step);
                         }
                     }
                     Err(join) => {
-                        halted.get_or_insert_with(|| {
-                            format!("step `{}` stopped unexpectedly: {join}", step.name)
+                        halted.get_or_insert_with(|| DeployOutcome::Failed {
+                            reason: format!("step `{}` stopped unexpectedly: {join}", step.name),
+                            kind: None,
                         });
                     }
                 }
@@ -219,13 +208,14 @@ impl<R: Runtime> Runner<R> {
         if cancel.is_cancelled() {
             return DeployOutcome::Cancelled;
         }
-        if let Some(reason) = halted {
-            return DeployOutcome::Failed { reason };
+        if let Some(outcome) = halted {
+            return outcome;
         }
         if stage == Stage::Teardown && !removes_environment(plan) {
             if let Err(error) = self.runtime.remove_environment(env).await {
                 return DeployOutcome::Failed {
                     reason: format!("removing the environment failed: {error}"),
+                    kind: Some(error.kind),
                 };
             }
             self.sink.emit(DeployEvent::EnvironmentRemoved);
@@ -241,21 +231,28 @@ fn removes_environment(plan: &WorkflowPlan) -> bool {
         .any(|t| *t == Task::RemoveEnvironment)
 }
 
-fn halt_reason(outcome: StepOutcome, step: &PlannedStep) -> Option<String> {
-    (outcome == StepOutcome::Halted).then(|| {
-        format!(
+/// What a step's run came to.
+struct StepRun {
+    outcome: StepOutcome,
+    /// How many of its tasks failed or timed out.
+    failures: usize,
+    /// The kind of the first runtime failure among them, when a runtime said.
+    kind: Option<crate::RuntimeErrorKind>,
+}
+
+/// The stage's outcome when the step stopped it.
+fn halted_by(ran: &StepRun, step: &PlannedStep) -> Option<DeployOutcome> {
+    (ran.outcome == StepOutcome::Halted).then(|| DeployOutcome::Failed {
+        reason: format!(
             "a task of step `{}` failed, and the step halts on error",
             step.name
-        )
+        ),
+        kind: ran.kind,
     })
 }
 
-/// Runs a step's tasks together; gives the step's outcome and how many tasks failed.
-async fn run_step<R: Runtime>(
-    context: TaskContext<R>,
-    index: usize,
-    step: PlannedStep,
-) -> (StepOutcome, usize) {
+/// Runs a step's tasks together.
+async fn run_step(context: TaskContext, index: usize, step: PlannedStep) -> StepRun {
     let tasks = step
         .tasks
         .iter()
@@ -278,15 +275,18 @@ async fn run_step<R: Runtime>(
         step: index,
         outcome,
     });
-    (outcome, failures)
+    let kind = outcomes.iter().find_map(|o| match o {
+        TaskOutcome::Failed { kind, .. } => *kind,
+        _ => None,
+    });
+    StepRun {
+        outcome,
+        failures,
+        kind,
+    }
 }
 
-async fn run_task<R: Runtime>(
-    context: TaskContext<R>,
-    step: usize,
-    task: Task,
-    halts: bool,
-) -> TaskOutcome {
+async fn run_task(context: TaskContext, step: usize, task: Task, halts: bool) -> TaskOutcome {
     let name = task.to_string();
     let outcome = match &task {
         Task::Service(service) => match context.workloads.services.get(service) {
@@ -313,7 +313,7 @@ async fn run_task<R: Runtime>(
     outcome
 }
 
-fn started<R>(context: &TaskContext<R>, step: usize, name: &str) -> TaskProgress {
+fn started(context: &TaskContext, step: usize, name: &str) -> TaskProgress {
     context.sink.emit(DeployEvent::TaskStarted {
         step,
         task: name.to_owned(),
@@ -325,17 +325,12 @@ fn started<R>(context: &TaskContext<R>, step: usize, name: &str) -> TaskProgress
     }
 }
 
-fn missing<R>(
-    context: &TaskContext<R>,
-    step: usize,
-    name: &str,
-    what: &str,
-    halts: bool,
-) -> TaskOutcome {
+fn missing(context: &TaskContext, step: usize, name: &str, what: &str, halts: bool) -> TaskOutcome {
     started(context, step, name);
     TaskOutcome::Failed {
         error: format!("the configuration has no {what} for `{name}`"),
         halts,
+        kind: None,
     }
 }
 
@@ -343,8 +338,8 @@ fn missing<R>(
 /// the runner's retries allow, waiting longer before each next attempt. Each failed attempt
 /// that will be tried again is a `TaskRetrying` event, so the timeline shows every attempt and
 /// why it failed; a task that ran out of attempts says how many it had.
-async fn with_attempts<R, T, F, Fut>(
-    context: &TaskContext<R>,
+async fn with_attempts<T, F, Fut>(
+    context: &TaskContext,
     progress: &TaskProgress,
     mut call: F,
 ) -> Result<T, crate::RuntimeError>
@@ -376,10 +371,8 @@ where
                 });
             }
             Err(error) if attempt > 1 => {
-                return Err(crate::RuntimeError::new(format!(
-                    "{} (attempt {attempt} of {of})",
-                    error.message
-                )));
+                let message = format!("{} (attempt {attempt} of {of})", error.message);
+                return Err(error.with_message(message));
             }
             result => return result,
         }
@@ -398,14 +391,18 @@ async fn bounded<T>(
         () = cancel.cancelled() => TaskOutcome::Cancelled,
         result = tokio::time::timeout(limit, call) => match result {
             Ok(Ok(value)) => done(value),
-            Ok(Err(error)) => TaskOutcome::Failed { error: error.to_string(), halts },
+            Ok(Err(error)) => TaskOutcome::Failed {
+                error: error.to_string(),
+                halts,
+                kind: Some(error.kind),
+            },
             Err(_elapsed) => TaskOutcome::TimedOut { after_secs: limit.as_secs(), halts },
         },
     }
 }
 
-async fn deploy_service<R: Runtime>(
-    context: &TaskContext<R>,
+async fn deploy_service(
+    context: &TaskContext,
     step: usize,
     name: &str,
     spec: &ServiceSpec,
@@ -426,8 +423,8 @@ async fn deploy_service<R: Runtime>(
     .await
 }
 
-async fn run_job<R: Runtime>(
-    context: &TaskContext<R>,
+async fn run_job(
+    context: &TaskContext,
     step: usize,
     name: &str,
     spec: &JobSpec,
@@ -450,6 +447,7 @@ async fn run_job<R: Runtime>(
                 TaskOutcome::Failed {
                     error: format!("exited with code {}", exit.code),
                     halts,
+                    kind: None,
                 }
             }
         },
@@ -468,8 +466,8 @@ async fn run_job<R: Runtime>(
     outcome
 }
 
-async fn remove_environment<R: Runtime>(
-    context: &TaskContext<R>,
+async fn remove_environment(
+    context: &TaskContext,
     step: usize,
     name: &str,
     halts: bool,
@@ -484,7 +482,11 @@ async fn remove_environment<R: Runtime>(
                 context.sink.emit(DeployEvent::EnvironmentRemoved);
                 TaskOutcome::Succeeded
             }
-            Err(error) => TaskOutcome::Failed { error: error.to_string(), halts },
+            Err(error) => TaskOutcome::Failed {
+                error: error.to_string(),
+                halts,
+                kind: Some(error.kind),
+            },
         },
     }
 }

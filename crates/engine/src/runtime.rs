@@ -6,7 +6,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::event::{DeployEvent, EventSink};
 
@@ -265,31 +266,117 @@ pub struct JobExit {
     pub code: i64,
 }
 
+/// What kind of failure a runtime met: what the user can do about it follows from it (start
+/// the engine, fix a permission, wait for a conflict to clear), whichever runtime it was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum RuntimeErrorKind {
+    /// The engine or the cluster's API server did not answer.
+    Unreachable,
+    /// It answered and refused: unauthorised, forbidden, or a request it does not take.
+    Refused,
+    /// What the call needs does not exist (an image, a namespace, a container).
+    NotFound,
+    /// It clashes with what exists (a name taken, a port allocated, an object being changed).
+    Conflict,
+    /// It did not answer, or what was waited for did not happen, in time.
+    TimedOut,
+    /// Anything else: the message says what.
+    Failed,
+}
+
+impl RuntimeErrorKind {
+    /// Its name as stored and sent: `unreachable`, `not_found`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unreachable => "unreachable",
+            Self::Refused => "refused",
+            Self::NotFound => "not_found",
+            Self::Conflict => "conflict",
+            Self::TimedOut => "timed_out",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// The kind named `name`, as [`as_str`](Self::as_str) gives it.
+    pub fn parse(name: &str) -> Option<Self> {
+        [
+            Self::Unreachable,
+            Self::Refused,
+            Self::NotFound,
+            Self::Conflict,
+            Self::TimedOut,
+            Self::Failed,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == name)
+    }
+}
+
 /// A runtime's failure, said so that a user knows what to do.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{message}")]
 pub struct RuntimeError {
+    pub kind: RuntimeErrorKind,
     pub message: String,
     /// The same call may well succeed in a moment (the engine or API server was briefly
     /// unreachable, overloaded, or busy with the same object), and nothing of the call took
     /// effect that a second try would repeat: the runner tries the task again.
     pub transient: bool,
+    /// The adapter's own error, for logs and for callers that look deeper.
+    #[source]
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
+
+impl PartialEq for RuntimeError {
+    /// Two failures are the same when they say the same; their sources are not compared.
+    fn eq(&self, other: &Self) -> bool {
+        (self.kind, &self.message, self.transient) == (other.kind, &other.message, other.transient)
+    }
+}
+
+impl Eq for RuntimeError {}
 
 impl RuntimeError {
     /// A failure that trying again will not mend.
     pub fn new(message: impl Into<String>) -> Self {
         Self {
+            kind: RuntimeErrorKind::Failed,
             message: message.into(),
             transient: false,
+            source: None,
         }
     }
 
     /// A failure worth another attempt; see [`RuntimeError::transient`](Self#structfield.transient).
     pub fn transient(message: impl Into<String>) -> Self {
         Self {
-            message: message.into(),
             transient: true,
+            ..Self::new(message)
+        }
+    }
+
+    /// The same failure, of `kind`.
+    #[must_use]
+    pub fn of_kind(self, kind: RuntimeErrorKind) -> Self {
+        Self { kind, ..self }
+    }
+
+    /// The same failure, said as `message`.
+    #[must_use]
+    pub fn with_message(self, message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            ..self
+        }
+    }
+
+    /// The same failure, caused by `source`.
+    #[must_use]
+    pub fn caused_by(self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self {
+            source: Some(Arc::new(source)),
+            ..self
         }
     }
 
@@ -374,7 +461,9 @@ pub trait ImagePusher: Send + Sync + 'static {
 }
 
 /// Where environments run. Implemented by the Docker and Kubernetes adapters; the engine
-/// knows nothing else about them.
+/// knows nothing else about them. Object-safe: callers hold an `Arc<dyn Runtime>` and choose
+/// one while running (Docker for one environment, a cluster for another).
+#[async_trait::async_trait]
 pub trait Runtime: Send + Sync + 'static {
     /// The address a user opens to reach `service`'s `node_port` listening on `port` in
     /// environment `env_id`, when this runtime decides it (Docker publishes it on 127.0.0.1);
@@ -385,121 +474,53 @@ pub trait Runtime: Send + Sync + 'static {
     }
 
     /// Creates the environment's own infrastructure (network or namespace, volumes).
-    fn prepare(
-        &self,
-        env: &EnvironmentRef,
-    ) -> impl Future<Output = Result<(), RuntimeError>> + Send;
+    async fn prepare(&self, env: &EnvironmentRef) -> Result<(), RuntimeError>;
 
     /// Creates the service, or replaces it one replica at a time when its image or
     /// configuration changed, and returns once it is ready. An unchanged service is left as is.
-    fn deploy_service(
+    async fn deploy_service(
         &self,
         env: &EnvironmentRef,
         service: &ServiceSpec,
         progress: TaskProgress,
-    ) -> impl Future<Output = Result<(), RuntimeError>> + Send;
+    ) -> Result<(), RuntimeError>;
 
     /// Takes up what a deployed service needs from the process that runs it, when a new
     /// process (the app, started again) finds it deployed: what the runtime keeps only while
     /// it runs (Docker: liveness watching; Kubernetes: the `node_port` forwards). It never
     /// changes the service.
-    fn resume_service(
+    async fn resume_service(
         &self,
         env: &EnvironmentRef,
         service: &ServiceSpec,
-    ) -> impl Future<Output = Result<(), RuntimeError>> + Send {
+    ) -> Result<(), RuntimeError> {
         let _ = (env, service);
-        async { Ok(()) }
+        Ok(())
     }
 
     /// Runs the job to completion and says how it ended.
-    fn run_job(
+    async fn run_job(
         &self,
         env: &EnvironmentRef,
         job: &JobSpec,
         progress: TaskProgress,
-    ) -> impl Future<Output = Result<JobExit, RuntimeError>> + Send;
+    ) -> Result<JobExit, RuntimeError>;
 
     /// Stops a job that ran out of time or was cancelled.
-    fn stop_job(
-        &self,
-        env: &EnvironmentRef,
-        job: &JobSpec,
-    ) -> impl Future<Output = Result<(), RuntimeError>> + Send;
+    async fn stop_job(&self, env: &EnvironmentRef, job: &JobSpec) -> Result<(), RuntimeError>;
 
     /// Removes everything the environment created, and nothing else.
-    fn remove_environment(
-        &self,
-        env: &EnvironmentRef,
-    ) -> impl Future<Output = Result<(), RuntimeError>> + Send;
+    async fn remove_environment(&self, env: &EnvironmentRef) -> Result<(), RuntimeError>;
 
     /// How each workload of the environment is doing.
-    fn status(
-        &self,
-        env: &EnvironmentRef,
-    ) -> impl Future<Output = Result<Vec<WorkloadStatus>, RuntimeError>> + Send;
+    async fn status(&self, env: &EnvironmentRef) -> Result<Vec<WorkloadStatus>, RuntimeError>;
 
     /// The objects that exist for the environment, found by its labels: what the ledger is
     /// reconciled with after a crash.
-    fn objects(
-        &self,
-        env: &EnvironmentRef,
-    ) -> impl Future<Output = Result<Vec<RuntimeObject>, RuntimeError>> + Send;
+    async fn objects(&self, env: &EnvironmentRef) -> Result<Vec<RuntimeObject>, RuntimeError>;
 
     /// A workload's log lines from its start (or from `since`), then as they come when
-    /// `follow`.
-    fn logs(
-        &self,
-        env: &EnvironmentRef,
-        workload: &str,
-        follow: bool,
-        since: Option<std::time::SystemTime>,
-    ) -> impl futures_util::Stream<Item = Result<LogLine, RuntimeError>> + Send + 'static;
-}
-
-type BoxStream<T> = std::pin::Pin<Box<dyn futures_util::Stream<Item = T> + Send + 'static>>;
-
-type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// [`Runtime`] behind a pointer, for callers that choose a runtime while running (Docker for
-/// one environment, a cluster for another). Every `Runtime` is one.
-pub trait DynRuntime: Send + Sync + 'static {
-    fn ingress_url(&self, env_id: &str, service: &str, port: u16) -> Option<String>;
-    fn prepare<'a>(&'a self, env: &'a EnvironmentRef) -> BoxFuture<'a, Result<(), RuntimeError>>;
-    fn deploy_service<'a>(
-        &'a self,
-        env: &'a EnvironmentRef,
-        service: &'a ServiceSpec,
-        progress: TaskProgress,
-    ) -> BoxFuture<'a, Result<(), RuntimeError>>;
-    fn resume_service<'a>(
-        &'a self,
-        env: &'a EnvironmentRef,
-        service: &'a ServiceSpec,
-    ) -> BoxFuture<'a, Result<(), RuntimeError>>;
-    fn run_job<'a>(
-        &'a self,
-        env: &'a EnvironmentRef,
-        job: &'a JobSpec,
-        progress: TaskProgress,
-    ) -> BoxFuture<'a, Result<JobExit, RuntimeError>>;
-    fn stop_job<'a>(
-        &'a self,
-        env: &'a EnvironmentRef,
-        job: &'a JobSpec,
-    ) -> BoxFuture<'a, Result<(), RuntimeError>>;
-    fn remove_environment<'a>(
-        &'a self,
-        env: &'a EnvironmentRef,
-    ) -> BoxFuture<'a, Result<(), RuntimeError>>;
-    fn status<'a>(
-        &'a self,
-        env: &'a EnvironmentRef,
-    ) -> BoxFuture<'a, Result<Vec<WorkloadStatus>, RuntimeError>>;
-    fn objects<'a>(
-        &'a self,
-        env: &'a EnvironmentRef,
-    ) -> BoxFuture<'a, Result<Vec<RuntimeObject>, RuntimeError>>;
+    /// `follow`. The stream borrows nothing: it outlives the call.
     fn logs(
         &self,
         env: &EnvironmentRef,
@@ -509,152 +530,10 @@ pub trait DynRuntime: Send + Sync + 'static {
     ) -> BoxStream<Result<LogLine, RuntimeError>>;
 }
 
-impl<R: Runtime> DynRuntime for R {
-    fn ingress_url(&self, env_id: &str, service: &str, port: u16) -> Option<String> {
-        Runtime::ingress_url(self, env_id, service, port)
-    }
+/// A stream that borrows nothing, as [`Runtime::logs`] gives.
+pub type BoxStream<T> = std::pin::Pin<Box<dyn futures_util::Stream<Item = T> + Send + 'static>>;
 
-    fn prepare<'a>(&'a self, env: &'a EnvironmentRef) -> BoxFuture<'a, Result<(), RuntimeError>> {
-        Box::pin(Runtime::prepare(self, env))
-    }
-
-    fn deploy_service<'a>(
-        &'a self,
-        env: &'a EnvironmentRef,
-        service: &'a ServiceSpec,
-        progress: TaskProgress,
-    ) -> BoxFuture<'a, Result<(), RuntimeError>> {
-        Box::pin(Runtime::deploy_service(self, env, service, progress))
-    }
-
-    fn resume_service<'a>(
-        &'a self,
-        env: &'a EnvironmentRef,
-        service: &'a ServiceSpec,
-    ) -> BoxFuture<'a, Result<(), RuntimeError>> {
-        Box::pin(Runtime::resume_service(self, env, service))
-    }
-
-    fn run_job<'a>(
-        &'a self,
-        env: &'a EnvironmentRef,
-        job: &'a JobSpec,
-        progress: TaskProgress,
-    ) -> BoxFuture<'a, Result<JobExit, RuntimeError>> {
-        Box::pin(Runtime::run_job(self, env, job, progress))
-    }
-
-    fn stop_job<'a>(
-        &'a self,
-        env: &'a EnvironmentRef,
-        job: &'a JobSpec,
-    ) -> BoxFuture<'a, Result<(), RuntimeError>> {
-        Box::pin(Runtime::stop_job(self, env, job))
-    }
-
-    fn remove_environment<'a>(
-        &'a self,
-        env: &'a EnvironmentRef,
-    ) -> BoxFuture<'a, Result<(), RuntimeError>> {
-        Box::pin(Runtime::remove_environment(self, env))
-    }
-
-    fn status<'a>(
-        &'a self,
-        env: &'a EnvironmentRef,
-    ) -> BoxFuture<'a, Result<Vec<WorkloadStatus>, RuntimeError>> {
-        Box::pin(Runtime::status(self, env))
-    }
-
-    fn objects<'a>(
-        &'a self,
-        env: &'a EnvironmentRef,
-    ) -> BoxFuture<'a, Result<Vec<RuntimeObject>, RuntimeError>> {
-        Box::pin(Runtime::objects(self, env))
-    }
-
-    fn logs(
-        &self,
-        env: &EnvironmentRef,
-        workload: &str,
-        follow: bool,
-        since: Option<std::time::SystemTime>,
-    ) -> BoxStream<Result<LogLine, RuntimeError>> {
-        Box::pin(Runtime::logs(self, env, workload, follow, since))
-    }
-}
-
-/// A runtime chosen while running, shared by every deploy that uses it.
-#[derive(Clone)]
-pub struct SharedRuntime(pub Arc<dyn DynRuntime>);
-
-impl std::fmt::Debug for SharedRuntime {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SharedRuntime")
-    }
-}
-
-impl Runtime for SharedRuntime {
-    fn ingress_url(&self, env_id: &str, service: &str, port: u16) -> Option<String> {
-        self.0.ingress_url(env_id, service, port)
-    }
-
-    async fn prepare(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
-        self.0.prepare(env).await
-    }
-
-    async fn deploy_service(
-        &self,
-        env: &EnvironmentRef,
-        service: &ServiceSpec,
-        progress: TaskProgress,
-    ) -> Result<(), RuntimeError> {
-        self.0.deploy_service(env, service, progress).await
-    }
-
-    async fn resume_service(
-        &self,
-        env: &EnvironmentRef,
-        service: &ServiceSpec,
-    ) -> Result<(), RuntimeError> {
-        self.0.resume_service(env, service).await
-    }
-
-    async fn run_job(
-        &self,
-        env: &EnvironmentRef,
-        job: &JobSpec,
-        progress: TaskProgress,
-    ) -> Result<JobExit, RuntimeError> {
-        self.0.run_job(env, job, progress).await
-    }
-
-    async fn stop_job(&self, env: &EnvironmentRef, job: &JobSpec) -> Result<(), RuntimeError> {
-        self.0.stop_job(env, job).await
-    }
-
-    async fn remove_environment(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
-        self.0.remove_environment(env).await
-    }
-
-    async fn status(&self, env: &EnvironmentRef) -> Result<Vec<WorkloadStatus>, RuntimeError> {
-        self.0.status(env).await
-    }
-
-    async fn objects(&self, env: &EnvironmentRef) -> Result<Vec<RuntimeObject>, RuntimeError> {
-        self.0.objects(env).await
-    }
-
-    fn logs(
-        &self,
-        env: &EnvironmentRef,
-        workload: &str,
-        follow: bool,
-        since: Option<std::time::SystemTime>,
-    ) -> impl futures_util::Stream<Item = Result<LogLine, RuntimeError>> + Send + 'static {
-        self.0.logs(env, workload, follow, since)
-    }
-}
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// A `node_port` reaches the desktop on 127.0.0.1 at a port in this range, derived from the
 /// environment, the service and the port, so the address stays the same across deploys and

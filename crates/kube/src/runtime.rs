@@ -13,8 +13,8 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams, LogParams};
 use stagecraft_engine::{
-    EnvironmentRef, ImagePusher, JobExit, JobSpec, LogLine, Runtime, RuntimeError, RuntimeObject,
-    ServiceSpec, TaskProgress, WorkloadStatus, Workloads,
+    EnvironmentRef, ImagePusher, JobExit, JobSpec, LogLine, Runtime, RuntimeError,
+    RuntimeErrorKind, RuntimeObject, ServiceSpec, TaskProgress, WorkloadStatus, Workloads,
 };
 use tokio::sync::OnceCell;
 
@@ -448,13 +448,27 @@ fn failed(error: KubeError) -> RuntimeError {
         KubeError::Api(refusal) => matches!(refusal.code, 429 | 500 | 502 | 503 | 504),
         _ => false,
     };
-    if transient {
+    let kind = match &error {
+        KubeError::Unreachable { .. } => RuntimeErrorKind::Unreachable,
+        KubeError::Unauthorized { .. } | KubeError::Forbidden(_) => RuntimeErrorKind::Refused,
+        KubeError::Api(refusal) => match refusal.code {
+            404 => RuntimeErrorKind::NotFound,
+            409 => RuntimeErrorKind::Conflict,
+            400 | 401 | 403 | 422 => RuntimeErrorKind::Refused,
+            _ => RuntimeErrorKind::Failed,
+        },
+        KubeError::Timeout { .. } => RuntimeErrorKind::TimedOut,
+        _ => RuntimeErrorKind::Failed,
+    };
+    let failure = if transient {
         RuntimeError::transient(error.to_string())
     } else {
         RuntimeError::new(error.to_string())
-    }
+    };
+    failure.of_kind(kind).caused_by(error)
 }
 
+#[async_trait::async_trait]
 impl Runtime for KubeRuntime {
     /// A `node_port` is forwarded to 127.0.0.1 at a port stable across deploys, as the Docker
     /// runtime publishes it.
@@ -671,7 +685,7 @@ impl Runtime for KubeRuntime {
         workload: &str,
         follow: bool,
         since: Option<std::time::SystemTime>,
-    ) -> impl futures_util::Stream<Item = Result<LogLine, RuntimeError>> + Send + 'static {
+    ) -> stagecraft_engine::BoxStream<Result<LogLine, RuntimeError>> {
         let namespace = owner(env).namespace();
         let workload = workload.to_owned();
         let cluster = self.cluster.get().cloned();
@@ -718,6 +732,6 @@ impl Runtime for KubeRuntime {
             }
             Ok::<_, RuntimeError>(futures_util::stream::select_all(streams))
         };
-        futures_util::stream::once(opened).try_flatten()
+        Box::pin(futures_util::stream::once(opened).try_flatten())
     }
 }

@@ -31,6 +31,9 @@ pub struct TaskRow {
     pub detail: Option<String>,
     /// 1, or more when transient failures made the runner try it again.
     pub attempts: i64,
+    /// The kind of runtime failure that failed it (`unreachable`, `conflict`, ...), when the
+    /// runtime said.
+    pub error_kind: Option<String>,
 }
 
 fn step_outcome(outcome: StepOutcome) -> &'static str {
@@ -54,7 +57,7 @@ fn task_outcome(outcome: &TaskOutcome) -> (&'static str, Option<String>) {
     }
 }
 
-/// Rows a multi-row statement takes: eight parameters a row stay below SQLite's 32766.
+/// Rows a multi-row statement takes: nine parameters a row stay below SQLite's 32766.
 const ROWS_PER_STATEMENT: usize = 500;
 
 /// What a batch of events did to one task: its last status, and what it learned.
@@ -66,6 +69,7 @@ struct TaskChange {
     wait_reason: Option<String>,
     detail: Option<String>,
     attempt: Option<u32>,
+    error_kind: Option<&'static str>,
 }
 
 /// The change of the task `task` of `step` within a batch, made on first use.
@@ -156,6 +160,12 @@ pub(crate) async fn apply(
                 change.status = status;
                 change.finished = true;
                 change.detail = detail;
+                if let TaskOutcome::Failed {
+                    kind: Some(kind), ..
+                } = outcome
+                {
+                    change.error_kind = Some(kind.as_str());
+                }
             }
             DeployEvent::StepFinished { step, outcome } => {
                 finished_steps.push((
@@ -200,7 +210,8 @@ pub(crate) async fn apply(
                  finished_at = COALESCE(c.column5, deploy_task.finished_at),
                  wait_reason = COALESCE(c.column6, deploy_task.wait_reason),
                  detail = COALESCE(c.column7, deploy_task.detail),
-                 attempts = COALESCE(c.column8, deploy_task.attempts)
+                 attempts = COALESCE(c.column8, deploy_task.attempts),
+                 error_kind = COALESCE(c.column9, deploy_task.error_kind)
              FROM (",
         );
         update.push_values(chunk, |mut row, ((step, task), change)| {
@@ -212,7 +223,8 @@ pub(crate) async fn apply(
                 .push_bind(change.finished.then_some(at))
                 .push_bind(change.wait_reason.as_deref())
                 .push_bind(change.detail.as_deref())
-                .push_bind(change.attempt);
+                .push_bind(change.attempt)
+                .push_bind(change.error_kind);
         });
         update.push(") AS c WHERE deploy_task.deploy_id = ");
         update.push_bind(deploy_id);
@@ -264,7 +276,8 @@ pub async fn tasks(
 ) -> Result<Vec<TaskRow>, StoreError> {
     Ok(sqlx::query_as!(
         TaskRow,
-        "SELECT deploy_id, step, task, status, started_at, finished_at, wait_reason, detail, attempts
+        "SELECT deploy_id, step, task, status, started_at, finished_at, wait_reason, detail, attempts,
+                error_kind
          FROM deploy_task WHERE deploy_id = ? ORDER BY step, started_at, task",
         deploy_id
     )

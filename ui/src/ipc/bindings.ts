@@ -149,13 +149,27 @@ export type DeployEvent = { "type": "stage_started", stage: Stage, reason: strin
 export type Stage = "build" | "setup" | "patch" | "teardown";
 
 /**
+ * What kind of failure a runtime met: what the user can do about it follows from it (start
+ * the engine, fix a permission, wait for a conflict to clear), whichever runtime it was.
+ */
+export type RuntimeErrorKind = "unreachable" | "refused" | "not_found" | "conflict" | "timed_out" | "failed";
+
+/**
  * How a task ended.
  */
-export type TaskOutcome = { "outcome": "succeeded" } | { "outcome": "failed", error: string, halts: boolean, } | { "outcome": "timed_out", after_secs: number, halts: boolean, } | { "outcome": "cancelled" } | { "outcome": "skipped", reason: string, };
+export type TaskOutcome = { "outcome": "succeeded" } | { "outcome": "failed", error: string, halts: boolean, 
+/**
+ * What kind of runtime failure it was, when the runtime said: what the user can do.
+ */
+kind?: RuntimeErrorKind, } | { "outcome": "timed_out", after_secs: number, halts: boolean, } | { "outcome": "cancelled" } | { "outcome": "skipped", reason: string, };
 
 export type StepOutcome = "succeeded" | "succeeded_with_failures" | "halted" | "cancelled";
 
-export type DeployOutcome = { "outcome": "succeeded", failed_tasks: number, } | { "outcome": "failed", reason: string, } | { "outcome": "cancelled" } | { "outcome": "interrupted", reason: string, };
+export type DeployOutcome = { "outcome": "succeeded", failed_tasks: number, } | { "outcome": "failed", reason: string, 
+/**
+ * What kind of runtime failure stopped it, when one did.
+ */
+kind?: RuntimeErrorKind, } | { "outcome": "cancelled" } | { "outcome": "interrupted", reason: string, };
 
 /**
  * One line of the environments list: the environment, what it is doing, where it answers.
@@ -249,7 +263,12 @@ detail: string | null,
 /**
  * 1, or more when a transient runtime failure made the runner try it again.
  */
-attempts: number, };
+attempts: number, 
+/**
+ * What failed it, as the code a failed call would have (`DOCKER_UNREACHABLE`, ...), when
+ * its runtime said: the window tells what to do about it.
+ */
+errorCode: ErrorCode | null, };
 
 export type LogPageView = { lines: Array<LogLineView>, 
 /**

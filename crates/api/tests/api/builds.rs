@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use stagecraft_api::{DeployOptions, Stagecraft};
 use stagecraft_engine::{
     BuildProgress, BuildRequest, BuildStepTiming, BuiltImage, DeployStatus, ImageBuilder, Layer,
-    RuntimeError, SharedBuilder, Stage,
+    RuntimeError, Stage,
 };
 
 use crate::environments::{Fake, ephemeral, open, repo};
@@ -20,6 +20,7 @@ struct FakeBuilder {
     read: Mutex<Vec<String>>,
 }
 
+#[async_trait::async_trait]
 impl ImageBuilder for FakeBuilder {
     async fn has_image(&self, _tag: &str) -> Result<bool, RuntimeError> {
         Ok(true)
@@ -102,7 +103,7 @@ async fn built_app(dir: &std::path::Path) -> (Stagecraft, Arc<Fake>, Arc<FakeBui
     let builder = Arc::new(FakeBuilder::default());
     let mut stagecraft = open(dir, Arc::clone(&fake)).await;
     let shared: Arc<FakeBuilder> = Arc::clone(&builder);
-    stagecraft.register_builder(SharedBuilder(shared));
+    stagecraft.register_builder(shared);
     stagecraft.add_app(&repo).await.unwrap();
     let env_id = stagecraft
         .create_environment(ephemeral())

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use stagecraft_api::{DataDir, Settings, Stagecraft};
-use stagecraft_engine::{DeployStatus, EnvironmentStatus, SharedRuntime, Stage};
+use stagecraft_engine::{DeployStatus, EnvironmentStatus, Stage};
 
 use crate::environments::{Fake, ephemeral, open, repo};
 
@@ -26,7 +26,7 @@ async fn open_with_lease(dir: &std::path::Path, runtime: Arc<Fake>) -> Stagecraf
     })
     .await
     .unwrap();
-    stagecraft.register_runtime("docker", SharedRuntime(runtime));
+    stagecraft.register_runtime("docker", runtime);
     stagecraft
 }
 

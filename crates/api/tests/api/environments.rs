@@ -5,8 +5,7 @@ use std::sync::{Arc, Mutex};
 use stagecraft_api::{CreateEnvironment, DataDir, ErrorCode, Settings, Stagecraft};
 use stagecraft_engine::{
     DeployStatus, EnvironmentKind, EnvironmentRef, EnvironmentStatus, JobExit, JobSpec, LogLine,
-    Runtime, RuntimeError, RuntimeObject, ServiceSpec, SharedRuntime, Stage, TaskProgress,
-    WorkloadStatus,
+    Runtime, RuntimeError, RuntimeObject, ServiceSpec, Stage, TaskProgress, WorkloadStatus,
 };
 use tokio::sync::Semaphore;
 
@@ -27,6 +26,8 @@ pub struct Fake {
     pub files: Mutex<Vec<(String, Vec<stagecraft_engine::ConfigFile>)>>,
     /// The app's image registry, and whether it shares its login, as each `prepare` was told.
     pub registries: Mutex<Vec<(Option<String>, bool)>>,
+    /// What deploying `web` fails with, when set.
+    pub web_fails: Mutex<Option<RuntimeError>>,
     pub gate: Arc<Semaphore>,
 }
 
@@ -39,6 +40,7 @@ impl Fake {
             objects: Mutex::default(),
             files: Mutex::default(),
             registries: Mutex::default(),
+            web_fails: Mutex::default(),
             gate: Arc::new(Semaphore::new(Semaphore::MAX_PERMITS)),
         })
     }
@@ -51,6 +53,7 @@ impl Fake {
             objects: Mutex::default(),
             files: Mutex::default(),
             registries: Mutex::default(),
+            web_fails: Mutex::default(),
             gate: Arc::new(Semaphore::new(0)),
         })
     }
@@ -60,6 +63,7 @@ impl Fake {
     }
 }
 
+#[async_trait::async_trait]
 impl Runtime for Fake {
     async fn prepare(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
         self.calls
@@ -120,6 +124,11 @@ impl Runtime for Fake {
                 .unwrap()
                 .push((service.name.clone(), service.image.clone()));
         }
+        if service.name == "web"
+            && let Some(error) = self.web_fails.lock().unwrap().clone()
+        {
+            return Err(error);
+        }
         progress.waiting("waiting for readiness: exec true, attempt 1");
         let _permit = self
             .gate
@@ -168,8 +177,8 @@ impl Runtime for Fake {
         _: &str,
         _: bool,
         _: Option<std::time::SystemTime>,
-    ) -> impl futures_util::Stream<Item = Result<LogLine, RuntimeError>> + Send + 'static {
-        futures_util::stream::empty()
+    ) -> stagecraft_engine::BoxStream<Result<LogLine, RuntimeError>> {
+        Box::pin(futures_util::stream::empty())
     }
 }
 
@@ -219,7 +228,7 @@ pub async fn open(dir: &Path, runtime: Arc<Fake>) -> Stagecraft {
     })
     .await
     .unwrap();
-    stagecraft.register_runtime("docker", SharedRuntime(runtime));
+    stagecraft.register_runtime("docker", runtime);
     stagecraft
 }
 

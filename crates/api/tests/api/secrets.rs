@@ -2,7 +2,7 @@ use crate::EventJson as _;
 use std::sync::Arc;
 
 use stagecraft_api::{DataDir, ErrorCode, Settings, Stagecraft};
-use stagecraft_engine::{DeployStatus, SharedRuntime};
+use stagecraft_engine::DeployStatus;
 use stagecraft_store::{Store, app, environment};
 
 use crate::environments::{Fake, ephemeral, open, repo};
@@ -110,7 +110,7 @@ async fn the_key_lives_in_the_os_keychain_when_one_answers() {
         .await
         .unwrap();
         let fake = Fake::open();
-        stagecraft.register_runtime("docker", SharedRuntime(Arc::clone(&fake) as _));
+        stagecraft.register_runtime("docker", Arc::clone(&fake) as _);
         (stagecraft, fake)
     };
     let (stagecraft, _) = open_with_keychain().await;

@@ -1,4 +1,7 @@
-use stagecraft_engine::Stage;
+use std::sync::Arc;
+
+use stagecraft_api::{DeployDetailView, ErrorCode};
+use stagecraft_engine::{RuntimeError, RuntimeErrorKind, Stage};
 
 use crate::environments::{Fake, ephemeral, open, repo};
 
@@ -49,4 +52,39 @@ async fn the_timeline_has_a_lane_per_deploy_and_each_opens_into_steps_and_tasks(
     assert!(db.started_at <= db.finished_at);
     assert_eq!(patch.steps.len(), 1);
     assert_eq!(patch.steps[0].tasks[0].task, "services.web");
+}
+
+#[tokio::test]
+async fn a_task_the_runtime_failed_says_the_error_code_a_failed_call_would() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::open();
+    *fake.web_fails.lock().unwrap() = Some(
+        RuntimeError::new("no Docker engine answered at unix:///var/run/docker.sock")
+            .of_kind(RuntimeErrorKind::Unreachable),
+    );
+    let stagecraft = open(dir.path(), Arc::clone(&fake)).await;
+    stagecraft.add_app(&repo(dir.path())).await.unwrap();
+    let env_id = stagecraft
+        .create_environment(ephemeral())
+        .await
+        .unwrap()
+        .env_id;
+    let setup = stagecraft.deploy(&env_id).await.unwrap().deploy;
+
+    let detail = DeployDetailView::from(stagecraft.deploy_detail(setup.id).await.unwrap());
+    let codes: Vec<(&str, &str, Option<ErrorCode>)> = detail
+        .steps
+        .iter()
+        .flat_map(|s| &s.tasks)
+        .map(|t| (t.task.as_str(), t.status.as_str(), t.error_code))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            ("services.db", "succeeded", None),
+            // A job's own failure (an exit code) has none; this one ran well.
+            ("jobs.migrate", "succeeded", None),
+            ("services.web", "failed", Some(ErrorCode::DockerUnreachable)),
+        ]
+    );
 }

@@ -1,7 +1,9 @@
 //! bollard's errors in the engine's terms: which status an answer had, and whether a failed
 //! request is worth another attempt.
 
-use stagecraft_engine::RuntimeError;
+use stagecraft_engine::{RuntimeError, RuntimeErrorKind};
+
+use crate::DockerError;
 
 pub(super) fn is_status(error: &bollard::errors::Error, status: u16) -> bool {
     matches!(
@@ -12,10 +14,51 @@ pub(super) fn is_status(error: &bollard::errors::Error, status: u16) -> bool {
 
 pub(super) fn failed(what: impl std::fmt::Display, error: bollard::errors::Error) -> RuntimeError {
     let message = format!("{what} failed: {error}");
-    if is_transient(&error) {
+    let failure = if is_transient(&error) {
         RuntimeError::transient(message)
     } else {
         RuntimeError::new(message)
+    };
+    failure.of_kind(kind(&error)).caused_by(error)
+}
+
+/// What kind of failure a request met: no answer, a refusal, something missing or clashing.
+pub(crate) fn kind(error: &bollard::errors::Error) -> RuntimeErrorKind {
+    use bollard::errors::Error as E;
+    match error {
+        E::RequestTimeoutError => RuntimeErrorKind::TimedOut,
+        E::IOError { .. } | E::HyperResponseError { .. } | E::HyperLegacyError { .. } => {
+            RuntimeErrorKind::Unreachable
+        }
+        E::DockerResponseServerError {
+            status_code,
+            message,
+        } => match status_code {
+            404 => RuntimeErrorKind::NotFound,
+            409 => RuntimeErrorKind::Conflict,
+            400 | 401 | 403 => RuntimeErrorKind::Refused,
+            _ if message.contains("already allocated") || message.contains("already in use") => {
+                RuntimeErrorKind::Conflict
+            }
+            _ => RuntimeErrorKind::Failed,
+        },
+        _ => RuntimeErrorKind::Failed,
+    }
+}
+
+impl From<DockerError> for RuntimeError {
+    /// The engine could not be used at all: no answer, no answer in time, or a refusal.
+    fn from(error: DockerError) -> Self {
+        let kind = match &error {
+            DockerError::Endpoint { .. }
+            | DockerError::Unreachable { .. }
+            | DockerError::NoneAnswered { .. } => RuntimeErrorKind::Unreachable,
+            DockerError::Timeout { .. } => RuntimeErrorKind::TimedOut,
+            DockerError::Api { source, .. } => kind(source),
+        };
+        RuntimeError::new(error.to_string())
+            .of_kind(kind)
+            .caused_by(error)
     }
 }
 
@@ -75,6 +118,33 @@ mod tests {
     }
 
     #[test]
+    fn each_failure_says_its_kind() {
+        use stagecraft_engine::RuntimeErrorKind as K;
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let cases = [
+            (Error::IOError { err: refused }, K::Unreachable),
+            (Error::RequestTimeoutError, K::TimedOut),
+            (status(404, "No such image: shop/web:1"), K::NotFound),
+            (
+                status(409, "The container name \"/web\" is already in use"),
+                K::Conflict,
+            ),
+            (
+                status(
+                    500,
+                    "Bind for 127.0.0.1:8080 failed: port is already allocated",
+                ),
+                K::Conflict,
+            ),
+            (status(500, "something broke"), K::Failed),
+        ];
+        for (error, kind) in cases {
+            let text = error.to_string();
+            assert_eq!(failed("starting web", error).kind, kind, "{text}");
+        }
+    }
+
+    #[test]
     fn a_refusal_is_not() {
         assert!(!is_transient(&status(404, "No such image: shop/web:1")));
         assert!(!is_transient(&status(
@@ -87,6 +157,7 @@ mod tests {
         )));
         let error = failed("creating container web", status(400, "invalid mount"));
         assert!(!error.transient);
+        assert_eq!(error.kind, stagecraft_engine::RuntimeErrorKind::Refused);
         assert_eq!(
             error.message,
             "creating container web failed: Docker responded with status code 400: invalid mount"

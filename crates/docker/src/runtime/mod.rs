@@ -76,7 +76,7 @@ impl DockerRuntime {
             .client()
             .await
             .cloned()
-            .map_err(|e| RuntimeError::new(e.to_string()))
+            .map_err(RuntimeError::from)
     }
 }
 
@@ -103,6 +103,7 @@ fn label<'a>(summary: &'a ContainerSummary, key: &str) -> Option<&'a str> {
         .map(String::as_str)
 }
 
+#[async_trait::async_trait]
 impl Runtime for DockerRuntime {
     fn ingress_url(&self, env_id: &str, service: &str, port: u16) -> Option<String> {
         Some(stagecraft_engine::local_ingress_url(env_id, service, port))
@@ -162,7 +163,7 @@ impl Runtime for DockerRuntime {
         workload: &str,
         follow: bool,
         since: Option<std::time::SystemTime>,
-    ) -> impl futures_util::Stream<Item = Result<LogLine, RuntimeError>> + Send + 'static {
-        self.log_lines(env, workload, follow, since)
+    ) -> stagecraft_engine::BoxStream<Result<LogLine, RuntimeError>> {
+        Box::pin(self.log_lines(env, workload, follow, since))
     }
 }

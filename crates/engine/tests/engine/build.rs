@@ -24,6 +24,7 @@ struct FakeBuilder {
     gone: Mutex<Vec<String>>,
 }
 
+#[async_trait::async_trait]
 impl ImageBuilder for FakeBuilder {
     async fn has_image(&self, tag: &str) -> Result<bool, RuntimeError> {
         Ok(!self.gone.lock().unwrap().iter().any(|t| t == tag))
@@ -100,7 +101,7 @@ async fn run(
 ) -> (Vec<(String, ServiceBuild)>, Vec<DeployEvent>) {
     let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
     let results = build_images(
-        Arc::clone(builder),
+        Arc::clone(builder) as _,
         services.iter().map(|s| request(s)).collect(),
         previous,
         parallelism,

@@ -110,13 +110,15 @@ impl Fake {
     }
 }
 
+#[async_trait::async_trait]
 impl Runtime for Fake {
     async fn prepare(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
         self.record(format!("prepare {}", env.env_id));
         if self.prepare_fails {
-            return Err(RuntimeError::new(
-                "the network stagecraft-ted1bc4 cannot be created",
-            ));
+            return Err(
+                RuntimeError::new("the network stagecraft-ted1bc4 cannot be created")
+                    .of_kind(stagecraft_engine::RuntimeErrorKind::Conflict),
+            );
         }
         Ok(())
     }
@@ -167,8 +169,8 @@ impl Runtime for Fake {
         _workload: &str,
         _follow: bool,
         _since: Option<std::time::SystemTime>,
-    ) -> impl futures_util::Stream<Item = Result<LogLine, RuntimeError>> + Send + 'static {
-        futures_util::stream::empty()
+    ) -> stagecraft_engine::BoxStream<Result<LogLine, RuntimeError>> {
+        Box::pin(futures_util::stream::empty())
     }
 }
 
@@ -250,7 +252,7 @@ fn serde_json_outcome(outcome: &stagecraft_engine::TaskOutcome) -> String {
     use stagecraft_engine::TaskOutcome as T;
     match outcome {
         T::Succeeded => "succeeded".to_owned(),
-        T::Failed { error, halts } => {
+        T::Failed { error, halts, .. } => {
             format!("failed{} ({error})", if *halts { "+halts" } else { "" })
         }
         T::TimedOut { after_secs, halts } => {

@@ -20,6 +20,7 @@ fn events_read_as_the_lines_of_a_deploys_progress() {
             outcome: TaskOutcome::Failed {
                 error: "exited with code 3".into(),
                 halts: false,
+                kind: None,
             },
         },
         DeployEvent::TaskRetrying {

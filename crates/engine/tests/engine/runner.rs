@@ -3,8 +3,8 @@ use std::time::Duration;
 
 use pretty_assertions::assert_eq;
 use stagecraft_engine::{
-    DeployEvent, DeployOutcome, EnvironmentRef, JobSpec, Runner, ServiceSpec, Stage, Timeouts,
-    Workloads,
+    DeployEvent, DeployOutcome, EnvironmentRef, JobSpec, Runner, RuntimeErrorKind, ServiceSpec,
+    Stage, Timeouts, Workloads,
 };
 use stagecraft_template::{WorkflowPlan, load_template, plan_workflow};
 use tokio_util::sync::CancellationToken;
@@ -95,7 +95,7 @@ async fn run_with(
     job_timeout_secs: u64,
 ) -> Run {
     let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
-    let runner = Runner::new(Arc::clone(fake), Arc::new(sender)).with_timeouts(timeouts);
+    let runner = Runner::new(Arc::clone(fake) as _, Arc::new(sender)).with_timeouts(timeouts);
     let outcome = runner
         .run(
             &env(),
@@ -230,7 +230,9 @@ async fn halt_on_error_stops_the_stage_and_fails_the_deploy() {
     assert_eq!(
         run.outcome,
         DeployOutcome::Failed {
-            reason: "a task of step `migrate` failed, and the step halts on error".into()
+            reason: "a task of step `migrate` failed, and the step halts on error".into(),
+            // The runtime's kind of failure survives the stage: the window says what to do.
+            kind: Some(RuntimeErrorKind::Failed),
         }
     );
     assert_eq!(
@@ -239,7 +241,7 @@ async fn halt_on_error_stops_the_stage_and_fails_the_deploy() {
             "task_started 1 jobs.migrate",
             "task_finished 1 jobs.migrate failed+halts (relation users already exists)",
             "step_finished 1 Halted",
-            "stage_finished setup Failed { reason: \"a task of step `migrate` failed, and the step halts on error\" }",
+            "stage_finished setup Failed { reason: \"a task of step `migrate` failed, and the step halts on error\", kind: Some(Failed) }",
         ]
     );
     assert!(
@@ -410,7 +412,8 @@ async fn setup_fails_at_once_when_the_infrastructure_cannot_be_prepared() {
         DeployOutcome::Failed {
             reason:
                 "preparing the environment failed: the network stagecraft-ted1bc4 cannot be created"
-                    .into()
+                    .into(),
+            kind: Some(RuntimeErrorKind::Conflict),
         }
     );
     assert_eq!(fake.calls(), ["prepare ted1bc4"]);

@@ -528,7 +528,7 @@ workflows:
     let runtime = Arc::new(runtime);
     let ledger = Arc::new(MemoryLedger::default());
     let (sink, _events) = tokio::sync::mpsc::unbounded_channel();
-    let runner = Runner::new(Arc::clone(&runtime), Arc::new(sink));
+    let runner = Runner::new(Arc::clone(&runtime) as _, Arc::new(sink));
     let cancel = CancellationToken::new();
     let env = env(&ledger);
 
