@@ -3,8 +3,8 @@
 
 use stagecraft_api::{
     AddedAppView, AppView, BuildComparisonView, BuildView, ConfigVersionView, CreateEnvironment,
-    DeployDetailView, DeployOptions, DeployView, DockerStatus, EnvironmentRowView, EnvironmentView,
-    LogPageView, LogResourceView, NextDeploy, RuntimeChoice, SystemReport, WorkloadVarsView,
+    DeployDetailView, DeployRequest, DeployView, DockerStatus, EnvironmentRowView, EnvironmentView,
+    LogPageView, LogResourceView, NextDeploy, RuntimeChoice, SystemReport, Wait, WorkloadVarsView,
 };
 use tauri::State;
 
@@ -207,17 +207,26 @@ pub(crate) async fn next_deploy(
     Ok(state.stagecraft()?.next_deploy(&env_id).await?)
 }
 
+/// Queues `request` and returns at once: the window never waits for a deploy; its events and
+/// the change feed show how it goes.
+async fn submit(
+    state: &State<'_, AppState>,
+    env_id: &str,
+    request: DeployRequest,
+) -> Result<DeployView, IpcError> {
+    let submitted = state
+        .stagecraft()?
+        .submit(env_id, request, Wait::Background)
+        .await?;
+    Ok(submitted.deploy.into())
+}
+
 #[tauri::command]
 pub(crate) async fn deploy_start(
     state: State<'_, AppState>,
     env_id: String,
 ) -> Result<DeployView, IpcError> {
-    let stagecraft = state.shared()?;
-    Ok(stagecraft
-        .start_deploy(&env_id, DeployOptions::default())
-        .await?
-        .deploy
-        .into())
+    submit(&state, &env_id, DeployRequest::DEPLOY).await
 }
 
 #[tauri::command]
@@ -225,8 +234,7 @@ pub(crate) async fn teardown_start(
     state: State<'_, AppState>,
     env_id: String,
 ) -> Result<DeployView, IpcError> {
-    let stagecraft = state.shared()?;
-    Ok(stagecraft.start_teardown(&env_id).await?.deploy.into())
+    submit(&state, &env_id, DeployRequest::Teardown).await
 }
 
 #[tauri::command]
@@ -234,8 +242,7 @@ pub(crate) async fn setup_start(
     state: State<'_, AppState>,
     env_id: String,
 ) -> Result<DeployView, IpcError> {
-    let stagecraft = state.shared()?;
-    Ok(stagecraft.start_setup(&env_id).await?.deploy.into())
+    submit(&state, &env_id, DeployRequest::Setup).await
 }
 
 /// Cancels the running deploy and the queued ones; gives them.
@@ -312,12 +319,7 @@ pub(crate) async fn deploy_build_start(
     env_id: String,
     build_id: i64,
 ) -> Result<DeployView, IpcError> {
-    let stagecraft = state.shared()?;
-    Ok(stagecraft
-        .start_deploy_build(&env_id, build_id)
-        .await?
-        .deploy
-        .into())
+    submit(&state, &env_id, DeployRequest::Rollback { build_id }).await
 }
 
 #[tauri::command]

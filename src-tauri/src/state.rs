@@ -45,11 +45,6 @@ impl AppState {
         self.stagecraft.as_ref().map(|s| &**s).map_err(Clone::clone)
     }
 
-    /// The shared handle, for work that outlives the command that started it.
-    pub(crate) fn shared(&self) -> Result<Arc<Stagecraft>, IpcError> {
-        self.stagecraft.clone()
-    }
-
     /// Starts the clock (expiry, auto_deploy, ledger reconciliation) in the background; the
     /// window never waits on it.
     pub(crate) fn start_clock(&self) {

@@ -150,7 +150,7 @@ impl Stagecraft {
         })?;
         let mut injected = Injected::for_environment(&template, &env.env_id, &env.app, &env.branch);
         if let Some(runtime) = self.runtimes.get(&env.runtime) {
-            crate::environment::runtime_ingress(&**runtime, &template, &env.env_id, &mut injected);
+            crate::runtimes::runtime_ingress(&**runtime, &template, &env.env_id, &mut injected);
         }
         Ok((config, file, template, injected))
     }

@@ -35,7 +35,7 @@ impl Stagecraft {
                 name: deploy_id.to_string(),
             })?;
         // Subscribe before reading the past, so nothing stored in between is missed.
-        let mut live = self.live.subscribe();
+        let mut live = self.deploys.live.subscribe();
         let store = self.store.clone();
         let (sender, receiver) = mpsc::channel(1024);
         tokio::spawn(async move {

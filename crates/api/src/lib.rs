@@ -29,18 +29,23 @@
 //! - `system.rs`: the System report ([`SystemReport`], [`DockerStatus`])
 //! - `error.rs`: [`Error`] and the stable [`ErrorCode`] the UI and the CLI switch on
 
+mod app;
 mod builds;
 mod change;
 mod checkout;
+mod clock;
 mod commits;
 mod configuration;
+mod deploy;
 mod environment;
 mod error;
 mod follow;
 mod gitops;
 mod ledger;
 mod logs;
+mod recovery;
 mod registry;
+mod runtimes;
 mod secrets;
 mod settings;
 mod system;
@@ -50,19 +55,20 @@ mod views;
 use stagecraft_docker::DockerEngine;
 use stagecraft_store::Store;
 
+pub use app::AddedApp;
 pub use builds::{
     BuildComparison, COMMITS_SHOWN, Commit, CommitsBetween, ServiceComparison, StepComparison,
 };
 pub use change::{Change, LOOK_EVERY};
+pub use clock::{EXPIRY_WARNING, TICK_EVERY, Tick};
 pub use commits::branch_commit;
 pub use configuration::{ConfigVersion, Hostname, MASK, ShownVar, WorkloadVars};
-pub use environment::{
-    AddedApp, CreateEnvironment, DEFAULT_TTL, DeployOptions, DeployReport, EXPIRY_WARNING,
-    EnvironmentRow, MAX_EXTENSION, Runtimes, Started, TICK_EVERY, Tick,
-};
+pub use deploy::{DeployReport, DeployRequest, Submitted, Wait};
+pub use environment::{CreateEnvironment, DEFAULT_TTL, EnvironmentRow, MAX_EXTENSION};
 pub use error::{Error, ErrorCode};
 pub use gitops::{GitopsFileNames, GitopsInit, GitopsReport, gitops_init, gitops_validate};
 pub use logs::LOG_CAP;
+pub use runtimes::Runtimes;
 pub use settings::{
     DEFAULT_DEPLOY_LEASE, DataDir, DataDirSource, Settings, default_build_parallelism,
 };
@@ -84,7 +90,9 @@ pub use views::{
 };
 
 /// Stagecraft's use cases over one data directory. Opening it opens (and migrates) the
-/// database; the runtimes connect lazily, on their first use.
+/// database; the runtimes connect lazily, on their first use. A clone is another handle to the
+/// same database, runtimes and running deploys.
+#[derive(Clone)]
 pub struct Stagecraft {
     settings: Settings,
     store: Store,
@@ -92,10 +100,8 @@ pub struct Stagecraft {
     /// them, so the System screen and deploys talk to the same engine.
     docker: std::sync::Arc<DockerEngine>,
     runtimes: Runtimes,
-    /// Who this process is when it holds a deploy lease.
-    holder: String,
-    /// Events this process stores, for its followers.
-    live: tokio::sync::broadcast::Sender<follow::LiveEvent>,
+    /// The deploys this process runs, their queues and their events.
+    deploys: deploy::Deploys,
     sealer: secrets::Sealer,
     /// Builds the images of services built from the repository; none until a runtime that
     /// can build is registered.
@@ -103,13 +109,9 @@ pub struct Stagecraft {
     /// Workload logs into the store: the services this process follows, and the news of
     /// lines just added.
     logs: logs::Logs,
-    /// The deploys this process runs, by id, with the token that cancels each.
-    running: environment::Running,
-    /// The environments whose queue this process runs now.
-    queues: environment::Queues,
     /// Each environment's service URLs by its configuration version: the environments list
     /// asks every few seconds, and a version's URLs never change.
-    urls: configuration::UrlCache,
+    urls: std::sync::Arc<configuration::UrlCache>,
     /// What changed, for the window, whichever process changed it.
     changes: std::sync::Arc<change::Changes>,
 }
@@ -119,7 +121,7 @@ impl std::fmt::Debug for Stagecraft {
         f.debug_struct("Stagecraft")
             .field("data_dir", &self.settings.data_dir.path)
             .field("runtimes", &self.runtimes)
-            .field("holder", &self.holder)
+            .field("holder", &self.deploys.holder)
             .finish_non_exhaustive()
     }
 }
@@ -133,27 +135,17 @@ impl Stagecraft {
         });
         let sealer = secrets::Sealer::open(&settings.data_dir.path, keychain).await?;
         let docker = std::sync::Arc::new(settings.docker_engine());
-        let holder = format!(
-            "pid {} started {}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos())
-        );
         let logs = logs::Logs::new(store.clone());
         let stagecraft = Self {
             settings,
             store,
             docker,
             runtimes: Runtimes::default(),
-            holder,
-            live: tokio::sync::broadcast::channel(4096).0,
+            deploys: deploy::Deploys::new(),
             sealer,
             builder: None,
             logs,
-            running: environment::Running::default(),
-            queues: environment::Queues::default(),
-            urls: configuration::UrlCache::default(),
+            urls: std::sync::Arc::default(),
             changes: std::sync::Arc::default(),
         };
         stagecraft.recover().await?;

@@ -323,6 +323,17 @@ impl DeployLogs {
 }
 
 impl crate::Stagecraft {
+    /// A page of a log kept by the store (a build's, a service's, a job's): up to `limit` lines
+    /// after `after_seq`, and how many lines the cap has dropped.
+    pub async fn logs(
+        &self,
+        resource: &str,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<stagecraft_store::log::LogPage, crate::Error> {
+        Ok(stagecraft_store::log::page(self.store.pool(), resource, after_seq, limit).await?)
+    }
+
     /// A workload's lines straight from the runtime (`web` means `services.web`; `jobs.seed`
     /// a job), from `since` when given, following new ones when `follow`.
     pub async fn instance_logs(

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Subcommand;
-use stagecraft_api::{DeployReport, Error, Stagecraft};
+use stagecraft_api::{DeployReport, DeployRequest, Error, Stagecraft, Wait};
 use stagecraft_engine::DeployStatus;
 
 use crate::environments::{ENVIRONMENT_HEADER, EnvironmentOut, environment_rows};
@@ -60,11 +60,14 @@ pub(crate) async fn execute(
             working_tree,
             wait,
         } => {
-            let options = stagecraft_api::DeployOptions { working_tree };
+            let request = DeployRequest::Deploy { working_tree };
             let report = if wait {
-                deploy_and_wait(stagecraft, &environment, options).await?
+                deploy_and_wait(stagecraft, &environment, request).await?
             } else {
-                stagecraft.deploy_with(&environment, options).await?
+                stagecraft
+                    .submit(&environment, request, Wait::UntilDone)
+                    .await?
+                    .report()
             };
             return deploy_report(stagecraft, &environment, Some(&report), output).await;
         }
@@ -139,12 +142,12 @@ pub(crate) async fn deploy_report(
 pub(crate) async fn deploy_and_wait(
     stagecraft: &Arc<Stagecraft>,
     env_id: &str,
-    options: stagecraft_api::DeployOptions,
+    request: DeployRequest,
 ) -> Result<DeployReport, Error> {
-    let stagecraft_api::Started {
+    let stagecraft_api::Submitted {
         deploy: started,
         queue,
-    } = stagecraft.start_deploy(env_id, options).await?;
+    } = stagecraft.submit(env_id, request, Wait::Background).await?;
     let show = std::io::stderr().is_terminal();
     let mut events = stagecraft.follow(started.id, 0).await?;
     while let Some(event) = events.recv().await {
@@ -154,7 +157,9 @@ pub(crate) async fn deploy_and_wait(
     }
     // This process may be the one running the queue: let it finish and release the
     // environment. The last event is stored a moment before the deploy's status is.
-    let _ = queue.await;
+    if let Some(queue) = queue {
+        let _ = queue.await;
+    }
     loop {
         let deploy = stagecraft
             .deploys(env_id)

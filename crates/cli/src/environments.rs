@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Subcommand;
-use stagecraft_api::{CreateEnvironment, Error, Stagecraft};
+use stagecraft_api::{CreateEnvironment, DeployRequest, Error, Stagecraft, Wait};
 use stagecraft_engine::Environment;
 
 use crate::Output;
@@ -102,7 +102,7 @@ pub(crate) async fn execute(
             let report = if skip_deploy {
                 None
             } else {
-                Some(deploy_and_wait(stagecraft, &env.env_id, Default::default()).await?)
+                Some(deploy_and_wait(stagecraft, &env.env_id, DeployRequest::DEPLOY).await?)
             };
             return deploy_report(stagecraft, &env.env_id, report.as_ref(), output).await;
         }
@@ -120,7 +120,10 @@ pub(crate) async fn execute(
             .await?;
         }
         Environments::Delete { id } => {
-            let report = stagecraft.teardown(&id).await?;
+            let report = stagecraft
+                .submit(&id, DeployRequest::Teardown, Wait::UntilDone)
+                .await?
+                .report();
             return deploy_report(stagecraft, &id, Some(&report), output).await;
         }
         Environments::Extend { id, days } => {

@@ -1,8 +1,8 @@
 use crate::EventJson as _;
+use stagecraft_api::{DeployRequest, Stagecraft, Wait};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use stagecraft_api::{DeployOptions, Stagecraft};
 use stagecraft_engine::{
     BuildProgress, BuildRequest, BuildStepTiming, BuiltImage, DeployStatus, ImageBuilder, Layer,
     RuntimeError, Stage,
@@ -118,12 +118,23 @@ async fn a_deploy_builds_first_then_reuses_unchanged_images_and_compares_builds(
     let dir = tempfile::tempdir().unwrap();
     let (stagecraft, fake, builder, env_id) = built_app(dir.path()).await;
 
-    let setup = stagecraft.deploy(&env_id).await.unwrap().deploy;
+    let setup = stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
     assert_eq!(setup.status, DeployStatus::Succeeded);
-    let patch = stagecraft.deploy(&env_id).await.unwrap().deploy;
+    let patch = stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
     assert_eq!(patch.stage, Stage::Patch);
     builder.versions.lock().unwrap().insert("web".into(), 3);
-    stagecraft.deploy(&env_id).await.unwrap();
+    stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap();
 
     let builds = stagecraft.builds("shop").await.unwrap();
     assert_eq!(
@@ -176,7 +187,11 @@ async fn a_failed_build_fails_the_deploy_before_anything_is_deployed() {
     let (stagecraft, fake, builder, env_id) = built_app(dir.path()).await;
     *builder.fails.lock().unwrap() = true;
 
-    let deploy = stagecraft.deploy(&env_id).await.unwrap().deploy;
+    let deploy = stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
 
     assert_eq!(deploy.status, DeployStatus::Failed);
     let events = stagecraft.deploy_events(deploy.id, 0).await.unwrap();
@@ -196,14 +211,28 @@ async fn a_failed_build_fails_the_deploy_before_anything_is_deployed() {
 async fn a_deploy_of_an_earlier_build_runs_its_images_and_builds_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (stagecraft, fake, builder, env_id) = built_app(dir.path()).await;
-    let first = stagecraft.deploy(&env_id).await.unwrap().deploy;
+    let first = stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
     builder.versions.lock().unwrap().insert("web".into(), 2);
-    let second = stagecraft.deploy(&env_id).await.unwrap().deploy;
+    let second = stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
     let (first_build, second_build) = (first.build_id.unwrap(), second.build_id.unwrap());
     assert_ne!(first_build, second_build);
 
     let rollback = stagecraft
-        .deploy_build(&env_id, first_build)
+        .submit(
+            &env_id,
+            DeployRequest::Rollback {
+                build_id: first_build,
+            },
+            Wait::UntilDone,
+        )
         .await
         .unwrap()
         .deploy;
@@ -231,7 +260,14 @@ async fn a_deploy_of_an_earlier_build_runs_its_images_and_builds_nothing() {
         format!("stagecraft/shop/web:{first_build}")
     );
 
-    let other = stagecraft.deploy_build(&env_id, 999).await.unwrap_err();
+    let other = stagecraft
+        .submit(
+            &env_id,
+            DeployRequest::Rollback { build_id: 999 },
+            Wait::UntilDone,
+        )
+        .await
+        .unwrap_err();
     assert_eq!(other.code(), stagecraft_api::ErrorCode::NotFound);
 }
 
@@ -267,10 +303,18 @@ async fn a_build_reads_the_branch_commit_unless_the_working_tree_is_asked_for() 
     git(&repo, &["commit", "-q", "-m", "first"]);
     std::fs::write(repo.join("web/index.html"), "uncommitted").unwrap();
 
-    let from_commit = stagecraft.deploy(&env_id).await.unwrap().deploy;
+    let from_commit = stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
     builder.versions.lock().unwrap().insert("web".into(), 2);
     let from_tree = stagecraft
-        .deploy_with(&env_id, DeployOptions { working_tree: true })
+        .submit(
+            &env_id,
+            DeployRequest::Deploy { working_tree: true },
+            Wait::UntilDone,
+        )
         .await
         .unwrap()
         .deploy;
@@ -337,15 +381,27 @@ async fn a_comparison_lists_the_commits_between_two_builds() {
     git(&repo, &["init", "-q", "-b", "feature/cart"]);
     git(&repo, &["add", "."]);
     git(&repo, &["commit", "-q", "-m", "first"]);
-    let first = stagecraft.deploy(&env_id).await.unwrap().deploy;
+    let first = stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
     for (text, subject) in [("v2", "Say hello v2"), ("v3", "Say hello v3")] {
         std::fs::write(repo.join("web/index.html"), text).unwrap();
         git(&repo, &["commit", "-q", "-am", subject]);
     }
     builder.versions.lock().unwrap().insert("web".into(), 2);
-    let third = stagecraft.deploy(&env_id).await.unwrap().deploy;
+    let third = stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
     let tree = stagecraft
-        .deploy_with(&env_id, DeployOptions { working_tree: true })
+        .submit(
+            &env_id,
+            DeployRequest::Deploy { working_tree: true },
+            Wait::UntilDone,
+        )
         .await
         .unwrap()
         .deploy;
@@ -398,7 +454,11 @@ async fn a_build_that_cannot_read_its_commit_says_why_instead_of_recording_nothi
     );
     // A deploy says the same as its failure reason, and nothing reaches the runtime.
     git(&repo, &["branch", "-q", "feature/cart"]);
-    let deploy = stagecraft.deploy(&env_id).await.unwrap().deploy;
+    let deploy = stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
     assert_eq!(deploy.status, stagecraft_engine::DeployStatus::Failed);
     let events = stagecraft.deploy_events(deploy.id, 0).await.unwrap();
     assert!(

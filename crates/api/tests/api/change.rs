@@ -1,8 +1,8 @@
 //! The change feed: what another process changes reaches this one's followers, typed.
 
+use stagecraft_api::{Change, CreateEnvironment, DeployRequest, DeployStatusView, StageView, Wait};
 use std::time::Duration;
 
-use stagecraft_api::{Change, CreateEnvironment, DeployStatusView, StageView};
 use stagecraft_engine::DeployStatus;
 
 use crate::environments::{Fake, ephemeral, open, open_without_runtimes, repo};
@@ -45,7 +45,10 @@ async fn what_another_process_does_reaches_the_feed_in_order_and_typed() {
         .await
         .unwrap();
     let cli = open_without_runtimes(dir.path()).await;
-    let report = cli.deploy(&env.env_id).await.unwrap();
+    let report = cli
+        .submit(&env.env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap();
     assert_eq!(report.deploy.status, DeployStatus::Failed);
     assert_eq!(cli.expiry_warnings().await.unwrap().len(), 1);
 

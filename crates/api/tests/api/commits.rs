@@ -1,6 +1,6 @@
+use stagecraft_api::{CreateEnvironment, DeployRequest, Wait, branch_commit};
 use std::path::Path;
 
-use stagecraft_api::{CreateEnvironment, branch_commit};
 use stagecraft_engine::{DeployStatus, Stage};
 
 use crate::environments::{Fake, ephemeral, open, repo};
@@ -61,8 +61,14 @@ async fn a_new_commit_patches_the_tracking_branchs_deployed_environments() {
         .await
         .unwrap()
         .env_id;
-    stagecraft.deploy(&on_main).await.unwrap();
-    stagecraft.deploy(&on_feature).await.unwrap();
+    stagecraft
+        .submit(&on_main, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap();
+    stagecraft
+        .submit(&on_feature, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap();
 
     assert!(
         stagecraft.check_commits().await.unwrap().is_empty(),
@@ -113,7 +119,10 @@ async fn without_auto_deploy_a_new_commit_is_only_recorded() {
         .await
         .unwrap()
         .env_id;
-    stagecraft.deploy(&env_id).await.unwrap();
+    stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap();
     stagecraft.check_commits().await.unwrap();
 
     commit_to(&repo, "main", SECOND);

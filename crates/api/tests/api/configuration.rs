@@ -1,7 +1,7 @@
+use stagecraft_api::{CreateEnvironment, DeployRequest, ErrorCode, MASK, Stagecraft, Wait};
 use std::sync::Arc;
 use std::time::Duration;
 
-use stagecraft_api::{CreateEnvironment, ErrorCode, MASK, Stagecraft};
 use stagecraft_engine::{DeployStatus, EnvironmentStatus, Stage};
 
 use crate::environments::{Fake, ephemeral, open, repo};
@@ -22,7 +22,10 @@ async fn shop(dir: &std::path::Path) -> (Stagecraft, String, Arc<Fake>) {
 async fn a_new_configuration_is_validated_saved_as_the_next_version_and_brings_a_setup() {
     let dir = tempfile::tempdir().unwrap();
     let (stagecraft, env_id, _) = shop(dir.path()).await;
-    stagecraft.deploy(&env_id).await.unwrap();
+    stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap();
     let current = stagecraft.config_get(&env_id).await.unwrap();
     assert_eq!(current.version, "v1.1");
 
@@ -59,7 +62,10 @@ async fn a_new_configuration_is_validated_saved_as_the_next_version_and_brings_a
     assert_eq!(saved.version, "v1.2");
     assert_eq!(stagecraft.config_history(&env_id).await.unwrap().len(), 2);
 
-    let deploy = stagecraft.deploy(&env_id).await.unwrap();
+    let deploy = stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap();
     assert_eq!(deploy.deploy.stage, Stage::Setup);
     assert_eq!(
         deploy.deploy.reason,
@@ -140,7 +146,10 @@ async fn expired_environments_are_torn_down_and_the_others_left_alone() {
         .await
         .unwrap()
         .env_id;
-    stagecraft.deploy(&expiring).await.unwrap();
+    stagecraft
+        .submit(&expiring, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(20)).await;
 
     let reports = stagecraft.expire_due().await.unwrap();

@@ -1,11 +1,11 @@
 //! A real process killed in the middle of a setup, and what the next start makes of it.
 
 use crate::EventJson as _;
+use stagecraft_api::{DataDir, DeployRequest, Settings, Stagecraft, Wait};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use stagecraft_api::{DataDir, Settings, Stagecraft};
 use stagecraft_engine::{DeployStatus, EnvironmentStatus, Stage};
 
 use crate::environments::{Fake, ephemeral, open, repo};
@@ -38,7 +38,9 @@ async fn crash_child() {
         .expect("this is the child half of a_deploy_killed_mid_setup_is_interrupted_then_resumed; it runs only under that test");
     let env_id = std::env::var(CHILD_ENV_ID).unwrap();
     let stagecraft = open_with_lease(std::path::Path::new(&dir), Fake::gated()).await;
-    let _ = stagecraft.deploy(&env_id).await;
+    let _ = stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await;
     unreachable!("the gate never opens: the parent kills this process first");
 }
 
@@ -118,7 +120,10 @@ async fn a_deploy_killed_mid_setup_is_interrupted_then_resumed() {
     );
 
     // Deploying again resumes: the setup runs from the start, idempotently.
-    let resumed = restarted.deploy(&env_id).await.unwrap();
+    let resumed = restarted
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap();
     assert_eq!(
         (resumed.deploy.stage, resumed.deploy.status),
         (Stage::Setup, DeployStatus::Succeeded)
@@ -127,7 +132,10 @@ async fn a_deploy_killed_mid_setup_is_interrupted_then_resumed() {
         fake.calls(),
         ["prepare shop", "deploy db", "run migrate", "deploy web"]
     );
-    let teardown = restarted.teardown(&env_id).await.unwrap();
+    let teardown = restarted
+        .submit(&env_id, DeployRequest::Teardown, Wait::UntilDone)
+        .await
+        .unwrap();
     assert_eq!(teardown.deploy.status, DeployStatus::Succeeded);
     assert_eq!(
         restarted.environment(&env_id).await.unwrap().status,

@@ -4,13 +4,13 @@
 //! the `docker` command, independently of Stagecraft's own Docker code.
 
 use crate::EventJson as _;
+use stagecraft_api::{CreateEnvironment, DataDir, DeployRequest, Settings, Stagecraft, Wait};
 use std::collections::BTreeMap;
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use stagecraft_api::{CreateEnvironment, DataDir, Settings, Stagecraft};
 use stagecraft_docker::{LABEL_ENV, stable_host_port};
 use stagecraft_engine::{DeployStatus, EnvironmentStatus, Stage};
 
@@ -317,7 +317,11 @@ async fn deploy_without_failures(
     stage: Stage,
 ) -> (stagecraft_engine::Deploy, Vec<String>, Duration) {
     let started = Instant::now();
-    let deploy = stagecraft.deploy(env_id).await.unwrap().deploy;
+    let deploy = stagecraft
+        .submit(env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
     let took = started.elapsed();
     let events = event_types(stagecraft, deploy.id).await;
     assert_eq!(
@@ -438,7 +442,11 @@ async fn the_scenario_app_is_set_up_patched_and_torn_down_on_docker() {
     docker(&["create", "--name", &foreign, &image, "sleep", "1000"]);
 
     let started = Instant::now();
-    let teardown = stagecraft.teardown(&env_id).await.unwrap().deploy;
+    let teardown = stagecraft
+        .submit(&env_id, DeployRequest::Teardown, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
     let teardown_time = started.elapsed();
     assert_eq!(teardown.status, DeployStatus::Succeeded);
     assert_eq!(
@@ -493,7 +501,11 @@ async fn halt_on_error_wait_for_finish_and_a_job_timeout_on_docker() {
         .unwrap()
         .env_id;
 
-    let setup = stagecraft.deploy(&env_id).await.unwrap().deploy;
+    let setup = stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
     let events = event_types(&stagecraft, setup.id).await;
     assert_eq!(setup.status, DeployStatus::Failed, "{events:#?}");
     let finished = |task: &str| {
@@ -548,7 +560,11 @@ async fn halt_on_error_wait_for_finish_and_a_job_timeout_on_docker() {
     assert_eq!(fail_logs.lines[0].line, "broken");
     assert_eq!(fail_logs.lines[0].stream, "stderr");
 
-    let teardown = stagecraft.teardown(&env_id).await.unwrap().deploy;
+    let teardown = stagecraft
+        .submit(&env_id, DeployRequest::Teardown, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
     assert_eq!(teardown.status, DeployStatus::Succeeded);
     assert_eq!(labelled(&env_id), Vec::<String>::new());
 }
@@ -565,7 +581,9 @@ async fn docker_crash_child() {
     );
     let env_id = std::env::var(CHILD_ENV_ID).unwrap();
     let stagecraft = open_docker(Path::new(&dir)).await;
-    let _ = stagecraft.deploy(&env_id).await;
+    let _ = stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await;
     unreachable!("web never becomes ready: the parent kills this process first");
 }
 
@@ -640,7 +658,11 @@ async fn a_setup_killed_on_docker_is_recovered_and_torn_down() {
         EnvironmentStatus::Interrupted
     );
     restarted.reconcile_ledgers().await.unwrap();
-    let teardown = restarted.teardown(&env_id).await.unwrap().deploy;
+    let teardown = restarted
+        .submit(&env_id, DeployRequest::Teardown, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
     assert_eq!(
         teardown.status,
         DeployStatus::Succeeded,
@@ -711,7 +733,11 @@ workflows:
                 .await
                 .unwrap()
                 .env_id;
-            let setup = stagecraft.deploy(&env_id).await.unwrap().deploy;
+            let setup = stagecraft
+                .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+                .await
+                .unwrap()
+                .deploy;
             assert_eq!(setup.status, DeployStatus::Succeeded);
             let resource = format!("{env_id}/services.ticker");
             let started = Instant::now();
@@ -760,6 +786,10 @@ workflows:
     assert_eq!(ticks, expected, "every line once, in order, none missing");
     assert_eq!(after[..before.len()], before[..]);
 
-    let teardown = stagecraft.teardown(&env_id).await.unwrap().deploy;
+    let teardown = stagecraft
+        .submit(&env_id, DeployRequest::Teardown, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
     assert_eq!(teardown.status, DeployStatus::Succeeded);
 }

@@ -1,8 +1,10 @@
 use crate::EventJson as _;
+use stagecraft_api::{
+    CreateEnvironment, DataDir, DeployRequest, ErrorCode, Settings, Stagecraft, Wait,
+};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use stagecraft_api::{CreateEnvironment, DataDir, ErrorCode, Settings, Stagecraft};
 use stagecraft_engine::{
     DeployStatus, EnvironmentKind, EnvironmentRef, EnvironmentStatus, JobExit, JobSpec, LogLine,
     Runtime, RuntimeError, RuntimeObject, ServiceSpec, Stage, TaskProgress, WorkloadStatus,
@@ -267,7 +269,10 @@ async fn an_apps_image_registry_reaches_the_runtime_at_each_deploy_and_a_bad_one
     stagecraft.add_app(&repo(dir.path())).await.unwrap();
     let env = stagecraft.create_environment(ephemeral()).await.unwrap();
 
-    stagecraft.deploy(&env.env_id).await.unwrap();
+    stagecraft
+        .submit(&env.env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap();
     let app = stagecraft
         .set_image_registry("shop", Some(" registry.example.com/team/ "), true)
         .await
@@ -291,7 +296,10 @@ async fn an_apps_image_registry_reaches_the_runtime_at_each_deploy_and_a_bad_one
         .await
         .unwrap_err();
     assert_eq!(missing.code(), ErrorCode::NotFound);
-    stagecraft.setup(&env.env_id).await.unwrap();
+    stagecraft
+        .submit(&env.env_id, DeployRequest::Setup, Wait::UntilDone)
+        .await
+        .unwrap();
     let nothing_to_share = stagecraft
         .set_image_registry("shop", None, true)
         .await
@@ -301,7 +309,10 @@ async fn an_apps_image_registry_reaches_the_runtime_at_each_deploy_and_a_bad_one
         .set_image_registry("shop", Some(""), false)
         .await
         .unwrap();
-    stagecraft.setup(&env.env_id).await.unwrap();
+    stagecraft
+        .submit(&env.env_id, DeployRequest::Setup, Wait::UntilDone)
+        .await
+        .unwrap();
 
     assert_eq!(
         *fake.registries.lock().unwrap(),
@@ -386,8 +397,11 @@ async fn deploy_sets_up_first_then_patches_and_teardown_removes_everything() {
     stagecraft.add_app(&repo(dir.path())).await.unwrap();
     let env = stagecraft.create_environment(ephemeral()).await.unwrap();
 
-    let setup = stagecraft.deploy(&env.env_id).await.unwrap();
-    assert!(setup.ran);
+    let setup = stagecraft
+        .submit(&env.env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap();
+    assert!(setup.ran());
     assert_eq!(
         (setup.deploy.stage, setup.deploy.status),
         (Stage::Setup, DeployStatus::Succeeded)
@@ -430,7 +444,10 @@ async fn deploy_sets_up_first_then_patches_and_teardown_removes_everything() {
     let replay = stagecraft.deploy_events(setup.deploy.id, 3).await.unwrap();
     assert_eq!(replay.first().unwrap().seq, 4);
 
-    let patch = stagecraft.deploy(&env.env_id).await.unwrap();
+    let patch = stagecraft
+        .submit(&env.env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap();
     assert_eq!(
         (patch.deploy.stage, patch.deploy.status),
         (Stage::Patch, DeployStatus::Succeeded)
@@ -440,7 +457,10 @@ async fn deploy_sets_up_first_then_patches_and_teardown_removes_everything() {
         "patch: the configuration is unchanged since the last setup"
     );
 
-    let teardown = stagecraft.teardown(&env.env_id).await.unwrap();
+    let teardown = stagecraft
+        .submit(&env.env_id, DeployRequest::Teardown, Wait::UntilDone)
+        .await
+        .unwrap();
     assert_eq!(teardown.deploy.status, DeployStatus::Succeeded);
     assert_eq!(
         stagecraft.environment(&env.env_id).await.unwrap().status,
@@ -448,7 +468,11 @@ async fn deploy_sets_up_first_then_patches_and_teardown_removes_everything() {
     );
     assert_eq!(fake.calls().last().unwrap(), "remove shop");
     assert_eq!(
-        stagecraft.deploy(&env.env_id).await.unwrap_err().code(),
+        stagecraft
+            .submit(&env.env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+            .await
+            .unwrap_err()
+            .code(),
         ErrorCode::Conflict
     );
     let stages: Vec<Stage> = stagecraft
@@ -519,7 +543,10 @@ async fn a_runtime_that_is_not_there_fails_the_deploy_with_the_reason() {
     let env = stagecraft.create_environment(ephemeral()).await.unwrap();
     let stagecraft = open_without_runtimes(dir.path()).await;
 
-    let report = stagecraft.deploy(&env.env_id).await.unwrap();
+    let report = stagecraft
+        .submit(&env.env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap();
 
     assert_eq!(report.deploy.status, DeployStatus::Failed);
     assert_eq!(
@@ -550,16 +577,25 @@ async fn a_second_process_queues_behind_the_first_and_its_requests_coalesce() {
     let running = {
         let app = Arc::clone(&app);
         let env_id = env.env_id.clone();
-        tokio::spawn(async move { app.deploy(&env_id).await })
+        tokio::spawn(async move {
+            app.submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+                .await
+        })
     };
     while !fake.calls().contains(&"deploy db".to_owned()) {
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
 
     // The CLI asks twice: both requests wait in one queued deploy.
-    let first = cli.deploy(&env.env_id).await.unwrap();
-    let second = cli.deploy(&env.env_id).await.unwrap();
-    assert!(!first.ran && !second.ran);
+    let first = cli
+        .submit(&env.env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap();
+    let second = cli
+        .submit(&env.env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap();
+    assert!(!first.ran() && !second.ran());
     assert_eq!(first.deploy.id, second.deploy.id);
     assert_eq!(first.deploy.status, DeployStatus::Queued);
 
@@ -587,9 +623,16 @@ async fn setup_runs_again_on_request_even_when_nothing_changed() {
         .await
         .unwrap()
         .env_id;
-    stagecraft.deploy(&env_id).await.unwrap();
+    stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap();
 
-    let again = stagecraft.setup(&env_id).await.unwrap().deploy;
+    let again = stagecraft
+        .submit(&env_id, DeployRequest::Setup, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
 
     assert_eq!(
         (again.stage, again.status, again.reason.as_str()),
@@ -611,7 +654,10 @@ async fn the_ledger_holds_what_the_runtime_made_until_teardown_removes_it() {
     let stagecraft = open(dir.path(), Fake::open()).await;
     stagecraft.add_app(&repo(dir.path())).await.unwrap();
     let env = stagecraft.create_environment(ephemeral()).await.unwrap();
-    stagecraft.deploy(&env.env_id).await.unwrap();
+    stagecraft
+        .submit(&env.env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap();
     let raw = Store::open(&dir.path().join("data/stagecraft.db"))
         .await
         .unwrap();
@@ -631,7 +677,10 @@ async fn the_ledger_holds_what_the_runtime_made_until_teardown_removes_it() {
         ]
     );
 
-    stagecraft.teardown(&env.env_id).await.unwrap();
+    stagecraft
+        .submit(&env.env_id, DeployRequest::Teardown, Wait::UntilDone)
+        .await
+        .unwrap();
     assert!(ledger::live(raw.pool(), env.id).await.unwrap().is_empty());
 }
 
@@ -652,7 +701,7 @@ async fn a_deploy_started_for_the_window_returns_at_once_and_runs_in_the_backgro
     // The runtime holds every service until the gate opens: the call must not wait for it.
     let started = tokio::time::timeout(
         std::time::Duration::from_secs(5),
-        stagecraft.start_deploy(&env_id, stagecraft_api::DeployOptions::default()),
+        stagecraft.submit(&env_id, DeployRequest::DEPLOY, Wait::Background),
     )
     .await
     .expect("start_deploy returns before the deploy ends")
@@ -674,9 +723,12 @@ async fn a_deploy_started_for_the_window_returns_at_once_and_runs_in_the_backgro
         assert!(std::time::Instant::now() < deadline, "{deploys:?}");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    let teardown = stagecraft.start_teardown(&env_id).await.unwrap();
+    let teardown = stagecraft
+        .submit(&env_id, DeployRequest::Teardown, Wait::Background)
+        .await
+        .unwrap();
     assert_eq!(teardown.deploy.stage, Stage::Teardown);
-    teardown.queue.await.unwrap();
+    teardown.queue.unwrap().await.unwrap();
     assert_eq!(
         stagecraft.environment(&env_id).await.unwrap().status,
         EnvironmentStatus::TornDown
@@ -719,10 +771,14 @@ async fn cancel_stops_the_running_deploy_and_drops_the_queued_ones() {
         .unwrap()
         .env_id;
     let setup = stagecraft
-        .start_deploy(&env_id, stagecraft_api::DeployOptions::default())
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::Background)
         .await
         .unwrap();
-    let queued = stagecraft.start_teardown(&env_id).await.unwrap().deploy;
+    let queued = stagecraft
+        .submit(&env_id, DeployRequest::Teardown, Wait::Background)
+        .await
+        .unwrap()
+        .deploy;
     // The setup waits on the gated runtime.
     wait_until(|| async {
         stagecraft.deploys(&env_id).await.unwrap()[0].status == DeployStatus::Running
@@ -737,7 +793,7 @@ async fn cancel_stops_the_running_deploy_and_drops_the_queued_ones() {
         "{cancelled:?} {:?}",
         stagecraft.deploys(&env_id).await.unwrap()
     );
-    setup.queue.await.unwrap();
+    setup.queue.unwrap().await.unwrap();
     // Whichever task of this process runs the queue, the cancelled deploy ends without the
     // gate opening.
     wait_until(|| async {
@@ -769,7 +825,7 @@ async fn a_cancel_asked_for_by_another_process_reaches_the_one_that_runs_the_dep
     app.add_app(&repo(dir.path())).await.unwrap();
     let env_id = app.create_environment(ephemeral()).await.unwrap().env_id;
     let setup = app
-        .start_deploy(&env_id, stagecraft_api::DeployOptions::default())
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::Background)
         .await
         .unwrap();
     wait_until(|| async { app.deploys(&env_id).await.unwrap()[0].status == DeployStatus::Running })
@@ -778,7 +834,7 @@ async fn a_cancel_asked_for_by_another_process_reaches_the_one_that_runs_the_dep
 
     cli.cancel(&env_id).await.unwrap();
 
-    setup.queue.await.unwrap();
+    setup.queue.unwrap().await.unwrap();
     wait_until(|| async {
         app.deploys(&env_id).await.unwrap()[0].status == DeployStatus::Cancelled
     })
@@ -820,7 +876,11 @@ async fn configmap_files_are_read_from_the_repository_and_a_missing_one_fails_th
         .unwrap()
         .env_id;
 
-    let setup = stagecraft.deploy(&env_id).await.unwrap().deploy;
+    let setup = stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
 
     assert_eq!(setup.status, DeployStatus::Succeeded);
     let files = fake.files.lock().unwrap().clone();
@@ -833,7 +893,11 @@ async fn configmap_files_are_read_from_the_repository_and_a_missing_one_fails_th
     );
 
     std::fs::remove_file(repo.join("conf/nginx.conf")).unwrap();
-    let patch = stagecraft.deploy(&env_id).await.unwrap().deploy;
+    let patch = stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
     assert_eq!(patch.status, DeployStatus::Failed);
     let events = stagecraft.deploy_events(patch.id, 0).await.unwrap();
     assert!(
@@ -856,7 +920,10 @@ async fn a_new_process_takes_up_the_deployed_environments_services() {
         .await
         .unwrap()
         .env_id;
-    stagecraft.deploy(&deployed).await.unwrap();
+    stagecraft
+        .submit(&deployed, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap();
     let never = stagecraft
         .create_environment(ephemeral())
         .await
@@ -886,19 +953,26 @@ async fn a_deploy_queued_behind_a_teardown_fails_unrun_says_why_and_ends_its_fol
         .unwrap()
         .env_id;
     let setup = stagecraft
-        .start_deploy(&env_id, stagecraft_api::DeployOptions::default())
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::Background)
         .await
         .unwrap();
     wait_until(|| async {
         stagecraft.deploys(&env_id).await.unwrap()[0].status == DeployStatus::Running
     })
     .await;
-    stagecraft.start_teardown(&env_id).await.unwrap();
-    let late = stagecraft.start_setup(&env_id).await.unwrap().deploy;
+    stagecraft
+        .submit(&env_id, DeployRequest::Teardown, Wait::Background)
+        .await
+        .unwrap();
+    let late = stagecraft
+        .submit(&env_id, DeployRequest::Setup, Wait::Background)
+        .await
+        .unwrap()
+        .deploy;
     let mut follower = stagecraft.follow(late.id, 0).await.unwrap();
 
     fake.gate.add_permits(100);
-    setup.queue.await.unwrap();
+    setup.queue.unwrap().await.unwrap();
     let mut seen = Vec::new();
     let ended = tokio::time::timeout(std::time::Duration::from_secs(10), async {
         while let Some(event) = follower.recv().await {

@@ -1,8 +1,8 @@
 use crate::EventJson as _;
+use stagecraft_api::{DeployRequest, Stagecraft, Wait};
 use std::sync::Arc;
 use std::time::Duration;
 
-use stagecraft_api::Stagecraft;
 use stagecraft_engine::DeployStatus;
 use stagecraft_store::deploy::StoredEvent;
 
@@ -27,7 +27,10 @@ async fn running_setup(
         let deployer = Arc::clone(deployer);
         let env_id = env_id.to_owned();
         tokio::spawn(async move {
-            deployer.deploy(&env_id).await.unwrap();
+            deployer
+                .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+                .await
+                .unwrap();
         })
     };
     loop {
@@ -86,7 +89,11 @@ async fn following_a_finished_deploy_replays_from_the_seq_asked_and_ends() {
         .await
         .unwrap()
         .env_id;
-    let deploy = stagecraft.deploy(&env_id).await.unwrap().deploy;
+    let deploy = stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
 
     let followed = drain(stagecraft.follow(deploy.id, 3).await.unwrap()).await;
 

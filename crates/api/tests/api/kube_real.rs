@@ -11,9 +11,9 @@
 //! any other cluster, which pulls it by itself, or with your login when
 //! `STAGECRAFT_TEST_KUBE_SHARE_LOGIN` is set.
 
+use stagecraft_api::{CreateEnvironment, DataDir, DeployRequest, Settings, Stagecraft, Wait};
 use std::path::PathBuf;
 
-use stagecraft_api::{CreateEnvironment, DataDir, Settings, Stagecraft};
 use stagecraft_engine::{DeployStatus, EnvironmentStatus};
 
 const TEMPLATE: &str = "app: kubeshop
@@ -120,12 +120,20 @@ async fn kube_real_the_scenario_runs_on_a_real_cluster() {
     stagecraft.add_app(&repo).await.unwrap();
     let env_id = create_on(&stagecraft, "kubeshop", &context).await;
 
-    let setup = stagecraft.deploy(&env_id).await.unwrap().deploy;
+    let setup = stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
     let events = stagecraft.deploy_events(setup.id, 0).await.unwrap();
     assert_eq!(setup.status, DeployStatus::Succeeded, "{events:#?}");
     let answer = web_index(&env_id).await;
     assert!(answer.contains("hello"), "{answer}");
-    let patch = stagecraft.deploy(&env_id).await.unwrap().deploy;
+    let patch = stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
     assert_eq!(patch.status, DeployStatus::Succeeded);
     let log = stagecraft
         .logs(&format!("{env_id}/{}/jobs.migrate", setup.id), 0, 100)
@@ -138,7 +146,11 @@ async fn kube_real_the_scenario_runs_on_a_real_cluster() {
         "{log:?}"
     );
 
-    let teardown = stagecraft.teardown(&env_id).await.unwrap().deploy;
+    let teardown = stagecraft
+        .submit(&env_id, DeployRequest::Teardown, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
     assert_eq!(teardown.status, DeployStatus::Succeeded);
     assert_eq!(
         stagecraft.environment(&env_id).await.unwrap().status,
@@ -196,12 +208,20 @@ workflows:
     }
     let env_id = create_on(&stagecraft, "kubebuilt", &context).await;
 
-    let setup = stagecraft.deploy(&env_id).await.unwrap().deploy;
+    let setup = stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
     let events = stagecraft.deploy_events(setup.id, 0).await.unwrap();
     assert_eq!(setup.status, DeployStatus::Succeeded, "{events:#?}");
     let answer = web_index(&env_id).await;
     assert!(answer.contains("built here"), "{answer}");
 
-    let teardown = stagecraft.teardown(&env_id).await.unwrap().deploy;
+    let teardown = stagecraft
+        .submit(&env_id, DeployRequest::Teardown, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
     assert_eq!(teardown.status, DeployStatus::Succeeded);
 }

@@ -1,7 +1,7 @@
 use crate::EventJson as _;
+use stagecraft_api::{DataDir, DeployRequest, ErrorCode, Settings, Stagecraft, Wait};
 use std::sync::Arc;
 
-use stagecraft_api::{DataDir, ErrorCode, Settings, Stagecraft};
 use stagecraft_engine::DeployStatus;
 use stagecraft_store::{Store, app, environment};
 
@@ -33,7 +33,10 @@ async fn secrets_are_sealed_in_the_database_and_opened_only_for_the_runtime() {
         assert!(stored.contains("value: enc:v1:"), "{stored}");
     }
 
-    stagecraft.deploy(&env.env_id).await.unwrap();
+    stagecraft
+        .submit(&env.env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap();
     let envs = fake.envs.lock().unwrap().clone();
     let (_, web) = envs.iter().find(|(name, _)| name == "web").unwrap();
     assert!(
@@ -76,7 +79,11 @@ async fn a_secret_sealed_with_another_key_is_a_clear_error() {
             .contains("cannot open the secret `DB_PASS`"),
         "{error}"
     );
-    let deploy = reopened.deploy(&env_id).await.unwrap().deploy;
+    let deploy = reopened
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
     assert_eq!(deploy.status, DeployStatus::Failed);
     let events = reopened.deploy_events(deploy.id, 0).await.unwrap();
     assert!(
@@ -135,7 +142,10 @@ async fn the_key_lives_in_the_os_keychain_when_one_answers() {
 
     // Another process opens the same data folder: the key comes from the keychain again.
     let (reopened, fake) = open_with_keychain().await;
-    reopened.deploy(&env_id).await.unwrap();
+    reopened
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap();
     let envs = fake.envs.lock().unwrap().clone();
     let (_, web) = envs.iter().find(|(name, _)| name == "web").unwrap();
     assert!(

@@ -1,6 +1,6 @@
+use stagecraft_api::{DeployDetailView, DeployRequest, ErrorCode, Wait};
 use std::sync::Arc;
 
-use stagecraft_api::{DeployDetailView, ErrorCode};
 use stagecraft_engine::{RuntimeError, RuntimeErrorKind, Stage};
 
 use crate::environments::{Fake, ephemeral, open, repo};
@@ -15,8 +15,14 @@ async fn the_timeline_has_a_lane_per_deploy_and_each_opens_into_steps_and_tasks(
         .await
         .unwrap()
         .env_id;
-    stagecraft.deploy(&env_id).await.unwrap();
-    stagecraft.deploy(&env_id).await.unwrap();
+    stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap();
+    stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap();
 
     let lanes = stagecraft.timeline(&env_id).await.unwrap();
     assert_eq!(
@@ -69,7 +75,11 @@ async fn a_task_the_runtime_failed_says_the_error_code_a_failed_call_would() {
         .await
         .unwrap()
         .env_id;
-    let setup = stagecraft.deploy(&env_id).await.unwrap().deploy;
+    let setup = stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
 
     let detail = DeployDetailView::from(stagecraft.deploy_detail(setup.id).await.unwrap());
     let codes: Vec<(&str, &str, Option<ErrorCode>)> = detail

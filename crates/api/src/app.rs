@@ -1,0 +1,133 @@
+//! Apps: a repository folder with Release files (or a docker-compose file), added once and
+//! read for its latest configuration.
+
+use std::path::Path;
+
+use serde::Serialize;
+use stagecraft_engine::{App, Environment};
+use stagecraft_store::app;
+use stagecraft_store::app::NewApp;
+
+use crate::{Error, Stagecraft};
+
+/// An app just added, and what its files did not say well enough to refuse them: a
+/// docker-compose import's keys that Release has no place for, deprecated fields.
+#[derive(Debug, Clone, Serialize)]
+pub struct AddedApp {
+    pub app: App,
+    pub warnings: Vec<stagecraft_template::Diagnostic>,
+}
+
+/// The branch `HEAD` names in a git folder, when it names one.
+fn current_branch(repo: &Path) -> Option<String> {
+    let head = std::fs::read_to_string(repo.join(".git").join("HEAD")).ok()?;
+    head.trim()
+        .strip_prefix("ref: refs/heads/")
+        .map(str::to_owned)
+}
+
+impl Stagecraft {
+    /// Adds the app whose Release files (or docker-compose file) are in the folder `path`.
+    /// Refuses files with errors, with every error located; gives the warnings back.
+    pub async fn add_app(&self, path: &Path) -> Result<AddedApp, Error> {
+        let root = path.canonicalize().map_err(|source| Error::ReadFile {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let check = stagecraft_template::check_repository(&root);
+        if check.diagnostics.has_errors() {
+            return Err(Error::Invalid {
+                diagnostics: check.diagnostics.0,
+            });
+        }
+        let template = check.template.unwrap_or_default();
+        let variables = check.variables.unwrap_or_default();
+        let name = template
+            .app
+            .as_ref()
+            .map(|a| a.value.clone())
+            .or_else(|| root.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "app".to_owned());
+        let branch = template
+            .tracking_branch
+            .as_ref()
+            .map(|b| b.value.clone())
+            .or_else(|| current_branch(&root))
+            .unwrap_or_else(|| "main".to_owned());
+        let relative = |p: &Option<std::path::PathBuf>| {
+            p.as_ref()
+                .map(|p| p.strip_prefix(&root).unwrap_or(p).display().to_string())
+        };
+        let template_file = relative(&check.files.template)
+            .or_else(|| relative(&check.files.compose))
+            .unwrap_or_default();
+        let repo_path = root.display().to_string();
+        app::create(
+            self.store.pool(),
+            &NewApp {
+                name: &name,
+                repo_path: &repo_path,
+                tracking_branch: &branch,
+                auto_deploy: template.auto_deploy.unwrap_or(false),
+            },
+            &template_file,
+            &stagecraft_template::template_to_yaml(&template),
+            relative(&check.files.variables).as_deref(),
+            &stagecraft_template::variables_to_yaml(&self.sealer.seal_variables(&variables)),
+        )
+        .await?;
+        Ok(AddedApp {
+            app: self.find_app(&name).await?,
+            warnings: check.diagnostics.warnings().cloned().collect(),
+        })
+    }
+
+    /// The app's latest configuration and its template, parsed.
+    pub(crate) async fn app_template(
+        &self,
+        app: &App,
+    ) -> Result<
+        (
+            stagecraft_store::app::AppConfig,
+            stagecraft_template::Template,
+        ),
+        Error,
+    > {
+        let config = app::latest_config(self.store.pool(), app.id)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "app configuration",
+                name: app.name.clone(),
+            })?;
+        let template =
+            stagecraft_template::parse_template(&config.template_file, &config.template_yaml);
+        let template = template.value.ok_or_else(|| Error::Invalid {
+            diagnostics: template.diagnostics.0,
+        })?;
+        Ok((config, template))
+    }
+
+    pub(crate) async fn find_app(&self, name: &str) -> Result<App, Error> {
+        app::by_name(self.store.pool(), name)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "app",
+                name: name.to_owned(),
+            })
+    }
+
+    pub async fn apps(&self) -> Result<Vec<App>, Error> {
+        Ok(app::list(self.store.pool()).await?)
+    }
+
+    /// The folder of the environment's app: its working tree.
+    pub(crate) async fn app_repo(&self, env: &Environment) -> Result<std::path::PathBuf, Error> {
+        app::by_id(self.store.pool(), env.app_id)
+            .await?
+            .map(|app| std::path::PathBuf::from(app.repo_path))
+            .ok_or_else(|| Error::NotFound {
+                what: "app",
+                name: env.app.clone(),
+            })
+    }
+}

@@ -1,0 +1,133 @@
+//! What runs on a clock: expiry warnings, teardowns of expired environments, patches of new
+//! commits; first, once, the crash recovery of `recovery.rs`.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use stagecraft_engine::Stage;
+use stagecraft_store::environment;
+
+use crate::deploy::DeployReport;
+use crate::{Error, Stagecraft};
+
+/// How long before expiry the user is warned (Release mails a day ahead).
+pub const EXPIRY_WARNING: Duration = Duration::from_secs(24 * 3600);
+
+/// How often the app's clock runs [`Stagecraft::tick`].
+pub const TICK_EVERY: Duration = Duration::from_secs(60);
+
+/// What one [`Stagecraft::tick`] did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tick {
+    pub warnings: Vec<(String, String)>,
+    pub expired: Vec<DeployReport>,
+    pub patched: Vec<DeployReport>,
+}
+
+impl Stagecraft {
+    /// Tears down every ephemeral environment past its expiry, including those that expired
+    /// while Stagecraft was closed. Returns the teardowns it ran or queued.
+    pub async fn expire_due(&self) -> Result<Vec<DeployReport>, Error> {
+        let mut reports = Vec::new();
+        for env_id in environment::expired(self.store.pool()).await? {
+            let env = self.environment(&env_id).await?;
+            let reason = format!(
+                "expired at {}",
+                env.expires_at.as_deref().unwrap_or("an unknown time")
+            );
+            reports.push(self.queue(&env, Stage::Teardown, &reason).await?);
+        }
+        Ok(reports)
+    }
+
+    /// Records an expiry warning for each ephemeral environment that expires within a day and
+    /// has not been warned about its current expiry (an Extend earns a new warning). Returns
+    /// the new notices' environments and messages, for the app to show.
+    pub async fn expiry_warnings(&self) -> Result<Vec<(String, String)>, Error> {
+        let pool = self.store.pool();
+        let within = i64::try_from(EXPIRY_WARNING.as_secs()).unwrap_or(i64::MAX);
+        let mut warned = Vec::new();
+        for (id, env_id, expires_at) in
+            stagecraft_store::notice::expiring_unwarned(pool, within).await?
+        {
+            let message = format!(
+                "{env_id} expires at {expires_at} and will be torn down: extend it to keep it"
+            );
+            if stagecraft_store::notice::record(
+                pool,
+                id,
+                "expiry_warning",
+                &message,
+                Some(&expires_at),
+            )
+            .await?
+            {
+                warned.push((env_id, message));
+            }
+        }
+        Ok(warned)
+    }
+
+    /// An environment's notices, newest first.
+    pub async fn notices(
+        &self,
+        env_id: &str,
+    ) -> Result<Vec<stagecraft_store::notice::Notice>, Error> {
+        let env = self.environment(env_id).await?;
+        Ok(stagecraft_store::notice::for_environment(self.store.pool(), env.id).await?)
+    }
+
+    /// What runs on a clock: expiry warnings, teardowns of expired environments, patches of
+    /// new commits. The app calls it every minute once a runtime is registered.
+    pub async fn tick(&self) -> Result<Tick, Error> {
+        Ok(Tick {
+            warnings: self.expiry_warnings().await?,
+            expired: self.expire_due().await?,
+            patched: self.check_commits().await?,
+        })
+    }
+
+    /// The app's clock, for as long as it runs: first the ledgers of interrupted environments
+    /// are brought in line with their runtimes and deployed environments are taken up, then
+    /// [`Stagecraft::tick`] runs every `every`. A failed round is logged and the next one runs
+    /// as usual.
+    pub async fn run_clock(&self, every: Duration) {
+        match self.reconcile_ledgers().await {
+            Ok(report) => {
+                for (env_id, what) in report {
+                    tracing::info!(env_id, what, "ledger reconciled");
+                }
+            }
+            Err(error) => tracing::warn!(%error, "the ledgers could not be reconciled"),
+        }
+        match self.resume_environments().await {
+            Ok(resumed) => {
+                for env_id in resumed {
+                    tracing::info!(env_id, "deployed environment taken up");
+                }
+            }
+            Err(error) => tracing::warn!(%error, "the deployed environments could not be taken up"),
+        }
+        let mut clock = tokio::time::interval(every);
+        clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            clock.tick().await;
+            match self.tick().await {
+                Ok(tick) => {
+                    for (env_id, warning) in &tick.warnings {
+                        tracing::info!(env_id, warning, "expiry warning");
+                    }
+                    for report in tick.expired.iter().chain(&tick.patched) {
+                        tracing::info!(
+                            deploy = report.deploy.id,
+                            stage = %report.deploy.stage,
+                            status = ?report.deploy.status,
+                            "deploy run by the clock"
+                        );
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "the clock's round failed"),
+            }
+        }
+    }
+}

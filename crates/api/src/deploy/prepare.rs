@@ -1,0 +1,190 @@
+//! What a stage needs before it runs: its runtime, its plan, its workloads resolved (images
+//! built or chosen, variables final, configmap files read), or why it cannot run.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use stagecraft_engine::{Deploy, Environment, EnvironmentRef, EventSink, Runtime, Stage};
+use stagecraft_store::environment;
+use stagecraft_template::{Injected, WorkflowPlan};
+use tokio_util::sync::CancellationToken;
+
+use crate::runtimes::runtime_ingress;
+use crate::{Error, Stagecraft};
+
+impl Stagecraft {
+    /// What a stage needs to run: its runtime, its plan and its workloads, or why it cannot.
+    pub(crate) async fn prepare_stage(
+        &self,
+        env: &Environment,
+        queued: &Deploy,
+        sink: &Arc<dyn EventSink>,
+        cancel: &CancellationToken,
+    ) -> Result<
+        (
+            Arc<dyn Runtime>,
+            WorkflowPlan,
+            Arc<stagecraft_engine::Workloads>,
+            EnvironmentRef,
+        ),
+        Error,
+    > {
+        let Some(runtime) = self.runtimes.get(&env.runtime).cloned() else {
+            return Err(Error::Conflict {
+                message: format!(
+                    "the runtime `{}` is not available in this Stagecraft; known: {}",
+                    env.runtime,
+                    self.runtimes.names().join(", ")
+                ),
+            });
+        };
+        let version = queued.config_version.unwrap_or(env.version.specific);
+        let config = environment::config(self.store.pool(), env.id, version)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "configuration",
+                name: format!("v{}.{version} of {}", env.version.default, env.env_id),
+            })?;
+        // Named so that every diagnostic says which configuration it is about.
+        let file = format!("{} configuration {}", env.env_id, env.version);
+        let template = stagecraft_template::load_template(&file, &config.config_yaml);
+        let Some(template) = template
+            .value
+            .filter(|_| !template.diagnostics.has_errors())
+        else {
+            return Err(Error::Invalid {
+                diagnostics: template.diagnostics.0,
+            });
+        };
+        let variables = stagecraft_template::parse_variables(&file, &config.variables_yaml)
+            .value
+            .unwrap_or_default();
+        let variables = self.sealer.unseal_variables(&variables)?;
+        let mut injected = Injected::for_environment(&template, &env.env_id, &env.app, &env.branch);
+        runtime_ingress(&*runtime, &template, &env.env_id, &mut injected);
+        let resolve = |injected: &Injected| {
+            stagecraft_template::resolve_variables(&template, &variables, injected, &file)
+                .map_err(|d| Error::Invalid { diagnostics: d.0 })
+        };
+        // Checked before building: a mistake in the variables should not cost a build.
+        let mut envs = resolve(&injected)?;
+        let mut built = None;
+        let mut source = None;
+        if matches!(queued.stage, Stage::Setup | Stage::Patch) {
+            let build = self
+                .build_stage(env, queued, &template, sink, cancel)
+                .await?;
+            // RELEASE_BUILD_ID and RELEASE_COMMIT_SHA name what is deployed.
+            if let Some(id) = build.build_id {
+                injected.build_id = id.to_string();
+            }
+            if let Some(commit) = &build.commit {
+                injected.commit_sha.clone_from(commit);
+            }
+            envs = resolve(&injected)?;
+            source = build.source;
+            built = Some(build.images);
+        }
+        let mut workloads = stagecraft_engine::workloads(&template, &envs);
+        if let Some(images) = built {
+            use_built_images(&mut workloads, &template, &images);
+        }
+        // The configmap files come from the tree the images were built from; a teardown reads
+        // the working tree, and a file it cannot read does not stop the teardown.
+        let source = match source {
+            Some(source) => source,
+            None => self.app_repo(env).await?,
+        };
+        let files = read_config_files(&mut workloads, &source);
+        if let Err(error) = files {
+            if queued.stage == Stage::Teardown {
+                tracing::warn!(%error, "a configmap file was not read for the teardown");
+            } else {
+                return Err(error);
+            }
+        }
+        let workloads = Arc::new(workloads);
+        let stage = queued.stage;
+        let plan = stage
+            .workflow()
+            .and_then(|name| stagecraft_template::plan_workflow(&template, name))
+            .unwrap_or_else(|| WorkflowPlan::empty(stage.workflow().unwrap_or("build")));
+        let target = self.environment_ref(env).await?;
+        Ok((runtime, plan, workloads, target))
+    }
+}
+
+/// Fills each `configmap` entry of the workloads with its file's content, read from `source`
+/// (a file outside it, through a link, is refused).
+fn read_config_files(
+    workloads: &mut stagecraft_engine::Workloads,
+    source: &Path,
+) -> Result<(), Error> {
+    let root = source
+        .canonicalize()
+        .map_err(|source_error| Error::ReadFile {
+            path: source.to_path_buf(),
+            source: source_error,
+        })?;
+    let read = |file: &mut stagecraft_engine::ConfigFile| -> Result<(), Error> {
+        let relative = file.repo_path.trim_start_matches("./");
+        let path = root.join(relative);
+        let real = path.canonicalize().map_err(|e| Error::ConfigFile {
+            entry: file.name.clone(),
+            message: format!(
+                "{} cannot be read ({e}): commit the file, or fix `repo_path`",
+                path.display()
+            ),
+        })?;
+        if !real.starts_with(&root) {
+            return Err(Error::ConfigFile {
+                entry: file.name.clone(),
+                message: format!("{} leads outside the repository", file.repo_path),
+            });
+        }
+        file.content = std::fs::read_to_string(&real).map_err(|e| Error::ConfigFile {
+            entry: file.name.clone(),
+            message: format!("{} cannot be read as text ({e})", real.display()),
+        })?;
+        Ok(())
+    };
+    for service in workloads.services.values_mut() {
+        for file in &mut service.config_files {
+            read(file)?;
+        }
+    }
+    for job in workloads.jobs.values_mut() {
+        for file in &mut job.config_files {
+            read(file)?;
+        }
+    }
+    Ok(())
+}
+
+/// Services built from the repository run the image just built (or reused); so do the jobs
+/// made `from_services` them that name no image of their own.
+fn use_built_images(
+    workloads: &mut stagecraft_engine::Workloads,
+    template: &stagecraft_template::Template,
+    built: &[(String, String)],
+) {
+    for (service, tag) in built {
+        if let Some(spec) = workloads.services.get_mut(service) {
+            spec.image = tag.clone();
+            spec.built = true;
+        }
+        for job in &template.jobs {
+            let inherits = job.image.is_none()
+                && job
+                    .from_services
+                    .as_ref()
+                    .is_some_and(|f| f.as_str() == service);
+            if let (true, Some(name)) = (inherits, &job.name)
+                && let Some(spec) = workloads.jobs.get_mut(name.as_str())
+            {
+                spec.image = tag.clone();
+                spec.built = true;
+            }
+        }
+    }
+}

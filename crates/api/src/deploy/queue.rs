@@ -1,0 +1,145 @@
+//! An environment's queue: deploys wait in it and run one after another, by whichever process
+//! holds the environment's lease.
+
+use std::sync::Arc;
+
+use stagecraft_engine::{DeployStatus, Environment, Stage};
+use stagecraft_store::{deploy, lease};
+
+use super::DeployReport;
+use super::request::Planned;
+use crate::{Error, Stagecraft};
+
+/// The environments whose queue a task of this process runs. The lease keeps other processes
+/// out; this keeps a second task of the same process (which holds the same lease) from running
+/// the same queue beside the first.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Queues(Arc<std::sync::Mutex<std::collections::HashSet<i64>>>);
+
+impl Queues {
+    /// `true` when the caller now runs the queue; `false` when a task runs it already.
+    pub(super) fn enter(&self, environment_id: i64) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(environment_id)
+    }
+
+    pub(super) fn leave(&self, environment_id: i64) {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&environment_id);
+    }
+}
+
+impl Stagecraft {
+    /// Queues `stage` for `reason` and runs the queue here: what the clock runs (an expiry, a
+    /// new commit), with its own reason.
+    pub(crate) async fn queue(
+        &self,
+        env: &Environment,
+        stage: Stage,
+        reason: &str,
+    ) -> Result<DeployReport, Error> {
+        let id = self.enqueue(env, &Planned::of(stage, reason)).await?;
+        self.run_queue(&env.env_id).await?;
+        let deploy = self.deploy_by_id(id).await?;
+        let ran = deploy.status != DeployStatus::Queued;
+        Ok(DeployReport { deploy, ran })
+    }
+
+    /// Puts a deploy in the environment's queue, or joins the same stage's waiting one.
+    pub(super) async fn enqueue(&self, env: &Environment, planned: &Planned) -> Result<i64, Error> {
+        let pool = self.store.pool();
+        // A request for a stage already waiting joins it: two queued patches would deploy the
+        // same code twice.
+        let joined = match planned.build {
+            None => deploy::queued_of_stage(pool, env.id, planned.stage).await?,
+            Some(_) => None,
+        };
+        let id = match joined {
+            Some(waiting) => waiting.id,
+            None => {
+                let version = Some(env.version.specific);
+                deploy::insert_with_build(
+                    pool,
+                    env.id,
+                    planned.stage,
+                    &planned.reason,
+                    version,
+                    planned.build,
+                )
+                .await?
+            }
+        };
+        // A request that joins a waiting deploy decides what it builds: it is the newer wish.
+        deploy::set_working_tree(pool, id, planned.working_tree).await?;
+        Ok(id)
+    }
+
+    /// Runs the environment's queue in a task of its own, on a handle to the same Stagecraft.
+    pub(super) fn run_in_background(&self, env_id: &str) -> tokio::task::JoinHandle<()> {
+        let this = self.clone();
+        let env_id = env_id.to_owned();
+        tokio::spawn(async move {
+            if let Err(error) = this.run_queue(&env_id).await {
+                tracing::error!(env_id, %error, "the environment's queue could not run");
+            }
+        })
+    }
+
+    /// Runs the environment's queued deploys one after another while this process holds its
+    /// lease; returns at once when another holder has it (it runs them).
+    pub(super) async fn run_queue(&self, env_id: &str) -> Result<(), Error> {
+        let env = self.environment(env_id).await?;
+        loop {
+            if !self.deploys.queues.enter(env.id) {
+                return Ok(());
+            }
+            let drained = self.drain_queue(env_id).await;
+            self.deploys.queues.leave(env.id);
+            if !drained? {
+                return Ok(());
+            }
+            // A deploy queued while this runner let go would wait for nobody: its task found
+            // this one still running here, or its process found this one's lease. Those were
+            // queued before, so one look after letting go finds them.
+            if deploy::next_queued(self.store.pool(), env.id)
+                .await?
+                .is_none()
+            {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Runs queued deploys until none is left, then lets go of the lease: `true`. `false`
+    /// when another process holds the lease (it runs them).
+    async fn drain_queue(&self, env_id: &str) -> Result<bool, Error> {
+        loop {
+            let env = self.environment(env_id).await?;
+            let pool = self.store.pool();
+            let Some(next) = deploy::next_queued(pool, env.id).await? else {
+                lease::release(pool, env.id, &self.deploys.holder).await?;
+                return Ok(true);
+            };
+            if !lease::acquire(
+                pool,
+                env.id,
+                &self.deploys.holder,
+                next.id,
+                self.lease_secs(),
+            )
+            .await?
+            {
+                return Ok(false);
+            }
+            self.run_deploy(&env, &next).await?;
+        }
+    }
+
+    pub(super) fn lease_secs(&self) -> i64 {
+        i64::try_from(self.settings.deploy_lease.as_secs().max(1)).unwrap_or(i64::MAX)
+    }
+}

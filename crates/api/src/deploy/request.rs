@@ -1,0 +1,136 @@
+//! What a deploy request runs for an environment, and why.
+
+use stagecraft_engine::{Environment, Stage};
+use stagecraft_store::deploy;
+
+use crate::environment::ensure_standing;
+use crate::{Error, Stagecraft};
+
+/// What a user (the Deploy button, a command, the clock) asks of an environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeployRequest {
+    /// What the Deploy button runs: setup when the environment was never set up or its
+    /// configuration changed since its last setup, else patch. Built from the repository's
+    /// working tree as it is (uncommitted changes included) when `working_tree`, else from the
+    /// commit the environment's branch names.
+    Deploy { working_tree: bool },
+    /// Setup again, whatever changed: to repair an environment that drifted, as Release's
+    /// Setup action does.
+    Setup,
+    /// The images of an earlier successful build of the environment's app, building nothing:
+    /// a rollback, as Release's Deploy button on a build's page does.
+    Rollback { build_id: i64 },
+    /// The teardown workflow, then everything the environment created removed.
+    Teardown,
+}
+
+impl DeployRequest {
+    /// What the Deploy button runs, built from the branch's commit.
+    pub const DEPLOY: Self = Self::Deploy {
+        working_tree: false,
+    };
+}
+
+/// A request made concrete for one environment: the stage it runs, why, and what it deploys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Planned {
+    pub stage: Stage,
+    pub reason: String,
+    /// The build whose images it deploys, building nothing (a rollback).
+    pub build: Option<i64>,
+    pub working_tree: bool,
+}
+
+impl Stagecraft {
+    /// What `request` runs for `env`, and why; refused when the environment cannot take it.
+    pub(crate) async fn plan_request(
+        &self,
+        env: &Environment,
+        request: DeployRequest,
+    ) -> Result<Planned, Error> {
+        let planned = match request {
+            DeployRequest::Deploy { working_tree } => {
+                let (stage, mut reason) = self.setup_or_patch(env).await?;
+                if working_tree {
+                    reason.push_str("; built from the working tree");
+                }
+                Planned {
+                    stage,
+                    reason,
+                    build: None,
+                    working_tree,
+                }
+            }
+            DeployRequest::Setup => {
+                ensure_standing(env)?;
+                Planned::of(Stage::Setup, "setup requested")
+            }
+            DeployRequest::Rollback { build_id } => self.plan_rollback(env, build_id).await?,
+            DeployRequest::Teardown => Planned::of(Stage::Teardown, "teardown requested"),
+        };
+        Ok(planned)
+    }
+
+    /// Deploying the images of `build_id`; refused unless it is a successful build of the
+    /// environment's app.
+    async fn plan_rollback(&self, env: &Environment, build_id: i64) -> Result<Planned, Error> {
+        let build = stagecraft_store::build::by_id(self.store.pool(), build_id)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "build",
+                name: build_id.to_string(),
+            })?;
+        if build.app_id != env.app_id || build.status != "succeeded" {
+            return Err(Error::Conflict {
+                message: format!(
+                    "build {build_id} is not a successful build of {}'s app",
+                    env.env_id
+                ),
+            });
+        }
+        let (stage, reason) = self.setup_or_patch(env).await?;
+        Ok(Planned {
+            stage,
+            reason: format!("{reason}; rollback to the images of build {build_id}"),
+            build: Some(build_id),
+            working_tree: false,
+        })
+    }
+
+    /// Setup when the environment was never set up or its configuration changed since its
+    /// last setup, else patch; with the reason.
+    pub(crate) async fn setup_or_patch(&self, env: &Environment) -> Result<(Stage, String), Error> {
+        ensure_standing(env)?;
+        let last_setup = deploy::last_setup_version(self.store.pool(), env.id).await?;
+        let (stage, reason) = match last_setup {
+            None => (
+                Stage::Setup,
+                "first setup: the environment was never set up".to_owned(),
+            ),
+            Some(version) if version != env.version.specific => (
+                Stage::Setup,
+                format!(
+                    "setup: the configuration changed since the last setup (v{}.{version} → {})",
+                    env.version.default, env.version
+                ),
+            ),
+            Some(_) => (
+                Stage::Patch,
+                "patch: the configuration is unchanged since the last setup".to_owned(),
+            ),
+        };
+        Ok((stage, reason))
+    }
+}
+
+impl Planned {
+    /// `stage`, for `reason`, built as usual.
+    pub(crate) fn of(stage: Stage, reason: &str) -> Self {
+        Self {
+            stage,
+            reason: reason.to_owned(),
+            build: None,
+            working_tree: false,
+        }
+    }
+}

@@ -1,0 +1,260 @@
+//! One deploy run: the lease kept, a cancel from another process heard, the environment's and
+//! the deploy's status moved, the stage run with its events stored in order (and the logs
+//! kept as they tell), or why it could not start.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use stagecraft_engine::{
+    Deploy, DeployEvent, DeployOutcome, DeployStatus, Environment, EnvironmentEvent,
+    EnvironmentStatus, EventSink, Runner, Stage,
+};
+use stagecraft_store::{deploy, environment, lease};
+use tokio_util::sync::CancellationToken;
+
+use crate::follow::LiveEvent;
+use crate::{Error, Stagecraft};
+
+/// How often a running deploy looks in the store for a cancel another process asked for.
+const CANCEL_CHECK_EVERY: Duration = Duration::from_millis(250);
+
+impl Stagecraft {
+    pub(super) async fn run_deploy(&self, env: &Environment, queued: &Deploy) -> Result<(), Error> {
+        let renewer = {
+            let store = self.store.clone();
+            let holder = self.deploys.holder.clone();
+            let environment_id = env.id;
+            let ttl = self.lease_secs();
+            let every = (self.settings.deploy_lease / 3).max(Duration::from_millis(100));
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(every);
+                loop {
+                    tick.tick().await;
+                    if let Err(error) =
+                        lease::renew(store.pool(), environment_id, &holder, ttl).await
+                    {
+                        tracing::warn!(%error, "could not renew the deploy lease");
+                    }
+                }
+            })
+        };
+        let cancel = CancellationToken::new();
+        self.deploys.running.insert(queued.id, cancel.clone());
+        let watcher = {
+            let store = self.store.clone();
+            let cancel = cancel.clone();
+            let deploy_id = queued.id;
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(CANCEL_CHECK_EVERY);
+                loop {
+                    tick.tick().await;
+                    if deploy::cancel_requested(store.pool(), deploy_id)
+                        .await
+                        .unwrap_or(false)
+                    {
+                        cancel.cancel();
+                        return;
+                    }
+                }
+            })
+        };
+        let result = self.execute(env, queued, &cancel).await;
+        watcher.abort();
+        self.deploys.running.remove(queued.id);
+        renewer.abort();
+        if let Err(error) = &result {
+            tracing::error!(deploy = queued.id, %error, "the deploy could not run");
+        }
+        result.map(|_| ())
+    }
+
+    async fn execute(
+        &self,
+        env: &Environment,
+        queued: &Deploy,
+        cancel: &CancellationToken,
+    ) -> Result<DeployOutcome, Error> {
+        let pool = self.store.pool();
+        let start = match queued.stage {
+            Stage::Setup => EnvironmentEvent::SetupStarted,
+            Stage::Patch => EnvironmentEvent::PatchStarted,
+            Stage::Teardown | Stage::Build => EnvironmentEvent::TeardownStarted,
+        };
+        let next = match env.status.on(start) {
+            Ok(next) => next,
+            Err(refused) => {
+                // A deploy queued before the environment changed under it (a patch behind a
+                // teardown): it fails unrun, and says why on the timeline, where its
+                // followers wait for its end.
+                tracing::info!(deploy = queued.id, %refused, "refused before it ran");
+                let reason = match env.status {
+                    EnvironmentStatus::TornDown => format!(
+                        "{} was torn down before this {} could run: create a new environment",
+                        env.env_id, queued.stage
+                    ),
+                    status => format!(
+                        "{} is {}, and a {} cannot start from there",
+                        env.env_id,
+                        status.as_str().replace('_', " "),
+                        queued.stage
+                    ),
+                };
+                let outcome = DeployOutcome::Failed { reason, kind: None };
+                // Its events first, as a deploy that ran stores them before it finishes.
+                self.record_unrun_end(queued, &outcome, true).await?;
+                self.finish(queued.id, DeployStatus::Queued, &outcome)
+                    .await?;
+                return Ok(outcome);
+            }
+        };
+        if !environment::set_status(pool, env.id, env.status, next).await? {
+            return Err(Error::Conflict {
+                message: format!(
+                    "the environment {} changed while starting a deploy: try again",
+                    env.env_id
+                ),
+            });
+        }
+        if !deploy::set_status(
+            pool,
+            queued.id,
+            DeployStatus::Queued,
+            DeployStatus::Running,
+            None,
+        )
+        .await?
+        {
+            // Cancelled while it waited: the environment goes back to where it was.
+            environment::set_status(pool, env.id, next, env.status).await?;
+            return Ok(DeployOutcome::Cancelled);
+        }
+
+        // Events go to the store in order, from a writer of their own: the runner never waits
+        // on the database, and whatever piled up while a write ran goes in one transaction.
+        // The deploy's log keeper hears each event first, so a job's output is stored before
+        // the event that says it finished.
+        let mut logs = match (self.runtime_of(env), self.environment_ref(env).await) {
+            (Ok(runtime), Ok(target)) => {
+                Some(self.logs.of(runtime, target, env.id).for_deploy(queued.id))
+            }
+            // The stage fails before any task runs, and says why.
+            _ => None,
+        };
+        let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<DeployEvent>();
+        let writer = {
+            let store = self.store.clone();
+            let live = self.deploys.live.clone();
+            let deploy_id = queued.id;
+            tokio::spawn(async move {
+                while let Some(first) = receiver.recv().await {
+                    let mut batch = vec![first];
+                    while let Ok(next) = receiver.try_recv() {
+                        batch.push(next);
+                    }
+                    if let Some(logs) = &mut logs {
+                        for event in &batch {
+                            logs.on(event).await;
+                        }
+                    }
+                    match deploy::record_events(store.pool(), deploy_id, &batch).await {
+                        Ok(stored) => {
+                            for event in stored {
+                                // Nobody following is fine: the events are stored.
+                                let _ = live.send(LiveEvent { deploy_id, event });
+                            }
+                        }
+                        Err(error) => {
+                            tracing::error!(deploy_id, %error, lost = batch.len(), "events could not be stored");
+                        }
+                    }
+                }
+            })
+        };
+        let outcome = self.run_stage(env, queued, Arc::new(sender), cancel).await;
+        let _ = writer.await;
+
+        let env_event = match (&outcome, queued.stage) {
+            (DeployOutcome::Succeeded { .. }, Stage::Teardown) => {
+                EnvironmentEvent::TeardownSucceeded
+            }
+            (_, Stage::Teardown) => EnvironmentEvent::TeardownFailed,
+            (DeployOutcome::Succeeded { .. }, _) => EnvironmentEvent::DeploySucceeded,
+            (DeployOutcome::Failed { .. }, _) => EnvironmentEvent::DeployFailed,
+            (DeployOutcome::Cancelled, _) => EnvironmentEvent::DeployCancelled,
+            (DeployOutcome::Interrupted { .. }, _) => EnvironmentEvent::Interrupted,
+        };
+        let done = next.on(env_event).unwrap_or(EnvironmentStatus::Failed);
+        environment::set_status(pool, env.id, next, done).await?;
+        self.finish(queued.id, DeployStatus::Running, &outcome)
+            .await?;
+        Ok(outcome)
+    }
+
+    async fn finish(
+        &self,
+        deploy_id: i64,
+        from: DeployStatus,
+        outcome: &DeployOutcome,
+    ) -> Result<(), Error> {
+        let status = match outcome {
+            DeployOutcome::Succeeded { .. } => DeployStatus::Succeeded,
+            DeployOutcome::Failed { .. } => DeployStatus::Failed,
+            DeployOutcome::Cancelled => DeployStatus::Cancelled,
+            DeployOutcome::Interrupted { .. } => DeployStatus::Interrupted,
+        };
+        if !from.can_become(status) {
+            return Err(Error::Conflict {
+                message: format!("a deploy cannot go from {from:?} to {status:?}"),
+            });
+        }
+        deploy::set_status(self.store.pool(), deploy_id, from, status, Some(outcome)).await?;
+        Ok(())
+    }
+
+    /// Plans and runs the deploy's stage against the environment's runtime; a configuration
+    /// that cannot be planned or resolved fails the deploy, with the reason.
+    async fn run_stage(
+        &self,
+        env: &Environment,
+        queued: &Deploy,
+        sink: Arc<dyn EventSink>,
+        cancel: &CancellationToken,
+    ) -> DeployOutcome {
+        match self.prepare_stage(env, queued, &sink, cancel).await {
+            Ok((runtime, plan, workloads, target)) => {
+                let runner = Runner::new(runtime, sink);
+                runner
+                    .run(
+                        &target,
+                        queued.stage,
+                        &queued.reason,
+                        &plan,
+                        workloads,
+                        cancel,
+                    )
+                    .await
+            }
+            Err(error) => {
+                // The timeline shows why a deploy that never started failed, or that the
+                // user cancelled it while it built.
+                let outcome = if cancel.is_cancelled() {
+                    DeployOutcome::Cancelled
+                } else {
+                    DeployOutcome::Failed {
+                        reason: error.to_string(),
+                        kind: error.runtime_kind(),
+                    }
+                };
+                sink.emit(DeployEvent::StageStarted {
+                    stage: queued.stage,
+                    reason: queued.reason.clone(),
+                });
+                sink.emit(DeployEvent::StageFinished {
+                    stage: queued.stage,
+                    outcome: outcome.clone(),
+                });
+                outcome
+            }
+        }
+    }
+}

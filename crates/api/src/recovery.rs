@@ -1,0 +1,155 @@
+//! A process starting after another stopped: deploys it left running become interrupted,
+//! interrupted environments' ledgers are brought in line with their runtimes, and deployed
+//! environments are taken up (logs followed, what a runtime keeps only while a process runs).
+
+use std::sync::Arc;
+
+use stagecraft_engine::{
+    DeployEvent, DeployOutcome, DeployStatus, EnvironmentEvent, EnvironmentStatus, EventSink, Stage,
+};
+use stagecraft_store::{deploy, environment, lease};
+use tokio_util::sync::CancellationToken;
+
+use crate::{Error, Stagecraft};
+
+impl Stagecraft {
+    /// On start: deploys left running by a process that died become interrupted, with an
+    /// event that says so, and their environments `interrupted`: deploy again to resume, or
+    /// tear down. Returns the deploys it interrupted.
+    pub async fn recover(&self) -> Result<Vec<i64>, Error> {
+        let pool = self.store.pool();
+        let mut interrupted = Vec::new();
+        for orphan in deploy::orphaned(pool).await? {
+            let reason = "Stagecraft stopped while this deploy ran: deploy again to resume it, or tear the environment down".to_owned();
+            let event = DeployEvent::DeployInterrupted {
+                reason: reason.clone(),
+            };
+            deploy::append_event(pool, orphan.id, &event).await?;
+            deploy::set_status(
+                pool,
+                orphan.id,
+                DeployStatus::Running,
+                DeployStatus::Interrupted,
+                Some(&DeployOutcome::Interrupted { reason }),
+            )
+            .await?;
+            if let Some(env) = environment::by_id(pool, orphan.environment_id).await?
+                && let Ok(next) = env.status.on(EnvironmentEvent::Interrupted)
+            {
+                environment::set_status(pool, env.id, env.status, next).await?;
+            }
+            lease::clear_expired(pool, orphan.environment_id).await?;
+            tracing::warn!(
+                deploy = orphan.id,
+                "interrupted a deploy left running by a process that stopped"
+            );
+            interrupted.push(orphan.id);
+        }
+        Ok(interrupted)
+    }
+
+    /// Brings the ledger of every interrupted environment in line with what its runtime says
+    /// exists: objects found by the environment's labels but not recorded are recorded (so
+    /// teardown removes them), recorded objects that are gone are marked removed. Call it once
+    /// the runtimes are registered. Returns `(env_id, what changed)`.
+    pub async fn reconcile_ledgers(&self) -> Result<Vec<(String, String)>, Error> {
+        let pool = self.store.pool();
+        let mut report = Vec::new();
+        for env in self.environments().await? {
+            if env.status != EnvironmentStatus::Interrupted {
+                continue;
+            }
+            let Some(runtime) = self.runtimes.get(&env.runtime) else {
+                continue;
+            };
+            let target = self.environment_ref(&env).await?;
+            let found = match runtime.objects(&target).await {
+                Ok(found) => found,
+                Err(error) => {
+                    report.push((
+                        env.env_id.clone(),
+                        format!("the runtime could not list its objects: {error}"),
+                    ));
+                    continue;
+                }
+            };
+            let live = stagecraft_store::ledger::live(pool, env.id).await?;
+            let mut recorded = 0;
+            for object in &found {
+                if !live
+                    .iter()
+                    .any(|l| l.kind == object.kind && l.name == object.name)
+                {
+                    stagecraft_store::ledger::record(pool, env.id, &object.kind, &object.name)
+                        .await?;
+                    recorded += 1;
+                }
+            }
+            let mut gone = 0;
+            for entry in &live {
+                if !found
+                    .iter()
+                    .any(|o| o.kind == entry.kind && o.name == entry.name)
+                {
+                    stagecraft_store::ledger::mark_removed(pool, env.id, &entry.kind, &entry.name)
+                        .await?;
+                    gone += 1;
+                }
+            }
+            report.push((
+                env.env_id.clone(),
+                format!("{recorded} object(s) found that were not recorded, {gone} recorded object(s) gone"),
+            ));
+        }
+        Ok(report)
+    }
+
+    /// Takes up every deployed environment in this process: each service's log followed from
+    /// now, and what its runtime keeps only while a process runs (Docker's liveness watching,
+    /// Kubernetes' `node_port` forwards). The workloads are those of the environment's last
+    /// successful setup or patch, with that deploy's images. Gives the environments taken up;
+    /// one that cannot be is logged and skipped.
+    pub async fn resume_environments(&self) -> Result<Vec<String>, Error> {
+        let mut resumed = Vec::new();
+        for env in environment::list(self.store.pool()).await? {
+            if env.status != EnvironmentStatus::Deployed {
+                continue;
+            }
+            let Some(last) = deploy::for_environment(self.store.pool(), env.id)
+                .await?
+                .into_iter()
+                .rev()
+                .find(|d| {
+                    d.status == DeployStatus::Succeeded
+                        && matches!(d.stage, Stage::Setup | Stage::Patch)
+                })
+            else {
+                continue;
+            };
+            // Nobody follows these events: the images are the last deploy's, nothing is built.
+            let (sink, _) = tokio::sync::mpsc::unbounded_channel::<DeployEvent>();
+            let sink: Arc<dyn EventSink> = Arc::new(sink);
+            let prepared = self
+                .prepare_stage(&env, &last, &sink, &CancellationToken::new())
+                .await;
+            let (runtime, _, workloads, target) = match prepared {
+                Ok(prepared) => prepared,
+                Err(error) => {
+                    tracing::warn!(env_id = env.env_id, %error, "not taken up");
+                    continue;
+                }
+            };
+            let logs = self.logs.of(Arc::clone(&runtime), target.clone(), env.id);
+            for service in workloads.services.values() {
+                match runtime.resume_service(&target, service).await {
+                    Ok(()) => logs.follow_resumed(&service.name).await,
+                    Err(error) => {
+                        tracing::warn!(env_id = env.env_id, service = service.name, %error, "not taken up");
+                    }
+                }
+            }
+            resumed.push(env.env_id.clone());
+        }
+        Ok(resumed)
+    }
+}

@@ -1,0 +1,97 @@
+//! The runtimes this Stagecraft deploys to, by name (`docker`, `kube:<context>`), and what one
+//! is told about an environment.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use stagecraft_engine::{Environment, EnvironmentRef, Runtime};
+use stagecraft_store::app;
+use stagecraft_template::Injected;
+
+use crate::{Error, Stagecraft};
+
+/// Registered runtimes by name (`docker`, `kube:<context>`).
+#[derive(Clone, Default)]
+pub struct Runtimes(HashMap<String, Arc<dyn Runtime>>);
+
+impl std::fmt::Debug for Runtimes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.names()).finish()
+    }
+}
+
+impl Runtimes {
+    pub fn insert(&mut self, name: impl Into<String>, runtime: Arc<dyn Runtime>) {
+        self.0.insert(name.into(), runtime);
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<&Arc<dyn Runtime>> {
+        self.0.get(name)
+    }
+
+    /// The registered names, sorted.
+    pub(crate) fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.0.keys().cloned().collect();
+        names.sort();
+        names
+    }
+}
+
+impl Stagecraft {
+    /// The runtime the environment runs on, when this Stagecraft has it.
+    pub(crate) fn runtime_of(&self, env: &Environment) -> Result<Arc<dyn Runtime>, Error> {
+        self.runtimes
+            .get(&env.runtime)
+            .cloned()
+            .ok_or_else(|| Error::Conflict {
+                message: format!(
+                    "the runtime `{}` of {} is not available in this Stagecraft",
+                    env.runtime, env.env_id
+                ),
+            })
+    }
+
+    /// What a runtime is told about the environment, with its ledger in the store and its
+    /// app's image registry as it is now.
+    pub(crate) async fn environment_ref(&self, env: &Environment) -> Result<EnvironmentRef, Error> {
+        let app = app::by_id(self.store.pool(), env.app_id)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "app",
+                name: env.app.clone(),
+            })?;
+        Ok(EnvironmentRef {
+            env_id: env.env_id.clone(),
+            app: env.app.clone(),
+            image_registry: app.image_registry,
+            share_registry_login: app.share_registry_login,
+            ledger: Arc::new(crate::ledger::StoreLedger {
+                store: self.store.clone(),
+                environment_id: env.id,
+            }),
+        })
+    }
+}
+
+/// Points `<SERVICE>_INGRESS_URL` and `_HOST` at the address the runtime gives a service's
+/// `node_port` (Docker: 127.0.0.1 and a port of its own), where it gives one.
+pub(crate) fn runtime_ingress(
+    runtime: &dyn Runtime,
+    template: &stagecraft_template::Template,
+    env_id: &str,
+    injected: &mut Injected,
+) {
+    for (service, port) in stagecraft_engine::exposed_ports(template) {
+        let Some(url) = runtime.ingress_url(env_id, &service, port) else {
+            continue;
+        };
+        let host = url
+            .split_once("://")
+            .map_or(url.as_str(), |(_, rest)| rest)
+            .to_owned();
+        match injected.ingress.iter_mut().find(|(s, _, _)| *s == service) {
+            Some(entry) => *entry = (service, url, host),
+            None => injected.ingress.push((service, url, host)),
+        }
+    }
+}
