@@ -7,7 +7,7 @@ import type {
   EnvironmentStatusView,
   StepView,
   TaskView,
-} from "../../ipc";
+} from "../ipc";
 
 export type Tone = "ok" | "error" | "pending" | "neutral";
 

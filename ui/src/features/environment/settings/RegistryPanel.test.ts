@@ -1,6 +1,6 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { describe, expect, it, vi } from "vitest";
-import type { AppView, EnvironmentsApi, RuntimeChoice } from "../../ipc";
+import type { AppView, EnvironmentsApi, RuntimeChoice } from "../../../ipc";
 import RegistryPanel from "./RegistryPanel.svelte";
 
 const shop: AppView = {

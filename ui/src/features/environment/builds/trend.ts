@@ -1,5 +1,5 @@
-import type { BuildView } from "../../ipc";
-import { elapsed } from "./describe";
+import type { BuildView } from "../../../ipc";
+import { elapsed } from "../../../lib/describe";
 
 /** One build on the chart: how long it took and how big its images are. */
 export type TrendPoint = {

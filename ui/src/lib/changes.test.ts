@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ChangeMessage } from "../../ipc";
+import type { ChangeMessage } from "../ipc";
 import { reloadOnChange, reloadWhileOpen } from "./changes";
 
 function feed() {

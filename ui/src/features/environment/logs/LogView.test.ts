@@ -1,6 +1,6 @@
 import { fireEvent, render, screen } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
-import type { LogLineView } from "../../ipc";
+import type { LogLineView } from "../../../ipc";
 import LogView from "./LogView.svelte";
 
 function many(count: number): LogLineView[] {

@@ -1,6 +1,6 @@
 // How the log view filters, colours and windows its lines: plain functions, tested alone.
 import Anser from "anser";
-import type { LogLineView } from "../../ipc";
+import type { LogLineView } from "../../../ipc";
 
 export type LevelFilter = "all" | "warnings" | "errors";
 

@@ -1,7 +1,8 @@
 // A running deploy's progress as lines, the way `stagecraft deploys create --wait` prints it,
 // fed by the deploy's event stream. The lines and the last `seq` are kept in the window's
 // session storage, so a reloaded window shows what it had and asks only for what came after.
-import type { EnvironmentsApi, FollowMessage } from "../../ipc";
+import type { EnvironmentsApi, FollowMessage } from "../../../ipc";
+import type { EventMessage } from "./reduce";
 
 export interface Feed {
   deployId: number;
@@ -38,13 +39,15 @@ export function takeMessage(feed: Feed, message: FollowMessage): Feed {
 
 /**
  * Follows one deploy's events into a feed kept in `storage`, calling `changed` with each new
- * state. Resolves to a function that stops following.
+ * state, and `took` with each event first taken (none twice, none from before the kept
+ * `seq`). Resolves to a function that stops following.
  */
 export async function followFeed(
   api: Pick<EnvironmentsApi, "followDeploy">,
   storage: Storage,
   deployId: number,
   changed: (feed: Feed) => void,
+  took: (message: EventMessage) => void = () => {},
 ): Promise<() => void> {
   let feed = restoreFeed(storage, deployId);
   changed(feed);
@@ -52,6 +55,7 @@ export async function followFeed(
   return api.followDeploy(deployId, feed.lastSeq, (message) => {
     const next = takeMessage(feed, message);
     if (next === feed) return;
+    if (message.kind === "event") took(message);
     feed = next;
     try {
       storage.setItem(key(deployId), JSON.stringify(feed));

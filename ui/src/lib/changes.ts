@@ -1,6 +1,6 @@
 // The change feed as screens use it: a reload of what they show when a change concerns them,
 // never two at once (a burst of changes costs one reload running and one after it).
-import type { Change, EnvironmentsApi } from "../../ipc";
+import type { Change, EnvironmentsApi } from "../ipc";
 
 /**
  * Follows the app's changes: `reload` runs for each change `concerns` accepts and after a

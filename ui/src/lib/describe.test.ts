@@ -14,7 +14,7 @@ import {
   span,
   taskLog,
 } from "./describe";
-import type { DeployView, StepView } from "../../ipc";
+import type { DeployView, StepView } from "../ipc";
 
 const T0 = Date.parse("2026-11-26T10:00:00.000Z");
 
@@ -78,6 +78,7 @@ describe("the Gantt chart", () => {
           waitReason: null,
           detail: null,
           attempts: 1,
+          errorCode: null,
         },
       ],
     },
@@ -97,6 +98,7 @@ describe("the Gantt chart", () => {
           waitReason: "waiting for readiness: http :8080/, attempt 3",
           detail: null,
           attempts: 1,
+          errorCode: null,
         },
       ],
     },

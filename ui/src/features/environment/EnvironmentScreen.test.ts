@@ -1,207 +1,16 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type {
-  BuildComparisonView,
-  ConfigVersionView,
-  BuildView,
   ChangeMessage,
+  ConfigVersionView,
   DeployDetailView,
   DeployView,
   EnvironmentsApi,
-  EnvironmentView,
   FollowMessage,
   LogPageView,
 } from "../../ipc";
 import EnvironmentScreen from "./EnvironmentScreen.svelte";
-
-const env: EnvironmentView = {
-  envId: "ted1bc4",
-  app: "shop",
-  branch: "feature/cart",
-  ephemeral: true,
-  version: "v1.1",
-  runtime: "docker",
-  status: "deployed",
-  expiresAt: "2099-01-01T00:00:00.000Z",
-  createdAt: "2026-11-26T06:00:00.000Z",
-};
-
-const setup: DeployView = {
-  id: 1,
-  stage: "setup",
-  reason: "first setup: the environment was never set up",
-  status: "succeeded",
-  buildId: 1,
-  queuedAt: "2026-11-26T06:00:00.000Z",
-  startedAt: "2026-11-26T06:00:00.000Z",
-  finishedAt: "2026-11-26T06:00:09.000Z",
-};
-
-const detail: DeployDetailView = {
-  deploy: setup,
-  steps: [
-    {
-      step: 0,
-      name: "migrate",
-      waitForFinish: true,
-      startedAt: "2026-11-26T06:00:00.000Z",
-      finishedAt: "2026-11-26T06:00:09.000Z",
-      outcome: "succeeded_with_failures",
-      tasks: [
-        {
-          task: "jobs.migrate",
-          status: "failed",
-          startedAt: "2026-11-26T06:00:00.000Z",
-          finishedAt: "2026-11-26T06:00:09.000Z",
-          waitReason: null,
-          detail: "exited with code 3",
-          attempts: 1,
-        },
-      ],
-    },
-  ],
-};
-
-const builds: BuildView[] = [2, 1].map((id) => ({
-  id,
-  gitCommit: id === 2 ? "1a2b3c4d5e6f7a8b9c0d1a2b3c4d5e6f7a8b9c0d" : null,
-  trigger: `deploy ${id} of ted1bc4`,
-  status: "succeeded",
-  startedAt: "2026-11-26T06:00:00.000Z",
-  finishedAt: "2026-11-26T06:00:02.000Z",
-  images: [
-    {
-      service: "web",
-      tag: `stagecraft/shop/web:${id}`,
-      outcome: "built",
-      sizeBytes: 2_000_000 + id * 100_000,
-      cacheHits: 2,
-      reusedFromBuild: null,
-      detail: null,
-    },
-  ],
-}));
-
-const comparison: BuildComparisonView = {
-  before: 1,
-  after: 2,
-  commits: {
-    kind: "listed",
-    commits: [
-      {
-        sha: "1a2b3c4d5e6f7a8b9c0d1a2b3c4d5e6f7a8b9c0d",
-        author: "Ada",
-        date: "2026-11-26T05:00:00+00:00",
-        subject: "Say hello v2",
-      },
-    ],
-    more: false,
-  },
-  services: [
-    {
-      service: "web",
-      beforeSize: 2_100_000,
-      afterSize: 2_200_000,
-      sizeChange: 100_000,
-      layersAdded: ["COPY www /www (v2)"],
-      layersRemoved: [],
-      layersChanged: [],
-      steps: [
-        {
-          instruction: "COPY www /www",
-          beforeMillis: 120,
-          afterMillis: 90,
-          beforeCached: false,
-          afterCached: false,
-        },
-      ],
-      beforeCacheHits: 2,
-      afterCacheHits: 2,
-      reused: false,
-    },
-  ],
-};
-
-const history: ConfigVersionView[] = [
-  {
-    version: "v1.2",
-    specific: 2,
-    configYaml: "services:\n- name: web\n  replicas: 2\n",
-    createdAt: "2026-11-26T07:00:00.000Z",
-  },
-  {
-    version: "v1.1",
-    specific: 1,
-    configYaml: "services:\n- name: web\n",
-    createdAt: "2026-11-26T06:00:00.000Z",
-  },
-];
-
-function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsApi {
-  const logs: LogPageView = {
-    lines: [{ seq: 1, at: "2026-11-26T06:00:01.000Z", stderr: true, line: "no such table" }],
-    dropped: 0,
-  };
-  return {
-    apps: () => Promise.resolve([]),
-    addApp: () => Promise.reject(new Error("unused")),
-    setAppRegistry: () => Promise.reject(new Error("unused")),
-    pickFolder: () => Promise.resolve(null),
-    environments: () => Promise.resolve([{ environment: env, activity: null, urls: [] }]),
-    runtimeChoices: () => Promise.resolve([]),
-    createEnvironment: () => Promise.reject(new Error("unused")),
-    environment: () => Promise.resolve(env),
-    nextDeploy: () =>
-      Promise.resolve({
-        stage: "patch",
-        reason: "patch: the configuration is unchanged since the last setup",
-      }),
-    deploy: () => Promise.resolve({ ...setup, id: 2, stage: "patch", status: "queued" }),
-    teardown: () => Promise.resolve({ ...setup, id: 3, stage: "teardown", status: "queued" }),
-    setup: () => Promise.resolve({ ...setup, id: 5, status: "queued" }),
-    cancel: () => Promise.resolve([]),
-    extend: () => Promise.resolve(env),
-    timeline: () => Promise.resolve([setup]),
-    deployDetail: () => Promise.resolve(detail),
-    followDeploy: (_deployId, _afterSeq, onMessage) => {
-      onMessage({ kind: "end" });
-      return Promise.resolve(() => {});
-    },
-    followChanges: () => Promise.resolve(() => {}),
-    logResources: () =>
-      Promise.resolve([
-        { resource: "ted1bc4/services.web", kind: "service", label: "web", lines: 3, dropped: 0 },
-        {
-          resource: "ted1bc4/1/jobs.migrate",
-          kind: "job",
-          label: "migrate, deploy 1",
-          lines: 1,
-          dropped: 0,
-        },
-        { resource: "builds/1/web", kind: "build", label: "web, build 1", lines: 12, dropped: 0 },
-      ]),
-    followLog: (_resource, afterSeq, onPage) => {
-      if (afterSeq === 0) onPage(logs);
-      return Promise.resolve(() => {});
-    },
-    builds: () => Promise.resolve(builds),
-    compareBuilds: () => Promise.resolve(comparison),
-    deployBuild: () => Promise.resolve({ ...setup, id: 4, stage: "patch", status: "queued" }),
-    configHistory: () => Promise.resolve(history),
-    saveConfig: () => Promise.reject(new Error("unused")),
-    variables: () =>
-      Promise.resolve([
-        {
-          workload: "services.web",
-          vars: [
-            { key: "MODE", value: "dev", secret: false },
-            { key: "TOKEN", value: "••••••", secret: true },
-          ],
-        },
-      ]),
-    ...overrides,
-  };
-}
+import { comparison, detail, env, fakeApi, setup } from "./fakeApi";
 
 describe("EnvironmentScreen", () => {
   // What a test leaves in the window's session storage (an open log) is not the next one's.
@@ -218,6 +27,36 @@ describe("EnvironmentScreen", () => {
     const task = await screen.findByTestId("task");
     expect(task.dataset.status).toBe("failed");
     expect(screen.getByTestId("task-detail").textContent).toBe("exited with code 3");
+  });
+
+  it("says what to do about a task its runtime failed, by the failure's code", async () => {
+    const unreachable: DeployDetailView = {
+      ...detail,
+      steps: detail.steps.map((s) => ({
+        ...s,
+        tasks: s.tasks.map((t) => ({
+          ...t,
+          detail: "no Docker engine answered at unix:///var/run/docker.sock",
+          errorCode: "DOCKER_UNREACHABLE" as const,
+        })),
+      })),
+    };
+    render(EnvironmentScreen, {
+      api: fakeApi({ deployDetail: () => Promise.resolve(unreachable) }),
+      envId: "ted1bc4",
+      back: () => {},
+    });
+
+    expect((await screen.findByTestId("task-advice")).textContent).toMatch(
+      /Docker did not answer: start it/,
+    );
+  });
+
+  it("gives no advice when the failure's message is all there is", async () => {
+    render(EnvironmentScreen, { api: fakeApi(), envId: "ted1bc4", back: () => {} });
+
+    await screen.findByTestId("task-detail");
+    expect(screen.queryByTestId("task-advice")).toBeNull();
   });
 
   it("shows a task being tried again: its attempt and why the last one failed", async () => {
@@ -253,7 +92,7 @@ describe("EnvironmentScreen", () => {
     ).toBeTruthy();
   });
 
-  it("streams the newest deploy's progress and reads the timeline again when it changes", async () => {
+  it("streams the newest deploy's progress, draws its steps from its events, and reads the timeline again when a change says more", async () => {
     sessionStorage.clear();
     let send: (m: FollowMessage) => void = () => {};
     let change: (m: ChangeMessage) => void = () => {};
@@ -295,16 +134,57 @@ describe("EnvironmentScreen", () => {
       },
       line: "    services.web: waiting for readiness",
     });
+    send({
+      kind: "event",
+      seq: 3,
+      at: "2026-11-26T06:00:01.000Z",
+      event: {
+        type: "step_started",
+        step: 1,
+        name: "apps",
+        tasks: ["services.web", "services.api"],
+        wait_for_finish: true,
+      },
+      line: "  step apps",
+    });
+    send({
+      kind: "event",
+      seq: 4,
+      at: "2026-11-26T06:00:01.000Z",
+      event: { type: "task_started", step: 1, task: "services.web" },
+      line: null,
+    });
 
     await waitFor(() =>
       expect(screen.getByTestId("deploy-feed").textContent).toBe(
-        "setup: first setup\n    services.web: waiting for readiness",
+        "setup: first setup\n    services.web: waiting for readiness\n  step apps",
       ),
     );
-    // Events alone draw the progress; the change feed says when the timeline moved on.
+    // The events draw the new step and its tasks, in the order the store keeps them.
+    await waitFor(() =>
+      expect(screen.getAllByTestId("task").map((t) => [t.dataset.task, t.dataset.status])).toEqual([
+        ["jobs.migrate", "failed"],
+        ["services.api", "pending"],
+        ["services.web", "running"],
+      ]),
+    );
+    // Events alone draw the progress; the change feed says when the timeline moved on in a way
+    // they do not tell (a deploy queued, started or ended, the environment's status).
     expect(deployDetail.mock.calls.length).toBe(before);
     change({ kind: "change", change: { kind: "deployProgressed", envId: "other", deployId: 9 } });
     change({ kind: "change", change: { kind: "deployProgressed", envId: "ted1bc4", deployId: 1 } });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(deployDetail.mock.calls.length).toBe(before);
+    change({
+      kind: "change",
+      change: {
+        kind: "deployEnded",
+        envId: "ted1bc4",
+        deployId: 1,
+        stage: "setup",
+        status: "succeeded",
+      },
+    });
     await waitFor(() => expect(deployDetail.mock.calls.length).toBe(before + 1));
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { BuildView } from "../../ipc";
+import type { BuildView } from "../../../ipc";
 import { buildTrend, labelled, scale } from "./trend";
 
 function build(

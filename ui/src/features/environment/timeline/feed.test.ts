@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import type { FollowMessage } from "../../ipc";
+import type { FollowMessage } from "../../../ipc";
 import { FEED_LINES, followFeed, restoreFeed, takeMessage } from "./feed";
 
 /** A Storage in memory: what the window's sessionStorage keeps across a reload. */
@@ -90,6 +90,43 @@ describe("following a deploy across a reload", () => {
 
     expect(asked).toEqual([0, 2]);
     expect(reloaded).toEqual(["setup: first setup", "  step data", "  step apps"]);
+  });
+
+  it("hands on each event it takes, once, and none from before its kept seq", async () => {
+    const storage = memoryStorage();
+    let send: (m: FollowMessage) => void = () => {};
+    const api = {
+      followDeploy: (_id: number, _after: number, onMessage: (m: FollowMessage) => void) => {
+        send = onMessage;
+        return Promise.resolve(() => {});
+      },
+    };
+    const took: number[] = [];
+    await followFeed(
+      api,
+      storage,
+      8,
+      () => {},
+      (m) => took.push(m.seq),
+    );
+    send(event(1, "data"));
+    send(event(2, "apps"));
+    send(event(2, "apps"));
+    expect(took).toEqual([1, 2]);
+
+    // A reloaded window asks from its kept seq: what it took before is not handed on again.
+    const again: number[] = [];
+    await followFeed(
+      api,
+      storage,
+      8,
+      () => {},
+      (m) => again.push(m.seq),
+    );
+    send(event(1, "data"));
+    send(event(2, "apps"));
+    send(event(3, "jobs"));
+    expect(again).toEqual([3]);
   });
 
   it("does not follow a deploy whose end it has seen", async () => {

@@ -1,0 +1,328 @@
+// The environment screen's state and what it does: it reads the environment, its timeline and
+// the open deploy; follows the change feed and the newest deploy's events; runs the header's
+// actions. The components only draw it and call its methods; tests drive it with a fake api.
+import {
+  toUiError,
+  type Change,
+  type DeployDetailView,
+  type DeployView,
+  type EnvironmentsApi,
+  type EnvironmentView,
+  type LogResourceView,
+  type NextDeploy,
+  type UiError,
+} from "../../ipc";
+import { reloadWhileOpen } from "../../lib/changes";
+import { isActive, span } from "../../lib/describe";
+import { OpenLog } from "./logs/openLog.svelte";
+import { followFeed, type Feed } from "./timeline/feed";
+import { applyEvent, type EventMessage, type Timeline } from "./timeline/reduce";
+
+export type Tab = "timeline" | "builds" | "logs" | "configuration" | "variables";
+
+export const TABS: [Tab, string][] = [
+  ["timeline", "Timeline"],
+  ["builds", "Builds"],
+  ["logs", "Logs"],
+  ["configuration", "Configuration"],
+  ["variables", "Variables"],
+];
+
+/** The build stage's events: the first one tells the deploy has a build (its id is read). */
+const BUILD_EVENTS = new Set([
+  "service_build_reused",
+  "service_build_started",
+  "service_build_step",
+  "service_built",
+  "service_build_failed",
+]);
+
+/**
+ * Whether `change` makes the screen of `envId` read the api again, when `following` is the
+ * deploy whose events it applies (if any). A followed deploy's progress comes with its events;
+ * everything else (a deploy queued, started or ended, the environment's status, a notice, an
+ * unfollowed deploy's progress) is read again.
+ */
+export function reloads(change: Change, envId: string, following: number | undefined): boolean {
+  if (change.envId !== envId) return false;
+  return change.kind !== "deployProgressed" || change.deployId !== following;
+}
+
+export class EnvironmentModel {
+  readonly envId: string;
+
+  env = $state<EnvironmentView>();
+  /** What Deploy runs, and why; none once the environment is torn down. */
+  next = $state<NextDeploy>();
+  // Raw, as the timeline reducer gives them: always replaced, never changed in place.
+  deploys = $state.raw<DeployView[]>([]);
+  detail = $state.raw<DeployDetailView>();
+  /** The deploy opened into its steps. */
+  expanded = $state<number>();
+  /** The screen could not be read. */
+  error = $state<UiError>();
+  /** An action (or a stream) failed. */
+  actionError = $state<UiError>();
+  /** Deploy was clicked and has not answered yet. */
+  starting = $state(false);
+  /** The clock of the durations and the running bars; moves each second while a deploy is on. */
+  now = $state(Date.now());
+  tab = $state<Tab>("timeline");
+  logResources = $state<LogResourceView[]>([]);
+  /** The newest deploy's progress lines, streamed from its events (kept across a reload). */
+  feed = $state<Feed>();
+  readonly log: OpenLog;
+
+  readonly gone = $derived(this.env?.status === "tornDown" || this.env?.status === "tearingDown");
+  readonly active = $derived(isActive(this.deploys));
+  readonly newestFirst = $derived([...this.deploys].reverse());
+  readonly chart = $derived(this.detail ? span(this.detail.steps, this.now) : null);
+  /** Whether Deploy (or Ctrl+Enter) may start a deploy now. */
+  readonly canDeploy = $derived(this.next !== undefined && !this.gone && !this.starting);
+
+  #api: EnvironmentsApi;
+  #storage: Storage;
+  #closed = false;
+  #stopChanges: (() => void) | undefined;
+  #clock: ReturnType<typeof setInterval> | undefined;
+  // Loads overlap (a change, a click): only the last one started may write, or an answer read
+  // before a deploy ended could land after one read once it had.
+  #loads = 0;
+  // The newest deploy opens on the first load; after that the user decides what is open.
+  #opened = false;
+  /** Loads running now, and the events that arrived meanwhile (given again to what they read). */
+  #loading = 0;
+  #arrived: { deployId: number; message: EventMessage }[] = [];
+  /** The deploy whose events are followed, and whether its stream may still send them. */
+  #followed: number | undefined;
+  #live = false;
+  #stopFeed: (() => void) | undefined;
+  /** The deploy whose build id was read again when its build started. */
+  #buildRead: number | undefined;
+
+  constructor(api: EnvironmentsApi, envId: string, storage: Storage = sessionStorage) {
+    this.#api = api;
+    this.envId = envId;
+    this.#storage = storage;
+    this.log = new OpenLog(api, (raw) => (this.actionError = toUiError(raw)));
+  }
+
+  /**
+   * Opens the screen: the log it showed before a reload of the window, the change feed, then
+   * the first load. The screen is read again when the change feed says this environment
+   * changed in a way the followed deploy's events do not tell, never on a timer; the clock
+   * only moves the running bars and the durations.
+   */
+  open(): void {
+    this.#clock = setInterval(() => {
+      if (this.active) this.now = Date.now();
+    }, 1000);
+    try {
+      const saved = JSON.parse(this.#storage.getItem(this.#logKey) ?? "null") as {
+        resource: string;
+        tab: Tab;
+      } | null;
+      if (saved !== null && typeof saved.resource === "string") {
+        this.tab = saved.tab === "logs" ? "logs" : "timeline";
+        this.showLog(saved.resource);
+      }
+    } catch {
+      // A note that does not read is no log to reopen.
+    }
+    this.#stopChanges = reloadWhileOpen(
+      this.#api,
+      (change) => reloads(change, this.envId, this.#live ? this.#followed : undefined),
+      () => this.load(),
+      (raw) => (this.error = toUiError(raw)),
+    );
+  }
+
+  /** Closes the screen: its streams and its clock stop. */
+  close(): void {
+    this.#closed = true;
+    clearInterval(this.#clock);
+    this.#stopChanges?.();
+    this.#stopFeed?.();
+    this.log.close();
+  }
+
+  /** Reads the environment, its timeline, the open deploy and (on the Logs tab) its logs. */
+  async load(): Promise<void> {
+    const mine = ++this.#loads;
+    const api = this.#api;
+    const envId = this.envId;
+    this.#loading += 1;
+    const mark = this.#arrived.length;
+    try {
+      const [e, d] = await Promise.all([api.environment(envId), api.timeline(envId)]);
+      const n =
+        e.status === "tornDown" || e.status === "tearingDown"
+          ? undefined
+          : await api.nextDeploy(envId);
+      const open = this.#opened ? this.expanded : d.at(-1)?.id;
+      const shown = open === undefined ? undefined : await api.deployDetail(open);
+      const resources = this.tab === "logs" ? await api.logResources(envId) : this.logResources;
+      if (mine !== this.#loads) return;
+      // Events that arrived while this load read may be newer than what it read: given again.
+      let timeline: Timeline = { deploys: d, detail: shown };
+      for (const { deployId, message } of this.#arrived.slice(mark)) {
+        timeline = applyEvent(timeline, deployId, message);
+      }
+      this.logResources = resources;
+      this.env = e;
+      this.deploys = timeline.deploys;
+      this.expanded = open;
+      this.#opened = true;
+      this.next = n;
+      this.detail = timeline.detail;
+      this.error = undefined;
+      this.#follow(d.at(-1)?.id);
+    } catch (raw) {
+      this.error = toUiError(raw);
+    } finally {
+      this.#loading -= 1;
+      if (this.#loading === 0) this.#arrived = [];
+      this.now = Date.now();
+    }
+  }
+
+  /** Streams the newest deploy's events: its progress lines, and its steps and tasks. */
+  #follow(deployId: number | undefined) {
+    if (deployId === undefined || deployId === this.#followed || this.#closed) return;
+    this.#stopFeed?.();
+    this.#stopFeed = undefined;
+    this.#followed = deployId;
+    this.#live = true;
+    followFeed(
+      this.#api,
+      this.#storage,
+      deployId,
+      (feed) => {
+        if (this.#followed !== deployId) return;
+        this.feed = feed;
+        // Ended: nothing more comes from it (its end is read again on `deployEnded`).
+        if (feed.ended) this.#live = false;
+      },
+      (message) => {
+        if (this.#followed === deployId) this.#take(deployId, message);
+      },
+    )
+      .then((stop) => {
+        if (this.#followed === deployId && !this.#closed) this.#stopFeed = stop;
+        else stop();
+      })
+      .catch((raw: unknown) => {
+        if (this.#followed === deployId) this.#live = false;
+        this.actionError = toUiError(raw);
+      });
+  }
+
+  /** A followed deploy's event: applied to the timeline shown, without reading it again. */
+  #take(deployId: number, message: EventMessage) {
+    if (this.#loading > 0) this.#arrived.push({ deployId, message });
+    const timeline = applyEvent({ deploys: this.deploys, detail: this.detail }, deployId, message);
+    this.deploys = timeline.deploys;
+    this.detail = timeline.detail;
+    // The build's id is not in its events: read once, when the deploy starts building.
+    const lane = this.deploys.find((d) => d.id === deployId);
+    if (
+      BUILD_EVENTS.has(message.event.type) &&
+      lane?.buildId === null &&
+      this.#buildRead !== deployId
+    ) {
+      this.#buildRead = deployId;
+      void this.load();
+    }
+  }
+
+  /** Queues a deploy and opens it on the timeline. */
+  async deploy(): Promise<void> {
+    this.starting = true;
+    try {
+      const started = await this.#api.deploy(this.envId);
+      this.expanded = started.id;
+      this.actionError = undefined;
+      await this.load();
+    } catch (raw) {
+      this.actionError = toUiError(raw);
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  /** Queues a setup whatever Deploy would run (to repair drift), and opens it. */
+  setup(): Promise<void> {
+    return this.#act(async () => {
+      this.expanded = (await this.#api.setup(this.envId)).id;
+    });
+  }
+
+  /** Stops the running deploy and drops the queued ones. */
+  cancel(): Promise<void> {
+    return this.#act(() => this.#api.cancel(this.envId));
+  }
+
+  /** Expires the environment 7 days from now. */
+  extend(): Promise<void> {
+    return this.#act(() => this.#api.extend(this.envId, null));
+  }
+
+  /** Queues the teardown and opens it. */
+  teardown(): Promise<void> {
+    return this.#act(async () => {
+      this.expanded = (await this.#api.teardown(this.envId)).id;
+    });
+  }
+
+  /** Runs a header's action: its error shown, the screen read again. */
+  async #act(action: () => Promise<unknown>) {
+    try {
+      await action();
+      this.actionError = undefined;
+      await this.load();
+    } catch (raw) {
+      this.actionError = toUiError(raw);
+    }
+  }
+
+  /** Opens a deploy into its steps, or closes it. */
+  toggle(deployId: number): void {
+    this.expanded = this.expanded === deployId ? undefined : deployId;
+    this.detail = undefined;
+    void this.load();
+  }
+
+  selectTab(tab: Tab): void {
+    this.tab = tab;
+    void this.load();
+  }
+
+  /** A build's images were queued to deploy (from the Builds tab): shown on the timeline. */
+  deployed(started: DeployView): void {
+    this.expanded = started.id;
+    this.tab = "timeline";
+    void this.load();
+  }
+
+  /** Opens a kept log in the Logs tab (a build's output, from the Builds tab). */
+  openLog(resource: string): void {
+    this.tab = "logs";
+    this.showLog(resource);
+    void this.load();
+  }
+
+  /** Streams a kept log below the timeline or the list of logs. */
+  showLog(resource: string): void {
+    this.log.show(resource);
+    try {
+      // A reloaded window opens the same log again (its lines come anew from the store).
+      this.#storage.setItem(this.#logKey, JSON.stringify({ resource, tab: this.tab }));
+    } catch {
+      // Without storage, a reload only forgets which log was open.
+    }
+  }
+
+  get #logKey() {
+    return `stagecraft.log.${this.envId}`;
+  }
+}

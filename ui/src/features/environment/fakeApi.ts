@@ -1,0 +1,202 @@
+// A fake of the app for the environment screen's tests: one environment, set up once with a
+// failed job, two builds, two configuration versions. Each test overrides what it watches.
+import type {
+  BuildComparisonView,
+  BuildView,
+  ConfigVersionView,
+  DeployDetailView,
+  DeployView,
+  EnvironmentsApi,
+  EnvironmentView,
+  LogPageView,
+} from "../../ipc";
+
+export const env: EnvironmentView = {
+  envId: "ted1bc4",
+  app: "shop",
+  branch: "feature/cart",
+  ephemeral: true,
+  version: "v1.1",
+  runtime: "docker",
+  status: "deployed",
+  expiresAt: "2099-01-01T00:00:00.000Z",
+  createdAt: "2026-11-26T06:00:00.000Z",
+};
+
+export const setup: DeployView = {
+  id: 1,
+  stage: "setup",
+  reason: "first setup: the environment was never set up",
+  status: "succeeded",
+  buildId: 1,
+  queuedAt: "2026-11-26T06:00:00.000Z",
+  startedAt: "2026-11-26T06:00:00.000Z",
+  finishedAt: "2026-11-26T06:00:09.000Z",
+};
+
+export const detail: DeployDetailView = {
+  deploy: setup,
+  steps: [
+    {
+      step: 0,
+      name: "migrate",
+      waitForFinish: true,
+      startedAt: "2026-11-26T06:00:00.000Z",
+      finishedAt: "2026-11-26T06:00:09.000Z",
+      outcome: "succeeded_with_failures",
+      tasks: [
+        {
+          task: "jobs.migrate",
+          status: "failed",
+          startedAt: "2026-11-26T06:00:00.000Z",
+          finishedAt: "2026-11-26T06:00:09.000Z",
+          waitReason: null,
+          detail: "exited with code 3",
+          attempts: 1,
+          errorCode: null,
+        },
+      ],
+    },
+  ],
+};
+
+export const builds: BuildView[] = [2, 1].map((id) => ({
+  id,
+  gitCommit: id === 2 ? "1a2b3c4d5e6f7a8b9c0d1a2b3c4d5e6f7a8b9c0d" : null,
+  trigger: `deploy ${id} of ted1bc4`,
+  status: "succeeded",
+  startedAt: "2026-11-26T06:00:00.000Z",
+  finishedAt: "2026-11-26T06:00:02.000Z",
+  images: [
+    {
+      service: "web",
+      tag: `stagecraft/shop/web:${id}`,
+      outcome: "built",
+      sizeBytes: 2_000_000 + id * 100_000,
+      cacheHits: 2,
+      reusedFromBuild: null,
+      detail: null,
+    },
+  ],
+}));
+
+export const comparison: BuildComparisonView = {
+  before: 1,
+  after: 2,
+  commits: {
+    kind: "listed",
+    commits: [
+      {
+        sha: "1a2b3c4d5e6f7a8b9c0d1a2b3c4d5e6f7a8b9c0d",
+        author: "Ada",
+        date: "2026-11-26T05:00:00+00:00",
+        subject: "Say hello v2",
+      },
+    ],
+    more: false,
+  },
+  services: [
+    {
+      service: "web",
+      beforeSize: 2_100_000,
+      afterSize: 2_200_000,
+      sizeChange: 100_000,
+      layersAdded: ["COPY www /www (v2)"],
+      layersRemoved: [],
+      layersChanged: [],
+      steps: [
+        {
+          instruction: "COPY www /www",
+          beforeMillis: 120,
+          afterMillis: 90,
+          beforeCached: false,
+          afterCached: false,
+        },
+      ],
+      beforeCacheHits: 2,
+      afterCacheHits: 2,
+      reused: false,
+    },
+  ],
+};
+
+export const history: ConfigVersionView[] = [
+  {
+    version: "v1.2",
+    specific: 2,
+    configYaml: "services:\n- name: web\n  replicas: 2\n",
+    createdAt: "2026-11-26T07:00:00.000Z",
+  },
+  {
+    version: "v1.1",
+    specific: 1,
+    configYaml: "services:\n- name: web\n",
+    createdAt: "2026-11-26T06:00:00.000Z",
+  },
+];
+
+export function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsApi {
+  const logs: LogPageView = {
+    lines: [{ seq: 1, at: "2026-11-26T06:00:01.000Z", stderr: true, line: "no such table" }],
+    dropped: 0,
+  };
+  return {
+    apps: () => Promise.resolve([]),
+    addApp: () => Promise.reject(new Error("unused")),
+    setAppRegistry: () => Promise.reject(new Error("unused")),
+    pickFolder: () => Promise.resolve(null),
+    environments: () => Promise.resolve([{ environment: env, activity: null, urls: [] }]),
+    runtimeChoices: () => Promise.resolve([]),
+    createEnvironment: () => Promise.reject(new Error("unused")),
+    environment: () => Promise.resolve(env),
+    nextDeploy: () =>
+      Promise.resolve({
+        stage: "patch",
+        reason: "patch: the configuration is unchanged since the last setup",
+      }),
+    deploy: () => Promise.resolve({ ...setup, id: 2, stage: "patch", status: "queued" }),
+    teardown: () => Promise.resolve({ ...setup, id: 3, stage: "teardown", status: "queued" }),
+    setup: () => Promise.resolve({ ...setup, id: 5, status: "queued" }),
+    cancel: () => Promise.resolve([]),
+    extend: () => Promise.resolve(env),
+    timeline: () => Promise.resolve([setup]),
+    deployDetail: () => Promise.resolve(detail),
+    followDeploy: (_deployId, _afterSeq, onMessage) => {
+      onMessage({ kind: "end" });
+      return Promise.resolve(() => {});
+    },
+    followChanges: () => Promise.resolve(() => {}),
+    logResources: () =>
+      Promise.resolve([
+        { resource: "ted1bc4/services.web", kind: "service", label: "web", lines: 3, dropped: 0 },
+        {
+          resource: "ted1bc4/1/jobs.migrate",
+          kind: "job",
+          label: "migrate, deploy 1",
+          lines: 1,
+          dropped: 0,
+        },
+        { resource: "builds/1/web", kind: "build", label: "web, build 1", lines: 12, dropped: 0 },
+      ]),
+    followLog: (_resource, afterSeq, onPage) => {
+      if (afterSeq === 0) onPage(logs);
+      return Promise.resolve(() => {});
+    },
+    builds: () => Promise.resolve(builds),
+    compareBuilds: () => Promise.resolve(comparison),
+    deployBuild: () => Promise.resolve({ ...setup, id: 4, stage: "patch", status: "queued" }),
+    configHistory: () => Promise.resolve(history),
+    saveConfig: () => Promise.reject(new Error("unused")),
+    variables: () =>
+      Promise.resolve([
+        {
+          workload: "services.web",
+          vars: [
+            { key: "MODE", value: "dev", secret: false },
+            { key: "TOKEN", value: "••••••", secret: true },
+          ],
+        },
+      ]),
+    ...overrides,
+  };
+}
