@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 use stagecraft_store::environment;
-use stagecraft_template::Injected;
 
 use crate::{Error, Stagecraft};
 
@@ -122,62 +121,27 @@ impl Stagecraft {
         self.config_get(env_id).await
     }
 
-    /// The environment's current configuration, its name for messages, its template, and the
-    /// values Stagecraft injects (ingress addresses as its runtime gives them).
-    async fn current_configuration(
-        &self,
-        env_id: &str,
-    ) -> Result<
-        (
-            stagecraft_store::environment::EnvironmentConfig,
-            String,
-            stagecraft_template::Template,
-            Injected,
-        ),
-        Error,
-    > {
-        let env = self.environment(env_id).await?;
-        let config = environment::config(self.store.pool(), env.id, env.version.specific)
-            .await?
-            .ok_or_else(|| Error::NotFound {
-                what: "configuration of environment",
-                name: env_id.to_owned(),
-            })?;
-        let file = format!("{env_id} configuration");
-        let template = stagecraft_template::parse_template(&file, &config.config_yaml);
-        let template = template.value.ok_or_else(|| Error::Invalid {
-            diagnostics: template.diagnostics.0,
-        })?;
-        let mut injected = Injected::for_environment(&template, &env.env_id, &env.app, &env.branch);
-        if let Some(runtime) = self.runtimes.get(&env.runtime) {
-            crate::runtimes::runtime_ingress(&**runtime, &template, &env.env_id, &mut injected);
-        }
-        Ok((config, file, template, injected))
-    }
-
     /// Where each service with a `node_port` is reached: `<SERVICE>_INGRESS_URL`, as the
     /// environment's runtime gives it (Docker: `http://127.0.0.1:<port>`).
     pub async fn hostnames(&self, env_id: &str) -> Result<Vec<Hostname>, Error> {
-        let (_, _, _, injected) = self.current_configuration(env_id).await?;
-        Ok(injected
+        let env = self.environment(env_id).await?;
+        Ok(self
+            .resolve(&env, None)
+            .await?
+            .injected
             .ingress
             .into_iter()
             .map(|(service, url, _)| Hostname { service, url })
             .collect())
     }
 
-    /// The final variables of every service and job, secrets masked.
+    /// The final variables of every service and job, secrets masked: what the next deploy
+    /// gives them (but for the build and commit it deploys).
     pub async fn variables_get(&self, env_id: &str) -> Result<Vec<WorkloadVars>, Error> {
-        let (config, file, template, injected) = self.current_configuration(env_id).await?;
-        let variables = stagecraft_template::parse_variables(&file, &config.variables_yaml);
-        let variables = variables.value.ok_or_else(|| Error::Invalid {
-            diagnostics: variables.diagnostics.0,
-        })?;
-        let variables = self.sealer.unseal_variables(&variables)?;
-        let resolved =
-            stagecraft_template::resolve_variables(&template, &variables, &injected, &file)
-                .map_err(|d| Error::Invalid { diagnostics: d.0 })?;
+        let env = self.environment(env_id).await?;
+        let resolved = self.resolve(&env, None).await?;
         Ok(resolved
+            .envs_with(&resolved.injected)?
             .into_iter()
             .map(|w| WorkloadVars {
                 workload: w.workload,

@@ -45,6 +45,7 @@ mod ledger;
 mod logs;
 mod recovery;
 mod registry;
+mod resolve;
 mod runtimes;
 mod secrets;
 mod settings;

@@ -5,11 +5,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use stagecraft_engine::{Deploy, Environment, EnvironmentRef, EventSink, Runtime, Stage};
-use stagecraft_store::environment;
 use stagecraft_template::{Injected, WorkflowPlan};
 use tokio_util::sync::CancellationToken;
 
-use crate::runtimes::runtime_ingress;
 use crate::{Error, Stagecraft};
 
 impl Stagecraft {
@@ -38,41 +36,17 @@ impl Stagecraft {
                 ),
             });
         };
-        let version = queued.config_version.unwrap_or(env.version.specific);
-        let config = environment::config(self.store.pool(), env.id, version)
-            .await?
-            .ok_or_else(|| Error::NotFound {
-                what: "configuration",
-                name: format!("v{}.{version} of {}", env.version.default, env.env_id),
-            })?;
-        // Named so that every diagnostic says which configuration it is about.
-        let file = format!("{} configuration {}", env.env_id, env.version);
-        let template = stagecraft_template::load_template(&file, &config.config_yaml);
-        let Some(template) = template
-            .value
-            .filter(|_| !template.diagnostics.has_errors())
-        else {
-            return Err(Error::Invalid {
-                diagnostics: template.diagnostics.0,
-            });
-        };
-        let variables = stagecraft_template::parse_variables(&file, &config.variables_yaml)
-            .value
-            .unwrap_or_default();
-        let variables = self.sealer.unseal_variables(&variables)?;
-        let mut injected = Injected::for_environment(&template, &env.env_id, &env.app, &env.branch);
-        runtime_ingress(&*runtime, &template, &env.env_id, &mut injected);
-        let resolve = |injected: &Injected| {
-            stagecraft_template::resolve_variables(&template, &variables, injected, &file)
-                .map_err(|d| Error::Invalid { diagnostics: d.0 })
-        };
+        let resolved = self.resolve(env, queued.config_version).await?;
+        let template = &resolved.template;
+        let mut injected = resolved.injected.clone();
+        let resolve = |injected: &Injected| resolved.envs_with(injected);
         // Checked before building: a mistake in the variables should not cost a build.
         let mut envs = resolve(&injected)?;
         let mut built = None;
         let mut source = None;
         if matches!(queued.stage, Stage::Setup | Stage::Patch) {
             let build = self
-                .build_stage(env, queued, &template, sink, cancel)
+                .build_stage(env, queued, template, sink, cancel)
                 .await?;
             // RELEASE_BUILD_ID and RELEASE_COMMIT_SHA name what is deployed.
             if let Some(id) = build.build_id {
@@ -85,9 +59,9 @@ impl Stagecraft {
             source = build.source;
             built = Some(build.images);
         }
-        let mut workloads = stagecraft_engine::workloads(&template, &envs);
+        let mut workloads = stagecraft_engine::workloads(template, &envs);
         if let Some(images) = built {
-            use_built_images(&mut workloads, &template, &images);
+            use_built_images(&mut workloads, template, &images);
         }
         // The configmap files come from the tree the images were built from; a teardown reads
         // the working tree, and a file it cannot read does not stop the teardown.
@@ -107,7 +81,7 @@ impl Stagecraft {
         let stage = queued.stage;
         let plan = stage
             .workflow()
-            .and_then(|name| stagecraft_template::plan_workflow(&template, name))
+            .and_then(|name| stagecraft_template::plan_workflow(template, name))
             .unwrap_or_else(|| WorkflowPlan::empty(stage.workflow().unwrap_or("build")));
         let target = self.environment_ref(env).await?;
         Ok((runtime, plan, workloads, target))

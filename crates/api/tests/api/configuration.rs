@@ -259,3 +259,50 @@ async fn the_environments_list_shows_the_urls_of_the_current_configuration_versi
         "the new version's URL: {after:?} (was {before:?})"
     );
 }
+
+#[tokio::test]
+async fn the_variables_tab_shows_what_the_deploy_gave_each_workload() {
+    let dir = tempfile::tempdir().unwrap();
+    let (stagecraft, env_id, fake) = shop(dir.path()).await;
+    stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap();
+
+    // One resolution for both: the tab differs only in what a deploy adds (its build and
+    // commit) and in the secrets it masks.
+    let per_deploy = ["RELEASE_BUILD_ID", "RELEASE_COMMIT_SHA"];
+    let shown: Vec<(String, String)> = stagecraft
+        .variables_get(&env_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|w| w.workload == "services.web")
+        .unwrap()
+        .vars
+        .into_iter()
+        .filter(|v| !per_deploy.contains(&v.key.as_str()))
+        .map(|v| (v.key, v.value))
+        .collect();
+    let given: Vec<(String, String)> = fake
+        .envs
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(service, _)| service == "web")
+        .unwrap()
+        .1
+        .iter()
+        .filter(|(key, _)| !per_deploy.contains(&key.as_str()))
+        .map(|(key, value)| {
+            let value = if key == "DB_PASS" { MASK } else { value };
+            (key.clone(), value.to_owned())
+        })
+        .collect();
+    let sorted = |mut v: Vec<(String, String)>| {
+        v.sort();
+        v
+    };
+    assert!(shown.iter().any(|(k, _)| k == "PUBLIC_URL"));
+    assert_eq!(sorted(shown), sorted(given));
+}
