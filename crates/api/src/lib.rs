@@ -8,25 +8,34 @@
 //! `stagecraft-docker` and `stagecraft-kube`, and never speaks sqlx, bollard or kube-rs itself.
 //!
 //! # Layout
+//! One module per use case; each `impl Stagecraft` block holds that use case's methods.
+//! - `app.rs`: apps added from a folder, their latest configuration
+//! - `environment.rs`: environments created, listed, extended
+//! - `deploy/`: [`Stagecraft::submit`] a [`DeployRequest`], the queue, the run, the stage's
+//!   preparation, cancel (its own `mod.rs` lists them)
+//! - `resolve.rs`: an environment's configuration resolved, the one way a deploy, the
+//!   Variables tab and the service URLs read it
+//! - `runtimes.rs`: the registered runtimes, and what one is told about an environment
+//! - `clock.rs`: expiry warnings and teardowns, auto_deploy patches, every minute
+//! - `recovery.rs`: a start after a crash: deploys interrupted, ledgers reconciled,
+//!   deployed environments taken up
+//! - `builds.rs`: the build stage of a deploy, and two builds compared
+//! - `commits.rs`: auto_deploy: a new commit on a tracking branch patches its environments
+//! - `checkout.rs`: a commit's files for its build (`git archive`, kept per commit)
+//! - `configuration.rs`: an environment's configuration (get, set as a new version,
+//!   history), its final variables with secrets masked, its service URLs
+//! - `timeline.rs`: the timeline's lanes (deploys) and a deploy's steps and tasks
+//! - `follow.rs`: a deploy's events replayed from a `seq`, then followed live
+//! - `change.rs`: the change feed: what changed, whichever process changed it, as [`Change`]s
+//! - `logs.rs`: workload logs into the store, told by the deploy's events; build logs
 //! - `ledger.rs`: the engine's `Ledger` kept in the store
-//! - `logs.rs`: workload logs into the store (a job's run when it ends, services followed)
+//! - `registry.rs`: an app's image registry, checked before it is kept
 //! - `secrets.rs`: secret values sealed at rest with the data folder's key
+//! - `gitops.rs`: `gitops validate` and `gitops init` over a repository's Release files
+//! - `system.rs`: the System report ([`SystemReport`], [`DockerStatus`])
 //! - `settings.rs`: [`Settings`]: where the data lives, which Docker endpoint and kubeconfig
 //!   files to use, from the environment or given by a test
-//! - `builds.rs`: the build stage of a deploy, and two builds compared
-//! - `change.rs`: the change feed: what changed, whichever process changed it, as [`Change`]s
-//! - `checkout.rs`: a commit's files for its build (`git archive`, kept per commit)
-//! - `commits.rs`: auto_deploy: a new commit on a tracking branch patches its environments
-//! - `configuration.rs`: an environment's configuration (get, set as a new version, history)
-//!   and its final variables with secrets masked
-//! - `environment.rs`: apps, environments and deploys (setup or patch as the Deploy button
-//!   decides, teardown), one at a time per environment across processes
-//! - `registry.rs`: an app's image registry, checked before it is kept
-//! - `follow.rs`: a deploy's events replayed from a `seq`, then followed live
-//! - `gitops.rs`: `gitops validate` and `gitops init` over a repository's Release files
-//! - `timeline.rs`: the timeline's lanes (deploys) and a deploy's steps and tasks
-//! - `views.rs`: what the desktop app shows, as types with generated TypeScript twins
-//! - `system.rs`: the System report ([`SystemReport`], [`DockerStatus`])
+//! - `views/`: what the desktop app shows, as types with generated TypeScript twins
 //! - `error.rs`: [`Error`] and the stable [`ErrorCode`] the UI and the CLI switch on
 
 mod app;

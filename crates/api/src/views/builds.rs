@@ -1,0 +1,215 @@
+//! Builds, their images and two builds compared.
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use crate::{Error, Stagecraft};
+
+/// One service's image in a build.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageView {
+    pub service: String,
+    pub tag: String,
+    /// `built`, `reused`, `failed` or `cancelled`.
+    pub outcome: String,
+    #[ts(type = "number | null")]
+    pub size_bytes: Option<i64>,
+    #[ts(type = "number")]
+    pub cache_hits: i64,
+    /// For a reused image, the build that made it.
+    #[ts(type = "number | null")]
+    pub reused_from_build: Option<i64>,
+    /// Why it was reused, or why it failed.
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct BuildView {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub git_commit: Option<String>,
+    /// What started it: `deploy 4 of ted1bc4: main at 1a2b3c4d5e6f`.
+    pub trigger: String,
+    /// `running`, `succeeded` or `failed`.
+    pub status: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub images: Vec<ImageView>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct StepComparisonView {
+    pub instruction: String,
+    #[ts(type = "number | null")]
+    pub before_millis: Option<u64>,
+    #[ts(type = "number | null")]
+    pub after_millis: Option<u64>,
+    pub before_cached: Option<bool>,
+    pub after_cached: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct LayerChangeView {
+    pub instruction: String,
+    #[ts(type = "number")]
+    pub before_size: u64,
+    #[ts(type = "number")]
+    pub after_size: u64,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceComparisonView {
+    pub service: String,
+    #[ts(type = "number | null")]
+    pub before_size: Option<i64>,
+    #[ts(type = "number | null")]
+    pub after_size: Option<i64>,
+    #[ts(type = "number | null")]
+    pub size_change: Option<i64>,
+    pub layers_added: Vec<String>,
+    pub layers_removed: Vec<String>,
+    pub layers_changed: Vec<LayerChangeView>,
+    pub steps: Vec<StepComparisonView>,
+    #[ts(type = "number")]
+    pub before_cache_hits: i64,
+    #[ts(type = "number")]
+    pub after_cache_hits: i64,
+    pub reused: bool,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct BuildComparisonView {
+    #[ts(type = "number")]
+    pub before: i64,
+    #[ts(type = "number")]
+    pub after: i64,
+    pub commits: CommitsBetweenView,
+    pub services: Vec<ServiceComparisonView>,
+}
+
+/// The commits from one build to the other, newest first; or why they are not known.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum CommitsBetweenView {
+    Listed {
+        commits: Vec<CommitView>,
+        /// Only the newest 50 are listed.
+        more: bool,
+    },
+    Unknown {
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CommitView {
+    pub sha: String,
+    pub author: String,
+    pub date: String,
+    pub subject: String,
+}
+
+impl From<crate::builds::CommitsBetween> for CommitsBetweenView {
+    fn from(commits: crate::builds::CommitsBetween) -> Self {
+        match commits {
+            crate::builds::CommitsBetween::Listed { commits, more } => Self::Listed {
+                commits: commits
+                    .into_iter()
+                    .map(|c| CommitView {
+                        sha: c.sha,
+                        author: c.author,
+                        date: c.date,
+                        subject: c.subject,
+                    })
+                    .collect(),
+                more,
+            },
+            crate::builds::CommitsBetween::Unknown { reason } => Self::Unknown { reason },
+        }
+    }
+}
+
+impl From<crate::BuildComparison> for BuildComparisonView {
+    fn from(comparison: crate::BuildComparison) -> Self {
+        Self {
+            before: comparison.before,
+            after: comparison.after,
+            commits: comparison.commits.into(),
+            services: comparison
+                .services
+                .into_iter()
+                .map(|s| ServiceComparisonView {
+                    service: s.service,
+                    before_size: s.before_size,
+                    after_size: s.after_size,
+                    size_change: s.size_change,
+                    layers_added: s.layers_added,
+                    layers_removed: s.layers_removed,
+                    layers_changed: s
+                        .layers_changed
+                        .into_iter()
+                        .map(|(instruction, before_size, after_size)| LayerChangeView {
+                            instruction,
+                            before_size,
+                            after_size,
+                        })
+                        .collect(),
+                    steps: s
+                        .steps
+                        .into_iter()
+                        .map(|step| StepComparisonView {
+                            instruction: step.instruction,
+                            before_millis: step.before_millis,
+                            after_millis: step.after_millis,
+                            before_cached: step.before_cached,
+                            after_cached: step.after_cached,
+                        })
+                        .collect(),
+                    before_cache_hits: s.before_cache_hits,
+                    after_cache_hits: s.after_cache_hits,
+                    reused: s.reused,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Stagecraft {
+    /// The app's builds with their images, newest first, for the Builds view.
+    pub async fn build_views(&self, app_name: &str) -> Result<Vec<BuildView>, Error> {
+        let mut views = Vec::new();
+        for build in self.builds(app_name).await? {
+            let images = self
+                .images_resolved(build.id)
+                .await?
+                .into_iter()
+                .map(|i| ImageView {
+                    service: i.service,
+                    tag: i.tag,
+                    outcome: i.outcome,
+                    size_bytes: i.size_bytes,
+                    cache_hits: i.cache_hits,
+                    reused_from_build: i.reused_from_build,
+                    detail: i.detail,
+                })
+                .collect();
+            views.push(BuildView {
+                id: build.id,
+                git_commit: build.git_commit,
+                trigger: build.trigger,
+                status: build.status,
+                started_at: build.started_at,
+                finished_at: build.finished_at,
+                images,
+            });
+        }
+        Ok(views)
+    }
+}

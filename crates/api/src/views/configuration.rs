@@ -1,0 +1,61 @@
+//! Configuration versions and workloads' final variables.
+
+use serde::Serialize;
+use ts_rs::TS;
+
+/// One saved version of an environment's configuration.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigVersionView {
+    /// `v{default}.{specific}`.
+    pub version: String,
+    #[ts(type = "number")]
+    pub specific: i64,
+    pub config_yaml: String,
+    pub created_at: String,
+}
+
+impl From<crate::ConfigVersion> for ConfigVersionView {
+    fn from(config: crate::ConfigVersion) -> Self {
+        Self {
+            version: config.version,
+            specific: config.specific,
+            config_yaml: config.config_yaml,
+            created_at: config.created_at,
+        }
+    }
+}
+
+/// A workload's final variables; a secret's value is masked.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadVarsView {
+    /// `services.<name>` or `jobs.<name>`.
+    pub workload: String,
+    pub vars: Vec<VariableView>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct VariableView {
+    pub key: String,
+    pub value: String,
+    pub secret: bool,
+}
+
+impl From<crate::WorkloadVars> for WorkloadVarsView {
+    fn from(vars: crate::WorkloadVars) -> Self {
+        Self {
+            workload: vars.workload,
+            vars: vars
+                .vars
+                .into_iter()
+                .map(|v| VariableView {
+                    key: v.key,
+                    value: v.value,
+                    secret: v.secret,
+                })
+                .collect(),
+        }
+    }
+}

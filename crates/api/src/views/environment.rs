@@ -1,0 +1,214 @@
+//! Apps, environments and the environments list as the window shows them.
+
+use serde::Serialize;
+use stagecraft_engine::{
+    App, DeployStatus, Environment, EnvironmentKind, EnvironmentStatus, Stage,
+};
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum StageView {
+    Build,
+    Setup,
+    Patch,
+    Teardown,
+}
+
+impl From<Stage> for StageView {
+    fn from(stage: Stage) -> Self {
+        match stage {
+            Stage::Build => Self::Build,
+            Stage::Setup => Self::Setup,
+            Stage::Patch => Self::Patch,
+            Stage::Teardown => Self::Teardown,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum EnvironmentStatusView {
+    Created,
+    SettingUp,
+    Deployed,
+    Patching,
+    Failed,
+    Interrupted,
+    TearingDown,
+    TornDown,
+}
+
+impl From<EnvironmentStatus> for EnvironmentStatusView {
+    fn from(status: EnvironmentStatus) -> Self {
+        use EnvironmentStatus as S;
+        match status {
+            S::Created => Self::Created,
+            S::SettingUp => Self::SettingUp,
+            S::Deployed => Self::Deployed,
+            S::Patching => Self::Patching,
+            S::Failed => Self::Failed,
+            S::Interrupted => Self::Interrupted,
+            S::TearingDown => Self::TearingDown,
+            S::TornDown => Self::TornDown,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum DeployStatusView {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+    Interrupted,
+}
+
+impl From<DeployStatus> for DeployStatusView {
+    fn from(status: DeployStatus) -> Self {
+        use DeployStatus as S;
+        match status {
+            S::Queued => Self::Queued,
+            S::Running => Self::Running,
+            S::Succeeded => Self::Succeeded,
+            S::Failed => Self::Failed,
+            S::Cancelled => Self::Cancelled,
+            S::Interrupted => Self::Interrupted,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AppView {
+    pub name: String,
+    pub repo_path: String,
+    pub tracking_branch: String,
+    pub auto_deploy: bool,
+    /// Where its built images are pushed for a cluster that pulls them (`host[:port]/path`).
+    pub image_registry: Option<String>,
+    /// Clusters pull its built images with the user's Docker login for the registry.
+    pub share_registry_login: bool,
+}
+
+impl From<App> for AppView {
+    fn from(app: App) -> Self {
+        Self {
+            name: app.name,
+            repo_path: app.repo_path,
+            tracking_branch: app.tracking_branch,
+            auto_deploy: app.auto_deploy,
+            image_registry: app.image_registry,
+            share_registry_login: app.share_registry_login,
+        }
+    }
+}
+
+/// An app just added, with what its files did not say well: each warning located
+/// (`docker-compose.yml:14:5: warning: services.web.build.ssh: …`).
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AddedAppView {
+    pub app: AppView,
+    pub warnings: Vec<String>,
+}
+
+impl From<crate::AddedApp> for AddedAppView {
+    fn from(added: crate::AddedApp) -> Self {
+        Self {
+            app: added.app.into(),
+            warnings: added.warnings.iter().map(ToString::to_string).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvironmentView {
+    pub env_id: String,
+    pub app: String,
+    pub branch: String,
+    pub ephemeral: bool,
+    /// `v{default}.{specific}`.
+    pub version: String,
+    pub runtime: String,
+    pub status: EnvironmentStatusView,
+    /// UTC, `YYYY-MM-DDTHH:MM:SS.sssZ`; none for a permanent environment.
+    pub expires_at: Option<String>,
+    pub created_at: String,
+}
+
+impl From<Environment> for EnvironmentView {
+    fn from(env: Environment) -> Self {
+        Self {
+            env_id: env.env_id,
+            app: env.app,
+            branch: env.branch,
+            ephemeral: env.kind == EnvironmentKind::Ephemeral,
+            version: env.version.to_string(),
+            runtime: env.runtime,
+            status: env.status.into(),
+            expires_at: env.expires_at,
+            created_at: env.created_at,
+        }
+    }
+}
+
+/// One line of the environments list: the environment, what it is doing, where it answers.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvironmentRowView {
+    pub environment: EnvironmentView,
+    pub activity: Option<ActivityView>,
+    pub urls: Vec<UrlView>,
+}
+
+/// What an environment is doing now.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivityView {
+    /// The running deploy's stage; null when deploys only wait.
+    pub stage: Option<StageView>,
+    /// The running deploy builds its images now.
+    pub building: bool,
+    /// The step it runs now.
+    pub step: Option<String>,
+    #[ts(type = "number")]
+    pub steps_done: i64,
+    /// Deploys waiting behind it.
+    #[ts(type = "number")]
+    pub queued: i64,
+}
+
+/// A service's address on this machine.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct UrlView {
+    pub service: String,
+    pub url: String,
+}
+
+impl From<crate::EnvironmentRow> for EnvironmentRowView {
+    fn from(row: crate::EnvironmentRow) -> Self {
+        Self {
+            environment: row.environment.into(),
+            activity: row.activity.map(|a| ActivityView {
+                stage: a.stage.map(StageView::from),
+                building: a.building,
+                step: a.step,
+                steps_done: a.steps_done,
+                queued: a.queued,
+            }),
+            urls: row
+                .urls
+                .into_iter()
+                .map(|h| UrlView {
+                    service: h.service,
+                    url: h.url,
+                })
+                .collect(),
+        }
+    }
+}
