@@ -164,8 +164,7 @@ impl Stagecraft {
             .map(|r| (r.service.clone(), r.tag.clone()))
             .collect();
         let parallelism = self.settings.build_parallelism.max(1);
-        let (log, writer) =
-            crate::logs::build_log(self.store.clone(), self.logs.news.clone(), build_id);
+        let (log, writer) = self.logs.for_build(build_id);
         let results = build_images(
             builder,
             requests,

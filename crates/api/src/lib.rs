@@ -25,9 +25,9 @@
 //! - `configuration.rs`: an environment's configuration (get, set as a new version,
 //!   history), its final variables with secrets masked, its service URLs
 //! - `timeline.rs`: the timeline's lanes (deploys) and a deploy's steps and tasks
-//! - `follow.rs`: a deploy's events replayed from a `seq`, then followed live
 //! - `change.rs`: the change feed: what changed, whichever process changed it, as [`Change`]s
-//! - `logs.rs`: workload logs into the store, told by the deploy's events; build logs
+//! - `logs.rs`: workload logs into the store, told by the deploy's events; build logs;
+//!   a kept log followed
 //! - `ledger.rs`: the engine's `Ledger` kept in the store
 //! - `registry.rs`: an app's image registry, checked before it is kept
 //! - `secrets.rs`: secret values sealed at rest with the data folder's key
@@ -48,7 +48,6 @@ mod configuration;
 mod deploy;
 mod environment;
 mod error;
-mod follow;
 mod gitops;
 mod ledger;
 mod logs;
@@ -102,6 +101,10 @@ pub use views::{
 /// Stagecraft's use cases over one data directory. Opening it opens (and migrates) the
 /// database; the runtimes connect lazily, on their first use. A clone is another handle to the
 /// same database, runtimes and running deploys.
+///
+/// It holds what every use case shares (the settings, the store, the runtimes and builder,
+/// the sealer) and one value per module that keeps state of its own, whose fields only that
+/// module sees: `deploy::Deploys`, `logs::Logs`, the URL cache, the change feed.
 #[derive(Clone)]
 pub struct Stagecraft {
     settings: Settings,
@@ -131,7 +134,7 @@ impl std::fmt::Debug for Stagecraft {
         f.debug_struct("Stagecraft")
             .field("data_dir", &self.settings.data_dir.path)
             .field("runtimes", &self.runtimes)
-            .field("holder", &self.deploys.holder)
+            .field("deploys", &self.deploys)
             .finish_non_exhaustive()
     }
 }

@@ -5,11 +5,11 @@
 //! Resources: `<env_id>/<deploy id>/jobs.<name>` (one run of a job),
 //! `<env_id>/services.<name>` and `builds/<build id>/<service>` (one image's build output).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use futures_util::StreamExt as _;
-use std::collections::HashMap;
 
 use stagecraft_engine::{BuildLog, DeployEvent, EnvironmentRef, LogLine, Runtime, TaskOutcome};
 use stagecraft_store::Store;
@@ -48,7 +48,7 @@ impl Followers {
 
 /// A build's output lines, stored by a writer of their own so a build never waits on the
 /// database. The writer ends once every [`BuildLog`] handle is dropped; await it.
-pub(crate) fn build_log(
+fn build_log(
     store: Store,
     news: LogNews,
     build_id: i64,
@@ -97,9 +97,9 @@ impl BuildLog for ChannelBuildLog {
 /// of lines just added.
 #[derive(Debug, Clone)]
 pub(crate) struct Logs {
-    pub store: Store,
-    pub followers: Followers,
-    pub news: LogNews,
+    store: Store,
+    followers: Followers,
+    news: LogNews,
 }
 
 impl Logs {
@@ -109,6 +109,14 @@ impl Logs {
             followers: Followers::default(),
             news: tokio::sync::broadcast::channel(1024).0,
         }
+    }
+
+    /// Where build `build_id`'s output lines go, and the writer that stores them.
+    pub(crate) fn for_build(
+        &self,
+        build_id: i64,
+    ) -> (Arc<dyn BuildLog>, tokio::task::JoinHandle<()>) {
+        build_log(self.store.clone(), self.news.clone(), build_id)
     }
 
     /// The logs of one environment on its runtime.
@@ -366,5 +374,75 @@ impl crate::Stagecraft {
         }
         let lines = runtime.logs(&target, &workload, follow, since);
         Ok(lines.map(move |line| line.map_err(|e| crate::Error::runtime(&env, e))))
+    }
+}
+
+/// How often a follower of a log looks for lines another process stored: SQLite tells no
+/// other process about a write.
+const OTHER_PROCESSES_EVERY: Duration = Duration::from_millis(500);
+
+/// Lines a followed log sends at most at once.
+const LOG_PAGE: i64 = 5_000;
+
+impl crate::Stagecraft {
+    /// A kept log's lines after `after_seq`, then its new ones as they are stored (by this
+    /// process: at once; by another: within 500 ms), in pages of up to 5,000 lines, each with
+    /// how many lines the cap has dropped so far. Runs until the receiver is dropped.
+    pub async fn follow_log(
+        &self,
+        resource: &str,
+        after_seq: i64,
+    ) -> Result<tokio::sync::mpsc::Receiver<crate::LogPageView>, crate::Error> {
+        // Subscribe before the first read, so lines stored in between are not missed.
+        let mut news = self.logs.news.subscribe();
+        let store = self.store.clone();
+        let resource = resource.to_owned();
+        let (sender, receiver) = tokio::sync::mpsc::channel(8);
+        tokio::spawn(async move {
+            let mut last = after_seq;
+            let mut dropped = None;
+            loop {
+                // Everything stored since the last look, a page at a time.
+                loop {
+                    let Ok(page) =
+                        stagecraft_store::log::page(store.pool(), &resource, last, LOG_PAGE).await
+                    else {
+                        return;
+                    };
+                    let full = i64::try_from(page.lines.len()).unwrap_or(i64::MAX) >= LOG_PAGE;
+                    if page.lines.is_empty() && dropped == Some(page.dropped) {
+                        break;
+                    }
+                    last = page.lines.last().map_or(last, |l| l.seq);
+                    dropped = Some(page.dropped);
+                    if sender
+                        .send(crate::views::log_page_view(page))
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                    if !full {
+                        break;
+                    }
+                }
+                // Then wait for news of this log, or look anyway (another process's lines).
+                let wait = tokio::time::sleep(OTHER_PROCESSES_EVERY);
+                tokio::pin!(wait);
+                loop {
+                    tokio::select! {
+                        heard = news.recv() => match heard {
+                            Ok(name) if name == resource => break,
+                            Ok(_) => {}
+                            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => break,
+                            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                        },
+                        () = &mut wait => break,
+                        () = sender.closed() => return,
+                    }
+                }
+            }
+        });
+        Ok(receiver)
     }
 }

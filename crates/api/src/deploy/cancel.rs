@@ -7,7 +7,7 @@ use stagecraft_engine::{Deploy, DeployEvent, DeployOutcome, DeployStatus};
 use stagecraft_store::deploy;
 use tokio_util::sync::CancellationToken;
 
-use crate::follow::LiveEvent;
+use super::follow::LiveEvent;
 use crate::{Error, Stagecraft};
 
 /// The deploys this process runs, with the token that cancels each: a cancel asked for in

@@ -7,8 +7,10 @@
 //! - `run.rs`: one deploy run, its status moves and its events stored in order
 //! - `prepare.rs`: the stage's runtime, plan and resolved workloads
 //! - `cancel.rs`: the running deploy stopped, the queued ones ended unrun
+//! - `follow.rs`: a deploy's events replayed from a `seq`, then followed live
 
 mod cancel;
+mod follow;
 mod prepare;
 mod queue;
 mod request;
@@ -21,8 +23,8 @@ use stagecraft_store::deploy::StoredEvent;
 
 pub use request::DeployRequest;
 
-use crate::follow::LiveEvent;
 use crate::{Error, Stagecraft};
+use follow::LiveEvent;
 
 /// Whether [`Stagecraft::submit`] returns once the deploy ran, or at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,10 +79,11 @@ pub struct DeployReport {
 /// for followers in this process.
 #[derive(Debug, Clone)]
 pub(crate) struct Deploys {
-    pub holder: String,
-    pub running: cancel::Running,
-    pub queues: queue::Queues,
-    pub live: tokio::sync::broadcast::Sender<LiveEvent>,
+    // Private: only `deploy` and its modules touch them.
+    holder: String,
+    running: cancel::Running,
+    queues: queue::Queues,
+    live: tokio::sync::broadcast::Sender<LiveEvent>,
 }
 
 impl Deploys {

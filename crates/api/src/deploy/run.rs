@@ -12,7 +12,7 @@ use stagecraft_engine::{
 use stagecraft_store::{deploy, environment, lease};
 use tokio_util::sync::CancellationToken;
 
-use crate::follow::LiveEvent;
+use super::follow::LiveEvent;
 use crate::{Error, Stagecraft};
 
 /// How often a running deploy looks in the store for a cancel another process asked for.
