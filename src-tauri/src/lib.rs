@@ -5,9 +5,15 @@
 //!
 //! Must not contain: domain logic, SQL, Docker or Kubernetes calls.
 //!
+//! Opening the app opens the database (milliseconds) and nothing else: the runtimes connect on
+//! first use, so the window never waits for Docker or a cluster. The window opens where and as
+//! large as it was left (tauri-plugin-window-state): the state is kept in
+//! `<data folder>/window-state.json` and written a moment after each move or resize, not only
+//! at exit, so a killed app keeps it too.
+//!
 //! # Layout
 //! - `lib.rs`: [`run`]: the Tauri builder, start-up and shut-down
-//! - `state.rs`: the one managed state, built once at start-up
+//! - `state.rs`: the one managed state, built once at start-up; the clock and the notifications
 //! - `command_list.rs`: the names of the commands the window may call, written once
 //! - `command.rs`: the `#[tauri::command]` functions themselves
 //! - `ipc_error.rs`: [`IpcError`], the only error a command returns

@@ -1,3 +1,14 @@
+//! The app's one managed state: Stagecraft, opened once at start-up with the Docker runtime and
+//! a Kubernetes runtime per kubeconfig context registered (each connects on its first use).
+//!
+//! When start-up fails (no data folder, a database written by a newer Stagecraft), the window
+//! opens anyway and every command answers with that error: a window that never appears explains
+//! nothing.
+//!
+//! The state starts the clock (`Stagecraft::run_clock`) and the desktop notifications: the app
+//! follows the change feed and tells of each deploy that ended `failed` and each expiry
+//! warning, whoever caused it (the app, the command, the clock), from the moment it opened.
+
 use std::sync::Arc;
 
 use stagecraft_api::{Settings, Stagecraft};

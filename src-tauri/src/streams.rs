@@ -1,6 +1,15 @@
 //! Streams to the window over Tauri channels. A stream belongs to the webview that asked for
 //! it: when that webview loads a page again (a reload), its streams stop, and the reloaded
 //! page asks again from the last `seq` it kept, so it misses nothing and gets nothing twice.
+//!
+//! A deploy's events come over `deploy_follow` (`Stagecraft::follow`), each as a
+//! `FollowMessage::Event` with its progress line (`DeployEvent::progress_line`); the change
+//! feed over `changes_follow`, with `resync` for a window that fell behind; a kept log over
+//! `log_follow`, in pages. The environment screen shows its newest deploy's lines; they and the
+//! last `seq` are kept in the window's session storage
+//! (`ui/src/features/environment/timeline/feed.ts`), so a reloaded window shows what it had and
+//! asks only for the events after that `seq`; an open log is opened again (its lines come anew
+//! from the store, which keeps them).
 
 use std::collections::HashMap;
 use std::sync::Mutex;

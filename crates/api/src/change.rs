@@ -1,12 +1,24 @@
 //! The change feed: what changed in the environments and their deploys, whichever process
-//! changed it (this app, the command, the clock), as typed [`Change`]s. The window follows it
-//! instead of asking every few seconds.
+//! changed it (this app, the command, the clock), as typed [`Change`]s: an environment created
+//! or changed, a deploy queued, started, progressed (the running deploy stored new events) or
+//! ended, a notice raised. The window follows it (the shell's `changes_follow`) instead of
+//! asking every few seconds, and so do the app's desktop notifications
+//! (`src-tauri/src/state.rs`).
 //!
-//! One watcher per process, started by the first follower and stopped when the last one
-//! leaves. It keeps a connection of its own and asks SQLite's `data_version` every
-//! [`LOOK_EVERY`] (a number that moves when any other connection commits: no table is read
-//! while nothing changes); after a commit, it reads a small snapshot and sends what differs
+//! One watcher per process, started by the first follower and stopped when the last one leaves.
+//! It keeps a connection of its own and asks SQLite's `data_version` every [`LOOK_EVERY`] (a
+//! number that moves when any other connection, of this process or another, commits: no table
+//! is read while nothing changes); after a commit, it reads a small snapshot (each
+//! environment's status, expiry and configuration version; the deploys from the oldest one
+//! still queued or running, with their newest `seq`; the newest notice) and sends what differs
 //! from the last one.
+//!
+//! The screens never poll: the environments list and an environment's screen read their state
+//! again when a change concerns them (never two reads at once: a burst costs one read running
+//! and one after it, `ui/src/lib/changes.ts`), and a follower that fell behind gets `resync`.
+//! The environment screen applies the deploy it follows from that deploy's events instead of
+//! reading again on its progress. Only the clock moves on a timer (relative times, running
+//! bars). Overlapping loads of a screen are ordered: only the last one started may write.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -1,6 +1,11 @@
 //! A commit's files, for a build that must read that commit and not whatever the working tree
 //! holds: `git archive` of the commit, unpacked once under the data folder and reused by every
 //! build of the same commit.
+//!
+//! Builds read the commit the environment's branch names, unpacked under
+//! `<data folder>/checkouts/<app id>/<commit>` (the newest 5 per app are kept); a deploy may
+//! ask for the working tree instead, and a folder that is not a git repository is built as it
+//! is.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

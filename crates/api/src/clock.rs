@@ -1,5 +1,12 @@
 //! What runs on a clock: expiry warnings, teardowns of expired environments, patches of new
-//! commits; first, once, the crash recovery of `recovery.rs`.
+//! commits.
+//!
+//! The app runs it (`Stagecraft::run_clock`, started by the shell): once at start, the ledgers
+//! of interrupted environments are reconciled with their runtime and deployed environments are
+//! taken up (`recovery.rs`); then every minute (`TICK_EVERY`) `tick()` sends expiry warnings,
+//! tears down expired environments and patches environments whose tracking branch has a new
+//! commit. A failed round is logged and the next one runs as usual. (Deploys a dead process
+//! left running were interrupted earlier still, when Stagecraft opened.)
 
 use std::time::Duration;
 

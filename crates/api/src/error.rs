@@ -1,3 +1,20 @@
+//! `Error`, what every use case fails with, and its stable `ErrorCode`. The messages name the
+//! file, endpoint or path at fault and say what to do; `Error::code()` maps every variant to a
+//! code (`SCREAMING_SNAKE_CASE` on the wire, never renamed). A Tauri command returns only
+//! `IpcError { code, message }`; the UI switches on `code` and shows `message`, and the CLI's
+//! JSON output carries the code too.
+//!
+//! A deploy that fails before its first task (the configuration, the variables, git, a build, a
+//! `configmap` file) fails with a typed `Error` too; its message becomes the deploy's failure
+//! reason on the timeline. A task its runtime failed keeps the failure's `RuntimeErrorKind`,
+//! and `ErrorCode::of_runtime` gives it the code the runtime's own error would have. What a
+//! readiness probe answers is not an error of Stagecraft: the Docker runtime keeps it as
+//! `NotReady`, the task's wait reason. The template crate's internal helpers still return a
+//! message (see its `diagnostic.rs`).
+//!
+//! When start-up fails (no data folder, a database written by a newer Stagecraft), the window
+//! opens anyway and every command answers with that error (`src-tauri/src/state.rs`).
+
 use std::path::PathBuf;
 
 use serde::Serialize;

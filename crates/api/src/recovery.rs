@@ -1,6 +1,26 @@
 //! A process starting after another stopped: deploys it left running become interrupted,
 //! interrupted environments' ledgers are brought in line with their runtimes, and deployed
 //! environments are taken up (logs followed, what a runtime keeps only while a process runs).
+//!
+//! When Stagecraft opens (`Stagecraft::recover`), a deploy marked running whose environment's
+//! lease expired, is gone or is another deploy's lost its process, which stopped renewing: it
+//! is marked `interrupted`, with a `deploy_interrupted` event saying so, and its environment
+//! `interrupted`; deploying again resumes it, because every runtime call is idempotent. A
+//! deploy whose holder still renews its lease is left alone, so a command that starts while the
+//! app deploys does not interrupt it.
+//!
+//! The app's clock then (`clock.rs`, once) reconciles the ledgers of interrupted environments
+//! with their runtime (objects found by the environment's labels are recorded, recorded objects
+//! that are gone are marked removed) and takes up every deployed environment
+//! (`Stagecraft::resume_environments`): with the workloads and images of its last successful
+//! setup or patch, each service's log is followed on from its newest kept line, and
+//! `Runtime::resume_service` gives back what a runtime keeps only while a process runs:
+//! Docker's liveness watching, Kubernetes' `node_port` forwards. It never changes a service.
+//! Both runtimes are asked for logs with timestamps (`LogLine::timestamped` takes the RFC 3339
+//! time off each line), and the store keeps the runtime's time of the newest line of each
+//! followed log (`log_resource.followed_until_ns`, migration 0014): a start asks the runtime
+//! for the lines since then (Docker's `since` is whole seconds) and skips those at or before
+//! it, so what a service wrote while no Stagecraft ran is kept, and no line twice.
 
 use std::sync::Arc;
 

@@ -1,4 +1,11 @@
 //! An app's image registry: where its built images are pushed for a cluster that pulls them.
+//!
+//! It is `app.image_registry` (migration 0013), set with `stagecraft apps set-registry` or in
+//! the create form when a runtime that pulls is chosen, and checked against Docker's reference
+//! grammar before it is kept, so a deploy never meets a name Docker would refuse. Whether
+//! clusters pull with the user's own Docker login is `app.share_registry_login` (migration
+//! 0015, `--share-login`, or the create form's checkbox; off by default). How the images and
+//! the login reach a cluster: the kube crate's `runtime.rs`.
 
 use stagecraft_store::app;
 

@@ -1,5 +1,11 @@
 //! The runtimes this Stagecraft deploys to, by name (`docker`, `kube:<context>`), and what one
 //! is told about an environment.
+//!
+//! The app and the CLI register the same ones, and registering contacts nothing:
+//! `Stagecraft::use_docker` registers the Docker runtime and builder over the same lazily
+//! connected engine the System screen reports on, and `Stagecraft::use_kubernetes` a Kubernetes
+//! runtime per kubeconfig context, `kube:<context>`, each connecting on its first use and given
+//! the Docker engine to push built images with.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -1,12 +1,24 @@
-//! Secret values at rest: sealed with XChaCha20-Poly1305 under a key of this data folder
-//! before they reach the database, opened only to hand them to a runtime.
+//! Secret values at rest: sealed with XChaCha20-Poly1305 under a key of this data folder before
+//! they reach the database, opened only to build what a runtime is given; events carry no
+//! variable values.
 //!
-//! The key lives in the OS keychain where one answers (macOS Keychain, Windows Credential
-//! Manager, the Secret Service on Linux), else in `<data folder>/secret.key`, readable by the
-//! user alone. Which one holds it is decided once, when the key is made: a key in the
-//! keychain leaves `secret-key.json` beside the database naming its entry, and from then on a
-//! keychain that does not answer is an error, never a new key (that would orphan every
-//! sealed value); a `secret.key` file, once there, is always used.
+//! The key (32 random bytes, one per data folder) is made on first open. It lives in the OS
+//! keychain where one answers (macOS Keychain, Windows Credential Manager, the Secret Service
+//! on Linux; service `dev.stagecraft`, account `secret key of <data folder>`; written, then
+//! read back, because some Secret Service setups accept what they do not keep), else in
+//! `<data folder>/secret.key`, readable by the user alone.
+//!
+//! Which one holds it is decided once, when the key is made: a key in the keychain leaves
+//! `secret-key.json` beside the database naming its entry (written first, as a claim, so two
+//! processes opening a new data folder at once share one key: the second waits up to 2 s for
+//! the first's entry), and from then on a keychain that does not answer (locked, no session
+//! bus) is the `SECRET_KEY` error saying so, never a new key (that would orphan every sealed
+//! value); a `secret.key` file, once there, is always used. Keychain calls run on a blocking
+//! thread, bounded by 30 s.
+//!
+//! `STAGECRAFT_KEYCHAIN=0` keeps new keys in files (the test harnesses set it, so test data
+//! folders never reach a developer's keychain); the real keychain is tested by
+//! `scripts/test.sh` inside a throwaway `dbus-run-session` with an unlocked gnome-keyring.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

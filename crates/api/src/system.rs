@@ -1,5 +1,9 @@
 //! The System screen: where the data lives, the database's schema, whether Docker answers and
 //! which Kubernetes contexts exist.
+//!
+//! The local report (`Stagecraft::system_report`) and the Docker status
+//! (`Stagecraft::docker_status`) are asked for separately, so a slow or absent engine never
+//! holds up the window.
 
 use serde::Serialize;
 use stagecraft_docker::EngineInfo;

@@ -4,8 +4,8 @@
 //! of Release's CLI. A thin layer over `stagecraft-api`: parse the command line, call one use
 //! case, print its answer as text or JSON, exit with a meaningful status.
 //!
-//! Exit statuses: 0 success; 1 the files checked have errors; 2 the command could not run
-//! (bad arguments, unreadable paths).
+//! Exit statuses: 0 success; 1 the files checked have errors, or the deploy or build failed; 2
+//! the command could not run (bad arguments, unreadable paths).
 //!
 //! # Layout
 //! - `main.rs`: the command line and the exit status
@@ -14,7 +14,8 @@
 //! - `session.rs`: opening Stagecraft for the commands below and handing each to its module
 //! - `apps.rs`: `stagecraft apps list|add|set-registry`
 //! - `environments.rs`: `stagecraft environments create|list|get|delete|extend|config-get|...`
-//! - `deploys.rs`: `stagecraft deploys create|list|cancel`, and the deploy report
+//! - `deploys.rs`: `stagecraft deploys create|list|cancel` (`--wait` follows the deploy, run
+//!   here or in another process), and the deploy report
 //! - `builds.rs`: `stagecraft builds list|compare|create`
 //! - `instances.rs`: `stagecraft instances logs`
 

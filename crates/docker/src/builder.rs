@@ -1,5 +1,16 @@
 //! [`DockerBuilder`]: the build stage's images, built by the engine from a context that
 //! honours `.dockerignore`.
+//!
+//! Images are built with BuildKit when the engine offers it: each Dockerfile step arrives as a
+//! vertex with its cache hit and the engine's timings. The context goes through BuildKit's
+//! file-sync session, as the `docker` command sends it (`session.rs`: we open `POST /session`,
+//! serve fsutil's DiffCopy over gRPC on the upgraded connection, and send `/build` with
+//! `remote=client-session` ourselves, because bollard's BuildKit builds open a session of their
+//! own without a file source): the engine asks for what it needs, and only files changed since
+//! the last build of that folder travel. An engine that refuses the session gets the context as
+//! a tar (through bollard's BuildKit session); one without BuildKit at all (Podman's API, old
+//! engines) gets the classic builder, whose output names each step and its cache use. Each
+//! refusal is remembered for the builder's lifetime.
 
 use std::collections::HashMap;
 use std::path::PathBuf;

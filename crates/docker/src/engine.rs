@@ -1,3 +1,9 @@
+//! `DockerEngine`: the connection to a Docker engine, made lazily. Constructing one never
+//! touches the network, so opening the app opens the database and nothing else. The engine is
+//! contacted on the first call that needs it, trying each candidate endpoint (`discovery.rs`)
+//! in order with a 5 s limit, and the first that answers is kept; a failed connection is
+//! retried on the next call.
+
 use std::time::Duration;
 
 use bollard::Docker;

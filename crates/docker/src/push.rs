@@ -1,6 +1,14 @@
 //! [`DockerPusher`]: images built here pushed to an app's registry, for a cluster whose nodes
 //! pull them. The engine pushes (it has the layers and speaks the registry protocol); the
 //! credentials are the user's own, as `docker login` left them.
+//!
+//! The image is tagged under the repository the Kubernetes runtime names, with a tag made from
+//! the start of its image ID, pushed, and the pushed tag is removed from the local engine
+//! afterwards. Credentials come from the Docker client's `config.json` (`auths`, `credsStore`,
+//! `credHelpers`, read by the `docker_credential` crate; a helper gets 30 s); none means an
+//! anonymous push. A refusal says what to do (`docker login <host>`, the engine's
+//! `insecure-registries`, a repository to create first on ECR); a registry that cannot be
+//! reached is a transient failure (pushing again repeats nothing).
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -1,5 +1,8 @@
 //! The build stage: the images of the services built from the repository, each skipped when
 //! its inputs are unchanged since its last image, the others built side by side up to a bound.
+//!
+//! A build stage reads every service's inputs and checks its last image at once; only the
+//! builds themselves are bounded (the api's `STAGECRAFT_BUILD_PARALLELISM`).
 
 use std::collections::HashMap;
 use std::path::PathBuf;

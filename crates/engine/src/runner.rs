@@ -2,6 +2,19 @@
 //! order; the tasks of a step together; a failed task is recorded and the stage goes on,
 //! unless its step halts on error; a step with `wait_for_finish: false` starts its tasks and
 //! the stage moves on, awaiting them before it ends; timeouts; cancellation.
+//!
+//! A task has attempts. A runtime marks a failure `transient` when the same call may well
+//! succeed a moment later and a second try repeats nothing. The Docker runtime does so for a
+//! dropped or timed-out connection, a 429, 502, 503 or 504, and a 409 "already in progress";
+//! never for a 500, which the Docker engine answers most refusals with, and never once a job's
+//! container may have started, since that would run the job twice. The Kubernetes runtime does
+//! so for an unreachable API server, a 429 or a 5xx, and never once a job's Job exists. The
+//! runner tries such a task again, 3 attempts in all, after 1 s and then 2 s (`Retries`),
+//! inside the task's own time limit and the user's cancel. Each failed attempt is a
+//! `task_retrying` event and each new one a `task_attempt_started`; the timeline row keeps the
+//! count (`deploy_task.attempts`) and the last attempt's error as its wait reason; a task out
+//! of attempts fails with "… (attempt 3 of 3)". A job that exits non-zero is a result, not a
+//! failure to run it, and is never retried (Release's jobs have `backoffLimit: 0`).
 
 use std::collections::HashMap;
 use std::sync::Arc;

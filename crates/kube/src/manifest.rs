@@ -1,7 +1,24 @@
 //! An environment's Kubernetes objects, made from the same resolved workloads the Docker
-//! runtime is given: one namespace per environment; per service a Deployment, a ClusterIP
-//! Service for its ports and a Secret for its secret variables; a PersistentVolumeClaim per
-//! persistent or shared volume; per job run a Job. Nothing here talks to a cluster.
+//! runtime is given. Nothing here talks to a cluster; `cluster.rs` applies them with
+//! server-side apply under the field manager `stagecraft`, in order, and tears an environment
+//! down by deleting its namespace and waiting until it is gone.
+//!
+//! - a namespace `stagecraft-<env_id>`;
+//! - per service a Deployment (replaced one pod at a time, the new one ready first), a
+//!   ClusterIP Service for its ports, and a Secret holding its secret variables (referenced by
+//!   `secretKeyRef`, never written into the Deployment);
+//! - a PersistentVolumeClaim per persistent volume (`<service>-<name>`, `job-<job>-<name>`) and
+//!   per shared one (`shared-<name>`); `shmem` as a memory-backed `emptyDir`;
+//! - per workload with `configmap` files a ConfigMap, each file mounted alone at its path
+//!   (`subPath`);
+//! - `node_selector` (the app's merged with each workload's own) as the pods' `nodeSelector`;
+//! - per job run a Job with `backoffLimit: 0` and `activeDeadlineSeconds` =
+//!   `completed_timeout`;
+//! - the Secret `stagecraft-registry-login` named in the pods' `imagePullSecrets` when the app
+//!   shares the user's registry login (see `runtime.rs`).
+//!
+//! Names are made RFC 1123 labels, with a hash when they had to change. The tests check every
+//! fixture's objects with `kubernetes-validate --strict` against Kubernetes 1.37.
 //!
 //! Choices where the model is silent, so they match the Docker runtime:
 //! - a Deployment replaces replicas one at a time and the new one must be ready first

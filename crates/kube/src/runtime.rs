@@ -2,6 +2,69 @@
 //! service a Deployment (with its Service, Secret and claims) applied with server-side apply
 //! and followed by watches until its rollout is done, each job run a Job followed until it
 //! ends. Images Stagecraft built reach the cluster before they are needed (see [`Images`]).
+//!
+//! `KubeRuntime`, one per kubeconfig context, is registered as `kube:<context>` by the api's
+//! `Stagecraft::use_kubernetes`, and connects on first use.
+//!
+//! # Deploys
+//!
+//! Setup applies the namespace, recorded in the ledger first. A service's deploy applies its
+//! Secret, claims, ConfigMap, Deployment and Service with server-side apply, unless the
+//! Deployment's `dev.stagecraft/config` annotation holds the digest of the same spec (without
+//! the per-deploy `RELEASE_BUILD_ID` and commit variables, `ServiceSpec::change_basis`, as
+//! Docker decides): an unchanged service is left as it is instead of rolled for a new build id.
+//! Then it reads the Deployment and watches it and its pods (never polls) until every replica
+//! runs the new template and is ready and no old one is left. Each pod's reason for not being
+//! ready becomes the task's wait reason as it changes
+//! (`waiting for readiness: web-5d9c-x2: ImagePullBackOff: …`, `OOMKilled: restarted 3 times`,
+//! `unschedulable: 0/1 nodes are available …`); `ErrImageNeverPull` and `InvalidImageName` fail
+//! the task at once, and `ProgressDeadlineExceeded` fails it. A job run deletes the previous
+//! run's Job (kept until then for its log), applies a Job of its own and watches it and its pod
+//! to the pod's exit code; once the Job exists a failure is never retried (it would run twice).
+//! API errors map to the runtime's transient failures (unreachable, 429, 5xx) or permanent
+//! ones.
+//!
+//! A service's `node_port` is forwarded from 127.0.0.1 at the same stable port the Docker
+//! runtime publishes it on (`stable_host_port`, in the engine), so `<SERVICE>_INGRESS_URL` and
+//! the environments list's URLs work the same on both (`forward.rs`, kube's port-forward over
+//! WebSocket): each connection picks a ready pod when it opens, so the forward survives every
+//! rollout and crash; it lives as long as the process that deployed the service (the app), a
+//! start takes it up again (`resume_service`), and teardown stops it. A port something else
+//! holds already (another program, or another Stagecraft such as the app while the command
+//! deploys) is not forwarded from this process: the deploy goes on, and the log says so.
+//!
+//! Teardown deletes the ledger's namespace only when it carries the environment's label, waits
+//! until it is gone, and marks it removed; a namespace by that name without the label is left
+//! and stays recorded. Logs are read from the workload's pods.
+//!
+//! # Built images
+//!
+//! Images Stagecraft built reach the cluster before they are needed, once per process: Docker
+//! Desktop's cluster shares the engine's images; kind, k3d and minikube get them through their
+//! own commands (`kind load docker-image`, `k3d image import`, `minikube image load`, which
+//! must be on PATH); any other cluster pulls them from the app's image registry
+//! (`app.image_registry`, see the api's `registry.rs`). The runtime is given an `ImagePusher`
+//! (the engine's trait; `DockerPusher` in the docker crate, on the engine that built the
+//! image): the image goes to `<registry>/<app>-<service>` (one path level, which every registry
+//! takes) under a tag made from the start of its image ID, so the same content keeps its tag
+//! and the Deployment's config digest stays equal when nothing changed. An app with built
+//! images and no registry fails the task before anything reaches the cluster, saying how to
+//! name one.
+//!
+//! The cluster's nodes pull from the registry by themselves (their cloud identity, or a public
+//! registry), unless the app shares the user's login (`app.share_registry_login`; off by
+//! default, since it puts the user's registry credentials in the cluster): then each deploy of
+//! a built workload applies the Secret `stagecraft-registry-login`
+//! (`kubernetes.io/dockerconfigjson`, a `config.json` holding only that registry's login, as
+//! `ImagePusher::pull_login` reads it, at most once per 5 minutes since a credential helper is
+//! a process to run; applied only when the login differs from the one the process last left
+//! there, so a token that was renewed reaches the cluster) and its pods name it in
+//! `imagePullSecrets`. The Deployment's config digest covers the Secret's name, so turning
+//! sharing on or off replaces the pods. When the app stops sharing, the next deploy of a built
+//! workload deletes the Secret (once per process and environment), so the login does not stay
+//! in the cluster; deleting the namespace takes it too. An identity-token login cannot be
+//! shared (kubelets do not take one), and sharing a login the user does not have fails before
+//! any workload is applied.
 
 use std::collections::HashMap;
 use std::path::PathBuf;

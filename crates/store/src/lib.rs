@@ -1,8 +1,9 @@
 //! # stagecraft-store
 //!
 //! Stagecraft's history in one SQLite file, through sqlx. The desktop app and the CLI open the
-//! same file at the same time, so the connection settings (WAL, busy timeout) are part of the
-//! contract, not tuning.
+//! same file at the same time, so the connection settings (WAL, busy timeout, foreign keys) are
+//! part of the contract, not tuning. Opening (creating the file, switching it to WAL, migrating
+//! it) holds a lock file, `<database>.lock`, so two processes never set up a new file at once.
 //!
 //! Must not depend on: tauri, bollard, kube, or `stagecraft-api`. Rows map to domain types here.
 //!
@@ -13,6 +14,8 @@
 //!   `log.rs`, `notice.rs`: one module per table
 //!   group; each function takes `impl SqliteExecutor`, so it runs on the pool or inside a
 //!   transaction ([`Store::pool`])
+//! - `change.rs`: what changed, whichever process changed it (`data_version` and a snapshot),
+//!   for the api's change feed
 //! - `migrations/`: the schema, one numbered file per change, embedded with `sqlx::migrate!()`
 //! - `.sqlx/` (workspace root): offline query data for the `query!` macros
 

@@ -1,5 +1,10 @@
 //! The `deploy_step` and `deploy_task` tables: each deploy's steps and tasks as its events
 //! describe them, and the timeline read from them.
+//!
+//! `deploy::record_events` keeps them current in the same transaction as the events: a batch's
+//! changes to a task are folded into its last state and written in one statement for all tasks,
+//! so a task that waited a hundred times costs one row update. The timeline reads the deploys
+//! (its lanes) and opens one deploy at a time into its steps and tasks.
 
 use sqlx::SqliteExecutor;
 use stagecraft_engine::{DeployEvent, StepOutcome, TaskOutcome};

@@ -1,3 +1,8 @@
+//! `Diagnostic`, the crate's error type: one finding in one file, located (file, line, column
+//! and key path), with what is wrong or odd and what to do; `Diagnostics` gathers a file's. The
+//! crate's internal helpers still return a message (`Result<_, String>` in `plan.rs` and the
+//! variables resolver): each becomes the text of a located `Diagnostic`.
+
 use std::fmt;
 
 use serde::Serialize;

@@ -6,7 +6,7 @@
 //! each workload resolved; workflows planned into steps; and Docker Compose files imported.
 //!
 //! Must not depend on: the engine, the store, the runtimes, tauri. It is pure: text in, values
-//! and diagnostics out, no I/O but what [`gitops`] reads from a repository folder.
+//! and diagnostics out, no I/O but what `gitops` reads from a repository folder.
 //!
 //! # Layout
 //! - `yaml.rs`: YAML text to a located tree, with size, depth and alias limits

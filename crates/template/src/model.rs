@@ -112,7 +112,7 @@ record! {
 }
 
 /// One `environment_templates` entry: a name, and top-level keys that override the template
-/// for environments made from it. The overrides stay a tree until [`crate::merge`] applies them.
+/// for environments made from it. The overrides stay a tree until `merge` applies them.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EnvironmentTemplate {
     pub name: Option<Text>,

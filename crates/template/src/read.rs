@@ -1,6 +1,13 @@
 //! From the located YAML tree to typed values, collecting every mistake on the way instead of
 //! stopping at the first. Each typed value knows how to write itself back to a tree, so a
 //! template round-trips with unknown keys kept where they were.
+//!
+//! Release files are read in two passes: `yaml.rs` makes the located tree, and this module
+//! turns it into typed records by hand-written rules (one `record!` per record) rather than
+//! serde derive, because derive stops at the first error: here one pass reports every mistake
+//! with its file, line, column and key path (`services[2].ports[0].target_port`). Keys the
+//! model does not know are kept in `extra` and reported as warnings; every record writes itself
+//! back, so a template round-trips unchanged in meaning.
 
 use crate::diagnostic::{Diagnostics, Severity};
 use crate::yaml::{Entry, Loc, Node, Style, Value};

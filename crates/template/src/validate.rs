@@ -1,5 +1,9 @@
 //! What a template must satisfy beyond its shape: unique names, references that resolve,
 //! sound ports and resource quantities, no dependency cycles, the workflows Release needs.
+//!
+//! Where Release is silent: a repeated workflow name is a warning, not an error (Stagecraft
+//! runs the first and ignores the repeat), because Release's own sample configuration repeats
+//! `teardown`.
 
 use std::collections::{HashMap, HashSet};
 

@@ -1,12 +1,21 @@
 //! YAML text to a located tree: every node knows its line and column, every scalar keeps its
 //! source text and whether it was quoted, so the model can read `port: '80'` and `port: 80`
-//! alike and a value like `1.10` is never turned into `1.1`.
+//! alike and a value like `1.10` is never turned into `1.1`. This is the first of the two
+//! passes that read Release files; `read.rs` is the second.
 //!
-//! Built from the events of serde-saphyr's parser rather than through serde derive, because a
-//! derive stops at the first error; here one pass reports every mistake with its path.
+//! Built from the events of serde-saphyr's parser (safe, maintained; serde_yaml is deprecated)
+//! rather than through serde derive, because a derive stops at the first error; here one pass
+//! reports every mistake with its path.
 //!
 //! Limits keep hostile input cheap: input size, nesting depth, and the number of nodes after
 //! alias expansion (a "billion laughs" file fails fast instead of exhausting memory).
+//!
+//! Where Release is silent: an alias to a missing anchor (`image: *org*/repo/service`;
+//! Release's own redacted samples contain them) is read as text, with a warning, rather than
+//! refused.
+//!
+//! `Loc` and `KeyPath` say where a value was written, not what it means: they compare equal, so
+//! two templates are equal when they mean the same.
 
 use std::collections::HashMap;
 

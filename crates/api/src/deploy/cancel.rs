@@ -1,4 +1,12 @@
 //! Cancel: the running deploy stops its stage, the queued ones end unrun.
+//!
+//! `Stagecraft::cancel` ends the environment's queued deploys `cancelled` unrun (each gets a
+//! `stage_finished` event, so its followers end) and asks the running one to stop:
+//! `deploy.cancel_requested_at` in the store, and at once the token of a deploy this process
+//! runs. The process running a deploy looks for the store's mark every 250 ms (`run.rs`), so a
+//! cancel from the command reaches the app's deploy (and the reverse) within a moment; the
+//! token stops the build stage's builds and the runner's tasks (a job in the runtime is
+//! stopped). A queued deploy that started meanwhile is cancelled as a running one.
 
 use std::collections::HashMap;
 use std::sync::Arc;

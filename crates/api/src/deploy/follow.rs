@@ -1,5 +1,19 @@
 //! Following a deploy: its stored events from a `seq` on, then the new ones as they come, with
 //! no gap and no duplicate, until the deploy ends.
+//!
+//! `Stagecraft::follow` replays a deploy's events from a `seq` and then follows it: events this
+//! process stores reach followers through a broadcast channel as they are written; events
+//! another process stores are read from the database every 500 ms (SQLite tells no other
+//! process about a write). A gap in the live feed, or a lagging follower, is filled from the
+//! database, so nothing is missed or repeated. A follower ends after the deploy's
+//! `stage_finished` (or `deploy_interrupted`), or when it finds the deploy finished twice in a
+//! row with no such event (a process killed between its last two writes).
+//!
+//! Events are typed at every hop: the runner's `DeployEvent` is stored as JSON and read back as
+//! a `DeployEvent` (`StoredEvent { seq, at, event }`; a row this Stagecraft cannot read,
+//! written by a newer one, is left out with a warning); the shell sends it to the window with
+//! its progress line (`DeployEvent::progress_line`, the one place that wording is written,
+//! which `deploys create --wait` prints too), and the UI gets the generated union.
 
 use std::time::Duration;
 

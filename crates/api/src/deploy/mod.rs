@@ -1,6 +1,11 @@
 //! Deploys: a request submitted for an environment, queued, run one at a time per environment
 //! across processes, cancelled, and read back.
 //!
+//! The desktop app and the CLI share one database, and each deploy of an environment runs
+//! alone: a request queues a deploy, and whichever process holds the environment's lease runs
+//! the queue. The runner's events go to the store in order, and every follower, in any process,
+//! reads them back without a gap; the change feed (`change.rs`) tells each window what moved.
+//!
 //! - `request.rs`: what a [`DeployRequest`] runs (setup or patch as the Deploy button decides,
 //!   setup again, a rollback, teardown), and why
 //! - `queue.rs`: the environment's queue, run by whichever process holds its lease

@@ -1,5 +1,13 @@
 //! What a stage needs before it runs: its runtime, its plan, its workloads resolved (images
 //! built or chosen, variables final, configmap files read), or why it cannot run.
+//!
+//! `configmap` files: a deploy reads each entry's file from the tree its images were built from
+//! (the branch's commit, or the working tree when asked; a rollback reads its build's commit),
+//! refusing one that leads outside the repository; the content is part of the workload's spec,
+//! so a changed file replaces the service. A teardown reads the working tree, and a file it
+//! cannot read does not stop it. On Kubernetes the files become a ConfigMap per workload, each
+//! file mounted alone at its path (`subPath`); on Docker they are unpacked into the container
+//! at their paths after it is created and before it starts (`PUT /archive`).
 
 use std::path::Path;
 use std::sync::Arc;

@@ -1,5 +1,19 @@
 //! An environment's queue: deploys wait in it and run one after another, by whichever process
 //! holds the environment's lease.
+//!
+//! A deploy request inserts a `queued` deploy, or joins one of the same stage that waits (two
+//! queued patches would deploy the same code twice; a rollback never joins). Then the process
+//! tries to take the environment's lease (`environment_lease`), a row the running deploy renews
+//! every third of its lifetime (30 s by default) while it runs (`run.rs`). The holder runs the
+//! queued deploys one after another and lets go; a process that finds the lease taken returns
+//! at once, its request queued. A process that dies stops renewing: after the lease expires,
+//! the next Stagecraft to open marks its deploy `interrupted` (`recovery.rs`).
+//!
+//! Within one process, a second task never runs an environment's queue beside the first
+//! (`Queues`; the lease alone cannot tell two tasks of the same holder apart). A runner that
+//! finds the queue empty lets go of the lease and of `Queues`, then looks once more: a deploy
+//! queued meanwhile, whose own task (here) or process (elsewhere) found this runner still
+//! holding on and left it, is run rather than stranded.
 
 use std::sync::Arc;
 

@@ -1,6 +1,20 @@
 //! One deploy run: the lease kept, a cancel from another process heard, the environment's and
 //! the deploy's status moved, the stage run with its events stored in order (and the logs
 //! kept as they tell), or why it could not start.
+//!
+//! While it runs, the environment's lease is renewed every third of its lifetime, and the
+//! store's cancel mark is looked for every 250 ms (`cancel.rs`). Events go from the runner to
+//! the store through a channel and a writer task, so the runner never waits on the database;
+//! whatever piled up while a write ran is appended in one `BEGIN IMMEDIATE` transaction
+//! (`stagecraft_store::deploy::record_events`), so two writers never share a `seq`, and the
+//! same transaction keeps the deploy's `deploy_step` and `deploy_task` rows current. The
+//! deploy's log keeper (`logs::DeployLogs`) hears each event before it is stored, so a job's
+//! output is in the store before the event that says the job finished. Each stored event
+//! reaches this process's followers through a broadcast (`follow.rs`).
+//!
+//! A deploy the environment refuses when its turn comes (a setup queued behind a teardown)
+//! fails unrun with a `stage_started` and a `stage_finished` that says why, written before it
+//! is marked failed, as a deploy that ran writes its events.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,5 +1,10 @@
 //! bollard's errors in the engine's terms: which status an answer had, and whether a failed
 //! request is worth another attempt.
+//!
+//! Transient, so the runner tries the task again: a dropped or timed-out connection, a 429,
+//! 502, 503 or 504, and a 409 "already in progress". Never a 500, which the engine answers most
+//! refusals with; and a job whose container may have started fails for good (`jobs.rs`), since
+//! another attempt would run it twice.
 
 use stagecraft_engine::{RuntimeError, RuntimeErrorKind};
 

@@ -1,6 +1,11 @@
 //! Liveness probes, which Docker does not act on: a watcher per container that restarts it
 //! after `failure_threshold` failed probes in a row, for as long as this process runs, as
 //! Kubernetes' kubelet would.
+//!
+//! Docker restarts a container that exits but does not act on a failing probe, so the runtime
+//! watches each container with a liveness probe while the process that deployed it (or deployed
+//! the environment again, unchanged, or took it up at start) runs. A CLI process that exits
+//! stops watching; the app keeps watching for as long as it is open.
 
 use bollard::Docker;
 use stagecraft_engine::{EnvironmentRef, LivenessSpec, ProbeSpec, RuntimeError, ServiceSpec};

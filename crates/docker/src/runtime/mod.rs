@@ -2,11 +2,34 @@
 //! containers that reach each other by service name, our labels on every object, and the
 //! environment's ledger written before anything is created.
 //!
+//! How it maps Release's model, which is made for Kubernetes:
+//! - a bridge network `stagecraft-<env_id>` per environment;
+//! - service containers `stagecraft-<env_id>-<service>-<config digest>-<replica>`, with the
+//!   service name as network alias, restarted by the engine (`unless-stopped`) once ready;
+//! - job containers `stagecraft-<env_id>-job-<name>`, kept until the job runs again (for their
+//!   logs);
+//! - named volumes `stagecraft-<env_id>-<name>` for `persistent` volumes and
+//!   `stagecraft-<env_id>-shared-<name>` for `claim`s; `shmem` as tmpfs (or the container's
+//!   `/dev/shm` size);
+//! - every object carries the `dev.stagecraft.env` and `dev.stagecraft.app` labels, and each
+//!   container `dev.stagecraft.workload` (with its config digest and, for a service, its
+//!   replica).
+//!
+//! A service's config digest (its spec without the per-deploy `RELEASE_BUILD_ID` and commit
+//! variables, `ServiceSpec::change_basis`) decides whether patch replaces it. A `node_port` is
+//! published on 127.0.0.1 at a port derived from (env_id, service, port) in 20000–31999
+//! (`stable_host_port`, in the engine); every other declared port gets an engine-chosen
+//! 127.0.0.1 port, which is how HTTP readiness probes reach containers on every platform
+//! (container addresses are not reachable from macOS or Windows hosts). Replica 0 of a service
+//! with a published port must free the port before its successor starts: that window is
+//! measured and recorded as a `service_unavailable` event.
+//!
 //! Its parts: `names` (what objects are called, the config digest), `containers` (network,
 //! volumes, images, creating and removing containers), `rollout` (a service replaced one
-//! replica at a time), `jobs`, `teardown` (removal by the ledger), `liveness` (the
-//! watchers that restart a container failing its probe), `inspection` (status, objects,
-//! logs) and `errors` (bollard's errors in the engine's terms).
+//! replica at a time), `jobs`, `teardown` (removal by the ledger), `liveness` (the watchers
+//! that restart a container failing its probe), `inspection` (status, objects, logs) and
+//! `errors` (bollard's errors in the engine's terms). Images are built by `DockerBuilder`
+//! (`builder.rs`).
 
 mod containers;
 mod errors;
