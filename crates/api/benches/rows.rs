@@ -1,5 +1,6 @@
-//! The environments list as the window asks for it every 3 s: 40 environments of the
-//! 27-service opentelemetry-demo template, on the Docker runtime (its URLs need no engine).
+//! The environments list as the window reads it on each change the change feed tells: 40
+//! environments of the 27-service opentelemetry-demo template, on the Docker runtime (its URLs
+//! need no engine).
 //! Prints the first listing (every environment's configuration read) and the median of 21
 //! after it.
 //!
