@@ -21,7 +21,7 @@
 //! bars). Overlapping loads of a screen are ordered: only the last one started may write.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -193,25 +193,18 @@ pub(crate) fn diff(before: &Snapshot, after: &Snapshot) -> Vec<Change> {
 pub(crate) struct Changes {
     sender: broadcast::Sender<Change>,
     /// Whether the watcher runs; changed only under this lock, by a follower that starts it
-    /// and by the watcher when it finds nobody follows.
-    running: Mutex<bool>,
+    /// and by the watcher when it finds nobody follows. A follower holds it while it starts
+    /// the watcher, so one that comes meanwhile waits to learn whether it started (and tries
+    /// itself when it did not) rather than keep a receiver that nothing feeds.
+    running: tokio::sync::Mutex<bool>,
 }
 
 impl Default for Changes {
     fn default() -> Self {
         Self {
             sender: broadcast::channel(1024).0,
-            running: Mutex::new(false),
+            running: tokio::sync::Mutex::new(false),
         }
-    }
-}
-
-impl Changes {
-    fn lock(&self) -> std::sync::MutexGuard<'_, bool> {
-        // Each change under the lock is one assignment: a poisoned lock is still consistent.
-        self.running
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -223,25 +216,17 @@ impl Stagecraft {
         let changes = Arc::clone(&self.changes);
         // Subscribed first: a running watcher sees a follower and goes on.
         let receiver = changes.sender.subscribe();
-        {
-            let mut running = changes.lock();
-            if *running {
-                return Ok(receiver);
-            }
-            // Claimed here; the connection and the first snapshot are made only by the
-            // follower that starts the watcher.
-            *running = true;
+        let mut running = changes.running.lock().await;
+        if *running {
+            return Ok(receiver);
         }
-        match start_watch(self.store.path()).await {
-            Ok((watch, version, snapshot)) => {
-                tokio::spawn(watch_changes(changes, watch, version, snapshot));
-                Ok(receiver)
-            }
-            Err(error) => {
-                *changes.lock() = false;
-                Err(error)
-            }
-        }
+        // The connection and the first snapshot are made only by the follower that starts
+        // the watcher.
+        let (watch, version, snapshot) = start_watch(self.store.path()).await?;
+        *running = true;
+        drop(running);
+        tokio::spawn(watch_changes(changes, watch, version, snapshot));
+        Ok(receiver)
     }
 }
 
@@ -264,7 +249,7 @@ async fn watch_changes(
     loop {
         tokio::time::sleep(LOOK_EVERY).await;
         {
-            let mut running = changes.lock();
+            let mut running = changes.running.lock().await;
             if changes.sender.receiver_count() == 0 {
                 *running = false;
                 return;

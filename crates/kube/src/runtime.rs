@@ -798,3 +798,67 @@ impl Runtime for KubeRuntime {
         Box::pin(futures_util::stream::once(opened).try_flatten())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use stagecraft_engine::RuntimeErrorKind as K;
+
+    use super::failed;
+    use crate::KubeError;
+    use crate::kubeconfig::Refusal;
+
+    fn api(code: u16) -> KubeError {
+        KubeError::Api(Box::new(Refusal {
+            context: "kind-dev".into(),
+            verb: "create".into(),
+            resource: "deployments".into(),
+            name: "web".into(),
+            code,
+            message: "refused".into(),
+        }))
+    }
+
+    #[test]
+    fn a_clusters_failure_says_its_kind_and_whether_to_try_again() {
+        let cases = [
+            (
+                KubeError::Unreachable {
+                    context: "kind-dev".into(),
+                    reason: "connection refused".into(),
+                },
+                K::Unreachable,
+                true,
+            ),
+            (
+                KubeError::Unauthorized {
+                    context: "kind-dev".into(),
+                },
+                K::Refused,
+                false,
+            ),
+            (api(404), K::NotFound, false),
+            (api(409), K::Conflict, false),
+            (api(422), K::Refused, false),
+            (api(503), K::Failed, true),
+            (
+                KubeError::Timeout {
+                    context: "kind-dev".into(),
+                    what: "the rollout of web".into(),
+                    seconds: 600,
+                },
+                K::TimedOut,
+                false,
+            ),
+        ];
+        for (error, kind, transient) in cases {
+            let text = error.to_string();
+            let failure = failed(error);
+            assert_eq!(
+                (failure.kind, failure.transient),
+                (kind, transient),
+                "{text}"
+            );
+            assert!(std::error::Error::source(&failure).is_some(), "{text}");
+        }
+    }
+}
