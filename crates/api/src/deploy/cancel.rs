@@ -106,17 +106,12 @@ impl Stagecraft {
         outcome: &DeployOutcome,
         with_start: bool,
     ) -> Result<(), Error> {
-        let mut events = Vec::with_capacity(2);
-        if with_start {
-            events.push(DeployEvent::StageStarted {
-                stage: deploy.stage,
-                reason: deploy.reason.clone(),
-            });
-        }
-        events.push(DeployEvent::StageFinished {
-            stage: deploy.stage,
-            outcome: outcome.clone(),
-        });
+        let [started, finished] = ended_unrun(deploy, outcome);
+        let events = if with_start {
+            vec![started, finished]
+        } else {
+            vec![finished]
+        };
         for event in deploy::record_events(self.store.pool(), deploy.id, &events).await? {
             let _ = self.deploys.live.send(LiveEvent {
                 deploy_id: deploy.id,
@@ -125,4 +120,19 @@ impl Stagecraft {
         }
         Ok(())
     }
+}
+
+/// The start and the end of a deploy that ends before its stage ran: how its timeline says it
+/// began, and why it ended.
+pub(super) fn ended_unrun(deploy: &Deploy, outcome: &DeployOutcome) -> [DeployEvent; 2] {
+    [
+        DeployEvent::StageStarted {
+            stage: deploy.stage,
+            reason: deploy.reason.clone(),
+        },
+        DeployEvent::StageFinished {
+            stage: deploy.stage,
+            outcome: outcome.clone(),
+        },
+    ]
 }

@@ -259,14 +259,9 @@ impl Stagecraft {
                         kind: error.runtime_kind(),
                     }
                 };
-                sink.emit(DeployEvent::StageStarted {
-                    stage: queued.stage,
-                    reason: queued.reason.clone(),
-                });
-                sink.emit(DeployEvent::StageFinished {
-                    stage: queued.stage,
-                    outcome: outcome.clone(),
-                });
+                for event in super::cancel::ended_unrun(queued, &outcome) {
+                    sink.emit(event);
+                }
                 outcome
             }
         }
