@@ -55,6 +55,17 @@ pub(crate) async fn app_set_registry(
         .into())
 }
 
+/// Turns GitOps on or off for the app: on, its environments follow the Release files of their
+/// branch; off, their configuration is edited in the app.
+#[tauri::command]
+pub(crate) async fn app_set_gitops(
+    state: State<'_, AppState>,
+    app: String,
+    on: bool,
+) -> Result<AppView, IpcError> {
+    Ok(state.stagecraft()?.set_gitops(&app, on).await?.into())
+}
+
 /// Asks the user for a folder with the platform's own dialog; `None` when they cancel. The
 /// window stays responsive: the dialog answers through a callback.
 #[tauri::command]

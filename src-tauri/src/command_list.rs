@@ -9,6 +9,7 @@ commands! {
     apps_list,
     app_add,
     app_set_registry,
+    app_set_gitops,
     folder_pick,
     environments_list,
     environment_create,

@@ -374,8 +374,18 @@ async fn an_app_is_deployed_patched_and_torn_down_from_the_window() {
         .await
         .expect("the rollback deploy succeeds");
 
-    // The environment's own configuration: saved as v1.2, so the next deploy runs setup.
+    // The environment's own configuration: the app follows its Release files (GitOps), so the
+    // tab says where to edit them; edited here instead, it is saved as v1.2, and the next
+    // deploy runs setup.
     click(&client, "[data-testid=tab-configuration]").await;
+    let follows = text_of(&client, "config-follows").await;
+    assert!(
+        follows.contains(".release/application_template.yaml on branch"),
+        "{follows}"
+    );
+    save_screenshot(&client, "configuration-gitops.png").await;
+    click(&client, "[data-testid=config-edit-here]").await;
+    wait_for(&client, "[data-testid=config-save]", WAIT).await;
     let editor = client
         .wait()
         .at_most(WAIT)

@@ -155,6 +155,7 @@ async fn seed_history(data: &Path, repo: &Path) -> String {
             repo_path: repo.to_str().unwrap(),
             tracking_branch: "main",
             auto_deploy: false,
+            gitops: false,
         },
     )
     .await

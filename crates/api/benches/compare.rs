@@ -64,6 +64,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             repo_path: "/src/bench",
             tracking_branch: "main",
             auto_deploy: false,
+            gitops: false,
         },
         "t.yaml",
         "app: bench\n",

@@ -69,6 +69,9 @@ impl Stagecraft {
                 repo_path: &repo_path,
                 tracking_branch: &branch,
                 auto_deploy: template.auto_deploy.unwrap_or(false),
+                // An app with Release files in its repository follows them (GitOps); one
+                // imported from docker-compose keeps the template made from it.
+                gitops: check.files.template.is_some(),
             },
             &template_file,
             &stagecraft_template::template_to_yaml(&template),

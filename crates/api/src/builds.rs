@@ -213,7 +213,7 @@ impl Stagecraft {
     }
 
     /// The files of `commit` of the repository at `repo`, unpacked once under the data folder.
-    async fn commit_tree(
+    pub(crate) async fn commit_tree(
         &self,
         app_id: i64,
         repo: &Path,

@@ -83,14 +83,31 @@ impl Stagecraft {
                 "patch: new commit {short} on {} (auto_deploy)",
                 app.tracking_branch
             );
-            for env in self.environments().await? {
+            for mut env in self.environments().await? {
                 let patchable = matches!(
                     env.status,
                     EnvironmentStatus::Deployed | EnvironmentStatus::Failed
                 );
-                if env.app_id == app.id && env.branch == app.tracking_branch && patchable {
-                    reports.push(self.queue(&env, Stage::Patch, &reason).await?);
+                if env.app_id != app.id || env.branch != app.tracking_branch || !patchable {
+                    continue;
                 }
+                // With GitOps the commit may change the configuration too: then it sets up.
+                let report = match self.sync(&mut env, false).await? {
+                    Ok(None) => self.queue(&env, Stage::Patch, &reason).await?,
+                    Ok(Some(synced)) => {
+                        let reason = format!(
+                            "{}; new commit {short} on {} (auto_deploy)",
+                            synced.reason(),
+                            app.tracking_branch
+                        );
+                        self.queue(&env, Stage::Setup, &reason).await?
+                    }
+                    Err(why) => {
+                        let deploy = self.refuse(&env, Stage::Patch, &reason, &why).await?;
+                        DeployReport { deploy, ran: true }
+                    }
+                };
+                reports.push(report);
             }
         }
         Ok(reports)

@@ -24,6 +24,9 @@ pub struct ConfigVersion {
     pub specific: i64,
     pub config_yaml: String,
     pub created_at: String,
+    /// With GitOps, where the configuration comes from and is edited:
+    /// `.release/application_template.yaml on branch main`; `None` when it is edited here.
+    pub follows: Option<String>,
 }
 
 /// A workload's final variable, as shown: a secret's value is [`MASK`].
@@ -77,14 +80,20 @@ impl Stagecraft {
     /// Every saved version of the environment's configuration, newest first.
     pub async fn config_history(&self, env_id: &str) -> Result<Vec<ConfigVersion>, Error> {
         let env = self.environment(env_id).await?;
+        let follows = self.follows(&env).await?;
         let history = environment::config_history(self.store.pool(), env.id).await?;
         Ok(history
             .into_iter()
             .map(|c| ConfigVersion {
-                version: format!("v{}.{}", env.version.default, c.version),
+                version: format!(
+                    "v{}.{}",
+                    c.default_version.unwrap_or(env.version.default),
+                    c.version
+                ),
                 specific: c.version,
                 config_yaml: c.config_yaml,
                 created_at: c.created_at,
+                follows: follows.clone(),
             })
             .collect())
     }
@@ -101,6 +110,18 @@ impl Stagecraft {
             })
     }
 
+    /// Where `env`'s configuration is edited when its app follows its Release files: the
+    /// template file on the environment's branch.
+    async fn follows(&self, env: &stagecraft_engine::Environment) -> Result<Option<String>, Error> {
+        let app = self.find_app(&env.app).await?;
+        if !app.gitops {
+            return Ok(None);
+        }
+        let config = stagecraft_store::app::latest_config(self.store.pool(), app.id).await?;
+        let file = config.map_or_else(|| ".release.yaml".to_owned(), |c| c.template_file);
+        Ok(Some(format!("{file} on branch {}", env.branch)))
+    }
+
     /// Replaces the environment's configuration with `yaml`, after validating it: every
     /// mistake is reported with its line, column and key path, and nothing is saved. The
     /// version's second number goes up; the next deploy runs setup, since the configuration
@@ -108,6 +129,15 @@ impl Stagecraft {
     pub async fn config_set(&self, env_id: &str, yaml: &str) -> Result<ConfigVersion, Error> {
         let env = self.environment(env_id).await?;
         crate::environment::ensure_standing(&env)?;
+        if let Some(source) = self.follows(&env).await? {
+            return Err(Error::Conflict {
+                message: format!(
+                    "{} follows its Release files (GitOps): edit {source} and deploy, or turn \
+                     GitOps off with `stagecraft apps set-gitops {} off`",
+                    env.app, env.app
+                ),
+            });
+        }
         let file = format!("{env_id} configuration");
         let parsed = stagecraft_template::load_template(&file, yaml);
         if parsed.value.is_none() || parsed.diagnostics.has_errors() {

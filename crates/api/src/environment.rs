@@ -96,20 +96,10 @@ impl Stagecraft {
             &config.template_file,
         )
         .map_err(|d| Error::Invalid { diagnostics: d.0 })?;
-        // An environment's copy of the variables keeps `defaults` under the name `envs`.
         let variables = stagecraft_template::parse_variables("variables", &config.variables_yaml)
             .value
             .unwrap_or_default();
-        let variables = stagecraft_template::VariablesFile {
-            envs: variables
-                .defaults
-                .iter()
-                .chain(&variables.envs)
-                .cloned()
-                .collect(),
-            defaults: Vec::new(),
-            ..variables
-        };
+        let variables = environment_variables(variables);
         let kind = if request.environment_template == "permanent" {
             EnvironmentKind::Permanent
         } else {
@@ -227,4 +217,15 @@ pub(crate) fn ensure_standing(env: &Environment) -> Result<(), Error> {
         });
     }
     Ok(())
+}
+
+/// An environment's copy of its app's variables: the `defaults` kept under the name `envs`.
+pub(crate) fn environment_variables(
+    app: stagecraft_template::VariablesFile,
+) -> stagecraft_template::VariablesFile {
+    stagecraft_template::VariablesFile {
+        envs: app.defaults.iter().chain(&app.envs).cloned().collect(),
+        defaults: Vec::new(),
+        ..app
+    }
 }

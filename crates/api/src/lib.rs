@@ -57,6 +57,7 @@ mod resolve;
 mod runtimes;
 mod secrets;
 mod settings;
+mod sync;
 mod system;
 mod timeline;
 mod views;

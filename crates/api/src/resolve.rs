@@ -45,16 +45,17 @@ impl Stagecraft {
         env: &Environment,
         version: Option<i64>,
     ) -> Result<Resolved, Error> {
-        let version = Version {
-            default: env.version.default,
-            specific: version.unwrap_or(env.version.specific),
-        };
-        let config = environment::config(self.store.pool(), env.id, version.specific)
+        let specific = version.unwrap_or(env.version.specific);
+        let config = environment::config(self.store.pool(), env.id, specific)
             .await?
             .ok_or_else(|| Error::NotFound {
                 what: "configuration",
-                name: format!("{version} of {}", env.env_id),
+                name: format!("v{}.{specific} of {}", env.version.default, env.env_id),
             })?;
+        let version = Version {
+            default: config.default_version.unwrap_or(env.version.default),
+            specific,
+        };
         let file = format!("{} configuration {version}", env.env_id);
         let template = stagecraft_template::load_template(&file, &config.config_yaml);
         let Some(template) = template

@@ -1,4 +1,5 @@
-//! `stagecraft apps list|add|set-registry`: the apps, local repositories with Release files.
+//! `stagecraft apps list|add|set-registry|set-gitops`: the apps, local repositories with Release
+//! files.
 
 use std::path::PathBuf;
 
@@ -32,6 +33,14 @@ pub(crate) enum Apps {
         #[arg(long, conflicts_with = "clear")]
         share_login: bool,
     },
+    /// Whether the app's environments follow the Release files of their branch (GitOps, on for
+    /// an app added from Release files): each deploy reads them from the commit it builds, and
+    /// a change makes it run setup. Off, the configuration is edited in the app.
+    SetGitops {
+        app: String,
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
 }
 
 impl Apps {
@@ -56,6 +65,7 @@ pub(crate) async fn execute(
                         "REPOSITORY",
                         "BRANCH",
                         "AUTO DEPLOY",
+                        "GITOPS",
                         "IMAGE REGISTRY",
                     ],
                     &apps
@@ -66,6 +76,7 @@ pub(crate) async fn execute(
                                 a.repo_path.clone(),
                                 a.tracking_branch.clone(),
                                 a.auto_deploy.to_string(),
+                                if a.gitops { "on" } else { "off" }.to_owned(),
                                 a.image_registry.clone().unwrap_or_else(|| "-".to_owned()),
                             ]
                         })
@@ -103,6 +114,20 @@ pub(crate) async fn execute(
                         app.name,
                         app.image_registry.unwrap_or_else(|| "-".to_owned()),
                         app.share_registry_login.to_string(),
+                    ]],
+                ),
+                _ => structured(&app, output),
+            }
+        }
+        Apps::SetGitops { app, state } => {
+            let app = stagecraft.set_gitops(&app, state == "on").await?;
+            match output {
+                Output::Table => table(
+                    &["NAME", "GITOPS", "BRANCH"],
+                    &[vec![
+                        app.name,
+                        if app.gitops { "on" } else { "off" }.to_owned(),
+                        app.tracking_branch,
                     ]],
                 ),
                 _ => structured(&app, output),

@@ -21,6 +21,9 @@ pub struct App {
     pub image_registry: Option<String>,
     /// Clusters pull its built images with the user's Docker login for the registry.
     pub share_registry_login: bool,
+    /// GitOps: each deploy reads the Release files of the commit it builds (or of the working
+    /// tree), and the environment's configuration follows them.
+    pub gitops: bool,
     pub created_at: String,
 }
 

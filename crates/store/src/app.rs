@@ -12,6 +12,7 @@ pub struct NewApp<'a> {
     pub repo_path: &'a str,
     pub tracking_branch: &'a str,
     pub auto_deploy: bool,
+    pub gitops: bool,
 }
 
 /// One saved version of an app's default configuration.
@@ -31,11 +32,12 @@ pub async fn insert(
     app: &NewApp<'_>,
 ) -> Result<i64, StoreError> {
     let id = sqlx::query_scalar!(
-        "INSERT INTO app (name, repo_path, tracking_branch, auto_deploy) VALUES (?, ?, ?, ?) RETURNING id AS \"id!: i64\"",
+        "INSERT INTO app (name, repo_path, tracking_branch, auto_deploy, gitops) VALUES (?, ?, ?, ?, ?) RETURNING id AS \"id!: i64\"",
         app.name,
         app.repo_path,
         app.tracking_branch,
         app.auto_deploy,
+        app.gitops,
     )
     .fetch_one(executor)
     .await?;
@@ -104,7 +106,7 @@ pub async fn by_name(
 ) -> Result<Option<App>, StoreError> {
     sqlx::query_as!(
         App,
-        r#"SELECT id, name, repo_path, tracking_branch, auto_deploy AS "auto_deploy: bool", last_commit, image_registry, share_registry_login AS "share_registry_login: bool", created_at
+        r#"SELECT id, name, repo_path, tracking_branch, auto_deploy AS "auto_deploy: bool", last_commit, image_registry, share_registry_login AS "share_registry_login: bool", gitops AS "gitops: bool", created_at
            FROM app WHERE name = ?"#,
         name
     )
@@ -116,7 +118,7 @@ pub async fn by_name(
 pub async fn list(executor: impl SqliteExecutor<'_>) -> Result<Vec<App>, StoreError> {
     sqlx::query_as!(
         App,
-        r#"SELECT id, name, repo_path, tracking_branch, auto_deploy AS "auto_deploy: bool", last_commit, image_registry, share_registry_login AS "share_registry_login: bool", created_at
+        r#"SELECT id, name, repo_path, tracking_branch, auto_deploy AS "auto_deploy: bool", last_commit, image_registry, share_registry_login AS "share_registry_login: bool", gitops AS "gitops: bool", created_at
            FROM app ORDER BY name"#
     )
     .fetch_all(executor)
@@ -193,10 +195,39 @@ pub async fn set_image_registry(
     Ok(done.rows_affected() == 1)
 }
 
+/// Whether a new commit on the tracking branch patches the app's environments (the template's
+/// `auto_deploy`, as a GitOps sync of that branch reads it).
+pub async fn set_auto_deploy(
+    executor: impl SqliteExecutor<'_>,
+    app_id: i64,
+    auto_deploy: bool,
+) -> Result<(), StoreError> {
+    sqlx::query!(
+        "UPDATE app SET auto_deploy = ? WHERE id = ?",
+        auto_deploy,
+        app_id
+    )
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// Turns GitOps on or off for the app. Says whether the app exists.
+pub async fn set_gitops(
+    executor: impl SqliteExecutor<'_>,
+    app_id: i64,
+    gitops: bool,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query!("UPDATE app SET gitops = ? WHERE id = ?", gitops, app_id)
+        .execute(executor)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 pub async fn by_id(executor: impl SqliteExecutor<'_>, id: i64) -> Result<Option<App>, StoreError> {
     Ok(sqlx::query_as!(
         App,
-        r#"SELECT id, name, repo_path, tracking_branch, auto_deploy AS "auto_deploy: bool", last_commit, image_registry, share_registry_login AS "share_registry_login: bool", created_at
+        r#"SELECT id, name, repo_path, tracking_branch, auto_deploy AS "auto_deploy: bool", last_commit, image_registry, share_registry_login AS "share_registry_login: bool", gitops AS "gitops: bool", created_at
            FROM app WHERE id = ?"#,
         id
     )

@@ -23,6 +23,9 @@ pub struct NewEnvironment<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvironmentConfig {
     pub version: i64,
+    /// The app configuration version it was made from, when it is not the environment's first
+    /// (`environment.default_version`): a GitOps sync moves it.
+    pub default_version: Option<i64>,
     pub config_yaml: String,
     pub variables_yaml: String,
     pub created_at: String,
@@ -62,8 +65,9 @@ pub async fn insert_config(
     variables_yaml: &str,
 ) -> Result<i64, StoreError> {
     sqlx::query_scalar!(
-        r#"INSERT INTO environment_config (environment_id, version, config_yaml, variables_yaml)
-           VALUES (?1, (SELECT COALESCE(MAX(version), 0) + 1 FROM environment_config WHERE environment_id = ?1), ?2, ?3)
+        r#"INSERT INTO environment_config (environment_id, version, default_version, config_yaml, variables_yaml)
+           VALUES (?1, (SELECT COALESCE(MAX(version), 0) + 1 FROM environment_config WHERE environment_id = ?1),
+                   (SELECT default_version FROM environment WHERE id = ?1), ?2, ?3)
            RETURNING version AS "version!: i64""#,
         environment_id,
         config_yaml,
@@ -74,6 +78,48 @@ pub async fn insert_config(
     .map_err(StoreError::from)
 }
 
+/// Saves a new version of the environment's configuration made from app configuration
+/// `default_version` (a GitOps sync), and makes that the environment's default version;
+/// returns the new version's number.
+pub async fn insert_synced_config(
+    pool: &sqlx::SqlitePool,
+    environment_id: i64,
+    default_version: i64,
+    config_yaml: &str,
+    variables_yaml: &str,
+) -> Result<i64, StoreError> {
+    let mut tx = pool.begin().await?;
+    // Versions saved before the default version was kept per version were made from the
+    // environment's default as it is until now: they keep it.
+    sqlx::query!(
+        "UPDATE environment_config SET default_version = (SELECT default_version FROM environment WHERE id = ?1)
+         WHERE environment_id = ?1 AND default_version IS NULL",
+        environment_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    let version = sqlx::query_scalar!(
+        r#"INSERT INTO environment_config (environment_id, version, default_version, config_yaml, variables_yaml)
+           VALUES (?1, (SELECT COALESCE(MAX(version), 0) + 1 FROM environment_config WHERE environment_id = ?1), ?2, ?3, ?4)
+           RETURNING version AS "version!: i64""#,
+        environment_id,
+        default_version,
+        config_yaml,
+        variables_yaml,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "UPDATE environment SET default_version = ? WHERE id = ?",
+        default_version,
+        environment_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(version)
+}
+
 pub async fn config(
     executor: impl SqliteExecutor<'_>,
     environment_id: i64,
@@ -81,8 +127,8 @@ pub async fn config(
 ) -> Result<Option<EnvironmentConfig>, StoreError> {
     sqlx::query_as!(
         EnvironmentConfig,
-        "SELECT version, config_yaml, variables_yaml, created_at FROM environment_config
-         WHERE environment_id = ? AND version = ?",
+        "SELECT version, default_version, config_yaml, variables_yaml, created_at
+         FROM environment_config WHERE environment_id = ? AND version = ?",
         environment_id,
         version
     )
@@ -98,8 +144,8 @@ pub async fn config_history(
 ) -> Result<Vec<EnvironmentConfig>, StoreError> {
     sqlx::query_as!(
         EnvironmentConfig,
-        "SELECT version, config_yaml, variables_yaml, created_at FROM environment_config
-         WHERE environment_id = ? ORDER BY version DESC",
+        "SELECT version, default_version, config_yaml, variables_yaml, created_at
+         FROM environment_config WHERE environment_id = ? ORDER BY version DESC",
         environment_id
     )
     .fetch_all(executor)

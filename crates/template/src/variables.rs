@@ -474,3 +474,47 @@ impl Injected {
         injected
     }
 }
+
+impl VariablesFile {
+    /// The keys a GitOps sync must not overwrite (`gitops: {immutable_keys: [KEY, ...]}`, seen
+    /// in real variables files; Release documents no more of it): an environment keeps the
+    /// value it has for each.
+    pub fn immutable_keys(&self) -> Vec<String> {
+        use crate::yaml::Value;
+        let Some(gitops) = &self.gitops else {
+            return Vec::new();
+        };
+        let Value::Map(entries) = &gitops.0.value else {
+            return Vec::new();
+        };
+        entries
+            .iter()
+            .filter(|entry| entry.key == "immutable_keys")
+            .flat_map(|entry| match &entry.value.value {
+                Value::Seq(items) => items.iter().collect::<Vec<_>>(),
+                _ => Vec::new(),
+            })
+            .filter_map(|item| match &item.value {
+                Value::Scalar { text, .. } => Some(text.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod immutable_keys_tests {
+    #[test]
+    fn the_keys_a_sync_keeps_are_read_from_the_gitops_entry() {
+        let file = crate::parse_variables(
+            "vars.yaml",
+            "gitops:\n  immutable_keys: [CUSTOMER_NAME, REGION]\ndefaults:\n- {key: A, value: b}\n",
+        );
+        let variables = file.value.unwrap();
+        assert_eq!(variables.immutable_keys(), ["CUSTOMER_NAME", "REGION"]);
+        let none = crate::parse_variables("vars.yaml", "defaults: []\n")
+            .value
+            .unwrap();
+        assert!(none.immutable_keys().is_empty());
+    }
+}

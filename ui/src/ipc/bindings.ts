@@ -1,7 +1,7 @@
 // Generated from the Rust types by `STAGECRAFT_BLESS=1 cargo test -p stagecraft-desktop bindings`. Do not edit.
 
 /** The commands the window may call (`src-tauri/src/command_list.rs`). */
-export type CommandName = "system_report" | "docker_status" | "apps_list" | "app_add" | "app_set_registry" | "folder_pick" | "environments_list" | "environment_create" | "runtime_choices" | "environment_get" | "next_deploy" | "deploy_start" | "teardown_start" | "setup_start" | "deploy_cancel" | "environment_extend" | "timeline" | "deploy_follow" | "changes_follow" | "stream_stop" | "log_follow" | "deploy_detail" | "log_resources" | "builds_list" | "builds_compare" | "deploy_build_start" | "config_history" | "config_set" | "variables_get";
+export type CommandName = "system_report" | "docker_status" | "apps_list" | "app_add" | "app_set_registry" | "app_set_gitops" | "folder_pick" | "environments_list" | "environment_create" | "runtime_choices" | "environment_get" | "next_deploy" | "deploy_start" | "teardown_start" | "setup_start" | "deploy_cancel" | "environment_extend" | "timeline" | "deploy_follow" | "changes_follow" | "stream_stop" | "log_follow" | "deploy_detail" | "log_resources" | "builds_list" | "builds_compare" | "deploy_build_start" | "config_history" | "config_set" | "variables_get";
 
 /**
  * The only error a command returns. The UI switches on `code`; `message` is for people and
@@ -72,7 +72,11 @@ imageRegistry: string | null,
 /**
  * Clusters pull its built images with the user's Docker login for the registry.
  */
-shareRegistryLogin: boolean, };
+shareRegistryLogin: boolean, 
+/**
+ * Its environments follow the Release files of their branch (GitOps).
+ */
+gitops: boolean, };
 
 /**
  * An app just added, with what its files did not say well: each warning located
@@ -320,7 +324,12 @@ export type ConfigVersionView = {
 /**
  * `v{default}.{specific}`.
  */
-version: string, specific: number, configYaml: string, createdAt: string, };
+version: string, specific: number, configYaml: string, createdAt: string, 
+/**
+ * With GitOps, where it comes from and is edited (`.release/application_template.yaml on
+ * branch main`); null when it is edited here.
+ */
+follows: string | null, };
 
 /**
  * A workload's final variables; a secret's value is masked.

@@ -87,6 +87,8 @@ export interface EnvironmentsApi {
    * clusters pull them with the user's Docker login. A name Docker would refuse rejects with
    * what to write instead. */
   setAppRegistry(app: string, registry: string | null, shareLogin: boolean): Promise<AppView>;
+  /** Whether the app's environments follow the Release files of their branch (GitOps). */
+  setAppGitops(app: string, on: boolean): Promise<AppView>;
   /** The platform's folder dialog; null when the user cancels. */
   pickFolder(): Promise<string | null>;
   /** Each environment with what it is doing now and its services' URLs. */
@@ -143,6 +145,7 @@ export const environmentsApi: EnvironmentsApi = {
   addApp: (path) => call("app_add", { path }),
   setAppRegistry: (app, registry, shareLogin) =>
     call("app_set_registry", { app, registry, shareLogin }),
+  setAppGitops: (app, on) => call("app_set_gitops", { app, on }),
   pickFolder: () => call("folder_pick"),
   environments: () => call("environments_list"),
   runtimeChoices: () => call("runtime_choices"),

@@ -1,4 +1,5 @@
-//! Cancel: the running deploy stops its stage, the queued ones end unrun.
+//! Cancel: the running deploy stops its stage, the queued ones end unrun; and a deploy refused
+//! before it runs, kept with why.
 //!
 //! `Stagecraft::cancel` ends the environment's queued deploys `cancelled` unrun (each gets a
 //! `stage_finished` event, so its followers end) and asks the running one to stop:
@@ -11,7 +12,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use stagecraft_engine::{Deploy, DeployEvent, DeployOutcome, DeployStatus};
+use stagecraft_engine::{Deploy, DeployEvent, DeployOutcome, DeployStatus, Environment, Stage};
 use stagecraft_store::deploy;
 use tokio_util::sync::CancellationToken;
 
@@ -96,6 +97,30 @@ impl Stagecraft {
             deploys.push(self.deploy_by_id(id).await?);
         }
         Ok(deploys)
+    }
+
+    /// Keeps a deploy of `stage` that fails before it runs, for `why`: its lane shows that it
+    /// began and why it ended; the environment stays as it was.
+    pub(crate) async fn refuse(
+        &self,
+        env: &Environment,
+        stage: Stage,
+        reason: &str,
+        why: &str,
+    ) -> Result<Deploy, Error> {
+        let planned = super::request::Planned {
+            refused: Some(why.to_owned()),
+            ..super::request::Planned::of(stage, reason)
+        };
+        let id = self.enqueue(env, &planned).await?;
+        let queued = self.deploy_by_id(id).await?;
+        let outcome = DeployOutcome::Failed {
+            reason: why.to_owned(),
+            kind: None,
+        };
+        self.record_unrun_end(&queued, &outcome, true).await?;
+        self.finish(id, DeployStatus::Queued, &outcome).await?;
+        self.deploy_by_id(id).await
     }
 
     /// The events of a deploy that ended without running: its followers wait for an end, so it

@@ -119,8 +119,16 @@ impl Stagecraft {
         request: DeployRequest,
         wait: Wait,
     ) -> Result<Submitted, Error> {
-        let env = self.environment(env_id).await?;
-        let planned = self.plan_request(&env, request).await?;
+        let mut env = self.environment(env_id).await?;
+        let planned = self.plan_request(&mut env, request).await?;
+        if let Some(why) = &planned.refused {
+            return Ok(Submitted {
+                deploy: self
+                    .refuse(&env, planned.stage, &planned.reason, why)
+                    .await?,
+                queue: None,
+            });
+        }
         let id = self.enqueue(&env, &planned).await?;
         let queue = match wait {
             Wait::UntilDone => {

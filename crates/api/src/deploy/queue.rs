@@ -67,10 +67,10 @@ impl Stagecraft {
     pub(super) async fn enqueue(&self, env: &Environment, planned: &Planned) -> Result<i64, Error> {
         let pool = self.store.pool();
         // A request for a stage already waiting joins it: two queued patches would deploy the
-        // same code twice.
-        let joined = match planned.build {
-            None => deploy::queued_of_stage(pool, env.id, planned.stage).await?,
-            Some(_) => None,
+        // same code twice. A rollback, or a deploy refused before it runs, is its own.
+        let joined = match (planned.build, &planned.refused) {
+            (None, None) => deploy::queued_of_stage(pool, env.id, planned.stage).await?,
+            _ => None,
         };
         let id = match joined {
             Some(waiting) => waiting.id,

@@ -4,6 +4,7 @@ use stagecraft_engine::{Environment, Stage};
 use stagecraft_store::deploy;
 
 use crate::environment::ensure_standing;
+use crate::sync::SyncOutcome;
 use crate::{Error, Stagecraft};
 
 /// What a user (the Deploy button, a command, the clock) asks of an environment.
@@ -39,18 +40,28 @@ pub(crate) struct Planned {
     /// The build whose images it deploys, building nothing (a rollback).
     pub build: Option<i64>,
     pub working_tree: bool,
+    /// Why it fails before it runs (the branch's Release files do not validate): it is kept,
+    /// and ends failed at once, saying so.
+    pub refused: Option<String>,
 }
 
 impl Stagecraft {
     /// What `request` runs for `env`, and why; refused when the environment cannot take it.
+    /// A deploy that builds first brings the configuration in line with the branch's Release
+    /// files when the app follows them (GitOps; `env` is then the environment as it is after).
     pub(crate) async fn plan_request(
         &self,
-        env: &Environment,
+        env: &mut Environment,
         request: DeployRequest,
     ) -> Result<Planned, Error> {
         let planned = match request {
             DeployRequest::Deploy { working_tree } => {
+                ensure_standing(env)?;
+                let synced = self.sync(env, working_tree).await?;
                 let (stage, mut reason) = self.setup_or_patch(env).await?;
+                if let Ok(Some(synced)) = &synced {
+                    reason = synced.reason();
+                }
                 if working_tree {
                     reason.push_str("; built from the working tree");
                 }
@@ -59,11 +70,20 @@ impl Stagecraft {
                     reason,
                     build: None,
                     working_tree,
+                    refused: synced.err(),
                 }
             }
             DeployRequest::Setup => {
                 ensure_standing(env)?;
-                Planned::of(Stage::Setup, "setup requested")
+                let synced = self.sync(env, false).await?;
+                let reason = match &synced {
+                    Ok(Some(synced)) => format!("setup requested; {}", synced.reason()),
+                    _ => "setup requested".to_owned(),
+                };
+                Planned {
+                    refused: synced.err(),
+                    ..Planned::of(Stage::Setup, &reason)
+                }
             }
             DeployRequest::Rollback { build_id } => self.plan_rollback(env, build_id).await?,
             DeployRequest::Teardown => Planned::of(Stage::Teardown, "teardown requested"),
@@ -94,6 +114,33 @@ impl Stagecraft {
             reason: format!("{reason}; rollback to the images of build {build_id}"),
             build: Some(build_id),
             working_tree: false,
+            refused: None,
+        })
+    }
+
+    /// The GitOps sync before a deploy that builds: `Ok(Some)` when it made a new version
+    /// (`env` is refreshed), `Err` with why the deploy must fail when the files are broken.
+    pub(crate) async fn sync(
+        &self,
+        env: &mut Environment,
+        working_tree: bool,
+    ) -> Result<Result<Option<crate::sync::Synced>, String>, Error> {
+        Ok(match self.sync_from_branch(env, working_tree).await {
+            Ok(SyncOutcome::Unchanged) => Ok(None),
+            Ok(SyncOutcome::Synced(synced)) => {
+                *env = self.environment(&env.env_id).await?;
+                Ok(Some(synced))
+            }
+            Ok(SyncOutcome::Broken { at, error }) => Err(format!(
+                "the Release files of {at} cannot be used, and nothing was deployed: {error}"
+            )),
+            // The database itself failing is this call's error; anything else (a secret that
+            // no longer opens) is the deploy's, kept on its timeline.
+            Err(error @ Error::Store(_)) => return Err(error),
+            Err(error) => Err(format!(
+                "the configuration could not be read against the Release files, and nothing \
+                 was deployed: {error}"
+            )),
         })
     }
 
@@ -131,6 +178,7 @@ impl Planned {
             reason: reason.to_owned(),
             build: None,
             working_tree: false,
+            refused: None,
         }
     }
 }

@@ -204,7 +204,7 @@ impl Stagecraft {
         Ok(outcome)
     }
 
-    async fn finish(
+    pub(super) async fn finish(
         &self,
         deploy_id: i64,
         from: DeployStatus,

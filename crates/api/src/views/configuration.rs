@@ -13,6 +13,9 @@ pub struct ConfigVersionView {
     pub specific: i64,
     pub config_yaml: String,
     pub created_at: String,
+    /// With GitOps, where it comes from and is edited (`.release/application_template.yaml on
+    /// branch main`); null when it is edited here.
+    pub follows: Option<String>,
 }
 
 impl From<crate::ConfigVersion> for ConfigVersionView {
@@ -22,6 +25,7 @@ impl From<crate::ConfigVersion> for ConfigVersionView {
             specific: config.specific,
             config_yaml: config.config_yaml,
             created_at: config.created_at,
+            follows: config.follows,
         }
     }
 }

@@ -91,6 +91,8 @@ pub struct AppView {
     pub image_registry: Option<String>,
     /// Clusters pull its built images with the user's Docker login for the registry.
     pub share_registry_login: bool,
+    /// Its environments follow the Release files of their branch (GitOps).
+    pub gitops: bool,
 }
 
 impl From<App> for AppView {
@@ -102,6 +104,7 @@ impl From<App> for AppView {
             auto_deploy: app.auto_deploy,
             image_registry: app.image_registry,
             share_registry_login: app.share_registry_login,
+            gitops: app.gitops,
         }
     }
 }

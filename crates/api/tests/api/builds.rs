@@ -271,7 +271,7 @@ async fn a_deploy_of_an_earlier_build_runs_its_images_and_builds_nothing() {
     assert_eq!(other.code(), stagecraft_api::ErrorCode::NotFound);
 }
 
-fn git(repo: &std::path::Path, args: &[&str]) {
+pub fn git(repo: &std::path::Path, args: &[&str]) {
     let output = std::process::Command::new("git")
         .arg("-C")
         .arg(repo)

@@ -48,6 +48,9 @@ async fn a_new_commit_patches_the_tracking_branchs_deployed_environments() {
     commit_to(&repo, "main", FIRST);
     let stagecraft = open(dir.path(), Fake::open()).await;
     stagecraft.add_app(&repo).await.unwrap();
+    // These commits are refs and nothing else: GitOps, which reads a commit's files, is off
+    // (`gitops.rs` has auto_deploy with GitOps, on real commits).
+    stagecraft.set_gitops("shop", false).await.unwrap();
     let on_main = stagecraft
         .create_environment(CreateEnvironment {
             branch: None,

@@ -10,6 +10,8 @@ async fn shop(dir: &std::path::Path) -> (Stagecraft, String, Arc<Fake>) {
     let fake = Fake::open();
     let stagecraft = open(dir, Arc::clone(&fake)).await;
     stagecraft.add_app(&repo(dir)).await.unwrap();
+    // The configuration is edited in the app: GitOps off (`gitops.rs` tests it on).
+    stagecraft.set_gitops("shop", false).await.unwrap();
     let env_id = stagecraft
         .create_environment(ephemeral())
         .await

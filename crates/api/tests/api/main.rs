@@ -11,6 +11,7 @@ mod crash;
 mod docker;
 mod environments;
 mod follow;
+mod gitops;
 mod kube_real;
 mod secrets;
 mod system;

@@ -21,6 +21,7 @@ async fn environment_fixture(store: &Store) -> (i64, i64) {
             repo_path: "/src/shop",
             tracking_branch: "main",
             auto_deploy: true,
+            gitops: false,
         },
     )
     .await
@@ -94,6 +95,53 @@ async fn app_configuration_versions_count_up_from_one() {
     assert_eq!(apps.len(), 1);
     assert!(apps[0].auto_deploy);
     assert!(app::by_name(store.pool(), "nope").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_synced_configuration_moves_the_default_version_and_keeps_each_versions_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir).await;
+    let pool = store.pool();
+    let (app_id, environment_id) = environment_fixture(&store).await;
+    // Saved as if before default versions were kept per version.
+    sqlx::query("UPDATE environment_config SET default_version = NULL")
+        .execute(pool)
+        .await
+        .unwrap();
+    let second = app::insert_config(pool, app_id, "t.yaml", "app: shop\nv: 2\n", None, "{}\n")
+        .await
+        .unwrap();
+
+    let synced = environment::insert_synced_config(
+        pool,
+        environment_id,
+        second,
+        "app: shop\nv: 2\n",
+        "envs: []\n",
+    )
+    .await
+    .unwrap();
+    let edited =
+        environment::insert_config(pool, environment_id, "app: shop\nv: 3\n", "envs: []\n")
+            .await
+            .unwrap();
+
+    let env = environment::by_id(pool, environment_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(env.version.to_string(), "v2.3");
+    let defaults: Vec<(i64, Option<i64>)> = environment::config_history(pool, environment_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.version, c.default_version))
+        .collect();
+    // The first keeps the default it was made from; the synced and the edited one have v2.
+    assert_eq!(
+        defaults,
+        [(edited, Some(2)), (synced, Some(2)), (1, Some(1))]
+    );
 }
 
 #[tokio::test]

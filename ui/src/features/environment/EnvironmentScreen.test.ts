@@ -307,6 +307,60 @@ describe("EnvironmentScreen", () => {
     expect(deployBuild).toHaveBeenCalledWith("ted1bc4", 1);
   });
 
+  it("with GitOps, shows the configuration read-only and says which file to edit", async () => {
+    const follows = ".release/application_template.yaml on branch main";
+    const api = fakeApi();
+    const history = await api.configHistory("ted1bc4");
+    render(EnvironmentScreen, {
+      api: fakeApi({
+        configHistory: () => Promise.resolve(history.map((v) => ({ ...v, follows }))),
+      }),
+      envId: "ted1bc4",
+      back: () => {},
+    });
+
+    await fireEvent.click(await screen.findByTestId("tab-configuration"));
+
+    expect((await screen.findByTestId("config-follows")).textContent).toContain(follows);
+    const editor = screen.getByTestId("config-yaml") as HTMLTextAreaElement;
+    expect(editor.readOnly).toBe(true);
+    expect(screen.queryByTestId("config-save")).toBeNull();
+  });
+
+  it("turns GitOps off for the app when asked to edit the configuration here", async () => {
+    const follows = ".release/application_template.yaml on branch main";
+    const history = await fakeApi().configHistory("ted1bc4");
+    let following = true;
+    const setAppGitops = vi.fn((app: string, on: boolean) => {
+      following = on;
+      return Promise.resolve({
+        name: app,
+        repoPath: "/src/shop",
+        trackingBranch: "main",
+        autoDeploy: false,
+        imageRegistry: null,
+        shareRegistryLogin: false,
+        gitops: on,
+      });
+    });
+    render(EnvironmentScreen, {
+      api: fakeApi({
+        configHistory: () =>
+          Promise.resolve(history.map((v) => ({ ...v, follows: following ? follows : null }))),
+        setAppGitops,
+      }),
+      envId: "ted1bc4",
+      back: () => {},
+    });
+    await fireEvent.click(await screen.findByTestId("tab-configuration"));
+
+    await fireEvent.click(await screen.findByTestId("config-edit-here"));
+
+    expect(setAppGitops).toHaveBeenCalledWith("shop", false);
+    await screen.findByTestId("config-save");
+    expect((screen.getByTestId("config-yaml") as HTMLTextAreaElement).readOnly).toBe(false);
+  });
+
   it("saves the configuration as a new version, shows a refusal where it is, and diffs versions", async () => {
     const saveConfig = vi.fn((_envId: string, yaml: string) =>
       yaml.includes("replicas: x")
@@ -319,6 +373,7 @@ describe("EnvironmentScreen", () => {
             specific: 3,
             configYaml: yaml,
             createdAt: "2026-11-26T08:00:00.000Z",
+            follows: null,
           }),
     );
     render(EnvironmentScreen, {

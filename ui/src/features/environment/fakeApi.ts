@@ -125,12 +125,14 @@ export const history: ConfigVersionView[] = [
     version: "v1.2",
     specific: 2,
     configYaml: "services:\n- name: web\n  replicas: 2\n",
+    follows: null,
     createdAt: "2026-11-26T07:00:00.000Z",
   },
   {
     version: "v1.1",
     specific: 1,
     configYaml: "services:\n- name: web\n",
+    follows: null,
     createdAt: "2026-11-26T06:00:00.000Z",
   },
 ];
@@ -144,6 +146,7 @@ export function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsA
     apps: () => Promise.resolve([]),
     addApp: () => Promise.reject(new Error("unused")),
     setAppRegistry: () => Promise.reject(new Error("unused")),
+    setAppGitops: () => Promise.reject(new Error("unused")),
     pickFolder: () => Promise.resolve(null),
     environments: () => Promise.resolve([{ environment: env, activity: null, urls: [] }]),
     runtimeChoices: () => Promise.resolve([]),

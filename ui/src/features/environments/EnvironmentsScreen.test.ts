@@ -34,6 +34,7 @@ const shop: AppView = {
   autoDeploy: false,
   imageRegistry: null,
   shareRegistryLogin: false,
+  gitops: true,
 };
 
 function api(
@@ -46,6 +47,7 @@ function api(
     apps: () => Promise.resolve([]),
     addApp: unused,
     setAppRegistry: unused,
+    setAppGitops: unused,
     pickFolder,
     environments: () => Promise.resolve([]),
     createEnvironment: unused,

@@ -10,6 +10,7 @@ const shop: AppView = {
   autoDeploy: false,
   imageRegistry: "registry.example.com/team",
   shareRegistryLogin: false,
+  gitops: true,
 };
 
 const runtimes: RuntimeChoice[] = [

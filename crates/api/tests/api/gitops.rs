@@ -1,0 +1,304 @@
+//! GitOps: an environment follows the Release files of its branch, read from real commits.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use stagecraft_api::{CreateEnvironment, DeployRequest, ErrorCode, Stagecraft, Wait};
+use stagecraft_engine::{DeployStatus, EnvironmentStatus, Stage};
+
+use crate::EventJson as _;
+use crate::builds::git;
+use crate::environments::{Fake, ephemeral, open, repo};
+
+const TEMPLATE: &str = ".release/application_template.yaml";
+
+/// The shop app in a git repository on `main`, added, with an environment of `main` set up.
+async fn shop_on_main(dir: &Path) -> (Stagecraft, Arc<Fake>, std::path::PathBuf, String) {
+    let repo = repo(dir);
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "first"]);
+    let fake = Fake::open();
+    let stagecraft = open(dir, Arc::clone(&fake)).await;
+    let added = stagecraft.add_app(&repo).await.unwrap();
+    assert!(added.app.gitops, "an app with Release files follows them");
+    let env_id = stagecraft
+        .create_environment(CreateEnvironment {
+            branch: Some("main".into()),
+            ..ephemeral()
+        })
+        .await
+        .unwrap()
+        .env_id;
+    let setup = stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
+    assert_eq!(
+        (setup.stage, setup.status),
+        (Stage::Setup, DeployStatus::Succeeded)
+    );
+    (stagecraft, fake, repo, env_id)
+}
+
+fn edit(repo: &Path, file: &str, change: impl FnOnce(String) -> String) {
+    let path = repo.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, change(text)).unwrap();
+}
+
+fn commit(repo: &Path, message: &str) {
+    git(repo, &["commit", "-q", "-am", message]);
+}
+
+/// A `cache` service added to the template and to its setup and patch workflows.
+fn with_cache(template: String) -> String {
+    template
+        .replace(
+            "- name: web\n",
+            "- name: cache\n  image: redis:7\n- name: web\n",
+        )
+        .replace(
+            "order_from: [services.db, jobs.migrate, services.web]",
+            "order_from: [services.db, services.cache, jobs.migrate, services.web]",
+        )
+}
+
+#[tokio::test]
+async fn a_commit_that_changes_the_release_files_sets_up_with_them_and_says_which_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (stagecraft, fake, repo, env_id) = shop_on_main(dir.path()).await;
+    assert!(!fake.calls().iter().any(|c| c == "deploy cache"));
+
+    edit(&repo, TEMPLATE, with_cache);
+    commit(&repo, "a cache");
+    let next = stagecraft.next_deploy(&env_id).await.unwrap();
+    let deploy = stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
+
+    assert_eq!(
+        (deploy.stage, deploy.status),
+        (Stage::Setup, DeployStatus::Succeeded)
+    );
+    assert!(
+        deploy.reason.starts_with(&format!(
+            "setup: {TEMPLATE} changed (v1.1 → v2.2), read from main at "
+        )),
+        "{}",
+        deploy.reason
+    );
+    // What Deploy said beforehand was read from the stored configuration: patch.
+    assert_eq!(
+        next.reason,
+        "patch: the configuration is unchanged since the last setup"
+    );
+    assert!(fake.calls().iter().any(|c| c == "deploy cache"));
+    let env = stagecraft.environment(&env_id).await.unwrap();
+    assert_eq!(env.version.to_string(), "v2.2");
+    let history: Vec<String> = stagecraft
+        .config_history(&env_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|v| v.version)
+        .collect();
+    assert_eq!(history, ["v2.2", "v1.1"]);
+
+    // Nothing changed since: the next deploy patches.
+    let again = stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
+    assert_eq!(again.stage, Stage::Patch);
+}
+
+#[tokio::test]
+async fn a_broken_commit_fails_the_deploy_with_located_errors_and_the_environment_runs_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let (stagecraft, fake, repo, env_id) = shop_on_main(dir.path()).await;
+    let calls = fake.calls().len();
+
+    edit(&repo, TEMPLATE, |t| {
+        t.replace(
+            "- name: db\n  image: postgres:16\n",
+            "- name: db\n  image: postgres:16\n  replicas: lots\n",
+        )
+    });
+    commit(&repo, "broken");
+    let deploy = stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
+
+    assert_eq!(deploy.status, DeployStatus::Failed);
+    let events = stagecraft.deploy_events(deploy.id, 0).await.unwrap();
+    let end = events.last().unwrap().json();
+    assert!(
+        end.contains("the Release files of main at") && end.contains(&format!("{TEMPLATE}:")),
+        "{end}"
+    );
+    assert!(end.contains("replicas"), "{end}");
+    assert_eq!(fake.calls().len(), calls, "nothing reached the runtime");
+    let env = stagecraft.environment(&env_id).await.unwrap();
+    assert_eq!(
+        (env.status, env.version.to_string().as_str()),
+        (EnvironmentStatus::Deployed, "v1.1")
+    );
+}
+
+#[tokio::test]
+async fn the_working_tree_is_read_when_the_deploy_builds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (stagecraft, fake, repo, env_id) = shop_on_main(dir.path()).await;
+
+    edit(&repo, TEMPLATE, with_cache);
+    let from_commit = stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
+    assert_eq!(from_commit.stage, Stage::Patch, "the edit is not committed");
+    let from_tree = stagecraft
+        .submit(
+            &env_id,
+            DeployRequest::Deploy { working_tree: true },
+            Wait::UntilDone,
+        )
+        .await
+        .unwrap()
+        .deploy;
+
+    assert_eq!(from_tree.stage, Stage::Setup);
+    assert!(
+        from_tree.reason.contains("read from the working tree"),
+        "{}",
+        from_tree.reason
+    );
+    assert!(fake.calls().iter().any(|c| c == "deploy cache"));
+}
+
+#[tokio::test]
+async fn keys_the_variables_file_calls_immutable_keep_the_environments_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let vars = ".release/environment_variables.yaml";
+    let repo_dir = dir.path();
+    let repo = repo(repo_dir);
+    edit(&repo, vars, |v| {
+        format!(
+            "gitops:\n  immutable_keys: [REGION]\n{}",
+            v.replace(
+                "defaults:\n",
+                "defaults:\n- {key: REGION, value: eu}\n- {key: TIER, value: small}\n"
+            )
+        )
+    });
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "first"]);
+    let fake = Fake::open();
+    let stagecraft = open(repo_dir, Arc::clone(&fake)).await;
+    stagecraft.add_app(&repo).await.unwrap();
+    let env_id = stagecraft
+        .create_environment(CreateEnvironment {
+            branch: Some("main".into()),
+            ..ephemeral()
+        })
+        .await
+        .unwrap()
+        .env_id;
+    stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap();
+
+    edit(&repo, vars, |v| {
+        v.replace("value: eu}", "value: us}")
+            .replace("value: small}", "value: large}")
+    });
+    commit(&repo, "new values");
+    let deploy = stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
+
+    assert_eq!(deploy.stage, Stage::Setup);
+    assert!(deploy.reason.contains(vars), "{}", deploy.reason);
+    let web = fake
+        .envs
+        .lock()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|(service, _)| service == "web")
+        .unwrap()
+        .1
+        .clone();
+    let value = |key: &str| web.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    assert_eq!(value("REGION").as_deref(), Some("eu"), "kept: immutable");
+    assert_eq!(value("TIER").as_deref(), Some("large"), "followed the file");
+}
+
+#[tokio::test]
+async fn with_gitops_the_configuration_is_edited_on_the_branch_not_in_the_app() {
+    let dir = tempfile::tempdir().unwrap();
+    let (stagecraft, _, _, env_id) = shop_on_main(dir.path()).await;
+    let current = stagecraft.config_get(&env_id).await.unwrap();
+
+    let error = stagecraft
+        .config_set(&env_id, &current.config_yaml)
+        .await
+        .unwrap_err();
+
+    assert_eq!(error.code(), ErrorCode::Conflict);
+    let message = error.to_string();
+    assert!(
+        message.contains(&format!("edit {TEMPLATE} on branch main")),
+        "{message}"
+    );
+    // Off, it is edited in the app again.
+    let app = stagecraft.set_gitops("shop", false).await.unwrap();
+    assert!(!app.gitops);
+    stagecraft
+        .config_set(&env_id, &current.config_yaml)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn auto_deploy_sets_up_an_environment_whose_branch_changed_its_release_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let (stagecraft, fake, repo, env_id) = shop_on_main(dir.path()).await;
+    edit(&repo, TEMPLATE, |t| format!("auto_deploy: true\n{t}"));
+    commit(&repo, "auto_deploy");
+    // The first look records the branch's commit; the deploy above had the old files.
+    stagecraft.check_commits().await.unwrap();
+    stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap();
+
+    edit(&repo, TEMPLATE, with_cache);
+    commit(&repo, "a cache");
+    let reports = stagecraft.check_commits().await.unwrap();
+
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    let deploy = &reports[0].deploy;
+    assert_eq!(
+        (deploy.stage, deploy.status),
+        (Stage::Setup, DeployStatus::Succeeded)
+    );
+    assert!(
+        deploy.reason.contains(&format!("{TEMPLATE} changed"))
+            && deploy.reason.contains("(auto_deploy)"),
+        "{}",
+        deploy.reason
+    );
+    assert!(fake.calls().iter().any(|c| c == "deploy cache"));
+}
