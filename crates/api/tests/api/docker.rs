@@ -793,3 +793,122 @@ workflows:
         .deploy;
     assert_eq!(teardown.status, DeployStatus::Succeeded);
 }
+
+/// GitOps on the real engine: a commit adding a service sets the environment up with it; a
+/// broken commit fails the next deploy and the running service goes on answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gitops_a_commit_on_the_branch_reaches_the_environment_and_a_broken_one_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = unique("git");
+    let _cleanup = Cleanup(app.clone());
+    let repo = dir.path().join(&app);
+    std::fs::create_dir_all(repo.join(".release")).unwrap();
+    service_dir(
+        &repo,
+        "web",
+        &dockerfile(
+            &["www /www"],
+            r#"["sh", "-c", "trap 'exit 0' TERM; httpd -f -p 8080 -h /www & wait"]"#,
+        ),
+        &[("www/index.html", "hello\n")],
+    );
+    let web_only = format!(
+        "app: {app}
+environment_templates: [{{name: ephemeral}}]
+services:
+- name: web
+  build: {{context: web}}
+  ports: [{{type: node_port, port: '80', target_port: '8080'}}]
+  readiness_probe: {{http_get: {{path: /index.html, port: 8080}}, period_seconds: 1}}
+workflows:
+- {{name: setup, order_from: [services.all]}}
+- {{name: patch, order_from: [services.all]}}
+- {{name: teardown, order_from: [release.remove_environment]}}
+"
+    );
+    let template = repo.join(".release/application_template.yaml");
+    std::fs::write(&template, &web_only).unwrap();
+    let git = |args: &[&str]| crate::builds::git(&repo, args);
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "web"]);
+    let stagecraft = open_docker(dir.path()).await;
+    stagecraft.add_app(&repo).await.unwrap();
+    let env_id = stagecraft
+        .create_environment(environment_of(&app))
+        .await
+        .unwrap()
+        .env_id;
+    let deploy = |stagecraft: &Stagecraft, env_id: String| {
+        let stagecraft = stagecraft.clone();
+        async move {
+            stagecraft
+                .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+                .await
+                .unwrap()
+                .deploy
+        }
+    };
+    let setup = deploy(&stagecraft, env_id.clone()).await;
+    assert_eq!(setup.status, DeployStatus::Succeeded, "{setup:?}");
+    let port = stable_host_port(&env_id, "web", 8080);
+    assert_eq!(http_get(port, "/index.html"), "hello\n");
+
+    // A second service, committed on the branch: the next deploy sets it up.
+    std::fs::write(
+        &template,
+        web_only.replace(
+            "workflows:",
+            "- name: echo\n  build: {context: web}\n  command: [sh, -c, \"trap 'exit 0' TERM; sleep 100000 & wait\"]\nworkflows:",
+        ),
+    )
+    .unwrap();
+    git(&["commit", "-q", "-am", "an echo service"]);
+    let with_echo = deploy(&stagecraft, env_id.clone()).await;
+    assert_eq!(
+        (with_echo.stage, with_echo.status),
+        (Stage::Setup, DeployStatus::Succeeded),
+        "{with_echo:?}"
+    );
+    assert!(
+        with_echo
+            .reason
+            .contains(".release/application_template.yaml changed"),
+        "{}",
+        with_echo.reason
+    );
+    let objects = labelled(&env_id);
+    assert!(
+        objects
+            .iter()
+            .any(|o| o.starts_with(&format!("container stagecraft-{env_id}-echo-"))),
+        "{objects:?}"
+    );
+
+    // A broken commit: the deploy fails before the engine is touched; web goes on.
+    let before = container_ids(&env_id);
+    std::fs::write(
+        &template,
+        web_only.replace("period_seconds: 1", "period_seconds: soon"),
+    )
+    .unwrap();
+    git(&["commit", "-q", "-am", "broken"]);
+    let broken = deploy(&stagecraft, env_id.clone()).await;
+    assert_eq!(broken.status, DeployStatus::Failed, "{broken:?}");
+    let events = stagecraft.deploy_events(broken.id, 0).await.unwrap();
+    let end = events.last().unwrap().json();
+    assert!(end.contains("period_seconds"), "{end}");
+    assert_eq!(container_ids(&env_id), before);
+    assert_eq!(http_get(port, "/index.html"), "hello\n");
+    assert_eq!(
+        stagecraft.environment(&env_id).await.unwrap().status,
+        EnvironmentStatus::Deployed
+    );
+
+    let teardown = stagecraft
+        .submit(&env_id, DeployRequest::Teardown, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
+    assert_eq!(teardown.status, DeployStatus::Succeeded);
+}

@@ -312,3 +312,38 @@ fn an_apps_image_registry_is_named_checked_and_cleared_through_the_command() {
         String::from_utf8_lossy(&unknown.stderr)
     );
 }
+
+#[test]
+fn gitops_is_on_for_an_app_with_release_files_and_turned_off_and_on_through_the_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let repo = app(dir.path());
+    stagecraft(&data, &["apps", "add", repo.to_str().unwrap()], None);
+    let listed = json(&stagecraft(&data, &["apps", "list", "-o", "json"], None));
+    assert_eq!(listed[0]["gitops"], true);
+    let table = stagecraft(&data, &["apps", "list"], None);
+    assert!(String::from_utf8_lossy(&table.stdout).contains("GITOPS"));
+
+    let off = json(&stagecraft(
+        &data,
+        &["apps", "set-gitops", "shop", "off", "-o", "json"],
+        None,
+    ));
+    assert_eq!(off["gitops"], false);
+    let on = json(&stagecraft(
+        &data,
+        &["apps", "set-gitops", "shop", "on", "-o", "json"],
+        None,
+    ));
+    assert_eq!(on["gitops"], true);
+
+    // Without Release files there is nothing to follow.
+    std::fs::remove_dir_all(repo.join(".release")).unwrap();
+    let refused = stagecraft(&data, &["apps", "set-gitops", "shop", "on"], None);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("has no Release files to follow"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+}
