@@ -24,6 +24,8 @@ struct BuildTarget<'a> {
     /// What asked for it: `deploy 4 of ted1bc4`, `stagecraft builds create`.
     trigger: &'a str,
     deploy_id: Option<i64>,
+    /// The commit to build, when the deploy pinned one; else the branch's.
+    commit: Option<&'a str>,
 }
 
 /// What a deploy's build stage gave: the build (none without a builder), the commit it read
@@ -85,6 +87,7 @@ impl Stagecraft {
                 name: env.app.clone(),
             })?;
         let working_tree = stagecraft_store::deploy::builds_working_tree(pool, deploy.id).await?;
+        let pinned = stagecraft_store::deploy::build_commit(pool, deploy.id).await?;
         let trigger = format!("deploy {} of {}", deploy.id, env.env_id);
         let target = BuildTarget {
             app: &app,
@@ -92,6 +95,7 @@ impl Stagecraft {
             working_tree,
             trigger: &trigger,
             deploy_id: Some(deploy.id),
+            commit: pinned.as_deref(),
         };
         self.build_images_of(&target, template, builder, sink, cancel)
             .await
@@ -114,9 +118,12 @@ impl Stagecraft {
             working_tree,
             trigger,
             deploy_id,
+            commit: pinned,
         } = *target;
         let repo = Path::new(&app.repo_path);
-        let commit = crate::branch_commit(repo, branch);
+        let commit = pinned
+            .map(str::to_owned)
+            .or_else(|| crate::branch_commit(repo, branch));
         let (source, commit, trigger) = match commit {
             Some(commit) if !working_tree => {
                 let tree = self.commit_tree(app.id, repo, &commit).await?;
@@ -255,6 +262,7 @@ impl Stagecraft {
             working_tree,
             trigger: "stagecraft builds create",
             deploy_id: None,
+            commit: None,
         };
         // Nobody follows a build outside a deploy: its outcome is in the build's record.
         let (sink, _discarded) = tokio::sync::mpsc::unbounded_channel();

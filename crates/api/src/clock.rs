@@ -42,7 +42,7 @@ impl Stagecraft {
                 "expired at {}",
                 env.expires_at.as_deref().unwrap_or("an unknown time")
             );
-            reports.push(self.queue(&env, Stage::Teardown, &reason).await?);
+            reports.push(self.queue(&env, Stage::Teardown, &reason, None).await?);
         }
         Ok(reports)
     }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use stagecraft_engine::{EnvironmentStatus, Stage};
 use stagecraft_store::app;
 
+use crate::deploy::Read;
 use crate::{DeployReport, Error, Stagecraft};
 
 /// The git directory of a work tree: `.git`, or where a `.git` file points (a worktree or a
@@ -93,14 +94,20 @@ impl Stagecraft {
                 }
                 // With GitOps the commit may change the configuration too: then it sets up.
                 let report = match self.sync(&mut env, false).await? {
-                    Ok(None) => self.queue(&env, Stage::Patch, &reason).await?,
-                    Ok(Some(synced)) => {
+                    Ok(Read {
+                        synced: None,
+                        commit,
+                    }) => self.queue(&env, Stage::Patch, &reason, commit).await?,
+                    Ok(Read {
+                        synced: Some(synced),
+                        commit,
+                    }) => {
                         let reason = format!(
                             "{}; new commit {short} on {} (auto_deploy)",
                             synced.reason(),
                             app.tracking_branch
                         );
-                        self.queue(&env, Stage::Setup, &reason).await?
+                        self.queue(&env, Stage::Setup, &reason, commit).await?
                     }
                     Err(why) => {
                         let deploy = self.refuse(&env, Stage::Patch, &reason, &why).await?;

@@ -13,8 +13,9 @@
 //! runtime, with every error located; the environment keeps running as it was.
 //!
 //! Chosen where Release is silent: the files are read when the deploy is asked for, so what
-//! Deploy runs and why is known at once; a commit that lands while the deploy waits in the
-//! queue is built, and its files are read by the next deploy.
+//! Deploy runs and why is known at once, and the deploy builds the commit whose files it read
+//! (`deploy.build_commit`), even when a newer one lands while it waits in the queue: the next
+//! deploy reads and builds that one.
 use std::path::Path;
 
 use stagecraft_engine::{Environment, Version};
@@ -26,8 +27,9 @@ use crate::{Error, Stagecraft};
 /// What reading the branch's Release files did to an environment's configuration.
 #[derive(Debug)]
 pub(crate) enum SyncOutcome {
-    /// The app does not follow its files, or they make the configuration the environment has.
-    Unchanged,
+    /// The app does not follow its files, or they make the configuration the environment has;
+    /// `commit` is the one whose files were read (none for the working tree, or without GitOps).
+    Unchanged { commit: Option<String> },
     /// They made a new configuration version.
     Synced(Synced),
     /// They do not validate: the deploy fails, saying why.
@@ -44,6 +46,8 @@ pub(crate) struct Synced {
     pub files: Vec<String>,
     /// Where they were read: `main at 1a2b3c4d5e6f`, or the working tree.
     pub at: String,
+    /// The commit whose files they are (none for the working tree): the deploy builds it.
+    pub commit: Option<String>,
 }
 
 impl Synced {
@@ -78,26 +82,27 @@ impl Stagecraft {
                 name: env.app.clone(),
             })?;
         if !app.gitops {
-            return Ok(SyncOutcome::Unchanged);
+            return Ok(SyncOutcome::Unchanged { commit: None });
         }
         let repo = Path::new(&app.repo_path);
-        let (root, at) = match crate::branch_commit(repo, &env.branch) {
+        let (root, at, commit) = match crate::branch_commit(repo, &env.branch) {
             Some(commit) if !working_tree => {
                 let short: String = commit.chars().take(12).collect();
                 let at = format!("{} at {short}", env.branch);
                 // A commit that cannot be read fails the deploy, saying why, as its build would.
                 match self.commit_tree(app.id, repo, &commit).await {
-                    Ok(tree) => (tree, at),
+                    Ok(tree) => (tree, at, Some(commit)),
                     Err(error) => return Ok(SyncOutcome::Broken { at, error }),
                 }
             }
-            Some(_) => (repo.to_path_buf(), "the working tree".to_owned()),
+            Some(_) => (repo.to_path_buf(), "the working tree".to_owned(), None),
             None => (
                 repo.to_path_buf(),
                 format!(
                     "the working tree ({} has no branch `{}`)",
                     app.repo_path, env.branch
                 ),
+                None,
             ),
         };
         let read = root.clone();
@@ -197,7 +202,7 @@ impl Stagecraft {
         if config_yaml == current.config_yaml
             && env_variables_yaml == stagecraft_template::variables_to_yaml(&current_variables)
         {
-            return Ok(SyncOutcome::Unchanged);
+            return Ok(SyncOutcome::Unchanged { commit });
         }
         let sealed = self.sealer.seal_variables(&env_variables);
         let specific = environment::insert_synced_config(
@@ -213,6 +218,7 @@ impl Stagecraft {
             to: Version { default, specific },
             files,
             at,
+            commit,
         }))
     }
 

@@ -394,6 +394,35 @@ pub async fn set_working_tree(
 }
 
 /// Whether the deploy builds from the working tree rather than its branch's commit.
+/// Pins the commit the deploy builds (`None`: the branch's, when the build starts).
+pub async fn set_build_commit(
+    executor: impl SqliteExecutor<'_>,
+    id: i64,
+    commit: Option<&str>,
+) -> Result<(), StoreError> {
+    sqlx::query!(
+        "UPDATE deploy SET build_commit = ? WHERE id = ?",
+        commit,
+        id
+    )
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// The commit the deploy builds, when one was pinned.
+pub async fn build_commit(
+    executor: impl SqliteExecutor<'_>,
+    id: i64,
+) -> Result<Option<String>, StoreError> {
+    Ok(
+        sqlx::query_scalar!("SELECT build_commit FROM deploy WHERE id = ?", id)
+            .fetch_optional(executor)
+            .await?
+            .flatten(),
+    )
+}
+
 pub async fn builds_working_tree(
     executor: impl SqliteExecutor<'_>,
     id: i64,

@@ -27,6 +27,7 @@ use stagecraft_store::deploy;
 use stagecraft_store::deploy::StoredEvent;
 
 pub use request::DeployRequest;
+pub(crate) use request::Read;
 
 use crate::{Error, Stagecraft};
 use follow::LiveEvent;

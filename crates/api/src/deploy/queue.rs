@@ -50,13 +50,19 @@ impl Queues {
 impl Stagecraft {
     /// Queues `stage` for `reason` and runs the queue here: what the clock runs (an expiry, a
     /// new commit), with its own reason.
+    /// `commit`, when given, is the one it builds (GitOps: the one whose files were read).
     pub(crate) async fn queue(
         &self,
         env: &Environment,
         stage: Stage,
         reason: &str,
+        commit: Option<String>,
     ) -> Result<DeployReport, Error> {
-        let id = self.enqueue(env, &Planned::of(stage, reason)).await?;
+        let planned = Planned {
+            commit,
+            ..Planned::of(stage, reason)
+        };
+        let id = self.enqueue(env, &planned).await?;
         self.run_queue(&env.env_id).await?;
         let deploy = self.deploy_by_id(id).await?;
         let ran = deploy.status != DeployStatus::Queued;
@@ -89,6 +95,7 @@ impl Stagecraft {
         };
         // A request that joins a waiting deploy decides what it builds: it is the newer wish.
         deploy::set_working_tree(pool, id, planned.working_tree).await?;
+        deploy::set_build_commit(pool, id, planned.commit.as_deref()).await?;
         Ok(id)
     }
 

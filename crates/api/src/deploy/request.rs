@@ -43,6 +43,9 @@ pub(crate) struct Planned {
     /// Why it fails before it runs (the branch's Release files do not validate): it is kept,
     /// and ends failed at once, saying so.
     pub refused: Option<String>,
+    /// The commit whose Release files made its configuration (GitOps): its build reads that
+    /// commit, not whatever the branch names when the build starts.
+    pub commit: Option<String>,
 }
 
 impl Stagecraft {
@@ -57,31 +60,48 @@ impl Stagecraft {
         let planned = match request {
             DeployRequest::Deploy { working_tree } => {
                 ensure_standing(env)?;
-                let synced = self.sync(env, working_tree).await?;
+                let read = self.sync(env, working_tree).await?;
                 let (stage, mut reason) = self.setup_or_patch(env).await?;
-                if let Ok(Some(synced)) = &synced {
+                if let Ok(Read {
+                    synced: Some(synced),
+                    ..
+                }) = &read
+                {
                     reason = synced.reason();
                 }
                 if working_tree {
                     reason.push_str("; built from the working tree");
                 }
+                let (commit, refused) = match read {
+                    Ok(read) => (read.commit, None),
+                    Err(why) => (None, Some(why)),
+                };
                 Planned {
                     stage,
                     reason,
                     build: None,
                     working_tree,
-                    refused: synced.err(),
+                    refused,
+                    commit,
                 }
             }
             DeployRequest::Setup => {
                 ensure_standing(env)?;
-                let synced = self.sync(env, false).await?;
-                let reason = match &synced {
-                    Ok(Some(synced)) => format!("setup requested; {}", synced.reason()),
+                let read = self.sync(env, false).await?;
+                let reason = match &read {
+                    Ok(Read {
+                        synced: Some(synced),
+                        ..
+                    }) => format!("setup requested; {}", synced.reason()),
                     _ => "setup requested".to_owned(),
                 };
+                let (commit, refused) = match read {
+                    Ok(read) => (read.commit, None),
+                    Err(why) => (None, Some(why)),
+                };
                 Planned {
-                    refused: synced.err(),
+                    refused,
+                    commit,
                     ..Planned::of(Stage::Setup, &reason)
                 }
             }
@@ -115,21 +135,29 @@ impl Stagecraft {
             build: Some(build_id),
             working_tree: false,
             refused: None,
+            commit: None,
         })
     }
 
-    /// The GitOps sync before a deploy that builds: `Ok(Some)` when it made a new version
-    /// (`env` is refreshed), `Err` with why the deploy must fail when the files are broken.
+    /// The GitOps sync before a deploy that builds: the version it made, if any (`env` is then
+    /// refreshed), and the commit whose files it read; `Err` with why the deploy must fail when
+    /// the files are broken.
     pub(crate) async fn sync(
         &self,
         env: &mut Environment,
         working_tree: bool,
-    ) -> Result<Result<Option<crate::sync::Synced>, String>, Error> {
+    ) -> Result<Result<Read, String>, Error> {
         Ok(match self.sync_from_branch(env, working_tree).await {
-            Ok(SyncOutcome::Unchanged) => Ok(None),
+            Ok(SyncOutcome::Unchanged { commit }) => Ok(Read {
+                synced: None,
+                commit,
+            }),
             Ok(SyncOutcome::Synced(synced)) => {
                 *env = self.environment(&env.env_id).await?;
-                Ok(Some(synced))
+                Ok(Read {
+                    commit: synced.commit.clone(),
+                    synced: Some(synced),
+                })
             }
             Ok(SyncOutcome::Broken { at, error }) => Err(format!(
                 "the Release files of {at} cannot be used, and nothing was deployed: {error}"
@@ -179,6 +207,16 @@ impl Planned {
             build: None,
             working_tree: false,
             refused: None,
+            commit: None,
         }
     }
+}
+
+/// What a deploy takes from the GitOps sync.
+#[derive(Debug)]
+pub(crate) struct Read {
+    /// The version the branch's files made, when they changed the configuration.
+    pub synced: Option<crate::sync::Synced>,
+    /// The commit whose files were read: the deploy builds it.
+    pub commit: Option<String>,
 }

@@ -13,7 +13,7 @@ use crate::environments::{Fake, ephemeral, open, repo};
 /// Images whose digest is the service's current "source version"; each build of version N
 /// has a layer `COPY v<N>` of N MB.
 #[derive(Debug, Default)]
-struct FakeBuilder {
+pub struct FakeBuilder {
     versions: Mutex<HashMap<String, u64>>,
     fails: Mutex<bool>,
     /// What each build read from `<context>/index.html`, when the context has one.

@@ -302,3 +302,62 @@ async fn auto_deploy_sets_up_an_environment_whose_branch_changed_its_release_fil
     );
     assert!(fake.calls().iter().any(|c| c == "deploy cache"));
 }
+
+#[tokio::test]
+async fn a_deploy_builds_the_commit_whose_files_it_read_even_when_a_newer_one_lands_while_it_waits()
+{
+    let dir = tempfile::tempdir().unwrap();
+    let repo = repo(dir.path());
+    edit(&repo, TEMPLATE, |t| {
+        t.replace(
+            "  image: shop/web\n",
+            "  image: shop/web\n  has_repo: true\n  build: {context: web}\n",
+        )
+    });
+    std::fs::create_dir_all(repo.join("web")).unwrap();
+    std::fs::write(repo.join("web/index.html"), "one\n").unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "one"]);
+    let first_commit = stagecraft_api::branch_commit(&repo, "main").unwrap();
+    let fake = Fake::gated();
+    let mut stagecraft = open(dir.path(), Arc::clone(&fake)).await;
+    stagecraft.register_builder(Arc::new(crate::builds::FakeBuilder::default()));
+    stagecraft.add_app(&repo).await.unwrap();
+    let env_id = stagecraft
+        .create_environment(CreateEnvironment {
+            branch: Some("main".into()),
+            ..ephemeral()
+        })
+        .await
+        .unwrap()
+        .env_id;
+
+    // The first deploy holds the environment (its services wait at the gate); the second is
+    // asked for now, and waits in the queue.
+    let running = stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::Background)
+        .await
+        .unwrap();
+    let waiting = stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::Background)
+        .await
+        .unwrap();
+    std::fs::write(repo.join("web/index.html"), "two\n").unwrap();
+    commit(&repo, "two");
+    fake.gate.add_permits(1_000);
+    running.queue.unwrap().await.unwrap();
+    waiting.queue.unwrap().await.unwrap();
+
+    let deploys = stagecraft.deploys(&env_id).await.unwrap();
+    let second = deploys.iter().find(|d| d.id == waiting.deploy.id).unwrap();
+    assert_eq!(second.status, DeployStatus::Succeeded, "{second:?}");
+    let build = stagecraft
+        .builds("shop")
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|b| Some(b.id) == second.build_id)
+        .unwrap();
+    assert_eq!(build.git_commit.as_deref(), Some(first_commit.as_str()));
+}
