@@ -108,6 +108,25 @@ fn apps_and_environments_round_trip_through_the_command() {
     let config = String::from_utf8_lossy(&config.stdout).into_owned();
     assert!(config.contains("- name: web"), "{config}");
 
+    // The app follows its Release files (GitOps): its configuration is edited on the branch,
+    // until GitOps is turned off.
+    let following = stagecraft(
+        &data,
+        &["environments", "config-set", &id, "-o", "json"],
+        Some(&config),
+    );
+    assert_eq!(following.status.code(), Some(2));
+    let error: serde_json::Value = serde_json::from_slice(&following.stderr).unwrap();
+    assert_eq!(error["error"]["code"], "CONFLICT");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("follows its Release files (GitOps)"),
+        "{error}"
+    );
+    stagecraft(&data, &["apps", "set-gitops", "shop", "off"], None);
+
     let broken = stagecraft(
         &data,
         &["environments", "config-set", &id, "-o", "json"],
