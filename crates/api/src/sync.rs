@@ -69,10 +69,13 @@ impl Synced {
 impl Stagecraft {
     /// Brings `env`'s configuration in line with its branch's Release files, when its app
     /// follows them; `working_tree` reads the files the deploy builds from the working tree.
+    /// Without `apply` nothing is saved: what a deploy would make of them (`Synced::to` is the
+    /// version it would be), for what Deploy will run.
     pub(crate) async fn sync_from_branch(
         &self,
         env: &Environment,
         working_tree: bool,
+        apply: bool,
     ) -> Result<SyncOutcome, Error> {
         let pool = self.store.pool();
         let app = app::by_id(pool, env.app_id)
@@ -157,6 +160,8 @@ impl Stagecraft {
         let tracking = env.branch == app.tracking_branch && !working_tree;
         let default = if files.is_empty() || !tracking {
             latest.version
+        } else if !apply {
+            latest.version + 1
         } else {
             app::set_auto_deploy(pool, app.id, template.auto_deploy.unwrap_or(false)).await?;
             app::insert_config(
@@ -203,6 +208,18 @@ impl Stagecraft {
             && env_variables_yaml == stagecraft_template::variables_to_yaml(&current_variables)
         {
             return Ok(SyncOutcome::Unchanged { commit });
+        }
+        if !apply {
+            return Ok(SyncOutcome::Synced(Synced {
+                from: env.version,
+                to: Version {
+                    default,
+                    specific: env.version.specific + 1,
+                },
+                files,
+                at,
+                commit,
+            }));
         }
         let sealed = self.sealer.seal_variables(&env_variables);
         let specific = environment::insert_synced_config(

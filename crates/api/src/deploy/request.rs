@@ -147,7 +147,7 @@ impl Stagecraft {
         env: &mut Environment,
         working_tree: bool,
     ) -> Result<Result<Read, String>, Error> {
-        Ok(match self.sync_from_branch(env, working_tree).await {
+        Ok(match self.sync_from_branch(env, working_tree, true).await {
             Ok(SyncOutcome::Unchanged { commit }) => Ok(Read {
                 synced: None,
                 commit,

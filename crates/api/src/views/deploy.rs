@@ -1,7 +1,7 @@
 //! The timeline: deploys, an opened deploy's steps and tasks, and what Deploy will run.
 
 use serde::Serialize;
-use stagecraft_engine::{Deploy, RuntimeErrorKind};
+use stagecraft_engine::{Deploy, RuntimeErrorKind, Stage};
 use ts_rs::TS;
 
 use super::{DeployStatusView, StageView};
@@ -127,9 +127,19 @@ impl From<DeployDetail> for DeployDetailView {
 
 impl Stagecraft {
     /// What the Deploy button of `env_id` will run (setup or patch), and why.
+    /// With GitOps, it reads the branch's Release files as the deploy will, and saves nothing.
     pub async fn next_deploy(&self, env_id: &str) -> Result<NextDeploy, Error> {
         let env = self.environment(env_id).await?;
         let (stage, reason) = self.setup_or_patch(&env).await?;
+        let (stage, reason) = match self.sync_from_branch(&env, false, false).await {
+            Ok(crate::sync::SyncOutcome::Synced(synced)) => (Stage::Setup, synced.reason()),
+            Ok(crate::sync::SyncOutcome::Broken { at, error }) => (
+                stage,
+                format!("{reason}; but the Release files of {at} cannot be used: {error}"),
+            ),
+            // A reading that fails here is told by the deploy itself.
+            Ok(crate::sync::SyncOutcome::Unchanged { .. }) | Err(_) => (stage, reason),
+        };
         Ok(NextDeploy {
             stage: stage.into(),
             reason,

@@ -91,11 +91,9 @@ async fn a_commit_that_changes_the_release_files_sets_up_with_them_and_says_whic
         "{}",
         deploy.reason
     );
-    // What Deploy said beforehand was read from the stored configuration: patch.
-    assert_eq!(
-        next.reason,
-        "patch: the configuration is unchanged since the last setup"
-    );
+    // What Deploy said beforehand read the branch's files as the deploy did, saving nothing.
+    assert_eq!(next.stage, stagecraft_api::StageView::Setup);
+    assert_eq!(next.reason, deploy.reason);
     assert!(fake.calls().iter().any(|c| c == "deploy cache"));
     let env = stagecraft.environment(&env_id).await.unwrap();
     assert_eq!(env.version.to_string(), "v2.2");
@@ -130,6 +128,13 @@ async fn a_broken_commit_fails_the_deploy_with_located_errors_and_the_environmen
         )
     });
     commit(&repo, "broken");
+    let next = stagecraft.next_deploy(&env_id).await.unwrap();
+    assert!(
+        next.reason.contains("the Release files of main at")
+            && next.reason.contains("cannot be used"),
+        "{}",
+        next.reason
+    );
     let deploy = stagecraft
         .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
         .await
