@@ -38,7 +38,7 @@ pub use gitops::{GitopsFiles, RepoCheck, check_repository, scaffold};
 pub use merge::environment_config;
 pub use model::*;
 pub use plan::{PlannedStep, Task, WorkflowPlan, plan_workflow};
-pub use read::{Extra, Opaque, Text, TextMap};
+pub use read::{Extra, Opaque, Text, TextList, TextMap};
 pub use validate::validate;
 pub use variables::{
     Injected, ResolvedVar, VarSource, WorkloadEnv, check_variables, resolve_variables,

@@ -3,7 +3,7 @@
 //! keys it names without a shape (`development_environment`, `notifications`, ...) are kept as
 //! [`Opaque`] values; any other key lands in `extra` and is reported.
 
-use crate::read::{Ctx, Opaque, Read, Text, TextMap, Write, child, record};
+use crate::read::{Ctx, Opaque, Read, Text, TextList, TextMap, Write, child, record};
 use crate::yaml::{Node, Value};
 
 record! {
@@ -87,7 +87,7 @@ record! {
         directory: Option<Text> = "directory",
         include_crds: Option<bool> = "include_crds",
         name_template: Option<Text> = "name_template",
-        values: Vec<Text> = "values",
+        values: TextList = "values",
     }
 }
 

@@ -341,6 +341,30 @@ impl Write for Opaque {
     }
 }
 
+/// A list of text that may be written as one text: a chart's `values: values.yaml` (seen in
+/// real templates) is a list of one file. Written back as a list.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TextList(pub Vec<Text>);
+
+impl FieldValue for TextList {
+    fn missing() -> Self {
+        Self::default()
+    }
+
+    fn from_node(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Self {
+        match &node.value {
+            Value::Scalar { .. } if !node.is_null() => {
+                Self(Text::read(ctx, node, path).into_iter().collect())
+            }
+            _ => Self(Vec::<Text>::from_node(ctx, node, path)),
+        }
+    }
+
+    fn write_into(&self, key: &str, entries: &mut Vec<(String, Node)>) {
+        self.0.write_into(key, entries);
+    }
+}
+
 /// A mapping whose keys are the user's own (ingress settings, compose-style maps), kept in
 /// order.
 #[derive(Debug, Clone, PartialEq, Default)]

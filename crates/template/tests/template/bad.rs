@@ -506,3 +506,27 @@ fn configmap_entries_need_a_key_a_file_inside_the_repository_and_a_full_path() {
         ],
     );
 }
+
+#[test]
+fn a_charts_values_given_as_one_file_is_a_list_of_one() {
+    let text = with_services(
+        "services:\n- name: web\n  image: nginx\ncharts:\n- name: redis\n  directory: charts/redis\n  values: values.yaml\n",
+    );
+    assert_findings(&text, &[]);
+    let template = load_template("app.yaml", &text).value.unwrap();
+    let values: Vec<&str> = template.charts[0]
+        .values
+        .0
+        .iter()
+        .map(|v| v.as_str())
+        .collect();
+    assert_eq!(values, ["values.yaml"]);
+    // A list stays a list.
+    let listed = load_template(
+        "app.yaml",
+        &text.replace("values: values.yaml", "values: [a.yaml, b.yaml]"),
+    )
+    .value
+    .unwrap();
+    assert_eq!(listed.charts[0].values.0.len(), 2);
+}
