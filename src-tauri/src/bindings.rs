@@ -9,11 +9,11 @@ use stagecraft_api::{
     ActivityView, AddedAppView, AppView, BuildComparisonView, BuildView, Change, ClusterMadeBy,
     CommitView, CommitsBetweenView, ConfigVersionView, DataDirOrigin, DatabaseReport,
     DeployDetailView, DeployEvent, DeployOutcome, DeployStatusView, DeployView, DockerStatus,
-    EndpointSource, EnvironmentRowView, EnvironmentStatusView, EnvironmentView, ErrorCode,
-    ImageView, KubeContextReport, KubernetesReport, LayerChangeView, LogLineView, LogPageView,
-    LogResourceView, NextDeploy, RuntimeChoice, RuntimeErrorKind, ServiceComparisonView, Stage,
-    StageView, StepComparisonView, StepOutcome, StepView, SystemReport, TaskOutcome, TaskView,
-    UrlView, VariableView, WorkloadVarsView,
+    EditableVariables, EndpointSource, EnvironmentRowView, EnvironmentStatusView, EnvironmentView,
+    ErrorCode, ImageView, KubeContextReport, KubernetesReport, LayerChangeView, LogLineView,
+    LogPageView, LogResourceView, NextDeploy, RuntimeChoice, RuntimeErrorKind,
+    ServiceComparisonView, Stage, StageView, StepComparisonView, StepOutcome, StepView,
+    SystemReport, TaskOutcome, TaskView, UrlView, VariableView, WorkloadVarsView,
 };
 use ts_rs::{Config, TS};
 
@@ -48,6 +48,7 @@ fn render() -> String {
         declaration::<DeployEvent>(&cfg),
         declaration::<Stage>(&cfg),
         declaration::<RuntimeErrorKind>(&cfg),
+        declaration::<EditableVariables>(&cfg),
         declaration::<TaskOutcome>(&cfg),
         declaration::<StepOutcome>(&cfg),
         declaration::<DeployOutcome>(&cfg),

@@ -3,8 +3,9 @@
 
 use stagecraft_api::{
     AddedAppView, AppView, BuildComparisonView, BuildView, ConfigVersionView, CreateEnvironment,
-    DeployDetailView, DeployRequest, DeployView, DockerStatus, EnvironmentRowView, EnvironmentView,
-    LogPageView, LogResourceView, NextDeploy, RuntimeChoice, SystemReport, Wait, WorkloadVarsView,
+    DeployDetailView, DeployRequest, DeployView, DockerStatus, EditableVariables,
+    EnvironmentRowView, EnvironmentView, LogPageView, LogResourceView, NextDeploy, RuntimeChoice,
+    SystemReport, Wait, WorkloadVarsView,
 };
 use tauri::State;
 
@@ -349,6 +350,32 @@ pub(crate) async fn config_set(
     yaml: String,
 ) -> Result<ConfigVersionView, IpcError> {
     Ok(state.stagecraft()?.config_set(&env_id, &yaml).await?.into())
+}
+
+/// The environment's variables file for its editor, secrets masked.
+#[tauri::command]
+pub(crate) async fn environment_vars_file(
+    state: State<'_, AppState>,
+    env_id: String,
+) -> Result<EditableVariables, IpcError> {
+    Ok(state
+        .stagecraft()?
+        .environment_variables_file(&env_id)
+        .await?)
+}
+
+/// Replaces the environment's variables file (a secret left masked keeps its value).
+#[tauri::command]
+pub(crate) async fn environment_vars_set(
+    state: State<'_, AppState>,
+    env_id: String,
+    yaml: String,
+) -> Result<ConfigVersionView, IpcError> {
+    Ok(state
+        .stagecraft()?
+        .environment_variables_set(&env_id, &yaml)
+        .await?
+        .into())
 }
 
 #[tauri::command]

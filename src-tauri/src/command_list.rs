@@ -10,6 +10,8 @@ commands! {
     app_add,
     app_set_registry,
     app_set_gitops,
+    environment_vars_file,
+    environment_vars_set,
     folder_pick,
     environments_list,
     environment_create,

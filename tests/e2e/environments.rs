@@ -65,7 +65,7 @@ workflows:
     .unwrap();
     std::fs::write(
         repo.join(".release/environment_variables.yaml"),
-        "defaults: []\n",
+        "defaults:\n- {key: DB_PASS, value: hunter2, secret: true}\n",
     )
     .unwrap();
     repo
@@ -403,6 +403,26 @@ async fn an_app_is_deployed_patched_and_torn_down_from_the_window() {
     let card = text_of(&client, "configuration").await;
     assert!(card.contains("own template, v1.2"), "{card}");
     save_screenshot(&client, "configuration.png").await;
+
+    // Its variables file, edited too: the secret stays masked, a new variable is kept as v1.3.
+    click(&client, "[data-testid=tab-variables]").await;
+    let variables = client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("[data-testid=variables-yaml]"))
+        .await
+        .unwrap();
+    let shown = variables.prop("value").await.unwrap().unwrap_or_default();
+    assert!(!shown.contains("hunter2"), "{shown}");
+    variables
+        // One line: WebDriver types a newline as Enter, which the textarea may not keep twice.
+        .send_keys("\n- {key: FROM_THE_WINDOW, value: 'yes'}")
+        .await
+        .unwrap();
+    click(&client, "[data-testid=variables-save]").await;
+    let notice = text_of(&client, "variables-notice").await;
+    assert!(notice.contains("v1.3"), "{notice}");
+    save_screenshot(&client, "variables.png").await;
     click(&client, "[data-testid=tab-timeline]").await;
 
     // Tear down, with a confirmation.

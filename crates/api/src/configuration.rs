@@ -112,7 +112,10 @@ impl Stagecraft {
 
     /// Where `env`'s configuration is edited when its app follows its Release files: the
     /// template file on the environment's branch.
-    async fn follows(&self, env: &stagecraft_engine::Environment) -> Result<Option<String>, Error> {
+    pub(crate) async fn follows(
+        &self,
+        env: &stagecraft_engine::Environment,
+    ) -> Result<Option<String>, Error> {
         let app = self.find_app(&env.app).await?;
         if !app.gitops {
             return Ok(None);

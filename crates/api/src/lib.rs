@@ -60,6 +60,7 @@ mod settings;
 mod sync;
 mod system;
 mod timeline;
+mod variables;
 mod views;
 
 use stagecraft_docker::DockerEngine;
@@ -91,6 +92,7 @@ pub use system::{
     KubernetesReport, RuntimeChoice, SystemReport,
 };
 pub use timeline::{DeployDetail, TimelineStep};
+pub use variables::EditableVariables;
 pub use views::{
     ActivityView, AddedAppView, AppView, BuildComparisonView, BuildView, CommitView,
     CommitsBetweenView, ConfigVersionView, DeployDetailView, DeployStatusView, DeployView,

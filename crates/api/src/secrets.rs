@@ -210,6 +210,44 @@ impl Sealer {
         .unwrap_or_else(|_: Error| variables.clone())
     }
 
+    /// The variables with every secret value shown as [`crate::MASK`]: what an editor shows.
+    pub(crate) fn mask_variables(&self, variables: &VariablesFile) -> VariablesFile {
+        self.map_secrets(variables, |_, _| Ok(crate::MASK.to_owned()))
+            .unwrap_or_else(|_: Error| variables.clone())
+    }
+
+    /// `edited` with each secret still shown as [`crate::MASK`] given the value `current` has
+    /// for it (sealed, as stored): an editor that leaves a secret as it was keeps it. A masked
+    /// secret `current` does not have is refused, naming it.
+    pub(crate) fn keep_masked(
+        &self,
+        edited: &VariablesFile,
+        current: &VariablesFile,
+        file: &str,
+    ) -> Result<VariablesFile, Error> {
+        let kept = std::cell::RefCell::new(Vec::new());
+        let _ = self.map_secrets(current, |key, value| {
+            kept.borrow_mut().push((key.to_owned(), value.to_owned()));
+            Ok(value.to_owned())
+        });
+        let kept = kept.into_inner();
+        self.map_secrets(edited, |key, value| {
+            if value != crate::MASK {
+                return Ok(value.to_owned());
+            }
+            kept.iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+                .ok_or_else(|| Error::InvalidRequest {
+                    field: "variables",
+                    message: format!(
+                        "{file}: the secret `{key}` has no value yet: type its value instead of {}",
+                        crate::MASK
+                    ),
+                })
+        })
+    }
+
     /// The variables with every sealed value opened.
     pub(crate) fn unseal_variables(
         &self,

@@ -1,5 +1,5 @@
-//! `stagecraft apps list|add|set-registry|set-gitops`: the apps, local repositories with Release
-//! files.
+//! `stagecraft apps list|add|set-registry|set-gitops|vars-file|vars-set`: the apps, local
+//! repositories with Release files.
 
 use std::path::PathBuf;
 
@@ -41,6 +41,12 @@ pub(crate) enum Apps {
         #[arg(value_parser = ["on", "off"])]
         state: String,
     },
+    /// The app's default variables file, each secret shown as ••••••.
+    VarsFile { app: String },
+    /// Replaces the app's default variables file with the YAML on standard input (checked; a
+    /// secret left as •••••• keeps its value): environments created from then on copy it.
+    /// Not with GitOps.
+    VarsSet { app: String },
 }
 
 impl Apps {
@@ -117,6 +123,24 @@ pub(crate) async fn execute(
                     ]],
                 ),
                 _ => structured(&app, output),
+            }
+        }
+        Apps::VarsFile { app } => {
+            let yaml = stagecraft.app_variables_file(&app).await?;
+            match output {
+                Output::Table => crate::output::raw(&yaml),
+                _ => structured(&serde_json::json!({ "variables_yaml": yaml }), output),
+            }
+        }
+        Apps::VarsSet { app } => {
+            let yaml = crate::environments::read_stdin()?;
+            let version = stagecraft.app_variables_set(&app, &yaml).await?;
+            match output {
+                Output::Table => table(&["APP", "VERSION"], &[vec![app, version.to_string()]]),
+                _ => structured(
+                    &serde_json::json!({ "app": app, "version": version }),
+                    output,
+                ),
             }
         }
         Apps::SetGitops { app, state } => {

@@ -57,6 +57,11 @@ pub(crate) enum Environments {
     ConfigSet { id: String },
     /// The final variables of every service and job, secrets masked.
     VarsGet { id: String },
+    /// The environment's variables file, each secret shown as ••••••: what `vars-set` takes.
+    VarsFile { id: String },
+    /// Replaces the environment's variables file with the YAML on standard input (checked; a
+    /// secret left as •••••• keeps its value); the next deploy runs setup. Not with GitOps.
+    VarsSet { id: String },
 }
 
 impl Environments {
@@ -140,16 +145,28 @@ pub(crate) async fn execute(
             }
         }
         Environments::ConfigSet { id } => {
-            let mut yaml = String::new();
-            std::io::stdin()
-                .read_to_string(&mut yaml)
-                .map_err(|source| Error::ReadFile {
-                    path: PathBuf::from("<standard input>"),
-                    source,
-                })?;
+            let yaml = read_stdin()?;
             let config = stagecraft.config_set(&id, &yaml).await?;
             match output {
                 Output::Table => table(&["ENVIRONMENT", "VERSION"], &[vec![id, config.version]]),
+                _ => structured(&config, output),
+            }
+        }
+        Environments::VarsFile { id } => {
+            let file = stagecraft.environment_variables_file(&id).await?;
+            match output {
+                Output::Table => raw(&file.yaml),
+                _ => structured(&file, output),
+            }
+        }
+        Environments::VarsSet { id } => {
+            let yaml = read_stdin()?;
+            let config = stagecraft.environment_variables_set(&id, &yaml).await?;
+            match output {
+                Output::Table => table(
+                    &["VERSION", "SAVED"],
+                    &[vec![config.version.clone(), config.created_at.clone()]],
+                ),
                 _ => structured(&config, output),
             }
         }
@@ -259,4 +276,16 @@ async fn print_environments(
         _ => structured(&shown, output),
     }
     Ok(())
+}
+
+/// Standard input, whole: a file given to a `*-set` command.
+pub(crate) fn read_stdin() -> Result<String, Error> {
+    let mut text = String::new();
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .map_err(|source| Error::ReadFile {
+            path: PathBuf::from("<standard input>"),
+            source,
+        })?;
+    Ok(text)
 }

@@ -1,7 +1,7 @@
 // Generated from the Rust types by `STAGECRAFT_BLESS=1 cargo test -p stagecraft-desktop bindings`. Do not edit.
 
 /** The commands the window may call (`src-tauri/src/command_list.rs`). */
-export type CommandName = "system_report" | "docker_status" | "apps_list" | "app_add" | "app_set_registry" | "app_set_gitops" | "folder_pick" | "environments_list" | "environment_create" | "runtime_choices" | "environment_get" | "next_deploy" | "deploy_start" | "teardown_start" | "setup_start" | "deploy_cancel" | "environment_extend" | "timeline" | "deploy_follow" | "changes_follow" | "stream_stop" | "log_follow" | "deploy_detail" | "log_resources" | "builds_list" | "builds_compare" | "deploy_build_start" | "config_history" | "config_set" | "variables_get";
+export type CommandName = "system_report" | "docker_status" | "apps_list" | "app_add" | "app_set_registry" | "app_set_gitops" | "environment_vars_file" | "environment_vars_set" | "folder_pick" | "environments_list" | "environment_create" | "runtime_choices" | "environment_get" | "next_deploy" | "deploy_start" | "teardown_start" | "setup_start" | "deploy_cancel" | "environment_extend" | "timeline" | "deploy_follow" | "changes_follow" | "stream_stop" | "log_follow" | "deploy_detail" | "log_resources" | "builds_list" | "builds_compare" | "deploy_build_start" | "config_history" | "config_set" | "variables_get";
 
 /**
  * The only error a command returns. The UI switches on `code`; `message` is for people and
@@ -157,6 +157,20 @@ export type Stage = "build" | "setup" | "patch" | "teardown";
  * the engine, fix a permission, wait for a conflict to clear), whichever runtime it was.
  */
 export type RuntimeErrorKind = "unreachable" | "refused" | "not_found" | "conflict" | "timed_out" | "failed";
+
+/**
+ * A variables file as its editor shows it.
+ */
+export type EditableVariables = { 
+/**
+ * The file, each secret's value shown as [`crate::MASK`].
+ */
+yaml: string, 
+/**
+ * With GitOps, where it is edited instead (`.release/application_template.yaml on branch
+ * main`: the variables file beside it); null when it is edited here.
+ */
+follows: string | null, };
 
 /**
  * How a task ended.

@@ -9,6 +9,7 @@ import type {
   ChangeMessage,
   CommandName,
   ConfigVersionView,
+  EditableVariables,
   WorkloadVarsView,
   DeployDetailView,
   DeployView,
@@ -138,6 +139,10 @@ export interface EnvironmentsApi {
   /** Validates and saves the YAML as the next version; a mistake rejects with its location. */
   saveConfig(envId: string, yaml: string): Promise<ConfigVersionView>;
   variables(envId: string): Promise<WorkloadVarsView[]>;
+  /** The environment's variables file for its editor, secrets masked. */
+  variablesFile(envId: string): Promise<EditableVariables>;
+  /** Replaces it (a secret left masked keeps its value): the configuration's next version. */
+  saveVariables(envId: string, yaml: string): Promise<ConfigVersionView>;
 }
 
 export const environmentsApi: EnvironmentsApi = {
@@ -191,4 +196,6 @@ export const environmentsApi: EnvironmentsApi = {
   configHistory: (envId) => call("config_history", { envId }),
   saveConfig: (envId, yaml) => call("config_set", { envId, yaml }),
   variables: (envId) => call("variables_get", { envId }),
+  variablesFile: (envId) => call("environment_vars_file", { envId }),
+  saveVariables: (envId, yaml) => call("environment_vars_set", { envId, yaml }),
 };

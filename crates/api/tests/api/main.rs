@@ -16,6 +16,7 @@ mod kube_real;
 mod secrets;
 mod system;
 mod timeline;
+mod variables;
 
 /// A stored event as the JSON its row keeps, for assertions on what it says.
 pub(crate) trait EventJson {

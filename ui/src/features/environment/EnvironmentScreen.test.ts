@@ -307,6 +307,47 @@ describe("EnvironmentScreen", () => {
     expect(deployBuild).toHaveBeenCalledWith("ted1bc4", 1);
   });
 
+  it("edits the variables file with secrets masked, and says the next deploy sets up", async () => {
+    const saveVariables = vi.fn((_envId: string, yaml: string) =>
+      Promise.resolve<ConfigVersionView>({
+        version: "v1.3",
+        specific: 3,
+        configYaml: yaml,
+        createdAt: "2026-12-04T08:00:00.000Z",
+        follows: null,
+      }),
+    );
+    render(EnvironmentScreen, {
+      api: fakeApi({ saveVariables }),
+      envId: "ted1bc4",
+      back: () => {},
+    });
+    await fireEvent.click(await screen.findByTestId("tab-variables"));
+
+    const editor = (await screen.findByTestId("variables-yaml")) as HTMLTextAreaElement;
+    expect(editor.value).toContain("value: ••••••");
+    await fireEvent.input(editor, {
+      target: { value: `${editor.value}- key: NEW\n  value: one\n` },
+    });
+    await fireEvent.click(screen.getByTestId("variables-save"));
+
+    expect(saveVariables).toHaveBeenCalledWith("ted1bc4", expect.stringContaining("key: NEW"));
+    expect((await screen.findByTestId("variables-notice")).textContent).toContain("v1.3");
+  });
+
+  it("with GitOps, the variables file is edited on the branch", async () => {
+    const follows = ".release/application_template.yaml on branch main";
+    render(EnvironmentScreen, {
+      api: fakeApi({ variablesFile: () => Promise.resolve({ yaml: "envs: []\n", follows }) }),
+      envId: "ted1bc4",
+      back: () => {},
+    });
+    await fireEvent.click(await screen.findByTestId("tab-variables"));
+
+    expect((await screen.findByTestId("variables-follows")).textContent).toContain(follows);
+    expect(screen.queryByTestId("variables-yaml")).toBeNull();
+  });
+
   it("with GitOps, shows the configuration read-only and says which file to edit", async () => {
     const follows = ".release/application_template.yaml on branch main";
     const api = fakeApi();

@@ -147,6 +147,12 @@ export function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsA
     addApp: () => Promise.reject(new Error("unused")),
     setAppRegistry: () => Promise.reject(new Error("unused")),
     setAppGitops: () => Promise.reject(new Error("unused")),
+    variablesFile: () =>
+      Promise.resolve({
+        yaml: "envs:\n- key: DB_PASS\n  value: ••••••\n  secret: true\n",
+        follows: null,
+      }),
+    saveVariables: () => Promise.reject(new Error("unused")),
     pickFolder: () => Promise.resolve(null),
     environments: () => Promise.resolve([{ environment: env, activity: null, urls: [] }]),
     runtimeChoices: () => Promise.resolve([]),

@@ -48,6 +48,8 @@ function api(
     addApp: unused,
     setAppRegistry: unused,
     setAppGitops: unused,
+    variablesFile: unused,
+    saveVariables: unused,
     pickFolder,
     environments: () => Promise.resolve([]),
     createEnvironment: unused,
