@@ -97,8 +97,14 @@ impl Stagecraft {
             deploy_id: Some(deploy.id),
             commit: pinned.as_deref(),
         };
-        self.build_images_of(&target, template, builder, sink, cancel)
-            .await
+        let built = self
+            .build_images_of(&target, template, builder, sink, cancel)
+            .await?;
+        // What the environment runs now: the clock's auto_deploy waits for a newer commit.
+        if let Some(commit) = &built.commit {
+            stagecraft_store::environment::note_last_commit(pool, env.id, commit).await?;
+        }
+        Ok(built)
     }
 
     /// Builds (or reuses) the images of `target.app`'s services from its branch's commit or

@@ -94,31 +94,40 @@ impl Stagecraft {
         })
     }
 
-    /// The app's clock, for as long as it runs: first the ledgers of interrupted environments
-    /// are brought in line with their runtimes and deployed environments are taken up, then
-    /// [`Stagecraft::tick`] runs every `every`. A failed round is logged and the next one runs
-    /// as usual.
+    /// The app's clock (or `stagecraft serve`'s), for as long as it runs: every `every`, when
+    /// this process holds the clock (one process at a time does: the app and a `serve`
+    /// never both act on an environment), [`Stagecraft::tick`] runs. On taking the clock it
+    /// first brings the ledgers of interrupted environments in line with their runtimes and
+    /// takes up the deployed environments (logs followed, liveness watched). A failed round is
+    /// logged and the next one runs as usual.
     pub async fn run_clock(&self, every: Duration) {
-        match self.reconcile_ledgers().await {
-            Ok(report) => {
-                for (env_id, what) in report {
-                    tracing::info!(env_id, what, "ledger reconciled");
-                }
-            }
-            Err(error) => tracing::warn!(%error, "the ledgers could not be reconciled"),
-        }
-        match self.resume_environments().await {
-            Ok(resumed) => {
-                for env_id in resumed {
-                    tracing::info!(env_id, "deployed environment taken up");
-                }
-            }
-            Err(error) => tracing::warn!(%error, "the deployed environments could not be taken up"),
-        }
+        // Held for a few rounds, so a holder that stops hands it over soon after.
+        let ttl = i64::try_from((every * 5 / 2).as_secs().max(5)).unwrap_or(i64::MAX);
+        let mut holding = false;
         let mut clock = tokio::time::interval(every);
         clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             clock.tick().await;
+            let holds =
+                match stagecraft_store::clock::hold(self.store.pool(), self.deploys.holder(), ttl)
+                    .await
+                {
+                    Ok(holds) => holds,
+                    Err(error) => {
+                        tracing::warn!(%error, "the clock's lease could not be read");
+                        false
+                    }
+                };
+            if holds && !holding {
+                tracing::info!("this process runs the clock");
+                self.take_up().await;
+            } else if !holds && holding {
+                tracing::info!("another process runs the clock now");
+            }
+            holding = holds;
+            if !holds {
+                continue;
+            }
             match self.tick().await {
                 Ok(tick) => {
                     for (env_id, warning) in &tick.warnings {
@@ -135,6 +144,35 @@ impl Stagecraft {
                 }
                 Err(error) => tracing::warn!(%error, "the clock's round failed"),
             }
+        }
+    }
+
+    /// Lets go of the clock, when this process holds it: another takes it at its next round.
+    pub async fn release_clock(&self) {
+        if let Err(error) =
+            stagecraft_store::clock::release(self.store.pool(), self.deploys.holder()).await
+        {
+            tracing::warn!(%error, "the clock's lease was not released");
+        }
+    }
+
+    /// What the process that takes the clock does first.
+    async fn take_up(&self) {
+        match self.reconcile_ledgers().await {
+            Ok(report) => {
+                for (env_id, what) in report {
+                    tracing::info!(env_id, what, "ledger reconciled");
+                }
+            }
+            Err(error) => tracing::warn!(%error, "the ledgers could not be reconciled"),
+        }
+        match self.resume_environments().await {
+            Ok(resumed) => {
+                for env_id in resumed {
+                    tracing::info!(env_id, "deployed environment taken up");
+                }
+            }
+            Err(error) => tracing::warn!(%error, "the deployed environments could not be taken up"),
         }
     }
 }

@@ -1,10 +1,10 @@
-//! auto_deploy: a new commit on an app's tracking branch patches its environments on that
-//! branch. The commit is read from the repository's own files, as git writes them.
+//! auto_deploy: a new commit on an environment's branch patches it (Release's branch
+//! environments). The commit is read from the repository's own files, as git writes them.
 
 use std::path::{Path, PathBuf};
 
 use stagecraft_engine::{EnvironmentStatus, Stage};
-use stagecraft_store::app;
+use stagecraft_store::{app, environment};
 
 use crate::deploy::Read;
 use crate::{DeployReport, Error, Stagecraft};
@@ -51,71 +51,75 @@ fn is_commit(text: &str) -> bool {
 }
 
 impl Stagecraft {
-    /// Looks at every app's tracking branch. A commit seen for the first time is recorded; a
-    /// new one patches, when the app has auto_deploy on, each of its deployed (or failed)
-    /// environments of that branch. Returns the patches run or queued.
+    /// Looks at every environment's own branch (Release's branch environments). A commit an
+    /// environment sees for the first time is recorded; a new one patches it, when its app has
+    /// auto_deploy on and it is deployed (or failed). With GitOps the commit's Release files
+    /// are read first: a change to them sets up instead. Also records each app's tracking
+    /// branch commit. Returns the patches run or queued.
     pub async fn check_commits(&self) -> Result<Vec<DeployReport>, Error> {
+        let pool = self.store.pool();
+        let apps = self.apps().await?;
+        for app in &apps {
+            if let Some(commit) = branch_commit(Path::new(&app.repo_path), &app.tracking_branch)
+                && app.last_commit.as_deref() != Some(commit.as_str())
+            {
+                app::set_last_commit(pool, app.id, app.last_commit.as_deref(), &commit).await?;
+            }
+        }
         let mut reports = Vec::new();
-        for app in self.apps().await? {
-            let Some(commit) = branch_commit(Path::new(&app.repo_path), &app.tracking_branch)
-            else {
+        for mut env in self.environments().await? {
+            if matches!(
+                env.status,
+                EnvironmentStatus::TornDown | EnvironmentStatus::TearingDown
+            ) {
+                continue;
+            }
+            let Some(app) = apps.iter().find(|a| a.id == env.app_id) else {
                 continue;
             };
-            if app.last_commit.as_deref() == Some(commit.as_str()) {
+            let Some(commit) = branch_commit(Path::new(&app.repo_path), &env.branch) else {
+                continue;
+            };
+            let seen = environment::last_commit(pool, env.id).await?;
+            if seen.as_deref() == Some(commit.as_str()) {
                 continue;
             }
-            let first_look = app.last_commit.is_none();
             // Another process that saw the commit first deploys it.
-            if !app::set_last_commit(
-                self.store.pool(),
-                app.id,
-                app.last_commit.as_deref(),
-                &commit,
-            )
-            .await?
-            {
+            if !environment::set_last_commit(pool, env.id, seen.as_deref(), &commit).await? {
                 continue;
             }
-            if first_look || !app.auto_deploy {
+            let patchable = matches!(
+                env.status,
+                EnvironmentStatus::Deployed | EnvironmentStatus::Failed
+            );
+            if seen.is_none() || !app.auto_deploy || !patchable {
                 continue;
             }
             let short: String = commit.chars().take(7).collect();
-            let reason = format!(
-                "patch: new commit {short} on {} (auto_deploy)",
-                app.tracking_branch
-            );
-            for mut env in self.environments().await? {
-                let patchable = matches!(
-                    env.status,
-                    EnvironmentStatus::Deployed | EnvironmentStatus::Failed
-                );
-                if env.app_id != app.id || env.branch != app.tracking_branch || !patchable {
-                    continue;
+            let reason = format!("patch: new commit {short} on {} (auto_deploy)", env.branch);
+            // With GitOps the commit may change the configuration too: then it sets up.
+            let report = match self.sync(&mut env, false).await? {
+                Ok(Read {
+                    synced: None,
+                    commit,
+                }) => self.queue(&env, Stage::Patch, &reason, commit).await?,
+                Ok(Read {
+                    synced: Some(synced),
+                    commit,
+                }) => {
+                    let reason = format!(
+                        "{}; new commit {short} on {} (auto_deploy)",
+                        synced.reason(),
+                        env.branch
+                    );
+                    self.queue(&env, Stage::Setup, &reason, commit).await?
                 }
-                // With GitOps the commit may change the configuration too: then it sets up.
-                let report = match self.sync(&mut env, false).await? {
-                    Ok(Read {
-                        synced: None,
-                        commit,
-                    }) => self.queue(&env, Stage::Patch, &reason, commit).await?,
-                    Ok(Read {
-                        synced: Some(synced),
-                        commit,
-                    }) => {
-                        let reason = format!(
-                            "{}; new commit {short} on {} (auto_deploy)",
-                            synced.reason(),
-                            app.tracking_branch
-                        );
-                        self.queue(&env, Stage::Setup, &reason, commit).await?
-                    }
-                    Err(why) => {
-                        let deploy = self.refuse(&env, Stage::Patch, &reason, &why).await?;
-                        DeployReport { deploy, ran: true }
-                    }
-                };
-                reports.push(report);
-            }
+                Err(why) => {
+                    let deploy = self.refuse(&env, Stage::Patch, &reason, &why).await?;
+                    DeployReport { deploy, ran: true }
+                }
+            };
+            reports.push(report);
         }
         Ok(reports)
     }

@@ -12,12 +12,13 @@
 //! - `output.rs`: `--output table|json|yaml`
 //! - `gitops.rs`: `stagecraft gitops validate|init`
 //! - `session.rs`: opening Stagecraft for the commands below and handing each to its module
-//! - `apps.rs`: `stagecraft apps list|add|set-registry`
+//! - `apps.rs`: `stagecraft apps list|add|set-registry|set-gitops|vars-file|vars-set`
 //! - `environments.rs`: `stagecraft environments create|list|get|delete|extend|config-get|...`
 //! - `deploys.rs`: `stagecraft deploys create|list|cancel` (`--wait` follows the deploy, run
 //!   here or in another process), and the deploy report
 //! - `builds.rs`: `stagecraft builds list|compare|create`
 //! - `instances.rs`: `stagecraft instances logs`
+//! - `serve.rs`: `stagecraft serve`, the clock without the window
 
 mod apps;
 mod builds;
@@ -26,6 +27,7 @@ mod environments;
 mod gitops;
 mod instances;
 mod output;
+mod serve;
 mod session;
 
 use std::process::ExitCode;
@@ -89,6 +91,13 @@ enum Command {
         #[command(subcommand)]
         command: instances::Instances,
     },
+    /// Runs the clock without the window (expiry, expiry warnings, auto_deploy of new commits
+    /// on environments' branches) until stopped; while the app runs it, this one waits.
+    Serve {
+        /// Seconds between two rounds of the clock.
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+        every: u64,
+    },
     /// Prints a completion script: `stagecraft completions bash > /etc/bash_completion.d/stagecraft`.
     Completions {
         #[arg(value_enum)]
@@ -121,6 +130,10 @@ fn main() -> ExitCode {
         Command::Deploys { command } => session::run(Request::Deploys(command), cli.output),
         Command::Builds { command } => session::run(Request::Builds(command), cli.output),
         Command::Instances { command } => session::run(Request::Instances(command), cli.output),
+        Command::Serve { every } => session::run(
+            Request::Serve(std::time::Duration::from_secs(every)),
+            cli.output,
+        ),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "stagecraft", &mut std::io::stdout());

@@ -20,6 +20,8 @@ pub(crate) enum Request {
     Deploys(Deploys),
     Builds(Builds),
     Instances(Instances),
+    /// `serve`, with the clock's period.
+    Serve(std::time::Duration),
 }
 
 impl Request {
@@ -32,6 +34,8 @@ impl Request {
             Request::Deploys(command) => command.uses_docker(),
             Request::Builds(command) => command.uses_docker(),
             Request::Instances(command) => command.uses_docker(),
+            // Its deploys do; the clock takes its time.
+            Request::Serve(_) => true,
         }
     }
 }
@@ -69,5 +73,6 @@ async fn execute(
         Request::Deploys(command) => deploys::execute(stagecraft, command, output).await,
         Request::Builds(command) => builds::execute(stagecraft, command, output).await,
         Request::Instances(command) => instances::execute(stagecraft, command, output).await,
+        Request::Serve(every) => crate::serve::execute(stagecraft, every).await,
     }
 }

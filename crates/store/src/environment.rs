@@ -297,6 +297,55 @@ pub async fn create(
     Ok(id)
 }
 
+/// The commit of its branch the environment's clock saw last.
+pub async fn last_commit(
+    executor: impl SqliteExecutor<'_>,
+    id: i64,
+) -> Result<Option<String>, StoreError> {
+    Ok(
+        sqlx::query_scalar!("SELECT last_commit FROM environment WHERE id = ?", id)
+            .fetch_optional(executor)
+            .await?
+            .flatten(),
+    )
+}
+
+/// Notes that the environment runs `commit` of its branch (a deploy built it): the clock
+/// patches it for a newer one only.
+pub async fn note_last_commit(
+    executor: impl SqliteExecutor<'_>,
+    id: i64,
+    commit: &str,
+) -> Result<(), StoreError> {
+    sqlx::query!(
+        "UPDATE environment SET last_commit = ? WHERE id = ?",
+        commit,
+        id
+    )
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// Records the commit of its branch the environment's clock saw last; `false` when another
+/// process recorded `commit` first (it handles the new commit).
+pub async fn set_last_commit(
+    executor: impl SqliteExecutor<'_>,
+    id: i64,
+    previous: Option<&str>,
+    commit: &str,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query!(
+        "UPDATE environment SET last_commit = ? WHERE id = ? AND last_commit IS ?",
+        commit,
+        id,
+        previous
+    )
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 pub async fn by_id(
     executor: impl SqliteExecutor<'_>,
     id: i64,

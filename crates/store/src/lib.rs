@@ -22,6 +22,7 @@
 pub mod app;
 pub mod build;
 pub mod change;
+pub mod clock;
 pub mod deploy;
 pub mod environment;
 pub mod lease;

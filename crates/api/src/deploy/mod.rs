@@ -93,6 +93,11 @@ pub(crate) struct Deploys {
 }
 
 impl Deploys {
+    /// Who this process is when it holds a lease (a deploy's, or the clock's).
+    pub(crate) fn holder(&self) -> &str {
+        &self.holder
+    }
+
     pub(crate) fn new() -> Self {
         let holder = format!(
             "pid {} started {}",

@@ -96,6 +96,10 @@ impl Stagecraft {
         // A request that joins a waiting deploy decides what it builds: it is the newer wish.
         deploy::set_working_tree(pool, id, planned.working_tree).await?;
         deploy::set_build_commit(pool, id, planned.commit.as_deref()).await?;
+        if let Some(commit) = &planned.commit {
+            // What the environment will run: the clock's auto_deploy waits for a newer one.
+            stagecraft_store::environment::note_last_commit(pool, env.id, commit).await?;
+        }
         Ok(id)
     }
 

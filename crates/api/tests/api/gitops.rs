@@ -366,3 +366,48 @@ async fn a_deploy_builds_the_commit_whose_files_it_read_even_when_a_newer_one_la
         .unwrap();
     assert_eq!(build.git_commit.as_deref(), Some(first_commit.as_str()));
 }
+
+#[tokio::test]
+async fn auto_deploy_patches_an_environment_of_another_branch_when_its_branch_moves() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = repo(dir.path());
+    edit(&repo, TEMPLATE, |t| format!("auto_deploy: true\n{t}"));
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "first"]);
+    git(&repo, &["branch", "feature/cart"]);
+    let fake = Fake::open();
+    let stagecraft = open(dir.path(), Arc::clone(&fake)).await;
+    stagecraft.add_app(&repo).await.unwrap();
+    let on_feature = stagecraft
+        .create_environment(ephemeral())
+        .await
+        .unwrap()
+        .env_id;
+    stagecraft
+        .submit(&on_feature, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap();
+    // The deploy read the branch's commit: nothing new for the clock.
+    assert!(stagecraft.check_commits().await.unwrap().is_empty());
+
+    git(&repo, &["checkout", "-q", "feature/cart"]);
+    std::fs::write(repo.join("notes.txt"), "a change on the branch\n").unwrap();
+    git(&repo, &["add", "notes.txt"]);
+    commit(&repo, "on the branch");
+    let reports = stagecraft.check_commits().await.unwrap();
+
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    let patch = &reports[0].deploy;
+    assert_eq!(
+        (patch.stage, patch.status),
+        (Stage::Patch, DeployStatus::Succeeded)
+    );
+    assert!(
+        patch.reason.starts_with("patch: new commit ")
+            && patch.reason.ends_with(" on feature/cart (auto_deploy)"),
+        "{}",
+        patch.reason
+    );
+    assert!(stagecraft.check_commits().await.unwrap().is_empty(), "once");
+}

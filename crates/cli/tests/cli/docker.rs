@@ -293,3 +293,88 @@ fn two_commands_deploying_one_environment_at_once_take_turns() {
     }
     stdout(&stagecraft(&data, &["environments", "delete", &id]));
 }
+
+/// `stagecraft serve`, with no window open: a commit on the environment's branch patches it.
+#[test]
+fn serve_patches_an_environment_when_its_branch_gets_a_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let name = format!("srv{}", std::process::id());
+    let _cleanup = Cleanup(name.clone());
+    let repo = app(dir.path(), &name);
+    let template = repo.join(".release/application_template.yaml");
+    let text = std::fs::read_to_string(&template).unwrap();
+    std::fs::write(&template, format!("auto_deploy: true\n{text}")).unwrap();
+    let git = |args: &[&str]| {
+        let done = Command::new("git")
+            .arg("-C")
+            .arg(&repo)
+            .args([
+                "-c",
+                "user.name=Test",
+                "-c",
+                "user.email=test@stagecraft.invalid",
+            ])
+            .args(args)
+            .output()
+            .expect("git must be installed");
+        assert!(
+            done.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "first"]);
+    stdout(&stagecraft(&data, &["apps", "add", repo.to_str().unwrap()]));
+    let created: serde_json::Value = json(
+        &data,
+        &["environments", "create", "--app", &name, "-o", "json"],
+    );
+    assert_eq!(created["deploy"]["status"], "succeeded", "{created}");
+    let id = created["environment"]["id"].as_str().unwrap().to_owned();
+
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_stagecraft"))
+        .args(["serve", "--every", "1"])
+        .env("STAGECRAFT_DATA_DIR", &data)
+        .env("STAGECRAFT_KEYCHAIN", "0")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::fs::write(repo.join("worker/notes.txt"), "a change\n").unwrap();
+    git(&["add", "worker/notes.txt"]);
+    git(&["commit", "-q", "-m", "a change"]);
+
+    // Bounded: a round a second, a patch of one busybox service.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    let patch = loop {
+        let deploys: serde_json::Value = json(
+            &data,
+            &["deploys", "list", "--environment", &id, "-o", "json"],
+        );
+        let done = deploys.as_array().unwrap().iter().find(|d| {
+            d["stage"] == "patch" && !matches!(d["status"].as_str(), Some("queued" | "running"))
+        });
+        if let Some(done) = done {
+            break done.clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no patch within 90 s: {deploys}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    let _ = serve.kill();
+    let _ = serve.wait();
+
+    assert_eq!(patch["status"], "succeeded", "{patch}");
+    assert!(
+        patch["reason"]
+            .as_str()
+            .unwrap()
+            .ends_with("on main (auto_deploy)"),
+        "{patch}"
+    );
+    stdout(&stagecraft(&data, &["environments", "delete", &id]));
+}

@@ -744,3 +744,31 @@ async fn an_event_this_stagecraft_cannot_read_is_left_out_and_the_rest_replay() 
     assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 3]);
     assert_eq!(events[1].event, numbered(3));
 }
+
+#[tokio::test]
+async fn the_clock_is_held_by_one_process_until_it_lets_go_or_stops_renewing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir).await;
+    let pool = store.pool();
+    use stagecraft_store::clock;
+
+    assert!(clock::hold(pool, "app", 60).await.unwrap());
+    assert!(
+        clock::hold(pool, "app", 60).await.unwrap(),
+        "renewed by its holder"
+    );
+    assert!(
+        !clock::hold(pool, "serve", 60).await.unwrap(),
+        "held by the app"
+    );
+    clock::release(pool, "serve").await.unwrap();
+    assert!(
+        !clock::hold(pool, "serve", 60).await.unwrap(),
+        "only its holder lets it go"
+    );
+    clock::release(pool, "app").await.unwrap();
+    assert!(clock::hold(pool, "serve", 60).await.unwrap());
+    // A holder that stops renewing loses it once it expires.
+    assert!(clock::hold(pool, "serve", -1).await.unwrap());
+    assert!(clock::hold(pool, "app", 60).await.unwrap());
+}
