@@ -52,6 +52,7 @@ mod gitops;
 mod ledger;
 mod logs;
 mod recovery;
+mod refresh;
 mod registry;
 mod resolve;
 mod runtimes;
@@ -79,6 +80,7 @@ pub use environment::{CreateEnvironment, DEFAULT_TTL, EnvironmentRow, MAX_EXTENS
 pub use error::{Error, ErrorCode};
 pub use gitops::{GitopsFileNames, GitopsInit, GitopsReport, gitops_init, gitops_validate};
 pub use logs::LOG_CAP;
+pub use refresh::{AppDetail, AppRefresh};
 pub use runtimes::Runtimes;
 pub use settings::{
     DEFAULT_DEPLOY_LEASE, DataDir, DataDirSource, Settings, default_build_parallelism,

@@ -1,5 +1,5 @@
-//! `stagecraft apps list|add|set-registry|set-gitops|vars-file|vars-set`: the apps, local
-//! repositories with Release files.
+//! `stagecraft apps list|get|add|refresh|set-registry|set-gitops|vars-file|vars-set`: the apps,
+//! local repositories with Release files.
 
 use std::path::PathBuf;
 
@@ -13,6 +13,17 @@ use crate::output::{structured, table};
 pub(crate) enum Apps {
     /// Every app.
     List,
+    /// One app: its newest configuration version, whether it follows its Release files, and
+    /// its environments.
+    Get { app: String },
+    /// Reads the app's Release files again (outside GitOps) and shows how they differ from its
+    /// newest version; `--keep` makes them its next version, which environments created from
+    /// then on copy.
+    Refresh {
+        app: String,
+        #[arg(long)]
+        keep: bool,
+    },
     /// Adds the app whose Release files (or docker-compose file) are in PATH.
     Add { path: PathBuf },
     /// Names the registry an app's built images are pushed to when its environments run on a
@@ -91,6 +102,49 @@ pub(crate) async fn execute(
                 _ => structured(&apps, output),
             }
         }
+        Apps::Get { app } => {
+            let detail = stagecraft.app_get(&app).await?;
+            match output {
+                Output::Table => {
+                    table(
+                        &["NAME", "VERSION", "GITOPS", "BRANCH", "REPOSITORY"],
+                        &[vec![
+                            detail.app.name.clone(),
+                            format!("v{}", detail.version),
+                            if detail.app.gitops { "on" } else { "off" }.to_owned(),
+                            detail.app.tracking_branch.clone(),
+                            detail.app.repo_path.clone(),
+                        ]],
+                    );
+                    if !detail.environments.is_empty() {
+                        crate::output::raw("\n");
+                        table(
+                            &["ENVIRONMENT", "BRANCH", "STATUS", "VERSION"],
+                            &detail
+                                .environments
+                                .iter()
+                                .map(|e| {
+                                    vec![
+                                        e.env_id.clone(),
+                                        e.branch.clone(),
+                                        e.status.as_str().to_owned(),
+                                        e.version.to_string(),
+                                    ]
+                                })
+                                .collect::<Vec<_>>(),
+                        );
+                    }
+                }
+                _ => structured(&detail, output),
+            }
+        }
+        Apps::Refresh { app, keep } => {
+            let refresh = stagecraft.app_refresh(&app, keep).await?;
+            match output {
+                Output::Table => crate::output::raw(&describe_refresh(&refresh)),
+                _ => structured(&refresh, output),
+            }
+        }
         Apps::Add { path } => {
             let stagecraft_api::AddedApp { app, warnings } = stagecraft.add_app(&path).await?;
             for warning in &warnings {
@@ -159,4 +213,49 @@ pub(crate) async fn execute(
         }
     }
     Ok(0)
+}
+
+/// A refresh as people read it: each file's difference (unified, as `diff -u` prints it), then
+/// what became of it.
+fn describe_refresh(refresh: &stagecraft_api::AppRefresh) -> String {
+    let mut text = String::new();
+    for (name, before, after) in [
+        (
+            "template",
+            &refresh.template_before,
+            &refresh.template_after,
+        ),
+        (
+            "variables",
+            &refresh.variables_before,
+            &refresh.variables_after,
+        ),
+    ] {
+        if before != after {
+            let diff = similar::TextDiff::from_lines(before.as_str(), after.as_str());
+            text.push_str(
+                &diff
+                    .unified_diff()
+                    .header(
+                        &format!("{name} v{}", refresh.from_version),
+                        &format!("{name} (files)"),
+                    )
+                    .to_string(),
+            );
+        }
+    }
+    if refresh.secrets_changed {
+        text.push_str("a secret's value changed\n");
+    }
+    text.push_str(&match (refresh.changed(), refresh.kept_version) {
+        (false, _) => format!(
+            "{}'s files are as its v{} has them\n",
+            refresh.app, refresh.from_version
+        ),
+        (true, Some(version)) => {
+            format!("kept as v{version}: environments created from now on use it\n")
+        }
+        (true, None) => "not kept: run again with --keep to make it the next version\n".to_owned(),
+    });
+    text
 }

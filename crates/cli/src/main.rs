@@ -12,7 +12,7 @@
 //! - `output.rs`: `--output table|json|yaml`
 //! - `gitops.rs`: `stagecraft gitops validate|init`
 //! - `session.rs`: opening Stagecraft for the commands below and handing each to its module
-//! - `apps.rs`: `stagecraft apps list|add|set-registry|set-gitops|vars-file|vars-set`
+//! - `apps.rs`: `stagecraft apps list|get|add|refresh|set-registry|set-gitops|vars-file|vars-set`
 //! - `environments.rs`: `stagecraft environments create|list|get|delete|extend|config-get|...`
 //! - `deploys.rs`: `stagecraft deploys create|list|cancel` (`--wait` follows the deploy, run
 //!   here or in another process), and the deploy report

@@ -366,3 +366,61 @@ fn gitops_is_on_for_an_app_with_release_files_and_turned_off_and_on_through_the_
         String::from_utf8_lossy(&refused.stderr)
     );
 }
+
+#[test]
+fn an_app_is_read_again_shown_as_a_difference_and_kept_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let repo = app(dir.path());
+    stagecraft(&data, &["apps", "add", repo.to_str().unwrap()], None);
+    let refused = stagecraft(&data, &["apps", "refresh", "shop"], None);
+    assert_eq!(refused.status.code(), Some(2), "GitOps reads them already");
+    stagecraft(&data, &["apps", "set-gitops", "shop", "off"], None);
+
+    let template = repo.join(".release/application_template.yaml");
+    let text = std::fs::read_to_string(&template).unwrap();
+    std::fs::write(
+        &template,
+        text.replace(
+            "[{name: web, image: nginx}]",
+            "[{name: web, image: nginx}, {name: cache, image: redis}]",
+        ),
+    )
+    .unwrap();
+    let variables = repo.join(".release/environment_variables.yaml");
+    let vars = std::fs::read_to_string(&variables).unwrap();
+    std::fs::write(&variables, vars.replace("s3cret", "n3w")).unwrap();
+
+    let shown = stagecraft(&data, &["apps", "refresh", "shop"], None);
+    let shown = String::from_utf8_lossy(&shown.stdout).into_owned();
+    assert!(shown.contains("+- name: cache"), "{shown}");
+    assert!(shown.contains("a secret's value changed"), "{shown}");
+    assert!(
+        !shown.contains("n3w") && !shown.contains("s3cret"),
+        "{shown}"
+    );
+    assert!(shown.contains("not kept"), "{shown}");
+    let detail = json(&stagecraft(
+        &data,
+        &["apps", "get", "shop", "-o", "json"],
+        None,
+    ));
+    assert_eq!(detail["version"], 1);
+
+    let kept = stagecraft(&data, &["apps", "refresh", "shop", "--keep"], None);
+    let kept = String::from_utf8_lossy(&kept.stdout).into_owned();
+    assert!(kept.contains("kept as v2"), "{kept}");
+    let detail = json(&stagecraft(
+        &data,
+        &["apps", "get", "shop", "-o", "json"],
+        None,
+    ));
+    assert_eq!(detail["version"], 2);
+    assert_eq!(detail["app"]["gitops"], false);
+    let again = stagecraft(&data, &["apps", "refresh", "shop"], None);
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("as its v2 has them"),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+}
