@@ -128,7 +128,27 @@ impl Stagecraft {
             if !holds {
                 continue;
             }
-            match self.tick().await {
+            // A round may run deploys for minutes (an auto_deploy's build): the clock stays
+            // this process's while it does.
+            let renewer = {
+                let store = self.store.clone();
+                let holder = self.deploys.holder().to_owned();
+                let every = Duration::from_secs(u64::try_from(ttl / 3).unwrap_or(1).max(1));
+                tokio::spawn(async move {
+                    let mut renew = tokio::time::interval(every);
+                    loop {
+                        renew.tick().await;
+                        if let Err(error) =
+                            stagecraft_store::clock::hold(store.pool(), &holder, ttl).await
+                        {
+                            tracing::warn!(%error, "the clock's lease could not be renewed");
+                        }
+                    }
+                })
+            };
+            let round = self.tick().await;
+            renewer.abort();
+            match round {
                 Ok(tick) => {
                     for (env_id, warning) in &tick.warnings {
                         tracing::info!(env_id, warning, "expiry warning");

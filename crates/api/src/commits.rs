@@ -84,15 +84,20 @@ impl Stagecraft {
             if seen.as_deref() == Some(commit.as_str()) {
                 continue;
             }
-            // Another process that saw the commit first deploys it.
-            if !environment::set_last_commit(pool, env.id, seen.as_deref(), &commit).await? {
-                continue;
-            }
             let patchable = matches!(
                 env.status,
                 EnvironmentStatus::Deployed | EnvironmentStatus::Failed
             );
-            if seen.is_none() || !app.auto_deploy || !patchable {
+            // A commit that lands while the environment deploys (or before auto_deploy is on)
+            // stays unseen: a later round patches it. The first look only records.
+            if seen.is_some() && (!app.auto_deploy || !patchable) {
+                continue;
+            }
+            // Another process that saw the commit first deploys it.
+            if !environment::set_last_commit(pool, env.id, seen.as_deref(), &commit).await? {
+                continue;
+            }
+            if seen.is_none() {
                 continue;
             }
             let short: String = commit.chars().take(7).collect();

@@ -217,35 +217,69 @@ impl Sealer {
     }
 
     /// `edited` with each secret still shown as [`crate::MASK`] given the value `current` has
-    /// for it (sealed, as stored): an editor that leaves a secret as it was keeps it. A masked
-    /// secret `current` does not have is refused, naming it.
+    /// for it (sealed, as stored), found by its key in the same list (`defaults`, `envs`, or
+    /// the same service's): an editor that leaves a secret as it was keeps it. A masked secret
+    /// `current` does not have, or the mask given to a variable that is not secret, is refused,
+    /// naming it: the mask is never stored as a value.
     pub(crate) fn keep_masked(
         &self,
         edited: &VariablesFile,
         current: &VariablesFile,
         file: &str,
     ) -> Result<VariablesFile, Error> {
-        let kept = std::cell::RefCell::new(Vec::new());
-        let _ = self.map_secrets(current, |key, value| {
-            kept.borrow_mut().push((key.to_owned(), value.to_owned()));
-            Ok(value.to_owned())
-        });
-        let kept = kept.into_inner();
-        self.map_secrets(edited, |key, value| {
-            if value != crate::MASK {
-                return Ok(value.to_owned());
-            }
-            kept.iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v.clone())
-                .ok_or_else(|| Error::InvalidRequest {
-                    field: "variables",
-                    message: format!(
-                        "{file}: the secret `{key}` has no value yet: type its value instead of {}",
+        let refuse = |message: String| Error::InvalidRequest {
+            field: "variables",
+            message: format!("{file}: {message}"),
+        };
+        let keep = |vars: &mut Vec<EnvVar>, stored: &[EnvVar]| -> Result<(), Error> {
+            for var in vars.iter_mut() {
+                if var.value.as_ref().map(Text::as_str) != Some(crate::MASK) {
+                    continue;
+                }
+                let key = var.key.as_ref().map_or("", Text::as_str).to_owned();
+                if var.secret != Some(true) {
+                    return Err(refuse(format!(
+                        "`{key}` holds {}, which stands for a secret's value: give its value, \
+                         or mark it `secret: true` to keep the secret it was",
                         crate::MASK
-                    ),
-                })
-        })
+                    )));
+                }
+                let kept = stored
+                    .iter()
+                    .filter(|v| v.secret == Some(true))
+                    .rev()
+                    .find(|v| v.key.as_ref().map(Text::as_str) == Some(key.as_str()))
+                    .and_then(|v| v.value.clone());
+                match kept {
+                    Some(value) => var.value = Some(value),
+                    None => {
+                        return Err(refuse(format!(
+                            "the secret `{key}` has no value yet: type its value instead of {}",
+                            crate::MASK
+                        )));
+                    }
+                }
+            }
+            Ok(())
+        };
+        let mut out = edited.clone();
+        keep(&mut out.defaults, &current.defaults)?;
+        keep(&mut out.envs, &current.envs)?;
+        if let Some(services) = &mut out.services {
+            for (service, vars) in &mut services.0 {
+                let stored = current
+                    .services
+                    .as_ref()
+                    .and_then(|s| {
+                        s.0.iter()
+                            .find(|(name, _)| name.as_str() == service.as_str())
+                    })
+                    .map(|(_, vars)| vars.as_slice())
+                    .unwrap_or_default();
+                keep(vars, stored)?;
+            }
+        }
+        Ok(out)
     }
 
     /// The variables with every sealed value opened.

@@ -77,6 +77,63 @@ pub async fn insert_with_build(
     .await?)
 }
 
+/// Keeps a deploy that failed before it could run (the Release files it would deploy do not
+/// validate): it is never queued, so no runner can pick it up.
+pub async fn insert_refused(
+    executor: impl SqliteExecutor<'_>,
+    environment_id: i64,
+    stage: Stage,
+    reason: &str,
+    config_version: Option<i64>,
+    outcome: &DeployOutcome,
+) -> Result<i64, StoreError> {
+    let (stage, status) = (stage.as_str(), DeployStatus::Failed.as_str());
+    let outcome_json = serde_json::to_string(outcome).ok();
+    Ok(sqlx::query_scalar!(
+        "INSERT INTO deploy (environment_id, stage, reason, status, config_version, outcome_json, started_at, finished_at)
+         VALUES (?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+         RETURNING id AS \"id!: i64\"",
+        environment_id,
+        stage,
+        reason,
+        status,
+        config_version,
+        outcome_json,
+    )
+    .fetch_one(executor)
+    .await?)
+}
+
+/// Makes a queued deploy the newer request's: its configuration version, reason, what it
+/// builds. `false` when it is no longer queued (it started meanwhile): the request is then a
+/// deploy of its own.
+pub async fn rejoin(
+    executor: impl SqliteExecutor<'_>,
+    id: i64,
+    config_version: Option<i64>,
+    reason: &str,
+    working_tree: bool,
+    build_commit: Option<&str>,
+) -> Result<bool, StoreError> {
+    let source = if working_tree {
+        "working_tree"
+    } else {
+        "commit"
+    };
+    let done = sqlx::query!(
+        "UPDATE deploy SET config_version = ?, reason = ?, build_source = ?, build_commit = ?
+         WHERE id = ? AND status = 'queued'",
+        config_version,
+        reason,
+        source,
+        build_commit,
+        id,
+    )
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Moves a deploy to `to` when it is in `from`; `false` when it was not.
 pub async fn set_status(
     executor: impl SqliteExecutor<'_>,

@@ -99,8 +99,9 @@ impl Stagecraft {
         Ok(deploys)
     }
 
-    /// Keeps a deploy of `stage` that fails before it runs, for `why`: its lane shows that it
-    /// began and why it ended; the environment stays as it was.
+    /// Keeps a deploy of `stage` that fails before it runs, for `why`: inserted failed (never
+    /// queued, so no runner picks it up), its lane shows that it began and why it ended; the
+    /// environment stays as it was.
     pub(crate) async fn refuse(
         &self,
         env: &Environment,
@@ -108,19 +109,22 @@ impl Stagecraft {
         reason: &str,
         why: &str,
     ) -> Result<Deploy, Error> {
-        let planned = super::request::Planned {
-            refused: Some(why.to_owned()),
-            ..super::request::Planned::of(stage, reason)
-        };
-        let id = self.enqueue(env, &planned).await?;
-        let queued = self.deploy_by_id(id).await?;
         let outcome = DeployOutcome::Failed {
             reason: why.to_owned(),
             kind: None,
         };
-        self.record_unrun_end(&queued, &outcome, true).await?;
-        self.finish(id, DeployStatus::Queued, &outcome).await?;
-        self.deploy_by_id(id).await
+        let id = deploy::insert_refused(
+            self.store.pool(),
+            env.id,
+            stage,
+            reason,
+            Some(env.version.specific),
+            &outcome,
+        )
+        .await?;
+        let refused = self.deploy_by_id(id).await?;
+        self.record_unrun_end(&refused, &outcome, true).await?;
+        Ok(refused)
     }
 
     /// The events of a deploy that ended without running: its followers wait for an end, so it

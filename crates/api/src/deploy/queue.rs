@@ -72,34 +72,36 @@ impl Stagecraft {
     /// Puts a deploy in the environment's queue, or joins the same stage's waiting one.
     pub(super) async fn enqueue(&self, env: &Environment, planned: &Planned) -> Result<i64, Error> {
         let pool = self.store.pool();
+        let version = Some(env.version.specific);
         // A request for a stage already waiting joins it: two queued patches would deploy the
-        // same code twice. A rollback, or a deploy refused before it runs, is its own.
-        let joined = match (planned.build, &planned.refused) {
-            (None, None) => deploy::queued_of_stage(pool, env.id, planned.stage).await?,
-            _ => None,
-        };
-        let id = match joined {
-            Some(waiting) => waiting.id,
-            None => {
-                let version = Some(env.version.specific);
-                deploy::insert_with_build(
-                    pool,
-                    env.id,
-                    planned.stage,
-                    &planned.reason,
-                    version,
-                    planned.build,
-                )
-                .await?
-            }
-        };
-        // A request that joins a waiting deploy decides what it builds: it is the newer wish.
+        // same code twice. It is the newer wish: the waiting deploy takes its configuration
+        // version, reason and what it builds, in one statement that holds only while the
+        // deploy still waits. A rollback is its own.
+        if planned.build.is_none()
+            && let Some(waiting) = deploy::queued_of_stage(pool, env.id, planned.stage).await?
+            && deploy::rejoin(
+                pool,
+                waiting.id,
+                version,
+                &planned.reason,
+                planned.working_tree,
+                planned.commit.as_deref(),
+            )
+            .await?
+        {
+            return Ok(waiting.id);
+        }
+        let id = deploy::insert_with_build(
+            pool,
+            env.id,
+            planned.stage,
+            &planned.reason,
+            version,
+            planned.build,
+        )
+        .await?;
         deploy::set_working_tree(pool, id, planned.working_tree).await?;
         deploy::set_build_commit(pool, id, planned.commit.as_deref()).await?;
-        if let Some(commit) = &planned.commit {
-            // What the environment will run: the clock's auto_deploy waits for a newer one.
-            stagecraft_store::environment::note_last_commit(pool, env.id, commit).await?;
-        }
         Ok(id)
     }
 

@@ -411,3 +411,60 @@ async fn auto_deploy_patches_an_environment_of_another_branch_when_its_branch_mo
     );
     assert!(stagecraft.check_commits().await.unwrap().is_empty(), "once");
 }
+
+#[tokio::test]
+async fn a_commit_that_lands_while_the_environment_deploys_is_patched_once_it_is_done() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = repo(dir.path());
+    edit(&repo, TEMPLATE, |t| format!("auto_deploy: true\n{t}"));
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "first"]);
+    let fake = Fake::gated();
+    let stagecraft = open(dir.path(), Arc::clone(&fake)).await;
+    stagecraft.add_app(&repo).await.unwrap();
+    let env_id = stagecraft
+        .create_environment(CreateEnvironment {
+            branch: Some("main".into()),
+            ..ephemeral()
+        })
+        .await
+        .unwrap()
+        .env_id;
+    fake.gate.add_permits(1_000);
+    stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap();
+    assert!(
+        stagecraft.check_commits().await.unwrap().is_empty(),
+        "first look"
+    );
+
+    // A deploy runs (its service waits at the gate) when the commit lands.
+    fake.gate.forget_permits(1_000);
+    let running = stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::Background)
+        .await
+        .unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while stagecraft.environment(&env_id).await.unwrap().status != EnvironmentStatus::Patching {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the deploy starts");
+    std::fs::write(repo.join("notes.txt"), "later\n").unwrap();
+    git(&repo, &["add", "notes.txt"]);
+    commit(&repo, "while it deploys");
+    assert!(
+        stagecraft.check_commits().await.unwrap().is_empty(),
+        "it deploys"
+    );
+    fake.gate.add_permits(1_000);
+    running.queue.unwrap().await.unwrap();
+
+    let reports = stagecraft.check_commits().await.unwrap();
+    assert_eq!(reports.len(), 1, "the commit is not lost: {reports:?}");
+    assert_eq!(reports[0].deploy.status, DeployStatus::Succeeded);
+}

@@ -104,6 +104,16 @@ async fn a_masked_secret_with_no_value_and_a_broken_file_are_refused_naming_what
         "{error}"
     );
 
+    let unmarked = file.replace("  secret: true\n", "");
+    let error = stagecraft
+        .environment_variables_set(&env_id, &unmarked)
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("`DB_PASS` holds") && error.to_string().contains("secret: true"),
+        "the mask is never kept as a value: {error}"
+    );
+
     let broken = stagecraft
         .environment_variables_set(&env_id, "envs: {not: a list}\n")
         .await
