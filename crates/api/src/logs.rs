@@ -312,16 +312,17 @@ pub(crate) struct DeployLogs {
 }
 
 impl DeployLogs {
-    pub(crate) async fn on(&mut self, event: &DeployEvent) {
+    /// Hears `event`, sent at `sent`.
+    pub(crate) async fn on(&mut self, event: &DeployEvent, sent: SystemTime) {
         match event {
             DeployEvent::TaskStarted { task, .. } => {
                 if let Some(service) = task.strip_prefix("services.") {
-                    self.started.insert(service.to_owned(), SystemTime::now());
+                    self.started.insert(service.to_owned(), sent);
                 }
             }
             DeployEvent::TaskFinished { task, outcome, .. } => {
                 if let Some(service) = task.strip_prefix("services.") {
-                    let since = self.started.remove(service).unwrap_or_else(SystemTime::now);
+                    let since = self.started.remove(service).unwrap_or(sent);
                     if *outcome == TaskOutcome::Succeeded {
                         self.logs.follow_service(service, since, None);
                     }

@@ -154,7 +154,10 @@ impl Stagecraft {
             // The stage fails before any task runs, and says why.
             _ => None,
         };
-        let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<DeployEvent>();
+        // Each event carries when it was sent: the log keeper follows a service from its task's
+        // start, however long the writer took to come to the event.
+        let (sender, mut receiver) =
+            tokio::sync::mpsc::unbounded_channel::<(std::time::SystemTime, DeployEvent)>();
         let writer = {
             let store = self.store.clone();
             let live = self.deploys.live.clone();
@@ -166,10 +169,11 @@ impl Stagecraft {
                         batch.push(next);
                     }
                     if let Some(logs) = &mut logs {
-                        for event in &batch {
-                            logs.on(event).await;
+                        for (sent, event) in &batch {
+                            logs.on(event, *sent).await;
                         }
                     }
+                    let batch: Vec<DeployEvent> = batch.into_iter().map(|(_, e)| e).collect();
                     match deploy::record_events(store.pool(), deploy_id, &batch).await {
                         Ok(stored) => {
                             for event in stored {
@@ -184,7 +188,9 @@ impl Stagecraft {
                 }
             })
         };
-        let outcome = self.run_stage(env, queued, Arc::new(sender), cancel).await;
+        let outcome = self
+            .run_stage(env, queued, Arc::new(Stamped(sender)), cancel)
+            .await;
         let _ = writer.await;
 
         let env_event = match (&outcome, queued.stage) {
@@ -265,5 +271,15 @@ impl Stagecraft {
                 outcome
             }
         }
+    }
+}
+
+/// A deploy's events on their way to its writer, each with the time it was sent.
+struct Stamped(tokio::sync::mpsc::UnboundedSender<(std::time::SystemTime, DeployEvent)>);
+
+impl EventSink for Stamped {
+    fn emit(&self, event: DeployEvent) {
+        // The writer outlives the run; a send fails only if it stopped, and then nobody reads.
+        let _ = self.0.send((std::time::SystemTime::now(), event));
     }
 }
