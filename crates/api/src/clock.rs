@@ -101,13 +101,27 @@ impl Stagecraft {
     /// takes up the deployed environments (logs followed, liveness watched). A failed round is
     /// logged and the next one runs as usual.
     pub async fn run_clock(&self, every: Duration) {
+        self.run_clock_until(every, &tokio_util::sync::CancellationToken::new())
+            .await;
+    }
+
+    /// [`Stagecraft::run_clock`] until `stop` is cancelled: between two rounds, never in the
+    /// middle of one (a round's deploys end as they would), and the clock is let go.
+    pub async fn run_clock_until(
+        &self,
+        every: Duration,
+        stop: &tokio_util::sync::CancellationToken,
+    ) {
         // Held for a few rounds, so a holder that stops hands it over soon after.
         let ttl = i64::try_from((every * 5 / 2).as_secs().max(5)).unwrap_or(i64::MAX);
         let mut holding = false;
         let mut clock = tokio::time::interval(every);
         clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            clock.tick().await;
+            tokio::select! {
+                _ = clock.tick() => {}
+                () = stop.cancelled() => break,
+            }
             let holds =
                 match stagecraft_store::clock::hold(self.store.pool(), self.deploys.holder(), ttl)
                     .await
@@ -164,6 +178,9 @@ impl Stagecraft {
                 }
                 Err(error) => tracing::warn!(%error, "the clock's round failed"),
             }
+        }
+        if holding {
+            self.release_clock().await;
         }
     }
 

@@ -1,8 +1,8 @@
 //! `stagecraft serve`: the clock without the window, for people who never open it: expiry
 //! warnings, teardowns of expired environments, auto_deploy of new commits on environments'
 //! branches. One process at a time runs the clock: while the app (or another `serve`) holds it,
-//! this one waits and takes it over once that one stops. Ctrl-C or SIGTERM stops it and hands
-//! the clock over at once.
+//! this one waits and takes it over once that one stops. Ctrl-C or SIGTERM stops it after the
+//! round under way (its deploys end as they would) and hands the clock over at once.
 
 use std::time::Duration;
 
@@ -13,11 +13,15 @@ pub(crate) async fn execute(stagecraft: &Stagecraft, every: Duration) -> Result<
         "stagecraft serve: the clock runs every {} s while this process holds it (Ctrl-C stops)",
         every.as_secs()
     );
-    tokio::select! {
-        () = stagecraft.run_clock(every) => {}
-        () = stopped() => {}
-    }
-    stagecraft.release_clock().await;
+    let stop = tokio_util::sync::CancellationToken::new();
+    let on_signal = stop.clone();
+    tokio::spawn(async move {
+        stopped().await;
+        eprintln!("stagecraft serve: stopping after the current round");
+        on_signal.cancel();
+    });
+    // A round's deploys end as they would; the clock is let go at once after.
+    stagecraft.run_clock_until(every, &stop).await;
     Ok(0)
 }
 

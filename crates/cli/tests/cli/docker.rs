@@ -365,8 +365,24 @@ fn serve_patches_an_environment_when_its_branch_gets_a_commit() {
         );
         std::thread::sleep(std::time::Duration::from_millis(500));
     };
-    let _ = serve.kill();
-    let _ = serve.wait();
+    // SIGTERM: it stops after its round and lets go of the clock.
+    let term = Command::new("kill")
+        .args(["-TERM", &serve.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = serve.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = serve.kill();
+            panic!("serve did not stop within 30 s of SIGTERM");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(status.success(), "{status}");
 
     assert_eq!(patch["status"], "succeeded", "{patch}");
     assert!(
