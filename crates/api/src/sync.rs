@@ -136,6 +136,21 @@ impl Stagecraft {
         let template_file = relative(&root, &template_path);
         let variables_file = check.files.variables.map(|p| relative(&root, &p));
 
+        // The environment's own configuration, made from them as at its creation: checked
+        // before anything is saved.
+        let own = match stagecraft_template::environment_config(
+            &template,
+            &env.environment_template,
+            &template_file,
+        ) {
+            Ok(own) => own,
+            Err(diagnostics) => {
+                let error = Error::Invalid {
+                    diagnostics: diagnostics.0,
+                };
+                return Ok(SyncOutcome::Broken { at, error });
+            }
+        };
         // The app's default configuration: a new version when its tracking branch's files
         // changed. Another branch's files make that environment's configuration only.
         let latest = app::latest_config(pool, app.id)
@@ -175,20 +190,7 @@ impl Stagecraft {
             .await?
         };
 
-        // The environment's own configuration, made from them as at its creation.
-        let own = match stagecraft_template::environment_config(
-            &template,
-            &env.environment_template,
-            &template_file,
-        ) {
-            Ok(own) => own,
-            Err(diagnostics) => {
-                let error = Error::Invalid {
-                    diagnostics: diagnostics.0,
-                };
-                return Ok(SyncOutcome::Broken { at, error });
-            }
-        };
+        // What the environment has, compared with what the files make.
         let config_yaml = stagecraft_template::template_to_yaml(&own);
         let current = environment::config(pool, env.id, env.version.specific)
             .await?

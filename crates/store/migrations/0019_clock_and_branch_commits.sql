@@ -10,3 +10,8 @@ CREATE TABLE clock_lease (
 -- The commit of its own branch an environment's clock saw last: a newer one patches it when
 -- its app has auto_deploy on (Release's branch environments).
 ALTER TABLE environment ADD COLUMN last_commit TEXT;
+-- An environment of its app's tracking branch has seen what the app saw.
+UPDATE environment SET last_commit = (
+    SELECT app.last_commit FROM app
+    WHERE app.id = environment.app_id AND app.tracking_branch = environment.branch
+);

@@ -96,7 +96,21 @@ pub fn check_repository(root: &Path) -> RepoCheck {
     let resolve = |text: &Option<crate::Text>, field: &str, diagnostics: &mut Diagnostics| {
         let name = text.as_ref()?;
         let path = root.join(name.as_str().trim_start_matches("./"));
-        if path.is_file() {
+        // Nothing is read from outside the repository, through `..` or a link.
+        let inside = match (path.canonicalize(), root.canonicalize()) {
+            (Ok(real), Ok(root)) => real.starts_with(root),
+            _ => true,
+        };
+        if !inside {
+            diagnostics.push(
+                Severity::Error,
+                ".release.yaml",
+                name.loc,
+                field,
+                format!("`{name}` leads outside the repository: name a file inside it"),
+            );
+            None
+        } else if path.is_file() {
             Some(path)
         } else {
             diagnostics.push(

@@ -530,3 +530,32 @@ fn a_charts_values_given_as_one_file_is_a_list_of_one() {
     .unwrap();
     assert_eq!(listed.charts[0].values.0.len(), 2);
 }
+
+#[test]
+fn release_files_outside_the_repository_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    std::fs::write(dir.path().join("outside.yaml"), "app: secret\n").unwrap();
+    std::fs::write(
+        repo.join(".release.yaml"),
+        "application_template: ../outside.yaml\n",
+    )
+    .unwrap();
+
+    let check = stagecraft_template::check_repository(&repo);
+
+    let found: Vec<String> = check
+        .diagnostics
+        .0
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        found
+            .iter()
+            .any(|d| d.contains("`../outside.yaml` leads outside the repository")),
+        "{found:?}"
+    );
+    assert!(check.template.is_none());
+}
