@@ -538,4 +538,16 @@ describe("EnvironmentScreen", () => {
 
     expect(deploy).toHaveBeenCalledWith("ted1bc4");
   });
+
+  it("leaves Ctrl+Enter to an editor: typing in the configuration deploys nothing", async () => {
+    const deploy = vi.fn(() => Promise.reject(new Error("not asked for")));
+    render(EnvironmentScreen, { api: fakeApi({ deploy }), envId: "ted1bc4", back: () => {} });
+    await waitFor(() => expect(screen.getByTestId("deploy").textContent).toBe("Deploy (patch)"));
+    await fireEvent.click(screen.getByTestId("tab-configuration"));
+    const editor = await screen.findByTestId("config-yaml");
+
+    await fireEvent.keyDown(editor, { key: "Enter", ctrlKey: true });
+
+    expect(deploy).not.toHaveBeenCalled();
+  });
 });
