@@ -173,13 +173,38 @@ impl Stagecraft {
             .collect())
     }
 
-    /// The final variables of every service and job, secrets masked: what the next deploy
-    /// gives them (but for the build and commit it deploys).
+    /// The final variables of every service and job, secrets masked: with the build and
+    /// commit the environment runs (its last successful setup or patch's), as its containers
+    /// have them; before any build, the placeholders a deploy replaces.
     pub async fn variables_get(&self, env_id: &str) -> Result<Vec<WorkloadVars>, Error> {
         let env = self.environment(env_id).await?;
         let resolved = self.resolve(&env, None).await?;
+        // The build and commit the environment runs: its last successful setup or patch's.
+        let mut injected = resolved.injected.clone();
+        let pool = self.store.pool();
+        let running = stagecraft_store::deploy::for_environment(pool, env.id)
+            .await?
+            .into_iter()
+            .rev()
+            .find(|d| {
+                d.status == stagecraft_engine::DeployStatus::Succeeded
+                    && matches!(
+                        d.stage,
+                        stagecraft_engine::Stage::Setup | stagecraft_engine::Stage::Patch
+                    )
+            })
+            .and_then(|d| d.build_id);
+        if let Some(build_id) = running {
+            injected.build_id = build_id.to_string();
+            if let Some(commit) = stagecraft_store::build::by_id(pool, build_id)
+                .await?
+                .and_then(|b| b.git_commit)
+            {
+                injected.commit_sha = commit;
+            }
+        }
         Ok(resolved
-            .envs_with(&resolved.injected)?
+            .envs_with(&injected)?
             .into_iter()
             .map(|w| WorkloadVars {
                 workload: w.workload,

@@ -471,3 +471,42 @@ async fn a_build_that_cannot_read_its_commit_says_why_instead_of_recording_nothi
     );
     assert!(fake.calls().is_empty());
 }
+
+#[tokio::test]
+async fn the_variables_tab_says_the_build_and_commit_the_environment_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (stagecraft, fake, _builder, env_id) = built_app(dir.path()).await;
+    let repo = dir.path().join("shop");
+    git(&repo, &["init", "-q", "-b", "feature/cart"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "first"]);
+    let deploy = stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
+
+    let shown = stagecraft.variables_get(&env_id).await.unwrap();
+    let web = &shown
+        .iter()
+        .find(|w| w.workload == "services.web")
+        .unwrap()
+        .vars;
+    let value = |key: &str| web.iter().find(|v| v.key == key).map(|v| v.value.clone());
+    let given = |key: &str| {
+        fake.envs
+            .lock()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|(service, _)| service == "web")
+            .and_then(|(_, vars)| vars.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
+    };
+    assert_eq!(
+        value("RELEASE_BUILD_ID"),
+        Some(deploy.build_id.unwrap().to_string())
+    );
+    assert_eq!(value("RELEASE_BUILD_ID"), given("RELEASE_BUILD_ID"));
+    assert_eq!(value("RELEASE_COMMIT_SHA"), given("RELEASE_COMMIT_SHA"));
+    assert_ne!(value("RELEASE_COMMIT_SHA").unwrap(), "0".repeat(40));
+}
