@@ -134,3 +134,91 @@ impl Stagecraft {
             })
     }
 }
+
+/// An app removed, and what was removed with it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RemovedApp {
+    pub app: String,
+    /// Its torn-down environments, whose history went with it.
+    pub environments: Vec<String>,
+    /// The image tags its builds made, removed from the Docker engine.
+    pub images: Vec<String>,
+}
+
+impl Stagecraft {
+    /// Removes the app: its images from the Docker engine, then its versions, builds and
+    /// torn-down environments with their history, and its commit checkouts. Refused while an
+    /// environment of it is not torn down (naming them), while a build of it runs, or while a
+    /// torn-down environment still has an object recorded as created and not removed. Images
+    /// pushed to a registry stay there.
+    pub async fn remove_app(&self, app_name: &str) -> Result<RemovedApp, Error> {
+        let detail = self.app_get(app_name).await?;
+        if let Some(blocked) = app::removal_blocker(self.store.pool(), detail.app.id).await? {
+            return Err(refused(app_name, blocked));
+        }
+        let images = stagecraft_store::build::built_tags(self.store.pool(), detail.app.id).await?;
+        if !images.is_empty() {
+            let builder = self.builder.clone().ok_or_else(|| Error::Conflict {
+                message: format!(
+                    "{app_name} has images on the Docker engine and this Stagecraft has no engine \
+                     registered to remove them"
+                ),
+            })?;
+            for tag in &images {
+                builder
+                    .remove_image(tag)
+                    .await
+                    .map_err(|source| Error::Runtime {
+                        env_id: app_name.to_owned(),
+                        runtime: "docker".to_owned(),
+                        source,
+                    })?;
+            }
+        }
+        if let Some(blocked) = app::remove(self.store.pool(), detail.app.id).await? {
+            return Err(refused(app_name, blocked));
+        }
+        let checkouts = self
+            .settings
+            .data_dir
+            .path
+            .join("checkouts")
+            .join(detail.app.id.to_string());
+        if let Err(error) = std::fs::remove_dir_all(&checkouts)
+            && error.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(path = %checkouts.display(), %error, "an app's checkouts stay on disk");
+        }
+        Ok(RemovedApp {
+            app: detail.app.name,
+            environments: detail.environments.into_iter().map(|e| e.env_id).collect(),
+            images,
+        })
+    }
+}
+
+/// Why the app is kept, and what to do.
+fn refused(app_name: &str, blocked: app::Blocker) -> Error {
+    let message = match blocked {
+        app::Blocker::Live(live) => format!(
+            "{app_name} still has environments that are not torn down: {}; delete them first \
+             (`stagecraft environments delete ID`)",
+            live.join(", ")
+        ),
+        app::Blocker::Building(builds) => format!(
+            "{app_name} is building ({}): remove it once the build has ended",
+            builds
+                .iter()
+                .map(|b| format!("build {b}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        app::Blocker::Leftovers(objects) => format!(
+            "{app_name} is kept: the teardown of its environments left objects that are \
+             recorded as created and not removed ({}); remove them from the runtime, then try \
+             again",
+            objects.join("; ")
+        ),
+    };
+    Error::Conflict { message }
+}

@@ -67,7 +67,7 @@ mod views;
 use stagecraft_docker::DockerEngine;
 use stagecraft_store::Store;
 
-pub use app::AddedApp;
+pub use app::{AddedApp, RemovedApp};
 pub use builds::{
     BuildComparison, COMMITS_SHOWN, Commit, CommitsBetween, ServiceComparison, StepComparison,
 };

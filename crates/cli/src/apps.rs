@@ -1,4 +1,4 @@
-//! `stagecraft apps list|get|add|refresh|set-registry|set-gitops|vars-file|vars-set`: the apps,
+//! `stagecraft apps list|get|add|remove|refresh|set-registry|set-gitops|vars-file|vars-set`: the apps,
 //! local repositories with Release files.
 
 use std::path::PathBuf;
@@ -26,6 +26,9 @@ pub(crate) enum Apps {
     },
     /// Adds the app whose Release files (or docker-compose file) are in PATH.
     Add { path: PathBuf },
+    /// Removes the app, the images its builds made, and the history of its torn-down
+    /// environments. Refused while an environment of it is not torn down.
+    Remove { app: String },
     /// Names the registry an app's built images are pushed to when its environments run on a
     /// cluster that pulls them (any but kind, k3d, minikube and Docker Desktop). Pushes use
     /// your Docker credentials: `docker login <host>` first.
@@ -61,9 +64,9 @@ pub(crate) enum Apps {
 }
 
 impl Apps {
-    /// Whether the command talks to the Docker engine: none of these do.
+    /// Whether the command talks to the Docker engine: only `remove`, for the app's images.
     pub(crate) fn uses_docker(&self) -> bool {
-        false
+        matches!(self, Self::Remove { .. })
     }
 }
 
@@ -177,6 +180,20 @@ pub(crate) async fn execute(
                     ]],
                 ),
                 _ => structured(&app, output),
+            }
+        }
+        Apps::Remove { app } => {
+            let removed = stagecraft.remove_app(&app).await?;
+            match output {
+                Output::Table => table(
+                    &["APP", "ENVIRONMENTS", "IMAGES"],
+                    &[vec![
+                        removed.app.clone(),
+                        removed.environments.len().to_string(),
+                        removed.images.len().to_string(),
+                    ]],
+                ),
+                _ => structured(&removed, output),
             }
         }
         Apps::VarsFile { app } => {

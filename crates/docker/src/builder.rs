@@ -297,6 +297,24 @@ impl ImageBuilder for DockerBuilder {
         }
     }
 
+    async fn remove_image(&self, tag: &str) -> Result<(), RuntimeError> {
+        let docker = self.engine.client().await.map_err(RuntimeError::from)?;
+        // `noprune`: untagged parents may be layers another build is using right now.
+        let options = bollard::query_parameters::RemoveImageOptions {
+            noprune: true,
+            ..Default::default()
+        };
+        match docker.remove_image(tag, Some(options), None).await {
+            Ok(_)
+            | Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(()),
+            Err(error) => Err(RuntimeError::new(format!(
+                "the image {tag} cannot be removed: {error}"
+            ))),
+        }
+    }
+
     async fn inputs_digest(&self, request: &BuildRequest) -> Result<String, RuntimeError> {
         let request = request.clone();
         let hashes = Arc::clone(&self.hashes);

@@ -150,6 +150,10 @@ pub trait ImageBuilder: Send + Sync + 'static {
 
     /// Whether the engine still has the image `tag`: an image to reuse may have been removed.
     async fn has_image(&self, tag: &str) -> Result<bool, RuntimeError>;
+
+    /// Removes the image `tag` built here, leaving its parent layers to other images; an image
+    /// already gone is not an error.
+    async fn remove_image(&self, tag: &str) -> Result<(), RuntimeError>;
 }
 
 /// The requests for the services of `template` built from the repository at `repo`, tagged

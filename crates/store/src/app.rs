@@ -234,3 +234,115 @@ pub async fn by_id(executor: impl SqliteExecutor<'_>, id: i64) -> Result<Option<
     .fetch_optional(executor)
     .await?)
 }
+
+/// Why an app cannot be removed now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Blocker {
+    /// These environments (`env_id`s) are not torn down.
+    Live(Vec<String>),
+    /// These builds of the app are running.
+    Building(Vec<i64>),
+    /// These environments are torn down but still have objects recorded as not removed, as
+    /// `env_id kind name`.
+    Leftovers(Vec<String>),
+}
+
+/// What keeps the app from being removed now, if anything.
+pub async fn removal_blocker(
+    pool: &sqlx::SqlitePool,
+    app_id: i64,
+) -> Result<Option<Blocker>, StoreError> {
+    let mut conn = pool.acquire().await?;
+    blocker(&mut conn, app_id).await
+}
+
+async fn blocker(
+    conn: &mut sqlx::SqliteConnection,
+    app_id: i64,
+) -> Result<Option<Blocker>, StoreError> {
+    let live = sqlx::query_scalar!(
+        "SELECT env_id FROM environment WHERE app_id = ? AND status <> 'torn_down' ORDER BY id",
+        app_id
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    if !live.is_empty() {
+        return Ok(Some(Blocker::Live(live)));
+    }
+    let building = sqlx::query_scalar!(
+        r#"SELECT id AS "id!: i64" FROM build WHERE app_id = ? AND status = 'running' ORDER BY id"#,
+        app_id
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    if !building.is_empty() {
+        return Ok(Some(Blocker::Building(building)));
+    }
+    let leftovers = sqlx::query!(
+        r#"SELECT e.env_id AS "env_id!", l.kind AS "kind!", l.name AS "name!"
+           FROM ledger l JOIN environment e ON e.id = l.environment_id
+           WHERE e.app_id = ? AND l.removed_at IS NULL ORDER BY e.id, l.rowid"#,
+        app_id
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    if !leftovers.is_empty() {
+        return Ok(Some(Blocker::Leftovers(
+            leftovers
+                .into_iter()
+                .map(|r| format!("{} {} {}", r.env_id, r.kind, r.name))
+                .collect(),
+        )));
+    }
+    Ok(None)
+}
+
+/// Removes the app and its history in one transaction: its versions, its builds and their
+/// logs, and its torn-down environments with their deploys, logs and removed objects. Refused
+/// (nothing removed) while an environment is not torn down, a build runs, or a torn-down
+/// environment still has an object the ledger does not record as removed: those must go
+/// first, or they would be lost.
+/// `None` once removed.
+pub async fn remove(pool: &sqlx::SqlitePool, app_id: i64) -> Result<Option<Blocker>, StoreError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    if let Some(blocked) = blocker(&mut tx, app_id).await? {
+        return Ok(Some(blocked));
+    }
+    // Children first: the tables whose references do not cascade.
+    sqlx::query!(
+        "DELETE FROM environment_lease WHERE environment_id IN (SELECT id FROM environment WHERE app_id = ?)",
+        app_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "DELETE FROM deploy WHERE environment_id IN (SELECT id FROM environment WHERE app_id = ?)",
+        app_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "DELETE FROM ledger WHERE environment_id IN (SELECT id FROM environment WHERE app_id = ?)",
+        app_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!("DELETE FROM environment WHERE app_id = ?", app_id)
+        .execute(&mut *tx)
+        .await?;
+    // Build logs name their build (`builds/12/web`) rather than reference it.
+    sqlx::query!(
+        "DELETE FROM log_resource WHERE environment_id IS NULL AND EXISTS
+           (SELECT 1 FROM build b WHERE b.app_id = ?
+              AND substr(log_resource.resource, 1, length('builds/' || b.id || '/')) = 'builds/' || b.id || '/')",
+        app_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    // Builds, their images and the app's versions cascade with the app.
+    sqlx::query!("DELETE FROM app WHERE id = ?", app_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(None)
+}

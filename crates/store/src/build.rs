@@ -236,3 +236,18 @@ pub async fn images(
         })
         .collect())
 }
+
+/// Every image tag the app's builds made (not the ones they reused), oldest first.
+pub async fn built_tags(
+    executor: impl SqliteExecutor<'_>,
+    app_id: i64,
+) -> Result<Vec<String>, StoreError> {
+    sqlx::query_scalar!(
+        r#"SELECT i.tag AS "tag!: String" FROM build_image i JOIN build b ON b.id = i.build_id
+           WHERE b.app_id = ? AND i.outcome = 'built' ORDER BY b.id, i.service"#,
+        app_id
+    )
+    .fetch_all(executor)
+    .await
+    .map_err(StoreError::from)
+}

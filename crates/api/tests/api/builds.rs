@@ -18,12 +18,19 @@ pub struct FakeBuilder {
     fails: Mutex<bool>,
     /// What each build read from `<context>/index.html`, when the context has one.
     read: Mutex<Vec<String>>,
+    /// Tags removed, in order.
+    pub removed: Mutex<Vec<String>>,
 }
 
 #[async_trait::async_trait]
 impl ImageBuilder for FakeBuilder {
-    async fn has_image(&self, _tag: &str) -> Result<bool, RuntimeError> {
-        Ok(true)
+    async fn has_image(&self, tag: &str) -> Result<bool, RuntimeError> {
+        Ok(!self.removed.lock().unwrap().iter().any(|t| t == tag))
+    }
+
+    async fn remove_image(&self, tag: &str) -> Result<(), RuntimeError> {
+        self.removed.lock().unwrap().push(tag.to_owned());
+        Ok(())
     }
 
     async fn inputs_digest(&self, request: &BuildRequest) -> Result<String, RuntimeError> {
@@ -87,7 +94,7 @@ impl ImageBuilder for FakeBuilder {
     }
 }
 
-async fn built_app(dir: &std::path::Path) -> (Stagecraft, Arc<Fake>, Arc<FakeBuilder>, String) {
+pub async fn built_app(dir: &std::path::Path) -> (Stagecraft, Arc<Fake>, Arc<FakeBuilder>, String) {
     let repo = repo(dir);
     let template =
         std::fs::read_to_string(repo.join(".release/application_template.yaml")).unwrap();

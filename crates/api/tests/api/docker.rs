@@ -467,6 +467,17 @@ async fn the_scenario_app_is_set_up_patched_and_torn_down_on_docker() {
         "a container Stagecraft did not create stays"
     );
     docker(&["rm", "--force", &foreign]);
+
+    // Removing the app removes the images its builds made, and nothing else.
+    let removed = stagecraft.remove_app(&app).await.unwrap();
+    assert!(removed.images.contains(&image), "{removed:?}");
+    for tag in &removed.images {
+        assert_eq!(
+            docker(&["image", "ls", "--quiet", tag]),
+            "",
+            "{tag} is removed"
+        );
+    }
     eprintln!(
         "scenario on Docker: setup {:.1} s, patch {:.1} s, teardown {:.1} s",
         setup_time.as_secs_f64(),

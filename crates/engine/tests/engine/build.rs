@@ -30,6 +30,11 @@ impl ImageBuilder for FakeBuilder {
         Ok(!self.gone.lock().unwrap().iter().any(|t| t == tag))
     }
 
+    async fn remove_image(&self, tag: &str) -> Result<(), RuntimeError> {
+        self.gone.lock().unwrap().push(tag.to_owned());
+        Ok(())
+    }
+
     async fn inputs_digest(&self, request: &BuildRequest) -> Result<String, RuntimeError> {
         let version = self
             .versions

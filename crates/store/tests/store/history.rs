@@ -5,14 +5,14 @@ use stagecraft_store::app::NewApp;
 use stagecraft_store::environment::NewEnvironment;
 use stagecraft_store::{Store, app, deploy, environment, lease, ledger};
 
-async fn store(dir: &tempfile::TempDir) -> Store {
+pub(crate) async fn store(dir: &tempfile::TempDir) -> Store {
     Store::open(&dir.path().join("stagecraft.db"))
         .await
         .unwrap()
 }
 
 /// An app with one configuration version and an environment made from it.
-async fn environment_fixture(store: &Store) -> (i64, i64) {
+pub(crate) async fn environment_fixture(store: &Store) -> (i64, i64) {
     let pool = store.pool();
     let app_id = app::insert(
         pool,
