@@ -27,6 +27,9 @@ pub struct ConfigVersion {
     /// With GitOps, where the configuration comes from and is edited:
     /// `.release/application_template.yaml on branch main`; `None` when it is edited here.
     pub follows: Option<String>,
+    /// For the newest version (the one deploys run): each key the environment's runtime does
+    /// not carry out, located, with what happens instead. Empty for older versions.
+    pub warnings: Vec<stagecraft_template::Diagnostic>,
 }
 
 /// A workload's final variable, as shown: a secret's value is [`MASK`].
@@ -82,9 +85,21 @@ impl Stagecraft {
         let env = self.environment(env_id).await?;
         let follows = self.follows(&env).await?;
         let history = environment::config_history(self.store.pool(), env.id).await?;
+        let target = if env.runtime.starts_with("kube") {
+            stagecraft_template::Target::Kubernetes
+        } else {
+            stagecraft_template::Target::Docker
+        };
         Ok(history
             .into_iter()
-            .map(|c| ConfigVersion {
+            .enumerate()
+            .map(|(i, c)| ConfigVersion {
+                warnings: if i == 0 {
+                    let file = format!("{env_id} configuration");
+                    stagecraft_template::unsupported(&file, &c.config_yaml, target).0
+                } else {
+                    Vec::new()
+                },
                 version: format!(
                     "v{}.{}",
                     c.default_version.unwrap_or(env.version.default),

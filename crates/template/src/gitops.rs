@@ -154,8 +154,10 @@ pub fn check_repository(root: &Path) -> RepoCheck {
     let mut variables = None;
     if let Some(path) = &files.template {
         if let Some(text) = read(root, path, &mut diagnostics) {
-            let parsed = load_template(&relative(root, path), &text);
+            let file = relative(root, path);
+            let parsed = load_template(&file, &text);
             diagnostics.extend(parsed.diagnostics);
+            diagnostics.extend(crate::unsupported(&file, &text, crate::Target::Either));
             template = parsed.value;
         }
     } else if let Some(path) = &files.compose {

@@ -14,6 +14,7 @@
 //! - `model.rs`: the records: [`Template`], [`VariablesFile`], [`ReleaseFile`], ...
 //! - `diagnostic.rs`: [`Diagnostic`] and [`Diagnostics`]
 //! - `validate.rs`: names, references, ports, quantities, cycles, required workflows
+//! - `support.rs`: what each runtime carries out of a template, and a located warning for the rest
 //! - `merge.rs`: an environment's own configuration from the template and one
 //!   `environment_templates` entry
 //! - `variables.rs`: the final environment of each service and job
@@ -28,6 +29,7 @@ mod merge;
 mod model;
 mod plan;
 mod read;
+mod support;
 mod validate;
 mod variables;
 mod yaml;
@@ -39,6 +41,7 @@ pub use merge::environment_config;
 pub use model::*;
 pub use plan::{PlannedStep, Task, WorkflowPlan, plan_workflow};
 pub use read::{Extra, Opaque, Text, TextList, TextMap};
+pub use support::{Target, unsupported};
 pub use validate::validate;
 pub use variables::{
     Injected, ResolvedVar, VarSource, WorkloadEnv, check_variables, resolve_variables,

@@ -3,7 +3,7 @@
 //! keys it names without a shape (`development_environment`, `notifications`, ...) are kept as
 //! [`Opaque`] values; any other key lands in `extra` and is reported.
 
-use crate::read::{Ctx, Opaque, Read, Text, TextList, TextMap, Write, child, record};
+use crate::read::{Ctx, Keys, Opaque, Read, Text, TextList, TextMap, Write, child, record};
 use crate::yaml::{Node, Value};
 
 record! {
@@ -147,6 +147,13 @@ impl Read for EnvironmentTemplate {
     }
 }
 
+/// Its overrides are the template's own keys, checked where the template's are.
+impl Keys for EnvironmentTemplate {
+    fn keys(prefix: &str, out: &mut Vec<String>) {
+        out.push(child(prefix, "name"));
+    }
+}
+
 impl Write for EnvironmentTemplate {
     fn write(&self) -> Node {
         let mut entries = Vec::new();
@@ -195,6 +202,9 @@ impl Read for Hostname {
         }
     }
 }
+
+/// `<service>: <template>`: the key is the user's.
+impl Keys for Hostname {}
 
 impl Write for Hostname {
     fn write(&self) -> Node {
@@ -345,12 +355,75 @@ record! {
     }
 }
 
-record! {
-    /// `{key, value, secret}`: one environment variable.
-    pub struct EnvVar {
-        key: Option<Text> = "key",
-        value: Option<Text> = "value",
-        secret: Option<bool> = "secret",
+/// `{key, value, secret}`: one environment variable. Written by hand rather than with
+/// `record!` for one reason: `value: null` (seen in real variables files) is an empty value
+/// with a warning, not a missing one.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct EnvVar {
+    pub key: Option<Text>,
+    pub value: Option<Text>,
+    pub secret: Option<bool>,
+    /// Keys Stagecraft does not know, kept as written.
+    pub extra: crate::read::Extra,
+    pub loc: crate::yaml::Loc,
+    /// The path of keys to this record, like `defaults[2]`.
+    pub path: crate::yaml::KeyPath,
+}
+
+impl Read for EnvVar {
+    fn read(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<Self> {
+        let mut fields = ctx.fields(node, path)?;
+        let key: Option<Text> = fields.read(ctx, "key");
+        let value = match fields.take("value") {
+            Some((value, value_path)) if value.is_null() => {
+                ctx.warn(
+                    value.loc,
+                    &value_path,
+                    format!(
+                        "`{}` has `value: null`: it is taken as an empty value; write `value: \"\"` \
+                         to say so",
+                        key.as_ref().map_or("this variable", |k| k.as_str())
+                    ),
+                );
+                Some(Text {
+                    value: String::new(),
+                    loc: value.loc,
+                    plain: false,
+                })
+            }
+            Some((value, value_path)) => Text::read(ctx, value, &value_path),
+            None => None,
+        };
+        let secret = fields.read(ctx, "secret");
+        let extra = fields.finish(ctx);
+        Some(Self {
+            key,
+            value,
+            secret,
+            extra,
+            loc: node.loc,
+            path: crate::yaml::KeyPath(path.to_owned()),
+        })
+    }
+}
+
+impl Write for EnvVar {
+    fn write(&self) -> Node {
+        use crate::read::FieldValue;
+        let mut entries = Vec::new();
+        self.key.write_into("key", &mut entries);
+        self.value.write_into("value", &mut entries);
+        self.secret.write_into("secret", &mut entries);
+        entries.extend(self.extra.0.iter().cloned());
+        Node::map(entries)
+    }
+}
+
+impl Keys for EnvVar {
+    fn keys(prefix: &str, out: &mut Vec<String>) {
+        for key in ["key", "value", "secret"] {
+            out.push(child(prefix, key));
+        }
     }
 }
 
@@ -481,6 +554,13 @@ impl Read for ServiceVariables {
                 })
                 .collect(),
         ))
+    }
+}
+
+/// `<service>: [vars]`: the keys are the user's, the variables the model's.
+impl Keys for ServiceVariables {
+    fn keys(prefix: &str, out: &mut Vec<String>) {
+        <Vec<EnvVar> as Keys>::keys(&child(prefix, "*"), out);
     }
 }
 

@@ -133,6 +133,33 @@ impl Extra {
     }
 }
 
+/// The keys a value's shape has below `prefix` (`services[].ports[].type`), so a test can walk
+/// every key of the model. Values without keys of their own have none. Only the test of
+/// `support.rs` walks them.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) trait Keys {
+    fn keys(_prefix: &str, _out: &mut Vec<String>) {}
+}
+
+impl Keys for Text {}
+impl Keys for bool {}
+impl Keys for u64 {}
+impl Keys for Opaque {}
+impl Keys for TextMap {}
+impl Keys for TextList {}
+
+impl<T: Keys> Keys for Option<T> {
+    fn keys(prefix: &str, out: &mut Vec<String>) {
+        T::keys(prefix, out);
+    }
+}
+
+impl<T: Keys> Keys for Vec<T> {
+    fn keys(prefix: &str, out: &mut Vec<String>) {
+        T::keys(&format!("{prefix}[]"), out);
+    }
+}
+
 /// A value read from one node.
 pub(crate) trait Read: Sized {
     fn read(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<Self>;
@@ -432,6 +459,16 @@ macro_rules! record {
                 };
                 record.extra = fields.finish(ctx);
                 Some(record)
+            }
+        }
+
+        impl $crate::read::Keys for $name {
+            fn keys(prefix: &str, out: &mut Vec<String>) {
+                $(
+                    let path = $crate::read::child(prefix, $key);
+                    <$ty as $crate::read::Keys>::keys(&path, out);
+                    out.push(path);
+                )*
             }
         }
 

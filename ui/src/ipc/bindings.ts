@@ -343,7 +343,12 @@ version: string, specific: number, configYaml: string, createdAt: string,
  * With GitOps, where it comes from and is edited (`.release/application_template.yaml on
  * branch main`); null when it is edited here.
  */
-follows: string | null, };
+follows: string | null, 
+/**
+ * For the newest version: each key its runtime does not carry out, located
+ * (`ted1bc4 configuration:12:5: warning: charts: …`). Empty for older versions.
+ */
+warnings: Array<string>, };
 
 /**
  * A workload's final variables; a secret's value is masked.

@@ -16,6 +16,9 @@ pub struct ConfigVersionView {
     /// With GitOps, where it comes from and is edited (`.release/application_template.yaml on
     /// branch main`); null when it is edited here.
     pub follows: Option<String>,
+    /// For the newest version: each key its runtime does not carry out, located
+    /// (`ted1bc4 configuration:12:5: warning: charts: …`). Empty for older versions.
+    pub warnings: Vec<String>,
 }
 
 impl From<crate::ConfigVersion> for ConfigVersionView {
@@ -26,6 +29,7 @@ impl From<crate::ConfigVersion> for ConfigVersionView {
             config_yaml: config.config_yaml,
             created_at: config.created_at,
             follows: config.follows,
+            warnings: config.warnings.iter().map(ToString::to_string).collect(),
         }
     }
 }

@@ -33,7 +33,7 @@ async fn an_app_is_removed_with_its_images_and_history_once_its_environments_are
         .unwrap();
     let build = stagecraft.builds("shop").await.unwrap()[0].id;
     let removed = stagecraft.remove_app("shop").await.unwrap();
-    assert_eq!(removed.environments, [env_id.clone()]);
+    assert_eq!(removed.environments, std::slice::from_ref(&env_id));
     assert_eq!(removed.images, [format!("stagecraft/shop/web:{build}")]);
     assert_eq!(*builder.removed.lock().unwrap(), removed.images);
 

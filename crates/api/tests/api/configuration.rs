@@ -308,3 +308,35 @@ async fn the_variables_tab_shows_what_the_deploy_gave_each_workload() {
     assert!(shown.iter().any(|(k, _)| k == "PUBLIC_URL"));
     assert_eq!(sorted(shown), sorted(given));
 }
+
+#[tokio::test]
+async fn the_configuration_says_which_of_its_keys_the_runtime_does_not_carry_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let (stagecraft, env_id, _) = shop(dir.path()).await;
+    let current = stagecraft.config_get(&env_id).await.unwrap();
+    assert!(current.warnings.is_empty(), "{:?}", current.warnings);
+
+    let edited = format!(
+        "{}cron_jobs:\n- {{name: nightly, schedule: '0 3 * * *', from_services: web}}\n",
+        current.config_yaml
+    );
+    let saved = stagecraft.config_set(&env_id, &edited).await.unwrap();
+    let line = edited
+        .lines()
+        .position(|l| l.starts_with("cron_jobs:"))
+        .unwrap()
+        + 1;
+    let warnings: Vec<String> = saved.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        warnings,
+        [format!(
+            "{env_id} configuration:{line}:1: warning: cron_jobs: not carried out on Docker: cron \
+             jobs are not scheduled: nothing runs on this schedule"
+        )]
+    );
+    let history = stagecraft.config_history(&env_id).await.unwrap();
+    assert!(
+        history[1].warnings.is_empty(),
+        "only the newest version says"
+    );
+}

@@ -9,4 +9,5 @@ mod fixtures;
 mod merge;
 mod plans;
 mod round_trip;
+mod support;
 mod variables;

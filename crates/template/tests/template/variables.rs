@@ -190,3 +190,42 @@ fn a_variables_file_is_checked_against_its_template() {
         ]
     );
 }
+
+#[test]
+fn a_null_value_is_an_empty_value_with_a_warning_that_names_it() {
+    let text =
+        "defaults:\n- key: EMPTY\n  value:\n- key: TILDE\n  value: ~\n- key: SET\n  value: x\n";
+    let parsed = parse_variables("vars.yaml", text);
+    let warnings: Vec<String> = parsed
+        .diagnostics
+        .warnings()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("vars.yaml:3:")
+            && warnings[0].contains("defaults[0].value")
+            && warnings[0].contains("`EMPTY` has `value: null`: it is taken as an empty value"),
+        "{warnings:?}"
+    );
+    assert!(!parsed.diagnostics.has_errors());
+    let template = load_template("t.yaml", TEMPLATE).value.unwrap();
+    let variables = parsed.value.unwrap();
+    let checked = stagecraft_template::check_variables(&template, &variables, "vars.yaml");
+    assert!(
+        !checked.has_errors(),
+        "no word of a missing `value`: {checked}"
+    );
+    let envs = resolve(text).unwrap();
+    assert_eq!(value(&envs, "services.web", "EMPTY"), "");
+    assert_eq!(value(&envs, "services.web", "TILDE"), "");
+    // Written back, it says what it means.
+    let yaml = stagecraft_template::variables_to_yaml(&variables);
+    assert!(yaml.contains("value: ''"), "{yaml}");
+    assert!(
+        !parse_variables("again", &yaml)
+            .diagnostics
+            .warnings()
+            .any(|_| true)
+    );
+}

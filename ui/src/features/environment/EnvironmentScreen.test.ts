@@ -315,6 +315,7 @@ describe("EnvironmentScreen", () => {
         configYaml: yaml,
         createdAt: "2026-12-04T08:00:00.000Z",
         follows: null,
+        warnings: [],
       }),
     );
     render(EnvironmentScreen, {
@@ -415,6 +416,7 @@ describe("EnvironmentScreen", () => {
             configYaml: yaml,
             createdAt: "2026-11-26T08:00:00.000Z",
             follows: null,
+            warnings: [],
           }),
     );
     render(EnvironmentScreen, {
@@ -424,6 +426,9 @@ describe("EnvironmentScreen", () => {
     });
 
     await fireEvent.click(await screen.findByTestId("tab-configuration"));
+    const unsupported = await screen.findByTestId("config-unsupported");
+    expect(unsupported.textContent).toContain("1 key is not carried out");
+    expect(unsupported.textContent).toContain("charts: not carried out on Docker");
     const editor = (await screen.findByTestId("config-yaml")) as HTMLTextAreaElement;
     await waitFor(() => expect(editor.value).toContain("replicas: 2"));
 

@@ -126,6 +126,9 @@ export const history: ConfigVersionView[] = [
     specific: 2,
     configYaml: "services:\n- name: web\n  replicas: 2\n",
     follows: null,
+    warnings: [
+      "ted1bc4 configuration:4:1: warning: charts: not carried out on Docker: Helm charts are not run: each `charts.<name>` task is skipped",
+    ],
     createdAt: "2026-11-26T07:00:00.000Z",
   },
   {
@@ -133,6 +136,7 @@ export const history: ConfigVersionView[] = [
     specific: 1,
     configYaml: "services:\n- name: web\n",
     follows: null,
+    warnings: [],
     createdAt: "2026-11-26T06:00:00.000Z",
   },
 ];
