@@ -6,14 +6,15 @@
 use std::path::PathBuf;
 
 use stagecraft_api::{
-    ActivityView, AddedAppView, AppView, BuildComparisonView, BuildView, Change, ClusterMadeBy,
-    CommitView, CommitsBetweenView, ConfigVersionView, DataDirOrigin, DatabaseReport,
-    DeployDetailView, DeployEvent, DeployOutcome, DeployStatusView, DeployView, DockerStatus,
-    EditableVariables, EndpointSource, EnvironmentRowView, EnvironmentStatusView, EnvironmentView,
-    ErrorCode, ImageView, KubeContextReport, KubernetesReport, LayerChangeView, LogLineView,
-    LogPageView, LogResourceView, NextDeploy, RuntimeChoice, RuntimeErrorKind,
-    ServiceComparisonView, Stage, StageView, StepComparisonView, StepOutcome, StepView,
-    SystemReport, TaskOutcome, TaskView, UrlView, VariableView, WorkloadVarsView,
+    ActivityView, AddedAppView, AppDetailView, AppRefreshView, AppView, BuildComparisonView,
+    BuildView, Change, ClusterMadeBy, CommitView, CommitsBetweenView, ConfigVersionView,
+    DataDirOrigin, DatabaseReport, DeployDetailView, DeployEvent, DeployOutcome, DeployStatusView,
+    DeployView, DockerStatus, EditableVariables, EndpointSource, EnvironmentRowView,
+    EnvironmentStatusView, EnvironmentView, ErrorCode, ImageView, KubeContextReport,
+    KubernetesReport, LayerChangeView, LogLineView, LogPageView, LogResourceView, NextDeploy,
+    RemovedAppView, RuntimeChoice, RuntimeErrorKind, ServiceComparisonView, Stage, StageView,
+    StepComparisonView, StepOutcome, StepView, SystemReport, TaskOutcome, TaskView, UrlView,
+    VariableView, WorkloadVarsView,
 };
 use ts_rs::{Config, TS};
 
@@ -39,6 +40,9 @@ fn render() -> String {
         declaration::<EndpointSource>(&cfg),
         declaration::<AppView>(&cfg),
         declaration::<AddedAppView>(&cfg),
+        declaration::<AppDetailView>(&cfg),
+        declaration::<AppRefreshView>(&cfg),
+        declaration::<RemovedAppView>(&cfg),
         declaration::<CommitsBetweenView>(&cfg),
         declaration::<CommitView>(&cfg),
         declaration::<LogResourceView>(&cfg),

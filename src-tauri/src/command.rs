@@ -2,10 +2,11 @@
 //! `capabilities/main.json`; anything else the webview asks for is refused.
 
 use stagecraft_api::{
-    AddedAppView, AppView, BuildComparisonView, BuildView, ConfigVersionView, CreateEnvironment,
-    DeployDetailView, DeployRequest, DeployView, DockerStatus, EditableVariables,
-    EnvironmentRowView, EnvironmentView, LogPageView, LogResourceView, NextDeploy, RuntimeChoice,
-    SystemReport, Wait, WorkloadVarsView,
+    AddedAppView, AppDetailView, AppRefreshView, AppView, BuildComparisonView, BuildView,
+    ConfigVersionView, CreateEnvironment, DeployDetailView, DeployRequest, DeployView,
+    DockerStatus, EditableVariables, EnvironmentRowView, EnvironmentView, LogPageView,
+    LogResourceView, NextDeploy, RemovedAppView, RuntimeChoice, SystemReport, Wait,
+    WorkloadVarsView,
 };
 use tauri::State;
 
@@ -65,6 +66,57 @@ pub(crate) async fn app_set_gitops(
     on: bool,
 ) -> Result<AppView, IpcError> {
     Ok(state.stagecraft()?.set_gitops(&app, on).await?.into())
+}
+
+/// The app, its newest configuration version and its environments.
+#[tauri::command]
+pub(crate) async fn app_get(
+    state: State<'_, AppState>,
+    app: String,
+) -> Result<AppDetailView, IpcError> {
+    Ok(state.stagecraft()?.app_get(&app).await?.into())
+}
+
+/// Reads the app's Release files again and compares them with its newest version; `keep`
+/// makes a change its next version.
+#[tauri::command]
+pub(crate) async fn app_refresh(
+    state: State<'_, AppState>,
+    app: String,
+    keep: bool,
+) -> Result<AppRefreshView, IpcError> {
+    Ok(state.stagecraft()?.app_refresh(&app, keep).await?.into())
+}
+
+/// Removes the app, its images and the history of its torn-down environments.
+#[tauri::command]
+pub(crate) async fn app_remove(
+    state: State<'_, AppState>,
+    app: String,
+) -> Result<RemovedAppView, IpcError> {
+    Ok(state.stagecraft()?.remove_app(&app).await?.into())
+}
+
+/// The app's default variables file, secrets masked.
+#[tauri::command]
+pub(crate) async fn app_vars_file(
+    state: State<'_, AppState>,
+    app: String,
+) -> Result<EditableVariables, IpcError> {
+    Ok(state.stagecraft()?.app_variables_file(&app).await?)
+}
+
+/// Replaces the app's default variables file (a secret left masked keeps its value); gives
+/// the new version.
+#[tauri::command]
+pub(crate) async fn app_vars_set(
+    state: State<'_, AppState>,
+    app: String,
+    yaml: String,
+) -> Result<AppDetailView, IpcError> {
+    let stagecraft = state.stagecraft()?;
+    stagecraft.app_variables_set(&app, &yaml).await?;
+    Ok(stagecraft.app_get(&app).await?.into())
 }
 
 /// Asks the user for a folder with the platform's own dialog; `None` when they cancel. The

@@ -96,11 +96,12 @@ pub use system::{
 pub use timeline::{DeployDetail, TimelineStep};
 pub use variables::EditableVariables;
 pub use views::{
-    ActivityView, AddedAppView, AppView, BuildComparisonView, BuildView, CommitView,
-    CommitsBetweenView, ConfigVersionView, DeployDetailView, DeployStatusView, DeployView,
-    EnvironmentRowView, EnvironmentStatusView, EnvironmentView, ImageView, LayerChangeView,
-    LogLineView, LogPageView, LogResourceView, NextDeploy, ServiceComparisonView, StageView,
-    StepComparisonView, StepView, TaskView, UrlView, VariableView, WorkloadVarsView,
+    ActivityView, AddedAppView, AppDetailView, AppRefreshView, AppView, BuildComparisonView,
+    BuildView, CommitView, CommitsBetweenView, ConfigVersionView, DeployDetailView,
+    DeployStatusView, DeployView, EnvironmentRowView, EnvironmentStatusView, EnvironmentView,
+    ImageView, LayerChangeView, LogLineView, LogPageView, LogResourceView, NextDeploy,
+    RemovedAppView, ServiceComparisonView, StageView, StepComparisonView, StepView, TaskView,
+    UrlView, VariableView, WorkloadVarsView,
 };
 
 /// Stagecraft's use cases over one data directory. Opening it opens (and migrates) the

@@ -72,11 +72,22 @@ impl Stagecraft {
         self.config_get(env_id).await
     }
 
-    /// The app's default variables file, secrets masked.
-    pub async fn app_variables_file(&self, app_name: &str) -> Result<String, Error> {
+    /// The app's default variables file, secrets masked; with GitOps, where it is edited
+    /// instead (the file on the tracking branch).
+    pub async fn app_variables_file(&self, app_name: &str) -> Result<EditableVariables, Error> {
         let app = self.find_app(app_name).await?;
         let latest = self.latest_app_config(&app).await?;
-        Ok(self.masked(&latest.variables_yaml))
+        let follows = app.gitops.then(|| {
+            let file = latest
+                .variables_file
+                .clone()
+                .unwrap_or_else(|| ".release/environment_variables.yaml".to_owned());
+            format!("{file} on branch {}", app.tracking_branch)
+        });
+        Ok(EditableVariables {
+            yaml: self.masked(&latest.variables_yaml),
+            follows,
+        })
     }
 
     /// Replaces the app's default variables file with `yaml` (secrets left as

@@ -197,10 +197,13 @@ pub(crate) async fn execute(
             }
         }
         Apps::VarsFile { app } => {
-            let yaml = stagecraft.app_variables_file(&app).await?;
+            let file = stagecraft.app_variables_file(&app).await?;
             match output {
-                Output::Table => crate::output::raw(&yaml),
-                _ => structured(&serde_json::json!({ "variables_yaml": yaml }), output),
+                Output::Table => crate::output::raw(&file.yaml),
+                _ => structured(
+                    &serde_json::json!({ "variables_yaml": file.yaml, "follows": file.follows }),
+                    output,
+                ),
             }
         }
         Apps::VarsSet { app } => {

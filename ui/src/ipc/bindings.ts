@@ -1,7 +1,7 @@
 // Generated from the Rust types by `STAGECRAFT_BLESS=1 cargo test -p stagecraft-desktop bindings`. Do not edit.
 
 /** The commands the window may call (`src-tauri/src/command_list.rs`). */
-export type CommandName = "system_report" | "docker_status" | "apps_list" | "app_add" | "app_set_registry" | "app_set_gitops" | "environment_vars_file" | "environment_vars_set" | "folder_pick" | "environments_list" | "environment_create" | "runtime_choices" | "environment_get" | "next_deploy" | "deploy_start" | "teardown_start" | "setup_start" | "deploy_cancel" | "environment_extend" | "timeline" | "deploy_follow" | "changes_follow" | "stream_stop" | "log_follow" | "deploy_detail" | "log_resources" | "builds_list" | "builds_compare" | "deploy_build_start" | "config_history" | "config_set" | "variables_get";
+export type CommandName = "system_report" | "docker_status" | "apps_list" | "app_add" | "app_set_registry" | "app_set_gitops" | "app_get" | "app_refresh" | "app_remove" | "app_vars_file" | "app_vars_set" | "environment_vars_file" | "environment_vars_set" | "folder_pick" | "environments_list" | "environment_create" | "runtime_choices" | "environment_get" | "next_deploy" | "deploy_start" | "teardown_start" | "setup_start" | "deploy_cancel" | "environment_extend" | "timeline" | "deploy_follow" | "changes_follow" | "stream_stop" | "log_follow" | "deploy_detail" | "log_resources" | "builds_list" | "builds_compare" | "deploy_build_start" | "config_history" | "config_set" | "variables_get";
 
 /**
  * The only error a command returns. The UI switches on `code`; `message` is for people and
@@ -83,6 +83,41 @@ gitops: boolean, };
  * (`docker-compose.yml:14:5: warning: services.web.build.ssh: …`).
  */
 export type AddedAppView = { app: AppView, warnings: Array<string>, };
+
+/**
+ * An app with its newest configuration version and its environments (torn-down ones too).
+ */
+export type AppDetailView = { app: AppView, 
+/**
+ * Its newest default configuration version: environments created now copy it.
+ */
+version: number, environments: Array<EnvironmentView>, };
+
+/**
+ * The app's Release files read again, beside its newest version; secrets masked.
+ */
+export type AppRefreshView = { app: string, fromVersion: number, 
+/**
+ * The version they became, when they changed and were kept.
+ */
+keptVersion: number | null, changed: boolean, templateBefore: string, templateAfter: string, variablesBefore: string, variablesAfter: string, 
+/**
+ * A secret's value changed (the masks hide it).
+ */
+secretsChanged: boolean, };
+
+/**
+ * An app removed, and what went with it.
+ */
+export type RemovedAppView = { app: string, 
+/**
+ * Its torn-down environments, whose history went with it.
+ */
+environments: Array<string>, 
+/**
+ * The image tags its builds made, removed from the Docker engine.
+ */
+images: Array<string>, };
 
 /**
  * The commits from one build to the other, newest first; or why they are not known.

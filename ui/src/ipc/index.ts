@@ -3,6 +3,8 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import type {
   AddedAppView,
+  AppDetailView,
+  AppRefreshView,
   AppView,
   BuildComparisonView,
   BuildView,
@@ -22,6 +24,7 @@ import type {
   LogPageView,
   LogResourceView,
   NextDeploy,
+  RemovedAppView,
   RuntimeChoice,
   SystemReport,
 } from "./bindings";
@@ -90,6 +93,19 @@ export interface EnvironmentsApi {
   setAppRegistry(app: string, registry: string | null, shareLogin: boolean): Promise<AppView>;
   /** Whether the app's environments follow the Release files of their branch (GitOps). */
   setAppGitops(app: string, on: boolean): Promise<AppView>;
+  /** The app, its newest configuration version and its environments (torn-down ones too). */
+  app(app: string): Promise<AppDetailView>;
+  /** Reads the app's Release files again beside its newest version (secrets masked);
+   *  `keep` makes a change its next version. Refused with GitOps. */
+  refreshApp(app: string, keep: boolean): Promise<AppRefreshView>;
+  /** Removes the app, its images and its torn-down environments' history; refused, saying
+   *  which, while an environment of it is not torn down. */
+  removeApp(app: string): Promise<RemovedAppView>;
+  /** The app's default variables file for its editor, secrets masked. */
+  appVariablesFile(app: string): Promise<EditableVariables>;
+  /** Replaces it (a secret left masked keeps its value): the app's next version, which
+   *  environments created from then on copy. */
+  saveAppVariables(app: string, yaml: string): Promise<AppDetailView>;
   /** The platform's folder dialog; null when the user cancels. */
   pickFolder(): Promise<string | null>;
   /** Each environment with what it is doing now and its services' URLs. */
@@ -151,6 +167,11 @@ export const environmentsApi: EnvironmentsApi = {
   setAppRegistry: (app, registry, shareLogin) =>
     call("app_set_registry", { app, registry, shareLogin }),
   setAppGitops: (app, on) => call("app_set_gitops", { app, on }),
+  app: (app) => call("app_get", { app }),
+  refreshApp: (app, keep) => call("app_refresh", { app, keep }),
+  removeApp: (app) => call("app_remove", { app }),
+  appVariablesFile: (app) => call("app_vars_file", { app }),
+  saveAppVariables: (app, yaml) => call("app_vars_set", { app, yaml }),
   pickFolder: () => call("folder_pick"),
   environments: () => call("environments_list"),
   runtimeChoices: () => call("runtime_choices"),

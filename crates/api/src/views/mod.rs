@@ -4,17 +4,20 @@
 
 //!
 //! - `environment.rs`: apps, environments, the list's rows
+//! - `apps.rs`: an app's details, its files read again, its removal
 //! - `deploy.rs`: deploys, steps, tasks, what Deploy will run
 //! - `logs.rs`: kept logs and their pages
 //! - `builds.rs`: builds and their comparison
 //! - `configuration.rs`: configuration versions and final variables
 
+mod apps;
 mod builds;
 mod configuration;
 mod deploy;
 mod environment;
 mod logs;
 
+pub use apps::*;
 pub use builds::*;
 pub use configuration::*;
 pub use deploy::*;

@@ -164,8 +164,15 @@ async fn with_gitops_the_variables_are_edited_on_the_branch_and_the_apps_default
         "{refused}"
     );
 
+    let following = stagecraft.app_variables_file("shop").await.unwrap();
+    assert_eq!(
+        following.follows.as_deref(),
+        Some(".release/environment_variables.yaml on branch main")
+    );
     stagecraft.set_gitops("shop", false).await.unwrap();
     let app_file = stagecraft.app_variables_file("shop").await.unwrap();
+    assert_eq!(app_file.follows, None);
+    let app_file = app_file.yaml;
     assert!(!app_file.contains("hunter2"), "{app_file}");
     let version = stagecraft
         .app_variables_set(

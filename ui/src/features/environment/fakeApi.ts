@@ -151,6 +151,11 @@ export function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsA
     addApp: () => Promise.reject(new Error("unused")),
     setAppRegistry: () => Promise.reject(new Error("unused")),
     setAppGitops: () => Promise.reject(new Error("unused")),
+    app: () => Promise.reject(new Error("unused")),
+    refreshApp: () => Promise.reject(new Error("unused")),
+    removeApp: () => Promise.reject(new Error("unused")),
+    appVariablesFile: () => Promise.reject(new Error("unused")),
+    saveAppVariables: () => Promise.reject(new Error("unused")),
     variablesFile: () =>
       Promise.resolve({
         yaml: "envs:\n- key: DB_PASS\n  value: ••••••\n  secret: true\n",
