@@ -298,29 +298,43 @@ fn relative(root: &Path, path: &Path) -> String {
 }
 
 /// The environment's variables from the files, but for each of `keep` that the environment
-/// has: its own value stays.
+/// has: its own value stays, in `envs` and in each service's list the files still have.
 fn keep_immutable(
     mut from_files: VariablesFile,
     current: &VariablesFile,
     keep: &[String],
 ) -> VariablesFile {
+    keep_in(&mut from_files.envs, &current.envs, keep);
+    if let (Some(files), Some(current)) = (&mut from_files.services, &current.services) {
+        for (service, vars) in &mut files.0 {
+            if let Some((_, kept)) = current.0.iter().find(|(s, _)| s.value == service.value) {
+                keep_in(vars, kept, keep);
+            }
+        }
+    }
+    from_files
+}
+
+/// Each of `keep` that `current` sets keeps that value in `list`.
+fn keep_in(
+    list: &mut Vec<stagecraft_template::EnvVar>,
+    current: &[stagecraft_template::EnvVar],
+    keep: &[String],
+) {
     let key_of = |var: &stagecraft_template::EnvVar| var.key.as_ref().map(|k| k.value.clone());
     for key in keep {
         let Some(kept) = current
-            .envs
             .iter()
             .find(|v| key_of(v).as_deref() == Some(key.as_str()))
         else {
             continue;
         };
-        match from_files
-            .envs
+        match list
             .iter_mut()
             .find(|v| key_of(v).as_deref() == Some(key.as_str()))
         {
             Some(var) => *var = kept.clone(),
-            None => from_files.envs.push(kept.clone()),
+            None => list.push(kept.clone()),
         }
     }
-    from_files
 }

@@ -196,7 +196,7 @@ async fn keys_the_variables_file_calls_immutable_keep_the_environments_value() {
     let repo = repo(repo_dir);
     edit(&repo, vars, |v| {
         format!(
-            "gitops:\n  immutable_keys: [REGION]\n{}",
+            "gitops:\n  immutable_keys: [REGION]\n{}services:\n  db:\n  - {{key: REGION, value: eu-db}}\n",
             v.replace(
                 "defaults:\n",
                 "defaults:\n- {key: REGION, value: eu}\n- {key: TIER, value: small}\n"
@@ -224,6 +224,7 @@ async fn keys_the_variables_file_calls_immutable_keep_the_environments_value() {
 
     edit(&repo, vars, |v| {
         v.replace("value: eu}", "value: us}")
+            .replace("value: eu-db}", "value: us-db}")
             .replace("value: small}", "value: large}")
     });
     commit(&repo, "new values");
@@ -248,6 +249,21 @@ async fn keys_the_variables_file_calls_immutable_keep_the_environments_value() {
     let value = |key: &str| web.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
     assert_eq!(value("REGION").as_deref(), Some("eu"), "kept: immutable");
     assert_eq!(value("TIER").as_deref(), Some("large"), "followed the file");
+    let db = fake
+        .envs
+        .lock()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|(service, _)| service == "db")
+        .unwrap()
+        .1
+        .clone();
+    let region = db
+        .iter()
+        .find(|(k, _)| k == "REGION")
+        .map(|(_, v)| v.as_str());
+    assert_eq!(region, Some("eu-db"), "kept in a service's list too");
 }
 
 #[tokio::test]
