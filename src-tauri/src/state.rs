@@ -111,7 +111,8 @@ impl AppState {
     }
 }
 
-/// A notification's title and body, for the changes worth one: a failed deploy, a notice.
+/// A notification's title and body, for the changes worth one: a failed deploy, an expiry
+/// warning, an environment that became degraded.
 pub(crate) fn notification_text(change: &stagecraft_api::Change) -> Option<(&'static str, String)> {
     use stagecraft_api::{Change, DeployStatusView, StageView};
     match change {
@@ -135,6 +136,11 @@ pub(crate) fn notification_text(change: &stagecraft_api::Change) -> Option<(&'st
         Change::NoticeRaised {
             notice, message, ..
         } if notice == "expiry_warning" => Some(("Environment expiring", message.clone())),
+        Change::NoticeRaised {
+            notice, message, ..
+        } if notice == stagecraft_api::DEGRADED_NOTICE => {
+            Some(("Environment degraded", message.clone()))
+        }
         _ => None,
     }
 }
@@ -167,6 +173,18 @@ mod tests {
         assert_eq!(
             notification_text(&expiring).map(|(title, _)| title),
             Some("Environment expiring")
+        );
+        let degraded = Change::NoticeRaised {
+            env_id: "ted1bc4".into(),
+            notice: stagecraft_api::DEGRADED_NOTICE.into(),
+            message: "ted1bc4 is degraded: not ready: api: 0 of 1 ready (Exited (1))".into(),
+        };
+        assert_eq!(
+            notification_text(&degraded),
+            Some((
+                "Environment degraded",
+                "ted1bc4 is degraded: not ready: api: 0 of 1 ready (Exited (1))".to_owned()
+            ))
         );
         let succeeded = Change::DeployEnded {
             env_id: "ted1bc4".into(),

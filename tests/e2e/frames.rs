@@ -247,7 +247,10 @@ async fn seed_history(data: &Path, repo: &Path) -> String {
             deploy_id,
             DeployStatus::Running,
             DeployStatus::Succeeded,
-            Some(&DeployOutcome::Succeeded { failed_tasks: 0 }),
+            Some(&DeployOutcome::Succeeded {
+                failed_tasks: 0,
+                unready: vec![],
+            }),
         )
         .await
         .unwrap();

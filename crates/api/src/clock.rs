@@ -1,5 +1,5 @@
 //! What runs on a clock: expiry warnings, teardowns of expired environments, patches of new
-//! commits.
+//! commits, and a look at each deployed environment's health.
 //!
 //! The app runs it (`Stagecraft::run_clock`, started by the shell): once at start, the ledgers
 //! of interrupted environments are reconciled with their runtime and deployed environments are
@@ -29,6 +29,8 @@ pub struct Tick {
     pub warnings: Vec<(String, String)>,
     pub expired: Vec<DeployReport>,
     pub patched: Vec<DeployReport>,
+    /// Environments whose services' health moved them to degraded or back to deployed.
+    pub health: Vec<(String, stagecraft_engine::EnvironmentStatus)>,
 }
 
 impl Stagecraft {
@@ -85,12 +87,14 @@ impl Stagecraft {
     }
 
     /// What runs on a clock: expiry warnings, teardowns of expired environments, patches of
-    /// new commits. The app calls it every minute once a runtime is registered.
+    /// new commits, a look at the health of deployed environments (`health.rs`). The app calls
+    /// it every minute once a runtime is registered.
     pub async fn tick(&self) -> Result<Tick, Error> {
         Ok(Tick {
             warnings: self.expiry_warnings().await?,
             expired: self.expire_due().await?,
             patched: self.check_commits().await?,
+            health: self.check_health().await?,
         })
     }
 

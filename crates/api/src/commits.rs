@@ -86,7 +86,9 @@ impl Stagecraft {
             }
             let patchable = matches!(
                 env.status,
-                EnvironmentStatus::Deployed | EnvironmentStatus::Failed
+                EnvironmentStatus::Deployed
+                    | EnvironmentStatus::Degraded
+                    | EnvironmentStatus::Failed
             );
             // A commit that lands while the environment deploys (or before auto_deploy is on)
             // stays unseen: a later round patches it. The first look only records.

@@ -16,7 +16,8 @@
 //! - `resolve.rs`: an environment's configuration resolved, the one way a deploy, the
 //!   Variables tab and the service URLs read it
 //! - `runtimes.rs`: the registered runtimes, and what one is told about an environment
-//! - `clock.rs`: expiry warnings and teardowns, auto_deploy patches, every minute
+//! - `clock.rs`: expiry warnings and teardowns, auto_deploy patches, health, every minute
+//! - `health.rs`: each service as its runtime reports it; deployed ↔ degraded
 //! - `recovery.rs`: a start after a crash: deploys interrupted, ledgers reconciled,
 //!   deployed environments taken up
 //! - `builds.rs`: the build stage of a deploy, and two builds compared
@@ -49,6 +50,7 @@ mod deploy;
 mod environment;
 mod error;
 mod gitops;
+mod health;
 mod ledger;
 mod logs;
 mod recovery;
@@ -79,6 +81,7 @@ pub use deploy::{DeployReport, DeployRequest, Submitted, Wait};
 pub use environment::{CreateEnvironment, DEFAULT_TTL, EnvironmentRow, MAX_EXTENSION};
 pub use error::{Error, ErrorCode};
 pub use gitops::{GitopsFileNames, GitopsInit, GitopsReport, gitops_init, gitops_validate};
+pub use health::DEGRADED_NOTICE;
 pub use logs::LOG_CAP;
 pub use refresh::{AppDetail, AppRefresh};
 pub use runtimes::Runtimes;

@@ -132,7 +132,10 @@ impl Stagecraft {
     pub async fn resume_environments(&self) -> Result<Vec<String>, Error> {
         let mut resumed = Vec::new();
         for env in environment::list(self.store.pool()).await? {
-            if env.status != EnvironmentStatus::Deployed {
+            if !matches!(
+                env.status,
+                EnvironmentStatus::Deployed | EnvironmentStatus::Degraded
+            ) {
                 continue;
             }
             let Some(last) = deploy::for_environment(self.store.pool(), env.id)

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Subcommand;
 use stagecraft_api::{DeployReport, DeployRequest, Error, Stagecraft, Wait};
-use stagecraft_engine::DeployStatus;
+use stagecraft_engine::{DeployStatus, EnvironmentStatus};
 
 use crate::environments::{ENVIRONMENT_HEADER, EnvironmentOut, environment_rows};
 use crate::output::{raw, structured, table};
@@ -91,7 +91,8 @@ struct DeployOut<'a> {
     ran: bool,
 }
 
-/// Prints a deploy (and where the environment is reached); exits 1 when it failed.
+/// Prints a deploy (and where the environment is reached); exits 1 when it failed, or ran to
+/// its end leaving the environment degraded (a service task failed, a service is not ready).
 pub(crate) async fn deploy_report(
     stagecraft: &Stagecraft,
     env_id: &str,
@@ -133,6 +134,7 @@ pub(crate) async fn deploy_report(
     }
     Ok(match report {
         Some(report) if report.deploy.status == DeployStatus::Failed => INVALID,
+        Some(_) if environment.status == EnvironmentStatus::Degraded => INVALID,
         _ => 0,
     })
 }

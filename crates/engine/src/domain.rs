@@ -138,6 +138,7 @@ text_enum!(EnvironmentStatus {
     Created = "created",
     SettingUp = "setting_up",
     Deployed = "deployed",
+    Degraded = "degraded",
     Patching = "patching",
     Failed = "failed",
     Interrupted = "interrupted",

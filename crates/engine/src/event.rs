@@ -45,9 +45,13 @@ pub enum StepOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum DeployOutcome {
-    /// Every step ran; `failed_tasks` failed without halting.
+    /// Every step ran; `failed_tasks` failed without halting, and the services in `unready`
+    /// were not ready when the stage ended (`api: 0 of 1 ready (Exited (1) 2 seconds ago)`).
+    /// Either makes the environment degraded.
     Succeeded {
         failed_tasks: usize,
+        #[serde(default)]
+        unready: Vec<String>,
     },
     Failed {
         reason: String,
@@ -177,13 +181,28 @@ impl TaskOutcome {
 }
 
 impl DeployOutcome {
+    /// A setup or patch that ran to its end with failed tasks or services not ready: the
+    /// environment runs, degraded.
+    pub fn is_degraded(&self) -> bool {
+        matches!(self, Self::Succeeded { failed_tasks, unready } if *failed_tasks > 0 || !unready.is_empty())
+    }
+
     /// In a progress line: `succeeded`, `succeeded with 2 failed tasks`, `failed: <why>`.
     fn describe(&self) -> String {
         match self {
-            Self::Succeeded { failed_tasks: 0 } => "succeeded".to_owned(),
-            Self::Succeeded { failed_tasks: 1 } => "succeeded with 1 failed task".to_owned(),
-            Self::Succeeded { failed_tasks } => {
-                format!("succeeded with {failed_tasks} failed tasks")
+            Self::Succeeded {
+                failed_tasks,
+                unready,
+            } => {
+                let mut line = match failed_tasks {
+                    0 => "succeeded".to_owned(),
+                    1 => "succeeded with 1 failed task".to_owned(),
+                    n => format!("succeeded with {n} failed tasks"),
+                };
+                if !unready.is_empty() {
+                    line.push_str(&format!("; not ready: {}", unready.join(", ")));
+                }
+                line
             }
             Self::Failed { reason, .. } => format!("failed: {reason}"),
             Self::Cancelled => "cancelled".to_owned(),

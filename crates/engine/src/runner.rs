@@ -26,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::Stage;
 use crate::event::{DeployEvent, DeployOutcome, EventSink, StepOutcome, TaskOutcome};
-use crate::runtime::{EnvironmentRef, JobSpec, Runtime, ServiceSpec, TaskProgress};
+use crate::runtime::{EnvironmentRef, JobSpec, Runtime, ServiceSpec, TaskProgress, WorkloadStatus};
 
 /// How long a runner waits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -233,7 +233,31 @@ impl Runner {
             }
             self.sink.emit(DeployEvent::EnvironmentRemoved);
         }
-        DeployOutcome::Succeeded { failed_tasks }
+        let unready = if matches!(stage, Stage::Setup | Stage::Patch) {
+            self.unready_services(env).await
+        } else {
+            Vec::new()
+        };
+        DeployOutcome::Succeeded {
+            failed_tasks,
+            unready,
+        }
+    }
+
+    /// The environment's services that are not ready as the stage ends, in the runtime's
+    /// words; none when the runtime cannot say (the deploy's tasks have said what they saw).
+    async fn unready_services(&self, env: &EnvironmentRef) -> Vec<String> {
+        match self.runtime.status(env).await {
+            Ok(statuses) => statuses
+                .iter()
+                .filter(|s| s.workload.starts_with("services.") && !s.is_ready())
+                .map(WorkloadStatus::describe)
+                .collect(),
+            Err(error) => {
+                tracing::warn!(env = %env.env_id, %error, "the services' readiness cannot be read");
+                Vec::new()
+            }
+        }
     }
 }
 

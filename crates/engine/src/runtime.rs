@@ -216,6 +216,26 @@ pub struct WorkloadStatus {
     pub reason: Option<String>,
 }
 
+impl WorkloadStatus {
+    /// Every replica it should have is ready.
+    pub fn is_ready(&self) -> bool {
+        self.ready_replicas >= self.replicas
+    }
+
+    /// `api: 0 of 1 ready (Exited (1) 2 seconds ago)`, without its `services.`.
+    pub fn describe(&self) -> String {
+        let name = self
+            .workload
+            .split_once('.')
+            .map_or(self.workload.as_str(), |(_, name)| name);
+        let mut line = format!("{name}: {} of {} ready", self.ready_replicas, self.replicas);
+        if let Some(reason) = &self.reason {
+            line.push_str(&format!(" ({reason})"));
+        }
+        line
+    }
+}
+
 /// An object the runtime made for an environment: what the ledger records.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct RuntimeObject {

@@ -10,8 +10,12 @@ pub enum EnvironmentStatus {
     /// Created, never set up.
     Created,
     SettingUp,
-    /// The last setup or patch succeeded.
+    /// The last setup or patch succeeded, and its services are ready as far as anyone looked.
     Deployed,
+    /// The last setup or patch ran to its end, but a service task of it failed, or a service
+    /// is not ready now (crashed, restarting, unready): running, not healthy. Kept apart from
+    /// the deploy's own status, as Argo CD keeps Degraded apart from Synced.
+    Degraded,
     Patching,
     /// The last setup or patch failed or was cancelled; a new deploy may fix it.
     Failed,
@@ -29,6 +33,12 @@ pub enum EnvironmentEvent {
     SetupStarted,
     PatchStarted,
     DeploySucceeded,
+    /// The stage ran to its end, but with failed service tasks or services not ready.
+    DeployDegraded,
+    /// A look at the runtime found a service of a deployed environment not ready.
+    HealthDegraded,
+    /// A look at the runtime found every service of a degraded environment ready again.
+    HealthRecovered,
     DeployFailed,
     DeployCancelled,
     /// Found running after a crash.
@@ -53,16 +63,27 @@ impl EnvironmentStatus {
         let next = match (self, event) {
             // Setup may run on a new environment, and again at any settled point (the
             // configuration changed, or by hand to repair drift).
-            (S::Created | S::Deployed | S::Failed | S::Interrupted, E::SetupStarted) => {
-                S::SettingUp
-            }
+            (
+                S::Created | S::Deployed | S::Degraded | S::Failed | S::Interrupted,
+                E::SetupStarted,
+            ) => S::SettingUp,
             // Patch needs an environment that was set up; a failed patch may be retried.
-            (S::Deployed | S::Failed | S::Interrupted, E::PatchStarted) => S::Patching,
+            (S::Deployed | S::Degraded | S::Failed | S::Interrupted, E::PatchStarted) => {
+                S::Patching
+            }
             (S::SettingUp | S::Patching, E::DeploySucceeded) => S::Deployed,
+            (S::SettingUp | S::Patching, E::DeployDegraded) => S::Degraded,
+            (S::Deployed, E::HealthDegraded) => S::Degraded,
+            (S::Degraded, E::HealthRecovered) => S::Deployed,
             (S::SettingUp | S::Patching, E::DeployFailed | E::DeployCancelled) => S::Failed,
             (S::SettingUp | S::Patching | S::TearingDown, E::Interrupted) => S::Interrupted,
             (
-                S::Created | S::Deployed | S::Failed | S::Interrupted | S::TearingDown,
+                S::Created
+                | S::Deployed
+                | S::Degraded
+                | S::Failed
+                | S::Interrupted
+                | S::TearingDown,
                 E::TeardownStarted,
             ) => S::TearingDown,
             (S::TearingDown, E::TeardownSucceeded) => S::TornDown,
@@ -199,6 +220,20 @@ mod tests {
             assert_eq!(status.on(E::SetupStarted), Ok(S::SettingUp));
             assert_eq!(status.on(E::PatchStarted), Ok(S::Patching));
             assert_eq!(status.on(E::TeardownStarted), Ok(S::TearingDown));
+        }
+    }
+
+    #[test]
+    fn health_moves_a_deployed_environment_to_degraded_and_back_and_never_a_running_one() {
+        assert_eq!(S::Patching.on(E::DeployDegraded), Ok(S::Degraded));
+        assert_eq!(S::Deployed.on(E::HealthDegraded), Ok(S::Degraded));
+        assert_eq!(S::Degraded.on(E::HealthRecovered), Ok(S::Deployed));
+        for running in [S::SettingUp, S::Patching, S::TearingDown, S::TornDown] {
+            assert!(running.on(E::HealthDegraded).is_err(), "{running:?}");
+            assert!(running.on(E::HealthRecovered).is_err(), "{running:?}");
+        }
+        for start in [E::SetupStarted, E::PatchStarted, E::TeardownStarted] {
+            assert!(S::Degraded.on(start).is_ok(), "{start:?}");
         }
     }
 

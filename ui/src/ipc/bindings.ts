@@ -218,7 +218,7 @@ kind?: RuntimeErrorKind, } | { "outcome": "timed_out", after_secs: number, halts
 
 export type StepOutcome = "succeeded" | "succeeded_with_failures" | "halted" | "cancelled";
 
-export type DeployOutcome = { "outcome": "succeeded", failed_tasks: number, } | { "outcome": "failed", reason: string, 
+export type DeployOutcome = { "outcome": "succeeded", failed_tasks: number, unready: Array<string>, } | { "outcome": "failed", reason: string, 
 /**
  * What kind of runtime failure stopped it, when one did.
  */
@@ -282,7 +282,7 @@ version: string, runtime: string, status: EnvironmentStatusView,
  */
 expiresAt: string | null, createdAt: string, };
 
-export type EnvironmentStatusView = "created" | "settingUp" | "deployed" | "patching" | "failed" | "interrupted" | "tearingDown" | "tornDown";
+export type EnvironmentStatusView = "created" | "settingUp" | "deployed" | "degraded" | "patching" | "failed" | "interrupted" | "tearingDown" | "tornDown";
 
 /**
  * What the Deploy button will run, and why.

@@ -9,12 +9,14 @@ import type {
   TaskView,
 } from "../ipc";
 
-export type Tone = "ok" | "error" | "pending" | "neutral";
+export type Tone = "ok" | "warn" | "error" | "pending" | "neutral";
 
 const ENVIRONMENT_STATUS: Record<EnvironmentStatusView, [string, Tone]> = {
   created: ["Created", "neutral"],
   settingUp: ["Setting up", "pending"],
   deployed: ["Deployed", "ok"],
+  // Running, but a service failed or is not ready: kept apart from the deploy's own status.
+  degraded: ["Degraded", "warn"],
   patching: ["Patching", "pending"],
   failed: ["Failed", "error"],
   interrupted: ["Interrupted", "error"],

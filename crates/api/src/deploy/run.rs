@@ -198,6 +198,9 @@ impl Stagecraft {
                 EnvironmentEvent::TeardownSucceeded
             }
             (_, Stage::Teardown) => EnvironmentEvent::TeardownFailed,
+            (outcome @ DeployOutcome::Succeeded { .. }, _) if outcome.is_degraded() => {
+                EnvironmentEvent::DeployDegraded
+            }
             (DeployOutcome::Succeeded { .. }, _) => EnvironmentEvent::DeploySucceeded,
             (DeployOutcome::Failed { .. }, _) => EnvironmentEvent::DeployFailed,
             (DeployOutcome::Cancelled, _) => EnvironmentEvent::DeployCancelled,
@@ -205,6 +208,25 @@ impl Stagecraft {
         };
         let done = next.on(env_event).unwrap_or(EnvironmentStatus::Failed);
         environment::set_status(pool, env.id, next, done).await?;
+        if let DeployOutcome::Succeeded {
+            failed_tasks,
+            unready,
+        } = &outcome
+            && done == EnvironmentStatus::Degraded
+        {
+            let mut why = Vec::new();
+            if *failed_tasks > 0 {
+                why.push(format!(
+                    "the {} of deploy {} had {failed_tasks} failed task(s)",
+                    queued.stage.as_str(),
+                    queued.id
+                ));
+            }
+            if !unready.is_empty() {
+                why.push(format!("not ready: {}", unready.join(", ")));
+            }
+            self.note_degraded(env, &why.join("; ")).await?;
+        }
         self.finish(queued.id, DeployStatus::Running, &outcome)
             .await?;
         Ok(outcome)

@@ -32,6 +32,8 @@ pub enum EnvironmentStatusView {
     Created,
     SettingUp,
     Deployed,
+    /// Deployed, but a service failed or is not ready.
+    Degraded,
     Patching,
     Failed,
     Interrupted,
@@ -46,6 +48,7 @@ impl From<EnvironmentStatus> for EnvironmentStatusView {
             S::Created => Self::Created,
             S::SettingUp => Self::SettingUp,
             S::Deployed => Self::Deployed,
+            S::Degraded => Self::Degraded,
             S::Patching => Self::Patching,
             S::Failed => Self::Failed,
             S::Interrupted => Self::Interrupted,

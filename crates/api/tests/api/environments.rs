@@ -30,6 +30,10 @@ pub struct Fake {
     pub registries: Mutex<Vec<(Option<String>, bool)>>,
     /// What deploying `web` fails with, when set.
     pub web_fails: Mutex<Option<RuntimeError>>,
+    /// `(env_id, service)` of each service deployed and not removed: what `status` reports.
+    pub running: Mutex<Vec<(String, String)>>,
+    /// Services `status` reports as not ready (`0 of 1`, "Exited (1)").
+    pub down: Mutex<Vec<String>>,
     pub gate: Arc<Semaphore>,
 }
 
@@ -43,6 +47,8 @@ impl Fake {
             files: Mutex::default(),
             registries: Mutex::default(),
             web_fails: Mutex::default(),
+            running: Mutex::default(),
+            down: Mutex::default(),
             gate: Arc::new(Semaphore::new(Semaphore::MAX_PERMITS)),
         })
     }
@@ -56,6 +62,8 @@ impl Fake {
             files: Mutex::default(),
             registries: Mutex::default(),
             web_fails: Mutex::default(),
+            running: Mutex::default(),
+            down: Mutex::default(),
             gate: Arc::new(Semaphore::new(0)),
         })
     }
@@ -137,6 +145,11 @@ impl Runtime for Fake {
             .acquire()
             .await
             .map_err(|e| RuntimeError::new(e.to_string()))?;
+        let running = (env.env_id.clone(), service.name.clone());
+        let mut all = self.running.lock().unwrap();
+        if !all.contains(&running) {
+            all.push(running);
+        }
         Ok(())
     }
 
@@ -159,14 +172,34 @@ impl Runtime for Fake {
             .lock()
             .unwrap()
             .push(format!("remove {}", env.app));
+        self.running
+            .lock()
+            .unwrap()
+            .retain(|(env_id, _)| *env_id != env.env_id);
         // Exactly what the ledger holds, and nothing else.
         for object in env.ledger.entries().await? {
             env.ledger.removed(&object).await?;
         }
         Ok(())
     }
-    async fn status(&self, _: &EnvironmentRef) -> Result<Vec<WorkloadStatus>, RuntimeError> {
-        Ok(Vec::new())
+    async fn status(&self, env: &EnvironmentRef) -> Result<Vec<WorkloadStatus>, RuntimeError> {
+        let down = self.down.lock().unwrap().clone();
+        Ok(self
+            .running
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(env_id, _)| *env_id == env.env_id)
+            .map(|(_, service)| {
+                let up = !down.contains(service);
+                WorkloadStatus {
+                    workload: format!("services.{service}"),
+                    ready_replicas: u32::from(up),
+                    replicas: 1,
+                    reason: (!up).then(|| "Exited (1) 2 seconds ago".to_owned()),
+                }
+            })
+            .collect())
     }
 
     async fn objects(&self, _: &EnvironmentRef) -> Result<Vec<RuntimeObject>, RuntimeError> {

@@ -13,6 +13,7 @@ mod docker;
 mod environments;
 mod follow;
 mod gitops;
+mod health;
 mod kube_real;
 mod secrets;
 mod system;

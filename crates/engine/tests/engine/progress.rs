@@ -39,7 +39,10 @@ fn events_read_as_the_lines_of_a_deploys_progress() {
         },
         DeployEvent::StageFinished {
             stage: Stage::Setup,
-            outcome: DeployOutcome::Succeeded { failed_tasks: 2 },
+            outcome: DeployOutcome::Succeeded {
+                failed_tasks: 2,
+                unready: vec![],
+            },
         },
         DeployEvent::TaskStarted {
             step: 0,

@@ -137,7 +137,13 @@ async fn setup_prepares_then_runs_steps_in_order_and_the_tasks_of_a_step_togethe
     )
     .await;
 
-    assert_eq!(run.outcome, DeployOutcome::Succeeded { failed_tasks: 0 });
+    assert_eq!(
+        run.outcome,
+        DeployOutcome::Succeeded {
+            failed_tasks: 0,
+            unready: vec![]
+        }
+    );
     assert_eq!(
         lines(&run.events),
         [
@@ -157,7 +163,7 @@ async fn setup_prepares_then_runs_steps_in_order_and_the_tasks_of_a_step_togethe
             "task_finished 2 services.web succeeded",
             "task_finished 2 services.api succeeded",
             "step_finished 2 Succeeded",
-            "stage_finished setup Succeeded { failed_tasks: 0 }",
+            "stage_finished setup Succeeded { failed_tasks: 0, unready: [] }",
         ]
     );
     assert_eq!(
@@ -192,7 +198,13 @@ async fn a_failed_task_is_recorded_and_the_stage_goes_on() {
     )
     .await;
 
-    assert_eq!(run.outcome, DeployOutcome::Succeeded { failed_tasks: 1 });
+    assert_eq!(
+        run.outcome,
+        DeployOutcome::Succeeded {
+            failed_tasks: 1,
+            unready: vec![]
+        }
+    );
     let lines = lines(&run.events);
     assert!(
         lines.contains(&"task_finished 1 jobs.migrate failed (exited with code 3)".to_owned()),
@@ -271,7 +283,13 @@ async fn a_step_that_does_not_wait_runs_beside_the_next_and_is_awaited_at_the_en
     )
     .await;
 
-    assert_eq!(run.outcome, DeployOutcome::Succeeded { failed_tasks: 0 });
+    assert_eq!(
+        run.outcome,
+        DeployOutcome::Succeeded {
+            failed_tasks: 0,
+            unready: vec![]
+        }
+    );
     assert_eq!(
         lines(&run.events),
         [
@@ -286,7 +304,7 @@ async fn a_step_that_does_not_wait_runs_beside_the_next_and_is_awaited_at_the_en
             "steps_awaited [0]",
             "task_finished 0 services.web succeeded",
             "step_finished 0 Succeeded",
-            "stage_finished setup Succeeded { failed_tasks: 0 }",
+            "stage_finished setup Succeeded { failed_tasks: 0, unready: [] }",
         ]
     );
     assert_eq!(
@@ -318,7 +336,13 @@ async fn a_job_that_runs_past_its_completed_timeout_times_out_and_is_stopped() {
         lines(&run.events)
     );
     assert!(fake.calls().contains(&"stop migrate".to_owned()));
-    assert_eq!(run.outcome, DeployOutcome::Succeeded { failed_tasks: 1 });
+    assert_eq!(
+        run.outcome,
+        DeployOutcome::Succeeded {
+            failed_tasks: 1,
+            unready: vec![]
+        }
+    );
     assert_eq!(started.elapsed(), Duration::from_secs(1 + 1200 + 1));
 }
 
@@ -432,7 +456,13 @@ async fn patch_prepares_nothing() {
     )
     .await;
 
-    assert_eq!(run.outcome, DeployOutcome::Succeeded { failed_tasks: 0 });
+    assert_eq!(
+        run.outcome,
+        DeployOutcome::Succeeded {
+            failed_tasks: 0,
+            unready: vec![]
+        }
+    );
     assert_eq!(fake.calls(), ["deploy api"]);
 }
 
@@ -450,7 +480,13 @@ async fn teardown_runs_its_jobs_then_removes_the_environment_once() {
     )
     .await;
 
-    assert_eq!(run.outcome, DeployOutcome::Succeeded { failed_tasks: 0 });
+    assert_eq!(
+        run.outcome,
+        DeployOutcome::Succeeded {
+            failed_tasks: 0,
+            unready: vec![]
+        }
+    );
     assert_eq!(fake.calls(), ["run seed", "remove ted1bc4"]);
     assert!(lines(&run.events).contains(&"environment_removed".to_owned()));
 }
@@ -473,7 +509,7 @@ async fn teardown_removes_the_environment_even_when_its_workflow_forgot() {
         lines(&run.events)[run.events.len() - 2..],
         [
             "environment_removed",
-            "stage_finished teardown Succeeded { failed_tasks: 0 }"
+            "stage_finished teardown Succeeded { failed_tasks: 0, unready: [] }"
         ]
     );
 }
@@ -498,7 +534,13 @@ workflows:
                 .to_owned()
         )
     );
-    assert_eq!(run.outcome, DeployOutcome::Succeeded { failed_tasks: 0 });
+    assert_eq!(
+        run.outcome,
+        DeployOutcome::Succeeded {
+            failed_tasks: 0,
+            unready: vec![]
+        }
+    );
 }
 
 const MIGRATE: &str = "- name: setup
@@ -528,7 +570,13 @@ async fn a_transient_failure_is_tried_again_after_a_growing_wait_and_each_attemp
     )
     .await;
 
-    assert_eq!(run.outcome, DeployOutcome::Succeeded { failed_tasks: 0 });
+    assert_eq!(
+        run.outcome,
+        DeployOutcome::Succeeded {
+            failed_tasks: 0,
+            unready: vec![]
+        }
+    );
     assert_eq!(
         lines(&run.events)[2..7],
         [
@@ -602,7 +650,13 @@ async fn a_failure_that_is_not_transient_and_a_job_that_exits_non_zero_are_never
     )
     .await;
 
-    assert_eq!(run.outcome, DeployOutcome::Succeeded { failed_tasks: 2 });
+    assert_eq!(
+        run.outcome,
+        DeployOutcome::Succeeded {
+            failed_tasks: 2,
+            unready: vec![]
+        }
+    );
     let calls = fake.calls();
     assert_eq!(calls.iter().filter(|c| *c == "run migrate").count(), 1);
     assert_eq!(calls.iter().filter(|c| *c == "deploy db").count(), 1);

@@ -553,9 +553,11 @@ workflows:
     }
 
     assert!(
-        outcomes
-            .iter()
-            .all(|o| *o == stagecraft_engine::DeployOutcome::Succeeded { failed_tasks: 0 }),
+        outcomes.iter().all(|o| *o
+            == stagecraft_engine::DeployOutcome::Succeeded {
+                failed_tasks: 0,
+                unready: vec![]
+            }),
         "{outcomes:?}"
     );
     let apply = "?&force=true&fieldManager=stagecraft";

@@ -340,7 +340,10 @@ async fn deploys_move_through_their_statuses_with_times() {
             id,
             DeployStatus::Running,
             DeployStatus::Succeeded,
-            Some(&stagecraft_engine::DeployOutcome::Succeeded { failed_tasks: 0 })
+            Some(&stagecraft_engine::DeployOutcome::Succeeded {
+                failed_tasks: 0,
+                unready: vec![]
+            })
         )
         .await
         .unwrap()

@@ -168,7 +168,7 @@ describe("the environment screen's state", () => {
       event: {
         type: "stage_finished",
         stage: "setup",
-        outcome: { outcome: "succeeded", failed_tasks: 1 },
+        outcome: { outcome: "succeeded", failed_tasks: 1, unready: [] },
       },
       line: "setup: succeeded with 1 failed task",
     });

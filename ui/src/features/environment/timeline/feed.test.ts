@@ -146,7 +146,7 @@ describe("following a deploy across a reload", () => {
       event: {
         type: "stage_finished",
         stage: "patch",
-        outcome: { outcome: "succeeded", failed_tasks: 0 },
+        outcome: { outcome: "succeeded", failed_tasks: 0, unready: [] },
       },
       line: "patch: succeeded",
     });

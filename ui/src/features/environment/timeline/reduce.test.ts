@@ -271,7 +271,7 @@ describe("a deploy's events applied to its timeline", () => {
 
   it("stage_finished: the deploy's status from its outcome, and its end, on its lane and open", () => {
     const outcomes: [DeployEvent & { type: "stage_finished" }, DeployView["status"]][] = [
-      [stageFinished({ outcome: "succeeded", failed_tasks: 1 }), "succeeded"],
+      [stageFinished({ outcome: "succeeded", failed_tasks: 1, unready: [] }), "succeeded"],
       [stageFinished({ outcome: "failed", reason: "a step halted" }), "failed"],
       [stageFinished({ outcome: "cancelled" }), "cancelled"],
       [stageFinished({ outcome: "interrupted", reason: "stopped" }), "interrupted"],
@@ -297,7 +297,10 @@ describe("a deploy's events applied to its timeline", () => {
 
   it("changes only the lane of a deploy that is not open", () => {
     const before: Timeline = { ...timeline(), detail: { deploy: older, steps: [] } };
-    const after = apply(before, stageFinished({ outcome: "succeeded", failed_tasks: 0 }));
+    const after = apply(
+      before,
+      stageFinished({ outcome: "succeeded", failed_tasks: 0, unready: [] }),
+    );
     expect(after.deploys[1]?.status).toBe("succeeded");
     expect(after.detail).toBe(before.detail);
     const stepped = apply(before, {

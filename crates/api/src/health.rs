@@ -1,0 +1,141 @@
+//! Health, kept apart from deploy status as Argo CD keeps Healthy/Degraded apart from Synced:
+//! what the runtime says of each service of an environment now.
+//!
+//! A setup or patch that runs to its end with a failed service task (a step without
+//! `halt_on_error`, Release's default, goes on after one), or with a service not ready when it
+//! ends, leaves its environment `degraded`, not `deployed` (`deploy/run.rs`). After that, each
+//! round of the clock looks again at every deployed or degraded environment and moves it
+//! between the two as its runtime reports its services ready or not. Each move to degraded
+//! leaves a `degraded` notice naming the services (the app shows it as a desktop notification).
+//!
+//! Chosen where Release is silent: a service is ready when the runtime reports every replica
+//! it should have as ready (Docker: running; Kubernetes: the Deployment's ready replicas);
+//! jobs are not services and are not counted. A runtime that cannot be asked (the engine
+//! stopped, a cluster out of reach) changes nothing: the status says what was last seen.
+
+use stagecraft_engine::{Environment, EnvironmentEvent, EnvironmentStatus, WorkloadStatus};
+use stagecraft_store::{environment, notice};
+
+use crate::{Error, Stagecraft};
+
+/// A notice's kind for an environment that became degraded.
+pub const DEGRADED_NOTICE: &str = "degraded";
+
+impl Stagecraft {
+    /// Each service of the environment as its runtime reports it now (`services.<name>`,
+    /// ready and wanted replicas, and why not ready).
+    pub async fn health(&self, env_id: &str) -> Result<Vec<WorkloadStatus>, Error> {
+        let env = self.environment(env_id).await?;
+        self.services_now(&env).await
+    }
+
+    /// The services the runtime reports, and those the environment's last setup or patch
+    /// deployed that it does not (no container, no Deployment: `0 of 0`, "not running").
+    async fn services_now(&self, env: &Environment) -> Result<Vec<WorkloadStatus>, Error> {
+        let runtime = self.runtime_of(env)?;
+        let target = self.environment_ref(env).await?;
+        let mut statuses: Vec<WorkloadStatus> = runtime
+            .status(&target)
+            .await
+            .map_err(|e| Error::runtime(env, e))?
+            .into_iter()
+            .filter(|s| s.workload.starts_with("services."))
+            .collect();
+        for service in self.deployed_services(env).await? {
+            let workload = format!("services.{service}");
+            if !statuses.iter().any(|s| s.workload == workload) {
+                statuses.push(WorkloadStatus {
+                    workload,
+                    ready_replicas: 0,
+                    replicas: 0,
+                    reason: Some("not running".to_owned()),
+                });
+            }
+        }
+        Ok(statuses)
+    }
+
+    /// The services of the configuration the environment's last successful setup or patch
+    /// deployed; none before one.
+    async fn deployed_services(&self, env: &Environment) -> Result<Vec<String>, Error> {
+        let pool = self.store.pool();
+        let last = stagecraft_store::deploy::for_environment(pool, env.id)
+            .await?
+            .into_iter()
+            .rev()
+            .find(|d| {
+                d.status == stagecraft_engine::DeployStatus::Succeeded
+                    && matches!(
+                        d.stage,
+                        stagecraft_engine::Stage::Setup | stagecraft_engine::Stage::Patch
+                    )
+            });
+        let Some(version) = last.and_then(|d| d.config_version) else {
+            return Ok(Vec::new());
+        };
+        let Some(config) = environment::config(pool, env.id, version).await? else {
+            return Ok(Vec::new());
+        };
+        let template = stagecraft_template::parse_template("deployed", &config.config_yaml);
+        Ok(template
+            .value
+            .map(|t| {
+                t.services
+                    .iter()
+                    .filter_map(|s| s.name.as_ref().map(|n| n.value.clone()))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// Records that `env` became degraded, and why: a notice the app shows.
+    pub(crate) async fn note_degraded(&self, env: &Environment, why: &str) -> Result<(), Error> {
+        let message = format!("{} is degraded: {why}", env.env_id);
+        notice::record(self.store.pool(), env.id, DEGRADED_NOTICE, &message, None).await?;
+        Ok(())
+    }
+
+    /// Looks at every deployed or degraded environment's services and moves it to degraded
+    /// (some service not ready) or back to deployed (all ready). Gives the environments that
+    /// moved, with their new status. An environment whose runtime cannot be asked is skipped.
+    pub async fn check_health(&self) -> Result<Vec<(String, EnvironmentStatus)>, Error> {
+        let pool = self.store.pool();
+        let mut moved = Vec::new();
+        for env in environment::list(pool).await? {
+            if !matches!(
+                env.status,
+                EnvironmentStatus::Deployed | EnvironmentStatus::Degraded
+            ) {
+                continue;
+            }
+            let services = match self.services_now(&env).await {
+                Ok(services) => services,
+                Err(error) => {
+                    tracing::debug!(env = %env.env_id, %error, "health not read");
+                    continue;
+                }
+            };
+            let unready: Vec<String> = services
+                .iter()
+                .filter(|s| !s.is_ready() || s.replicas == 0)
+                .map(WorkloadStatus::describe)
+                .collect();
+            let event = match (env.status, unready.is_empty()) {
+                (EnvironmentStatus::Deployed, false) => EnvironmentEvent::HealthDegraded,
+                (EnvironmentStatus::Degraded, true) => EnvironmentEvent::HealthRecovered,
+                _ => continue,
+            };
+            let Ok(next) = env.status.on(event) else {
+                continue;
+            };
+            // Only from the status looked at: a deploy that started meanwhile wins.
+            if environment::set_status(pool, env.id, env.status, next).await? {
+                if next == EnvironmentStatus::Degraded {
+                    self.note_degraded(&env, &unready.join(", ")).await?;
+                }
+                moved.push((env.env_id.clone(), next));
+            }
+        }
+        Ok(moved)
+    }
+}
