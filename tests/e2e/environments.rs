@@ -439,6 +439,40 @@ async fn an_app_is_deployed_patched_and_torn_down_from_the_window() {
     click(&client, "[data-testid=nav-environments]").await;
     wait_for(&client, "[data-testid=open-environment]", WAIT).await;
     save_screenshot(&client, "environments.png").await;
+
+    // The app's own screen: its files read again (unchanged), then the app removed, with its
+    // images and the history of its torn-down environment.
+    click(&client, "[data-testid=nav-apps]").await;
+    click(
+        &client,
+        &format!("[data-testid=app-row][data-app='{app}'] [data-testid=open-app]"),
+    )
+    .await;
+    wait_for(&client, "[data-testid=app-environment-row].gone", WAIT).await;
+    click(&client, "[data-testid=app-refresh]").await;
+    wait_for(&client, "[data-testid=app-refresh-unchanged]", WAIT).await;
+    save_screenshot(&client, "app.png").await;
+    click(&client, "[data-testid=app-remove]").await;
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("[data-testid=app-remove-name]"))
+        .await
+        .unwrap()
+        .send_keys(&app)
+        .await
+        .unwrap();
+    click(&client, "[data-testid=app-remove-confirm]").await;
+    wait_for(&client, "[data-testid=no-apps]", WAIT).await;
+    let images = std::process::Command::new("docker")
+        .args(["image", "ls", "--quiet", &format!("stagecraft/{app}/*")])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&images.stdout).trim(),
+        "",
+        "its images are gone"
+    );
     client.close().await.unwrap();
 }
 
