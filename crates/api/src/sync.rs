@@ -24,6 +24,9 @@ use stagecraft_template::VariablesFile;
 
 use crate::{Error, Stagecraft};
 
+/// Syncs tried before giving up when other syncs keep saving versions first.
+const SYNC_ATTEMPTS: usize = 3;
+
 /// What reading the branch's Release files did to an environment's configuration.
 #[derive(Debug)]
 pub(crate) enum SyncOutcome {
@@ -71,12 +74,37 @@ impl Stagecraft {
     /// follows them; `working_tree` reads the files the deploy builds from the working tree.
     /// Without `apply` nothing is saved: what a deploy would make of them (`Synced::to` is the
     /// version it would be), for what Deploy will run.
+    ///
+    /// Two syncs at once (a double-click, the app and the CLI) save one version: the second
+    /// finds the first's version saved and reads the files again against it.
     pub(crate) async fn sync_from_branch(
         &self,
         env: &Environment,
         working_tree: bool,
         apply: bool,
     ) -> Result<SyncOutcome, Error> {
+        let mut env = env.clone();
+        for _ in 0..SYNC_ATTEMPTS {
+            if let Some(outcome) = self.sync_once(&env, working_tree, apply).await? {
+                return Ok(outcome);
+            }
+            env = self.environment(&env.env_id).await?;
+        }
+        Err(Error::Conflict {
+            message: format!(
+                "{}'s configuration kept changing while its Release files were read: deploy again",
+                env.env_id
+            ),
+        })
+    }
+
+    /// One sync; `None` when another one saved a version first.
+    async fn sync_once(
+        &self,
+        env: &Environment,
+        working_tree: bool,
+        apply: bool,
+    ) -> Result<Option<SyncOutcome>, Error> {
         let pool = self.store.pool();
         let app = app::by_id(pool, env.app_id)
             .await?
@@ -85,7 +113,7 @@ impl Stagecraft {
                 name: env.app.clone(),
             })?;
         if !app.gitops {
-            return Ok(SyncOutcome::Unchanged { commit: None });
+            return Ok(Some(SyncOutcome::Unchanged { commit: None }));
         }
         let repo = Path::new(&app.repo_path);
         let (root, at, commit) = match crate::branch_commit(repo, &env.branch) {
@@ -95,7 +123,7 @@ impl Stagecraft {
                 // A commit that cannot be read fails the deploy, saying why, as its build would.
                 match self.commit_tree(app.id, repo, &commit).await {
                     Ok(tree) => (tree, at, Some(commit)),
-                    Err(error) => return Ok(SyncOutcome::Broken { at, error }),
+                    Err(error) => return Ok(Some(SyncOutcome::Broken { at, error })),
                 }
             }
             Some(_) => (repo.to_path_buf(), "the working tree".to_owned(), None),
@@ -119,7 +147,7 @@ impl Stagecraft {
             let error = Error::Invalid {
                 diagnostics: check.diagnostics.0,
             };
-            return Ok(SyncOutcome::Broken { at, error });
+            return Ok(Some(SyncOutcome::Broken { at, error }));
         }
         let (Some(template), Some(template_path)) = (check.template, check.files.template) else {
             let error = Error::Conflict {
@@ -130,7 +158,7 @@ impl Stagecraft {
                     app.name, app.name
                 ),
             };
-            return Ok(SyncOutcome::Broken { at, error });
+            return Ok(Some(SyncOutcome::Broken { at, error }));
         };
         let variables = check.variables.unwrap_or_default();
         let template_file = relative(&root, &template_path);
@@ -148,7 +176,7 @@ impl Stagecraft {
                 let error = Error::Invalid {
                     diagnostics: diagnostics.0,
                 };
-                return Ok(SyncOutcome::Broken { at, error });
+                return Ok(Some(SyncOutcome::Broken { at, error }));
             }
         };
         // The app's default configuration: a new version when its tracking branch's files
@@ -178,16 +206,21 @@ impl Stagecraft {
         } else if !apply {
             latest.version + 1
         } else {
-            app::set_auto_deploy(pool, app.id, template.auto_deploy.unwrap_or(false)).await?;
-            app::insert_config(
+            let Some(saved) = app::insert_config_after(
                 pool,
                 app.id,
+                latest.version,
                 &template_file,
                 &template_yaml,
                 variables_file.as_deref(),
                 &stagecraft_template::variables_to_yaml(&self.sealer.seal_variables(&variables)),
             )
             .await?
+            else {
+                return Ok(None);
+            };
+            app::set_auto_deploy(pool, app.id, template.auto_deploy.unwrap_or(false)).await?;
+            saved
         };
 
         // What the environment has, compared with what the files make.
@@ -209,10 +242,10 @@ impl Stagecraft {
         if config_yaml == current.config_yaml
             && env_variables_yaml == stagecraft_template::variables_to_yaml(&current_variables)
         {
-            return Ok(SyncOutcome::Unchanged { commit });
+            return Ok(Some(SyncOutcome::Unchanged { commit }));
         }
         if !apply {
-            return Ok(SyncOutcome::Synced(Synced {
+            return Ok(Some(SyncOutcome::Synced(Synced {
                 from: env.version,
                 to: Version {
                     default,
@@ -221,24 +254,28 @@ impl Stagecraft {
                 files,
                 at,
                 commit,
-            }));
+            })));
         }
         let sealed = self.sealer.seal_variables(&env_variables);
-        let specific = environment::insert_synced_config(
+        let Some(specific) = environment::insert_synced_config(
             pool,
             env.id,
+            env.version.specific,
             default,
             &config_yaml,
             &stagecraft_template::variables_to_yaml(&sealed),
         )
-        .await?;
-        Ok(SyncOutcome::Synced(Synced {
+        .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(SyncOutcome::Synced(Synced {
             from: env.version,
             to: Version { default, specific },
             files,
             at,
             commit,
-        }))
+        })))
     }
 
     /// A stored variables file with its secrets opened.

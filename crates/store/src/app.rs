@@ -68,6 +68,34 @@ pub async fn insert_config(
     Ok(version)
 }
 
+/// Saves the next version of the app's default configuration, only while `after` is its
+/// newest: `None` when another process saved one first.
+pub async fn insert_config_after(
+    executor: impl SqliteExecutor<'_>,
+    app_id: i64,
+    after: i64,
+    template_file: &str,
+    template_yaml: &str,
+    variables_file: Option<&str>,
+    variables_yaml: &str,
+) -> Result<Option<i64>, StoreError> {
+    let version = sqlx::query_scalar!(
+        r#"INSERT INTO app_config (app_id, version, template_file, template_yaml, variables_file, variables_yaml)
+           SELECT ?1, ?2 + 1, ?3, ?4, ?5, ?6
+           WHERE (SELECT COALESCE(MAX(version), 0) FROM app_config WHERE app_id = ?1) = ?2
+           RETURNING version AS "version!: i64""#,
+        app_id,
+        after,
+        template_file,
+        template_yaml,
+        variables_file,
+        variables_yaml,
+    )
+    .fetch_optional(executor)
+    .await?;
+    Ok(version)
+}
+
 pub async fn latest_config(
     executor: impl SqliteExecutor<'_>,
     app_id: i64,

@@ -80,15 +80,26 @@ pub async fn insert_config(
 
 /// Saves a new version of the environment's configuration made from app configuration
 /// `default_version` (a GitOps sync), and makes that the environment's default version;
-/// returns the new version's number.
+/// returns the new version's number. Only while `after` is still its newest version: `None`
+/// when another sync saved one first (read the files again against it).
 pub async fn insert_synced_config(
     pool: &sqlx::SqlitePool,
     environment_id: i64,
+    after: i64,
     default_version: i64,
     config_yaml: &str,
     variables_yaml: &str,
-) -> Result<i64, StoreError> {
-    let mut tx = pool.begin().await?;
+) -> Result<Option<i64>, StoreError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let newest = sqlx::query_scalar!(
+        r#"SELECT COALESCE(MAX(version), 0) AS "newest!: i64" FROM environment_config WHERE environment_id = ?"#,
+        environment_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if newest != after {
+        return Ok(None);
+    }
     // Versions saved before the default version was kept per version were made from the
     // environment's default as it is until now: they keep it.
     sqlx::query!(
@@ -117,7 +128,7 @@ pub async fn insert_synced_config(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(version)
+    Ok(Some(version))
 }
 
 pub async fn config(

@@ -112,15 +112,30 @@ async fn a_synced_configuration_moves_the_default_version_and_keeps_each_version
         .await
         .unwrap();
 
-    let synced = environment::insert_synced_config(
-        pool,
-        environment_id,
-        second,
-        "app: shop\nv: 2\n",
-        "envs: []\n",
-    )
-    .await
-    .unwrap();
+    // Made against version 1 while another sync saved version 2 first: not saved.
+    let raced = |after| {
+        environment::insert_synced_config(
+            pool,
+            environment_id,
+            after,
+            second,
+            "app: shop\nv: 2\n",
+            "envs: []\n",
+        )
+    };
+    let synced = raced(1).await.unwrap().unwrap();
+    assert_eq!(
+        raced(1).await.unwrap(),
+        None,
+        "a second sync against v1 saves nothing"
+    );
+    assert_eq!(
+        app::insert_config_after(pool, app_id, 1, "t.yaml", "app: shop\nv: 2\n", None, "{}\n")
+            .await
+            .unwrap(),
+        None,
+        "nor does a second app version made against the first"
+    );
     let edited =
         environment::insert_config(pool, environment_id, "app: shop\nv: 3\n", "envs: []\n")
             .await
