@@ -155,6 +155,7 @@ pub(crate) async fn environment_create(
     template: String,
     runtime: String,
     ttl_hours: Option<u32>,
+    working_tree: Option<bool>,
 ) -> Result<EnvironmentView, IpcError> {
     let request = CreateEnvironment {
         app,
@@ -163,6 +164,7 @@ pub(crate) async fn environment_create(
         runtime,
         name: None,
         ttl: ttl_hours.map(|h| std::time::Duration::from_secs(u64::from(h) * 3600)),
+        working_tree: working_tree.unwrap_or(false),
     };
     Ok(state
         .stagecraft()?

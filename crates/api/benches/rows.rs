@@ -52,6 +52,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 runtime: "docker".into(),
                 name: None,
                 ttl: None,
+                working_tree: false,
             })
             .await?;
     }

@@ -46,6 +46,27 @@ pub fn branch_commit(repo: &Path, branch: &str) -> Option<String> {
     })
 }
 
+/// The local branches of the git repository at `repo`, sorted; `None` when the folder is no
+/// git repository (or git cannot read it).
+pub(crate) fn branches(repo: &Path) -> Option<Vec<String>> {
+    git_dir(repo)?;
+    let output = std::process::Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(["for-each-ref", "--format=%(refname:short)", "refs/heads/"])
+        .output()
+        .ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    let mut names: Vec<String> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    names.sort();
+    Some(names)
+}
+
 fn is_commit(text: &str) -> bool {
     matches!(text.len(), 40 | 64) && text.chars().all(|c| c.is_ascii_hexdigit())
 }

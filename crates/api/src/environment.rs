@@ -28,6 +28,9 @@ pub struct CreateEnvironment {
     /// For a permanent environment, its name; ephemeral ones get a random id.
     pub name: Option<String>,
     pub ttl: Option<Duration>,
+    /// The branch need not exist in the app's git repository: its deploys then build the
+    /// working tree, and say so. Without it, a branch the repository lacks is refused.
+    pub working_tree: bool,
 }
 
 /// One line of the environments list.
@@ -115,6 +118,26 @@ impl Stagecraft {
         let branch = request
             .branch
             .unwrap_or_else(|| app.tracking_branch.clone());
+        let repo = std::path::Path::new(&app.repo_path);
+        if !request.working_tree
+            && crate::branch_commit(repo, &branch).is_none()
+            && let Some(branches) = crate::commits::branches(repo)
+        {
+            return Err(Error::InvalidRequest {
+                field: "branch",
+                message: format!(
+                    "`{branch}` is not a branch of {}: its branches are {}. Create the branch \
+                     first, or ask for its deploys to build the working tree instead \
+                     (`--working-tree`)",
+                    app.repo_path,
+                    if branches.is_empty() {
+                        "none yet (commit first)".to_owned()
+                    } else {
+                        branches.join(", ")
+                    }
+                ),
+            });
+        }
         let config_yaml = stagecraft_template::template_to_yaml(&own);
         let variables_yaml = stagecraft_template::variables_to_yaml(&variables);
         let env_id = match request.name {

@@ -38,6 +38,10 @@ pub(crate) enum Environments {
         /// Create it without setting it up; `deploys create` sets it up later.
         #[arg(long)]
         skip_deploy: bool,
+        /// The branch need not exist in the app's repository: its deploys build the working
+        /// tree, and say so. Without it, a branch the repository lacks is refused.
+        #[arg(long)]
+        working_tree: bool,
     },
     /// Every environment.
     List,
@@ -92,6 +96,7 @@ pub(crate) async fn execute(
             name,
             ttl_hours,
             skip_deploy,
+            working_tree,
         } => {
             let env = stagecraft
                 .create_environment(CreateEnvironment {
@@ -101,6 +106,7 @@ pub(crate) async fn execute(
                     runtime,
                     name,
                     ttl: ttl_hours.map(|h| Duration::from_secs(h * 3600)),
+                    working_tree,
                 })
                 .await?;
             // As Release's does: a new environment is set up unless told not to.

@@ -80,6 +80,8 @@ export interface CreateEnvironmentRequest {
   template: string;
   runtime: string;
   ttlHours: number | null;
+  /** The branch need not exist: its deploys build the working tree. */
+  workingTree?: boolean;
 }
 
 /** Apps, environments, deploys and logs; the real one calls the app, tests pass their own. */

@@ -136,3 +136,46 @@ async fn without_auto_deploy_a_new_commit_is_only_recorded() {
         Some(SECOND)
     );
 }
+
+#[tokio::test]
+async fn a_branch_the_repository_lacks_is_refused_with_the_branches_it_has() {
+    use crate::builds::git;
+    let dir = tempfile::tempdir().unwrap();
+    let repo = repo(dir.path());
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "first"]);
+    git(&repo, &["branch", "feature/cart"]);
+    let stagecraft = open(dir.path(), Fake::open()).await;
+    stagecraft.add_app(&repo).await.unwrap();
+
+    let refused = stagecraft
+        .create_environment(CreateEnvironment {
+            branch: Some("feature/carts".into()),
+            ..ephemeral()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), stagecraft_api::ErrorCode::InvalidRequest);
+    assert!(
+        refused
+            .to_string()
+            .contains("`feature/carts` is not a branch of")
+            && refused
+                .to_string()
+                .contains("its branches are feature/cart, main"),
+        "{refused}"
+    );
+    assert!(stagecraft.environments().await.unwrap().is_empty());
+
+    // Asked for, the environment is made; its deploys build the working tree.
+    let env = stagecraft
+        .create_environment(CreateEnvironment {
+            branch: Some("feature/carts".into()),
+            working_tree: true,
+            ..ephemeral()
+        })
+        .await
+        .unwrap();
+    assert_eq!(env.branch, "feature/carts");
+}

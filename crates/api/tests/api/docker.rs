@@ -172,6 +172,7 @@ fn environment_of(app: &str) -> CreateEnvironment {
         runtime: "docker".into(),
         name: None,
         ttl: None,
+        working_tree: false,
     }
 }
 

@@ -275,6 +275,7 @@ pub fn ephemeral() -> CreateEnvironment {
         runtime: "docker".into(),
         name: None,
         ttl: None,
+        working_tree: false,
     }
 }
 

@@ -86,6 +86,7 @@ async fn create_on(stagecraft: &Stagecraft, app: &str, context: &str) -> String 
             runtime: format!("kube:{context}"),
             name: None,
             ttl: None,
+            working_tree: false,
         })
         .await
         .unwrap()

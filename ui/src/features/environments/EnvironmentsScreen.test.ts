@@ -157,7 +157,38 @@ describe("creating an environment", () => {
       template: "ephemeral",
       runtime: "docker",
       ttlHours: 24,
+      workingTree: false,
     });
+  });
+
+  it("names the branches a refused branch is not, and builds the working tree when asked", async () => {
+    const createEnvironment = vi.fn((request: { workingTree?: boolean }) =>
+      request.workingTree
+        ? Promise.resolve({ envId: "ted1bc4" } as EnvironmentView)
+        : Promise.reject({
+            code: "INVALID_REQUEST",
+            message:
+              "`feature/carts` is not a branch of /src/shop: its branches are feature/cart, main. Create the branch first, or ask for its deploys to build the working tree instead (`--working-tree`)",
+          }),
+    );
+    const open = vi.fn();
+    render(EnvironmentsScreen, {
+      api: api(undefined, { apps: () => Promise.resolve([shop]), createEnvironment }),
+      open,
+    });
+    const branch = (await screen.findByTestId("env-branch")) as HTMLInputElement;
+    await fireEvent.input(branch, { target: { value: "feature/carts" } });
+    expect(screen.queryByTestId("create-working-tree")).toBeNull();
+    await fireEvent.click(screen.getByTestId("create-environment"));
+
+    const error = await screen.findByTestId("create-error");
+    expect(error.textContent).toContain("its branches are feature/cart, main");
+    expect(open).not.toHaveBeenCalled();
+    await fireEvent.click(await screen.findByTestId("create-working-tree"));
+    await waitFor(() => expect(open).toHaveBeenCalledWith("ted1bc4"));
+    expect(createEnvironment).toHaveBeenLastCalledWith(
+      expect.objectContaining({ branch: "feature/carts", workingTree: true }),
+    );
   });
 });
 
