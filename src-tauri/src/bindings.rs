@@ -12,9 +12,9 @@ use stagecraft_api::{
     DeployView, DockerStatus, EditableVariables, EndpointSource, EnvironmentRowView,
     EnvironmentStatusView, EnvironmentView, ErrorCode, ImageView, KubeContextReport,
     KubernetesReport, LayerChangeView, LogLineView, LogPageView, LogResourceView, NextDeploy,
-    RemovedAppView, RuntimeChoice, RuntimeErrorKind, ServiceComparisonView, Stage, StageView,
-    StepComparisonView, StepOutcome, StepView, SystemReport, TaskOutcome, TaskView, UrlView,
-    VariableView, WorkloadVarsView,
+    RemovedAppView, RuntimeChoice, RuntimeErrorKind, ServiceComparisonView, ServiceHealthView,
+    Stage, StageView, StepComparisonView, StepOutcome, StepView, SystemReport, TaskOutcome,
+    TaskView, UrlView, VariableView, WorkloadVarsView,
 };
 use ts_rs::{Config, TS};
 
@@ -43,6 +43,7 @@ fn render() -> String {
         declaration::<AppDetailView>(&cfg),
         declaration::<AppRefreshView>(&cfg),
         declaration::<RemovedAppView>(&cfg),
+        declaration::<ServiceHealthView>(&cfg),
         declaration::<CommitsBetweenView>(&cfg),
         declaration::<CommitView>(&cfg),
         declaration::<LogResourceView>(&cfg),

@@ -5,8 +5,8 @@ use stagecraft_api::{
     AddedAppView, AppDetailView, AppRefreshView, AppView, BuildComparisonView, BuildView,
     ConfigVersionView, CreateEnvironment, DeployDetailView, DeployRequest, DeployView,
     DockerStatus, EditableVariables, EnvironmentRowView, EnvironmentView, LogPageView,
-    LogResourceView, NextDeploy, RemovedAppView, RuntimeChoice, SystemReport, Wait,
-    WorkloadVarsView,
+    LogResourceView, NextDeploy, RemovedAppView, RuntimeChoice, ServiceHealthView, SystemReport,
+    Wait, WorkloadVarsView,
 };
 use tauri::State;
 
@@ -430,6 +430,16 @@ pub(crate) async fn environment_vars_set(
         .environment_variables_set(&env_id, &yaml)
         .await?
         .into())
+}
+
+/// Each service of the environment as its runtime reports it now.
+#[tauri::command]
+pub(crate) async fn environment_health(
+    state: State<'_, AppState>,
+    env_id: String,
+) -> Result<Vec<ServiceHealthView>, IpcError> {
+    let services = state.stagecraft()?.health(&env_id).await?;
+    Ok(services.into_iter().map(ServiceHealthView::from).collect())
 }
 
 #[tauri::command]

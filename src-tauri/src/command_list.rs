@@ -22,6 +22,7 @@ commands! {
     environment_create,
     runtime_choices,
     environment_get,
+    environment_health,
     next_deploy,
     deploy_start,
     teardown_start,

@@ -26,7 +26,9 @@ impl Stagecraft {
     /// ready and wanted replicas, and why not ready).
     pub async fn health(&self, env_id: &str) -> Result<Vec<WorkloadStatus>, Error> {
         let env = self.environment(env_id).await?;
-        self.services_now(&env).await
+        let mut services = self.services_now(&env).await?;
+        services.sort_by(|a, b| a.workload.cmp(&b.workload));
+        Ok(services)
     }
 
     /// The services the runtime reports, and those the environment's last setup or patch

@@ -103,8 +103,8 @@ pub use views::{
     BuildView, CommitView, CommitsBetweenView, ConfigVersionView, DeployDetailView,
     DeployStatusView, DeployView, EnvironmentRowView, EnvironmentStatusView, EnvironmentView,
     ImageView, LayerChangeView, LogLineView, LogPageView, LogResourceView, NextDeploy,
-    RemovedAppView, ServiceComparisonView, StageView, StepComparisonView, StepView, TaskView,
-    UrlView, VariableView, WorkloadVarsView,
+    RemovedAppView, ServiceComparisonView, ServiceHealthView, StageView, StepComparisonView,
+    StepView, TaskView, UrlView, VariableView, WorkloadVarsView,
 };
 
 /// Stagecraft's use cases over one data directory. Opening it opens (and migrates) the

@@ -1,7 +1,7 @@
 // Generated from the Rust types by `STAGECRAFT_BLESS=1 cargo test -p stagecraft-desktop bindings`. Do not edit.
 
 /** The commands the window may call (`src-tauri/src/command_list.rs`). */
-export type CommandName = "system_report" | "docker_status" | "apps_list" | "app_add" | "app_set_registry" | "app_set_gitops" | "app_get" | "app_refresh" | "app_remove" | "app_vars_file" | "app_vars_set" | "environment_vars_file" | "environment_vars_set" | "folder_pick" | "environments_list" | "environment_create" | "runtime_choices" | "environment_get" | "next_deploy" | "deploy_start" | "teardown_start" | "setup_start" | "deploy_cancel" | "environment_extend" | "timeline" | "deploy_follow" | "changes_follow" | "stream_stop" | "log_follow" | "deploy_detail" | "log_resources" | "builds_list" | "builds_compare" | "deploy_build_start" | "config_history" | "config_set" | "variables_get";
+export type CommandName = "system_report" | "docker_status" | "apps_list" | "app_add" | "app_set_registry" | "app_set_gitops" | "app_get" | "app_refresh" | "app_remove" | "app_vars_file" | "app_vars_set" | "environment_vars_file" | "environment_vars_set" | "folder_pick" | "environments_list" | "environment_create" | "runtime_choices" | "environment_get" | "environment_health" | "next_deploy" | "deploy_start" | "teardown_start" | "setup_start" | "deploy_cancel" | "environment_extend" | "timeline" | "deploy_follow" | "changes_follow" | "stream_stop" | "log_follow" | "deploy_detail" | "log_resources" | "builds_list" | "builds_compare" | "deploy_build_start" | "config_history" | "config_set" | "variables_get";
 
 /**
  * The only error a command returns. The UI switches on `code`; `message` is for people and
@@ -118,6 +118,27 @@ environments: Array<string>,
  * The image tags its builds made, removed from the Docker engine.
  */
 images: Array<string>, };
+
+/**
+ * One service of an environment as its runtime reports it now.
+ */
+export type ServiceHealthView = { 
+/**
+ * Its name, without `services.`.
+ */
+service: string, readyReplicas: number, 
+/**
+ * The replicas it should have; 0 when nothing of it runs.
+ */
+replicas: number, 
+/**
+ * Every replica it should have is ready (and it has some).
+ */
+ready: boolean, 
+/**
+ * Why not, in the runtime's words (`Exited (1) 2 seconds ago`, `not running`).
+ */
+reason: string | null, };
 
 /**
  * The commits from one build to the other, newest first; or why they are not known.

@@ -26,6 +26,7 @@ import type {
   NextDeploy,
   RemovedAppView,
   RuntimeChoice,
+  ServiceHealthView,
   SystemReport,
 } from "./bindings";
 
@@ -116,6 +117,8 @@ export interface EnvironmentsApi {
   runtimeChoices(): Promise<RuntimeChoice[]>;
   createEnvironment(request: CreateEnvironmentRequest): Promise<EnvironmentView>;
   environment(envId: string): Promise<EnvironmentView>;
+  /** Each service of the environment as its runtime reports it now (ready, replicas, why not). */
+  health(envId: string): Promise<ServiceHealthView[]>;
   nextDeploy(envId: string): Promise<NextDeploy>;
   /** Queues the deploy and returns at once; the timeline shows how it goes. */
   deploy(envId: string): Promise<DeployView>;
@@ -179,6 +182,7 @@ export const environmentsApi: EnvironmentsApi = {
   runtimeChoices: () => call("runtime_choices"),
   createEnvironment: (request) => call("environment_create", { ...request }),
   environment: (envId) => call("environment_get", { envId }),
+  health: (envId) => call("environment_health", { envId }),
   nextDeploy: (envId) => call("next_deploy", { envId }),
   deploy: (envId) => call("deploy_start", { envId }),
   teardown: (envId) => call("teardown_start", { envId }),

@@ -218,3 +218,34 @@ impl From<crate::EnvironmentRow> for EnvironmentRowView {
         }
     }
 }
+
+/// One service of an environment as its runtime reports it now.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceHealthView {
+    /// Its name, without `services.`.
+    pub service: String,
+    pub ready_replicas: u32,
+    /// The replicas it should have; 0 when nothing of it runs.
+    pub replicas: u32,
+    /// Every replica it should have is ready (and it has some).
+    pub ready: bool,
+    /// Why not, in the runtime's words (`Exited (1) 2 seconds ago`, `not running`).
+    pub reason: Option<String>,
+}
+
+impl From<stagecraft_engine::WorkloadStatus> for ServiceHealthView {
+    fn from(status: stagecraft_engine::WorkloadStatus) -> Self {
+        Self {
+            service: status
+                .workload
+                .strip_prefix("services.")
+                .unwrap_or(&status.workload)
+                .to_owned(),
+            ready: status.is_ready() && status.replicas > 0,
+            ready_replicas: status.ready_replicas,
+            replicas: status.replicas,
+            reason: status.reason,
+        }
+    }
+}

@@ -167,6 +167,17 @@ export function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsA
     runtimeChoices: () => Promise.resolve([]),
     createEnvironment: () => Promise.reject(new Error("unused")),
     environment: () => Promise.resolve(env),
+    health: () =>
+      Promise.resolve([
+        { service: "db", readyReplicas: 1, replicas: 1, ready: true, reason: null },
+        {
+          service: "web",
+          readyReplicas: 0,
+          replicas: 1,
+          ready: false,
+          reason: "Exited (1) 2 seconds ago",
+        },
+      ]),
     nextDeploy: () =>
       Promise.resolve({
         stage: "patch",

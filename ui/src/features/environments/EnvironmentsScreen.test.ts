@@ -59,6 +59,7 @@ function api(
     environments: () => Promise.resolve([]),
     createEnvironment: unused,
     environment: unused,
+    health: unused,
     nextDeploy: unused,
     deploy: unused,
     teardown: unused,
