@@ -98,10 +98,7 @@ fn keep_window_state(app: &tauri::App) {
 /// Runs the app until its last window closes.
 pub fn run() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("STAGECRAFT_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+        .with_env_filter(stagecraft_api::log_filter("info"))
         .init();
 
     // The window opens where and as large as it was left. Kept in the data folder, beside the

@@ -30,6 +30,7 @@
 //! - `logs.rs`: workload logs into the store, told by the deploy's events; build logs;
 //!   a kept log followed
 //! - `ledger.rs`: the engine's `Ledger` kept in the store
+//! - `logging.rs`: the log filter, with the HTTP clients never below `info` (bodies hold secrets)
 //! - `registry.rs`: an app's image registry, checked before it is kept
 //! - `secrets.rs`: secret values sealed at rest with the data folder's key
 //! - `gitops.rs`: `gitops validate` and `gitops init` over a repository's Release files
@@ -52,6 +53,7 @@ mod error;
 mod gitops;
 mod health;
 mod ledger;
+mod logging;
 mod logs;
 mod recovery;
 mod refresh;
@@ -82,6 +84,7 @@ pub use environment::{CreateEnvironment, DEFAULT_TTL, EnvironmentRow, MAX_EXTENS
 pub use error::{Error, ErrorCode};
 pub use gitops::{GitopsFileNames, GitopsInit, GitopsReport, gitops_init, gitops_validate};
 pub use health::DEGRADED_NOTICE;
+pub use logging::log_filter;
 pub use logs::LOG_CAP;
 pub use refresh::{AppDetail, AppRefresh};
 pub use runtimes::Runtimes;

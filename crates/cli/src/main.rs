@@ -116,10 +116,7 @@ fn main() -> ExitCode {
     // readable by scripts; only warnings unless STAGECRAFT_LOG asks for more.
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("STAGECRAFT_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
+        .with_env_filter(stagecraft_api::log_filter("warn"))
         .init();
     let outcome = match cli.command {
         Command::Gitops { command } => gitops::run(command, cli.output),

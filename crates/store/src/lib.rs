@@ -130,6 +130,31 @@ pub struct Store {
     path: PathBuf,
 }
 
+/// Creates `dir` (and its missing parents) readable by its owner alone; a folder that exists
+/// keeps its mode.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
+/// Makes the file at `path` readable and writable by its owner alone.
+fn private_file(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 impl Store {
     /// Opens the database at `path`, creating the file and its folder when missing, and brings
     /// the schema up to date.
@@ -138,11 +163,12 @@ impl Store {
     /// the file is left untouched then.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+            private_dir(dir).map_err(|source| StoreError::CreateDir {
                 path: dir.to_path_buf(),
                 source,
             })?;
         }
+        let new_file = !path.exists();
         // The app and the CLI may open a new file at the same moment. Creating it, switching
         // it to WAL and migrating it each need the file to themselves, and SQLite gives the
         // migrator no lock of its own: without this, one side fails with "table already
@@ -165,6 +191,14 @@ impl Store {
                 path: path.to_path_buf(),
                 source,
             })?;
+        if new_file {
+            // History and sealed secrets: the owner's alone (SQLite gives its -wal and -shm
+            // files the database's mode).
+            private_file(path).map_err(|source| StoreError::CreateDir {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        }
         let store = Self {
             pool,
             path: path.to_path_buf(),

@@ -394,3 +394,55 @@ fn serve_patches_an_environment_when_its_branch_gets_a_commit() {
     );
     stdout(&stagecraft(&data, &["environments", "delete", &id]));
 }
+
+#[test]
+fn a_secret_never_reaches_the_log_even_at_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let name = format!("trace{}", std::process::id());
+    let _cleanup = Cleanup(name.clone());
+    let repo = app(dir.path(), &name);
+    let secret = "s3cr3t-only-for-the-container";
+    std::fs::write(
+        repo.join(".release/environment_variables.yaml"),
+        format!("defaults:\n- {{key: API_TOKEN, value: {secret}, secret: true}}\n"),
+    )
+    .unwrap();
+    stdout(&stagecraft(&data, &["apps", "add", repo.to_str().unwrap()]));
+    let traced = Command::new(env!("CARGO_BIN_EXE_stagecraft"))
+        .args(["environments", "create", "--app", &name, "-o", "json"])
+        .env("STAGECRAFT_DATA_DIR", &data)
+        .env("STAGECRAFT_KEYCHAIN", "0")
+        .env("STAGECRAFT_LOG", "trace")
+        .output()
+        .unwrap();
+    let created: serde_json::Value = serde_json::from_str(&stdout(&traced)).unwrap();
+    let log = String::from_utf8_lossy(&traced.stderr);
+    assert!(
+        log.lines().filter(|l| l.contains("DEBUG")).count() > 10,
+        "the log is verbose:\n{log}"
+    );
+    assert!(!log.contains(secret), "the secret is in the log");
+    // It did reach the container.
+    let id = created["environment"]["id"].as_str().unwrap();
+    let container = Command::new("docker")
+        .args([
+            "ps",
+            "-q",
+            "--filter",
+            &format!("label=dev.stagecraft.env={id}"),
+        ])
+        .output()
+        .unwrap();
+    let first = String::from_utf8_lossy(&container.stdout)
+        .lines()
+        .next()
+        .unwrap()
+        .to_owned();
+    let env = Command::new("docker")
+        .args(["inspect", "--format", "{{json .Config.Env}}", &first])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&env.stdout).contains(secret));
+    stdout(&stagecraft(&data, &["environments", "delete", id]));
+}

@@ -22,6 +22,22 @@ async fn opening_creates_the_folder_and_migrates_to_the_latest_schema() {
     assert!(meta.created_at.ends_with('Z'), "{}", meta.created_at);
 }
 
+#[cfg(unix)]
+#[tokio::test]
+async fn a_new_data_folder_and_database_are_the_owners_alone() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let store = Store::open(&path).await.unwrap();
+    store.meta().await.unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(path.parent().unwrap()), 0o700, "the folder it made");
+    assert_eq!(mode(&path), 0o600, "the database");
+    let wal = path.with_extension("db-wal");
+    assert!(wal.exists());
+    assert_eq!(mode(&wal), 0o600, "its write-ahead log");
+}
+
 #[tokio::test]
 async fn the_file_is_in_wal_mode_so_the_app_and_the_cli_can_share_it() {
     let dir = tempfile::tempdir().unwrap();
