@@ -63,15 +63,17 @@ pub async fn insert_with_build(
     build_id: Option<i64>,
 ) -> Result<i64, StoreError> {
     let (stage, status) = (stage.as_str(), DeployStatus::Queued.as_str());
+    let rollback = build_id.is_some();
     Ok(sqlx::query_scalar!(
-        "INSERT INTO deploy (environment_id, stage, reason, status, config_version, build_id)
-         VALUES (?, ?, ?, ?, ?, ?) RETURNING id AS \"id!: i64\"",
+        "INSERT INTO deploy (environment_id, stage, reason, status, config_version, build_id, rollback)
+         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id AS \"id!: i64\"",
         environment_id,
         stage,
         reason,
         status,
         config_version,
         build_id,
+        rollback,
     )
     .fetch_one(executor)
     .await?)
@@ -211,6 +213,8 @@ struct Row {
     queued_at: String,
     started_at: Option<String>,
     finished_at: Option<String>,
+    rollback: bool,
+    outcome_json: Option<String>,
 }
 
 impl Row {
@@ -227,6 +231,12 @@ impl Row {
             queued_at: self.queued_at,
             started_at: self.started_at,
             finished_at: self.finished_at,
+            rollback: self.rollback,
+            // An outcome this build cannot read is left out, as an unreadable event is.
+            outcome: self
+                .outcome_json
+                .as_deref()
+                .and_then(|json| serde_json::from_str(json).ok()),
         })
     }
 }
@@ -238,7 +248,8 @@ pub async fn for_environment(
 ) -> Result<Vec<Deploy>, StoreError> {
     let rows = sqlx::query_as!(
         Row,
-        "SELECT id, environment_id, stage, reason, status, config_version, build_id, queued_at, started_at, finished_at
+        "SELECT id, environment_id, stage, reason, status, config_version, build_id, queued_at, started_at, finished_at,
+                rollback AS \"rollback: bool\", outcome_json
          FROM deploy WHERE environment_id = ? ORDER BY id",
         environment_id
     )
@@ -251,7 +262,8 @@ pub async fn for_environment(
 pub async fn running(executor: impl SqliteExecutor<'_>) -> Result<Vec<Deploy>, StoreError> {
     let rows = sqlx::query_as!(
         Row,
-        "SELECT id, environment_id, stage, reason, status, config_version, build_id, queued_at, started_at, finished_at
+        "SELECT id, environment_id, stage, reason, status, config_version, build_id, queued_at, started_at, finished_at,
+                rollback AS \"rollback: bool\", outcome_json
          FROM deploy WHERE status = 'running' ORDER BY id"
     )
     .fetch_all(executor)
@@ -266,7 +278,8 @@ pub async fn next_queued(
 ) -> Result<Option<Deploy>, StoreError> {
     let row = sqlx::query_as!(
         Row,
-        "SELECT id, environment_id, stage, reason, status, config_version, build_id, queued_at, started_at, finished_at
+        "SELECT id, environment_id, stage, reason, status, config_version, build_id, queued_at, started_at, finished_at,
+                rollback AS \"rollback: bool\", outcome_json
          FROM deploy WHERE environment_id = ? AND status = 'queued' ORDER BY id LIMIT 1",
         environment_id
     )
@@ -284,7 +297,8 @@ pub async fn queued_of_stage(
     let stage = stage.as_str();
     let row = sqlx::query_as!(
         Row,
-        "SELECT id, environment_id, stage, reason, status, config_version, build_id, queued_at, started_at, finished_at
+        "SELECT id, environment_id, stage, reason, status, config_version, build_id, queued_at, started_at, finished_at,
+                rollback AS \"rollback: bool\", outcome_json
          FROM deploy WHERE environment_id = ? AND status = 'queued' AND stage = ? ORDER BY id LIMIT 1",
         environment_id,
         stage
@@ -316,7 +330,8 @@ pub async fn by_id(
 ) -> Result<Option<Deploy>, StoreError> {
     let row = sqlx::query_as!(
         Row,
-        "SELECT id, environment_id, stage, reason, status, config_version, build_id, queued_at, started_at, finished_at
+        "SELECT id, environment_id, stage, reason, status, config_version, build_id, queued_at, started_at, finished_at,
+                rollback AS \"rollback: bool\", outcome_json
          FROM deploy WHERE id = ?",
         id
     )
@@ -332,7 +347,7 @@ pub async fn orphaned(executor: impl SqliteExecutor<'_>) -> Result<Vec<Deploy>, 
     let rows = sqlx::query_as!(
         Row,
         r#"SELECT d.id AS "id!: i64", d.environment_id, d.stage, d.reason, d.status, d.config_version, d.build_id,
-                  d.queued_at, d.started_at, d.finished_at
+                  d.queued_at, d.started_at, d.finished_at, d.rollback AS "rollback: bool", d.outcome_json
            FROM deploy d LEFT JOIN environment_lease l ON l.environment_id = d.environment_id
            WHERE d.status = 'running'
              AND (l.environment_id IS NULL
@@ -584,4 +599,55 @@ pub async fn cancel_requested(
     .fetch_optional(executor)
     .await?;
     Ok(row.is_some_and(|r| r.asked))
+}
+
+/// A deploy to queue.
+#[derive(Debug, Clone)]
+pub struct ToQueue<'a> {
+    pub stage: Stage,
+    pub reason: &'a str,
+    pub config_version: Option<i64>,
+    /// A rollback's build: its images run, nothing is built. A rollback never joins another.
+    pub build_id: Option<i64>,
+    pub working_tree: bool,
+    pub build_commit: Option<&'a str>,
+}
+
+/// Queues a deploy, or joins the same stage's deploy that still waits (it takes the newer
+/// configuration version, reason and what it builds), in one transaction: requests at once
+/// leave at most one waiting deploy of a stage. Gives the deploy's id.
+pub async fn enqueue(
+    pool: &sqlx::SqlitePool,
+    environment_id: i64,
+    deploy: &ToQueue<'_>,
+) -> Result<i64, StoreError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    if deploy.build_id.is_none()
+        && let Some(waiting) = queued_of_stage(&mut *tx, environment_id, deploy.stage).await?
+        && rejoin(
+            &mut *tx,
+            waiting.id,
+            deploy.config_version,
+            deploy.reason,
+            deploy.working_tree,
+            deploy.build_commit,
+        )
+        .await?
+    {
+        tx.commit().await?;
+        return Ok(waiting.id);
+    }
+    let id = insert_with_build(
+        &mut *tx,
+        environment_id,
+        deploy.stage,
+        deploy.reason,
+        deploy.config_version,
+        deploy.build_id,
+    )
+    .await?;
+    set_working_tree(&mut *tx, id, deploy.working_tree).await?;
+    set_build_commit(&mut *tx, id, deploy.build_commit).await?;
+    tx.commit().await?;
+    Ok(id)
 }

@@ -71,38 +71,23 @@ impl Stagecraft {
 
     /// Puts a deploy in the environment's queue, or joins the same stage's waiting one.
     pub(super) async fn enqueue(&self, env: &Environment, planned: &Planned) -> Result<i64, Error> {
-        let pool = self.store.pool();
-        let version = Some(env.version.specific);
         // A request for a stage already waiting joins it: two queued patches would deploy the
         // same code twice. It is the newer wish: the waiting deploy takes its configuration
-        // version, reason and what it builds, in one statement that holds only while the
-        // deploy still waits. A rollback is its own.
-        if planned.build.is_none()
-            && let Some(waiting) = deploy::queued_of_stage(pool, env.id, planned.stage).await?
-            && deploy::rejoin(
-                pool,
-                waiting.id,
-                version,
-                &planned.reason,
-                planned.working_tree,
-                planned.commit.as_deref(),
-            )
-            .await?
-        {
-            return Ok(waiting.id);
-        }
-        let id = deploy::insert_with_build(
-            pool,
+        // version, reason and what it builds. One transaction, so requests at once (the app,
+        // the CLI, the clock) leave one waiting deploy. A rollback is its own.
+        Ok(deploy::enqueue(
+            self.store.pool(),
             env.id,
-            planned.stage,
-            &planned.reason,
-            version,
-            planned.build,
+            &deploy::ToQueue {
+                stage: planned.stage,
+                reason: &planned.reason,
+                config_version: Some(env.version.specific),
+                build_id: planned.build,
+                working_tree: planned.working_tree,
+                build_commit: planned.commit.as_deref(),
+            },
         )
-        .await?;
-        deploy::set_working_tree(pool, id, planned.working_tree).await?;
-        deploy::set_build_commit(pool, id, planned.commit.as_deref()).await?;
-        Ok(id)
+        .await?)
     }
 
     /// Runs the environment's queue in a task of its own, on a handle to the same Stagecraft.

@@ -5,4 +5,5 @@
 
 mod history;
 mod open;
+mod queue;
 mod removal;

@@ -1,0 +1,79 @@
+//! Queueing is one transaction: requests at once, from several processes, leave one waiting
+//! deploy of a stage.
+
+use stagecraft_engine::Stage;
+use stagecraft_store::{Store, deploy};
+
+use crate::history::{environment_fixture, store};
+
+#[tokio::test]
+async fn ten_requests_at_once_from_three_processes_leave_one_waiting_patch() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = store(&dir).await;
+    let (app_id, env) = environment_fixture(&first).await;
+    // Three stores on the file: as the app, the CLI and `serve` would open it.
+    let mut stores = vec![first];
+    for _ in 0..2 {
+        stores.push(
+            Store::open(&dir.path().join("stagecraft.db"))
+                .await
+                .unwrap(),
+        );
+    }
+    let mut requests = Vec::new();
+    for i in 0..10 {
+        let pool = stores[i % 3].pool().clone();
+        requests.push(tokio::spawn(async move {
+            let reason = format!("request {i}");
+            deploy::enqueue(
+                &pool,
+                env,
+                &deploy::ToQueue {
+                    stage: Stage::Patch,
+                    reason: &reason,
+                    config_version: Some(1),
+                    build_id: None,
+                    working_tree: false,
+                    build_commit: None,
+                },
+            )
+            .await
+            .unwrap()
+        }));
+    }
+    let mut ids = Vec::new();
+    for request in requests {
+        ids.push(request.await.unwrap());
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "one deploy for all: {ids:?}");
+    let all = deploy::for_environment(stores[0].pool(), env)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 1);
+
+    // A rollback is its own.
+    let build = stagecraft_store::build::start(stores[1].pool(), app_id, None, "earlier")
+        .await
+        .unwrap();
+    let rollback = deploy::enqueue(
+        stores[1].pool(),
+        env,
+        &deploy::ToQueue {
+            stage: Stage::Patch,
+            reason: "rollback",
+            config_version: Some(1),
+            build_id: Some(build),
+            working_tree: false,
+            build_commit: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert_ne!(rollback, ids[0]);
+    let all = deploy::for_environment(stores[0].pool(), env)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 2);
+    assert!(all[1].rollback && !all[0].rollback);
+}
