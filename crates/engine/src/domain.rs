@@ -96,6 +96,11 @@ pub struct Deploy {
     pub queued_at: String,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
+    /// It ran an earlier build's images, building nothing: the environment is pinned to that
+    /// build until a deploy that builds moves it.
+    pub rollback: bool,
+    /// How it ended, once it has.
+    pub outcome: Option<crate::DeployOutcome>,
 }
 
 impl Stage {

@@ -13,6 +13,10 @@ use crate::{DeployDetail, Error, ErrorCode, Stagecraft};
 pub struct NextDeploy {
     pub stage: StageView,
     pub reason: String,
+    /// The build the environment runs when its last setup or patch was a rollback to it: it is
+    /// pinned there until a deploy that builds moves it (which Deploy does: it rolls forward).
+    #[ts(type = "number | null")]
+    pub pinned_build: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -28,6 +32,10 @@ pub struct DeployView {
     pub queued_at: String,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
+    /// It ran `build_id`'s images, building nothing: a rollback to that build.
+    pub rollback: bool,
+    /// How it ended, once it has (a success may carry failed tasks and services not ready).
+    pub outcome: Option<stagecraft_engine::DeployOutcome>,
 }
 
 impl From<Deploy> for DeployView {
@@ -41,6 +49,8 @@ impl From<Deploy> for DeployView {
             queued_at: deploy.queued_at,
             started_at: deploy.started_at,
             finished_at: deploy.finished_at,
+            rollback: deploy.rollback,
+            outcome: deploy.outcome,
         }
     }
 }
@@ -131,6 +141,13 @@ impl Stagecraft {
     pub async fn next_deploy(&self, env_id: &str) -> Result<NextDeploy, Error> {
         let env = self.environment(env_id).await?;
         let (stage, reason) = self.setup_or_patch(&env).await?;
+        let pinned_build = self.pinned_build(&env).await?;
+        let reason = match pinned_build {
+            Some(build) => format!(
+                "{reason}; rolls forward from build #{build} (a rollback) to what the branch has"
+            ),
+            None => reason,
+        };
         let (stage, reason) = match self.sync_from_branch(&env, false, false).await {
             Ok(crate::sync::SyncOutcome::Synced(synced)) => (Stage::Setup, synced.reason()),
             Ok(crate::sync::SyncOutcome::Broken { at, error }) => (
@@ -143,6 +160,24 @@ impl Stagecraft {
         Ok(NextDeploy {
             stage: stage.into(),
             reason,
+            pinned_build,
         })
+    }
+
+    /// The build `env` is pinned to: its last successful setup or patch's, when that was a
+    /// rollback.
+    pub(crate) async fn pinned_build(
+        &self,
+        env: &stagecraft_engine::Environment,
+    ) -> Result<Option<i64>, Error> {
+        let last = stagecraft_store::deploy::for_environment(self.store.pool(), env.id)
+            .await?
+            .into_iter()
+            .rev()
+            .find(|d| {
+                d.status == stagecraft_engine::DeployStatus::Succeeded
+                    && matches!(d.stage, Stage::Setup | Stage::Patch)
+            });
+        Ok(last.filter(|d| d.rollback).and_then(|d| d.build_id))
     }
 }

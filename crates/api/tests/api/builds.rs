@@ -276,6 +276,26 @@ async fn a_deploy_of_an_earlier_build_runs_its_images_and_builds_nothing() {
         .await
         .unwrap_err();
     assert_eq!(other.code(), stagecraft_api::ErrorCode::NotFound);
+
+    // Pinned to the build until a deploy that builds moves it; Deploy says it rolls forward.
+    assert!(rollback.rollback && !second.rollback);
+    let next = stagecraft.next_deploy(&env_id).await.unwrap();
+    assert_eq!(next.pinned_build, Some(first_build));
+    assert!(
+        next.reason.ends_with(&format!(
+            "rolls forward from build #{first_build} (a rollback) to what the branch has"
+        )),
+        "{}",
+        next.reason
+    );
+    stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap();
+    assert_eq!(
+        stagecraft.next_deploy(&env_id).await.unwrap().pinned_build,
+        None
+    );
 }
 
 pub fn git(repo: &std::path::Path, args: &[&str]) {
