@@ -363,7 +363,9 @@ async fn an_app_is_deployed_patched_and_torn_down_from_the_window() {
     )
     .await;
     save_screenshot(&client, "build-details.png").await;
+    // A rollback is asked about before it runs.
     click(&client, "[data-testid=deploy-opened-build]").await;
+    click(&client, "[data-testid=confirm-rollback]").await;
     wait_for(&client, "[data-testid=timeline]", WAIT).await;
     client
         .wait()
@@ -373,6 +375,19 @@ async fn an_app_is_deployed_patched_and_torn_down_from_the_window() {
         ))
         .await
         .expect("the rollback deploy succeeds");
+    // Its lane says it is one, and the header that the environment is pinned to build 1 until
+    // Deploy moves it on; the services panel shows what runs.
+    let stage = text_of(&client, "lane-stage").await;
+    assert_eq!(stage.trim(), "Rollback");
+    let pinned = text_of(&client, "pinned").await;
+    assert!(pinned.contains("Pinned to build #1"), "{pinned}");
+    wait_for(
+        &client,
+        "[data-testid=service-row][data-service=web][data-ready=true]",
+        WAIT,
+    )
+    .await;
+    save_screenshot(&client, "rollback.png").await;
 
     // The environment's own configuration: the app follows its Release files (GitOps), so the
     // tab says where to edit them; edited here instead, it is saved as v1.2, and the next

@@ -308,11 +308,24 @@ export type EnvironmentStatusView = "created" | "settingUp" | "deployed" | "degr
 /**
  * What the Deploy button will run, and why.
  */
-export type NextDeploy = { stage: StageView, reason: string, };
+export type NextDeploy = { stage: StageView, reason: string, 
+/**
+ * The build the environment runs when its last setup or patch was a rollback to it: it is
+ * pinned there until a deploy that builds moves it (which Deploy does: it rolls forward).
+ */
+pinnedBuild: number | null, };
 
 export type StageView = "build" | "setup" | "patch" | "teardown";
 
-export type DeployView = { id: number, stage: StageView, reason: string, status: DeployStatusView, buildId: number | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, };
+export type DeployView = { id: number, stage: StageView, reason: string, status: DeployStatusView, buildId: number | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, 
+/**
+ * It ran `build_id`'s images, building nothing: a rollback to that build.
+ */
+rollback: boolean, 
+/**
+ * How it ended, once it has (a success may carry failed tasks and services not ready).
+ */
+outcome: DeployOutcome | null, };
 
 export type DeployStatusView = "queued" | "running" | "succeeded" | "failed" | "cancelled" | "interrupted";
 

@@ -6,11 +6,16 @@ import {
   comparePair,
   lineDiff,
   sizeChange,
+  deployFailures,
+  deployOutcomeLabel,
   deployStatus,
   duration,
   environmentStatus,
   expiry,
   isActive,
+  runsServices,
+  serviceHealth,
+  servicesReady,
   span,
   taskLog,
 } from "./describe";
@@ -28,6 +33,8 @@ function deploy(status: DeployView["status"]): DeployView {
     queuedAt: "2026-11-26T10:00:00.000Z",
     startedAt: null,
     finishedAt: null,
+    rollback: false,
+    outcome: null,
   };
 }
 
@@ -36,6 +43,39 @@ describe("statuses", () => {
     expect(environmentStatus("settingUp")).toEqual({ label: "Setting up", tone: "pending" });
     expect(environmentStatus("deployed").tone).toBe("ok");
     expect(deployStatus("interrupted")).toEqual({ label: "Interrupted", tone: "error" });
+  });
+
+  it("says why a success left failures, and calls it so", () => {
+    const clean = { outcome: "succeeded" as const, failed_tasks: 0, unready: [] };
+    const dirty = {
+      outcome: "succeeded" as const,
+      failed_tasks: 2,
+      unready: ["web: 0 of 1 ready (Exited (1))"],
+    };
+    expect(deployFailures(clean)).toBeNull();
+    expect(deployFailures(null)).toBeNull();
+    expect(deployFailures({ outcome: "failed", reason: "halted" })).toBeNull();
+    expect(deployFailures(dirty)).toBe("2 failed tasks; not ready: web: 0 of 1 ready (Exited (1))");
+    expect(deployFailures({ ...clean, failed_tasks: 1 })).toBe("1 failed task");
+    expect(deployOutcomeLabel("succeeded", dirty)).toEqual({
+      label: "Succeeded with failures",
+      tone: "warn",
+    });
+    expect(deployOutcomeLabel("succeeded", clean)).toEqual(deployStatus("succeeded"));
+    expect(deployOutcomeLabel("failed", null)).toEqual(deployStatus("failed"));
+  });
+
+  it("names each service's health, and shows services only where they may run", () => {
+    const ready = { service: "db", readyReplicas: 1, replicas: 1, ready: true, reason: null };
+    const crashed = { service: "web", readyReplicas: 0, replicas: 1, ready: false, reason: "x" };
+    const gone = { service: "api", readyReplicas: 0, replicas: 0, ready: false, reason: null };
+    expect(serviceHealth(ready)).toEqual({ label: "Ready", tone: "ok", replicas: "1 of 1 ready" });
+    expect(serviceHealth(crashed).label).toBe("Not ready");
+    expect(serviceHealth(gone).label).toBe("Not running");
+    expect(servicesReady([ready, crashed, gone])).toBe("1 of 3 ready");
+    expect(runsServices("degraded")).toBe(true);
+    expect(runsServices("tornDown")).toBe(false);
+    expect(runsServices("settingUp")).toBe(false);
   });
 
   it("refreshes quickly only while a deploy waits or runs", () => {

@@ -2,9 +2,11 @@ import { diffLines } from "diff";
 // What the environment screens say and draw, as plain functions: tested without a window.
 import type {
   ActivityView,
+  DeployOutcome,
   DeployStatusView,
   DeployView,
   EnvironmentStatusView,
+  ServiceHealthView,
   StepView,
   TaskView,
 } from "../ipc";
@@ -29,6 +31,15 @@ export function environmentStatus(status: EnvironmentStatusView): { label: strin
   return { label, tone };
 }
 
+/** Whether the environment's services may be running, so their health is worth showing: once
+ *  deployed (degraded too), while a patch runs, and after a failed deploy (which may leave some
+ *  up). Not before its first setup, nor once it is being torn down. */
+export function runsServices(status: EnvironmentStatusView): boolean {
+  return (
+    status === "deployed" || status === "degraded" || status === "patching" || status === "failed"
+  );
+}
+
 const DEPLOY_STATUS: Record<DeployStatusView, [string, Tone]> = {
   queued: ["Queued", "pending"],
   running: ["Running", "pending"],
@@ -41,6 +52,48 @@ const DEPLOY_STATUS: Record<DeployStatusView, [string, Tone]> = {
 export function deployStatus(status: DeployStatusView): { label: string; tone: Tone } {
   const [label, tone] = DEPLOY_STATUS[status];
   return { label, tone };
+}
+
+/**
+ * Why a deploy that ran to its end left its environment degraded, as the engine's progress line
+ * words it: "1 failed task; not ready: web: 0 of 1 ready (Exited (1))". Null for a clean
+ * success, for any other end, and when the outcome is not known.
+ */
+export function deployFailures(outcome: DeployOutcome | null | undefined): string | null {
+  if (outcome?.outcome !== "succeeded") return null;
+  const why: string[] = [];
+  const failed = outcome.failed_tasks;
+  if (failed > 0) why.push(`${failed} failed ${failed === 1 ? "task" : "tasks"}`);
+  if (outcome.unready.length > 0) why.push(`not ready: ${outcome.unready.join(", ")}`);
+  return why.length > 0 ? why.join("; ") : null;
+}
+
+/** A deploy's status as its lane says it: a success with failures (see {@link deployFailures})
+ *  is not a green one. Without a known outcome, the status alone. */
+export function deployOutcomeLabel(
+  status: DeployStatusView,
+  outcome: DeployOutcome | null | undefined,
+): { label: string; tone: Tone } {
+  if (status === "succeeded" && deployFailures(outcome) !== null) {
+    return { label: "Succeeded with failures", tone: "warn" };
+  }
+  return deployStatus(status);
+}
+
+/** A service's pill and its replicas: "Ready", "Not ready", or "Not running" with none. */
+export function serviceHealth(service: ServiceHealthView): {
+  label: string;
+  tone: Tone;
+  replicas: string;
+} {
+  const replicas = `${service.readyReplicas} of ${service.replicas} ready`;
+  if (service.ready) return { label: "Ready", tone: "ok", replicas };
+  return { label: service.replicas === 0 ? "Not running" : "Not ready", tone: "warn", replicas };
+}
+
+/** "2 of 3 ready": how many of the services are ready. */
+export function servicesReady(services: ServiceHealthView[]): string {
+  return `${services.filter((s) => s.ready).length} of ${services.length} ready`;
 }
 
 export function taskTone(status: string): Tone {

@@ -271,9 +271,70 @@ describe("EnvironmentScreen", () => {
     await fireEvent.click(await screen.findByTestId("tab-builds"));
     const buttons = await screen.findAllByTestId("deploy-build");
     await fireEvent.click(buttons[1] as HTMLElement);
+    // A rollback is asked about first, and can be called off.
+    expect(screen.getByTestId("rollback-confirm").textContent).toContain("Roll back to build #1?");
+    expect(deployBuild).not.toHaveBeenCalled();
+    await fireEvent.click(screen.getByText("Cancel"));
+    expect(screen.queryByTestId("rollback-confirm")).toBeNull();
+    await fireEvent.click(buttons[1] as HTMLElement);
+    await fireEvent.click(screen.getByTestId("confirm-rollback"));
 
     expect(deployBuild).toHaveBeenCalledWith("ted1bc4", 1);
     await screen.findByTestId("timeline");
+  });
+
+  it("shows a rollback as one, says the environment is pinned, and a success with failures", async () => {
+    const rollback: DeployView = {
+      ...setup,
+      id: 4,
+      stage: "patch",
+      rollback: true,
+      outcome: { outcome: "succeeded", failed_tasks: 0, unready: ["web: 0 of 1 ready"] },
+    };
+    render(EnvironmentScreen, {
+      api: fakeApi({
+        timeline: () => Promise.resolve([setup, rollback]),
+        nextDeploy: () =>
+          Promise.resolve({
+            stage: "patch",
+            reason: "patch: rolls forward from build #1 (a rollback) to what the branch has",
+            pinnedBuild: 1,
+          }),
+      }),
+      envId: "ted1bc4",
+      back: () => {},
+    });
+
+    expect((await screen.findByTestId("pinned")).textContent).toContain("Pinned to build #1");
+    const stages = (await screen.findAllByTestId("lane-stage")).map((s) => s.textContent?.trim());
+    expect(stages).toEqual(["Rollback", "Setup"]);
+    expect(screen.getByText("Succeeded with failures")).toBeTruthy();
+    expect(screen.getByTestId("deploy-failures").textContent).toBe("not ready: web: 0 of 1 ready");
+  });
+
+  it("shows each service's health from its runtime, and reads it again on Refresh", async () => {
+    const health = vi.fn<EnvironmentsApi["health"]>(() =>
+      Promise.resolve([
+        { service: "db", readyReplicas: 1, replicas: 1, ready: true, reason: null },
+        { service: "web", readyReplicas: 0, replicas: 1, ready: false, reason: "Exited (1)" },
+      ]),
+    );
+    render(EnvironmentScreen, { api: fakeApi({ health }), envId: "ted1bc4", back: () => {} });
+
+    await waitFor(() => expect(screen.getAllByTestId("service-row")).toHaveLength(2));
+    expect(screen.getByTestId("services-summary").textContent).toBe("1 of 2 ready");
+    expect(screen.getByTestId("service-reason").textContent).toBe("Exited (1)");
+    const calls = health.mock.calls.length;
+    await fireEvent.click(screen.getByTestId("services-refresh"));
+    await waitFor(() => expect(health.mock.calls.length).toBe(calls + 1));
+
+    health.mockImplementationOnce(() =>
+      Promise.reject({ code: "DOCKER_UNREACHABLE", message: "no engine" }),
+    );
+    await fireEvent.click(screen.getByTestId("services-refresh"));
+    expect((await screen.findByTestId("services-error")).textContent).toContain("no engine");
+    // What was read before stays.
+    expect(screen.getAllByTestId("service-row")).toHaveLength(2);
   });
 
   it("opens a build's details: its images, each one's output, and a Deploy of its own", async () => {
@@ -304,6 +365,7 @@ describe("EnvironmentScreen", () => {
     await fireEvent.click(screen.getByTestId("tab-builds"));
     await fireEvent.click((await screen.findAllByTestId("open-build"))[1] as HTMLElement);
     await fireEvent.click(await screen.findByTestId("deploy-opened-build"));
+    await fireEvent.click(screen.getByTestId("confirm-rollback"));
     expect(deployBuild).toHaveBeenCalledWith("ted1bc4", 1);
   });
 

@@ -1,5 +1,5 @@
-// The environment screen's state and what it does: it reads the environment, its timeline and
-// the open deploy; follows the change feed and the newest deploy's events; runs the header's
+// The environment screen's state and what it does: it reads the environment, its timeline, the
+// open deploy and its services' health; follows the change feed and the newest deploy's events; runs the header's
 // actions. The components only draw it and call its methods; tests drive it with a fake api.
 import {
   toUiError,
@@ -10,10 +10,11 @@ import {
   type EnvironmentView,
   type LogResourceView,
   type NextDeploy,
+  type ServiceHealthView,
   type UiError,
 } from "../../ipc";
 import { reloadWhileOpen } from "../../lib/changes";
-import { isActive, span } from "../../lib/describe";
+import { isActive, runsServices, span } from "../../lib/describe";
 import { OpenLog } from "./logs/openLog.svelte";
 import { followFeed, type Feed } from "./timeline/feed";
 import { applyEvent, type EventMessage, type Timeline } from "./timeline/reduce";
@@ -71,9 +72,17 @@ export class EnvironmentModel {
   logResources = $state<LogResourceView[]>([]);
   /** The newest deploy's progress lines, streamed from its events (kept across a reload). */
   feed = $state<Feed>();
+  /** Each service as its runtime reported it when last read; none before the first read. */
+  health = $state.raw<ServiceHealthView[]>();
+  /** The services' health could not be read (what was read before stays). */
+  healthError = $state<UiError>();
+  /** The services' health is being read. */
+  readingHealth = $state(false);
   readonly log: OpenLog;
 
   readonly gone = $derived(this.env?.status === "tornDown" || this.env?.status === "tearingDown");
+  /** Whether the Services panel shows: the environment's services may be running. */
+  readonly showsServices = $derived(this.env !== undefined && runsServices(this.env.status));
   readonly active = $derived(isActive(this.deploys));
   readonly newestFirst = $derived([...this.deploys].reverse());
   readonly chart = $derived(this.detail ? span(this.detail.steps, this.now) : null);
@@ -88,6 +97,8 @@ export class EnvironmentModel {
   // Loads overlap (a change, a click): only the last one started may write, or an answer read
   // before a deploy ended could land after one read once it had.
   #loads = 0;
+  // The same for the services' health: the last read started writes.
+  #healthReads = 0;
   // The newest deploy opens on the first load; after that the user decides what is open.
   #opened = false;
   /** Loads running now, and the events that arrived meanwhile (given again to what they read). */
@@ -110,8 +121,9 @@ export class EnvironmentModel {
   /**
    * Opens the screen: the log it showed before a reload of the window, the change feed, then
    * the first load. The screen is read again when the change feed says this environment
-   * changed in a way the followed deploy's events do not tell, never on a timer; the clock
-   * only moves the running bars and the durations.
+   * changed in a way the followed deploy's events do not tell (a deploy ended, its status),
+   * never on a timer; the clock only moves the running bars and the durations. Each of these
+   * reads is followed by one of the services' health.
    */
   open(): void {
     this.#clock = setInterval(() => {
@@ -132,7 +144,7 @@ export class EnvironmentModel {
     this.#stopChanges = reloadWhileOpen(
       this.#api,
       (change) => reloads(change, this.envId, this.#live ? this.#followed : undefined),
-      () => this.load(),
+      () => this.#reread(),
       (raw) => (this.error = toUiError(raw)),
     );
   }
@@ -144,6 +156,28 @@ export class EnvironmentModel {
     this.#stopChanges?.();
     this.#stopFeed?.();
     this.log.close();
+  }
+
+  /** Reads the screen, then (not waited for: the runtime may be slow) its services' health. */
+  async #reread(): Promise<void> {
+    await this.load();
+    if (this.showsServices) void this.loadHealth();
+  }
+
+  /** Reads each service's health from the environment's runtime. */
+  async loadHealth(): Promise<void> {
+    const mine = ++this.#healthReads;
+    this.readingHealth = true;
+    try {
+      const health = await this.#api.health(this.envId);
+      if (mine !== this.#healthReads) return;
+      this.health = health;
+      this.healthError = undefined;
+    } catch (raw) {
+      if (mine === this.#healthReads) this.healthError = toUiError(raw);
+    } finally {
+      if (mine === this.#healthReads) this.readingHealth = false;
+    }
   }
 
   /** Reads the environment, its timeline, the open deploy and (on the Logs tab) its logs. */

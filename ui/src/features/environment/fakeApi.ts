@@ -32,6 +32,8 @@ export const setup: DeployView = {
   queuedAt: "2026-11-26T06:00:00.000Z",
   startedAt: "2026-11-26T06:00:00.000Z",
   finishedAt: "2026-11-26T06:00:09.000Z",
+  rollback: false,
+  outcome: null,
 };
 
 export const detail: DeployDetailView = {
@@ -182,6 +184,7 @@ export function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsA
       Promise.resolve({
         stage: "patch",
         reason: "patch: the configuration is unchanged since the last setup",
+        pinnedBuild: null,
       }),
     deploy: () => Promise.resolve({ ...setup, id: 2, stage: "patch", status: "queued" }),
     teardown: () => Promise.resolve({ ...setup, id: 3, stage: "teardown", status: "queued" }),

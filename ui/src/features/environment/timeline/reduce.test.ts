@@ -15,6 +15,8 @@ const running: DeployView = {
   queuedAt: T0,
   startedAt: T0,
   finishedAt: null,
+  rollback: false,
+  outcome: null,
 };
 
 const older: DeployView = {
@@ -278,7 +280,12 @@ describe("a deploy's events applied to its timeline", () => {
     ];
     for (const [event, status] of outcomes) {
       const after = apply(timeline(), event, T2);
-      expect(after.deploys[1]).toEqual({ ...running, status, finishedAt: T2 });
+      expect(after.deploys[1]).toEqual({
+        ...running,
+        status,
+        finishedAt: T2,
+        outcome: event.outcome,
+      });
       expect(after.detail?.deploy).toEqual(after.deploys[1]);
       expect(after.deploys[0]).toBe(older);
       // Ended once: a replayed end (or the stored one) stays.

@@ -1,5 +1,5 @@
-// A followed deploy's events applied to the timeline the screen shows: its lane's status, and
-// when it is the open deploy, its steps and tasks.
+// A followed deploy's events applied to the timeline the screen shows: its lane's status and
+// outcome, and when it is the open deploy, its steps and tasks.
 //
 // The stored timeline is the truth. The store turns these same events into the deploy's
 // `deploy_step` and `deploy_task` rows as it keeps them (crates/store/src/timeline.rs, `apply`),
@@ -76,7 +76,12 @@ function deployAfter(deploy: DeployView, event: DeployEvent, at: string): Deploy
         ? deploy
         : { ...deploy, status: "running", startedAt: deploy.startedAt ?? at };
     case "stage_finished":
-      return { ...deploy, status: endedStatus(event.outcome), finishedAt: at };
+      return {
+        ...deploy,
+        status: endedStatus(event.outcome),
+        finishedAt: at,
+        outcome: event.outcome,
+      };
     case "deploy_interrupted":
       return { ...deploy, status: "interrupted", finishedAt: at };
     default:
