@@ -489,6 +489,8 @@ workflows:
             "status": "Success"}),
         )
     };
+    let deployment_list = serde_json::json!({"apiVersion": "apps/v1", "kind": "DeploymentList",
+        "metadata": {}, "items": []});
     let (runtime, mock) = mocked();
     let server = serve(
         mock,
@@ -507,6 +509,8 @@ workflows:
             None,
             Some(json(job_done)),
             Some(json(pod_list)),
+            // the setup's end: the services' health asked for
+            Some(json(deployment_list.clone())),
             // patch: web was made from another spec (no digest of this one): its objects,
             // its rollout followed until done
             Some(json(deployment("55", done.clone()))),
@@ -519,6 +523,8 @@ workflows:
                 ("MODIFIED", deployment("62", done)),
             ])),
             Some(events(&[])),
+            // the patch's end: the services' health
+            Some(json(deployment_list)),
             // teardown: the namespace checked, deleted, gone
             Some(namespace.clone()),
             Some(namespace),
@@ -592,6 +598,7 @@ workflows:
             format!("PATCH /apis/batch/v1/namespaces/{NS}/jobs/migrate-RUN{apply}"),
             format!("GET /apis/batch/v1/namespaces/{NS}/jobs/migrate-RUN"),
             format!("GET /api/v1/namespaces/{NS}/pods?&labelSelector=job-name%3Dmigrate-RUN"),
+            format!("GET /apis/apps/v1/namespaces/{NS}/deployments?"),
             format!("GET /apis/apps/v1/namespaces/{NS}/deployments/web"),
             format!("PATCH /api/v1/namespaces/{NS}{apply}"),
             format!("PATCH /apis/apps/v1/namespaces/{NS}/deployments/web{apply}"),
@@ -603,6 +610,7 @@ workflows:
             format!(
                 "GET /api/v1/namespaces/{NS}/pods?&watch=true&timeoutSeconds=60&labelSelector=dev.stagecraft%2Fworkload%3Dservices.web&allowWatchBookmarks=true&resourceVersion=0"
             ),
+            format!("GET /apis/apps/v1/namespaces/{NS}/deployments?"),
             format!("GET /api/v1/namespaces/{NS}"),
             format!("DELETE /api/v1/namespaces/{NS}?"),
             format!("GET /api/v1/namespaces/{NS}"),
