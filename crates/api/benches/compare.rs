@@ -75,7 +75,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut last_built: Vec<i64> = vec![0; SERVICES];
     let mut ids = Vec::new();
     for b in 0..BUILDS {
-        let id = build::start(pool, app_id, None, "bench").await?;
+        let id = build::start(pool, app_id, None, "bench", "bench").await?;
         let images: Vec<(String, String, ServiceBuild)> = (0..SERVICES)
             .map(|s| {
                 let rebuilt =

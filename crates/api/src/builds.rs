@@ -154,7 +154,14 @@ impl Stagecraft {
                 ),
             ),
         };
-        let build_id = build::start(pool, app.id, commit.as_deref(), &trigger).await?;
+        let build_id = build::start(
+            pool,
+            app.id,
+            commit.as_deref(),
+            &trigger,
+            self.deploys.holder(),
+        )
+        .await?;
         if let Some(deploy_id) = deploy_id {
             stagecraft_store::deploy::set_build(pool, deploy_id, build_id).await?;
         }

@@ -18,6 +18,7 @@
 //! - `runtimes.rs`: the registered runtimes, and what one is told about an environment
 //! - `clock.rs`: expiry warnings and teardowns, auto_deploy patches, health, every minute
 //! - `health.rs`: each service as its runtime reports it; deployed ↔ degraded
+//! - `holder.rs`: this process as the OS knows it, and whether another one died
 //! - `recovery.rs`: a start after a crash: deploys interrupted, ledgers reconciled,
 //!   deployed environments taken up
 //! - `builds.rs`: the build stage of a deploy, and two builds compared
@@ -52,6 +53,7 @@ mod environment;
 mod error;
 mod gitops;
 mod health;
+mod holder;
 mod ledger;
 mod logging;
 mod logs;
@@ -84,6 +86,7 @@ pub use environment::{CreateEnvironment, DEFAULT_TTL, EnvironmentRow, MAX_EXTENS
 pub use error::{Error, ErrorCode};
 pub use gitops::{GitopsFileNames, GitopsInit, GitopsReport, gitops_init, gitops_validate};
 pub use health::DEGRADED_NOTICE;
+pub use holder::this_process;
 pub use logging::log_filter;
 pub use logs::LOG_CAP;
 pub use refresh::{AppDetail, AppRefresh};
@@ -173,6 +176,8 @@ impl Stagecraft {
             urls: std::sync::Arc::default(),
             changes: std::sync::Arc::default(),
         };
+        stagecraft_store::holder::register(stagecraft.store.pool(), stagecraft.deploys.me())
+            .await?;
         stagecraft.recover().await?;
         Ok(stagecraft)
     }

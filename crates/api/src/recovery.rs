@@ -2,12 +2,14 @@
 //! interrupted environments' ledgers are brought in line with their runtimes, and deployed
 //! environments are taken up (logs followed, what a runtime keeps only while a process runs).
 //!
-//! When Stagecraft opens (`Stagecraft::recover`), a deploy marked running whose environment's
-//! lease expired, is gone or is another deploy's lost its process, which stopped renewing: it
-//! is marked `interrupted`, with a `deploy_interrupted` event saying so, and its environment
-//! `interrupted`; deploying again resumes it, because every runtime call is idempotent. A
-//! deploy whose holder still renews its lease is left alone, so a command that starts while the
-//! app deploys does not interrupt it.
+//! When Stagecraft opens (`Stagecraft::recover`), and whenever a process is about to run an
+//! environment's queue (`Stagecraft::recover_environment`), a lease whose holder died on this
+//! machine is let go at once (`holder.rs`: its pid and start time). Then a deploy marked
+//! running whose environment's lease expired, is gone or is another deploy's lost its process:
+//! it is marked `interrupted`, with a `deploy_interrupted` event saying so, and its environment
+//! `interrupted`; the queued deploy that follows resumes it, because every runtime call is
+//! idempotent. Builds a dead process left running end `failed`. A deploy whose holder lives
+//! is left alone, so a command that starts while the app deploys does not interrupt it.
 //!
 //! The app's clock then (`clock.rs`, once) reconciles the ledgers of interrupted environments
 //! with their runtime (objects found by the environment's labels are recorded, recorded objects
@@ -25,47 +27,127 @@
 use std::sync::Arc;
 
 use stagecraft_engine::{
-    DeployEvent, DeployOutcome, DeployStatus, EnvironmentEvent, EnvironmentStatus, EventSink, Stage,
+    Deploy, DeployEvent, DeployOutcome, DeployStatus, EnvironmentEvent, EnvironmentStatus,
+    EventSink, Stage,
 };
-use stagecraft_store::{deploy, environment, lease};
+use stagecraft_store::{build, deploy, environment, holder, lease};
 use tokio_util::sync::CancellationToken;
 
 use crate::{Error, Stagecraft};
 
 impl Stagecraft {
-    /// On start: deploys left running by a process that died become interrupted, with an
-    /// event that says so, and their environments `interrupted`: deploy again to resume, or
-    /// tear down. Returns the deploys it interrupted.
+    /// On start: leases and builds of processes found dead go at once (`holder.rs`); deploys
+    /// left running by a process that died become interrupted, with an event that says so,
+    /// and their environments `interrupted`: deploy again to resume, or tear down. Returns the
+    /// deploys it interrupted.
     pub async fn recover(&self) -> Result<Vec<i64>, Error> {
         let pool = self.store.pool();
+        for (environment_id, holder) in lease::all(pool).await? {
+            self.release_if_dead(environment_id, &holder).await?;
+        }
         let mut interrupted = Vec::new();
         for orphan in deploy::orphaned(pool).await? {
-            let reason = "Stagecraft stopped while this deploy ran: deploy again to resume it, or tear the environment down".to_owned();
-            let event = DeployEvent::DeployInterrupted {
-                reason: reason.clone(),
-            };
-            deploy::append_event(pool, orphan.id, &event).await?;
-            deploy::set_status(
-                pool,
-                orphan.id,
-                DeployStatus::Running,
-                DeployStatus::Interrupted,
-                Some(&DeployOutcome::Interrupted { reason }),
-            )
-            .await?;
-            if let Some(env) = environment::by_id(pool, orphan.environment_id).await?
-                && let Ok(next) = env.status.on(EnvironmentEvent::Interrupted)
-            {
-                environment::set_status(pool, env.id, env.status, next).await?;
+            if self.interrupt_orphan(&orphan).await? {
+                interrupted.push(orphan.id);
             }
-            lease::clear_expired(pool, orphan.environment_id).await?;
-            tracing::warn!(
-                deploy = orphan.id,
-                "interrupted a deploy left running by a process that stopped"
-            );
-            interrupted.push(orphan.id);
+        }
+        self.fail_dead_builds().await?;
+        for idle in holder::idle(pool).await? {
+            if crate::holder::is_dead(&idle, &self.deploys.me().host) {
+                holder::forget(pool, &idle.name).await?;
+            }
         }
         Ok(interrupted)
+    }
+
+    /// Before an environment's queue runs: its lease goes at once when its holder died on this
+    /// machine, and a deploy left running by a process that no longer holds the lease (dead,
+    /// or its lease expired and taken) is interrupted, its environment with it.
+    pub(crate) async fn recover_environment(&self, environment_id: i64) -> Result<(), Error> {
+        let pool = self.store.pool();
+        let released = match lease::holder(pool, environment_id).await? {
+            Some(holder) => self.release_if_dead(environment_id, &holder).await?,
+            None => false,
+        };
+        for orphan in deploy::orphaned(pool).await? {
+            if orphan.environment_id == environment_id {
+                self.interrupt_orphan(&orphan).await?;
+            }
+        }
+        if released {
+            self.fail_dead_builds().await?;
+        }
+        Ok(())
+    }
+
+    /// Lets go of the environment's lease when `holder` is found dead; `true` when this call
+    /// let go of it (of two processes that find it, one does).
+    async fn release_if_dead(&self, environment_id: i64, holder: &str) -> Result<bool, Error> {
+        if holder == self.deploys.holder() || !self.is_dead(holder).await? {
+            return Ok(false);
+        }
+        let released = lease::release(self.store.pool(), environment_id, holder).await?;
+        if released {
+            tracing::warn!(
+                environment_id,
+                holder,
+                "took over an environment whose deploying process died"
+            );
+        }
+        Ok(released)
+    }
+
+    /// Whether the process `holder` names is known to have died (`holder.rs`).
+    async fn is_dead(&self, holder: &str) -> Result<bool, Error> {
+        Ok(holder::by_name(self.store.pool(), holder)
+            .await?
+            .is_some_and(|h| crate::holder::is_dead(&h, &self.deploys.me().host)))
+    }
+
+    /// Marks the deploy interrupted, with an event saying why, and its environment
+    /// `interrupted`; `false` when it had ended meanwhile (another process got there first).
+    async fn interrupt_orphan(&self, orphan: &Deploy) -> Result<bool, Error> {
+        let pool = self.store.pool();
+        let reason = "Stagecraft stopped while this deploy ran: deploy again to resume it, or tear the environment down".to_owned();
+        if !deploy::set_status(
+            pool,
+            orphan.id,
+            DeployStatus::Running,
+            DeployStatus::Interrupted,
+            Some(&DeployOutcome::Interrupted {
+                reason: reason.clone(),
+            }),
+        )
+        .await?
+        {
+            return Ok(false);
+        }
+        deploy::append_event(pool, orphan.id, &DeployEvent::DeployInterrupted { reason }).await?;
+        if let Some(env) = environment::by_id(pool, orphan.environment_id).await?
+            && let Ok(next) = env.status.on(EnvironmentEvent::Interrupted)
+        {
+            environment::set_status(pool, env.id, env.status, next).await?;
+        }
+        lease::clear_expired(pool, orphan.environment_id).await?;
+        tracing::warn!(
+            deploy = orphan.id,
+            "interrupted a deploy left running by a process that stopped"
+        );
+        Ok(true)
+    }
+
+    /// Builds left running by a process found dead end as failed.
+    async fn fail_dead_builds(&self) -> Result<(), Error> {
+        let pool = self.store.pool();
+        for (id, holder) in build::running(pool).await? {
+            if let Some(holder) = holder
+                && self.is_dead(&holder).await?
+                && build::interrupt(pool, id).await?
+            {
+                tracing::warn!(build = id, "a build's process stopped while it ran");
+            }
+        }
+        Ok(())
     }
 
     /// Brings the ledger of every interrupted environment in line with what its runtime says

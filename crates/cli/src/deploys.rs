@@ -150,6 +150,13 @@ pub(crate) async fn deploy_and_wait(
         deploy: started,
         queue,
     } = stagecraft.submit(env_id, request, Wait::Background).await?;
+    // While the deploy waits behind another process, look again every second: when that
+    // process dies, this one takes the environment over and runs it.
+    let keeper = {
+        let stagecraft = Arc::clone(stagecraft);
+        let env_id = env_id.to_owned();
+        tokio::spawn(async move { stagecraft.run_until_ended(&env_id, started.id).await })
+    };
     let show = std::io::stderr().is_terminal();
     let mut events = stagecraft.follow(started.id, 0).await?;
     while let Some(event) = events.recv().await {
@@ -161,6 +168,9 @@ pub(crate) async fn deploy_and_wait(
     // environment. The last event is stored a moment before the deploy's status is.
     if let Some(queue) = queue {
         let _ = queue.await;
+    }
+    if let Ok(kept) = keeper.await {
+        kept?;
     }
     loop {
         let deploy = stagecraft

@@ -132,7 +132,7 @@ pub(crate) async fn execute(
         }
         Environments::Delete { id } => {
             let report = stagecraft
-                .submit(&id, DeployRequest::Teardown, Wait::UntilDone)
+                .submit(&id, DeployRequest::Teardown, Wait::UntilEnded)
                 .await?
                 .report();
             return deploy_report(stagecraft, &id, Some(&report), output).await;

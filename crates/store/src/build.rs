@@ -33,20 +33,50 @@ pub struct ImageRow {
     pub detail: Option<String>,
 }
 
+/// Starts a build run by the process `holder` names.
 pub async fn start(
     executor: impl SqliteExecutor<'_>,
     app_id: i64,
     git_commit: Option<&str>,
     trigger: &str,
+    holder: &str,
 ) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar!(
-        r#"INSERT INTO build (app_id, git_commit, trigger, status) VALUES (?, ?, ?, 'running') RETURNING id AS "id!: i64""#,
+        r#"INSERT INTO build (app_id, git_commit, trigger, status, holder) VALUES (?, ?, ?, 'running', ?) RETURNING id AS "id!: i64""#,
         app_id,
         git_commit,
-        trigger
+        trigger,
+        holder
     )
     .fetch_one(executor)
     .await?)
+}
+
+/// Builds marked running, and the process that runs each (none for a build started before
+/// processes were recorded): `(id, holder)`.
+pub async fn running(
+    executor: impl SqliteExecutor<'_>,
+) -> Result<Vec<(i64, Option<String>)>, StoreError> {
+    Ok(sqlx::query!(
+        r#"SELECT id AS "id!: i64", holder FROM build WHERE status = 'running' ORDER BY id"#
+    )
+    .fetch_all(executor)
+    .await?
+    .into_iter()
+    .map(|r| (r.id, r.holder))
+    .collect())
+}
+
+/// Ends a build its process left running: failed, now. `false` when it had ended already.
+pub async fn interrupt(executor: impl SqliteExecutor<'_>, id: i64) -> Result<bool, StoreError> {
+    let done = sqlx::query!(
+        "UPDATE build SET status = 'failed', finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+         WHERE id = ? AND status = 'running'",
+        id
+    )
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Records the build's images and its end, in one transaction.

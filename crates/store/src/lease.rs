@@ -50,19 +50,46 @@ pub async fn renew(
     Ok(done.rows_affected() == 1)
 }
 
+/// Lets go of `holder`'s lease; `false` when `holder` did not hold it (so, of two processes
+/// that find a dead holder's lease, one alone lets go of it).
 pub async fn release(
     executor: impl SqliteExecutor<'_>,
     environment_id: i64,
     holder: &str,
-) -> Result<(), StoreError> {
-    sqlx::query!(
+) -> Result<bool, StoreError> {
+    let done = sqlx::query!(
         "DELETE FROM environment_lease WHERE environment_id = ? AND holder = ?",
         environment_id,
         holder
     )
     .execute(executor)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
+}
+
+/// Who holds the environment's lease now, if anyone.
+pub async fn holder(
+    executor: impl SqliteExecutor<'_>,
+    environment_id: i64,
+) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar!(
+        "SELECT holder FROM environment_lease WHERE environment_id = ?",
+        environment_id
+    )
+    .fetch_optional(executor)
+    .await?)
+}
+
+/// Every lease and its holder: `(environment_id, holder)`.
+pub async fn all(executor: impl SqliteExecutor<'_>) -> Result<Vec<(i64, String)>, StoreError> {
+    Ok(
+        sqlx::query!("SELECT environment_id, holder FROM environment_lease")
+            .fetch_all(executor)
+            .await?
+            .into_iter()
+            .map(|r| (r.environment_id, r.holder))
+            .collect(),
+    )
 }
 
 /// Drops the environment's lease when it has expired: its holder died.

@@ -25,6 +25,7 @@ pub mod change;
 pub mod clock;
 pub mod deploy;
 pub mod environment;
+pub mod holder;
 pub mod lease;
 pub mod ledger;
 pub mod log;

@@ -36,8 +36,13 @@ use follow::LiveEvent;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Wait {
     /// Runs the environment's queue here and returns once the deploy ended, or once it waits
-    /// behind a deploy another process runs: for the command line, the clock and tests.
+    /// behind a deploy another process runs: for the clock and tests.
     UntilDone,
+    /// Runs the environment's queue here and returns once the deploy ended, wherever it ran:
+    /// while it waits behind a deploy another process runs, it looks again every second, and
+    /// takes the queue over as soon as that process is found dead or its lease expired. For
+    /// the command line's `--wait` and `environments delete`.
+    UntilEnded,
     /// Returns once the deploy is queued; the queue runs in the background, and the deploy's
     /// events and the change feed show how it goes: for a window that must never wait.
     Background,
@@ -87,6 +92,8 @@ pub struct DeployReport {
 pub(crate) struct Deploys {
     // Private: only `deploy` and its modules touch them.
     holder: String,
+    /// This process as the operating system knows it, recorded under `holder`.
+    me: stagecraft_store::holder::Holder,
     running: cancel::Running,
     queues: queue::Queues,
     live: tokio::sync::broadcast::Sender<LiveEvent>,
@@ -98,6 +105,11 @@ impl Deploys {
         &self.holder
     }
 
+    /// This process as recorded, so others can tell when it died (`holder.rs`).
+    pub(crate) fn me(&self) -> &stagecraft_store::holder::Holder {
+        &self.me
+    }
+
     pub(crate) fn new() -> Self {
         let holder = format!(
             "pid {} started {}",
@@ -107,6 +119,7 @@ impl Deploys {
                 .map_or(0, |d| d.as_nanos())
         );
         Self {
+            me: crate::holder::this_process(holder.clone()),
             holder,
             running: cancel::Running::default(),
             queues: queue::Queues::default(),
@@ -139,6 +152,10 @@ impl Stagecraft {
         let queue = match wait {
             Wait::UntilDone => {
                 self.run_queue(&env.env_id).await?;
+                None
+            }
+            Wait::UntilEnded => {
+                self.run_until_ended(&env.env_id, id).await?;
                 None
             }
             Wait::Background => Some(self.run_in_background(&env.env_id)),

@@ -6,8 +6,12 @@
 //! tries to take the environment's lease (`environment_lease`), a row the running deploy renews
 //! every third of its lifetime (30 s by default) while it runs (`run.rs`). The holder runs the
 //! queued deploys one after another and lets go; a process that finds the lease taken returns
-//! at once, its request queued. A process that dies stops renewing: after the lease expires,
-//! the next Stagecraft to open marks its deploy `interrupted` (`recovery.rs`).
+//! at once, its request queued. A process that dies stops renewing; the next runner of the
+//! queue that finds it dead (same machine: at once, by its pid and start time, `holder.rs`;
+//! elsewhere: once its lease expired) takes the queue over: the deploy it left running is
+//! marked `interrupted` (`recovery.rs`), and the queued ones run. A `--wait` (`Wait::UntilEnded`)
+//! looks again every second while its deploy waits behind another process, so it takes over
+//! the moment that process dies.
 //!
 //! Within one process, a second task never runs an environment's queue beside the first
 //! (`Queues`; the lease alone cannot tell two tasks of the same holder apart). A runner that
@@ -21,6 +25,12 @@ use stagecraft_engine::{DeployStatus, Environment, Stage};
 use stagecraft_store::{deploy, lease};
 
 use super::DeployReport;
+
+/// How often a process waiting for its deploy behind another process looks again: a third of
+/// the lease, between these two.
+const LOOK_AGAIN_MIN: std::time::Duration = std::time::Duration::from_millis(100);
+/// See [`LOOK_AGAIN_MIN`].
+const LOOK_AGAIN_MAX: std::time::Duration = std::time::Duration::from_secs(1);
 use super::request::Planned;
 use crate::{Error, Stagecraft};
 
@@ -132,6 +142,8 @@ impl Stagecraft {
         loop {
             let env = self.environment(env_id).await?;
             let pool = self.store.pool();
+            // A lease whose holder died here goes at once, and a deploy it left running ends.
+            self.recover_environment(env.id).await?;
             let Some(next) = deploy::next_queued(pool, env.id).await? else {
                 lease::release(pool, env.id, &self.deploys.holder).await?;
                 return Ok(true);
@@ -147,7 +159,28 @@ impl Stagecraft {
             {
                 return Ok(false);
             }
+            // Taken once its holder's lease expired: what that holder left running ends
+            // before the next deploy starts (and the environment's status with it).
+            self.recover_environment(env.id).await?;
+            let env = self.environment(env_id).await?;
             self.run_deploy(&env, &next).await?;
+        }
+    }
+
+    /// Runs the environment's queue until the deploy `deploy_id` has ended: here, or in the
+    /// process that holds the environment, looking again every second (a lease taken over at
+    /// once when its holder is found dead, or once it expired).
+    pub async fn run_until_ended(&self, env_id: &str, deploy_id: i64) -> Result<(), Error> {
+        let every = (self.settings.deploy_lease / 3).clamp(LOOK_AGAIN_MIN, LOOK_AGAIN_MAX);
+        loop {
+            self.run_queue(env_id).await?;
+            if deploy::by_id(self.store.pool(), deploy_id)
+                .await?
+                .is_none_or(|d| d.status.is_finished())
+            {
+                return Ok(());
+            }
+            tokio::time::sleep(every).await;
         }
     }
 

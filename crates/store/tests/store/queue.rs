@@ -53,7 +53,7 @@ async fn ten_requests_at_once_from_three_processes_leave_one_waiting_patch() {
     assert_eq!(all.len(), 1);
 
     // A rollback is its own.
-    let build = stagecraft_store::build::start(stores[1].pool(), app_id, None, "earlier")
+    let build = stagecraft_store::build::start(stores[1].pool(), app_id, None, "earlier", "test")
         .await
         .unwrap();
     let rollback = deploy::enqueue(

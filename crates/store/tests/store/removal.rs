@@ -36,7 +36,7 @@ async fn an_app_goes_with_its_history_only_when_nothing_of_it_runs_or_is_left() 
     ledger::record(pool, env, "network", "stagecraft-ted1bc4")
         .await
         .unwrap();
-    let built = build::start(pool, app_id, None, "deploy of ted1bc4")
+    let built = build::start(pool, app_id, None, "deploy of ted1bc4", "test")
         .await
         .unwrap();
     log::append(
@@ -77,7 +77,11 @@ async fn an_app_goes_with_its_history_only_when_nothing_of_it_runs_or_is_left() 
     .unwrap();
     let mut others = Vec::new();
     for _ in 0..10 {
-        others.push(build::start(pool, other, None, "blog").await.unwrap());
+        others.push(
+            build::start(pool, other, None, "blog", "test")
+                .await
+                .unwrap(),
+        );
     }
     let sibling = format!("builds/{built}0/web");
     assert!(others.contains(&(built * 10)), "a build numbered {built}0");
