@@ -91,7 +91,9 @@ impl Stagecraft {
         for mut env in self.environments().await? {
             if matches!(
                 env.status,
-                EnvironmentStatus::TornDown | EnvironmentStatus::TearingDown
+                EnvironmentStatus::TornDown
+                    | EnvironmentStatus::TearingDown
+                    | EnvironmentStatus::TeardownFailed
             ) {
                 continue;
             }

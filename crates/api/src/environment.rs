@@ -226,8 +226,18 @@ impl Stagecraft {
     }
 }
 
-/// A torn down environment takes no more deploys.
+/// A torn down environment takes no more deploys; one whose teardown left objects behind takes
+/// only another teardown.
 pub(crate) fn ensure_standing(env: &Environment) -> Result<(), Error> {
+    if env.status == EnvironmentStatus::TeardownFailed {
+        return Err(Error::Conflict {
+            message: format!(
+                "the last teardown of {id} left objects behind: tear it down again \
+                 (stagecraft environments delete {id})",
+                id = env.env_id
+            ),
+        });
+    }
     if matches!(
         env.status,
         EnvironmentStatus::TornDown | EnvironmentStatus::TearingDown

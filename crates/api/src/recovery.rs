@@ -158,7 +158,10 @@ impl Stagecraft {
         let pool = self.store.pool();
         let mut report = Vec::new();
         for env in self.environments().await? {
-            if env.status != EnvironmentStatus::Interrupted {
+            if !matches!(
+                env.status,
+                EnvironmentStatus::Interrupted | EnvironmentStatus::TeardownFailed
+            ) {
                 continue;
             }
             let Some(runtime) = self.runtimes.get(&env.runtime) else {

@@ -148,6 +148,7 @@ text_enum!(EnvironmentStatus {
     Failed = "failed",
     Interrupted = "interrupted",
     TearingDown = "tearing_down",
+    TeardownFailed = "teardown_failed",
     TornDown = "torn_down",
 });
 

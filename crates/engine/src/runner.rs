@@ -173,6 +173,7 @@ impl Runner {
             retries: self.retries,
         };
         let mut failed_tasks = 0;
+        let mut first_error: Option<String> = None;
         let mut halted: Option<DeployOutcome> = None;
         let mut background = Vec::new();
         for (index, step) in plan.steps.iter().enumerate() {
@@ -189,6 +190,9 @@ impl Runner {
             if step.wait_for_finish {
                 let ran = running.await;
                 failed_tasks += ran.failures;
+                if first_error.is_none() {
+                    first_error.clone_from(&ran.error);
+                }
                 if let Some(outcome) = halted_by(&ran, step) {
                     halted = Some(outcome);
                     break;
@@ -205,6 +209,9 @@ impl Runner {
                 match handle.await {
                     Ok(ran) => {
                         failed_tasks += ran.failures;
+                        if first_error.is_none() {
+                            first_error.clone_from(&ran.error);
+                        }
                         if halted.is_none() {
                             halted = halted_by(&ran, &step);
                         }
@@ -232,6 +239,11 @@ impl Runner {
                 };
             }
             self.sink.emit(DeployEvent::EnvironmentRemoved);
+        }
+        if stage == Stage::Teardown
+            && let Some(left) = left_behind(env, first_error.as_deref()).await
+        {
+            return left;
         }
         let unready = if matches!(stage, Stage::Setup | Stage::Patch) {
             self.unready_services(env).await
@@ -275,6 +287,45 @@ struct StepRun {
     failures: usize,
     /// The kind of the first runtime failure among them, when a runtime said.
     kind: Option<crate::RuntimeErrorKind>,
+    /// What the first failed task said.
+    error: Option<String>,
+}
+
+/// A teardown is complete or says what it left: every object of the ledger that is not marked
+/// removed (a removal that failed in a step that goes on after errors, an engine that went
+/// away) fails it, named, so it is run again rather than called done.
+async fn left_behind(env: &EnvironmentRef, why: Option<&str>) -> Option<DeployOutcome> {
+    /// How many of the objects left the reason names.
+    const NAMED: usize = 8;
+    match env.ledger.entries().await {
+        Ok(left) if left.is_empty() => None,
+        Ok(left) => {
+            let mut named: Vec<String> = left
+                .iter()
+                .take(NAMED)
+                .map(|o| format!("{} {}", o.kind, o.name))
+                .collect();
+            if left.len() > NAMED {
+                named.push(format!("and {} more", left.len() - NAMED));
+            }
+            let why = why.map_or_else(
+                || "; tear it down again".to_owned(),
+                |why| format!(" ({why}); tear it down again once that is fixed"),
+            );
+            Some(DeployOutcome::Failed {
+                reason: format!(
+                    "the teardown left {} object(s) of the environment: {}{why}",
+                    left.len(),
+                    named.join(", ")
+                ),
+                kind: None,
+            })
+        }
+        Err(error) => Some(DeployOutcome::Failed {
+            reason: format!("the teardown could not read what is left of the environment: {error}"),
+            kind: Some(error.kind),
+        }),
+    }
 }
 
 /// The stage's outcome when the step stopped it.
@@ -316,10 +367,15 @@ async fn run_step(context: TaskContext, index: usize, step: PlannedStep) -> Step
         TaskOutcome::Failed { kind, .. } => *kind,
         _ => None,
     });
+    let error = outcomes.iter().find_map(|o| match o {
+        TaskOutcome::Failed { error, .. } => Some(error.clone()),
+        _ => None,
+    });
     StepRun {
         outcome,
         failures,
         kind,
+        error,
     }
 }
 

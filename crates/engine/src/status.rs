@@ -22,6 +22,9 @@ pub enum EnvironmentStatus {
     /// A deploy was running when Stagecraft stopped; resume (re-run the stage) or tear down.
     Interrupted,
     TearingDown,
+    /// A teardown ended with objects of its ledger left (a removal failed, the engine went
+    /// away): only another teardown may run, until nothing is left.
+    TeardownFailed,
     /// Everything it created is gone.
     TornDown,
 }
@@ -83,12 +86,13 @@ impl EnvironmentStatus {
                 | S::Degraded
                 | S::Failed
                 | S::Interrupted
-                | S::TearingDown,
+                | S::TearingDown
+                | S::TeardownFailed,
                 E::TeardownStarted,
             ) => S::TearingDown,
             (S::TearingDown, E::TeardownSucceeded) => S::TornDown,
             // A teardown that failed leaves objects behind: it must be run again.
-            (S::TearingDown, E::TeardownFailed) => S::Interrupted,
+            (S::TearingDown, E::TeardownFailed) => S::TeardownFailed,
             (from, event) => return Err(TransitionError { from, event }),
         };
         Ok(next)
@@ -252,7 +256,10 @@ mod tests {
     #[test]
     fn a_crash_interrupts_whatever_was_running_and_a_failed_teardown_must_run_again() {
         assert_eq!(S::SettingUp.on(E::Interrupted), Ok(S::Interrupted));
-        assert_eq!(S::TearingDown.on(E::TeardownFailed), Ok(S::Interrupted));
+        assert_eq!(S::TearingDown.on(E::TeardownFailed), Ok(S::TeardownFailed));
+        assert_eq!(S::TeardownFailed.on(E::TeardownStarted), Ok(S::TearingDown));
+        assert!(S::TeardownFailed.on(E::SetupStarted).is_err());
+        assert!(S::TeardownFailed.on(E::PatchStarted).is_err());
         assert!(S::Deployed.on(E::Interrupted).is_err());
     }
 

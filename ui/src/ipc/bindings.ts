@@ -303,7 +303,7 @@ version: string, runtime: string, status: EnvironmentStatusView,
  */
 expiresAt: string | null, createdAt: string, };
 
-export type EnvironmentStatusView = "created" | "settingUp" | "deployed" | "degraded" | "patching" | "failed" | "interrupted" | "tearingDown" | "tornDown";
+export type EnvironmentStatusView = "created" | "settingUp" | "deployed" | "degraded" | "patching" | "failed" | "interrupted" | "tearingDown" | "teardownFailed" | "tornDown";
 
 /**
  * What the Deploy button will run, and why.

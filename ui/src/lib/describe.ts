@@ -23,6 +23,8 @@ const ENVIRONMENT_STATUS: Record<EnvironmentStatusView, [string, Tone]> = {
   failed: ["Failed", "error"],
   interrupted: ["Interrupted", "error"],
   tearingDown: ["Tearing down", "pending"],
+  // A teardown left objects behind: only another teardown runs.
+  teardownFailed: ["Teardown failed", "error"],
   tornDown: ["Torn down", "neutral"],
 };
 
@@ -36,7 +38,11 @@ export function environmentStatus(status: EnvironmentStatusView): { label: strin
  *  up). Not before its first setup, nor once it is being torn down. */
 export function runsServices(status: EnvironmentStatusView): boolean {
   return (
-    status === "deployed" || status === "degraded" || status === "patching" || status === "failed"
+    status === "deployed" ||
+    status === "degraded" ||
+    status === "patching" ||
+    status === "failed" ||
+    status === "teardownFailed"
   );
 }
 

@@ -106,6 +106,12 @@ impl Stagecraft {
                         "{} was torn down before this {} could run: create a new environment",
                         env.env_id, queued.stage
                     ),
+                    EnvironmentStatus::TeardownFailed => format!(
+                        "{id}'s last teardown left objects behind, so a {} cannot run: tear it \
+                         down again (stagecraft environments delete {id})",
+                        queued.stage,
+                        id = env.env_id
+                    ),
                     status => format!(
                         "{} is {}, and a {} cannot start from there",
                         env.env_id,

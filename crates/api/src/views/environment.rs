@@ -38,6 +38,8 @@ pub enum EnvironmentStatusView {
     Failed,
     Interrupted,
     TearingDown,
+    /// A teardown left objects behind: tear it down again.
+    TeardownFailed,
     TornDown,
 }
 
@@ -53,6 +55,7 @@ impl From<EnvironmentStatus> for EnvironmentStatusView {
             S::Failed => Self::Failed,
             S::Interrupted => Self::Interrupted,
             S::TearingDown => Self::TearingDown,
+            S::TeardownFailed => Self::TeardownFailed,
             S::TornDown => Self::TornDown,
         }
     }

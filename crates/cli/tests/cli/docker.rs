@@ -446,3 +446,115 @@ fn a_secret_never_reaches_the_log_even_at_trace() {
     assert!(String::from_utf8_lossy(&env.stdout).contains(secret));
     stdout(&stagecraft(&data, &["environments", "delete", id]));
 }
+
+/// A teardown that cannot remove everything fails, says what holds it, leaves the environment
+/// `teardown_failed`, and runs again to the end once that is fixed.
+#[test]
+fn a_teardown_blocked_by_a_foreign_container_says_who_and_runs_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let name = format!("held{}", std::process::id());
+    let _cleanup = Cleanup(name.clone());
+    let repo = app(dir.path(), &name);
+    stdout(&stagecraft(&data, &["apps", "add", repo.to_str().unwrap()]));
+    let created = json(
+        &data,
+        &["environments", "create", "--app", &name, "-o", "json"],
+    );
+    let id = created["environment"]["id"].as_str().unwrap().to_owned();
+    let deployed = json(
+        &data,
+        &[
+            "deploys",
+            "create",
+            "--environment",
+            &id,
+            "--wait",
+            "-o",
+            "json",
+        ],
+    );
+    assert_eq!(deployed["deploy"]["status"], "succeeded", "{deployed}");
+
+    // Someone else's container joins the environment's network.
+    let docker = |args: &[&str]| {
+        let out = Command::new("docker").args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "docker {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    let network = docker(&[
+        "network",
+        "ls",
+        "--filter",
+        &format!("label=dev.stagecraft.env={id}"),
+        "--format",
+        "{{.Name}}",
+    ]);
+    assert!(!network.is_empty() && !network.contains('\n'), "{network}");
+    let foreign = format!("foreign-{name}");
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &foreign,
+        // Only so the cleanup finds it; it carries no environment's label.
+        "--label",
+        &format!("dev.stagecraft.app={name}"),
+        "--network",
+        &network,
+        &format!("stagecraft/{name}/worker:1"),
+        "sleep",
+        "1000",
+    ]);
+
+    let blocked = stagecraft(&data, &["environments", "delete", &id, "-o", "json"]);
+    assert_eq!(
+        blocked.status.code(),
+        Some(1),
+        "a teardown that left objects fails"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&blocked.stdout).unwrap();
+    let reason = report["deploy"]["outcome"]["reason"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(reason.contains(&format!("network {network}")), "{report}");
+    assert!(
+        reason.contains(&foreign) && reason.contains("docker network disconnect"),
+        "what holds the network is named: {report}"
+    );
+    let got = json(&data, &["environments", "get", &id, "-o", "json"]);
+    assert_eq!(got["status"], "teardown_failed", "{got}");
+    // The network is still there, and what holds it is named.
+    assert_eq!(
+        docker(&["network", "inspect", &network, "--format", "{{.Name}}"]),
+        network
+    );
+    // Nothing but another teardown runs now.
+    let refused = stagecraft(&data, &["deploys", "create", "--environment", &id]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("tear it down again"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+
+    docker(&["rm", "--force", &foreign]);
+    let again = json(&data, &["environments", "delete", &id, "-o", "json"]);
+    assert_eq!(again["deploy"]["status"], "succeeded", "{again}");
+    let got = json(&data, &["environments", "get", &id, "-o", "json"]);
+    assert_eq!(got["status"], "torn_down", "{got}");
+    assert!(
+        docker(&[
+            "network",
+            "ls",
+            "-q",
+            "--filter",
+            &format!("label=dev.stagecraft.env={id}"),
+        ])
+        .is_empty()
+    );
+}

@@ -57,6 +57,35 @@ impl DockerRuntime {
     }
 }
 
+/// Why the network could not go, naming the containers still attached to it: containers this
+/// environment did not make (its own are removed before its networks), which only their owner
+/// should disconnect.
+async fn network_held(docker: &Docker, name: &str) -> String {
+    let held: Vec<String> = docker
+        .inspect_network(
+            name,
+            None::<bollard::query_parameters::InspectNetworkOptions>,
+        )
+        .await
+        .ok()
+        .and_then(|n| n.containers)
+        .map(|c| {
+            c.into_iter()
+                .map(|(id, e)| e.name.unwrap_or_else(|| id.chars().take(12).collect()))
+                .collect()
+        })
+        .unwrap_or_default();
+    match held.first() {
+        Some(first) => format!(
+            "removing network {name}: it is still used by {} (not this environment's): \
+             disconnect {} (docker network disconnect {name} {first}), then tear it down again",
+            held.join(", "),
+            if held.len() == 1 { "it" } else { "them" },
+        ),
+        None => format!("removing network {name}"),
+    }
+}
+
 /// How many of an environment's objects teardown removes at once.
 const REMOVALS_AT_ONCE: usize = 8;
 
@@ -145,6 +174,9 @@ async fn remove_entry(
             match removed {
                 Ok(()) => {}
                 Err(error) if is_status(&error, 404) => {}
+                Err(error) if entry.kind == "network" && is_status(&error, 403) => {
+                    return Err(failed(network_held(docker, name).await, error));
+                }
                 Err(error) => {
                     return Err(failed(format!("removing {} {name}", entry.kind), error));
                 }

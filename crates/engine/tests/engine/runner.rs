@@ -492,6 +492,47 @@ async fn teardown_runs_its_jobs_then_removes_the_environment_once() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_teardown_that_leaves_objects_of_its_ledger_fails_naming_them() {
+    use stagecraft_engine::{Ledger as _, MemoryLedger, RuntimeObject};
+    let fake = Fake::with(&[]);
+    let ledger = Arc::new(MemoryLedger::default());
+    ledger
+        .record(&RuntimeObject {
+            kind: "network".into(),
+            name: "stagecraft-ted1bc4".into(),
+        })
+        .await
+        .unwrap();
+    // The runtime says it removed the environment, yet its network is still recorded.
+    let env = EnvironmentRef {
+        ledger: Arc::clone(&ledger) as _,
+        ..env()
+    };
+    let (sender, _receiver) = tokio::sync::mpsc::unbounded_channel();
+    let outcome = Runner::new(Arc::clone(&fake) as _, Arc::new(sender))
+        .run(
+            &env,
+            Stage::Teardown,
+            "delete",
+            &plan(
+                &format!("{SETUP}- name: teardown\n  order_from: [release.remove_environment]\n"),
+                "teardown",
+            ),
+            workloads(1200),
+            &CancellationToken::new(),
+        )
+        .await;
+
+    let DeployOutcome::Failed { reason, .. } = outcome else {
+        panic!("a teardown that left objects is not a success: {outcome:?}");
+    };
+    assert_eq!(
+        reason,
+        "the teardown left 1 object(s) of the environment: network stagecraft-ted1bc4; tear it down again"
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn teardown_removes_the_environment_even_when_its_workflow_forgot() {
     let fake = Fake::with(&[]);
     let workflows = format!("{SETUP}- name: teardown\n  order_from: [jobs.seed]\n");

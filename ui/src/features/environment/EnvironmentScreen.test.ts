@@ -312,6 +312,26 @@ describe("EnvironmentScreen", () => {
     expect(screen.getByTestId("deploy-failures").textContent).toBe("not ready: web: 0 of 1 ready");
   });
 
+  it("says a teardown left objects behind, and offers nothing but another teardown", async () => {
+    const nextDeploy = vi.fn<EnvironmentsApi["nextDeploy"]>();
+    render(EnvironmentScreen, {
+      api: fakeApi({
+        environment: () => Promise.resolve({ ...env, status: "teardownFailed" }),
+        nextDeploy,
+      }),
+      envId: "ted1bc4",
+      back: () => {},
+    });
+
+    expect((await screen.findByTestId("teardown-failed")).textContent).toContain(
+      "left objects of this environment behind",
+    );
+    expect(screen.getByText("Teardown failed")).toBeTruthy();
+    expect(nextDeploy).not.toHaveBeenCalled();
+    expect((screen.getByTestId("deploy") as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByTestId("teardown")).toBeTruthy();
+  });
+
   it("shows each service's health from its runtime, and reads it again on Refresh", async () => {
     const health = vi.fn<EnvironmentsApi["health"]>(() =>
       Promise.resolve([

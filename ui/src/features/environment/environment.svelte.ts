@@ -190,7 +190,8 @@ export class EnvironmentModel {
     try {
       const [e, d] = await Promise.all([api.environment(envId), api.timeline(envId)]);
       const n =
-        e.status === "tornDown" || e.status === "tearingDown"
+        // Nothing but a teardown runs on these: Deploy has nothing to offer.
+        e.status === "tornDown" || e.status === "tearingDown" || e.status === "teardownFailed"
           ? undefined
           : await api.nextDeploy(envId);
       const open = this.#opened ? this.expanded : d.at(-1)?.id;
