@@ -23,14 +23,16 @@ fn not_ready(error: impl std::fmt::Display) -> NotReady {
     NotReady(error.to_string())
 }
 
-/// The longest one probe may take, as Kubernetes' default `timeout_seconds` is generous.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest one probe may take when the template does not say (`timeout_seconds`), more
+/// generous than Kubernetes' default second.
+pub(crate) const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Runs `command` in `container`: ready when it exits 0.
+/// Runs `command` in `container`: ready when it exits 0 within `limit`.
 pub(crate) async fn exec(
     docker: &Docker,
     container: &str,
     command: &[String],
+    limit: Duration,
 ) -> Result<(), NotReady> {
     let run = async {
         let created = docker
@@ -59,19 +61,14 @@ pub(crate) async fn exec(
             None => Err(NotReady("still running".to_owned())),
         }
     };
-    tokio::time::timeout(PROBE_TIMEOUT, run)
+    tokio::time::timeout(limit, run)
         .await
-        .unwrap_or_else(|_| {
-            Err(NotReady(format!(
-                "no answer within {} s",
-                PROBE_TIMEOUT.as_secs()
-            )))
-        })
+        .unwrap_or_else(|_| Err(NotReady(format!("no answer within {} s", limit.as_secs()))))
 }
 
-/// `GET path` on 127.0.0.1:`port`: ready on a 2xx or 3xx status, as Kubernetes decides. One
+/// `GET path` on 127.0.0.1:`port`, within `limit`: ready on a 2xx or 3xx status, as Kubernetes decides. One
 /// request, one status line read: a client library would add nothing here.
-pub(crate) async fn http_get(port: u16, path: &str) -> Result<(), NotReady> {
+pub(crate) async fn http_get(port: u16, path: &str, limit: Duration) -> Result<(), NotReady> {
     let run = async {
         let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
@@ -104,12 +101,7 @@ pub(crate) async fn http_get(port: u16, path: &str) -> Result<(), NotReady> {
             Err(NotReady(format!("status {status}")))
         }
     };
-    tokio::time::timeout(PROBE_TIMEOUT, run)
+    tokio::time::timeout(limit, run)
         .await
-        .unwrap_or_else(|_| {
-            Err(NotReady(format!(
-                "no answer within {} s",
-                PROBE_TIMEOUT.as_secs()
-            )))
-        })
+        .unwrap_or_else(|_| Err(NotReady(format!("no answer within {} s", limit.as_secs()))))
 }

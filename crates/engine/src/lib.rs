@@ -37,7 +37,7 @@ pub use event::{DeployEvent, DeployOutcome, EventSink, StepOutcome, TaskOutcome}
 pub use runner::{Retries, Runner, Timeouts, Workloads};
 pub use runtime::{
     BoxStream, ConfigFile, EnvVar, EnvironmentRef, ImagePusher, JobExit, JobSpec, Ledger, Limits,
-    LivenessSpec, LogLine, MemoryLedger, PortSpec, ProbeSpec, Runtime, RuntimeError,
+    LivenessSpec, LogLine, MemoryLedger, PortSpec, ProbeSpec, ReadinessSpec, Runtime, RuntimeError,
     RuntimeErrorKind, RuntimeObject, ServiceSpec, TaskProgress, VolumeMount, VolumeSource,
     WorkloadStatus, local_ingress_url, stable_host_port,
 };

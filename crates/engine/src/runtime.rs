@@ -111,6 +111,62 @@ pub enum ProbeSpec {
     HttpGet { path: String, port: u16 },
 }
 
+/// A readiness probe and how it is run, as Kubernetes runs it: after `initial_delay`, every
+/// `period`, each attempt bounded by `timeout`. With a `failure_threshold`, a new replica that
+/// fails that many attempts in a row will not be ready: its task fails then, rather than at the
+/// readiness limit (600 s), which stays the upper bound.
+///
+/// Serialised (for the digest that tells a changed service) as the bare probe when it has no
+/// timing of its own, so services deployed before timing was read are not replaced for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReadinessSpec {
+    #[serde(flatten)]
+    pub probe: ProbeSpec,
+    #[serde(skip_serializing_if = "Duration::is_zero")]
+    pub initial_delay: Duration,
+    /// Between two attempts: the template's `period_seconds`; none: every second (a local
+    /// engine answers at once, and Kubernetes' default 10 s would only slow a deploy).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period: Option<Duration>,
+    /// One attempt's limit: the template's `timeout_seconds`; none: the runtime's own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Duration>,
+    /// Failed attempts in a row after which the replica is given up on; none: it is probed
+    /// until the readiness limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_threshold: Option<u32>,
+}
+
+#[cfg(test)]
+mod readiness_tests {
+    use super::*;
+
+    #[test]
+    fn a_probe_without_timing_reads_as_the_bare_probe_did() {
+        let probe = ProbeSpec::HttpGet {
+            path: "/".into(),
+            port: 80,
+        };
+        assert_eq!(
+            serde_json::to_value(ReadinessSpec::probe(probe.clone())).unwrap(),
+            serde_json::to_value(&probe).unwrap()
+        );
+    }
+}
+
+impl ReadinessSpec {
+    /// A probe with no timing of its own: checked at once, every second, until the limit.
+    pub fn probe(probe: ProbeSpec) -> Self {
+        Self {
+            probe,
+            initial_delay: Duration::ZERO,
+            period: None,
+            timeout: None,
+            failure_threshold: None,
+        }
+    }
+}
+
 /// A liveness probe and how it is run: after `initial_delay`, every `period`; the container is
 /// restarted after `failure_threshold` failures in a row (Kubernetes' defaults: 0 s, 10 s, 3).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -160,7 +216,7 @@ pub struct ServiceSpec {
     pub env: Vec<EnvVar>,
     pub ports: Vec<PortSpec>,
     pub replicas: u32,
-    pub readiness: Option<ProbeSpec>,
+    pub readiness: Option<ReadinessSpec>,
     pub liveness: Option<LivenessSpec>,
     pub volumes: Vec<VolumeMount>,
     pub limits: Limits,

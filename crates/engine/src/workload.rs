@@ -7,8 +7,8 @@ use stagecraft_template::{Probe, Quantities, Service, Template, Text, Volume, Wo
 
 use crate::runner::Workloads;
 use crate::runtime::{
-    ConfigFile, EnvVar, JobSpec, Limits, LivenessSpec, PortSpec, ProbeSpec, ServiceSpec,
-    VolumeMount, VolumeSource,
+    ConfigFile, EnvVar, JobSpec, Limits, LivenessSpec, PortSpec, ProbeSpec, ReadinessSpec,
+    ServiceSpec, VolumeMount, VolumeSource,
 };
 
 /// Injected variables whose values change with every deploy or commit. They do not count when
@@ -62,6 +62,22 @@ fn probe(probe: &Option<Probe>) -> Option<ProbeSpec> {
             .as_ref()
             .map_or_else(|| "/".to_owned(), |p| p.value.clone()),
         port: port(&http.port)?,
+    })
+}
+
+/// A readiness probe with the timing the template gives (`ReadinessSpec` says what is assumed
+/// for what it leaves out).
+fn readiness(spec: &Option<Probe>) -> Option<ReadinessSpec> {
+    let settings = spec.as_ref()?;
+    let seconds = |s: Option<u64>| s.map(|s| Duration::from_secs(s.max(1)));
+    Some(ReadinessSpec {
+        probe: probe(spec)?,
+        initial_delay: Duration::from_secs(settings.initial_delay_seconds.unwrap_or(0)),
+        period: seconds(settings.period_seconds),
+        timeout: seconds(settings.timeout_seconds),
+        failure_threshold: settings
+            .failure_threshold
+            .map(|n| u32::try_from(n.max(1)).unwrap_or(u32::MAX)),
     })
 }
 
@@ -214,7 +230,7 @@ fn service_spec(
             })
             .collect(),
         replicas: u32::try_from(replicas).unwrap_or(u32::MAX),
-        readiness: probe(&service.readiness_probe),
+        readiness: readiness(&service.readiness_probe),
         liveness: liveness(&service.liveness_probe),
         volumes: volumes(&service.volumes),
         limits: limits(template, service.memory.as_ref(), service.cpu.as_ref()),

@@ -23,7 +23,9 @@
 //! Choices where the model is silent, so they match the Docker runtime:
 //! - a Deployment replaces replicas one at a time and the new one must be ready first
 //!   (`maxSurge: 1`, `maxUnavailable: 0`);
-//! - readiness is probed every second (Docker: at once, then every second);
+//! - readiness is probed every second unless the template gives `period_seconds` (Docker: at
+//!   once, then every second); with a `failure_threshold`, the rollout's progress deadline is
+//!   that many checks and a minute more (`progress_deadline`), so it fails as Docker's does;
 //! - images Stagecraft built are never pulled when the node has them (`IfNotPresent`): they are
 //!   loaded into kind, minikube and k3d nodes, or pushed to the app's registry;
 //! - a job runs once (`backoffLimit: 0`), for at most its `completed_timeout`, and is kept
@@ -46,8 +48,8 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use stagecraft_engine::{
-    ConfigFile, EnvVar as Variable, JobSpec, Limits, LivenessSpec, ProbeSpec, ServiceSpec,
-    VolumeSource, Workloads,
+    ConfigFile, EnvVar as Variable, JobSpec, Limits, LivenessSpec, ProbeSpec, ReadinessSpec,
+    ServiceSpec, VolumeSource, Workloads,
 };
 
 /// A Deployment's annotation: the digest of the spec it was made from, without the variables
@@ -235,11 +237,30 @@ fn probe(spec: &ProbeSpec) -> Probe {
     }
 }
 
-fn readiness(spec: &ProbeSpec) -> Probe {
+/// The template's timing, as given; a period it leaves out is a second, as on Docker.
+fn readiness(spec: &ReadinessSpec) -> Probe {
+    let seconds = |d: std::time::Duration| i32::try_from(d.as_secs()).unwrap_or(i32::MAX);
     Probe {
-        period_seconds: Some(1),
-        ..probe(spec)
+        initial_delay_seconds: (!spec.initial_delay.is_zero()).then(|| seconds(spec.initial_delay)),
+        period_seconds: Some(spec.period.map_or(1, |p| seconds(p).max(1))),
+        timeout_seconds: spec.timeout.map(|t| seconds(t).max(1)),
+        failure_threshold: spec
+            .failure_threshold
+            .map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
+        ..probe(&spec.probe)
     }
+}
+
+/// How long a rollout may go without progress before the cluster gives up on it
+/// (`ProgressDeadlineExceeded`, which fails the task): with a readiness `failure_threshold`,
+/// its checks' worth (initial delay, then a period per failure) and a minute more for
+/// scheduling and the image, at most Kubernetes' own 600 s; else Kubernetes' default.
+fn progress_deadline(spec: &ServiceSpec) -> Option<i32> {
+    let readiness = spec.readiness.as_ref()?;
+    let threshold = u64::from(readiness.failure_threshold?);
+    let period = readiness.period.map_or(1, |p| p.as_secs().max(1));
+    let checks = readiness.initial_delay.as_secs() + period.saturating_mul(threshold);
+    i32::try_from(checks.saturating_add(60).min(600)).ok()
 }
 
 fn liveness(spec: &LivenessSpec) -> Probe {
@@ -482,6 +503,7 @@ fn deployment(owner: &Owner, spec: &ServiceSpec) -> Deployment {
                     max_unavailable: Some(IntOrString::Int(0)),
                 }),
             }),
+            progress_deadline_seconds: progress_deadline(spec),
             template: PodTemplateSpec {
                 metadata: Some(ObjectMeta {
                     labels: Some(owner.labels(Some(&workload))),

@@ -86,8 +86,6 @@ const STATIC: &str = "static services are not built or served: give the service 
 const BUILDS: &str = "standalone builds are not built: only a service's `build` makes an image";
 const SERVICE_ACCOUNTS: &str =
     "no service account or cloud role is made: workloads run with the default account";
-const PROBE_TIMING: &str = "readiness is checked every second from the start, as soon as the \
-                            workload starts, until it answers";
 const PROBE_TIMEOUT: &str = "each check may take 5 s on Docker and 1 s on Kubernetes";
 const REQUESTS: &str = "only `limits` are applied; nothing is reserved ahead";
 const NODE_SELECTOR: &str = "one Docker engine has no nodes to choose from";
@@ -291,14 +289,14 @@ pub(crate) const RULES: &[Rule] = &[
     carried("services[].readiness_probe.http_get"),
     carried("services[].readiness_probe.http_get.path"),
     carried("services[].readiness_probe.http_get.port"),
+    carried("services[].readiness_probe.initial_delay_seconds"),
+    carried("services[].readiness_probe.period_seconds"),
+    carried("services[].readiness_probe.timeout_seconds"),
     ignored(
-        "services[].readiness_probe.initial_delay_seconds",
-        PROBE_TIMING,
+        "services[].readiness_probe.success_threshold",
+        "one answer is enough",
     ),
-    ignored("services[].readiness_probe.period_seconds", PROBE_TIMING),
-    ignored("services[].readiness_probe.timeout_seconds", PROBE_TIMEOUT),
-    ignored("services[].readiness_probe.success_threshold", PROBE_TIMING),
-    ignored("services[].readiness_probe.failure_threshold", PROBE_TIMING),
+    carried("services[].readiness_probe.failure_threshold"),
     carried("services[].liveness_probe"),
     carried("services[].liveness_probe.exec"),
     carried("services[].liveness_probe.exec.command"),

@@ -83,9 +83,11 @@ async fn watch_liveness(docker: Docker, container: String, liveness: LivenessSpe
             continue;
         }
         let answer = match &liveness.probe {
-            ProbeSpec::Exec { command } => probe::exec(&docker, &container, command).await,
+            ProbeSpec::Exec { command } => {
+                probe::exec(&docker, &container, command, probe::PROBE_TIMEOUT).await
+            }
             ProbeSpec::HttpGet { path, port } => match published_port(&inspect, *port) {
-                Some(host_port) => probe::http_get(host_port, path).await,
+                Some(host_port) => probe::http_get(host_port, path, probe::PROBE_TIMEOUT).await,
                 None => Err(probe::NotReady(format!("port {port} is not published"))),
             },
         };

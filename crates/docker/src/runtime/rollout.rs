@@ -103,7 +103,9 @@ impl DockerRuntime {
         Ok(())
     }
 
-    /// Waits until the replica answers its readiness probe, or fails when it stops running.
+    /// Waits until the replica answers its readiness probe, or fails when it stops running,
+    /// or when it failed the probe `failure_threshold` times in a row. The probe starts after
+    /// its `initial_delay` and runs every `period` (every `poll` when the template gives none).
     async fn wait_ready(
         &self,
         docker: &Docker,
@@ -112,6 +114,15 @@ impl DockerRuntime {
         replica: u32,
         progress: &TaskProgress,
     ) -> Result<(), RuntimeError> {
+        if let Some(readiness) = &spec.readiness
+            && !readiness.initial_delay.is_zero()
+        {
+            progress.waiting(format!(
+                "waiting {} s before the first readiness check (initial_delay_seconds)",
+                readiness.initial_delay.as_secs()
+            ));
+            tokio::time::sleep(readiness.initial_delay).await;
+        }
         let mut attempt = 0u32;
         loop {
             attempt += 1;
@@ -137,15 +148,16 @@ impl DockerRuntime {
             let Some(readiness) = &spec.readiness else {
                 return Ok(());
             };
-            let (what, answer) = match readiness {
+            let limit = readiness.timeout.unwrap_or(probe::PROBE_TIMEOUT);
+            let (what, answer) = match &readiness.probe {
                 ProbeSpec::Exec { command } => (
                     format!("exec {}", command.join(" ")),
-                    probe::exec(docker, container, command).await,
+                    probe::exec(docker, container, command, limit).await,
                 ),
                 ProbeSpec::HttpGet { path, port } => {
                     let what = format!("http :{port}{path}");
                     match published_port(&inspect, *port) {
-                        Some(host_port) => (what, probe::http_get(host_port, path).await),
+                        Some(host_port) => (what, probe::http_get(host_port, path, limit).await),
                         None => (
                             what,
                             Err(probe::NotReady(format!(
@@ -156,13 +168,25 @@ impl DockerRuntime {
                     }
                 }
             };
+            let period = readiness.period.unwrap_or(self.poll);
             match answer {
                 Ok(()) => return Ok(()),
-                Err(why) => progress.waiting(format!(
-                    "waiting for readiness: {what}, attempt {attempt} ({why})"
-                )),
+                Err(why) => {
+                    if let Some(threshold) = readiness.failure_threshold
+                        && attempt >= threshold
+                    {
+                        return Err(RuntimeError::new(format!(
+                            "{} replica {replica} was not ready after {attempt} checks, {:?} \
+                             apart (its readiness probe's failure_threshold): {what}: {why}",
+                            spec.name, period
+                        )));
+                    }
+                    progress.waiting(format!(
+                        "waiting for readiness: {what}, attempt {attempt} ({why})"
+                    ));
+                }
             }
-            tokio::time::sleep(self.poll).await;
+            tokio::time::sleep(period).await;
         }
     }
 

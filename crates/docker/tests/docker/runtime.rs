@@ -8,8 +8,8 @@ use std::time::Duration;
 use stagecraft_docker::{DockerBuilder, DockerEngine, DockerRuntime, LABEL_ENV};
 use stagecraft_engine::{
     BuildProgress, BuildRequest, ConfigFile, DeployEvent, EnvVar, EnvironmentRef, EventSink,
-    ImageBuilder, JobSpec, Ledger, LivenessSpec, MemoryLedger, ProbeSpec, Runtime, ServiceSpec,
-    TaskProgress,
+    ImageBuilder, JobSpec, Ledger, LivenessSpec, MemoryLedger, ProbeSpec, ReadinessSpec, Runtime,
+    ServiceSpec, TaskProgress,
 };
 
 use crate::busybox::unique;
@@ -207,9 +207,9 @@ async fn replicas_roll_one_at_a_time_and_a_failed_replacement_leaves_the_old_one
             secret: false,
         }],
         replicas: 2,
-        readiness: Some(ProbeSpec::Exec {
+        readiness: Some(ReadinessSpec::probe(ProbeSpec::Exec {
             command: vec!["true".into()],
-        }),
+        })),
         ..ServiceSpec::default()
     };
     let progress = TaskProgress::new(Arc::clone(&sink), 0, "services.svc");
@@ -267,9 +267,9 @@ async fn replicas_roll_one_at_a_time_and_a_failed_replacement_leaves_the_old_one
             "-c".into(),
             "echo cannot start >&2; exit 4".into(),
         ],
-        readiness: Some(ProbeSpec::Exec {
+        readiness: Some(ReadinessSpec::probe(ProbeSpec::Exec {
             command: vec!["test".into(), "-f".into(), "/ready".into()],
-        }),
+        })),
         ..spec("3")
     };
     let error = runtime
@@ -279,6 +279,36 @@ async fn replicas_roll_one_at_a_time_and_a_failed_replacement_leaves_the_old_one
     assert!(
         error.message.contains("exited with code 4") && error.message.contains("cannot start"),
         "{error}"
+    );
+    assert_eq!(running(&env.env_id), second);
+
+    // A replacement that runs but never answers its probe is given up on after its
+    // failure_threshold's checks, a period apart, not at the readiness limit; the service
+    // keeps its running replicas.
+    let unready = ServiceSpec {
+        readiness: Some(ReadinessSpec {
+            period: Some(std::time::Duration::from_secs(1)),
+            failure_threshold: Some(3),
+            ..ReadinessSpec::probe(ProbeSpec::Exec {
+                command: vec!["test".into(), "-f".into(), "/never".into()],
+            })
+        }),
+        ..spec("4")
+    };
+    let started = std::time::Instant::now();
+    let error = runtime
+        .deploy_service(&env, &unready, progress.clone())
+        .await
+        .unwrap_err();
+    assert!(
+        error.message.contains("not ready after 3 checks")
+            && error.message.contains("exited with code 1"),
+        "{error}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "given up after its checks, not the readiness limit: {:?}",
+        started.elapsed()
     );
     assert_eq!(running(&env.env_id), second);
 

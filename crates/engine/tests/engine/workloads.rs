@@ -1,8 +1,8 @@
 use std::time::Duration;
 
 use stagecraft_engine::{
-    DEFAULT_COMPLETED_TIMEOUT, Limits, LivenessSpec, PortSpec, ProbeSpec, VolumeMount,
-    VolumeSource, parse_cpu_millis, parse_memory_bytes, workloads,
+    DEFAULT_COMPLETED_TIMEOUT, Limits, LivenessSpec, PortSpec, ProbeSpec, ReadinessSpec,
+    VolumeMount, VolumeSource, parse_cpu_millis, parse_memory_bytes, workloads,
 };
 use stagecraft_template::{Injected, load_template, parse_variables, resolve_variables};
 
@@ -25,7 +25,7 @@ services:
 - name: db
   image: postgres:16
   replicas: 1
-  readiness_probe: {exec: {command: [pg_isready]}}
+  readiness_probe: {exec: {command: [pg_isready]}, initial_delay_seconds: 2, period_seconds: 3, timeout_seconds: 4, failure_threshold: 5}
 jobs:
 - {name: migrate, from_services: api, args: [migrate]}
 - {name: report, image: busybox, command: [sh, -c, date], completed_timeout: 60}
@@ -76,10 +76,10 @@ workflows:
     assert_eq!(api.replicas, 2, "the app-wide default");
     assert_eq!(
         api.readiness,
-        Some(ProbeSpec::HttpGet {
+        Some(ReadinessSpec::probe(ProbeSpec::HttpGet {
             path: "/health".into(),
             port: 8080
-        })
+        }))
     );
     assert_eq!(
         api.liveness,
@@ -98,10 +98,17 @@ workflows:
     assert!(secret.secret);
     assert!(api.env.iter().any(|v| v.key == "RELEASE_ENV_ID"));
     assert_eq!(specs.services["db"].replicas, 1);
+    // The probe's timing, as the template gives it.
     assert_eq!(
         specs.services["db"].readiness,
-        Some(ProbeSpec::Exec {
-            command: vec!["pg_isready".into()]
+        Some(ReadinessSpec {
+            probe: ProbeSpec::Exec {
+                command: vec!["pg_isready".into()]
+            },
+            initial_delay: Duration::from_secs(2),
+            period: Some(Duration::from_secs(3)),
+            timeout: Some(Duration::from_secs(4)),
+            failure_threshold: Some(5),
         })
     );
 

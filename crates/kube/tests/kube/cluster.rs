@@ -8,7 +8,7 @@ use std::time::Duration;
 use http::{Request, Response};
 use kube::client::Body;
 use stagecraft_engine::{
-    EnvVar, PortSpec, ProbeSpec, ServiceSpec, VolumeMount, VolumeSource, Workloads,
+    EnvVar, PortSpec, ProbeSpec, ReadinessSpec, ServiceSpec, VolumeMount, VolumeSource, Workloads,
 };
 use stagecraft_kube::{Cluster, KubeError, Manifests, Owner};
 use tower_test::mock::{Handle, SendResponse};
@@ -53,10 +53,10 @@ fn workloads() -> Workloads {
             exposed: true,
         }],
         replicas: 1,
-        readiness: Some(ProbeSpec::HttpGet {
+        readiness: Some(ReadinessSpec::probe(ProbeSpec::HttpGet {
             path: "/health".into(),
             port: 8080,
-        }),
+        })),
         volumes: vec![VolumeMount {
             source: VolumeSource::Persistent {
                 name: "data".into(),

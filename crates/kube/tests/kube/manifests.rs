@@ -181,3 +181,56 @@ fn a_broken_object_is_refused_so_the_check_above_can_fail() {
         String::from_utf8_lossy(&output.stdout)
     );
 }
+
+/// A readiness probe keeps the template's timing, and its failure_threshold bounds the
+/// rollout: the cluster gives up after that many checks (and a minute for scheduling), as the
+/// Docker runtime does.
+#[test]
+fn a_readiness_probes_timing_is_kept_and_bounds_the_rollout() {
+    let template = load_template(
+        "timing.yaml",
+        "environment_templates: [{name: ephemeral}]
+services:
+- name: web
+  image: nginx:1.27
+  readiness_probe:
+    exec: {command: [cat, /ready]}
+    initial_delay_seconds: 3
+    period_seconds: 2
+    timeout_seconds: 4
+    failure_threshold: 5
+- name: plain
+  image: nginx:1.27
+  readiness_probe: {exec: {command: [cat, /ready]}}
+",
+    )
+    .value
+    .unwrap();
+    let workloads = stagecraft_engine::workloads(&template, &[]);
+    let owner = Owner {
+        env_id: "ab12cd3".to_owned(),
+        app: "app".to_owned(),
+        pull_secret: None,
+    };
+    let objects = Manifests::of(&owner, &workloads).to_json().unwrap();
+    let deployment = |name: &str| {
+        objects
+            .iter()
+            .find(|o| o["kind"] == "Deployment" && o["metadata"]["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    let web = deployment("web");
+    let probe = &web["spec"]["template"]["spec"]["containers"][0]["readinessProbe"];
+    assert_eq!(probe["initialDelaySeconds"], 3, "{probe}");
+    assert_eq!(probe["periodSeconds"], 2);
+    assert_eq!(probe["timeoutSeconds"], 4);
+    assert_eq!(probe["failureThreshold"], 5);
+    assert_eq!(web["spec"]["progressDeadlineSeconds"], 3 + 2 * 5 + 60);
+    // Without timing: every second, and the cluster's own deadline.
+    let plain = deployment("plain");
+    let probe = &plain["spec"]["template"]["spec"]["containers"][0]["readinessProbe"];
+    assert_eq!(probe["periodSeconds"], 1, "{probe}");
+    assert!(probe.get("failureThreshold").is_none());
+    assert!(plain["spec"].get("progressDeadlineSeconds").is_none());
+}
