@@ -85,6 +85,46 @@ pub enum ErrorCode {
     BuildFailed,
     /// The user cancelled the work.
     Cancelled,
+    /// A deploy failed or was interrupted; the message says which task and why.
+    DeployFailed,
+    /// A deploy ran to its end with a failed task or a service not ready: the environment runs,
+    /// degraded; the message names them.
+    Degraded,
+}
+
+/// Why a deploy that ended did not end well, as the command line prints it in every output
+/// mode: the stable code and the message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl Failure {
+    /// None for a clean success, and while the deploy waits or runs. A runtime's failure keeps
+    /// the code its direct call would have (`DOCKER_UNREACHABLE`, ...).
+    pub fn of_deploy(runtime: &str, deploy: &stagecraft_engine::Deploy) -> Option<Self> {
+        use stagecraft_engine::DeployOutcome as O;
+        let outcome = deploy.outcome.as_ref()?;
+        let code = match outcome {
+            O::Succeeded { .. } if outcome.is_degraded() => ErrorCode::Degraded,
+            O::Succeeded { .. } => return None,
+            O::Failed {
+                kind: Some(kind), ..
+            } => ErrorCode::of_runtime(runtime, *kind),
+            O::Failed { .. } | O::Interrupted { .. } => ErrorCode::DeployFailed,
+            O::Cancelled => ErrorCode::Cancelled,
+        };
+        Some(Self {
+            code,
+            message: format!(
+                "deploy {} ({}) {}",
+                deploy.id,
+                deploy.stage.as_str(),
+                outcome.describe()
+            ),
+        })
+    }
 }
 
 /// Everything a use case can fail with. Each variant keeps its cause; [`Error::code`] gives the

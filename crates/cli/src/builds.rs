@@ -59,6 +59,27 @@ fn build_rows(builds: &[stagecraft_api::BuildView]) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// Why a failed build failed: each image that failed, and what its builder said.
+fn build_failure(build: &stagecraft_api::BuildView) -> Option<stagecraft_api::Failure> {
+    if build.status != "failed" {
+        return None;
+    }
+    let why: Vec<String> = build
+        .images
+        .iter()
+        .filter(|i| i.outcome == "failed")
+        .map(|i| format!("{}: {}", i.service, i.detail.as_deref().unwrap_or("failed")))
+        .collect();
+    Some(stagecraft_api::Failure {
+        code: stagecraft_api::ErrorCode::BuildFailed,
+        message: if why.is_empty() {
+            format!("build {} failed", build.id)
+        } else {
+            format!("build {} failed: {}", build.id, why.join("; "))
+        },
+    })
+}
+
 /// A build as the command prints it; the names are stable and in the README.
 #[derive(serde::Serialize)]
 struct BuildOut<'a> {
@@ -69,6 +90,10 @@ struct BuildOut<'a> {
     started_at: &'a str,
     finished_at: Option<&'a str>,
     images: Vec<ImageOut<'a>>,
+    /// Why a failed build failed (each failed image and its builder's reason), with the stable
+    /// code a command's own error has. Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<stagecraft_api::Failure>,
 }
 
 #[derive(serde::Serialize)]
@@ -91,6 +116,7 @@ impl<'a> From<&'a stagecraft_api::BuildView> for BuildOut<'a> {
             status: &build.status,
             started_at: &build.started_at,
             finished_at: build.finished_at.as_deref(),
+            error: build_failure(build),
             images: build
                 .images
                 .iter()
@@ -184,7 +210,13 @@ pub(crate) async fn execute(
                 .build_app(&app, branch.as_deref(), working_tree)
                 .await?;
             match output {
-                Output::Table => table(&BUILD_HEADER, &build_rows(std::slice::from_ref(&build))),
+                Output::Table => {
+                    table(&BUILD_HEADER, &build_rows(std::slice::from_ref(&build)));
+                    // The reason, in every mode: on standard error, as a command's own error is.
+                    if let Some(failure) = build_failure(&build) {
+                        eprintln!("error: {}", failure.message);
+                    }
+                }
                 _ => structured(&BuildOut::from(&build), output),
             }
             return Ok(if build.status == "failed" { INVALID } else { 0 });

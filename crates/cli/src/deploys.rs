@@ -89,6 +89,10 @@ struct DeployOut<'a> {
     deploy: Option<&'a stagecraft_engine::Deploy>,
     /// False when another process runs the environment's deploys and this one waits its turn.
     ran: bool,
+    /// Why the deploy did not end well (failed, degraded, cancelled): its stable code and
+    /// message, as a command's own error is given. Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<stagecraft_api::Failure>,
 }
 
 /// Prints a deploy (and where the environment is reached); exits 1 when it failed, or ran to
@@ -101,6 +105,8 @@ pub(crate) async fn deploy_report(
 ) -> Result<u8, Error> {
     let environment = stagecraft.environment(env_id).await?;
     let hostnames = stagecraft.hostnames(env_id).await?;
+    let failure =
+        report.and_then(|r| stagecraft_api::Failure::of_deploy(&environment.runtime, &r.deploy));
     match output {
         Output::Table => {
             if let Some(DeployReport { deploy, .. }) = report {
@@ -122,17 +128,24 @@ pub(crate) async fn deploy_report(
             for hostname in &hostnames {
                 raw(&format!("{}: {}\n", hostname.service, hostname.url));
             }
+            // The reason, in every mode: on standard error, as a command's own error is.
+            if let Some(failure) = failure.as_ref() {
+                eprintln!("error: {}", failure.message);
+            }
         }
         _ => structured(
             &DeployOut {
                 environment: EnvironmentOut::new(&environment, hostnames),
                 deploy: report.map(|r| &r.deploy),
                 ran: report.is_some_and(|r| r.ran),
+                error: failure.clone(),
             },
             output,
         ),
     }
+    // Exit 1 for every end that printed an error (failed, cancelled, interrupted, degraded).
     Ok(match report {
+        Some(_) if failure.is_some() => INVALID,
         Some(report) if report.deploy.status == DeployStatus::Failed => INVALID,
         Some(_) if environment.status == EnvironmentStatus::Degraded => INVALID,
         _ => 0,
@@ -159,9 +172,26 @@ pub(crate) async fn deploy_and_wait(
     };
     let show = std::io::stderr().is_terminal();
     let mut events = stagecraft.follow(started.id, 0).await?;
-    while let Some(event) = events.recv().await {
-        if show && let Some(line) = event.event.progress_line() {
-            eprintln!("{line}");
+    let mut keeper = keeper;
+    let mut kept = false;
+    loop {
+        tokio::select! {
+            event = events.recv() => match event {
+                Some(event) => {
+                    if show && let Some(line) = event.event.progress_line() {
+                        eprintln!("{line}");
+                    }
+                }
+                None => break,
+            },
+            // The keeper failing (the database, the runtime) ends the wait with its error
+            // rather than leaving a deploy nobody runs followed for ever.
+            result = &mut keeper, if !kept => {
+                kept = true;
+                if let Ok(Err(error)) = result {
+                    return Err(error);
+                }
+            }
         }
     }
     // This process may be the one running the queue: let it finish and release the
@@ -169,8 +199,8 @@ pub(crate) async fn deploy_and_wait(
     if let Some(queue) = queue {
         let _ = queue.await;
     }
-    if let Ok(kept) = keeper.await {
-        kept?;
+    if !kept && let Ok(result) = keeper.await {
+        result?;
     }
     loop {
         let deploy = stagecraft

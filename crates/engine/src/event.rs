@@ -188,7 +188,7 @@ impl DeployOutcome {
     }
 
     /// In a progress line: `succeeded`, `succeeded with 2 failed tasks`, `failed: <why>`.
-    fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
         match self {
             Self::Succeeded {
                 failed_tasks,

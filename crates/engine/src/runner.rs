@@ -287,7 +287,7 @@ struct StepRun {
     failures: usize,
     /// The kind of the first runtime failure among them, when a runtime said.
     kind: Option<crate::RuntimeErrorKind>,
-    /// What the first failed task said.
+    /// The first failed task, and what it said.
     error: Option<String>,
 }
 
@@ -310,7 +310,7 @@ async fn left_behind(env: &EnvironmentRef, why: Option<&str>) -> Option<DeployOu
             }
             let why = why.map_or_else(
                 || "; tear it down again".to_owned(),
-                |why| format!(" ({why}); tear it down again once that is fixed"),
+                |why| format!(" (the first failure: {why}); tear it down again once that is fixed"),
             );
             Some(DeployOutcome::Failed {
                 reason: format!(
@@ -331,10 +331,16 @@ async fn left_behind(env: &EnvironmentRef, why: Option<&str>) -> Option<DeployOu
 /// The stage's outcome when the step stopped it.
 fn halted_by(ran: &StepRun, step: &PlannedStep) -> Option<DeployOutcome> {
     (ran.outcome == StepOutcome::Halted).then(|| DeployOutcome::Failed {
-        reason: format!(
-            "a task of step `{}` failed, and the step halts on error",
-            step.name
-        ),
+        reason: match &ran.error {
+            Some(error) => format!(
+                "a task of step `{}` failed, and the step halts on error: {error}",
+                step.name
+            ),
+            None => format!(
+                "a task of step `{}` failed, and the step halts on error",
+                step.name
+            ),
+        },
         kind: ran.kind,
     })
 }
@@ -363,14 +369,19 @@ async fn run_step(context: TaskContext, index: usize, step: PlannedStep) -> Step
         step: index,
         outcome,
     });
-    let kind = outcomes.iter().find_map(|o| match o {
-        TaskOutcome::Failed { kind, .. } => *kind,
-        _ => None,
-    });
-    let error = outcomes.iter().find_map(|o| match o {
-        TaskOutcome::Failed { error, .. } => Some(error.clone()),
-        _ => None,
-    });
+    // The first task that failed says both what kind of failure it was and what it said.
+    let (kind, error) = step
+        .tasks
+        .iter()
+        .zip(&outcomes)
+        .find_map(|(task, o)| match o {
+            TaskOutcome::Failed { error, kind, .. } => Some((*kind, format!("{task}: {error}"))),
+            TaskOutcome::TimedOut { after_secs, .. } => {
+                Some((None, format!("{task}: timed out after {after_secs} s")))
+            }
+            _ => None,
+        })
+        .map_or((None, None), |(kind, error)| (kind, Some(error)));
     StepRun {
         outcome,
         failures,

@@ -526,8 +526,26 @@ fn a_teardown_blocked_by_a_foreign_container_says_who_and_runs_again() {
         reason.contains(&foreign) && reason.contains("docker network disconnect"),
         "what holds the network is named: {report}"
     );
+    // The reason is in every output mode: JSON's `error`, and standard error for the table.
+    assert_eq!(report["error"]["code"], "DEPLOY_FAILED", "{report}");
+    assert!(
+        report["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&foreign),
+        "{report}"
+    );
     let got = json(&data, &["environments", "get", &id, "-o", "json"]);
     assert_eq!(got["status"], "teardown_failed", "{got}");
+    let table = stagecraft(&data, &["environments", "delete", &id]);
+    assert_eq!(table.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&table.stderr);
+    assert!(
+        said.contains("error: deploy")
+            && said.contains("(teardown) failed")
+            && said.contains(&foreign),
+        "{said}"
+    );
     // The network is still there, and what holds it is named.
     assert_eq!(
         docker(&["network", "inspect", &network, "--format", "{{.Name}}"]),

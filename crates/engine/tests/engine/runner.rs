@@ -242,7 +242,9 @@ async fn halt_on_error_stops_the_stage_and_fails_the_deploy() {
     assert_eq!(
         run.outcome,
         DeployOutcome::Failed {
-            reason: "a task of step `migrate` failed, and the step halts on error".into(),
+            reason: "a task of step `migrate` failed, and the step halts on error: \
+                     jobs.migrate: relation users already exists"
+                .into(),
             // The runtime's kind of failure survives the stage: the window says what to do.
             kind: Some(RuntimeErrorKind::Failed),
         }
@@ -253,7 +255,7 @@ async fn halt_on_error_stops_the_stage_and_fails_the_deploy() {
             "task_started 1 jobs.migrate",
             "task_finished 1 jobs.migrate failed+halts (relation users already exists)",
             "step_finished 1 Halted",
-            "stage_finished setup Failed { reason: \"a task of step `migrate` failed, and the step halts on error\", kind: Some(Failed) }",
+            "stage_finished setup Failed { reason: \"a task of step `migrate` failed, and the step halts on error: jobs.migrate: relation users already exists\", kind: Some(Failed) }",
         ]
     );
     assert!(
