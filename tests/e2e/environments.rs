@@ -378,7 +378,7 @@ async fn an_app_is_deployed_patched_and_torn_down_from_the_window() {
     // Its lane says it is one, and the header that the environment is pinned to build 1 until
     // Deploy moves it on; the services panel shows what runs.
     let stage = text_of(&client, "lane-stage").await;
-    assert_eq!(stage.trim(), "Rollback");
+    assert_eq!(stage.trim(), "Rollback to build #1");
     let pinned = text_of(&client, "pinned").await;
     assert!(pinned.contains("Pinned to build #1"), "{pinned}");
     wait_for(

@@ -11,10 +11,13 @@
 //! never judged dead this way: its lease's expiry decides, as before.
 
 use stagecraft_store::holder::Holder;
-use sysinfo::{Pid, ProcessRefreshKind, ProcessStatus, ProcessesToUpdate, System};
+use sysinfo::System;
+#[cfg(not(target_os = "linux"))]
+use sysinfo::{Pid, ProcessRefreshKind, ProcessStatus, ProcessesToUpdate};
 
-/// Start times read twice may differ by rounding; a reused pid starts seconds later at least.
-const START_TOLERANCE_SECS: u64 = 1;
+/// Start times read twice may differ by rounding where they are seconds of the wall clock; a
+/// reused pid starts later at least by that. (Linux gives exact clock ticks: they match.)
+const START_TOLERANCE: u64 = if cfg!(target_os = "linux") { 0 } else { 1 };
 
 /// This process, as the operating system knows it, named `name`.
 pub fn this_process(name: String) -> Holder {
@@ -36,11 +39,30 @@ pub(crate) fn is_dead(holder: &Holder, host: &str) -> bool {
     let (Ok(pid), Ok(started)) = (u32::try_from(holder.pid), u64::try_from(holder.started)) else {
         return false;
     };
-    start_time(pid).is_none_or(|now| now.abs_diff(started) > START_TOLERANCE_SECS)
+    start_time(pid).is_none_or(|now| now.abs_diff(started) > START_TOLERANCE)
 }
 
-/// When the live process `pid` started, in seconds since the Unix epoch; none when no live
-/// process has that pid (a zombie is not live).
+/// When the live process `pid` started; none when no live process has that pid (a zombie is
+/// not live). On Linux, the kernel's own count of clock ticks from boot to the process's start
+/// (`/proc/<pid>/stat`), which a change of the wall clock never moves; elsewhere, seconds since
+/// the Unix epoch as the operating system reports them.
+#[cfg(target_os = "linux")]
+fn start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // `pid (name) state ppid …`: the name may hold spaces and parentheses, so the fields are
+    // counted from the last `)`: the state is the 3rd field, the start time the 22nd.
+    let fields: Vec<&str> = stat
+        .get(stat.rfind(')')? + 1..)?
+        .split_whitespace()
+        .collect();
+    if matches!(fields.first(), Some(&"Z" | &"X" | &"x")) {
+        return None;
+    }
+    fields.get(19)?.parse().ok()
+}
+
+/// See the Linux twin above.
+#[cfg(not(target_os = "linux"))]
 fn start_time(pid: u32) -> Option<u64> {
     let pid = Pid::from_u32(pid);
     let mut system = System::new();
@@ -84,7 +106,7 @@ mod tests {
 
         // The same pid, started at another time, is another process.
         let reused = Holder {
-            started: me.started - 3600,
+            started: me.started + 3600,
             ..me.clone()
         };
         assert!(is_dead(&reused, &me.host));

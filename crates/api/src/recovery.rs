@@ -26,10 +26,7 @@
 
 use std::sync::Arc;
 
-use stagecraft_engine::{
-    Deploy, DeployEvent, DeployOutcome, DeployStatus, EnvironmentEvent, EnvironmentStatus,
-    EventSink, Stage,
-};
+use stagecraft_engine::{Deploy, DeployEvent, DeployStatus, EnvironmentStatus, EventSink, Stage};
 use stagecraft_store::{build, deploy, environment, holder, lease};
 use tokio_util::sync::CancellationToken;
 
@@ -105,28 +102,20 @@ impl Stagecraft {
     }
 
     /// Marks the deploy interrupted, with an event saying why, and its environment
-    /// `interrupted`; `false` when it had ended meanwhile (another process got there first).
+    /// `interrupted` (a teardown's: `teardown_failed`), in one transaction; `false` when it had
+    /// ended meanwhile (another process got there first).
     async fn interrupt_orphan(&self, orphan: &Deploy) -> Result<bool, Error> {
         let pool = self.store.pool();
-        let reason = "Stagecraft stopped while this deploy ran: deploy again to resume it, or tear the environment down".to_owned();
-        if !deploy::set_status(
-            pool,
-            orphan.id,
-            DeployStatus::Running,
-            DeployStatus::Interrupted,
-            Some(&DeployOutcome::Interrupted {
-                reason: reason.clone(),
-            }),
-        )
-        .await?
-        {
+        let reason = match orphan.stage {
+            Stage::Teardown => {
+                "Stagecraft stopped while this teardown ran: tear the environment down again to finish it"
+            }
+            _ => {
+                "Stagecraft stopped while this deploy ran: deploy again to resume it, or tear the environment down"
+            }
+        };
+        if !stagecraft_store::interrupt::interrupt(pool, orphan.id, reason).await? {
             return Ok(false);
-        }
-        deploy::append_event(pool, orphan.id, &DeployEvent::DeployInterrupted { reason }).await?;
-        if let Some(env) = environment::by_id(pool, orphan.environment_id).await?
-            && let Ok(next) = env.status.on(EnvironmentEvent::Interrupted)
-        {
-            environment::set_status(pool, env.id, env.status, next).await?;
         }
         lease::clear_expired(pool, orphan.environment_id).await?;
         tracing::warn!(

@@ -79,7 +79,9 @@ impl EnvironmentStatus {
             (S::Deployed, E::HealthDegraded) => S::Degraded,
             (S::Degraded, E::HealthRecovered) => S::Deployed,
             (S::SettingUp | S::Patching, E::DeployFailed | E::DeployCancelled) => S::Failed,
-            (S::SettingUp | S::Patching | S::TearingDown, E::Interrupted) => S::Interrupted,
+            (S::SettingUp | S::Patching, E::Interrupted) => S::Interrupted,
+            // A teardown cut short has removed part of the environment: only a teardown runs.
+            (S::TearingDown, E::Interrupted) => S::TeardownFailed,
             (
                 S::Created
                 | S::Deployed

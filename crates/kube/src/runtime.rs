@@ -679,13 +679,13 @@ impl Runtime for KubeRuntime {
                         .map_err(failed)?;
                 }
                 Some(_) => {
-                    // Not ours: it stays, and so does the record that we meant it.
+                    // Someone else's namespace under a name we once used: ours is gone, theirs
+                    // stays (as on Docker), and the teardown can end.
                     tracing::warn!(
                         namespace = entry.name,
                         env_id = env.env_id,
                         "the namespace does not carry the environment's label: left as it is"
                     );
-                    continue;
                 }
             }
             env.ledger.removed(&entry).await?;

@@ -5,7 +5,8 @@
 CREATE TABLE holder (
     name       TEXT PRIMARY KEY,
     pid        INTEGER NOT NULL,
-    -- When the operating system started the process, in seconds since the Unix epoch.
+    -- When the operating system started the process, as it counts it (Linux: clock ticks from
+    -- boot; elsewhere: seconds since the Unix epoch). Compared only on the same host.
     started    INTEGER NOT NULL,
     host       TEXT NOT NULL,
     opened_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))

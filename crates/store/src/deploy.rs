@@ -374,7 +374,7 @@ pub async fn append_events(
     Ok(stored)
 }
 
-async fn insert_events(
+pub(crate) async fn insert_events(
     tx: &mut sqlx::SqliteConnection,
     deploy_id: i64,
     events: &[DeployEvent],

@@ -11,7 +11,8 @@ pub struct Holder {
     /// What its leases and builds name it by.
     pub name: String,
     pub pid: i64,
-    /// When the operating system started it, in seconds since the Unix epoch.
+    /// When the operating system started it, as it counts it (Linux: clock ticks from boot;
+    /// elsewhere: seconds since the Unix epoch): compared only on the same host.
     pub started: i64,
     pub host: String,
 }

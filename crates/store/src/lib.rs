@@ -26,6 +26,7 @@ pub mod clock;
 pub mod deploy;
 pub mod environment;
 pub mod holder;
+pub mod interrupt;
 pub mod lease;
 pub mod ledger;
 pub mod log;

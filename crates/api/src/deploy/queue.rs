@@ -173,7 +173,16 @@ impl Stagecraft {
     pub async fn run_until_ended(&self, env_id: &str, deploy_id: i64) -> Result<(), Error> {
         let every = (self.settings.deploy_lease / 3).clamp(LOOK_AGAIN_MIN, LOOK_AGAIN_MAX);
         loop {
-            self.run_queue(env_id).await?;
+            let Some(waiting) = deploy::by_id(self.store.pool(), deploy_id).await? else {
+                return Ok(());
+            };
+            match waiting.status {
+                status if status.is_finished() => return Ok(()),
+                // Queued: run the queue here when this process may.
+                DeployStatus::Queued => self.run_queue(env_id).await?,
+                // Running elsewhere: only see whether its process died (then it ends).
+                _ => self.recover_environment(waiting.environment_id).await?,
+            }
             if deploy::by_id(self.store.pool(), deploy_id)
                 .await?
                 .is_none_or(|d| d.status.is_finished())

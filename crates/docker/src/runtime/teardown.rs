@@ -57,9 +57,9 @@ impl DockerRuntime {
     }
 }
 
-/// Why the network could not go, naming the containers still attached to it: containers this
-/// environment did not make (its own are removed before its networks), which only their owner
-/// should disconnect.
+/// Why the network could not go, naming the containers still attached to it: none of them is
+/// in the environment's ledger (its own are removed before its networks, or the teardown
+/// stops there), so only their owner should disconnect them.
 async fn network_held(docker: &Docker, name: &str) -> String {
     let held: Vec<String> = docker
         .inspect_network(
@@ -77,7 +77,8 @@ async fn network_held(docker: &Docker, name: &str) -> String {
         .unwrap_or_default();
     match held.first() {
         Some(first) => format!(
-            "removing network {name}: it is still used by {} (not this environment's): \
+            "removing network {name}: it is still used by {} (not recorded as this \
+             environment's): \
              disconnect {} (docker network disconnect {name} {first}), then tear it down again",
             held.join(", "),
             if held.len() == 1 { "it" } else { "them" },

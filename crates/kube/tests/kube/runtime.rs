@@ -367,7 +367,8 @@ async fn teardown_deletes_only_a_namespace_that_carries_the_environments_label()
     };
     ledger.record(&recorded).await.unwrap();
 
-    // Someone else's namespace by the same name: left, and still recorded.
+    // Someone else's namespace by the same name: left as it is; ours is gone, so the record
+    // is done with and the teardown can end (as on Docker).
     let (runtime, mock) = mocked();
     let server = serve(mock, vec![Some(namespace("zz99zz9"))]);
     runtime.remove_environment(&env(&ledger)).await.unwrap();
@@ -375,10 +376,8 @@ async fn teardown_deletes_only_a_namespace_that_carries_the_environments_label()
         server.await.unwrap(),
         [format!("GET /api/v1/namespaces/{NS}")]
     );
-    assert_eq!(
-        ledger.entries().await.unwrap(),
-        std::slice::from_ref(&recorded)
-    );
+    assert!(ledger.entries().await.unwrap().is_empty());
+    ledger.record(&recorded).await.unwrap();
 
     // Ours: deleted, waited for, and the ledger emptied; a second teardown is a no-op.
     let (runtime, mock) = mocked();

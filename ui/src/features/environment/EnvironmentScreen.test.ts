@@ -307,7 +307,7 @@ describe("EnvironmentScreen", () => {
 
     expect((await screen.findByTestId("pinned")).textContent).toContain("Pinned to build #1");
     const stages = (await screen.findAllByTestId("lane-stage")).map((s) => s.textContent?.trim());
-    expect(stages).toEqual(["Rollback", "Setup"]);
+    expect(stages).toEqual(["Rollback to build #1", "Setup"]);
     expect(screen.getByText("Succeeded with failures")).toBeTruthy();
     expect(screen.getByTestId("deploy-failures").textContent).toBe("not ready: web: 0 of 1 ready");
   });
@@ -329,6 +329,8 @@ describe("EnvironmentScreen", () => {
     expect(screen.getByText("Teardown failed")).toBeTruthy();
     expect(nextDeploy).not.toHaveBeenCalled();
     expect((screen.getByTestId("deploy") as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.queryByTestId("setup")).toBeNull();
+    expect(screen.queryByTestId("extend")).toBeNull();
     expect(screen.getByTestId("teardown")).toBeTruthy();
   });
 

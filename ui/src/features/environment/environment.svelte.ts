@@ -81,6 +81,8 @@ export class EnvironmentModel {
   readonly log: OpenLog;
 
   readonly gone = $derived(this.env?.status === "tornDown" || this.env?.status === "tearingDown");
+  /** A teardown left objects behind: only another teardown may run. */
+  readonly teardownOnly = $derived(this.env?.status === "teardownFailed");
   /** Whether the Services panel shows: the environment's services may be running. */
   readonly showsServices = $derived(this.env !== undefined && runsServices(this.env.status));
   readonly active = $derived(isActive(this.deploys));
