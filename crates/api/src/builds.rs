@@ -165,7 +165,8 @@ impl Stagecraft {
         if let Some(deploy_id) = deploy_id {
             stagecraft_store::deploy::set_build(pool, deploy_id, build_id).await?;
         }
-        let requests = build_requests(template, &source, &app.name, build_id);
+        let folder = self.store.meta().await?.folder_id;
+        let requests = build_requests(template, &source, &app.name, build_id, &folder);
         if requests.is_empty() {
             build::finish(pool, build_id, &[]).await?;
             return Ok(Built {

@@ -29,7 +29,8 @@ pub struct BuildRequest {
     /// `KEY=VALUE`.
     pub args: Vec<String>,
     pub target: Option<String>,
-    /// `stagecraft/<app>/<service>:<build>`.
+    /// `stagecraft/<app>/<service>:<build>-<folder>`: the data folder's id keeps two data
+    /// folders with an app of the same name from overwriting each other's images.
     pub tag: String,
 }
 
@@ -157,12 +158,13 @@ pub trait ImageBuilder: Send + Sync + 'static {
 }
 
 /// The requests for the services of `template` built from the repository at `repo`, tagged
-/// for build `build` of `app`.
+/// for build `build` of `app`, in the data folder `folder` (its id).
 pub fn build_requests(
     template: &Template,
     repo: &std::path::Path,
     app: &str,
     build: i64,
+    folder: &str,
 ) -> Vec<BuildRequest> {
     template
         .services
@@ -180,7 +182,7 @@ pub fn build_requests(
                 dockerfile: build_spec.dockerfile.as_ref().map(|d| d.value.clone()),
                 args: build_spec.args.iter().map(|a| a.value.clone()).collect(),
                 target: build_spec.target.as_ref().map(|t| t.value.clone()),
-                tag: format!("stagecraft/{app}/{name}:{build}"),
+                tag: format!("stagecraft/{app}/{name}:{build}-{folder}"),
             })
         })
         .collect()

@@ -34,7 +34,13 @@ async fn an_app_is_removed_with_its_images_and_history_once_its_environments_are
     let build = stagecraft.builds("shop").await.unwrap()[0].id;
     let removed = stagecraft.remove_app("shop").await.unwrap();
     assert_eq!(removed.environments, std::slice::from_ref(&env_id));
-    assert_eq!(removed.images, [format!("stagecraft/shop/web:{build}")]);
+    // The tag carries the build and the data folder's id.
+    assert_eq!(removed.images.len(), 1, "{:?}", removed.images);
+    assert!(
+        removed.images[0].starts_with(&format!("stagecraft/shop/web:{build}-")),
+        "{:?}",
+        removed.images
+    );
     assert_eq!(*builder.removed.lock().unwrap(), removed.images);
 
     assert!(stagecraft.apps().await.unwrap().is_empty());

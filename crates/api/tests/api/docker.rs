@@ -439,7 +439,18 @@ async fn the_scenario_app_is_set_up_patched_and_torn_down_on_docker() {
 
     // A foreign container with a name like ours survives the teardown.
     let foreign = format!("stagecraft-{env_id}-web-foreign");
-    let image = format!("stagecraft/{app}/web:{}", patch.build_id.unwrap());
+    // The patch's image: its tag carries the build and the data folder's id.
+    let image = docker(&[
+        "images",
+        "--filter",
+        &format!("reference=stagecraft/{app}/web"),
+        "--format",
+        "{{.Repository}}:{{.Tag}}",
+    ])
+    .lines()
+    .find(|tag| tag.contains(&format!(":{}-", patch.build_id.unwrap())))
+    .expect("the patch's image is tagged with its build")
+    .to_owned();
     docker(&["create", "--name", &foreign, &image, "sleep", "1000"]);
 
     let started = Instant::now();

@@ -496,6 +496,13 @@ fn a_teardown_blocked_by_a_foreign_container_says_who_and_runs_again() {
     ]);
     assert!(!network.is_empty() && !network.contains('\n'), "{network}");
     let foreign = format!("foreign-{name}");
+    let image = docker(&[
+        "images",
+        "--filter",
+        &format!("reference=stagecraft/{name}/worker"),
+        "--format",
+        "{{.Repository}}:{{.Tag}}",
+    ]);
     docker(&[
         "run",
         "-d",
@@ -506,7 +513,7 @@ fn a_teardown_blocked_by_a_foreign_container_says_who_and_runs_again() {
         &format!("dev.stagecraft.app={name}"),
         "--network",
         &network,
-        &format!("stagecraft/{name}/worker:1"),
+        image.lines().next().unwrap(),
         "sleep",
         "1000",
     ]);

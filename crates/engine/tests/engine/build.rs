@@ -138,7 +138,7 @@ workflows: [{name: setup, order_from: [services.all]}]
     )
     .value
     .unwrap();
-    let requests = build_requests(&template, Path::new("/src/shop"), "shop", 7);
+    let requests = build_requests(&template, Path::new("/src/shop"), "shop", 7, "ab12cd34");
     assert_eq!(
         requests,
         [BuildRequest {
@@ -148,7 +148,7 @@ workflows: [{name: setup, order_from: [services.all]}]
             dockerfile: Some("Dockerfile.prod".into()),
             args: vec!["NODE=22".into()],
             target: Some("runtime".into()),
-            tag: "stagecraft/shop/web:7".into(),
+            tag: "stagecraft/shop/web:7-ab12cd34".into(),
         }]
     );
 }

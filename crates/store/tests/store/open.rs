@@ -69,7 +69,13 @@ async fn reopening_keeps_the_creation_record_and_applies_nothing_twice() {
 
     let second = Store::open(&path).await.unwrap();
 
+    // The folder's id (in its images' tags) is made once and kept; another database has its own.
+    assert_eq!(created.folder_id.len(), 8, "{created:?}");
+    assert!(created.folder_id.chars().all(|c| c.is_ascii_hexdigit()));
     assert_eq!(second.meta().await.unwrap(), created);
+    let other_dir = tempfile::tempdir().unwrap();
+    let other = Store::open(&db_path(&other_dir)).await.unwrap();
+    assert_ne!(other.meta().await.unwrap().folder_id, created.folder_id);
     assert_eq!(
         second.schema_version().await.unwrap(),
         latest_known_version()
