@@ -19,7 +19,7 @@ services:
     tls_enabled: true
   readiness_probe:
     exec: {command: [true]}
-    period_seconds: 5
+    success_threshold: 2
   volumes:
   - {type: s3, bucket: assets, mount_path: /assets}
 - name: api
@@ -58,7 +58,7 @@ fn each_key_left_out_on_docker_is_named_where_it_is_written() {
             "2:1 node_selector",
             "8:13 services[0].has_repo",
             "12:5 services[0].ports[0].tls_enabled",
-            "15:5 services[0].readiness_probe.period_seconds",
+            "15:5 services[0].readiness_probe.success_threshold",
             "17:12 services[0].volumes[0].type",
             "17:16 services[0].volumes[0].bucket",
             "22:1 charts",
