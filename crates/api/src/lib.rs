@@ -18,6 +18,7 @@
 //! - `runtimes.rs`: the registered runtimes, and what one is told about an environment
 //! - `clock.rs`: expiry warnings and teardowns, auto_deploy patches, health, every minute
 //! - `health.rs`: each service as its runtime reports it; deployed ↔ degraded
+//! - `adopt.rs`: environments a runtime holds and no record names, brought back
 //! - `holder.rs`: this process as the OS knows it, and whether another one died
 //! - `recovery.rs`: a start after a crash: deploys interrupted, ledgers reconciled,
 //!   deployed environments taken up
@@ -41,6 +42,7 @@
 //! - `views/`: what the desktop app shows, as types with generated TypeScript twins
 //! - `error.rs`: [`Error`] and the stable [`ErrorCode`] the UI and the CLI switch on
 
+mod adopt;
 mod app;
 mod builds;
 mod change;
@@ -73,6 +75,7 @@ mod views;
 use stagecraft_docker::DockerEngine;
 use stagecraft_store::Store;
 
+pub use adopt::Orphan;
 pub use app::{AddedApp, RemovedApp};
 pub use builds::{
     BuildComparison, COMMITS_SHOWN, Commit, CommitsBetween, ServiceComparison, StepComparison,

@@ -1,4 +1,4 @@
-//! `stagecraft environments create|list|get|delete|extend|config-get|config-set|vars-get`:
+//! `stagecraft environments create|list|get|delete|adopt|extend|config-get|config-set|vars-get`:
 //! environments of apps, and how an environment prints.
 
 use std::io::Read as _;
@@ -49,6 +49,10 @@ pub(crate) enum Environments {
     Get { id: String },
     /// Tears the environment down: its teardown workflow, then everything it created.
     Delete { id: String },
+    /// Environments a runtime still holds (by their labels) that no record here names, as after
+    /// the database was deleted; with an ID, brings that one back: its record, `created`, with
+    /// everything the runtime holds of it in its ledger (Deploy sets it up, delete removes it).
+    Adopt { id: Option<String> },
     /// Moves an ephemeral environment's expiry up to 7 days from now.
     Extend {
         id: String,
@@ -78,6 +82,7 @@ impl Environments {
                 skip_deploy: false,
                 ..
             } | Environments::Delete { .. }
+                | Environments::Adopt { .. }
         )
     }
 }
@@ -136,6 +141,35 @@ pub(crate) async fn execute(
                 .await?
                 .report();
             return deploy_report(stagecraft, &id, Some(&report), output).await;
+        }
+        Environments::Adopt { id: None } => {
+            let orphans = stagecraft.orphans().await?;
+            match output {
+                Output::Table => table(
+                    &["ENVIRONMENT", "APP", "RUNTIME", "APP ADDED"],
+                    &orphans
+                        .iter()
+                        .map(|o| {
+                            vec![
+                                o.env_id.clone(),
+                                o.app.clone(),
+                                o.runtime.clone(),
+                                if o.app_added {
+                                    "yes"
+                                } else {
+                                    "no: add it first"
+                                }
+                                .to_owned(),
+                            ]
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+                _ => structured(&orphans, output),
+            }
+        }
+        Environments::Adopt { id: Some(id) } => {
+            let env = stagecraft.adopt(&id).await?;
+            print_environments(stagecraft, &[env], output, true).await?;
         }
         Environments::Extend { id, days } => {
             let env = stagecraft

@@ -36,10 +36,10 @@ pub use domain::{App, Deploy, Environment, EnvironmentKind, Version};
 pub use event::{DeployEvent, DeployOutcome, EventSink, StepOutcome, TaskOutcome};
 pub use runner::{Retries, Runner, Timeouts, Workloads};
 pub use runtime::{
-    BoxStream, ConfigFile, EnvVar, EnvironmentRef, ImagePusher, JobExit, JobSpec, Ledger, Limits,
-    LivenessSpec, LogLine, MemoryLedger, PortSpec, ProbeSpec, ReadinessSpec, Runtime, RuntimeError,
-    RuntimeErrorKind, RuntimeObject, ServiceSpec, TaskProgress, VolumeMount, VolumeSource,
-    WorkloadStatus, local_ingress_url, stable_host_port,
+    BoxStream, ConfigFile, EnvVar, EnvironmentRef, ImagePusher, JobExit, JobSpec,
+    LabelledEnvironment, Ledger, Limits, LivenessSpec, LogLine, MemoryLedger, PortSpec, ProbeSpec,
+    ReadinessSpec, Runtime, RuntimeError, RuntimeErrorKind, RuntimeObject, ServiceSpec,
+    TaskProgress, VolumeMount, VolumeSource, WorkloadStatus, local_ingress_url, stable_host_port,
 };
 pub use stage::Stage;
 pub use status::{DeployStatus, EnvironmentEvent, EnvironmentStatus, TaskStatus, TransitionError};

@@ -111,6 +111,13 @@ pub enum ProbeSpec {
     HttpGet { path: String, port: u16 },
 }
 
+/// An environment found by its labels in a runtime: its id and its app.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct LabelledEnvironment {
+    pub env_id: String,
+    pub app: String,
+}
+
 /// A readiness probe and how it is run, as Kubernetes runs it: after `initial_delay`, every
 /// `period`, each attempt bounded by `timeout`. With a `failure_threshold`, a new replica that
 /// fails that many attempts in a row will not be ready: its task fails then, rather than at the
@@ -594,6 +601,14 @@ pub trait Runtime: Send + Sync + 'static {
     /// The objects that exist for the environment, found by its labels: what the ledger is
     /// reconciled with after a crash.
     async fn objects(&self, env: &EnvironmentRef) -> Result<Vec<RuntimeObject>, RuntimeError>;
+
+    /// Every environment this runtime holds labelled objects of, whichever database made them:
+    /// for bringing back environments whose records are gone (`environments adopt`).
+    async fn labelled_environments(&self) -> Result<Vec<LabelledEnvironment>, RuntimeError> {
+        Err(RuntimeError::new(
+            "this runtime cannot list the environments it holds",
+        ))
+    }
 
     /// A workload's log lines from its start (or from `since`), then as they come when
     /// `follow`. The stream borrows nothing: it outlives the call.

@@ -236,6 +236,23 @@ impl Cluster {
         }
     }
 
+    /// The labels of every namespace that carries `label` (any value).
+    pub async fn labelled_namespaces(
+        &self,
+        label: &str,
+    ) -> Result<Vec<std::collections::BTreeMap<String, String>>, KubeError> {
+        let api: Api<Namespace> = Api::all(self.client.clone());
+        let listed = api
+            .list(&ListParams::default().labels(label))
+            .await
+            .map_err(|error| self.error("list", "namespaces", "", error))?;
+        Ok(listed
+            .items
+            .into_iter()
+            .map(|n| n.metadata.labels.unwrap_or_default())
+            .collect())
+    }
+
     /// Returns once the Deployment `name`'s rollout is done: a watch on it, and one on its
     /// pods, whose reasons for not being ready are reported as they change. Fails when the
     /// Deployment gives up or a pod can never start.

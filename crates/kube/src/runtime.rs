@@ -76,14 +76,15 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams, LogParams};
 use stagecraft_engine::{
-    EnvironmentRef, ImagePusher, JobExit, JobSpec, LogLine, Runtime, RuntimeError,
-    RuntimeErrorKind, RuntimeObject, ServiceSpec, TaskProgress, WorkloadStatus, Workloads,
+    EnvironmentRef, ImagePusher, JobExit, JobSpec, LabelledEnvironment, LogLine, Runtime,
+    RuntimeError, RuntimeErrorKind, RuntimeObject, ServiceSpec, TaskProgress, WorkloadStatus,
+    Workloads,
 };
 use tokio::sync::OnceCell;
 
 use crate::cluster::Cluster;
 use crate::kubeconfig::{ClusterKind, KubeError};
-use crate::manifest::{LABEL_ENV, LABEL_WORKLOAD, Manifests, Owner, dns_label, job};
+use crate::manifest::{LABEL_APP, LABEL_ENV, LABEL_WORKLOAD, Manifests, Owner, dns_label, job};
 
 /// How long a registry login read from the user's Docker configuration is used before it is
 /// read again.
@@ -740,6 +741,26 @@ impl Runtime for KubeRuntime {
             }
             _ => Vec::new(),
         })
+    }
+
+    async fn labelled_environments(&self) -> Result<Vec<LabelledEnvironment>, RuntimeError> {
+        let cluster = self.cluster().await?;
+        let namespaces = cluster
+            .labelled_namespaces(LABEL_ENV)
+            .await
+            .map_err(failed)?;
+        let mut found: Vec<LabelledEnvironment> = namespaces
+            .iter()
+            .filter_map(|labels| {
+                Some(LabelledEnvironment {
+                    env_id: labels.get(LABEL_ENV)?.clone(),
+                    app: labels.get(LABEL_APP).cloned().unwrap_or_default(),
+                })
+            })
+            .collect();
+        found.sort();
+        found.dedup();
+        Ok(found)
     }
 
     fn logs(

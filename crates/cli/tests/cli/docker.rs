@@ -583,3 +583,82 @@ fn a_teardown_blocked_by_a_foreign_container_says_who_and_runs_again() {
         .is_empty()
     );
 }
+
+/// The database is gone (here: another data folder), the environment still runs: `adopt`
+/// lists it, brings it back, and its teardown then removes everything it had.
+#[test]
+fn an_environment_whose_records_are_gone_is_adopted_then_torn_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let name = format!("adopt{}", std::process::id());
+    let _cleanup = Cleanup(name.clone());
+    let repo = app(dir.path(), &name);
+    stdout(&stagecraft(&data, &["apps", "add", repo.to_str().unwrap()]));
+    let created = json(
+        &data,
+        &["environments", "create", "--app", &name, "-o", "json"],
+    );
+    let id = created["environment"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(created["deploy"]["status"], "succeeded", "{created}");
+
+    // A new database knows nothing of it, yet sees it once the app is added.
+    let fresh = dir.path().join("fresh");
+    let listed = json(&fresh, &["environments", "adopt", "-o", "json"]);
+    let entry = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["env_id"] == id.as_str())
+        .unwrap_or_else(|| panic!("{id} is listed: {listed}"))
+        .clone();
+    assert_eq!(entry["app"], name.as_str());
+    assert_eq!(entry["app_added"], false, "{entry}");
+    let refused = stagecraft(&fresh, &["environments", "adopt", &id]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("add it first"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    stdout(&stagecraft(
+        &fresh,
+        &["apps", "add", repo.to_str().unwrap()],
+    ));
+    let adopted = json(&fresh, &["environments", "adopt", &id, "-o", "json"]);
+    assert_eq!(adopted["id"], id.as_str(), "{adopted}");
+    assert_eq!(adopted["status"], "created", "{adopted}");
+    let listed = json(&fresh, &["environments", "adopt", "-o", "json"]);
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["env_id"] != id.as_str()),
+        "adopted, it is no longer an orphan: {listed}"
+    );
+
+    // Its teardown removes what the first database made.
+    let deleted = json(&fresh, &["environments", "delete", &id, "-o", "json"]);
+    assert_eq!(deleted["deploy"]["status"], "succeeded", "{deleted}");
+    let left = Command::new("docker")
+        .args([
+            "ps",
+            "-aq",
+            "--filter",
+            &format!("label=dev.stagecraft.env={id}"),
+        ])
+        .output()
+        .unwrap();
+    assert!(left.stdout.is_empty(), "its containers are gone");
+    let networks = Command::new("docker")
+        .args([
+            "network",
+            "ls",
+            "-q",
+            "--filter",
+            &format!("label=dev.stagecraft.env={id}"),
+        ])
+        .output()
+        .unwrap();
+    assert!(networks.stdout.is_empty(), "its network is gone");
+}

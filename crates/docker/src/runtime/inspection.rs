@@ -7,14 +7,17 @@ use std::collections::HashMap;
 use bollard::Docker;
 use bollard::models::ContainerInspectResponse;
 use bollard::query_parameters::{
-    ListNetworksOptionsBuilder, ListVolumesOptionsBuilder, LogsOptionsBuilder,
+    ListContainersOptionsBuilder, ListNetworksOptionsBuilder, ListVolumesOptionsBuilder,
+    LogsOptionsBuilder,
 };
 use futures_util::StreamExt as _;
-use stagecraft_engine::{EnvironmentRef, LogLine, RuntimeError, RuntimeObject, WorkloadStatus};
+use stagecraft_engine::{
+    EnvironmentRef, LabelledEnvironment, LogLine, RuntimeError, RuntimeObject, WorkloadStatus,
+};
 
 use super::errors::failed;
 use super::names::{object, summary_name};
-use super::{DockerRuntime, LABEL_ENV, LABEL_WORKLOAD, label};
+use super::{DockerRuntime, LABEL_APP, LABEL_ENV, LABEL_WORKLOAD, label};
 
 impl DockerRuntime {
     /// How each workload of the environment is doing.
@@ -91,6 +94,62 @@ impl DockerRuntime {
                 .map(|n| object("network", n)),
         );
         Ok(objects)
+    }
+
+    /// Every environment some container, volume or network carries the label of, with its
+    /// app: whichever database made them.
+    pub(super) async fn environments_by_label(
+        &self,
+    ) -> Result<Vec<LabelledEnvironment>, RuntimeError> {
+        let docker = self.client().await?;
+        let filters = HashMap::from([("label", vec![LABEL_ENV.to_owned()])]);
+        let mut labels: Vec<HashMap<String, String>> = Vec::new();
+        let containers = docker
+            .list_containers(Some(
+                ListContainersOptionsBuilder::default()
+                    .all(true)
+                    .filters(&filters)
+                    .build(),
+            ))
+            .await
+            .map_err(|e| failed("listing labelled containers", e))?;
+        labels.extend(containers.into_iter().filter_map(|c| c.labels));
+        let volumes = docker
+            .list_volumes(Some(
+                ListVolumesOptionsBuilder::default()
+                    .filters(&filters)
+                    .build(),
+            ))
+            .await
+            .map_err(|e| failed("listing labelled volumes", e))?;
+        labels.extend(
+            volumes
+                .volumes
+                .unwrap_or_default()
+                .into_iter()
+                .map(|v| v.labels),
+        );
+        let networks = docker
+            .list_networks(Some(
+                ListNetworksOptionsBuilder::default()
+                    .filters(&filters)
+                    .build(),
+            ))
+            .await
+            .map_err(|e| failed("listing labelled networks", e))?;
+        labels.extend(networks.into_iter().filter_map(|n| n.labels));
+        let mut found: Vec<LabelledEnvironment> = labels
+            .iter()
+            .filter_map(|l| {
+                Some(LabelledEnvironment {
+                    env_id: l.get(LABEL_ENV)?.clone(),
+                    app: l.get(LABEL_APP).cloned().unwrap_or_default(),
+                })
+            })
+            .collect();
+        found.sort();
+        found.dedup();
+        Ok(found)
     }
 
     /// A workload's log lines from its start (or from `since`), then as they come when

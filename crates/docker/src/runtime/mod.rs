@@ -47,8 +47,8 @@ use std::time::Duration;
 use bollard::Docker;
 use bollard::models::ContainerSummary;
 use stagecraft_engine::{
-    EnvironmentRef, JobExit, JobSpec, LogLine, Runtime, RuntimeError, RuntimeObject, ServiceSpec,
-    TaskProgress, WorkloadStatus,
+    EnvironmentRef, JobExit, JobSpec, LabelledEnvironment, LogLine, Runtime, RuntimeError,
+    RuntimeObject, ServiceSpec, TaskProgress, WorkloadStatus,
 };
 
 use crate::DockerEngine;
@@ -178,6 +178,10 @@ impl Runtime for DockerRuntime {
 
     async fn objects(&self, env: &EnvironmentRef) -> Result<Vec<RuntimeObject>, RuntimeError> {
         self.labelled_objects(env).await
+    }
+
+    async fn labelled_environments(&self) -> Result<Vec<LabelledEnvironment>, RuntimeError> {
+        self.environments_by_label().await
     }
 
     fn logs(

@@ -1135,3 +1135,34 @@ async fn a_shared_login_is_read_and_applied_once_for_the_workloads_of_a_deploy()
         ]
     );
 }
+
+/// What `environments adopt` asks a cluster: the namespaces that carry an environment's
+/// label, each with its environment and app.
+#[tokio::test]
+async fn the_environments_a_cluster_holds_are_its_labelled_namespaces() {
+    let (runtime, mock) = mocked();
+    let server = serve(
+        mock,
+        vec![Some(json(serde_json::json!({
+            "apiVersion": "v1", "kind": "NamespaceList", "metadata": {},
+            "items": [
+                {"metadata": {"name": "stagecraft-ab12cd3",
+                    "labels": {"dev.stagecraft/env": "ab12cd3", "dev.stagecraft/app": "shop"}}},
+                {"metadata": {"name": "stagecraft-zz99zz9",
+                    "labels": {"dev.stagecraft/env": "zz99zz9", "dev.stagecraft/app": "blog"}}}
+            ]
+        })))],
+    );
+    let found = runtime.labelled_environments().await.unwrap();
+    assert_eq!(
+        server.await.unwrap(),
+        ["GET /api/v1/namespaces?&labelSelector=dev.stagecraft%2Fenv".to_owned()]
+    );
+    assert_eq!(
+        found
+            .iter()
+            .map(|e| (e.env_id.as_str(), e.app.as_str()))
+            .collect::<Vec<_>>(),
+        [("ab12cd3", "shop"), ("zz99zz9", "blog")]
+    );
+}
