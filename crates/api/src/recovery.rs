@@ -67,14 +67,44 @@ impl Stagecraft {
             None => false,
         };
         for orphan in deploy::orphaned(pool).await? {
-            if orphan.environment_id == environment_id {
-                self.interrupt_orphan(&orphan).await?;
+            if orphan.environment_id == environment_id
+                && self.interrupt_orphan(&orphan).await?
+                && matches!(orphan.stage, Stage::Setup | Stage::Patch)
+            {
+                self.restore_services(environment_id).await;
             }
         }
         if released {
             self.fail_dead_builds().await?;
         }
         Ok(())
+    }
+
+    /// A setup or patch cut short may have stopped a replica before its replacement ran:
+    /// each such replica gets a running container again (`Runtime::restore`). What cannot be
+    /// done here (the runtime is not registered in this process, or does not answer) is
+    /// logged: the deploy that follows brings the service back anyway.
+    pub(crate) async fn restore_services(&self, environment_id: i64) {
+        let Ok(Some(env)) = environment::by_id(self.store.pool(), environment_id).await else {
+            return;
+        };
+        let (Ok(runtime), Ok(target)) = (self.runtime_of(&env), self.environment_ref(&env).await)
+        else {
+            return;
+        };
+        match runtime.restore(&target).await {
+            Ok(started) if !started.is_empty() => tracing::warn!(
+                env_id = env.env_id,
+                started = started.join(", "),
+                "replicas left stopped by an interrupted deploy were started again"
+            ),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(
+                env_id = env.env_id,
+                %error,
+                "replicas left stopped by an interrupted deploy could not be started again"
+            ),
+        }
     }
 
     /// Lets go of the environment's lease when `holder` is found dead; `true` when this call
@@ -156,6 +186,9 @@ impl Stagecraft {
             let Some(runtime) = self.runtimes.get(&env.runtime) else {
                 continue;
             };
+            if env.status == EnvironmentStatus::Interrupted {
+                self.restore_services(env.id).await;
+            }
             let target = self.environment_ref(&env).await?;
             let found = match runtime.objects(&target).await {
                 Ok(found) => found,

@@ -581,6 +581,15 @@ pub trait Runtime: Send + Sync + 'static {
         Ok(())
     }
 
+    /// After a process died in the middle of a setup or patch: brings each service replica
+    /// left with no running container back to one (the last that ran), so a service half
+    /// replaced is not down until the next deploy. Gives the containers started. Kubernetes
+    /// needs nothing: a Deployment keeps its replicas itself, mid-rollout too.
+    async fn restore(&self, env: &EnvironmentRef) -> Result<Vec<String>, RuntimeError> {
+        let _ = env;
+        Ok(Vec::new())
+    }
+
     /// Runs the job to completion and says how it ended.
     async fn run_job(
         &self,

@@ -184,6 +184,10 @@ impl Runtime for DockerRuntime {
         self.environments_by_label().await
     }
 
+    async fn restore(&self, env: &EnvironmentRef) -> Result<Vec<String>, RuntimeError> {
+        self.restore_replicas(env).await
+    }
+
     fn logs(
         &self,
         env: &EnvironmentRef,

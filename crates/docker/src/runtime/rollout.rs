@@ -103,6 +103,71 @@ impl DockerRuntime {
         Ok(())
     }
 
+    /// Each service replica left with no running container (a process killed between
+    /// stopping the old one and starting its replacement) gets the last container that ran
+    /// for it started again. Gives the containers started.
+    pub(super) async fn restore_replicas(
+        &self,
+        env: &EnvironmentRef,
+    ) -> Result<Vec<String>, RuntimeError> {
+        let docker = self.client().await?;
+        let containers = self.workload_containers(&docker, env, None).await?;
+        let mut by_replica: std::collections::BTreeMap<(String, String), Vec<&ContainerSummary>> =
+            std::collections::BTreeMap::new();
+        for container in &containers {
+            if let (Some(workload), Some(replica)) = (
+                label(container, super::LABEL_WORKLOAD),
+                label(container, LABEL_REPLICA),
+            ) && workload.starts_with("services.")
+            {
+                by_replica
+                    .entry((workload.to_owned(), replica.to_owned()))
+                    .or_default()
+                    .push(container);
+            }
+        }
+        let mut started = Vec::new();
+        for candidates in by_replica.values() {
+            if candidates
+                .iter()
+                .any(|c| c.state == Some(bollard::models::ContainerSummaryStateEnum::RUNNING))
+            {
+                continue;
+            }
+            // The one that ran last: a replacement created but never started has not run.
+            let mut last: Option<(String, String)> = None;
+            for candidate in candidates {
+                let name = summary_name(candidate);
+                let inspect = docker
+                    .inspect_container(
+                        &name,
+                        None::<bollard::query_parameters::InspectContainerOptions>,
+                    )
+                    .await
+                    .map_err(|e| failed(format!("inspecting container {name}"), e))?;
+                let ran_at = inspect
+                    .state
+                    .and_then(|s| s.started_at)
+                    .filter(|t| !t.starts_with("0001-"))
+                    .unwrap_or_default();
+                if !ran_at.is_empty() && last.as_ref().is_none_or(|(at, _)| ran_at > *at) {
+                    last = Some((ran_at, name));
+                }
+            }
+            if let Some((_, name)) = last {
+                docker
+                    .start_container(
+                        &name,
+                        None::<bollard::query_parameters::StartContainerOptions>,
+                    )
+                    .await
+                    .map_err(|e| failed(format!("starting container {name} again"), e))?;
+                started.push(name);
+            }
+        }
+        Ok(started)
+    }
+
     /// Waits until the replica answers its readiness probe, or fails when it stops running,
     /// or when it failed the probe `failure_threshold` times in a row. The probe starts after
     /// its `initial_delay` and runs every `period` (every `poll` when the template gives none).

@@ -245,6 +245,19 @@ async fn replicas_roll_one_at_a_time_and_a_failed_replacement_leaves_the_old_one
         .unwrap();
     assert_eq!(running(&env.env_id), first);
 
+    // A process killed mid-replacement leaves a replica stopped: restoring starts the last
+    // container that ran for it, and leaves the running one alone.
+    assert_eq!(runtime.restore(&env).await.unwrap(), Vec::<String>::new());
+    let stopped = first.iter().next().unwrap().clone();
+    let stop = std::process::Command::new("docker")
+        .args(["stop", "--time", "1", &stopped])
+        .output()
+        .unwrap();
+    assert!(stop.status.success());
+    assert_eq!(running(&env.env_id).len(), 1);
+    assert_eq!(runtime.restore(&env).await.unwrap(), [stopped]);
+    assert_eq!(running(&env.env_id), first);
+
     runtime
         .deploy_service(&env, &spec("2"), progress.clone())
         .await
