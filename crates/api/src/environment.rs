@@ -163,6 +163,23 @@ impl Stagecraft {
         self.environment(&env_id).await
     }
 
+    /// Before a forced teardown (`environments delete --force`): disconnects what holds the
+    /// environment's objects and is not its own (Docker: other containers on its networks),
+    /// which would keep the teardown from removing them. Gives what it disconnected.
+    pub async fn release_holders(&self, env_id: &str) -> Result<Vec<String>, Error> {
+        let env = self.environment(env_id).await?;
+        let runtime = self.runtime_of(&env)?;
+        let target = self.environment_ref(&env).await?;
+        runtime
+            .release_holders(&target)
+            .await
+            .map_err(|source| Error::Runtime {
+                env_id: env.env_id.clone(),
+                runtime: env.runtime.clone(),
+                source,
+            })
+    }
+
     pub async fn environments(&self) -> Result<Vec<Environment>, Error> {
         Ok(environment::list(self.store.pool()).await?)
     }

@@ -48,7 +48,13 @@ pub(crate) enum Environments {
     /// One environment.
     Get { id: String },
     /// Tears the environment down: its teardown workflow, then everything it created.
-    Delete { id: String },
+    Delete {
+        id: String,
+        /// First disconnect what holds its objects and is not its own (other containers on
+        /// its networks), which would keep the teardown from removing them.
+        #[arg(long)]
+        force: bool,
+    },
     /// Environments a runtime still holds (by their labels) that no record here names, as after
     /// the database was deleted; with an ID, brings that one back: its record, `created`, with
     /// everything the runtime holds of it in its ledger (Deploy sets it up, delete removes it).
@@ -135,7 +141,12 @@ pub(crate) async fn execute(
             )
             .await?;
         }
-        Environments::Delete { id } => {
+        Environments::Delete { id, force } => {
+            if force {
+                for released in stagecraft.release_holders(&id).await? {
+                    eprintln!("disconnected {released}");
+                }
+            }
             let report = stagecraft
                 .submit(&id, DeployRequest::Teardown, Wait::UntilEnded)
                 .await?

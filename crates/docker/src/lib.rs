@@ -28,6 +28,7 @@
 //!     published ports and last log lines
 //!   - `errors.rs`: bollard's errors as `RuntimeError`s, transient or not
 //! - `probe.rs`: readiness probes (exec in the container, HTTP through 127.0.0.1)
+//! - `port_owner.rs`: whether a 127.0.0.1 port is taken, and by which program
 //! - `context.rs`: a build [`Context`]: the files `.dockerignore` keeps, their digest, the tar
 //! - `hashes.rs`: [`FileHashes`], files' content hashes kept while their metadata is unchanged
 //! - `builder.rs`: [`DockerBuilder`], the engine's `ImageBuilder`
@@ -41,6 +42,7 @@ mod discovery;
 mod engine;
 mod error;
 mod hashes;
+mod port_owner;
 mod probe;
 mod push;
 mod runtime;

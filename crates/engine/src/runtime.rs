@@ -581,6 +581,15 @@ pub trait Runtime: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Disconnects what holds the environment's objects and is not recorded as its own
+    /// (Docker: other containers on its networks), so a teardown can remove them; asked for
+    /// with `environments delete --force`. Gives what it disconnected. Kubernetes needs
+    /// nothing: deleting a namespace takes everything in it.
+    async fn release_holders(&self, env: &EnvironmentRef) -> Result<Vec<String>, RuntimeError> {
+        let _ = env;
+        Ok(Vec::new())
+    }
+
     /// After a process died in the middle of a setup or patch: brings each service replica
     /// left with no running container back to one (the last that ran), so a service half
     /// replaced is not down until the next deploy. Gives the containers started. Kubernetes

@@ -448,7 +448,7 @@ fn a_secret_never_reaches_the_log_even_at_trace() {
 }
 
 /// A teardown that cannot remove everything fails, says what holds it, leaves the environment
-/// `teardown_failed`, and runs again to the end once that is fixed.
+/// `teardown_failed`, and with --force (which disconnects the holder) runs to the end.
 #[test]
 fn a_teardown_blocked_by_a_foreign_container_says_who_and_runs_again() {
     let dir = tempfile::tempdir().unwrap();
@@ -567,9 +567,20 @@ fn a_teardown_blocked_by_a_foreign_container_says_who_and_runs_again() {
         String::from_utf8_lossy(&refused.stderr)
     );
 
-    docker(&["rm", "--force", &foreign]);
-    let again = json(&data, &["environments", "delete", &id, "-o", "json"]);
+    // --force disconnects the foreign container (it keeps running, only off the network), and
+    // the teardown runs to its end.
+    assert!(said.contains("--force"), "{said}");
+    let again = json(
+        &data,
+        &["environments", "delete", &id, "--force", "-o", "json"],
+    );
     assert_eq!(again["deploy"]["status"], "succeeded", "{again}");
+    assert_eq!(
+        docker(&["inspect", "--format", "{{.State.Running}}", &foreign]),
+        "true",
+        "someone else's container is disconnected, never removed"
+    );
+    docker(&["rm", "--force", &foreign]);
     let got = json(&data, &["environments", "get", &id, "-o", "json"]);
     assert_eq!(got["status"], "torn_down", "{got}");
     assert!(

@@ -311,7 +311,11 @@ impl DockerRuntime {
             )
             .await
             .map_err(|e| {
-                let error = failed(format!("starting container {}", plan.name), e);
+                let error = match taken_port(plan.name, &plan.ports) {
+                    // Not worth trying again: the other program keeps the port.
+                    Some(why) => failed(why, e).permanent(),
+                    None => failed(format!("starting container {}", plan.name), e),
+                };
                 if plan.runs_once {
                     error.permanent()
                 } else {
@@ -364,4 +368,21 @@ impl DockerRuntime {
             .await
             .map_err(|e| failed("listing the environment's containers", e))
     }
+}
+
+/// When a start failed because a port the container publishes is taken on 127.0.0.1: which
+/// port, and (where the system says) which program holds it.
+fn taken_port(container: &str, ports: &[(u16, Option<u16>)]) -> Option<String> {
+    let port = ports
+        .iter()
+        .filter_map(|(_, host)| *host)
+        .find(|host| !crate::port_owner::is_free(*host))?;
+    let who = crate::port_owner::who_listens(port).map_or_else(
+        || "another program".to_owned(),
+        |who| format!("another program, {who}"),
+    );
+    Some(format!(
+        "starting container {container}: 127.0.0.1:{port} is taken by {who}: stop it, or give \
+         the service another node_port"
+    ))
 }

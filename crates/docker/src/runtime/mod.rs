@@ -188,6 +188,10 @@ impl Runtime for DockerRuntime {
         self.restore_replicas(env).await
     }
 
+    async fn release_holders(&self, env: &EnvironmentRef) -> Result<Vec<String>, RuntimeError> {
+        self.disconnect_foreign(env).await
+    }
+
     fn logs(
         &self,
         env: &EnvironmentRef,

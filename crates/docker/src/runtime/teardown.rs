@@ -57,6 +57,65 @@ impl DockerRuntime {
     }
 }
 
+impl DockerRuntime {
+    /// Disconnects every container on the environment's networks that its ledger does not
+    /// record (`environments delete --force`); gives `container from network` for each.
+    pub(super) async fn disconnect_foreign(
+        &self,
+        env: &EnvironmentRef,
+    ) -> Result<Vec<String>, RuntimeError> {
+        let docker = self.client().await?;
+        let entries = env.ledger.entries().await?;
+        let ours: Vec<&str> = entries
+            .iter()
+            .filter(|e| e.kind == "container")
+            .map(|e| e.name.as_str())
+            .collect();
+        let mut disconnected = Vec::new();
+        for network in entries.iter().filter(|e| e.kind == "network") {
+            let inspect = match docker
+                .inspect_network(
+                    &network.name,
+                    None::<bollard::query_parameters::InspectNetworkOptions>,
+                )
+                .await
+            {
+                Ok(inspect) => inspect,
+                Err(error) if is_status(&error, 404) => continue,
+                Err(error) => {
+                    return Err(failed(
+                        format!("inspecting network {}", network.name),
+                        error,
+                    ));
+                }
+            };
+            for (id, endpoint) in inspect.containers.unwrap_or_default() {
+                let name = endpoint.name.unwrap_or_else(|| id.clone());
+                if ours.contains(&name.as_str()) {
+                    continue;
+                }
+                docker
+                    .disconnect_network(
+                        &network.name,
+                        bollard::models::NetworkDisconnectRequest {
+                            container: id,
+                            force: Some(true),
+                        },
+                    )
+                    .await
+                    .map_err(|e| {
+                        failed(
+                            format!("disconnecting {name} from network {}", network.name),
+                            e,
+                        )
+                    })?;
+                disconnected.push(format!("{name} from network {}", network.name));
+            }
+        }
+        Ok(disconnected)
+    }
+}
+
 /// Why the network could not go, naming the containers still attached to it: none of them is
 /// in the environment's ledger (its own are removed before its networks, or the teardown
 /// stops there), so only their owner should disconnect them.
@@ -79,7 +138,8 @@ async fn network_held(docker: &Docker, name: &str) -> String {
         Some(first) => format!(
             "removing network {name}: it is still used by {} (not recorded as this \
              environment's): \
-             disconnect {} (docker network disconnect {name} {first}), then tear it down again",
+             disconnect {} (docker network disconnect {name} {first}) and tear it down \
+             again, or tear it down with --force, which disconnects them",
             held.join(", "),
             if held.len() == 1 { "it" } else { "them" },
         ),

@@ -461,3 +461,56 @@ async fn configmap_files_are_in_place_before_the_container_starts() {
     assert_eq!(exit.code, 0, "the files were not where the job looked");
     runtime.remove_environment(&env).await.unwrap();
 }
+
+/// A `node_port` another program holds on 127.0.0.1: the service's start fails at once,
+/// naming the port and the program, not Docker's bare "address already in use".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_taken_node_port_names_the_port_and_the_program_holding_it() {
+    let Built {
+        runtime,
+        app,
+        tag,
+        sink,
+    } = built("port", "svc").await;
+    let env = EnvironmentRef {
+        env_id: unique("p"),
+        image_registry: None,
+        share_registry_login: false,
+        app,
+        ledger: Arc::new(MemoryLedger::default()),
+    };
+    let _cleanup = Cleanup {
+        env_id: env.env_id.clone(),
+        tag: tag.clone(),
+    };
+    let port = stagecraft_engine::stable_host_port(&env.env_id, "svc", 8080);
+    let holder = std::net::TcpListener::bind(("127.0.0.1", port))
+        .expect("the service's port is free before the test takes it");
+    let spec = ServiceSpec {
+        name: "svc".into(),
+        image: tag.clone(),
+        built: true,
+        ports: vec![stagecraft_engine::PortSpec {
+            container_port: 8080,
+            exposed: true,
+        }],
+        replicas: 1,
+        ..ServiceSpec::default()
+    };
+    runtime.prepare(&env).await.unwrap();
+
+    let error = runtime
+        .deploy_service(&env, &spec, TaskProgress::new(sink, 0, "services.svc"))
+        .await
+        .unwrap_err();
+
+    assert!(
+        error.message.contains(&format!(
+            "127.0.0.1:{port} is taken by another program, pid {}",
+            std::process::id()
+        )),
+        "{error}"
+    );
+    drop(holder);
+    runtime.remove_environment(&env).await.unwrap();
+}
