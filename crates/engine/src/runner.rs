@@ -173,7 +173,8 @@ impl Runner {
             retries: self.retries,
         };
         let mut failed_tasks = 0;
-        let mut first_error: Option<String> = None;
+        // The first failed task's words and kind: what a teardown that left objects says.
+        let mut first_error: Option<(String, Option<crate::RuntimeErrorKind>)> = None;
         let mut halted: Option<DeployOutcome> = None;
         let mut background = Vec::new();
         for (index, step) in plan.steps.iter().enumerate() {
@@ -191,7 +192,7 @@ impl Runner {
                 let ran = running.await;
                 failed_tasks += ran.failures;
                 if first_error.is_none() {
-                    first_error.clone_from(&ran.error);
+                    first_error = ran.error.clone().map(|e| (e, ran.kind));
                 }
                 if let Some(outcome) = halted_by(&ran, step) {
                     halted = Some(outcome);
@@ -210,7 +211,7 @@ impl Runner {
                     Ok(ran) => {
                         failed_tasks += ran.failures;
                         if first_error.is_none() {
-                            first_error.clone_from(&ran.error);
+                            first_error = ran.error.clone().map(|e| (e, ran.kind));
                         }
                         if halted.is_none() {
                             halted = halted_by(&ran, &step);
@@ -241,7 +242,7 @@ impl Runner {
             self.sink.emit(DeployEvent::EnvironmentRemoved);
         }
         if stage == Stage::Teardown
-            && let Some(left) = left_behind(env, first_error.as_deref()).await
+            && let Some(left) = left_behind(env, first_error).await
         {
             return left;
         }
@@ -294,7 +295,10 @@ struct StepRun {
 /// A teardown is complete or says what it left: every object of the ledger that is not marked
 /// removed (a removal that failed in a step that goes on after errors, an engine that went
 /// away) fails it, named, so it is run again rather than called done.
-async fn left_behind(env: &EnvironmentRef, why: Option<&str>) -> Option<DeployOutcome> {
+async fn left_behind(
+    env: &EnvironmentRef,
+    why: Option<(String, Option<crate::RuntimeErrorKind>)>,
+) -> Option<DeployOutcome> {
     /// How many of the objects left the reason names.
     const NAMED: usize = 8;
     match env.ledger.entries().await {
@@ -308,17 +312,21 @@ async fn left_behind(env: &EnvironmentRef, why: Option<&str>) -> Option<DeployOu
             if left.len() > NAMED {
                 named.push(format!("and {} more", left.len() - NAMED));
             }
-            let why = why.map_or_else(
-                || "; tear it down again".to_owned(),
-                |why| format!(" (the first failure: {why}); tear it down again once that is fixed"),
-            );
+            let (text, kind) = match why {
+                Some((why, kind)) => (
+                    format!(" (the first failure: {why}); tear it down again once that is fixed"),
+                    kind,
+                ),
+                None => ("; tear it down again".to_owned(), None),
+            };
             Some(DeployOutcome::Failed {
                 reason: format!(
-                    "the teardown left {} object(s) of the environment: {}{why}",
+                    "the teardown left {} object(s) of the environment: {}{text}",
                     left.len(),
                     named.join(", ")
                 ),
-                kind: None,
+                // The first failure's kind: what to do about it (an engine out of reach…).
+                kind,
             })
         }
         Err(error) => Some(DeployOutcome::Failed {

@@ -56,7 +56,8 @@ async fn crash_child() {
 }
 
 /// Starts the child half, deploying `env_id` with `lease`, and waits until it is inside the
-/// setup, waiting on its first service. Gives the child and its running deploy.
+/// deploy (a setup, or a patch when the environment was set up), waiting on its first service.
+/// Gives the child and its running deploy.
 #[expect(
     clippy::zombie_processes,
     reason = "the child is given to the caller, which kills it and waits for it"
@@ -84,10 +85,7 @@ async fn child_inside_setup(
             panic!("the child never started its setup");
         }
         let deploys = watcher.deploys(env_id).await.unwrap();
-        if let Some(deploy) = deploys
-            .first()
-            .filter(|d| d.status == DeployStatus::Running)
-        {
+        if let Some(deploy) = deploys.iter().find(|d| d.status == DeployStatus::Running) {
             let events = watcher.deploy_events(deploy.id, 0).await.unwrap();
             if events
                 .iter()
@@ -163,6 +161,57 @@ async fn a_deploy_killed_mid_setup_is_taken_over_at_once_by_the_next_request() {
     assert_eq!(
         fake.calls(),
         ["prepare shop", "deploy db", "run migrate", "deploy web"]
+    );
+}
+
+/// Killed in the middle of a patch: the next request takes over at once, the patch it left is
+/// interrupted, and the environment is patched to the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_patch_killed_midway_is_taken_over_and_runs_to_its_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let env_id = {
+        let stagecraft = open_with(dir.path(), Fake::open(), LONG_LEASE).await;
+        stagecraft.add_app(&repo(dir.path())).await.unwrap();
+        let env_id = stagecraft
+            .create_environment(ephemeral())
+            .await
+            .unwrap()
+            .env_id;
+        let setup = stagecraft
+            .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+            .await
+            .unwrap();
+        assert_eq!(setup.deploy.status, DeployStatus::Succeeded);
+        env_id
+    };
+    let (mut child, running) = child_inside_setup(dir.path(), &env_id, LONG_LEASE).await;
+    assert_eq!(running.stage, Stage::Patch);
+
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let fake = Fake::open();
+    let next = open_with(dir.path(), Arc::clone(&fake), LONG_LEASE).await;
+    let started = Instant::now();
+    let resumed = tokio::time::timeout(
+        Duration::from_secs(60),
+        next.submit(&env_id, DeployRequest::DEPLOY, Wait::UntilEnded),
+    )
+    .await
+    .expect("the dead holder's lease is taken over, not waited out")
+    .unwrap();
+    eprintln!("patch taken over and run in {:?}", started.elapsed());
+
+    let deploys = next.deploys(&env_id).await.unwrap();
+    let left = deploys.iter().find(|d| d.id == running.id).unwrap();
+    assert_eq!(left.status, DeployStatus::Interrupted);
+    assert_eq!(
+        resumed.deploy.status,
+        DeployStatus::Succeeded,
+        "{resumed:?}"
+    );
+    assert_eq!(
+        next.environment(&env_id).await.unwrap().status,
+        EnvironmentStatus::Deployed
     );
 }
 

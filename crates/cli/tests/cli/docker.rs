@@ -230,7 +230,7 @@ fn a_deploy_waited_for_then_its_logs_read_then_torn_down() {
 }
 
 #[test]
-fn two_commands_deploying_one_environment_at_once_take_turns() {
+fn ten_commands_deploying_one_environment_at_once_take_turns() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let name = format!("two{}", std::process::id());
@@ -261,8 +261,9 @@ fn two_commands_deploying_one_environment_at_once_take_turns() {
             .spawn()
             .unwrap()
     };
-    let (first, second) = (spawn(), spawn());
-    let reports: Vec<serde_json::Value> = [first, second]
+    // Ten at once: each takes its turn or joins the deploy that waits.
+    let children: Vec<_> = (0..10).map(|_| spawn()).collect();
+    let reports: Vec<serde_json::Value> = children
         .into_iter()
         .map(|child| serde_json::from_str(&stdout(&child.wait_with_output().unwrap())).unwrap())
         .collect();
@@ -279,6 +280,11 @@ fn two_commands_deploying_one_environment_at_once_take_turns() {
     );
     let deploys = list.as_array().unwrap();
     assert!(deploys.iter().all(|d| d["status"] == "succeeded"), "{list}");
+    // Never more than one deploy waiting behind the running one: the ten joined.
+    assert!(
+        deploys.len() < 10,
+        "requests joined the waiting deploy: {list}"
+    );
     let spans: Vec<(String, String)> = deploys
         .iter()
         .map(|d| {
@@ -672,4 +678,73 @@ fn an_environment_whose_records_are_gone_is_adopted_then_torn_down() {
         .output()
         .unwrap();
     assert!(networks.stdout.is_empty(), "its network is gone");
+}
+
+/// The engine out of reach during a teardown (a wrong DOCKER_HOST, as when dockerd is down):
+/// it fails saying so, leaves the environment `teardown_failed` with its objects recorded, and
+/// the next delete, with the engine back, removes them all.
+#[test]
+fn a_teardown_without_its_engine_fails_and_the_next_one_finishes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let name = format!("down{}", std::process::id());
+    let _cleanup = Cleanup(name.clone());
+    let repo = app(dir.path(), &name);
+    stdout(&stagecraft(&data, &["apps", "add", repo.to_str().unwrap()]));
+    let created = json(
+        &data,
+        &["environments", "create", "--app", &name, "-o", "json"],
+    );
+    let id = created["environment"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(created["deploy"]["status"], "succeeded", "{created}");
+
+    let down = Command::new(env!("CARGO_BIN_EXE_stagecraft"))
+        .args(["environments", "delete", &id, "-o", "json"])
+        .env("STAGECRAFT_DATA_DIR", &data)
+        .env("STAGECRAFT_KEYCHAIN", "0")
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .output()
+        .unwrap();
+    assert_eq!(
+        down.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&down.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&down.stdout).unwrap();
+    assert_eq!(report["deploy"]["status"], "failed", "{report}");
+    assert_eq!(report["error"]["code"], "DOCKER_UNREACHABLE", "{report}");
+    let got = json(&data, &["environments", "get", &id, "-o", "json"]);
+    assert_eq!(got["status"], "teardown_failed", "{got}");
+    let running = Command::new("docker")
+        .args([
+            "ps",
+            "-q",
+            "--filter",
+            &format!("label=dev.stagecraft.env={id}"),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        !running.stdout.is_empty(),
+        "nothing was removed without the engine"
+    );
+
+    let again = json(&data, &["environments", "delete", &id, "-o", "json"]);
+    assert_eq!(again["deploy"]["status"], "succeeded", "{again}");
+    let got = json(&data, &["environments", "get", &id, "-o", "json"]);
+    assert_eq!(got["status"], "torn_down", "{got}");
+    let left = Command::new("docker")
+        .args([
+            "ps",
+            "-aq",
+            "--filter",
+            &format!("label=dev.stagecraft.env={id}"),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        left.stdout.is_empty(),
+        "the second teardown removed everything"
+    );
 }
