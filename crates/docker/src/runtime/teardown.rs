@@ -119,7 +119,7 @@ impl DockerRuntime {
 /// Why the network could not go, naming the containers still attached to it: none of them is
 /// in the environment's ledger (its own are removed before its networks, or the teardown
 /// stops there), so only their owner should disconnect them.
-async fn network_held(docker: &Docker, name: &str) -> String {
+async fn network_held(docker: &Docker, name: &str) -> Option<String> {
     let held: Vec<String> = docker
         .inspect_network(
             name,
@@ -134,17 +134,14 @@ async fn network_held(docker: &Docker, name: &str) -> String {
                 .collect()
         })
         .unwrap_or_default();
-    match held.first() {
-        Some(first) => format!(
-            "removing network {name}: it is still used by {} (not recorded as this \
-             environment's): \
-             disconnect {} (docker network disconnect {name} {first}) and tear it down \
-             again, or tear it down with --force, which disconnects them",
-            held.join(", "),
-            if held.len() == 1 { "it" } else { "them" },
-        ),
-        None => format!("removing network {name}"),
-    }
+    let first = held.first()?;
+    let them = if held.len() == 1 { "it" } else { "them" };
+    Some(format!(
+        "it is still used by {} (not recorded as this environment's): disconnect {them} \
+         (docker network disconnect {name} {first}) and tear it down again, or tear it down \
+         with --force, which disconnects {them}",
+        held.join(", "),
+    ))
 }
 
 /// How many of an environment's objects teardown removes at once.
@@ -236,7 +233,11 @@ async fn remove_entry(
                 Ok(()) => {}
                 Err(error) if is_status(&error, 404) => {}
                 Err(error) if entry.kind == "network" && is_status(&error, 403) => {
-                    return Err(failed(network_held(docker, name).await, error));
+                    let mut failure = failed(format!("removing network {name}"), error);
+                    if let Some(held) = network_held(docker, name).await {
+                        failure.message = format!("{}: {held}", failure.message);
+                    }
+                    return Err(failure);
                 }
                 Err(error) => {
                     return Err(failed(format!("removing {} {name}", entry.kind), error));
