@@ -12,9 +12,9 @@ use stagecraft_api::{
     DeployView, DockerStatus, EditableVariables, EndpointSource, EnvironmentRowView,
     EnvironmentStatusView, EnvironmentView, ErrorCode, ImageView, KubeContextReport,
     KubernetesReport, LayerChangeView, LogLineView, LogPageView, LogResourceView, NextDeploy,
-    RemovedAppView, RuntimeChoice, RuntimeErrorKind, ServiceComparisonView, ServiceHealthView,
-    Stage, StageView, StepComparisonView, StepOutcome, StepView, SystemReport, TaskOutcome,
-    TaskView, UrlView, VariableView, WorkloadVarsView,
+    OrphanView, RemovedAppView, RuntimeChoice, RuntimeErrorKind, ServiceComparisonView,
+    ServiceHealthView, Stage, StageView, StepComparisonView, StepOutcome, StepView, SystemReport,
+    TaskOutcome, TaskView, UrlView, VariableView, WorkloadVarsView,
 };
 use ts_rs::{Config, TS};
 
@@ -44,6 +44,7 @@ fn render() -> String {
         declaration::<AppRefreshView>(&cfg),
         declaration::<RemovedAppView>(&cfg),
         declaration::<ServiceHealthView>(&cfg),
+        declaration::<OrphanView>(&cfg),
         declaration::<CommitsBetweenView>(&cfg),
         declaration::<CommitView>(&cfg),
         declaration::<LogResourceView>(&cfg),

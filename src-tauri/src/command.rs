@@ -5,8 +5,8 @@ use stagecraft_api::{
     AddedAppView, AppDetailView, AppRefreshView, AppView, BuildComparisonView, BuildView,
     ConfigVersionView, CreateEnvironment, DeployDetailView, DeployRequest, DeployView,
     DockerStatus, EditableVariables, EnvironmentRowView, EnvironmentView, LogPageView,
-    LogResourceView, NextDeploy, RemovedAppView, RuntimeChoice, ServiceHealthView, SystemReport,
-    Wait, WorkloadVarsView,
+    LogResourceView, NextDeploy, OrphanView, RemovedAppView, RuntimeChoice, ServiceHealthView,
+    SystemReport, Wait, WorkloadVarsView,
 };
 use tauri::State;
 
@@ -145,6 +145,25 @@ pub(crate) async fn environments_list(
 ) -> Result<Vec<EnvironmentRowView>, IpcError> {
     let rows = state.stagecraft()?.environment_rows().await?;
     Ok(rows.into_iter().map(EnvironmentRowView::from).collect())
+}
+
+/// Environments a runtime holds by their labels that no record here names.
+#[tauri::command]
+pub(crate) async fn environments_orphaned(
+    state: State<'_, AppState>,
+) -> Result<Vec<OrphanView>, IpcError> {
+    let orphans = state.stagecraft()?.orphans().await?;
+    Ok(orphans.into_iter().map(OrphanView::from).collect())
+}
+
+/// Brings back an environment a runtime holds and no record names: `created`, its objects
+/// in its ledger.
+#[tauri::command]
+pub(crate) async fn environment_adopt(
+    state: State<'_, AppState>,
+    env_id: String,
+) -> Result<EnvironmentView, IpcError> {
+    Ok(state.stagecraft()?.adopt(&env_id).await?.into())
 }
 
 #[tauri::command]

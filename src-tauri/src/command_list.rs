@@ -20,6 +20,8 @@ commands! {
     folder_pick,
     environments_list,
     environment_create,
+    environments_orphaned,
+    environment_adopt,
     runtime_choices,
     environment_get,
     environment_health,

@@ -111,7 +111,7 @@ pub use views::{
     ActivityView, AddedAppView, AppDetailView, AppRefreshView, AppView, BuildComparisonView,
     BuildView, CommitView, CommitsBetweenView, ConfigVersionView, DeployDetailView,
     DeployStatusView, DeployView, EnvironmentRowView, EnvironmentStatusView, EnvironmentView,
-    ImageView, LayerChangeView, LogLineView, LogPageView, LogResourceView, NextDeploy,
+    ImageView, LayerChangeView, LogLineView, LogPageView, LogResourceView, NextDeploy, OrphanView,
     RemovedAppView, ServiceComparisonView, ServiceHealthView, StageView, StepComparisonView,
     StepView, TaskView, UrlView, VariableView, WorkloadVarsView,
 };

@@ -26,6 +26,7 @@ import type {
   NextDeploy,
   RemovedAppView,
   RuntimeChoice,
+  OrphanView,
   ServiceHealthView,
   SystemReport,
 } from "./bindings";
@@ -116,6 +117,11 @@ export interface EnvironmentsApi {
   /** The runtimes an environment may be created on, the unavailable ones with why. */
   runtimeChoices(): Promise<RuntimeChoice[]>;
   createEnvironment(request: CreateEnvironmentRequest): Promise<EnvironmentView>;
+  /** Environments a runtime holds by their labels that no record here names (the database
+   *  was made anew); a runtime out of reach is skipped. */
+  orphans(): Promise<OrphanView[]>;
+  /** Brings one back: `created`, everything the runtime holds of it in its ledger. */
+  adopt(envId: string): Promise<EnvironmentView>;
   environment(envId: string): Promise<EnvironmentView>;
   /** Each service of the environment as its runtime reports it now (ready, replicas, why not). */
   health(envId: string): Promise<ServiceHealthView[]>;
@@ -181,6 +187,8 @@ export const environmentsApi: EnvironmentsApi = {
   environments: () => call("environments_list"),
   runtimeChoices: () => call("runtime_choices"),
   createEnvironment: (request) => call("environment_create", { ...request }),
+  orphans: () => call("environments_orphaned"),
+  adopt: (envId) => call("environment_adopt", { envId }),
   environment: (envId) => call("environment_get", { envId }),
   health: (envId) => call("environment_health", { envId }),
   nextDeploy: (envId) => call("next_deploy", { envId }),

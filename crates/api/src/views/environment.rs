@@ -252,3 +252,26 @@ impl From<stagecraft_engine::WorkloadStatus> for ServiceHealthView {
         }
     }
 }
+
+/// An environment a runtime holds by its labels and no record here names (the database was
+/// made anew): offered for adoption.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct OrphanView {
+    pub env_id: String,
+    pub app: String,
+    pub runtime: String,
+    /// Its app is added here; it must be, to adopt the environment.
+    pub app_added: bool,
+}
+
+impl From<crate::Orphan> for OrphanView {
+    fn from(orphan: crate::Orphan) -> Self {
+        Self {
+            env_id: orphan.env_id,
+            app: orphan.app,
+            runtime: orphan.runtime,
+            app_added: orphan.app_added,
+        }
+    }
+}

@@ -168,6 +168,8 @@ export function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsA
     environments: () => Promise.resolve([{ environment: env, activity: null, urls: [] }]),
     runtimeChoices: () => Promise.resolve([]),
     createEnvironment: () => Promise.reject(new Error("unused")),
+    orphans: () => Promise.resolve([]),
+    adopt: () => Promise.reject(new Error("unused")),
     environment: () => Promise.resolve(env),
     health: () =>
       Promise.resolve([

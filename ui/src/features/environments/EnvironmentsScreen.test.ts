@@ -58,6 +58,8 @@ function api(
     pickFolder,
     environments: () => Promise.resolve([]),
     createEnvironment: unused,
+    orphans: () => Promise.resolve([]),
+    adopt: unused,
     environment: unused,
     health: unused,
     nextDeploy: unused,
@@ -270,6 +272,38 @@ describe("creating an environment on a cluster that pulls its images", () => {
 });
 
 describe("the environments list", () => {
+  it("offers environments a runtime runs without a record here, adopts one and opens it", async () => {
+    const adopt = vi.fn<EnvironmentsApi["adopt"]>(() => Promise.reject(new Error("unused")));
+    adopt.mockImplementationOnce(() =>
+      Promise.reject({ code: "CONFLICT", message: "the runtime did not answer" }),
+    );
+    const opened = vi.fn();
+    render(EnvironmentsScreen, {
+      api: api(undefined, {
+        orphans: () =>
+          Promise.resolve([
+            { envId: "e1abcde", app: "shop", runtime: "docker", appAdded: true },
+            { envId: "e2abcde", app: "blog", runtime: "docker", appAdded: false },
+          ]),
+        adopt,
+      }),
+      open: opened,
+    });
+
+    const rows = await screen.findAllByTestId("orphan");
+    expect(rows).toHaveLength(2);
+    const buttons = screen.getAllByTestId("adopt") as HTMLButtonElement[];
+    expect(buttons[1]?.disabled).toBe(true);
+    expect(buttons[1]?.title).toContain("Add the app blog first");
+    await fireEvent.click(buttons[0] as HTMLElement);
+    expect((await screen.findByTestId("adopt-error")).textContent).toContain("did not answer");
+    expect(opened).not.toHaveBeenCalled();
+    adopt.mockImplementationOnce(() => Promise.resolve({} as never));
+    await fireEvent.click(buttons[0] as HTMLElement);
+    await waitFor(() => expect(opened).toHaveBeenCalledWith("e1abcde"));
+    expect(adopt).toHaveBeenCalledWith("e1abcde");
+  });
+
   it("shows what each environment is doing and where its services answer", async () => {
     const env: EnvironmentView = {
       envId: "ted1bc4",
