@@ -71,15 +71,19 @@ impl Driver {
         driver
     }
 
+    /// Waits for tauri-driver and for the WebKitWebDriver it starts behind it: tauri-driver
+    /// listens first, and a session asked for before the native driver listens is dropped
+    /// half-way (`IncompleteMessage`), which a cold first start on a fresh machine shows.
     fn wait_until_listening(&self) {
         let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "tauri-driver did not listen on {}",
-                self.port
-            );
-            std::thread::sleep(Duration::from_millis(50));
+        for (port, what) in [
+            (self.port, "tauri-driver"),
+            (self.port + 1, "WebKitWebDriver"),
+        ] {
+            while TcpStream::connect(("127.0.0.1", port)).is_err() {
+                assert!(Instant::now() < deadline, "{what} did not listen on {port}");
+                std::thread::sleep(Duration::from_millis(50));
+            }
         }
     }
 
