@@ -57,43 +57,18 @@ impl DockerRuntime {
         env: &EnvironmentRef,
     ) -> Result<Vec<RuntimeObject>, RuntimeError> {
         let docker = self.client().await?;
-        let filters = HashMap::from([("label", vec![format!("{LABEL_ENV}={}", env.env_id)])]);
-        let mut objects: Vec<RuntimeObject> = self
-            .workload_containers(&docker, env, None)
-            .await?
+        let found = labelled(&docker, format!("{LABEL_ENV}={}", env.env_id)).await?;
+        let containers = found
+            .containers
             .iter()
-            .map(|c| object("container", &summary_name(c)))
-            .collect();
-        let volumes = docker
-            .list_volumes(Some(
-                ListVolumesOptionsBuilder::default()
-                    .filters(&filters)
-                    .build(),
-            ))
-            .await
-            .map_err(|e| failed("listing the environment's volumes", e))?;
-        objects.extend(
-            volumes
-                .volumes
-                .unwrap_or_default()
-                .iter()
-                .map(|v| object("volume", &v.name)),
-        );
-        let networks = docker
-            .list_networks(Some(
-                ListNetworksOptionsBuilder::default()
-                    .filters(&filters)
-                    .build(),
-            ))
-            .await
-            .map_err(|e| failed("listing the environment's networks", e))?;
-        objects.extend(
-            networks
-                .iter()
-                .filter_map(|n| n.name.as_deref())
-                .map(|n| object("network", n)),
-        );
-        Ok(objects)
+            .map(|c| object("container", &summary_name(c)));
+        let volumes = found.volumes.iter().map(|v| object("volume", &v.name));
+        let networks = found
+            .networks
+            .iter()
+            .filter_map(|n| n.name.as_deref())
+            .map(|n| object("network", n));
+        Ok(containers.chain(volumes).chain(networks).collect())
     }
 
     /// Every environment some container, volume or network carries the label of, with its
@@ -102,44 +77,14 @@ impl DockerRuntime {
         &self,
     ) -> Result<Vec<LabelledEnvironment>, RuntimeError> {
         let docker = self.client().await?;
-        let filters = HashMap::from([("label", vec![LABEL_ENV.to_owned()])]);
-        let mut labels: Vec<HashMap<String, String>> = Vec::new();
-        let containers = docker
-            .list_containers(Some(
-                ListContainersOptionsBuilder::default()
-                    .all(true)
-                    .filters(&filters)
-                    .build(),
-            ))
-            .await
-            .map_err(|e| failed("listing labelled containers", e))?;
-        labels.extend(containers.into_iter().filter_map(|c| c.labels));
-        let volumes = docker
-            .list_volumes(Some(
-                ListVolumesOptionsBuilder::default()
-                    .filters(&filters)
-                    .build(),
-            ))
-            .await
-            .map_err(|e| failed("listing labelled volumes", e))?;
-        labels.extend(
-            volumes
-                .volumes
-                .unwrap_or_default()
-                .into_iter()
-                .map(|v| v.labels),
-        );
-        let networks = docker
-            .list_networks(Some(
-                ListNetworksOptionsBuilder::default()
-                    .filters(&filters)
-                    .build(),
-            ))
-            .await
-            .map_err(|e| failed("listing labelled networks", e))?;
-        labels.extend(networks.into_iter().filter_map(|n| n.labels));
-        let mut found: Vec<LabelledEnvironment> = labels
+        let found = labelled(&docker, LABEL_ENV.to_owned()).await?;
+        let labels = found
+            .containers
             .iter()
+            .filter_map(|c| c.labels.as_ref())
+            .chain(found.volumes.iter().map(|v| &v.labels))
+            .chain(found.networks.iter().filter_map(|n| n.labels.as_ref()));
+        let mut environments: Vec<LabelledEnvironment> = labels
             .filter_map(|l| {
                 Some(LabelledEnvironment {
                     env_id: l.get(LABEL_ENV)?.clone(),
@@ -147,9 +92,9 @@ impl DockerRuntime {
                 })
             })
             .collect();
-        found.sort();
-        found.dedup();
-        Ok(found)
+        environments.sort();
+        environments.dedup();
+        Ok(environments)
     }
 
     /// A workload's log lines from its start (or from `since`), then as they come when
@@ -253,4 +198,48 @@ pub(super) async fn last_lines(docker: &Docker, container: &str, count: usize) -
     } else {
         format!("; its last lines:\n{text}")
     }
+}
+
+/// What carries a label, as `label` filters it (`key` for any value, `key=value`).
+struct Labelled {
+    containers: Vec<bollard::models::ContainerSummary>,
+    volumes: Vec<bollard::models::Volume>,
+    networks: Vec<bollard::models::Network>,
+}
+
+/// The containers (stopped too), volumes and networks that carry `label`.
+async fn labelled(docker: &Docker, label: String) -> Result<Labelled, RuntimeError> {
+    let filters = HashMap::from([("label", vec![label])]);
+    let containers = docker
+        .list_containers(Some(
+            ListContainersOptionsBuilder::default()
+                .all(true)
+                .filters(&filters)
+                .build(),
+        ))
+        .await
+        .map_err(|e| failed("listing labelled containers", e))?;
+    let volumes = docker
+        .list_volumes(Some(
+            ListVolumesOptionsBuilder::default()
+                .filters(&filters)
+                .build(),
+        ))
+        .await
+        .map_err(|e| failed("listing labelled volumes", e))?
+        .volumes
+        .unwrap_or_default();
+    let networks = docker
+        .list_networks(Some(
+            ListNetworksOptionsBuilder::default()
+                .filters(&filters)
+                .build(),
+        ))
+        .await
+        .map_err(|e| failed("listing labelled networks", e))?;
+    Ok(Labelled {
+        containers,
+        volumes,
+        networks,
+    })
 }

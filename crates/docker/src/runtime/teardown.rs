@@ -55,9 +55,7 @@ impl DockerRuntime {
         }
         Ok(())
     }
-}
 
-impl DockerRuntime {
     /// Disconnects every container on the environment's networks that its ledger does not
     /// record (`environments delete --force`); gives `container from network` for each.
     pub(super) async fn disconnect_foreign(
