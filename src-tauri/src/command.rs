@@ -381,8 +381,12 @@ pub(crate) async fn log_resources(
 pub(crate) async fn builds_list(
     state: State<'_, AppState>,
     app: String,
+    env_id: Option<String>,
 ) -> Result<Vec<BuildView>, IpcError> {
-    Ok(state.stagecraft()?.build_views(&app).await?)
+    Ok(state
+        .stagecraft()?
+        .build_views(&app, env_id.as_deref())
+        .await?)
 }
 
 #[tauri::command]

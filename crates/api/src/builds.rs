@@ -297,7 +297,7 @@ impl Stagecraft {
             )
             .await;
         let recorded = self
-            .build_views(app_name)
+            .build_views(app_name, None)
             .await?
             .into_iter()
             .find(|b| b.id > newest_before);
@@ -314,6 +314,38 @@ impl Stagecraft {
     }
 
     /// The app's builds, newest first.
+    /// The first line of each of `commits`' messages that the app's repository has, read with
+    /// one `git log`; none when git cannot say (the builds show without them).
+    pub(crate) async fn commit_subjects(
+        &self,
+        app_name: &str,
+        commits: impl Iterator<Item = String>,
+    ) -> HashMap<String, String> {
+        let mut commits: Vec<String> = commits.collect();
+        commits.sort();
+        commits.dedup();
+        let Ok(Some(app)) = app::by_name(self.store.pool(), app_name).await else {
+            return HashMap::new();
+        };
+        if commits.is_empty() {
+            return HashMap::new();
+        }
+        let listed = tokio::task::spawn_blocking(move || {
+            let mut args = vec!["--no-walk=unsorted", "--ignore-missing"];
+            args.extend(commits.iter().map(String::as_str));
+            git_log(Path::new(&app.repo_path), &args)
+        })
+        .await;
+        match listed {
+            Ok(Ok(listed)) => listed.into_iter().map(|c| (c.sha, c.subject)).collect(),
+            Ok(Err(error)) => {
+                tracing::debug!(%error, "commit messages not read");
+                HashMap::new()
+            }
+            Err(_) => HashMap::new(),
+        }
+    }
+
     pub async fn builds(&self, app_name: &str) -> Result<Vec<BuildRow>, Error> {
         let app = app::by_name(self.store.pool(), app_name)
             .await?
@@ -380,7 +412,13 @@ impl Stagecraft {
             return unknown("the app is gone");
         };
         let (repo, range) = (app.repo_path, format!("{from}..{to}"));
-        let listed = tokio::task::spawn_blocking(move || git_log(Path::new(&repo), &range)).await;
+        let listed = tokio::task::spawn_blocking(move || {
+            git_log(
+                Path::new(&repo),
+                &[&format!("--max-count={}", COMMITS_SHOWN + 1), &range],
+            )
+        })
+        .await;
         Ok(match listed {
             Ok(Ok(mut commits)) => {
                 let more = commits.len() > COMMITS_SHOWN;
@@ -553,20 +591,14 @@ fn compare(service: &str, before: Option<ImageRow>, after: Option<ImageRow>) -> 
     }
 }
 
-/// `git log` of `range` in `repo`, one more than [`COMMITS_SHOWN`] at most (to know there are
-/// more).
-fn git_log(repo: &Path, range: &str) -> Result<Vec<Commit>, Error> {
+/// The commits `git log <args>` lists in `repo`.
+pub(crate) fn git_log(repo: &Path, args: &[&str]) -> Result<Vec<Commit>, Error> {
     let output = std::process::Command::new("git")
         .arg("-C")
         .arg(repo)
-        .args([
-            "log",
-            "--no-color",
-            &format!("--max-count={}", COMMITS_SHOWN + 1),
-            "--format=%H%x1f%an%x1f%aI%x1f%s",
-            range,
-            "--",
-        ])
+        .args(["log", "--no-color", "--format=%H%x1f%an%x1f%aI%x1f%s"])
+        .args(args)
+        .arg("--")
         .output()
         .map_err(|e| Error::Git {
             message: format!("listing commits needs git on PATH ({e})"),
@@ -574,7 +606,8 @@ fn git_log(repo: &Path, range: &str) -> Result<Vec<Commit>, Error> {
     if !output.status.success() {
         return Err(Error::Git {
             message: format!(
-                "git log {range} failed: {}",
+                "git log {} failed: {}",
+                args.join(" "),
                 String::from_utf8_lossy(&output.stderr).trim()
             ),
         });

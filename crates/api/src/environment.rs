@@ -39,6 +39,9 @@ pub struct EnvironmentRow {
     pub environment: Environment,
     pub activity: Option<stagecraft_store::deploy::Activity>,
     pub urls: Vec<crate::Hostname>,
+    /// Its services ready, of how many, as the last health round saw them; only for a
+    /// deployed or degraded environment.
+    pub services_ready: Option<(i64, i64)>,
 }
 
 fn random_env_id() -> String {
@@ -189,6 +192,7 @@ impl Stagecraft {
     pub async fn environment_rows(&self) -> Result<Vec<EnvironmentRow>, Error> {
         let environments = environment::list(self.store.pool()).await?;
         let mut activity = deploy::activity(self.store.pool()).await?;
+        let ready = environment::services_ready(self.store.pool()).await?;
         let mut rows = Vec::with_capacity(environments.len());
         for environment in environments {
             let urls = if environment.status == EnvironmentStatus::TornDown {
@@ -204,10 +208,18 @@ impl Stagecraft {
                 .iter()
                 .position(|a| a.environment_id == environment.id)
                 .map(|i| activity.swap_remove(i));
+            let services_ready = matches!(
+                environment.status,
+                EnvironmentStatus::Deployed | EnvironmentStatus::Degraded
+            )
+            .then(|| ready.iter().find(|r| r.0 == environment.id))
+            .flatten()
+            .map(|&(_, ready, total)| (ready, total));
             rows.push(EnvironmentRow {
                 environment,
                 activity: now,
                 urls,
+                services_ready,
             });
         }
         Ok(rows)

@@ -33,7 +33,10 @@ impl Stagecraft {
 
     /// The services the runtime reports, and those the environment's last setup or patch
     /// deployed that it does not (no container, no Deployment: `0 of 0`, "not running").
-    async fn services_now(&self, env: &Environment) -> Result<Vec<WorkloadStatus>, Error> {
+    pub(crate) async fn services_now(
+        &self,
+        env: &Environment,
+    ) -> Result<Vec<WorkloadStatus>, Error> {
         let runtime = self.runtime_of(env)?;
         let target = self.environment_ref(env).await?;
         let mut statuses: Vec<WorkloadStatus> = runtime
@@ -61,17 +64,7 @@ impl Stagecraft {
     /// deployed; none before one.
     async fn deployed_services(&self, env: &Environment) -> Result<Vec<String>, Error> {
         let pool = self.store.pool();
-        let last = stagecraft_store::deploy::for_environment(pool, env.id)
-            .await?
-            .into_iter()
-            .rev()
-            .find(|d| {
-                d.status == stagecraft_engine::DeployStatus::Succeeded
-                    && matches!(
-                        d.stage,
-                        stagecraft_engine::Stage::Setup | stagecraft_engine::Stage::Patch
-                    )
-            });
+        let last = self.last_deployed(env).await?;
         let Some(version) = last.and_then(|d| d.config_version) else {
             return Ok(Vec::new());
         };
@@ -90,6 +83,29 @@ impl Stagecraft {
             .unwrap_or_default())
     }
 
+    /// Records how many of `env`'s services are ready (the list's "2 of 3 ready"), and gives
+    /// those that are not, described.
+    pub(crate) async fn note_services(
+        &self,
+        env: &Environment,
+        services: &[WorkloadStatus],
+    ) -> Result<Vec<String>, Error> {
+        let unready: Vec<String> = services
+            .iter()
+            .filter(|s| !s.is_ready() || s.replicas == 0)
+            .map(WorkloadStatus::describe)
+            .collect();
+        let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        environment::note_services_ready(
+            self.store.pool(),
+            env.id,
+            count(services.len() - unready.len()),
+            count(services.len()),
+        )
+        .await?;
+        Ok(unready)
+    }
+
     /// Records that `env` became degraded, and why: a notice the app shows.
     pub(crate) async fn note_degraded(&self, env: &Environment, why: &str) -> Result<(), Error> {
         let message = format!("{} is degraded: {why}", env.env_id);
@@ -97,8 +113,9 @@ impl Stagecraft {
         Ok(())
     }
 
-    /// Looks at every deployed or degraded environment's services and moves it to degraded
-    /// (some service not ready) or back to deployed (all ready). Gives the environments that
+    /// Looks at every deployed or degraded environment's services, records how many are ready
+    /// (the list's "2 of 3 ready"), and moves it to degraded (some service not ready) or back
+    /// to deployed (all ready). Gives the environments that
     /// moved, with their new status. An environment whose runtime cannot be asked is skipped.
     pub async fn check_health(&self) -> Result<Vec<(String, EnvironmentStatus)>, Error> {
         let pool = self.store.pool();
@@ -117,11 +134,7 @@ impl Stagecraft {
                     continue;
                 }
             };
-            let unready: Vec<String> = services
-                .iter()
-                .filter(|s| !s.is_ready() || s.replicas == 0)
-                .map(WorkloadStatus::describe)
-                .collect();
+            let unready = self.note_services(&env, &services).await?;
             let event = match (env.status, unready.is_empty()) {
                 (EnvironmentStatus::Deployed, false) => EnvironmentEvent::HealthDegraded,
                 (EnvironmentStatus::Degraded, true) => EnvironmentEvent::HealthRecovered,

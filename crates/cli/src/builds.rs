@@ -85,6 +85,11 @@ fn build_failure(build: &stagecraft_api::BuildView) -> Option<stagecraft_api::Fa
 struct BuildOut<'a> {
     id: i64,
     git_commit: Option<&'a str>,
+    /// The first line of the commit's message.
+    subject: Option<&'a str>,
+    /// The environment whose deploy made it, and its branch.
+    environment: Option<&'a str>,
+    branch: Option<&'a str>,
     trigger: &'a str,
     status: &'a str,
     started_at: &'a str,
@@ -112,6 +117,9 @@ impl<'a> From<&'a stagecraft_api::BuildView> for BuildOut<'a> {
         Self {
             id: build.id,
             git_commit: build.git_commit.as_deref(),
+            subject: build.subject.as_deref(),
+            environment: build.environment.as_deref(),
+            branch: build.branch.as_deref(),
             trigger: &build.trigger,
             status: &build.status,
             started_at: &build.started_at,
@@ -141,7 +149,7 @@ pub(crate) async fn execute(
 ) -> Result<u8, Error> {
     match command {
         Builds::List { app } => {
-            let builds = stagecraft.build_views(&app).await?;
+            let builds = stagecraft.build_views(&app, None).await?;
             match output {
                 Output::Table => table(&BUILD_HEADER, &build_rows(&builds)),
                 _ => structured(

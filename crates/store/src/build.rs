@@ -15,6 +15,10 @@ pub struct BuildRow {
     pub status: String,
     pub started_at: String,
     pub finished_at: Option<String>,
+    /// The environment whose deploy made it (none for `stagecraft builds create`).
+    pub environment: Option<String>,
+    /// That environment's branch.
+    pub branch: Option<String>,
 }
 
 /// One service's image in a build, as kept.
@@ -215,21 +219,31 @@ pub async fn by_id(
 ) -> Result<Option<BuildRow>, StoreError> {
     Ok(sqlx::query_as!(
         BuildRow,
-        "SELECT id, app_id, git_commit, trigger, status, started_at, finished_at FROM build WHERE id = ?",
+        r#"SELECT b.id, b.app_id, b.git_commit, b.trigger, b.status, b.started_at, b.finished_at,
+                  e.env_id AS "environment?", e.branch AS "branch?"
+           FROM build b
+           LEFT JOIN deploy d ON d.id = (SELECT MIN(id) FROM deploy WHERE build_id = b.id AND rollback = 0)
+           LEFT JOIN environment e ON e.id = d.environment_id
+           WHERE b.id = ?"#,
         id
     )
     .fetch_optional(executor)
     .await?)
 }
 
-/// The app's builds, newest first.
+/// The app's builds, newest first, each with the environment whose deploy made it.
 pub async fn for_app(
     executor: impl SqliteExecutor<'_>,
     app_id: i64,
 ) -> Result<Vec<BuildRow>, StoreError> {
     Ok(sqlx::query_as!(
         BuildRow,
-        "SELECT id, app_id, git_commit, trigger, status, started_at, finished_at FROM build WHERE app_id = ? ORDER BY id DESC",
+        r#"SELECT b.id, b.app_id, b.git_commit, b.trigger, b.status, b.started_at, b.finished_at,
+                  e.env_id AS "environment?", e.branch AS "branch?"
+           FROM build b
+           LEFT JOIN deploy d ON d.id = (SELECT MIN(id) FROM deploy WHERE build_id = b.id AND rollback = 0)
+           LEFT JOIN environment e ON e.id = d.environment_id
+           WHERE b.app_id = ? ORDER BY b.id DESC"#,
         app_id
     )
     .fetch_all(executor)

@@ -372,3 +372,42 @@ pub async fn by_id(
     .await?;
     row.map(Row::into_environment).transpose()
 }
+
+/// Records how many of the environment's services the runtime reports ready, of how many it
+/// should run. Writes only a change, so a health round that saw the same thing commits nothing
+/// (and wakes no change feed).
+pub async fn note_services_ready(
+    executor: impl SqliteExecutor<'_>,
+    id: i64,
+    ready: i64,
+    total: i64,
+) -> Result<(), StoreError> {
+    sqlx::query!(
+        "UPDATE environment SET services_ready = ?, services_total = ?
+         WHERE id = ? AND (services_ready IS NOT ? OR services_total IS NOT ?)",
+        ready,
+        total,
+        id,
+        ready,
+        total
+    )
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// Every environment's services as the last health round saw them:
+/// `(environment id, ready, total)`, for those looked at.
+pub async fn services_ready(
+    executor: impl SqliteExecutor<'_>,
+) -> Result<Vec<(i64, i64, i64)>, StoreError> {
+    Ok(sqlx::query!(
+        r#"SELECT id AS "id!: i64", services_ready AS "ready!: i64", services_total AS "total!: i64"
+           FROM environment WHERE services_ready IS NOT NULL AND services_total IS NOT NULL"#
+    )
+    .fetch_all(executor)
+    .await?
+    .into_iter()
+    .map(|r| (r.id, r.ready, r.total))
+    .collect())
+}

@@ -258,7 +258,12 @@ kind?: RuntimeErrorKind, } | { "outcome": "cancelled" } | { "outcome": "interrup
 /**
  * One line of the environments list: the environment, what it is doing, where it answers.
  */
-export type EnvironmentRowView = { environment: EnvironmentView, activity: ActivityView | null, urls: Array<UrlView>, };
+export type EnvironmentRowView = { environment: EnvironmentView, activity: ActivityView | null, urls: Array<UrlView>, 
+/**
+ * Its services ready, of how many ("2 of 3 ready"), as the last health round saw them;
+ * null unless it is deployed or degraded, or before a round looked.
+ */
+services: ServicesReadyView | null, };
 
 /**
  * What an environment is doing now.
@@ -383,7 +388,23 @@ trigger: string,
 /**
  * `running`, `succeeded` or `failed`.
  */
-status: string, startedAt: string, finishedAt: string | null, images: Array<ImageView>, };
+status: string, startedAt: string, finishedAt: string | null, images: Array<ImageView>, 
+/**
+ * The environment whose deploy made it; null for `stagecraft builds create`.
+ */
+environment: string | null, 
+/**
+ * That environment's branch.
+ */
+branch: string | null, 
+/**
+ * The first line of the built commit's message, when the repository still has it.
+ */
+subject: string | null, 
+/**
+ * The environment asked about runs this build now (its last successful setup or patch).
+ */
+live: boolean, };
 
 /**
  * One service's image in a build.

@@ -214,6 +214,16 @@ impl Stagecraft {
         };
         let done = next.on(env_event).unwrap_or(EnvironmentStatus::Failed);
         environment::set_status(pool, env.id, next, done).await?;
+        if matches!(
+            done,
+            EnvironmentStatus::Deployed | EnvironmentStatus::Degraded
+        ) {
+            // The list's "2 of 3 ready" at once, not at the clock's next round; a runtime
+            // that cannot be asked now leaves it to that round.
+            if let Ok(services) = self.services_now(env).await {
+                self.note_services(env, &services).await?;
+            }
+        }
         if let DeployOutcome::Succeeded {
             failed_tasks,
             unready,

@@ -37,6 +37,14 @@ pub struct BuildView {
     pub started_at: String,
     pub finished_at: Option<String>,
     pub images: Vec<ImageView>,
+    /// The environment whose deploy made it; null for `stagecraft builds create`.
+    pub environment: Option<String>,
+    /// That environment's branch.
+    pub branch: Option<String>,
+    /// The first line of the built commit's message, when the repository still has it.
+    pub subject: Option<String>,
+    /// The environment asked about runs this build now (its last successful setup or patch).
+    pub live: bool,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -182,10 +190,26 @@ impl From<crate::BuildComparison> for BuildComparisonView {
 }
 
 impl Stagecraft {
-    /// The app's builds with their images, newest first, for the Builds view.
-    pub async fn build_views(&self, app_name: &str) -> Result<Vec<BuildView>, Error> {
+    /// The app's builds with their images, newest first, for the Builds view; `live` marks the
+    /// one `env_id` runs, when given.
+    pub async fn build_views(
+        &self,
+        app_name: &str,
+        env_id: Option<&str>,
+    ) -> Result<Vec<BuildView>, Error> {
+        let live = match env_id {
+            Some(env_id) => {
+                let env = self.environment(env_id).await?;
+                self.live_build(&env).await?
+            }
+            None => None,
+        };
+        let builds = self.builds(app_name).await?;
+        let subjects = self
+            .commit_subjects(app_name, builds.iter().filter_map(|b| b.git_commit.clone()))
+            .await;
         let mut views = Vec::new();
-        for build in self.builds(app_name).await? {
+        for build in builds {
             let images = self
                 .images_resolved(build.id)
                 .await?
@@ -202,12 +226,19 @@ impl Stagecraft {
                 .collect();
             views.push(BuildView {
                 id: build.id,
+                subject: build
+                    .git_commit
+                    .as_ref()
+                    .and_then(|c| subjects.get(c).cloned()),
                 git_commit: build.git_commit,
                 trigger: build.trigger,
                 status: build.status,
                 started_at: build.started_at,
                 finished_at: build.finished_at,
                 images,
+                environment: build.environment,
+                branch: build.branch,
+                live: live == Some(build.id),
             });
         }
         Ok(views)

@@ -170,14 +170,32 @@ impl Stagecraft {
         &self,
         env: &stagecraft_engine::Environment,
     ) -> Result<Option<i64>, Error> {
-        let last = stagecraft_store::deploy::for_environment(self.store.pool(), env.id)
-            .await?
-            .into_iter()
-            .rev()
-            .find(|d| {
-                d.status == stagecraft_engine::DeployStatus::Succeeded
-                    && matches!(d.stage, Stage::Setup | Stage::Patch)
-            });
+        let last = self.last_deployed(env).await?;
         Ok(last.filter(|d| d.rollback).and_then(|d| d.build_id))
+    }
+
+    /// The build `env` runs: its last successful setup or patch's.
+    pub(crate) async fn live_build(
+        &self,
+        env: &stagecraft_engine::Environment,
+    ) -> Result<Option<i64>, Error> {
+        Ok(self.last_deployed(env).await?.and_then(|d| d.build_id))
+    }
+
+    /// `env`'s last successful setup or patch.
+    pub(crate) async fn last_deployed(
+        &self,
+        env: &stagecraft_engine::Environment,
+    ) -> Result<Option<stagecraft_engine::Deploy>, Error> {
+        Ok(
+            stagecraft_store::deploy::for_environment(self.store.pool(), env.id)
+                .await?
+                .into_iter()
+                .rev()
+                .find(|d| {
+                    d.status == stagecraft_engine::DeployStatus::Succeeded
+                        && matches!(d.stage, Stage::Setup | Stage::Patch)
+                }),
+        )
     }
 }

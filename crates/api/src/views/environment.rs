@@ -172,6 +172,19 @@ pub struct EnvironmentRowView {
     pub environment: EnvironmentView,
     pub activity: Option<ActivityView>,
     pub urls: Vec<UrlView>,
+    /// Its services ready, of how many ("2 of 3 ready"), as the last health round saw them;
+    /// null unless it is deployed or degraded, or before a round looked.
+    pub services: Option<ServicesReadyView>,
+}
+
+/// How many of an environment's services are ready.
+#[derive(Debug, Clone, Copy, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ServicesReadyView {
+    #[ts(type = "number")]
+    pub ready: i64,
+    #[ts(type = "number")]
+    pub total: i64,
 }
 
 /// What an environment is doing now.
@@ -218,6 +231,9 @@ impl From<crate::EnvironmentRow> for EnvironmentRowView {
                     url: h.url,
                 })
                 .collect(),
+            services: row
+                .services_ready
+                .map(|(ready, total)| ServicesReadyView { ready, total }),
         }
     }
 }

@@ -167,6 +167,32 @@ async fn a_deploy_builds_first_then_reuses_unchanged_images_and_compares_builds(
         "{events:?}"
     );
 
+    // The Builds tab's columns: who made each build, on which branch, the commit's message,
+    // and which one the environment runs now.
+    let views = stagecraft
+        .build_views("shop", Some(env_id.as_str()))
+        .await
+        .unwrap();
+    assert_eq!(
+        views
+            .iter()
+            .map(|b| (b.environment.as_deref(), b.branch.as_deref(), b.live))
+            .collect::<Vec<_>>(),
+        [
+            (Some(env_id.as_str()), Some("feature/cart"), true),
+            (Some(env_id.as_str()), Some("feature/cart"), false),
+            (Some(env_id.as_str()), Some("feature/cart"), false),
+        ]
+    );
+    assert!(
+        stagecraft
+            .build_views("shop", None)
+            .await
+            .unwrap()
+            .iter()
+            .all(|b| !b.live)
+    );
+
     let reuse = stagecraft.compare_builds(ids[0], ids[1]).await.unwrap();
     assert!(reuse.services[0].reused);
     assert_eq!(reuse.services[0].size_change, Some(0));

@@ -381,6 +381,18 @@ async fn a_deploy_builds_the_commit_whose_files_it_read_even_when_a_newer_one_la
         .find(|b| Some(b.id) == second.build_id)
         .unwrap();
     assert_eq!(build.git_commit.as_deref(), Some(first_commit.as_str()));
+    // The Builds tab shows the commit's message, read from the repository.
+    let view = stagecraft
+        .build_views("shop", Some(env_id.as_str()))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|b| b.id == build.id)
+        .unwrap();
+    assert_eq!(
+        (view.subject.as_deref(), view.branch.as_deref(), view.live),
+        (Some("one"), Some("main"), true)
+    );
 }
 
 #[tokio::test]

@@ -88,6 +88,16 @@ async fn the_clock_sees_a_service_go_down_and_come_back() {
         .await
         .unwrap();
     assert!(stagecraft.check_health().await.unwrap().is_empty());
+    let ready = |rows: Vec<stagecraft_api::EnvironmentRow>| {
+        rows.into_iter()
+            .find(|r| r.environment.env_id == env_id)
+            .and_then(|r| r.services_ready)
+    };
+    assert_eq!(
+        ready(stagecraft.environment_rows().await.unwrap()),
+        Some((2, 2)),
+        "the deploy's end counts its services"
+    );
 
     fake.down.lock().unwrap().push("web".into());
     let health = stagecraft.health(&env_id).await.unwrap();
@@ -99,6 +109,11 @@ async fn the_clock_sees_a_service_go_down_and_come_back() {
     assert_eq!(
         stagecraft.check_health().await.unwrap(),
         [(env_id.clone(), EnvironmentStatus::Degraded)]
+    );
+    assert_eq!(
+        ready(stagecraft.environment_rows().await.unwrap()),
+        Some((1, 2)),
+        "the health round counts them again"
     );
     let notice = stagecraft.notices(&env_id).await.unwrap().remove(0);
     assert_eq!(
