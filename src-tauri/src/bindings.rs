@@ -13,8 +13,8 @@ use stagecraft_api::{
     EnvironmentStatusView, EnvironmentView, ErrorCode, ImageView, KubeContextReport,
     KubernetesReport, LayerChangeView, LogLineView, LogPageView, LogResourceView, NextDeploy,
     OrphanView, RemovedAppView, RuntimeChoice, RuntimeErrorKind, ServiceComparisonView,
-    ServiceHealthView, Stage, StageView, StepComparisonView, StepOutcome, StepView, SystemReport,
-    TaskOutcome, TaskView, UrlView, VariableView, WorkloadVarsView,
+    ServiceHealthView, ServicesReadyView, Stage, StageView, StepComparisonView, StepOutcome,
+    StepView, SystemReport, TaskOutcome, TaskView, UrlView, VariableView, WorkloadVarsView,
 };
 use ts_rs::{Config, TS};
 
@@ -61,6 +61,7 @@ fn render() -> String {
         declaration::<EnvironmentRowView>(&cfg),
         declaration::<ActivityView>(&cfg),
         declaration::<UrlView>(&cfg),
+        declaration::<ServicesReadyView>(&cfg),
         declaration::<RuntimeChoice>(&cfg),
         declaration::<EnvironmentView>(&cfg),
         declaration::<EnvironmentStatusView>(&cfg),

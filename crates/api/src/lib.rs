@@ -112,8 +112,8 @@ pub use views::{
     BuildView, CommitView, CommitsBetweenView, ConfigVersionView, DeployDetailView,
     DeployStatusView, DeployView, EnvironmentRowView, EnvironmentStatusView, EnvironmentView,
     ImageView, LayerChangeView, LogLineView, LogPageView, LogResourceView, NextDeploy, OrphanView,
-    RemovedAppView, ServiceComparisonView, ServiceHealthView, StageView, StepComparisonView,
-    StepView, TaskView, UrlView, VariableView, WorkloadVarsView,
+    RemovedAppView, ServiceComparisonView, ServiceHealthView, ServicesReadyView, StageView,
+    StepComparisonView, StepView, TaskView, UrlView, VariableView, WorkloadVarsView,
 };
 
 /// Stagecraft's use cases over one data directory. Opening it opens (and migrates) the

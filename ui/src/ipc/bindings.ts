@@ -292,6 +292,11 @@ queued: number, };
 export type UrlView = { service: string, url: string, };
 
 /**
+ * How many of an environment's services are ready.
+ */
+export type ServicesReadyView = { ready: number, total: number, };
+
+/**
  * A runtime an environment can be created on, for the create form.
  */
 export type RuntimeChoice = { 

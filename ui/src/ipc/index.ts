@@ -157,7 +157,8 @@ export interface EnvironmentsApi {
   ): Promise<() => void>;
   /** The environment's kept logs: services, job runs, builds. */
   logResources(envId: string): Promise<LogResourceView[]>;
-  builds(app: string): Promise<BuildView[]>;
+  /** The app's builds, newest first; `live` marks the one `envId` runs. */
+  builds(app: string, envId: string | null): Promise<BuildView[]>;
   compareBuilds(before: number, after: number): Promise<BuildComparisonView>;
   /** Deploys an earlier build's images without building (a rollback); returns at once. */
   deployBuild(envId: string, buildId: number): Promise<DeployView>;
@@ -225,7 +226,7 @@ export const environmentsApi: EnvironmentsApi = {
       call("stream_stop", { id }).catch(() => {});
     };
   },
-  builds: (app) => call("builds_list", { app }),
+  builds: (app, envId) => call("builds_list", { app, envId }),
   compareBuilds: (before, after) => call("builds_compare", { before, after }),
   deployBuild: (envId, buildId) => call("deploy_build_start", { envId, buildId }),
   configHistory: (envId) => call("config_history", { envId }),

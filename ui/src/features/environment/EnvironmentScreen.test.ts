@@ -1,6 +1,7 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type {
+  BuildView,
   ChangeMessage,
   ConfigVersionView,
   DeployDetailView,
@@ -10,7 +11,7 @@ import type {
   LogPageView,
 } from "../../ipc";
 import EnvironmentScreen from "./EnvironmentScreen.svelte";
-import { comparison, detail, env, fakeApi, setup } from "./fakeApi";
+import { builds, comparison, detail, env, fakeApi, setup } from "./fakeApi";
 
 describe("EnvironmentScreen", () => {
   // What a test leaves in the window's session storage (an open log) is not the next one's.
@@ -258,6 +259,36 @@ describe("EnvironmentScreen", () => {
     expect(screen.getByTestId("comparison-commits").textContent).toContain("Say hello v2");
   });
 
+  it("lists this environment's builds with their columns, marks the live one, and hides Deploy once torn down", async () => {
+    const other: BuildView = { ...builds[1]!, id: 3, environment: "other", live: false };
+    const listed = vi.fn(() => Promise.resolve([other, ...builds]));
+    render(EnvironmentScreen, {
+      api: fakeApi({
+        builds: listed,
+        environment: () => Promise.resolve({ ...env, status: "tornDown" }),
+      }),
+      envId: "ted1bc4",
+      back: () => {},
+    });
+    await fireEvent.click(await screen.findByTestId("tab-builds"));
+    const rows = await screen.findAllByTestId("build-row");
+    expect(listed).toHaveBeenCalledWith("shop", "ted1bc4");
+    // Another environment's build waits behind "All builds".
+    expect(rows.map((r) => r.dataset.buildId)).toEqual(["2", "1"]);
+    expect(rows[0]!.querySelector("[data-testid=build-live]")).not.toBeNull();
+    expect(rows[0]!.textContent).toContain("Say hello v2");
+    expect(rows[0]!.textContent).toContain("main");
+    expect(rows[0]!.textContent).toContain("deploy 2 of ted1bc4");
+    expect(screen.queryAllByTestId("deploy-build")).toHaveLength(0);
+    expect(screen.getByTestId("builds-no-deploy").textContent).toContain("it is torn down");
+    await fireEvent.click(screen.getByTestId("builds-all"));
+    expect(screen.getAllByTestId("build-row").map((r) => r.dataset.buildId)).toEqual([
+      "3",
+      "2",
+      "1",
+    ]);
+  });
+
   it("deploys an earlier build's images from its row, then shows the timeline", async () => {
     const deployBuild = vi.fn(() =>
       Promise.resolve<DeployView>({ ...setup, id: 4, stage: "patch", status: "queued" }),
@@ -269,14 +300,16 @@ describe("EnvironmentScreen", () => {
     });
 
     await fireEvent.click(await screen.findByTestId("tab-builds"));
+    // Build 2 is live here: only build 1 offers Deploy.
     const buttons = await screen.findAllByTestId("deploy-build");
-    await fireEvent.click(buttons[1] as HTMLElement);
+    expect(buttons).toHaveLength(1);
+    await fireEvent.click(buttons[0] as HTMLElement);
     // A rollback is asked about first, and can be called off.
     expect(screen.getByTestId("rollback-confirm").textContent).toContain("Roll back to build #1?");
     expect(deployBuild).not.toHaveBeenCalled();
     await fireEvent.click(screen.getByText("Cancel"));
     expect(screen.queryByTestId("rollback-confirm")).toBeNull();
-    await fireEvent.click(buttons[1] as HTMLElement);
+    await fireEvent.click(buttons[0] as HTMLElement);
     await fireEvent.click(screen.getByTestId("confirm-rollback"));
 
     expect(deployBuild).toHaveBeenCalledWith("ted1bc4", 1);

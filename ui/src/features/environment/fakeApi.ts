@@ -69,6 +69,10 @@ export const builds: BuildView[] = [2, 1].map((id) => ({
   status: "succeeded",
   startedAt: "2026-11-26T06:00:00.000Z",
   finishedAt: "2026-11-26T06:00:02.000Z",
+  environment: "ted1bc4",
+  branch: "main",
+  subject: id === 2 ? "Say hello v2" : null,
+  live: id === 2,
   images: [
     {
       service: "web",

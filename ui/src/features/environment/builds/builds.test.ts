@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import type { BuildView } from "../../../ipc";
+import { ago, shownBuilds, totalSize, triggerShort } from "./builds";
+
+const build = (id: number, environment: string | null, live = false): BuildView => ({
+  id,
+  gitCommit: null,
+  trigger: `deploy ${id} of ${environment ?? "?"}: main at 1a2b3c4d5e6f`,
+  status: "succeeded",
+  startedAt: "2026-12-04T10:00:00.000Z",
+  finishedAt: null,
+  images: [
+    {
+      service: "web",
+      tag: "t",
+      outcome: "built",
+      sizeBytes: 5,
+      cacheHits: 0,
+      reusedFromBuild: null,
+      detail: null,
+    },
+    {
+      service: "api",
+      tag: "t",
+      outcome: "built",
+      sizeBytes: null,
+      cacheHits: 0,
+      reusedFromBuild: null,
+      detail: null,
+    },
+  ],
+  environment,
+  branch: "main",
+  subject: null,
+  live,
+});
+
+describe("the Builds tab", () => {
+  it("shows this environment's builds by default, and the one it runs even if another made it", () => {
+    const builds = [build(3, "ted1bc4"), build(2, "other"), build(1, "other", true)];
+    expect(shownBuilds(builds, "ted1bc4", false).map((b) => b.id)).toEqual([3, 1]);
+    expect(shownBuilds(builds, "ted1bc4", true).map((b) => b.id)).toEqual([3, 2, 1]);
+  });
+
+  it("names what started a build without its commit", () => {
+    expect(triggerShort("deploy 4 of ted1bc4: main at 1a2b3c4d5e6f")).toBe("deploy 4 of ted1bc4");
+    expect(triggerShort("stagecraft builds create")).toBe("stagecraft builds create");
+  });
+
+  it("says how long ago", () => {
+    const now = Date.parse("2026-12-04T12:00:00.000Z");
+    expect(ago("2026-12-04T11:59:50.000Z", now)).toBe("just now");
+    expect(ago("2026-12-04T11:55:00.000Z", now)).toBe("5 min ago");
+    expect(ago("2026-12-04T09:00:00.000Z", now)).toBe("3 h ago");
+    expect(ago("2026-12-01T12:00:00.000Z", now)).toBe("3 d ago");
+  });
+
+  it("adds the sizes it knows", () => {
+    expect(totalSize(build(1, null))).toBe(5);
+  });
+});
