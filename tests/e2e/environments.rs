@@ -105,6 +105,8 @@ pub(crate) async fn click_xpath(client: &Client, xpath: &str) {
 /// Types the repository's folder, adds the app and creates an environment of it, as a user
 /// does on the Environments screen; the window then shows the environment's details.
 pub(crate) async fn add_app_and_create_environment(client: &Client, repo: &Path) {
+    // Add app opens a dialog; once the app is added, New environment opens on it by itself.
+    click(client, "[data-testid=add-app-open]").await;
     client
         .find(Locator::Css("[data-testid=app-path]"))
         .await
@@ -452,6 +454,8 @@ async fn an_app_is_deployed_patched_and_torn_down_from_the_window() {
     save_screenshot(&client, "environment-torn-down.png").await;
 
     click(&client, "[data-testid=nav-environments]").await;
+    // Torn-down environments wait behind a toggle.
+    click(&client, "[data-testid=show-torn-down]").await;
     wait_for(&client, "[data-testid=open-environment]", WAIT).await;
     save_screenshot(&client, "environments.png").await;
 
@@ -527,6 +531,7 @@ current-context: prod
         ],
     );
     let client = driver.launch_app().await;
+    click(&client, "[data-testid=add-app-open]").await;
     client
         .wait()
         .at_most(WAIT)

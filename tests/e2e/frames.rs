@@ -227,6 +227,7 @@ async fn seed_history(data: &Path, repo: &Path) -> String {
                 events.push(DeployEvent::TaskStarted {
                     step,
                     task: task.clone(),
+                    limit_secs: Some(600),
                 });
                 events.push(DeployEvent::TaskFinished {
                     step,

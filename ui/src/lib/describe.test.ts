@@ -18,6 +18,8 @@ import {
   servicesReady,
   span,
   taskLog,
+  whyNotDeploy,
+  whyNotTeardown,
 } from "./describe";
 import type { DeployView, StepView } from "../ipc";
 
@@ -76,6 +78,17 @@ describe("statuses", () => {
     expect(runsServices("degraded")).toBe(true);
     expect(runsServices("tornDown")).toBe(false);
     expect(runsServices("settingUp")).toBe(false);
+  });
+
+  it("says why Deploy or Tear down cannot run in a status, and nothing when they can", () => {
+    expect(whyNotDeploy("deployed")).toBeNull();
+    expect(whyNotDeploy("failed")).toBeNull();
+    expect(whyNotDeploy("tornDown")).toBe("It is torn down");
+    expect(whyNotDeploy("teardownFailed")).toContain("only another teardown runs");
+    expect(whyNotTeardown("teardownFailed")).toBeNull();
+    expect(whyNotTeardown("settingUp")).toBeNull();
+    expect(whyNotTeardown("tearingDown")).toBe("It is being torn down");
+    expect(whyNotTeardown("tornDown")).toBe("It is torn down already");
   });
 
   it("refreshes quickly only while a deploy waits or runs", () => {

@@ -46,6 +46,33 @@ export function runsServices(status: EnvironmentStatusView): boolean {
   );
 }
 
+/** Why Deploy cannot run on an environment in this status, or null when it can: nothing but
+ *  a teardown runs once it is torn down, being torn down, or its teardown left objects behind. */
+export function whyNotDeploy(status: EnvironmentStatusView): string | null {
+  switch (status) {
+    case "tornDown":
+      return "It is torn down";
+    case "tearingDown":
+      return "It is being torn down";
+    case "teardownFailed":
+      return "Its last teardown left objects behind: only another teardown runs";
+    default:
+      return null;
+  }
+}
+
+/** Why Tear down cannot run on an environment in this status, or null when it can. */
+export function whyNotTeardown(status: EnvironmentStatusView): string | null {
+  switch (status) {
+    case "tornDown":
+      return "It is torn down already";
+    case "tearingDown":
+      return "It is being torn down";
+    default:
+      return null;
+  }
+}
+
 const DEPLOY_STATUS: Record<DeployStatusView, [string, Tone]> = {
   queued: ["Queued", "pending"],
   running: ["Running", "pending"],

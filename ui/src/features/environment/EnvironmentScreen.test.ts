@@ -1,4 +1,6 @@
+import { EditorView } from "@codemirror/view";
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import { tick } from "svelte";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type {
   BuildView,
@@ -260,7 +262,12 @@ describe("EnvironmentScreen", () => {
   });
 
   it("lists this environment's builds with their columns, marks the live one, and hides Deploy once torn down", async () => {
-    const other: BuildView = { ...builds[1]!, id: 3, environment: "other", live: false };
+    const other: BuildView = {
+      ...(builds[1] as BuildView),
+      id: 3,
+      environment: "other",
+      live: false,
+    };
     const listed = vi.fn(() => Promise.resolve([other, ...builds]));
     render(EnvironmentScreen, {
       api: fakeApi({
@@ -275,10 +282,11 @@ describe("EnvironmentScreen", () => {
     expect(listed).toHaveBeenCalledWith("shop", "ted1bc4");
     // Another environment's build waits behind "All builds".
     expect(rows.map((r) => r.dataset.buildId)).toEqual(["2", "1"]);
-    expect(rows[0]!.querySelector("[data-testid=build-live]")).not.toBeNull();
-    expect(rows[0]!.textContent).toContain("Say hello v2");
-    expect(rows[0]!.textContent).toContain("main");
-    expect(rows[0]!.textContent).toContain("deploy 2 of ted1bc4");
+    const live = rows[0] as HTMLElement;
+    expect(live.querySelector("[data-testid=build-live]")).not.toBeNull();
+    expect(live.textContent).toContain("Say hello v2");
+    expect(live.textContent).toContain("main");
+    expect(live.textContent).toContain("deploy 2 of ted1bc4");
     expect(screen.queryAllByTestId("deploy-build")).toHaveLength(0);
     expect(screen.getByTestId("builds-no-deploy").textContent).toContain("it is torn down");
     await fireEvent.click(screen.getByTestId("builds-all"));
@@ -287,6 +295,49 @@ describe("EnvironmentScreen", () => {
       "2",
       "1",
     ]);
+  });
+
+  it("opens a failed deploy on its failure: the task, its log's last lines, a rollback and another deploy", async () => {
+    const failed: DeployView = {
+      ...setup,
+      id: 3,
+      stage: "patch",
+      status: "failed",
+      buildId: 2,
+      outcome: { outcome: "failed", reason: "step migrate halted" },
+    };
+    const failedDetail: DeployDetailView = { ...detail, deploy: failed };
+    const deployBuild = vi.fn(() =>
+      Promise.resolve<DeployView>({ ...setup, id: 4, stage: "patch", status: "queued" }),
+    );
+    const deploy = vi.fn(() => Promise.resolve<DeployView>({ ...setup, id: 5, status: "queued" }));
+    render(EnvironmentScreen, {
+      api: fakeApi({
+        timeline: () => Promise.resolve([setup, failed]),
+        deployDetail: () => Promise.resolve(failedDetail),
+        deployBuild,
+        deploy,
+      }),
+      envId: "ted1bc4",
+      back: () => {},
+    });
+
+    const summary = await screen.findByTestId("failure-summary");
+    expect(summary.textContent).toContain("jobs.migrate");
+    expect(summary.textContent).toContain("exited with code 3");
+    await waitFor(() =>
+      expect(screen.getByTestId("failure-log").textContent).toContain("no such table"),
+    );
+    await fireEvent.click(screen.getByTestId("failure-rollback"));
+    expect(deployBuild).not.toHaveBeenCalled();
+    await fireEvent.click(screen.getByTestId("confirm-rollback"));
+    expect(deployBuild).toHaveBeenCalledWith("ted1bc4", 1);
+    // The rollback opened on the timeline; the failed deploy, opened again, offers the rest.
+    const lanes = await screen.findAllByTestId("deploy-lane");
+    const lane = lanes.find((l) => l.dataset.deployId === "3");
+    await fireEvent.click(lane?.querySelector("button") as HTMLElement);
+    await fireEvent.click(await screen.findByTestId("failure-deploy"));
+    expect(deploy).toHaveBeenCalledWith("ted1bc4");
   });
 
   it("deploys an earlier build's images from its row, then shows the timeline", async () => {
@@ -481,8 +532,8 @@ describe("EnvironmentScreen", () => {
     await fireEvent.click(await screen.findByTestId("tab-configuration"));
 
     expect((await screen.findByTestId("config-follows")).textContent).toContain(follows);
-    const editor = screen.getByTestId("config-yaml") as HTMLTextAreaElement;
-    expect(editor.readOnly).toBe(true);
+    const editor = await screen.findByTestId("config-yaml");
+    expect(editor.getAttribute("aria-readonly")).toBe("true");
     expect(screen.queryByTestId("config-save")).toBeNull();
   });
 
@@ -517,7 +568,9 @@ describe("EnvironmentScreen", () => {
 
     expect(setAppGitops).toHaveBeenCalledWith("shop", false);
     await screen.findByTestId("config-save");
-    expect((screen.getByTestId("config-yaml") as HTMLTextAreaElement).readOnly).toBe(false);
+    await waitFor(() =>
+      expect(screen.getByTestId("config-yaml").getAttribute("aria-readonly")).toBe("false"),
+    );
   });
 
   it("saves the configuration as a new version, shows a refusal where it is, and diffs versions", async () => {
@@ -546,14 +599,19 @@ describe("EnvironmentScreen", () => {
     const unsupported = await screen.findByTestId("config-unsupported");
     expect(unsupported.textContent).toContain("1 key is not carried out");
     expect(unsupported.textContent).toContain("charts: not carried out on Docker");
-    const editor = (await screen.findByTestId("config-yaml")) as HTMLTextAreaElement;
-    await waitFor(() => expect(editor.value).toContain("replicas: 2"));
+    const view = EditorView.findFromDOM(await screen.findByTestId("config-yaml"));
+    if (!view) throw new Error("no editor");
+    const type = async (text: string) => {
+      view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } });
+      await tick();
+    };
+    await waitFor(() => expect(view.state.doc.toString()).toContain("replicas: 2"));
 
-    await fireEvent.input(editor, { target: { value: "services:\n- name: web\n  replicas: x\n" } });
+    await type("services:\n- name: web\n  replicas: x\n");
     await fireEvent.click(screen.getByTestId("config-save"));
-    expect((await screen.findByTestId("config-error")).textContent).toContain("3:13");
+    expect((await screen.findByTestId("config-error")).textContent).toContain("line 3, column 13");
 
-    await fireEvent.input(editor, { target: { value: "services:\n- name: web\n  replicas: 3\n" } });
+    await type("services:\n- name: web\n  replicas: 3\n");
     await fireEvent.click(screen.getByTestId("config-save"));
     expect((await screen.findByTestId("config-notice")).textContent).toContain("v1.3");
 

@@ -8,13 +8,14 @@ import {
   type DeployView,
   type EnvironmentsApi,
   type EnvironmentView,
+  type LogPageView,
   type LogResourceView,
   type NextDeploy,
   type ServiceHealthView,
   type UiError,
 } from "../../ipc";
 import { reloadWhileOpen } from "../../lib/changes";
-import { isActive, runsServices, span } from "../../lib/describe";
+import { isActive, runsServices, span, whyNotDeploy, whyNotTeardown } from "../../lib/describe";
 import { OpenLog } from "./logs/openLog.svelte";
 import { followFeed, type Feed } from "./timeline/feed";
 import { applyEvent, type EventMessage, type Timeline } from "./timeline/reduce";
@@ -72,6 +73,11 @@ export class EnvironmentModel {
   logResources = $state<LogResourceView[]>([]);
   /** The newest deploy's progress lines, streamed from its events (kept across a reload). */
   feed = $state<Feed>();
+  /** The opened deploy's progress, when it is not the newest one (whose feed is `feed`):
+   *  read again from its kept events, so a deploy re-opened shows what it said. */
+  openedFeed = $state<Feed>();
+  #openedFeedId: number | undefined;
+  #stopOpenedFeed: (() => void) | undefined;
   /** Each service as its runtime reported it when last read; none before the first read. */
   health = $state.raw<ServiceHealthView[]>();
   /** The services' health could not be read (what was read before stays). */
@@ -80,7 +86,7 @@ export class EnvironmentModel {
   readingHealth = $state(false);
   readonly log: OpenLog;
 
-  readonly gone = $derived(this.env?.status === "tornDown" || this.env?.status === "tearingDown");
+  readonly gone = $derived(this.env !== undefined && whyNotTeardown(this.env.status) !== null);
   /** A teardown left objects behind: only another teardown may run. */
   readonly teardownOnly = $derived(this.env?.status === "teardownFailed");
   /** Whether the Services panel shows: the environment's services may be running. */
@@ -157,6 +163,7 @@ export class EnvironmentModel {
     clearInterval(this.#clock);
     this.#stopChanges?.();
     this.#stopFeed?.();
+    this.#stopOpenedFeed?.();
     this.log.close();
   }
 
@@ -193,9 +200,7 @@ export class EnvironmentModel {
       const [e, d] = await Promise.all([api.environment(envId), api.timeline(envId)]);
       const n =
         // Nothing but a teardown runs on these: Deploy has nothing to offer.
-        e.status === "tornDown" || e.status === "tearingDown" || e.status === "teardownFailed"
-          ? undefined
-          : await api.nextDeploy(envId);
+        whyNotDeploy(e.status) !== null ? undefined : await api.nextDeploy(envId);
       const open = this.#opened ? this.expanded : d.at(-1)?.id;
       const shown = open === undefined ? undefined : await api.deployDetail(open);
       const resources = this.tab === "logs" ? await api.logResources(envId) : this.logResources;
@@ -214,6 +219,7 @@ export class EnvironmentModel {
       this.detail = timeline.detail;
       this.error = undefined;
       this.#follow(d.at(-1)?.id);
+      if (open !== undefined && open !== d.at(-1)?.id) this.#followOpened(open);
     } catch (raw) {
       this.error = toUiError(raw);
     } finally {
@@ -250,6 +256,30 @@ export class EnvironmentModel {
       })
       .catch((raw: unknown) => {
         if (this.#followed === deployId) this.#live = false;
+        this.actionError = toUiError(raw);
+      });
+  }
+
+  /** The progress lines of a deploy opened on the timeline, `feed` for the newest one. */
+  feedOf(deployId: number): Feed | undefined {
+    if (this.feed?.deployId === deployId) return this.feed;
+    return this.openedFeed?.deployId === deployId ? this.openedFeed : undefined;
+  }
+
+  /** Reads an opened older deploy's progress lines from its kept events. */
+  #followOpened(deployId: number) {
+    if (deployId === this.#openedFeedId || this.#closed) return;
+    this.#stopOpenedFeed?.();
+    this.#stopOpenedFeed = undefined;
+    this.#openedFeedId = deployId;
+    followFeed(this.#api, this.#storage, deployId, (feed) => {
+      if (this.#openedFeedId === deployId) this.openedFeed = feed;
+    })
+      .then((stop) => {
+        if (this.#openedFeedId === deployId && !this.#closed) this.#stopOpenedFeed = stop;
+        else stop();
+      })
+      .catch((raw: unknown) => {
         this.actionError = toUiError(raw);
       });
   }
@@ -299,9 +329,26 @@ export class EnvironmentModel {
     return this.#act(() => this.#api.cancel(this.envId));
   }
 
-  /** Expires the environment 7 days from now. */
-  extend(): Promise<void> {
-    return this.#act(() => this.#api.extend(this.envId, null));
+  /** Expires the environment `hours` from now (null: the most, 7 days); gives it extended, or
+   *  nothing when refused (the error is shown). */
+  async extend(hours: number | null = null): Promise<EnvironmentView | undefined> {
+    let extended: EnvironmentView | undefined;
+    await this.#act(async () => {
+      extended = await this.#api.extend(this.envId, hours);
+    });
+    return extended;
+  }
+
+  /** Streams a kept log's pages (a failed task's last lines), for a view of its own. */
+  followLog(resource: string, onPage: (page: LogPageView) => void): Promise<() => void> {
+    return this.#api.followLog(resource, 0, onPage);
+  }
+
+  /** Deploys an earlier build's images (a rollback, confirmed by the caller) and opens it. */
+  rollback(buildId: number): Promise<void> {
+    return this.#act(async () => {
+      this.expanded = (await this.#api.deployBuild(this.envId, buildId)).id;
+    });
   }
 
   /** Queues the teardown and opens it. */

@@ -169,7 +169,8 @@ export function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsA
       }),
     saveVariables: () => Promise.reject(new Error("unused")),
     pickFolder: () => Promise.resolve(null),
-    environments: () => Promise.resolve([{ environment: env, activity: null, urls: [] }]),
+    environments: () =>
+      Promise.resolve([{ environment: env, activity: null, urls: [], services: null }]),
     runtimeChoices: () => Promise.resolve([]),
     createEnvironment: () => Promise.reject(new Error("unused")),
     orphans: () => Promise.resolve([]),

@@ -1,7 +1,24 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
-import { describe, expect, it, vi } from "vitest";
-import type { AppView, EnvironmentsApi, EnvironmentView, RuntimeChoice } from "../../ipc";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import type {
+  AppView,
+  DeployView,
+  EnvironmentRowView,
+  EnvironmentsApi,
+  EnvironmentView,
+  RuntimeChoice,
+} from "../../ipc";
+import { toasts } from "../../lib/toast.svelte";
 import EnvironmentsScreen from "./EnvironmentsScreen.svelte";
+
+beforeEach(() => toasts.clear());
+
+const messages = () => toasts.items.map((t) => t.message);
+
+/** Opens one of the header's dialogs: "add-app-open" or "new-environment". */
+async function openDialog(testid: "add-app-open" | "new-environment") {
+  await fireEvent.click(await screen.findByTestId(testid));
+}
 
 const runtimes: RuntimeChoice[] = [
   {
@@ -91,6 +108,7 @@ describe("adding an app", () => {
       .mockResolvedValueOnce("/home/dev/src/shop")
       .mockResolvedValueOnce(null);
     render(EnvironmentsScreen, { api: api(pick), open: () => {} });
+    await openDialog("add-app-open");
     const input = (await screen.findByTestId("app-path")) as HTMLInputElement;
 
     await fireEvent.click(screen.getByTestId("choose-folder"));
@@ -104,7 +122,7 @@ describe("adding an app", () => {
 });
 
 describe("adding an app from a docker-compose file", () => {
-  it("shows what the import could not carry over, each warning located", async () => {
+  it("says so in a toast, then offers an environment of it with what the import could not carry over", async () => {
     const warning =
       "docker-compose.yml:9:7: warning: services.web.build.ssh: Release builds have no SSH agent; dropped";
     render(EnvironmentsScreen, {
@@ -113,6 +131,7 @@ describe("adding an app from a docker-compose file", () => {
       }),
       open: () => {},
     });
+    await openDialog("add-app-open");
     await fireEvent.input(await screen.findByTestId("app-path"), {
       target: { value: "/home/dev/src/shop" },
     });
@@ -122,6 +141,9 @@ describe("adding an app from a docker-compose file", () => {
     const shown = await screen.findByTestId("add-app-warnings");
     expect(shown.textContent).toContain("Added shop");
     expect(shown.textContent).toContain(warning);
+    expect(screen.getByTestId("new-environment-dialog")).toBeTruthy();
+    expect(screen.queryByTestId("add-app-dialog")).toBeNull();
+    expect(messages()).toEqual(["Added app shop, 1 warning"]);
   });
 });
 
@@ -144,6 +166,7 @@ describe("creating an environment", () => {
       api: api(undefined, { apps: () => Promise.resolve([shop]), createEnvironment }),
       open,
     });
+    await openDialog("new-environment");
     const runtime = (await screen.findByTestId("env-runtime")) as HTMLSelectElement;
     await waitFor(() => expect(runtime.options.length).toBe(3));
     expect(runtime.options[1]?.disabled).toBe(true);
@@ -179,6 +202,7 @@ describe("creating an environment", () => {
       api: api(undefined, { apps: () => Promise.resolve([shop]), createEnvironment }),
       open,
     });
+    await openDialog("new-environment");
     const branch = (await screen.findByTestId("env-branch")) as HTMLInputElement;
     await fireEvent.input(branch, { target: { value: "feature/carts" } });
     expect(screen.queryByTestId("create-working-tree")).toBeNull();
@@ -221,6 +245,7 @@ describe("creating an environment on a cluster that pulls its images", () => {
       }),
       open,
     });
+    await openDialog("new-environment");
     const runtime = (await screen.findByTestId("env-runtime")) as HTMLSelectElement;
     await waitFor(() => expect(runtime.options.length).toBe(3));
     await fireEvent.change(runtime, { target: { value: "kube:prod" } });
@@ -257,6 +282,7 @@ describe("creating an environment on a cluster that pulls its images", () => {
       }),
       open: () => {},
     });
+    await openDialog("new-environment");
     const runtime = (await screen.findByTestId("env-runtime")) as HTMLSelectElement;
     await waitFor(() => expect(runtime.options.length).toBe(3));
     await fireEvent.change(runtime, { target: { value: "kube:prod" } });
@@ -324,6 +350,7 @@ describe("the environments list", () => {
               environment: env,
               activity: { stage: "setup", building: false, step: "apps", stepsDone: 2, queued: 1 },
               urls: [{ service: "web", url: "http://127.0.0.1:24817" }],
+              services: null,
             },
           ]),
       }),
@@ -334,5 +361,280 @@ describe("the environments list", () => {
       "setup · step apps (2 done), 1 deploy queued",
     );
     expect(screen.getByTestId("env-urls").textContent).toContain("http://127.0.0.1:24817");
+    expect(screen.queryByTestId("env-ready")).toBeNull();
+  });
+
+  it("says how many of a deployed environment's services are ready", async () => {
+    render(EnvironmentsScreen, {
+      api: api(undefined, {
+        environments: () =>
+          Promise.resolve([
+            { ...envRow({ status: "degraded" }), services: { ready: 2, total: 3 } },
+          ]),
+      }),
+      open: () => {},
+    });
+
+    const ready = await screen.findByTestId("env-ready");
+    expect(ready.textContent?.trim()).toBe("2 of 3 ready");
+    expect(ready.classList.contains("short")).toBe(true);
+  });
+});
+
+describe("the header's dialogs", () => {
+  it("are modal, titled, start on their first field, and close on Escape", async () => {
+    render(EnvironmentsScreen, { api: api(), open: () => {} });
+    // As a click would, the button takes the focus: it has it back when the dialog closes.
+    screen.getByTestId("add-app-open").focus();
+    await openDialog("add-app-open");
+    const dialog = await screen.findByTestId("add-app-dialog");
+    expect(dialog.tagName).toBe("DIALOG");
+    expect(dialog.getAttribute("aria-modal")).toBe("true");
+    const title = document.getElementById(dialog.getAttribute("aria-labelledby") ?? "");
+    expect(title?.textContent).toBe("Add an app");
+    expect(document.activeElement).toBe(screen.getByTestId("app-path"));
+
+    await fireEvent.keyDown(dialog, { key: "Escape" });
+    expect(screen.queryByTestId("add-app-dialog")).toBeNull();
+    expect(document.activeElement).toBe(screen.getByTestId("add-app-open"));
+  });
+
+  it("keeps Tab within the dialog", async () => {
+    render(EnvironmentsScreen, { api: api(), open: () => {} });
+    await openDialog("add-app-open");
+    const dialog = await screen.findByTestId("add-app-dialog");
+    const close = screen.getByRole("button", { name: "Close" });
+    const cancel = screen.getByRole("button", { name: "Cancel" });
+    // The last one enabled (Add app waits for a folder).
+    cancel.focus();
+    await fireEvent.keyDown(dialog, { key: "Tab" });
+    expect(document.activeElement).toBe(close);
+    await fireEvent.keyDown(dialog, { key: "Tab", shiftKey: true });
+    expect(document.activeElement).toBe(cancel);
+  });
+
+  it("offers to add an app first when there is none to create an environment of", async () => {
+    render(EnvironmentsScreen, { api: api(), open: () => {} });
+    await openDialog("new-environment");
+    expect((await screen.findByTestId("no-apps-yet")).textContent).toContain("add one first");
+    await fireEvent.click(screen.getByRole("button", { name: "Add an app…" }));
+    expect(await screen.findByTestId("add-app-dialog")).toBeTruthy();
+    expect(screen.queryByTestId("new-environment-dialog")).toBeNull();
+  });
+
+  it("after adding an app without warnings, starts a new environment on it", async () => {
+    const blog = { ...shop, name: "blog" };
+    let added = false;
+    render(EnvironmentsScreen, {
+      api: api(undefined, {
+        apps: () => Promise.resolve(added ? [shop, blog] : [shop]),
+        addApp: () => {
+          added = true;
+          return Promise.resolve({ app: blog, warnings: [] });
+        },
+      }),
+      open: () => {},
+    });
+    await openDialog("add-app-open");
+    await fireEvent.input(await screen.findByTestId("app-path"), {
+      target: { value: "/home/dev/src/blog" },
+    });
+    await fireEvent.click(screen.getByTestId("add-app"));
+
+    await waitFor(() =>
+      expect((screen.getByTestId("env-app") as HTMLSelectElement).value).toBe("blog"),
+    );
+    expect(screen.queryByTestId("add-app-warnings")).toBeNull();
+    expect(messages()).toEqual(["Added app blog"]);
+  });
+});
+
+function envRow(over: Partial<EnvironmentView>): EnvironmentRowView {
+  return {
+    environment: {
+      envId: "e0",
+      app: "shop",
+      branch: "main",
+      ephemeral: true,
+      version: "v1.1",
+      runtime: "docker",
+      status: "deployed",
+      expiresAt: "2099-01-01T00:00:00.000Z",
+      createdAt: "2026-11-26T06:00:00.000Z",
+      ...over,
+    },
+    activity: null,
+    urls: [],
+    services: null,
+  };
+}
+
+const listed = [
+  envRow({ envId: "a1abcde", app: "shop", branch: "main", createdAt: "2026-11-26T06:00:00.000Z" }),
+  envRow({
+    envId: "b2abcde",
+    app: "blog",
+    branch: "feature/cart",
+    status: "failed",
+    createdAt: "2026-11-27T06:00:00.000Z",
+  }),
+  envRow({ envId: "c3abcde", app: "shop", branch: "old", status: "tornDown" }),
+];
+
+const shownIds = () =>
+  screen.queryAllByTestId("env-row").map((r) => r.getAttribute("data-env-id") ?? "");
+
+describe("searching, filtering and sorting the list", () => {
+  it("searches, filters by app, branch and status, and shows torn down ones on demand", async () => {
+    render(EnvironmentsScreen, {
+      api: api(undefined, { environments: () => Promise.resolve(listed) }),
+      open: () => {},
+    });
+    await waitFor(() => expect(shownIds()).toEqual(["b2abcde", "a1abcde"]));
+
+    await fireEvent.input(screen.getByTestId("env-search"), { target: { value: "CART" } });
+    expect(shownIds()).toEqual(["b2abcde"]);
+    await fireEvent.input(screen.getByTestId("env-search"), { target: { value: "" } });
+
+    await fireEvent.change(screen.getByTestId("filter-app"), { target: { value: "shop" } });
+    expect(shownIds()).toEqual(["a1abcde"]);
+    await fireEvent.change(screen.getByTestId("filter-app"), { target: { value: "" } });
+
+    await fireEvent.change(screen.getByTestId("filter-branch"), {
+      target: { value: "feature/cart" },
+    });
+    expect(shownIds()).toEqual(["b2abcde"]);
+    await fireEvent.change(screen.getByTestId("filter-branch"), { target: { value: "" } });
+
+    await fireEvent.change(screen.getByTestId("filter-status"), { target: { value: "failed" } });
+    expect(shownIds()).toEqual(["b2abcde"]);
+    await fireEvent.change(screen.getByTestId("filter-status"), { target: { value: "" } });
+
+    const toggle = screen.getByTestId("show-torn-down") as HTMLInputElement;
+    expect(toggle.parentElement?.textContent).toContain("Show torn down (1)");
+    await fireEvent.click(toggle);
+    expect(shownIds()).toEqual(["b2abcde", "c3abcde", "a1abcde"]);
+  });
+
+  it("says when nothing matches, and shows everything again", async () => {
+    render(EnvironmentsScreen, {
+      api: api(undefined, { environments: () => Promise.resolve(listed) }),
+      open: () => {},
+    });
+    await fireEvent.input(await screen.findByTestId("env-search"), {
+      target: { value: "nothing" },
+    });
+    expect(screen.getByTestId("no-matches").textContent).toContain("No environment matches");
+    await fireEvent.click(screen.getByRole("button", { name: "Show all" }));
+    expect(shownIds()).toEqual(["b2abcde", "a1abcde"]);
+  });
+
+  it("sorts by a clicked header, the other way on a second click, and says so", async () => {
+    render(EnvironmentsScreen, {
+      api: api(undefined, { environments: () => Promise.resolve(listed) }),
+      open: () => {},
+    });
+    const app = await screen.findByTestId("sort-app");
+    const header = app.closest("th") as HTMLElement;
+    expect(header.getAttribute("aria-sort")).toBe("none");
+    expect(screen.getByTestId("sort-created").closest("th")?.getAttribute("aria-sort")).toBe(
+      "descending",
+    );
+
+    await fireEvent.click(app);
+    expect(header.getAttribute("aria-sort")).toBe("ascending");
+    expect(shownIds()).toEqual(["b2abcde", "a1abcde"]);
+    await fireEvent.click(app);
+    expect(header.getAttribute("aria-sort")).toBe("descending");
+    expect(shownIds()).toEqual(["a1abcde", "b2abcde"]);
+    expect(screen.getByTestId("sort-created").closest("th")?.getAttribute("aria-sort")).toBe(
+      "none",
+    );
+  });
+});
+
+describe("a row's actions", () => {
+  const queued = (stage: DeployView["stage"]): DeployView => ({
+    id: 7,
+    stage,
+    reason: "",
+    status: "queued",
+    buildId: null,
+    queuedAt: "2026-11-26T06:00:00.000Z",
+    startedAt: null,
+    finishedAt: null,
+    rollback: false,
+    outcome: null,
+  });
+
+  it("deploys, opens, and tears down once confirmed, the environment named", async () => {
+    const deploy = vi.fn(() => Promise.resolve(queued("patch")));
+    const teardown = vi.fn(() => Promise.resolve(queued("teardown")));
+    const opened = vi.fn();
+    render(EnvironmentsScreen, {
+      api: api(undefined, { environments: () => Promise.resolve(listed), deploy, teardown }),
+      open: opened,
+    });
+    await waitFor(() => expect(shownIds()).toHaveLength(2));
+    const row = screen.getAllByTestId("env-row")[1] as HTMLElement;
+    expect(row.getAttribute("data-env-id")).toBe("a1abcde");
+    const button = (testid: string) =>
+      row.querySelector(`[data-testid=${testid}]`) as HTMLButtonElement;
+
+    await fireEvent.click(button("row-deploy"));
+    await waitFor(() => expect(deploy).toHaveBeenCalledWith("a1abcde"));
+    await waitFor(() => expect(messages()).toEqual(["Deploy of a1abcde queued (patch)"]));
+
+    await fireEvent.click(button("row-open"));
+    expect(opened).toHaveBeenCalledWith("a1abcde");
+
+    await fireEvent.click(button("row-teardown"));
+    const dialog = await screen.findByTestId("teardown-dialog");
+    expect(dialog.textContent).toContain("Tear down a1abcde?");
+    expect(screen.getByTestId("teardown-question").textContent).toContain("a1abcde");
+    await fireEvent.click(screen.getByRole("button", { name: "Keep it" }));
+    expect(screen.queryByTestId("teardown-dialog")).toBeNull();
+    expect(teardown).not.toHaveBeenCalled();
+
+    await fireEvent.click(button("row-teardown"));
+    await fireEvent.click(await screen.findByTestId("confirm-row-teardown"));
+    await waitFor(() => expect(teardown).toHaveBeenCalledWith("a1abcde"));
+  });
+
+  it("are disabled, saying why, where the status forbids them; a refusal is shown", async () => {
+    const deploy = vi.fn(() =>
+      Promise.reject({ code: "CONFLICT", message: "a deploy is running" }),
+    );
+    render(EnvironmentsScreen, {
+      api: api(undefined, {
+        environments: () =>
+          Promise.resolve([
+            ...listed,
+            envRow({ envId: "d4abcde", status: "teardownFailed" }),
+            envRow({ envId: "e5abcde", status: "tearingDown" }),
+          ]),
+        deploy,
+      }),
+      open: () => {},
+    });
+    await fireEvent.click(await screen.findByTestId("show-torn-down"));
+    const button = (envId: string, testid: string) =>
+      document.querySelector(
+        `[data-testid=env-row][data-env-id=${envId}] [data-testid=${testid}]`,
+      ) as HTMLButtonElement;
+
+    expect(button("c3abcde", "row-deploy").disabled).toBe(true);
+    expect(button("c3abcde", "row-deploy").title).toBe("It is torn down");
+    expect(button("c3abcde", "row-teardown").disabled).toBe(true);
+    expect(button("c3abcde", "row-teardown").title).toBe("It is torn down already");
+    expect(button("d4abcde", "row-deploy").disabled).toBe(true);
+    expect(button("d4abcde", "row-deploy").title).toContain("only another teardown runs");
+    expect(button("d4abcde", "row-teardown").disabled).toBe(false);
+    expect(button("e5abcde", "row-teardown").title).toBe("It is being torn down");
+    expect(button("b2abcde", "row-deploy").disabled).toBe(false);
+
+    await fireEvent.click(button("b2abcde", "row-deploy"));
+    expect((await screen.findByTestId("row-action-error")).textContent).toBe("a deploy is running");
+    expect(messages()).toEqual([]);
   });
 });

@@ -55,6 +55,55 @@ describe("a deploy's progress lines", () => {
   });
 });
 
+describe("a task that waits", () => {
+  const at = (seconds: number) => new Date(Date.UTC(2026, 10, 26, 6, 0, seconds)).toISOString();
+  const message = (seq: number, seconds: number, event: FollowMessage): FollowMessage => ({
+    ...(event as Extract<FollowMessage, { kind: "event" }>),
+    seq,
+    at: at(seconds),
+  });
+  const started = (seq: number, task: string): FollowMessage =>
+    message(seq, 0, {
+      kind: "event",
+      seq,
+      at: "",
+      event: { type: "task_started", step: 0, task, limit_secs: 600 },
+      line: null,
+    });
+  const waited = (seq: number, seconds: number, task: string, attempt: number): FollowMessage =>
+    message(seq, seconds, {
+      kind: "event",
+      seq,
+      at: "",
+      event: { type: "task_waiting", step: 0, task, reason: `attempt ${attempt}` },
+      line: `    ${task}: attempt ${attempt}`,
+    });
+
+  it("says its waits in a row as one line, counted, with the time left before its limit", () => {
+    let feed = restoreFeed(memoryStorage(), 7);
+    feed = takeMessage(feed, started(1, "services.web"));
+    feed = takeMessage(feed, waited(2, 5, "services.web", 1));
+    expect(feed.lines).toEqual(["    services.web: attempt 1 (9 min 55 s left)"]);
+    feed = takeMessage(feed, waited(3, 10, "services.web", 2));
+    feed = takeMessage(feed, waited(4, 590, "services.web", 3));
+    expect(feed.lines).toEqual(["    services.web: attempt 3 (×3, 10 s left)"]);
+  });
+
+  it("starts a new line when another task waits or something else is said", () => {
+    let feed = restoreFeed(memoryStorage(), 7);
+    feed = takeMessage(feed, waited(1, 1, "services.web", 1));
+    feed = takeMessage(feed, waited(2, 2, "services.api", 1));
+    feed = takeMessage(feed, event(3, "data"));
+    feed = takeMessage(feed, waited(4, 3, "services.api", 2));
+    expect(feed.lines).toEqual([
+      "    services.web: attempt 1",
+      "    services.api: attempt 1",
+      "  step data",
+      "    services.api: attempt 2",
+    ]);
+  });
+});
+
 describe("following a deploy across a reload", () => {
   it("keeps what it had and asks only for the events after its last seq", async () => {
     const storage = memoryStorage();

@@ -9,6 +9,10 @@ export interface Feed {
   lastSeq: number;
   lines: string[];
   ended: boolean;
+  /** When each running task must be done by (ms since the epoch), from its start and limit. */
+  deadlines?: Record<string, number> | undefined;
+  /** The last line is a task's wait, said `count` times in a row: the next one replaces it. */
+  waiting?: { task: string; count: number } | undefined;
 }
 
 /** The most lines a feed keeps: a long setup says thousands of things, the last ones matter. */
@@ -27,14 +31,57 @@ export function restoreFeed(storage: Storage, deployId: number): Feed {
   return { deployId, lastSeq: 0, lines: [], ended: false };
 }
 
-/** The feed with `message` taken in: an event already seen (by `seq`) changes nothing. */
+/** "4 min 10 s left", "12 s left", or that the limit has passed. */
+export function timeLeft(deadline: number, at: number): string {
+  const seconds = Math.round((deadline - at) / 1000);
+  if (seconds <= 0) return "at its limit";
+  if (seconds < 60) return `${seconds} s left`;
+  return `${Math.floor(seconds / 60)} min ${String(seconds % 60).padStart(2, "0")} s left`;
+}
+
+/**
+ * The feed with `message` taken in: an event already seen (by `seq`) changes nothing. A task's
+ * waits in a row are one line, the newest wording with how many times it was said and the time
+ * left before the task's limit.
+ */
 export function takeMessage(feed: Feed, message: FollowMessage): Feed {
   if (message.kind === "end") return { ...feed, ended: true };
   if (message.seq <= feed.lastSeq) return feed;
+  const event = message.event;
+  let deadlines = feed.deadlines;
+  if (event.type === "task_started" && event.limit_secs !== undefined) {
+    deadlines = {
+      ...deadlines,
+      [event.task]: Date.parse(message.at) + event.limit_secs * 1000,
+    };
+  }
   // The wording comes with the event (the engine's `progress_line`, as the command prints it).
-  const lines =
-    message.line === null ? feed.lines : [...feed.lines, message.line].slice(-FEED_LINES);
-  return { ...feed, lastSeq: message.seq, lines };
+  if (message.line === null) return { ...feed, lastSeq: message.seq, deadlines };
+  if (event.type === "task_waiting") {
+    const again = feed.waiting?.task === event.task;
+    const count = again ? (feed.waiting?.count ?? 1) + 1 : 1;
+    const deadline = deadlines?.[event.task];
+    const notes = [
+      count > 1 ? `×${count}` : null,
+      deadline === undefined ? null : timeLeft(deadline, Date.parse(message.at)),
+    ].filter((n) => n !== null);
+    const line = notes.length > 0 ? `${message.line} (${notes.join(", ")})` : message.line;
+    const kept = again ? feed.lines.slice(0, -1) : feed.lines;
+    return {
+      ...feed,
+      lastSeq: message.seq,
+      deadlines,
+      lines: [...kept, line].slice(-FEED_LINES),
+      waiting: { task: event.task, count },
+    };
+  }
+  return {
+    ...feed,
+    lastSeq: message.seq,
+    deadlines,
+    lines: [...feed.lines, message.line].slice(-FEED_LINES),
+    waiting: undefined,
+  };
 }
 
 /**
