@@ -87,6 +87,11 @@ pub enum DeployEvent {
     TaskStarted {
         step: usize,
         task: String,
+        /// The longest it may run, when it has a limit: the window counts down what is left
+        /// while it waits. Absent from events kept before it was told.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional, type = "number")]
+        limit_secs: Option<u64>,
     },
     TaskWaiting {
         step: usize,

@@ -425,10 +425,16 @@ async fn run_task(context: TaskContext, step: usize, task: Task, halts: bool) ->
     outcome
 }
 
-fn started(context: &TaskContext, step: usize, name: &str) -> TaskProgress {
+fn started(
+    context: &TaskContext,
+    step: usize,
+    name: &str,
+    limit: Option<Duration>,
+) -> TaskProgress {
     context.sink.emit(DeployEvent::TaskStarted {
         step,
         task: name.to_owned(),
+        limit_secs: limit.map(|l| l.as_secs()),
     });
     TaskProgress {
         sink: Arc::clone(&context.sink),
@@ -438,7 +444,7 @@ fn started(context: &TaskContext, step: usize, name: &str) -> TaskProgress {
 }
 
 fn missing(context: &TaskContext, step: usize, name: &str, what: &str, halts: bool) -> TaskOutcome {
-    started(context, step, name);
+    started(context, step, name, None);
     TaskOutcome::Failed {
         error: format!("the configuration has no {what} for `{name}`"),
         halts,
@@ -520,7 +526,7 @@ async fn deploy_service(
     spec: &ServiceSpec,
     halts: bool,
 ) -> TaskOutcome {
-    let progress = started(context, step, name);
+    let progress = started(context, step, name, Some(context.timeouts.readiness));
     let (runtime, env) = (&context.runtime, &context.env);
     let call = with_attempts(context, &progress, |progress| {
         runtime.deploy_service(env, spec, progress)
@@ -542,7 +548,7 @@ async fn run_job(
     spec: &JobSpec,
     halts: bool,
 ) -> TaskOutcome {
-    let progress = started(context, step, name);
+    let progress = started(context, step, name, Some(spec.completed_timeout));
     let (runtime, env) = (&context.runtime, &context.env);
     let call = with_attempts(context, &progress, |progress| {
         runtime.run_job(env, spec, progress)
@@ -584,7 +590,7 @@ async fn remove_environment(
     name: &str,
     halts: bool,
 ) -> TaskOutcome {
-    let progress = started(context, step, name);
+    let progress = started(context, step, name, None);
     let (runtime, env) = (&context.runtime, &context.env);
     let call = with_attempts(context, &progress, |_| runtime.remove_environment(env));
     tokio::select! {

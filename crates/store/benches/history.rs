@@ -80,6 +80,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             one_deploy.push(DeployEvent::TaskStarted {
                 step,
                 task: task.clone(),
+                limit_secs: Some(600),
             });
             for attempt in 1..=17 {
                 one_deploy.push(DeployEvent::TaskWaiting {

@@ -120,7 +120,7 @@ pub(crate) async fn apply(
                 new_steps.push((step, name.as_str(), *wait_for_finish));
                 new_tasks.extend(tasks.iter().map(|task| (step, task.as_str())));
             }
-            DeployEvent::TaskStarted { step, task } => {
+            DeployEvent::TaskStarted { step, task, .. } => {
                 let change = entry(&mut changes, *step, task);
                 change.status = "running";
                 change.started = true;

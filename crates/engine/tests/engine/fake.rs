@@ -182,7 +182,7 @@ pub fn lines(events: &[DeployEvent]) -> Vec<String> {
             DeployEvent::StageStarted { stage, .. } => format!("stage_started {stage}"),
             DeployEvent::InfrastructurePrepared => "infrastructure_prepared".to_owned(),
             DeployEvent::StepStarted { step, name, .. } => format!("step_started {step} {name}"),
-            DeployEvent::TaskStarted { step, task } => format!("task_started {step} {task}"),
+            DeployEvent::TaskStarted { step, task, .. } => format!("task_started {step} {task}"),
             DeployEvent::TaskWaiting { step, task, reason } => {
                 format!("task_waiting {step} {task}: {reason}")
             }

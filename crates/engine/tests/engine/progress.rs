@@ -47,6 +47,7 @@ fn events_read_as_the_lines_of_a_deploys_progress() {
         DeployEvent::TaskStarted {
             step: 0,
             task: "services.web".into(),
+            limit_secs: Some(600),
         },
     ]
     .iter()
@@ -87,4 +88,18 @@ fn an_event_reads_back_as_it_was_written() {
     );
     assert_eq!(serde_json::from_str::<DeployEvent>(&json).unwrap(), event);
     assert!(event.ends_deploy());
+}
+
+#[test]
+fn a_task_start_kept_before_limits_were_told_still_reads() {
+    let old: DeployEvent =
+        serde_json::from_str(r#"{"type":"task_started","step":1,"task":"jobs.migrate"}"#).unwrap();
+    assert_eq!(
+        old,
+        DeployEvent::TaskStarted {
+            step: 1,
+            task: "jobs.migrate".into(),
+            limit_secs: None,
+        }
+    );
 }

@@ -610,6 +610,7 @@ async fn a_task_tried_again_keeps_one_row_with_its_attempts_and_why_the_last_one
             DeployEvent::TaskStarted {
                 step: 0,
                 task: task(),
+                limit_secs: None,
             },
             DeployEvent::TaskRetrying {
                 step: 0,
