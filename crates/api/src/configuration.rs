@@ -157,7 +157,7 @@ impl Stagecraft {
             });
         }
         let file = format!("{env_id} configuration");
-        let parsed = stagecraft_template::load_template(&file, yaml);
+        let parsed = stagecraft_template::load_config(&file, yaml);
         if parsed.value.is_none() || parsed.diagnostics.has_errors() {
             return Err(Error::Invalid {
                 diagnostics: parsed.diagnostics.0,

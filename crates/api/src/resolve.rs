@@ -57,7 +57,7 @@ impl Stagecraft {
             specific,
         };
         let file = format!("{} configuration {version}", env.env_id);
-        let template = stagecraft_template::load_template(&file, &config.config_yaml);
+        let template = stagecraft_template::load_config(&file, &config.config_yaml);
         let Some(template) = template
             .value
             .filter(|_| !template.diagnostics.has_errors())

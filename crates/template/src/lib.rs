@@ -115,6 +115,21 @@ pub fn load_template(file: &str, text: &str) -> Parsed<Template> {
     parsed
 }
 
+/// Reads an environment's own configuration and validates it as one: like
+/// [`load_template`], without asking for the `environment_templates` that making it dropped.
+pub fn load_config(file: &str, text: &str) -> Parsed<Template> {
+    let mut parsed = parse_template(file, text);
+    if let Some(template) = &parsed.value {
+        parsed.diagnostics.extend(validate::validate_as(
+            template,
+            file,
+            validate::Reading::EnvironmentConfig,
+        ));
+        parsed.diagnostics.sort();
+    }
+    parsed
+}
+
 /// Writes a template back as YAML: known keys in a fixed order, unknown keys kept.
 pub fn template_to_yaml(template: &Template) -> String {
     yaml::emit(&template.write())

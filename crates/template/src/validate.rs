@@ -86,6 +86,22 @@ impl Check<'_> {
 /// Validates a template read by [`crate::parse_template`]. Errors make the template unusable;
 /// warnings point at what is probably a mistake.
 pub fn validate(template: &Template, file: &str) -> Diagnostics {
+    validate_as(template, file, Reading::AppTemplate)
+}
+
+/// What a template is read as: the rules differ in one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reading {
+    /// An app's Application Template: it must name its environment templates.
+    AppTemplate,
+    /// An environment's own configuration, made from the app's template with its
+    /// `environment_templates` merged in and dropped (Release's environment configuration has
+    /// none).
+    EnvironmentConfig,
+}
+
+/// [`validate`], for a template read as `reading`.
+pub(crate) fn validate_as(template: &Template, file: &str, reading: Reading) -> Diagnostics {
     let mut check = Check {
         file,
         out: Diagnostics::default(),
@@ -159,7 +175,7 @@ pub fn validate(template: &Template, file: &str) -> Diagnostics {
         "service account",
     );
 
-    if template.environment_templates.is_empty() {
+    if template.environment_templates.is_empty() && reading == Reading::AppTemplate {
         check.warn(
             template.loc,
             "environment_templates",

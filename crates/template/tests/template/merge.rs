@@ -1,4 +1,4 @@
-use stagecraft_template::{environment_config, load_template, template_to_yaml};
+use stagecraft_template::{environment_config, load_config, load_template, template_to_yaml};
 
 const TEMPLATE: &str = "app: shop
 resources:
@@ -39,6 +39,28 @@ fn an_ephemeral_environment_takes_the_template_as_it_is() {
     assert!(
         config.environment_templates.is_empty(),
         "the environment's copy has no variants"
+    );
+}
+
+#[test]
+fn an_environments_own_configuration_reads_back_without_asking_for_environment_templates() {
+    let template = load_template("shop.yaml", TEMPLATE).value.unwrap();
+    let config = environment_config(&template, "permanent", "shop.yaml").unwrap();
+    let yaml = template_to_yaml(&config);
+    let reread = load_config("ted1bc4 configuration", &yaml);
+    assert!(reread.value.is_some());
+    assert_eq!(
+        reread.diagnostics.to_string(),
+        "",
+        "no warning about what making it dropped"
+    );
+    // Read as an app's template, the same text is told it lacks them.
+    let as_template = load_template("shop.yaml", &yaml);
+    assert!(
+        as_template
+            .diagnostics
+            .to_string()
+            .contains("no `environment_templates`")
     );
 }
 
