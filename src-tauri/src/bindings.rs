@@ -10,11 +10,12 @@ use stagecraft_api::{
     BuildView, Change, ClusterMadeBy, CommitView, CommitsBetweenView, ConfigVersionView,
     DataDirOrigin, DatabaseReport, DeployDetailView, DeployEvent, DeployOutcome, DeployStatusView,
     DeployView, DockerStatus, EditableVariables, EndpointSource, EnvironmentRowView,
-    EnvironmentStatusView, EnvironmentView, ErrorCode, ImageView, KubeContextReport,
-    KubernetesReport, LayerChangeView, LogLineView, LogPageView, LogResourceView, NextDeploy,
-    OrphanView, RemovedAppView, RuntimeChoice, RuntimeErrorKind, ServiceComparisonView,
-    ServiceHealthView, ServicesReadyView, Stage, StageView, StepComparisonView, StepOutcome,
-    StepView, SystemReport, TaskOutcome, TaskView, UrlView, VariableView, WorkloadVarsView,
+    EnvironmentStatusView, EnvironmentView, ErrorCode, FileChangeView, FileChangesView,
+    FileRenameView, ImageView, KubeContextReport, KubernetesReport, LayerChangeView, LogLineView,
+    LogPageView, LogResourceView, NextDeploy, OrphanView, RemovedAppView, RuntimeChoice,
+    RuntimeErrorKind, ServiceComparisonView, ServiceHealthView, ServicesReadyView, Stage,
+    StageView, StepComparisonView, StepOutcome, StepView, SystemReport, TaskOutcome, TaskView,
+    UrlView, VariableView, WorkloadVarsView,
 };
 use ts_rs::{Config, TS};
 
@@ -79,6 +80,9 @@ fn render() -> String {
         declaration::<BuildComparisonView>(&cfg),
         declaration::<ServiceComparisonView>(&cfg),
         declaration::<LayerChangeView>(&cfg),
+        declaration::<FileChangesView>(&cfg),
+        declaration::<FileChangeView>(&cfg),
+        declaration::<FileRenameView>(&cfg),
         declaration::<StepComparisonView>(&cfg),
         declaration::<ConfigVersionView>(&cfg),
         declaration::<WorkloadVarsView>(&cfg),

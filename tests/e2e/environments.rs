@@ -8,6 +8,7 @@ use std::time::Duration;
 use fantoccini::{Client, Locator};
 
 use crate::driver::{Driver, exclusive_window};
+use crate::notifications::Notifications;
 use crate::system::{WAIT, save_screenshot, text_of};
 
 /// Deploys build images and wait for readiness: longer than a screen takes to appear.
@@ -26,6 +27,11 @@ pub(crate) fn service(repo: &Path, name: &str, dockerfile: &str, files: &[(&str,
     }
 }
 
+/// How web starts: it serves its folder until told to stop.
+const SERVES: &str = "trap 'exit 0' TERM; httpd -f -p 8080 -h /www & wait\n";
+/// How web starts in a patch that breaks it: it exits at once, saying why on stderr.
+const CRASHES: &str = "echo 'cannot open the database: no such table' >&2; exit 3\n";
+
 /// A web service (published, with an HTTP readiness probe) and a migrate job.
 fn app_repo(dir: &Path, app: &str) -> std::path::PathBuf {
     let repo = dir.join(app);
@@ -33,10 +39,8 @@ fn app_repo(dir: &Path, app: &str) -> std::path::PathBuf {
     service(
         &repo,
         "web",
-        &format!(
-            "{base}COPY www /www\nCMD [\"sh\", \"-c\", \"trap 'exit 0' TERM; httpd -f -p 8080 -h /www & wait\"]\n"
-        ),
-        &[("www/index.html", "hello v1\n")],
+        &format!("{base}COPY www /www\nCMD [\"sh\", \"/www/start.sh\"]\n"),
+        &[("www/index.html", "hello v1\n"), ("www/start.sh", SERVES)],
     );
     std::fs::create_dir_all(repo.join(".release")).unwrap();
     std::fs::write(
@@ -217,7 +221,15 @@ async fn an_app_is_deployed_patched_and_torn_down_from_the_window() {
     let _cleanup = Cleanup(app.clone());
     let repo = app_repo(dir.path(), &app);
     let data = dir.path().join("data");
-    let driver = Driver::start(4448, &[("STAGECRAFT_DATA_DIR", data.to_str().unwrap())]);
+    // The desktop's notifications, on a session bus of the test's own.
+    let notifications = Notifications::start();
+    let driver = Driver::start(
+        4448,
+        &[
+            ("STAGECRAFT_DATA_DIR", data.to_str().unwrap()),
+            ("DBUS_SESSION_BUS_ADDRESS", &notifications.address),
+        ],
+    );
     let launched = std::time::Instant::now();
     let client = driver.launch_app().await;
 
@@ -324,6 +336,10 @@ async fn an_app_is_deployed_patched_and_torn_down_from_the_window() {
         ))
         .await
         .expect("the COPY step is compared");
+    // Its layer is the same size in both builds ("hello v1" and "hello v2"): the files inside
+    // tell them apart.
+    let files = text_of(&client, "layer-files").await;
+    assert!(files.contains("www/index.html"), "{files}");
     save_screenshot(&client, "builds-compare.png").await;
 
     // The Logs tab: every kept log by kind; build 2's output of web opens, the `COPY www`
@@ -390,6 +406,35 @@ async fn an_app_is_deployed_patched_and_torn_down_from_the_window() {
     )
     .await;
     save_screenshot(&client, "rollback.png").await;
+
+    // A patch whose web crashes as it starts: the deploy goes on (the patch's step does not
+    // halt on an error, Release's default), the environment is degraded, not deployed, the
+    // lane opens on its failure summary, and the desktop is told.
+    std::fs::write(repo.join("web/www/start.sh"), CRASHES).unwrap();
+    click(&client, "[data-testid=deploy]").await;
+    wait_for(
+        &client,
+        "[data-testid=environment-status][data-status=degraded]",
+        DEPLOY_WAIT,
+    )
+    .await;
+    let summary = text_of(&client, "failure-summary").await;
+    assert!(summary.contains("services.web"), "{summary}");
+    assert!(summary.contains("exited with code 3"), "{summary}");
+    assert!(summary.contains("no such table"), "{summary}");
+    wait_for(&client, "[data-testid=failure-rollback]", WAIT).await;
+    save_screenshot(&client, "failure-summary.png").await;
+    let shown = notifications.wait_for("Environment degraded", WAIT).await;
+    assert!(shown.body.contains("is degraded"), "{shown:?}");
+    // Mended, and deployed again from the summary.
+    std::fs::write(repo.join("web/www/start.sh"), SERVES).unwrap();
+    click(&client, "[data-testid=failure-deploy]").await;
+    wait_for(
+        &client,
+        "[data-testid=environment-status][data-status=deployed]",
+        DEPLOY_WAIT,
+    )
+    .await;
 
     // The environment's own configuration: the app follows its Release files (GitOps), so the
     // tab says where to edit them; edited here instead, it is saved as v1.2, and the next

@@ -11,4 +11,5 @@
 mod driver;
 mod environments;
 mod frames;
+mod notifications;
 mod system;

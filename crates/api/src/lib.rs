@@ -49,6 +49,7 @@ mod change;
 mod checkout;
 mod clock;
 mod commits;
+mod compare;
 mod configuration;
 mod deploy;
 mod environment;
@@ -77,12 +78,13 @@ use stagecraft_store::Store;
 
 pub use adopt::Orphan;
 pub use app::{AddedApp, RemovedApp};
-pub use builds::{
-    BuildComparison, COMMITS_SHOWN, Commit, CommitsBetween, ServiceComparison, StepComparison,
-};
 pub use change::{Change, LOOK_EVERY};
 pub use clock::{EXPIRY_WARNING, TICK_EVERY, Tick};
 pub use commits::branch_commit;
+pub use compare::{
+    BuildComparison, COMMITS_SHOWN, Commit, CommitsBetween, LayerChange, ServiceComparison,
+    StepComparison,
+};
 pub use configuration::{ConfigVersion, Hostname, MASK, ShownVar, WorkloadVars};
 pub use deploy::{DeployReport, DeployRequest, Submitted, Wait};
 pub use environment::{CreateEnvironment, DEFAULT_TTL, EnvironmentRow, MAX_EXTENSION};
@@ -111,9 +113,10 @@ pub use views::{
     ActivityView, AddedAppView, AppDetailView, AppRefreshView, AppView, BuildComparisonView,
     BuildView, CommitView, CommitsBetweenView, ConfigVersionView, DeployDetailView,
     DeployStatusView, DeployView, EnvironmentRowView, EnvironmentStatusView, EnvironmentView,
-    ImageView, LayerChangeView, LogLineView, LogPageView, LogResourceView, NextDeploy, OrphanView,
-    RemovedAppView, ServiceComparisonView, ServiceHealthView, ServicesReadyView, StageView,
-    StepComparisonView, StepView, TaskView, UrlView, VariableView, WorkloadVarsView,
+    FileChangeView, FileChangesView, FileRenameView, ImageView, LayerChangeView, LogLineView,
+    LogPageView, LogResourceView, NextDeploy, OrphanView, RemovedAppView, ServiceComparisonView,
+    ServiceHealthView, ServicesReadyView, StageView, StepComparisonView, StepView, TaskView,
+    UrlView, VariableView, WorkloadVarsView,
 };
 
 /// Stagecraft's use cases over one data directory. Opening it opens (and migrates) the

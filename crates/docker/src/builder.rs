@@ -270,7 +270,7 @@ impl StepTracker {
 
 /// `/bin/sh -c #(nop) CMD ["x"]` is how the classic builder records `CMD ["x"]`;
 /// `COPY . /app # buildkit` is how BuildKit does.
-fn instruction(created_by: &str) -> String {
+pub(crate) fn instruction(created_by: &str) -> String {
     let text = created_by.trim();
     let text = text.strip_suffix("# buildkit").map_or(text, str::trim_end);
     if let Some(rest) = text.strip_prefix("/bin/sh -c #(nop) ") {
@@ -313,6 +313,14 @@ impl ImageBuilder for DockerBuilder {
                 "the image {tag} cannot be removed: {error}"
             ))),
         }
+    }
+
+    async fn layer_files(
+        &self,
+        tag: &str,
+    ) -> Result<Vec<stagecraft_engine::LayerFiles>, RuntimeError> {
+        let docker = self.engine.client().await.map_err(RuntimeError::from)?;
+        crate::layers::layer_files(&docker, tag).await
     }
 
     async fn inputs_digest(&self, request: &BuildRequest) -> Result<String, RuntimeError> {

@@ -42,6 +42,7 @@ mod discovery;
 mod engine;
 mod error;
 mod hashes;
+mod layers;
 mod port_owner;
 mod probe;
 mod push;

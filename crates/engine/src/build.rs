@@ -155,6 +155,14 @@ pub trait ImageBuilder: Send + Sync + 'static {
     /// Removes the image `tag` built here, leaving its parent layers to other images; an image
     /// already gone is not an error.
     async fn remove_image(&self, tag: &str) -> Result<(), RuntimeError>;
+
+    /// The files inside each layer of the image `tag`, oldest layer first, for comparing two
+    /// builds file by file. A builder that cannot read them says so.
+    async fn layer_files(&self, tag: &str) -> Result<Vec<crate::LayerFiles>, RuntimeError> {
+        Err(RuntimeError::new(format!(
+            "the files of {tag} cannot be read by this builder"
+        )))
+    }
 }
 
 /// The requests for the services of `template` built from the repository at `repo`, tagged

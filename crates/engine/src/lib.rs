@@ -21,6 +21,7 @@
 mod build;
 mod domain;
 mod event;
+mod layer_files;
 mod runner;
 mod runtime;
 mod stage;
@@ -34,6 +35,7 @@ pub use build::{
 };
 pub use domain::{App, Deploy, Environment, EnvironmentKind, Version};
 pub use event::{DeployEvent, DeployOutcome, EventSink, StepOutcome, TaskOutcome};
+pub use layer_files::{FileChange, FileChanges, FileRename, LayerFile, LayerFiles};
 pub use runner::{Retries, Runner, Timeouts, Workloads};
 pub use runtime::{
     BoxStream, ConfigFile, EnvVar, EnvironmentRef, ImagePusher, JobExit, JobSpec,

@@ -435,9 +435,33 @@ detail: string | null, };
 
 export type BuildComparisonView = { before: number, after: number, commits: CommitsBetweenView, services: Array<ServiceComparisonView>, };
 
-export type ServiceComparisonView = { service: string, beforeSize: number | null, afterSize: number | null, sizeChange: number | null, layersAdded: Array<string>, layersRemoved: Array<string>, layersChanged: Array<LayerChangeView>, steps: Array<StepComparisonView>, beforeCacheHits: number, afterCacheHits: number, reused: boolean, };
+export type ServiceComparisonView = { service: string, beforeSize: number | null, afterSize: number | null, sizeChange: number | null, layersAdded: Array<string>, layersRemoved: Array<string>, layersChanged: Array<LayerChangeView>, 
+/**
+ * Why the files inside the layers were not compared; null when they were.
+ */
+filesUnknown: string | null, steps: Array<StepComparisonView>, beforeCacheHits: number, afterCacheHits: number, reused: boolean, };
 
-export type LayerChangeView = { instruction: string, beforeSize: number, afterSize: number, };
+export type LayerChangeView = { instruction: string, beforeSize: number, afterSize: number, 
+/**
+ * What changed inside the layer, file by file; null when the images could not be read.
+ */
+files: FileChangesView | null, };
+
+/**
+ * The files of a layer that changed between two builds: each list sorted by path and cut at
+ * 50, the rest counted in `more`.
+ */
+export type FileChangesView = { added: Array<string>, removed: Array<string>, changed: Array<FileChangeView>, renamed: Array<FileRenameView>, more: number, };
+
+/**
+ * A file of the same path with other contents.
+ */
+export type FileChangeView = { path: string, beforeSize: number, afterSize: number, };
+
+/**
+ * A file's contents under another path.
+ */
+export type FileRenameView = { from: string, to: string, };
 
 export type StepComparisonView = { instruction: string, beforeMillis: number | null, afterMillis: number | null, beforeCached: boolean | null, afterCached: boolean | null, };
 

@@ -67,6 +67,67 @@ pub struct LayerChangeView {
     pub before_size: u64,
     #[ts(type = "number")]
     pub after_size: u64,
+    /// What changed inside the layer, file by file; null when the images could not be read.
+    pub files: Option<FileChangesView>,
+}
+
+/// The files of a layer that changed between two builds: each list sorted by path and cut at
+/// 50, the rest counted in `more`.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct FileChangesView {
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    pub changed: Vec<FileChangeView>,
+    pub renamed: Vec<FileRenameView>,
+    #[ts(type = "number")]
+    pub more: usize,
+}
+
+/// A file of the same path with other contents.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct FileChangeView {
+    pub path: String,
+    #[ts(type = "number")]
+    pub before_size: u64,
+    #[ts(type = "number")]
+    pub after_size: u64,
+}
+
+/// A file's contents under another path.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct FileRenameView {
+    pub from: String,
+    pub to: String,
+}
+
+impl From<stagecraft_engine::FileChanges> for FileChangesView {
+    fn from(files: stagecraft_engine::FileChanges) -> Self {
+        Self {
+            added: files.added,
+            removed: files.removed,
+            changed: files
+                .changed
+                .into_iter()
+                .map(|c| FileChangeView {
+                    path: c.path,
+                    before_size: c.before_size,
+                    after_size: c.after_size,
+                })
+                .collect(),
+            renamed: files
+                .renamed
+                .into_iter()
+                .map(|r| FileRenameView {
+                    from: r.from,
+                    to: r.to,
+                })
+                .collect(),
+            more: files.more,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -82,6 +143,8 @@ pub struct ServiceComparisonView {
     pub layers_added: Vec<String>,
     pub layers_removed: Vec<String>,
     pub layers_changed: Vec<LayerChangeView>,
+    /// Why the files inside the layers were not compared; null when they were.
+    pub files_unknown: Option<String>,
     pub steps: Vec<StepComparisonView>,
     #[ts(type = "number")]
     pub before_cache_hits: i64,
@@ -124,10 +187,10 @@ pub struct CommitView {
     pub subject: String,
 }
 
-impl From<crate::builds::CommitsBetween> for CommitsBetweenView {
-    fn from(commits: crate::builds::CommitsBetween) -> Self {
+impl From<crate::compare::CommitsBetween> for CommitsBetweenView {
+    fn from(commits: crate::compare::CommitsBetween) -> Self {
         match commits {
-            crate::builds::CommitsBetween::Listed { commits, more } => Self::Listed {
+            crate::compare::CommitsBetween::Listed { commits, more } => Self::Listed {
                 commits: commits
                     .into_iter()
                     .map(|c| CommitView {
@@ -139,7 +202,7 @@ impl From<crate::builds::CommitsBetween> for CommitsBetweenView {
                     .collect(),
                 more,
             },
-            crate::builds::CommitsBetween::Unknown { reason } => Self::Unknown { reason },
+            crate::compare::CommitsBetween::Unknown { reason } => Self::Unknown { reason },
         }
     }
 }
@@ -163,12 +226,14 @@ impl From<crate::BuildComparison> for BuildComparisonView {
                     layers_changed: s
                         .layers_changed
                         .into_iter()
-                        .map(|(instruction, before_size, after_size)| LayerChangeView {
-                            instruction,
-                            before_size,
-                            after_size,
+                        .map(|c| LayerChangeView {
+                            instruction: c.instruction,
+                            before_size: c.before_size,
+                            after_size: c.after_size,
+                            files: c.files.map(FileChangesView::from),
                         })
                         .collect(),
+                    files_unknown: s.files_unknown,
                     steps: s
                         .steps
                         .into_iter()

@@ -258,6 +258,12 @@ describe("EnvironmentScreen", () => {
     const web = await screen.findByTestId("service-comparison");
     expect(web.textContent).toContain("+100 kB");
     expect(web.textContent).toContain("+ COPY www /www (v2)");
+    // A layer of the same size, told apart by its files.
+    const files = screen.getByTestId("layer-files").textContent ?? "";
+    expect(files).toContain("etc/web/site.conf");
+    expect(files).toContain("same size");
+    expect(files).toContain("etc/web/old.conf renamed to etc/web/new.conf");
+    expect(screen.getByTestId("comparison-legend").textContent).toContain("build #1");
     expect(screen.getByTestId("comparison-commits").textContent).toContain("Say hello v2");
   });
 

@@ -109,7 +109,21 @@ export const comparison: BuildComparisonView = {
       sizeChange: 100_000,
       layersAdded: ["COPY www /www (v2)"],
       layersRemoved: [],
-      layersChanged: [],
+      layersChanged: [
+        {
+          instruction: "COPY conf /etc/web",
+          beforeSize: 120,
+          afterSize: 120,
+          files: {
+            added: [],
+            removed: [],
+            changed: [{ path: "etc/web/site.conf", beforeSize: 120, afterSize: 120 }],
+            renamed: [{ from: "etc/web/old.conf", to: "etc/web/new.conf" }],
+            more: 0,
+          },
+        },
+      ],
+      filesUnknown: null,
       steps: [
         {
           instruction: "COPY www /www",
