@@ -504,6 +504,25 @@ async fn an_app_is_deployed_patched_and_torn_down_from_the_window() {
     wait_for(&client, "[data-testid=open-environment]", WAIT).await;
     save_screenshot(&client, "environments.png").await;
 
+    // The same screens in a small window: the sidebar folds to a rail, nothing spills sideways.
+    client.set_window_size(800, 600).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let spills = "const m = document.querySelector('main'); return m.scrollWidth - m.clientWidth;";
+    let overflow = |value: serde_json::Value| value.as_i64().unwrap_or(i64::MAX);
+    assert!(overflow(client.execute(spills, vec![]).await.unwrap()) <= 0);
+    save_screenshot(&client, "environments-800.png").await;
+    click(&client, "[data-testid=open-environment]").await;
+    // It opens on the tab of the log shown last (the Logs tab): the timeline is asked for.
+    click(&client, "[data-testid=tab-timeline]").await;
+    wait_for(&client, "[data-testid=timeline]", WAIT).await;
+    assert!(overflow(client.execute(spills, vec![]).await.unwrap()) <= 0);
+    save_screenshot(&client, "environment-800.png").await;
+    click(&client, "[data-testid=tab-builds]").await;
+    wait_for(&client, "[data-testid=build-row]", WAIT).await;
+    assert!(overflow(client.execute(spills, vec![]).await.unwrap()) <= 0);
+    save_screenshot(&client, "builds-800.png").await;
+    client.set_window_size(1280, 800).await.unwrap();
+
     // The app's own screen: its files read again (unchanged), then the app removed, with its
     // images and the history of its torn-down environment.
     click(&client, "[data-testid=nav-apps]").await;

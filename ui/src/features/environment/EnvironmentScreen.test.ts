@@ -292,7 +292,7 @@ describe("EnvironmentScreen", () => {
     expect(live.querySelector("[data-testid=build-live]")).not.toBeNull();
     expect(live.textContent).toContain("Say hello v2");
     expect(live.textContent).toContain("main");
-    expect(live.textContent).toContain("deploy 2 of ted1bc4");
+    expect(live.textContent).toContain("deploy 2");
     expect(screen.queryAllByTestId("deploy-build")).toHaveLength(0);
     expect(screen.getByTestId("builds-no-deploy").textContent).toContain("it is torn down");
     await fireEvent.click(screen.getByTestId("builds-all"));

@@ -45,6 +45,10 @@ describe("the Builds tab", () => {
   it("names what started a build without its commit", () => {
     expect(triggerShort("deploy 4 of ted1bc4: main at 1a2b3c4d5e6f")).toBe("deploy 4 of ted1bc4");
     expect(triggerShort("stagecraft builds create")).toBe("stagecraft builds create");
+    expect(triggerShort("deploy 4 of ted1bc4: main at 1a2b3c4d5e6f", "ted1bc4")).toBe("deploy 4");
+    expect(triggerShort("deploy 4 of other: main at 1a2b3c4d5e6f", "ted1bc4")).toBe(
+      "deploy 4 of other",
+    );
   });
 
   it("says how long ago", () => {

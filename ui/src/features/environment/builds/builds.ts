@@ -6,10 +6,14 @@ export function shownBuilds(builds: BuildView[], envId: string, all: boolean): B
   return all ? builds : builds.filter((b) => b.environment === envId || b.live);
 }
 
-/** What started a build, without the commit the other columns show: `deploy 4 of ted1bc4`. */
-export function triggerShort(trigger: string): string {
+/** What started a build, without the commit the other columns show, and without the
+ *  environment when it is `envId`: `deploy 4`, `deploy 4 of ted1bc4`. */
+export function triggerShort(trigger: string, envId?: string): string {
   const colon = trigger.indexOf(": ");
-  return colon < 0 ? trigger : trigger.slice(0, colon);
+  const what = colon < 0 ? trigger : trigger.slice(0, colon);
+  return envId !== undefined && what.endsWith(` of ${envId}`)
+    ? what.slice(0, -` of ${envId}`.length)
+    : what;
 }
 
 /** "just now", "5 min ago", "3 h ago", "2 d ago", for a stored time. */
