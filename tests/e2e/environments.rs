@@ -454,8 +454,20 @@ async fn an_app_is_deployed_patched_and_torn_down_from_the_window() {
         .for_element(Locator::Css("[data-testid=config-yaml]"))
         .await
         .unwrap();
+    // The editor's own styles got past the window's strict CSP (they carry the page's nonce):
+    // unstyled, CodeMirror stacks its line numbers above the text.
+    let styled = client
+        .execute(
+            "return getComputedStyle(document.querySelector('.cm-editor')).display;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(styled, serde_json::json!("flex"));
+    // The editor takes the keys at its first line: a comment line above the rest, ended with
+    // the Enter key.
     editor
-        .send_keys("\n# more memory for the demo\n")
+        .send_keys("# more memory for the demo\u{E007}")
         .await
         .unwrap();
     click(&client, "[data-testid=config-save]").await;

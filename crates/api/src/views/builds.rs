@@ -265,7 +265,17 @@ impl Stagecraft {
         let live = match env_id {
             Some(env_id) => {
                 let env = self.environment(env_id).await?;
-                self.live_build(&env).await?
+                // Nothing runs once it is torn down (or being torn down).
+                if matches!(
+                    env.status,
+                    stagecraft_engine::EnvironmentStatus::TornDown
+                        | stagecraft_engine::EnvironmentStatus::TearingDown
+                        | stagecraft_engine::EnvironmentStatus::TeardownFailed
+                ) {
+                    None
+                } else {
+                    self.live_build(&env).await?
+                }
             }
             None => None,
         };

@@ -192,6 +192,19 @@ async fn a_deploy_builds_first_then_reuses_unchanged_images_and_compares_builds(
             .iter()
             .all(|b| !b.live)
     );
+    stagecraft
+        .submit(&env_id, DeployRequest::Teardown, Wait::UntilDone)
+        .await
+        .unwrap();
+    assert!(
+        stagecraft
+            .build_views("shop", Some(env_id.as_str()))
+            .await
+            .unwrap()
+            .iter()
+            .all(|b| !b.live),
+        "a torn-down environment runs no build"
+    );
 
     let reuse = stagecraft.compare_builds(ids[0], ids[1]).await.unwrap();
     assert!(reuse.services[0].reused);
