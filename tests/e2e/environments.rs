@@ -33,7 +33,7 @@ const SERVES: &str = "trap 'exit 0' TERM; httpd -f -p 8080 -h /www & wait\n";
 const CRASHES: &str = "echo 'cannot open the database: no such table' >&2; exit 3\n";
 
 /// A web service (published, with an HTTP readiness probe) and a migrate job.
-fn app_repo(dir: &Path, app: &str) -> std::path::PathBuf {
+pub(crate) fn app_repo(dir: &Path, app: &str) -> std::path::PathBuf {
     let repo = dir.join(app);
     let base = "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n";
     service(

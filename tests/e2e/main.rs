@@ -8,6 +8,7 @@
 // Test helpers outside #[test] functions fail loudly too.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod branches;
 mod driver;
 mod environments;
 mod frames;
