@@ -320,7 +320,7 @@ impl ImageBuilder for DockerBuilder {
         tag: &str,
     ) -> Result<Vec<stagecraft_engine::LayerFiles>, RuntimeError> {
         let docker = self.engine.client().await.map_err(RuntimeError::from)?;
-        crate::layers::layer_files(&docker, tag).await
+        crate::layers::layer_files(docker, tag).await
     }
 
     async fn inputs_digest(&self, request: &BuildRequest) -> Result<String, RuntimeError> {
