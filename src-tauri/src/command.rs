@@ -139,6 +139,53 @@ pub(crate) async fn folder_pick<R: tauri::Runtime>(
         .map(|path| path.display().to_string()))
 }
 
+/// The most a saved file may hold: what the window shows of a log is far less.
+const SAVE_LIMIT: usize = 64 << 20;
+
+/// Saves `text` (a log as the window shows it) where the user says in the platform's save
+/// dialog, `name` suggested; the path saved to, or null when the user cancels.
+#[tauri::command]
+pub(crate) async fn file_save<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    name: String,
+    text: String,
+) -> Result<Option<String>, IpcError> {
+    use tauri_plugin_dialog::DialogExt as _;
+    if text.len() > SAVE_LIMIT {
+        return Err(IpcError {
+            code: stagecraft_api::ErrorCode::InvalidRequest,
+            message: format!(
+                "{} MiB is more than a saved log may hold ({} MiB): filter it first",
+                text.len() >> 20,
+                SAVE_LIMIT >> 20
+            ),
+        });
+    }
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .set_title("Save the log")
+        .set_file_name(&name)
+        .save_file(move |path| {
+            let _ = sender.send(path);
+        });
+    let Some(path) = receiver
+        .await
+        .ok()
+        .flatten()
+        .and_then(|p| p.into_path().ok())
+    else {
+        return Ok(None);
+    };
+    tokio::fs::write(&path, text)
+        .await
+        .map_err(|error| IpcError {
+            code: stagecraft_api::ErrorCode::FileWrite,
+            message: format!("{} cannot be written: {error}", path.display()),
+        })?;
+    Ok(Some(path.display().to_string()))
+}
+
 #[tauri::command]
 pub(crate) async fn environments_list(
     state: State<'_, AppState>,

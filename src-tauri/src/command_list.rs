@@ -18,6 +18,7 @@ commands! {
     environment_vars_file,
     environment_vars_set,
     folder_pick,
+    file_save,
     environments_list,
     environment_create,
     environments_orphaned,

@@ -518,7 +518,7 @@ async fn an_app_is_deployed_patched_and_torn_down_from_the_window() {
 
     // The same screens in a small window: the sidebar folds to a rail, nothing spills sideways.
     client.set_window_size(800, 600).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    wait_for(&client, "nav.collapsed", WAIT).await;
     let spills = "const m = document.querySelector('main'); return m.scrollWidth - m.clientWidth;";
     let overflow = |value: serde_json::Value| value.as_i64().unwrap_or(i64::MAX);
     assert!(overflow(client.execute(spills, vec![]).await.unwrap()) <= 0);

@@ -55,9 +55,19 @@ impl Server {
     fn close_notification(&self, _id: u32) {}
 }
 
+/// A process killed when dropped: a bus started is stopped however the test ends.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// A session bus (`dbus-daemon`) and the notification server on it; both stop on drop.
 pub(crate) struct Notifications {
-    bus: Child,
+    _bus: Killed,
     /// What to give the app as `DBUS_SESSION_BUS_ADDRESS`.
     pub(crate) address: String,
     shown: Arc<Mutex<Vec<Shown>>>,
@@ -66,15 +76,17 @@ pub(crate) struct Notifications {
 
 impl Notifications {
     pub(crate) fn start() -> Self {
-        let mut bus = Command::new("dbus-daemon")
-            .args(["--session", "--nofork", "--print-address=1"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("dbus-daemon must be installed (scripts/setup.sh installs it)");
+        let mut bus = Killed(
+            Command::new("dbus-daemon")
+                .args(["--session", "--nofork", "--print-address=1"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("dbus-daemon must be installed (scripts/setup.sh installs it)"),
+        );
         let mut address = String::new();
-        BufReader::new(bus.stdout.take().unwrap())
+        BufReader::new(bus.0.stdout.take().unwrap())
             .read_line(&mut address)
             .unwrap();
         let address = address.trim().to_owned();
@@ -94,7 +106,7 @@ impl Notifications {
             .build()
             .expect("the notification server starts on the session bus");
         Self {
-            bus,
+            _bus: bus,
             address,
             shown,
             _connection: connection,
@@ -121,12 +133,5 @@ impl Notifications {
             );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-    }
-}
-
-impl Drop for Notifications {
-    fn drop(&mut self) {
-        let _ = self.bus.kill();
-        let _ = self.bus.wait();
     }
 }

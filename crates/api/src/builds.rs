@@ -312,7 +312,6 @@ impl Stagecraft {
         }
     }
 
-    /// The app's builds, newest first.
     /// The first line of each of `commits`' messages that the app's repository has, read with
     /// one `git log`; none when git cannot say (the builds show without them).
     pub(crate) async fn commit_subjects(
@@ -330,9 +329,12 @@ impl Stagecraft {
             return HashMap::new();
         }
         let listed = tokio::task::spawn_blocking(move || {
-            let mut args = vec!["--no-walk=unsorted", "--ignore-missing"];
-            args.extend(commits.iter().map(String::as_str));
-            crate::compare::git_log(Path::new(&app.repo_path), &args)
+            // On standard input: any number of builds, whatever the command line's limit.
+            crate::compare::git_log(
+                Path::new(&app.repo_path),
+                &["--no-walk=unsorted", "--ignore-missing", "--stdin"],
+                Some(&(commits.join("\n") + "\n")),
+            )
         })
         .await;
         match listed {
@@ -345,6 +347,7 @@ impl Stagecraft {
         }
     }
 
+    /// The app's builds, newest first.
     pub async fn builds(&self, app_name: &str) -> Result<Vec<BuildRow>, Error> {
         let app = app::by_name(self.store.pool(), app_name)
             .await?

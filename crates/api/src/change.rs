@@ -41,7 +41,7 @@ pub const LOOK_EVERY: Duration = Duration::from_millis(250);
 pub enum Change {
     #[serde(rename_all = "camelCase")]
     EnvironmentCreated { env_id: String },
-    /// Its status, expiry or configuration changed.
+    /// Its status, expiry, configuration or services ready changed.
     #[serde(rename_all = "camelCase")]
     EnvironmentChanged {
         env_id: String,
@@ -310,6 +310,7 @@ mod tests {
             status,
             expires_at: None,
             config_version: Some(1),
+            services_ready: None,
         }
     }
 
@@ -421,6 +422,20 @@ mod tests {
             [Change::DeployProgressed {
                 env_id: "ted1bc4".into(),
                 deploy_id: 1
+            }]
+        );
+    }
+
+    #[test]
+    fn a_health_round_that_counts_other_services_ready_is_told() {
+        let before = snapshot(EnvironmentStatus::Degraded, vec![]);
+        let mut after = before.clone();
+        after.environments[0].services_ready = Some((2, 3));
+        assert_eq!(
+            diff(&before, &after),
+            [Change::EnvironmentChanged {
+                env_id: "ted1bc4".into(),
+                status: EnvironmentStatus::Degraded.into(),
             }]
         );
     }

@@ -44,6 +44,7 @@ impl Stagecraft {
             git_log(
                 Path::new(&repo),
                 &[&format!("--max-count={}", COMMITS_SHOWN + 1), &range],
+                None,
             )
         })
         .await;
@@ -119,8 +120,21 @@ impl Stagecraft {
                 return;
             }
         };
-        for layer in &after {
-            let Some(earlier) = before.iter().find(|l| l.instruction == layer.instruction) else {
+        // Layers pair by instruction and by how many times it came before: the second
+        // `RUN true` of one build with the second of the other.
+        let nth = |layers: &[stagecraft_engine::LayerFiles], i: usize| {
+            layers[..i]
+                .iter()
+                .filter(|l| l.instruction == layers[i].instruction)
+                .count()
+        };
+        for (i, layer) in after.iter().enumerate() {
+            let n = nth(&after, i);
+            let Some(earlier) = before
+                .iter()
+                .filter(|l| l.instruction == layer.instruction)
+                .nth(n)
+            else {
                 continue;
             };
             let files = FileChanges::between(&earlier.files, &layer.files);
@@ -130,7 +144,8 @@ impl Stagecraft {
             if let Some(change) = comparison
                 .layers_changed
                 .iter_mut()
-                .find(|c| c.instruction == layer.instruction)
+                .filter(|c| c.instruction == layer.instruction)
+                .nth(n)
             {
                 change.files = Some(files);
                 continue;
@@ -300,18 +315,40 @@ fn compare(service: &str, before: Option<ImageRow>, after: Option<ImageRow>) -> 
     }
 }
 
-/// The commits `git log <args>` lists in `repo`.
-pub(crate) fn git_log(repo: &Path, args: &[&str]) -> Result<Vec<Commit>, Error> {
-    let output = std::process::Command::new("git")
+/// The commits `git log <args>` lists in `repo`; `input`, when given, is its standard input
+/// (revisions for `--stdin`, as many as there are, whatever the command line's limit).
+pub(crate) fn git_log(
+    repo: &Path,
+    args: &[&str],
+    input: Option<&str>,
+) -> Result<Vec<Commit>, Error> {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let started = || Error::Git {
+        message: "listing commits needs git on PATH".to_owned(),
+    };
+    let mut child = std::process::Command::new("git")
         .arg("-C")
         .arg(repo)
         .args(["log", "--no-color", "--format=%H%x1f%an%x1f%aI%x1f%s"])
         .args(args)
         .arg("--")
-        .output()
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .map_err(|e| Error::Git {
             message: format!("listing commits needs git on PATH ({e})"),
         })?;
+    if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
+        // Dropped at the end of this block: git reads to the end of its input.
+        stdin.write_all(input.as_bytes()).map_err(|_| started())?;
+    }
+    let output = child.wait_with_output().map_err(|_| started())?;
     if !output.status.success() {
         return Err(Error::Git {
             message: format!(

@@ -37,6 +37,20 @@ impl Stagecraft {
         &self,
         env: &Environment,
     ) -> Result<Vec<WorkloadStatus>, Error> {
+        let version = self
+            .last_deployed(env)
+            .await?
+            .and_then(|d| d.config_version);
+        self.services_against(env, version).await
+    }
+
+    /// The services the runtime reports, and those configuration `version` has that it does
+    /// not; only the reported ones without a version.
+    pub(crate) async fn services_against(
+        &self,
+        env: &Environment,
+        version: Option<i64>,
+    ) -> Result<Vec<WorkloadStatus>, Error> {
         let runtime = self.runtime_of(env)?;
         let target = self.environment_ref(env).await?;
         let mut statuses: Vec<WorkloadStatus> = runtime
@@ -46,7 +60,7 @@ impl Stagecraft {
             .into_iter()
             .filter(|s| s.workload.starts_with("services."))
             .collect();
-        for service in self.deployed_services(env).await? {
+        for service in self.services_of(env, version).await? {
             let workload = format!("services.{service}");
             if !statuses.iter().any(|s| s.workload == workload) {
                 statuses.push(WorkloadStatus {
@@ -60,12 +74,14 @@ impl Stagecraft {
         Ok(statuses)
     }
 
-    /// The services of the configuration the environment's last successful setup or patch
-    /// deployed; none before one.
-    async fn deployed_services(&self, env: &Environment) -> Result<Vec<String>, Error> {
+    /// The services of the environment's configuration `version`; none without one.
+    async fn services_of(
+        &self,
+        env: &Environment,
+        version: Option<i64>,
+    ) -> Result<Vec<String>, Error> {
         let pool = self.store.pool();
-        let last = self.last_deployed(env).await?;
-        let Some(version) = last.and_then(|d| d.config_version) else {
+        let Some(version) = version else {
             return Ok(Vec::new());
         };
         let Some(config) = environment::config(pool, env.id, version).await? else {
@@ -134,7 +150,14 @@ impl Stagecraft {
                     continue;
                 }
             };
-            let unready = self.note_services(&env, &services).await?;
+            let unready = match self.note_services(&env, &services).await {
+                Ok(unready) => unready,
+                Err(error) => {
+                    // One environment's count not kept does not stop the round for the others.
+                    tracing::warn!(env = %env.env_id, %error, "services not counted");
+                    continue;
+                }
+            };
             let event = match (env.status, unready.is_empty()) {
                 (EnvironmentStatus::Deployed, false) => EnvironmentEvent::HealthDegraded,
                 (EnvironmentStatus::Degraded, true) => EnvironmentEvent::HealthRecovered,

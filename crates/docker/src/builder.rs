@@ -270,8 +270,39 @@ impl StepTracker {
 
 /// `/bin/sh -c #(nop) CMD ["x"]` is how the classic builder records `CMD ["x"]`;
 /// `COPY . /app # buildkit` is how BuildKit does.
+/// `created_by` with each `file:<sha256>` or `dir:<sha256>` the classic builder writes cut to
+/// `file:` / `dir:`.
+fn without_content_digests(created_by: &str) -> String {
+    let mut out = String::with_capacity(created_by.len());
+    let mut rest = created_by;
+    while let Some(at) = rest.find(|c| c == 'f' || c == 'd') {
+        let (before, from) = rest.split_at(at);
+        out.push_str(before);
+        let prefix = ["file:", "dir:"].into_iter().find(|p| from.starts_with(p));
+        match prefix {
+            Some(prefix) => {
+                let digest = &from[prefix.len()..];
+                let hex = digest.bytes().take_while(u8::is_ascii_hexdigit).count();
+                out.push_str(prefix);
+                rest = if hex == 64 { &digest[hex..] } else { digest };
+            }
+            None => {
+                let next = from.chars().next().map_or(1, char::len_utf8);
+                out.push_str(&from[..next]);
+                rest = &from[next..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 pub(crate) fn instruction(created_by: &str) -> String {
     let text = created_by.trim();
+    // The classic builder names a COPY's source by its contents (`COPY file:3f2a…` or
+    // `dir:…`): without it, the same instruction reads the same from one build to the next.
+    let text = without_content_digests(text);
+    let text = text.as_str();
     let text = text.strip_suffix("# buildkit").map_or(text, str::trim_end);
     if let Some(rest) = text.strip_prefix("/bin/sh -c #(nop) ") {
         return rest.trim().to_owned();
@@ -659,6 +690,12 @@ mod tests {
         assert_eq!(
             instruction("/bin/sh -c #(nop) COPY file:abc in /bin/busybox "),
             "COPY file:abc in /bin/busybox"
+        );
+        let digest = "3f2a".repeat(16);
+        assert_eq!(
+            instruction(&format!("/bin/sh -c #(nop) COPY dir:{digest} in /www ")),
+            "COPY dir: in /www",
+            "the classic builder's content digest is not part of the instruction"
         );
         assert_eq!(instruction("/bin/sh -c make all"), "RUN make all");
         assert_eq!(

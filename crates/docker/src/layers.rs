@@ -8,8 +8,7 @@
 //! the comparison then says the files are unknown.
 
 use std::collections::HashMap;
-use std::io::{Read, Write as _};
-use std::path::PathBuf;
+use std::io::Read;
 use std::time::Duration;
 
 use bollard::Docker;
@@ -24,63 +23,77 @@ pub(crate) const READ_LIMIT: Duration = Duration::from_secs(120);
 /// The largest JSON document of an export kept to read (manifests, configs).
 const JSON_LIMIT: u64 = 4 << 20;
 
-/// A temporary file removed when dropped.
-struct Spool(PathBuf);
+/// The export's bytes as the blocking reader takes them: chunks handed over a small bounded
+/// channel, so at most a few chunks are held at once whatever the image's size.
+struct Chunks {
+    from: tokio::sync::mpsc::Receiver<bytes::Bytes>,
+    current: bytes::Bytes,
+}
 
-impl Drop for Spool {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+impl Read for Chunks {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.from.blocking_recv() {
+                Some(chunk) => self.current = chunk,
+                // The export ended (or was cut short: the tar then reads as truncated).
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current.split_to(n));
+        Ok(n)
     }
 }
 
-/// The files of each of `tag`'s layers, oldest first.
+/// The files of each of `tag`'s layers, oldest first, read as the engine exports the image
+/// (one pass, nothing written to disk).
 pub(crate) async fn layer_files(
     docker: &Docker,
     tag: &str,
 ) -> Result<Vec<LayerFiles>, RuntimeError> {
-    let read = async {
-        let spool = Spool(std::env::temp_dir().join(format!(
-            "stagecraft-export-{}-{}.tar",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos())
-        )));
-        let mut file = std::fs::File::create(&spool.0)
-            .map_err(|e| RuntimeError::new(format!("a temporary file cannot be made: {e}")))?;
+    let (sender, receiver) = tokio::sync::mpsc::channel::<bytes::Bytes>(8);
+    let reader = tokio::task::spawn_blocking(move || {
+        read_export(Chunks {
+            from: receiver,
+            current: bytes::Bytes::new(),
+        })
+    });
+    let export = async move {
         let mut stream = docker.export_image(tag);
-        let mut written = 0u64;
+        let mut read = 0u64;
         while let Some(chunk) = stream.next().await {
             let chunk =
                 chunk.map_err(|e| RuntimeError::new(format!("{tag} cannot be exported: {e}")))?;
-            written += chunk.len() as u64;
-            if written > EXPORT_LIMIT {
+            read += chunk.len() as u64;
+            if read > EXPORT_LIMIT {
                 return Err(RuntimeError::new(format!(
                     "{tag} is larger than {} GiB: compared by size only",
                     EXPORT_LIMIT >> 30
                 )));
             }
-            file.write_all(&chunk).map_err(|e| {
-                RuntimeError::new(format!("the export of {tag} cannot be kept: {e}"))
-            })?;
+            if sender.send(chunk).await.is_err() {
+                // The reader stopped early (it found what it reads as an error).
+                break;
+            }
         }
-        drop(file);
-        let tag = tag.to_owned();
-        tokio::task::spawn_blocking(move || {
-            let file = std::fs::File::open(&spool.0).map_err(|e| {
-                RuntimeError::new(format!("the export of {tag} cannot be read: {e}"))
-            })?;
-            read_export(file).map_err(|e| RuntimeError::new(format!("the export of {tag}: {e}")))
-        })
-        .await
-        .map_err(|e| RuntimeError::new(format!("reading an export stopped: {e}")))?
+        Ok(())
     };
-    tokio::time::timeout(READ_LIMIT, read)
+    let both = async {
+        // The sender goes with `export`: once it ends, the reader sees the end.
+        let exported = export.await;
+        let read = reader
+            .await
+            .map_err(|e| RuntimeError::new(format!("reading an export stopped: {e}")))?;
+        exported?;
+        read.map_err(|e| RuntimeError::new(format!("the export of {tag}: {e}")))
+    };
+    tokio::time::timeout(READ_LIMIT, both)
         .await
         .map_err(|_| RuntimeError::new(format!("{tag} took longer than {READ_LIMIT:?} to read")))?
 }
 
 /// What one entry of the export held.
+#[derive(Clone)]
 enum Blob {
     Layer(Vec<LayerFile>),
     Json(serde_json::Value),
@@ -154,7 +167,8 @@ pub(crate) fn read_export(export: impl Read) -> Result<Vec<LayerFiles>, String> 
     let mut out = Vec::with_capacity(layers.len());
     for path in layers {
         let instruction = made_layers.next().unwrap_or_default();
-        match blobs.remove(&path) {
+        // A layer the manifest lists twice (byte-identical layers) is stored once.
+        match blobs.get(&path).cloned() {
             Some(Blob::Layer(files)) => out.push(LayerFiles { instruction, files }),
             Some(Blob::Compressed) => {
                 return Err(

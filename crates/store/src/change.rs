@@ -46,6 +46,7 @@ impl Watch {
         let mut tx = self.connection.begin().await?;
         let environments = sqlx::query!(
             r#"SELECT e.id AS "id!: i64", e.env_id, e.status, e.expires_at,
+                      e.services_ready AS "services_ready?: i64", e.services_total AS "services_total?: i64",
                       (SELECT MAX(c.version) FROM environment_config c WHERE c.environment_id = e.id) AS "config_version?: i64"
                FROM environment e ORDER BY e.id"#
         )
@@ -59,6 +60,7 @@ impl Watch {
                 status: EnvironmentStatus::parse(&r.status)?,
                 expires_at: r.expires_at,
                 config_version: r.config_version,
+                services_ready: r.services_ready.zip(r.services_total),
             })
         })
         .collect();
@@ -132,6 +134,8 @@ pub struct EnvironmentMark {
     pub expires_at: Option<String>,
     /// Its own configuration's newest version.
     pub config_version: Option<i64>,
+    /// Its services ready, of how many, as last seen: the list's "2 of 3 ready" follows it.
+    pub services_ready: Option<(i64, i64)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

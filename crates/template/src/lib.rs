@@ -107,24 +107,21 @@ pub fn parse_release_file(file: &str, text: &str) -> Parsed<ReleaseFile> {
 
 /// Reads a template and validates it: the usual first step for any consumer.
 pub fn load_template(file: &str, text: &str) -> Parsed<Template> {
-    let mut parsed = parse_template(file, text);
-    if let Some(template) = &parsed.value {
-        parsed.diagnostics.extend(validate(template, file));
-        parsed.diagnostics.sort();
-    }
-    parsed
+    load_as(file, text, validate::Reading::AppTemplate)
 }
 
 /// Reads an environment's own configuration and validates it as one: like
 /// [`load_template`], without asking for the `environment_templates` that making it dropped.
 pub fn load_config(file: &str, text: &str) -> Parsed<Template> {
+    load_as(file, text, validate::Reading::EnvironmentConfig)
+}
+
+fn load_as(file: &str, text: &str, reading: validate::Reading) -> Parsed<Template> {
     let mut parsed = parse_template(file, text);
     if let Some(template) = &parsed.value {
-        parsed.diagnostics.extend(validate::validate_as(
-            template,
-            file,
-            validate::Reading::EnvironmentConfig,
-        ));
+        parsed
+            .diagnostics
+            .extend(validate::validate_as(template, file, reading));
         parsed.diagnostics.sort();
     }
     parsed

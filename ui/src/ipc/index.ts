@@ -112,6 +112,9 @@ export interface EnvironmentsApi {
   saveAppVariables(app: string, yaml: string): Promise<AppDetailView>;
   /** The platform's folder dialog; null when the user cancels. */
   pickFolder(): Promise<string | null>;
+  /** Saves `text` where the user says in the platform's save dialog (`name` suggested); the
+   *  path saved to, or null when the user cancels. */
+  saveFile(name: string, text: string): Promise<string | null>;
   /** Each environment with what it is doing now and its services' URLs. */
   environments(): Promise<EnvironmentRowView[]>;
   /** The runtimes an environment may be created on, the unavailable ones with why. */
@@ -185,6 +188,7 @@ export const environmentsApi: EnvironmentsApi = {
   appVariablesFile: (app) => call("app_vars_file", { app }),
   saveAppVariables: (app, yaml) => call("app_vars_set", { app, yaml }),
   pickFolder: () => call("folder_pick"),
+  saveFile: (name, text) => call("file_save", { name, text }),
   environments: () => call("environments_list"),
   runtimeChoices: () => call("runtime_choices"),
   createEnvironment: (request) => call("environment_create", { ...request }),

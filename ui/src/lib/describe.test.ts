@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   activity,
+  ago,
   bar,
   bytes,
   comparePair,
@@ -220,5 +221,15 @@ describe("what an environment is doing", () => {
     );
     expect(activity({ ...idle, queued: 1 })).toBe("1 deploy queued");
     expect(activity({ ...idle, stage: "teardown" })).toBe("teardown · starting");
+  });
+});
+
+describe("ages", () => {
+  const now = Date.parse("2026-11-26T12:00:00.000Z");
+  it("says how long ago, roughly", () => {
+    expect(ago("2026-11-26T11:59:40.000Z", now)).toBe("just now");
+    expect(ago("2026-11-26T11:48:00.000Z", now)).toBe("12 min ago");
+    expect(ago("2026-11-26T09:00:00.000Z", now)).toBe("3 h ago");
+    expect(ago("2026-11-21T12:00:00.000Z", now)).toBe("5 d ago");
   });
 });

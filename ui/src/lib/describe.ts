@@ -190,6 +190,16 @@ export function activity(now: ActivityView | null): string | null {
   return parts.length > 0 ? parts.join(", ") : null;
 }
 
+/** How long ago a stored time was: "just now", "12 min ago", "3 h ago", "5 d ago". */
+export function ago(at: string, now: number): string {
+  const minutes = Math.floor((now - Date.parse(at)) / 60_000);
+  if (minutes < 1) return "just now";
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return `${hours} h ago`;
+  return `${Math.floor(hours / 24)} d ago`;
+}
+
 /** "expires in 2 d 03 h", "expired", or nothing for a permanent environment. */
 export function expiry(expiresAt: string | null, now: number): string | null {
   if (expiresAt === null) return null;

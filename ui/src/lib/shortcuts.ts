@@ -70,7 +70,13 @@ export function isTyping(event: Event): boolean {
 export function ignoresKey(event: KeyboardEvent): boolean {
   if (event.ctrlKey || event.metaKey || event.altKey || event.isComposing) return true;
   if (isTyping(event)) return true;
-  return event.target instanceof Element && event.target.closest("dialog") !== null;
+  return inDialog(event);
+}
+
+/** Whether a dialog is open (the key is the dialog's, whatever has the focus behind it). */
+export function inDialog(event: Event): boolean {
+  if (event.target instanceof Element && event.target.closest("dialog") !== null) return true;
+  return typeof document !== "undefined" && document.querySelector("dialog[open]") !== null;
 }
 
 /** Where a `g` sequence stands: when its `g` was pressed, or null outside one. */

@@ -218,10 +218,20 @@ impl Stagecraft {
             done,
             EnvironmentStatus::Deployed | EnvironmentStatus::Degraded
         ) {
-            // The list's "2 of 3 ready" at once, not at the clock's next round; a runtime
-            // that cannot be asked now leaves it to that round.
-            if let Ok(services) = self.services_now(env).await {
-                self.note_services(env, &services).await?;
+            // The list's "2 of 3 ready" at once, not at the clock's next round, counted against
+            // what this deploy deployed. A runtime that cannot be asked, or a count not kept,
+            // leaves it to that round.
+            let version = stagecraft_store::deploy::by_id(pool, queued.id)
+                .await
+                .ok()
+                .flatten()
+                .and_then(|d| d.config_version);
+            let counted = match self.services_against(env, version).await {
+                Ok(services) => self.note_services(env, &services).await.map(|_| ()),
+                Err(error) => Err(error),
+            };
+            if let Err(error) = counted {
+                tracing::debug!(env = %env.env_id, %error, "services not counted");
             }
         }
         if let DeployOutcome::Succeeded {

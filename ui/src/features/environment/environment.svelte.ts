@@ -372,6 +372,13 @@ export class EnvironmentModel {
   /** Opens a deploy into its steps, or closes it. */
   toggle(deployId: number): void {
     this.expanded = this.expanded === deployId ? undefined : deployId;
+    if (this.expanded === undefined && this.#openedFeedId === deployId) {
+      // Closed: its progress is no longer read.
+      this.#stopOpenedFeed?.();
+      this.#stopOpenedFeed = undefined;
+      this.#openedFeedId = undefined;
+      this.openedFeed = undefined;
+    }
     this.detail = undefined;
     void this.load();
   }

@@ -183,6 +183,7 @@ export function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsA
       }),
     saveVariables: () => Promise.reject(new Error("unused")),
     pickFolder: () => Promise.resolve(null),
+    saveFile: () => Promise.resolve(null),
     environments: () =>
       Promise.resolve([{ environment: env, activity: null, urls: [], services: null }]),
     runtimeChoices: () => Promise.resolve([]),

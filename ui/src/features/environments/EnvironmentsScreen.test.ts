@@ -73,6 +73,7 @@ function api(
     variablesFile: unused,
     saveVariables: unused,
     pickFolder,
+    saveFile: unused,
     environments: () => Promise.resolve([]),
     createEnvironment: unused,
     orphans: () => Promise.resolve([]),

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { EnvironmentRowView, EnvironmentView } from "../../ipc";
 import {
-  age,
   ariaSort,
   choices,
   DEFAULT_SORT,
@@ -148,15 +147,5 @@ describe("sorting", () => {
       "a1",
       "d4",
     ]);
-  });
-});
-
-describe("ages", () => {
-  const now = Date.parse("2026-11-26T12:00:00.000Z");
-  it("says how long ago, roughly", () => {
-    expect(age("2026-11-26T11:59:40.000Z", now)).toBe("just now");
-    expect(age("2026-11-26T11:48:00.000Z", now)).toBe("12 min ago");
-    expect(age("2026-11-26T09:00:00.000Z", now)).toBe("3 h ago");
-    expect(age("2026-11-21T12:00:00.000Z", now)).toBe("5 d ago");
   });
 });

@@ -163,13 +163,3 @@ export function choices(rows: EnvironmentRowView[]): {
     statuses: STATUS_ORDER.filter((s) => present.has(s)),
   };
 }
-
-/** "just now", "12 min ago", "3 h ago", "5 d ago". */
-export function age(at: string, now: number): string {
-  const minutes = Math.floor((now - Date.parse(at)) / 60_000);
-  if (minutes < 1) return "just now";
-  if (minutes < 60) return `${minutes} min ago`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 24) return `${hours} h ago`;
-  return `${Math.floor(hours / 24)} d ago`;
-}

@@ -16,17 +16,6 @@ export function triggerShort(trigger: string, envId?: string): string {
     : what;
 }
 
-/** "just now", "5 min ago", "3 h ago", "2 d ago", for a stored time. */
-export function ago(at: string, now: number): string {
-  const seconds = Math.max(0, (now - Date.parse(at)) / 1000);
-  if (seconds < 45) return "just now";
-  const minutes = Math.round(seconds / 60);
-  if (minutes < 60) return `${minutes} min ago`;
-  const hours = Math.round(minutes / 60);
-  if (hours < 48) return `${hours} h ago`;
-  return `${Math.round(hours / 24)} d ago`;
-}
-
 /** The size of all of a build's images. */
 export function totalSize(build: BuildView): number {
   return build.images.reduce((sum, i) => sum + (i.sizeBytes ?? 0), 0);

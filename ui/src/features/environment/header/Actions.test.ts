@@ -9,11 +9,18 @@ import Actions from "./Actions.svelte";
 
 beforeEach(() => toasts.clear());
 
+/** An environment an hour from expiring: every extension lengthens its life. */
+const soon = () => ({ ...env, expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
+
 describe("extending an environment", () => {
   it("extends by the chosen time, and says when it now expires", async () => {
     const extended = { ...env, expiresAt: "2099-01-02T00:00:00.000Z" };
     const extend = vi.fn<EnvironmentsApi["extend"]>(() => Promise.resolve(extended));
-    render(EnvironmentScreen, { api: fakeApi({ extend }), envId: "ted1bc4", back: () => {} });
+    render(EnvironmentScreen, {
+      api: fakeApi({ extend, environment: () => Promise.resolve(soon()) }),
+      envId: "ted1bc4",
+      back: () => {},
+    });
 
     const hours = (await screen.findByTestId("extend-hours")) as HTMLSelectElement;
     expect(hours.selectedOptions[0]?.textContent).toBe("7 days");
@@ -47,7 +54,11 @@ describe("extending an environment", () => {
 
 describe("the More menu (a narrow header)", () => {
   async function compactActions(overrides: Partial<EnvironmentsApi> = {}) {
-    const model = new EnvironmentModel(fakeApi(overrides), "ted1bc4", sessionStorage);
+    const model = new EnvironmentModel(
+      fakeApi({ environment: () => Promise.resolve(soon()), ...overrides }),
+      "ted1bc4",
+      sessionStorage,
+    );
     await model.load();
     if (!model.env) throw new Error("the environment did not load");
     render(Actions, { model, env: model.env, compact: true });
@@ -129,5 +140,18 @@ describe("the More menu (a narrow header)", () => {
     await fireEvent.click(screen.getByTestId("confirm-teardown"));
     await waitFor(() => expect(teardown).toHaveBeenCalledWith("ted1bc4"));
     expect(screen.queryByTestId("confirm-teardown-dialog")).toBeNull();
+  });
+});
+
+describe("extension choices", () => {
+  it("offers only what lengthens the environment's life", async () => {
+    const twoDays = { ...env, expiresAt: new Date(Date.now() + 48 * 3_600_000).toISOString() };
+    render(EnvironmentScreen, {
+      api: fakeApi({ environment: () => Promise.resolve(twoDays) }),
+      envId: "ted1bc4",
+      back: () => {},
+    });
+    const hours = (await screen.findByTestId("extend-hours")) as HTMLSelectElement;
+    expect([...hours.options].map((o) => o.textContent)).toEqual(["3 days", "7 days"]);
   });
 });

@@ -168,3 +168,25 @@ function row(i: number): HTMLElement {
 function rows(): HTMLElement[] {
   return [...screen.getByTestId("log-lines").querySelectorAll<HTMLElement>(".row")];
 }
+
+describe("saving a log", () => {
+  it("saves the lines shown where the user says, and says where", async () => {
+    const save = vi.fn<(name: string, text: string) => Promise<string | null>>(() =>
+      Promise.resolve("/home/me/web.log"),
+    );
+    render(LogView, { lines: many(3), dropped: 0, resource: "ted1bc4/services.web", save });
+    await fireEvent.click(screen.getByText("Download"));
+    expect(save).toHaveBeenCalledTimes(1);
+    const [name, text] = save.mock.calls[0] ?? ["", ""];
+    expect(name).toMatch(/\.log$/);
+    expect(text.split("\n").filter(Boolean)).toHaveLength(3);
+    expect((await screen.findByTestId("log-note")).textContent).toContain("/home/me/web.log");
+  });
+
+  it("says nothing when the dialog is cancelled, and why when saving fails", async () => {
+    const save = vi.fn(() => Promise.reject(new Error("disk full")));
+    render(LogView, { lines: many(3), dropped: 0, resource: "ted1bc4/services.web", save });
+    await fireEvent.click(screen.getByText("Download"));
+    expect((await screen.findByTestId("log-note")).textContent).toContain("disk full");
+  });
+});

@@ -24,6 +24,12 @@ describe("a failed deploy's summary", () => {
     // The last good deploy ran the failed one's build: a rollback would change nothing.
     expect(lastGoodBuild([deploy(1, "succeeded", 3), failed], failed)).toBeNull();
     expect(lastGoodBuild([failed], failed)).toBeNull();
+    // A deploy that left a service not ready is no good build to go back to.
+    const degraded: DeployView = {
+      ...deploy(3, "succeeded", 2),
+      outcome: { outcome: "succeeded", failed_tasks: 0, unready: ["web: 0 of 1 ready"] },
+    };
+    expect(lastGoodBuild([deploy(1, "succeeded", 1), degraded, failed], failed)).toBe(1);
   });
 
   it("opens on failures and on successes with failed tasks", () => {
@@ -33,6 +39,12 @@ describe("a failed deploy's summary", () => {
       summarised({
         ...deploy(1, "succeeded", null),
         outcome: { outcome: "succeeded", failed_tasks: 1, unready: [] },
+      }),
+    ).toBe(true);
+    expect(
+      summarised({
+        ...deploy(1, "succeeded", null),
+        outcome: { outcome: "succeeded", failed_tasks: 0, unready: ["web: 0 of 1 ready"] },
       }),
     ).toBe(true);
   });

@@ -8,14 +8,23 @@ export function failingTask(detail: DeployDetailView | undefined): TaskView | un
   return detail?.steps.flatMap((s) => s.tasks).find((t) => FAILED.has(t.status));
 }
 
-/** The build the last successful setup or patch before `failed` ran, when it is another build
- *  than the failed deploy's: what "Roll back" deploys. */
+/** Whether a deploy succeeded with failures: a failed task, or a service not ready. */
+function withFailures(deploy: DeployView): boolean {
+  return (
+    deploy.outcome?.outcome === "succeeded" &&
+    (deploy.outcome.failed_tasks > 0 || deploy.outcome.unready.length > 0)
+  );
+}
+
+/** The build the last clean setup or patch before `failed` ran (no failed task, every service
+ *  ready), when it is another build than the failed deploy's: what "Roll back" deploys. */
 export function lastGoodBuild(deploys: DeployView[], failed: DeployView): number | null {
   const good = deploys
     .filter(
       (d) =>
         d.id < failed.id &&
         d.status === "succeeded" &&
+        !withFailures(d) &&
         (d.stage === "setup" || d.stage === "patch") &&
         d.buildId !== null,
     )
@@ -23,12 +32,7 @@ export function lastGoodBuild(deploys: DeployView[], failed: DeployView): number
   return good && good.buildId !== failed.buildId ? good.buildId : null;
 }
 
-/** Whether a lane opens with a failure summary: it failed, or succeeded with failed tasks. */
+/** Whether a lane opens with a failure summary: it failed, or succeeded with failures. */
 export function summarised(deploy: DeployView): boolean {
-  if (deploy.status === "failed") return true;
-  return (
-    deploy.status === "succeeded" &&
-    deploy.outcome?.outcome === "succeeded" &&
-    deploy.outcome.failed_tasks > 0
-  );
+  return deploy.status === "failed" || (deploy.status === "succeeded" && withFailures(deploy));
 }

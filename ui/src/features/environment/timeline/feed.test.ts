@@ -89,17 +89,43 @@ describe("a task that waits", () => {
     expect(feed.lines).toEqual(["    services.web: attempt 3 (×3, 10 s left)"]);
   });
 
-  it("starts a new line when another task waits or something else is said", () => {
+  it("keeps one line per waiting task while tasks wait side by side", () => {
     let feed = restoreFeed(memoryStorage(), 7);
     feed = takeMessage(feed, waited(1, 1, "services.web", 1));
     feed = takeMessage(feed, waited(2, 2, "services.api", 1));
     feed = takeMessage(feed, event(3, "data"));
     feed = takeMessage(feed, waited(4, 3, "services.api", 2));
+    feed = takeMessage(feed, waited(5, 4, "services.web", 2));
+    expect(feed.lines).toEqual([
+      "    services.web: attempt 2 (×2)",
+      "    services.api: attempt 2 (×2)",
+      "  step data",
+    ]);
+  });
+
+  it("starts a new line for a task that waits again after it moved on", () => {
+    let feed = restoreFeed(memoryStorage(), 7);
+    feed = takeMessage(feed, waited(1, 1, "services.web", 1));
+    feed = takeMessage(feed, {
+      kind: "event",
+      seq: 2,
+      at: at(2),
+      event: {
+        type: "task_retrying",
+        step: 0,
+        task: "services.web",
+        attempt: 1,
+        of: 3,
+        error: "gone",
+        retry_in_ms: 10,
+      },
+      line: "    services.web: attempt 1 of 3 failed: gone; trying again",
+    });
+    feed = takeMessage(feed, waited(3, 3, "services.web", 1));
     expect(feed.lines).toEqual([
       "    services.web: attempt 1",
-      "    services.api: attempt 1",
-      "  step data",
-      "    services.api: attempt 2",
+      "    services.web: attempt 1 of 3 failed: gone; trying again",
+      "    services.web: attempt 1",
     ]);
   });
 });

@@ -11,8 +11,11 @@ export interface Feed {
   ended: boolean;
   /** When each running task must be done by (ms since the epoch), from its start and limit. */
   deadlines?: Record<string, number> | undefined;
-  /** The last line is a task's wait, said `count` times in a row: the next one replaces it. */
-  waiting?: { task: string; count: number } | undefined;
+  /** Lines ever taken (those `lines` keeps are the last ones). */
+  total?: number | undefined;
+  /** Each task waiting now: the line (counted as `total` counts) its waits share, and how many
+   *  times it was said. The task's next wait replaces that line, whatever came between. */
+  waits?: Record<string, { at: number; count: number }> | undefined;
 }
 
 /** The most lines a feed keeps: a long setup says thousands of things, the last ones matter. */
@@ -41,8 +44,9 @@ export function timeLeft(deadline: number, at: number): string {
 
 /**
  * The feed with `message` taken in: an event already seen (by `seq`) changes nothing. A task's
- * waits in a row are one line, the newest wording with how many times it was said and the time
- * left before the task's limit.
+ * waits are one line, the newest wording with how many times it was said and the time left
+ * before the task's limit, even while other tasks wait beside it; the line goes on as history
+ * once the task moves on.
  */
 export function takeMessage(feed: Feed, message: FollowMessage): Feed {
   if (message.kind === "end") return { ...feed, ended: true };
@@ -55,32 +59,53 @@ export function takeMessage(feed: Feed, message: FollowMessage): Feed {
       [event.task]: Date.parse(message.at) + event.limit_secs * 1000,
     };
   }
+  let waits = feed.waits;
+  const task = "task" in event ? event.task : undefined;
+  if (task !== undefined && event.type !== "task_waiting" && waits?.[task] !== undefined) {
+    // It moved on: its wait line stays as it was.
+    waits = Object.fromEntries(Object.entries(waits).filter(([t]) => t !== task));
+  }
+  const total = feed.total ?? feed.lines.length;
   // The wording comes with the event (the engine's `progress_line`, as the command prints it).
-  if (message.line === null) return { ...feed, lastSeq: message.seq, deadlines };
+  if (message.line === null) return { ...feed, lastSeq: message.seq, deadlines, waits };
   if (event.type === "task_waiting") {
-    const again = feed.waiting?.task === event.task;
-    const count = again ? (feed.waiting?.count ?? 1) + 1 : 1;
+    const earlier = waits?.[event.task];
+    const first = total - feed.lines.length;
+    const kept = earlier !== undefined && earlier.at >= first ? earlier : undefined;
+    const count = (kept?.count ?? 0) + 1;
     const deadline = deadlines?.[event.task];
     const notes = [
       count > 1 ? `×${count}` : null,
       deadline === undefined ? null : timeLeft(deadline, Date.parse(message.at)),
     ].filter((n) => n !== null);
     const line = notes.length > 0 ? `${message.line} (${notes.join(", ")})` : message.line;
-    const kept = again ? feed.lines.slice(0, -1) : feed.lines;
+    if (kept !== undefined) {
+      const lines = [...feed.lines];
+      lines[kept.at - first] = line;
+      return {
+        ...feed,
+        lastSeq: message.seq,
+        deadlines,
+        lines,
+        waits: { ...waits, [event.task]: { at: kept.at, count } },
+      };
+    }
     return {
       ...feed,
       lastSeq: message.seq,
       deadlines,
-      lines: [...kept, line].slice(-FEED_LINES),
-      waiting: { task: event.task, count },
+      total: total + 1,
+      lines: [...feed.lines, line].slice(-FEED_LINES),
+      waits: { ...waits, [event.task]: { at: total, count } },
     };
   }
   return {
     ...feed,
     lastSeq: message.seq,
     deadlines,
+    waits,
+    total: total + 1,
     lines: [...feed.lines, message.line].slice(-FEED_LINES),
-    waiting: undefined,
   };
 }
 
