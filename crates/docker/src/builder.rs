@@ -275,7 +275,7 @@ impl StepTracker {
 fn without_content_digests(created_by: &str) -> String {
     let mut out = String::with_capacity(created_by.len());
     let mut rest = created_by;
-    while let Some(at) = rest.find(|c| c == 'f' || c == 'd') {
+    while let Some(at) = rest.find(['f', 'd']) {
         let (before, from) = rest.split_at(at);
         out.push_str(before);
         let prefix = ["file:", "dir:"].into_iter().find(|p| from.starts_with(p));
