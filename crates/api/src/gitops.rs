@@ -64,6 +64,12 @@ pub struct GitopsInit {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// The most bytes a Release file (or a file given on standard input) is read up to: the
+/// template parser's own limit.
+pub fn file_limit() -> usize {
+    stagecraft_template::Limits::default().max_bytes
+}
+
 /// Writes `.release.yaml` and `.release/*.yaml` into `root`, from `compose` when given.
 /// Refuses to overwrite an existing file unless `force`.
 pub fn gitops_init(root: &Path, compose: Option<&Path>, force: bool) -> Result<GitopsInit, Error> {
@@ -78,11 +84,18 @@ pub fn gitops_init(root: &Path, compose: Option<&Path>, force: bool) -> Result<G
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "app".to_owned());
     let compose_text = match compose {
+        // Bounded before it is read: a pipe or a device is refused, not waited on.
         Some(path) => Some((
             path.display().to_string(),
-            std::fs::read_to_string(path).map_err(|source| Error::ReadFile {
-                path: path.to_path_buf(),
-                source,
+            stagecraft_template::read_file(path).map_err(|error| Error::Invalid {
+                diagnostics: vec![stagecraft_template::Diagnostic {
+                    severity: stagecraft_template::Severity::Error,
+                    file: path.display().to_string(),
+                    line: error.loc.line,
+                    column: error.loc.column,
+                    path: String::new(),
+                    message: error.message,
+                }],
             })?,
         )),
         None => None,

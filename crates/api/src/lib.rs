@@ -89,7 +89,9 @@ pub use configuration::{ConfigVersion, Hostname, MASK, ShownVar, WorkloadVars};
 pub use deploy::{DeployReport, DeployRequest, Submitted, Wait};
 pub use environment::{CreateEnvironment, DEFAULT_TTL, EnvironmentRow, MAX_EXTENSION};
 pub use error::{Error, ErrorCode, Failure};
-pub use gitops::{GitopsFileNames, GitopsInit, GitopsReport, gitops_init, gitops_validate};
+pub use gitops::{
+    GitopsFileNames, GitopsInit, GitopsReport, file_limit, gitops_init, gitops_validate,
+};
 pub use health::DEGRADED_NOTICE;
 pub use holder::this_process;
 pub use logging::log_filter;

@@ -329,14 +329,24 @@ async fn print_environments(
     Ok(())
 }
 
-/// Standard input, whole: a file given to a `*-set` command.
+/// Standard input, whole: a file given to a `*-set` command, read up to the parser's size
+/// limit (`/dev/zero` piped in stops there).
 pub(crate) fn read_stdin() -> Result<String, Error> {
+    let cap = stagecraft_api::file_limit();
     let mut text = String::new();
+    let fail = |source| Error::ReadFile {
+        path: PathBuf::from("<standard input>"),
+        source,
+    };
     std::io::stdin()
+        .take(cap as u64 + 1)
         .read_to_string(&mut text)
-        .map_err(|source| Error::ReadFile {
-            path: PathBuf::from("<standard input>"),
-            source,
-        })?;
+        .map_err(fail)?;
+    if text.len() > cap {
+        return Err(fail(std::io::Error::other(format!(
+            "more than {} KiB: Release files are read up to that",
+            cap / 1024
+        ))));
+    }
     Ok(text)
 }

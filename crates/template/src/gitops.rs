@@ -61,15 +61,15 @@ fn relative(root: &Path, path: &Path) -> String {
 }
 
 fn read(root: &Path, path: &Path, diagnostics: &mut Diagnostics) -> Option<String> {
-    match std::fs::read_to_string(path) {
+    match crate::read_file(path) {
         Ok(text) => Some(text),
         Err(error) => {
             diagnostics.push(
                 Severity::Error,
                 &relative(root, path),
-                Loc { line: 1, column: 1 },
+                error.loc,
                 "",
-                format!("cannot read the file: {error}"),
+                error.message,
             );
             None
         }

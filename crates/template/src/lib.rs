@@ -24,6 +24,7 @@
 
 mod compose;
 mod diagnostic;
+mod file;
 mod gitops;
 mod merge;
 mod model;
@@ -36,6 +37,7 @@ mod yaml;
 
 pub use compose::{ComposeImport, import_compose};
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
+pub use file::{ReadError, read_file};
 pub use gitops::{GitopsFiles, RepoCheck, check_repository, scaffold};
 pub use merge::environment_config;
 pub use model::*;

@@ -124,9 +124,16 @@ fn read_config_files(
                 message: format!("{} leads outside the repository", file.repo_path),
             });
         }
-        file.content = std::fs::read_to_string(&real).map_err(|e| Error::ConfigFile {
+        // Bounded before it is read: a regular file of at most the parser's size, UTF-8.
+        file.content = stagecraft_template::read_file(&real).map_err(|e| Error::ConfigFile {
             entry: file.name.clone(),
-            message: format!("{} cannot be read as text ({e})", real.display()),
+            message: format!(
+                "{} (line {}, column {}) {}",
+                real.display(),
+                e.loc.line,
+                e.loc.column,
+                e.message
+            ),
         })?;
         Ok(())
     };

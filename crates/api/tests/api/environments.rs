@@ -762,11 +762,19 @@ async fn a_deploy_started_for_the_window_returns_at_once_and_runs_in_the_backgro
         .await
         .unwrap();
     assert_eq!(teardown.deploy.stage, Stage::Teardown);
+    // The setup's queue may still be winding down when the teardown is asked for: then it runs
+    // the teardown, and this call's queue task has nothing to do. The teardown's end is what
+    // is waited for, as the window waits for it (through the change feed).
     teardown.queue.unwrap().await.unwrap();
-    assert_eq!(
-        stagecraft.environment(&env_id).await.unwrap().status,
-        EnvironmentStatus::TornDown
-    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while stagecraft.environment(&env_id).await.unwrap().status != EnvironmentStatus::TornDown {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:?}",
+            stagecraft.deploys(&env_id).await.unwrap()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test]

@@ -559,3 +559,61 @@ fn release_files_outside_the_repository_are_refused() {
     );
     assert!(check.template.is_none());
 }
+
+#[test]
+fn a_release_file_that_is_a_pipe_is_refused_without_waiting_on_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipe = dir.path().join("compose.yaml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&pipe)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let started = std::time::Instant::now();
+    let error = stagecraft_template::read_file(&pipe).unwrap_err();
+    assert!(error.message.contains("not a regular file"), "{error:?}");
+    // Opening a pipe with no writer would block for ever: it is never opened.
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+#[test]
+fn a_huge_release_file_is_refused_from_its_size_before_it_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("application_template.yaml");
+    // Sparse: 2 GiB on paper, nothing on disk; reading it would cost 2 GiB of memory.
+    std::fs::File::create(&path)
+        .unwrap()
+        .set_len(2 << 30)
+        .unwrap();
+    let started = std::time::Instant::now();
+    let error = stagecraft_template::read_file(&path).unwrap_err();
+    assert_eq!(
+        error.message,
+        "is 2097152 KiB; Release files are read up to 4096 KiB: split it or remove what is unused"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+}
+
+#[test]
+fn a_byte_that_is_not_utf8_is_located_where_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    std::fs::create_dir_all(repo.join(".release")).unwrap();
+    let mut text = b"app: shop\nservices:\n- name: web\n  image: web\n  command: [caf".to_vec();
+    text.push(0xe9); // Latin-1 é
+    text.extend_from_slice(b"]\n");
+    std::fs::write(repo.join(".release/application_template.yaml"), text).unwrap();
+
+    let check = stagecraft_template::check_repository(repo);
+    let found: Vec<String> = check
+        .diagnostics
+        .0
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        found.iter().any(|d| d
+            .starts_with(".release/application_template.yaml:5:16: error: is not UTF-8 text here")),
+        "{found:?}"
+    );
+}
