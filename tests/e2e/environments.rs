@@ -207,7 +207,7 @@ impl Drop for Cleanup {
         ])
         .lines()
         {
-            run(&["rmi", "--force", id]);
+            run(&["rmi", "--force", "--no-prune", id]);
         }
     }
 }

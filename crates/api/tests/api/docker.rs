@@ -278,7 +278,7 @@ impl Drop for Cleanup {
         {
             for tag in String::from_utf8_lossy(&found.stdout).lines() {
                 let _ = Command::new("docker")
-                    .args(["rmi", "--force", tag])
+                    .args(["rmi", "--force", "--no-prune", tag])
                     .output();
             }
         }

@@ -108,7 +108,13 @@ async fn a_scratch_busybox_image_builds_runs_logs_and_is_removed() {
     docker
         .remove_image(
             &tag,
-            Some(RemoveImageOptionsBuilder::default().force(true).build()),
+            // The layers under it stay: another test's build may be using them right now.
+            Some(
+                RemoveImageOptionsBuilder::default()
+                    .force(true)
+                    .noprune(true)
+                    .build(),
+            ),
             None,
         )
         .await

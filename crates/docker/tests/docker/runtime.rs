@@ -101,7 +101,7 @@ impl Drop for Cleanup {
         for id in run(&["network", "ls", "-q", "--filter", &filter]).lines() {
             run(&["network", "rm", id]);
         }
-        run(&["rmi", "--force", &self.tag]);
+        run(&["rmi", "--force", "--no-prune", &self.tag]);
     }
 }
 

@@ -16,7 +16,7 @@ impl Drop for Images {
     fn drop(&mut self) {
         for tag in &self.0 {
             let _ = std::process::Command::new("docker")
-                .args(["rmi", "--force", tag])
+                .args(["rmi", "--force", "--no-prune", tag])
                 .output();
         }
     }
