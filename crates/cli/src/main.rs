@@ -148,6 +148,10 @@ fn main() -> ExitCode {
                     "{}",
                     serde_json::json!({ "error": { "code": code, "message": error.to_string() } })
                 ),
+                // Located findings say `error:` themselves, each after its place.
+                Output::Table | Output::Yaml if code == stagecraft_api::ErrorCode::InvalidFiles => {
+                    eprintln!("{error}");
+                }
                 Output::Table | Output::Yaml => eprintln!("error: {error}"),
             }
             ExitCode::from(FAILED)

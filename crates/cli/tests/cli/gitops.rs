@@ -116,6 +116,35 @@ fn init_from_compose_imports_it() {
 }
 
 #[test]
+fn init_refuses_a_compose_file_that_is_a_pipe_at_once_and_says_so_once() {
+    let repo = tempfile::tempdir().unwrap();
+    let pipe = repo.path().join("compose.yaml");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&pipe)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let started = std::time::Instant::now();
+    let init = stagecraft(
+        &["gitops", "init", "--from-compose", "compose.yaml"],
+        repo.path(),
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_ne!(init.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&init.stderr);
+    assert_eq!(
+        stderr.trim(),
+        "compose.yaml:1:1: error: is not a regular file (a folder, a pipe or a device): name a file"
+    );
+    assert!(
+        !repo.path().join(".release.yaml").exists(),
+        "nothing written"
+    );
+}
+
+#[test]
 fn validate_exits_1_and_locates_every_error() {
     let repo = tempfile::tempdir().unwrap();
     std::fs::create_dir(repo.path().join(".release")).unwrap();
