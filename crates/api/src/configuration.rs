@@ -224,11 +224,14 @@ impl Stagecraft {
             .map(|w| WorkloadVars {
                 workload: w.workload,
                 vars: w
-                    .vars
-                    .into_iter()
+                    .vars()
                     .map(|v| ShownVar {
-                        value: if v.secret { MASK.to_owned() } else { v.value },
-                        key: v.key,
+                        value: if v.secret {
+                            MASK.to_owned()
+                        } else {
+                            v.value.clone()
+                        },
+                        key: v.key.clone(),
                         secret: v.secret,
                     })
                     .collect(),

@@ -178,8 +178,7 @@ fn volumes(volumes: &[Volume]) -> Vec<VolumeMount> {
 fn env_of(envs: &HashMap<&str, &WorkloadEnv>, workload: &str) -> Vec<EnvVar> {
     envs.get(workload)
         .map(|env| {
-            env.vars
-                .iter()
+            env.vars()
                 .map(|v| EnvVar {
                     key: v.key.clone(),
                     value: v.value.clone(),

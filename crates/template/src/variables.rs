@@ -5,6 +5,7 @@
 //! `from_services` starts from that service's environment.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -71,21 +72,84 @@ pub struct ResolvedVar {
     pub source: VarSource,
 }
 
-/// The variables of one service or job, sorted by name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The variables of one service or job. What every workload sees alike (the injected
+/// variables, among them each exposed service's ingress URL and host, and the file's
+/// `defaults`) is shared between the workloads of one resolution rather than copied into each:
+/// an app of N exposed services would otherwise hold N × 2N variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkloadEnv {
     /// `services.<name>` or `jobs.<name>`.
     pub workload: String,
-    pub vars: Vec<ResolvedVar>,
+    /// Sorted by key.
+    shared: Arc<[ResolvedVar]>,
+    /// This workload's own, sorted by key; a key here hides the shared one.
+    own: Vec<ResolvedVar>,
 }
 
 impl WorkloadEnv {
     pub fn get(&self, key: &str) -> Option<&ResolvedVar> {
-        self.vars.iter().find(|v| v.key == key)
+        fn find<'a>(vars: &'a [ResolvedVar], key: &str) -> Option<&'a ResolvedVar> {
+            vars.binary_search_by(|v| v.key.as_str().cmp(key))
+                .ok()
+                .map(|i| &vars[i])
+        }
+        find(&self.own, key).or_else(|| find(&self.shared, key))
+    }
+
+    /// Every variable, sorted by key.
+    pub fn vars(&self) -> impl Iterator<Item = &ResolvedVar> {
+        let mut shared = self.shared.iter().peekable();
+        let mut own = self.own.iter().peekable();
+        std::iter::from_fn(move || match (shared.peek(), own.peek()) {
+            (Some(s), Some(o)) => match s.key.cmp(&o.key) {
+                std::cmp::Ordering::Less => shared.next(),
+                std::cmp::Ordering::Equal => {
+                    shared.next();
+                    own.next()
+                }
+                std::cmp::Ordering::Greater => own.next(),
+            },
+            (Some(_), None) => shared.next(),
+            (None, _) => own.next(),
+        })
+    }
+}
+
+impl Serialize for WorkloadEnv {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        struct Vars<'a>(&'a WorkloadEnv);
+        impl Serialize for Vars<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_seq(self.0.vars())
+            }
+        }
+        let mut out = serializer.serialize_struct("WorkloadEnv", 2)?;
+        out.serialize_field("workload", &self.workload)?;
+        out.serialize_field("vars", &Vars(self))?;
+        out.end()
     }
 }
 
 type Env = HashMap<String, ResolvedVar>;
+
+/// A workload's variables while they are resolved: its own over the shared ones.
+struct Layered<'a> {
+    shared: &'a Env,
+    own: &'a Env,
+}
+
+impl Layered<'_> {
+    fn get(&self, key: &str) -> Option<&ResolvedVar> {
+        self.own.get(key).or_else(|| self.shared.get(key))
+    }
+}
+
+fn sorted(env: Env) -> Vec<ResolvedVar> {
+    let mut vars: Vec<ResolvedVar> = env.into_values().collect();
+    vars.sort_by(|a, b| a.key.cmp(&b.key));
+    vars
+}
 
 /// What is wrong in a variables file against its template, before anything is resolved:
 /// variables without a key, keys set twice in one list (the last wins), and per-service
@@ -218,7 +282,7 @@ pub fn resolve_variables(
     let mut service_envs: HashMap<&str, Env> = HashMap::new();
     for service in &template.services {
         let Some(name) = &service.name else { continue };
-        let mut env = base.clone();
+        let mut env = Env::new();
         put(&mut env, &service.envs, VarSource::Template);
         put(&mut env, per_service(name.as_str()), VarSource::Service);
         service_envs.insert(name.as_str(), env.clone());
@@ -230,7 +294,7 @@ pub fn resolve_variables(
             .from_services
             .as_ref()
             .and_then(|from| service_envs.get(from.as_str()).cloned())
-            .unwrap_or_else(|| base.clone());
+            .unwrap_or_default();
         put(&mut env, &job.envs, VarSource::Template);
         put(&mut env, per_service(name.as_str()), VarSource::Service);
         out.push((format!("jobs.{name}"), env));
@@ -242,7 +306,10 @@ pub fn resolve_variables(
         if let Some(mapping) = &variables.mapping {
             let mut resolver = Resolver {
                 mapping: &mapping.0,
-                env: &env,
+                env: Layered {
+                    shared: &base,
+                    own: &env,
+                },
                 done: HashMap::new(),
                 stack: Vec::new(),
             };
@@ -270,10 +337,17 @@ pub fn resolve_variables(
                 env.insert(var.key.clone(), var);
             }
         }
-        let mut vars: Vec<ResolvedVar> = env.into_values().collect();
-        vars.sort_by(|a, b| a.key.cmp(&b.key));
-        resolved.push(WorkloadEnv { workload, vars });
+        resolved.push((workload, sorted(env)));
     }
+    let shared: Arc<[ResolvedVar]> = sorted(base).into();
+    let resolved = resolved
+        .into_iter()
+        .map(|(workload, own)| WorkloadEnv {
+            workload,
+            shared: Arc::clone(&shared),
+            own,
+        })
+        .collect();
     for failure in failures {
         // A reference that fails for every workload fails the same way: say it once.
         let message = format!("{} (for {})", failure.message, failure.workloads.join(", "));
@@ -301,7 +375,7 @@ struct Failure {
 
 struct Resolver<'a> {
     mapping: &'a [(String, crate::read::Text)],
-    env: &'a Env,
+    env: Layered<'a>,
     done: HashMap<String, (String, bool)>,
     stack: Vec<String>,
 }
@@ -516,5 +590,37 @@ mod immutable_keys_tests {
             .value
             .unwrap();
         assert!(none.immutable_keys().is_empty());
+    }
+}
+
+#[cfg(test)]
+mod sharing_tests {
+    use std::sync::Arc;
+
+    #[test]
+    fn what_every_workload_sees_is_held_once() {
+        let mut text = String::from("app: many\nservices:\n");
+        for i in 0..50 {
+            text.push_str(&format!(
+                "- name: s{i}\n  image: busybox\n  ports:\n  - {{type: node_port, port: '80', target_port: '80'}}\n"
+            ));
+        }
+        let template = crate::parse_template("t.yaml", &text).value.unwrap();
+        let variables = crate::parse_variables("v.yaml", "defaults:\n- {key: A, value: b}\n")
+            .value
+            .unwrap();
+        let injected = super::Injected::sample(&template);
+        let envs = super::resolve_variables(&template, &variables, &injected, "v.yaml").unwrap();
+        assert_eq!(envs.len(), 50);
+        assert!(envs.iter().all(|e| Arc::ptr_eq(&e.shared, &envs[0].shared)));
+        assert!(
+            envs.iter().all(|e| e.own.is_empty()),
+            "no copies per workload"
+        );
+        assert_eq!(envs[7].vars().count(), 8 + 2 * 50 + 1);
+        assert_eq!(
+            envs[7].get("S42_INGRESS_HOST").unwrap().value,
+            "s42-many-sample.localhost"
+        );
     }
 }

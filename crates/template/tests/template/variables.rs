@@ -110,6 +110,32 @@ mapping:
 }
 
 #[test]
+fn every_variable_is_listed_once_in_key_order_the_workloads_own_hiding_the_shared() {
+    let envs = resolve(
+        "defaults:\n- {key: LOG_LEVEL, value: info}\n- {key: ZONE, value: eu}\nmapping:\n  A_FIRST: ZONE\n",
+    )
+    .unwrap();
+    let api = envs.iter().find(|e| e.workload == "services.api").unwrap();
+    let keys: Vec<&str> = api.vars().map(|v| v.key.as_str()).collect();
+    let mut sorted = keys.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(keys, sorted, "sorted, each key once");
+    let level: Vec<_> = api.vars().filter(|v| v.key == "LOG_LEVEL").collect();
+    assert_eq!(level.len(), 1);
+    assert_eq!(
+        (level[0].value.as_str(), level[0].source),
+        ("debug", VarSource::Template)
+    );
+    assert_eq!(api.get("A_FIRST").unwrap().source, VarSource::Mapping);
+    assert_eq!(api.get("ZONE").unwrap().source, VarSource::Defaults);
+    let json = serde_json::to_value(api).unwrap();
+    assert_eq!(json["workload"], "services.api");
+    assert_eq!(json["vars"].as_array().unwrap().len(), keys.len());
+    assert_eq!(json["vars"][0]["key"], keys[0]);
+}
+
+#[test]
 fn a_job_starts_from_its_service() {
     let envs =
         resolve("defaults: []\nservices:\n  api:\n  - {key: DB_HOST, value: api-db}\n").unwrap();
