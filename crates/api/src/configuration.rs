@@ -222,7 +222,7 @@ impl Stagecraft {
             .envs_with(&injected)?
             .into_iter()
             .map(|w| WorkloadVars {
-                workload: w.workload,
+                workload: w.workload.clone(),
                 vars: w
                     .vars()
                     .map(|v| ShownVar {
