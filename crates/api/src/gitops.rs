@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use stagecraft_template::{Diagnostic, Severity, WorkflowPlan};
+use stagecraft_template::{ComposeSource, Diagnostic, Severity, WorkflowPlan};
 
 use crate::Error;
 
@@ -70,6 +70,32 @@ pub fn file_limit() -> usize {
     stagecraft_template::Limits::default().max_bytes
 }
 
+/// The compose file `gitops init` was given, with the `.env` beside it and this process's
+/// environment over that, as compose reads them. Files it extends are read from inside the
+/// repository when it is in it, else from inside its own folder. Bounded before it is read:
+/// a pipe or a device is refused, not waited on.
+fn compose_source(root: &Path, path: &Path) -> Result<ComposeSource, Error> {
+    let real = path.canonicalize().map_err(|error| Error::Invalid {
+        diagnostics: vec![Diagnostic {
+            severity: Severity::Error,
+            file: path.display().to_string(),
+            line: 0,
+            column: 0,
+            path: String::new(),
+            message: format!("cannot read the compose file: {error}"),
+        }],
+    })?;
+    let repository = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let bound = if real.starts_with(&repository) {
+        repository
+    } else {
+        real.parent().map(Path::to_path_buf).unwrap_or(repository)
+    };
+    ComposeSource::read(&bound, &real, std::env::vars()).map_err(|found| Error::Invalid {
+        diagnostics: found.0,
+    })
+}
+
 /// Writes `.release.yaml` and `.release/*.yaml` into `root`, from `compose` when given.
 /// Refuses to overwrite an existing file unless `force`.
 pub fn gitops_init(root: &Path, compose: Option<&Path>, force: bool) -> Result<GitopsInit, Error> {
@@ -83,29 +109,11 @@ pub fn gitops_init(root: &Path, compose: Option<&Path>, force: bool) -> Result<G
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "app".to_owned());
-    let compose_text = match compose {
-        // Bounded before it is read: a pipe or a device is refused, not waited on.
-        Some(path) => Some((
-            path.display().to_string(),
-            stagecraft_template::read_file(path).map_err(|error| Error::Invalid {
-                diagnostics: vec![stagecraft_template::Diagnostic {
-                    severity: stagecraft_template::Severity::Error,
-                    file: path.display().to_string(),
-                    line: error.loc.line,
-                    column: error.loc.column,
-                    path: String::new(),
-                    message: error.message,
-                }],
-            })?,
-        )),
+    let source = match compose {
+        Some(path) => Some(compose_source(root, path)?),
         None => None,
     };
-    let (files, diagnostics) = stagecraft_template::scaffold(
-        &app,
-        compose_text
-            .as_ref()
-            .map(|(name, text)| (name.as_str(), text.as_str())),
-    );
+    let (files, diagnostics) = stagecraft_template::scaffold(&app, source.as_ref());
     if diagnostics.has_errors() {
         return Err(Error::Invalid {
             diagnostics: diagnostics.0,

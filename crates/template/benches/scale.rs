@@ -5,6 +5,9 @@
 //!
 //! `cargo bench -p stagecraft-template --bench scale`
 
+// The peak memory is part of what it reports.
+#![allow(clippy::print_stdout)]
+
 use std::fmt::Write as _;
 use std::hint::black_box;
 

@@ -60,3 +60,47 @@ pub fn read_file(path: &Path) -> Result<String, ReadError> {
         }
     })
 }
+
+/// The file `name` names, written in a file of folder `dir`, once links are followed: only
+/// when it stays inside `root` (the repository) and exists. The error says which and what to
+/// do.
+pub fn inside(root: &Path, dir: &Path, name: &str) -> Result<std::path::PathBuf, String> {
+    let path = dir.join(name);
+    let real_root = root
+        .canonicalize()
+        .map_err(|e| format!("cannot read the repository folder: {e}"))?;
+    match path.canonicalize() {
+        Ok(real) if real.starts_with(&real_root) => Ok(real),
+        Ok(_) => Err(format!(
+            "`{name}` leads outside the repository (through `..` or a link): name a file \
+             inside it"
+        )),
+        Err(error) => Err(unreachable(name, &path, &error)),
+    }
+}
+
+/// Why `path` (written `name`) cannot be followed: missing, or a link that goes nowhere or
+/// round in a circle.
+pub(crate) fn unreachable(name: &str, path: &Path, error: &std::io::Error) -> String {
+    let is_link = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
+    if !is_link(path) {
+        return if error.kind() == std::io::ErrorKind::NotFound {
+            format!("`{name}` does not exist in the repository: fix the path")
+        } else {
+            format!("`{name}` cannot be read: {error}")
+        };
+    }
+    // Follow the links one by one: a path seen twice is a loop.
+    let mut seen = vec![path.to_path_buf()];
+    let mut at = path.to_path_buf();
+    while let Ok(target) = std::fs::read_link(&at) {
+        at = at.parent().map_or(target.clone(), |dir| dir.join(&target));
+        if seen.contains(&at) || seen.len() > 40 {
+            return format!(
+                "`{name}` is a link that leads back to itself (a loop of links): point it at a file"
+            );
+        }
+        seen.push(at.clone());
+    }
+    format!("`{name}` is a link to nothing: point it at a file, or remove it")
+}

@@ -11,7 +11,7 @@ use crate::plan::{WorkflowPlan, plan_workflow};
 use crate::variables::{Injected, resolve_variables};
 use crate::yaml::Loc;
 use crate::{
-    import_compose, load_template, parse_release_file, parse_variables, template_to_yaml,
+    ComposeSource, import, load_template, parse_release_file, parse_variables, template_to_yaml,
     variables_to_yaml,
 };
 
@@ -50,7 +50,10 @@ const COMPOSE_NAMES: &[&str] = &[
 ];
 
 fn first_existing(root: &Path, names: &[&str]) -> Option<PathBuf> {
-    names.iter().map(|n| root.join(n)).find(|p| p.is_file())
+    names
+        .iter()
+        .map(|n| root.join(n))
+        .find(|p| std::fs::symlink_metadata(p).is_ok())
 }
 
 fn relative(root: &Path, path: &Path) -> String {
@@ -60,7 +63,27 @@ fn relative(root: &Path, path: &Path) -> String {
         .to_string()
 }
 
+/// Whether `path` leads to something; an error that says why not otherwise (a link to
+/// nothing, a loop of links).
+fn reachable(root: &Path, path: &Path, diagnostics: &mut Diagnostics) -> bool {
+    let Err(error) = path.canonicalize() else {
+        return true;
+    };
+    let name = relative(root, path);
+    diagnostics.push(
+        Severity::Error,
+        &name,
+        Loc { line: 1, column: 1 },
+        "",
+        crate::file::unreachable(&name, path, &error),
+    );
+    false
+}
+
 fn read(root: &Path, path: &Path, diagnostics: &mut Diagnostics) -> Option<String> {
+    if !reachable(root, path, diagnostics) {
+        return None;
+    }
     match crate::read_file(path) {
         Ok(text) => Some(text),
         Err(error) => {
@@ -80,7 +103,9 @@ fn read(root: &Path, path: &Path, diagnostics: &mut Diagnostics) -> Option<Strin
 pub fn check_repository(root: &Path) -> RepoCheck {
     let mut diagnostics = Diagnostics::default();
     let mut files = GitopsFiles {
-        release_file: Some(root.join(".release.yaml")).filter(|p| p.is_file()),
+        // A link that leads nowhere is found too, and then said to be one when read.
+        release_file: Some(root.join(".release.yaml"))
+            .filter(|p| std::fs::symlink_metadata(p).is_ok()),
         template: None,
         variables: None,
         compose: None,
@@ -95,32 +120,15 @@ pub fn check_repository(root: &Path) -> RepoCheck {
     }
     let resolve = |text: &Option<crate::Text>, field: &str, diagnostics: &mut Diagnostics| {
         let name = text.as_ref()?;
-        let path = root.join(name.as_str().trim_start_matches("./"));
         // Nothing is read from outside the repository, through `..` or a link.
-        let inside = match (path.canonicalize(), root.canonicalize()) {
-            (Ok(real), Ok(root)) => real.starts_with(root),
-            _ => true,
-        };
-        if !inside {
-            diagnostics.push(
-                Severity::Error,
-                ".release.yaml",
-                name.loc,
-                field,
-                format!("`{name}` leads outside the repository: name a file inside it"),
-            );
-            None
-        } else if path.is_file() {
-            Some(path)
-        } else {
-            diagnostics.push(
-                Severity::Error,
-                ".release.yaml",
-                name.loc,
-                field,
-                format!("`{name}` does not exist in the repository: fix the path"),
-            );
-            None
+        let written = name.as_str().trim_start_matches("./");
+        match crate::file::inside(root, root, written) {
+            // Named as written, so messages show the path the user wrote.
+            Ok(_) => Some(root.join(written)),
+            Err(message) => {
+                diagnostics.push(Severity::Error, ".release.yaml", name.loc, field, message);
+                None
+            }
         }
     };
     files.template = resolve(
@@ -161,17 +169,24 @@ pub fn check_repository(root: &Path) -> RepoCheck {
             template = parsed.value;
         }
     } else if let Some(path) = &files.compose {
-        if let Some(text) = read(root, path, &mut diagnostics) {
-            let app = root
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "app".into());
-            let import = import_compose(&relative(root, path), &text, &app, "");
-            diagnostics.extend(import.diagnostics);
-            template = Some(import.template);
-            variables = Some(import.variables);
+        // Variables from `.env` and the environment, as `docker compose config` here would.
+        let source = reachable(root, path, &mut diagnostics)
+            .then(|| ComposeSource::read(root, path, std::env::vars()));
+        match source {
+            Some(Ok(source)) => {
+                let app = root
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "app".into());
+                let import = import(&source, &app, "");
+                diagnostics.extend(import.diagnostics);
+                template = Some(import.template);
+                variables = Some(import.variables);
+            }
+            Some(Err(found)) => diagnostics.extend(found),
+            None => {}
         }
-    } else {
+    } else if files.release_file.is_none() {
         diagnostics.push(
             Severity::Error,
             &root.display().to_string(),
@@ -221,11 +236,15 @@ pub fn check_repository(root: &Path) -> RepoCheck {
 }
 
 /// What `gitops init` writes: `(path relative to the repository, contents)`. From a compose
-/// file when given, else a minimal template to fill in.
-pub fn scaffold(app: &str, compose: Option<(&str, &str)>) -> (Vec<(String, String)>, Diagnostics) {
-    let (template, variables, diagnostics) = match compose {
-        Some((file, text)) => {
-            let import = import_compose(file, text, app, "");
+/// file when given, else a minimal template to fill in. What it writes is read back and
+/// checked as `gitops validate` would: an error there is an error of the import.
+pub fn scaffold(
+    app: &str,
+    compose: Option<&ComposeSource>,
+) -> (Vec<(String, String)>, Diagnostics) {
+    let (template, variables, mut diagnostics) = match compose {
+        Some(source) => {
+            let import = import(source, app, "");
             (import.template, import.variables, import.diagnostics)
         }
         None => {
@@ -249,6 +268,10 @@ pub fn scaffold(app: &str, compose: Option<(&str, &str)>) -> (Vec<(String, Strin
             variables_yaml.trim_start_matches("{}\n")
         );
     }
+    if !diagnostics.has_errors() {
+        diagnostics.extend(check_written(&template_to_yaml(&template), &variables_yaml));
+        diagnostics.sort();
+    }
     let files = vec![
         (
             ".release.yaml".to_owned(),
@@ -266,4 +289,26 @@ pub fn scaffold(app: &str, compose: Option<(&str, &str)>) -> (Vec<(String, Strin
         ),
     ];
     (files, diagnostics)
+}
+
+/// What `gitops validate` would find in the files `scaffold` writes: only their errors, since
+/// the import's own warnings already say what was dropped.
+fn check_written(template_yaml: &str, variables_yaml: &str) -> Diagnostics {
+    const TEMPLATE: &str = ".release/application_template.yaml";
+    const VARIABLES: &str = ".release/environment_variables.yaml";
+    let mut found = Diagnostics::default();
+    let template = load_template(TEMPLATE, template_yaml);
+    found.extend(template.diagnostics);
+    let variables = parse_variables(VARIABLES, variables_yaml);
+    found.extend(variables.diagnostics);
+    if let (Some(template), Some(variables)) = (&template.value, &variables.value) {
+        found.extend(crate::check_variables(template, variables, VARIABLES));
+        if let Err(errors) =
+            resolve_variables(template, variables, &Injected::sample(template), VARIABLES)
+        {
+            found.extend(errors);
+        }
+    }
+    found.0.retain(|d| d.severity == Severity::Error);
+    found
 }

@@ -19,13 +19,17 @@
 //!   `environment_templates` entry
 //! - `variables.rs`: the final environment of each service and job
 //! - `plan.rs`: a workflow as ordered steps of tasks
-//! - `compose.rs`: a docker-compose file to a template and a variables file
+//! - `compose/`: a docker-compose file to a template and a variables file: compose's
+//!   interpolation and `.env`, `extends`, names made Kubernetes names
+//! - `graph.rs`: `depends_on` walked without recursion, circles found once
+//! - `file.rs`: files read bounded, and only inside the repository
 //! - `gitops.rs`: the files of a repository (`.release.yaml`, `.release/`), validated together
 
 mod compose;
 mod diagnostic;
 mod file;
 mod gitops;
+mod graph;
 mod merge;
 mod model;
 mod plan;
@@ -35,9 +39,9 @@ mod validate;
 mod variables;
 mod yaml;
 
-pub use compose::{ComposeImport, import_compose};
+pub use compose::{ComposeImport, ComposeSource, import, import_compose};
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
-pub use file::{ReadError, read_file};
+pub use file::{ReadError, inside, read_file};
 pub use gitops::{GitopsFiles, RepoCheck, check_repository, scaffold};
 pub use merge::environment_config;
 pub use model::*;

@@ -299,6 +299,15 @@ fn known(names: &HashSet<&str>) -> String {
     }
     let mut names: Vec<&str> = names.iter().copied().collect();
     names.sort_unstable();
+    // A message stays readable (and small) however many names there are.
+    const SHOWN: usize = 20;
+    if names.len() > SHOWN {
+        return format!(
+            "known: {}, and {} more",
+            names[..SHOWN].join(", "),
+            names.len() - SHOWN
+        );
+    }
     format!("known: {}", names.join(", "))
 }
 
@@ -580,10 +589,10 @@ fn depends_on_cycles(check: &mut Check<'_>, template: &Template) {
         .iter()
         .filter_map(|s| s.name.as_ref().map(|n| (n.as_str(), s)))
         .collect();
+    let names: HashSet<&str> = by_name.keys().copied().collect();
     for service in &template.services {
         for (i, dependency) in service.depends_on.iter().enumerate() {
             if !by_name.contains_key(dependency.as_str()) {
-                let names: HashSet<&str> = by_name.keys().copied().collect();
                 check.error(
                     dependency.loc,
                     &index(&child(&service.path, "depends_on"), i),
@@ -595,71 +604,43 @@ fn depends_on_cycles(check: &mut Check<'_>, template: &Template) {
             }
         }
     }
-    // Depth-first search; a cycle is reported once, at the service of the cycle written first.
-    let mut state: HashMap<&str, u8> = HashMap::new(); // 1 = on the stack, 2 = done
-    let mut reported: HashSet<Vec<String>> = HashSet::new();
-    for service in &template.services {
-        let Some(name) = service.name.as_ref() else {
-            continue;
-        };
-        let mut stack: Vec<&str> = Vec::new();
-        visit(
-            name.as_str(),
-            &by_name,
-            &mut state,
-            &mut stack,
-            &mut |cycle: Vec<&str>| {
-                let mut key: Vec<String> = cycle.iter().map(|s| (*s).to_owned()).collect();
-                key.sort();
-                if reported.insert(key) {
-                    let first = cycle[0];
-                    let at = by_name[first];
-                    let spelled = cycle
-                        .iter()
-                        .chain(std::iter::once(&first))
-                        .copied()
-                        .collect::<Vec<_>>()
-                        .join(" → ");
-                    check.error(
-                    at.loc,
-                    &child(&at.path, "depends_on"),
-                    format!("services depend on each other in a circle: {spelled}; remove one of these `depends_on` entries"),
-                );
-                }
-            },
+    // A cycle is reported once, at the service of the cycle written first.
+    let named: Vec<&Service> = template
+        .services
+        .iter()
+        .filter(|s| s.name.is_some())
+        .collect();
+    let position: HashMap<&str, usize> = named
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| s.name.as_ref().map(|n| (n.as_str(), i)))
+        .collect();
+    let edges: Vec<Vec<usize>> = named
+        .iter()
+        .map(|s| {
+            s.depends_on
+                .iter()
+                .filter_map(|d| position.get(d.as_str()).copied())
+                .collect()
+        })
+        .collect();
+    for cycle in crate::graph::walk(&edges).cycles {
+        let at = named[cycle[0]];
+        let spelled = cycle
+            .iter()
+            .chain(std::iter::once(&cycle[0]))
+            .filter_map(|i| named[*i].name.as_ref().map(|n| n.as_str()))
+            .collect::<Vec<_>>()
+            .join(" → ");
+        check.error(
+            at.loc,
+            &child(&at.path, "depends_on"),
+            format!(
+                "services depend on each other in a circle: {spelled}; remove one of these \
+                 `depends_on` entries"
+            ),
         );
     }
-}
-
-fn visit<'a>(
-    name: &'a str,
-    by_name: &HashMap<&'a str, &'a Service>,
-    state: &mut HashMap<&'a str, u8>,
-    stack: &mut Vec<&'a str>,
-    on_cycle: &mut dyn FnMut(Vec<&'a str>),
-) {
-    match state.get(name) {
-        Some(2) => return,
-        Some(1) => {
-            if let Some(start) = stack.iter().position(|s| *s == name) {
-                on_cycle(stack[start..].to_vec());
-            }
-            return;
-        }
-        _ => {}
-    }
-    let Some(service) = by_name.get(name) else {
-        return;
-    };
-    state.insert(name, 1);
-    stack.push(name);
-    for dependency in &service.depends_on {
-        if let Some((key, _)) = by_name.get_key_value(dependency.as_str()) {
-            visit(key, by_name, state, stack, on_cycle);
-        }
-    }
-    stack.pop();
-    state.insert(name, 2);
 }
 
 pub(crate) struct Names<'a> {

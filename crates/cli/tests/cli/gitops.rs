@@ -145,6 +145,74 @@ fn init_refuses_a_compose_file_that_is_a_pipe_at_once_and_says_so_once() {
 }
 
 #[test]
+fn init_from_compose_reads_dotenv_and_writes_nothing_that_would_not_validate() {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(repo.path().join(".env"), "WEB_PORT=8181\n").unwrap();
+    std::fs::write(
+        repo.path().join("compose.yaml"),
+        "services:\n  web_app:\n    image: nginx\n    ports: ['${WEB_PORT:-80}:80']\n",
+    )
+    .unwrap();
+    let init = stagecraft(
+        &["gitops", "init", "--from-compose", "compose.yaml"],
+        repo.path(),
+    );
+    assert_eq!(
+        init.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let template =
+        std::fs::read_to_string(repo.path().join(".release/application_template.yaml")).unwrap();
+    assert!(template.contains("name: web-app"), "{template}");
+    assert!(template.contains("port: '8181'"), "{template}");
+    let stdout = String::from_utf8_lossy(&init.stdout);
+    assert!(
+        stdout.contains(
+            "compose.yaml:2:3: warning: services.web_app: `web_app` is renamed `web-app`"
+        ),
+        "{stdout}"
+    );
+
+    let broken = tempfile::tempdir().unwrap();
+    std::fs::write(
+        broken.path().join("compose.yaml"),
+        "services:\n  web:\n    image: nginx\n    ports: ['web:80']\n",
+    )
+    .unwrap();
+    let init = stagecraft(
+        &["gitops", "init", "--from-compose", "compose.yaml"],
+        broken.path(),
+    );
+    assert_ne!(init.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&init.stderr);
+    assert!(
+        stderr.contains(".release/application_template.yaml:") && stderr.contains("error:"),
+        "{stderr}"
+    );
+    assert!(
+        !broken.path().join(".release.yaml").exists(),
+        "nothing written"
+    );
+}
+
+#[test]
+fn validate_says_a_release_yaml_that_is_a_loop_of_links_is_one() {
+    let repo = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink("b.yaml", repo.path().join(".release.yaml")).unwrap();
+    std::os::unix::fs::symlink(".release.yaml", repo.path().join("b.yaml")).unwrap();
+    let text = stagecraft(&["gitops", "validate"], repo.path());
+    assert_eq!(text.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        stdout.contains(".release.yaml:1:1: error: `.release.yaml` is a link that leads back to itself (a loop of links)"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("no Release files"), "{stdout}");
+}
+
+#[test]
 fn validate_exits_1_and_locates_every_error() {
     let repo = tempfile::tempdir().unwrap();
     std::fs::create_dir(repo.path().join(".release")).unwrap();

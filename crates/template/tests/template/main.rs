@@ -5,6 +5,7 @@
 
 mod bad;
 mod compose;
+mod compose_files;
 mod fixtures;
 mod merge;
 mod plans;

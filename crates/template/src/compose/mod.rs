@@ -2,9 +2,16 @@
 //! generator makes them (reference §6): one setup step per `depends_on` level
 //! (`services-0..N`), a patch of the built services only, a teardown that removes the
 //! environment. Whatever cannot carry over (bind mounts, `restart`, `networks`, ...) is
-//! dropped with a warning that says so.
+//! dropped with a warning that says so. Before anything is read, compose's own passes run:
+//! interpolation from `.env` and the environment (`interpolate.rs`), `extends`
+//! (`extends.rs`), and names Kubernetes refuses made valid (`names.rs`).
+
+mod extends;
+mod interpolate;
+mod names;
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{Diagnostics, Severity};
 use crate::model::{
@@ -12,7 +19,7 @@ use crate::model::{
     ServiceBuild, ServiceVariables, Step, Storage, Template, VariablesFile, Volume, Workflow,
 };
 use crate::read::{Text, child, index};
-use crate::yaml::{self, Limits, Loc, Node, Value};
+use crate::yaml::{self, Entry, Limits, Loc, Node, Value};
 
 /// What an import made, and what it could not carry over.
 #[derive(Debug, Clone)]
@@ -20,6 +27,90 @@ pub struct ComposeImport {
     pub template: Template,
     pub variables: VariablesFile,
     pub diagnostics: Diagnostics,
+}
+
+/// A compose file to import, and what it may read: the variables `${VAR}` takes (the `.env`
+/// file beside it, with the environment's over them, as compose takes them) and, when it was
+/// read from a repository, the files `extends` names (inside the repository only).
+#[derive(Debug, Clone, Default)]
+pub struct ComposeSource {
+    /// Its name in messages.
+    pub file: String,
+    pub text: String,
+    pub env: HashMap<String, String>,
+    /// The repository, and the compose file's folder in it.
+    pub root: Option<PathBuf>,
+    pub dir: Option<PathBuf>,
+    /// What was wrong in the `.env` file.
+    pub notes: Diagnostics,
+}
+
+impl ComposeSource {
+    /// Text alone: no `.env`, no environment, no other files.
+    pub fn text(file: &str, text: &str) -> Self {
+        Self {
+            file: file.to_owned(),
+            text: text.to_owned(),
+            ..Self::default()
+        }
+    }
+
+    /// The compose file at `path` in the repository at `root` (named in messages as it is
+    /// written from there), with the `.env` beside it and `environment` over that. Both files
+    /// are read bounded, and only from inside the repository.
+    pub fn read(
+        root: &Path,
+        path: &Path,
+        environment: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, Diagnostics> {
+        let shown = path
+            .strip_prefix(root)
+            .unwrap_or(path)
+            .display()
+            .to_string();
+        let fail = |loc: Loc, file: &str, message: String| {
+            let mut out = Diagnostics::default();
+            out.push(Severity::Error, file, loc, "", message);
+            out
+        };
+        let text = crate::read_file(path).map_err(|e| fail(e.loc, &shown, e.message))?;
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let environment: HashMap<String, String> = environment.into_iter().collect();
+        let mut env = HashMap::new();
+        let mut notes = Diagnostics::default();
+        let dotenv = dir.join(".env");
+        if std::fs::symlink_metadata(&dotenv).is_ok() {
+            let name = Path::new(&shown).parent().map_or_else(
+                || ".env".to_owned(),
+                |d| d.join(".env").display().to_string(),
+            );
+            let text = crate::file::inside(root, &dir, ".env")
+                .map_err(|message| fail(Loc { line: 1, column: 1 }, &name, message))
+                .and_then(|real| {
+                    crate::read_file(&real).map_err(|e| fail(e.loc, &name, e.message))
+                })?;
+            let (read, problems) = interpolate::dotenv(&text, &environment);
+            for (line, problem) in problems {
+                notes.push(
+                    Severity::Warning,
+                    &name,
+                    Loc { line, column: 1 },
+                    "",
+                    format!("{problem}: this line is left out (a line is `KEY=VALUE`)"),
+                );
+            }
+            env = read;
+        }
+        env.extend(environment);
+        Ok(Self {
+            file: shown,
+            text,
+            env,
+            root: Some(root.to_path_buf()),
+            dir: Some(dir),
+            notes,
+        })
+    }
 }
 
 /// Keys of a compose service that have no place in a Release template.
@@ -104,36 +195,6 @@ fn words(node: &Node) -> Vec<String> {
     }
 }
 
-/// `${VAR-default}` and `${VAR:-default}` become their default; other `${VAR}` stay.
-fn compose_defaults(value: &str) -> String {
-    let mut out = String::new();
-    let mut rest = value;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        let body = &rest[start + 2..];
-        let Some(end) = body.find('}') else {
-            out.push_str(&rest[start..]);
-            return out;
-        };
-        let inner = &body[..end];
-        match inner
-            .find(":-")
-            .map(|i| (i, 2))
-            .or_else(|| inner.find('-').map(|i| (i, 1)))
-        {
-            Some((i, width)) => out.push_str(&inner[i + width..]),
-            None => {
-                out.push_str("${");
-                out.push_str(inner);
-                out.push('}');
-            }
-        }
-        rest = &body[end + 1..];
-    }
-    out.push_str(rest);
-    out
-}
-
 /// "30s", "1m30s", "500ms", "2h" to whole seconds (at least 1 when not zero).
 fn seconds(duration: &str) -> Option<u64> {
     let mut total_ms: u64 = 0;
@@ -167,16 +228,22 @@ fn seconds(duration: &str) -> Option<u64> {
     Some(total_ms.div_ceil(1000))
 }
 
-/// Imports `source`, a docker-compose file named `file`. `app` names the app; `repo_name`
-/// (`org/repo`) prefixes the images of built services.
+/// Imports `source`, a docker-compose file named `file`, alone: no `.env`, no environment,
+/// no other files (see [`import`]). `app` names the app; `repo_name` (`org/repo`) prefixes
+/// the images of built services.
 pub fn import_compose(file: &str, source: &str, app: &str, repo_name: &str) -> ComposeImport {
+    import(&ComposeSource::text(file, source), app, repo_name)
+}
+
+/// Imports a compose file with what it may read (see [`ComposeSource`]).
+pub fn import(source: &ComposeSource, app: &str, repo_name: &str) -> ComposeImport {
     let mut import = Import {
-        file,
-        out: Diagnostics::default(),
+        file: &source.file,
+        out: source.notes.clone(),
     };
     let mut template = Template::default();
     let mut variables = VariablesFile::default();
-    let root = match yaml::parse(source, Limits::default()) {
+    let mut root = match yaml::parse(&source.text, Limits::default()) {
         Ok((root, _)) => root,
         Err(error) => {
             import.error(error.loc, "", format!("not valid YAML: {}", error.message));
@@ -187,6 +254,8 @@ pub fn import_compose(file: &str, source: &str, app: &str, repo_name: &str) -> C
             };
         }
     };
+    let mut findings = Vec::new();
+    interpolate::interpolate_tree(&mut root, "", &source.env, &mut findings);
     let Some(Value::Map(services)) = root.get("services").map(|n| &n.value) else {
         import.error(
             root.loc,
@@ -199,6 +268,25 @@ pub fn import_compose(file: &str, source: &str, app: &str, repo_name: &str) -> C
             diagnostics: import.out,
         };
     };
+    let mut services = services.clone();
+    let mut extender = extends::Extender::new(source, &services);
+    extender.resolve_all(&mut services);
+    findings.append(&mut extender.findings);
+    for finding in findings {
+        let severity = if finding.error {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        import.out.push(
+            severity,
+            &source.file,
+            finding.loc,
+            &finding.path,
+            finding.message,
+        );
+    }
+    rename(&mut import, &mut services);
     if let Value::Map(entries) = &root.value {
         for entry in entries {
             match entry.key.as_str() {
@@ -212,7 +300,6 @@ pub fn import_compose(file: &str, source: &str, app: &str, repo_name: &str) -> C
             }
         }
     }
-
     template.app = text(app);
     template.repo_name = (!repo_name.is_empty()).then(|| text(repo_name)).flatten();
     template.environment_templates = ["ephemeral", "permanent"]
@@ -238,7 +325,7 @@ pub fn import_compose(file: &str, source: &str, app: &str, repo_name: &str) -> C
     });
 
     let mut service_vars = Vec::new();
-    for entry in services {
+    for entry in &services {
         let path = child("services", &entry.key);
         let (service, vars, hostname) =
             import_service(&mut import, &entry.key, &entry.value, &path, app, repo_name);
@@ -252,7 +339,7 @@ pub fn import_compose(file: &str, source: &str, app: &str, repo_name: &str) -> C
     }
     variables.services = Some(ServiceVariables(service_vars));
 
-    let levels = levels(&mut import, &template.services);
+    let levels = levels(&mut import, &services, &template.services);
     // Patch only what is built from the repository; an app of stock images has no patch.
     template.workflows = [
         workflow("setup", &levels, &template.services, |_| true),
@@ -426,10 +513,16 @@ fn import_service(
     (service, vars, hostname)
 }
 
+/// Words in a variable's name that mark it a secret, as Release's generator marks them.
+const SECRET_WORDS: &[&str] = &["PASSWORD", "SECRET", "TOKEN", "KEY"];
+
 fn env_var(key: &str, value: &str) -> EnvVar {
+    let upper = key.to_ascii_uppercase();
+    let secret = SECRET_WORDS.iter().any(|word| upper.contains(word));
     EnvVar {
         key: text(key),
-        value: text(compose_defaults(value)),
+        value: text(value),
+        secret: secret.then_some(true),
         ..EnvVar::default()
     }
 }
@@ -578,57 +671,178 @@ fn compose_volume(import: &mut Import<'_>, node: &Node, path: &str) -> Option<Vo
 }
 
 /// Each service's `depends_on` level: 0 without dependencies, else one more than its deepest.
-fn levels(import: &mut Import<'_>, services: &[Service]) -> HashMap<String, usize> {
-    let by_name: HashMap<&str, &Service> = services
+/// A circle is an error at the `depends_on` of its service written first (`entries`, the
+/// compose services as read, give the lines).
+fn levels(
+    import: &mut Import<'_>,
+    entries: &[Entry],
+    services: &[Service],
+) -> HashMap<String, usize> {
+    let position: HashMap<&str, usize> = services
         .iter()
-        .filter_map(|s| s.name.as_ref().map(|n| (n.as_str(), s)))
+        .enumerate()
+        .filter_map(|(i, s)| s.name.as_ref().map(|n| (n.as_str(), i)))
         .collect();
-    let mut levels: HashMap<String, usize> = HashMap::new();
-    fn level<'a>(
-        name: &'a str,
-        by_name: &HashMap<&'a str, &'a Service>,
-        levels: &mut HashMap<String, usize>,
-        stack: &mut Vec<&'a str>,
-    ) -> Result<usize, Vec<String>> {
-        if let Some(level) = levels.get(name) {
-            return Ok(*level);
-        }
-        if let Some(start) = stack.iter().position(|s| *s == name) {
-            let mut circle: Vec<String> = stack[start..].iter().map(|s| (*s).to_owned()).collect();
-            circle.push(name.to_owned());
-            return Err(circle);
-        }
-        let Some(service) = by_name.get(name) else {
-            return Ok(0);
-        };
-        stack.push(name);
-        let mut deepest = None;
-        for dependency in &service.depends_on {
-            if let Some((key, _)) = by_name.get_key_value(dependency.as_str()) {
-                let dependency_level = level(key, by_name, levels, stack)?;
-                deepest =
-                    Some(deepest.map_or(dependency_level, |d: usize| d.max(dependency_level)));
-            }
-        }
-        stack.pop();
-        let own = deepest.map_or(0, |d| d + 1);
-        levels.insert(name.to_owned(), own);
-        Ok(own)
-    }
-    for name in by_name.keys().copied().collect::<Vec<_>>() {
-        if let Err(circle) = level(name, &by_name, &mut levels, &mut Vec::new()) {
+    let edges: Vec<Vec<usize>> = services
+        .iter()
+        .map(|s| {
+            s.depends_on
+                .iter()
+                .filter_map(|d| position.get(d.as_str()).copied())
+                .collect()
+        })
+        .collect();
+    let walk = crate::graph::walk(&edges);
+    if !walk.cycles.is_empty() {
+        for cycle in walk.cycles {
+            let name = |i: &usize| services[*i].name.as_ref().map_or("", |n| n.as_str());
+            let first = name(&cycle[0]);
+            let loc = entries
+                .iter()
+                .find(|e| e.key == first)
+                .and_then(|e| match &e.value.value {
+                    Value::Map(keys) => keys.iter().find(|k| k.key == "depends_on"),
+                    _ => None,
+                })
+                .map_or(Loc::default(), |k| k.key_loc);
+            let spelled: Vec<&str> = cycle
+                .iter()
+                .chain(std::iter::once(&cycle[0]))
+                .map(name)
+                .collect();
             import.error(
-                Loc::default(),
-                &child(&child("services", name), "depends_on"),
+                loc,
+                &child(&child("services", first), "depends_on"),
                 format!(
-                    "services depend on each other in a circle: {}",
-                    circle.join(" → ")
+                    "services depend on each other in a circle: {}; remove one of these \
+                     `depends_on` entries",
+                    spelled.join(" → ")
                 ),
             );
-            return HashMap::new();
+        }
+        return HashMap::new();
+    }
+    let mut levels = vec![0usize; services.len()];
+    for node in walk.order {
+        levels[node] = edges[node]
+            .iter()
+            .map(|d| levels[*d] + 1)
+            .max()
+            .unwrap_or(0);
+    }
+    services
+        .iter()
+        .zip(levels)
+        .filter_map(|(s, level)| s.name.as_ref().map(|n| (n.value.clone(), level)))
+        .collect()
+}
+
+/// Services whose names Kubernetes refuses renamed, with a warning each, and the old name
+/// followed wherever it stood as a host: `depends_on`, and the values of `environment`,
+/// `command`, `entrypoint` and `healthcheck`.
+fn rename(import: &mut Import<'_>, services: &mut [Entry]) {
+    let renames = names::renames(services.iter().map(|e| e.key.as_str()));
+    if renames.is_empty() {
+        return;
+    }
+    let new_name = |old: &str| {
+        renames
+            .iter()
+            .find(|(o, _)| o == old)
+            .map(|(_, n)| n.clone())
+    };
+    let mut rewritten: HashMap<String, Vec<String>> = HashMap::new();
+    for entry in services.iter_mut() {
+        let owner = entry.key.clone();
+        if let Value::Map(keys) = &mut entry.value.value {
+            for key in keys.iter_mut() {
+                match key.key.as_str() {
+                    "depends_on" => match &mut key.value.value {
+                        Value::Map(deps) => {
+                            for dep in deps {
+                                if let Some(new) = new_name(&dep.key) {
+                                    dep.key = new;
+                                }
+                            }
+                        }
+                        Value::Seq(items) => {
+                            for item in items {
+                                if let Value::Scalar { text, .. } = &mut item.value
+                                    && let Some(new) = new_name(text)
+                                {
+                                    *text = new;
+                                }
+                            }
+                        }
+                        _ => {}
+                    },
+                    "environment" | "command" | "entrypoint" | "healthcheck" => {
+                        for (old, new) in &renames {
+                            if replace_hosts(&mut key.value, old, new) {
+                                rewritten
+                                    .entry(old.clone())
+                                    .or_default()
+                                    .push(child(&child("services", &owner), &key.key));
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
         }
     }
-    levels
+    for entry in services.iter_mut() {
+        let Some(new) = new_name(&entry.key) else {
+            continue;
+        };
+        let also = rewritten
+            .get(&entry.key)
+            .map(|paths| {
+                format!(
+                    "; where it named this service as a host it is renamed too ({})",
+                    paths.join(", ")
+                )
+            })
+            .unwrap_or_default();
+        import.warn(
+            entry.key_loc,
+            &child("services", &entry.key),
+            format!(
+                "`{}` is renamed `{new}`: a service's name must be a Kubernetes name (lowercase \
+                 letters, digits and `-`, starting with a letter){also}",
+                entry.key
+            ),
+        );
+        entry.key = new;
+    }
+}
+
+/// Every text under `node` with `old` as a whole host name replaced by `new`; whether any was.
+fn replace_hosts(node: &mut Node, old: &str, new: &str) -> bool {
+    match &mut node.value {
+        Value::Scalar { text, .. } => match names::replace_host(text, old, new) {
+            Some(replaced) => {
+                *text = replaced;
+                true
+            }
+            None => false,
+        },
+        // Every one is replaced: no stopping at the first.
+        Value::Seq(items) => {
+            let mut any = false;
+            for item in items {
+                any |= replace_hosts(item, old, new);
+            }
+            any
+        }
+        Value::Map(entries) => {
+            let mut any = false;
+            for entry in entries {
+                any |= replace_hosts(&mut entry.value, old, new);
+            }
+            any
+        }
+    }
 }
 
 /// One step per `depends_on` level with the services `keep` selects, numbered from
