@@ -8,7 +8,11 @@
 //! reports every mistake with its path.
 //!
 //! Limits keep hostile input cheap: input size, nesting depth, and the number of nodes after
-//! alias expansion (a "billion laughs" file fails fast instead of exhausting memory).
+//! alias expansion (a "billion laughs" file fails fast instead of exhausting memory). Each
+//! error for a limit says its value and what to do.
+//!
+//! A tab in indentation is reported on its own line, with what to do, rather than where the
+//! parser noticed what it broke (the value before, or a key a line later).
 //!
 //! Where Release is silent: an alias to a missing anchor (`image: *org*/repo/service`;
 //! Release's own redacted samples contain them) is read as text, with a warning, rather than
@@ -19,7 +23,9 @@
 
 use std::collections::HashMap;
 
-use serde_saphyr::granit_parser::{Event, Options, Parser, ScalarStyle, Span};
+use serde_saphyr::granit_parser::{
+    ErrorKind, Event, Options, Parser, ScalarStyle, ScanError, Span, StructureStyle,
+};
 
 /// Where something is in a file: 1-based line and column (0 when made by a program).
 ///
@@ -243,7 +249,8 @@ pub fn parse(text: &str, limits: Limits) -> Result<(Node, Vec<Oddity>), SyntaxEr
         return Err(SyntaxError {
             loc: Loc { line: 1, column: 1 },
             message: format!(
-                "the file is {} bytes; Stagecraft reads files of at most {} bytes",
+                "the file is {} bytes; Stagecraft reads files of at most {} bytes: split it or \
+                 remove what is unused",
                 text.len(),
                 limits.max_bytes
             ),
@@ -253,6 +260,11 @@ pub fn parse(text: &str, limits: Limits) -> Result<(Node, Vec<Oddity>), SyntaxEr
     options.emit_unresolved_aliases = true;
     options.emit_comments = false;
     options.emit_anchor_events = false;
+    // The parser reads ahead of the tree (a line of `[[[…` to its end), so it may be the first
+    // to meet a file nested too deep: its limits are ours, so it stops no later, and says the
+    // same.
+    options.flow_nesting_limit = limits.max_depth;
+    options.block_nesting_limit = limits.max_depth;
     let mut builder = Builder {
         parser: Parser::new_from_str_with_options(text, options),
         source: text,
@@ -260,6 +272,7 @@ pub fn parse(text: &str, limits: Limits) -> Result<(Node, Vec<Oddity>), SyntaxEr
         anchors: HashMap::new(),
         nodes: 0,
         oddities: Vec::new(),
+        verbatim: Vec::new(),
     };
     let root = builder.document()?;
     Ok((root, builder.oddities))
@@ -272,6 +285,10 @@ struct Builder<'a> {
     anchors: HashMap<usize, Node>,
     nodes: usize,
     oddities: Vec<Oddity>,
+    /// Lines (first, last) whose leading blanks are text or separate entries, so are no
+    /// indentation: the lines a scalar continues on, and those inside brackets (to the end of
+    /// the file while they are open).
+    verbatim: Vec<(usize, usize)>,
 }
 
 impl<'a> Builder<'a> {
@@ -283,17 +300,62 @@ impl<'a> Builder<'a> {
         }
         match next {
             Some(Ok(event)) => Ok(event),
-            Some(Err(error)) => Err(SyntaxError {
-                loc: Loc {
-                    line: error.marker().line(),
-                    column: error.marker().col() + 1,
-                },
-                message: error.info(),
-            }),
+            Some(Err(error)) => Err(self.parse_error(&error)),
             None => Err(SyntaxError {
                 loc: Loc::default(),
                 message: "the YAML ended unexpectedly".to_owned(),
             }),
+        }
+    }
+
+    /// The parser's error as the user should read it: its nesting limit says its value and what
+    /// to do, and a tab that broke the indentation is pointed at instead of what it broke.
+    fn parse_error(&self, error: &ScanError) -> SyntaxError {
+        let loc = Loc {
+            line: error.marker().line(),
+            column: error.marker().col() + 1,
+        };
+        if matches!(error.kind(), ErrorKind::RecursionLimitExceeded) {
+            return SyntaxError {
+                loc,
+                message: self.too_deep(),
+            };
+        }
+        match tab_in_indentation(self.source, error.kind(), loc.line, &self.verbatim) {
+            Some(tab) => SyntaxError {
+                loc: tab,
+                message: "a tab is used for indentation here: YAML indents with spaces; \
+                          replace the tab with spaces"
+                    .to_owned(),
+            },
+            None => SyntaxError {
+                loc,
+                message: error.info(),
+            },
+        }
+    }
+
+    fn too_deep(&self) -> String {
+        format!(
+            "values are nested more than {} levels deep, the most Stagecraft reads: flatten the \
+             structure",
+            self.limits.max_depth
+        )
+    }
+
+    /// Notes that the lines after `line` are inside brackets, until `close_flow`: blanks there
+    /// only separate entries, so a tab among them is no mistake of indentation.
+    fn open_flow(&mut self, style: StructureStyle, line: usize) -> Option<usize> {
+        if style != StructureStyle::Flow {
+            return None;
+        }
+        self.verbatim.push((line + 1, usize::MAX));
+        Some(self.verbatim.len() - 1)
+    }
+
+    fn close_flow(&mut self, flow: Option<usize>, line: usize) {
+        if let Some(lines) = flow.and_then(|index| self.verbatim.get_mut(index)) {
+            lines.1 = line;
         }
     }
 
@@ -331,8 +393,8 @@ impl<'a> Builder<'a> {
             return Err(SyntaxError {
                 loc,
                 message: format!(
-                    "the file holds more than {} values (aliases count as copies): Stagecraft \
-                     stops reading here",
+                    "the file holds more than {} values (aliases count as copies), the most \
+                     Stagecraft reads: use fewer aliases of large values, or split the file",
                     self.limits.max_nodes
                 ),
             });
@@ -345,12 +407,23 @@ impl<'a> Builder<'a> {
         if depth > self.limits.max_depth {
             return Err(SyntaxError {
                 loc,
-                message: format!("values are nested more than {} deep", self.limits.max_depth),
+                message: self.too_deep(),
             });
         }
         self.count(loc, 1)?;
         let (node, anchor) = match event {
             Event::Scalar(text, style, anchor, tag) => {
+                // The lines a scalar continues on hold its text, not indentation. A block
+                // scalar's span starts on its first line of text and ends on the line after it.
+                let lines = match style {
+                    ScalarStyle::Literal | ScalarStyle::Folded => {
+                        (span.start.line(), span.end.line().saturating_sub(1))
+                    }
+                    _ => (span.start.line() + 1, span.end.line()),
+                };
+                if lines.0 <= lines.1 {
+                    self.verbatim.push(lines);
+                }
                 let style = match style {
                     ScalarStyle::Plain => Style::Plain,
                     ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => Style::Quoted,
@@ -369,11 +442,13 @@ impl<'a> Builder<'a> {
                 };
                 (Node { value, loc }, anchor)
             }
-            Event::SequenceStart(_, anchor, _) => {
+            Event::SequenceStart(style, anchor, _) => {
+                let flow = self.open_flow(style, loc.line);
                 let mut items = Vec::new();
                 loop {
                     let (event, span) = self.next()?;
                     if matches!(event, Event::SequenceEnd) {
+                        self.close_flow(flow, span.end.line());
                         break;
                     }
                     items.push(self.node(event, span, depth + 1)?);
@@ -386,7 +461,10 @@ impl<'a> Builder<'a> {
                     anchor,
                 )
             }
-            Event::MappingStart(_, anchor, _) => (self.mapping(loc, depth)?, anchor),
+            Event::MappingStart(style, anchor, _) => {
+                let flow = self.open_flow(style, loc.line);
+                (self.mapping(loc, depth, flow)?, anchor)
+            }
             Event::Alias(id) => {
                 let Some(target) = self.anchors.get(&id).cloned() else {
                     return Err(SyntaxError {
@@ -433,12 +511,18 @@ impl<'a> Builder<'a> {
         Ok(node)
     }
 
-    fn mapping(&mut self, loc: Loc, depth: usize) -> Result<Node, SyntaxError> {
+    fn mapping(
+        &mut self,
+        loc: Loc,
+        depth: usize,
+        flow: Option<usize>,
+    ) -> Result<Node, SyntaxError> {
         let mut entries: Vec<Entry> = Vec::new();
         let mut merged: Vec<Node> = Vec::new();
         loop {
             let (event, key_span) = self.next()?;
             if matches!(event, Event::MappingEnd) {
+                self.close_flow(flow, key_span.end.line());
                 break;
             }
             let key_loc = Loc::of(&key_span);
@@ -496,6 +580,84 @@ impl<'a> Builder<'a> {
             loc,
         })
     }
+}
+
+/// Where a tab indents a line, when that is why the parser failed with `kind` at `line`.
+/// The parser refuses a tab where it must indent, but reports some where it noticed what the
+/// tab broke: a plain value that could not go on, on the line before; a block scalar, on its
+/// `|` line; a tab it took for a blank after spaces, at the next key or item that no longer
+/// lines up. The user's mistake is the tab.
+fn tab_in_indentation(
+    source: &str,
+    kind: &ErrorKind,
+    line: usize,
+    verbatim: &[(usize, usize)],
+) -> Option<Loc> {
+    let mut lines = source
+        .lines()
+        .enumerate()
+        .map(|(index, text)| (index + 1, text));
+    let tab_at = |(number, text): (usize, &str)| {
+        indenting_tab(text).map(|column| Loc {
+            line: number,
+            column,
+        })
+    };
+    match kind {
+        ErrorKind::TabInBlockIndentation | ErrorKind::TabNotAllowed => {
+            lines.find(|&(number, _)| number == line).and_then(tab_at)
+        }
+        ErrorKind::TabAtBlockScalarStart => lines
+            .find(|&(number, _)| number == line + 1)
+            .and_then(tab_at),
+        // Reported at the value's start; the tab is on the first line it could not go on to.
+        ErrorKind::TabInPlainScalar => lines.filter(|&(number, _)| number > line).find_map(tab_at),
+        // A structure that does not line up: the nearest tab-indented line at or before it,
+        // outside text and brackets, where a tab is no indentation.
+        ErrorKind::ExpectedBlockMappingKey
+        | ErrorKind::ExpectedBlockSequenceEntry
+        | ErrorKind::BlockSequenceEntryNotAllowed
+        | ErrorKind::MappingValueNotAllowed
+        | ErrorKind::MappingKeyNotAllowed
+        | ErrorKind::InvalidIndentation
+        | ErrorKind::SimpleKeyExpected
+        | ErrorKind::InvalidSimpleKey
+        | ErrorKind::InvalidBlockScalarIndent => {
+            // Which lines are text or inside brackets, in one pass however many ranges there
+            // are (a hostile file may hold very many).
+            let mut starts = vec![0i64; line + 2];
+            for &(first, last) in verbatim {
+                if first <= line {
+                    starts[first] += 1;
+                    starts[last.min(line) + 1] -= 1;
+                }
+            }
+            let mut depth = 0i64;
+            let covered: Vec<bool> = starts
+                .iter()
+                .map(|change| {
+                    depth += change;
+                    depth > 0
+                })
+                .collect();
+            lines
+                .take_while(|&(number, _)| number <= line)
+                .filter(|&(number, _)| !covered[number])
+                .filter_map(tab_at)
+                .last()
+        }
+        _ => None,
+    }
+}
+
+/// The column of the first tab in the blanks that start `line`, when something other than a
+/// comment follows them.
+fn indenting_tab(line: &str) -> Option<usize> {
+    let text = line.trim_start_matches([' ', '\t']);
+    if text.is_empty() || text.starts_with('#') {
+        return None;
+    }
+    line.strip_suffix(text)?.find('\t').map(|index| index + 1)
 }
 
 fn size_of_tree(node: &Node) -> usize {

@@ -441,7 +441,9 @@ fn nesting_has_a_limit() {
     let deep = format!("app: {}{}\n", "[".repeat(100), "]".repeat(100));
     assert_findings(
         &deep,
-        &["1:70: error: not valid YAML: values are nested more than 64 deep"],
+        &[
+            "1:70: error: not valid YAML: values are nested more than 64 levels deep, the most Stagecraft reads: flatten the structure",
+        ],
     );
 }
 
@@ -466,7 +468,7 @@ fn huge_files_are_refused_before_parsing() {
     assert_findings(
         &text,
         &[
-            "1:1: error: not valid YAML: the file is 5242886 bytes; Stagecraft reads files of at most 4194304 bytes",
+            "1:1: error: not valid YAML: the file is 5242886 bytes; Stagecraft reads files of at most 4194304 bytes: split it or remove what is unused",
         ],
     );
 }
@@ -615,5 +617,104 @@ fn a_byte_that_is_not_utf8_is_located_where_it_is() {
         found.iter().any(|d| d
             .starts_with(".release/application_template.yaml:5:16: error: is not UTF-8 text here")),
         "{found:?}"
+    );
+}
+
+#[test]
+fn a_tab_in_indentation_is_reported_on_its_line() {
+    // The parser stops at `web`, a line early, as a value it could not continue.
+    assert_findings(
+        "services:\n- name: web\n\timage: x\n",
+        &[
+            "3:1: error: not valid YAML: a tab is used for indentation here: YAML indents with spaces; replace the tab with spaces",
+        ],
+    );
+}
+
+#[test]
+fn a_tab_before_a_key_of_a_nested_mapping_is_reported_at_its_column() {
+    assert_findings(
+        "resources:\n  memory:\n\tlimits: 1Gi\n",
+        &[
+            "3:1: error: not valid YAML: a tab is used for indentation here: YAML indents with spaces; replace the tab with spaces",
+        ],
+    );
+    assert_findings(
+        "resources:\n  memory:\n  \tlimits: 1Gi\n",
+        &[
+            "3:3: error: not valid YAML: a tab is used for indentation here: YAML indents with spaces; replace the tab with spaces",
+        ],
+    );
+}
+
+#[test]
+fn a_tab_that_misplaces_the_next_key_is_reported_where_it_is() {
+    // After two spaces the tab reads as a blank, so `b` nests deeper than `c`: the parser
+    // stops at `c`, a line after the tab.
+    assert_findings(
+        "a:\n  \tb: 1\n  c: 2\n",
+        &[
+            "2:3: error: not valid YAML: a tab is used for indentation here: YAML indents with spaces; replace the tab with spaces",
+        ],
+    );
+}
+
+#[test]
+fn a_block_scalar_indented_with_a_tab_is_reported_at_the_tab() {
+    assert_findings(
+        "script: |\n\techo hi\n",
+        &[
+            "2:1: error: not valid YAML: a tab is used for indentation here: YAML indents with spaces; replace the tab with spaces",
+        ],
+    );
+}
+
+#[test]
+fn tabs_in_text_or_after_a_key_are_not_blamed_for_another_mistake() {
+    // A tab in quotes, after `domain:`, and inside a block scalar's text: the mistake is
+    // ` bad:` on the last line.
+    assert_findings(
+        "app: \"a\tb\"\ndomain:\tshop.example\nscript: |\n  make\n  \tcc main.c\nmode: shop\n bad: 1\n",
+        &["7:5: error: not valid YAML: mapping values are not allowed in this context"],
+    );
+}
+
+#[test]
+fn nesting_too_deep_for_the_parser_says_the_limit() {
+    // The parser reads a line of brackets ahead of the tree, so it meets the limit first.
+    let deep = format!("app: {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
+    assert_findings(
+        &deep,
+        &[
+            "1:70: error: not valid YAML: values are nested more than 64 levels deep, the most Stagecraft reads: flatten the structure",
+        ],
+    );
+}
+
+#[test]
+fn mappings_nested_too_deep_say_the_limit() {
+    let deep: String = (0..100)
+        .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+        .collect();
+    assert_findings(
+        &deep,
+        &[
+            "65:65: error: not valid YAML: values are nested more than 64 levels deep, the most Stagecraft reads: flatten the structure",
+        ],
+    );
+}
+
+#[test]
+fn an_alias_bomb_says_the_limit_and_what_to_do() {
+    let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+    for (i, name) in ["b", "c", "d", "e", "f", "g"].iter().enumerate() {
+        let previous = ["a", "b", "c", "d", "e", "f"][i];
+        text.push_str(&format!("{name}: &{name} [*{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}]\n"));
+    }
+    assert_findings(
+        &text,
+        &[
+            "6:8: error: not valid YAML: the file holds more than 200000 values (aliases count as copies), the most Stagecraft reads: use fewer aliases of large values, or split the file",
+        ],
     );
 }
