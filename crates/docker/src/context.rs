@@ -143,16 +143,16 @@ impl Context {
             Ok(relative) => (slashed(relative), None),
             Err(_) => (OUTSIDE_DOCKERFILE.to_owned(), Some(dockerfile_path.clone())),
         };
+        if !std::fs::metadata(&dockerfile_path).is_ok_and(|m| m.is_file()) {
+            return Err(RuntimeError::new(format!(
+                "the dockerfile `{dockerfile_given}` is not a regular file (a folder, a pipe or \
+                 a device): check `build.dockerfile` in the template"
+            )));
+        }
         let ignore_file = root.join(".dockerignore");
-        let ignore = match std::fs::read_to_string(&ignore_file) {
-            Ok(text) => Ignore::parse(&ignore_file.display().to_string(), &text)?,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ignore::default(),
-            Err(error) => {
-                return Err(RuntimeError::new(format!(
-                    "{} cannot be read: {error}",
-                    ignore_file.display()
-                )));
-            }
+        let ignore = match read_ignore(&ignore_file)? {
+            Some(text) => Ignore::parse(&ignore_file.display().to_string(), &text)?,
+            None => Ignore::default(),
         };
         // Excluded folders are skipped whole unless a `!` line may bring something back.
         let prune = !ignore.has_exceptions();
@@ -177,6 +177,10 @@ impl Context {
             // The engine needs these two even when .dockerignore names them, as Docker's CLI
             // sends them.
             let always = relative == dockerfile || relative == ".dockerignore";
+            // Sockets and devices have no place in an image; Docker's CLI leaves them out too.
+            if is_socket_or_device(&entry.file_type()) {
+                continue;
+            }
             if !always && ignore.excludes(&relative) {
                 if prune && entry.file_type().is_dir() {
                     walk.skip_current_dir();
@@ -232,6 +236,11 @@ impl Context {
                 hash.update(target.to_string_lossy().as_bytes());
             } else if metadata.is_dir() {
                 hash.update(b"d");
+            } else if !metadata.is_file() {
+                // A pipe, a socket or a device: never opened (a pipe would wait for ever),
+                // sent as what it is, like Docker's CLI sends it.
+                hash.update(b"s");
+                hash.update(mode(&metadata).to_le_bytes());
             } else {
                 hash.update(b"f");
                 hash.update(mode(&metadata).to_le_bytes());
@@ -243,9 +252,12 @@ impl Context {
             hash.update([0]);
         }
         if let Some(outside) = &self.outside_dockerfile {
-            let bytes = std::fs::read(outside).map_err(|e| read_failed(outside, &e))?;
+            let metadata = std::fs::metadata(outside).map_err(|e| read_failed(outside, &e))?;
+            let content = hashes
+                .sha256(outside, &metadata)
+                .map_err(|e| read_failed(outside, &e))?;
             hash.update(b"dockerfile");
-            hash.update(Sha256::digest(&bytes));
+            hash.update(content);
         }
         hash.update(self.dockerfile.as_bytes());
         hash.update([0]);
@@ -269,6 +281,19 @@ impl Context {
                 continue;
             }
             let path = self.root.join(relative);
+            let metadata = std::fs::symlink_metadata(&path).map_err(|e| read_failed(&path, &e))?;
+            if is_pipe(&metadata) {
+                // Sent as a pipe, never opened, as Docker's CLI sends one.
+                let mut header = tar::Header::new_gnu();
+                header.set_entry_type(tar::EntryType::Fifo);
+                header.set_size(0);
+                header.set_mode(mode(&metadata));
+                header.set_cksum();
+                archive
+                    .append_data(&mut header, relative, std::io::empty())
+                    .map_err(|e| read_failed(&path, &e))?;
+                continue;
+            }
             archive
                 .append_path_with_name(&path, relative)
                 .map_err(|e| read_failed(&path, &e))?;
@@ -280,11 +305,7 @@ impl Context {
             // As the `docker` command does: the engine must read the Dockerfile, but `COPY .`
             // must not put it in the image, so `.dockerignore` names it.
             let ignore_path = self.root.join(".dockerignore");
-            let mut ignore = match std::fs::read(&ignore_path) {
-                Ok(bytes) => bytes,
-                Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-                Err(error) => return Err(read_failed(&ignore_path, &error)),
-            };
+            let mut ignore = read_ignore(&ignore_path)?.unwrap_or_default().into_bytes();
             ignore.extend_from_slice(format!("\n{OUTSIDE_DOCKERFILE}\n").as_bytes());
             let mut header = tar::Header::new_gnu();
             header.set_size(ignore.len() as u64);
@@ -336,6 +357,54 @@ fn slashed(path: &Path) -> String {
         })
         .collect::<Vec<_>>()
         .join("/")
+}
+
+#[cfg(unix)]
+fn is_pipe(metadata: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::FileTypeExt as _;
+    metadata.file_type().is_fifo()
+}
+
+#[cfg(not(unix))]
+fn is_pipe(_metadata: &std::fs::Metadata) -> bool {
+    false
+}
+
+#[cfg(unix)]
+fn is_socket_or_device(kind: &std::fs::FileType) -> bool {
+    use std::os::unix::fs::FileTypeExt as _;
+    kind.is_socket() || kind.is_char_device() || kind.is_block_device()
+}
+
+#[cfg(not(unix))]
+fn is_socket_or_device(_kind: &std::fs::FileType) -> bool {
+    false
+}
+
+/// The most a `.dockerignore` is read up to.
+const MAX_IGNORE_BYTES: u64 = 1024 * 1024;
+
+/// The text of the `.dockerignore` at `path`, `None` when there is none; only a regular file
+/// (a pipe would wait for ever), read up to a bound.
+fn read_ignore(path: &Path) -> Result<Option<String>, RuntimeError> {
+    use std::io::Read as _;
+    let metadata = match std::fs::metadata(path) {
+        Ok(metadata) => metadata,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(read_failed(path, &error)),
+    };
+    if !metadata.is_file() || metadata.len() > MAX_IGNORE_BYTES {
+        return Err(RuntimeError::new(format!(
+            "{} is not a regular file of at most {} KiB: make it one",
+            path.display(),
+            MAX_IGNORE_BYTES / 1024
+        )));
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_IGNORE_BYTES).read_to_string(&mut text))
+        .map_err(|e| read_failed(path, &e))?;
+    Ok(Some(text))
 }
 
 /// `path` resolved, and refused unless it lies inside `repo`.

@@ -86,8 +86,10 @@ impl FileHashes {
         {
             return Ok(known);
         }
-        let bytes = std::fs::read(path)?;
-        let hash: [u8; 32] = Sha256::digest(&bytes).into();
+        // Streamed: a file of any size costs a buffer, not its size.
+        let mut hasher = Sha256::new();
+        std::io::copy(&mut std::fs::File::open(path)?, &mut hasher)?;
+        let hash: [u8; 32] = hasher.finalize().into();
         // Read after hashing: a write that raced the read changes the stamp and is not kept.
         if let Some(stamp) = stamp
             && Stamp::of(&std::fs::symlink_metadata(path)?).as_ref() == Some(&stamp)

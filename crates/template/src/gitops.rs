@@ -166,6 +166,9 @@ pub fn check_repository(root: &Path) -> RepoCheck {
             let parsed = load_template(&file, &text);
             diagnostics.extend(parsed.diagnostics);
             diagnostics.extend(crate::unsupported(&file, &text, crate::Target::Either));
+            if let Some(template) = &parsed.value {
+                diagnostics.extend(build_files(root, &file, template));
+            }
             template = parsed.value;
         }
     } else if let Some(path) = &files.compose {
@@ -311,4 +314,66 @@ fn check_written(template_yaml: &str, variables_yaml: &str) -> Diagnostics {
     }
     found.0.retain(|d| d.severity == Severity::Error);
     found
+}
+
+/// Each built service's context and Dockerfile found inside the repository (after links are
+/// followed), as a build will look for them: the context from the repository's root, the
+/// Dockerfile from the context. An error at the key that names what is missing or outside.
+fn build_files(root: &Path, file: &str, template: &Template) -> Diagnostics {
+    let mut out = Diagnostics::default();
+    for service in &template.services {
+        let Some(build) = &service.build else {
+            continue;
+        };
+        let build_path = crate::read::child(&service.path, "build");
+        let context = build.context.as_ref().map_or(".", |c| c.as_str());
+        let context_loc = build.context.as_ref().map_or(service.loc, |c| c.loc);
+        let context_dir = match crate::file::inside(root, root, context) {
+            Ok(dir) if dir.is_dir() => dir,
+            Ok(_) => {
+                out.push(
+                    Severity::Error,
+                    file,
+                    context_loc,
+                    &crate::read::child(&build_path, "context"),
+                    format!("the build context `{context}` is not a folder: name a folder"),
+                );
+                continue;
+            }
+            Err(message) => {
+                out.push(
+                    Severity::Error,
+                    file,
+                    context_loc,
+                    &crate::read::child(&build_path, "context"),
+                    format!("the build context {message}"),
+                );
+                continue;
+            }
+        };
+        let dockerfile = build
+            .dockerfile
+            .as_ref()
+            .map_or("Dockerfile", |d| d.as_str());
+        let dockerfile_loc = build.dockerfile.as_ref().map_or(context_loc, |d| d.loc);
+        let problem = match crate::file::inside(root, &context_dir, dockerfile) {
+            Ok(path) if path.is_file() => None,
+            Ok(_) => Some(format!(
+                "the Dockerfile `{dockerfile}` is not a regular file: name a file"
+            )),
+            Err(message) => Some(format!(
+                "the Dockerfile {message} (read from the context `{context}`)"
+            )),
+        };
+        if let Some(message) = problem {
+            out.push(
+                Severity::Error,
+                file,
+                dockerfile_loc,
+                &crate::read::child(&build_path, "dockerfile"),
+                message,
+            );
+        }
+    }
+    out
 }

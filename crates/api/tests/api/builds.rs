@@ -106,6 +106,9 @@ pub async fn built_app(dir: &std::path::Path) -> (Stagecraft, Arc<Fake>, Arc<Fak
         ),
     )
     .unwrap();
+    // The build context a real build would read; the fake builder reads nothing from it.
+    std::fs::create_dir_all(repo.join("web")).unwrap();
+    std::fs::write(repo.join("web/Dockerfile"), "FROM scratch\n").unwrap();
     let fake = Fake::open();
     let builder = Arc::new(FakeBuilder::default());
     let mut stagecraft = open(dir, Arc::clone(&fake)).await;

@@ -337,6 +337,7 @@ async fn a_deploy_builds_the_commit_whose_files_it_read_even_when_a_newer_one_la
     });
     std::fs::create_dir_all(repo.join("web")).unwrap();
     std::fs::write(repo.join("web/index.html"), "one\n").unwrap();
+    std::fs::write(repo.join("web/Dockerfile"), "FROM scratch\n").unwrap();
     git(&repo, &["init", "-q", "-b", "main"]);
     git(&repo, &["add", "."]);
     git(&repo, &["commit", "-q", "-m", "one"]);

@@ -81,6 +81,7 @@ fn init_from_compose_imports_it() {
         "services:\n  web:\n    build: .\n    ports: ['8080:80']\n    depends_on: [db]\n  db:\n    image: postgres:16\n    environment:\n      POSTGRES_PASSWORD: secret\n    restart: always\n",
     )
     .unwrap();
+    std::fs::write(repo.path().join("Dockerfile"), "FROM scratch\n").unwrap();
 
     let init = stagecraft(
         &["gitops", "init", "--from-compose", "docker-compose.yml"],
@@ -210,6 +211,43 @@ fn validate_says_a_release_yaml_that_is_a_loop_of_links_is_one() {
         "{stdout}"
     );
     assert!(!stdout.contains("no Release files"), "{stdout}");
+}
+
+#[test]
+fn validate_finds_each_build_context_and_dockerfile_inside_the_repository() {
+    let outer = tempfile::tempdir().unwrap();
+    let repo = outer.path().join("repo");
+    std::fs::create_dir_all(repo.join(".release")).unwrap();
+    std::fs::create_dir_all(repo.join("web")).unwrap();
+    std::fs::create_dir_all(outer.path().join("secrets")).unwrap();
+    std::fs::write(outer.path().join("secrets/Dockerfile"), "FROM scratch\n").unwrap();
+    std::fs::write(repo.join("web/Dockerfile"), "FROM scratch\n").unwrap();
+    std::os::unix::fs::symlink(
+        "../../secrets/Dockerfile",
+        repo.join("web/Linked.Dockerfile"),
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join(".release/application_template.yaml"),
+        "app: shop\nenvironment_templates: [{name: ephemeral}]\nservices:\n\
+         - name: web\n  build: {context: web}\n\
+         - name: api\n  build: {context: ../secrets}\n\
+         - name: worker\n  build:\n    context: web\n    dockerfile: Linked.Dockerfile\n\
+         - name: jobs\n  build:\n    context: web\n    dockerfile: Missing.Dockerfile\n\
+         workflows:\n- name: setup\n  order_from: [services.all]\n",
+    )
+    .unwrap();
+    let text = stagecraft(&["gitops", "validate"], &repo);
+    assert_eq!(text.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    for expected in [
+        ".release/application_template.yaml:7:20: error: services[1].build.context: the build context `../secrets` leads outside the repository",
+        ".release/application_template.yaml:11:17: error: services[2].build.dockerfile: the Dockerfile `Linked.Dockerfile` leads outside the repository",
+        ".release/application_template.yaml:15:17: error: services[3].build.dockerfile: the Dockerfile `Missing.Dockerfile` does not exist in the repository",
+    ] {
+        assert!(stdout.contains(expected), "{expected}\n{stdout}");
+    }
+    assert!(!stdout.contains("services[0].build"), "{stdout}");
 }
 
 #[test]

@@ -151,3 +151,59 @@ fn a_dockerfile_beside_the_context_is_sent_under_a_name_of_its_own() {
         "{ignore}"
     );
 }
+
+fn mkfifo(path: &Path) {
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .unwrap()
+            .success()
+    );
+}
+
+#[test]
+fn pipes_in_a_context_are_sent_as_pipes_and_never_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    write(&repo.join("Dockerfile"), "FROM scratch\n");
+    mkfifo(&repo.join("a-pipe"));
+    let request = request(repo, ".", None);
+    let started = std::time::Instant::now();
+    let context = Context::collect(&request).unwrap();
+    context
+        .digest(&request, &stagecraft_docker::FileHashes::default())
+        .unwrap();
+    let tar = context.tar().unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    let kinds: Vec<(String, tar::EntryType)> = tar::Archive::new(tar.as_slice())
+        .entries()
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.path().unwrap().display().to_string(),
+                e.header().entry_type(),
+            )
+        })
+        .collect();
+    assert!(
+        kinds.contains(&("a-pipe".to_owned(), tar::EntryType::Fifo)),
+        "{kinds:?}"
+    );
+}
+
+#[test]
+fn a_dockerfile_or_dockerignore_that_is_a_pipe_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    mkfifo(&repo.join("Dockerfile"));
+    let error = Context::collect(&request(repo, ".", None)).unwrap_err();
+    assert!(error.message.contains("not a regular file"), "{error}");
+
+    std::fs::remove_file(repo.join("Dockerfile")).unwrap();
+    write(&repo.join("Dockerfile"), "FROM scratch\n");
+    mkfifo(&repo.join(".dockerignore"));
+    let error = Context::collect(&request(repo, ".", None)).unwrap_err();
+    assert!(error.message.contains("not a regular file"), "{error}");
+}
