@@ -31,7 +31,7 @@ async fn a_branch_the_repository_lacks_is_refused_naming_those_it_has() {
     git(&repo, &["commit", "-q", "-m", "first"]);
     git(&repo, &["branch", "feature/cart"]);
     let data = dir.path().join("data");
-    let driver = Driver::start(4460, &[("STAGECRAFT_DATA_DIR", data.to_str().unwrap())]);
+    let driver = Driver::start(&[("STAGECRAFT_DATA_DIR", data.to_str().unwrap())]);
     let client = driver.launch_app().await;
 
     click(&client, "[data-testid=add-app-open]").await;

@@ -38,10 +38,21 @@ pub async fn exclusive_window() -> tokio::sync::MutexGuard<'static, ()> {
 pub struct Driver {
     child: Child,
     port: u16,
+    native_port: u16,
+}
+
+/// Two ports nothing listens on now, chosen by the system (never a fixed number another test
+/// or program on the machine may hold).
+fn free_ports() -> (u16, u16) {
+    let first = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let second = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let port = |l: &std::net::TcpListener| l.local_addr().expect("a bound address").port();
+    (port(&first), port(&second))
 }
 
 impl Driver {
-    pub fn start(port: u16, env: &[(&str, &str)]) -> Self {
+    pub fn start(env: &[(&str, &str)]) -> Self {
+        let (port, native_port) = free_ports();
         assert!(
             std::env::var_os("DISPLAY").is_some(),
             "no DISPLAY: run these tests under xvfb-run (scripts/test.sh does)"
@@ -52,7 +63,7 @@ impl Driver {
                 "--port",
                 &port.to_string(),
                 "--native-port",
-                &(port + 1).to_string(),
+                &native_port.to_string(),
             ])
             .stdin(Stdio::null())
             // Inherited pipes would keep the test runner waiting for the grandchildren.
@@ -66,7 +77,11 @@ impl Driver {
         let child = command
             .spawn()
             .expect("tauri-driver must be on PATH: cargo install tauri-driver --locked");
-        let driver = Self { child, port };
+        let driver = Self {
+            child,
+            port,
+            native_port,
+        };
         driver.wait_until_listening();
         driver
     }
@@ -78,7 +93,7 @@ impl Driver {
         let deadline = Instant::now() + Duration::from_secs(20);
         for (port, what) in [
             (self.port, "tauri-driver"),
-            (self.port + 1, "WebKitWebDriver"),
+            (self.native_port, "WebKitWebDriver"),
         ] {
             while TcpStream::connect(("127.0.0.1", port)).is_err() {
                 assert!(Instant::now() < deadline, "{what} did not listen on {port}");

@@ -223,13 +223,10 @@ async fn an_app_is_deployed_patched_and_torn_down_from_the_window() {
     let data = dir.path().join("data");
     // The desktop's notifications, on a session bus of the test's own.
     let notifications = Notifications::start();
-    let driver = Driver::start(
-        4448,
-        &[
-            ("STAGECRAFT_DATA_DIR", data.to_str().unwrap()),
-            ("DBUS_SESSION_BUS_ADDRESS", &notifications.address),
-        ],
-    );
+    let driver = Driver::start(&[
+        ("STAGECRAFT_DATA_DIR", data.to_str().unwrap()),
+        ("DBUS_SESSION_BUS_ADDRESS", &notifications.address),
+    ]);
     let launched = std::time::Instant::now();
     let client = driver.launch_app().await;
 
@@ -599,13 +596,10 @@ current-context: prod
     )
     .unwrap();
     let data = dir.path().join("data");
-    let driver = Driver::start(
-        4458,
-        &[
-            ("STAGECRAFT_DATA_DIR", data.to_str().unwrap()),
-            ("KUBECONFIG", kubeconfig.to_str().unwrap()),
-        ],
-    );
+    let driver = Driver::start(&[
+        ("STAGECRAFT_DATA_DIR", data.to_str().unwrap()),
+        ("KUBECONFIG", kubeconfig.to_str().unwrap()),
+    ]);
     let client = driver.launch_app().await;
     click(&client, "[data-testid=add-app-open]").await;
     client

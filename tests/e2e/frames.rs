@@ -85,7 +85,7 @@ async fn frame_times_while_ten_thousand_log_lines_a_second_stream() {
     let _cleanup = Cleanup(app.clone());
     let repo = chatty_repo(dir.path(), &app);
     let data = dir.path().join("data");
-    let driver = Driver::start(4454, &[("STAGECRAFT_DATA_DIR", data.to_str().unwrap())]);
+    let driver = Driver::start(&[("STAGECRAFT_DATA_DIR", data.to_str().unwrap())]);
     let client = driver.launch_app().await;
 
     wait_for(&client, "[data-testid=no-environments]", WAIT).await;
@@ -278,7 +278,7 @@ async fn frame_times_while_a_timeline_of_five_hundred_deploys_scrolls() {
     std::fs::create_dir_all(&data).unwrap();
     std::fs::create_dir_all(&repo).unwrap();
     let env_id = seed_history(&data, &repo).await;
-    let driver = Driver::start(4456, &[("STAGECRAFT_DATA_DIR", data.to_str().unwrap())]);
+    let driver = Driver::start(&[("STAGECRAFT_DATA_DIR", data.to_str().unwrap())]);
     let client = driver.launch_app().await;
 
     click(

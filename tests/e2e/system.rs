@@ -46,7 +46,7 @@ async fn the_system_screen_shows_a_reachable_docker_engine_and_the_schema_versio
     let _window = exclusive_window().await;
     let data = tempfile::tempdir().unwrap();
     let data_dir = data.path().to_str().unwrap();
-    let driver = Driver::start(4444, &[("STAGECRAFT_DATA_DIR", data_dir)]);
+    let driver = Driver::start(&[("STAGECRAFT_DATA_DIR", data_dir)]);
     let client = driver.launch_app().await;
     open_system(&client).await;
 
@@ -79,13 +79,10 @@ async fn the_window_opens_and_explains_when_no_docker_engine_answers() {
     let _window = exclusive_window().await;
     let data = tempfile::tempdir().unwrap();
     let endpoint = "unix:///nonexistent/stagecraft-e2e/docker.sock";
-    let driver = Driver::start(
-        4446,
-        &[
-            ("STAGECRAFT_DATA_DIR", data.path().to_str().unwrap()),
-            ("DOCKER_HOST", endpoint),
-        ],
-    );
+    let driver = Driver::start(&[
+        ("STAGECRAFT_DATA_DIR", data.path().to_str().unwrap()),
+        ("DOCKER_HOST", endpoint),
+    ]);
     let client = driver.launch_app().await;
     open_system(&client).await;
 
@@ -117,7 +114,7 @@ async fn the_window_opens_as_large_as_it_was_left() {
     let data = tempfile::tempdir().unwrap();
     let env = [("STAGECRAFT_DATA_DIR", data.path().to_str().unwrap())];
     {
-        let driver = Driver::start(4450, &env);
+        let driver = Driver::start(&env);
         let client = driver.launch_app().await;
         text_of(&client, "nav-system").await;
         client.set_window_size(900, 640).await.unwrap();
@@ -137,7 +134,7 @@ async fn the_window_opens_as_large_as_it_was_left() {
         saved.is_file(),
         "the window's state is kept in the data folder"
     );
-    let driver = Driver::start(4450, &env);
+    let driver = Driver::start(&env);
     let client = driver.launch_app().await;
     text_of(&client, "nav-system").await;
     let (_, _, width, height) = client.get_window_rect().await.unwrap();
