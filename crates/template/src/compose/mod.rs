@@ -75,11 +75,8 @@ impl ComposeSource {
         };
         let text = crate::read_file(path).map_err(|e| fail(e.loc, &shown, e.message))?;
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let environment: HashMap<String, String> = environment.into_iter().collect();
-        let mut env = HashMap::new();
-        let mut notes = Diagnostics::default();
         let dotenv = dir.join(".env");
-        if std::fs::symlink_metadata(&dotenv).is_ok() {
+        let dotenv = if std::fs::symlink_metadata(&dotenv).is_ok() {
             let name = Path::new(&shown).parent().map_or_else(
                 || ".env".to_owned(),
                 |d| d.join(".env").display().to_string(),
@@ -89,11 +86,38 @@ impl ComposeSource {
                 .and_then(|real| {
                     crate::read_file(&real).map_err(|e| fail(e.loc, &name, e.message))
                 })?;
-            let (read, problems) = interpolate::dotenv(&text, &environment);
+            Some((name, text))
+        } else {
+            None
+        };
+        let mut source = Self::from_texts(
+            &shown,
+            &text,
+            dotenv.as_ref().map(|(n, t)| (n.as_str(), t.as_str())),
+            environment,
+        );
+        source.root = Some(root.to_path_buf());
+        source.dir = Some(dir);
+        Ok(source)
+    }
+
+    /// A compose file's text with its `.env`'s (`(name, text)`) and `environment` over that,
+    /// as compose takes them; no other files.
+    pub fn from_texts(
+        file: &str,
+        text: &str,
+        dotenv: Option<(&str, &str)>,
+        environment: impl IntoIterator<Item = (String, String)>,
+    ) -> Self {
+        let environment: HashMap<String, String> = environment.into_iter().collect();
+        let mut env = HashMap::new();
+        let mut notes = Diagnostics::default();
+        if let Some((name, text)) = dotenv {
+            let (read, problems) = interpolate::dotenv(text, &environment);
             for (line, problem) in problems {
                 notes.push(
                     Severity::Warning,
-                    &name,
+                    name,
                     Loc { line, column: 1 },
                     "",
                     format!("{problem}: this line is left out (a line is `KEY=VALUE`)"),
@@ -102,14 +126,13 @@ impl ComposeSource {
             env = read;
         }
         env.extend(environment);
-        Ok(Self {
-            file: shown,
-            text,
+        Self {
+            file: file.to_owned(),
+            text: text.to_owned(),
             env,
-            root: Some(root.to_path_buf()),
-            dir: Some(dir),
             notes,
-        })
+            ..Self::default()
+        }
     }
 }
 
