@@ -79,8 +79,8 @@ fn compose_source(root: &Path, path: &Path) -> Result<ComposeSource, Error> {
         diagnostics: vec![Diagnostic {
             severity: Severity::Error,
             file: path.display().to_string(),
-            line: 0,
-            column: 0,
+            line: 1,
+            column: 1,
             path: String::new(),
             message: format!("cannot read the compose file: {error}"),
         }],
@@ -91,9 +91,11 @@ fn compose_source(root: &Path, path: &Path) -> Result<ComposeSource, Error> {
     } else {
         real.parent().map(Path::to_path_buf).unwrap_or(repository)
     };
-    ComposeSource::read(&bound, &real, std::env::vars()).map_err(|found| Error::Invalid {
-        diagnostics: found.0,
-    })
+    ComposeSource::read(&bound, &real, stagecraft_template::process_environment()).map_err(
+        |found| Error::Invalid {
+            diagnostics: found.0,
+        },
+    )
 }
 
 /// Writes `.release.yaml` and `.release/*.yaml` into `root`, from `compose` when given.

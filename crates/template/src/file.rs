@@ -65,17 +65,21 @@ pub fn read_file(path: &Path) -> Result<String, ReadError> {
 /// when it stays inside `root` (the repository) and exists. The error says which and what to
 /// do.
 pub fn inside(root: &Path, dir: &Path, name: &str) -> Result<std::path::PathBuf, String> {
-    let path = dir.join(name);
+    resolve_inside(root, &dir.join(name), name)
+}
+
+/// `path` (written `name`) once links are followed, when it stays inside `root` and exists.
+pub fn resolve_inside(root: &Path, path: &Path, name: &str) -> Result<std::path::PathBuf, String> {
     let real_root = root
         .canonicalize()
         .map_err(|e| format!("cannot read the repository folder: {e}"))?;
     match path.canonicalize() {
         Ok(real) if real.starts_with(&real_root) => Ok(real),
         Ok(_) => Err(format!(
-            "`{name}` leads outside the repository (through `..` or a link): name a file \
-             inside it"
+            "`{name}` leads outside the repository (through `..` or a link): name one inside \
+             it, or put a copy there"
         )),
-        Err(error) => Err(unreachable(name, &path, &error)),
+        Err(error) => Err(unreachable(name, path, &error)),
     }
 }
 

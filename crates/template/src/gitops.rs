@@ -84,16 +84,25 @@ fn read(root: &Path, path: &Path, diagnostics: &mut Diagnostics) -> Option<Strin
     if !reachable(root, path, diagnostics) {
         return None;
     }
-    match crate::read_file(path) {
-        Ok(text) => Some(text),
-        Err(error) => {
+    // A file found by its usual name may be a link: it is read only if it leads inside.
+    let name = relative(root, path);
+    let path = match crate::file::resolve_inside(root, path, &name) {
+        Ok(path) => path,
+        Err(message) => {
             diagnostics.push(
                 Severity::Error,
-                &relative(root, path),
-                error.loc,
+                &name,
+                Loc { line: 1, column: 1 },
                 "",
-                error.message,
+                message,
             );
+            return None;
+        }
+    };
+    match crate::read_file(&path) {
+        Ok(text) => Some(text),
+        Err(error) => {
+            diagnostics.push(Severity::Error, &name, error.loc, "", error.message);
             None
         }
     }
@@ -174,7 +183,7 @@ pub fn check_repository(root: &Path) -> RepoCheck {
     } else if let Some(path) = &files.compose {
         // Variables from `.env` and the environment, as `docker compose config` here would.
         let source = reachable(root, path, &mut diagnostics)
-            .then(|| ComposeSource::read(root, path, std::env::vars()));
+            .then(|| ComposeSource::read(root, path, crate::process_environment()));
         match source {
             Some(Ok(source)) => {
                 let app = root
@@ -272,7 +281,14 @@ pub fn scaffold(
         );
     }
     if !diagnostics.has_errors() {
-        diagnostics.extend(check_written(&template_to_yaml(&template), &variables_yaml));
+        let root = compose
+            .and_then(|source| source.location.as_ref())
+            .map(|location| location.root.as_path());
+        diagnostics.extend(check_written(
+            &template_to_yaml(&template),
+            &variables_yaml,
+            root,
+        ));
         diagnostics.sort();
     }
     let files = vec![
@@ -296,12 +312,16 @@ pub fn scaffold(
 
 /// What `gitops validate` would find in the files `scaffold` writes: only their errors, since
 /// the import's own warnings already say what was dropped.
-fn check_written(template_yaml: &str, variables_yaml: &str) -> Diagnostics {
+/// With the repository's `root`, its build contexts and Dockerfiles are looked for too.
+fn check_written(template_yaml: &str, variables_yaml: &str, root: Option<&Path>) -> Diagnostics {
     const TEMPLATE: &str = ".release/application_template.yaml";
     const VARIABLES: &str = ".release/environment_variables.yaml";
     let mut found = Diagnostics::default();
     let template = load_template(TEMPLATE, template_yaml);
     found.extend(template.diagnostics);
+    if let (Some(root), Some(written)) = (root, &template.value) {
+        found.extend(build_files(root, TEMPLATE, written));
+    }
     let variables = parse_variables(VARIABLES, variables_yaml);
     found.extend(variables.diagnostics);
     if let (Some(template), Some(variables)) = (&template.value, &variables.value) {

@@ -11,6 +11,39 @@ pub(crate) struct Walk {
     pub cycles: Vec<Vec<usize>>,
 }
 
+/// The `depends_on` edges of services given as `(name, names it depends on)`, in the order
+/// written, by index (a name that is no service is left out), and the walk over them.
+pub(crate) fn depends_on<'a>(services: &[(&'a str, Vec<&'a str>)]) -> (Vec<Vec<usize>>, Walk) {
+    let position: std::collections::HashMap<&str, usize> = services
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| (*name, i))
+        .collect();
+    let edges: Vec<Vec<usize>> = services
+        .iter()
+        .map(|(_, deps)| {
+            deps.iter()
+                .filter_map(|d| position.get(d).copied())
+                .collect()
+        })
+        .collect();
+    let found = walk(&edges);
+    (edges, found)
+}
+
+/// What is said of a circle of services (`cycle` indexes `names`), at its first.
+pub(crate) fn circle_message(names: &[&str], cycle: &[usize]) -> String {
+    let spelled: Vec<&str> = cycle
+        .iter()
+        .chain(cycle.first())
+        .map(|i| names[*i])
+        .collect();
+    format!(
+        "services depend on each other in a circle: {}; remove one of these `depends_on` entries",
+        spelled.join(" → ")
+    )
+}
+
 /// Walks nodes `0..edges.len()` in order, each one's edges in order.
 pub(crate) fn walk(edges: &[Vec<usize>]) -> Walk {
     const NEW: u8 = 0;
@@ -22,6 +55,9 @@ pub(crate) fn walk(edges: &[Vec<usize>]) -> Walk {
     let mut spelled: std::collections::HashSet<Vec<usize>> = std::collections::HashSet::new();
     // Where each node on the path is in it.
     let mut at = vec![0usize; edges.len()];
+    // Each circle met is copied out to be compared: bounded, as a node may meet the same one
+    // again through every repeat of an edge.
+    let mut attempts = 0usize;
     // The path being walked: each node with the index of its next edge.
     let mut path: Vec<(usize, usize)> = Vec::new();
     for start in 0..edges.len() {
@@ -46,7 +82,8 @@ pub(crate) fn walk(edges: &[Vec<usize>]) -> Walk {
                     at[to] = path.len();
                     path.push((to, 0));
                 }
-                Some(OPEN) if cycles.len() < MAX_CYCLES => {
+                Some(OPEN) if cycles.len() < MAX_CYCLES && attempts < 10 * MAX_CYCLES => {
+                    attempts += 1;
                     let mut cycle: Vec<usize> = path[at[to]..].iter().map(|(n, _)| *n).collect();
                     let first = (0..cycle.len()).min_by_key(|i| cycle[*i]).unwrap_or(0);
                     cycle.rotate_left(first);

@@ -39,9 +39,11 @@ mod validate;
 mod variables;
 mod yaml;
 
-pub use compose::{ComposeImport, ComposeSource, import, import_compose};
+pub use compose::{
+    ComposeImport, ComposeLocation, ComposeSource, import, import_compose, process_environment,
+};
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
-pub use file::{ReadError, inside, read_file};
+pub use file::{ReadError, inside, read_file, resolve_inside};
 pub use gitops::{GitopsFiles, RepoCheck, check_repository, scaffold};
 pub use merge::environment_config;
 pub use model::*;

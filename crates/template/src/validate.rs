@@ -610,35 +610,20 @@ fn depends_on_cycles(check: &mut Check<'_>, template: &Template) {
         .iter()
         .filter(|s| s.name.is_some())
         .collect();
-    let position: HashMap<&str, usize> = named
+    let services: Vec<(&str, Vec<&str>)> = named
         .iter()
-        .enumerate()
-        .filter_map(|(i, s)| s.name.as_ref().map(|n| (n.as_str(), i)))
-        .collect();
-    let edges: Vec<Vec<usize>> = named
-        .iter()
-        .map(|s| {
-            s.depends_on
-                .iter()
-                .filter_map(|d| position.get(d.as_str()).copied())
-                .collect()
+        .filter_map(|s| {
+            let name = s.name.as_ref()?.as_str();
+            Some((name, s.depends_on.iter().map(|d| d.as_str()).collect()))
         })
         .collect();
-    for cycle in crate::graph::walk(&edges).cycles {
+    let names: Vec<&str> = services.iter().map(|(n, _)| *n).collect();
+    for cycle in crate::graph::depends_on(&services).1.cycles {
         let at = named[cycle[0]];
-        let spelled = cycle
-            .iter()
-            .chain(std::iter::once(&cycle[0]))
-            .filter_map(|i| named[*i].name.as_ref().map(|n| n.as_str()))
-            .collect::<Vec<_>>()
-            .join(" → ");
         check.error(
             at.loc,
             &child(&at.path, "depends_on"),
-            format!(
-                "services depend on each other in a circle: {spelled}; remove one of these \
-                 `depends_on` entries"
-            ),
+            crate::graph::circle_message(&names, &cycle),
         );
     }
 }

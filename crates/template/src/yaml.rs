@@ -518,6 +518,8 @@ impl<'a> Builder<'a> {
         flow: Option<usize>,
     ) -> Result<Node, SyntaxError> {
         let mut entries: Vec<Entry> = Vec::new();
+        // Each key's place, so a mapping of many keys is checked in one pass.
+        let mut seen: HashMap<String, usize> = HashMap::new();
         let mut merged: Vec<Node> = Vec::new();
         loop {
             let (event, key_span) = self.next()?;
@@ -539,15 +541,16 @@ impl<'a> Builder<'a> {
                 merged.push(value);
                 continue;
             }
-            if let Some(first) = entries.iter().find(|e| e.key == key) {
+            if let Some(first) = seen.get(&key) {
                 return Err(SyntaxError {
                     loc: key_loc,
                     message: format!(
                         "the key `{key}` appears twice in one mapping (first at line {})",
-                        first.key_loc.line
+                        entries[*first].key_loc.line
                     ),
                 });
             }
+            seen.insert(key.clone(), entries.len());
             entries.push(Entry {
                 key,
                 key_loc,
@@ -569,7 +572,8 @@ impl<'a> Builder<'a> {
                     });
                 };
                 for entry in source_entries {
-                    if !entries.iter().any(|e| e.key == entry.key) {
+                    if !seen.contains_key(&entry.key) {
+                        seen.insert(entry.key.clone(), entries.len());
                         entries.push(entry);
                     }
                 }
@@ -640,11 +644,17 @@ fn tab_in_indentation(
                     depth > 0
                 })
                 .collect();
-            lines
+            // Only the line of the error, or the line of content just above it: a tab further
+            // up broke nothing here, and the parser's own message says more.
+            let near: Vec<(usize, &str)> = lines
                 .take_while(|&(number, _)| number <= line)
                 .filter(|&(number, _)| !covered[number])
-                .filter_map(tab_at)
-                .last()
+                .filter(|(_, text)| {
+                    let content = text.trim_start_matches([' ', '\t']);
+                    !content.is_empty() && !content.starts_with('#')
+                })
+                .collect();
+            near.iter().rev().take(2).find_map(|&entry| tab_at(entry))
         }
         _ => None,
     }
@@ -660,7 +670,7 @@ fn indenting_tab(line: &str) -> Option<usize> {
     line.strip_suffix(text)?.find('\t').map(|index| index + 1)
 }
 
-fn size_of_tree(node: &Node) -> usize {
+pub(crate) fn size_of_tree(node: &Node) -> usize {
     match &node.value {
         Value::Scalar { .. } => 1,
         Value::Seq(items) => 1 + items.iter().map(size_of_tree).sum::<usize>(),

@@ -127,12 +127,18 @@ fn init_refuses_a_compose_file_that_is_a_pipe_at_once_and_says_so_once() {
             .unwrap()
             .success()
     );
-    let started = std::time::Instant::now();
-    let init = stagecraft(
-        &["gitops", "init", "--from-compose", "compose.yaml"],
-        repo.path(),
-    );
-    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    // On a thread: were the pipe opened, the command would wait for ever; the test must fail.
+    let (sent, received) = std::sync::mpsc::channel();
+    let dir = repo.path().to_path_buf();
+    std::thread::spawn(move || {
+        let _ = sent.send(stagecraft(
+            &["gitops", "init", "--from-compose", "compose.yaml"],
+            &dir,
+        ));
+    });
+    let init = received
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("gitops init refuses the pipe without opening it");
     assert_ne!(init.status.code(), Some(0));
     let stderr = String::from_utf8_lossy(&init.stderr);
     assert_eq!(
@@ -211,6 +217,25 @@ fn validate_says_a_release_yaml_that_is_a_loop_of_links_is_one() {
         "{stdout}"
     );
     assert!(!stdout.contains("no Release files"), "{stdout}");
+
+    // Found by its usual name, a link that leads out of the repository is not followed.
+    let outer = tempfile::tempdir().unwrap();
+    let repo = outer.path().join("repo");
+    std::fs::create_dir_all(repo.join(".release")).unwrap();
+    std::fs::write(outer.path().join("secret.yaml"), "app: not-yours\n").unwrap();
+    std::os::unix::fs::symlink(
+        "../../secret.yaml",
+        repo.join(".release/application_template.yaml"),
+    )
+    .unwrap();
+    let text = stagecraft(&["gitops", "validate"], &repo);
+    assert_eq!(text.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        stdout.contains(".release/application_template.yaml:1:1: error: `.release/application_template.yaml` leads outside the repository"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("not-yours"), "{stdout}");
 }
 
 #[test]

@@ -21,6 +21,8 @@ pub(super) struct Outcome {
     pub unset: Vec<String>,
     /// A `${VAR:?message}` whose variable is unset (or empty): the value cannot be made.
     pub required: Option<String>,
+    /// Variables whose values went into the text.
+    pub read: Vec<String>,
 }
 
 /// `text` with every reference replaced, and what was missing on the way.
@@ -62,7 +64,8 @@ fn expand(
             rest = tail;
         } else if let Some(body) = after.strip_prefix('{') {
             let close = closing_brace(body).ok_or_else(|| {
-                format!("`${{` is not closed in `{text}`: add the `}}`, or write `$$` for a `$`")
+                let shown: String = rest[dollar..].chars().take(40).collect();
+                format!("`{shown}` opens `${{` without closing it: add the `}}`, or write `$$` for a `$`")
             })?;
             out.push_str(&braced(&body[..close], vars, outcome, depth)?);
             rest = &body[close + 1..];
@@ -70,7 +73,10 @@ fn expand(
             let length = after.find(|c| !is_name_char(c)).unwrap_or(after.len());
             let name = &after[..length];
             match vars.get(name) {
-                Some(value) => out.push_str(value),
+                Some(value) => {
+                    out.push_str(value);
+                    outcome.read.push(name.to_owned());
+                }
                 None => outcome.unset.push(name.to_owned()),
             }
             rest = &after[length..];
@@ -115,6 +121,9 @@ fn braced(
     }
     let operator = &inner[length..];
     let value = vars.get(name);
+    if value.is_some_and(|v| !v.is_empty()) {
+        outcome.read.push(name.to_owned());
+    }
     let set_and_not_empty = value.is_some_and(|v| !v.is_empty());
     let word =
         |skip: usize, outcome: &mut Outcome| expand(&operator[skip..], vars, outcome, depth + 1);
@@ -180,12 +189,14 @@ pub(super) struct Finding {
     pub error: bool,
 }
 
-/// Interpolates every value under `node` in place (keys stay as written).
+/// Interpolates every value under `node` in place (keys stay as written). `read` gets the
+/// path of each value a variable's value went into, with the variables.
 pub(super) fn interpolate_tree(
     node: &mut Node,
     path: &str,
     vars: &HashMap<String, String>,
     findings: &mut Vec<Finding>,
+    read: &mut Vec<(String, Vec<String>)>,
 ) {
     let loc = node.loc;
     match &mut node.value {
@@ -196,6 +207,9 @@ pub(super) fn interpolate_tree(
             match interpolate(text, vars) {
                 Ok((value, outcome)) => {
                     *text = value;
+                    if !outcome.read.is_empty() {
+                        read.push((path.to_owned(), outcome.read));
+                    }
                     let mut unset = outcome.unset;
                     unset.sort();
                     unset.dedup();
@@ -230,47 +244,64 @@ pub(super) fn interpolate_tree(
         }
         Value::Seq(items) => {
             for (i, item) in items.iter_mut().enumerate() {
-                interpolate_tree(item, &index(path, i), vars, findings);
+                interpolate_tree(item, &index(path, i), vars, findings, read);
             }
         }
         Value::Map(entries) => {
             for entry in entries {
                 let key_path = child(path, &entry.key);
-                interpolate_tree(&mut entry.value, &key_path, vars, findings);
+                interpolate_tree(&mut entry.value, &key_path, vars, findings, read);
             }
         }
     }
 }
 
-/// The variables of a `.env` file as compose reads it: `KEY=VALUE` lines (an `export ` before
-/// the key is allowed), `#` comments, single-quoted values kept as written, double-quoted
-/// values with `\n`, `\t`, `\"` and `\\` escapes, and `${VAR}` in unquoted and double-quoted
-/// values read from the lines above and from `environment`. Returns the variables and, for
-/// each line that is not a variable, its line number and why.
+/// The variables of a `.env` file as compose reads it: `KEY=VALUE` (or `KEY: VALUE`) lines,
+/// an `export ` before the key allowed, `#` comments, single-quoted values kept as written,
+/// double-quoted values with `\n`, `\t`, `\r`, `\"`, `\\` and `\$` escapes, quoted values
+/// that go on over several lines (a PEM key), a `KEY` alone taking the environment's value, and
+/// `${VAR}` in unquoted and double-quoted values read from the lines above (the latest value)
+/// or else from `environment`. Returns the variables and, for each line that is not one, its
+/// line number and why (never its text: it may hold a secret).
 pub(super) fn dotenv(
     text: &str,
     environment: &HashMap<String, String>,
 ) -> (HashMap<String, String>, Vec<(usize, String)>) {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut vars: HashMap<String, String> = HashMap::new();
-    // What a value may read: the environment, then the lines above (the environment wins).
-    let mut seen = environment.clone();
     let mut problems = Vec::new();
-    for (number, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
+    let mut rest = text;
+    let mut line = 1usize;
+    while !rest.is_empty() {
+        let start_line = line;
+        // One entry: up to the end of its line, or of its quoted value.
+        let (entry, after, lines) = entry_text(rest);
+        line += lines;
+        rest = after;
+        let entry = entry.trim();
+        if entry.is_empty() || entry.starts_with('#') {
             continue;
         }
-        let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
-        let Some((key, raw)) = line.split_once('=') else {
-            problems.push((number + 1, format!("`{line}` is not `KEY=VALUE`")));
+        let entry = entry
+            .strip_prefix("export")
+            .filter(|r| r.starts_with([' ', '\t']))
+            .map_or(entry, str::trim_start);
+        let split = entry.find(['=', ':']);
+        let key = split.map_or(entry, |at| &entry[..at]).trim();
+        if !key.starts_with(is_name_start)
+            || !key.chars().all(|c| is_name_char(c) || c == '.' || c == '-')
+        {
+            problems.push((start_line, "this is not `KEY=VALUE`".to_owned()));
+            continue;
+        }
+        let Some(at) = split else {
+            if let Some(value) = environment.get(key) {
+                vars.insert(key.to_owned(), value.clone());
+            }
             continue;
         };
-        let key = key.trim();
-        if !key.starts_with(is_name_start) || !key.chars().all(is_name_char) {
-            problems.push((number + 1, format!("`{key}` is not a variable name")));
-            continue;
-        }
-        let raw = raw.trim();
+        let raw = entry[at + 1..].trim_start();
+        let lookup = |name: &str| vars.get(name).or_else(|| environment.get(name)).cloned();
         let value = if let Some(quoted) = raw.strip_prefix('\'') {
             quoted.split('\'').next().unwrap_or_default().to_owned()
         } else if let Some(quoted) = raw.strip_prefix('"') {
@@ -282,21 +313,96 @@ pub(super) fn dotenv(
                     '\\' => match chars.next() {
                         Some('n') => value.push('\n'),
                         Some('t') => value.push('\t'),
+                        Some('r') => value.push('\r'),
+                        // Kept a `$` through the interpolation below.
+                        Some('$') => value.push_str("$$"),
                         Some(other) => value.push(other),
                         None => break,
                     },
                     c => value.push(c),
                 }
             }
-            interpolate(&value, &seen).map_or(value, |(v, _)| v)
+            expand_with(&value, &lookup)
         } else {
-            let value = raw.split(" #").next().unwrap_or_default().trim_end();
-            interpolate(value, &seen).map_or_else(|_| value.to_owned(), |(v, _)| v)
+            let value = match raw.find(" #") {
+                Some(comment) => &raw[..comment],
+                None => raw,
+            };
+            expand_with(value.trim_end(), &lookup)
         };
-        seen.entry(key.to_owned()).or_insert_with(|| value.clone());
         vars.insert(key.to_owned(), value);
     }
     (vars, problems)
+}
+
+/// The text of one `.env` entry at the start of `text`: to the end of its line, or past the
+/// closing quote of a value that goes on over lines. Returns it, what follows, and how many
+/// line ends it took.
+fn entry_text(text: &str) -> (&str, &str, usize) {
+    let line_end = text.find('\n').unwrap_or(text.len());
+    let line = &text[..line_end];
+    let quote = line.find(['=', ':']).and_then(|at| {
+        let value = line[at + 1..].trim_start();
+        value
+            .chars()
+            .next()
+            .filter(|c| matches!(c, '"' | '\''))
+            .map(|q| (q, line.len() - value.len() + 1))
+    });
+    let end = match quote {
+        Some((q, open)) => {
+            // The closing quote, skipping escaped ones inside double quotes.
+            let mut escaped = false;
+            let mut close = None;
+            for (i, c) in text[open..].char_indices() {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' && q == '"' {
+                    escaped = true;
+                } else if c == q {
+                    close = Some(open + i);
+                    break;
+                }
+            }
+            match close {
+                Some(close) => text[close..].find('\n').map_or(text.len(), |n| close + n),
+                None => line_end,
+            }
+        }
+        None => line_end,
+    };
+    let entry = &text[..end];
+    let after = text.get(end + 1..).unwrap_or("");
+    let lines = entry.matches('\n').count() + usize::from(end < text.len());
+    (entry, after, lines)
+}
+
+/// `text` interpolated with `lookup`; a mistake leaves it as written.
+fn expand_with(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
+    if !text.contains('$') {
+        return text.to_owned();
+    }
+    let names = referenced(text);
+    let vars: HashMap<String, String> = names
+        .into_iter()
+        .filter_map(|name| lookup(&name).map(|value| (name, value)))
+        .collect();
+    interpolate(text, &vars).map_or_else(|_| text.to_owned(), |(value, _)| value)
+}
+
+/// The names `$NAME` and `${NAME…}` in `text` (a superset is fine: only these are looked up).
+fn referenced(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = text;
+    while let Some(dollar) = rest.find('$') {
+        let after = rest[dollar + 1..].trim_start_matches('{');
+        let length = after.find(|c| !is_name_char(c)).unwrap_or(after.len());
+        if length > 0 {
+            names.push(after[..length].to_owned());
+        }
+        rest = &rest[dollar + 1..];
+    }
+    names
 }
 
 #[cfg(test)]
@@ -343,7 +449,7 @@ mod tests {
         assert!(
             interpolate("${OPEN", &vars(&[]))
                 .unwrap_err()
-                .contains("not closed")
+                .contains("without closing it")
         );
         assert!(
             interpolate("${1X}", &vars(&[]))
@@ -365,20 +471,25 @@ mod tests {
 
     #[test]
     fn a_dotenv_file_as_compose_reads_it() {
-        let environment = vars(&[("FROM_SHELL", "shell")]);
+        let environment = vars(&[("FROM_SHELL", "shell"), ("ALONE", "from the shell")]);
         let (read, problems) = dotenv(
-            "# a comment\n\nAPP_NAME=Laravel\nexport APP_PORT=8080\nNAME=\"${APP_NAME} mail\"\n\
-             RAW='${APP_NAME}'\nTRAIL=value # comment\nESC=\"a\\nb\"\nSHELL_TOO=$FROM_SHELL\nnot a line\n",
+            "\u{feff}# a comment\n\nAPP_NAME=Laravel\nexport APP_PORT=8080\nNAME=\"${APP_NAME} mail\"\n\
+             RAW='${APP_NAME}'\nTRAIL=value # comment\nESC=\"a\\nb \\$HOME\"\nSHELL_TOO=$FROM_SHELL\n\
+             not a line\nPEM=\"-----BEGIN KEY-----\nabc\n-----END KEY-----\"\nAFTER_PEM: yes\nALONE\n\
+             APP_NAME=Again\nLATEST=${APP_NAME}\n",
             &environment,
         );
-        assert_eq!(read["APP_NAME"], "Laravel");
+        assert_eq!(read["APP_NAME"], "Again");
         assert_eq!(read["APP_PORT"], "8080");
         assert_eq!(read["NAME"], "Laravel mail");
         assert_eq!(read["RAW"], "${APP_NAME}");
         assert_eq!(read["TRAIL"], "value");
-        assert_eq!(read["ESC"], "a\nb");
+        assert_eq!(read["ESC"], "a\nb $HOME");
         assert_eq!(read["SHELL_TOO"], "shell");
-        assert_eq!(problems.len(), 1);
-        assert_eq!(problems[0].0, 10);
+        assert_eq!(read["PEM"], "-----BEGIN KEY-----\nabc\n-----END KEY-----");
+        assert_eq!(read["AFTER_PEM"], "yes");
+        assert_eq!(read["ALONE"], "from the shell");
+        assert_eq!(read["LATEST"], "Again", "the latest value above");
+        assert_eq!(problems, [(10, "this is not `KEY=VALUE`".to_owned())]);
     }
 }

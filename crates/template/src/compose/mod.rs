@@ -38,11 +38,45 @@ pub struct ComposeSource {
     pub file: String,
     pub text: String,
     pub env: HashMap<String, String>,
-    /// The repository, and the compose file's folder in it.
-    pub root: Option<PathBuf>,
-    pub dir: Option<PathBuf>,
     /// What was wrong in the `.env` file.
     pub notes: Diagnostics,
+    /// Where it was read from, when it was.
+    pub location: Option<ComposeLocation>,
+}
+
+/// Where a compose file was read from: files it extends are read from inside `root`, and
+/// its build contexts (written from its folder) are written from `root` in the template.
+#[derive(Debug, Clone)]
+pub struct ComposeLocation {
+    /// The repository, links followed.
+    pub root: PathBuf,
+    /// The compose file, links followed.
+    pub path: PathBuf,
+}
+
+impl ComposeLocation {
+    fn dir(&self) -> PathBuf {
+        self.path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    }
+
+    /// The compose file's folder from the repository's root (empty at the root).
+    fn folder(&self) -> PathBuf {
+        let dir = self.dir();
+        dir.strip_prefix(&self.root)
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    }
+}
+
+/// This process's environment, for `${VAR}` as compose reads it; a variable whose name or
+/// value is not UTF-8 is left out (compose could not use it either).
+pub fn process_environment() -> Vec<(String, String)> {
+    std::env::vars_os()
+        .filter_map(|(key, value)| Some((key.into_string().ok()?, value.into_string().ok()?)))
+        .collect()
 }
 
 impl ComposeSource {
@@ -56,15 +90,17 @@ impl ComposeSource {
     }
 
     /// The compose file at `path` in the repository at `root` (named in messages as it is
-    /// written from there), with the `.env` beside it and `environment` over that. Both files
-    /// are read bounded, and only from inside the repository.
+    /// written from there), with the `.env` beside it and `environment` over that. Both are
+    /// read bounded, and only from inside the repository (after links); a `.env` that is a
+    /// folder is no `.env`, as compose has it.
     pub fn read(
         root: &Path,
         path: &Path,
         environment: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, Diagnostics> {
+        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
         let shown = path
-            .strip_prefix(root)
+            .strip_prefix(&root)
             .unwrap_or(path)
             .display()
             .to_string();
@@ -73,22 +109,41 @@ impl ComposeSource {
             out.push(Severity::Error, file, loc, "", message);
             out
         };
-        let text = crate::read_file(path).map_err(|e| fail(e.loc, &shown, e.message))?;
-        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let start = Loc { line: 1, column: 1 };
+        let path = crate::file::resolve_inside(&root, path, &shown)
+            .map_err(|message| fail(start, &shown, message))?;
+        let text = crate::read_file(&path).map_err(|e| fail(e.loc, &shown, e.message))?;
+        let location = ComposeLocation { root, path };
+        let dir = location.dir();
         let dotenv = dir.join(".env");
-        let dotenv = if std::fs::symlink_metadata(&dotenv).is_ok() {
-            let name = Path::new(&shown).parent().map_or_else(
-                || ".env".to_owned(),
-                |d| d.join(".env").display().to_string(),
-            );
-            let text = crate::file::inside(root, &dir, ".env")
-                .map_err(|message| fail(Loc { line: 1, column: 1 }, &name, message))
-                .and_then(|real| {
-                    crate::read_file(&real).map_err(|e| fail(e.loc, &name, e.message))
-                })?;
-            Some((name, text))
-        } else {
-            None
+        let name = location.folder().join(".env").display().to_string();
+        let mut notes = Diagnostics::default();
+        let dotenv = match std::fs::metadata(&dotenv) {
+            Ok(metadata) if metadata.is_file() => {
+                let text = crate::file::inside(&location.root, &dir, ".env")
+                    .map_err(|message| fail(start, &name, message))
+                    .and_then(|real| {
+                        crate::read_file(&real).map_err(|e| fail(e.loc, &name, e.message))
+                    })?;
+                Some((name, text))
+            }
+            // A folder (a Python virtualenv, say) is not read, as compose does not.
+            Ok(_) => None,
+            Err(error) => {
+                if std::fs::symlink_metadata(&dotenv).is_ok() {
+                    notes.push(
+                        Severity::Warning,
+                        &name,
+                        start,
+                        "",
+                        format!(
+                            "{}: no variables are read from it",
+                            crate::file::unreachable(".env", &dotenv, &error)
+                        ),
+                    );
+                }
+                None
+            }
         };
         let mut source = Self::from_texts(
             &shown,
@@ -96,8 +151,8 @@ impl ComposeSource {
             dotenv.as_ref().map(|(n, t)| (n.as_str(), t.as_str())),
             environment,
         );
-        source.root = Some(root.to_path_buf());
-        source.dir = Some(dir);
+        source.notes.extend(notes);
+        source.location = Some(location);
         Ok(source)
     }
 
@@ -201,7 +256,7 @@ fn text(value: impl Into<String>) -> Option<Text> {
     Some(Text::new(value))
 }
 
-fn scalar(node: &Node) -> Option<&str> {
+pub(super) fn scalar(node: &Node) -> Option<&str> {
     match &node.value {
         Value::Scalar { text, .. } if !node.is_null() => Some(text),
         _ => None,
@@ -243,10 +298,10 @@ fn seconds(duration: &str) -> Option<u64> {
             "us" => value / 1000.0,
             _ => return None,
         };
-        total_ms += ms as u64;
+        total_ms = total_ms.saturating_add(ms as u64);
     }
     if !number.is_empty() {
-        total_ms += number.parse::<u64>().ok()? * 1000;
+        total_ms = total_ms.saturating_add(number.parse::<u64>().ok()?.saturating_mul(1000));
     }
     Some(total_ms.div_ceil(1000))
 }
@@ -278,7 +333,8 @@ pub fn import(source: &ComposeSource, app: &str, repo_name: &str) -> ComposeImpo
         }
     };
     let mut findings = Vec::new();
-    interpolate::interpolate_tree(&mut root, "", &source.env, &mut findings);
+    let mut read = Vec::new();
+    interpolate::interpolate_tree(&mut root, "", &source.env, &mut findings, &mut read);
     let Some(Value::Map(services)) = root.get("services").map(|n| &n.value) else {
         import.error(
             root.loc,
@@ -292,6 +348,18 @@ pub fn import(source: &ComposeSource, app: &str, repo_name: &str) -> ComposeImpo
         };
     };
     let mut services = services.clone();
+    services.retain(|entry| {
+        let named = !entry.key.trim().is_empty();
+        if !named {
+            import.error(
+                entry.key_loc,
+                "services",
+                "a service without a name is left out: give it one",
+            );
+        }
+        named
+    });
+    plain_text_secrets(&mut import, &services, &read);
     let mut extender = extends::Extender::new(source, &services);
     extender.resolve_all(&mut services);
     findings.append(&mut extender.findings);
@@ -310,6 +378,16 @@ pub fn import(source: &ComposeSource, app: &str, repo_name: &str) -> ComposeImpo
         );
     }
     rename(&mut import, &mut services);
+    // Build contexts are written from the compose file's folder; a template's are written
+    // from the repository's root.
+    let folder = source
+        .location
+        .as_ref()
+        .map(ComposeLocation::folder)
+        .unwrap_or_default();
+    for entry in &mut services {
+        extends::rebase_build(&mut entry.value, &folder);
+    }
     if let Value::Map(entries) = &root.value {
         for entry in entries {
             match entry.key.as_str() {
@@ -536,12 +614,68 @@ fn import_service(
     (service, vars, hostname)
 }
 
-/// Words in a variable's name that mark it a secret, as Release's generator marks them.
-const SECRET_WORDS: &[&str] = &["PASSWORD", "SECRET", "TOKEN", "KEY"];
+/// Whether a variable's name says it holds a secret: a `_`-separated word of it holds
+/// `PASSWORD`, `SECRET` or `TOKEN`, is `KEY` (`API_KEY`, `APP_KEY`, not `KEYCLOAK_URL`) or a
+/// compound of it (`APIKEY`, `ACCESSKEY`, `PRIVATEKEY`), or is `PASS`/`PASSWD`.
+fn looks_secret(key: &str) -> bool {
+    key.to_ascii_uppercase().split(['_', '-', '.']).any(|word| {
+        ["PASSWORD", "SECRET", "TOKEN"]
+            .iter()
+            .any(|marker| word.contains(marker))
+            || ["KEY", "APIKEY", "ACCESSKEY", "PRIVATEKEY", "PASS", "PASSWD"].contains(&word)
+    })
+}
+
+/// Secret-looking variables whose values came from `.env` or the environment: written into
+/// the variables file in plain text, so said.
+fn plain_text_secrets(import: &mut Import<'_>, services: &[Entry], read: &[(String, Vec<String>)]) {
+    let read: HashMap<&str, &[String]> = read
+        .iter()
+        .map(|(path, names)| (path.as_str(), names.as_slice()))
+        .collect();
+    for entry in services {
+        let path = child(&child("services", &entry.key), "environment");
+        let pairs: Vec<(String, String, Loc)> =
+            match entry.value.get("environment").map(|n| &n.value) {
+                Some(Value::Map(pairs)) => pairs
+                    .iter()
+                    .map(|p| (p.key.clone(), child(&path, &p.key), p.value.loc))
+                    .collect(),
+                Some(Value::Seq(items)) => items
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, item)| {
+                        let key = scalar(item)?.split('=').next()?.to_owned();
+                        Some((key, index(&path, i), item.loc))
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+        for (key, at, loc) in pairs {
+            if let Some(names) = read.get(at.as_str())
+                && looks_secret(&key)
+            {
+                import.warn(
+                    loc,
+                    &at,
+                    format!(
+                        "`{key}` gets its value from {} (`.env` or the environment), and is \
+                         written in plain text into the variables file (marked `secret: true`): \
+                         replace the value there before you commit it",
+                        names
+                            .iter()
+                            .map(|n| format!("`{n}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                );
+            }
+        }
+    }
+}
 
 fn env_var(key: &str, value: &str) -> EnvVar {
-    let upper = key.to_ascii_uppercase();
-    let secret = SECRET_WORDS.iter().any(|word| upper.contains(word));
+    let secret = looks_secret(key);
     EnvVar {
         key: text(key),
         value: text(value),
@@ -701,25 +835,20 @@ fn levels(
     entries: &[Entry],
     services: &[Service],
 ) -> HashMap<String, usize> {
-    let position: HashMap<&str, usize> = services
-        .iter()
-        .enumerate()
-        .filter_map(|(i, s)| s.name.as_ref().map(|n| (n.as_str(), i)))
-        .collect();
-    let edges: Vec<Vec<usize>> = services
+    let graph: Vec<(&str, Vec<&str>)> = services
         .iter()
         .map(|s| {
-            s.depends_on
-                .iter()
-                .filter_map(|d| position.get(d.as_str()).copied())
-                .collect()
+            (
+                s.name.as_ref().map_or("", |n| n.as_str()),
+                s.depends_on.iter().map(|d| d.as_str()).collect(),
+            )
         })
         .collect();
-    let walk = crate::graph::walk(&edges);
+    let names: Vec<&str> = graph.iter().map(|(n, _)| *n).collect();
+    let (edges, walk) = crate::graph::depends_on(&graph);
     if !walk.cycles.is_empty() {
         for cycle in walk.cycles {
-            let name = |i: &usize| services[*i].name.as_ref().map_or("", |n| n.as_str());
-            let first = name(&cycle[0]);
+            let first = names[cycle[0]];
             let loc = entries
                 .iter()
                 .find(|e| e.key == first)
@@ -728,19 +857,10 @@ fn levels(
                     _ => None,
                 })
                 .map_or(Loc::default(), |k| k.key_loc);
-            let spelled: Vec<&str> = cycle
-                .iter()
-                .chain(std::iter::once(&cycle[0]))
-                .map(name)
-                .collect();
             import.error(
                 loc,
                 &child(&child("services", first), "depends_on"),
-                format!(
-                    "services depend on each other in a circle: {}; remove one of these \
-                     `depends_on` entries",
-                    spelled.join(" → ")
-                ),
+                crate::graph::circle_message(&names, &cycle),
             );
         }
         return HashMap::new();
@@ -753,10 +873,10 @@ fn levels(
             .max()
             .unwrap_or(0);
     }
-    services
+    names
         .iter()
         .zip(levels)
-        .filter_map(|(s, level)| s.name.as_ref().map(|n| (n.value.clone(), level)))
+        .map(|(name, level)| ((*name).to_owned(), level))
         .collect()
 }
 
@@ -768,57 +888,59 @@ fn rename(import: &mut Import<'_>, services: &mut [Entry]) {
     if renames.is_empty() {
         return;
     }
-    let new_name = |old: &str| {
-        renames
-            .iter()
-            .find(|(o, _)| o == old)
-            .map(|(_, n)| n.clone())
-    };
-    let mut rewritten: HashMap<String, Vec<String>> = HashMap::new();
+    let lookup: HashMap<&str, &str> = renames
+        .iter()
+        .map(|(old, new)| (old.as_str(), new.as_str()))
+        .collect();
+    // Per old name, where it was followed as a host.
+    let mut followed: HashMap<String, Vec<String>> = HashMap::new();
     for entry in services.iter_mut() {
-        let owner = entry.key.clone();
-        if let Value::Map(keys) = &mut entry.value.value {
-            for key in keys.iter_mut() {
-                match key.key.as_str() {
-                    "depends_on" => match &mut key.value.value {
-                        Value::Map(deps) => {
-                            for dep in deps {
-                                if let Some(new) = new_name(&dep.key) {
-                                    dep.key = new;
-                                }
+        let owner = child("services", &entry.key);
+        let Value::Map(keys) = &mut entry.value.value else {
+            continue;
+        };
+        for key in keys.iter_mut() {
+            match key.key.as_str() {
+                "depends_on" => match &mut key.value.value {
+                    Value::Map(deps) => {
+                        for dep in deps {
+                            if let Some(new) = lookup.get(dep.key.as_str()) {
+                                dep.key = (*new).to_owned();
                             }
                         }
-                        Value::Seq(items) => {
-                            for item in items {
-                                if let Value::Scalar { text, .. } = &mut item.value
-                                    && let Some(new) = new_name(text)
-                                {
-                                    *text = new;
-                                }
-                            }
-                        }
-                        _ => {}
-                    },
-                    "environment" | "command" | "entrypoint" | "healthcheck" => {
-                        for (old, new) in &renames {
-                            if replace_hosts(&mut key.value, old, new) {
-                                rewritten
-                                    .entry(old.clone())
-                                    .or_default()
-                                    .push(child(&child("services", &owner), &key.key));
+                    }
+                    Value::Seq(items) => {
+                        for item in items {
+                            if let Value::Scalar { text, .. } = &mut item.value
+                                && let Some(new) = lookup.get(text.as_str())
+                            {
+                                *text = (*new).to_owned();
                             }
                         }
                     }
                     _ => {}
+                },
+                "environment" | "command" | "entrypoint" | "healthcheck" => {
+                    let mut found = Vec::new();
+                    replace_hosts(&mut key.value, &lookup, &mut found);
+                    found.sort_unstable();
+                    found.dedup();
+                    for old in found {
+                        followed
+                            .entry(old)
+                            .or_default()
+                            .push(child(&owner, &key.key));
+                    }
                 }
+                _ => {}
             }
         }
     }
     for entry in services.iter_mut() {
-        let Some(new) = new_name(&entry.key) else {
+        let Some(new) = lookup.get(entry.key.as_str()).map(|n| (*n).to_owned()) else {
             continue;
         };
-        let also = rewritten
+        let also = followed
             .get(&entry.key)
             .map(|paths| {
                 format!(
@@ -840,30 +962,24 @@ fn rename(import: &mut Import<'_>, services: &mut [Entry]) {
     }
 }
 
-/// Every text under `node` with `old` as a whole host name replaced by `new`; whether any was.
-fn replace_hosts(node: &mut Node, old: &str, new: &str) -> bool {
+/// Every text under `node` with each renamed service standing as a whole host name replaced;
+/// the old names replaced are added to `found`.
+fn replace_hosts(node: &mut Node, renames: &HashMap<&str, &str>, found: &mut Vec<String>) {
     match &mut node.value {
-        Value::Scalar { text, .. } => match names::replace_host(text, old, new) {
-            Some(replaced) => {
+        Value::Scalar { text, .. } => {
+            if let Some(replaced) = names::replace_hosts(text, renames, found) {
                 *text = replaced;
-                true
             }
-            None => false,
-        },
-        // Every one is replaced: no stopping at the first.
+        }
         Value::Seq(items) => {
-            let mut any = false;
             for item in items {
-                any |= replace_hosts(item, old, new);
+                replace_hosts(item, renames, found);
             }
-            any
         }
         Value::Map(entries) => {
-            let mut any = false;
             for entry in entries {
-                any |= replace_hosts(&mut entry.value, old, new);
+                replace_hosts(&mut entry.value, renames, found);
             }
-            any
         }
     }
 }
@@ -876,18 +992,18 @@ fn workflow(
     services: &[Service],
     keep: impl Fn(&Service) -> bool,
 ) -> Option<Workflow> {
-    let deepest = levels.values().copied().max().unwrap_or(0);
-    let steps: Vec<Step> = (0..=deepest)
-        .map(|level| {
-            services
-                .iter()
-                .filter(|s| keep(s))
-                .filter_map(|s| s.name.as_ref())
-                .filter(|n| levels.get(n.as_str()).copied().unwrap_or(0) == level)
-                .filter_map(|n| text(format!("services.{n}")))
-                .collect::<Vec<Text>>()
-        })
-        .filter(|tasks| !tasks.is_empty())
+    // Grouped in one pass: a long chain has as many levels as services.
+    let mut by_level: std::collections::BTreeMap<usize, Vec<Text>> = Default::default();
+    for service in services.iter().filter(|s| keep(s)) {
+        let Some(name) = &service.name else { continue };
+        let level = levels.get(name.as_str()).copied().unwrap_or(0);
+        by_level
+            .entry(level)
+            .or_default()
+            .extend(text(format!("services.{name}")));
+    }
+    let steps: Vec<Step> = by_level
+        .into_values()
         .enumerate()
         .map(|(i, tasks)| Step {
             step: text(format!("services-{i}")),

@@ -4,7 +4,7 @@
 //! An import renames such services, says so, and follows the rename wherever the old name was
 //! used as a host (`depends_on`, and values like `http://object_storage:9000`).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 const MAX_LABEL: usize = 63;
 
@@ -40,7 +40,8 @@ fn label(name: &str) -> String {
 }
 
 /// `(old, new)` for each name that is not a label, in the order given; a new name never
-/// takes one already used (a `-2`, `-3`, ... is added).
+/// takes one already used (a `-2`, `-3`, ... is added, counted per name so many alike stay
+/// cheap).
 pub(super) fn renames<'a>(
     names: impl IntoIterator<Item = &'a str> + Clone,
 ) -> Vec<(String, String)> {
@@ -50,6 +51,7 @@ pub(super) fn renames<'a>(
         .filter(|n| is_label(n))
         .map(str::to_owned)
         .collect();
+    let mut next: HashMap<String, usize> = HashMap::new();
     let mut out = Vec::new();
     for name in names {
         if is_label(name) {
@@ -57,13 +59,13 @@ pub(super) fn renames<'a>(
         }
         let base = label(name);
         let mut candidate = base.clone();
-        let mut n = 2;
         while taken.contains(&candidate) {
+            let n = next.entry(base.clone()).or_insert(2);
             let suffix = format!("-{n}");
+            *n += 1;
             let mut stem = base.clone();
             stem.truncate(MAX_LABEL - suffix.len());
             candidate = format!("{}{suffix}", stem.trim_end_matches('-'));
-            n += 1;
         }
         taken.insert(candidate.clone());
         out.push((name.to_owned(), candidate));
@@ -76,27 +78,32 @@ fn continues(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')
 }
 
-/// `text` with every occurrence of `old` that stands as a whole host name replaced by `new`,
-/// or `None` when there is none.
-pub(super) fn replace_host(text: &str, old: &str, new: &str) -> Option<String> {
-    let mut out = String::new();
-    let mut rest = text;
+/// `text` with every word that stands as a whole host name (a run of letters, digits, `_`,
+/// `-` and `.`) and is a key of `renames` replaced by its new name, or `None` when there is
+/// none; each name replaced is added to `found`. One pass, whatever the number of renames.
+pub(super) fn replace_hosts(
+    text: &str,
+    renames: &HashMap<&str, &str>,
+    found: &mut Vec<String>,
+) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
     let mut changed = false;
-    let mut before: Option<char> = None;
-    while let Some(at) = rest.find(old) {
-        let preceding = rest[..at].chars().next_back().or(before);
-        let following = rest[at + old.len()..].chars().next();
-        out.push_str(&rest[..at]);
-        if preceding.is_some_and(continues) || following.is_some_and(continues) {
-            out.push_str(old);
-        } else {
-            out.push_str(new);
-            changed = true;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let word = rest.find(|c: char| !continues(c)).unwrap_or(rest.len());
+        let (token, after) = rest.split_at(word);
+        match renames.get(token) {
+            Some(new) if !token.is_empty() => {
+                out.push_str(new);
+                found.push(token.to_owned());
+                changed = true;
+            }
+            _ => out.push_str(token),
         }
-        before = old.chars().next_back();
-        rest = &rest[at + old.len()..];
+        let gap = after.find(continues).unwrap_or(after.len());
+        out.push_str(&after[..gap]);
+        rest = &after[gap..];
     }
-    out.push_str(rest);
     changed.then_some(out)
 }
 
@@ -129,23 +136,34 @@ mod tests {
 
     #[test]
     fn a_host_is_replaced_where_it_stands_alone() {
+        let renames: HashMap<&str, &str> = [
+            ("object_storage", "object-storage"),
+            ("ac_nginx", "ac-nginx"),
+        ]
+        .into();
+        let replace = |text: &str| replace_hosts(text, &renames, &mut Vec::new());
         assert_eq!(
-            replace_host(
-                "http://object_storage:9000/x",
-                "object_storage",
-                "object-storage"
-            )
-            .as_deref(),
+            replace("http://object_storage:9000/x").as_deref(),
             Some("http://object-storage:9000/x")
         );
+        assert_eq!(replace("ac_nginx").as_deref(), Some("ac-nginx"));
         assert_eq!(
-            replace_host("ac_nginx", "ac_nginx", "ac-nginx").as_deref(),
-            Some("ac-nginx")
+            replace("ac_nginx,object_storage").as_deref(),
+            Some("ac-nginx,object-storage")
         );
-        assert_eq!(replace_host("my_ac_nginx_2", "ac_nginx", "ac-nginx"), None);
-        assert_eq!(
-            replace_host("ac_nginx.example.com", "ac_nginx", "ac-nginx"),
-            None
-        );
+        assert_eq!(replace("my_ac_nginx_2"), None);
+        assert_eq!(replace("ac_nginx.example.com"), None);
+        assert_eq!(replace(""), None);
+        assert_eq!(replace("::"), None);
+    }
+
+    #[test]
+    fn many_names_alike_are_numbered_without_starting_over() {
+        let names: Vec<String> = (0..2000)
+            .map(|i| format!("a{}", "_".repeat(i % 3 + 1)))
+            .collect();
+        let renamed = renames(names.iter().map(String::as_str));
+        let unique: HashSet<&String> = renamed.iter().map(|(_, new)| new).collect();
+        assert_eq!(unique.len(), renamed.len());
     }
 }

@@ -718,3 +718,21 @@ fn an_alias_bomb_says_the_limit_and_what_to_do() {
         ],
     );
 }
+
+#[test]
+fn a_tab_that_is_no_indentation_is_not_blamed_for_a_mistake_below() {
+    for text in [
+        "a:\n  - \tb\nmode: x\n bad: 1\n",
+        "a:\n  b: \t1\nmode: x\n bad: 1\n",
+    ] {
+        let parsed = stagecraft_template::parse_template("t.yaml", text);
+        let error = parsed
+            .diagnostics
+            .0
+            .iter()
+            .find(|d| d.severity == stagecraft_template::Severity::Error)
+            .unwrap();
+        assert_eq!(error.line, 4, "{error}");
+        assert!(!error.message.contains("tab"), "{error}");
+    }
+}

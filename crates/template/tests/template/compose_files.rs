@@ -368,3 +368,158 @@ fn init_refuses_what_would_not_validate() {
         .expect("the written template does not validate");
     assert_eq!(error.file, ".release/application_template.yaml");
 }
+
+/// A repository in a temporary folder with `files` written into it.
+fn repository(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+fn context(import: &ComposeImport, service_name: &str) -> String {
+    service(import, service_name)
+        .build
+        .as_ref()
+        .and_then(|b| b.context.as_ref())
+        .map_or(String::new(), |c| c.value.clone())
+}
+
+#[test]
+fn build_contexts_are_written_from_the_repository_root() {
+    let repo = repository(&[
+        (
+            "deploy/compose.yml",
+            "services:\n  web:\n    build: ..\n  api:\n    build: {context: ../services/api}\n  \
+             worker:\n    extends: {file: ../common/base.yml, service: worker}\n",
+        ),
+        (
+            "common/base.yml",
+            "services:\n  worker:\n    build: ./worker\n",
+        ),
+        ("Dockerfile", "FROM scratch\n"),
+        ("services/api/Dockerfile", "FROM scratch\n"),
+        ("common/worker/Dockerfile", "FROM scratch\n"),
+    ]);
+    let source =
+        ComposeSource::read(repo.path(), &repo.path().join("deploy/compose.yml"), []).unwrap();
+    let import = imported(&source);
+    assert_eq!(context(&import, "web"), ".");
+    assert_eq!(context(&import, "api"), "services/api");
+    assert_eq!(context(&import, "worker"), "common/worker");
+    let (_, diagnostics) = scaffold("app", Some(&source));
+    assert!(!diagnostics.has_errors(), "{diagnostics}");
+}
+
+#[test]
+fn hostile_compose_files_end_quickly_with_a_located_error() {
+    // A service without a name next to one that is renamed: no endless renaming.
+    let import = stagecraft_template::import_compose(
+        "compose.yaml",
+        "services:\n  '':\n    image: a\n    environment: {A: b}\n  a_b:\n    image: b\n    environment: {URL: 'http://a_b'}\n",
+        "app",
+        "",
+    );
+    let error = import
+        .diagnostics
+        .0
+        .iter()
+        .find(|d| d.severity == Severity::Error)
+        .unwrap();
+    assert_eq!(error.line, 2);
+    assert!(error.message.contains("without a name"));
+    assert_eq!(value(&import, "a-b", "URL"), "http://a-b");
+
+    // A few lines that extend a large service many times.
+    let mut text = String::from("services:\n  base:\n    image: a\n    environment:\n");
+    for i in 0..2_000 {
+        text.push_str(&format!("      K{i}: v\n"));
+    }
+    for i in 0..200 {
+        text.push_str(&format!("  s{i}: {{extends: base}}\n"));
+    }
+    let import = stagecraft_template::import_compose("compose.yaml", &text, "app", "");
+    assert!(
+        import
+            .diagnostics
+            .0
+            .iter()
+            .any(|d| d.severity == Severity::Error
+                && d.message.contains("makes more than 200000 values")),
+        "{}",
+        import.diagnostics
+    );
+
+    // A duration too long for any clock.
+    let import = stagecraft_template::import_compose(
+        "compose.yaml",
+        "services:\n  a:\n    image: a\n    healthcheck: {test: [CMD, x], interval: 20000000000000000s1s}\n",
+        "app",
+        "",
+    );
+    assert!(!import.diagnostics.has_errors(), "{}", import.diagnostics);
+}
+
+#[test]
+fn a_dotenv_folder_is_no_dotenv_and_a_broken_one_is_said() {
+    let repo = repository(&[
+        (
+            "compose.yaml",
+            "services:\n  a:\n    image: 'x:${TAG:-1}'\n",
+        ),
+        (".env/bin/activate", "# a virtualenv\n"),
+    ]);
+    let source = ComposeSource::read(repo.path(), &repo.path().join("compose.yaml"), []).unwrap();
+    assert_eq!(
+        service(&imported(&source), "a")
+            .image
+            .as_ref()
+            .unwrap()
+            .as_str(),
+        "x:1"
+    );
+
+    let repo = repository(&[("compose.yaml", "services:\n  a:\n    image: x\n")]);
+    std::os::unix::fs::symlink("nowhere", repo.path().join(".env")).unwrap();
+    let source = ComposeSource::read(repo.path(), &repo.path().join("compose.yaml"), []).unwrap();
+    assert!(
+        source
+            .notes
+            .0
+            .iter()
+            .any(|d| d.message.contains("link to nothing")),
+        "{}",
+        source.notes
+    );
+}
+
+#[test]
+fn extended_lists_merge_once_each() {
+    let import = imported(&ComposeSource::text(
+        "compose.yaml",
+        "services:\n  base:\n    image: a\n    ports: ['8000:8000']\n    expose: ['9000']\n    \
+         volumes: ['data:/data', '/cache']\n  web:\n    extends: base\n    ports: [8000:8000, '8001:8001']\n    \
+         expose: ['9000']\n    volumes: ['other:/data', '/cache']\nvolumes: {data: {}, other: {}}\n",
+    ));
+    let web = service(&import, "web");
+    assert_eq!(
+        ports(web).len(),
+        3,
+        "8000 once, 8001, and 9000 exposed once: {:?}",
+        ports(web)
+    );
+    let mounts: Vec<(&str, &str)> = web
+        .volumes
+        .iter()
+        .map(|v| {
+            (
+                v.name.as_ref().map_or("", |n| n.as_str()),
+                v.mount_path.as_ref().map_or("", |m| m.as_str()),
+            )
+        })
+        .collect();
+    assert_eq!(mounts, [("other", "/data")]);
+}
