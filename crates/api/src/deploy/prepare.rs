@@ -110,20 +110,14 @@ fn read_config_files(
         })?;
     let read = |file: &mut stagecraft_engine::ConfigFile| -> Result<(), Error> {
         let relative = file.repo_path.trim_start_matches("./");
-        let path = root.join(relative);
-        let real = path.canonicalize().map_err(|e| Error::ConfigFile {
-            entry: file.name.clone(),
-            message: format!(
-                "{} cannot be read ({e}): commit the file, or fix `repo_path`",
-                path.display()
-            ),
-        })?;
-        if !real.starts_with(&root) {
-            return Err(Error::ConfigFile {
+        // Inside the repository once links are followed; missing, a loop of links and a link
+        // out each said as such.
+        let real = stagecraft_template::inside(&root, &root, relative).map_err(|message| {
+            Error::ConfigFile {
                 entry: file.name.clone(),
-                message: format!("{} leads outside the repository", file.repo_path),
-            });
-        }
+                message: format!("{message} (`repo_path`; a file must be committed to be read)"),
+            }
+        })?;
         // Bounded before it is read: a regular file of at most the parser's size, UTF-8.
         file.content = stagecraft_template::read_file(&real).map_err(|e| Error::ConfigFile {
             entry: file.name.clone(),
