@@ -15,12 +15,14 @@
 //! - `runtime.rs`: the [`Runtime`] trait, what it is given ([`ServiceSpec`], [`JobSpec`])
 //!   and [`RuntimeError`], whose [`RuntimeErrorKind`] says what the user can do
 //! - `event.rs`: [`DeployEvent`], everything a deploy tells as it runs
+//! - `exit.rs`: [`Ended`], how a container ended, in the same words on both runtimes
 //! - `runner.rs`: [`Runner`], one stage's workflow plan executed step by step
 //! - `workload.rs`: a configuration and its resolved variables as runtime specs ([`workloads`])
 
 mod build;
 mod domain;
 mod event;
+mod exit;
 mod layer_files;
 mod runner;
 mod runtime;
@@ -35,6 +37,7 @@ pub use build::{
 };
 pub use domain::{App, Deploy, Environment, EnvironmentKind, Version};
 pub use event::{DeployEvent, DeployOutcome, EventSink, StepOutcome, TaskOutcome};
+pub use exit::{Ended, memory};
 pub use layer_files::{FileChange, FileChanges, FileRename, LayerFile, LayerFiles};
 pub use runner::{Retries, Runner, Timeouts, Workloads};
 pub use runtime::{

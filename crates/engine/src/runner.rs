@@ -563,7 +563,7 @@ async fn run_job(
                 TaskOutcome::Succeeded
             } else {
                 TaskOutcome::Failed {
-                    error: format!("exited with code {}", exit.code),
+                    error: exit.explain(spec.limits.memory_bytes),
                     halts,
                     kind: None,
                 }

@@ -343,11 +343,8 @@ impl LogLine {
     }
 }
 
-/// How a job ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct JobExit {
-    pub code: i64,
-}
+/// How a job ended: its exit code, and whether it was killed for its memory.
+pub type JobExit = crate::exit::Ended;
 
 /// What kind of failure a runtime met: what the user can do about it follows from it (start
 /// the engine, fix a permission, wait for a conflict to clear), whichever runtime it was.

@@ -16,12 +16,13 @@ use kube::config::KubeConfigOptions;
 use kube::{Client, Resource};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use stagecraft_engine::Ended;
 
 use crate::KubeError;
 use crate::kubeconfig::Refusal;
 use crate::kubeconfig::merged;
 use crate::manifest::{LABEL_WORKLOAD, Manifests};
-use crate::rollout::{JobState, Rollout, exit_code, job_state, pod_reason, rollout};
+use crate::rollout::{JobState, Rollout, ended, job_state, pod_reason, rollout};
 
 /// How long one watch request lasts before the server ends it and it is made again.
 const WATCH_SECS: u32 = 60;
@@ -387,14 +388,14 @@ impl Cluster {
         namespace: &str,
         job: &Job,
         report: Report<'_>,
-    ) -> Result<i32, KubeError> {
+    ) -> Result<Ended, KubeError> {
         let jobs: Api<Job> = Api::namespaced(self.client.clone(), namespace);
         let pods: Api<Pod> = Api::namespaced(self.client.clone(), namespace);
         let name = job.metadata.name.clone().unwrap_or_default();
         self.apply_one(jobs.clone(), job).await?;
         let mut tell = Teller::new(report);
         tell.say("running; waiting for it to end".to_owned());
-        let ended = loop {
+        let state = loop {
             let current = jobs
                 .get(&name)
                 .await
@@ -458,16 +459,16 @@ impl Cluster {
             .list(&ListParams::default().labels(&format!("job-name={name}")))
             .await
             .map_err(|e| self.error("list", "pods", &name, e))?;
-        let code = listed.items.iter().find_map(exit_code);
-        match (ended, code) {
-            (JobState::Succeeded, code) => Ok(code.unwrap_or(0)),
+        let code = listed.items.iter().find_map(ended);
+        match (state, code) {
+            (JobState::Succeeded, code) => Ok(code.unwrap_or_default()),
             (_, Some(code)) => Ok(code),
             (JobState::Failed(reason), None) => Err(KubeError::Failed {
                 context: self.context.clone(),
                 what: format!("job {name}"),
                 reason,
             }),
-            (JobState::Running, None) => Ok(0),
+            (JobState::Running, None) => Ok(Ended::default()),
         }
     }
 

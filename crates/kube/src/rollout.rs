@@ -5,7 +5,8 @@
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{ContainerStateTerminated, Pod};
+use stagecraft_engine::Ended;
 
 /// Waiting reasons after which a pod will never start by itself: waiting longer only hides the
 /// mistake until the readiness timeout.
@@ -107,14 +108,37 @@ pub fn job_state(job: &Job) -> JobState {
     }
 }
 
-/// The exit code of the pod's first container that ended.
-pub fn exit_code(pod: &Pod) -> Option<i32> {
+/// How the pod's first container that ended ended: its exit code, and whether it was killed
+/// for its memory.
+pub fn ended(pod: &Pod) -> Option<Ended> {
     pod.status
         .as_ref()?
         .container_statuses
         .iter()
         .flatten()
-        .find_map(|c| c.state.as_ref()?.terminated.as_ref().map(|t| t.exit_code))
+        .find_map(|c| c.state.as_ref()?.terminated.as_ref().map(terminated))
+}
+
+fn terminated(state: &ContainerStateTerminated) -> Ended {
+    Ended::new(
+        i64::from(state.exit_code),
+        state.reason.as_deref() == Some("OOMKilled"),
+    )
+}
+
+/// The memory limit of the pod's container `container`, in bytes.
+fn memory_limit(pod: &Pod, container: &str) -> Option<u64> {
+    pod.spec
+        .as_ref()?
+        .containers
+        .iter()
+        .find(|c| c.name == container)?
+        .resources
+        .as_ref()?
+        .limits
+        .as_ref()?
+        .get("memory")
+        .and_then(|q| stagecraft_engine::parse_memory_bytes(&q.0))
 }
 
 /// Why a pod is not ready, as a wait reason ("web-5d9c-x2: ImagePullBackOff: Back-off pulling
@@ -157,19 +181,21 @@ pub fn pod_reason(pod: &Pod) -> Option<PodReason> {
         let state = container.state.as_ref();
         if let Some(waiting) = state.and_then(|s| s.waiting.as_ref()) {
             let reason = waiting.reason.as_deref().unwrap_or("waiting");
-            // A container restarted after running out of memory says so in its last state.
-            let oom = container
+            // A container restarted after running out of memory says so in its last state,
+            // in the words Docker's runtime uses too.
+            let last = container
                 .last_state
                 .as_ref()
                 .and_then(|s| s.terminated.as_ref())
-                .is_some_and(|t| t.reason.as_deref() == Some("OOMKilled"));
-            if oom {
+                .map(terminated);
+            if let Some(last) = last.filter(|l| l.oom_killed) {
                 return Some(said(
-                    "OOMKilled",
-                    Some(&format!(
-                        "restarted {} times; {reason}",
-                        container.restart_count
-                    )),
+                    &format!(
+                        "restarting again and again ({} restarts so far): it {}",
+                        container.restart_count,
+                        last.explain(memory_limit(pod, &container.name))
+                    ),
+                    Some(reason),
                 ));
             }
             if reason != "ContainerCreating" && reason != "PodInitializing" {
@@ -179,10 +205,9 @@ pub fn pod_reason(pod: &Pod) -> Option<PodReason> {
         if let Some(ended) = state.and_then(|s| s.terminated.as_ref())
             && ended.exit_code != 0
         {
-            let reason = ended.reason.as_deref().unwrap_or("exited");
             return Some(said(
-                reason,
-                Some(&format!("exited with code {}", ended.exit_code)),
+                &terminated(ended).explain(memory_limit(pod, &container.name)),
+                None,
             ));
         }
         if !container.ready && state.and_then(|s| s.running.as_ref()).is_some() {
@@ -280,7 +305,10 @@ mod tests {
                 "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137}}}]})
             ),
             Some((
-                "web-5d9c-x2: OOMKilled: restarted 3 times; CrashLoopBackOff".into(),
+                "web-5d9c-x2: restarting again and again (3 restarts so far): it ran out of memory: \
+                 killed for passing its limit (exit code 137); raise `memory.limits` in the \
+                 template, or make it use less: CrashLoopBackOff"
+                    .into(),
                 false
             ))
         );
@@ -330,6 +358,22 @@ mod tests {
                 "name": "migrate", "image": "shop/api:1", "imageID": "", "ready": false,
                 "restartCount": 0, "state": {"terminated": {"exitCode": 3}}}]}
         }));
-        assert_eq!(exit_code(&pod), Some(3));
+        assert_eq!(ended(&pod), Some(Ended::new(3, false)));
+        // Killed for its memory: said with its limit, in the Docker runtime's words.
+        let pod: Pod = from_json(serde_json::json!({
+            "metadata": {"name": "migrate-r1-abc"},
+            "spec": {"containers": [{"name": "migrate", "image": "shop/api:1",
+                "resources": {"limits": {"memory": "64Mi"}}}]},
+            "status": {"phase": "Failed", "containerStatuses": [{
+                "name": "migrate", "image": "shop/api:1", "imageID": "", "ready": false,
+                "restartCount": 0, "state": {"terminated": {"exitCode": 137, "reason": "OOMKilled"}}}]}
+        }));
+        let oom = ended(&pod).unwrap();
+        assert!(oom.oom_killed);
+        assert_eq!(
+            pod_reason(&pod).unwrap().text,
+            format!("migrate-r1-abc: {}", oom.explain(Some(64 * 1024 * 1024)))
+        );
+        assert!(pod_reason(&pod).unwrap().text.contains("limit of 64 MiB"));
     }
 }

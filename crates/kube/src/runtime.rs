@@ -639,14 +639,11 @@ impl Runtime for KubeRuntime {
             .map_err(failed)?;
         let run = job(&owner, spec, &self.next_run(env, &spec.name));
         let report = |reason: String| progress.waiting(reason);
-        let code = cluster
+        cluster
             .run_job(&owner.namespace(), &run, &report)
             .await
             // Once the Job exists, trying again would run it twice.
-            .map_err(|e| failed(e).permanent())?;
-        Ok(JobExit {
-            code: i64::from(code),
-        })
+            .map_err(|e| failed(e).permanent())
     }
 
     async fn stop_job(&self, env: &EnvironmentRef, spec: &JobSpec) -> Result<(), RuntimeError> {

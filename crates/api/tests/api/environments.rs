@@ -160,7 +160,7 @@ impl Runtime for Fake {
         _: TaskProgress,
     ) -> Result<JobExit, RuntimeError> {
         self.calls.lock().unwrap().push(format!("run {}", job.name));
-        Ok(JobExit { code: 0 })
+        Ok(JobExit::new(0, false))
     }
 
     async fn stop_job(&self, _: &EnvironmentRef, _: &JobSpec) -> Result<(), RuntimeError> {

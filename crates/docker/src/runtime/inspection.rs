@@ -45,7 +45,11 @@ impl DockerRuntime {
             if container.state == Some(bollard::models::ContainerSummaryStateEnum::RUNNING) {
                 entry.ready_replicas += 1;
             } else {
-                entry.reason = container.status.clone();
+                let id = container.id.as_deref().unwrap_or_default();
+                entry.reason = match why_down(&docker, id).await {
+                    Some(why) => Some(why),
+                    None => container.status.clone(),
+                };
             }
         }
         Ok(by_workload.into_values().collect())
@@ -198,6 +202,45 @@ pub(super) async fn last_lines(docker: &Docker, container: &str, count: usize) -
     } else {
         format!("; its last lines:\n{text}")
     }
+}
+
+/// Why a container is not running, in the words both runtimes use: how it ended (out of
+/// memory with its limit, a signal, a missing command) and, when the engine keeps restarting
+/// it, how many times, with its last lines. `None` when it cannot be inspected.
+async fn why_down(docker: &Docker, container: &str) -> Option<String> {
+    let inspect = docker
+        .inspect_container(
+            container,
+            None::<bollard::query_parameters::InspectContainerOptions>,
+        )
+        .await
+        .ok()?;
+    let state = inspect.state.as_ref()?;
+    let ended = stagecraft_engine::Ended::new(
+        state.exit_code.unwrap_or_default(),
+        state.oom_killed.unwrap_or(false),
+    );
+    let limit = inspect
+        .host_config
+        .as_ref()
+        .and_then(|h| h.memory)
+        .and_then(|bytes| u64::try_from(bytes).ok())
+        .filter(|bytes| *bytes > 0);
+    let how = ended.explain(limit);
+    let restarts = inspect.restart_count.unwrap_or(0);
+    if restarts == 0 && state.restarting != Some(true) {
+        return Some(format!("it {how}"));
+    }
+    let tail = last_lines(docker, container, 5).await;
+    // Started again since it was listed: how it ended last is gone with the restart.
+    if state.running == Some(true) && state.restarting != Some(true) {
+        return Some(format!(
+            "restarting again and again ({restarts} restarts so far; up again for now){tail}"
+        ));
+    }
+    Some(format!(
+        "restarting again and again ({restarts} restarts so far): it {how}{tail}"
+    ))
 }
 
 /// What carries a label, as `label` filters it (`key` for any value, `key=value`).

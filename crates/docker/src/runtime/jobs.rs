@@ -84,7 +84,17 @@ impl DockerRuntime {
         let code = code.ok_or_else(|| {
             RuntimeError::new(format!("the engine did not say how container {name} ended"))
         })?;
-        Ok(JobExit { code })
+        // Whether the kernel killed it for its memory is in its state, not its exit code.
+        let oom_killed = docker
+            .inspect_container(
+                &name,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
+            .await
+            .ok()
+            .and_then(|inspect| inspect.state?.oom_killed)
+            .unwrap_or(false);
+        Ok(JobExit::new(code, oom_killed))
     }
 
     /// Kills the job's container; one already gone or stopped is left as is.

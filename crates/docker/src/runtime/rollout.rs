@@ -199,15 +199,16 @@ impl DockerRuntime {
                 .await
                 .map_err(|e| failed(format!("inspecting container {container}"), e))?;
             if !running(&inspect) {
-                let code = inspect
-                    .state
-                    .as_ref()
-                    .and_then(|s| s.exit_code)
-                    .unwrap_or_default();
+                let state = inspect.state.as_ref();
+                let ended = stagecraft_engine::Ended::new(
+                    state.and_then(|s| s.exit_code).unwrap_or_default(),
+                    state.and_then(|s| s.oom_killed).unwrap_or(false),
+                );
                 let tail = last_lines(docker, container, 5).await;
                 return Err(RuntimeError::new(format!(
-                    "{} replica {replica} exited with code {code} before it was ready{tail}",
-                    spec.name
+                    "{} replica {replica} {} before it was ready{tail}",
+                    spec.name,
+                    ended.explain(spec.limits.memory_bytes)
                 )));
             }
             let Some(readiness) = &spec.readiness else {

@@ -514,3 +514,115 @@ async fn a_taken_node_port_names_the_port_and_the_program_holding_it() {
     drop(holder);
     runtime.remove_environment(&env).await.unwrap();
 }
+
+fn environment(app: String) -> EnvironmentRef {
+    EnvironmentRef {
+        env_id: unique("x"),
+        image_registry: None,
+        share_registry_login: false,
+        app,
+        ledger: Arc::new(MemoryLedger::default()),
+    }
+}
+
+/// A job that passes its memory limit is said to have run out of memory, with the limit, as
+/// the Kubernetes runtime says it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_killed_for_its_memory_is_said_to_have_run_out_of_it() {
+    let Built {
+        runtime,
+        app,
+        tag,
+        sink,
+    } = built("oom", "job").await;
+    let env = environment(app);
+    let _cleanup = Cleanup {
+        env_id: env.env_id.clone(),
+        tag: tag.clone(),
+    };
+    // busybox's `tail -c` keeps what it reads: 200 MB against a limit of 16 MiB.
+    let spec = JobSpec {
+        name: "greedy".into(),
+        image: tag.clone(),
+        built: true,
+        command: vec![
+            "sh".into(),
+            "-c".into(),
+            "head -c 200000000 /dev/zero | tail -c 200000000 > /dev/null".into(),
+        ],
+        completed_timeout: Duration::from_secs(60),
+        limits: stagecraft_engine::Limits {
+            memory_bytes: Some(16 * 1024 * 1024),
+            cpu_millis: None,
+        },
+        ..JobSpec::default()
+    };
+    let exit = runtime
+        .run_job(&env, &spec, TaskProgress::new(sink, 0, "jobs.greedy"))
+        .await
+        .unwrap();
+    assert!(exit.oom_killed, "{exit:?}");
+    assert_eq!(exit.code, 137);
+    assert!(
+        exit.explain(spec.limits.memory_bytes)
+            .starts_with("ran out of memory: killed for passing its limit of 16 MiB"),
+        "{}",
+        exit.explain(spec.limits.memory_bytes)
+    );
+    runtime.remove_environment(&env).await.unwrap();
+}
+
+/// A service that crashes once it is up is restarted by the engine; its status says it
+/// restarts again and again, how it ended, and its last lines.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_that_keeps_crashing_is_said_to_restart_again_and_again() {
+    let Built {
+        runtime,
+        app,
+        tag,
+        sink,
+    } = built("loop", "web").await;
+    let env = environment(app);
+    let _cleanup = Cleanup {
+        env_id: env.env_id.clone(),
+        tag: tag.clone(),
+    };
+    // Ready at once (no probe), then it crashes after a second, every time it starts.
+    let spec = ServiceSpec {
+        name: "web".into(),
+        image: tag.clone(),
+        built: true,
+        replicas: 1,
+        command: vec![
+            "sh".into(),
+            "-c".into(),
+            "echo cannot reach the database; sleep 1; exit 3".into(),
+        ],
+        ..ServiceSpec::default()
+    };
+    runtime
+        .deploy_service(&env, &spec, TaskProgress::new(sink, 0, "services.web"))
+        .await
+        .unwrap();
+    let mut said = String::new();
+    for _ in 0..300 {
+        let statuses = runtime.status(&env).await.unwrap();
+        said = statuses
+            .iter()
+            .find(|s| s.workload == "services.web")
+            .and_then(|s| s.reason.clone())
+            .unwrap_or_default();
+        // Caught between two runs (not while it is up again for a second).
+        if said.contains("restarts so far): it") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(said.starts_with("restarting again and again ("), "{said}");
+    assert!(
+        said.contains("restarts so far): it exited with code 3"),
+        "{said}"
+    );
+    assert!(said.contains("cannot reach the database"), "{said}");
+    runtime.remove_environment(&env).await.unwrap();
+}

@@ -142,7 +142,7 @@ impl Runtime for Fake {
         self.record(format!("run {}", job.name));
         self.behave(&job.name, &progress)
             .await
-            .map(|code| JobExit { code })
+            .map(|code| JobExit::new(code, false))
     }
 
     async fn stop_job(&self, _env: &EnvironmentRef, job: &JobSpec) -> Result<(), RuntimeError> {
