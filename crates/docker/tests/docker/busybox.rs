@@ -40,9 +40,14 @@ async fn a_scratch_busybox_image_builds_runs_logs_and_is_removed() {
     let tag = format!("stagecraft-test/busybox:{unique}");
     let name = format!("stagecraft-test-busybox-{unique}");
 
+    // Labelled with its tag, so its last layer is its own: without it, the image would be the
+    // engine's cached last step, the very image other tests' builds (labelled) take as their
+    // parent, and removing it below would pull it from under a build running now ("unknown
+    // parent image ID").
     let options = BuildImageOptionsBuilder::default()
         .dockerfile("Dockerfile")
         .t(&tag)
+        .labels(&[("dev.stagecraft.test".to_owned(), tag.clone())].into())
         .rm(true)
         .forcerm(true)
         .build();
