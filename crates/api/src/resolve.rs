@@ -77,6 +77,7 @@ impl Stagecraft {
         };
         let variables = self.sealer.unseal_variables(&variables)?;
         let mut injected = Injected::for_environment(&template, &env.env_id, &env.app, &env.branch);
+        injected.environment.clone_from(&env.environment_template);
         if let Some(runtime) = self.runtimes.get(&env.runtime) {
             runtime_ingress(&**runtime, &template, &env.env_id, &mut injected);
         }

@@ -31,6 +31,31 @@ const SIGNALS: &[(i64, &str)] = &[
     (15, "SIGTERM"),
 ];
 
+/// A command the image does not have (exit code 127, or a start refused by the engine).
+pub const NOT_FOUND: &str = "its command was not found in the image (check `command` and \
+                             `args`, and that the image has that program)";
+
+/// A command that cannot be run (exit code 126, or a start refused by the engine).
+pub const NOT_EXECUTABLE: &str = "its command is not executable (check the file's mode, and \
+                                  that it was built for this platform)";
+
+/// Why the engine refused to start a container, from its own words, when it is the command:
+/// the same words as the exit codes 127 and 126 say.
+pub fn start_refused(engine_says: &str) -> Option<&'static str> {
+    let lower = engine_says.to_ascii_lowercase();
+    if lower.contains("executable file not found")
+        || (lower.contains("exec") && lower.contains("no such file or directory"))
+    {
+        Some(NOT_FOUND)
+    } else if (lower.contains("exec") && lower.contains("permission denied"))
+        || lower.contains("exec format error")
+    {
+        Some(NOT_EXECUTABLE)
+    } else {
+        None
+    }
+}
+
 /// `bytes` as people write a memory limit: `64 MiB`, `1.5 GiB`.
 pub fn memory(bytes: u64) -> String {
     const MIB: f64 = 1024.0 * 1024.0;
@@ -52,19 +77,22 @@ impl Ended {
     pub fn explain(&self, memory_limit: Option<u64>) -> String {
         let code = self.code;
         if self.oom_killed {
-            let limit = memory_limit.map_or_else(String::new, |b| format!(" of {}", memory(b)));
-            return format!(
-                "ran out of memory: killed for passing its limit{limit} (exit code {code}); \
-                 raise `memory.limits` in the template, or make it use less"
-            );
+            return match memory_limit {
+                Some(bytes) => format!(
+                    "ran out of memory: killed for passing its limit of {} (exit code {code}); \
+                     raise `memory.limits` in the template, or make it use less",
+                    memory(bytes)
+                ),
+                None => format!(
+                    "ran out of memory: killed when the machine running it ran out (exit code \
+                     {code}); give that machine (or Docker's VM) more memory, or set \
+                     `memory.limits`"
+                ),
+            };
         }
         match code {
-            126 => "exited with code 126: its command is not executable (check the file's \
-                    mode, and that it was built for this platform)"
-                .to_owned(),
-            127 => "exited with code 127: its command was not found in the image (check \
-                    `command` and `args`, and that the image has that program)"
-                .to_owned(),
+            126 => format!("exited with code 126: {NOT_EXECUTABLE}"),
+            127 => format!("exited with code 127: {NOT_FOUND}"),
             129..=192 => {
                 let number = code - 128;
                 let name = SIGNALS.iter().find(|(n, _)| *n == number).map_or_else(
@@ -126,5 +154,26 @@ mod tests {
                 .contains("signal 40")
         );
         assert_eq!(memory(3 * 1024 * 1024 * 1024 / 2), "1.5 GiB");
+        assert_eq!(
+            start_refused(
+                "OCI runtime create failed: runc create failed: unable to start container process: \
+                 exec: \"nosuch\": executable file not found in $PATH: unknown"
+            ),
+            Some(NOT_FOUND)
+        );
+        assert_eq!(
+            start_refused("exec: \"/app/run.sh\": permission denied: unknown"),
+            Some(NOT_EXECUTABLE)
+        );
+        assert_eq!(start_refused("port is already allocated"), None);
+        assert_eq!(
+            start_refused("exec /app: exec format error"),
+            Some(NOT_EXECUTABLE)
+        );
+        assert!(
+            Ended::new(137, true)
+                .explain(None)
+                .contains("the machine running it ran out")
+        );
     }
 }

@@ -16,6 +16,7 @@
 //!   and [`RuntimeError`], whose [`RuntimeErrorKind`] says what the user can do
 //! - `event.rs`: [`DeployEvent`], everything a deploy tells as it runs
 //! - `exit.rs`: [`Ended`], how a container ended, in the same words on both runtimes
+//! - `pull.rs`: why an image could not be pulled (no registry reached, or no such image)
 //! - `runner.rs`: [`Runner`], one stage's workflow plan executed step by step
 //! - `workload.rs`: a configuration and its resolved variables as runtime specs ([`workloads`])
 
@@ -24,6 +25,7 @@ mod domain;
 mod event;
 mod exit;
 mod layer_files;
+mod pull;
 mod runner;
 mod runtime;
 mod stage;
@@ -37,8 +39,9 @@ pub use build::{
 };
 pub use domain::{App, Deploy, Environment, EnvironmentKind, Version};
 pub use event::{DeployEvent, DeployOutcome, EventSink, StepOutcome, TaskOutcome};
-pub use exit::{Ended, memory};
+pub use exit::{Ended, memory, start_refused};
 pub use layer_files::{FileChange, FileChanges, FileRename, LayerFile, LayerFiles};
+pub use pull::{Puller, pull_failure, registry_of};
 pub use runner::{Retries, Runner, Timeouts, Workloads};
 pub use runtime::{
     BoxStream, ConfigFile, EnvVar, EnvironmentRef, ImagePusher, JobExit, JobSpec,

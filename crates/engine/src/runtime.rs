@@ -227,6 +227,9 @@ pub struct ServiceSpec {
     pub liveness: Option<LivenessSpec>,
     pub volumes: Vec<VolumeMount>,
     pub limits: Limits,
+    /// What is reserved for it ahead (the `requests` of its `memory` and `cpu`), in the same
+    /// units as its limits.
+    pub requests: Limits,
     /// Labels a node must carry to run it (Release's `node_selector`, app-wide and its own);
     /// a single Docker engine has no nodes to choose and ignores it.
     pub node_selector: Vec<(String, String)>,
@@ -262,6 +265,9 @@ pub struct JobSpec {
     pub completed_timeout: Duration,
     pub volumes: Vec<VolumeMount>,
     pub limits: Limits,
+    /// What is reserved for it ahead (the `requests` of its `memory` and `cpu`), in the same
+    /// units as its limits.
+    pub requests: Limits,
     /// As [`ServiceSpec::node_selector`].
     pub node_selector: Vec<(String, String)>,
     /// As [`ServiceSpec::config_files`]; a job made from a service has the service's.

@@ -130,17 +130,46 @@ pub fn parse_cpu_millis(text: &str) -> Option<u64> {
     (cores.is_finite() && cores >= 0.0).then_some((cores * 1000.0).round() as u64)
 }
 
-fn limits(template: &Template, memory: Option<&Quantities>, cpu: Option<&Quantities>) -> Limits {
+/// The `limits` (or, with `pick` choosing them, the `requests`) of a workload's `memory` and
+/// `cpu`, each its own or else the template's `resources` default.
+fn quantities(
+    template: &Template,
+    memory: Option<&Quantities>,
+    cpu: Option<&Quantities>,
+    pick: fn(&Quantities) -> Option<&Text>,
+) -> Limits {
     let defaults = template.resources.as_ref();
-    fn limit<'a>(own: Option<&'a Quantities>, default: Option<&'a Quantities>) -> Option<&'a str> {
-        own.and_then(|q| q.limits.as_ref())
-            .or_else(|| default.and_then(|q| q.limits.as_ref()))
-            .map(Text::as_str)
-    }
+    let value = |own: Option<&Quantities>, default: Option<&Quantities>| {
+        own.and_then(pick)
+            .or_else(|| default.and_then(pick))
+            .map(|t| t.value.clone())
+    };
     Limits {
-        memory_bytes: limit(memory, defaults.and_then(|r| r.memory.as_ref()))
+        memory_bytes: value(memory, defaults.and_then(|r| r.memory.as_ref()))
+            .as_deref()
             .and_then(parse_memory_bytes),
-        cpu_millis: limit(cpu, defaults.and_then(|r| r.cpu.as_ref())).and_then(parse_cpu_millis),
+        cpu_millis: value(cpu, defaults.and_then(|r| r.cpu.as_ref()))
+            .as_deref()
+            .and_then(parse_cpu_millis),
+    }
+}
+
+fn limits(template: &Template, memory: Option<&Quantities>, cpu: Option<&Quantities>) -> Limits {
+    quantities(template, memory, cpu, |q| q.limits.as_ref())
+}
+
+/// What is reserved ahead, never more than the limit (a default request above a workload's
+/// own limit would be refused by Kubernetes; capped, it means what the template meant).
+fn requests(template: &Template, memory: Option<&Quantities>, cpu: Option<&Quantities>) -> Limits {
+    let wanted = quantities(template, memory, cpu, |q| q.requests.as_ref());
+    let limits = limits(template, memory, cpu);
+    let capped = |request: Option<u64>, limit: Option<u64>| match (request, limit) {
+        (Some(request), Some(limit)) => Some(request.min(limit)),
+        (request, _) => request,
+    };
+    Limits {
+        memory_bytes: capped(wanted.memory_bytes, limits.memory_bytes),
+        cpu_millis: capped(wanted.cpu_millis, limits.cpu_millis),
     }
 }
 
@@ -233,6 +262,7 @@ fn service_spec(
         liveness: liveness(&service.liveness_probe),
         volumes: volumes(&service.volumes),
         limits: limits(template, service.memory.as_ref(), service.cpu.as_ref()),
+        requests: requests(template, service.memory.as_ref(), service.cpu.as_ref()),
         node_selector: node_selector(template, &service.node_selector),
         config_files: service
             .configmap
@@ -334,6 +364,7 @@ pub fn workloads(template: &Template, envs: &[WorkloadEnv]) -> Workloads {
                     volumes(&job.volumes)
                 },
                 limits: limits(template, job.memory.as_ref(), job.cpu.as_ref()),
+                requests: requests(template, job.memory.as_ref(), job.cpu.as_ref()),
                 node_selector: if job.node_selector.is_empty() {
                     from.as_ref()
                         .map(|s| s.node_selector.clone())

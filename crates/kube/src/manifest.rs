@@ -273,16 +273,21 @@ fn liveness(spec: &LivenessSpec) -> Probe {
     }
 }
 
-fn resources(limits: &Limits) -> Option<ResourceRequirements> {
-    let mut map = BTreeMap::new();
-    if let Some(bytes) = limits.memory_bytes {
-        map.insert("memory".to_owned(), Quantity(bytes.to_string()));
-    }
-    if let Some(millis) = limits.cpu_millis {
-        map.insert("cpu".to_owned(), Quantity(format!("{millis}m")));
-    }
-    (!map.is_empty()).then(|| ResourceRequirements {
-        limits: Some(map),
+fn resources(limits: &Limits, requests: &Limits) -> Option<ResourceRequirements> {
+    let map = |amounts: &Limits| {
+        let mut map = BTreeMap::new();
+        if let Some(bytes) = amounts.memory_bytes {
+            map.insert("memory".to_owned(), Quantity(bytes.to_string()));
+        }
+        if let Some(millis) = amounts.cpu_millis {
+            map.insert("cpu".to_owned(), Quantity(format!("{millis}m")));
+        }
+        (!map.is_empty()).then_some(map)
+    };
+    let (limits, requests) = (map(limits), map(requests));
+    (limits.is_some() || requests.is_some()).then(|| ResourceRequirements {
+        limits,
+        requests,
         ..ResourceRequirements::default()
     })
 }
@@ -478,7 +483,7 @@ fn deployment(owner: &Owner, spec: &ServiceSpec) -> Deployment {
         }),
         readiness_probe: spec.readiness.as_ref().map(readiness),
         liveness_probe: spec.liveness.as_ref().map(liveness),
-        resources: resources(&spec.limits),
+        resources: resources(&spec.limits, &spec.requests),
         volume_mounts,
         ..Container::default()
     };
@@ -591,7 +596,7 @@ pub fn job(owner: &Owner, spec: &JobSpec, run: &str) -> Job {
         command: non_empty(&spec.command),
         args: non_empty(&spec.args),
         env: env(&workload, &spec.env),
-        resources: resources(&spec.limits),
+        resources: resources(&spec.limits, &spec.requests),
         volume_mounts,
         ..Container::default()
     };
@@ -729,6 +734,43 @@ mod tests {
         let long = dns_label(&"x".repeat(100));
         assert!(long.len() <= 63, "{long}");
         assert!(dns_label("1st").starts_with("x-1st-"));
+    }
+
+    #[test]
+    fn requests_are_reserved_beside_limits() {
+        let owner = Owner {
+            env_id: "ab12cd3".into(),
+            app: "shop".into(),
+            pull_secret: None,
+        };
+        let service = ServiceSpec {
+            name: "web".into(),
+            image: "shop/web".into(),
+            replicas: 1,
+            limits: Limits {
+                memory_bytes: Some(1 << 30),
+                cpu_millis: Some(1000),
+            },
+            requests: Limits {
+                memory_bytes: Some(100 << 20),
+                cpu_millis: Some(100),
+            },
+            ..ServiceSpec::default()
+        };
+        let pod = deployment(&owner, &service).spec.template.spec.unwrap();
+        let resources = pod.containers[0].resources.clone().unwrap();
+        assert_eq!(resources.limits.unwrap()["cpu"], Quantity("1000m".into()));
+        let requests = resources.requests.unwrap();
+        assert_eq!(requests["cpu"], Quantity("100m".into()));
+        assert_eq!(requests["memory"], Quantity((100u64 << 20).to_string()));
+        let none = ServiceSpec {
+            name: "web".into(),
+            image: "shop/web".into(),
+            replicas: 1,
+            ..ServiceSpec::default()
+        };
+        let pod = deployment(&owner, &none).spec.template.spec.unwrap();
+        assert!(pod.containers[0].resources.is_none());
     }
 
     #[test]

@@ -181,14 +181,14 @@ pub fn pod_reason(pod: &Pod) -> Option<PodReason> {
         let state = container.state.as_ref();
         if let Some(waiting) = state.and_then(|s| s.waiting.as_ref()) {
             let reason = waiting.reason.as_deref().unwrap_or("waiting");
-            // A container restarted after running out of memory says so in its last state,
-            // in the words Docker's runtime uses too.
+            // A container that ended and is started again and again says so, with how it
+            // ended last, in the words Docker's runtime uses too.
             let last = container
                 .last_state
                 .as_ref()
                 .and_then(|s| s.terminated.as_ref())
                 .map(terminated);
-            if let Some(last) = last.filter(|l| l.oom_killed) {
+            if let Some(last) = last.filter(|_| container.restart_count > 0) {
                 return Some(said(
                     &format!(
                         "restarting again and again ({} restarts so far): it {}",
@@ -198,6 +198,27 @@ pub fn pod_reason(pod: &Pod) -> Option<PodReason> {
                     Some(reason),
                 ));
             }
+            // The pull's own error says whether the registry was reached: told as the Docker
+            // runtime tells it. (`ImagePullBackOff` only says it waits to try again.)
+            if reason == "ErrImagePull" {
+                let why = waiting.message.as_deref().unwrap_or(reason);
+                return Some(said(
+                    reason,
+                    Some(&stagecraft_engine::pull_failure(
+                        &container.image,
+                        why,
+                        stagecraft_engine::Puller::Cluster,
+                    )),
+                ));
+            }
+            // A command the image lacks: the same words as Docker's refusal to start it.
+            if let Some(why) = waiting
+                .message
+                .as_deref()
+                .and_then(stagecraft_engine::start_refused)
+            {
+                return Some(said(reason, Some(&format!("could not start: {why}"))));
+            }
             if reason != "ContainerCreating" && reason != "PodInitializing" {
                 return Some(said(reason, waiting.message.as_deref()));
             }
@@ -205,10 +226,22 @@ pub fn pod_reason(pod: &Pod) -> Option<PodReason> {
         if let Some(ended) = state.and_then(|s| s.terminated.as_ref())
             && ended.exit_code != 0
         {
-            return Some(said(
-                &terminated(ended).explain(memory_limit(pod, &container.name)),
-                None,
-            ));
+            let how = terminated(ended).explain(memory_limit(pod, &container.name));
+            let refused = ended
+                .message
+                .as_deref()
+                .and_then(stagecraft_engine::start_refused);
+            return Some(match (refused, ended.reason.as_deref()) {
+                (Some(why), reason) => said(
+                    reason.unwrap_or("StartError"),
+                    Some(&format!("could not start: {why}")),
+                ),
+                // Kubernetes' own reason when it says more than that it ended.
+                (None, Some(reason)) if !matches!(reason, "Error" | "Completed" | "OOMKilled") => {
+                    said(reason, Some(&how))
+                }
+                (None, _) => said(&how, None),
+            });
         }
         if !container.ready && state.and_then(|s| s.running.as_ref()).is_some() {
             return Some(said("running, not ready yet", None));
@@ -296,6 +329,41 @@ mod tests {
                 false
             ))
         );
+        let (text, _) = reason(
+            serde_json::json!({"phase": "Running", "containerStatuses": [{
+            "name": "web", "image": "shop/web:2", "imageID": "", "ready": false,
+            "restartCount": 4,
+            "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 40s"}},
+            "lastState": {"terminated": {"reason": "Error", "exitCode": 3}}}]}),
+        )
+        .unwrap();
+        assert_eq!(
+            text,
+            "web-5d9c-x2: restarting again and again (4 restarts so far): it exited with code 3: \
+             CrashLoopBackOff"
+        );
+        let (text, _) = reason(serde_json::json!({"phase": "Pending", "containerStatuses": [{
+            "name": "web", "image": "shop/web:2", "imageID": "", "ready": false,
+            "restartCount": 0,
+            "state": {"terminated": {"reason": "StartError", "exitCode": 128,
+                "message": "failed to create containerd task: exec: \"nosuch\": executable file not found in $PATH"}}}]}))
+        .unwrap();
+        assert!(
+            text.starts_with(
+                "web-5d9c-x2: StartError: could not start: its command was not found in the image"
+            ),
+            "{text}"
+        );
+        let (text, _) = reason(serde_json::json!({"phase": "Pending", "containerStatuses": [{
+            "name": "web", "image": "ghcr.io/org/web:2", "imageID": "", "ready": false,
+            "restartCount": 0,
+            "state": {"waiting": {"reason": "ErrImagePull",
+                "message": "rpc error: code = NotFound desc = failed to pull and unpack image \"ghcr.io/org/web:2\": not found"}}}]}))
+        .unwrap();
+        assert!(
+            text.starts_with("web-5d9c-x2: ErrImagePull: cannot pull ghcr.io/org/web:2: ghcr.io has no such image"),
+            "{text}"
+        );
         assert_eq!(
             reason(
                 serde_json::json!({"phase": "Running", "containerStatuses": [{
@@ -306,8 +374,8 @@ mod tests {
             ),
             Some((
                 "web-5d9c-x2: restarting again and again (3 restarts so far): it ran out of memory: \
-                 killed for passing its limit (exit code 137); raise `memory.limits` in the \
-                 template, or make it use less: CrashLoopBackOff"
+                 killed when the machine running it ran out (exit code 137); give that machine \
+                 (or Docker's VM) more memory, or set `memory.limits`: CrashLoopBackOff"
                     .into(),
                 false
             ))

@@ -16,7 +16,8 @@
 //! Then it reads the Deployment and watches it and its pods (never polls) until every replica
 //! runs the new template and is ready and no old one is left. Each pod's reason for not being
 //! ready becomes the task's wait reason as it changes
-//! (`waiting for readiness: web-5d9c-x2: ImagePullBackOff: …`, `OOMKilled: restarted 3 times`,
+//! (`waiting for readiness: web-5d9c-x2: ImagePullBackOff: …`, `restarting again and again (3
+//! restarts so far): it ran out of memory …`,
 //! `unschedulable: 0/1 nodes are available …`); `ErrImageNeverPull` and `InvalidImageName` fail
 //! the task at once, and `ProgressDeadlineExceeded` fails it. A job run deletes the previous
 //! run's Job (kept until then for its log), applies a Job of its own and watches it and its pod

@@ -87,8 +87,9 @@ const BUILDS: &str = "standalone builds are not built: only a service's `build` 
 const SERVICE_ACCOUNTS: &str =
     "no service account or cloud role is made: workloads run with the default account";
 const PROBE_TIMEOUT: &str = "each check may take 5 s on Docker and 1 s on Kubernetes";
-const REQUESTS: &str = "only `limits` are applied; nothing is reserved ahead";
 const NODE_SELECTOR: &str = "one Docker engine has no nodes to choose from";
+const CPU_REQUESTS: &str = "Docker weighs every container alike: nothing is reserved ahead \
+                            (the `limits` are applied)";
 const SHARED_SIZE: &str = "Docker volumes have no size; on Kubernetes every claim is 1Gi";
 
 /// Every key of the model, with what Docker and Kubernetes do with it.
@@ -186,10 +187,10 @@ pub(crate) const RULES: &[Rule] = &[
     carried("resources"),
     carried("resources.cpu"),
     carried("resources.cpu.limits"),
-    ignored("resources.cpu.requests", REQUESTS),
+    not_on_docker("resources.cpu.requests", CPU_REQUESTS),
     carried("resources.memory"),
     carried("resources.memory.limits"),
-    ignored("resources.memory.requests", REQUESTS),
+    carried("resources.memory.requests"),
     carried("resources.replicas"),
     ignored(
         "rules",
@@ -239,10 +240,10 @@ pub(crate) const RULES: &[Rule] = &[
     ignored("jobs[].volumes[].bucket", "S3 buckets are not mounted"),
     carried("jobs[].cpu"),
     carried("jobs[].cpu.limits"),
-    ignored("jobs[].cpu.requests", REQUESTS),
+    not_on_docker("jobs[].cpu.requests", CPU_REQUESTS),
     carried("jobs[].memory"),
     carried("jobs[].memory.limits"),
-    ignored("jobs[].memory.requests", REQUESTS),
+    carried("jobs[].memory.requests"),
     // Services.
     carried("services[].name"),
     carried("services[].image"),
@@ -278,10 +279,10 @@ pub(crate) const RULES: &[Rule] = &[
     carried("services[].envs[].secret"),
     carried("services[].cpu"),
     carried("services[].cpu.limits"),
-    ignored("services[].cpu.requests", REQUESTS),
+    not_on_docker("services[].cpu.requests", CPU_REQUESTS),
     carried("services[].memory"),
     carried("services[].memory.limits"),
-    ignored("services[].memory.requests", REQUESTS),
+    carried("services[].memory.requests"),
     carried("services[].replicas"),
     carried("services[].readiness_probe"),
     carried("services[].readiness_probe.exec"),

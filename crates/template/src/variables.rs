@@ -24,10 +24,15 @@ pub struct Injected {
     pub build_id: String,
     pub domain: String,
     pub context: String,
+    /// The environment template the environment was made from (`RELEASE_ENV`).
+    pub environment: String,
     /// `(service, url, host)` of each service reachable from outside, giving
     /// `<SERVICE>_INGRESS_URL` and `<SERVICE>_INGRESS_HOST`.
     pub ingress: Vec<(String, String, String)>,
 }
+
+/// What `RELEASE_ACCOUNT_ID`, `RELEASE_CLOUD_PROVIDER` and `RELEASE_CLUSTER_REGION` are here.
+const LOCAL: &str = "local";
 
 impl Injected {
     fn vars(&self) -> Vec<(String, String)> {
@@ -41,6 +46,12 @@ impl Injected {
             ("RELEASE_BUILD_ID".to_owned(), self.build_id.clone()),
             ("RELEASE_DOMAIN".to_owned(), self.domain.clone()),
             ("RELEASE_CONTEXT".to_owned(), self.context.clone()),
+            ("RELEASE_ENV".to_owned(), self.environment.clone()),
+            // No account, cloud or region here: the machine itself, said as `local` (an app that
+            // branches on `aws`/`gcp` takes its other path).
+            ("RELEASE_ACCOUNT_ID".to_owned(), LOCAL.to_owned()),
+            ("RELEASE_CLOUD_PROVIDER".to_owned(), LOCAL.to_owned()),
+            ("RELEASE_CLUSTER_REGION".to_owned(), LOCAL.to_owned()),
         ];
         for (service, url, host) in &self.ingress {
             let prefix = service.to_ascii_uppercase().replace('-', "_");
@@ -519,6 +530,11 @@ impl Injected {
             build_id: "0".into(),
             domain: domain.clone(),
             context: "local".into(),
+            environment: template
+                .environment_templates
+                .first()
+                .and_then(|t| t.name.as_ref())
+                .map_or_else(|| "ephemeral".to_owned(), |n| n.value.clone()),
             ingress: Vec::new(),
         };
         for service in &template.services {
@@ -617,7 +633,7 @@ mod sharing_tests {
             envs.iter().all(|e| e.own.is_empty()),
             "no copies per workload"
         );
-        assert_eq!(envs[7].vars().count(), 8 + 2 * 50 + 1);
+        assert_eq!(envs[7].vars().count(), 12 + 2 * 50 + 1);
         assert_eq!(
             envs[7].get("S42_INGRESS_HOST").unwrap().value,
             "s42-many-sample.localhost"

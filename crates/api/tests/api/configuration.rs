@@ -91,6 +91,21 @@ async fn variables_are_shown_with_secrets_masked() {
     let url = web.vars.iter().find(|v| v.key == "PUBLIC_URL").unwrap();
     assert_eq!(url.value, format!("https://web-shop-{env_id}.localhost"));
     assert!(!format!("{workloads:?}").contains("hunter2"));
+    // Release's own variables: the environment template it was made from, and `local` where
+    // Release would name an account, a cloud and a region.
+    let created = stagecraft.environment(&env_id).await.unwrap();
+    let value = |key: &str| {
+        web.vars
+            .iter()
+            .find(|v| v.key == key)
+            .map(|v| v.value.clone())
+    };
+    assert_eq!(
+        value("RELEASE_ENV"),
+        Some(created.environment_template.clone())
+    );
+    assert_eq!(value("RELEASE_CLOUD_PROVIDER").as_deref(), Some("local"));
+    assert_eq!(value("RELEASE_CLUSTER_REGION").as_deref(), Some("local"));
 }
 
 #[tokio::test]

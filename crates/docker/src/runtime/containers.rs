@@ -51,6 +51,9 @@ fn env_list(env: &[EnvVar]) -> Vec<String> {
         .collect()
 }
 
+/// The smallest memory reservation the engine takes.
+const MIN_RESERVATION: u64 = 6 * 1024 * 1024;
+
 /// What a container's configuration needs besides its image and command.
 pub(super) struct ContainerPlan<'a> {
     pub(super) name: &'a str,
@@ -61,6 +64,11 @@ pub(super) struct ContainerPlan<'a> {
     pub(super) env: &'a [EnvVar],
     pub(super) volumes: &'a [VolumeMount],
     pub(super) limits: Limits,
+    /// Reserved ahead: the memory as a reservation (cgroup v2's `memory.low`: kept from
+    /// reclaim while the machine runs short). A CPU request is not applied: Docker weighs every
+    /// container alike, and a share from it would put a workload that asks for little behind
+    /// those that ask for nothing.
+    pub(super) requests: Limits,
     /// Container port and the host port on 127.0.0.1 (`None`: the engine picks one).
     pub(super) ports: Vec<(u16, Option<u16>)>,
     /// Other containers find it by this name on the environment's network.
@@ -180,7 +188,14 @@ impl DockerRuntime {
         let mut pull = docker.create_image(Some(options), None, None);
         let mut last_status = String::new();
         while let Some(item) = pull.next().await {
-            let item = item.map_err(|e| pull_failed(image, &e.to_string()))?;
+            // The registry's answer is classified; a lost connection to the engine itself is
+            // the engine's failure (worth another attempt), not the registry's.
+            let item = item.map_err(|e| match e {
+                bollard::errors::Error::DockerResponseServerError { message, .. } => {
+                    pull_failed(image, &message)
+                }
+                other => failed(format!("pulling {image}"), other),
+            })?;
             if let Some(detail) = item.error_detail {
                 return Err(pull_failed(image, &detail.message.unwrap_or_default()));
             }
@@ -265,6 +280,19 @@ impl DockerRuntime {
                     .limits
                     .cpu_millis
                     .map(|m| i64::try_from(m.saturating_mul(1_000_000)).unwrap_or(i64::MAX)),
+                // No swap beyond the limit, as a Kubernetes pod has none: a container that
+                // passes its limit is killed for it, as it would be on a cluster.
+                memory_swap: plan
+                    .limits
+                    .memory_bytes
+                    .map(|b| i64::try_from(b).unwrap_or(i64::MAX)),
+                // The engine refuses a reservation under 6 MiB; one at most the limit (the
+                // workload's requests are capped by its limits already).
+                memory_reservation: plan
+                    .requests
+                    .memory_bytes
+                    .filter(|b| *b >= MIN_RESERVATION)
+                    .map(|b| i64::try_from(b).unwrap_or(i64::MAX)),
                 ..Default::default()
             }),
             networking_config: Some(NetworkingConfig {
@@ -311,10 +339,18 @@ impl DockerRuntime {
             )
             .await
             .map_err(|e| {
-                let error = match taken_port(plan.name, &plan.ports) {
+                let command = stagecraft_engine::start_refused(&e.to_string());
+                let error = match (taken_port(plan.name, &plan.ports), command) {
                     // Not worth trying again: the other program keeps the port.
-                    Some(why) => failed(why, e).permanent(),
-                    None => failed(format!("starting container {}", plan.name), e),
+                    (Some(why), _) => failed(why, e).permanent(),
+                    // Nor with a command the image does not have.
+                    (None, Some(why)) => {
+                        RuntimeError::new(format!("{} could not start: {why} ({e})", plan.name))
+                            .of_kind(super::errors::kind(&e))
+                            .caused_by(e)
+                            .permanent()
+                    }
+                    (None, None) => failed(format!("starting container {}", plan.name), e),
                 };
                 if plan.runs_once {
                     error.permanent()

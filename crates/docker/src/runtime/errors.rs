@@ -90,9 +90,10 @@ pub(super) fn is_transient(error: &bollard::errors::Error) -> bool {
 }
 
 pub(super) fn pull_failed(image: &str, reason: &str) -> RuntimeError {
-    RuntimeError::new(format!(
-        "pulling {image} failed: {reason}. If no registry is reachable, build the image \
-         (give the service a `build`) or load it into the engine (`docker load`)"
+    RuntimeError::new(stagecraft_engine::pull_failure(
+        image,
+        reason,
+        stagecraft_engine::Puller::Engine,
     ))
 }
 

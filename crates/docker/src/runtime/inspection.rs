@@ -204,6 +204,30 @@ pub(super) async fn last_lines(docker: &Docker, container: &str, count: usize) -
     }
 }
 
+/// Whether the kernel killed a container that ended with `code` for its memory. The engine
+/// may set the flag a moment after the exit (from its own OOM event, or racily on older
+/// engines with cgroup v2), so an exit of 137 without it is looked at again for up to a second.
+pub(super) async fn oom_killed(docker: &Docker, container: &str, code: i64) -> bool {
+    for attempt in 0..6 {
+        if attempt > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        let flagged = docker
+            .inspect_container(
+                container,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
+            .await
+            .ok()
+            .and_then(|inspect| inspect.state?.oom_killed)
+            .unwrap_or(false);
+        if flagged || code != 137 {
+            return flagged;
+        }
+    }
+    false
+}
+
 /// Why a container is not running, in the words both runtimes use: how it ended (out of
 /// memory with its limit, a signal, a missing command) and, when the engine keeps restarting
 /// it, how many times, with its last lines. `None` when it cannot be inspected.
@@ -226,21 +250,31 @@ async fn why_down(docker: &Docker, container: &str) -> Option<String> {
         .and_then(|h| h.memory)
         .and_then(|bytes| u64::try_from(bytes).ok())
         .filter(|bytes| *bytes > 0);
+    use bollard::models::ContainerStateStatusEnum as Status;
     let how = ended.explain(limit);
     let restarts = inspect.restart_count.unwrap_or(0);
-    if restarts == 0 && state.restarting != Some(true) {
-        return Some(format!("it {how}"));
+    match state.status {
+        // Between two runs: how it ended last is kept until it starts again.
+        Some(Status::RESTARTING) => {
+            let tail = last_lines(docker, container, 5).await;
+            Some(format!(
+                "restarting again and again ({restarts} restarts so far): it {how}{tail}"
+            ))
+        }
+        // Started again since it was listed: how it ended last went with the restart.
+        Some(Status::RUNNING) if restarts > 0 => {
+            let tail = last_lines(docker, container, 5).await;
+            Some(format!(
+                "restarting again and again ({restarts} restarts so far; up again for now){tail}"
+            ))
+        }
+        Some(Status::EXITED | Status::DEAD) if restarts > 0 => {
+            Some(format!("stopped after {restarts} restarts: it {how}"))
+        }
+        Some(Status::EXITED | Status::DEAD) => Some(format!("it {how}")),
+        // Created, paused, being removed: the engine's own word says it.
+        _ => None,
     }
-    let tail = last_lines(docker, container, 5).await;
-    // Started again since it was listed: how it ended last is gone with the restart.
-    if state.running == Some(true) && state.restarting != Some(true) {
-        return Some(format!(
-            "restarting again and again ({restarts} restarts so far; up again for now){tail}"
-        ));
-    }
-    Some(format!(
-        "restarting again and again ({restarts} restarts so far): it {how}{tail}"
-    ))
 }
 
 /// What carries a label, as `label` filters it (`key` for any value, `key=value`).

@@ -55,6 +55,7 @@ impl DockerRuntime {
             env: &job.env,
             volumes: &job.volumes,
             limits: job.limits,
+            requests: job.requests,
             ports: Vec::new(),
             alias: None,
             extra_labels: vec![(LABEL_CONFIG, config_digest(job)?)],
@@ -85,15 +86,7 @@ impl DockerRuntime {
             RuntimeError::new(format!("the engine did not say how container {name} ended"))
         })?;
         // Whether the kernel killed it for its memory is in its state, not its exit code.
-        let oom_killed = docker
-            .inspect_container(
-                &name,
-                None::<bollard::query_parameters::InspectContainerOptions>,
-            )
-            .await
-            .ok()
-            .and_then(|inspect| inspect.state?.oom_killed)
-            .unwrap_or(false);
+        let oom_killed = super::inspection::oom_killed(&docker, &name, code).await;
         Ok(JobExit::new(code, oom_killed))
     }
 

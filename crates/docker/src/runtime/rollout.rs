@@ -199,10 +199,14 @@ impl DockerRuntime {
                 .await
                 .map_err(|e| failed(format!("inspecting container {container}"), e))?;
             if !running(&inspect) {
-                let state = inspect.state.as_ref();
+                let code = inspect
+                    .state
+                    .as_ref()
+                    .and_then(|s| s.exit_code)
+                    .unwrap_or_default();
                 let ended = stagecraft_engine::Ended::new(
-                    state.and_then(|s| s.exit_code).unwrap_or_default(),
-                    state.and_then(|s| s.oom_killed).unwrap_or(false),
+                    code,
+                    super::inspection::oom_killed(docker, container, code).await,
                 );
                 let tail = last_lines(docker, container, 5).await;
                 return Err(RuntimeError::new(format!(
@@ -327,6 +331,7 @@ impl DockerRuntime {
             env: &spec.env,
             volumes: &spec.volumes,
             limits: spec.limits,
+            requests: spec.requests,
             ports,
             alias: Some(&spec.name),
             extra_labels: vec![
@@ -377,6 +382,26 @@ impl DockerRuntime {
             )
             .await
             .map_err(|e| failed(format!("setting the restart policy of {name}"), e))?;
+        // One that crashed between its readiness and the policy is started as the policy
+        // would have started it.
+        let exited = docker
+            .inspect_container(
+                &name,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
+            .await
+            .is_ok_and(|inspect| !running(&inspect));
+        if exited
+            && let Err(error) = docker
+                .start_container(
+                    &name,
+                    None::<bollard::query_parameters::StartContainerOptions>,
+                )
+                .await
+        {
+            // The engine may have started it meanwhile; the health round tells the rest.
+            tracing::warn!(%error, container = %name, "a replica that crashed was not started again");
+        }
         if let Some(liveness) = &spec.liveness {
             self.watch(docker, &name, liveness);
         }

@@ -626,3 +626,123 @@ async fn a_service_that_keeps_crashing_is_said_to_restart_again_and_again() {
     assert!(said.contains("cannot reach the database"), "{said}");
     runtime.remove_environment(&env).await.unwrap();
 }
+
+/// An image no registry can give: the registry that could not be reached is named (the test
+/// sends nothing beyond 127.0.0.1: port 1 refuses at once).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_from_a_registry_nobody_answers_names_that_registry() {
+    let runtime = DockerRuntime::new(Arc::new(DockerEngine::from_env()));
+    let (sender, _receiver) = tokio::sync::mpsc::unbounded_channel::<DeployEvent>();
+    let sink: Arc<dyn EventSink> = Arc::new(sender);
+    let env = environment(unique("pull"));
+    let _cleanup = Cleanup {
+        env_id: env.env_id.clone(),
+        tag: "127.0.0.1:1/stagecraft-test/none:1".into(),
+    };
+    let spec = ServiceSpec {
+        name: "web".into(),
+        image: "127.0.0.1:1/stagecraft-test/none:1".into(),
+        built: false,
+        replicas: 1,
+        ..ServiceSpec::default()
+    };
+    let error = runtime
+        .deploy_service(&env, &spec, TaskProgress::new(sink, 0, "services.web"))
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .message
+            .contains("cannot pull 127.0.0.1:1/stagecraft-test/none:1: no registry could be reached at 127.0.0.1:1"),
+        "{error}"
+    );
+    runtime.remove_environment(&env).await.unwrap();
+}
+
+/// A command the image does not have: the engine refuses to start it, said in the words of
+/// exit code 127, at once (no attempts again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_the_image_lacks_is_said_to_be_missing() {
+    let Built {
+        runtime,
+        app,
+        tag,
+        sink,
+    } = built("nocmd", "job").await;
+    let env = environment(app);
+    let _cleanup = Cleanup {
+        env_id: env.env_id.clone(),
+        tag: tag.clone(),
+    };
+    let spec = JobSpec {
+        name: "missing".into(),
+        image: tag.clone(),
+        built: true,
+        command: vec!["/usr/bin/no-such-program".into()],
+        completed_timeout: Duration::from_secs(60),
+        ..JobSpec::default()
+    };
+    let error = runtime
+        .run_job(&env, &spec, TaskProgress::new(sink, 0, "jobs.missing"))
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .message
+            .contains("could not start: its command was not found in the image"),
+        "{error}"
+    );
+    runtime.remove_environment(&env).await.unwrap();
+}
+
+/// A memory request reaches the engine as a reservation, and the limit leaves no swap beyond
+/// it (as on a cluster), read back by `docker inspect`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_memory_request_is_a_reservation_and_the_limit_allows_no_swap() {
+    let Built {
+        runtime,
+        app,
+        tag,
+        sink,
+    } = built("requests", "web").await;
+    let env = environment(app);
+    let _cleanup = Cleanup {
+        env_id: env.env_id.clone(),
+        tag: tag.clone(),
+    };
+    let spec = ServiceSpec {
+        name: "web".into(),
+        image: tag.clone(),
+        built: true,
+        replicas: 1,
+        limits: stagecraft_engine::Limits {
+            memory_bytes: Some(64 << 20),
+            cpu_millis: Some(1000),
+        },
+        requests: stagecraft_engine::Limits {
+            memory_bytes: Some(32 << 20),
+            cpu_millis: Some(250),
+        },
+        ..ServiceSpec::default()
+    };
+    runtime
+        .deploy_service(&env, &spec, TaskProgress::new(sink, 0, "services.web"))
+        .await
+        .unwrap();
+    let name = running(&env.env_id).into_iter().next().unwrap();
+    let output = std::process::Command::new("docker")
+        .args([
+            "inspect",
+            "--format",
+            "{{.HostConfig.MemoryReservation}} {{.HostConfig.CpuShares}} {{.HostConfig.Memory}} {{.HostConfig.MemorySwap}}",
+            &name,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        // No CPU share (Docker weighs containers alike), no swap beyond the limit.
+        format!("{} 0 {} {}", 32u64 << 20, 64u64 << 20, 64u64 << 20)
+    );
+    runtime.remove_environment(&env).await.unwrap();
+}

@@ -32,6 +32,7 @@ fn injected() -> Injected {
         build_id: "42".into(),
         domain: "localhost".into(),
         context: "docker".into(),
+        environment: "ephemeral".into(),
         ingress: vec![(
             "api".into(),
             "http://127.0.0.1:41000".into(),
