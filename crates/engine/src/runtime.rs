@@ -298,7 +298,9 @@ impl WorkloadStatus {
             .split_once('.')
             .map_or(self.workload.as_str(), |(_, name)| name);
         let mut line = format!("{name}: {} of {} ready", self.ready_replicas, self.replicas);
-        if let Some(reason) = &self.reason {
+        // One line: a reason's log lines stay in the status itself, out of notices.
+        if let Some(reason) = self.reason.as_deref().and_then(|r| r.lines().next()) {
+            let reason = reason.trim_end_matches("; its last lines:");
             line.push_str(&format!(" ({reason})"));
         }
         line

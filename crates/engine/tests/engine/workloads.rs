@@ -283,3 +283,61 @@ workflows:
         ["kubernetes.io/arch=amd64", "pool=general"]
     );
 }
+
+#[test]
+fn a_status_is_described_in_one_line_its_log_lines_left_out() {
+    let status = stagecraft_engine::WorkloadStatus {
+        workload: "services.web".into(),
+        ready_replicas: 0,
+        replicas: 1,
+        reason: Some(
+            "restarting again and again (2 restarts so far): it exited with code 3; its last \
+             lines:\ncannot reach the database\ncannot reach the database"
+                .into(),
+        ),
+    };
+    assert_eq!(
+        status.describe(),
+        "web: 0 of 1 ready (restarting again and again (2 restarts so far): it exited with code 3)"
+    );
+}
+
+#[test]
+fn a_request_is_never_above_its_limit() {
+    let template = load_template(
+        "shop.yaml",
+        "app: shop\nresources:\n  memory: {limits: 1Gi, requests: 100Mi}\n  cpu: {limits: '1', requests: 500m}\n\
+         services:\n- name: web\n  image: nginx\n  memory: {limits: 64Mi}\n  cpu: {limits: 250m}\n\
+         - name: api\n  image: api\nworkflows:\n- name: setup\n  order_from: [services.all]\n",
+    )
+    .value
+    .unwrap();
+    let variables = parse_variables("vars.yaml", "defaults: []\n")
+        .value
+        .unwrap();
+    let envs = resolve_variables(
+        &template,
+        &variables,
+        &Injected::sample(&template),
+        "vars.yaml",
+    )
+    .unwrap();
+    let specs = workloads(&template, &envs);
+    let web = &specs.services["web"];
+    assert_eq!(
+        web.requests.memory_bytes,
+        Some(64 << 20),
+        "capped by its own limit"
+    );
+    assert_eq!(web.requests.cpu_millis, Some(250));
+    let api = &specs.services["api"];
+    assert_eq!(api.requests.memory_bytes, Some(100 << 20), "the default");
+    assert_eq!(api.requests.cpu_millis, Some(500));
+    assert_eq!(
+        api.limits,
+        Limits {
+            memory_bytes: Some(1 << 30),
+            cpu_millis: Some(1000)
+        }
+    );
+}
