@@ -45,11 +45,15 @@ impl DockerRuntime {
             if container.state == Some(bollard::models::ContainerSummaryStateEnum::RUNNING) {
                 entry.ready_replicas += 1;
             } else {
+                // A service that is down is looked into; a job's container that ended is
+                // what a job does, said in the engine's own word without another request.
                 let id = container.id.as_deref().unwrap_or_default();
-                entry.reason = match why_down(&docker, id).await {
-                    Some(why) => Some(why),
-                    None => container.status.clone(),
+                let why = if workload.starts_with("services.") {
+                    why_down(&docker, id).await
+                } else {
+                    None
                 };
+                entry.reason = why.or_else(|| container.status.clone());
             }
         }
         Ok(by_workload.into_values().collect())

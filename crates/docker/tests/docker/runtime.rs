@@ -525,21 +525,47 @@ fn environment(app: String) -> EnvironmentRef {
     }
 }
 
-/// A job that passes its memory limit is said to have run out of memory, with the limit, as
-/// the Kubernetes runtime says it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_job_killed_for_its_memory_is_said_to_have_run_out_of_it() {
+/// An image built for one test, an environment of its own, and their cleanup.
+struct Scene {
+    runtime: DockerRuntime,
+    tag: String,
+    sink: Arc<dyn EventSink>,
+    env: EnvironmentRef,
+    _cleanup: Cleanup,
+}
+
+async fn scene(app: &str, service: &str) -> Scene {
     let Built {
         runtime,
         app,
         tag,
         sink,
-    } = built("oom", "job").await;
+    } = built(app, service).await;
     let env = environment(app);
-    let _cleanup = Cleanup {
+    let cleanup = Cleanup {
         env_id: env.env_id.clone(),
         tag: tag.clone(),
     };
+    Scene {
+        runtime,
+        tag,
+        sink,
+        env,
+        _cleanup: cleanup,
+    }
+}
+
+/// A job that passes its memory limit is said to have run out of memory, with the limit, as
+/// the Kubernetes runtime says it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_killed_for_its_memory_is_said_to_have_run_out_of_it() {
+    let Scene {
+        runtime,
+        tag,
+        sink,
+        env,
+        _cleanup,
+    } = scene("oom", "job").await;
     // busybox's `tail -c` keeps what it reads: 200 MB against a limit of 16 MiB.
     let spec = JobSpec {
         name: "greedy".into(),
@@ -576,17 +602,13 @@ async fn a_job_killed_for_its_memory_is_said_to_have_run_out_of_it() {
 /// restarts again and again, how it ended, and its last lines.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_service_that_keeps_crashing_is_said_to_restart_again_and_again() {
-    let Built {
+    let Scene {
         runtime,
-        app,
         tag,
         sink,
-    } = built("loop", "web").await;
-    let env = environment(app);
-    let _cleanup = Cleanup {
-        env_id: env.env_id.clone(),
-        tag: tag.clone(),
-    };
+        env,
+        _cleanup,
+    } = scene("loop", "web").await;
     // Ready at once (no probe), then it crashes after a second, every time it starts.
     let spec = ServiceSpec {
         name: "web".into(),
@@ -663,17 +685,13 @@ async fn an_image_from_a_registry_nobody_answers_names_that_registry() {
 /// exit code 127, at once (no attempts again).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_command_the_image_lacks_is_said_to_be_missing() {
-    let Built {
+    let Scene {
         runtime,
-        app,
         tag,
         sink,
-    } = built("nocmd", "job").await;
-    let env = environment(app);
-    let _cleanup = Cleanup {
-        env_id: env.env_id.clone(),
-        tag: tag.clone(),
-    };
+        env,
+        _cleanup,
+    } = scene("nocmd", "job").await;
     let spec = JobSpec {
         name: "missing".into(),
         image: tag.clone(),
@@ -699,17 +717,13 @@ async fn a_command_the_image_lacks_is_said_to_be_missing() {
 /// it (as on a cluster), read back by `docker inspect`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_memory_request_is_a_reservation_and_the_limit_allows_no_swap() {
-    let Built {
+    let Scene {
         runtime,
-        app,
         tag,
         sink,
-    } = built("requests", "web").await;
-    let env = environment(app);
-    let _cleanup = Cleanup {
-        env_id: env.env_id.clone(),
-        tag: tag.clone(),
-    };
+        env,
+        _cleanup,
+    } = scene("requests", "web").await;
     let spec = ServiceSpec {
         name: "web".into(),
         image: tag.clone(),

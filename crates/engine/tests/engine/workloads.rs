@@ -2,9 +2,18 @@ use std::time::Duration;
 
 use stagecraft_engine::{
     DEFAULT_COMPLETED_TIMEOUT, Limits, LivenessSpec, PortSpec, ProbeSpec, ReadinessSpec,
-    VolumeMount, VolumeSource, parse_cpu_millis, parse_memory_bytes, workloads,
+    VolumeMount, VolumeSource, Workloads, parse_cpu_millis, parse_memory_bytes, workloads,
 };
-use stagecraft_template::{Injected, load_template, parse_variables, resolve_variables};
+use stagecraft_template::{Injected, Template, load_template, parse_variables, resolve_variables};
+
+/// The runtime specs of `template` with the variables file `variables`, resolved as a
+/// sample environment's.
+fn specs_of(template: &Template, variables: &str) -> Workloads {
+    let variables = parse_variables("v.yaml", variables).value.unwrap();
+    let envs =
+        resolve_variables(template, &variables, &Injected::sample(template), "v.yaml").unwrap();
+    workloads(template, &envs)
+}
 
 #[test]
 fn services_and_jobs_become_runtime_specs_with_their_final_variables() {
@@ -35,21 +44,10 @@ workflows:
     )
     .value
     .unwrap();
-    let variables = parse_variables(
-        "v.yaml",
-        "defaults:\n- {key: DB_PASS, value: hunter2, secret: true}\n",
-    )
-    .value
-    .unwrap();
-    let envs = resolve_variables(
+    let specs = specs_of(
         &template,
-        &variables,
-        &Injected::sample(&template),
-        "v.yaml",
-    )
-    .unwrap();
-
-    let specs = workloads(&template, &envs);
+        "defaults:\n- {key: DB_PASS, value: hunter2, secret: true}\n",
+    );
 
     let api = &specs.services["api"];
     assert_eq!(api.image, "shop/api");
@@ -312,17 +310,7 @@ fn a_request_is_never_above_its_limit() {
     )
     .value
     .unwrap();
-    let variables = parse_variables("vars.yaml", "defaults: []\n")
-        .value
-        .unwrap();
-    let envs = resolve_variables(
-        &template,
-        &variables,
-        &Injected::sample(&template),
-        "vars.yaml",
-    )
-    .unwrap();
-    let specs = workloads(&template, &envs);
+    let specs = specs_of(&template, "defaults: []\n");
     let web = &specs.services["web"];
     assert_eq!(
         web.requests.memory_bytes,

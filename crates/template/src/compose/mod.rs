@@ -360,9 +360,12 @@ pub fn import(source: &ComposeSource, app: &str, repo_name: &str) -> ComposeImpo
         named
     });
     plain_text_secrets(&mut import, &services, &read);
-    let mut extender = extends::Extender::new(source, &services);
-    extender.resolve_all(&mut services);
-    findings.append(&mut extender.findings);
+    // Only a file that uses `extends` pays for looking services up by name.
+    if services.iter().any(|e| e.value.get("extends").is_some()) {
+        let mut extender = extends::Extender::new(source, &services);
+        extender.resolve_all(&mut services);
+        findings.append(&mut extender.findings);
+    }
     for finding in findings {
         let severity = if finding.error {
             Severity::Error
