@@ -127,6 +127,7 @@ pub(crate) fn notification_text(change: &stagecraft_api::Change) -> Option<(&'st
                 StageView::Setup => "setup",
                 StageView::Patch => "patch",
                 StageView::Teardown => "teardown",
+                StageView::Workflow => "custom workflow",
             };
             Some((
                 "Deploy failed",

@@ -39,6 +39,37 @@ pub(crate) struct Built {
 }
 
 impl Stagecraft {
+    /// The images of the earlier build `build_id`, nothing built: what a rollback and a custom
+    /// workflow run; with the tree of the commit it was built from, for the configmap files.
+    pub(crate) async fn built_earlier(
+        &self,
+        env: &Environment,
+        build_id: i64,
+    ) -> Result<Built, Error> {
+        let pool = self.store.pool();
+        let images = build::images(pool, build_id).await?;
+        let commit = build::by_id(pool, build_id)
+            .await?
+            .and_then(|b| b.git_commit);
+        let source = match (&commit, app::by_id(pool, env.app_id).await) {
+            (Some(commit), Ok(Some(app))) => Some(
+                self.commit_tree(app.id, Path::new(&app.repo_path), commit)
+                    .await?,
+            ),
+            _ => None,
+        };
+        Ok(Built {
+            build_id: Some(build_id),
+            source,
+            commit,
+            images: images
+                .into_iter()
+                .filter(|i| matches!(i.outcome.as_str(), "built" | "reused"))
+                .map(|i| (i.service, i.tag))
+                .collect(),
+        })
+    }
+
     /// Builds the environment's services built from the repository, reusing the image of each
     /// whose inputs are unchanged, and keeps the build. Returns each built service's image
     /// tag; nothing when no builder is registered or nothing is built from the repository.
@@ -53,28 +84,7 @@ impl Stagecraft {
         let pool = self.store.pool();
         if let Some(earlier) = deploy.build_id {
             // A rollback: the earlier build's images, nothing built.
-            let images = build::images(pool, earlier).await?;
-            let commit = build::by_id(pool, earlier)
-                .await?
-                .and_then(|b| b.git_commit);
-            // Its files too: the configmap files of the commit it was built from.
-            let source = match (&commit, app::by_id(pool, env.app_id).await) {
-                (Some(commit), Ok(Some(app))) => Some(
-                    self.commit_tree(app.id, Path::new(&app.repo_path), commit)
-                        .await?,
-                ),
-                _ => None,
-            };
-            return Ok(Built {
-                build_id: Some(earlier),
-                source,
-                commit,
-                images: images
-                    .into_iter()
-                    .filter(|i| matches!(i.outcome.as_str(), "built" | "reused"))
-                    .map(|i| (i.service, i.tag))
-                    .collect(),
-            });
+            return self.built_earlier(env, earlier).await;
         }
         let Some(builder) = self.builder.clone() else {
             return Ok(Built::default());

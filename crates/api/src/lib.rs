@@ -72,6 +72,7 @@ mod system;
 mod timeline;
 mod variables;
 mod views;
+mod workflows;
 
 use stagecraft_docker::DockerEngine;
 use stagecraft_store::Store;
@@ -120,6 +121,7 @@ pub use views::{
     ServiceHealthView, ServicesReadyView, StageView, StepComparisonView, StepView, TaskView,
     UrlView, VariableView, WorkloadVarsView,
 };
+pub use workflows::{CustomWorkflow, WorkflowStep};
 
 /// Stagecraft's use cases over one data directory. Opening it opens (and migrates) the
 /// database; the runtimes connect lazily, on their first use. A clone is another handle to the

@@ -114,7 +114,7 @@ pub(crate) async fn deploy_report(
                     &["DEPLOY", "STAGE", "STATUS", "REASON"],
                     &[vec![
                         deploy.id.to_string(),
-                        deploy.stage.as_str().to_owned(),
+                        deploy.label().to_owned(),
                         deploy.status.as_str().to_owned(),
                         deploy.reason.clone(),
                     ]],
@@ -228,7 +228,7 @@ fn print_deploys(deploys: &[stagecraft_engine::Deploy], output: Output) {
                 .map(|d| {
                     vec![
                         d.id.to_string(),
-                        d.stage.as_str().to_owned(),
+                        d.label().to_owned(),
                         d.status.as_str().to_owned(),
                         d.queued_at.clone(),
                         d.reason.clone(),

@@ -29,6 +29,7 @@ mod instances;
 mod output;
 mod serve;
 mod session;
+mod workflows;
 
 use std::process::ExitCode;
 
@@ -91,6 +92,12 @@ enum Command {
         #[command(subcommand)]
         command: instances::Instances,
     },
+    /// An environment's custom workflows (any other than setup, patch and teardown), run by
+    /// name.
+    Workflows {
+        #[command(subcommand)]
+        command: workflows::Workflows,
+    },
     /// Runs the clock without the window (expiry, expiry warnings, auto_deploy of new commits
     /// on environments' branches) until stopped; while the app runs it, this one waits.
     Serve {
@@ -127,6 +134,7 @@ fn main() -> ExitCode {
         Command::Deploys { command } => session::run(Request::Deploys(command), cli.output),
         Command::Builds { command } => session::run(Request::Builds(command), cli.output),
         Command::Instances { command } => session::run(Request::Instances(command), cli.output),
+        Command::Workflows { command } => session::run(Request::Workflows(command), cli.output),
         Command::Serve { every } => session::run(
             Request::Serve(std::time::Duration::from_secs(every)),
             cli.output,

@@ -12,6 +12,7 @@ use crate::builds::{self, Builds};
 use crate::deploys::{self, Deploys};
 use crate::environments::{self, Environments};
 use crate::instances::{self, Instances};
+use crate::workflows::{self, Workflows};
 
 /// A command that opens Stagecraft, by the resource it is about.
 pub(crate) enum Request {
@@ -20,6 +21,7 @@ pub(crate) enum Request {
     Deploys(Deploys),
     Builds(Builds),
     Instances(Instances),
+    Workflows(Workflows),
     /// `serve`, with the clock's period.
     Serve(std::time::Duration),
 }
@@ -34,6 +36,7 @@ impl Request {
             Request::Deploys(command) => command.uses_docker(),
             Request::Builds(command) => command.uses_docker(),
             Request::Instances(command) => command.uses_docker(),
+            Request::Workflows(command) => command.uses_docker(),
             // Its deploys do; the clock takes its time.
             Request::Serve(_) => true,
         }
@@ -73,6 +76,7 @@ async fn execute(
         Request::Deploys(command) => deploys::execute(stagecraft, command, output).await,
         Request::Builds(command) => builds::execute(stagecraft, command, output).await,
         Request::Instances(command) => instances::execute(stagecraft, command, output).await,
+        Request::Workflows(command) => workflows::execute(stagecraft, command, output).await,
         Request::Serve(every) => crate::serve::execute(stagecraft, every).await,
     }
 }

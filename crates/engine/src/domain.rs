@@ -101,6 +101,20 @@ pub struct Deploy {
     pub rollback: bool,
     /// How it ended, once it has.
     pub outcome: Option<crate::DeployOutcome>,
+    /// The custom workflow it runs, for [`Stage::Workflow`].
+    pub workflow: Option<String>,
+}
+
+impl Deploy {
+    /// The workflow it runs: its stage's, or the custom one it names.
+    pub fn workflow_name(&self) -> Option<&str> {
+        self.workflow.as_deref().or_else(|| self.stage.workflow())
+    }
+
+    /// What the timeline calls it: its stage, or its custom workflow's name.
+    pub fn label(&self) -> &str {
+        self.workflow.as_deref().unwrap_or(self.stage.as_str())
+    }
 }
 
 impl Stage {
@@ -110,6 +124,7 @@ impl Stage {
             Self::Setup => "setup",
             Self::Patch => "patch",
             Self::Teardown => "teardown",
+            Self::Workflow => "workflow",
         }
     }
 
@@ -119,6 +134,7 @@ impl Stage {
             "setup" => Some(Self::Setup),
             "patch" => Some(Self::Patch),
             "teardown" => Some(Self::Teardown),
+            "workflow" => Some(Self::Workflow),
             _ => None,
         }
     }

@@ -246,7 +246,7 @@ impl Runner {
         {
             return left;
         }
-        let unready = if matches!(stage, Stage::Setup | Stage::Patch) {
+        let unready = if matches!(stage, Stage::Setup | Stage::Patch | Stage::Workflow) {
             self.unready_services(env).await
         } else {
             Vec::new()

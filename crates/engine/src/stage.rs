@@ -15,13 +15,17 @@ pub enum Stage {
     Patch,
     /// Runs the teardown workflow, then removes everything the environment created.
     Teardown,
+    /// Runs a custom workflow (any other than setup, patch and teardown) by its name, with
+    /// the images the environment runs: the name is the deploy's [`crate::Deploy::workflow`].
+    Workflow,
 }
 
 impl Stage {
-    /// The workflow a stage runs; the build stage runs none.
+    /// The workflow a stage runs; the build stage runs none, and a custom workflow's name is
+    /// its deploy's.
     pub fn workflow(self) -> Option<&'static str> {
         match self {
-            Self::Build => None,
+            Self::Build | Self::Workflow => None,
             Self::Setup => Some("setup"),
             Self::Patch => Some("patch"),
             Self::Teardown => Some("teardown"),
@@ -36,6 +40,7 @@ impl fmt::Display for Stage {
             Self::Setup => "setup",
             Self::Patch => "patch",
             Self::Teardown => "teardown",
+            Self::Workflow => "workflow",
         })
     }
 }

@@ -48,12 +48,13 @@ pub async fn insert(
         reason,
         config_version,
         None,
+        None,
     )
     .await
 }
 
 /// Queues a deploy that runs the images of the earlier build `build_id` (a rollback), or
-/// builds its own when `None`.
+/// builds its own when `None`; a [`Stage::Workflow`] deploy names its custom `workflow`.
 pub async fn insert_with_build(
     executor: impl SqliteExecutor<'_>,
     environment_id: i64,
@@ -61,12 +62,13 @@ pub async fn insert_with_build(
     reason: &str,
     config_version: Option<i64>,
     build_id: Option<i64>,
+    workflow: Option<&str>,
 ) -> Result<i64, StoreError> {
     let (stage, status) = (stage.as_str(), DeployStatus::Queued.as_str());
     let rollback = build_id.is_some();
     Ok(sqlx::query_scalar!(
-        "INSERT INTO deploy (environment_id, stage, reason, status, config_version, build_id, rollback)
-         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id AS \"id!: i64\"",
+        "INSERT INTO deploy (environment_id, stage, reason, status, config_version, build_id, rollback, workflow)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id AS \"id!: i64\"",
         environment_id,
         stage,
         reason,
@@ -74,6 +76,7 @@ pub async fn insert_with_build(
         config_version,
         build_id,
         rollback,
+        workflow,
     )
     .fetch_one(executor)
     .await?)
@@ -215,6 +218,7 @@ struct Row {
     finished_at: Option<String>,
     rollback: bool,
     outcome_json: Option<String>,
+    workflow: Option<String>,
 }
 
 impl Row {
@@ -232,6 +236,7 @@ impl Row {
             started_at: self.started_at,
             finished_at: self.finished_at,
             rollback: self.rollback,
+            workflow: self.workflow,
             // An outcome this build cannot read is left out, as an unreadable event is.
             outcome: self
                 .outcome_json
@@ -249,7 +254,7 @@ pub async fn for_environment(
     let rows = sqlx::query_as!(
         Row,
         "SELECT id, environment_id, stage, reason, status, config_version, build_id, queued_at, started_at, finished_at,
-                rollback AS \"rollback: bool\", outcome_json
+                rollback AS \"rollback: bool\", outcome_json, workflow
          FROM deploy WHERE environment_id = ? ORDER BY id",
         environment_id
     )
@@ -263,7 +268,7 @@ pub async fn running(executor: impl SqliteExecutor<'_>) -> Result<Vec<Deploy>, S
     let rows = sqlx::query_as!(
         Row,
         "SELECT id, environment_id, stage, reason, status, config_version, build_id, queued_at, started_at, finished_at,
-                rollback AS \"rollback: bool\", outcome_json
+                rollback AS \"rollback: bool\", outcome_json, workflow
          FROM deploy WHERE status = 'running' ORDER BY id"
     )
     .fetch_all(executor)
@@ -279,7 +284,7 @@ pub async fn next_queued(
     let row = sqlx::query_as!(
         Row,
         "SELECT id, environment_id, stage, reason, status, config_version, build_id, queued_at, started_at, finished_at,
-                rollback AS \"rollback: bool\", outcome_json
+                rollback AS \"rollback: bool\", outcome_json, workflow
          FROM deploy WHERE environment_id = ? AND status = 'queued' ORDER BY id LIMIT 1",
         environment_id
     )
@@ -288,20 +293,24 @@ pub async fn next_queued(
     Ok(row.and_then(Row::into_deploy))
 }
 
-/// A queued deploy of `stage` a new request can join instead of queueing another.
+/// A queued deploy of `stage` (and of the custom `workflow`, for that stage) a new request can
+/// join instead of queueing another.
 pub async fn queued_of_stage(
     executor: impl SqliteExecutor<'_>,
     environment_id: i64,
     stage: Stage,
+    workflow: Option<&str>,
 ) -> Result<Option<Deploy>, StoreError> {
     let stage = stage.as_str();
     let row = sqlx::query_as!(
         Row,
         "SELECT id, environment_id, stage, reason, status, config_version, build_id, queued_at, started_at, finished_at,
-                rollback AS \"rollback: bool\", outcome_json
-         FROM deploy WHERE environment_id = ? AND status = 'queued' AND stage = ? ORDER BY id LIMIT 1",
+                rollback AS \"rollback: bool\", outcome_json, workflow
+         FROM deploy WHERE environment_id = ? AND status = 'queued' AND stage = ? AND workflow IS ?
+         ORDER BY id LIMIT 1",
         environment_id,
-        stage
+        stage,
+        workflow
     )
     .fetch_optional(executor)
     .await?;
@@ -331,7 +340,7 @@ pub async fn by_id(
     let row = sqlx::query_as!(
         Row,
         "SELECT id, environment_id, stage, reason, status, config_version, build_id, queued_at, started_at, finished_at,
-                rollback AS \"rollback: bool\", outcome_json
+                rollback AS \"rollback: bool\", outcome_json, workflow
          FROM deploy WHERE id = ?",
         id
     )
@@ -347,7 +356,7 @@ pub async fn orphaned(executor: impl SqliteExecutor<'_>) -> Result<Vec<Deploy>, 
     let rows = sqlx::query_as!(
         Row,
         r#"SELECT d.id AS "id!: i64", d.environment_id, d.stage, d.reason, d.status, d.config_version, d.build_id,
-                  d.queued_at, d.started_at, d.finished_at, d.rollback AS "rollback: bool", d.outcome_json
+                  d.queued_at, d.started_at, d.finished_at, d.rollback AS "rollback: bool", d.outcome_json, d.workflow
            FROM deploy d LEFT JOIN environment_lease l ON l.environment_id = d.environment_id
            WHERE d.status = 'running'
              AND (l.environment_id IS NULL
@@ -425,6 +434,24 @@ pub async fn record_events(
     }
     tx.commit().await?;
     Ok(stored)
+}
+
+/// The build whose images the environment runs: that of its last successful deploy that ran
+/// one (a setup, a patch, a rollback, a custom workflow), if any.
+pub async fn current_build(
+    executor: impl SqliteExecutor<'_>,
+    environment_id: i64,
+) -> Result<Option<i64>, StoreError> {
+    let build = sqlx::query_scalar!(
+        "SELECT build_id FROM deploy
+         WHERE environment_id = ? AND status = 'succeeded' AND build_id IS NOT NULL
+           AND stage IN ('setup', 'patch', 'workflow')
+         ORDER BY id DESC LIMIT 1",
+        environment_id
+    )
+    .fetch_optional(executor)
+    .await?;
+    Ok(build.flatten())
 }
 
 /// Records the build whose images the deploy runs.
@@ -611,6 +638,8 @@ pub struct ToQueue<'a> {
     pub build_id: Option<i64>,
     pub working_tree: bool,
     pub build_commit: Option<&'a str>,
+    /// The custom workflow a [`Stage::Workflow`] deploy runs.
+    pub workflow: Option<&'a str>,
 }
 
 /// Queues a deploy, or joins the same stage's deploy that still waits (it takes the newer
@@ -623,7 +652,8 @@ pub async fn enqueue(
 ) -> Result<i64, StoreError> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     if deploy.build_id.is_none()
-        && let Some(waiting) = queued_of_stage(&mut *tx, environment_id, deploy.stage).await?
+        && let Some(waiting) =
+            queued_of_stage(&mut *tx, environment_id, deploy.stage, deploy.workflow).await?
         && rejoin(
             &mut *tx,
             waiting.id,
@@ -644,6 +674,7 @@ pub async fn enqueue(
         deploy.reason,
         deploy.config_version,
         deploy.build_id,
+        deploy.workflow,
     )
     .await?;
     set_working_tree(&mut *tx, id, deploy.working_tree).await?;

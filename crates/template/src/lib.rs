@@ -47,7 +47,7 @@ pub use file::{ReadError, inside, read_file, resolve_inside};
 pub use gitops::{GitopsFiles, RepoCheck, check_repository, scaffold};
 pub use merge::environment_config;
 pub use model::*;
-pub use plan::{PlannedStep, Task, WorkflowPlan, plan_workflow};
+pub use plan::{PlannedStep, STAGE_WORKFLOWS, Task, WorkflowPlan, custom_workflows, plan_workflow};
 pub use read::{Extra, Opaque, Text, TextList, TextMap};
 pub use support::{Target, unsupported};
 pub use validate::validate;

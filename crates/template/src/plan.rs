@@ -127,6 +127,21 @@ impl fmt::Display for WorkflowPlan {
     }
 }
 
+/// The workflows a stage runs by name (reference §4.1); any other is a custom workflow, run
+/// on request.
+pub const STAGE_WORKFLOWS: [&str; 3] = ["setup", "patch", "teardown"];
+
+/// The template's custom workflows, planned, in the template's order.
+pub fn custom_workflows(template: &Template) -> Vec<WorkflowPlan> {
+    template
+        .workflows
+        .iter()
+        .filter_map(|w| w.name.as_ref())
+        .filter(|name| !STAGE_WORKFLOWS.contains(&name.as_str()))
+        .filter_map(|name| plan_workflow(template, name.as_str()))
+        .collect()
+}
+
 /// Plans the workflow called `name`, or `None` when the template has none. Task references
 /// that do not resolve are left out: [`crate::validate`] reports them.
 pub fn plan_workflow(template: &Template, name: &str) -> Option<WorkflowPlan> {

@@ -455,26 +455,9 @@ impl Walk<'_> {
     }
 }
 
-/// Warnings that depend on a value: an `s3` volume, a workflow Stagecraft never runs, a
-/// service with `has_repo: true` but nothing to build it from.
+/// Warnings that depend on a value: an `s3` volume, a service with `has_repo: true` but
+/// nothing to build it from.
 fn value_warnings(root: &Node, file: &str, out: &mut Diagnostics) {
-    for (path, workflow) in items(root, "workflows") {
-        if let Some(name) = scalar(workflow, "name")
-            && !matches!(name.0.as_str(), "setup" | "patch" | "teardown")
-        {
-            out.push(
-                Severity::Warning,
-                file,
-                name.1,
-                &child(&path, "name"),
-                format!(
-                    "the workflow `{}` is checked but never run: Stagecraft runs setup, patch and \
-                     teardown",
-                    name.0
-                ),
-            );
-        }
-    }
     let workloads = items(root, "services").chain(items(root, "jobs"));
     for (path, workload) in workloads {
         for (volume_path, volume) in items(workload, "volumes") {

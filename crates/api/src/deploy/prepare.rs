@@ -52,10 +52,25 @@ impl Stagecraft {
         let mut envs = resolve(&injected)?;
         let mut built = None;
         let mut source = None;
-        if matches!(queued.stage, Stage::Setup | Stage::Patch) {
-            let build = self
-                .build_stage(env, queued, template, sink, cancel)
-                .await?;
+        let build = match queued.stage {
+            Stage::Setup | Stage::Patch => Some(
+                self.build_stage(env, queued, template, sink, cancel)
+                    .await?,
+            ),
+            // A custom workflow runs what the environment runs, building nothing.
+            Stage::Workflow => {
+                let pool = self.store.pool();
+                match stagecraft_store::deploy::current_build(pool, env.id).await? {
+                    Some(id) => {
+                        stagecraft_store::deploy::set_build(pool, queued.id, id).await?;
+                        Some(self.built_earlier(env, id).await?)
+                    }
+                    None => None,
+                }
+            }
+            Stage::Build | Stage::Teardown => None,
+        };
+        if let Some(build) = build {
             // RELEASE_BUILD_ID and RELEASE_COMMIT_SHA name what is deployed.
             if let Some(id) = build.build_id {
                 injected.build_id = id.to_string();
@@ -86,11 +101,10 @@ impl Stagecraft {
             }
         }
         let workloads = Arc::new(workloads);
-        let stage = queued.stage;
-        let plan = stage
-            .workflow()
+        let name = queued.workflow_name();
+        let plan = name
             .and_then(|name| stagecraft_template::plan_workflow(template, name))
-            .unwrap_or_else(|| WorkflowPlan::empty(stage.workflow().unwrap_or("build")));
+            .unwrap_or_else(|| WorkflowPlan::empty(name.unwrap_or("build")));
         let target = self.environment_ref(env).await?;
         Ok((runtime, plan, workloads, target))
     }

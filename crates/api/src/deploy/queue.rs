@@ -95,6 +95,7 @@ impl Stagecraft {
                 build_id: planned.build,
                 working_tree: planned.working_tree,
                 build_commit: planned.commit.as_deref(),
+                workflow: planned.workflow.as_deref(),
             },
         )
         .await?)

@@ -8,7 +8,7 @@ use crate::sync::SyncOutcome;
 use crate::{Error, Stagecraft};
 
 /// What a user (the Deploy button, a command, the clock) asks of an environment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeployRequest {
     /// What the Deploy button runs: setup when the environment was never set up or its
     /// configuration changed since its last setup, else patch. Built from the repository's
@@ -23,6 +23,9 @@ pub enum DeployRequest {
     Rollback { build_id: i64 },
     /// The teardown workflow, then everything the environment created removed.
     Teardown,
+    /// A custom workflow of the environment's configuration, by its name, with the images the
+    /// environment runs (`workflows.rs`).
+    Workflow { name: String },
 }
 
 impl DeployRequest {
@@ -46,6 +49,8 @@ pub(crate) struct Planned {
     /// The commit whose Release files made its configuration (GitOps): its build reads that
     /// commit, not whatever the branch names when the build starts.
     pub commit: Option<String>,
+    /// The custom workflow a [`Stage::Workflow`] deploy runs.
+    pub workflow: Option<String>,
 }
 
 impl Stagecraft {
@@ -83,6 +88,7 @@ impl Stagecraft {
                     working_tree,
                     refused,
                     commit,
+                    workflow: None,
                 }
             }
             DeployRequest::Setup => {
@@ -107,6 +113,14 @@ impl Stagecraft {
             }
             DeployRequest::Rollback { build_id } => self.plan_rollback(env, build_id).await?,
             DeployRequest::Teardown => Planned::of(Stage::Teardown, "teardown requested"),
+            DeployRequest::Workflow { name } => {
+                ensure_standing(env)?;
+                self.check_custom_workflow(env, &name).await?;
+                Planned {
+                    workflow: Some(name.clone()),
+                    ..Planned::of(Stage::Workflow, &format!("workflow `{name}` requested"))
+                }
+            }
         };
         Ok(planned)
     }
@@ -136,6 +150,7 @@ impl Stagecraft {
             working_tree: false,
             refused: None,
             commit: None,
+            workflow: None,
         })
     }
 
@@ -208,6 +223,7 @@ impl Planned {
             working_tree: false,
             refused: None,
             commit: None,
+            workflow: None,
         }
     }
 }

@@ -91,7 +91,9 @@ impl Stagecraft {
         let pool = self.store.pool();
         let start = match queued.stage {
             Stage::Setup => EnvironmentEvent::SetupStarted,
-            Stage::Patch => EnvironmentEvent::PatchStarted,
+            // A custom workflow changes a deployed environment as a patch does: it runs from
+            // where a patch may start, and the environment shows as patching meanwhile.
+            Stage::Patch | Stage::Workflow => EnvironmentEvent::PatchStarted,
             Stage::Teardown | Stage::Build => EnvironmentEvent::TeardownStarted,
         };
         let next = match env.status.on(start) {

@@ -13,6 +13,8 @@ pub enum StageView {
     Setup,
     Patch,
     Teardown,
+    /// A custom workflow, run by name.
+    Workflow,
 }
 
 impl From<Stage> for StageView {
@@ -22,6 +24,7 @@ impl From<Stage> for StageView {
             Stage::Setup => Self::Setup,
             Stage::Patch => Self::Patch,
             Stage::Teardown => Self::Teardown,
+            Stage::Workflow => Self::Workflow,
         }
     }
 }

@@ -48,7 +48,7 @@ fn service_dir(repo: &Path, name: &str, dockerfile: &str, files: &[(&str, &str)]
 /// - `data`: httpd over a persistent volume; `migrate` (setup) writes into it, `seed` (patch)
 ///   reads it
 /// - `cache`: a shared-memory volume and memory and CPU limits
-fn scenario_repo(dir: &Path, app: &str, workflows: &str) -> PathBuf {
+pub(crate) fn scenario_repo(dir: &Path, app: &str, workflows: &str) -> PathBuf {
     let repo = dir.join(app);
     std::fs::create_dir_all(repo.join(".release")).unwrap();
     service_dir(
@@ -140,7 +140,7 @@ const SCENARIO_WORKFLOWS: &str = "- name: setup
   order_from: [release.remove_environment]
 ";
 
-fn unique(prefix: &str) -> String {
+pub(crate) fn unique(prefix: &str) -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -164,7 +164,7 @@ pub async fn open_docker(dir: &Path) -> Stagecraft {
     stagecraft
 }
 
-fn environment_of(app: &str) -> CreateEnvironment {
+pub(crate) fn environment_of(app: &str) -> CreateEnvironment {
     CreateEnvironment {
         app: app.into(),
         branch: None,
@@ -191,7 +191,7 @@ fn docker(args: &[&str]) -> String {
 }
 
 /// Every container, network and volume that carries the environment's label.
-fn labelled(env_id: &str) -> Vec<String> {
+pub(crate) fn labelled(env_id: &str) -> Vec<String> {
     let filter = format!("label={LABEL_ENV}={env_id}");
     let mut found = Vec::new();
     for (kind, command) in [
@@ -239,7 +239,7 @@ fn container_ids(env_id: &str) -> BTreeMap<String, String> {
 /// Removes what a test made on the engine even when it fails half-way: the app's containers,
 /// networks and volumes (by label) and its images (by tag: identical builds of other apps
 /// share an image id, and removing by id would take their tags too).
-struct Cleanup(String);
+pub(crate) struct Cleanup(pub(crate) String);
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
@@ -300,7 +300,7 @@ fn http_get(port: u16, path: &str) -> String {
         .unwrap_or(response)
 }
 
-async fn event_types(stagecraft: &Stagecraft, deploy: i64) -> Vec<String> {
+pub(crate) async fn event_types(stagecraft: &Stagecraft, deploy: i64) -> Vec<String> {
     stagecraft
         .deploy_events(deploy, 0)
         .await

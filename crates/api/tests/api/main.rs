@@ -19,6 +19,7 @@ mod secrets;
 mod system;
 mod timeline;
 mod variables;
+mod workflows;
 
 /// A stored event as the JSON its row keeps, for assertions on what it says.
 pub(crate) trait EventJson {

@@ -13,7 +13,11 @@ pub(crate) async fn store(dir: &tempfile::TempDir) -> Store {
 
 /// An app with one configuration version and an environment made from it.
 pub(crate) async fn environment_fixture(store: &Store) -> (i64, i64) {
-    let pool = store.pool();
+    environment_fixture_on(store.pool()).await
+}
+
+/// As [`environment_fixture`], on any pool (a database at an older schema).
+pub(crate) async fn environment_fixture_on(pool: &sqlx::SqlitePool) -> (i64, i64) {
     let app_id = app::insert(
         pool,
         &NewApp {

@@ -185,3 +185,116 @@ async fn a_data_folder_that_cannot_be_created_is_reported_as_such() {
         "{error:?}"
     );
 }
+
+/// Migration 24 rebuilds the `deploy` table (a CHECK cannot change in place) with foreign keys
+/// off: a database made by the Stagecraft before it keeps every deploy with its events, steps
+/// and tasks, and the new CHECK holds.
+#[tokio::test]
+async fn the_deploy_table_rebuilt_for_custom_workflows_keeps_every_deploy_and_its_events() {
+    use sqlx::sqlite::SqliteConnectOptions;
+    use stagecraft_engine::{DeployEvent, Stage};
+    use stagecraft_store::deploy;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stagecraft.db");
+    let options = SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true)
+        .foreign_keys(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    let mut before = sqlx::migrate::Migrator::new(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations"),
+    )
+    .await
+    .unwrap();
+    before.migrations = before
+        .migrations
+        .iter()
+        .filter(|m| m.version < 24)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    before.run(&pool).await.unwrap();
+    let (_, env) = crate::history::environment_fixture_on(&pool).await;
+    let deploy_id: i64 = sqlx::query_scalar(
+        "INSERT INTO deploy (environment_id, stage, reason, status, config_version)
+         VALUES (?, 'setup', 'first setup', 'succeeded', 1) RETURNING id",
+    )
+    .bind(env)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let events = [
+        DeployEvent::StageStarted {
+            stage: Stage::Setup,
+            reason: "first setup".into(),
+        },
+        DeployEvent::StepStarted {
+            step: 0,
+            name: "services.web".into(),
+            tasks: vec!["services.web".into()],
+            wait_for_finish: true,
+        },
+    ];
+    deploy::record_events(&pool, deploy_id, &events)
+        .await
+        .unwrap();
+    let steps = |pool: sqlx::SqlitePool| async move {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM deploy_step")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    assert_eq!(steps(pool.clone()).await, 1);
+    pool.close().await;
+
+    let store = Store::open(&path).await.unwrap();
+    assert_eq!(
+        store.schema_version().await.unwrap(),
+        latest_known_version()
+    );
+    let kept = deploy::by_id(store.pool(), deploy_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((kept.stage, kept.workflow), (Stage::Setup, None));
+    let stored = deploy::events_after(store.pool(), deploy_id, 0)
+        .await
+        .unwrap();
+    assert_eq!(
+        stored.into_iter().map(|e| e.event).collect::<Vec<_>>(),
+        events
+    );
+    assert_eq!(steps(store.pool().clone()).await, 1, "steps kept");
+    let on: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(on, 1, "foreign keys are on again");
+    // A workflow deploy names its workflow; no other does.
+    for (stage, workflow) in [("workflow", None), ("patch", Some("reindex"))] {
+        let refused = sqlx::query(
+            "INSERT INTO deploy (environment_id, stage, reason, status, workflow)
+             VALUES (?, ?, 'r', 'queued', ?)",
+        )
+        .bind(env)
+        .bind(stage)
+        .bind(workflow)
+        .execute(store.pool())
+        .await;
+        assert!(refused.is_err(), "{stage} {workflow:?}");
+    }
+    let named = deploy::insert_with_build(
+        store.pool(),
+        env,
+        Stage::Workflow,
+        "workflow `reindex` requested",
+        Some(1),
+        None,
+        Some("reindex"),
+    )
+    .await
+    .unwrap();
+    let named = deploy::by_id(store.pool(), named).await.unwrap().unwrap();
+    assert_eq!(named.label(), "reindex");
+}

@@ -35,6 +35,7 @@ async fn ten_requests_at_once_from_three_processes_leave_one_waiting_patch() {
                     build_id: None,
                     working_tree: false,
                     build_commit: None,
+                    workflow: None,
                 },
             )
             .await
@@ -66,6 +67,7 @@ async fn ten_requests_at_once_from_three_processes_leave_one_waiting_patch() {
             build_id: Some(build),
             working_tree: false,
             build_commit: None,
+            workflow: None,
         },
     )
     .await
@@ -76,4 +78,38 @@ async fn ten_requests_at_once_from_three_processes_leave_one_waiting_patch() {
         .unwrap();
     assert_eq!(all.len(), 2);
     assert!(all[1].rollback && !all[0].rollback);
+}
+
+#[tokio::test]
+async fn a_custom_workflow_joins_only_a_waiting_run_of_the_same_workflow() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir).await;
+    let (_, env) = environment_fixture(&store).await;
+    let queue = |workflow: &'static str| {
+        let pool = store.pool().clone();
+        async move {
+            deploy::enqueue(
+                &pool,
+                env,
+                &deploy::ToQueue {
+                    stage: Stage::Workflow,
+                    reason: "requested",
+                    config_version: Some(1),
+                    build_id: None,
+                    working_tree: false,
+                    build_commit: None,
+                    workflow: Some(workflow),
+                },
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let reindex = queue("reindex").await;
+    let ingest = queue("ingest").await;
+    assert_ne!(reindex, ingest, "another workflow is a run of its own");
+    assert_eq!(queue("reindex").await, reindex, "the same one joins");
+    let all = deploy::for_environment(store.pool(), env).await.unwrap();
+    let labels: Vec<&str> = all.iter().map(|d| d.label()).collect();
+    assert_eq!(labels, ["reindex", "ingest"]);
 }

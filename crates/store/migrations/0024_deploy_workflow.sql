@@ -1,0 +1,51 @@
+-- no-transaction
+-- A deploy may run a custom workflow by its name (stage 'workflow'). SQLite cannot change a
+-- CHECK in place, so the table is rebuilt as SQLite's documented procedure does: foreign keys
+-- off (dropping the old table must not cascade to its events, steps and tasks), the copy in
+-- one transaction, every reference checked before it commits, foreign keys on again. Columns
+-- keep their order; `workflow` is added last.
+PRAGMA foreign_keys = OFF;
+
+BEGIN;
+
+CREATE TABLE deploy_new (
+    id              INTEGER PRIMARY KEY,
+    environment_id  INTEGER NOT NULL REFERENCES environment (id),
+    stage           TEXT NOT NULL
+        CHECK (stage IN ('build', 'setup', 'patch', 'teardown', 'workflow')),
+    reason          TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    -- The environment configuration version it deployed.
+    config_version  INTEGER,
+    outcome_json    TEXT,
+    queued_at       TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    started_at      TEXT,
+    finished_at     TEXT,
+    build_id        INTEGER REFERENCES build (id),
+    build_source    TEXT NOT NULL DEFAULT 'commit'
+        CHECK (build_source IN ('commit', 'working_tree')),
+    cancel_requested_at TEXT,
+    build_commit    TEXT,
+    rollback        INTEGER NOT NULL DEFAULT 0 CHECK (rollback IN (0, 1)),
+    -- The custom workflow a 'workflow' deploy runs; no other deploy names one.
+    workflow        TEXT CHECK ((stage = 'workflow') = (workflow IS NOT NULL))
+) STRICT;
+
+INSERT INTO deploy_new (id, environment_id, stage, reason, status, config_version, outcome_json,
+                        queued_at, started_at, finished_at, build_id, build_source,
+                        cancel_requested_at, build_commit, rollback)
+SELECT id, environment_id, stage, reason, status, config_version, outcome_json,
+       queued_at, started_at, finished_at, build_id, build_source,
+       cancel_requested_at, build_commit, rollback
+FROM deploy;
+
+DROP TABLE deploy;
+ALTER TABLE deploy_new RENAME TO deploy;
+
+CREATE INDEX deploy_by_environment ON deploy (environment_id, id);
+CREATE INDEX deploy_active ON deploy (environment_id, id) WHERE status IN ('queued', 'running');
+CREATE INDEX deploy_by_build ON deploy (build_id);
+
+COMMIT;
+
+PRAGMA foreign_keys = ON;
