@@ -8,14 +8,14 @@ use std::path::PathBuf;
 use stagecraft_api::{
     ActivityView, AddedAppView, AppDetailView, AppRefreshView, AppView, BuildComparisonView,
     BuildView, Change, ClusterMadeBy, CommitView, CommitsBetweenView, ConfigVersionView,
-    DataDirOrigin, DatabaseReport, DeployDetailView, DeployEvent, DeployOutcome, DeployStatusView,
-    DeployView, DockerStatus, EditableVariables, EndpointSource, EnvironmentRowView,
-    EnvironmentStatusView, EnvironmentView, ErrorCode, FileChangeView, FileChangesView,
-    FileRenameView, ImageView, KubeContextReport, KubernetesReport, LayerChangeView, LogLineView,
-    LogPageView, LogResourceView, NextDeploy, OrphanView, RemovedAppView, RuntimeChoice,
-    RuntimeErrorKind, ServiceComparisonView, ServiceHealthView, ServicesReadyView, Stage,
-    StageView, StepComparisonView, StepOutcome, StepView, SystemReport, TaskOutcome, TaskView,
-    UrlView, VariableView, WorkloadVarsView,
+    CustomWorkflow, DataDirOrigin, DatabaseReport, DeployDetailView, DeployEvent, DeployOutcome,
+    DeployStatusView, DeployView, DockerStatus, EditableVariables, EndpointSource,
+    EnvironmentRowView, EnvironmentStatusView, EnvironmentView, ErrorCode, FileChangeView,
+    FileChangesView, FileRenameView, ImageView, KubeContextReport, KubernetesReport,
+    LayerChangeView, LogLineView, LogPageView, LogResourceView, NextDeploy, OrphanView,
+    RemovedAppView, RuntimeChoice, RuntimeErrorKind, ServiceComparisonView, ServiceHealthView,
+    ServicesReadyView, Stage, StageView, StepComparisonView, StepOutcome, StepView, SystemReport,
+    TaskOutcome, TaskView, UrlView, VariableView, WorkflowStep, WorkloadVarsView,
 };
 use ts_rs::{Config, TS};
 
@@ -54,6 +54,8 @@ fn render() -> String {
         declaration::<Change>(&cfg),
         declaration::<DeployEvent>(&cfg),
         declaration::<Stage>(&cfg),
+        declaration::<CustomWorkflow>(&cfg),
+        declaration::<WorkflowStep>(&cfg),
         declaration::<RuntimeErrorKind>(&cfg),
         declaration::<EditableVariables>(&cfg),
         declaration::<TaskOutcome>(&cfg),

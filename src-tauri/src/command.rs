@@ -377,6 +377,25 @@ pub(crate) async fn setup_start(
     submit(&state, &env_id, DeployRequest::Setup).await
 }
 
+/// The custom workflows of the environment's configuration.
+#[tauri::command]
+pub(crate) async fn workflows_list(
+    state: State<'_, AppState>,
+    env_id: String,
+) -> Result<Vec<stagecraft_api::CustomWorkflow>, IpcError> {
+    Ok(state.stagecraft()?.workflows(&env_id).await?)
+}
+
+/// Runs a custom workflow by name; returns at once, queued like any deploy.
+#[tauri::command]
+pub(crate) async fn workflow_start(
+    state: State<'_, AppState>,
+    env_id: String,
+    name: String,
+) -> Result<DeployView, IpcError> {
+    submit(&state, &env_id, DeployRequest::Workflow { name }).await
+}
+
 /// Cancels the running deploy and the queued ones; gives them.
 #[tauri::command]
 pub(crate) async fn deploy_cancel(

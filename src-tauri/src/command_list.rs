@@ -30,6 +30,8 @@ commands! {
     deploy_start,
     teardown_start,
     setup_start,
+    workflows_list,
+    workflow_start,
     deploy_cancel,
     environment_extend,
     timeline,

@@ -6,18 +6,20 @@
 
 use serde::Serialize;
 use stagecraft_store::deploy;
+use ts_rs::TS;
 
 use crate::{Error, Stagecraft};
 
 /// A custom workflow as the window and the command line list it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct CustomWorkflow {
     pub name: String,
     /// Its steps in order, each with the tasks it runs together (`jobs.ingest`).
     pub steps: Vec<WorkflowStep>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One step of a custom workflow: its tasks run together.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct WorkflowStep {
     pub name: String,
     pub tasks: Vec<String>,

@@ -53,6 +53,7 @@ workflows:
 - {{name: setup, order_from: [services.worker, jobs.migrate]}}
 - {{name: patch, order_from: [services.worker]}}
 - {{name: teardown, order_from: [release.remove_environment]}}
+- {{name: remigrate, order_from: [jobs.migrate]}}
 "
         ),
     )
@@ -214,6 +215,54 @@ fn a_deploy_waited_for_then_its_logs_read_then_torn_down() {
         String::from_utf8_lossy(&bad_age.stderr).contains("write it as 30s, 10m, 2h or 1d"),
         "{}",
         String::from_utf8_lossy(&bad_age.stderr)
+    );
+
+    // A custom workflow, listed and run by name: a deploy of its own, with the images the
+    // environment runs.
+    let listed = json(
+        &data,
+        &["workflows", "list", "--environment", id, "-o", "json"],
+    );
+    assert_eq!(listed[0]["name"], "remigrate", "{listed}");
+    assert_eq!(
+        listed[0]["steps"][0]["tasks"][0], "jobs.migrate",
+        "{listed}"
+    );
+    let ran = json(
+        &data,
+        &[
+            "workflows",
+            "run",
+            "--environment",
+            id,
+            "remigrate",
+            "--wait",
+            "-o",
+            "json",
+        ],
+    );
+    assert_eq!(
+        (
+            ran["deploy"]["stage"].as_str(),
+            ran["deploy"]["status"].as_str(),
+            ran["deploy"]["workflow"].as_str()
+        ),
+        (Some("workflow"), Some("succeeded"), Some("remigrate")),
+        "{ran}"
+    );
+    assert_eq!(
+        ran["deploy"]["build_id"], deploy["deploy"]["build_id"],
+        "{ran}"
+    );
+    let unknown = stagecraft(
+        &data,
+        &["workflows", "run", "--environment", id, "remigrte"],
+    );
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("its custom workflows: remigrate"),
+        "{}",
+        String::from_utf8_lossy(&unknown.stderr)
     );
 
     stdout(&stagecraft(&data, &["environments", "delete", id]));
