@@ -1,7 +1,7 @@
 // Generated from the Rust types by `STAGECRAFT_BLESS=1 cargo test -p stagecraft-desktop bindings`. Do not edit.
 
 /** The commands the window may call (`src-tauri/src/command_list.rs`). */
-export type CommandName = "system_report" | "docker_status" | "apps_list" | "app_add" | "app_set_registry" | "app_set_gitops" | "app_get" | "app_refresh" | "app_remove" | "app_vars_file" | "app_vars_set" | "environment_vars_file" | "environment_vars_set" | "folder_pick" | "file_save" | "environments_list" | "environment_create" | "environments_orphaned" | "environment_adopt" | "runtime_choices" | "environment_get" | "environment_health" | "next_deploy" | "deploy_start" | "teardown_start" | "setup_start" | "deploy_cancel" | "environment_extend" | "timeline" | "deploy_follow" | "changes_follow" | "stream_stop" | "log_follow" | "deploy_detail" | "log_resources" | "builds_list" | "builds_compare" | "deploy_build_start" | "config_history" | "config_set" | "variables_get";
+export type CommandName = "system_report" | "docker_status" | "apps_list" | "app_add" | "app_set_registry" | "app_set_gitops" | "app_get" | "app_refresh" | "app_remove" | "app_vars_file" | "app_vars_set" | "environment_vars_file" | "environment_vars_set" | "folder_pick" | "file_save" | "environments_list" | "environment_create" | "environments_orphaned" | "environment_adopt" | "runtime_choices" | "environment_get" | "environment_health" | "next_deploy" | "deploy_start" | "teardown_start" | "setup_start" | "workflows_list" | "workflow_start" | "deploy_cancel" | "environment_extend" | "timeline" | "deploy_follow" | "changes_follow" | "stream_stop" | "log_follow" | "deploy_detail" | "log_resources" | "builds_list" | "builds_compare" | "deploy_build_start" | "config_history" | "config_set" | "variables_get";
 
 /**
  * The only error a command returns. The UI switches on `code`; `message` is for people and
@@ -221,7 +221,21 @@ limit_secs?: number, } | { "type": "task_waiting", step: number, task: string, r
 /**
  * The four stages of an environment's life (reference §4.1).
  */
-export type Stage = "build" | "setup" | "patch" | "teardown";
+export type Stage = "build" | "setup" | "patch" | "teardown" | "workflow";
+
+/**
+ * A custom workflow as the window and the command line list it.
+ */
+export type CustomWorkflow = { name: string, 
+/**
+ * Its steps in order, each with the tasks it runs together (`jobs.ingest`).
+ */
+steps: Array<WorkflowStep>, };
+
+/**
+ * One step of a custom workflow: its tasks run together.
+ */
+export type WorkflowStep = { name: string, tasks: Array<string>, };
 
 /**
  * What kind of failure a runtime met: what the user can do about it follows from it (start
@@ -340,7 +354,7 @@ export type NextDeploy = { stage: StageView, reason: string,
  */
 pinnedBuild: number | null, };
 
-export type StageView = "build" | "setup" | "patch" | "teardown";
+export type StageView = "build" | "setup" | "patch" | "teardown" | "workflow";
 
 export type DeployView = { id: number, stage: StageView, reason: string, status: DeployStatusView, buildId: number | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, 
 /**
@@ -350,7 +364,11 @@ rollback: boolean,
 /**
  * How it ended, once it has (a success may carry failed tasks and services not ready).
  */
-outcome: DeployOutcome | null, };
+outcome: DeployOutcome | null, 
+/**
+ * The custom workflow it ran, for the stage `workflow`: the timeline's label.
+ */
+workflow: string | null, };
 
 export type DeployStatusView = "queued" | "running" | "succeeded" | "failed" | "cancelled" | "interrupted";
 
