@@ -235,6 +235,35 @@ pub struct ServiceSpec {
     pub node_selector: Vec<(String, String)>,
     /// Files from the repository placed in the container (Release's `configmap`).
     pub config_files: Vec<ConfigFile>,
+    /// Run to completion, in order, before each replica's container starts; one that fails
+    /// fails the replica. Left out of the digest when there are none, so a service without
+    /// any keeps the digest it had before they existed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub init_containers: Vec<ContainerSpec>,
+    /// Run beside each replica's container, on its network (the same localhost), replaced and
+    /// removed with it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sidecars: Vec<ContainerSpec>,
+}
+
+/// An init container or a sidecar of a service, resolved: its image chosen, its variables
+/// (the service's, then its own), the service's volumes it mounts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ContainerSpec {
+    pub name: String,
+    pub image: String,
+    /// Built by Stagecraft: never pulled.
+    pub built: bool,
+    pub command: Vec<String>,
+    pub args: Vec<String>,
+    pub env: Vec<EnvVar>,
+    pub volumes: Vec<VolumeMount>,
+    pub limits: Limits,
+    pub requests: Limits,
+    /// The service whose image it runs (none when it names an image of its own): a deploy
+    /// that builds that service gives it the image built.
+    #[serde(skip)]
+    pub from_service: Option<String>,
 }
 
 /// A file of the repository placed in a workload's containers at `mount_path` (Release's

@@ -7,8 +7,8 @@ use stagecraft_template::{Probe, Quantities, Service, Template, Text, Volume, Wo
 
 use crate::runner::Workloads;
 use crate::runtime::{
-    ConfigFile, EnvVar, JobSpec, Limits, LivenessSpec, PortSpec, ProbeSpec, ReadinessSpec,
-    ServiceSpec, VolumeMount, VolumeSource,
+    ConfigFile, ContainerSpec, EnvVar, JobSpec, Limits, LivenessSpec, PortSpec, ProbeSpec,
+    ReadinessSpec, ServiceSpec, VolumeMount, VolumeSource,
 };
 
 /// Injected variables whose values change with every deploy or commit. They do not count when
@@ -25,13 +25,24 @@ impl ServiceSpec {
     /// The spec as far as a change matters: without [`PER_DEPLOY_VARIABLES`]. Two deploys
     /// whose bases are equal leave the service as it is, on every runtime.
     pub fn change_basis(&self) -> ServiceSpec {
-        ServiceSpec {
-            env: self
-                .env
-                .iter()
+        let lasting = |env: &[EnvVar]| -> Vec<EnvVar> {
+            env.iter()
                 .filter(|v| !PER_DEPLOY_VARIABLES.contains(&v.key.as_str()))
                 .cloned()
-                .collect(),
+                .collect()
+        };
+        let containers = |list: &[ContainerSpec]| -> Vec<ContainerSpec> {
+            list.iter()
+                .map(|c| ContainerSpec {
+                    env: lasting(&c.env),
+                    ..c.clone()
+                })
+                .collect()
+        };
+        ServiceSpec {
+            env: lasting(&self.env),
+            init_containers: containers(&self.init_containers),
+            sidecars: containers(&self.sidecars),
             ..self.clone()
         }
     }
@@ -179,29 +190,120 @@ fn volumes(volumes: &[Volume]) -> Vec<VolumeMount> {
     volumes
         .iter()
         .filter_map(|volume| {
-            let mount_path = volume.mount_path.as_ref()?.value.clone();
-            let kind = volume.kind.as_ref().map(Text::as_str);
-            let source = if let Some(claim) = &volume.claim {
-                VolumeSource::Shared {
-                    name: claim.value.clone(),
-                }
-            } else {
-                match kind {
-                    Some("shmem") => VolumeSource::Memory {
-                        size_bytes: volume
-                            .size
-                            .as_ref()
-                            .and_then(|s| parse_memory_bytes(s.as_str())),
-                    },
-                    Some("s3") => return None,
-                    _ => VolumeSource::Persistent {
-                        name: volume.name.as_ref()?.value.clone(),
-                    },
-                }
-            };
-            Some(VolumeMount { source, mount_path })
+            Some(VolumeMount {
+                source: volume_source(volume)?,
+                mount_path: volume.mount_path.as_ref()?.value.clone(),
+            })
         })
         .collect()
+}
+
+/// Where a volume's data lives; `None` for an S3 bucket.
+fn volume_source(volume: &Volume) -> Option<VolumeSource> {
+    if let Some(claim) = &volume.claim {
+        return Some(VolumeSource::Shared {
+            name: claim.value.clone(),
+        });
+    }
+    Some(match volume.kind.as_ref().map(Text::as_str) {
+        Some("shmem") => VolumeSource::Memory {
+            size_bytes: volume
+                .size
+                .as_ref()
+                .and_then(|s| parse_memory_bytes(s.as_str())),
+        },
+        Some("s3") => return None,
+        _ => VolumeSource::Persistent {
+            name: volume.name.as_ref()?.value.clone(),
+        },
+    })
+}
+
+/// Each service's init containers and sidecars, made against the services already resolved:
+/// the image given, or that of `from_services`, or the service's own; the service's variables
+/// with the container's own `envs` over them; the service's volumes it names, at its paths.
+fn attach(template: &Template, out: &mut Workloads) {
+    let lists = [
+        (&template.init_containers, false),
+        (&template.sidecars, true),
+    ];
+    for (list, sidecar) in lists {
+        for container in list {
+            let (Some(name), Some(service)) = (&container.name, &container.service) else {
+                continue;
+            };
+            let Some(owner) = out.services.get(service.as_str()) else {
+                continue;
+            };
+            let from = container
+                .from_services
+                .as_ref()
+                .and_then(|f| out.services.get(f.as_str()));
+            let (image, built) = match (&container.image, from) {
+                (Some(image), _) => (image.value.clone(), false),
+                (None, Some(from)) => (from.image.clone(), from.built),
+                (None, None) => (owner.image.clone(), owner.built),
+            };
+            let mut env = owner.env.clone();
+            for var in &container.envs {
+                let Some(key) = &var.key else { continue };
+                env.retain(|v| v.key != key.value);
+                env.push(EnvVar {
+                    key: key.value.clone(),
+                    value: var
+                        .value
+                        .as_ref()
+                        .map(|v| v.value.clone())
+                        .unwrap_or_default(),
+                    secret: var.secret == Some(true),
+                });
+            }
+            let owned = template
+                .services
+                .iter()
+                .find(|s| s.name.as_ref() == Some(service))
+                .map(|s| s.volumes.as_slice())
+                .unwrap_or_default();
+            let volumes = container
+                .volumes
+                .iter()
+                .filter_map(|wanted| {
+                    let name = wanted.name.as_ref()?;
+                    let volume = owned.iter().find(|v| {
+                        v.name.as_ref().or(v.claim.as_ref()).map(Text::as_str)
+                            == Some(name.as_str())
+                    })?;
+                    Some(VolumeMount {
+                        source: volume_source(volume)?,
+                        mount_path: wanted.mount_path.as_ref()?.value.clone(),
+                    })
+                })
+                .collect();
+            let spec = ContainerSpec {
+                name: name.value.clone(),
+                image,
+                built,
+                command: texts(&container.command),
+                args: texts(&container.args),
+                env,
+                volumes,
+                limits: limits(template, container.memory.as_ref(), container.cpu.as_ref()),
+                requests: requests(template, container.memory.as_ref(), container.cpu.as_ref()),
+                from_service: match (&container.image, &container.from_services) {
+                    (Some(_), _) => None,
+                    (None, Some(from)) => Some(from.value.clone()),
+                    (None, None) => Some(service.value.clone()),
+                },
+            };
+            if let Some(owner) = out.services.get_mut(service.as_str()) {
+                if sidecar {
+                    owner.sidecars.push(spec);
+                } else {
+                    owner.init_containers.push(spec);
+                }
+            }
+        }
+    }
 }
 
 fn env_of(envs: &HashMap<&str, &WorkloadEnv>, workload: &str) -> Vec<EnvVar> {
@@ -276,6 +378,8 @@ fn service_spec(
                 })
             })
             .collect(),
+        init_containers: Vec::new(),
+        sidecars: Vec::new(),
     }
 }
 
@@ -327,6 +431,7 @@ pub fn workloads(template: &Template, envs: &[WorkloadEnv]) -> Workloads {
             service_spec(template, service, name.as_str(), env),
         );
     }
+    attach(template, &mut out);
     for job in &template.jobs {
         let Some(name) = &job.name else { continue };
         let from = job

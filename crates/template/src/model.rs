@@ -32,7 +32,7 @@ record! {
         hostnames: Vec<Hostname> = "hostnames",
         infrastructure: Vec<Infrastructure> = "infrastructure",
         ingress: Option<TextMap> = "ingress",
-        init_containers: Option<Opaque> = "init_containers",
+        init_containers: Vec<AttachedContainer> = "init_containers",
         jobs: Vec<Job> = "jobs",
         node_selector: Vec<NodeSelector> = "node_selector",
         notifications: Option<Opaque> = "notifications",
@@ -43,7 +43,7 @@ record! {
         service_accounts: Vec<ServiceAccount> = "service_accounts",
         services: Vec<Service> = "services",
         shared_volumes: Vec<SharedVolume> = "shared_volumes",
-        sidecars: Option<Opaque> = "sidecars",
+        sidecars: Vec<AttachedContainer> = "sidecars",
         workflows: Vec<Workflow> = "workflows",
         workspaces: Option<Opaque> = "workspaces",
     }
@@ -101,6 +101,27 @@ record! {
         image: Option<Text> = "image",
         command: Vec<Text> = "command",
         args: Vec<Text> = "args",
+    }
+}
+
+record! {
+    /// An init container or a sidecar: a container of a service's replicas beside the
+    /// service's own. Release lists the keys `init_containers` and `sidecars` without their
+    /// fields; these are Stagecraft's (ARCHITECTURE.md, "Init containers and sidecars"):
+    /// `service` names the service it belongs to; it runs `image`, or the image of
+    /// `from_services`, or else its service's; it has its service's variables and its own
+    /// `envs`, and mounts the service's volumes it names (`{name, mount_path}`).
+    pub struct AttachedContainer {
+        name: Option<Text> = "name",
+        service: Option<Text> = "service",
+        image: Option<Text> = "image",
+        from_services: Option<Text> = "from_services",
+        command: Vec<Text> = "command",
+        args: Vec<Text> = "args",
+        envs: Vec<EnvVar> = "envs",
+        volumes: Vec<Volume> = "volumes",
+        cpu: Option<Quantities> = "cpu",
+        memory: Option<Quantities> = "memory",
     }
 }
 

@@ -5,6 +5,8 @@
 //! runs the first and ignores the repeat), because Release's own sample configuration repeats
 //! `teardown`.
 
+mod attached;
+
 use std::collections::{HashMap, HashSet};
 
 use crate::diagnostic::{Diagnostics, Severity};
@@ -203,6 +205,7 @@ pub(crate) fn validate_as(template: &Template, file: &str, reading: Reading) -> 
         check_service(&mut check, service, &shared_volumes, &accounts);
     }
     depends_on_cycles(&mut check, template);
+    attached::check_attached(&mut check, template, &service_names);
 
     for job in &template.jobs {
         match (&job.from_services, &job.image) {

@@ -11,6 +11,7 @@ import type {
   ChangeMessage,
   CommandName,
   ConfigVersionView,
+  CustomWorkflow,
   EditableVariables,
   WorkloadVarsView,
   DeployDetailView,
@@ -134,6 +135,13 @@ export interface EnvironmentsApi {
   teardown(envId: string): Promise<DeployView>;
   /** Queues a setup whatever Deploy would run (to repair drift); returns at once. */
   setup(envId: string): Promise<DeployView>;
+  /** The custom workflows of the environment's configuration (its workflows other than setup,
+   *  patch and teardown), in the template's order; none when it has none. */
+  workflows(envId: string): Promise<CustomWorkflow[]>;
+  /** Queues the custom workflow `name` and returns at once; it runs with the images and the
+   *  configuration the environment runs. Refused when the environment was never set up, or
+   *  its configuration has no such workflow. */
+  runWorkflow(envId: string, name: string): Promise<DeployView>;
   /** Cancels the running deploy and the queued ones; gives them. */
   cancel(envId: string): Promise<DeployView[]>;
   /** Sets an ephemeral environment to expire `hours` from now (null: the most, 7 days). */
@@ -200,6 +208,8 @@ export const environmentsApi: EnvironmentsApi = {
   deploy: (envId) => call("deploy_start", { envId }),
   teardown: (envId) => call("teardown_start", { envId }),
   setup: (envId) => call("setup_start", { envId }),
+  workflows: (envId) => call("workflows_list", { envId }),
+  runWorkflow: (envId, name) => call("workflow_start", { envId, name }),
   cancel: (envId) => call("deploy_cancel", { envId }),
   extend: (envId, hours) => call("environment_extend", { envId, hours }),
   timeline: (envId) => call("timeline", { envId }),

@@ -5,6 +5,7 @@ import {
   bar,
   bytes,
   comparePair,
+  deployLabel,
   lineDiff,
   sizeChange,
   deployFailures,
@@ -21,6 +22,7 @@ import {
   taskLog,
   whyNotDeploy,
   whyNotTeardown,
+  workflowSteps,
 } from "./describe";
 import type { DeployView, StepView } from "../ipc";
 
@@ -38,6 +40,7 @@ function deploy(status: DeployView["status"]): DeployView {
     finishedAt: null,
     rollback: false,
     outcome: null,
+    workflow: null,
   };
 }
 
@@ -221,6 +224,40 @@ describe("what an environment is doing", () => {
     );
     expect(activity({ ...idle, queued: 1 })).toBe("1 deploy queued");
     expect(activity({ ...idle, stage: "teardown" })).toBe("teardown · starting");
+    expect(activity({ ...idle, stage: "workflow", step: "ingest" })).toBe("workflow · step ingest");
+  });
+});
+
+describe("custom workflows", () => {
+  it("labels a lane by its stage, the workflow it ran, or the build it rolled back to", () => {
+    expect(deployLabel(deploy("succeeded"))).toEqual({ label: "Setup", title: undefined });
+    expect(deployLabel({ ...deploy("succeeded"), stage: "workflow", workflow: "reindex" })).toEqual(
+      { label: "reindex", title: "Custom workflow reindex" },
+    );
+    expect(deployLabel({ ...deploy("succeeded"), stage: "workflow" })).toEqual({
+      label: "Workflow",
+      title: "A custom workflow",
+    });
+    expect(
+      deployLabel({ ...deploy("succeeded"), stage: "patch", rollback: true, buildId: 3 }),
+    ).toEqual({
+      label: "Rollback to build #3",
+      title: "A patch with build #3's images, nothing built",
+    });
+  });
+
+  it("says a workflow's steps in a line: tasks together with +, steps in turn with →", () => {
+    expect(
+      workflowSteps({
+        name: "gitbook-ingest",
+        steps: [
+          { name: "fetch", tasks: ["jobs.fetch"] },
+          { name: "ingest", tasks: ["jobs.ingest", "jobs.index"] },
+          { name: "wait", tasks: [] },
+        ],
+      }),
+    ).toBe("jobs.fetch → jobs.ingest + jobs.index → wait");
+    expect(workflowSteps({ name: "empty", steps: [] })).toBe("");
   });
 });
 

@@ -2,6 +2,7 @@ import { diffLines } from "diff";
 // What the environment screens say and draw, as plain functions: tested without a window.
 import type {
   ActivityView,
+  CustomWorkflow,
   DeployOutcome,
   DeployStatusView,
   DeployView,
@@ -153,6 +154,34 @@ export function isActive(deploys: DeployView[]): boolean {
 
 export function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** What a deploy's lane calls it, and the lane's tooltip: its stage ("Patch"), the custom
+ *  workflow it ran ("gitbook-ingest"), or the build a rollback went back to. */
+export function deployLabel(
+  deploy: Pick<DeployView, "stage" | "rollback" | "buildId" | "workflow">,
+): { label: string; title: string | undefined } {
+  if (deploy.rollback) {
+    return {
+      label: `Rollback to build #${deploy.buildId}`,
+      title: `A ${deploy.stage} with build #${deploy.buildId}'s images, nothing built`,
+    };
+  }
+  if (deploy.stage === "workflow") {
+    return deploy.workflow === null
+      ? { label: "Workflow", title: "A custom workflow" }
+      : { label: deploy.workflow, title: `Custom workflow ${deploy.workflow}` };
+  }
+  return { label: capitalise(deploy.stage), title: undefined };
+}
+
+/** A custom workflow's steps in a line: each step's tasks (which run together) joined by
+ *  " + ", the steps by " → ": "jobs.fetch → jobs.ingest + jobs.index". A step without
+ *  tasks goes by its name. */
+export function workflowSteps(workflow: CustomWorkflow): string {
+  return workflow.steps
+    .map((step) => (step.tasks.length > 0 ? step.tasks.join(" + ") : step.name))
+    .join(" → ");
 }
 
 /** Milliseconds between two stored times; `to` defaults to `now`. */

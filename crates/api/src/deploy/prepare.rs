@@ -170,6 +170,14 @@ fn use_built_images(
             spec.image = tag.clone();
             spec.built = true;
         }
+        // Init containers and sidecars that run a built service's image.
+        for spec in workloads.services.values_mut() {
+            let attached = spec.init_containers.iter_mut().chain(&mut spec.sidecars);
+            for container in attached.filter(|c| c.from_service.as_deref() == Some(service)) {
+                container.image = tag.clone();
+                container.built = true;
+            }
+        }
         for job in &template.jobs {
             let inherits = job.image.is_none()
                 && job

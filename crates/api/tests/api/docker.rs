@@ -17,7 +17,7 @@ use stagecraft_engine::{DeployStatus, EnvironmentStatus, Stage};
 const BUSYBOX: &str = "/bin/busybox";
 
 /// A Dockerfile for a busybox image: `files` are copied, `cmd` is the CMD (JSON form).
-fn dockerfile(copies: &[&str], cmd: &str) -> String {
+pub(crate) fn dockerfile(copies: &[&str], cmd: &str) -> String {
     let mut text = String::from(
         "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n",
     );
@@ -28,7 +28,7 @@ fn dockerfile(copies: &[&str], cmd: &str) -> String {
     text
 }
 
-fn service_dir(repo: &Path, name: &str, dockerfile: &str, files: &[(&str, &str)]) {
+pub(crate) fn service_dir(repo: &Path, name: &str, dockerfile: &str, files: &[(&str, &str)]) {
     let dir = repo.join(name);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::copy(BUSYBOX, dir.join("busybox"))
@@ -286,7 +286,7 @@ impl Drop for Cleanup {
 }
 
 /// `GET path` on 127.0.0.1:`port`: the body.
-fn http_get(port: u16, path: &str) -> String {
+pub(crate) fn http_get(port: u16, path: &str) -> String {
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(5)))

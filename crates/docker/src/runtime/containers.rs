@@ -79,6 +79,9 @@ pub(super) struct ContainerPlan<'a> {
     pub(super) runs_once: bool,
     /// Files placed at their paths before it starts (Release's `configmap`).
     pub(super) files: &'a [ConfigFile],
+    /// A sidecar: it joins this container's network namespace (the same localhost) instead
+    /// of the environment's network, and publishes nothing.
+    pub(super) joins: Option<&'a str>,
 }
 
 impl DockerRuntime {
@@ -268,7 +271,10 @@ impl DockerRuntime {
             labels: Some(container_labels),
             exposed_ports: Some(plan.ports.iter().map(|(p, _)| format!("{p}/tcp")).collect()),
             host_config: Some(HostConfig {
-                network_mode: Some(network.clone()),
+                network_mode: Some(
+                    plan.joins
+                        .map_or_else(|| network.clone(), |main| format!("container:{main}")),
+                ),
                 port_bindings: Some(port_bindings),
                 mounts: Some(mounts),
                 shm_size,
@@ -295,7 +301,7 @@ impl DockerRuntime {
                     .map(|b| i64::try_from(b).unwrap_or(i64::MAX)),
                 ..Default::default()
             }),
-            networking_config: Some(NetworkingConfig {
+            networking_config: plan.joins.is_none().then(|| NetworkingConfig {
                 endpoints_config: Some(HashMap::from([(
                     network,
                     EndpointSettings {

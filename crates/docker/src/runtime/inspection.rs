@@ -29,10 +29,22 @@ impl DockerRuntime {
         let containers = self.workload_containers(&docker, env, None).await?;
         let mut by_workload: std::collections::BTreeMap<String, WorkloadStatus> =
             std::collections::BTreeMap::new();
+        let mut sidecars_down = Vec::new();
         for container in &containers {
             let Some(workload) = label(container, LABEL_WORKLOAD) else {
                 continue;
             };
+            // An init container ends by design; a sidecar that is down leaves its replica
+            // not ready.
+            if let Some((service, part)) = workload.split_once('/') {
+                let running =
+                    container.state == Some(bollard::models::ContainerSummaryStateEnum::RUNNING);
+                if let (Some(name), false) = (part.strip_prefix("sidecar."), running) {
+                    let status = container.status.clone().unwrap_or_default();
+                    sidecars_down.push((service.to_owned(), format!("sidecar {name}: {status}")));
+                }
+                continue;
+            }
             let entry = by_workload
                 .entry(workload.to_owned())
                 .or_insert_with(|| WorkloadStatus {
@@ -54,6 +66,12 @@ impl DockerRuntime {
                     None
                 };
                 entry.reason = why.or_else(|| container.status.clone());
+            }
+        }
+        for (service, why) in sidecars_down {
+            if let Some(entry) = by_workload.get_mut(&service) {
+                entry.ready_replicas = entry.ready_replicas.saturating_sub(1);
+                entry.reason.get_or_insert(why);
             }
         }
         Ok(by_workload.into_values().collect())
@@ -323,4 +341,26 @@ async fn labelled(docker: &Docker, label: String) -> Result<Labelled, RuntimeErr
         volumes,
         networks,
     })
+}
+
+/// Waits for the container to exit: its exit code.
+pub(super) async fn exit_code(docker: &Docker, name: &str) -> Result<i64, RuntimeError> {
+    let mut wait = docker.wait_container(
+        name,
+        None::<bollard::query_parameters::WaitContainerOptions>,
+    );
+    let mut code = None;
+    while let Some(item) = wait.next().await {
+        match item {
+            Ok(response) => code = Some(response.status_code),
+            // bollard reports a non-zero exit as an error carrying the code.
+            Err(bollard::errors::Error::DockerContainerWaitError { code: exit, .. }) => {
+                code = Some(exit);
+            }
+            Err(error) => {
+                return Err(failed(format!("waiting for container {name}"), error).permanent());
+            }
+        }
+    }
+    code.ok_or_else(|| RuntimeError::new(format!("the engine did not say how {name} ended")))
 }

@@ -2,7 +2,6 @@
 //! waited for until it exits, and killed when it runs out of time or is cancelled.
 
 use bollard::query_parameters::KillContainerOptionsBuilder;
-use futures_util::StreamExt as _;
 use stagecraft_engine::{EnvironmentRef, JobExit, JobSpec, RuntimeError, TaskProgress};
 
 use super::containers::ContainerPlan;
@@ -61,30 +60,12 @@ impl DockerRuntime {
             extra_labels: vec![(LABEL_CONFIG, config_digest(job)?)],
             runs_once: true,
             files: &job.config_files,
+            joins: None,
         };
         self.create_container(&docker, env, plan).await?;
         progress.waiting("running; waiting for it to exit");
-        let mut wait = docker.wait_container(
-            &name,
-            None::<bollard::query_parameters::WaitContainerOptions>,
-        );
-        let mut code = None;
-        while let Some(item) = wait.next().await {
-            match item {
-                Ok(response) => code = Some(response.status_code),
-                // bollard reports a non-zero exit as an error carrying the code.
-                Err(bollard::errors::Error::DockerContainerWaitError { code: exit, .. }) => {
-                    code = Some(exit);
-                }
-                // The job runs: another attempt would be a second run.
-                Err(error) => {
-                    return Err(failed(format!("waiting for container {name}"), error).permanent());
-                }
-            }
-        }
-        let code = code.ok_or_else(|| {
-            RuntimeError::new(format!("the engine did not say how container {name} ended"))
-        })?;
+        // The job runs: another attempt would be a second run.
+        let code = super::inspection::exit_code(&docker, &name).await?;
         // Whether the kernel killed it for its memory is in its state, not its exit code.
         let oom_killed = super::inspection::oom_killed(&docker, &name, code).await;
         Ok(JobExit::new(code, oom_killed))

@@ -31,6 +31,7 @@
 //! `errors` (bollard's errors in the engine's terms). Images are built by `DockerBuilder`
 //! (`builder.rs`).
 
+mod attached;
 mod containers;
 mod errors;
 mod inspection;
@@ -63,6 +64,8 @@ pub const LABEL_WORKLOAD: &str = "dev.stagecraft.workload";
 /// A digest of the service's spec: a container whose digest differs is replaced.
 pub const LABEL_CONFIG: &str = "dev.stagecraft.config";
 pub const LABEL_REPLICA: &str = "dev.stagecraft.replica";
+/// On an init container or a sidecar: the replica container it belongs to, removed with it.
+pub const LABEL_PART_OF: &str = "dev.stagecraft.part-of";
 
 /// How long a stopped container gets to exit before it is killed.
 const STOP_GRACE_SECS: i32 = 10;

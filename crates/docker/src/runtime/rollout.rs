@@ -57,7 +57,7 @@ impl DockerRuntime {
                 }
                 Some(_) => {
                     // Left stopped by a crash or a failed start: made anew.
-                    self.remove_container(&docker, env, &name).await?;
+                    self.remove_replica(&docker, env, &name).await?;
                     to_start.push(replica);
                 }
                 None => to_start.push(replica),
@@ -97,7 +97,7 @@ impl DockerRuntime {
                 .await?;
         }
         for old in stale {
-            self.remove_container(&docker, env, &summary_name(&old))
+            self.remove_replica(&docker, env, &summary_name(&old))
                 .await?;
         }
         Ok(())
@@ -340,17 +340,22 @@ impl DockerRuntime {
             ],
             runs_once: false,
             files: &spec.config_files,
+            joins: None,
         };
-        let started = match self.create_container(docker, env, plan).await {
-            Ok(()) => {
-                self.wait_ready(docker, &name, spec, replica, progress)
-                    .await
-            }
-            Err(error) => Err(error),
-        };
+        // Its init containers to their end, then it, then its sidecars beside it.
+        let started = async {
+            self.run_init_containers(docker, env, spec, &name, progress)
+                .await?;
+            self.create_container(docker, env, plan).await?;
+            self.start_sidecars(docker, env, spec, &name, progress)
+                .await?;
+            self.wait_ready(docker, &name, spec, replica, progress)
+                .await
+        }
+        .await;
         if let Err(error) = started {
             // Leave the service as it was: the old replica comes back.
-            self.remove_container(docker, env, &name).await?;
+            self.remove_replica(docker, env, &name).await?;
             if let Some((old_name, _)) = &stopped_old
                 && let Err(restart) = docker
                     .start_container(
@@ -416,8 +421,7 @@ impl DockerRuntime {
             );
         }
         if let Some(old) = old {
-            self.remove_container(docker, env, &summary_name(old))
-                .await?;
+            self.remove_replica(docker, env, &summary_name(old)).await?;
         }
         Ok(())
     }

@@ -1,9 +1,11 @@
 // The environment screen's state and what it does: it reads the environment, its timeline, the
-// open deploy and its services' health; follows the change feed and the newest deploy's events; runs the header's
-// actions. The components only draw it and call its methods; tests drive it with a fake api.
+// open deploy, its services' health and its configuration's custom workflows; follows the
+// change feed and the newest deploy's events; runs the header's actions. The components only
+// draw it and call its methods; tests drive it with a fake api.
 import {
   toUiError,
   type Change,
+  type CustomWorkflow,
   type DeployDetailView,
   type DeployView,
   type EnvironmentsApi,
@@ -56,6 +58,9 @@ export class EnvironmentModel {
   env = $state<EnvironmentView>();
   /** What Deploy runs, and why; none once the environment is torn down. */
   next = $state<NextDeploy>();
+  /** The custom workflows of the environment's configuration (the Workflows menu); none when
+   *  it has none, or they could not be read. */
+  workflows = $state.raw<CustomWorkflow[]>([]);
   // Raw, as the timeline reducer gives them: always replaced, never changed in place.
   deploys = $state.raw<DeployView[]>([]);
   detail = $state.raw<DeployDetailView>();
@@ -118,6 +123,8 @@ export class EnvironmentModel {
   #stopFeed: (() => void) | undefined;
   /** The deploy whose build id was read again when its build started. */
   #buildRead: number | undefined;
+  /** The custom workflows read for a configuration version: read again once it changes. */
+  #workflowsRead: { version: string; read: Promise<CustomWorkflow[]> } | undefined;
 
   constructor(api: EnvironmentsApi, envId: string, storage: Storage = sessionStorage) {
     this.#api = api;
@@ -189,7 +196,24 @@ export class EnvironmentModel {
     }
   }
 
-  /** Reads the environment, its timeline, the open deploy and (on the Logs tab) its logs. */
+  /**
+   * The custom workflows of the configuration `version`: read once a version, so each load
+   * (however they overlap) awaits the same read. One that fails gives none (the menu hides),
+   * and is tried again on the next load.
+   */
+  #readWorkflows(version: string): Promise<CustomWorkflow[]> {
+    if (this.#workflowsRead?.version !== version) {
+      const read: Promise<CustomWorkflow[]> = this.#api.workflows(this.envId).catch(() => {
+        if (this.#workflowsRead?.read === read) this.#workflowsRead = undefined;
+        return [];
+      });
+      this.#workflowsRead = { version, read };
+    }
+    return this.#workflowsRead.read;
+  }
+
+  /** Reads the environment, its timeline, the open deploy, its configuration's custom
+   *  workflows and (on the Logs tab) its logs. */
   async load(): Promise<void> {
     const mine = ++this.#loads;
     const api = this.#api;
@@ -198,12 +222,15 @@ export class EnvironmentModel {
     const mark = this.#arrived.length;
     try {
       const [e, d] = await Promise.all([api.environment(envId), api.timeline(envId)]);
+      // Read beside the rest (never rejects), again only when the configuration changed.
+      const reading = whyNotTeardown(e.status) === null ? this.#readWorkflows(e.version) : null;
       const n =
         // Nothing but a teardown runs on these: Deploy has nothing to offer.
         whyNotDeploy(e.status) !== null ? undefined : await api.nextDeploy(envId);
       const open = this.#opened ? this.expanded : d.at(-1)?.id;
       const shown = open === undefined ? undefined : await api.deployDetail(open);
       const resources = this.tab === "logs" ? await api.logResources(envId) : this.logResources;
+      const workflows = reading === null ? [] : await reading;
       if (mine !== this.#loads) return;
       // Events that arrived while this load read may be newer than what it read: given again.
       let timeline: Timeline = { deploys: d, detail: shown };
@@ -216,6 +243,7 @@ export class EnvironmentModel {
       this.expanded = open;
       this.#opened = true;
       this.next = n;
+      this.workflows = workflows;
       this.detail = timeline.detail;
       this.error = undefined;
       this.#follow(d.at(-1)?.id);
@@ -321,6 +349,13 @@ export class EnvironmentModel {
   setup(): Promise<void> {
     return this.#act(async () => {
       this.expanded = (await this.#api.setup(this.envId)).id;
+    });
+  }
+
+  /** Queues the custom workflow `name` (from the Workflows menu) and opens it. */
+  runWorkflow(name: string): Promise<void> {
+    return this.#act(async () => {
+      this.expanded = (await this.#api.runWorkflow(this.envId, name)).id;
     });
   }
 

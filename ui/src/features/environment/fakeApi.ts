@@ -4,6 +4,7 @@ import type {
   BuildComparisonView,
   BuildView,
   ConfigVersionView,
+  CustomWorkflow,
   DeployDetailView,
   DeployView,
   EnvironmentsApi,
@@ -34,6 +35,7 @@ export const setup: DeployView = {
   finishedAt: "2026-11-26T06:00:09.000Z",
   rollback: false,
   outcome: null,
+  workflow: null,
 };
 
 export const detail: DeployDetailView = {
@@ -161,6 +163,18 @@ export const history: ConfigVersionView[] = [
   },
 ];
 
+/** Custom workflows of a configuration that has some; the fake's own has none (no menu). */
+export const workflows: CustomWorkflow[] = [
+  {
+    name: "gitbook-ingest",
+    steps: [
+      { name: "fetch", tasks: ["jobs.fetch"] },
+      { name: "ingest", tasks: ["jobs.ingest", "jobs.index"] },
+    ],
+  },
+  { name: "reindex", steps: [{ name: "reindex", tasks: ["jobs.reindex"] }] },
+];
+
 export function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsApi {
   const logs: LogPageView = {
     lines: [{ seq: 1, at: "2026-11-26T06:00:01.000Z", stderr: true, line: "no such table" }],
@@ -211,6 +225,9 @@ export function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsA
     deploy: () => Promise.resolve({ ...setup, id: 2, stage: "patch", status: "queued" }),
     teardown: () => Promise.resolve({ ...setup, id: 3, stage: "teardown", status: "queued" }),
     setup: () => Promise.resolve({ ...setup, id: 5, status: "queued" }),
+    workflows: () => Promise.resolve([]),
+    runWorkflow: (_envId, name) =>
+      Promise.resolve({ ...setup, id: 6, stage: "workflow", status: "queued", workflow: name }),
     cancel: () => Promise.resolve([]),
     extend: () => Promise.resolve(env),
     timeline: () => Promise.resolve([setup]),

@@ -84,6 +84,8 @@ function api(
     deploy: unused,
     teardown: unused,
     setup: unused,
+    workflows: unused,
+    runWorkflow: unused,
     cancel: unused,
     extend: unused,
     timeline: unused,
@@ -566,6 +568,7 @@ describe("a row's actions", () => {
     finishedAt: null,
     rollback: false,
     outcome: null,
+    workflow: null,
   });
 
   it("deploys, opens, and tears down once confirmed, the environment named", async () => {

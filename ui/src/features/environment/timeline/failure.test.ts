@@ -32,6 +32,15 @@ describe("a failed deploy's summary", () => {
     expect(lastGoodBuild([deploy(1, "succeeded", 1), degraded, failed], failed)).toBe(1);
   });
 
+  it("offers no rollback for a failed custom workflow: it built nothing", () => {
+    const failed: DeployView = {
+      ...deploy(4, "failed", 3),
+      stage: "workflow",
+      workflow: "reindex",
+    };
+    expect(lastGoodBuild([deploy(1, "succeeded", 2), failed], failed)).toBeNull();
+  });
+
   it("opens on failures and on successes with failed tasks", () => {
     expect(summarised(deploy(1, "failed", null))).toBe(true);
     expect(summarised(deploy(1, "succeeded", null))).toBe(false);

@@ -17,8 +17,10 @@ function withFailures(deploy: DeployView): boolean {
 }
 
 /** The build the last clean setup or patch before `failed` ran (no failed task, every service
- *  ready), when it is another build than the failed deploy's: what "Roll back" deploys. */
+ *  ready), when it is another build than the failed deploy's: what "Roll back" deploys. None
+ *  for a custom workflow, which runs the images the environment runs and builds nothing. */
 export function lastGoodBuild(deploys: DeployView[], failed: DeployView): number | null {
+  if (failed.stage === "workflow") return null;
   const good = deploys
     .filter(
       (d) =>

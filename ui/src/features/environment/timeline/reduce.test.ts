@@ -17,6 +17,7 @@ const running: DeployView = {
   finishedAt: null,
   rollback: false,
   outcome: null,
+  workflow: null,
 };
 
 const older: DeployView = {

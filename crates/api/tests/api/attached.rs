@@ -1,0 +1,120 @@
+//! Init containers and sidecars on the real Docker engine: an init container writes the page
+//! its service serves, a sidecar answers the service on localhost, a failing init container
+//! fails its service's task with its exit code and last line, and teardown leaves nothing.
+
+use stagecraft_api::{DeployRequest, Wait};
+use stagecraft_docker::stable_host_port;
+use stagecraft_engine::DeployStatus;
+
+use crate::docker::{
+    Cleanup, dockerfile, environment_of, event_types, http_get, labelled, open_docker, service_dir,
+    unique,
+};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_init_container_prepares_the_service_and_a_sidecar_answers_on_localhost() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = unique("att");
+    let _cleanup = Cleanup(app.clone());
+    let repo = dir.path().join(&app);
+    std::fs::create_dir_all(repo.join(".release")).unwrap();
+    service_dir(
+        &repo,
+        "web",
+        &dockerfile(
+            &[],
+            r#"["sh", "-c", "trap 'exit 0' TERM; httpd -f -p 8080 -h /www & wait"]"#,
+        ),
+        &[],
+    );
+    let template = format!(
+        "app: {app}
+environment_templates: [{{name: ephemeral}}]
+services:
+- name: web
+  build: {{context: web}}
+  ports: [{{type: node_port, port: '80', target_port: '8080'}}]
+  volumes: [{{name: pages, type: persistent, mount_path: /www}}]
+  # Ready only once the sidecar answers on the replica's own localhost.
+  readiness_probe: {{exec: {{command: [wget, -q, -O, /dev/null, 'http://localhost:9090/ok']}}, period_seconds: 1}}
+- name: broken
+  build: {{context: web}}
+init_containers:
+- name: render
+  service: web
+  command: [sh, -c, 'echo \"rendered for $GREETING\" > /pages/index.html']
+  envs: [{{key: GREETING, value: init}}]
+  volumes: [{{name: pages, mount_path: /pages}}]
+- name: check
+  service: broken
+  command: [sh, -c, 'echo no config here >&2; exit 4']
+sidecars:
+- name: helper
+  service: web
+  command: [sh, -c, 'mkdir -p /s && echo ok > /s/ok && exec httpd -f -p 9090 -h /s']
+workflows:
+- {{name: setup, order_from: [services.web, services.broken]}}
+- {{name: patch, order_from: [services.web]}}
+- {{name: teardown, order_from: [release.remove_environment]}}
+"
+    );
+    std::fs::write(repo.join(".release/application_template.yaml"), template).unwrap();
+    std::fs::write(
+        repo.join(".release/environment_variables.yaml"),
+        "defaults: []\n",
+    )
+    .unwrap();
+    let stagecraft = open_docker(dir.path()).await;
+    stagecraft.add_app(&repo).await.unwrap();
+    let env_id = stagecraft
+        .create_environment(environment_of(&app))
+        .await
+        .unwrap()
+        .env_id;
+
+    let setup = stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
+    let events = event_types(&stagecraft, setup.id).await;
+    assert_eq!(setup.status, DeployStatus::Succeeded, "{events:#?}");
+    let finished = |task: &str| {
+        events
+            .iter()
+            .find(|e| e.contains("\"type\":\"task_finished\"") && e.contains(task))
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert!(
+        finished("services.web").contains("\"outcome\":\"succeeded\""),
+        "the sidecar answered the readiness probe on localhost: {events:#?}"
+    );
+    let broken = finished("services.broken");
+    assert!(
+        broken.contains("init container check of broken exited with code 4")
+            && broken.contains("no config here"),
+        "{broken}"
+    );
+    // The init container wrote, into the service's volume, the page the service serves.
+    let port = stable_host_port(&env_id, "web", 8080);
+    assert_eq!(http_get(port, "/index.html"), "rendered for init\n");
+    // The sidecar lives in the replica's network namespace; the failed replica left nothing.
+    let containers = labelled(&env_id);
+    assert!(
+        containers.iter().any(|c| c.contains("-sidecar-helper")),
+        "{containers:#?}"
+    );
+    assert!(
+        !containers.iter().any(|c| c.contains("broken")),
+        "{containers:#?}"
+    );
+
+    let teardown = stagecraft
+        .submit(&env_id, DeployRequest::Teardown, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
+    assert_eq!(teardown.status, DeployStatus::Succeeded);
+    assert_eq!(labelled(&env_id), Vec::<String>::new());
+}
