@@ -48,8 +48,8 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use stagecraft_engine::{
-    ConfigFile, EnvVar as Variable, JobSpec, Limits, LivenessSpec, ProbeSpec, ReadinessSpec,
-    ServiceSpec, VolumeSource, Workloads,
+    ConfigFile, ContainerSpec, EnvVar as Variable, JobSpec, Limits, LivenessSpec, ProbeSpec,
+    ReadinessSpec, ServiceSpec, VolumeSource, Workloads,
 };
 
 /// A Deployment's annotation: the digest of the spec it was made from, without the variables
@@ -326,6 +326,16 @@ fn config_map(owner: &Owner, workload: &str, files: &[ConfigFile]) -> Option<Con
 }
 
 fn env(workload: &str, variables: &[Variable]) -> Option<Vec<EnvVar>> {
+    env_of(workload, variables, None)
+}
+
+/// The Secret key of a variable: its name, under its container's name for an init container
+/// or a sidecar (`helper.TOKEN`), whose variables share their service's Secret.
+fn variable_key(container: Option<&str>, key: &str) -> String {
+    secret_key(&container.map_or_else(|| key.to_owned(), |c| format!("{c}.{key}")))
+}
+
+fn env_of(workload: &str, variables: &[Variable], container: Option<&str>) -> Option<Vec<EnvVar>> {
     let vars: Vec<EnvVar> = variables
         .iter()
         .map(|v| {
@@ -335,7 +345,7 @@ fn env(workload: &str, variables: &[Variable]) -> Option<Vec<EnvVar>> {
                     value_from: Some(EnvVarSource {
                         secret_key_ref: Some(SecretKeySelector {
                             name: secret_name(workload),
-                            key: secret_key(&v.key),
+                            key: variable_key(container, &v.key),
                             ..SecretKeySelector::default()
                         }),
                         ..EnvVarSource::default()
@@ -367,11 +377,20 @@ fn secret_key(key: &str) -> String {
         .collect()
 }
 
-fn secret(owner: &Owner, workload: &str, variables: &[Variable]) -> Option<Secret> {
-    let data: BTreeMap<String, String> = variables
+fn secret(
+    owner: &Owner,
+    workload: &str,
+    variables: &[Variable],
+    attached: &[&ContainerSpec],
+) -> Option<Secret> {
+    let own = variables.iter().map(|v| (None, v));
+    let theirs = attached
         .iter()
-        .filter(|v| v.secret)
-        .map(|v| (secret_key(&v.key), v.value.clone()))
+        .flat_map(|c| c.env.iter().map(|v| (Some(c.name.as_str()), v)));
+    let data: BTreeMap<String, String> = own
+        .chain(theirs)
+        .filter(|(_, v)| v.secret)
+        .map(|(container, v)| (variable_key(container, &v.key), v.value.clone()))
         .collect();
     (!data.is_empty()).then(|| Secret {
         metadata: owner.meta(&secret_name(workload), Some(workload)),
@@ -487,6 +506,10 @@ fn deployment(owner: &Owner, spec: &ServiceSpec) -> Deployment {
         volume_mounts,
         ..Container::default()
     };
+    let attached = |c: &ContainerSpec| attached_container(&workload, c, &spec.volumes);
+    let init_containers: Vec<Container> = spec.init_containers.iter().map(attached).collect();
+    let mut containers = vec![container];
+    containers.extend(spec.sidecars.iter().map(attached));
     let selector = BTreeMap::from([(LABEL_WORKLOAD.to_owned(), label_value(&workload))]);
     let mut metadata = owner.meta(&dns_label(&spec.name), Some(&workload));
     metadata.annotations = Some(BTreeMap::from([(
@@ -515,7 +538,8 @@ fn deployment(owner: &Owner, spec: &ServiceSpec) -> Deployment {
                     ..ObjectMeta::default()
                 }),
                 spec: Some(PodSpec {
-                    containers: vec![container],
+                    init_containers: (!init_containers.is_empty()).then_some(init_containers),
+                    containers,
                     volumes,
                     node_selector: node_selector(&spec.node_selector),
                     image_pull_secrets: owner.image_pull_secrets(spec.built),
@@ -525,6 +549,40 @@ fn deployment(owner: &Owner, spec: &ServiceSpec) -> Deployment {
             ..DeploymentSpec::default()
         },
         ..Deployment::default()
+    }
+}
+
+/// An init container or a sidecar of the service's pods: the service's volumes it names are
+/// the pod's volumes of the same source, mounted at its own paths.
+fn attached_container(
+    workload: &str,
+    spec: &ContainerSpec,
+    service_volumes: &[stagecraft_engine::VolumeMount],
+) -> Container {
+    let mounts: Vec<VolumeMount> = spec
+        .volumes
+        .iter()
+        .filter_map(|mount| {
+            let index = service_volumes
+                .iter()
+                .position(|v| v.source == mount.source)?;
+            Some(VolumeMount {
+                name: format!("volume-{index}"),
+                mount_path: mount.mount_path.clone(),
+                ..VolumeMount::default()
+            })
+        })
+        .collect();
+    Container {
+        name: dns_label(&spec.name),
+        image: Some(spec.image.clone()),
+        image_pull_policy: pull_policy(spec.built),
+        command: non_empty(&spec.command),
+        args: non_empty(&spec.args),
+        env: env_of(workload, &spec.env, Some(&spec.name)),
+        resources: resources(&spec.limits, &spec.requests),
+        volume_mounts: (!mounts.is_empty()).then_some(mounts),
+        ..Container::default()
     }
 }
 
@@ -658,6 +716,7 @@ impl Manifests {
                     &s.env,
                     &s.volumes,
                     &s.config_files,
+                    s.init_containers.iter().chain(&s.sidecars).collect(),
                 )
             })
             .chain(jobs.iter().map(|j| {
@@ -666,13 +725,14 @@ impl Manifests {
                     &j.env,
                     &j.volumes,
                     &j.config_files,
+                    Vec::new(),
                 )
             }));
         let mut claims = BTreeMap::new();
         let mut secrets = Vec::new();
         let mut config_maps = Vec::new();
-        for (workload, env, mounts, files) in needs {
-            secrets.extend(secret(owner, &workload, env));
+        for (workload, env, mounts, files, attached) in needs {
+            secrets.extend(secret(owner, &workload, env, &attached));
             config_maps.extend(config_map(owner, &workload, files));
             for mount in mounts {
                 if let Some(name) = claim_name(&workload, &mount.source) {

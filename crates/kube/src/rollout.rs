@@ -177,6 +177,25 @@ pub fn pod_reason(pod: &Pod) -> Option<PodReason> {
         };
         return Some(said(reason, unscheduled.message.as_deref()));
     }
+    // An init container that failed (and is tried again, or not) holds the pod back: said in
+    // the words the Docker runtime uses.
+    for init in status.init_container_statuses.iter().flatten() {
+        let state = init.state.as_ref();
+        let retried = state.and_then(|s| s.waiting.as_ref()).is_some();
+        let failed = state
+            .and_then(|s| s.terminated.as_ref())
+            .or_else(|| {
+                init.last_state
+                    .as_ref()
+                    .and_then(|s| s.terminated.as_ref())
+                    .filter(|_| retried)
+            })
+            .filter(|t| t.exit_code != 0);
+        if let Some(ended) = failed {
+            let how = terminated(ended).explain(None);
+            return Some(said(&format!("init container {} {how}", init.name), None));
+        }
+    }
     for container in status.container_statuses.iter().flatten() {
         let state = container.state.as_ref();
         if let Some(waiting) = state.and_then(|s| s.waiting.as_ref()) {
@@ -443,5 +462,26 @@ mod tests {
             format!("migrate-r1-abc: {}", oom.explain(Some(64 * 1024 * 1024)))
         );
         assert!(pod_reason(&pod).unwrap().text.contains("limit of 64 MiB"));
+    }
+
+    #[test]
+    fn a_failed_init_container_is_said_as_docker_says_it() {
+        let pod: Pod = from_json(serde_json::json!({
+            "metadata": {"name": "web-1"},
+            "status": {
+                "phase": "Pending",
+                "initContainerStatuses": [{
+                    "name": "check", "image": "busybox", "imageID": "", "ready": false,
+                    "restartCount": 2,
+                    "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+                    "lastState": {"terminated": {"exitCode": 4, "reason": "Error"}}
+                }]
+            }
+        }));
+        let reason = pod_reason(&pod).unwrap();
+        assert_eq!(
+            reason.text,
+            "web-1: init container check exited with code 4"
+        );
     }
 }

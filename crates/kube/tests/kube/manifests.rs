@@ -234,3 +234,108 @@ services:
     assert!(probe.get("failureThreshold").is_none());
     assert!(plain["spec"].get("progressDeadlineSeconds").is_none());
 }
+
+/// Init containers and sidecars become the pod's `initContainers` and its containers beside the
+/// service's, mounting the service's volumes they name, their secret variables in the
+/// service's Secret under their own names; the objects pass `kubernetes-validate --strict`.
+#[test]
+fn init_containers_and_sidecars_are_in_the_services_pods() {
+    let text = "app: shop
+services:
+- name: web
+  image: busybox
+  ports: [{type: node_port, port: '80', target_port: '8080'}]
+  volumes: [{name: pages, type: persistent, mount_path: /www}]
+init_containers:
+- name: render
+  service: web
+  command: [sh, -c, 'echo hi > /pages/index.html']
+  volumes: [{name: pages, mount_path: /pages}]
+sidecars:
+- name: helper
+  service: web
+  image: busybox
+  command: [httpd, -f, -p, '9090']
+  envs: [{key: TOKEN, value: s3cret, secret: true}]
+  memory: {limits: 64Mi}
+";
+    let template = load_template("t.yaml", text).value.unwrap();
+    let variables = parse_variables("v.yaml", "defaults: []\n").value.unwrap();
+    let envs = resolve_variables(
+        &template,
+        &variables,
+        &Injected::sample(&template),
+        "v.yaml",
+    )
+    .unwrap();
+    let workloads = stagecraft_engine::workloads(&template, &envs);
+    let owner = Owner {
+        env_id: "ab12cd3".to_owned(),
+        app: "shop".to_owned(),
+        pull_secret: None,
+    };
+    let manifests = Manifests::of(&owner, &workloads);
+    let pod = manifests.deployments[0].spec.template.spec.clone().unwrap();
+    let init = pod.init_containers.unwrap();
+    assert_eq!(init.len(), 1);
+    assert_eq!(init[0].name, "render");
+    let mounts = init[0].volume_mounts.clone().unwrap();
+    let web_mounts = pod.containers[0].volume_mounts.clone().unwrap();
+    assert_eq!(
+        (mounts[0].name.as_str(), mounts[0].mount_path.as_str()),
+        (web_mounts[0].name.as_str(), "/pages"),
+        "the service's volume, at the init container's path"
+    );
+    let names: Vec<&str> = pod.containers.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["web", "helper"]);
+    let token = pod.containers[1]
+        .env
+        .as_ref()
+        .unwrap()
+        .iter()
+        .find(|v| v.name == "TOKEN")
+        .unwrap();
+    assert!(
+        token.value.is_none(),
+        "a secret is never written as a value"
+    );
+    let key = &token
+        .value_from
+        .as_ref()
+        .unwrap()
+        .secret_key_ref
+        .as_ref()
+        .unwrap()
+        .key;
+    assert_eq!(key, "helper.TOKEN");
+    assert_eq!(
+        manifests.secrets[0].string_data.as_ref().unwrap()["helper.TOKEN"],
+        "s3cret"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (index, object) in manifests.to_json().unwrap().iter().enumerate() {
+        let file = dir.path().join(format!("{index:03}.json"));
+        std::fs::write(&file, serde_json::to_string_pretty(object).unwrap()).unwrap();
+        files.push(file);
+    }
+    let output = Command::new(python())
+        .args([
+            "-m",
+            "kubernetes_validate",
+            "--strict",
+            "--quiet",
+            "-k",
+            KUBERNETES_VERSION,
+        ])
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
