@@ -79,6 +79,8 @@ const NOT_USED: &str = "Stagecraft does not use it";
 const CHARTS: &str = "Helm charts are not run: each `charts.<name>` task is skipped";
 const INFRASTRUCTURE: &str =
     "infrastructure as code is not run: each `infrastructure.<name>` task is skipped";
+const ATTACHED_VOLUME: &str = "the volume is the service's of that `name`, as the service \
+    declares it";
 const CRON: &str = "cron jobs are not scheduled: nothing runs on this schedule";
 const APP_IMPORTS: &str = "app imports are not deployed: only this app's own services run";
 const STATIC: &str = "static services are not built or served: give the service an `image` or \
@@ -189,6 +191,10 @@ pub(crate) const RULES: &[Rule] = &[
     carried("init_containers[].memory.limits"),
     carried("init_containers[].memory.requests"),
     not_on_docker("init_containers[].cpu.requests", CPU_REQUESTS),
+    ignored("init_containers[].volumes[].type", ATTACHED_VOLUME),
+    ignored("init_containers[].volumes[].claim", ATTACHED_VOLUME),
+    ignored("init_containers[].volumes[].size", ATTACHED_VOLUME),
+    ignored("init_containers[].volumes[].bucket", ATTACHED_VOLUME),
     carried("jobs"),
     not_on_docker("node_selector", NODE_SELECTOR),
     carried("node_selector[].key"),
@@ -252,6 +258,10 @@ pub(crate) const RULES: &[Rule] = &[
     carried("sidecars[].memory.limits"),
     carried("sidecars[].memory.requests"),
     not_on_docker("sidecars[].cpu.requests", CPU_REQUESTS),
+    ignored("sidecars[].volumes[].type", ATTACHED_VOLUME),
+    ignored("sidecars[].volumes[].claim", ATTACHED_VOLUME),
+    ignored("sidecars[].volumes[].size", ATTACHED_VOLUME),
+    ignored("sidecars[].volumes[].bucket", ATTACHED_VOLUME),
     carried("workflows"),
     ignored("workspaces", NOT_USED),
     // Jobs.

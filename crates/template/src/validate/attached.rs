@@ -99,8 +99,9 @@ fn check_one<'t>(
                 name.loc,
                 &child(&volume.path, "name"),
                 format!(
-                    "`{name}` is not a volume of `{service}`: a {what} mounts its service's \
+                    "`{name}` is not a volume of `{service}`: {} {what} mounts its service's \
                      volumes by name ({})",
+                    if what.starts_with('i') { "an" } else { "a" },
                     if volumes.is_empty() {
                         "it has none".to_owned()
                     } else {

@@ -63,7 +63,6 @@ fn each_key_left_out_on_docker_is_named_where_it_is_written() {
             "17:16 services[0].volumes[0].bucket",
             "22:1 charts",
             "25:1 cron_jobs",
-            "30:3 environment_templates[0].sidecars",
         ],
         "{found:#?}"
     );
