@@ -28,6 +28,7 @@
 //! - `configuration.rs`: an environment's configuration (get, set as a new version,
 //!   history), its final variables with secrets masked, its service URLs
 //! - `timeline.rs`: the timeline's lanes (deploys) and a deploy's steps and tasks
+//! - `workflows.rs`: custom workflows, listed and run by name as a deploy of their own
 //! - `change.rs`: the change feed: what changed, whichever process changed it, as [`Change`]s
 //! - `logs.rs`: workload logs into the store, told by the deploy's events; build logs;
 //!   a kept log followed
