@@ -34,6 +34,7 @@ mod merge;
 mod model;
 mod plan;
 mod read;
+mod schedule;
 mod support;
 mod validate;
 mod variables;
@@ -49,6 +50,7 @@ pub use merge::environment_config;
 pub use model::*;
 pub use plan::{PlannedStep, STAGE_WORKFLOWS, Task, WorkflowPlan, custom_workflows, plan_workflow};
 pub use read::{Extra, Opaque, Text, TextList, TextMap};
+pub use schedule::Schedule;
 pub use support::{Target, unsupported};
 pub use validate::validate;
 pub use variables::{

@@ -92,8 +92,9 @@ record! {
 }
 
 record! {
-    /// A job run on a schedule. Release documents the key but not its fields; these are the
-    /// likely ones (reference §11), and anything else is kept.
+    /// A job run on a schedule (five-field cron syntax, or `@hourly`, `@daily`, ...). Release
+    /// lists the key without its fields; Stagecraft reads a job's fields and `schedule`
+    /// (ARCHITECTURE.md, "Cron jobs").
     pub struct CronJob {
         name: Option<Text> = "name",
         schedule: Option<Text> = "schedule",
@@ -101,6 +102,12 @@ record! {
         image: Option<Text> = "image",
         command: Vec<Text> = "command",
         args: Vec<Text> = "args",
+        envs: Vec<EnvVar> = "envs",
+        completed_timeout: Option<u64> = "completed_timeout",
+        node_selector: Vec<NodeSelector> = "node_selector",
+        volumes: Vec<Volume> = "volumes",
+        cpu: Option<Quantities> = "cpu",
+        memory: Option<Quantities> = "memory",
     }
 }
 

@@ -81,7 +81,6 @@ const INFRASTRUCTURE: &str =
     "infrastructure as code is not run: each `infrastructure.<name>` task is skipped";
 const ATTACHED_VOLUME: &str = "the volume is the service's of that `name`, as the service \
     declares it";
-const CRON: &str = "cron jobs are not scheduled: nothing runs on this schedule";
 const APP_IMPORTS: &str = "app imports are not deployed: only this app's own services run";
 const STATIC: &str = "static services are not built or served: give the service an `image` or \
                       a `build` to run it";
@@ -141,13 +140,34 @@ pub(crate) const RULES: &[Rule] = &[
     carried("charts[].include_crds"),
     carried("charts[].name_template"),
     carried("charts[].values"),
-    ignored("cron_jobs", CRON),
+    carried("cron_jobs"),
     carried("cron_jobs[].name"),
     carried("cron_jobs[].schedule"),
     carried("cron_jobs[].from_services"),
     carried("cron_jobs[].image"),
     carried("cron_jobs[].command"),
     carried("cron_jobs[].args"),
+    carried("cron_jobs[].envs"),
+    carried("cron_jobs[].envs[].key"),
+    carried("cron_jobs[].envs[].value"),
+    carried("cron_jobs[].envs[].secret"),
+    carried("cron_jobs[].completed_timeout"),
+    not_on_docker("cron_jobs[].node_selector", NODE_SELECTOR),
+    carried("cron_jobs[].node_selector[].key"),
+    carried("cron_jobs[].node_selector[].value"),
+    carried("cron_jobs[].volumes"),
+    carried("cron_jobs[].volumes[].name"),
+    carried("cron_jobs[].volumes[].type"),
+    carried("cron_jobs[].volumes[].claim"),
+    carried("cron_jobs[].volumes[].mount_path"),
+    carried("cron_jobs[].volumes[].size"),
+    ignored("cron_jobs[].volumes[].bucket", "S3 buckets are not mounted"),
+    carried("cron_jobs[].cpu"),
+    carried("cron_jobs[].cpu.limits"),
+    not_on_docker("cron_jobs[].cpu.requests", CPU_REQUESTS),
+    carried("cron_jobs[].memory"),
+    carried("cron_jobs[].memory.limits"),
+    carried("cron_jobs[].memory.requests"),
     ignored("custom_links", "links are not shown"),
     ignored(
         "datasets",

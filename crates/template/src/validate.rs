@@ -6,6 +6,7 @@
 //! `teardown`.
 
 mod attached;
+mod cron;
 
 use std::collections::{HashMap, HashSet};
 
@@ -206,6 +207,13 @@ pub(crate) fn validate_as(template: &Template, file: &str, reading: Reading) -> 
     }
     depends_on_cycles(&mut check, template);
     attached::check_attached(&mut check, template, &service_names);
+    cron::check_cron_jobs(
+        &mut check,
+        template,
+        &service_names,
+        &job_names,
+        &shared_volumes,
+    );
 
     for job in &template.jobs {
         match (&job.from_services, &job.image) {

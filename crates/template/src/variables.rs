@@ -89,7 +89,7 @@ pub struct ResolvedVar {
 /// an app of N exposed services would otherwise hold N × 2N variables.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkloadEnv {
-    /// `services.<name>` or `jobs.<name>`.
+    /// `services.<name>`, `jobs.<name>` or `cron_jobs.<name>`.
     pub workload: String,
     /// Sorted by key.
     shared: Arc<[ResolvedVar]>,
@@ -177,6 +177,7 @@ pub fn check_variables(template: &Template, variables: &VariablesFile, file: &st
             .iter()
             .filter_map(|s| s.name.as_ref())
             .chain(template.jobs.iter().filter_map(|j| j.name.as_ref()))
+            .chain(template.cron_jobs.iter().filter_map(|j| j.name.as_ref()))
             .map(|n| n.as_str())
             .collect();
         for (name, vars) in &services.0 {
@@ -309,6 +310,17 @@ pub fn resolve_variables(
         put(&mut env, &job.envs, VarSource::Template);
         put(&mut env, per_service(name.as_str()), VarSource::Service);
         out.push((format!("jobs.{name}"), env));
+    }
+    for job in &template.cron_jobs {
+        let Some(name) = &job.name else { continue };
+        let mut env = job
+            .from_services
+            .as_ref()
+            .and_then(|from| service_envs.get(from.as_str()).cloned())
+            .unwrap_or_default();
+        put(&mut env, &job.envs, VarSource::Template);
+        put(&mut env, per_service(name.as_str()), VarSource::Service);
+        out.push((format!("cron_jobs.{name}"), env));
     }
 
     let mut resolved = Vec::new();

@@ -6,6 +6,7 @@
 mod attached;
 mod bad;
 mod compose;
+mod cron;
 mod compose_files;
 mod fixtures;
 mod merge;
