@@ -128,6 +128,7 @@ pub(crate) fn notification_text(change: &stagecraft_api::Change) -> Option<(&'st
                 StageView::Patch => "patch",
                 StageView::Teardown => "teardown",
                 StageView::Workflow => "custom workflow",
+                StageView::Cron => "cron job run",
             };
             Some((
                 "Deploy failed",

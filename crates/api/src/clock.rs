@@ -5,7 +5,8 @@
 //! of interrupted environments are reconciled with their runtime and deployed environments are
 //! taken up (`recovery.rs`); then every minute (`TICK_EVERY`) `tick()` sends expiry warnings,
 //! tears down expired environments and patches environments whose tracking branch has a new
-//! commit. A failed round is logged and the next one runs as usual. (Deploys a dead process
+//! commit, and queues the runs of cron jobs that came due (`cron.rs`). A failed round is
+//! logged and the next one runs as usual. (Deploys a dead process
 //! left running were interrupted earlier still, when Stagecraft opened.)
 
 use std::time::Duration;
@@ -31,6 +32,8 @@ pub struct Tick {
     pub patched: Vec<DeployReport>,
     /// Environments whose services' health moved them to degraded or back to deployed.
     pub health: Vec<(String, stagecraft_engine::EnvironmentStatus)>,
+    /// Runs of cron jobs that came due, queued (they go on in the background).
+    pub cron: Vec<DeployReport>,
 }
 
 impl Stagecraft {
@@ -95,6 +98,7 @@ impl Stagecraft {
             expired: self.expire_due().await?,
             patched: self.check_commits().await?,
             health: self.check_health().await?,
+            cron: self.run_cron_due(chrono::Utc::now()).await?,
         })
     }
 
@@ -171,7 +175,7 @@ impl Stagecraft {
                     for (env_id, warning) in &tick.warnings {
                         tracing::info!(env_id, warning, "expiry warning");
                     }
-                    for report in tick.expired.iter().chain(&tick.patched) {
+                    for report in tick.expired.iter().chain(&tick.patched).chain(&tick.cron) {
                         tracing::info!(
                             deploy = report.deploy.id,
                             stage = %report.deploy.stage,

@@ -29,6 +29,8 @@
 //!   history), its final variables with secrets masked, its service URLs
 //! - `timeline.rs`: the timeline's lanes (deploys) and a deploy's steps and tasks
 //! - `workflows.rs`: custom workflows, listed and run by name as a deploy of their own
+//! - `cron.rs`: cron jobs: run by the clock on Docker (missed runs caught up once), by the
+//!   cluster on Kubernetes; listed with their last and next runs; run by hand
 //! - `change.rs`: the change feed: what changed, whichever process changed it, as [`Change`]s
 //! - `logs.rs`: workload logs into the store, told by the deploy's events; build logs;
 //!   a kept log followed
@@ -52,6 +54,7 @@ mod clock;
 mod commits;
 mod compare;
 mod configuration;
+mod cron;
 mod deploy;
 mod environment;
 mod error;
@@ -88,6 +91,7 @@ pub use compare::{
     StepComparison,
 };
 pub use configuration::{ConfigVersion, Hostname, MASK, ShownVar, WorkloadVars};
+pub use cron::CronJobView;
 pub use deploy::{DeployReport, DeployRequest, Submitted, Wait};
 pub use environment::{CreateEnvironment, DEFAULT_TTL, EnvironmentRow, MAX_EXTENSION};
 pub use error::{Error, ErrorCode, Failure};

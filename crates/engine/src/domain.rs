@@ -101,19 +101,23 @@ pub struct Deploy {
     pub rollback: bool,
     /// How it ended, once it has.
     pub outcome: Option<crate::DeployOutcome>,
-    /// The custom workflow it runs, for [`Stage::Workflow`].
-    pub workflow: Option<String>,
+    /// What a [`Stage::Workflow`] or [`Stage::Cron`] deploy runs: the custom workflow, or the
+    /// cron job, by name.
+    pub target: Option<String>,
 }
 
 impl Deploy {
     /// The workflow it runs: its stage's, or the custom one it names.
     pub fn workflow_name(&self) -> Option<&str> {
-        self.workflow.as_deref().or_else(|| self.stage.workflow())
+        match self.stage {
+            Stage::Workflow => self.target.as_deref(),
+            stage => stage.workflow(),
+        }
     }
 
-    /// What the timeline calls it: its stage, or its custom workflow's name.
+    /// What the timeline calls it: its stage, or the custom workflow or cron job it ran.
     pub fn label(&self) -> &str {
-        self.workflow.as_deref().unwrap_or(self.stage.as_str())
+        self.target.as_deref().unwrap_or(self.stage.as_str())
     }
 }
 
@@ -125,6 +129,7 @@ impl Stage {
             Self::Patch => "patch",
             Self::Teardown => "teardown",
             Self::Workflow => "workflow",
+            Self::Cron => "cron",
         }
     }
 
@@ -135,6 +140,7 @@ impl Stage {
             "patch" => Some(Self::Patch),
             "teardown" => Some(Self::Teardown),
             "workflow" => Some(Self::Workflow),
+            "cron" => Some(Self::Cron),
             _ => None,
         }
     }

@@ -44,10 +44,11 @@ pub use layer_files::{FileChange, FileChanges, FileRename, LayerFile, LayerFiles
 pub use pull::{Puller, pull_failure, registry_of};
 pub use runner::{Retries, Runner, Timeouts, Workloads};
 pub use runtime::{
-    BoxStream, ConfigFile, ContainerSpec, EnvVar, EnvironmentRef, ImagePusher, JobExit, JobSpec,
-    LabelledEnvironment, Ledger, Limits, LivenessSpec, LogLine, MemoryLedger, PortSpec, ProbeSpec,
-    ReadinessSpec, Runtime, RuntimeError, RuntimeErrorKind, RuntimeObject, ServiceSpec,
-    TaskProgress, VolumeMount, VolumeSource, WorkloadStatus, local_ingress_url, stable_host_port,
+    BoxStream, ConfigFile, ContainerSpec, CronJobSpec, EnvVar, EnvironmentRef, ImagePusher,
+    JobExit, JobSpec, LabelledEnvironment, Ledger, Limits, LivenessSpec, LogLine, MemoryLedger,
+    PortSpec, ProbeSpec, ReadinessSpec, Runtime, RuntimeError, RuntimeErrorKind, RuntimeObject,
+    ServiceSpec, TaskProgress, VolumeMount, VolumeSource, WorkloadStatus, local_ingress_url,
+    stable_host_port,
 };
 pub use stage::Stage;
 pub use status::{DeployStatus, EnvironmentEvent, EnvironmentStatus, TaskStatus, TransitionError};

@@ -66,6 +66,8 @@ impl Default for Retries {
 pub struct Workloads {
     pub services: HashMap<String, ServiceSpec>,
     pub jobs: HashMap<String, JobSpec>,
+    /// The template's cron jobs: scheduled by the runtime (a CronJob) or run by the clock.
+    pub cron_jobs: HashMap<String, crate::CronJobSpec>,
 }
 
 /// Runs stages against one runtime, sending every event to one sink.
@@ -245,6 +247,18 @@ impl Runner {
             && let Some(left) = left_behind(env, first_error).await
         {
             return left;
+        }
+        // The runtime's own scheduler takes the cron jobs as they now are.
+        if matches!(stage, Stage::Setup | Stage::Patch) && self.runtime.schedules_cron_jobs() {
+            let mut cron_jobs: Vec<crate::CronJobSpec> =
+                context.workloads.cron_jobs.values().cloned().collect();
+            cron_jobs.sort_by(|a, b| a.job.name.cmp(&b.job.name));
+            if let Err(error) = self.runtime.schedule_cron_jobs(env, &cron_jobs).await {
+                return DeployOutcome::Failed {
+                    reason: format!("scheduling the cron jobs failed: {error}"),
+                    kind: Some(error.kind),
+                };
+            }
         }
         let unready = if matches!(stage, Stage::Setup | Stage::Patch | Stage::Workflow) {
             self.unready_services(env).await

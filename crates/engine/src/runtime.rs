@@ -303,6 +303,13 @@ pub struct JobSpec {
     pub config_files: Vec<ConfigFile>,
 }
 
+/// A job run on a schedule: five-field cron syntax (or `@daily`, ...), checked by the template.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CronJobSpec {
+    pub job: JobSpec,
+    pub schedule: String,
+}
+
 /// What the runtime says about one workload of an environment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WorkloadStatus {
@@ -592,6 +599,23 @@ pub trait Runtime: Send + Sync + 'static {
 
     /// Creates the environment's own infrastructure (network or namespace, volumes).
     async fn prepare(&self, env: &EnvironmentRef) -> Result<(), RuntimeError>;
+
+    /// Hands the environment's cron jobs to the runtime's own scheduler (Kubernetes: a
+    /// CronJob each, those no longer in the list removed) at the end of a setup or patch;
+    /// `false` when the runtime has none and Stagecraft's clock runs them (Docker).
+    async fn schedule_cron_jobs(
+        &self,
+        env: &EnvironmentRef,
+        cron_jobs: &[CronJobSpec],
+    ) -> Result<bool, RuntimeError> {
+        let _ = (env, cron_jobs);
+        Ok(false)
+    }
+
+    /// Whether the runtime schedules cron jobs itself ([`Runtime::schedule_cron_jobs`]).
+    fn schedules_cron_jobs(&self) -> bool {
+        false
+    }
 
     /// Creates the service, or replaces it one replica at a time when its image or
     /// configuration changed, and returns once it is ready. An unchanged service is left as is.

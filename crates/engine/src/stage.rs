@@ -16,8 +16,12 @@ pub enum Stage {
     /// Runs the teardown workflow, then removes everything the environment created.
     Teardown,
     /// Runs a custom workflow (any other than setup, patch and teardown) by its name, with
-    /// the images the environment runs: the name is the deploy's [`crate::Deploy::workflow`].
+    /// the images the environment runs: the name is the deploy's [`crate::Deploy::target`].
     Workflow,
+    /// One run of a cron job (its name is the deploy's [`crate::Deploy::target`]) with the
+    /// images the environment runs, as the clock or a user's "Run now" asks; the environment's
+    /// status is left as it is.
+    Cron,
 }
 
 impl Stage {
@@ -25,7 +29,7 @@ impl Stage {
     /// its deploy's.
     pub fn workflow(self) -> Option<&'static str> {
         match self {
-            Self::Build | Self::Workflow => None,
+            Self::Build | Self::Workflow | Self::Cron => None,
             Self::Setup => Some("setup"),
             Self::Patch => Some("patch"),
             Self::Teardown => Some("teardown"),
@@ -41,6 +45,7 @@ impl fmt::Display for Stage {
             Self::Patch => "patch",
             Self::Teardown => "teardown",
             Self::Workflow => "workflow",
+            Self::Cron => "cron",
         })
     }
 }

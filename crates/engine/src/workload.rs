@@ -7,8 +7,8 @@ use stagecraft_template::{Probe, Quantities, Service, Template, Text, Volume, Wo
 
 use crate::runner::Workloads;
 use crate::runtime::{
-    ConfigFile, ContainerSpec, EnvVar, JobSpec, Limits, LivenessSpec, PortSpec, ProbeSpec,
-    ReadinessSpec, ServiceSpec, VolumeMount, VolumeSource,
+    ConfigFile, ContainerSpec, CronJobSpec, EnvVar, JobSpec, Limits, LivenessSpec, PortSpec,
+    ProbeSpec, ReadinessSpec, ServiceSpec, VolumeMount, VolumeSource,
 };
 
 /// Injected variables whose values change with every deploy or commit. They do not count when
@@ -434,55 +434,108 @@ pub fn workloads(template: &Template, envs: &[WorkloadEnv]) -> Workloads {
     attach(template, &mut out);
     for job in &template.jobs {
         let Some(name) = &job.name else { continue };
-        let from = job
-            .from_services
-            .as_ref()
-            .and_then(|f| out.services.get(f.as_str()))
-            .cloned();
-        let own = |values: &[Text], inherited: Option<&Vec<String>>| {
-            if values.is_empty() {
-                inherited.cloned().unwrap_or_default()
-            } else {
-                texts(values)
-            }
+        let fields = JobFields {
+            from_services: job.from_services.as_ref(),
+            image: job.image.as_ref(),
+            command: &job.command,
+            args: &job.args,
+            completed_timeout: job.completed_timeout,
+            volumes: &job.volumes,
+            memory: job.memory.as_ref(),
+            cpu: job.cpu.as_ref(),
+            node_selector: &job.node_selector,
         };
-        out.jobs.insert(
+        let env = env_of(&envs, &format!("jobs.{name}"));
+        let spec = job_spec(template, &out, name.as_str(), &fields, env);
+        out.jobs.insert(name.value.clone(), spec);
+    }
+    for job in &template.cron_jobs {
+        let (Some(name), Some(schedule)) = (&job.name, &job.schedule) else {
+            continue;
+        };
+        let fields = JobFields {
+            from_services: job.from_services.as_ref(),
+            image: job.image.as_ref(),
+            command: &job.command,
+            args: &job.args,
+            completed_timeout: job.completed_timeout,
+            volumes: &job.volumes,
+            memory: job.memory.as_ref(),
+            cpu: job.cpu.as_ref(),
+            node_selector: &job.node_selector,
+        };
+        let env = env_of(&envs, &format!("cron_jobs.{name}"));
+        let spec = job_spec(template, &out, name.as_str(), &fields, env);
+        out.cron_jobs.insert(
             name.value.clone(),
-            JobSpec {
-                name: name.value.clone(),
-                image: job
-                    .image
-                    .as_ref()
-                    .map(|i| i.value.clone())
-                    .or_else(|| from.as_ref().map(|s| s.image.clone()))
-                    .unwrap_or_default(),
-                built: job.image.is_none() && from.as_ref().is_some_and(|s| s.built),
-                command: own(&job.command, from.as_ref().map(|s| &s.command)),
-                args: own(&job.args, from.as_ref().map(|s| &s.args)),
-                env: env_of(&envs, &format!("jobs.{name}")),
-                completed_timeout: job
-                    .completed_timeout
-                    .map_or(DEFAULT_COMPLETED_TIMEOUT, Duration::from_secs),
-                volumes: if job.volumes.is_empty() {
-                    from.as_ref().map(|s| s.volumes.clone()).unwrap_or_default()
-                } else {
-                    volumes(&job.volumes)
-                },
-                limits: limits(template, job.memory.as_ref(), job.cpu.as_ref()),
-                requests: requests(template, job.memory.as_ref(), job.cpu.as_ref()),
-                node_selector: if job.node_selector.is_empty() {
-                    from.as_ref()
-                        .map(|s| s.node_selector.clone())
-                        .unwrap_or_else(|| node_selector(template, &[]))
-                } else {
-                    node_selector(template, &job.node_selector)
-                },
-                config_files: from
-                    .as_ref()
-                    .map(|s| s.config_files.clone())
-                    .unwrap_or_default(),
+            CronJobSpec {
+                job: spec,
+                schedule: schedule.value.trim().to_owned(),
             },
         );
     }
     out
+}
+
+/// What a job and a cron job have alike.
+struct JobFields<'a> {
+    from_services: Option<&'a Text>,
+    image: Option<&'a Text>,
+    command: &'a [Text],
+    args: &'a [Text],
+    completed_timeout: Option<u64>,
+    volumes: &'a [Volume],
+    memory: Option<&'a Quantities>,
+    cpu: Option<&'a Quantities>,
+    node_selector: &'a [stagecraft_template::NodeSelector],
+}
+
+/// A job (or a cron job's run): made `from_services` a service, it takes that service's image,
+/// command, arguments, volumes, node selector and configmap files unless it gives its own.
+fn job_spec(
+    template: &Template,
+    workloads: &Workloads,
+    name: &str,
+    job: &JobFields<'_>,
+    env: Vec<EnvVar>,
+) -> JobSpec {
+    let from = job
+        .from_services
+        .and_then(|f| workloads.services.get(f.as_str()));
+    let own = |values: &[Text], inherited: Option<&Vec<String>>| {
+        if values.is_empty() {
+            inherited.cloned().unwrap_or_default()
+        } else {
+            texts(values)
+        }
+    };
+    JobSpec {
+        name: name.to_owned(),
+        image: job
+            .image
+            .map(|i| i.value.clone())
+            .or_else(|| from.map(|s| s.image.clone()))
+            .unwrap_or_default(),
+        built: job.image.is_none() && from.is_some_and(|s| s.built),
+        command: own(job.command, from.map(|s| &s.command)),
+        args: own(job.args, from.map(|s| &s.args)),
+        env,
+        completed_timeout: job
+            .completed_timeout
+            .map_or(DEFAULT_COMPLETED_TIMEOUT, Duration::from_secs),
+        volumes: if job.volumes.is_empty() {
+            from.map(|s| s.volumes.clone()).unwrap_or_default()
+        } else {
+            volumes(job.volumes)
+        },
+        limits: limits(template, job.memory, job.cpu),
+        requests: requests(template, job.memory, job.cpu),
+        node_selector: if job.node_selector.is_empty() {
+            from.map(|s| s.node_selector.clone())
+                .unwrap_or_else(|| node_selector(template, &[]))
+        } else {
+            node_selector(template, job.node_selector)
+        },
+        config_files: from.map(|s| s.config_files.clone()).unwrap_or_default(),
+    }
 }

@@ -913,7 +913,7 @@ mod tests {
         };
         let workloads = Workloads {
             services: std::collections::HashMap::from([("grafana".to_owned(), service)]),
-            jobs: std::collections::HashMap::new(),
+            ..Workloads::default()
         };
 
         let manifests = Manifests::of(&owner, &workloads);

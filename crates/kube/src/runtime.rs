@@ -579,6 +579,7 @@ impl Runtime for KubeRuntime {
         let workloads = Workloads {
             services: HashMap::from([(service.name.clone(), service.clone())]),
             jobs: HashMap::new(),
+            cron_jobs: HashMap::new(),
         };
         let manifests = Manifests::of(&owner, &workloads);
         cluster.apply(&manifests).await.map_err(failed)?;
@@ -627,6 +628,7 @@ impl Runtime for KubeRuntime {
         let workloads = Workloads {
             services: HashMap::new(),
             jobs: HashMap::from([(spec.name.clone(), spec.clone())]),
+            cron_jobs: HashMap::new(),
         };
         cluster
             .apply(&Manifests::of(&owner, &workloads))

@@ -54,7 +54,8 @@ pub async fn insert(
 }
 
 /// Queues a deploy that runs the images of the earlier build `build_id` (a rollback), or
-/// builds its own when `None`; a [`Stage::Workflow`] deploy names its custom `workflow`.
+/// builds its own when `None`; a [`Stage::Workflow`] or [`Stage::Cron`] deploy names its
+/// `target`.
 pub async fn insert_with_build(
     executor: impl SqliteExecutor<'_>,
     environment_id: i64,
@@ -62,12 +63,12 @@ pub async fn insert_with_build(
     reason: &str,
     config_version: Option<i64>,
     build_id: Option<i64>,
-    workflow: Option<&str>,
+    target: Option<&str>,
 ) -> Result<i64, StoreError> {
     let (stage, status) = (stage.as_str(), DeployStatus::Queued.as_str());
     let rollback = build_id.is_some();
     Ok(sqlx::query_scalar!(
-        "INSERT INTO deploy (environment_id, stage, reason, status, config_version, build_id, rollback, workflow)
+        "INSERT INTO deploy (environment_id, stage, reason, status, config_version, build_id, rollback, target)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id AS \"id!: i64\"",
         environment_id,
         stage,
@@ -76,7 +77,7 @@ pub async fn insert_with_build(
         config_version,
         build_id,
         rollback,
-        workflow,
+        target,
     )
     .fetch_one(executor)
     .await?)
@@ -218,7 +219,7 @@ struct Row {
     finished_at: Option<String>,
     rollback: bool,
     outcome_json: Option<String>,
-    workflow: Option<String>,
+    target: Option<String>,
 }
 
 impl Row {
@@ -236,7 +237,7 @@ impl Row {
             started_at: self.started_at,
             finished_at: self.finished_at,
             rollback: self.rollback,
-            workflow: self.workflow,
+            target: self.target,
             // An outcome this build cannot read is left out, as an unreadable event is.
             outcome: self
                 .outcome_json
@@ -254,7 +255,7 @@ pub async fn for_environment(
     let rows = sqlx::query_as!(
         Row,
         "SELECT id, environment_id, stage, reason, status, config_version, build_id, queued_at, started_at, finished_at,
-                rollback AS \"rollback: bool\", outcome_json, workflow
+                rollback AS \"rollback: bool\", outcome_json, target
          FROM deploy WHERE environment_id = ? ORDER BY id",
         environment_id
     )
@@ -268,7 +269,7 @@ pub async fn running(executor: impl SqliteExecutor<'_>) -> Result<Vec<Deploy>, S
     let rows = sqlx::query_as!(
         Row,
         "SELECT id, environment_id, stage, reason, status, config_version, build_id, queued_at, started_at, finished_at,
-                rollback AS \"rollback: bool\", outcome_json, workflow
+                rollback AS \"rollback: bool\", outcome_json, target
          FROM deploy WHERE status = 'running' ORDER BY id"
     )
     .fetch_all(executor)
@@ -284,7 +285,7 @@ pub async fn next_queued(
     let row = sqlx::query_as!(
         Row,
         "SELECT id, environment_id, stage, reason, status, config_version, build_id, queued_at, started_at, finished_at,
-                rollback AS \"rollback: bool\", outcome_json, workflow
+                rollback AS \"rollback: bool\", outcome_json, target
          FROM deploy WHERE environment_id = ? AND status = 'queued' ORDER BY id LIMIT 1",
         environment_id
     )
@@ -293,24 +294,24 @@ pub async fn next_queued(
     Ok(row.and_then(Row::into_deploy))
 }
 
-/// A queued deploy of `stage` (and of the custom `workflow`, for that stage) a new request can
-/// join instead of queueing another.
+/// A queued deploy of `stage` (and of its `target`: the same custom workflow or cron job) a new
+/// request can join instead of queueing another.
 pub async fn queued_of_stage(
     executor: impl SqliteExecutor<'_>,
     environment_id: i64,
     stage: Stage,
-    workflow: Option<&str>,
+    target: Option<&str>,
 ) -> Result<Option<Deploy>, StoreError> {
     let stage = stage.as_str();
     let row = sqlx::query_as!(
         Row,
         "SELECT id, environment_id, stage, reason, status, config_version, build_id, queued_at, started_at, finished_at,
-                rollback AS \"rollback: bool\", outcome_json, workflow
-         FROM deploy WHERE environment_id = ? AND status = 'queued' AND stage = ? AND workflow IS ?
+                rollback AS \"rollback: bool\", outcome_json, target
+         FROM deploy WHERE environment_id = ? AND status = 'queued' AND stage = ? AND target IS ?
          ORDER BY id LIMIT 1",
         environment_id,
         stage,
-        workflow
+        target
     )
     .fetch_optional(executor)
     .await?;
@@ -340,7 +341,7 @@ pub async fn by_id(
     let row = sqlx::query_as!(
         Row,
         "SELECT id, environment_id, stage, reason, status, config_version, build_id, queued_at, started_at, finished_at,
-                rollback AS \"rollback: bool\", outcome_json, workflow
+                rollback AS \"rollback: bool\", outcome_json, target
          FROM deploy WHERE id = ?",
         id
     )
@@ -356,7 +357,7 @@ pub async fn orphaned(executor: impl SqliteExecutor<'_>) -> Result<Vec<Deploy>, 
     let rows = sqlx::query_as!(
         Row,
         r#"SELECT d.id AS "id!: i64", d.environment_id, d.stage, d.reason, d.status, d.config_version, d.build_id,
-                  d.queued_at, d.started_at, d.finished_at, d.rollback AS "rollback: bool", d.outcome_json, d.workflow
+                  d.queued_at, d.started_at, d.finished_at, d.rollback AS "rollback: bool", d.outcome_json, d.target
            FROM deploy d LEFT JOIN environment_lease l ON l.environment_id = d.environment_id
            WHERE d.status = 'running'
              AND (l.environment_id IS NULL
@@ -437,7 +438,7 @@ pub async fn record_events(
 }
 
 /// The build whose images the environment runs: that of its last successful deploy that ran
-/// one (a setup, a patch, a rollback, a custom workflow), if any.
+/// one (a setup, a patch, a rollback, a custom workflow, a cron job's run), if any.
 pub async fn current_build(
     executor: impl SqliteExecutor<'_>,
     environment_id: i64,
@@ -445,13 +446,47 @@ pub async fn current_build(
     let build = sqlx::query_scalar!(
         "SELECT build_id FROM deploy
          WHERE environment_id = ? AND status = 'succeeded' AND build_id IS NOT NULL
-           AND stage IN ('setup', 'patch', 'workflow')
+           AND stage IN ('setup', 'patch', 'workflow', 'cron')
          ORDER BY id DESC LIMIT 1",
         environment_id
     )
     .fetch_optional(executor)
     .await?;
     Ok(build.flatten())
+}
+
+/// When the environment's last run of the cron job `name` was queued (by the clock or by
+/// hand), whatever became of it.
+pub async fn last_cron_run(
+    executor: impl SqliteExecutor<'_>,
+    environment_id: i64,
+    name: &str,
+) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar!(
+        "SELECT queued_at FROM deploy
+         WHERE environment_id = ? AND stage = 'cron' AND target = ?
+         ORDER BY id DESC LIMIT 1",
+        environment_id,
+        name
+    )
+    .fetch_optional(executor)
+    .await?)
+}
+
+/// When the environment's last successful setup ended: where its cron jobs' schedules start.
+pub async fn last_setup_finished(
+    executor: impl SqliteExecutor<'_>,
+    environment_id: i64,
+) -> Result<Option<String>, StoreError> {
+    let at = sqlx::query_scalar!(
+        "SELECT finished_at FROM deploy
+         WHERE environment_id = ? AND stage = 'setup' AND status = 'succeeded'
+         ORDER BY id DESC LIMIT 1",
+        environment_id
+    )
+    .fetch_optional(executor)
+    .await?;
+    Ok(at.flatten())
 }
 
 /// Records the build whose images the deploy runs.
@@ -638,8 +673,8 @@ pub struct ToQueue<'a> {
     pub build_id: Option<i64>,
     pub working_tree: bool,
     pub build_commit: Option<&'a str>,
-    /// The custom workflow a [`Stage::Workflow`] deploy runs.
-    pub workflow: Option<&'a str>,
+    /// The custom workflow or cron job a [`Stage::Workflow`] or [`Stage::Cron`] deploy runs.
+    pub target: Option<&'a str>,
 }
 
 /// Queues a deploy, or joins the same stage's deploy that still waits (it takes the newer
@@ -653,7 +688,7 @@ pub async fn enqueue(
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     if deploy.build_id.is_none()
         && let Some(waiting) =
-            queued_of_stage(&mut *tx, environment_id, deploy.stage, deploy.workflow).await?
+            queued_of_stage(&mut *tx, environment_id, deploy.stage, deploy.target).await?
         && rejoin(
             &mut *tx,
             waiting.id,
@@ -674,7 +709,7 @@ pub async fn enqueue(
         deploy.reason,
         deploy.config_version,
         deploy.build_id,
-        deploy.workflow,
+        deploy.target,
     )
     .await?;
     set_working_tree(&mut *tx, id, deploy.working_tree).await?;

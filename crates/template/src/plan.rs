@@ -142,6 +142,21 @@ pub fn custom_workflows(template: &Template) -> Vec<WorkflowPlan> {
         .collect()
 }
 
+impl WorkflowPlan {
+    /// One step running the job `name` alone: a cron job's run.
+    pub fn one_job(name: &str) -> Self {
+        Self {
+            workflow: format!("cron job {name}"),
+            steps: vec![PlannedStep {
+                name: name.to_owned(),
+                tasks: vec![Task::Job(name.to_owned())],
+                halt_on_error: false,
+                wait_for_finish: true,
+            }],
+        }
+    }
+}
+
 /// Plans the workflow called `name`, or `None` when the template has none. Task references
 /// that do not resolve are left out: [`crate::validate`] reports them.
 pub fn plan_workflow(template: &Template, name: &str) -> Option<WorkflowPlan> {

@@ -23,7 +23,12 @@ impl Schedule {
                     @yearly";
         if trimmed.starts_with('@') {
             const MACROS: [&str; 6] = [
-                "@yearly", "@annually", "@monthly", "@weekly", "@daily", "@hourly",
+                "@yearly",
+                "@annually",
+                "@monthly",
+                "@weekly",
+                "@daily",
+                "@hourly",
             ];
             if !MACROS.contains(&trimmed.to_ascii_lowercase().as_str()) {
                 return Err(format!("`{trimmed}` is not a schedule: {hint}"));
@@ -104,7 +109,12 @@ mod tests {
 
     #[test]
     fn five_fields_and_macros_are_schedules() {
-        for text in ["*/5 * * * *", "0 3 * * mon-fri", "15 2 1 jan,jul *", "@hourly"] {
+        for text in [
+            "*/5 * * * *",
+            "0 3 * * mon-fri",
+            "15 2 1 jan,jul *",
+            "@hourly",
+        ] {
             assert!(Schedule::parse(text).is_ok(), "{text}");
         }
     }

@@ -57,8 +57,9 @@ impl Stagecraft {
                 self.build_stage(env, queued, template, sink, cancel)
                     .await?,
             ),
-            // A custom workflow runs what the environment runs, building nothing.
-            Stage::Workflow => {
+            // A custom workflow and a cron job's run run what the environment runs, building
+            // nothing.
+            Stage::Workflow | Stage::Cron => {
                 let pool = self.store.pool();
                 match stagecraft_store::deploy::current_build(pool, env.id).await? {
                     Some(id) => {
@@ -86,6 +87,19 @@ impl Stagecraft {
         if let Some(images) = built {
             use_built_images(&mut workloads, template, &images);
         }
+        // A cron job's run is a job's: the only one this deploy runs.
+        if queued.stage == Stage::Cron {
+            let name = queued.target.as_deref().unwrap_or_default();
+            let Some(cron) = workloads.cron_jobs.get(name) else {
+                return Err(Error::Conflict {
+                    message: format!(
+                        "the configuration of {} no longer has the cron job `{name}`",
+                        env.env_id
+                    ),
+                });
+            };
+            workloads.jobs = std::collections::HashMap::from([(name.to_owned(), cron.job.clone())]);
+        }
         // The configmap files come from the tree the images were built from; a teardown reads
         // the working tree, and a file it cannot read does not stop the teardown.
         let source = match source {
@@ -101,10 +115,14 @@ impl Stagecraft {
             }
         }
         let workloads = Arc::new(workloads);
-        let name = queued.workflow_name();
-        let plan = name
-            .and_then(|name| stagecraft_template::plan_workflow(template, name))
-            .unwrap_or_else(|| WorkflowPlan::empty(name.unwrap_or("build")));
+        let plan = match (queued.stage, &queued.target) {
+            (Stage::Cron, Some(name)) => WorkflowPlan::one_job(name),
+            _ => {
+                let name = queued.workflow_name();
+                name.and_then(|name| stagecraft_template::plan_workflow(template, name))
+                    .unwrap_or_else(|| WorkflowPlan::empty(name.unwrap_or("build")))
+            }
+        };
         let target = self.environment_ref(env).await?;
         Ok((runtime, plan, workloads, target))
     }
@@ -178,17 +196,24 @@ fn use_built_images(
                 container.built = true;
             }
         }
+        let inherits = |image: &Option<stagecraft_template::Text>,
+                        from: &Option<stagecraft_template::Text>| {
+            image.is_none() && from.as_ref().is_some_and(|f| f.as_str() == service)
+        };
         for job in &template.jobs {
-            let inherits = job.image.is_none()
-                && job
-                    .from_services
-                    .as_ref()
-                    .is_some_and(|f| f.as_str() == service);
-            if let (true, Some(name)) = (inherits, &job.name)
+            if let (true, Some(name)) = (inherits(&job.image, &job.from_services), &job.name)
                 && let Some(spec) = workloads.jobs.get_mut(name.as_str())
             {
                 spec.image = tag.clone();
                 spec.built = true;
+            }
+        }
+        for job in &template.cron_jobs {
+            if let (true, Some(name)) = (inherits(&job.image, &job.from_services), &job.name)
+                && let Some(cron) = workloads.cron_jobs.get_mut(name.as_str())
+            {
+                cron.job.image = tag.clone();
+                cron.job.built = true;
             }
         }
     }

@@ -95,7 +95,7 @@ impl Stagecraft {
                 build_id: planned.build,
                 working_tree: planned.working_tree,
                 build_commit: planned.commit.as_deref(),
-                workflow: planned.workflow.as_deref(),
+                target: planned.target.as_deref(),
             },
         )
         .await?)

@@ -26,6 +26,12 @@ pub enum DeployRequest {
     /// A custom workflow of the environment's configuration, by its name, with the images the
     /// environment runs (`workflows.rs`).
     Workflow { name: String },
+    /// One run of a cron job of the environment's configuration, with the images the
+    /// environment runs (`cron.rs`): the clock's, with why it runs now, or a user's "Run now".
+    Cron {
+        name: String,
+        reason: Option<String>,
+    },
 }
 
 impl DeployRequest {
@@ -49,8 +55,8 @@ pub(crate) struct Planned {
     /// The commit whose Release files made its configuration (GitOps): its build reads that
     /// commit, not whatever the branch names when the build starts.
     pub commit: Option<String>,
-    /// The custom workflow a [`Stage::Workflow`] deploy runs.
-    pub workflow: Option<String>,
+    /// The custom workflow or cron job a [`Stage::Workflow`] or [`Stage::Cron`] deploy runs.
+    pub target: Option<String>,
 }
 
 impl Stagecraft {
@@ -88,7 +94,7 @@ impl Stagecraft {
                     working_tree,
                     refused,
                     commit,
-                    workflow: None,
+                    target: None,
                 }
             }
             DeployRequest::Setup => {
@@ -117,8 +123,17 @@ impl Stagecraft {
                 ensure_standing(env)?;
                 self.check_custom_workflow(env, &name).await?;
                 Planned {
-                    workflow: Some(name.clone()),
+                    target: Some(name.clone()),
                     ..Planned::of(Stage::Workflow, &format!("workflow `{name}` requested"))
+                }
+            }
+            DeployRequest::Cron { name, reason } => {
+                ensure_standing(env)?;
+                self.check_cron_job(env, &name).await?;
+                let reason = reason.unwrap_or_else(|| format!("cron job `{name}` run by hand"));
+                Planned {
+                    target: Some(name),
+                    ..Planned::of(Stage::Cron, &reason)
                 }
             }
         };
@@ -150,7 +165,7 @@ impl Stagecraft {
             working_tree: false,
             refused: None,
             commit: None,
-            workflow: None,
+            target: None,
         })
     }
 
@@ -223,7 +238,7 @@ impl Planned {
             working_tree: false,
             refused: None,
             commit: None,
-            workflow: None,
+            target: None,
         }
     }
 }

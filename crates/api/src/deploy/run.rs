@@ -89,38 +89,58 @@ impl Stagecraft {
         cancel: &CancellationToken,
     ) -> Result<DeployOutcome, Error> {
         let pool = self.store.pool();
+        // A cron job's run leaves the environment's status as it is: it runs only while the
+        // environment is deployed.
+        let moves_status = queued.stage != Stage::Cron;
         let start = match queued.stage {
             Stage::Setup => EnvironmentEvent::SetupStarted,
             // A custom workflow changes a deployed environment as a patch does: it runs from
             // where a patch may start, and the environment shows as patching meanwhile.
-            Stage::Patch | Stage::Workflow => EnvironmentEvent::PatchStarted,
+            Stage::Patch | Stage::Workflow | Stage::Cron => EnvironmentEvent::PatchStarted,
             Stage::Teardown | Stage::Build => EnvironmentEvent::TeardownStarted,
         };
         let next = match env.status.on(start) {
+            Ok(_)
+                if !moves_status
+                    && !matches!(
+                        env.status,
+                        EnvironmentStatus::Deployed | EnvironmentStatus::Degraded
+                    ) =>
+            {
+                Err(format!(
+                    "{} is {}: its cron jobs run while it is deployed",
+                    env.env_id,
+                    env.status.as_str().replace('_', " ")
+                ))
+            }
+            Ok(_) if !moves_status => Ok(env.status),
+            Ok(next) => Ok(next),
+            Err(_) => Err(match env.status {
+                EnvironmentStatus::TornDown => format!(
+                    "{} was torn down before this {} could run: create a new environment",
+                    env.env_id, queued.stage
+                ),
+                EnvironmentStatus::TeardownFailed => format!(
+                    "{id}'s last teardown left objects behind, so a {} cannot run: tear it \
+                     down again (stagecraft environments delete {id})",
+                    queued.stage,
+                    id = env.env_id
+                ),
+                status => format!(
+                    "{} is {}, and a {} cannot start from there",
+                    env.env_id,
+                    status.as_str().replace('_', " "),
+                    queued.stage
+                ),
+            }),
+        };
+        let next = match next {
             Ok(next) => next,
-            Err(refused) => {
+            Err(reason) => {
                 // A deploy queued before the environment changed under it (a patch behind a
                 // teardown): it fails unrun, and says why on the timeline, where its
                 // followers wait for its end.
-                tracing::info!(deploy = queued.id, %refused, "refused before it ran");
-                let reason = match env.status {
-                    EnvironmentStatus::TornDown => format!(
-                        "{} was torn down before this {} could run: create a new environment",
-                        env.env_id, queued.stage
-                    ),
-                    EnvironmentStatus::TeardownFailed => format!(
-                        "{id}'s last teardown left objects behind, so a {} cannot run: tear it \
-                         down again (stagecraft environments delete {id})",
-                        queued.stage,
-                        id = env.env_id
-                    ),
-                    status => format!(
-                        "{} is {}, and a {} cannot start from there",
-                        env.env_id,
-                        status.as_str().replace('_', " "),
-                        queued.stage
-                    ),
-                };
+                tracing::info!(deploy = queued.id, %reason, "refused before it ran");
                 let outcome = DeployOutcome::Failed { reason, kind: None };
                 // Its events first, as a deploy that ran stores them before it finishes.
                 self.record_unrun_end(queued, &outcome, true).await?;
@@ -129,7 +149,7 @@ impl Stagecraft {
                 return Ok(outcome);
             }
         };
-        if !environment::set_status(pool, env.id, env.status, next).await? {
+        if moves_status && !environment::set_status(pool, env.id, env.status, next).await? {
             return Err(Error::Conflict {
                 message: format!(
                     "the environment {} changed while starting a deploy: try again",
@@ -147,7 +167,9 @@ impl Stagecraft {
         .await?
         {
             // Cancelled while it waited: the environment goes back to where it was.
-            environment::set_status(pool, env.id, next, env.status).await?;
+            if moves_status {
+                environment::set_status(pool, env.id, next, env.status).await?;
+            }
             return Ok(DeployOutcome::Cancelled);
         }
 
@@ -200,6 +222,11 @@ impl Stagecraft {
             .run_stage(env, queued, Arc::new(Stamped(sender)), cancel)
             .await;
         let _ = writer.await;
+        if !moves_status {
+            self.finish(queued.id, DeployStatus::Running, &outcome)
+                .await?;
+            return Ok(outcome);
+        }
 
         let env_event = match (&outcome, queued.stage) {
             (DeployOutcome::Succeeded { .. }, Stage::Teardown) => {

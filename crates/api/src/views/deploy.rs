@@ -36,8 +36,9 @@ pub struct DeployView {
     pub rollback: bool,
     /// How it ended, once it has (a success may carry failed tasks and services not ready).
     pub outcome: Option<stagecraft_engine::DeployOutcome>,
-    /// The custom workflow it ran, for the stage `workflow`: the timeline's label.
-    pub workflow: Option<String>,
+    /// The custom workflow or cron job it ran, for the stages `workflow` and `cron`: the
+    /// timeline's label.
+    pub target: Option<String>,
 }
 
 impl From<Deploy> for DeployView {
@@ -53,7 +54,7 @@ impl From<Deploy> for DeployView {
             finished_at: deploy.finished_at,
             rollback: deploy.rollback,
             outcome: deploy.outcome,
-            workflow: deploy.workflow,
+            target: deploy.target,
         }
     }
 }

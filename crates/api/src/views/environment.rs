@@ -15,6 +15,8 @@ pub enum StageView {
     Teardown,
     /// A custom workflow, run by name.
     Workflow,
+    /// One run of a cron job.
+    Cron,
 }
 
 impl From<Stage> for StageView {
@@ -25,6 +27,7 @@ impl From<Stage> for StageView {
             Stage::Patch => Self::Patch,
             Stage::Teardown => Self::Teardown,
             Stage::Workflow => Self::Workflow,
+            Stage::Cron => Self::Cron,
         }
     }
 }

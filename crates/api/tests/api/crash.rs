@@ -258,7 +258,7 @@ async fn what_a_dead_process_held_is_recovered_when_stagecraft_opens() {
             build_id: None,
             working_tree: false,
             build_commit: None,
-            workflow: None,
+            target: None,
         },
     )
     .await

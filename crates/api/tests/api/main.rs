@@ -10,6 +10,7 @@ mod change;
 mod commits;
 mod configuration;
 mod crash;
+mod cron;
 mod docker;
 mod environments;
 mod follow;

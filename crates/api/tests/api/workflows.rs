@@ -102,7 +102,7 @@ async fn a_custom_workflow_runs_by_name_with_the_images_the_environment_runs() {
         .deploy;
     let events = event_types(&stagecraft, ran.id).await;
     assert_eq!(
-        (ran.stage, ran.status, ran.workflow.as_deref(), ran.label()),
+        (ran.stage, ran.status, ran.target.as_deref(), ran.label()),
         (
             Stage::Workflow,
             DeployStatus::Succeeded,

@@ -245,7 +245,7 @@ fn a_deploy_waited_for_then_its_logs_read_then_torn_down() {
         (
             ran["deploy"]["stage"].as_str(),
             ran["deploy"]["status"].as_str(),
-            ran["deploy"]["workflow"].as_str()
+            ran["deploy"]["target"].as_str()
         ),
         (Some("workflow"), Some("succeeded"), Some("remigrate")),
         "{ran}"

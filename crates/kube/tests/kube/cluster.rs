@@ -68,6 +68,7 @@ fn workloads() -> Workloads {
     Workloads {
         services: HashMap::from([("web".to_owned(), web)]),
         jobs: HashMap::new(),
+        cron_jobs: HashMap::new(),
     }
 }
 

@@ -467,6 +467,7 @@ workflows:
                 ..JobSpec::default()
             },
         )]),
+        cron_jobs: std::collections::HashMap::new(),
     });
     let done = serde_json::json!({"observedGeneration": 2, "replicas": 1,
         "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1});

@@ -257,7 +257,7 @@ async fn the_deploy_table_rebuilt_for_custom_workflows_keeps_every_deploy_and_it
         .await
         .unwrap()
         .unwrap();
-    assert_eq!((kept.stage, kept.workflow), (Stage::Setup, None));
+    assert_eq!((kept.stage, kept.target), (Stage::Setup, None));
     let stored = deploy::events_after(store.pool(), deploy_id, 0)
         .await
         .unwrap();
@@ -274,7 +274,7 @@ async fn the_deploy_table_rebuilt_for_custom_workflows_keeps_every_deploy_and_it
     // A workflow deploy names its workflow; no other does.
     for (stage, workflow) in [("workflow", None), ("patch", Some("reindex"))] {
         let refused = sqlx::query(
-            "INSERT INTO deploy (environment_id, stage, reason, status, workflow)
+            "INSERT INTO deploy (environment_id, stage, reason, status, target)
              VALUES (?, ?, 'r', 'queued', ?)",
         )
         .bind(env)

@@ -35,7 +35,7 @@ async fn ten_requests_at_once_from_three_processes_leave_one_waiting_patch() {
                     build_id: None,
                     working_tree: false,
                     build_commit: None,
-                    workflow: None,
+                    target: None,
                 },
             )
             .await
@@ -67,7 +67,7 @@ async fn ten_requests_at_once_from_three_processes_leave_one_waiting_patch() {
             build_id: Some(build),
             working_tree: false,
             build_commit: None,
-            workflow: None,
+            target: None,
         },
     )
     .await
@@ -98,7 +98,7 @@ async fn a_custom_workflow_joins_only_a_waiting_run_of_the_same_workflow() {
                     build_id: None,
                     working_tree: false,
                     build_commit: None,
-                    workflow: Some(workflow),
+                    target: Some(workflow),
                 },
             )
             .await

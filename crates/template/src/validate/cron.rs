@@ -66,7 +66,12 @@ pub(super) fn check_cron_jobs(
             );
         }
         quantities(check, &job.cpu, &child(&job.path, "cpu"), Kind::Cpu);
-        quantities(check, &job.memory, &child(&job.path, "memory"), Kind::Memory);
+        quantities(
+            check,
+            &job.memory,
+            &child(&job.path, "memory"),
+            Kind::Memory,
+        );
         volumes(check, &job.volumes, shared_volumes);
     }
 }

@@ -6,8 +6,8 @@
 mod attached;
 mod bad;
 mod compose;
-mod cron;
 mod compose_files;
+mod cron;
 mod fixtures;
 mod merge;
 mod plans;

@@ -1,9 +1,10 @@
 -- no-transaction
--- A deploy may run a custom workflow by its name (stage 'workflow'). SQLite cannot change a
+-- A deploy may run a custom workflow (stage 'workflow') or one run of a cron job (stage
+-- 'cron'), named by `target`. SQLite cannot change a
 -- CHECK in place, so the table is rebuilt as SQLite's documented procedure does: foreign keys
 -- off (dropping the old table must not cascade to its events, steps and tasks), the copy in
 -- one transaction, every reference checked before it commits, foreign keys on again. Columns
--- keep their order; `workflow` is added last.
+-- keep their order; `target` is added last.
 PRAGMA foreign_keys = OFF;
 
 BEGIN;
@@ -12,7 +13,7 @@ CREATE TABLE deploy_new (
     id              INTEGER PRIMARY KEY,
     environment_id  INTEGER NOT NULL REFERENCES environment (id),
     stage           TEXT NOT NULL
-        CHECK (stage IN ('build', 'setup', 'patch', 'teardown', 'workflow')),
+        CHECK (stage IN ('build', 'setup', 'patch', 'teardown', 'workflow', 'cron')),
     reason          TEXT NOT NULL,
     status          TEXT NOT NULL,
     -- The environment configuration version it deployed.
@@ -27,8 +28,9 @@ CREATE TABLE deploy_new (
     cancel_requested_at TEXT,
     build_commit    TEXT,
     rollback        INTEGER NOT NULL DEFAULT 0 CHECK (rollback IN (0, 1)),
-    -- The custom workflow a 'workflow' deploy runs; no other deploy names one.
-    workflow        TEXT CHECK ((stage = 'workflow') = (workflow IS NOT NULL))
+    -- The custom workflow or the cron job a 'workflow' or 'cron' deploy runs; no other deploy
+    -- names one.
+    target          TEXT CHECK ((stage IN ('workflow', 'cron')) = (target IS NOT NULL))
 ) STRICT;
 
 INSERT INTO deploy_new (id, environment_id, stage, reason, status, config_version, outcome_json,

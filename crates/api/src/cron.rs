@@ -1,0 +1,197 @@
+//! Cron jobs. On Kubernetes each is a CronJob the cluster runs (`concurrencyPolicy: Forbid`),
+//! handed over at the end of every setup and patch. On Docker the clock runs them (the app's,
+//! or `stagecraft serve`'s): each round, every deployed environment's cron job whose schedule
+//! came due since its last run (or since the environment's last setup) is queued as a deploy
+//! of the stage `cron`, named after it. A run is a job's run with the images the environment
+//! runs: its log, its exit code and its place on the timeline are a job's. Runs of one
+//! environment take turns, so two runs of one cron job never overlap, and a request for a run
+//! while another waits joins it. Runs missed while no clock ran (the app and `serve` closed)
+//! are run once when the clock comes back, and its reason says how many were missed.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use stagecraft_engine::{EnvironmentStatus, Stage};
+use stagecraft_store::deploy;
+use stagecraft_template::Schedule;
+use ts_rs::TS;
+
+use crate::deploy::{DeployReport, DeployRequest, Wait};
+use crate::views::DeployView;
+use crate::{Error, Stagecraft};
+
+/// Missed runs counted at most: enough to say "many", cheap for `* * * * *` over a year.
+const MISSED_COUNTED: usize = 10_000;
+
+/// A cron job as the window and the command line list it.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CronJobView {
+    pub name: String,
+    pub schedule: String,
+    /// When it runs next (RFC 3339, UTC); none on a runtime that schedules it itself, or while
+    /// the environment is not deployed.
+    pub next_run: Option<String>,
+    /// Its last run, by the clock or by hand.
+    pub last_run: Option<DeployView>,
+}
+
+impl Stagecraft {
+    /// The cron jobs of `env_id`'s current configuration, with their last and next runs.
+    pub async fn cron_jobs(&self, env_id: &str) -> Result<Vec<CronJobView>, Error> {
+        let env = self.environment(env_id).await?;
+        let resolved = self.resolve(&env, None).await?;
+        let clock_runs = self.clock_runs_cron(&env);
+        let runs = deploy::for_environment(self.store.pool(), env.id).await?;
+        let mut out = Vec::new();
+        for job in &resolved.template.cron_jobs {
+            let (Some(name), Some(schedule)) = (&job.name, &job.schedule) else {
+                continue;
+            };
+            let last_run = runs
+                .iter()
+                .rev()
+                .find(|d| d.stage == Stage::Cron && d.target.as_deref() == Some(name.as_str()))
+                .cloned();
+            let next_run = match (clock_runs, Schedule::parse(schedule.as_str())) {
+                (true, Ok(schedule)) => schedule.next_after(Utc::now()).map(|t| t.to_rfc3339()),
+                _ => None,
+            };
+            out.push(CronJobView {
+                name: name.value.clone(),
+                schedule: schedule.value.trim().to_owned(),
+                next_run,
+                last_run: last_run.map(DeployView::from),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Checks that `name` is a cron job `env` can run now: one of its configuration's, on an
+    /// environment that was set up.
+    pub(crate) async fn check_cron_job(
+        &self,
+        env: &stagecraft_engine::Environment,
+        name: &str,
+    ) -> Result<(), Error> {
+        let known = self.cron_jobs(&env.env_id).await?;
+        if !known.iter().any(|c| c.name == name) {
+            let names: Vec<&str> = known.iter().map(|c| c.name.as_str()).collect();
+            return Err(Error::InvalidRequest {
+                field: "cron job",
+                message: format!(
+                    "the configuration of {} has no cron job `{name}`; {}",
+                    env.env_id,
+                    if names.is_empty() {
+                        "it has none".to_owned()
+                    } else {
+                        format!("its cron jobs: {}", names.join(", "))
+                    }
+                ),
+            });
+        }
+        if deploy::last_setup_version(self.store.pool(), env.id)
+            .await?
+            .is_none()
+        {
+            return Err(Error::Conflict {
+                message: format!(
+                    "{} was never set up, so a cron job has nothing to run with: deploy it \
+                     first (stagecraft deploys create --environment {})",
+                    env.env_id, env.env_id
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Queues a run of every cron job that came due by `now` on a deployed environment whose
+    /// runtime has no scheduler of its own: the clock's part, given its time so a test can
+    /// move it. The runs go on in the background.
+    pub async fn run_cron_due(&self, now: DateTime<Utc>) -> Result<Vec<DeployReport>, Error> {
+        let pool = self.store.pool();
+        let mut queued = Vec::new();
+        for env in self.environments().await? {
+            let deployed = matches!(
+                env.status,
+                EnvironmentStatus::Deployed | EnvironmentStatus::Degraded
+            );
+            if !deployed || !self.clock_runs_cron(&env) {
+                continue;
+            }
+            let template = match self.resolve(&env, None).await {
+                Ok(resolved) => resolved.template,
+                Err(error) => {
+                    tracing::warn!(env = %env.env_id, %error, "cron jobs not looked at");
+                    continue;
+                }
+            };
+            let Some(set_up) = deploy::last_setup_finished(pool, env.id)
+                .await?
+                .as_deref()
+                .and_then(parse_time)
+            else {
+                continue;
+            };
+            for job in &template.cron_jobs {
+                let (Some(name), Some(schedule)) = (&job.name, &job.schedule) else {
+                    continue;
+                };
+                let Ok(schedule) = Schedule::parse(schedule.as_str()) else {
+                    continue;
+                };
+                let last = deploy::last_cron_run(pool, env.id, name.as_str())
+                    .await?
+                    .as_deref()
+                    .and_then(parse_time);
+                let since = last.map_or(set_up, |last| last.max(set_up));
+                let (missed, Some(due)) = schedule.due_between(since, now, MISSED_COUNTED) else {
+                    continue;
+                };
+                let reason = if missed > 1 {
+                    let many = if missed >= MISSED_COUNTED {
+                        format!("{MISSED_COUNTED} or more")
+                    } else {
+                        missed.to_string()
+                    };
+                    format!(
+                        "cron job `{name}` ({}): {many} runs came due since it last ran (no \
+                         clock ran, or the environment was not deployed), the last at {}; run \
+                         once now",
+                        schedule.as_str(),
+                        due.to_rfc3339()
+                    )
+                } else {
+                    format!(
+                        "cron job `{name}` ({}): due at {}",
+                        schedule.as_str(),
+                        due.to_rfc3339()
+                    )
+                };
+                let request = DeployRequest::Cron {
+                    name: name.value.clone(),
+                    reason: Some(reason),
+                };
+                match self.submit(&env.env_id, request, Wait::Background).await {
+                    Ok(submitted) => queued.push(submitted.report()),
+                    Err(error) => {
+                        tracing::warn!(env = %env.env_id, cron_job = %name, %error, "a cron job's run was not queued");
+                    }
+                }
+            }
+        }
+        Ok(queued)
+    }
+
+    /// Whether Stagecraft's clock runs `env`'s cron jobs: its runtime has no scheduler.
+    fn clock_runs_cron(&self, env: &stagecraft_engine::Environment) -> bool {
+        self.runtime_of(env)
+            .is_ok_and(|runtime| !runtime.schedules_cron_jobs())
+    }
+}
+
+/// A time as the store writes it (RFC 3339, UTC).
+fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
