@@ -36,10 +36,12 @@ pub struct CronJobView {
 }
 
 impl Stagecraft {
-    /// The cron jobs of `env_id`'s current configuration, with their last and next runs.
+    /// The cron jobs of the configuration `env_id` runs (its newest before its first setup),
+    /// with their last and next runs.
     pub async fn cron_jobs(&self, env_id: &str) -> Result<Vec<CronJobView>, Error> {
         let env = self.environment(env_id).await?;
-        let resolved = self.resolve(&env, None).await?;
+        let version = self.deployed_version(&env).await?;
+        let resolved = self.resolve(&env, version).await?;
         let clock_runs = self.clock_runs_cron(&env);
         let runs = deploy::for_environment(self.store.pool(), env.id).await?;
         let mut out = Vec::new();
@@ -118,7 +120,8 @@ impl Stagecraft {
             if !deployed || !self.clock_runs_cron(&env) {
                 continue;
             }
-            let template = match self.resolve(&env, None).await {
+            let version = self.deployed_version(&env).await?;
+            let template = match self.resolve(&env, version).await {
                 Ok(resolved) => resolved.template,
                 Err(error) => {
                     tracing::warn!(env = %env.env_id, %error, "cron jobs not looked at");

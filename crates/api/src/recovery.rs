@@ -69,7 +69,7 @@ impl Stagecraft {
         for orphan in deploy::orphaned(pool).await? {
             if orphan.environment_id == environment_id
                 && self.interrupt_orphan(&orphan).await?
-                && matches!(orphan.stage, Stage::Setup | Stage::Patch)
+                && matches!(orphan.stage, Stage::Setup | Stage::Patch | Stage::Workflow)
             {
                 self.restore_services(environment_id).await;
             }

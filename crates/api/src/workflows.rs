@@ -26,10 +26,12 @@ pub struct WorkflowStep {
 }
 
 impl Stagecraft {
-    /// The custom workflows of `env_id`'s current configuration, in the template's order.
+    /// The custom workflows of the configuration `env_id` runs (its newest before its first
+    /// setup), in the template's order.
     pub async fn workflows(&self, env_id: &str) -> Result<Vec<CustomWorkflow>, Error> {
         let env = self.environment(env_id).await?;
-        let resolved = self.resolve(&env, None).await?;
+        let version = self.deployed_version(&env).await?;
+        let resolved = self.resolve(&env, version).await?;
         Ok(stagecraft_template::custom_workflows(&resolved.template)
             .into_iter()
             .map(|plan| CustomWorkflow {

@@ -116,7 +116,7 @@ impl Owner {
     /// the spec's, and the pull Secret its pods name, so that sharing a login or no longer
     /// sharing it replaces the pods.
     pub fn config_digest(&self, spec: &ServiceSpec) -> String {
-        match self.pulls_with(spec.built) {
+        match self.pulls_with(any_built(spec)) {
             None => config_digest(spec),
             Some(secret) => digest_of(&(spec.change_basis(), secret)),
         }
@@ -542,7 +542,7 @@ fn deployment(owner: &Owner, spec: &ServiceSpec) -> Deployment {
                     containers,
                     volumes,
                     node_selector: node_selector(&spec.node_selector),
-                    image_pull_secrets: owner.image_pull_secrets(spec.built),
+                    image_pull_secrets: owner.image_pull_secrets(any_built(spec)),
                     ..PodSpec::default()
                 }),
             },
@@ -550,6 +550,17 @@ fn deployment(owner: &Owner, spec: &ServiceSpec) -> Deployment {
         },
         ..Deployment::default()
     }
+}
+
+/// Whether a pod of the service runs an image Stagecraft built: its own, or an init
+/// container's or a sidecar's (then it pulls with the registry login, where one is shared).
+pub fn any_built(spec: &ServiceSpec) -> bool {
+    spec.built
+        || spec
+            .init_containers
+            .iter()
+            .chain(&spec.sidecars)
+            .any(|c| c.built)
 }
 
 /// An init container or a sidecar of the service's pods: the service's volumes it names are

@@ -556,17 +556,34 @@ impl Runtime for KubeRuntime {
         progress: TaskProgress,
     ) -> Result<(), RuntimeError> {
         let cluster = self.cluster().await?;
+        // Its init containers' and sidecars' images reach the cluster as its own does.
+        let mut attached = Vec::new();
+        for list in [&service.init_containers, &service.sidecars] {
+            let mut reached = Vec::new();
+            for container in list {
+                reached.push(stagecraft_engine::ContainerSpec {
+                    image: self
+                        .ensure_image(env, &container.image, container.built, &progress)
+                        .await?,
+                    ..container.clone()
+                });
+            }
+            attached.push(reached);
+        }
+        let sidecars = attached.pop().unwrap_or_default();
+        let init_containers = attached.pop().unwrap_or_default();
         let service = &ServiceSpec {
             image: self
                 .ensure_image(env, &service.image, service.built, &progress)
                 .await?,
+            init_containers,
+            sidecars,
             ..service.clone()
         };
+        let built = crate::manifest::any_built(service);
         let owner = owner(env);
         env.ledger.record(&namespace_object(&owner)).await?;
-        let owner = self
-            .pulling_owner(cluster, env, owner, service.built)
-            .await?;
+        let owner = self.pulling_owner(cluster, env, owner, built).await?;
         // Unchanged but for the per-deploy variables: left as it is, as on Docker.
         let digest = owner.config_digest(service);
         let deployed = cluster
@@ -789,12 +806,16 @@ impl Runtime for KubeRuntime {
                 let ago = std::time::SystemTime::now().duration_since(s).ok()?;
                 i64::try_from(ago.as_secs().max(1)).ok()
             });
+            // The workload's own container: a pod with sidecars has others, and the API
+            // refuses a log without a container named then.
+            let container = workload.split_once('.').map(|(_, name)| dns_label(name));
             let mut streams = Vec::new();
             for pod in listed.items {
                 let Some(name) = pod.metadata.name.clone() else {
                     continue;
                 };
                 let params = LogParams {
+                    container: container.clone(),
                     follow,
                     since_seconds,
                     // Timestamps let a log followed again after a restart skip what it kept.

@@ -437,24 +437,6 @@ pub async fn record_events(
     Ok(stored)
 }
 
-/// The build whose images the environment runs: that of its last successful deploy that ran
-/// one (a setup, a patch, a rollback, a custom workflow, a cron job's run), if any.
-pub async fn current_build(
-    executor: impl SqliteExecutor<'_>,
-    environment_id: i64,
-) -> Result<Option<i64>, StoreError> {
-    let build = sqlx::query_scalar!(
-        "SELECT build_id FROM deploy
-         WHERE environment_id = ? AND status = 'succeeded' AND build_id IS NOT NULL
-           AND stage IN ('setup', 'patch', 'workflow', 'cron')
-         ORDER BY id DESC LIMIT 1",
-        environment_id
-    )
-    .fetch_optional(executor)
-    .await?;
-    Ok(build.flatten())
-}
-
 /// When the environment's last run of the cron job `name` was queued (by the clock or by
 /// hand), whatever became of it.
 pub async fn last_cron_run(

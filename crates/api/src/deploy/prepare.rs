@@ -59,16 +59,13 @@ impl Stagecraft {
             ),
             // A custom workflow and a cron job's run run what the environment runs, building
             // nothing.
-            Stage::Workflow | Stage::Cron => {
-                let pool = self.store.pool();
-                match stagecraft_store::deploy::current_build(pool, env.id).await? {
-                    Some(id) => {
-                        stagecraft_store::deploy::set_build(pool, queued.id, id).await?;
-                        Some(self.built_earlier(env, id).await?)
-                    }
-                    None => None,
+            Stage::Workflow | Stage::Cron => match self.live_build(env).await? {
+                Some(id) => {
+                    stagecraft_store::deploy::set_build(self.store.pool(), queued.id, id).await?;
+                    Some(self.built_earlier(env, id).await?)
                 }
-            }
+                None => None,
+            },
             Stage::Build | Stage::Teardown => None,
         };
         if let Some(build) = build {
@@ -117,6 +114,13 @@ impl Stagecraft {
         let workloads = Arc::new(workloads);
         let plan = match (queued.stage, &queued.target) {
             (Stage::Cron, Some(name)) => WorkflowPlan::one_job(name),
+            (Stage::Workflow, Some(name)) => stagecraft_template::plan_workflow(template, name)
+                .ok_or_else(|| Error::Conflict {
+                    message: format!(
+                        "the configuration {} deploys has no workflow `{name}` any more",
+                        env.env_id
+                    ),
+                })?,
             _ => {
                 let name = queued.workflow_name();
                 name.and_then(|name| stagecraft_template::plan_workflow(template, name))

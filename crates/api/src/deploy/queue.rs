@@ -91,7 +91,7 @@ impl Stagecraft {
             &deploy::ToQueue {
                 stage: planned.stage,
                 reason: &planned.reason,
-                config_version: Some(env.version.specific),
+                config_version: Some(planned.config_version.unwrap_or(env.version.specific)),
                 build_id: planned.build,
                 working_tree: planned.working_tree,
                 build_commit: planned.commit.as_deref(),

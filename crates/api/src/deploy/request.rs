@@ -57,6 +57,10 @@ pub(crate) struct Planned {
     pub commit: Option<String>,
     /// The custom workflow or cron job a [`Stage::Workflow`] or [`Stage::Cron`] deploy runs.
     pub target: Option<String>,
+    /// The configuration version it runs, when not the environment's newest: a custom
+    /// workflow and a cron job's run run the one the environment runs (its last setup or
+    /// patch), with its images.
+    pub config_version: Option<i64>,
 }
 
 impl Stagecraft {
@@ -95,6 +99,7 @@ impl Stagecraft {
                     refused,
                     commit,
                     target: None,
+                    config_version: None,
                 }
             }
             DeployRequest::Setup => {
@@ -124,6 +129,7 @@ impl Stagecraft {
                 self.check_custom_workflow(env, &name).await?;
                 Planned {
                     target: Some(name.clone()),
+                    config_version: self.deployed_version(env).await?,
                     ..Planned::of(Stage::Workflow, &format!("workflow `{name}` requested"))
                 }
             }
@@ -133,6 +139,7 @@ impl Stagecraft {
                 let reason = reason.unwrap_or_else(|| format!("cron job `{name}` run by hand"));
                 Planned {
                     target: Some(name),
+                    config_version: self.deployed_version(env).await?,
                     ..Planned::of(Stage::Cron, &reason)
                 }
             }
@@ -166,6 +173,7 @@ impl Stagecraft {
             refused: None,
             commit: None,
             target: None,
+            config_version: None,
         })
     }
 
@@ -239,6 +247,7 @@ impl Planned {
             refused: None,
             commit: None,
             target: None,
+            config_version: None,
         }
     }
 }

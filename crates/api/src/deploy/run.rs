@@ -89,13 +89,14 @@ impl Stagecraft {
         cancel: &CancellationToken,
     ) -> Result<DeployOutcome, Error> {
         let pool = self.store.pool();
-        // A cron job's run leaves the environment's status as it is: it runs only while the
-        // environment is deployed.
-        let moves_status = queued.stage != Stage::Cron;
+        // A custom workflow and a cron job's run leave the environment's status as it is (a
+        // failed reindex does not make a healthy environment failed, nor a successful one a
+        // failed environment deployed; the health round says what its services do): they
+        // run only while the environment is deployed.
+        let moves_status = !matches!(queued.stage, Stage::Cron | Stage::Workflow);
         let start = match queued.stage {
             Stage::Setup => EnvironmentEvent::SetupStarted,
-            // A custom workflow changes a deployed environment as a patch does: it runs from
-            // where a patch may start, and the environment shows as patching meanwhile.
+            // Those that leave the status as it is run from where a patch may start.
             Stage::Patch | Stage::Workflow | Stage::Cron => EnvironmentEvent::PatchStarted,
             Stage::Teardown | Stage::Build => EnvironmentEvent::TeardownStarted,
         };
@@ -108,9 +109,14 @@ impl Stagecraft {
                     ) =>
             {
                 Err(format!(
-                    "{} is {}: its cron jobs run while it is deployed",
+                    "{} is {}: its {} runs while it is deployed",
                     env.env_id,
-                    env.status.as_str().replace('_', " ")
+                    env.status.as_str().replace('_', " "),
+                    if queued.stage == Stage::Cron {
+                        "cron job"
+                    } else {
+                        "custom workflow"
+                    }
                 ))
             }
             Ok(_) if !moves_status => Ok(env.status),

@@ -186,6 +186,17 @@ impl Stagecraft {
         Ok(self.last_deployed(env).await?.and_then(|d| d.build_id))
     }
 
+    /// The configuration version `env` runs: its last successful setup or patch's.
+    pub(crate) async fn deployed_version(
+        &self,
+        env: &stagecraft_engine::Environment,
+    ) -> Result<Option<i64>, Error> {
+        Ok(self
+            .last_deployed(env)
+            .await?
+            .and_then(|d| d.config_version))
+    }
+
     /// `env`'s last successful setup or patch.
     pub(crate) async fn last_deployed(
         &self,

@@ -7,8 +7,8 @@ use stagecraft_docker::stable_host_port;
 use stagecraft_engine::DeployStatus;
 
 use crate::docker::{
-    Cleanup, dockerfile, environment_of, event_types, http_get, labelled, open_docker, service_dir,
-    unique,
+    Cleanup, docker, dockerfile, environment_of, event_types, http_get, labelled, open_docker,
+    service_dir, unique,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -108,6 +108,55 @@ workflows:
     assert!(
         !containers.iter().any(|c| c.contains("broken")),
         "{containers:#?}"
+    );
+
+    // The replica restarted (the engine does it after a crash) gets a new network namespace:
+    // the next look at the environment's health puts its sidecar back in it.
+    let replica = containers
+        .iter()
+        .filter_map(|c| c.strip_prefix("container "))
+        .find(|c| c.contains("-web-") && !c.contains("-sidecar-") && !c.contains("-init-"))
+        .unwrap()
+        .to_owned();
+    docker(&["restart", "-t", "1", &replica]);
+    let web = stagecraft
+        .health(&env_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|w| w.workload == "services.web")
+        .unwrap();
+    assert_eq!((web.ready_replicas, web.replicas), (1, 1), "{web:?}");
+    assert_eq!(
+        docker(&[
+            "exec",
+            &replica,
+            "wget",
+            "-q",
+            "-O",
+            "-",
+            "http://localhost:9090/ok"
+        ]),
+        "ok",
+        "the sidecar answers on the restarted replica's localhost"
+    );
+    // A sidecar that is down leaves its replica not ready, saying which.
+    let sidecar = format!("{replica}-sidecar-helper");
+    docker(&["stop", "-t", "1", &sidecar]);
+    let web = stagecraft
+        .health(&env_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|w| w.workload == "services.web")
+        .unwrap();
+    assert_eq!(web.ready_replicas, 0, "{web:?}");
+    assert!(
+        web.reason
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with("sidecar helper: Exited"),
+        "{web:?}"
     );
 
     let teardown = stagecraft

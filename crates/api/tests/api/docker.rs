@@ -177,7 +177,7 @@ pub(crate) fn environment_of(app: &str) -> CreateEnvironment {
 }
 
 /// Runs the `docker` command; its output, trimmed.
-fn docker(args: &[&str]) -> String {
+pub(crate) fn docker(args: &[&str]) -> String {
     let output = Command::new("docker")
         .args(args)
         .output()

@@ -17,7 +17,7 @@ use stagecraft_engine::{
 use super::containers::ContainerPlan;
 use super::errors::failed;
 use super::inspection::{exit_code, last_lines, oom_killed};
-use super::names::summary_name;
+use super::names::{docker_safe, summary_name};
 use super::{DockerRuntime, LABEL_ENV, LABEL_PART_OF};
 
 /// Lines of a failed init container's log its failure quotes.
@@ -34,7 +34,7 @@ impl DockerRuntime {
         progress: &TaskProgress,
     ) -> Result<(), RuntimeError> {
         for init in &spec.init_containers {
-            let name = format!("{replica}-init-{}", init.name);
+            let name = format!("{replica}-init-{}", docker_safe(&init.name));
             let workload = format!("services.{}/init.{}", spec.name, init.name);
             progress.waiting(format!("init container {}: running", init.name));
             self.create_part(docker, env, init, &name, &workload, replica, None, progress)
@@ -70,7 +70,7 @@ impl DockerRuntime {
         progress: &TaskProgress,
     ) -> Result<(), RuntimeError> {
         for sidecar in &spec.sidecars {
-            let name = format!("{replica}-sidecar-{}", sidecar.name);
+            let name = format!("{replica}-sidecar-{}", docker_safe(&sidecar.name));
             let workload = format!("services.{}/sidecar.{}", spec.name, sidecar.name);
             self.create_part(
                 docker,
@@ -100,6 +100,60 @@ impl DockerRuntime {
         Ok(())
     }
 
+    /// Puts the running sidecar `sidecar` back in its replica's network namespace when the
+    /// replica started again after it (a crash the engine restarted, a liveness restart, a
+    /// replica started again after a failed replacement): a sidecar keeps the namespace it
+    /// joined, and a restarted replica has a new one. `true` when it is in its replica's
+    /// namespace (as it was, or restarted now).
+    pub(super) async fn rejoined(&self, docker: &Docker, replica: &str, sidecar: &str) -> bool {
+        let (Some(replica_at), Some(sidecar_at)) = (
+            started_at(docker, replica).await,
+            started_at(docker, sidecar).await,
+        ) else {
+            return false;
+        };
+        // RFC 3339 with nanoseconds, in UTC: ordered as text.
+        if sidecar_at >= replica_at {
+            return true;
+        }
+        let options = bollard::query_parameters::RestartContainerOptionsBuilder::default()
+            .t(1)
+            .build();
+        match docker.restart_container(sidecar, Some(options)).await {
+            Ok(()) => {
+                tracing::info!(
+                    sidecar,
+                    replica,
+                    "a sidecar joined its restarted replica again"
+                );
+                true
+            }
+            Err(error) => {
+                tracing::warn!(sidecar, %error, "a sidecar could not join its restarted replica");
+                false
+            }
+        }
+    }
+
+    /// After `replica` started again: each of its sidecars joins its new namespace.
+    pub(super) async fn rejoin_sidecars(
+        &self,
+        docker: &Docker,
+        env: &EnvironmentRef,
+        replica: &str,
+    ) {
+        let Ok(parts) = self.parts(docker, env, replica).await else {
+            return;
+        };
+        for part in &parts {
+            let is_sidecar =
+                super::label(part, super::LABEL_WORKLOAD).is_some_and(|w| w.contains("/sidecar."));
+            if is_sidecar {
+                self.rejoined(docker, replica, &summary_name(part)).await;
+            }
+        }
+    }
+
     /// Removes a replica's container and every init container and sidecar of it.
     pub(super) async fn remove_replica(
         &self,
@@ -107,6 +161,22 @@ impl DockerRuntime {
         env: &EnvironmentRef,
         replica: &str,
     ) -> Result<(), RuntimeError> {
+        let parts = self.parts(docker, env, replica).await?;
+        // Sidecars first: they live in the replica's network namespace.
+        for part in &parts {
+            self.remove_container(docker, env, &summary_name(part))
+                .await?;
+        }
+        self.remove_container(docker, env, replica).await
+    }
+
+    /// The init containers and sidecars of `replica`.
+    async fn parts(
+        &self,
+        docker: &Docker,
+        env: &EnvironmentRef,
+        replica: &str,
+    ) -> Result<Vec<bollard::models::ContainerSummary>, RuntimeError> {
         let filters = HashMap::from([(
             "label",
             vec![
@@ -114,7 +184,7 @@ impl DockerRuntime {
                 format!("{LABEL_PART_OF}={replica}"),
             ],
         )]);
-        let parts = docker
+        docker
             .list_containers(Some(
                 ListContainersOptionsBuilder::default()
                     .all(true)
@@ -122,13 +192,7 @@ impl DockerRuntime {
                     .build(),
             ))
             .await
-            .map_err(|e| failed(format!("listing the containers of {replica}"), e))?;
-        // Sidecars first: they live in the replica's network namespace.
-        for part in &parts {
-            self.remove_container(docker, env, &summary_name(part))
-                .await?;
-        }
-        self.remove_container(docker, env, replica).await
+            .map_err(|e| failed(format!("listing the containers of {replica}"), e))
     }
 
     /// Makes and starts one init container or sidecar of `replica`, anew.
@@ -170,4 +234,16 @@ impl DockerRuntime {
         };
         self.create_container(docker, env, plan).await
     }
+}
+
+/// When the container last started, as the engine says it (RFC 3339, UTC).
+async fn started_at(docker: &Docker, name: &str) -> Option<String> {
+    docker
+        .inspect_container(
+            name,
+            None::<bollard::query_parameters::InspectContainerOptions>,
+        )
+        .await
+        .ok()
+        .and_then(|c| c.state?.started_at)
 }

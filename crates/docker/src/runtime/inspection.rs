@@ -17,7 +17,7 @@ use stagecraft_engine::{
 
 use super::errors::failed;
 use super::names::{object, summary_name};
-use super::{DockerRuntime, LABEL_APP, LABEL_ENV, LABEL_WORKLOAD, label};
+use super::{DockerRuntime, LABEL_APP, LABEL_ENV, LABEL_PART_OF, LABEL_WORKLOAD, label};
 
 impl DockerRuntime {
     /// How each workload of the environment is doing.
@@ -29,20 +29,42 @@ impl DockerRuntime {
         let containers = self.workload_containers(&docker, env, None).await?;
         let mut by_workload: std::collections::BTreeMap<String, WorkloadStatus> =
             std::collections::BTreeMap::new();
-        let mut sidecars_down = Vec::new();
+        // A sidecar that is down leaves its replica not ready, once however many it has;
+        // one whose replica started again after it is put back in the replica's namespace.
+        let mut sidecars_down: std::collections::BTreeMap<&str, String> =
+            std::collections::BTreeMap::new();
         for container in &containers {
             let Some(workload) = label(container, LABEL_WORKLOAD) else {
                 continue;
             };
-            // An init container ends by design; a sidecar that is down leaves its replica
-            // not ready.
-            if let Some((service, part)) = workload.split_once('/') {
-                let running =
-                    container.state == Some(bollard::models::ContainerSummaryStateEnum::RUNNING);
-                if let (Some(name), false) = (part.strip_prefix("sidecar."), running) {
-                    let status = container.status.clone().unwrap_or_default();
-                    sidecars_down.push((service.to_owned(), format!("sidecar {name}: {status}")));
-                }
+            let (Some((_, part)), Some(replica)) =
+                (workload.split_once('/'), label(container, LABEL_PART_OF))
+            else {
+                continue;
+            };
+            let Some(name) = part.strip_prefix("sidecar.") else {
+                continue;
+            };
+            let running =
+                container.state == Some(bollard::models::ContainerSummaryStateEnum::RUNNING);
+            if running
+                && self
+                    .rejoined(&docker, replica, &summary_name(container))
+                    .await
+            {
+                continue;
+            }
+            let status = container.status.clone().unwrap_or_default();
+            sidecars_down
+                .entry(replica)
+                .or_insert_with(|| format!("sidecar {name}: {status}"));
+        }
+        for container in &containers {
+            let Some(workload) = label(container, LABEL_WORKLOAD) else {
+                continue;
+            };
+            // An init container ends by design; sidecars were looked at above.
+            if workload.contains('/') {
                 continue;
             }
             let entry = by_workload
@@ -54,8 +76,14 @@ impl DockerRuntime {
                     reason: None,
                 });
             entry.replicas += 1;
+            let name = summary_name(container);
             if container.state == Some(bollard::models::ContainerSummaryStateEnum::RUNNING) {
-                entry.ready_replicas += 1;
+                match sidecars_down.get(name.as_str()) {
+                    Some(why) => {
+                        entry.reason.get_or_insert_with(|| why.clone());
+                    }
+                    None => entry.ready_replicas += 1,
+                }
             } else {
                 // A service that is down is looked into; a job's container that ended is
                 // what a job does, said in the engine's own word without another request.
@@ -66,12 +94,6 @@ impl DockerRuntime {
                     None
                 };
                 entry.reason = why.or_else(|| container.status.clone());
-            }
-        }
-        for (service, why) in sidecars_down {
-            if let Some(entry) = by_workload.get_mut(&service) {
-                entry.ready_replicas = entry.ready_replicas.saturating_sub(1);
-                entry.reason.get_or_insert(why);
             }
         }
         Ok(by_workload.into_values().collect())

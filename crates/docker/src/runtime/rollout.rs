@@ -162,6 +162,7 @@ impl DockerRuntime {
                     )
                     .await
                     .map_err(|e| failed(format!("starting container {name} again"), e))?;
+                self.rejoin_sidecars(&docker, env, &name).await;
                 started.push(name);
             }
         }
@@ -368,6 +369,9 @@ impl DockerRuntime {
                     "{error}; the previous replica {old_name} could not be started again \
                      either: {restart}"
                 )));
+            }
+            if let Some((old_name, _)) = &stopped_old {
+                self.rejoin_sidecars(docker, env, old_name).await;
             }
             return Err(error);
         }
