@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use stagecraft_api::{
     ActivityView, AddedAppView, AppDetailView, AppRefreshView, AppView, BuildComparisonView,
     BuildView, Change, ClusterMadeBy, CommitView, CommitsBetweenView, ConfigVersionView,
-    CustomWorkflow, DataDirOrigin, DatabaseReport, DeployDetailView, DeployEvent, DeployOutcome,
-    DeployStatusView, DeployView, DockerStatus, EditableVariables, EndpointSource,
+    CronJobView, CustomWorkflow, DataDirOrigin, DatabaseReport, DeployDetailView, DeployEvent,
+    DeployOutcome, DeployStatusView, DeployView, DockerStatus, EditableVariables, EndpointSource,
     EnvironmentRowView, EnvironmentStatusView, EnvironmentView, ErrorCode, FileChangeView,
     FileChangesView, FileRenameView, ImageView, KubeContextReport, KubernetesReport,
     LayerChangeView, LogLineView, LogPageView, LogResourceView, NextDeploy, OrphanView,
@@ -56,6 +56,7 @@ fn render() -> String {
         declaration::<Stage>(&cfg),
         declaration::<CustomWorkflow>(&cfg),
         declaration::<WorkflowStep>(&cfg),
+        declaration::<CronJobView>(&cfg),
         declaration::<RuntimeErrorKind>(&cfg),
         declaration::<EditableVariables>(&cfg),
         declaration::<TaskOutcome>(&cfg),

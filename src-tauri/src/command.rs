@@ -396,6 +396,25 @@ pub(crate) async fn workflow_start(
     submit(&state, &env_id, DeployRequest::Workflow { name }).await
 }
 
+/// The cron jobs of the environment's configuration, with their last and next runs.
+#[tauri::command]
+pub(crate) async fn cron_jobs_list(
+    state: State<'_, AppState>,
+    env_id: String,
+) -> Result<Vec<stagecraft_api::CronJobView>, IpcError> {
+    Ok(state.stagecraft()?.cron_jobs(&env_id).await?)
+}
+
+/// Runs a cron job now ("Run now"); returns at once, queued like any deploy.
+#[tauri::command]
+pub(crate) async fn cron_run(
+    state: State<'_, AppState>,
+    env_id: String,
+    name: String,
+) -> Result<DeployView, IpcError> {
+    submit(&state, &env_id, DeployRequest::Cron { name, reason: None }).await
+}
+
 /// Cancels the running deploy and the queued ones; gives them.
 #[tauri::command]
 pub(crate) async fn deploy_cancel(

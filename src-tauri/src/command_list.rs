@@ -32,6 +32,8 @@ commands! {
     setup_start,
     workflows_list,
     workflow_start,
+    cron_jobs_list,
+    cron_run,
     deploy_cancel,
     environment_extend,
     timeline,

@@ -22,6 +22,7 @@
 
 mod apps;
 mod builds;
+mod cron;
 mod deploys;
 mod environments;
 mod gitops;
@@ -98,6 +99,11 @@ enum Command {
         #[command(subcommand)]
         command: workflows::Workflows,
     },
+    /// An environment's cron jobs: listed with their last and next runs, run now.
+    Cron {
+        #[command(subcommand)]
+        command: cron::Cron,
+    },
     /// Runs the clock without the window (expiry, expiry warnings, auto_deploy of new commits
     /// on environments' branches) until stopped; while the app runs it, this one waits.
     Serve {
@@ -135,6 +141,7 @@ fn main() -> ExitCode {
         Command::Builds { command } => session::run(Request::Builds(command), cli.output),
         Command::Instances { command } => session::run(Request::Instances(command), cli.output),
         Command::Workflows { command } => session::run(Request::Workflows(command), cli.output),
+        Command::Cron { command } => session::run(Request::Cron(command), cli.output),
         Command::Serve { every } => session::run(
             Request::Serve(std::time::Duration::from_secs(every)),
             cli.output,

@@ -9,6 +9,7 @@ use stagecraft_api::{Error, Settings, Stagecraft};
 use crate::Output;
 use crate::apps::{self, Apps};
 use crate::builds::{self, Builds};
+use crate::cron::{self, Cron};
 use crate::deploys::{self, Deploys};
 use crate::environments::{self, Environments};
 use crate::instances::{self, Instances};
@@ -22,6 +23,7 @@ pub(crate) enum Request {
     Builds(Builds),
     Instances(Instances),
     Workflows(Workflows),
+    Cron(Cron),
     /// `serve`, with the clock's period.
     Serve(std::time::Duration),
 }
@@ -37,6 +39,7 @@ impl Request {
             Request::Builds(command) => command.uses_docker(),
             Request::Instances(command) => command.uses_docker(),
             Request::Workflows(command) => command.uses_docker(),
+            Request::Cron(command) => command.uses_docker(),
             // Its deploys do; the clock takes its time.
             Request::Serve(_) => true,
         }
@@ -77,6 +80,7 @@ async fn execute(
         Request::Builds(command) => builds::execute(stagecraft, command, output).await,
         Request::Instances(command) => instances::execute(stagecraft, command, output).await,
         Request::Workflows(command) => workflows::execute(stagecraft, command, output).await,
+        Request::Cron(command) => cron::execute(stagecraft, command, output).await,
         Request::Serve(every) => crate::serve::execute(stagecraft, every).await,
     }
 }

@@ -1,7 +1,7 @@
 // Generated from the Rust types by `STAGECRAFT_BLESS=1 cargo test -p stagecraft-desktop bindings`. Do not edit.
 
 /** The commands the window may call (`src-tauri/src/command_list.rs`). */
-export type CommandName = "system_report" | "docker_status" | "apps_list" | "app_add" | "app_set_registry" | "app_set_gitops" | "app_get" | "app_refresh" | "app_remove" | "app_vars_file" | "app_vars_set" | "environment_vars_file" | "environment_vars_set" | "folder_pick" | "file_save" | "environments_list" | "environment_create" | "environments_orphaned" | "environment_adopt" | "runtime_choices" | "environment_get" | "environment_health" | "next_deploy" | "deploy_start" | "teardown_start" | "setup_start" | "workflows_list" | "workflow_start" | "deploy_cancel" | "environment_extend" | "timeline" | "deploy_follow" | "changes_follow" | "stream_stop" | "log_follow" | "deploy_detail" | "log_resources" | "builds_list" | "builds_compare" | "deploy_build_start" | "config_history" | "config_set" | "variables_get";
+export type CommandName = "system_report" | "docker_status" | "apps_list" | "app_add" | "app_set_registry" | "app_set_gitops" | "app_get" | "app_refresh" | "app_remove" | "app_vars_file" | "app_vars_set" | "environment_vars_file" | "environment_vars_set" | "folder_pick" | "file_save" | "environments_list" | "environment_create" | "environments_orphaned" | "environment_adopt" | "runtime_choices" | "environment_get" | "environment_health" | "next_deploy" | "deploy_start" | "teardown_start" | "setup_start" | "workflows_list" | "workflow_start" | "cron_jobs_list" | "cron_run" | "deploy_cancel" | "environment_extend" | "timeline" | "deploy_follow" | "changes_follow" | "stream_stop" | "log_follow" | "deploy_detail" | "log_resources" | "builds_list" | "builds_compare" | "deploy_build_start" | "config_history" | "config_set" | "variables_get";
 
 /**
  * The only error a command returns. The UI switches on `code`; `message` is for people and
@@ -221,7 +221,7 @@ limit_secs?: number, } | { "type": "task_waiting", step: number, task: string, r
 /**
  * The four stages of an environment's life (reference §4.1).
  */
-export type Stage = "build" | "setup" | "patch" | "teardown" | "workflow";
+export type Stage = "build" | "setup" | "patch" | "teardown" | "workflow" | "cron";
 
 /**
  * A custom workflow as the window and the command line list it.
@@ -236,6 +236,20 @@ steps: Array<WorkflowStep>, };
  * One step of a custom workflow: its tasks run together.
  */
 export type WorkflowStep = { name: string, tasks: Array<string>, };
+
+/**
+ * A cron job as the window and the command line list it.
+ */
+export type CronJobView = { name: string, schedule: string, 
+/**
+ * When it runs next (RFC 3339, UTC); none on a runtime that schedules it itself, or while
+ * the environment is not deployed.
+ */
+nextRun: string | null, 
+/**
+ * Its last run, by the clock or by hand.
+ */
+lastRun: DeployView | null, };
 
 /**
  * What kind of failure a runtime met: what the user can do about it follows from it (start
@@ -354,7 +368,7 @@ export type NextDeploy = { stage: StageView, reason: string,
  */
 pinnedBuild: number | null, };
 
-export type StageView = "build" | "setup" | "patch" | "teardown" | "workflow";
+export type StageView = "build" | "setup" | "patch" | "teardown" | "workflow" | "cron";
 
 export type DeployView = { id: number, stage: StageView, reason: string, status: DeployStatusView, buildId: number | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, 
 /**
@@ -366,9 +380,10 @@ rollback: boolean,
  */
 outcome: DeployOutcome | null, 
 /**
- * The custom workflow it ran, for the stage `workflow`: the timeline's label.
+ * The custom workflow or cron job it ran, for the stages `workflow` and `cron`: the
+ * timeline's label.
  */
-workflow: string | null, };
+target: string | null, };
 
 export type DeployStatusView = "queued" | "running" | "succeeded" | "failed" | "cancelled" | "interrupted";
 
