@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Namespace, Pod, Secret};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, WatchEvent, WatchParams};
 use kube::config::KubeConfigOptions;
@@ -176,6 +176,7 @@ impl Cluster {
         self.apply_in(&namespace, &manifests.claims).await?;
         self.apply_in(&namespace, &manifests.deployments).await?;
         self.apply_in(&namespace, &manifests.services).await?;
+        self.apply_in(&namespace, &manifests.cron_jobs).await?;
         Ok(())
     }
 
@@ -480,6 +481,32 @@ impl Cluster {
             Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
             Err(error) => Err(self.error("delete", "secrets", name, error)),
         }
+    }
+
+    /// Deletes the namespace's CronJobs not named in `keep`: the cron jobs the configuration
+    /// no longer has.
+    pub async fn delete_cron_jobs_except(
+        &self,
+        namespace: &str,
+        keep: &[String],
+    ) -> Result<Vec<String>, KubeError> {
+        let api: Api<CronJob> = Api::namespaced(self.client.clone(), namespace);
+        let listed = api
+            .list(&ListParams::default())
+            .await
+            .map_err(|e| self.error("list", "cronjobs", namespace, e))?;
+        let mut deleted = Vec::new();
+        for name in listed.items.into_iter().filter_map(|c| c.metadata.name) {
+            if keep.contains(&name) {
+                continue;
+            }
+            match api.delete(&name, &DeleteParams::background()).await {
+                Ok(_) => deleted.push(name),
+                Err(kube::Error::Api(status)) if status.code == 404 => {}
+                Err(error) => return Err(self.error("delete", "cronjobs", &name, error)),
+            }
+        }
+        Ok(deleted)
     }
 
     /// Deletes every Job of the workload in the namespace, with their pods.

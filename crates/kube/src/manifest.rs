@@ -36,7 +36,9 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::apps::v1::{
     Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment,
 };
-use k8s_openapi::api::batch::v1::{Job, JobSpec as KubeJobSpec};
+use k8s_openapi::api::batch::v1::{
+    CronJob, CronJobSpec as KubeCronJobSpec, Job, JobSpec as KubeJobSpec, JobTemplateSpec,
+};
 use k8s_openapi::api::core::v1::{
     ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar,
     EnvVarSource, ExecAction, HTTPGetAction, LocalObjectReference, Namespace,
@@ -48,8 +50,8 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use stagecraft_engine::{
-    ConfigFile, ContainerSpec, EnvVar as Variable, JobSpec, Limits, LivenessSpec, ProbeSpec,
-    ReadinessSpec, ServiceSpec, VolumeSource, Workloads,
+    ConfigFile, ContainerSpec, CronJobSpec, EnvVar as Variable, JobSpec, Limits, LivenessSpec,
+    ProbeSpec, ReadinessSpec, ServiceSpec, VolumeSource, Workloads,
 };
 
 /// A Deployment's annotation: the digest of the spec it was made from, without the variables
@@ -293,10 +295,12 @@ fn resources(limits: &Limits, requests: &Limits) -> Option<ResourceRequirements>
 }
 
 /// A workload's part of an object name: `web` for `services.web`, `job-migrate` for
-/// `jobs.migrate`, so a service and a job of the same name never share an object.
+/// `jobs.migrate`, `cron-nightly` for `cron_jobs.nightly`, so a service, a job and a cron
+/// job of the same name never share an object.
 fn workload_part(workload: &str) -> String {
     match workload.split_once('.') {
         Some(("jobs", name)) => format!("job-{name}"),
+        Some(("cron_jobs", name)) => format!("cron-{name}"),
         Some((_, name)) => name.to_owned(),
         None => workload.to_owned(),
     }
@@ -657,44 +661,71 @@ fn node_selector(labels: &[(String, String)]) -> Option<BTreeMap<String, String>
 /// made.
 pub fn job(owner: &Owner, spec: &JobSpec, run: &str) -> Job {
     let workload = format!("jobs.{}", spec.name);
-    let (volumes, volume_mounts) = volumes(&workload, &spec.volumes, &spec.config_files);
+    Job {
+        metadata: owner.meta(&dns_label(&format!("{}-{run}", spec.name)), Some(&workload)),
+        spec: Some(job_spec(owner, spec, &workload)),
+        ..Job::default()
+    }
+}
+
+/// A cron job as a CronJob the cluster runs: never two of its runs at once (`Forbid`, as
+/// Stagecraft's clock does on Docker), each run a Job as [`job`] makes.
+pub fn cron_job(owner: &Owner, spec: &CronJobSpec) -> CronJob {
+    let workload = format!("cron_jobs.{}", spec.job.name);
+    CronJob {
+        metadata: owner.meta(&dns_label(&spec.job.name), Some(&workload)),
+        spec: KubeCronJobSpec {
+            schedule: spec.schedule.clone(),
+            concurrency_policy: Some("Forbid".to_owned()),
+            job_template: JobTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some(owner.labels(Some(&workload))),
+                    ..ObjectMeta::default()
+                }),
+                spec: Some(job_spec(owner, &spec.job, &workload)),
+            },
+            ..KubeCronJobSpec::default()
+        },
+        ..CronJob::default()
+    }
+}
+
+/// A Job's spec for one run of `spec`, its pods labelled as `workload`'s.
+fn job_spec(owner: &Owner, spec: &JobSpec, workload: &str) -> KubeJobSpec {
+    let (volumes, volume_mounts) = volumes(workload, &spec.volumes, &spec.config_files);
     let container = Container {
         name: dns_label(&spec.name),
         image: Some(spec.image.clone()),
         image_pull_policy: pull_policy(spec.built),
         command: non_empty(&spec.command),
         args: non_empty(&spec.args),
-        env: env(&workload, &spec.env),
+        env: env(workload, &spec.env),
         resources: resources(&spec.limits, &spec.requests),
         volume_mounts,
         ..Container::default()
     };
-    Job {
-        metadata: owner.meta(&dns_label(&format!("{}-{run}", spec.name)), Some(&workload)),
-        spec: Some(KubeJobSpec {
-            backoff_limit: Some(0),
-            active_deadline_seconds: Some(
-                i64::try_from(spec.completed_timeout.as_secs())
-                    .unwrap_or(i64::MAX)
-                    .max(1),
-            ),
-            template: PodTemplateSpec {
-                metadata: Some(ObjectMeta {
-                    labels: Some(owner.labels(Some(&workload))),
-                    ..ObjectMeta::default()
-                }),
-                spec: Some(PodSpec {
-                    containers: vec![container],
-                    restart_policy: Some("Never".to_owned()),
-                    volumes,
-                    node_selector: node_selector(&spec.node_selector),
-                    image_pull_secrets: owner.image_pull_secrets(spec.built),
-                    ..PodSpec::default()
-                }),
-            },
-            ..KubeJobSpec::default()
-        }),
-        ..Job::default()
+    KubeJobSpec {
+        backoff_limit: Some(0),
+        active_deadline_seconds: Some(
+            i64::try_from(spec.completed_timeout.as_secs())
+                .unwrap_or(i64::MAX)
+                .max(1),
+        ),
+        template: PodTemplateSpec {
+            metadata: Some(ObjectMeta {
+                labels: Some(owner.labels(Some(workload))),
+                ..ObjectMeta::default()
+            }),
+            spec: Some(PodSpec {
+                containers: vec![container],
+                restart_policy: Some("Never".to_owned()),
+                volumes,
+                node_selector: node_selector(&spec.node_selector),
+                image_pull_secrets: owner.image_pull_secrets(spec.built),
+                ..PodSpec::default()
+            }),
+        },
+        ..KubeJobSpec::default()
     }
 }
 
@@ -707,6 +738,7 @@ pub struct Manifests {
     pub claims: Vec<PersistentVolumeClaim>,
     pub deployments: Vec<Deployment>,
     pub services: Vec<Service>,
+    pub cron_jobs: Vec<CronJob>,
 }
 
 impl Manifests {
@@ -717,6 +749,8 @@ impl Manifests {
         services.sort_by(|a, b| a.name.cmp(&b.name));
         let mut jobs: Vec<&JobSpec> = workloads.jobs.values().collect();
         jobs.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut cron_jobs: Vec<&CronJobSpec> = workloads.cron_jobs.values().collect();
+        cron_jobs.sort_by(|a, b| a.job.name.cmp(&b.job.name));
 
         // What pods need, for services and jobs alike: their Secrets and volume claims.
         let needs = services
@@ -736,6 +770,15 @@ impl Manifests {
                     &j.env,
                     &j.volumes,
                     &j.config_files,
+                    Vec::new(),
+                )
+            }))
+            .chain(cron_jobs.iter().map(|c| {
+                (
+                    format!("cron_jobs.{}", c.job.name),
+                    &c.job.env,
+                    &c.job.volumes,
+                    &c.job.config_files,
                     Vec::new(),
                 )
             }));
@@ -765,6 +808,7 @@ impl Manifests {
             claims: claims.into_values().collect(),
             deployments: services.iter().map(|s| deployment(owner, s)).collect(),
             services: services.iter().filter_map(|s| service(owner, s)).collect(),
+            cron_jobs: cron_jobs.iter().map(|c| cron_job(owner, c)).collect(),
         }
     }
 
@@ -785,6 +829,9 @@ impl Manifests {
         }
         for service in &self.services {
             out.push(serde_json::to_value(service)?);
+        }
+        for cron_job in &self.cron_jobs {
+            out.push(serde_json::to_value(cron_job)?);
         }
         Ok(out)
     }

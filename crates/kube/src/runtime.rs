@@ -549,6 +549,54 @@ impl Runtime for KubeRuntime {
         cluster.apply(&manifests).await.map_err(failed)
     }
 
+    /// The cluster runs the cron jobs: a CronJob each (`concurrencyPolicy: Forbid`), those
+    /// the configuration no longer has deleted.
+    async fn schedule_cron_jobs(
+        &self,
+        env: &EnvironmentRef,
+        cron_jobs: &[stagecraft_engine::CronJobSpec],
+    ) -> Result<bool, RuntimeError> {
+        let cluster = self.cluster().await?;
+        // What it waits for (an image's push) is part of no task: said nowhere.
+        let (unheard, _) = tokio::sync::mpsc::unbounded_channel::<stagecraft_engine::DeployEvent>();
+        let progress = TaskProgress::new(std::sync::Arc::new(unheard), 0, "cron_jobs");
+        let mut reached = HashMap::new();
+        let mut built = false;
+        for cron in cron_jobs {
+            let mut cron = cron.clone();
+            cron.job.image = self
+                .ensure_image(env, &cron.job.image, cron.job.built, &progress)
+                .await?;
+            built |= cron.job.built;
+            reached.insert(cron.job.name.clone(), cron);
+        }
+        let owner = owner(env);
+        if !reached.is_empty() {
+            env.ledger.record(&namespace_object(&owner)).await?;
+            let owner = self
+                .pulling_owner(cluster, env, owner.clone(), built)
+                .await?;
+            let workloads = Workloads {
+                cron_jobs: reached,
+                ..Workloads::default()
+            };
+            cluster
+                .apply(&Manifests::of(&owner, &workloads))
+                .await
+                .map_err(failed)?;
+        }
+        let keep: Vec<String> = cron_jobs.iter().map(|c| dns_label(&c.job.name)).collect();
+        cluster
+            .delete_cron_jobs_except(&owner.namespace(), &keep)
+            .await
+            .map_err(failed)?;
+        Ok(true)
+    }
+
+    fn schedules_cron_jobs(&self) -> bool {
+        true
+    }
+
     async fn deploy_service(
         &self,
         env: &EnvironmentRef,

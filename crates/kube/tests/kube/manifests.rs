@@ -313,9 +313,15 @@ sidecars:
         "s3cret"
     );
 
+    kubernetes_accepts(&manifests.to_json().unwrap());
+}
+
+/// Each object passes `kubernetes-validate --strict`.
+#[track_caller]
+fn kubernetes_accepts(objects: &[serde_json::Value]) {
     let dir = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
-    for (index, object) in manifests.to_json().unwrap().iter().enumerate() {
+    for (index, object) in objects.iter().enumerate() {
         let file = dir.path().join(format!("{index:03}.json"));
         std::fs::write(&file, serde_json::to_string_pretty(object).unwrap()).unwrap();
         files.push(file);
@@ -338,4 +344,68 @@ sidecars:
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// A cron job becomes a CronJob that never runs two of its runs at once, its variables (a
+/// secret among them) in a Secret of its own, accepted by `kubernetes-validate --strict`.
+#[test]
+fn cron_jobs_become_cronjobs_kubernetes_accepts() {
+    let text = "app: shop
+services:
+- {name: web, image: busybox, volumes: [{name: data, type: persistent, mount_path: /data}]}
+cron_jobs:
+- name: nightly
+  schedule: '0 3 * * mon-fri'
+  from_services: web
+  command: [sh, -c, 'echo hi']
+  envs: [{key: TOKEN, value: s3cret, secret: true}]
+  completed_timeout: 300
+";
+    let template = load_template("t.yaml", text).value.unwrap();
+    let variables = parse_variables("v.yaml", "defaults: []\n").value.unwrap();
+    let envs = resolve_variables(
+        &template,
+        &variables,
+        &Injected::sample(&template),
+        "v.yaml",
+    )
+    .unwrap();
+    let workloads = stagecraft_engine::workloads(&template, &envs);
+    let owner = Owner {
+        env_id: "ab12cd3".to_owned(),
+        app: "shop".to_owned(),
+        pull_secret: None,
+    };
+    let manifests = Manifests::of(&owner, &workloads);
+    let cron = &manifests.cron_jobs[0];
+    assert_eq!(cron.spec.schedule, "0 3 * * mon-fri");
+    assert_eq!(cron.spec.concurrency_policy.as_deref(), Some("Forbid"));
+    let pod = cron
+        .spec
+        .job_template
+        .spec
+        .as_ref()
+        .unwrap()
+        .template
+        .spec
+        .clone()
+        .unwrap();
+    assert_eq!(
+        pod.volumes.unwrap()[0]
+            .persistent_volume_claim
+            .as_ref()
+            .unwrap()
+            .claim_name,
+        "cron-nightly-data",
+        "a claim of its own, as a job's (named apart from a service's or a job's)"
+    );
+    assert!(
+        manifests
+            .secrets
+            .iter()
+            .any(|s| s.string_data.as_ref().unwrap().get("TOKEN").is_some()),
+        "{:#?}",
+        manifests.secrets
+    );
+    kubernetes_accepts(&manifests.to_json().unwrap());
 }

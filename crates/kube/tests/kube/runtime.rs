@@ -17,13 +17,13 @@ type Mock = Handle<Request<Body>, Response<Body>>;
 
 const NS: &str = "stagecraft-ab12cd3";
 
-fn mocked() -> (KubeRuntime, Mock) {
+pub(crate) fn mocked() -> (KubeRuntime, Mock) {
     let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
     let cluster = Cluster::new(kube::Client::new(service, "default"), "kind-dev");
     (KubeRuntime::with_cluster(cluster, Images::Shared), handle)
 }
 
-fn env(ledger: &Arc<MemoryLedger>) -> EnvironmentRef {
+pub(crate) fn env(ledger: &Arc<MemoryLedger>) -> EnvironmentRef {
     EnvironmentRef {
         env_id: "ab12cd3".into(),
         image_registry: None,
@@ -57,12 +57,12 @@ fn reasons(receiver: &mut tokio::sync::mpsc::UnboundedReceiver<DeployEvent>) -> 
 
 /// One answer of the scripted API server.
 #[derive(Clone)]
-struct Answer {
+pub(crate) struct Answer {
     status: u16,
     body: Vec<u8>,
 }
 
-fn json(value: serde_json::Value) -> Answer {
+pub(crate) fn json(value: serde_json::Value) -> Answer {
     Answer {
         status: 200,
         body: serde_json::to_vec(&value).unwrap(),
@@ -94,7 +94,10 @@ fn not_found(what: &str) -> Answer {
 
 /// Answers requests in order; an apply is answered with the object it sent. Gives back each
 /// request as `METHOD path?query`.
-fn serve(mock: Mock, answers: Vec<Option<Answer>>) -> tokio::task::JoinHandle<Vec<String>> {
+pub(crate) fn serve(
+    mock: Mock,
+    answers: Vec<Option<Answer>>,
+) -> tokio::task::JoinHandle<Vec<String>> {
     let recorded = serve_recording(mock, answers);
     tokio::spawn(async move {
         recorded
@@ -107,7 +110,7 @@ fn serve(mock: Mock, answers: Vec<Option<Answer>>) -> tokio::task::JoinHandle<Ve
 }
 
 /// As [`serve`], giving back each request's body too.
-fn serve_recording(
+pub(crate) fn serve_recording(
     mut mock: Mock,
     answers: Vec<Option<Answer>>,
 ) -> tokio::task::JoinHandle<Vec<(String, Vec<u8>)>> {
@@ -491,6 +494,8 @@ workflows:
     };
     let deployment_list = serde_json::json!({"apiVersion": "apps/v1", "kind": "DeploymentList",
         "metadata": {}, "items": []});
+    let cron_list = serde_json::json!({"apiVersion": "batch/v1", "kind": "CronJobList",
+        "metadata": {}, "items": []});
     let (runtime, mock) = mocked();
     let server = serve(
         mock,
@@ -509,7 +514,8 @@ workflows:
             None,
             Some(json(job_done)),
             Some(json(pod_list)),
-            // the setup's end: the services' health asked for
+            // the setup's end: no cron jobs, none left; the services' health asked for
+            Some(json(cron_list.clone())),
             Some(json(deployment_list.clone())),
             // patch: web was made from another spec (no digest of this one): its objects,
             // its rollout followed until done
@@ -523,7 +529,8 @@ workflows:
                 ("MODIFIED", deployment("62", done)),
             ])),
             Some(events(&[])),
-            // the patch's end: the services' health
+            // the patch's end: no cron jobs, none left; the services' health
+            Some(json(cron_list)),
             Some(json(deployment_list)),
             // teardown: the namespace checked, deleted, gone
             Some(namespace.clone()),
@@ -598,6 +605,7 @@ workflows:
             format!("PATCH /apis/batch/v1/namespaces/{NS}/jobs/migrate-RUN{apply}"),
             format!("GET /apis/batch/v1/namespaces/{NS}/jobs/migrate-RUN"),
             format!("GET /api/v1/namespaces/{NS}/pods?&labelSelector=job-name%3Dmigrate-RUN"),
+            format!("GET /apis/batch/v1/namespaces/{NS}/cronjobs?"),
             format!("GET /apis/apps/v1/namespaces/{NS}/deployments?"),
             format!("GET /apis/apps/v1/namespaces/{NS}/deployments/web"),
             format!("PATCH /api/v1/namespaces/{NS}{apply}"),
@@ -610,6 +618,7 @@ workflows:
             format!(
                 "GET /api/v1/namespaces/{NS}/pods?&watch=true&timeoutSeconds=60&labelSelector=dev.stagecraft%2Fworkload%3Dservices.web&allowWatchBookmarks=true&resourceVersion=0"
             ),
+            format!("GET /apis/batch/v1/namespaces/{NS}/cronjobs?"),
             format!("GET /apis/apps/v1/namespaces/{NS}/deployments?"),
             format!("GET /api/v1/namespaces/{NS}"),
             format!("DELETE /api/v1/namespaces/{NS}?"),
