@@ -3,8 +3,8 @@
 -- 'cron'), named by `target`. SQLite cannot change a
 -- CHECK in place, so the table is rebuilt as SQLite's documented procedure does: foreign keys
 -- off (dropping the old table must not cascade to its events, steps and tasks), the copy in
--- one transaction, every reference checked before it commits, foreign keys on again. Columns
--- keep their order; `target` is added last.
+-- one transaction keeping every id (so every reference to a deploy stays), foreign keys on
+-- again. Columns keep their order; `target` is added last.
 PRAGMA foreign_keys = OFF;
 
 BEGIN;
