@@ -17,17 +17,17 @@ pub(super) fn check_cron_jobs(
 ) {
     let mut seen: HashSet<&str> = HashSet::new();
     for job in &template.cron_jobs {
-        if let Some(name) = check.name(&job.name, job.loc, &job.path, "cron job") {
-            if jobs.contains(name.as_str()) || !seen.insert(name.as_str()) {
-                check.error(
-                    name.loc,
-                    &child(&job.path, "name"),
-                    format!(
-                        "a second job or cron job named `{name}`: their names must be unique \
-                         (each run is kept as `jobs.{name}`)"
-                    ),
-                );
-            }
+        if let Some(name) = check.name(&job.name, job.loc, &job.path, "cron job")
+            && (jobs.contains(name.as_str()) || !seen.insert(name.as_str()))
+        {
+            check.error(
+                name.loc,
+                &child(&job.path, "name"),
+                format!(
+                    "a second job or cron job named `{name}`: their names must be unique \
+                     (each run is kept as `jobs.{name}`)"
+                ),
+            );
         }
         match &job.schedule {
             Some(schedule) => {
