@@ -11,6 +11,7 @@ import type {
   ChangeMessage,
   CommandName,
   ConfigVersionView,
+  CronJobView,
   CustomWorkflow,
   EditableVariables,
   WorkloadVarsView,
@@ -142,6 +143,13 @@ export interface EnvironmentsApi {
    *  configuration the environment runs. Refused when the environment was never set up, or
    *  its configuration has no such workflow. */
   runWorkflow(envId: string, name: string): Promise<DeployView>;
+  /** The cron jobs of the environment's configuration (Release's `cron_jobs`), each with its
+   *  schedule, when Stagecraft's clock runs it next and its last run; none when it has none. */
+  cronJobs(envId: string): Promise<CronJobView[]>;
+  /** Runs the cron job `name` once now, whatever its schedule, and returns at once (a deploy
+   *  of stage `cron`, which changes nothing of the environment's status). Refused when the
+   *  environment was never set up, or its configuration has no such cron job. */
+  runCronJob(envId: string, name: string): Promise<DeployView>;
   /** Cancels the running deploy and the queued ones; gives them. */
   cancel(envId: string): Promise<DeployView[]>;
   /** Sets an ephemeral environment to expire `hours` from now (null: the most, 7 days). */
@@ -210,6 +218,8 @@ export const environmentsApi: EnvironmentsApi = {
   setup: (envId) => call("setup_start", { envId }),
   workflows: (envId) => call("workflows_list", { envId }),
   runWorkflow: (envId, name) => call("workflow_start", { envId, name }),
+  cronJobs: (envId) => call("cron_jobs_list", { envId }),
+  runCronJob: (envId, name) => call("cron_run", { envId, name }),
   cancel: (envId) => call("deploy_cancel", { envId }),
   extend: (envId, hours) => call("environment_extend", { envId, hours }),
   timeline: (envId) => call("timeline", { envId }),

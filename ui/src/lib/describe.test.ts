@@ -40,7 +40,7 @@ function deploy(status: DeployView["status"]): DeployView {
     finishedAt: null,
     rollback: false,
     outcome: null,
-    workflow: null,
+    target: null,
   };
 }
 
@@ -231,9 +231,10 @@ describe("what an environment is doing", () => {
 describe("custom workflows", () => {
   it("labels a lane by its stage, the workflow it ran, or the build it rolled back to", () => {
     expect(deployLabel(deploy("succeeded"))).toEqual({ label: "Setup", title: undefined });
-    expect(deployLabel({ ...deploy("succeeded"), stage: "workflow", workflow: "reindex" })).toEqual(
-      { label: "reindex", title: "Custom workflow reindex" },
-    );
+    expect(deployLabel({ ...deploy("succeeded"), stage: "workflow", target: "reindex" })).toEqual({
+      label: "reindex",
+      title: "Custom workflow reindex",
+    });
     expect(deployLabel({ ...deploy("succeeded"), stage: "workflow" })).toEqual({
       label: "Workflow",
       title: "A custom workflow",

@@ -157,9 +157,10 @@ export function capitalise(text: string): string {
 }
 
 /** What a deploy's lane calls it, and the lane's tooltip: its stage ("Patch"), the custom
- *  workflow it ran ("gitbook-ingest"), or the build a rollback went back to. */
+ *  workflow or the cron job it ran ("gitbook-ingest", "tick"), or the build a rollback went
+ *  back to. */
 export function deployLabel(
-  deploy: Pick<DeployView, "stage" | "rollback" | "buildId" | "workflow">,
+  deploy: Pick<DeployView, "stage" | "rollback" | "buildId" | "target">,
 ): { label: string; title: string | undefined } {
   if (deploy.rollback) {
     return {
@@ -168,9 +169,14 @@ export function deployLabel(
     };
   }
   if (deploy.stage === "workflow") {
-    return deploy.workflow === null
+    return deploy.target === null
       ? { label: "Workflow", title: "A custom workflow" }
-      : { label: deploy.workflow, title: `Custom workflow ${deploy.workflow}` };
+      : { label: deploy.target, title: `Custom workflow ${deploy.target}` };
+  }
+  if (deploy.stage === "cron") {
+    return deploy.target === null
+      ? { label: "Cron job", title: "A cron job" }
+      : { label: deploy.target, title: `Cron job ${deploy.target}` };
   }
   return { label: capitalise(deploy.stage), title: undefined };
 }
@@ -208,12 +214,14 @@ export function activity(now: ActivityView | null): string | null {
   if (now === null) return null;
   const parts: string[] = [];
   if (now.stage !== null) {
-    if (now.building) parts.push(`${now.stage} · building images`);
+    // A cron run is one job's run, not a deploy of the environment: said as such.
+    const stage = now.stage === "cron" ? "cron job" : now.stage;
+    if (now.building) parts.push(`${stage} · building images`);
     else if (now.step !== null)
       parts.push(
-        `${now.stage} · step ${now.step}${now.stepsDone > 0 ? ` (${now.stepsDone} done)` : ""}`,
+        `${stage} · step ${now.step}${now.stepsDone > 0 ? ` (${now.stepsDone} done)` : ""}`,
       );
-    else parts.push(`${now.stage} · starting`);
+    else parts.push(`${stage} · starting`);
   }
   if (now.queued > 0) parts.push(`${now.queued} ${now.queued === 1 ? "deploy" : "deploys"} queued`);
   return parts.length > 0 ? parts.join(", ") : null;
@@ -227,6 +235,19 @@ export function ago(at: string, now: number): string {
   const hours = Math.floor(minutes / 60);
   if (hours < 24) return `${hours} h ago`;
   return `${Math.floor(hours / 24)} d ago`;
+}
+
+/** How long until a stored time: "in under a minute", "in 12 min", "in 3 h", "in 5 d"; "due
+ *  now" once it has come (what was due then has not been told of yet). */
+export function until(at: string, now: number): string {
+  const seconds = Math.floor((Date.parse(at) - now) / 1000);
+  if (seconds <= 0) return "due now";
+  if (seconds < 60) return "in under a minute";
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `in ${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return `in ${hours} h`;
+  return `in ${Math.floor(hours / 24)} d`;
 }
 
 /** "expires in 2 d 03 h", "expired", or nothing for a permanent environment. */

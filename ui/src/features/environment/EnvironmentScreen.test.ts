@@ -570,7 +570,10 @@ describe("EnvironmentScreen", () => {
     });
     await fireEvent.click(await screen.findByTestId("tab-configuration"));
 
-    await fireEvent.click(await screen.findByTestId("config-edit-here"));
+    // Enabled once the environment (its app) is read.
+    const edit = (await screen.findByTestId("config-edit-here")) as HTMLButtonElement;
+    await waitFor(() => expect(edit.disabled).toBe(false));
+    await fireEvent.click(edit);
 
     expect(setAppGitops).toHaveBeenCalledWith("shop", false);
     await screen.findByTestId("config-save");

@@ -1,10 +1,11 @@
 // The environment screen's state and what it does: it reads the environment, its timeline, the
-// open deploy, its services' health and its configuration's custom workflows; follows the
-// change feed and the newest deploy's events; runs the header's actions. The components only
-// draw it and call its methods; tests drive it with a fake api.
+// open deploy, its services' health, its configuration's custom workflows and its cron jobs;
+// follows the change feed and the newest deploy's events; runs the header's actions. The
+// components only draw it and call its methods; tests drive it with a fake api.
 import {
   toUiError,
   type Change,
+  type CronJobView,
   type CustomWorkflow,
   type DeployDetailView,
   type DeployView,
@@ -52,6 +53,15 @@ export function reloads(change: Change, envId: string, following: number | undef
   return change.kind !== "deployProgressed" || change.deployId !== following;
 }
 
+/** The newest deploy that is not a cron run, the first load's open one. */
+function newestDeploy(deploys: DeployView[]): DeployView | undefined {
+  for (let i = deploys.length - 1; i >= 0; i -= 1) {
+    const d = deploys[i];
+    if (d !== undefined && d.stage !== "cron") return d;
+  }
+  return undefined;
+}
+
 export class EnvironmentModel {
   readonly envId: string;
 
@@ -61,6 +71,11 @@ export class EnvironmentModel {
   /** The custom workflows of the environment's configuration (the Workflows menu); none when
    *  it has none, or they could not be read. */
   workflows = $state.raw<CustomWorkflow[]>([]);
+  /** The cron jobs of the environment's configuration, each with its next and last run (the
+   *  Cron jobs panel); none when it has none, or they were never read. */
+  cronJobs = $state.raw<CronJobView[]>([]);
+  /** Whether the timeline's "Cron runs" group is open: closed until asked for. */
+  cronRunsOpen = $state(false);
   // Raw, as the timeline reducer gives them: always replaced, never changed in place.
   deploys = $state.raw<DeployView[]>([]);
   detail = $state.raw<DeployDetailView>();
@@ -98,9 +113,20 @@ export class EnvironmentModel {
   readonly showsServices = $derived(this.env !== undefined && runsServices(this.env.status));
   readonly active = $derived(isActive(this.deploys));
   readonly newestFirst = $derived([...this.deploys].reverse());
+  /** The runs of cron jobs, newest first: a lane of their own on the timeline. */
+  readonly cronRuns = $derived(this.newestFirst.filter((d) => d.stage === "cron"));
+  /** Every other deploy, newest first: the timeline's main list. */
+  readonly mainRuns = $derived(this.newestFirst.filter((d) => d.stage !== "cron"));
   readonly chart = $derived(this.detail ? span(this.detail.steps, this.now) : null);
   /** Whether Deploy (or Ctrl+Enter) may start a deploy now. */
   readonly canDeploy = $derived(this.next !== undefined && !this.gone && !this.starting);
+  /** Why a custom workflow or a cron job cannot run now, or null when it can: as for Deploy
+   *  (each is queued as a deploy is). */
+  readonly runBlocked = $derived(
+    this.canDeploy
+      ? null
+      : ((this.env ? whyNotDeploy(this.env.status) : null) ?? "A deploy is starting"),
+  );
 
   #api: EnvironmentsApi;
   #storage: Storage;
@@ -125,6 +151,9 @@ export class EnvironmentModel {
   #buildRead: number | undefined;
   /** The custom workflows read for a configuration version: read again once it changes. */
   #workflowsRead: { version: string; read: Promise<CustomWorkflow[]> } | undefined;
+  /** The cron jobs read for a configuration version, a status and what the timeline held
+   *  (their next and last runs move with its deploys): read again once one changes. */
+  #cronRead: { key: string; read: Promise<CronJobView[] | undefined> } | undefined;
 
   constructor(api: EnvironmentsApi, envId: string, storage: Storage = sessionStorage) {
     this.#api = api;
@@ -212,8 +241,28 @@ export class EnvironmentModel {
     return this.#workflowsRead.read;
   }
 
+  /**
+   * The cron jobs of the environment `env` (its configuration version and status) with the
+   * timeline `deploys`: read once for them, so each load (however they overlap) awaits the same
+   * read, and again when one changes: a deploy queued or ended (a cron run among them) moves a
+   * job's last and next runs. One that fails gives undefined (what was shown stays, the error
+   * unsaid) and is tried again on the next load.
+   */
+  #readCronJobs(env: EnvironmentView, deploys: DeployView[]): Promise<CronJobView[] | undefined> {
+    const runs = deploys.map((d) => `${d.id}:${d.status}`).join(",");
+    const key = `${env.version} ${env.status} ${runs}`;
+    if (this.#cronRead?.key !== key) {
+      const read: Promise<CronJobView[] | undefined> = this.#api.cronJobs(this.envId).catch(() => {
+        if (this.#cronRead?.read === read) this.#cronRead = undefined;
+        return undefined;
+      });
+      this.#cronRead = { key, read };
+    }
+    return this.#cronRead.read;
+  }
+
   /** Reads the environment, its timeline, the open deploy, its configuration's custom
-   *  workflows and (on the Logs tab) its logs. */
+   *  workflows and cron jobs, and (on the Logs tab) its logs. */
   async load(): Promise<void> {
     const mine = ++this.#loads;
     const api = this.#api;
@@ -222,15 +271,20 @@ export class EnvironmentModel {
     const mark = this.#arrived.length;
     try {
       const [e, d] = await Promise.all([api.environment(envId), api.timeline(envId)]);
-      // Read beside the rest (never rejects), again only when the configuration changed.
-      const reading = whyNotTeardown(e.status) === null ? this.#readWorkflows(e.version) : null;
+      // Read beside the rest (never rejects): the workflows again only when the configuration
+      // changed, the cron jobs when it or the timeline did.
+      const reading =
+        whyNotTeardown(e.status) === null
+          ? Promise.all([this.#readWorkflows(e.version), this.#readCronJobs(e, d)])
+          : null;
       const n =
         // Nothing but a teardown runs on these: Deploy has nothing to offer.
         whyNotDeploy(e.status) !== null ? undefined : await api.nextDeploy(envId);
-      const open = this.#opened ? this.expanded : d.at(-1)?.id;
+      // The first load opens the newest deploy, not a cron run (those sit in a closed group).
+      const open = this.#opened ? this.expanded : newestDeploy(d)?.id;
       const shown = open === undefined ? undefined : await api.deployDetail(open);
       const resources = this.tab === "logs" ? await api.logResources(envId) : this.logResources;
-      const workflows = reading === null ? [] : await reading;
+      const [workflows, cronJobs] = reading === null ? [[], []] : await reading;
       if (mine !== this.#loads) return;
       // Events that arrived while this load read may be newer than what it read: given again.
       let timeline: Timeline = { deploys: d, detail: shown };
@@ -244,6 +298,7 @@ export class EnvironmentModel {
       this.#opened = true;
       this.next = n;
       this.workflows = workflows;
+      if (cronJobs !== undefined) this.cronJobs = cronJobs;
       this.detail = timeline.detail;
       this.error = undefined;
       this.#follow(d.at(-1)?.id);
@@ -357,6 +412,35 @@ export class EnvironmentModel {
     return this.#act(async () => {
       this.expanded = (await this.#api.runWorkflow(this.envId, name)).id;
     });
+  }
+
+  /** Runs the cron job `name` once now (its Run now, or a failed run's Run again) and opens
+   *  the run in the timeline's Cron runs group. */
+  runCronJob(name: string): Promise<void> {
+    return this.#act(async () => {
+      this.expanded = (await this.#api.runCronJob(this.envId, name)).id;
+      this.cronRunsOpen = true;
+    });
+  }
+
+  /** Opens or closes the timeline's Cron runs group; a cron run open in it closes with it. */
+  toggleCronRuns(): void {
+    this.cronRunsOpen = !this.cronRunsOpen;
+    const open = this.expanded;
+    if (!this.cronRunsOpen && open !== undefined && this.cronRuns.some((d) => d.id === open)) {
+      this.toggle(open);
+    }
+  }
+
+  /** Opens `deploy` on the timeline (a cron job's last run, from the Cron jobs panel): its
+   *  group opened if it is a cron run, the Timeline tab shown. */
+  showDeploy(deploy: DeployView): void {
+    if (deploy.stage === "cron") this.cronRunsOpen = true;
+    this.tab = "timeline";
+    if (this.expanded === deploy.id) return;
+    this.expanded = deploy.id;
+    this.detail = undefined;
+    void this.load();
   }
 
   /** Stops the running deploy and drops the queued ones. */

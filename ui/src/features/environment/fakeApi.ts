@@ -4,6 +4,7 @@ import type {
   BuildComparisonView,
   BuildView,
   ConfigVersionView,
+  CronJobView,
   CustomWorkflow,
   DeployDetailView,
   DeployView,
@@ -35,7 +36,7 @@ export const setup: DeployView = {
   finishedAt: "2026-11-26T06:00:09.000Z",
   rollback: false,
   outcome: null,
-  workflow: null,
+  target: null,
 };
 
 export const detail: DeployDetailView = {
@@ -175,6 +176,40 @@ export const workflows: CustomWorkflow[] = [
   { name: "reindex", steps: [{ name: "reindex", tasks: ["jobs.reindex"] }] },
 ];
 
+/** A run of the cron job `name`, as the timeline lists it: queued by hand unless told. */
+export function cronRun(name: string, extra: Partial<DeployView> = {}): DeployView {
+  return {
+    ...setup,
+    id: 7,
+    stage: "cron",
+    reason: `cron job \`${name}\` run by hand`,
+    status: "queued",
+    startedAt: null,
+    finishedAt: null,
+    target: name,
+    ...extra,
+  };
+}
+
+/** Cron jobs of a configuration that has some; the fake's own has none (no panel). */
+export const cronJobs: CronJobView[] = [
+  {
+    name: "tick",
+    schedule: "*/5 * * * *",
+    nextRun: "2026-11-26T06:15:00.000Z",
+    lastRun: cronRun("tick", {
+      id: 2,
+      reason: "cron job `tick` (*/5 * * * *): due at 2026-11-26T06:10:00Z",
+      status: "failed",
+      queuedAt: "2026-11-26T06:10:00.000Z",
+      startedAt: "2026-11-26T06:10:00.000Z",
+      finishedAt: "2026-11-26T06:10:03.000Z",
+      outcome: { outcome: "failed", reason: "jobs.tick failed" },
+    }),
+  },
+  { name: "nightly-report", schedule: "0 3 * * *", nextRun: null, lastRun: null },
+];
+
 export function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsApi {
   const logs: LogPageView = {
     lines: [{ seq: 1, at: "2026-11-26T06:00:01.000Z", stderr: true, line: "no such table" }],
@@ -227,7 +262,9 @@ export function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsA
     setup: () => Promise.resolve({ ...setup, id: 5, status: "queued" }),
     workflows: () => Promise.resolve([]),
     runWorkflow: (_envId, name) =>
-      Promise.resolve({ ...setup, id: 6, stage: "workflow", status: "queued", workflow: name }),
+      Promise.resolve({ ...setup, id: 6, stage: "workflow", status: "queued", target: name }),
+    cronJobs: () => Promise.resolve([]),
+    runCronJob: (_envId, name) => Promise.resolve(cronRun(name)),
     cancel: () => Promise.resolve([]),
     extend: () => Promise.resolve(env),
     timeline: () => Promise.resolve([setup]),

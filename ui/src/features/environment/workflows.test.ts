@@ -17,7 +17,7 @@ const run = (name: string, extra: Partial<DeployView> = {}): DeployView => ({
   status: "queued",
   startedAt: null,
   finishedAt: null,
-  workflow: name,
+  target: name,
   ...extra,
 });
 

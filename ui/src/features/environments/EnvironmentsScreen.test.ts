@@ -86,6 +86,8 @@ function api(
     setup: unused,
     workflows: unused,
     runWorkflow: unused,
+    cronJobs: unused,
+    runCronJob: unused,
     cancel: unused,
     extend: unused,
     timeline: unused,
@@ -568,7 +570,7 @@ describe("a row's actions", () => {
     finishedAt: null,
     rollback: false,
     outcome: null,
-    workflow: null,
+    target: null,
   });
 
   it("deploys, opens, and tears down once confirmed, the environment named", async () => {

@@ -36,8 +36,13 @@ describe("a failed deploy's summary", () => {
     const failed: DeployView = {
       ...deploy(4, "failed", 3),
       stage: "workflow",
-      workflow: "reindex",
+      target: "reindex",
     };
+    expect(lastGoodBuild([deploy(1, "succeeded", 2), failed], failed)).toBeNull();
+  });
+
+  it("offers no rollback for a failed cron run: it built nothing", () => {
+    const failed: DeployView = { ...deploy(4, "failed", 3), stage: "cron", target: "tick" };
     expect(lastGoodBuild([deploy(1, "succeeded", 2), failed], failed)).toBeNull();
   });
 

@@ -17,7 +17,7 @@ const running: DeployView = {
   finishedAt: null,
   rollback: false,
   outcome: null,
-  workflow: null,
+  target: null,
 };
 
 const older: DeployView = {
