@@ -14,3 +14,4 @@ mod environments;
 mod frames;
 mod notifications;
 mod system;
+mod workloads;

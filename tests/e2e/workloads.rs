@@ -1,0 +1,163 @@
+//! Every workload kind of a template in the real window against the real Docker engine: a
+//! service with an init container that writes the page it serves and a sidecar it reaches on
+//! localhost, a custom workflow run from the Workflows menu, a cron job run with Run now and
+//! kept in its own group on the timeline. Images are built `FROM scratch` with Debian's
+//! static busybox; nothing is pulled.
+
+use fantoccini::Locator;
+
+use crate::driver::{Driver, exclusive_window};
+use crate::environments::{
+    Cleanup, DEPLOY_WAIT, add_app_and_create_environment, click, service, wait_for,
+};
+use crate::system::{WAIT, save_screenshot, text_of};
+
+fn repo(dir: &std::path::Path, app: &str) -> std::path::PathBuf {
+    let repo = dir.join(app);
+    let base = "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n";
+    service(
+        &repo,
+        "web",
+        &format!(
+            "{base}CMD [\"sh\", \"-c\", \"trap 'exit 0' TERM; httpd -f -p 8080 -h /www & wait\"]\n"
+        ),
+        &[],
+    );
+    std::fs::create_dir_all(repo.join(".release")).unwrap();
+    std::fs::write(
+        repo.join(".release/application_template.yaml"),
+        format!(
+            "app: {app}
+environment_templates: [{{name: ephemeral}}]
+services:
+- name: web
+  build: {{context: web}}
+  ports: [{{type: node_port, port: '80', target_port: '8080'}}]
+  volumes: [{{name: pages, type: persistent, mount_path: /www}}]
+  readiness_probe: {{exec: {{command: [wget, -q, -O, /dev/null, 'http://localhost:9090/ok']}}, period_seconds: 1}}
+init_containers:
+- {{name: render, service: web, command: [sh, -c, 'echo rendered > /pages/index.html'], volumes: [{{name: pages, mount_path: /pages}}]}}
+sidecars:
+- {{name: helper, service: web, command: [sh, -c, 'mkdir -p /s && echo ok > /s/ok && exec httpd -f -p 9090 -h /s']}}
+jobs:
+- {{name: reindex, from_services: web, command: [sh, -c, 'echo reindexed $(cat /www/index.html)']}}
+cron_jobs:
+- {{name: report, schedule: '@yearly', from_services: web, command: [sh, -c, 'echo nightly report']}}
+workflows:
+- {{name: setup, order_from: [services.web]}}
+- {{name: patch, order_from: [services.web]}}
+- {{name: rebuild-index, order_from: [jobs.reindex]}}
+- {{name: teardown, order_from: [release.remove_environment]}}
+"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join(".release/environment_variables.yaml"),
+        "defaults: []\n",
+    )
+    .unwrap();
+    repo
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver, the built app and dockerd: run scripts/test.sh"]
+async fn a_workflow_and_a_cron_job_run_from_the_window_beside_init_containers_and_sidecars() {
+    let _window = exclusive_window().await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = format!("wkl{}", std::process::id());
+    let _cleanup = Cleanup(app.clone());
+    let repo = repo(dir.path(), &app);
+    let data = dir.path().join("data");
+    let driver = Driver::start(&[("STAGECRAFT_DATA_DIR", data.to_str().unwrap())]);
+    let client = driver.launch_app().await;
+    wait_for(&client, "[data-testid=no-environments]", WAIT).await;
+    add_app_and_create_environment(&client, &repo).await;
+
+    // Setup: the init container renders the page, the sidecar answers the readiness probe.
+    wait_for(&client, "[data-testid=deploy][data-stage=setup]", WAIT).await;
+    click(&client, "[data-testid=deploy]").await;
+    wait_for(
+        &client,
+        "[data-testid=deploy-lane][data-stage=setup][data-status=succeeded]",
+        DEPLOY_WAIT,
+    )
+    .await;
+    wait_for(
+        &client,
+        "[data-testid=environment-status][data-status=deployed]",
+        WAIT,
+    )
+    .await;
+
+    // The custom workflow, from the Workflows menu: a run of its own, labelled by its name.
+    click(&client, "[data-testid=workflows-menu]").await;
+    click(
+        &client,
+        "[data-testid=workflow-run][data-workflow=rebuild-index]",
+    )
+    .await;
+    wait_for(
+        &client,
+        "[data-testid=deploy-lane][data-stage=workflow][data-status=succeeded]",
+        DEPLOY_WAIT,
+    )
+    .await;
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::XPath(
+            "//*[@data-testid='deploy-lane'][@data-stage='workflow']//*[@data-testid='lane-stage'][normalize-space()='rebuild-index']",
+        ))
+        .await
+        .expect("the workflow's lane is labelled with its name");
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::XPath(
+            "//*[@data-testid='deploy-feed'][contains(., 'jobs.reindex: succeeded')]",
+        ))
+        .await
+        .expect("the workflow ran its job");
+    save_screenshot(&client, "workflow-run.png").await;
+
+    // The cron job, listed beside the services, run now: its run in a group of its own.
+    wait_for(&client, "[data-testid=cron-job][data-cron=report]", WAIT).await;
+    assert!(text_of(&client, "cron-schedule").await.contains("@yearly"));
+    click(&client, "[data-testid=cron-run-now][data-cron=report]").await;
+    wait_for(
+        &client,
+        "[data-testid=cron-runs] [data-testid=deploy-lane][data-stage=cron][data-status=succeeded]",
+        DEPLOY_WAIT,
+    )
+    .await;
+    let count = text_of(&client, "cron-runs-count").await;
+    assert_eq!(count, "1 run");
+    assert!(
+        client
+            .find_all(Locator::Css(
+                "[data-testid=deploy-lanes] [data-testid=deploy-lane][data-stage=cron]"
+            ))
+            .await
+            .unwrap()
+            .is_empty(),
+        "cron runs are not mixed into the deploys"
+    );
+    save_screenshot(&client, "cron-run.png").await;
+    wait_for(
+        &client,
+        "[data-testid=environment-status][data-status=deployed]",
+        WAIT,
+    )
+    .await;
+
+    click(&client, "[data-testid=teardown]").await;
+    click(&client, "[data-testid=confirm-teardown]").await;
+    wait_for(
+        &client,
+        "[data-testid=environment-status][data-status=tornDown]",
+        DEPLOY_WAIT,
+    )
+    .await;
+    client.close().await.unwrap();
+}
