@@ -3,7 +3,9 @@
 //! resource is capped; the store counts what it drops.
 //!
 //! Resources: `<env_id>/<deploy id>/jobs.<name>` (one run of a job),
-//! `<env_id>/services.<name>` and `builds/<build id>/<service>` (one image's build output).
+//! `<env_id>/services.<name>`, `<env_id>/services.<name>/init.<init container>` and
+//! `<env_id>/services.<name>/sidecar.<sidecar>` (followed with their service), and
+//! `builds/<build id>/<service>` (one image's build output).
 //!
 //! While an environment is deployed by this process, each service's lines are followed from the
 //! runtime into the store in transactions gathered for at most 100 ms (up to 2,000 lines),
@@ -224,13 +226,15 @@ impl EnvironmentLogs {
     /// the runtime dates at or before `kept_until` are kept already and skipped. A newer
     /// follower of the same service replaces this one.
     fn follow_service(&self, service: &str, since: SystemTime, kept_until: Option<SystemTime>) {
-        let resource = format!("{}/services.{service}", self.target.env_id);
-        let mut stream = self.runtime.logs(
-            &self.target,
-            &format!("services.{service}"),
-            true,
-            Some(since),
-        );
+        self.follow(&format!("services.{service}"), since, kept_until);
+    }
+
+    /// Follows a workload's lines (a service's, or one of its init containers' or sidecars'
+    /// as `services.<name>/sidecar.<sidecar>`) from `since` into the store until its
+    /// containers go.
+    fn follow(&self, workload: &str, since: SystemTime, kept_until: Option<SystemTime>) {
+        let resource = format!("{}/{workload}", self.target.env_id);
+        let mut stream = self.runtime.logs(&self.target, workload, true, Some(since));
         let Logs { store, news, .. } = self.logs.clone();
         let environment_id = self.environment_id;
         let key = resource.clone();
@@ -288,12 +292,14 @@ impl EnvironmentLogs {
         self.follow_service(service, since, kept_until);
     }
 
-    /// The keeper of deploy `deploy_id`'s logs, fed its events as they are stored.
-    pub(crate) fn for_deploy(self, deploy_id: i64) -> DeployLogs {
+    /// The keeper of deploy `deploy_id`'s logs, fed its events as they are stored; `parts`
+    /// names each service's init containers and sidecars once the deploy knows them.
+    pub(crate) fn for_deploy(self, deploy_id: i64, parts: Parts) -> DeployLogs {
         DeployLogs {
             logs: self,
             deploy_id,
             started: HashMap::new(),
+            parts,
         }
     }
 }
@@ -309,6 +315,42 @@ pub(crate) struct DeployLogs {
     /// When each service's task started: a replaced container's first lines predate the end
     /// of its task.
     started: HashMap<String, SystemTime>,
+    parts: Parts,
+}
+
+/// Each service's init containers and sidecars as workloads
+/// (`services.web/init.render`, `services.web/sidecar.proxy`), told by the deploy once its
+/// workloads are resolved: their lines are followed with their service's.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Parts(Arc<std::sync::Mutex<HashMap<String, Vec<String>>>>);
+
+impl Parts {
+    pub(crate) fn note(&self, workloads: &stagecraft_engine::Workloads) {
+        let found = workloads
+            .services
+            .values()
+            .map(|s| {
+                let inits = s.init_containers.iter().map(|c| format!("init.{}", c.name));
+                let sidecars = s.sidecars.iter().map(|c| format!("sidecar.{}", c.name));
+                let parts = inits
+                    .chain(sidecars)
+                    .map(|part| format!("services.{}/{part}", s.name))
+                    .collect();
+                (s.name.clone(), parts)
+            })
+            .collect();
+        if let Ok(mut held) = self.0.lock() {
+            *held = found;
+        }
+    }
+
+    fn of(&self, service: &str) -> Vec<String> {
+        self.0
+            .lock()
+            .ok()
+            .and_then(|held| held.get(service).cloned())
+            .unwrap_or_default()
+    }
 }
 
 impl DeployLogs {
@@ -325,6 +367,9 @@ impl DeployLogs {
                     let since = self.started.remove(service).unwrap_or(sent);
                     if *outcome == TaskOutcome::Succeeded {
                         self.logs.follow_service(service, since, None);
+                        for part in self.parts.of(service) {
+                            self.logs.follow(&part, since, None);
+                        }
                     }
                 } else if let Some(job) = task.strip_prefix("jobs.")
                     && !matches!(outcome, TaskOutcome::Skipped { .. })

@@ -845,9 +845,14 @@ impl Runtime for KubeRuntime {
                     "context {context} is not connected yet: deploy first"
                 )));
             };
+            // `services.web/sidecar.proxy`: the pods of `services.web`, its `proxy` container.
+            let (owner_workload, part) = match workload.split_once('/') {
+                Some((service, part)) => (service.to_owned(), part.split_once('.').map(|(_, n)| n)),
+                None => (workload.clone(), None),
+            };
             let pods: Api<Pod> = Api::namespaced(cluster.client(), &namespace);
             let listed = pods
-                .list(&ListParams::default().labels(&format!("{LABEL_WORKLOAD}={workload}")))
+                .list(&ListParams::default().labels(&format!("{LABEL_WORKLOAD}={owner_workload}")))
                 .await
                 .map_err(|e| failed(cluster.error("list", "pods", &workload, e)))?;
             let since_seconds = since.and_then(|s| {
@@ -856,7 +861,9 @@ impl Runtime for KubeRuntime {
             });
             // The workload's own container: a pod with sidecars has others, and the API
             // refuses a log without a container named then.
-            let container = workload.split_once('.').map(|(_, name)| dns_label(name));
+            let container = part
+                .or_else(|| owner_workload.split_once('.').map(|(_, name)| name))
+                .map(dns_label);
             let mut streams = Vec::new();
             for pod in listed.items {
                 let Some(name) = pod.metadata.name.clone() else {

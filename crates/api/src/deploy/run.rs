@@ -183,10 +183,13 @@ impl Stagecraft {
         // on the database, and whatever piled up while a write ran goes in one transaction.
         // The deploy's log keeper hears each event first, so a job's output is stored before
         // the event that says it finished.
+        let parts = crate::logs::Parts::default();
         let mut logs = match (self.runtime_of(env), self.environment_ref(env).await) {
-            (Ok(runtime), Ok(target)) => {
-                Some(self.logs.of(runtime, target, env.id).for_deploy(queued.id))
-            }
+            (Ok(runtime), Ok(target)) => Some(
+                self.logs
+                    .of(runtime, target, env.id)
+                    .for_deploy(queued.id, parts.clone()),
+            ),
             // The stage fails before any task runs, and says why.
             _ => None,
         };
@@ -225,7 +228,7 @@ impl Stagecraft {
             })
         };
         let outcome = self
-            .run_stage(env, queued, Arc::new(Stamped(sender)), cancel)
+            .run_stage(env, queued, Arc::new(Stamped(sender)), cancel, &parts)
             .await;
         let _ = writer.await;
         if !moves_status {
@@ -322,9 +325,11 @@ impl Stagecraft {
         queued: &Deploy,
         sink: Arc<dyn EventSink>,
         cancel: &CancellationToken,
+        parts: &crate::logs::Parts,
     ) -> DeployOutcome {
         match self.prepare_stage(env, queued, &sink, cancel).await {
             Ok((runtime, plan, workloads, target)) => {
+                parts.note(&workloads);
                 let runner = Runner::new(runtime, sink);
                 runner
                     .run(

@@ -66,7 +66,16 @@ fn log_kind(env_id: &str, resource: &str) -> Option<(&'static str, String, i64)>
     }
     let rest = resource.strip_prefix(env_id)?.strip_prefix('/')?;
     if let Some(service) = rest.strip_prefix("services.") {
-        return Some(("service", service.to_owned(), 0));
+        // An init container's or a sidecar's, followed with its service.
+        let label = match service.split_once('/') {
+            Some((service, part)) => match part.split_once('.') {
+                Some(("init", name)) => format!("{service}, init container {name}"),
+                Some(("sidecar", name)) => format!("{service}, sidecar {name}"),
+                _ => service.to_owned(),
+            },
+            None => service.to_owned(),
+        };
+        return Some(("service", label, 0));
     }
     let (deploy, job) = rest.split_once('/')?;
     let job = job.strip_prefix("jobs.")?;
@@ -127,6 +136,14 @@ mod tests {
         assert_eq!(
             log_kind("ted1bc4", "builds/3/web"),
             Some(("build", "web, build 3".to_owned(), 3))
+        );
+        assert_eq!(
+            log_kind("ted1bc4", "ted1bc4/services.web/sidecar.proxy"),
+            Some(("service", "web, sidecar proxy".to_owned(), 0))
+        );
+        assert_eq!(
+            log_kind("ted1bc4", "ted1bc4/services.web/init.render"),
+            Some(("service", "web, init container render".to_owned(), 0))
         );
         assert_eq!(log_kind("ted1bc4", "other/services.web"), None);
         assert_eq!(log_kind("ted1bc4", "ted1bc4/x/jobs.migrate"), None);

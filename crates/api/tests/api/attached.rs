@@ -42,7 +42,7 @@ services:
 init_containers:
 - name: render
   service: web
-  command: [sh, -c, 'echo \"rendered for $GREETING\" > /pages/index.html']
+  command: [sh, -c, 'echo rendering; echo \"rendered for $GREETING\" > /pages/index.html']
   envs: [{{key: GREETING, value: init}}]
   volumes: [{{name: pages, mount_path: /pages}}]
 - name: check
@@ -51,7 +51,7 @@ init_containers:
 sidecars:
 - name: helper
   service: web
-  command: [sh, -c, 'mkdir -p /s && echo ok > /s/ok && exec httpd -f -p 9090 -h /s']
+  command: [sh, -c, 'echo helper up; mkdir -p /s && echo ok > /s/ok && exec httpd -f -p 9090 -h /s']
 workflows:
 - {{name: setup, order_from: [services.web, services.broken]}}
 - {{name: patch, order_from: [services.web]}}
@@ -99,6 +99,24 @@ workflows:
     // The init container wrote, into the service's volume, the page the service serves.
     let port = stable_host_port(&env_id, "web", 8080);
     assert_eq!(http_get(port, "/index.html"), "rendered for init\n");
+    // Their lines are kept with their service's, each under its own name.
+    for (part, line) in [("init.render", "rendering"), ("sidecar.helper", "helper up")] {
+        let resource = format!("{env_id}/services.web/{part}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let page = stagecraft.logs(&resource, 0, 10).await.unwrap();
+            if page.lines.iter().any(|l| l.line == line) {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{resource}: {page:?}");
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    }
+    let kinds = stagecraft.log_resources(&env_id).await.unwrap();
+    assert!(
+        kinds.iter().any(|r| r.label == "web, sidecar helper"),
+        "{kinds:#?}"
+    );
     // The sidecar lives in the replica's network namespace; the failed replica left nothing.
     let containers = labelled(&env_id);
     assert!(
