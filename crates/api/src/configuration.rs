@@ -42,7 +42,8 @@ pub struct ShownVar {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct WorkloadVars {
-    /// `services.<name>` or `jobs.<name>`.
+    /// `services.<name>`, `jobs.<name>`, `cron_jobs.<name>`, or an init container's or a
+    /// sidecar's: `services.<name>/init.<name>`, `services.<name>/sidecar.<name>`.
     pub workload: String,
     pub vars: Vec<ShownVar>,
 }
@@ -197,19 +198,7 @@ impl Stagecraft {
         // The build and commit the environment runs: its last successful setup or patch's.
         let mut injected = resolved.injected.clone();
         let pool = self.store.pool();
-        let running = stagecraft_store::deploy::for_environment(pool, env.id)
-            .await?
-            .into_iter()
-            .rev()
-            .find(|d| {
-                d.status == stagecraft_engine::DeployStatus::Succeeded
-                    && matches!(
-                        d.stage,
-                        stagecraft_engine::Stage::Setup | stagecraft_engine::Stage::Patch
-                    )
-            })
-            .and_then(|d| d.build_id);
-        if let Some(build_id) = running {
+        if let Some(build_id) = self.live_build(&env).await? {
             injected.build_id = build_id.to_string();
             if let Some(commit) = stagecraft_store::build::by_id(pool, build_id)
                 .await?
@@ -218,24 +207,45 @@ impl Stagecraft {
                 injected.commit_sha = commit;
             }
         }
-        Ok(resolved
-            .envs_with(&injected)?
-            .into_iter()
+        let shown = |key: &str, value: &str, secret: bool| ShownVar {
+            value: if secret {
+                MASK.to_owned()
+            } else {
+                value.to_owned()
+            },
+            key: key.to_owned(),
+            secret,
+        };
+        let envs = resolved.envs_with(&injected)?;
+        // Init containers and sidecars: their service's variables with their own over them,
+        // as the engine gives them.
+        let workloads = stagecraft_engine::workloads(&resolved.template, &envs);
+        let mut services: Vec<&stagecraft_engine::ServiceSpec> =
+            workloads.services.values().collect();
+        services.sort_by(|a, b| a.name.cmp(&b.name));
+        let attached = services.into_iter().flat_map(|service| {
+            let inits = service.init_containers.iter().map(|c| ("init", c));
+            let sidecars = service.sidecars.iter().map(|c| ("sidecar", c));
+            inits.chain(sidecars).map(|(kind, container)| WorkloadVars {
+                workload: format!("services.{}/{kind}.{}", service.name, container.name),
+                vars: container
+                    .env
+                    .iter()
+                    .map(|v| shown(&v.key, &v.value, v.secret))
+                    .collect(),
+            })
+        });
+        let mut out: Vec<WorkloadVars> = envs
+            .iter()
             .map(|w| WorkloadVars {
                 workload: w.workload.clone(),
                 vars: w
                     .vars()
-                    .map(|v| ShownVar {
-                        value: if v.secret {
-                            MASK.to_owned()
-                        } else {
-                            v.value.clone()
-                        },
-                        key: v.key.clone(),
-                        secret: v.secret,
-                    })
+                    .map(|v| shown(&v.key, &v.value, v.secret))
                     .collect(),
             })
-            .collect())
+            .collect();
+        out.extend(attached);
+        Ok(out)
     }
 }

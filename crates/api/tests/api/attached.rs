@@ -100,7 +100,10 @@ workflows:
     let port = stable_host_port(&env_id, "web", 8080);
     assert_eq!(http_get(port, "/index.html"), "rendered for init\n");
     // Their lines are kept with their service's, each under its own name.
-    for (part, line) in [("init.render", "rendering"), ("sidecar.helper", "helper up")] {
+    for (part, line) in [
+        ("init.render", "rendering"),
+        ("sidecar.helper", "helper up"),
+    ] {
         let resource = format!("{env_id}/services.web/{part}");
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
         loop {
@@ -112,6 +115,23 @@ workflows:
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         }
     }
+    // Their variables in the Variables tab: the service's, their own over them.
+    let vars = stagecraft.variables_get(&env_id).await.unwrap();
+    let render = vars
+        .iter()
+        .find(|w| w.workload == "services.web/init.render")
+        .unwrap_or_else(|| panic!("{vars:#?}"));
+    assert!(
+        render
+            .vars
+            .iter()
+            .any(|v| v.key == "GREETING" && v.value == "init"),
+        "{render:#?}"
+    );
+    assert!(
+        render.vars.iter().any(|v| v.key == "RELEASE_ENV_ID"),
+        "{render:#?}"
+    );
     let kinds = stagecraft.log_resources(&env_id).await.unwrap();
     assert!(
         kinds.iter().any(|r| r.label == "web, sidecar helper"),
