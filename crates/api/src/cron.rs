@@ -22,6 +22,14 @@ use crate::{Error, Stagecraft};
 /// Missed runs counted at most: enough to say "many", cheap for `* * * * *` over a year.
 const MISSED_COUNTED: usize = 10_000;
 
+/// Runs of each cron job kept with their events and logs; older ones go as new ones come.
+pub const KEPT_RUNS: i64 = 50;
+
+/// How recent a schedule time must be to run a cron job the clock never ran before: a job
+/// first seen by the clock (new, or an environment set up before Stagecraft ran cron jobs)
+/// starts with its next time, not with a catch-up of times before it was seen.
+const FIRST_RUN_WITHIN: chrono::TimeDelta = chrono::TimeDelta::seconds(150);
+
 /// A cron job as the window and the command line list it.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -42,7 +50,12 @@ impl Stagecraft {
         let env = self.environment(env_id).await?;
         let version = self.deployed_version(&env).await?;
         let resolved = self.resolve(&env, version).await?;
-        let clock_runs = self.clock_runs_cron(&env);
+        // A next run only where Stagecraft's clock will run it: a deployed environment.
+        let clock_runs = self.clock_runs_cron(&env)
+            && matches!(
+                env.status,
+                EnvironmentStatus::Deployed | EnvironmentStatus::Degraded
+            );
         let runs = deploy::for_environment(self.store.pool(), env.id).await?;
         let mut out = Vec::new();
         for job in &resolved.template.cron_jobs {
@@ -142,40 +155,32 @@ impl Stagecraft {
                 let Ok(schedule) = Schedule::parse(schedule.as_str()) else {
                     continue;
                 };
-                let last = deploy::last_cron_run(pool, env.id, name.as_str())
+                let last = stagecraft_store::cron::last_slot(pool, env.id, name.as_str())
                     .await?
                     .as_deref()
                     .and_then(parse_time);
-                let since = last.map_or(set_up, |last| last.max(set_up));
-                let (missed, Some(due)) = schedule.due_between(since, now, MISSED_COUNTED) else {
+                let Some((due, reason)) = due_run(&schedule, name.as_str(), last, set_up, now)
+                else {
                     continue;
-                };
-                let reason = if missed > 1 {
-                    let many = if missed >= MISSED_COUNTED {
-                        format!("{MISSED_COUNTED} or more")
-                    } else {
-                        missed.to_string()
-                    };
-                    format!(
-                        "cron job `{name}` ({}): {many} runs came due since it last ran (no \
-                         clock ran, or the environment was not deployed), the last at {}; run \
-                         once now",
-                        schedule.as_str(),
-                        due.to_rfc3339()
-                    )
-                } else {
-                    format!(
-                        "cron job `{name}` ({}): due at {}",
-                        schedule.as_str(),
-                        due.to_rfc3339()
-                    )
                 };
                 let request = DeployRequest::Cron {
                     name: name.value.clone(),
                     reason: Some(reason),
                 };
                 match self.submit(&env.env_id, request, Wait::Background).await {
-                    Ok(submitted) => queued.push(submitted.report()),
+                    Ok(submitted) => {
+                        let slot = due.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                        stagecraft_store::cron::mark_slot(pool, submitted.deploy.id, &slot).await?;
+                        stagecraft_store::cron::prune(
+                            pool,
+                            env.id,
+                            &env.env_id,
+                            name.as_str(),
+                            KEPT_RUNS,
+                        )
+                        .await?;
+                        queued.push(submitted.report());
+                    }
                     Err(error) => {
                         tracing::warn!(env = %env.env_id, cron_job = %name, %error, "a cron job's run was not queued");
                     }
@@ -192,9 +197,86 @@ impl Stagecraft {
     }
 }
 
+/// Whether the cron job is due at `now`, and why: the schedule time it runs for and the
+/// reason. After the clock's last run for it (`last`), every time that came due is caught up
+/// by one run that says how many there were; for a job the clock never ran, only a time that
+/// came due in the last rounds (since the environment's setup).
+fn due_run(
+    schedule: &Schedule,
+    name: &str,
+    last: Option<DateTime<Utc>>,
+    set_up: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Option<(DateTime<Utc>, String)> {
+    let since = last.map_or(set_up, |last| last.max(set_up));
+    let (missed, due) = schedule.due_between(since, now, MISSED_COUNTED);
+    let due = due?;
+    if last.is_none() && now - due > FIRST_RUN_WITHIN {
+        return None;
+    }
+    let at = due.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    // Only times after the clock's last run are caught up.
+    let reason = if missed > 1 && last.is_some() {
+        let many = if missed >= MISSED_COUNTED {
+            format!("{MISSED_COUNTED} or more")
+        } else {
+            missed.to_string()
+        };
+        format!(
+            "cron job `{name}` ({}): {many} runs came due since its last (no clock ran, or \
+             the environment was not deployed), counted to {at}; run once now",
+            schedule.as_str()
+        )
+    } else {
+        format!("cron job `{name}` ({}): due at {at}", schedule.as_str())
+    };
+    Some((due, reason))
+}
+
 /// A time as the store writes it (RFC 3339, UTC).
 fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
         .ok()
         .map(|t| t.with_timezone(&Utc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone as _;
+
+    fn at(day: u32, h: u32, m: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, day, h, m, 0).unwrap()
+    }
+
+    #[test]
+    fn a_job_the_clock_never_ran_starts_with_its_next_time_not_a_catch_up() {
+        let daily = Schedule::parse("0 3 * * *").unwrap();
+        // Set up weeks ago (by a Stagecraft that did not run cron jobs): nothing at 09:00.
+        assert_eq!(due_run(&daily, "d", None, at(1, 10, 0), at(4, 9, 0)), None);
+        // Its next time, seen by the clock's round a minute later: it runs.
+        let (due, reason) = due_run(&daily, "d", None, at(1, 10, 0), at(5, 3, 1)).unwrap();
+        assert_eq!(due, at(5, 3, 0));
+        assert_eq!(
+            reason,
+            "cron job `d` (0 3 * * *): due at 2026-12-05T03:00:00Z"
+        );
+    }
+
+    #[test]
+    fn times_missed_after_the_clocks_last_run_are_run_once_saying_how_many() {
+        let daily = Schedule::parse("0 3 * * *").unwrap();
+        let (due, reason) =
+            due_run(&daily, "d", Some(at(1, 3, 0)), at(1, 0, 0), at(4, 9, 0)).unwrap();
+        assert_eq!(due, at(4, 3, 0));
+        assert!(
+            reason.contains("3 runs came due since its last") && reason.contains("run once now"),
+            "{reason}"
+        );
+        // Nothing more until the next time.
+        assert_eq!(
+            due_run(&daily, "d", Some(at(4, 3, 0)), at(1, 0, 0), at(4, 9, 0)),
+            None
+        );
+    }
 }

@@ -4,7 +4,7 @@
 -- CHECK in place, so the table is rebuilt as SQLite's documented procedure does: foreign keys
 -- off (dropping the old table must not cascade to its events, steps and tasks), the copy in
 -- one transaction keeping every id (so every reference to a deploy stays), foreign keys on
--- again. Columns keep their order; `target` is added last.
+-- again. Columns keep their order; `target` and `scheduled_for` are added last.
 PRAGMA foreign_keys = OFF;
 
 BEGIN;
@@ -30,7 +30,10 @@ CREATE TABLE deploy_new (
     rollback        INTEGER NOT NULL DEFAULT 0 CHECK (rollback IN (0, 1)),
     -- The custom workflow or the cron job a 'workflow' or 'cron' deploy runs; no other deploy
     -- names one.
-    target          TEXT CHECK ((stage IN ('workflow', 'cron')) = (target IS NOT NULL))
+    target          TEXT CHECK ((stage IN ('workflow', 'cron')) = (target IS NOT NULL)),
+    -- The schedule's time a cron run queued by the clock is for (RFC 3339, UTC): the clock's
+    -- next run is due after the latest of these, whatever runs were asked for by hand.
+    scheduled_for   TEXT CHECK (scheduled_for IS NULL OR stage = 'cron')
 ) STRICT;
 
 INSERT INTO deploy_new (id, environment_id, stage, reason, status, config_version, outcome_json,

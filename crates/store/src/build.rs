@@ -222,7 +222,7 @@ pub async fn by_id(
         r#"SELECT b.id, b.app_id, b.git_commit, b.trigger, b.status, b.started_at, b.finished_at,
                   e.env_id AS "environment?", e.branch AS "branch?"
            FROM build b
-           LEFT JOIN deploy d ON d.id = (SELECT MIN(id) FROM deploy WHERE build_id = b.id AND rollback = 0)
+           LEFT JOIN deploy d ON d.id = (SELECT MIN(id) FROM deploy WHERE build_id = b.id AND rollback = 0 AND stage IN ('setup', 'patch'))
            LEFT JOIN environment e ON e.id = d.environment_id
            WHERE b.id = ?"#,
         id
@@ -241,7 +241,7 @@ pub async fn for_app(
         r#"SELECT b.id, b.app_id, b.git_commit, b.trigger, b.status, b.started_at, b.finished_at,
                   e.env_id AS "environment?", e.branch AS "branch?"
            FROM build b
-           LEFT JOIN deploy d ON d.id = (SELECT MIN(id) FROM deploy WHERE build_id = b.id AND rollback = 0)
+           LEFT JOIN deploy d ON d.id = (SELECT MIN(id) FROM deploy WHERE build_id = b.id AND rollback = 0 AND stage IN ('setup', 'patch'))
            LEFT JOIN environment e ON e.id = d.environment_id
            WHERE b.app_id = ? ORDER BY b.id DESC"#,
         app_id

@@ -437,24 +437,6 @@ pub async fn record_events(
     Ok(stored)
 }
 
-/// When the environment's last run of the cron job `name` was queued (by the clock or by
-/// hand), whatever became of it.
-pub async fn last_cron_run(
-    executor: impl SqliteExecutor<'_>,
-    environment_id: i64,
-    name: &str,
-) -> Result<Option<String>, StoreError> {
-    Ok(sqlx::query_scalar!(
-        "SELECT queued_at FROM deploy
-         WHERE environment_id = ? AND stage = 'cron' AND target = ?
-         ORDER BY id DESC LIMIT 1",
-        environment_id,
-        name
-    )
-    .fetch_optional(executor)
-    .await?)
-}
-
 /// When the environment's last successful setup ended: where its cron jobs' schedules start.
 pub async fn last_setup_finished(
     executor: impl SqliteExecutor<'_>,
@@ -469,6 +451,23 @@ pub async fn last_setup_finished(
     .fetch_optional(executor)
     .await?;
     Ok(at.flatten())
+}
+
+/// Records the configuration version the deploy runs, once it starts (a custom workflow or a
+/// cron run takes the one the environment then runs).
+pub async fn set_config_version(
+    executor: impl SqliteExecutor<'_>,
+    deploy_id: i64,
+    version: i64,
+) -> Result<(), StoreError> {
+    sqlx::query!(
+        "UPDATE deploy SET config_version = ? WHERE id = ?",
+        version,
+        deploy_id
+    )
+    .execute(executor)
+    .await?;
+    Ok(())
 }
 
 /// Records the build whose images the deploy runs.

@@ -23,6 +23,7 @@ pub mod app;
 pub mod build;
 pub mod change;
 pub mod clock;
+pub mod cron;
 pub mod deploy;
 pub mod environment;
 pub mod holder;

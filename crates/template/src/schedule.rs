@@ -3,7 +3,7 @@
 //! `@hourly`: what a Kubernetes CronJob takes. croner's extensions beyond it (`L`, `W`, `#`,
 //! seconds, years) are refused, so a schedule means the same on Docker and on a cluster.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike as _, Utc};
 use croner::Cron;
 use croner::parser::{CronParser, Seconds, Year};
 
@@ -71,22 +71,29 @@ impl Schedule {
     }
 
     /// How many times it was due in (`after`, `until`], counted up to `cap`, and the last of
-    /// them.
+    /// them (the latest, however many there were).
     pub fn due_between(
         &self,
         after: DateTime<Utc>,
         until: DateTime<Utc>,
         cap: usize,
     ) -> (usize, Option<DateTime<Utc>>) {
-        let mut count = 0;
-        let mut last = None;
-        for at in self.cron.iter_after(after) {
-            if at > until || count >= cap {
-                break;
-            }
-            count += 1;
-            last = Some(at);
+        let count = self
+            .cron
+            .iter_after(after)
+            .take_while(|at| *at <= until)
+            .take(cap)
+            .count();
+        if count == 0 {
+            return (0, None);
         }
+        // croner keeps the fraction of a second it was given: a schedule's times have none.
+        let last = self
+            .cron
+            .find_previous_occurrence(&until, true)
+            .ok()
+            .and_then(|at| at.with_nanosecond(0))
+            .filter(|at| *at > after);
         (count, last)
     }
 }
@@ -147,6 +154,20 @@ mod tests {
             (3, Some(at(10, 15)))
         );
         assert_eq!(every_five.due_between(at(10, 0), at(10, 4), 100), (0, None));
-        assert_eq!(every_five.due_between(at(0, 0), at(23, 0), 10).0, 10);
+        let fraction = at(10, 5) + chrono::TimeDelta::milliseconds(457);
+        assert_eq!(
+            every_five.due_between(at(10, 5), fraction, 100),
+            (0, None),
+            "the time just run is not due again a moment later"
+        );
+        assert_eq!(
+            every_five.due_between(at(10, 0), fraction, 100),
+            (1, Some(at(10, 5)))
+        );
+        assert_eq!(
+            every_five.due_between(at(0, 0), at(23, 0), 10),
+            (10, Some(at(23, 0))),
+            "counted to the cap, the latest time still found"
+        );
     }
 }

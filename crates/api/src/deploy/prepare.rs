@@ -44,7 +44,18 @@ impl Stagecraft {
                 ),
             });
         };
-        let resolved = self.resolve(env, queued.config_version).await?;
+        // A custom workflow and a cron run run what the environment runs when they start (a
+        // setup queued ahead of them may have moved it): its configuration version here, its
+        // build below.
+        let mut version = queued.config_version;
+        if matches!(queued.stage, Stage::Workflow | Stage::Cron)
+            && let Some(deployed) = self.deployed_version(env).await?
+        {
+            stagecraft_store::deploy::set_config_version(self.store.pool(), queued.id, deployed)
+                .await?;
+            version = Some(deployed);
+        }
+        let resolved = self.resolve(env, version).await?;
         let template = &resolved.template;
         let mut injected = resolved.injected.clone();
         let resolve = |injected: &Injected| resolved.envs_with(injected);

@@ -167,7 +167,7 @@ workflows:
         caught_up[0]
             .deploy
             .reason
-            .contains("runs came due since it last ran"),
+            .contains("runs came due since its last"),
         "{}",
         caught_up[0].deploy.reason
     );
@@ -188,6 +188,9 @@ workflows:
         .deploy;
     assert_eq!(by_hand.status, DeployStatus::Succeeded);
     assert_eq!(by_hand.reason, "cron job `tick` run by hand");
+    // A run by hand moves nothing of the schedule: the time already run is not run again.
+    let again = stagecraft.run_cron_due(tomorrow).await.unwrap();
+    assert!(again.is_empty(), "{again:#?}");
     let listed = stagecraft.cron_jobs(&env_id).await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].schedule, "* * * * *");

@@ -113,3 +113,57 @@ async fn a_custom_workflow_joins_only_a_waiting_run_of_the_same_workflow() {
     let labels: Vec<&str> = all.iter().map(|d| d.label()).collect();
     assert_eq!(labels, ["reindex", "ingest"]);
 }
+
+#[tokio::test]
+async fn a_cron_jobs_runs_beyond_the_newest_kept_go_with_their_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir).await;
+    let pool = store.pool();
+    let (_, env) = environment_fixture(&store).await;
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        let id =
+            deploy::insert_with_build(pool, env, Stage::Cron, "due", Some(1), None, Some("tick"))
+                .await
+                .unwrap();
+        sqlx::query("UPDATE deploy SET status = 'succeeded' WHERE id = ?")
+            .bind(id)
+            .execute(pool)
+            .await
+            .unwrap();
+        stagecraft_store::log::append(
+            pool,
+            &format!("ted1bc4/{id}/jobs.tick"),
+            Some(env),
+            &[(stagecraft_store::log::Stream::Stdout, "tick".to_owned())],
+            100,
+        )
+        .await
+        .unwrap();
+        ids.push(id);
+    }
+    let gone = stagecraft_store::cron::prune(pool, env, "ted1bc4", "tick", 2)
+        .await
+        .unwrap();
+    assert_eq!(gone, 3);
+    let left: Vec<i64> = deploy::for_environment(pool, env)
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| d.id)
+        .collect();
+    assert_eq!(left, ids[3..]);
+    let logs: Vec<String> = stagecraft_store::log::resources(pool, env)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.resource)
+        .collect();
+    assert_eq!(
+        logs,
+        [
+            format!("ted1bc4/{}/jobs.tick", ids[3]),
+            format!("ted1bc4/{}/jobs.tick", ids[4])
+        ]
+    );
+}
