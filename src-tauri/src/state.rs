@@ -112,10 +112,15 @@ impl AppState {
 }
 
 /// A notification's title and body, for the changes worth one: a failed deploy, an expiry
-/// warning, an environment that became degraded.
+/// warning, an environment that became degraded. A failed cron run is not one: a job that
+/// fails every minute would notify every minute; the Cron jobs panel shows its last run.
 pub(crate) fn notification_text(change: &stagecraft_api::Change) -> Option<(&'static str, String)> {
     use stagecraft_api::{Change, DeployStatusView, StageView};
     match change {
+        Change::DeployEnded {
+            stage: StageView::Cron,
+            ..
+        } => None,
         Change::DeployEnded {
             env_id,
             stage,
@@ -128,7 +133,7 @@ pub(crate) fn notification_text(change: &stagecraft_api::Change) -> Option<(&'st
                 StageView::Patch => "patch",
                 StageView::Teardown => "teardown",
                 StageView::Workflow => "custom workflow",
-                StageView::Cron => "cron job run",
+                StageView::Cron => "cron run",
             };
             Some((
                 "Deploy failed",
@@ -188,6 +193,13 @@ mod tests {
                 "ted1bc4 is degraded: not ready: api: 0 of 1 ready (Exited (1))".to_owned()
             ))
         );
+        let cron_failed = Change::DeployEnded {
+            env_id: "ted1bc4".into(),
+            deploy_id: 5,
+            stage: StageView::Cron,
+            status: DeployStatusView::Failed,
+        };
+        assert_eq!(notification_text(&cron_failed), None, "not every minute");
         let succeeded = Change::DeployEnded {
             env_id: "ted1bc4".into(),
             deploy_id: 4,

@@ -94,7 +94,7 @@ async fn a_workflow_and_a_cron_job_run_from_the_window_beside_init_containers_an
     click(&client, "[data-testid=workflows-menu]").await;
     click(
         &client,
-        "[data-testid=workflow-run][data-workflow=rebuild-index]",
+        "[data-testid=workflow-run][data-workflow=rebuild-index]:not([disabled])",
     )
     .await;
     wait_for(
@@ -124,7 +124,11 @@ async fn a_workflow_and_a_cron_job_run_from_the_window_beside_init_containers_an
     // The cron job, listed beside the services, run now: its run in a group of its own.
     wait_for(&client, "[data-testid=cron-job][data-cron=report]", WAIT).await;
     assert!(text_of(&client, "cron-schedule").await.contains("@yearly"));
-    click(&client, "[data-testid=cron-run-now][data-cron=report]").await;
+    click(
+        &client,
+        "[data-testid=cron-run-now][data-cron=report]:not([disabled])",
+    )
+    .await;
     wait_for(
         &client,
         "[data-testid=cron-runs] [data-testid=deploy-lane][data-stage=cron][data-status=succeeded]",

@@ -136,11 +136,19 @@ impl Stagecraft {
     pub async fn check_health(&self) -> Result<Vec<(String, EnvironmentStatus)>, Error> {
         let pool = self.store.pool();
         let mut moved = Vec::new();
+        // A custom workflow or a cron run leaves the environment deployed while it runs: one
+        // that replaces a service is not a service gone down.
+        let busy: std::collections::HashSet<i64> = stagecraft_store::deploy::running(pool)
+            .await?
+            .iter()
+            .map(|d| d.environment_id)
+            .collect();
         for env in environment::list(pool).await? {
             if !matches!(
                 env.status,
                 EnvironmentStatus::Deployed | EnvironmentStatus::Degraded
-            ) {
+            ) || busy.contains(&env.id)
+            {
                 continue;
             }
             let services = match self.services_now(&env).await {

@@ -46,6 +46,11 @@ impl Stagecraft {
         for orphan in deploy::orphaned(pool).await? {
             if self.interrupt_orphan(&orphan).await? {
                 interrupted.push(orphan.id);
+                // A custom workflow leaves the environment deployed: nothing else brings back
+                // a replica its cut-short rollout left stopped.
+                if orphan.stage == Stage::Workflow {
+                    self.restore_services(orphan.environment_id).await;
+                }
             }
         }
         self.fail_dead_builds().await?;
@@ -140,6 +145,7 @@ impl Stagecraft {
             Stage::Teardown => {
                 "Stagecraft stopped while this teardown ran: tear the environment down again to finish it"
             }
+            Stage::Workflow | Stage::Cron => "Stagecraft stopped while this ran: run it again",
             _ => {
                 "Stagecraft stopped while this deploy ran: deploy again to resume it, or tear the environment down"
             }

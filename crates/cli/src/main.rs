@@ -105,7 +105,8 @@ enum Command {
         command: cron::Cron,
     },
     /// Runs the clock without the window (expiry, expiry warnings, auto_deploy of new commits
-    /// on environments' branches) until stopped; while the app runs it, this one waits.
+    /// on environments' branches, cron jobs on Docker) until stopped; while the app runs it,
+    /// this one waits.
     Serve {
         /// Seconds between two rounds of the clock.
         #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]

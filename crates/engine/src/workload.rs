@@ -470,7 +470,11 @@ pub fn workloads(template: &Template, envs: &[WorkloadEnv]) -> Workloads {
             name.value.clone(),
             CronJobSpec {
                 job: spec,
-                schedule: schedule.value.trim().to_owned(),
+                // As a cluster reads it (a macro in lower case); checked by validation.
+                schedule: stagecraft_template::Schedule::parse(schedule.as_str()).map_or_else(
+                    |_| schedule.value.trim().to_owned(),
+                    |s| s.as_str().to_owned(),
+                ),
             },
         );
     }

@@ -211,6 +211,19 @@ fn label_value(value: &str) -> String {
 }
 
 /// Eight hex digits of FNV-1a: stable across versions and platforms.
+/// A CronJob's name: a DNS label of at most 52 characters (the cluster appends the time of
+/// each run's Job to it), a long one cut and told apart by a hash.
+pub fn cron_job_name(name: &str) -> String {
+    let label = dns_label(name);
+    if label.len() <= 52 {
+        return label;
+    }
+    let hash = short_hash(name);
+    let mut cut = label;
+    cut.truncate(52 - hash.len() - 1);
+    format!("{}-{hash}", cut.trim_end_matches('-'))
+}
+
 fn short_hash(text: &str) -> String {
     let mut hash: u32 = 0x811c_9dc5;
     for byte in text.bytes() {
@@ -673,7 +686,7 @@ pub fn job(owner: &Owner, spec: &JobSpec, run: &str) -> Job {
 pub fn cron_job(owner: &Owner, spec: &CronJobSpec) -> CronJob {
     let workload = format!("cron_jobs.{}", spec.job.name);
     CronJob {
-        metadata: owner.meta(&dns_label(&spec.job.name), Some(&workload)),
+        metadata: owner.meta(&cron_job_name(&spec.job.name), Some(&workload)),
         spec: KubeCronJobSpec {
             schedule: spec.schedule.clone(),
             concurrency_policy: Some("Forbid".to_owned()),
@@ -840,6 +853,15 @@ impl Manifests {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cronjobs_name_leaves_room_for_its_runs() {
+        assert_eq!(cron_job_name("nightly"), "nightly");
+        let long = "a".repeat(60);
+        let name = cron_job_name(&long);
+        assert!(name.len() <= 52, "{name}");
+        assert_ne!(name, cron_job_name(&"a".repeat(61)));
+    }
 
     #[test]
     fn names_become_dns_labels_and_changed_ones_keep_a_hash() {

@@ -585,11 +585,21 @@ impl Runtime for KubeRuntime {
                 .await
                 .map_err(failed)?;
         }
-        let keep: Vec<String> = cron_jobs.iter().map(|c| dns_label(&c.job.name)).collect();
-        cluster
+        let keep: Vec<String> = cron_jobs
+            .iter()
+            .map(|c| crate::manifest::cron_job_name(&c.job.name))
+            .collect();
+        let removed = cluster
             .delete_cron_jobs_except(&owner.namespace(), &keep)
-            .await
-            .map_err(failed)?;
+            .await;
+        match removed {
+            Ok(_) => {}
+            // An app without cron jobs works where the user may not list CronJobs.
+            Err(error) if cron_jobs.is_empty() => {
+                tracing::debug!(%error, "no cron jobs, and the cluster's were not listed");
+            }
+            Err(error) => return Err(failed(error)),
+        }
         Ok(true)
     }
 

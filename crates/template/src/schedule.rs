@@ -47,6 +47,16 @@ impl Schedule {
                      not take: {hint}"
                 ));
             }
+            let weekday_seven = fields[4]
+                .split([',', '-', '/'])
+                .any(|n| n.parse::<u32>().is_ok_and(|n| n > 6));
+            if weekday_seven {
+                return Err(format!(
+                    "`{}` in `{trimmed}`: a day of the week is 0 to 6 (0 is Sunday) or a name \
+                     (mon-fri): {hint}",
+                    fields[4]
+                ));
+            }
         }
         let cron = CronParser::builder()
             .seconds(Seconds::Disallowed)
@@ -54,13 +64,16 @@ impl Schedule {
             .build()
             .parse(trimmed)
             .map_err(|e| format!("`{trimmed}` is not a schedule ({e}): {hint}"))?;
-        Ok(Self {
-            cron,
-            text: trimmed.to_owned(),
-        })
+        // A macro as a cluster reads it: in lower case.
+        let text = if trimmed.starts_with('@') {
+            trimmed.to_ascii_lowercase()
+        } else {
+            trimmed.to_owned()
+        };
+        Ok(Self { cron, text })
     }
 
-    /// As written (trimmed).
+    /// As written, trimmed (a macro in lower case).
     pub fn as_str(&self) -> &str {
         &self.text
     }
@@ -124,6 +137,7 @@ mod tests {
         ] {
             assert!(Schedule::parse(text).is_ok(), "{text}");
         }
+        assert_eq!(Schedule::parse(" @Daily ").unwrap().as_str(), "@daily");
     }
 
     #[test]
@@ -136,6 +150,8 @@ mod tests {
             ("0 0 * * 5#2", "uses L, W or #"),
             ("61 * * * *", "is not a schedule"),
             ("@every 5m", "is not a schedule"),
+            ("0 0 * * 7", "a day of the week is 0 to 6"),
+            ("0 0 * * 1-7", "a day of the week is 0 to 6"),
         ] {
             let error = Schedule::parse(text).unwrap_err();
             assert!(error.contains(says), "{text}: {error}");

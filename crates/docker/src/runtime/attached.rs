@@ -112,7 +112,6 @@ impl DockerRuntime {
         ) else {
             return false;
         };
-        // RFC 3339 with nanoseconds, in UTC: ordered as text.
         if sidecar_at >= replica_at {
             return true;
         }
@@ -236,14 +235,16 @@ impl DockerRuntime {
     }
 }
 
-/// When the container last started, as the engine says it (RFC 3339, UTC).
-async fn started_at(docker: &Docker, name: &str) -> Option<String> {
-    docker
+/// When the container last started, as the engine says it (RFC 3339; read as a time, since
+/// the engine drops trailing zeros of the fraction and the text does not sort).
+async fn started_at(docker: &Docker, name: &str) -> Option<time::OffsetDateTime> {
+    let text = docker
         .inspect_container(
             name,
             None::<bollard::query_parameters::InspectContainerOptions>,
         )
         .await
         .ok()
-        .and_then(|c| c.state?.started_at)
+        .and_then(|c| c.state?.started_at)?;
+    time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339).ok()
 }
