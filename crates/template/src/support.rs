@@ -403,7 +403,9 @@ pub(crate) const RULES: &[Rule] = &[
     carried("services[].node_selector[].value"),
     ignored("services[].service_account_name", SERVICE_ACCOUNTS),
     ignored("services[].execution_type", NOT_USED),
-    ignored("services[].static", STATIC),
+    // `static: false` is a container service, carried out; `static: true` is warned about
+    // by its value (`value_warnings`).
+    carried("services[].static"),
     ignored("services[].build_base", STATIC),
     ignored("services[].build_command", STATIC),
     ignored("services[].build_package_install_command", STATIC),
@@ -551,6 +553,17 @@ fn value_warnings(root: &Node, file: &str, out: &mut Diagnostics) {
         }
     }
     for (path, service) in items(root, "services") {
+        if let Some((is_static, loc)) = scalar(service, "static")
+            && is_static == "true"
+        {
+            out.push(
+                Severity::Warning,
+                file,
+                loc,
+                &child(&path, "static"),
+                format!("not carried out: {STATIC}"),
+            );
+        }
         if let Some((has_repo, loc)) = scalar(service, "has_repo")
             && has_repo == "true"
             && field(service, "build").is_none()
