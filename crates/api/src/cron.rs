@@ -10,7 +10,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use stagecraft_engine::{EnvironmentStatus, Stage};
+use stagecraft_engine::EnvironmentStatus;
 use stagecraft_store::deploy;
 use stagecraft_template::Schedule;
 use ts_rs::TS;
@@ -56,17 +56,13 @@ impl Stagecraft {
                 env.status,
                 EnvironmentStatus::Deployed | EnvironmentStatus::Degraded
             );
-        let runs = deploy::for_environment(self.store.pool(), env.id).await?;
         let mut out = Vec::new();
         for job in &resolved.template.cron_jobs {
             let (Some(name), Some(schedule)) = (&job.name, &job.schedule) else {
                 continue;
             };
-            let last_run = runs
-                .iter()
-                .rev()
-                .find(|d| d.stage == Stage::Cron && d.target.as_deref() == Some(name.as_str()))
-                .cloned();
+            let last_run =
+                stagecraft_store::cron::last_run(self.store.pool(), env.id, name.as_str()).await?;
             let next_run = match (clock_runs, Schedule::parse(schedule.as_str())) {
                 (true, Ok(schedule)) => schedule.next_after(Utc::now()).map(|t| t.to_rfc3339()),
                 _ => None,

@@ -26,7 +26,7 @@
 
 use std::sync::Arc;
 
-use stagecraft_engine::{Deploy, DeployEvent, DeployStatus, EnvironmentStatus, EventSink, Stage};
+use stagecraft_engine::{Deploy, DeployEvent, EnvironmentStatus, EventSink, Stage};
 use stagecraft_store::{build, deploy, environment, holder, lease};
 use tokio_util::sync::CancellationToken;
 
@@ -251,15 +251,7 @@ impl Stagecraft {
             ) {
                 continue;
             }
-            let Some(last) = deploy::for_environment(self.store.pool(), env.id)
-                .await?
-                .into_iter()
-                .rev()
-                .find(|d| {
-                    d.status == DeployStatus::Succeeded
-                        && matches!(d.stage, Stage::Setup | Stage::Patch)
-                })
-            else {
+            let Some(last) = deploy::last_deployed(self.store.pool(), env.id).await? else {
                 continue;
             };
             // Nobody follows these events: the images are the last deploy's, nothing is built.

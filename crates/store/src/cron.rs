@@ -3,8 +3,30 @@
 //! logs, so a job that runs every minute does not grow the database without end).
 
 use sqlx::SqliteExecutor;
+use stagecraft_engine::Deploy;
 
 use crate::StoreError;
+use crate::deploy::Row;
+
+/// The environment's last run of the cron job `name`, by the clock or by hand.
+pub async fn last_run(
+    executor: impl SqliteExecutor<'_>,
+    environment_id: i64,
+    name: &str,
+) -> Result<Option<Deploy>, StoreError> {
+    let row = sqlx::query_as!(
+        Row,
+        "SELECT id, environment_id, stage, reason, status, config_version, build_id, queued_at, started_at, finished_at,
+                rollback AS \"rollback: bool\", outcome_json, target
+         FROM deploy WHERE environment_id = ? AND stage = 'cron' AND target = ?
+         ORDER BY id DESC LIMIT 1",
+        environment_id,
+        name
+    )
+    .fetch_optional(executor)
+    .await?;
+    Ok(row.and_then(Row::into_deploy))
+}
 
 /// The latest schedule time the clock queued a run of the cron job `name` for.
 pub async fn last_slot(

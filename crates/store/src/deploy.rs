@@ -206,25 +206,25 @@ pub async fn events_after(
         .collect())
 }
 
-struct Row {
-    id: i64,
-    environment_id: i64,
-    stage: String,
-    reason: String,
-    status: String,
-    config_version: Option<i64>,
-    build_id: Option<i64>,
-    queued_at: String,
-    started_at: Option<String>,
-    finished_at: Option<String>,
-    rollback: bool,
-    outcome_json: Option<String>,
-    target: Option<String>,
+pub(crate) struct Row {
+    pub(crate) id: i64,
+    pub(crate) environment_id: i64,
+    pub(crate) stage: String,
+    pub(crate) reason: String,
+    pub(crate) status: String,
+    pub(crate) config_version: Option<i64>,
+    pub(crate) build_id: Option<i64>,
+    pub(crate) queued_at: String,
+    pub(crate) started_at: Option<String>,
+    pub(crate) finished_at: Option<String>,
+    pub(crate) rollback: bool,
+    pub(crate) outcome_json: Option<String>,
+    pub(crate) target: Option<String>,
 }
 
 impl Row {
     /// `None` for a row with a stage or status this build does not know.
-    fn into_deploy(self) -> Option<Deploy> {
+    pub(crate) fn into_deploy(self) -> Option<Deploy> {
         Some(Deploy {
             id: self.id,
             environment_id: self.environment_id,
@@ -435,6 +435,26 @@ pub async fn record_events(
     }
     tx.commit().await?;
     Ok(stored)
+}
+
+/// The environment's last successful setup or patch: what it runs (its configuration
+/// version, its build).
+pub async fn last_deployed(
+    executor: impl SqliteExecutor<'_>,
+    environment_id: i64,
+) -> Result<Option<Deploy>, StoreError> {
+    let row = sqlx::query_as!(
+        Row,
+        "SELECT id, environment_id, stage, reason, status, config_version, build_id, queued_at, started_at, finished_at,
+                rollback AS \"rollback: bool\", outcome_json, target
+         FROM deploy
+         WHERE environment_id = ? AND status = 'succeeded' AND stage IN ('setup', 'patch')
+         ORDER BY id DESC LIMIT 1",
+        environment_id
+    )
+    .fetch_optional(executor)
+    .await?;
+    Ok(row.and_then(Row::into_deploy))
 }
 
 /// When the environment's last successful setup ended: where its cron jobs' schedules start.

@@ -202,15 +202,6 @@ impl Stagecraft {
         &self,
         env: &stagecraft_engine::Environment,
     ) -> Result<Option<stagecraft_engine::Deploy>, Error> {
-        Ok(
-            stagecraft_store::deploy::for_environment(self.store.pool(), env.id)
-                .await?
-                .into_iter()
-                .rev()
-                .find(|d| {
-                    d.status == stagecraft_engine::DeployStatus::Succeeded
-                        && matches!(d.stage, Stage::Setup | Stage::Patch)
-                }),
-        )
+        Ok(stagecraft_store::deploy::last_deployed(self.store.pool(), env.id).await?)
     }
 }
