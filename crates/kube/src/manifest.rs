@@ -36,22 +36,20 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::apps::v1::{
     Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment,
 };
-use k8s_openapi::api::batch::v1::{
-    CronJob, CronJobSpec as KubeCronJobSpec, Job, JobSpec as KubeJobSpec, JobTemplateSpec,
-};
+use k8s_openapi::api::batch::v1::CronJob;
 use k8s_openapi::api::core::v1::{
-    ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar,
-    EnvVarSource, ExecAction, HTTPGetAction, LocalObjectReference, Namespace,
-    PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, PodSpec,
-    PodTemplateSpec, Probe, ResourceRequirements, Secret, SecretKeySelector, Service, ServicePort,
-    ServiceSpec as KubeServiceSpec, Volume, VolumeMount, VolumeResourceRequirements,
+    ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, ExecAction,
+    HTTPGetAction, LocalObjectReference, Namespace, PersistentVolumeClaim,
+    PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec, Probe,
+    ResourceRequirements, Secret, Service, ServicePort, ServiceSpec as KubeServiceSpec, Volume,
+    VolumeMount, VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use stagecraft_engine::{
-    ConfigFile, ContainerSpec, CronJobSpec, EnvVar as Variable, JobSpec, Limits, LivenessSpec,
-    ProbeSpec, ReadinessSpec, ServiceSpec, VolumeSource, Workloads,
+    ConfigFile, ContainerSpec, CronJobSpec, JobSpec, Limits, LivenessSpec, ProbeSpec,
+    ReadinessSpec, ServiceSpec, VolumeSource, Workloads,
 };
 
 /// A Deployment's annotation: the digest of the spec it was made from, without the variables
@@ -342,81 +340,6 @@ fn config_map(owner: &Owner, workload: &str, files: &[ConfigFile]) -> Option<Con
     })
 }
 
-fn env(workload: &str, variables: &[Variable]) -> Option<Vec<EnvVar>> {
-    env_of(workload, variables, None)
-}
-
-/// The Secret key of a variable: its name, under its container's name for an init container
-/// or a sidecar (`helper.TOKEN`), whose variables share their service's Secret.
-fn variable_key(container: Option<&str>, key: &str) -> String {
-    secret_key(&container.map_or_else(|| key.to_owned(), |c| format!("{c}.{key}")))
-}
-
-fn env_of(workload: &str, variables: &[Variable], container: Option<&str>) -> Option<Vec<EnvVar>> {
-    let vars: Vec<EnvVar> = variables
-        .iter()
-        .map(|v| {
-            if v.secret {
-                EnvVar {
-                    name: v.key.clone(),
-                    value_from: Some(EnvVarSource {
-                        secret_key_ref: Some(SecretKeySelector {
-                            name: secret_name(workload),
-                            key: variable_key(container, &v.key),
-                            ..SecretKeySelector::default()
-                        }),
-                        ..EnvVarSource::default()
-                    }),
-                    ..EnvVar::default()
-                }
-            } else {
-                EnvVar {
-                    name: v.key.clone(),
-                    value: Some(v.value.clone()),
-                    ..EnvVar::default()
-                }
-            }
-        })
-        .collect();
-    (!vars.is_empty()).then_some(vars)
-}
-
-/// A Secret's keys allow letters, digits, `-`, `_` and `.`.
-fn secret_key(key: &str) -> String {
-    key.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
-fn secret(
-    owner: &Owner,
-    workload: &str,
-    variables: &[Variable],
-    attached: &[&ContainerSpec],
-) -> Option<Secret> {
-    let own = variables.iter().map(|v| (None, v));
-    let theirs = attached
-        .iter()
-        .flat_map(|c| c.env.iter().map(|v| (Some(c.name.as_str()), v)));
-    let data: BTreeMap<String, String> = own
-        .chain(theirs)
-        .filter(|(_, v)| v.secret)
-        .map(|(container, v)| (variable_key(container, &v.key), v.value.clone()))
-        .collect();
-    (!data.is_empty()).then(|| Secret {
-        metadata: owner.meta(&secret_name(workload), Some(workload)),
-        string_data: Some(data),
-        type_: Some("Opaque".to_owned()),
-        ..Secret::default()
-    })
-}
-
 /// The claim a volume mounts: a workload's own persistent volume, or a shared one.
 fn claim_name(workload: &str, source: &VolumeSource) -> Option<String> {
     match source {
@@ -670,78 +593,6 @@ fn node_selector(labels: &[(String, String)]) -> Option<BTreeMap<String, String>
     (!labels.is_empty()).then(|| labels.iter().cloned().collect())
 }
 
-/// The Job for one run of `spec`; `run` tells runs apart, since a Job cannot be changed once
-/// made.
-pub fn job(owner: &Owner, spec: &JobSpec, run: &str) -> Job {
-    let workload = format!("jobs.{}", spec.name);
-    Job {
-        metadata: owner.meta(&dns_label(&format!("{}-{run}", spec.name)), Some(&workload)),
-        spec: Some(job_spec(owner, spec, &workload)),
-        ..Job::default()
-    }
-}
-
-/// A cron job as a CronJob the cluster runs: never two of its runs at once (`Forbid`, as
-/// Stagecraft's clock does on Docker), each run a Job as [`job`] makes.
-pub fn cron_job(owner: &Owner, spec: &CronJobSpec) -> CronJob {
-    let workload = format!("cron_jobs.{}", spec.job.name);
-    CronJob {
-        metadata: owner.meta(&cron_job_name(&spec.job.name), Some(&workload)),
-        spec: KubeCronJobSpec {
-            schedule: spec.schedule.clone(),
-            concurrency_policy: Some("Forbid".to_owned()),
-            job_template: JobTemplateSpec {
-                metadata: Some(ObjectMeta {
-                    labels: Some(owner.labels(Some(&workload))),
-                    ..ObjectMeta::default()
-                }),
-                spec: Some(job_spec(owner, &spec.job, &workload)),
-            },
-            ..KubeCronJobSpec::default()
-        },
-        ..CronJob::default()
-    }
-}
-
-/// A Job's spec for one run of `spec`, its pods labelled as `workload`'s.
-fn job_spec(owner: &Owner, spec: &JobSpec, workload: &str) -> KubeJobSpec {
-    let (volumes, volume_mounts) = volumes(workload, &spec.volumes, &spec.config_files);
-    let container = Container {
-        name: dns_label(&spec.name),
-        image: Some(spec.image.clone()),
-        image_pull_policy: pull_policy(spec.built),
-        command: non_empty(&spec.command),
-        args: non_empty(&spec.args),
-        env: env(workload, &spec.env),
-        resources: resources(&spec.limits, &spec.requests),
-        volume_mounts,
-        ..Container::default()
-    };
-    KubeJobSpec {
-        backoff_limit: Some(0),
-        active_deadline_seconds: Some(
-            i64::try_from(spec.completed_timeout.as_secs())
-                .unwrap_or(i64::MAX)
-                .max(1),
-        ),
-        template: PodTemplateSpec {
-            metadata: Some(ObjectMeta {
-                labels: Some(owner.labels(Some(workload))),
-                ..ObjectMeta::default()
-            }),
-            spec: Some(PodSpec {
-                containers: vec![container],
-                restart_policy: Some("Never".to_owned()),
-                volumes,
-                node_selector: node_selector(&spec.node_selector),
-                image_pull_secrets: owner.image_pull_secrets(spec.built),
-                ..PodSpec::default()
-            }),
-        },
-        ..KubeJobSpec::default()
-    }
-}
-
 /// Everything an environment's setup applies, but its jobs (made per run, by [`job`]).
 #[derive(Debug, Clone, Default)]
 pub struct Manifests {
@@ -850,182 +701,11 @@ impl Manifests {
     }
 }
 
+mod jobs;
+mod variables;
+
+pub use jobs::{cron_job, job};
+use variables::{env, env_of, secret};
+
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_cronjobs_name_leaves_room_for_its_runs() {
-        assert_eq!(cron_job_name("nightly"), "nightly");
-        let long = "a".repeat(60);
-        let name = cron_job_name(&long);
-        assert!(name.len() <= 52, "{name}");
-        assert_ne!(name, cron_job_name(&"a".repeat(61)));
-    }
-
-    #[test]
-    fn names_become_dns_labels_and_changed_ones_keep_a_hash() {
-        assert_eq!(dns_label("web"), "web");
-        assert_eq!(dns_label("stagecraft-ab12cd3"), "stagecraft-ab12cd3");
-        let changed = dns_label("Frontend_Proxy");
-        assert!(changed.starts_with("frontend-proxy-"), "{changed}");
-        assert_ne!(changed, dns_label("frontend-proxy"));
-        assert_ne!(dns_label("a_b"), dns_label("a.b"));
-        let long = dns_label(&"x".repeat(100));
-        assert!(long.len() <= 63, "{long}");
-        assert!(dns_label("1st").starts_with("x-1st-"));
-    }
-
-    #[test]
-    fn requests_are_reserved_beside_limits() {
-        let owner = Owner {
-            env_id: "ab12cd3".into(),
-            app: "shop".into(),
-            pull_secret: None,
-        };
-        let service = ServiceSpec {
-            name: "web".into(),
-            image: "shop/web".into(),
-            replicas: 1,
-            limits: Limits {
-                memory_bytes: Some(1 << 30),
-                cpu_millis: Some(1000),
-            },
-            requests: Limits {
-                memory_bytes: Some(100 << 20),
-                cpu_millis: Some(100),
-            },
-            ..ServiceSpec::default()
-        };
-        let pod = deployment(&owner, &service).spec.template.spec.unwrap();
-        let resources = pod.containers[0].resources.clone().unwrap();
-        assert_eq!(resources.limits.unwrap()["cpu"], Quantity("1000m".into()));
-        let requests = resources.requests.unwrap();
-        assert_eq!(requests["cpu"], Quantity("100m".into()));
-        assert_eq!(requests["memory"], Quantity((100u64 << 20).to_string()));
-        let none = ServiceSpec {
-            name: "web".into(),
-            image: "shop/web".into(),
-            replicas: 1,
-            ..ServiceSpec::default()
-        };
-        let pod = deployment(&owner, &none).spec.template.spec.unwrap();
-        assert!(pod.containers[0].resources.is_none());
-    }
-
-    #[test]
-    fn a_node_selector_reaches_the_pods_of_services_and_jobs() {
-        let owner = Owner {
-            env_id: "ab12cd3".into(),
-            app: "genai".into(),
-            pull_secret: None,
-        };
-        let gpu = vec![("nvidia.com/gpu".to_owned(), "true".to_owned())];
-        let service = ServiceSpec {
-            name: "llm".into(),
-            image: "ollama/ollama".into(),
-            replicas: 1,
-            node_selector: gpu.clone(),
-            ..ServiceSpec::default()
-        };
-        let pod = deployment(&owner, &service).spec.template.spec.unwrap();
-        assert_eq!(
-            pod.node_selector,
-            Some(BTreeMap::from([(
-                "nvidia.com/gpu".to_owned(),
-                "true".to_owned()
-            )]))
-        );
-        let spec = JobSpec {
-            name: "pull".into(),
-            image: "ollama/ollama".into(),
-            node_selector: gpu,
-            ..JobSpec::default()
-        };
-        let run = job(&owner, &spec, "r1")
-            .spec
-            .unwrap()
-            .template
-            .spec
-            .unwrap();
-        assert_eq!(run.node_selector.unwrap()["nvidia.com/gpu"], "true");
-        let plain = ServiceSpec {
-            node_selector: Vec::new(),
-            ..service
-        };
-        assert_eq!(
-            deployment(&owner, &plain)
-                .spec
-                .template
-                .spec
-                .unwrap()
-                .node_selector,
-            None
-        );
-    }
-
-    #[test]
-    fn configmap_files_become_a_configmap_each_mounted_alone() {
-        let owner = Owner {
-            env_id: "ab12cd3".into(),
-            app: "otel".into(),
-            pull_secret: None,
-        };
-        let file = |name: &str, mount: &str, content: &str| ConfigFile {
-            name: name.into(),
-            repo_path: format!("src/{name}"),
-            mount_path: mount.into(),
-            content: content.into(),
-        };
-        let service = ServiceSpec {
-            name: "grafana".into(),
-            image: "grafana/grafana".into(),
-            replicas: 1,
-            config_files: vec![
-                file("grafana-ini", "/etc/grafana/grafana.ini", "[server]\n"),
-                file(
-                    "general-yaml",
-                    "/etc/grafana/provisioning/general.yaml",
-                    "a: 1\n",
-                ),
-            ],
-            ..ServiceSpec::default()
-        };
-        let workloads = Workloads {
-            services: std::collections::HashMap::from([("grafana".to_owned(), service)]),
-            ..Workloads::default()
-        };
-
-        let manifests = Manifests::of(&owner, &workloads);
-
-        let map = &manifests.config_maps[0];
-        assert_eq!(map.metadata.name.as_deref(), Some("grafana-files"));
-        assert_eq!(map.data.as_ref().unwrap()["grafana-ini"], "[server]\n");
-        let pod = manifests.deployments[0].spec.template.spec.clone().unwrap();
-        let mounts = pod.containers[0].volume_mounts.clone().unwrap();
-        assert_eq!(
-            mounts
-                .iter()
-                .map(|m| (m.mount_path.as_str(), m.sub_path.as_deref()))
-                .collect::<Vec<_>>(),
-            [
-                ("/etc/grafana/grafana.ini", Some("grafana-ini")),
-                (
-                    "/etc/grafana/provisioning/general.yaml",
-                    Some("general-yaml")
-                )
-            ]
-        );
-        assert_eq!(
-            pod.volumes.unwrap()[0].config_map.as_ref().unwrap().name,
-            "grafana-files"
-        );
-    }
-
-    #[test]
-    fn label_values_are_cut_and_cleaned() {
-        assert_eq!(label_value("services.api"), "services.api");
-        assert_eq!(label_value("my app!"), "my-app");
-        assert_eq!(label_value(&"a".repeat(70)).len(), 63);
-    }
-}
+mod tests;

@@ -13,7 +13,9 @@
 //! - `app.rs`, `build.rs`, `environment.rs`, `deploy.rs`, `timeline.rs`, `lease.rs`, `ledger.rs`,
 //!   `log.rs`, `notice.rs`: one module per table
 //!   group; each function takes `impl SqliteExecutor`, so it runs on the pool or inside a
-//!   transaction ([`Store::pool`])
+//!   transaction ([`Store::pool`]); `queue.rs` is the `deploy` table's queue (a request queued
+//!   or joined in one transaction), `cron.rs` its cron runs (the schedule time each is for, the
+//!   runs kept)
 //! - `change.rs`: what changed, whichever process changed it (`data_version` and a snapshot),
 //!   for the api's change feed
 //! - `migrations/`: the schema, one numbered file per change, embedded with `sqlx::migrate!()`
@@ -33,6 +35,7 @@ pub mod ledger;
 pub mod log;
 mod meta;
 pub mod notice;
+mod queue;
 pub mod timeline;
 
 use std::path::{Path, PathBuf};
