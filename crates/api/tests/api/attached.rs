@@ -7,8 +7,8 @@ use stagecraft_docker::stable_host_port;
 use stagecraft_engine::DeployStatus;
 
 use crate::docker::{
-    Cleanup, docker, dockerfile, environment_of, event_types, http_get, labelled, open_docker,
-    service_dir, unique,
+    Cleanup, docker, dockerfile, environment_with, event_types, http_get, labelled, service_dir,
+    unique,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -17,7 +17,6 @@ async fn an_init_container_prepares_the_service_and_a_sidecar_answers_on_localho
     let app = unique("att");
     let _cleanup = Cleanup(app.clone());
     let repo = dir.path().join(&app);
-    std::fs::create_dir_all(repo.join(".release")).unwrap();
     service_dir(
         &repo,
         "web",
@@ -58,19 +57,7 @@ workflows:
 - {{name: teardown, order_from: [release.remove_environment]}}
 "
     );
-    std::fs::write(repo.join(".release/application_template.yaml"), template).unwrap();
-    std::fs::write(
-        repo.join(".release/environment_variables.yaml"),
-        "defaults: []\n",
-    )
-    .unwrap();
-    let stagecraft = open_docker(dir.path()).await;
-    stagecraft.add_app(&repo).await.unwrap();
-    let env_id = stagecraft
-        .create_environment(environment_of(&app))
-        .await
-        .unwrap()
-        .env_id;
+    let (stagecraft, env_id) = environment_with(dir.path(), &repo, &app, &template).await;
 
     let setup = stagecraft
         .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)

@@ -10,7 +10,7 @@ use stagecraft_api::{DeployRequest, Stagecraft, Wait};
 use stagecraft_engine::{Deploy, DeployStatus, EnvironmentStatus, Stage};
 
 use crate::docker::{
-    Cleanup, dockerfile, environment_of, event_types, labelled, open_docker, service_dir, unique,
+    Cleanup, dockerfile, environment_with, event_types, labelled, service_dir, unique,
 };
 
 /// Waits until none of the environment's deploys waits or runs; gives them all.
@@ -44,7 +44,6 @@ async fn the_clock_runs_a_cron_job_when_due_one_run_at_a_time_and_catches_up_onc
     let app = unique("crn");
     let _cleanup = Cleanup(app.clone());
     let repo = dir.path().join(&app);
-    std::fs::create_dir_all(repo.join(".release")).unwrap();
     service_dir(
         &repo,
         "data",
@@ -72,19 +71,7 @@ workflows:
 - {{name: teardown, order_from: [release.remove_environment]}}
 "
     );
-    std::fs::write(repo.join(".release/application_template.yaml"), template).unwrap();
-    std::fs::write(
-        repo.join(".release/environment_variables.yaml"),
-        "defaults: []\n",
-    )
-    .unwrap();
-    let stagecraft = open_docker(dir.path()).await;
-    stagecraft.add_app(&repo).await.unwrap();
-    let env_id = stagecraft
-        .create_environment(environment_of(&app))
-        .await
-        .unwrap()
-        .env_id;
+    let (stagecraft, env_id) = environment_with(dir.path(), &repo, &app, &template).await;
 
     // Nothing runs before the environment is set up.
     let far = Utc::now() + chrono::Duration::days(1);

@@ -164,6 +164,31 @@ pub async fn open_docker(dir: &Path) -> Stagecraft {
     stagecraft
 }
 
+/// Writes the app's Release files (`template`, and an empty variables file), opens Stagecraft
+/// on `dir`, adds the app and creates an environment of it: Stagecraft and the environment's id.
+pub(crate) async fn environment_with(
+    dir: &Path,
+    repo: &Path,
+    app: &str,
+    template: &str,
+) -> (Stagecraft, String) {
+    std::fs::create_dir_all(repo.join(".release")).unwrap();
+    std::fs::write(repo.join(".release/application_template.yaml"), template).unwrap();
+    std::fs::write(
+        repo.join(".release/environment_variables.yaml"),
+        "defaults: []\n",
+    )
+    .unwrap();
+    let stagecraft = open_docker(dir).await;
+    stagecraft.add_app(repo).await.unwrap();
+    let env_id = stagecraft
+        .create_environment(environment_of(app))
+        .await
+        .unwrap()
+        .env_id;
+    (stagecraft, env_id)
+}
+
 pub(crate) fn environment_of(app: &str) -> CreateEnvironment {
     CreateEnvironment {
         app: app.into(),

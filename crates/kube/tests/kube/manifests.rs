@@ -259,22 +259,7 @@ sidecars:
   envs: [{key: TOKEN, value: s3cret, secret: true}]
   memory: {limits: 64Mi}
 ";
-    let template = load_template("t.yaml", text).value.unwrap();
-    let variables = parse_variables("v.yaml", "defaults: []\n").value.unwrap();
-    let envs = resolve_variables(
-        &template,
-        &variables,
-        &Injected::sample(&template),
-        "v.yaml",
-    )
-    .unwrap();
-    let workloads = stagecraft_engine::workloads(&template, &envs);
-    let owner = Owner {
-        env_id: "ab12cd3".to_owned(),
-        app: "shop".to_owned(),
-        pull_secret: None,
-    };
-    let manifests = Manifests::of(&owner, &workloads);
+    let manifests = manifests_of(text);
     let pod = manifests.deployments[0].spec.template.spec.clone().unwrap();
     let init = pod.init_containers.unwrap();
     assert_eq!(init.len(), 1);
@@ -361,22 +346,7 @@ cron_jobs:
   envs: [{key: TOKEN, value: s3cret, secret: true}]
   completed_timeout: 300
 ";
-    let template = load_template("t.yaml", text).value.unwrap();
-    let variables = parse_variables("v.yaml", "defaults: []\n").value.unwrap();
-    let envs = resolve_variables(
-        &template,
-        &variables,
-        &Injected::sample(&template),
-        "v.yaml",
-    )
-    .unwrap();
-    let workloads = stagecraft_engine::workloads(&template, &envs);
-    let owner = Owner {
-        env_id: "ab12cd3".to_owned(),
-        app: "shop".to_owned(),
-        pull_secret: None,
-    };
-    let manifests = Manifests::of(&owner, &workloads);
+    let manifests = manifests_of(text);
     let cron = &manifests.cron_jobs[0];
     assert_eq!(cron.spec.schedule, "0 3 * * mon-fri");
     assert_eq!(cron.spec.concurrency_policy.as_deref(), Some("Forbid"));
@@ -408,4 +378,25 @@ cron_jobs:
         manifests.secrets
     );
     kubernetes_accepts(&manifests.to_json().unwrap());
+}
+
+/// The objects of environment `ab12cd3` of the template `text` (no variables file, no shared
+/// registry login).
+fn manifests_of(text: &str) -> Manifests {
+    let template = load_template("t.yaml", text).value.unwrap();
+    let variables = parse_variables("v.yaml", "defaults: []\n").value.unwrap();
+    let envs = resolve_variables(
+        &template,
+        &variables,
+        &Injected::sample(&template),
+        "v.yaml",
+    )
+    .unwrap();
+    let workloads = stagecraft_engine::workloads(&template, &envs);
+    let owner = Owner {
+        env_id: "ab12cd3".to_owned(),
+        app: "shop".to_owned(),
+        pull_secret: None,
+    };
+    Manifests::of(&owner, &workloads)
 }
