@@ -183,6 +183,7 @@ mod tests {
             default_ttl: stagecraft_api::DEFAULT_TTL,
             build_parallelism: stagecraft_api::default_build_parallelism(),
             keychain: false,
+            static_sites: stagecraft_api::StaticSiteSettings::from_env(),
         };
         let state = tauri::async_runtime::block_on(AppState::open_with(settings));
         let app = with_commands(mock_builder())

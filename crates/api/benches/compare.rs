@@ -113,6 +113,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         default_ttl: stagecraft_api::DEFAULT_TTL,
         build_parallelism: stagecraft_api::default_build_parallelism(),
         keychain: false,
+        static_sites: stagecraft_api::StaticSiteSettings::from_env(),
     })
     .await?;
     for (label, a, b) in [

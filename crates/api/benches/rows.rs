@@ -39,6 +39,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         default_ttl: stagecraft_api::DEFAULT_TTL,
         build_parallelism: 1,
         keychain: false,
+        static_sites: stagecraft_api::StaticSiteSettings::from_env(),
     })
     .await?;
     stagecraft.use_docker();

@@ -25,6 +25,9 @@ struct BuildTarget<'a> {
     deploy_id: Option<i64>,
     /// The commit to build, when the deploy pinned one; else the branch's.
     commit: Option<&'a str>,
+    /// The environment's variables, which static services' sites are built with (none
+    /// outside a deploy).
+    envs: &'a [stagecraft_template::WorkloadEnv],
 }
 
 /// What a deploy's build stage gave: the build (none without a builder), the commit it read
@@ -78,6 +81,7 @@ impl Stagecraft {
         env: &Environment,
         deploy: &Deploy,
         template: &Template,
+        envs: &[stagecraft_template::WorkloadEnv],
         sink: &Arc<dyn EventSink>,
         cancel: &CancellationToken,
     ) -> Result<Built, Error> {
@@ -105,6 +109,7 @@ impl Stagecraft {
             trigger: &trigger,
             deploy_id: Some(deploy.id),
             commit: pinned.as_deref(),
+            envs,
         };
         let built = self
             .build_images_of(&target, template, builder, sink, cancel)
@@ -134,6 +139,7 @@ impl Stagecraft {
             trigger,
             deploy_id,
             commit: pinned,
+            envs,
         } = *target;
         let repo = Path::new(&app.repo_path);
         let commit = pinned
@@ -175,7 +181,11 @@ impl Stagecraft {
             stagecraft_store::deploy::set_build(pool, deploy_id, build_id).await?;
         }
         let folder = self.store.meta().await?.folder_id;
-        let requests = build_requests(template, &source, &app.name, build_id, &folder);
+        let statics = stagecraft_engine::StaticBuilds {
+            build_image: &self.settings.static_sites.build_image,
+            envs,
+        };
+        let requests = build_requests(template, &source, &app.name, build_id, &folder, statics);
         if requests.is_empty() {
             build::finish(pool, build_id, &[]).await?;
             return Ok(Built {
@@ -286,6 +296,8 @@ impl Stagecraft {
             trigger: "stagecraft builds create",
             deploy_id: None,
             commit: None,
+            // No environment: static sites are built without its variables.
+            envs: &[],
         };
         // Nobody follows a build outside a deploy: its outcome is in the build's record.
         let (sink, _discarded) = tokio::sync::mpsc::unbounded_channel();

@@ -105,7 +105,8 @@ pub use logs::LOG_CAP;
 pub use refresh::{AppDetail, AppRefresh};
 pub use runtimes::Runtimes;
 pub use settings::{
-    DEFAULT_DEPLOY_LEASE, DataDir, DataDirSource, Settings, default_build_parallelism,
+    DEFAULT_DEPLOY_LEASE, DEFAULT_STATIC_BUILD_IMAGE, DataDir, DataDirSource, Settings,
+    StaticSiteSettings, default_build_parallelism,
 };
 pub use stagecraft_engine::{
     DeployEvent, DeployOutcome, RuntimeErrorKind, Stage, StepOutcome, TaskOutcome,
@@ -223,8 +224,14 @@ impl Stagecraft {
             .path
             .join("cache")
             .join("file-hashes.json");
+        let sites = stagecraft_docker::StaticSites {
+            server: self.settings.static_sites.server.clone(),
+            folder: self.settings.data_dir.path.join("cache").join("static-sites"),
+        };
         self.register_builder(std::sync::Arc::new(
-            stagecraft_docker::DockerBuilder::new(engine).with_file_hashes(hashes),
+            stagecraft_docker::DockerBuilder::new(engine)
+                .with_file_hashes(hashes)
+                .with_static_sites(sites),
         ));
     }
 

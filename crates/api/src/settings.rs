@@ -73,6 +73,47 @@ pub struct Settings {
     /// Keep the key that seals secrets in the OS keychain when one answers (`STAGECRAFT_KEYCHAIN=0`
     /// turns it off: the key then lives in a user-only file in the data folder).
     pub keychain: bool,
+    /// How static services' sites are built and served.
+    pub static_sites: StaticSiteSettings,
+}
+
+/// The image static services' sites are built in, and Stagecraft's file server that serves
+/// them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaticSiteSettings {
+    /// `STAGECRAFT_STATIC_BUILD_IMAGE`; [`DEFAULT_STATIC_BUILD_IMAGE`] by default.
+    pub build_image: String,
+    /// `STAGECRAFT_STATIC_SERVER`, else `stagecraft-static-server` beside this program when
+    /// it is there; none: static services cannot be built (their build says how to mend it).
+    pub server: Option<PathBuf>,
+}
+
+/// Node's current long-term release: what Release's static JavaScript builds run.
+pub const DEFAULT_STATIC_BUILD_IMAGE: &str = "node:24";
+
+/// The file server's name beside Stagecraft's own programs.
+const STATIC_SERVER_PROGRAM: &str = "stagecraft-static-server";
+
+impl StaticSiteSettings {
+    pub fn from_env() -> Self {
+        let given = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let beside = || {
+            let path = std::env::current_exe().ok()?.parent()?.join(STATIC_SERVER_PROGRAM);
+            path.is_file().then_some(path)
+        };
+        Self {
+            build_image: given("STAGECRAFT_STATIC_BUILD_IMAGE")
+                .unwrap_or_else(|| DEFAULT_STATIC_BUILD_IMAGE.to_owned()),
+            server: given("STAGECRAFT_STATIC_SERVER")
+                .map(PathBuf::from)
+                .or_else(beside),
+        }
+    }
 }
 
 /// The default for [`Settings::build_parallelism`]: four per core, at most 8. A build spends
@@ -108,6 +149,7 @@ impl Settings {
                     .map(str::trim),
                 Some("0" | "false" | "no" | "off")
             ),
+            static_sites: StaticSiteSettings::from_env(),
         })
     }
 

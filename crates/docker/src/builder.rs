@@ -27,6 +27,7 @@ use crate::DockerEngine;
 use crate::FileHashes;
 use crate::context::Context;
 use crate::session::{self, Endpoint};
+use crate::site::{Server, StaticSites};
 
 /// Builds images on a Docker engine: with BuildKit when the engine offers it (its steps,
 /// cache hits and timings come as structured status), else with the classic builder (whose
@@ -40,6 +41,23 @@ pub struct DockerBuilder {
     /// Set once the engine refused a file-sync session: contexts go as tars from then on.
     tar_only: Arc<std::sync::atomic::AtomicBool>,
     hashes: Arc<FileHashes>,
+    sites: Arc<StaticSites>,
+    /// Held while the file server's image is checked or made.
+    server_made: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// The context of `request`, and for a static site the file server its image ends in (its
+/// Dockerfile written for it, read from outside the context).
+fn context_of(
+    sites: &StaticSites,
+    request: &BuildRequest,
+) -> Result<(Context, Option<Server>), RuntimeError> {
+    let Some(site) = &request.site else {
+        return Ok((Context::collect(request)?, None));
+    };
+    let server = sites.server()?;
+    let dockerfile = sites.dockerfile(&request.service, site, &request.args, &server)?;
+    Ok((Context::collect_with(request, Some(&dockerfile))?, Some(server)))
 }
 
 impl DockerBuilder {
@@ -49,7 +67,15 @@ impl DockerBuilder {
             classic_only: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             tar_only: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             hashes: Arc::new(FileHashes::default()),
+            sites: Arc::new(StaticSites::default()),
+            server_made: Arc::new(tokio::sync::Mutex::new(())),
         }
+    }
+
+    /// Builds static services' sites with the file server and the folder `sites` names.
+    pub fn with_static_sites(mut self, sites: StaticSites) -> Self {
+        self.sites = Arc::new(sites);
+        self
     }
 
     /// Keeps build-context files' hashes in `file` between runs, so deciding whether an image
@@ -357,8 +383,9 @@ impl ImageBuilder for DockerBuilder {
     async fn inputs_digest(&self, request: &BuildRequest) -> Result<String, RuntimeError> {
         let request = request.clone();
         let hashes = Arc::clone(&self.hashes);
+        let sites = Arc::clone(&self.sites);
         tokio::task::spawn_blocking(move || {
-            let digest = Context::collect(&request)?.digest(&request, &hashes);
+            let digest = context_of(&sites, &request)?.0.digest(&request, &hashes);
             hashes.save();
             digest
         })
@@ -373,9 +400,15 @@ impl ImageBuilder for DockerBuilder {
     ) -> Result<BuiltImage, RuntimeError> {
         let docker = self.engine.client().await.map_err(RuntimeError::from)?;
         let owned = request.clone();
-        let context = tokio::task::spawn_blocking(move || Context::collect(&owned))
+        let sites = Arc::clone(&self.sites);
+        let (context, server) = tokio::task::spawn_blocking(move || context_of(&sites, &owned))
             .await
             .map_err(|e| RuntimeError::new(format!("reading the build context stopped: {e}")))??;
+        if let Some(server) = &server {
+            // One at a time: two sites built at once would both make it.
+            let _made = self.server_made.lock().await;
+            crate::site::ensure_server_image(docker, server).await?;
+        }
         let buildargs: HashMap<String, String> = request
             .args
             .iter()

@@ -120,25 +120,37 @@ impl Context {
     /// Collects the context of `request`, refusing a context or Dockerfile outside the
     /// repository.
     pub fn collect(request: &BuildRequest) -> Result<Self, RuntimeError> {
+        Self::collect_with(request, None)
+    }
+
+    /// Collects the context of `request`, with `generated` as its Dockerfile when given (one
+    /// Stagecraft wrote, outside the repository: a static site's).
+    pub fn collect_with(
+        request: &BuildRequest,
+        generated: Option<&Path>,
+    ) -> Result<Self, RuntimeError> {
+        let base = if request.site.is_some() {
+            "static build_base"
+        } else {
+            "build context"
+        };
         let repo = request.repo.canonicalize().map_err(|e| {
             RuntimeError::new(format!(
                 "the repository {} cannot be read: {e}",
                 request.repo.display()
             ))
         })?;
-        let root = inside(
-            &repo,
-            &repo.join(&request.context),
-            "build context",
-            &request.context,
-        )?;
+        let root = inside(&repo, &repo.join(&request.context), base, &request.context)?;
         let dockerfile_given = request.dockerfile.as_deref().unwrap_or("Dockerfile");
-        let dockerfile_path = inside(
-            &repo,
-            &root.join(dockerfile_given),
-            "dockerfile",
-            dockerfile_given,
-        )?;
+        let dockerfile_path = match generated {
+            Some(path) => path.to_path_buf(),
+            None => inside(
+                &repo,
+                &root.join(dockerfile_given),
+                "dockerfile",
+                dockerfile_given,
+            )?,
+        };
         let (dockerfile, outside_dockerfile) = match dockerfile_path.strip_prefix(&root) {
             Ok(relative) => (slashed(relative), None),
             Err(_) => (OUTSIDE_DOCKERFILE.to_owned(), Some(dockerfile_path.clone())),
@@ -411,12 +423,12 @@ fn read_ignore(path: &Path) -> Result<Option<String>, RuntimeError> {
 fn inside(repo: &Path, path: &Path, what: &str, given: &str) -> Result<PathBuf, RuntimeError> {
     let resolved = path.canonicalize().map_err(|e| {
         RuntimeError::new(format!(
-            "the {what} `{given}` cannot be read ({}): {e}. Check `build.{}` in the template",
+            "the {what} `{given}` cannot be read ({}): {e}. Check `{}` in the template",
             path.display(),
-            if what == "dockerfile" {
-                "dockerfile"
-            } else {
-                "context"
+            match what {
+                "dockerfile" => "build.dockerfile",
+                "static build_base" => "build_base",
+                _ => "build.context",
             }
         ))
     })?;

@@ -35,6 +35,8 @@
 //! - `push.rs`: [`DockerPusher`], images pushed to an app's registry with the user's
 //!   credentials, for clusters that pull them
 //! - `session.rs`: BuildKit's file-sync session, through which the engine reads a context
+//! - `site.rs`: [`StaticSites`]: a static service's Dockerfile, and the image of Stagecraft's
+//!   file server it ends in
 
 mod builder;
 mod context;
@@ -48,6 +50,7 @@ mod probe;
 mod push;
 mod runtime;
 mod session;
+mod site;
 
 pub use builder::DockerBuilder;
 pub use context::{Context, Ignore};
@@ -56,6 +59,7 @@ pub use engine::{DockerEngine, EngineInfo};
 pub use error::DockerError;
 pub use hashes::FileHashes;
 pub use push::DockerPusher;
+pub use site::StaticSites;
 pub use runtime::{
     DockerRuntime, LABEL_APP, LABEL_CONFIG, LABEL_ENV, LABEL_REPLICA, LABEL_WORKLOAD, network_name,
 };

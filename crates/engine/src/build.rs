@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::event::{DeployEvent, EventSink};
 use crate::runtime::RuntimeError;
+use crate::site::{StaticBuilds, StaticSite, is_static, static_request};
 
 /// One service's image to build.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -32,6 +33,9 @@ pub struct BuildRequest {
     /// `stagecraft/<app>/<service>:<build>-<folder>`: the data folder's id keeps two data
     /// folders with an app of the same name from overwriting each other's images.
     pub tag: String,
+    /// A static service's site: the builder makes its Dockerfile (`dockerfile` is then none,
+    /// and `args` are the variables the site's build reads).
+    pub site: Option<StaticSite>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -166,19 +170,35 @@ pub trait ImageBuilder: Send + Sync + 'static {
 }
 
 /// The requests for the services of `template` built from the repository at `repo`, tagged
-/// for build `build` of `app`, in the data folder `folder` (its id).
+/// for build `build` of `app`, in the data folder `folder` (its id): those with a `build`, and
+/// the static services (their sites built as `statics` says).
 pub fn build_requests(
     template: &Template,
     repo: &std::path::Path,
     app: &str,
     build: i64,
     folder: &str,
+    statics: StaticBuilds<'_>,
 ) -> Vec<BuildRequest> {
     template
         .services
         .iter()
         .filter_map(|service| {
             let name = service.name.as_ref()?;
+            let tag = format!("stagecraft/{app}/{name}:{build}-{folder}");
+            if is_static(service) {
+                let (context, args, site) = static_request(service, name.as_str(), statics);
+                return Some(BuildRequest {
+                    service: name.value.clone(),
+                    repo: repo.to_path_buf(),
+                    context,
+                    dockerfile: None,
+                    args,
+                    target: None,
+                    tag,
+                    site: Some(site),
+                });
+            }
             let build_spec = service.build.as_ref()?;
             Some(BuildRequest {
                 service: name.value.clone(),
@@ -190,7 +210,8 @@ pub fn build_requests(
                 dockerfile: build_spec.dockerfile.as_ref().map(|d| d.value.clone()),
                 args: build_spec.args.iter().map(|a| a.value.clone()).collect(),
                 target: build_spec.target.as_ref().map(|t| t.value.clone()),
-                tag: format!("stagecraft/{app}/{name}:{build}-{folder}"),
+                tag,
+                site: None,
             })
         })
         .collect()

@@ -18,6 +18,7 @@
 //! - `exit.rs`: [`Ended`], how a container ended, in the same words on both runtimes
 //! - `pull.rs`: why an image could not be pulled (no registry reached, or no such image)
 //! - `runner.rs`: [`Runner`], one stage's workflow plan executed step by step
+//! - `site.rs`: static services: their sites' builds ([`StaticSite`]) and how they are served
 //! - `workload.rs`: a configuration and its resolved variables as runtime specs ([`workloads`])
 
 mod build;
@@ -28,6 +29,7 @@ mod layer_files;
 mod pull;
 mod runner;
 mod runtime;
+mod site;
 mod stage;
 mod status;
 mod tasks;
@@ -50,6 +52,7 @@ pub use runtime::{
     ServiceSpec, TaskProgress, VolumeMount, VolumeSource, WorkloadStatus, local_ingress_url,
     stable_host_port,
 };
+pub use site::{STATIC_SERVER, STATIC_SITE_PORT, StaticBuilds, StaticSite};
 pub use stage::Stage;
 pub use status::{DeployStatus, EnvironmentEvent, EnvironmentStatus, TaskStatus, TransitionError};
 pub use tasks::Tasks;

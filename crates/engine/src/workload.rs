@@ -330,6 +330,17 @@ fn service_spec(
         .replicas
         .or_else(|| template.resources.as_ref().and_then(|r| r.replicas))
         .unwrap_or(1);
+    if crate::site::is_static(service) {
+        // Its image is the site's build, run as the image says (Stagecraft's file server).
+        return ServiceSpec {
+            command: Vec::new(),
+            args: Vec::new(),
+            ports: crate::site::static_ports(),
+            readiness: Some(crate::site::static_readiness()),
+            liveness: None,
+            ..service_spec(template, &container_of(service), name, env)
+        };
+    }
     ServiceSpec {
         name: name.to_owned(),
         image: service
@@ -383,6 +394,17 @@ fn service_spec(
     }
 }
 
+/// A static service read as the container service it becomes: without the keys the site's
+/// image decides (the static ones, `image`, `build`).
+fn container_of(service: &Service) -> Service {
+    Service {
+        is_static: None,
+        image: None,
+        build: None,
+        ..service.clone()
+    }
+}
+
 /// The app-wide `node_selector` with the workload's own on top (its keys win), sorted by key.
 fn node_selector(
     template: &Template,
@@ -397,7 +419,7 @@ fn node_selector(
     merged.into_iter().collect()
 }
 
-/// Each service's first `node_port`, as the container port it listens on: what a runtime
+/// Each service's first `node_port` (a static service's file server), as the container port it listens on: what a runtime
 /// publishes, and what `<SERVICE>_INGRESS_URL` points at.
 pub fn exposed_ports(template: &Template) -> Vec<(String, u16)> {
     template
@@ -405,6 +427,9 @@ pub fn exposed_ports(template: &Template) -> Vec<(String, u16)> {
         .iter()
         .filter_map(|service| {
             let name = service.name.as_ref()?;
+            if crate::site::is_static(service) {
+                return Some((name.value.clone(), crate::site::STATIC_SITE_PORT));
+            }
             let port = service.ports.iter().find_map(|p| {
                 p.kind
                     .as_ref()

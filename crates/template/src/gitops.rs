@@ -336,12 +336,34 @@ fn check_written(template_yaml: &str, variables_yaml: &str, root: Option<&Path>)
     found
 }
 
+/// A static service's `build_base` found as a folder inside the repository.
+fn static_base(root: &Path, file: &str, service: &crate::model::Service, out: &mut Diagnostics) {
+    let base = service.build_base.as_ref().map_or(".", |b| b.as_str());
+    let loc = service.build_base.as_ref().map_or(service.loc, |b| b.loc);
+    let problem = match crate::file::inside(root, root, base) {
+        Ok(dir) if dir.is_dir() => return,
+        Ok(_) => format!("`build_base` `{base}` is not a folder: name a folder"),
+        Err(message) => format!("`build_base` {message}"),
+    };
+    out.push(
+        Severity::Error,
+        file,
+        loc,
+        &crate::read::child(&service.path, "build_base"),
+        problem,
+    );
+}
+
 /// Each built service's context and Dockerfile found inside the repository (after links are
 /// followed), as a build will look for them: the context from the repository's root, the
 /// Dockerfile from the context. An error at the key that names what is missing or outside.
 fn build_files(root: &Path, file: &str, template: &Template) -> Diagnostics {
     let mut out = Diagnostics::default();
     for service in &template.services {
+        if service.is_static == Some(true) {
+            static_base(root, file, service, &mut out);
+            continue;
+        }
         let Some(build) = &service.build else {
             continue;
         };

@@ -82,8 +82,6 @@ const INFRASTRUCTURE: &str =
 const ATTACHED_VOLUME: &str = "the volume is the service's of that `name`, as the service \
     declares it";
 const APP_IMPORTS: &str = "app imports are not deployed: only this app's own services run";
-const STATIC: &str = "static services are not built or served: give the service an `image` or \
-                      a `build` to run it";
 const BUILDS: &str = "standalone builds are not built: only a service's `build` makes an image";
 const SERVICE_ACCOUNTS: &str =
     "no service account or cloud role is made: workloads run with the default account";
@@ -403,13 +401,13 @@ pub(crate) const RULES: &[Rule] = &[
     carried("services[].node_selector[].value"),
     ignored("services[].service_account_name", SERVICE_ACCOUNTS),
     ignored("services[].execution_type", NOT_USED),
-    // `static: false` is a container service, carried out; `static: true` is warned about
-    // by its value (`value_warnings`).
+    // A static service's site is built and served by Stagecraft's file server; validation
+    // points at the keys it does not use, and at these on a service that is not static.
     carried("services[].static"),
-    ignored("services[].build_base", STATIC),
-    ignored("services[].build_command", STATIC),
-    ignored("services[].build_package_install_command", STATIC),
-    ignored("services[].build_output_directory", STATIC),
+    carried("services[].build_base"),
+    carried("services[].build_command"),
+    carried("services[].build_package_install_command"),
+    carried("services[].build_output_directory"),
     // Workflows.
     carried("workflows[].name"),
     carried("workflows[].order_from"),
@@ -553,17 +551,6 @@ fn value_warnings(root: &Node, file: &str, out: &mut Diagnostics) {
         }
     }
     for (path, service) in items(root, "services") {
-        if let Some((is_static, loc)) = scalar(service, "static")
-            && is_static == "true"
-        {
-            out.push(
-                Severity::Warning,
-                file,
-                loc,
-                &child(&path, "static"),
-                format!("not carried out: {STATIC}"),
-            );
-        }
         if let Some((has_repo, loc)) = scalar(service, "has_repo")
             && has_repo == "true"
             && field(service, "build").is_none()

@@ -7,6 +7,7 @@
 
 mod attached;
 mod cron;
+mod site;
 
 use std::collections::{HashMap, HashSet};
 
@@ -204,6 +205,7 @@ pub(crate) fn validate_as(template: &Template, file: &str, reading: Reading) -> 
 
     for service in &template.services {
         check_service(&mut check, service, &shared_volumes, &accounts);
+        site::check_static(&mut check, service);
     }
     depends_on_cycles(&mut check, template);
     attached::check_attached(&mut check, template, &service_names);

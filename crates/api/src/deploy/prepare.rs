@@ -65,7 +65,7 @@ impl Stagecraft {
         let mut source = None;
         let build = match queued.stage {
             Stage::Setup | Stage::Patch => Some(
-                self.build_stage(env, queued, template, sink, cancel)
+                self.build_stage(env, queued, template, &envs, sink, cancel)
                     .await?,
             ),
             // A custom workflow and a cron job's run run what the environment runs, building

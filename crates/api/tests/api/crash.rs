@@ -30,6 +30,7 @@ async fn open_with(dir: &std::path::Path, runtime: Arc<Fake>, lease: Duration) -
         default_ttl: stagecraft_api::DEFAULT_TTL,
         build_parallelism: stagecraft_api::default_build_parallelism(),
         keychain: false,
+        static_sites: stagecraft_api::StaticSiteSettings::from_env(),
     })
     .await
     .unwrap();

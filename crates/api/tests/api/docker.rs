@@ -149,6 +149,14 @@ pub(crate) fn unique(prefix: &str) -> String {
 }
 
 pub async fn open_docker(dir: &Path) -> Stagecraft {
+    open_docker_with(dir, stagecraft_api::StaticSiteSettings::from_env()).await
+}
+
+/// As [`open_docker`], with static services built and served as `static_sites` says.
+pub async fn open_docker_with(
+    dir: &Path,
+    static_sites: stagecraft_api::StaticSiteSettings,
+) -> Stagecraft {
     let mut stagecraft = Stagecraft::open(Settings {
         data_dir: DataDir::explicit(dir.join("data")),
         docker_endpoint: None,
@@ -157,6 +165,7 @@ pub async fn open_docker(dir: &Path) -> Stagecraft {
         default_ttl: stagecraft_api::DEFAULT_TTL,
         build_parallelism: stagecraft_api::default_build_parallelism(),
         keychain: false,
+        static_sites,
     })
     .await
     .unwrap();
@@ -172,14 +181,24 @@ pub(crate) async fn environment_with(
     app: &str,
     template: &str,
 ) -> (Stagecraft, String) {
+    let sites = stagecraft_api::StaticSiteSettings::from_env();
+    environment_with_variables(dir, repo, app, template, "defaults: []\n", sites).await
+}
+
+/// As [`environment_with`], with `variables` as the app's variables file and static
+/// services built as `sites` says.
+pub(crate) async fn environment_with_variables(
+    dir: &Path,
+    repo: &Path,
+    app: &str,
+    template: &str,
+    variables: &str,
+    sites: stagecraft_api::StaticSiteSettings,
+) -> (Stagecraft, String) {
     std::fs::create_dir_all(repo.join(".release")).unwrap();
     std::fs::write(repo.join(".release/application_template.yaml"), template).unwrap();
-    std::fs::write(
-        repo.join(".release/environment_variables.yaml"),
-        "defaults: []\n",
-    )
-    .unwrap();
-    let stagecraft = open_docker(dir).await;
+    std::fs::write(repo.join(".release/environment_variables.yaml"), variables).unwrap();
+    let stagecraft = open_docker_with(dir, sites).await;
     stagecraft.add_app(repo).await.unwrap();
     let env_id = stagecraft
         .create_environment(environment_of(app))

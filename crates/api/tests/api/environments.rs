@@ -260,6 +260,7 @@ pub async fn open(dir: &Path, runtime: Arc<Fake>) -> Stagecraft {
         default_ttl: stagecraft_api::DEFAULT_TTL,
         build_parallelism: stagecraft_api::default_build_parallelism(),
         keychain: false,
+        static_sites: stagecraft_api::StaticSiteSettings::from_env(),
     })
     .await
     .unwrap();
@@ -530,6 +531,7 @@ pub async fn open_without_runtimes(dir: &Path) -> Stagecraft {
         default_ttl: stagecraft_api::DEFAULT_TTL,
         build_parallelism: 2,
         keychain: false,
+        static_sites: stagecraft_api::StaticSiteSettings::from_env(),
     })
     .await
     .unwrap()

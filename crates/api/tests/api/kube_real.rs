@@ -58,6 +58,7 @@ async fn open(data: &std::path::Path, kubeconfig: PathBuf) -> Stagecraft {
         default_ttl: stagecraft_api::DEFAULT_TTL,
         build_parallelism: 2,
         keychain: false,
+        static_sites: stagecraft_api::StaticSiteSettings::from_env(),
     })
     .await
     .unwrap();

@@ -18,6 +18,7 @@ mod gitops;
 mod health;
 mod kube_real;
 mod secrets;
+mod site;
 mod system;
 mod timeline;
 mod variables;

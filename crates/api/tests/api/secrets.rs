@@ -113,6 +113,7 @@ async fn the_key_lives_in_the_os_keychain_when_one_answers() {
             default_ttl: stagecraft_api::DEFAULT_TTL,
             build_parallelism: 2,
             keychain: true,
+            static_sites: stagecraft_api::StaticSiteSettings::from_env(),
         })
         .await
         .unwrap();

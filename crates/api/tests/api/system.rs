@@ -11,6 +11,7 @@ fn settings(dir: &Path, kubeconfig: Vec<std::path::PathBuf>) -> Settings {
         default_ttl: stagecraft_api::DEFAULT_TTL,
         build_parallelism: stagecraft_api::default_build_parallelism(),
         keychain: false,
+        static_sites: stagecraft_api::StaticSiteSettings::from_env(),
     }
 }
 

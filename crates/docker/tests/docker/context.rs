@@ -12,6 +12,7 @@ fn request(repo: &Path, context: &str, dockerfile: Option<&str>) -> BuildRequest
         args: vec!["B=2".into(), "A=1".into()],
         target: None,
         tag: "stagecraft/shop/web:1".into(),
+        site: None,
     }
 }
 

@@ -40,6 +40,7 @@ async fn two_builds_are_compared_file_by_file_inside_their_layers() {
         args: Vec::new(),
         target: None,
         tag: tag.to_owned(),
+        site: None,
     };
     let (first, second) = (
         format!("stagecraft/{app}/web:1"),

@@ -12,3 +12,4 @@ mod layers;
 mod push;
 mod runtime;
 mod session;
+mod site;

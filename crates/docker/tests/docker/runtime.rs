@@ -65,6 +65,7 @@ async fn built(app: &str, service: &str) -> Built {
                 args: Vec::new(),
                 target: None,
                 tag: tag.clone(),
+                site: None,
             },
             BuildProgress::new(Arc::clone(&sink), service),
         )
@@ -125,6 +126,7 @@ async fn replicas_roll_one_at_a_time_and_a_failed_replacement_leaves_the_old_one
         args: Vec::new(),
         target: None,
         tag: tag.clone(),
+        site: None,
     };
     // This engine offers BuildKit: its steps are the Dockerfile's RUN and COPY vertices.
     let builder = DockerBuilder::new(Arc::clone(&engine));

@@ -65,6 +65,7 @@ async fn a_context_through_the_session_builds_what_a_tar_builds() {
         args: Vec::new(),
         target: None,
         tag: tag.to_owned(),
+        site: None,
     };
     let tags = Images(
         ["session", "tar", "again", "outside"]

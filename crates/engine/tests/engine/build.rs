@@ -6,7 +6,8 @@ use std::time::Duration;
 use pretty_assertions::assert_eq;
 use stagecraft_engine::{
     BuildProgress, BuildRequest, BuildStepTiming, BuiltImage, DeployEvent, ImageBuilder,
-    PreviousImage, RuntimeError, ServiceBuild, build_images, build_requests,
+    PreviousImage, RuntimeError, ServiceBuild, StaticBuilds, StaticSite, build_images,
+    build_requests,
 };
 use stagecraft_template::load_template;
 use tokio_util::sync::CancellationToken;
@@ -95,6 +96,7 @@ fn request(service: &str) -> BuildRequest {
         args: Vec::new(),
         target: None,
         tag: format!("stagecraft/shop/{service}:2"),
+        site: None,
     }
 }
 
@@ -123,7 +125,7 @@ async fn run(
 }
 
 #[test]
-fn the_services_with_a_build_become_requests_tagged_with_the_build() {
+fn the_services_with_a_build_and_the_static_ones_become_requests_tagged_with_the_build() {
     let template = load_template(
         "shop.yaml",
         "environment_templates: [{name: ephemeral}]
@@ -133,23 +135,59 @@ services:
   image: shop/web
   has_repo: true
   build: {context: web, dockerfile: Dockerfile.prod, args: [NODE=22], target: runtime}
+- name: front
+  static: true
+  build_base: ./front/
+  build_package_install_command: npm ci
+  build_command: '  '
+  build_output_directory: dist/
 workflows: [{name: setup, order_from: [services.all]}]
 ",
     )
     .value
     .unwrap();
-    let requests = build_requests(&template, Path::new("/src/shop"), "shop", 7, "ab12cd34");
+    let statics = StaticBuilds {
+        build_image: "node:24",
+        envs: &[],
+    };
+    let requests = build_requests(
+        &template,
+        Path::new("/src/shop"),
+        "shop",
+        7,
+        "ab12cd34",
+        statics,
+    );
     assert_eq!(
         requests,
-        [BuildRequest {
-            service: "web".into(),
-            repo: "/src/shop".into(),
-            context: "web".into(),
-            dockerfile: Some("Dockerfile.prod".into()),
-            args: vec!["NODE=22".into()],
-            target: Some("runtime".into()),
-            tag: "stagecraft/shop/web:7-ab12cd34".into(),
-        }]
+        [
+            BuildRequest {
+                service: "web".into(),
+                repo: "/src/shop".into(),
+                context: "web".into(),
+                dockerfile: Some("Dockerfile.prod".into()),
+                args: vec!["NODE=22".into()],
+                target: Some("runtime".into()),
+                tag: "stagecraft/shop/web:7-ab12cd34".into(),
+                site: None,
+            },
+            // Its context is `build_base`; a blank command is no command.
+            BuildRequest {
+                service: "front".into(),
+                repo: "/src/shop".into(),
+                context: "front".into(),
+                dockerfile: None,
+                args: Vec::new(),
+                target: None,
+                tag: "stagecraft/shop/front:7-ab12cd34".into(),
+                site: Some(StaticSite {
+                    build_image: "node:24".into(),
+                    install_command: Some("npm ci".into()),
+                    build_command: None,
+                    output_directory: "dist".into(),
+                }),
+            }
+        ]
     );
 }
 

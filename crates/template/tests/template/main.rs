@@ -12,5 +12,6 @@ mod fixtures;
 mod merge;
 mod plans;
 mod round_trip;
+mod site;
 mod support;
 mod variables;

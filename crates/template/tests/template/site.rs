@@ -1,0 +1,67 @@
+//! Static services: each mistake located, with what to do, and the keys they do not use (or
+//! only they use) pointed at.
+
+use stagecraft_template::load_template;
+
+fn findings(text: &str) -> Vec<String> {
+    load_template("app.yaml", text)
+        .diagnostics
+        .0
+        .iter()
+        .map(|d| d.to_string().trim_start_matches("app.yaml:").to_owned())
+        .collect()
+}
+
+fn template(services: &str) -> String {
+    format!(
+        "environment_templates: [{{name: ephemeral}}]
+services:
+{services}workflows:
+- {{name: setup, order_from: [services.all]}}
+- {{name: teardown, order_from: [release.remove_environment]}}
+"
+    )
+}
+
+#[test]
+fn a_static_service_as_real_templates_write_it_passes() {
+    // awesome-release/genai-stack's front-end, and Rukio/nx-repo's (no build_base).
+    let text = template(
+        "- name: front-end
+  static: true
+  build_base: front-end
+  build_output_directory: dist/
+  build_package_install_command: npm install
+  build_command: npm run build
+- name: consumer-web
+  build_package_install_command: npm install
+  build_command: nx run consumer-web:build:releasehub
+  build_output_directory: dist/ts/apps/consumer-web
+  static: true
+",
+    );
+    assert_eq!(findings(&text), Vec::<String>::new());
+}
+
+#[test]
+fn each_mistake_is_located_with_what_to_do() {
+    let text = template(
+        "- {name: a, static: true, build_command: make}
+- {name: b, static: true, build_base: ../other, build_output_directory: /srv/site}
+- {name: c, static: true, build_base: web, build_output_directory: ../dist, image: nginx, ports: [{type: node_port, port: '80'}]}
+- {name: d, image: busybox, build_output_directory: dist}
+",
+    );
+    pretty_assertions::assert_eq!(
+        findings(&text),
+        [
+            "3:3: error: services[0]: a static service needs `build_output_directory`: the folder its build writes the site to, relative to `build_base` (for example `dist` or `build`)",
+            "4:39: error: services[1].build_base: `../other` leads outside: name a folder inside the repository, relative to it",
+            "4:73: error: services[1].build_output_directory: `/srv/site` is an absolute path: name a folder inside `build_base` (where the build runs), relative to it",
+            "5:68: error: services[2].build_output_directory: `../dist` leads outside: name a folder inside `build_base` (where the build runs), relative to it",
+            "5:84: warning: services[2].image: not used by a static service: a static service runs Stagecraft's file server with the site its build wrote, listening on port 8080 (its URL)",
+            "5:99: warning: services[2].ports: not used by a static service: a static service runs Stagecraft's file server with the site its build wrote, listening on port 8080 (its URL)",
+            "6:53: warning: services[3].build_output_directory: not used: only a static service (`static: true`) reads `build_output_directory`",
+        ]
+    );
+}
