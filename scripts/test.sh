@@ -19,6 +19,10 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "Rust: build everything once"
 cargo build --workspace --all-targets --locked
 
+step "The file server of static services, built to run FROM scratch"
+STAGECRAFT_STATIC_SERVER="$(bash scripts/static-server.sh)"
+export STAGECRAFT_STATIC_SERVER
+
 step "Rust: tests (real SQLite, real Docker)"
 cargo test --workspace --locked --no-fail-fast
 

@@ -226,7 +226,12 @@ impl Stagecraft {
             .join("file-hashes.json");
         let sites = stagecraft_docker::StaticSites {
             server: self.settings.static_sites.server.clone(),
-            folder: self.settings.data_dir.path.join("cache").join("static-sites"),
+            folder: self
+                .settings
+                .data_dir
+                .path
+                .join("cache")
+                .join("static-sites"),
         };
         self.register_builder(std::sync::Arc::new(
             stagecraft_docker::DockerBuilder::new(engine)

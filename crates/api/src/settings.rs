@@ -103,7 +103,10 @@ impl StaticSiteSettings {
                 .filter(|v| !v.is_empty())
         };
         let beside = || {
-            let path = std::env::current_exe().ok()?.parent()?.join(STATIC_SERVER_PROGRAM);
+            let path = std::env::current_exe()
+                .ok()?
+                .parent()?
+                .join(STATIC_SERVER_PROGRAM);
             path.is_file().then_some(path)
         };
         Self {

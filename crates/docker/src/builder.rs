@@ -57,7 +57,10 @@ fn context_of(
     };
     let server = sites.server()?;
     let dockerfile = sites.dockerfile(&request.service, site, &request.args, &server)?;
-    Ok((Context::collect_with(request, Some(&dockerfile))?, Some(server)))
+    Ok((
+        Context::collect_with(request, Some(&dockerfile))?,
+        Some(server),
+    ))
 }
 
 impl DockerBuilder {

@@ -59,8 +59,8 @@ pub use engine::{DockerEngine, EngineInfo};
 pub use error::DockerError;
 pub use hashes::FileHashes;
 pub use push::DockerPusher;
-pub use site::StaticSites;
 pub use runtime::{
     DockerRuntime, LABEL_APP, LABEL_CONFIG, LABEL_ENV, LABEL_REPLICA, LABEL_WORKLOAD, network_name,
 };
+pub use site::StaticSites;
 pub use stagecraft_engine::stable_host_port;

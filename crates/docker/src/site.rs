@@ -155,7 +155,11 @@ fn check_static_elf(bytes: &[u8]) -> Result<(), &'static str> {
     };
     let header = (|| {
         let table = usize::try_from(u64_at(0x20)?).ok()?;
-        Some((table, usize::from(u16_at(0x36)?), usize::from(u16_at(0x38)?)))
+        Some((
+            table,
+            usize::from(u16_at(0x36)?),
+            usize::from(u16_at(0x38)?),
+        ))
     })();
     let Some((table, size, count)) = header else {
         return Err("is cut short (its program headers cannot be read)");
@@ -175,7 +179,12 @@ fn check_static_elf(bytes: &[u8]) -> Result<(), &'static str> {
 /// The Dockerfile of a site: its commands run in the build image on the context's files,
 /// with the variables as build arguments, then the output folder copied into the file
 /// server's image. Commands go in exec form through `/bin/sh -c`, so any text is one command.
-pub(crate) fn dockerfile(service: &str, site: &StaticSite, args: &[String], server: &str) -> String {
+pub(crate) fn dockerfile(
+    service: &str,
+    site: &StaticSite,
+    args: &[String],
+    server: &str,
+) -> String {
     let json = |text: &str| serde_json::to_string(text).unwrap_or_default();
     let run = |command: &str| format!("RUN [\"/bin/sh\", \"-c\", {}]\n", json(command));
     let out = &site.output_directory;

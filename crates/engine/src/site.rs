@@ -95,7 +95,11 @@ pub(crate) fn static_request(
         build_command: command(service.build_command.as_ref()),
         output_directory: folder(service.build_output_directory.as_ref().map(Text::as_str)),
     };
-    (folder(service.build_base.as_ref().map(Text::as_str)), args, site)
+    (
+        folder(service.build_base.as_ref().map(Text::as_str)),
+        args,
+        site,
+    )
 }
 
 /// A static service's port: the file server's, published like a `node_port`.

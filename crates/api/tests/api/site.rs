@@ -75,11 +75,17 @@ workflows:
     let port = stable_host_port(&env_id, "front", STATIC_SITE_PORT);
     assert_eq!(http_get(port, "/"), "<h1>hello from the build</h1>\n");
     // A client-side route gets the app; a secret never reaches the site.
-    assert_eq!(http_get(port, "/orders/42"), "<h1>hello from the build</h1>\n");
+    assert_eq!(
+        http_get(port, "/orders/42"),
+        "<h1>hello from the build</h1>\n"
+    );
     assert_eq!(http_get(port, "/token.txt"), "[]\n");
     // Its URL is the service's, as for a node_port.
     let vars = stagecraft.variables_get(&env_id).await.unwrap();
-    let front = vars.iter().find(|w| w.workload == "services.front").unwrap();
+    let front = vars
+        .iter()
+        .find(|w| w.workload == "services.front")
+        .unwrap();
     assert!(
         front
             .vars
@@ -91,7 +97,10 @@ workflows:
     let builds = stagecraft.build_views(&app, None).await.unwrap();
     let build = builds.first().unwrap();
     assert!(
-        build.images.iter().any(|i| i.service == "front" && i.outcome == "built"),
+        build
+            .images
+            .iter()
+            .any(|i| i.service == "front" && i.outcome == "built"),
         "{build:#?}"
     );
 
@@ -104,7 +113,9 @@ workflows:
     let events = event_types(&stagecraft, patch.id).await;
     assert_eq!(patch.status, DeployStatus::Succeeded, "{events:#?}");
     assert!(
-        events.iter().any(|e| e.contains("\"type\":\"service_build_reused\"")),
+        events
+            .iter()
+            .any(|e| e.contains("\"type\":\"service_build_reused\"")),
         "{events:#?}"
     );
     // A source file changed: built again and served.
@@ -117,7 +128,9 @@ workflows:
     let events = event_types(&stagecraft, patch.id).await;
     assert_eq!(patch.status, DeployStatus::Succeeded, "{events:#?}");
     assert!(
-        events.iter().any(|e| e.contains("\"type\":\"service_built\"")),
+        events
+            .iter()
+            .any(|e| e.contains("\"type\":\"service_built\"")),
         "{events:#?}"
     );
     assert_eq!(http_get(port, "/"), "<h2>hello from the build</h2>\n");

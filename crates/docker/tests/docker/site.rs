@@ -44,7 +44,11 @@ fn file_of(tag: &str, path: &str) -> String {
     let copy = tempfile::tempdir().unwrap();
     let target = copy.path().join("file");
     let copied = std::process::Command::new("docker")
-        .args(["cp", &format!("{container}:{path}"), target.to_str().unwrap()])
+        .args([
+            "cp",
+            &format!("{container}:{path}"),
+            target.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     docker(&["rm", &container]);
@@ -55,7 +59,9 @@ fn file_of(tag: &str, path: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_site_builds_into_the_file_servers_image_on_each_builder() {
     let Some(server) = std::env::var_os("STAGECRAFT_STATIC_SERVER") else {
-        panic!("build the file server first: export STAGECRAFT_STATIC_SERVER=$(scripts/static-server.sh)");
+        panic!(
+            "build the file server first: export STAGECRAFT_STATIC_SERVER=$(scripts/static-server.sh)"
+        );
     };
     let app = unique("site");
     let base = format!("stagecraft/{app}/base:1");
@@ -104,7 +110,10 @@ async fn a_site_builds_into_the_file_servers_image_on_each_builder() {
     };
     let builders = [
         ("classic", DockerBuilder::classic(Arc::clone(&engine))),
-        ("buildkit", DockerBuilder::new(Arc::clone(&engine)).tar_contexts()),
+        (
+            "buildkit",
+            DockerBuilder::new(Arc::clone(&engine)).tar_contexts(),
+        ),
     ];
     for (kind, builder) in builders {
         let builder = builder.with_static_sites(sites.clone());
@@ -128,7 +137,9 @@ async fn a_site_builds_into_the_file_servers_image_on_each_builder() {
             .filter(|p| !p.ends_with('/'))
             .collect();
         assert!(
-            paths.iter().all(|p| p.starts_with("site/") || *p == "stagecraft-static-server"),
+            paths
+                .iter()
+                .all(|p| p.starts_with("site/") || *p == "stagecraft-static-server"),
             "{kind}: {paths:?}"
         );
 

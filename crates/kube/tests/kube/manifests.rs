@@ -380,6 +380,39 @@ cron_jobs:
     kubernetes_accepts(&manifests.to_json().unwrap());
 }
 
+/// A static service is a Deployment of its site's image: Stagecraft's file server on its
+/// port, ready when the server answers, reached through a Service like a `node_port`.
+#[test]
+fn a_static_service_runs_its_sites_file_server() {
+    let text = "app: shop
+services:
+- name: front
+  static: true
+  build_base: front
+  build_command: npm run build
+  build_output_directory: dist
+";
+    let manifests = manifests_of(text);
+    let pod = manifests.deployments[0].spec.template.spec.clone().unwrap();
+    let container = &pod.containers[0];
+    assert_eq!(
+        container.ports.as_ref().unwrap()[0].container_port,
+        i32::from(stagecraft_engine::STATIC_SITE_PORT)
+    );
+    let probe = container.readiness_probe.as_ref().unwrap();
+    assert_eq!(
+        probe.exec.as_ref().unwrap().command.as_deref().unwrap(),
+        [stagecraft_engine::STATIC_SERVER, "--check"]
+    );
+    assert!(container.command.is_none() && container.args.is_none());
+    let service = manifests.services[0].spec.clone().unwrap();
+    assert_eq!(
+        service.ports.unwrap()[0].target_port,
+        Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(8080))
+    );
+    kubernetes_accepts(&manifests.to_json().unwrap());
+}
+
 /// The objects of environment `ab12cd3` of the template `text` (no variables file, no shared
 /// registry login).
 fn manifests_of(text: &str) -> Manifests {

@@ -65,8 +65,14 @@ pub(super) fn check_static(check: &mut Check<'_>, service: &Service) {
         ("command", service.command.first().map(|t| t.loc)),
         ("args", service.args.first().map(|t| t.loc)),
         ("ports", service.ports.first().map(|p| p.loc)),
-        ("readiness_probe", service.readiness_probe.as_ref().map(|p| p.loc)),
-        ("liveness_probe", service.liveness_probe.as_ref().map(|p| p.loc)),
+        (
+            "readiness_probe",
+            service.readiness_probe.as_ref().map(|p| p.loc),
+        ),
+        (
+            "liveness_probe",
+            service.liveness_probe.as_ref().map(|p| p.loc),
+        ),
     ];
     for (key, loc) in unused {
         if let Some(loc) = loc {
