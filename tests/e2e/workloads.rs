@@ -1,7 +1,8 @@
 //! Every workload kind of a template in the real window against the real Docker engine: a
 //! service with an init container that writes the page it serves and a sidecar it reaches on
 //! localhost, a custom workflow run from the Workflows menu, a cron job run with Run now and
-//! kept in its own group on the timeline. Images are built `FROM scratch` with Debian's
+//! kept in its own group on the timeline, and a static service whose site its own commands
+//! build and Stagecraft's file server serves. Images are built `FROM scratch` with Debian's
 //! static busybox; nothing is pulled.
 
 use fantoccini::Locator;
@@ -12,9 +13,25 @@ use crate::environments::{
 };
 use crate::system::{WAIT, save_screenshot, text_of};
 
-fn repo(dir: &std::path::Path, app: &str) -> std::path::PathBuf {
+/// The app's repository, and the local image its static site is built in.
+fn repo(dir: &std::path::Path, app: &str) -> (std::path::PathBuf, String) {
     let repo = dir.join(app);
     let base = "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n";
+    // The static build image: busybox, under the app's name so the cleanup removes it, and
+    // labelled so its last layer is its own.
+    let builder = dir.join("site-builder");
+    service(&builder, "image", &format!("{base}CMD [\"sh\"]\n"), &[]);
+    let build_image = format!("stagecraft/{app}/site-builder:1");
+    let built = std::process::Command::new("docker")
+        .args(["build", "-q", "--label"])
+        .arg(format!("dev.stagecraft.test={app}"))
+        .args(["-t", &build_image])
+        .arg(builder.join("image"))
+        .output()
+        .unwrap();
+    assert!(built.status.success(), "{built:?}");
+    std::fs::create_dir_all(repo.join("docs")).unwrap();
+    std::fs::write(repo.join("docs/guide.md"), "the guide\n").unwrap();
     service(
         &repo,
         "web",
@@ -30,6 +47,11 @@ fn repo(dir: &std::path::Path, app: &str) -> std::path::PathBuf {
             "app: {app}
 environment_templates: [{{name: ephemeral}}]
 services:
+- name: docs
+  static: true
+  build_base: docs
+  build_command: mkdir -p site && cp guide.md site/index.html
+  build_output_directory: site
 - name: web
   build: {{context: web}}
   ports: [{{type: node_port, port: '80', target_port: '8080'}}]
@@ -44,8 +66,8 @@ jobs:
 cron_jobs:
 - {{name: report, schedule: '@yearly', from_services: web, command: [sh, -c, 'echo nightly report']}}
 workflows:
-- {{name: setup, order_from: [services.web]}}
-- {{name: patch, order_from: [services.web]}}
+- {{name: setup, order_from: [services.web, services.docs]}}
+- {{name: patch, order_from: [services.web, services.docs]}}
 - {{name: rebuild-index, order_from: [jobs.reindex]}}
 - {{name: teardown, order_from: [release.remove_environment]}}
 "
@@ -57,19 +79,44 @@ workflows:
         "defaults: []\n",
     )
     .unwrap();
-    repo
+    (repo, build_image)
+}
+
+/// The body of `GET /` from 127.0.0.1 at `port`.
+fn http_get(port: u16) -> String {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))
+        .unwrap_or_else(|e| panic!("127.0.0.1:{port}: {e}"));
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    write!(stream, "GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or(response)
 }
 
 #[tokio::test]
 #[ignore = "needs a display, tauri-driver, the built app and dockerd: run scripts/test.sh"]
-async fn a_workflow_and_a_cron_job_run_from_the_window_beside_init_containers_and_sidecars() {
+async fn a_workflow_and_a_cron_job_run_from_the_window_beside_init_containers_sidecars_and_a_static_site()
+ {
     let _window = exclusive_window().await;
     let dir = tempfile::tempdir().unwrap();
     let app = format!("wkl{}", std::process::id());
     let _cleanup = Cleanup(app.clone());
-    let repo = repo(dir.path(), &app);
+    let (repo, build_image) = repo(dir.path(), &app);
     let data = dir.path().join("data");
-    let driver = Driver::start(&[("STAGECRAFT_DATA_DIR", data.to_str().unwrap())]);
+    assert!(
+        std::env::var_os("STAGECRAFT_STATIC_SERVER").is_some(),
+        "build the file server first: export STAGECRAFT_STATIC_SERVER=$(scripts/static-server.sh)"
+    );
+    let driver = Driver::start(&[
+        ("STAGECRAFT_DATA_DIR", data.to_str().unwrap()),
+        ("STAGECRAFT_STATIC_BUILD_IMAGE", &build_image),
+    ]);
     let client = driver.launch_app().await;
     wait_for(&client, "[data-testid=no-environments]", WAIT).await;
     add_app_and_create_environment(&client, &repo).await;
@@ -89,6 +136,28 @@ async fn a_workflow_and_a_cron_job_run_from_the_window_beside_init_containers_an
         WAIT,
     )
     .await;
+    // The static site, built by its own command and served at the service's port.
+    wait_for(
+        &client,
+        "[data-testid=service-row][data-service=docs][data-ready=true]",
+        WAIT,
+    )
+    .await;
+    let env_id = client
+        .find(Locator::Css("[data-testid=environment-id]"))
+        .await
+        .unwrap()
+        .attr("title")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    let port = stagecraft_engine::stable_host_port(
+        env_id.trim(),
+        "docs",
+        stagecraft_engine::STATIC_SITE_PORT,
+    );
+    assert_eq!(http_get(port), "the guide\n");
+    save_screenshot(&client, "static-site.png").await;
 
     // The custom workflow, from the Workflows menu: a run of its own, labelled by its name.
     click(&client, "[data-testid=workflows-menu]").await;
