@@ -5,11 +5,17 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn stagecraft(data: &Path, args: &[&str]) -> Output {
+    stagecraft_with(data, args, &[])
+}
+
+/// As [`stagecraft`], with `env` added to the command's environment.
+fn stagecraft_with(data: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_stagecraft"))
         .args(args)
         .env("STAGECRAFT_DATA_DIR", data)
         // Test data folders come and go: their keys stay out of the developer's keychain.
         .env("STAGECRAFT_KEYCHAIN", "0")
+        .envs(env.iter().copied())
         .output()
         .unwrap()
 }
@@ -276,6 +282,88 @@ fn a_deploy_waited_for_then_its_logs_read_then_torn_down() {
         .output()
         .unwrap();
     assert!(left.stdout.is_empty(), "teardown left containers behind");
+}
+
+/// A static service from the command line: created and set up in one command, its site built
+/// by its own command in the static build image (busybox here), served at its URL.
+#[test]
+fn a_static_site_is_built_and_served_from_the_command_line() {
+    assert!(
+        std::env::var_os("STAGECRAFT_STATIC_SERVER").is_some(),
+        "build the file server first: export STAGECRAFT_STATIC_SERVER=$(scripts/static-server.sh)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let name = format!("clisite{}", std::process::id());
+    let _cleanup = Cleanup(name.clone());
+    // The build image: busybox, under the app's name (the cleanup removes it), labelled so its
+    // last layer is its own.
+    let image_dir = dir.path().join("builder");
+    std::fs::create_dir_all(&image_dir).unwrap();
+    std::fs::copy("/bin/busybox", image_dir.join("busybox")).unwrap();
+    std::fs::write(
+        image_dir.join("Dockerfile"),
+        "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n",
+    )
+    .unwrap();
+    let build_image = format!("stagecraft/{name}/site-builder:1");
+    let built = Command::new("docker")
+        .args(["build", "-q", "--label"])
+        .arg(format!("dev.stagecraft.test={name}"))
+        .args(["-t", &build_image])
+        .arg(&image_dir)
+        .output()
+        .unwrap();
+    stdout(&built);
+    let repo = dir.path().join(&name);
+    std::fs::create_dir_all(repo.join(".release")).unwrap();
+    std::fs::write(
+        repo.join(".release/application_template.yaml"),
+        format!(
+            "app: {name}
+environment_templates: [{{name: ephemeral}}]
+services:
+- {{name: site, static: true, build_command: 'mkdir -p out && echo \"site of $RELEASE_APP_NAME\" > out/index.html', build_output_directory: out}}
+workflows:
+- {{name: setup, order_from: [services.site]}}
+- {{name: patch, order_from: [services.site]}}
+- {{name: teardown, order_from: [release.remove_environment]}}
+"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join(".release/environment_variables.yaml"),
+        "defaults: []\n",
+    )
+    .unwrap();
+    let env = [("STAGECRAFT_STATIC_BUILD_IMAGE", build_image.as_str())];
+    stdout(&stagecraft_with(
+        &data,
+        &["apps", "add", repo.to_str().unwrap()],
+        &env,
+    ));
+    let created: serde_json::Value = serde_json::from_str(&stdout(&stagecraft_with(
+        &data,
+        &["environments", "create", "--app", &name, "-o", "json"],
+        &env,
+    )))
+    .unwrap();
+    assert_eq!(created["deploy"]["status"], "succeeded", "{created}");
+    let id = created["environment"]["id"].as_str().unwrap();
+    let url = created["environment"]["hostnames"][0]["url"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created}"));
+    let address = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    std::io::Write::write_all(&mut stream, b"GET / HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut answer).unwrap();
+    assert!(
+        answer.ends_with(&format!("\r\n\r\nsite of {name}\n")),
+        "{answer}"
+    );
+    stdout(&stagecraft(&data, &["environments", "delete", id]));
 }
 
 #[test]
