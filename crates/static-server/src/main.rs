@@ -33,6 +33,8 @@ use tower_http::services::{ServeDir, ServeFile};
 const SITE: &str = "/site";
 /// The port a static service listens on in its container.
 const PORT: u16 = 8080;
+/// The readiness probe's `User-Agent`: its requests are not logged.
+const PROBE_AGENT: &str = "stagecraft-static-server-check";
 
 fn main() -> ExitCode {
     let mut site = PathBuf::from(SITE);
@@ -93,7 +95,10 @@ fn answers(addr: SocketAddr) -> bool {
     let _ = stream.set_read_timeout(Some(timeout));
     let _ = stream.set_write_timeout(Some(timeout));
     if stream
-        .write_all(b"HEAD / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .write_all(
+            format!("HEAD / HTTP/1.0\r\nHost: localhost\r\nUser-Agent: {PROBE_AGENT}\r\n\r\n")
+                .as_bytes(),
+        )
         .is_err()
     {
         return false;
@@ -111,11 +116,11 @@ async fn run(site: PathBuf, listen: SocketAddr) -> std::io::Result<()> {
         )));
     }
     let listener = tokio::net::TcpListener::bind(listen).await?;
-    println!(
+    log(&format!(
         "serving {} on http://{}",
         site.display(),
         listener.local_addr()?
-    );
+    ));
     tokio::select! {
         result = serve(listener, site) => result,
         () = stopped() => Ok(()),
@@ -164,6 +169,9 @@ async fn respond(site: &Path, request: Request<Incoming>) -> Answer {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let headers = request.headers().clone();
+    let probe = headers
+        .get(http::header::USER_AGENT)
+        .is_some_and(|agent| agent == PROBE_AGENT);
     let dir = ServeDir::new(site)
         .append_index_html_on_directories(true)
         .precompressed_br()
@@ -183,8 +191,17 @@ async fn respond(site: &Path, request: Request<Incoming>) -> Answer {
             *answer.status_mut() = StatusCode::NOT_FOUND;
         }
     }
-    println!("{method} {path} {}", answer.status().as_u16());
+    // The readiness probe asks every second: its requests would bury the site's.
+    if !probe {
+        log(&format!("{method} {path} {}", answer.status().as_u16()));
+    }
     answer
+}
+
+/// One line of the server's log, on its standard output (the container's log).
+fn log(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
 }
 
 /// `path` served from one file, with the request's method and headers (for conditional
