@@ -25,10 +25,17 @@ struct BuildTarget<'a> {
     deploy_id: Option<i64>,
     /// The commit to build, when the deploy pinned one; else the branch's.
     commit: Option<&'a str>,
-    /// The environment's variables, which static services' sites are built with (none
-    /// outside a deploy).
-    envs: &'a [stagecraft_template::WorkloadEnv],
+    /// The environment's variables for a build of a commit (none: the working tree) with a
+    /// number, which static services' sites are built with; none outside a deploy (its static
+    /// services are then not built: their variables are an environment's).
+    envs: Option<&'a EnvsFor<'a>>,
 }
+
+/// An environment's variables for a build of `commit` numbered `build`.
+pub(crate) type EnvsFor<'a> = dyn Fn(Option<&str>, i64) -> Result<Vec<stagecraft_template::WorkloadEnv>, Error>
+    + Send
+    + Sync
+    + 'a;
 
 /// What a deploy's build stage gave: the build (none without a builder), the commit it read
 /// (none for the working tree), and each built service's image tag.
@@ -81,7 +88,7 @@ impl Stagecraft {
         env: &Environment,
         deploy: &Deploy,
         template: &Template,
-        envs: &[stagecraft_template::WorkloadEnv],
+        envs: &EnvsFor<'_>,
         sink: &Arc<dyn EventSink>,
         cancel: &CancellationToken,
     ) -> Result<Built, Error> {
@@ -109,7 +116,7 @@ impl Stagecraft {
             trigger: &trigger,
             deploy_id: Some(deploy.id),
             commit: pinned.as_deref(),
-            envs,
+            envs: Some(envs),
         };
         let built = self
             .build_images_of(&target, template, builder, sink, cancel)
@@ -181,10 +188,15 @@ impl Stagecraft {
             stagecraft_store::deploy::set_build(pool, deploy_id, build_id).await?;
         }
         let folder = self.store.meta().await?.folder_id;
-        let statics = stagecraft_engine::StaticBuilds {
+        // The same configuration resolved before the build with placeholders for these two;
+        // the sites read the real ones, as the containers will.
+        let envs = envs
+            .map(|envs_for| envs_for(commit.as_deref(), build_id))
+            .transpose()?;
+        let statics = envs.as_deref().map(|envs| stagecraft_engine::StaticBuilds {
             build_image: &self.settings.static_sites.build_image,
             envs,
-        };
+        });
         let requests = build_requests(template, &source, &app.name, build_id, &folder, statics);
         if requests.is_empty() {
             build::finish(pool, build_id, &[]).await?;
@@ -195,10 +207,7 @@ impl Stagecraft {
                 source: Some(source),
             });
         }
-        let previous: HashMap<_, _> = build::last_images(pool, app.id)
-            .await?
-            .into_iter()
-            .collect();
+        let previous = build::reusable_images(pool, app.id).await?;
         let tags: HashMap<String, String> = requests
             .iter()
             .map(|r| (r.service.clone(), r.tag.clone()))
@@ -296,8 +305,8 @@ impl Stagecraft {
             trigger: "stagecraft builds create",
             deploy_id: None,
             commit: None,
-            // No environment: static sites are built without its variables.
-            envs: &[],
+            // No environment: no static site (its variables are an environment's).
+            envs: None,
         };
         // Nobody follows a build outside a deploy: its outcome is in the build's record.
         let (sink, _discarded) = tokio::sync::mpsc::unbounded_channel();

@@ -84,7 +84,8 @@ pub struct StaticSiteSettings {
     /// `STAGECRAFT_STATIC_BUILD_IMAGE`; [`DEFAULT_STATIC_BUILD_IMAGE`] by default.
     pub build_image: String,
     /// `STAGECRAFT_STATIC_SERVER`, else `stagecraft-static-server` beside this program when
-    /// it is there; none: static services cannot be built (their build says how to mend it).
+    /// it is one built to run FROM scratch; none: static services cannot be built (their
+    /// build says how to mend it).
     pub server: Option<PathBuf>,
 }
 

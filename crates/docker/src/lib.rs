@@ -62,5 +62,5 @@ pub use push::DockerPusher;
 pub use runtime::{
     DockerRuntime, LABEL_APP, LABEL_CONFIG, LABEL_ENV, LABEL_REPLICA, LABEL_WORKLOAD, network_name,
 };
-pub use site::StaticSites;
+pub use site::{StaticSites, is_static_program};
 pub use stagecraft_engine::stable_host_port;

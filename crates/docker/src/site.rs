@@ -16,8 +16,6 @@ use stagecraft_engine::{RuntimeError, STATIC_SERVER, StaticSite};
 
 /// The file server's image repository; its tag is the program's digest.
 const SERVER_IMAGE: &str = "stagecraft/static-server";
-/// Marks the file server's images as Stagecraft's (shared by every static service).
-const SERVER_LABEL: &str = "dev.stagecraft.static-server";
 /// A file server larger than this is not ours.
 const SERVER_MAX_BYTES: u64 = 64 * 1024 * 1024;
 /// Where a site is built inside its build image.
@@ -58,7 +56,12 @@ impl StaticSites {
                 path.display()
             ))
         })?;
-        let digest: String = Sha256::digest(&bytes)
+        // The program and how its image is made: a change of either is a new image.
+        let mut hash = Sha256::new();
+        hash.update(&bytes);
+        hash.update(server_dockerfile().as_bytes());
+        let digest: String = hash
+            .finalize()
             .iter()
             .take(8)
             .map(|b| format!("{b:02x}"))
@@ -96,12 +99,28 @@ impl StaticSites {
             ))
         };
         std::fs::create_dir_all(&dir).map_err(failed)?;
-        // Written whole, then renamed: a build reading it at the same time sees all or none.
-        let partial = dir.join(format!("Dockerfile.{}", std::process::id()));
+        // Written whole under a name of its own, then renamed: a build reading it at the same
+        // time sees all or none, and two builds writing it at once never share a file.
+        static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let nth = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let partial = dir.join(format!("Dockerfile.{}.{nth}", std::process::id()));
         std::fs::write(&partial, &text).map_err(failed)?;
-        std::fs::rename(&partial, &path).map_err(failed)?;
+        if let Err(error) = std::fs::rename(&partial, &path) {
+            let _ = std::fs::remove_file(&partial);
+            // Another build put the same text there first: as good.
+            if !std::fs::read_to_string(&path).is_ok_and(|old| old == text) {
+                return Err(failed(error));
+            }
+        }
         Ok(path)
     }
+}
+
+/// Whether `path` is a file server that can run in an image FROM scratch (a Linux program
+/// that loads no library): how a candidate found beside Stagecraft is told from a program of
+/// the same name built for this machine.
+pub fn is_static_program(path: &Path) -> bool {
+    read_server(path).is_ok_and(|bytes| check_static_elf(&bytes).is_ok())
 }
 
 fn read_server(path: &Path) -> Result<Vec<u8>, RuntimeError> {
@@ -189,24 +208,27 @@ pub(crate) fn dockerfile(
     let run = |command: &str| format!("RUN [\"/bin/sh\", \"-c\", {}]\n", json(command));
     let out = &site.output_directory;
     let mut text = format!(
-        "# The static service {service}, made by Stagecraft: its site built in {image}, served \
+        "# A static service's site ({service}), made by Stagecraft: built in {image}, served \
          by Stagecraft's file server.\n\
          FROM {image} AS site\n\
          WORKDIR {WORKDIR}\n\
          COPY . .\n",
         image = site.build_image,
+        service = service.replace(|c: char| c.is_control(), " "),
     );
+    // The install step first, without the variables: they are in a step's cache key, so it
+    // stays cached while only they change (another environment, a new URL).
+    if let Some(install) = &site.install_command {
+        text.push_str(&run(install));
+    }
     for arg in args {
         let key = arg.split_once('=').map_or(arg.as_str(), |(key, _)| key);
         if is_arg_name(key) {
             text.push_str(&format!("ARG {key}\n"));
         }
     }
-    for command in [&site.install_command, &site.build_command]
-        .into_iter()
-        .flatten()
-    {
-        text.push_str(&run(command));
+    if let Some(build) = &site.build_command {
+        text.push_str(&run(build));
     }
     text.push_str(&run(&format!(
         "test -d {dir} || {{ echo {said} >&2; exit 1; }}",
@@ -236,6 +258,18 @@ fn shell_word(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
+/// The Dockerfile of the file server's image. Not root: a cluster that requires it
+/// (`runAsNonRoot`, the restricted Pod Security level) runs it, and port 8080 needs no
+/// privilege.
+fn server_dockerfile() -> String {
+    format!(
+        "FROM scratch\nCOPY {name} {STATIC_SERVER}\nUSER 65532:65532\nEXPOSE {port}\n\
+         ENTRYPOINT [\"{STATIC_SERVER}\"]\n",
+        name = STATIC_SERVER.trim_start_matches('/'),
+        port = stagecraft_engine::STATIC_SITE_PORT,
+    )
+}
+
 /// Makes the file server's image on the engine unless it is there: FROM scratch, the program
 /// as its entry point; nothing is pulled.
 pub(crate) async fn ensure_server_image(
@@ -252,11 +286,7 @@ pub(crate) async fn ensure_server_image(
         ))
     })?;
     let name = STATIC_SERVER.trim_start_matches('/');
-    let dockerfile = format!(
-        "FROM scratch\nCOPY {name} {STATIC_SERVER}\nLABEL {SERVER_LABEL}=1\nEXPOSE {port}\n\
-         ENTRYPOINT [\"{STATIC_SERVER}\"]\n",
-        port = stagecraft_engine::STATIC_SITE_PORT,
-    );
+    let dockerfile = server_dockerfile();
     let mut archive = tar::Builder::new(Vec::new());
     for (path, mode, data) in [
         ("Dockerfile", 0o644, dockerfile.as_bytes()),
@@ -321,8 +351,8 @@ mod tests {
                 "FROM node:24 AS site",
                 "WORKDIR /stagecraft/site",
                 "COPY . .",
-                "ARG API_URL",
                 r#"RUN ["/bin/sh", "-c", "npm install"]"#,
+                "ARG API_URL",
                 r#"RUN ["/bin/sh", "-c", "npm run build -- --base='/'"]"#,
                 r#"RUN ["/bin/sh", "-c", "test -d 'dist' || { echo 'the build wrote no folder dist (build_output_directory), relative to build_base' >&2; exit 1; }"]"#,
                 "FROM stagecraft/static-server:0123",

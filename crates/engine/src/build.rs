@@ -171,14 +171,15 @@ pub trait ImageBuilder: Send + Sync + 'static {
 
 /// The requests for the services of `template` built from the repository at `repo`, tagged
 /// for build `build` of `app`, in the data folder `folder` (its id): those with a `build`, and
-/// the static services (their sites built as `statics` says).
+/// the static services, their sites built as `statics` says (none without: outside an
+/// environment, a site's variables are not known).
 pub fn build_requests(
     template: &Template,
     repo: &std::path::Path,
     app: &str,
     build: i64,
     folder: &str,
-    statics: StaticBuilds<'_>,
+    statics: Option<StaticBuilds<'_>>,
 ) -> Vec<BuildRequest> {
     template
         .services
@@ -187,7 +188,7 @@ pub fn build_requests(
             let name = service.name.as_ref()?;
             let tag = format!("stagecraft/{app}/{name}:{build}-{folder}");
             if is_static(service) {
-                let (context, args, site) = static_request(service, name.as_str(), statics);
+                let (context, args, site) = static_request(service, name.as_str(), statics?);
                 return Some(BuildRequest {
                     service: name.value.clone(),
                     repo: repo.to_path_buf(),
@@ -217,14 +218,16 @@ pub fn build_requests(
         .collect()
 }
 
-/// Builds what changed, at most `parallelism` at once, and reuses the rest; output lines go to
-/// `log` when given. Results come in the order of `requests`. Only the builds themselves are
+/// Builds what changed, at most `parallelism` at once, and reuses the rest: a service's
+/// `previous` images (newest first, one per inputs digest) are its candidates, and the first
+/// whose digest is the new inputs' and that the engine still has is reused (two environments
+/// of one app on two branches each reuse their own). Output lines go to `log` when given. Results come in the order of `requests`. Only the builds themselves are
 /// bounded: reading every service's inputs and checking its last image go on meanwhile, so a
 /// build stage that reuses most images does not queue those checks behind the builds.
 pub async fn build_images(
     builder: Arc<dyn ImageBuilder>,
     requests: Vec<BuildRequest>,
-    previous: &HashMap<String, PreviousImage>,
+    previous: &HashMap<String, Vec<PreviousImage>>,
     parallelism: usize,
     sink: Arc<dyn EventSink>,
     log: Option<Arc<dyn BuildLog>>,
@@ -237,7 +240,7 @@ pub async fn build_images(
         let permits = Arc::clone(&permits);
         let sink = Arc::clone(&sink);
         let log = log.clone();
-        let previous = previous.get(&request.service).cloned();
+        let previous = previous.get(&request.service).cloned().unwrap_or_default();
         let cancel = cancel.clone();
         async move {
             let service = request.service.clone();
@@ -263,7 +266,7 @@ pub async fn build_images(
 async fn build_one(
     builder: &dyn ImageBuilder,
     request: &BuildRequest,
-    previous: Option<PreviousImage>,
+    candidates: Vec<PreviousImage>,
     sink: &Arc<dyn EventSink>,
     log: Option<Arc<dyn BuildLog>>,
     permits: &tokio::sync::Semaphore,
@@ -280,14 +283,14 @@ async fn build_one(
             return ServiceBuild::Failed { error };
         }
     };
-    let previous = match previous.filter(|p| p.digest == digest) {
-        // Reused only while the engine still has it; else built again.
-        Some(previous) => match builder.has_image(&previous.tag).await {
-            Ok(true) => Some(previous),
-            Ok(false) | Err(_) => None,
-        },
-        None => None,
-    };
+    let mut previous = None;
+    for candidate in candidates.into_iter().filter(|p| p.digest == digest) {
+        // Reused only while the engine still has it; else the next, or built again.
+        if builder.has_image(&candidate.tag).await.unwrap_or(false) {
+            previous = Some(candidate);
+            break;
+        }
+    }
     if let Some(previous) = previous {
         let short: String = digest.chars().take(12).collect();
         let reason = format!("unchanged since build {} (inputs {short})", previous.build);

@@ -53,7 +53,7 @@ fn folder(text: Option<&str>) -> String {
     let parts: Vec<&str> = text
         .map(str::trim)
         .unwrap_or_default()
-        .split('/')
+        .split(['/', '\\'])
         .filter(|part| !part.is_empty() && *part != ".")
         .collect();
     if parts.is_empty() {

@@ -331,14 +331,16 @@ fn service_spec(
         .or_else(|| template.resources.as_ref().and_then(|r| r.replicas))
         .unwrap_or(1);
     if crate::site::is_static(service) {
-        // Its image is the site's build, run as the image says (Stagecraft's file server).
+        // Its image is the site's build, run as the image says (Stagecraft's file server),
+        // which reads no variable: they went to the site's build (a change builds it again).
         return ServiceSpec {
+            env: Vec::new(),
             command: Vec::new(),
             args: Vec::new(),
             ports: crate::site::static_ports(),
             readiness: Some(crate::site::static_readiness()),
             liveness: None,
-            ..service_spec(template, &container_of(service), name, env)
+            ..service_spec(template, &container_of(service), name, Vec::new())
         };
     }
     ServiceSpec {

@@ -42,13 +42,23 @@ fn main() -> ExitCode {
     let mut check = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        match (arg.as_str(), args.next()) {
-            ("--check", None) => check = true,
-            ("--site", Some(dir)) => site = PathBuf::from(dir),
-            ("--listen", Some(addr)) => match addr.parse() {
-                Ok(addr) => listen = addr,
-                Err(_) => return usage(&format!("`{addr}` is not an address and port")),
-            },
+        match arg.as_str() {
+            "--check" => check = true,
+            "--site" | "--listen" => {
+                let Some(value) = args.next() else {
+                    return usage(&format!("`{arg}` needs a value"));
+                };
+                if arg == "--site" {
+                    site = PathBuf::from(value);
+                } else {
+                    match value.parse() {
+                        Ok(addr) => listen = addr,
+                        Err(_) => {
+                            return usage(&format!("`{value}` is not an address and port"));
+                        }
+                    }
+                }
+            }
             _ => return usage(&format!("`{arg}` is not understood")),
         }
     }
@@ -255,6 +265,8 @@ mod tests {
             std::process::id()
         ));
         let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("../outside.txt"), "outside").unwrap();
         for (name, text) in files {
             let path = dir.join(name);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -288,8 +300,9 @@ mod tests {
         // A client-side route gets the app; a missing asset gets the site's 404 page.
         assert_eq!(get(addr, "/orders/42").await, (200, "home".into()));
         assert_eq!(get(addr, "/missing.png").await, (404, "not here".into()));
-        // Nothing outside the site.
-        assert_eq!(get(addr, "/../Cargo.toml").await.0, 404);
+        // Nothing outside the site, though a file is there.
+        assert_eq!(get(addr, "/../outside.txt").await.0, 404);
+        assert_eq!(get(addr, "/%2e%2e/outside.txt").await.0, 404);
         // The probe blocks: off the runtime that serves.
         assert!(
             tokio::task::spawn_blocking(move || answers(addr))

@@ -1,5 +1,7 @@
 //! The `build` and `build_image` tables.
 
+use std::collections::HashMap;
+
 use sqlx::SqliteExecutor;
 use stagecraft_engine::{BuildStepTiming, Layer, PreviousImage, ServiceBuild};
 
@@ -181,36 +183,43 @@ pub async fn finish(
     Ok(())
 }
 
-/// The last image of each service of the app that was built or reused: what the next build
-/// compares its inputs with.
-pub async fn last_images(
+/// How many earlier images of one service a build considers reusing (one per inputs digest,
+/// newest first): enough for the branches of several environments of one app.
+pub const REUSE_CANDIDATES: usize = 16;
+
+/// Each service's earlier images of the app that were built or reused, newest first, one per
+/// inputs digest and at most [`REUSE_CANDIDATES`]: what the next build compares its inputs
+/// with, so environments on different branches each find their own.
+pub async fn reusable_images(
     executor: impl SqliteExecutor<'_>,
     app_id: i64,
-) -> Result<Vec<(String, PreviousImage)>, StoreError> {
+) -> Result<HashMap<String, Vec<PreviousImage>>, StoreError> {
     let rows = sqlx::query!(
-        r#"SELECT i.service AS "service!: String", i.tag AS "tag!: String", i.inputs_digest AS "digest!: String",
-                  COALESCE(i.reused_from_build, i.build_id) AS "build!: i64"
-           FROM build_image i JOIN build b ON b.id = i.build_id
-           WHERE b.app_id = ? AND i.outcome IN ('built', 'reused') AND i.inputs_digest IS NOT NULL
-             AND i.build_id = (SELECT MAX(j.build_id) FROM build_image j JOIN build c ON c.id = j.build_id
-                               WHERE c.app_id = b.app_id AND j.service = i.service AND j.outcome IN ('built', 'reused'))"#,
+        r#"SELECT service AS "service!: String", tag AS "tag!: String", digest AS "digest!: String",
+                  build AS "build!: i64"
+           FROM (SELECT i.service, i.tag, i.inputs_digest AS digest, i.build_id AS made_in,
+                        COALESCE(i.reused_from_build, i.build_id) AS build,
+                        ROW_NUMBER() OVER (PARTITION BY i.service, i.inputs_digest ORDER BY i.build_id DESC) AS nth
+                 FROM build_image i JOIN build b ON b.id = i.build_id
+                 WHERE b.app_id = ? AND i.outcome IN ('built', 'reused') AND i.inputs_digest IS NOT NULL)
+           WHERE nth = 1
+           ORDER BY made_in DESC"#,
         app_id
     )
     .fetch_all(executor)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            (
-                r.service,
-                PreviousImage {
-                    build: r.build,
-                    tag: r.tag,
-                    digest: r.digest,
-                },
-            )
-        })
-        .collect())
+    let mut out: HashMap<String, Vec<PreviousImage>> = HashMap::new();
+    for row in rows {
+        let candidates = out.entry(row.service).or_default();
+        if candidates.len() < REUSE_CANDIDATES {
+            candidates.push(PreviousImage {
+                build: row.build,
+                tag: row.tag,
+                digest: row.digest,
+            });
+        }
+    }
+    Ok(out)
 }
 
 pub async fn by_id(

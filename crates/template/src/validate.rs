@@ -209,6 +209,7 @@ pub(crate) fn validate_as(template: &Template, file: &str, reading: Reading) -> 
     }
     depends_on_cycles(&mut check, template);
     attached::check_attached(&mut check, template, &service_names);
+    site::check_static_images(&mut check, template);
     cron::check_cron_jobs(
         &mut check,
         template,

@@ -551,10 +551,12 @@ impl Injected {
         };
         for service in &template.services {
             let Some(name) = &service.name else { continue };
-            let exposed = service
-                .ports
-                .iter()
-                .any(|p| p.kind.as_ref().is_some_and(|k| k.as_str() == "node_port"));
+            // A static service is reached like a `node_port` (its file server's port).
+            let exposed = service.is_static == Some(true)
+                || service
+                    .ports
+                    .iter()
+                    .any(|p| p.kind.as_ref().is_some_and(|k| k.as_str() == "node_port"));
             let named = template
                 .hostnames
                 .iter()

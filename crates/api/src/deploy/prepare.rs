@@ -63,9 +63,18 @@ impl Stagecraft {
         let mut envs = resolve(&injected)?;
         let mut built = None;
         let mut source = None;
+        // What static sites are built with: the variables as the deploy's containers get them.
+        let envs_for = |commit: Option<&str>, build_id: i64| {
+            let mut injected = injected.clone();
+            injected.build_id = build_id.to_string();
+            if let Some(commit) = commit {
+                injected.commit_sha = commit.to_owned();
+            }
+            resolve(&injected)
+        };
         let build = match queued.stage {
             Stage::Setup | Stage::Patch => Some(
-                self.build_stage(env, queued, template, &envs, sink, cancel)
+                self.build_stage(env, queued, template, &envs_for, sink, cancel)
                     .await?,
             ),
             // A custom workflow and a cron job's run run what the environment runs, building

@@ -164,6 +164,34 @@ impl Stagecraft {
                 ),
             });
         }
+        // A static site carries the variables of the environment it was built for (its API's
+        // URL, its id): another environment's would call that environment.
+        if build.environment.as_deref() != Some(env.env_id.as_str()) {
+            let template = self.resolve(env, None).await?.template;
+            let images = stagecraft_store::build::images(self.store.pool(), build_id).await?;
+            let sites: Vec<String> = template
+                .services
+                .iter()
+                .filter(|s| s.is_static == Some(true))
+                .filter_map(|s| s.name.as_ref().map(|n| n.value.clone()))
+                .filter(|name| images.iter().any(|i| &i.service == name))
+                .collect();
+            if !sites.is_empty() {
+                let made_for = build.environment.as_deref().map_or_else(
+                    || "no environment".to_owned(),
+                    |e| format!("environment {e}"),
+                );
+                return Err(Error::Conflict {
+                    message: format!(
+                        "build {build_id} was made for {made_for}: its static sites ({}) carry \
+                         that environment's variables; roll back to a build of {}, or deploy \
+                         that commit",
+                        sites.join(", "),
+                        env.env_id
+                    ),
+                });
+            }
+        }
         let (stage, reason) = self.setup_or_patch(env).await?;
         Ok(Planned {
             stage,

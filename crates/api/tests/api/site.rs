@@ -8,8 +8,8 @@ use stagecraft_docker::stable_host_port;
 use stagecraft_engine::{DeployStatus, STATIC_SITE_PORT};
 
 use crate::docker::{
-    Cleanup, docker, dockerfile, environment_with_variables, event_types, http_get, labelled,
-    service_dir, unique,
+    Cleanup, docker, dockerfile, environment_of, environment_with_variables, event_types, http_get,
+    labelled, service_dir, unique,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -134,6 +134,55 @@ workflows:
         "{events:#?}"
     );
     assert_eq!(http_get(port, "/"), "<h2>hello from the build</h2>\n");
+    let first_site_build = stagecraft.build_views(&app, None).await.unwrap()[0].id;
+
+    // A second environment: its own site (its own variables), then the first deploys again
+    // and finds its own still there, not the second's.
+    let other = stagecraft
+        .create_environment(environment_of(&app))
+        .await
+        .unwrap()
+        .env_id;
+    let other_setup = stagecraft
+        .submit(&other, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
+    assert_eq!(other_setup.status, DeployStatus::Succeeded);
+    let again = stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
+    let events = event_types(&stagecraft, again.id).await;
+    assert!(
+        events
+            .iter()
+            .any(|e| e.contains("\"type\":\"service_build_reused\"")
+                && e.contains(&format!("build {first_site_build}"))),
+        "{events:#?}"
+    );
+    // A rollback of the second to the first's build would serve the first's site: refused.
+    let refused = stagecraft
+        .submit(
+            &other,
+            DeployRequest::Rollback {
+                build_id: first_site_build,
+            },
+            Wait::UntilDone,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("static sites (front)"),
+        "{refused}"
+    );
+    let other_teardown = stagecraft
+        .submit(&other, DeployRequest::Teardown, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
+    assert_eq!(other_teardown.status, DeployStatus::Succeeded);
 
     let teardown = stagecraft
         .submit(&env_id, DeployRequest::Teardown, Wait::UntilDone)

@@ -103,7 +103,7 @@ fn request(service: &str) -> BuildRequest {
 async fn run(
     builder: &Arc<FakeBuilder>,
     services: &[&str],
-    previous: &HashMap<String, PreviousImage>,
+    previous: &HashMap<String, Vec<PreviousImage>>,
     parallelism: usize,
 ) -> (Vec<(String, ServiceBuild)>, Vec<DeployEvent>) {
     let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
@@ -156,7 +156,7 @@ workflows: [{name: setup, order_from: [services.all]}]
         "shop",
         7,
         "ab12cd34",
-        statics,
+        Some(statics),
     );
     assert_eq!(
         requests,
@@ -189,9 +189,12 @@ workflows: [{name: setup, order_from: [services.all]}]
             }
         ]
     );
+    // Outside an environment a site's variables are not known: it is not built.
+    let requests = build_requests(&template, Path::new("/src/shop"), "shop", 7, "x", None);
+    assert_eq!(requests.len(), 1);
 }
 
-fn previous_of(first: &[(String, ServiceBuild)]) -> HashMap<String, PreviousImage> {
+fn previous_of(first: &[(String, ServiceBuild)]) -> HashMap<String, Vec<PreviousImage>> {
     first
         .iter()
         .map(|(service, outcome)| {
@@ -200,11 +203,11 @@ fn previous_of(first: &[(String, ServiceBuild)]) -> HashMap<String, PreviousImag
             };
             (
                 service.clone(),
-                PreviousImage {
+                vec![PreviousImage {
                     build: 1,
                     tag: format!("stagecraft/shop/{service}:1"),
                     digest: digest.clone(),
-                },
+                }],
             )
         })
         .collect()

@@ -2,8 +2,10 @@
 //! Its folders stay inside the repository, it says where its build writes the site, and the
 //! keys a static service does not use (or that only a static service uses) are pointed at.
 
+use std::collections::HashSet;
+
 use super::Check;
-use crate::model::Service;
+use crate::model::{Service, Template};
 use crate::read::{Text, child};
 
 /// What a static service runs instead of the keys it does not use.
@@ -105,4 +107,66 @@ fn outside(folder: &Text) -> Option<&'static str> {
         }
     }
     None
+}
+
+/// A job, cron job, init container or sidecar that would run a static service's image (only
+/// Stagecraft's file server and the site's files: no shell, no program of the app's) is an
+/// error at the key that takes it.
+pub(super) fn check_static_images(check: &mut Check<'_>, template: &Template) {
+    let statics: HashSet<&str> = template
+        .services
+        .iter()
+        .filter(|s| s.is_static == Some(true))
+        .filter_map(|s| s.name.as_ref().map(Text::as_str))
+        .collect();
+    if statics.is_empty() {
+        return;
+    }
+    let refuse = |check: &mut Check<'_>, from: &Text, path: &str, what: &str| {
+        check.error(
+            from.loc,
+            path,
+            format!(
+                "`{from}` is a static service: its image holds only Stagecraft's file server and \
+                 the site, nothing a {what} can run; give the {what} an `image`, or name a \
+                 service with a container image"
+            ),
+        );
+    };
+    let jobs = template
+        .jobs
+        .iter()
+        .map(|j| (&j.from_services, &j.image, &j.path, "job"))
+        .chain(
+            template
+                .cron_jobs
+                .iter()
+                .map(|j| (&j.from_services, &j.image, &j.path, "cron job")),
+        );
+    for (from, image, path, what) in jobs {
+        if let (Some(from), None) = (from, image)
+            && statics.contains(from.as_str())
+        {
+            refuse(check, from, &child(path, "from_services"), what);
+        }
+    }
+    let attached = template
+        .init_containers
+        .iter()
+        .map(|c| (c, "init container"))
+        .chain(template.sidecars.iter().map(|c| (c, "sidecar")));
+    for (container, what) in attached {
+        if container.image.is_some() {
+            continue;
+        }
+        match (&container.from_services, &container.service) {
+            (Some(from), _) if statics.contains(from.as_str()) => {
+                refuse(check, from, &child(&container.path, "from_services"), what);
+            }
+            (None, Some(service)) if statics.contains(service.as_str()) => {
+                refuse(check, service, &child(&container.path, "service"), what);
+            }
+            _ => {}
+        }
+    }
 }

@@ -65,3 +65,39 @@ fn each_mistake_is_located_with_what_to_do() {
         ]
     );
 }
+
+#[test]
+fn nothing_runs_a_static_services_image() {
+    let text = format!(
+        "{}jobs:
+- {{name: seed, from_services: front}}
+- {{name: fine, from_services: front, image: busybox}}
+cron_jobs:
+- {{name: nightly, schedule: '@daily', from_services: front}}
+init_containers:
+- {{name: prepare, service: front}}
+sidecars:
+- {{name: helper, service: front, image: busybox}}
+",
+        template("- {name: front, static: true, build_output_directory: dist}\n")
+    );
+    let found = findings(&text);
+    let refused: Vec<&str> = found
+        .iter()
+        .filter_map(|f| f.split_once(": error: ").map(|(_, rest)| rest))
+        .map(|rest| rest.split_once(':').map_or(rest, |(key, _)| key))
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            "jobs[0].from_services",
+            "cron_jobs[0].from_services",
+            "init_containers[0].service"
+        ],
+        "{found:#?}"
+    );
+    assert!(
+        found[0].contains("`front` is a static service"),
+        "{found:#?}"
+    );
+}
