@@ -13,9 +13,10 @@ use stagecraft_api::{
     EnvironmentRowView, EnvironmentStatusView, EnvironmentView, ErrorCode, FileChangeView,
     FileChangesView, FileRenameView, ImageView, KubeContextReport, KubernetesReport,
     LayerChangeView, LogLineView, LogPageView, LogResourceView, NextDeploy, OrphanView,
-    RemovedAppView, RuntimeChoice, RuntimeErrorKind, ServiceComparisonView, ServiceHealthView,
-    ServicesReadyView, Stage, StageView, StepComparisonView, StepOutcome, StepView, SystemReport,
-    TaskOutcome, TaskView, UrlView, VariableView, WorkflowStep, WorkloadVarsView,
+    ParameterView, RemovedAppView, RuntimeChoice, RuntimeErrorKind, ServiceComparisonView,
+    ServiceHealthView, ServicesReadyView, Stage, StageView, StepComparisonView, StepOutcome,
+    StepView, SystemReport, TaskOutcome, TaskView, UrlView, VariableView, WorkflowStep,
+    WorkloadVarsView,
 };
 use ts_rs::{Config, TS};
 
@@ -67,6 +68,7 @@ fn render() -> String {
         declaration::<UrlView>(&cfg),
         declaration::<ServicesReadyView>(&cfg),
         declaration::<RuntimeChoice>(&cfg),
+        declaration::<ParameterView>(&cfg),
         declaration::<EnvironmentView>(&cfg),
         declaration::<EnvironmentStatusView>(&cfg),
         declaration::<NextDeploy>(&cfg),

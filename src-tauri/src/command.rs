@@ -5,8 +5,8 @@ use stagecraft_api::{
     AddedAppView, AppDetailView, AppRefreshView, AppView, BuildComparisonView, BuildView,
     ConfigVersionView, CreateEnvironment, DeployDetailView, DeployRequest, DeployView,
     DockerStatus, EditableVariables, EnvironmentRowView, EnvironmentView, LogPageView,
-    LogResourceView, NextDeploy, OrphanView, RemovedAppView, RuntimeChoice, ServiceHealthView,
-    SystemReport, Wait, WorkloadVarsView,
+    LogResourceView, NextDeploy, OrphanView, ParameterView, RemovedAppView, RuntimeChoice,
+    ServiceHealthView, SystemReport, Wait, WorkloadVarsView,
 };
 use tauri::State;
 
@@ -214,6 +214,10 @@ pub(crate) async fn environment_adopt(
 }
 
 #[tauri::command]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a Tauri command takes the window's arguments by name"
+)]
 pub(crate) async fn environment_create(
     state: State<'_, AppState>,
     app: String,
@@ -222,6 +226,7 @@ pub(crate) async fn environment_create(
     runtime: String,
     ttl_hours: Option<u32>,
     working_tree: Option<bool>,
+    parameters: Option<std::collections::BTreeMap<String, String>>,
 ) -> Result<EnvironmentView, IpcError> {
     let request = CreateEnvironment {
         app,
@@ -231,12 +236,22 @@ pub(crate) async fn environment_create(
         name: None,
         ttl: ttl_hours.map(|h| std::time::Duration::from_secs(u64::from(h) * 3600)),
         working_tree: working_tree.unwrap_or(false),
+        parameters: parameters.unwrap_or_default(),
     };
     Ok(state
         .stagecraft()?
         .create_environment(request)
         .await?
         .into())
+}
+
+/// The parameters an environment of the app is created with.
+#[tauri::command]
+pub(crate) async fn app_parameters(
+    state: State<'_, AppState>,
+    app: String,
+) -> Result<Vec<ParameterView>, IpcError> {
+    Ok(state.stagecraft()?.app_parameters(&app).await?)
 }
 
 /// Streams the deploy's events after `after_seq` to `on_message`, then the new ones as they are

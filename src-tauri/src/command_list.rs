@@ -21,6 +21,7 @@ commands! {
     file_save,
     environments_list,
     environment_create,
+    app_parameters,
     environments_orphaned,
     environment_adopt,
     runtime_choices,

@@ -109,7 +109,13 @@ pub(crate) async fn click_xpath(client: &Client, xpath: &str) {
 /// Types the repository's folder, adds the app and creates an environment of it, as a user
 /// does on the Environments screen; the window then shows the environment's details.
 pub(crate) async fn add_app_and_create_environment(client: &Client, repo: &Path) {
-    // Add app opens a dialog; once the app is added, New environment opens on it by itself.
+    add_app(client, repo).await;
+    click(client, "[data-testid=create-environment]").await;
+}
+
+/// Types the repository's folder and adds the app; the New environment dialog then opens on
+/// it by itself.
+pub(crate) async fn add_app(client: &Client, repo: &Path) {
     click(client, "[data-testid=add-app-open]").await;
     client
         .find(Locator::Css("[data-testid=app-path]"))
@@ -119,7 +125,6 @@ pub(crate) async fn add_app_and_create_environment(client: &Client, repo: &Path)
         .await
         .unwrap();
     click(client, "[data-testid=add-app]").await;
-    click(client, "[data-testid=create-environment]").await;
 }
 
 pub(crate) async fn wait_for(client: &Client, css: &str, within: Duration) {
@@ -196,6 +201,9 @@ impl Drop for Cleanup {
         }
         for id in run(&["network", "ls", "-q", "--filter", &filter]).lines() {
             run(&["network", "rm", id]);
+        }
+        for id in run(&["volume", "ls", "-q", "--filter", &filter]).lines() {
+            run(&["volume", "rm", "--force", id]);
         }
         let reference = format!("reference=stagecraft/{}/*", self.0);
         for id in run(&[

@@ -1,5 +1,7 @@
-//! Every workload kind of a template in the real window against the real Docker engine: a
-//! service with an init container that writes the page it serves and a sidecar it reaches on
+//! Every workload kind of a template in the real window against the real Docker engine: an
+//! environment created with a parameter typed in the New environment dialog, a service with
+//! an init container that writes the page it serves (reading the parameter) and a sidecar it
+//! reaches on
 //! localhost, a custom workflow run from the Workflows menu, a cron job run with Run now and
 //! kept in its own group on the timeline, and a static service whose site its own commands
 //! build and Stagecraft's file server serves. Images are built `FROM scratch` with Debian's
@@ -8,9 +10,7 @@
 use fantoccini::Locator;
 
 use crate::driver::{Driver, exclusive_window};
-use crate::environments::{
-    Cleanup, DEPLOY_WAIT, add_app_and_create_environment, click, service, wait_for,
-};
+use crate::environments::{Cleanup, DEPLOY_WAIT, add_app, click, service, wait_for};
 use crate::system::{WAIT, save_screenshot, text_of};
 
 /// The app's repository, and the local image its static site is built in.
@@ -57,8 +57,10 @@ services:
   ports: [{{type: node_port, port: '80', target_port: '8080'}}]
   volumes: [{{name: pages, type: persistent, mount_path: /www}}]
   readiness_probe: {{exec: {{command: [wget, -q, -O, /dev/null, 'http://localhost:9090/ok']}}, period_seconds: 1}}
+parameters:
+- {{name: greeting, description: What the page says}}
 init_containers:
-- {{name: render, service: web, command: [sh, -c, 'echo rendered > /pages/index.html'], volumes: [{{name: pages, mount_path: /pages}}]}}
+- {{name: render, service: web, command: [sh, -c, 'echo rendered for $GREETING > /pages/index.html'], envs: [{{key: GREETING, value: '${{parameters.greeting}}'}}], volumes: [{{name: pages, mount_path: /pages}}]}}
 sidecars:
 - {{name: helper, service: web, command: [sh, -c, 'mkdir -p /s && echo ok > /s/ok && exec httpd -f -p 9090 -h /s']}}
 jobs:
@@ -82,15 +84,15 @@ workflows:
     (repo, build_image)
 }
 
-/// The body of `GET /` from 127.0.0.1 at `port`.
-fn http_get(port: u16) -> String {
+/// The body of `GET path` from 127.0.0.1 at `port`.
+fn http_get(port: u16, path: &str) -> String {
     use std::io::{Read as _, Write as _};
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))
         .unwrap_or_else(|e| panic!("127.0.0.1:{port}: {e}"));
     stream
         .set_read_timeout(Some(std::time::Duration::from_secs(5)))
         .unwrap();
-    write!(stream, "GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     response
@@ -119,7 +121,25 @@ async fn a_workflow_and_a_cron_job_run_from_the_window_beside_init_containers_si
     ]);
     let client = driver.launch_app().await;
     wait_for(&client, "[data-testid=no-environments]", WAIT).await;
-    add_app_and_create_environment(&client, &repo).await;
+    add_app(&client, &repo).await;
+    // The template's parameter, asked for in the New environment dialog.
+    wait_for(
+        &client,
+        "[data-testid=env-parameter][data-parameter=greeting][required]",
+        WAIT,
+    )
+    .await;
+    client
+        .find(Locator::Css(
+            "[data-testid=env-parameter][data-parameter=greeting]",
+        ))
+        .await
+        .unwrap()
+        .send_keys("the window")
+        .await
+        .unwrap();
+    save_screenshot(&client, "new-environment-parameters.png").await;
+    click(&client, "[data-testid=create-environment]").await;
 
     // Setup: the init container renders the page, the sidecar answers the readiness probe.
     wait_for(&client, "[data-testid=deploy][data-stage=setup]", WAIT).await;
@@ -156,7 +176,10 @@ async fn a_workflow_and_a_cron_job_run_from_the_window_beside_init_containers_si
         "docs",
         stagecraft_engine::STATIC_SITE_PORT,
     );
-    assert_eq!(http_get(port), "the guide\n");
+    assert_eq!(http_get(port, "/"), "the guide\n");
+    // The parameter given in the dialog, read by the init container that wrote the page.
+    let web = stagecraft_engine::stable_host_port(env_id.trim(), "web", 8080);
+    assert_eq!(http_get(web, "/index.html"), "rendered for the window\n");
     save_screenshot(&client, "static-site.png").await;
 
     // The custom workflow, from the Workflows menu: a run of its own, labelled by its name.

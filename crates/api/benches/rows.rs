@@ -54,6 +54,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 name: None,
                 ttl: None,
                 working_tree: false,
+                parameters: Default::default(),
             })
             .await?;
     }

@@ -107,16 +107,21 @@ impl Stagecraft {
             .environment_templates
             .iter()
             .any(|t| t.name.as_ref().is_some_and(|n| n.value == "permanent"));
-        self.create_environment(CreateEnvironment {
-            app: orphan.app.clone(),
-            branch: None,
-            environment_template: if permanent { "permanent" } else { "ephemeral" }.to_owned(),
-            runtime: orphan.runtime.clone(),
-            name: Some(env_id.to_owned()),
-            ttl: None,
-            // Its branch is the app's own; whether the repository has it does not matter here.
-            working_tree: true,
-        })
+        self.make_environment(
+            CreateEnvironment {
+                app: orphan.app.clone(),
+                branch: None,
+                environment_template: if permanent { "permanent" } else { "ephemeral" }.to_owned(),
+                runtime: orphan.runtime.clone(),
+                name: Some(env_id.to_owned()),
+                ttl: None,
+                // Its branch is the app's own; whether the repository has it does not matter here.
+                working_tree: true,
+                // Not known: a required one is asked for by its first deploy.
+                parameters: Default::default(),
+            },
+            false,
+        )
         .await?;
         let env = self.environment(env_id).await?;
         let runtime = self.runtime_of(&env)?;

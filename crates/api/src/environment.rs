@@ -31,6 +31,9 @@ pub struct CreateEnvironment {
     /// The branch need not exist in the app's git repository: its deploys then build the
     /// working tree, and say so. Without it, a branch the repository lacks is refused.
     pub working_tree: bool,
+    /// Values of the template's parameters (`--param NAME=VALUE`); those left out take their
+    /// default, and a required one left out is refused.
+    pub parameters: std::collections::BTreeMap<String, String>,
 }
 
 /// One line of the environments list.
@@ -72,6 +75,17 @@ impl Stagecraft {
         &self,
         request: CreateEnvironment,
     ) -> Result<Environment, Error> {
+        self.make_environment(request, true).await
+    }
+
+    /// As [`Stagecraft::create_environment`]; `every_required` false lets required
+    /// parameters wait for `params-set` (an adopted environment's values are not known: its
+    /// deploy says which to set).
+    pub(crate) async fn make_environment(
+        &self,
+        request: CreateEnvironment,
+        every_required: bool,
+    ) -> Result<Environment, Error> {
         let app = self.find_app(&request.app).await?;
         if self.runtimes.get(&request.runtime).is_none() {
             return Err(Error::InvalidRequest {
@@ -102,6 +116,20 @@ impl Stagecraft {
             &config.template_file,
         )
         .map_err(|d| Error::Invalid { diagnostics: d.0 })?;
+        let specs = stagecraft_template::declared_parameters(&own);
+        stagecraft_template::check_parameter_names(&specs, &request.parameters)
+            .and_then(|()| {
+                if every_required {
+                    stagecraft_template::parameter_values(&specs, &request.parameters).map(drop)
+                } else {
+                    Ok(())
+                }
+            })
+            .map_err(|problem| Error::InvalidRequest {
+                field: "parameters",
+                message: problem.to_string(),
+            })?;
+        let parameters_json = crate::parameters::to_json(&request.parameters);
         let variables = stagecraft_template::parse_variables("variables", &config.variables_yaml)
             .value
             .unwrap_or_default();
@@ -161,6 +189,7 @@ impl Stagecraft {
             },
             &config_yaml,
             &variables_yaml,
+            &parameters_json,
         )
         .await?;
         self.environment(&env_id).await

@@ -11,6 +11,8 @@
 //! One module per use case; each `impl Stagecraft` block holds that use case's methods.
 //! - `app.rs`: apps added from a folder, their latest configuration
 //! - `environment.rs`: environments created, listed, extended
+//! - `parameters.rs`: the template's parameters, given at creation and changed as a new
+//!   configuration version
 //! - `deploy/`: [`Stagecraft::submit`] a [`DeployRequest`], the queue, the run, the stage's
 //!   preparation, cancel (its own `mod.rs` lists them)
 //! - `resolve.rs`: an environment's configuration resolved, the one way a deploy, the
@@ -64,6 +66,7 @@ mod holder;
 mod ledger;
 mod logging;
 mod logs;
+mod parameters;
 mod recovery;
 mod refresh;
 mod registry;
@@ -102,6 +105,7 @@ pub use health::DEGRADED_NOTICE;
 pub use holder::this_process;
 pub use logging::log_filter;
 pub use logs::LOG_CAP;
+pub use parameters::ParameterView;
 pub use refresh::{AppDetail, AppRefresh};
 pub use runtimes::Runtimes;
 pub use settings::{

@@ -58,7 +58,7 @@ impl Stagecraft {
         };
         let file = format!("{} configuration {version}", env.env_id);
         let template = stagecraft_template::load_config(&file, &config.config_yaml);
-        let Some(template) = template
+        let Some(mut template) = template
             .value
             .filter(|_| !template.diagnostics.has_errors())
         else {
@@ -81,6 +81,19 @@ impl Stagecraft {
         if let Some(runtime) = self.runtimes.get(&env.runtime) {
             runtime_ingress(&**runtime, &template, &env.env_id, &mut injected);
         }
+        // The parameters' values: the variables file reads them as the resolution goes, the
+        // template's own variables (init containers' and sidecars' among them) here.
+        injected.parameters =
+            crate::parameters::values_of(env, &template, &config.parameters_json)?;
+        stagecraft_template::apply_parameters(&mut template, &injected.parameters).map_err(
+            |name| Error::Conflict {
+                message: format!(
+                    "{file} reads `${{parameters.{name}}}`, which has no value: set it with \
+                     `stagecraft environments params-set {} {name}=VALUE`",
+                    env.env_id
+                ),
+            },
+        )?;
         Ok(Resolved {
             file,
             template,

@@ -1,5 +1,5 @@
-//! `stagecraft environments create|list|get|delete|adopt|extend|config-get|config-set|vars-get`:
-//! environments of apps, and how an environment prints.
+//! `stagecraft environments create|list|get|delete|adopt|extend|config-get|config-set|vars-get|
+//! params-get|params-set`: environments of apps, and how an environment prints.
 
 use std::io::Read as _;
 use std::path::PathBuf;
@@ -42,6 +42,10 @@ pub(crate) enum Environments {
         /// tree, and say so. Without it, a branch the repository lacks is refused.
         #[arg(long)]
         working_tree: bool,
+        /// A value of one of the template's parameters (`--param llm=gpt-4`, again for each);
+        /// those not given take their default, and a required one must be given.
+        #[arg(long = "param", value_name = "NAME=VALUE", value_parser = name_value)]
+        params: Vec<(String, String)>,
     },
     /// Every environment.
     List,
@@ -76,6 +80,29 @@ pub(crate) enum Environments {
     /// Replaces the environment's variables file with the YAML on standard input (checked; a
     /// secret left as •••••• keeps its value); the next deploy runs setup. Not with GitOps.
     VarsSet { id: String },
+    /// The template's parameters with the values the environment was given, and their
+    /// defaults.
+    ParamsGet { id: String },
+    /// Gives parameters new values (a new configuration version: the next deploy runs setup).
+    ParamsSet {
+        id: String,
+        /// `NAME=VALUE`, one for each parameter to change.
+        #[arg(value_name = "NAME=VALUE", value_parser = name_value)]
+        params: Vec<(String, String)>,
+        /// Takes a value back: the parameter takes its default again.
+        #[arg(long, value_name = "NAME")]
+        unset: Vec<String>,
+    },
+}
+
+/// `NAME=VALUE`, split at the first `=`.
+fn name_value(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_owned(), value.to_owned()))
+        }
+        _ => Err(format!("`{text}` is not NAME=VALUE")),
+    }
 }
 
 impl Environments {
@@ -108,6 +135,7 @@ pub(crate) async fn execute(
             ttl_hours,
             skip_deploy,
             working_tree,
+            params,
         } => {
             let env = stagecraft
                 .create_environment(CreateEnvironment {
@@ -118,6 +146,7 @@ pub(crate) async fn execute(
                     name,
                     ttl: ttl_hours.map(|h| Duration::from_secs(h * 3600)),
                     working_tree,
+                    parameters: params.into_iter().collect(),
                 })
                 .await?;
             // As Release's does: a new environment is set up unless told not to.
@@ -187,6 +216,15 @@ pub(crate) async fn execute(
                 .extend(&id, Some(Duration::from_secs(days * 24 * 3600)))
                 .await?;
             print_environments(stagecraft, &[env], output, true).await?;
+        }
+        Environments::ParamsGet { id } => {
+            print_parameters(&stagecraft.parameters(&id).await?, output);
+        }
+        Environments::ParamsSet { id, params, unset } => {
+            let views = stagecraft
+                .set_parameters(&id, params.into_iter().collect(), unset)
+                .await?;
+            print_parameters(&views, output);
         }
         Environments::ConfigGet { id } => {
             let config = stagecraft.config_get(&id).await?;
@@ -349,4 +387,28 @@ pub(crate) fn read_stdin() -> Result<String, Error> {
         ))));
     }
     Ok(text)
+}
+
+fn print_parameters(views: &[stagecraft_api::ParameterView], output: Output) {
+    match output {
+        Output::Table => table(
+            &["PARAMETER", "VALUE", "DEFAULT", "DESCRIPTION"],
+            &views
+                .iter()
+                .map(|p| {
+                    vec![
+                        p.name.clone(),
+                        match (&p.value, &p.given) {
+                            (None, _) => "(required: no value)".to_owned(),
+                            (Some(value), Some(_)) => value.clone(),
+                            (Some(value), None) => format!("{value} (default)"),
+                        },
+                        p.default.clone().unwrap_or_default(),
+                        p.description.clone().unwrap_or_default(),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        ),
+        _ => structured(&views, output),
+    }
 }

@@ -60,6 +60,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
         "app: bench\n",
         "envs: []\n",
+        "{}",
     )
     .await?;
     // A deploy of 10 steps of 5 tasks, each task waiting 17 times before it finishes, padded

@@ -28,6 +28,8 @@ pub struct EnvironmentConfig {
     pub default_version: Option<i64>,
     pub config_yaml: String,
     pub variables_yaml: String,
+    /// The values its parameters were given: a JSON object of names to values.
+    pub parameters_json: String,
     pub created_at: String,
 }
 
@@ -57,7 +59,8 @@ pub async fn insert(
     .map_err(StoreError::from)
 }
 
-/// Saves a new version of the environment's own configuration and returns its number.
+/// Saves a new version of the environment's own configuration, its parameters' values as its
+/// newest version has them, and returns its number.
 pub async fn insert_config(
     executor: impl SqliteExecutor<'_>,
     environment_id: i64,
@@ -65,13 +68,36 @@ pub async fn insert_config(
     variables_yaml: &str,
 ) -> Result<i64, StoreError> {
     sqlx::query_scalar!(
-        r#"INSERT INTO environment_config (environment_id, version, default_version, config_yaml, variables_yaml)
+        r#"INSERT INTO environment_config (environment_id, version, default_version, config_yaml, variables_yaml, parameters_json)
            VALUES (?1, (SELECT COALESCE(MAX(version), 0) + 1 FROM environment_config WHERE environment_id = ?1),
-                   (SELECT default_version FROM environment WHERE id = ?1), ?2, ?3)
+                   (SELECT default_version FROM environment WHERE id = ?1), ?2, ?3,
+                   COALESCE((SELECT parameters_json FROM environment_config WHERE environment_id = ?1
+                             ORDER BY version DESC LIMIT 1), '{}'))
            RETURNING version AS "version!: i64""#,
         environment_id,
         config_yaml,
         variables_yaml,
+    )
+    .fetch_one(executor)
+    .await
+    .map_err(StoreError::from)
+}
+
+/// Saves a new version of the environment's configuration that is its newest with
+/// `parameters_json` (a JSON object of names to values) as its parameters' values, and
+/// returns its number.
+pub async fn insert_parameters(
+    executor: impl SqliteExecutor<'_>,
+    environment_id: i64,
+    parameters_json: &str,
+) -> Result<i64, StoreError> {
+    sqlx::query_scalar!(
+        r#"INSERT INTO environment_config (environment_id, version, default_version, config_yaml, variables_yaml, parameters_json)
+           SELECT environment_id, version + 1, default_version, config_yaml, variables_yaml, ?2
+           FROM environment_config WHERE environment_id = ?1 ORDER BY version DESC LIMIT 1
+           RETURNING version AS "version!: i64""#,
+        environment_id,
+        parameters_json,
     )
     .fetch_one(executor)
     .await
@@ -110,8 +136,10 @@ pub async fn insert_synced_config(
     .execute(&mut *tx)
     .await?;
     let version = sqlx::query_scalar!(
-        r#"INSERT INTO environment_config (environment_id, version, default_version, config_yaml, variables_yaml)
-           VALUES (?1, (SELECT COALESCE(MAX(version), 0) + 1 FROM environment_config WHERE environment_id = ?1), ?2, ?3, ?4)
+        r#"INSERT INTO environment_config (environment_id, version, default_version, config_yaml, variables_yaml, parameters_json)
+           VALUES (?1, (SELECT COALESCE(MAX(version), 0) + 1 FROM environment_config WHERE environment_id = ?1), ?2, ?3, ?4,
+                   COALESCE((SELECT parameters_json FROM environment_config WHERE environment_id = ?1
+                             ORDER BY version DESC LIMIT 1), '{}'))
            RETURNING version AS "version!: i64""#,
         environment_id,
         default_version,
@@ -138,7 +166,7 @@ pub async fn config(
 ) -> Result<Option<EnvironmentConfig>, StoreError> {
     sqlx::query_as!(
         EnvironmentConfig,
-        "SELECT version, default_version, config_yaml, variables_yaml, created_at
+        "SELECT version, default_version, config_yaml, variables_yaml, parameters_json, created_at
          FROM environment_config WHERE environment_id = ? AND version = ?",
         environment_id,
         version
@@ -155,7 +183,7 @@ pub async fn config_history(
 ) -> Result<Vec<EnvironmentConfig>, StoreError> {
     sqlx::query_as!(
         EnvironmentConfig,
-        "SELECT version, default_version, config_yaml, variables_yaml, created_at
+        "SELECT version, default_version, config_yaml, variables_yaml, parameters_json, created_at
          FROM environment_config WHERE environment_id = ? ORDER BY version DESC",
         environment_id
     )
@@ -296,6 +324,7 @@ pub async fn create(
     new: &NewEnvironment<'_>,
     config_yaml: &str,
     variables_yaml: &str,
+    parameters_json: &str,
 ) -> Result<i64, StoreError> {
     let mut tx = pool.begin().await?;
     let id = insert(&mut *tx, new).await.map_err(|error| {
@@ -304,6 +333,16 @@ pub async fn create(
         })
     })?;
     insert_config(&mut *tx, id, config_yaml, variables_yaml).await?;
+    if parameters_json != "{}" {
+        // Its first version is the one with them: the environment starts with its values.
+        sqlx::query!(
+            "UPDATE environment_config SET parameters_json = ? WHERE environment_id = ?",
+            parameters_json,
+            id
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
     tx.commit().await?;
     Ok(id)
 }

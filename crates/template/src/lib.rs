@@ -18,6 +18,7 @@
 //! - `merge.rs`: an environment's own configuration from the template and one
 //!   `environment_templates` entry
 //! - `variables.rs`: the final environment of each service and job
+//! - `parameters.rs`: the template's inputs, their values and `${parameters.<name>}`
 //! - `plan.rs`: a workflow as ordered steps of tasks
 //! - `compose/`: a docker-compose file to a template and a variables file: compose's
 //!   interpolation and `.env`, `extends`, names made Kubernetes names
@@ -32,6 +33,7 @@ mod gitops;
 mod graph;
 mod merge;
 mod model;
+mod parameters;
 mod plan;
 mod read;
 mod schedule;
@@ -48,6 +50,11 @@ pub use file::{ReadError, inside, read_file, resolve_inside};
 pub use gitops::{GitopsFiles, RepoCheck, check_repository, scaffold};
 pub use merge::environment_config;
 pub use model::*;
+pub use parameters::{
+    ParameterProblem, ParameterSpec, apply as apply_parameters,
+    check_names as check_parameter_names, declared as declared_parameters,
+    values as parameter_values,
+};
 pub use plan::{PlannedStep, STAGE_WORKFLOWS, Task, WorkflowPlan, custom_workflows, plan_workflow};
 pub use read::{Extra, Opaque, Text, TextList, TextMap};
 pub use schedule::Schedule;

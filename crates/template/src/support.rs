@@ -218,10 +218,7 @@ pub(crate) const RULES: &[Rule] = &[
     carried("node_selector[].key"),
     carried("node_selector[].value"),
     ignored("notifications", "notifications are not sent"),
-    ignored(
-        "parameters",
-        "parameters are not asked for: `${parameters.<name>}` stays as written",
-    ),
+    carried("parameters"),
     carried("parameters[].name"),
     carried("parameters[].type"),
     carried("parameters[].description"),

@@ -7,6 +7,7 @@
 
 mod attached;
 mod cron;
+mod parameters;
 mod site;
 
 use std::collections::{HashMap, HashSet};
@@ -210,6 +211,7 @@ pub(crate) fn validate_as(template: &Template, file: &str, reading: Reading) -> 
     depends_on_cycles(&mut check, template);
     attached::check_attached(&mut check, template, &service_names);
     site::check_static_images(&mut check, template);
+    parameters::check_parameters(&mut check, template);
     cron::check_cron_jobs(
         &mut check,
         template,

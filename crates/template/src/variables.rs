@@ -29,6 +29,8 @@ pub struct Injected {
     /// `(service, url, host)` of each service reachable from outside, giving
     /// `<SERVICE>_INGRESS_URL` and `<SERVICE>_INGRESS_HOST`.
     pub ingress: Vec<(String, String, String)>,
+    /// Each parameter's value, read as `${parameters.<name>}` in the variables file.
+    pub parameters: Vec<(String, String)>,
 }
 
 /// What `RELEASE_ACCOUNT_ID`, `RELEASE_CLOUD_PROVIDER` and `RELEASE_CLUSTER_REGION` are here.
@@ -237,14 +239,36 @@ pub fn check_variables(template: &Template, variables: &VariablesFile, file: &st
     out
 }
 
-fn put(env: &mut Env, vars: &[EnvVar], source: VarSource) {
+/// A `${parameters.<name>}` no parameter answers: where, and the name.
+struct UnknownParameter {
+    loc: Loc,
+    path: String,
+    name: String,
+}
+
+fn put(
+    env: &mut Env,
+    vars: &[EnvVar],
+    source: VarSource,
+    parameters: &[(String, String)],
+    unknown: &mut Vec<UnknownParameter>,
+) {
     for var in vars {
         let Some(key) = &var.key else { continue };
-        let value = var
-            .value
-            .as_ref()
-            .map(|v| v.value.clone())
-            .unwrap_or_default();
+        let value = match var.value.as_ref() {
+            Some(text) => match crate::parameters::substitute(&text.value, parameters) {
+                Ok(value) => value.into_owned(),
+                Err(name) => {
+                    unknown.push(UnknownParameter {
+                        loc: text.loc,
+                        path: child(&var.path.0, "value"),
+                        name,
+                    });
+                    text.value.clone()
+                }
+            },
+            None => String::new(),
+        };
         let secret = var.secret == Some(true) || value.starts_with("$secrets.");
         env.insert(
             key.value.clone(),
@@ -279,8 +303,22 @@ pub fn resolve_variables(
             },
         );
     }
-    put(&mut base, &variables.defaults, VarSource::Defaults);
-    put(&mut base, &variables.envs, VarSource::Defaults);
+    let parameters = &injected.parameters;
+    let mut unknown = Vec::new();
+    put(
+        &mut base,
+        &variables.defaults,
+        VarSource::Defaults,
+        parameters,
+        &mut unknown,
+    );
+    put(
+        &mut base,
+        &variables.envs,
+        VarSource::Defaults,
+        parameters,
+        &mut unknown,
+    );
     let per_service = |name: &str| -> &[EnvVar] {
         variables
             .services
@@ -295,8 +333,20 @@ pub fn resolve_variables(
     for service in &template.services {
         let Some(name) = &service.name else { continue };
         let mut env = Env::new();
-        put(&mut env, &service.envs, VarSource::Template);
-        put(&mut env, per_service(name.as_str()), VarSource::Service);
+        put(
+            &mut env,
+            &service.envs,
+            VarSource::Template,
+            parameters,
+            &mut unknown,
+        );
+        put(
+            &mut env,
+            per_service(name.as_str()),
+            VarSource::Service,
+            parameters,
+            &mut unknown,
+        );
         service_envs.insert(name.as_str(), env.clone());
         out.push((format!("services.{name}"), env));
     }
@@ -307,8 +357,20 @@ pub fn resolve_variables(
             .as_ref()
             .and_then(|from| service_envs.get(from.as_str()).cloned())
             .unwrap_or_default();
-        put(&mut env, &job.envs, VarSource::Template);
-        put(&mut env, per_service(name.as_str()), VarSource::Service);
+        put(
+            &mut env,
+            &job.envs,
+            VarSource::Template,
+            parameters,
+            &mut unknown,
+        );
+        put(
+            &mut env,
+            per_service(name.as_str()),
+            VarSource::Service,
+            parameters,
+            &mut unknown,
+        );
         out.push((format!("jobs.{name}"), env));
     }
     for job in &template.cron_jobs {
@@ -318,8 +380,20 @@ pub fn resolve_variables(
             .as_ref()
             .and_then(|from| service_envs.get(from.as_str()).cloned())
             .unwrap_or_default();
-        put(&mut env, &job.envs, VarSource::Template);
-        put(&mut env, per_service(name.as_str()), VarSource::Service);
+        put(
+            &mut env,
+            &job.envs,
+            VarSource::Template,
+            parameters,
+            &mut unknown,
+        );
+        put(
+            &mut env,
+            per_service(name.as_str()),
+            VarSource::Service,
+            parameters,
+            &mut unknown,
+        );
         out.push((format!("cron_jobs.{name}"), env));
     }
 
@@ -371,6 +445,24 @@ pub fn resolve_variables(
             own,
         })
         .collect();
+    for failure in unknown {
+        let known: Vec<&str> = parameters.iter().map(|(n, _)| n.as_str()).collect();
+        diagnostics.push(
+            Severity::Error,
+            file,
+            failure.loc,
+            &failure.path,
+            format!(
+                "`${{parameters.{}}}` reads a parameter the template does not declare: {}",
+                failure.name,
+                if known.is_empty() {
+                    "it declares none (add it under `parameters:`)".to_owned()
+                } else {
+                    format!("it declares {}", known.join(", "))
+                }
+            ),
+        );
+    }
     for failure in failures {
         // A reference that fails for every workload fails the same way: say it once.
         let message = format!("{} (for {})", failure.message, failure.workloads.join(", "));
@@ -548,6 +640,11 @@ impl Injected {
                 .and_then(|t| t.name.as_ref())
                 .map_or_else(|| "ephemeral".to_owned(), |n| n.value.clone()),
             ingress: Vec::new(),
+            // What an environment made without giving any would run with.
+            parameters: crate::parameters::declared(template)
+                .into_iter()
+                .map(|p| (p.name, p.default.unwrap_or_default()))
+                .collect(),
         };
         for service in &template.services {
             let Some(name) = &service.name else { continue };

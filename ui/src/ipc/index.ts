@@ -29,6 +29,7 @@ import type {
   RemovedAppView,
   RuntimeChoice,
   OrphanView,
+  ParameterView,
   ServiceHealthView,
   SystemReport,
 } from "./bindings";
@@ -86,6 +87,8 @@ export interface CreateEnvironmentRequest {
   ttlHours: number | null;
   /** The branch need not exist: its deploys build the working tree. */
   workingTree?: boolean;
+  /** Values of the template's parameters; those left out take their default. */
+  parameters?: Record<string, string>;
 }
 
 /** Apps, environments, deploys and logs; the real one calls the app, tests pass their own. */
@@ -122,6 +125,8 @@ export interface EnvironmentsApi {
   /** The runtimes an environment may be created on, the unavailable ones with why. */
   runtimeChoices(): Promise<RuntimeChoice[]>;
   createEnvironment(request: CreateEnvironmentRequest): Promise<EnvironmentView>;
+  /** The parameters an environment of the app is created with (its latest template's). */
+  appParameters(app: string): Promise<ParameterView[]>;
   /** Environments a runtime holds by their labels that no record here names (the database
    *  was made anew); a runtime out of reach is skipped. */
   orphans(): Promise<OrphanView[]>;
@@ -208,6 +213,7 @@ export const environmentsApi: EnvironmentsApi = {
   environments: () => call("environments_list"),
   runtimeChoices: () => call("runtime_choices"),
   createEnvironment: (request) => call("environment_create", { ...request }),
+  appParameters: (app) => call("app_parameters", { app }),
   orphans: () => call("environments_orphaned"),
   adopt: (envId) => call("environment_adopt", { envId }),
   environment: (envId) => call("environment_get", { envId }),

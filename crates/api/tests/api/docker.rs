@@ -217,6 +217,7 @@ pub(crate) fn environment_of(app: &str) -> CreateEnvironment {
         name: None,
         ttl: None,
         working_tree: false,
+        parameters: Default::default(),
     }
 }
 

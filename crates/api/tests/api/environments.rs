@@ -277,6 +277,7 @@ pub fn ephemeral() -> CreateEnvironment {
         name: None,
         ttl: None,
         working_tree: false,
+        parameters: Default::default(),
     }
 }
 

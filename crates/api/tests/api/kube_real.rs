@@ -88,6 +88,7 @@ async fn create_on(stagecraft: &Stagecraft, app: &str, context: &str) -> String 
             name: None,
             ttl: None,
             working_tree: false,
+            parameters: Default::default(),
         })
         .await
         .unwrap()

@@ -17,6 +17,7 @@ mod follow;
 mod gitops;
 mod health;
 mod kube_real;
+mod parameters;
 mod secrets;
 mod site;
 mod system;

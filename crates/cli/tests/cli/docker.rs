@@ -92,6 +92,9 @@ impl Drop for Cleanup {
         for id in run(&["network", "ls", "-q", "--filter", &filter]).lines() {
             run(&["network", "rm", id]);
         }
+        for id in run(&["volume", "ls", "-q", "--filter", &filter]).lines() {
+            run(&["volume", "rm", "--force", id]);
+        }
         let reference = format!("reference=stagecraft/{}/*", self.0);
         for id in run(&[
             "images",

@@ -424,3 +424,73 @@ fn an_app_is_read_again_shown_as_a_difference_and_kept_only_when_asked() {
         String::from_utf8_lossy(&again.stdout)
     );
 }
+
+/// Parameters from the command line: a required one left out is refused naming it, values
+/// given with `--param` are kept, `params-set` changes one as a new configuration version.
+#[test]
+fn parameters_are_given_shown_and_changed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let repo = dir.path().join("models");
+    std::fs::create_dir_all(repo.join(".release")).unwrap();
+    std::fs::write(
+        repo.join(".release/application_template.yaml"),
+        "app: models\nenvironment_templates: [{name: ephemeral}]\nparameters:\n- {name: llm, description: the model, default: llama2}\n- {name: region}\nservices:\n- name: web\n  image: nginx\n  envs: [{key: MODEL, value: '${parameters.llm}'}]\nworkflows:\n- {name: setup, order_from: [services.all]}\n- {name: teardown, order_from: [release.remove_environment]}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join(".release/environment_variables.yaml"),
+        "defaults: []\n",
+    )
+    .unwrap();
+    let added = stagecraft(&data, &["apps", "add", repo.to_str().unwrap()], None);
+    assert!(added.status.success(), "{added:?}");
+    let create = |params: &[&str]| {
+        let mut args = vec![
+            "environments",
+            "create",
+            "--app",
+            "models",
+            "--skip-deploy",
+            "-o",
+            "json",
+        ];
+        for param in params {
+            args.extend(["--param", param]);
+        }
+        stagecraft(&data, &args, None)
+    };
+    let refused = create(&[]);
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("region has no default"),
+        "{refused:?}"
+    );
+    let malformed = create(&["region"]);
+    assert_eq!(malformed.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&malformed.stderr).contains("`region` is not NAME=VALUE"));
+
+    let env = json(&create(&["region=eu-west"]));
+    let id = env["environment"]["id"].as_str().unwrap().to_owned();
+    let shown = stagecraft(&data, &["environments", "params-get", &id], None);
+    let shown = String::from_utf8_lossy(&shown.stdout).into_owned();
+    assert!(
+        shown.contains("llama2 (default)") && shown.contains("eu-west"),
+        "{shown}"
+    );
+
+    let set = json(&stagecraft(
+        &data,
+        &["environments", "params-set", &id, "llm=gpt-4", "-o", "json"],
+        None,
+    ));
+    assert_eq!(set[0]["name"], "llm");
+    assert_eq!(set[0]["value"], "gpt-4");
+    // A new version of its configuration: the next deploy runs setup.
+    let got = json(&stagecraft(
+        &data,
+        &["environments", "get", &id, "-o", "json"],
+        None,
+    ));
+    assert_eq!(got["version"], "v1.2", "{got}");
+}

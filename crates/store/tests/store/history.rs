@@ -55,9 +55,17 @@ pub(crate) async fn environment_fixture_on(pool: &sqlx::SqlitePool) -> (i64, i64
     )
     .await
     .unwrap();
-    environment::insert_config(pool, environment_id, "app: shop\n", "envs: []\n")
-        .await
-        .unwrap();
+    // Written out: it must also work on a database at an older schema.
+    sqlx::query(
+        "INSERT INTO environment_config (environment_id, version, config_yaml, variables_yaml)
+         VALUES (?, 1, 'app: shop
+', 'envs: []
+')",
+    )
+    .bind(environment_id)
+    .execute(pool)
+    .await
+    .unwrap();
     (app_id, environment_id)
 }
 
@@ -794,4 +802,45 @@ async fn the_clock_is_held_by_one_process_until_it_lets_go_or_stops_renewing() {
     // A holder that stops renewing loses it once it expires.
     assert!(clock::hold(pool, "serve", -1).await.unwrap());
     assert!(clock::hold(pool, "app", 60).await.unwrap());
+}
+
+/// Parameters' values are kept per configuration version: a change is a new version with the
+/// same files, and a version saved for any other reason keeps the newest values.
+#[tokio::test]
+async fn parameters_are_a_configuration_version_and_carry_forward() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir).await;
+    let pool = store.pool();
+    let (_, environment_id) = environment_fixture(&store).await;
+    let first = environment::config(pool, environment_id, 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.parameters_json, "{}");
+    let second = environment::insert_parameters(pool, environment_id, r#"{"llm":"gpt-4"}"#)
+        .await
+        .unwrap();
+    assert_eq!(second, 2);
+    let with = environment::config(pool, environment_id, 2)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (with.config_yaml.as_str(), with.parameters_json.as_str()),
+        (first.config_yaml.as_str(), r#"{"llm":"gpt-4"}"#)
+    );
+    let third = environment::insert_config(pool, environment_id, "app: shop\nv: 3\n", "envs: []\n")
+        .await
+        .unwrap();
+    let carried = environment::config(pool, environment_id, third)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(carried.parameters_json, r#"{"llm":"gpt-4"}"#);
+    // Only a JSON object is kept.
+    assert!(
+        environment::insert_parameters(pool, environment_id, "[1]")
+            .await
+            .is_err()
+    );
 }

@@ -10,6 +10,7 @@ mod compose_files;
 mod cron;
 mod fixtures;
 mod merge;
+mod parameters;
 mod plans;
 mod round_trip;
 mod site;

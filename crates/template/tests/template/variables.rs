@@ -38,6 +38,7 @@ fn injected() -> Injected {
             "http://127.0.0.1:41000".into(),
             "127.0.0.1:41000".into(),
         )],
+        parameters: Vec::new(),
     }
 }
 

@@ -237,6 +237,7 @@ export function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsA
       Promise.resolve([{ environment: env, activity: null, urls: [], services: null }]),
     runtimeChoices: () => Promise.resolve([]),
     createEnvironment: () => Promise.reject(new Error("unused")),
+    appParameters: () => Promise.resolve([]),
     orphans: () => Promise.resolve([]),
     adopt: () => Promise.reject(new Error("unused")),
     environment: () => Promise.resolve(env),

@@ -76,6 +76,7 @@ function api(
     saveFile: unused,
     environments: () => Promise.resolve([]),
     createEnvironment: unused,
+    appParameters: () => Promise.resolve([]),
     orphans: () => Promise.resolve([]),
     adopt: unused,
     environment: unused,
@@ -189,7 +190,54 @@ describe("creating an environment", () => {
       runtime: "docker",
       ttlHours: 24,
       workingTree: false,
+      parameters: {},
     });
+  });
+
+  it("asks for the app's parameters, with their descriptions and defaults", async () => {
+    const createEnvironment = vi.fn(() => Promise.resolve({ envId: "ted1bc4" } as EnvironmentView));
+    const appParameters = vi.fn(() =>
+      Promise.resolve([
+        {
+          name: "llm",
+          description: "Any Ollama model tag",
+          default: "llama2",
+          required: false,
+          given: null,
+          value: "llama2",
+        },
+        {
+          name: "region",
+          description: null,
+          default: null,
+          required: true,
+          given: null,
+          value: null,
+        },
+      ]),
+    );
+    render(EnvironmentsScreen, {
+      api: api(undefined, {
+        apps: () => Promise.resolve([shop]),
+        createEnvironment,
+        appParameters,
+      }),
+      open: vi.fn(),
+    });
+    await openDialog("new-environment");
+    await waitFor(() => expect(screen.getAllByTestId("env-parameter")).toHaveLength(2));
+    expect(appParameters).toHaveBeenCalledWith("shop");
+    const llm = screen.getAllByTestId("env-parameter")[0] as HTMLInputElement;
+    const region = screen.getAllByTestId("env-parameter")[1] as HTMLInputElement;
+    expect(llm.placeholder).toBe("llama2");
+    expect(screen.getByText("Any Ollama model tag")).toBeTruthy();
+    expect(region.required).toBe(true);
+    await fireEvent.input(region, { target: { value: "eu-west" } });
+    await fireEvent.click(screen.getByTestId("create-environment"));
+    await waitFor(() => expect(createEnvironment).toHaveBeenCalled());
+    expect(createEnvironment).toHaveBeenCalledWith(
+      expect.objectContaining({ parameters: { region: "eu-west" } }),
+    );
   });
 
   it("names the branches a refused branch is not, and builds the working tree when asked", async () => {
