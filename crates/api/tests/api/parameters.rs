@@ -121,7 +121,10 @@ workflows:
             .iter()
             .map(|p| (p.name.as_str(), p.value.as_deref(), p.given.is_some()))
             .collect::<Vec<_>>(),
-        [("llm", Some("llama2"), false), ("region", Some("eu-west"), true)]
+        [
+            ("llm", Some("llama2"), false),
+            ("region", Some("eu-west"), true)
+        ]
     );
 
     // A change is a configuration change: the next deploy is a setup, with the new value.
