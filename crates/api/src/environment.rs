@@ -127,7 +127,13 @@ impl Stagecraft {
             })
             .map_err(|problem| Error::InvalidRequest {
                 field: "parameters",
-                message: problem.to_string(),
+                message: match problem {
+                    stagecraft_template::ParameterProblem::Missing { .. } => format!(
+                        "{problem}: give it when creating the environment (`--param \
+                         NAME=VALUE`, or its field in the New environment dialog)"
+                    ),
+                    stagecraft_template::ParameterProblem::Unknown { .. } => problem.to_string(),
+                },
             })?;
         let parameters_json = crate::parameters::to_json(&request.parameters);
         let variables = stagecraft_template::parse_variables("variables", &config.variables_yaml)

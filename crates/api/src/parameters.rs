@@ -43,21 +43,59 @@ fn from_json(env: &Environment, json: &str) -> Result<BTreeMap<String, String>, 
     })
 }
 
+/// Each parameter's name and value.
+pub(crate) type Values = Vec<(String, String)>;
+
 /// The value of each of `template`'s parameters for `env`, from the values kept with its
-/// configuration version (`parameters_json`) and the defaults.
+/// configuration version (`parameters_json`) and the defaults; a required one without a value
+/// is empty here and named in the second list (a deploy that runs the environment refuses to
+/// start then; a teardown and the read-only views go on).
 pub(crate) fn values_of(
     env: &Environment,
     template: &Template,
     parameters_json: &str,
-) -> Result<Vec<(String, String)>, Error> {
+) -> Result<(Values, Vec<String>), Error> {
     let given = from_json(env, parameters_json)?;
     let specs = stagecraft_template::declared_parameters(template);
-    stagecraft_template::parameter_values(&specs, &given).map_err(|problem| Error::Conflict {
+    match stagecraft_template::parameter_values(&specs, &given) {
+        Ok(values) => Ok((values, Vec::new())),
+        Err(stagecraft_template::ParameterProblem::Missing { names }) => {
+            let values = specs
+                .iter()
+                .map(|spec| {
+                    let value = given
+                        .get(&spec.name)
+                        .or(spec.default.as_ref())
+                        .cloned()
+                        .unwrap_or_default();
+                    (spec.name.clone(), value)
+                })
+                .collect();
+            Ok((values, names))
+        }
+        // Names no longer declared are left out by `parameter_values`: never this.
+        Err(problem @ stagecraft_template::ParameterProblem::Unknown { .. }) => {
+            Err(Error::Conflict {
+                message: format!("{}: {problem}", env.env_id),
+            })
+        }
+    }
+}
+
+/// Why `env` cannot run while `missing` parameters have no value, and what to do.
+pub(crate) fn missing_error(env: &Environment, missing: &[String]) -> Error {
+    Error::Conflict {
         message: format!(
-            "{}: {problem}; set it with `stagecraft environments params-set {} NAME=VALUE`",
-            env.env_id, env.env_id
+            "{}: {}; set {} with `stagecraft environments params-set {} {}=VALUE`",
+            env.env_id,
+            stagecraft_template::ParameterProblem::Missing {
+                names: missing.to_vec()
+            },
+            if missing.len() == 1 { "it" } else { "them" },
+            env.env_id,
+            missing.first().map_or("NAME", String::as_str),
         ),
-    })
+    }
 }
 
 fn views(specs: Vec<ParameterSpec>, given: &BTreeMap<String, String>) -> Vec<ParameterView> {
@@ -127,6 +165,7 @@ impl Stagecraft {
                 message: problem.to_string(),
             }
         })?;
+        let before = given.clone();
         for name in &unset {
             given.remove(name);
         }
@@ -134,9 +173,13 @@ impl Stagecraft {
         stagecraft_template::parameter_values(&specs, &given).map_err(|problem| {
             Error::InvalidRequest {
                 field: "parameters",
-                message: problem.to_string(),
+                message: format!("{problem}: give it as NAME=VALUE instead"),
             }
         })?;
+        if given == before {
+            // Nothing changes: no new version, no setup.
+            return self.parameters(env_id).await;
+        }
         stagecraft_store::environment::insert_parameters(
             self.store.pool(),
             env.id,

@@ -22,6 +22,9 @@ pub(crate) struct Resolved {
     /// template's hostnames while this Stagecraft does not have that runtime). A deploy adds
     /// the build and commit it deploys.
     pub injected: Injected,
+    /// Required parameters without a value (empty in `injected`): a deploy that runs the
+    /// environment refuses to start; a teardown goes on.
+    pub missing_parameters: Vec<String>,
 }
 
 impl Resolved {
@@ -81,10 +84,11 @@ impl Stagecraft {
         if let Some(runtime) = self.runtimes.get(&env.runtime) {
             runtime_ingress(&**runtime, &template, &env.env_id, &mut injected);
         }
-        // The parameters' values: the variables file reads them as the resolution goes, the
-        // template's own variables (init containers' and sidecars' among them) here.
-        injected.parameters =
+        // The parameters' values: the variables are read with them as they are resolved, the
+        // init containers' and sidecars' here.
+        let (parameters, missing_parameters) =
             crate::parameters::values_of(env, &template, &config.parameters_json)?;
+        injected.parameters = parameters;
         stagecraft_template::apply_parameters(&mut template, &injected.parameters).map_err(
             |name| Error::Conflict {
                 message: format!(
@@ -99,6 +103,7 @@ impl Stagecraft {
             template,
             variables,
             injected,
+            missing_parameters,
         })
     }
 }

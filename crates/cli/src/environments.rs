@@ -87,7 +87,7 @@ pub(crate) enum Environments {
     ParamsSet {
         id: String,
         /// `NAME=VALUE`, one for each parameter to change.
-        #[arg(value_name = "NAME=VALUE", value_parser = name_value)]
+        #[arg(value_name = "NAME=VALUE", value_parser = name_value, required_unless_present = "unset")]
         params: Vec<(String, String)>,
         /// Takes a value back: the parameter takes its default again.
         #[arg(long, value_name = "NAME")]
@@ -398,10 +398,11 @@ fn print_parameters(views: &[stagecraft_api::ParameterView], output: Output) {
                 .map(|p| {
                     vec![
                         p.name.clone(),
-                        match (&p.value, &p.given) {
-                            (None, _) => "(required: no value)".to_owned(),
-                            (Some(value), Some(_)) => value.clone(),
-                            (Some(value), None) => format!("{value} (default)"),
+                        match (&p.value, &p.given, &p.default) {
+                            (None, _, _) => "(required: no value)".to_owned(),
+                            (Some(value), Some(_), _) => value.clone(),
+                            (Some(value), None, Some(_)) => format!("{value} (default)"),
+                            (Some(_), None, None) => "(not given)".to_owned(),
                         },
                         p.default.clone().unwrap_or_default(),
                         p.description.clone().unwrap_or_default(),

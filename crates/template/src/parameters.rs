@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::model::{EnvVar, Template};
+use crate::model::Template;
 
 /// What opens a reference to a parameter in a value.
 const OPENING: &str = "${parameters.";
@@ -73,10 +73,11 @@ impl std::fmt::Display for ParameterProblem {
             ),
             Self::Missing { names } => write!(
                 f,
-                "the parameter{} {} {} no default and must be given (`--param NAME=VALUE`)",
+                "the parameter{} {} {} no default and need{} a value",
                 if names.len() == 1 { "" } else { "s" },
                 names.join(", "),
-                if names.len() == 1 { "has" } else { "have" }
+                if names.len() == 1 { "has" } else { "have" },
+                if names.len() == 1 { "s" } else { "" }
             ),
         }
     }
@@ -126,32 +127,18 @@ pub fn values(
     }
 }
 
-/// Every list of variables the template itself holds (services', jobs', cron jobs', init
-/// containers' and sidecars' `envs`).
-fn env_lists(template: &mut Template) -> impl Iterator<Item = &mut Vec<EnvVar>> {
+/// The template with each `${parameters.NAME}` in its init containers' and sidecars'
+/// variables replaced by `values` (those of services, jobs and cron jobs are replaced as the
+/// variables are resolved); the name of one `values` lacks is the error (validation refuses a
+/// template that reads an undeclared parameter).
+pub fn apply(template: &mut Template, values: &[(String, String)]) -> Result<(), String> {
     let Template {
-        services,
-        jobs,
-        cron_jobs,
         init_containers,
         sidecars,
         ..
     } = template;
-    services
-        .iter_mut()
-        .map(|s| &mut s.envs)
-        .chain(jobs.iter_mut().map(|j| &mut j.envs))
-        .chain(cron_jobs.iter_mut().map(|j| &mut j.envs))
-        .chain(init_containers.iter_mut().map(|c| &mut c.envs))
-        .chain(sidecars.iter_mut().map(|c| &mut c.envs))
-}
-
-/// The template with each `${parameters.NAME}` in its variables' values replaced by `values`;
-/// the name of one `values` lacks is the error (validation refuses a template that reads an
-/// undeclared parameter, so only values that leave a declared one out get here).
-pub fn apply(template: &mut Template, values: &[(String, String)]) -> Result<(), String> {
-    for list in env_lists(template) {
-        for var in list {
+    for container in init_containers.iter_mut().chain(sidecars.iter_mut()) {
+        for var in &mut container.envs {
             if let Some(value) = &mut var.value
                 && let Cow::Owned(text) = substitute(&value.value, values)?
             {
@@ -233,7 +220,7 @@ mod tests {
         );
         assert_eq!(
             values(&specs, &BTreeMap::new()).unwrap_err().to_string(),
-            "the parameter region has no default and must be given (`--param NAME=VALUE`)"
+            "the parameter region has no default and needs a value"
         );
         let unknown = BTreeMap::from([("lm".to_owned(), "x".to_owned())]);
         assert_eq!(

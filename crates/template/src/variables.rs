@@ -407,6 +407,7 @@ pub fn resolve_variables(
                     shared: &base,
                     own: &env,
                 },
+                parameters,
                 done: HashMap::new(),
                 stack: Vec::new(),
             };
@@ -446,21 +447,12 @@ pub fn resolve_variables(
         })
         .collect();
     for failure in unknown {
-        let known: Vec<&str> = parameters.iter().map(|(n, _)| n.as_str()).collect();
         diagnostics.push(
             Severity::Error,
             file,
             failure.loc,
             &failure.path,
-            format!(
-                "`${{parameters.{}}}` reads a parameter the template does not declare: {}",
-                failure.name,
-                if known.is_empty() {
-                    "it declares none (add it under `parameters:`)".to_owned()
-                } else {
-                    format!("it declares {}", known.join(", "))
-                }
-            ),
+            undeclared(&failure.name, parameters),
         );
     }
     for failure in failures {
@@ -491,6 +483,8 @@ struct Failure {
 struct Resolver<'a> {
     mapping: &'a [(String, crate::read::Text)],
     env: Layered<'a>,
+    /// What `${parameters.<name>}` reads.
+    parameters: &'a [(String, String)],
     done: HashMap<String, (String, bool)>,
     stack: Vec<String>,
 }
@@ -522,6 +516,13 @@ impl Resolver<'_> {
 
     /// A variable's value for a reference: another mapping entry, or the environment.
     fn lookup(&mut self, name: &str) -> Result<Option<(String, bool)>, String> {
+        if let Some(parameter) = name.strip_prefix("parameters.") {
+            let parameter = parameter.trim();
+            return match self.parameters.iter().find(|(n, _)| n == parameter) {
+                Some((_, value)) => Ok(Some((value.clone(), false))),
+                None => Err(undeclared(parameter, self.parameters)),
+            };
+        }
         // A mapping entry naming itself (`PORT: ${PORT:-80}`) reads the environment's value.
         let own = self.stack.last().is_some_and(|k| k == name);
         if !own && self.mapping.iter().any(|(k, _)| k == name) {
@@ -586,6 +587,19 @@ impl Resolver<'_> {
         out.push_str(rest);
         Ok((out, secret))
     }
+}
+
+/// What is wrong with `${parameters.<name>}` when `parameters` lacks it.
+fn undeclared(name: &str, parameters: &[(String, String)]) -> String {
+    let known: Vec<&str> = parameters.iter().map(|(n, _)| n.as_str()).collect();
+    format!(
+        "`${{parameters.{name}}}` reads a parameter the template does not declare: {}",
+        if known.is_empty() {
+            "it declares none (add it under `parameters:`)".to_owned()
+        } else {
+            format!("it declares {}", known.join(", "))
+        }
+    )
 }
 
 fn is_name(text: &str) -> bool {

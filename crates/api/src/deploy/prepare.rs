@@ -56,6 +56,12 @@ impl Stagecraft {
             version = Some(deployed);
         }
         let resolved = self.resolve(env, version).await?;
+        if queued.stage != Stage::Teardown && !resolved.missing_parameters.is_empty() {
+            return Err(crate::parameters::missing_error(
+                env,
+                &resolved.missing_parameters,
+            ));
+        }
         let template = &resolved.template;
         let mut injected = resolved.injected.clone();
         let resolve = |injected: &Injected| resolved.envs_with(injected);

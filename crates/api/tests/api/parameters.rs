@@ -142,12 +142,26 @@ workflows:
         )
         .await
         .unwrap();
-    // Taking a required one back is refused; nothing changes.
+    let version = stagecraft.environment(&env_id).await.unwrap().version;
+    // Taking a required one back is refused, and giving the value it has changes nothing:
+    // no new version either way.
     let refused = stagecraft
         .set_parameters(&env_id, BTreeMap::new(), vec!["region".to_owned()])
         .await
         .unwrap_err();
     assert!(refused.to_string().contains("region"), "{refused}");
+    stagecraft
+        .set_parameters(
+            &env_id,
+            BTreeMap::from([("llm".to_owned(), "gpt-4".to_owned())]),
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        stagecraft.environment(&env_id).await.unwrap().version,
+        version
+    );
     let changed = stagecraft
         .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
         .await
@@ -158,6 +172,31 @@ workflows:
         (Stage::Setup, DeployStatus::Succeeded)
     );
     assert_eq!(env_in(&env_id, "api", "MODEL"), "model=gpt-4");
+
+    // The template gains a required parameter (GitOps brings it at the next deploy): that
+    // deploy is refused, naming it and how to set it; the environment can still go.
+    let text = std::fs::read_to_string(repo.join(".release/application_template.yaml")).unwrap();
+    std::fs::write(
+        repo.join(".release/application_template.yaml"),
+        text.replace("parameters:\n", "parameters:\n- {name: tier}\n"),
+    )
+    .unwrap();
+    let refused = stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await;
+    let said = match refused {
+        Ok(done) => {
+            assert_eq!(done.deploy.status, DeployStatus::Failed);
+            crate::docker::event_types(&stagecraft, done.deploy.id)
+                .await
+                .join("\n")
+        }
+        Err(error) => error.to_string(),
+    };
+    assert!(
+        said.contains("tier has no default") && said.contains("params-set"),
+        "{said}"
+    );
 
     let teardown = stagecraft
         .submit(&env_id, DeployRequest::Teardown, Wait::UntilDone)

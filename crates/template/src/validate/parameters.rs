@@ -59,6 +59,32 @@ pub(super) fn check_parameters(check: &mut Check<'_>, template: &Template) {
             check_references(check, var, &index(&child(owner, "envs"), i), &declared);
         }
     }
+    // Elsewhere a reference is not read: said where it is, not left to surprise.
+    let words = template
+        .services
+        .iter()
+        .map(|s| (&s.command, &s.args, &s.path))
+        .chain(template.jobs.iter().map(|j| (&j.command, &j.args, &j.path)))
+        .chain(
+            template
+                .cron_jobs
+                .iter()
+                .map(|j| (&j.command, &j.args, &j.path)),
+        );
+    for (command, args, owner) in words {
+        for (key, list) in [("command", command), ("args", args)] {
+            for (i, word) in list.iter().enumerate() {
+                if !references(word.as_str()).is_empty() {
+                    check.warn(
+                        word.loc,
+                        &index(&child(owner, key), i),
+                        "not carried out: `${parameters.<name>}` is read in variables' values \
+                         only; read it here through a variable (`$NAME` in a shell command)",
+                    );
+                }
+            }
+        }
+    }
 }
 
 fn check_references(

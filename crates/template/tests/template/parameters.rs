@@ -34,6 +34,7 @@ services:
   envs:
   - {{key: MODEL, value: '${{parameters.llm}}'}}
   - {{key: TYPO, value: 'x-${{parameters.lmm}}'}}
+  command: [echo, '${{parameters.llm}}']
 {WORKFLOWS}"
     );
     pretty_assertions::assert_eq!(
@@ -44,6 +45,7 @@ services:
             "6:3: error: parameters[3]: this parameter has no `name`: add `name: <parameter name>`",
             "7:22: warning: parameters[4].type: `type: number` is read as a string: Release documents only `string`",
             "13:24: error: services[0].envs[1].value: `${parameters.lmm}` reads a parameter the template does not declare: known: 2fast, llm, size",
+            "14:19: warning: services[0].command[1]: not carried out: `${parameters.<name>}` is read in variables' values only; read it here through a variable (`$NAME` in a shell command)",
         ]
     );
 }
@@ -80,7 +82,7 @@ services:
     );
     let variables = parse_variables(
         "vars.yaml",
-        "defaults:\n- {key: AGAIN, value: '${parameters.llm}!'}\n",
+        "defaults:\n- {key: AGAIN, value: '${parameters.llm}!'}\nmapping:\n  MAPPED: 'm-${parameters.llm}'\n",
     )
     .value
     .unwrap();
@@ -89,4 +91,5 @@ services:
     let api = envs.iter().find(|e| e.workload == "services.api").unwrap();
     assert_eq!(api.get("MODEL").unwrap().value, "model=gpt-4");
     assert_eq!(api.get("AGAIN").unwrap().value, "gpt-4!");
+    assert_eq!(api.get("MAPPED").unwrap().value, "m-gpt-4");
 }
