@@ -254,6 +254,29 @@ pub(crate) async fn app_parameters(
     Ok(state.stagecraft()?.app_parameters(&app).await?)
 }
 
+/// The template's parameters with the values the environment was given.
+#[tauri::command]
+pub(crate) async fn environment_parameters(
+    state: State<'_, AppState>,
+    env_id: String,
+) -> Result<Vec<ParameterView>, IpcError> {
+    Ok(state.stagecraft()?.parameters(&env_id).await?)
+}
+
+/// Gives parameters values and takes some back, as a new configuration version.
+#[tauri::command]
+pub(crate) async fn environment_parameters_set(
+    state: State<'_, AppState>,
+    env_id: String,
+    set: std::collections::BTreeMap<String, String>,
+    unset: Vec<String>,
+) -> Result<Vec<ParameterView>, IpcError> {
+    Ok(state
+        .stagecraft()?
+        .set_parameters(&env_id, set, unset)
+        .await?)
+}
+
 /// Streams the deploy's events after `after_seq` to `on_message`, then the new ones as they are
 /// stored (by this app or the command), then `end`; gives the stream's id for
 /// [`stream_stop`]. A reload of the window stops it (see `streams.rs`).

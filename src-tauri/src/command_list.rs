@@ -22,6 +22,8 @@ commands! {
     environments_list,
     environment_create,
     app_parameters,
+    environment_parameters,
+    environment_parameters_set,
     environments_orphaned,
     environment_adopt,
     runtime_choices,

@@ -247,6 +247,19 @@ async fn a_workflow_and_a_cron_job_run_from_the_window_beside_init_containers_si
     )
     .await;
 
+    // The Parameters panel of the Variables tab: a new value is a new configuration version,
+    // so the next deploy is a setup.
+    click(&client, "[data-testid=tab-variables]").await;
+    let field = "[data-testid=parameter-value][data-parameter=greeting]";
+    wait_for(&client, field, WAIT).await;
+    let input = client.find(Locator::Css(field)).await.unwrap();
+    input.clear().await.unwrap();
+    input.send_keys("a new day").await.unwrap();
+    click(&client, "[data-testid=parameters-save]:not([disabled])").await;
+    wait_for(&client, "[data-testid=parameters-notice]", WAIT).await;
+    wait_for(&client, "[data-testid=deploy][data-stage=setup]", WAIT).await;
+    save_screenshot(&client, "parameters-panel.png").await;
+
     click(&client, "[data-testid=teardown]").await;
     click(&client, "[data-testid=confirm-teardown]").await;
     wait_for(

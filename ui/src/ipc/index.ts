@@ -127,6 +127,16 @@ export interface EnvironmentsApi {
   createEnvironment(request: CreateEnvironmentRequest): Promise<EnvironmentView>;
   /** The parameters an environment of the app is created with (its latest template's). */
   appParameters(app: string): Promise<ParameterView[]>;
+  /** The template's parameters with the values the environment was given. */
+  parameters(envId: string): Promise<ParameterView[]>;
+  /** Gives parameters values (`set`) and takes some back (`unset`: their default again), as
+   *  a new configuration version; refused, naming them, for unknown names or a required one
+   *  left without a value. */
+  setParameters(
+    envId: string,
+    set: Record<string, string>,
+    unset: string[],
+  ): Promise<ParameterView[]>;
   /** Environments a runtime holds by their labels that no record here names (the database
    *  was made anew); a runtime out of reach is skipped. */
   orphans(): Promise<OrphanView[]>;
@@ -214,6 +224,8 @@ export const environmentsApi: EnvironmentsApi = {
   runtimeChoices: () => call("runtime_choices"),
   createEnvironment: (request) => call("environment_create", { ...request }),
   appParameters: (app) => call("app_parameters", { app }),
+  parameters: (envId) => call("environment_parameters", { envId }),
+  setParameters: (envId, set, unset) => call("environment_parameters_set", { envId, set, unset }),
   orphans: () => call("environments_orphaned"),
   adopt: (envId) => call("environment_adopt", { envId }),
   environment: (envId) => call("environment_get", { envId }),

@@ -77,6 +77,8 @@ function api(
     environments: () => Promise.resolve([]),
     createEnvironment: unused,
     appParameters: () => Promise.resolve([]),
+    parameters: unused,
+    setParameters: unused,
     orphans: () => Promise.resolve([]),
     adopt: unused,
     environment: unused,
