@@ -46,6 +46,9 @@ pub struct WorkloadVars {
     /// sidecar's: `services.<name>/init.<name>`, `services.<name>/sidecar.<name>`.
     pub workload: String,
     pub vars: Vec<ShownVar>,
+    /// How the workload reads them when it is not as its container's environment (a static
+    /// service's site build).
+    pub note: Option<String>,
 }
 
 /// A service's address, as Release's CLI reports it.
@@ -233,8 +236,16 @@ impl Stagecraft {
                     .iter()
                     .map(|v| shown(&v.key, &v.value, v.secret))
                     .collect(),
+                note: None,
             })
         });
+        let statics: Vec<String> = resolved
+            .template
+            .services
+            .iter()
+            .filter(|s| s.is_static == Some(true))
+            .filter_map(|s| s.name.as_ref().map(|n| format!("services.{n}")))
+            .collect();
         let mut out: Vec<WorkloadVars> = envs
             .iter()
             .map(|w| WorkloadVars {
@@ -243,6 +254,11 @@ impl Stagecraft {
                     .vars()
                     .map(|v| shown(&v.key, &v.value, v.secret))
                     .collect(),
+                note: statics.contains(&w.workload).then(|| {
+                    "a static service: its site's build reads these (not the secrets, nor \
+                     RELEASE_BUILD_ID and RELEASE_COMMIT_*); its file server's container gets none"
+                        .to_owned()
+                }),
             })
             .collect();
         out.extend(attached);

@@ -180,12 +180,21 @@ impl Stagecraft {
             // Nothing changes: no new version, no setup.
             return self.parameters(env_id).await;
         }
-        stagecraft_store::environment::insert_parameters(
+        let saved = stagecraft_store::environment::insert_parameters(
             self.store.pool(),
             env.id,
+            env.version.specific,
             &to_json(&given),
         )
         .await?;
+        if saved.is_none() {
+            return Err(Error::Conflict {
+                message: format!(
+                    "the configuration of {env_id} changed while the parameters were being set: \
+                     nothing was saved; look at them again and set them again"
+                ),
+            });
+        }
         self.parameters(env_id).await
     }
 

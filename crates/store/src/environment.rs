@@ -83,23 +83,28 @@ pub async fn insert_config(
     .map_err(StoreError::from)
 }
 
-/// Saves a new version of the environment's configuration that is its newest with
-/// `parameters_json` (a JSON object of names to values) as its parameters' values, and
-/// returns its number.
+/// Saves a new version of the environment's configuration that is version `after` (its
+/// newest) with `parameters_json` (a JSON object of names to values) as its parameters'
+/// values, and returns its number; `None` when `after` is no longer its newest (another
+/// change came first: read it again).
 pub async fn insert_parameters(
     executor: impl SqliteExecutor<'_>,
     environment_id: i64,
+    after: i64,
     parameters_json: &str,
-) -> Result<i64, StoreError> {
+) -> Result<Option<i64>, StoreError> {
     sqlx::query_scalar!(
         r#"INSERT INTO environment_config (environment_id, version, default_version, config_yaml, variables_yaml, parameters_json)
-           SELECT environment_id, version + 1, default_version, config_yaml, variables_yaml, ?2
-           FROM environment_config WHERE environment_id = ?1 ORDER BY version DESC LIMIT 1
+           SELECT environment_id, version + 1, default_version, config_yaml, variables_yaml, ?3
+           FROM environment_config
+           WHERE environment_id = ?1 AND version = ?2
+             AND version = (SELECT MAX(version) FROM environment_config WHERE environment_id = ?1)
            RETURNING version AS "version!: i64""#,
         environment_id,
+        after,
         parameters_json,
     )
-    .fetch_one(executor)
+    .fetch_optional(executor)
     .await
     .map_err(StoreError::from)
 }

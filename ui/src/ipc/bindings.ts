@@ -543,6 +543,10 @@ export type WorkloadVarsView = {
 /**
  * `services.<name>` or `jobs.<name>`.
  */
-workload: string, vars: Array<VariableView>, };
+workload: string, vars: Array<VariableView>, 
+/**
+ * How the workload reads them when not as its container's environment.
+ */
+note: string | null, };
 
 export type VariableView = { key: string, value: string, secret: boolean, };

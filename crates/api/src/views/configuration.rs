@@ -41,6 +41,8 @@ pub struct WorkloadVarsView {
     /// `services.<name>` or `jobs.<name>`.
     pub workload: String,
     pub vars: Vec<VariableView>,
+    /// How the workload reads them when not as its container's environment.
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -55,6 +57,7 @@ impl From<crate::WorkloadVars> for WorkloadVarsView {
     fn from(vars: crate::WorkloadVars) -> Self {
         Self {
             workload: vars.workload,
+            note: vars.note,
             vars: vars
                 .vars
                 .into_iter()

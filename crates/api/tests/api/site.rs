@@ -93,6 +93,13 @@ workflows:
             .any(|v| v.key == "FRONT_INGRESS_URL" && v.value == format!("http://127.0.0.1:{port}")),
         "{front:#?}"
     );
+    assert!(
+        front
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains("its file server's container gets none")),
+        "{front:#?}"
+    );
     // Recorded like an image build, with its output kept.
     let builds = stagecraft.build_views(&app, None).await.unwrap();
     let build = builds.first().unwrap();

@@ -817,10 +817,17 @@ async fn parameters_are_a_configuration_version_and_carry_forward() {
         .unwrap()
         .unwrap();
     assert_eq!(first.parameters_json, "{}");
-    let second = environment::insert_parameters(pool, environment_id, r#"{"llm":"gpt-4"}"#)
+    let second = environment::insert_parameters(pool, environment_id, 1, r#"{"llm":"gpt-4"}"#)
         .await
         .unwrap();
-    assert_eq!(second, 2);
+    assert_eq!(second, Some(2));
+    // After a version that is no longer the newest: nothing saved.
+    assert_eq!(
+        environment::insert_parameters(pool, environment_id, 1, r#"{"llm":"x"}"#)
+            .await
+            .unwrap(),
+        None
+    );
     let with = environment::config(pool, environment_id, 2)
         .await
         .unwrap()
@@ -839,7 +846,7 @@ async fn parameters_are_a_configuration_version_and_carry_forward() {
     assert_eq!(carried.parameters_json, r#"{"llm":"gpt-4"}"#);
     // Only a JSON object is kept.
     assert!(
-        environment::insert_parameters(pool, environment_id, "[1]")
+        environment::insert_parameters(pool, environment_id, third, "[1]")
             .await
             .is_err()
     );

@@ -306,6 +306,7 @@ export function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsA
             { key: "MODE", value: "dev", secret: false },
             { key: "TOKEN", value: "••••••", secret: true },
           ],
+          note: null,
         },
       ]),
     ...overrides,
