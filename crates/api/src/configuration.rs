@@ -30,6 +30,9 @@ pub struct ConfigVersion {
     /// For the newest version (the one deploys run): each key the environment's runtime does
     /// not carry out, located, with what happens instead. Empty for older versions.
     pub warnings: Vec<stagecraft_template::Diagnostic>,
+    /// The values its parameters were given (a version may differ from the one before only
+    /// in these).
+    pub parameters: std::collections::BTreeMap<String, String>,
 }
 
 /// A workload's final variable, as shown: a secret's value is [`MASK`].
@@ -110,6 +113,8 @@ impl Stagecraft {
                     c.version
                 ),
                 specific: c.version,
+                // Written by this store as a JSON object; unreadable, it shows none.
+                parameters: serde_json::from_str(&c.parameters_json).unwrap_or_default(),
                 config_yaml: c.config_yaml,
                 created_at: c.created_at,
                 follows: follows.clone(),

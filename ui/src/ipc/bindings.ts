@@ -534,7 +534,11 @@ follows: string | null,
  * For the newest version: each key its runtime does not carry out, located
  * (`ted1bc4 configuration:12:5: warning: charts: …`). Empty for older versions.
  */
-warnings: Array<string>, };
+warnings: Array<string>, 
+/**
+ * The values its parameters were given.
+ */
+parameters: { [key in string]: string }, };
 
 /**
  * A workload's final variables; a secret's value is masked.

@@ -19,6 +19,8 @@ pub struct ConfigVersionView {
     /// For the newest version: each key its runtime does not carry out, located
     /// (`ted1bc4 configuration:12:5: warning: charts: …`). Empty for older versions.
     pub warnings: Vec<String>,
+    /// The values its parameters were given.
+    pub parameters: std::collections::BTreeMap<String, String>,
 }
 
 impl From<crate::ConfigVersion> for ConfigVersionView {
@@ -30,6 +32,7 @@ impl From<crate::ConfigVersion> for ConfigVersionView {
             created_at: config.created_at,
             follows: config.follows,
             warnings: config.warnings.iter().map(ToString::to_string).collect(),
+            parameters: config.parameters,
         }
     }
 }

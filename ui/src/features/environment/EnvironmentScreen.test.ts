@@ -485,6 +485,7 @@ describe("EnvironmentScreen", () => {
     const saveVariables = vi.fn((_envId: string, yaml: string) =>
       Promise.resolve<ConfigVersionView>({
         version: "v1.3",
+        parameters: {},
         specific: 3,
         configYaml: yaml,
         createdAt: "2026-12-04T08:00:00.000Z",
@@ -591,6 +592,7 @@ describe("EnvironmentScreen", () => {
           })
         : Promise.resolve<ConfigVersionView>({
             version: "v1.3",
+            parameters: {},
             specific: 3,
             configYaml: yaml,
             createdAt: "2026-11-26T08:00:00.000Z",

@@ -153,6 +153,7 @@ export const history: ConfigVersionView[] = [
       "ted1bc4 configuration:4:1: warning: charts: not carried out on Docker: Helm charts are not run: each `charts.<name>` task is skipped",
     ],
     createdAt: "2026-11-26T07:00:00.000Z",
+    parameters: { llm: "gpt-4" },
   },
   {
     version: "v1.1",
@@ -161,6 +162,7 @@ export const history: ConfigVersionView[] = [
     follows: null,
     warnings: [],
     createdAt: "2026-11-26T06:00:00.000Z",
+    parameters: {},
   },
 ];
 

@@ -182,6 +182,7 @@ describe("ConfigurationPanel", () => {
     const saveConfig = vi.fn((_envId: string, yaml: string) =>
       Promise.resolve<ConfigVersionView>({
         version: "v1.3",
+        parameters: {},
         specific: 3,
         configYaml: yaml,
         createdAt: "2026-11-26T08:00:00.000Z",
@@ -201,6 +202,10 @@ describe("ConfigurationPanel", () => {
     expect(saved).toHaveBeenCalled();
     await fireEvent.change(screen.getByTestId("config-compare"), { target: { value: "1" } });
     expect((await screen.findByTestId("config-diff")).textContent).toContain("+   replicas: 2");
+    // The parameters given, when the two versions differ in them.
+    expect(screen.getByTestId("config-parameters-diff").textContent).toContain(
+      "llm=gpt-4 (in v1.1: none given)",
+    );
   });
 
   it("names each older version by when it was saved, in local time", async () => {
