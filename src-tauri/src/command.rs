@@ -245,13 +245,14 @@ pub(crate) async fn environment_create(
         .into())
 }
 
-/// The parameters an environment of the app is created with.
+/// The parameters an environment of the app made from `template` is created with.
 #[tauri::command]
 pub(crate) async fn app_parameters(
     state: State<'_, AppState>,
     app: String,
+    template: String,
 ) -> Result<Vec<ParameterView>, IpcError> {
-    Ok(state.stagecraft()?.app_parameters(&app).await?)
+    Ok(state.stagecraft()?.app_parameters(&app, &template).await?)
 }
 
 /// The template's parameters with the values the environment was given.

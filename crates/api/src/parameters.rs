@@ -120,12 +120,23 @@ fn views(specs: Vec<ParameterSpec>, given: &BTreeMap<String, String>) -> Vec<Par
 }
 
 impl Stagecraft {
-    /// The parameters an environment of `app` is created with: its latest template's.
-    pub async fn app_parameters(&self, app: &str) -> Result<Vec<ParameterView>, Error> {
+    /// The parameters an environment of `app` made from `environment_template` is created
+    /// with: its latest template merged with that environment template, as creating does.
+    pub async fn app_parameters(
+        &self,
+        app: &str,
+        environment_template: &str,
+    ) -> Result<Vec<ParameterView>, Error> {
         let app = self.find_app(app).await?;
-        let (_, template) = self.app_template(&app).await?;
+        let (config, template) = self.app_template(&app).await?;
+        let own = stagecraft_template::environment_config(
+            &template,
+            environment_template,
+            &config.template_file,
+        )
+        .map_err(|d| Error::Invalid { diagnostics: d.0 })?;
         Ok(views(
-            stagecraft_template::declared_parameters(&template),
+            stagecraft_template::declared_parameters(&own),
             &BTreeMap::new(),
         ))
     }

@@ -125,8 +125,9 @@ export interface EnvironmentsApi {
   /** The runtimes an environment may be created on, the unavailable ones with why. */
   runtimeChoices(): Promise<RuntimeChoice[]>;
   createEnvironment(request: CreateEnvironmentRequest): Promise<EnvironmentView>;
-  /** The parameters an environment of the app is created with (its latest template's). */
-  appParameters(app: string): Promise<ParameterView[]>;
+  /** The parameters an environment of the app made from `template` (an
+   *  `environment_templates` entry) is created with. */
+  appParameters(app: string, template: string): Promise<ParameterView[]>;
   /** The template's parameters with the values the environment was given. */
   parameters(envId: string): Promise<ParameterView[]>;
   /** Gives parameters values (`set`) and takes some back (`unset`: their default again), as
@@ -223,7 +224,7 @@ export const environmentsApi: EnvironmentsApi = {
   environments: () => call("environments_list"),
   runtimeChoices: () => call("runtime_choices"),
   createEnvironment: (request) => call("environment_create", { ...request }),
-  appParameters: (app) => call("app_parameters", { app }),
+  appParameters: (app, template) => call("app_parameters", { app, template }),
   parameters: (envId) => call("environment_parameters", { envId }),
   setParameters: (envId, set, unset) => call("environment_parameters_set", { envId, set, unset }),
   orphans: () => call("environments_orphaned"),

@@ -228,7 +228,7 @@ describe("creating an environment", () => {
     });
     await openDialog("new-environment");
     await waitFor(() => expect(screen.getAllByTestId("env-parameter")).toHaveLength(2));
-    expect(appParameters).toHaveBeenCalledWith("shop");
+    expect(appParameters).toHaveBeenCalledWith("shop", "ephemeral");
     const llm = screen.getAllByTestId("env-parameter")[0] as HTMLInputElement;
     const region = screen.getAllByTestId("env-parameter")[1] as HTMLInputElement;
     expect(llm.placeholder).toBe("llama2");
