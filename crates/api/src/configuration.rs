@@ -246,10 +246,8 @@ impl Stagecraft {
         });
         let statics: Vec<String> = resolved
             .template
-            .services
-            .iter()
-            .filter(|s| s.is_static == Some(true))
-            .filter_map(|s| s.name.as_ref().map(|n| format!("services.{n}")))
+            .static_services()
+            .map(|name| format!("services.{name}"))
             .collect();
         let mut out: Vec<WorkloadVars> = envs
             .iter()

@@ -120,8 +120,16 @@ impl StaticSites {
 /// that loads no library): how a candidate found beside Stagecraft is told from a program of
 /// the same name built for this machine.
 pub fn is_static_program(path: &Path) -> bool {
-    read_server(path).is_ok_and(|bytes| check_static_elf(&bytes).is_ok())
+    // Asked when Stagecraft starts: the ELF and program headers lead the file, so its head is
+    // read, not the whole program.
+    let mut head = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(HEAD_BYTES).read_to_end(&mut head))
+        .is_ok_and(|_| check_static_elf(&head).is_ok())
 }
+
+/// Enough of a program for its ELF header and program headers.
+const HEAD_BYTES: u64 = 64 * 1024;
 
 fn read_server(path: &Path) -> Result<Vec<u8>, RuntimeError> {
     let failed = |e: std::io::Error| {

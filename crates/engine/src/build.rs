@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::event::{DeployEvent, EventSink};
 use crate::runtime::RuntimeError;
-use crate::site::{StaticBuilds, StaticSite, is_static, static_request};
+use crate::site::{StaticBuilds, StaticSite, static_request};
 
 /// One service's image to build.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -187,7 +187,7 @@ pub fn build_requests(
         .filter_map(|service| {
             let name = service.name.as_ref()?;
             let tag = format!("stagecraft/{app}/{name}:{build}-{folder}");
-            if is_static(service) {
+            if service.is_static_site() {
                 let (context, args, site) = static_request(service, name.as_str(), statics?);
                 return Some(BuildRequest {
                     service: name.value.clone(),

@@ -42,11 +42,6 @@ pub struct StaticBuilds<'a> {
     pub envs: &'a [WorkloadEnv],
 }
 
-/// Whether `service` is a static service.
-pub(crate) fn is_static(service: &Service) -> bool {
-    service.is_static == Some(true)
-}
-
 /// A relative folder as the template gives it (`dist/`, `./app`, ``), `/`-separated and
 /// without `./` or a trailing `/`; `.` for the folder itself.
 fn folder(text: Option<&str>) -> String {

@@ -330,7 +330,7 @@ fn service_spec(
         .replicas
         .or_else(|| template.resources.as_ref().and_then(|r| r.replicas))
         .unwrap_or(1);
-    if crate::site::is_static(service) {
+    if service.is_static_site() {
         // Its image is the site's build, run as the image says (Stagecraft's file server),
         // which reads no variable: they went to the site's build (a change builds it again).
         return ServiceSpec {
@@ -429,7 +429,7 @@ pub fn exposed_ports(template: &Template) -> Vec<(String, u16)> {
         .iter()
         .filter_map(|service| {
             let name = service.name.as_ref()?;
-            if crate::site::is_static(service) {
+            if service.is_static_site() {
                 return Some((name.value.clone(), crate::site::STATIC_SITE_PORT));
             }
             let port = service.ports.iter().find_map(|p| {

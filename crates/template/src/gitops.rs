@@ -360,7 +360,7 @@ fn static_base(root: &Path, file: &str, service: &crate::model::Service, out: &m
 fn build_files(root: &Path, file: &str, template: &Template) -> Diagnostics {
     let mut out = Diagnostics::default();
     for service in &template.services {
-        if service.is_static == Some(true) {
+        if service.is_static_site() {
             static_base(root, file, service, &mut out);
             continue;
         }

@@ -360,6 +360,24 @@ record! {
     }
 }
 
+impl Service {
+    /// A static site (`static: true`): built by its own commands, served by Stagecraft's file
+    /// server.
+    pub fn is_static_site(&self) -> bool {
+        self.is_static == Some(true)
+    }
+}
+
+impl Template {
+    /// The names of its static services, in the template's order.
+    pub fn static_services(&self) -> impl Iterator<Item = &str> {
+        self.services
+            .iter()
+            .filter(|s| s.is_static_site())
+            .filter_map(|s| s.name.as_ref().map(Text::as_str))
+    }
+}
+
 record! {
     /// How a service's image is built from the repository.
     pub struct ServiceBuild {

@@ -333,7 +333,7 @@ fn check_service(
     shared_volumes: &HashSet<&str>,
     accounts: &HashSet<&str>,
 ) {
-    let is_static = service.is_static == Some(true);
+    let is_static = service.is_static_site();
     if service.image.is_none() && service.build.is_none() && !is_static && service.name.is_some() {
         check.error(
             service.loc,

@@ -663,7 +663,7 @@ impl Injected {
         for service in &template.services {
             let Some(name) = &service.name else { continue };
             // A static service is reached like a `node_port` (its file server's port).
-            let exposed = service.is_static == Some(true)
+            let exposed = service.is_static_site()
                 || service
                     .ports
                     .iter()

@@ -169,12 +169,9 @@ impl Stagecraft {
         if build.environment.as_deref() != Some(env.env_id.as_str()) {
             let template = self.resolve(env, None).await?.template;
             let images = stagecraft_store::build::images(self.store.pool(), build_id).await?;
-            let sites: Vec<String> = template
-                .services
-                .iter()
-                .filter(|s| s.is_static == Some(true))
-                .filter_map(|s| s.name.as_ref().map(|n| n.value.clone()))
-                .filter(|name| images.iter().any(|i| &i.service == name))
+            let sites: Vec<&str> = template
+                .static_services()
+                .filter(|name| images.iter().any(|i| i.service == *name))
                 .collect();
             if !sites.is_empty() {
                 let made_for = build.environment.as_deref().map_or_else(

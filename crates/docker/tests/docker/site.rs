@@ -63,6 +63,13 @@ async fn a_site_builds_into_the_file_servers_image_on_each_builder() {
             "build the file server first: export STAGECRAFT_STATIC_SERVER=$(scripts/static-server.sh)"
         );
     };
+    // Told from a program built for this machine, as Stagecraft tells them apart beside it.
+    assert!(stagecraft_docker::is_static_program(std::path::Path::new(
+        &server
+    )));
+    assert!(!stagecraft_docker::is_static_program(
+        &std::env::current_exe().unwrap()
+    ));
     let app = unique("site");
     let base = format!("stagecraft/{app}/base:1");
     let mut images = Images(vec![base.clone()]);

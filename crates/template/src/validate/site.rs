@@ -21,7 +21,7 @@ pub(super) fn check_static(check: &mut Check<'_>, service: &Service) {
             "`build_base` (where the build runs)",
         ),
     ];
-    if service.is_static != Some(true) {
+    if !service.is_static_site() {
         let own = [
             ("build_base", &service.build_base),
             ("build_command", &service.build_command),
@@ -113,12 +113,7 @@ fn outside(folder: &Text) -> Option<&'static str> {
 /// Stagecraft's file server and the site's files: no shell, no program of the app's) is an
 /// error at the key that takes it.
 pub(super) fn check_static_images(check: &mut Check<'_>, template: &Template) {
-    let statics: HashSet<&str> = template
-        .services
-        .iter()
-        .filter(|s| s.is_static == Some(true))
-        .filter_map(|s| s.name.as_ref().map(Text::as_str))
-        .collect();
+    let statics: HashSet<&str> = template.static_services().collect();
     if statics.is_empty() {
         return;
     }
