@@ -29,6 +29,8 @@ struct BuildTarget<'a> {
     /// number, which static services' sites are built with; none outside a deploy (its static
     /// services are then not built: their variables are an environment's).
     envs: Option<&'a EnvsFor<'a>>,
+    /// The apps the environment imports: their services are built from their own trees.
+    imports: &'a [crate::imports::Import],
 }
 
 /// An environment's variables for a build of `commit` numbered `build`.
@@ -87,7 +89,7 @@ impl Stagecraft {
         &self,
         env: &Environment,
         deploy: &Deploy,
-        template: &Template,
+        resolved: &crate::resolve::Resolved,
         envs: &EnvsFor<'_>,
         sink: &Arc<dyn EventSink>,
         cancel: &CancellationToken,
@@ -117,9 +119,10 @@ impl Stagecraft {
             deploy_id: Some(deploy.id),
             commit: pinned.as_deref(),
             envs: Some(envs),
+            imports: &resolved.imports,
         };
         let built = self
-            .build_images_of(&target, template, builder, sink, cancel)
+            .build_images_of(&target, &resolved.own, builder, sink, cancel)
             .await?;
         // What the environment runs now: the clock's auto_deploy waits for a newer commit.
         if let Some(commit) = &built.commit {
@@ -147,6 +150,7 @@ impl Stagecraft {
             deploy_id,
             commit: pinned,
             envs,
+            imports,
         } = *target;
         let repo = Path::new(&app.repo_path);
         let commit = pinned
@@ -176,6 +180,14 @@ impl Stagecraft {
                 ),
             ),
         };
+        // Each imported app's commit is said with the build's own.
+        let trigger = imports.iter().fold(trigger, |trigger, import| {
+            let at = import.commit.as_deref().map_or_else(
+                || "its working tree".to_owned(),
+                |c| c.chars().take(12).collect(),
+            );
+            format!("{trigger}; {} {} at {at}", import.app, import.branch)
+        });
         let build_id = build::start(
             pool,
             app.id,
@@ -197,7 +209,17 @@ impl Stagecraft {
             build_image: &self.settings.static_sites.build_image,
             envs,
         });
-        let requests = build_requests(template, &source, &app.name, build_id, &folder, statics);
+        let mut requests = build_requests(template, &source, &app.name, build_id, &folder, statics);
+        for import in imports {
+            requests.extend(build_requests(
+                &import.template,
+                &import.tree,
+                &app.name,
+                build_id,
+                &folder,
+                statics,
+            ));
+        }
         if requests.is_empty() {
             build::finish(pool, build_id, &[]).await?;
             return Ok(Built {
@@ -305,8 +327,10 @@ impl Stagecraft {
             trigger: "stagecraft builds create",
             deploy_id: None,
             commit: None,
-            // No environment: no static site (its variables are an environment's).
+            // No environment: no static site (its variables are an environment's), and no
+            // imported app (the branch of each is an environment's).
             envs: None,
+            imports: &[],
         };
         // Nobody follows a build outside a deploy: its outcome is in the build's record.
         let (sink, _discarded) = tokio::sync::mpsc::unbounded_channel();

@@ -135,6 +135,10 @@ impl Stagecraft {
                     stagecraft_template::ParameterProblem::Unknown { .. } => problem.to_string(),
                 },
             })?;
+        // The app's configuration as kept, not `own` (merged, it has no lines): its imports
+        // located where that configuration has them, named as a deploy names it.
+        let kept = format!("{} configuration v{}", app.name, config.version);
+        self.check_imports(&template, &kept, &app.name).await?;
         let parameters_json = crate::parameters::to_json(&request.parameters);
         let variables = stagecraft_template::parse_variables("variables", &config.variables_yaml)
             .value
@@ -198,7 +202,11 @@ impl Stagecraft {
             &parameters_json,
         )
         .await?;
-        self.environment(&env_id).await
+        let env = self.environment(&env_id).await?;
+        // Release chooses the imported apps' branches when the environment is made.
+        self.keep_import_branches(&env, &own, &config.template_file)
+            .await?;
+        Ok(env)
     }
 
     /// Before a forced teardown (`environments delete --force`): disconnects what holds the

@@ -15,6 +15,8 @@
 //!   configuration version
 //! - `deploy/`: [`Stagecraft::submit`] a [`DeployRequest`], the queue, the run, the stage's
 //!   preparation, cancel (its own `mod.rs` lists them)
+//! - `imports.rs`: app imports: each imported app's branch chosen once, its files read from
+//!   it, its part of the environment
 //! - `resolve.rs`: an environment's configuration resolved, the one way a deploy, the
 //!   Variables tab and the service URLs read it
 //! - `runtimes.rs`: the registered runtimes, and what one is told about an environment
@@ -63,6 +65,7 @@ mod error;
 mod gitops;
 mod health;
 mod holder;
+mod imports;
 mod ledger;
 mod logging;
 mod logs;
@@ -103,6 +106,7 @@ pub use gitops::{
 };
 pub use health::DEGRADED_NOTICE;
 pub use holder::this_process;
+pub use imports::ImportView;
 pub use logging::log_filter;
 pub use logs::LOG_CAP;
 pub use parameters::ParameterView;

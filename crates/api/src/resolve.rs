@@ -15,7 +15,12 @@ use crate::{Error, Stagecraft};
 pub(crate) struct Resolved {
     /// Names the configuration in every diagnostic: `ted1bc4 configuration v1.2`.
     pub file: String,
+    /// What the environment runs: its own configuration with the apps it imports.
     pub template: Template,
+    /// Its own configuration alone: what its repository builds.
+    pub own: Template,
+    /// The apps it imports, each read from its branch.
+    pub imports: Vec<crate::imports::Import>,
     /// Its variables, secrets opened.
     pub variables: VariablesFile,
     /// `RELEASE_*`, and each `node_port`'s address as the environment's runtime gives it (the
@@ -30,14 +35,48 @@ pub(crate) struct Resolved {
 impl Resolved {
     /// Each workload's final variables, with `injected` (this configuration's, or a deploy's
     /// with its build).
+    /// An imported app's workloads read its own variables, with its own name, branch,
+    /// commit and parameters as `RELEASE_*` and `${parameters.*}`.
     pub(crate) fn envs_with(&self, injected: &Injected) -> Result<Vec<WorkloadEnv>, Error> {
-        stagecraft_template::resolve_variables(
-            &self.template,
+        let mut envs = stagecraft_template::resolve_variables(
+            &self.own,
             &self.variables,
             injected,
             &self.file,
         )
-        .map_err(|d| Error::Invalid { diagnostics: d.0 })
+        .map_err(|d| Error::Invalid { diagnostics: d.0 })?;
+        for import in &self.imports {
+            let mut theirs = injected.clone();
+            theirs.app.clone_from(&import.app);
+            theirs.branch.clone_from(&import.branch);
+            if let Some(commit) = &import.commit {
+                theirs.commit_sha.clone_from(commit);
+            }
+            theirs.parameters.clone_from(&import.parameters);
+            envs.extend(
+                stagecraft_template::resolve_variables(
+                    &import.template,
+                    &import.variables,
+                    &theirs,
+                    &import.file,
+                )
+                .map_err(|d| Error::Invalid { diagnostics: d.0 })?,
+            );
+        }
+        Ok(envs)
+    }
+
+    /// Where the files of `workload` (a service's or job's name) are read: its app's tree,
+    /// `own` for the environment's own app.
+    pub(crate) fn tree_of<'a>(
+        &'a self,
+        workload: &str,
+        own: &'a std::path::Path,
+    ) -> &'a std::path::Path {
+        self.imports
+            .iter()
+            .find(|i| i.has_workload(workload))
+            .map_or(own, |i| i.tree.as_path())
     }
 }
 
@@ -47,6 +86,18 @@ impl Stagecraft {
         &self,
         env: &Environment,
         version: Option<i64>,
+    ) -> Result<Resolved, Error> {
+        self.resolve_as(env, version, true).await
+    }
+
+    /// As [`Stagecraft::resolve`]; without `strict`, imported apps that cannot be read are
+    /// left out (logged) rather than refusing: what a teardown reads, which removes every
+    /// object of the environment whatever app made it.
+    pub(crate) async fn resolve_as(
+        &self,
+        env: &Environment,
+        version: Option<i64>,
+        strict: bool,
     ) -> Result<Resolved, Error> {
         let specific = version.unwrap_or(env.version.specific);
         let config = environment::config(self.store.pool(), env.id, specific)
@@ -79,28 +130,54 @@ impl Stagecraft {
             });
         };
         let variables = self.sealer.unseal_variables(&variables)?;
-        let mut injected = Injected::for_environment(&template, &env.env_id, &env.app, &env.branch);
-        injected.environment.clone_from(&env.environment_template);
-        if let Some(runtime) = self.runtimes.get(&env.runtime) {
-            runtime_ingress(&**runtime, &template, &env.env_id, &mut injected);
-        }
         // The parameters' values: the variables are read with them as they are resolved, the
         // init containers' and sidecars' here.
         let (parameters, missing_parameters) =
             crate::parameters::values_of(env, &template, &config.parameters_json)?;
-        injected.parameters = parameters;
-        stagecraft_template::apply_parameters(&mut template, &injected.parameters).map_err(
-            |name| Error::Conflict {
+        stagecraft_template::apply_parameters(&mut template, &parameters).map_err(|name| {
+            Error::Conflict {
                 message: format!(
                     "{file} reads `${{parameters.{name}}}`, which has no value: set it with \
                      `stagecraft environments params-set {} {name}=VALUE`",
                     env.env_id
                 ),
-            },
-        )?;
+            }
+        })?;
+        let imports = match self.imports_of(env, &template, &file, &parameters).await {
+            Ok(imports) => imports,
+            Err(error) if !strict => {
+                tracing::warn!(%error, env = %env.env_id, "imported apps left out of a teardown");
+                Vec::new()
+            }
+            Err(error) => return Err(error),
+        };
+        let own = template;
+        let template = if imports.is_empty() {
+            own.clone()
+        } else {
+            let parts: Vec<stagecraft_template::ImportedPart> = imports
+                .iter()
+                .map(|i| stagecraft_template::ImportedPart {
+                    app: i.app.clone(),
+                    file: i.file.clone(),
+                    template: i.template.clone(),
+                })
+                .collect();
+            stagecraft_template::compose_imports(&own, &file, &parts)
+                .map_err(|d| Error::Invalid { diagnostics: d.0 })?
+        };
+        // Every app's services are reached alike: their addresses are everyone's variables.
+        let mut injected = Injected::for_environment(&template, &env.env_id, &env.app, &env.branch);
+        injected.environment.clone_from(&env.environment_template);
+        if let Some(runtime) = self.runtimes.get(&env.runtime) {
+            runtime_ingress(&**runtime, &template, &env.env_id, &mut injected);
+        }
+        injected.parameters = parameters;
         Ok(Resolved {
             file,
             template,
+            own,
+            imports,
             variables,
             injected,
             missing_parameters,

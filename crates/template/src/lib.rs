@@ -18,6 +18,7 @@
 //! - `merge.rs`: an environment's own configuration from the template and one
 //!   `environment_templates` entry
 //! - `variables.rs`: the final environment of each service and job
+//! - `imports.rs`: the template of an environment whose app imports others (`app_imports`)
 //! - `parameters.rs`: the template's inputs, their values and `${parameters.<name>}`
 //! - `plan.rs`: a workflow as ordered steps of tasks
 //! - `compose/`: a docker-compose file to a template and a variables file: compose's
@@ -31,6 +32,7 @@ mod diagnostic;
 mod file;
 mod gitops;
 mod graph;
+mod imports;
 mod merge;
 mod model;
 mod parameters;
@@ -48,6 +50,9 @@ pub use compose::{
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use file::{ReadError, inside, read_file, resolve_inside};
 pub use gitops::{GitopsFiles, RepoCheck, check_repository, scaffold};
+pub use imports::{
+    ImportedPart, compose as compose_imports, excluded as excluded_services, without_services,
+};
 pub use merge::environment_config;
 pub use model::*;
 pub use parameters::{

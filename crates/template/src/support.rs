@@ -81,7 +81,6 @@ const INFRASTRUCTURE: &str =
     "infrastructure as code is not run: each `infrastructure.<name>` task is skipped";
 const ATTACHED_VOLUME: &str = "the volume is the service's of that `name`, as the service \
     declares it";
-const APP_IMPORTS: &str = "app imports are not deployed: only this app's own services run";
 const BUILDS: &str = "standalone builds are not built: only a service's `build` makes an image";
 const SERVICE_ACCOUNTS: &str =
     "no service account or cloud role is made: workloads run with the default account";
@@ -107,7 +106,7 @@ pub(crate) const RULES: &[Rule] = &[
         "builds read the local repository: nothing is fetched",
     ),
     ignored("mode", NOT_USED),
-    ignored("parallelize_app_imports", APP_IMPORTS),
+    carried("parallelize_app_imports"),
     ignored(
         "repo_name",
         "the repository is the folder the app was added from",
@@ -117,7 +116,7 @@ pub(crate) const RULES: &[Rule] = &[
         "tracking_tag",
         "environments follow branches: a new tag deploys nothing",
     ),
-    ignored("app_imports", APP_IMPORTS),
+    carried("app_imports"),
     carried("app_imports[].name"),
     carried("app_imports[].branch"),
     carried("app_imports[].exclude_services"),

@@ -7,6 +7,7 @@
 
 mod attached;
 mod cron;
+mod imports;
 mod parameters;
 mod site;
 
@@ -212,6 +213,7 @@ pub(crate) fn validate_as(template: &Template, file: &str, reading: Reading) -> 
     attached::check_attached(&mut check, template, &service_names);
     site::check_static_images(&mut check, template);
     parameters::check_parameters(&mut check, template);
+    imports::check_imports(&mut check, template);
     cron::check_cron_jobs(
         &mut check,
         template,
@@ -598,7 +600,8 @@ fn quantity(check: &mut Check<'_>, text: &Text, path: &str, kind: Kind) {
     }
 }
 
-/// `depends_on` must name services and must not go round in a circle.
+/// `depends_on` must name services (the template's, or with `app_imports` maybe an imported
+/// app's) and must not go round in a circle.
 fn depends_on_cycles(check: &mut Check<'_>, template: &Template) {
     let by_name: HashMap<&str, &Service> = template
         .services
@@ -606,9 +609,12 @@ fn depends_on_cycles(check: &mut Check<'_>, template: &Template) {
         .filter_map(|s| s.name.as_ref().map(|n| (n.as_str(), s)))
         .collect();
     let names: HashSet<&str> = by_name.keys().copied().collect();
+    // With imports, a dependency may be an imported app's service: checked once the
+    // environment's template is made of them all.
+    let imports = !template.app_imports.is_empty();
     for service in &template.services {
         for (i, dependency) in service.depends_on.iter().enumerate() {
-            if !by_name.contains_key(dependency.as_str()) {
+            if !imports && !by_name.contains_key(dependency.as_str()) {
                 check.error(
                     dependency.loc,
                     &index(&child(&service.path, "depends_on"), i),

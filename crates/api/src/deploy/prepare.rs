@@ -55,7 +55,9 @@ impl Stagecraft {
                 .await?;
             version = Some(deployed);
         }
-        let resolved = self.resolve(env, version).await?;
+        let resolved = self
+            .resolve_as(env, version, queued.stage != Stage::Teardown)
+            .await?;
         if queued.stage != Stage::Teardown && !resolved.missing_parameters.is_empty() {
             return Err(crate::parameters::missing_error(
                 env,
@@ -80,7 +82,7 @@ impl Stagecraft {
         };
         let build = match queued.stage {
             Stage::Setup | Stage::Patch => Some(
-                self.build_stage(env, queued, template, &envs_for, sink, cancel)
+                self.build_stage(env, queued, &resolved, &envs_for, sink, cancel)
                     .await?,
             ),
             // A custom workflow and a cron job's run run what the environment runs, building
@@ -129,7 +131,7 @@ impl Stagecraft {
             Some(source) => source,
             None => self.app_repo(env).await?,
         };
-        let files = read_config_files(&mut workloads, &source);
+        let files = read_config_files(&mut workloads, |name| resolved.tree_of(name, &source));
         if let Err(error) = files {
             if queued.stage == Stage::Teardown {
                 tracing::warn!(%error, "a configmap file was not read for the teardown");
@@ -158,19 +160,20 @@ impl Stagecraft {
     }
 }
 
-/// Fills each `configmap` entry of the workloads with its file's content, read from `source`
-/// (a file outside it, through a link, is refused).
-fn read_config_files(
+/// Fills each `configmap` entry of the workloads with its file's content, read from the tree
+/// of the workload's app (`source_of`; a file outside it, through a link, is refused).
+fn read_config_files<'a>(
     workloads: &mut stagecraft_engine::Workloads,
-    source: &Path,
+    source_of: impl Fn(&str) -> &'a Path,
 ) -> Result<(), Error> {
-    let root = source
-        .canonicalize()
-        .map_err(|source_error| Error::ReadFile {
-            path: source.to_path_buf(),
-            source: source_error,
-        })?;
-    let read = |file: &mut stagecraft_engine::ConfigFile| -> Result<(), Error> {
+    let read = |workload: &str, file: &mut stagecraft_engine::ConfigFile| -> Result<(), Error> {
+        let source = source_of(workload);
+        let root = source
+            .canonicalize()
+            .map_err(|source_error| Error::ReadFile {
+                path: source.to_path_buf(),
+                source: source_error,
+            })?;
         let relative = file.repo_path.trim_start_matches("./");
         // Inside the repository once links are followed; missing, a loop of links and a link
         // out each said as such.
@@ -193,14 +196,14 @@ fn read_config_files(
         })?;
         Ok(())
     };
-    for service in workloads.services.values_mut() {
+    for (name, service) in &mut workloads.services {
         for file in &mut service.config_files {
-            read(file)?;
+            read(name, file)?;
         }
     }
-    for job in workloads.jobs.values_mut() {
+    for (name, job) in &mut workloads.jobs {
         for file in &mut job.config_files {
-            read(file)?;
+            read(name, file)?;
         }
     }
     Ok(())

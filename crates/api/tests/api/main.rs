@@ -16,6 +16,7 @@ mod environments;
 mod follow;
 mod gitops;
 mod health;
+mod imports;
 mod kube_real;
 mod parameters;
 mod secrets;

@@ -9,6 +9,7 @@ mod compose;
 mod compose_files;
 mod cron;
 mod fixtures;
+mod imports;
 mod merge;
 mod parameters;
 mod plans;

@@ -1,0 +1,12 @@
+-- The branch chosen for each app an environment's template imports (`app_imports`), once,
+-- when the environment first reads that import (at its creation, or the first deploy after
+-- a configuration that adds it), as Release chooses it at creation: `rule` says which of
+-- Release's four rules chose it. Kept by app name: an app removed and added again is still
+-- the one the template names. Removed with the environment.
+CREATE TABLE environment_import (
+    environment_id INTEGER NOT NULL REFERENCES environment (id) ON DELETE CASCADE,
+    app_name TEXT NOT NULL CHECK (length(app_name) > 0),
+    branch TEXT NOT NULL CHECK (length(branch) > 0),
+    rule TEXT NOT NULL CHECK (rule IN ('template', 'matching', 'tracking', 'default')),
+    PRIMARY KEY (environment_id, app_name)
+) STRICT;

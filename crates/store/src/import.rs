@@ -1,0 +1,59 @@
+//! The branch chosen for each app an environment imports, kept from the first time the
+//! environment reads the import: Release chooses it when the environment is made.
+
+use sqlx::SqliteExecutor;
+
+use crate::StoreError;
+
+/// An imported app's branch for one environment, and the rule of Release's order that chose
+/// it: `template` (the import's `branch`), `matching` (a branch named like the environment's),
+/// `tracking` (the imported app's `tracking_branch` or `tracking_tag`), `default`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRow {
+    pub app_name: String,
+    pub branch: String,
+    pub rule: String,
+}
+
+/// The branches chosen for the environment's imports, by app name.
+pub async fn for_environment(
+    executor: impl SqliteExecutor<'_>,
+    environment_id: i64,
+) -> Result<Vec<ImportRow>, StoreError> {
+    Ok(sqlx::query_as!(
+        ImportRow,
+        "SELECT app_name, branch, rule FROM environment_import
+         WHERE environment_id = ? ORDER BY app_name",
+        environment_id
+    )
+    .fetch_all(executor)
+    .await?)
+}
+
+/// Keeps `branch` for the environment's import of `app_name`, unless one was kept first (two
+/// readers at once keep one); gives the one kept.
+pub async fn choose(
+    pool: &sqlx::SqlitePool,
+    environment_id: i64,
+    row: &ImportRow,
+) -> Result<ImportRow, StoreError> {
+    sqlx::query!(
+        "INSERT INTO environment_import (environment_id, app_name, branch, rule)
+         VALUES (?, ?, ?, ?) ON CONFLICT (environment_id, app_name) DO NOTHING",
+        environment_id,
+        row.app_name,
+        row.branch,
+        row.rule,
+    )
+    .execute(pool)
+    .await?;
+    Ok(sqlx::query_as!(
+        ImportRow,
+        "SELECT app_name, branch, rule FROM environment_import
+         WHERE environment_id = ? AND app_name = ?",
+        environment_id,
+        row.app_name
+    )
+    .fetch_one(pool)
+    .await?)
+}
