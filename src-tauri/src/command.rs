@@ -4,7 +4,7 @@
 use stagecraft_api::{
     AddedAppView, AppDetailView, AppRefreshView, AppView, BuildComparisonView, BuildView,
     ConfigVersionView, CreateEnvironment, DeployDetailView, DeployRequest, DeployView,
-    DockerStatus, EditableVariables, EnvironmentRowView, EnvironmentView, LogPageView,
+    DockerStatus, EditableVariables, EnvironmentRowView, EnvironmentView, ImportView, LogPageView,
     LogResourceView, NextDeploy, OrphanView, ParameterView, RemovedAppView, RuntimeChoice,
     ServiceHealthView, SystemReport, Wait, WorkloadVarsView,
 };
@@ -262,6 +262,15 @@ pub(crate) async fn environment_parameters(
     env_id: String,
 ) -> Result<Vec<ParameterView>, IpcError> {
     Ok(state.stagecraft()?.parameters(&env_id).await?)
+}
+
+/// The apps the environment's template imports: the branch each runs and why.
+#[tauri::command]
+pub(crate) async fn environment_imports(
+    state: State<'_, AppState>,
+    env_id: String,
+) -> Result<Vec<ImportView>, IpcError> {
+    Ok(state.stagecraft()?.environment_imports(&env_id).await?)
 }
 
 /// Gives parameters values and takes some back, as a new configuration version.

@@ -24,6 +24,7 @@ commands! {
     app_parameters,
     environment_parameters,
     environment_parameters_set,
+    environment_imports,
     environments_orphaned,
     environment_adopt,
     runtime_choices,

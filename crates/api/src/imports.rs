@@ -296,9 +296,14 @@ impl Stagecraft {
         let repo = PathBuf::from(&app.repo_path);
         let commit = commit_of(&repo, &row.branch);
         let short = |c: &str| c.chars().take(12).collect::<String>();
+        // A folder that is no git repository is read as it is, as the importer's own is.
+        let is_git = crate::commits::branches(&repo).is_some();
         let (template, variables, tree, file) = match &commit {
-            Some(commit) if app.gitops => {
-                let tree = self.commit_tree(app.id, &repo, commit).await?;
+            _ if app.gitops && (commit.is_some() || !is_git) => {
+                let tree = match &commit {
+                    Some(commit) => self.commit_tree(app.id, &repo, commit).await?,
+                    None => repo.clone(),
+                };
                 let read = tree.clone();
                 let check = tokio::task::spawn_blocking(move || {
                     stagecraft_template::check_repository(&read)
@@ -321,7 +326,10 @@ impl Stagecraft {
                         ),
                     });
                 };
-                let file = format!("{} at {} {}", app.name, row.branch, short(commit));
+                let file = match &commit {
+                    Some(commit) => format!("{} at {} {}", app.name, row.branch, short(commit)),
+                    None => format!("{} working tree", app.name),
+                };
                 (template, check.variables.unwrap_or_default(), tree, file)
             }
             None if app.gitops => {

@@ -83,6 +83,9 @@ pub(crate) enum Environments {
     /// The template's parameters with the values the environment was given, and their
     /// defaults.
     ParamsGet { id: String },
+    /// The apps the environment's template imports (`app_imports`): the branch each runs,
+    /// why that one, the commit its files are read from, its services and those left out.
+    Imports { id: String },
     /// Gives parameters new values (a new configuration version: the next deploy runs setup).
     ParamsSet {
         id: String,
@@ -216,6 +219,31 @@ pub(crate) async fn execute(
                 .extend(&id, Some(Duration::from_secs(days * 24 * 3600)))
                 .await?;
             print_environments(stagecraft, &[env], output, true).await?;
+        }
+        Environments::Imports { id } => {
+            let imports = stagecraft.environment_imports(&id).await?;
+            match output {
+                Output::Table => table(
+                    &["APP", "BRANCH", "WHY", "COMMIT", "SERVICES", "EXCLUDED"],
+                    &imports
+                        .iter()
+                        .map(|i| {
+                            vec![
+                                i.app.clone(),
+                                i.branch.clone(),
+                                i.why.clone(),
+                                i.commit.as_deref().map_or_else(
+                                    || "(working tree)".to_owned(),
+                                    |c| c.chars().take(12).collect(),
+                                ),
+                                i.services.join(", "),
+                                i.excluded.join(", "),
+                            ]
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+                _ => structured(&imports, output),
+            }
         }
         Environments::ParamsGet { id } => {
             print_parameters(&stagecraft.parameters(&id).await?, output);

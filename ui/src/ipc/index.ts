@@ -22,6 +22,7 @@ import type {
   EnvironmentView,
   ErrorCode,
   FollowMessage,
+  ImportView,
   IpcError,
   LogPageView,
   LogResourceView,
@@ -130,6 +131,9 @@ export interface EnvironmentsApi {
   appParameters(app: string, template: string): Promise<ParameterView[]>;
   /** The template's parameters with the values the environment was given. */
   parameters(envId: string): Promise<ParameterView[]>;
+  /** The apps the environment's template imports: the branch each runs, why, its services
+   *  and those it leaves out. */
+  imports(envId: string): Promise<ImportView[]>;
   /** Gives parameters values (`set`) and takes some back (`unset`: their default again), as
    *  a new configuration version; refused, naming them, for unknown names or a required one
    *  left without a value. */
@@ -227,6 +231,7 @@ export const environmentsApi: EnvironmentsApi = {
   appParameters: (app, template) => call("app_parameters", { app, template }),
   parameters: (envId) => call("environment_parameters", { envId }),
   setParameters: (envId, set, unset) => call("environment_parameters_set", { envId, set, unset }),
+  imports: (envId) => call("environment_imports", { envId }),
   orphans: () => call("environments_orphaned"),
   adopt: (envId) => call("environment_adopt", { envId }),
   environment: (envId) => call("environment_get", { envId }),

@@ -494,3 +494,80 @@ fn parameters_are_given_shown_and_changed_from_the_command_line() {
     ));
     assert_eq!(got["version"], "v1.2", "{got}");
 }
+
+/// `environments imports`: each app the template imports, the branch it runs and why, its
+/// services and those left out; an unknown app refused, naming what to add.
+#[test]
+fn imports_are_shown_with_their_branch_and_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let write = |name: &str, text: &str| {
+        let repo = dir.path().join(name);
+        std::fs::create_dir_all(repo.join(".release")).unwrap();
+        std::fs::write(repo.join(".release/application_template.yaml"), text).unwrap();
+        repo
+    };
+    let workflows = "workflows:\n- {name: setup, order_from: [services.all]}\n- {name: teardown, order_from: [release.remove_environment]}\n";
+    let front = write(
+        "front",
+        &format!(
+            "app: front\nenvironment_templates: [{{name: ephemeral}}]\napp_imports:\n- name: back\n  exclude_services: [{{name: cache}}]\nservices:\n- {{name: web, image: nginx, depends_on: [api]}}\n{workflows}"
+        ),
+    );
+    let back = write(
+        "back",
+        &format!(
+            "app: back\nenvironment_templates: [{{name: ephemeral}}]\nservices:\n- {{name: api, image: nginx}}\n- {{name: cache, image: redis}}\n{workflows}"
+        ),
+    );
+    let added = stagecraft(&data, &["apps", "add", front.to_str().unwrap()], None);
+    assert!(added.status.success(), "{added:?}");
+    let create = || {
+        stagecraft(
+            &data,
+            &[
+                "environments",
+                "create",
+                "--app",
+                "front",
+                "--skip-deploy",
+                "--working-tree",
+                "-o",
+                "json",
+            ],
+            None,
+        )
+    };
+    let refused = create();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("front imports the app `back`, which Stagecraft does not know")
+            && said.contains("stagecraft apps add PATH"),
+        "{said}"
+    );
+
+    let added = stagecraft(&data, &["apps", "add", back.to_str().unwrap()], None);
+    assert!(added.status.success(), "{added:?}");
+    let env = json(&create());
+    let id = env["environment"]["id"].as_str().unwrap().to_owned();
+    let imports = json(&stagecraft(
+        &data,
+        &["environments", "imports", &id, "-o", "json"],
+        None,
+    ));
+    assert_eq!(imports[0]["app"], "back", "{imports}");
+    assert_eq!(
+        imports[0]["why"],
+        "the imported repository's default branch"
+    );
+    assert_eq!(imports[0]["commit"], serde_json::Value::Null);
+    assert_eq!(imports[0]["services"], serde_json::json!(["api"]));
+    assert_eq!(imports[0]["excluded"], serde_json::json!(["cache"]));
+    let table = stagecraft(&data, &["environments", "imports", &id], None);
+    let table = String::from_utf8_lossy(&table.stdout).into_owned();
+    assert!(
+        table.contains("back") && table.contains("(working tree)") && table.contains("cache"),
+        "{table}"
+    );
+}

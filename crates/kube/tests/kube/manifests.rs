@@ -433,3 +433,84 @@ fn manifests_of(text: &str) -> Manifests {
     };
     Manifests::of(&owner, &workloads)
 }
+
+/// An environment whose app imports another is one namespace with both apps' objects: the
+/// imported app's services beside the importer's, its excluded service left out, and every
+/// object accepted.
+#[test]
+fn an_environment_with_an_imported_app_is_one_namespace_of_both_apps_objects() {
+    let front = load_template(
+        "front.yaml",
+        "app: shop
+app_imports: [{name: backend, exclude_services: [{name: cache}]}]
+services:
+- {name: web, image: busybox, depends_on: [api], ports: [{type: node_port, target_port: 8080}]}
+- {name: cache, image: redis}
+workflows:
+- {name: setup, order_from: [services.all]}
+",
+    )
+    .value
+    .unwrap();
+    let backend = load_template(
+        "backend.yaml",
+        "app: backend
+services:
+- {name: api, image: busybox, depends_on: [cache], ports: [{type: container_port, port: 9000}]}
+- {name: cache, image: redis}
+jobs:
+- {name: migrate, image: busybox}
+workflows:
+- {name: setup, order_from: [services.all, jobs.migrate]}
+",
+    )
+    .value
+    .unwrap();
+    let part = stagecraft_template::ImportedPart {
+        app: "backend".to_owned(),
+        file: "backend.yaml".to_owned(),
+        template: stagecraft_template::without_services(
+            backend,
+            &stagecraft_template::excluded_services(&front.app_imports[0]),
+        ),
+    };
+    let template = stagecraft_template::compose_imports(&front, "front.yaml", &[part]).unwrap();
+    let variables = parse_variables("v.yaml", "defaults: []\n").value.unwrap();
+    let envs = resolve_variables(
+        &template,
+        &variables,
+        &Injected::sample(&template),
+        "v.yaml",
+    )
+    .unwrap();
+    let workloads = stagecraft_engine::workloads(&template, &envs);
+    let owner = Owner {
+        env_id: "ab12cd3".to_owned(),
+        app: "shop".to_owned(),
+        pull_secret: None,
+    };
+    let manifests = Manifests::of(&owner, &workloads);
+    let namespace = manifests.namespace.metadata.name.clone().unwrap();
+    let names: Vec<String> = manifests
+        .deployments
+        .iter()
+        .map(|d| {
+            assert_eq!(d.metadata.namespace.as_deref(), Some(namespace.as_str()));
+            d.metadata.name.clone().unwrap()
+        })
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    for service in ["api", "cache", "web"] {
+        assert!(
+            names.iter().any(|n| n.contains(service)),
+            "{service} is missing from {names:?}"
+        );
+    }
+    // The job runs from the imported app, in the same namespace.
+    assert!(workloads.jobs.contains_key("migrate"));
+    let job = job(&owner, &workloads.jobs["migrate"], "run-1");
+    assert_eq!(job.metadata.namespace.as_deref(), Some(namespace.as_str()));
+    let mut objects = manifests.to_json().unwrap();
+    objects.push(serde_json::to_value(&job).unwrap());
+    kubernetes_accepts(&objects);
+}

@@ -242,6 +242,7 @@ export function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsA
     appParameters: () => Promise.resolve([]),
     parameters: () => Promise.resolve([]),
     setParameters: () => Promise.reject(new Error("unused")),
+    imports: () => Promise.resolve([]),
     orphans: () => Promise.resolve([]),
     adopt: () => Promise.reject(new Error("unused")),
     environment: () => Promise.resolve(env),

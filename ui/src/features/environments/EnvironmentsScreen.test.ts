@@ -78,6 +78,7 @@ function api(
     createEnvironment: unused,
     appParameters: () => Promise.resolve([]),
     parameters: unused,
+    imports: unused,
     setParameters: unused,
     orphans: () => Promise.resolve([]),
     adopt: unused,
