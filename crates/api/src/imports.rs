@@ -44,6 +44,9 @@ pub(crate) struct Import {
     pub excluded: Vec<String>,
     /// Its parameters' values: the environment's of the same name, else its defaults.
     pub parameters: Vec<(String, String)>,
+    /// Of its template and variables as read: a setup keeps it, and a later change in it
+    /// makes the next deploy a setup.
+    pub digest: String,
 }
 
 impl Import {
@@ -165,7 +168,74 @@ fn commit_of(repo: &Path, name: &str) -> Option<String> {
     })
 }
 
+/// A digest of an imported app's configuration as an environment reads it.
+fn digest_of(
+    template: &Template,
+    variables: &VariablesFile,
+    params: &[(String, String)],
+) -> String {
+    use sha2::Digest as _;
+    let mut hasher = sha2::Sha256::new();
+    hasher.update(stagecraft_template::template_to_yaml(template));
+    hasher.update([0]);
+    hasher.update(stagecraft_template::variables_to_yaml(variables));
+    for (name, value) in params {
+        hasher.update([0]);
+        hasher.update(name);
+        hasher.update([0]);
+        hasher.update(value);
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 impl Stagecraft {
+    /// Why the next deploy of `env` must set up although its own configuration is unchanged:
+    /// an imported app's configuration changed since its last setup (or it was not imported
+    /// then). `None` when none did, or when the imports cannot be read now (the deploy then
+    /// says why).
+    pub(crate) async fn imports_changed(&self, env: &Environment) -> Result<Option<String>, Error> {
+        let Ok(resolved) = self.resolve(env, None).await else {
+            return Ok(None);
+        };
+        if resolved.imports.is_empty() {
+            return Ok(None);
+        }
+        let kept = import::last_setup_digests(self.store.pool(), env.id).await?;
+        Ok(resolved.imports.iter().find_map(|i| {
+            let same = kept
+                .iter()
+                .any(|(app, digest)| *app == i.app && *digest == i.digest);
+            (!same).then(|| {
+                let at = i.commit.as_deref().map_or_else(
+                    || "its working tree".to_owned(),
+                    |c| format!("{} at {}", i.branch, c.chars().take(12).collect::<String>()),
+                );
+                format!(
+                    "setup: the configuration of the imported app {} changed since the last \
+                     setup (read from {at})",
+                    i.app
+                )
+            })
+        }))
+    }
+
+    /// Keeps what a setup deploy runs its imported apps with.
+    pub(crate) async fn record_setup_imports(
+        &self,
+        deploy_id: i64,
+        imports: &[Import],
+    ) -> Result<(), Error> {
+        let digests: Vec<(String, String)> = imports
+            .iter()
+            .map(|i| (i.app.clone(), i.digest.clone()))
+            .collect();
+        Ok(import::record_setup(self.store.pool(), deploy_id, &digests).await?)
+    }
+
     /// The apps `env` imports, as shown.
     pub async fn environment_imports(&self, env_id: &str) -> Result<Vec<ImportView>, Error> {
         let env = self.environment(env_id).await?;
@@ -387,17 +457,21 @@ impl Stagecraft {
             }
         })?;
         let excluded = stagecraft_template::excluded_services(import);
+        let template = stagecraft_template::without_services(own, &excluded);
+        let variables = crate::environment::environment_variables(variables);
+        let digest = digest_of(&template, &variables, &params);
         Ok(Import {
             app: app.name.clone(),
             branch: row.branch,
             rule: row.rule,
             commit,
             tree,
-            template: stagecraft_template::without_services(own, &excluded),
-            variables: crate::environment::environment_variables(variables),
+            template,
+            variables,
             file,
             excluded,
             parameters: params,
+            digest,
         })
     }
 }

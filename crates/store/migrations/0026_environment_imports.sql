@@ -10,3 +10,13 @@ CREATE TABLE environment_import (
     rule TEXT NOT NULL CHECK (rule IN ('template', 'matching', 'tracking', 'default')),
     PRIMARY KEY (environment_id, app_name)
 ) STRICT;
+
+-- What each imported app's configuration was (a digest of its template and variables as the
+-- environment read them) when a setup ran: a later change in it alone makes the next deploy a
+-- setup, as a change of the environment's own configuration does.
+CREATE TABLE deploy_import (
+    deploy_id INTEGER NOT NULL REFERENCES deploy (id) ON DELETE CASCADE,
+    app_name TEXT NOT NULL CHECK (length(app_name) > 0),
+    digest TEXT NOT NULL CHECK (length(digest) > 0),
+    PRIMARY KEY (deploy_id, app_name)
+) STRICT;

@@ -57,3 +57,45 @@ pub async fn choose(
     .fetch_one(pool)
     .await?)
 }
+
+/// Keeps the digest of each imported app's configuration (`(app name, digest)`) a setup
+/// deploy runs with.
+pub async fn record_setup(
+    pool: &sqlx::SqlitePool,
+    deploy_id: i64,
+    digests: &[(String, String)],
+) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+    for (app_name, digest) in digests {
+        sqlx::query!(
+            "INSERT INTO deploy_import (deploy_id, app_name, digest) VALUES (?, ?, ?)
+             ON CONFLICT (deploy_id, app_name) DO UPDATE SET digest = excluded.digest",
+            deploy_id,
+            app_name,
+            digest,
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The digests the environment's last successful setup ran its imported apps with, by app
+/// name; empty when it was never set up (or imported nothing then).
+pub async fn last_setup_digests(
+    executor: impl SqliteExecutor<'_>,
+    environment_id: i64,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let rows = sqlx::query!(
+        "SELECT app_name, digest FROM deploy_import
+         WHERE deploy_id = (SELECT id FROM deploy
+                            WHERE environment_id = ? AND stage = 'setup' AND status = 'succeeded'
+                            ORDER BY id DESC LIMIT 1)
+         ORDER BY app_name",
+        environment_id
+    )
+    .fetch_all(executor)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.app_name, r.digest)).collect())
+}

@@ -64,6 +64,10 @@ impl Stagecraft {
                 &resolved.missing_parameters,
             ));
         }
+        if queued.stage == Stage::Setup {
+            self.record_setup_imports(queued.id, &resolved.imports)
+                .await?;
+        }
         let template = &resolved.template;
         let mut injected = resolved.injected.clone();
         let resolve = |injected: &Injected| resolved.envs_with(injected);

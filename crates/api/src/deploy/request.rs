@@ -252,10 +252,13 @@ impl Stagecraft {
                     env.version.default, env.version
                 ),
             ),
-            Some(_) => (
-                Stage::Patch,
-                "patch: the configuration is unchanged since the last setup".to_owned(),
-            ),
+            Some(_) => match self.imports_changed(env).await? {
+                Some(reason) => (Stage::Setup, reason),
+                None => (
+                    Stage::Patch,
+                    "patch: the configuration is unchanged since the last setup".to_owned(),
+                ),
+            },
         };
         Ok((stage, reason))
     }

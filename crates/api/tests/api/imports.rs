@@ -155,6 +155,51 @@ async fn each_import_gets_the_branch_releases_order_chooses_and_its_files_from_i
             assert_eq!(var("cart-api", "RELEASE_APP_NAME"), "cart");
             assert_eq!(var("back-api", "RELEASE_BRANCH_NAME"), "develop");
             assert_eq!(var("pay-api", "RELEASE_BRANCH_NAME"), "pinned");
+
+            // Nothing changed: a patch. A change in an imported app's files alone: a setup,
+            // saying which app.
+            let again = stagecraft
+                .submit(&env.env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+                .await
+                .unwrap()
+                .deploy;
+            assert_eq!(again.stage, Stage::Patch, "{}", again.reason);
+            git(&c, &["checkout", "-q", "feature-1"]);
+            let template = c.join(".release/application_template.yaml");
+            let text = std::fs::read_to_string(&template).unwrap();
+            std::fs::write(
+                &template,
+                text.replace(
+                    "image: busybox}",
+                    "image: busybox, envs: [{key: MODE, value: new}]}",
+                ),
+            )
+            .unwrap();
+            git(&c, &["commit", "-q", "-am", "a variable"]);
+            git(&c, &["checkout", "-q", "v5"]);
+            let changed = stagecraft
+                .submit(&env.env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+                .await
+                .unwrap()
+                .deploy;
+            assert_eq!(
+                (changed.stage, changed.status),
+                (Stage::Setup, DeployStatus::Succeeded)
+            );
+            assert!(
+                changed
+                    .reason
+                    .contains("the configuration of the imported app cart changed")
+                    && changed.reason.contains("feature-1 at"),
+                "{}",
+                changed.reason
+            );
+            let after = stagecraft
+                .submit(&env.env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+                .await
+                .unwrap()
+                .deploy;
+            assert_eq!(after.stage, Stage::Patch, "{}", after.reason);
         }
     }
     assert_eq!(
