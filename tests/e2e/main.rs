@@ -12,6 +12,7 @@ mod branches;
 mod driver;
 mod environments;
 mod frames;
+mod imports;
 mod notifications;
 mod system;
 mod workloads;

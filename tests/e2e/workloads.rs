@@ -85,7 +85,7 @@ workflows:
 }
 
 /// The body of `GET path` from 127.0.0.1 at `port`.
-fn http_get(port: u16, path: &str) -> String {
+pub(crate) fn http_get(port: u16, path: &str) -> String {
     use std::io::{Read as _, Write as _};
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))
         .unwrap_or_else(|e| panic!("127.0.0.1:{port}: {e}"));
