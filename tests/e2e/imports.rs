@@ -21,7 +21,12 @@ fn git(repo: &std::path::Path, args: &[&str]) {
     let output = std::process::Command::new("git")
         .arg("-C")
         .arg(repo)
-        .args(["-c", "user.name=Test", "-c", "user.email=test@stagecraft.invalid"])
+        .args([
+            "-c",
+            "user.name=Test",
+            "-c",
+            "user.email=test@stagecraft.invalid",
+        ])
         .args(args)
         .output()
         .unwrap();

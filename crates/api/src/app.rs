@@ -205,6 +205,11 @@ fn refused(app_name: &str, blocked: app::Blocker) -> Error {
              (`stagecraft environments delete ID`)",
             live.join(", ")
         ),
+        app::Blocker::ImportedBy(envs) => format!(
+            "{app_name} is imported by environments that are not torn down: {}; delete them \
+             first (`stagecraft environments delete ID`)",
+            envs.join(", ")
+        ),
         app::Blocker::Building(builds) => format!(
             "{app_name} is building ({}): remove it once the build has ended",
             builds

@@ -3,7 +3,7 @@
 //! build of the same commit.
 //!
 //! Builds read the commit the environment's branch names, unpacked under
-//! `<data folder>/checkouts/<app id>/<commit>` (the newest 5 per app are kept); a deploy may
+//! `<data folder>/checkouts/<app id>/<commit>` (the 5 most recently used per app are kept); a deploy may
 //! ask for the working tree instead, and a folder that is not a git repository is built as it
 //! is.
 
@@ -25,6 +25,8 @@ pub(crate) fn commit_tree(
     let app_dir = checkouts.join(app_id.to_string());
     let target = app_dir.join(commit);
     if target.is_dir() {
+        // Used again: the newest to keep (pruning keeps the most recently used).
+        touch(&target);
         return Ok(target);
     }
     std::fs::create_dir_all(&app_dir).map_err(|source| Error::WriteFile {
@@ -53,7 +55,13 @@ pub(crate) fn commit_tree(
     }
     // Unpacked beside its final place and renamed: a crash never leaves half a checkout
     // where a later build would take it for a whole one.
-    let partial = app_dir.join(format!(".{commit}.partial-{}", std::process::id()));
+    // One per unpacking, also between tasks of one process.
+    static UNPACKS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let partial = app_dir.join(format!(
+        ".{commit}.partial-{}-{}",
+        std::process::id(),
+        UNPACKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
     let _ = std::fs::remove_dir_all(&partial);
     tar::Archive::new(output.stdout.as_slice())
         .unpack(&partial)
@@ -78,7 +86,14 @@ pub(crate) fn commit_tree(
     Ok(target)
 }
 
-/// Removes all but the newest checkouts of an app (never `keep`).
+/// Marks a checkout used now.
+fn touch(dir: &Path) {
+    if let Ok(file) = std::fs::File::open(dir) {
+        let _ = file.set_modified(std::time::SystemTime::now());
+    }
+}
+
+/// Removes all but the most recently used checkouts of an app (never `keep`).
 fn prune(app_dir: &Path, keep: &Path) {
     let Ok(entries) = std::fs::read_dir(app_dir) else {
         return;

@@ -139,6 +139,8 @@ impl Stagecraft {
         // located where that configuration has them, named as a deploy names it.
         let kept = format!("{} configuration v{}", app.name, config.version);
         self.check_imports(&template, &kept, &app.name).await?;
+        // An environment template may add imports of its own.
+        self.check_imports(&own, &kept, &app.name).await?;
         let parameters_json = crate::parameters::to_json(&request.parameters);
         let variables = stagecraft_template::parse_variables("variables", &config.variables_yaml)
             .value

@@ -84,6 +84,15 @@ impl Stagecraft {
         let Some(version) = version else {
             return Ok(Vec::new());
         };
+        // With the apps it imports, when they can be read.
+        if let Ok(resolved) = self.resolve_as(env, Some(version), false).await {
+            return Ok(resolved
+                .template
+                .services
+                .iter()
+                .filter_map(|s| s.name.as_ref().map(|n| n.value.clone()))
+                .collect());
+        }
         let Some(config) = environment::config(pool, env.id, version).await? else {
             return Ok(Vec::new());
         };

@@ -37,6 +37,8 @@ pub(crate) struct Import {
     pub tree: PathBuf,
     /// Its configuration for this environment, excluded services left out.
     pub template: Template,
+    /// Its template as read: where its names are located.
+    pub located: Template,
     /// Its variables, as an environment's copy has them.
     pub variables: VariablesFile,
     /// Names it in diagnostics.
@@ -129,8 +131,10 @@ pub(crate) fn choose_branch(
     if let Some(tracking) = tracking.filter(|t| !t.trim().is_empty()) {
         return row(tracking.trim(), "tracking");
     }
+    // `origin/HEAD` names the default branch when the repository has it locally.
+    let default = default_branch(repo).filter(|b| crate::branch_commit(repo, b).is_some());
     row(
-        &default_branch(repo).unwrap_or_else(|| app.tracking_branch.clone()),
+        &default.unwrap_or_else(|| app.tracking_branch.clone()),
         "default",
     )
 }
@@ -299,8 +303,22 @@ impl Stagecraft {
     ) -> Result<ImportRow, Error> {
         let pool = self.store.pool();
         let kept = import::for_environment(pool, env.id).await?;
+        let pinned = import
+            .branch
+            .as_ref()
+            .map(|b| b.as_str().trim())
+            .filter(|b| !b.is_empty());
         if let Some(row) = kept.into_iter().find(|r| r.app_name == app.name) {
-            return Ok(row);
+            // The import's `branch` changed (set, changed or taken away) since the choice:
+            // chosen again, as a new environment would choose; else kept.
+            let still = match pinned {
+                Some(branch) => row.rule == "template" && row.branch == branch,
+                None => row.rule != "template",
+            };
+            if still {
+                return Ok(row);
+            }
+            import::forget(pool, env.id, &app.name).await?;
         }
         let (_, template) = self.app_template(app).await?;
         let tracking = template
@@ -382,9 +400,22 @@ impl Stagecraft {
                 .map_err(|e| Error::Git {
                     message: format!("reading the Release files of {} stopped: {e}", app.name),
                 })?;
+                let at = match &commit {
+                    Some(commit) => format!("{} at {}", row.branch, short(commit)),
+                    None => "working tree".to_owned(),
+                };
                 if check.diagnostics.has_errors() {
+                    // Named as the imported app's files, not the importer's.
                     return Err(Error::Invalid {
-                        diagnostics: check.diagnostics.0,
+                        diagnostics: check
+                            .diagnostics
+                            .0
+                            .into_iter()
+                            .map(|mut d| {
+                                d.file = format!("{} {} ({at})", app.name, d.file);
+                                d
+                            })
+                            .collect(),
                     });
                 }
                 let Some(template) = check.template else {
@@ -396,10 +427,13 @@ impl Stagecraft {
                         ),
                     });
                 };
-                let file = match &commit {
-                    Some(commit) => format!("{} at {} {}", app.name, row.branch, short(commit)),
-                    None => format!("{} working tree", app.name),
-                };
+                let path = check
+                    .files
+                    .template
+                    .as_ref()
+                    .and_then(|p| p.strip_prefix(&tree).ok())
+                    .map_or_else(|| "template".to_owned(), |p| p.display().to_string());
+                let file = format!("{} {path} ({at})", app.name);
                 (template, check.variables.unwrap_or_default(), tree, file)
             }
             None if app.gitops => {
@@ -432,20 +466,41 @@ impl Stagecraft {
             }
         };
         let variables = self.sealer.unseal_variables(&variables)?;
+        let template_as_read = template.clone();
         // Its template for this environment: the environment's kind when it has one, else its
         // own defaults.
-        let mut own =
+        let has_kind = template.environment_templates.iter().any(|t| {
+            t.name
+                .as_ref()
+                .is_some_and(|n| n.as_str() == env.environment_template)
+        });
+        let mut own = if has_kind {
             stagecraft_template::environment_config(&template, &env.environment_template, &file)
-                .unwrap_or(template);
+                .map_err(|d| Error::Invalid { diagnostics: d.0 })?
+        } else {
+            template.clone()
+        };
+        // Its parameters take the environment's values of the same name, else their
+        // defaults; a required one with neither cannot be given here: refused, saying how.
         let specs = stagecraft_template::declared_parameters(&own);
-        let params: Vec<(String, String)> = specs
-            .iter()
-            .map(|spec| {
-                let given = values.iter().find(|(n, _)| *n == spec.name).map(|(_, v)| v);
-                let value = given.or(spec.default.as_ref()).cloned().unwrap_or_default();
-                (spec.name.clone(), value)
-            })
-            .collect();
+        let mut params: Vec<(String, String)> = Vec::new();
+        for spec in &specs {
+            let given = values.iter().find(|(n, _)| *n == spec.name).map(|(_, v)| v);
+            match given.or(spec.default.as_ref()) {
+                Some(value) => params.push((spec.name.clone(), value.clone())),
+                None if spec.required => {
+                    return Err(Error::Conflict {
+                        message: format!(
+                            "{} requires the parameter `{}`, which {} does not give: declare \
+                             `{}` in {}'s template (the environment's parameters reach the \
+                             apps it imports by name), or give it a default in {}'s",
+                            file, spec.name, env.env_id, spec.name, env.app, app.name
+                        ),
+                    });
+                }
+                None => params.push((spec.name.clone(), String::new())),
+            }
+        }
         stagecraft_template::apply_parameters(&mut own, &params).map_err(|name| {
             Error::Conflict {
                 message: format!(
@@ -467,6 +522,7 @@ impl Stagecraft {
             commit,
             tree,
             template,
+            located: template_as_read,
             variables,
             file,
             excluded,

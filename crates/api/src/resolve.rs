@@ -49,9 +49,8 @@ impl Resolved {
             let mut theirs = injected.clone();
             theirs.app.clone_from(&import.app);
             theirs.branch.clone_from(&import.branch);
-            if let Some(commit) = &import.commit {
-                theirs.commit_sha.clone_from(commit);
-            }
+            // An app read from its working tree has no commit to name.
+            theirs.commit_sha = import.commit.clone().unwrap_or_else(|| "0".repeat(40));
             theirs.parameters.clone_from(&import.parameters);
             envs.extend(
                 stagecraft_template::resolve_variables(
@@ -143,7 +142,7 @@ impl Stagecraft {
                 ),
             }
         })?;
-        let imports = match self.imports_of(env, &template, &file, &parameters).await {
+        let mut imports = match self.imports_of(env, &template, &file, &parameters).await {
             Ok(imports) => imports,
             Err(error) if !strict => {
                 tracing::warn!(%error, env = %env.env_id, "imported apps left out of a teardown");
@@ -152,8 +151,8 @@ impl Stagecraft {
             Err(error) => return Err(error),
         };
         let own = template;
-        let template = if imports.is_empty() {
-            own.clone()
+        let composed = if imports.is_empty() {
+            Ok(own.clone())
         } else {
             let parts: Vec<stagecraft_template::ImportedPart> = imports
                 .iter()
@@ -161,10 +160,20 @@ impl Stagecraft {
                     app: i.app.clone(),
                     file: i.file.clone(),
                     template: i.template.clone(),
+                    located: i.located.clone(),
                 })
                 .collect();
             stagecraft_template::compose_imports(&own, &file, &parts)
-                .map_err(|d| Error::Invalid { diagnostics: d.0 })?
+                .map_err(|d| Error::Invalid { diagnostics: d.0 })
+        };
+        let template = match composed {
+            Ok(template) => template,
+            Err(error) if !strict => {
+                tracing::warn!(%error, env = %env.env_id, "imported apps left out of a teardown");
+                imports.clear();
+                own.clone()
+            }
+            Err(error) => return Err(error),
         };
         // Every app's services are reached alike: their addresses are everyone's variables.
         let mut injected = Injected::for_environment(&template, &env.env_id, &env.app, &env.branch);
@@ -173,7 +182,7 @@ impl Stagecraft {
             runtime_ingress(&**runtime, &template, &env.env_id, &mut injected);
         }
         injected.parameters = parameters;
-        Ok(Resolved {
+        let mut resolved = Resolved {
             file,
             template,
             own,
@@ -181,6 +190,17 @@ impl Stagecraft {
             variables,
             injected,
             missing_parameters,
-        })
+        };
+        // A teardown goes on without imported apps whose variables no longer resolve: it
+        // removes every object of the environment whatever app made it.
+        if !strict
+            && !resolved.imports.is_empty()
+            && let Err(error) = resolved.envs_with(&resolved.injected)
+        {
+            tracing::warn!(%error, env = %env.env_id, "imported apps left out of a teardown");
+            resolved.imports.clear();
+            resolved.template = resolved.own.clone();
+        }
+        Ok(resolved)
     }
 }

@@ -59,13 +59,9 @@ impl Stagecraft {
         // for example, is refused now rather than at the next deploy.
         let resolved = self.resolve(&env, None).await?;
         let opened = self.sealer.unseal_variables(&edited)?;
-        stagecraft_template::resolve_variables(
-            &resolved.template,
-            &opened,
-            &resolved.injected,
-            &file,
-        )
-        .map_err(|d| Error::Invalid { diagnostics: d.0 })?;
+        // The environment's own workloads read this file; imported apps read their own.
+        stagecraft_template::resolve_variables(&resolved.own, &opened, &resolved.injected, &file)
+            .map_err(|d| Error::Invalid { diagnostics: d.0 })?;
         let sealed = stagecraft_template::variables_to_yaml(&self.sealer.seal_variables(&edited));
         environment::insert_config(self.store.pool(), env.id, &current.config_yaml, &sealed)
             .await?;

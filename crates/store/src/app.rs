@@ -270,6 +270,8 @@ pub enum Blocker {
     Live(Vec<String>),
     /// These builds of the app are running.
     Building(Vec<i64>),
+    /// These environments of other apps (`env_id`s) import it and are not torn down.
+    ImportedBy(Vec<String>),
     /// These environments are torn down but still have objects recorded as not removed, as
     /// `env_id kind name`.
     Leftovers(Vec<String>),
@@ -296,6 +298,17 @@ async fn blocker(
     .await?;
     if !live.is_empty() {
         return Ok(Some(Blocker::Live(live)));
+    }
+    let importers = sqlx::query_scalar!(
+        "SELECT e.env_id FROM environment_import i JOIN environment e ON e.id = i.environment_id
+         WHERE i.app_name = (SELECT name FROM app WHERE id = ?) AND e.status <> 'torn_down'
+         ORDER BY e.id",
+        app_id
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    if !importers.is_empty() {
+        return Ok(Some(Blocker::ImportedBy(importers)));
     }
     let building = sqlx::query_scalar!(
         r#"SELECT id AS "id!: i64" FROM build WHERE app_id = ? AND status = 'running' ORDER BY id"#,

@@ -99,3 +99,20 @@ pub async fn last_setup_digests(
     .await?;
     Ok(rows.into_iter().map(|r| (r.app_name, r.digest)).collect())
 }
+
+/// Forgets the branch kept for the environment's import of `app_name`: the import's `branch`
+/// changed, and the next read chooses again.
+pub async fn forget(
+    executor: impl SqliteExecutor<'_>,
+    environment_id: i64,
+    app_name: &str,
+) -> Result<(), StoreError> {
+    sqlx::query!(
+        "DELETE FROM environment_import WHERE environment_id = ? AND app_name = ?",
+        environment_id,
+        app_name
+    )
+    .execute(executor)
+    .await?;
+    Ok(())
+}

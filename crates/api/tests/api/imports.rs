@@ -400,3 +400,116 @@ services:
     assert_eq!(teardown.status, DeployStatus::Succeeded);
     assert!(labelled(&env_id).is_empty(), "{:?}", labelled(&env_id));
 }
+
+#[tokio::test]
+async fn an_imported_app_is_kept_while_imported_and_a_broken_import_never_blocks_the_teardown() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = app_repo(
+        dir.path(),
+        "front",
+        "main",
+        "app_imports:\n- {name: back, branch: main}\n",
+        &["web"],
+    );
+    let b = app_repo(dir.path(), "back", "main", "", &["api"]);
+    branch(&b, "next");
+    let fake = Fake::open();
+    let stagecraft = open(dir.path(), Arc::clone(&fake)).await;
+    stagecraft.add_app(&a).await.unwrap();
+    stagecraft.add_app(&b).await.unwrap();
+    let env = stagecraft
+        .create_environment(on("front", "main"))
+        .await
+        .unwrap();
+    let setup = stagecraft
+        .submit(&env.env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
+    assert_eq!(setup.status, DeployStatus::Succeeded);
+
+    // The imported app cannot be removed while an environment imports it.
+    let refused = stagecraft.remove_app("back").await.unwrap_err();
+    assert!(
+        refused.to_string().contains(&format!(
+            "imported by environments that are not torn down: {}",
+            env.env_id
+        )),
+        "{refused}"
+    );
+
+    // The import's `branch` changes: chosen again at the next deploy.
+    let template = a.join(".release/application_template.yaml");
+    let text = std::fs::read_to_string(&template).unwrap();
+    std::fs::write(&template, text.replace("branch: main", "branch: next")).unwrap();
+    git(&a, &["commit", "-q", "-am", "next"]);
+    let moved = stagecraft
+        .submit(&env.env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
+    assert_eq!(moved.status, DeployStatus::Succeeded, "{}", moved.reason);
+    let imports = stagecraft.environment_imports(&env.env_id).await.unwrap();
+    assert_eq!(
+        (imports[0].branch.as_str(), imports[0].why.as_str()),
+        ("next", "the import's `branch`")
+    );
+
+    // An imported parameter that is required and given by nobody is refused, saying how.
+    git(&b, &["checkout", "-q", "next"]);
+    let back_template = b.join(".release/application_template.yaml");
+    let text = std::fs::read_to_string(&back_template).unwrap();
+    std::fs::write(
+        &back_template,
+        text.replace("services:\n", "parameters: [{name: region}]\nservices:\n"),
+    )
+    .unwrap();
+    git(&b, &["commit", "-q", "-am", "a parameter"]);
+    let said = match stagecraft
+        .submit(&env.env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+    {
+        Ok(done) => {
+            assert_eq!(done.deploy.status, DeployStatus::Failed);
+            crate::docker::event_types(&stagecraft, done.deploy.id)
+                .await
+                .join("\n")
+        }
+        Err(error) => error.to_string(),
+    };
+    assert!(
+        said.contains("requires the parameter `region`")
+            && said.contains("declare `region` in front's template"),
+        "{said}"
+    );
+
+    // The imported branch now clashes with the importer: deploys are refused, located, but the
+    // teardown removes the environment all the same.
+    std::fs::write(
+        &back_template,
+        text.replace(
+            "- {name: api, image: busybox}",
+            "- {name: web, image: busybox}",
+        ),
+    )
+    .unwrap();
+    git(&b, &["commit", "-q", "-am", "a clash"]);
+    let clash = stagecraft
+        .environment_imports(&env.env_id)
+        .await
+        .unwrap_err();
+    assert!(
+        clash
+            .to_string()
+            .contains("the service `web` of back has the name of one of front"),
+        "{clash}"
+    );
+    let teardown = stagecraft
+        .submit(&env.env_id, DeployRequest::Teardown, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
+    assert_eq!(teardown.status, DeployStatus::Succeeded);
+    // Torn down, the app may go.
+    stagecraft.remove_app("back").await.unwrap();
+}

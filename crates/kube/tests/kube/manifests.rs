@@ -470,9 +470,10 @@ workflows:
         app: "backend".to_owned(),
         file: "backend.yaml".to_owned(),
         template: stagecraft_template::without_services(
-            backend,
+            backend.clone(),
             &stagecraft_template::excluded_services(&front.app_imports[0]),
         ),
+        located: backend,
     };
     let template = stagecraft_template::compose_imports(&front, "front.yaml", &[part]).unwrap();
     let variables = parse_variables("v.yaml", "defaults: []\n").value.unwrap();

@@ -61,13 +61,14 @@ fn parts(frontend: &Template) -> Vec<ImportedPart> {
     [("backend", BACKEND), ("payments", PAYMENTS)]
         .into_iter()
         .zip(&frontend.app_imports)
-        .map(|((app, text), import)| ImportedPart {
-            app: app.to_owned(),
-            file: format!("{app}.yaml"),
-            template: without_services(
-                template(&format!("{app}.yaml"), text),
-                &excluded_services(import),
-            ),
+        .map(|((app, text), import)| {
+            let located = template(&format!("{app}.yaml"), text);
+            ImportedPart {
+                app: app.to_owned(),
+                file: format!("{app}.yaml"),
+                template: without_services(located.clone(), &excluded_services(import)),
+                located,
+            }
         })
         .collect()
 }
@@ -113,11 +114,12 @@ fn imported_apps_run_first_in_order_and_remove_environment_runs_once() {
     pretty_assertions::assert_eq!(
         names(steps(&composed, "setup")),
         [
+            // The frontend's redis stands in for the backend's: it starts before what needs it.
+            step("stand-ins: services.redis", &["services.redis"]),
             step("backend: data", &["services.db"]),
             step("backend: schema", &["jobs.migrate"]),
             step("backend: app", &["services.api"]),
             step("payments: services.pay", &["services.pay"]),
-            step("services.redis", &["services.redis"]),
             step("jobs.assets", &["jobs.assets"]),
             step("services.web", &["services.web"]),
         ]
@@ -147,7 +149,7 @@ fn parallelized_imports_run_their_steps_side_by_side() {
     let frontend = template("frontend.yaml", &text);
     let composed = compose_imports(&frontend, "frontend.yaml", &parts(&frontend)).unwrap();
     pretty_assertions::assert_eq!(
-        steps(&composed, "setup")[..3],
+        steps(&composed, "setup")[1..4],
         [
             step(
                 "backend: data + payments: services.pay",
@@ -172,7 +174,7 @@ fn a_name_two_apps_use_is_located_in_the_app_that_brings_the_second() {
         [
             "backend.yaml:5:10: error: services[1].name: the service `redis` of backend has the name \
           of one of frontend (frontend.yaml, line 9): imported apps run in one network, so their \
-          services, jobs and cron jobs need names of their own. Leave it out with \
+          names must differ: leave it out with \
           `exclude_services: [{name: redis}]` under the import of backend, or rename one"
         ]
     );
@@ -223,6 +225,54 @@ fn a_dependency_an_exclusion_leaves_unmet_is_an_error_where_it_is_written() {
             "backend.yaml:4:44: error: services[0].depends_on[0]: `redis` is not a service of any app \
           of the environment (an import's `exclude_services` may have left it out): known: api, \
           db, pay, web"
+        ]
+    );
+}
+
+#[test]
+fn an_exclusion_that_names_no_service_of_the_app_is_an_error_where_it_is_written() {
+    let frontend = template(
+        "frontend.yaml",
+        &FRONTEND.replace(
+            "exclude_services: [{name: redis}]",
+            "exclude_services: [{name: redis}, {name: rediss}]",
+        ),
+    );
+    let error = compose_imports(&frontend, "frontend.yaml", &parts(&frontend)).unwrap_err();
+    let lines: Vec<String> = error.0.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        lines,
+        [
+            "frontend.yaml:5:44: error: app_imports[0].exclude_services[1].name: `rediss` is not a \
+          service of backend: it has api, redis, db"
+        ]
+    );
+}
+
+#[test]
+fn a_service_and_a_job_of_one_app_may_share_a_name_and_catch_alls_stay_the_importers() {
+    // Validation allows a service and a job of one name; the composition does too.
+    let frontend = template(
+        "frontend.yaml",
+        &FRONTEND
+            .replace(
+                "- {name: assets, image: busybox}",
+                "- {name: web, image: busybox}",
+            )
+            .replace("jobs.assets", "jobs.web")
+            .replace(
+                "{name: patch, order_from: [services.web]}",
+                "{name: patch, order_from: [services.all]}",
+            ),
+    );
+    let composed = compose_imports(&frontend, "frontend.yaml", &parts(&frontend)).unwrap();
+    // `services.all` in the frontend's patch is the frontend's services, not the backend's.
+    assert_eq!(
+        steps(&composed, "patch"),
+        [
+            step("stand-ins: services.redis", &["services.redis"]),
+            step("backend: services.api", &["services.api"]),
+            step("services.web", &["services.web"]),
         ]
     );
 }
