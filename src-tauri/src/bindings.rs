@@ -11,12 +11,12 @@ use stagecraft_api::{
     CronJobView, CustomWorkflow, DataDirOrigin, DatabaseReport, DeployDetailView, DeployEvent,
     DeployOutcome, DeployStatusView, DeployView, DockerStatus, EditableVariables, EndpointSource,
     EnvironmentRowView, EnvironmentStatusView, EnvironmentView, ErrorCode, FileChangeView,
-    FileChangesView, FileRenameView, ImageView, ImportView, KubeContextReport, KubernetesReport,
-    LayerChangeView, LogLineView, LogPageView, LogResourceView, NextDeploy, OrphanView,
-    ParameterView, RemovedAppView, RuntimeChoice, RuntimeErrorKind, ServiceComparisonView,
-    ServiceHealthView, ServicesReadyView, Stage, StageView, StepComparisonView, StepOutcome,
-    StepView, SystemReport, TaskOutcome, TaskView, UrlView, VariableView, WorkflowStep,
-    WorkloadVarsView,
+    FileChangesView, FileRenameView, HandleView, ImageView, ImportView, KubeContextReport,
+    KubernetesReport, LayerChangeView, LogLineView, LogPageView, LogResourceView, NextDeploy,
+    OrphanView, ParameterView, PresetOptions, PresetView, RemovedAppView, RuntimeChoice,
+    RuntimeErrorKind, ServiceComparisonView, ServiceHealthView, ServicesReadyView, Stage,
+    StageView, StepComparisonView, StepOutcome, StepView, SystemReport, TaskOutcome, TaskView,
+    UrlView, VariableView, WorkflowStep, WorkloadVarsView,
 };
 use ts_rs::{Config, TS};
 
@@ -70,6 +70,9 @@ fn render() -> String {
         declaration::<RuntimeChoice>(&cfg),
         declaration::<ParameterView>(&cfg),
         declaration::<ImportView>(&cfg),
+        declaration::<HandleView>(&cfg),
+        declaration::<PresetOptions>(&cfg),
+        declaration::<PresetView>(&cfg),
         declaration::<EnvironmentView>(&cfg),
         declaration::<EnvironmentStatusView>(&cfg),
         declaration::<NextDeploy>(&cfg),

@@ -4,9 +4,9 @@
 use stagecraft_api::{
     AddedAppView, AppDetailView, AppRefreshView, AppView, BuildComparisonView, BuildView,
     ConfigVersionView, CreateEnvironment, DeployDetailView, DeployRequest, DeployView,
-    DockerStatus, EditableVariables, EnvironmentRowView, EnvironmentView, ImportView, LogPageView,
-    LogResourceView, NextDeploy, OrphanView, ParameterView, RemovedAppView, RuntimeChoice,
-    ServiceHealthView, SystemReport, Wait, WorkloadVarsView,
+    DockerStatus, EditableVariables, EnvironmentRowView, EnvironmentView, HandleView, ImportView,
+    LogPageView, LogResourceView, NextDeploy, OrphanView, ParameterView, PresetOptions, PresetView,
+    RemovedAppView, RuntimeChoice, ServiceHealthView, SystemReport, Wait, WorkloadVarsView,
 };
 use tauri::State;
 
@@ -271,6 +271,64 @@ pub(crate) async fn environment_imports(
     env_id: String,
 ) -> Result<Vec<ImportView>, IpcError> {
     Ok(state.stagecraft()?.environment_imports(&env_id).await?)
+}
+
+/// The app's environment handles, by pool.
+#[tauri::command]
+pub(crate) async fn app_handles(
+    state: State<'_, AppState>,
+    app: String,
+) -> Result<Vec<HandleView>, IpcError> {
+    Ok(state.stagecraft()?.handles(&app).await?)
+}
+
+/// Adds names (and `count` numbered ones) to a pool of the app.
+#[tauri::command]
+pub(crate) async fn app_handles_add(
+    state: State<'_, AppState>,
+    app: String,
+    pool: String,
+    names: Vec<String>,
+    count: Option<u32>,
+) -> Result<Vec<HandleView>, IpcError> {
+    Ok(state
+        .stagecraft()?
+        .add_handles(&app, &pool, names, count)
+        .await?)
+}
+
+/// Removes names from a pool of the app; refused while one is held.
+#[tauri::command]
+pub(crate) async fn app_handles_remove(
+    state: State<'_, AppState>,
+    app: String,
+    pool: String,
+    names: Vec<String>,
+) -> Result<Vec<HandleView>, IpcError> {
+    Ok(state
+        .stagecraft()?
+        .remove_handles(&app, &pool, names)
+        .await?)
+}
+
+/// Every saved preset of create options.
+#[tauri::command]
+pub(crate) async fn presets_list(state: State<'_, AppState>) -> Result<Vec<PresetView>, IpcError> {
+    Ok(state.stagecraft()?.presets().await?)
+}
+
+/// Saves create options under a name.
+#[tauri::command]
+pub(crate) async fn preset_save(
+    state: State<'_, AppState>,
+    name: String,
+    app: String,
+    options: PresetOptions,
+) -> Result<PresetView, IpcError> {
+    Ok(state
+        .stagecraft()?
+        .save_preset(&name, &app, options)
+        .await?)
 }
 
 /// Gives parameters values and takes some back, as a new configuration version.

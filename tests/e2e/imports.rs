@@ -135,6 +135,13 @@ async fn an_environment_of_an_importing_app_runs_both_apps_from_the_window() {
 
     // The imported app added, the importer's environment is made and set up.
     add_app(&client, &back_repo).await;
+    // The New environment dialog opens on the app just added, once it is added.
+    wait_for(
+        &client,
+        &format!("[data-testid=env-app] option[value={front}]"),
+        WAIT,
+    )
+    .await;
     client
         .find(Locator::Css("[data-testid=env-app]"))
         .await

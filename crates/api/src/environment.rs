@@ -183,9 +183,20 @@ impl Stagecraft {
         }
         let config_yaml = stagecraft_template::template_to_yaml(&own);
         let variables_yaml = stagecraft_template::variables_to_yaml(&variables);
-        let env_id = match request.name {
-            Some(name) => name,
-            None => random_env_id(),
+        // A handle of the pool the template asks for is the id (Release's environment
+        // handles); else the name given, else a random id.
+        let env_id = match self
+            .check_out_handle(&app, &own, request.name.as_deref())
+            .await?
+        {
+            Some(handle) => handle,
+            None => match request.name {
+                Some(name) => {
+                    crate::handles::check_id(&name, "name")?;
+                    name
+                }
+                None => random_env_id(),
+            },
         };
         environment::create(
             self.store.pool(),

@@ -13,8 +13,11 @@
 //! - `environment.rs`: environments created, listed, extended
 //! - `parameters.rs`: the template's parameters, given at creation and changed as a new
 //!   configuration version
+//! - `presets.rs`: create options saved under a name, for `environments create --preset`
 //! - `deploy/`: [`Stagecraft::submit`] a [`DeployRequest`], the queue, the run, the stage's
 //!   preparation, cancel (its own `mod.rs` lists them)
+//! - `handles.rs`: environment handles: pools of fixed names per app, one checked out as a
+//!   new environment's id when its template asks for the pool
 //! - `imports.rs`: app imports: each imported app's branch chosen once, its files read from
 //!   it, its part of the environment
 //! - `resolve.rs`: an environment's configuration resolved, the one way a deploy, the
@@ -63,6 +66,7 @@ mod deploy;
 mod environment;
 mod error;
 mod gitops;
+mod handles;
 mod health;
 mod holder;
 mod imports;
@@ -70,6 +74,7 @@ mod ledger;
 mod logging;
 mod logs;
 mod parameters;
+mod presets;
 mod recovery;
 mod refresh;
 mod registry;
@@ -104,12 +109,14 @@ pub use error::{Error, ErrorCode, Failure};
 pub use gitops::{
     GitopsFileNames, GitopsInit, GitopsReport, file_limit, gitops_init, gitops_validate,
 };
+pub use handles::HandleView;
 pub use health::DEGRADED_NOTICE;
 pub use holder::this_process;
 pub use imports::ImportView;
 pub use logging::log_filter;
 pub use logs::LOG_CAP;
 pub use parameters::ParameterView;
+pub use presets::{PresetOptions, PresetView};
 pub use refresh::{AppDetail, AppRefresh};
 pub use runtimes::Runtimes;
 pub use settings::{

@@ -1,4 +1,4 @@
-//! `stagecraft apps list|get|add|remove|refresh|set-registry|set-gitops|vars-file|vars-set`: the apps,
+//! `stagecraft apps list|get|add|remove|refresh|set-registry|set-gitops|vars-file|vars-set|handles`: the apps,
 //! local repositories with Release files.
 
 use std::path::PathBuf;
@@ -61,6 +61,33 @@ pub(crate) enum Apps {
     /// secret left as •••••• keeps its value): environments created from then on copy it.
     /// Not with GitOps.
     VarsSet { app: String },
+    /// The app's environment handles: pools of fixed names. An environment whose template asks
+    /// for a pool (`datasets: [{name: POOL}]`) takes a free name of it as its id when it is
+    /// made, so its URLs stay the same each time; its teardown frees the name.
+    #[command(subcommand)]
+    Handles(Handles),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Handles {
+    /// Every handle of the app, by pool, with the environment holding each.
+    List { app: String },
+    /// Adds names to a pool (made by its first name).
+    Add {
+        app: String,
+        pool: String,
+        names: Vec<String>,
+        /// Also adds `<POOL>1` to `<POOL><N>`, as Release numbers a pool's handles.
+        #[arg(long, value_name = "N")]
+        count: Option<u32>,
+    },
+    /// Removes names from a pool; refused while one is held.
+    Remove {
+        app: String,
+        pool: String,
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
 }
 
 impl Apps {
@@ -76,6 +103,36 @@ pub(crate) async fn execute(
     output: Output,
 ) -> Result<u8, Error> {
     match command {
+        Apps::Handles(command) => {
+            let handles = match command {
+                Handles::List { app } => stagecraft.handles(&app).await?,
+                Handles::Add {
+                    app,
+                    pool,
+                    names,
+                    count,
+                } => stagecraft.add_handles(&app, &pool, names, count).await?,
+                Handles::Remove { app, pool, names } => {
+                    stagecraft.remove_handles(&app, &pool, names).await?
+                }
+            };
+            match output {
+                Output::Table => table(
+                    &["POOL", "HANDLE", "HELD BY"],
+                    &handles
+                        .iter()
+                        .map(|h| {
+                            vec![
+                                h.pool.clone(),
+                                h.name.clone(),
+                                h.held_by.clone().unwrap_or_else(|| "(free)".to_owned()),
+                            ]
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+                _ => structured(&handles, output),
+            }
+        }
         Apps::List => {
             let apps = stagecraft.apps().await?;
             match output {

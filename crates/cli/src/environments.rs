@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Subcommand;
-use stagecraft_api::{CreateEnvironment, DeployRequest, Error, Stagecraft, Wait};
+use stagecraft_api::{DeployRequest, Error, PresetOptions, PresetView, Stagecraft, Wait};
 use stagecraft_engine::Environment;
 
 use crate::Output;
@@ -16,19 +16,24 @@ use crate::output::{raw, structured, table};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Environments {
-    /// Creates an environment of an app; nothing is deployed until `deploys create`.
+    /// Creates an environment of an app and sets it up (unless `--skip-deploy`).
     Create {
+        /// The app; a preset's when `--preset` is given.
+        #[arg(long, required_unless_present = "preset")]
+        app: Option<String>,
+        /// Saved options (`stagecraft presets save`): each flag given here wins over it.
         #[arg(long)]
-        app: String,
+        preset: Option<String>,
         /// The branch; the app's tracking branch when not given.
         #[arg(long)]
         branch: Option<String>,
-        /// The `environment_templates` entry: ephemeral or permanent.
-        #[arg(long, default_value = "ephemeral")]
-        template: String,
-        /// `docker`, or `kube:<context>`.
-        #[arg(long, default_value = "docker")]
-        runtime: String,
+        /// The `environment_templates` entry: ephemeral (when neither this nor a preset says)
+        /// or permanent.
+        #[arg(long)]
+        template: Option<String>,
+        /// `docker` (when neither this nor a preset says), or `kube:<context>`.
+        #[arg(long)]
+        runtime: Option<String>,
         /// A permanent environment's name; ephemeral ones get a random id.
         #[arg(long)]
         name: Option<String>,
@@ -99,7 +104,7 @@ pub(crate) enum Environments {
 }
 
 /// `NAME=VALUE`, split at the first `=`.
-fn name_value(text: &str) -> Result<(String, String), String> {
+pub(crate) fn name_value(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((name, value)) if !name.trim().is_empty() => {
             Ok((name.trim().to_owned(), value.to_owned()))
@@ -131,6 +136,7 @@ pub(crate) async fn execute(
     match command {
         Environments::Create {
             app,
+            preset,
             branch,
             template,
             runtime,
@@ -140,18 +146,37 @@ pub(crate) async fn execute(
             working_tree,
             params,
         } => {
-            let env = stagecraft
-                .create_environment(CreateEnvironment {
-                    app,
-                    branch,
-                    environment_template: template,
-                    runtime,
-                    name,
-                    ttl: ttl_hours.map(|h| Duration::from_secs(h * 3600)),
-                    working_tree,
-                    parameters: params.into_iter().collect(),
-                })
-                .await?;
+            let given = PresetOptions {
+                branch,
+                template,
+                ttl_hours,
+                runtime,
+                parameters: params.into_iter().collect(),
+            };
+            let mut request = match preset {
+                Some(preset) => {
+                    let preset = stagecraft.preset(&preset).await?;
+                    if let Some(app) = app.filter(|a| *a != preset.app) {
+                        return Err(Error::InvalidRequest {
+                            field: "app",
+                            message: format!(
+                                "the preset {} is for {}, not {app}",
+                                preset.name, preset.app
+                            ),
+                        });
+                    }
+                    preset.request(given)
+                }
+                None => PresetView {
+                    name: String::new(),
+                    app: app.unwrap_or_default(),
+                    options: PresetOptions::default(),
+                }
+                .request(given),
+            };
+            request.name = name;
+            request.working_tree = working_tree;
+            let env = stagecraft.create_environment(request).await?;
             // As Release's does: a new environment is set up unless told not to.
             let report = if skip_deploy {
                 None

@@ -28,6 +28,7 @@ mod environments;
 mod gitops;
 mod instances;
 mod output;
+mod presets;
 mod serve;
 mod session;
 mod workflows;
@@ -77,6 +78,11 @@ enum Command {
     Environments {
         #[command(subcommand)]
         command: environments::Environments,
+    },
+    /// Presets: the options of `environments create` saved under a name.
+    Presets {
+        #[command(subcommand)]
+        command: presets::Presets,
     },
     /// Deploys: one run of setup, patch or teardown.
     Deploys {
@@ -138,6 +144,7 @@ fn main() -> ExitCode {
         Command::Environments { command } => {
             session::run(Request::Environments(command), cli.output)
         }
+        Command::Presets { command } => session::run(Request::Presets(command), cli.output),
         Command::Deploys { command } => session::run(Request::Deploys(command), cli.output),
         Command::Builds { command } => session::run(Request::Builds(command), cli.output),
         Command::Instances { command } => session::run(Request::Instances(command), cli.output),

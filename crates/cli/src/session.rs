@@ -13,12 +13,14 @@ use crate::cron::{self, Cron};
 use crate::deploys::{self, Deploys};
 use crate::environments::{self, Environments};
 use crate::instances::{self, Instances};
+use crate::presets::{self, Presets};
 use crate::workflows::{self, Workflows};
 
 /// A command that opens Stagecraft, by the resource it is about.
 pub(crate) enum Request {
     Apps(Apps),
     Environments(Environments),
+    Presets(Presets),
     Deploys(Deploys),
     Builds(Builds),
     Instances(Instances),
@@ -35,6 +37,7 @@ impl Request {
         match self {
             Request::Apps(command) => command.uses_docker(),
             Request::Environments(command) => command.uses_docker(),
+            Request::Presets(_) => false,
             Request::Deploys(command) => command.uses_docker(),
             Request::Builds(command) => command.uses_docker(),
             Request::Instances(command) => command.uses_docker(),
@@ -76,6 +79,7 @@ async fn execute(
     match request {
         Request::Apps(command) => apps::execute(stagecraft, command, output).await,
         Request::Environments(command) => environments::execute(stagecraft, command, output).await,
+        Request::Presets(command) => presets::execute(stagecraft, command, output).await,
         Request::Deploys(command) => deploys::execute(stagecraft, command, output).await,
         Request::Builds(command) => builds::execute(stagecraft, command, output).await,
         Request::Instances(command) => instances::execute(stagecraft, command, output).await,

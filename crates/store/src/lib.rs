@@ -10,7 +10,7 @@
 //! # Layout
 //! - `lib.rs`: [`Store::open`], connection settings, migrations, [`StoreError`]
 //! - `meta.rs`: the `store_meta` row (when and by which version the database was created)
-//! - `app.rs`, `build.rs`, `environment.rs`, `import.rs`, `deploy.rs`, `timeline.rs`, `lease.rs`, `ledger.rs`,
+//! - `app.rs`, `build.rs`, `environment.rs`, `import.rs`, `handle.rs`, `preset.rs`, `deploy.rs`, `timeline.rs`, `lease.rs`, `ledger.rs`,
 //!   `log.rs`, `notice.rs`: one module per table
 //!   group; each function takes `impl SqliteExecutor`, so it runs on the pool or inside a
 //!   transaction ([`Store::pool`]); `queue.rs` is the `deploy` table's queue (a request queued
@@ -28,6 +28,7 @@ pub mod clock;
 pub mod cron;
 pub mod deploy;
 pub mod environment;
+pub mod handle;
 pub mod holder;
 pub mod import;
 pub mod interrupt;
@@ -36,6 +37,7 @@ pub mod ledger;
 pub mod log;
 mod meta;
 pub mod notice;
+pub mod preset;
 mod queue;
 pub mod timeline;
 

@@ -168,7 +168,9 @@ pub(crate) const RULES: &[Rule] = &[
     ignored("custom_links", "links are not shown"),
     ignored(
         "datasets",
-        "no dataset is checked out: environments start with empty volumes",
+        "a name that is a handle pool of the app (`stagecraft apps handles`) gives each new \
+         environment one of its names as its id; no Instant Dataset is checked out: \
+         environments start with empty volumes",
     ),
     carried("datasets[].name"),
     ignored("development_environment", NOT_USED),

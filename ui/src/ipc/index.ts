@@ -22,6 +22,7 @@ import type {
   EnvironmentView,
   ErrorCode,
   FollowMessage,
+  HandleView,
   ImportView,
   IpcError,
   LogPageView,
@@ -31,6 +32,8 @@ import type {
   RuntimeChoice,
   OrphanView,
   ParameterView,
+  PresetOptions,
+  PresetView,
   ServiceHealthView,
   SystemReport,
 } from "./bindings";
@@ -131,6 +134,21 @@ export interface EnvironmentsApi {
   appParameters(app: string, template: string): Promise<ParameterView[]>;
   /** The template's parameters with the values the environment was given. */
   parameters(envId: string): Promise<ParameterView[]>;
+  /** The app's environment handles, by pool, with the environment holding each. */
+  handles(app: string): Promise<HandleView[]>;
+  /** Adds names (and with `count`, `<pool>1`…`<pool><count>`) to a pool of the app. */
+  addHandles(
+    app: string,
+    pool: string,
+    names: string[],
+    count: number | null,
+  ): Promise<HandleView[]>;
+  /** Removes names from a pool; refused while one is held. */
+  removeHandles(app: string, pool: string, names: string[]): Promise<HandleView[]>;
+  /** Every saved preset of create options. */
+  presets(): Promise<PresetView[]>;
+  /** Saves create options under a name (replacing one of that name). */
+  savePreset(name: string, app: string, options: PresetOptions): Promise<PresetView>;
   /** The apps the environment's template imports: the branch each runs, why, its services
    *  and those it leaves out. */
   imports(envId: string): Promise<ImportView[]>;
@@ -232,6 +250,11 @@ export const environmentsApi: EnvironmentsApi = {
   parameters: (envId) => call("environment_parameters", { envId }),
   setParameters: (envId, set, unset) => call("environment_parameters_set", { envId, set, unset }),
   imports: (envId) => call("environment_imports", { envId }),
+  handles: (app) => call("app_handles", { app }),
+  addHandles: (app, pool, names, count) => call("app_handles_add", { app, pool, names, count }),
+  removeHandles: (app, pool, names) => call("app_handles_remove", { app, pool, names }),
+  presets: () => call("presets_list"),
+  savePreset: (name, app, options) => call("preset_save", { name, app, options }),
   orphans: () => call("environments_orphaned"),
   adopt: (envId) => call("environment_adopt", { envId }),
   environment: (envId) => call("environment_get", { envId }),

@@ -15,6 +15,7 @@ mod docker;
 mod environments;
 mod follow;
 mod gitops;
+mod handles;
 mod health;
 mod imports;
 mod kube_real;

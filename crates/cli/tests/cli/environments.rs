@@ -571,3 +571,128 @@ fn imports_are_shown_with_their_branch_and_why() {
         "{table}"
     );
 }
+
+/// Handles and presets from the command line: a pool made with `--count`, environments whose
+/// template asks for it named from it; a preset's options used by `environments create
+/// --preset`, a flag given beside it winning.
+#[test]
+fn handles_and_presets_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let repo = dir.path().join("shop");
+    std::fs::create_dir_all(repo.join(".release")).unwrap();
+    std::fs::write(
+        repo.join(".release/application_template.yaml"),
+        "app: shop\nenvironment_templates:\n- {name: ephemeral, datasets: [{name: qa}]}\n- {name: permanent}\nparameters:\n- {name: region, default: eu}\nservices: [{name: web, image: nginx}]\nworkflows:\n- {name: setup, order_from: [services.all]}\n- {name: teardown, order_from: [release.remove_environment]}\n",
+    )
+    .unwrap();
+    let added = stagecraft(&data, &["apps", "add", repo.to_str().unwrap()], None);
+    assert!(added.status.success(), "{added:?}");
+    let handles = json(&stagecraft(
+        &data,
+        &[
+            "apps", "handles", "add", "shop", "qa", "--count", "1", "-o", "json",
+        ],
+        None,
+    ));
+    assert_eq!(handles[0]["name"], "qa1", "{handles}");
+    assert_eq!(handles[0]["heldBy"], serde_json::Value::Null);
+
+    let saved = json(&stagecraft(
+        &data,
+        &[
+            "presets",
+            "save",
+            "nightly",
+            "--app",
+            "shop",
+            "--template",
+            "ephemeral",
+            "--ttl-hours",
+            "12",
+            "--param",
+            "region=us",
+            "-o",
+            "json",
+        ],
+        None,
+    ));
+    assert_eq!(saved[0]["options"]["ttlHours"], 12, "{saved}");
+    let unknown = stagecraft(
+        &data,
+        &[
+            "presets", "save", "bad", "--app", "shop", "--param", "zone=x",
+        ],
+        None,
+    );
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("the template has no parameter zone"),
+        "{unknown:?}"
+    );
+
+    let env = json(&stagecraft(
+        &data,
+        &[
+            "environments",
+            "create",
+            "--preset",
+            "nightly",
+            "--working-tree",
+            "--skip-deploy",
+            "-o",
+            "json",
+        ],
+        None,
+    ));
+    let id = env["environment"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(id, "qa1", "the ephemeral template asks for the pool: {env}");
+    let params = stagecraft(&data, &["environments", "params-get", &id], None);
+    assert!(
+        String::from_utf8_lossy(&params.stdout).contains("us"),
+        "{params:?}"
+    );
+
+    // The pool is full now: refused, naming the holder. A flag beside the preset wins: the
+    // permanent template asks for no pool.
+    let full = stagecraft(
+        &data,
+        &[
+            "environments",
+            "create",
+            "--preset",
+            "nightly",
+            "--working-tree",
+            "--skip-deploy",
+        ],
+        None,
+    );
+    assert!(
+        String::from_utf8_lossy(&full.stderr).contains("held, by the environments qa1"),
+        "{full:?}"
+    );
+    let permanent = json(&stagecraft(
+        &data,
+        &[
+            "environments",
+            "create",
+            "--preset",
+            "nightly",
+            "--template",
+            "permanent",
+            "--name",
+            "staging",
+            "--working-tree",
+            "--skip-deploy",
+            "-o",
+            "json",
+        ],
+        None,
+    ));
+    assert_eq!(permanent["environment"]["id"], "staging", "{permanent}");
+    let listed = stagecraft(&data, &["apps", "handles", "list", "shop"], None);
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert!(
+        listed.contains("qa1") && !listed.contains("(free)"),
+        "{listed}"
+    );
+}

@@ -79,6 +79,11 @@ function api(
     appParameters: () => Promise.resolve([]),
     parameters: unused,
     imports: unused,
+    handles: unused,
+    addHandles: unused,
+    removeHandles: unused,
+    presets: () => Promise.resolve([]),
+    savePreset: unused,
     setParameters: unused,
     orphans: () => Promise.resolve([]),
     adopt: unused,
@@ -195,6 +200,76 @@ describe("creating an environment", () => {
       workingTree: false,
       parameters: {},
     });
+  });
+
+  it("fills the form from a preset, and saves the form as one", async () => {
+    const createEnvironment = vi.fn(() => Promise.resolve({ envId: "qa1" } as EnvironmentView));
+    const appParameters = vi.fn(() =>
+      Promise.resolve([
+        {
+          name: "region",
+          description: null,
+          default: null,
+          required: true,
+          given: null,
+          value: null,
+        },
+      ]),
+    );
+    const preset = {
+      name: "nightly",
+      app: "shop",
+      options: {
+        branch: "develop",
+        template: "ephemeral",
+        ttlHours: 12,
+        runtime: "docker",
+        parameters: { region: "eu-west" },
+      },
+    };
+    const savePreset = vi.fn(() => Promise.resolve({ ...preset, name: "mine" }));
+    render(EnvironmentsScreen, {
+      api: api(undefined, {
+        apps: () => Promise.resolve([shop]),
+        createEnvironment,
+        appParameters,
+        presets: () => Promise.resolve([preset]),
+        savePreset,
+      }),
+      open: vi.fn(),
+    });
+    await openDialog("new-environment");
+    const select = (await screen.findByTestId("env-preset")) as HTMLSelectElement;
+    await fireEvent.change(select, { target: { value: "nightly" } });
+    await waitFor(() =>
+      expect((screen.getByTestId("env-parameter") as HTMLInputElement).value).toBe("eu-west"),
+    );
+    expect((screen.getByTestId("env-branch") as HTMLInputElement).value).toBe("develop");
+    // 12 hours is none of the usual choices: it is offered as it is.
+    expect((screen.getByTestId("env-ttl") as HTMLSelectElement).value).toBe("12");
+    await fireEvent.click(screen.getByTestId("create-environment"));
+    await waitFor(() => expect(createEnvironment).toHaveBeenCalled());
+    expect(createEnvironment).toHaveBeenCalledWith({
+      app: "shop",
+      branch: "develop",
+      template: "ephemeral",
+      runtime: "docker",
+      ttlHours: 12,
+      workingTree: false,
+      parameters: { region: "eu-west" },
+    });
+
+    await fireEvent.input(screen.getByTestId("env-preset-name"), { target: { value: "mine" } });
+    await fireEvent.click(screen.getByTestId("env-preset-save"));
+    await waitFor(() => expect(savePreset).toHaveBeenCalled());
+    expect(savePreset).toHaveBeenCalledWith("mine", "shop", {
+      branch: "develop",
+      template: "ephemeral",
+      ttlHours: 12,
+      runtime: "docker",
+      parameters: { region: "eu-west" },
+    });
+    expect((await screen.findByTestId("env-preset-notice")).textContent).toContain("mine");
   });
 
   it("asks for the app's parameters, with their descriptions and defaults", async () => {
