@@ -1,7 +1,8 @@
 //! App imports in the real window against the real Docker engine: an environment of an app
 //! that imports another is refused, saying what to add, until that app is added; then it runs
 //! both apps' services in one network (the importer's page is what the imported service
-//! answered by its name), and the Configuration tab shows the imported app's branch and why.
+//! answered by its name), and the Configuration tab shows the imported app's branch and why;
+//! then a pool of environment handles is made on the app's screen.
 
 use fantoccini::Locator;
 
@@ -202,5 +203,31 @@ async fn an_environment_of_an_importing_app_runs_both_apps_from_the_window() {
         DEPLOY_WAIT,
     )
     .await;
+
+    // The importer's handles, on its app screen: a pool of two numbered names.
+    click(&client, "[data-testid=nav-apps]").await;
+    click(
+        &client,
+        &format!("[data-testid=open-app][data-app={front}]"),
+    )
+    .await;
+    wait_for(&client, "[data-testid=app-handles]", WAIT).await;
+    client
+        .find(Locator::Css("[data-testid=handle-pool-name]"))
+        .await
+        .unwrap()
+        .send_keys("qa")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("[data-testid=handle-count]"))
+        .await
+        .unwrap()
+        .send_keys("2")
+        .await
+        .unwrap();
+    click(&client, "[data-testid=handle-add]:not([disabled])").await;
+    wait_for(&client, "[data-testid=handle][data-handle=qa2]", WAIT).await;
+    save_screenshot(&client, "app-handles.png").await;
     client.close().await.unwrap();
 }
