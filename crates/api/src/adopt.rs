@@ -120,7 +120,8 @@ impl Stagecraft {
                 // Not known: a required one is asked for by its first deploy.
                 parameters: Default::default(),
             },
-            false,
+            // Adopting: the id it has, required parameters asked for by its first deploy.
+            true,
         )
         .await?;
         let env = self.environment(env_id).await?;

@@ -75,16 +75,17 @@ impl Stagecraft {
         &self,
         request: CreateEnvironment,
     ) -> Result<Environment, Error> {
-        self.make_environment(request, true).await
+        self.make_environment(request, false).await
     }
 
-    /// As [`Stagecraft::create_environment`]; `every_required` false lets required
-    /// parameters wait for `params-set` (an adopted environment's values are not known: its
-    /// deploy says which to set).
+    /// As [`Stagecraft::create_environment`]; `adopting` brings back an environment a runtime
+    /// holds: its id is the one it has (no handle is checked out, whatever its form), and
+    /// required parameters wait for `params-set` (its values are not known: its deploy says
+    /// which to set).
     pub(crate) async fn make_environment(
         &self,
         request: CreateEnvironment,
-        every_required: bool,
+        adopting: bool,
     ) -> Result<Environment, Error> {
         let app = self.find_app(&request.app).await?;
         if self.runtimes.get(&request.runtime).is_none() {
@@ -119,10 +120,10 @@ impl Stagecraft {
         let specs = stagecraft_template::declared_parameters(&own);
         stagecraft_template::check_parameter_names(&specs, &request.parameters)
             .and_then(|()| {
-                if every_required {
-                    stagecraft_template::parameter_values(&specs, &request.parameters).map(drop)
-                } else {
+                if adopting {
                     Ok(())
+                } else {
+                    stagecraft_template::parameter_values(&specs, &request.parameters).map(drop)
                 }
             })
             .map_err(|problem| Error::InvalidRequest {
@@ -184,37 +185,50 @@ impl Stagecraft {
         let config_yaml = stagecraft_template::template_to_yaml(&own);
         let variables_yaml = stagecraft_template::variables_to_yaml(&variables);
         // A handle of the pool the template asks for is the id (Release's environment
-        // handles); else the name given, else a random id.
-        let env_id = match self
-            .check_out_handle(&app, &own, request.name.as_deref())
-            .await?
-        {
-            Some(handle) => handle,
-            None => match request.name {
-                Some(name) => {
-                    crate::handles::check_id(&name, "name")?;
-                    name
+        // handles); else the name given, else a random id. Two creations may check out one
+        // handle at once: the one that loses takes the next free one.
+        let mut attempts = 0;
+        let env_id = loop {
+            attempts += 1;
+            let handle = if adopting {
+                None
+            } else {
+                self.check_out_handle(&app, &own, request.name.as_deref())
+                    .await?
+            };
+            let env_id = match (&handle, &request.name) {
+                (Some(handle), _) => handle.clone(),
+                (None, Some(name)) if adopting => name.clone(),
+                (None, Some(name)) => {
+                    crate::handles::check_id(name, "name")?;
+                    name.clone()
                 }
-                None => random_env_id(),
-            },
+                (None, None) => random_env_id(),
+            };
+            let made = environment::create(
+                self.store.pool(),
+                &NewEnvironment {
+                    env_id: &env_id,
+                    app_id: app.id,
+                    branch: &branch,
+                    kind,
+                    environment_template: &request.environment_template,
+                    default_version: config.version,
+                    runtime: &request.runtime,
+                    expires_in_secs,
+                },
+                &config_yaml,
+                &variables_yaml,
+                &parameters_json,
+            )
+            .await;
+            match made {
+                Ok(_) => break env_id,
+                Err(stagecraft_store::StoreError::Conflict { .. })
+                    if handle.is_some() && request.name.is_none() && attempts < 5 => {}
+                Err(error) => return Err(error.into()),
+            }
         };
-        environment::create(
-            self.store.pool(),
-            &NewEnvironment {
-                env_id: &env_id,
-                app_id: app.id,
-                branch: &branch,
-                kind,
-                environment_template: &request.environment_template,
-                default_version: config.version,
-                runtime: &request.runtime,
-                expires_in_secs,
-            },
-            &config_yaml,
-            &variables_yaml,
-            &parameters_json,
-        )
-        .await?;
         let env = self.environment(&env_id).await?;
         // Release chooses the imported apps' branches when the environment is made.
         self.keep_import_branches(&env, &own, &config.template_file)

@@ -86,7 +86,16 @@ impl Stagecraft {
         count: Option<u32>,
     ) -> Result<Vec<HandleView>, Error> {
         let app = self.find_app(app_name).await?;
-        check_id(pool, "pool")?;
+        // A pool is what `datasets[].name` names: any name without spaces.
+        if pool.trim().is_empty() || pool.chars().any(char::is_whitespace) || pool.len() > MAX_ID {
+            return Err(Error::InvalidRequest {
+                field: "pool",
+                message: format!(
+                    "`{pool}` cannot name a pool: give the name its templates' `datasets` use, \
+                     without spaces, at most {MAX_ID} characters"
+                ),
+            });
+        }
         let mut all = names;
         if let Some(count) = count {
             if count == 0 || count > 50 {
@@ -118,6 +127,18 @@ impl Stagecraft {
         names: Vec<String>,
     ) -> Result<Vec<HandleView>, Error> {
         let app = self.find_app(app_name).await?;
+        let known = handle::list(self.store.pool(), app.id).await?;
+        let unknown: Vec<&str> = names
+            .iter()
+            .filter(|n| !known.iter().any(|h| h.pool == pool && h.name == **n))
+            .map(String::as_str)
+            .collect();
+        if !unknown.is_empty() {
+            return Err(Error::NotFound {
+                what: "handle",
+                name: format!("{} in {app_name}'s pool `{pool}`", unknown.join(", ")),
+            });
+        }
         let held = handle::remove(self.store.pool(), app.id, pool, &names).await?;
         if !held.is_empty() {
             return Err(Error::Conflict {
@@ -147,24 +168,37 @@ impl Stagecraft {
             if !handle::has_pool(pool, app.id, &asked).await? {
                 continue;
             }
+            // A name asked for must be one of the pool's, and free.
             if let Some(name) = requested {
-                let member = handle::list(pool, app.id)
-                    .await?
-                    .iter()
-                    .any(|h| h.pool == asked && h.name == name);
-                return if member {
-                    Ok(Some(name.to_owned()))
-                } else {
-                    Err(Error::InvalidRequest {
+                let members = handle::list(pool, app.id).await?;
+                let Some(member) = members.iter().find(|h| h.pool == asked && h.name == name)
+                else {
+                    return Err(Error::InvalidRequest {
                         field: "name",
                         message: format!(
-                            "{}'s template gives each environment a handle of its pool                              `{asked}` as its id: leave the name `{name}` out",
-                            app.name
+                            "{}'s template gives each environment a name of its handle pool \
+                             `{asked}` as its id, and `{name}` is none of them: leave the name \
+                             out, or give one of {}",
+                            app.name,
+                            members
+                                .iter()
+                                .filter(|h| h.pool == asked)
+                                .map(|h| h.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
-                    })
+                    });
                 };
+                if let Some(holder) = &member.held_by {
+                    return Err(Error::Conflict {
+                        message: format!(
+                            "the handle {name} is held by the environment {holder}: tear it \
+                             down first, or leave the name out for a free one"
+                        ),
+                    });
+                }
             }
-            return match handle::check_out(pool, app.id, &asked).await? {
+            return match handle::check_out(pool, app.id, &asked, requested).await? {
                 Some(name) => Ok(Some(name)),
                 None => {
                     let held: Vec<String> = handle::list(pool, app.id)

@@ -17,6 +17,8 @@ use crate::{CreateEnvironment, Error, Stagecraft};
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct PresetOptions {
+    /// The branch; with a `*` (`feature/*`), a pattern the branch asked for must match
+    /// (there is no default branch then).
     pub branch: Option<String>,
     /// The `environment_templates` entry.
     pub template: Option<String>,
@@ -37,13 +39,38 @@ pub struct PresetView {
 }
 
 impl PresetView {
-    /// The request it makes, `given` (what was asked beside it) winning over it.
-    pub fn request(&self, given: PresetOptions) -> CreateEnvironment {
+    /// The request it makes, `given` (what was asked beside it) winning over it; refused when
+    /// the preset's branch is a pattern the branch asked for does not match.
+    pub fn request(&self, given: PresetOptions) -> Result<CreateEnvironment, Error> {
         let mut parameters = self.options.parameters.clone();
         parameters.extend(given.parameters);
-        CreateEnvironment {
+        let branch = match (&self.options.branch, given.branch) {
+            (Some(pattern), given) if pattern.contains('*') => match given {
+                Some(branch) if matches(pattern, &branch) => Some(branch),
+                Some(branch) => {
+                    return Err(Error::InvalidRequest {
+                        field: "branch",
+                        message: format!(
+                            "the preset {} is for branches like `{pattern}`: `{branch}` is not one",
+                            self.name
+                        ),
+                    });
+                }
+                None => {
+                    return Err(Error::InvalidRequest {
+                        field: "branch",
+                        message: format!(
+                            "the preset {} is for branches like `{pattern}`: name one (`--branch`)",
+                            self.name
+                        ),
+                    });
+                }
+            },
+            (preset, given) => given.or_else(|| preset.clone()),
+        };
+        Ok(CreateEnvironment {
             app: self.app.clone(),
-            branch: given.branch.or_else(|| self.options.branch.clone()),
+            branch,
             environment_template: given
                 .template
                 .or_else(|| self.options.template.clone())
@@ -56,11 +83,31 @@ impl PresetView {
             ttl: given
                 .ttl_hours
                 .or(self.options.ttl_hours)
-                .map(|h| Duration::from_secs(h * 3600)),
+                .map(|h| Duration::from_secs(h.saturating_mul(3600))),
             working_tree: false,
             parameters,
+        })
+    }
+}
+
+/// Whether `text` matches `pattern`, where each `*` stands for any run of characters.
+fn matches(pattern: &str, text: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = text.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else {
+        return rest.is_empty();
+    };
+    for part in middle {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
         }
     }
+    rest.len() >= last.len() && rest.ends_with(last)
 }
 
 impl Stagecraft {
@@ -101,12 +148,13 @@ impl Stagecraft {
             });
         }
         if let Some(hours) = options.ttl_hours
-            && Duration::from_secs(hours * 3600) > crate::MAX_EXTENSION
+            && (hours == 0
+                || Duration::from_secs(hours.saturating_mul(3600)) > crate::MAX_EXTENSION)
         {
             return Err(Error::InvalidRequest {
                 field: "ttl",
                 message: format!(
-                    "{hours} h is longer than an ephemeral environment may live ({} days)",
+                    "{hours} h: an ephemeral environment lives 1 h to {} days",
                     crate::MAX_EXTENSION.as_secs() / 86_400
                 ),
             });
@@ -143,6 +191,7 @@ impl Stagecraft {
 
     /// The preset `name`.
     pub async fn preset(&self, name: &str) -> Result<PresetView, Error> {
+        let name = name.trim();
         let presets = self.presets().await?;
         let known: Vec<String> = presets.iter().map(|p| p.name.clone()).collect();
         presets
@@ -160,6 +209,7 @@ impl Stagecraft {
 
     /// Removes the preset `name`.
     pub async fn delete_preset(&self, name: &str) -> Result<(), Error> {
+        let name = name.trim();
         if preset::delete(self.store.pool(), name).await? {
             Ok(())
         } else {
@@ -167,6 +217,30 @@ impl Stagecraft {
                 what: "preset",
                 name: name.to_owned(),
             })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::matches;
+
+    #[test]
+    fn a_star_stands_for_any_run_of_characters() {
+        for (pattern, text, expected) in [
+            ("feature/*", "feature/cart", true),
+            ("feature/*", "feature/", true),
+            ("feature/*", "fix/cart", false),
+            ("*-hotfix", "v2-hotfix", true),
+            ("*-hotfix", "v2-hotfix-2", false),
+            ("release/*/rc*", "release/2.1/rc3", true),
+            ("release/*/rc*", "release/2.1/beta", false),
+            ("a*a", "a", false),
+            ("a*a", "aa", true),
+            ("main", "main", true),
+            ("main", "mainline", false),
+        ] {
+            assert_eq!(matches(pattern, text), expected, "{pattern} ~ {text}");
         }
     }
 }

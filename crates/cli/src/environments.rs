@@ -34,7 +34,8 @@ pub(crate) enum Environments {
         /// `docker` (when neither this nor a preset says), or `kube:<context>`.
         #[arg(long)]
         runtime: Option<String>,
-        /// A permanent environment's name; ephemeral ones get a random id.
+        /// The environment's id: a permanent one's name, or a free handle of the pool its
+        /// template asks for; without it, a free handle of that pool, else a random id.
         #[arg(long)]
         name: Option<String>,
         /// Hours until an ephemeral environment expires.
@@ -165,14 +166,14 @@ pub(crate) async fn execute(
                             ),
                         });
                     }
-                    preset.request(given)
+                    preset.request(given)?
                 }
                 None => PresetView {
                     name: String::new(),
                     app: app.unwrap_or_default(),
                     options: PresetOptions::default(),
                 }
-                .request(given),
+                .request(given)?,
             };
             request.name = name;
             request.working_tree = working_tree;

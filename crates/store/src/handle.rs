@@ -118,36 +118,81 @@ pub async fn has_pool(
     .await?)
 }
 
-/// A free handle of the app's pool, its name freed for a new environment: a torn-down
-/// environment that had it as its id keeps its history under `<name>~<its number>`. `None`
-/// when every handle is held.
+/// A free handle of the app's pool (`wanted`: that one, when free), its name freed for a new
+/// environment: a torn-down environment that had it as its id keeps its history under
+/// `<name>~<its number>`, its logs with it. `None` when none is free.
 pub async fn check_out(
     pool: &sqlx::SqlitePool,
     app_id: i64,
     pool_name: &str,
+    wanted: Option<&str>,
 ) -> Result<Option<String>, StoreError> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let free = sqlx::query_scalar!(
         "SELECT h.name FROM handle h
-         WHERE h.app_id = ? AND h.pool = ?
+         WHERE h.app_id = ?1 AND h.pool = ?2 AND (?3 IS NULL OR h.name = ?3)
            AND NOT EXISTS (SELECT 1 FROM environment e
                            WHERE e.env_id = h.name AND e.status <> 'torn_down')
          ORDER BY length(h.name), h.name LIMIT 1",
         app_id,
-        pool_name
+        pool_name,
+        wanted
     )
     .fetch_optional(&mut *tx)
     .await?;
     let Some(name) = free else {
         return Ok(None);
     };
-    sqlx::query!(
-        "UPDATE environment SET env_id = env_id || '~' || id
-         WHERE env_id = ? AND status = 'torn_down'",
+    let before = sqlx::query_scalar!(
+        r#"SELECT id AS "id!: i64" FROM environment WHERE env_id = ? AND status = 'torn_down'"#,
         name
     )
-    .execute(&mut *tx)
+    .fetch_optional(&mut *tx)
     .await?;
+    if let Some(id) = before {
+        // Its logs are kept by `<env_id>/...`: moved to the new id, lines and all.
+        let renamed = format!("{name}~{id}");
+        let prefix = format!("{name}/");
+        sqlx::query!(
+            "INSERT INTO log_resource (resource, environment_id, kept, dropped, followed_until_ns)
+             SELECT ?1 || substr(resource, length(?2) + 1), environment_id, kept, dropped,
+                    followed_until_ns
+             FROM log_resource
+             WHERE environment_id = ?3 AND substr(resource, 1, length(?4)) = ?4",
+            renamed,
+            name,
+            id,
+            prefix
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query!(
+            "UPDATE log_line SET resource = ?1 || substr(resource, length(?2) + 1)
+             WHERE resource IN (SELECT resource FROM log_resource
+                                WHERE environment_id = ?3 AND substr(resource, 1, length(?4)) = ?4)",
+            renamed,
+            name,
+            id,
+            prefix
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query!(
+            "DELETE FROM log_resource
+             WHERE environment_id = ?1 AND substr(resource, 1, length(?2)) = ?2",
+            id,
+            prefix
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query!(
+            "UPDATE environment SET env_id = ? WHERE id = ?",
+            renamed,
+            id
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
     tx.commit().await?;
     Ok(Some(name))
 }

@@ -126,14 +126,14 @@ async fn environments_check_out_handles_and_a_teardown_frees_one() {
         "the new qa1 starts with no history"
     );
 
-    // A name asked for beside a handle pool is refused; an id that cannot name Docker
+    // A name that is none of the pool's is refused; an id that cannot name Docker
     // objects is refused.
     let named = stagecraft
         .create_environment(create("ephemeral", Some("mine")))
         .await
         .unwrap_err();
     assert!(
-        named.to_string().contains("leave the name `mine` out"),
+        named.to_string().contains("`mine` is none of them"),
         "{named}"
     );
     let bad = stagecraft
@@ -153,5 +153,57 @@ async fn environments_check_out_handles_and_a_teardown_frees_one() {
             .to_string()
             .contains("`QA_3` cannot be an environment's id"),
         "{bad_handle}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_creations_at_once_take_two_handles_and_a_named_one_must_be_free() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = app(dir.path(), "[{name: qa}]");
+    let stagecraft = open(dir.path(), Fake::open()).await;
+    stagecraft.add_app(&repo).await.unwrap();
+    stagecraft
+        .add_handles(
+            "shop",
+            "qa",
+            vec!["qa-blue".into(), "qa-green".into()],
+            None,
+        )
+        .await
+        .unwrap();
+    let (a, b) = tokio::join!(
+        stagecraft.create_environment(create("ephemeral", None)),
+        stagecraft.create_environment(create("ephemeral", None)),
+    );
+    let mut ids = vec![a.unwrap().env_id, b.unwrap().env_id];
+    ids.sort();
+    assert_eq!(ids, ["qa-blue", "qa-green"]);
+
+    // A name of the pool asked for: refused while held, naming the holder; taken once free.
+    let held = stagecraft
+        .create_environment(create("ephemeral", Some("qa-blue")))
+        .await
+        .unwrap_err();
+    assert!(
+        held.to_string()
+            .contains("the handle qa-blue is held by the environment qa-blue"),
+        "{held}"
+    );
+    stagecraft
+        .submit("qa-green", DeployRequest::Teardown, Wait::UntilDone)
+        .await
+        .unwrap();
+    let named = stagecraft
+        .create_environment(create("ephemeral", Some("qa-green")))
+        .await
+        .unwrap();
+    assert_eq!(named.env_id, "qa-green");
+    let unknown = stagecraft
+        .remove_handles("shop", "qa", vec!["qa-red".into()])
+        .await
+        .unwrap_err();
+    assert!(
+        unknown.to_string().contains("qa-red in shop's pool `qa`"),
+        "{unknown}"
     );
 }

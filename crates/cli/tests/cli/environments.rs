@@ -689,6 +689,64 @@ fn handles_and_presets_from_the_command_line() {
         None,
     ));
     assert_eq!(permanent["environment"]["id"], "staging", "{permanent}");
+    // A preset whose branch is a pattern wants a branch that matches it.
+    let saved = stagecraft(
+        &data,
+        &[
+            "presets",
+            "save",
+            "features",
+            "--app",
+            "shop",
+            "--branch",
+            "feature/*",
+            "--template",
+            "permanent",
+        ],
+        None,
+    );
+    assert!(saved.status.success(), "{saved:?}");
+    let unmatched = stagecraft(
+        &data,
+        &[
+            "environments",
+            "create",
+            "--preset",
+            "features",
+            "--branch",
+            "fix/x",
+            "--working-tree",
+            "--skip-deploy",
+        ],
+        None,
+    );
+    assert!(
+        String::from_utf8_lossy(&unmatched.stderr)
+            .contains("is for branches like `feature/*`: `fix/x` is not one"),
+        "{unmatched:?}"
+    );
+    let matched = json(&stagecraft(
+        &data,
+        &[
+            "environments",
+            "create",
+            "--preset",
+            "features",
+            "--branch",
+            "feature/cart",
+            "--name",
+            "cart",
+            "--working-tree",
+            "--skip-deploy",
+            "-o",
+            "json",
+        ],
+        None,
+    ));
+    assert_eq!(
+        matched["environment"]["branch"], "feature/cart",
+        "{matched}"
+    );
     let listed = stagecraft(&data, &["apps", "handles", "list", "shop"], None);
     let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
     assert!(

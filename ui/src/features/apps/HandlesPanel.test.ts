@@ -14,6 +14,7 @@ describe("the Environment handles panel of an app", () => {
     const api = {
       handles: () => Promise.resolve(qa),
       removeHandles,
+      followChanges: () => Promise.resolve(() => {}),
     } as unknown as EnvironmentsApi;
     render(HandlesPanel, { api, name: "shop" });
     const names = await screen.findAllByTestId("handle");
@@ -35,7 +36,11 @@ describe("the Environment handles panel of an app", () => {
         code: "INVALID_REQUEST",
         message: "`QA` cannot be an environment's id",
       });
-    const api = { handles: () => Promise.resolve([]), addHandles } as unknown as EnvironmentsApi;
+    const api = {
+      handles: () => Promise.resolve([]),
+      addHandles,
+      followChanges: () => Promise.resolve(() => {}),
+    } as unknown as EnvironmentsApi;
     render(HandlesPanel, { api, name: "shop" });
     await fireEvent.input(screen.getByTestId("handle-pool-name"), { target: { value: "qa" } });
     await fireEvent.input(screen.getByTestId("handle-names"), { target: { value: "qa3, qa4" } });
