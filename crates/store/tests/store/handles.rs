@@ -60,7 +60,7 @@ async fn checking_out_a_torn_down_name_moves_its_history_and_logs_aside() {
         .fetch_all(pool)
         .await
         .unwrap();
-    assert_eq!(ids, [renamed.clone()]);
+    assert_eq!(ids, std::slice::from_ref(&renamed));
     let logs: Vec<String> = log::resources(pool, env)
         .await
         .unwrap()
