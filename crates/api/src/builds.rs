@@ -199,6 +199,16 @@ impl Stagecraft {
         if let Some(deploy_id) = deploy_id {
             stagecraft_store::deploy::set_build(pool, deploy_id, build_id).await?;
         }
+        // What each imported app is built from: a deploy running this build again reads them.
+        let built: Vec<stagecraft_store::import::BuiltImport> = imports
+            .iter()
+            .map(|i| stagecraft_store::import::BuiltImport {
+                app_name: i.app.clone(),
+                branch: i.branch.clone(),
+                git_commit: i.commit.clone(),
+            })
+            .collect();
+        stagecraft_store::import::record_build(pool, build_id, &built).await?;
         let folder = self.store.meta().await?.folder_id;
         // The same configuration resolved before the build with placeholders for these two;
         // the sites read the real ones, as the containers will.

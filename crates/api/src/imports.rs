@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use stagecraft_engine::{App, Environment};
 use stagecraft_store::app;
-use stagecraft_store::import::{self, ImportRow};
+use stagecraft_store::import::{self, BuiltImport, ImportRow};
 use stagecraft_template::{AppImport, Diagnostic, Severity, Template, VariablesFile};
 use ts_rs::TS;
 
@@ -353,36 +353,50 @@ impl Stagecraft {
     }
 
     /// The parts of `env` that `template` (its own configuration, `file`) imports, each read
-    /// from its branch; `values` are the environment's parameters.
+    /// from its branch's newest commit, or from the one in `built` (what the build a deploy
+    /// runs again read); `values` are the environment's parameters.
     pub(crate) async fn imports_of(
         &self,
         env: &Environment,
         template: &Template,
         file: &str,
         values: &[(String, String)],
+        built: &[BuiltImport],
     ) -> Result<Vec<Import>, Error> {
         let mut out = Vec::new();
         for import in &template.app_imports {
             let Some(app) = self.imported_app(import, file, &env.app).await? else {
                 continue;
             };
-            let row = self.import_branch(env, import, &app).await?;
-            out.push(self.read_import(env, import, &app, row, values).await?);
+            let (row, commit) = match built.iter().find(|b| b.app_name == app.name) {
+                Some(b) => {
+                    let mut row = self.import_branch(env, import, &app).await?;
+                    row.branch.clone_from(&b.branch);
+                    (row, Some(b.git_commit.clone()))
+                }
+                None => (self.import_branch(env, import, &app).await?, None),
+            };
+            out.push(
+                self.read_import(env, import, &app, row, commit, values)
+                    .await?,
+            );
         }
         Ok(out)
     }
 
     /// One imported app's files at its branch, made its part of `env`.
+    /// `pinned`: the commit to read (none: the working tree) instead of the branch's newest.
     async fn read_import(
         &self,
         env: &Environment,
         import: &AppImport,
         app: &App,
         row: ImportRow,
+        pinned: Option<Option<String>>,
         values: &[(String, String)],
     ) -> Result<Import, Error> {
         let repo = PathBuf::from(&app.repo_path);
-        let commit = commit_of(&repo, &row.branch);
+        let commit = pinned.unwrap_or_else(|| commit_of(&repo, &row.branch));
         let short = |c: &str| c.chars().take(12).collect::<String>();
         // A folder that is no git repository is read as it is, as the importer's own is.
         let is_git = crate::commits::branches(&repo).is_some();

@@ -98,6 +98,18 @@ impl Stagecraft {
         version: Option<i64>,
         strict: bool,
     ) -> Result<Resolved, Error> {
+        self.resolve_at(env, version, strict, None).await
+    }
+
+    /// As [`Stagecraft::resolve_as`], the imported apps read at the commits the build `built`
+    /// read (a deploy that runs its images again runs its files too).
+    pub(crate) async fn resolve_at(
+        &self,
+        env: &Environment,
+        version: Option<i64>,
+        strict: bool,
+        built: Option<i64>,
+    ) -> Result<Resolved, Error> {
         let specific = version.unwrap_or(env.version.specific);
         let config = environment::config(self.store.pool(), env.id, specific)
             .await?
@@ -142,7 +154,14 @@ impl Stagecraft {
                 ),
             }
         })?;
-        let mut imports = match self.imports_of(env, &template, &file, &parameters).await {
+        let built = match built {
+            Some(build) => stagecraft_store::import::built(self.store.pool(), build).await?,
+            None => Vec::new(),
+        };
+        let mut imports = match self
+            .imports_of(env, &template, &file, &parameters, &built)
+            .await
+        {
             Ok(imports) => imports,
             Err(error) if !strict => {
                 tracing::warn!(%error, env = %env.env_id, "imported apps left out of a teardown");

@@ -20,3 +20,14 @@ CREATE TABLE deploy_import (
     digest TEXT NOT NULL CHECK (length(digest) > 0),
     PRIMARY KEY (deploy_id, app_name)
 ) STRICT;
+
+-- The branch and commit of each imported app a build built from (none: its working tree): a
+-- deploy that runs that build again (a rollback, a custom workflow, a cron job's run) reads
+-- the imported apps' files at those commits, as it runs their images.
+CREATE TABLE build_import (
+    build_id INTEGER NOT NULL REFERENCES build (id) ON DELETE CASCADE,
+    app_name TEXT NOT NULL CHECK (length(app_name) > 0),
+    branch TEXT NOT NULL,
+    git_commit TEXT,
+    PRIMARY KEY (build_id, app_name)
+) STRICT;

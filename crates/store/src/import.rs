@@ -116,3 +116,48 @@ pub async fn forget(
     .await?;
     Ok(())
 }
+
+/// An imported app's branch and commit (none: its working tree) as a build read them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuiltImport {
+    pub app_name: String,
+    pub branch: String,
+    pub git_commit: Option<String>,
+}
+
+/// Keeps what each imported app was built from by `build_id`.
+pub async fn record_build(
+    pool: &sqlx::SqlitePool,
+    build_id: i64,
+    imports: &[BuiltImport],
+) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+    for import in imports {
+        sqlx::query!(
+            "INSERT INTO build_import (build_id, app_name, branch, git_commit) VALUES (?, ?, ?, ?)
+             ON CONFLICT (build_id, app_name) DO NOTHING",
+            build_id,
+            import.app_name,
+            import.branch,
+            import.git_commit,
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// What each imported app was built from by `build_id`.
+pub async fn built(
+    executor: impl SqliteExecutor<'_>,
+    build_id: i64,
+) -> Result<Vec<BuiltImport>, StoreError> {
+    Ok(sqlx::query_as!(
+        BuiltImport,
+        "SELECT app_name, branch, git_commit FROM build_import WHERE build_id = ? ORDER BY app_name",
+        build_id
+    )
+    .fetch_all(executor)
+    .await?)
+}

@@ -398,7 +398,12 @@ heldBy: string | null, };
 /**
  * What a preset gives `environments create`; each left out takes the usual default.
  */
-export type PresetOptions = { branch: string | null, 
+export type PresetOptions = { 
+/**
+ * The branch; with a `*` (`feature/*`), a pattern the branch asked for must match
+ * (there is no default branch then).
+ */
+branch: string | null, 
 /**
  * The `environment_templates` entry.
  */

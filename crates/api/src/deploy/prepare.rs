@@ -55,8 +55,15 @@ impl Stagecraft {
                 .await?;
             version = Some(deployed);
         }
+        // The build it runs again, when it builds nothing: its imported apps' files are read
+        // as that build read them.
+        let again = match queued.stage {
+            Stage::Setup | Stage::Patch => queued.build_id,
+            Stage::Workflow | Stage::Cron => self.live_build(env).await?,
+            Stage::Build | Stage::Teardown => None,
+        };
         let resolved = self
-            .resolve_as(env, version, queued.stage != Stage::Teardown)
+            .resolve_at(env, version, queued.stage != Stage::Teardown, again)
             .await?;
         if queued.stage != Stage::Teardown && !resolved.missing_parameters.is_empty() {
             return Err(crate::parameters::missing_error(
@@ -91,7 +98,7 @@ impl Stagecraft {
             ),
             // A custom workflow and a cron job's run run what the environment runs, building
             // nothing.
-            Stage::Workflow | Stage::Cron => match self.live_build(env).await? {
+            Stage::Workflow | Stage::Cron => match again {
                 Some(id) => {
                     stagecraft_store::deploy::set_build(self.store.pool(), queued.id, id).await?;
                     Some(self.built_earlier(env, id).await?)

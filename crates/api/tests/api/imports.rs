@@ -391,6 +391,60 @@ services:
         builds[0].images
     );
 
+    // The imported app's template changes: the next deploy sets up with it. A rollback to the
+    // first build runs that build's images with the imported app's files as that build read
+    // them, not as its branch has them now.
+    let first_build = builds.last().unwrap().id;
+    let template = back_repo.join(".release/application_template.yaml");
+    let text = std::fs::read_to_string(&template).unwrap();
+    std::fs::write(
+        &template,
+        text.replace(
+            "  build: {context: api}\n",
+            "  build: {context: api}\n  envs: [{key: MODE, value: two}]\n",
+        ),
+    )
+    .unwrap();
+    git(&back_repo, &["commit", "-q", "-am", "a variable"]);
+    let setup = stagecraft
+        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .await
+        .unwrap()
+        .deploy;
+    assert_eq!(
+        (setup.stage, setup.status),
+        (Stage::Setup, DeployStatus::Succeeded),
+        "{}",
+        setup.reason
+    );
+    let mode = |env_id: &str| {
+        let api = labelled(env_id)
+            .into_iter()
+            .filter_map(|c| c.strip_prefix("container ").map(str::to_owned))
+            .find(|c| c.contains("-api-"))
+            .unwrap();
+        docker(&["inspect", "--format", "{{json .Config.Env}}", &api])
+    };
+    assert!(mode(&env_id).contains("MODE=two"), "{}", mode(&env_id));
+    let rollback = stagecraft
+        .submit(
+            &env_id,
+            DeployRequest::Rollback {
+                build_id: first_build,
+            },
+            Wait::UntilDone,
+        )
+        .await
+        .unwrap()
+        .deploy;
+    assert_eq!(
+        rollback.status,
+        DeployStatus::Succeeded,
+        "{}",
+        rollback.reason
+    );
+    assert!(!mode(&env_id).contains("MODE="), "{}", mode(&env_id));
+
     // The teardown removes every app's part.
     let teardown = stagecraft
         .submit(&env_id, DeployRequest::Teardown, Wait::UntilDone)
