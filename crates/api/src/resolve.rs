@@ -89,9 +89,10 @@ impl Stagecraft {
         self.resolve_as(env, version, true).await
     }
 
-    /// As [`Stagecraft::resolve`]; without `strict`, imported apps that cannot be read are
-    /// left out (logged) rather than refusing: what a teardown reads, which removes every
-    /// object of the environment whatever app made it.
+    /// As [`Stagecraft::resolve`]; without `strict`, imported apps that cannot be read,
+    /// composed or resolved are left out (logged) rather than refusing: what a teardown reads
+    /// (it removes every object of the environment whatever app made it), and the health
+    /// round's list of services.
     pub(crate) async fn resolve_as(
         &self,
         env: &Environment,
@@ -164,7 +165,7 @@ impl Stagecraft {
         {
             Ok(imports) => imports,
             Err(error) if !strict => {
-                tracing::warn!(%error, env = %env.env_id, "imported apps left out of a teardown");
+                tracing::warn!(%error, env = %env.env_id, "imported apps left out: a teardown or a status read goes on without them");
                 Vec::new()
             }
             Err(error) => return Err(error),
@@ -188,7 +189,7 @@ impl Stagecraft {
         let template = match composed {
             Ok(template) => template,
             Err(error) if !strict => {
-                tracing::warn!(%error, env = %env.env_id, "imported apps left out of a teardown");
+                tracing::warn!(%error, env = %env.env_id, "imported apps left out: a teardown or a status read goes on without them");
                 imports.clear();
                 own.clone()
             }
@@ -216,7 +217,7 @@ impl Stagecraft {
             && !resolved.imports.is_empty()
             && let Err(error) = resolved.envs_with(&resolved.injected)
         {
-            tracing::warn!(%error, env = %env.env_id, "imported apps left out of a teardown");
+            tracing::warn!(%error, env = %env.env_id, "imported apps left out: a teardown or a status read goes on without them");
             resolved.imports.clear();
             resolved.template = resolved.own.clone();
         }
