@@ -350,16 +350,26 @@ pub fn resolve_variables(
         service_envs.insert(name.as_str(), env.clone());
         out.push((format!("services.{name}"), env));
     }
-    for job in &template.jobs {
-        let Some(name) = &job.name else { continue };
-        let mut env = job
-            .from_services
+    // Jobs and cron jobs alike: their `from_services` service's variables, then their own.
+    let jobs = template
+        .jobs
+        .iter()
+        .map(|j| ("jobs", &j.name, &j.from_services, &j.envs))
+        .chain(
+            template
+                .cron_jobs
+                .iter()
+                .map(|j| ("cron_jobs", &j.name, &j.from_services, &j.envs)),
+        );
+    for (kind, name, from_services, envs) in jobs {
+        let Some(name) = name else { continue };
+        let mut env = from_services
             .as_ref()
             .and_then(|from| service_envs.get(from.as_str()).cloned())
             .unwrap_or_default();
         put(
             &mut env,
-            &job.envs,
+            envs,
             VarSource::Template,
             parameters,
             &mut unknown,
@@ -371,30 +381,7 @@ pub fn resolve_variables(
             parameters,
             &mut unknown,
         );
-        out.push((format!("jobs.{name}"), env));
-    }
-    for job in &template.cron_jobs {
-        let Some(name) = &job.name else { continue };
-        let mut env = job
-            .from_services
-            .as_ref()
-            .and_then(|from| service_envs.get(from.as_str()).cloned())
-            .unwrap_or_default();
-        put(
-            &mut env,
-            &job.envs,
-            VarSource::Template,
-            parameters,
-            &mut unknown,
-        );
-        put(
-            &mut env,
-            per_service(name.as_str()),
-            VarSource::Service,
-            parameters,
-            &mut unknown,
-        );
-        out.push((format!("cron_jobs.{name}"), env));
+        out.push((format!("{kind}.{name}"), env));
     }
 
     let mut resolved = Vec::new();

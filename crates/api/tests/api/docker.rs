@@ -345,6 +345,30 @@ pub(crate) fn http_get(port: u16, path: &str) -> String {
         .unwrap_or(response)
 }
 
+/// The name of the running container of `service` (its first replica).
+pub(crate) fn container_of(env_id: &str, service: &str) -> String {
+    labelled(env_id)
+        .into_iter()
+        .filter_map(|c| c.strip_prefix("container ").map(str::to_owned))
+        .find(|c| c.contains(&format!("-{service}-")))
+        .unwrap_or_else(|| panic!("no container of {service}: {:?}", labelled(env_id)))
+}
+
+/// What a deploy that must not run said: its refusal, or the events of the deploy that
+/// started and failed.
+pub(crate) async fn refusal(
+    stagecraft: &Stagecraft,
+    submitted: Result<stagecraft_api::Submitted, stagecraft_api::Error>,
+) -> String {
+    match submitted {
+        Ok(done) => {
+            assert_eq!(done.deploy.status, DeployStatus::Failed);
+            event_types(stagecraft, done.deploy.id).await.join("\n")
+        }
+        Err(error) => error.to_string(),
+    }
+}
+
 pub(crate) async fn event_types(stagecraft: &Stagecraft, deploy: i64) -> Vec<String> {
     stagecraft
         .deploy_events(deploy, 0)

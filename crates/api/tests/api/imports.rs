@@ -11,7 +11,9 @@ use stagecraft_api::{CreateEnvironment, DeployRequest, Error, Wait};
 use stagecraft_engine::{DeployStatus, Stage};
 
 use crate::builds::git;
-use crate::docker::{Cleanup, docker, dockerfile, labelled, open_docker, service_dir, unique};
+use crate::docker::{
+    Cleanup, container_of, docker, dockerfile, labelled, open_docker, refusal, service_dir, unique,
+};
 use crate::environments::{Fake, open};
 
 const WORKFLOWS: &str = "workflows:
@@ -364,11 +366,7 @@ services:
         .collect();
     built.sort_unstable();
     assert_eq!(built, ["api", "web"]);
-    let web = labelled(&env_id)
-        .into_iter()
-        .filter_map(|c| c.strip_prefix("container ").map(str::to_owned))
-        .find(|c| c.contains("-web-"))
-        .unwrap();
+    let web = container_of(&env_id, "web");
     assert_eq!(
         docker(&["exec", &web, "cat", "/got"]),
         "from the imported app"
@@ -418,11 +416,7 @@ services:
         setup.reason
     );
     let mode = |env_id: &str| {
-        let api = labelled(env_id)
-            .into_iter()
-            .filter_map(|c| c.strip_prefix("container ").map(str::to_owned))
-            .find(|c| c.contains("-api-"))
-            .unwrap();
+        let api = container_of(env_id, "api");
         docker(&["inspect", "--format", "{{json .Config.Env}}", &api])
     };
     assert!(mode(&env_id).contains("MODE=two"), "{}", mode(&env_id));
@@ -519,18 +513,13 @@ async fn an_imported_app_is_kept_while_imported_and_a_broken_import_never_blocks
     )
     .unwrap();
     git(&b, &["commit", "-q", "-am", "a parameter"]);
-    let said = match stagecraft
-        .submit(&env.env_id, DeployRequest::DEPLOY, Wait::UntilDone)
-        .await
-    {
-        Ok(done) => {
-            assert_eq!(done.deploy.status, DeployStatus::Failed);
-            crate::docker::event_types(&stagecraft, done.deploy.id)
-                .await
-                .join("\n")
-        }
-        Err(error) => error.to_string(),
-    };
+    let said = refusal(
+        &stagecraft,
+        stagecraft
+            .submit(&env.env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+            .await,
+    )
+    .await;
     assert!(
         said.contains("requires the parameter `region`")
             && said.contains("declare `region` in front's template"),

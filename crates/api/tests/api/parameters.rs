@@ -8,16 +8,13 @@ use stagecraft_api::{CreateEnvironment, DeployRequest, Error, Wait};
 use stagecraft_engine::{DeployStatus, Stage};
 
 use crate::docker::{
-    Cleanup, docker, dockerfile, environment_of, labelled, open_docker, service_dir, unique,
+    Cleanup, container_of, docker, dockerfile, environment_of, open_docker, refusal, service_dir,
+    unique,
 };
 
 /// The value of `key` in the running container of `service`.
 fn env_in(env_id: &str, service: &str, key: &str) -> String {
-    let container = labelled(env_id)
-        .into_iter()
-        .filter_map(|c| c.strip_prefix("container ").map(str::to_owned))
-        .find(|c| c.contains(&format!("-{service}-")))
-        .unwrap_or_else(|| panic!("no container of {service}: {:?}", labelled(env_id)));
+    let container = container_of(env_id, service);
     let env = docker(&["inspect", "--format", "{{json .Config.Env}}", &container]);
     let vars: Vec<String> = serde_json::from_str(&env).unwrap();
     vars.iter()
@@ -181,18 +178,13 @@ workflows:
         text.replace("parameters:\n", "parameters:\n- {name: tier}\n"),
     )
     .unwrap();
-    let refused = stagecraft
-        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
-        .await;
-    let said = match refused {
-        Ok(done) => {
-            assert_eq!(done.deploy.status, DeployStatus::Failed);
-            crate::docker::event_types(&stagecraft, done.deploy.id)
-                .await
-                .join("\n")
-        }
-        Err(error) => error.to_string(),
-    };
+    let said = refusal(
+        &stagecraft,
+        stagecraft
+            .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+            .await,
+    )
+    .await;
     assert!(
         said.contains("tier has no default") && said.contains("params-set"),
         "{said}"
