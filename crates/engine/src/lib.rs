@@ -15,6 +15,7 @@
 //! - `runtime.rs`: the [`Runtime`] trait, what it is given ([`ServiceSpec`], [`JobSpec`])
 //!   and [`RuntimeError`], whose [`RuntimeErrorKind`] says what the user can do
 //! - `event.rs`: [`DeployEvent`], everything a deploy tells as it runs
+//! - `exec.rs`: a command in a running container ([`ExecRequest`], [`ExecSession`])
 //! - `exit.rs`: [`Ended`], how a container ended, in the same words on both runtimes
 //! - `pull.rs`: why an image could not be pulled (no registry reached, or no such image)
 //! - `runner.rs`: [`Runner`], one stage's workflow plan executed step by step
@@ -24,6 +25,7 @@
 mod build;
 mod domain;
 mod event;
+mod exec;
 mod exit;
 mod layer_files;
 mod pull;
@@ -41,6 +43,10 @@ pub use build::{
 };
 pub use domain::{App, Deploy, Environment, EnvironmentKind, Version};
 pub use event::{DeployEvent, DeployOutcome, EventSink, StepOutcome, TaskOutcome};
+pub use exec::{
+    EXEC_MARKER, ExecEnds, ExecExit, ExecInput, ExecOutput, ExecRequest, ExecSession, TerminalSize,
+    exec_marker, marked_command, stop_command,
+};
 pub use exit::{Ended, memory, start_refused};
 pub use layer_files::{FileChange, FileChanges, FileRename, LayerFile, LayerFiles};
 pub use pull::{Puller, pull_failure, registry_of};

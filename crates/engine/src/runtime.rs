@@ -686,6 +686,20 @@ pub trait Runtime: Send + Sync + 'static {
         ))
     }
 
+    /// Runs a command in a running container of the request's workload (a service's replica,
+    /// or a job's container while it runs), found by the environment's labels: this runtime
+    /// never reaches a container it did not make for `env`.
+    async fn exec(
+        &self,
+        env: &EnvironmentRef,
+        request: &crate::ExecRequest,
+    ) -> Result<crate::ExecSession, RuntimeError> {
+        let _ = (env, request);
+        Err(RuntimeError::new(
+            "this runtime cannot run commands in containers",
+        ))
+    }
+
     /// A workload's log lines from its start (or from `since`), then as they come when
     /// `follow`. The stream borrows nothing: it outlives the call.
     fn logs(

@@ -26,14 +26,15 @@
 //!
 //! Its parts: `names` (what objects are called, the config digest), `containers` (network,
 //! volumes, images, creating and removing containers), `rollout` (a service replaced one
-//! replica at a time), `jobs`, `teardown` (removal by the ledger), `liveness` (the watchers
-//! that restart a container failing its probe), `inspection` (status, objects, logs) and
-//! `errors` (bollard's errors in the engine's terms). Images are built by `DockerBuilder`
-//! (`builder.rs`).
+//! replica at a time), `jobs`, `exec` (a command in a running container), `teardown`
+//! (removal by the ledger), `liveness` (the watchers that restart a container failing its
+//! probe), `inspection` (status, objects, logs) and `errors` (bollard's errors in the
+//! engine's terms). Images are built by `DockerBuilder` (`builder.rs`).
 
 mod attached;
 mod containers;
 mod errors;
+mod exec;
 mod inspection;
 mod jobs;
 mod liveness;
@@ -193,6 +194,14 @@ impl Runtime for DockerRuntime {
 
     async fn release_holders(&self, env: &EnvironmentRef) -> Result<Vec<String>, RuntimeError> {
         self.disconnect_foreign(env).await
+    }
+
+    async fn exec(
+        &self,
+        env: &EnvironmentRef,
+        request: &stagecraft_engine::ExecRequest,
+    ) -> Result<stagecraft_engine::ExecSession, RuntimeError> {
+        self.exec_in(env, request).await
     }
 
     fn logs(

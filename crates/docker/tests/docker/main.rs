@@ -8,6 +8,7 @@
 mod busybox;
 mod context;
 mod engine;
+mod exec;
 mod layers;
 mod push;
 mod runtime;

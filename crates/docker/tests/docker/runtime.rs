@@ -21,7 +21,7 @@ CMD [\"sh\", \"-c\", \"trap 'exit 0' TERM; while true; do echo up $V; sleep 1; d
 ";
 
 /// Names of the environment's running containers, by `docker ps` (independent of our code).
-fn running(env_id: &str) -> BTreeSet<String> {
+pub(crate) fn running(env_id: &str) -> BTreeSet<String> {
     let output = std::process::Command::new("docker")
         .args([
             "ps",
@@ -81,7 +81,7 @@ async fn built(app: &str, service: &str) -> Built {
 
 /// Removes the environment's containers and network and the image even when the test fails
 /// half-way.
-struct Cleanup {
+pub(crate) struct Cleanup {
     env_id: String,
     tag: String,
 }
@@ -528,15 +528,15 @@ fn environment(app: String) -> EnvironmentRef {
 }
 
 /// An image built for one test, an environment of its own, and their cleanup.
-struct Scene {
-    runtime: DockerRuntime,
-    tag: String,
-    sink: Arc<dyn EventSink>,
-    env: EnvironmentRef,
-    _cleanup: Cleanup,
+pub(crate) struct Scene {
+    pub(crate) runtime: DockerRuntime,
+    pub(crate) tag: String,
+    pub(crate) sink: Arc<dyn EventSink>,
+    pub(crate) env: EnvironmentRef,
+    pub(crate) _cleanup: Cleanup,
 }
 
-async fn scene(app: &str, service: &str) -> Scene {
+pub(crate) async fn scene(app: &str, service: &str) -> Scene {
     let Built {
         runtime,
         app,
