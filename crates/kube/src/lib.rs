@@ -15,12 +15,15 @@
 //!   resolved workloads: namespace, Secrets, PersistentVolumeClaims, Deployments, Services, Jobs
 //! - `rollout.rs`: a Deployment's rollout, a Job's end and why a pod is not ready, read from
 //!   what the watches saw
+//! - `exec.rs`: a command in a running pod (`pods/exec` over WebSocket), a terminal's size
+//!   followed, a closed terminal's shell stopped
 //! - `forward.rs`: a `node_port` forwarded from 127.0.0.1 to a ready pod
 //! - `runtime.rs`: [`KubeRuntime`], the engine's `Runtime`; built images reach the cluster
 //!   ([`Images`]): loaded into kind, k3d and minikube nodes, or pushed to the app's registry
 //!   ([`registry_repository`]) with the `ImagePusher` it is given
 
 mod cluster;
+mod exec;
 mod forward;
 mod kubeconfig;
 mod manifest;

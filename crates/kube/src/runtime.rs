@@ -507,7 +507,7 @@ fn namespace_object(owner: &Owner) -> RuntimeObject {
 
 /// A cluster's refusal as a task's failure; a lost connection or an overloaded API server
 /// is worth another attempt.
-fn failed(error: KubeError) -> RuntimeError {
+pub(crate) fn failed(error: KubeError) -> RuntimeError {
     let transient = match &error {
         KubeError::Unreachable { .. } => true,
         KubeError::Api(refusal) => matches!(refusal.code, 429 | 500 | 502 | 503 | 504),
@@ -836,6 +836,15 @@ impl Runtime for KubeRuntime {
         found.sort();
         found.dedup();
         Ok(found)
+    }
+
+    async fn exec(
+        &self,
+        env: &EnvironmentRef,
+        request: &stagecraft_engine::ExecRequest,
+    ) -> Result<stagecraft_engine::ExecSession, RuntimeError> {
+        let cluster = self.cluster().await?;
+        crate::exec::exec(cluster, &owner(env).namespace(), request).await
     }
 
     fn logs(

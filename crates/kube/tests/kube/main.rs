@@ -6,5 +6,6 @@
 
 mod cluster;
 mod cron;
+mod exec;
 mod manifests;
 mod runtime;

@@ -13,7 +13,7 @@ use stagecraft_engine::{
 use stagecraft_kube::{Cluster, Images, KubeRuntime};
 use tower_test::mock::Handle;
 
-type Mock = Handle<Request<Body>, Response<Body>>;
+pub(crate) type Mock = Handle<Request<Body>, Response<Body>>;
 
 const NS: &str = "stagecraft-ab12cd3";
 
@@ -58,8 +58,8 @@ fn reasons(receiver: &mut tokio::sync::mpsc::UnboundedReceiver<DeployEvent>) -> 
 /// One answer of the scripted API server.
 #[derive(Clone)]
 pub(crate) struct Answer {
-    status: u16,
-    body: Vec<u8>,
+    pub(crate) status: u16,
+    pub(crate) body: Vec<u8>,
 }
 
 pub(crate) fn json(value: serde_json::Value) -> Answer {
