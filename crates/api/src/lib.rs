@@ -41,6 +41,7 @@
 //! - `change.rs`: the change feed: what changed, whichever process changed it, as [`Change`]s
 //! - `logs.rs`: workload logs into the store, told by the deploy's events; build logs;
 //!   a kept log followed
+//! - `exec.rs`: a command or a shell in a running container of an environment's workload
 //! - `ledger.rs`: the engine's `Ledger` kept in the store
 //! - `logging.rs`: the log filter, with the HTTP clients never below `info` (bodies hold secrets)
 //! - `registry.rs`: an app's image registry, checked before it is kept
@@ -65,6 +66,7 @@ mod cron;
 mod deploy;
 mod environment;
 mod error;
+mod exec;
 mod gitops;
 mod handles;
 mod health;
@@ -106,6 +108,7 @@ pub use cron::CronJobView;
 pub use deploy::{DeployReport, DeployRequest, Submitted, Wait};
 pub use environment::{CreateEnvironment, DEFAULT_TTL, EnvironmentRow, MAX_EXTENSION};
 pub use error::{Error, ErrorCode, Failure};
+pub use exec::Exec;
 pub use gitops::{
     GitopsFileNames, GitopsInit, GitopsReport, file_limit, gitops_init, gitops_validate,
 };
@@ -124,7 +127,8 @@ pub use settings::{
     StaticSiteSettings, default_build_parallelism,
 };
 pub use stagecraft_engine::{
-    DeployEvent, DeployOutcome, RuntimeErrorKind, Stage, StepOutcome, TaskOutcome,
+    DeployEvent, DeployOutcome, ExecInput, ExecOutput, ExecSession, RuntimeErrorKind, Stage,
+    StepOutcome, TaskOutcome, TerminalSize,
 };
 pub use stagecraft_store::deploy::StoredEvent;
 pub use system::{

@@ -414,11 +414,7 @@ impl crate::Stagecraft {
     > {
         let env = self.environment(env_id).await?;
         let runtime = self.runtime_of(&env)?;
-        let workload = if workload.contains('.') {
-            workload.to_owned()
-        } else {
-            format!("services.{workload}")
-        };
+        let workload = crate::exec::workload_name(workload);
         let target = self.environment_ref(&env).await?;
         let known = runtime
             .status(&target)

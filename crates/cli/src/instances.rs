@@ -1,9 +1,9 @@
-//! `stagecraft instances logs`: the containers of an environment's workloads.
+//! `stagecraft instances logs|exec|terminal`: the containers of an environment's workloads.
 
 use std::time::Duration;
 
 use clap::Subcommand;
-use stagecraft_api::{Error, Stagecraft};
+use stagecraft_api::{Error, Exec, Stagecraft};
 
 use crate::Output;
 
@@ -22,6 +22,43 @@ pub(crate) enum Instances {
         /// Only lines from this long ago: `30s`, `10m`, `2h`, `1d`.
         #[arg(long, value_parser = parse_age)]
         since: Option<Duration>,
+    },
+    /// Runs a command in a running container of a service (or a job, while it runs) and exits
+    /// with its exit code, as `docker exec` does: `instances exec --environment ID web -- ls -l`.
+    /// Standard input is passed through when it is not a terminal (a pipe, a file), or with
+    /// `--interactive`.
+    Exec {
+        #[arg(long)]
+        environment: String,
+        /// `web` (a service), or `jobs.migrate`.
+        workload: String,
+        /// Which replica, counted from 0; the first running one when not given.
+        #[arg(long)]
+        replica: Option<u32>,
+        /// Pass standard input through even when it is a terminal.
+        #[arg(short, long)]
+        interactive: bool,
+        /// Run the command in a terminal (standard error then comes with standard output).
+        #[arg(short, long)]
+        tty: bool,
+        /// The program and its arguments, after `--`.
+        #[arg(required = true, last = true)]
+        command: Vec<String>,
+    },
+    /// An interactive shell in a running container of a service: the first of bash and sh the
+    /// image has (or `--shell`), in a terminal that follows this one's size; Ctrl-C and
+    /// Ctrl-D reach the shell; `exit` ends it.
+    Terminal {
+        #[arg(long)]
+        environment: String,
+        /// `web` (a service), or `jobs.migrate`.
+        workload: String,
+        /// Which replica, counted from 0; the first running one when not given.
+        #[arg(long)]
+        replica: Option<u32>,
+        /// The shell to run instead of bash or sh.
+        #[arg(long)]
+        shell: Option<String>,
     },
 }
 
@@ -91,6 +128,39 @@ pub(crate) async fn execute(
                     break;
                 }
             }
+        }
+        Instances::Exec {
+            environment,
+            workload,
+            replica,
+            interactive,
+            tty,
+            command,
+        } => {
+            let env = stagecraft.environment(&environment).await?;
+            let stdin = interactive || !crate::terminal::stdin_is_terminal();
+            let exec = Exec {
+                workload,
+                replica,
+                command,
+                tty: tty.then(crate::terminal::local_size),
+                stdin,
+            };
+            let session = stagecraft.exec(&environment, exec).await?;
+            return crate::terminal::drive(&env, session, stdin, tty).await;
+        }
+        Instances::Terminal {
+            environment,
+            workload,
+            replica,
+            shell,
+        } => {
+            let env = stagecraft.environment(&environment).await?;
+            let size = crate::terminal::local_size();
+            let session = stagecraft
+                .terminal(&environment, &workload, replica, shell, size)
+                .await?;
+            return crate::terminal::drive(&env, session, true, true).await;
         }
     }
     Ok(0)

@@ -17,7 +17,9 @@
 //! - `deploys.rs`: `stagecraft deploys create|list|cancel` (`--wait` follows the deploy, run
 //!   here or in another process), and the deploy report
 //! - `builds.rs`: `stagecraft builds list|compare|create`
-//! - `instances.rs`: `stagecraft instances logs`
+//! - `instances.rs`: `stagecraft instances logs|exec|terminal`
+//! - `terminal.rs`: a command's session driven from this process's standard streams, the
+//!   local terminal raw while it runs
 //! - `serve.rs`: `stagecraft serve`, the clock without the window
 
 mod apps;
@@ -31,6 +33,7 @@ mod output;
 mod presets;
 mod serve;
 mod session;
+mod terminal;
 mod workflows;
 
 use std::process::ExitCode;
@@ -128,7 +131,7 @@ enum Command {
 /// Exit status for "the files have errors".
 const INVALID: u8 = 1;
 /// Exit status for "the command could not run".
-const FAILED: u8 = 2;
+pub(crate) const FAILED: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

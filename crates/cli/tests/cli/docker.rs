@@ -1,10 +1,10 @@
 //! The command against the real Docker engine: deploy with --wait, read a service's and a
-//! job's lines, tear down. The image is built `FROM scratch` with Debian's static busybox.
+//! job's lines, run commands and a terminal in it (`instances.rs`), tear down. The image is built `FROM scratch` with Debian's static busybox.
 
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn stagecraft(data: &Path, args: &[&str]) -> Output {
+pub(crate) fn stagecraft(data: &Path, args: &[&str]) -> Output {
     stagecraft_with(data, args, &[])
 }
 
@@ -25,7 +25,7 @@ fn json(data: &Path, args: &[&str]) -> serde_json::Value {
     serde_json::from_str(&stdout(&stagecraft(data, args))).unwrap()
 }
 
-fn stdout(output: &Output) -> String {
+pub(crate) fn stdout(output: &Output) -> String {
     assert!(
         output.status.success(),
         "{}",
@@ -225,6 +225,8 @@ fn a_deploy_waited_for_then_its_logs_read_then_torn_down() {
         "{}",
         String::from_utf8_lossy(&bad_age.stderr)
     );
+
+    crate::instances::exec_and_terminal(&data, id);
 
     // A custom workflow, listed and run by name: a deploy of its own, with the images the
     // environment runs.

@@ -6,3 +6,4 @@
 mod docker;
 mod environments;
 mod gitops;
+mod instances;

@@ -1,0 +1,228 @@
+//! `instances exec` and `instances terminal` against a deployed environment on the real engine:
+//! exit codes, standard input piped, standard output and error apart, and an interactive shell
+//! driven through a pseudo-terminal (its size followed, Ctrl-C reaching the shell, the local
+//! terminal restored, nothing left running in the container).
+
+use std::io::{Read as _, Write as _};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+
+use crate::docker::{stagecraft, stdout};
+
+fn exec(data: &Path, id: &str, command: &[&str]) -> std::process::Output {
+    let mut args = vec!["instances", "exec", "--environment", id, "worker", "--"];
+    args.extend(command);
+    stagecraft(data, &args)
+}
+
+/// The processes of the environment's worker container, by `docker top`.
+fn processes(id: &str) -> String {
+    let name = Command::new("docker")
+        .args([
+            "ps",
+            "-q",
+            "--filter",
+            &format!("label=dev.stagecraft.env={id}"),
+            "--filter",
+            "label=dev.stagecraft.workload=services.worker",
+        ])
+        .output()
+        .unwrap();
+    let name = String::from_utf8_lossy(&name.stdout).trim().to_owned();
+    let top = Command::new("docker")
+        .args(["top", &name, "-o", "pid,args"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&top.stdout).into_owned()
+}
+
+pub(crate) fn exec_and_terminal(data: &Path, id: &str) {
+    // Exit codes as the command's own, as `docker exec` gives them.
+    assert_eq!(exec(data, id, &["true"]).status.code(), Some(0));
+    let three = exec(data, id, &["sh", "-c", "echo out; echo err >&2; exit 3"]);
+    assert_eq!(three.status.code(), Some(3));
+    assert_eq!(String::from_utf8_lossy(&three.stdout), "out\n");
+    assert_eq!(String::from_utf8_lossy(&three.stderr), "err\n");
+    assert_eq!(
+        exec(data, id, &["sh", "-c", "no-such-program"])
+            .status
+            .code(),
+        Some(127)
+    );
+
+    // Standard input piped through to its end.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stagecraft"))
+        .args(["instances", "exec", "--environment", id, "worker", "--"])
+        .args(["sh", "-c", "read name; echo hello $name; wc -c"])
+        .env("STAGECRAFT_DATA_DIR", data)
+        .env("STAGECRAFT_KEYCHAIN", "0")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"stagecraft\n0123456789")
+        .unwrap();
+    let piped = child.wait_with_output().unwrap();
+    assert_eq!(
+        stdout(&piped).lines().map(str::trim).collect::<Vec<_>>(),
+        ["hello stagecraft", "10"]
+    );
+
+    // A replica that does not run is named.
+    let absent = stagecraft(
+        data,
+        &[
+            "instances",
+            "exec",
+            "--environment",
+            id,
+            "worker",
+            "--replica",
+            "3",
+            "--",
+            "true",
+        ],
+    );
+    assert_eq!(absent.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&absent.stderr).contains("no running replica 3"),
+        "{}",
+        String::from_utf8_lossy(&absent.stderr)
+    );
+
+    terminal(data, id);
+}
+
+/// What a pseudo-terminal's program wrote, read on a thread as it comes.
+struct Screen(Arc<Mutex<String>>);
+
+impl Screen {
+    fn read_from(mut reader: Box<dyn std::io::Read + Send>) -> Self {
+        let text = Arc::new(Mutex::new(String::new()));
+        let writer = Arc::clone(&text);
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 4096];
+            while let Ok(n) = reader.read(&mut buffer) {
+                if n == 0 {
+                    break;
+                }
+                writer
+                    .lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buffer[..n]));
+            }
+        });
+        Self(text)
+    }
+
+    /// Waits up to 20 s for `wanted` after the first `from` bytes; gives where it ends.
+    fn wait_for(&self, from: usize, wanted: &str) -> usize {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let text = self.0.lock().unwrap().clone();
+            if let Some(at) = text.get(from..).and_then(|rest| rest.find(wanted)) {
+                return from + at + wanted.len();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{wanted:?} never showed; the screen:\n{text}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn terminal(data: &Path, id: &str) {
+    let pty = native_pty_system()
+        .openpty(PtySize {
+            rows: 24,
+            cols: 80,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_stagecraft"));
+    command.args(["instances", "terminal", "--environment", id, "worker"]);
+    command.env("STAGECRAFT_DATA_DIR", data);
+    command.env("STAGECRAFT_KEYCHAIN", "0");
+    let mut child = pty.slave.spawn_command(command).unwrap();
+    drop(pty.slave);
+    let screen = Screen::read_from(pty.master.try_clone_reader().unwrap());
+    let mut keys = pty.master.take_writer().unwrap();
+    let mut type_keys = |text: &str| {
+        keys.write_all(text.as_bytes()).unwrap();
+        keys.flush().unwrap();
+    };
+
+    // busybox has no bash: the terminal falls back to sh, and the shell sees 24×80.
+    let mut at = screen.wait_for(0, "# ");
+    type_keys("stty size\r");
+    at = screen.wait_for(at, "24 80");
+
+    // The local terminal resized: the shell follows.
+    pty.master
+        .resize(PtySize {
+            rows: 37,
+            cols: 111,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    // The resize travels as a signal, then a request: ask until the new size shows.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        type_keys("stty size\r");
+        std::thread::sleep(Duration::from_millis(200));
+        if screen.0.lock().unwrap()[at..].contains("37 111") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the terminal's new size never reached the shell"
+        );
+    }
+    at = screen.wait_for(at, "37 111");
+
+    // Ctrl-C reaches the shell's foreground program, not this command.
+    type_keys("sleep 4321\r");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !processes(id).contains("sleep 4321") {
+        assert!(Instant::now() < deadline, "sleep never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    type_keys("\x03");
+    type_keys("echo still $((6*7))\r");
+    at = screen.wait_for(at, "still 42");
+    assert!(!processes(id).contains("sleep 4321"));
+    let _ = at;
+
+    // `exit 7` ends the shell; the command exits with its code and leaves the local terminal
+    // as it found it (raw mode off: canonical input again).
+    type_keys("exit 7\r");
+    let status = child.wait().unwrap();
+    assert_eq!(status.exit_code(), 7, "{}", screen.0.lock().unwrap());
+    #[cfg(unix)]
+    {
+        let termios = pty.master.get_termios().unwrap();
+        // nix's flags, named through their Debug (portable-pty does not re-export nix).
+        let flags = format!("{:?}", termios.local_flags);
+        assert!(
+            flags.contains("ICANON"),
+            "the local terminal was left raw: {flags}"
+        );
+    }
+    let left = processes(id);
+    assert!(
+        !left.lines().any(|l| l.trim_end().ends_with(" sh")),
+        "{left}"
+    );
+}
