@@ -52,6 +52,7 @@ fn render() -> String {
         declaration::<LogResourceView>(&cfg),
         declaration::<crate::streams::FollowMessage>(&cfg),
         declaration::<crate::streams::ChangeMessage>(&cfg),
+        declaration::<crate::terminals::TerminalMessage>(&cfg),
         declaration::<Change>(&cfg),
         declaration::<DeployEvent>(&cfg),
         declaration::<Stage>(&cfg),

@@ -6,11 +6,13 @@ use stagecraft_api::{
     ConfigVersionView, CreateEnvironment, DeployDetailView, DeployRequest, DeployView,
     DockerStatus, EditableVariables, EnvironmentRowView, EnvironmentView, HandleView, ImportView,
     LogPageView, LogResourceView, NextDeploy, OrphanView, ParameterView, PresetOptions, PresetView,
-    RemovedAppView, RuntimeChoice, ServiceHealthView, SystemReport, Wait, WorkloadVarsView,
+    RemovedAppView, RuntimeChoice, ServiceHealthView, SystemReport, TerminalSize, Wait,
+    WorkloadVarsView,
 };
 use tauri::State;
 
 use crate::streams::{ChangeMessage, FollowMessage, Streams};
+use crate::terminals::{TerminalMessage, Terminals};
 use crate::{AppState, IpcError};
 
 #[tauri::command]
@@ -663,4 +665,60 @@ pub(crate) async fn variables_get(
 ) -> Result<Vec<WorkloadVarsView>, IpcError> {
     let vars = state.stagecraft()?.variables_get(&env_id).await?;
     Ok(vars.into_iter().map(WorkloadVarsView::from).collect())
+}
+
+/// Opens a shell (bash, else sh) in a running container of `workload` (`web`, or
+/// `jobs.<name>` while it runs) of the environment, in a terminal of `rows`×`cols`; its output
+/// and end come over `on_message`. Gives the terminal's id for `terminal_input`,
+/// `terminal_resize` and `terminal_close`.
+#[tauri::command]
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn terminal_open<R: tauri::Runtime>(
+    webview: tauri::Webview<R>,
+    state: State<'_, AppState>,
+    terminals: State<'_, Terminals>,
+    env_id: String,
+    workload: String,
+    replica: Option<u32>,
+    rows: u16,
+    cols: u16,
+    on_message: tauri::ipc::Channel<TerminalMessage>,
+) -> Result<u32, IpcError> {
+    let size = TerminalSize { rows, cols };
+    let session = state
+        .stagecraft()?
+        .terminal(&env_id, &workload, replica, None, size)
+        .await?;
+    Ok(terminals.open(webview.label(), session, move |message| {
+        on_message.send(message).is_ok()
+    }))
+}
+
+/// Keys typed or pasted into terminal `id`, as the terminal encodes them (UTF-8).
+#[tauri::command]
+pub(crate) async fn terminal_input(
+    terminals: State<'_, Terminals>,
+    id: u32,
+    data: String,
+) -> Result<(), IpcError> {
+    terminals.input(id, data.into_bytes()).await;
+    Ok(())
+}
+
+/// Terminal `id` was resized (the window, or its pane).
+#[tauri::command]
+pub(crate) async fn terminal_resize(
+    terminals: State<'_, Terminals>,
+    id: u32,
+    rows: u16,
+    cols: u16,
+) -> Result<(), IpcError> {
+    terminals.resize(id, TerminalSize { rows, cols }).await;
+    Ok(())
+}
+
+/// Closes terminal `id`: its shell, and what it started, are stopped.
+#[tauri::command]
+pub(crate) fn terminal_close(terminals: State<'_, Terminals>, id: u32) {
+    terminals.close(id);
 }

@@ -18,6 +18,8 @@
 //! - `command.rs`: the `#[tauri::command]` functions themselves
 //! - `ipc_error.rs`: [`IpcError`], the only error a command returns
 //! - `streams.rs`: streams to the window over channels, stopped when it reloads
+//! - `terminals.rs`: the window's terminals (shells in containers), closed when it reloads or
+//!   the app exits, their shells stopped
 //! - `bindings.rs` (tests): keeps `ui/src/ipc/bindings.ts` in step with the Rust types
 
 #[cfg(test)]
@@ -26,6 +28,7 @@ mod command;
 mod ipc_error;
 mod state;
 mod streams;
+mod terminals;
 
 use std::process::ExitCode;
 
@@ -45,6 +48,7 @@ macro_rules! commands {
 fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder
         .manage(streams::Streams::default())
+        .manage(terminals::Terminals::default())
         // A page that loads again (a reload) starts its streams anew from its last `seq`;
         // the old page's streams would write to callbacks nobody holds.
         .on_page_load(|webview, payload| {
@@ -52,8 +56,11 @@ fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
                 let stopped = webview
                     .state::<streams::Streams>()
                     .stop_webview(webview.label());
-                if stopped > 0 {
-                    tracing::debug!(stopped, "a page loaded again: its streams stopped");
+                let closed = webview
+                    .state::<terminals::Terminals>()
+                    .close_webview(webview.label());
+                if stopped + closed > 0 {
+                    tracing::debug!(stopped, closed, "a page loaded again: its streams stopped");
                 }
             }
         })
@@ -139,6 +146,9 @@ pub fn run() -> ExitCode {
     };
     app.run(|handle, event| {
         if let tauri::RunEvent::Exit = event {
+            // The terminals' shells are stopped first: the runtime goes with the app.
+            let terminals = handle.state::<terminals::Terminals>();
+            tauri::async_runtime::block_on(terminals.close_all());
             let state = handle.state::<AppState>();
             tauri::async_runtime::block_on(state.close());
         }

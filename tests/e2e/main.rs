@@ -15,4 +15,5 @@ mod frames;
 mod imports;
 mod notifications;
 mod system;
+mod terminal;
 mod workloads;

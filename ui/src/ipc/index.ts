@@ -28,6 +28,7 @@ import type {
   LogPageView,
   LogResourceView,
   NextDeploy,
+  TerminalMessage,
   RemovedAppView,
   RuntimeChoice,
   OrphanView,
@@ -96,6 +97,13 @@ export interface CreateEnvironmentRequest {
 }
 
 /** Apps, environments, deploys and logs; the real one calls the app, tests pass their own. */
+/** An open terminal: keys in, its size, and closing it (which stops its shell). */
+export interface TerminalHandle {
+  input(data: string): void;
+  resize(rows: number, cols: number): void;
+  close(): void;
+}
+
 export interface EnvironmentsApi {
   apps(): Promise<AppView[]>;
   /** Adds the app; its files' warnings (a compose import's leftovers) come back with it. */
@@ -214,6 +222,16 @@ export interface EnvironmentsApi {
   ): Promise<() => void>;
   /** The environment's kept logs: services, job runs, builds. */
   logResources(envId: string): Promise<LogResourceView[]>;
+  /** A shell (bash, else sh) in a running container of `workload` (`web`, or `jobs.<name>`
+   *  while it runs), in a terminal of `rows`×`cols`; its output and end come to `onMessage`.
+   *  Closing the handle stops the shell and what it started. */
+  openTerminal(
+    envId: string,
+    workload: string,
+    rows: number,
+    cols: number,
+    onMessage: (message: TerminalMessage) => void,
+  ): Promise<TerminalHandle>;
   /** The app's builds, newest first; `live` marks the one `envId` runs. */
   builds(app: string, envId: string | null): Promise<BuildView[]>;
   compareBuilds(before: number, after: number): Promise<BuildComparisonView>;
@@ -289,6 +307,42 @@ export const environmentsApi: EnvironmentsApi = {
     };
   },
   logResources: (envId) => call("log_resources", { envId }),
+  openTerminal: async (envId, workload, rows, cols, onMessage) => {
+    const channel = new Channel<TerminalMessage>();
+    channel.onmessage = onMessage;
+    const id = await call<number>("terminal_open", {
+      envId,
+      workload,
+      replica: null,
+      rows,
+      cols,
+      onMessage: channel,
+    });
+    // A terminal whose shell ended takes no keys; a lost window has nobody to tell.
+    const quietly = (command: CommandName, args: Record<string, unknown>) =>
+      call(command, args).catch(() => {});
+    // Keys go in the order typed: one call at a time, those typed meanwhile sent together.
+    let queued = "";
+    let sending = false;
+    const send = async () => {
+      if (sending) return;
+      sending = true;
+      while (queued !== "") {
+        const data = queued;
+        queued = "";
+        await quietly("terminal_input", { id, data });
+      }
+      sending = false;
+    };
+    return {
+      input: (data) => {
+        queued += data;
+        void send();
+      },
+      resize: (rows, cols) => void quietly("terminal_resize", { id, rows, cols }),
+      close: () => void quietly("terminal_close", { id }),
+    };
+  },
   followLog: async (resource, afterSeq, onPage) => {
     const channel = new Channel<LogPageView>();
     channel.onmessage = onPage;

@@ -20,15 +20,17 @@ import {
 import { reloadWhileOpen } from "../../lib/changes";
 import { isActive, runsServices, span, whyNotDeploy, whyNotTeardown } from "../../lib/describe";
 import { OpenLog } from "./logs/openLog.svelte";
+import { Terminals } from "./terminal/terminals.svelte";
 import { followFeed, type Feed } from "./timeline/feed";
 import { applyEvent, type EventMessage, type Timeline } from "./timeline/reduce";
 
-export type Tab = "timeline" | "builds" | "logs" | "configuration" | "variables";
+export type Tab = "timeline" | "builds" | "logs" | "terminal" | "configuration" | "variables";
 
 export const TABS: [Tab, string][] = [
   ["timeline", "Timeline"],
   ["builds", "Builds"],
   ["logs", "Logs"],
+  ["terminal", "Terminal"],
   ["configuration", "Configuration"],
   ["variables", "Variables"],
 ];
@@ -104,6 +106,8 @@ export class EnvironmentModel {
   healthError = $state<UiError>();
   /** The services' health is being read. */
   readingHealth = $state(false);
+  /** The shells open in the Terminal tab. */
+  readonly terminals = new Terminals();
   readonly log: OpenLog;
 
   readonly gone = $derived(this.env !== undefined && whyNotTeardown(this.env.status) !== null);
@@ -500,6 +504,12 @@ export class EnvironmentModel {
     }
     this.detail = undefined;
     void this.load();
+  }
+
+  /** Opens a shell in `service`'s container, on the Terminal tab. */
+  openTerminal(service: string): void {
+    this.terminals.open(service);
+    this.selectTab("terminal");
   }
 
   selectTab(tab: Tab): void {

@@ -297,6 +297,16 @@ export function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsA
         },
         { resource: "builds/1/web", kind: "build", label: "web, build 1", lines: 12, dropped: 0 },
       ]),
+    // A shell that echoes each key back and says what it was opened in.
+    openTerminal: (_envId, workload, rows, cols, onMessage) => {
+      const say = (text: string) => onMessage({ kind: "output", data: btoa(text) });
+      say(`${workload} ${rows}x${cols}\r\n# `);
+      return Promise.resolve({
+        input: (data: string) => say(data),
+        resize: (r: number, c: number) => say(`[${r}x${c}]`),
+        close: () => onMessage({ kind: "exit", code: 0, error: null }),
+      });
+    },
     followLog: (_resource, afterSeq, onPage) => {
       if (afterSeq === 0) onPage(logs);
       return Promise.resolve(() => {});

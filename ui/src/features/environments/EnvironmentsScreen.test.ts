@@ -105,6 +105,7 @@ function api(
     followChanges: () => Promise.resolve(() => {}),
     followLog: unused,
     logResources: unused,
+    openTerminal: unused,
     builds: unused,
     compareBuilds: unused,
     deployBuild: unused,

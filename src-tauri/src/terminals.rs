@@ -1,0 +1,171 @@
+//! Terminals in the window (the environment's Terminal tab): each an `ExecSession` of a shell
+//! in a service's container, its output sent over a Tauri channel, its keys and size sent
+//! back by commands. A terminal ends when its shell exits, when the window closes it, when its
+//! webview loads again, or when the app exits: closing drops the session's input, and the
+//! runtime stops the shell and what it started (`stagecraft_engine::stop_command`), so no
+//! shell is left running in the container. Keys and output pass through memory only: nothing
+//! typed is logged or stored.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use base64::Engine as _;
+use serde::Serialize;
+use stagecraft_api::{ExecInput, ExecOutput, ExecSession, TerminalSize};
+use ts_rs::TS;
+
+/// What a terminal sends the window: its output, then how its shell ended.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum TerminalMessage {
+    /// Bytes the shell wrote (UTF-8 split anywhere), base64-encoded.
+    Output { data: String },
+    /// The shell ended: its exit code when the runtime said it, or why it broke.
+    #[serde(rename_all = "camelCase")]
+    Exit {
+        #[ts(type = "number | null")]
+        code: Option<i64>,
+        error: Option<String>,
+    },
+}
+
+/// Output sent to the window in one message at most: fewer, larger messages keep a fast
+/// writer (`cat` of a large file) from flooding the IPC.
+const MESSAGE_BYTES: usize = 256 * 1024;
+
+/// How long the app waits at exit for its terminals' shells to be stopped.
+const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(8);
+
+struct Open {
+    webview: String,
+    input: tokio::sync::mpsc::Sender<ExecInput>,
+    pump: tauri::async_runtime::JoinHandle<()>,
+}
+
+/// The open terminals, by id.
+#[derive(Default)]
+pub(crate) struct Terminals {
+    next: AtomicU32,
+    open: Mutex<HashMap<u32, Open>>,
+}
+
+impl std::fmt::Debug for Terminals {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Terminals")
+            .field("open", &self.lock().len())
+            .finish()
+    }
+}
+
+impl Terminals {
+    /// Takes `session` for the webview `label`, its output sent to `send` until it ends
+    /// (`send` false: nobody listens any more); gives its id.
+    pub(crate) fn open(
+        &self,
+        label: &str,
+        session: ExecSession,
+        send: impl Fn(TerminalMessage) -> bool + Send + 'static,
+    ) -> u32 {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let ExecSession {
+            input,
+            mut output,
+            exit,
+            ..
+        } = session;
+        let pump = tauri::async_runtime::spawn(async move {
+            let encoder = base64::engine::general_purpose::STANDARD;
+            let mut listening = true;
+            while let Some(first) = output.recv().await {
+                let mut bytes = chunk(first);
+                while bytes.len() < MESSAGE_BYTES
+                    && let Ok(next) = output.try_recv()
+                {
+                    bytes.extend(chunk(next));
+                }
+                if listening {
+                    listening = send(TerminalMessage::Output {
+                        data: encoder.encode(&bytes),
+                    });
+                }
+            }
+            let message = match exit.await {
+                Ok(Ok(code)) => TerminalMessage::Exit { code, error: None },
+                Ok(Err(error)) => TerminalMessage::Exit {
+                    code: None,
+                    error: Some(error.to_string()),
+                },
+                Err(_) => TerminalMessage::Exit {
+                    code: None,
+                    error: None,
+                },
+            };
+            if listening {
+                send(message);
+            }
+        });
+        let mut open = self.lock();
+        open.retain(|_, t| !t.pump.inner().is_finished());
+        open.insert(
+            id,
+            Open {
+                webview: label.to_owned(),
+                input,
+                pump,
+            },
+        );
+        id
+    }
+
+    /// Keys typed (or pasted) into terminal `id`.
+    pub(crate) async fn input(&self, id: u32, data: Vec<u8>) {
+        self.send(id, ExecInput::Data(data)).await;
+    }
+
+    /// Terminal `id`'s new size.
+    pub(crate) async fn resize(&self, id: u32, size: TerminalSize) {
+        self.send(id, ExecInput::Resize(size)).await;
+    }
+
+    async fn send(&self, id: u32, message: ExecInput) {
+        let input = self.lock().get(&id).map(|t| t.input.clone());
+        // A terminal whose shell ended takes no more keys: its window says it ended.
+        if let Some(input) = input {
+            let _ = input.send(message).await;
+        }
+    }
+
+    /// Closes terminal `id`: its shell is stopped. One closed already is no error.
+    pub(crate) fn close(&self, id: u32) {
+        self.lock().remove(&id);
+    }
+
+    /// Closes every terminal of the webview `label`: it is loading a page again.
+    pub(crate) fn close_webview(&self, label: &str) -> usize {
+        let mut open = self.lock();
+        let before = open.len();
+        open.retain(|_, t| t.webview != label);
+        before - open.len()
+    }
+
+    /// Closes every terminal and waits (for a bounded time) until their shells are stopped:
+    /// the app is exiting, and would take the stopping with it.
+    pub(crate) async fn close_all(&self) {
+        let pumps: Vec<_> = self.lock().drain().map(|(_, t)| t.pump).collect();
+        let _ = tokio::time::timeout(CLOSE_WAIT, futures_util::future::join_all(pumps)).await;
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u32, Open>> {
+        // Each change is one call: a panic while it was held leaves the map consistent.
+        self.open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn chunk(output: ExecOutput) -> Vec<u8> {
+    match output {
+        ExecOutput::Stdout(bytes) | ExecOutput::Stderr(bytes) => bytes,
+    }
+}
