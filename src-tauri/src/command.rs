@@ -705,6 +705,12 @@ pub(crate) async fn terminal_input(
     Ok(())
 }
 
+/// The window drew `bytes` more of terminal `id`'s output: more may come.
+#[tauri::command]
+pub(crate) fn terminal_ack(terminals: State<'_, Terminals>, id: u32, bytes: u32) {
+    terminals.drawn(id, u64::from(bytes));
+}
+
 /// Terminal `id` was resized (the window, or its pane).
 #[tauri::command]
 pub(crate) async fn terminal_resize(

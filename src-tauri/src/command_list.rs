@@ -52,6 +52,7 @@ commands! {
     log_follow,
     terminal_open,
     terminal_input,
+    terminal_ack,
     terminal_resize,
     terminal_close,
     deploy_detail,

@@ -30,9 +30,15 @@ pub enum TerminalMessage {
     },
 }
 
-/// Output sent to the window in one message at most: fewer, larger messages keep a fast
-/// writer (`cat` of a large file) from flooding the IPC.
-const MESSAGE_BYTES: usize = 256 * 1024;
+/// Output sent to the window in one message at most: output that comes faster than the window
+/// takes it goes in fewer, larger messages.
+const MESSAGE_BYTES: usize = 64 * 1024;
+
+/// Output sent and not yet drawn, at most: past it the terminal waits for the window to say it
+/// drew some (`terminal_ack`), so a fast writer (`cat` of a large file) slows down to what
+/// the window draws instead of queueing megabytes in it and stalling its frames. The shell's
+/// own output waits in the runtime's pipe meanwhile, as it would behind a slow terminal.
+const IN_FLIGHT: u64 = 512 * 1024;
 
 /// How long the app waits at exit for its terminals' shells to be stopped.
 const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(8);
@@ -40,6 +46,8 @@ const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(8);
 struct Open {
     webview: String,
     input: tokio::sync::mpsc::Sender<ExecInput>,
+    /// Bytes the window says it drew, in all.
+    drawn: tokio::sync::watch::Sender<u64>,
     pump: tauri::async_runtime::JoinHandle<()>,
 }
 
@@ -74,9 +82,11 @@ impl Terminals {
             exit,
             ..
         } = session;
+        let (drawn, mut drawn_rx) = tokio::sync::watch::channel(0u64);
         let pump = tauri::async_runtime::spawn(async move {
             let encoder = base64::engine::general_purpose::STANDARD;
             let mut listening = true;
+            let mut sent = 0u64;
             while let Some(first) = output.recv().await {
                 let mut bytes = chunk(first);
                 while bytes.len() < MESSAGE_BYTES
@@ -84,7 +94,12 @@ impl Terminals {
                 {
                     bytes.extend(chunk(next));
                 }
+                // A closed terminal has nobody drawing: its output is only drained.
+                while listening && sent.saturating_sub(*drawn_rx.borrow()) > IN_FLIGHT {
+                    listening = drawn_rx.changed().await.is_ok();
+                }
                 if listening {
+                    sent += bytes.len() as u64;
                     listening = send(TerminalMessage::Output {
                         data: encoder.encode(&bytes),
                     });
@@ -112,6 +127,7 @@ impl Terminals {
             Open {
                 webview: label.to_owned(),
                 input,
+                drawn,
                 pump,
             },
         );
@@ -121,6 +137,13 @@ impl Terminals {
     /// Keys typed (or pasted) into terminal `id`.
     pub(crate) async fn input(&self, id: u32, data: Vec<u8>) {
         self.send(id, ExecInput::Data(data)).await;
+    }
+
+    /// The window drew `bytes` more of terminal `id`'s output.
+    pub(crate) fn drawn(&self, id: u32, bytes: u64) {
+        if let Some(terminal) = self.lock().get(&id) {
+            terminal.drawn.send_modify(|drawn| *drawn += bytes);
+        }
     }
 
     /// Terminal `id`'s new size.

@@ -52,7 +52,7 @@ fn chatty_repo(dir: &Path, app: &str) -> std::path::PathBuf {
 
 /// "453 frames: median 17.0 ms, p95 …" from the frame times a page recorded (the first, from
 /// the start of recording, dropped).
-fn frame_summary(recorded: &serde_json::Value) -> String {
+pub(crate) fn frame_summary(recorded: &serde_json::Value) -> String {
     let mut frames: Vec<f64> = recorded
         .as_array()
         .unwrap()

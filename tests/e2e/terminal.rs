@@ -150,3 +150,153 @@ async fn a_terminal_opens_in_a_deployed_service_answers_and_closes_without_leavi
     );
     client.close().await.unwrap();
 }
+
+/// Keys typed one at a time for the round-trip measurement.
+const KEYS: usize = 200;
+
+/// A measurement, not a test (`scripts/test.sh` skips it): in the window, the time from a key
+/// pressed in the terminal to its echo drawn on the terminal's screen, p50 and p99; then the
+/// frame times while `cat` writes a 50 MB file through the terminal. Run it with
+///
+/// ```sh
+/// xvfb-run -a -s "-screen 0 1280x800x24" cargo test --workspace --test e2e -- \
+///   --ignored --exact terminal::terminal_keystrokes_and_a_large_output_in_the_window --nocapture
+/// ```
+#[tokio::test]
+#[ignore = "a measurement: run it on its own (see its documentation)"]
+async fn terminal_keystrokes_and_a_large_output_in_the_window() {
+    let _window = exclusive_window().await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = format!("termbench{}", std::process::id());
+    let _cleanup = Cleanup(app.clone());
+    let repo = app_repo(dir.path(), &app);
+    let data = dir.path().join("data");
+    let driver = Driver::start(&[("STAGECRAFT_DATA_DIR", data.to_str().unwrap())]);
+    let client = driver.launch_app().await;
+    wait_for(&client, "[data-testid=no-environments]", WAIT).await;
+    add_app_and_create_environment(&client, &repo).await;
+    wait_for(&client, "[data-testid=deploy][data-stage=setup]", WAIT).await;
+    click(&client, "[data-testid=deploy]").await;
+    wait_for(
+        &client,
+        "[data-testid=environment-status][data-status=deployed]",
+        DEPLOY_WAIT,
+    )
+    .await;
+    click(&client, "[data-testid=service-terminal]").await;
+    wait_for(&client, "[data-testid=terminal][data-status=open]", WAIT).await;
+    let deadline = Instant::now() + WAIT;
+    while !screen(&client).await.contains('#') {
+        assert!(Instant::now() < deadline, "no prompt");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Each key's press and the next change of the screen's rows, timed in the page.
+    client
+        .execute(
+            "const area = document.querySelector('[data-testid=terminal] .xterm-helper-textarea');\
+             const rows = document.querySelector('[data-testid=terminal] .xterm-rows');\
+             window.__rtt = []; window.__pressed = null;\
+             area.addEventListener('keydown', () => { window.__pressed = performance.now(); }, true);\
+             new MutationObserver(() => { if (window.__pressed !== null) {\
+               window.__rtt.push(performance.now() - window.__pressed); window.__pressed = null; } })\
+               .observe(rows, { childList: true, subtree: true, characterData: true });",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let keys = client
+        .find(Locator::Css(
+            "[data-testid=terminal] .xterm-helper-textarea",
+        ))
+        .await
+        .unwrap();
+    for i in 0..KEYS {
+        // A line of keys, then erased, so the prompt's line never wraps.
+        let key = if i % 40 == 39 { "\u{15}" } else { "x" };
+        keys.send_keys(key).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    let rtt = client
+        .execute("return window.__rtt;", vec![])
+        .await
+        .unwrap();
+    let mut rtt: Vec<f64> = rtt
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(serde_json::Value::as_f64)
+        .collect();
+    rtt.sort_by(f64::total_cmp);
+    let at = |p: f64| rtt[((rtt.len() as f64 - 1.0) * p).round() as usize];
+    eprintln!(
+        "window keystroke round trip over {} keys: p50 {:.1} ms, p99 {:.1} ms, longest {:.1} ms",
+        rtt.len(),
+        at(0.5),
+        at(0.99),
+        rtt[rtt.len() - 1]
+    );
+    assert!(rtt.len() > KEYS / 2, "most keys came back: {}", rtt.len());
+
+    // 50 MB of text through the terminal while the frames are recorded.
+    let env_id = client
+        .find(Locator::Css("[data-testid=environment-id]"))
+        .await
+        .unwrap()
+        .attr("title")
+        .await
+        .unwrap()
+        .unwrap();
+    let container = String::from_utf8(
+        std::process::Command::new("docker")
+            .args([
+                "ps",
+                "-q",
+                "--filter",
+                &format!("label=dev.stagecraft.env={env_id}"),
+            ])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let made = std::process::Command::new("docker")
+        .args(["exec", container.trim(), "sh", "-c"])
+        .arg("yes 'INFO GET /api/orders/12345 200 in 12 ms \u{2713} status=ok' | head -c 50000000 > /big")
+        .status()
+        .unwrap();
+    assert!(made.success());
+    keys.send_keys("\u{15}cat /big; echo END-$((6*7))")
+        .await
+        .unwrap();
+    client
+        .execute(
+            "window.__frames = []; let last = performance.now();\n\
+             const frame = (t) => { window.__frames.push(t - last); last = t;\n\
+               if (!window.__stop) requestAnimationFrame(frame); };\n\
+             requestAnimationFrame(frame);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let started = Instant::now();
+    keys.send_keys(&Key::Enter.to_string()).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while !screen(&client).await.contains("END-42") {
+        assert!(Instant::now() < deadline, "the cat never ended");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let took = started.elapsed();
+    let frames = client
+        .execute("window.__stop = true; return window.__frames;", vec![])
+        .await
+        .unwrap();
+    save_screenshot(&client, "terminal-cat.png").await;
+    eprintln!(
+        "50 MB through the window's terminal in {:.1} s ({:.1} MB/s); {}",
+        took.as_secs_f64(),
+        50.0 / took.as_secs_f64(),
+        crate::frames::frame_summary(&frames)
+    );
+    client.close().await.unwrap();
+}

@@ -100,6 +100,8 @@ export interface CreateEnvironmentRequest {
 /** An open terminal: keys in, its size, and closing it (which stops its shell). */
 export interface TerminalHandle {
   input(data: string): void;
+  /** The terminal drew `bytes` more of the output it was sent: more may come. */
+  drawn(bytes: number): void;
   resize(rows: number, cols: number): void;
   close(): void;
 }
@@ -339,6 +341,7 @@ export const environmentsApi: EnvironmentsApi = {
         queued += data;
         void send();
       },
+      drawn: (bytes) => void quietly("terminal_ack", { id, bytes }),
       resize: (rows, cols) => void quietly("terminal_resize", { id, rows, cols }),
       close: () => void quietly("terminal_close", { id }),
     };

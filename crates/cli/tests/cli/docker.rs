@@ -21,7 +21,7 @@ fn stagecraft_with(data: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
 }
 
 /// Runs the command and reads its JSON answer; it must succeed.
-fn json(data: &Path, args: &[&str]) -> serde_json::Value {
+pub(crate) fn json(data: &Path, args: &[&str]) -> serde_json::Value {
     serde_json::from_str(&stdout(&stagecraft(data, args))).unwrap()
 }
 
@@ -34,7 +34,7 @@ pub(crate) fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-fn app(dir: &Path, app: &str) -> std::path::PathBuf {
+pub(crate) fn app(dir: &Path, app: &str) -> std::path::PathBuf {
     let repo = dir.join(app);
     std::fs::create_dir_all(repo.join(".release")).unwrap();
     std::fs::create_dir_all(repo.join("worker")).unwrap();
@@ -74,7 +74,7 @@ workflows:
 
 /// Removes the app's containers, network and images even when the test fails half-way.
 /// Images go by tag: identical builds of other apps share an image id.
-struct Cleanup(String);
+pub(crate) struct Cleanup(pub(crate) String);
 
 impl Drop for Cleanup {
     fn drop(&mut self) {

@@ -226,3 +226,132 @@ fn terminal(data: &Path, id: &str) {
         "{left}"
     );
 }
+
+/// Keys typed one at a time for the round-trip measurement.
+const KEYS: usize = 300;
+
+/// A measurement, not a test (`scripts/test.sh` skips it): a key written to
+/// `stagecraft instances terminal` through a pseudo-terminal until its echo comes back, p50
+/// and p99, and `cat` of a 50 MB file through it. Run it with
+///
+/// ```sh
+/// cargo test -p stagecraft-cli --test cli -- --ignored --exact \
+///   instances::terminal_keystrokes_and_a_large_output_from_the_command --nocapture
+/// ```
+#[test]
+#[ignore = "a measurement: run it on its own (see its documentation)"]
+fn terminal_keystrokes_and_a_large_output_from_the_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let name = format!("clibench{}", std::process::id());
+    let _cleanup = crate::docker::Cleanup(name.clone());
+    let repo = crate::docker::app(dir.path(), &name);
+    stdout(&stagecraft(&data, &["apps", "add", repo.to_str().unwrap()]));
+    let created = crate::docker::json(
+        &data,
+        &["environments", "create", "--app", &name, "-o", "json"],
+    );
+    let id = created["environment"]["id"].as_str().unwrap().to_owned();
+    let made = exec(
+        &data,
+        &id,
+        &[
+            "sh",
+            "-c",
+            "yes 'INFO GET /api/orders/12345 200 in 12 ms status=ok' | head -c 50000000 > /big",
+        ],
+    );
+    assert_eq!(made.status.code(), Some(0));
+
+    let pty = native_pty_system()
+        .openpty(PtySize {
+            rows: 40,
+            cols: 120,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_stagecraft"));
+    command.args(["instances", "terminal", "--environment", &id, "worker"]);
+    command.env("STAGECRAFT_DATA_DIR", &data);
+    command.env("STAGECRAFT_KEYCHAIN", "0");
+    let mut child = pty.slave.spawn_command(command).unwrap();
+    drop(pty.slave);
+    // The reader gives each chunk as it comes, with when it came.
+    let (chunks_tx, chunks) = std::sync::mpsc::channel::<(Instant, Vec<u8>)>();
+    let mut reader = pty.master.try_clone_reader().unwrap();
+    std::thread::spawn(move || {
+        let mut buffer = vec![0u8; 64 * 1024];
+        while let Ok(n) = reader.read(&mut buffer) {
+            if n == 0
+                || chunks_tx
+                    .send((Instant::now(), buffer[..n].to_vec()))
+                    .is_err()
+            {
+                break;
+            }
+        }
+    });
+    let mut keys = pty.master.take_writer().unwrap();
+    let mut seen = Vec::new();
+    let wait_for = |seen: &mut Vec<u8>, wanted: &[u8], within: Duration| -> Instant {
+        let deadline = Instant::now() + within;
+        loop {
+            let (at, chunk) = chunks
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .unwrap_or_else(|_| panic!("{:?} never came", String::from_utf8_lossy(wanted)));
+            seen.extend(chunk);
+            if let Some(i) = seen.windows(wanted.len()).position(|w| w == wanted) {
+                seen.drain(..i + wanted.len());
+                return at;
+            }
+            // Only a tail that could start `wanted` is kept: 50 MB are not searched again.
+            let keep = seen.len().min(wanted.len() - 1);
+            seen.drain(..seen.len() - keep);
+        }
+    };
+    wait_for(&mut seen, b"# ", Duration::from_secs(20));
+
+    let mut rtt = Vec::new();
+    for i in 0..KEYS {
+        // A line of keys, then erased (Ctrl-U), so the prompt's line never wraps.
+        if i % 40 == 39 {
+            keys.write_all(b"\x15").unwrap();
+            keys.flush().unwrap();
+            std::thread::sleep(Duration::from_millis(50));
+            while chunks.try_recv().is_ok() {}
+            seen.clear();
+            continue;
+        }
+        let sent = Instant::now();
+        keys.write_all(b"x").unwrap();
+        keys.flush().unwrap();
+        let back = wait_for(&mut seen, b"x", Duration::from_secs(5));
+        rtt.push(back.duration_since(sent).as_secs_f64() * 1000.0);
+    }
+    rtt.sort_by(f64::total_cmp);
+    let at = |p: f64| rtt[((rtt.len() as f64 - 1.0) * p).round() as usize];
+    eprintln!(
+        "command keystroke round trip over {} keys: p50 {:.2} ms, p99 {:.2} ms, longest {:.2} ms",
+        rtt.len(),
+        at(0.5),
+        at(0.99),
+        rtt[rtt.len() - 1]
+    );
+
+    keys.write_all(b"\x15cat /big; echo END-$((6*7))\r")
+        .unwrap();
+    keys.flush().unwrap();
+    let started = Instant::now();
+    wait_for(&mut seen, b"END-42", Duration::from_secs(300));
+    let took = started.elapsed();
+    eprintln!(
+        "50 MB through the command's terminal in {:.2} s ({:.1} MB/s)",
+        took.as_secs_f64(),
+        50.0 / took.as_secs_f64()
+    );
+    keys.write_all(b"exit\r").unwrap();
+    keys.flush().unwrap();
+    child.wait().unwrap();
+    stdout(&stagecraft(&data, &["environments", "delete", &id]));
+}

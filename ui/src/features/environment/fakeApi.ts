@@ -303,6 +303,7 @@ export function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsA
       say(`${workload} ${rows}x${cols}\r\n# `);
       return Promise.resolve({
         input: (data: string) => say(data),
+        drawn: () => {},
         resize: (r: number, c: number) => say(`[${r}x${c}]`),
         close: () => onMessage({ kind: "exit", code: 0, error: null }),
       });

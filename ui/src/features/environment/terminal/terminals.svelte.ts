@@ -41,6 +41,9 @@ export class Terminals {
 
 /** A terminal's output message's bytes. */
 export function outputBytes(message: Extract<TerminalMessage, { kind: "output" }>): Uint8Array {
+  // WebKit 2.50, Safari 18.2 and Chromium 140 decode natively; jsdom and older ones do not.
+  const native = (Uint8Array as { fromBase64?: (data: string) => Uint8Array }).fromBase64;
+  if (native) return native(message.data);
   const text = atob(message.data);
   const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
