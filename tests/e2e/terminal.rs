@@ -130,7 +130,23 @@ async fn a_terminal_opens_in_a_deployed_service_answers_and_closes_without_leavi
     }
     save_screenshot(&client, "terminal.png").await;
 
-    // Closed: the shell is stopped in the container, not left running.
+    // A second terminal beside it, from the tab's own button; the first one stays open.
+    click(&client, "[data-testid=terminal-open]").await;
+    let deadline = Instant::now() + WAIT;
+    while client
+        .find_all(Locator::Css("[data-testid=terminal][data-status=open]"))
+        .await
+        .unwrap()
+        .len()
+        < 2
+    {
+        assert!(Instant::now() < deadline, "the second terminal never opened");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(screen(&client).await.contains(&wanted));
+
+    // Closed, both: their shells are stopped in the container, not left running.
+    click(&client, "[data-testid=terminal-close]").await;
     click(&client, "[data-testid=terminal-close]").await;
     let deadline = Instant::now() + Duration::from_secs(15);
     while has_shell(&processes(&env_id)) {
