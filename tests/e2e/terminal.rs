@@ -140,7 +140,10 @@ async fn a_terminal_opens_in_a_deployed_service_answers_and_closes_without_leavi
         .len()
         < 2
     {
-        assert!(Instant::now() < deadline, "the second terminal never opened");
+        assert!(
+            Instant::now() < deadline,
+            "the second terminal never opened"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(screen(&client).await.contains(&wanted));

@@ -59,11 +59,12 @@ pub(crate) async fn drive(
     } else {
         None
     };
+    // They hold the input weakly: dropping it below stops the command even while they wait.
     if stdin {
-        read_stdin(input.clone());
+        read_stdin(input.downgrade());
     }
     if tty {
-        follow_size(input.clone());
+        follow_size(input.downgrade());
     }
     let (mut stdout, mut stderr) = (std::io::stdout(), std::io::stderr());
     while let Some(chunk) = output.recv().await {
@@ -93,24 +94,21 @@ pub(crate) async fn drive(
 
 /// Standard input to the session, then its end, read on a thread that never blocks the
 /// runtime (the process ends without waiting for it).
-fn read_stdin(input: tokio::sync::mpsc::Sender<ExecInput>) {
+fn read_stdin(input: tokio::sync::mpsc::WeakSender<ExecInput>) {
     std::thread::spawn(move || {
         let mut stdin = std::io::stdin();
         let mut buffer = vec![0u8; 16 * 1024];
         loop {
-            match stdin.read(&mut buffer) {
-                Ok(0) | Err(_) => {
-                    let _ = input.blocking_send(ExecInput::Eof);
-                    return;
-                }
-                Ok(n) => {
-                    if input
-                        .blocking_send(ExecInput::Data(buffer[..n].to_vec()))
-                        .is_err()
-                    {
-                        return;
-                    }
-                }
+            let message = match stdin.read(&mut buffer) {
+                Ok(0) | Err(_) => ExecInput::Eof,
+                Ok(n) => ExecInput::Data(buffer[..n].to_vec()),
+            };
+            let end = message == ExecInput::Eof;
+            let sent = input
+                .upgrade()
+                .is_some_and(|input| input.blocking_send(message).is_ok());
+            if end || !sent {
+                return;
             }
         }
     });
@@ -118,7 +116,7 @@ fn read_stdin(input: tokio::sync::mpsc::Sender<ExecInput>) {
 
 /// Sends the local terminal's size each time it changes: on SIGWINCH where there is one,
 /// every 250 ms elsewhere.
-fn follow_size(input: tokio::sync::mpsc::Sender<ExecInput>) {
+fn follow_size(input: tokio::sync::mpsc::WeakSender<ExecInput>) {
     tokio::spawn(async move {
         let mut last = local_size();
         #[cfg(unix)]
@@ -137,6 +135,9 @@ fn follow_size(input: tokio::sync::mpsc::Sender<ExecInput>) {
             let now = local_size();
             if now != last {
                 last = now;
+                let Some(input) = input.upgrade() else {
+                    return;
+                };
                 if input.send(ExecInput::Resize(now)).await.is_err() {
                     return;
                 }
