@@ -685,13 +685,19 @@ pub(crate) async fn terminal_open<R: tauri::Runtime>(
     on_message: tauri::ipc::Channel<TerminalMessage>,
 ) -> Result<u32, IpcError> {
     let size = TerminalSize { rows, cols };
+    let page = terminals.page(webview.label());
     let session = state
         .stagecraft()?
         .terminal(&env_id, &workload, replica, None, size)
         .await?;
-    Ok(terminals.open(webview.label(), session, move |message| {
+    let opened = terminals.open(webview.label(), page, session, move |message| {
         on_message.send(message).is_ok()
-    }))
+    });
+    opened.ok_or_else(|| {
+        IpcError::from(stagecraft_api::Error::Conflict {
+            message: "the window loaded again while the terminal opened: open it again".into(),
+        })
+    })
 }
 
 /// Keys typed or pasted into terminal `id`, as the terminal encodes them (UTF-8).

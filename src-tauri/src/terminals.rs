@@ -34,14 +34,15 @@ pub enum TerminalMessage {
 /// takes it goes in fewer, larger messages.
 const MESSAGE_BYTES: usize = 64 * 1024;
 
-/// Output sent and not yet drawn, at most: past it the terminal waits for the window to say it
-/// drew some (`terminal_ack`), so a fast writer (`cat` of a large file) slows down to what
-/// the window draws instead of queueing megabytes in it and stalling its frames. The shell's
-/// own output waits in the runtime's pipe meanwhile, as it would behind a slow terminal.
+/// Output sent and not yet drawn, at most (and the message that reached it): past it the
+/// terminal waits for the window to say it drew some (`terminal_ack`), so a fast writer (`cat`
+/// of a large file) slows down to what the window draws instead of queueing megabytes in it
+/// and stalling its frames. The shell's own output waits in the runtime's pipe meanwhile, as
+/// it would behind a slow terminal.
 const IN_FLIGHT: u64 = 512 * 1024;
 
 /// How long the app waits at exit for its terminals' shells to be stopped.
-const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(8);
+const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
 
 struct Open {
     webview: String,
@@ -56,6 +57,9 @@ struct Open {
 pub(crate) struct Terminals {
     next: AtomicU32,
     open: Mutex<HashMap<u32, Open>>,
+    /// How many times each webview loaded a page again: a terminal that finishes opening
+    /// after its page went is closed at once, not left to a page that never asked for it.
+    loads: Mutex<HashMap<String, u64>>,
 }
 
 impl std::fmt::Debug for Terminals {
@@ -67,14 +71,24 @@ impl std::fmt::Debug for Terminals {
 }
 
 impl Terminals {
+    /// The page the webview `label` shows now, to give [`Terminals::open`].
+    pub(crate) fn page(&self, label: &str) -> u64 {
+        lock(&self.loads).get(label).copied().unwrap_or(0)
+    }
+
     /// Takes `session` for the webview `label`, its output sent to `send` until it ends
-    /// (`send` false: nobody listens any more); gives its id.
+    /// (`send` false: nobody listens any more); gives its id. `None`, and the session closed
+    /// (its shell stopped), when the webview loaded another page since `page`.
     pub(crate) fn open(
         &self,
         label: &str,
+        page: u64,
         session: ExecSession,
         send: impl Fn(TerminalMessage) -> bool + Send + 'static,
-    ) -> u32 {
+    ) -> Option<u32> {
+        if self.page(label) != page {
+            return None;
+        }
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let ExecSession {
             input,
@@ -131,7 +145,7 @@ impl Terminals {
                 pump,
             },
         );
-        id
+        Some(id)
     }
 
     /// Keys typed (or pasted) into terminal `id`.
@@ -166,6 +180,7 @@ impl Terminals {
 
     /// Closes every terminal of the webview `label`: it is loading a page again.
     pub(crate) fn close_webview(&self, label: &str) -> usize {
+        *lock(&self.loads).entry(label.to_owned()).or_default() += 1;
         let mut open = self.lock();
         let before = open.len();
         open.retain(|_, t| t.webview != label);
@@ -180,15 +195,85 @@ impl Terminals {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u32, Open>> {
-        // Each change is one call: a panic while it was held leaves the map consistent.
-        self.open
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        lock(&self.open)
     }
+}
+
+/// Each change is one call: a panic while a map was held leaves it consistent.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn chunk(output: ExecOutput) -> Vec<u8> {
     match output {
         ExecOutput::Stdout(bytes) | ExecOutput::Stderr(bytes) => bytes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use stagecraft_api::{ExecOutput, ExecSession};
+
+    use super::{IN_FLIGHT, MESSAGE_BYTES, TerminalMessage, Terminals};
+
+    #[tokio::test]
+    async fn a_terminal_that_opens_after_its_page_went_is_closed_at_once() {
+        let terminals = Terminals::default();
+        let page = terminals.page("main");
+        assert_eq!(terminals.close_webview("main"), 0);
+        let (opened, mut ends) = ExecSession::channels("web-1");
+        assert!(terminals.open("main", page, opened, |_| true).is_none());
+        // Its input is gone: the runtime stops the shell.
+        assert!(ends.input.recv().await.is_none());
+        let (opened, _ends) = ExecSession::channels("web-1");
+        let page = terminals.page("main");
+        assert!(terminals.open("main", page, opened, |_| true).is_some());
+    }
+
+    #[tokio::test]
+    async fn output_waits_for_the_window_to_draw_what_it_was_sent() {
+        let terminals = Terminals::default();
+        let (opened, ends) = ExecSession::channels("web-1");
+        let sent = Arc::new(Mutex::new(0usize));
+        let counted = Arc::clone(&sent);
+        let id = terminals
+            .open("main", 0, opened, move |message| {
+                if let TerminalMessage::Output { data } = message {
+                    use base64::Engine as _;
+                    let bytes = base64::engine::general_purpose::STANDARD.decode(data);
+                    *counted.lock().unwrap() += bytes.unwrap().len();
+                }
+                true
+            })
+            .unwrap();
+        // Far more than may be in flight, in chunks the pump takes one message at a time.
+        let writer = tokio::spawn(async move {
+            for _ in 0..64 {
+                if ends
+                    .output
+                    .send(ExecOutput::Stdout(vec![b'x'; 64 * 1024]))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let before = *sent.lock().unwrap();
+        assert!(
+            before as u64 <= IN_FLIGHT + MESSAGE_BYTES as u64,
+            "{before} sent undrawn"
+        );
+        assert!(before > 0);
+        terminals.drawn(id, before as u64);
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(*sent.lock().unwrap() > before, "more came once drawn");
+        terminals.close(id);
+        writer.abort();
     }
 }

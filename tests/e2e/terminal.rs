@@ -128,6 +128,35 @@ async fn a_terminal_opens_in_a_deployed_service_answers_and_closes_without_leavi
         assert!(Instant::now() < deadline, "{wanted} never showed: {shown}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // Colours, the 24-bit ones too (xterm.js writes them as style attributes).
+    keys.send_keys("printf '\\033[38;2;255;100;0mtrue\\033[0m \\033[32mgreen\\033[0m\\n'")
+        .await
+        .unwrap();
+    keys.send_keys(&Key::Enter.to_string()).await.unwrap();
+    let deadline = Instant::now() + WAIT;
+    let coloured = loop {
+        let colours = client
+            .execute(
+                "const spans = Array.from(document.querySelectorAll('[data-testid=terminal] .xterm-rows span'));\
+                 const of = (text) => { const s = spans.find(s => s.textContent === text); \
+                   return s ? getComputedStyle(s).color : null; };\
+                 return [of('true'), of('green')];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if colours[0].is_string() && colours[1].is_string() {
+            break colours;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no coloured output: {}",
+            screen(&client).await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(coloured[0], "rgb(255, 100, 0)", "{coloured}");
+    assert_ne!(coloured[1], coloured[0], "{coloured}");
     save_screenshot(&client, "terminal.png").await;
 
     // A second terminal beside it, from the tab's own button; the first one stays open.

@@ -1,7 +1,8 @@
 //! What Stagecraft's own log shows: `STAGECRAFT_LOG` (an `EnvFilter`, `info` or `debug` or
 //! `stagecraft_api=trace`), but never the HTTP clients' own request and response logging. At
 //! `debug` and `trace` those dump bodies, and a container's body holds its environment, secrets
-//! included; so the clients under the runtimes are held at `info` whatever the filter asks.
+//! included (and an exec's frames a terminal's keys); so the clients under the runtimes are
+//! held at `info` whatever the filter asks.
 
 use tracing_subscriber::EnvFilter;
 
@@ -17,6 +18,9 @@ const CLIENTS: &[&str] = &[
     "kube_client",
     "rustls",
     "reqwest",
+    // kube's WebSocket (exec, port-forward) logs whole frames at trace: a terminal's keys.
+    "tungstenite",
+    "tokio_tungstenite",
 ];
 
 /// `STAGECRAFT_LOG` (or `default` when it is unset or unreadable), with the clients held at

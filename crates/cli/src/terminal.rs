@@ -54,7 +54,8 @@ pub(crate) async fn drive(
         exit,
         ..
     } = session;
-    let _raw = if tty && stdin_is_terminal() {
+    // Raw only when the keys go to the command: then Ctrl-C is the command's to read.
+    let _raw = if tty && stdin && stdin_is_terminal() {
         Some(RawMode::enable()?)
     } else {
         None
@@ -67,7 +68,19 @@ pub(crate) async fn drive(
         follow_size(input.downgrade());
     }
     let (mut stdout, mut stderr) = (std::io::stdout(), std::io::stderr());
-    while let Some(chunk) = output.recv().await {
+    let mut stopped_by = None;
+    // Listened for from here on, once: a signal between two chunks is not missed.
+    let stop = stop_signal();
+    tokio::pin!(stop);
+    loop {
+        let chunk = tokio::select! {
+            chunk = output.recv() => chunk,
+            signal = &mut stop, if stopped_by.is_none() => {
+                stopped_by = Some(signal);
+                None
+            }
+        };
+        let Some(chunk) = chunk else { break };
         let written = match chunk {
             ExecOutput::Stdout(bytes) => stdout.write_all(&bytes).and_then(|()| stdout.flush()),
             ExecOutput::Stderr(bytes) => stderr.write_all(&bytes).and_then(|()| stderr.flush()),
@@ -77,10 +90,15 @@ pub(crate) async fn drive(
             break;
         }
     }
-    // Dropping the input stops the command if it still runs; its output then ends.
+    // Dropping the input stops the command if it still runs (an interrupt, a closed terminal,
+    // a closed pipe); its output then ends.
     drop(input);
     while output.recv().await.is_some() {}
     drop(_raw);
+    if let Some(signal) = stopped_by {
+        // 128 + the signal's number, as a shell reports a command a signal ended.
+        return Ok(128 + signal);
+    }
     match exit.await {
         Ok(Ok(Some(code))) => Ok(u8::try_from(code.rem_euclid(256)).unwrap_or(1)),
         Ok(Ok(None)) => {
@@ -89,6 +107,36 @@ pub(crate) async fn drive(
         }
         Ok(Err(error)) => Err(Error::runtime(env, error)),
         Err(_) => Ok(crate::FAILED),
+    }
+}
+
+/// The first of Ctrl-C (SIGINT), SIGHUP (the terminal closed) and SIGTERM this process gets,
+/// by its number: the command is stopped rather than left running in the container.
+async fn stop_signal() -> u8 {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let listen = |kind: SignalKind| signal(kind).ok();
+        let (mut hangup, mut terminate) = (
+            listen(SignalKind::hangup()),
+            listen(SignalKind::terminate()),
+        );
+        let next = |s: Option<tokio::signal::unix::Signal>| async move {
+            match s {
+                Some(mut s) => s.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => 2,
+            _ = next(hangup.take()) => 1,
+            _ = next(terminate.take()) => 15,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        2
     }
 }
 

@@ -3,10 +3,12 @@
 //! the CLI, the window and the tests drive a Docker exec and a Kubernetes exec alike.
 //!
 //! A session ends when its command exits (its code comes on `exit`) or when its holder drops
-//! `input` first: then the runtime stops the command and everything it started, because
-//! neither Docker nor Kubernetes stops an exec whose client went away (a shell would be left
-//! running in the container). Each session's processes carry [`EXEC_MARKER`] in their
-//! environment, which is how [`stop_command`] finds them.
+//! `input` first: then the runtime stops the command and everything it started (on Docker
+//! always; on Kubernetes a terminal's, whose command it can mark; a command without a terminal
+//! there gets the end of its input), because neither Docker nor Kubernetes stops an exec whose
+//! client went away (a shell would be left running in the container). Each session's
+//! processes carry [`EXEC_MARKER`] in their environment, which is how [`stop_command`] finds
+//! them (a program that rewrites its environment, or one run as another user, escapes it).
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -57,8 +59,8 @@ pub enum ExecOutput {
 /// How a command ended: its exit code when the runtime says it.
 pub type ExecExit = Result<Option<i64>, RuntimeError>;
 
-/// A running command. Drop `input` to stop it (and what it started); read `output` to its end,
-/// then `exit`.
+/// A running command. Drop `input` to stop it (and what it started, as the module says); read
+/// `output` to its end, then `exit`.
 #[derive(Debug)]
 pub struct ExecSession {
     /// The container (Docker) or pod (Kubernetes) it runs in.
@@ -101,6 +103,47 @@ impl ExecSession {
             },
         )
     }
+}
+
+/// What a session's standard-input writer is given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StdinChunk {
+    Data(Vec<u8>),
+    Eof,
+}
+
+/// Chunks of standard input queued for the writer at most.
+const STDIN_CHUNKS: usize = 16;
+
+/// Writes a session's standard input on a task of its own, so a runtime's drive loop keeps
+/// reading the command's output while a write waits (a command that reads nothing until its
+/// output is read would otherwise hold both for ever). The loop keeps a chunk aside while the
+/// queue is full (`Sender::reserve`) and reads no more input meanwhile; the writer ends at
+/// `Eof`, at a failed write, or when aborted.
+pub fn stdin_writer<W>(mut writer: W) -> (mpsc::Sender<StdinChunk>, tokio::task::AbortHandle)
+where
+    W: tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    use tokio::io::AsyncWriteExt as _;
+    let (chunks, mut queued) = mpsc::channel::<StdinChunk>(STDIN_CHUNKS);
+    let task = tokio::spawn(async move {
+        while let Some(chunk) = queued.recv().await {
+            match chunk {
+                StdinChunk::Data(bytes) => {
+                    // A command that stopped reading has exited or closed its input: its
+                    // output and exit say which.
+                    if writer.write_all(&bytes).await.is_err() || writer.flush().await.is_err() {
+                        return;
+                    }
+                }
+                StdinChunk::Eof => {
+                    let _ = writer.shutdown().await;
+                    return;
+                }
+            }
+        }
+    });
+    (chunks, task.abort_handle())
 }
 
 /// The variable each session's processes carry, set to the session's own [`exec_marker`].

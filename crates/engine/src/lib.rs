@@ -44,8 +44,8 @@ pub use build::{
 pub use domain::{App, Deploy, Environment, EnvironmentKind, Version};
 pub use event::{DeployEvent, DeployOutcome, EventSink, StepOutcome, TaskOutcome};
 pub use exec::{
-    EXEC_MARKER, ExecEnds, ExecExit, ExecInput, ExecOutput, ExecRequest, ExecSession, TerminalSize,
-    exec_marker, marked_command, stop_command,
+    EXEC_MARKER, ExecEnds, ExecExit, ExecInput, ExecOutput, ExecRequest, ExecSession, StdinChunk,
+    TerminalSize, exec_marker, marked_command, stdin_writer, stop_command,
 };
 pub use exit::{Ended, memory, start_refused};
 pub use layer_files::{FileChange, FileChanges, FileRename, LayerFile, LayerFiles};

@@ -7,15 +7,16 @@
 //! numbers), no replica the first ready one. A terminal's command runs through `sh` with the
 //! session's marker exported (`stagecraft_engine::marked_command`: an exec cannot set a
 //! variable), so a terminal closed while its shell runs stops the shell and what it started by a
-//! second exec (`stop_command`); a command without a terminal ends with its standard input.
+//! second exec (`stop_command`); a command without a terminal gets the end of its standard
+//! input and runs on if it ignores it (it may have no `sh` to be marked through).
 
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, AttachParams, AttachedProcess, ListParams};
 use stagecraft_engine::{
     ExecEnds, ExecExit, ExecInput, ExecOutput, ExecRequest, ExecSession, RuntimeError,
-    RuntimeErrorKind, exec_marker, marked_command, stop_command,
+    RuntimeErrorKind, StdinChunk, exec_marker, marked_command, stdin_writer, stop_command,
 };
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::io::AsyncReadExt as _;
 
 use crate::cluster::Cluster;
 use crate::forward::ready;
@@ -155,15 +156,40 @@ async fn drive(
         output: sink,
         exit,
     } = ends;
-    let mut stdin = process.stdin();
+    // Standard input and the terminal's size are written by tasks of their own: output is
+    // read even while they wait (kube's pipes hold 1 KiB).
+    let (stdin, writer) = match process.stdin() {
+        Some(input) => {
+            let (stdin, writer) = stdin_writer(input);
+            (Some(stdin), Some(writer))
+        }
+        None => (None, None),
+    };
+    let sizes = process.terminal_size().map(|mut resize| {
+        let (sizes, mut latest) = tokio::sync::watch::channel(tty);
+        let task = tokio::spawn(async move {
+            // The newest size once there is room for it; none is lost but those replaced.
+            loop {
+                let size = *latest.borrow_and_update();
+                if let Some(size) = size {
+                    let ready = std::future::poll_fn(|cx| resize.poll_ready(cx)).await;
+                    if ready.is_err() || resize.try_send(terminal(size)).is_err() {
+                        return;
+                    }
+                }
+                if latest.changed().await.is_err() {
+                    return;
+                }
+            }
+        });
+        (sizes, task.abort_handle())
+    });
     let mut stdout = process.stdout();
     let mut stderr = process.stderr();
-    let mut resize = process.terminal_size();
-    if let (Some(size), Some(resize)) = (tty, resize.as_mut()) {
-        let _ = resize.try_send(terminal(size));
-    }
     let status = process.take_status();
     let (mut out_buffer, mut err_buffer) = (vec![0; CHUNK], vec![0; CHUNK]);
+    // A chunk of input waiting for room in the writer's queue; no more is read meanwhile.
+    let mut pending: Option<StdinChunk> = None;
     loop {
         tokio::select! {
             read = read_some(stdout.as_mut(), &mut out_buffer) => match read {
@@ -174,34 +200,27 @@ async fn drive(
                 Some(n) => { let _ = sink.send(ExecOutput::Stderr(err_buffer[..n].to_vec())).await; }
                 None => stderr = None,
             },
-            message = user.recv() => match message {
-                Some(ExecInput::Data(bytes)) => {
-                    if let Some(writer) = stdin.as_mut()
-                        && writer.write_all(&bytes).await.is_err()
-                    {
-                        stdin = None;
-                    }
+            room = reserve(stdin.as_ref()), if pending.is_some() => {
+                if let (Some(room), Some(chunk)) = (room, pending.take()) {
+                    room.send(chunk);
                 }
+            },
+            message = user.recv(), if pending.is_none() => match message {
+                Some(ExecInput::Data(bytes)) => pending = Some(StdinChunk::Data(bytes)),
+                Some(ExecInput::Eof) => pending = Some(StdinChunk::Eof),
                 Some(ExecInput::Resize(size)) => {
-                    if let Some(resize) = resize.as_mut() {
-                        // Waits for room rather than losing the newest size.
-                        let ready = std::future::poll_fn(|cx| resize.poll_ready(cx)).await;
-                        if ready.is_ok() {
-                            let _ = resize.try_send(terminal(size));
-                        }
-                    }
-                }
-                Some(ExecInput::Eof) => {
-                    if let Some(mut writer) = stdin.take() {
-                        let _ = writer.shutdown().await;
+                    if let Some((sizes, _)) = sizes.as_ref() {
+                        sizes.send_replace(Some(size));
                     }
                 }
                 None => {
-                    match stop.as_ref() {
-                        Some(stop) => stop.run().await,
-                        None => if let Some(mut writer) = stdin.take() {
-                            let _ = writer.shutdown().await;
-                        },
+                    // The writer's end closes the command's input; a terminal's shell is
+                    // stopped besides.
+                    if let Some(writer) = writer.as_ref() {
+                        writer.abort();
+                    }
+                    if let Some(stop) = stop.as_ref() {
+                        stop.run().await;
                     }
                     process.abort();
                     break;
@@ -211,6 +230,12 @@ async fn drive(
         if stdout.is_none() && stderr.is_none() {
             break;
         }
+    }
+    if let Some(writer) = writer {
+        writer.abort();
+    }
+    if let Some((_, task)) = sizes {
+        task.abort();
     }
     // The status comes before the stream closes; its sender dropped without one says nothing.
     let ended: ExecExit = match status {
@@ -222,6 +247,13 @@ async fn drive(
     };
     drop(process);
     let _ = exit.send(ended);
+}
+
+/// Room for one chunk in the writer's queue; `None` when there is no writer or it ended.
+async fn reserve(
+    stdin: Option<&tokio::sync::mpsc::Sender<StdinChunk>>,
+) -> Option<tokio::sync::mpsc::Permit<'_, StdinChunk>> {
+    stdin?.reserve().await.ok()
 }
 
 /// Reads into `buffer` from `reader`; `None` at its end. Without a reader, never ends.

@@ -336,13 +336,29 @@ export const environmentsApi: EnvironmentsApi = {
       }
       sending = false;
     };
+    // Only the newest size matters: one call at a time, the last size asked for sent last.
+    let size: { rows: number; cols: number } | undefined;
+    let resizing = false;
+    const resize = async () => {
+      if (resizing) return;
+      resizing = true;
+      while (size !== undefined) {
+        const next = size;
+        size = undefined;
+        await quietly("terminal_resize", { id, ...next });
+      }
+      resizing = false;
+    };
     return {
       input: (data) => {
         queued += data;
         void send();
       },
       drawn: (bytes) => void quietly("terminal_ack", { id, bytes }),
-      resize: (rows, cols) => void quietly("terminal_resize", { id, rows, cols }),
+      resize: (rows, cols) => {
+        size = { rows, cols };
+        void resize();
+      },
       close: () => void quietly("terminal_close", { id }),
     };
   },

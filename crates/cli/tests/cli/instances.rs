@@ -208,7 +208,14 @@ fn terminal(data: &Path, id: &str) {
     // `exit 7` ends the shell; the command exits with its code and leaves the local terminal
     // as it found it (raw mode off: canonical input again).
     type_keys("exit 7\r");
-    let status = child.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the command never ended");
+        std::thread::sleep(Duration::from_millis(50));
+    };
     assert_eq!(status.exit_code(), 7, "{}", screen.0.lock().unwrap());
     #[cfg(unix)]
     {

@@ -15,16 +15,16 @@ use bollard::models::{ContainerSummary, ContainerSummaryStateEnum};
 use futures_util::StreamExt as _;
 use stagecraft_engine::{
     EXEC_MARKER, EnvironmentRef, ExecEnds, ExecExit, ExecInput, ExecOutput, ExecRequest,
-    ExecSession, RuntimeError, RuntimeErrorKind, TerminalSize, exec_marker, stop_command,
+    ExecSession, RuntimeError, RuntimeErrorKind, StdinChunk, TerminalSize, exec_marker,
+    stdin_writer, stop_command,
 };
-use tokio::io::AsyncWriteExt as _;
 
 use super::errors::failed;
 use super::names::summary_name;
 use super::{DockerRuntime, LABEL_REPLICA, label};
 
 /// How long an ended exec may take to say its exit code.
-const EXIT_CODE_WAIT: Duration = Duration::from_secs(2);
+const EXIT_CODE_WAIT: Duration = Duration::from_secs(10);
 
 /// How long a stopped session's processes get to go before its output is left.
 const STOP_WAIT: Duration = Duration::from_secs(5);
@@ -154,14 +154,17 @@ type Input = std::pin::Pin<Box<dyn tokio::io::AsyncWrite + Send>>;
 
 impl Exec {
     /// Passes input in and output out until the command ends, or stops it when the holder
-    /// goes; then says how it ended.
+    /// goes; then says how it ended. Standard input is written by a task of its own
+    /// (`stdin_writer`): output is read even while a write waits.
     async fn drive(self, mut output: Output, input: Input, ends: ExecEnds) {
         let ExecEnds {
             input: mut user,
             output: sink,
             exit,
         } = ends;
-        let mut stdin = Some(input);
+        let (stdin, writer) = stdin_writer(input);
+        // A chunk of input waiting for room in the writer's queue; no more is read meanwhile.
+        let mut pending: Option<StdinChunk> = None;
         let mut failure = None;
         loop {
             tokio::select! {
@@ -179,23 +182,18 @@ impl Exec {
                     }
                     None => break,
                 },
-                message = user.recv() => match message {
-                    Some(ExecInput::Data(bytes)) => {
-                        if let Some(writer) = stdin.as_mut() {
-                            // A command that stopped reading has exited or closed its input:
-                            // its output and exit say which.
-                            if writer.write_all(&bytes).await.is_err() || writer.flush().await.is_err() {
-                                stdin = None;
-                            }
-                        }
+                room = stdin.reserve(), if pending.is_some() => {
+                    // A writer that ended (the command closed its input) drops the rest.
+                    if let (Ok(room), Some(chunk)) = (room, pending.take()) {
+                        room.send(chunk);
                     }
+                },
+                message = user.recv(), if pending.is_none() => match message {
+                    Some(ExecInput::Data(bytes)) => pending = Some(StdinChunk::Data(bytes)),
+                    Some(ExecInput::Eof) => pending = Some(StdinChunk::Eof),
                     Some(ExecInput::Resize(size)) => resize(&self.docker, &self.id, size).await,
-                    Some(ExecInput::Eof) => {
-                        if let Some(mut writer) = stdin.take() {
-                            let _ = writer.shutdown().await;
-                        }
-                    }
                     None => {
+                        writer.abort();
                         self.stop().await;
                         // The stopped command's last output ends the stream; do not wait on
                         // it for ever.
@@ -208,9 +206,12 @@ impl Exec {
                 },
             }
         }
-        let ended: ExecExit = match failure {
-            Some(error) => Err(error),
-            None => Ok(self.exit_code().await),
+        writer.abort();
+        // The command has usually exited even when its stream broke: its code is still asked.
+        let code = self.exit_code().await;
+        let ended: ExecExit = match (failure, code) {
+            (Some(error), None) => Err(error),
+            (_, code) => Ok(code),
         };
         let _ = exit.send(ended);
     }

@@ -131,6 +131,29 @@ async fn commands_give_their_exit_codes_their_output_apart_and_read_piped_input(
         ("200000", "done\n", Some(0))
     );
 
+    // Input and output at once, more than any pipe holds: `cat` writes back what it reads,
+    // and the runtime reads its output while a write of input waits.
+    let mut echo = request(&["cat"]);
+    echo.stdin = true;
+    let session = runtime.exec(&scene.env, &echo).await.unwrap();
+    let input = session.input.clone();
+    let feeder = tokio::spawn(async move {
+        // Chunks larger than every buffer between here and `cat`, so a write of one waits for
+        // `cat`, which waits for its output to be read.
+        for _ in 0..2 {
+            input
+                .send(ExecInput::Data(vec![b'y'; 4 * 1024 * 1024]))
+                .await
+                .unwrap();
+        }
+        input.send(ExecInput::Eof).await.unwrap();
+    });
+    let (out, _, code) = tokio::time::timeout(Duration::from_secs(30), finish(session))
+        .await
+        .expect("8 MiB through cat");
+    feeder.await.unwrap();
+    assert_eq!((out.len(), code), (8 * 1024 * 1024, Some(0)));
+
     // The session's variable is set; the workload's own are there too.
     let session = runtime
         .exec(&scene.env, &request(&["sh", "-c", "echo $STAGECRAFT_EXEC"]))
@@ -193,9 +216,10 @@ async fn a_terminal_follows_its_size_and_closing_it_leaves_no_shell_behind() {
     read_until(&mut session, &mut screen, "40 132").await;
 
     // A job the shell started, still running when the terminal closes.
+    // `st''arted`: the terminal's echo of the typed line does not hold the word it prints.
     session
         .input
-        .send(send("sleep 4321 & echo started\r"))
+        .send(send("sleep 4321 & echo st''arted\r"))
         .await
         .unwrap();
     read_until(&mut session, &mut screen, "started\r\n").await;
