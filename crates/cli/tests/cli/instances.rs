@@ -99,7 +99,42 @@ pub(crate) fn exec_and_terminal(data: &Path, id: &str) {
         String::from_utf8_lossy(&absent.stderr)
     );
 
+    interrupted(data, id);
     terminal(data, id);
+}
+
+/// Ctrl-C on a command without a terminal stops it in the container too, and the command
+/// exits as a shell reports an interrupt (130).
+fn interrupted(data: &Path, id: &str) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stagecraft"))
+        .args(["instances", "exec", "--environment", id, "worker", "--"])
+        .args(["sleep", "4322"])
+        .env("STAGECRAFT_DATA_DIR", data)
+        .env("STAGECRAFT_KEYCHAIN", "0")
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !processes(id).contains("sleep 4322") {
+        assert!(Instant::now() < deadline, "sleep never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the command never ended");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(130));
+    let left = processes(id);
+    assert!(!left.contains("sleep 4322"), "{left}");
 }
 
 /// What a pseudo-terminal's program wrote, read on a thread as it comes.
