@@ -202,7 +202,7 @@ async fn a_terminal_opens_in_a_deployed_service_answers_and_closes_without_leavi
 /// Keys typed one at a time for the round-trip measurement.
 const KEYS: usize = 200;
 
-/// A measurement, not a test (`scripts/test.sh` skips it): in the window, the time from a key
+/// A measurement, not a test (`scripts/test.sh` skips it by name): in the window, the time from a key
 /// pressed in the terminal to its echo drawn on the terminal's screen, p50 and p99; then the
 /// frame times while `cat` writes a 50 MB file through the terminal. Run it with
 ///
