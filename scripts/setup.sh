@@ -20,7 +20,7 @@ app_packages=(
   build-essential pkg-config curl wget file libssl-dev libdbus-1-dev
   libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
 )
-test_packages=(xvfb xauth webkit2gtk-driver fonts-dejavu-core busybox-static dbus-daemon gnome-keyring)
+test_packages=(xvfb xauth x11-utils webkit2gtk-driver fonts-dejavu-core busybox-static dbus-daemon gnome-keyring)
 
 # --- toolchains: these come from their own installers, not from this script -----------------
 command -v cargo >/dev/null || fail "Rust is missing: install it with rustup (https://rustup.rs), then run this again"
@@ -84,14 +84,16 @@ fi
 # the system's Python (Debian refuses a system-wide pip install).
 if $for_tests; then
   venv=target/tools/python
-  if ! "$venv/bin/python" -c 'import kubernetes_validate' 2>/dev/null; then
-    say "Installing kubernetes-validate into $venv"
+  if ! "$venv/bin/python" -c 'import kubernetes_validate, check_jsonschema' 2>/dev/null; then
+    say "Installing kubernetes-validate and check-jsonschema into $venv"
     if ! python3 -m venv "$venv" 2>/dev/null; then
       as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv
       rm -rf "$venv"
       python3 -m venv "$venv"
     fi
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check kubernetes-validate==1.37.0
+    # check-jsonschema: the CI workflow checked against GitHub's schema, which it carries.
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+      kubernetes-validate==1.37.0 check-jsonschema==0.33.0
   fi
 fi
 

@@ -12,6 +12,10 @@ bash scripts/setup.sh --for-tests
 step "UI: lint, type-check, unit tests, build"
 (cd ui && npm run lint && npm run check && npm test && npm run build)
 
+step "The macOS and Windows workflow, against GitHub's workflow schema"
+target/tools/python/bin/check-jsonschema --builtin-schema vendor.github-workflows \
+  .github/workflows/bundles.yml
+
 step "Rust: format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
@@ -48,3 +52,6 @@ xvfb-run -a -s "-screen 0 1280x800x24" \
   cargo test --workspace --locked --test e2e -- --ignored --skip frames:: \
     --skip terminal::terminal_keystrokes_and_a_large_output_in_the_window
 echo "Screenshots: target/e2e/"
+
+step "The .deb installed, started, used from the PATH and removed (root only)"
+bash scripts/package-test.sh
