@@ -97,6 +97,10 @@ async fn the_window_opens_and_explains_when_no_docker_engine_answers() {
     assert_eq!(text_of(&client, "docker-endpoint").await, endpoint);
     let error = text_of(&client, "docker-error").await;
     assert!(error.contains("does not exist"), "{error}");
+    // How to get an engine, on this system (WebKitGTK here: Linux).
+    let install = text_of(&client, "docker-install").await;
+    assert!(install.contains("On Linux, any of:"), "{install}");
+    assert!(install.contains("Podman"), "{install}");
     // The rest of the screen does not wait for Docker.
     assert_eq!(
         text_of(&client, "schema-version").await,

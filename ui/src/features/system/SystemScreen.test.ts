@@ -70,6 +70,11 @@ describe("SystemScreen", () => {
       expect(screen.getByTestId("docker-status").dataset.state).toBe("unreachable"),
     );
     expect(screen.getByTestId("docker-error").textContent).toContain("the socket does not exist");
+    // How to get one, on this system first (jsdom says Linux).
+    const install = screen.getByTestId("docker-install");
+    expect(install.dataset.os).toBe("linux");
+    expect(install.textContent).toContain("Docker Engine");
+    expect(install.textContent).toContain("On another system");
   });
 
   it("lists the contexts and marks the current one", async () => {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
+  currentOs,
+  dockerInstallSteps,
   dataDirOrigin,
   endpointOrigin,
   engineSummary,
@@ -64,5 +66,25 @@ describe("clusters", () => {
     expect(madeBy("other")).toBe("—");
     expect(imagesReach("kind")).toContain("kind load docker-image");
     expect(imagesReach("other")).toContain("registry");
+  });
+});
+
+describe("getting a Docker engine", () => {
+  it("knows the system from the webview's user agent", () => {
+    expect(currentOs("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/605.1.15")).toBe("linux");
+    expect(currentOs("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15")).toBe(
+      "macos",
+    );
+    expect(currentOs("Mozilla/5.0 (Windows NT 10.0; Win64; x64) Edg/130.0")).toBe("windows");
+  });
+
+  it("offers an engine Stagecraft finds by itself on each system", () => {
+    expect(dockerInstallSteps("linux").map((s) => s.name)).toEqual(["Docker Engine", "Podman"]);
+    expect(dockerInstallSteps("macos").map((s) => s.name)).toEqual([
+      "Docker Desktop",
+      "Colima",
+      "Podman",
+    ]);
+    expect(dockerInstallSteps("windows")[0]?.how).toContain("WSL 2");
   });
 });

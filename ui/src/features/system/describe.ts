@@ -75,3 +75,55 @@ export function imagesReach(kind: ClusterMadeBy): string {
       return "Built images reach it through a registry the app names";
   }
 }
+
+/** An operating system, as the System screen tells how to get a Docker engine on it. */
+export type Os = "linux" | "macos" | "windows";
+
+/** The OS the window runs on, from the webview's own user agent. */
+export function currentOs(userAgent: string = navigator.userAgent): Os {
+  if (/Windows/i.test(userAgent)) return "windows";
+  if (/Mac OS X|Macintosh/i.test(userAgent)) return "macos";
+  return "linux";
+}
+
+/** How to get a Docker engine on `os`, in order of preference: any of them will do. */
+export function dockerInstallSteps(os: Os): { name: string; how: string }[] {
+  switch (os) {
+    case "linux":
+      return [
+        {
+          name: "Docker Engine",
+          how: "sudo apt-get install docker.io (Debian, Ubuntu) or your distribution's docker package, then sudo systemctl enable --now docker and add yourself to the docker group (sudo usermod -aG docker $USER; log in again)",
+        },
+        {
+          name: "Podman",
+          how: "install podman, then systemctl --user enable --now podman.socket: Stagecraft finds its Docker-compatible socket",
+        },
+      ];
+    case "macos":
+      return [
+        { name: "Docker Desktop", how: "install it from docker.com and start it once" },
+        {
+          name: "Colima",
+          how: "brew install colima docker, then colima start: Stagecraft finds its socket",
+        },
+        {
+          name: "Podman",
+          how: "brew install podman, then podman machine init and podman machine start",
+        },
+      ];
+    case "windows":
+      return [
+        {
+          name: "Docker Desktop",
+          how: "install it from docker.com (it sets up WSL 2) and start it once",
+        },
+        {
+          name: "Podman Desktop",
+          how: "install it, create a machine, and turn on its Docker compatibility",
+        },
+      ];
+  }
+}
+
+export const OS_NAMES: Record<Os, string> = { linux: "Linux", macos: "macOS", windows: "Windows" };
