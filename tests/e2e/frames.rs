@@ -50,6 +50,28 @@ fn chatty_repo(dir: &Path, app: &str) -> std::path::PathBuf {
     repo
 }
 
+/// Starts recording the page's frame times (each animation frame's distance from the last).
+pub(crate) async fn record_frames(client: &fantoccini::Client) {
+    client
+        .execute(
+            "window.__frames = []; let last = performance.now();\n\
+             const frame = (t) => { window.__frames.push(t - last); last = t;\n\
+               if (!window.__stop) requestAnimationFrame(frame); };\n\
+             requestAnimationFrame(frame);",
+            vec![],
+        )
+        .await
+        .unwrap();
+}
+
+/// Stops recording; the frame times since [`record_frames`], for [`frame_summary`].
+pub(crate) async fn recorded_frames(client: &fantoccini::Client) -> serde_json::Value {
+    client
+        .execute("window.__stop = true; return window.__frames;", vec![])
+        .await
+        .unwrap()
+}
+
 /// "453 frames: median 17.0 ms, p95 …" from the frame times a page recorded (the first, from
 /// the start of recording, dropped).
 pub(crate) fn frame_summary(recorded: &serde_json::Value) -> String {
@@ -71,7 +93,7 @@ pub(crate) fn frame_summary(recorded: &serde_json::Value) -> String {
     )
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted.get(index).copied().unwrap_or(f64::NAN)
 }
@@ -103,21 +125,9 @@ async fn frame_times_while_ten_thousand_log_lines_a_second_stream() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let before = text_of(&client, "log-count").await;
 
-    client
-        .execute(
-            "window.__frames = []; let last = performance.now();\n\
-             const frame = (t) => { window.__frames.push(t - last); last = t;\n\
-               if (!window.__stop) requestAnimationFrame(frame); };\n\
-             requestAnimationFrame(frame);",
-            vec![],
-        )
-        .await
-        .unwrap();
+    record_frames(&client).await;
     tokio::time::sleep(MEASURE).await;
-    let frames = client
-        .execute("window.__stop = true; return window.__frames;", vec![])
-        .await
-        .unwrap();
+    let frames = recorded_frames(&client).await;
     let after = text_of(&client, "log-count").await;
     save_screenshot(&client, "log-streaming.png").await;
 

@@ -53,6 +53,43 @@ fn has_shell(processes: &str) -> bool {
     processes.lines().any(|l| l.trim_end().ends_with(" sh"))
 }
 
+/// Adds the app, creates an environment of it and deploys it from the window; gives its id.
+async fn deployed(client: &Client, repo: &std::path::Path) -> String {
+    wait_for(client, "[data-testid=no-environments]", WAIT).await;
+    add_app_and_create_environment(client, repo).await;
+    wait_for(client, "[data-testid=deploy][data-stage=setup]", WAIT).await;
+    let env_id = client
+        .find(Locator::Css("[data-testid=environment-id]"))
+        .await
+        .unwrap()
+        .attr("title")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!env_id.is_empty());
+    click(client, "[data-testid=deploy]").await;
+    wait_for(
+        client,
+        "[data-testid=environment-status][data-status=deployed]",
+        DEPLOY_WAIT,
+    )
+    .await;
+    env_id
+}
+
+/// Waits until the (first) terminal shows the shell's prompt.
+async fn wait_for_prompt(client: &Client) {
+    let deadline = Instant::now() + WAIT;
+    while !screen(client).await.contains('#') {
+        assert!(
+            Instant::now() < deadline,
+            "no prompt: {}",
+            screen(client).await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test]
 #[ignore = "needs a display, tauri-driver, the built app and dockerd: run scripts/test.sh"]
 async fn a_terminal_opens_in_a_deployed_service_answers_and_closes_without_leaving_a_shell() {
@@ -65,25 +102,7 @@ async fn a_terminal_opens_in_a_deployed_service_answers_and_closes_without_leavi
     let driver = Driver::start(&[("STAGECRAFT_DATA_DIR", data.to_str().unwrap())]);
     let client = driver.launch_app().await;
 
-    wait_for(&client, "[data-testid=no-environments]", WAIT).await;
-    add_app_and_create_environment(&client, &repo).await;
-    wait_for(&client, "[data-testid=deploy][data-stage=setup]", WAIT).await;
-    let env_id = client
-        .find(Locator::Css("[data-testid=environment-id]"))
-        .await
-        .unwrap()
-        .attr("title")
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(!env_id.is_empty());
-    click(&client, "[data-testid=deploy]").await;
-    wait_for(
-        &client,
-        "[data-testid=environment-status][data-status=deployed]",
-        DEPLOY_WAIT,
-    )
-    .await;
+    let env_id = deployed(&client, &repo).await;
 
     // The Terminal action beside the web service opens the Terminal tab on a shell in it.
     click(
@@ -97,15 +116,7 @@ async fn a_terminal_opens_in_a_deployed_service_answers_and_closes_without_leavi
         WAIT,
     )
     .await;
-    let deadline = Instant::now() + WAIT;
-    while !screen(&client).await.contains('#') {
-        assert!(
-            Instant::now() < deadline,
-            "no prompt: {}",
-            screen(&client).await
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_prompt(&client).await;
     assert!(has_shell(&processes(&env_id)), "{}", processes(&env_id));
 
     // Typed into the terminal as a user types: the environment's id comes back on its screen.
@@ -221,23 +232,10 @@ async fn terminal_keystrokes_and_a_large_output_in_the_window() {
     let data = dir.path().join("data");
     let driver = Driver::start(&[("STAGECRAFT_DATA_DIR", data.to_str().unwrap())]);
     let client = driver.launch_app().await;
-    wait_for(&client, "[data-testid=no-environments]", WAIT).await;
-    add_app_and_create_environment(&client, &repo).await;
-    wait_for(&client, "[data-testid=deploy][data-stage=setup]", WAIT).await;
-    click(&client, "[data-testid=deploy]").await;
-    wait_for(
-        &client,
-        "[data-testid=environment-status][data-status=deployed]",
-        DEPLOY_WAIT,
-    )
-    .await;
+    let env_id = deployed(&client, &repo).await;
     click(&client, "[data-testid=service-terminal]").await;
     wait_for(&client, "[data-testid=terminal][data-status=open]", WAIT).await;
-    let deadline = Instant::now() + WAIT;
-    while !screen(&client).await.contains('#') {
-        assert!(Instant::now() < deadline, "no prompt");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_prompt(&client).await;
 
     // Each key's press and the next change of the screen's rows, timed in the page.
     client
@@ -276,7 +274,7 @@ async fn terminal_keystrokes_and_a_large_output_in_the_window() {
         .filter_map(serde_json::Value::as_f64)
         .collect();
     rtt.sort_by(f64::total_cmp);
-    let at = |p: f64| rtt[((rtt.len() as f64 - 1.0) * p).round() as usize];
+    let at = |p: f64| crate::frames::percentile(&rtt, p);
     eprintln!(
         "window keystroke round trip over {} keys: p50 {:.1} ms, p99 {:.1} ms, longest {:.1} ms",
         rtt.len(),
@@ -287,14 +285,6 @@ async fn terminal_keystrokes_and_a_large_output_in_the_window() {
     assert!(rtt.len() > KEYS / 2, "most keys came back: {}", rtt.len());
 
     // 50 MB of text through the terminal while the frames are recorded.
-    let env_id = client
-        .find(Locator::Css("[data-testid=environment-id]"))
-        .await
-        .unwrap()
-        .attr("title")
-        .await
-        .unwrap()
-        .unwrap();
     let container = String::from_utf8(
         std::process::Command::new("docker")
             .args([
@@ -317,16 +307,7 @@ async fn terminal_keystrokes_and_a_large_output_in_the_window() {
     keys.send_keys("\u{15}cat /big; echo END-$((6*7))")
         .await
         .unwrap();
-    client
-        .execute(
-            "window.__frames = []; let last = performance.now();\n\
-             const frame = (t) => { window.__frames.push(t - last); last = t;\n\
-               if (!window.__stop) requestAnimationFrame(frame); };\n\
-             requestAnimationFrame(frame);",
-            vec![],
-        )
-        .await
-        .unwrap();
+    crate::frames::record_frames(&client).await;
     let started = Instant::now();
     keys.send_keys(&Key::Enter.to_string()).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(600);
@@ -335,10 +316,7 @@ async fn terminal_keystrokes_and_a_large_output_in_the_window() {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     let took = started.elapsed();
-    let frames = client
-        .execute("window.__stop = true; return window.__frames;", vec![])
-        .await
-        .unwrap();
+    let frames = crate::frames::recorded_frames(&client).await;
     save_screenshot(&client, "terminal-cat.png").await;
     eprintln!(
         "50 MB through the window's terminal in {:.1} s ({:.1} MB/s); {}",
