@@ -38,7 +38,10 @@ impl crate::Stagecraft {
             EnvironmentStatus::TornDown | EnvironmentStatus::TearingDown
         ) {
             return Err(Error::Conflict {
-                message: format!("environment {env_id} is torn down: it has no containers"),
+                message: format!(
+                    "environment {env_id} is torn down, or being torn down: it has no containers \
+                     to run in"
+                ),
             });
         }
         let runtime = self.runtime_of(&env)?;
