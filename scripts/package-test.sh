@@ -2,8 +2,9 @@
 # Installs the .deb that scripts/package.sh builds as a user would (`apt-get install ./….deb`),
 # starts the installed app under Xvfb from its desktop entry's Exec line and waits for its
 # window to be viewable and its database made, runs the installed `stagecraft` from the PATH
-# (--version, gitops init and validate), removes the package, and checks that none of its files
-# is left while the user's data folder is. Prints the packages' sizes and the installed app's
+# (--version, gitops init and validate), checks that the app keeps its data and its log where
+# the OS's conventions put them (XDG), removes the package, and checks that none of its files is
+# left while the user's data folder and log are. Prints the packages' sizes and the installed app's
 # cold start beside the one in target/release (each with a data folder and a HOME of its own).
 # Installing a package needs root: without it, this says so and does nothing.
 set -euo pipefail
@@ -34,8 +35,10 @@ contents="$(dpkg-deb -c "$deb")"
 grep -q ' ./usr/bin/stagecraft$' <<< "$contents" || fail "the .deb holds no /usr/bin/stagecraft"
 grep -q ' ./usr/bin/stagecraft-static-server$' <<< "$contents" \
   || fail "the .deb holds no /usr/bin/stagecraft-static-server"
-icons="$(grep -c '/usr/share/icons/hicolor/.*/apps/' <<< "$contents" || true)"
-(( icons >= 2 )) || fail "the .deb holds $icons icons"
+for size in 32x32 64x64 128x128 128x128@2 512x512; do
+  grep -q " ./usr/share/icons/hicolor/$size/apps/" <<< "$contents" \
+    || fail "the .deb holds no $size icon"
+done
 
 # Nothing of a user's is touched: an installed Stagecraft or a stagecraft command is left alone.
 if dpkg -s "$name" >/dev/null 2>&1 || [[ -e /usr/bin/stagecraft ]]; then
@@ -49,7 +52,8 @@ cleanup() {
 trap cleanup EXIT
 # Every run of the app and the command keeps its files under $data, not in root's home.
 export HOME="$data/home" XDG_DATA_HOME="$data/home/.local/share" \
-  XDG_CONFIG_HOME="$data/home/.config" XDG_CACHE_HOME="$data/home/.cache"
+  XDG_CONFIG_HOME="$data/home/.config" XDG_CACHE_HOME="$data/home/.cache" \
+  XDG_STATE_HOME="$data/home/.local/state"
 export STAGECRAFT_KEYCHAIN=0
 mkdir -p "$HOME"
 
@@ -67,30 +71,31 @@ stagecraft gitops init "$repo" >/dev/null || fail "stagecraft gitops init failed
 [[ "$(stagecraft gitops validate "$repo")" == "valid: 0 error"* ]] || fail "stagecraft gitops validate failed"
 
 # Milliseconds from the start until a top-level window named Stagecraft is viewable; then the
-# database it opens beside the window is waited for (the app works, not only draws). The app
-# runs in a session of its own, so its WebKit processes go with it.
+# database it opens beside the window ($DATABASE) is waited for (the app works, not only
+# draws). The app runs in a session of its own, so its WebKit processes go with it; its
+# standard error goes to $OUTPUT.
 window_after() {
   local start now pid
   start="$(date +%s%N)"
-  setsid "$@" >"$STAGECRAFT_DATA_DIR.log" 2>&1 &
+  setsid "$@" >"$OUTPUT" 2>&1 &
   pid=$!
   stop() { kill -- "-$pid" 2>/dev/null; for _ in $(seq 1 250); do kill -0 -- "-$pid" 2>/dev/null || return 0; sleep 0.02; done; kill -9 -- "-$pid" 2>/dev/null; }
   for _ in $(seq 1 1500); do
     if xwininfo -name Stagecraft 2>/dev/null | grep -q IsViewable; then
       now="$(date +%s%N)"
       for _ in $(seq 1 500); do
-        [[ -f "$STAGECRAFT_DATA_DIR/stagecraft.db" ]] && break
+        [[ -f "$DATABASE" ]] && break
         sleep 0.02
       done
       stop
-      [[ -f "$STAGECRAFT_DATA_DIR/stagecraft.db" ]] || { echo "no database" >&2; return 1; }
+      [[ -f "$DATABASE" ]] || { echo "no database at $DATABASE" >&2; return 1; }
       echo $(( (now - start) / 1000000 ))
       return 0
     fi
-    kill -0 "$pid" 2>/dev/null || { cat "$STAGECRAFT_DATA_DIR.log" >&2; return 1; }
+    kill -0 "$pid" 2>/dev/null || { cat "$OUTPUT" >&2; return 1; }
     sleep 0.02
   done
-  stop; cat "$STAGECRAFT_DATA_DIR.log" >&2; return 1
+  stop; cat "$OUTPUT" >&2; return 1
 }
 # xvfb-run goes through sh, which drops exported functions: the function is passed as text.
 under_xvfb() {
@@ -105,9 +110,18 @@ exec_line="$(sed -n 's/^Exec=//p' "$desktop" | sed 's/ %[fFuU]//g')"
 exec_line="${exec_line%%$'\n'*}"
 [[ -n "$exec_line" ]] || fail "$desktop has no Exec line"
 read -r -a exec_words <<< "$exec_line"
-export STAGECRAFT_DATA_DIR="$data/installed"
+# As a user starts it: no STAGECRAFT_DATA_DIR, so its data and its log go where the OS keeps
+# them (the XDG folders, under $data/home here).
+unset STAGECRAFT_DATA_DIR
+user_data="$XDG_DATA_HOME/stagecraft"
+user_logs="$XDG_STATE_HOME/stagecraft/logs"
+export DATABASE="$user_data/stagecraft.db" OUTPUT="$data/installed.out"
 installed_ms="$(under_xvfb "${exec_words[@]}")" || fail "the installed app showed no window"
+log_file="$(ls "$user_logs"/stagecraft.*.log 2>/dev/null || true)"
+[[ -n "$log_file" ]] || fail "the installed app wrote no log file in $user_logs"
+grep -q "INFO" "$log_file" || fail "$log_file holds no line"
 export STAGECRAFT_DATA_DIR="$data/built"
+export DATABASE="$STAGECRAFT_DATA_DIR/stagecraft.db" OUTPUT="$data/built.out"
 built_ms="$(under_xvfb target/release/stagecraft-desktop)" \
   || fail "target/release/stagecraft-desktop showed no window"
 
@@ -118,7 +132,8 @@ for path in "${owned[@]}"; do
   [[ -f "$path" || -L "$path" ]] && left+=("$path")
 done
 (( ${#left[@]} == 0 )) || fail "left after removal: ${left[*]}"
-[[ -f "$data/installed/stagecraft.db" ]] || fail "the removal took the user's data folder"
+[[ -f "$user_data/stagecraft.db" && -f "$log_file" ]] \
+  || fail "the removal took the user's data folder or log"
 
 printf 'Packages: %s %s KiB, %s %s KiB (download); installed size %s KiB\n' \
   "$(basename "$deb")" "$(( $(stat -c %s "$deb") / 1024 ))" \

@@ -15,9 +15,14 @@ step() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 bash scripts/setup.sh >&2
 
-step "The static services' file server and the command (release)"
+step "The static services' file server (release)"
 server="$(bash scripts/static-server.sh)"
-cargo build --release --locked -p stagecraft-cli >&2
+
+# One cargo run for the app and the command: their shared crates are built once, with the
+# features both need (the bundler's own `tauri build` would build the graph again).
+step "The app and the command (release)"
+(cd ui && npm run build) >&2
+cargo build --release --locked -p stagecraft-desktop -p stagecraft-cli >&2
 
 step "The app, bundled as .deb and .rpm (Tauri's bundler)"
 root="$PWD"
@@ -28,7 +33,7 @@ files="{\"/usr/bin/stagecraft\": \"$root/target/release/stagecraft\",
 config="{\"bundle\": {\"linux\": {
   \"deb\": {\"files\": $files, \"depends\": [\"libdbus-1-3\"], \"section\": \"devel\"},
   \"rpm\": {\"files\": $files, \"depends\": [\"dbus-libs\"]}}}}"
-bash scripts/tauri-bundle.sh --bundles deb,rpm --config "$config" >&2
+bash scripts/tauri-bundle.sh bundle --bundles deb,rpm --config "$config" >&2
 
 bundles="$root/target/release/bundle"
 # The newest of each (a folder may hold earlier versions' too); no pipe to cut ls short.

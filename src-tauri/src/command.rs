@@ -20,6 +20,17 @@ pub(crate) async fn system_report(state: State<'_, AppState>) -> Result<SystemRe
     Ok(state.stagecraft()?.system_report().await?)
 }
 
+/// Opens the app's newest log file with the OS's program for it, or (`reveal`) shows it in
+/// its folder.
+#[tauri::command]
+pub(crate) async fn log_open<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    reveal: bool,
+) -> Result<(), IpcError> {
+    crate::logging::open(&app, &state.stagecraft()?.settings().data_dir, reveal)
+}
+
 #[tauri::command]
 pub(crate) async fn docker_status(state: State<'_, AppState>) -> Result<DockerStatus, IpcError> {
     Ok(state.stagecraft()?.docker_status().await)

@@ -5,6 +5,7 @@
 // `STAGECRAFT_BLESS=1 cargo test -p stagecraft-desktop bindings`.
 commands! {
     system_report,
+    log_open,
     docker_status,
     apps_list,
     app_add,

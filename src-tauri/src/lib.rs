@@ -17,6 +17,7 @@
 //! - `command_list.rs`: the names of the commands the window may call, written once
 //! - `command.rs`: the `#[tauri::command]` functions themselves
 //! - `ipc_error.rs`: [`IpcError`], the only error a command returns
+//! - `logging.rs`: the app's log, on standard error and in a file a day; opening that file
 //! - `streams.rs`: streams to the window over channels, stopped when it reloads
 //! - `terminals.rs`: the window's terminals (shells in containers), closed when it reloads or
 //!   the app exits, their shells stopped
@@ -26,6 +27,7 @@
 mod bindings;
 mod command;
 mod ipc_error;
+mod logging;
 mod state;
 mod streams;
 mod terminals;
@@ -104,9 +106,7 @@ fn keep_window_state(app: &tauri::App) {
 
 /// Runs the app until its last window closes.
 pub fn run() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(stagecraft_api::log_filter("info"))
-        .init();
+    logging::init();
 
     // The window opens where and as large as it was left. Kept in the data folder, beside the
     // database, so each data folder (and each end-to-end test) has its own.
@@ -121,6 +121,7 @@ pub fn run() -> ExitCode {
     let app = with_commands(tauri::Builder::default())
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_opener::init())
         .plugin(
             tauri_plugin_window_state::Builder::default()
                 .with_filename(window_state)

@@ -46,7 +46,26 @@ async fn the_system_screen_shows_a_reachable_docker_engine_and_the_schema_versio
     let _window = exclusive_window().await;
     let data = tempfile::tempdir().unwrap();
     let data_dir = data.path().to_str().unwrap();
-    let driver = Driver::start(&[("STAGECRAFT_DATA_DIR", data_dir)]);
+    // The OS's opener, as the app finds it (first on the PATH): a script that writes down
+    // what it was asked to open.
+    let bin = tempfile::tempdir().unwrap();
+    let opened = bin.path().join("opened");
+    let opener = bin.path().join("xdg-open");
+    std::fs::write(
+        &opener,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n",
+            opened.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&opener, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let driver = Driver::start(&[("STAGECRAFT_DATA_DIR", data_dir), ("PATH", &path)]);
     let client = driver.launch_app().await;
     open_system(&client).await;
 
@@ -66,6 +85,30 @@ async fn the_system_screen_shows_a_reachable_docker_engine_and_the_schema_versio
     );
     assert_eq!(text_of(&client, "data-dir").await, data_dir);
     assert!(data.path().join("stagecraft.db").is_file());
+
+    // The app's log: a file of the day in the data folder's `logs`, opened by the OS's opener.
+    let log_file = text_of(&client, "log-file").await;
+    assert!(
+        log_file.starts_with(&format!("{data_dir}/logs/stagecraft.")) && log_file.ends_with(".log"),
+        "{log_file}"
+    );
+    let log = std::fs::read_to_string(&log_file).unwrap();
+    assert!(log.contains("Stagecraft starts"), "{log}");
+    client
+        .find(Locator::XPath("//button[normalize-space()='Open']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    while !opened.is_file() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        std::fs::read_to_string(&opened).unwrap_or_default().trim(),
+        log_file
+    );
     assert_eq!(client.title().await.unwrap(), "Stagecraft");
 
     let shot = save_screenshot(&client, "system.png").await;

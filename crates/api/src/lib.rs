@@ -123,8 +123,8 @@ pub use presets::{PresetOptions, PresetView};
 pub use refresh::{AppDetail, AppRefresh};
 pub use runtimes::Runtimes;
 pub use settings::{
-    DEFAULT_DEPLOY_LEASE, DEFAULT_STATIC_BUILD_IMAGE, DataDir, DataDirSource, Settings,
-    StaticSiteSettings, default_build_parallelism,
+    DEFAULT_DEPLOY_LEASE, DEFAULT_STATIC_BUILD_IMAGE, DataDir, DataDirSource, LOG_FILE_PREFIX,
+    LOG_FILE_SUFFIX, Settings, StaticSiteSettings, default_build_parallelism,
 };
 pub use stagecraft_engine::{
     DeployEvent, DeployOutcome, ExecInput, ExecOutput, ExecSession, RuntimeErrorKind, Stage,

@@ -51,6 +51,57 @@ impl DataDir {
     pub fn database_path(&self) -> PathBuf {
         self.path.join(stagecraft_store::DATABASE_FILE)
     }
+
+    /// Where the desktop app writes its log files. A data folder someone chose
+    /// (`STAGECRAFT_DATA_DIR`, a test's) keeps them in its own `logs` folder, so each such
+    /// folder is whole; the platform's folder keeps them where the OS keeps logs:
+    /// `$XDG_STATE_HOME/stagecraft/logs` (`~/.local/state/stagecraft/logs`) on Linux,
+    /// `~/Library/Logs/Stagecraft` on macOS, `%LOCALAPPDATA%\stagecraft\Stagecraft\logs` on
+    /// Windows.
+    pub fn log_dir(&self) -> PathBuf {
+        match self.source {
+            DataDirSource::Platform => {
+                platform_log_dir().unwrap_or_else(|| self.path.join(LOG_FOLDER))
+            }
+            DataDirSource::Env | DataDirSource::Explicit => self.path.join(LOG_FOLDER),
+        }
+    }
+
+    /// The newest of the app's log files ([`LOG_FILE_PREFIX`]`.<date>.`[`LOG_FILE_SUFFIX`], one
+    /// per day), if it has written one.
+    pub fn newest_log_file(&self) -> Option<PathBuf> {
+        let dir = self.log_dir();
+        std::fs::read_dir(&dir)
+            .ok()?
+            .filter_map(Result::ok)
+            .filter_map(|entry| entry.file_name().into_string().ok())
+            .filter(|name| {
+                name.starts_with(&format!("{LOG_FILE_PREFIX}."))
+                    && name.ends_with(&format!(".{LOG_FILE_SUFFIX}"))
+            })
+            // The date in the name sorts as text.
+            .max()
+            .map(|name| dir.join(name))
+    }
+}
+
+/// The folder of log files inside a data folder someone chose.
+const LOG_FOLDER: &str = "logs";
+/// The app's log files are `stagecraft.<YYYY-MM-DD>.log`.
+pub const LOG_FILE_PREFIX: &str = "stagecraft";
+pub const LOG_FILE_SUFFIX: &str = "log";
+
+/// The OS's place for the app's logs, when it has one this process can name.
+fn platform_log_dir() -> Option<PathBuf> {
+    let dirs = directories::ProjectDirs::from("dev", "stagecraft", "Stagecraft")?;
+    if cfg!(target_os = "macos") {
+        let home = directories::BaseDirs::new()?.home_dir().to_path_buf();
+        return Some(home.join("Library").join("Logs").join("Stagecraft"));
+    }
+    if cfg!(windows) {
+        return Some(dirs.data_local_dir().parent()?.join(LOG_FOLDER));
+    }
+    Some(dirs.state_dir()?.join(LOG_FOLDER))
 }
 
 /// Everything Stagecraft reads from its surroundings, gathered in one place so that tests can
@@ -162,5 +213,62 @@ impl Settings {
             Some(endpoint) => DockerEngine::new(endpoint.clone()),
             None => DockerEngine::from_env(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chosen_data_folder_keeps_its_logs_inside() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = DataDir::explicit(dir.path());
+        assert_eq!(data.log_dir(), dir.path().join("logs"));
+        assert_eq!(data.newest_log_file(), None);
+    }
+
+    #[test]
+    fn the_newest_log_file_is_the_latest_day_s() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = DataDir::explicit(dir.path());
+        std::fs::create_dir_all(data.log_dir()).unwrap();
+        for name in [
+            "stagecraft.2026-12-04.log",
+            "stagecraft.2026-12-05.log",
+            "stagecraft.2026-11-30.log",
+            "other.2027-01-01.log",
+            "stagecraft.2027-01-01.txt",
+        ] {
+            std::fs::write(data.log_dir().join(name), "line\n").unwrap();
+        }
+        assert_eq!(
+            data.newest_log_file(),
+            Some(data.log_dir().join("stagecraft.2026-12-05.log"))
+        );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_platform_folder_keeps_logs_in_the_xdg_state_folder() {
+        let data = DataDir {
+            path: PathBuf::from("/nonexistent/data"),
+            source: DataDirSource::Platform,
+        };
+        let logs = data.log_dir();
+        assert!(logs.ends_with("stagecraft/logs"), "{}", logs.display());
+        assert!(
+            logs.starts_with(std::env::var_os("XDG_STATE_HOME").map_or_else(
+                || {
+                    directories::BaseDirs::new()
+                        .unwrap()
+                        .home_dir()
+                        .join(".local/state")
+                },
+                PathBuf::from
+            )),
+            "{}",
+            logs.display()
+        );
     }
 }

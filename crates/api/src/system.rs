@@ -22,6 +22,11 @@ pub struct SystemReport {
     pub data_dir_source: DataDirOrigin,
     /// Where the key that seals secret values is kept: "the OS keychain (…)" or a file.
     pub secret_key: String,
+    /// The folder of the desktop app's log files (one a day, the last seven kept).
+    pub log_dir: String,
+    /// Today's log file, or the newest there is; none before the app first wrote one (the
+    /// command line logs to standard error only).
+    pub log_file: Option<String>,
     pub database: DatabaseReport,
     pub kubernetes: KubernetesReport,
 }
@@ -204,6 +209,12 @@ impl Stagecraft {
             data_dir: self.settings.data_dir.path.display().to_string(),
             data_dir_source: self.settings.data_dir.source.into(),
             secret_key: self.sealer.home().to_string(),
+            log_dir: self.settings.data_dir.log_dir().display().to_string(),
+            log_file: self
+                .settings
+                .data_dir
+                .newest_log_file()
+                .map(|file| file.display().to_string()),
             database,
             kubernetes: self.kubernetes_report().await,
         })

@@ -76,11 +76,14 @@ async function call<T>(command: CommandName, args?: Record<string, unknown>): Pr
 export interface SystemApi {
   systemReport(): Promise<SystemReport>;
   dockerStatus(): Promise<DockerStatus>;
+  /** Opens the app's newest log file, or (`reveal`) shows it in its folder. */
+  logOpen(reveal: boolean): Promise<void>;
 }
 
 export const systemApi: SystemApi = {
   systemReport: () => call<SystemReport>("system_report"),
   dockerStatus: () => call<DockerStatus>("docker_status"),
+  logOpen: (reveal) => call("log_open", { reveal }),
 };
 
 /** What the create form sends; `ttlHours` only for an ephemeral environment (null: the default). */

@@ -8,6 +8,8 @@ const report: SystemReport = {
   dataDir: "/home/dev/.local/share/stagecraft",
   dataDirSource: "platform",
   secretKey: "/home/dev/.local/share/stagecraft/secret.key",
+  logDir: "/home/dev/.local/state/stagecraft/logs",
+  logFile: "/home/dev/.local/state/stagecraft/logs/stagecraft.2026-12-05.log",
   database: {
     path: "/home/dev/.local/share/stagecraft/stagecraft.db",
     schemaVersion: 1,
@@ -58,6 +60,7 @@ describe("SystemScreen", () => {
     const api: SystemApi = {
       systemReport: () => Promise.resolve(report),
       dockerStatus: () => docker.promise,
+      logOpen: () => Promise.resolve(),
     };
     render(SystemScreen, { api });
 
@@ -81,6 +84,7 @@ describe("SystemScreen", () => {
     const api: SystemApi = {
       systemReport: () => Promise.resolve(report),
       dockerStatus: () => Promise.resolve(unreachable),
+      logOpen: () => Promise.resolve(),
     };
     render(SystemScreen, { api });
 
@@ -99,11 +103,47 @@ describe("SystemScreen", () => {
       systemReport: () =>
         Promise.reject({ code: "STORE_NEWER_SCHEMA", message: "written by a newer Stagecraft" }),
       dockerStatus: () => Promise.resolve(unreachable),
+      logOpen: () => Promise.resolve(),
     };
     render(SystemScreen, { api });
 
     const banner = await screen.findByTestId("report-error");
     expect(banner.dataset.code).toBe("STORE_NEWER_SCHEMA");
     expect(banner.textContent).toContain("written by a newer Stagecraft");
+  });
+
+  it("opens the log file, or shows it in its folder, and says why it could not", async () => {
+    const asked: boolean[] = [];
+    const api: SystemApi = {
+      systemReport: () => Promise.resolve(report),
+      dockerStatus: () => Promise.resolve(unreachable),
+      logOpen: (reveal) => {
+        asked.push(reveal);
+        return asked.length < 3
+          ? Promise.resolve()
+          : Promise.reject({ code: "FILE_READ", message: "the system could not open it" });
+      },
+    };
+    render(SystemScreen, { api });
+
+    expect((await screen.findByTestId("log-file")).textContent).toBe(report.logFile);
+    screen.getByRole("button", { name: "Open" }).click();
+    screen.getByRole("button", { name: "Show in folder" }).click();
+    await waitFor(() => expect(asked).toEqual([false, true]));
+    expect(screen.queryByTestId("log-error")).toBeNull();
+    screen.getByRole("button", { name: "Open" }).click();
+    expect((await screen.findByTestId("log-error")).textContent).toContain("could not open it");
+  });
+
+  it("names the log folder before the app has written a file", async () => {
+    const api: SystemApi = {
+      systemReport: () => Promise.resolve({ ...report, logFile: null }),
+      dockerStatus: () => Promise.resolve(unreachable),
+      logOpen: () => Promise.resolve(),
+    };
+    render(SystemScreen, { api });
+
+    expect((await screen.findByTestId("log-dir")).textContent).toBe(report.logDir);
+    expect(screen.queryByRole("button", { name: "Open" })).toBeNull();
   });
 });
