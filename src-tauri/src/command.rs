@@ -488,6 +488,24 @@ pub(crate) async fn teardown_start(
     submit(&state, &env_id, DeployRequest::Teardown).await
 }
 
+/// Stops the environment's containers and keeps everything else.
+#[tauri::command]
+pub(crate) async fn pause_start(
+    state: State<'_, AppState>,
+    env_id: String,
+) -> Result<DeployView, IpcError> {
+    submit(&state, &env_id, DeployRequest::Pause).await
+}
+
+/// Starts a paused environment's services again, running no jobs.
+#[tauri::command]
+pub(crate) async fn resume_start(
+    state: State<'_, AppState>,
+    env_id: String,
+) -> Result<DeployView, IpcError> {
+    submit(&state, &env_id, DeployRequest::Resume).await
+}
+
 #[tauri::command]
 pub(crate) async fn setup_start(
     state: State<'_, AppState>,

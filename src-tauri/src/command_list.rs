@@ -40,6 +40,8 @@ commands! {
     deploy_start,
     teardown_start,
     setup_start,
+    pause_start,
+    resume_start,
     workflows_list,
     workflow_start,
     cron_jobs_list,

@@ -134,6 +134,8 @@ pub(crate) fn notification_text(change: &stagecraft_api::Change) -> Option<(&'st
                 StageView::Teardown => "teardown",
                 StageView::Workflow => "custom workflow",
                 StageView::Cron => "cron run",
+                StageView::Pause => "pause",
+                StageView::Resume => "resume",
             };
             Some((
                 "Deploy failed",

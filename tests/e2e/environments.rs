@@ -127,6 +127,30 @@ pub(crate) async fn add_app(client: &Client, repo: &Path) {
     click(client, "[data-testid=add-app]").await;
 }
 
+/// Adds the app, creates an environment of it and deploys it from the window; gives its id.
+pub(crate) async fn deployed(client: &Client, repo: &Path) -> String {
+    wait_for(client, "[data-testid=no-environments]", WAIT).await;
+    add_app_and_create_environment(client, repo).await;
+    wait_for(client, "[data-testid=deploy][data-stage=setup]", WAIT).await;
+    let env_id = client
+        .find(Locator::Css("[data-testid=environment-id]"))
+        .await
+        .unwrap()
+        .attr("title")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!env_id.is_empty());
+    click(client, "[data-testid=deploy]").await;
+    wait_for(
+        client,
+        "[data-testid=environment-status][data-status=deployed]",
+        DEPLOY_WAIT,
+    )
+    .await;
+    env_id
+}
+
 pub(crate) async fn wait_for(client: &Client, css: &str, within: Duration) {
     client
         .wait()

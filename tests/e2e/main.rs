@@ -14,6 +14,7 @@ mod environments;
 mod frames;
 mod imports;
 mod notifications;
+mod pause;
 mod system;
 mod terminal;
 mod workloads;

@@ -8,9 +8,7 @@ use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
 
 use crate::driver::{Driver, exclusive_window};
-use crate::environments::{
-    Cleanup, DEPLOY_WAIT, add_app_and_create_environment, app_repo, click, wait_for,
-};
+use crate::environments::{Cleanup, app_repo, click, deployed, wait_for};
 use crate::system::{WAIT, save_screenshot};
 
 /// What the terminal's screen shows now (xterm.js draws its rows as DOM text).
@@ -51,30 +49,6 @@ fn processes(env_id: &str) -> String {
 
 fn has_shell(processes: &str) -> bool {
     processes.lines().any(|l| l.trim_end().ends_with(" sh"))
-}
-
-/// Adds the app, creates an environment of it and deploys it from the window; gives its id.
-async fn deployed(client: &Client, repo: &std::path::Path) -> String {
-    wait_for(client, "[data-testid=no-environments]", WAIT).await;
-    add_app_and_create_environment(client, repo).await;
-    wait_for(client, "[data-testid=deploy][data-stage=setup]", WAIT).await;
-    let env_id = client
-        .find(Locator::Css("[data-testid=environment-id]"))
-        .await
-        .unwrap()
-        .attr("title")
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(!env_id.is_empty());
-    click(client, "[data-testid=deploy]").await;
-    wait_for(
-        client,
-        "[data-testid=environment-status][data-status=deployed]",
-        DEPLOY_WAIT,
-    )
-    .await;
-    env_id
 }
 
 /// Waits until the (first) terminal shows the shell's prompt.

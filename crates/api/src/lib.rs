@@ -76,6 +76,7 @@ mod ledger;
 mod logging;
 mod logs;
 mod parameters;
+mod pause;
 mod presets;
 mod recovery;
 mod refresh;

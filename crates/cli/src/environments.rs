@@ -65,6 +65,13 @@ pub(crate) enum Environments {
         #[arg(long)]
         force: bool,
     },
+    /// Stops the environment's containers and keeps everything else (volumes, network, the
+    /// containers themselves; on Kubernetes its Deployments scaled to zero): it takes no
+    /// memory or CPU until resumed. Expiry goes on while it is paused.
+    Pause { id: String },
+    /// Starts a paused environment's services again, in the setup workflow's order, each
+    /// waited for until ready; its jobs are not run again.
+    Resume { id: String },
     /// Environments a runtime still holds (by their labels) that no record here names, as after
     /// the database was deleted; with an ID, brings that one back: its record, `created`, with
     /// everything the runtime holds of it in its ledger (Deploy sets it up, delete removes it).
@@ -116,7 +123,8 @@ pub(crate) fn name_value(text: &str) -> Result<(String, String), String> {
 
 impl Environments {
     /// Whether the command talks to the Docker engine: `create` (unless `--skip-deploy`)
-    /// deploys with it, `delete` tears down with it.
+    /// deploys with it, `delete` tears down with it, `pause` and `resume` stop and start its
+    /// containers.
     pub(crate) fn uses_docker(&self) -> bool {
         matches!(
             self,
@@ -125,8 +133,24 @@ impl Environments {
                 ..
             } | Environments::Delete { .. }
                 | Environments::Adopt { .. }
+                | Environments::Pause { .. }
+                | Environments::Resume { .. }
         )
     }
+}
+
+/// Runs `request` for environment `id` to its end and reports it as `deploys create` does.
+async fn run_to_end(
+    stagecraft: &Arc<Stagecraft>,
+    id: &str,
+    request: DeployRequest,
+    output: Output,
+) -> Result<u8, Error> {
+    let report = stagecraft
+        .submit(id, request, Wait::UntilEnded)
+        .await?
+        .report();
+    deploy_report(stagecraft, id, Some(&report), output).await
 }
 
 pub(crate) async fn execute(
@@ -205,11 +229,13 @@ pub(crate) async fn execute(
                     eprintln!("disconnected {released}");
                 }
             }
-            let report = stagecraft
-                .submit(&id, DeployRequest::Teardown, Wait::UntilEnded)
-                .await?
-                .report();
-            return deploy_report(stagecraft, &id, Some(&report), output).await;
+            return run_to_end(stagecraft, &id, DeployRequest::Teardown, output).await;
+        }
+        Environments::Pause { id } => {
+            return run_to_end(stagecraft, &id, DeployRequest::Pause, output).await;
+        }
+        Environments::Resume { id } => {
+            return run_to_end(stagecraft, &id, DeployRequest::Resume, output).await;
         }
         Environments::Adopt { id: None } => {
             let orphans = stagecraft.orphans().await?;

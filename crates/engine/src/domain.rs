@@ -130,6 +130,8 @@ impl Stage {
             Self::Teardown => "teardown",
             Self::Workflow => "workflow",
             Self::Cron => "cron",
+            Self::Pause => "pause",
+            Self::Resume => "resume",
         }
     }
 
@@ -141,6 +143,8 @@ impl Stage {
             "teardown" => Some(Self::Teardown),
             "workflow" => Some(Self::Workflow),
             "cron" => Some(Self::Cron),
+            "pause" => Some(Self::Pause),
+            "resume" => Some(Self::Resume),
             _ => None,
         }
     }
@@ -172,6 +176,9 @@ text_enum!(EnvironmentStatus {
     TearingDown = "tearing_down",
     TeardownFailed = "teardown_failed",
     TornDown = "torn_down",
+    Pausing = "pausing",
+    Paused = "paused",
+    Resuming = "resuming",
 });
 
 text_enum!(DeployStatus {

@@ -90,6 +90,8 @@ impl std::fmt::Debug for Runner {
 /// What one task needs, owned, so a step that does not wait can run on its own.
 #[derive(Clone)]
 struct TaskContext {
+    /// A resume starts services (`Runtime::wake_service`) and skips jobs.
+    stage: Stage,
     runtime: Arc<dyn Runtime>,
     sink: Arc<dyn EventSink>,
     env: EnvironmentRef,
@@ -166,6 +168,7 @@ impl Runner {
             self.sink.emit(DeployEvent::InfrastructurePrepared);
         }
         let context = TaskContext {
+            stage,
             runtime: Arc::clone(&self.runtime),
             sink: Arc::clone(&self.sink),
             env: env.clone(),
@@ -248,8 +251,20 @@ impl Runner {
         {
             return left;
         }
-        // The runtime's own scheduler takes the cron jobs as they now are.
-        if matches!(stage, Stage::Setup | Stage::Patch) && self.runtime.schedules_cron_jobs() {
+        // A pause has no workflow: it stops every container of the environment.
+        if stage == Stage::Pause
+            && let Err(error) = self.runtime.pause_environment(env).await
+        {
+            return DeployOutcome::Failed {
+                reason: format!("pausing the environment failed: {error}"),
+                kind: Some(error.kind),
+            };
+        }
+        // The runtime's own scheduler takes the cron jobs as they now are (a resume takes
+        // them back from the pause, which held them).
+        if matches!(stage, Stage::Setup | Stage::Patch | Stage::Resume)
+            && self.runtime.schedules_cron_jobs()
+        {
             let mut cron_jobs: Vec<crate::CronJobSpec> =
                 context.workloads.cron_jobs.values().cloned().collect();
             cron_jobs.sort_by(|a, b| a.job.name.cmp(&b.job.name));
@@ -260,7 +275,10 @@ impl Runner {
                 };
             }
         }
-        let unready = if matches!(stage, Stage::Setup | Stage::Patch | Stage::Workflow) {
+        let unready = if matches!(
+            stage,
+            Stage::Setup | Stage::Patch | Stage::Workflow | Stage::Resume
+        ) {
             self.unready_services(env).await
         } else {
             Vec::new()
@@ -419,6 +437,11 @@ async fn run_task(context: TaskContext, step: usize, task: Task, halts: bool) ->
             Some(spec) => deploy_service(&context, step, &name, spec, halts).await,
             None => missing(&context, step, &name, "service", halts),
         },
+        Task::Job(_) if context.stage == Stage::Resume => TaskOutcome::Skipped {
+            reason: "a resume runs no jobs: they ran when the environment was set up, and its \
+                     volumes kept what they did"
+                .to_owned(),
+        },
         Task::Job(job) => match context.workloads.jobs.get(job) {
             Some(spec) => run_job(&context, step, &name, spec, halts).await,
             None => missing(&context, step, &name, "job", halts),
@@ -542,8 +565,13 @@ async fn deploy_service(
 ) -> TaskOutcome {
     let progress = started(context, step, name, Some(context.timeouts.readiness));
     let (runtime, env) = (&context.runtime, &context.env);
-    let call = with_attempts(context, &progress, |progress| {
-        runtime.deploy_service(env, spec, progress)
+    let resume = context.stage == Stage::Resume;
+    let call = with_attempts(context, &progress, |progress| async move {
+        if resume {
+            runtime.wake_service(env, spec, progress).await
+        } else {
+            runtime.deploy_service(env, spec, progress).await
+        }
     });
     bounded(
         &context.cancel,

@@ -639,6 +639,28 @@ pub trait Runtime: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Stops every container of the environment and keeps it, with everything else the
+    /// environment created (Docker: containers stopped, not removed; Kubernetes: Deployments
+    /// scaled to zero with their replica counts recorded, CronJobs suspended). Stopping what
+    /// is stopped already is no error.
+    async fn pause_environment(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
+        let _ = env;
+        Err(RuntimeError::new("this runtime cannot pause environments"))
+    }
+
+    /// Starts a paused service again as it was (Docker: the same containers; Kubernetes: the
+    /// recorded replica count) and returns once it is ready. A service that runs already is
+    /// left as is; one whose containers are gone is deployed as `deploy_service` would.
+    async fn wake_service(
+        &self,
+        env: &EnvironmentRef,
+        service: &ServiceSpec,
+        progress: TaskProgress,
+    ) -> Result<(), RuntimeError> {
+        let _ = (env, service, progress);
+        Err(RuntimeError::new("this runtime cannot resume environments"))
+    }
+
     /// Disconnects what holds the environment's objects and is not recorded as its own
     /// (Docker: other containers on its networks), so a teardown can remove them; asked for
     /// with `environments delete --force`. Gives what it disconnected. Kubernetes needs

@@ -22,6 +22,12 @@ pub enum Stage {
     /// images the environment runs, as the clock or a user's "Run now" asks; the environment's
     /// status is left as it is.
     Cron,
+    /// Stops the environment's containers and keeps everything else (containers, volumes,
+    /// network; on Kubernetes its Deployments scaled to zero, their replica counts recorded).
+    Pause,
+    /// Starts a paused environment's services again in the setup workflow's order, each
+    /// waited for until ready, running none of its jobs.
+    Resume,
 }
 
 impl Stage {
@@ -29,8 +35,9 @@ impl Stage {
     /// its deploy's.
     pub fn workflow(self) -> Option<&'static str> {
         match self {
-            Self::Build | Self::Workflow | Self::Cron => None,
-            Self::Setup => Some("setup"),
+            Self::Build | Self::Workflow | Self::Cron | Self::Pause => None,
+            // Its services, in the setup workflow's order; its jobs are skipped.
+            Self::Setup | Self::Resume => Some("setup"),
             Self::Patch => Some("patch"),
             Self::Teardown => Some("teardown"),
         }
@@ -46,6 +53,8 @@ impl fmt::Display for Stage {
             Self::Teardown => "teardown",
             Self::Workflow => "workflow",
             Self::Cron => "cron",
+            Self::Pause => "pause",
+            Self::Resume => "resume",
         })
     }
 }

@@ -27,6 +27,13 @@ pub enum EnvironmentStatus {
     TeardownFailed,
     /// Everything it created is gone.
     TornDown,
+    /// Its containers are being stopped.
+    Pausing,
+    /// Its containers are stopped and kept, with its volumes and network: it takes no memory
+    /// or CPU until resumed. Expiry goes on.
+    Paused,
+    /// Its services are being started again.
+    Resuming,
 }
 
 /// What happens to an environment.
@@ -49,6 +56,10 @@ pub enum EnvironmentEvent {
     TeardownStarted,
     TeardownSucceeded,
     TeardownFailed,
+    PauseStarted,
+    /// Every container of the environment stopped.
+    PauseSucceeded,
+    ResumeStarted,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -74,12 +85,25 @@ impl EnvironmentStatus {
             (S::Deployed | S::Degraded | S::Failed | S::Interrupted, E::PatchStarted) => {
                 S::Patching
             }
-            (S::SettingUp | S::Patching, E::DeploySucceeded) => S::Deployed,
-            (S::SettingUp | S::Patching, E::DeployDegraded) => S::Degraded,
+            (S::SettingUp | S::Patching | S::Resuming, E::DeploySucceeded) => S::Deployed,
+            (S::SettingUp | S::Patching | S::Resuming, E::DeployDegraded) => S::Degraded,
             (S::Deployed, E::HealthDegraded) => S::Degraded,
             (S::Degraded, E::HealthRecovered) => S::Deployed,
-            (S::SettingUp | S::Patching, E::DeployFailed | E::DeployCancelled) => S::Failed,
-            (S::SettingUp | S::Patching, E::Interrupted) => S::Interrupted,
+            // A pause or a resume cut short leaves some services running and some not: a new
+            // setup, patch, pause or resume mends it.
+            (
+                S::SettingUp | S::Patching | S::Pausing | S::Resuming,
+                E::DeployFailed | E::DeployCancelled,
+            ) => S::Failed,
+            (S::SettingUp | S::Patching | S::Pausing | S::Resuming, E::Interrupted) => {
+                S::Interrupted
+            }
+            // A running environment, or one left between states, may be paused.
+            (S::Deployed | S::Degraded | S::Failed | S::Interrupted, E::PauseStarted) => S::Pausing,
+            (S::Pausing, E::PauseSucceeded) => S::Paused,
+            // Resume starts what a pause stopped; after a failed pause or resume it starts
+            // whatever is still stopped.
+            (S::Paused | S::Failed | S::Interrupted, E::ResumeStarted) => S::Resuming,
             // A teardown cut short has removed part of the environment: only a teardown runs.
             (S::TearingDown, E::Interrupted) => S::TeardownFailed,
             (
@@ -88,6 +112,7 @@ impl EnvironmentStatus {
                 | S::Degraded
                 | S::Failed
                 | S::Interrupted
+                | S::Paused
                 | S::TearingDown
                 | S::TeardownFailed,
                 E::TeardownStarted,
@@ -102,7 +127,10 @@ impl EnvironmentStatus {
 
     /// No deploy is running: a new one may start.
     pub fn is_settled(self) -> bool {
-        !matches!(self, Self::SettingUp | Self::Patching | Self::TearingDown)
+        !matches!(
+            self,
+            Self::SettingUp | Self::Patching | Self::TearingDown | Self::Pausing | Self::Resuming
+        )
     }
 }
 
@@ -196,6 +224,65 @@ mod tests {
         ] {
             status = status.on(event).unwrap();
             assert_eq!(status, expected);
+        }
+    }
+
+    #[test]
+    fn a_deployed_environment_is_paused_then_resumed_or_torn_down_while_paused() {
+        let mut status = S::Deployed;
+        for (event, expected) in [
+            (E::PauseStarted, S::Pausing),
+            (E::PauseSucceeded, S::Paused),
+            (E::ResumeStarted, S::Resuming),
+            (E::DeployDegraded, S::Degraded),
+            (E::PauseStarted, S::Pausing),
+            (E::PauseSucceeded, S::Paused),
+            (E::TeardownStarted, S::TearingDown),
+        ] {
+            status = status.on(event).unwrap();
+            assert_eq!(status, expected);
+        }
+        assert_eq!(
+            S::Paused
+                .on(E::ResumeStarted)
+                .and_then(|s| s.on(E::DeploySucceeded)),
+            Ok(S::Deployed)
+        );
+    }
+
+    #[test]
+    fn a_paused_environment_is_neither_deployed_nor_paused_again_nor_judged_by_health() {
+        assert!(S::Paused.is_settled());
+        for event in [
+            E::SetupStarted,
+            E::PatchStarted,
+            E::PauseStarted,
+            E::HealthDegraded,
+            E::HealthRecovered,
+        ] {
+            assert!(S::Paused.on(event).is_err(), "{event:?}");
+        }
+        for running in [S::Pausing, S::Resuming] {
+            assert!(!running.is_settled());
+            for start in [E::SetupStarted, E::PatchStarted, E::TeardownStarted] {
+                assert!(running.on(start).is_err(), "{running:?} took {start:?}");
+            }
+        }
+        // Never resumed before it was set up, nor once it is gone.
+        for never in [S::Created, S::TornDown, S::TeardownFailed, S::Deployed] {
+            assert!(never.on(E::ResumeStarted).is_err(), "{never:?}");
+        }
+    }
+
+    #[test]
+    fn a_pause_or_resume_cut_short_leaves_an_environment_that_any_deploy_mends() {
+        for running in [S::Pausing, S::Resuming] {
+            assert_eq!(running.on(E::DeployFailed), Ok(S::Failed));
+            assert_eq!(running.on(E::Interrupted), Ok(S::Interrupted));
+        }
+        for status in [S::Failed, S::Interrupted] {
+            assert_eq!(status.on(E::PauseStarted), Ok(S::Pausing));
+            assert_eq!(status.on(E::ResumeStarted), Ok(S::Resuming));
         }
     }
 

@@ -27,6 +27,7 @@ mod exec;
 mod forward;
 mod kubeconfig;
 mod manifest;
+mod pause;
 mod rollout;
 mod runtime;
 

@@ -671,6 +671,38 @@ impl Runtime for KubeRuntime {
         self.forward_ports(cluster, env, service).await
     }
 
+    /// Every Deployment scaled to zero (its count recorded), every CronJob suspended.
+    async fn pause_environment(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
+        let cluster = self.cluster().await?;
+        crate::pause::pause(cluster, &owner(env).namespace())
+            .await
+            .map_err(failed)
+    }
+
+    /// The Deployment scaled back to its recorded count and its rollout waited for; then what
+    /// a deploy of the unchanged service does (its `node_port` forwards made again; one that
+    /// is gone or changed is applied).
+    async fn wake_service(
+        &self,
+        env: &EnvironmentRef,
+        service: &ServiceSpec,
+        progress: TaskProgress,
+    ) -> Result<(), RuntimeError> {
+        let cluster = self.cluster().await?;
+        let report = |reason: String| progress.waiting(reason);
+        crate::pause::wake(
+            cluster,
+            &owner(env).namespace(),
+            &dns_label(&service.name),
+            &format!("services.{}", service.name),
+            i32::try_from(service.replicas).unwrap_or(i32::MAX),
+            &report,
+        )
+        .await
+        .map_err(failed)?;
+        self.deploy_service(env, service, progress).await
+    }
+
     /// Makes the service's `node_port` forwards again in this process.
     async fn resume_service(
         &self,

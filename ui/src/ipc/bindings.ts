@@ -1,7 +1,7 @@
 // Generated from the Rust types by `STAGECRAFT_BLESS=1 cargo test -p stagecraft-desktop bindings`. Do not edit.
 
 /** The commands the window may call (`src-tauri/src/command_list.rs`). */
-export type CommandName = "system_report" | "log_open" | "docker_status" | "apps_list" | "app_add" | "app_set_registry" | "app_set_gitops" | "app_get" | "app_refresh" | "app_remove" | "app_vars_file" | "app_vars_set" | "environment_vars_file" | "environment_vars_set" | "folder_pick" | "file_save" | "environments_list" | "environment_create" | "app_parameters" | "environment_parameters" | "environment_parameters_set" | "environment_imports" | "app_handles" | "app_handles_add" | "app_handles_remove" | "presets_list" | "preset_save" | "environments_orphaned" | "environment_adopt" | "runtime_choices" | "environment_get" | "environment_health" | "next_deploy" | "deploy_start" | "teardown_start" | "setup_start" | "workflows_list" | "workflow_start" | "cron_jobs_list" | "cron_run" | "deploy_cancel" | "environment_extend" | "timeline" | "deploy_follow" | "changes_follow" | "stream_stop" | "log_follow" | "terminal_open" | "terminal_input" | "terminal_ack" | "terminal_resize" | "terminal_close" | "deploy_detail" | "log_resources" | "builds_list" | "builds_compare" | "deploy_build_start" | "config_history" | "config_set" | "variables_get";
+export type CommandName = "system_report" | "log_open" | "docker_status" | "apps_list" | "app_add" | "app_set_registry" | "app_set_gitops" | "app_get" | "app_refresh" | "app_remove" | "app_vars_file" | "app_vars_set" | "environment_vars_file" | "environment_vars_set" | "folder_pick" | "file_save" | "environments_list" | "environment_create" | "app_parameters" | "environment_parameters" | "environment_parameters_set" | "environment_imports" | "app_handles" | "app_handles_add" | "app_handles_remove" | "presets_list" | "preset_save" | "environments_orphaned" | "environment_adopt" | "runtime_choices" | "environment_get" | "environment_health" | "next_deploy" | "deploy_start" | "teardown_start" | "setup_start" | "pause_start" | "resume_start" | "workflows_list" | "workflow_start" | "cron_jobs_list" | "cron_run" | "deploy_cancel" | "environment_extend" | "timeline" | "deploy_follow" | "changes_follow" | "stream_stop" | "log_follow" | "terminal_open" | "terminal_input" | "terminal_ack" | "terminal_resize" | "terminal_close" | "deploy_detail" | "log_resources" | "builds_list" | "builds_compare" | "deploy_build_start" | "config_history" | "config_set" | "variables_get";
 
 /**
  * The only error a command returns. The UI switches on `code`; `message` is for people and
@@ -235,7 +235,7 @@ limit_secs?: number, } | { "type": "task_waiting", step: number, task: string, r
 /**
  * The four stages of an environment's life (reference §4.1).
  */
-export type Stage = "build" | "setup" | "patch" | "teardown" | "workflow" | "cron";
+export type Stage = "build" | "setup" | "patch" | "teardown" | "workflow" | "cron" | "pause" | "resume";
 
 /**
  * A custom workflow as the window and the command line list it.
@@ -438,7 +438,7 @@ version: string, runtime: string, status: EnvironmentStatusView,
  */
 expiresAt: string | null, createdAt: string, };
 
-export type EnvironmentStatusView = "created" | "settingUp" | "deployed" | "degraded" | "patching" | "failed" | "interrupted" | "tearingDown" | "teardownFailed" | "tornDown";
+export type EnvironmentStatusView = "created" | "settingUp" | "deployed" | "degraded" | "patching" | "failed" | "interrupted" | "tearingDown" | "teardownFailed" | "tornDown" | "pausing" | "paused" | "resuming";
 
 /**
  * What the Deploy button will run, and why.
@@ -450,7 +450,7 @@ export type NextDeploy = { stage: StageView, reason: string,
  */
 pinnedBuild: number | null, };
 
-export type StageView = "build" | "setup" | "patch" | "teardown" | "workflow" | "cron";
+export type StageView = "build" | "setup" | "patch" | "teardown" | "workflow" | "cron" | "pause" | "resume";
 
 export type DeployView = { id: number, stage: StageView, reason: string, status: DeployStatusView, buildId: number | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, 
 /**

@@ -185,6 +185,10 @@ export interface EnvironmentsApi {
   /** Queues the deploy and returns at once; the timeline shows how it goes. */
   deploy(envId: string): Promise<DeployView>;
   teardown(envId: string): Promise<DeployView>;
+  /** Queues a pause: its containers stopped and kept, everything else left; returns at once. */
+  pause(envId: string): Promise<DeployView>;
+  /** Queues a resume: its services started again in the setup workflow's order, no jobs. */
+  resume(envId: string): Promise<DeployView>;
   /** Queues a setup whatever Deploy would run (to repair drift); returns at once. */
   setup(envId: string): Promise<DeployView>;
   /** The custom workflows of the environment's configuration (its workflows other than setup,
@@ -285,6 +289,8 @@ export const environmentsApi: EnvironmentsApi = {
   nextDeploy: (envId) => call("next_deploy", { envId }),
   deploy: (envId) => call("deploy_start", { envId }),
   teardown: (envId) => call("teardown_start", { envId }),
+  pause: (envId) => call("pause_start", { envId }),
+  resume: (envId) => call("resume_start", { envId }),
   setup: (envId) => call("setup_start", { envId }),
   workflows: (envId) => call("workflows_list", { envId }),
   runWorkflow: (envId, name) => call("workflow_start", { envId, name }),

@@ -27,6 +27,10 @@ const ENVIRONMENT_STATUS: Record<EnvironmentStatusView, [string, Tone]> = {
   // A teardown left objects behind: only another teardown runs.
   teardownFailed: ["Teardown failed", "error"],
   tornDown: ["Torn down", "neutral"],
+  pausing: ["Pausing", "pending"],
+  // Its containers are stopped and kept: nothing to worry about, nothing running.
+  paused: ["Paused", "neutral"],
+  resuming: ["Resuming", "pending"],
 };
 
 export function environmentStatus(status: EnvironmentStatusView): { label: string; tone: Tone } {

@@ -22,12 +22,12 @@ mod request;
 mod run;
 
 use serde::Serialize;
-use stagecraft_engine::{Deploy, DeployStatus};
+use stagecraft_engine::{Deploy, DeployStatus, Stage};
 use stagecraft_store::deploy;
 use stagecraft_store::deploy::StoredEvent;
 
 pub use request::DeployRequest;
-pub(crate) use request::Read;
+pub(crate) use request::{Planned, Read};
 
 use crate::{Error, Stagecraft};
 use follow::LiveEvent;
@@ -139,7 +139,7 @@ impl Stagecraft {
         wait: Wait,
     ) -> Result<Submitted, Error> {
         let mut env = self.environment(env_id).await?;
-        let planned = self.plan_request(&mut env, request).await?;
+        let mut planned = self.plan_request(&mut env, request).await?;
         if let Some(why) = &planned.refused {
             return Ok(Submitted {
                 deploy: self
@@ -147,6 +147,16 @@ impl Stagecraft {
                     .await?,
                 queue: None,
             });
+        }
+        // A deploy of a paused environment resumes it first, in the same queue, and says so.
+        if env.status == stagecraft_engine::EnvironmentStatus::Paused
+            && matches!(planned.stage, Stage::Setup | Stage::Patch)
+        {
+            let resume = crate::pause::resume_before(self, &env, planned.stage).await?;
+            self.enqueue(&env, &resume).await?;
+            planned
+                .reason
+                .push_str("; the environment was paused: resumed first");
         }
         let id = self.enqueue(&env, &planned).await?;
         let queue = match wait {

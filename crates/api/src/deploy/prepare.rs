@@ -4,8 +4,8 @@
 //! `configmap` files: a deploy reads each entry's file from the tree its images were built from
 //! (the branch's commit, or the working tree when asked; a rollback reads its build's commit),
 //! refusing one that leads outside the repository; the content is part of the workload's spec,
-//! so a changed file replaces the service. A teardown reads the working tree, and a file it
-//! cannot read does not stop it. On Kubernetes the files become a ConfigMap per workload, each
+//! so a changed file replaces the service. A teardown and a pause read the working tree, and a
+//! file they cannot read does not stop them. On Kubernetes the files become a ConfigMap per workload, each
 //! file mounted alone at its path (`subPath`); on Docker they are unpacked into the container
 //! at their paths after it is created and before it starts (`PUT /archive`).
 
@@ -47,8 +47,9 @@ impl Stagecraft {
         // A custom workflow and a cron run run what the environment runs when they start (a
         // setup queued ahead of them may have moved it): its configuration version here, its
         // build below.
+        // A resume starts what the environment ran when it was paused.
         let mut version = queued.config_version;
-        if matches!(queued.stage, Stage::Workflow | Stage::Cron)
+        if matches!(queued.stage, Stage::Workflow | Stage::Cron | Stage::Resume)
             && let Some(deployed) = self.deployed_version(env).await?
         {
             stagecraft_store::deploy::set_config_version(self.store.pool(), queued.id, deployed)
@@ -59,13 +60,13 @@ impl Stagecraft {
         // as that build read them.
         let again = match queued.stage {
             Stage::Setup | Stage::Patch => queued.build_id,
-            Stage::Workflow | Stage::Cron => self.live_build(env).await?,
-            Stage::Build | Stage::Teardown => None,
+            Stage::Workflow | Stage::Cron | Stage::Resume => self.live_build(env).await?,
+            Stage::Build | Stage::Teardown | Stage::Pause => None,
         };
-        let resolved = self
-            .resolve_at(env, version, queued.stage != Stage::Teardown, again)
-            .await?;
-        if queued.stage != Stage::Teardown && !resolved.missing_parameters.is_empty() {
+        // A teardown and a pause stop what runs whatever the configuration now says.
+        let lenient = matches!(queued.stage, Stage::Teardown | Stage::Pause);
+        let resolved = self.resolve_at(env, version, !lenient, again).await?;
+        if !lenient && !resolved.missing_parameters.is_empty() {
             return Err(crate::parameters::missing_error(
                 env,
                 &resolved.missing_parameters,
@@ -96,16 +97,16 @@ impl Stagecraft {
                 self.build_stage(env, queued, &resolved, &envs_for, sink, cancel)
                     .await?,
             ),
-            // A custom workflow and a cron job's run run what the environment runs, building
-            // nothing.
-            Stage::Workflow | Stage::Cron => match again {
+            // A custom workflow, a cron job's run and a resume run what the environment runs,
+            // building nothing.
+            Stage::Workflow | Stage::Cron | Stage::Resume => match again {
                 Some(id) => {
                     stagecraft_store::deploy::set_build(self.store.pool(), queued.id, id).await?;
                     Some(self.built_earlier(env, id).await?)
                 }
                 None => None,
             },
-            Stage::Build | Stage::Teardown => None,
+            Stage::Build | Stage::Teardown | Stage::Pause => None,
         };
         if let Some(build) = build {
             // RELEASE_BUILD_ID and RELEASE_COMMIT_SHA name what is deployed.
@@ -144,7 +145,7 @@ impl Stagecraft {
         };
         let files = read_config_files(&mut workloads, |name| resolved.tree_of(name, &source));
         if let Err(error) = files {
-            if queued.stage == Stage::Teardown {
+            if lenient {
                 tracing::warn!(%error, "a configmap file was not read for the teardown");
             } else {
                 return Err(error);
@@ -163,7 +164,7 @@ impl Stagecraft {
             _ => {
                 let name = queued.workflow_name();
                 name.and_then(|name| stagecraft_template::plan_workflow(template, name))
-                    .unwrap_or_else(|| WorkflowPlan::empty(name.unwrap_or("build")))
+                    .unwrap_or_else(|| WorkflowPlan::empty(name.unwrap_or(queued.stage.as_str())))
             }
         };
         let target = self.environment_ref(env).await?;

@@ -32,6 +32,11 @@ pub enum DeployRequest {
         name: String,
         reason: Option<String>,
     },
+    /// Stops the environment's containers and keeps everything else (`pause.rs`).
+    Pause,
+    /// Starts a paused environment's services again, in the setup workflow's order, running
+    /// no jobs (`pause.rs`).
+    Resume,
 }
 
 impl DeployRequest {
@@ -124,6 +129,21 @@ impl Stagecraft {
             }
             DeployRequest::Rollback { build_id } => self.plan_rollback(env, build_id).await?,
             DeployRequest::Teardown => Planned::of(Stage::Teardown, "teardown requested"),
+            DeployRequest::Pause => {
+                crate::pause::ensure_pausable(env)?;
+                Planned::of(Stage::Pause, "pause requested")
+            }
+            DeployRequest::Resume => {
+                crate::pause::ensure_resumable(env)?;
+                Planned {
+                    config_version: self.deployed_version(env).await?,
+                    ..Planned::of(
+                        Stage::Resume,
+                        "resume requested: its services start again as they were, its jobs \
+                         are not run again",
+                    )
+                }
+            }
             DeployRequest::Workflow { name } => {
                 ensure_standing(env)?;
                 self.check_custom_workflow(env, &name).await?;

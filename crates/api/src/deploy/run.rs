@@ -99,6 +99,8 @@ impl Stagecraft {
             // Those that leave the status as it is run from where a patch may start.
             Stage::Patch | Stage::Workflow | Stage::Cron => EnvironmentEvent::PatchStarted,
             Stage::Teardown | Stage::Build => EnvironmentEvent::TeardownStarted,
+            Stage::Pause => EnvironmentEvent::PauseStarted,
+            Stage::Resume => EnvironmentEvent::ResumeStarted,
         };
         let next = match env.status.on(start) {
             Ok(_)
@@ -129,6 +131,12 @@ impl Stagecraft {
                 EnvironmentStatus::TeardownFailed => format!(
                     "{id}'s last teardown left objects behind, so a {} cannot run: tear it \
                      down again (stagecraft environments delete {id})",
+                    queued.stage,
+                    id = env.env_id
+                ),
+                EnvironmentStatus::Paused => format!(
+                    "{id} is paused, so a {} cannot run: resume it first (stagecraft \
+                     environments resume {id})",
                     queued.stage,
                     id = env.env_id
                 ),
@@ -242,6 +250,7 @@ impl Stagecraft {
                 EnvironmentEvent::TeardownSucceeded
             }
             (_, Stage::Teardown) => EnvironmentEvent::TeardownFailed,
+            (DeployOutcome::Succeeded { .. }, Stage::Pause) => EnvironmentEvent::PauseSucceeded,
             (outcome @ DeployOutcome::Succeeded { .. }, _) if outcome.is_degraded() => {
                 EnvironmentEvent::DeployDegraded
             }

@@ -17,6 +17,10 @@ pub enum StageView {
     Workflow,
     /// One run of a cron job.
     Cron,
+    /// Its containers stopped and kept.
+    Pause,
+    /// Its services started again.
+    Resume,
 }
 
 impl From<Stage> for StageView {
@@ -28,6 +32,8 @@ impl From<Stage> for StageView {
             Stage::Teardown => Self::Teardown,
             Stage::Workflow => Self::Workflow,
             Stage::Cron => Self::Cron,
+            Stage::Pause => Self::Pause,
+            Stage::Resume => Self::Resume,
         }
     }
 }
@@ -47,6 +53,10 @@ pub enum EnvironmentStatusView {
     /// A teardown left objects behind: tear it down again.
     TeardownFailed,
     TornDown,
+    Pausing,
+    /// Its containers are stopped and kept: it takes no memory or CPU; expiry goes on.
+    Paused,
+    Resuming,
 }
 
 impl From<EnvironmentStatus> for EnvironmentStatusView {
@@ -63,6 +73,9 @@ impl From<EnvironmentStatus> for EnvironmentStatusView {
             S::TearingDown => Self::TearingDown,
             S::TeardownFailed => Self::TeardownFailed,
             S::TornDown => Self::TornDown,
+            S::Pausing => Self::Pausing,
+            S::Paused => Self::Paused,
+            S::Resuming => Self::Resuming,
         }
     }
 }

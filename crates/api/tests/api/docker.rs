@@ -127,7 +127,7 @@ workflows:
     repo
 }
 
-const SCENARIO_WORKFLOWS: &str = "- name: setup
+pub(crate) const SCENARIO_WORKFLOWS: &str = "- name: setup
   parallelize:
   - {step: data, tasks: [services.data, services.cache]}
   - {step: migrate, tasks: [jobs.migrate], halt_on_error: true}
@@ -272,7 +272,7 @@ pub(crate) fn labelled(env_id: &str) -> Vec<String> {
 }
 
 /// Container name → id of each running container of the environment.
-fn container_ids(env_id: &str) -> BTreeMap<String, String> {
+pub(crate) fn container_ids(env_id: &str) -> BTreeMap<String, String> {
     let filter = format!("label={LABEL_ENV}={env_id}");
     docker(&["ps", "--filter", &filter, "--format", "{{.Names}} {{.ID}}"])
         .lines()
@@ -381,7 +381,7 @@ pub(crate) async fn event_types(stagecraft: &Stagecraft, deploy: i64) -> Vec<Str
 
 /// Deploys, expecting `stage` to run with every task succeeding: the deploy, its events and
 /// how long it took.
-async fn deploy_without_failures(
+pub(crate) async fn deploy_without_failures(
     stagecraft: &Stagecraft,
     env_id: &str,
     stage: Stage,

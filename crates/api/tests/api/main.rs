@@ -20,6 +20,7 @@ mod health;
 mod imports;
 mod kube_real;
 mod parameters;
+mod pause;
 mod secrets;
 mod site;
 mod system;

@@ -26,7 +26,8 @@
 //!
 //! Its parts: `names` (what objects are called, the config digest), `containers` (network,
 //! volumes, images, creating and removing containers), `rollout` (a service replaced one
-//! replica at a time), `jobs`, `exec` (a command in a running container), `teardown`
+//! replica at a time), `pause` (containers stopped and started again as they were), `jobs`,
+//! `exec` (a command in a running container), `teardown`
 //! (removal by the ledger), `liveness` (the watchers that restart a container failing its
 //! probe), `inspection` (status, objects, logs) and `errors` (bollard's errors in the
 //! engine's terms). Images are built by `DockerBuilder` (`builder.rs`).
@@ -39,6 +40,7 @@ mod inspection;
 mod jobs;
 mod liveness;
 mod names;
+mod pause;
 mod rollout;
 mod teardown;
 
@@ -157,6 +159,19 @@ impl Runtime for DockerRuntime {
         progress: TaskProgress,
     ) -> Result<(), RuntimeError> {
         self.roll_out(env, spec, progress).await
+    }
+
+    async fn pause_environment(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
+        self.pause_containers(env).await
+    }
+
+    async fn wake_service(
+        &self,
+        env: &EnvironmentRef,
+        spec: &ServiceSpec,
+        progress: TaskProgress,
+    ) -> Result<(), RuntimeError> {
+        self.wake(env, spec, progress).await
     }
 
     async fn run_job(

@@ -172,7 +172,7 @@ impl DockerRuntime {
     /// Waits until the replica answers its readiness probe, or fails when it stops running,
     /// or when it failed the probe `failure_threshold` times in a row. The probe starts after
     /// its `initial_delay` and runs every `period` (every `poll` when the template gives none).
-    async fn wait_ready(
+    pub(super) async fn wait_ready(
         &self,
         docker: &Docker,
         container: &str,

@@ -10,6 +10,7 @@ mod context;
 mod engine;
 mod exec;
 mod layers;
+mod pause;
 mod push;
 mod runtime;
 mod session;

@@ -102,6 +102,9 @@ impl Drop for Cleanup {
         for id in run(&["network", "ls", "-q", "--filter", &filter]).lines() {
             run(&["network", "rm", id]);
         }
+        for name in run(&["volume", "ls", "-q", "--filter", &filter]).lines() {
+            run(&["volume", "rm", name]);
+        }
         run(&["rmi", "--force", "--no-prune", &self.tag]);
     }
 }

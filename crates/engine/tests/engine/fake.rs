@@ -155,6 +155,21 @@ impl Runtime for Fake {
         Ok(())
     }
 
+    async fn pause_environment(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
+        self.record(format!("pause {}", env.env_id));
+        Ok(())
+    }
+
+    async fn wake_service(
+        &self,
+        _env: &EnvironmentRef,
+        service: &ServiceSpec,
+        progress: TaskProgress,
+    ) -> Result<(), RuntimeError> {
+        self.record(format!("wake {}", service.name));
+        self.behave(&service.name, &progress).await.map(|_| ())
+    }
+
     async fn status(&self, _env: &EnvironmentRef) -> Result<Vec<WorkloadStatus>, RuntimeError> {
         Ok(Vec::new())
     }

@@ -495,6 +495,79 @@ async fn teardown_runs_its_jobs_then_removes_the_environment_once() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_pause_runs_no_workflow_and_stops_the_environment_once() {
+    let fake = Fake::with(&[]);
+
+    let run = run(
+        &fake,
+        Stage::Pause,
+        &WorkflowPlan::empty("pause"),
+        &CancellationToken::new(),
+    )
+    .await;
+
+    assert_eq!(
+        run.outcome,
+        DeployOutcome::Succeeded {
+            failed_tasks: 0,
+            unready: vec![]
+        }
+    );
+    assert_eq!(fake.calls(), ["pause ted1bc4"]);
+    assert_eq!(
+        lines(&run.events),
+        [
+            "stage_started pause",
+            "stage_finished pause Succeeded { failed_tasks: 0, unready: [] }",
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_resume_wakes_the_services_in_the_setup_order_and_skips_the_jobs_saying_why() {
+    let fake = Fake::with(&[("api", ok(3)), ("web", ok(1))]);
+
+    let run = run(
+        &fake,
+        Stage::Resume,
+        &plan(SETUP, "setup"),
+        &CancellationToken::new(),
+    )
+    .await;
+
+    assert_eq!(
+        run.outcome,
+        DeployOutcome::Succeeded {
+            failed_tasks: 0,
+            unready: vec![]
+        }
+    );
+    // Nothing prepared, nothing deployed, no job run: each service woken in its step's turn.
+    assert_eq!(fake.calls(), ["wake db", "wake api", "wake web"]);
+    assert_eq!(
+        lines(&run.events),
+        [
+            "stage_started resume",
+            "step_started 0 data",
+            "task_started 0 services.db",
+            "task_finished 0 services.db succeeded",
+            "step_finished 0 Succeeded",
+            "step_started 1 migrate",
+            "task_finished 1 jobs.migrate skipped (a resume runs no jobs: they ran when the \
+             environment was set up, and its volumes kept what they did)",
+            "step_finished 1 Succeeded",
+            "step_started 2 apps",
+            "task_started 2 services.api",
+            "task_started 2 services.web",
+            "task_finished 2 services.web succeeded",
+            "task_finished 2 services.api succeeded",
+            "step_finished 2 Succeeded",
+            "stage_finished resume Succeeded { failed_tasks: 0, unready: [] }",
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_teardown_that_leaves_objects_of_its_ledger_fails_naming_them() {
     use stagecraft_engine::{Ledger as _, MemoryLedger, RuntimeObject};
     let fake = Fake::with(&[]);

@@ -31,6 +31,8 @@ pub fn cron_job(owner: &Owner, spec: &CronJobSpec) -> CronJob {
         spec: KubeCronJobSpec {
             schedule: spec.schedule.clone(),
             concurrency_policy: Some("Forbid".to_owned()),
+            // Said outright: the apply after a resume takes back a pause's suspension.
+            suspend: Some(false),
             job_template: JobTemplateSpec {
                 metadata: Some(ObjectMeta {
                     labels: Some(owner.labels(Some(&workload))),

@@ -8,4 +8,5 @@ mod cluster;
 mod cron;
 mod exec;
 mod manifests;
+mod pause;
 mod runtime;

@@ -350,6 +350,11 @@ cron_jobs:
     let cron = &manifests.cron_jobs[0];
     assert_eq!(cron.spec.schedule, "0 3 * * mon-fri");
     assert_eq!(cron.spec.concurrency_policy.as_deref(), Some("Forbid"));
+    assert_eq!(
+        cron.spec.suspend,
+        Some(false),
+        "said outright: the apply after a resume takes back a pause's suspension"
+    );
     let pod = cron
         .spec
         .job_template
@@ -378,6 +383,38 @@ cron_jobs:
         manifests.secrets
     );
     kubernetes_accepts(&manifests.to_json().unwrap());
+}
+
+/// A paused environment's objects, as its pause leaves them (each Deployment at zero with its
+/// count in an annotation, each CronJob suspended), are still objects Kubernetes accepts.
+#[test]
+fn a_paused_environments_objects_are_accepted() {
+    let text = "app: shop
+services:
+- {name: web, image: busybox, replicas: 2}
+cron_jobs:
+- {name: nightly, schedule: '0 3 * * *', from_services: web, command: [sh, -c, 'echo hi']}
+";
+    let manifests = manifests_of(text);
+    let mut objects = manifests.to_json().unwrap();
+    let mut paused = 0;
+    for object in &mut objects {
+        match object["kind"].as_str() {
+            Some("Deployment") => {
+                assert_eq!(object["spec"]["replicas"], 2);
+                object["metadata"]["annotations"]["dev.stagecraft/paused-replicas"] = "2".into();
+                object["spec"]["replicas"] = 0.into();
+                paused += 1;
+            }
+            Some("CronJob") => {
+                object["spec"]["suspend"] = true.into();
+                paused += 1;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(paused, 2);
+    kubernetes_accepts(&objects);
 }
 
 /// A static service is a Deployment of its site's image: Stagecraft's file server on its

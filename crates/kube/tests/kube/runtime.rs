@@ -15,7 +15,7 @@ use tower_test::mock::Handle;
 
 pub(crate) type Mock = Handle<Request<Body>, Response<Body>>;
 
-const NS: &str = "stagecraft-ab12cd3";
+pub(crate) const NS: &str = "stagecraft-ab12cd3";
 
 pub(crate) fn mocked() -> (KubeRuntime, Mock) {
     let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
@@ -34,7 +34,7 @@ pub(crate) fn env(ledger: &Arc<MemoryLedger>) -> EnvironmentRef {
 }
 
 /// A progress whose wait reasons land in the returned receiver.
-fn progress() -> (
+pub(crate) fn progress() -> (
     TaskProgress,
     tokio::sync::mpsc::UnboundedReceiver<DeployEvent>,
 ) {
@@ -137,7 +137,7 @@ pub(crate) fn serve_recording(
     })
 }
 
-fn web() -> ServiceSpec {
+pub(crate) fn web() -> ServiceSpec {
     ServiceSpec {
         name: "web".into(),
         image: "nginx:1.27".into(),
@@ -150,7 +150,7 @@ fn web() -> ServiceSpec {
     }
 }
 
-fn deployment(version: &str, status: serde_json::Value) -> serde_json::Value {
+pub(crate) fn deployment(version: &str, status: serde_json::Value) -> serde_json::Value {
     serde_json::json!({
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": "web", "namespace": NS, "generation": 2, "resourceVersion": version},

@@ -191,30 +191,12 @@ async fn a_data_folder_that_cannot_be_created_is_reported_as_such() {
 /// and tasks, and the new CHECK holds.
 #[tokio::test]
 async fn the_deploy_table_rebuilt_for_custom_workflows_keeps_every_deploy_and_its_events() {
-    use sqlx::sqlite::SqliteConnectOptions;
     use stagecraft_engine::{DeployEvent, Stage};
     use stagecraft_store::deploy;
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("stagecraft.db");
-    let options = SqliteConnectOptions::new()
-        .filename(&path)
-        .create_if_missing(true)
-        .foreign_keys(true);
-    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
-    let mut before = sqlx::migrate::Migrator::new(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations"),
-    )
-    .await
-    .unwrap();
-    before.migrations = before
-        .migrations
-        .iter()
-        .filter(|m| m.version < 24)
-        .cloned()
-        .collect::<Vec<_>>()
-        .into();
-    before.run(&pool).await.unwrap();
+    let pool = migrated_before(&path, 24).await;
     let (_, env) = crate::history::environment_fixture_on(&pool).await;
     let deploy_id: i64 = sqlx::query_scalar(
         "INSERT INTO deploy (environment_id, stage, reason, status, config_version)
@@ -297,4 +279,98 @@ async fn the_deploy_table_rebuilt_for_custom_workflows_keeps_every_deploy_and_it
     .unwrap();
     let named = deploy::by_id(store.pool(), named).await.unwrap().unwrap();
     assert_eq!(named.label(), "reindex");
+}
+
+/// A database made by the Stagecraft whose newest migration came before `version`.
+async fn migrated_before(path: &std::path::Path, version: i64) -> sqlx::SqlitePool {
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .foreign_keys(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    let mut before = sqlx::migrate::Migrator::new(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations"),
+    )
+    .await
+    .unwrap();
+    before.migrations = before
+        .migrations
+        .iter()
+        .filter(|m| m.version < version)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    before.run(&pool).await.unwrap();
+    pool
+}
+
+/// Migration 0028 rebuilds the deploy table again, for pauses and resumes: a cron run's
+/// target and schedule time, and the imports a setup read, are kept.
+#[tokio::test]
+async fn the_deploy_table_rebuilt_for_pauses_keeps_targets_schedules_and_imports() {
+    use stagecraft_engine::Stage;
+    use stagecraft_store::deploy;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stagecraft.db");
+    let pool = migrated_before(&path, 28).await;
+    let (_, env) = crate::history::environment_fixture_on(&pool).await;
+    let cron: i64 = sqlx::query_scalar(
+        "INSERT INTO deploy (environment_id, stage, reason, status, target, scheduled_for)
+         VALUES (?, 'cron', 'due', 'succeeded', 'nightly', '2026-12-05T03:00:00Z') RETURNING id",
+    )
+    .bind(env)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let refused = sqlx::query(
+        "INSERT INTO deploy (environment_id, stage, reason, status) VALUES (?, 'pause', 'r', 'queued')",
+    )
+    .bind(env)
+    .execute(&pool)
+    .await;
+    assert!(refused.is_err(), "no pause before 0028");
+    sqlx::query("INSERT INTO deploy_import (deploy_id, app_name, digest) VALUES (?, 'api', 'd1')")
+        .bind(cron)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    let store = Store::open(&path).await.unwrap();
+    let kept = deploy::by_id(store.pool(), cron).await.unwrap().unwrap();
+    assert_eq!(
+        (kept.stage, kept.target.as_deref()),
+        (Stage::Cron, Some("nightly"))
+    );
+    let scheduled: Option<String> =
+        sqlx::query_scalar("SELECT scheduled_for FROM deploy WHERE id = ?")
+            .bind(cron)
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(scheduled.as_deref(), Some("2026-12-05T03:00:00Z"));
+    let imports: Vec<(i64, String)> =
+        sqlx::query_as("SELECT deploy_id, app_name FROM deploy_import")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        imports,
+        [(cron, "api".to_owned())],
+        "the setup's imports kept"
+    );
+    for stage in [Stage::Pause, Stage::Resume] {
+        let id =
+            deploy::insert_with_build(store.pool(), env, stage, "requested", Some(1), None, None)
+                .await
+                .unwrap();
+        let stored = deploy::by_id(store.pool(), id).await.unwrap().unwrap();
+        assert_eq!(stored.stage, stage);
+    }
+    let on: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(on, 1, "foreign keys are on again");
 }

@@ -402,6 +402,43 @@ describe("EnvironmentScreen", () => {
     expect(screen.getByTestId("deploy-failures").textContent).toBe("not ready: web: 0 of 1 ready");
   });
 
+  it("pauses a running environment, and resumes a paused one saying expiry goes on", async () => {
+    const pause = vi.fn(() =>
+      Promise.resolve({ ...setup, id: 7, stage: "pause" as const, status: "queued" as const }),
+    );
+    const running = render(EnvironmentScreen, {
+      api: fakeApi({ pause }),
+      envId: "ted1bc4",
+      back: () => {},
+    });
+    await fireEvent.click(await screen.findByTestId("pause"));
+    await waitFor(() => expect(pause).toHaveBeenCalledWith("ted1bc4"));
+    expect(screen.queryByTestId("resume")).toBeNull();
+    running.unmount();
+
+    const resume = vi.fn(() =>
+      Promise.resolve({ ...setup, id: 8, stage: "resume" as const, status: "queued" as const }),
+    );
+    render(EnvironmentScreen, {
+      api: fakeApi({
+        environment: () => Promise.resolve({ ...env, status: "paused" }),
+        resume,
+      }),
+      envId: "ted1bc4",
+      back: () => {},
+    });
+    expect((await screen.findByTestId("environment-status")).dataset.status).toBe("paused");
+    expect(screen.getByText("Paused")).toBeTruthy();
+    expect(screen.getByTestId("paused-note").textContent).toContain(
+      "Expiry goes on while it is paused",
+    );
+    expect(screen.getByTestId("deploy-reason").textContent).toContain("resume, then patch");
+    expect(screen.queryByTestId("pause")).toBeNull();
+    expect(screen.getByTestId("deploy").title).toContain("resumed first");
+    await fireEvent.click(screen.getByTestId("resume"));
+    await waitFor(() => expect(resume).toHaveBeenCalledWith("ted1bc4"));
+  });
+
   it("says a teardown left objects behind, and offers nothing but another teardown", async () => {
     const nextDeploy = vi.fn<EnvironmentsApi["nextDeploy"]>();
     render(EnvironmentScreen, {
@@ -421,6 +458,7 @@ describe("EnvironmentScreen", () => {
     expect((screen.getByTestId("deploy") as HTMLButtonElement).disabled).toBe(true);
     expect(screen.queryByTestId("setup")).toBeNull();
     expect(screen.queryByTestId("extend")).toBeNull();
+    expect(screen.queryByTestId("pause")).toBeNull();
     expect(screen.getByTestId("teardown")).toBeTruthy();
   });
 

@@ -113,6 +113,13 @@ export class EnvironmentModel {
   readonly gone = $derived(this.env !== undefined && whyNotTeardown(this.env.status) !== null);
   /** A teardown left objects behind: only another teardown may run. */
   readonly teardownOnly = $derived(this.env?.status === "teardownFailed");
+  /** Its containers are stopped and kept: Resume starts them, Deploy resumes it first. */
+  readonly paused = $derived(this.env?.status === "paused");
+  /** Whether Pause may be asked for: something of it runs, or was left between states. */
+  readonly canPause = $derived(
+    this.env !== undefined &&
+      ["deployed", "degraded", "failed", "interrupted"].includes(this.env.status),
+  );
   /** Whether the Services panel shows: the environment's services may be running. */
   readonly showsServices = $derived(this.env !== undefined && runsServices(this.env.status));
   readonly active = $derived(isActive(this.deploys));
@@ -471,6 +478,20 @@ export class EnvironmentModel {
   rollback(buildId: number): Promise<void> {
     return this.#act(async () => {
       this.expanded = (await this.#api.deployBuild(this.envId, buildId)).id;
+    });
+  }
+
+  /** Queues a pause (its containers stopped and kept) and opens it. */
+  pause(): Promise<void> {
+    return this.#act(async () => {
+      this.expanded = (await this.#api.pause(this.envId)).id;
+    });
+  }
+
+  /** Queues a resume (its services started again, no jobs) and opens it. */
+  resume(): Promise<void> {
+    return this.#act(async () => {
+      this.expanded = (await this.#api.resume(this.envId)).id;
     });
   }
 

@@ -270,6 +270,8 @@ export function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsA
       }),
     deploy: () => Promise.resolve({ ...setup, id: 2, stage: "patch", status: "queued" }),
     teardown: () => Promise.resolve({ ...setup, id: 3, stage: "teardown", status: "queued" }),
+    pause: () => Promise.resolve({ ...setup, id: 7, stage: "pause", status: "queued" }),
+    resume: () => Promise.resolve({ ...setup, id: 8, stage: "resume", status: "queued" }),
     setup: () => Promise.resolve({ ...setup, id: 5, status: "queued" }),
     workflows: () => Promise.resolve([]),
     runWorkflow: (_envId, name) =>

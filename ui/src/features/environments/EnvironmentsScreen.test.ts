@@ -92,6 +92,8 @@ function api(
     nextDeploy: unused,
     deploy: unused,
     teardown: unused,
+    pause: unused,
+    resume: unused,
     setup: unused,
     workflows: unused,
     runWorkflow: unused,

@@ -41,7 +41,10 @@ const STATUS_ORDER: EnvironmentStatusView[] = [
   "settingUp",
   "patching",
   "tearingDown",
+  "pausing",
+  "resuming",
   "deployed",
+  "paused",
   "created",
   "tornDown",
 ];

@@ -84,6 +84,7 @@ describe("the More menu (a narrow header)", () => {
     const menu = screen.getByRole("menu");
     const items = screen.getAllByRole("menuitem");
     expect(items.map((i) => i.textContent)).toEqual([
+      "Pause",
       "Setup",
       "Extend by 4 hours",
       "Extend by 1 day",
