@@ -35,7 +35,7 @@ contents="$(dpkg-deb -c "$deb")"
 grep -q ' ./usr/bin/stagecraft$' <<< "$contents" || fail "the .deb holds no /usr/bin/stagecraft"
 grep -q ' ./usr/bin/stagecraft-static-server$' <<< "$contents" \
   || fail "the .deb holds no /usr/bin/stagecraft-static-server"
-for size in 32x32 64x64 128x128 128x128@2 512x512; do
+for size in 32x32 64x64 128x128 256x256@2 512x512; do
   grep -q " ./usr/share/icons/hicolor/$size/apps/" <<< "$contents" \
     || fail "the .deb holds no $size icon"
 done

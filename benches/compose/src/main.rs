@@ -6,7 +6,9 @@
 //! - P2: a patch after a one-file change in one service, versus `docker build` of that service
 //!   and `docker-compose up -d --no-deps` of it, until it is healthy;
 //! - P3: the build stage of 6 independent services, versus `docker build` of each in turn;
-//! - teardown versus `docker-compose down -v`.
+//! - teardown versus `docker-compose down -v`;
+//! - with `--pause`, Stagecraft alone: setup, pause and resume of the serving app, and what
+//!   its containers use running and paused (`pause.rs`).
 //!
 //! Every scenario runs as pairs (Stagecraft, then the baseline, or the other way round on odd
 //! runs, so neither always goes first); the ratio is taken pair by pair. Stagecraft runs as
@@ -18,6 +20,7 @@
 
 mod app;
 mod figures;
+mod pause;
 mod proxy;
 
 use std::collections::HashMap;
@@ -57,6 +60,10 @@ struct Args {
     /// Where the figures are written as JSON
     #[arg(long, default_value = "target/bench/compose.json")]
     json: PathBuf,
+    /// Measure pause and resume instead: the serving app set up, paused and resumed by
+    /// Stagecraft alone, with its containers' memory and CPU running and paused
+    #[arg(long)]
+    pause: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -608,6 +615,24 @@ async fn bench(args: Args) -> Result<(), Error> {
     app::built(&bench.built_repo, &bench.built_app)?;
     for repo in [&bench.serving_repo, &bench.built_repo] {
         bench.stagecraft(&["apps", "add", &repo.to_string_lossy()])?;
+    }
+
+    if bench.args.pause {
+        let mut runs = Vec::new();
+        for run in 0..=bench.args.runs {
+            println!(
+                "{} {run}/{}…",
+                if run > 0 { "Run" } else { "Warm-up" },
+                bench.args.runs
+            );
+            let measured = bench.pause_run()?;
+            if run > 0 {
+                runs.push(measured);
+            }
+        }
+        println!("\n{}", pause::table(&runs));
+        println!("{}", machine(&docker_version, &compose_version));
+        return Ok(());
     }
 
     // The same images for both: Stagecraft builds the serving app once, and compose's

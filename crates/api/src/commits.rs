@@ -107,12 +107,14 @@ impl Stagecraft {
             if seen.as_deref() == Some(commit.as_str()) {
                 continue;
             }
+            // Not while a pause waits to run: the commit waits for the resume, as it does while
+            // the environment is paused.
             let patchable = matches!(
                 env.status,
                 EnvironmentStatus::Deployed
                     | EnvironmentStatus::Degraded
                     | EnvironmentStatus::Failed
-            );
+            ) && !crate::pause::paused_by_then(self, &env).await?;
             // A commit that lands while the environment deploys (or before auto_deploy is on)
             // stays unseen: a later round patches it. The first look only records.
             if seen.is_some() && (!app.auto_deploy || !patchable) {

@@ -146,6 +146,9 @@ impl Stagecraft {
                 "Stagecraft stopped while this teardown ran: tear the environment down again to finish it"
             }
             Stage::Workflow | Stage::Cron => "Stagecraft stopped while this ran: run it again",
+            Stage::Pause | Stage::Resume => {
+                "Stagecraft stopped while this ran: pause or resume the environment again"
+            }
             _ => {
                 "Stagecraft stopped while this deploy ran: deploy again to resume it, or tear the environment down"
             }
@@ -192,7 +195,10 @@ impl Stagecraft {
             let Some(runtime) = self.runtimes.get(&env.runtime) else {
                 continue;
             };
-            if env.status == EnvironmentStatus::Interrupted {
+            // What a pause stopped stays stopped: only a deploy cut short is brought back up.
+            if env.status == EnvironmentStatus::Interrupted
+                && !crate::pause::interrupted_pausing(self, env.id).await?
+            {
                 self.restore_services(env.id).await;
             }
             let target = self.environment_ref(&env).await?;

@@ -251,14 +251,19 @@ impl Runner {
         {
             return left;
         }
-        // A pause has no workflow: it stops every container of the environment.
-        if stage == Stage::Pause
-            && let Err(error) = self.runtime.pause_environment(env).await
-        {
-            return DeployOutcome::Failed {
-                reason: format!("pausing the environment failed: {error}"),
-                kind: Some(error.kind),
+        // A pause has no workflow: it stops every container of the environment. Cancelled, it
+        // leaves part of it stopped (the environment `failed`: a pause or resume mends it).
+        if stage == Stage::Pause {
+            let paused = tokio::select! {
+                () = cancel.cancelled() => return DeployOutcome::Cancelled,
+                paused = self.runtime.pause_environment(env) => paused,
             };
+            if let Err(error) = paused {
+                return DeployOutcome::Failed {
+                    reason: format!("pausing the environment failed: {error}"),
+                    kind: Some(error.kind),
+                };
+            }
         }
         // The runtime's own scheduler takes the cron jobs as they now are (a resume takes
         // them back from the pause, which held them).

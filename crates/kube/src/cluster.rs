@@ -208,20 +208,23 @@ impl Cluster {
         }
     }
 
-    /// The config digest annotation of Deployment `name`, or `None` when there is no such
-    /// Deployment (or it has none).
+    /// The config digest annotation of Deployment `name` (`None` when there is no such
+    /// Deployment, or it has none), and whether a pause left it scaled to zero.
     pub async fn deployment_digest(
         &self,
         namespace: &str,
         name: &str,
-    ) -> Result<Option<String>, KubeError> {
+    ) -> Result<(Option<String>, bool), KubeError> {
         let api: Api<Deployment> = Api::namespaced(self.client.clone(), namespace);
         match api.get_opt(name).await {
-            Ok(found) => Ok(found.and_then(|d| {
-                d.metadata
-                    .annotations
-                    .and_then(|mut a| a.remove(crate::manifest::ANNOTATION_CONFIG))
-            })),
+            Ok(Some(deployment)) => {
+                let annotations = deployment.metadata.annotations.unwrap_or_default();
+                Ok((
+                    annotations.get(crate::manifest::ANNOTATION_CONFIG).cloned(),
+                    annotations.contains_key(crate::pause::ANNOTATION_PAUSED),
+                ))
+            }
+            Ok(None) => Ok((None, false)),
             Err(error) => Err(self.error("get", "deployments", name, error)),
         }
     }

@@ -642,13 +642,27 @@ impl Runtime for KubeRuntime {
         let owner = owner(env);
         env.ledger.record(&namespace_object(&owner)).await?;
         let owner = self.pulling_owner(cluster, env, owner, built).await?;
-        // Unchanged but for the per-deploy variables: left as it is, as on Docker.
+        // Unchanged but for the per-deploy variables: left as it is, as on Docker; scaled back
+        // first when a pause (or one cut short) left it at zero.
         let digest = owner.config_digest(service);
-        let deployed = cluster
+        let (deployed, paused) = cluster
             .deployment_digest(&owner.namespace(), &dns_label(&service.name))
             .await
             .map_err(failed)?;
         if deployed.as_deref() == Some(digest.as_str()) {
+            if paused {
+                let report = |reason: String| progress.waiting(reason);
+                crate::pause::wake(
+                    cluster,
+                    &owner.namespace(),
+                    &dns_label(&service.name),
+                    &format!("services.{}", service.name),
+                    i32::try_from(service.replicas).unwrap_or(i32::MAX),
+                    &report,
+                )
+                .await
+                .map_err(failed)?;
+            }
             return self.forward_ports(cluster, env, service).await;
         }
         let workloads = Workloads {
@@ -679,27 +693,16 @@ impl Runtime for KubeRuntime {
             .map_err(failed)
     }
 
-    /// The Deployment scaled back to its recorded count and its rollout waited for; then what
-    /// a deploy of the unchanged service does (its `node_port` forwards made again; one that
-    /// is gone or changed is applied).
+    /// What a deploy of the service does: an unchanged Deployment that a pause scaled to zero
+    /// is scaled back to its recorded count and its rollout waited for (a setup or patch after
+    /// a pause cut short mends it the same way); its `node_port` forwards made again; one that
+    /// is gone or changed is applied.
     async fn wake_service(
         &self,
         env: &EnvironmentRef,
         service: &ServiceSpec,
         progress: TaskProgress,
     ) -> Result<(), RuntimeError> {
-        let cluster = self.cluster().await?;
-        let report = |reason: String| progress.waiting(reason);
-        crate::pause::wake(
-            cluster,
-            &owner(env).namespace(),
-            &dns_label(&service.name),
-            &format!("services.{}", service.name),
-            i32::try_from(service.replicas).unwrap_or(i32::MAX),
-            &report,
-        )
-        .await
-        .map_err(failed)?;
         self.deploy_service(env, service, progress).await
     }
 

@@ -148,9 +148,10 @@ impl Stagecraft {
                 queue: None,
             });
         }
-        // A deploy of a paused environment resumes it first, in the same queue, and says so.
-        if env.status == stagecraft_engine::EnvironmentStatus::Paused
-            && matches!(planned.stage, Stage::Setup | Stage::Patch)
+        // A deploy of a paused environment (or one a waiting pause will have paused) resumes
+        // it first, in the same queue, and says so.
+        if matches!(planned.stage, Stage::Setup | Stage::Patch)
+            && crate::pause::paused_by_then(self, &env).await?
         {
             let resume = crate::pause::resume_before(self, &env, planned.stage).await?;
             self.enqueue(&env, &resume).await?;

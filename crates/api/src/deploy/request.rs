@@ -134,7 +134,7 @@ impl Stagecraft {
                 Planned::of(Stage::Pause, "pause requested")
             }
             DeployRequest::Resume => {
-                crate::pause::ensure_resumable(env)?;
+                crate::pause::ensure_resumable(self, env).await?;
                 Planned {
                     config_version: self.deployed_version(env).await?,
                     ..Planned::of(

@@ -31,6 +31,15 @@ async fn the_scenario_app_is_paused_resumed_as_it_was_and_torn_down_while_paused
     let running = container_ids(&env_id);
     assert_eq!(running.len(), 4, "the four services: {running:?}");
     let objects = labelled(&env_id);
+    let refused = stagecraft
+        .submit(&env_id, DeployRequest::Resume, Wait::UntilDone)
+        .await;
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("is running, not paused")),
+        "{refused:?}"
+    );
 
     // Paused: nothing runs, everything is kept.
     let paused = stagecraft

@@ -106,13 +106,14 @@ impl DockerRuntime {
     /// joined, and a restarted replica has a new one. `true` when it is in its replica's
     /// namespace (as it was, or restarted now).
     pub(super) async fn rejoined(&self, docker: &Docker, replica: &str, sidecar: &str) -> bool {
-        let (Some(replica_at), Some(sidecar_at)) = (
+        let (Some((replica_at, _)), Some((sidecar_at, sidecar_running))) = (
             started_at(docker, replica).await,
             started_at(docker, sidecar).await,
         ) else {
             return false;
         };
-        if sidecar_at >= replica_at {
+        // A stopped sidecar (a pause cut short stopped it, not its replica) starts again too.
+        if sidecar_at >= replica_at && sidecar_running {
             return true;
         }
         let options = bollard::query_parameters::RestartContainerOptionsBuilder::default()
@@ -237,14 +238,20 @@ impl DockerRuntime {
 
 /// When the container last started, as the engine says it (RFC 3339; read as a time, since
 /// the engine drops trailing zeros of the fraction and the text does not sort).
-async fn started_at(docker: &Docker, name: &str) -> Option<time::OffsetDateTime> {
-    let text = docker
+/// When the container last started, and whether it runs now.
+async fn started_at(docker: &Docker, name: &str) -> Option<(time::OffsetDateTime, bool)> {
+    let state = docker
         .inspect_container(
             name,
             None::<bollard::query_parameters::InspectContainerOptions>,
         )
         .await
-        .ok()
-        .and_then(|c| c.state?.started_at)?;
-    time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339).ok()
+        .ok()?
+        .state?;
+    let at = time::OffsetDateTime::parse(
+        state.started_at.as_deref()?,
+        &time::format_description::well_known::Rfc3339,
+    )
+    .ok()?;
+    Some((at, state.running == Some(true)))
 }

@@ -7,7 +7,7 @@
 use bollard::Docker;
 use bollard::models::ContainerSummaryStateEnum;
 use bollard::query_parameters::StopContainerOptionsBuilder;
-use futures_util::{StreamExt as _, TryStreamExt as _};
+use futures_util::StreamExt as _;
 use stagecraft_engine::{EnvironmentRef, RuntimeError, ServiceSpec, TaskProgress};
 
 use super::errors::{failed, is_status};
@@ -33,18 +33,20 @@ impl DockerRuntime {
         for name in &running {
             self.unwatch(name);
         }
-        futures_util::stream::iter(running)
+        // Every stop is tried, so one that fails leaves no more running than it must; the
+        // first failure is the pause's.
+        let stopped: Vec<Result<(), RuntimeError>> = futures_util::stream::iter(running)
             .map(|name| stop(&docker, name))
             .buffer_unordered(STOPS_AT_ONCE)
-            .try_collect::<Vec<()>>()
-            .await?;
-        Ok(())
+            .collect()
+            .await;
+        stopped.into_iter().collect()
     }
 
     /// Starts the service's stopped replicas of its current configuration again, one at a
     /// time, each with its sidecars and waited for until ready; then does what a deploy of
-    /// the unchanged service does (a replica whose container is gone is made anew, liveness
-    /// watched again).
+    /// the unchanged service does (a replica whose container is gone is made anew), and
+    /// watches their liveness again.
     pub(super) async fn wake(
         &self,
         env: &EnvironmentRef,
@@ -59,24 +61,26 @@ impl DockerRuntime {
             .await?;
         for replica in 0..spec.replicas {
             let name = service_container(&env.env_id, &spec.name, &config, replica);
-            let stopped = containers.iter().any(|c| {
-                summary_name(c) == name && c.state != Some(ContainerSummaryStateEnum::RUNNING)
-            });
-            if !stopped {
+            let Some(container) = containers.iter().find(|c| summary_name(c) == name) else {
                 continue;
+            };
+            if container.state != Some(ContainerSummaryStateEnum::RUNNING) {
+                docker
+                    .start_container(
+                        &name,
+                        None::<bollard::query_parameters::StartContainerOptions>,
+                    )
+                    .await
+                    .map_err(|e| failed(format!("starting container {name} again"), e))?;
             }
-            docker
-                .start_container(
-                    &name,
-                    None::<bollard::query_parameters::StartContainerOptions>,
-                )
-                .await
-                .map_err(|e| failed(format!("starting container {name} again"), e))?;
+            // Its sidecars join it (one a pause cut short stopped starts again).
             self.rejoin_sidecars(&docker, env, &name).await;
             self.wait_ready(&docker, &name, spec, replica, &progress)
                 .await?;
         }
-        self.roll_out(env, spec, progress).await
+        // A replica whose container is gone is made anew; liveness is watched again.
+        self.roll_out(env, spec, progress).await?;
+        self.watch_replicas(env, spec).await
     }
 }
 

@@ -84,6 +84,8 @@ async fn a_pause_scales_each_running_deployment_to_zero_recording_its_count_and_
     );
 }
 
+/// The same path serves a resume and a setup or patch after a pause cut short: a deploy of an
+/// unchanged Deployment that a pause left at zero scales it back.
 #[tokio::test]
 async fn a_resumed_service_gets_its_recorded_count_back_and_is_waited_for() {
     let (runtime, mock) = mocked();
@@ -98,12 +100,12 @@ async fn a_resumed_service_gets_its_recorded_count_back_and_is_waited_for() {
     let server = serve_recording(
         mock,
         vec![
+            // What a deploy of the service reads: unchanged, but paused.
             Some(json(paused.clone())),
+            Some(json(paused)),
             Some(json(scaled.clone())),
             // The rollout: done at the first look.
             Some(json(scaled)),
-            // Then what a deploy of the unchanged service does: its digest read, nothing more.
-            Some(json(paused)),
         ],
     );
     let ledger = Arc::new(MemoryLedger::default());
@@ -120,13 +122,13 @@ async fn a_resumed_service_gets_its_recorded_count_back_and_is_waited_for() {
         requests,
         [
             format!("GET {web_deployment}"),
-            format!("PATCH {web_deployment}?"),
             format!("GET {web_deployment}"),
+            format!("PATCH {web_deployment}?"),
             format!("GET {web_deployment}"),
         ]
     );
     assert_eq!(
-        body(&seen[1].1),
+        body(&seen[2].1),
         serde_json::json!({
             "metadata": {"annotations": {"dev.stagecraft/paused-replicas": null}},
             "spec": {"replicas": 3},

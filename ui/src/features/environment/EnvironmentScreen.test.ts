@@ -439,6 +439,33 @@ describe("EnvironmentScreen", () => {
     await waitFor(() => expect(resume).toHaveBeenCalledWith("ted1bc4"));
   });
 
+  it("offers Resume after a pause cut short, and Pause after any other failure", async () => {
+    const failedPause = { ...setup, id: 2, stage: "pause" as const, status: "failed" as const };
+    const cutShort = render(EnvironmentScreen, {
+      api: fakeApi({
+        environment: () => Promise.resolve({ ...env, status: "failed" }),
+        timeline: () => Promise.resolve([setup, failedPause]),
+      }),
+      envId: "ted1bc4",
+      back: () => {},
+    });
+    expect(await screen.findByTestId("resume")).toBeTruthy();
+    expect(screen.queryByTestId("pause")).toBeNull();
+    cutShort.unmount();
+
+    const failedPatch = { ...setup, id: 2, stage: "patch" as const, status: "failed" as const };
+    render(EnvironmentScreen, {
+      api: fakeApi({
+        environment: () => Promise.resolve({ ...env, status: "failed" }),
+        timeline: () => Promise.resolve([setup, failedPatch]),
+      }),
+      envId: "ted1bc4",
+      back: () => {},
+    });
+    expect(await screen.findByTestId("pause")).toBeTruthy();
+    expect(screen.queryByTestId("resume")).toBeNull();
+  });
+
   it("says a teardown left objects behind, and offers nothing but another teardown", async () => {
     const nextDeploy = vi.fn<EnvironmentsApi["nextDeploy"]>();
     render(EnvironmentScreen, {

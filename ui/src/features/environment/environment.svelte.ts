@@ -128,15 +128,25 @@ export class EnvironmentModel {
   readonly cronRuns = $derived(this.newestFirst.filter((d) => d.stage === "cron"));
   /** Every other deploy, newest first: the timeline's main list. */
   readonly mainRuns = $derived(this.newestFirst.filter((d) => d.stage !== "cron"));
+  /** Whether Resume may be asked for: it is paused, or a pause or resume was cut short. */
+  readonly canResume = $derived(
+    this.paused ||
+      ((this.env?.status === "failed" || this.env?.status === "interrupted") &&
+        ["pause", "resume"].includes(
+          this.newestFirst.find((d) => d.startedAt !== null)?.stage ?? "",
+        )),
+  );
   readonly chart = $derived(this.detail ? span(this.detail.steps, this.now) : null);
   /** Whether Deploy (or Ctrl+Enter) may start a deploy now. */
   readonly canDeploy = $derived(this.next !== undefined && !this.gone && !this.starting);
   /** Why a custom workflow or a cron job cannot run now, or null when it can: as for Deploy
    *  (each is queued as a deploy is). */
   readonly runBlocked = $derived(
-    this.canDeploy
-      ? null
-      : ((this.env ? whyNotDeploy(this.env.status) : null) ?? "A deploy is starting"),
+    this.paused
+      ? "It is paused: resume it first"
+      : this.canDeploy
+        ? null
+        : ((this.env ? whyNotDeploy(this.env.status) : null) ?? "A deploy is starting"),
   );
 
   #api: EnvironmentsApi;

@@ -46,6 +46,13 @@ describe("a failed deploy's summary", () => {
     expect(lastGoodBuild([deploy(1, "succeeded", 2), failed], failed)).toBeNull();
   });
 
+  it("offers no rollback for a failed pause or resume: they deploy nothing", () => {
+    for (const stage of ["pause", "resume"] as const) {
+      const failed: DeployView = { ...deploy(4, "failed", null), stage };
+      expect(lastGoodBuild([deploy(1, "succeeded", 2), failed], failed)).toBeNull();
+    }
+  });
+
   it("opens on failures and on successes with failed tasks", () => {
     expect(summarised(deploy(1, "failed", null))).toBe(true);
     expect(summarised(deploy(1, "succeeded", null))).toBe(false);

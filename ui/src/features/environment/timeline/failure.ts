@@ -18,10 +18,10 @@ function withFailures(deploy: DeployView): boolean {
 
 /** The build the last clean setup or patch before `failed` ran (no failed task, every service
  *  ready), when it is another build than the failed deploy's: what "Roll back" deploys. None
- *  for a custom workflow or a cron run, which run the images the environment runs and build
- *  nothing. */
+ *  for a custom workflow, a cron run, a pause or a resume, which run the images the environment
+ *  runs and build nothing. */
 export function lastGoodBuild(deploys: DeployView[], failed: DeployView): number | null {
-  if (failed.stage === "workflow" || failed.stage === "cron") return null;
+  if (["workflow", "cron", "pause", "resume"].includes(failed.stage)) return null;
   const good = deploys
     .filter(
       (d) =>
