@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs the .deb that scripts/package.sh builds as a user would (`apt-get install ./….deb`),
+# Checks the .rpm scripts/package.sh builds (its files and requirements, and its command run
+# from a scratch root it is installed into), then installs the .deb as a user would
+# (`apt-get install ./….deb`),
 # starts the installed app under Xvfb from its desktop entry's Exec line and waits for its
 # window to be viewable and its database made, runs the installed `stagecraft` from the PATH
 # (--version, gitops init and validate), checks that the app keeps its data and its log where
@@ -50,6 +52,29 @@ cleanup() {
   rm -rf "$data"
 }
 trap cleanup EXIT
+
+step "The .rpm, read and installed into a scratch root"
+# The .rpm: its version, files and requirements read by rpm itself, then installed into a
+# scratch root (this is Debian: rpm's own database is empty, so dependencies are not checked)
+# and its command run from there.
+command -v rpm >/dev/null || fail "rpm is missing: run scripts/setup.sh --for-tests first"
+[[ "$(rpm -qp --queryformat '%{VERSION}' "$rpm")" == "$version" ]] || fail "the .rpm is not $version"
+rpm_files="$(rpm -qpl "$rpm")"
+for file in /usr/bin/stagecraft /usr/bin/stagecraft-desktop /usr/bin/stagecraft-static-server \
+  /usr/share/icons/hicolor/512x512/apps/stagecraft-desktop.png; do
+  grep -qx "$file" <<< "$rpm_files" || fail "the .rpm holds no $file"
+done
+grep -q '^/usr/share/applications/.*\.desktop$' <<< "$rpm_files" || fail "the .rpm has no desktop entry"
+rpm_requires="$(rpm -qp --requires "$rpm")"
+for required in 'libwebkit2gtk-4.1.so.0' 'dbus-libs'; do
+  grep -q "$required" <<< "$rpm_requires" || fail "the .rpm does not require $required"
+done
+rpm_root="$data/rpm-root"
+rpm -i --nodeps --root "$rpm_root" "$rpm"
+[[ "$("$rpm_root/usr/bin/stagecraft" --version)" == *"$version"* ]] \
+  || fail "the .rpm's stagecraft does not say $version"
+rm -rf "$rpm_root"
+
 # Every run of the app and the command keeps its files under $data, not in root's home.
 export HOME="$data/home" XDG_DATA_HOME="$data/home/.local/share" \
   XDG_CONFIG_HOME="$data/home/.config" XDG_CACHE_HOME="$data/home/.cache" \
