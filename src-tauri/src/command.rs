@@ -28,7 +28,8 @@ pub(crate) async fn log_open<R: tauri::Runtime>(
     state: State<'_, AppState>,
     reveal: bool,
 ) -> Result<(), IpcError> {
-    crate::logging::open(&app, &state.stagecraft()?.settings().data_dir, reveal)
+    // Without the database too: when it cannot be opened, the log says why.
+    crate::logging::open(&app, state.data_dir()?, reveal)
 }
 
 #[tauri::command]

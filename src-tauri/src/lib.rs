@@ -252,5 +252,11 @@ mod tests {
                 .unwrap()
                 .contains(&blocker.display().to_string())
         );
+        // Its log is still found where it would be: the System screen opens it.
+        let state = app.state::<AppState>();
+        assert_eq!(
+            state.data_dir().map(stagecraft_api::DataDir::log_dir).ok(),
+            Some(blocker.join("logs"))
+        );
     }
 }

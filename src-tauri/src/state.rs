@@ -11,7 +11,7 @@
 
 use std::sync::Arc;
 
-use stagecraft_api::{Settings, Stagecraft};
+use stagecraft_api::{DataDir, Settings, Stagecraft};
 
 use crate::IpcError;
 
@@ -21,17 +21,21 @@ use crate::IpcError;
 #[derive(Debug)]
 pub(crate) struct AppState {
     stagecraft: Result<Arc<Stagecraft>, IpcError>,
+    /// The data folder, known even when the database could not be opened: its log is what
+    /// says why.
+    data_dir: Option<DataDir>,
 }
 
 impl AppState {
     pub(crate) async fn open() -> Self {
         match Settings::from_env() {
             Ok(settings) => Self::open_with(settings).await,
-            Err(error) => Self::failed(error),
+            Err(error) => Self::failed(error, None),
         }
     }
 
     pub(crate) async fn open_with(settings: Settings) -> Self {
+        let data_dir = settings.data_dir.clone();
         match Stagecraft::open(settings).await {
             Ok(mut stagecraft) => {
                 // Connects on first use: registering costs nothing when no engine runs.
@@ -39,21 +43,33 @@ impl AppState {
                 stagecraft.use_kubernetes();
                 Self {
                     stagecraft: Ok(Arc::new(stagecraft)),
+                    data_dir: Some(data_dir),
                 }
             }
-            Err(error) => Self::failed(error),
+            Err(error) => Self::failed(error, Some(data_dir)),
         }
     }
 
-    fn failed(error: stagecraft_api::Error) -> Self {
+    fn failed(error: stagecraft_api::Error, data_dir: Option<DataDir>) -> Self {
         tracing::error!(%error, "Stagecraft started without its database");
         Self {
             stagecraft: Err(error.into()),
+            data_dir,
         }
     }
 
     pub(crate) fn stagecraft(&self) -> Result<&Stagecraft, IpcError> {
         self.stagecraft.as_ref().map(|s| &**s).map_err(Clone::clone)
+    }
+
+    /// The data folder, whose log folder the System screen opens; when none could be found,
+    /// the error that says so.
+    pub(crate) fn data_dir(&self) -> Result<&DataDir, IpcError> {
+        match (&self.data_dir, &self.stagecraft) {
+            (Some(data_dir), _) => Ok(data_dir),
+            (None, Err(error)) => Err(error.clone()),
+            (None, Ok(stagecraft)) => Ok(&stagecraft.settings().data_dir),
+        }
     }
 
     /// Starts the clock (expiry, auto_deploy, ledger reconciliation) in the background; the

@@ -98,18 +98,25 @@ describe("SystemScreen", () => {
     ]);
   });
 
-  it("explains a database it cannot open, with the error's code", async () => {
+  it("explains a database it cannot open, with the error's code, and opens the log", async () => {
+    const opened: boolean[] = [];
     const api: SystemApi = {
       systemReport: () =>
         Promise.reject({ code: "STORE_NEWER_SCHEMA", message: "written by a newer Stagecraft" }),
       dockerStatus: () => Promise.resolve(unreachable),
-      logOpen: () => Promise.resolve(),
+      logOpen: (reveal) => {
+        opened.push(reveal);
+        return Promise.resolve();
+      },
     };
     render(SystemScreen, { api });
 
     const banner = await screen.findByTestId("report-error");
     expect(banner.dataset.code).toBe("STORE_NEWER_SCHEMA");
     expect(banner.textContent).toContain("written by a newer Stagecraft");
+    // The log says more, and opens without the database.
+    screen.getByTestId("error-open-log").click();
+    await waitFor(() => expect(opened).toEqual([false]));
   });
 
   it("opens the log file, or shows it in its folder, and says why it could not", async () => {
