@@ -312,22 +312,21 @@ impl Bench {
         Ok(())
     }
 
+    /// A `stagecraft` command (`-o json` added) whose deploy must succeed: its run and answer.
+    fn succeeded(&self, args: &[&str]) -> Result<(Ran, Value), Error> {
+        let what = args[..2.min(args.len())].join(" ");
+        let mut all = args.to_vec();
+        all.extend(["-o", "json"]);
+        let ran = self.stagecraft(&all)?;
+        let answer = json(&ran, &what)?;
+        expect(&what, answer["deploy"]["status"] == "succeeded", &answer)?;
+        Ok((ran, answer))
+    }
+
     /// P1, P2 and teardown through Stagecraft: (setup, patch, teardown).
     fn stagecraft_lifecycle(&self) -> Result<[Ran; 3], Error> {
-        let setup = self.stagecraft(&[
-            "environments",
-            "create",
-            "--app",
-            &self.serving_app,
-            "-o",
-            "json",
-        ])?;
-        let created = json(&setup, "environments create")?;
-        expect(
-            "environments create",
-            created["deploy"]["status"] == "succeeded",
-            &created,
-        )?;
+        let (setup, created) =
+            self.succeeded(&["environments", "create", "--app", &self.serving_app])?;
         let id = created["environment"]["id"]
             .as_str()
             .unwrap_or_default()
@@ -374,13 +373,7 @@ impl Bench {
             .unwrap_or_default();
         expect("the patch's build", built == [app::PATCHED], &newest)?;
 
-        let teardown = self.stagecraft(&["environments", "delete", &id, "-o", "json"])?;
-        let deleted = json(&teardown, "environments delete")?;
-        expect(
-            "environments delete",
-            deleted["deploy"]["status"] == "succeeded",
-            &deleted,
-        )?;
+        let (teardown, _) = self.succeeded(&["environments", "delete", &id])?;
         Ok([setup, patch, teardown])
     }
 

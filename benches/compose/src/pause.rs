@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::{Bench, Error, app, expect, json, run};
+use crate::{Bench, Error, app, expect, run};
 
 /// One run: the three commands' wall times, and the environment's footprint running and paused.
 pub struct PauseRun {
@@ -26,20 +26,8 @@ pub struct PauseRun {
 
 impl Bench {
     pub fn pause_run(&self) -> Result<PauseRun, Error> {
-        let setup = self.stagecraft(&[
-            "environments",
-            "create",
-            "--app",
-            &self.serving_app,
-            "-o",
-            "json",
-        ])?;
-        let created = json(&setup, "environments create")?;
-        expect(
-            "environments create",
-            created["deploy"]["status"] == "succeeded",
-            &created,
-        )?;
+        let (setup, created) =
+            self.succeeded(&["environments", "create", "--app", &self.serving_app])?;
         let id = created["environment"]["id"]
             .as_str()
             .unwrap_or_default()
@@ -54,40 +42,20 @@ impl Bench {
             &Value::from(count),
         )?;
         let before = mem_available();
-        let pause = self.stagecraft(&["environments", "pause", &id, "-o", "json"])?;
-        let paused = json(&pause, "environments pause")?;
-        expect(
-            "environments pause",
-            paused["deploy"]["status"] == "succeeded",
-            &paused,
-        )?;
+        let (pause, _) = self.succeeded(&["environments", "pause", &id])?;
         settle();
         let freed = mem_available() - before;
         let (paused_memory, paused_cpu, count) = self.footprint(&id)?;
         expect("the paused environment", count == 0, &Value::from(count))?;
 
-        let resume = self.stagecraft(&["environments", "resume", &id, "-o", "json"])?;
-        let resumed = json(&resume, "environments resume")?;
-        expect(
-            "environments resume",
-            resumed["deploy"]["status"] == "succeeded",
-            &resumed,
-        )?;
+        let (resume, _) = self.succeeded(&["environments", "resume", &id])?;
         let (_, _, count) = self.footprint(&id)?;
         expect(
             "the resumed environment",
             count == app::SERVING.len(),
             &Value::from(count),
         )?;
-        let deleted = json(
-            &self.stagecraft(&["environments", "delete", &id, "-o", "json"])?,
-            "environments delete",
-        )?;
-        expect(
-            "environments delete",
-            deleted["deploy"]["status"] == "succeeded",
-            &deleted,
-        )?;
+        self.succeeded(&["environments", "delete", &id])?;
         Ok(PauseRun {
             setup: setup.wall,
             pause: pause.wall,

@@ -406,12 +406,23 @@ pub(crate) async fn deploy_without_failures(
     (deploy, events, took)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_scenario_app_is_set_up_patched_and_torn_down_on_docker() {
+/// The scenario app (with `workflows`) added to a Stagecraft of its own on the engine, and one
+/// environment of it created; its folder, and what it made on the engine, go when it is
+/// dropped (keep it whole: borrow its fields).
+pub(crate) struct Scenario {
+    pub(crate) stagecraft: Stagecraft,
+    pub(crate) env_id: String,
+    pub(crate) app: String,
+    pub(crate) repo: PathBuf,
+    _cleanup: Cleanup,
+    _dir: tempfile::TempDir,
+}
+
+pub(crate) async fn scenario(prefix: &str, workflows: &str) -> Scenario {
     let dir = tempfile::tempdir().unwrap();
-    let app = unique("scn");
-    let _cleanup = Cleanup(app.clone());
-    let repo = scenario_repo(dir.path(), &app, SCENARIO_WORKFLOWS);
+    let app = unique(prefix);
+    let cleanup = Cleanup(app.clone());
+    let repo = scenario_repo(dir.path(), &app, workflows);
     let stagecraft = open_docker(dir.path()).await;
     stagecraft.add_app(&repo).await.unwrap();
     let env_id = stagecraft
@@ -419,10 +430,30 @@ async fn the_scenario_app_is_set_up_patched_and_torn_down_on_docker() {
         .await
         .unwrap()
         .env_id;
+    Scenario {
+        stagecraft,
+        env_id,
+        app,
+        repo,
+        _cleanup: cleanup,
+        _dir: dir,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scenario_app_is_set_up_patched_and_torn_down_on_docker() {
+    let scenario = scenario("scn", SCENARIO_WORKFLOWS).await;
+    let Scenario {
+        stagecraft,
+        env_id,
+        app,
+        repo,
+        ..
+    } = &scenario;
 
     // Setup: everything built, the environment up when it ends.
     let (setup, setup_events, setup_time) =
-        deploy_without_failures(&stagecraft, &env_id, Stage::Setup).await;
+        deploy_without_failures(stagecraft, env_id, Stage::Setup).await;
     let build_log = stagecraft
         .logs(&format!("builds/{}/web", setup.build_id.unwrap()), 0, 100)
         .await
@@ -434,9 +465,9 @@ async fn the_scenario_app_is_set_up_patched_and_torn_down_on_docker() {
             .any(|l| l.line.contains("COPY www /www")),
         "the build's output is kept: {build_log:?}"
     );
-    let port = stable_host_port(&env_id, "web", 8080);
+    let port = stable_host_port(env_id, "web", 8080);
     assert_eq!(http_get(port, "/index.html"), "hello v1\n");
-    let vars = stagecraft.variables_get(&env_id).await.unwrap();
+    let vars = stagecraft.variables_get(env_id).await.unwrap();
     let web_vars = &vars
         .iter()
         .find(|w| w.workload == "services.web")
@@ -451,7 +482,7 @@ async fn the_scenario_app_is_set_up_patched_and_torn_down_on_docker() {
             .any(|e| e.contains("\"task\":\"services.worker\"") && e.contains("task_finished")),
         "{setup_events:#?}"
     );
-    let objects = labelled(&env_id);
+    let objects = labelled(env_id);
     assert_eq!(
         objects
             .iter()
@@ -462,13 +493,13 @@ async fn the_scenario_app_is_set_up_patched_and_torn_down_on_docker() {
     );
     assert!(objects.contains(&format!("network stagecraft-{env_id}")));
     assert!(objects.contains(&format!("volume stagecraft-{env_id}-data-files")));
-    let before = container_ids(&env_id);
+    let before = container_ids(env_id);
 
     // A one-file change: only web is rebuilt and replaced; seed reads what migrate wrote.
     std::fs::write(repo.join("web/www/index.html"), "hello v2\n").unwrap();
     std::fs::write(repo.join("web/notes.txt"), "an ignored edit\n").unwrap();
     let (patch, patch_events, patch_time) =
-        deploy_without_failures(&stagecraft, &env_id, Stage::Patch).await;
+        deploy_without_failures(stagecraft, env_id, Stage::Patch).await;
     let built: Vec<&String> = patch_events
         .iter()
         .filter(|e| e.contains("\"type\":\"service_built\""))
@@ -483,7 +514,7 @@ async fn the_scenario_app_is_set_up_patched_and_torn_down_on_docker() {
         3
     );
     assert_eq!(http_get(port, "/index.html"), "hello v2\n");
-    let after = container_ids(&env_id);
+    let after = container_ids(env_id);
     let replaced: Vec<&String> = before
         .iter()
         .filter(|(name, id)| after.get(*name) != Some(*id))
@@ -524,17 +555,17 @@ async fn the_scenario_app_is_set_up_patched_and_torn_down_on_docker() {
 
     let started = Instant::now();
     let teardown = stagecraft
-        .submit(&env_id, DeployRequest::Teardown, Wait::UntilDone)
+        .submit(env_id, DeployRequest::Teardown, Wait::UntilDone)
         .await
         .unwrap()
         .deploy;
     let teardown_time = started.elapsed();
     assert_eq!(teardown.status, DeployStatus::Succeeded);
     assert_eq!(
-        stagecraft.environment(&env_id).await.unwrap().status,
+        stagecraft.environment(env_id).await.unwrap().status,
         EnvironmentStatus::TornDown
     );
-    assert_eq!(labelled(&env_id), Vec::<String>::new());
+    assert_eq!(labelled(env_id), Vec::<String>::new());
     assert_eq!(
         docker(&[
             "ps",
@@ -550,7 +581,7 @@ async fn the_scenario_app_is_set_up_patched_and_torn_down_on_docker() {
     docker(&["rm", "--force", &foreign]);
 
     // Removing the app removes the images its builds made, and nothing else.
-    let removed = stagecraft.remove_app(&app).await.unwrap();
+    let removed = stagecraft.remove_app(app).await.unwrap();
     assert!(removed.images.contains(&image), "{removed:?}");
     for tag in &removed.images {
         assert_eq!(
@@ -569,9 +600,6 @@ async fn the_scenario_app_is_set_up_patched_and_torn_down_on_docker() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn halt_on_error_wait_for_finish_and_a_job_timeout_on_docker() {
-    let dir = tempfile::tempdir().unwrap();
-    let app = unique("flw");
-    let _cleanup = Cleanup(app.clone());
     let workflows = "- name: setup
   parallelize:
   - {step: background, tasks: [jobs.later], wait_for_finish: false}
@@ -584,21 +612,17 @@ async fn halt_on_error_wait_for_finish_and_a_job_timeout_on_docker() {
 - name: teardown
   order_from: [release.remove_environment]
 ";
-    let repo = scenario_repo(dir.path(), &app, workflows);
-    let stagecraft = open_docker(dir.path()).await;
-    stagecraft.add_app(&repo).await.unwrap();
-    let env_id = stagecraft
-        .create_environment(environment_of(&app))
-        .await
-        .unwrap()
-        .env_id;
+    let scenario = scenario("flw", workflows).await;
+    let Scenario {
+        stagecraft, env_id, ..
+    } = &scenario;
 
     let setup = stagecraft
-        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .submit(env_id, DeployRequest::DEPLOY, Wait::UntilDone)
         .await
         .unwrap()
         .deploy;
-    let events = event_types(&stagecraft, setup.id).await;
+    let events = event_types(stagecraft, setup.id).await;
     assert_eq!(setup.status, DeployStatus::Failed, "{events:#?}");
     let finished = |task: &str| {
         events
@@ -653,12 +677,12 @@ async fn halt_on_error_wait_for_finish_and_a_job_timeout_on_docker() {
     assert_eq!(fail_logs.lines[0].stream, "stderr");
 
     let teardown = stagecraft
-        .submit(&env_id, DeployRequest::Teardown, Wait::UntilDone)
+        .submit(env_id, DeployRequest::Teardown, Wait::UntilDone)
         .await
         .unwrap()
         .deploy;
     assert_eq!(teardown.status, DeployStatus::Succeeded);
-    assert_eq!(labelled(&env_id), Vec::<String>::new());
+    assert_eq!(labelled(env_id), Vec::<String>::new());
 }
 
 const CHILD_DIR: &str = "STAGECRAFT_DOCKER_CRASH_DIR";

@@ -8,31 +8,24 @@ use stagecraft_docker::stable_host_port;
 use stagecraft_engine::{DeployStatus, EnvironmentStatus, Stage};
 
 use crate::docker::{
-    Cleanup, SCENARIO_WORKFLOWS, container_ids, deploy_without_failures, environment_of,
-    event_types, http_get, labelled, open_docker, scenario_repo, unique,
+    SCENARIO_WORKFLOWS, Scenario, container_ids, deploy_without_failures, event_types, http_get,
+    labelled, scenario,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_scenario_app_is_paused_resumed_as_it_was_and_torn_down_while_paused() {
-    let dir = tempfile::tempdir().unwrap();
-    let app = unique("pau");
-    let _cleanup = Cleanup(app.clone());
-    let repo = scenario_repo(dir.path(), &app, SCENARIO_WORKFLOWS);
-    let stagecraft = open_docker(dir.path()).await;
-    stagecraft.add_app(&repo).await.unwrap();
-    let env_id = stagecraft
-        .create_environment(environment_of(&app))
-        .await
-        .unwrap()
-        .env_id;
-    deploy_without_failures(&stagecraft, &env_id, Stage::Setup).await;
-    let port = stable_host_port(&env_id, "web", 8080);
+    let scenario = scenario("pau", SCENARIO_WORKFLOWS).await;
+    let Scenario {
+        stagecraft, env_id, ..
+    } = &scenario;
+    deploy_without_failures(stagecraft, env_id, Stage::Setup).await;
+    let port = stable_host_port(env_id, "web", 8080);
     assert_eq!(http_get(port, "/index.html"), "hello v1\n");
-    let running = container_ids(&env_id);
+    let running = container_ids(env_id);
     assert_eq!(running.len(), 4, "the four services: {running:?}");
-    let objects = labelled(&env_id);
+    let objects = labelled(env_id);
     let refused = stagecraft
-        .submit(&env_id, DeployRequest::Resume, Wait::UntilDone)
+        .submit(env_id, DeployRequest::Resume, Wait::UntilDone)
         .await;
     assert!(
         refused
@@ -43,7 +36,7 @@ async fn the_scenario_app_is_paused_resumed_as_it_was_and_torn_down_while_paused
 
     // Paused: nothing runs, everything is kept.
     let paused = stagecraft
-        .submit(&env_id, DeployRequest::Pause, Wait::UntilDone)
+        .submit(env_id, DeployRequest::Pause, Wait::UntilDone)
         .await
         .unwrap()
         .deploy;
@@ -51,15 +44,15 @@ async fn the_scenario_app_is_paused_resumed_as_it_was_and_torn_down_while_paused
         (paused.stage, paused.status),
         (Stage::Pause, DeployStatus::Succeeded)
     );
-    let status = || async { stagecraft.environment(&env_id).await.unwrap().status };
+    let status = || async { stagecraft.environment(env_id).await.unwrap().status };
     assert_eq!(status().await, EnvironmentStatus::Paused);
     assert!(
-        container_ids(&env_id).is_empty(),
+        container_ids(env_id).is_empty(),
         "{:?}",
-        container_ids(&env_id)
+        container_ids(env_id)
     );
     assert_eq!(
-        labelled(&env_id),
+        labelled(env_id),
         objects,
         "containers, network and volume kept"
     );
@@ -68,7 +61,7 @@ async fn the_scenario_app_is_paused_resumed_as_it_was_and_torn_down_while_paused
         "web's port is closed"
     );
     let again = stagecraft
-        .submit(&env_id, DeployRequest::Pause, Wait::UntilDone)
+        .submit(env_id, DeployRequest::Pause, Wait::UntilDone)
         .await;
     assert!(
         again
@@ -80,11 +73,11 @@ async fn the_scenario_app_is_paused_resumed_as_it_was_and_torn_down_while_paused
     // Resumed: the same containers, in the setup's order, migrate not run again (worker's
     // readiness reads what it wrote, kept in the data volume).
     let resumed = stagecraft
-        .submit(&env_id, DeployRequest::Resume, Wait::UntilDone)
+        .submit(env_id, DeployRequest::Resume, Wait::UntilDone)
         .await
         .unwrap()
         .deploy;
-    let events = event_types(&stagecraft, resumed.id).await;
+    let events = event_types(stagecraft, resumed.id).await;
     assert_eq!(
         (resumed.stage, resumed.status),
         (Stage::Resume, DeployStatus::Succeeded),
@@ -106,7 +99,7 @@ async fn the_scenario_app_is_paused_resumed_as_it_was_and_torn_down_while_paused
     assert!(started("services.data") < started("services.worker"));
     assert_eq!(status().await, EnvironmentStatus::Deployed);
     assert_eq!(
-        container_ids(&env_id),
+        container_ids(env_id),
         running,
         "the same containers run again"
     );
@@ -114,11 +107,11 @@ async fn the_scenario_app_is_paused_resumed_as_it_was_and_torn_down_while_paused
 
     // A Deploy of a paused environment resumes it first, and says so.
     stagecraft
-        .submit(&env_id, DeployRequest::Pause, Wait::UntilDone)
+        .submit(env_id, DeployRequest::Pause, Wait::UntilDone)
         .await
         .unwrap();
     let deploy = stagecraft
-        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .submit(env_id, DeployRequest::DEPLOY, Wait::UntilDone)
         .await
         .unwrap()
         .deploy;
@@ -126,10 +119,10 @@ async fn the_scenario_app_is_paused_resumed_as_it_was_and_torn_down_while_paused
         (deploy.stage, deploy.status),
         (Stage::Patch, DeployStatus::Succeeded),
         "{:#?}",
-        event_types(&stagecraft, deploy.id).await
+        event_types(stagecraft, deploy.id).await
     );
     assert!(deploy.reason.contains("resumed first"), "{}", deploy.reason);
-    let deploys = stagecraft.deploys(&env_id).await.unwrap();
+    let deploys = stagecraft.deploys(env_id).await.unwrap();
     let before = &deploys[deploys.len() - 2];
     assert_eq!(
         (before.stage, before.status),
@@ -140,15 +133,15 @@ async fn the_scenario_app_is_paused_resumed_as_it_was_and_torn_down_while_paused
 
     // Torn down while paused: everything goes.
     stagecraft
-        .submit(&env_id, DeployRequest::Pause, Wait::UntilDone)
+        .submit(env_id, DeployRequest::Pause, Wait::UntilDone)
         .await
         .unwrap();
     let teardown = stagecraft
-        .submit(&env_id, DeployRequest::Teardown, Wait::UntilDone)
+        .submit(env_id, DeployRequest::Teardown, Wait::UntilDone)
         .await
         .unwrap()
         .deploy;
     assert_eq!(teardown.status, DeployStatus::Succeeded);
     assert_eq!(status().await, EnvironmentStatus::TornDown);
-    assert!(labelled(&env_id).is_empty(), "{:?}", labelled(&env_id));
+    assert!(labelled(env_id).is_empty(), "{:?}", labelled(env_id));
 }

@@ -5,9 +5,7 @@
 use stagecraft_api::{DeployRequest, Error, Wait};
 use stagecraft_engine::{DeployStatus, EnvironmentStatus, Stage};
 
-use crate::docker::{
-    Cleanup, environment_of, event_types, labelled, open_docker, scenario_repo, unique,
-};
+use crate::docker::{Scenario, event_types, labelled, scenario};
 
 const WORKFLOWS: &str = "- name: setup
   order_from: [services.data, jobs.migrate]
@@ -23,19 +21,15 @@ const WORKFLOWS: &str = "- name: setup
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_custom_workflow_runs_by_name_with_the_images_the_environment_runs() {
-    let dir = tempfile::tempdir().unwrap();
-    let app = unique("wfl");
-    let _cleanup = Cleanup(app.clone());
-    let repo = scenario_repo(dir.path(), &app, WORKFLOWS);
-    let stagecraft = open_docker(dir.path()).await;
-    stagecraft.add_app(&repo).await.unwrap();
-    let env_id = stagecraft
-        .create_environment(environment_of(&app))
-        .await
-        .unwrap()
-        .env_id;
+    let scenario = scenario("wfl", WORKFLOWS).await;
+    let Scenario {
+        stagecraft,
+        env_id,
+        app,
+        ..
+    } = &scenario;
 
-    let listed = stagecraft.workflows(&env_id).await.unwrap();
+    let listed = stagecraft.workflows(env_id).await.unwrap();
     assert_eq!(listed.len(), 1, "{listed:#?}");
     assert_eq!(listed[0].name, "reindex");
     let steps: Vec<(&str, Vec<&str>)> = listed[0]
@@ -56,7 +50,7 @@ async fn a_custom_workflow_runs_by_name_with_the_images_the_environment_runs() {
     let run = |name: &str| DeployRequest::Workflow { name: name.into() };
     // Never set up: nothing to run with.
     let early = stagecraft
-        .submit(&env_id, run("reindex"), Wait::UntilDone)
+        .submit(env_id, run("reindex"), Wait::UntilDone)
         .await
         .unwrap_err();
     assert!(
@@ -65,7 +59,7 @@ async fn a_custom_workflow_runs_by_name_with_the_images_the_environment_runs() {
     );
 
     let setup = stagecraft
-        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .submit(env_id, DeployRequest::DEPLOY, Wait::UntilDone)
         .await
         .unwrap()
         .deploy;
@@ -75,7 +69,7 @@ async fn a_custom_workflow_runs_by_name_with_the_images_the_environment_runs() {
     // A name the configuration does not have, and a stage's own workflow, are refused, saying
     // which custom workflows there are.
     let unknown = stagecraft
-        .submit(&env_id, run("reindx"), Wait::UntilDone)
+        .submit(env_id, run("reindx"), Wait::UntilDone)
         .await
         .unwrap_err();
     assert!(
@@ -86,7 +80,7 @@ async fn a_custom_workflow_runs_by_name_with_the_images_the_environment_runs() {
         "{unknown}"
     );
     let stage_own = stagecraft
-        .submit(&env_id, run("setup"), Wait::UntilDone)
+        .submit(env_id, run("setup"), Wait::UntilDone)
         .await
         .unwrap_err();
     assert!(
@@ -94,13 +88,13 @@ async fn a_custom_workflow_runs_by_name_with_the_images_the_environment_runs() {
         "{stage_own}"
     );
 
-    let builds_before = stagecraft.builds(&app).await.unwrap().len();
+    let builds_before = stagecraft.builds(app).await.unwrap().len();
     let ran = stagecraft
-        .submit(&env_id, run("reindex"), Wait::UntilDone)
+        .submit(env_id, run("reindex"), Wait::UntilDone)
         .await
         .unwrap()
         .deploy;
-    let events = event_types(&stagecraft, ran.id).await;
+    let events = event_types(stagecraft, ran.id).await;
     assert_eq!(
         (ran.stage, ran.status, ran.target.as_deref(), ran.label()),
         (
@@ -124,7 +118,7 @@ async fn a_custom_workflow_runs_by_name_with_the_images_the_environment_runs() {
         "nothing built, nothing prepared: {events:#?}"
     );
     assert_eq!(
-        stagecraft.builds(&app).await.unwrap().len(),
+        stagecraft.builds(app).await.unwrap().len(),
         builds_before,
         "no build was made"
     );
@@ -136,12 +130,12 @@ async fn a_custom_workflow_runs_by_name_with_the_images_the_environment_runs() {
     let lines: Vec<&str> = seed.lines.iter().map(|l| l.line.as_str()).collect();
     assert_eq!(lines, ["schema-1", "seeded"]);
     assert_eq!(
-        stagecraft.environment(&env_id).await.unwrap().status,
+        stagecraft.environment(env_id).await.unwrap().status,
         EnvironmentStatus::Deployed
     );
     // The next Deploy is still a patch: a workflow is not a setup.
     let next = stagecraft
-        .submit(&env_id, DeployRequest::DEPLOY, Wait::UntilDone)
+        .submit(env_id, DeployRequest::DEPLOY, Wait::UntilDone)
         .await
         .unwrap()
         .deploy;
@@ -151,10 +145,10 @@ async fn a_custom_workflow_runs_by_name_with_the_images_the_environment_runs() {
     );
 
     let teardown = stagecraft
-        .submit(&env_id, DeployRequest::Teardown, Wait::UntilDone)
+        .submit(env_id, DeployRequest::Teardown, Wait::UntilDone)
         .await
         .unwrap()
         .deploy;
     assert_eq!(teardown.status, DeployStatus::Succeeded);
-    assert_eq!(labelled(&env_id), Vec::<String>::new());
+    assert_eq!(labelled(env_id), Vec::<String>::new());
 }
