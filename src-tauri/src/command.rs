@@ -534,6 +534,47 @@ pub(crate) async fn workflow_start(
     submit(&state, &env_id, DeployRequest::Workflow { name }).await
 }
 
+/// The environment's pausing schedule, where it comes from, and its next time.
+#[tauri::command]
+pub(crate) async fn schedule_get(
+    state: State<'_, AppState>,
+    env_id: String,
+) -> Result<stagecraft_api::EnvironmentScheduleView, IpcError> {
+    Ok(state.stagecraft()?.environment_schedule(&env_id).await?)
+}
+
+/// Sets, turns off, or hands back to its app the environment's pausing schedule.
+#[tauri::command]
+pub(crate) async fn schedule_set(
+    state: State<'_, AppState>,
+    env_id: String,
+    change: stagecraft_api::ScheduleChange,
+) -> Result<stagecraft_api::EnvironmentScheduleView, IpcError> {
+    Ok(state
+        .stagecraft()?
+        .set_environment_schedule(&env_id, change)
+        .await?)
+}
+
+/// The app's default pausing schedule.
+#[tauri::command]
+pub(crate) async fn app_schedule_get(
+    state: State<'_, AppState>,
+    app: String,
+) -> Result<Option<stagecraft_api::PauseScheduleView>, IpcError> {
+    Ok(state.stagecraft()?.app_schedule(&app).await?)
+}
+
+/// Sets (or, with none, removes) the app's default pausing schedule.
+#[tauri::command]
+pub(crate) async fn app_schedule_set(
+    state: State<'_, AppState>,
+    app: String,
+    schedule: Option<stagecraft_api::PauseScheduleInput>,
+) -> Result<Option<stagecraft_api::PauseScheduleView>, IpcError> {
+    Ok(state.stagecraft()?.set_app_schedule(&app, schedule).await?)
+}
+
 /// The cron jobs of the environment's configuration, with their last and next runs.
 #[tauri::command]
 pub(crate) async fn cron_jobs_list(

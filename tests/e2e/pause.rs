@@ -1,6 +1,7 @@
 //! Pause and resume from the real window: an environment deployed, paused from its header
 //! (its containers stopped and kept, "Paused" shown, a pause lane on the timeline), then
-//! resumed (the same containers running again, "Deployed" shown, a resume lane).
+//! resumed (the same containers running again, "Deployed" shown, a resume lane); then given a
+//! pausing schedule from its Configuration tab.
 
 use std::collections::BTreeSet;
 
@@ -81,5 +82,32 @@ async fn an_environment_is_paused_and_resumed_from_the_window() {
     );
     wait_for(&client, "[data-testid=pause]", WAIT).await;
     save_screenshot(&client, "resumed.png").await;
+
+    // A pausing schedule of its own, from the Configuration tab: the times typed in the time
+    // fields, the weekend left out; saved, it names itself and its next time.
+    click(&client, "[data-testid=tab-configuration]").await;
+    wait_for(&client, "[data-testid=schedule-save]", WAIT).await;
+    let source = text_of(&client, "schedule-source").await;
+    assert!(source.contains("No schedule"), "{source}");
+    client
+        .execute(
+            "for (const [id, value] of [['schedule-pause', '19:00'], ['schedule-resume', '08:00']]) {
+               const input = document.querySelector(`[data-testid=${id}]`);
+               input.value = value;
+               input.dispatchEvent(new Event('input', { bubbles: true }));
+             }",
+            vec![],
+        )
+        .await
+        .unwrap();
+    click(&client, "[data-testid=schedule-save]").await;
+    wait_for(&client, "[data-testid=schedule-next]", WAIT).await;
+    let source = text_of(&client, "schedule-source").await;
+    assert!(
+        source.contains("Its own schedule")
+            && source.contains("pause 19:00, resume 08:00, mon-fri"),
+        "{source}"
+    );
+    save_screenshot(&client, "schedule.png").await;
     client.close().await.unwrap();
 }

@@ -5,7 +5,8 @@
 //! of interrupted environments are reconciled with their runtime and deployed environments are
 //! taken up (`recovery.rs`); then every minute (`TICK_EVERY`) `tick()` sends expiry warnings,
 //! tears down expired environments and patches environments whose tracking branch has a new
-//! commit, and queues the runs of cron jobs that came due (`cron.rs`). A failed round is
+//! commit, queues the runs of cron jobs that came due (`cron.rs`) and the pauses and resumes of
+//! pausing schedules whose times came (`schedule.rs`). A failed round is
 //! logged and the next one runs as usual. (Deploys a dead process
 //! left running were interrupted earlier still, when Stagecraft opened.)
 
@@ -34,6 +35,8 @@ pub struct Tick {
     pub health: Vec<(String, stagecraft_engine::EnvironmentStatus)>,
     /// Runs of cron jobs that came due, queued (they go on in the background).
     pub cron: Vec<DeployReport>,
+    /// Pauses and resumes of pausing schedules whose times came (`schedule.rs`), queued.
+    pub scheduled: Vec<DeployReport>,
 }
 
 impl Stagecraft {
@@ -99,6 +102,9 @@ impl Stagecraft {
             patched: self.check_commits().await?,
             health: self.check_health().await?,
             cron: self.run_cron_due(chrono::Utc::now()).await?,
+            scheduled: self
+                .run_schedules_due(chrono::Utc::now(), &chrono::Local)
+                .await?,
         })
     }
 
@@ -175,7 +181,13 @@ impl Stagecraft {
                     for (env_id, warning) in &tick.warnings {
                         tracing::info!(env_id, warning, "expiry warning");
                     }
-                    for report in tick.expired.iter().chain(&tick.patched).chain(&tick.cron) {
+                    for report in tick
+                        .expired
+                        .iter()
+                        .chain(&tick.patched)
+                        .chain(&tick.cron)
+                        .chain(&tick.scheduled)
+                    {
                         tracing::info!(
                             deploy = report.deploy.id,
                             stage = %report.deploy.stage,

@@ -83,6 +83,7 @@ mod refresh;
 mod registry;
 mod resolve;
 mod runtimes;
+mod schedule;
 mod secrets;
 mod settings;
 mod sync;
@@ -123,13 +124,17 @@ pub use parameters::ParameterView;
 pub use presets::{PresetOptions, PresetView};
 pub use refresh::{AppDetail, AppRefresh};
 pub use runtimes::Runtimes;
+pub use schedule::{
+    EnvironmentScheduleView, PauseScheduleInput, PauseScheduleView, ScheduleChange, ScheduleSource,
+    ScheduledTime,
+};
 pub use settings::{
     DEFAULT_DEPLOY_LEASE, DEFAULT_STATIC_BUILD_IMAGE, DataDir, DataDirSource, LOG_FILE_PREFIX,
     LOG_FILE_SUFFIX, Settings, StaticSiteSettings, default_build_parallelism,
 };
 pub use stagecraft_engine::{
-    DeployEvent, DeployOutcome, ExecInput, ExecOutput, ExecSession, RuntimeErrorKind, Stage,
-    StepOutcome, TaskOutcome, TerminalSize,
+    DeployEvent, DeployOutcome, ExecInput, ExecOutput, ExecSession, RuntimeErrorKind,
+    ScheduledAction, Stage, StepOutcome, TaskOutcome, TerminalSize,
 };
 pub use stagecraft_store::deploy::StoredEvent;
 pub use system::{

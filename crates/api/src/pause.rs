@@ -109,17 +109,24 @@ pub(crate) async fn interrupted_pausing(
         .is_some_and(|d| d.stage == Stage::Pause))
 }
 
+/// A resume of `env` for `reason`: the configuration version it ran, with its images.
+pub(crate) async fn resume_planned(
+    stagecraft: &Stagecraft,
+    env: &Environment,
+    reason: &str,
+) -> Result<Planned, Error> {
+    Ok(Planned {
+        config_version: stagecraft.deployed_version(env).await?,
+        ..Planned::of(Stage::Resume, reason)
+    })
+}
+
 /// The resume queued ahead of a `stage` deploy of a paused environment.
 pub(crate) async fn resume_before(
     stagecraft: &Stagecraft,
     env: &Environment,
     stage: Stage,
 ) -> Result<Planned, Error> {
-    Ok(Planned {
-        config_version: stagecraft.deployed_version(env).await?,
-        ..Planned::of(
-            Stage::Resume,
-            &format!("the environment was paused: resumed before the {stage} asked for"),
-        )
-    })
+    let reason = format!("the environment was paused: resumed before the {stage} asked for");
+    resume_planned(stagecraft, env, &reason).await
 }

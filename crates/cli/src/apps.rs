@@ -1,4 +1,5 @@
-//! `stagecraft apps list|get|add|remove|refresh|set-registry|set-gitops|vars-file|vars-set|handles`: the apps,
+//! `stagecraft apps list|get|add|remove|refresh|set-registry|set-gitops|vars-file|vars-set|handles|
+//! schedule`: the apps,
 //! local repositories with Release files.
 
 use std::path::PathBuf;
@@ -66,6 +67,17 @@ pub(crate) enum Apps {
     /// made, so its URLs stay the same each time; its teardown frees the name.
     #[command(subcommand)]
     Handles(Handles),
+    /// Shows or sets the app's default pausing schedule: each of its environments without a
+    /// schedule of its own is paused and resumed by it (`--pause 19:00 --resume 08:00 --days
+    /// mon-fri`, local times).
+    Schedule {
+        app: String,
+        #[command(flatten)]
+        flags: crate::schedule::ScheduleFlags,
+        /// Removes the default.
+        #[arg(long, conflicts_with_all = ["pause", "resume", "days"])]
+        clear: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -103,6 +115,9 @@ pub(crate) async fn execute(
     output: Output,
 ) -> Result<u8, Error> {
     match command {
+        Apps::Schedule { app, flags, clear } => {
+            crate::schedule::app(stagecraft, &app, flags, clear, output).await?;
+        }
         Apps::Handles(command) => {
             let handles = match command {
                 Handles::List { app } => stagecraft.handles(&app).await?,

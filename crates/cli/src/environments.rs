@@ -1,5 +1,5 @@
-//! `stagecraft environments create|list|get|delete|adopt|extend|config-get|config-set|vars-get|
-//! params-get|params-set`: environments of apps, and how an environment prints.
+//! `stagecraft environments create|list|get|delete|adopt|extend|pause|resume|schedule|config-get|
+//! config-set|vars-get|params-get|params-set`: environments of apps, and how an environment prints.
 
 use std::io::Read as _;
 use std::path::PathBuf;
@@ -72,6 +72,21 @@ pub(crate) enum Environments {
     /// Starts a paused environment's services again, in the setup workflow's order, each
     /// waited for until ready; its jobs are not run again.
     Resume { id: String },
+    /// Shows or sets the environment's pausing schedule: paused and resumed by the clock (the
+    /// app's, or `stagecraft serve`'s) at local times on chosen weekdays, as in `--pause 19:00
+    /// --resume 08:00 --days mon-fri`. Without its own, it follows its app's default
+    /// (`apps schedule`). A scheduled resume resumes only the schedule's own pause.
+    Schedule {
+        id: String,
+        #[command(flatten)]
+        flags: crate::schedule::ScheduleFlags,
+        /// No schedule for it, whatever its app's default.
+        #[arg(long, conflicts_with_all = ["pause", "resume", "days", "app_default"])]
+        off: bool,
+        /// Follows its app's default again (its own schedule removed).
+        #[arg(long, conflicts_with_all = ["pause", "resume", "days"])]
+        app_default: bool,
+    },
     /// Environments a runtime still holds (by their labels) that no record here names, as after
     /// the database was deleted; with an ID, brings that one back: its record, `created`, with
     /// everything the runtime holds of it in its ledger (Deploy sets it up, delete removes it).
@@ -236,6 +251,14 @@ pub(crate) async fn execute(
         }
         Environments::Resume { id } => {
             return run_to_end(stagecraft, &id, DeployRequest::Resume, output).await;
+        }
+        Environments::Schedule {
+            id,
+            flags,
+            off,
+            app_default,
+        } => {
+            crate::schedule::environment(stagecraft, &id, flags, off, app_default, output).await?;
         }
         Environments::Adopt { id: None } => {
             let orphans = stagecraft.orphans().await?;

@@ -17,6 +17,8 @@
 //! - `deploys.rs`: `stagecraft deploys create|list|cancel` (`--wait` follows the deploy, run
 //!   here or in another process), and the deploy report
 //! - `builds.rs`: `stagecraft builds list|compare|create`
+//! - `schedule.rs`: `stagecraft environments schedule` and `stagecraft apps schedule`: pausing
+//!   schedules
 //! - `instances.rs`: `stagecraft instances logs|exec|terminal`
 //! - `terminal.rs`: a command's session driven from this process's standard streams, the
 //!   local terminal raw while it runs
@@ -31,6 +33,7 @@ mod gitops;
 mod instances;
 mod output;
 mod presets;
+mod schedule;
 mod serve;
 mod session;
 mod terminal;

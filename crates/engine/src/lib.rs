@@ -28,6 +28,7 @@ mod event;
 mod exec;
 mod exit;
 mod layer_files;
+mod pause_schedule;
 mod pull;
 mod runner;
 mod runtime;
@@ -49,6 +50,7 @@ pub use exec::{
 };
 pub use exit::{Ended, memory, start_refused};
 pub use layer_files::{FileChange, FileChanges, FileRename, LayerFile, LayerFiles};
+pub use pause_schedule::{PauseSchedule, PauseScheduleError, ScheduledAction, Weekdays};
 pub use pull::{Puller, pull_failure, registry_of};
 pub use runner::{Retries, Runner, Timeouts, Workloads};
 pub use runtime::{

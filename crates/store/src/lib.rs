@@ -39,6 +39,7 @@ mod meta;
 pub mod notice;
 pub mod preset;
 mod queue;
+pub mod schedule;
 pub mod timeline;
 
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 // Generated from the Rust types by `STAGECRAFT_BLESS=1 cargo test -p stagecraft-desktop bindings`. Do not edit.
 
 /** The commands the window may call (`src-tauri/src/command_list.rs`). */
-export type CommandName = "system_report" | "log_open" | "docker_status" | "apps_list" | "app_add" | "app_set_registry" | "app_set_gitops" | "app_get" | "app_refresh" | "app_remove" | "app_vars_file" | "app_vars_set" | "environment_vars_file" | "environment_vars_set" | "folder_pick" | "file_save" | "environments_list" | "environment_create" | "app_parameters" | "environment_parameters" | "environment_parameters_set" | "environment_imports" | "app_handles" | "app_handles_add" | "app_handles_remove" | "presets_list" | "preset_save" | "environments_orphaned" | "environment_adopt" | "runtime_choices" | "environment_get" | "environment_health" | "next_deploy" | "deploy_start" | "teardown_start" | "setup_start" | "pause_start" | "resume_start" | "workflows_list" | "workflow_start" | "cron_jobs_list" | "cron_run" | "deploy_cancel" | "environment_extend" | "timeline" | "deploy_follow" | "changes_follow" | "stream_stop" | "log_follow" | "terminal_open" | "terminal_input" | "terminal_ack" | "terminal_resize" | "terminal_close" | "deploy_detail" | "log_resources" | "builds_list" | "builds_compare" | "deploy_build_start" | "config_history" | "config_set" | "variables_get";
+export type CommandName = "system_report" | "log_open" | "docker_status" | "apps_list" | "app_add" | "app_set_registry" | "app_set_gitops" | "app_get" | "app_refresh" | "app_remove" | "app_vars_file" | "app_vars_set" | "environment_vars_file" | "environment_vars_set" | "folder_pick" | "file_save" | "environments_list" | "environment_create" | "app_parameters" | "environment_parameters" | "environment_parameters_set" | "environment_imports" | "app_handles" | "app_handles_add" | "app_handles_remove" | "presets_list" | "preset_save" | "environments_orphaned" | "environment_adopt" | "runtime_choices" | "environment_get" | "environment_health" | "next_deploy" | "deploy_start" | "teardown_start" | "setup_start" | "pause_start" | "resume_start" | "schedule_get" | "schedule_set" | "app_schedule_get" | "app_schedule_set" | "workflows_list" | "workflow_start" | "cron_jobs_list" | "cron_run" | "deploy_cancel" | "environment_extend" | "timeline" | "deploy_follow" | "changes_follow" | "stream_stop" | "log_follow" | "terminal_open" | "terminal_input" | "terminal_ack" | "terminal_resize" | "terminal_close" | "deploy_detail" | "log_resources" | "builds_list" | "builds_compare" | "deploy_build_start" | "config_history" | "config_set" | "variables_get";
 
 /**
  * The only error a command returns. The UI switches on `code`; `message` is for people and
@@ -264,6 +264,69 @@ nextRun: string | null,
  * Its last run, by the clock or by hand.
  */
 lastRun: DeployView | null, };
+
+/**
+ * An environment's pausing schedule, where it comes from, and its next time.
+ */
+export type EnvironmentScheduleView = { schedule: PauseScheduleView | null, source: ScheduleSource, 
+/**
+ * The app's default, shown beside an environment's own.
+ */
+appDefault: PauseScheduleView | null, next: ScheduledTime | null, 
+/**
+ * The machine's UTC offset now (`+01:00`): the schedule's times are its local times.
+ */
+utcOffset: string, };
+
+/**
+ * A schedule as the window and the command show it.
+ */
+export type PauseScheduleView = { 
+/**
+ * `HH:MM`, the machine's local time.
+ */
+pauseAt: string | null, resumeAt: string | null, 
+/**
+ * The weekdays, `mon` … `sun`, in order.
+ */
+days: Array<string>, 
+/**
+ * As a person reads it: `pause 19:00, resume 08:00, mon-fri`.
+ */
+summary: string, };
+
+/**
+ * A schedule as a person writes it (the form, the command's flags).
+ */
+export type PauseScheduleInput = { pauseAt: string | null, resumeAt: string | null, 
+/**
+ * `mon-fri`, `mon,wed,fri`, `daily`, `weekends`…
+ */
+days: string, };
+
+/**
+ * What to do with an environment's schedule.
+ */
+export type ScheduleChange = { "kind": "set" } & PauseScheduleInput | { "kind": "off" } | { "kind": "appDefault" };
+
+/**
+ * Where an environment's schedule comes from.
+ */
+export type ScheduleSource = "environment" | "app" | "off" | "none";
+
+/**
+ * What a schedule does at one of its times.
+ */
+export type ScheduledAction = "pause" | "resume";
+
+/**
+ * The schedule's next time, and what it does then.
+ */
+export type ScheduledTime = { action: ScheduledAction, 
+/**
+ * RFC 3339, UTC.
+ */
+at: string, };
 
 /**
  * What kind of failure a runtime met: what the user can do about it follows from it (start

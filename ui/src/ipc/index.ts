@@ -12,6 +12,10 @@ import type {
   CommandName,
   ConfigVersionView,
   CronJobView,
+  EnvironmentScheduleView,
+  PauseScheduleInput,
+  PauseScheduleView,
+  ScheduleChange,
   CustomWorkflow,
   EditableVariables,
   WorkloadVarsView,
@@ -189,6 +193,19 @@ export interface EnvironmentsApi {
   pause(envId: string): Promise<DeployView>;
   /** Queues a resume: its services started again in the setup workflow's order, no jobs. */
   resume(envId: string): Promise<DeployView>;
+  /** The environment's pausing schedule (its own, its app's default, or off), and its next
+   *  time. */
+  schedule(envId: string): Promise<EnvironmentScheduleView>;
+  /** Sets the environment's own schedule, turns schedules off for it, or hands it back to its
+   *  app's default. Refused (with the field) when a time or the days cannot be read. */
+  setSchedule(envId: string, change: ScheduleChange): Promise<EnvironmentScheduleView>;
+  /** The app's default pausing schedule for its environments, if any. */
+  appSchedule(app: string): Promise<PauseScheduleView | null>;
+  /** Sets (null: removes) the app's default pausing schedule. */
+  setAppSchedule(
+    app: string,
+    schedule: PauseScheduleInput | null,
+  ): Promise<PauseScheduleView | null>;
   /** Queues a setup whatever Deploy would run (to repair drift); returns at once. */
   setup(envId: string): Promise<DeployView>;
   /** The custom workflows of the environment's configuration (its workflows other than setup,
@@ -291,6 +308,10 @@ export const environmentsApi: EnvironmentsApi = {
   teardown: (envId) => call("teardown_start", { envId }),
   pause: (envId) => call("pause_start", { envId }),
   resume: (envId) => call("resume_start", { envId }),
+  schedule: (envId) => call("schedule_get", { envId }),
+  setSchedule: (envId, change) => call("schedule_set", { envId, change }),
+  appSchedule: (app) => call("app_schedule_get", { app }),
+  setAppSchedule: (app, schedule) => call("app_schedule_set", { app, schedule }),
   setup: (envId) => call("setup_start", { envId }),
   workflows: (envId) => call("workflows_list", { envId }),
   runWorkflow: (envId, name) => call("workflow_start", { envId, name }),

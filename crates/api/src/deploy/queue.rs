@@ -72,7 +72,17 @@ impl Stagecraft {
             commit,
             ..Planned::of(stage, reason)
         };
-        let id = self.enqueue(env, &planned).await?;
+        self.queue_planned(env, &planned).await
+    }
+
+    /// [`Stagecraft::queue`] of a deploy planned in full (a resume runs the configuration
+    /// version the environment ran).
+    pub(crate) async fn queue_planned(
+        &self,
+        env: &Environment,
+        planned: &Planned,
+    ) -> Result<DeployReport, Error> {
+        let id = self.enqueue(env, planned).await?;
         self.run_queue(&env.env_id).await?;
         let deploy = self.deploy_by_id(id).await?;
         let ran = deploy.status != DeployStatus::Queued;

@@ -135,14 +135,13 @@ impl Stagecraft {
             }
             DeployRequest::Resume => {
                 crate::pause::ensure_resumable(self, env).await?;
-                Planned {
-                    config_version: self.deployed_version(env).await?,
-                    ..Planned::of(
-                        Stage::Resume,
-                        "resume requested: its services start again as they were, its jobs \
-                         are not run again",
-                    )
-                }
+                crate::pause::resume_planned(
+                    self,
+                    env,
+                    "resume requested: its services start again as they were, its jobs are \
+                     not run again",
+                )
+                .await?
             }
             DeployRequest::Workflow { name } => {
                 ensure_standing(env)?;

@@ -14,7 +14,7 @@ use crate::docker::{
 };
 
 /// Waits until none of the environment's deploys waits or runs; gives them all.
-async fn settled(stagecraft: &Stagecraft, env_id: &str) -> Vec<Deploy> {
+pub(crate) async fn settled(stagecraft: &Stagecraft, env_id: &str) -> Vec<Deploy> {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let deploys = stagecraft.deploys(env_id).await.unwrap();

@@ -21,6 +21,7 @@ mod imports;
 mod kube_real;
 mod parameters;
 mod pause;
+mod schedule;
 mod secrets;
 mod site;
 mod system;

@@ -6,6 +6,7 @@
 
 mod build;
 mod fake;
+mod pause_schedule;
 mod progress;
 mod runner;
 mod workloads;

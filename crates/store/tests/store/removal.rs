@@ -3,6 +3,7 @@
 use stagecraft_engine::{DeployEvent, Stage};
 use stagecraft_store::app::{Blocker, NewApp};
 use stagecraft_store::log::Stream;
+use stagecraft_store::schedule::{self, NewSchedule, ScheduleState};
 use stagecraft_store::{app, build, deploy, ledger, log};
 
 use crate::history::{environment_fixture, store};
@@ -33,6 +34,35 @@ async fn an_app_goes_with_its_history_only_when_nothing_of_it_runs_or_is_left() 
     )
     .await
     .unwrap();
+    // Its pausing schedules, and the clock's record of the pause it queued.
+    let evenings = NewSchedule {
+        pause_at: Some("19:00"),
+        resume_at: Some("08:00"),
+        days: 0b1_1111,
+    };
+    schedule::save_for_app(pool, app_id, Some(evenings))
+        .await
+        .unwrap();
+    schedule::save_for_environment(pool, env, Some(evenings))
+        .await
+        .unwrap();
+    let state = ScheduleState {
+        checked_until: "2026-12-04T19:00:30.000Z".into(),
+        paused_by: Some(deploy),
+    };
+    schedule::record_state(pool, env, &state).await.unwrap();
+    assert_eq!(schedule::state(pool, env).await.unwrap(), Some(state));
+    // An app's default needs a time and a day.
+    let empty = NewSchedule {
+        pause_at: None,
+        resume_at: None,
+        days: 0,
+    };
+    assert!(
+        schedule::save_for_app(pool, app_id, Some(empty))
+            .await
+            .is_err()
+    );
     ledger::record(pool, env, "network", "stagecraft-ted1bc4")
         .await
         .unwrap();
@@ -133,6 +163,8 @@ async fn an_app_goes_with_its_history_only_when_nothing_of_it_runs_or_is_left() 
         ("build", 10),
         ("log_resource", 1),
         ("log_line", 1),
+        ("pause_schedule", 0),
+        ("pause_schedule_state", 0),
     ] {
         assert_eq!(count(pool, table).await, left, "{table}");
     }

@@ -272,6 +272,17 @@ export function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsA
     teardown: () => Promise.resolve({ ...setup, id: 3, stage: "teardown", status: "queued" }),
     pause: () => Promise.resolve({ ...setup, id: 7, stage: "pause", status: "queued" }),
     resume: () => Promise.resolve({ ...setup, id: 8, stage: "resume", status: "queued" }),
+    schedule: () =>
+      Promise.resolve({
+        schedule: null,
+        source: "none",
+        appDefault: null,
+        next: null,
+        utcOffset: "+00:00",
+      }),
+    setSchedule: () => Promise.reject(new Error("unused")),
+    appSchedule: () => Promise.resolve(null),
+    setAppSchedule: () => Promise.reject(new Error("unused")),
     setup: () => Promise.resolve({ ...setup, id: 5, status: "queued" }),
     workflows: () => Promise.resolve([]),
     runWorkflow: (_envId, name) =>
