@@ -4,20 +4,23 @@
 //! it off for that environment.
 //!
 //! The clock carries them out (`tick()`, the app's or `stagecraft serve`'s): each round, the
-//! newest of an environment's schedule times since the clock last looked (or since the
-//! schedule was saved, or the environment created, whichever came last) is acted on. So a time
-//! missed while no clock ran is caught up when a clock starts, once, with the newest time
-//! winning (closed from Friday 18:00 to Monday 09:00 with "pause 19:00, resume 08:00": Monday's
-//! resume, and no pause). A scheduled pause pauses a running environment (it queues behind a
-//! deploy in progress); a scheduled resume resumes only a pause the schedule made: an
-//! environment paused by hand stays paused until resumed by hand. Both are deploys like the
-//! user's, with the schedule in their reason.
+//! newest of an environment's schedule times since the clock last looked (or since its
+//! schedule was saved or changed, or the environment created, whichever came last) is acted
+//! on. So a time missed while no clock ran is caught up when a clock starts, once, with the
+//! newest time winning (closed from Friday 18:00 to Monday 09:00 with "pause 19:00, resume
+//! 08:00": Monday's resume, and no pause). A scheduled pause pauses a running environment (it
+//! queues behind a deploy in progress); a scheduled resume resumes only a pause the schedule
+//! made (one still waiting or running is resumed the round after it ends): an environment
+//! paused by hand stays paused until resumed by hand, except by a schedule with no pause time,
+//! whose only use is to wake what was paused by hand. Both are deploys like the user's, with
+//! the schedule in their reason, run in the background; one environment's failure is logged
+//! and leaves the others' schedules going.
 
 use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use stagecraft_engine::{
-    Environment, EnvironmentStatus, PauseSchedule, PauseScheduleError, ScheduledAction, Stage,
-    Weekdays,
+    DeployStatus, Environment, EnvironmentStatus, PauseSchedule, PauseScheduleError,
+    ScheduledAction, Stage, Weekdays,
 };
 use stagecraft_store::schedule::{self, NewSchedule, ScheduleRow, ScheduleState};
 use ts_rs::TS;
@@ -263,6 +266,16 @@ impl Stagecraft {
                 schedule::save_for_environment(pool, env.id, None).await?;
             }
         }
+        // Whatever it follows now acts from now on: no time before the change is acted on
+        // (the app's default may be older than the environment's turning to it).
+        let paused_by = schedule::state(pool, env.id)
+            .await?
+            .and_then(|s| s.paused_by);
+        let state = ScheduleState {
+            checked_until: utc_text(Utc::now()),
+            paused_by,
+        };
+        schedule::record_state(pool, env.id, &state).await?;
         self.environment_schedule(env_id).await
     }
 
@@ -296,7 +309,8 @@ impl Stagecraft {
 
     /// Carries out the pausing schedules' times that came by `now` (in `zone`, the machine's
     /// time zone for the clock; a test gives its own): the clock's part. The pauses and
-    /// resumes it queues go on in the background.
+    /// resumes it queues run in the background. An environment whose schedule cannot be
+    /// carried out is logged and left for the next round; the others go on.
     pub async fn run_schedules_due<Tz: TimeZone>(
         &self,
         now: DateTime<Utc>,
@@ -305,53 +319,84 @@ impl Stagecraft {
     where
         Tz::Offset: std::fmt::Display,
     {
-        let pool = self.store.pool();
         let mut queued = Vec::new();
         for env in self.environments().await? {
             if env.status == EnvironmentStatus::TornDown {
                 continue;
             }
-            let effective = self.effective_schedule(&env).await?;
-            let Some(pause_schedule) = effective.schedule else {
-                continue;
-            };
-            let state = schedule::state(pool, env.id).await?;
-            let from = [
-                state.as_ref().and_then(|s| parse_utc(&s.checked_until)),
-                effective.saved_at,
-                parse_utc(&env.created_at),
-            ]
-            .into_iter()
-            .flatten()
-            .max()
-            .unwrap_or(now);
-            let mut paused_by = state.and_then(|s| s.paused_by);
-            if let Some((action, at)) = pause_schedule.latest_between(from, now, zone) {
-                let reason = scheduled_reason(&pause_schedule, action, at, now, zone);
-                match action {
-                    ScheduledAction::Pause => {
-                        if let Some(report) = self.scheduled_pause(&env, &reason).await? {
-                            paused_by = Some(report.deploy.id);
-                            queued.push(report);
-                        }
+            match self.run_schedule_due(&env, now, zone).await {
+                Ok(Some(report)) => queued.push(report),
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::warn!(env = %env.env_id, %error, "pausing schedule not carried out");
+                }
+            }
+        }
+        Ok(queued)
+    }
+
+    /// One environment's part of [`Stagecraft::run_schedules_due`].
+    async fn run_schedule_due<Tz: TimeZone>(
+        &self,
+        env: &Environment,
+        now: DateTime<Utc>,
+        zone: &Tz,
+    ) -> Result<Option<DeployReport>, Error>
+    where
+        Tz::Offset: std::fmt::Display,
+    {
+        let pool = self.store.pool();
+        let effective = self.effective_schedule(env).await?;
+        let Some(pause_schedule) = effective.schedule else {
+            return Ok(None);
+        };
+        let state = schedule::state(pool, env.id).await?;
+        let from = [
+            state.as_ref().and_then(|s| parse_utc(&s.checked_until)),
+            effective.saved_at,
+            parse_utc(&env.created_at),
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(now);
+        let mut state = ScheduleState {
+            checked_until: utc_text(now),
+            paused_by: state.and_then(|s| s.paused_by),
+        };
+        let mut report = None;
+        if let Some((action, at)) = pause_schedule.latest_between(from, now, zone) {
+            let missed =
+                now - from > chrono::Duration::from_std(TICK_EVERY * 2).unwrap_or_default();
+            let reason = scheduled_reason(&pause_schedule, action, at, missed, zone);
+            match action {
+                ScheduledAction::Pause => {
+                    report = self.scheduled_pause(env, &reason).await?;
+                    if let Some(paused) = &report {
+                        state.paused_by = Some(paused.deploy.id);
                     }
-                    ScheduledAction::Resume => {
-                        if let Some(report) =
-                            self.scheduled_resume(&env, paused_by, &reason).await?
-                        {
-                            paused_by = None;
-                            queued.push(report);
+                }
+                ScheduledAction::Resume => {
+                    match self
+                        .scheduled_resume(env, &pause_schedule, state.paused_by, &reason)
+                        .await?
+                    {
+                        Resumed::Queued(resumed) => {
+                            state.paused_by = None;
+                            report = Some(resumed);
                         }
+                        // The pause is still waiting or running: the resume's time is looked
+                        // at again next round.
+                        Resumed::NotYet => {
+                            state.checked_until = utc_text(at - chrono::Duration::seconds(1));
+                        }
+                        Resumed::NotPaused => {}
                     }
                 }
             }
-            let state = ScheduleState {
-                checked_until: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                paused_by,
-            };
-            schedule::record_state(pool, env.id, &state).await?;
         }
-        Ok(queued)
+        schedule::record_state(pool, env.id, &state).await?;
+        Ok(report)
     }
 
     /// The schedule's pause of `env`, unless nothing of it runs to pause (never set up,
@@ -367,42 +412,67 @@ impl Stagecraft {
             return Ok(None);
         }
         Ok(Some(
-            self.queue_planned(env, &Planned::of(Stage::Pause, reason))
+            self.queue_in_background(env, &Planned::of(Stage::Pause, reason))
                 .await?,
         ))
     }
 
-    /// The schedule's resume of `env`, when it is paused by the schedule's own pause (the
-    /// newest pause that ran is the one the schedule queued).
+    /// The schedule's resume of `env`, when the pause it is in is the schedule's own (the
+    /// newest pause is the one the schedule queued), or any pause when the schedule has no
+    /// pause time (it wakes what was paused by hand: its only use).
     async fn scheduled_resume(
         &self,
         env: &Environment,
+        pause_schedule: &PauseSchedule,
         paused_by: Option<i64>,
         reason: &str,
-    ) -> Result<Option<DeployReport>, Error> {
-        let Some(paused_by) = paused_by else {
-            return Ok(None);
-        };
-        if env.status != EnvironmentStatus::Paused {
-            return Ok(None);
-        }
+    ) -> Result<Resumed, Error> {
         let deploys = stagecraft_store::deploy::for_environment(self.store.pool(), env.id).await?;
-        let newest_pause = deploys.iter().rev().find(|d| d.stage == Stage::Pause);
-        if newest_pause.map(|d| d.id) != Some(paused_by) {
-            return Ok(None);
+        let Some(newest_pause) = deploys.iter().rev().find(|d| d.stage == Stage::Pause) else {
+            return Ok(Resumed::NotPaused);
+        };
+        let ours = pause_schedule.pause_at.is_none() || Some(newest_pause.id) == paused_by;
+        if !ours {
+            return Ok(Resumed::NotPaused);
+        }
+        if matches!(
+            newest_pause.status,
+            DeployStatus::Queued | DeployStatus::Running
+        ) {
+            return Ok(Resumed::NotYet);
+        }
+        // Paused, or a pause cut short (which a resume mends); not once something else ran.
+        if crate::pause::ensure_resumable(self, env).await.is_err() {
+            return Ok(Resumed::NotPaused);
         }
         let planned = crate::pause::resume_planned(self, env, reason).await?;
-        Ok(Some(self.queue_planned(env, &planned).await?))
+        Ok(Resumed::Queued(
+            self.queue_in_background(env, &planned).await?,
+        ))
     }
 }
 
-/// Why the clock pauses or resumes: the schedule, and the time, said to be caught up when the
-/// clock missed it (no clock ran then).
+/// What a scheduled resume found.
+enum Resumed {
+    Queued(DeployReport),
+    /// The schedule's pause waits or runs.
+    NotYet,
+    /// Nothing of the schedule's to resume.
+    NotPaused,
+}
+
+fn utc_text(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Why the clock pauses or resumes: the schedule, and the time, said to be caught up when no
+/// clock looked at the schedule then (`missed`: the gap since the last look is longer than
+/// two rounds).
 fn scheduled_reason<Tz: TimeZone>(
     schedule: &PauseSchedule,
     action: ScheduledAction,
     at: DateTime<Utc>,
-    now: DateTime<Utc>,
+    missed: bool,
     zone: &Tz,
 ) -> String
 where
@@ -413,7 +483,7 @@ where
         "its pausing schedule ({schedule}): the {action} at {}",
         local.format("%H:%M")
     );
-    if now - at > chrono::Duration::from_std(TICK_EVERY * 2).unwrap_or(chrono::Duration::MAX) {
+    if missed {
         reason.push_str(&format!(
             " on {} was missed while no clock ran; caught up now",
             local.format("%a %-d %b")

@@ -72,18 +72,23 @@ impl Stagecraft {
             commit,
             ..Planned::of(stage, reason)
         };
-        self.queue_planned(env, &planned).await
+        let id = self.enqueue(env, &planned).await?;
+        self.run_queue(&env.env_id).await?;
+        let deploy = self.deploy_by_id(id).await?;
+        let ran = deploy.status != DeployStatus::Queued;
+        Ok(DeployReport { deploy, ran })
     }
 
-    /// [`Stagecraft::queue`] of a deploy planned in full (a resume runs the configuration
-    /// version the environment ran).
-    pub(crate) async fn queue_planned(
+    /// Queues a deploy planned in full (a resume runs the configuration version the
+    /// environment ran) and runs the environment's queue in the background: the clock's
+    /// pausing schedules, which must not hold up its round.
+    pub(crate) async fn queue_in_background(
         &self,
         env: &Environment,
         planned: &Planned,
     ) -> Result<DeployReport, Error> {
         let id = self.enqueue(env, planned).await?;
-        self.run_queue(&env.env_id).await?;
+        drop(self.run_in_background(&env.env_id));
         let deploy = self.deploy_by_id(id).await?;
         let ran = deploy.status != DeployStatus::Queued;
         Ok(DeployReport { deploy, ran })
