@@ -243,6 +243,7 @@ pub(crate) async fn environment_create(
     parameters: Option<std::collections::BTreeMap<String, String>>,
 ) -> Result<EnvironmentView, IpcError> {
     let request = CreateEnvironment {
+        dataset: None,
         app,
         branch: branch.filter(|b| !b.trim().is_empty()),
         environment_template: template,

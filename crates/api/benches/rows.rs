@@ -47,6 +47,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for _ in 0..ENVIRONMENTS {
         stagecraft
             .create_environment(CreateEnvironment {
+                dataset: None,
                 app: app.name.clone(),
                 branch: None,
                 environment_template: "ephemeral".into(),

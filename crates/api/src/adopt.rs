@@ -109,6 +109,7 @@ impl Stagecraft {
             .any(|t| t.name.as_ref().is_some_and(|n| n.value == "permanent"));
         self.make_environment(
             CreateEnvironment {
+                dataset: None,
                 app: orphan.app.clone(),
                 branch: None,
                 environment_template: if permanent { "permanent" } else { "ephemeral" }.to_owned(),

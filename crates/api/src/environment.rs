@@ -34,6 +34,9 @@ pub struct CreateEnvironment {
     /// Values of the template's parameters (`--param NAME=VALUE`); those left out take their
     /// default, and a required one left out is refused.
     pub parameters: std::collections::BTreeMap<String, String>,
+    /// The dataset its volumes start from (`--dataset`); without it, the first of its
+    /// template's `datasets` names that is a dataset of the app, if any.
+    pub dataset: Option<String>,
 }
 
 /// One line of the environments list.
@@ -187,6 +190,12 @@ impl Stagecraft {
         // A handle of the pool the template asks for is the id (Release's environment
         // handles); else the name given, else a random id. Two creations may check out one
         // handle at once: the one that loses takes the next free one.
+        let dataset = if adopting {
+            None
+        } else {
+            self.dataset_for_new(app.id, &own, request.dataset.as_deref(), &request.runtime)
+                .await?
+        };
         let mut attempts = 0;
         let env_id = loop {
             attempts += 1;
@@ -230,6 +239,9 @@ impl Stagecraft {
             }
         };
         let env = self.environment(&env_id).await?;
+        if let Some(dataset) = &dataset {
+            stagecraft_store::dataset::attach(self.store.pool(), env.id, dataset).await?;
+        }
         // Release chooses the imported apps' branches when the environment is made.
         self.keep_import_branches(&env, &own, &config.template_file)
             .await?;

@@ -63,6 +63,7 @@ mod commits;
 mod compare;
 mod configuration;
 mod cron;
+mod datasets;
 mod deploy;
 mod environment;
 mod error;
@@ -107,6 +108,7 @@ pub use compare::{
 };
 pub use configuration::{ConfigVersion, Hostname, MASK, ShownVar, WorkloadVars};
 pub use cron::CronJobView;
+pub use datasets::{DatasetView, DatasetVolumeView};
 pub use deploy::{DeployReport, DeployRequest, Submitted, Wait};
 pub use environment::{CreateEnvironment, DEFAULT_TTL, EnvironmentRow, MAX_EXTENSION};
 pub use error::{Error, ErrorCode, Failure};

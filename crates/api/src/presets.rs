@@ -69,6 +69,7 @@ impl PresetView {
             (preset, given) => given.or_else(|| preset.clone()),
         };
         Ok(CreateEnvironment {
+            dataset: None,
             app: self.app.clone(),
             branch,
             environment_template: given

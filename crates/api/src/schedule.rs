@@ -383,7 +383,7 @@ impl Stagecraft {
                     {
                         Resumed::Queued(resumed) => {
                             state.paused_by = None;
-                            report = Some(resumed);
+                            report = Some(*resumed);
                         }
                         // The pause is still waiting or running: the resume's time is looked
                         // at again next round.
@@ -446,15 +446,14 @@ impl Stagecraft {
             return Ok(Resumed::NotPaused);
         }
         let planned = crate::pause::resume_planned(self, env, reason).await?;
-        Ok(Resumed::Queued(
-            self.queue_in_background(env, &planned).await?,
-        ))
+        let report = self.queue_in_background(env, &planned).await?;
+        Ok(Resumed::Queued(Box::new(report)))
     }
 }
 
 /// What a scheduled resume found.
 enum Resumed {
-    Queued(DeployReport),
+    Queued(Box<DeployReport>),
     /// The schedule's pause waits or runs.
     NotYet,
     /// Nothing of the schedule's to resume.

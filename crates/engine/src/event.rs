@@ -78,6 +78,14 @@ pub enum DeployEvent {
         reason: String,
     },
     InfrastructurePrepared,
+    /// A volume filled from a dataset before the environment's first setup ran anything.
+    VolumeSeeded {
+        dataset: String,
+        service: String,
+        /// Where the service mounts it.
+        volume: String,
+        bytes: u64,
+    },
     StepStarted {
         step: usize,
         name: String,
@@ -260,6 +268,15 @@ impl DeployEvent {
             Self::ServiceUnavailable { task, reason, .. } => format!("    {task}: {reason}"),
             Self::StageFinished { stage, outcome } => format!("{stage}: {}", outcome.describe()),
             Self::DeployInterrupted { reason } => format!("interrupted: {reason}"),
+            Self::VolumeSeeded {
+                dataset,
+                service,
+                volume,
+                bytes,
+            } => format!(
+                "  {service}'s volume at {volume} filled from dataset `{dataset}` ({} KiB)",
+                bytes.div_ceil(1024)
+            ),
             Self::InfrastructurePrepared
             | Self::TaskStarted { .. }
             | Self::TaskAttemptStarted { .. }

@@ -54,11 +54,11 @@ pub use pause_schedule::{PauseSchedule, PauseScheduleError, ScheduledAction, Wee
 pub use pull::{Puller, pull_failure, registry_of};
 pub use runner::{Retries, Runner, Timeouts, Workloads};
 pub use runtime::{
-    BoxStream, ConfigFile, ContainerSpec, CronJobSpec, EnvVar, EnvironmentRef, ImagePusher,
-    JobExit, JobSpec, LabelledEnvironment, Ledger, Limits, LivenessSpec, LogLine, MemoryLedger,
-    PortSpec, ProbeSpec, ReadinessSpec, Runtime, RuntimeError, RuntimeErrorKind, RuntimeObject,
-    ServiceSpec, TaskProgress, VolumeMount, VolumeSource, WorkloadStatus, local_ingress_url,
-    stable_host_port,
+    BoxStream, CapturedVolume, ConfigFile, ContainerSpec, CronJobSpec, EnvVar, EnvironmentRef,
+    ImagePusher, JobExit, JobSpec, LabelledEnvironment, Ledger, Limits, LivenessSpec, LogLine,
+    MemoryLedger, PortSpec, ProbeSpec, ReadinessSpec, Runtime, RuntimeError, RuntimeErrorKind,
+    RuntimeObject, ServiceSpec, TaskProgress, VolumeMount, VolumeSeed, VolumeSource,
+    WorkloadStatus, local_ingress_url, stable_host_port,
 };
 pub use site::{STATIC_SERVER, STATIC_SITE_PORT, StaticBuilds, StaticSite};
 pub use stage::Stage;

@@ -68,6 +68,11 @@ pub struct Workloads {
     pub jobs: HashMap<String, JobSpec>,
     /// The template's cron jobs: scheduled by the runtime (a CronJob) or run by the clock.
     pub cron_jobs: HashMap<String, crate::CronJobSpec>,
+    /// Volumes filled from a dataset before anything runs (the first setup of an environment
+    /// made from one).
+    pub seeds: Vec<crate::VolumeSeed>,
+    /// Jobs not run, each with why (a dataset's volumes hold what they did).
+    pub skipped_jobs: HashMap<String, String>,
 }
 
 /// Runs stages against one runtime, sending every event to one sink.
@@ -166,6 +171,29 @@ impl Runner {
                 };
             }
             self.sink.emit(DeployEvent::InfrastructurePrepared);
+            for seed in &workloads.seeds {
+                let seeded = tokio::select! {
+                    () = cancel.cancelled() => return DeployOutcome::Cancelled,
+                    seeded = self.runtime.seed_volume(env, seed) => seeded,
+                };
+                match seeded {
+                    Ok(bytes) => self.sink.emit(DeployEvent::VolumeSeeded {
+                        dataset: seed.dataset.clone(),
+                        service: seed.service.clone(),
+                        volume: seed.volume.mount_path.clone(),
+                        bytes,
+                    }),
+                    Err(error) => {
+                        return DeployOutcome::Failed {
+                            reason: format!(
+                                "filling {}'s volume at {} from dataset `{}` failed: {error}",
+                                seed.service, seed.volume.mount_path, seed.dataset
+                            ),
+                            kind: Some(error.kind),
+                        };
+                    }
+                }
+            }
         }
         let context = TaskContext {
             stage,
@@ -447,6 +475,11 @@ async fn run_task(context: TaskContext, step: usize, task: Task, halts: bool) ->
                      volumes kept what they did"
                 .to_owned(),
         },
+        Task::Job(job) if context.workloads.skipped_jobs.contains_key(job) => {
+            TaskOutcome::Skipped {
+                reason: context.workloads.skipped_jobs[job].clone(),
+            }
+        }
         Task::Job(job) => match context.workloads.jobs.get(job) {
             Some(spec) => run_job(&context, step, &name, spec, halts).await,
             None => missing(&context, step, &name, "job", halts),

@@ -203,6 +203,28 @@ pub struct VolumeMount {
     pub mount_path: String,
 }
 
+/// A volume as a dataset took it: its archive's one top folder, and the archive's size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CapturedVolume {
+    pub root: String,
+    pub bytes: u64,
+}
+
+/// A volume to fill from a dataset's archive before the environment's first setup runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolumeSeed {
+    /// The dataset's name, for what the timeline says.
+    pub dataset: String,
+    /// The service whose volume it is; its image makes the container the files are copied
+    /// through (created, never started).
+    pub service: String,
+    pub image: String,
+    pub volume: VolumeMount,
+    /// The archive (`Runtime::capture_volume`'s) and its top folder.
+    pub archive: std::path::PathBuf,
+    pub root: String,
+}
+
 /// The most a workload may use (the `limits` of its `memory` and `cpu`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Limits {
@@ -659,6 +681,35 @@ pub trait Runtime: Send + Sync + 'static {
     ) -> Result<(), RuntimeError> {
         let _ = (env, service, progress);
         Err(RuntimeError::new("this runtime cannot resume environments"))
+    }
+
+    /// Writes the files of one of the environment's volumes, as they are now, to `to` as a
+    /// tar archive whose one top folder is the archive's `root` (a dataset's volume). Gives the
+    /// root and the archive's size in bytes.
+    async fn capture_volume(
+        &self,
+        env: &EnvironmentRef,
+        volume: &VolumeMount,
+        to: &std::path::Path,
+    ) -> Result<CapturedVolume, RuntimeError> {
+        let _ = (env, volume, to);
+        Err(RuntimeError::new(
+            "this runtime cannot take a dataset's volumes yet (Docker can)",
+        ))
+    }
+
+    /// Fills one of the environment's volumes (made when missing) from a dataset's archive
+    /// before anything of the environment runs: a first setup of an environment made from a
+    /// dataset. Gives the bytes copied.
+    async fn seed_volume(
+        &self,
+        env: &EnvironmentRef,
+        seed: &VolumeSeed,
+    ) -> Result<u64, RuntimeError> {
+        let _ = (env, seed);
+        Err(RuntimeError::new(
+            "this runtime cannot fill volumes from a dataset yet (Docker can)",
+        ))
     }
 
     /// Disconnects what holds the environment's objects and is not recorded as its own

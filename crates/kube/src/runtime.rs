@@ -669,6 +669,7 @@ impl Runtime for KubeRuntime {
             services: HashMap::from([(service.name.clone(), service.clone())]),
             jobs: HashMap::new(),
             cron_jobs: HashMap::new(),
+            ..Default::default()
         };
         let manifests = Manifests::of(&owner, &workloads);
         cluster.apply(&manifests).await.map_err(failed)?;
@@ -739,6 +740,7 @@ impl Runtime for KubeRuntime {
             services: HashMap::new(),
             jobs: HashMap::from([(spec.name.clone(), spec.clone())]),
             cron_jobs: HashMap::new(),
+            ..Default::default()
         };
         cluster
             .apply(&Manifests::of(&owner, &workloads))

@@ -26,6 +26,7 @@ pub mod build;
 pub mod change;
 pub mod clock;
 pub mod cron;
+pub mod dataset;
 pub mod deploy;
 pub mod environment;
 pub mod handle;

@@ -151,6 +151,9 @@ impl Stagecraft {
                 return Err(error);
             }
         }
+        if queued.stage == Stage::Setup {
+            self.seed_from_dataset(env, &mut workloads).await?;
+        }
         let workloads = Arc::new(workloads);
         let plan = match (queued.stage, &queued.target) {
             (Stage::Cron, Some(name)) => WorkflowPlan::one_job(name),

@@ -39,6 +39,7 @@ async fn what_another_process_does_reaches_the_feed_in_order_and_typed() {
     let env = open(dir.path(), Fake::open())
         .await
         .create_environment(CreateEnvironment {
+            dataset: None,
             ttl: Some(Duration::from_secs(3600)),
             ..ephemeral()
         })

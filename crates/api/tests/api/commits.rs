@@ -53,6 +53,7 @@ async fn a_new_commit_patches_the_tracking_branchs_deployed_environments() {
     stagecraft.set_gitops("shop", false).await.unwrap();
     let on_main = stagecraft
         .create_environment(CreateEnvironment {
+            dataset: None,
             branch: None,
             ..ephemeral()
         })
@@ -116,6 +117,7 @@ async fn without_auto_deploy_a_new_commit_is_only_recorded() {
     stagecraft.add_app(&repo).await.unwrap();
     let env_id = stagecraft
         .create_environment(CreateEnvironment {
+            dataset: None,
             branch: None,
             ..ephemeral()
         })
@@ -151,6 +153,7 @@ async fn a_branch_the_repository_lacks_is_refused_with_the_branches_it_has() {
 
     let refused = stagecraft
         .create_environment(CreateEnvironment {
+            dataset: None,
             branch: Some("feature/carts".into()),
             ..ephemeral()
         })
@@ -171,6 +174,7 @@ async fn a_branch_the_repository_lacks_is_refused_with_the_branches_it_has() {
     // Asked for, the environment is made; its deploys build the working tree.
     let env = stagecraft
         .create_environment(CreateEnvironment {
+            dataset: None,
             branch: Some("feature/carts".into()),
             working_tree: true,
             ..ephemeral()

@@ -135,6 +135,7 @@ async fn extend_moves_the_expiry_up_to_seven_days_and_permanent_ones_never_expir
 
     let permanent = stagecraft
         .create_environment(CreateEnvironment {
+            dataset: None,
             environment_template: "permanent".into(),
             name: Some("staging".into()),
             ..ephemeral()
@@ -157,6 +158,7 @@ async fn expired_environments_are_torn_down_and_the_others_left_alone() {
     let (stagecraft, keep, fake) = shop(dir.path()).await;
     let expiring = stagecraft
         .create_environment(CreateEnvironment {
+            dataset: None,
             ttl: Some(Duration::ZERO),
             ..ephemeral()
         })
@@ -202,6 +204,7 @@ async fn an_environment_about_to_expire_is_warned_once_per_expiry() {
     let (stagecraft, env_id, _) = shop(dir.path()).await;
     let later = stagecraft
         .create_environment(CreateEnvironment {
+            dataset: None,
             ttl: Some(Duration::from_secs(7 * 24 * 3600)),
             ..ephemeral()
         })

@@ -210,6 +210,7 @@ pub(crate) async fn environment_with_variables(
 
 pub(crate) fn environment_of(app: &str) -> CreateEnvironment {
     CreateEnvironment {
+        dataset: None,
         app: app.into(),
         branch: None,
         environment_template: "ephemeral".into(),

@@ -270,6 +270,7 @@ pub async fn open(dir: &Path, runtime: Arc<Fake>) -> Stagecraft {
 
 pub fn ephemeral() -> CreateEnvironment {
     CreateEnvironment {
+        dataset: None,
         app: "shop".into(),
         branch: Some("feature/cart".into()),
         environment_template: "ephemeral".into(),
@@ -391,6 +392,7 @@ async fn environments_get_an_id_a_version_and_an_expiry() {
     let ephemeral = stagecraft.create_environment(ephemeral()).await.unwrap();
     let permanent = stagecraft
         .create_environment(CreateEnvironment {
+            dataset: None,
             environment_template: "permanent".into(),
             name: Some("staging".into()),
             branch: None,
@@ -546,6 +548,7 @@ async fn a_runtime_that_is_not_there_is_refused_at_creation_with_the_field_named
 
     let error = stagecraft
         .create_environment(CreateEnvironment {
+            dataset: None,
             runtime: "kube:kind-dev".into(),
             ..ephemeral()
         })
@@ -553,6 +556,7 @@ async fn a_runtime_that_is_not_there_is_refused_at_creation_with_the_field_named
         .unwrap_err();
     let too_long = stagecraft
         .create_environment(CreateEnvironment {
+            dataset: None,
             ttl: Some(std::time::Duration::from_secs(8 * 24 * 3600)),
             ..ephemeral()
         })

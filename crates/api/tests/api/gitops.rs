@@ -24,6 +24,7 @@ async fn shop_on_main(dir: &Path) -> (Stagecraft, Arc<Fake>, std::path::PathBuf,
     assert!(added.app.gitops, "an app with Release files follows them");
     let env_id = stagecraft
         .create_environment(CreateEnvironment {
+            dataset: None,
             branch: Some("main".into()),
             ..ephemeral()
         })
@@ -211,6 +212,7 @@ async fn keys_the_variables_file_calls_immutable_keep_the_environments_value() {
     stagecraft.add_app(&repo).await.unwrap();
     let env_id = stagecraft
         .create_environment(CreateEnvironment {
+            dataset: None,
             branch: Some("main".into()),
             ..ephemeral()
         })
@@ -348,6 +350,7 @@ async fn a_deploy_builds_the_commit_whose_files_it_read_even_when_a_newer_one_la
     stagecraft.add_app(&repo).await.unwrap();
     let env_id = stagecraft
         .create_environment(CreateEnvironment {
+            dataset: None,
             branch: Some("main".into()),
             ..ephemeral()
         })
@@ -454,6 +457,7 @@ async fn a_commit_that_lands_while_the_environment_deploys_is_patched_once_it_is
     stagecraft.add_app(&repo).await.unwrap();
     let env_id = stagecraft
         .create_environment(CreateEnvironment {
+            dataset: None,
             branch: Some("main".into()),
             ..ephemeral()
         })

@@ -34,6 +34,7 @@ workflows:
 
 fn create(template: &str, name: Option<&str>) -> CreateEnvironment {
     CreateEnvironment {
+        dataset: None,
         app: "shop".into(),
         branch: None,
         environment_template: template.into(),

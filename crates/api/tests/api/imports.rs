@@ -49,6 +49,7 @@ fn branch(repo: &Path, name: &str) {
 
 fn on(app: &str, branch: &str) -> CreateEnvironment {
     CreateEnvironment {
+        dataset: None,
         app: app.into(),
         branch: Some(branch.into()),
         environment_template: "ephemeral".into(),

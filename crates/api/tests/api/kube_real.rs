@@ -81,6 +81,7 @@ fn write_app(repo: &std::path::Path, template: &str) {
 async fn create_on(stagecraft: &Stagecraft, app: &str, context: &str) -> String {
     stagecraft
         .create_environment(CreateEnvironment {
+            dataset: None,
             app: app.into(),
             branch: None,
             environment_template: "ephemeral".into(),

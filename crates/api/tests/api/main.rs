@@ -11,6 +11,7 @@ mod commits;
 mod configuration;
 mod crash;
 mod cron;
+mod datasets;
 mod docker;
 mod environments;
 mod follow;

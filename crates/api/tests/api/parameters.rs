@@ -24,6 +24,7 @@ fn env_in(env_id: &str, service: &str, key: &str) -> String {
 
 fn with(app: &str, parameters: &[(&str, &str)]) -> CreateEnvironment {
     CreateEnvironment {
+        dataset: None,
         parameters: parameters
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))

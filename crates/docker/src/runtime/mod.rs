@@ -34,6 +34,7 @@
 
 mod attached;
 mod containers;
+mod datasets;
 mod errors;
 mod exec;
 mod inspection;
@@ -163,6 +164,23 @@ impl Runtime for DockerRuntime {
 
     async fn pause_environment(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
         self.pause_containers(env).await
+    }
+
+    async fn capture_volume(
+        &self,
+        env: &EnvironmentRef,
+        volume: &stagecraft_engine::VolumeMount,
+        to: &std::path::Path,
+    ) -> Result<stagecraft_engine::CapturedVolume, RuntimeError> {
+        self.capture(env, volume, to).await
+    }
+
+    async fn seed_volume(
+        &self,
+        env: &EnvironmentRef,
+        seed: &stagecraft_engine::VolumeSeed,
+    ) -> Result<u64, RuntimeError> {
+        self.seed(env, seed).await
     }
 
     async fn wake_service(

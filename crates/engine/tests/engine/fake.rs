@@ -196,6 +196,9 @@ pub fn lines(events: &[DeployEvent]) -> Vec<String> {
         .map(|event| match event {
             DeployEvent::StageStarted { stage, .. } => format!("stage_started {stage}"),
             DeployEvent::InfrastructurePrepared => "infrastructure_prepared".to_owned(),
+            DeployEvent::VolumeSeeded {
+                service, volume, ..
+            } => format!("volume_seeded {service} {volume}"),
             DeployEvent::StepStarted { step, name, .. } => format!("step_started {step} {name}"),
             DeployEvent::TaskStarted { step, task, .. } => format!("task_started {step} {task}"),
             DeployEvent::TaskWaiting { step, task, reason } => {

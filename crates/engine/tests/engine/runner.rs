@@ -70,6 +70,7 @@ fn workloads(job_timeout_secs: u64) -> Arc<Workloads> {
             .map(|n| ((*n).to_owned(), job(n)))
             .collect(),
         cron_jobs: std::collections::HashMap::new(),
+        ..Default::default()
     })
 }
 

@@ -69,6 +69,7 @@ fn workloads() -> Workloads {
         services: HashMap::from([("web".to_owned(), web)]),
         jobs: HashMap::new(),
         cron_jobs: HashMap::new(),
+        ..Default::default()
     }
 }
 

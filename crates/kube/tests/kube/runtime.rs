@@ -471,6 +471,7 @@ workflows:
             },
         )]),
         cron_jobs: std::collections::HashMap::new(),
+        ..Default::default()
     });
     let done = serde_json::json!({"observedGeneration": 2, "replicas": 1,
         "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1});

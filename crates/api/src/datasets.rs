@@ -1,0 +1,523 @@
+//! Instant datasets, local (Release's "Instant datasets"): a dataset is a named copy of
+//! volumes of one environment, taken after its setup (say, the database volume once migrate
+//! and seed jobs ran), that new environments' volumes start from.
+//!
+//! `datasets create NAME --environment ID --volume SERVICE:VOLUME…` takes it: each volume's
+//! files as an archive in the data folder (`datasets/<id>/`), with the setup jobs that had run
+//! in that environment, the commit it ran, its size, and whether the environment was paused
+//! (files at rest; a database written to while it is taken may be caught mid-write, so the
+//! command says to pause first). `refresh` takes it again from the same environment and
+//! volumes; `delete` removes it. An environment made with `--dataset NAME`, or whose template
+//! lists a dataset's name under `datasets` (a name that is no handle pool), starts from it:
+//! its first setup fills those volumes before anything runs, and skips the jobs the dataset
+//! covers, saying why on the timeline. Docker only for now: on Kubernetes a dataset is refused
+//! when asked for by name, and a template's is left out with a warning in the log (no
+//! VolumeSnapshots yet).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use stagecraft_engine::{DeployStatus, Environment, EnvironmentStatus, Stage, VolumeSource};
+use stagecraft_store::dataset::{self, DatasetRow, NewDataset};
+use ts_rs::TS;
+
+use crate::{Error, Stagecraft};
+
+/// A dataset as the window and the command show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DatasetView {
+    pub name: String,
+    pub app: String,
+    /// The environment it was taken from.
+    pub environment: String,
+    pub volumes: Vec<DatasetVolumeView>,
+    /// The setup jobs that had run there: an environment seeded from it skips them.
+    pub jobs: Vec<String>,
+    pub commit: Option<String>,
+    #[ts(type = "number")]
+    pub bytes: u64,
+    pub taken_at: String,
+    /// Whether its environment was paused when it was taken (its files at rest).
+    pub paused: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DatasetVolumeView {
+    pub service: String,
+    pub volume: String,
+    #[ts(type = "number")]
+    pub bytes: u64,
+}
+
+/// One volume of a dataset as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StoredVolume {
+    service: String,
+    volume: String,
+    /// The archive's top folder.
+    root: String,
+    /// The archive, in the dataset's folder.
+    file: String,
+    bytes: u64,
+}
+
+fn volumes_of(row: &DatasetRow) -> Vec<StoredVolume> {
+    serde_json::from_str(&row.volumes_json).unwrap_or_default()
+}
+
+fn view(row: &DatasetRow) -> DatasetView {
+    DatasetView {
+        name: row.name.clone(),
+        app: row.app.clone(),
+        environment: row.source_env_id.clone(),
+        volumes: volumes_of(row)
+            .into_iter()
+            .map(|v| DatasetVolumeView {
+                service: v.service,
+                volume: v.volume,
+                bytes: v.bytes,
+            })
+            .collect(),
+        jobs: serde_json::from_str(&row.jobs_json).unwrap_or_default(),
+        commit: row.source_commit.clone(),
+        bytes: u64::try_from(row.bytes).unwrap_or(0),
+        taken_at: row.taken_at.clone(),
+        paused: row.paused,
+    }
+}
+
+/// What a taking gives: its volumes (archives in `dir`), jobs, commit, size and whether paused.
+struct Taken {
+    dir: PathBuf,
+    volumes: Vec<StoredVolume>,
+    jobs: Vec<String>,
+    commit: Option<String>,
+    bytes: u64,
+    paused: bool,
+}
+
+impl Taken {
+    fn record<'a>(
+        &'a self,
+        name: &'a str,
+        app_id: i64,
+        env_id: &'a str,
+        json: &'a (String, String),
+    ) -> NewDataset<'a> {
+        NewDataset {
+            name,
+            app_id,
+            source_env_id: env_id,
+            volumes_json: &json.0,
+            jobs_json: &json.1,
+            source_commit: self.commit.as_deref(),
+            bytes: i64::try_from(self.bytes).unwrap_or(i64::MAX),
+            paused: self.paused,
+        }
+    }
+
+    fn json(&self) -> Result<(String, String), Error> {
+        let encode = |e: serde_json::Error| Error::Conflict {
+            message: format!("the dataset could not be recorded: {e}"),
+        };
+        Ok((
+            serde_json::to_string(&self.volumes).map_err(encode)?,
+            serde_json::to_string(&self.jobs).map_err(encode)?,
+        ))
+    }
+}
+
+fn io_error(path: &std::path::Path, source: std::io::Error) -> Error {
+    Error::ReadFile {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+impl Stagecraft {
+    /// Where datasets' archives are kept.
+    fn datasets_dir(&self) -> PathBuf {
+        self.settings.data_dir.path.join("datasets")
+    }
+
+    /// Every dataset, by name.
+    pub async fn datasets(&self) -> Result<Vec<DatasetView>, Error> {
+        Ok(dataset::list(self.store.pool())
+            .await?
+            .iter()
+            .map(view)
+            .collect())
+    }
+
+    /// The space the datasets' archives take, in bytes.
+    pub async fn datasets_bytes(&self) -> Result<u64, Error> {
+        Ok(dataset::list(self.store.pool())
+            .await?
+            .iter()
+            .map(|d| u64::try_from(d.bytes).unwrap_or(0))
+            .sum())
+    }
+
+    /// Takes a dataset `name` from `env_id`'s volumes (`SERVICE:VOLUME` each).
+    pub async fn create_dataset(
+        &self,
+        name: &str,
+        env_id: &str,
+        volumes: &[String],
+    ) -> Result<DatasetView, Error> {
+        crate::handles::check_id(name, "name")?;
+        if dataset::by_name(self.store.pool(), name).await?.is_some() {
+            return Err(Error::Conflict {
+                message: format!(
+                    "a dataset named {name} exists: take it again (stagecraft datasets refresh \
+                     {name}) or delete it first"
+                ),
+            });
+        }
+        if volumes.is_empty() {
+            return Err(Error::InvalidRequest {
+                field: "volume",
+                message: "name the volumes to take, as SERVICE:VOLUME (the service's `volumes` \
+                          entry's name)"
+                    .to_owned(),
+            });
+        }
+        let env = self.environment(env_id).await?;
+        let taken = self.take(name, &env, volumes).await?;
+        let json = taken.json()?;
+        let id = dataset::insert(
+            self.store.pool(),
+            &taken.record(name, env.app_id, &env.env_id, &json),
+        )
+        .await;
+        let id = match id {
+            Ok(id) => id,
+            Err(error) => {
+                let _ = tokio::fs::remove_dir_all(&taken.dir).await;
+                return Err(error.into());
+            }
+        };
+        let home = self.datasets_dir().join(id.to_string());
+        if let Err(error) = tokio::fs::rename(&taken.dir, &home).await {
+            let _ = tokio::fs::remove_dir_all(&taken.dir).await;
+            dataset::delete(self.store.pool(), name).await?;
+            return Err(io_error(&home, error));
+        }
+        self.dataset(name).await
+    }
+
+    /// Takes the dataset again from its environment and volumes: it holds what they hold now.
+    pub async fn refresh_dataset(&self, name: &str) -> Result<DatasetView, Error> {
+        let row = self.dataset_row(name).await?;
+        let env = self.environment(&row.source_env_id).await?;
+        let asked: Vec<String> = volumes_of(&row)
+            .iter()
+            .map(|v| format!("{}:{}", v.service, v.volume))
+            .collect();
+        let taken = self.take(name, &env, &asked).await?;
+        let home = self.datasets_dir().join(row.id.to_string());
+        let old = self.datasets_dir().join(format!("{}.old", row.id));
+        let _ = tokio::fs::remove_dir_all(&old).await;
+        if tokio::fs::try_exists(&home).await.unwrap_or(false) {
+            tokio::fs::rename(&home, &old)
+                .await
+                .map_err(|e| io_error(&home, e))?;
+        }
+        tokio::fs::rename(&taken.dir, &home)
+            .await
+            .map_err(|e| io_error(&home, e))?;
+        let json = taken.json()?;
+        dataset::update(
+            self.store.pool(),
+            row.id,
+            &taken.record(name, row.app_id, &row.source_env_id, &json),
+        )
+        .await?;
+        let _ = tokio::fs::remove_dir_all(&old).await;
+        self.dataset(name).await
+    }
+
+    /// Deletes the dataset and its archives. Environments made from it keep their volumes.
+    pub async fn delete_dataset(&self, name: &str) -> Result<(), Error> {
+        let row = self.dataset_row(name).await?;
+        dataset::delete(self.store.pool(), name).await?;
+        let home = self.datasets_dir().join(row.id.to_string());
+        match tokio::fs::remove_dir_all(&home).await {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                Err(io_error(&home, error))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    pub async fn dataset(&self, name: &str) -> Result<DatasetView, Error> {
+        Ok(view(&self.dataset_row(name).await?))
+    }
+
+    async fn dataset_row(&self, name: &str) -> Result<DatasetRow, Error> {
+        dataset::by_name(self.store.pool(), name)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "dataset",
+                name: name.to_owned(),
+            })
+    }
+
+    /// Copies `volumes` of `env` to a new folder of archives, with what the dataset records.
+    async fn take(
+        &self,
+        name: &str,
+        env: &Environment,
+        volumes: &[String],
+    ) -> Result<Taken, Error> {
+        crate::environment::ensure_standing(env)?;
+        let paused = env.status == EnvironmentStatus::Paused;
+        if !paused
+            && !matches!(
+                env.status,
+                EnvironmentStatus::Deployed | EnvironmentStatus::Degraded
+            )
+        {
+            return Err(Error::Conflict {
+                message: format!(
+                    "{} is {:?}: a dataset is taken from a set-up environment, deployed or paused",
+                    env.env_id, env.status
+                ),
+            });
+        }
+        let pool = self.store.pool();
+        let version = self.deployed_version(env).await?;
+        let resolved = self.resolve(env, version).await?;
+        let envs = resolved.envs_with(&resolved.injected)?;
+        let workloads = stagecraft_engine::workloads(&resolved.template, &envs);
+        let mut mounts = Vec::new();
+        for asked in volumes {
+            let (service, volume) = asked.split_once(':').ok_or_else(|| Error::InvalidRequest {
+                field: "volume",
+                message: format!("`{asked}` is not SERVICE:VOLUME"),
+            })?;
+            let spec = workloads
+                .services
+                .get(service)
+                .ok_or_else(|| Error::InvalidRequest {
+                    field: "volume",
+                    message: format!("{} has no service `{service}`", env.env_id),
+                })?;
+            let mount = spec
+                .volumes
+                .iter()
+                .find(|m| volume_named(&m.source) == Some(volume))
+                .ok_or_else(|| {
+                    let names: Vec<&str> = spec
+                        .volumes
+                        .iter()
+                        .filter_map(|m| volume_named(&m.source))
+                        .collect();
+                    Error::InvalidRequest {
+                        field: "volume",
+                        message: format!(
+                            "service `{service}` has no volume `{volume}`; its volumes: {}",
+                            if names.is_empty() {
+                                "none".to_owned()
+                            } else {
+                                names.join(", ")
+                            }
+                        ),
+                    }
+                })?;
+            mounts.push((service.to_owned(), volume.to_owned(), mount.clone()));
+        }
+        let runtime = self.runtime_of(env)?;
+        let target = self.environment_ref(env).await?;
+        let dir = self
+            .datasets_dir()
+            .join(format!(".taking-{name}-{}", std::process::id()));
+        let _ = tokio::fs::remove_dir_all(&dir).await;
+        tokio::fs::create_dir_all(&dir)
+            .await
+            .map_err(|e| io_error(&dir, e))?;
+        let mut stored = Vec::new();
+        for (index, (service, volume, mount)) in mounts.iter().enumerate() {
+            let file = format!("{index}.tar");
+            let captured = runtime
+                .capture_volume(&target, mount, &dir.join(&file))
+                .await;
+            let captured = match captured {
+                Ok(captured) => captured,
+                Err(source) => {
+                    let _ = tokio::fs::remove_dir_all(&dir).await;
+                    return Err(Error::Runtime {
+                        env_id: env.env_id.clone(),
+                        runtime: env.runtime.clone(),
+                        source,
+                    });
+                }
+            };
+            stored.push(StoredVolume {
+                service: service.clone(),
+                volume: volume.clone(),
+                root: captured.root,
+                file,
+                bytes: captured.bytes,
+            });
+        }
+        let deploys = stagecraft_store::deploy::for_environment(pool, env.id).await?;
+        let setup = deploys
+            .iter()
+            .rev()
+            .find(|d| d.stage == Stage::Setup && d.status == DeployStatus::Succeeded);
+        let mut jobs = Vec::new();
+        if let Some(setup) = setup {
+            for task in stagecraft_store::timeline::tasks(pool, setup.id).await? {
+                if let Some(job) = task.task.strip_prefix("jobs.")
+                    && task.status == "succeeded"
+                    && !jobs.iter().any(|j| j == job)
+                {
+                    jobs.push(job.to_owned());
+                }
+            }
+        }
+        let commit = match stagecraft_store::deploy::last_deployed(pool, env.id).await? {
+            Some(deployed) => stagecraft_store::deploy::build_commit(pool, deployed.id).await?,
+            None => None,
+        };
+        Ok(Taken {
+            dir,
+            bytes: stored.iter().map(|v| v.bytes).sum(),
+            volumes: stored,
+            jobs,
+            commit,
+            paused,
+        })
+    }
+
+    /// The dataset a new environment of `app_id` starts from: the one asked for by name
+    /// (`--dataset`; refused when unknown, another app's, or on a runtime that cannot fill
+    /// volumes), else the first of its template's `datasets` names that is a dataset of the
+    /// app (left out on such a runtime, with a warning in the log).
+    pub(crate) async fn dataset_for_new(
+        &self,
+        app_id: i64,
+        template: &stagecraft_template::Template,
+        asked: Option<&str>,
+        runtime: &str,
+    ) -> Result<Option<String>, Error> {
+        let on_docker = runtime == "docker";
+        if let Some(name) = asked {
+            let row = self.dataset_row(name).await?;
+            if row.app_id != app_id {
+                return Err(Error::Conflict {
+                    message: format!(
+                        "dataset {name} was taken from an environment of app {}: an environment \
+                         starts from a dataset of its own app",
+                        row.app
+                    ),
+                });
+            }
+            if !on_docker {
+                return Err(Error::Conflict {
+                    message: format!(
+                        "datasets fill volumes on Docker only for now: on {runtime}, \
+                         VolumeSnapshots are not built yet; create the environment on docker, \
+                         or without --dataset"
+                    ),
+                });
+            }
+            return Ok(Some(name.to_owned()));
+        }
+        for named in template.datasets.iter().filter_map(|d| d.name.as_ref()) {
+            let name = named.as_str().trim();
+            let Some(row) = dataset::by_name(self.store.pool(), name).await? else {
+                continue;
+            };
+            if row.app_id != app_id {
+                continue;
+            }
+            if !on_docker {
+                tracing::warn!(
+                    dataset = name,
+                    runtime,
+                    "the template's dataset is left out: datasets fill volumes on Docker only"
+                );
+                return Ok(None);
+            }
+            return Ok(Some(name.to_owned()));
+        }
+        Ok(None)
+    }
+
+    /// For the first setup of an environment made from a dataset (none succeeded yet): the
+    /// volumes to fill from it before anything runs, and the jobs it covers, skipped.
+    pub(crate) async fn seed_from_dataset(
+        &self,
+        env: &Environment,
+        workloads: &mut stagecraft_engine::Workloads,
+    ) -> Result<(), Error> {
+        let pool = self.store.pool();
+        let Some(name) = dataset::of_environment(pool, env.id).await? else {
+            return Ok(());
+        };
+        if stagecraft_store::deploy::last_setup_finished(pool, env.id)
+            .await?
+            .is_some()
+        {
+            return Ok(());
+        }
+        let Some(row) = dataset::by_name(pool, &name).await? else {
+            tracing::warn!(env = %env.env_id, dataset = name, "the dataset is gone: the environment seeds itself");
+            return Ok(());
+        };
+        let home = self.datasets_dir().join(row.id.to_string());
+        for stored in volumes_of(&row) {
+            let located = |what: String| Error::Conflict {
+                message: format!(
+                    "dataset {name} holds volume {}:{}, but {what}: make the dataset from an \
+                     environment of this template, or create the environment without it",
+                    stored.service, stored.volume
+                ),
+            };
+            let spec = workloads.services.get(&stored.service).ok_or_else(|| {
+                located(format!(
+                    "{} has no service `{}`",
+                    env.env_id, stored.service
+                ))
+            })?;
+            let mount = spec
+                .volumes
+                .iter()
+                .find(|m| volume_named(&m.source) == Some(stored.volume.as_str()))
+                .ok_or_else(|| located(format!("its service has no volume `{}`", stored.volume)))?;
+            workloads.seeds.push(stagecraft_engine::VolumeSeed {
+                dataset: name.clone(),
+                service: stored.service.clone(),
+                image: spec.image.clone(),
+                volume: mount.clone(),
+                archive: home.join(&stored.file),
+                root: stored.root.clone(),
+            });
+        }
+        let jobs: Vec<String> = serde_json::from_str(&row.jobs_json).unwrap_or_default();
+        let mut skipped = HashMap::new();
+        for job in jobs.into_iter().filter(|j| workloads.jobs.contains_key(j)) {
+            let reason = format!(
+                "the environment starts from dataset `{name}`, which holds what this job did: \
+                 it ran in {} before the dataset was taken ({})",
+                row.source_env_id, row.taken_at
+            );
+            skipped.insert(job, reason);
+        }
+        workloads.skipped_jobs = skipped;
+        Ok(())
+    }
+}
+
+/// The name a volume has in the template (`volumes[].name`, or the shared volume it claims).
+fn volume_named(source: &VolumeSource) -> Option<&str> {
+    match source {
+        VolumeSource::Persistent { name } | VolumeSource::Shared { name } => Some(name),
+        VolumeSource::Memory { .. } => None,
+    }
+}
