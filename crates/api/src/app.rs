@@ -175,9 +175,17 @@ impl Stagecraft {
                     })?;
             }
         }
+        // Its datasets go with it (their rows by the cascade, their archives here).
+        let datasets: Vec<i64> = stagecraft_store::dataset::list(self.store.pool())
+            .await?
+            .into_iter()
+            .filter(|d| d.app_id == detail.app.id)
+            .map(|d| d.id)
+            .collect();
         if let Some(blocked) = app::remove(self.store.pool(), detail.app.id).await? {
             return Err(refused(app_name, blocked));
         }
+        self.remove_dataset_archives(&datasets).await;
         let checkouts = self
             .settings
             .data_dir

@@ -154,11 +154,20 @@ impl Stagecraft {
 
     /// The space the datasets' archives take, in bytes.
     pub async fn datasets_bytes(&self) -> Result<u64, Error> {
-        Ok(dataset::list(self.store.pool())
-            .await?
-            .iter()
-            .map(|d| u64::try_from(d.bytes).unwrap_or(0))
-            .sum())
+        Ok(self.datasets_space().await?.bytes)
+    }
+
+    /// How many datasets there are, the space their archives take, and where.
+    pub(crate) async fn datasets_space(&self) -> Result<crate::system::DatasetsSpace, Error> {
+        let all = dataset::list(self.store.pool()).await?;
+        Ok(crate::system::DatasetsSpace {
+            count: u32::try_from(all.len()).unwrap_or(u32::MAX),
+            bytes: all
+                .iter()
+                .map(|d| u64::try_from(d.bytes).unwrap_or(0))
+                .sum(),
+            dir: self.datasets_dir().display().to_string(),
+        })
     }
 
     /// Takes a dataset `name` from `env_id`'s volumes (`SERVICE:VOLUME` each).
@@ -250,6 +259,19 @@ impl Stagecraft {
                 Err(io_error(&home, error))
             }
             _ => Ok(()),
+        }
+    }
+
+    /// Removes the archives of datasets whose rows went (with their app): a folder left is
+    /// logged, not an error.
+    pub(crate) async fn remove_dataset_archives(&self, ids: &[i64]) {
+        for id in ids {
+            let home = self.datasets_dir().join(id.to_string());
+            if let Err(error) = tokio::fs::remove_dir_all(&home).await
+                && error.kind() != std::io::ErrorKind::NotFound
+            {
+                tracing::warn!(path = %home.display(), %error, "a dataset's archives stay on disk");
+            }
         }
     }
 

@@ -140,8 +140,8 @@ pub use stagecraft_engine::{
 };
 pub use stagecraft_store::deploy::StoredEvent;
 pub use system::{
-    ClusterMadeBy, DataDirOrigin, DatabaseReport, DockerStatus, EndpointSource, KubeContextReport,
-    KubernetesReport, RuntimeChoice, SystemReport,
+    ClusterMadeBy, DataDirOrigin, DatabaseReport, DatasetsSpace, DockerStatus, EndpointSource,
+    KubeContextReport, KubernetesReport, RuntimeChoice, SystemReport,
 };
 pub use timeline::{DeployDetail, TimelineStep};
 pub use variables::EditableVariables;

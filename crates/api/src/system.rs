@@ -28,7 +28,19 @@ pub struct SystemReport {
     /// command line logs to standard error only).
     pub log_file: Option<String>,
     pub database: DatabaseReport,
+    /// The datasets (`stagecraft datasets`) and the space their archives take.
+    pub datasets: DatasetsSpace,
     pub kubernetes: KubernetesReport,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DatasetsSpace {
+    pub count: u32,
+    #[ts(type = "number")]
+    pub bytes: u64,
+    /// Where their archives are kept.
+    pub dir: String,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, TS)]
@@ -216,6 +228,7 @@ impl Stagecraft {
                 .newest_log_file()
                 .map(|file| file.display().to_string()),
             database,
+            datasets: self.datasets_space().await?,
             kubernetes: self.kubernetes_report().await,
         })
     }

@@ -52,6 +52,11 @@ pub(crate) enum Environments {
         /// those not given take their default, and a required one must be given.
         #[arg(long = "param", value_name = "NAME=VALUE", value_parser = name_value)]
         params: Vec<(String, String)>,
+        /// A dataset (`stagecraft datasets create`) its volumes start from: its first setup
+        /// fills them before anything runs and skips the jobs the dataset covers. Without it,
+        /// the first of its template's `datasets` names that is a dataset of the app.
+        #[arg(long)]
+        dataset: Option<String>,
     },
     /// Every environment.
     List,
@@ -185,6 +190,7 @@ pub(crate) async fn execute(
             skip_deploy,
             working_tree,
             params,
+            dataset,
         } => {
             let given = PresetOptions {
                 branch,
@@ -216,6 +222,7 @@ pub(crate) async fn execute(
             };
             request.name = name;
             request.working_tree = working_tree;
+            request.dataset = dataset;
             let env = stagecraft.create_environment(request).await?;
             // As Release's does: a new environment is set up unless told not to.
             let report = if skip_deploy {

@@ -17,6 +17,7 @@
 //! - `deploys.rs`: `stagecraft deploys create|list|cancel` (`--wait` follows the deploy, run
 //!   here or in another process), and the deploy report
 //! - `builds.rs`: `stagecraft builds list|compare|create`
+//! - `datasets.rs`: `stagecraft datasets create|list|refresh|delete`
 //! - `schedule.rs`: `stagecraft environments schedule` and `stagecraft apps schedule`: pausing
 //!   schedules
 //! - `instances.rs`: `stagecraft instances logs|exec|terminal`
@@ -27,6 +28,7 @@
 mod apps;
 mod builds;
 mod cron;
+mod datasets;
 mod deploys;
 mod environments;
 mod gitops;
@@ -90,6 +92,11 @@ enum Command {
         #[command(subcommand)]
         command: presets::Presets,
     },
+    /// Datasets: copies of an environment's volumes that new environments start from.
+    Datasets {
+        #[command(subcommand)]
+        command: datasets::Datasets,
+    },
     /// Deploys: one run of setup, patch or teardown.
     Deploys {
         #[command(subcommand)]
@@ -151,6 +158,7 @@ fn main() -> ExitCode {
             session::run(Request::Environments(command), cli.output)
         }
         Command::Presets { command } => session::run(Request::Presets(command), cli.output),
+        Command::Datasets { command } => session::run(Request::Datasets(command), cli.output),
         Command::Deploys { command } => session::run(Request::Deploys(command), cli.output),
         Command::Builds { command } => session::run(Request::Builds(command), cli.output),
         Command::Instances { command } => session::run(Request::Instances(command), cli.output),

@@ -10,6 +10,7 @@ use crate::Output;
 use crate::apps::{self, Apps};
 use crate::builds::{self, Builds};
 use crate::cron::{self, Cron};
+use crate::datasets::{self, Datasets};
 use crate::deploys::{self, Deploys};
 use crate::environments::{self, Environments};
 use crate::instances::{self, Instances};
@@ -21,6 +22,7 @@ pub(crate) enum Request {
     Apps(Apps),
     Environments(Environments),
     Presets(Presets),
+    Datasets(Datasets),
     Deploys(Deploys),
     Builds(Builds),
     Instances(Instances),
@@ -38,6 +40,8 @@ impl Request {
             Request::Apps(command) => command.uses_docker(),
             Request::Environments(command) => command.uses_docker(),
             Request::Presets(_) => false,
+            // Taking one reads the environment's volumes through the engine.
+            Request::Datasets(_) => true,
             Request::Deploys(command) => command.uses_docker(),
             Request::Builds(command) => command.uses_docker(),
             Request::Instances(command) => command.uses_docker(),
@@ -80,6 +84,7 @@ async fn execute(
         Request::Apps(command) => apps::execute(stagecraft, command, output).await,
         Request::Environments(command) => environments::execute(stagecraft, command, output).await,
         Request::Presets(command) => presets::execute(stagecraft, command, output).await,
+        Request::Datasets(command) => datasets::execute(stagecraft, command, output).await,
         Request::Deploys(command) => deploys::execute(stagecraft, command, output).await,
         Request::Builds(command) => builds::execute(stagecraft, command, output).await,
         Request::Instances(command) => instances::execute(stagecraft, command, output).await,

@@ -169,8 +169,10 @@ pub(crate) const RULES: &[Rule] = &[
     ignored(
         "datasets",
         "a name that is a handle pool of the app (`stagecraft apps handles`) gives each new \
-         environment one of its names as its id; no Instant Dataset is checked out: \
-         environments start with empty volumes",
+         environment one of its names as its id; one that is a dataset of the app \
+         (`stagecraft datasets create`) fills a new Docker environment's volumes from it and \
+         skips the jobs it covers; any other name is not checked out: environments start \
+         with empty volumes",
     ),
     carried("datasets[].name"),
     ignored("development_environment", NOT_USED),

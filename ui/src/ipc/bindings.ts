@@ -35,7 +35,11 @@ logDir: string,
  * Today's log file, or the newest there is; none before the app first wrote one (the
  * command line logs to standard error only).
  */
-logFile: string | null, database: DatabaseReport, kubernetes: KubernetesReport, };
+logFile: string | null, database: DatabaseReport, 
+/**
+ * The datasets (`stagecraft datasets`) and the space their archives take.
+ */
+datasets: DatasetsSpace, kubernetes: KubernetesReport, };
 
 export type DataDirOrigin = "env" | "platform" | "explicit";
 
@@ -225,7 +229,11 @@ notice: string, message: string, };
  * Everything a deploy tells as it runs, in order. Serialised with a `type` tag; the store
  * gives each one a `seq`, so a window that reloads replays and then follows without a gap.
  */
-export type DeployEvent = { "type": "stage_started", stage: Stage, reason: string, } | { "type": "infrastructure_prepared" } | { "type": "step_started", step: number, name: string, tasks: Array<string>, wait_for_finish: boolean, } | { "type": "task_started", step: number, task: string, 
+export type DeployEvent = { "type": "stage_started", stage: Stage, reason: string, } | { "type": "infrastructure_prepared" } | { "type": "volume_seeded", dataset: string, service: string, 
+/**
+ * Where the service mounts it.
+ */
+volume: string, bytes: bigint, } | { "type": "step_started", step: number, name: string, tasks: Array<string>, wait_for_finish: boolean, } | { "type": "task_started", step: number, task: string, 
 /**
  * The longest it may run, when it has a limit: the window counts down what is left
  * while it waits. Absent from events kept before it was told.
@@ -264,6 +272,12 @@ nextRun: string | null,
  * Its last run, by the clock or by hand.
  */
 lastRun: DeployView | null, };
+
+export type DatasetsSpace = { count: number, bytes: number, 
+/**
+ * Where their archives are kept.
+ */
+dir: string, };
 
 /**
  * An environment's pausing schedule, where it comes from, and its next time.

@@ -754,3 +754,120 @@ fn handles_and_presets_from_the_command_line() {
         "{listed}"
     );
 }
+
+/// Pausing schedules and datasets from the command line: an app's default followed, turned
+/// off and replaced by an environment's own; a time that is no time refused with what to
+/// write; no datasets yet, and an unknown one refused when an environment is made from it.
+#[test]
+fn schedules_and_datasets_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let repo = app(dir.path());
+    let added = stagecraft(&data, &["apps", "add", repo.to_str().unwrap()], None);
+    assert!(added.status.success(), "{added:?}");
+    let created = json(&stagecraft(
+        &data,
+        &[
+            "environments",
+            "create",
+            "--app",
+            "shop",
+            "--skip-deploy",
+            "-o",
+            "json",
+        ],
+        None,
+    ));
+    let id = created["environment"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no id in {created}"))
+        .to_owned();
+
+    let default = json(&stagecraft(
+        &data,
+        &[
+            "apps", "schedule", "shop", "--pause", "19:00", "--resume", "08:00", "--days",
+            "mon-fri", "-o", "json",
+        ],
+        None,
+    ));
+    assert_eq!(
+        default["summary"], "pause 19:00, resume 08:00, mon-fri",
+        "{default}"
+    );
+    let shown = json(&stagecraft(
+        &data,
+        &["environments", "schedule", &id, "-o", "json"],
+        None,
+    ));
+    assert_eq!(shown["source"], "app", "{shown}");
+    assert!(shown["next"]["at"].is_string(), "{shown}");
+    let off = json(&stagecraft(
+        &data,
+        &["environments", "schedule", &id, "--off", "-o", "json"],
+        None,
+    ));
+    assert_eq!(
+        (off["source"].as_str(), &off["schedule"]),
+        (Some("off"), &serde_json::Value::Null)
+    );
+    let own = json(&stagecraft(
+        &data,
+        &[
+            "environments",
+            "schedule",
+            &id,
+            "--pause",
+            "22:30",
+            "-o",
+            "json",
+        ],
+        None,
+    ));
+    assert_eq!(
+        own["schedule"]["summary"], "pause 22:30, every day",
+        "{own}"
+    );
+    let table = stagecraft(&data, &["environments", "schedule", &id], None);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        text.contains("its own") && text.contains("local (UTC"),
+        "{text}"
+    );
+
+    let refused = stagecraft(
+        &data,
+        &["environments", "schedule", &id, "--pause", "7pm"],
+        None,
+    );
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("HH:MM"),
+        "{refused:?}"
+    );
+
+    let none = json(&stagecraft(
+        &data,
+        &["datasets", "list", "-o", "json"],
+        None,
+    ));
+    assert_eq!(none, serde_json::json!([]));
+    let unknown = stagecraft(
+        &data,
+        &[
+            "environments",
+            "create",
+            "--app",
+            "shop",
+            "--skip-deploy",
+            "--dataset",
+            "nope",
+        ],
+        None,
+    );
+    assert!(!unknown.status.success());
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("no dataset named `nope`"),
+        "{unknown:?}"
+    );
+}

@@ -17,6 +17,7 @@ const report: SystemReport = {
     createdAt: "2026-11-26T06:00:00.000Z",
     createdByVersion: "0.1.0",
   },
+  datasets: { count: 2, bytes: 12_500_000, dir: "/home/dev/.local/share/stagecraft/datasets" },
   kubernetes: {
     state: "found",
     files: ["/home/dev/.kube/config"],
@@ -65,6 +66,7 @@ describe("SystemScreen", () => {
     render(SystemScreen, { api });
 
     expect(await screen.findByTestId("schema-version")).toHaveProperty("textContent", "1");
+    expect(screen.getByTestId("datasets-space").textContent).toContain("2 taking 12.5 MB");
     expect(screen.getByText("Connecting…")).toBeTruthy();
     expect(screen.getByTestId("docker-status").dataset.state).toBe("checking");
 
