@@ -180,3 +180,51 @@ pub fn built(repo: &Path, app: &str) -> Result<(), Error> {
         "defaults: []\n",
     )
 }
+
+/// Writes the seeded app's repository: `db`, a web server over a persistent volume, and its
+/// `seed` job, which writes `mib` MiB of random bytes into the volume (what a seed job makes,
+/// at the speed the machine makes random bytes).
+pub fn seeded(repo: &Path, app: &str, mib: u32) -> Result<(), Error> {
+    let dir = repo.join("db");
+    write(&dir.join("Dockerfile"), SEEDED_DOCKERFILE)?;
+    copy_busybox(&dir)?;
+    let template = format!(
+        "app: {app}
+environment_templates: [{{name: ephemeral}}]
+services:
+- name: db
+  build: {{context: db}}
+  ports: [{{type: container_port, port: '8080'}}]
+  volumes: [{{name: data, type: persistent, mount_path: /data}}]
+  readiness_probe: {{exec: {{command: [{probe}]}}, period_seconds: 1, timeout_seconds: 1, failure_threshold: 60}}
+jobs:
+- name: seed
+  from_services: db
+  command: [sh, -c, 'dd if=/dev/urandom of=/data/blob bs=1048576 count={mib} 2>/dev/null && echo seeded > /data/index.html']
+workflows:
+- {{name: setup, order_from: [jobs.seed, services.db]}}
+- {{name: teardown, order_from: [release.remove_environment]}}
+",
+        probe = quoted(&SEEDED_PROBE)
+    );
+    write(&repo.join(".release/application_template.yaml"), &template)?;
+    write(
+        &repo.join(".release/environment_variables.yaml"),
+        "defaults: []\n",
+    )
+}
+
+/// Ready once the seed is there to serve.
+const SEEDED_PROBE: [&str; 5] = [
+    "wget",
+    "-q",
+    "-O",
+    "/dev/null",
+    "http://127.0.0.1:8080/index.html",
+];
+
+const SEEDED_DOCKERFILE: &str = r#"FROM scratch
+COPY busybox /bin/busybox
+RUN ["/bin/busybox", "--install", "-s", "/bin"]
+CMD ["sh", "-c", "trap 'exit 0' TERM; httpd -f -p 8080 -h /data & wait"]
+"#;

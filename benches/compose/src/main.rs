@@ -9,6 +9,8 @@
 //! - teardown versus `docker-compose down -v`;
 //! - with `--pause`, Stagecraft alone: setup, pause and resume of the serving app, and what
 //!   its containers use running and paused (`pause.rs`).
+//! - with `--datasets`, Stagecraft alone: a new environment's setup from a dataset against one
+//!   that runs its seed job, at 10 and 500 MiB (`datasets.rs`).
 //!
 //! Every scenario runs as pairs (Stagecraft, then the baseline, or the other way round on odd
 //! runs, so neither always goes first); the ratio is taken pair by pair. Stagecraft runs as
@@ -19,6 +21,7 @@
 )]
 
 mod app;
+mod datasets;
 mod figures;
 mod pause;
 mod proxy;
@@ -64,6 +67,10 @@ struct Args {
     /// Stagecraft alone, with its containers' memory and CPU running and paused
     #[arg(long)]
     pause: bool,
+    /// Measure instant datasets instead: a new environment's setup from a dataset against one
+    /// that runs its seed job, for volumes of 10 and 500 MiB
+    #[arg(long, conflicts_with = "pause")]
+    datasets: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -459,7 +466,13 @@ impl Drop for Cleanup<'_> {
                 .map(|r| r.stdout.lines().map(str::to_owned).collect::<Vec<_>>())
                 .unwrap_or_default()
         };
-        for app in [&bench.serving_app, &bench.built_app] {
+        let mut apps = vec![bench.serving_app.clone(), bench.built_app.clone()];
+        apps.extend(
+            datasets::SIZES
+                .iter()
+                .map(|mib| format!("{}d{mib}", bench.serving_app)),
+        );
+        for app in &apps {
             let label = format!("label=dev.stagecraft.app={app}");
             for id in lines(&["ps", "-aq", "--filter", &label]) {
                 let _ = run(docker, &["rm", "-f", &id], &[]);
@@ -471,11 +484,12 @@ impl Drop for Cleanup<'_> {
                 let _ = run(docker, &["volume", "rm", &id], &[]);
             }
         }
-        for reference in [
-            format!("stagecraft/{}/*", bench.serving_app),
-            format!("stagecraft/{}/*", bench.built_app),
-            format!("{}/*", bench.project),
-        ] {
+        let mut references: Vec<String> = apps
+            .iter()
+            .map(|app| format!("stagecraft/{app}/*"))
+            .collect();
+        references.push(format!("{}/*", bench.project));
+        for reference in references {
             for image in lines(&[
                 "images",
                 "--filter",
@@ -608,6 +622,30 @@ async fn bench(args: Args) -> Result<(), Error> {
     app::built(&bench.built_repo, &bench.built_app)?;
     for repo in [&bench.serving_repo, &bench.built_repo] {
         bench.stagecraft(&["apps", "add", &repo.to_string_lossy()])?;
+    }
+
+    if bench.args.datasets {
+        let mut runs = Vec::new();
+        for mib in datasets::SIZES {
+            let app = format!("{}d{mib}", bench.serving_app);
+            let repo = work.path().join(&app);
+            app::seeded(&repo, &app, mib)?;
+            bench.stagecraft(&["apps", "add", &repo.to_string_lossy()])?;
+            for run in 0..=bench.args.runs {
+                println!(
+                    "{mib} MiB: {} {run}/{}…",
+                    if run > 0 { "run" } else { "warm-up" },
+                    bench.args.runs
+                );
+                let measured = bench.dataset_run(&app, mib)?;
+                if run > 0 {
+                    runs.push(measured);
+                }
+            }
+        }
+        println!("\n{}", datasets::table(&runs));
+        println!("{}", machine(&docker_version, &compose_version));
+        return Ok(());
     }
 
     if bench.args.pause {

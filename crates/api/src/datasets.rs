@@ -9,8 +9,11 @@
 //! command says to pause first). `refresh` takes it again from the same environment and
 //! volumes; `delete` removes it. An environment made with `--dataset NAME`, or whose template
 //! lists a dataset's name under `datasets` (a name that is no handle pool), starts from it:
-//! its first setup fills those volumes before anything runs, and skips the jobs the dataset
-//! covers, saying why on the timeline. Docker only for now: on Kubernetes a dataset is refused
+//! its first setup fills those volumes before anything runs (only volumes not made yet: a
+//! retried first setup leaves what an earlier attempt filled), and skips the jobs the dataset
+//! covers, saying why on the timeline. A dataset is taken only from an environment with no
+//! deploy waiting or running, and not refreshed or deleted while an environment is being set
+//! up from it. Docker only for now: on Kubernetes a dataset is refused
 //! when asked for by name, and a template's is left out with a warning in the log (no
 //! VolumeSnapshots yet).
 
@@ -120,7 +123,8 @@ impl Taken {
     }
 
     fn json(&self) -> Result<(String, String), Error> {
-        let encode = |e: serde_json::Error| Error::Conflict {
+        let encode = |e: serde_json::Error| Error::InvalidRequest {
+            field: "dataset",
             message: format!("the dataset could not be recorded: {e}"),
         };
         Ok((
@@ -226,40 +230,110 @@ impl Stagecraft {
             .iter()
             .map(|v| format!("{}:{}", v.service, v.volume))
             .collect();
+        self.ensure_unused(name).await?;
         let taken = self.take(name, &env, &asked).await?;
-        let home = self.datasets_dir().join(row.id.to_string());
-        let old = self.datasets_dir().join(format!("{}.old", row.id));
+        let replaced = self.replace_archives(row.id, &taken).await;
+        if replaced.is_err() {
+            let _ = tokio::fs::remove_dir_all(&taken.dir).await;
+        }
+        replaced?;
+        self.dataset(name).await
+    }
+
+    /// Puts a new taking's archives in place of dataset `id`'s and records it; on a failure,
+    /// the old archives are put back.
+    async fn replace_archives(&self, id: i64, taken: &Taken) -> Result<(), Error> {
+        let home = self.datasets_dir().join(id.to_string());
+        let old = self.datasets_dir().join(format!("{id}.old"));
         let _ = tokio::fs::remove_dir_all(&old).await;
-        if tokio::fs::try_exists(&home).await.unwrap_or(false) {
+        let had = tokio::fs::try_exists(&home).await.unwrap_or(false);
+        if had {
             tokio::fs::rename(&home, &old)
                 .await
                 .map_err(|e| io_error(&home, e))?;
         }
-        tokio::fs::rename(&taken.dir, &home)
-            .await
-            .map_err(|e| io_error(&home, e))?;
+        let put_back = || async {
+            if had {
+                let _ = tokio::fs::rename(&old, &home).await;
+            }
+        };
+        if let Err(error) = tokio::fs::rename(&taken.dir, &home).await {
+            put_back().await;
+            return Err(io_error(&home, error));
+        }
+        let row = self.dataset_by_id(id).await?;
         let json = taken.json()?;
-        dataset::update(
+        let recorded = dataset::update(
             self.store.pool(),
-            row.id,
-            &taken.record(name, row.app_id, &row.source_env_id, &json),
+            id,
+            &taken.record(&row.name, row.app_id, &row.source_env_id, &json),
         )
-        .await?;
+        .await;
+        if let Err(error) = recorded {
+            let _ = tokio::fs::remove_dir_all(&home).await;
+            put_back().await;
+            return Err(error.into());
+        }
         let _ = tokio::fs::remove_dir_all(&old).await;
-        self.dataset(name).await
+        Ok(())
+    }
+
+    async fn dataset_by_id(&self, id: i64) -> Result<DatasetRow, Error> {
+        dataset::list(self.store.pool())
+            .await?
+            .into_iter()
+            .find(|d| d.id == id)
+            .ok_or_else(|| Error::NotFound {
+                what: "dataset",
+                name: id.to_string(),
+            })
+    }
+
+    /// Refuses to change a dataset while an environment is being seeded from it (its first
+    /// setup waits or runs): its archives would move under it.
+    async fn ensure_unused(&self, name: &str) -> Result<(), Error> {
+        let pool = self.store.pool();
+        for environment_id in dataset::environments_of(pool, name).await? {
+            if stagecraft_store::deploy::last_setup_finished(pool, environment_id)
+                .await?
+                .is_some()
+            {
+                continue;
+            }
+            let deploys = stagecraft_store::deploy::for_environment(pool, environment_id).await?;
+            if let Some(active) = deploys
+                .iter()
+                .find(|d| matches!(d.status, DeployStatus::Queued | DeployStatus::Running))
+            {
+                let env = stagecraft_store::environment::list(pool)
+                    .await?
+                    .into_iter()
+                    .find(|e| e.id == active.environment_id)
+                    .map_or_else(|| environment_id.to_string(), |e| e.env_id);
+                return Err(Error::Conflict {
+                    message: format!(
+                        "{env} is being set up from dataset {name}: wait for its setup to end"
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Deletes the dataset and its archives. Environments made from it keep their volumes.
     pub async fn delete_dataset(&self, name: &str) -> Result<(), Error> {
         let row = self.dataset_row(name).await?;
-        dataset::delete(self.store.pool(), name).await?;
+        self.ensure_unused(name).await?;
+        // The files first: a folder that cannot go keeps its row, and the error says why.
         let home = self.datasets_dir().join(row.id.to_string());
         match tokio::fs::remove_dir_all(&home).await {
             Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
-                Err(io_error(&home, error))
+                return Err(io_error(&home, error));
             }
-            _ => Ok(()),
+            _ => {}
         }
+        dataset::delete(self.store.pool(), name).await?;
+        Ok(())
     }
 
     /// Removes the archives of datasets whose rows went (with their app): a folder left is
@@ -311,6 +385,18 @@ impl Stagecraft {
             });
         }
         let pool = self.store.pool();
+        let deploys = stagecraft_store::deploy::for_environment(pool, env.id).await?;
+        if let Some(active) = deploys
+            .iter()
+            .find(|d| matches!(d.status, DeployStatus::Queued | DeployStatus::Running))
+        {
+            return Err(Error::Conflict {
+                message: format!(
+                    "{} has a {} deploy waiting or running: take the dataset once it ended",
+                    env.env_id, active.stage
+                ),
+            });
+        }
         let version = self.deployed_version(env).await?;
         let resolved = self.resolve(env, version).await?;
         let envs = resolved.envs_with(&resolved.injected)?;
@@ -354,9 +440,13 @@ impl Stagecraft {
         }
         let runtime = self.runtime_of(env)?;
         let target = self.environment_ref(env).await?;
-        let dir = self
-            .datasets_dir()
-            .join(format!(".taking-{name}-{}", std::process::id()));
+        let dir = self.datasets_dir().join(format!(
+            ".taking-{name}-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        ));
         let _ = tokio::fs::remove_dir_all(&dir).await;
         tokio::fs::create_dir_all(&dir)
             .await
@@ -386,18 +476,28 @@ impl Stagecraft {
                 bytes: captured.bytes,
             });
         }
-        let deploys = stagecraft_store::deploy::for_environment(pool, env.id).await?;
         let setup = deploys
             .iter()
             .rev()
             .find(|d| d.stage == Stage::Setup && d.status == DeployStatus::Succeeded);
+        // The jobs its last setup ran, and those it skipped because the dataset it was seeded
+        // from covered them: their work is in its volumes either way.
+        let parent_jobs: Vec<String> = match dataset::of_environment(pool, env.id).await? {
+            Some(parent) => dataset::by_name(pool, &parent)
+                .await?
+                .map(|row| serde_json::from_str(&row.jobs_json).unwrap_or_default())
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
         let mut jobs = Vec::new();
         if let Some(setup) = setup {
             for task in stagecraft_store::timeline::tasks(pool, setup.id).await? {
-                if let Some(job) = task.task.strip_prefix("jobs.")
-                    && task.status == "succeeded"
-                    && !jobs.iter().any(|j| j == job)
-                {
+                let Some(job) = task.task.strip_prefix("jobs.") else {
+                    continue;
+                };
+                let covered = task.status == "succeeded"
+                    || (task.status == "skipped" && parent_jobs.iter().any(|j| j == job));
+                if covered && !jobs.iter().any(|j| j == job) {
                     jobs.push(job.to_owned());
                 }
             }
@@ -431,7 +531,8 @@ impl Stagecraft {
         if let Some(name) = asked {
             let row = self.dataset_row(name).await?;
             if row.app_id != app_id {
-                return Err(Error::Conflict {
+                return Err(Error::InvalidRequest {
+                    field: "dataset",
                     message: format!(
                         "dataset {name} was taken from an environment of app {}: an environment \
                          starts from a dataset of its own app",
@@ -439,8 +540,10 @@ impl Stagecraft {
                     ),
                 });
             }
+            fits(template, &row)?;
             if !on_docker {
-                return Err(Error::Conflict {
+                return Err(Error::InvalidRequest {
+                    field: "dataset",
                     message: format!(
                         "datasets fill volumes on Docker only for now: on {runtime}, \
                          VolumeSnapshots are not built yet; create the environment on docker, \
@@ -452,12 +555,17 @@ impl Stagecraft {
         }
         for named in template.datasets.iter().filter_map(|d| d.name.as_ref()) {
             let name = named.as_str().trim();
+            // A handle pool first: Release names both under `datasets`.
+            if stagecraft_store::handle::has_pool(self.store.pool(), app_id, name).await? {
+                continue;
+            }
             let Some(row) = dataset::by_name(self.store.pool(), name).await? else {
                 continue;
             };
             if row.app_id != app_id {
                 continue;
             }
+            fits(template, &row)?;
             if !on_docker {
                 tracing::warn!(
                     dataset = name,
@@ -534,6 +642,37 @@ impl Stagecraft {
         workloads.skipped_jobs = skipped;
         Ok(())
     }
+}
+
+/// Refuses a dataset whose volumes the template has not: its first setup could not be filled.
+fn fits(template: &stagecraft_template::Template, row: &DatasetRow) -> Result<(), Error> {
+    for stored in volumes_of(row) {
+        let service = template.services.iter().find(|s| {
+            s.name
+                .as_ref()
+                .is_some_and(|n| n.as_str() == stored.service)
+        });
+        let has = service.is_some_and(|s| {
+            s.volumes.iter().any(|v| {
+                [&v.name, &v.claim]
+                    .into_iter()
+                    .flatten()
+                    .any(|n| n.as_str() == stored.volume)
+            })
+        });
+        if !has {
+            return Err(Error::InvalidRequest {
+                field: "dataset",
+                message: format!(
+                    "dataset {} holds volume {}:{}, which this environment's template has not \
+                     (no service `{}` with a volume `{}`): take a dataset of this template's \
+                     volumes, or create the environment without it",
+                    row.name, stored.service, stored.volume, stored.service, stored.volume
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The name a volume has in the template (`volumes[].name`, or the shared volume it claims).

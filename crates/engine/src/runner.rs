@@ -177,7 +177,8 @@ impl Runner {
                     seeded = self.runtime.seed_volume(env, seed) => seeded,
                 };
                 match seeded {
-                    Ok(bytes) => self.sink.emit(DeployEvent::VolumeSeeded {
+                    Ok(None) => {}
+                    Ok(Some(bytes)) => self.sink.emit(DeployEvent::VolumeSeeded {
                         dataset: seed.dataset.clone(),
                         service: seed.service.clone(),
                         volume: seed.volume.mount_path.clone(),

@@ -698,14 +698,16 @@ pub trait Runtime: Send + Sync + 'static {
         ))
     }
 
-    /// Fills one of the environment's volumes (made when missing) from a dataset's archive
-    /// before anything of the environment runs: a first setup of an environment made from a
-    /// dataset. Gives the bytes copied.
+    /// Fills one of the environment's volumes from a dataset's archive before anything of the
+    /// environment runs: a first setup of an environment made from a dataset. Only a volume
+    /// that does not exist yet is made and filled (a retried first setup leaves the volume an
+    /// earlier attempt filled, and what ran since wrote, as it is): gives the archive's bytes
+    /// copied, or `None` when the volume was there.
     async fn seed_volume(
         &self,
         env: &EnvironmentRef,
         seed: &VolumeSeed,
-    ) -> Result<u64, RuntimeError> {
+    ) -> Result<Option<u64>, RuntimeError> {
         let _ = (env, seed);
         Err(RuntimeError::new(
             "this runtime cannot fill volumes from a dataset yet (Docker can)",

@@ -1,8 +1,10 @@
 -- Datasets (Release's "Instant datasets", local): named copies of volumes of one environment,
 -- taken after its setup, that new environments' volumes start from. Their archives are in the
 -- data folder (`datasets/<id>/`); a row says what they hold.
+-- AUTOINCREMENT: an id is never given again, so a folder a crash left never becomes another
+-- dataset's.
 CREATE TABLE dataset (
-    id            INTEGER PRIMARY KEY,
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
     name          TEXT NOT NULL UNIQUE CHECK (length(name) > 0),
     app_id        INTEGER NOT NULL REFERENCES app (id) ON DELETE CASCADE,
     -- The environment it is taken from, by its id (kept when that environment goes).

@@ -142,3 +142,16 @@ pub async fn of_environment(
     .fetch_optional(executor)
     .await?)
 }
+
+/// The environments seeded, or to be seeded, from the dataset `name`.
+pub async fn environments_of(
+    executor: impl SqliteExecutor<'_>,
+    name: &str,
+) -> Result<Vec<i64>, StoreError> {
+    Ok(sqlx::query_scalar!(
+        "SELECT environment_id FROM environment_dataset WHERE dataset = ? ORDER BY environment_id",
+        name
+    )
+    .fetch_all(executor)
+    .await?)
+}

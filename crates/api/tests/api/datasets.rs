@@ -135,6 +135,14 @@ workflows:
         "{:?}",
         labelled(&seeded)
     );
+    // A dataset of the seeded environment covers the job its own dataset covered.
+    let grand = stagecraft
+        .create_dataset(&format!("grand-{app}"), &seeded, &["db:files".to_owned()])
+        .await
+        .unwrap();
+    assert_eq!(grand.jobs, ["seed"], "{grand:#?}");
+    stagecraft.delete_dataset(&grand.name).await.unwrap();
+
     // A later setup is the environment's own: nothing is filled again.
     let later = stagecraft
         .submit(&seeded, DeployRequest::Setup, Wait::UntilDone)

@@ -179,7 +179,7 @@ impl Runtime for DockerRuntime {
         &self,
         env: &EnvironmentRef,
         seed: &stagecraft_engine::VolumeSeed,
-    ) -> Result<u64, RuntimeError> {
+    ) -> Result<Option<u64>, RuntimeError> {
         self.seed(env, seed).await
     }
 
