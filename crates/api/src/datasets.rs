@@ -579,6 +579,36 @@ impl Stagecraft {
         Ok(None)
     }
 
+    /// What the first setup of an environment made from a dataset does with it, as its reason
+    /// and the next deploy say: the volumes it fills and the jobs it skips.
+    pub(crate) async fn dataset_plan(&self, env: &Environment) -> Result<Option<String>, Error> {
+        let pool = self.store.pool();
+        let Some(name) = dataset::of_environment(pool, env.id).await? else {
+            return Ok(None);
+        };
+        let Some(row) = dataset::by_name(pool, &name).await? else {
+            return Ok(Some(format!(
+                "dataset {name}, which it was made to start from, is gone: it seeds itself"
+            )));
+        };
+        let volumes: Vec<String> = volumes_of(&row)
+            .iter()
+            .map(|v| format!("{}:{}", v.service, v.volume))
+            .collect();
+        let jobs: Vec<String> = serde_json::from_str(&row.jobs_json).unwrap_or_default();
+        Ok(Some(format!(
+            "its volumes start from dataset {name} ({}, taken from {} at {}){}",
+            volumes.join(", "),
+            row.source_env_id,
+            row.taken_at,
+            if jobs.is_empty() {
+                String::new()
+            } else {
+                format!(", and the jobs it covers are skipped: {}", jobs.join(", "))
+            }
+        )))
+    }
+
     /// For the first setup of an environment made from a dataset (none succeeded yet): the
     /// volumes to fill from it before anything runs, and the jobs it covers, skipped.
     pub(crate) async fn seed_from_dataset(

@@ -260,10 +260,14 @@ impl Stagecraft {
         ensure_standing(env)?;
         let last_setup = deploy::last_setup_version(self.store.pool(), env.id).await?;
         let (stage, reason) = match last_setup {
-            None => (
-                Stage::Setup,
-                "first setup: the environment was never set up".to_owned(),
-            ),
+            None => {
+                let mut reason = "first setup: the environment was never set up".to_owned();
+                if let Some(plan) = self.dataset_plan(env).await? {
+                    reason.push_str("; ");
+                    reason.push_str(&plan);
+                }
+                (Stage::Setup, reason)
+            }
             Some(version) if version != env.version.specific => (
                 Stage::Setup,
                 format!(

@@ -99,6 +99,16 @@ workflows:
         .await
         .unwrap()
         .env_id;
+    let next = stagecraft.next_deploy(&seeded).await.unwrap();
+    assert!(
+        next.reason
+            .contains(&format!("its volumes start from dataset {name} (db:files"))
+            && next
+                .reason
+                .ends_with("the jobs it covers are skipped: seed"),
+        "{}",
+        next.reason
+    );
     let labelled_before = labelled(&seeded);
     assert!(labelled_before.is_empty(), "{labelled_before:?}");
     let first = stagecraft
