@@ -241,9 +241,10 @@ pub(crate) async fn environment_create(
     ttl_hours: Option<u32>,
     working_tree: Option<bool>,
     parameters: Option<std::collections::BTreeMap<String, String>>,
+    dataset: Option<String>,
 ) -> Result<EnvironmentView, IpcError> {
     let request = CreateEnvironment {
-        dataset: None,
+        dataset: dataset.filter(|d| !d.trim().is_empty()),
         app,
         branch: branch.filter(|b| !b.trim().is_empty()),
         environment_template: template,
@@ -258,6 +259,14 @@ pub(crate) async fn environment_create(
         .create_environment(request)
         .await?
         .into())
+}
+
+/// Every dataset (`stagecraft datasets create`): what a new environment may start from.
+#[tauri::command]
+pub(crate) async fn datasets_list(
+    state: State<'_, AppState>,
+) -> Result<Vec<stagecraft_api::DatasetView>, IpcError> {
+    Ok(state.stagecraft()?.datasets().await?)
 }
 
 /// The parameters an environment of the app made from `template` is created with.

@@ -22,6 +22,7 @@ commands! {
     file_save,
     environments_list,
     environment_create,
+    datasets_list,
     app_parameters,
     environment_parameters,
     environment_parameters_set,

@@ -12,6 +12,7 @@ import type {
   CommandName,
   ConfigVersionView,
   CronJobView,
+  DatasetView,
   EnvironmentScheduleView,
   PauseScheduleInput,
   PauseScheduleView,
@@ -101,6 +102,8 @@ export interface CreateEnvironmentRequest {
   workingTree?: boolean;
   /** Values of the template's parameters; those left out take their default. */
   parameters?: Record<string, string>;
+  /** A dataset its volumes start from (its first setup skips the jobs it covers). */
+  dataset?: string | null;
 }
 
 /** Apps, environments, deploys and logs; the real one calls the app, tests pass their own. */
@@ -146,6 +149,8 @@ export interface EnvironmentsApi {
   /** The runtimes an environment may be created on, the unavailable ones with why. */
   runtimeChoices(): Promise<RuntimeChoice[]>;
   createEnvironment(request: CreateEnvironmentRequest): Promise<EnvironmentView>;
+  /** Every dataset (`stagecraft datasets create`): what a new environment may start from. */
+  datasets(): Promise<DatasetView[]>;
   /** The parameters an environment of the app made from `template` (an
    *  `environment_templates` entry) is created with. */
   appParameters(app: string, template: string): Promise<ParameterView[]>;
@@ -290,6 +295,7 @@ export const environmentsApi: EnvironmentsApi = {
   environments: () => call("environments_list"),
   runtimeChoices: () => call("runtime_choices"),
   createEnvironment: (request) => call("environment_create", { ...request }),
+  datasets: () => call("datasets_list"),
   appParameters: (app, template) => call("app_parameters", { app, template }),
   parameters: (envId) => call("environment_parameters", { envId }),
   setParameters: (envId, set, unset) => call("environment_parameters_set", { envId, set, unset }),

@@ -239,6 +239,7 @@ export function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsA
       Promise.resolve([{ environment: env, activity: null, urls: [], services: null }]),
     runtimeChoices: () => Promise.resolve([]),
     createEnvironment: () => Promise.reject(new Error("unused")),
+    datasets: () => Promise.resolve([]),
     appParameters: () => Promise.resolve([]),
     parameters: () => Promise.resolve([]),
     setParameters: () => Promise.reject(new Error("unused")),

@@ -76,6 +76,7 @@ function api(
     saveFile: unused,
     environments: () => Promise.resolve([]),
     createEnvironment: unused,
+    datasets: () => Promise.resolve([]),
     appParameters: () => Promise.resolve([]),
     parameters: unused,
     imports: unused,
@@ -206,6 +207,7 @@ describe("creating an environment", () => {
       ttlHours: 24,
       workingTree: false,
       parameters: {},
+      dataset: null,
     });
   });
 
@@ -264,6 +266,7 @@ describe("creating an environment", () => {
       ttlHours: 12,
       workingTree: false,
       parameters: { region: "eu-west" },
+      dataset: null,
     });
 
     await fireEvent.input(screen.getByTestId("env-preset-name"), { target: { value: "mine" } });
@@ -323,6 +326,40 @@ describe("creating an environment", () => {
     expect(createEnvironment).toHaveBeenCalledWith(
       expect.objectContaining({ parameters: { region: "eu-west" } }),
     );
+  });
+
+  it("offers the app's datasets to start from, and sends the one chosen", async () => {
+    const createEnvironment = vi.fn(() => Promise.resolve({ envId: "ted1bc4" } as EnvironmentView));
+    const dataset = {
+      name: "qa-data",
+      app: "shop",
+      environment: "tsrc001",
+      volumes: [{ service: "db", volume: "data", bytes: 1024 }],
+      jobs: ["migrate", "seed"],
+      commit: null,
+      bytes: 1024,
+      takenAt: "2026-12-05T10:00:00.000Z",
+      paused: true,
+    };
+    render(EnvironmentsScreen, {
+      api: api(undefined, {
+        apps: () => Promise.resolve([shop]),
+        createEnvironment,
+        datasets: () => Promise.resolve([dataset, { ...dataset, name: "blog-data", app: "blog" }]),
+      }),
+      open: vi.fn(),
+    });
+    await openDialog("new-environment");
+    const select = (await screen.findByTestId("env-dataset")) as HTMLSelectElement;
+    const offered = [...select.options].map((o) => o.textContent?.trim());
+    expect(offered).toEqual([
+      "empty volumes (its jobs seed it)",
+      "dataset qa-data (from tsrc001; skips migrate, seed)",
+    ]);
+    await fireEvent.change(select, { target: { value: "qa-data" } });
+    await fireEvent.click(screen.getByTestId("create-environment"));
+    await waitFor(() => expect(createEnvironment).toHaveBeenCalled());
+    expect(createEnvironment).toHaveBeenCalledWith(expect.objectContaining({ dataset: "qa-data" }));
   });
 
   it("names the branches a refused branch is not, and builds the working tree when asked", async () => {
