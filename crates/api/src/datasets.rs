@@ -181,7 +181,7 @@ impl Stagecraft {
         env_id: &str,
         volumes: &[String],
     ) -> Result<DatasetView, Error> {
-        crate::handles::check_id(name, "name")?;
+        check_name(name)?;
         if dataset::by_name(self.store.pool(), name).await?.is_some() {
             return Err(Error::Conflict {
                 message: format!(
@@ -671,6 +671,28 @@ impl Stagecraft {
         }
         workloads.skipped_jobs = skipped;
         Ok(())
+    }
+}
+
+/// A dataset's name: what a template's `datasets` entry can name, and safe as a word in a
+/// command line (its files are kept under its id, never its name).
+fn check_name(name: &str) -> Result<(), Error> {
+    let ok = !name.is_empty()
+        && name.len() <= 63
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidRequest {
+            field: "name",
+            message: format!(
+                "`{name}` cannot name a dataset: use lowercase letters, digits, `-` and `_`, \
+                 starting with a letter or digit, at most 63 characters"
+            ),
+        })
     }
 }
 

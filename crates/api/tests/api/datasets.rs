@@ -63,6 +63,14 @@ workflows:
     );
 
     // Taken: one volume, the job that had run, its size; names and volumes checked.
+    let badly_named = stagecraft
+        .create_dataset("../up", &source, &["db:files".to_owned()])
+        .await
+        .unwrap_err();
+    assert!(
+        badly_named.to_string().contains("cannot name a dataset"),
+        "{badly_named}"
+    );
     let name = format!("seeded-{app}");
     let bad = stagecraft
         .create_dataset(&name, &source, &["db:nope".to_owned()])
