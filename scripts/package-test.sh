@@ -18,7 +18,7 @@ if [[ "$(id -u)" -ne 0 ]]; then
   echo "Skipped: the package test installs a .deb, which needs root (CI runs it as root)."
   exit 0
 fi
-for tool in xvfb-run xwininfo setsid; do
+for tool in Xvfb xwininfo setsid; do
   command -v "$tool" >/dev/null || fail "$tool is missing: run scripts/setup.sh --for-tests first"
 done
 
@@ -47,7 +47,9 @@ if dpkg -s "$name" >/dev/null 2>&1 || [[ -e /usr/bin/stagecraft ]]; then
   fail "$name is installed, or /usr/bin/stagecraft exists, already: remove it first"
 fi
 data="$(mktemp -d)"
+xvfb_pid=""
 cleanup() {
+  if [[ -n "$xvfb_pid" ]]; then kill "$xvfb_pid" 2>/dev/null; wait "$xvfb_pid" 2>/dev/null || true; fi
   if dpkg -s "$name" >/dev/null 2>&1; then apt-get remove -y -qq --purge "$name" >/dev/null; fi
   rm -rf "$data"
 }
@@ -95,16 +97,41 @@ mkdir -p "$repo"
 stagecraft gitops init "$repo" >/dev/null || fail "stagecraft gitops init failed"
 [[ "$(stagecraft gitops validate "$repo")" == "valid: 0 error"* ]] || fail "stagecraft gitops validate failed"
 
+# One X server for both starts, owned by this script and waited for when it ends. Xvfb picks a
+# free display itself (-displayfd) and writes its number once it accepts connections: two
+# xvfb-run calls back to back raced, the second server taking the display the first was still
+# leaving, whose exit then removed the new server's socket (GTK: "Failed to initialize").
+Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$data/display" 2>"$data/xvfb.err" &
+xvfb_pid=$!
+for _ in $(seq 1 500); do
+  [[ -s "$data/display" ]] && break
+  kill -0 "$xvfb_pid" 2>/dev/null || { cat "$data/xvfb.err" >&2; fail "Xvfb did not start"; }
+  sleep 0.02
+done
+[[ -s "$data/display" ]] || fail "Xvfb gave no display within 10 s"
+export DISPLAY=":$(head -n1 "$data/display")"
+
 # Milliseconds from the start until a top-level window named Stagecraft is viewable; then the
 # database it opens beside the window ($DATABASE) is waited for (the app works, not only
-# draws). The app runs in a session of its own, so its WebKit processes go with it; its
-# standard error goes to $OUTPUT.
+# draws). The app runs in a session of its own, so its WebKit processes go with it, and the
+# session is gone before this returns; its standard error goes to $OUTPUT.
 window_after() {
   local start now pid
+  # The window of an earlier start is gone first, so it is never taken for this one's.
+  for _ in $(seq 1 250); do
+    xwininfo -name Stagecraft >/dev/null 2>&1 || break
+    sleep 0.02
+  done
+  ! xwininfo -name Stagecraft >/dev/null 2>&1 || { echo "an earlier Stagecraft window stays" >&2; return 1; }
   start="$(date +%s%N)"
   setsid "$@" >"$OUTPUT" 2>&1 &
   pid=$!
-  stop() { kill -- "-$pid" 2>/dev/null; for _ in $(seq 1 250); do kill -0 -- "-$pid" 2>/dev/null || return 0; sleep 0.02; done; kill -9 -- "-$pid" 2>/dev/null; }
+  stop() {
+    kill -- "-$pid" 2>/dev/null
+    for _ in $(seq 1 250); do kill -0 -- "-$pid" 2>/dev/null || return 0; sleep 0.02; done
+    kill -9 -- "-$pid" 2>/dev/null
+    for _ in $(seq 1 250); do kill -0 -- "-$pid" 2>/dev/null || return 0; sleep 0.02; done
+  }
   for _ in $(seq 1 1500); do
     if xwininfo -name Stagecraft 2>/dev/null | grep -q IsViewable; then
       now="$(date +%s%N)"
@@ -122,10 +149,6 @@ window_after() {
   done
   stop; cat "$OUTPUT" >&2; return 1
 }
-# xvfb-run goes through sh, which drops exported functions: the function is passed as text.
-under_xvfb() {
-  xvfb-run -a -s "-screen 0 1280x800x24" bash -c "$(declare -f window_after); window_after \"\$@\"" _ "$@"
-}
 
 step "The installed app, started from its desktop entry"
 desktop="$(printf '%s\n' "${owned[@]}" | grep '/usr/share/applications/.*\.desktop$' || true)"
@@ -141,13 +164,13 @@ unset STAGECRAFT_DATA_DIR
 user_data="$XDG_DATA_HOME/stagecraft"
 user_logs="$XDG_STATE_HOME/stagecraft/logs"
 export DATABASE="$user_data/stagecraft.db" OUTPUT="$data/installed.out"
-installed_ms="$(under_xvfb "${exec_words[@]}")" || fail "the installed app showed no window"
+installed_ms="$(window_after "${exec_words[@]}")" || fail "the installed app showed no window"
 log_file="$(ls "$user_logs"/stagecraft.*.log 2>/dev/null || true)"
 [[ -n "$log_file" ]] || fail "the installed app wrote no log file in $user_logs"
 grep -q "INFO" "$log_file" || fail "$log_file holds no line"
 export STAGECRAFT_DATA_DIR="$data/built"
 export DATABASE="$STAGECRAFT_DATA_DIR/stagecraft.db" OUTPUT="$data/built.out"
-built_ms="$(under_xvfb target/release/stagecraft-desktop)" \
+built_ms="$(window_after target/release/stagecraft-desktop)" \
   || fail "target/release/stagecraft-desktop showed no window"
 
 step "Removing the package"
