@@ -175,13 +175,17 @@ impl Stagecraft {
                     })?;
             }
         }
-        // Its datasets go with it (their rows by the cascade, their archives here).
-        let datasets: Vec<i64> = stagecraft_store::dataset::list(self.store.pool())
+        // Its datasets go with it: their snapshots first (one that cannot be deleted stops the
+        // removal, still recorded), their rows by the cascade, their archives after.
+        let datasets: Vec<_> = stagecraft_store::dataset::list(self.store.pool())
             .await?
             .into_iter()
             .filter(|d| d.app_id == detail.app.id)
-            .map(|d| d.id)
             .collect();
+        for dataset in &datasets {
+            self.delete_dataset_snapshots(dataset).await?;
+        }
+        let datasets: Vec<i64> = datasets.iter().map(|d| d.id).collect();
         if let Some(blocked) = app::remove(self.store.pool(), detail.app.id).await? {
             return Err(refused(app_name, blocked));
         }

@@ -13,15 +13,21 @@
 //! retried first setup leaves what an earlier attempt filled), and skips the jobs the dataset
 //! covers, saying why on the timeline. A dataset is taken only from an environment with no
 //! deploy waiting or running, and not refreshed or deleted while an environment is being set
-//! up from it. Docker only for now: on Kubernetes a dataset is refused
-//! when asked for by name, and a template's is left out with a warning in the log (no
-//! VolumeSnapshots yet).
+//! up from it.
+//!
+//! On Docker a dataset's volumes are archives in the data folder; on Kubernetes they are
+//! VolumeSnapshots whose contents the cluster keeps (`Retain`), so a dataset is used by
+//! environments on the runtime it was taken on (the same cluster's context): one asked for by
+//! name on another runtime is refused, a template's is left out with a warning in the log. A
+//! dataset's deletion (and its app's removal) deletes its snapshots; a refresh, the old ones.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
-use stagecraft_engine::{DeployStatus, Environment, EnvironmentStatus, Stage, VolumeSource};
+use stagecraft_engine::{
+    DeployStatus, Environment, EnvironmentStatus, Stage, VolumeSnapshotRef, VolumeSource,
+};
 use stagecraft_store::dataset::{self, DatasetRow, NewDataset};
 use ts_rs::TS;
 
@@ -35,6 +41,9 @@ pub struct DatasetView {
     pub app: String,
     /// The environment it was taken from.
     pub environment: String,
+    /// Where its volumes are kept: `docker` (archives in the data folder) or the `kube:`
+    /// runtime whose cluster keeps its VolumeSnapshots; environments on that runtime use it.
+    pub runtime: String,
     pub volumes: Vec<DatasetVolumeView>,
     /// The setup jobs that had run there: an environment seeded from it skips them.
     pub jobs: Vec<String>,
@@ -62,9 +71,29 @@ struct StoredVolume {
     volume: String,
     /// The archive's top folder.
     root: String,
-    /// The archive, in the dataset's folder.
+    /// The archive, in the dataset's folder (none written for a snapshot).
     file: String,
     bytes: u64,
+    /// The snapshot a cluster keeps instead of an archive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    snapshot: Option<StoredSnapshot>,
+}
+
+/// A volume's snapshot, and the runtime whose cluster keeps it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StoredSnapshot {
+    runtime: String,
+    #[serde(flatten)]
+    snapshot: VolumeSnapshotRef,
+}
+
+/// The runtime a dataset's volumes are kept on: the cluster of its snapshots, else Docker's
+/// archives.
+fn runtime_of(volumes: &[StoredVolume]) -> String {
+    volumes
+        .iter()
+        .find_map(|v| v.snapshot.as_ref().map(|s| s.runtime.clone()))
+        .unwrap_or_else(|| "docker".to_owned())
 }
 
 fn volumes_of(row: &DatasetRow) -> Vec<StoredVolume> {
@@ -72,11 +101,13 @@ fn volumes_of(row: &DatasetRow) -> Vec<StoredVolume> {
 }
 
 fn view(row: &DatasetRow) -> DatasetView {
+    let volumes = volumes_of(row);
     DatasetView {
         name: row.name.clone(),
         app: row.app.clone(),
         environment: row.source_env_id.clone(),
-        volumes: volumes_of(row)
+        runtime: runtime_of(&volumes),
+        volumes: volumes
             .into_iter()
             .map(|v| DatasetVolumeView {
                 service: v.service,
@@ -166,9 +197,12 @@ impl Stagecraft {
         let all = dataset::list(self.store.pool()).await?;
         Ok(crate::system::DatasetsSpace {
             count: u32::try_from(all.len()).unwrap_or(u32::MAX),
+            // The archives in the data folder; a cluster keeps its snapshots.
             bytes: all
                 .iter()
-                .map(|d| u64::try_from(d.bytes).unwrap_or(0))
+                .flat_map(volumes_of)
+                .filter(|v| v.snapshot.is_none())
+                .map(|v| v.bytes)
                 .sum(),
             dir: self.datasets_dir().display().to_string(),
         })
@@ -209,13 +243,13 @@ impl Stagecraft {
         let id = match id {
             Ok(id) => id,
             Err(error) => {
-                let _ = tokio::fs::remove_dir_all(&taken.dir).await;
+                self.discard(&taken.dir, &taken.volumes).await;
                 return Err(error.into());
             }
         };
         let home = self.datasets_dir().join(id.to_string());
         if let Err(error) = tokio::fs::rename(&taken.dir, &home).await {
-            let _ = tokio::fs::remove_dir_all(&taken.dir).await;
+            self.discard(&taken.dir, &taken.volumes).await;
             dataset::delete(self.store.pool(), name).await?;
             return Err(io_error(&home, error));
         }
@@ -234,10 +268,68 @@ impl Stagecraft {
         let taken = self.take(name, &env, &asked).await?;
         let replaced = self.replace_archives(row.id, &taken).await;
         if replaced.is_err() {
-            let _ = tokio::fs::remove_dir_all(&taken.dir).await;
+            self.discard(&taken.dir, &taken.volumes).await;
         }
         replaced?;
+        // The old snapshots are the dataset's no more.
+        for old in volumes_of(&row).iter().filter_map(|v| v.snapshot.as_ref()) {
+            if let Err(error) = self.delete_snapshot(old).await {
+                tracing::warn!(
+                    dataset = name,
+                    content = old.snapshot.content,
+                    %error,
+                    "a refreshed dataset's old VolumeSnapshotContent stays in the cluster"
+                );
+            }
+        }
         self.dataset(name).await
+    }
+
+    /// Removes a taking that is not recorded: its folder and the snapshots it kept. What
+    /// cannot be removed is logged.
+    async fn discard(&self, dir: &std::path::Path, volumes: &[StoredVolume]) {
+        let _ = tokio::fs::remove_dir_all(dir).await;
+        for kept in volumes.iter().filter_map(|v| v.snapshot.as_ref()) {
+            if let Err(error) = self.delete_snapshot(kept).await {
+                tracing::warn!(
+                    content = kept.snapshot.content,
+                    %error,
+                    "a dataset's VolumeSnapshotContent that was not recorded stays in the cluster"
+                );
+            }
+        }
+    }
+
+    /// Deletes a snapshot a dataset kept, through the runtime whose cluster keeps it.
+    async fn delete_snapshot(&self, kept: &StoredSnapshot) -> Result<(), Error> {
+        let runtime = self
+            .runtimes
+            .get(&kept.runtime)
+            .cloned()
+            .ok_or_else(|| Error::Conflict {
+                message: format!(
+                    "the runtime `{}`, whose cluster keeps VolumeSnapshotContent {}, is not \
+                     available in this Stagecraft: add its kubeconfig context again, then retry",
+                    kept.runtime, kept.snapshot.content
+                ),
+            })?;
+        runtime
+            .delete_volume_snapshot(&kept.snapshot)
+            .await
+            .map_err(|source| Error::Runtime {
+                env_id: String::new(),
+                runtime: kept.runtime.clone(),
+                source,
+            })
+    }
+
+    /// Deletes the snapshots of dataset `row` (before its row goes, so one that cannot be
+    /// deleted stays recorded, and the error says why).
+    pub(crate) async fn delete_dataset_snapshots(&self, row: &DatasetRow) -> Result<(), Error> {
+        for kept in volumes_of(row).iter().filter_map(|v| v.snapshot.as_ref()) {
+            self.delete_snapshot(kept).await?;
+        }
+        Ok(())
     }
 
     /// Puts a new taking's archives in place of dataset `id`'s and records it; on a failure,
@@ -324,7 +416,8 @@ impl Stagecraft {
     pub async fn delete_dataset(&self, name: &str) -> Result<(), Error> {
         let row = self.dataset_row(name).await?;
         self.ensure_unused(name).await?;
-        // The files first: a folder that cannot go keeps its row, and the error says why.
+        // The snapshots and files first: what cannot go keeps its row, and the error says why.
+        self.delete_dataset_snapshots(&row).await?;
         let home = self.datasets_dir().join(row.id.to_string());
         match tokio::fs::remove_dir_all(&home).await {
             Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
@@ -362,7 +455,8 @@ impl Stagecraft {
             })
     }
 
-    /// Copies `volumes` of `env` to a new folder of archives, with what the dataset records.
+    /// Takes `volumes` of `env` (archives in a new folder, or snapshots its cluster keeps),
+    /// with what the dataset records.
     async fn take(
         &self,
         name: &str,
@@ -438,44 +532,8 @@ impl Stagecraft {
                 })?;
             mounts.push((service.to_owned(), volume.to_owned(), mount.clone()));
         }
-        let runtime = self.runtime_of(env)?;
-        let target = self.environment_ref(env).await?;
-        let dir = self.datasets_dir().join(format!(
-            ".taking-{name}-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos())
-        ));
-        let _ = tokio::fs::remove_dir_all(&dir).await;
-        tokio::fs::create_dir_all(&dir)
-            .await
-            .map_err(|e| io_error(&dir, e))?;
-        let mut stored = Vec::new();
-        for (index, (service, volume, mount)) in mounts.iter().enumerate() {
-            let file = format!("{index}.tar");
-            let captured = runtime
-                .capture_volume(&target, mount, &dir.join(&file))
-                .await;
-            let captured = match captured {
-                Ok(captured) => captured,
-                Err(source) => {
-                    let _ = tokio::fs::remove_dir_all(&dir).await;
-                    return Err(Error::Runtime {
-                        env_id: env.env_id.clone(),
-                        runtime: env.runtime.clone(),
-                        source,
-                    });
-                }
-            };
-            stored.push(StoredVolume {
-                service: service.clone(),
-                volume: volume.clone(),
-                root: captured.root,
-                file,
-                bytes: captured.bytes,
-            });
-        }
+        // What it records, read before anything is taken: a snapshot taken is removed when
+        // the taking fails, which is simpler with nothing left to fail after it.
         let setup = deploys
             .iter()
             .rev()
@@ -506,6 +564,48 @@ impl Stagecraft {
             Some(deployed) => stagecraft_store::deploy::build_commit(pool, deployed.id).await?,
             None => None,
         };
+        let runtime = self.runtime_of(env)?;
+        let target = self.environment_ref(env).await?;
+        let dir = self.datasets_dir().join(format!(
+            ".taking-{name}-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        ));
+        let _ = tokio::fs::remove_dir_all(&dir).await;
+        tokio::fs::create_dir_all(&dir)
+            .await
+            .map_err(|e| io_error(&dir, e))?;
+        let mut stored = Vec::new();
+        for (index, (service, volume, mount)) in mounts.iter().enumerate() {
+            let file = format!("{index}.tar");
+            let captured = runtime
+                .capture_volume(&target, service, mount, &dir.join(&file))
+                .await;
+            let captured = match captured {
+                Ok(captured) => captured,
+                Err(source) => {
+                    self.discard(&dir, &stored).await;
+                    return Err(Error::Runtime {
+                        env_id: env.env_id.clone(),
+                        runtime: env.runtime.clone(),
+                        source,
+                    });
+                }
+            };
+            stored.push(StoredVolume {
+                service: service.clone(),
+                volume: volume.clone(),
+                root: captured.root,
+                file,
+                bytes: captured.bytes,
+                snapshot: captured.snapshot.map(|snapshot| StoredSnapshot {
+                    runtime: env.runtime.clone(),
+                    snapshot,
+                }),
+            });
+        }
         Ok(Taken {
             dir,
             bytes: stored.iter().map(|v| v.bytes).sum(),
@@ -517,9 +617,9 @@ impl Stagecraft {
     }
 
     /// The dataset a new environment of `app_id` starts from: the one asked for by name
-    /// (`--dataset`; refused when unknown, another app's, or on a runtime that cannot fill
-    /// volumes), else the first of its template's `datasets` names that is a dataset of the
-    /// app (left out on such a runtime, with a warning in the log).
+    /// (`--dataset`; refused when unknown, another app's, or kept on another runtime than
+    /// `runtime`), else the first of its template's `datasets` names that is a dataset of the
+    /// app (left out when kept on another runtime, with a warning in the log).
     pub(crate) async fn dataset_for_new(
         &self,
         app_id: i64,
@@ -527,7 +627,6 @@ impl Stagecraft {
         asked: Option<&str>,
         runtime: &str,
     ) -> Result<Option<String>, Error> {
-        let on_docker = runtime == "docker";
         if let Some(name) = asked {
             let row = self.dataset_row(name).await?;
             if row.app_id != app_id {
@@ -541,13 +640,19 @@ impl Stagecraft {
                 });
             }
             fits(template, &row)?;
-            if !on_docker {
+            let kept_on = runtime_of(&volumes_of(&row));
+            if kept_on != runtime {
                 return Err(Error::InvalidRequest {
                     field: "dataset",
                     message: format!(
-                        "datasets fill volumes on Docker only for now: on {runtime}, \
-                         VolumeSnapshots are not built yet; create the environment on docker, \
-                         or without --dataset"
+                        "dataset {name} is kept on {kept_on} ({}), so only environments on \
+                         {kept_on} start from it: create the environment there, take a dataset \
+                         on {runtime}, or create it without --dataset",
+                        if kept_on == "docker" {
+                            "archives in the data folder"
+                        } else {
+                            "VolumeSnapshots of its cluster"
+                        }
                     ),
                 });
             }
@@ -566,11 +671,13 @@ impl Stagecraft {
                 continue;
             }
             fits(template, &row)?;
-            if !on_docker {
+            let kept_on = runtime_of(&volumes_of(&row));
+            if kept_on != runtime {
                 tracing::warn!(
                     dataset = name,
                     runtime,
-                    "the template's dataset is left out: datasets fill volumes on Docker only"
+                    kept_on,
+                    "the template's dataset is left out: it is kept on another runtime"
                 );
                 return Ok(None);
             }
@@ -657,6 +764,7 @@ impl Stagecraft {
                 volume: mount.clone(),
                 archive: home.join(&stored.file),
                 root: stored.root.clone(),
+                snapshot: stored.snapshot.as_ref().map(|s| s.snapshot.clone()),
             });
         }
         let jobs: Vec<String> = serde_json::from_str(&row.jobs_json).unwrap_or_default();

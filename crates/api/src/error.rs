@@ -281,7 +281,10 @@ impl Error {
             Self::Kube(KubeError::NoContext { .. }) => ErrorCode::KubeContextMissing,
             Self::Kube(KubeError::Unreachable { .. }) => ErrorCode::KubeUnreachable,
             Self::Kube(
-                KubeError::Unauthorized { .. } | KubeError::Forbidden(_) | KubeError::Api(_),
+                KubeError::Unauthorized { .. }
+                | KubeError::Forbidden(_)
+                | KubeError::Api(_)
+                | KubeError::NoSnapshots { .. },
             ) => ErrorCode::KubeRefused,
             Self::Kube(KubeError::Failed { .. } | KubeError::Timeout { .. }) => {
                 ErrorCode::KubeFailed

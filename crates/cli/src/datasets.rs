@@ -85,6 +85,7 @@ fn print(datasets: &[DatasetView]) {
             "NAME",
             "APP",
             "FROM",
+            "KEPT ON",
             "VOLUMES",
             "JOBS COVERED",
             "SIZE",
@@ -98,6 +99,7 @@ fn print(datasets: &[DatasetView]) {
                     d.name.clone(),
                     d.app.clone(),
                     d.environment.clone(),
+                    d.runtime.clone(),
                     d.volumes
                         .iter()
                         .map(|v| format!("{}:{}", v.service, v.volume))

@@ -57,8 +57,8 @@ pub use runtime::{
     BoxStream, CapturedVolume, ConfigFile, ContainerSpec, CronJobSpec, EnvVar, EnvironmentRef,
     ImagePusher, JobExit, JobSpec, LabelledEnvironment, Ledger, Limits, LivenessSpec, LogLine,
     MemoryLedger, PortSpec, ProbeSpec, ReadinessSpec, Runtime, RuntimeError, RuntimeErrorKind,
-    RuntimeObject, ServiceSpec, TaskProgress, VolumeMount, VolumeSeed, VolumeSource,
-    WorkloadStatus, local_ingress_url, stable_host_port,
+    RuntimeObject, ServiceSpec, TaskProgress, VolumeMount, VolumeSeed, VolumeSnapshotRef,
+    VolumeSource, WorkloadStatus, local_ingress_url, stable_host_port,
 };
 pub use site::{STATIC_SERVER, STATIC_SITE_PORT, StaticBuilds, StaticSite};
 pub use stage::Stage;

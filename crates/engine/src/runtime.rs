@@ -203,11 +203,31 @@ pub struct VolumeMount {
     pub mount_path: String,
 }
 
-/// A volume as a dataset took it: its archive's one top folder, and the archive's size.
+/// A volume as a dataset took it: an archive written where the dataset keeps it (Docker), with
+/// its one top folder, or a snapshot the runtime keeps (Kubernetes: a VolumeSnapshot's content,
+/// retained in the cluster); and its size.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CapturedVolume {
+    /// The archive's top folder; empty for a snapshot.
     pub root: String,
     pub bytes: u64,
+    pub snapshot: Option<VolumeSnapshotRef>,
+}
+
+/// A snapshot of a volume kept by the runtime for a dataset (Kubernetes: a cluster-scoped
+/// VolumeSnapshotContent whose deletion policy is `Retain`, and what a new environment's
+/// pre-provisioned snapshot needs to name the same storage snapshot).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VolumeSnapshotRef {
+    /// The VolumeSnapshotContent the dataset keeps.
+    pub content: String,
+    /// The storage system's id of the snapshot (`status.snapshotHandle`).
+    pub handle: String,
+    /// The CSI driver that made it.
+    pub driver: String,
+    /// The VolumeSnapshotClass it was made with.
+    pub class: String,
 }
 
 /// A volume to fill from a dataset's archive before the environment's first setup runs.
@@ -220,9 +240,11 @@ pub struct VolumeSeed {
     pub service: String,
     pub image: String,
     pub volume: VolumeMount,
-    /// The archive (`Runtime::capture_volume`'s) and its top folder.
+    /// The archive (`Runtime::capture_volume`'s) and its top folder, or the snapshot the
+    /// runtime keeps.
     pub archive: std::path::PathBuf,
     pub root: String,
+    pub snapshot: Option<VolumeSnapshotRef>,
 }
 
 /// The most a workload may use (the `limits` of its `memory` and `cpu`).
@@ -683,16 +705,18 @@ pub trait Runtime: Send + Sync + 'static {
         Err(RuntimeError::new("this runtime cannot resume environments"))
     }
 
-    /// Writes the files of one of the environment's volumes, as they are now, to `to` as a
-    /// tar archive whose one top folder is the archive's `root` (a dataset's volume). Gives the
-    /// root and the archive's size in bytes.
+    /// Takes one of service `service`'s volumes as it is now, for a dataset: Docker writes its
+    /// files to `to` as a tar archive whose one top folder is the capture's `root`; Kubernetes
+    /// takes a VolumeSnapshot and keeps its content in the cluster (`snapshot`), writing
+    /// nothing. Gives the size in bytes.
     async fn capture_volume(
         &self,
         env: &EnvironmentRef,
+        service: &str,
         volume: &VolumeMount,
         to: &std::path::Path,
     ) -> Result<CapturedVolume, RuntimeError> {
-        let _ = (env, volume, to);
+        let _ = (env, service, volume, to);
         Err(RuntimeError::new(
             "this runtime cannot take a dataset's volumes yet (Docker can)",
         ))
@@ -712,6 +736,16 @@ pub trait Runtime: Send + Sync + 'static {
         Err(RuntimeError::new(
             "this runtime cannot fill volumes from a dataset yet (Docker can)",
         ))
+    }
+
+    /// Deletes a snapshot a capture kept (a dataset's deletion or refresh), and with it the
+    /// storage system's copy. One that is gone already is no error.
+    async fn delete_volume_snapshot(
+        &self,
+        snapshot: &VolumeSnapshotRef,
+    ) -> Result<(), RuntimeError> {
+        let _ = snapshot;
+        Err(RuntimeError::new("this runtime keeps no volume snapshots"))
     }
 
     /// Disconnects what holds the environment's objects and is not recorded as its own

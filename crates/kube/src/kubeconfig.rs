@@ -40,6 +40,14 @@ pub enum KubeError {
         what: String,
         reason: String,
     },
+    #[error(
+        "the cluster of context {context} cannot snapshot volumes: {reason}. A dataset on \
+         Kubernetes is a VolumeSnapshot: install the CSI snapshot CRDs and controller and a \
+         CSI driver with a VolumeSnapshotClass (minikube: `minikube addons enable \
+         volumesnapshots` and `minikube addons enable csi-hostpath-driver`, then make \
+         `csi-hostpath-sc` the default storage class), or take the dataset on Docker"
+    )]
+    NoSnapshots { context: String, reason: String },
     #[error("{what} did not happen within {seconds} s in context {context}")]
     Timeout {
         context: String,

@@ -18,6 +18,8 @@
 //! - `exec.rs`: a command in a running pod (`pods/exec` over WebSocket), a terminal's size
 //!   followed, a closed terminal's shell stopped
 //! - `forward.rs`: a `node_port` forwarded from 127.0.0.1 to a ready pod
+//! - `snapshot.rs`: a dataset's volumes as VolumeSnapshots: taken and kept, a new
+//!   environment's claims made from them (the objects in `manifest/snapshots.rs`)
 //! - `runtime.rs`: [`KubeRuntime`], the engine's `Runtime`; built images reach the cluster
 //!   ([`Images`]): loaded into kind, k3d and minikube nodes, or pushed to the app's registry
 //!   ([`registry_repository`]) with the `ImagePusher` it is given
@@ -30,6 +32,7 @@ mod manifest;
 mod pause;
 mod rollout;
 mod runtime;
+mod snapshot;
 
 pub use cluster::{Cluster, FIELD_MANAGER};
 pub use kubeconfig::{
@@ -38,6 +41,7 @@ pub use kubeconfig::{
 };
 pub use manifest::{
     ANNOTATION_CONFIG, LABEL_APP, LABEL_ENV, LABEL_WORKLOAD, Manifests, Owner, PULL_SECRET,
-    config_digest, dns_label, job, pull_secret,
+    config_digest, dns_label, job, pre_provisioned_content, pull_secret, seeded_claim,
+    volume_snapshot_of_claim, volume_snapshot_of_content,
 };
 pub use runtime::{Images, KubeRuntime, registry_repository};

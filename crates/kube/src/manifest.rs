@@ -151,7 +151,7 @@ impl Owner {
         labels
     }
 
-    fn meta(&self, name: &str, workload: Option<&str>) -> ObjectMeta {
+    pub(crate) fn meta(&self, name: &str, workload: Option<&str>) -> ObjectMeta {
         ObjectMeta {
             name: Some(name.to_owned()),
             namespace: Some(self.namespace()),
@@ -341,7 +341,7 @@ fn config_map(owner: &Owner, workload: &str, files: &[ConfigFile]) -> Option<Con
 }
 
 /// The claim a volume mounts: a workload's own persistent volume, or a shared one.
-fn claim_name(workload: &str, source: &VolumeSource) -> Option<String> {
+pub(crate) fn claim_name(workload: &str, source: &VolumeSource) -> Option<String> {
     match source {
         VolumeSource::Persistent { name } => {
             Some(dns_label(&format!("{}-{name}", workload_part(workload))))
@@ -570,7 +570,7 @@ fn service(owner: &Owner, spec: &ServiceSpec) -> Option<Service> {
     })
 }
 
-fn claim(owner: &Owner, name: String) -> PersistentVolumeClaim {
+pub(crate) fn claim(owner: &Owner, name: String) -> PersistentVolumeClaim {
     PersistentVolumeClaim {
         metadata: owner.meta(&name, None),
         spec: Some(PersistentVolumeClaimSpec {
@@ -702,9 +702,15 @@ impl Manifests {
 }
 
 mod jobs;
+mod snapshots;
 mod variables;
 
 pub use jobs::{cron_job, job};
+pub use snapshots::{
+    DEFAULT_SNAPSHOT_CLASS, LABEL_DATASET, SNAPSHOT_GROUP, SNAPSHOT_VERSION,
+    pre_provisioned_content, seed_content_name, seed_snapshot_name, seeded_claim, volume_claim,
+    volume_snapshot_of_claim, volume_snapshot_of_content,
+};
 use variables::{env, env_of, secret};
 
 #[cfg(test)]

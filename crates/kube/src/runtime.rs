@@ -261,7 +261,7 @@ impl KubeRuntime {
         runtime
     }
 
-    async fn cluster(&self) -> Result<&Cluster, RuntimeError> {
+    pub(crate) async fn cluster(&self) -> Result<&Cluster, RuntimeError> {
         self.cluster
             .get_or_try_init(|| Cluster::connect(&self.paths, &self.context))
             .await
@@ -490,7 +490,7 @@ pub fn registry_repository(registry: &str, image: &str) -> String {
     format!("{}/{repository}", registry.trim_end_matches('/'))
 }
 
-fn owner(env: &EnvironmentRef) -> Owner {
+pub(crate) fn owner(env: &EnvironmentRef) -> Owner {
     Owner {
         env_id: env.env_id.clone(),
         app: env.app.clone(),
@@ -498,7 +498,7 @@ fn owner(env: &EnvironmentRef) -> Owner {
     }
 }
 
-fn namespace_object(owner: &Owner) -> RuntimeObject {
+pub(crate) fn namespace_object(owner: &Owner) -> RuntimeObject {
     RuntimeObject {
         kind: "namespace".to_owned(),
         name: owner.namespace(),
@@ -515,7 +515,9 @@ pub(crate) fn failed(error: KubeError) -> RuntimeError {
     };
     let kind = match &error {
         KubeError::Unreachable { .. } => RuntimeErrorKind::Unreachable,
-        KubeError::Unauthorized { .. } | KubeError::Forbidden(_) => RuntimeErrorKind::Refused,
+        KubeError::Unauthorized { .. }
+        | KubeError::Forbidden(_)
+        | KubeError::NoSnapshots { .. } => RuntimeErrorKind::Refused,
         KubeError::Api(refusal) => match refusal.code {
             404 => RuntimeErrorKind::NotFound,
             409 => RuntimeErrorKind::Conflict,
@@ -694,6 +696,37 @@ impl Runtime for KubeRuntime {
             .map_err(failed)
     }
 
+    /// A VolumeSnapshot of the service's claim, its content kept in the cluster.
+    async fn capture_volume(
+        &self,
+        env: &EnvironmentRef,
+        service: &str,
+        volume: &stagecraft_engine::VolumeMount,
+        _to: &std::path::Path,
+    ) -> Result<stagecraft_engine::CapturedVolume, RuntimeError> {
+        self.capture(env, service, volume).await
+    }
+
+    /// The claim made from the dataset's snapshot, through a pre-provisioned
+    /// VolumeSnapshotContent (recorded in the ledger, deleted with the environment).
+    async fn seed_volume(
+        &self,
+        env: &EnvironmentRef,
+        seed: &stagecraft_engine::VolumeSeed,
+    ) -> Result<Option<u64>, RuntimeError> {
+        self.seed(env, seed).await
+    }
+
+    async fn delete_volume_snapshot(
+        &self,
+        snapshot: &stagecraft_engine::VolumeSnapshotRef,
+    ) -> Result<(), RuntimeError> {
+        let cluster = self.cluster().await?;
+        crate::snapshot::forget(cluster, &snapshot.content, true)
+            .await
+            .map_err(failed)
+    }
+
     /// What a deploy of the service does: an unchanged Deployment that a pause scaled to zero
     /// is scaled back to its recorded count and its rollout waited for (a setup or patch after
     /// a pause cut short mends it the same way); its `node_port` forwards made again; one that
@@ -772,13 +805,20 @@ impl Runtime for KubeRuntime {
     async fn remove_environment(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
         let cluster = self.cluster().await?;
         self.stop_forwards(&env.env_id);
-        for entry in env.ledger.entries().await? {
-            if entry.kind != "namespace" {
-                return Err(RuntimeError::new(format!(
-                    "the ledger holds a {} ({}), which the Kubernetes runtime does not make",
-                    entry.kind, entry.name
-                )));
-            }
+        let entries = env.ledger.entries().await?;
+        if let Some(entry) = entries
+            .iter()
+            .find(|e| e.kind != "namespace" && e.kind != crate::snapshot::CONTENT_KIND)
+        {
+            return Err(RuntimeError::new(format!(
+                "the ledger holds a {} ({}), which the Kubernetes runtime does not make",
+                entry.kind, entry.name
+            )));
+        }
+        // The namespaces first: the VolumeSnapshots in them hold their contents.
+        let (namespaces, contents): (Vec<_>, Vec<_>) =
+            entries.into_iter().partition(|e| e.kind == "namespace");
+        for entry in namespaces {
             match cluster
                 .namespace_labels(&entry.name)
                 .await
@@ -801,6 +841,13 @@ impl Runtime for KubeRuntime {
                     );
                 }
             }
+            env.ledger.removed(&entry).await?;
+        }
+        // Pre-provisioned for a dataset, `Retain`: the storage's snapshot stays the dataset's.
+        for entry in contents {
+            crate::snapshot::forget(cluster, &entry.name, false)
+                .await
+                .map_err(failed)?;
             env.ledger.removed(&entry).await?;
         }
         Ok(())

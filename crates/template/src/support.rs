@@ -170,9 +170,10 @@ pub(crate) const RULES: &[Rule] = &[
         "datasets",
         "a name that is a handle pool of the app (`stagecraft apps handles`) gives each new \
          environment one of its names as its id; one that is a dataset of the app \
-         (`stagecraft datasets create`) fills a new Docker environment's volumes from it and \
-         skips the jobs it covers; any other name is not checked out: environments start \
-         with empty volumes",
+         (`stagecraft datasets create`) fills a new environment's volumes from it (archives on \
+         Docker, VolumeSnapshots on Kubernetes; only on the runtime it was taken on) and skips \
+         the jobs it covers; any other name is not checked out: environments start with empty \
+         volumes",
     ),
     carried("datasets[].name"),
     ignored("development_environment", NOT_USED),

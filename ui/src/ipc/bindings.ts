@@ -286,7 +286,12 @@ export type DatasetView = { name: string, app: string,
 /**
  * The environment it was taken from.
  */
-environment: string, volumes: Array<DatasetVolumeView>, 
+environment: string, 
+/**
+ * Where its volumes are kept: `docker` (archives in the data folder) or the `kube:`
+ * runtime whose cluster keeps its VolumeSnapshots; environments on that runtime use it.
+ */
+runtime: string, volumes: Array<DatasetVolumeView>, 
 /**
  * The setup jobs that had run there: an environment seeded from it skips them.
  */

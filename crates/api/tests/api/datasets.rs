@@ -90,6 +90,8 @@ workflows:
         (source.as_str(), ["seed".to_owned()].as_slice(), false)
     );
     assert_eq!(taken.volumes.len(), 1);
+    // Archives in the data folder: for environments on Docker.
+    assert_eq!(taken.runtime, "docker");
     assert!(taken.bytes > 256 * 1024, "{taken:#?}");
     assert_eq!(stagecraft.datasets_bytes().await.unwrap(), taken.bytes);
     let again = stagecraft

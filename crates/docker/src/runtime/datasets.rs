@@ -80,7 +80,11 @@ impl DockerRuntime {
         file.sync_all()
             .await
             .map_err(|e| RuntimeError::new(format!("writing {}: {e}", to.display())))?;
-        Ok(CapturedVolume { root, bytes })
+        Ok(CapturedVolume {
+            root,
+            bytes,
+            snapshot: None,
+        })
     }
 
     pub(super) async fn seed(

@@ -166,9 +166,12 @@ impl Runtime for DockerRuntime {
         self.pause_containers(env).await
     }
 
+    /// The volume is the environment's whatever the service (Docker's volumes are named by
+    /// the environment and the volume's name).
     async fn capture_volume(
         &self,
         env: &EnvironmentRef,
+        _service: &str,
         volume: &stagecraft_engine::VolumeMount,
         to: &std::path::Path,
     ) -> Result<stagecraft_engine::CapturedVolume, RuntimeError> {

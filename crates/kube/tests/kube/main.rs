@@ -6,6 +6,7 @@
 
 mod cluster;
 mod cron;
+mod datasets;
 mod exec;
 mod manifests;
 mod pause;

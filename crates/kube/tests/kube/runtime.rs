@@ -81,7 +81,7 @@ fn events(events: &[(&str, serde_json::Value)]) -> Answer {
     Answer { status: 200, body }
 }
 
-fn not_found(what: &str) -> Answer {
+pub(crate) fn not_found(what: &str) -> Answer {
     Answer {
         status: 404,
         body: serde_json::to_vec(&serde_json::json!({

@@ -328,12 +328,13 @@ describe("creating an environment", () => {
     );
   });
 
-  it("offers the app's datasets to start from, and sends the one chosen", async () => {
+  it("offers the app's datasets kept on the chosen runtime to start from, and sends the one chosen", async () => {
     const createEnvironment = vi.fn(() => Promise.resolve({ envId: "ted1bc4" } as EnvironmentView));
     const dataset = {
       name: "qa-data",
       app: "shop",
       environment: "tsrc001",
+      runtime: "docker",
       volumes: [{ service: "db", volume: "data", bytes: 1024 }],
       jobs: ["migrate", "seed"],
       commit: null,
@@ -345,7 +346,13 @@ describe("creating an environment", () => {
       api: api(undefined, {
         apps: () => Promise.resolve([shop]),
         createEnvironment,
-        datasets: () => Promise.resolve([dataset, { ...dataset, name: "blog-data", app: "blog" }]),
+        datasets: () =>
+          Promise.resolve([
+            dataset,
+            { ...dataset, name: "blog-data", app: "blog" },
+            // VolumeSnapshots of a cluster: for environments on that cluster only.
+            { ...dataset, name: "kind-data", runtime: "kube:kind-dev" },
+          ]),
       }),
       open: vi.fn(),
     });
