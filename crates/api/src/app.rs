@@ -156,6 +156,24 @@ impl Stagecraft {
         if let Some(blocked) = app::removal_blocker(self.store.pool(), detail.app.id).await? {
             return Err(refused(app_name, blocked));
         }
+        // Its datasets go with it (their rows by the cascade, their archives after); one a
+        // cluster keeps is deleted first, by the user, so its snapshots never outlive a record.
+        let datasets: Vec<_> = stagecraft_store::dataset::list(self.store.pool())
+            .await?
+            .into_iter()
+            .filter(|d| d.app_id == detail.app.id)
+            .collect();
+        let on_clusters = self.datasets_kept_on_clusters(&datasets);
+        if !on_clusters.is_empty() {
+            return Err(Error::Conflict {
+                message: format!(
+                    "{app_name} has datasets whose VolumeSnapshots a cluster keeps: {}; delete \
+                     them first (stagecraft datasets delete NAME), then remove the app",
+                    on_clusters.join(", ")
+                ),
+            });
+        }
+        let datasets: Vec<i64> = datasets.iter().map(|d| d.id).collect();
         let images = stagecraft_store::build::built_tags(self.store.pool(), detail.app.id).await?;
         if !images.is_empty() {
             let builder = self.builder.clone().ok_or_else(|| Error::Conflict {
@@ -175,17 +193,6 @@ impl Stagecraft {
                     })?;
             }
         }
-        // Its datasets go with it: their snapshots first (one that cannot be deleted stops the
-        // removal, still recorded), their rows by the cascade, their archives after.
-        let datasets: Vec<_> = stagecraft_store::dataset::list(self.store.pool())
-            .await?
-            .into_iter()
-            .filter(|d| d.app_id == detail.app.id)
-            .collect();
-        for dataset in &datasets {
-            self.delete_dataset_snapshots(dataset).await?;
-        }
-        let datasets: Vec<i64> = datasets.iter().map(|d| d.id).collect();
         if let Some(blocked) = app::remove(self.store.pool(), detail.app.id).await? {
             return Err(refused(app_name, blocked));
         }

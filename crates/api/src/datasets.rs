@@ -19,7 +19,8 @@
 //! VolumeSnapshots whose contents the cluster keeps (`Retain`), so a dataset is used by
 //! environments on the runtime it was taken on (the same cluster's context): one asked for by
 //! name on another runtime is refused, a template's is left out with a warning in the log. A
-//! dataset's deletion (and its app's removal) deletes its snapshots; a refresh, the old ones.
+//! dataset's deletion deletes its snapshots, a refresh the old ones; an app is removed only once
+//! its datasets kept on a cluster are deleted.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -234,17 +235,20 @@ impl Stagecraft {
         }
         let env = self.environment(env_id).await?;
         let taken = self.take(name, &env, volumes).await?;
-        let json = taken.json()?;
-        let id = dataset::insert(
-            self.store.pool(),
-            &taken.record(name, env.app_id, &env.env_id, &json),
-        )
-        .await;
+        let id = match taken.json() {
+            Ok(json) => dataset::insert(
+                self.store.pool(),
+                &taken.record(name, env.app_id, &env.env_id, &json),
+            )
+            .await
+            .map_err(Error::from),
+            Err(error) => Err(error),
+        };
         let id = match id {
             Ok(id) => id,
             Err(error) => {
                 self.discard(&taken.dir, &taken.volumes).await;
-                return Err(error.into());
+                return Err(error);
             }
         };
         let home = self.datasets_dir().join(id.to_string());
@@ -266,13 +270,30 @@ impl Stagecraft {
             .collect();
         self.ensure_unused(name).await?;
         let taken = self.take(name, &env, &asked).await?;
-        let replaced = self.replace_archives(row.id, &taken).await;
-        if replaced.is_err() {
-            self.discard(&taken.dir, &taken.volumes).await;
-        }
-        replaced?;
+        // A taking may last minutes: what holds now decides, and the old volumes are those
+        // the dataset holds now (another refresh may have replaced them meanwhile).
+        let replaced = match self.ensure_unused(name).await {
+            Ok(()) => match self.dataset_row(name).await {
+                Ok(current) => self
+                    .replace_archives(row.id, &taken)
+                    .await
+                    .map(|()| current),
+                Err(error) => Err(error),
+            },
+            Err(error) => Err(error),
+        };
+        let current = match replaced {
+            Ok(current) => current,
+            Err(error) => {
+                self.discard(&taken.dir, &taken.volumes).await;
+                return Err(error);
+            }
+        };
         // The old snapshots are the dataset's no more.
-        for old in volumes_of(&row).iter().filter_map(|v| v.snapshot.as_ref()) {
+        for old in volumes_of(&current)
+            .iter()
+            .filter_map(|v| v.snapshot.as_ref())
+        {
             if let Err(error) = self.delete_snapshot(old).await {
                 tracing::warn!(
                     dataset = name,
@@ -323,13 +344,12 @@ impl Stagecraft {
             })
     }
 
-    /// Deletes the snapshots of dataset `row` (before its row goes, so one that cannot be
-    /// deleted stays recorded, and the error says why).
-    pub(crate) async fn delete_dataset_snapshots(&self, row: &DatasetRow) -> Result<(), Error> {
-        for kept in volumes_of(row).iter().filter_map(|v| v.snapshot.as_ref()) {
-            self.delete_snapshot(kept).await?;
-        }
-        Ok(())
+    /// The names of those of `rows` whose volumes a cluster keeps as snapshots.
+    pub(crate) fn datasets_kept_on_clusters(&self, rows: &[DatasetRow]) -> Vec<String> {
+        rows.iter()
+            .filter(|row| volumes_of(row).iter().any(|v| v.snapshot.is_some()))
+            .map(|row| row.name.clone())
+            .collect()
     }
 
     /// Puts a new taking's archives in place of dataset `id`'s and records it; on a failure,
@@ -417,7 +437,9 @@ impl Stagecraft {
         let row = self.dataset_row(name).await?;
         self.ensure_unused(name).await?;
         // The snapshots and files first: what cannot go keeps its row, and the error says why.
-        self.delete_dataset_snapshots(&row).await?;
+        for kept in volumes_of(&row).iter().filter_map(|v| v.snapshot.as_ref()) {
+            self.delete_snapshot(kept).await?;
+        }
         let home = self.datasets_dir().join(row.id.to_string());
         match tokio::fs::remove_dir_all(&home).await {
             Err(error) if error.kind() != std::io::ErrorKind::NotFound => {

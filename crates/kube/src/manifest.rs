@@ -139,7 +139,7 @@ impl Owner {
         dns_label(&format!("stagecraft-{}", self.env_id))
     }
 
-    fn labels(&self, workload: Option<&str>) -> BTreeMap<String, String> {
+    pub(crate) fn labels(&self, workload: Option<&str>) -> BTreeMap<String, String> {
         let mut labels = BTreeMap::from([
             (MANAGED_BY.0.to_owned(), MANAGED_BY.1.to_owned()),
             (LABEL_ENV.to_owned(), label_value(&self.env_id)),

@@ -894,12 +894,23 @@ impl Runtime for KubeRuntime {
             .namespace_labels(&owner.namespace())
             .await
             .map_err(failed)?;
-        Ok(match labels {
+        let mut found = match labels {
             Some(labels) if labels.get(LABEL_ENV) == Some(&env.env_id) => {
                 vec![namespace_object(&owner)]
             }
             _ => Vec::new(),
-        })
+        };
+        // Cluster-scoped, so outside the namespace: made for claims filled from a dataset.
+        for name in crate::snapshot::contents_of(cluster, &owner)
+            .await
+            .map_err(failed)?
+        {
+            found.push(RuntimeObject {
+                kind: crate::snapshot::CONTENT_KIND.to_owned(),
+                name,
+            });
+        }
+        Ok(found)
     }
 
     async fn labelled_environments(&self) -> Result<Vec<LabelledEnvironment>, RuntimeError> {

@@ -4,15 +4,16 @@
 //! Taking ([`take`]): the claim's storage class gives its CSI driver, the driver a
 //! VolumeSnapshotClass (the one marked default, else the first by name); a VolumeSnapshot of the
 //! claim is made and waited for until ready; its VolumeSnapshotContent is set to `Retain` and
-//! labelled as a dataset's, and the VolumeSnapshot deleted: the content (cluster-scoped) and the
-//! storage's snapshot stay, whatever becomes of the environment they came from.
+//! labelled as a dataset's: the content (cluster-scoped) and the storage's snapshot stay when
+//! the environment's namespace goes, and the VolumeSnapshot with it.
 //!
 //! Filling a new environment's volume ([`fill`]): a pre-provisioned VolumeSnapshotContent naming
 //! the same storage snapshot (`Retain`), a VolumeSnapshot bound to it in the new namespace,
 //! waited for, then the claim made from it. Only a claim that does not exist yet is made.
 //!
-//! A dataset's deletion ([`forget`]) sets its content to `Delete` and deletes it, so the CSI
-//! driver deletes the storage's snapshot.
+//! A dataset's deletion ([`forget`]) sets its content to `Delete`, deletes the VolumeSnapshot
+//! bound to it where it still is, and the content, so the CSI driver deletes the storage's
+//! snapshot.
 //!
 //! A cluster without the snapshot API, or without a VolumeSnapshotClass for the claim's driver
 //! (kind's and k3d's default storage has none), gets [`KubeError::NoSnapshots`], which says
@@ -47,6 +48,8 @@ pub(crate) const CONTENT_KIND: &str = "volumesnapshotcontent";
 const READY_WITHIN: Duration = Duration::from_secs(15 * 60);
 /// How often one not ready yet is looked at.
 const READY_EVERY: Duration = Duration::from_secs(1);
+/// How long an error the VolumeSnapshot shows may stay before the wait ends with it.
+const ERROR_STAYS: Duration = Duration::from_secs(60);
 
 impl KubeRuntime {
     pub(crate) async fn capture(
@@ -168,19 +171,22 @@ pub(crate) async fn take(
         .await
         .map_err(|e| cluster.error("create", "volumesnapshots", &name, e))?;
     let taken = keep(cluster, &api, &name, &class).await;
-    // Kept or not, the VolumeSnapshot goes: a kept content outlives it (`Retain`); one that
-    // failed takes its content with it.
-    match api.delete(&name, &DeleteParams::default()).await {
-        Ok(_) => {}
-        Err(kube::Error::Api(status)) if status.code == 404 => {}
-        // It goes with the namespace; what was kept is the dataset's either way.
-        Err(error) => tracing::warn!(
-            snapshot = name,
-            namespace,
-            %error,
-            "the dataset's VolumeSnapshot stays in the environment's namespace"
-        ),
+    if taken.is_err() {
+        // A failed taking takes its content with it (the class's policy).
+        match api.delete(&name, &DeleteParams::default()).await {
+            Ok(_) => {}
+            Err(kube::Error::Api(status)) if status.code == 404 => {}
+            Err(error) => tracing::warn!(
+                snapshot = name,
+                namespace,
+                %error,
+                "a failed taking's VolumeSnapshot stays in the environment's namespace"
+            ),
+        }
     }
+    // A kept one stays where it is, bound to its content, and goes with the namespace: by
+    // then the controller has long seen the content's `Retain` (deleting it now could race
+    // the patch in the controller's cache, and take the storage's snapshot with it).
     taken
 }
 
@@ -238,10 +244,12 @@ fn restore_bytes(snapshot: &DynamicObject) -> u64 {
         ("Mi", 1 << 20),
         ("Gi", 1 << 30),
         ("Ti", 1 << 40),
+        ("Pi", 1 << 50),
         ("k", 1_000),
         ("M", 1_000_000),
         ("G", 1_000_000_000),
         ("T", 1_000_000_000_000),
+        ("P", 1_000_000_000_000_000),
     ];
     for (suffix, factor) in units {
         if let Some(number) = size.strip_suffix(suffix) {
@@ -325,6 +333,7 @@ async fn wait_ready(
     name: &str,
 ) -> Result<DynamicObject, KubeError> {
     let deadline = Instant::now() + READY_WITHIN;
+    let mut erring: Option<Instant> = None;
     loop {
         let snapshot = api
             .get(name)
@@ -341,12 +350,20 @@ async fn wait_ready(
         {
             return Ok(snapshot);
         }
-        if let Some(message) = text(&snapshot, &["status", "error", "message"]) {
-            return Err(KubeError::Failed {
-                context: cluster.context().to_owned(),
-                what: format!("VolumeSnapshot {name}"),
-                reason: message.to_owned(),
-            });
+        // The controller writes errors it retries itself (a pre-provisioned content its cache
+        // has not seen yet, a driver's transient refusal): one that stays ends the wait.
+        match text(&snapshot, &["status", "error", "message"]) {
+            Some(message) => {
+                let since = *erring.get_or_insert_with(Instant::now);
+                if since.elapsed() >= ERROR_STAYS {
+                    return Err(KubeError::Failed {
+                        context: cluster.context().to_owned(),
+                        what: format!("VolumeSnapshot {name}"),
+                        reason: message.to_owned(),
+                    });
+                }
+            }
+            None => erring = None,
         }
         if Instant::now() >= deadline {
             return Err(KubeError::Timeout {
@@ -406,6 +423,30 @@ pub(crate) async fn fill(
     Ok(Some(restore_bytes(&ready)))
 }
 
+/// The VolumeSnapshotContents made for the owner's claims (a cluster without the snapshot API
+/// has none).
+pub(crate) async fn contents_of(
+    cluster: &Cluster,
+    owner: &Owner,
+) -> Result<Vec<String>, KubeError> {
+    let env = owner
+        .labels(None)
+        .get(crate::manifest::LABEL_ENV)
+        .cloned()
+        .unwrap_or_default();
+    let api: Api<DynamicObject> = Api::all_with(cluster.client(), &contents());
+    let selector = format!("{}={env}", crate::manifest::LABEL_ENV);
+    match api.list(&ListParams::default().labels(&selector)).await {
+        Ok(listed) => Ok(listed
+            .items
+            .into_iter()
+            .filter_map(|c| c.metadata.name)
+            .collect()),
+        Err(kube::Error::Api(status)) if status.code == 404 => Ok(Vec::new()),
+        Err(e) => Err(cluster.error("list", "volumesnapshotcontents", &selector, e)),
+    }
+}
+
 /// Deletes a VolumeSnapshotContent `name` (its policy first set to `delete` when `storage_too`,
 /// so the driver deletes the storage's snapshot with it). One already gone is fine.
 pub(crate) async fn forget(
@@ -416,13 +457,28 @@ pub(crate) async fn forget(
     let api: Api<DynamicObject> = Api::all_with(cluster.client(), &contents());
     if storage_too {
         let delete = serde_json::json!({"spec": {"deletionPolicy": "Delete"}});
-        match api
+        let content = match api
             .patch(name, &PatchParams::default(), &Patch::Merge(&delete))
             .await
         {
-            Ok(_) => {}
+            Ok(content) => content,
             Err(kube::Error::Api(status)) if status.code == 404 => return Ok(()),
             Err(e) => return Err(cluster.error("patch", "volumesnapshotcontents", name, e)),
+        };
+        // The VolumeSnapshot the taking left bound to it, where its environment still stands:
+        // the content is not deleted while one holds it.
+        let bound = (
+            text(&content, &["spec", "volumeSnapshotRef", "namespace"]),
+            text(&content, &["spec", "volumeSnapshotRef", "name"]),
+        );
+        if let (Some(namespace), Some(snapshot)) = bound {
+            let snapshots: Api<DynamicObject> =
+                Api::namespaced_with(cluster.client(), namespace, &snapshots());
+            match snapshots.delete(snapshot, &DeleteParams::default()).await {
+                Ok(_) => {}
+                Err(kube::Error::Api(status)) if status.code == 404 => {}
+                Err(e) => return Err(cluster.error("delete", "volumesnapshots", snapshot, e)),
+            }
         }
     }
     match api.delete(name, &DeleteParams::default()).await {

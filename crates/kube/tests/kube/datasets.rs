@@ -102,9 +102,14 @@ async fn a_taking_snapshots_the_claim_with_its_drivers_default_class_and_keeps_t
                 snapshot_class("aaa-not-default", "hostpath.csi.k8s.io", false),
                 snapshot_class("csi-hostpath-snapclass", "hostpath.csi.k8s.io", true),
             ])),
-            // The POST, answered with what it sent; then not ready, then ready.
+            // The POST, answered with what it sent; then not ready with an error the
+            // controller retries itself (the wait goes on), then ready.
             None,
-            Some(snapshot("x", serde_json::json!({"readyToUse": false}))),
+            Some(snapshot(
+                "x",
+                serde_json::json!({"readyToUse": false,
+                    "error": {"message": "VolumeSnapshotContent is missing"}}),
+            )),
             Some(snapshot("x", ready)),
             Some(json(serde_json::json!({
                 "apiVersion": "snapshot.storage.k8s.io/v1", "kind": "VolumeSnapshotContent",
@@ -114,7 +119,6 @@ async fn a_taking_snapshots_the_claim_with_its_drivers_default_class_and_keeps_t
                     "volumeSnapshotRef": {"name": "x", "namespace": NS}},
                 "status": {"snapshotHandle": "7f3a-handle", "readyToUse": true},
             }))),
-            Some(snapshot("x", serde_json::json!({}))),
         ],
     );
     let ledger = Arc::new(MemoryLedger::default());
@@ -144,8 +148,8 @@ async fn a_taking_snapshots_the_claim_with_its_drivers_default_class_and_keeps_t
             format!("POST {SNAPSHOTS}/namespaces/{NS}/volumesnapshots?"),
             format!("GET {SNAPSHOTS}/namespaces/{NS}/volumesnapshots/{name}"),
             format!("GET {SNAPSHOTS}/namespaces/{NS}/volumesnapshots/{name}"),
+            // Kept bound to its VolumeSnapshot, which goes with the namespace.
             format!("PATCH {SNAPSHOTS}/volumesnapshotcontents/snapcontent-7f3a?"),
-            format!("DELETE {SNAPSHOTS}/namespaces/{NS}/volumesnapshots/{name}?"),
         ]
     );
     let made = body(&seen[3].1);
@@ -380,8 +384,10 @@ async fn a_teardown_deletes_the_recorded_content_after_the_namespace_leaving_the
 }
 
 #[tokio::test]
-async fn a_datasets_deletion_deletes_its_content_with_the_storages_snapshot() {
+async fn a_datasets_deletion_deletes_its_content_and_the_snapshot_holding_it() {
     let (runtime, mock) = mocked();
+    let gone = json(serde_json::json!({"kind": "Status", "apiVersion": "v1",
+        "metadata": {}, "status": "Success"}));
     let server = serve_recording(
         mock,
         vec![
@@ -389,10 +395,11 @@ async fn a_datasets_deletion_deletes_its_content_with_the_storages_snapshot() {
                 "apiVersion": "snapshot.storage.k8s.io/v1", "kind": "VolumeSnapshotContent",
                 "metadata": {"name": "snapcontent-7f3a"},
                 "spec": {"deletionPolicy": "Delete", "driver": "hostpath.csi.k8s.io",
-                    "source": {"snapshotHandle": "7f3a-handle"},
-                    "volumeSnapshotRef": {"name": "x", "namespace": NS}},
+                    "source": {"volumeHandle": "pv-1"},
+                    "volumeSnapshotRef": {"name": "dataset-web-data-18f", "namespace": NS}},
             }))),
-            Some(not_found("volumesnapshotcontents")),
+            Some(gone.clone()),
+            Some(gone),
         ],
     );
     runtime.delete_volume_snapshot(&kept()).await.unwrap();
@@ -402,11 +409,66 @@ async fn a_datasets_deletion_deletes_its_content_with_the_storages_snapshot() {
         requests,
         [
             format!("PATCH {SNAPSHOTS}/volumesnapshotcontents/snapcontent-7f3a?"),
+            format!("DELETE {SNAPSHOTS}/namespaces/{NS}/volumesnapshots/dataset-web-data-18f?"),
             format!("DELETE {SNAPSHOTS}/volumesnapshotcontents/snapcontent-7f3a?"),
         ]
     );
     assert_eq!(
         body(&seen[0].1),
         serde_json::json!({"spec": {"deletionPolicy": "Delete"}})
+    );
+
+    // One already gone: nothing more.
+    let (runtime, mock) = mocked();
+    let server = serve(mock, vec![Some(not_found("volumesnapshotcontents"))]);
+    runtime.delete_volume_snapshot(&kept()).await.unwrap();
+    assert_eq!(server.await.unwrap().len(), 1);
+}
+
+/// What the environment made outside its namespace is found again (a crash's recovery, an
+/// adoption): the contents labelled with it.
+#[tokio::test]
+async fn the_objects_of_an_environment_include_the_contents_made_for_it() {
+    let (runtime, mock) = mocked();
+    let content_name = format!("{NS}-web-data");
+    let server = serve(
+        mock,
+        vec![
+            Some(json(
+                serde_json::json!({"apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": NS, "labels": {"dev.stagecraft/env": "ab12cd3"}}}),
+            )),
+            Some(json(serde_json::json!({
+                "apiVersion": "snapshot.storage.k8s.io/v1", "kind": "VolumeSnapshotContentList",
+                "metadata": {"resourceVersion": "4"},
+                "items": [{"apiVersion": "snapshot.storage.k8s.io/v1",
+                    "kind": "VolumeSnapshotContent", "metadata": {"name": content_name},
+                    "spec": {}}],
+            }))),
+        ],
+    );
+    let ledger = Arc::new(MemoryLedger::default());
+    let found = runtime.objects(&env(&ledger)).await.unwrap();
+    assert_eq!(
+        server.await.unwrap(),
+        [
+            format!("GET /api/v1/namespaces/{NS}"),
+            format!(
+                "GET {SNAPSHOTS}/volumesnapshotcontents?&labelSelector=dev.stagecraft%2Fenv%3Dab12cd3"
+            ),
+        ]
+    );
+    assert_eq!(
+        found,
+        [
+            RuntimeObject {
+                kind: "namespace".into(),
+                name: NS.into(),
+            },
+            RuntimeObject {
+                kind: "volumesnapshotcontent".into(),
+                name: content_name,
+            },
+        ]
     );
 }
