@@ -90,6 +90,12 @@ pub enum ErrorCode {
     /// A deploy ran to its end with a failed task or a service not ready: the environment runs,
     /// degraded; the message names them.
     Degraded,
+    /// An HTTP API request without a valid token (`X-User-Token`, or `Authorization: Bearer`).
+    Unauthorized,
+    /// An HTTP API request whose body is larger than the API takes.
+    RequestTooLarge,
+    /// An HTTP API request that took longer than the API gives one.
+    RequestTimeout,
 }
 
 /// Why a deploy that ended did not end well, as the command line prints it in every output

@@ -47,6 +47,7 @@
 //! - `registry.rs`: an app's image registry, checked before it is kept
 //! - `secrets.rs`: secret values sealed at rest with the data folder's key
 //! - `gitops.rs`: `gitops validate` and `gitops init` over a repository's Release files
+//! - `tokens.rs`: the HTTP API's tokens (hashes only) and the requests it answered
 //! - `system.rs`: the System report ([`SystemReport`], [`DockerStatus`])
 //! - `settings.rs`: [`Settings`]: where the data lives, which Docker endpoint and kubeconfig
 //!   files to use, from the environment or given by a test
@@ -90,6 +91,7 @@ mod settings;
 mod sync;
 mod system;
 mod timeline;
+mod tokens;
 mod variables;
 mod views;
 mod workflows;
@@ -144,6 +146,7 @@ pub use system::{
     KubeContextReport, KubernetesReport, RuntimeChoice, SystemReport,
 };
 pub use timeline::{DeployDetail, TimelineStep};
+pub use tokens::{ApiRequest, ApiRequestView, NewToken, TOKEN_PREFIX, TokenId, TokenView};
 pub use variables::EditableVariables;
 pub use views::{
     ActivityView, AddedAppView, AppDetailView, AppRefreshView, AppView, BuildComparisonView,

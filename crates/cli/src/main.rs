@@ -23,9 +23,11 @@
 //! - `instances.rs`: `stagecraft instances logs|exec|terminal`
 //! - `terminal.rs`: a command's session driven from this process's standard streams, the
 //!   local terminal raw while it runs
-//! - `serve.rs`: `stagecraft serve`, the clock without the window
+//! - `serve.rs`: `stagecraft serve`, the clock without the window, and the HTTP API
+//! - `auth.rs`: `stagecraft auth token create|list|revoke`: the HTTP API's tokens
 
 mod apps;
+mod auth;
 mod builds;
 mod cron;
 mod datasets;
@@ -125,11 +127,26 @@ enum Command {
     },
     /// Runs the clock without the window (expiry, expiry warnings, auto_deploy of new commits
     /// on environments' branches, cron jobs on Docker) until stopped; while the app runs it,
-    /// this one waits.
+    /// this one waits. Serves the HTTP API (Release's Environments API) on 127.0.0.1 too.
     Serve {
         /// Seconds between two rounds of the clock.
         #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
         every: u64,
+        /// The HTTP API's port (0: a free one, printed).
+        #[arg(long, default_value_t = stagecraft_http::DEFAULT_PORT)]
+        api_port: u16,
+        /// The address the API listens on. Only 127.0.0.1 (or ::1) keeps it to this machine:
+        /// another address is warned about.
+        #[arg(long, default_value = "127.0.0.1")]
+        api_address: std::net::IpAddr,
+        /// Runs the clock only, without the HTTP API.
+        #[arg(long, conflicts_with_all = ["api_port", "api_address"])]
+        no_api: bool,
+    },
+    /// The HTTP API's tokens.
+    Auth {
+        #[command(subcommand)]
+        command: auth::Auth,
     },
     /// Prints a completion script: `stagecraft completions bash > /etc/bash_completion.d/stagecraft`.
     Completions {
@@ -164,10 +181,19 @@ fn main() -> ExitCode {
         Command::Instances { command } => session::run(Request::Instances(command), cli.output),
         Command::Workflows { command } => session::run(Request::Workflows(command), cli.output),
         Command::Cron { command } => session::run(Request::Cron(command), cli.output),
-        Command::Serve { every } => session::run(
-            Request::Serve(std::time::Duration::from_secs(every)),
+        Command::Serve {
+            every,
+            api_port,
+            api_address,
+            no_api,
+        } => session::run(
+            Request::Serve(serve::Serve {
+                every: std::time::Duration::from_secs(every),
+                api: (!no_api).then_some(std::net::SocketAddr::new(api_address, api_port)),
+            }),
             cli.output,
         ),
+        Command::Auth { command } => session::run(Request::Auth(command), cli.output),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "stagecraft", &mut std::io::stdout());

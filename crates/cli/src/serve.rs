@@ -3,17 +3,51 @@
 //! branches. One process at a time runs the clock: while the app (or another `serve`) holds it,
 //! this one waits and takes it over once that one stops. Ctrl-C or SIGTERM stops it after the
 //! round under way (its deploys end as they would) and hands the clock over at once.
+//!
+//! It serves the HTTP API too (`stagecraft-http`), on 127.0.0.1 unless told otherwise, from
+//! the start, whoever holds the clock; the deploys it queues run in this process.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use stagecraft_api::{Error, Stagecraft};
 
-pub(crate) async fn execute(stagecraft: &Stagecraft, every: Duration) -> Result<u8, Error> {
+/// What `serve` runs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Serve {
+    /// The clock's period.
+    pub every: Duration,
+    /// Where the HTTP API listens; none with `--no-api`.
+    pub api: Option<SocketAddr>,
+}
+
+pub(crate) async fn execute(stagecraft: &Stagecraft, serve: Serve) -> Result<u8, Error> {
+    let stop = tokio_util::sync::CancellationToken::new();
+    let api = match serve.api {
+        None => None,
+        Some(address) => {
+            let listener =
+                stagecraft_http::bind(address)
+                    .await
+                    .map_err(|error| Error::Conflict {
+                        message: error.to_string(),
+                    })?;
+            let bound = listener.local_addr().unwrap_or(address);
+            if !bound.ip().is_loopback() {
+                eprintln!(
+                    "warning: the API listens on {bound}, beyond this machine: anyone who \
+                     reaches it can try tokens, and they travel unencrypted"
+                );
+            }
+            eprintln!("stagecraft serve: the API answers on http://{bound}/api/v1/");
+            let served = stagecraft_http::serve(stagecraft.clone(), listener, stop.clone());
+            Some(tokio::spawn(served))
+        }
+    };
     eprintln!(
         "stagecraft serve: the clock runs every {} s while this process holds it (Ctrl-C stops)",
-        every.as_secs()
+        serve.every.as_secs()
     );
-    let stop = tokio_util::sync::CancellationToken::new();
     let on_signal = stop.clone();
     tokio::spawn(async move {
         stopped().await;
@@ -21,7 +55,14 @@ pub(crate) async fn execute(stagecraft: &Stagecraft, every: Duration) -> Result<
         on_signal.cancel();
     });
     // A round's deploys end as they would; the clock is let go at once after.
-    stagecraft.run_clock_until(every, &stop).await;
+    stagecraft.run_clock_until(serve.every, &stop).await;
+    if let Some(api) = api {
+        match api.await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => eprintln!("warning: {error}"),
+            Err(error) => eprintln!("warning: the API stopped: {error}"),
+        }
+    }
     Ok(0)
 }
 

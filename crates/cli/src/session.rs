@@ -8,6 +8,7 @@ use stagecraft_api::{Error, Settings, Stagecraft};
 
 use crate::Output;
 use crate::apps::{self, Apps};
+use crate::auth::{self, Auth};
 use crate::builds::{self, Builds};
 use crate::cron::{self, Cron};
 use crate::datasets::{self, Datasets};
@@ -28,8 +29,9 @@ pub(crate) enum Request {
     Instances(Instances),
     Workflows(Workflows),
     Cron(Cron),
-    /// `serve`, with the clock's period.
-    Serve(std::time::Duration),
+    /// `serve`, with the clock's period and where the API listens.
+    Serve(crate::serve::Serve),
+    Auth(Auth),
 }
 
 impl Request {
@@ -49,6 +51,7 @@ impl Request {
             Request::Cron(command) => command.uses_docker(),
             // Its deploys do; the clock takes its time.
             Request::Serve(_) => true,
+            Request::Auth(_) => false,
         }
     }
 }
@@ -90,6 +93,7 @@ async fn execute(
         Request::Instances(command) => instances::execute(stagecraft, command, output).await,
         Request::Workflows(command) => workflows::execute(stagecraft, command, output).await,
         Request::Cron(command) => cron::execute(stagecraft, command, output).await,
-        Request::Serve(every) => crate::serve::execute(stagecraft, every).await,
+        Request::Serve(serve) => crate::serve::execute(stagecraft, serve).await,
+        Request::Auth(command) => auth::execute(stagecraft, command, output).await,
     }
 }

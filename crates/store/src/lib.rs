@@ -21,6 +21,7 @@
 //! - `migrations/`: the schema, one numbered file per change, embedded with `sqlx::migrate!()`
 //! - `.sqlx/` (workspace root): offline query data for the `query!` macros
 
+pub mod api_token;
 pub mod app;
 pub mod build;
 pub mod change;

@@ -191,7 +191,8 @@ impl Stagecraft {
         Ok(deploy::events_after(self.store.pool(), deploy_id, after_seq).await?)
     }
 
-    async fn deploy_by_id(&self, id: i64) -> Result<Deploy, Error> {
+    /// Deploy `id` as it stands.
+    pub async fn deploy_by_id(&self, id: i64) -> Result<Deploy, Error> {
         deploy::by_id(self.store.pool(), id)
             .await?
             .ok_or_else(|| Error::NotFound {

@@ -72,6 +72,27 @@ workflows:
     repo
 }
 
+/// Runs git in `repo`, as a test user; it must succeed.
+pub(crate) fn git(repo: &Path, args: &[&str]) {
+    let done = Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args([
+            "-c",
+            "user.name=Test",
+            "-c",
+            "user.email=test@stagecraft.invalid",
+        ])
+        .args(args)
+        .output()
+        .expect("git must be installed");
+    assert!(
+        done.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+}
+
 /// Removes the app's containers, network and images even when the test fails half-way.
 /// Images go by tag: identical builds of other apps share an image id.
 pub(crate) struct Cleanup(pub(crate) String);
@@ -453,25 +474,7 @@ fn serve_patches_an_environment_when_its_branch_gets_a_commit() {
     let template = repo.join(".release/application_template.yaml");
     let text = std::fs::read_to_string(&template).unwrap();
     std::fs::write(&template, format!("auto_deploy: true\n{text}")).unwrap();
-    let git = |args: &[&str]| {
-        let done = Command::new("git")
-            .arg("-C")
-            .arg(&repo)
-            .args([
-                "-c",
-                "user.name=Test",
-                "-c",
-                "user.email=test@stagecraft.invalid",
-            ])
-            .args(args)
-            .output()
-            .expect("git must be installed");
-        assert!(
-            done.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&done.stderr)
-        );
-    };
+    let git = |args: &[&str]| git(&repo, args);
     git(&["init", "-q", "-b", "main"]);
     git(&["add", "."]);
     git(&["commit", "-q", "-m", "first"]);
@@ -484,7 +487,7 @@ fn serve_patches_an_environment_when_its_branch_gets_a_commit() {
     let id = created["environment"]["id"].as_str().unwrap().to_owned();
 
     let mut serve = Command::new(env!("CARGO_BIN_EXE_stagecraft"))
-        .args(["serve", "--every", "1"])
+        .args(["serve", "--every", "1", "--no-api"])
         .env("STAGECRAFT_DATA_DIR", &data)
         .env("STAGECRAFT_KEYCHAIN", "0")
         .stderr(std::process::Stdio::null())

@@ -3,6 +3,7 @@
 // Test helpers outside #[test] functions fail loudly too.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod api;
 mod docker;
 mod environments;
 mod gitops;

@@ -3,6 +3,7 @@
 // Test helpers outside #[test] functions fail loudly too.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod api_tokens;
 mod handles;
 mod history;
 mod open;

@@ -1,0 +1,332 @@
+//! The HTTP API of a real `stagecraft serve` on a free 127.0.0.1 port, with a real HTTP client
+//! (hyper), against the real Docker engine: refused without a valid token; Release's create by
+//! branch, then update by the same branch, followed through the deploy until it ends; get and
+//! list in Release's field names; bad bodies, oversized bodies and unknown apps with their
+//! codes; a revoked token refused; delete; the requests and refusals recorded.
+
+use std::io::BufRead as _;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use http_body_util::BodyExt as _;
+
+use crate::docker::{Cleanup, app, git, json, stagecraft, stdout};
+
+/// A `stagecraft serve` process, stopped (and waited for) when dropped, even when the test
+/// fails half-way.
+struct Served(Child);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `stagecraft serve --api-port 0`; gives the process and the port it printed.
+fn serve(data: &Path) -> (Served, u16) {
+    let mut child = Served(
+        Command::new(env!("CARGO_BIN_EXE_stagecraft"))
+            .args(["serve", "--every", "60", "--api-port", "0"])
+            .env("STAGECRAFT_DATA_DIR", data)
+            .env("STAGECRAFT_KEYCHAIN", "0")
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let stderr = child.0.stderr.take().unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines() {
+            let Ok(line) = line else { return };
+            let _ = sender.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let line = receiver
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("serve printed no API address within 30 s");
+        if let Some(rest) =
+            line.strip_prefix("stagecraft serve: the API answers on http://127.0.0.1:")
+        {
+            let port = rest.split('/').next().unwrap().parse().unwrap();
+            // Its later lines are drained in the background, so it never blocks on them.
+            std::thread::spawn(move || while receiver.recv().is_ok() {});
+            return (child, port);
+        }
+    }
+}
+
+/// One request; gives the status and the JSON body (null when there is none).
+async fn call(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<Vec<u8>>,
+) -> (u16, serde_json::Value) {
+    let stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    let mut request = hyper::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", format!("127.0.0.1:{port}"));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    if body.is_some() {
+        request = request.header("content-type", "application/json");
+    }
+    let request = request
+        .body(http_body_util::Full::new(bytes::Bytes::from(
+            body.unwrap_or_default(),
+        )))
+        .unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// Polls the deploy until it ended (bounded); gives it.
+async fn ended(port: u16, token: &str, deploy: i64) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let (status, answer) = call(
+            port,
+            "GET",
+            &format!("/api/v1/deploys/{deploy}"),
+            &[("x-user-token", token)],
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{answer}");
+        if !matches!(answer["status"].as_str(), Some("queued" | "running")) {
+            return answer;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "deploy {deploy} did not end: {answer}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_environments_api_of_a_real_serve_creates_updates_and_deletes_by_branch() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let name = format!("api{}", std::process::id());
+    let _cleanup = Cleanup(name.clone());
+    let repo = app(dir.path(), &name);
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "first"]);
+    stdout(&stagecraft(&data, &["apps", "add", repo.to_str().unwrap()]));
+    let made = json(&data, &["auth", "token", "create", "ci", "-o", "json"]);
+    let token = made["token"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("stc_"), "{made}");
+    let listed = json(&data, &["auth", "token", "list", "-o", "json"]);
+    assert!(
+        !listed.to_string().contains(&token),
+        "a list never shows a token: {listed}"
+    );
+    let (mut server, port) = serve(&data);
+    let auth = [
+        ("x-user-token", token.as_str()),
+        ("x-user-email", "ci@example.com"),
+    ];
+
+    // Refused without a valid token, with the app's code.
+    let (status, answer) = call(port, "GET", "/api/v1/environments", &[], None).await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (401, Some("UNAUTHORIZED")),
+        "{answer}"
+    );
+    let (status, _) = call(
+        port,
+        "GET",
+        "/api/v1/environments",
+        &[("x-user-token", "stc_0000")],
+        None,
+    )
+    .await;
+    assert_eq!(status, 401);
+
+    // Release's own path: created for the branch, and set up.
+    let create = serde_json::json!({"branch": "main", "services": {"worker": "ecr/worker:1"}});
+    let (status, created) = call(
+        port,
+        "POST",
+        &format!("/api/apps/{name}/environments"),
+        &auth,
+        Some(serde_json::to_vec(&create).unwrap()),
+    )
+    .await;
+    assert_eq!(status, 200, "{created}");
+    assert_eq!(created["message"], "Successfully created Environment");
+    assert!(
+        created["warnings"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("services:"),
+        "{created}"
+    );
+    let id = created["environment"]["id"].as_str().unwrap().to_owned();
+    let setup = ended(port, &token, created["deploy"]["id"].as_i64().unwrap()).await;
+    assert_eq!(setup["status"], "succeeded", "{setup}");
+
+    let bearer = format!("Bearer {token}");
+    let (status, got) = call(
+        port,
+        "GET",
+        &format!("/api/v1/environments/{id}"),
+        &[("authorization", bearer.as_str())],
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(
+        (
+            got["environment"]["state"].as_str(),
+            got["environment"]["tracking_branch"].as_str()
+        ),
+        (Some("deployed"), Some("main")),
+        "{got}"
+    );
+    assert!(
+        got["environment"]["hostnames"][0]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://127.0.0.1:"),
+        "{got}"
+    );
+
+    // The same branch again: the same environment, updated by a deploy of its newest commit.
+    let (status, updated) = call(
+        port,
+        "POST",
+        &format!("/api/v1/apps/{name}/environments"),
+        &auth,
+        Some(br#"{"branch": "main"}"#.to_vec()),
+    )
+    .await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(updated["message"], "Successfully updated Environment");
+    assert_eq!(updated["environment"]["id"], id.as_str());
+    let patch = ended(port, &token, updated["deploy"]["id"].as_i64().unwrap()).await;
+    assert_eq!(
+        (patch["stage"].as_str(), patch["status"].as_str()),
+        (Some("patch"), Some("succeeded")),
+        "{patch}"
+    );
+
+    let (status, list) = call(
+        port,
+        "GET",
+        &format!("/api/v1/environments?app={name}"),
+        &auth,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list[0]["id"], id.as_str());
+
+    // Bad requests, with their codes.
+    let (status, answer) = call(
+        port,
+        "POST",
+        &format!("/api/v1/apps/{name}/environments"),
+        &auth,
+        Some(b"{}".to_vec()),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (400, Some("branch is a required parameter")),
+        "{answer}"
+    );
+    let (status, answer) = call(
+        port,
+        "POST",
+        "/api/v1/apps/nosuchapp/environments",
+        &auth,
+        Some(br#"{"branch": "main"}"#.to_vec()),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (404, Some("NOT_FOUND")),
+        "{answer}"
+    );
+    let mut oversized = br#"{"branch": "main", "commit_message": ""#.to_vec();
+    oversized.extend(std::iter::repeat_n(b'x', 1024 * 1024));
+    oversized.extend(br#""}"#);
+    let (status, answer) = call(
+        port,
+        "POST",
+        &format!("/api/v1/apps/{name}/environments"),
+        &auth,
+        Some(oversized),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (413, Some("REQUEST_TOO_LARGE")),
+        "{answer}"
+    );
+
+    // Deleted: torn down.
+    let (status, deleted) = call(
+        port,
+        "DELETE",
+        &format!("/api/v1/environments/{id}"),
+        &auth,
+        None,
+    )
+    .await;
+    assert_eq!(status, 202, "{deleted}");
+    let teardown = ended(port, &token, deleted["deploy"]["id"].as_i64().unwrap()).await;
+    assert_eq!(teardown["status"], "succeeded", "{teardown}");
+
+    // A revoked token is refused from the next request on.
+    stdout(&stagecraft(&data, &["auth", "token", "revoke", "ci"]));
+    let (status, _) = call(port, "GET", "/api/v1/environments", &auth, None).await;
+    assert_eq!(status, 401);
+
+    // Stopped as a user stops it: the requests are recorded first.
+    let stopped = Command::new("kill")
+        .args(["-TERM", &server.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    assert!(server.0.wait().unwrap().success());
+    let recorded = json(&data, &["auth", "requests", "--limit", "100", "-o", "json"]);
+    assert_eq!(recorded["refused"], 3, "{recorded}");
+    let requests = recorded["requests"].as_array().unwrap();
+    assert!(
+        requests.iter().any(|r| r["method"] == "DELETE"
+            && r["status"] == 202
+            && r["token"] == "ci"
+            && r["path"] == format!("/api/v1/environments/{id}")),
+        "{recorded}"
+    );
+    let tokens = json(&data, &["auth", "token", "list", "-o", "json"]);
+    assert!(
+        tokens[0]["lastUsedAt"].is_string() && tokens[0]["revokedAt"].is_string(),
+        "{tokens}"
+    );
+}

@@ -1,0 +1,221 @@
+//! # stagecraft-http
+//!
+//! The HTTP API `stagecraft serve` answers on 127.0.0.1: Release's Environments API (create or
+//! update by branch, list, get, setup, patch, delete) and what a script needs to follow a
+//! deploy, with Release's field names where scripts read them. Every request needs a token
+//! Stagecraft made; errors are `{"error", "code"}` with the app's stable codes; the OpenAPI
+//! document is generated from the handlers (utoipa) and served at `/api/v1/openapi.json`.
+//!
+//! Depends on `stagecraft-api` (the use cases) and axum; knows nothing of Tauri or the store.
+//!
+//! # Layout
+//! - `environments.rs`: the Environments API's handlers and answers
+//! - `deploys.rs`: a deploy as it stands
+//! - `auth.rs`: the token every request needs
+//! - `record.rs`: the request log, written in batches
+//! - `error.rs`: [`HttpError`] (the API could not start) and a request's failure
+
+mod auth;
+mod deploys;
+mod environments;
+mod error;
+mod record;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use stagecraft_api::{ApiRequest, ErrorCode, Stagecraft};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use environments::{CreateAnswer, DeployJson, EnvironmentJson};
+pub use error::{ApiError, ErrorBody, HttpError};
+
+/// Where the API listens unless told otherwise.
+pub const DEFAULT_PORT: u16 = 7477;
+/// The largest request body the API reads.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+/// The longest a request may take, reading its body included.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Clone)]
+pub(crate) struct AppState {
+    stagecraft: Stagecraft,
+    requests: mpsc::Sender<ApiRequest>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Stagecraft API",
+        description = "Release's Environments API on localhost, with Release's field names where \
+                       scripts read them. Every request sends a token made with `stagecraft auth \
+                       token create` as `X-User-Token` (with `X-User-Email`, not checked) or \
+                       `Authorization: Bearer`. Release's own path `POST \
+                       /api/apps/{app}/environments` is the same as \
+                       `/api/v1/apps/{app}/environments`."
+    ),
+    modifiers(&Tokens),
+    components(schemas(ErrorBody))
+)]
+struct ApiDoc;
+
+struct Tokens;
+
+impl Modify for Tokens {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-User-Token"))),
+        );
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+fn documented() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(environments::list))
+        .routes(routes!(environments::get, environments::delete))
+        .routes(routes!(environments::setup))
+        .routes(routes!(environments::patch))
+        .routes(routes!(environments::create_or_update))
+        .routes(routes!(deploys::get))
+}
+
+/// The API's OpenAPI document, as the handlers declare it.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut document = documented().split_for_parts().1;
+    document.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    document
+}
+
+async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(openapi())
+}
+
+/// A request that takes longer than [`REQUEST_TIMEOUT`] is answered 408.
+async fn time_limit(request: Request, next: Next) -> Response {
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            ErrorCode::RequestTimeout,
+            format!(
+                "the request took longer than {} s, its body included",
+                REQUEST_TIMEOUT.as_secs()
+            ),
+        )
+        .into_response(),
+    }
+}
+
+/// The most of a refused body read and dropped before the refusal is sent: a client that is
+/// still sending would otherwise meet a reset connection instead of the answer.
+const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
+
+/// A body that says it is larger than [`BODY_LIMIT`] is refused (413) before a handler reads
+/// it; one that does not say (chunked) is cut at the limit by the handlers' extractors.
+async fn size_limit(request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(length) if length > BODY_LIMIT as u64 => {
+            use http_body_util::BodyExt as _;
+            let body = http_body_util::Limited::new(request.into_body(), DRAIN_LIMIT);
+            let _ = body.collect().await;
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::RequestTooLarge,
+                format!("the body is {length} bytes: the API takes at most {BODY_LIMIT} bytes"),
+            )
+            .into_response()
+        }
+        _ => next.run(request).await,
+    }
+}
+
+async fn not_found(request: Request) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        ErrorCode::NotFound,
+        format!(
+            "no such API path: {} {} (the OpenAPI document at /api/v1/openapi.json lists them)",
+            request.method(),
+            request.uri().path()
+        ),
+    )
+}
+
+fn router(state: AppState) -> Router {
+    let (router, _) = documented().split_for_parts();
+    router
+        .route("/api/v1/openapi.json", get(openapi_json))
+        .route(
+            "/api/apps/{app}/environments",
+            post(environments::create_or_update),
+        )
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_token,
+        ))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(size_limit))
+        .layer(middleware::from_fn(time_limit))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            record::record,
+        ))
+        .with_state(state)
+}
+
+/// Listens on `address`.
+pub async fn bind(address: SocketAddr) -> Result<TcpListener, HttpError> {
+    TcpListener::bind(address)
+        .await
+        .map_err(|source| HttpError::Bind {
+            address: address.to_string(),
+            source,
+        })
+}
+
+/// Answers the API's requests on `listener` until `stop` is cancelled; the requests answered
+/// are all recorded before it returns.
+pub async fn serve(
+    stagecraft: Stagecraft,
+    listener: TcpListener,
+    stop: CancellationToken,
+) -> Result<(), HttpError> {
+    let (requests, received) = mpsc::channel(record::BACKLOG);
+    let writer = tokio::spawn(record::write(stagecraft.clone(), received));
+    let app = router(AppState {
+        stagecraft,
+        requests,
+    });
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(stop.cancelled_owned())
+        .await
+        .map_err(HttpError::Serve);
+    if let Err(error) = writer.await {
+        tracing::warn!(%error, "the API's request log stopped");
+    }
+    served
+}
