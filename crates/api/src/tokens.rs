@@ -87,7 +87,11 @@ impl Stagecraft {
             });
         }
         let pool = self.store.pool();
-        if api_token::list(pool).await?.iter().any(|t| t.name == name) {
+        if api_token::list(pool)
+            .await?
+            .iter()
+            .any(|t| t.name == name && t.revoked_at.is_none())
+        {
             return Err(Error::Conflict {
                 message: format!(
                     "a token named {name} exists: revoke it (stagecraft auth token revoke \

@@ -11,7 +11,7 @@ use crate::error::{ApiError, ErrorBody};
     params(("id" = i64, Path, description = "The deploy's id")),
     responses((status = 200, body = DeployJson), (status = 404, body = ErrorBody),
         (status = 401, body = ErrorBody)),
-    security(("token" = [])))]
+    security(("token" = []), ("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<i64>,

@@ -145,7 +145,7 @@ pub struct ListQuery {
 /// The environments, oldest first (torn-down ones too: their `state` says so).
 #[utoipa::path(get, path = "/api/v1/environments", params(ListQuery),
     responses((status = 200, body = [EnvironmentJson]), (status = 401, body = ErrorBody)),
-    security(("token" = [])))]
+    security(("token" = []), ("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     Query(query): Query<ListQuery>,
@@ -169,7 +169,7 @@ pub struct EnvironmentAnswer {
     params(("id" = String, Path, description = "The environment's id")),
     responses((status = 200, body = EnvironmentAnswer), (status = 404, body = ErrorBody),
         (status = 401, body = ErrorBody)),
-    security(("token" = [])))]
+    security(("token" = []), ("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -196,7 +196,7 @@ async fn submit(
         .submit(env_id, request, Wait::Background)
         .await?;
     // The serving process runs it; its answer does not wait.
-    drop(submitted.queue);
+    state.keep(submitted.queue);
     Ok((
         StatusCode::ACCEPTED,
         Json(DeployAnswer {
@@ -211,7 +211,7 @@ async fn submit(
     params(("id" = String, Path, description = "The environment's id")),
     responses((status = 202, body = DeployAnswer), (status = 404, body = ErrorBody),
         (status = 401, body = ErrorBody)),
-    security(("token" = [])))]
+    security(("token" = []), ("bearer" = [])))]
 pub async fn setup(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -225,7 +225,7 @@ pub async fn setup(
     params(("id" = String, Path, description = "The environment's id")),
     responses((status = 202, body = DeployAnswer), (status = 404, body = ErrorBody),
         (status = 401, body = ErrorBody)),
-    security(("token" = [])))]
+    security(("token" = []), ("bearer" = [])))]
 pub async fn patch(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -245,7 +245,7 @@ pub async fn patch(
     params(("id" = String, Path, description = "The environment's id")),
     responses((status = 202, body = DeployAnswer), (status = 404, body = ErrorBody),
         (status = 401, body = ErrorBody)),
-    security(("token" = [])))]
+    security(("token" = []), ("bearer" = [])))]
 pub async fn delete(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -294,7 +294,7 @@ pub struct CreateAnswer {
     request_body = CreateBody,
     responses((status = 200, body = CreateAnswer), (status = 400, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)),
-    security(("token" = [])))]
+    security(("token" = []), ("bearer" = [])))]
 pub async fn create_or_update(
     State(state): State<AppState>,
     Path(app): Path<String>,
@@ -346,11 +346,21 @@ pub async fn create_or_update(
             metadata.join(", ")
         ));
     }
+    // One at a time: two requests for one new branch make one environment.
+    let _creating = state.creating.lock().await;
     let rows = state.stagecraft.environment_rows().await?;
+    // An ephemeral environment of the app on the branch that still stands (one being torn
+    // down, or left half torn down, is gone for this purpose: a new one is made).
     let tracking = rows.iter().find(|r| {
         r.environment.app == app
             && r.environment.branch == branch
-            && r.environment.status != EnvironmentStatus::TornDown
+            && r.environment.kind == stagecraft_engine::EnvironmentKind::Ephemeral
+            && !matches!(
+                r.environment.status,
+                EnvironmentStatus::TornDown
+                    | EnvironmentStatus::TearingDown
+                    | EnvironmentStatus::TeardownFailed
+            )
     });
     let (message, env_id) = match tracking {
         Some(row) => (
@@ -388,7 +398,7 @@ pub async fn create_or_update(
                 Wait::Background,
             )
             .await?;
-        drop(submitted.queue);
+        state.keep(submitted.queue);
         Some(submitted.deploy.into())
     };
     Ok(Json(CreateAnswer {

@@ -53,6 +53,22 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub(crate) struct AppState {
     stagecraft: Stagecraft,
     requests: mpsc::Sender<ApiRequest>,
+    /// The queues of the deploys the API started, run in this process: waited for before
+    /// `serve` returns, so a stop never cuts one short.
+    deploys: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+    /// One create-or-update at a time: two for one branch at once make one environment.
+    creating: std::sync::Arc<tokio::sync::Mutex<()>>,
+}
+
+impl AppState {
+    /// Keeps a deploy queue's task, to be waited for when the API stops.
+    pub(crate) fn keep(&self, queue: Option<tokio::task::JoinHandle<()>>) {
+        let Some(queue) = queue else { return };
+        if let Ok(mut deploys) = self.deploys.lock() {
+            deploys.retain(|d| !d.is_finished());
+            deploys.push(queue);
+        }
+    }
 }
 
 #[derive(OpenApi)]
@@ -125,8 +141,9 @@ async fn time_limit(request: Request, next: Next) -> Response {
 }
 
 /// The most of a refused body read and dropped before the refusal is sent: a client that is
-/// still sending would otherwise meet a reset connection instead of the answer.
-const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
+/// still sending would otherwise meet a reset connection instead of the answer. Read frame by
+/// frame, never held; only a request with a valid token gets this far.
+const DRAIN_LIMIT: u64 = 2 * 1024 * 1024;
 
 /// A body that says it is larger than [`BODY_LIMIT`] is refused (413) before a handler reads
 /// it; one that does not say (chunked) is cut at the limit by the handlers' extractors.
@@ -139,8 +156,16 @@ async fn size_limit(request: Request, next: Next) -> Response {
     match declared {
         Some(length) if length > BODY_LIMIT as u64 => {
             use http_body_util::BodyExt as _;
-            let body = http_body_util::Limited::new(request.into_body(), DRAIN_LIMIT);
-            let _ = body.collect().await;
+            let mut body = request.into_body();
+            let mut drained = 0u64;
+            while drained < DRAIN_LIMIT.min(length) {
+                match body.frame().await {
+                    Some(Ok(frame)) => {
+                        drained += frame.data_ref().map_or(0, |d| d.len() as u64);
+                    }
+                    _ => break,
+                }
+            }
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 ErrorCode::RequestTooLarge,
@@ -173,12 +198,13 @@ fn router(state: AppState) -> Router {
             post(environments::create_or_update),
         )
         .fallback(not_found)
+        // Innermost first: the size limits see only requests with a valid token.
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(size_limit))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,
         ))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(middleware::from_fn(size_limit))
         .layer(middleware::from_fn(time_limit))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -206,14 +232,25 @@ pub async fn serve(
 ) -> Result<(), HttpError> {
     let (requests, received) = mpsc::channel(record::BACKLOG);
     let writer = tokio::spawn(record::write(stagecraft.clone(), received));
+    let deploys = std::sync::Arc::default();
     let app = router(AppState {
         stagecraft,
         requests,
+        deploys: std::sync::Arc::clone(&deploys),
+        creating: std::sync::Arc::default(),
     });
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(stop.cancelled_owned())
         .await
         .map_err(HttpError::Serve);
+    // The deploys it started end as they would (their environments' leases released).
+    let running: Vec<_> = deploys
+        .lock()
+        .map(|mut d| std::mem::take(&mut *d))
+        .unwrap_or_default();
+    for queue in running {
+        let _ = queue.await;
+    }
     if let Err(error) = writer.await {
         tracing::warn!(%error, "the API's request log stopped");
     }

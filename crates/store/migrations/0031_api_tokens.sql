@@ -4,7 +4,7 @@
 -- name another.
 CREATE TABLE api_token (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
-    name         TEXT NOT NULL UNIQUE CHECK (length(name) > 0),
+    name         TEXT NOT NULL CHECK (length(name) > 0),
     -- Lowercase hex SHA-256 of the token.
     hash         TEXT NOT NULL UNIQUE CHECK (length(hash) = 64),
     -- Its first characters, so a list tells tokens apart without holding them.
@@ -13,6 +13,8 @@ CREATE TABLE api_token (
     last_used_at TEXT,
     revoked_at   TEXT
 ) STRICT;
+-- A name is taken by one token not revoked: a revoked one's name may be used again.
+CREATE UNIQUE INDEX api_token_live_name ON api_token (name) WHERE revoked_at IS NULL;
 
 -- The API's last requests, for the window (the newest few hundred are kept), and how many
 -- were refused for want of a valid token since the database was made.

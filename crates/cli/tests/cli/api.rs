@@ -164,6 +164,16 @@ async fn the_environments_api_of_a_real_serve_creates_updates_and_deletes_by_bra
     )
     .await;
     assert_eq!(status, 401);
+    for path in ["/api/v1/openapi.json", "/api/v1/nothing-here"] {
+        let (status, answer) = call(port, "GET", path, &[], None).await;
+        assert_eq!(
+            (status, answer["code"].as_str()),
+            (401, Some("UNAUTHORIZED")),
+            "{path}"
+        );
+    }
+    let (status, document) = call(port, "GET", "/api/v1/openapi.json", &auth, None).await;
+    assert_eq!((status, document["openapi"].as_str()), (200, Some("3.1.0")));
 
     // Release's own path: created for the branch, and set up.
     let create = serde_json::json!({"branch": "main", "services": {"worker": "ecr/worker:1"}});
@@ -315,7 +325,7 @@ async fn the_environments_api_of_a_real_serve_creates_updates_and_deletes_by_bra
     assert!(stopped.success());
     assert!(server.0.wait().unwrap().success());
     let recorded = json(&data, &["auth", "requests", "--limit", "100", "-o", "json"]);
-    assert_eq!(recorded["refused"], 3, "{recorded}");
+    assert_eq!(recorded["refused"], 5, "{recorded}");
     let requests = recorded["requests"].as_array().unwrap();
     assert!(
         requests.iter().any(|r| r["method"] == "DELETE"

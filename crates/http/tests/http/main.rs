@@ -1,5 +1,5 @@
-//! The HTTP API's tests: a real HTTP client against the API served on a free 127.0.0.1 port,
-//! over a real Stagecraft (SQLite file, Docker engine).
+//! The HTTP API's own tests: its OpenAPI document. The API itself is tested through a real
+//! `stagecraft serve` with a real HTTP client in `crates/cli/tests/cli/api.rs`.
 
 // Test helpers outside #[test] functions fail loudly too.
 #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -1,5 +1,5 @@
 //! The HTTP API's tokens and request log: a token found by its hash until revoked, a name
-//! taken once, requests kept to the newest few hundred, refusals counted across batches.
+//! taken by one live token at a time, requests kept to the newest few hundred, refusals counted across batches.
 
 use stagecraft_store::api_token::{self, NewRequest, REQUESTS_KEPT};
 
@@ -57,4 +57,13 @@ async fn tokens_are_found_by_hash_until_revoked_and_requests_are_kept_and_counte
     assert!(!api_token::revoke(pool, "ci").await.unwrap());
     assert!(api_token::valid(pool, &hash).await.unwrap().is_none());
     assert!(api_token::list(pool).await.unwrap()[0].revoked_at.is_some());
+    // A revoked token's name may be taken again; two live ones may not share it.
+    api_token::insert(pool, "ci", &"d".repeat(64), "stc_dddd")
+        .await
+        .unwrap();
+    assert!(
+        api_token::insert(pool, "ci", &"e".repeat(64), "stc_eeee")
+            .await
+            .is_err()
+    );
 }
