@@ -63,11 +63,13 @@ d = json.load(sys.stdin)
 s = d["summary"]; p = d["latencyPercentiles"]
 codes = d.get("statusCodeDistribution", {})
 errors = d.get("errorDistribution", {})
-print(f"{name}: {s[\"requestsPerSec\"]:.0f} requests/s, p50 {p[\"p50\"]*1000:.2f} ms, p99 {p[\"p99\"]*1000:.2f} ms, statuses {codes}, errors {errors or \"none\"}")
+rps, p50, p99 = s["requestsPerSec"], p["p50"] * 1000, p["p99"] * 1000
+print("%s: %.0f requests/s, p50 %.2f ms, p99 %.2f ms, statuses %s, errors %s"
+      % (name, rps, p50, p99, codes, errors or "none"))
 ' "$1"
 }
 
-"$oha" -z "${seconds}s" -c 50 --no-tui --output-format json -H "X-User-Token: $token" \
+"$oha" -z "${seconds}s" --wait-ongoing-requests-after-deadline -c 50 --no-tui --output-format json -H "X-User-Token: $token" \
   "$base/api/v1/environments/$id" | report "GET /api/v1/environments/{id}, 50 clients, ${seconds} s"
 "$oha" -n 1000 -c 10 --no-tui --output-format json "$base/api/v1/environments/$id" |
   report "1,000 requests without a token, 10 clients"

@@ -273,6 +273,20 @@ impl Stagecraft {
     /// (the stage and step its deploy runs, the deploys waiting) and its services' URLs.
     pub async fn environment_rows(&self) -> Result<Vec<EnvironmentRow>, Error> {
         let environments = environment::list(self.store.pool()).await?;
+        self.rows_of(environments).await
+    }
+
+    /// One environment as the environments list shows it.
+    pub async fn environment_row(&self, env_id: &str) -> Result<EnvironmentRow, Error> {
+        let environment = self.environment(env_id).await?;
+        let mut rows = self.rows_of(vec![environment]).await?;
+        rows.pop().ok_or_else(|| Error::NotFound {
+            what: "environment",
+            name: env_id.to_owned(),
+        })
+    }
+
+    async fn rows_of(&self, environments: Vec<Environment>) -> Result<Vec<EnvironmentRow>, Error> {
         let mut activity = deploy::activity(self.store.pool()).await?;
         let ready = environment::services_ready(self.store.pool()).await?;
         let mut rows = Vec::with_capacity(environments.len());

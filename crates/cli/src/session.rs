@@ -57,7 +57,14 @@ impl Request {
 }
 
 pub(crate) fn run(request: Request, output: Output) -> Result<u8, Error> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    // A command is one thing at a time; `serve` answers many API clients at once besides its
+    // clock and deploys, on every core.
+    let mut builder = if matches!(request, Request::Serve(_)) {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let runtime = builder
         .enable_all()
         .build()
         .map_err(|source| Error::ReadFile {

@@ -1,7 +1,10 @@
 //! Every request carries a token Stagecraft made (`stagecraft auth token create`), as Release's
 //! API takes one: `X-User-Token` (with `X-User-Email`, which is not checked: there is one local
 //! account), or `Authorization: Bearer`. A request without a valid one is refused (401) and
-//! counted; the token a request was made with goes with it to the request log.
+//! counted; the token a request was made with goes with it to the request log. A token found
+//! valid is taken as valid for a second ([`TRUSTED_FOR`]) without asking the database again:
+//! a revocation (made by another process, `stagecraft auth token revoke`) holds within a
+//! second. A refusal is never remembered, so a token just made works at once.
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -11,6 +14,36 @@ use stagecraft_api::{ErrorCode, TokenId};
 
 use crate::AppState;
 use crate::error::ApiError;
+
+/// How long a token found valid is taken as valid without looking again.
+pub const TRUSTED_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+/// The most tokens remembered at once (a local API has a handful).
+const REMEMBERED: usize = 64;
+
+/// Tokens found valid lately, with when.
+#[derive(Debug, Default)]
+pub struct Trusted(
+    std::sync::Mutex<std::collections::HashMap<String, (TokenId, std::time::Instant)>>,
+);
+
+impl Trusted {
+    fn get(&self, token: &str) -> Option<TokenId> {
+        let trusted = self.0.lock().ok()?;
+        let (id, at) = trusted.get(token)?;
+        (at.elapsed() < TRUSTED_FOR).then_some(*id)
+    }
+
+    fn put(&self, token: &str, id: TokenId) {
+        if let Ok(mut trusted) = self.0.lock() {
+            if trusted.len() >= REMEMBERED {
+                trusted.retain(|_, (_, at)| at.elapsed() < TRUSTED_FOR);
+            }
+            if trusted.len() < REMEMBERED {
+                trusted.insert(token.to_owned(), (id, std::time::Instant::now()));
+            }
+        }
+    }
+}
 
 /// The token a request carries, from either header.
 fn token_of(headers: &HeaderMap) -> Option<&str> {
@@ -34,8 +67,12 @@ pub async fn require_token(
             "no token: send one as X-User-Token (or Authorization: Bearer); make one \
                      with `stagecraft auth token create NAME`",
         ),
+        Some(token) if let Some(id) = state.trusted.get(token) => Ok(id),
         Some(token) => match state.stagecraft.check_api_token(token).await {
-            Ok(Some(id)) => Ok(id),
+            Ok(Some(id)) => {
+                state.trusted.put(token, id);
+                Ok(id)
+            }
             Ok(None) => Err(
                 "the token is not one of this Stagecraft's, or it was revoked: \
                              `stagecraft auth token list` shows them",

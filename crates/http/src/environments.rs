@@ -119,21 +119,7 @@ fn environment_json(row: &EnvironmentRow) -> EnvironmentJson {
 }
 
 async fn row_of(state: &AppState, env_id: &str) -> Result<EnvironmentRow, ApiError> {
-    // Known, or the not-found error that names it.
-    state.stagecraft.environment(env_id).await?;
-    state
-        .stagecraft
-        .environment_rows()
-        .await?
-        .into_iter()
-        .find(|r| r.environment.env_id == env_id)
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                ErrorCode::NotFound,
-                format!("no environment {env_id}"),
-            )
-        })
+    Ok(state.stagecraft.environment_row(env_id).await?)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -39,6 +39,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub use auth::TRUSTED_FOR;
 pub use environments::{CreateAnswer, DeployJson, EnvironmentJson};
 pub use error::{ApiError, ErrorBody, HttpError};
 
@@ -58,6 +59,7 @@ pub(crate) struct AppState {
     deploys: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
     /// One create-or-update at a time: two for one branch at once make one environment.
     creating: std::sync::Arc<tokio::sync::Mutex<()>>,
+    trusted: std::sync::Arc<auth::Trusted>,
 }
 
 impl AppState {
@@ -238,6 +240,7 @@ pub async fn serve(
         requests,
         deploys: std::sync::Arc::clone(&deploys),
         creating: std::sync::Arc::default(),
+        trusted: std::sync::Arc::default(),
     });
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(stop.cancelled_owned())

@@ -312,8 +312,9 @@ async fn the_environments_api_of_a_real_serve_creates_updates_and_deletes_by_bra
     let teardown = ended(port, &token, deleted["deploy"]["id"].as_i64().unwrap()).await;
     assert_eq!(teardown["status"], "succeeded", "{teardown}");
 
-    // A revoked token is refused from the next request on.
+    // A revoked token is refused within a second (a valid one is trusted that long).
     stdout(&stagecraft(&data, &["auth", "token", "revoke", "ci"]));
+    tokio::time::sleep(stagecraft_http::TRUSTED_FOR + Duration::from_millis(100)).await;
     let (status, _) = call(port, "GET", "/api/v1/environments", &auth, None).await;
     assert_eq!(status, 401);
 
