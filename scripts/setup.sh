@@ -20,7 +20,7 @@ app_packages=(
   build-essential pkg-config curl wget file libssl-dev libdbus-1-dev
   libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
 )
-test_packages=(xvfb xauth x11-utils rpm webkit2gtk-driver fonts-dejavu-core busybox-static dbus-daemon gnome-keyring)
+test_packages=(xvfb xauth x11-utils rpm webkit2gtk-driver fonts-dejavu-core busybox-static dbus-daemon gnome-keyring jq)
 
 # --- toolchains: these come from their own installers, not from this script -----------------
 command -v cargo >/dev/null || fail "Rust is missing: install it with rustup (https://rustup.rs), then run this again"

@@ -269,6 +269,31 @@ pub(crate) async fn datasets_list(
     Ok(state.stagecraft()?.datasets().await?)
 }
 
+/// The HTTP API of `stagecraft serve`: its default port, tokens, last requests, refusals.
+#[tauri::command]
+pub(crate) async fn api_overview(
+    state: State<'_, AppState>,
+) -> Result<stagecraft_api::ApiOverview, IpcError> {
+    Ok(state.stagecraft()?.api_overview(50).await?)
+}
+
+/// Makes an API token: the only time it is shown.
+#[tauri::command]
+pub(crate) async fn api_token_create(
+    state: State<'_, AppState>,
+    name: String,
+) -> Result<stagecraft_api::NewToken, IpcError> {
+    Ok(state.stagecraft()?.create_api_token(&name).await?)
+}
+
+#[tauri::command]
+pub(crate) async fn api_token_revoke(
+    state: State<'_, AppState>,
+    name: String,
+) -> Result<(), IpcError> {
+    Ok(state.stagecraft()?.revoke_api_token(&name).await?)
+}
+
 /// The parameters an environment of the app made from `template` is created with.
 #[tauri::command]
 pub(crate) async fn app_parameters(

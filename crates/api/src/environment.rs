@@ -39,6 +39,33 @@ pub struct CreateEnvironment {
     pub dataset: Option<String>,
 }
 
+/// The state Release's CLI and API give an environment: a running deploy says its stage
+/// (`deploying_setup`, `deploying_patch`, …), a queued one (or none yet) `waiting`, else the
+/// status's own name (`deployed`, `degraded`, `paused`, `failed`, `torn_down`, …).
+pub fn release_state(
+    status: EnvironmentStatus,
+    activity: Option<&stagecraft_store::deploy::Activity>,
+) -> String {
+    fn word(value: &impl Serialize) -> String {
+        serde_json::to_value(value)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
+    if let Some(activity) = activity {
+        if let Some(stage) = &activity.stage {
+            return format!("deploying_{}", word(stage));
+        }
+        if activity.queued > 0 {
+            return "waiting".to_owned();
+        }
+    }
+    match status {
+        EnvironmentStatus::Created => "waiting".to_owned(),
+        status => word(&status),
+    }
+}
+
 /// One line of the environments list.
 #[derive(Debug, Clone, Serialize)]
 pub struct EnvironmentRow {
@@ -48,6 +75,13 @@ pub struct EnvironmentRow {
     /// Its services ready, of how many, as the last health round saw them; only for a
     /// deployed or degraded environment.
     pub services_ready: Option<(i64, i64)>,
+}
+
+impl EnvironmentRow {
+    /// Its state as Release's CLI and API give it ([`release_state`]).
+    pub fn release_state(&self) -> String {
+        release_state(self.environment.status, self.activity.as_ref())
+    }
 }
 
 fn random_env_id() -> String {

@@ -112,7 +112,9 @@ pub use configuration::{ConfigVersion, Hostname, MASK, ShownVar, WorkloadVars};
 pub use cron::CronJobView;
 pub use datasets::{DatasetView, DatasetVolumeView};
 pub use deploy::{DeployReport, DeployRequest, Submitted, Wait};
-pub use environment::{CreateEnvironment, DEFAULT_TTL, EnvironmentRow, MAX_EXTENSION};
+pub use environment::{
+    CreateEnvironment, DEFAULT_TTL, EnvironmentRow, MAX_EXTENSION, release_state,
+};
 pub use error::{Error, ErrorCode, Failure};
 pub use exec::Exec;
 pub use gitops::{
@@ -146,7 +148,10 @@ pub use system::{
     KubeContextReport, KubernetesReport, RuntimeChoice, SystemReport,
 };
 pub use timeline::{DeployDetail, TimelineStep};
-pub use tokens::{ApiRequest, ApiRequestView, NewToken, TOKEN_PREFIX, TokenId, TokenView};
+pub use tokens::{
+    ApiOverview, ApiRequest, ApiRequestView, DEFAULT_API_PORT, NewToken, TOKEN_PREFIX, TokenId,
+    TokenView,
+};
 pub use variables::EditableVariables;
 pub use views::{
     ActivityView, AddedAppView, AppDetailView, AppRefreshView, AppView, BuildComparisonView,

@@ -15,6 +15,9 @@ use crate::{Error, Stagecraft};
 /// What every token starts with, so a leaked one is recognised (secret scanners, logs).
 pub const TOKEN_PREFIX: &str = "stc_";
 
+/// Where `stagecraft serve` answers the HTTP API unless told otherwise (127.0.0.1).
+pub const DEFAULT_API_PORT: u16 = 7477;
+
 /// A token as lists show it: never the token itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -28,7 +31,8 @@ pub struct TokenView {
 }
 
 /// A token just made: the only time it is shown.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
 pub struct NewToken {
     pub name: String,
     pub token: String,
@@ -41,10 +45,24 @@ pub struct ApiRequestView {
     pub at: String,
     pub method: String,
     pub path: String,
+    #[ts(type = "number")]
     pub status: i64,
+    #[ts(type = "number")]
     pub millis: i64,
     /// The token's name; none when refused.
     pub token: Option<String>,
+}
+
+/// The HTTP API as the window shows it: where `stagecraft serve` answers by default, the
+/// tokens, the last requests and how many were refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiOverview {
+    pub default_port: u16,
+    pub tokens: Vec<TokenView>,
+    pub requests: Vec<ApiRequestView>,
+    #[ts(type = "number")]
+    pub refused: i64,
 }
 
 /// The token a request was made with, once checked.
@@ -158,6 +176,18 @@ impl Stagecraft {
             .collect();
         api_token::record_requests(self.store.pool(), &rows).await?;
         Ok(())
+    }
+
+    /// The API for the window: its default port, the tokens, the newest `limit` requests and
+    /// the refusals.
+    pub async fn api_overview(&self, limit: u32) -> Result<ApiOverview, Error> {
+        let (requests, refused) = self.api_requests(limit).await?;
+        Ok(ApiOverview {
+            default_port: DEFAULT_API_PORT,
+            tokens: self.api_tokens().await?,
+            requests,
+            refused,
+        })
     }
 
     /// The API's newest requests, newest first, and how many it refused for want of a valid

@@ -10,6 +10,16 @@ use crate::output::{structured, table};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Auth {
+    /// Release's `auth login`, accepted so its scripts run unchanged: the command needs no
+    /// login on this machine (the HTTP API takes tokens from `auth token create`).
+    Login {
+        #[arg(long)]
+        login: Option<String>,
+        #[arg(long)]
+        token: Option<String>,
+        #[arg(long)]
+        headless: bool,
+    },
     /// The HTTP API's tokens.
     Token {
         #[command(subcommand)]
@@ -40,6 +50,14 @@ pub(crate) async fn execute(
 ) -> Result<u8, Error> {
     let command = match command {
         Auth::Token { command } => command,
+        Auth::Login { .. } => {
+            eprintln!(
+                "stagecraft needs no login: the command works on this machine's own data (the \
+                 HTTP API of `stagecraft serve` takes tokens made by `stagecraft auth token \
+                 create`)"
+            );
+            return Ok(0);
+        }
         Auth::Requests { limit } => {
             let (requests, refused) = stagecraft.api_requests(limit).await?;
             match output {

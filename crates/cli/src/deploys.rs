@@ -18,8 +18,8 @@ pub(crate) enum Deploys {
     /// Deploys the environment: setup or patch, as the Deploy button decides. Exits 1 when the
     /// deploy fails.
     Create {
-        #[arg(long)]
-        environment: String,
+        #[command(flatten)]
+        target: crate::environments::Target,
         /// Build from the repository's working tree as it is, uncommitted changes included,
         /// instead of the commit the environment's branch names.
         #[arg(long)]
@@ -31,8 +31,8 @@ pub(crate) enum Deploys {
     },
     /// The environment's deploys, oldest first.
     List {
-        #[arg(long)]
-        environment: String,
+        #[command(flatten)]
+        target: crate::environments::Target,
     },
     /// Cancels the environment's running deploy (its running tasks are stopped; also when the
     /// app runs it) and its queued ones.
@@ -56,10 +56,11 @@ pub(crate) async fn execute(
 ) -> Result<u8, Error> {
     match command {
         Deploys::Create {
-            environment,
+            target,
             working_tree,
             wait,
         } => {
+            let environment = target.resolve(stagecraft).await?;
             let request = DeployRequest::Deploy { working_tree };
             let report = if wait {
                 deploy_and_wait(stagecraft, &environment, request).await?
@@ -71,7 +72,8 @@ pub(crate) async fn execute(
             };
             return deploy_report(stagecraft, &environment, Some(&report), output).await;
         }
-        Deploys::List { environment } => {
+        Deploys::List { target } => {
+            let environment = target.resolve(stagecraft).await?;
             print_deploys(&stagecraft.deploys(&environment).await?, output);
         }
         Deploys::Cancel { environment } => {

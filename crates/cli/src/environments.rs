@@ -6,13 +6,58 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::Subcommand;
-use stagecraft_api::{DeployRequest, Error, PresetOptions, PresetView, Stagecraft, Wait};
+use clap::{Args, Subcommand};
+use stagecraft_api::{
+    DeployRequest, EnvironmentRow, Error, PresetOptions, PresetView, Stagecraft, Wait,
+};
 use stagecraft_engine::Environment;
 
 use crate::Output;
 use crate::deploys::{deploy_and_wait, deploy_report};
 use crate::output::{raw, structured, table};
+
+/// The environment a command is about: `ID`, or Release's `--environment ID`; Release's
+/// `--app`, when given, must be the environment's app. An id in double quotes (what `jq`
+/// without `-r` prints) is taken without them, as Release's scripts pass it.
+#[derive(Debug, Args)]
+pub(crate) struct Target {
+    /// The environment's id.
+    #[arg(required_unless_present = "environment")]
+    id: Option<String>,
+    /// The environment's id, as Release's CLI takes it.
+    #[arg(long, conflicts_with = "id")]
+    environment: Option<String>,
+    /// The environment's app, as Release's CLI takes it: checked.
+    #[arg(long)]
+    app: Option<String>,
+}
+
+impl Target {
+    /// The environment's id, checked against `--app` when given.
+    pub(crate) async fn resolve(&self, stagecraft: &Stagecraft) -> Result<String, Error> {
+        let given = self
+            .id
+            .as_deref()
+            .or(self.environment.as_deref())
+            .unwrap_or_default()
+            .trim();
+        let id = given
+            .strip_prefix('"')
+            .and_then(|g| g.strip_suffix('"'))
+            .unwrap_or(given)
+            .to_owned();
+        if let Some(app) = &self.app {
+            let env = stagecraft.environment(&id).await?;
+            if &env.app != app {
+                return Err(Error::InvalidRequest {
+                    field: "app",
+                    message: format!("{id} is an environment of {}, not of {app}", env.app),
+                });
+            }
+        }
+        Ok(id)
+    }
+}
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Environments {
@@ -58,13 +103,21 @@ pub(crate) enum Environments {
         #[arg(long)]
         dataset: Option<String>,
     },
-    /// Every environment.
-    List,
+    /// Every environment (`--app`: of one app). With `-o json`, each has Release's `id`,
+    /// `tracking_branch` and `state` besides Stagecraft's own fields.
+    List {
+        #[arg(long)]
+        app: Option<String>,
+    },
     /// One environment.
-    Get { id: String },
+    Get {
+        #[command(flatten)]
+        target: Target,
+    },
     /// Tears the environment down: its teardown workflow, then everything it created.
     Delete {
-        id: String,
+        #[command(flatten)]
+        target: Target,
         /// First disconnect what holds its objects and is not its own (other containers on
         /// its networks), which would keep the teardown from removing them.
         #[arg(long)]
@@ -103,11 +156,20 @@ pub(crate) enum Environments {
         days: u64,
     },
     /// Prints the environment's own configuration (YAML).
-    ConfigGet { id: String },
+    ConfigGet {
+        #[command(flatten)]
+        target: Target,
+    },
     /// Replaces the environment's configuration with the YAML on standard input (validated).
-    ConfigSet { id: String },
+    ConfigSet {
+        #[command(flatten)]
+        target: Target,
+    },
     /// The final variables of every service and job, secrets masked.
-    VarsGet { id: String },
+    VarsGet {
+        #[command(flatten)]
+        target: Target,
+    },
     /// The environment's variables file, each secret shown as ••••••: what `vars-set` takes.
     VarsFile { id: String },
     /// Replaces the environment's variables file with the YAML on standard input (checked; a
@@ -232,20 +294,21 @@ pub(crate) async fn execute(
             };
             return deploy_report(stagecraft, &env.env_id, report.as_ref(), output).await;
         }
-        Environments::List => {
-            print_environments(stagecraft, &stagecraft.environments().await?, output, false)
-                .await?;
+        Environments::List { app } => {
+            let rows: Vec<EnvironmentRow> = stagecraft
+                .environment_rows()
+                .await?
+                .into_iter()
+                .filter(|r| app.as_ref().is_none_or(|a| &r.environment.app == a))
+                .collect();
+            print_environments(&rows, output, false);
         }
-        Environments::Get { id } => {
-            print_environments(
-                stagecraft,
-                &[stagecraft.environment(&id).await?],
-                output,
-                true,
-            )
-            .await?;
+        Environments::Get { target } => {
+            let id = target.resolve(stagecraft).await?;
+            print_environments(&[stagecraft.environment_row(&id).await?], output, true);
         }
-        Environments::Delete { id, force } => {
+        Environments::Delete { target, force } => {
+            let id = target.resolve(stagecraft).await?;
             if force {
                 for released in stagecraft.release_holders(&id).await? {
                     eprintln!("disconnected {released}");
@@ -294,13 +357,21 @@ pub(crate) async fn execute(
         }
         Environments::Adopt { id: Some(id) } => {
             let env = stagecraft.adopt(&id).await?;
-            print_environments(stagecraft, &[env], output, true).await?;
+            print_environments(
+                &[stagecraft.environment_row(&env.env_id).await?],
+                output,
+                true,
+            );
         }
         Environments::Extend { id, days } => {
             let env = stagecraft
                 .extend(&id, Some(Duration::from_secs(days * 24 * 3600)))
                 .await?;
-            print_environments(stagecraft, &[env], output, true).await?;
+            print_environments(
+                &[stagecraft.environment_row(&env.env_id).await?],
+                output,
+                true,
+            );
         }
         Environments::Imports { id } => {
             let imports = stagecraft.environment_imports(&id).await?;
@@ -336,14 +407,16 @@ pub(crate) async fn execute(
                 .await?;
             print_parameters(&views, output);
         }
-        Environments::ConfigGet { id } => {
+        Environments::ConfigGet { target } => {
+            let id = target.resolve(stagecraft).await?;
             let config = stagecraft.config_get(&id).await?;
             match output {
                 Output::Table => raw(&config.config_yaml),
                 _ => structured(&config, output),
             }
         }
-        Environments::ConfigSet { id } => {
+        Environments::ConfigSet { target } => {
+            let id = target.resolve(stagecraft).await?;
             let yaml = read_stdin()?;
             let config = stagecraft.config_set(&id, &yaml).await?;
             match output {
@@ -369,7 +442,8 @@ pub(crate) async fn execute(
                 _ => structured(&config, output),
             }
         }
-        Environments::VarsGet { id } => {
+        Environments::VarsGet { target } => {
+            let id = target.resolve(stagecraft).await?;
             let workloads = stagecraft.variables_get(&id).await?;
             match output {
                 Output::Table => table(
@@ -420,6 +494,11 @@ pub(crate) struct EnvironmentOut<'a> {
     env_id: &'a str,
     app: &'a str,
     branch: &'a str,
+    /// Release's name for `branch`.
+    tracking_branch: &'a str,
+    /// Release's state: `deployed`, `waiting` (a deploy queued, or never set up),
+    /// `deploying_setup`, `deploying_patch`, … (see [`stagecraft_api::EnvironmentRow`]).
+    state: String,
     kind: stagecraft_engine::EnvironmentKind,
     environment_template: &'a str,
     /// `v{default}.{specific}`.
@@ -441,6 +520,8 @@ impl<'a> EnvironmentOut<'a> {
             env_id: &environment.env_id,
             app: &environment.app,
             branch: &environment.branch,
+            tracking_branch: &environment.branch,
+            state: stagecraft_api::release_state(environment.status, None),
             kind: environment.kind,
             environment_template: &environment.environment_template,
             version: environment.version.to_string(),
@@ -453,28 +534,23 @@ impl<'a> EnvironmentOut<'a> {
     }
 }
 
-async fn print_environments(
-    stagecraft: &Stagecraft,
-    envs: &[Environment],
-    output: Output,
-    single: bool,
-) -> Result<(), Error> {
+fn print_environments(rows: &[EnvironmentRow], output: Output, single: bool) {
     if output == Output::Table {
-        table(&ENVIRONMENT_HEADER, &environment_rows(envs));
-        return Ok(());
+        let envs: Vec<Environment> = rows.iter().map(|r| r.environment.clone()).collect();
+        table(&ENVIRONMENT_HEADER, &environment_rows(&envs));
+        return;
     }
-    let mut shown = Vec::new();
-    for env in envs {
-        shown.push(EnvironmentOut::new(
-            env,
-            stagecraft.hostnames(&env.env_id).await?,
-        ));
-    }
+    let shown: Vec<EnvironmentOut> = rows
+        .iter()
+        .map(|row| EnvironmentOut {
+            state: row.release_state(),
+            ..EnvironmentOut::new(&row.environment, row.urls.clone())
+        })
+        .collect();
     match shown.first() {
         Some(env) if single => structured(env, output),
         _ => structured(&shown, output),
     }
-    Ok(())
 }
 
 /// Standard input, whole: a file given to a `*-set` command, read up to the parser's size

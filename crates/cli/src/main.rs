@@ -24,7 +24,9 @@
 //! - `terminal.rs`: a command's session driven from this process's standard streams, the
 //!   local terminal raw while it runs
 //! - `serve.rs`: `stagecraft serve`, the clock without the window, and the HTTP API
-//! - `auth.rs`: `stagecraft auth token create|list|revoke`: the HTTP API's tokens
+//! - `auth.rs`: `stagecraft auth token create|list|revoke`, `auth requests`: the HTTP API's
+//!   tokens and what it answered; `auth login`, accepted as Release's
+//! - `release_link.rs`: `stagecraft release-link DIR`: `release` runs this command
 
 mod apps;
 mod auth;
@@ -37,6 +39,7 @@ mod gitops;
 mod instances;
 mod output;
 mod presets;
+mod release_link;
 mod schedule;
 mod serve;
 mod session;
@@ -60,6 +63,10 @@ struct Cli {
     /// names).
     #[arg(long, short, global = true, value_enum, default_value_t = Output::Table)]
     output: Output,
+    /// Release's account (its CLI's `--account`): accepted, so Release's scripts run unchanged,
+    /// and not used: this machine has one account.
+    #[arg(long, global = true, value_name = "ID")]
+    account: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -148,6 +155,9 @@ enum Command {
         #[command(subcommand)]
         command: auth::Auth,
     },
+    /// Makes `release` run this command: a link named `release` in DIR (a folder on your PATH,
+    /// such as ~/.local/bin), so scripts written for Release's CLI run here unchanged.
+    ReleaseLink { dir: std::path::PathBuf },
     /// Prints a completion script: `stagecraft completions bash > /etc/bash_completion.d/stagecraft`.
     Completions {
         #[arg(value_enum)]
@@ -194,6 +204,7 @@ fn main() -> ExitCode {
             cli.output,
         ),
         Command::Auth { command } => session::run(Request::Auth(command), cli.output),
+        Command::ReleaseLink { dir } => release_link::release_link(&dir),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "stagecraft", &mut std::io::stdout());

@@ -80,29 +80,13 @@ fn word(value: &impl Serialize) -> String {
         .unwrap_or_default()
 }
 
-/// The state Release's answers give: a running deploy says its stage, a queued one waits.
-fn state(row: &EnvironmentRow) -> String {
-    if let Some(activity) = &row.activity {
-        if let Some(stage) = &activity.stage {
-            return format!("deploying_{}", word(stage));
-        }
-        if activity.queued > 0 {
-            return "waiting".to_owned();
-        }
-    }
-    match row.environment.status {
-        EnvironmentStatus::Created => "waiting".to_owned(),
-        status => word(&status),
-    }
-}
-
 fn environment_json(row: &EnvironmentRow) -> EnvironmentJson {
     let env = &row.environment;
     EnvironmentJson {
         id: env.env_id.clone(),
         app: env.app.clone(),
         tracking_branch: env.branch.clone(),
-        state: state(row),
+        state: row.release_state(),
         runtime: env.runtime.clone(),
         environment_template: env.environment_template.clone(),
         created_at: env.created_at.clone(),

@@ -44,7 +44,7 @@ pub use environments::{CreateAnswer, DeployJson, EnvironmentJson};
 pub use error::{ApiError, ErrorBody, HttpError};
 
 /// Where the API listens unless told otherwise.
-pub const DEFAULT_PORT: u16 = 7477;
+pub const DEFAULT_PORT: u16 = stagecraft_api::DEFAULT_API_PORT;
 /// The largest request body the API reads.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 /// The longest a request may take, reading its body included.

@@ -1,7 +1,7 @@
 // Generated from the Rust types by `STAGECRAFT_BLESS=1 cargo test -p stagecraft-desktop bindings`. Do not edit.
 
 /** The commands the window may call (`src-tauri/src/command_list.rs`). */
-export type CommandName = "system_report" | "log_open" | "docker_status" | "apps_list" | "app_add" | "app_set_registry" | "app_set_gitops" | "app_get" | "app_refresh" | "app_remove" | "app_vars_file" | "app_vars_set" | "environment_vars_file" | "environment_vars_set" | "folder_pick" | "file_save" | "environments_list" | "environment_create" | "datasets_list" | "app_parameters" | "environment_parameters" | "environment_parameters_set" | "environment_imports" | "app_handles" | "app_handles_add" | "app_handles_remove" | "presets_list" | "preset_save" | "environments_orphaned" | "environment_adopt" | "runtime_choices" | "environment_get" | "environment_health" | "next_deploy" | "deploy_start" | "teardown_start" | "setup_start" | "pause_start" | "resume_start" | "schedule_get" | "schedule_set" | "app_schedule_get" | "app_schedule_set" | "workflows_list" | "workflow_start" | "cron_jobs_list" | "cron_run" | "deploy_cancel" | "environment_extend" | "timeline" | "deploy_follow" | "changes_follow" | "stream_stop" | "log_follow" | "terminal_open" | "terminal_input" | "terminal_ack" | "terminal_resize" | "terminal_close" | "deploy_detail" | "log_resources" | "builds_list" | "builds_compare" | "deploy_build_start" | "config_history" | "config_set" | "variables_get";
+export type CommandName = "system_report" | "log_open" | "docker_status" | "apps_list" | "app_add" | "app_set_registry" | "app_set_gitops" | "app_get" | "app_refresh" | "app_remove" | "app_vars_file" | "app_vars_set" | "environment_vars_file" | "environment_vars_set" | "folder_pick" | "file_save" | "environments_list" | "environment_create" | "datasets_list" | "api_overview" | "api_token_create" | "api_token_revoke" | "app_parameters" | "environment_parameters" | "environment_parameters_set" | "environment_imports" | "app_handles" | "app_handles_add" | "app_handles_remove" | "presets_list" | "preset_save" | "environments_orphaned" | "environment_adopt" | "runtime_choices" | "environment_get" | "environment_health" | "next_deploy" | "deploy_start" | "teardown_start" | "setup_start" | "pause_start" | "resume_start" | "schedule_get" | "schedule_set" | "app_schedule_get" | "app_schedule_set" | "workflows_list" | "workflow_start" | "cron_jobs_list" | "cron_run" | "deploy_cancel" | "environment_extend" | "timeline" | "deploy_follow" | "changes_follow" | "stream_stop" | "log_follow" | "terminal_open" | "terminal_input" | "terminal_ack" | "terminal_resize" | "terminal_close" | "deploy_detail" | "log_resources" | "builds_list" | "builds_compare" | "deploy_build_start" | "config_history" | "config_set" | "variables_get";
 
 /**
  * The only error a command returns. The UI switches on `code`; `message` is for people and
@@ -272,6 +272,35 @@ nextRun: string | null,
  * Its last run, by the clock or by hand.
  */
 lastRun: DeployView | null, };
+
+/**
+ * The HTTP API as the window shows it: where `stagecraft serve` answers by default, the
+ * tokens, the last requests and how many were refused.
+ */
+export type ApiOverview = { defaultPort: number, tokens: Array<TokenView>, requests: Array<ApiRequestView>, refused: number, };
+
+/**
+ * One request the API answered.
+ */
+export type ApiRequestView = { at: string, method: string, path: string, status: number, millis: number, 
+/**
+ * The token's name; none when refused.
+ */
+token: string | null, };
+
+/**
+ * A token as lists show it: never the token itself.
+ */
+export type TokenView = { name: string, 
+/**
+ * Its first characters.
+ */
+prefix: string, createdAt: string, lastUsedAt: string | null, revokedAt: string | null, };
+
+/**
+ * A token just made: the only time it is shown.
+ */
+export type NewToken = { name: string, token: string, };
 
 export type DatasetsSpace = { count: number, bytes: number, 
 /**

@@ -3,6 +3,7 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import type {
   AddedAppView,
+  ApiOverview,
   AppDetailView,
   AppRefreshView,
   AppView,
@@ -40,6 +41,7 @@ import type {
   ParameterView,
   PresetOptions,
   PresetView,
+  NewToken,
   ServiceHealthView,
   SystemReport,
 } from "./bindings";
@@ -83,12 +85,20 @@ export interface SystemApi {
   dockerStatus(): Promise<DockerStatus>;
   /** Opens the app's newest log file, or (`reveal`) shows it in its folder. */
   logOpen(reveal: boolean): Promise<void>;
+  /** The HTTP API of `stagecraft serve`: its default port, tokens, last requests, refusals. */
+  apiOverview(): Promise<ApiOverview>;
+  /** Makes an API token; the answer is the only time it is shown. */
+  apiTokenCreate(name: string): Promise<NewToken>;
+  apiTokenRevoke(name: string): Promise<void>;
 }
 
 export const systemApi: SystemApi = {
   systemReport: () => call<SystemReport>("system_report"),
   dockerStatus: () => call<DockerStatus>("docker_status"),
   logOpen: (reveal) => call("log_open", { reveal }),
+  apiOverview: () => call<ApiOverview>("api_overview"),
+  apiTokenCreate: (name) => call<NewToken>("api_token_create", { name }),
+  apiTokenRevoke: (name) => call("api_token_revoke", { name }),
 };
 
 /** What the create form sends; `ttlHours` only for an ephemeral environment (null: the default). */

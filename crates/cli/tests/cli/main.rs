@@ -8,3 +8,4 @@ mod docker;
 mod environments;
 mod gitops;
 mod instances;
+mod release_script;

@@ -49,6 +49,13 @@ const unreachable: DockerStatus = {
   message: "no Docker engine answered at unix:///var/run/docker.sock: the socket does not exist",
 };
 
+/** The API card's part of the screen, with nothing in it. */
+const noApi = {
+  apiOverview: () => Promise.resolve({ defaultPort: 7477, tokens: [], requests: [], refused: 0 }),
+  apiTokenCreate: () => Promise.reject(new Error("not in this test")),
+  apiTokenRevoke: () => Promise.resolve(),
+};
+
 function deferred<T>() {
   let resolve!: (value: T) => void;
   const promise = new Promise<T>((r) => (resolve = r));
@@ -62,6 +69,7 @@ describe("SystemScreen", () => {
       systemReport: () => Promise.resolve(report),
       dockerStatus: () => docker.promise,
       logOpen: () => Promise.resolve(),
+      ...noApi,
     };
     render(SystemScreen, { api });
 
@@ -87,6 +95,7 @@ describe("SystemScreen", () => {
       systemReport: () => Promise.resolve(report),
       dockerStatus: () => Promise.resolve(unreachable),
       logOpen: () => Promise.resolve(),
+      ...noApi,
     };
     render(SystemScreen, { api });
 
@@ -110,6 +119,7 @@ describe("SystemScreen", () => {
         opened.push(reveal);
         return Promise.resolve();
       },
+      ...noApi,
     };
     render(SystemScreen, { api });
 
@@ -132,6 +142,7 @@ describe("SystemScreen", () => {
           ? Promise.resolve()
           : Promise.reject({ code: "FILE_READ", message: "the system could not open it" });
       },
+      ...noApi,
     };
     render(SystemScreen, { api });
 
@@ -149,6 +160,7 @@ describe("SystemScreen", () => {
       systemReport: () => Promise.resolve({ ...report, logFile: null }),
       dockerStatus: () => Promise.resolve(unreachable),
       logOpen: () => Promise.resolve(),
+      ...noApi,
     };
     render(SystemScreen, { api });
 
