@@ -111,6 +111,33 @@ async fn the_system_screen_shows_a_reachable_docker_engine_and_the_schema_versio
     );
     assert_eq!(client.title().await.unwrap(), "Stagecraft");
 
+    // The HTTP API card: its address, and a token made through the window, shown once.
+    assert_eq!(
+        text_of(&client, "api-address").await,
+        "http://127.0.0.1:7477/api/v1/"
+    );
+    client
+        .find(Locator::Css("[data-testid=api-token-name]"))
+        .await
+        .unwrap()
+        .send_keys("e2e")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("[data-testid=api-token-create]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let token = text_of(&client, "api-token-value").await;
+    assert!(token.starts_with("stc_"), "{token}");
+    let listed = text_of(&client, "api-token").await;
+    assert!(
+        listed.contains("e2e") && !listed.contains(&token),
+        "{listed}"
+    );
+
     let shot = save_screenshot(&client, "system.png").await;
     eprintln!("screenshot: {}", shot.display());
     client.close().await.unwrap();
