@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use http_body_util::BodyExt as _;
 
-use crate::docker::{Cleanup, app, git, json, stagecraft, stdout};
+use crate::docker::{Cleanup, committed_app, json, stagecraft, stdout};
 
 /// A `stagecraft serve` process, stopped (and waited for) when dropped, even when the test
 /// fails half-way.
@@ -129,10 +129,7 @@ async fn the_environments_api_of_a_real_serve_creates_updates_and_deletes_by_bra
     let data = dir.path().join("data");
     let name = format!("api{}", std::process::id());
     let _cleanup = Cleanup(name.clone());
-    let repo = app(dir.path(), &name);
-    git(&repo, &["init", "-q", "-b", "main"]);
-    git(&repo, &["add", "."]);
-    git(&repo, &["commit", "-q", "-m", "first"]);
+    let repo = committed_app(dir.path(), &name);
     stdout(&stagecraft(&data, &["apps", "add", repo.to_str().unwrap()]));
     let made = json(&data, &["auth", "token", "create", "ci", "-o", "json"]);
     let token = made["token"].as_str().unwrap().to_owned();

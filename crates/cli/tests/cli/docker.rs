@@ -72,6 +72,15 @@ workflows:
     repo
 }
 
+/// [`app`] as a git repository with one commit on `main`.
+pub(crate) fn committed_app(dir: &Path, app_name: &str) -> std::path::PathBuf {
+    let repo = app(dir, app_name);
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "first"]);
+    repo
+}
+
 /// Runs git in `repo`, as a test user; it must succeed.
 pub(crate) fn git(repo: &Path, args: &[&str]) {
     let done = Command::new("git")

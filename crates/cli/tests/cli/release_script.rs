@@ -9,7 +9,7 @@
 
 use std::process::Command;
 
-use crate::docker::{Cleanup, app, git, stagecraft, stdout};
+use crate::docker::{Cleanup, committed_app, stagecraft, stdout};
 
 const CREATE_OR_UPDATE: &str = r#"
 set -euo pipefail
@@ -78,10 +78,7 @@ fn a_release_ci_script_runs_unchanged_with_release_linked_to_stagecraft() {
     let data = dir.path().join("data");
     let name = format!("rel{}", std::process::id());
     let _cleanup = Cleanup(name.clone());
-    let repo = app(dir.path(), &name);
-    git(&repo, &["init", "-q", "-b", "main"]);
-    git(&repo, &["add", "."]);
-    git(&repo, &["commit", "-q", "-m", "first"]);
+    let repo = committed_app(dir.path(), &name);
     stdout(&stagecraft(&data, &["apps", "add", repo.to_str().unwrap()]));
     // The orb edits the environment's configuration (`config-set`): here an app whose
     // environments follow their branch's Release files (GitOps, on when the repository has
