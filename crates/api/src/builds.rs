@@ -31,6 +31,8 @@ struct BuildTarget<'a> {
     envs: Option<&'a EnvsFor<'a>>,
     /// The apps the environment imports: their services are built from their own trees.
     imports: &'a [crate::imports::Import],
+    /// Told the build's number once it is recorded, for a caller that does not wait for it.
+    started: Option<&'a tokio::sync::watch::Sender<Option<i64>>>,
 }
 
 /// An environment's variables for a build of `commit` numbered `build`.
@@ -120,6 +122,7 @@ impl Stagecraft {
             commit: pinned.as_deref(),
             envs: Some(envs),
             imports: &resolved.imports,
+            started: None,
         };
         let built = self
             .build_images_of(&target, &resolved.own, builder, sink, cancel)
@@ -151,6 +154,7 @@ impl Stagecraft {
             commit: pinned,
             envs,
             imports,
+            started,
         } = *target;
         let repo = Path::new(&app.repo_path);
         let commit = pinned
@@ -198,6 +202,9 @@ impl Stagecraft {
         .await?;
         if let Some(deploy_id) = deploy_id {
             stagecraft_store::deploy::set_build(pool, deploy_id, build_id).await?;
+        }
+        if let Some(started) = started {
+            started.send_replace(Some(build_id));
         }
         // What each imported app is built from: a deploy running this build again reads them.
         let built: Vec<stagecraft_store::import::BuiltImport> = imports
@@ -319,6 +326,54 @@ impl Stagecraft {
         branch: Option<&str>,
         working_tree: bool,
     ) -> Result<crate::BuildView, Error> {
+        self.build_app_telling(app_name, branch, working_tree, None)
+            .await
+    }
+
+    /// Starts [`Self::build_app`] in the background and gives the build's number once it is
+    /// recorded, with the task that ends with the build (for a caller that must not stop
+    /// before it, as the HTTP API at its stop); a failure before the build is recorded (an
+    /// unknown app, git, no builder) is the answer instead.
+    pub async fn start_build(
+        &self,
+        app_name: &str,
+        branch: Option<&str>,
+        working_tree: bool,
+    ) -> Result<(i64, tokio::task::JoinHandle<()>), Error> {
+        let (started, mut number) = tokio::sync::watch::channel(None);
+        let this = self.clone();
+        let (app_name, branch) = (app_name.to_owned(), branch.map(str::to_owned));
+        let task = tokio::spawn(async move {
+            this.build_app_telling(&app_name, branch.as_deref(), working_tree, Some(&started))
+                .await
+        });
+        // The number comes first, or the task ends (failed before the build was recorded).
+        while number.changed().await.is_ok() {
+            if let Some(id) = *number.borrow() {
+                let rest = tokio::spawn(async move {
+                    if let Ok(Err(error)) = task.await {
+                        tracing::warn!(%error, build = id, "a build started by the API failed");
+                    }
+                });
+                return Ok((id, rest));
+            }
+        }
+        match task.await {
+            Ok(Ok(view)) => Ok((view.id, tokio::spawn(async {}))),
+            Ok(Err(error)) => Err(error),
+            Err(error) => Err(Error::Conflict {
+                message: format!("the build stopped: {error}"),
+            }),
+        }
+    }
+
+    async fn build_app_telling(
+        &self,
+        app_name: &str,
+        branch: Option<&str>,
+        working_tree: bool,
+        started: Option<&tokio::sync::watch::Sender<Option<i64>>>,
+    ) -> Result<crate::BuildView, Error> {
         let app = app::by_name(self.store.pool(), app_name)
             .await?
             .ok_or_else(|| Error::NotFound {
@@ -341,6 +396,7 @@ impl Stagecraft {
             // imported app (the branch of each is an environment's).
             envs: None,
             imports: &[],
+            started,
         };
         // Nobody follows a build outside a deploy: its outcome is in the build's record.
         let (sink, _discarded) = tokio::sync::mpsc::unbounded_channel();

@@ -96,6 +96,9 @@ pub enum ErrorCode {
     RequestTooLarge,
     /// An HTTP API request that took longer than the API gives one.
     RequestTimeout,
+    /// An HTTP API request over its token's rate (requests per second); `Retry-After` says
+    /// when to try again.
+    RateLimited,
 }
 
 /// Why a deploy that ended did not end well, as the command line prints it in every output

@@ -409,7 +409,7 @@ impl crate::Stagecraft {
         follow: bool,
         since: Option<SystemTime>,
     ) -> Result<
-        impl futures_util::Stream<Item = Result<LogLine, crate::Error>> + Send + 'static,
+        impl futures_util::Stream<Item = Result<LogLine, crate::Error>> + Send + 'static + use<>,
         crate::Error,
     > {
         let env = self.environment(env_id).await?;

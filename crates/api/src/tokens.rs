@@ -66,7 +66,7 @@ pub struct ApiOverview {
 }
 
 /// The token a request was made with, once checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TokenId(pub i64);
 
 fn digest(token: &str) -> String {

@@ -146,8 +146,12 @@ enum Command {
         /// another address is warned about.
         #[arg(long, default_value = "127.0.0.1")]
         api_address: std::net::IpAddr,
+        /// Requests per second each API token may make (as many at once in a burst); one
+        /// more is answered 429 with Retry-After. 0: no limit.
+        #[arg(long, default_value_t = stagecraft_http::DEFAULT_RATE_LIMIT)]
+        api_rate_limit: u32,
         /// Runs the clock only, without the HTTP API.
-        #[arg(long, conflicts_with_all = ["api_port", "api_address"])]
+        #[arg(long, conflicts_with_all = ["api_port", "api_address", "api_rate_limit"])]
         no_api: bool,
     },
     /// The HTTP API's tokens.
@@ -195,11 +199,16 @@ fn main() -> ExitCode {
             every,
             api_port,
             api_address,
+            api_rate_limit,
             no_api,
         } => session::run(
             Request::Serve(serve::Serve {
                 every: std::time::Duration::from_secs(every),
                 api: (!no_api).then_some(std::net::SocketAddr::new(api_address, api_port)),
+                limits: stagecraft_http::Limits {
+                    rate: std::num::NonZeroU32::new(api_rate_limit),
+                    ..stagecraft_http::Limits::default()
+                },
             }),
             cli.output,
         ),

@@ -19,10 +19,12 @@ pub(crate) struct Serve {
     pub every: Duration,
     /// Where the HTTP API listens; none with `--no-api`.
     pub api: Option<SocketAddr>,
+    pub limits: stagecraft_http::Limits,
 }
 
 pub(crate) async fn execute(stagecraft: &Stagecraft, serve: Serve) -> Result<u8, Error> {
     let stop = tokio_util::sync::CancellationToken::new();
+    let api_failed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let api = match serve.api {
         None => None,
         Some(address) => {
@@ -40,8 +42,21 @@ pub(crate) async fn execute(stagecraft: &Stagecraft, serve: Serve) -> Result<u8,
                 );
             }
             eprintln!("stagecraft serve: the API answers on http://{bound}/api/v1/");
-            let served = stagecraft_http::serve(stagecraft.clone(), listener, stop.clone());
-            Some(tokio::spawn(served))
+            let served =
+                stagecraft_http::serve(stagecraft.clone(), listener, serve.limits, stop.clone());
+            let api = tokio::spawn(served);
+            // The API ends only at the stop: one that ends before (it panicked) stops `serve`
+            // at once with an error, rather than leave scripts meeting a closed port.
+            let (api_stop, failed) = (stop.clone(), std::sync::Arc::clone(&api_failed));
+            Some(tokio::spawn(async move {
+                let ended = api.await;
+                if !api_stop.is_cancelled() {
+                    let why = ended.err().map_or_else(String::new, |e| format!(": {e}"));
+                    eprintln!("error: the HTTP API stopped{why}; stopping serve");
+                    failed.store(true, std::sync::atomic::Ordering::SeqCst);
+                    api_stop.cancel();
+                }
+            }))
         }
     };
     eprintln!(
@@ -57,13 +72,11 @@ pub(crate) async fn execute(stagecraft: &Stagecraft, serve: Serve) -> Result<u8,
     // A round's deploys end as they would; the clock is let go at once after.
     stagecraft.run_clock_until(serve.every, &stop).await;
     if let Some(api) = api {
-        match api.await {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => eprintln!("warning: {error}"),
-            Err(error) => eprintln!("warning: the API stopped: {error}"),
-        }
+        let _ = api.await;
     }
-    Ok(0)
+    Ok(u8::from(
+        api_failed.load(std::sync::atomic::Ordering::SeqCst),
+    ))
 }
 
 /// Ctrl-C, or (on Unix) SIGTERM.

@@ -5,6 +5,10 @@
 //! valid is taken as valid for a second ([`TRUSTED_FOR`]) without asking the database again:
 //! a revocation (made by another process, `stagecraft auth token revoke`) holds within a
 //! second. A refusal is never remembered, so a token just made works at once.
+//!
+//! Each token may make [`crate::Limits::rate`] requests a second (100 unless `serve` is told
+//! otherwise; as many at once in a burst); one more is refused 429 `RATE_LIMITED` with
+//! `Retry-After`. A token is the unit, as scripts hold one each.
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -12,8 +16,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use stagecraft_api::{ErrorCode, TokenId};
 
-use crate::AppState;
 use crate::error::ApiError;
+use crate::{AppState, Rates};
 
 /// How long a token found valid is taken as valid without looking again.
 pub const TRUSTED_FOR: std::time::Duration = std::time::Duration::from_secs(1);
@@ -43,6 +47,15 @@ impl Trusted {
             }
         }
     }
+}
+
+/// How long until `id` may make a request, when it may not now.
+fn too_soon(rates: &Rates, id: TokenId) -> Option<std::time::Duration> {
+    let limiter = &rates.limiter;
+    limiter
+        .check_key(&id)
+        .err()
+        .map(|not_until| not_until.wait_time_from(governor::clock::Clock::now(limiter.clock())))
 }
 
 /// The token a request carries, from either header.
@@ -81,6 +94,24 @@ pub async fn require_token(
         },
     };
     match checked {
+        Ok(id) if let Some(wait) = state.rates.as_ref().and_then(|r| too_soon(r, id)) => {
+            let seconds = wait.as_secs() + 1;
+            let mut response = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::RateLimited,
+                format!(
+                    "this token made more requests than the API takes ({} a second); \
+                     try again in {seconds} s (`stagecraft serve --api-rate-limit` sets it)",
+                    state.rates.as_ref().map_or(0, |r| r.per_second.get())
+                ),
+            )
+            .into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+            response.extensions_mut().insert::<TokenId>(id);
+            response
+        }
         Ok(id) => {
             request.extensions_mut().insert::<TokenId>(id);
             let mut response = next.run(request).await;

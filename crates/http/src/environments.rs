@@ -80,7 +80,7 @@ fn word(value: &impl Serialize) -> String {
         .unwrap_or_default()
 }
 
-fn environment_json(row: &EnvironmentRow) -> EnvironmentJson {
+pub(crate) fn environment_json(row: &EnvironmentRow) -> EnvironmentJson {
     let env = &row.environment;
     EnvironmentJson {
         id: env.env_id.clone(),
@@ -102,7 +102,7 @@ fn environment_json(row: &EnvironmentRow) -> EnvironmentJson {
     }
 }
 
-async fn row_of(state: &AppState, env_id: &str) -> Result<EnvironmentRow, ApiError> {
+pub(crate) async fn row_of(state: &AppState, env_id: &str) -> Result<EnvironmentRow, ApiError> {
     Ok(state.stagecraft.environment_row(env_id).await?)
 }
 

@@ -22,8 +22,6 @@ pub enum HttpError {
         #[source]
         source: std::io::Error,
     },
-    #[error("the API stopped serving: {0}")]
-    Serve(#[source] std::io::Error),
 }
 
 /// A failed request's body.
@@ -66,6 +64,7 @@ fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
         ErrorCode::RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+        ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::DockerUnreachable | ErrorCode::KubeUnreachable => {
             StatusCode::SERVICE_UNAVAILABLE
         }
@@ -78,6 +77,14 @@ impl From<Error> for ApiError {
     fn from(error: Error) -> Self {
         let code = error.code();
         Self::new(status_of(code), code, error.to_string())
+    }
+}
+
+/// An error as a body, for a stream that has already begun (its status is sent).
+pub(crate) fn body_of(error: &Error) -> ErrorBody {
+    ErrorBody {
+        error: error.to_string(),
+        code: error.code(),
     }
 }
 

@@ -10,16 +10,26 @@
 //!
 //! # Layout
 //! - `environments.rs`: the Environments API's handlers and answers
-//! - `deploys.rs`: a deploy as it stands
+//! - `deploys.rs`: a deploy as it stands, and its events as Server-Sent Events
+//! - `builds.rs`: builds of an app's images, and a build's output
+//! - `logs.rs`: a workload's log lines from the runtime
+//! - `presets.rs`: presets, and environments made from them
+//! - `stream.rs`: Server-Sent Events (resuming from `Last-Event-ID`, ending at the stop)
 //! - `auth.rs`: the token every request needs
 //! - `record.rs`: the request log, written in batches
+//! - `listen.rs`: the connections (a time limit on request headers, a cap, a graceful stop)
 //! - `error.rs`: [`HttpError`] (the API could not start) and a request's failure
 
 mod auth;
+mod builds;
 mod deploys;
 mod environments;
 mod error;
+mod listen;
+mod logs;
+mod presets;
 mod record;
+mod stream;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -42,6 +52,7 @@ use utoipa_axum::routes;
 pub use auth::TRUSTED_FOR;
 pub use environments::{CreateAnswer, DeployJson, EnvironmentJson};
 pub use error::{ApiError, ErrorBody, HttpError};
+pub use listen::MAX_CONNECTIONS;
 
 /// Where the API listens unless told otherwise.
 pub const DEFAULT_PORT: u16 = stagecraft_api::DEFAULT_API_PORT;
@@ -49,26 +60,59 @@ pub const DEFAULT_PORT: u16 = stagecraft_api::DEFAULT_API_PORT;
 pub const BODY_LIMIT: usize = 1024 * 1024;
 /// The longest a request may take, reading its body included.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Requests a token may make per second unless told otherwise (a burst as large is allowed).
+pub const DEFAULT_RATE_LIMIT: u32 = 100;
+/// How long a client has to send a request's headers unless told otherwise; a kept-alive
+/// connection idle this long is closed too.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The API's limits that a user may set.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Requests per second per token (the same number at once in a burst); none: no limit.
+    pub rate: Option<std::num::NonZeroU32>,
+    /// How long a client has to send a request's headers.
+    pub header_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            rate: std::num::NonZeroU32::new(DEFAULT_RATE_LIMIT),
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+        }
+    }
+}
+
+/// Each token's rate, kept as the time its next request is allowed (GCRA).
+pub(crate) struct Rates {
+    pub limiter: governor::DefaultKeyedRateLimiter<stagecraft_api::TokenId>,
+    pub per_second: std::num::NonZeroU32,
+}
 
 #[derive(Clone)]
 pub(crate) struct AppState {
     stagecraft: Stagecraft,
     requests: mpsc::Sender<ApiRequest>,
-    /// The queues of the deploys the API started, run in this process: waited for before
+    /// The deploy queues and builds the API started, run in this process: waited for before
     /// `serve` returns, so a stop never cuts one short.
-    deploys: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+    background: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
     /// One create-or-update at a time: two for one branch at once make one environment.
     creating: std::sync::Arc<tokio::sync::Mutex<()>>,
     trusted: std::sync::Arc<auth::Trusted>,
+    /// None when the user lifted the limit.
+    rates: Option<std::sync::Arc<Rates>>,
+    /// Cancelled when the API stops: streams that follow (events, logs) end with it.
+    stop: CancellationToken,
 }
 
 impl AppState {
-    /// Keeps a deploy queue's task, to be waited for when the API stops.
-    pub(crate) fn keep(&self, queue: Option<tokio::task::JoinHandle<()>>) {
-        let Some(queue) = queue else { return };
-        if let Ok(mut deploys) = self.deploys.lock() {
-            deploys.retain(|d| !d.is_finished());
-            deploys.push(queue);
+    /// Keeps a deploy queue's or a build's task, to be waited for when the API stops.
+    pub(crate) fn keep(&self, task: Option<tokio::task::JoinHandle<()>>) {
+        let Some(task) = task else { return };
+        if let Ok(mut background) = self.background.lock() {
+            background.retain(|t| !t.is_finished());
+            background.push(task);
         }
     }
 }
@@ -113,6 +157,14 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(environments::patch))
         .routes(routes!(environments::create_or_update))
         .routes(routes!(deploys::get))
+        .routes(routes!(deploys::events))
+        .routes(routes!(logs::instance))
+        .routes(routes!(builds::list, builds::create))
+        .routes(routes!(builds::get))
+        .routes(routes!(builds::log))
+        .routes(routes!(presets::list))
+        .routes(routes!(presets::get, presets::save, presets::delete))
+        .routes(routes!(presets::create_environment))
 }
 
 /// The API's OpenAPI document, as the handlers declare it.
@@ -226,28 +278,34 @@ pub async fn bind(address: SocketAddr) -> Result<TcpListener, HttpError> {
 }
 
 /// Answers the API's requests on `listener` until `stop` is cancelled; the requests answered
-/// are all recorded before it returns.
+/// are all recorded, and the deploys and builds it started have ended, before it returns.
 pub async fn serve(
     stagecraft: Stagecraft,
     listener: TcpListener,
+    limits: Limits,
     stop: CancellationToken,
-) -> Result<(), HttpError> {
+) {
     let (requests, received) = mpsc::channel(record::BACKLOG);
     let writer = tokio::spawn(record::write(stagecraft.clone(), received));
-    let deploys = std::sync::Arc::default();
+    let background = std::sync::Arc::default();
     let app = router(AppState {
         stagecraft,
         requests,
-        deploys: std::sync::Arc::clone(&deploys),
+        background: std::sync::Arc::clone(&background),
         creating: std::sync::Arc::default(),
         trusted: std::sync::Arc::default(),
+        rates: limits.rate.map(|per_second| {
+            std::sync::Arc::new(Rates {
+                limiter: governor::RateLimiter::keyed(governor::Quota::per_second(per_second)),
+                per_second,
+            })
+        }),
+        stop: stop.clone(),
     });
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(stop.cancelled_owned())
-        .await
-        .map_err(HttpError::Serve);
-    // The deploys it started end as they would (their environments' leases released).
-    let running: Vec<_> = deploys
+    listen::connections(listener, app, &limits, &stop).await;
+    // The deploys and builds it started end as they would (their environments' leases
+    // released).
+    let running: Vec<_> = background
         .lock()
         .map(|mut d| std::mem::take(&mut *d))
         .unwrap_or_default();
@@ -257,5 +315,4 @@ pub async fn serve(
     if let Err(error) = writer.await {
         tracing::warn!(%error, "the API's request log stopped");
     }
-    served
 }

@@ -3,6 +3,8 @@
 use serde::Serialize;
 use ts_rs::TS;
 
+use stagecraft_store::app;
+
 use crate::{Error, Stagecraft};
 
 /// One service's image in a build.
@@ -285,37 +287,69 @@ impl Stagecraft {
             .await;
         let mut views = Vec::new();
         for build in builds {
-            let images = self
-                .images_resolved(build.id)
-                .await?
-                .into_iter()
-                .map(|i| ImageView {
-                    service: i.service,
-                    tag: i.tag,
-                    outcome: i.outcome,
-                    size_bytes: i.size_bytes,
-                    cache_hits: i.cache_hits,
-                    reused_from_build: i.reused_from_build,
-                    detail: i.detail,
-                })
-                .collect();
-            views.push(BuildView {
-                id: build.id,
-                subject: build
-                    .git_commit
-                    .as_ref()
-                    .and_then(|c| subjects.get(c).cloned()),
-                git_commit: build.git_commit,
-                trigger: build.trigger,
-                status: build.status,
-                started_at: build.started_at,
-                finished_at: build.finished_at,
-                images,
-                environment: build.environment,
-                branch: build.branch,
-                live: live == Some(build.id),
-            });
+            let subject = build
+                .git_commit
+                .as_ref()
+                .and_then(|c| subjects.get(c).cloned());
+            let is_live = live == Some(build.id);
+            views.push(self.build_view_of(build, subject, is_live).await?);
         }
         Ok(views)
+    }
+
+    /// Build `id` with its images, as the builds list shows it.
+    pub async fn build_view(&self, id: i64) -> Result<BuildView, Error> {
+        let build = stagecraft_store::build::by_id(self.store.pool(), id)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "build",
+                name: id.to_string(),
+            })?;
+        let subject = match (
+            &build.git_commit,
+            app::by_id(self.store.pool(), build.app_id).await?,
+        ) {
+            (Some(commit), Some(app)) => self
+                .commit_subjects(&app.name, std::iter::once(commit.clone()))
+                .await
+                .remove(commit),
+            _ => None,
+        };
+        self.build_view_of(build, subject, false).await
+    }
+
+    async fn build_view_of(
+        &self,
+        build: stagecraft_store::build::BuildRow,
+        subject: Option<String>,
+        live: bool,
+    ) -> Result<BuildView, Error> {
+        let images = self
+            .images_resolved(build.id)
+            .await?
+            .into_iter()
+            .map(|i| ImageView {
+                service: i.service,
+                tag: i.tag,
+                outcome: i.outcome,
+                size_bytes: i.size_bytes,
+                cache_hits: i.cache_hits,
+                reused_from_build: i.reused_from_build,
+                detail: i.detail,
+            })
+            .collect();
+        Ok(BuildView {
+            id: build.id,
+            subject,
+            git_commit: build.git_commit,
+            trigger: build.trigger,
+            status: build.status,
+            started_at: build.started_at,
+            finished_at: build.finished_at,
+            images,
+            environment: build.environment,
+            branch: build.branch,
+            live,
+        })
     }
 }

@@ -24,11 +24,12 @@ impl Drop for Served {
     }
 }
 
-/// `stagecraft serve --api-port 0`; gives the process and the port it printed.
-fn serve(data: &Path) -> (Served, u16) {
+/// `stagecraft serve --api-port 0` and `more`; gives the process and the port it printed.
+fn serve(data: &Path, more: &[&str]) -> (Served, u16) {
     let mut child = Served(
         Command::new(env!("CARGO_BIN_EXE_stagecraft"))
             .args(["serve", "--every", "60", "--api-port", "0"])
+            .args(more)
             .env("STAGECRAFT_DATA_DIR", data)
             .env("STAGECRAFT_KEYCHAIN", "0")
             .stderr(Stdio::piped())
@@ -139,7 +140,7 @@ async fn the_environments_api_of_a_real_serve_creates_updates_and_deletes_by_bra
         !listed.to_string().contains(&token),
         "a list never shows a token: {listed}"
     );
-    let (mut server, port) = serve(&data);
+    let (mut server, port) = serve(&data, &[]);
     let auth = [
         ("x-user-token", token.as_str()),
         ("x-user-email", "ci@example.com"),
@@ -336,5 +337,331 @@ async fn the_environments_api_of_a_real_serve_creates_updates_and_deletes_by_bra
     assert!(
         tokens[0]["lastUsedAt"].is_string() && tokens[0]["revokedAt"].is_string(),
         "{tokens}"
+    );
+}
+
+/// One Server-Sent Event: its name, id and JSON data.
+#[derive(Debug)]
+struct Sse {
+    event: String,
+    id: Option<i64>,
+    data: serde_json::Value,
+}
+
+/// A stream of Server-Sent Events read to its end (bounded: 180 s); gives the status and the
+/// events (comments left out).
+async fn events(port: u16, path: &str, headers: &[(&str, &str)]) -> (u16, Vec<Sse>) {
+    let stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    let mut request = hyper::Request::builder()
+        .uri(path)
+        .header("host", format!("127.0.0.1:{port}"))
+        .header("accept", "text/event-stream");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request
+        .body(http_body_util::Empty::<bytes::Bytes>::new())
+        .unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    let status = response.status().as_u16();
+    let body = tokio::time::timeout(Duration::from_secs(180), response.into_body().collect())
+        .await
+        .expect("the stream did not end within 180 s")
+        .unwrap()
+        .to_bytes();
+    let text = String::from_utf8(body.to_vec()).unwrap();
+    let parsed = text
+        .split("\n\n")
+        .filter_map(|block| {
+            let (mut event, mut id, mut data) = (None, None, String::new());
+            for line in block.lines() {
+                if let Some(v) = line.strip_prefix("event:") {
+                    event = Some(v.trim().to_owned());
+                } else if let Some(v) = line.strip_prefix("id:") {
+                    id = v.trim().parse().ok();
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data.push_str(v.trim_start());
+                }
+            }
+            Some(Sse {
+                event: event?,
+                id,
+                data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
+            })
+        })
+        .collect();
+    (status, parsed)
+}
+
+/// Follows a deploy's events to their end; checks they come in `seq` order from 1 without a
+/// gap, and gives how the deploy ended.
+async fn followed(port: u16, token: &str, deploy: i64) -> serde_json::Value {
+    let (status, got) = events(
+        port,
+        &format!("/api/v1/deploys/{deploy}/events"),
+        &[("x-user-token", token)],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let seqs: Vec<i64> = got.iter().map(|e| e.id.unwrap()).collect();
+    assert_eq!(
+        seqs,
+        (1..=i64::try_from(seqs.len()).unwrap()).collect::<Vec<_>>(),
+        "{got:?}"
+    );
+    assert!(got.iter().any(|e| e.event == "stage_started"), "{got:?}");
+    let last = got.last().unwrap();
+    assert_eq!(last.event, "stage_finished", "{got:?}");
+    assert_eq!(last.data["seq"], last.id.unwrap());
+    last.data["event"]["outcome"].clone()
+}
+
+/// The requests per second a token may make in the streaming test: low, so that a burst of
+/// sequential requests surely goes over it, and high enough for the test's own.
+const RATE: u32 = 10;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_streams_deploys_builds_and_logs_makes_environments_from_presets_and_limits_clients()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let name = format!("apistream{}", std::process::id());
+    let _cleanup = Cleanup(name.clone());
+    let repo = committed_app(dir.path(), &name);
+    stdout(&stagecraft(&data, &["apps", "add", repo.to_str().unwrap()]));
+    let token = json(&data, &["auth", "token", "create", "ci", "-o", "json"])["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_server, port) = serve(&data, &["--api-rate-limit", &RATE.to_string()]);
+    let auth = [("x-user-token", token.as_str())];
+
+    // A preset, and an environment made from it, followed through its events.
+    let (status, saved) = call(
+        port,
+        "PUT",
+        "/api/v1/presets/review",
+        &auth,
+        Some(format!(r#"{{"app": "{name}", "branch": "main", "ttl_hours": 5}}"#).into_bytes()),
+    )
+    .await;
+    assert_eq!(status, 200, "{saved}");
+    let (status, listed) = call(
+        port,
+        "GET",
+        &format!("/api/v1/presets?app={name}"),
+        &auth,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, listed[0]["ttl_hours"].as_u64()),
+        (200, Some(5)),
+        "{listed}"
+    );
+    let (status, created) = call(
+        port,
+        "POST",
+        "/api/v1/presets/review/environments",
+        &auth,
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["environment"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(created["environment"]["tracking_branch"], "main");
+    let first = created["deploy"]["id"].as_i64().unwrap();
+    assert_eq!(followed(port, &token, first).await["outcome"], "succeeded");
+
+    // A reconnecting client goes on after the last event it had (Last-Event-ID), and the
+    // stream of a finished deploy ends after its replay.
+    let (_, all) = events(port, &format!("/api/v1/deploys/{first}/events"), &auth).await;
+    let from = (all.len() - 2).to_string();
+    let (_, rest) = events(
+        port,
+        &format!("/api/v1/deploys/{first}/events?after=1"),
+        &[("x-user-token", token.as_str()), ("last-event-id", &from)],
+    )
+    .await;
+    assert_eq!(
+        rest.iter().map(|e| e.id.unwrap()).collect::<Vec<_>>(),
+        all[all.len() - 2..]
+            .iter()
+            .map(|e| e.id.unwrap())
+            .collect::<Vec<_>>()
+    );
+    let (status, answer) = call(port, "GET", "/api/v1/deploys/999999/events", &auth, None).await;
+    assert_eq!((status, answer["code"].as_str()), (404, Some("NOT_FOUND")));
+
+    // Setup and patch, each followed as `--wait` follows.
+    for action in ["setup", "patch"] {
+        let (status, submitted) = call(
+            port,
+            "POST",
+            &format!("/api/v1/environments/{id}/{action}"),
+            &auth,
+            None,
+        )
+        .await;
+        assert_eq!(status, 202, "{submitted}");
+        let deploy = submitted["deploy"]["id"].as_i64().unwrap();
+        assert_eq!(
+            followed(port, &token, deploy).await["outcome"],
+            "succeeded",
+            "{action}"
+        );
+    }
+
+    // The workload's lines from its container, stdout and stderr told apart.
+    let (status, lines) = events(
+        port,
+        &format!("/api/v1/environments/{id}/logs/worker"),
+        &auth,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.data["line"] == "ready" && l.data["stderr"] == false)
+            && lines
+                .iter()
+                .any(|l| l.data["line"] == "careful" && l.data["stderr"] == true),
+        "{lines:?}"
+    );
+
+    // Builds: the setup's, with the builder's lines; a new one made without deploying and
+    // followed until it ends.
+    let (status, builds) = call(
+        port,
+        "GET",
+        &format!("/api/v1/apps/{name}/builds"),
+        &auth,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{builds}");
+    let first_build = builds.as_array().unwrap().last().unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let (status, log) = events(
+        port,
+        &format!("/api/v1/builds/{first_build}/logs/worker"),
+        &auth,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        !log.is_empty() && log.iter().all(|l| l.event == "line"),
+        "{log:?}"
+    );
+    let (status, started) = call(
+        port,
+        "POST",
+        &format!("/api/v1/apps/{name}/builds"),
+        &auth,
+        Some(br#"{"working_tree": true}"#.to_vec()),
+    )
+    .await;
+    assert_eq!(status, 202, "{started}");
+    let build = started["id"].as_i64().unwrap();
+    let (status, _) = events(
+        port,
+        &format!("/api/v1/builds/{build}/logs/worker?follow=true"),
+        &auth,
+    )
+    .await;
+    assert_eq!(status, 200);
+    // The stream ended with the build.
+    let (_, done) = call(port, "GET", &format!("/api/v1/builds/{build}"), &auth, None).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    let (status, answer) = call(
+        port,
+        "GET",
+        &format!("/api/v1/builds/{build}/logs/nope"),
+        &auth,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (404, Some("NOT_FOUND")),
+        "{answer}"
+    );
+
+    // A client that sends its headers slowly is let go of after the header time limit.
+    let mut slow = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let began = Instant::now();
+    tokio::io::AsyncWriteExt::write_all(
+        &mut slow,
+        b"GET /api/v1/environments HTTP/1.1\r\nHost: x\r\n",
+    )
+    .await
+    .unwrap();
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(
+        Duration::from_secs(30),
+        tokio::io::AsyncReadExt::read_to_end(&mut slow, &mut rest),
+    )
+    .await;
+    assert!(
+        closed.is_ok(),
+        "the slow connection was still open after 30 s"
+    );
+    assert!(
+        began.elapsed() >= stagecraft_http::DEFAULT_HEADER_TIMEOUT - Duration::from_millis(500),
+        "closed after {:?}",
+        began.elapsed()
+    );
+
+    // A token over its rate is answered 429 with Retry-After; another token is not held up.
+    let burst = json(&data, &["auth", "token", "create", "burst", "-o", "json"])["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut statuses = Vec::new();
+    for _ in 0..RATE * 4 {
+        statuses.push(
+            call(
+                port,
+                "GET",
+                "/api/v1/presets",
+                &[("x-user-token", burst.as_str())],
+                None,
+            )
+            .await,
+        );
+    }
+    let refused: Vec<_> = statuses.iter().filter(|(s, _)| *s == 429).collect();
+    assert!(
+        !refused.is_empty(),
+        "{:?}",
+        statuses.iter().map(|(s, _)| s).collect::<Vec<_>>()
+    );
+    assert_eq!(refused[0].1["code"], "RATE_LIMITED", "{}", refused[0].1);
+    let (status, _) = call(port, "GET", "/api/v1/presets", &auth, None).await;
+    assert_eq!(status, 200);
+
+    let (status, deleted) = call(
+        port,
+        "DELETE",
+        &format!("/api/v1/environments/{id}"),
+        &auth,
+        None,
+    )
+    .await;
+    assert_eq!(status, 202, "{deleted}");
+    assert_eq!(
+        followed(port, &token, deleted["deploy"]["id"].as_i64().unwrap()).await["outcome"],
+        "succeeded"
     );
 }
