@@ -35,6 +35,32 @@ struct BuildTarget<'a> {
     started: Option<&'a tokio::sync::watch::Sender<Option<i64>>>,
 }
 
+/// A build started in the background, until its number is known.
+#[derive(Debug)]
+pub struct StartedBuild {
+    number: tokio::sync::watch::Receiver<Option<i64>>,
+    failed_early: tokio::sync::oneshot::Receiver<Error>,
+}
+
+impl StartedBuild {
+    /// The build's number once it is recorded; the failure that came before, if one did (an
+    /// unknown app, git, no builder).
+    pub async fn recorded(mut self) -> Result<i64, Error> {
+        // The number comes, or the task ends without it (its sender goes).
+        while self.number.changed().await.is_ok() {
+            if let Some(id) = *self.number.borrow() {
+                return Ok(id);
+            }
+        }
+        if let Some(id) = *self.number.borrow() {
+            return Ok(id);
+        }
+        Err(self.failed_early.await.unwrap_or_else(|_| Error::Conflict {
+            message: "the build stopped before it was recorded".to_owned(),
+        }))
+    }
+}
+
 /// An environment's variables for a build of `commit` numbered `build`.
 pub(crate) type EnvsFor<'a> = dyn Fn(Option<&str>, i64) -> Result<Vec<stagecraft_template::WorkloadEnv>, Error>
     + Send
@@ -326,45 +352,62 @@ impl Stagecraft {
         branch: Option<&str>,
         working_tree: bool,
     ) -> Result<crate::BuildView, Error> {
-        self.build_app_telling(app_name, branch, working_tree, None)
-            .await
+        self.build_app_telling(
+            app_name,
+            branch,
+            working_tree,
+            None,
+            &CancellationToken::new(),
+        )
+        .await
     }
 
-    /// Starts [`Self::build_app`] in the background and gives the build's number once it is
-    /// recorded, with the task that ends with the build (for a caller that must not stop
-    /// before it, as the HTTP API at its stop); a failure before the build is recorded (an
-    /// unknown app, git, no builder) is the answer instead.
-    pub async fn start_build(
+    /// Starts [`Self::build_app`] in the background, cancelled with `cancel`: gives the task
+    /// that ends with the build (for a caller that must not stop before it, as the HTTP API at
+    /// its stop: keep it first) and a [`StartedBuild`] that tells the build's number once it
+    /// is recorded. A build that fails after it was recorded is marked failed, whatever
+    /// stopped it.
+    pub fn start_build(
         &self,
         app_name: &str,
         branch: Option<&str>,
         working_tree: bool,
-    ) -> Result<(i64, tokio::task::JoinHandle<()>), Error> {
-        let (started, mut number) = tokio::sync::watch::channel(None);
+        cancel: CancellationToken,
+    ) -> (tokio::task::JoinHandle<()>, StartedBuild) {
+        let (started, number) = tokio::sync::watch::channel(None);
+        let (early, failed_early) = tokio::sync::oneshot::channel();
         let this = self.clone();
         let (app_name, branch) = (app_name.to_owned(), branch.map(str::to_owned));
         let task = tokio::spawn(async move {
-            this.build_app_telling(&app_name, branch.as_deref(), working_tree, Some(&started))
-                .await
-        });
-        // The number comes first, or the task ends (failed before the build was recorded).
-        while number.changed().await.is_ok() {
-            if let Some(id) = *number.borrow() {
-                let rest = tokio::spawn(async move {
-                    if let Ok(Err(error)) = task.await {
-                        tracing::warn!(%error, build = id, "a build started by the API failed");
+            let built = this
+                .build_app_telling(
+                    &app_name,
+                    branch.as_deref(),
+                    working_tree,
+                    Some(&started),
+                    &cancel,
+                )
+                .await;
+            let recorded = *started.borrow();
+            match (built, recorded) {
+                (Ok(_), _) => {}
+                (Err(error), None) => drop(early.send(error)),
+                (Err(error), Some(id)) => {
+                    tracing::warn!(%error, build = id, "a build started by the API failed");
+                    // Its row would say `running` until the next start otherwise.
+                    if let Err(error) = build::interrupt(this.store.pool(), id).await {
+                        tracing::warn!(%error, build = id, "a failed build was not marked so");
                     }
-                });
-                return Ok((id, rest));
+                }
             }
-        }
-        match task.await {
-            Ok(Ok(view)) => Ok((view.id, tokio::spawn(async {}))),
-            Ok(Err(error)) => Err(error),
-            Err(error) => Err(Error::Conflict {
-                message: format!("the build stopped: {error}"),
-            }),
-        }
+        });
+        (
+            task,
+            StartedBuild {
+                number,
+                failed_early,
+            },
+        )
     }
 
     async fn build_app_telling(
@@ -373,6 +416,7 @@ impl Stagecraft {
         branch: Option<&str>,
         working_tree: bool,
         started: Option<&tokio::sync::watch::Sender<Option<i64>>>,
+        cancel: &CancellationToken,
     ) -> Result<crate::BuildView, Error> {
         let app = app::by_name(self.store.pool(), app_name)
             .await?
@@ -408,13 +452,7 @@ impl Stagecraft {
         // A failed image is recorded in the build, which is what the caller gets back; a
         // failure before the build was recorded (git, the store) is the answer instead.
         let built = self
-            .build_images_of(
-                &target,
-                &template,
-                builder,
-                &sink,
-                &CancellationToken::new(),
-            )
+            .build_images_of(&target, &template, builder, &sink, cancel)
             .await;
         let recorded = self
             .build_views(app_name, None)

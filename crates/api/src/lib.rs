@@ -101,6 +101,7 @@ use stagecraft_store::Store;
 
 pub use adopt::Orphan;
 pub use app::{AddedApp, RemovedApp};
+pub use builds::StartedBuild;
 pub use change::{Change, LOOK_EVERY};
 pub use clock::{EXPIRY_WARNING, TICK_EVERY, Tick};
 pub use commits::branch_commit;

@@ -66,8 +66,14 @@ pub(crate) async fn execute(stagecraft: &Stagecraft, serve: Serve) -> Result<u8,
     let on_signal = stop.clone();
     tokio::spawn(async move {
         stopped().await;
-        eprintln!("stagecraft serve: stopping after the current round");
+        eprintln!(
+            "stagecraft serve: stopping after the current round and the deploys and builds \
+             under way (Ctrl-C again quits at once)"
+        );
         on_signal.cancel();
+        stopped().await;
+        eprintln!("stagecraft serve: quitting at once; what ran is recovered at the next start");
+        std::process::exit(130);
     });
     // A round's deploys end as they would; the clock is let go at once after.
     stagecraft.run_clock_until(serve.every, &stop).await;

@@ -2,10 +2,11 @@
 //! it stands, and a build's output by service, following it while it runs.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use stagecraft_api::BuildView;
 use utoipa::{IntoParams, ToSchema};
@@ -89,6 +90,7 @@ pub async fn list(
 
 /// What to build.
 #[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct BuildBody {
     /// The branch whose newest commit is built; the app's tracking branch when left out.
     pub branch: Option<String>,
@@ -102,26 +104,28 @@ pub struct BuildBody {
 /// logs follow it.
 #[utoipa::path(post, path = "/api/v1/apps/{app}/builds",
     params(("app" = String, Path, description = "The app's name")),
-    request_body(content = BuildBody, description = "Optional: the tracking branch's commit when left out"),
+    request_body(content = Option<BuildBody>,
+        description = "Optional: the tracking branch's newest commit when left out"),
     responses((status = 202, body = BuildJson), (status = 404, body = ErrorBody),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+        (status = 400, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 401, body = ErrorBody)),
     security(("token" = []), ("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
     Path(app): Path<String>,
-    body: Result<Json<BuildBody>, JsonRejection>,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<BuildJson>), ApiError> {
-    let body = match body {
-        Ok(Json(body)) => body,
-        // No body at all: the defaults.
-        Err(JsonRejection::MissingJsonContentType(_)) => BuildBody::default(),
-        Err(rejection) => return Err(rejection.into()),
-    };
-    let (id, running) = state
-        .stagecraft
-        .start_build(&app, body.branch.as_deref(), body.working_tree)
-        .await?;
+    let body: BuildBody = crate::error::optional_json(body)?;
+    // Kept before anything waits: a request cut short (its time limit, the client gone)
+    // leaves a build that `serve` still waits for, and the stop cancels.
+    let (running, started) = state.stagecraft.start_build(
+        &app,
+        body.branch.as_deref(),
+        body.working_tree,
+        state.stop.child_token(),
+    );
     state.keep(Some(running));
+    let id = started.recorded().await?;
     let build = state.stagecraft.build_view(id).await?;
     Ok((StatusCode::ACCEPTED, Json(build.into())))
 }
@@ -143,8 +147,8 @@ pub struct BuildLogQuery {
     /// Only the lines after this `seq` (0, the default: from the first kept). A
     /// `Last-Event-ID` header wins over it.
     pub after: Option<i64>,
-    /// Keep sending new lines until the build ends.
-    #[serde(default)]
+    /// Keep sending new lines until the build ends (`?follow` or `?follow=true`).
+    #[serde(default, deserialize_with = "crate::stream::flag")]
     pub follow: bool,
 }
 
@@ -165,14 +169,20 @@ const PAGE: i64 = 1_000;
 const LOOK_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A service's output in a build as Server-Sent Events (`event: line`, `id:` its `seq`,
-/// `data:` a [`LogLineJson`]), from `after`; with `follow`, its new lines until the build
-/// ends, then the stream ends too.
+/// `data:` a [`LogLineJson`]), from `after`; with `follow`, its new lines (looked for every
+/// second) until the build ends. `event: end` comes last when the build (or, without
+/// `follow`, its kept lines) ended; a client reconnecting to an ended build with nothing new
+/// is answered 204.
 #[utoipa::path(get, path = "/api/v1/builds/{id}/logs/{service}",
     params(("id" = i64, Path, description = "The build's id"),
         ("service" = String, Path, description = "The service whose image it built"),
-        BuildLogQuery),
-    responses((status = 200, content_type = "text/event-stream", body = LogLineJson,
-            description = "One event per line; `data` is a LogLineJson"),
+        BuildLogQuery,
+        ("Last-Event-ID" = Option<i64>, Header,
+            description = "The `seq` a reconnecting client last received; wins over `after`")),
+    responses((status = 200, content_type = "text/event-stream", body = String,
+            description = "`event: line`, `id:` its `seq`, `data:` a LogLineJson; \
+                           `event: end` last"),
+        (status = 204, description = "Reconnected to an ended build: nothing more comes"),
         (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)),
     security(("token" = []), ("bearer" = [])))]
 pub async fn log(
@@ -180,7 +190,7 @@ pub async fn log(
     Path((id, service)): Path<(i64, String)>,
     Query(query): Query<BuildLogQuery>,
     headers: HeaderMap,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<Response, ApiError> {
     let build = state.stagecraft.build_view(id).await?;
     // A build's images are recorded as it ends: a running one's services are not known yet.
     if build.status != "running" && !build.images.iter().any(|i| i.service == service) {
@@ -200,6 +210,17 @@ pub async fn log(
     }
     let resource = format!("builds/{id}/{service}");
     let after = stream::resume_from(&headers, query.after);
+    if stream::resuming(&headers)
+        && build.status != "running"
+        && state
+            .stagecraft
+            .logs(&resource, after, 1)
+            .await?
+            .lines
+            .is_empty()
+    {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
     let (lines, sent) = tokio::sync::mpsc::channel(64);
     let stagecraft = state.stagecraft.clone();
     let stop = state.stop.clone();
@@ -210,9 +231,9 @@ pub async fn log(
             // build is called finished, so a read after that is the last one needed.
             let ended = !query.follow
                 || stagecraft
-                    .build_view(id)
+                    .build_status(id)
                     .await
-                    .map_or(true, |b| b.status != "running");
+                    .map_or(true, |status| status != "running");
             loop {
                 let Ok(page) = stagecraft.logs(&resource, last, PAGE).await else {
                     return;
@@ -243,6 +264,7 @@ pub async fn log(
                 }
             }
             if ended {
+                let _ = lines.send(stream::end()).await;
                 return;
             }
             tokio::select! {
@@ -252,5 +274,5 @@ pub async fn log(
             }
         }
     });
-    Ok(stream::events(stream::received(sent), state.stop.clone()))
+    Ok(stream::events(stream::received(sent), state.stop.clone()).into_response())
 }

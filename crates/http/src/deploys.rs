@@ -3,8 +3,8 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use stagecraft_api::{DeployEvent, StoredEvent};
 use utoipa::{IntoParams, ToSchema};
@@ -50,12 +50,18 @@ pub struct EventJson {
 
 /// A deploy's events as Server-Sent Events (`event:` its type, `id:` its `seq`, `data:` an
 /// [`EventJson`]): the stored ones after `after`, then the new ones as they are stored, by
-/// this process or another. The stream ends after the event that ends the deploy
-/// (`stage_finished` or `deploy_interrupted`); a finished deploy's stream replays and ends.
+/// this process or another. After the event that ends the deploy (`stage_finished` or
+/// `deploy_interrupted`) comes `event: end` and the stream ends; a finished deploy's stream
+/// replays and ends. A client reconnecting (`Last-Event-ID`) to a finished deploy with no
+/// event after it is answered 204.
 #[utoipa::path(get, path = "/api/v1/deploys/{id}/events",
-    params(("id" = i64, Path, description = "The deploy's id"), EventsQuery),
-    responses((status = 200, content_type = "text/event-stream", body = EventJson,
-            description = "One event per deploy event; `data` is an EventJson"),
+    params(("id" = i64, Path, description = "The deploy's id"), EventsQuery,
+        ("Last-Event-ID" = Option<i64>, Header,
+            description = "The `seq` a reconnecting client last received; wins over `after`")),
+    responses((status = 200, content_type = "text/event-stream", body = String,
+            description = "`event:` the event's type, `id:` its `seq`, `data:` an EventJson; \
+                           `event: end` last"),
+        (status = 204, description = "Reconnected to a finished deploy: nothing more comes"),
         (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)),
     security(("token" = []), ("bearer" = [])))]
 pub async fn events(
@@ -63,8 +69,19 @@ pub async fn events(
     Path(id): Path<i64>,
     Query(query): Query<EventsQuery>,
     headers: HeaderMap,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<Response, ApiError> {
     let after = stream::resume_from(&headers, query.after);
+    if stream::resuming(&headers)
+        && state
+            .stagecraft
+            .deploy_by_id(id)
+            .await?
+            .status
+            .is_finished()
+        && state.stagecraft.deploy_events(id, after).await?.is_empty()
+    {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
     let followed = state.stagecraft.follow(id, after).await?;
     let events = futures_util::StreamExt::map(stream::received(followed), |stored| {
         let StoredEvent { seq, at, event } = stored;
@@ -81,7 +98,7 @@ pub async fn events(
             },
         )
     });
-    Ok(stream::events(events, state.stop.clone()))
+    Ok(stream::events(stream::ended(events), state.stop.clone()).into_response())
 }
 
 /// An event's `type` tag (`stage_started`).

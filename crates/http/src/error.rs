@@ -94,6 +94,32 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// A body that may be left out: none (or blanks) is the defaults; anything else must be the
+/// JSON asked for, whatever its `Content-Type` says (`curl -d` sends a form's).
+pub(crate) fn optional_json<T: serde::de::DeserializeOwned + Default>(
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<T, ApiError> {
+    let bytes = body.map_err(|rejection| {
+        let status = rejection.status();
+        let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            ErrorCode::RequestTooLarge
+        } else {
+            ErrorCode::InvalidRequest
+        };
+        ApiError::new(status, code, rejection.body_text())
+    })?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(&bytes).map_err(|error| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidRequest,
+            format!("the body is not the JSON this path takes: {error}"),
+        )
+    })
+}
+
 /// A body axum could not read: too large, not JSON, or not the shape asked for.
 impl From<axum::extract::rejection::JsonRejection> for ApiError {
     fn from(rejection: axum::extract::rejection::JsonRejection) -> Self {

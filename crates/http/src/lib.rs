@@ -129,7 +129,7 @@ impl AppState {
                        `/api/v1/apps/{app}/environments`."
     ),
     modifiers(&Tokens),
-    components(schemas(ErrorBody))
+    components(schemas(ErrorBody, deploys::EventJson, builds::LogLineJson))
 )]
 struct ApiDoc;
 
@@ -167,10 +167,42 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(presets::create_environment))
 }
 
-/// The API's OpenAPI document, as the handlers declare it.
+/// The API's OpenAPI document, as the handlers declare it, with what every path may answer
+/// besides (429 over a token's rate).
 pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
     let mut document = documented().split_for_parts().1;
     document.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    let too_many = ResponseBuilder::new()
+        .description(
+            "The token made more requests than the API takes a second; `Retry-After` says \
+             when to try again",
+        )
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build();
+    for item in document.paths.paths.values_mut() {
+        for operation in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            operation
+                .responses
+                .responses
+                .entry("429".to_owned())
+                .or_insert_with(|| too_many.clone().into());
+        }
+    }
     document
 }
 

@@ -15,22 +15,25 @@ use crate::stream;
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct InstanceLogQuery {
     /// Keep sending new lines as the containers write them (until the client goes, or the
-    /// workload's containers are gone).
-    #[serde(default)]
+    /// workload's containers are gone): `?follow` or `?follow=true`.
+    #[serde(default, deserialize_with = "crate::stream::flag")]
     pub follow: bool,
     /// Only lines from the last this many seconds.
     pub since_seconds: Option<u64>,
 }
 
 /// A service's (or `jobs.<name>`'s) lines from its containers as Server-Sent Events
-/// (`event: line`, `data:` a [`LogLineJson`] without `seq`).
+/// (`event: line`, `data:` a [`LogLineJson`] without `seq`; `event: error` with an error
+/// body if the runtime stops answering), then `event: end` when the lines end.
 #[utoipa::path(get, path = "/api/v1/environments/{id}/logs/{workload}",
     params(("id" = String, Path, description = "The environment's id"),
         ("workload" = String, Path, description = "`web` (a service), or `jobs.migrate`"),
         InstanceLogQuery),
-    responses((status = 200, content_type = "text/event-stream", body = LogLineJson,
-            description = "One event per line; `data` is a LogLineJson"),
-        (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)),
+    responses((status = 200, content_type = "text/event-stream", body = String,
+            description = "`event: line`, `data:` a LogLineJson; `event: error`, `data:` an \
+                           ErrorBody; `event: end` last"),
+        (status = 404, body = ErrorBody), (status = 503, body = ErrorBody),
+        (status = 401, body = ErrorBody)),
     security(("token" = []), ("bearer" = [])))]
 pub async fn instance(
     State(state): State<AppState>,
@@ -67,5 +70,5 @@ pub async fn instance(
         ),
         Err(error) => stream::json_event("error", None, &crate::error::body_of(&error)),
     });
-    Ok(stream::events(events, state.stop.clone()))
+    Ok(stream::events(stream::ended(events), state.stop.clone()))
 }

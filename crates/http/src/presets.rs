@@ -5,11 +5,12 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use stagecraft_api::{DeployRequest, PresetOptions, PresetView, Wait};
+use stagecraft_api::{DeployRequest, ErrorCode, PresetOptions, PresetView, Wait};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
@@ -111,6 +112,26 @@ pub struct SaveBody {
     pub app: String,
     #[serde(flatten)]
     pub options: OptionsBody,
+    /// Fields the body has beside these (refused: a misspelt one would go unnoticed).
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub unknown: BTreeMap<String, serde_json::Value>,
+}
+
+/// Refuses a body with fields this path does not take, naming them.
+fn refuse_unknown(unknown: &BTreeMap<String, serde_json::Value>) -> Result<(), ApiError> {
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::BAD_REQUEST,
+        ErrorCode::InvalidRequest,
+        format!(
+            "unknown fields: {} (this path takes branch, environment_template, ttl_hours, \
+             runtime, parameters; the OpenAPI document says more)",
+            unknown.keys().cloned().collect::<Vec<_>>().join(", ")
+        ),
+    ))
 }
 
 /// Saves the preset (made, or replaced), checked as creating an environment would check it.
@@ -126,6 +147,7 @@ pub async fn save(
     body: Result<Json<SaveBody>, JsonRejection>,
 ) -> Result<Json<PresetJson>, ApiError> {
     let Json(body) = body?;
+    refuse_unknown(&body.unknown)?;
     let saved = state
         .stagecraft
         .save_preset(&name, &body.app, body.options.into())
@@ -153,6 +175,9 @@ pub struct FromPresetBody {
     /// Create without setting it up.
     #[serde(default)]
     pub skip_deploy: bool,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub unknown: BTreeMap<String, serde_json::Value>,
 }
 
 /// A new environment and its first deploy (none with `skip_deploy`).
@@ -165,20 +190,18 @@ pub struct CreatedAnswer {
 /// Creates an environment from the preset and sets it up.
 #[utoipa::path(post, path = "/api/v1/presets/{name}/environments",
     params(("name" = String, Path, description = "The preset's name")),
-    request_body(content = FromPresetBody, description = "Optional: the preset as it is when left out"),
+    request_body(content = Option<FromPresetBody>,
+        description = "Optional: the preset as it is when left out"),
     responses((status = 201, body = CreatedAnswer), (status = 400, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)),
     security(("token" = []), ("bearer" = [])))]
 pub async fn create_environment(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    body: Result<Json<FromPresetBody>, JsonRejection>,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<CreatedAnswer>), ApiError> {
-    let body = match body {
-        Ok(Json(body)) => body,
-        Err(JsonRejection::MissingJsonContentType(_)) => FromPresetBody::default(),
-        Err(rejection) => return Err(rejection.into()),
-    };
+    let body: FromPresetBody = crate::error::optional_json(body)?;
+    refuse_unknown(&body.unknown)?;
     let preset = state.stagecraft.preset(&name).await?;
     let request = preset.request(body.options.into())?;
     let created = state.stagecraft.create_environment(request).await?;

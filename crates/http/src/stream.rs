@@ -48,6 +48,38 @@ pub(crate) fn resume_from(headers: &HeaderMap, after: Option<i64>) -> i64 {
         .max(0)
 }
 
+/// `?follow`, `?follow=true` (or `1`, `yes`) are true; left out, `false`, `0` or `no` false.
+pub(crate) fn flag<'de, D: serde::Deserializer<'de>>(value: D) -> Result<bool, D::Error> {
+    let text: Option<String> = serde::Deserialize::deserialize(value)?;
+    match text.as_deref().map(str::trim) {
+        None | Some("false" | "0" | "no") => Ok(false),
+        Some("" | "true" | "1" | "yes") => Ok(true),
+        Some(other) => Err(serde::de::Error::custom(format!(
+            "`{other}` is not true or false"
+        ))),
+    }
+}
+
+/// The event a stream sends last when what it follows ended (not when the API stops): a
+/// client that sees it should not reconnect.
+pub(crate) fn end() -> Event {
+    Event::default().event("end").data("")
+}
+
+/// `events`, then [`end`].
+pub(crate) fn ended(
+    events: impl Stream<Item = Event> + Send + 'static,
+) -> impl Stream<Item = Event> + Send + 'static {
+    events.chain(futures_util::stream::once(std::future::ready(end())))
+}
+
+/// Whether a client is reconnecting (it sent `Last-Event-ID`): one that reconnects to
+/// something that has ended, with nothing new, is answered 204, which tells an `EventSource`
+/// to stop.
+pub(crate) fn resuming(headers: &HeaderMap) -> bool {
+    headers.contains_key("last-event-id")
+}
+
 /// An event with `data` as JSON (a value that cannot be written as JSON is sent empty).
 pub(crate) fn json_event(name: &str, id: Option<i64>, data: &impl serde::Serialize) -> Event {
     let event = Event::default().event(name);

@@ -297,6 +297,18 @@ impl Stagecraft {
         Ok(views)
     }
 
+    /// Build `id`'s status (`running`, `succeeded`, `failed`), read alone: cheap enough to
+    /// ask every second.
+    pub async fn build_status(&self, id: i64) -> Result<String, Error> {
+        Ok(stagecraft_store::build::by_id(self.store.pool(), id)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "build",
+                name: id.to_string(),
+            })?
+            .status)
+    }
+
     /// Build `id` with its images, as the builds list shows it.
     pub async fn build_view(&self, id: i64) -> Result<BuildView, Error> {
         let build = stagecraft_store::build::by_id(self.store.pool(), id)

@@ -348,7 +348,7 @@ struct Sse {
     data: serde_json::Value,
 }
 
-/// A stream of Server-Sent Events read to its end (bounded: 180 s); gives the status and the
+/// A stream of Server-Sent Events read to its end (bounded: 300 s); gives the status and the
 /// events (comments left out).
 async fn events(port: u16, path: &str, headers: &[(&str, &str)]) -> (u16, Vec<Sse>) {
     let stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
@@ -371,9 +371,9 @@ async fn events(port: u16, path: &str, headers: &[(&str, &str)]) -> (u16, Vec<Ss
         .unwrap();
     let response = sender.send_request(request).await.unwrap();
     let status = response.status().as_u16();
-    let body = tokio::time::timeout(Duration::from_secs(180), response.into_body().collect())
+    let body = tokio::time::timeout(Duration::from_secs(300), response.into_body().collect())
         .await
-        .expect("the stream did not end within 180 s")
+        .expect("the stream did not end within 300 s")
         .unwrap()
         .to_bytes();
     let text = String::from_utf8(body.to_vec()).unwrap();
@@ -400,6 +400,38 @@ async fn events(port: u16, path: &str, headers: &[(&str, &str)]) -> (u16, Vec<Ss
     (status, parsed)
 }
 
+/// A POST with `content_type` and `body` as they are; gives the status and the JSON answer.
+async fn raw(
+    port: u16,
+    path: &str,
+    token: &str,
+    content_type: &str,
+    body: &[u8],
+) -> (u16, serde_json::Value) {
+    let stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    let request = hyper::Request::builder()
+        .method("POST")
+        .uri(path)
+        .header("host", format!("127.0.0.1:{port}"))
+        .header("x-user-token", token)
+        .header("content-type", content_type)
+        .body(http_body_util::Full::new(bytes::Bytes::copy_from_slice(
+            body,
+        )))
+        .unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap_or_default())
+}
+
 /// Follows a deploy's events to their end; checks they come in `seq` order from 1 without a
 /// gap, and gives how the deploy ended.
 async fn followed(port: u16, token: &str, deploy: i64) -> serde_json::Value {
@@ -410,13 +442,15 @@ async fn followed(port: u16, token: &str, deploy: i64) -> serde_json::Value {
     )
     .await;
     assert_eq!(status, 200);
-    let seqs: Vec<i64> = got.iter().map(|e| e.id.unwrap()).collect();
+    let seqs: Vec<i64> = got.iter().filter_map(|e| e.id).collect();
     assert_eq!(
         seqs,
         (1..=i64::try_from(seqs.len()).unwrap()).collect::<Vec<_>>(),
         "{got:?}"
     );
     assert!(got.iter().any(|e| e.event == "stage_started"), "{got:?}");
+    let (end, got) = got.split_last().unwrap();
+    assert_eq!(end.event, "end", "{got:?}");
     let last = got.last().unwrap();
     assert_eq!(last.event, "stage_finished", "{got:?}");
     assert_eq!(last.data["seq"], last.id.unwrap());
@@ -424,7 +458,7 @@ async fn followed(port: u16, token: &str, deploy: i64) -> serde_json::Value {
 }
 
 /// The requests per second a token may make in the streaming test: low, so that a burst of
-/// sequential requests surely goes over it, and high enough for the test's own.
+/// requests surely goes over it, and high enough for the test's own.
 const RATE: u32 = 10;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -453,6 +487,22 @@ async fn the_api_streams_deploys_builds_and_logs_makes_environments_from_presets
     )
     .await;
     assert_eq!(status, 200, "{saved}");
+    let (status, answer) = call(
+        port,
+        "PUT",
+        "/api/v1/presets/typo",
+        &auth,
+        Some(format!(r#"{{"app": "{name}", "ttl": 5}}"#).into_bytes()),
+    )
+    .await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("unknown fields: ttl"),
+        "{answer}"
+    );
     let (status, listed) = call(
         port,
         "GET",
@@ -482,7 +532,8 @@ async fn the_api_streams_deploys_builds_and_logs_makes_environments_from_presets
 
     // A reconnecting client goes on after the last event it had (Last-Event-ID), and the
     // stream of a finished deploy ends after its replay.
-    let (_, all) = events(port, &format!("/api/v1/deploys/{first}/events"), &auth).await;
+    let (_, mut all) = events(port, &format!("/api/v1/deploys/{first}/events"), &auth).await;
+    assert_eq!(all.pop().unwrap().event, "end");
     let from = (all.len() - 2).to_string();
     let (_, rest) = events(
         port,
@@ -491,12 +542,22 @@ async fn the_api_streams_deploys_builds_and_logs_makes_environments_from_presets
     )
     .await;
     assert_eq!(
-        rest.iter().map(|e| e.id.unwrap()).collect::<Vec<_>>(),
-        all[all.len() - 2..]
-            .iter()
-            .map(|e| e.id.unwrap())
-            .collect::<Vec<_>>()
+        rest.iter().map(|e| e.id).collect::<Vec<_>>(),
+        [all[all.len() - 2].id, all[all.len() - 1].id, None],
+        "{rest:?}"
     );
+    // Reconnecting after the last event of a finished deploy: 204, nothing more comes.
+    let after_all = all.len().to_string();
+    let (status, nothing) = events(
+        port,
+        &format!("/api/v1/deploys/{first}/events"),
+        &[
+            ("x-user-token", token.as_str()),
+            ("last-event-id", &after_all),
+        ],
+    )
+    .await;
+    assert_eq!((status, nothing.len()), (204, 0), "{nothing:?}");
     let (status, answer) = call(port, "GET", "/api/v1/deploys/999999/events", &auth, None).await;
     assert_eq!((status, answer["code"].as_str()), (404, Some("NOT_FOUND")));
 
@@ -519,23 +580,34 @@ async fn the_api_streams_deploys_builds_and_logs_makes_environments_from_presets
         );
     }
 
-    // The workload's lines from its container, stdout and stderr told apart.
-    let (status, lines) = events(
-        port,
-        &format!("/api/v1/environments/{id}/logs/worker"),
-        &auth,
-    )
-    .await;
-    assert_eq!(status, 200);
-    assert!(
-        lines
+    // The workload's lines from its container, stdout and stderr told apart (its shell may
+    // take a moment to print them after the patch).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, lines) = events(
+            port,
+            &format!("/api/v1/environments/{id}/logs/worker"),
+            &auth,
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            lines.last().map(|l| l.event.as_str()),
+            Some("end"),
+            "{lines:?}"
+        );
+        if lines
             .iter()
             .any(|l| l.data["line"] == "ready" && l.data["stderr"] == false)
             && lines
                 .iter()
-                .any(|l| l.data["line"] == "careful" && l.data["stderr"] == true),
-        "{lines:?}"
-    );
+                .any(|l| l.data["line"] == "careful" && l.data["stderr"] == true)
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{lines:?}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
 
     // Builds: the setup's, with the builder's lines; a new one made without deploying and
     // followed until it ends.
@@ -558,23 +630,40 @@ async fn the_api_streams_deploys_builds_and_logs_makes_environments_from_presets
     )
     .await;
     assert_eq!(status, 200);
+    let (end, log) = log.split_last().unwrap();
+    assert_eq!(end.event, "end");
     assert!(
         !log.is_empty() && log.iter().all(|l| l.event == "line"),
         "{log:?}"
     );
-    let (status, started) = call(
+    // An optional body is read whatever its Content-Type says (curl -d sends a form's), and
+    // a field the path does not take is refused.
+    let (status, answer) = raw(
         port,
-        "POST",
         &format!("/api/v1/apps/{name}/builds"),
-        &auth,
-        Some(br#"{"working_tree": true}"#.to_vec()),
+        &token,
+        "application/x-www-form-urlencoded",
+        br#"{"brnch": "main"}"#,
+    )
+    .await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (400, Some("INVALID_REQUEST")),
+        "{answer}"
+    );
+    let (status, started) = raw(
+        port,
+        &format!("/api/v1/apps/{name}/builds"),
+        &token,
+        "application/x-www-form-urlencoded",
+        br#"{"working_tree": true}"#,
     )
     .await;
     assert_eq!(status, 202, "{started}");
     let build = started["id"].as_i64().unwrap();
     let (status, _) = events(
         port,
-        &format!("/api/v1/builds/{build}/logs/worker?follow=true"),
+        &format!("/api/v1/builds/{build}/logs/worker?follow"),
         &auth,
     )
     .await;
@@ -597,10 +686,10 @@ async fn the_api_streams_deploys_builds_and_logs_makes_environments_from_presets
     );
 
     // A client that sends its headers slowly is let go of after the header time limit.
+    let began = Instant::now();
     let mut slow = tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
         .unwrap();
-    let began = Instant::now();
     tokio::io::AsyncWriteExt::write_all(
         &mut slow,
         b"GET /api/v1/environments HTTP/1.1\r\nHost: x\r\n",
@@ -628,19 +717,12 @@ async fn the_api_streams_deploys_builds_and_logs_makes_environments_from_presets
         .as_str()
         .unwrap()
         .to_owned();
-    let mut statuses = Vec::new();
-    for _ in 0..RATE * 4 {
-        statuses.push(
-            call(
-                port,
-                "GET",
-                "/api/v1/presets",
-                &[("x-user-token", burst.as_str())],
-                None,
-            )
-            .await,
-        );
-    }
+    // At once: far more than the burst the rate allows, whatever the machine's speed.
+    let burst = [("x-user-token", burst.as_str())];
+    let statuses = futures_util::future::join_all(
+        (0..RATE * 4).map(|_| call(port, "GET", "/api/v1/presets", &burst, None)),
+    )
+    .await;
     let refused: Vec<_> = statuses.iter().filter(|(s, _)| *s == 429).collect();
     assert!(
         !refused.is_empty(),
