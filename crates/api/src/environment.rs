@@ -310,14 +310,12 @@ impl Stagecraft {
         self.rows_of(environments).await
     }
 
-    /// One environment as the environments list shows it.
+    /// One environment as the environments list shows it (two reads: the environment, and
+    /// what it is doing with its services' readiness; the HTTP API's GET is this).
     pub async fn environment_row(&self, env_id: &str) -> Result<EnvironmentRow, Error> {
         let environment = self.environment(env_id).await?;
-        let mut rows = self.rows_of(vec![environment]).await?;
-        rows.pop().ok_or_else(|| Error::NotFound {
-            what: "environment",
-            name: env_id.to_owned(),
-        })
+        let (activity, ready) = deploy::now_of(self.store.pool(), environment.id).await?;
+        Ok(self.row(environment, activity, ready).await)
     }
 
     async fn rows_of(&self, environments: Vec<Environment>) -> Result<Vec<EnvironmentRow>, Error> {
@@ -325,34 +323,48 @@ impl Stagecraft {
         let ready = environment::services_ready(self.store.pool()).await?;
         let mut rows = Vec::with_capacity(environments.len());
         for environment in environments {
-            let urls = if environment.status == EnvironmentStatus::TornDown {
-                Vec::new()
-            } else {
-                // A configuration that no longer reads shows no URLs here; its own screen
-                // says what is wrong with it.
-                self.cached_hostnames(&environment)
-                    .await
-                    .unwrap_or_default()
-            };
             let now = activity
                 .iter()
                 .position(|a| a.environment_id == environment.id)
                 .map(|i| activity.swap_remove(i));
-            let services_ready = matches!(
-                environment.status,
-                EnvironmentStatus::Deployed | EnvironmentStatus::Degraded
-            )
-            .then(|| ready.iter().find(|r| r.0 == environment.id))
-            .flatten()
-            .map(|&(_, ready, total)| (ready, total));
-            rows.push(EnvironmentRow {
-                environment,
-                activity: now,
-                urls,
-                services_ready,
-            });
+            let ready = ready
+                .iter()
+                .find(|r| r.0 == environment.id)
+                .map(|&(_, ready, total)| (ready, total));
+            rows.push(self.row(environment, now, ready).await);
         }
         Ok(rows)
+    }
+
+    /// An environment's row: its URLs (none once torn down), what it does now, and its
+    /// services' readiness while it is deployed.
+    async fn row(
+        &self,
+        environment: Environment,
+        activity: Option<deploy::Activity>,
+        ready: Option<(i64, i64)>,
+    ) -> EnvironmentRow {
+        let urls = if environment.status == EnvironmentStatus::TornDown {
+            Vec::new()
+        } else {
+            // A configuration that no longer reads shows no URLs here; its own screen says
+            // what is wrong with it.
+            self.cached_hostnames(&environment)
+                .await
+                .unwrap_or_default()
+        };
+        let services_ready = matches!(
+            environment.status,
+            EnvironmentStatus::Deployed | EnvironmentStatus::Degraded
+        )
+        .then_some(ready)
+        .flatten();
+        EnvironmentRow {
+            environment,
+            activity,
+            urls,
+            services_ready,
+        }
     }
 
     pub async fn environment(&self, env_id: &str) -> Result<Environment, Error> {

@@ -679,6 +679,10 @@ async fn activity_names_the_running_stage_its_current_step_and_the_queue() {
     let store = store(&dir).await;
     let (_, environment_id) = environment_fixture(&store).await;
     assert!(deploy::activity(store.pool()).await.unwrap().is_empty());
+    assert_eq!(
+        deploy::now_of(store.pool(), environment_id).await.unwrap(),
+        (None, None)
+    );
     let running = deploy::insert(store.pool(), environment_id, Stage::Setup, "first", Some(1))
         .await
         .unwrap();
@@ -729,6 +733,11 @@ async fn activity_names_the_running_stage_its_current_step_and_the_queue() {
             steps_done: 1,
             queued: 2,
         }]
+    );
+    // One environment's, read alone, is the same.
+    assert_eq!(
+        deploy::now_of(store.pool(), environment_id).await.unwrap(),
+        (Some(activity[0].clone()), None)
     );
 }
 
