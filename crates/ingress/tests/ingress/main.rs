@@ -1,0 +1,399 @@
+//! The ingress in front of real local servers (hyper, on 127.0.0.1 port 0): routing by host
+//! and path, the headers a service gets, a streamed answer passed on as it comes, a large
+//! upload, a WebSocket-style upgrade echoed both ways, HTTP/2 from the client, and the
+//! ingress's own pages for an unknown host and a service that does not answer.
+
+// Test helpers outside #[test] functions fail loudly too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use stagecraft_ingress::{FROM_INGRESS, Route, Routes, Table, Target};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+type Body = http_body_util::combinators::BoxBody<Bytes, std::convert::Infallible>;
+
+fn full(text: impl Into<Bytes>) -> Body {
+    Full::new(text.into()).boxed()
+}
+
+/// A service: answers `/stream` in two parts (the second once the test says so), counts an
+/// upload's bytes on `/upload`, echoes an upgraded connection, and otherwise says who it is,
+/// the path and the headers it got.
+async fn service(
+    name: &'static str,
+    release: Arc<Mutex<Option<oneshot::Receiver<()>>>>,
+) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            let release = Arc::clone(&release);
+            tokio::spawn(async move {
+                let handler = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+                    let release = Arc::clone(&release);
+                    async move {
+                        let path = request.uri().path().to_owned();
+                        if request.headers().contains_key("upgrade") {
+                            let upgraded = hyper::upgrade::on(&mut request);
+                            tokio::spawn(async move {
+                                let mut io = TokioIo::new(upgraded.await.unwrap());
+                                let mut buffer = [0u8; 64];
+                                loop {
+                                    let n = io.read(&mut buffer).await.unwrap_or(0);
+                                    if n == 0 || io.write_all(&buffer[..n]).await.is_err() {
+                                        return;
+                                    }
+                                }
+                            });
+                            return Ok::<_, std::convert::Infallible>(
+                                Response::builder()
+                                    .status(StatusCode::SWITCHING_PROTOCOLS)
+                                    .header("connection", "upgrade")
+                                    .header("upgrade", "echo")
+                                    .body(full(""))
+                                    .unwrap(),
+                            );
+                        }
+                        if path == "/stream" {
+                            let (frames, received) =
+                                mpsc::channel::<Result<Frame<Bytes>, std::convert::Infallible>>(2);
+                            let release = release.lock().await.take();
+                            tokio::spawn(async move {
+                                frames
+                                    .send(Ok(Frame::data(Bytes::from("data: one\n\n"))))
+                                    .await
+                                    .unwrap();
+                                if let Some(release) = release {
+                                    let _ = release.await;
+                                }
+                                frames
+                                    .send(Ok(Frame::data(Bytes::from("data: two\n\n"))))
+                                    .await
+                                    .unwrap();
+                            });
+                            let stream = futures_stream(received);
+                            return Ok(Response::builder()
+                                .header("content-type", "text/event-stream")
+                                .body(StreamBody::new(stream).boxed())
+                                .unwrap());
+                        }
+                        if path == "/upload" {
+                            let mut body = request.into_body();
+                            let mut bytes = 0usize;
+                            while let Some(frame) = body.frame().await {
+                                bytes += frame.unwrap().data_ref().map_or(0, Bytes::len);
+                            }
+                            return Ok(Response::new(full(bytes.to_string())));
+                        }
+                        let header = |n: &str| {
+                            request
+                                .headers()
+                                .get(n)
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("-")
+                                .to_owned()
+                        };
+                        Ok(Response::new(full(format!(
+                            "{name} {} host={} for={} fhost={} proto={} {:?}",
+                            request.uri(),
+                            header("host"),
+                            header("x-forwarded-for"),
+                            header("x-forwarded-host"),
+                            header("x-forwarded-proto"),
+                            request.version(),
+                        ))))
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), handler)
+                    .with_upgrades()
+                    .await;
+            });
+        }
+    });
+    address
+}
+
+/// A channel's items as a stream.
+fn futures_stream<T: Send + 'static>(
+    receiver: mpsc::Receiver<T>,
+) -> impl futures_util::Stream<Item = T> + Send + 'static {
+    futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|item| (item, receiver))
+    })
+}
+
+/// The ingress on a free port with `routes`; gives its address and the stop.
+async fn ingress(routes: Routes) -> (SocketAddr, CancellationToken) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let stop = CancellationToken::new();
+    tokio::spawn(stagecraft_ingress::serve(listener, routes, stop.clone()));
+    (address, stop)
+}
+
+fn route(host: &str, path: &str, env: &str, service: &str, address: SocketAddr) -> Route {
+    Route {
+        host: host.into(),
+        path: path.into(),
+        target: Target {
+            env_id: env.into(),
+            service: service.into(),
+            address,
+        },
+    }
+}
+
+/// An HTTP/1.1 request through the ingress; gives the status, the ingress's marker and the
+/// body.
+async fn get(
+    ingress: SocketAddr,
+    host: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, bool, String) {
+    let stream = TcpStream::connect(ingress).await.unwrap();
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let mut request = Request::builder().uri(path).header("host", host);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = sender
+        .send_request(request.body(full("")).unwrap())
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let ours = response.headers().contains_key(FROM_INGRESS);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, ours, String::from_utf8_lossy(&body).into_owned())
+}
+
+fn no_release() -> Arc<Mutex<Option<oneshot::Receiver<()>>>> {
+    Arc::new(Mutex::new(None))
+}
+
+#[tokio::test]
+async fn two_environments_at_their_hostnames_and_a_path_rule() {
+    let a = service("web-a", no_release()).await;
+    let b = service("web-b", no_release()).await;
+    let api = service("api-a", no_release()).await;
+    let (table, conflicts) = Table::new([
+        route("web-a1b2c3d.localhost", "/", "a1b2c3d", "web", a),
+        route("web-a1b2c3d.localhost", "/api", "a1b2c3d", "api", api),
+        route("web-e4f5a6b.localhost", "/", "e4f5a6b", "web", b),
+    ]);
+    assert!(conflicts.is_empty());
+    let (ingress, stop) = ingress(Routes::new(table)).await;
+
+    let (status, ours, body) = get(ingress, "web-a1b2c3d.localhost:8470", "/cart?x=1", &[]).await;
+    assert_eq!((status, ours), (200, false), "{body}");
+    assert!(body.starts_with("web-a /cart?x=1 host=web-a1b2c3d.localhost:8470 for=127.0.0.1 fhost=web-a1b2c3d.localhost:8470 proto=http HTTP/1.1"), "{body}");
+    let (_, _, body) = get(ingress, "web-e4f5a6b.localhost", "/", &[]).await;
+    assert!(body.starts_with("web-b / "), "{body}");
+    // The matched prefix is kept; a client's X-Forwarded-For is kept before its own address.
+    let (_, _, body) = get(
+        ingress,
+        "WEB-A1B2C3D.localhost",
+        "/api/v1/items",
+        &[("x-forwarded-for", "10.1.2.3")],
+    )
+    .await;
+    assert!(
+        body.starts_with("api-a /api/v1/items ") && body.contains("for=10.1.2.3, 127.0.0.1"),
+        "{body}"
+    );
+    let (_, _, body) = get(ingress, "web-a1b2c3d.localhost", "/apiary", &[]).await;
+    assert!(body.starts_with("web-a /apiary "), "{body}");
+    stop.cancel();
+}
+
+#[tokio::test]
+async fn an_unknown_host_and_a_service_that_does_not_answer_get_pages_of_ours() {
+    // A port nothing listens on: bound, then let go.
+    let gone = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let (table, _) = Table::new([route("web-a1.localhost", "/", "a1", "web", gone)]);
+    let (ingress, stop) = ingress(Routes::new(table)).await;
+
+    let (status, ours, body) = get(ingress, "nope.localhost", "/", &[]).await;
+    assert_eq!((status, ours), (404, true));
+    assert!(
+        body.contains("Nothing here answers nope.localhost") && body.contains("web-a1.localhost"),
+        "{body}"
+    );
+    let (status, ours, body) =
+        get(ingress, "web-a1.localhost", "/", &[("accept", "text/html")]).await;
+    assert_eq!((status, ours), (502, true));
+    assert!(
+        body.starts_with("<!doctype html>")
+            && body.contains("web of environment a1 does not answer"),
+        "{body}"
+    );
+    assert!(
+        body.contains("stagecraft instances logs --environment a1 web"),
+        "{body}"
+    );
+    stop.cancel();
+}
+
+#[tokio::test]
+async fn a_table_replaced_while_serving_routes_the_next_request() {
+    let a = service("first", no_release()).await;
+    let b = service("second", no_release()).await;
+    let routes = Routes::new(Table::new([route("w.localhost", "/", "a1", "web", a)]).0);
+    let (ingress, stop) = ingress(routes.clone()).await;
+    assert!(
+        get(ingress, "w.localhost", "/", &[])
+            .await
+            .2
+            .starts_with("first ")
+    );
+    routes.replace(Table::new([route("w.localhost", "/", "a1", "web", b)]).0);
+    assert!(
+        get(ingress, "w.localhost", "/", &[])
+            .await
+            .2
+            .starts_with("second ")
+    );
+    stop.cancel();
+}
+
+#[tokio::test]
+async fn a_streamed_answer_passes_as_it_comes_and_a_large_upload_streams_through() {
+    let (release, released) = oneshot::channel();
+    let events = service("events", Arc::new(Mutex::new(Some(released)))).await;
+    let (table, _) = Table::new([route("e.localhost", "/", "a1", "events", events)]);
+    let (ingress, stop) = ingress(Routes::new(table)).await;
+
+    let stream = TcpStream::connect(ingress).await.unwrap();
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let response = sender
+        .send_request(
+            Request::builder()
+                .uri("/stream")
+                .header("host", "e.localhost")
+                .body(full(""))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let mut body = response.into_body();
+    // The first event arrives while the service still holds the second: nothing buffers it.
+    let first = tokio::time::timeout(Duration::from_secs(10), body.frame())
+        .await
+        .expect("the first event was held back")
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.into_data().unwrap(), "data: one\n\n");
+    release.send(()).unwrap();
+    let rest = body.collect().await.unwrap().to_bytes();
+    assert_eq!(rest, "data: two\n\n");
+
+    // 16 MiB sent in 64 KiB chunks as they are made.
+    let stream = TcpStream::connect(ingress).await.unwrap();
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let chunks = futures_util::stream::iter((0..256).map(|_| {
+        Ok::<_, std::convert::Infallible>(Frame::data(Bytes::from(vec![7u8; 64 * 1024])))
+    }));
+    let response = sender
+        .send_request(
+            Request::builder()
+                .method("POST")
+                .uri("/upload")
+                .header("host", "e.localhost")
+                .body(StreamBody::new(chunks))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let counted = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(counted, (16 * 1024 * 1024).to_string());
+    stop.cancel();
+}
+
+#[tokio::test]
+async fn an_upgraded_connection_is_echoed_both_ways() {
+    let echo = service("echo", no_release()).await;
+    let (table, _) = Table::new([route("ws.localhost", "/", "a1", "socket", echo)]);
+    let (ingress, stop) = ingress(Routes::new(table)).await;
+
+    let mut stream = TcpStream::connect(ingress).await.unwrap();
+    stream
+        .write_all(b"GET /socket HTTP/1.1\r\nHost: ws.localhost\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+        .await
+        .unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        stream.read_exact(&mut byte).await.unwrap();
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head).unwrap();
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    for message in ["hello", "and again"] {
+        stream.write_all(message.as_bytes()).await.unwrap();
+        let mut back = vec![0u8; message.len()];
+        tokio::time::timeout(Duration::from_secs(10), stream.read_exact(&mut back))
+            .await
+            .expect("no echo")
+            .unwrap();
+        assert_eq!(back, message.as_bytes());
+    }
+    stop.cancel();
+}
+
+#[tokio::test]
+async fn a_client_speaking_http2_is_answered_and_the_service_hears_http1() {
+    let web = service("web", no_release()).await;
+    let (table, _) = Table::new([route("h2.localhost", "/", "a1", "web", web)]);
+    let (ingress, stop) = ingress(Routes::new(table)).await;
+
+    let stream = TcpStream::connect(ingress).await.unwrap();
+    let (mut sender, connection) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    let response = sender
+        .send_request(
+            Request::builder()
+                .uri("http://h2.localhost/x")
+                .version(hyper::Version::HTTP_2)
+                .body(full(""))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.version(), hyper::Version::HTTP_2);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let body = String::from_utf8_lossy(&body);
+    assert!(
+        body.starts_with("web /x host=h2.localhost ") && body.ends_with("HTTP/1.1"),
+        "{body}"
+    );
+    stop.cancel();
+}
