@@ -32,6 +32,41 @@ pub(crate) async fn log_open<R: tauri::Runtime>(
     crate::logging::open(&app, state.data_dir()?, reveal)
 }
 
+/// Opens one of an environment's URLs in the system's browser. Only what environments have:
+/// `http` to a `*.localhost` name or the loopback address; anything else is refused, so the
+/// window can open nothing else through this.
+#[tauri::command]
+pub(crate) async fn url_open<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    url: String,
+) -> Result<(), IpcError> {
+    use tauri_plugin_opener::OpenerExt as _;
+    let host = url
+        .strip_prefix("http://")
+        .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default())
+        .map(|authority| {
+            authority
+                .rsplit_once(':')
+                .map_or(authority, |(host, _)| host)
+                .to_ascii_lowercase()
+        });
+    let local = host.is_some_and(|h| {
+        h == "localhost" || h.ends_with(".localhost") || h == "127.0.0.1" || h == "[::1]"
+    });
+    if !local {
+        return Err(IpcError {
+            code: stagecraft_api::ErrorCode::InvalidRequest,
+            message: format!("{url} is not an environment's address: nothing was opened"),
+        });
+    }
+    app.opener()
+        .open_url(&url, None::<&str>)
+        .map_err(|error| IpcError {
+            code: stagecraft_api::ErrorCode::InvalidRequest,
+            message: format!("the system could not open {url}: {error}. Copy it into a browser"),
+        })
+}
+
 #[tauri::command]
 pub(crate) async fn docker_status(state: State<'_, AppState>) -> Result<DockerStatus, IpcError> {
     Ok(state.stagecraft()?.docker_status().await)

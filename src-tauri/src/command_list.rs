@@ -6,6 +6,7 @@
 commands! {
     system_report,
     log_open,
+    url_open,
     docker_status,
     apps_list,
     app_add,

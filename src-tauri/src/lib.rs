@@ -132,6 +132,7 @@ pub fn run() -> ExitCode {
             // window never waits for Docker or a cluster.
             let state = tauri::async_runtime::block_on(AppState::open());
             state.start_clock();
+            state.start_ingress();
             state.start_notifications(app.handle().clone());
             app.manage(state);
             keep_window_state(app);
@@ -195,6 +196,7 @@ mod tests {
             build_parallelism: stagecraft_api::default_build_parallelism(),
             keychain: false,
             static_sites: stagecraft_api::StaticSiteSettings::from_env(),
+            ingress_port: stagecraft_api::DEFAULT_INGRESS_PORT,
         };
         let state = tauri::async_runtime::block_on(AppState::open_with(settings));
         let app = with_commands(mock_builder())

@@ -83,6 +83,24 @@ impl AppState {
         }
     }
 
+    /// Starts the local ingress (every environment at its `*.localhost` hostname), or uses
+    /// another Stagecraft's that holds the port; a port something else holds is logged, and
+    /// the System screen says so.
+    pub(crate) fn start_ingress(&self) {
+        if let Ok(stagecraft) = &self.stagecraft {
+            let stagecraft = Stagecraft::clone(stagecraft);
+            let port = stagecraft.settings().ingress_port;
+            tauri::async_runtime::spawn(async move {
+                // It runs until the app quits.
+                let stop = tokio_util::sync::CancellationToken::new();
+                match stagecraft_ingress::start(stagecraft, port, stop).await {
+                    Ok(started) => tracing::info!(port, ?started, "the ingress"),
+                    Err(error) => tracing::warn!(%error, "no ingress"),
+                }
+            });
+        }
+    }
+
     /// Tells the user through the desktop's notifications when a deploy fails (whoever ran
     /// it: the app, the command, the clock) or an environment is about to expire: what the
     /// change feed announces from the moment the app opened.

@@ -54,11 +54,16 @@ pub struct WorkloadVars {
     pub note: Option<String>,
 }
 
-/// A service's address, as Release's CLI reports it.
+/// A service's address, as Release's CLI reports it: its hostname through the local ingress
+/// (`http://web-ted1bc4.localhost:7480`), and the port its runtime publishes it on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Hostname {
     pub service: String,
     pub url: String,
+    /// `http://127.0.0.1:<port>`, for tools that want a plain port; none where the runtime
+    /// brings nothing to this machine.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub direct: Option<String>,
 }
 
 /// Service URLs by (environment row id, default version, specific version). A configuration
@@ -183,17 +188,29 @@ impl Stagecraft {
         self.config_get(env_id).await
     }
 
-    /// Where each service with a `node_port` is reached: `<SERVICE>_INGRESS_URL`, as the
-    /// environment's runtime gives it (Docker: `http://127.0.0.1:<port>`).
+    /// Where each service with a `node_port` is reached: `<SERVICE>_INGRESS_URL` (its
+    /// hostname through the local ingress), and the 127.0.0.1 port the environment's runtime
+    /// publishes it on.
     pub async fn hostnames(&self, env_id: &str) -> Result<Vec<Hostname>, Error> {
         let env = self.environment(env_id).await?;
-        Ok(self
-            .resolve(&env, None)
-            .await?
+        let resolved = self.resolve(&env, None).await?;
+        let ports = stagecraft_engine::exposed_ports(&resolved.template);
+        let runtime = self.runtimes.get(&env.runtime);
+        Ok(resolved
             .injected
             .ingress
             .into_iter()
-            .map(|(service, url, _)| Hostname { service, url })
+            .map(|(service, url, _)| {
+                let direct = runtime.as_ref().and_then(|runtime| {
+                    let port = ports.iter().find(|(s, _)| *s == service)?.1;
+                    runtime.ingress_url(&env.env_id, &service, port)
+                });
+                Hostname {
+                    service,
+                    url,
+                    direct,
+                }
+            })
             .collect())
     }
 

@@ -74,6 +74,7 @@ mod handles;
 mod health;
 mod holder;
 mod imports;
+mod ingress;
 mod ledger;
 mod logging;
 mod logs;
@@ -125,6 +126,7 @@ pub use handles::HandleView;
 pub use health::DEGRADED_NOTICE;
 pub use holder::this_process;
 pub use imports::ImportView;
+pub use ingress::IngressRoute;
 pub use logging::log_filter;
 pub use logs::LOG_CAP;
 pub use parameters::ParameterView;
@@ -136,8 +138,9 @@ pub use schedule::{
     ScheduledTime,
 };
 pub use settings::{
-    DEFAULT_DEPLOY_LEASE, DEFAULT_STATIC_BUILD_IMAGE, DataDir, DataDirSource, LOG_FILE_PREFIX,
-    LOG_FILE_SUFFIX, Settings, StaticSiteSettings, default_build_parallelism,
+    DEFAULT_DEPLOY_LEASE, DEFAULT_INGRESS_PORT, DEFAULT_STATIC_BUILD_IMAGE, DataDir, DataDirSource,
+    LOG_FILE_PREFIX, LOG_FILE_SUFFIX, Settings, StaticSiteSettings, default_build_parallelism,
+    ingress_port_from_env,
 };
 pub use stagecraft_engine::{
     DeployEvent, DeployOutcome, ExecInput, ExecOutput, ExecSession, RuntimeErrorKind,
@@ -192,6 +195,8 @@ pub struct Stagecraft {
     /// Each environment's service URLs by its configuration version: the environments list
     /// asks every few seconds, and a version's URLs never change.
     urls: std::sync::Arc<configuration::UrlCache>,
+    /// Each environment's ingress routes by its configuration version.
+    ingress: std::sync::Arc<ingress::RouteCache>,
     /// What changed, for the window, whichever process changed it.
     changes: std::sync::Arc<change::Changes>,
 }
@@ -226,6 +231,7 @@ impl Stagecraft {
             builder: None,
             logs,
             urls: std::sync::Arc::default(),
+            ingress: std::sync::Arc::default(),
             changes: std::sync::Arc::default(),
         };
         stagecraft_store::holder::register(stagecraft.store.pool(), stagecraft.deploys.me())

@@ -199,7 +199,13 @@ impl Stagecraft {
         let mut injected = Injected::for_environment(&template, &env.env_id, &env.app, &env.branch);
         injected.environment.clone_from(&env.environment_template);
         if let Some(runtime) = self.runtimes.get(&env.runtime) {
-            runtime_ingress(&**runtime, &template, &env.env_id, &mut injected);
+            runtime_ingress(
+                &**runtime,
+                &template,
+                &env.env_id,
+                self.settings.ingress_port,
+                &mut injected,
+            );
         }
         injected.parameters = parameters;
         let mut resolved = Resolved {

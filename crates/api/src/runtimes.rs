@@ -79,25 +79,29 @@ impl Stagecraft {
     }
 }
 
-/// Points `<SERVICE>_INGRESS_URL` and `_HOST` at the address the runtime gives a service's
-/// `node_port` (Docker: 127.0.0.1 and a port of its own), where it gives one.
+/// Points `<SERVICE>_INGRESS_URL` and `_HOST` at the service's hostname through the local
+/// ingress (`http://web-ted1bc4.localhost:7480`, `web-ted1bc4.localhost`) on a runtime that
+/// brings its `node_port`s to this machine (Docker publishes them on 127.0.0.1, Kubernetes
+/// forwards them there); the ingress passes each request on to that port.
 pub(crate) fn runtime_ingress(
     runtime: &dyn Runtime,
     template: &stagecraft_template::Template,
     env_id: &str,
+    ingress_port: u16,
     injected: &mut Injected,
 ) {
-    for (service, port) in stagecraft_engine::exposed_ports(template) {
-        let Some(url) = runtime.ingress_url(env_id, &service, port) else {
+    for route in stagecraft_engine::local_hostnames(template, env_id) {
+        if runtime
+            .ingress_url(env_id, &route.service, route.port)
+            .is_none()
+        {
             continue;
-        };
-        let host = url
-            .split_once("://")
-            .map_or(url.as_str(), |(_, rest)| rest)
-            .to_owned();
-        match injected.ingress.iter_mut().find(|(s, _, _)| *s == service) {
-            Some(entry) => *entry = (service, url, host),
-            None => injected.ingress.push((service, url, host)),
+        }
+        let url = stagecraft_engine::local_url(&route.host, ingress_port);
+        let entry = (route.service, url, route.host);
+        match injected.ingress.iter_mut().find(|(s, _, _)| *s == entry.0) {
+            Some(found) => *found = entry,
+            None => injected.ingress.push(entry),
         }
     }
 }

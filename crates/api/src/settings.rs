@@ -126,6 +126,22 @@ pub struct Settings {
     pub keychain: bool,
     /// How static services' sites are built and served.
     pub static_sites: StaticSiteSettings,
+    /// The port of the local ingress, where every environment's services answer at their
+    /// `*.localhost` hostnames (`STAGECRAFT_INGRESS_PORT`; [`DEFAULT_INGRESS_PORT`]).
+    pub ingress_port: u16,
+}
+
+/// The local ingress's port unless `STAGECRAFT_INGRESS_PORT` says otherwise: above 1024, so
+/// it needs no privilege on Linux, macOS or Windows, and beside the HTTP API's 7477.
+pub const DEFAULT_INGRESS_PORT: u16 = 7480;
+
+/// `STAGECRAFT_INGRESS_PORT`, else [`DEFAULT_INGRESS_PORT`].
+pub fn ingress_port_from_env() -> u16 {
+    std::env::var("STAGECRAFT_INGRESS_PORT")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|p: &u16| *p > 0)
+        .unwrap_or(DEFAULT_INGRESS_PORT)
 }
 
 /// The image static services' sites are built in, and Stagecraft's file server that serves
@@ -205,6 +221,7 @@ impl Settings {
                 Some("0" | "false" | "no" | "off")
             ),
             static_sites: StaticSiteSettings::from_env(),
+            ingress_port: ingress_port_from_env(),
         })
     }
 

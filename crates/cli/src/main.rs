@@ -153,6 +153,10 @@ enum Command {
         /// Runs the clock only, without the HTTP API.
         #[arg(long, conflicts_with_all = ["api_port", "api_address", "api_rate_limit"])]
         no_api: bool,
+        /// Without the local ingress (environments at `http://<service>-<id>.localhost:7480`;
+        /// STAGECRAFT_INGRESS_PORT sets its port).
+        #[arg(long)]
+        no_ingress: bool,
     },
     /// The HTTP API's tokens.
     Auth {
@@ -201,6 +205,7 @@ fn main() -> ExitCode {
             api_address,
             api_rate_limit,
             no_api,
+            no_ingress,
         } => session::run(
             Request::Serve(serve::Serve {
                 every: std::time::Duration::from_secs(every),
@@ -209,6 +214,7 @@ fn main() -> ExitCode {
                     rate: std::num::NonZeroU32::new(api_rate_limit),
                     ..stagecraft_http::Limits::default()
                 },
+                ingress: !no_ingress,
             }),
             cli.output,
         ),

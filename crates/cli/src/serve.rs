@@ -5,7 +5,8 @@
 //! round under way (its deploys end as they would) and hands the clock over at once.
 //!
 //! It serves the HTTP API too (`stagecraft-http`), on 127.0.0.1 unless told otherwise, from
-//! the start, whoever holds the clock; the deploys it queues run in this process.
+//! the start, whoever holds the clock; the deploys it queues run in this process. And the
+//! local ingress (`stagecraft-ingress`), unless another Stagecraft (the app) serves it.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -20,6 +21,8 @@ pub(crate) struct Serve {
     /// Where the HTTP API listens; none with `--no-api`.
     pub api: Option<SocketAddr>,
     pub limits: stagecraft_http::Limits,
+    /// Runs the local ingress (or uses another Stagecraft's).
+    pub ingress: bool,
 }
 
 pub(crate) async fn execute(stagecraft: &Stagecraft, serve: Serve) -> Result<u8, Error> {
@@ -59,6 +62,24 @@ pub(crate) async fn execute(stagecraft: &Stagecraft, serve: Serve) -> Result<u8,
             }))
         }
     };
+    if serve.ingress {
+        let port = stagecraft.settings().ingress_port;
+        match stagecraft_ingress::start(stagecraft.clone(), port, stop.clone()).await {
+            Ok(stagecraft_ingress::Started::Here) => eprintln!(
+                "stagecraft serve: the ingress answers on http://127.0.0.1:{port}/: each \
+                 environment's services at http://<service>-<id>.localhost:{port}/"
+            ),
+            Ok(stagecraft_ingress::Started::Elsewhere) => eprintln!(
+                "stagecraft serve: another Stagecraft's ingress answers on port {port} (this one \
+                 takes over if it stops)"
+            ),
+            Err(error) => {
+                return Err(Error::Conflict {
+                    message: format!("{error} (or run serve with --no-ingress)"),
+                });
+            }
+        }
+    }
     eprintln!(
         "stagecraft serve: the clock runs every {} s while this process holds it (Ctrl-C stops)",
         serve.every.as_secs()

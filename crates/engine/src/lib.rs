@@ -27,6 +27,7 @@ mod domain;
 mod event;
 mod exec;
 mod exit;
+mod ingress;
 mod layer_files;
 mod pause_schedule;
 mod pull;
@@ -49,6 +50,7 @@ pub use exec::{
     TerminalSize, exec_marker, marked_command, stdin_writer, stop_command,
 };
 pub use exit::{Ended, memory, start_refused};
+pub use ingress::{LOCAL_DOMAIN, LocalRoute, local_hostnames, local_routes, local_url};
 pub use layer_files::{FileChange, FileChanges, FileRename, LayerFile, LayerFiles};
 pub use pause_schedule::{PauseSchedule, PauseScheduleError, ScheduledAction, Weekdays};
 pub use pull::{Puller, pull_failure, registry_of};

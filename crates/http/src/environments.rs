@@ -41,7 +41,10 @@ pub struct EnvironmentJson {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct HostnameJson {
     pub service: String,
+    /// Its hostname through the local ingress (`http://web-ted1bc4.localhost:7480`).
     pub url: String,
+    /// The 127.0.0.1 port its runtime publishes it on.
+    pub direct: Option<String>,
 }
 
 /// A deploy: queued when answered; `GET /api/v1/deploys/{id}` follows it.
@@ -97,6 +100,7 @@ pub(crate) fn environment_json(row: &EnvironmentRow) -> EnvironmentJson {
             .map(|h| HostnameJson {
                 service: h.service.clone(),
                 url: h.url.clone(),
+                direct: h.direct.clone(),
             })
             .collect(),
     }

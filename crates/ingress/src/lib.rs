@@ -3,18 +3,21 @@
 //! Stagecraft's local ingress: every environment's services at readable hostnames
 //! (`web-ted1bc4.localhost`, or the template's `hostnames`), host and path routing as
 //! Release's ingress does it (`rules`), on one 127.0.0.1 port, in front of the ports the
-//! runtimes publish. Knows nothing of the store or the runtimes: it is given a routing table,
-//! and a new one whenever environments change.
+//! runtimes publish. The proxy and its table know nothing of the store or the runtimes;
+//! `run.rs` makes the table from `stagecraft-api`'s routes and keeps it current.
 //!
 //! # Layout
 //! - `table.rs`: the routing table (hostnames, longest path prefix first)
 //! - `proxy.rs`: the server and the forwarding (streams, upgrades, HTTP/2 from clients)
 //! - `page.rs`: the ingress's own answers (an unknown hostname, a service not answering)
+//! - `run.rs`: one ingress per machine for a Stagecraft's environments, its table kept current
 
 mod page;
 mod proxy;
+mod run;
 mod table;
 
 pub use page::FROM_INGRESS;
 pub use proxy::{Body, Routes, serve};
+pub use run::{IngressError, REFRESH, Started, start};
 pub use table::{Conflict, Found, Route, Table, Target, host_of};

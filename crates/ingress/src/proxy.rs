@@ -35,8 +35,12 @@ pub type Body = BoxBody<Bytes, hyper::Error>;
 /// How long a client has to send a request's headers (and how long a kept-alive connection
 /// may stay idle).
 const HEADER_TIMEOUT: Duration = Duration::from_secs(60);
-/// How long a service's idle connection is kept for the next request.
-const POOL_IDLE: Duration = Duration::from_secs(30);
+/// How long a service's idle connection is kept for the next request: less than the
+/// keep-alive of common development servers (Node's is 5 s), so the ingress never sends a
+/// request on a connection the service is closing.
+const POOL_IDLE: Duration = Duration::from_secs(4);
+/// How often an HTTP/2 client connection is pinged to find it gone.
+const H2_PING: Duration = Duration::from_secs(30);
 
 /// The routing table in use, replaced whole while requests go on.
 #[derive(Debug, Clone, Default)]
@@ -64,6 +68,8 @@ impl Routes {
 struct Proxy {
     routes: Routes,
     client: Client<HttpConnector, Incoming>,
+    /// Ends the upgraded connections (they leave hyper's) when the ingress stops.
+    stop: CancellationToken,
 }
 
 /// Answers on `listener` until `stop` is cancelled; requests under way then get a few
@@ -74,6 +80,7 @@ pub async fn serve(listener: TcpListener, routes: Routes, stop: CancellationToke
     connector.set_connect_timeout(Some(Duration::from_secs(5)));
     let proxy = Proxy {
         routes,
+        stop: stop.clone(),
         client: Client::builder(TokioExecutor::new())
             .pool_idle_timeout(POOL_IDLE)
             .pool_timer(TokioTimer::new())
@@ -84,6 +91,10 @@ pub async fn serve(listener: TcpListener, routes: Routes, stop: CancellationToke
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_TIMEOUT);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(H2_PING));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut served = tokio::task::JoinSet::new();
     loop {
@@ -123,13 +134,26 @@ pub async fn serve(listener: TcpListener, routes: Routes, stop: CancellationToke
 
 impl Proxy {
     async fn handle(&self, peer: SocketAddr, request: Request<Incoming>) -> Response<Body> {
-        let host = request
-            .headers()
-            .get(HOST)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .or_else(|| request.uri().authority().map(ToString::to_string))
-            .unwrap_or_default();
+        if request.method() == hyper::Method::CONNECT {
+            return page(
+                StatusCode::METHOD_NOT_ALLOWED,
+                request.headers(),
+                "Not a forward proxy",
+                &[
+                    "The ingress passes requests on to environments by hostname; it opens no \
+                   tunnels (CONNECT)."
+                        .into(),
+                ],
+            );
+        }
+        let Some(host) = host_asked(&request) else {
+            return page(
+                StatusCode::BAD_REQUEST,
+                request.headers(),
+                "Which host?",
+                &["A request names one host: in its URI, or in one Host header.".into()],
+            );
+        };
         let table = self.routes.current();
         let target = match table.find(&host, request.uri().path()) {
             Found::Target(target) => target.clone(),
@@ -145,14 +169,21 @@ impl Proxy {
                 );
             }
             Found::UnknownHost => {
-                let hosts = table.hosts();
+                // The hostnames up now are listed to a page asking by a loopback name only:
+                // a site that points its own name at 127.0.0.1 learns nothing.
+                let loopback = crate::table::host_of(&host).is_some_and(|h| {
+                    h == "localhost" || h.ends_with(".localhost") || h == "127.0.0.1" || h == "::1"
+                });
+                let hosts = if loopback { table.hosts() } else { Vec::new() };
                 return page(
                     StatusCode::NOT_FOUND,
                     request.headers(),
                     "No environment at this hostname",
                     &[
                         format!("Nothing here answers {host}."),
-                        if hosts.is_empty() {
+                        if !loopback {
+                            "Open it by its `.localhost` hostname.".into()
+                        } else if hosts.is_empty() {
                             "No environment is up now: start one in Stagecraft, or with \
                              `stagecraft environments create`."
                                 .into()
@@ -174,7 +205,9 @@ impl Proxy {
         host: &str,
         mut request: Request<Incoming>,
     ) -> Response<Body> {
-        let upgrade = upgrade_of(request.headers());
+        let upgrade = upgrade_of(request.headers())
+            // HTTP/2 in the clear is spoken to the ingress directly, never through it.
+            .filter(|protocol| !protocol.as_bytes().eq_ignore_ascii_case(b"h2c"));
         let downstream = upgrade.is_some().then(|| hyper::upgrade::on(&mut request));
         let (mut parts, body) = request.into_parts();
         let asked = parts.headers.clone();
@@ -194,22 +227,46 @@ impl Proxy {
             }
         };
         parts.version = Version::HTTP_11;
+        let trailers = accepts_trailers(&parts.headers);
         without_hop_by_hop(&mut parts.headers);
+        if trailers {
+            parts
+                .headers
+                .insert(hyper::header::TE, HeaderValue::from_static("trailers"));
+        }
         if let Some(protocol) = &upgrade {
             parts
                 .headers
                 .insert(CONNECTION, HeaderValue::from_static("upgrade"));
             parts.headers.insert(UPGRADE, protocol.clone());
         }
-        if !parts.headers.contains_key(HOST)
-            && let Ok(value) = HeaderValue::from_str(host)
-        {
-            // An HTTP/2 request names its host in the URI only.
+        // The host it was routed by, whatever else the client said (an HTTP/2 request names
+        // it in the URI only; an absolute URI wins over a Host header).
+        if let Ok(value) = HeaderValue::from_str(host) {
             parts.headers.insert(HOST, value);
         }
         forwarded(&mut parts.headers, peer, host);
         let mut response = match self.client.request(Request::from_parts(parts, body)).await {
             Ok(response) => response,
+            Err(error) if !error.is_connect() => {
+                tracing::debug!(%error, service = target.service, env = target.env_id, "a service's answer could not be passed on");
+                return page(
+                    StatusCode::BAD_GATEWAY,
+                    &asked,
+                    "The service's answer could not be passed on",
+                    &[
+                        format!(
+                            "{} of environment {} closed the connection, or answered in a way \
+                             HTTP does not allow, or the request's body could not be read.",
+                            target.service, target.env_id
+                        ),
+                        format!(
+                            "Its log may say why: `stagecraft instances logs --environment {} {}`.",
+                            target.env_id, target.service
+                        ),
+                    ],
+                );
+            }
             Err(error) => {
                 tracing::debug!(%error, service = target.service, env = target.env_id, "a service did not answer the ingress");
                 return page(
@@ -236,11 +293,15 @@ impl Proxy {
             && let Some(downstream) = downstream
         {
             let upstream = hyper::upgrade::on(&mut response);
+            let stop = self.stop.clone();
             tokio::spawn(async move {
                 match tokio::try_join!(downstream, upstream) {
                     Ok((down, up)) => {
                         let (mut down, mut up) = (TokioIo::new(down), TokioIo::new(up));
-                        let _ = tokio::io::copy_bidirectional(&mut down, &mut up).await;
+                        tokio::select! {
+                            _ = tokio::io::copy_bidirectional(&mut down, &mut up) => {}
+                            () = stop.cancelled() => {}
+                        }
                     }
                     Err(error) => tracing::debug!(%error, "an upgrade through the ingress failed"),
                 }
@@ -255,6 +316,28 @@ impl Proxy {
         without_hop_by_hop(&mut parts.headers);
         Response::from_parts(parts, body.boxed())
     }
+}
+
+/// The host a request asks for: its URI's authority (an absolute URI, or HTTP/2's
+/// `:authority`), else its one Host header; none when it has none or several.
+fn host_asked(request: &Request<Incoming>) -> Option<String> {
+    if let Some(authority) = request.uri().authority() {
+        return Some(authority.as_str().to_owned());
+    }
+    let mut hosts = request.headers().get_all(HOST).iter();
+    let host = hosts.next()?.to_str().ok()?.to_owned();
+    hosts.next().is_none().then_some(host)
+}
+
+/// Whether the client takes trailers (`TE: trailers`): the service is told so, as gRPC-web
+/// and streaming APIs need.
+fn accepts_trailers(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(hyper::header::TE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|token| token.trim().eq_ignore_ascii_case("trailers"))
 }
 
 /// The protocol a request asks to switch to (`Connection: upgrade` with `Upgrade: …`).
@@ -288,7 +371,6 @@ fn without_hop_by_hop(headers: &mut HeaderMap) {
         "proxy-authenticate",
         "proxy-authorization",
         "te",
-        "trailer",
         "transfer-encoding",
         "upgrade",
     ] {
@@ -300,9 +382,15 @@ fn without_hop_by_hop(headers: &mut HeaderMap) {
 /// and `X-Forwarded-Proto`, as a service behind Release's ingress gets them.
 fn forwarded(headers: &mut HeaderMap, peer: SocketAddr, host: &str) {
     let client = peer.ip().to_string();
-    let chain = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
-        Some(before) => format!("{before}, {client}"),
-        None => client,
+    let before: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let chain = if before.is_empty() {
+        client
+    } else {
+        format!("{}, {client}", before.join(", "))
     };
     if let Ok(value) = HeaderValue::from_str(&chain) {
         headers.insert("x-forwarded-for", value);

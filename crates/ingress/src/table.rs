@@ -160,7 +160,7 @@ fn matches(prefix: &str, path: &str) -> bool {
         return true;
     }
     match path.strip_prefix(prefix) {
-        Some(rest) => rest.is_empty() || rest.starts_with('/') || rest.starts_with('?'),
+        Some(rest) => rest.is_empty() || rest.starts_with('/'),
         None => false,
     }
 }
@@ -242,7 +242,7 @@ mod tests {
             Found::NoPath(vec!["/v1", "/v2"])
         );
         assert!(
-            matches!(table.find("api.localhost", "/v1?x=1"), Found::Target(t) if t.service == "old")
+            matches!(table.find("api.localhost", "/v1/x"), Found::Target(t) if t.service == "old")
         );
     }
 

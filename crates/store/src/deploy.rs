@@ -615,7 +615,10 @@ pub async fn now_of(
     let ready = row.ready.zip(row.total);
     let activity = (row.stage.is_some() || row.queued > 0).then(|| Activity {
         environment_id,
-        stage: row.stage.as_deref().and_then(stagecraft_engine::Stage::parse),
+        stage: row
+            .stage
+            .as_deref()
+            .and_then(stagecraft_engine::Stage::parse),
         building: row.building.unwrap_or(false),
         step: row.step,
         steps_done: row.steps_done,

@@ -127,6 +127,8 @@ export interface TerminalHandle {
 }
 
 export interface EnvironmentsApi {
+  /** Opens an environment's URL in the system's browser. */
+  urlOpen(url: string): Promise<void>;
   apps(): Promise<AppView[]>;
   /** Adds the app; its files' warnings (a compose import's leftovers) come back with it. */
   addApp(path: string): Promise<AddedAppView>;
@@ -290,6 +292,7 @@ export interface EnvironmentsApi {
 }
 
 export const environmentsApi: EnvironmentsApi = {
+  urlOpen: (url) => call("url_open", { url }),
   apps: () => call("apps_list"),
   addApp: (path) => call("app_add", { path }),
   setAppRegistry: (app, registry, shareLogin) =>

@@ -228,7 +228,10 @@ pub struct ActivityView {
 #[serde(rename_all = "camelCase")]
 pub struct UrlView {
     pub service: String,
+    /// Its hostname through the local ingress.
     pub url: String,
+    /// `http://127.0.0.1:<port>`, the port its runtime publishes it on.
+    pub direct: Option<String>,
 }
 
 impl From<crate::EnvironmentRow> for EnvironmentRowView {
@@ -248,6 +251,7 @@ impl From<crate::EnvironmentRow> for EnvironmentRowView {
                 .map(|h| UrlView {
                     service: h.service,
                     url: h.url,
+                    direct: h.direct,
                 })
                 .collect(),
             services: row

@@ -166,6 +166,7 @@ pub async fn open_docker_with(
         build_parallelism: stagecraft_api::default_build_parallelism(),
         keychain: false,
         static_sites,
+        ingress_port: stagecraft_api::DEFAULT_INGRESS_PORT,
     })
     .await
     .unwrap();
@@ -475,7 +476,14 @@ async fn the_scenario_app_is_set_up_patched_and_torn_down_on_docker() {
         .unwrap()
         .vars;
     let public = web_vars.iter().find(|v| v.key == "PUBLIC_URL").unwrap();
-    assert_eq!(public.value, format!("http://127.0.0.1:{port}"));
+    // The service's hostname through the local ingress.
+    assert_eq!(
+        public.value,
+        format!(
+            "http://web-{env_id}.localhost:{}",
+            stagecraft_api::DEFAULT_INGRESS_PORT
+        )
+    );
     // The readiness of worker asked data by its service name.
     assert!(
         setup_events

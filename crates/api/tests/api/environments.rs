@@ -261,6 +261,7 @@ pub async fn open(dir: &Path, runtime: Arc<Fake>) -> Stagecraft {
         build_parallelism: stagecraft_api::default_build_parallelism(),
         keychain: false,
         static_sites: stagecraft_api::StaticSiteSettings::from_env(),
+        ingress_port: stagecraft_api::DEFAULT_INGRESS_PORT,
     })
     .await
     .unwrap();
@@ -535,6 +536,7 @@ pub async fn open_without_runtimes(dir: &Path) -> Stagecraft {
         build_parallelism: 2,
         keychain: false,
         static_sites: stagecraft_api::StaticSiteSettings::from_env(),
+        ingress_port: stagecraft_api::DEFAULT_INGRESS_PORT,
     })
     .await
     .unwrap()

@@ -80,17 +80,19 @@ workflows:
         "<h1>hello from the build</h1>\n"
     );
     assert_eq!(http_get(port, "/token.txt"), "[]\n");
-    // Its URL is the service's, as for a node_port.
+    // Its URL is its hostname through the ingress, as for a node_port.
     let vars = stagecraft.variables_get(&env_id).await.unwrap();
     let front = vars
         .iter()
         .find(|w| w.workload == "services.front")
         .unwrap();
     assert!(
-        front
-            .vars
-            .iter()
-            .any(|v| v.key == "FRONT_INGRESS_URL" && v.value == format!("http://127.0.0.1:{port}")),
+        front.vars.iter().any(|v| v.key == "FRONT_INGRESS_URL"
+            && v.value
+                == format!(
+                    "http://front-{env_id}.localhost:{}",
+                    stagecraft_api::DEFAULT_INGRESS_PORT
+                )),
         "{front:#?}"
     );
     assert!(

@@ -28,7 +28,7 @@ impl Drop for Served {
 fn serve(data: &Path, more: &[&str]) -> (Served, u16) {
     let mut child = Served(
         Command::new(env!("CARGO_BIN_EXE_stagecraft"))
-            .args(["serve", "--every", "60", "--api-port", "0"])
+            .args(["serve", "--every", "60", "--api-port", "0", "--no-ingress"])
             .args(more)
             .env("STAGECRAFT_DATA_DIR", data)
             .env("STAGECRAFT_KEYCHAIN", "0")
@@ -214,8 +214,17 @@ async fn the_environments_api_of_a_real_serve_creates_updates_and_deletes_by_bra
         (Some("deployed"), Some("main")),
         "{got}"
     );
+    // Its service at its hostname through the ingress, and at the port Docker publishes.
+    assert_eq!(
+        got["environment"]["hostnames"][0]["url"],
+        format!(
+            "http://worker-{id}.localhost:{}",
+            stagecraft_api::DEFAULT_INGRESS_PORT
+        ),
+        "{got}"
+    );
     assert!(
-        got["environment"]["hostnames"][0]["url"]
+        got["environment"]["hostnames"][0]["direct"]
             .as_str()
             .unwrap()
             .starts_with("http://127.0.0.1:"),

@@ -9,7 +9,7 @@ pub(crate) fn stagecraft(data: &Path, args: &[&str]) -> Output {
 }
 
 /// As [`stagecraft`], with `env` added to the command's environment.
-fn stagecraft_with(data: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+pub(crate) fn stagecraft_with(data: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_stagecraft"))
         .args(args)
         .env("STAGECRAFT_DATA_DIR", data)
@@ -197,7 +197,14 @@ fn a_deploy_waited_for_then_its_logs_read_then_torn_down() {
     let url = deploy["environment"]["hostnames"][0]["url"]
         .as_str()
         .unwrap();
-    assert!(url.starts_with("http://127.0.0.1:"), "{deploy}");
+    assert!(
+        url.starts_with("http://worker-") && url.ends_with(".localhost:7480"),
+        "{deploy}"
+    );
+    let direct = deploy["environment"]["hostnames"][0]["direct"]
+        .as_str()
+        .unwrap();
+    assert!(direct.starts_with("http://127.0.0.1:"), "{deploy}");
 
     let worker = stagecraft(
         &data,
@@ -386,7 +393,8 @@ workflows:
     .unwrap();
     assert_eq!(created["deploy"]["status"], "succeeded", "{created}");
     let id = created["environment"]["id"].as_str().unwrap();
-    let url = created["environment"]["hostnames"][0]["url"]
+    // The port Docker publishes it on (its hostname goes through the ingress).
+    let url = created["environment"]["hostnames"][0]["direct"]
         .as_str()
         .unwrap_or_else(|| panic!("{created}"));
     let address = url.trim_start_matches("http://").trim_end_matches('/');
@@ -496,7 +504,7 @@ fn serve_patches_an_environment_when_its_branch_gets_a_commit() {
     let id = created["environment"]["id"].as_str().unwrap().to_owned();
 
     let mut serve = Command::new(env!("CARGO_BIN_EXE_stagecraft"))
-        .args(["serve", "--every", "1", "--no-api"])
+        .args(["serve", "--every", "1", "--no-api", "--no-ingress"])
         .env("STAGECRAFT_DATA_DIR", &data)
         .env("STAGECRAFT_KEYCHAIN", "0")
         .stderr(std::process::Stdio::null())

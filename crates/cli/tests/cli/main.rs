@@ -7,5 +7,6 @@ mod api;
 mod docker;
 mod environments;
 mod gitops;
+mod ingress;
 mod instances;
 mod release_script;

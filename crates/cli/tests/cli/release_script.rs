@@ -135,7 +135,10 @@ fn a_release_ci_script_runs_unchanged_with_release_linked_to_stagecraft() {
     run(CREATE_OR_UPDATE);
     assert_eq!(read("path.txt"), "created");
     let url = read("env_url.txt");
-    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    assert!(
+        url.starts_with("http://worker-") && url.ends_with(".localhost:7480"),
+        "{url}"
+    );
     let deployed: serde_json::Value = serde_json::from_str(&read("env.json")).unwrap();
     assert_eq!(deployed["deploy"]["status"], "succeeded", "{deployed}");
     let id = deployed["environment"]["id"].as_str().unwrap().to_owned();

@@ -173,14 +173,35 @@ async fn get(
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    let response = sender
-        .send_request(request.body(full("")).unwrap())
+    let answered = async {
+        let response = sender
+            .send_request(request.body(full("")).unwrap())
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let ours = response.headers().contains_key(FROM_INGRESS);
+        (
+            status,
+            ours,
+            response.into_body().collect().await.unwrap().to_bytes(),
+        )
+    };
+    let (status, ours, body) = tokio::time::timeout(Duration::from_secs(30), answered)
         .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let ours = response.headers().contains_key(FROM_INGRESS);
-    let body = response.into_body().collect().await.unwrap().to_bytes();
+        .expect("no answer within 30 s");
     (status, ours, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// `request` written as it is on a new connection; gives all the connection answered.
+async fn raw(ingress: SocketAddr, request: &str) -> String {
+    let mut stream = TcpStream::connect(ingress).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut answer))
+        .await
+        .expect("no answer within 30 s")
+        .unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
 }
 
 fn no_release() -> Arc<Mutex<Option<oneshot::Receiver<()>>>> {
@@ -219,6 +240,23 @@ async fn two_environments_at_their_hostnames_and_a_path_rule() {
     );
     let (_, _, body) = get(ingress, "web-a1b2c3d.localhost", "/apiary", &[]).await;
     assert!(body.starts_with("web-a /apiary "), "{body}");
+    // An absolute URI names the host, whatever the Host header says; two Host headers are
+    // refused.
+    let head = raw(
+        ingress,
+        "GET http://web-e4f5a6b.localhost/abs HTTP/1.1\r\nHost: web-a1b2c3d.localhost\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(
+        head.starts_with("HTTP/1.1 200") && head.contains("web-b /abs host=web-e4f5a6b.localhost "),
+        "{head}"
+    );
+    let head = raw(
+        ingress,
+        "GET / HTTP/1.1\r\nHost: web-a1b2c3d.localhost\r\nHost: web-e4f5a6b.localhost\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(head.starts_with("HTTP/1.1 400"), "{head}");
     stop.cancel();
 }
 
@@ -300,12 +338,16 @@ async fn a_streamed_answer_passes_as_it_comes_and_a_large_upload_streams_through
         .unwrap();
     let mut body = response.into_body();
     // The first event arrives while the service still holds the second: nothing buffers it.
-    let first = tokio::time::timeout(Duration::from_secs(10), body.frame())
-        .await
-        .expect("the first event was held back")
-        .unwrap()
-        .unwrap();
-    assert_eq!(first.into_data().unwrap(), "data: one\n\n");
+    let mut first = Vec::new();
+    while first.len() < "data: one\n\n".len() {
+        let frame = tokio::time::timeout(Duration::from_secs(10), body.frame())
+            .await
+            .expect("the first event was held back")
+            .unwrap()
+            .unwrap();
+        first.extend_from_slice(&frame.into_data().unwrap());
+    }
+    assert_eq!(first, b"data: one\n\n");
     release.send(()).unwrap();
     let rest = body.collect().await.unwrap().to_bytes();
     assert_eq!(rest, "data: two\n\n");

@@ -218,6 +218,7 @@ export function fakeApi(overrides: Partial<EnvironmentsApi> = {}): EnvironmentsA
     dropped: 0,
   };
   return {
+    urlOpen: () => Promise.resolve(),
     apps: () => Promise.resolve([]),
     addApp: () => Promise.reject(new Error("unused")),
     setAppRegistry: () => Promise.reject(new Error("unused")),

@@ -60,6 +60,7 @@ function api(
 ): EnvironmentsApi {
   const unused = () => Promise.reject(new Error("unused"));
   return {
+    urlOpen: () => Promise.resolve(),
     runtimeChoices: () => Promise.resolve(runtimes),
     apps: () => Promise.resolve([]),
     addApp: unused,
@@ -524,14 +525,25 @@ describe("the environments list", () => {
       expiresAt: "2099-01-01T00:00:00.000Z",
       createdAt: "2026-11-26T06:00:00.000Z",
     };
+    const opened: string[] = [];
     render(EnvironmentsScreen, {
       api: api(undefined, {
+        urlOpen: (url) => {
+          opened.push(url);
+          return Promise.resolve();
+        },
         environments: () =>
           Promise.resolve([
             {
               environment: env,
               activity: { stage: "setup", building: false, step: "apps", stepsDone: 2, queued: 1 },
-              urls: [{ service: "web", url: "http://127.0.0.1:24817" }],
+              urls: [
+                {
+                  service: "web",
+                  url: "http://web-a1b2c3d.localhost:7480",
+                  direct: "http://127.0.0.1:24817",
+                },
+              ],
               services: null,
             },
           ]),
@@ -542,7 +554,12 @@ describe("the environments list", () => {
     expect((await screen.findByTestId("env-activity")).textContent).toBe(
       "setup · step apps (2 done), 1 deploy queued",
     );
-    expect(screen.getByTestId("env-urls").textContent).toContain("http://127.0.0.1:24817");
+    // The hostname through the ingress; the published port in its title; a click opens it in
+    // the system's browser.
+    const link = screen.getByRole("link", { name: "http://web-a1b2c3d.localhost:7480" });
+    expect(link.getAttribute("title")).toBe("web; also at http://127.0.0.1:24817");
+    await fireEvent.click(link);
+    expect(opened).toEqual(["http://web-a1b2c3d.localhost:7480"]);
     expect(screen.queryByTestId("env-ready")).toBeNull();
   });
 

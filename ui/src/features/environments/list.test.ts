@@ -28,7 +28,7 @@ function row(over: Partial<EnvironmentView>, urls: string[] = []): EnvironmentRo
       ...over,
     },
     activity: null,
-    urls: urls.map((url) => ({ service: "web", url })),
+    urls: urls.map((url) => ({ service: "web", url, direct: null })),
     services: null,
   };
 }

@@ -1,0 +1,91 @@
+//! The routes of the local ingress: every standing environment's hostnames and rules, each
+//! to the 127.0.0.1 port its runtime publishes the service on. Read by whichever process runs
+//! the ingress (the app, or `stagecraft serve`), from the store every process shares, so one
+//! ingress on this machine serves every environment whatever process made it.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use stagecraft_engine::{EnvironmentStatus, LocalRoute};
+use stagecraft_store::environment;
+
+use crate::{Error, Stagecraft};
+
+/// A hostname and path of an environment, and where its service answers on this machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngressRoute {
+    pub env_id: String,
+    pub host: String,
+    pub path: String,
+    pub service: String,
+    /// `127.0.0.1:<port>`, the port the runtime publishes the service on.
+    pub address: SocketAddr,
+}
+
+/// Each environment's routes by (environment row id, default version, specific version): a
+/// configuration version never changes once saved.
+#[derive(Debug, Default)]
+pub(crate) struct RouteCache(std::sync::Mutex<HashMap<(i64, i64, i64), Vec<LocalRoute>>>);
+
+impl Stagecraft {
+    /// The routes of every environment that is not torn down, on a runtime this Stagecraft
+    /// has that brings its services to this machine. An environment whose configuration no
+    /// longer reads is left out (its own screen says what is wrong).
+    pub async fn ingress_routes(&self) -> Result<Vec<IngressRoute>, Error> {
+        let mut routes = Vec::new();
+        for env in environment::list(self.store.pool()).await? {
+            if env.status == EnvironmentStatus::TornDown {
+                continue;
+            }
+            let Some(runtime) = self.runtimes.get(&env.runtime) else {
+                continue;
+            };
+            let key = (env.id, env.version.default, env.version.specific);
+            let cached = self
+                .ingress
+                .0
+                .lock()
+                .ok()
+                .and_then(|c| c.get(&key).cloned());
+            let local = match cached {
+                Some(local) => local,
+                None => match self.resolve_as(&env, None, false).await {
+                    Ok(resolved) => {
+                        let (local, left_out) =
+                            stagecraft_engine::local_routes(&resolved.template, &env.env_id);
+                        for why in left_out {
+                            tracing::warn!(env = %env.env_id, "{why}");
+                        }
+                        if let Ok(mut cache) = self.ingress.0.lock() {
+                            cache.insert(key, local.clone());
+                        }
+                        local
+                    }
+                    Err(error) => {
+                        tracing::debug!(%error, env = %env.env_id, "no routes: its configuration does not read");
+                        continue;
+                    }
+                },
+            };
+            for route in local {
+                let Some(address) = runtime
+                    .ingress_url(&env.env_id, &route.service, route.port)
+                    .and_then(|url| {
+                        url.strip_prefix("http://")
+                            .and_then(|a| a.parse::<SocketAddr>().ok())
+                    })
+                else {
+                    continue;
+                };
+                routes.push(IngressRoute {
+                    env_id: env.env_id.clone(),
+                    host: route.host,
+                    path: route.path,
+                    service: route.service,
+                    address,
+                });
+            }
+        }
+        Ok(routes)
+    }
+}

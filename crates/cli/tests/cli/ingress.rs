@@ -1,0 +1,198 @@
+//! The local ingress of a real `stagecraft serve` in front of real containers (busybox
+//! `httpd`): two environments of one app at their own hostnames, a path rule to another
+//! service, the ingress's page for a host it does not know, and an environment's hostname
+//! gone once it is torn down.
+
+use std::io::{BufRead as _, Read as _, Write as _};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::docker::{Cleanup, git, stagecraft_with, stdout};
+
+/// A `stagecraft serve` process, stopped (and waited for) when dropped.
+struct Served(Child);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// An app of two busybox `httpd` services: `web` says `web <env id>`, `api` says `api <env
+/// id>` under `/api/`, and a rule sends `/api` of web's hostname to `api`.
+fn two_service_app(dir: &Path, name: &str) -> std::path::PathBuf {
+    let repo = dir.join(name);
+    std::fs::create_dir_all(repo.join(".release")).unwrap();
+    std::fs::create_dir_all(repo.join("site")).unwrap();
+    std::fs::copy("/bin/busybox", repo.join("site/busybox"))
+        .expect("busybox-static must be installed (apt-get install busybox-static)");
+    std::fs::write(
+        repo.join("site/Dockerfile"),
+        "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n",
+    )
+    .unwrap();
+    let serve = |who: &str, folder: &str| {
+        format!(
+            "[sh, -c, 'mkdir -p /www{folder} && echo \"{who} $RELEASE_ENV_ID\" > /www{folder}/index.html && exec httpd -f -p 8080 -h /www']"
+        )
+    };
+    std::fs::write(
+        repo.join(".release/application_template.yaml"),
+        format!(
+            "app: {name}
+environment_templates: [{{name: ephemeral}}]
+services:
+- {{name: web, build: {{context: site}}, command: {web}, ports: [{{type: node_port, port: '80', target_port: '8080'}}], readiness_probe: {{exec: {{command: [wget, -qO-, 'http://127.0.0.1:8080/']}}, period_seconds: 1}}}}
+- {{name: api, build: {{context: site}}, command: {api}, ports: [{{type: node_port, port: '81', target_port: '8080'}}], readiness_probe: {{exec: {{command: [wget, -qO-, 'http://127.0.0.1:8080/api/']}}, period_seconds: 1}}}}
+rules:
+- {{service: api, hostnames: ['web-${{env_id}}.${{domain}}'], path: /api}}
+workflows:
+- {{name: setup, order_from: [services.web, services.api]}}
+- {{name: patch, order_from: [services.web, services.api]}}
+- {{name: teardown, order_from: [release.remove_environment]}}
+",
+            web = serve("web", ""),
+            api = serve("api", "/api"),
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join(".release/environment_variables.yaml"),
+        "defaults: []\n",
+    )
+    .unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "first"]);
+    repo
+}
+
+/// `GET path` with `Host: host` on 127.0.0.1:`port`: the status, whether the ingress
+/// answered itself, and the body.
+fn get(port: u16, host: &str, path: &str) -> (u16, bool, String) {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let ours = head
+        .to_ascii_lowercase()
+        .contains("x-stagecraft-ingress: error");
+    (status, ours, body.trim().to_owned())
+}
+
+#[test]
+fn environments_answer_at_their_hostnames_through_the_ingress_of_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let name = format!("ingress{}", std::process::id());
+    let _cleanup = Cleanup(name.clone());
+    let repo = two_service_app(dir.path(), &name);
+    // A port of this test's own, for every command: the URLs they give name it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let env = [("STAGECRAFT_INGRESS_PORT", port.as_str())];
+    let run = |args: &[&str]| stdout(&stagecraft_with(&data, args, &env));
+    let json = |args: &[&str]| -> serde_json::Value { serde_json::from_str(&run(args)).unwrap() };
+    run(&["apps", "add", repo.to_str().unwrap()]);
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let created = json(&["environments", "create", "--app", &name, "-o", "json"]);
+        assert_eq!(created["deploy"]["status"], "succeeded", "{created}");
+        let id = created["environment"]["id"].as_str().unwrap().to_owned();
+        let urls: Vec<&str> = created["environment"]["hostnames"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["url"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            urls,
+            [
+                format!("http://web-{id}.localhost:{port}"),
+                format!("http://api-{id}.localhost:{port}")
+            ],
+            "{created}"
+        );
+        ids.push(id);
+    }
+
+    let mut serve = Served(
+        Command::new(env!("CARGO_BIN_EXE_stagecraft"))
+            .args(["serve", "--every", "60", "--no-api"])
+            .env("STAGECRAFT_DATA_DIR", &data)
+            .env("STAGECRAFT_KEYCHAIN", "0")
+            .env("STAGECRAFT_INGRESS_PORT", &port)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let stderr = std::io::BufReader::new(serve.0.stderr.take().unwrap());
+    let mut lines = stderr.lines();
+    let said = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find(|l| l.contains("the ingress answers on") || l.starts_with("error"))
+        .expect("serve said nothing of its ingress");
+    assert!(said.contains(&format!("127.0.0.1:{port}")), "{said}");
+    std::thread::spawn(move || for _ in lines {});
+    let port: u16 = port.parse().unwrap();
+
+    for id in &ids {
+        assert_eq!(
+            get(port, &format!("web-{id}.localhost"), "/"),
+            (200, false, format!("web {id}"))
+        );
+        // The rule: web's hostname, /api to the api service, the prefix kept.
+        assert_eq!(
+            get(port, &format!("web-{id}.localhost:{port}"), "/api/"),
+            (200, false, format!("api {id}"))
+        );
+        assert_eq!(
+            get(port, &format!("api-{id}.localhost"), "/api/"),
+            (200, false, format!("api {id}"))
+        );
+    }
+    let (status, ours, body) = get(port, "nobody.localhost", "/");
+    assert_eq!((status, ours), (404, true), "{body}");
+    assert!(
+        body.contains(&format!("web-{}.localhost", ids[0])),
+        "{body}"
+    );
+
+    // Torn down: its hostname is no longer routed (the table is made again every 2 s).
+    let deleted = json(&["environments", "delete", &ids[0], "-o", "json"]);
+    assert_eq!(deleted["deploy"]["status"], "succeeded", "{deleted}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, ours, _) = get(port, &format!("web-{}.localhost", ids[0]), "/");
+        if (status, ours) == (404, true) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still routed: {status}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert_eq!(
+        get(port, &format!("web-{}.localhost", ids[1]), "/"),
+        (200, false, format!("web {}", ids[1]))
+    );
+    run(&["environments", "delete", &ids[1]]);
+}
