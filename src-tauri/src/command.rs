@@ -5,9 +5,9 @@ use stagecraft_api::{
     AddedAppView, AppDetailView, AppRefreshView, AppView, BuildComparisonView, BuildView,
     ConfigVersionView, CreateEnvironment, DeployDetailView, DeployRequest, DeployView,
     DockerStatus, EditableVariables, EnvironmentRowView, EnvironmentView, HandleView, ImportView,
-    LogPageView, LogResourceView, NextDeploy, OrphanView, ParameterView, PresetOptions, PresetView,
-    RemovedAppView, RuntimeChoice, ServiceHealthView, SystemReport, TerminalSize, Wait,
-    WorkloadVarsView,
+    IngressView, LogPageView, LogResourceView, NextDeploy, OrphanView, ParameterView,
+    PresetOptions, PresetView, RemovedAppView, RuntimeChoice, ServiceHealthView, SystemReport,
+    TerminalSize, Wait, WorkloadVarsView,
 };
 use tauri::State;
 
@@ -65,6 +65,12 @@ pub(crate) async fn url_open<R: tauri::Runtime>(
             code: stagecraft_api::ErrorCode::InvalidRequest,
             message: format!("the system could not open {url}: {error}. Copy it into a browser"),
         })
+}
+
+/// The local ingress: its port, whether this app serves it, whether `*.localhost` resolves.
+#[tauri::command]
+pub(crate) async fn ingress_overview(state: State<'_, AppState>) -> Result<IngressView, IpcError> {
+    state.ingress_view().await
 }
 
 #[tauri::command]

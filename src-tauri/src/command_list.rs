@@ -7,6 +7,7 @@ commands! {
     system_report,
     log_open,
     url_open,
+    ingress_overview,
     docker_status,
     apps_list,
     app_add,

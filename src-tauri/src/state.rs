@@ -11,7 +11,7 @@
 
 use std::sync::Arc;
 
-use stagecraft_api::{DataDir, Settings, Stagecraft};
+use stagecraft_api::{DataDir, IngressStatus, IngressView, Settings, Stagecraft};
 
 use crate::IpcError;
 
@@ -24,6 +24,8 @@ pub(crate) struct AppState {
     /// The data folder, known even when the database could not be opened: its log is what
     /// says why.
     data_dir: Option<DataDir>,
+    /// Whether this process serves the ingress, and why not when it cannot.
+    ingress: Arc<std::sync::Mutex<(IngressStatus, Option<String>)>>,
 }
 
 impl AppState {
@@ -44,6 +46,7 @@ impl AppState {
                 Self {
                     stagecraft: Ok(Arc::new(stagecraft)),
                     data_dir: Some(data_dir),
+                    ingress: Arc::new(std::sync::Mutex::new((IngressStatus::Starting, None))),
                 }
             }
             Err(error) => Self::failed(error, Some(data_dir)),
@@ -55,6 +58,10 @@ impl AppState {
         Self {
             stagecraft: Err(error.into()),
             data_dir,
+            ingress: Arc::new(std::sync::Mutex::new((
+                IngressStatus::Off,
+                Some("Stagecraft started without its database".to_owned()),
+            ))),
         }
     }
 
@@ -90,15 +97,33 @@ impl AppState {
         if let Ok(stagecraft) = &self.stagecraft {
             let stagecraft = Stagecraft::clone(stagecraft);
             let port = stagecraft.settings().ingress_port;
+            let noted = Arc::clone(&self.ingress);
             tauri::async_runtime::spawn(async move {
                 // It runs until the app quits.
                 let stop = tokio_util::sync::CancellationToken::new();
-                match stagecraft_ingress::start(stagecraft, port, stop).await {
-                    Ok(started) => tracing::info!(port, ?started, "the ingress"),
-                    Err(error) => tracing::warn!(%error, "no ingress"),
+                let now = match stagecraft_ingress::start(stagecraft, port, stop).await {
+                    Ok(stagecraft_ingress::Started::Here) => (IngressStatus::Serving, None),
+                    Ok(stagecraft_ingress::Started::Elsewhere) => (IngressStatus::Elsewhere, None),
+                    Err(error) => {
+                        tracing::warn!(%error, "no ingress");
+                        (IngressStatus::Off, Some(error.to_string()))
+                    }
+                };
+                if let Ok(mut noted) = noted.lock() {
+                    *noted = now;
                 }
             });
         }
+    }
+
+    /// The ingress as this process has it, for the System screen.
+    pub(crate) async fn ingress_view(&self) -> Result<IngressView, IpcError> {
+        let (status, problem) = self
+            .ingress
+            .lock()
+            .map(|n| n.clone())
+            .unwrap_or((IngressStatus::Off, None));
+        Ok(self.stagecraft()?.ingress_view(status, problem).await)
     }
 
     /// Tells the user through the desktop's notifications when a deploy fails (whoever ran

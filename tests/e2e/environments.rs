@@ -108,6 +108,20 @@ pub(crate) async fn click_xpath(client: &Client, xpath: &str) {
 
 /// Types the repository's folder, adds the app and creates an environment of it, as a user
 /// does on the Environments screen; the window then shows the environment's details.
+/// `GET path` with `Host: host` through the ingress on 127.0.0.1:`port`: the whole answer
+/// (empty when nothing answers yet).
+fn ingress_get(port: u16, host: &str, path: &str) -> String {
+    use std::io::{Read as _, Write as _};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return String::new();
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let _ = write!(stream, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
+}
+
 pub(crate) async fn add_app_and_create_environment(client: &Client, repo: &Path) {
     add_app(client, repo).await;
     click(client, "[data-testid=create-environment]").await;
@@ -255,9 +269,16 @@ async fn an_app_is_deployed_patched_and_torn_down_from_the_window() {
     let data = dir.path().join("data");
     // The desktop's notifications, on a session bus of the test's own.
     let notifications = Notifications::start();
+    // The app's ingress on a port of the test's own.
+    let ingress_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let driver = Driver::start(&[
         ("STAGECRAFT_DATA_DIR", data.to_str().unwrap()),
         ("DBUS_SESSION_BUS_ADDRESS", &notifications.address),
+        ("STAGECRAFT_INGRESS_PORT", &ingress_port.to_string()),
     ]);
     let launched = std::time::Instant::now();
     let client = driver.launch_app().await;
@@ -298,6 +319,36 @@ async fn an_app_is_deployed_patched_and_torn_down_from_the_window() {
     )
     .await;
     save_screenshot(&client, "environment-setup.png").await;
+
+    // The environments list gives the service's hostname, and the app's own ingress answers
+    // at it (within its 2 s refresh).
+    let env_id = client
+        .find(Locator::Css("[data-testid=environment-id]"))
+        .await
+        .unwrap()
+        .attr("title")
+        .await
+        .unwrap()
+        .unwrap();
+    click(&client, "[data-testid=nav-environments]").await;
+    wait_for(&client, "[data-testid=env-urls] a", WAIT).await;
+    let hostname = format!("web-{env_id}.localhost");
+    assert_eq!(
+        text_of(&client, "env-urls").await.trim(),
+        format!("http://{hostname}:{ingress_port}")
+    );
+    save_screenshot(&client, "environments-deployed.png").await;
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let answer = ingress_get(ingress_port, &hostname, "/index.html");
+        if answer.ends_with("\r\n\r\nhello v1\n") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{answer}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    click(&client, "[data-testid=open-environment]").await;
+    wait_for(&client, "[data-testid=deploy-feed]", WAIT).await;
 
     // The deploy's progress came over its event stream, and reads like the command's; a
     // reloaded window shows the same lines (kept with their last seq), none twice.

@@ -65,7 +65,18 @@ async fn the_system_screen_shows_a_reachable_docker_engine_and_the_schema_versio
         bin.path().display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let driver = Driver::start(&[("STAGECRAFT_DATA_DIR", data_dir), ("PATH", &path)]);
+    // The app's ingress on a port of the test's own.
+    let ingress_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let driver = Driver::start(&[
+        ("STAGECRAFT_DATA_DIR", data_dir),
+        ("PATH", &path),
+        ("STAGECRAFT_INGRESS_PORT", &ingress_port),
+    ]);
     let client = driver.launch_app().await;
     open_system(&client).await;
 
@@ -110,6 +121,20 @@ async fn the_system_screen_shows_a_reachable_docker_engine_and_the_schema_versio
         log_file
     );
     assert_eq!(client.title().await.unwrap(), "Stagecraft");
+
+    // The ingress card: the hostnames' shape on the app's port, served by this app.
+    assert_eq!(
+        text_of(&client, "ingress-address").await,
+        format!("http://<service>-<id>.localhost:{ingress_port}")
+    );
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(
+            "[data-testid=ingress-status][data-status=serving]",
+        ))
+        .await
+        .expect("the app serves the ingress");
 
     // The HTTP API card: its address, and a token made through the window, shown once.
     assert_eq!(

@@ -6,8 +6,10 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
+use serde::Serialize;
 use stagecraft_engine::{EnvironmentStatus, LocalRoute};
 use stagecraft_store::environment;
+use ts_rs::TS;
 
 use crate::{Error, Stagecraft};
 
@@ -87,5 +89,63 @@ impl Stagecraft {
             }
         }
         Ok(routes)
+    }
+}
+
+/// Whether this process serves the ingress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum IngressStatus {
+    /// This process serves it.
+    Serving,
+    /// Another Stagecraft (`stagecraft serve`, another window) serves it; this one takes
+    /// over if it goes.
+    Elsewhere,
+    /// Nobody: the port is held by another program, or the ingress could not start.
+    Off,
+    /// Still starting.
+    Starting,
+}
+
+/// The local ingress as the System screen shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct IngressView {
+    pub port: u16,
+    pub status: IngressStatus,
+    /// Why it is off, and what to do.
+    pub problem: Option<String>,
+    /// Whether this machine's resolver sends `*.localhost` names to the loopback address
+    /// (browsers do by themselves; `curl` and other programs need the resolver to).
+    pub resolves_localhost: bool,
+}
+
+/// How long the resolver gets to answer for a `*.localhost` name.
+const RESOLVE_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
+
+impl Stagecraft {
+    /// The ingress as this process has it, with whether the machine resolves `*.localhost`.
+    pub async fn ingress_view(
+        &self,
+        status: IngressStatus,
+        problem: Option<String>,
+    ) -> IngressView {
+        let port = self.settings.ingress_port;
+        let looked = tokio::time::timeout(
+            RESOLVE_WITHIN,
+            tokio::net::lookup_host(("stagecraft-check.localhost", port)),
+        )
+        .await;
+        let found: Vec<SocketAddr> = match looked {
+            Ok(Ok(found)) => found.collect(),
+            _ => Vec::new(),
+        };
+        let resolves_localhost = !found.is_empty() && found.iter().all(|a| a.ip().is_loopback());
+        IngressView {
+            port,
+            status,
+            problem,
+            resolves_localhost,
+        }
     }
 }

@@ -99,7 +99,11 @@ pub(crate) const RULES: &[Rule] = &[
         "context",
         "the runtime is chosen for each environment (`--runtime`), not by the template",
     ),
-    carried("domain"),
+    ignored(
+        "domain",
+        "the services' hostnames use `localhost` as `${domain}` on this machine (browsers send \
+         every `*.localhost` name to it); `RELEASE_DOMAIN` keeps this value",
+    ),
     ignored("execution_type", NOT_USED),
     ignored(
         "git_fetch_depth",
@@ -179,11 +183,7 @@ pub(crate) const RULES: &[Rule] = &[
     ignored("development_environment", NOT_USED),
     carried("environment_templates"),
     carried("environment_templates[].name"),
-    ignored(
-        "hostnames",
-        "hostnames only set the `<SERVICE>_INGRESS_HOST` and `_URL` variables: nothing answers \
-         at them; a `node_port` is reached on 127.0.0.1",
-    ),
+    carried("hostnames"),
     ignored("infrastructure", INFRASTRUCTURE),
     carried("infrastructure[].name"),
     carried("infrastructure[].type"),
@@ -191,7 +191,8 @@ pub(crate) const RULES: &[Rule] = &[
     carried("infrastructure[].values"),
     ignored(
         "ingress",
-        "there is no ingress: these settings are not applied",
+        "the local ingress has none of these limits: bodies of any size stream through, and \
+         no read or send time limit applies",
     ),
     carried("init_containers"),
     carried("init_containers[].name"),
@@ -236,10 +237,7 @@ pub(crate) const RULES: &[Rule] = &[
     carried("resources.memory.limits"),
     carried("resources.memory.requests"),
     carried("resources.replicas"),
-    ignored(
-        "rules",
-        "path and host rules are not applied: each `node_port` has a port of its own on 127.0.0.1",
-    ),
+    carried("rules"),
     carried("rules[].service"),
     carried("rules[].hostnames"),
     carried("rules[].path"),

@@ -281,7 +281,28 @@ pub(crate) fn validate_as(template: &Template, file: &str, reading: Reading) -> 
                 ),
             ),
             None => check.error(rule.loc, &rule.path, "a rule needs `service: <service>`"),
-            _ => {}
+            Some(service) => {
+                // The ingress sends a rule's requests to its service's `node_port`.
+                let routable = template.services.iter().any(|s| {
+                    s.name
+                        .as_ref()
+                        .is_some_and(|n| n.as_str() == service.as_str())
+                        && (s.is_static_site()
+                            || s.ports.iter().any(|p| {
+                                p.kind.as_ref().is_some_and(|k| k.as_str() == "node_port")
+                            }))
+                });
+                if !routable {
+                    check.warn(
+                        service.loc,
+                        &child(&rule.path, "service"),
+                        format!(
+                            "`{service}` has no port of `type: node_port`: the ingress has \
+                             nothing to send this rule's requests to, and leaves it out"
+                        ),
+                    );
+                }
+            }
         }
     }
 

@@ -1,7 +1,7 @@
 // Generated from the Rust types by `STAGECRAFT_BLESS=1 cargo test -p stagecraft-desktop bindings`. Do not edit.
 
 /** The commands the window may call (`src-tauri/src/command_list.rs`). */
-export type CommandName = "system_report" | "log_open" | "url_open" | "docker_status" | "apps_list" | "app_add" | "app_set_registry" | "app_set_gitops" | "app_get" | "app_refresh" | "app_remove" | "app_vars_file" | "app_vars_set" | "environment_vars_file" | "environment_vars_set" | "folder_pick" | "file_save" | "environments_list" | "environment_create" | "datasets_list" | "api_overview" | "api_token_create" | "api_token_revoke" | "app_parameters" | "environment_parameters" | "environment_parameters_set" | "environment_imports" | "app_handles" | "app_handles_add" | "app_handles_remove" | "presets_list" | "preset_save" | "environments_orphaned" | "environment_adopt" | "runtime_choices" | "environment_get" | "environment_health" | "next_deploy" | "deploy_start" | "teardown_start" | "setup_start" | "pause_start" | "resume_start" | "schedule_get" | "schedule_set" | "app_schedule_get" | "app_schedule_set" | "workflows_list" | "workflow_start" | "cron_jobs_list" | "cron_run" | "deploy_cancel" | "environment_extend" | "timeline" | "deploy_follow" | "changes_follow" | "stream_stop" | "log_follow" | "terminal_open" | "terminal_input" | "terminal_ack" | "terminal_resize" | "terminal_close" | "deploy_detail" | "log_resources" | "builds_list" | "builds_compare" | "deploy_build_start" | "config_history" | "config_set" | "variables_get";
+export type CommandName = "system_report" | "log_open" | "url_open" | "ingress_overview" | "docker_status" | "apps_list" | "app_add" | "app_set_registry" | "app_set_gitops" | "app_get" | "app_refresh" | "app_remove" | "app_vars_file" | "app_vars_set" | "environment_vars_file" | "environment_vars_set" | "folder_pick" | "file_save" | "environments_list" | "environment_create" | "datasets_list" | "api_overview" | "api_token_create" | "api_token_revoke" | "app_parameters" | "environment_parameters" | "environment_parameters_set" | "environment_imports" | "app_handles" | "app_handles_add" | "app_handles_remove" | "presets_list" | "preset_save" | "environments_orphaned" | "environment_adopt" | "runtime_choices" | "environment_get" | "environment_health" | "next_deploy" | "deploy_start" | "teardown_start" | "setup_start" | "pause_start" | "resume_start" | "schedule_get" | "schedule_set" | "app_schedule_get" | "app_schedule_set" | "workflows_list" | "workflow_start" | "cron_jobs_list" | "cron_run" | "deploy_cancel" | "environment_extend" | "timeline" | "deploy_follow" | "changes_follow" | "stream_stop" | "log_follow" | "terminal_open" | "terminal_input" | "terminal_ack" | "terminal_resize" | "terminal_close" | "deploy_detail" | "log_resources" | "builds_list" | "builds_compare" | "deploy_build_start" | "config_history" | "config_set" | "variables_get";
 
 /**
  * The only error a command returns. The UI switches on `code`; `message` is for people and
@@ -278,6 +278,25 @@ lastRun: DeployView | null, };
  * tokens, the last requests and how many were refused.
  */
 export type ApiOverview = { defaultPort: number, tokens: Array<TokenView>, requests: Array<ApiRequestView>, refused: number, };
+
+/**
+ * The local ingress as the System screen shows it.
+ */
+export type IngressView = { port: number, status: IngressStatus, 
+/**
+ * Why it is off, and what to do.
+ */
+problem: string | null, 
+/**
+ * Whether this machine's resolver sends `*.localhost` names to the loopback address
+ * (browsers do by themselves; `curl` and other programs need the resolver to).
+ */
+resolvesLocalhost: boolean, };
+
+/**
+ * Whether this process serves the ingress.
+ */
+export type IngressStatus = "serving" | "elsewhere" | "off" | "starting";
 
 /**
  * One request the API answered.

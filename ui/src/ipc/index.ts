@@ -4,6 +4,7 @@ import { Channel, invoke } from "@tauri-apps/api/core";
 import type {
   AddedAppView,
   ApiOverview,
+  IngressView,
   AppDetailView,
   AppRefreshView,
   AppView,
@@ -87,6 +88,8 @@ export interface SystemApi {
   logOpen(reveal: boolean): Promise<void>;
   /** The HTTP API of `stagecraft serve`: its default port, tokens, last requests, refusals. */
   apiOverview(): Promise<ApiOverview>;
+  /** The local ingress: its port, who serves it, whether `*.localhost` resolves here. */
+  ingressOverview(): Promise<IngressView>;
   /** Makes an API token; the answer is the only time it is shown. */
   apiTokenCreate(name: string): Promise<NewToken>;
   apiTokenRevoke(name: string): Promise<void>;
@@ -97,6 +100,7 @@ export const systemApi: SystemApi = {
   dockerStatus: () => call<DockerStatus>("docker_status"),
   logOpen: (reveal) => call("log_open", { reveal }),
   apiOverview: () => call<ApiOverview>("api_overview"),
+  ingressOverview: () => call<IngressView>("ingress_overview"),
   apiTokenCreate: (name) => call<NewToken>("api_token_create", { name }),
   apiTokenRevoke: (name) => call("api_token_revoke", { name }),
 };

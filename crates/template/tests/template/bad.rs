@@ -370,6 +370,19 @@ fn rules_name_services() {
 }
 
 #[test]
+fn a_rule_to_a_service_without_a_node_port_is_left_out_with_a_warning() {
+    assert_findings(
+        &format!(
+            "rules:\n- service: web\n  path: /\n{}",
+            with_services("services:\n- name: web\n  image: nginx\n")
+        ),
+        &[
+            "2:12: warning: rules[0].service: `web` has no port of `type: node_port`: the ingress has nothing to send this rule's requests to, and leaves it out",
+        ],
+    );
+}
+
+#[test]
 fn a_claim_names_a_shared_volume() {
     assert_findings(
         &with_services(

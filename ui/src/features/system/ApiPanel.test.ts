@@ -48,6 +48,7 @@ function api(over: Partial<SystemApi> = {}): SystemApi {
     dockerStatus: () => new Promise(() => {}),
     logOpen: () => Promise.resolve(),
     apiOverview: () => Promise.resolve(overview),
+    ingressOverview: () => new Promise(() => {}),
     apiTokenCreate: () => Promise.reject(new Error("unused")),
     apiTokenRevoke: () => Promise.resolve(),
     ...over,

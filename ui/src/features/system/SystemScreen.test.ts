@@ -1,6 +1,6 @@
 import { render, screen, waitFor } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
-import type { DockerStatus, SystemApi, SystemReport } from "../../ipc";
+import type { DockerStatus, IngressView, SystemApi, SystemReport } from "../../ipc";
 import SystemScreen from "./SystemScreen.svelte";
 
 const report: SystemReport = {
@@ -52,6 +52,7 @@ const unreachable: DockerStatus = {
 /** The API card's part of the screen, with nothing in it. */
 const noApi = {
   apiOverview: () => Promise.resolve({ defaultPort: 7477, tokens: [], requests: [], refused: 0 }),
+  ingressOverview: () => new Promise<IngressView>(() => {}),
   apiTokenCreate: () => Promise.reject(new Error("not in this test")),
   apiTokenRevoke: () => Promise.resolve(),
 };

@@ -1,0 +1,48 @@
+import { render, screen } from "@testing-library/svelte";
+import { describe, expect, it } from "vitest";
+import type { IngressView, SystemApi } from "../../ipc";
+import IngressPanel from "./IngressPanel.svelte";
+
+function api(ingress: IngressView): SystemApi {
+  return {
+    systemReport: () => new Promise(() => {}),
+    dockerStatus: () => new Promise(() => {}),
+    logOpen: () => Promise.resolve(),
+    apiOverview: () => new Promise(() => {}),
+    ingressOverview: () => Promise.resolve(ingress),
+    apiTokenCreate: () => Promise.reject(new Error("unused")),
+    apiTokenRevoke: () => Promise.resolve(),
+  };
+}
+
+describe("IngressPanel", () => {
+  it("gives the hostnames' shape and port, who serves it, and that *.localhost resolves", async () => {
+    render(IngressPanel, {
+      api: api({ port: 7480, status: "serving", problem: null, resolvesLocalhost: true }),
+    });
+    expect((await screen.findByTestId("ingress-address")).textContent).toBe(
+      "http://<service>-<id>.localhost:7480",
+    );
+    expect(screen.getByTestId("ingress-status").dataset.status).toBe("serving");
+    expect(screen.getByTestId("ingress-resolver").dataset.resolves).toBe("true");
+    expect(screen.queryByTestId("ingress-problem")).toBeNull();
+  });
+
+  it("says why nobody serves it, and what to do when the resolver does not send *.localhost here", async () => {
+    render(IngressPanel, {
+      api: api({
+        port: 7480,
+        status: "off",
+        problem: "the ingress cannot listen on 127.0.0.1:7480: address in use",
+        resolvesLocalhost: false,
+      }),
+    });
+    expect((await screen.findByTestId("ingress-problem")).textContent).toContain("address in use");
+    const resolver = screen.getByTestId("ingress-resolver");
+    expect(resolver.dataset.resolves).toBe("false");
+    expect(resolver.textContent).toContain("libnss-myhostname");
+    expect(resolver.textContent).toContain(
+      "curl -H 'Host: web-ID.localhost' http://127.0.0.1:7480/",
+    );
+  });
+});
