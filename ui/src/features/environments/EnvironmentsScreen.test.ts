@@ -556,8 +556,10 @@ describe("the environments list", () => {
     );
     // The hostname through the ingress; the published port in its title; a click opens it in
     // the system's browser.
-    const link = screen.getByRole("link", { name: "http://web-a1b2c3d.localhost:7480" });
-    expect(link.getAttribute("title")).toBe("web; also at http://127.0.0.1:24817");
+    const link = screen.getByRole("link", { name: "web-a1b2c3d.localhost" });
+    expect(link.getAttribute("title")).toBe(
+      "http://web-a1b2c3d.localhost:7480 (web; also at http://127.0.0.1:24817)",
+    );
     await fireEvent.click(link);
     expect(opened).toEqual(["http://web-a1b2c3d.localhost:7480"]);
     expect(screen.queryByTestId("env-ready")).toBeNull();
