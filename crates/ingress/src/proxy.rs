@@ -210,7 +210,11 @@ impl Proxy {
             .filter(|protocol| !protocol.as_bytes().eq_ignore_ascii_case(b"h2c"));
         let downstream = upgrade.is_some().then(|| hyper::upgrade::on(&mut request));
         let (mut parts, body) = request.into_parts();
-        let asked = parts.headers.clone();
+        // What a page of the ingress's needs of the request: whether it takes HTML.
+        let mut asked = HeaderMap::new();
+        if let Some(accept) = parts.headers.get(hyper::header::ACCEPT) {
+            asked.insert(hyper::header::ACCEPT, accept.clone());
+        }
         let path = parts
             .uri
             .path_and_query()

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# The local ingress under load, against the same container reached directly, on 127.0.0.1
+# only, with oha (crates.io): a service serving one small file with Stagecraft's own file
+# server (hyper, keep-alive; an image FROM scratch, scripts/static-server.sh builds the
+# program) of an environment deployed on the real Docker engine, `stagecraft serve`
+# running the ingress; then GET of its page at the port Docker publishes, and the same through
+# the ingress by its hostname (Host header): each with one client for 10 s (what a request
+# takes, without queueing: the latency the ingress adds), then with 50 clients for 10 s (the
+# throughput, the machine saturated). Prints p50, p99, requests per second and statuses of
+# each, and what the ingress adds (the targets: under 0.3 ms at p50, and at least 80 % of the
+# direct throughput). Bounded in time, count and
+# connections; everything it made goes at the end. Usage: benches/ingress.sh [--seconds N]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=10
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --seconds) seconds="$2"; shift 2 ;;
+    *) echo "usage: benches/ingress.sh [--seconds N]" >&2; exit 2 ;;
+  esac
+done
+
+oha=target/tools/oha/bin/oha
+[[ -x "$oha" ]] || cargo install oha --locked --root target/tools/oha
+cargo build --release --locked -p stagecraft-cli
+stagecraft="$PWD/target/release/stagecraft"
+server="$(bash scripts/static-server.sh)"
+
+work="$(mktemp -d)"
+serve_pid=""
+id=""
+app="ingressbench$$"
+cleanup() {
+  if [[ -n "$serve_pid" ]]; then kill "$serve_pid" 2>/dev/null || true; wait "$serve_pid" 2>/dev/null || true; fi
+  if [[ -n "$id" ]]; then "$stagecraft" environments delete "$id" >/dev/null 2>&1 || true; fi
+  "$stagecraft" apps remove "$app" >/dev/null 2>&1 || true
+  [[ -n "${KEEP_BENCH:-}" ]] && cp "$work"/*.json /tmp/ 2>/dev/null; rm -rf "$work"
+}
+trap cleanup EXIT
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+export STAGECRAFT_DATA_DIR="$work/data" STAGECRAFT_KEYCHAIN=0 STAGECRAFT_INGRESS_PORT="$port"
+
+# The app: one service with a node_port, Stagecraft's file server serving one small file.
+repo="$work/$app"
+mkdir -p "$repo/.release" "$repo/web/www"
+cp "$server" "$repo/web/server"
+printf 'hello through the ingress\n' > "$repo/web/www/index.html"
+cat > "$repo/web/Dockerfile" <<'DOCKERFILE'
+FROM scratch
+COPY server /server
+COPY www /www
+CMD ["/server", "--site", "/www"]
+DOCKERFILE
+cat > "$repo/.release/application_template.yaml" <<TEMPLATE
+app: $app
+environment_templates: [{name: ephemeral}]
+services:
+- {name: web, build: {context: web}, ports: [{type: node_port, port: '80', target_port: '8080'}]}
+workflows:
+- {name: setup, order_from: [services.web]}
+- {name: patch, order_from: [services.web]}
+- {name: teardown, order_from: [release.remove_environment]}
+TEMPLATE
+printf 'defaults: []\n' > "$repo/.release/environment_variables.yaml"
+git -C "$repo" init -q -b main
+git -C "$repo" -c user.name=bench -c user.email=bench@stagecraft.invalid add .
+git -C "$repo" -c user.name=bench -c user.email=bench@stagecraft.invalid commit -q -m first
+"$stagecraft" apps add "$repo" >/dev/null
+created="$("$stagecraft" environments create --app "$app" -o json)"
+read -r id direct host < <(python3 -c '
+import json, sys
+e = json.load(sys.stdin)["environment"]
+h = e["hostnames"][0]
+print(e["id"], h["direct"], h["url"].split("//")[1].split(":")[0])
+' <<<"$created")
+
+"$stagecraft" serve --no-api 2>"$work/serve.err" &
+serve_pid=$!
+for _ in $(seq 1 100); do
+  grep -q "the ingress answers on" "$work/serve.err" && break
+  sleep 0.1
+done
+grep -q "the ingress answers on" "$work/serve.err" || { cat "$work/serve.err" >&2; exit 1; }
+curl -sf -H "Host: $host" "http://127.0.0.1:$port/" >/dev/null
+
+run() {
+  local clients="$1"; shift
+  "$oha" -z "${seconds}s" --wait-ongoing-requests-after-deadline -c "$clients" --no-tui --output-format json "$@"
+}
+for clients in 1 50; do
+  run "$clients" "$direct/" >"$work/direct-$clients.json"
+  run "$clients" -H "Host: $host" "http://127.0.0.1:$port/" >"$work/ingress-$clients.json"
+done
+python3 - "$work" <<'PY'
+import json, sys
+def read(path):
+    d = json.load(open(path))
+    s, p = d["summary"], d["latencyPercentiles"]
+    return s["requestsPerSec"], p["p50"] * 1000, p["p99"] * 1000, d.get("statusCodeDistribution", {}), d.get("errorDistribution", {})
+work = sys.argv[1]
+for clients in (1, 50):
+    direct, ingress = read(f"{work}/direct-{clients}.json"), read(f"{work}/ingress-{clients}.json")
+    for name, (rps, p50, p99, codes, errors) in (("direct", direct), ("through the ingress", ingress)):
+        print("%d client(s), %s: %.0f requests/s, p50 %.3f ms, p99 %.3f ms, statuses %s, errors %s"
+              % (clients, name, rps, p50, p99, codes, errors or "none"))
+    print("%d client(s): the ingress adds %.3f ms at p50, %.3f ms at p99, and keeps %.0f %% of the direct throughput"
+          % (clients, ingress[1] - direct[1], ingress[2] - direct[2], 100 * ingress[0] / direct[0]))
+PY
