@@ -32,6 +32,26 @@ pub(crate) async fn log_open<R: tauri::Runtime>(
     crate::logging::open(&app, state.data_dir()?, reveal)
 }
 
+/// `url` parsed as a browser parses it, when it is an environment's address: `http`, no user
+/// or password, a `*.localhost` name or a loopback address (`http://web.localhost:1@evil.example/`
+/// is evil.example's, and is refused).
+fn environment_address(url: &str) -> Option<tauri::Url> {
+    let parsed = tauri::Url::parse(url).ok()?;
+    let local = match parsed.host()? {
+        url::Host::Domain(name) => {
+            let name = name.to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost")
+        }
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    };
+    (parsed.scheme() == "http"
+        && parsed.username().is_empty()
+        && parsed.password().is_none()
+        && local)
+        .then_some(parsed)
+}
+
 /// Opens one of an environment's URLs in the system's browser. Only what environments have:
 /// `http` to a `*.localhost` name or the loopback address; anything else is refused, so the
 /// window can open nothing else through this.
@@ -41,24 +61,14 @@ pub(crate) async fn url_open<R: tauri::Runtime>(
     url: String,
 ) -> Result<(), IpcError> {
     use tauri_plugin_opener::OpenerExt as _;
-    let host = url
-        .strip_prefix("http://")
-        .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default())
-        .map(|authority| {
-            authority
-                .rsplit_once(':')
-                .map_or(authority, |(host, _)| host)
-                .to_ascii_lowercase()
-        });
-    let local = host.is_some_and(|h| {
-        h == "localhost" || h.ends_with(".localhost") || h == "127.0.0.1" || h == "[::1]"
-    });
-    if !local {
+    let parsed = environment_address(&url);
+    let Some(parsed) = parsed else {
         return Err(IpcError {
             code: stagecraft_api::ErrorCode::InvalidRequest,
             message: format!("{url} is not an environment's address: nothing was opened"),
         });
-    }
+    };
+    let url = parsed.to_string();
     app.opener()
         .open_url(&url, None::<&str>)
         .map_err(|error| IpcError {
@@ -880,4 +890,32 @@ pub(crate) async fn terminal_resize(
 #[tauri::command]
 pub(crate) fn terminal_close(terminals: State<'_, Terminals>, id: u32) {
     terminals.close(id);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::environment_address;
+
+    #[test]
+    fn only_an_environments_address_is_opened() {
+        for ok in [
+            "http://web-ted1bc4.localhost:7480",
+            "http://localhost:3000/x",
+            "http://127.0.0.1:24817/",
+            "http://[::1]:7480/",
+        ] {
+            assert!(environment_address(ok).is_some(), "{ok}");
+        }
+        for refused in [
+            "http://web.localhost:1@evil.example/",
+            "http://evil.example\\@x.localhost/",
+            "https://web-ted1bc4.localhost/",
+            "http://web.localhost.evil.example/",
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "http://user@web.localhost/",
+        ] {
+            assert!(environment_address(refused).is_none(), "{refused}");
+        }
+    }
 }

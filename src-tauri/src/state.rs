@@ -15,6 +15,14 @@ use stagecraft_api::{DataDir, IngressStatus, IngressView, Settings, Stagecraft};
 
 use crate::IpcError;
 
+/// Where the ingress is, as the app knows it.
+#[derive(Debug)]
+enum Ingress {
+    Starting,
+    Started(tokio::sync::watch::Receiver<stagecraft_ingress::Started>),
+    Failed(String),
+}
+
 /// The app's one managed state. When start-up fails (no data folder, a database from a newer
 /// Stagecraft) the window still opens and every command answers with that error, so the user
 /// sees what is wrong instead of a window that never appears.
@@ -24,8 +32,8 @@ pub(crate) struct AppState {
     /// The data folder, known even when the database could not be opened: its log is what
     /// says why.
     data_dir: Option<DataDir>,
-    /// Whether this process serves the ingress, and why not when it cannot.
-    ingress: Arc<std::sync::Mutex<(IngressStatus, Option<String>)>>,
+    /// Where the ingress is (kept current by it once started), or why it could not start.
+    ingress: Arc<std::sync::Mutex<Ingress>>,
 }
 
 impl AppState {
@@ -46,7 +54,7 @@ impl AppState {
                 Self {
                     stagecraft: Ok(Arc::new(stagecraft)),
                     data_dir: Some(data_dir),
-                    ingress: Arc::new(std::sync::Mutex::new((IngressStatus::Starting, None))),
+                    ingress: Arc::new(std::sync::Mutex::new(Ingress::Starting)),
                 }
             }
             Err(error) => Self::failed(error, Some(data_dir)),
@@ -58,9 +66,8 @@ impl AppState {
         Self {
             stagecraft: Err(error.into()),
             data_dir,
-            ingress: Arc::new(std::sync::Mutex::new((
-                IngressStatus::Off,
-                Some("Stagecraft started without its database".to_owned()),
+            ingress: Arc::new(std::sync::Mutex::new(Ingress::Failed(
+                "Stagecraft started without its database".to_owned(),
             ))),
         }
     }
@@ -102,11 +109,10 @@ impl AppState {
                 // It runs until the app quits.
                 let stop = tokio_util::sync::CancellationToken::new();
                 let now = match stagecraft_ingress::start(stagecraft, port, stop).await {
-                    Ok(stagecraft_ingress::Started::Here) => (IngressStatus::Serving, None),
-                    Ok(stagecraft_ingress::Started::Elsewhere) => (IngressStatus::Elsewhere, None),
+                    Ok(started) => Ingress::Started(started),
                     Err(error) => {
                         tracing::warn!(%error, "no ingress");
-                        (IngressStatus::Off, Some(error.to_string()))
+                        Ingress::Failed(error.to_string())
                     }
                 };
                 if let Ok(mut noted) = noted.lock() {
@@ -118,11 +124,23 @@ impl AppState {
 
     /// The ingress as this process has it, for the System screen.
     pub(crate) async fn ingress_view(&self) -> Result<IngressView, IpcError> {
-        let (status, problem) = self
-            .ingress
-            .lock()
-            .map(|n| n.clone())
-            .unwrap_or((IngressStatus::Off, None));
+        let (status, problem) = match self.ingress.lock().as_deref() {
+            Ok(Ingress::Starting) => (IngressStatus::Starting, None),
+            Ok(Ingress::Started(started)) => match *started.borrow() {
+                stagecraft_ingress::Started::Here => (IngressStatus::Serving, None),
+                stagecraft_ingress::Started::Elsewhere => (IngressStatus::Elsewhere, None),
+                stagecraft_ingress::Started::Taken => (
+                    IngressStatus::Off,
+                    Some(
+                        "the ingress that served this data folder went, and another program \
+                         took its port: stop it, or set STAGECRAFT_INGRESS_PORT"
+                            .to_owned(),
+                    ),
+                ),
+            },
+            Ok(Ingress::Failed(why)) => (IngressStatus::Off, Some(why.clone())),
+            Err(_) => (IngressStatus::Off, None),
+        };
         Ok(self.stagecraft()?.ingress_view(status, problem).await)
     }
 

@@ -106,8 +106,6 @@ pub(crate) async fn click_xpath(client: &Client, xpath: &str) {
         .unwrap();
 }
 
-/// Types the repository's folder, adds the app and creates an environment of it, as a user
-/// does on the Environments screen; the window then shows the environment's details.
 /// `GET path` with `Host: host` through the ingress on 127.0.0.1:`port`: the whole answer
 /// (empty when nothing answers yet).
 fn ingress_get(port: u16, host: &str, path: &str) -> String {
@@ -122,6 +120,8 @@ fn ingress_get(port: u16, host: &str, path: &str) -> String {
     answer
 }
 
+/// Types the repository's folder, adds the app and creates an environment of it, as a user
+/// does on the Environments screen; the window then shows the environment's details.
 pub(crate) async fn add_app_and_create_environment(client: &Client, repo: &Path) {
     add_app(client, repo).await;
     click(client, "[data-testid=create-environment]").await;

@@ -200,16 +200,24 @@ impl Stagecraft {
             .injected
             .ingress
             .into_iter()
-            .map(|(service, url, _)| {
-                let direct = runtime.as_ref().and_then(|runtime| {
-                    let port = ports.iter().find(|(s, _)| *s == service)?.1;
-                    runtime.ingress_url(&env.env_id, &service, port)
-                });
-                Hostname {
+            .filter_map(|(service, url, _)| {
+                let Some(runtime) = &runtime else {
+                    // Without its runtime: the template's own hostnames, as Release gives them.
+                    return Some(Hostname {
+                        service,
+                        url,
+                        direct: None,
+                    });
+                };
+                // On this machine only what the runtime brings here is reached (a service
+                // with a `hostnames` entry and no `node_port` is not).
+                let port = ports.iter().find(|(s, _)| *s == service)?.1;
+                let direct = runtime.ingress_url(&env.env_id, &service, port)?;
+                Some(Hostname {
                     service,
                     url,
-                    direct,
-                }
+                    direct: Some(direct),
+                })
             })
             .collect())
     }

@@ -310,11 +310,15 @@ impl Stagecraft {
         self.rows_of(environments).await
     }
 
-    /// One environment as the environments list shows it (two reads: the environment, and
-    /// what it is doing with its services' readiness; the HTTP API's GET is this).
+    /// One environment as the environments list shows it, read at once with what it is
+    /// doing and its services' readiness (the HTTP API's GET is this).
     pub async fn environment_row(&self, env_id: &str) -> Result<EnvironmentRow, Error> {
-        let environment = self.environment(env_id).await?;
-        let (activity, ready) = deploy::now_of(self.store.pool(), environment.id).await?;
+        let (environment, activity, ready) = environment::with_activity(self.store.pool(), env_id)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "environment",
+                name: env_id.to_owned(),
+            })?;
         Ok(self.row(environment, activity, ready).await)
     }
 

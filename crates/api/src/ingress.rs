@@ -51,23 +51,34 @@ impl Stagecraft {
                 .and_then(|c| c.get(&key).cloned());
             let local = match cached {
                 Some(local) => local,
-                None => match self.resolve_as(&env, None, false).await {
-                    Ok(resolved) => {
-                        let (local, left_out) =
-                            stagecraft_engine::local_routes(&resolved.template, &env.env_id);
-                        for why in left_out {
-                            tracing::warn!(env = %env.env_id, "{why}");
+                None => {
+                    // Cached only when everything resolved: a configuration read without its
+                    // imported apps (one failed to read) routes what it has now, and is read
+                    // again at the next refresh.
+                    let (resolved, whole) = match self.resolve_as(&env, None, true).await {
+                        Ok(resolved) => (Ok(resolved), true),
+                        Err(_) => (self.resolve_as(&env, None, false).await, false),
+                    };
+                    match resolved {
+                        Ok(resolved) => {
+                            let (local, left_out) =
+                                stagecraft_engine::local_routes(&resolved.template, &env.env_id);
+                            if whole {
+                                for why in left_out {
+                                    tracing::warn!(env = %env.env_id, "{why}");
+                                }
+                                if let Ok(mut cache) = self.ingress.0.lock() {
+                                    cache.insert(key, local.clone());
+                                }
+                            }
+                            local
                         }
-                        if let Ok(mut cache) = self.ingress.0.lock() {
-                            cache.insert(key, local.clone());
+                        Err(error) => {
+                            tracing::debug!(%error, env = %env.env_id, "no routes: its configuration does not read");
+                            continue;
                         }
-                        local
                     }
-                    Err(error) => {
-                        tracing::debug!(%error, env = %env.env_id, "no routes: its configuration does not read");
-                        continue;
-                    }
-                },
+                }
             };
             for route in local {
                 let Some(address) = runtime
@@ -124,6 +135,12 @@ pub struct IngressView {
 const RESOLVE_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl Stagecraft {
+    /// The data folder's own id (made once with its database): the ingress says it, so a
+    /// process tells its own data folder's ingress from another's on the port.
+    pub async fn data_folder_id(&self) -> Result<String, Error> {
+        Ok(self.store.meta().await?.folder_id)
+    }
+
     /// The ingress as this process has it, with whether the machine resolves `*.localhost`.
     pub async fn ingress_view(
         &self,

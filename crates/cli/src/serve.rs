@@ -65,19 +65,17 @@ pub(crate) async fn execute(stagecraft: &Stagecraft, serve: Serve) -> Result<u8,
     if serve.ingress {
         let port = stagecraft.settings().ingress_port;
         match stagecraft_ingress::start(stagecraft.clone(), port, stop.clone()).await {
-            Ok(stagecraft_ingress::Started::Here) => eprintln!(
+            Ok(started) if *started.borrow() == stagecraft_ingress::Started::Here => eprintln!(
                 "stagecraft serve: the ingress answers on http://127.0.0.1:{port}/: each \
                  environment's services at http://<service>-<id>.localhost:{port}/"
             ),
-            Ok(stagecraft_ingress::Started::Elsewhere) => eprintln!(
-                "stagecraft serve: another Stagecraft's ingress answers on port {port} (this one \
-                 takes over if it stops)"
+            Ok(_) => eprintln!(
+                "stagecraft serve: this data folder's ingress is served by another Stagecraft on \
+                 port {port} (this one takes over if it stops)"
             ),
-            Err(error) => {
-                return Err(Error::Conflict {
-                    message: format!("{error} (or run serve with --no-ingress)"),
-                });
-            }
+            // The clock and the API are what `serve` is for; the URLs say where the ingress
+            // would be, and the warning why nothing answers there.
+            Err(error) => eprintln!("warning: {error}; serve goes on without the ingress"),
         }
     }
     eprintln!(

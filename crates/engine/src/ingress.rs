@@ -8,12 +8,9 @@
 //! loopback address), or `<service>-<env_id>.localhost`. Each of the template's `rules` adds
 //! its hostnames and path, routed to its service; the longest path wins (the ingress's).
 
-use stagecraft_template::Template;
+use stagecraft_template::{LOCAL_DOMAIN, Template, local_hostname};
 
 use crate::workload::exposed_ports;
-
-/// The domain of every local hostname.
-pub const LOCAL_DOMAIN: &str = "localhost";
 
 /// A hostname and path of an environment, and the service behind it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,13 +24,9 @@ pub struct LocalRoute {
     pub port: u16,
 }
 
-/// What a hostname pattern (`frontend-${env_id}.${domain}`) gives for `env_id`, lowercase.
-fn hostname(pattern: &str, env_id: &str) -> String {
-    pattern
-        .replace("${env_id}", env_id)
-        .replace("${domain}", LOCAL_DOMAIN)
-        .trim()
-        .to_ascii_lowercase()
+/// A service's own hostname: `<service>-<env_id>.localhost`.
+fn default_hostname(service: &str, env_id: &str) -> String {
+    format!("{service}-{env_id}.{LOCAL_DOMAIN}").to_ascii_lowercase()
 }
 
 /// Each exposed service of `template` in environment `env_id`, with its hostname and port,
@@ -42,14 +35,14 @@ pub fn local_hostnames(template: &Template, env_id: &str) -> Vec<LocalRoute> {
     exposed_ports(template)
         .into_iter()
         .map(|(service, port)| {
+            // A pattern that gives no local name falls back to the service's own (the
+            // template's check warns about it at its place).
             let host = template
                 .hostnames
                 .iter()
                 .find(|h| h.service.as_str() == service)
-                .map_or_else(
-                    || format!("{service}-{env_id}.{LOCAL_DOMAIN}").to_ascii_lowercase(),
-                    |h| hostname(&h.template.value, env_id),
-                );
+                .and_then(|h| local_hostname(&h.template.value, env_id))
+                .unwrap_or_else(|| default_hostname(&service, env_id));
             LocalRoute {
                 host,
                 path: "/".to_owned(),
@@ -60,12 +53,13 @@ pub fn local_hostnames(template: &Template, env_id: &str) -> Vec<LocalRoute> {
         .collect()
 }
 
-/// Every route of environment `env_id`: each exposed service's hostname, then each rule's
-/// hostnames and path (a rule without hostnames takes its service's). A rule whose service
-/// has no `node_port` has nothing to route to: it is left out and said in the second list.
+/// Every route of environment `env_id`: each rule's hostnames and path (a rule without
+/// hostnames takes its service's), then each exposed service's hostname at `/` where no rule
+/// took it. A rule whose service has no `node_port` has nothing to route to: it is left out
+/// and said in the second list, as is a rule's hostname that is no local name.
 pub fn local_routes(template: &Template, env_id: &str) -> (Vec<LocalRoute>, Vec<String>) {
     let services = local_hostnames(template, env_id);
-    let mut routes = services.clone();
+    let mut routes: Vec<LocalRoute> = Vec::new();
     let mut left_out = Vec::new();
     for (index, rule) in template.rules.iter().enumerate() {
         let Some(service) = &rule.service else {
@@ -87,16 +81,37 @@ pub fn local_routes(template: &Template, env_id: &str) -> (Vec<LocalRoute>, Vec<
         } else {
             rule.hostnames
                 .iter()
-                .map(|h| hostname(&h.value, env_id))
+                .filter_map(|h| {
+                    let host = local_hostname(&h.value, env_id);
+                    if host.is_none() {
+                        left_out.push(format!(
+                            "rules[{index}]: `{h}` gives no name under `localhost`: the \
+                             ingress cannot route it"
+                        ));
+                    }
+                    host
+                })
                 .collect()
         };
         for host in hosts {
-            routes.push(LocalRoute {
+            let route = LocalRoute {
                 host,
                 path: path.clone(),
                 service: own.service.clone(),
                 port: own.port,
-            });
+            };
+            if !routes.contains(&route) {
+                routes.push(route);
+            }
+        }
+    }
+    // A service's own hostname at `/`, unless a rule says who answers there.
+    for service in services {
+        if !routes
+            .iter()
+            .any(|r| r.host == service.host && r.path == service.path)
+        {
+            routes.push(service);
         }
     }
     (routes, left_out)
@@ -145,10 +160,9 @@ rules:
         assert_eq!(
             seen,
             [
-                ("web-ted1bc4.localhost", "/", "web", 80),
-                ("api-ted1bc4.localhost", "/", "api", 8080),
                 ("web-ted1bc4.localhost", "/api", "api", 8080),
                 ("web-ted1bc4.localhost", "/", "web", 80),
+                ("api-ted1bc4.localhost", "/", "api", 8080),
             ]
         );
         assert_eq!(left_out.len(), 1);
@@ -163,6 +177,19 @@ rules:
         assert_eq!(
             local_url("web-ted1bc4.localhost", 80),
             "http://web-ted1bc4.localhost"
+        );
+        // What would not reach this machine falls back to the service's own name.
+        for pattern in [
+            "web.corp.dev",
+            "web-${env_id}.${domain}:8080",
+            "${nope}.${domain}",
+            "a b.localhost",
+        ] {
+            assert_eq!(local_hostname(pattern, "ted1bc4"), None, "{pattern}");
+        }
+        assert_eq!(
+            local_hostname("Shop-${env_id}.${domain}", "ted1bc4").as_deref(),
+            Some("shop-ted1bc4.localhost")
         );
     }
 }

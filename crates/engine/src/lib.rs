@@ -50,7 +50,7 @@ pub use exec::{
     TerminalSize, exec_marker, marked_command, stdin_writer, stop_command,
 };
 pub use exit::{Ended, memory, start_refused};
-pub use ingress::{LOCAL_DOMAIN, LocalRoute, local_hostnames, local_routes, local_url};
+pub use ingress::{LocalRoute, local_hostnames, local_routes, local_url};
 pub use layer_files::{FileChange, FileChanges, FileRename, LayerFile, LayerFiles};
 pub use pause_schedule::{PauseSchedule, PauseScheduleError, ScheduledAction, Weekdays};
 pub use pull::{Puller, pull_failure, registry_of};
@@ -64,6 +64,7 @@ pub use runtime::{
 };
 pub use site::{STATIC_SERVER, STATIC_SITE_PORT, StaticBuilds, StaticSite};
 pub use stage::Stage;
+pub use stagecraft_template::{LOCAL_DOMAIN, local_hostname};
 pub use status::{DeployStatus, EnvironmentEvent, EnvironmentStatus, TaskStatus, TransitionError};
 pub use tasks::Tasks;
 pub use workload::{

@@ -42,13 +42,19 @@ const POOL_IDLE: Duration = Duration::from_secs(4);
 /// How often an HTTP/2 client connection is pinged to find it gone.
 const H2_PING: Duration = Duration::from_secs(30);
 
-/// The routing table in use, replaced whole while requests go on.
+/// The routing table in use, replaced whole while requests go on, and the ingress's identity
+/// (its store's), which its own pages carry in [`crate::FROM_INGRESS`].
 #[derive(Debug, Clone, Default)]
-pub struct Routes(Arc<RwLock<Arc<Table>>>);
+pub struct Routes(Arc<RwLock<Arc<Table>>>, Arc<str>);
 
 impl Routes {
     pub fn new(table: Table) -> Self {
-        Self(Arc::new(RwLock::new(Arc::new(table))))
+        Self::identified(table, "stagecraft")
+    }
+
+    /// Routes whose ingress says it serves the store `identity`.
+    pub fn identified(table: Table, identity: &str) -> Self {
+        Self(Arc::new(RwLock::new(Arc::new(table))), Arc::from(identity))
     }
 
     /// Puts `table` in use: requests that start after this see it.
@@ -134,6 +140,16 @@ pub async fn serve(listener: TcpListener, routes: Routes, stop: CancellationToke
 
 impl Proxy {
     async fn handle(&self, peer: SocketAddr, request: Request<Incoming>) -> Response<Body> {
+        let mut response = self.answer(peer, request).await;
+        if let Some(ours) = response.headers_mut().get_mut(crate::FROM_INGRESS)
+            && let Ok(identity) = HeaderValue::from_str(&self.routes.1)
+        {
+            *ours = identity;
+        }
+        response
+    }
+
+    async fn answer(&self, peer: SocketAddr, request: Request<Incoming>) -> Response<Body> {
         if request.method() == hyper::Method::CONNECT {
             return page(
                 StatusCode::METHOD_NOT_ALLOWED,

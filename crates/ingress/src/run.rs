@@ -1,14 +1,17 @@
-//! Running the ingress for a Stagecraft: one per machine. The process that binds the port
-//! serves every environment (its table is made again from the store every
+//! Running the ingress for a Stagecraft: one per machine and data folder. The process that
+//! binds the port serves every environment (its table is made again from the store every
 //! [`REFRESH`], so environments any process makes, changes or tears down are routed within
-//! seconds); another process that finds a Stagecraft ingress on the port uses it, and takes
-//! the port over if it is let go (looking again every [`TAKE_OVER`]).
+//! seconds); another process of the same data folder that finds its ingress on the port uses
+//! it, and takes the port over if it is let go (looking again every [`TAKE_OVER`]). The
+//! ingress's own pages carry its data folder's id, so an ingress of another data folder (which
+//! routes none of this one's environments) is told apart.
 
 use std::net::{Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use stagecraft_api::Stagecraft;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::proxy::{Routes, serve};
@@ -23,76 +26,112 @@ const TAKE_OVER: Duration = Duration::from_secs(5);
 #[derive(Debug, thiserror::Error)]
 pub enum IngressError {
     #[error(
-        "the ingress cannot listen on 127.0.0.1:{port}: {source}. Something other than \
-         Stagecraft uses the port: set STAGECRAFT_INGRESS_PORT to another one (for every \
-         Stagecraft command and the app), or stop what uses it"
+        "the ingress cannot listen on 127.0.0.1:{port}: {source}. Another program (or a \
+         Stagecraft of another data folder) uses the port: set STAGECRAFT_INGRESS_PORT to \
+         another one (for every Stagecraft command and the app), or stop what uses it"
     )]
     PortTaken {
         port: u16,
         #[source]
         source: std::io::Error,
     },
+    #[error("the ingress could not read its data folder's id: {0}")]
+    Store(String),
 }
 
-/// Where the ingress is, once [`start`] looked.
+/// Where the ingress is: what [`start`] found, then what changes (a takeover).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Started {
     /// This process serves it.
     Here,
-    /// Another Stagecraft's ingress answers on the port; this process takes over if it goes.
+    /// Another Stagecraft of the same data folder serves it; this process takes over if it
+    /// goes.
     Elsewhere,
+    /// Another program took the port after the ingress that had it went (looked at again
+    /// every few seconds).
+    Taken,
 }
 
 /// Starts the ingress on 127.0.0.1:`port` (and [::1]:`port` where the machine has it) for
-/// `stagecraft`'s environments, until `stop`. A port another program holds is an error; one
-/// another Stagecraft's ingress holds is used.
+/// `stagecraft`'s environments, until `stop`; gives where it is, kept current. A port another
+/// program (or a Stagecraft of another data folder) holds is an error; one this data folder's
+/// ingress holds is used.
 pub async fn start(
     stagecraft: Stagecraft,
     port: u16,
     stop: CancellationToken,
-) -> Result<Started, IngressError> {
-    match TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await {
+) -> Result<watch::Receiver<Started>, IngressError> {
+    let identity = stagecraft
+        .data_folder_id()
+        .await
+        .map_err(|error| IngressError::Store(error.to_string()))?;
+    let v4 = SocketAddr::from(([127, 0, 0, 1], port));
+    match TcpListener::bind(v4).await {
         Ok(listener) => {
-            tokio::spawn(keep(stagecraft, listener, port, stop));
-            Ok(Started::Here)
+            let (status, seen) = watch::channel(Started::Here);
+            tokio::spawn(async move {
+                keep(stagecraft, listener, port, &identity, stop).await;
+                drop(status);
+            });
+            Ok(seen)
         }
         Err(source) if source.kind() == std::io::ErrorKind::AddrInUse => {
-            if is_ingress(port).await {
-                tokio::spawn(async move {
-                    loop {
-                        tokio::select! {
-                            () = tokio::time::sleep(TAKE_OVER) => {}
-                            () = stop.cancelled() => return,
-                        }
-                        if let Ok(listener) =
-                            TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await
-                        {
+            if !is_ingress(port, &identity).await {
+                return Err(IngressError::PortTaken { port, source });
+            }
+            let (status, seen) = watch::channel(Started::Elsewhere);
+            tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        () = tokio::time::sleep(TAKE_OVER) => {}
+                        () = stop.cancelled() => return,
+                    }
+                    match TcpListener::bind(v4).await {
+                        Ok(listener) => {
                             tracing::info!(
                                 port,
                                 "the ingress was let go: this process serves it now"
                             );
-                            keep(stagecraft, listener, port, stop).await;
+                            status.send_replace(Started::Here);
+                            keep(stagecraft, listener, port, &identity, stop).await;
                             return;
                         }
+                        Err(_) if is_ingress(port, &identity).await => {
+                            status.send_replace(Started::Elsewhere);
+                        }
+                        Err(_) => {
+                            status.send_replace(Started::Taken);
+                        }
                     }
-                });
-                Ok(Started::Elsewhere)
-            } else {
-                Err(IngressError::PortTaken { port, source })
-            }
+                }
+            });
+            Ok(seen)
         }
         Err(source) => Err(IngressError::PortTaken { port, source }),
     }
 }
 
 /// Serves on `listener` (and ::1), making the table again every [`REFRESH`], until `stop`.
-async fn keep(stagecraft: Stagecraft, listener: TcpListener, port: u16, stop: CancellationToken) {
-    let routes = Routes::default();
+async fn keep(
+    stagecraft: Stagecraft,
+    listener: TcpListener,
+    port: u16,
+    identity: &str,
+    stop: CancellationToken,
+) {
+    let routes = Routes::identified(Table::default(), identity);
     refresh(&stagecraft, &routes, &mut Vec::new()).await;
     let mut served = vec![tokio::spawn(serve(listener, routes.clone(), stop.clone()))];
     // Where the machine has IPv6 loopback; `localhost` names resolve to it first on some.
-    if let Ok(v6) = TcpListener::bind(SocketAddr::from((Ipv6Addr::LOCALHOST, port))).await {
-        served.push(tokio::spawn(serve(v6, routes.clone(), stop.clone())));
+    match TcpListener::bind(SocketAddr::from((Ipv6Addr::LOCALHOST, port))).await {
+        Ok(v6) => served.push(tokio::spawn(serve(v6, routes.clone(), stop.clone()))),
+        Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => tracing::warn!(
+            port,
+            %error,
+            "another program answers on [::1] at the ingress's port: a browser that tries ::1 \
+             first reaches it, not the ingress; stop it or set STAGECRAFT_INGRESS_PORT"
+        ),
+        Err(error) => tracing::debug!(%error, "no IPv6 loopback: the ingress is on 127.0.0.1 only"),
     }
     let mut last = Vec::new();
     loop {
@@ -144,9 +183,9 @@ async fn refresh(stagecraft: &Stagecraft, routes: &Routes, last: &mut Vec<Route>
     *last = now;
 }
 
-/// Whether a Stagecraft ingress answers on 127.0.0.1:`port`: its page for a host it does
-/// not know carries [`crate::FROM_INGRESS`].
-async fn is_ingress(port: u16) -> bool {
+/// Whether this data folder's ingress (`identity`) answers on 127.0.0.1:`port`: its page for
+/// a host it does not know carries [`crate::FROM_INGRESS`] with the data folder's id.
+async fn is_ingress(port: u16, identity: &str) -> bool {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     let asked = async {
         let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
@@ -160,8 +199,12 @@ async fn is_ingress(port: u16) -> bool {
             .ok()?;
         let mut head = Vec::new();
         stream.read_to_end(&mut head).await.ok()?;
-        let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
-        Some(head.contains(&format!("{}:", crate::FROM_INGRESS)))
+        let head = String::from_utf8_lossy(&head).into_owned();
+        Some(head.lines().any(|line| {
+            line.split_once(':').is_some_and(|(name, value)| {
+                name.trim().eq_ignore_ascii_case(crate::FROM_INGRESS) && value.trim() == identity
+            })
+        }))
     };
     tokio::time::timeout(Duration::from_secs(2), asked)
         .await

@@ -582,51 +582,6 @@ pub async fn activity(pool: &sqlx::SqlitePool) -> Result<Vec<Activity>, StoreErr
     Ok(activity)
 }
 
-/// What one environment is doing now and how many of its services were ready at the last
-/// look (`None` before one), in one query: [`activity`] and
-/// [`crate::environment::services_ready`] for a single environment.
-pub async fn now_of(
-    executor: impl SqliteExecutor<'_>,
-    environment_id: i64,
-) -> Result<(Option<Activity>, Option<(i64, i64)>), StoreError> {
-    let row = sqlx::query!(
-        r#"SELECT e.services_ready AS "ready?: i64", e.services_total AS "total?: i64",
-                  d.stage AS "stage?: String",
-                  (b.status = 'running') AS "building?: bool",
-                  (SELECT s.name FROM deploy_step s
-                    WHERE s.deploy_id = d.id AND s.finished_at IS NULL
-                    ORDER BY s.step DESC LIMIT 1) AS "step?: String",
-                  (SELECT COUNT(*) FROM deploy_step s
-                    WHERE s.deploy_id = d.id AND s.finished_at IS NOT NULL) AS "steps_done!: i64",
-                  (SELECT COUNT(*) FROM deploy q
-                    WHERE q.environment_id = e.id AND q.status = 'queued') AS "queued!: i64"
-           FROM environment e
-           LEFT JOIN deploy d ON d.environment_id = e.id AND d.status = 'running'
-           LEFT JOIN build b ON b.id = d.build_id
-           WHERE e.id = ?
-           LIMIT 1"#,
-        environment_id
-    )
-    .fetch_optional(executor)
-    .await?;
-    let Some(row) = row else {
-        return Ok((None, None));
-    };
-    let ready = row.ready.zip(row.total);
-    let activity = (row.stage.is_some() || row.queued > 0).then(|| Activity {
-        environment_id,
-        stage: row
-            .stage
-            .as_deref()
-            .and_then(stagecraft_engine::Stage::parse),
-        building: row.building.unwrap_or(false),
-        step: row.step,
-        steps_done: row.steps_done,
-        queued: row.queued,
-    });
-    Ok((activity, ready))
-}
-
 /// Asks the process running the deploy to cancel it; `false` when it is neither queued nor
 /// running (it ended), or was asked already.
 pub async fn request_cancel(

@@ -259,6 +259,80 @@ pub async fn by_env_id(
     row.map(Row::into_environment).transpose()
 }
 
+/// One environment with what it is doing now (its running deploy's stage and step, the
+/// deploys waiting) and how many of its services were ready at the last look, in one read:
+/// the HTTP API's GET of an environment is this, and each read is a round trip to the
+/// database's thread.
+pub async fn with_activity(
+    executor: impl SqliteExecutor<'_>,
+    env_id: &str,
+) -> Result<
+    Option<(
+        Environment,
+        Option<crate::deploy::Activity>,
+        Option<(i64, i64)>,
+    )>,
+    StoreError,
+> {
+    let Some(row) = sqlx::query!(
+        r#"SELECT v.id AS "id!: i64", v.env_id, v.app_id, v.app, v.branch, v.kind,
+                  v.environment_template, v.default_version,
+                  v.specific_version AS "specific_version!: i64", v.runtime, v.status,
+                  v.expires_at, v.created_at,
+                  e.services_ready AS "ready?: i64", e.services_total AS "total?: i64",
+                  d.stage AS "stage?: String",
+                  (b.status = 'running') AS "building?: bool",
+                  (SELECT s.name FROM deploy_step s
+                    WHERE s.deploy_id = d.id AND s.finished_at IS NULL
+                    ORDER BY s.step DESC LIMIT 1) AS "step?: String",
+                  (SELECT COUNT(*) FROM deploy_step s
+                    WHERE s.deploy_id = d.id AND s.finished_at IS NOT NULL) AS "steps_done!: i64",
+                  (SELECT COUNT(*) FROM deploy q
+                    WHERE q.environment_id = v.id AND q.status = 'queued') AS "queued!: i64"
+           FROM environment_view v
+           JOIN environment e ON e.id = v.id
+           LEFT JOIN deploy d ON d.environment_id = v.id AND d.status = 'running'
+           LEFT JOIN build b ON b.id = d.build_id
+           WHERE v.env_id = ?
+           LIMIT 1"#,
+        env_id
+    )
+    .fetch_optional(executor)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let activity = (row.stage.is_some() || row.queued > 0).then(|| crate::deploy::Activity {
+        environment_id: row.id,
+        stage: row
+            .stage
+            .as_deref()
+            .and_then(stagecraft_engine::Stage::parse),
+        building: row.building.unwrap_or(false),
+        step: row.step,
+        steps_done: row.steps_done,
+        queued: row.queued,
+    });
+    let ready = row.ready.zip(row.total);
+    let environment = Row {
+        id: row.id,
+        env_id: row.env_id,
+        app_id: row.app_id,
+        app: row.app,
+        branch: row.branch,
+        kind: row.kind,
+        environment_template: row.environment_template,
+        default_version: row.default_version,
+        specific_version: row.specific_version,
+        runtime: row.runtime,
+        status: row.status,
+        expires_at: row.expires_at,
+        created_at: row.created_at,
+    }
+    .into_environment()?;
+    Ok(Some((environment, activity, ready)))
+}
+
 pub async fn list(executor: impl SqliteExecutor<'_>) -> Result<Vec<Environment>, StoreError> {
     let rows = sqlx::query_as!(
         Row,

@@ -19,6 +19,7 @@
 //!   `environment_templates` entry
 //! - `variables.rs`: the final environment of each service and job
 //! - `imports.rs`: the template of an environment whose app imports others (`app_imports`)
+//! - `local_host.rs`: what a hostname pattern gives on this machine (`${domain}` = `localhost`)
 //! - `parameters.rs`: the template's inputs, their values and `${parameters.<name>}`
 //! - `plan.rs`: a workflow as ordered steps of tasks
 //! - `compose/`: a docker-compose file to a template and a variables file: compose's
@@ -33,6 +34,7 @@ mod file;
 mod gitops;
 mod graph;
 mod imports;
+mod local_host;
 mod merge;
 mod model;
 mod parameters;
@@ -53,6 +55,7 @@ pub use gitops::{GitopsFiles, RepoCheck, check_repository, scaffold};
 pub use imports::{
     ImportedPart, compose as compose_imports, excluded as excluded_services, without_services,
 };
+pub use local_host::{LOCAL_DOMAIN, local_hostname};
 pub use merge::environment_config;
 pub use model::*;
 pub use parameters::{

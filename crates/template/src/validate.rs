@@ -258,6 +258,28 @@ pub(crate) fn validate_as(template: &Template, file: &str, reading: Reading) -> 
     }
 
     for hostname in &template.hostnames {
+        let pattern = hostname.template.value.as_str();
+        if crate::local_hostname(pattern, "x").is_none() {
+            check.warn(
+                hostname.template.loc,
+                &hostname.path,
+                format!(
+                    "`{pattern}` gives no name under `${{domain}}` = `localhost` (another \
+                     domain, a port, or a character a hostname cannot have): on this machine \
+                     the service answers at `{}-<env_id>.localhost` instead",
+                    hostname.service
+                ),
+            );
+        } else if !pattern.contains("${env_id}") {
+            check.warn(
+                hostname.template.loc,
+                &hostname.path,
+                format!(
+                    "`{pattern}` has no `${{env_id}}`: every environment of the app gets this \
+                     one hostname, and the ingress gives it to the oldest that stands"
+                ),
+            );
+        }
         if !service_names.contains(hostname.service.as_str()) {
             check.error(
                 hostname.service.loc,

@@ -89,9 +89,10 @@ fn get(port: u16, host: &str, path: &str) -> (u16, bool, String) {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
+    // The ingress's own pages say so (with its data folder's id).
     let ours = head
         .to_ascii_lowercase()
-        .contains("x-stagecraft-ingress: error");
+        .contains("\r\nx-stagecraft-ingress: ");
     (status, ours, body.trim().to_owned())
 }
 

@@ -679,10 +679,11 @@ async fn activity_names_the_running_stage_its_current_step_and_the_queue() {
     let store = store(&dir).await;
     let (_, environment_id) = environment_fixture(&store).await;
     assert!(deploy::activity(store.pool()).await.unwrap().is_empty());
-    assert_eq!(
-        deploy::now_of(store.pool(), environment_id).await.unwrap(),
-        (None, None)
-    );
+    let (env, activity, ready) = environment::with_activity(store.pool(), "ted1bc4")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((env.id, activity, ready), (environment_id, None, None));
     let running = deploy::insert(store.pool(), environment_id, Stage::Setup, "first", Some(1))
         .await
         .unwrap();
@@ -734,11 +735,12 @@ async fn activity_names_the_running_stage_its_current_step_and_the_queue() {
             queued: 2,
         }]
     );
-    // One environment's, read alone, is the same.
-    assert_eq!(
-        deploy::now_of(store.pool(), environment_id).await.unwrap(),
-        (Some(activity[0].clone()), None)
-    );
+    // One environment's, read with it, is the same.
+    let (_, one, ready) = environment::with_activity(store.pool(), "ted1bc4")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((one, ready), (Some(activity[0].clone()), None));
 }
 
 /// A distinct event for the `n`th place.
