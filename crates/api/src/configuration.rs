@@ -196,29 +196,30 @@ impl Stagecraft {
         let resolved = self.resolve(&env, None).await?;
         let ports = stagecraft_engine::exposed_ports(&resolved.template);
         let runtime = self.runtimes.get(&env.runtime);
-        Ok(resolved
+        let hostnames: Vec<Hostname> = resolved
             .injected
             .ingress
             .into_iter()
-            .filter_map(|(service, url, _)| {
-                let Some(runtime) = &runtime else {
-                    // Without its runtime: the template's own hostnames, as Release gives them.
-                    return Some(Hostname {
-                        service,
-                        url,
-                        direct: None,
-                    });
-                };
-                // On this machine only what the runtime brings here is reached (a service
-                // with a `hostnames` entry and no `node_port` is not).
-                let port = ports.iter().find(|(s, _)| *s == service)?.1;
-                let direct = runtime.ingress_url(&env.env_id, &service, port)?;
-                Some(Hostname {
+            .map(|(service, url, _)| {
+                let port = ports.iter().find(|(s, _)| *s == service).map(|p| p.1);
+                let direct = runtime
+                    .as_ref()
+                    .zip(port)
+                    .and_then(|(runtime, port)| runtime.ingress_url(&env.env_id, &service, port));
+                Hostname {
                     service,
                     url,
-                    direct: Some(direct),
-                })
+                    direct,
+                }
             })
+            .collect();
+        // A runtime that brings services to this machine reaches only those with a port
+        // (one with a `hostnames` entry and no `node_port` is not reached here); one that
+        // brings nothing shows the template's own hostnames, as Release gives them.
+        let local = hostnames.iter().any(|h| h.direct.is_some());
+        Ok(hostnames
+            .into_iter()
+            .filter(|h| !local || h.direct.is_some())
             .collect())
     }
 
