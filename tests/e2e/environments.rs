@@ -141,19 +141,24 @@ pub(crate) async fn add_app(client: &Client, repo: &Path) {
     click(client, "[data-testid=add-app]").await;
 }
 
-/// Adds the app, creates an environment of it and deploys it from the window; gives its id.
-pub(crate) async fn deployed(client: &Client, repo: &Path) -> String {
-    wait_for(client, "[data-testid=no-environments]", WAIT).await;
-    add_app_and_create_environment(client, repo).await;
-    wait_for(client, "[data-testid=deploy][data-stage=setup]", WAIT).await;
-    let env_id = client
+/// The id of the environment the window shows.
+pub(crate) async fn environment_id(client: &Client) -> String {
+    client
         .find(Locator::Css("[data-testid=environment-id]"))
         .await
         .unwrap()
         .attr("title")
         .await
         .unwrap()
-        .unwrap();
+        .unwrap()
+}
+
+/// Adds the app, creates an environment of it and deploys it from the window; gives its id.
+pub(crate) async fn deployed(client: &Client, repo: &Path) -> String {
+    wait_for(client, "[data-testid=no-environments]", WAIT).await;
+    add_app_and_create_environment(client, repo).await;
+    wait_for(client, "[data-testid=deploy][data-stage=setup]", WAIT).await;
+    let env_id = environment_id(client).await;
     assert!(!env_id.is_empty());
     click(client, "[data-testid=deploy]").await;
     wait_for(
@@ -322,14 +327,7 @@ async fn an_app_is_deployed_patched_and_torn_down_from_the_window() {
 
     // The environments list gives the service's hostname, and the app's own ingress answers
     // at it (within its 2 s refresh).
-    let env_id = client
-        .find(Locator::Css("[data-testid=environment-id]"))
-        .await
-        .unwrap()
-        .attr("title")
-        .await
-        .unwrap()
-        .unwrap();
+    let env_id = environment_id(&client).await;
     click(&client, "[data-testid=nav-environments]").await;
     wait_for(&client, "[data-testid=env-urls] a", WAIT).await;
     let hostname = format!("web-{env_id}.localhost");

@@ -60,6 +60,24 @@ fn serve(data: &Path, more: &[&str]) -> (Served, u16) {
     }
 }
 
+/// A new HTTP/1.1 connection to the API on 127.0.0.1:`port`, driven in the background.
+async fn connect<B>(port: u16) -> hyper::client::conn::http1::SendRequest<B>
+where
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let (sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    sender
+}
+
 /// One request; gives the status and the JSON body (null when there is none).
 async fn call(
     port: u16,
@@ -68,14 +86,7 @@ async fn call(
     headers: &[(&str, &str)],
     body: Option<Vec<u8>>,
 ) -> (u16, serde_json::Value) {
-    let stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .unwrap();
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .unwrap();
-    tokio::spawn(connection);
+    let mut sender = connect(port).await;
     let mut request = hyper::Request::builder()
         .method(method)
         .uri(path)
@@ -360,14 +371,7 @@ struct Sse {
 /// A stream of Server-Sent Events read to its end (bounded: 300 s); gives the status and the
 /// events (comments left out).
 async fn events(port: u16, path: &str, headers: &[(&str, &str)]) -> (u16, Vec<Sse>) {
-    let stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .unwrap();
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .unwrap();
-    tokio::spawn(connection);
+    let mut sender = connect(port).await;
     let mut request = hyper::Request::builder()
         .uri(path)
         .header("host", format!("127.0.0.1:{port}"))
@@ -417,14 +421,7 @@ async fn raw(
     content_type: &str,
     body: &[u8],
 ) -> (u16, serde_json::Value) {
-    let stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .unwrap();
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .unwrap();
-    tokio::spawn(connection);
+    let mut sender = connect(port).await;
     let request = hyper::Request::builder()
         .method("POST")
         .uri(path)
