@@ -196,16 +196,18 @@ impl Stagecraft {
         let resolved = self.resolve(&env, None).await?;
         let ports = stagecraft_engine::exposed_ports(&resolved.template);
         let runtime = self.runtimes.get(&env.runtime);
+        let moved = stagecraft_store::published_port::of(self.store.pool(), &env.env_id).await?;
         let hostnames: Vec<Hostname> = resolved
             .injected
             .ingress
             .into_iter()
             .map(|(service, url, _)| {
                 let port = ports.iter().find(|(s, _)| *s == service).map(|p| p.1);
-                let direct = runtime
-                    .as_ref()
-                    .zip(port)
-                    .and_then(|(runtime, port)| runtime.ingress_url(&env.env_id, &service, port));
+                let direct = runtime.as_ref().zip(port).and_then(|(runtime, port)| {
+                    let url = runtime.ingress_url(&env.env_id, &service, port)?;
+                    crate::ingress::direct_address(&url, &env.env_id, &service, port, &moved)
+                        .map(|address| format!("http://{address}"))
+                });
                 Hostname {
                     service,
                     url,

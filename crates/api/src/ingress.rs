@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use serde::Serialize;
 use stagecraft_engine::{EnvironmentStatus, LocalRoute};
 use stagecraft_store::environment;
+use stagecraft_store::published_port::PublishedPort;
 use ts_rs::TS;
 
 use crate::{Error, Stagecraft};
@@ -35,6 +36,7 @@ impl Stagecraft {
     /// longer reads is left out (its own screen says what is wrong).
     pub async fn ingress_routes(&self) -> Result<Vec<IngressRoute>, Error> {
         let mut routes = Vec::new();
+        let moved = stagecraft_store::published_port::all(self.store.pool()).await?;
         for env in environment::list(self.store.pool()).await? {
             if env.status == EnvironmentStatus::TornDown {
                 continue;
@@ -84,8 +86,7 @@ impl Stagecraft {
                 let Some(address) = runtime
                     .ingress_url(&env.env_id, &route.service, route.port)
                     .and_then(|url| {
-                        url.strip_prefix("http://")
-                            .and_then(|a| a.parse::<SocketAddr>().ok())
+                        direct_address(&url, &env.env_id, &route.service, route.port, &moved)
                     })
                 else {
                     continue;
@@ -101,6 +102,25 @@ impl Stagecraft {
         }
         Ok(routes)
     }
+}
+
+/// The address in `url` (a runtime's `http://127.0.0.1:<port>` for `service`'s `port`), on
+/// the port a handover moved it to when it did.
+pub(crate) fn direct_address(
+    url: &str,
+    env_id: &str,
+    service: &str,
+    port: u16,
+    moved: &[PublishedPort],
+) -> Option<SocketAddr> {
+    let mut address = url.strip_prefix("http://")?.parse::<SocketAddr>().ok()?;
+    if let Some(now) = moved
+        .iter()
+        .find(|p| p.env_id == env_id && p.service == service && p.port == port)
+    {
+        address.set_port(now.host_port);
+    }
+    Some(address)
 }
 
 /// Whether this process serves the ingress.

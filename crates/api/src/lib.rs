@@ -48,6 +48,9 @@
 //! - `secrets.rs`: secret values sealed at rest with the data folder's key
 //! - `gitops.rs`: `gitops validate` and `gitops init` over a repository's Release files
 //! - `tokens.rs`: the HTTP API's tokens (hashes only) and the requests it answered
+//! - `ingress.rs`: the local ingress's routes, from every process's environments
+//! - `switch.rs`: the runtimes' `Switchboard`: where services are published now, the ingress
+//!   asked to take a move
 //! - `system.rs`: the System report ([`SystemReport`], [`DockerStatus`])
 //! - `settings.rs`: [`Settings`]: where the data lives, which Docker endpoint and kubeconfig
 //!   files to use, from the environment or given by a test
@@ -89,6 +92,7 @@ mod runtimes;
 mod schedule;
 mod secrets;
 mod settings;
+mod switch;
 mod sync;
 mod system;
 mod timeline;
@@ -147,6 +151,7 @@ pub use stagecraft_engine::{
     ScheduledAction, Stage, StepOutcome, TaskOutcome, TerminalSize,
 };
 pub use stagecraft_store::deploy::StoredEvent;
+pub use switch::{INGRESS_HEADER, PROBE_HOST, REFRESH_HOST, ask_ingress};
 pub use system::{
     ClusterMadeBy, DataDirOrigin, DatabaseReport, DatasetsSpace, DockerStatus, EndpointSource,
     KubeContextReport, KubernetesReport, RuntimeChoice, SystemReport,
@@ -256,9 +261,13 @@ impl Stagecraft {
         let engine = std::sync::Arc::clone(&self.docker);
         self.register_runtime(
             "docker",
-            std::sync::Arc::new(stagecraft_docker::DockerRuntime::new(
-                std::sync::Arc::clone(&engine),
-            )),
+            std::sync::Arc::new(
+                stagecraft_docker::DockerRuntime::new(std::sync::Arc::clone(&engine))
+                    .with_switchboard(std::sync::Arc::new(switch::IngressSwitch {
+                        store: self.store.clone(),
+                        port: self.settings.ingress_port,
+                    })),
+            ),
         );
         let hashes = self
             .settings
@@ -334,8 +343,10 @@ impl Stagecraft {
         &self.settings
     }
 
-    /// Closes the database cleanly; call it before the process exits.
+    /// Lets the runtimes finish what they still do for ended deploys ([`Self::settle`]), then
+    /// closes the database cleanly; call it before the process exits.
     pub async fn close(&self) {
+        self.settle().await;
         self.store.close().await;
     }
 }

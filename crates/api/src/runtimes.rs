@@ -44,6 +44,15 @@ impl Runtimes {
 }
 
 impl Stagecraft {
+    /// Waits for what the runtimes still do for deploys that ended (old replicas stopping
+    /// after a patch without downtime): a process calls it before it exits, so nothing it
+    /// started is left half done.
+    pub async fn settle(&self) {
+        for runtime in self.runtimes.0.values() {
+            runtime.settle().await;
+        }
+    }
+
     /// The runtime the environment runs on, when this Stagecraft has it.
     pub(crate) fn runtime_of(&self, env: &Environment) -> Result<Arc<dyn Runtime>, Error> {
         self.runtimes

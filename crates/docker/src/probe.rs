@@ -66,9 +66,22 @@ pub(crate) async fn exec(
         .unwrap_or_else(|_| Err(NotReady(format!("no answer within {} s", limit.as_secs()))))
 }
 
-/// `GET path` on 127.0.0.1:`port`, within `limit`: ready on a 2xx or 3xx status, as Kubernetes decides. One
-/// request, one status line read: a client library would add nothing here.
+/// `GET path` on 127.0.0.1:`port`, within `limit`: ready on a 2xx or 3xx status, as
+/// Kubernetes decides.
 pub(crate) async fn http_get(port: u16, path: &str, limit: Duration) -> Result<(), NotReady> {
+    let status = http_status(port, path, limit).await?;
+    if (200..400).contains(&status) {
+        Ok(())
+    } else {
+        Err(NotReady(format!("status {status}")))
+    }
+}
+
+/// The status of `GET path` on 127.0.0.1:`port`, within `limit`: whatever it is, a program
+/// answers HTTP there (Docker's port proxy accepts connections for a container that does not
+/// listen yet, and closes them without a word). One request, one status line read: a client
+/// library would add nothing here.
+pub(crate) async fn http_status(port: u16, path: &str, limit: Duration) -> Result<u16, NotReady> {
     let run = async {
         let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
@@ -90,16 +103,10 @@ pub(crate) async fn http_get(port: u16, path: &str, limit: Duration) -> Result<(
             head.extend_from_slice(&buffer[..read]);
         }
         let line = String::from_utf8_lossy(&head);
-        let status: u16 = line
-            .split_whitespace()
+        line.split_whitespace()
             .nth(1)
             .and_then(|s| s.parse().ok())
-            .ok_or_else(|| NotReady("no HTTP answer".to_owned()))?;
-        if (200..400).contains(&status) {
-            Ok(())
-        } else {
-            Err(NotReady(format!("status {status}")))
-        }
+            .ok_or_else(|| NotReady("no HTTP answer".to_owned()))
     };
     tokio::time::timeout(limit, run)
         .await

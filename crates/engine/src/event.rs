@@ -140,6 +140,16 @@ pub enum DeployEvent {
         millis: u64,
         reason: String,
     },
+    /// The task's service was replaced without downtime: its new replica was ready `millis`
+    /// after it was started beside the old one, and the ingress sends its requests there
+    /// now (the old one stops after, its requests under way let finish).
+    ServiceSwitched {
+        step: usize,
+        task: String,
+        #[ts(type = "number")]
+        millis: u64,
+        detail: String,
+    },
     /// A step with `wait_for_finish: false` left tasks running; the stage awaits them at its end.
     StepsAwaited {
         steps: Vec<usize>,
@@ -266,6 +276,7 @@ impl DeployEvent {
                 format!("    {task}: {}", outcome.describe())
             }
             Self::ServiceUnavailable { task, reason, .. } => format!("    {task}: {reason}"),
+            Self::ServiceSwitched { task, detail, .. } => format!("    {task}: {detail}"),
             Self::StageFinished { stage, outcome } => format!("{stage}: {}", outcome.describe()),
             Self::DeployInterrupted { reason } => format!("interrupted: {reason}"),
             Self::VolumeSeeded {

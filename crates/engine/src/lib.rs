@@ -16,6 +16,7 @@
 //!   and [`RuntimeError`], whose [`RuntimeErrorKind`] says what the user can do
 //! - `event.rs`: [`DeployEvent`], everything a deploy tells as it runs
 //! - `exec.rs`: a command in a running container ([`ExecRequest`], [`ExecSession`])
+//! - `handover.rs`: a service replaced without downtime behind the ingress ([`Switchboard`])
 //! - `exit.rs`: [`Ended`], how a container ended, in the same words on both runtimes
 //! - `pull.rs`: why an image could not be pulled (no registry reached, or no such image)
 //! - `runner.rs`: [`Runner`], one stage's workflow plan executed step by step
@@ -27,6 +28,7 @@ mod domain;
 mod event;
 mod exec;
 mod exit;
+mod handover;
 mod ingress;
 mod layer_files;
 mod pause_schedule;
@@ -50,6 +52,7 @@ pub use exec::{
     TerminalSize, exec_marker, marked_command, stdin_writer, stop_command,
 };
 pub use exit::{Ended, memory, start_refused};
+pub use handover::{Switchboard, other_host_port};
 pub use ingress::{LocalRoute, local_hostnames, local_routes, local_url};
 pub use layer_files::{FileChange, FileChanges, FileRename, LayerFile, LayerFiles};
 pub use pause_schedule::{PauseSchedule, PauseScheduleError, ScheduledAction, Weekdays};

@@ -595,6 +595,17 @@ impl TaskProgress {
         });
     }
 
+    /// The service's new replica, ready `millis` after it started beside the old one, has
+    /// the ingress's requests now: `detail` says where.
+    pub fn switched(&self, millis: u64, detail: impl Into<String>) {
+        self.sink.emit(DeployEvent::ServiceSwitched {
+            step: self.step,
+            task: self.task.clone(),
+            millis,
+            detail: detail.into(),
+        });
+    }
+
     /// The service had no ready replica for `millis` while it was replaced, and why.
     pub fn unavailable(&self, millis: u64, reason: impl Into<String>) {
         self.sink.emit(DeployEvent::ServiceUnavailable {
@@ -687,6 +698,10 @@ pub trait Runtime: Send + Sync + 'static {
     /// environment created (Docker: containers stopped, not removed; Kubernetes: Deployments
     /// scaled to zero with their replica counts recorded, CronJobs suspended). Stopping what
     /// is stopped already is no error.
+    /// Waits for what the runtime still does for deploys that ended (Docker: old replicas
+    /// stopping after a handover). A process calls it before it exits.
+    async fn settle(&self) {}
+
     async fn pause_environment(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
         let _ = env;
         Err(RuntimeError::new("this runtime cannot pause environments"))
@@ -841,8 +856,13 @@ pub fn local_ingress_url(env_id: &str, service: &str, port: u16) -> String {
 
 /// The host port of `service`'s `port` in `env_id` on 127.0.0.1: the same on every deploy.
 pub fn stable_host_port(env_id: &str, service: &str, port: u16) -> u16 {
+    host_port_of(&format!("{env_id}/{service}/{port}"))
+}
+
+/// A port of [`HOST_PORTS`] made from `key`.
+pub(crate) fn host_port_of(key: &str) -> u16 {
     use sha2::Digest as _;
-    let digest = sha2::Sha256::digest(format!("{env_id}/{service}/{port}"));
+    let digest = sha2::Sha256::digest(key);
     let span = HOST_PORTS.end - HOST_PORTS.start;
     HOST_PORTS.start + u16::from_be_bytes([digest[0], digest[1]]) % span
 }

@@ -10,7 +10,7 @@ use hyper::{Response, StatusCode};
 use crate::proxy::Body;
 
 /// The header that marks an answer as the ingress's own, not a service's.
-pub const FROM_INGRESS: &str = "x-stagecraft-ingress";
+pub const FROM_INGRESS: &str = stagecraft_api::INGRESS_HEADER;
 
 /// An answer of the ingress's: `title`, then `lines` (what happened, what to do).
 pub(crate) fn page(

@@ -24,6 +24,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::page::page;
@@ -39,13 +40,23 @@ const HEADER_TIMEOUT: Duration = Duration::from_secs(60);
 /// keep-alive of common development servers (Node's is 5 s), so the ingress never sends a
 /// request on a connection the service is closing.
 const POOL_IDLE: Duration = Duration::from_secs(4);
+/// How long a refresh asked for may take before the asker is told it did not happen.
+const REFRESH_WITHIN: Duration = Duration::from_secs(5);
 /// How often an HTTP/2 client connection is pinged to find it gone.
 const H2_PING: Duration = Duration::from_secs(30);
 
-/// The routing table in use, replaced whole while requests go on, and the ingress's identity
-/// (its store's), which its own pages carry in [`crate::FROM_INGRESS`].
+/// A request to make the table again, answered once a table made after it is in use.
+pub type RefreshAsk = oneshot::Sender<()>;
+
+/// The routing table in use, replaced whole while requests go on; the ingress's identity (its
+/// store's), which its own pages carry in [`crate::FROM_INGRESS`]; and where a refresh is
+/// asked for, when something makes the table.
 #[derive(Debug, Clone, Default)]
-pub struct Routes(Arc<RwLock<Arc<Table>>>, Arc<str>);
+pub struct Routes {
+    table: Arc<RwLock<Arc<Table>>>,
+    identity: Arc<str>,
+    refresh: Option<mpsc::Sender<RefreshAsk>>,
+}
 
 impl Routes {
     pub fn new(table: Table) -> Self {
@@ -54,19 +65,35 @@ impl Routes {
 
     /// Routes whose ingress says it serves the store `identity`.
     pub fn identified(table: Table, identity: &str) -> Self {
-        Self(Arc::new(RwLock::new(Arc::new(table))), Arc::from(identity))
+        Self {
+            table: Arc::new(RwLock::new(Arc::new(table))),
+            identity: Arc::from(identity),
+            refresh: None,
+        }
+    }
+
+    /// Routes whose table is made again on request: a `POST` to the host
+    /// [`stagecraft_api::REFRESH_HOST`] carrying the identity (a process that moved a
+    /// service) is sent to `asks`, and answered `204` once it is done.
+    #[must_use]
+    pub fn refreshed_by(mut self, asks: mpsc::Sender<RefreshAsk>) -> Self {
+        self.refresh = Some(asks);
+        self
     }
 
     /// Puts `table` in use: requests that start after this see it.
     pub fn replace(&self, table: Table) {
-        if let Ok(mut current) = self.0.write() {
+        if let Ok(mut current) = self.table.write() {
             *current = Arc::new(table);
         }
     }
 
     /// The table in use now.
     pub fn current(&self) -> Arc<Table> {
-        self.0.read().map(|t| Arc::clone(&t)).unwrap_or_default()
+        self.table
+            .read()
+            .map(|t| Arc::clone(&t))
+            .unwrap_or_default()
     }
 }
 
@@ -142,7 +169,7 @@ impl Proxy {
     async fn handle(&self, peer: SocketAddr, request: Request<Incoming>) -> Response<Body> {
         let mut response = self.answer(peer, request).await;
         if let Some(ours) = response.headers_mut().get_mut(crate::FROM_INGRESS)
-            && let Ok(identity) = HeaderValue::from_str(&self.routes.1)
+            && let Ok(identity) = HeaderValue::from_str(&self.routes.identity)
         {
             *ours = identity;
         }
@@ -170,6 +197,9 @@ impl Proxy {
                 &["A request names one host: in its URI, or in one Host header.".into()],
             );
         };
+        if crate::table::host_of(&host).as_deref() == Some(stagecraft_api::REFRESH_HOST) {
+            return self.refresh(&request).await;
+        }
         let table = self.routes.current();
         let target = match table.find(&host, request.uri().path()) {
             Found::Target(target) => target.clone(),
@@ -212,6 +242,48 @@ impl Proxy {
             }
         };
         self.forward(&target, peer, &host, request).await
+    }
+
+    /// A process of this data folder moved a service: the table is made again from the
+    /// store before the answer, so the process knows new requests go where it said.
+    async fn refresh(&self, request: &Request<Incoming>) -> Response<Body> {
+        let from = request
+            .headers()
+            .get(crate::FROM_INGRESS)
+            .and_then(|v| v.to_str().ok());
+        if request.method() != hyper::Method::POST || from != Some(&*self.routes.identity) {
+            return page(
+                StatusCode::FORBIDDEN,
+                request.headers(),
+                "Not this data folder's ingress",
+                &[
+                    "Only a Stagecraft of the data folder this ingress serves asks it to make \
+                   its table again."
+                        .into(),
+                ],
+            );
+        }
+        let done = match &self.routes.refresh {
+            Some(asks) => {
+                let (ask, answered) = oneshot::channel();
+                asks.send(ask).await.is_ok()
+                    && tokio::time::timeout(REFRESH_WITHIN, answered)
+                        .await
+                        .is_ok_and(|a| a.is_ok())
+            }
+            None => true,
+        };
+        let status = if done {
+            StatusCode::NO_CONTENT
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        };
+        let mut answer = Response::new(empty());
+        *answer.status_mut() = status;
+        answer
+            .headers_mut()
+            .insert(crate::FROM_INGRESS, HeaderValue::from_static("stagecraft"));
+        answer
     }
 
     async fn forward(
@@ -327,15 +399,17 @@ impl Proxy {
                 }
             });
             let (parts, _) = response.into_parts();
-            return Response::from_parts(
-                parts,
-                Empty::new().map_err(|never| match never {}).boxed(),
-            );
+            return Response::from_parts(parts, empty());
         }
         let (mut parts, body) = response.into_parts();
         without_hop_by_hop(&mut parts.headers);
         Response::from_parts(parts, body.boxed())
     }
+}
+
+/// A body with nothing in it.
+fn empty() -> Body {
+    Empty::new().map_err(|never| match never {}).boxed()
 }
 
 /// The host a request asks for: its URI's authority (an absolute URI, or HTTP/2's

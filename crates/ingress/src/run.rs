@@ -11,10 +11,10 @@ use std::time::Duration;
 
 use stagecraft_api::Stagecraft;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
-use crate::proxy::{Routes, serve};
+use crate::proxy::{RefreshAsk, Routes, serve};
 use crate::table::{Route, Table, Target};
 
 /// How often the serving ingress makes its table again.
@@ -119,7 +119,8 @@ async fn keep(
     identity: &str,
     stop: CancellationToken,
 ) {
-    let routes = Routes::identified(Table::default(), identity);
+    let (asks, mut asked) = mpsc::channel::<RefreshAsk>(64);
+    let routes = Routes::identified(Table::default(), identity).refreshed_by(asks);
     refresh(&stagecraft, &routes, &mut Vec::new()).await;
     let mut served = vec![tokio::spawn(serve(listener, routes.clone(), stop.clone()))];
     // Where the machine has IPv6 loopback; `localhost` names resolve to it first on some.
@@ -134,9 +135,22 @@ async fn keep(
         Err(error) => tracing::debug!(%error, "no IPv6 loopback: the ingress is on 127.0.0.1 only"),
     }
     let mut last = Vec::new();
+    let mut every = tokio::time::interval(REFRESH);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            () = tokio::time::sleep(REFRESH) => refresh(&stagecraft, &routes, &mut last).await,
+            _ = every.tick() => refresh(&stagecraft, &routes, &mut last).await,
+            Some(ask) = asked.recv() => {
+                // Every ask waiting now is answered by one refresh that starts after it.
+                let mut answered = vec![ask];
+                while let Ok(ask) = asked.try_recv() {
+                    answered.push(ask);
+                }
+                refresh(&stagecraft, &routes, &mut last).await;
+                for ask in answered {
+                    let _ = ask.send(());
+                }
+            }
             () = stop.cancelled() => break,
         }
     }
@@ -183,32 +197,7 @@ async fn refresh(stagecraft: &Stagecraft, routes: &Routes, last: &mut Vec<Route>
     *last = now;
 }
 
-/// Whether this data folder's ingress (`identity`) answers on 127.0.0.1:`port`: its page for
-/// a host it does not know carries [`crate::FROM_INGRESS`] with the data folder's id.
+/// Whether this data folder's ingress (`identity`) answers on 127.0.0.1:`port`.
 async fn is_ingress(port: u16, identity: &str) -> bool {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let asked = async {
-        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .ok()?;
-        stream
-            .write_all(
-                b"HEAD / HTTP/1.1\r\nHost: stagecraft-probe.invalid\r\nConnection: close\r\n\r\n",
-            )
-            .await
-            .ok()?;
-        let mut head = Vec::new();
-        stream.read_to_end(&mut head).await.ok()?;
-        let head = String::from_utf8_lossy(&head).into_owned();
-        Some(head.lines().any(|line| {
-            line.split_once(':').is_some_and(|(name, value)| {
-                name.trim().eq_ignore_ascii_case(crate::FROM_INGRESS) && value.trim() == identity
-            })
-        }))
-    };
-    tokio::time::timeout(Duration::from_secs(2), asked)
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or(false)
+    stagecraft_api::ask_ingress(port, identity, false).await
 }

@@ -40,6 +40,7 @@ pub mod log;
 mod meta;
 pub mod notice;
 pub mod preset;
+pub mod published_port;
 mod queue;
 pub mod schedule;
 pub mod timeline;

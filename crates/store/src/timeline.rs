@@ -172,6 +172,15 @@ pub(crate) async fn apply(
                     change.error_kind = Some(kind.as_str());
                 }
             }
+            DeployEvent::ServiceSwitched {
+                step, task, detail, ..
+            } => {
+                // Said on the task, running again after its waits; its end keeps the detail
+                // (a success has none of its own).
+                let change = entry(&mut changes, *step, task);
+                change.status = "running";
+                change.detail = Some(detail.clone());
+            }
             DeployEvent::StepFinished { step, outcome } => {
                 finished_steps.push((
                     i64::try_from(*step).unwrap_or(i64::MAX),

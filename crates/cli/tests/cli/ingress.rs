@@ -1,7 +1,8 @@
 //! The local ingress of a real `stagecraft serve` in front of real containers (busybox
 //! `httpd`): two environments of one app at their own hostnames, a path rule to another
 //! service, the ingress's page for a host it does not know, and an environment's hostname
-//! gone once it is torn down.
+//! gone once it is torn down; and a patch under a steady loop of requests through the ingress
+//! without one failed (the new container started beside the old, the ingress switched to it).
 
 use std::io::{BufRead as _, Read as _, Write as _};
 use std::path::Path;
@@ -30,12 +31,13 @@ fn two_service_app(dir: &Path, name: &str) -> std::path::PathBuf {
         .expect("busybox-static must be installed (apt-get install busybox-static)");
     std::fs::write(
         repo.join("site/Dockerfile"),
-        "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n",
+        "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\nCOPY version /version\n",
     )
     .unwrap();
+    std::fs::write(repo.join("site/version"), "v1\n").unwrap();
     let serve = |who: &str, folder: &str| {
         format!(
-            "[sh, -c, 'mkdir -p /www{folder} && echo \"{who} $RELEASE_ENV_ID\" > /www{folder}/index.html && exec httpd -f -p 8080 -h /www']"
+            "[sh, -c, 'mkdir -p /www{folder} && echo \"{who} $RELEASE_ENV_ID $(cat /version)\" > /www{folder}/index.html && exec httpd -f -p 8080 -h /www']"
         )
     };
     std::fs::write(
@@ -160,16 +162,16 @@ fn environments_answer_at_their_hostnames_through_the_ingress_of_serve() {
     for id in &ids {
         assert_eq!(
             get(port, &format!("web-{id}.localhost"), "/"),
-            (200, false, format!("web {id}"))
+            (200, false, format!("web {id} v1"))
         );
         // The rule: web's hostname, /api to the api service, the prefix kept.
         assert_eq!(
             get(port, &format!("web-{id}.localhost:{port}"), "/api/"),
-            (200, false, format!("api {id}"))
+            (200, false, format!("api {id} v1"))
         );
         assert_eq!(
             get(port, &format!("api-{id}.localhost"), "/api/"),
-            (200, false, format!("api {id}"))
+            (200, false, format!("api {id} v1"))
         );
     }
     let (status, ours, body) = get(port, "nobody.localhost", "/");
@@ -193,7 +195,111 @@ fn environments_answer_at_their_hostnames_through_the_ingress_of_serve() {
     }
     assert_eq!(
         get(port, &format!("web-{}.localhost", ids[1]), "/"),
-        (200, false, format!("web {}", ids[1]))
+        (200, false, format!("web {} v1", ids[1]))
     );
-    run(&["environments", "delete", &ids[1]]);
+
+    // A patch (a new commit: new images) while requests go on through the ingress: none fails.
+    let id = ids[1].clone();
+    let direct = |id: &str| -> String {
+        json(&["environments", "get", id, "-o", "json"])["hostnames"][0]["direct"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let before = direct(&id);
+    std::fs::write(repo.join("site/version"), "v2\n").unwrap();
+    git(&repo, &["commit", "-q", "-am", "v2"]);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let requests = std::thread::spawn({
+        let stop = std::sync::Arc::clone(&stop);
+        let host = format!("web-{id}.localhost");
+        let (old, new) = (format!("web {id} v1"), format!("web {id} v2"));
+        move || {
+            // Bounded by the patch (stop) and by two minutes whatever happens.
+            let until = Instant::now() + Duration::from_secs(120);
+            let (mut answered, mut failed, mut seen_new) = (0u32, Vec::new(), false);
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < until {
+                let (status, ours, body) = get(port, &host, "/");
+                if status == 200 && !ours && (body == old || (body == new)) {
+                    seen_new |= body == new;
+                    answered += 1;
+                } else {
+                    failed.push(format!("{status} ours={ours} {body}"));
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            (answered, failed, seen_new)
+        }
+    });
+    let patched = json(&[
+        "deploys",
+        "create",
+        "--environment",
+        &id,
+        "--wait",
+        "-o",
+        "json",
+    ]);
+    // A few requests more, on the new container only.
+    std::thread::sleep(Duration::from_millis(500));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (answered, failed, seen_new) = requests.join().unwrap();
+    assert_eq!(
+        (
+            patched["deploy"]["stage"].as_str(),
+            patched["deploy"]["status"].as_str()
+        ),
+        (Some("patch"), Some("succeeded")),
+        "{patched}"
+    );
+    assert!(
+        failed.is_empty(),
+        "{} of {} failed: {failed:?}",
+        failed.len(),
+        answered as usize + failed.len()
+    );
+    assert!(
+        answered > 10 && seen_new,
+        "{answered} answered, the new version seen: {seen_new}"
+    );
+    assert_eq!(
+        get(port, &format!("web-{id}.localhost"), "/"),
+        (200, false, format!("web {id} v2"))
+    );
+    // The new container took the service's other port; the old one is gone (the command
+    // waited for its stop before it ended).
+    let after = direct(&id);
+    assert_ne!(
+        after, before,
+        "the direct URL names the new container's port"
+    );
+    let (code, _, body) = get(
+        after
+            .trim_start_matches("http://127.0.0.1:")
+            .parse()
+            .unwrap(),
+        "127.0.0.1",
+        "/",
+    );
+    assert_eq!(
+        (code, body.as_str()),
+        (200, format!("web {id} v2").as_str())
+    );
+    let web = Command::new("docker")
+        .args([
+            "ps",
+            "-aq",
+            "--filter",
+            &format!("label=dev.stagecraft.env={id}"),
+            "--filter",
+            "label=dev.stagecraft.workload=services.web",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&web.stdout).lines().count(),
+        1,
+        "one web container left"
+    );
+    run(&["environments", "delete", &id]);
 }

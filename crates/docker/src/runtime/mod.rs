@@ -20,8 +20,11 @@
 //! published on 127.0.0.1 at a port derived from (env_id, service, port) in 20000–31999
 //! (`stable_host_port`, in the engine); every other declared port gets an engine-chosen
 //! 127.0.0.1 port, which is how HTTP readiness probes reach containers on every platform
-//! (container addresses are not reachable from macOS or Windows hosts). Replica 0 of a service
-//! with a published port must free the port before its successor starts: that window is
+//! (container addresses are not reachable from macOS or Windows hosts). While the local
+//! ingress serves (a [`Switchboard`]), replica 0 of a service with a `node_port` is replaced
+//! without downtime: its successor starts beside it on the service's other port, is waited
+//! for, the ingress switches to it, and the old one stops in the background (`settle` awaits
+//! it). Otherwise the old one must free the port before its successor starts: that window is
 //! measured and recorded as a `service_unavailable` event.
 //!
 //! Its parts: `names` (what objects are called, the config digest), `containers` (network,
@@ -37,6 +40,7 @@ mod containers;
 mod datasets;
 mod errors;
 mod exec;
+mod handover;
 mod inspection;
 mod jobs;
 mod liveness;
@@ -53,7 +57,7 @@ use bollard::Docker;
 use bollard::models::ContainerSummary;
 use stagecraft_engine::{
     EnvironmentRef, JobExit, JobSpec, LabelledEnvironment, LogLine, Runtime, RuntimeError,
-    RuntimeObject, ServiceSpec, TaskProgress, WorkloadStatus,
+    RuntimeObject, ServiceSpec, Switchboard, TaskProgress, WorkloadStatus,
 };
 
 use crate::DockerEngine;
@@ -84,6 +88,11 @@ pub struct DockerRuntime {
     /// Docker restarts a container that exits but does not act on a failing probe; while this
     /// process runs, a watcher does, as Kubernetes' kubelet would.
     watchers: stagecraft_engine::Tasks,
+    /// The local ingress, when one serves this data folder's environments: a service with a
+    /// `node_port` is then replaced without downtime (`rollout`).
+    switchboard: Option<Arc<dyn Switchboard>>,
+    /// Old replicas being stopped after a handover, awaited by [`Runtime::settle`].
+    retiring: Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
 }
 
 impl DockerRuntime {
@@ -92,7 +101,16 @@ impl DockerRuntime {
             engine,
             poll: Duration::from_secs(1),
             watchers: stagecraft_engine::Tasks::default(),
+            switchboard: None,
+            retiring: Arc::default(),
         }
+    }
+
+    /// Replaces services behind `switchboard`'s ingress without downtime.
+    #[must_use]
+    pub fn with_switchboard(mut self, switchboard: Arc<dyn Switchboard>) -> Self {
+        self.switchboard = Some(switchboard);
+        self
     }
 
     /// Probes readiness every `poll` (1 s by default).
@@ -164,6 +182,10 @@ impl Runtime for DockerRuntime {
 
     async fn pause_environment(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
         self.pause_containers(env).await
+    }
+
+    async fn settle(&self) {
+        self.retired().await;
     }
 
     /// The volume is the environment's whatever the service (Docker's volumes are named by

@@ -69,6 +69,12 @@ impl DockerRuntime {
                 .and_then(|r| r.parse::<u32>().ok())
                 .is_none_or(|r| r >= spec.replicas)
         }));
+        // Replica 0 left as it is: the ingress routes to where it is (a process that ended
+        // before its switch left it on the old one, removed below).
+        if spec.replicas > 0 && !to_start.contains(&0) {
+            let first = service_container(&env.env_id, &spec.name, &config, 0);
+            self.reconcile(&docker, env, spec, &first).await?;
+        }
         if to_start.is_empty() && stale.is_empty() {
             // Unchanged, and perhaps deployed by an earlier process: watch it from here.
             if let Some(liveness) = &spec.liveness {
@@ -83,10 +89,22 @@ impl DockerRuntime {
             .await?;
         self.ensure_volumes(&docker, env, &spec.volumes).await?;
         for replica in to_start {
-            let position = stale
-                .iter()
-                .position(|c| label(c, LABEL_REPLICA) == Some(replica.to_string().as_str()));
-            let old = position.map(|i| stale.remove(i));
+            let number = replica.to_string();
+            let (mine, others): (Vec<_>, Vec<_>) = std::mem::take(&mut stale)
+                .into_iter()
+                .partition(|c| label(c, LABEL_REPLICA) == Some(number.as_str()));
+            stale = others;
+            // The running one is replaced; any other (an old replica whose stop a process
+            // that ended cut short) goes first, so it holds no port the new one needs.
+            let (running_now, leftovers): (Vec<_>, Vec<_>) = mine.into_iter().partition(|c| {
+                c.state == Some(bollard::models::ContainerSummaryStateEnum::RUNNING)
+            });
+            let mut running_now = running_now.into_iter();
+            let old = running_now.next();
+            for leftover in leftovers.iter().chain(running_now.as_slice()) {
+                self.remove_replica(&docker, env, &summary_name(leftover))
+                    .await?;
+            }
             let rollout = Rollout {
                 env,
                 spec,
@@ -276,11 +294,30 @@ impl DockerRuntime {
         } = *rollout;
         let workload = format!("services.{}", spec.name);
         let name = service_container(&env.env_id, &spec.name, config, replica);
-        // A stable published port can be held by one container only: the old replica must
-        // let go of it before the new one starts, and that window is reported.
-        let holds_stable_port = replica == 0 && spec.ports.iter().any(|p| p.exposed);
+        // Replica 0 publishes each `node_port` on 127.0.0.1, at the port it is published on
+        // now (its stable one unless a handover moved it).
+        let mut hosts = Vec::new();
+        if replica == 0 {
+            for port in spec.ports.iter().filter(|p| p.exposed) {
+                let now = self.published(env, &spec.name, port.container_port).await?;
+                hosts.push((port.container_port, now));
+            }
+        }
+        // Behind a serving ingress, the new replica starts beside the old one on the other of
+        // each port's two host ports. Otherwise a port can be held by one container only: the
+        // old replica must let go of it before the new one starts, and that window is reported.
+        let handover = self.hands_over(!hosts.is_empty(), old.is_some()).await;
+        let before = hosts.clone();
+        if handover {
+            for (port, host) in &mut hosts {
+                *host = stagecraft_engine::other_host_port(&env.env_id, &spec.name, *port, *host);
+            }
+        }
         let mut stopped_old = None;
-        if holds_stable_port && let Some(old) = old {
+        if !handover
+            && !hosts.is_empty()
+            && let Some(old) = old
+        {
             let old_name = summary_name(old);
             // The old replica may stop answering as soon as it is asked to stop.
             let since = Instant::now();
@@ -307,21 +344,13 @@ impl DockerRuntime {
         let ports = spec
             .ports
             .iter()
-            .map(
-                |PortSpec {
-                     container_port,
-                     exposed,
-                 }| {
-                    let host = (*exposed && replica == 0).then(|| {
-                        stagecraft_engine::stable_host_port(
-                            &env.env_id,
-                            &spec.name,
-                            *container_port,
-                        )
-                    });
-                    (*container_port, host)
-                },
-            )
+            .map(|PortSpec { container_port, .. }| {
+                let host = hosts
+                    .iter()
+                    .find(|(port, _)| port == container_port)
+                    .map(|(_, host)| *host);
+                (*container_port, host)
+            })
             .collect();
         let plan = ContainerPlan {
             name: &name,
@@ -343,7 +372,9 @@ impl DockerRuntime {
             files: &spec.config_files,
             joins: None,
         };
-        // Its init containers to their end, then it, then its sidecars beside it.
+        // Its init containers to their end, then it, then its sidecars beside it; handed
+        // over to, it must answer before the ingress sends it requests.
+        let since = Instant::now();
         let started = async {
             self.run_init_containers(docker, env, spec, &name, progress)
                 .await?;
@@ -351,11 +382,21 @@ impl DockerRuntime {
             self.start_sidecars(docker, env, spec, &name, progress)
                 .await?;
             self.wait_ready(docker, &name, spec, replica, progress)
-                .await
+                .await?;
+            if handover {
+                self.wait_answering(docker, &name, spec, &hosts, progress)
+                    .await?;
+                self.switch(env, spec, &hosts).await?;
+            }
+            Ok(())
         }
         .await;
         if let Err(error) = started {
-            // Leave the service as it was: the old replica comes back.
+            // Leave the service as it was: the ingress on the old replica (a switch may have
+            // been half made), and the old replica back.
+            if handover && let Err(back) = self.switch(env, spec, &before).await {
+                tracing::warn!(%back, service = %spec.name, "the ingress was not switched back to the old replica");
+            }
             self.remove_replica(docker, env, &name).await?;
             if let Some((old_name, _)) = &stopped_old
                 && let Err(restart) = docker
@@ -413,6 +454,25 @@ impl DockerRuntime {
         }
         if let Some(liveness) = &spec.liveness {
             self.watch(docker, &name, liveness);
+        }
+        if handover && let Some(old) = old {
+            let millis = u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX);
+            let at: Vec<String> = hosts
+                .iter()
+                .map(|(_, host)| format!("127.0.0.1:{host}"))
+                .collect();
+            progress.switched(
+                millis,
+                format!(
+                    "the ingress sends {}'s requests to its new container ({}), ready in {:.1} s; \
+                     the old one stops once its requests under way end",
+                    spec.name,
+                    at.join(", "),
+                    since.elapsed().as_secs_f64()
+                ),
+            );
+            self.retire(docker.clone(), env.clone(), summary_name(old));
+            return Ok(());
         }
         if let Some((_, since)) = stopped_old {
             let millis = u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX);

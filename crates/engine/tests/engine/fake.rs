@@ -236,6 +236,9 @@ pub fn lines(events: &[DeployEvent]) -> Vec<String> {
                 reason,
                 ..
             } => format!("unavailable {task} {millis} ms: {reason}"),
+            DeployEvent::ServiceSwitched { task, detail, .. } => {
+                format!("switched {task}: {detail}")
+            }
             DeployEvent::StepsAwaited { steps } => format!("steps_awaited {steps:?}"),
             DeployEvent::EnvironmentRemoved => "environment_removed".to_owned(),
             DeployEvent::StageFinished { stage, outcome } => {

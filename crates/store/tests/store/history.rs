@@ -672,6 +672,116 @@ async fn a_task_tried_again_keeps_one_row_with_its_attempts_and_why_the_last_one
 }
 
 #[tokio::test]
+async fn a_service_switched_without_downtime_says_so_on_its_task_and_keeps_it_after_its_end() {
+    use stagecraft_engine::TaskOutcome;
+    use stagecraft_store::timeline;
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir).await;
+    let (_, environment_id) = environment_fixture(&store).await;
+    let id = deploy::insert(store.pool(), environment_id, Stage::Patch, "deploy", None)
+        .await
+        .unwrap();
+    let task = || "services.web".to_owned();
+    let switched = "the ingress sends web's requests to its new container (127.0.0.1:24567)";
+    deploy::record_events(
+        store.pool(),
+        id,
+        &[
+            DeployEvent::StepStarted {
+                step: 0,
+                name: "web".into(),
+                tasks: vec![task()],
+                wait_for_finish: true,
+            },
+            DeployEvent::TaskStarted {
+                step: 0,
+                task: task(),
+                limit_secs: None,
+            },
+            DeployEvent::TaskWaiting {
+                step: 0,
+                task: task(),
+                reason: "waiting for readiness".into(),
+            },
+        ],
+    )
+    .await
+    .unwrap();
+    // The switch in a batch of its own: the task runs again, the switch said on it.
+    deploy::record_events(
+        store.pool(),
+        id,
+        &[DeployEvent::ServiceSwitched {
+            step: 0,
+            task: task(),
+            millis: 1400,
+            detail: switched.into(),
+        }],
+    )
+    .await
+    .unwrap();
+    let row = &timeline::tasks(store.pool(), id).await.unwrap()[0];
+    assert_eq!(
+        (row.status.as_str(), row.detail.as_deref()),
+        ("running", Some(switched))
+    );
+
+    deploy::record_events(
+        store.pool(),
+        id,
+        &[DeployEvent::TaskFinished {
+            step: 0,
+            task: task(),
+            outcome: TaskOutcome::Succeeded,
+        }],
+    )
+    .await
+    .unwrap();
+    let row = &timeline::tasks(store.pool(), id).await.unwrap()[0];
+    assert_eq!(
+        (row.status.as_str(), row.detail.as_deref()),
+        ("succeeded", Some(switched))
+    );
+}
+
+#[tokio::test]
+async fn a_moved_port_is_kept_until_the_service_is_back_on_its_stable_one() {
+    use stagecraft_store::published_port::{self, PublishedPort};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir).await;
+    environment_fixture(&store).await;
+    let pool = store.pool();
+    assert!(published_port::all(pool).await.unwrap().is_empty());
+
+    published_port::set(pool, "ted1bc4", "web", 8080, 24567, false)
+        .await
+        .unwrap();
+    published_port::set(pool, "ted1bc4", "web", 8080, 25001, false)
+        .await
+        .unwrap();
+    let moved = PublishedPort {
+        env_id: "ted1bc4".into(),
+        service: "web".into(),
+        port: 8080,
+        host_port: 25001,
+    };
+    assert_eq!(published_port::all(pool).await.unwrap(), [moved.clone()]);
+    assert_eq!(published_port::of(pool, "ted1bc4").await.unwrap(), [moved]);
+    assert!(published_port::of(pool, "other99").await.unwrap().is_empty());
+    // An environment it does not know records nothing.
+    published_port::set(pool, "nobody1", "web", 8080, 24567, false)
+        .await
+        .unwrap();
+
+    published_port::set(pool, "ted1bc4", "web", 8080, 21000, true)
+        .await
+        .unwrap();
+    assert!(published_port::all(pool).await.unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn activity_names_the_running_stage_its_current_step_and_the_queue() {
     use stagecraft_engine::{DeployEvent, StepOutcome};
 

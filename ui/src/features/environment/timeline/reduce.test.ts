@@ -142,6 +142,24 @@ describe("a deploy's events applied to its timeline", () => {
     });
   });
 
+  it("service_switched: running again, the switch said on the task as the store keeps it", () => {
+    const waiting = apply(timeline(), {
+      type: "task_waiting",
+      step: 0,
+      task: "jobs.migrate",
+      reason: "waiting for readiness",
+    });
+    const detail = "the ingress sends web's requests to its new container (127.0.0.1:24567)";
+    const after = apply(waiting, {
+      type: "service_switched",
+      step: 0,
+      task: "jobs.migrate",
+      millis: 1400,
+      detail,
+    });
+    expect(taskOf(after, "jobs.migrate")).toMatchObject({ status: "running", detail });
+  });
+
   it("task_retrying and task_attempt_started: the attempt, and why the last one failed", () => {
     let after = apply(timeline(), {
       type: "task_retrying",

@@ -155,6 +155,14 @@ function stepsAfter(steps: StepView[], event: DeployEvent, at: string): StepView
         detail: detail ?? t.detail,
       }));
     }
+    case "service_switched":
+      // The task's service has its new replica behind the ingress: said on the task, which
+      // runs on (the old replica stops after).
+      return withTask(steps, event.step, event.task, (t) => ({
+        ...t,
+        status: "running",
+        detail: event.detail,
+      }));
     // The rest (builds, a service unavailable for a while, steps awaited, the environment
     // removed) add lines to the progress feed but nothing to the steps and tasks.
     default:
