@@ -8,8 +8,13 @@
 # takes, without queueing: the latency the ingress adds), then with 50 clients for 10 s (the
 # throughput, the machine saturated). Prints p50, p99, requests per second and statuses of
 # each, and what the ingress adds (the targets: under 0.3 ms at p50, and at least 80 % of the
-# direct throughput). Bounded in time, count and
-# connections; everything it made goes at the end. Usage: benches/ingress.sh [--seconds N]
+# direct throughput). Then a patch under a steady loop of requests (4 clients, 400 requests a
+# second in all, 25 s): through the ingress while `serve` runs it (the new container started
+# beside the old, the ingress switched to it), then, `serve` stopped, at the service's direct
+# port (the old container stopped before the new one starts): the failed requests of each,
+# and each patch's time (the deploy's start to its end, as the store has it). Bounded in time,
+# count and connections; everything it made goes at the end. Usage: benches/ingress.sh
+# [--seconds N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=10
@@ -50,6 +55,9 @@ FROM scratch
 COPY server /server
 COPY www /www
 CMD ["/server", "--site", "/www"]
+# Ignored: a stop takes the whole grace period (10 s), as it does for busybox httpd and other
+# servers that are PID 1 without a SIGTERM handler, or that drain their connections first.
+STOPSIGNAL SIGWINCH
 DOCKERFILE
 cat > "$repo/.release/application_template.yaml" <<TEMPLATE
 app: $app
@@ -91,6 +99,26 @@ for clients in 1 50; do
   run "$clients" "$direct/" >"$work/direct-$clients.json"
   run "$clients" -H "Host: $host" "http://127.0.0.1:$port/" >"$work/ingress-$clients.json"
 done
+# A patch under a steady loop of requests to $2 (a new commit, a new image): the loop's
+# answers and the deploy as the store has it.
+patch() {
+  local version="$1"; shift
+  printf 'version %s\n' "$version" > "$repo/web/www/index.html"
+  git -C "$repo" -c user.name=bench -c user.email=bench@stagecraft.invalid commit -q -am "$version"
+  "$oha" -z 25s -c 4 -q 400 --wait-ongoing-requests-after-deadline --no-tui --output-format json "$@" >"$work/loop-$version.json" &
+  local loop=$!
+  sleep 2
+  local start
+  start="$(date +%s%N)"
+  "$stagecraft" deploys create --environment "$id" --wait -o json >"$work/patch-$version.json"
+  echo $(( ($(date +%s%N) - start) / 1000000 )) >"$work/command-$version.ms"
+  wait "$loop"
+}
+patch behind-the-ingress -H "Host: $host" "http://127.0.0.1:$port/"
+kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true; serve_pid=""
+direct="$("$stagecraft" environments get "$id" -o json | python3 -c 'import json, sys; print(json.load(sys.stdin)["hostnames"][0]["direct"])')"
+patch at-the-direct-port "$direct/"
+
 python3 - "$work" <<'PY'
 import json, sys
 def read(path):
@@ -105,4 +133,19 @@ for clients in (1, 50):
               % (clients, name, rps, p50, p99, codes, errors or "none"))
     print("%d client(s): the ingress adds %.3f ms at p50, %.3f ms at p99, and keeps %.0f %% of the direct throughput"
           % (clients, ingress[1] - direct[1], ingress[2] - direct[2], 100 * ingress[0] / direct[0]))
+from datetime import datetime
+def at(text):
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+for version, how in (("behind-the-ingress", "through the ingress, serve running"),
+                     ("at-the-direct-port", "at the direct port, no ingress")):
+    d = json.load(open(f"{work}/loop-{version}.json"))
+    codes, errors = d.get("statusCodeDistribution", {}), d.get("errorDistribution", {})
+    ok = codes.get("200", 0)
+    failed = sum(codes.values()) - ok + sum(errors.values())
+    deploy = json.load(open(f"{work}/patch-{version}.json"))["deploy"]
+    took = (at(deploy["finished_at"]) - at(deploy["started_at"])).total_seconds()
+    command = int(open(f"{work}/command-{version}.ms").read()) / 1000
+    print("patch %s: %s in %.1f s (the command returned after %.1f s: it waits for the old "
+          "container's stop before it exits); the loop: %d answered 200, %d failed (statuses %s, "
+          "errors %s)" % (how, deploy["status"], took, command, ok, failed, codes, errors or "none"))
 PY
