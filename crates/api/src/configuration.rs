@@ -66,10 +66,35 @@ pub struct Hostname {
     pub direct: Option<String>,
 }
 
-/// Service URLs by (environment row id, default version, specific version). A configuration
-/// version never changes once saved, and neither does the runtime an environment runs on.
+/// `hostnames` with each direct URL at the port a patch moved its service to, where one did.
+fn moved(
+    hostnames: Vec<PortedHostname>,
+    env_id: &str,
+    now: &[stagecraft_store::published_port::PublishedPort],
+) -> Vec<Hostname> {
+    hostnames
+        .into_iter()
+        .map(|(mut hostname, port)| {
+            if let (Some(direct), Some(port)) = (&hostname.direct, port)
+                && let Some(address) =
+                    crate::ingress::direct_address(direct, env_id, &hostname.service, port, now)
+            {
+                hostname.direct = Some(format!("http://{address}"));
+            }
+            hostname
+        })
+        .collect()
+}
+
+/// Service URLs by (environment row id, default version, specific version), each with its
+/// service's port, their direct URL at the stable port. A configuration version never changes
+/// once saved, and neither does the runtime an environment runs on; where a patch moved a
+/// service is read apart ([`Stagecraft::moved_ports`]).
 #[derive(Debug, Default)]
-pub(crate) struct UrlCache(std::sync::Mutex<HashMap<(i64, i64, i64), Vec<Hostname>>>);
+pub(crate) struct UrlCache(std::sync::Mutex<HashMap<(i64, i64, i64), Vec<PortedHostname>>>);
+
+/// A service's URLs, with its port (its `node_port`'s, when it has one).
+type PortedHostname = (Hostname, Option<u16>);
 
 impl Stagecraft {
     /// The service URLs of `env` at its current configuration version, read once per version.
@@ -82,14 +107,18 @@ impl Stagecraft {
             return self.hostnames(&env.env_id).await;
         }
         let key = (env.id, env.version.default, env.version.specific);
-        if let Some(found) = self.urls.0.lock().ok().and_then(|c| c.get(&key).cloned()) {
-            return Ok(found);
-        }
-        let found = self.hostnames(&env.env_id).await?;
-        if let Ok(mut cache) = self.urls.0.lock() {
-            cache.insert(key, found.clone());
-        }
-        Ok(found)
+        let cached = self.urls.0.lock().ok().and_then(|c| c.get(&key).cloned());
+        let found = match cached {
+            Some(found) => found,
+            None => {
+                let found = self.stable_hostnames(&env.env_id).await?;
+                if let Ok(mut cache) = self.urls.0.lock() {
+                    cache.insert(key, found.clone());
+                }
+                found
+            }
+        };
+        Ok(moved(found, &env.env_id, &self.moved_ports().await?))
     }
 
     /// Every saved version of the environment's configuration, newest first.
@@ -192,36 +221,43 @@ impl Stagecraft {
     /// hostname through the local ingress), and the 127.0.0.1 port the environment's runtime
     /// publishes it on.
     pub async fn hostnames(&self, env_id: &str) -> Result<Vec<Hostname>, Error> {
+        let found = self.stable_hostnames(env_id).await?;
+        let now = stagecraft_store::published_port::of(self.store.pool(), env_id).await?;
+        Ok(moved(found, env_id, &now))
+    }
+
+    /// [`Self::hostnames`], each with its service's port, the direct URLs at the stable
+    /// ports.
+    async fn stable_hostnames(&self, env_id: &str) -> Result<Vec<PortedHostname>, Error> {
         let env = self.environment(env_id).await?;
         let resolved = self.resolve(&env, None).await?;
         let ports = stagecraft_engine::exposed_ports(&resolved.template);
         let runtime = self.runtimes.get(&env.runtime);
-        let moved = stagecraft_store::published_port::of(self.store.pool(), &env.env_id).await?;
-        let hostnames: Vec<Hostname> = resolved
+        let hostnames: Vec<PortedHostname> = resolved
             .injected
             .ingress
             .into_iter()
             .map(|(service, url, _)| {
                 let port = ports.iter().find(|(s, _)| *s == service).map(|p| p.1);
-                let direct = runtime.as_ref().zip(port).and_then(|(runtime, port)| {
-                    let url = runtime.ingress_url(&env.env_id, &service, port)?;
-                    crate::ingress::direct_address(&url, &env.env_id, &service, port, &moved)
-                        .map(|address| format!("http://{address}"))
-                });
-                Hostname {
+                let direct = runtime
+                    .as_ref()
+                    .zip(port)
+                    .and_then(|(runtime, port)| runtime.ingress_url(&env.env_id, &service, port));
+                let hostname = Hostname {
                     service,
                     url,
                     direct,
-                }
+                };
+                (hostname, port)
             })
             .collect();
         // A runtime that brings services to this machine reaches only those with a port
         // (one with a `hostnames` entry and no `node_port` is not reached here); one that
         // brings nothing shows the template's own hostnames, as Release gives them.
-        let local = hostnames.iter().any(|h| h.direct.is_some());
+        let local = hostnames.iter().any(|(h, _)| h.direct.is_some());
         Ok(hostnames
             .into_iter()
-            .filter(|h| !local || h.direct.is_some())
+            .filter(|(h, _)| !local || h.direct.is_some())
             .collect())
     }
 

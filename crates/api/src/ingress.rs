@@ -104,6 +104,29 @@ impl Stagecraft {
     }
 }
 
+/// Where patches moved services from their stable ports, as read at most [`MOVED_FOR`] ago.
+#[derive(Debug, Default)]
+pub(crate) struct MovedPorts(tokio::sync::Mutex<Option<(std::time::Instant, Vec<PublishedPort>)>>);
+
+/// How long the environments list shows a direct URL a patch (in any process) changed.
+const MOVED_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+
+impl Stagecraft {
+    /// Every port patches moved from its stable one, read again when older than
+    /// [`MOVED_FOR`]: one read a second for the lists, however often they are asked for.
+    pub(crate) async fn moved_ports(&self) -> Result<Vec<PublishedPort>, Error> {
+        let mut kept = self.moved.0.lock().await;
+        if let Some((at, moved)) = &*kept
+            && at.elapsed() < MOVED_FOR
+        {
+            return Ok(moved.clone());
+        }
+        let moved = stagecraft_store::published_port::all(self.store.pool()).await?;
+        *kept = Some((std::time::Instant::now(), moved.clone()));
+        Ok(moved)
+    }
+}
+
 /// The address in `url` (a runtime's `http://127.0.0.1:<port>` for `service`'s `port`), on
 /// the port a handover moved it to when it did.
 pub(crate) fn direct_address(

@@ -202,6 +202,8 @@ pub struct Stagecraft {
     urls: std::sync::Arc<configuration::UrlCache>,
     /// Each environment's ingress routes by its configuration version.
     ingress: std::sync::Arc<ingress::RouteCache>,
+    /// Where patches moved services, read at most once a second for the lists.
+    moved: std::sync::Arc<ingress::MovedPorts>,
     /// What changed, for the window, whichever process changed it.
     changes: std::sync::Arc<change::Changes>,
 }
@@ -237,6 +239,7 @@ impl Stagecraft {
             logs,
             urls: std::sync::Arc::default(),
             ingress: std::sync::Arc::default(),
+            moved: std::sync::Arc::default(),
             changes: std::sync::Arc::default(),
         };
         stagecraft_store::holder::register(stagecraft.store.pool(), stagecraft.deploys.me())

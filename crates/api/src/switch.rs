@@ -19,9 +19,6 @@ pub const REFRESH_HOST: &str = "stagecraft-refresh.invalid";
 
 /// How long the ingress gets to answer a probe, or to make its table again.
 const ASK_WITHIN: Duration = Duration::from_secs(5);
-/// How long a switch waits when the ingress could not be asked: its own refresh (every 2 s)
-/// takes the change by then.
-const REFRESHED_BY_ITSELF: Duration = Duration::from_secs(3);
 
 /// Whether the ingress of data folder `identity` answers on 127.0.0.1:`port`: with `refresh`,
 /// once it has made its table again from the store.
@@ -88,9 +85,11 @@ fn store_failed(error: stagecraft_store::StoreError) -> RuntimeError {
 
 #[async_trait::async_trait]
 impl Switchboard for IngressSwitch {
+    /// Asked as a switch is: an ingress that answers it takes switches (one of an older
+    /// Stagecraft, which does not, is not used for them).
     async fn serving(&self) -> bool {
         match self.identity().await {
-            Ok(identity) => ask_ingress(self.port, &identity, false).await,
+            Ok(identity) => ask_ingress(self.port, &identity, true).await,
             Err(_) => false,
         }
     }
@@ -132,14 +131,14 @@ impl Switchboard for IngressSwitch {
         .await
         .map_err(store_failed)?;
         let identity = self.identity().await?;
-        if !ask_ingress(self.port, &identity, true).await {
-            tracing::warn!(
-                service,
-                port = self.port,
-                "the ingress did not say it took the switch: waiting for its own refresh"
-            );
-            tokio::time::sleep(REFRESHED_BY_ITSELF).await;
+        if ask_ingress(self.port, &identity, true).await {
+            Ok(())
+        } else {
+            Err(RuntimeError::new(format!(
+                "the ingress on port {} did not take {service}'s move to 127.0.0.1:{host_port} \
+                 (it stopped, or could not read the store): the old replica stays",
+                self.port
+            )))
         }
-        Ok(())
     }
 }

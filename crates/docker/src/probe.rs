@@ -69,7 +69,13 @@ pub(crate) async fn exec(
 /// `GET path` on 127.0.0.1:`port`, within `limit`: ready on a 2xx or 3xx status, as
 /// Kubernetes decides.
 pub(crate) async fn http_get(port: u16, path: &str, limit: Duration) -> Result<(), NotReady> {
-    let status = http_status(port, path, limit).await?;
+    let head = first_bytes(port, path, limit).await?;
+    let line = String::from_utf8_lossy(&head);
+    let status: u16 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| NotReady("no HTTP answer".to_owned()))?;
     if (200..400).contains(&status) {
         Ok(())
     } else {
@@ -77,11 +83,20 @@ pub(crate) async fn http_get(port: u16, path: &str, limit: Duration) -> Result<(
     }
 }
 
-/// The status of `GET path` on 127.0.0.1:`port`, within `limit`: whatever it is, a program
-/// answers HTTP there (Docker's port proxy accepts connections for a container that does not
-/// listen yet, and closes them without a word). One request, one status line read: a client
-/// library would add nothing here.
-pub(crate) async fn http_status(port: u16, path: &str, limit: Duration) -> Result<u16, NotReady> {
+/// Whether a program answers on 127.0.0.1:`port` within `limit`: anything it says to `GET /`
+/// (an HTTP status, or a database's complaint). Docker's port proxy accepts connections for a
+/// container that does not listen yet, and closes them without a word.
+pub(crate) async fn answers(port: u16, limit: Duration) -> Result<(), NotReady> {
+    if first_bytes(port, "/", limit).await?.is_empty() {
+        Err(NotReady("closed without a word".to_owned()))
+    } else {
+        Ok(())
+    }
+}
+
+/// What 127.0.0.1:`port` says first (up to its first line) to `GET path`, within `limit`. One
+/// request, one line read: a client library would add nothing here.
+async fn first_bytes(port: u16, path: &str, limit: Duration) -> Result<Vec<u8>, NotReady> {
     let run = async {
         let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
@@ -102,11 +117,7 @@ pub(crate) async fn http_status(port: u16, path: &str, limit: Duration) -> Resul
             }
             head.extend_from_slice(&buffer[..read]);
         }
-        let line = String::from_utf8_lossy(&head);
-        line.split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| NotReady("no HTTP answer".to_owned()))
+        Ok(head)
     };
     tokio::time::timeout(limit, run)
         .await

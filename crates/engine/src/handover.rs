@@ -1,9 +1,10 @@
 //! A service replaced without downtime behind the local ingress. Each `node_port` of a service
 //! has two 127.0.0.1 ports: its stable one and a second one. The new container starts beside
 //! the old on whichever of the two the old does not hold, is waited for until it is ready, the
-//! ingress is switched to it, and only then is the old one stopped (its requests under way get
-//! its stop's grace period to finish). Where the service is published now is kept by whoever
-//! runs the ingress ([`Switchboard`]).
+//! ingress is switched to it, and only then is the old one stopped (after a few seconds for
+//! its requests under way, then its stop's grace period). Only for a service with one
+//! `node_port` and no volume that outlives its containers. Where the service is published now
+//! is kept by whoever runs the ingress ([`Switchboard`]).
 
 use crate::{EnvironmentRef, RuntimeError};
 
@@ -25,8 +26,8 @@ pub trait Switchboard: std::fmt::Debug + Send + Sync + 'static {
     ) -> Result<u16, RuntimeError>;
 
     /// From now on `service`'s `port` is reached at 127.0.0.1:`host_port`: kept, and the
-    /// ingress's table made again. Returns once the ingress sends new requests there (or
-    /// right away when none serves).
+    /// ingress's table made again. Returns once the ingress sends new requests there; fails
+    /// when it did not say so (the caller goes back).
     async fn switch(
         &self,
         env: &EnvironmentRef,

@@ -694,14 +694,14 @@ pub trait Runtime: Send + Sync + 'static {
         Ok(())
     }
 
-    /// Stops every container of the environment and keeps it, with everything else the
-    /// environment created (Docker: containers stopped, not removed; Kubernetes: Deployments
-    /// scaled to zero with their replica counts recorded, CronJobs suspended). Stopping what
-    /// is stopped already is no error.
     /// Waits for what the runtime still does for deploys that ended (Docker: old replicas
     /// stopping after a handover). A process calls it before it exits.
     async fn settle(&self) {}
 
+    /// Stops every container of the environment and keeps it, with everything else the
+    /// environment created (Docker: containers stopped, not removed; Kubernetes: Deployments
+    /// scaled to zero with their replica counts recorded, CronJobs suspended). Stopping what
+    /// is stopped already is no error.
     async fn pause_environment(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
         let _ = env;
         Err(RuntimeError::new("this runtime cannot pause environments"))

@@ -121,7 +121,7 @@ async fn keep(
 ) {
     let (asks, mut asked) = mpsc::channel::<RefreshAsk>(64);
     let routes = Routes::identified(Table::default(), identity).refreshed_by(asks);
-    refresh(&stagecraft, &routes, &mut Vec::new()).await;
+    let _ = refresh(&stagecraft, &routes, &mut Vec::new()).await;
     let mut served = vec![tokio::spawn(serve(listener, routes.clone(), stop.clone()))];
     // Where the machine has IPv6 loopback; `localhost` names resolve to it first on some.
     match TcpListener::bind(SocketAddr::from((Ipv6Addr::LOCALHOST, port))).await {
@@ -139,16 +139,21 @@ async fn keep(
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = every.tick() => refresh(&stagecraft, &routes, &mut last).await,
+            _ = every.tick() => {
+                let _ = refresh(&stagecraft, &routes, &mut last).await;
+            }
             Some(ask) = asked.recv() => {
                 // Every ask waiting now is answered by one refresh that starts after it.
                 let mut answered = vec![ask];
                 while let Ok(ask) = asked.try_recv() {
                     answered.push(ask);
                 }
-                refresh(&stagecraft, &routes, &mut last).await;
-                for ask in answered {
-                    let _ = ask.send(());
+                // A refresh that could not read the routes answers nobody: the asker learns
+                // its change is not in use (and keeps the old replica).
+                if refresh(&stagecraft, &routes, &mut last).await {
+                    for ask in answered {
+                        let _ = ask.send(());
+                    }
                 }
             }
             () = stop.cancelled() => break,
@@ -159,13 +164,13 @@ async fn keep(
     }
 }
 
-/// Makes the table again when the routes changed since `last`.
-async fn refresh(stagecraft: &Stagecraft, routes: &Routes, last: &mut Vec<Route>) {
+/// Makes the table again when the routes changed since `last`; whether the routes were read.
+async fn refresh(stagecraft: &Stagecraft, routes: &Routes, last: &mut Vec<Route>) -> bool {
     let found = match stagecraft.ingress_routes().await {
         Ok(found) => found,
         Err(error) => {
             tracing::warn!(%error, "the ingress's routes were not read; the last ones stay");
-            return;
+            return false;
         }
     };
     let now: Vec<Route> = found
@@ -181,7 +186,7 @@ async fn refresh(stagecraft: &Stagecraft, routes: &Routes, last: &mut Vec<Route>
         })
         .collect();
     if now == *last {
-        return;
+        return true;
     }
     let (table, conflicts) = Table::new(now.clone());
     for conflict in conflicts {
@@ -195,6 +200,7 @@ async fn refresh(stagecraft: &Stagecraft, routes: &Routes, last: &mut Vec<Route>
     }
     routes.replace(table);
     *last = now;
+    true
 }
 
 /// Whether this data folder's ingress (`identity`) answers on 127.0.0.1:`port`.

@@ -164,7 +164,11 @@ pub(crate) async fn apply(
                 let (status, detail) = task_outcome(outcome);
                 change.status = status;
                 change.finished = true;
-                change.detail = detail;
+                // An end without a detail of its own (a success) keeps what the task said
+                // before it, in this batch too (a service switched to its new replica).
+                if detail.is_some() {
+                    change.detail = detail;
+                }
                 if let TaskOutcome::Failed {
                     kind: Some(kind), ..
                 } = outcome

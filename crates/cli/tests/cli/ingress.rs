@@ -21,8 +21,9 @@ impl Drop for Served {
     }
 }
 
-/// An app of two busybox `httpd` services: `web` says `web <env id>`, `api` says `api <env
-/// id>` under `/api/`, and a rule sends `/api` of web's hostname to `api`.
+/// An app of two busybox `httpd` services: `web` says `web <env id> <version>` (no readiness
+/// probe: a patch waits until it answers), `api` says `api <env id> <version>` under `/api/`,
+/// and a rule sends `/api` of web's hostname to `api`. The version is `site/version`'s.
 fn two_service_app(dir: &Path, name: &str) -> std::path::PathBuf {
     let repo = dir.join(name);
     std::fs::create_dir_all(repo.join(".release")).unwrap();
@@ -46,7 +47,7 @@ fn two_service_app(dir: &Path, name: &str) -> std::path::PathBuf {
             "app: {name}
 environment_templates: [{{name: ephemeral}}]
 services:
-- {{name: web, build: {{context: site}}, command: {web}, ports: [{{type: node_port, port: '80', target_port: '8080'}}], readiness_probe: {{exec: {{command: [wget, -qO-, 'http://127.0.0.1:8080/']}}, period_seconds: 1}}}}
+- {{name: web, build: {{context: site}}, command: {web}, ports: [{{type: node_port, port: '80', target_port: '8080'}}]}}
 - {{name: api, build: {{context: site}}, command: {api}, ports: [{{type: node_port, port: '81', target_port: '8080'}}], readiness_probe: {{exec: {{command: [wget, -qO-, 'http://127.0.0.1:8080/api/']}}, period_seconds: 1}}}}
 rules:
 - {{service: api, hostnames: ['web-${{env_id}}.${{domain}}'], path: /api}}
@@ -74,17 +75,19 @@ workflows:
 /// `GET path` with `Host: host` on 127.0.0.1:`port`: the status, whether the ingress
 /// answered itself, and the body.
 fn get(port: u16, host: &str, path: &str) -> (u16, bool, String) {
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
+    try_get(port, host, path).unwrap()
+}
+
+/// [`get`], a connection that fails said.
+fn try_get(port: u16, host: &str, path: &str) -> std::io::Result<(u16, bool, String)> {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     write!(
         stream,
         "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
+    )?;
     let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
+    stream.read_to_string(&mut answer)?;
     let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
     let status = head
         .split(' ')
@@ -95,7 +98,7 @@ fn get(port: u16, host: &str, path: &str) -> (u16, bool, String) {
     let ours = head
         .to_ascii_lowercase()
         .contains("\r\nx-stagecraft-ingress: ");
-    (status, ours, body.trim().to_owned())
+    Ok((status, ours, body.trim().to_owned()))
 }
 
 #[test]
@@ -158,6 +161,18 @@ fn environments_answer_at_their_hostnames_through_the_ingress_of_serve() {
     assert!(said.contains(&format!("127.0.0.1:{port}")), "{said}");
     std::thread::spawn(move || for _ in lines {});
     let port: u16 = port.parse().unwrap();
+    // web has no readiness probe: up once it answers.
+    for id in &ids {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while try_get(port, &format!("web-{id}.localhost"), "/")
+            .map(|a| a.0)
+            .ok()
+            != Some(200)
+        {
+            assert!(Instant::now() < deadline, "web of {id} never answered");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
 
     for id in &ids {
         assert_eq!(
@@ -198,108 +213,108 @@ fn environments_answer_at_their_hostnames_through_the_ingress_of_serve() {
         (200, false, format!("web {} v1", ids[1]))
     );
 
-    // A patch (a new commit: new images) while requests go on through the ingress: none fails.
+    // Patches (a new commit: new images) while requests go on through the ingress: none
+    // fails, and once the new version answers the old one never does again. The first moves
+    // web to its second port, the second back to its stable one.
     let id = ids[1].clone();
     let direct = |id: &str| -> String {
-        json(&["environments", "get", id, "-o", "json"])["hostnames"][0]["direct"]
-            .as_str()
+        let got = json(&["environments", "get", id, "-o", "json"]);
+        got["hostnames"]
+            .as_array()
             .unwrap()
+            .iter()
+            .find(|h| h["service"] == "web")
+            .and_then(|h| h["direct"].as_str())
+            .unwrap_or_else(|| panic!("no direct URL for web: {got}"))
             .to_owned()
     };
-    let before = direct(&id);
-    std::fs::write(repo.join("site/version"), "v2\n").unwrap();
-    git(&repo, &["commit", "-q", "-am", "v2"]);
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let requests = std::thread::spawn({
-        let stop = std::sync::Arc::clone(&stop);
-        let host = format!("web-{id}.localhost");
-        let (old, new) = (format!("web {id} v1"), format!("web {id} v2"));
-        move || {
-            // Bounded by the patch (stop) and by two minutes whatever happens.
-            let until = Instant::now() + Duration::from_secs(120);
-            let (mut answered, mut failed, mut seen_new) = (0u32, Vec::new(), false);
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < until {
-                let (status, ours, body) = get(port, &host, "/");
-                if status == 200 && !ours && (body == old || (body == new)) {
-                    seen_new |= body == new;
-                    answered += 1;
-                } else {
-                    failed.push(format!("{status} ours={ours} {body}"));
+    let stable = direct(&id);
+    for (old, new) in [("v1", "v2"), ("v2", "v3")] {
+        std::fs::write(repo.join("site/version"), format!("{new}\n")).unwrap();
+        git(&repo, &["commit", "-q", "-am", new]);
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let requests = std::thread::spawn({
+            let stop = std::sync::Arc::clone(&stop);
+            let host = format!("web-{id}.localhost");
+            let (old, new) = (format!("web {id} {old}"), format!("web {id} {new}"));
+            move || {
+                // Bounded by the patch (stop) and by two minutes whatever happens.
+                let until = Instant::now() + Duration::from_secs(120);
+                let (mut answered, mut failed, mut seen_new) = (0u32, Vec::new(), false);
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < until {
+                    match try_get(port, &host, "/") {
+                        Ok((200, false, body)) if body == new || (body == old && !seen_new) => {
+                            seen_new |= body == new;
+                            answered += 1;
+                        }
+                        other => failed.push(format!("{other:?} (the new one seen: {seen_new})")),
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
                 }
-                std::thread::sleep(Duration::from_millis(20));
+                (answered, failed, seen_new)
             }
-            (answered, failed, seen_new)
+        });
+        let patched = json(&[
+            "deploys",
+            "create",
+            "--environment",
+            &id,
+            "--wait",
+            "-o",
+            "json",
+        ]);
+        // A few requests more, on the new container only.
+        std::thread::sleep(Duration::from_millis(500));
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let (answered, failed, seen_new) = requests.join().unwrap();
+        assert_eq!(
+            (
+                patched["deploy"]["stage"].as_str(),
+                patched["deploy"]["status"].as_str()
+            ),
+            (Some("patch"), Some("succeeded")),
+            "{patched}"
+        );
+        assert!(
+            failed.is_empty(),
+            "{} of {} failed: {failed:?}",
+            failed.len(),
+            answered as usize + failed.len()
+        );
+        assert!(
+            answered > 10 && seen_new,
+            "{answered} answered, the new version seen: {seen_new}"
+        );
+        // The new container took the service's other port, given as its direct URL; the old
+        // one is gone (the command waited for its stop before it ended).
+        let now = direct(&id);
+        if new == "v2" {
+            assert_ne!(now, stable, "the direct URL names the new container's port");
+        } else {
+            assert_eq!(now, stable, "back on the stable port");
         }
-    });
-    let patched = json(&[
-        "deploys",
-        "create",
-        "--environment",
-        &id,
-        "--wait",
-        "-o",
-        "json",
-    ]);
-    // A few requests more, on the new container only.
-    std::thread::sleep(Duration::from_millis(500));
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let (answered, failed, seen_new) = requests.join().unwrap();
-    assert_eq!(
-        (
-            patched["deploy"]["stage"].as_str(),
-            patched["deploy"]["status"].as_str()
-        ),
-        (Some("patch"), Some("succeeded")),
-        "{patched}"
-    );
-    assert!(
-        failed.is_empty(),
-        "{} of {} failed: {failed:?}",
-        failed.len(),
-        answered as usize + failed.len()
-    );
-    assert!(
-        answered > 10 && seen_new,
-        "{answered} answered, the new version seen: {seen_new}"
-    );
-    assert_eq!(
-        get(port, &format!("web-{id}.localhost"), "/"),
-        (200, false, format!("web {id} v2"))
-    );
-    // The new container took the service's other port; the old one is gone (the command
-    // waited for its stop before it ended).
-    let after = direct(&id);
-    assert_ne!(
-        after, before,
-        "the direct URL names the new container's port"
-    );
-    let (code, _, body) = get(
-        after
-            .trim_start_matches("http://127.0.0.1:")
-            .parse()
-            .unwrap(),
-        "127.0.0.1",
-        "/",
-    );
-    assert_eq!(
-        (code, body.as_str()),
-        (200, format!("web {id} v2").as_str())
-    );
-    let web = Command::new("docker")
-        .args([
-            "ps",
-            "-aq",
-            "--filter",
-            &format!("label=dev.stagecraft.env={id}"),
-            "--filter",
-            "label=dev.stagecraft.workload=services.web",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&web.stdout).lines().count(),
-        1,
-        "one web container left"
-    );
+        let (code, _, body) = get(
+            now.trim_start_matches("http://127.0.0.1:").parse().unwrap(),
+            "127.0.0.1",
+            "/",
+        );
+        assert_eq!((code, body), (200, format!("web {id} {new}")));
+        let web = Command::new("docker")
+            .args([
+                "ps",
+                "-aq",
+                "--filter",
+                &format!("label=dev.stagecraft.env={id}"),
+                "--filter",
+                "label=dev.stagecraft.workload=services.web",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&web.stdout).lines().count(),
+            1,
+            "one web container left"
+        );
+    }
     run(&["environments", "delete", &id]);
 }

@@ -92,7 +92,7 @@ pub struct DockerRuntime {
     /// `node_port` is then replaced without downtime (`rollout`).
     switchboard: Option<Arc<dyn Switchboard>>,
     /// Old replicas being stopped after a handover, awaited by [`Runtime::settle`].
-    retiring: Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+    retiring: Arc<std::sync::Mutex<Vec<handover::Retiring>>>,
 }
 
 impl DockerRuntime {
@@ -181,11 +181,12 @@ impl Runtime for DockerRuntime {
     }
 
     async fn pause_environment(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
+        self.retired(Some(&env.env_id), None).await;
         self.pause_containers(env).await
     }
 
     async fn settle(&self) {
-        self.retired().await;
+        self.retired(None, None).await;
     }
 
     /// The volume is the environment's whatever the service (Docker's volumes are named by
@@ -231,6 +232,8 @@ impl Runtime for DockerRuntime {
     }
 
     async fn remove_environment(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
+        // Its old replicas on their way out go first: one removal each.
+        self.retired(Some(&env.env_id), None).await;
         self.tear_down(env).await
     }
 

@@ -15,6 +15,7 @@ use stagecraft_engine::{
 
 use super::containers::ContainerPlan;
 use super::errors::{failed, is_status};
+use super::handover::Undo;
 use super::inspection::{last_lines, published_port, running};
 use super::names::{config_digest, service_container, summary_name};
 use super::{DockerRuntime, LABEL_CONFIG, LABEL_REPLICA, STOP_GRACE_SECS, label};
@@ -41,6 +42,8 @@ impl DockerRuntime {
     ) -> Result<(), RuntimeError> {
         let docker = self.client().await?;
         self.ensure_network(&docker, env).await?;
+        // An old replica of this service still on its way out goes first.
+        self.retired(Some(&env.env_id), Some(&spec.name)).await;
         let config = config_digest(&spec.change_basis())?;
         let workload = format!("services.{}", spec.name);
         let existing = self
@@ -94,14 +97,27 @@ impl DockerRuntime {
                 .into_iter()
                 .partition(|c| label(c, LABEL_REPLICA) == Some(number.as_str()));
             stale = others;
-            // The running one is replaced; any other (an old replica whose stop a process
-            // that ended cut short) goes first, so it holds no port the new one needs.
-            let (running_now, leftovers): (Vec<_>, Vec<_>) = mine.into_iter().partition(|c| {
+            // The running one the ingress routes to (that publishes where its ports are
+            // kept) is replaced; any other (a replica a deploy cut short left, or an old one
+            // whose stop ended with its process) goes first, so it holds no port the new one
+            // needs.
+            let kept = self.publishing(env, spec, None).await?;
+            let (running_now, mut leftovers): (Vec<_>, Vec<_>) = mine.into_iter().partition(|c| {
                 c.state == Some(bollard::models::ContainerSummaryStateEnum::RUNNING)
             });
-            let mut running_now = running_now.into_iter();
-            let old = running_now.next();
-            for leftover in leftovers.iter().chain(running_now.as_slice()) {
+            let routed = running_now
+                .iter()
+                .position(|c| replica == 0 && self.publishes(c, &kept))
+                .unwrap_or(0);
+            let mut old = None;
+            for (index, container) in running_now.into_iter().enumerate() {
+                if index == routed {
+                    old = Some(container);
+                } else {
+                    leftovers.push(container);
+                }
+            }
+            for leftover in &leftovers {
                 self.remove_replica(&docker, env, &summary_name(leftover))
                     .await?;
             }
@@ -294,25 +310,22 @@ impl DockerRuntime {
         } = *rollout;
         let workload = format!("services.{}", spec.name);
         let name = service_container(&env.env_id, &spec.name, config, replica);
-        // Replica 0 publishes each `node_port` on 127.0.0.1, at the port it is published on
-        // now (its stable one unless a handover moved it).
-        let mut hosts = Vec::new();
-        if replica == 0 {
-            for port in spec.ports.iter().filter(|p| p.exposed) {
-                let now = self.published(env, &spec.name, port.container_port).await?;
-                hosts.push((port.container_port, now));
-            }
-        }
-        // Behind a serving ingress, the new replica starts beside the old one on the other of
-        // each port's two host ports. Otherwise a port can be held by one container only: the
-        // old replica must let go of it before the new one starts, and that window is reported.
-        let handover = self.hands_over(!hosts.is_empty(), old.is_some()).await;
-        let before = hosts.clone();
-        if handover {
-            for (port, host) in &mut hosts {
-                *host = stagecraft_engine::other_host_port(&env.env_id, &spec.name, *port, *host);
-            }
-        }
+        // Replica 0 publishes each `node_port` on 127.0.0.1, where the old one does. Behind a
+        // serving ingress, the new replica starts beside the old one on the other of the
+        // port's two host ports. Otherwise a port can be held by one container only: the old
+        // replica must let go of it before the new one starts, and that window is reported.
+        let before = if replica == 0 {
+            self.publishing(env, spec, old).await?
+        } else {
+            Vec::new()
+        };
+        let handover = if replica == 0 {
+            self.handover_to(env, spec, &before, old).await
+        } else {
+            None
+        };
+        let hosts = handover.clone().unwrap_or_else(|| before.clone());
+        let handover = handover.is_some();
         let mut stopped_old = None;
         if !handover
             && !hosts.is_empty()
@@ -373,8 +386,17 @@ impl DockerRuntime {
             joins: None,
         };
         // Its init containers to their end, then it, then its sidecars beside it; handed
-        // over to, it must answer before the ingress sends it requests.
+        // over to, it must answer before the ingress sends it requests. A deploy cut short
+        // meanwhile leaves the ingress on the old replica.
         let since = Instant::now();
+        let undo = Undo {
+            runtime: self.clone(),
+            docker: docker.clone(),
+            env: env.clone(),
+            spec: spec.clone(),
+            replica: name.clone(),
+            before: handover.then(|| before.clone()),
+        };
         let started = async {
             self.run_init_containers(docker, env, spec, &name, progress)
                 .await?;
@@ -394,10 +416,7 @@ impl DockerRuntime {
         if let Err(error) = started {
             // Leave the service as it was: the ingress on the old replica (a switch may have
             // been half made), and the old replica back.
-            if handover && let Err(back) = self.switch(env, spec, &before).await {
-                tracing::warn!(%back, service = %spec.name, "the ingress was not switched back to the old replica");
-            }
-            self.remove_replica(docker, env, &name).await?;
+            undo.undo().await?;
             if let Some((old_name, _)) = &stopped_old
                 && let Err(restart) = docker
                     .start_container(
@@ -416,10 +435,12 @@ impl DockerRuntime {
             }
             return Err(error);
         }
+        // Handed over to, it serves: what follows cannot undo that.
+        undo.done();
         // Restarted by the engine from now on (after a crash, after Docker restarts), as a
         // Kubernetes pod is; not before it was ready, so a replica that cannot start reports
         // its own exit code instead of a restart loop.
-        docker
+        let policy = docker
             .update_container(
                 &name,
                 ContainerUpdateBody {
@@ -431,7 +452,15 @@ impl DockerRuntime {
                 },
             )
             .await
-            .map_err(|e| failed(format!("setting the restart policy of {name}"), e))?;
+            .map_err(|e| failed(format!("setting the restart policy of {name}"), e));
+        match policy {
+            Ok(_) => {}
+            // Handed over to, it serves already: the old one is retired all the same.
+            Err(error) if handover => {
+                tracing::warn!(%error, container = %name, "not restarted by the engine after a crash");
+            }
+            Err(error) => return Err(error),
+        }
         // One that crashed between its readiness and the policy is started as the policy
         // would have started it.
         let exited = docker
@@ -464,14 +493,14 @@ impl DockerRuntime {
             progress.switched(
                 millis,
                 format!(
-                    "the ingress sends {}'s requests to its new container ({}), ready in {:.1} s; \
-                     the old one stops once its requests under way end",
+                    "the ingress sends {}'s new requests to its new container ({}), ready in \
+                     {:.1} s; the old one gets 5 s for those under way, then is stopped",
                     spec.name,
                     at.join(", "),
                     since.elapsed().as_secs_f64()
                 ),
             );
-            self.retire(docker.clone(), env.clone(), summary_name(old));
+            self.retire(docker.clone(), env, &spec.name, summary_name(old));
             return Ok(());
         }
         if let Some((_, since)) = stopped_old {

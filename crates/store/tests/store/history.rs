@@ -743,6 +743,41 @@ async fn a_service_switched_without_downtime_says_so_on_its_task_and_keeps_it_af
         (row.status.as_str(), row.detail.as_deref()),
         ("succeeded", Some(switched))
     );
+
+    // The switch and the task's end in one batch, as a runtime often sends them.
+    let next = deploy::insert(store.pool(), environment_id, Stage::Patch, "deploy", None)
+        .await
+        .unwrap();
+    deploy::record_events(
+        store.pool(),
+        next,
+        &[
+            DeployEvent::StepStarted {
+                step: 0,
+                name: "web".into(),
+                tasks: vec![task()],
+                wait_for_finish: true,
+            },
+            DeployEvent::ServiceSwitched {
+                step: 0,
+                task: task(),
+                millis: 900,
+                detail: switched.into(),
+            },
+            DeployEvent::TaskFinished {
+                step: 0,
+                task: task(),
+                outcome: TaskOutcome::Succeeded,
+            },
+        ],
+    )
+    .await
+    .unwrap();
+    let row = &timeline::tasks(store.pool(), next).await.unwrap()[0];
+    assert_eq!(
+        (row.status.as_str(), row.detail.as_deref()),
+        ("succeeded", Some(switched))
+    );
 }
 
 #[tokio::test]
@@ -767,9 +802,17 @@ async fn a_moved_port_is_kept_until_the_service_is_back_on_its_stable_one() {
         port: 8080,
         host_port: 25001,
     };
-    assert_eq!(published_port::all(pool).await.unwrap(), [moved.clone()]);
+    assert_eq!(
+        published_port::all(pool).await.unwrap(),
+        std::slice::from_ref(&moved)
+    );
     assert_eq!(published_port::of(pool, "ted1bc4").await.unwrap(), [moved]);
-    assert!(published_port::of(pool, "other99").await.unwrap().is_empty());
+    assert!(
+        published_port::of(pool, "other99")
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // An environment it does not know records nothing.
     published_port::set(pool, "nobody1", "web", 8080, 24567, false)
         .await
