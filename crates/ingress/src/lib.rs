@@ -18,6 +18,6 @@ mod run;
 mod table;
 
 pub use page::FROM_INGRESS;
-pub use proxy::{Body, Routes, serve};
+pub use proxy::{Body, RefreshAsk, Routes, serve};
 pub use run::{IngressError, REFRESH, Started, start};
 pub use table::{Conflict, Found, Route, Table, Target, host_of};

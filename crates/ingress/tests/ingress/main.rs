@@ -439,3 +439,48 @@ async fn a_client_speaking_http2_is_answered_and_the_service_hears_http1() {
     );
     stop.cancel();
 }
+
+#[tokio::test]
+async fn a_refresh_is_answered_once_the_table_was_made_again_and_only_to_its_data_folder() {
+    let (asks, mut asked) = mpsc::channel::<stagecraft_ingress::RefreshAsk>(4);
+    let routes = Routes::identified(Table::default(), "folder-1").refreshed_by(asks);
+    let (ingress, stop) = ingress(routes).await;
+    fn refresh(identity: &str, method: &str) -> String {
+        format!(
+            "{method} / HTTP/1.1\r\nHost: {}\r\n{FROM_INGRESS}: {identity}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            stagecraft_api::REFRESH_HOST
+        )
+    }
+
+    // Another data folder's, or not a POST: refused, nothing asked.
+    for request in [refresh("folder-2", "POST"), refresh("folder-1", "GET")] {
+        let answer = raw(ingress, &request).await;
+        assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+        assert!(asked.try_recv().is_err());
+    }
+
+    // Answered only once whoever makes the table says it is done.
+    let answer = tokio::spawn(async move { raw(ingress, &refresh("folder-1", "POST")).await });
+    let ask = tokio::time::timeout(Duration::from_secs(5), asked.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!answer.is_finished(), "answered before the table was made");
+    ask.send(()).unwrap();
+    let answer = answer.await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 204"), "{answer}");
+    assert!(
+        answer
+            .to_ascii_lowercase()
+            .contains(&format!("{FROM_INGRESS}: folder-1")),
+        "{answer}"
+    );
+
+    // A refresh that could not read the routes answers nobody: 503.
+    let answer = tokio::spawn(async move { raw(ingress, &refresh("folder-1", "POST")).await });
+    drop(asked.recv().await.unwrap());
+    let answer = answer.await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    stop.cancel();
+}
