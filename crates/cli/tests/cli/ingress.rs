@@ -1,7 +1,8 @@
 //! The local ingress of a real `stagecraft serve` in front of real containers (busybox
 //! `httpd`): two environments of one app at their own hostnames, a path rule to another
 //! service, the ingress's page for a host it does not know, and an environment's hostname
-//! gone once it is torn down; and a patch under a steady loop of requests through the ingress
+//! gone once it is torn down, a WebSocket-style upgrade echoed through a container; and a
+//! patch under a steady loop of requests through the ingress
 //! without one failed (the new container started beside the old, the ingress switched to it).
 
 use std::io::{BufRead as _, Read as _, Write as _};
@@ -32,10 +33,19 @@ fn two_service_app(dir: &Path, name: &str) -> std::path::PathBuf {
         .expect("busybox-static must be installed (apt-get install busybox-static)");
     std::fs::write(
         repo.join("site/Dockerfile"),
-        "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\nCOPY version /version\n",
+        "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\nCOPY version /version\nCOPY echo.sh /echo.sh\n",
     )
     .unwrap();
     std::fs::write(repo.join("site/version"), "v1\n").unwrap();
+    // An upgrade echo (what a WebSocket server does after its handshake): the request's head
+    // read, 101 answered, then every byte sent back.
+    std::fs::write(
+        repo.join("site/echo.sh"),
+        "while read -r line; do [ \"${#line}\" -le 1 ] && break; done\n\
+         printf 'HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\n\\r\\n'\n\
+         exec cat\n",
+    )
+    .unwrap();
     let serve = |who: &str, folder: &str| {
         format!(
             "[sh, -c, 'mkdir -p /www{folder} && echo \"{who} $RELEASE_ENV_ID $(cat /version)\" > /www{folder}/index.html && exec httpd -f -p 8080 -h /www']"
@@ -48,12 +58,13 @@ fn two_service_app(dir: &Path, name: &str) -> std::path::PathBuf {
 environment_templates: [{{name: ephemeral}}]
 services:
 - {{name: web, build: {{context: site}}, command: {web}, ports: [{{type: node_port, port: '80', target_port: '8080'}}]}}
+- {{name: ws, build: {{context: site}}, command: [nc, -ll, -p, '8080', -e, sh, /echo.sh], ports: [{{type: node_port, port: '82', target_port: '8080'}}]}}
 - {{name: api, build: {{context: site}}, command: {api}, ports: [{{type: node_port, port: '81', target_port: '8080'}}], readiness_probe: {{exec: {{command: [wget, -qO-, 'http://127.0.0.1:8080/api/']}}, period_seconds: 1}}}}
 rules:
 - {{service: api, hostnames: ['web-${{env_id}}.${{domain}}'], path: /api}}
 workflows:
-- {{name: setup, order_from: [services.web, services.api]}}
-- {{name: patch, order_from: [services.web, services.api]}}
+- {{name: setup, order_from: [services.web, services.ws, services.api]}}
+- {{name: patch, order_from: [services.web, services.ws, services.api]}}
 - {{name: teardown, order_from: [release.remove_environment]}}
 ",
             web = serve("web", ""),
@@ -134,6 +145,7 @@ fn environments_answer_at_their_hostnames_through_the_ingress_of_serve() {
             urls,
             [
                 format!("http://web-{id}.localhost:{port}"),
+                format!("http://ws-{id}.localhost:{port}"),
                 format!("http://api-{id}.localhost:{port}")
             ],
             "{created}"
@@ -189,6 +201,34 @@ fn environments_answer_at_their_hostnames_through_the_ingress_of_serve() {
             (200, false, format!("api {id} v1"))
         );
     }
+    // A WebSocket-style upgrade through the ingress to a real container, echoed both ways.
+    let mut socket = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        socket,
+        "GET /chat HTTP/1.1\r\nHost: ws-{}.localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+        ids[0]
+    )
+    .unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && head.len() < 4096 {
+        socket.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head);
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    for message in ["hello through the ingress\n", "and back again\n"] {
+        socket.write_all(message.as_bytes()).unwrap();
+        let mut echoed = vec![0u8; message.len()];
+        socket.read_exact(&mut echoed).unwrap();
+        assert_eq!(String::from_utf8_lossy(&echoed), message);
+    }
+    drop(socket);
+
     let (status, ours, body) = get(port, "nobody.localhost", "/");
     assert_eq!((status, ours), (404, true), "{body}");
     assert!(
