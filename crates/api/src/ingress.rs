@@ -172,6 +172,11 @@ pub struct IngressView {
     /// Whether this machine's resolver sends `*.localhost` names to the loopback address
     /// (browsers do by themselves; `curl` and other programs need the resolver to).
     pub resolves_localhost: bool,
+    /// The HTTPS port, when `STAGECRAFT_INGRESS_HTTPS_PORT` turns HTTPS on.
+    pub https_port: Option<u16>,
+    /// The certificate of the data folder's authority, once made (HTTPS's first use): the
+    /// file to trust.
+    pub authority: Option<String>,
 }
 
 /// How long the resolver gets to answer for a `*.localhost` name.
@@ -201,11 +206,16 @@ impl Stagecraft {
             _ => Vec::new(),
         };
         let resolves_localhost = !found.is_empty() && found.iter().all(|a| a.ip().is_loopback());
+        let https_port = crate::settings::ingress_https_port_from_env();
+        let authority = self.settings.data_dir.ingress_authority();
         IngressView {
             port,
             status,
             problem,
             resolves_localhost,
+            https_port,
+            authority: (https_port.is_some() && authority.is_file())
+                .then(|| authority.display().to_string()),
         }
     }
 }

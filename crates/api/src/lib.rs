@@ -143,8 +143,8 @@ pub use schedule::{
 };
 pub use settings::{
     DEFAULT_DEPLOY_LEASE, DEFAULT_INGRESS_PORT, DEFAULT_STATIC_BUILD_IMAGE, DataDir, DataDirSource,
-    LOG_FILE_PREFIX, LOG_FILE_SUFFIX, Settings, StaticSiteSettings, default_build_parallelism,
-    ingress_port_from_env,
+    INGRESS_AUTHORITY, LOG_FILE_PREFIX, LOG_FILE_SUFFIX, Settings, StaticSiteSettings,
+    default_build_parallelism, ingress_https_port_from_env, ingress_port_from_env,
 };
 pub use stagecraft_engine::{
     DeployEvent, DeployOutcome, ExecInput, ExecOutput, ExecSession, RuntimeErrorKind,

@@ -144,6 +144,29 @@ pub fn ingress_port_from_env() -> u16 {
         .unwrap_or(DEFAULT_INGRESS_PORT)
 }
 
+/// The local ingress's HTTPS port when `STAGECRAFT_INGRESS_HTTPS_PORT` names one (HTTPS is
+/// off otherwise: its certificate authority is made on first use, and a user trusts it by
+/// hand).
+pub fn ingress_https_port_from_env() -> Option<u16> {
+    std::env::var("STAGECRAFT_INGRESS_HTTPS_PORT")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|p: &u16| *p > 0)
+}
+
+/// Where the data folder keeps the ingress's certificate authority, and the file of its
+/// certificate (the one a user trusts).
+pub const INGRESS_AUTHORITY: (&str, &str) = ("ingress-ca", "stagecraft-ca.pem");
+
+impl DataDir {
+    /// The ingress's certificate authority's certificate, made or not.
+    pub fn ingress_authority(&self) -> PathBuf {
+        self.path
+            .join(INGRESS_AUTHORITY.0)
+            .join(INGRESS_AUTHORITY.1)
+    }
+}
+
 /// The image static services' sites are built in, and Stagecraft's file server that serves
 /// them.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -65,10 +65,21 @@ pub(crate) async fn execute(stagecraft: &Stagecraft, serve: Serve) -> Result<u8,
     if serve.ingress {
         let port = stagecraft.settings().ingress_port;
         match stagecraft_ingress::start(stagecraft.clone(), port, stop.clone()).await {
-            Ok(started) if *started.borrow() == stagecraft_ingress::Started::Here => eprintln!(
-                "stagecraft serve: the ingress answers on http://127.0.0.1:{port}/: each \
-                 environment's services at http://<service>-<id>.localhost:{port}/"
-            ),
+            Ok(started) if *started.borrow() == stagecraft_ingress::Started::Here => {
+                eprintln!(
+                    "stagecraft serve: the ingress answers on http://127.0.0.1:{port}/: each \
+                     environment's services at http://<service>-<id>.localhost:{port}/"
+                );
+                if let Some(https) = stagecraft_api::ingress_https_port_from_env() {
+                    let authority = stagecraft.settings().data_dir.ingress_authority();
+                    eprintln!(
+                        "stagecraft serve: and HTTPS at https://<service>-<id>.localhost:{https}/, \
+                         signed by the data folder's authority: trust {} once (README, \
+                         \"HTTPS\")",
+                        authority.display()
+                    );
+                }
+            }
             Ok(_) => eprintln!(
                 "stagecraft serve: this data folder's ingress is served by another Stagecraft on \
                  port {port} (this one takes over if it stops)"

@@ -10,14 +10,17 @@
 //! - `table.rs`: the routing table (hostnames, longest path prefix first)
 //! - `proxy.rs`: the server and the forwarding (streams, upgrades, HTTP/2 from clients)
 //! - `page.rs`: the ingress's own answers (an unknown hostname, a service not answering)
+//! - `tls.rs`: its HTTPS: the data folder's certificate authority, a certificate per hostname
 //! - `run.rs`: one ingress per machine for a Stagecraft's environments, its table kept current
 
 mod page;
 mod proxy;
 mod run;
 mod table;
+mod tls;
 
 pub use page::FROM_INGRESS;
-pub use proxy::{Body, RefreshAsk, Routes, serve};
+pub use proxy::{Body, RefreshAsk, Routes, serve, serve_tls};
 pub use run::{IngressError, REFRESH, Started, start};
 pub use table::{Conflict, Found, Route, Table, Target, host_of};
+pub use tls::{Authority, server_config};

@@ -103,17 +103,46 @@ struct Proxy {
     client: Client<HttpConnector, Incoming>,
     /// Ends the upgraded connections (they leave hyper's) when the ingress stops.
     stop: CancellationToken,
+    /// Whether clients reach it over TLS (its HTTPS port).
+    https: bool,
 }
 
 /// Answers on `listener` until `stop` is cancelled; requests under way then get a few
 /// seconds to end.
 pub async fn serve(listener: TcpListener, routes: Routes, stop: CancellationToken) {
+    serve_with(listener, routes, None, stop).await;
+}
+
+/// [`serve`] over TLS: each connection's handshake with `tls` (a certificate per hostname,
+/// HTTP/2 or HTTP/1.1 as the client offers), then the same proxy.
+pub async fn serve_tls(
+    listener: TcpListener,
+    routes: Routes,
+    tls: Arc<rustls::ServerConfig>,
+    stop: CancellationToken,
+) {
+    serve_with(
+        listener,
+        routes,
+        Some(tokio_rustls::TlsAcceptor::from(tls)),
+        stop,
+    )
+    .await;
+}
+
+async fn serve_with(
+    listener: TcpListener,
+    routes: Routes,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    stop: CancellationToken,
+) {
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
     connector.set_connect_timeout(Some(Duration::from_secs(5)));
     let proxy = Proxy {
         routes,
         stop: stop.clone(),
+        https: tls.is_some(),
         client: Client::builder(TokioExecutor::new())
             .pool_idle_timeout(POOL_IDLE)
             .pool_timer(TokioTimer::new())
@@ -149,15 +178,40 @@ pub async fn serve(listener: TcpListener, routes: Routes, stop: CancellationToke
             let proxy = proxy.clone();
             async move { Ok::<_, std::convert::Infallible>(proxy.handle(peer, request).await) }
         });
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
-            .into_owned();
-        let connection = graceful.watch(connection);
-        served.spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::debug!(%error, "an ingress connection ended with an error");
+        match &tls {
+            None => {
+                let connection = builder
+                    .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                    .into_owned();
+                let connection = graceful.watch(connection);
+                served.spawn(async move {
+                    if let Err(error) = connection.await {
+                        tracing::debug!(%error, "an ingress connection ended with an error");
+                    }
+                });
             }
-        });
+            Some(tls) => {
+                // The handshake on the connection's own task: a slow client holds no other.
+                let (tls, builder, watcher) = (tls.clone(), builder.clone(), graceful.watcher());
+                served.spawn(async move {
+                    let stream =
+                        match tokio::time::timeout(HEADER_TIMEOUT, tls.accept(stream)).await {
+                            Ok(Ok(stream)) => stream,
+                            Ok(Err(error)) => {
+                                tracing::debug!(%error, "a TLS handshake with the ingress failed");
+                                return;
+                            }
+                            Err(_) => return,
+                        };
+                    let connection = builder
+                        .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                        .into_owned();
+                    if let Err(error) = watcher.watch(connection).await {
+                        tracing::debug!(%error, "an ingress connection ended with an error");
+                    }
+                });
+            }
+        }
     }
     drop(listener);
     let _ = tokio::time::timeout(Duration::from_secs(5), graceful.shutdown()).await;
@@ -337,7 +391,7 @@ impl Proxy {
         if let Ok(value) = HeaderValue::from_str(host) {
             parts.headers.insert(HOST, value);
         }
-        forwarded(&mut parts.headers, peer, host);
+        forwarded(&mut parts.headers, peer, host, self.https);
         let mut response = match self.client.request(Request::from_parts(parts, body)).await {
             Ok(response) => response,
             Err(error) if !error.is_connect() => {
@@ -474,7 +528,7 @@ fn without_hop_by_hop(headers: &mut HeaderMap) {
 
 /// `X-Forwarded-For` (the client's address added to any before it), `X-Forwarded-Host`
 /// and `X-Forwarded-Proto`, as a service behind Release's ingress gets them.
-fn forwarded(headers: &mut HeaderMap, peer: SocketAddr, host: &str) {
+fn forwarded(headers: &mut HeaderMap, peer: SocketAddr, host: &str, https: bool) {
     let client = peer.ip().to_string();
     let before: Vec<&str> = headers
         .get_all("x-forwarded-for")
@@ -492,5 +546,8 @@ fn forwarded(headers: &mut HeaderMap, peer: SocketAddr, host: &str) {
     if let Ok(value) = HeaderValue::from_str(host) {
         headers.insert("x-forwarded-host", value);
     }
-    headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
+    headers.insert(
+        "x-forwarded-proto",
+        HeaderValue::from_static(if https { "https" } else { "http" }),
+    );
 }

@@ -37,6 +37,17 @@ pub enum IngressError {
     },
     #[error("the ingress could not read its data folder's id: {0}")]
     Store(String),
+    #[error("the ingress's certificate authority: {0}")]
+    Authority(String),
+    #[error(
+        "the ingress cannot answer HTTPS on 127.0.0.1:{port}: {source}. Set \
+         STAGECRAFT_INGRESS_HTTPS_PORT to a free port, or stop what uses it"
+    )]
+    HttpsPortTaken {
+        port: u16,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Where the ingress is: what [`start`] found, then what changes (a takeover).
@@ -134,6 +145,22 @@ async fn keep(
         ),
         Err(error) => tracing::debug!(%error, "no IPv6 loopback: the ingress is on 127.0.0.1 only"),
     }
+    if let Some(https) = stagecraft_api::ingress_https_port_from_env() {
+        match https_listeners(&stagecraft, https, identity).await {
+            Ok((listeners, tls)) => {
+                tracing::info!(port = https, "the ingress answers HTTPS too");
+                for listener in listeners {
+                    served.push(tokio::spawn(crate::proxy::serve_tls(
+                        listener,
+                        routes.clone(),
+                        std::sync::Arc::clone(&tls),
+                        stop.clone(),
+                    )));
+                }
+            }
+            Err(error) => tracing::warn!(%error, "the ingress answers no HTTPS"),
+        }
+    }
     let mut last = Vec::new();
     let mut every = tokio::time::interval(REFRESH);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -162,6 +189,26 @@ async fn keep(
     for task in served {
         let _ = task.await;
     }
+}
+
+/// The HTTPS port's listeners (127.0.0.1, and ::1 where the machine has it) and its TLS
+/// setup, the data folder's certificate authority made on first use.
+async fn https_listeners(
+    stagecraft: &Stagecraft,
+    port: u16,
+    identity: &str,
+) -> Result<(Vec<TcpListener>, std::sync::Arc<rustls::ServerConfig>), IngressError> {
+    let authority =
+        crate::tls::Authority::load_or_create(&stagecraft.settings().data_dir.path, identity)?;
+    let tls = crate::tls::server_config(authority)?;
+    let v4 = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))
+        .await
+        .map_err(|source| IngressError::HttpsPortTaken { port, source })?;
+    let mut listeners = vec![v4];
+    if let Ok(v6) = TcpListener::bind(SocketAddr::from((Ipv6Addr::LOCALHOST, port))).await {
+        listeners.push(v6);
+    }
+    Ok((listeners, tls))
 }
 
 /// Makes the table again when the routes changed since `last`; whether the routes were read.

@@ -291,7 +291,16 @@ problem: string | null,
  * Whether this machine's resolver sends `*.localhost` names to the loopback address
  * (browsers do by themselves; `curl` and other programs need the resolver to).
  */
-resolvesLocalhost: boolean, };
+resolvesLocalhost: boolean, 
+/**
+ * The HTTPS port, when `STAGECRAFT_INGRESS_HTTPS_PORT` turns HTTPS on.
+ */
+httpsPort: number | null, 
+/**
+ * The certificate of the data folder's authority, once made (HTTPS's first use): the
+ * file to trust.
+ */
+authority: string | null, };
 
 /**
  * Whether this process serves the ingress.

@@ -202,7 +202,11 @@ impl DockerRuntime {
                 moved.push((port.container_port, actual));
             }
         }
-        self.switch(env, spec, &moved).await
+        // Kept first; an ingress that does not confirm (none runs) reads it when it starts.
+        if let Err(error) = self.switch(env, spec, &moved).await {
+            tracing::warn!(%error, service = %spec.name, "where the service is published was recorded; no ingress took it now");
+        }
+        Ok(())
     }
 
     /// Lets `replica` of `service` end its requests under way ([`DRAIN`]), then stops it

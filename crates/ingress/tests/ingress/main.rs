@@ -484,3 +484,90 @@ async fn a_refresh_is_answered_once_the_table_was_made_again_and_only_to_its_dat
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
     stop.cancel();
 }
+
+#[tokio::test]
+async fn https_with_the_data_folders_authority_a_certificate_per_hostname() {
+    use stagecraft_ingress::{Authority, serve_tls, server_config};
+
+    let data = tempfile::tempdir().unwrap();
+    let authority = Authority::load_or_create(data.path(), "folder-1").unwrap();
+    let trusted = std::fs::read(&authority.path).unwrap();
+    assert!(authority.path.ends_with("ingress-ca/stagecraft-ca.pem"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let key = authority.path.with_file_name("stagecraft-ca-key.pem");
+        let mode = std::fs::metadata(key).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the key is the user's only");
+    }
+    // Read again, the same authority (its certificate kept, its key signing).
+    let again = Authority::load_or_create(data.path(), "folder-1").unwrap();
+    assert_eq!(std::fs::read(&again.path).unwrap(), trusted);
+
+    let web = service("web", no_release()).await;
+    let routes = Routes::new(Table::new([route("web.localhost", "/", "a1", "web", web)]).0);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let stop = CancellationToken::new();
+    tokio::spawn(serve_tls(
+        listener,
+        routes,
+        server_config(again).unwrap(),
+        stop.clone(),
+    ));
+
+    // A client that trusts the authority only.
+    let mut roots = rustls::RootCertStore::empty();
+    {
+        use rustls::pki_types::pem::PemObject as _;
+        for certificate in rustls::pki_types::CertificateDer::pem_slice_iter(&trusted) {
+            roots.add(certificate.unwrap()).unwrap();
+        }
+    }
+    let client = Arc::new(
+        rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth(),
+    );
+    let connect = |name: &'static str| {
+        let client = Arc::clone(&client);
+        async move {
+            let tcp = TcpStream::connect(address).await.unwrap();
+            tokio_rustls::TlsConnector::from(client)
+                .connect(name.try_into().unwrap(), tcp)
+                .await
+        }
+    };
+    let tls = connect("web.localhost")
+        .await
+        .expect("the certificate is trusted");
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let response = sender
+        .send_request(
+            Request::builder()
+                .uri("/hello")
+                .header("host", "web.localhost")
+                .body(full(""))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let body = String::from_utf8_lossy(&body);
+    assert!(
+        body.starts_with("web /hello") && body.contains("proto=https"),
+        "{body}"
+    );
+
+    // A name the authority may not sign for gets no certificate.
+    assert!(connect("example.com").await.is_err());
+    stop.cancel();
+}

@@ -18,7 +18,14 @@ function api(ingress: IngressView): SystemApi {
 describe("IngressPanel", () => {
   it("gives the hostnames' shape and port, who serves it, and that *.localhost resolves", async () => {
     render(IngressPanel, {
-      api: api({ port: 7480, status: "serving", problem: null, resolvesLocalhost: true }),
+      api: api({
+        port: 7480,
+        status: "serving",
+        problem: null,
+        resolvesLocalhost: true,
+        httpsPort: null,
+        authority: null,
+      }),
     });
     expect((await screen.findByTestId("ingress-address")).textContent).toBe(
       "http://<service>-<id>.localhost:7480",
@@ -26,6 +33,46 @@ describe("IngressPanel", () => {
     expect(screen.getByTestId("ingress-status").dataset.status).toBe("serving");
     expect(screen.getByTestId("ingress-resolver").dataset.resolves).toBe("true");
     expect(screen.queryByTestId("ingress-problem")).toBeNull();
+    expect(screen.getByTestId("ingress-https").textContent).toContain(
+      "STAGECRAFT_INGRESS_HTTPS_PORT",
+    );
+  });
+
+  it("gives the HTTPS address and how to trust the data folder's authority once it is made", async () => {
+    const ingress: IngressView = {
+      port: 7480,
+      status: "serving",
+      problem: null,
+      resolvesLocalhost: true,
+      httpsPort: 7443,
+      authority: "/home/ada/.local/share/stagecraft/ingress-ca/stagecraft-ca.pem",
+    };
+    render(IngressPanel, { api: api(ingress) });
+    expect((await screen.findByTestId("ingress-https")).textContent).toContain(
+      "https://<service>-<id>.localhost:7443",
+    );
+    const trust = screen.getByTestId("ingress-trust").textContent ?? "";
+    expect(trust).toContain(
+      'certutil -user -addstore Root "/home/ada/.local/share/stagecraft/ingress-ca/stagecraft-ca.pem"',
+    );
+    expect(trust).toContain("update-ca-certificates");
+    expect(trust).toContain("add-trusted-cert");
+  });
+
+  it("says the authority is made on HTTPS's first start", async () => {
+    render(IngressPanel, {
+      api: api({
+        port: 7480,
+        status: "serving",
+        problem: null,
+        resolvesLocalhost: true,
+        httpsPort: 7443,
+        authority: null,
+      }),
+    });
+    expect((await screen.findByTestId("ingress-trust")).textContent).toContain(
+      "made when HTTPS first starts",
+    );
   });
 
   it("says why nobody serves it, and what to do when the resolver does not send *.localhost here", async () => {
@@ -35,6 +82,8 @@ describe("IngressPanel", () => {
         status: "off",
         problem: "the ingress cannot listen on 127.0.0.1:7480: address in use",
         resolvesLocalhost: false,
+        httpsPort: null,
+        authority: null,
       }),
     });
     expect((await screen.findByTestId("ingress-problem")).textContent).toContain("address in use");
