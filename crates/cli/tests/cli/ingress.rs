@@ -83,6 +83,15 @@ workflows:
     repo
 }
 
+/// A port free now on 127.0.0.1.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// `GET path` with `Host: host` on 127.0.0.1:`port`: the status, whether the ingress
 /// answered itself, and the body.
 fn get(port: u16, host: &str, path: &str) -> (u16, bool, String) {
@@ -120,12 +129,7 @@ fn environments_answer_at_their_hostnames_through_the_ingress_of_serve() {
     let _cleanup = Cleanup(name.clone());
     let repo = two_service_app(dir.path(), &name);
     // A port of this test's own, for every command: the URLs they give name it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-        .to_string();
+    let port = free_port().to_string();
     let env = [("STAGECRAFT_INGRESS_PORT", port.as_str())];
     let run = |args: &[&str]| stdout(&stagecraft_with(&data, args, &env));
     let json = |args: &[&str]| -> serde_json::Value { serde_json::from_str(&run(args)).unwrap() };
@@ -153,12 +157,14 @@ fn environments_answer_at_their_hostnames_through_the_ingress_of_serve() {
         ids.push(id);
     }
 
+    let https = free_port();
     let mut serve = Served(
         Command::new(env!("CARGO_BIN_EXE_stagecraft"))
             .args(["serve", "--every", "60", "--no-api"])
             .env("STAGECRAFT_DATA_DIR", &data)
             .env("STAGECRAFT_KEYCHAIN", "0")
             .env("STAGECRAFT_INGRESS_PORT", &port)
+            .env("STAGECRAFT_INGRESS_HTTPS_PORT", https.to_string())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap(),
@@ -228,6 +234,31 @@ fn environments_answer_at_their_hostnames_through_the_ingress_of_serve() {
         assert_eq!(String::from_utf8_lossy(&echoed), message);
     }
     drop(socket);
+
+    // HTTPS, with a certificate of the data folder's authority (made as serve started).
+    let authority = data.join("ingress-ca/stagecraft-ca.pem");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !authority.is_file() {
+        assert!(Instant::now() < deadline, "no authority made");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let host = format!("web-{}.localhost", ids[0]);
+    let curl = Command::new("curl")
+        .args(["-sS", "--max-time", "30", "--cacert"])
+        .arg(&authority)
+        .args([
+            "--resolve",
+            &format!("{host}:{https}:127.0.0.1"),
+            &format!("https://{host}:{https}/"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&curl.stdout).trim(),
+        format!("web {} v1", ids[0]),
+        "{}",
+        String::from_utf8_lossy(&curl.stderr)
+    );
 
     let (status, ours, body) = get(port, "nobody.localhost", "/");
     assert_eq!((status, ours), (404, true), "{body}");
