@@ -17,8 +17,9 @@ pub const PROBE_HOST: &str = "stagecraft-probe.invalid";
 /// The host of a request to make the table again (a `POST` with [`INGRESS_HEADER`]).
 pub const REFRESH_HOST: &str = "stagecraft-refresh.invalid";
 
-/// How long the ingress gets to answer a probe, or to make its table again.
-const ASK_WITHIN: Duration = Duration::from_secs(5);
+/// How long the ingress gets to answer a probe, or to make its table again: longer than the
+/// 5 s the ingress itself gives a refresh, so an answer it sends is never missed.
+const ASK_WITHIN: Duration = Duration::from_secs(8);
 
 /// Whether the ingress of data folder `identity` answers on 127.0.0.1:`port`: with `refresh`,
 /// once it has made its table again from the store.

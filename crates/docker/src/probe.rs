@@ -83,14 +83,28 @@ pub(crate) async fn http_get(port: u16, path: &str, limit: Duration) -> Result<(
     }
 }
 
-/// Whether a program answers on 127.0.0.1:`port` within `limit`: anything it says to `GET /`
-/// (an HTTP status, or a database's complaint). Docker's port proxy accepts connections for a
-/// container that does not listen yet, and closes them without a word.
-pub(crate) async fn answers(port: u16, limit: Duration) -> Result<(), NotReady> {
-    if first_bytes(port, "/", limit).await?.is_empty() {
-        Err(NotReady("closed without a word".to_owned()))
-    } else {
-        Ok(())
+/// How long a connection to a published port must stay open (or say something) to count as
+/// one a program took.
+const LISTENING_AFTER: Duration = Duration::from_millis(300);
+
+/// Whether a program listens behind 127.0.0.1:`port`. Docker's port proxy accepts a
+/// connection even when nothing listens in the container, and closes it at once; a program
+/// keeps it open waiting for a request (or greets first). Nothing is sent, so any protocol
+/// passes: HTTP, a database's, a WebSocket server's.
+pub(crate) async fn listening(port: u16) -> Result<(), NotReady> {
+    let mut stream = tokio::time::timeout(
+        PROBE_TIMEOUT,
+        tokio::net::TcpStream::connect(("127.0.0.1", port)),
+    )
+    .await
+    .map_err(|_| NotReady("no connection within 5 s".to_owned()))?
+    .map_err(not_ready)?;
+    let mut byte = [0u8; 1];
+    match tokio::time::timeout(LISTENING_AFTER, stream.read(&mut byte)).await {
+        // Still open, or a greeting: taken.
+        Err(_) | Ok(Ok(1..)) => Ok(()),
+        Ok(Ok(0)) => Err(NotReady("closed at once: nothing listens yet".to_owned())),
+        Ok(Err(error)) => Err(not_ready(error)),
     }
 }
 

@@ -285,8 +285,8 @@ fn environments_answer_at_their_hostnames_through_the_ingress_of_serve() {
     );
 
     // Patches (a new commit: new images) while requests go on through the ingress: none
-    // fails, and once the new version answers the old one never does again. The first moves
-    // web to its second port, the second back to its stable one.
+    // fails, and once the new version answers the old one never does again. Each moves web
+    // to its other port: the second, the stable one, the second again.
     let id = ids[1].clone();
     let direct = |id: &str| -> String {
         let got = json(&["environments", "get", id, "-o", "json"]);
@@ -300,7 +300,7 @@ fn environments_answer_at_their_hostnames_through_the_ingress_of_serve() {
             .to_owned()
     };
     let stable = direct(&id);
-    for (old, new) in [("v1", "v2"), ("v2", "v3")] {
+    for (old, new) in [("v1", "v2"), ("v2", "v3"), ("v3", "v4")] {
         std::fs::write(repo.join("site/version"), format!("{new}\n")).unwrap();
         git(&repo, &["commit", "-q", "-am", new]);
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -359,10 +359,10 @@ fn environments_answer_at_their_hostnames_through_the_ingress_of_serve() {
         // The new container took the service's other port, given as its direct URL; the old
         // one is gone (the command waited for its stop before it ended).
         let now = direct(&id);
-        if new == "v2" {
-            assert_ne!(now, stable, "the direct URL names the new container's port");
-        } else {
+        if new == "v3" {
             assert_eq!(now, stable, "back on the stable port");
+        } else {
+            assert_ne!(now, stable, "the direct URL names the new container's port");
         }
         let (code, _, body) = get(
             now.trim_start_matches("http://127.0.0.1:").parse().unwrap(),
@@ -387,5 +387,31 @@ fn environments_answer_at_their_hostnames_through_the_ingress_of_serve() {
             "one web container left"
         );
     }
+    // Without an ingress (serve stopped), a patch stops the old container first and the
+    // new one takes the port web is on now (its second one).
+    let moved = direct(&id);
+    drop(serve);
+    std::fs::write(repo.join("site/version"), "v5\n").unwrap();
+    git(&repo, &["commit", "-q", "-am", "v5"]);
+    let patched = json(&[
+        "deploys",
+        "create",
+        "--environment",
+        &id,
+        "--wait",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(patched["deploy"]["status"], "succeeded", "{patched}");
+    assert_eq!(direct(&id), moved);
+    let (code, _, body) = get(
+        moved
+            .trim_start_matches("http://127.0.0.1:")
+            .parse()
+            .unwrap(),
+        "127.0.0.1",
+        "/",
+    );
+    assert_eq!((code, body), (200, format!("web {id} v5")));
     run(&["environments", "delete", &id]);
 }

@@ -15,9 +15,9 @@ use super::inspection::{published_port, running};
 use super::{DockerRuntime, STOP_GRACE_SECS};
 use crate::probe;
 
-/// How long a new replica without a readiness probe gets to answer on its `node_port` before
-/// the ingress is switched to it anyway.
-const ANSWER_WITHIN: Duration = Duration::from_secs(30);
+/// How long a new replica without a readiness probe gets to listen on its `node_port` before
+/// the ingress is switched to it anyway (the task's own time limit may end it first).
+const ANSWER_WITHIN: Duration = Duration::from_secs(300);
 /// Between two looks at whether the new replica answers.
 const ANSWER_POLL: Duration = Duration::from_millis(100);
 /// How long the old replica keeps running once the ingress sends it nothing new: its
@@ -27,12 +27,17 @@ const DRAIN: Duration = Duration::from_secs(5);
 /// A `node_port` and the 127.0.0.1 port it is published on.
 pub(super) type Published = (u16, u16);
 
-/// A background task of the runtime's for one service of one environment.
+/// A background task of the runtime's for one service of one environment: an old replica
+/// retired, or a cut-short handover undone.
 #[derive(Debug)]
 pub(super) struct Retiring {
     env_id: String,
     service: String,
-    task: tokio::task::JoinHandle<()>,
+    /// The container it removes.
+    replica: String,
+    task: tokio::task::AbortHandle,
+    /// `true` once it ended (however).
+    done: tokio::sync::watch::Receiver<bool>,
 }
 
 impl DockerRuntime {
@@ -64,12 +69,21 @@ impl DockerRuntime {
     ) -> Result<Vec<Published>, RuntimeError> {
         let mut now = Vec::new();
         for port in spec.ports.iter().filter(|p| p.exposed) {
-            let held = old.and_then(|old| holds(old, port.container_port));
-            let host = match held {
-                Some(host) => host,
-                None => self.published(env, &spec.name, port.container_port).await?,
-            };
-            now.push((port.container_port, host));
+            let kept = self.published(env, &spec.name, port.container_port).await?;
+            // One of the port's two (a port that was not a `node_port` before has one
+            // Docker chose: the new replica goes where it is kept).
+            let stable =
+                stagecraft_engine::stable_host_port(&env.env_id, &spec.name, port.container_port);
+            let second = stagecraft_engine::other_host_port(
+                &env.env_id,
+                &spec.name,
+                port.container_port,
+                stable,
+            );
+            let held = old
+                .and_then(|old| holds(old, port.container_port))
+                .filter(|held| *held == stable || *held == second);
+            now.push((port.container_port, held.unwrap_or(kept)));
         }
         Ok(now)
     }
@@ -89,12 +103,17 @@ impl DockerRuntime {
         let [(port, host)] = before else {
             return None;
         };
-        let keeps_files = spec.volumes.iter().any(|v| {
-            matches!(
-                v.source,
-                VolumeSource::Persistent { .. } | VolumeSource::Shared { .. }
-            )
-        });
+        let keeps_files = spec
+            .volumes
+            .iter()
+            .chain(spec.sidecars.iter().flat_map(|c| &c.volumes))
+            .chain(spec.init_containers.iter().flat_map(|c| &c.volumes))
+            .any(|v| {
+                matches!(
+                    v.source,
+                    VolumeSource::Persistent { .. } | VolumeSource::Shared { .. }
+                )
+            });
         if old.is_none() || keeps_files {
             return None;
         }
@@ -110,10 +129,9 @@ impl DockerRuntime {
         board.serving().await.then(|| vec![(*port, other)])
     }
 
-    /// Waits until `container` answers on each of `hosts` (anything it says: Docker's port
-    /// proxy accepts for a container that does not listen yet and closes without a word;
-    /// readiness is the template's probe, when it has one), for at most [`ANSWER_WITHIN`];
-    /// fails when it stops running.
+    /// Waits until `container` listens on each of `hosts` ([`probe::listening`]; readiness
+    /// is the template's probe, when it has one), for at most [`ANSWER_WITHIN`]; fails when
+    /// it stops running.
     pub(super) async fn wait_answering(
         &self,
         docker: &Docker,
@@ -128,7 +146,7 @@ impl DockerRuntime {
         let since = Instant::now();
         for (port, host) in hosts {
             loop {
-                let Err(why) = probe::answers(*host, probe::PROBE_TIMEOUT).await else {
+                let Err(why) = probe::listening(*host).await else {
                     break;
                 };
                 let inspect = docker
@@ -146,8 +164,8 @@ impl DockerRuntime {
                 }
                 if since.elapsed() >= ANSWER_WITHIN {
                     progress.waiting(format!(
-                        "port {port} said nothing within {} s ({why}): the ingress is \
-                         switched to the new replica anyway",
+                        "port {port} was not listened on within {} s ({why}): the ingress \
+                         is switched to the new replica anyway",
                         ANSWER_WITHIN.as_secs()
                     ));
                     break;
@@ -156,6 +174,27 @@ impl DockerRuntime {
             }
         }
         Ok(())
+    }
+
+    /// [`Self::switch`] for a handover: when the ingress did not confirm because it is gone
+    /// (the app quit meanwhile), nobody routes through it and the move stands (kept for the
+    /// next ingress); otherwise the handover fails.
+    pub(super) async fn switch_over(
+        &self,
+        env: &EnvironmentRef,
+        spec: &ServiceSpec,
+        hosts: &[Published],
+    ) -> Result<(), RuntimeError> {
+        match self.switch(env, spec, hosts).await {
+            Ok(()) => Ok(()),
+            Err(error) => match &self.switchboard {
+                Some(board) if !board.serving().await => {
+                    tracing::warn!(%error, service = %spec.name, "the ingress went while the service was replaced: the move stands");
+                    Ok(())
+                }
+                _ => Err(error),
+            },
+        }
     }
 
     /// Sends the ingress's requests for `spec`'s ports to `hosts` from now on.
@@ -171,6 +210,29 @@ impl DockerRuntime {
             }
         }
         Ok(())
+    }
+
+    /// Whether `replica` (a running replica 0 of `spec`, which has a `node_port`) was left
+    /// before it was found ready: the engine restarts a replica once it was, so one it would
+    /// not restart never got there.
+    pub(super) async fn unfinished(
+        &self,
+        docker: &Docker,
+        spec: &ServiceSpec,
+        replica: &str,
+    ) -> bool {
+        if self.switchboard.is_none() || !spec.ports.iter().any(|p| p.exposed) {
+            return false;
+        }
+        docker
+            .inspect_container(
+                replica,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
+            .await
+            .ok()
+            .and_then(|inspect| inspect.host_config?.restart_policy?.name)
+            .is_none_or(|policy| policy != bollard::models::RestartPolicyNameEnum::UNLESS_STOPPED)
     }
 
     /// Records where `replica` (the service's replica 0, left as it is) publishes its
@@ -223,7 +285,8 @@ impl DockerRuntime {
         self.unwatch(&replica);
         let runtime = self.clone();
         let owner = env.clone();
-        self.keep(env, service, async move {
+        let name = replica.clone();
+        self.keep(env, service, &name, async move {
             tokio::time::sleep(DRAIN).await;
             let stopped = docker
                 .stop_container(
@@ -247,40 +310,78 @@ impl DockerRuntime {
         });
     }
 
-    /// Keeps `work` for `service` of `env` until [`DockerRuntime::retired`] awaits it.
+    /// Keeps `work` (on `replica` of `service` of `env`) until it ends: awaited by
+    /// [`DockerRuntime::retired`], cut short by [`DockerRuntime::hurry`].
     pub(super) fn keep(
         &self,
         env: &EnvironmentRef,
         service: &str,
+        replica: &str,
         work: impl std::future::Future<Output = ()> + Send + 'static,
     ) {
-        let task = tokio::spawn(work);
+        let (ended, done) = tokio::sync::watch::channel(false);
+        // Said ended however it ends (aborted too: the sender goes with the task).
+        let task = tokio::spawn(async move {
+            work.await;
+            let _ = ended.send(true);
+        });
         if let Ok(mut retiring) = self.retiring.lock() {
             retiring.retain(|r| !r.task.is_finished());
             retiring.push(Retiring {
                 env_id: env.env_id.clone(),
                 service: service.to_owned(),
-                task,
+                replica: replica.to_owned(),
+                task: task.abort_handle(),
+                done,
             });
         }
     }
 
-    /// Waits until the old replicas being retired are gone: those of `env_id` (of its
-    /// `service` only, when given), or every one.
-    pub(super) async fn retired(&self, env_id: Option<&str>, service: Option<&str>) {
-        let tasks: Vec<Retiring> = self
-            .retiring
+    /// The background work on `env_id`'s (of its `service` only, when given) replicas, or
+    /// on every one's.
+    fn retiring_of(
+        &self,
+        env_id: Option<&str>,
+        service: Option<&str>,
+    ) -> Vec<(
+        String,
+        tokio::task::AbortHandle,
+        tokio::sync::watch::Receiver<bool>,
+    )> {
+        self.retiring
             .lock()
-            .map(|mut retiring| {
-                let (mine, others) = std::mem::take(&mut *retiring).into_iter().partition(|r| {
-                    env_id.is_none_or(|e| r.env_id == e) && service.is_none_or(|s| r.service == s)
-                });
-                *retiring = others;
-                mine
+            .map(|retiring| {
+                retiring
+                    .iter()
+                    .filter(|r| {
+                        env_id.is_none_or(|e| r.env_id == e)
+                            && service.is_none_or(|s| r.service == s)
+                    })
+                    .map(|r| (r.replica.clone(), r.task.clone(), r.done.clone()))
+                    .collect()
             })
-            .unwrap_or_default();
-        for retiring in tasks {
-            let _ = retiring.task.await;
+            .unwrap_or_default()
+    }
+
+    /// Waits until the old replicas being retired are gone: those of `env_id` (of its
+    /// `service` only, when given), or every one. What it waits for stays listed until it
+    /// ends, so a wait cut short leaves it to the next (and to `settle`).
+    pub(super) async fn retired(&self, env_id: Option<&str>, service: Option<&str>) {
+        for (_, _, mut done) in self.retiring_of(env_id, service) {
+            // An error: the task is gone (ended, or aborted).
+            let _ = done.wait_for(|ended| *ended).await;
+        }
+    }
+
+    /// Ends the retirements of `env_id`'s old replicas now (a teardown or a pause does not
+    /// wait for their drain and stop): their containers are removed at once.
+    pub(super) async fn hurry(&self, docker: &Docker, env: &EnvironmentRef) {
+        for (replica, task, mut done) in self.retiring_of(Some(&env.env_id), None) {
+            task.abort();
+            let _ = done.wait_for(|ended| *ended).await;
+            if let Err(error) = self.remove_replica(docker, env, &replica).await {
+                tracing::warn!(%error, container = %replica, "an old replica was not removed");
+            }
         }
     }
 }
@@ -362,6 +463,8 @@ impl Drop for Undo {
             return;
         };
         if tokio::runtime::Handle::try_current().is_err() {
+            // The next deploy finds the new replica unfinished and makes it anew.
+            tracing::warn!(container = %self.replica, "a handover cut short is left to the next deploy");
             return;
         }
         let (runtime, docker, env, spec, replica) = (
@@ -371,7 +474,7 @@ impl Drop for Undo {
             self.spec.clone(),
             self.replica.clone(),
         );
-        self.runtime.keep(&self.env, &self.spec.name, async move {
+        self.runtime.keep(&self.env, &self.spec.name, &self.replica, async move {
             if let Err(error) = back(&runtime, &docker, &env, &spec, Some(before), &replica).await
             {
                 tracing::warn!(%error, container = %replica, "a new replica of a deploy cut short was not removed: the next deploy or the teardown removes it");

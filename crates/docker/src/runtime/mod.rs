@@ -181,7 +181,8 @@ impl Runtime for DockerRuntime {
     }
 
     async fn pause_environment(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
-        self.retired(Some(&env.env_id), None).await;
+        let docker = self.client().await?;
+        self.hurry(&docker, env).await;
         self.pause_containers(env).await
     }
 
@@ -232,8 +233,9 @@ impl Runtime for DockerRuntime {
     }
 
     async fn remove_environment(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
-        // Its old replicas on their way out go first: one removal each.
-        self.retired(Some(&env.env_id), None).await;
+        // Its old replicas on their way out go now, not after their drain.
+        let docker = self.client().await?;
+        self.hurry(&docker, env).await;
         self.tear_down(env).await
     }
 

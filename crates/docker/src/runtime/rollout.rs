@@ -56,6 +56,16 @@ impl DockerRuntime {
         for replica in 0..spec.replicas {
             let name = service_container(&env.env_id, &spec.name, &config, replica);
             match current.iter().find(|c| summary_name(c) == name) {
+                // A replica 0 a deploy cut short between its start and the switch to it never
+                // was ready (the engine would restart it once it was): made anew.
+                Some(c)
+                    if c.state == Some(bollard::models::ContainerSummaryStateEnum::RUNNING)
+                        && replica == 0
+                        && self.unfinished(&docker, spec, &name).await =>
+                {
+                    self.remove_replica(&docker, env, &name).await?;
+                    to_start.push(replica);
+                }
                 Some(c) if c.state == Some(bollard::models::ContainerSummaryStateEnum::RUNNING) => {
                 }
                 Some(_) => {
@@ -408,7 +418,7 @@ impl DockerRuntime {
             if handover {
                 self.wait_answering(docker, &name, spec, &hosts, progress)
                     .await?;
-                self.switch(env, spec, &hosts).await?;
+                self.switch_over(env, spec, &hosts).await?;
             }
             Ok(())
         }
