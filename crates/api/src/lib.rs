@@ -48,6 +48,7 @@
 //! - `secrets.rs`: secret values sealed at rest with the data folder's key
 //! - `gitops.rs`: `gitops validate` and `gitops init` over a repository's Release files
 //! - `tokens.rs`: the HTTP API's tokens (hashes only) and the requests it answered
+//! - `access.rs`: the ingress's access log, kept in each service's log
 //! - `ingress.rs`: the local ingress's routes, from every process's environments
 //! - `switch.rs`: the runtimes' `Switchboard`: where services are published now, the ingress
 //!   asked to take a move
@@ -57,6 +58,7 @@
 //! - `views/`: what the desktop app shows, as types with generated TypeScript twins
 //! - `error.rs`: [`Error`] and the stable [`ErrorCode`] the UI and the CLI switch on
 
+mod access;
 mod adopt;
 mod app;
 mod builds;
@@ -104,6 +106,7 @@ mod workflows;
 use stagecraft_docker::DockerEngine;
 use stagecraft_store::Store;
 
+pub use access::IngressAccess;
 pub use adopt::Orphan;
 pub use app::{AddedApp, RemovedApp};
 pub use builds::StartedBuild;

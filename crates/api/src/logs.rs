@@ -125,6 +125,26 @@ impl Logs {
         }
     }
 
+    /// Adds `lines` to `resource`'s kept log (of environment row `environment_id`), and
+    /// tells this process's followers.
+    pub(crate) async fn append(
+        &self,
+        resource: &str,
+        environment_id: i64,
+        lines: &[(Stream, String)],
+    ) -> Result<(), stagecraft_store::StoreError> {
+        stagecraft_store::log::append(
+            self.store.pool(),
+            resource,
+            Some(environment_id),
+            lines,
+            LOG_CAP,
+        )
+        .await?;
+        let _ = self.news.send(resource.to_owned());
+        Ok(())
+    }
+
     /// Where build `build_id`'s output lines go, and the writer that stores them.
     pub(crate) fn for_build(
         &self,

@@ -27,6 +27,8 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
+use stagecraft_api::IngressAccess;
+
 use crate::page::page;
 use crate::table::{Found, Table, Target};
 
@@ -56,6 +58,8 @@ pub struct Routes {
     table: Arc<RwLock<Arc<Table>>>,
     identity: Arc<str>,
     refresh: Option<mpsc::Sender<RefreshAsk>>,
+    /// Where each request passed to a service is told, for its access log.
+    access: Option<mpsc::Sender<IngressAccess>>,
 }
 
 impl Routes {
@@ -69,7 +73,16 @@ impl Routes {
             table: Arc::new(RwLock::new(Arc::new(table))),
             identity: Arc::from(identity),
             refresh: None,
+            access: None,
         }
+    }
+
+    /// Routes that tell `log` of each request passed to a service (dropped, not waited for,
+    /// when it is behind).
+    #[must_use]
+    pub fn logged_to(mut self, log: mpsc::Sender<IngressAccess>) -> Self {
+        self.access = Some(log);
+        self
     }
 
     /// Routes whose table is made again on request: a `POST` to the host
@@ -295,7 +308,25 @@ impl Proxy {
                 );
             }
         };
-        self.forward(&target, peer, &host, request).await
+        let Some(log) = &self.routes.access else {
+            return self.forward(&target, peer, &host, request).await;
+        };
+        let started = std::time::Instant::now();
+        let method = request.method().to_string();
+        let path = request
+            .uri()
+            .path_and_query()
+            .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
+        let response = self.forward(&target, peer, &host, request).await;
+        let _ = log.try_send(IngressAccess {
+            env_id: target.env_id.clone(),
+            service: target.service.clone(),
+            method,
+            path,
+            status: response.status().as_u16(),
+            millis: started.elapsed().as_secs_f64() * 1000.0,
+        });
+        response
     }
 
     /// A process of this data folder moved a service: the table is made again from the

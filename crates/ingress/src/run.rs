@@ -131,7 +131,11 @@ async fn keep(
     stop: CancellationToken,
 ) {
     let (asks, mut asked) = mpsc::channel::<RefreshAsk>(64);
-    let routes = Routes::identified(Table::default(), identity).refreshed_by(asks);
+    let (log, logged) = mpsc::channel(ACCESS_BEHIND);
+    let routes = Routes::identified(Table::default(), identity)
+        .refreshed_by(asks)
+        .logged_to(log);
+    tokio::spawn(keep_access_log(stagecraft.clone(), logged));
     let _ = refresh(&stagecraft, &routes, &mut Vec::new()).await;
     let mut served = vec![tokio::spawn(serve(listener, routes.clone(), stop.clone()))];
     // Where the machine has IPv6 loopback; `localhost` names resolve to it first on some.
@@ -209,6 +213,37 @@ async fn https_listeners(
         listeners.push(v6);
     }
     Ok((listeners, tls))
+}
+
+/// Requests told to the access log and not yet written, at most: past it (a store that
+/// cannot keep up) requests go unlogged, never slowed.
+const ACCESS_BEHIND: usize = 20_000;
+/// How often the access log is written: a batch a second, each service's requests summed up
+/// past a few (`stagecraft_api::IngressAccess`).
+const ACCESS_EVERY: Duration = Duration::from_secs(1);
+
+/// Writes the requests told on `logged` to their services' logs, a batch every
+/// [`ACCESS_EVERY`], until every sender is gone.
+async fn keep_access_log(
+    stagecraft: Stagecraft,
+    mut logged: mpsc::Receiver<stagecraft_api::IngressAccess>,
+) {
+    let mut batch = Vec::new();
+    loop {
+        if logged.recv_many(&mut batch, ACCESS_BEHIND).await == 0 {
+            return;
+        }
+        tokio::time::sleep(ACCESS_EVERY).await;
+        while let Ok(access) = logged.try_recv() {
+            batch.push(access);
+        }
+        if let Err(error) = stagecraft
+            .record_ingress_access(std::mem::take(&mut batch))
+            .await
+        {
+            tracing::warn!(%error, "the ingress's access log was not written");
+        }
+    }
 }
 
 /// Makes the table again when the routes changed since `last`; whether the routes were read.

@@ -170,3 +170,65 @@ async fn a_followed_log_replays_its_lines_then_brings_those_another_process_stor
     assert_eq!(third.lines.len(), 5_000);
     assert_eq!(third.dropped, 2_000, "the cap of 10,000 dropped the oldest");
 }
+
+#[tokio::test]
+async fn the_ingress_access_log_goes_to_each_services_own_log_and_its_followers() {
+    use stagecraft_api::IngressAccess;
+
+    let dir = tempfile::tempdir().unwrap();
+    let stagecraft = open(dir.path(), Fake::open()).await;
+    stagecraft.add_app(&repo(dir.path())).await.unwrap();
+    let env = stagecraft.create_environment(ephemeral()).await.unwrap();
+    let resource = format!("{}/services.web", env.env_id);
+    let mut followed = stagecraft.follow_log(&resource, 0).await.unwrap();
+    let access = |env_id: &str, path: &str, status: u16| IngressAccess {
+        env_id: env_id.into(),
+        service: "web".into(),
+        method: "GET".into(),
+        path: path.into(),
+        status,
+        millis: 1.5,
+    };
+
+    stagecraft
+        .record_ingress_access(vec![
+            access(&env.env_id, "/", 200),
+            access("gone123", "/", 200),
+            access(&env.env_id, "/missing", 502),
+        ])
+        .await
+        .unwrap();
+
+    // The first page is the log as it was (empty); then the new lines.
+    let page = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let page = followed.recv().await.unwrap();
+            if !page.lines.is_empty() {
+                break page;
+            }
+        }
+    })
+    .await
+    .expect("a follower hears of the lines at once");
+    let lines: Vec<(&str, bool)> = page
+        .lines
+        .iter()
+        .map(|l| (l.line.as_str(), l.stderr))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("[ingress] GET / -> 200 (1.5 ms)", false),
+            ("[ingress] GET /missing -> 502 (1.5 ms)", true)
+        ]
+    );
+    // An environment this data folder does not have keeps nothing.
+    assert!(
+        stagecraft
+            .logs("gone123/services.web", 0, 10)
+            .await
+            .unwrap()
+            .lines
+            .is_empty()
+    );
+}

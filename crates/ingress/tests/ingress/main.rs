@@ -571,3 +571,49 @@ async fn https_with_the_data_folders_authority_a_certificate_per_hostname() {
     assert!(connect("example.com").await.is_err());
     stop.cancel();
 }
+
+#[tokio::test]
+async fn each_request_passed_to_a_service_is_told_to_the_access_log() {
+    let web = service("web", no_release()).await;
+    let (log, mut logged) = mpsc::channel(8);
+    let routes = Routes::new(
+        Table::new([
+            route("w.localhost", "/", "a1", "web", web),
+            // Nothing listens there: the ingress answers 502 for it, and says so too.
+            route(
+                "gone.localhost",
+                "/",
+                "a1",
+                "api",
+                "127.0.0.1:9".parse().unwrap(),
+            ),
+        ])
+        .0,
+    )
+    .logged_to(log);
+    let (ingress, stop) = ingress(routes).await;
+
+    assert_eq!(get(ingress, "w.localhost", "/hello?x=1", &[]).await.0, 200);
+    assert_eq!(get(ingress, "gone.localhost", "/", &[]).await.0, 502);
+    assert_eq!(get(ingress, "nobody.localhost", "/", &[]).await.0, 404);
+
+    let first = logged.recv().await.unwrap();
+    assert_eq!(
+        (
+            first.env_id.as_str(),
+            first.service.as_str(),
+            first.method.as_str(),
+            first.path.as_str(),
+            first.status
+        ),
+        ("a1", "web", "GET", "/hello?x=1", 200)
+    );
+    assert!(first.millis > 0.0);
+    let second = logged.recv().await.unwrap();
+    assert_eq!((second.service.as_str(), second.status), ("api", 502));
+    assert!(
+        logged.try_recv().is_err(),
+        "a host nobody serves is no service's"
+    );
+    stop.cancel();
+}
