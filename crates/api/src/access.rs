@@ -1,8 +1,10 @@
-//! The local ingress's access log, kept in each service's own log (the environment's Logs
-//! view, `instances`' kept lines): each request the ingress passed to a service, or tried to,
-//! with its status and how long the service took to answer (its answer's head; a streamed
-//! body goes on after). A busy service's requests past [`LINES_PER_BATCH`] a second are
-//! summed up in one line, so its own lines are not pushed out of its capped log.
+//! The local ingress's access log, kept beside each service's own log (the environment's
+//! Logs view: `web, requests through the ingress`, a log of its own so requests never push
+//! the service's lines out of their cap): each request the ingress passed to a service, or
+//! tried to, with its status and how long the service took to answer (its answer's head; a
+//! streamed body goes on after). The path only: a query string (tokens, codes, signed URLs)
+//! is not kept. A busy service's requests past [`LINES_PER_BATCH`] a second are summed up in
+//! one line.
 
 use std::collections::BTreeMap;
 
@@ -16,7 +18,7 @@ pub struct IngressAccess {
     pub env_id: String,
     pub service: String,
     pub method: String,
-    /// With its query.
+    /// [`IngressAccess::shown_path`]'s.
     pub path: String,
     /// The service's, or 502 when the ingress answered for a service that did not.
     pub status: u16,
@@ -30,20 +32,31 @@ pub const LINES_PER_BATCH: usize = 20;
 /// The most of a path a line shows.
 const PATH_SHOWN: usize = 200;
 
-/// `[ingress] GET /api/users?page=2 -> 200 (3.2 ms)`.
-fn access_line(access: &IngressAccess) -> String {
-    let path = if access.path.len() > PATH_SHOWN {
-        let mut end = PATH_SHOWN;
-        while !access.path.is_char_boundary(end) {
-            end -= 1;
+impl IngressAccess {
+    /// What the log keeps of a request's `path` (its query left out, said by `?…`): at most
+    /// [`PATH_SHOWN`] bytes, cut where a character ends.
+    pub fn shown_path(path: &str, has_query: bool) -> String {
+        let mut shown = if path.len() > PATH_SHOWN {
+            let mut end = PATH_SHOWN;
+            while !path.is_char_boundary(end) {
+                end -= 1;
+            }
+            format!("{}…", &path[..end])
+        } else {
+            path.to_owned()
+        };
+        if has_query {
+            shown.push_str("?…");
         }
-        format!("{}…", &access.path[..end])
-    } else {
-        access.path.clone()
-    };
+        shown
+    }
+}
+
+/// `[ingress] GET /api/users?… -> 200 (3.2 ms)`.
+fn access_line(access: &IngressAccess) -> String {
     format!(
-        "[ingress] {} {path} -> {} ({:.1} ms)",
-        access.method, access.status, access.millis
+        "[ingress] {} {} -> {} ({:.1} ms)",
+        access.method, access.path, access.status, access.millis
     )
 }
 
@@ -86,9 +99,11 @@ fn access_lines(requests: &[IngressAccess]) -> Vec<(Stream, String)> {
 
 impl Stagecraft {
     /// Keeps `batch` (the requests through the ingress since its last batch) in each
-    /// service's log; a request of an environment this data folder no longer has is left
-    /// out.
+    /// service's requests log; a request of an environment this data folder no longer has
+    /// (or has torn down) is left out. One service's log that could not be written does not
+    /// keep the others' from theirs: the first error is given after.
     pub async fn record_ingress_access(&self, batch: Vec<IngressAccess>) -> Result<(), Error> {
+        let mut first_error = None;
         let mut by_service: BTreeMap<(String, String), Vec<IngressAccess>> = BTreeMap::new();
         for access in batch {
             by_service
@@ -97,17 +112,27 @@ impl Stagecraft {
                 .push(access);
         }
         for ((env_id, service), requests) in by_service {
-            let Some(env) =
-                stagecraft_store::environment::by_env_id(self.store.pool(), &env_id).await?
-            else {
-                continue;
-            };
-            let resource = format!("{env_id}/services.{service}");
-            self.logs
-                .append(&resource, env.id, &access_lines(&requests))
-                .await?;
+            let written = async {
+                let Some(env) =
+                    stagecraft_store::environment::by_env_id(self.store.pool(), &env_id).await?
+                else {
+                    return Ok(());
+                };
+                if env.status == stagecraft_engine::EnvironmentStatus::TornDown {
+                    return Ok(());
+                }
+                let resource = format!("{env_id}/services.{service}/ingress.requests");
+                self.logs
+                    .append(&resource, env.id, &access_lines(&requests))
+                    .await
+                    .map_err(Error::from)
+            }
+            .await;
+            if let Err(error) = written {
+                first_error.get_or_insert(error);
+            }
         }
-        Ok(())
+        first_error.map_or(Ok(()), Err)
     }
 }
 
@@ -129,13 +154,14 @@ mod tests {
 
     #[test]
     fn each_request_is_a_line_until_a_busy_second_is_summed_up() {
-        let lines = access_lines(&[access("/api/users?page=2", 200), access("/", 502)]);
+        let path = IngressAccess::shown_path("/api/users", true);
+        let lines = access_lines(&[access(&path, 200), access("/", 502)]);
         assert_eq!(
             lines,
             [
                 (
                     Stream::Stdout,
-                    "[ingress] GET /api/users?page=2 -> 200 (3.2 ms)".to_owned()
+                    "[ingress] GET /api/users?… -> 200 (3.2 ms)".to_owned()
                 ),
                 (Stream::Stderr, "[ingress] GET / -> 502 (3.2 ms)".to_owned()),
             ]
@@ -154,7 +180,8 @@ mod tests {
     #[test]
     fn a_long_path_is_cut_where_a_character_ends() {
         let long = format!("/{}", "é".repeat(300));
-        let line = &access_lines(&[access(&long, 200)])[0].1;
-        assert!(line.contains('…') && line.len() < 260, "{line}");
+        let shown = IngressAccess::shown_path(&long, false);
+        assert!(shown.ends_with('…') && shown.len() <= 204, "{shown}");
+        assert_eq!(IngressAccess::shown_path("/a", false), "/a");
     }
 }

@@ -71,13 +71,32 @@ pub(crate) async fn execute(stagecraft: &Stagecraft, serve: Serve) -> Result<u8,
                      environment's services at http://<service>-<id>.localhost:{port}/"
                 );
                 if let Some(https) = stagecraft_api::ingress_https_port_from_env() {
+                    // The ingress binds it as it starts: said once it answers there.
+                    let mut answers = false;
+                    for _ in 0..50 {
+                        if tokio::net::TcpStream::connect(("127.0.0.1", https))
+                            .await
+                            .is_ok()
+                        {
+                            answers = true;
+                            break;
+                        }
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    }
                     let authority = stagecraft.settings().data_dir.ingress_authority();
-                    eprintln!(
-                        "stagecraft serve: and HTTPS at https://<service>-<id>.localhost:{https}/, \
-                         signed by the data folder's authority: trust {} once (README, \
-                         \"HTTPS\")",
-                        authority.display()
-                    );
+                    if answers {
+                        eprintln!(
+                            "stagecraft serve: and HTTPS at https://<service>-<id>.localhost:{https}/, \
+                             signed by the data folder's authority: trust {} once (README, \
+                             \"HTTPS\")",
+                            authority.display()
+                        );
+                    } else {
+                        eprintln!(
+                            "warning: the ingress answers no HTTPS on port {https} (the warning \
+                             above says why); serve goes on with HTTP"
+                        );
+                    }
                 }
             }
             Ok(_) => eprintln!(

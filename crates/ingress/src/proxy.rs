@@ -42,6 +42,8 @@ const HEADER_TIMEOUT: Duration = Duration::from_secs(60);
 /// keep-alive of common development servers (Node's is 5 s), so the ingress never sends a
 /// request on a connection the service is closing.
 const POOL_IDLE: Duration = Duration::from_secs(4);
+/// How long a client has for its TLS handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a refresh asked for may take before the asker is told it did not happen.
 const REFRESH_WITHIN: Duration = Duration::from_secs(5);
 /// How often an HTTP/2 client connection is pinged to find it gone.
@@ -208,7 +210,7 @@ async fn serve_with(
                 let (tls, builder, watcher) = (tls.clone(), builder.clone(), graceful.watcher());
                 served.spawn(async move {
                     let stream =
-                        match tokio::time::timeout(HEADER_TIMEOUT, tls.accept(stream)).await {
+                        match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
                             Ok(Ok(stream)) => stream,
                             Ok(Err(error)) => {
                                 tracing::debug!(%error, "a TLS handshake with the ingress failed");
@@ -313,10 +315,7 @@ impl Proxy {
         };
         let started = std::time::Instant::now();
         let method = request.method().to_string();
-        let path = request
-            .uri()
-            .path_and_query()
-            .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
+        let path = IngressAccess::shown_path(request.uri().path(), request.uri().query().is_some());
         let response = self.forward(&target, peer, &host, request).await;
         let _ = log.try_send(IngressAccess {
             env_id: target.env_id.clone(),

@@ -150,7 +150,7 @@ async fn keep(
         Err(error) => tracing::debug!(%error, "no IPv6 loopback: the ingress is on 127.0.0.1 only"),
     }
     if let Some(https) = stagecraft_api::ingress_https_port_from_env() {
-        match https_listeners(&stagecraft, https, identity).await {
+        match https_listeners(&stagecraft, https).await {
             Ok((listeners, tls)) => {
                 tracing::info!(port = https, "the ingress answers HTTPS too");
                 for listener in listeners {
@@ -200,10 +200,8 @@ async fn keep(
 async fn https_listeners(
     stagecraft: &Stagecraft,
     port: u16,
-    identity: &str,
 ) -> Result<(Vec<TcpListener>, std::sync::Arc<rustls::ServerConfig>), IngressError> {
-    let authority =
-        crate::tls::Authority::load_or_create(&stagecraft.settings().data_dir.path, identity)?;
+    let authority = crate::tls::Authority::load_or_create(&stagecraft.settings().data_dir.path)?;
     let tls = crate::tls::server_config(authority)?;
     let v4 = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))
         .await

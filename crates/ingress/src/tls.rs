@@ -1,17 +1,19 @@
 //! The ingress's HTTPS, for apps that need a secure origin (`Secure` cookies, service
 //! workers, OAuth providers that insist): a certificate authority of the data folder's own,
 //! made on first use and kept in its `ingress-ca` folder, signs a certificate for each
-//! hostname a client asks for (by SNI) as it first asks. The authority may sign names under
-//! `localhost` only (a name constraint browsers enforce): trusting it trusts nothing else, as
-//! mkcert's does not promise. Its key never leaves the folder (readable by the user only).
+//! hostname a client asks for (by SNI) as it first asks. The authority may sign TLS server
+//! certificates for names under `localhost` only, and for no IP address (an extended key
+//! usage and name constraints that browsers and operating systems enforce), which mkcert's
+//! does not promise. Its key never leaves the folder (readable by the user only).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, GeneralSubtree, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose, NameConstraints, SanType,
+    BasicConstraints, CertificateParams, CidrSubnet, DnType, ExtendedKeyUsagePurpose,
+    GeneralSubtree, IsCa, Issuer, KeyPair, KeyUsagePurpose, NameConstraints, PublicKeyData as _,
+    SanType,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::server::{ClientHello, ResolvesServerCert};
@@ -44,12 +46,19 @@ fn failed(what: &str, error: impl std::fmt::Display) -> IngressError {
     IngressError::Authority(format!("{what}: {error}"))
 }
 
-/// The authority's own parameters: made the same each time, so an authority read again
-/// from its key signs as the one first made (the same name, the same key identifier).
-fn authority_params(folder_id: &str) -> Result<CertificateParams, IngressError> {
+/// The authority's own parameters, made from its key alone: an authority read again from its
+/// key signs as the one first made (the same name, the same key identifier), whatever else
+/// changed in the data folder.
+fn authority_params(key: &KeyPair) -> Result<CertificateParams, IngressError> {
     let mut params = CertificateParams::new(Vec::<String>::new())
         .map_err(|e| failed("the authority's parameters", e))?;
-    let short: String = folder_id.chars().take(8).collect();
+    let raw = key.public_key_raw();
+    let short: String = raw
+        .iter()
+        .rev()
+        .take(4)
+        .map(|b| format!("{b:02x}"))
+        .collect();
     params
         .distinguished_name
         .push(DnType::OrganizationName, "Stagecraft");
@@ -58,14 +67,17 @@ fn authority_params(folder_id: &str) -> Result<CertificateParams, IngressError> 
         format!("Stagecraft local ingress {short}"),
     );
     params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    params.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    // What it signs serves TLS only (operating systems and browsers read a CA's extended key
+    // usage as a limit on its whole chain), for names under `localhost` only, and for no IP
+    // address: trusting it trusts local web servers of these names and nothing else.
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     params.name_constraints = Some(NameConstraints {
         permitted_subtrees: vec![GeneralSubtree::DnsName("localhost".into())],
-        excluded_subtrees: Vec::new(),
+        excluded_subtrees: vec![
+            GeneralSubtree::IpAddress(CidrSubnet::V4([0; 4], [0; 4])),
+            GeneralSubtree::IpAddress(CidrSubnet::V6([0; 16], [0; 16])),
+        ],
     });
     let now = time::OffsetDateTime::now_utc();
     params.not_before = now - time::Duration::days(1);
@@ -74,40 +86,43 @@ fn authority_params(folder_id: &str) -> Result<CertificateParams, IngressError> 
 }
 
 impl Authority {
-    /// The authority of the data folder at `data_dir` (`folder_id` its id), made when it has
-    /// none.
-    pub fn load_or_create(data_dir: &Path, folder_id: &str) -> Result<Self, IngressError> {
+    /// The authority of the data folder at `data_dir`, made when it has none, or none that
+    /// reads (a certificate that is not its key's is made again, and said: it must be
+    /// trusted again).
+    pub fn load_or_create(data_dir: &Path) -> Result<Self, IngressError> {
         let (folder, certificate) = stagecraft_api::INGRESS_AUTHORITY;
         let folder = data_dir.join(folder);
         let path = folder.join(certificate);
         let key_path = folder.join(AUTHORITY_KEY);
-        let params = authority_params(folder_id)?;
         if path.is_file() && key_path.is_file() {
-            let key = std::fs::read_to_string(&key_path)
-                .map_err(|e| failed(&format!("reading {}", key_path.display()), e))?;
-            let pem = std::fs::read(&path)
-                .map_err(|e| failed(&format!("reading {}", path.display()), e))?;
-            let certificate = pem_certificate(&pem)
-                .ok_or_else(|| failed(&path.display().to_string(), "no certificate in it"))?;
-            let key = KeyPair::from_pem(&key)
-                .map_err(|e| failed(&format!("reading {}", key_path.display()), e))?;
-            return Ok(Self {
-                issuer: Issuer::new(params, key),
-                certificate,
-                path,
-            });
+            match read(&path, &key_path) {
+                Ok((key, certificate)) => {
+                    let params = authority_params(&key)?;
+                    return Ok(Self {
+                        issuer: Issuer::new(params, key),
+                        certificate,
+                        path,
+                    });
+                }
+                Err(error) => tracing::warn!(
+                    %error,
+                    "the ingress's certificate authority does not read: a new one is made, \
+                     to be trusted again"
+                ),
+            }
         }
         std::fs::create_dir_all(&folder)
             .map_err(|e| failed(&format!("making {}", folder.display()), e))?;
         let key = KeyPair::generate().map_err(|e| failed("making the authority's key", e))?;
-        let made = params
+        let made = authority_params(&key)?
             .self_signed(&key)
             .map_err(|e| failed("making the authority's certificate", e))?;
-        write_private(&key_path, key.serialize_pem().as_bytes())?;
-        std::fs::write(&path, made.pem())
-            .map_err(|e| failed(&format!("writing {}", path.display()), e))?;
+        // Each file whole or not at all (written apart, then renamed), the key first: a
+        // certificate is never there without its key.
+        write_whole(&key_path, key.serialize_pem().as_bytes(), true)?;
+        write_whole(&path, made.pem().as_bytes(), false)?;
         Ok(Self {
-            issuer: Issuer::new(params, key),
+            issuer: Issuer::new(authority_params(&key)?, key),
             certificate: made.der().clone(),
             path,
         })
@@ -117,7 +132,11 @@ impl Authority {
     fn issue(&self, host: &str) -> Result<CertifiedKey, IngressError> {
         let mut params = CertificateParams::new(Vec::<String>::new())
             .map_err(|e| failed("a certificate's parameters", e))?;
-        params.distinguished_name.push(DnType::CommonName, host);
+        // A name X.509 allows in a common name (64 characters); the alternative name is
+        // what clients check.
+        if host.len() <= 64 {
+            params.distinguished_name.push(DnType::CommonName, host);
+        }
         params.subject_alt_names = vec![SanType::DnsName(
             host.try_into().map_err(|e| failed(host, e))?,
         )];
@@ -149,20 +168,52 @@ fn pem_certificate(pem: &[u8]) -> Option<CertificateDer<'static>> {
     CertificateDer::pem_slice_iter(pem).next()?.ok()
 }
 
-/// Writes `bytes` to `path`, readable by the user only (on Unix; Windows keeps a user's
-/// data folder to the user).
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), IngressError> {
+/// The authority's key and certificate as kept, when the certificate is the key's.
+fn read(path: &Path, key_path: &Path) -> Result<(KeyPair, CertificateDer<'static>), IngressError> {
+    let key = std::fs::read_to_string(key_path)
+        .map_err(|e| failed(&format!("reading {}", key_path.display()), e))?;
+    let key = KeyPair::from_pem(&key)
+        .map_err(|e| failed(&format!("reading {}", key_path.display()), e))?;
+    let pem = std::fs::read(path).map_err(|e| failed(&format!("reading {}", path.display()), e))?;
+    let certificate = pem_certificate(&pem)
+        .ok_or_else(|| failed(&path.display().to_string(), "no certificate in it"))?;
+    // The certificate holds its key's public part as it is: found there, they belong together.
+    let public = key.subject_public_key_info();
+    if !certificate
+        .as_ref()
+        .windows(public.len())
+        .any(|w| w == public.as_slice())
+    {
+        return Err(failed(
+            &path.display().to_string(),
+            "the certificate is not the key's",
+        ));
+    }
+    Ok((key, certificate))
+}
+
+/// Writes `bytes` to `path` whole: to a file beside it, synced, then renamed over it; with
+/// `private`, readable by the user only (on Unix; Windows keeps a user's data folder to the
+/// user).
+fn write_whole(path: &Path, bytes: &[u8], private: bool) -> Result<(), IngressError> {
     use std::io::Write as _;
+    let written = path.with_extension("pem.new");
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
-    {
+    if private {
         use std::os::unix::fs::OpenOptionsExt as _;
         options.mode(0o600);
     }
+    #[cfg(not(unix))]
+    let _ = private;
     options
-        .open(path)
-        .and_then(|mut file| file.write_all(bytes))
+        .open(&written)
+        .and_then(|mut file| {
+            file.write_all(bytes)?;
+            file.sync_all()
+        })
+        .and_then(|()| std::fs::rename(&written, path))
         .map_err(|e| failed(&format!("writing {}", path.display()), e))
 }
 

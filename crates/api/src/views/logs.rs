@@ -71,6 +71,7 @@ fn log_kind(env_id: &str, resource: &str) -> Option<(&'static str, String, i64)>
             Some((service, part)) => match part.split_once('.') {
                 Some(("init", name)) => format!("{service}, init container {name}"),
                 Some(("sidecar", name)) => format!("{service}, sidecar {name}"),
+                Some(("ingress", _)) => format!("{service}, requests through the ingress"),
                 _ => service.to_owned(),
             },
             None => service.to_owned(),

@@ -179,7 +179,7 @@ async fn the_ingress_access_log_goes_to_each_services_own_log_and_its_followers(
     let stagecraft = open(dir.path(), Fake::open()).await;
     stagecraft.add_app(&repo(dir.path())).await.unwrap();
     let env = stagecraft.create_environment(ephemeral()).await.unwrap();
-    let resource = format!("{}/services.web", env.env_id);
+    let resource = format!("{}/services.web/ingress.requests", env.env_id);
     let mut followed = stagecraft.follow_log(&resource, 0).await.unwrap();
     let access = |env_id: &str, path: &str, status: u16| IngressAccess {
         env_id: env_id.into(),
@@ -222,10 +222,18 @@ async fn the_ingress_access_log_goes_to_each_services_own_log_and_its_followers(
             ("[ingress] GET /missing -> 502 (1.5 ms)", true)
         ]
     );
+    // A log of its own beside the service's, listed with it.
+    let listed = stagecraft.log_resources(&env.env_id).await.unwrap();
+    assert!(
+        listed
+            .iter()
+            .any(|r| r.resource == resource && r.label == "web, requests through the ingress"),
+        "{listed:?}"
+    );
     // An environment this data folder does not have keeps nothing.
     assert!(
         stagecraft
-            .logs("gone123/services.web", 0, 10)
+            .logs("gone123/services.web/ingress.requests", 0, 10)
             .await
             .unwrap()
             .lines

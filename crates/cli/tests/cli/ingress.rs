@@ -235,30 +235,33 @@ fn environments_answer_at_their_hostnames_through_the_ingress_of_serve() {
     }
     drop(socket);
 
-    // HTTPS, with a certificate of the data folder's authority (made as serve started).
+    // HTTPS, with a certificate of the data folder's authority (made, and the port bound,
+    // as serve starts: asked until it answers).
     let authority = data.join("ingress-ca/stagecraft-ca.pem");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !authority.is_file() {
-        assert!(Instant::now() < deadline, "no authority made");
-        std::thread::sleep(Duration::from_millis(100));
-    }
     let host = format!("web-{}.localhost", ids[0]);
-    let curl = Command::new("curl")
-        .args(["-sS", "--max-time", "30", "--cacert"])
-        .arg(&authority)
-        .args([
-            "--resolve",
-            &format!("{host}:{https}:127.0.0.1"),
-            &format!("https://{host}:{https}/"),
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&curl.stdout).trim(),
-        format!("web {} v1", ids[0]),
-        "{}",
-        String::from_utf8_lossy(&curl.stderr)
-    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let curl = Command::new("curl")
+            .args(["-sS", "--max-time", "10", "--cacert"])
+            .arg(&authority)
+            .args([
+                "--resolve",
+                &format!("{host}:{https}:127.0.0.1"),
+                &format!("https://{host}:{https}/"),
+            ])
+            .output()
+            .unwrap();
+        let answer = String::from_utf8_lossy(&curl.stdout).trim().to_owned();
+        if answer == format!("web {} v1", ids[0]) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no answer over HTTPS: {answer} {}",
+            String::from_utf8_lossy(&curl.stderr)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
 
     let (status, ours, body) = get(port, "nobody.localhost", "/");
     assert_eq!((status, ours), (404, true), "{body}");

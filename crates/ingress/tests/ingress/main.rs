@@ -490,7 +490,7 @@ async fn https_with_the_data_folders_authority_a_certificate_per_hostname() {
     use stagecraft_ingress::{Authority, serve_tls, server_config};
 
     let data = tempfile::tempdir().unwrap();
-    let authority = Authority::load_or_create(data.path(), "folder-1").unwrap();
+    let authority = Authority::load_or_create(data.path()).unwrap();
     let trusted = std::fs::read(&authority.path).unwrap();
     assert!(authority.path.ends_with("ingress-ca/stagecraft-ca.pem"));
     #[cfg(unix)]
@@ -501,8 +501,17 @@ async fn https_with_the_data_folders_authority_a_certificate_per_hostname() {
         assert_eq!(mode & 0o777, 0o600, "the key is the user's only");
     }
     // Read again, the same authority (its certificate kept, its key signing).
-    let again = Authority::load_or_create(data.path(), "folder-1").unwrap();
+    let again = Authority::load_or_create(data.path()).unwrap();
     assert_eq!(std::fs::read(&again.path).unwrap(), trusted);
+    // A certificate that is not its key's is made again (to be trusted again), not used.
+    let other = tempfile::tempdir().unwrap();
+    let stranger = Authority::load_or_create(other.path()).unwrap();
+    std::fs::copy(&stranger.path, &authority.path).unwrap();
+    let remade = Authority::load_or_create(data.path()).unwrap();
+    let remade_pem = std::fs::read(&remade.path).unwrap();
+    assert!(remade_pem != trusted && remade_pem != std::fs::read(&stranger.path).unwrap());
+    let trusted = remade_pem;
+    let again = remade;
 
     let web = service("web", no_release()).await;
     let routes = Routes::new(Table::new([route("web.localhost", "/", "a1", "web", web)]).0);
@@ -606,7 +615,7 @@ async fn each_request_passed_to_a_service_is_told_to_the_access_log() {
             first.path.as_str(),
             first.status
         ),
-        ("a1", "web", "GET", "/hello?x=1", 200)
+        ("a1", "web", "GET", "/hello?…", 200)
     );
     assert!(first.millis > 0.0);
     let second = logged.recv().await.unwrap();

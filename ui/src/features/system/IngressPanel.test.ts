@@ -56,7 +56,25 @@ describe("IngressPanel", () => {
       'certutil -user -addstore Root "/home/ada/.local/share/stagecraft/ingress-ca/stagecraft-ca.pem"',
     );
     expect(trust).toContain("update-ca-certificates");
-    expect(trust).toContain("add-trusted-cert");
+    expect(trust).toContain(
+      "add-trusted-cert -r trustRoot -p ssl -k ~/Library/Keychains/login.keychain-db '/home/ada/.local/share/stagecraft/ingress-ca/stagecraft-ca.pem'",
+    );
+  });
+
+  it("quotes a path with a quote in it for the shell", async () => {
+    render(IngressPanel, {
+      api: api({
+        port: 7480,
+        status: "serving",
+        problem: null,
+        resolvesLocalhost: true,
+        httpsPort: 7443,
+        authority: "/home/o'hara/ca.pem",
+      }),
+    });
+    expect((await screen.findByTestId("ingress-trust")).textContent).toContain(
+      "trust anchor --store '/home/o'\\''hara/ca.pem'",
+    );
   });
 
   it("says the authority is made on HTTPS's first start", async () => {
