@@ -302,10 +302,22 @@ fn environments_answer_at_their_hostnames_through_the_ingress_of_serve() {
             .unwrap_or_else(|| panic!("no direct URL for web: {got}"))
             .to_owned()
     };
+    // A new version committed, then the environment patched to it (waited for).
+    let patch_to = |version: &str| -> serde_json::Value {
+        std::fs::write(repo.join("site/version"), format!("{version}\n")).unwrap();
+        git(&repo, &["commit", "-q", "-am", version]);
+        json(&[
+            "deploys",
+            "create",
+            "--environment",
+            &id,
+            "--wait",
+            "-o",
+            "json",
+        ])
+    };
     let stable = direct(&id);
     for (old, new) in [("v1", "v2"), ("v2", "v3"), ("v3", "v4")] {
-        std::fs::write(repo.join("site/version"), format!("{new}\n")).unwrap();
-        git(&repo, &["commit", "-q", "-am", new]);
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let requests = std::thread::spawn({
             let stop = std::sync::Arc::clone(&stop);
@@ -328,15 +340,7 @@ fn environments_answer_at_their_hostnames_through_the_ingress_of_serve() {
                 (answered, failed, seen_new)
             }
         });
-        let patched = json(&[
-            "deploys",
-            "create",
-            "--environment",
-            &id,
-            "--wait",
-            "-o",
-            "json",
-        ]);
+        let patched = patch_to(new);
         // A few requests more, on the new container only.
         std::thread::sleep(Duration::from_millis(500));
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -394,17 +398,7 @@ fn environments_answer_at_their_hostnames_through_the_ingress_of_serve() {
     // new one takes the port web is on now (its second one).
     let moved = direct(&id);
     drop(serve);
-    std::fs::write(repo.join("site/version"), "v5\n").unwrap();
-    git(&repo, &["commit", "-q", "-am", "v5"]);
-    let patched = json(&[
-        "deploys",
-        "create",
-        "--environment",
-        &id,
-        "--wait",
-        "-o",
-        "json",
-    ]);
+    let patched = patch_to("v5");
     assert_eq!(patched["deploy"]["status"], "succeeded", "{patched}");
     assert_eq!(direct(&id), moved);
     let (code, _, body) = get(
