@@ -4,6 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-always}"
+# A one-time build gains nothing from incremental compilation's caches, which are most of the
+# disk a debug build takes (tens of GB here); CI runs once on a fresh clone.
+if [[ "${CI:-}" == "true" ]]; then
+  export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+fi
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
