@@ -7,23 +7,13 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use serde::Serialize;
+use stagecraft_engine::routing::{Route, Table, Target};
 use stagecraft_engine::{EnvironmentStatus, LocalRoute};
 use stagecraft_store::environment;
 use stagecraft_store::published_port::PublishedPort;
 use ts_rs::TS;
 
 use crate::{Error, Stagecraft};
-
-/// A hostname and path of an environment, and where its service answers on this machine.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IngressRoute {
-    pub env_id: String,
-    pub host: String,
-    pub path: String,
-    pub service: String,
-    /// `127.0.0.1:<port>`, the port the runtime publishes the service on.
-    pub address: SocketAddr,
-}
 
 /// Each environment's routes by (environment row id, default version, specific version): a
 /// configuration version never changes once saved.
@@ -33,8 +23,10 @@ pub(crate) struct RouteCache(std::sync::Mutex<HashMap<(i64, i64, i64), Vec<Local
 impl Stagecraft {
     /// The routes of every environment that is not torn down, on a runtime this Stagecraft
     /// has that brings its services to this machine. An environment whose configuration no
-    /// longer reads is left out (its own screen says what is wrong).
-    pub async fn ingress_routes(&self) -> Result<Vec<IngressRoute>, Error> {
+    /// longer reads is left out (its own screen says what is wrong). Each route's target is
+    /// `127.0.0.1:<port>`, the port the runtime publishes the service on; the oldest
+    /// environment's first.
+    pub async fn ingress_routes(&self) -> Result<Vec<Route>, Error> {
         let mut routes = Vec::new();
         let moved = stagecraft_store::published_port::all(self.store.pool()).await?;
         for env in environment::list(self.store.pool()).await? {
@@ -91,12 +83,14 @@ impl Stagecraft {
                 else {
                     continue;
                 };
-                routes.push(IngressRoute {
-                    env_id: env.env_id.clone(),
+                routes.push(Route {
                     host: route.host,
                     path: route.path,
-                    service: route.service,
-                    address,
+                    target: Target {
+                        env_id: env.env_id.clone(),
+                        service: route.service,
+                        address,
+                    },
                 });
             }
         }
@@ -177,6 +171,39 @@ pub struct IngressView {
     /// The certificate of the data folder's authority, once made (HTTPS's first use): the
     /// file to trust.
     pub authority: Option<String>,
+    /// Hostnames and paths two environments claim: the older keeps it.
+    pub conflicts: Vec<IngressConflict>,
+}
+
+/// A hostname and path two environments' templates give (a `hostnames` pattern without
+/// `${env_id}`, say): the ingress routes it to the environment made first, the other's
+/// service is not reached there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct IngressConflict {
+    pub host: String,
+    pub path: String,
+    /// Who gets its requests.
+    pub kept: IngressClaim,
+    /// Who claims it too, and gets none of them.
+    pub dropped: IngressClaim,
+}
+
+/// An environment's service behind a route.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct IngressClaim {
+    pub env_id: String,
+    pub service: String,
+}
+
+impl From<Target> for IngressClaim {
+    fn from(target: Target) -> Self {
+        Self {
+            env_id: target.env_id,
+            service: target.service,
+        }
+    }
 }
 
 /// How long the resolver gets to answer for a `*.localhost` name.
@@ -189,7 +216,9 @@ impl Stagecraft {
         Ok(self.store.meta().await?.folder_id)
     }
 
-    /// The ingress as this process has it, with whether the machine resolves `*.localhost`.
+    /// The ingress as this process has it, with whether the machine resolves `*.localhost`
+    /// and the routes two environments claim (as the ingress's table, made from the same
+    /// routes, leaves them out).
     pub async fn ingress_view(
         &self,
         status: IngressStatus,
@@ -208,6 +237,13 @@ impl Stagecraft {
         let resolves_localhost = !found.is_empty() && found.iter().all(|a| a.ip().is_loopback());
         let https_port = crate::settings::ingress_https_port_from_env();
         let authority = self.settings.data_dir.ingress_authority();
+        let conflicts = match self.ingress_routes().await {
+            Ok(routes) => Table::new(routes).1,
+            Err(error) => {
+                tracing::debug!(%error, "the ingress's routes were not read for its view");
+                Vec::new()
+            }
+        };
         IngressView {
             port,
             status,
@@ -216,6 +252,15 @@ impl Stagecraft {
             https_port,
             authority: (https_port.is_some() && authority.is_file())
                 .then(|| authority.display().to_string()),
+            conflicts: conflicts
+                .into_iter()
+                .map(|c| IngressConflict {
+                    host: c.kept.host,
+                    path: c.kept.path,
+                    kept: c.kept.target.into(),
+                    dropped: c.dropped.target.into(),
+                })
+                .collect(),
         }
     }
 }

@@ -133,7 +133,7 @@ pub use handles::HandleView;
 pub use health::DEGRADED_NOTICE;
 pub use holder::this_process;
 pub use imports::ImportView;
-pub use ingress::{IngressRoute, IngressStatus, IngressView};
+pub use ingress::{IngressClaim, IngressConflict, IngressStatus, IngressView};
 pub use logging::log_filter;
 pub use logs::LOG_CAP;
 pub use parameters::ParameterView;

@@ -17,6 +17,7 @@
 //! - `event.rs`: [`DeployEvent`], everything a deploy tells as it runs
 //! - `exec.rs`: a command in a running container ([`ExecRequest`], [`ExecSession`])
 //! - `handover.rs`: a service replaced without downtime behind the ingress ([`Switchboard`])
+//! - `routing.rs`: the ingress's routing table (hostnames, the longest path prefix first)
 //! - `exit.rs`: [`Ended`], how a container ended, in the same words on both runtimes
 //! - `pull.rs`: why an image could not be pulled (no registry reached, or no such image)
 //! - `runner.rs`: [`Runner`], one stage's workflow plan executed step by step
@@ -33,6 +34,7 @@ mod ingress;
 mod layer_files;
 mod pause_schedule;
 mod pull;
+pub mod routing;
 mod runner;
 mod runtime;
 mod site;

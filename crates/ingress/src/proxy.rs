@@ -30,7 +30,7 @@ use tokio_util::sync::CancellationToken;
 use stagecraft_api::IngressAccess;
 
 use crate::page::page;
-use crate::table::{Found, Table, Target};
+use stagecraft_engine::routing::{Found, Table, Target};
 
 /// What the ingress answers with: a service's body as it streams, or a page of its own.
 pub type Body = BoxBody<Bytes, hyper::Error>;
@@ -266,7 +266,9 @@ impl Proxy {
                 &["A request names one host: in its URI, or in one Host header.".into()],
             );
         };
-        if crate::table::host_of(&host).as_deref() == Some(stagecraft_api::REFRESH_HOST) {
+        if stagecraft_engine::routing::host_of(&host).as_deref()
+            == Some(stagecraft_api::REFRESH_HOST)
+        {
             return self.refresh(&request).await;
         }
         let table = self.routes.current();
@@ -286,7 +288,7 @@ impl Proxy {
             Found::UnknownHost => {
                 // The hostnames up now are listed to a page asking by a loopback name only:
                 // a site that points its own name at 127.0.0.1 learns nothing.
-                let loopback = crate::table::host_of(&host).is_some_and(|h| {
+                let loopback = stagecraft_engine::routing::host_of(&host).is_some_and(|h| {
                     h == "localhost" || h.ends_with(".localhost") || h == "127.0.0.1" || h == "::1"
                 });
                 let hosts = if loopback { table.hosts() } else { Vec::new() };

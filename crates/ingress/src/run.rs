@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::proxy::{RefreshAsk, Routes, serve};
-use crate::table::{Route, Table, Target};
+use stagecraft_engine::routing::{Route, Table};
 
 /// How often the serving ingress makes its table again.
 pub const REFRESH: Duration = Duration::from_secs(2);
@@ -246,25 +246,13 @@ async fn keep_access_log(
 
 /// Makes the table again when the routes changed since `last`; whether the routes were read.
 async fn refresh(stagecraft: &Stagecraft, routes: &Routes, last: &mut Vec<Route>) -> bool {
-    let found = match stagecraft.ingress_routes().await {
+    let now = match stagecraft.ingress_routes().await {
         Ok(found) => found,
         Err(error) => {
             tracing::warn!(%error, "the ingress's routes were not read; the last ones stay");
             return false;
         }
     };
-    let now: Vec<Route> = found
-        .into_iter()
-        .map(|r| Route {
-            host: r.host,
-            path: r.path,
-            target: Target {
-                env_id: r.env_id,
-                service: r.service,
-                address: r.address,
-            },
-        })
-        .collect();
     if now == *last {
         return true;
     }

@@ -280,6 +280,26 @@ lastRun: DeployView | null, };
 export type ApiOverview = { defaultPort: number, tokens: Array<TokenView>, requests: Array<ApiRequestView>, refused: number, };
 
 /**
+ * An environment's service behind a route.
+ */
+export type IngressClaim = { envId: string, service: string, };
+
+/**
+ * A hostname and path two environments' templates give (a `hostnames` pattern without
+ * `${env_id}`, say): the ingress routes it to the environment made first, the other's
+ * service is not reached there.
+ */
+export type IngressConflict = { host: string, path: string, 
+/**
+ * Who gets its requests.
+ */
+kept: IngressClaim, 
+/**
+ * Who claims it too, and gets none of them.
+ */
+dropped: IngressClaim, };
+
+/**
  * The local ingress as the System screen shows it.
  */
 export type IngressView = { port: number, status: IngressStatus, 
@@ -300,7 +320,11 @@ httpsPort: number | null,
  * The certificate of the data folder's authority, once made (HTTPS's first use): the
  * file to trust.
  */
-authority: string | null, };
+authority: string | null, 
+/**
+ * Hostnames and paths two environments claim: the older keeps it.
+ */
+conflicts: Array<IngressConflict>, };
 
 /**
  * Whether this process serves the ingress.

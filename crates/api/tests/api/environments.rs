@@ -75,6 +75,14 @@ impl Fake {
 
 #[async_trait::async_trait]
 impl Runtime for Fake {
+    /// Where Docker would publish it: the stable port of this machine.
+    fn ingress_url(&self, env_id: &str, service: &str, port: u16) -> Option<String> {
+        Some(format!(
+            "http://127.0.0.1:{}",
+            stagecraft_engine::stable_host_port(env_id, service, port)
+        ))
+    }
+
     async fn prepare(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {
         self.calls
             .lock()

@@ -19,6 +19,7 @@ mod gitops;
 mod handles;
 mod health;
 mod imports;
+mod ingress;
 mod kube_real;
 mod parameters;
 mod pause;

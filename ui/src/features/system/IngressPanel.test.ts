@@ -25,6 +25,7 @@ describe("IngressPanel", () => {
         resolvesLocalhost: true,
         httpsPort: null,
         authority: null,
+        conflicts: [],
       }),
     });
     expect((await screen.findByTestId("ingress-address")).textContent).toBe(
@@ -46,6 +47,7 @@ describe("IngressPanel", () => {
       resolvesLocalhost: true,
       httpsPort: 7443,
       authority: "/home/ada/.local/share/stagecraft/ingress-ca/stagecraft-ca.pem",
+      conflicts: [],
     };
     render(IngressPanel, { api: api(ingress) });
     expect((await screen.findByTestId("ingress-https")).textContent).toContain(
@@ -70,6 +72,7 @@ describe("IngressPanel", () => {
         resolvesLocalhost: true,
         httpsPort: 7443,
         authority: "/home/o'hara/ca.pem",
+        conflicts: [],
       }),
     });
     expect((await screen.findByTestId("ingress-trust")).textContent).toContain(
@@ -86,6 +89,7 @@ describe("IngressPanel", () => {
         resolvesLocalhost: true,
         httpsPort: 7443,
         authority: null,
+        conflicts: [],
       }),
     });
     expect((await screen.findByTestId("ingress-trust")).textContent).toContain(
@@ -102,6 +106,7 @@ describe("IngressPanel", () => {
         resolvesLocalhost: false,
         httpsPort: null,
         authority: null,
+        conflicts: [],
       }),
     });
     expect((await screen.findByTestId("ingress-problem")).textContent).toContain("address in use");
@@ -111,5 +116,59 @@ describe("IngressPanel", () => {
     expect(resolver.textContent).toContain(
       "curl -H 'Host: web-ID.localhost' http://127.0.0.1:7480/",
     );
+  });
+
+  it("names the hostnames two environments claim, who gets them, and how to give each its own", async () => {
+    render(IngressPanel, {
+      api: api({
+        port: 7480,
+        status: "serving",
+        problem: null,
+        resolvesLocalhost: true,
+        httpsPort: null,
+        authority: null,
+        conflicts: [
+          {
+            host: "shop.localhost",
+            path: "/",
+            kept: { envId: "a1b2c3d", service: "web" },
+            dropped: { envId: "e4f5g6h", service: "web" },
+          },
+          {
+            host: "shop.localhost",
+            path: "/api",
+            kept: { envId: "a1b2c3d", service: "api" },
+            dropped: { envId: "e4f5g6h", service: "api" },
+          },
+        ],
+      }),
+    });
+    const conflicts = await screen.findAllByTestId("ingress-conflict");
+    expect(conflicts.map((c) => c.textContent?.replace(/\s+/g, " ").trim())).toEqual([
+      "shop.localhost: a1b2c3d (web) gets it, not e4f5g6h (web).",
+      "shop.localhost/api: a1b2c3d (api) gets it, not e4f5g6h (api).",
+    ]);
+    const links = conflicts[0]?.querySelectorAll("a") ?? [];
+    expect([...links].map((a) => a.getAttribute("href"))).toEqual([
+      "#environment/a1b2c3d",
+      "#environment/e4f5g6h",
+    ]);
+    expect(screen.getByTestId("ingress-conflicts").textContent).toContain("${env_id}");
+  });
+
+  it("says nothing of conflicts when there are none", async () => {
+    render(IngressPanel, {
+      api: api({
+        port: 7480,
+        status: "serving",
+        problem: null,
+        resolvesLocalhost: true,
+        httpsPort: null,
+        authority: null,
+        conflicts: [],
+      }),
+    });
+    await screen.findByTestId("ingress-status");
+    expect(screen.queryByTestId("ingress-conflicts")).toBeNull();
   });
 });
