@@ -8,7 +8,8 @@
 # takes, without queueing: the latency the ingress adds), then with 50 clients for 10 s (the
 # throughput, the machine saturated). Prints p50, p99, requests per second and statuses of
 # each, and what the ingress adds (the targets: under 0.3 ms at p50, and at least 80 % of the
-# direct throughput). Then a patch under a steady loop of requests (4 clients, 400 requests a
+# direct throughput), and the CPU time per request of the ingress (`serve`) and of Docker's
+# port proxy (read from /proc, on Linux). Then a patch under a steady loop of requests (4 clients, 400 requests a
 # second in all, 25 s): through the ingress while `serve` runs it (the new container started
 # beside the old, the ingress switched to it), then, `serve` stopped, at the service's direct
 # port (the old container stopped before the new one starts): the failed requests of each,
@@ -95,9 +96,23 @@ run() {
   local clients="$1"; shift
   "$oha" -z "${seconds}s" --wait-ongoing-requests-after-deadline -c "$clients" --no-tui --output-format json "$@"
 }
+# The CPU time (user and system, in clock ticks) of `serve` and of Docker's port proxy of the
+# service (where the engine runs one on this machine) while a run goes on: what each costs per
+# request, a figure steadier than throughput on a shared machine. `serve` works during the
+# direct run too (it follows the service's log): what it takes more through the ingress is the
+# ingress's cost.
+docker_proxy="$(pgrep -f "docker-proxy.*-host-port ${direct##*:}( |$)" | head -1 || true)"
+ticks() { if [[ -n "$1" && -r "/proc/$1/stat" ]]; then awk '{print $14 + $15}' "/proc/$1/stat"; else echo 0; fi; }
+cpu_of() {
+  local name="$1"; shift
+  local serve0 proxy0
+  serve0="$(ticks "$serve_pid")"; proxy0="$(ticks "$docker_proxy")"
+  run "$@" >"$work/$name.json"
+  echo "$(( $(ticks "$serve_pid") - serve0 )) $(( $(ticks "$docker_proxy") - proxy0 )) $(getconf CLK_TCK)" >"$work/$name.cpu"
+}
 for clients in 1 50; do
-  run "$clients" "$direct/" >"$work/direct-$clients.json"
-  run "$clients" -H "Host: $host" "http://127.0.0.1:$port/" >"$work/ingress-$clients.json"
+  cpu_of "direct-$clients" "$clients" "$direct/"
+  cpu_of "ingress-$clients" "$clients" -H "Host: $host" "http://127.0.0.1:$port/"
 done
 # A patch under a steady loop of requests to $2 (a new commit, a new image): the loop's
 # answers and the deploy as the store has it.
@@ -133,6 +148,16 @@ for clients in (1, 50):
               % (clients, name, rps, p50, p99, codes, errors or "none"))
     print("%d client(s): the ingress adds %.3f ms at p50, %.3f ms at p99, and keeps %.0f %% of the direct throughput"
           % (clients, ingress[1] - direct[1], ingress[2] - direct[2], 100 * ingress[0] / direct[0]))
+    def per_request(name):
+        d = json.load(open(f"{work}/{name}.json"))
+        answered = sum(d.get("statusCodeDistribution", {}).values()) or 1
+        serve, proxy, hz = (int(x) for x in open(f"{work}/{name}.cpu").read().split())
+        return 1e6 * serve / hz / answered, 1e6 * proxy / hz / answered
+    (serve_direct, proxy_direct), (serve_ingress, proxy_ingress) = per_request(f"direct-{clients}"), per_request(f"ingress-{clients}")
+    print("%d client(s), CPU per request: the ingress %.0f us (serve %.0f us through it, %.0f us "
+          "in the direct run), Docker's port proxy %.0f us direct, %.0f us through the ingress%s"
+          % (clients, serve_ingress - serve_direct, serve_ingress, serve_direct, proxy_direct,
+             proxy_ingress, "" if proxy_direct else " (no port proxy found)"))
 from datetime import datetime
 def at(text):
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
