@@ -40,7 +40,7 @@ cleanup() {
   if [[ -n "$serve_pid" ]]; then kill "$serve_pid" 2>/dev/null || true; wait "$serve_pid" 2>/dev/null || true; fi
   if [[ -n "$id" ]]; then "$stagecraft" environments delete "$id" >/dev/null 2>&1 || true; fi
   "$stagecraft" apps remove "$app" >/dev/null 2>&1 || true
-  [[ -n "${KEEP_BENCH:-}" ]] && cp "$work"/*.json /tmp/ 2>/dev/null; rm -rf "$work"
+  [[ -n "${KEEP_BENCH:-}" ]] && cp "$work"/*.json "$work"/*.cpu /tmp/ 2>/dev/null; rm -rf "$work"
 }
 trap cleanup EXIT
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
@@ -102,13 +102,23 @@ run() {
 # direct run too (it follows the service's log): what it takes more through the ingress is the
 # ingress's cost.
 docker_proxy="$(pgrep -f "docker-proxy.*-host-port ${direct##*:}( |$)" | head -1 || true)"
-ticks() { if [[ -n "$1" && -r "/proc/$1/stat" ]]; then awk '{print $14 + $15}' "/proc/$1/stat"; else echo 0; fi; }
+# utime and stime (the stat line's 14th and 15th fields, counted after the command's name,
+# which may hold spaces), or nothing where there is no such process or no /proc.
+ticks() {
+  [[ -n "$1" ]] || return 0
+  { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; } 2>/dev/null || true
+}
 cpu_of() {
   local name="$1"; shift
-  local serve0 proxy0
+  local serve0 proxy0 serve1 proxy1
   serve0="$(ticks "$serve_pid")"; proxy0="$(ticks "$docker_proxy")"
   run "$@" >"$work/$name.json"
-  echo "$(( $(ticks "$serve_pid") - serve0 )) $(( $(ticks "$docker_proxy") - proxy0 )) $(getconf CLK_TCK)" >"$work/$name.cpu"
+  serve1="$(ticks "$serve_pid")"; proxy1="$(ticks "$docker_proxy")"
+  if [[ -n "$serve0" && -n "$serve1" ]]; then
+    echo "$(( serve1 - serve0 )) $(( ${proxy1:-0} - ${proxy0:-0} )) $(getconf CLK_TCK) ${proxy0:+proxy}" >"$work/$name.cpu"
+  else
+    echo none >"$work/$name.cpu"
+  fi
 }
 for clients in 1 50; do
   cpu_of "direct-$clients" "$clients" "$direct/"
@@ -151,13 +161,21 @@ for clients in (1, 50):
     def per_request(name):
         d = json.load(open(f"{work}/{name}.json"))
         answered = sum(d.get("statusCodeDistribution", {}).values()) or 1
-        serve, proxy, hz = (int(x) for x in open(f"{work}/{name}.cpu").read().split())
-        return 1e6 * serve / hz / answered, 1e6 * proxy / hz / answered
-    (serve_direct, proxy_direct), (serve_ingress, proxy_ingress) = per_request(f"direct-{clients}"), per_request(f"ingress-{clients}")
+        read = open(f"{work}/{name}.cpu").read().split()
+        if read == ["none"]:
+            return None
+        serve, proxy, hz = (int(x) for x in read[:3])
+        return 1e6 * serve / hz / answered, (1e6 * proxy / hz / answered if len(read) > 3 else None)
+    direct_cpu, ingress_cpu = per_request(f"direct-{clients}"), per_request(f"ingress-{clients}")
+    if direct_cpu is None or ingress_cpu is None:
+        print("%d client(s), CPU per request: not measured (no /proc here)" % clients)
+        continue
+    (serve_direct, proxy_direct), (serve_ingress, proxy_ingress) = direct_cpu, ingress_cpu
+    proxy = ("no port proxy found" if proxy_direct is None or proxy_ingress is None else
+             "Docker's port proxy %.0f us direct, %.0f us through the ingress" % (proxy_direct, proxy_ingress))
     print("%d client(s), CPU per request: the ingress %.0f us (serve %.0f us through it, %.0f us "
-          "in the direct run), Docker's port proxy %.0f us direct, %.0f us through the ingress%s"
-          % (clients, serve_ingress - serve_direct, serve_ingress, serve_direct, proxy_direct,
-             proxy_ingress, "" if proxy_direct else " (no port proxy found)"))
+          "in the direct run), %s"
+          % (clients, serve_ingress - serve_direct, serve_ingress, serve_direct, proxy))
 from datetime import datetime
 def at(text):
     return datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -35,25 +35,26 @@ pub struct Fake {
     /// Services `status` reports as not ready (`0 of 1`, "Exited (1)").
     pub down: Mutex<Vec<String>>,
     pub gate: Arc<Semaphore>,
+    /// Whether it publishes services on this machine (`ingress_url`).
+    serves_here: bool,
 }
 
 impl Fake {
     pub fn open() -> Arc<Self> {
-        Arc::new(Self {
-            calls: Mutex::new(Vec::new()),
-            envs: Mutex::default(),
-            images: Mutex::default(),
-            objects: Mutex::default(),
-            files: Mutex::default(),
-            registries: Mutex::default(),
-            web_fails: Mutex::default(),
-            running: Mutex::default(),
-            down: Mutex::default(),
-            gate: Arc::new(Semaphore::new(Semaphore::MAX_PERMITS)),
-        })
+        Self::with(Semaphore::MAX_PERMITS, false)
     }
 
     pub fn gated() -> Arc<Self> {
+        Self::with(0, false)
+    }
+
+    /// A runtime that publishes services on this machine, as Docker does: the ingress routes
+    /// its environments.
+    pub fn local() -> Arc<Self> {
+        Self::with(Semaphore::MAX_PERMITS, true)
+    }
+
+    fn with(permits: usize, serves_here: bool) -> Arc<Self> {
         Arc::new(Self {
             calls: Mutex::new(Vec::new()),
             envs: Mutex::default(),
@@ -64,7 +65,8 @@ impl Fake {
             web_fails: Mutex::default(),
             running: Mutex::default(),
             down: Mutex::default(),
-            gate: Arc::new(Semaphore::new(0)),
+            gate: Arc::new(Semaphore::new(permits)),
+            serves_here,
         })
     }
 
@@ -75,12 +77,14 @@ impl Fake {
 
 #[async_trait::async_trait]
 impl Runtime for Fake {
-    /// Where Docker would publish it: the stable port of this machine.
+    /// Where Docker would publish it, when it serves here: the stable port of this machine.
     fn ingress_url(&self, env_id: &str, service: &str, port: u16) -> Option<String> {
-        Some(format!(
-            "http://127.0.0.1:{}",
-            stagecraft_engine::stable_host_port(env_id, service, port)
-        ))
+        self.serves_here.then(|| {
+            format!(
+                "http://127.0.0.1:{}",
+                stagecraft_engine::stable_host_port(env_id, service, port)
+            )
+        })
     }
 
     async fn prepare(&self, env: &EnvironmentRef) -> Result<(), RuntimeError> {

@@ -7,7 +7,7 @@ use crate::environments::{Fake, ephemeral, open, repo};
 #[tokio::test]
 async fn a_hostname_two_environments_claim_goes_to_the_older_and_the_view_says_so() {
     let dir = tempfile::tempdir().unwrap();
-    let stagecraft = open(dir.path(), Fake::open()).await;
+    let stagecraft = open(dir.path(), Fake::local()).await;
     let repo = repo(dir.path());
     // A pattern without `${env_id}`: every environment of the app claims `shop.localhost`.
     let template = std::fs::read_to_string(repo.join(".release/application_template.yaml"))

@@ -1,5 +1,5 @@
 import { render, screen } from "@testing-library/svelte";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { IngressView, SystemApi } from "../../ipc";
 import IngressPanel from "./IngressPanel.svelte";
 
@@ -145,8 +145,8 @@ describe("IngressPanel", () => {
     });
     const conflicts = await screen.findAllByTestId("ingress-conflict");
     expect(conflicts.map((c) => c.textContent?.replace(/\s+/g, " ").trim())).toEqual([
-      "shop.localhost: a1b2c3d (web) gets it, not e4f5g6h (web).",
-      "shop.localhost/api: a1b2c3d (api) gets it, not e4f5g6h (api).",
+      "shop.localhost: a1b2c3d (web) gets it, even while paused or stopped, not e4f5g6h (web).",
+      "shop.localhost/api: a1b2c3d (api) gets it, even while paused or stopped, not e4f5g6h (api).",
     ]);
     const links = conflicts[0]?.querySelectorAll("a") ?? [];
     expect([...links].map((a) => a.getAttribute("href"))).toEqual([
@@ -154,6 +154,68 @@ describe("IngressPanel", () => {
       "#environment/e4f5g6h",
     ]);
     expect(screen.getByTestId("ingress-conflicts").textContent).toContain("${env_id}");
+  });
+
+  it("says two rules of one environment claim a route, without the advice for environments", async () => {
+    render(IngressPanel, {
+      api: api({
+        port: 7480,
+        status: "serving",
+        problem: null,
+        resolvesLocalhost: true,
+        httpsPort: null,
+        authority: null,
+        conflicts: [
+          {
+            host: "shop-a1b2c3d.localhost",
+            path: "/api",
+            kept: { envId: "a1b2c3d", service: "api" },
+            dropped: { envId: "a1b2c3d", service: "admin" },
+          },
+          {
+            host: "shop-a1b2c3d.localhost",
+            path: "/api",
+            kept: { envId: "a1b2c3d", service: "api" },
+            dropped: { envId: "a1b2c3d", service: "admin" },
+          },
+        ],
+      }),
+    });
+    const conflicts = await screen.findAllByTestId("ingress-conflict");
+    expect(conflicts).toHaveLength(2);
+    expect(conflicts[0]?.textContent?.replace(/\s+/g, " ").trim()).toBe(
+      "shop-a1b2c3d.localhost/api: two rules of a1b2c3d give it; api gets it, not admin.",
+    );
+    expect(screen.getByTestId("ingress-conflicts").textContent).not.toContain("${env_id}");
+  });
+
+  it("reads the ingress again while the screen is open", async () => {
+    vi.useFakeTimers();
+    try {
+      let reads = 0;
+      const view: IngressView = {
+        port: 7480,
+        status: "serving",
+        problem: null,
+        resolvesLocalhost: true,
+        httpsPort: null,
+        authority: null,
+        conflicts: [],
+      };
+      render(IngressPanel, {
+        api: {
+          ...api(view),
+          ingressOverview: () => {
+            reads += 1;
+            return Promise.resolve(view);
+          },
+        },
+      });
+      await vi.advanceTimersByTimeAsync(25_000);
+      expect(reads).toBe(3);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("says nothing of conflicts when there are none", async () => {
