@@ -171,13 +171,14 @@ pub struct IngressView {
     /// The certificate of the data folder's authority, once made (HTTPS's first use): the
     /// file to trust.
     pub authority: Option<String>,
-    /// Hostnames and paths two environments claim: the older keeps it.
+    /// Hostnames and paths claimed twice (by two environments, or by two rules of one): the
+    /// first claim keeps it, the older environment's.
     pub conflicts: Vec<IngressConflict>,
 }
 
-/// A hostname and path two environments' templates give (a `hostnames` pattern without
-/// `${env_id}`, say): the ingress routes it to the environment made first, the other's
-/// service is not reached there.
+/// A hostname and path claimed twice: by two environments (a `hostnames` pattern without
+/// `${env_id}`, say), routed to the one made first, or by two rules of one environment,
+/// routed to the first; the other service is not reached there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct IngressConflict {
@@ -217,8 +218,8 @@ impl Stagecraft {
     }
 
     /// The ingress as this process has it, with whether the machine resolves `*.localhost`
-    /// and the routes two environments claim (as the ingress's table, made from the same
-    /// routes, leaves them out).
+    /// and the routes claimed twice (as the ingress's table, made from the same routes,
+    /// leaves them out).
     pub async fn ingress_view(
         &self,
         status: IngressStatus,
