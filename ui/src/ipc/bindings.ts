@@ -285,9 +285,9 @@ export type ApiOverview = { defaultPort: number, tokens: Array<TokenView>, reque
 export type IngressClaim = { envId: string, service: string, };
 
 /**
- * A hostname and path two environments' templates give (a `hostnames` pattern without
- * `${env_id}`, say): the ingress routes it to the environment made first, the other's
- * service is not reached there.
+ * A hostname and path claimed twice: by two environments (a `hostnames` pattern without
+ * `${env_id}`, say), routed to the one made first, or by two rules of one environment,
+ * routed to the first; the other service is not reached there.
  */
 export type IngressConflict = { host: string, path: string, 
 /**
@@ -322,7 +322,8 @@ httpsPort: number | null,
  */
 authority: string | null, 
 /**
- * Hostnames and paths two environments claim: the older keeps it.
+ * Hostnames and paths claimed twice (by two environments, or by two rules of one): the
+ * first claim keeps it, the older environment's.
  */
 conflicts: Array<IngressConflict>, };
 
