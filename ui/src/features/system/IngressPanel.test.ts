@@ -15,18 +15,24 @@ function api(ingress: IngressView): SystemApi {
   };
 }
 
+/** What the card is told: served here, `*.localhost` resolved, no HTTPS, no conflict. */
+function served(view: Partial<IngressView> = {}): IngressView {
+  return {
+    port: 7480,
+    status: "serving",
+    problem: null,
+    resolvesLocalhost: true,
+    httpsPort: null,
+    authority: null,
+    conflicts: [],
+    ...view,
+  };
+}
+
 describe("IngressPanel", () => {
   it("gives the hostnames' shape and port, who serves it, and that *.localhost resolves", async () => {
     render(IngressPanel, {
-      api: api({
-        port: 7480,
-        status: "serving",
-        problem: null,
-        resolvesLocalhost: true,
-        httpsPort: null,
-        authority: null,
-        conflicts: [],
-      }),
+      api: api(served()),
     });
     expect((await screen.findByTestId("ingress-address")).textContent).toBe(
       "http://<service>-<id>.localhost:7480",
@@ -40,15 +46,10 @@ describe("IngressPanel", () => {
   });
 
   it("gives the HTTPS address and how to trust the data folder's authority once it is made", async () => {
-    const ingress: IngressView = {
-      port: 7480,
-      status: "serving",
-      problem: null,
-      resolvesLocalhost: true,
+    const ingress: IngressView = served({
       httpsPort: 7443,
       authority: "/home/ada/.local/share/stagecraft/ingress-ca/stagecraft-ca.pem",
-      conflicts: [],
-    };
+    });
     render(IngressPanel, { api: api(ingress) });
     expect((await screen.findByTestId("ingress-https")).textContent).toContain(
       "https://<service>-<id>.localhost:7443",
@@ -65,15 +66,12 @@ describe("IngressPanel", () => {
 
   it("quotes a path with a quote in it for the shell", async () => {
     render(IngressPanel, {
-      api: api({
-        port: 7480,
-        status: "serving",
-        problem: null,
-        resolvesLocalhost: true,
-        httpsPort: 7443,
-        authority: "/home/o'hara/ca.pem",
-        conflicts: [],
-      }),
+      api: api(
+        served({
+          httpsPort: 7443,
+          authority: "/home/o'hara/ca.pem",
+        }),
+      ),
     });
     expect((await screen.findByTestId("ingress-trust")).textContent).toContain(
       "trust anchor --store '/home/o'\\''hara/ca.pem'",
@@ -82,15 +80,11 @@ describe("IngressPanel", () => {
 
   it("says the authority is made on HTTPS's first start", async () => {
     render(IngressPanel, {
-      api: api({
-        port: 7480,
-        status: "serving",
-        problem: null,
-        resolvesLocalhost: true,
-        httpsPort: 7443,
-        authority: null,
-        conflicts: [],
-      }),
+      api: api(
+        served({
+          httpsPort: 7443,
+        }),
+      ),
     });
     expect((await screen.findByTestId("ingress-trust")).textContent).toContain(
       "made when HTTPS first starts",
@@ -99,15 +93,13 @@ describe("IngressPanel", () => {
 
   it("says why nobody serves it, and what to do when the resolver does not send *.localhost here", async () => {
     render(IngressPanel, {
-      api: api({
-        port: 7480,
-        status: "off",
-        problem: "the ingress cannot listen on 127.0.0.1:7480: address in use",
-        resolvesLocalhost: false,
-        httpsPort: null,
-        authority: null,
-        conflicts: [],
-      }),
+      api: api(
+        served({
+          status: "off",
+          problem: "the ingress cannot listen on 127.0.0.1:7480: address in use",
+          resolvesLocalhost: false,
+        }),
+      ),
     });
     expect((await screen.findByTestId("ingress-problem")).textContent).toContain("address in use");
     const resolver = screen.getByTestId("ingress-resolver");
@@ -120,28 +112,24 @@ describe("IngressPanel", () => {
 
   it("names the hostnames two environments claim, who gets them, and how to give each its own", async () => {
     render(IngressPanel, {
-      api: api({
-        port: 7480,
-        status: "serving",
-        problem: null,
-        resolvesLocalhost: true,
-        httpsPort: null,
-        authority: null,
-        conflicts: [
-          {
-            host: "shop.localhost",
-            path: "/",
-            kept: { envId: "a1b2c3d", service: "web" },
-            dropped: { envId: "e4f5g6h", service: "web" },
-          },
-          {
-            host: "shop.localhost",
-            path: "/api",
-            kept: { envId: "a1b2c3d", service: "api" },
-            dropped: { envId: "e4f5g6h", service: "api" },
-          },
-        ],
-      }),
+      api: api(
+        served({
+          conflicts: [
+            {
+              host: "shop.localhost",
+              path: "/",
+              kept: { envId: "a1b2c3d", service: "web" },
+              dropped: { envId: "e4f5g6h", service: "web" },
+            },
+            {
+              host: "shop.localhost",
+              path: "/api",
+              kept: { envId: "a1b2c3d", service: "api" },
+              dropped: { envId: "e4f5g6h", service: "api" },
+            },
+          ],
+        }),
+      ),
     });
     const conflicts = await screen.findAllByTestId("ingress-conflict");
     expect(conflicts.map((c) => c.textContent?.replace(/\s+/g, " ").trim())).toEqual([
@@ -158,28 +146,24 @@ describe("IngressPanel", () => {
 
   it("says two rules of one environment claim a route, without the advice for environments", async () => {
     render(IngressPanel, {
-      api: api({
-        port: 7480,
-        status: "serving",
-        problem: null,
-        resolvesLocalhost: true,
-        httpsPort: null,
-        authority: null,
-        conflicts: [
-          {
-            host: "shop-a1b2c3d.localhost",
-            path: "/api",
-            kept: { envId: "a1b2c3d", service: "api" },
-            dropped: { envId: "a1b2c3d", service: "admin" },
-          },
-          {
-            host: "shop-a1b2c3d.localhost",
-            path: "/api",
-            kept: { envId: "a1b2c3d", service: "api" },
-            dropped: { envId: "a1b2c3d", service: "admin" },
-          },
-        ],
-      }),
+      api: api(
+        served({
+          conflicts: [
+            {
+              host: "shop-a1b2c3d.localhost",
+              path: "/api",
+              kept: { envId: "a1b2c3d", service: "api" },
+              dropped: { envId: "a1b2c3d", service: "admin" },
+            },
+            {
+              host: "shop-a1b2c3d.localhost",
+              path: "/api",
+              kept: { envId: "a1b2c3d", service: "api" },
+              dropped: { envId: "a1b2c3d", service: "admin" },
+            },
+          ],
+        }),
+      ),
     });
     const conflicts = await screen.findAllByTestId("ingress-conflict");
     expect(conflicts).toHaveLength(2);
@@ -193,15 +177,7 @@ describe("IngressPanel", () => {
     vi.useFakeTimers();
     try {
       let reads = 0;
-      const view: IngressView = {
-        port: 7480,
-        status: "serving",
-        problem: null,
-        resolvesLocalhost: true,
-        httpsPort: null,
-        authority: null,
-        conflicts: [],
-      };
+      const view: IngressView = served();
       render(IngressPanel, {
         api: {
           ...api(view),
@@ -220,15 +196,7 @@ describe("IngressPanel", () => {
 
   it("says nothing of conflicts when there are none", async () => {
     render(IngressPanel, {
-      api: api({
-        port: 7480,
-        status: "serving",
-        problem: null,
-        resolvesLocalhost: true,
-        httpsPort: null,
-        authority: null,
-        conflicts: [],
-      }),
+      api: api(served()),
     });
     await screen.findByTestId("ingress-status");
     expect(screen.queryByTestId("ingress-conflicts")).toBeNull();
