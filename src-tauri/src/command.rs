@@ -83,6 +83,17 @@ pub(crate) async fn ingress_overview(state: State<'_, AppState>) -> Result<Ingre
     state.ingress_view().await
 }
 
+/// Saves the ingress's ports for the data folder (each process's from its next start), and
+/// gives the ingress as the System screen shows it then.
+#[tauri::command]
+pub(crate) async fn ingress_ports_set(
+    state: State<'_, AppState>,
+    ports: stagecraft_api::IngressPorts,
+) -> Result<IngressView, IpcError> {
+    state.stagecraft()?.set_ingress_ports(ports).await?;
+    state.ingress_view().await
+}
+
 #[tauri::command]
 pub(crate) async fn docker_status(state: State<'_, AppState>) -> Result<DockerStatus, IpcError> {
     Ok(state.stagecraft()?.docker_status().await)

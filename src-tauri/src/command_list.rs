@@ -8,6 +8,7 @@ commands! {
     log_open,
     url_open,
     ingress_overview,
+    ingress_ports_set,
     docker_status,
     apps_list,
     app_add,

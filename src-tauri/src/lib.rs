@@ -196,7 +196,7 @@ mod tests {
             build_parallelism: stagecraft_api::default_build_parallelism(),
             keychain: false,
             static_sites: stagecraft_api::StaticSiteSettings::from_env(),
-            ingress_port: stagecraft_api::DEFAULT_INGRESS_PORT,
+            ingress: stagecraft_api::GivenIngressPorts::default(),
         };
         let state = tauri::async_runtime::block_on(AppState::open_with(settings));
         let app = with_commands(mock_builder())

@@ -103,7 +103,7 @@ impl AppState {
     pub(crate) fn start_ingress(&self) {
         if let Ok(stagecraft) = &self.stagecraft {
             let stagecraft = Stagecraft::clone(stagecraft);
-            let port = stagecraft.settings().ingress_port;
+            let port = stagecraft.ingress_ports().port;
             let noted = Arc::clone(&self.ingress);
             tauri::async_runtime::spawn(async move {
                 // It runs until the app quits.
@@ -133,7 +133,7 @@ impl AppState {
                     IngressStatus::Off,
                     Some(
                         "the ingress that served this data folder went, and another program \
-                         took its port: stop it, or set STAGECRAFT_INGRESS_PORT"
+                         took its port: stop it, or choose another port below and start the app again"
                             .to_owned(),
                     ),
                 ),

@@ -240,3 +240,125 @@ async fn the_window_opens_as_large_as_it_was_left() {
     assert_eq!((width, height), (900, 640));
     client.close().await.unwrap();
 }
+
+/// A port nothing listens on now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and the built app: run scripts/test.sh"]
+async fn the_ingress_card_saves_its_ports_for_the_next_start_and_lists_a_hostname_claimed_twice() {
+    use crate::environments::{add_app, app_repo, click, wait_for};
+    let _window = exclusive_window().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // The data folder's saved port, as an earlier start of the app left it: the app listens
+    // there with no variable telling it to.
+    let (first, second) = (free_port(), free_port());
+    {
+        std::fs::create_dir_all(&data).unwrap();
+        let store = stagecraft_store::Store::open(&data.join(stagecraft_store::DATABASE_FILE))
+            .await
+            .unwrap();
+        stagecraft_store::ingress_setting::set(
+            store.pool(),
+            stagecraft_store::ingress_setting::IngressSetting {
+                port: first,
+                https_port: None,
+            },
+        )
+        .await
+        .unwrap();
+        store.close().await;
+    }
+    let env = [("STAGECRAFT_DATA_DIR", data.to_str().unwrap())];
+    {
+        let driver = Driver::start(&env);
+        let client = driver.launch_app().await;
+
+        // Two environments of an app whose `hostnames` has no `${env_id}`: both claim
+        // shop.localhost.
+        let app = format!("hc{}", std::process::id());
+        let repo = app_repo(dir.path(), &app);
+        let template = repo.join(".release/application_template.yaml");
+        let text = std::fs::read_to_string(&template).unwrap().replacen(
+            "services:\n",
+            "hostnames:\n- web: shop.${domain}\nservices:\n",
+            1,
+        );
+        std::fs::write(&template, text).unwrap();
+        wait_for(&client, "[data-testid=no-environments]", WAIT).await;
+        add_app(&client, &repo).await;
+        click(&client, "[data-testid=create-environment]").await;
+        wait_for(&client, "[data-testid=deploy][data-stage=setup]", WAIT).await;
+        click(&client, "[data-testid=nav-environments]").await;
+        click(&client, "[data-testid=new-environment]").await;
+        wait_for(
+            &client,
+            &format!("[data-testid=env-app] option[value={app}]"),
+            WAIT,
+        )
+        .await;
+        click(&client, "[data-testid=create-environment]").await;
+        wait_for(&client, "[data-testid=deploy][data-stage=setup]", WAIT).await;
+
+        open_system(&client).await;
+        assert_eq!(
+            text_of(&client, "ingress-address").await,
+            format!("http://<service>-<id>.localhost:{first}")
+        );
+        let conflict = text_of(&client, "ingress-conflict").await;
+        assert!(
+            conflict.starts_with("shop.localhost:") && conflict.contains("(web) gets it"),
+            "{conflict}"
+        );
+        assert!(
+            text_of(&client, "ingress-conflicts")
+                .await
+                .contains("${env_id}"),
+            "the card says what to write instead"
+        );
+
+        // Another port saved: this app's ingress stays where it is until the next start.
+        let field = client
+            .find(Locator::Css("[data-testid=ingress-port-input]"))
+            .await
+            .unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(&second.to_string()).await.unwrap();
+        click(&client, "[data-testid=ingress-ports-save]").await;
+        let later = text_of(&client, "ingress-later").await;
+        assert!(
+            later.contains(&format!("Saved: port {second}, HTTPS off"))
+                && later.contains(&format!("stays on port {first}")),
+            "{later}"
+        );
+        save_screenshot(&client, "system-ingress.png").await;
+        let _ = client.close_window().await;
+        let _ = client.close().await;
+    }
+
+    // The next start listens on the saved port.
+    let driver = Driver::start(&env);
+    let client = driver.launch_app().await;
+    open_system(&client).await;
+    assert_eq!(
+        text_of(&client, "ingress-address").await,
+        format!("http://<service>-<id>.localhost:{second}")
+    );
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(
+            "[data-testid=ingress-status][data-status=serving]",
+        ))
+        .await
+        .expect("the app serves the ingress on the saved port");
+    assert!(std::net::TcpStream::connect(("127.0.0.1", second)).is_ok());
+    client.close().await.unwrap();
+}

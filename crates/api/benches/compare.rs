@@ -114,7 +114,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         build_parallelism: stagecraft_api::default_build_parallelism(),
         keychain: false,
         static_sites: stagecraft_api::StaticSiteSettings::from_env(),
-        ingress_port: stagecraft_api::DEFAULT_INGRESS_PORT,
+        ingress: stagecraft_api::GivenIngressPorts::default(),
     })
     .await?;
     for (label, a, b) in [

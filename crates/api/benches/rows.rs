@@ -40,7 +40,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         build_parallelism: 1,
         keychain: false,
         static_sites: stagecraft_api::StaticSiteSettings::from_env(),
-        ingress_port: stagecraft_api::DEFAULT_INGRESS_PORT,
+        ingress: stagecraft_api::GivenIngressPorts::default(),
     })
     .await?;
     stagecraft.use_docker();

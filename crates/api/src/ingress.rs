@@ -13,7 +13,7 @@ use stagecraft_store::environment;
 use stagecraft_store::published_port::PublishedPort;
 use ts_rs::TS;
 
-use crate::{Error, Stagecraft};
+use crate::{Error, IngressPorts, Stagecraft};
 
 /// Each environment's routes by (environment row id, default version, specific version): a
 /// configuration version never changes once saved.
@@ -159,6 +159,7 @@ pub enum IngressStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct IngressView {
+    /// The port this process's ingress listens on (or would).
     pub port: u16,
     pub status: IngressStatus,
     /// Why it is off, and what to do.
@@ -166,8 +167,13 @@ pub struct IngressView {
     /// Whether this machine's resolver sends `*.localhost` names to the loopback address
     /// (browsers do by themselves; `curl` and other programs need the resolver to).
     pub resolves_localhost: bool,
-    /// The HTTPS port, when `STAGECRAFT_INGRESS_HTTPS_PORT` turns HTTPS on.
+    /// This process's HTTPS port, when HTTPS is on.
     pub https_port: Option<u16>,
+    /// The data folder's saved ports (the defaults when none were saved): each process's from
+    /// its next start.
+    pub saved: IngressPorts,
+    /// The environment variables that set this process's ports over the saved ones.
+    pub set_by_env: Vec<String>,
     /// The certificate of the data folder's authority, once made (HTTPS's first use): the
     /// file to trust.
     pub authority: Option<String>,
@@ -225,7 +231,7 @@ impl Stagecraft {
         status: IngressStatus,
         problem: Option<String>,
     ) -> IngressView {
-        let port = self.settings.ingress_port;
+        let IngressPorts { port, https_port } = self.ingress_ports;
         let looked = tokio::time::timeout(
             RESOLVE_WITHIN,
             tokio::net::lookup_host(("stagecraft-check.localhost", port)),
@@ -236,7 +242,6 @@ impl Stagecraft {
             _ => Vec::new(),
         };
         let resolves_localhost = !found.is_empty() && found.iter().all(|a| a.ip().is_loopback());
-        let https_port = crate::settings::ingress_https_port_from_env();
         let authority = self.settings.data_dir.ingress_authority();
         let conflicts = match self.ingress_routes().await {
             Ok(routes) => Table::new(routes).1,
@@ -245,12 +250,26 @@ impl Stagecraft {
                 Vec::new()
             }
         };
+        let saved = self.saved_ingress_ports().await.unwrap_or_else(|error| {
+            tracing::debug!(%error, "the ingress's saved ports were not read for its view");
+            self.ingress_ports
+        });
+        let given = self.settings.ingress;
+        let set_by_env = [
+            (given.port, crate::INGRESS_PORT_VAR),
+            (given.https_port, crate::INGRESS_HTTPS_PORT_VAR),
+        ]
+        .into_iter()
+        .filter_map(|(port, name)| port.map(|_| name.to_owned()))
+        .collect();
         IngressView {
             port,
             status,
             problem,
             resolves_localhost,
             https_port,
+            saved,
+            set_by_env,
             authority: (https_port.is_some() && authority.is_file())
                 .then(|| authority.display().to_string()),
             conflicts: conflicts

@@ -80,6 +80,7 @@ mod health;
 mod holder;
 mod imports;
 mod ingress;
+mod ingress_ports;
 mod ledger;
 mod logging;
 mod logs;
@@ -146,8 +147,8 @@ pub use schedule::{
 };
 pub use settings::{
     DEFAULT_DEPLOY_LEASE, DEFAULT_INGRESS_PORT, DEFAULT_STATIC_BUILD_IMAGE, DataDir, DataDirSource,
-    INGRESS_AUTHORITY, LOG_FILE_PREFIX, LOG_FILE_SUFFIX, Settings, StaticSiteSettings,
-    default_build_parallelism, ingress_https_port_from_env, ingress_port_from_env,
+    GivenIngressPorts, INGRESS_AUTHORITY, INGRESS_HTTPS_PORT_VAR, INGRESS_PORT_VAR, IngressPorts,
+    LOG_FILE_PREFIX, LOG_FILE_SUFFIX, Settings, StaticSiteSettings, default_build_parallelism,
 };
 pub use stagecraft_engine::{
     DeployEvent, DeployOutcome, ExecInput, ExecOutput, ExecSession, RuntimeErrorKind,
@@ -186,6 +187,9 @@ pub use workflows::{CustomWorkflow, WorkflowStep};
 #[derive(Clone)]
 pub struct Stagecraft {
     settings: Settings,
+    /// The local ingress's ports for this process: read once, as it opens (the settings' given
+    /// ones over the data folder's saved ones).
+    ingress_ports: IngressPorts,
     store: Store,
     /// Shared with the Docker runtime and builder once [`Stagecraft::use_docker`] registers
     /// them, so the System screen and deploys talk to the same engine.
@@ -231,8 +235,11 @@ impl Stagecraft {
         let sealer = secrets::Sealer::open(&settings.data_dir.path, keychain).await?;
         let docker = std::sync::Arc::new(settings.docker_engine());
         let logs = logs::Logs::new(store.clone());
+        let saved = stagecraft_store::ingress_setting::get(store.pool()).await?;
+        let ingress_ports = settings.ingress.over(saved.map(ingress_ports::ports_of));
         let stagecraft = Self {
             settings,
+            ingress_ports,
             store,
             docker,
             runtimes: Runtimes::default(),
@@ -271,7 +278,7 @@ impl Stagecraft {
                 stagecraft_docker::DockerRuntime::new(std::sync::Arc::clone(&engine))
                     .with_switchboard(std::sync::Arc::new(switch::IngressSwitch {
                         store: self.store.clone(),
-                        port: self.settings.ingress_port,
+                        port: self.ingress_ports.port,
                     })),
             ),
         );

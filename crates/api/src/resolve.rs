@@ -203,7 +203,7 @@ impl Stagecraft {
                 &**runtime,
                 &template,
                 &env.env_id,
-                self.settings.ingress_port,
+                self.ingress_ports.port,
                 &mut injected,
             );
         }

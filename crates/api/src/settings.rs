@@ -126,32 +126,78 @@ pub struct Settings {
     pub keychain: bool,
     /// How static services' sites are built and served.
     pub static_sites: StaticSiteSettings,
-    /// The port of the local ingress, where every environment's services answer at their
-    /// `*.localhost` hostnames (`STAGECRAFT_INGRESS_PORT`; [`DEFAULT_INGRESS_PORT`]).
-    pub ingress_port: u16,
+    /// The local ingress's ports this process's surroundings set, over the data folder's
+    /// saved ones ([`crate::Stagecraft::ingress_ports`]).
+    pub ingress: GivenIngressPorts,
 }
 
-/// The local ingress's port unless `STAGECRAFT_INGRESS_PORT` says otherwise: above 1024, so
-/// it needs no privilege on Linux, macOS or Windows, and beside the HTTP API's 7477.
+/// The local ingress's port unless a setting says otherwise: above 1024, so it needs no
+/// privilege on Linux, macOS or Windows, and beside the HTTP API's 7477.
 pub const DEFAULT_INGRESS_PORT: u16 = 7480;
 
-/// `STAGECRAFT_INGRESS_PORT`, else [`DEFAULT_INGRESS_PORT`].
-pub fn ingress_port_from_env() -> u16 {
-    std::env::var("STAGECRAFT_INGRESS_PORT")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .filter(|p: &u16| *p > 0)
-        .unwrap_or(DEFAULT_INGRESS_PORT)
+/// The variable that sets the ingress's port for one process, over the saved setting.
+pub const INGRESS_PORT_VAR: &str = "STAGECRAFT_INGRESS_PORT";
+/// The variable that turns HTTPS on at a port for one process, over the saved setting.
+pub const INGRESS_HTTPS_PORT_VAR: &str = "STAGECRAFT_INGRESS_HTTPS_PORT";
+
+/// The ingress's ports a process's surroundings give it. Each one given wins over the data
+/// folder's saved setting (the System screen's), which wins over the defaults
+/// ([`DEFAULT_INGRESS_PORT`], HTTPS off: its certificate authority is made on first use, and
+/// a user trusts it by hand).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GivenIngressPorts {
+    /// [`INGRESS_PORT_VAR`].
+    pub port: Option<u16>,
+    /// [`INGRESS_HTTPS_PORT_VAR`].
+    pub https_port: Option<u16>,
 }
 
-/// The local ingress's HTTPS port when `STAGECRAFT_INGRESS_HTTPS_PORT` names one (HTTPS is
-/// off otherwise: its certificate authority is made on first use, and a user trusts it by
-/// hand).
-pub fn ingress_https_port_from_env() -> Option<u16> {
-    std::env::var("STAGECRAFT_INGRESS_HTTPS_PORT")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .filter(|p: &u16| *p > 0)
+impl GivenIngressPorts {
+    pub fn from_env() -> Self {
+        let port = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.trim().parse().ok())
+                .filter(|p: &u16| *p > 0)
+        };
+        Self {
+            port: port(INGRESS_PORT_VAR),
+            https_port: port(INGRESS_HTTPS_PORT_VAR),
+        }
+    }
+
+    /// The ports a process runs with: each given one, else the saved one, else the default.
+    /// An HTTPS port equal to the HTTP one (one given, the other saved) is dropped: HTTPS off.
+    pub fn over(self, saved: Option<IngressPorts>) -> IngressPorts {
+        let port = self
+            .port
+            .or(saved.map(|s| s.port))
+            .unwrap_or(DEFAULT_INGRESS_PORT);
+        let https_port = self
+            .https_port
+            .or(saved.and_then(|s| s.https_port))
+            .filter(|https| *https != port);
+        IngressPorts { port, https_port }
+    }
+}
+
+/// The local ingress's ports: where every environment's services answer at their `*.localhost`
+/// hostnames, and HTTPS's when it is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct IngressPorts {
+    pub port: u16,
+    /// None: HTTPS off.
+    pub https_port: Option<u16>,
+}
+
+impl Default for IngressPorts {
+    fn default() -> Self {
+        Self {
+            port: DEFAULT_INGRESS_PORT,
+            https_port: None,
+        }
+    }
 }
 
 /// Where the data folder keeps the ingress's certificate authority, and the file of its
@@ -244,7 +290,7 @@ impl Settings {
                 Some("0" | "false" | "no" | "off")
             ),
             static_sites: StaticSiteSettings::from_env(),
-            ingress_port: ingress_port_from_env(),
+            ingress: GivenIngressPorts::from_env(),
         })
     }
 
@@ -259,6 +305,34 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn given_ingress_ports_win_over_saved_ones_which_win_over_the_defaults() {
+        let saved = IngressPorts {
+            port: 8080,
+            https_port: Some(8443),
+        };
+        let none = GivenIngressPorts::default();
+        assert_eq!(none.over(None), IngressPorts::default());
+        assert_eq!(none.over(Some(saved)), saved);
+        let given = GivenIngressPorts {
+            port: Some(9000),
+            https_port: None,
+        };
+        assert_eq!(
+            given.over(Some(saved)),
+            IngressPorts {
+                port: 9000,
+                https_port: Some(8443)
+            }
+        );
+        // One given and one saved that are the same port: HTTPS off rather than a clash.
+        let clash = GivenIngressPorts {
+            port: Some(8443),
+            https_port: None,
+        };
+        assert_eq!(clash.over(Some(saved)).https_port, None);
+    }
 
     #[test]
     fn a_chosen_data_folder_keeps_its_logs_inside() {

@@ -36,6 +36,7 @@ mod datasets;
 mod deploys;
 mod environments;
 mod gitops;
+mod ingress;
 mod instances;
 mod output;
 mod presets;
@@ -154,9 +155,14 @@ enum Command {
         #[arg(long, conflicts_with_all = ["api_port", "api_address", "api_rate_limit"])]
         no_api: bool,
         /// Without the local ingress (environments at `http://<service>-<id>.localhost:7480`;
-        /// STAGECRAFT_INGRESS_PORT sets its port).
+        /// `stagecraft ingress ports` sets its port).
         #[arg(long)]
         no_ingress: bool,
+    },
+    /// The local ingress: its ports, a setting of the data folder.
+    Ingress {
+        #[command(subcommand)]
+        command: ingress::Ingress,
     },
     /// The HTTP API's tokens.
     Auth {
@@ -218,6 +224,7 @@ fn main() -> ExitCode {
             }),
             cli.output,
         ),
+        Command::Ingress { command } => session::run(Request::Ingress(command), cli.output),
         Command::Auth { command } => session::run(Request::Auth(command), cli.output),
         Command::ReleaseLink { dir } => release_link::release_link(&dir),
         Command::Completions { shell } => {

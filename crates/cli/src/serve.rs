@@ -63,14 +63,14 @@ pub(crate) async fn execute(stagecraft: &Stagecraft, serve: Serve) -> Result<u8,
         }
     };
     if serve.ingress {
-        let port = stagecraft.settings().ingress_port;
+        let stagecraft_api::IngressPorts { port, https_port } = stagecraft.ingress_ports();
         match stagecraft_ingress::start(stagecraft.clone(), port, stop.clone()).await {
             Ok(started) if *started.borrow() == stagecraft_ingress::Started::Here => {
                 eprintln!(
                     "stagecraft serve: the ingress answers on http://127.0.0.1:{port}/: each \
                      environment's services at http://<service>-<id>.localhost:{port}/"
                 );
-                if let Some(https) = stagecraft_api::ingress_https_port_from_env() {
+                if let Some(https) = https_port {
                     // The ingress binds it as it starts: said once it answers there.
                     let mut answers = false;
                     for _ in 0..50 {

@@ -32,6 +32,7 @@ pub(crate) enum Request {
     /// `serve`, with the clock's period and where the API listens.
     Serve(crate::serve::Serve),
     Auth(Auth),
+    Ingress(crate::ingress::Ingress),
 }
 
 impl Request {
@@ -51,7 +52,7 @@ impl Request {
             Request::Cron(command) => command.uses_docker(),
             // Its deploys do; the clock takes its time.
             Request::Serve(_) => true,
-            Request::Auth(_) => false,
+            Request::Auth(_) | Request::Ingress(_) => false,
         }
     }
 }
@@ -102,5 +103,6 @@ async fn execute(
         Request::Cron(command) => cron::execute(stagecraft, command, output).await,
         Request::Serve(serve) => crate::serve::execute(stagecraft, serve).await,
         Request::Auth(command) => auth::execute(stagecraft, command, output).await,
+        Request::Ingress(command) => crate::ingress::execute(stagecraft, command, output).await,
     }
 }

@@ -27,8 +27,8 @@ const TAKE_OVER: Duration = Duration::from_secs(5);
 pub enum IngressError {
     #[error(
         "the ingress cannot listen on 127.0.0.1:{port}: {source}. Another program (or a \
-         Stagecraft of another data folder) uses the port: set STAGECRAFT_INGRESS_PORT to \
-         another one (for every Stagecraft command and the app), or stop what uses it"
+         Stagecraft of another data folder) uses the port: choose another one in the app's \
+         System screen (or with STAGECRAFT_INGRESS_PORT), or stop what uses it"
     )]
     PortTaken {
         port: u16,
@@ -40,8 +40,9 @@ pub enum IngressError {
     #[error("the ingress's certificate authority: {0}")]
     Authority(String),
     #[error(
-        "the ingress cannot answer HTTPS on 127.0.0.1:{port}: {source}. Set \
-         STAGECRAFT_INGRESS_HTTPS_PORT to a free port, or stop what uses it"
+        "the ingress cannot answer HTTPS on 127.0.0.1:{port}: {source}. Choose a free \
+         port in the app's System screen (or with STAGECRAFT_INGRESS_HTTPS_PORT), or stop what \
+         uses it"
     )]
     HttpsPortTaken {
         port: u16,
@@ -145,11 +146,11 @@ async fn keep(
             port,
             %error,
             "another program answers on [::1] at the ingress's port: a browser that tries ::1 \
-             first reaches it, not the ingress; stop it or set STAGECRAFT_INGRESS_PORT"
+             first reaches it, not the ingress; stop it or choose another port in the System screen"
         ),
         Err(error) => tracing::debug!(%error, "no IPv6 loopback: the ingress is on 127.0.0.1 only"),
     }
-    if let Some(https) = stagecraft_api::ingress_https_port_from_env() {
+    if let Some(https) = stagecraft.ingress_ports().https_port {
         match https_listeners(&stagecraft, https).await {
             Ok((listeners, tls)) => {
                 tracing::info!(port = https, "the ingress answers HTTPS too");

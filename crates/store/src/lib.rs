@@ -33,6 +33,7 @@ pub mod environment;
 pub mod handle;
 pub mod holder;
 pub mod import;
+pub mod ingress_setting;
 pub mod interrupt;
 pub mod lease;
 pub mod ledger;

@@ -1,7 +1,7 @@
 // Generated from the Rust types by `STAGECRAFT_BLESS=1 cargo test -p stagecraft-desktop bindings`. Do not edit.
 
 /** The commands the window may call (`src-tauri/src/command_list.rs`). */
-export type CommandName = "system_report" | "log_open" | "url_open" | "ingress_overview" | "docker_status" | "apps_list" | "app_add" | "app_set_registry" | "app_set_gitops" | "app_get" | "app_refresh" | "app_remove" | "app_vars_file" | "app_vars_set" | "environment_vars_file" | "environment_vars_set" | "folder_pick" | "file_save" | "environments_list" | "environment_create" | "datasets_list" | "api_overview" | "api_token_create" | "api_token_revoke" | "app_parameters" | "environment_parameters" | "environment_parameters_set" | "environment_imports" | "app_handles" | "app_handles_add" | "app_handles_remove" | "presets_list" | "preset_save" | "environments_orphaned" | "environment_adopt" | "runtime_choices" | "environment_get" | "environment_health" | "next_deploy" | "deploy_start" | "teardown_start" | "setup_start" | "pause_start" | "resume_start" | "schedule_get" | "schedule_set" | "app_schedule_get" | "app_schedule_set" | "workflows_list" | "workflow_start" | "cron_jobs_list" | "cron_run" | "deploy_cancel" | "environment_extend" | "timeline" | "deploy_follow" | "changes_follow" | "stream_stop" | "log_follow" | "terminal_open" | "terminal_input" | "terminal_ack" | "terminal_resize" | "terminal_close" | "deploy_detail" | "log_resources" | "builds_list" | "builds_compare" | "deploy_build_start" | "config_history" | "config_set" | "variables_get";
+export type CommandName = "system_report" | "log_open" | "url_open" | "ingress_overview" | "ingress_ports_set" | "docker_status" | "apps_list" | "app_add" | "app_set_registry" | "app_set_gitops" | "app_get" | "app_refresh" | "app_remove" | "app_vars_file" | "app_vars_set" | "environment_vars_file" | "environment_vars_set" | "folder_pick" | "file_save" | "environments_list" | "environment_create" | "datasets_list" | "api_overview" | "api_token_create" | "api_token_revoke" | "app_parameters" | "environment_parameters" | "environment_parameters_set" | "environment_imports" | "app_handles" | "app_handles_add" | "app_handles_remove" | "presets_list" | "preset_save" | "environments_orphaned" | "environment_adopt" | "runtime_choices" | "environment_get" | "environment_health" | "next_deploy" | "deploy_start" | "teardown_start" | "setup_start" | "pause_start" | "resume_start" | "schedule_get" | "schedule_set" | "app_schedule_get" | "app_schedule_set" | "workflows_list" | "workflow_start" | "cron_jobs_list" | "cron_run" | "deploy_cancel" | "environment_extend" | "timeline" | "deploy_follow" | "changes_follow" | "stream_stop" | "log_follow" | "terminal_open" | "terminal_input" | "terminal_ack" | "terminal_resize" | "terminal_close" | "deploy_detail" | "log_resources" | "builds_list" | "builds_compare" | "deploy_build_start" | "config_history" | "config_set" | "variables_get";
 
 /**
  * The only error a command returns. The UI switches on `code`; `message` is for people and
@@ -302,7 +302,11 @@ dropped: IngressClaim, };
 /**
  * The local ingress as the System screen shows it.
  */
-export type IngressView = { port: number, status: IngressStatus, 
+export type IngressView = { 
+/**
+ * The port this process's ingress listens on (or would).
+ */
+port: number, status: IngressStatus, 
 /**
  * Why it is off, and what to do.
  */
@@ -313,9 +317,18 @@ problem: string | null,
  */
 resolvesLocalhost: boolean, 
 /**
- * The HTTPS port, when `STAGECRAFT_INGRESS_HTTPS_PORT` turns HTTPS on.
+ * This process's HTTPS port, when HTTPS is on.
  */
 httpsPort: number | null, 
+/**
+ * The data folder's saved ports (the defaults when none were saved): each process's from
+ * its next start.
+ */
+saved: IngressPorts, 
+/**
+ * The environment variables that set this process's ports over the saved ones.
+ */
+setByEnv: Array<string>, 
 /**
  * The certificate of the data folder's authority, once made (HTTPS's first use): the
  * file to trust.
@@ -326,6 +339,16 @@ authority: string | null,
  * first claim keeps it, the older environment's.
  */
 conflicts: Array<IngressConflict>, };
+
+/**
+ * The local ingress's ports: where every environment's services answer at their `*.localhost`
+ * hostnames, and HTTPS's when it is on.
+ */
+export type IngressPorts = { port: number, 
+/**
+ * None: HTTPS off.
+ */
+httpsPort: number | null, };
 
 /**
  * Whether this process serves the ingress.

@@ -4,6 +4,7 @@ import { Channel, invoke } from "@tauri-apps/api/core";
 import type {
   AddedAppView,
   ApiOverview,
+  IngressPorts,
   IngressView,
   AppDetailView,
   AppRefreshView,
@@ -90,6 +91,8 @@ export interface SystemApi {
   apiOverview(): Promise<ApiOverview>;
   /** The local ingress: its port, who serves it, whether `*.localhost` resolves here. */
   ingressOverview(): Promise<IngressView>;
+  /** Saves the ingress's ports for the data folder (each process's from its next start). */
+  ingressPortsSet(ports: IngressPorts): Promise<IngressView>;
   /** Makes an API token; the answer is the only time it is shown. */
   apiTokenCreate(name: string): Promise<NewToken>;
   apiTokenRevoke(name: string): Promise<void>;
@@ -101,6 +104,7 @@ export const systemApi: SystemApi = {
   logOpen: (reveal) => call("log_open", { reveal }),
   apiOverview: () => call<ApiOverview>("api_overview"),
   ingressOverview: () => call<IngressView>("ingress_overview"),
+  ingressPortsSet: (ports) => call<IngressView>("ingress_ports_set", { ports }),
   apiTokenCreate: (name) => call<NewToken>("api_token_create", { name }),
   apiTokenRevoke: (name) => call("api_token_revoke", { name }),
 };

@@ -31,7 +31,7 @@ async fn open_with(dir: &std::path::Path, runtime: Arc<Fake>, lease: Duration) -
         build_parallelism: stagecraft_api::default_build_parallelism(),
         keychain: false,
         static_sites: stagecraft_api::StaticSiteSettings::from_env(),
-        ingress_port: stagecraft_api::DEFAULT_INGRESS_PORT,
+        ingress: stagecraft_api::GivenIngressPorts::default(),
     })
     .await
     .unwrap();

@@ -166,7 +166,7 @@ pub async fn open_docker_with(
         build_parallelism: stagecraft_api::default_build_parallelism(),
         keychain: false,
         static_sites,
-        ingress_port: stagecraft_api::DEFAULT_INGRESS_PORT,
+        ingress: stagecraft_api::GivenIngressPorts::default(),
     })
     .await
     .unwrap();

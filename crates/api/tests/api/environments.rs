@@ -273,7 +273,7 @@ pub async fn open(dir: &Path, runtime: Arc<Fake>) -> Stagecraft {
         build_parallelism: stagecraft_api::default_build_parallelism(),
         keychain: false,
         static_sites: stagecraft_api::StaticSiteSettings::from_env(),
-        ingress_port: stagecraft_api::DEFAULT_INGRESS_PORT,
+        ingress: stagecraft_api::GivenIngressPorts::default(),
     })
     .await
     .unwrap();
@@ -548,7 +548,7 @@ pub async fn open_without_runtimes(dir: &Path) -> Stagecraft {
         build_parallelism: 2,
         keychain: false,
         static_sites: stagecraft_api::StaticSiteSettings::from_env(),
-        ingress_port: stagecraft_api::DEFAULT_INGRESS_PORT,
+        ingress: stagecraft_api::GivenIngressPorts::default(),
     })
     .await
     .unwrap()

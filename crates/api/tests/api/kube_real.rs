@@ -59,7 +59,7 @@ async fn open(data: &std::path::Path, kubeconfig: PathBuf) -> Stagecraft {
         build_parallelism: 2,
         keychain: false,
         static_sites: stagecraft_api::StaticSiteSettings::from_env(),
-        ingress_port: stagecraft_api::DEFAULT_INGRESS_PORT,
+        ingress: stagecraft_api::GivenIngressPorts::default(),
     })
     .await
     .unwrap();

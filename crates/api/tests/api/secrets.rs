@@ -114,7 +114,7 @@ async fn the_key_lives_in_the_os_keychain_when_one_answers() {
             build_parallelism: 2,
             keychain: true,
             static_sites: stagecraft_api::StaticSiteSettings::from_env(),
-            ingress_port: stagecraft_api::DEFAULT_INGRESS_PORT,
+            ingress: stagecraft_api::GivenIngressPorts::default(),
         })
         .await
         .unwrap();

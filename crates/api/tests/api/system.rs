@@ -12,7 +12,7 @@ fn settings(dir: &Path, kubeconfig: Vec<std::path::PathBuf>) -> Settings {
         build_parallelism: stagecraft_api::default_build_parallelism(),
         keychain: false,
         static_sites: stagecraft_api::StaticSiteSettings::from_env(),
-        ingress_port: stagecraft_api::DEFAULT_INGRESS_PORT,
+        ingress: stagecraft_api::GivenIngressPorts::default(),
     }
 }
 

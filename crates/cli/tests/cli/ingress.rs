@@ -412,3 +412,66 @@ fn environments_answer_at_their_hostnames_through_the_ingress_of_serve() {
     assert_eq!((code, body), (200, format!("web {id} v5")));
     run(&["environments", "delete", &id]);
 }
+
+#[test]
+fn ingress_ports_are_saved_for_the_data_folder_and_a_variable_wins_for_one_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let ports = |env: &[(&str, &str)], args: &[&str]| -> serde_json::Value {
+        let mut all = vec!["-o", "json", "ingress", "ports"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&stdout(&stagecraft_with(data, &all, env))).unwrap()
+    };
+    let shown = ports(&[], &[]);
+    assert_eq!(
+        shown["saved"],
+        serde_json::json!({"port": 7480, "httpsPort": null})
+    );
+    assert_eq!(shown["now"], shown["saved"]);
+
+    let (port, https) = (free_port(), free_port());
+    let (port_text, https_text) = (port.to_string(), https.to_string());
+    let saved = ports(&[], &["--port", &port_text, "--https-port", &https_text]);
+    assert_eq!(
+        saved["saved"],
+        serde_json::json!({"port": port, "httpsPort": https})
+    );
+    // The next command reads them; a variable sets one command's port over the saved one.
+    assert_eq!(ports(&[], &[])["now"], saved["saved"]);
+    let given = ports(&[("STAGECRAFT_INGRESS_PORT", "7999")], &[]);
+    assert_eq!(
+        given["now"],
+        serde_json::json!({"port": 7999, "httpsPort": https})
+    );
+    assert_eq!(
+        given["setByEnv"],
+        serde_json::json!(["STAGECRAFT_INGRESS_PORT"])
+    );
+    // HTTPS off, the port kept.
+    let off = ports(&[], &["--no-https"]);
+    assert_eq!(
+        off["saved"],
+        serde_json::json!({"port": port, "httpsPort": null})
+    );
+
+    // A port another program holds is refused with its field, and nothing is saved.
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let held = holder.local_addr().unwrap().port().to_string();
+    let refused = stagecraft_with(
+        data,
+        &["-o", "json", "ingress", "ports", "--port", &held],
+        &[],
+    );
+    assert!(!refused.status.success());
+    let error: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&refused.stderr).trim()).unwrap();
+    assert_eq!(error["error"]["code"], "INVALID_REQUEST");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("port: another program listens"),
+        "{error}"
+    );
+    assert_eq!(ports(&[], &[])["saved"], off["saved"]);
+}

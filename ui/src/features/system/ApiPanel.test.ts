@@ -49,6 +49,7 @@ function api(over: Partial<SystemApi> = {}): SystemApi {
     logOpen: () => Promise.resolve(),
     apiOverview: () => Promise.resolve(overview),
     ingressOverview: () => new Promise(() => {}),
+    ingressPortsSet: () => Promise.reject(new Error("unused")),
     apiTokenCreate: () => Promise.reject(new Error("unused")),
     apiTokenRevoke: () => Promise.resolve(),
     ...over,

@@ -1,4 +1,4 @@
-import { render, screen } from "@testing-library/svelte";
+import { fireEvent, render, screen } from "@testing-library/svelte";
 import { describe, expect, it, vi } from "vitest";
 import type { IngressView, SystemApi } from "../../ipc";
 import IngressPanel from "./IngressPanel.svelte";
@@ -10,6 +10,7 @@ function api(ingress: IngressView): SystemApi {
     logOpen: () => Promise.resolve(),
     apiOverview: () => new Promise(() => {}),
     ingressOverview: () => Promise.resolve(ingress),
+    ingressPortsSet: () => Promise.reject(new Error("unused")),
     apiTokenCreate: () => Promise.reject(new Error("unused")),
     apiTokenRevoke: () => Promise.resolve(),
   };
@@ -23,6 +24,8 @@ function served(view: Partial<IngressView> = {}): IngressView {
     problem: null,
     resolvesLocalhost: true,
     httpsPort: null,
+    saved: { port: 7480, httpsPort: null },
+    setByEnv: [],
     authority: null,
     conflicts: [],
     ...view,
@@ -40,9 +43,7 @@ describe("IngressPanel", () => {
     expect(screen.getByTestId("ingress-status").dataset.status).toBe("serving");
     expect(screen.getByTestId("ingress-resolver").dataset.resolves).toBe("true");
     expect(screen.queryByTestId("ingress-problem")).toBeNull();
-    expect(screen.getByTestId("ingress-https").textContent).toContain(
-      "STAGECRAFT_INGRESS_HTTPS_PORT",
-    );
+    expect(screen.getByTestId("ingress-https").textContent).toContain("HTTPS is off");
   });
 
   it("gives the HTTPS address and how to trust the data folder's authority once it is made", async () => {
@@ -200,5 +201,68 @@ describe("IngressPanel", () => {
     });
     await screen.findByTestId("ingress-status");
     expect(screen.queryByTestId("ingress-conflicts")).toBeNull();
+  });
+
+  it("saves the ports for the next start, and says this ingress stays where it is until then", async () => {
+    const asked: unknown[] = [];
+    render(IngressPanel, {
+      api: {
+        ...api(served()),
+        ingressPortsSet: (ports) => {
+          asked.push(ports);
+          return Promise.resolve(served({ saved: ports }));
+        },
+      },
+    });
+    const save = (await screen.findByTestId("ingress-ports-save")) as HTMLButtonElement;
+    expect(save.disabled).toBe(true);
+    expect(screen.queryByTestId("ingress-later")).toBeNull();
+    await fireEvent.input(screen.getByTestId("ingress-port-input"), { target: { value: "8080" } });
+    await fireEvent.click(screen.getByTestId("ingress-https-on"));
+    expect(save.disabled).toBe(false);
+    await fireEvent.click(save);
+    expect(asked).toEqual([{ port: 8080, httpsPort: 7443 }]);
+    const later = (await screen.findByTestId("ingress-later")).textContent ?? "";
+    expect(later.replace(/\s+/g, " ")).toContain(
+      "Saved: port 8080, HTTPS on 7443, from the next start of Stagecraft",
+    );
+    expect(later.replace(/\s+/g, " ")).toContain("stays on port 7480, HTTPS off");
+    expect(save.disabled).toBe(true);
+  });
+
+  it("refuses one port for both before asking, and shows the app's refusal with its code", async () => {
+    render(IngressPanel, {
+      api: {
+        ...api(served()),
+        ingressPortsSet: () =>
+          Promise.reject({
+            code: "INVALID_REQUEST",
+            message: "port: another program listens on 127.0.0.1:8080",
+          }),
+      },
+    });
+    const save = (await screen.findByTestId("ingress-ports-save")) as HTMLButtonElement;
+    await fireEvent.click(screen.getByTestId("ingress-https-on"));
+    await fireEvent.input(screen.getByTestId("ingress-https-port-input"), {
+      target: { value: "7480" },
+    });
+    expect(save.disabled).toBe(true);
+    await fireEvent.input(screen.getByTestId("ingress-port-input"), { target: { value: "8080" } });
+    expect(save.disabled).toBe(false);
+    await fireEvent.click(save);
+    const error = await screen.findByTestId("ingress-ports-error");
+    expect(error.dataset.code).toBe("INVALID_REQUEST");
+    expect(error.textContent).toContain("another program listens on 127.0.0.1:8080");
+  });
+
+  it("says which variables set this app's ports over the saved ones", async () => {
+    render(IngressPanel, {
+      api: api(served({ port: 7999, setByEnv: ["STAGECRAFT_INGRESS_PORT"] })),
+    });
+    const note = (await screen.findByTestId("ingress-set-by-env")).textContent ?? "";
+    expect(note.replace(/\s+/g, " ")).toContain(
+      "STAGECRAFT_INGRESS_PORT set this app's port over the saved ones",
+    );
+    expect(screen.queryByTestId("ingress-later")).toBeNull();
   });
 });

@@ -53,6 +53,7 @@ const unreachable: DockerStatus = {
 const noApi = {
   apiOverview: () => Promise.resolve({ defaultPort: 7477, tokens: [], requests: [], refused: 0 }),
   ingressOverview: () => new Promise<IngressView>(() => {}),
+  ingressPortsSet: () => Promise.reject(new Error("not in this test")),
   apiTokenCreate: () => Promise.reject(new Error("not in this test")),
   apiTokenRevoke: () => Promise.resolve(),
 };
