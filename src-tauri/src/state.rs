@@ -141,7 +141,7 @@ impl AppState {
             Ok(Ingress::Failed(why)) => (IngressStatus::Off, Some(why.clone())),
             Err(_) => (IngressStatus::Off, None),
         };
-        Ok(self.stagecraft()?.ingress_view(status, problem).await)
+        Ok(self.stagecraft()?.ingress_view(status, problem).await?)
     }
 
     /// Tells the user through the desktop's notifications when a deploy fails (whoever ran

@@ -241,25 +241,24 @@ async fn the_window_opens_as_large_as_it_was_left() {
     client.close().await.unwrap();
 }
 
-/// A port nothing listens on now.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// `N` ports nothing listens on now, all different (each held until all are read).
+fn free_ports<const N: usize>() -> [u16; N] {
+    let held: Vec<_> = (0..N)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    std::array::from_fn(|i| held[i].local_addr().unwrap().port())
 }
 
 #[tokio::test]
 #[ignore = "needs a display, tauri-driver and the built app: run scripts/test.sh"]
-async fn the_ingress_card_saves_its_ports_for_the_next_start_and_lists_a_hostname_claimed_twice() {
-    use crate::environments::{add_app, app_repo, click, wait_for};
+async fn the_ingress_card_saves_its_ports_for_the_ingress_s_next_start() {
+    use crate::environments::click;
     let _window = exclusive_window().await;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     // The data folder's saved port, as an earlier start of the app left it: the app listens
     // there with no variable telling it to.
-    let (first, second) = (free_port(), free_port());
+    let [first, second] = free_ports();
     {
         std::fs::create_dir_all(&data).unwrap();
         let store = stagecraft_store::Store::open(&data.join(stagecraft_store::DATABASE_FILE))
@@ -280,51 +279,21 @@ async fn the_ingress_card_saves_its_ports_for_the_next_start_and_lists_a_hostnam
     {
         let driver = Driver::start(&env);
         let client = driver.launch_app().await;
-
-        // Two environments of an app whose `hostnames` has no `${env_id}`: both claim
-        // shop.localhost.
-        let app = format!("hc{}", std::process::id());
-        let repo = app_repo(dir.path(), &app);
-        let template = repo.join(".release/application_template.yaml");
-        let text = std::fs::read_to_string(&template).unwrap().replacen(
-            "services:\n",
-            "hostnames:\n- web: shop.${domain}\nservices:\n",
-            1,
-        );
-        std::fs::write(&template, text).unwrap();
-        wait_for(&client, "[data-testid=no-environments]", WAIT).await;
-        add_app(&client, &repo).await;
-        click(&client, "[data-testid=create-environment]").await;
-        wait_for(&client, "[data-testid=deploy][data-stage=setup]", WAIT).await;
-        click(&client, "[data-testid=nav-environments]").await;
-        click(&client, "[data-testid=new-environment]").await;
-        wait_for(
-            &client,
-            &format!("[data-testid=env-app] option[value={app}]"),
-            WAIT,
-        )
-        .await;
-        click(&client, "[data-testid=create-environment]").await;
-        wait_for(&client, "[data-testid=deploy][data-stage=setup]", WAIT).await;
-
         open_system(&client).await;
         assert_eq!(
             text_of(&client, "ingress-address").await,
             format!("http://<service>-<id>.localhost:{first}")
         );
-        let conflict = text_of(&client, "ingress-conflict").await;
-        assert!(
-            conflict.starts_with("shop.localhost:") && conflict.contains("(web) gets it"),
-            "{conflict}"
-        );
-        assert!(
-            text_of(&client, "ingress-conflicts")
-                .await
-                .contains("${env_id}"),
-            "the card says what to write instead"
-        );
+        client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(
+                "[data-testid=ingress-status][data-status=serving]",
+            ))
+            .await
+            .expect("the app serves the ingress on the saved port");
 
-        // Another port saved: this app's ingress stays where it is until the next start.
+        // Another port saved: this app's ingress stays where it is until it starts again.
         let field = client
             .find(Locator::Css("[data-testid=ingress-port-input]"))
             .await
@@ -338,9 +307,18 @@ async fn the_ingress_card_saves_its_ports_for_the_next_start_and_lists_a_hostnam
                 && later.contains(&format!("stays on port {first}")),
             "{later}"
         );
-        save_screenshot(&client, "system-ingress.png").await;
+        save_screenshot(&client, "system-ingress-ports.png").await;
         let _ = client.close_window().await;
         let _ = client.close().await;
+    }
+    // The app is gone once its ingress's port is free (it serves it until it ends).
+    let deadline = std::time::Instant::now() + WAIT;
+    while std::net::TcpListener::bind(("127.0.0.1", first)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first app did not end"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
     // The next start listens on the saved port.
@@ -358,7 +336,82 @@ async fn the_ingress_card_saves_its_ports_for_the_next_start_and_lists_a_hostnam
             "[data-testid=ingress-status][data-status=serving]",
         ))
         .await
-        .expect("the app serves the ingress on the saved port");
+        .expect("the app serves the ingress on the newly saved port");
     assert!(std::net::TcpStream::connect(("127.0.0.1", second)).is_ok());
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and the built app: run scripts/test.sh"]
+async fn the_ingress_card_lists_a_hostname_two_environments_claim() {
+    use crate::environments::{Cleanup, add_app, app_repo, click, wait_for};
+    let _window = exclusive_window().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let [ingress_port] = free_ports();
+    let ingress_port = ingress_port.to_string();
+    let driver = Driver::start(&[
+        ("STAGECRAFT_DATA_DIR", data.to_str().unwrap()),
+        ("STAGECRAFT_INGRESS_PORT", &ingress_port),
+    ]);
+    let client = driver.launch_app().await;
+
+    // Two environments of an app whose `hostnames` has no `${env_id}`: both claim
+    // shop.localhost. (Neither is deployed; the cleanup is for a test stopped midway.)
+    let app = format!("hc{}", std::process::id());
+    let _cleanup = Cleanup(app.clone());
+    let repo = app_repo(dir.path(), &app);
+    let template = repo.join(".release/application_template.yaml");
+    let text = std::fs::read_to_string(&template).unwrap().replacen(
+        "services:\n",
+        "hostnames:\n- web: shop.${domain}\nservices:\n",
+        1,
+    );
+    std::fs::write(&template, text).unwrap();
+    wait_for(&client, "[data-testid=no-environments]", WAIT).await;
+    add_app(&client, &repo).await;
+    click(&client, "[data-testid=create-environment]").await;
+    wait_for(&client, "[data-testid=deploy][data-stage=setup]", WAIT).await;
+    click(&client, "[data-testid=nav-environments]").await;
+    click(&client, "[data-testid=new-environment]").await;
+    wait_for(
+        &client,
+        &format!("[data-testid=env-app] option[value={app}]"),
+        WAIT,
+    )
+    .await;
+    click(&client, "[data-testid=create-environment]").await;
+    wait_for(&client, "[data-testid=deploy][data-stage=setup]", WAIT).await;
+
+    open_system(&client).await;
+    let conflict = text_of(&client, "ingress-conflict").await;
+    assert!(
+        conflict.starts_with("shop.localhost:") && conflict.contains("(web) gets it"),
+        "{conflict}"
+    );
+    assert!(
+        text_of(&client, "ingress-conflicts")
+            .await
+            .contains("${env_id}"),
+        "the card says what to write instead"
+    );
+    // The variable's port, said as such beside the form.
+    let note = text_of(&client, "ingress-set-by-env").await;
+    assert!(
+        note.contains("STAGECRAFT_INGRESS_PORT sets this app's port"),
+        "{note}"
+    );
+    let card = client
+        .find(Locator::Css("[data-testid=ingress-conflicts]"))
+        .await
+        .unwrap();
+    client
+        .execute(
+            "arguments[0].scrollIntoView({block: 'center'})",
+            vec![serde_json::to_value(&card).unwrap()],
+        )
+        .await
+        .unwrap();
+    save_screenshot(&client, "system-ingress-conflict.png").await;
     client.close().await.unwrap();
 }

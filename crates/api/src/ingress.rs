@@ -169,7 +169,7 @@ pub struct IngressView {
     pub resolves_localhost: bool,
     /// This process's HTTPS port, when HTTPS is on.
     pub https_port: Option<u16>,
-    /// The data folder's saved ports (the defaults when none were saved): each process's from
+    /// The data folder's saved ports (the defaults when none were saved): the ingress's from
     /// its next start.
     pub saved: IngressPorts,
     /// The environment variables that set this process's ports over the saved ones.
@@ -223,14 +223,14 @@ impl Stagecraft {
         Ok(self.store.meta().await?.folder_id)
     }
 
-    /// The ingress as this process has it, with whether the machine resolves `*.localhost`
-    /// and the routes claimed twice (as the ingress's table, made from the same routes,
-    /// leaves them out).
+    /// The ingress as this process has it, with whether the machine resolves `*.localhost`,
+    /// the routes claimed twice (as the ingress's table, made from the same routes, leaves
+    /// them out) and the saved ports.
     pub async fn ingress_view(
         &self,
         status: IngressStatus,
         problem: Option<String>,
-    ) -> IngressView {
+    ) -> Result<IngressView, Error> {
         let IngressPorts { port, https_port } = self.ingress_ports;
         let looked = tokio::time::timeout(
             RESOLVE_WITHIN,
@@ -250,19 +250,15 @@ impl Stagecraft {
                 Vec::new()
             }
         };
-        let saved = self.saved_ingress_ports().await.unwrap_or_else(|error| {
-            tracing::debug!(%error, "the ingress's saved ports were not read for its view");
-            self.ingress_ports
-        });
-        let given = self.settings.ingress;
-        let set_by_env = [
-            (given.port, crate::INGRESS_PORT_VAR),
-            (given.https_port, crate::INGRESS_HTTPS_PORT_VAR),
-        ]
-        .into_iter()
-        .filter_map(|(port, name)| port.map(|_| name.to_owned()))
-        .collect();
-        IngressView {
+        let saved = self.saved_ingress_ports().await?;
+        let set_by_env = self
+            .settings
+            .ingress
+            .variables()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        Ok(IngressView {
             port,
             status,
             problem,
@@ -281,6 +277,6 @@ impl Stagecraft {
                     dropped: c.dropped.target.into(),
                 })
                 .collect(),
-        }
+        })
     }
 }

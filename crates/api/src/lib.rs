@@ -235,15 +235,16 @@ impl Stagecraft {
         let sealer = secrets::Sealer::open(&settings.data_dir.path, keychain).await?;
         let docker = std::sync::Arc::new(settings.docker_engine());
         let logs = logs::Logs::new(store.clone());
-        let saved = stagecraft_store::ingress_setting::get(store.pool()).await?;
-        let ingress_ports = settings.ingress.over(saved.map(ingress_ports::ports_of));
+        let deploys = deploy::Deploys::new();
+        let folder = ingress_ports::folder_ports(&store, &deploys.me().host).await?;
+        let ingress_ports = settings.ingress.over(folder);
         let stagecraft = Self {
             settings,
             ingress_ports,
             store,
             docker,
             runtimes: Runtimes::default(),
-            deploys: deploy::Deploys::new(),
+            deploys,
             sealer,
             builder: None,
             logs,

@@ -141,43 +141,71 @@ pub const INGRESS_PORT_VAR: &str = "STAGECRAFT_INGRESS_PORT";
 pub const INGRESS_HTTPS_PORT_VAR: &str = "STAGECRAFT_INGRESS_HTTPS_PORT";
 
 /// The ingress's ports a process's surroundings give it. Each one given wins over the data
-/// folder's saved setting (the System screen's), which wins over the defaults
-/// ([`DEFAULT_INGRESS_PORT`], HTTPS off: its certificate authority is made on first use, and
-/// a user trusts it by hand).
+/// folder's (the ones its ingress serves now, else the saved ones: the System screen's), which
+/// win over the defaults ([`DEFAULT_INGRESS_PORT`], HTTPS off: its certificate authority is
+/// made on first use, and a user trusts it by hand).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct GivenIngressPorts {
     /// [`INGRESS_PORT_VAR`].
     pub port: Option<u16>,
-    /// [`INGRESS_HTTPS_PORT_VAR`].
-    pub https_port: Option<u16>,
+    /// [`INGRESS_HTTPS_PORT_VAR`]: `Some(None)` when it says `0` or `off` (HTTPS off for this
+    /// process).
+    pub https_port: Option<Option<u16>>,
 }
 
 impl GivenIngressPorts {
     pub fn from_env() -> Self {
-        let port = |name: &str| {
+        let value = |name: &str| {
             std::env::var(name)
                 .ok()
-                .and_then(|v| v.trim().parse().ok())
-                .filter(|p: &u16| *p > 0)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
         };
+        let https_port = value(INGRESS_HTTPS_PORT_VAR).and_then(|v| match v.as_str() {
+            "0" | "off" => Some(None),
+            _ => v.parse().ok().map(Some),
+        });
         Self {
-            port: port(INGRESS_PORT_VAR),
-            https_port: port(INGRESS_HTTPS_PORT_VAR),
+            port: value(INGRESS_PORT_VAR)
+                .and_then(|v| v.parse().ok())
+                .filter(|p: &u16| *p > 0),
+            https_port,
         }
     }
 
-    /// The ports a process runs with: each given one, else the saved one, else the default.
-    /// An HTTPS port equal to the HTTP one (one given, the other saved) is dropped: HTTPS off.
-    pub fn over(self, saved: Option<IngressPorts>) -> IngressPorts {
+    /// The ports a process runs with: each given one, else the data folder's, else the
+    /// default. An HTTPS port equal to the HTTP one is dropped, with a warning: HTTPS off.
+    pub fn over(self, folder: Option<IngressPorts>) -> IngressPorts {
         let port = self
             .port
-            .or(saved.map(|s| s.port))
+            .or(folder.map(|s| s.port))
             .unwrap_or(DEFAULT_INGRESS_PORT);
         let https_port = self
             .https_port
-            .or(saved.and_then(|s| s.https_port))
-            .filter(|https| *https != port);
+            .unwrap_or_else(|| folder.and_then(|s| s.https_port));
+        if https_port == Some(port) {
+            tracing::warn!(
+                port,
+                "the ingress's HTTPS port is its HTTP port too ({INGRESS_PORT_VAR} or \
+                 {INGRESS_HTTPS_PORT_VAR} against the saved ports): HTTPS is off in this process"
+            );
+            return IngressPorts {
+                port,
+                https_port: None,
+            };
+        }
         IngressPorts { port, https_port }
+    }
+
+    /// The variables that set this process's ports.
+    pub fn variables(self) -> Vec<&'static str> {
+        [
+            (self.port.is_some(), INGRESS_PORT_VAR),
+            (self.https_port.is_some(), INGRESS_HTTPS_PORT_VAR),
+        ]
+        .into_iter()
+        .filter_map(|(given, name)| given.then_some(name))
+        .collect()
     }
 }
 
@@ -319,6 +347,7 @@ mod tests {
             port: Some(9000),
             https_port: None,
         };
+        assert_eq!(given.variables(), [INGRESS_PORT_VAR]);
         assert_eq!(
             given.over(Some(saved)),
             IngressPorts {
@@ -332,6 +361,19 @@ mod tests {
             https_port: None,
         };
         assert_eq!(clash.over(Some(saved)).https_port, None);
+        // `off` for one process turns the saved HTTPS off there.
+        let off = GivenIngressPorts {
+            port: None,
+            https_port: Some(None),
+        };
+        assert_eq!(
+            off.over(Some(saved)),
+            IngressPorts {
+                port: 8080,
+                https_port: None
+            }
+        );
+        assert_eq!(off.variables(), [INGRESS_HTTPS_PORT_VAR]);
     }
 
     #[test]

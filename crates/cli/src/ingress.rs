@@ -11,9 +11,9 @@ use crate::output::{structured, table};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Ingress {
-    /// Prints the ports this command uses and the data folder's saved ones; with an option,
-    /// saves them first (from each process's next start: a running app or `serve` keeps its
-    /// ingress where it is until it starts again).
+    /// Prints the ports this command uses (the ones the data folder's ingress serves now, else
+    /// the saved ones) and the saved ones; with an option, saves them first: the ingress takes
+    /// them at its next start (a running app or `serve` keeps it where it is until then).
     Ports {
         /// The port every environment's `*.localhost` hostnames answer on.
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
@@ -31,7 +31,7 @@ pub(crate) enum Ingress {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct PortsView {
-    /// This command's: the saved ones unless a variable sets them.
+    /// This command's: the served ones, else the saved ones, unless a variable sets them.
     now: IngressPorts,
     saved: IngressPorts,
     set_by_env: Vec<&'static str>,
@@ -57,23 +57,27 @@ pub(crate) async fn execute(
                 https_port.or(saved.https_port)
             },
         };
+        if asked.https_port == Some(asked.port) {
+            return Err(Error::InvalidRequest {
+                field: "--https-port",
+                message: format!(
+                    "HTTPS is on at {}, the HTTP port asked for: give --https-port with another \
+                     port, or --no-https",
+                    asked.port
+                ),
+            });
+        }
         saved = stagecraft.set_ingress_ports(asked).await?;
         eprintln!(
-            "saved: the app, `stagecraft serve` and every command use these ports from their next \
-             start; environments give their services the new *_INGRESS_URL with their next deploy"
+            "saved: the ingress takes these ports at its next start (when no app or `stagecraft \
+             serve` of this data folder serves it); environments' services get the new \
+             *_INGRESS_URL with their next deploy after it"
         );
     }
-    let given = stagecraft.settings().ingress;
     let view = PortsView {
         now: stagecraft.ingress_ports(),
         saved,
-        set_by_env: [
-            (given.port, stagecraft_api::INGRESS_PORT_VAR),
-            (given.https_port, stagecraft_api::INGRESS_HTTPS_PORT_VAR),
-        ]
-        .into_iter()
-        .filter_map(|(port, name)| port.map(|_| name))
-        .collect(),
+        set_by_env: stagecraft.settings().ingress.variables(),
     };
     match output {
         Output::Table => {
@@ -97,7 +101,7 @@ pub(crate) async fn execute(
                 ],
             );
             for name in &view.set_by_env {
-                eprintln!("{name} sets this command's over the saved one");
+                eprintln!("{name} sets this command's port instead of the data folder's");
             }
         }
         _ => structured(&view, output),

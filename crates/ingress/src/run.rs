@@ -28,7 +28,7 @@ pub enum IngressError {
     #[error(
         "the ingress cannot listen on 127.0.0.1:{port}: {source}. Another program (or a \
          Stagecraft of another data folder) uses the port: choose another one in the app's \
-         System screen (or with STAGECRAFT_INGRESS_PORT), or stop what uses it"
+         System screen or with `stagecraft ingress ports --port N`, or stop what uses it"
     )]
     PortTaken {
         port: u16,
@@ -41,8 +41,8 @@ pub enum IngressError {
     Authority(String),
     #[error(
         "the ingress cannot answer HTTPS on 127.0.0.1:{port}: {source}. Choose a free \
-         port in the app's System screen (or with STAGECRAFT_INGRESS_HTTPS_PORT), or stop what \
-         uses it"
+         port in the app's System screen or with `stagecraft ingress ports --https-port N`, or \
+         stop what uses it"
     )]
     HttpsPortTaken {
         port: u16,
@@ -137,6 +137,10 @@ async fn keep(
         .refreshed_by(asks)
         .logged_to(log);
     tokio::spawn(keep_access_log(stagecraft.clone(), logged));
+    // Processes that open the data folder from now on name this ingress's ports.
+    if let Err(error) = stagecraft.ingress_serving().await {
+        tracing::warn!(%error, "the ingress's ports were not recorded for other processes");
+    }
     let _ = refresh(&stagecraft, &routes, &mut Vec::new()).await;
     let mut served = vec![tokio::spawn(serve(listener, routes.clone(), stop.clone()))];
     // Where the machine has IPv6 loopback; `localhost` names resolve to it first on some.
@@ -146,7 +150,7 @@ async fn keep(
             port,
             %error,
             "another program answers on [::1] at the ingress's port: a browser that tries ::1 \
-             first reaches it, not the ingress; stop it or choose another port in the System screen"
+             first reaches it, not the ingress; stop it or choose another port (`stagecraft ingress ports`)"
         ),
         Err(error) => tracing::debug!(%error, "no IPv6 loopback: the ingress is on 127.0.0.1 only"),
     }
@@ -193,6 +197,9 @@ async fn keep(
     }
     for task in served {
         let _ = task.await;
+    }
+    if let Err(error) = stagecraft.ingress_stopped().await {
+        tracing::debug!(%error, "the ingress's end was not recorded (its process's end is)");
     }
 }
 

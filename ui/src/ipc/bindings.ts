@@ -321,7 +321,7 @@ resolvesLocalhost: boolean,
  */
 httpsPort: number | null, 
 /**
- * The data folder's saved ports (the defaults when none were saved): each process's from
+ * The data folder's saved ports (the defaults when none were saved): the ingress's from
  * its next start.
  */
 saved: IngressPorts, 

@@ -2,6 +2,7 @@
 
 use stagecraft_api::{
     CreateEnvironment, ErrorCode, GivenIngressPorts, IngressClaim, IngressPorts, IngressStatus,
+    Stagecraft,
 };
 
 use crate::environments::{Fake, ephemeral, open, repo};
@@ -21,7 +22,10 @@ async fn a_hostname_two_environments_claim_goes_to_the_older_and_the_view_says_s
     std::fs::write(repo.join(".release/application_template.yaml"), template).unwrap();
     stagecraft.add_app(&repo).await.unwrap();
     let first = stagecraft.create_environment(ephemeral()).await.unwrap();
-    let view = stagecraft.ingress_view(IngressStatus::Serving, None).await;
+    let view = stagecraft
+        .ingress_view(IngressStatus::Serving, None)
+        .await
+        .unwrap();
     assert!(view.conflicts.is_empty(), "one environment: {view:?}");
     let second = stagecraft
         .create_environment(CreateEnvironment {
@@ -37,7 +41,10 @@ async fn a_hostname_two_environments_claim_goes_to_the_older_and_the_view_says_s
         2,
         "{routes:?}"
     );
-    let view = stagecraft.ingress_view(IngressStatus::Serving, None).await;
+    let view = stagecraft
+        .ingress_view(IngressStatus::Serving, None)
+        .await
+        .unwrap();
     assert_eq!(view.conflicts.len(), 1, "{view:?}");
     let conflict = &view.conflicts[0];
     assert_eq!(
@@ -52,17 +59,26 @@ async fn a_hostname_two_environments_claim_goes_to_the_older_and_the_view_says_s
     assert_eq!(conflict.dropped, claim(&second.env_id));
 }
 
-/// A port nothing listens on now.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// `N` ports nothing listens on now, all different (each held until all are read).
+fn free_ports<const N: usize>() -> [u16; N] {
+    let held: Vec<_> = (0..N)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    std::array::from_fn(|i| held[i].local_addr().unwrap().port())
+}
+
+/// A Stagecraft of the same data folder as `stagecraft`, with `given` ports.
+async fn given(stagecraft: &Stagecraft, given: GivenIngressPorts) -> Stagecraft {
+    Stagecraft::open(stagecraft_api::Settings {
+        ingress: given,
+        ..stagecraft.settings().clone()
+    })
+    .await
+    .unwrap()
 }
 
 #[tokio::test]
-async fn saved_ports_are_the_data_folder_s_from_the_next_start_and_the_environment_s_win() {
+async fn saved_ports_are_the_ingress_s_from_its_next_start_and_a_variable_wins() {
     let dir = tempfile::tempdir().unwrap();
     let stagecraft = open(dir.path(), Fake::local()).await;
     let defaults = IngressPorts {
@@ -70,25 +86,37 @@ async fn saved_ports_are_the_data_folder_s_from_the_next_start_and_the_environme
         https_port: None,
     };
     assert_eq!(stagecraft.ingress_ports(), defaults);
-    let view = stagecraft.ingress_view(IngressStatus::Serving, None).await;
+    let view = stagecraft
+        .ingress_view(IngressStatus::Serving, None)
+        .await
+        .unwrap();
     assert_eq!(
         (view.port, view.https_port, view.saved),
         (7480, None, defaults)
     );
     assert!(view.set_by_env.is_empty(), "{view:?}");
 
-    let (port, https) = (free_port(), free_port());
+    // This process serves the ingress at the defaults; another port is saved.
+    stagecraft.ingress_serving().await.unwrap();
+    let [port, https] = free_ports();
     let chosen = IngressPorts {
         port,
         https_port: Some(https),
     };
     assert_eq!(stagecraft.set_ingress_ports(chosen).await.unwrap(), chosen);
-    // This process keeps its ports (its ingress listens there, its URLs name them).
     assert_eq!(stagecraft.ingress_ports(), defaults);
-    let view = stagecraft.ingress_view(IngressStatus::Serving, None).await;
+    let view = stagecraft
+        .ingress_view(IngressStatus::Serving, None)
+        .await
+        .unwrap();
     assert_eq!((view.port, view.saved), (7480, chosen));
+    // A process that opens the folder while the ingress is served names the served ports
+    // (a command run now gives its services the URLs that answer).
+    let meanwhile = open(dir.path(), Fake::local()).await;
+    assert_eq!(meanwhile.ingress_ports(), defaults);
 
-    // The next start has them, and the environments' URLs name the new port.
+    // Once it stops, the next start has the saved ports, and the environments' URLs name them.
+    stagecraft.ingress_stopped().await.unwrap();
     let repo = repo(dir.path());
     let next = open(dir.path(), Fake::local()).await;
     assert_eq!(next.ingress_ports(), chosen);
@@ -96,30 +124,33 @@ async fn saved_ports_are_the_data_folder_s_from_the_next_start_and_the_environme
     let env = next.create_environment(ephemeral()).await.unwrap();
     let hostnames = next.hostnames(&env.env_id).await.unwrap();
     assert!(
-        hostnames
-            .iter()
-            .all(|h| h.url.ends_with(&format!(".localhost:{port}"))),
+        !hostnames.is_empty()
+            && hostnames
+                .iter()
+                .all(|h| h.url.ends_with(&format!(".localhost:{port}"))),
         "{hostnames:?}"
     );
 
-    // A port a process's surroundings give wins over the saved one, and the view says which.
-    let given = stagecraft_api::Stagecraft::open(stagecraft_api::Settings {
-        ingress: GivenIngressPorts {
+    // A port a process's surroundings give wins over the folder's, and the view says which.
+    let by_env = given(
+        &next,
+        GivenIngressPorts {
             port: Some(7999),
             https_port: None,
         },
-        ..next.settings().clone()
-    })
-    .await
-    .unwrap();
+    )
+    .await;
     assert_eq!(
-        given.ingress_ports(),
+        by_env.ingress_ports(),
         IngressPorts {
             port: 7999,
             https_port: Some(https)
         }
     );
-    let view = given.ingress_view(IngressStatus::Serving, None).await;
+    let view = by_env
+        .ingress_view(IngressStatus::Serving, None)
+        .await
+        .unwrap();
     assert_eq!(view.set_by_env, ["STAGECRAFT_INGRESS_PORT"]);
     assert_eq!(view.saved, chosen);
 }
@@ -130,15 +161,18 @@ async fn a_port_another_program_holds_or_one_port_for_both_is_refused_with_its_f
     let stagecraft = open(dir.path(), Fake::local()).await;
     let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let held = holder.local_addr().unwrap().port();
+    let [free] = free_ports();
 
-    let refused = |ports| {
-        let stagecraft = stagecraft.clone();
-        async move { stagecraft.set_ingress_ports(ports).await.unwrap_err() }
+    let refused = |stagecraft: Stagecraft, ports| async move {
+        stagecraft.set_ingress_ports(ports).await.unwrap_err()
     };
-    let error = refused(IngressPorts {
-        port: held,
-        https_port: None,
-    })
+    let error = refused(
+        stagecraft.clone(),
+        IngressPorts {
+            port: held,
+            https_port: None,
+        },
+    )
     .await;
     assert_eq!(error.code(), ErrorCode::InvalidRequest);
     assert!(
@@ -147,42 +181,57 @@ async fn a_port_another_program_holds_or_one_port_for_both_is_refused_with_its_f
             .starts_with("port: another program listens"),
         "{error}"
     );
-    let free = free_port();
-    let error = refused(IngressPorts {
-        port: free,
-        https_port: Some(free),
-    })
+    let error = refused(
+        stagecraft.clone(),
+        IngressPorts {
+            port: free,
+            https_port: Some(free),
+        },
+    )
     .await;
     assert!(error.to_string().starts_with("httpsPort: "), "{error}");
-    let error = refused(IngressPorts {
-        port: free,
-        https_port: Some(held),
-    })
+    let error = refused(
+        stagecraft.clone(),
+        IngressPorts {
+            port: free,
+            https_port: Some(held),
+        },
+    )
     .await;
     assert!(
         error.to_string().starts_with("httpsPort: another"),
         "{error}"
     );
+    // A variable naming the port does not make it this folder's: its ingress does not hold it.
+    let by_env = given(
+        &stagecraft,
+        GivenIngressPorts {
+            port: Some(held),
+            https_port: None,
+        },
+    )
+    .await;
+    refused(
+        by_env.clone(),
+        IngressPorts {
+            port: held,
+            https_port: None,
+        },
+    )
+    .await;
     assert_eq!(
         stagecraft.saved_ingress_ports().await.unwrap(),
         IngressPorts::default(),
         "nothing was saved"
     );
-    // A process's own port is taken as it is: its ingress is what holds it.
-    let own = stagecraft_api::Stagecraft::open(stagecraft_api::Settings {
-        ingress: GivenIngressPorts {
-            port: Some(held),
-            https_port: None,
-        },
-        ..stagecraft.settings().clone()
-    })
-    .await
-    .unwrap();
+
+    // The port the folder's ingress serves is taken as it is, by any process of the folder.
+    by_env.ingress_serving().await.unwrap();
     let ports = IngressPorts {
         port: held,
         https_port: None,
     };
-    assert_eq!(own.set_ingress_ports(ports).await.unwrap(), ports);
+    assert_eq!(stagecraft.set_ingress_ports(ports).await.unwrap(), ports);
     assert_eq!(stagecraft.saved_ingress_ports().await.unwrap(), ports);
     drop(holder);
 }

@@ -85,11 +85,15 @@ workflows:
 
 /// A port free now on 127.0.0.1.
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    free_ports::<1>()[0]
+}
+
+/// `N` ports free now on 127.0.0.1, all different (each held until all are read).
+fn free_ports<const N: usize>() -> [u16; N] {
+    let held: Vec<_> = (0..N)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    std::array::from_fn(|i| held[i].local_addr().unwrap().port())
 }
 
 /// `GET path` with `Host: host` on 127.0.0.1:`port`: the status, whether the ingress
@@ -417,10 +421,22 @@ fn environments_answer_at_their_hostnames_through_the_ingress_of_serve() {
 fn ingress_ports_are_saved_for_the_data_folder_and_a_variable_wins_for_one_command() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
-    let ports = |env: &[(&str, &str)], args: &[&str]| -> serde_json::Value {
+    // The command as a user without the variables runs it, with `env` added.
+    let run = |env: &[(&str, &str)], args: &[&str]| {
         let mut all = vec!["-o", "json", "ingress", "ports"];
         all.extend_from_slice(args);
-        serde_json::from_str(&stdout(&stagecraft_with(data, &all, env))).unwrap()
+        Command::new(env!("CARGO_BIN_EXE_stagecraft"))
+            .args(&all)
+            .env("STAGECRAFT_DATA_DIR", data)
+            .env("STAGECRAFT_KEYCHAIN", "0")
+            .env_remove("STAGECRAFT_INGRESS_PORT")
+            .env_remove("STAGECRAFT_INGRESS_HTTPS_PORT")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap()
+    };
+    let ports = |env: &[(&str, &str)], args: &[&str]| -> serde_json::Value {
+        serde_json::from_str(&stdout(&run(env, args))).unwrap()
     };
     let shown = ports(&[], &[]);
     assert_eq!(
@@ -429,7 +445,7 @@ fn ingress_ports_are_saved_for_the_data_folder_and_a_variable_wins_for_one_comma
     );
     assert_eq!(shown["now"], shown["saved"]);
 
-    let (port, https) = (free_port(), free_port());
+    let [port, https] = free_ports();
     let (port_text, https_text) = (port.to_string(), https.to_string());
     let saved = ports(&[], &["--port", &port_text, "--https-port", &https_text]);
     assert_eq!(
@@ -457,11 +473,7 @@ fn ingress_ports_are_saved_for_the_data_folder_and_a_variable_wins_for_one_comma
     // A port another program holds is refused with its field, and nothing is saved.
     let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let held = holder.local_addr().unwrap().port().to_string();
-    let refused = stagecraft_with(
-        data,
-        &["-o", "json", "ingress", "ports", "--port", &held],
-        &[],
-    );
+    let refused = run(&[], &["--port", &held]);
     assert!(!refused.status.success());
     let error: serde_json::Value =
         serde_json::from_str(String::from_utf8_lossy(&refused.stderr).trim()).unwrap();

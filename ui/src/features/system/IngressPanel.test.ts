@@ -224,7 +224,7 @@ describe("IngressPanel", () => {
     expect(asked).toEqual([{ port: 8080, httpsPort: 7443 }]);
     const later = (await screen.findByTestId("ingress-later")).textContent ?? "";
     expect(later.replace(/\s+/g, " ")).toContain(
-      "Saved: port 8080, HTTPS on 7443, from the next start of Stagecraft",
+      "Saved: port 8080, HTTPS on 7443, for the ingress's next start",
     );
     expect(later.replace(/\s+/g, " ")).toContain("stays on port 7480, HTTPS off");
     expect(save.disabled).toBe(true);
@@ -247,12 +247,42 @@ describe("IngressPanel", () => {
       target: { value: "7480" },
     });
     expect(save.disabled).toBe(true);
+    expect(screen.getByTestId("ingress-ports-problem").textContent).toBe(
+      "HTTPS needs a port of its own.",
+    );
     await fireEvent.input(screen.getByTestId("ingress-port-input"), { target: { value: "8080" } });
     expect(save.disabled).toBe(false);
+    expect(screen.queryByTestId("ingress-ports-problem")).toBeNull();
     await fireEvent.click(save);
     const error = await screen.findByTestId("ingress-ports-error");
     expect(error.dataset.code).toBe("INVALID_REQUEST");
     expect(error.textContent).toContain("another program listens on 127.0.0.1:8080");
+    // Changing a field puts the refusal away.
+    await fireEvent.input(screen.getByTestId("ingress-port-input"), { target: { value: "8081" } });
+    expect(screen.queryByTestId("ingress-ports-error")).toBeNull();
+  });
+
+  it("shows ports another process saved until the user changes a field", async () => {
+    vi.useFakeTimers();
+    try {
+      let view: IngressView = served();
+      render(IngressPanel, {
+        api: { ...api(served()), ingressOverview: () => Promise.resolve(view) },
+      });
+      await vi.advanceTimersByTimeAsync(0);
+      const field = screen.getByTestId("ingress-port-input") as HTMLInputElement;
+      expect(field.value).toBe("7480");
+      view = served({ saved: { port: 9090, httpsPort: null } });
+      await vi.advanceTimersByTimeAsync(10_000);
+      expect(field.value).toBe("9090");
+      expect((screen.getByTestId("ingress-ports-save") as HTMLButtonElement).disabled).toBe(true);
+      await fireEvent.input(field, { target: { value: "9191" } });
+      view = served({ saved: { port: 9292, httpsPort: null } });
+      await vi.advanceTimersByTimeAsync(10_000);
+      expect(field.value).toBe("9191");
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("says which variables set this app's ports over the saved ones", async () => {
@@ -261,7 +291,7 @@ describe("IngressPanel", () => {
     });
     const note = (await screen.findByTestId("ingress-set-by-env")).textContent ?? "";
     expect(note.replace(/\s+/g, " ")).toContain(
-      "STAGECRAFT_INGRESS_PORT set this app's port over the saved ones",
+      "STAGECRAFT_INGRESS_PORT sets this app's port instead of the data folder's",
     );
     expect(screen.queryByTestId("ingress-later")).toBeNull();
   });
