@@ -41,18 +41,18 @@ pub struct Driver {
     native_port: u16,
 }
 
-/// Two ports nothing listens on now, chosen by the system (never a fixed number another test
-/// or program on the machine may hold).
-fn free_ports() -> (u16, u16) {
-    let first = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    let second = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    let port = |l: &std::net::TcpListener| l.local_addr().expect("a bound address").port();
-    (port(&first), port(&second))
+/// `N` ports nothing listens on now, all different (each held until all are read), chosen by
+/// the system (never a fixed number another test or program on the machine may hold).
+pub(crate) fn free_ports<const N: usize>() -> [u16; N] {
+    let held: Vec<_> = (0..N)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("a free port"))
+        .collect();
+    std::array::from_fn(|i| held[i].local_addr().expect("a bound address").port())
 }
 
 impl Driver {
     pub fn start(env: &[(&str, &str)]) -> Self {
-        let (port, native_port) = free_ports();
+        let [port, native_port] = free_ports();
         assert!(
             std::env::var_os("DISPLAY").is_some(),
             "no DISPLAY: run these tests under xvfb-run (scripts/test.sh does)"
@@ -71,6 +71,10 @@ impl Driver {
             .stderr(Stdio::null());
         // Test data folders come and go: their keys stay out of the developer's keychain.
         command.env("STAGECRAFT_KEYCHAIN", "0");
+        // The ingress's ports are the test's, or its data folder's: never the runner's.
+        command
+            .env_remove("STAGECRAFT_INGRESS_PORT")
+            .env_remove("STAGECRAFT_INGRESS_HTTPS_PORT");
         for (key, value) in env {
             command.env(key, value);
         }

@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use fantoccini::{Client, Locator};
 
-use crate::driver::{Driver, exclusive_window, target_dir};
+use crate::driver::{Driver, exclusive_window, free_ports, target_dir};
 
 pub const WAIT: Duration = Duration::from_secs(30);
 
@@ -239,14 +239,6 @@ async fn the_window_opens_as_large_as_it_was_left() {
     let (_, _, width, height) = client.get_window_rect().await.unwrap();
     assert_eq!((width, height), (900, 640));
     client.close().await.unwrap();
-}
-
-/// `N` ports nothing listens on now, all different (each held until all are read).
-fn free_ports<const N: usize>() -> [u16; N] {
-    let held: Vec<_> = (0..N)
-        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
-        .collect();
-    std::array::from_fn(|i| held[i].local_addr().unwrap().port())
 }
 
 #[tokio::test]

@@ -1,39 +1,57 @@
 //! The local ingress's ports as a setting of the data folder: the System screen (or `stagecraft
 //! ingress ports`) saves them, and a process of the folder (the app, `stagecraft serve`, each
-//! command) reads them as it opens, unless the folder's ingress is served now: then it takes
-//! the ports that one listens on, so every process names one ingress (the URLs of every
-//! environment, the `*_INGRESS_URL` variables a deploy gives its services, the switchboard's
-//! asks) until the process serving it stops. The saved ports apply at the ingress's next start.
+//! command) reads them as it opens, unless the folder's ingress is in use now: then it takes
+//! the ports the processes using it recorded (the one serving it, those standing by), so every
+//! process names one ingress (the URLs of every environment, the `*_INGRESS_URL` variables a
+//! deploy gives its services, the switchboard's asks) until all of those have stopped. The
+//! saved ports apply at the ingress's next start.
 
 use stagecraft_store::Store;
 use stagecraft_store::ingress_setting::{self, IngressSetting};
 
 use crate::{DEFAULT_INGRESS_PORT, Error, IngressPorts, Stagecraft};
 
-fn ports_of(saved: IngressSetting) -> IngressPorts {
-    IngressPorts {
-        port: saved.port,
-        https_port: saved.https_port,
+impl From<IngressSetting> for IngressPorts {
+    fn from(saved: IngressSetting) -> Self {
+        Self {
+            port: saved.port,
+            https_port: saved.https_port,
+        }
     }
 }
 
-/// The ports the folder's ingress serves now, when the process that recorded them lives.
-async fn live(store: &Store, host: &str) -> Result<Option<IngressPorts>, Error> {
-    let Some((ports, holder)) = ingress_setting::served(store.pool()).await? else {
-        return Ok(None);
-    };
-    let alive = stagecraft_store::holder::by_name(store.pool(), &holder)
-        .await?
-        .is_some_and(|h| !crate::holder::is_dead(&h, host));
-    Ok(alive.then(|| ports_of(ports)))
+impl From<IngressPorts> for IngressSetting {
+    fn from(ports: IngressPorts) -> Self {
+        Self {
+            port: ports.port,
+            https_port: ports.https_port,
+        }
+    }
 }
 
-/// The data folder's ports for a process that opens it: the served ones while their process
-/// lives, else the saved ones (none: the defaults).
+/// The ports the folder's ingress is used at now: those of the first process recorded as
+/// using it (serving it first) that lives on this host. A process another host recorded is
+/// never this machine's ingress; one that died here is forgotten.
+async fn live(store: &Store, host: &str) -> Result<Option<IngressPorts>, Error> {
+    for user in ingress_setting::users(store.pool()).await? {
+        let holder = stagecraft_store::holder::by_name(store.pool(), &user.holder).await?;
+        match holder {
+            Some(h) if h.host == host && !crate::holder::is_dead(&h, host) => {
+                return Ok(Some(user.ports.into()));
+            }
+            Some(h) if h.host != host => {}
+            _ => ingress_setting::forget_user(store.pool(), &user.holder).await?,
+        }
+    }
+    Ok(None)
+}
+
+/// The data folder's ports for a process that opens it: those its ingress is used at while
+/// a process using it lives, else the saved ones (none: the defaults).
 pub(crate) async fn folder_ports(store: &Store, host: &str) -> Result<Option<IngressPorts>, Error> {
     Ok(match live(store, host).await? {
         Some(ports) => Some(ports),
-        None => ingress_setting::get(store.pool()).await?.map(ports_of),
+        None => ingress_setting::get(store.pool()).await?.map(Into::into),
     })
 }
 
@@ -50,29 +68,22 @@ impl Stagecraft {
     pub async fn saved_ingress_ports(&self) -> Result<IngressPorts, Error> {
         Ok(ingress_setting::get(self.store.pool())
             .await?
-            .map(ports_of)
+            .map(Into::into)
             .unwrap_or_default())
     }
 
-    /// Records that this process serves the folder's ingress at its ports: processes that
-    /// open the folder from now on take them.
-    pub async fn ingress_serving(&self) -> Result<(), Error> {
-        let ports = self.ingress_ports;
-        ingress_setting::set_served(
-            self.store.pool(),
-            IngressSetting {
-                port: ports.port,
-                https_port: ports.https_port,
-            },
-            &self.deploys.me().name,
-        )
-        .await?;
+    /// Records that this process uses the folder's ingress at `ports`: serving it (the ports
+    /// it listens on), or standing by to take it over where it found it. Processes that open
+    /// the folder from now on take them.
+    pub async fn ingress_in_use(&self, ports: IngressPorts, serving: bool) -> Result<(), Error> {
+        let me = &self.deploys.me().name;
+        ingress_setting::record_user(self.store.pool(), me, ports.into(), serving).await?;
         Ok(())
     }
 
-    /// Records that this process no longer serves the ingress.
+    /// Records that this process no longer uses the ingress (it stops, or closes).
     pub async fn ingress_stopped(&self) -> Result<(), Error> {
-        ingress_setting::clear_served(self.store.pool(), &self.deploys.me().name).await?;
+        ingress_setting::forget_user(self.store.pool(), &self.deploys.me().name).await?;
         Ok(())
     }
 
@@ -117,14 +128,7 @@ impl Stagecraft {
                 free_here(port).map_err(|message| Error::InvalidRequest { field, message })?;
             }
         }
-        ingress_setting::set(
-            self.store.pool(),
-            IngressSetting {
-                port: ports.port,
-                https_port: ports.https_port,
-            },
-        )
-        .await?;
+        ingress_setting::set(self.store.pool(), ports.into()).await?;
         Ok(ports)
     }
 }

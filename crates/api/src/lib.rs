@@ -361,6 +361,10 @@ impl Stagecraft {
     /// closes the database cleanly; call it before the process exits.
     pub async fn close(&self) {
         self.settle().await;
+        // Processes that open the folder from now on no longer take this one's ingress ports.
+        if let Err(error) = self.ingress_stopped().await {
+            tracing::debug!(%error, "this process's use of the ingress was not forgotten (its end is)");
+        }
         self.store.close().await;
     }
 }

@@ -57,17 +57,21 @@ pub(crate) async fn execute(
                 https_port.or(saved.https_port)
             },
         };
-        if asked.https_port == Some(asked.port) {
-            return Err(Error::InvalidRequest {
-                field: "--https-port",
-                message: format!(
-                    "HTTPS is on at {}, the HTTP port asked for: give --https-port with another \
-                     port, or --no-https",
-                    asked.port
-                ),
-            });
-        }
-        saved = stagecraft.set_ingress_ports(asked).await?;
+        saved = stagecraft
+            .set_ingress_ports(asked)
+            .await
+            .map_err(|error| match error {
+                // Named as this command's options, not the window's fields.
+                Error::InvalidRequest { field, message } => Error::InvalidRequest {
+                    field: match field {
+                        "port" => "--port",
+                        "httpsPort" => "--https-port",
+                        other => other,
+                    },
+                    message,
+                },
+                other => other,
+            })?;
         eprintln!(
             "saved: the ingress takes these ports at its next start (when no app or `stagecraft \
              serve` of this data folder serves it); environments' services get the new \

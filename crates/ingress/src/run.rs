@@ -28,7 +28,8 @@ pub enum IngressError {
     #[error(
         "the ingress cannot listen on 127.0.0.1:{port}: {source}. Another program (or a \
          Stagecraft of another data folder) uses the port: choose another one in the app's \
-         System screen or with `stagecraft ingress ports --port N`, or stop what uses it"
+         System screen or with `stagecraft ingress ports --port N` and start again (or set \
+         STAGECRAFT_INGRESS_PORT for this process), or stop what uses it"
     )]
     PortTaken {
         port: u16,
@@ -41,8 +42,8 @@ pub enum IngressError {
     Authority(String),
     #[error(
         "the ingress cannot answer HTTPS on 127.0.0.1:{port}: {source}. Choose a free \
-         port in the app's System screen or with `stagecraft ingress ports --https-port N`, or \
-         stop what uses it"
+         port in the app's System screen or with `stagecraft ingress ports --https-port N` \
+         and start again, or stop what uses it"
     )]
     HttpsPortTaken {
         port: u16,
@@ -92,6 +93,15 @@ pub async fn start(
                 return Err(IngressError::PortTaken { port, source });
             }
             let (status, seen) = watch::channel(Started::Elsewhere);
+            // Processes that open the data folder meanwhile name these ports too, even while
+            // the port changes hands.
+            let found = stagecraft_api::IngressPorts {
+                port,
+                ..stagecraft.ingress_ports()
+            };
+            if let Err(error) = stagecraft.ingress_in_use(found, false).await {
+                tracing::warn!(%error, "this process's use of the ingress was not recorded");
+            }
             tokio::spawn(async move {
                 loop {
                     tokio::select! {
@@ -137,10 +147,6 @@ async fn keep(
         .refreshed_by(asks)
         .logged_to(log);
     tokio::spawn(keep_access_log(stagecraft.clone(), logged));
-    // Processes that open the data folder from now on name this ingress's ports.
-    if let Err(error) = stagecraft.ingress_serving().await {
-        tracing::warn!(%error, "the ingress's ports were not recorded for other processes");
-    }
     let _ = refresh(&stagecraft, &routes, &mut Vec::new()).await;
     let mut served = vec![tokio::spawn(serve(listener, routes.clone(), stop.clone()))];
     // Where the machine has IPv6 loopback; `localhost` names resolve to it first on some.
@@ -154,10 +160,12 @@ async fn keep(
         ),
         Err(error) => tracing::debug!(%error, "no IPv6 loopback: the ingress is on 127.0.0.1 only"),
     }
+    let mut answers_https = None;
     if let Some(https) = stagecraft.ingress_ports().https_port {
         match https_listeners(&stagecraft, https).await {
             Ok((listeners, tls)) => {
                 tracing::info!(port = https, "the ingress answers HTTPS too");
+                answers_https = Some(https);
                 for listener in listeners {
                     served.push(tokio::spawn(crate::proxy::serve_tls(
                         listener,
@@ -169,6 +177,14 @@ async fn keep(
             }
             Err(error) => tracing::warn!(%error, "the ingress answers no HTTPS"),
         }
+    }
+    // Processes that open the data folder from now on name the ports it listens on.
+    let listening = stagecraft_api::IngressPorts {
+        port,
+        https_port: answers_https,
+    };
+    if let Err(error) = stagecraft.ingress_in_use(listening, true).await {
+        tracing::warn!(%error, "the ingress's ports were not recorded for other processes");
     }
     let mut last = Vec::new();
     let mut every = tokio::time::interval(REFRESH);

@@ -1,11 +1,11 @@
-//! The `ingress_setting` table: the local ingress's ports as the window sets them for its data
-//! folder (no row: the defaults), and the ones its ingress serves now (`ingress_served`).
+//! The `ingress_setting` table: the local ingress's ports as saved for its data folder (no
+//! row: the defaults); and `ingress_served`: the ports each process uses the ingress at now.
 
 use sqlx::SqliteExecutor;
 
 use crate::StoreError;
 
-/// The ingress's ports as saved.
+/// The ingress's ports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IngressSetting {
     pub port: u16,
@@ -13,17 +13,22 @@ pub struct IngressSetting {
     pub https_port: Option<u16>,
 }
 
+impl IngressSetting {
+    /// The ports as SQLite keeps them; none when they are not ports.
+    fn read(port: i64, https_port: Option<i64>) -> Option<Self> {
+        Some(Self {
+            port: u16::try_from(port).ok()?,
+            https_port: https_port.and_then(|p| u16::try_from(p).ok()),
+        })
+    }
+}
+
 /// The saved ports, if any were saved.
 pub async fn get(executor: impl SqliteExecutor<'_>) -> Result<Option<IngressSetting>, StoreError> {
     let row = sqlx::query!("SELECT port, https_port FROM ingress_setting WHERE id = 1")
         .fetch_optional(executor)
         .await?;
-    Ok(row.and_then(|row| {
-        Some(IngressSetting {
-            port: u16::try_from(row.port).ok()?,
-            https_port: row.https_port.and_then(|p| u16::try_from(p).ok()),
-        })
-    }))
+    Ok(row.and_then(|row| IngressSetting::read(row.port, row.https_port)))
 }
 
 /// Saves the ports (the table's checks refuse port 0 and one port for both).
@@ -43,44 +48,59 @@ pub async fn set(
     Ok(())
 }
 
-/// The ports the data folder's ingress serves now, and the `holder` name of the process
-/// serving them, as that process recorded them.
-pub async fn served(
-    executor: impl SqliteExecutor<'_>,
-) -> Result<Option<(IngressSetting, String)>, StoreError> {
-    let row = sqlx::query!("SELECT port, https_port, holder FROM ingress_served WHERE id = 1")
-        .fetch_optional(executor)
-        .await?;
-    Ok(row.and_then(|row| {
-        let ports = IngressSetting {
-            port: u16::try_from(row.port).ok()?,
-            https_port: row.https_port.and_then(|p| u16::try_from(p).ok()),
-        };
-        Some((ports, row.holder))
-    }))
+/// A process using the data folder's ingress, as it recorded itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngressUser {
+    /// Its `holder` name.
+    pub holder: String,
+    pub ports: IngressSetting,
+    /// It serves the ingress (else it stands by to take it over).
+    pub serving: bool,
 }
 
-/// Records that process `holder` serves the ingress at `ports`.
-pub async fn set_served(
+/// Every process using the ingress as recorded: those serving it first, then the oldest.
+pub async fn users(executor: impl SqliteExecutor<'_>) -> Result<Vec<IngressUser>, StoreError> {
+    let rows = sqlx::query!(
+        "SELECT holder, port, https_port, serving FROM ingress_served
+         ORDER BY serving DESC, since, holder"
+    )
+    .fetch_all(executor)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            Some(IngressUser {
+                ports: IngressSetting::read(row.port, row.https_port)?,
+                holder: row.holder,
+                serving: row.serving != 0,
+            })
+        })
+        .collect())
+}
+
+/// Records that process `holder` uses the ingress at `ports`, serving it or not.
+pub async fn record_user(
     executor: impl SqliteExecutor<'_>,
-    ports: IngressSetting,
     holder: &str,
+    ports: IngressSetting,
+    serving: bool,
 ) -> Result<(), StoreError> {
     sqlx::query!(
-        "INSERT INTO ingress_served (id, port, https_port, holder) VALUES (1, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET port = excluded.port, https_port = excluded.https_port,
-             holder = excluded.holder",
+        "INSERT INTO ingress_served (holder, port, https_port, serving) VALUES (?, ?, ?, ?)
+         ON CONFLICT (holder) DO UPDATE SET port = excluded.port,
+             https_port = excluded.https_port, serving = excluded.serving",
+        holder,
         ports.port,
         ports.https_port,
-        holder,
+        serving,
     )
     .execute(executor)
     .await?;
     Ok(())
 }
 
-/// Removes the record of process `holder` serving the ingress (another's stays).
-pub async fn clear_served(
+/// Removes process `holder`'s record (another's stays).
+pub async fn forget_user(
     executor: impl SqliteExecutor<'_>,
     holder: &str,
 ) -> Result<(), StoreError> {

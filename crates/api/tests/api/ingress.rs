@@ -97,7 +97,10 @@ async fn saved_ports_are_the_ingress_s_from_its_next_start_and_a_variable_wins()
     assert!(view.set_by_env.is_empty(), "{view:?}");
 
     // This process serves the ingress at the defaults; another port is saved.
-    stagecraft.ingress_serving().await.unwrap();
+    stagecraft
+        .ingress_in_use(stagecraft.ingress_ports(), true)
+        .await
+        .unwrap();
     let [port, https] = free_ports();
     let chosen = IngressPorts {
         port,
@@ -190,10 +193,11 @@ async fn a_port_another_program_holds_or_one_port_for_both_is_refused_with_its_f
     )
     .await;
     assert!(error.to_string().starts_with("httpsPort: "), "{error}");
+    // (7480 is the saved port, taken as it is: only the HTTPS port is looked at.)
     let error = refused(
         stagecraft.clone(),
         IngressPorts {
-            port: free,
+            port: 7480,
             https_port: Some(held),
         },
     )
@@ -226,7 +230,10 @@ async fn a_port_another_program_holds_or_one_port_for_both_is_refused_with_its_f
     );
 
     // The port the folder's ingress serves is taken as it is, by any process of the folder.
-    by_env.ingress_serving().await.unwrap();
+    by_env
+        .ingress_in_use(by_env.ingress_ports(), true)
+        .await
+        .unwrap();
     let ports = IngressPorts {
         port: held,
         https_port: None,
@@ -234,4 +241,66 @@ async fn a_port_another_program_holds_or_one_port_for_both_is_refused_with_its_f
     assert_eq!(stagecraft.set_ingress_ports(ports).await.unwrap(), ports);
     assert_eq!(stagecraft.saved_ingress_ports().await.unwrap(), ports);
     drop(holder);
+}
+
+#[tokio::test]
+async fn a_process_opening_the_folder_takes_the_ports_its_ingress_is_used_at_while_one_lives() {
+    let dir = tempfile::tempdir().unwrap();
+    let serving = open(dir.path(), Fake::local()).await;
+    let [saved] = free_ports();
+    let saved = IngressPorts {
+        port: saved,
+        https_port: None,
+    };
+    serving.set_ingress_ports(saved).await.unwrap();
+    let opened = || async { open(dir.path(), Fake::local()).await.ingress_ports().port };
+
+    // A process that found the ingress served on 9001 and stands by to take it over.
+    let standby = given(
+        &serving,
+        GivenIngressPorts {
+            port: Some(9001),
+            https_port: None,
+        },
+    )
+    .await;
+    standby
+        .ingress_in_use(standby.ingress_ports(), false)
+        .await
+        .unwrap();
+    assert_eq!(opened().await, 9001);
+    // The one serving it is named first, whoever recorded first.
+    serving
+        .ingress_in_use(serving.ingress_ports(), true)
+        .await
+        .unwrap();
+    assert_eq!(opened().await, 7480);
+    // Closing forgets a process's use; the one standing by still lives.
+    serving.close().await;
+    assert_eq!(opened().await, 9001);
+    standby.ingress_stopped().await.unwrap();
+    assert_eq!(opened().await, saved.port);
+
+    // The record of a process that is gone is not believed, and is forgotten.
+    let store = stagecraft_store::Store::open(&dir.path().join("data").join("stagecraft.db"))
+        .await
+        .unwrap();
+    stagecraft_store::ingress_setting::record_user(
+        store.pool(),
+        "a-process-gone",
+        stagecraft_store::ingress_setting::IngressSetting {
+            port: 9002,
+            https_port: None,
+        },
+        true,
+    )
+    .await
+    .unwrap();
+    assert_eq!(opened().await, saved.port);
+    assert!(
+        stagecraft_store::ingress_setting::users(store.pool())
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -417,24 +417,71 @@ fn environments_answer_at_their_hostnames_through_the_ingress_of_serve() {
     run(&["environments", "delete", &id]);
 }
 
+/// `stagecraft -o json ingress ports ARGS` on `data`, as a user without the ingress's
+/// variables runs it, with `env` added.
+fn ingress_ports(data: &Path, env: &[(&str, &str)], args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_stagecraft"))
+        .args(["-o", "json", "ingress", "ports"])
+        .args(args)
+        .env("STAGECRAFT_DATA_DIR", data)
+        .env("STAGECRAFT_KEYCHAIN", "0")
+        .env_remove("STAGECRAFT_INGRESS_PORT")
+        .env_remove("STAGECRAFT_INGRESS_HTTPS_PORT")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_saved_port_waits_until_the_ingress_serve_holds_has_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let now = |args: &[&str]| -> serde_json::Value {
+        serde_json::from_str(&stdout(&ingress_ports(data, &[], args))).unwrap()
+    };
+    let [first, second] = free_ports();
+    now(&["--port", &first.to_string()]);
+    let serve = Command::new(env!("CARGO_BIN_EXE_stagecraft"))
+        .args(["serve", "--every", "60", "--no-api"])
+        .env("STAGECRAFT_DATA_DIR", data)
+        .env("STAGECRAFT_KEYCHAIN", "0")
+        .env_remove("STAGECRAFT_INGRESS_PORT")
+        .env_remove("STAGECRAFT_INGRESS_HTTPS_PORT")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut serve = Served(serve);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", first)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "serve's ingress never answered on {first}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // Saved while serve's ingress listens on the first: commands keep naming that one.
+    let shown = now(&["--port", &second.to_string()]);
+    assert_eq!(shown["saved"]["port"], second);
+    assert_eq!(now(&[])["now"]["port"], first, "{shown}");
+
+    // Once serve has stopped (as Ctrl+C stops it), the saved port is everyone's.
+    let stopped = Command::new("kill")
+        .args(["-INT", &serve.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    let ended = serve.0.wait().unwrap();
+    assert!(ended.success(), "serve ended with {ended}");
+    assert_eq!(now(&[])["now"]["port"], second);
+}
+
 #[test]
 fn ingress_ports_are_saved_for_the_data_folder_and_a_variable_wins_for_one_command() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
-    // The command as a user without the variables runs it, with `env` added.
-    let run = |env: &[(&str, &str)], args: &[&str]| {
-        let mut all = vec!["-o", "json", "ingress", "ports"];
-        all.extend_from_slice(args);
-        Command::new(env!("CARGO_BIN_EXE_stagecraft"))
-            .args(&all)
-            .env("STAGECRAFT_DATA_DIR", data)
-            .env("STAGECRAFT_KEYCHAIN", "0")
-            .env_remove("STAGECRAFT_INGRESS_PORT")
-            .env_remove("STAGECRAFT_INGRESS_HTTPS_PORT")
-            .envs(env.iter().copied())
-            .output()
-            .unwrap()
-    };
+    let run = |env: &[(&str, &str)], args: &[&str]| ingress_ports(data, env, args);
     let ports = |env: &[(&str, &str)], args: &[&str]| -> serde_json::Value {
         serde_json::from_str(&stdout(&run(env, args))).unwrap()
     };
@@ -482,7 +529,7 @@ fn ingress_ports_are_saved_for_the_data_folder_and_a_variable_wins_for_one_comma
         error["error"]["message"]
             .as_str()
             .unwrap()
-            .starts_with("port: another program listens"),
+            .starts_with("--port: another program listens"),
         "{error}"
     );
     assert_eq!(ports(&[], &[])["saved"], off["saved"]);

@@ -230,6 +230,39 @@ describe("IngressPanel", () => {
     expect(save.disabled).toBe(true);
   });
 
+  it("follows the saved ports again after a save, and when typed back to them", async () => {
+    vi.useFakeTimers();
+    try {
+      let view: IngressView = served();
+      render(IngressPanel, {
+        api: {
+          ...api(served()),
+          ingressOverview: () => Promise.resolve(view),
+          ingressPortsSet: (ports) => {
+            view = served({ saved: ports });
+            return Promise.resolve(view);
+          },
+        },
+      });
+      await vi.advanceTimersByTimeAsync(0);
+      const field = screen.getByTestId("ingress-port-input") as HTMLInputElement;
+      await fireEvent.input(field, { target: { value: "8080" } });
+      await fireEvent.click(screen.getByTestId("ingress-ports-save"));
+      await vi.advanceTimersByTimeAsync(0);
+      view = served({ saved: { port: 9090, httpsPort: null } });
+      await vi.advanceTimersByTimeAsync(10_000);
+      expect(field.value).toBe("9090");
+      // Typed away and back: the form follows the next saved ports.
+      await fireEvent.input(field, { target: { value: "9191" } });
+      await fireEvent.input(field, { target: { value: "9090" } });
+      view = served({ saved: { port: 9292, httpsPort: null } });
+      await vi.advanceTimersByTimeAsync(10_000);
+      expect(field.value).toBe("9292");
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("refuses one port for both before asking, and shows the app's refusal with its code", async () => {
     render(IngressPanel, {
       api: {
