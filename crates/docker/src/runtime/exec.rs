@@ -39,6 +39,12 @@ impl DockerRuntime {
         let containers = self
             .workload_containers(&docker, env, Some(&request.workload))
             .await?;
+        // Not in an old replica draining after a patch: it is on its way out.
+        let draining = self.draining(env, &containers).await;
+        let containers: Vec<ContainerSummary> = containers
+            .into_iter()
+            .filter(|c| !draining.contains(&summary_name(c)))
+            .collect();
         let container = choose(&containers, &request.workload, request.replica)?;
         let marker = exec_marker();
         let tty = request.tty.is_some();

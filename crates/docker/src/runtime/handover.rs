@@ -12,7 +12,8 @@ use stagecraft_engine::{EnvironmentRef, RuntimeError, ServiceSpec, TaskProgress,
 
 use super::errors::{failed, is_status};
 use super::inspection::{published_port, running};
-use super::{DockerRuntime, STOP_GRACE_SECS};
+use super::names::summary_name;
+use super::{DockerRuntime, LABEL_WORKLOAD, STOP_GRACE_SECS, label};
 use crate::probe;
 
 /// How long a new replica without a readiness probe gets to listen on its `node_port` before
@@ -387,6 +388,54 @@ impl DockerRuntime {
 }
 
 impl DockerRuntime {
+    /// The replicas of `env`'s services beside the one that serves, by container name: after
+    /// a patch without downtime switched the ingress to a new replica, the old one drains
+    /// beside it for a few seconds ([`DRAIN`]), still publishing its ports, but where they
+    /// are no longer kept; before the switch, the new one is created, then started on the
+    /// service's other port. While another running replica of the service publishes its
+    /// ports where they are kept, such a replica is not one of the service's: its status
+    /// counts the one that serves, and a command runs there. Read from the ports the
+    /// switchboard keeps, so every process says the same, whichever runs the patch.
+    pub(super) async fn draining(
+        &self,
+        env: &EnvironmentRef,
+        containers: &[ContainerSummary],
+    ) -> std::collections::HashSet<String> {
+        let mut by_service: std::collections::BTreeMap<&str, Vec<&ContainerSummary>> =
+            std::collections::BTreeMap::new();
+        for container in containers.iter().filter(|c| running_or_created(c)) {
+            let Some(service) = label(container, LABEL_WORKLOAD)
+                .and_then(|w| w.strip_prefix("services."))
+                .filter(|s| !s.contains('/'))
+            else {
+                continue;
+            };
+            by_service.entry(service).or_default().push(container);
+        }
+        let mut draining = std::collections::HashSet::new();
+        'services: for (service, replicas) in by_service {
+            if replicas.len() < 2 {
+                continue;
+            }
+            let ports: std::collections::BTreeSet<u16> = replicas
+                .iter()
+                .flat_map(|c| c.ports.iter().flatten())
+                .filter(|p| p.public_port.is_some())
+                .map(|p| p.private_port)
+                .collect();
+            let mut kept = Vec::new();
+            for port in ports {
+                match self.published(env, service, port).await {
+                    Ok(host) => kept.push((port, host)),
+                    // Not known where it is kept: every replica counts, as before a handover.
+                    Err(_) => continue 'services,
+                }
+            }
+            draining.extend(draining_of(&replicas, &kept));
+        }
+        draining
+    }
+
     /// Whether `container` publishes each of `ports` where it is kept.
     pub(super) fn publishes(&self, container: &ContainerSummary, ports: &[Published]) -> bool {
         !ports.is_empty()
@@ -394,6 +443,38 @@ impl DockerRuntime {
                 .iter()
                 .all(|(port, host)| holds(container, *port) == Some(*host))
     }
+}
+
+/// Of one service's running or created `replicas`, while a running one publishes every
+/// `kept` port there: those running that publish a port elsewhere, and those created and not
+/// started yet (a new replica on its way in).
+fn draining_of(replicas: &[&ContainerSummary], kept: &[Published]) -> Vec<String> {
+    use bollard::models::ContainerSummaryStateEnum as State;
+    let serving = |c: &ContainerSummary| {
+        c.state == Some(State::RUNNING)
+            && !kept.is_empty()
+            && kept
+                .iter()
+                .all(|(port, host)| holds(c, *port) == Some(*host))
+    };
+    if !replicas.iter().any(|c| serving(c)) {
+        return Vec::new();
+    }
+    replicas
+        .iter()
+        .filter(|c| {
+            !serving(c)
+                && (c.state == Some(State::CREATED)
+                    || kept.iter().any(|(port, _)| holds(c, *port).is_some()))
+        })
+        .map(|c| summary_name(c))
+        .collect()
+}
+
+/// Whether the engine lists `container` as running, or as created and not started yet.
+fn running_or_created(container: &ContainerSummary) -> bool {
+    use bollard::models::ContainerSummaryStateEnum as State;
+    matches!(container.state, Some(State::RUNNING | State::CREATED))
 }
 
 /// The host port `container` publishes its `port` on.
@@ -480,5 +561,66 @@ impl Drop for Undo {
                 tracing::warn!(%error, container = %replica, "a new replica of a deploy cut short was not removed: the next deploy or the teardown removes it");
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bollard::models::{ContainerSummary, ContainerSummaryStateEnum, PortSummary};
+
+    use super::draining_of;
+
+    /// A running replica named `name` publishing each (container port, host port).
+    fn replica(name: &str, ports: &[(u16, u16)]) -> ContainerSummary {
+        ContainerSummary {
+            names: Some(vec![format!("/{name}")]),
+            state: Some(ContainerSummaryStateEnum::RUNNING),
+            ports: Some(
+                ports
+                    .iter()
+                    .map(|(private, public)| PortSummary {
+                        ip: Some("127.0.0.1".into()),
+                        private_port: *private,
+                        public_port: Some(*public),
+                        typ: None,
+                    })
+                    .collect(),
+            ),
+            ..ContainerSummary::default()
+        }
+    }
+
+    #[test]
+    fn the_replica_off_the_kept_ports_drains_while_another_holds_them() {
+        let (old, new) = (
+            replica("web-old", &[(8080, 21000)]),
+            replica("web-new", &[(8080, 27000)]),
+        );
+        // Before the switch the old one serves: the new one is not counted yet.
+        assert_eq!(draining_of(&[&old, &new], &[(8080, 21000)]), ["web-new"]);
+        // After it, the old one drains.
+        assert_eq!(draining_of(&[&old, &new], &[(8080, 27000)]), ["web-old"]);
+        // Kept where neither publishes (a record another process is changing): both count.
+        assert!(draining_of(&[&old, &new], &[(8080, 30000)]).is_empty());
+        // Replicas past the first publish nothing: they are the service's, not on their way out.
+        let second = replica("web-1", &[]);
+        assert_eq!(
+            draining_of(&[&old, &new, &second], &[(8080, 27000)]),
+            ["web-old"]
+        );
+        // Nothing kept (no published port): nothing drains.
+        assert!(draining_of(&[&old, &new], &[]).is_empty());
+        // A new replica created and not started yet, beside the one that serves.
+        let created = ContainerSummary {
+            state: Some(ContainerSummaryStateEnum::CREATED),
+            ports: Some(Vec::new()),
+            ..replica("web-next", &[])
+        };
+        assert_eq!(
+            draining_of(&[&old, &created], &[(8080, 21000)]),
+            ["web-next"]
+        );
+        // Nothing running serves: a created one is the service's, as any other.
+        assert!(draining_of(&[&created], &[(8080, 21000)]).is_empty());
     }
 }

@@ -27,6 +27,8 @@ impl DockerRuntime {
     ) -> Result<Vec<WorkloadStatus>, RuntimeError> {
         let docker = self.client().await?;
         let containers = self.workload_containers(&docker, env, None).await?;
+        // An old replica draining after a patch is on its way out, not one of the service's.
+        let draining = self.draining(env, &containers).await;
         let mut by_workload: std::collections::BTreeMap<String, WorkloadStatus> =
             std::collections::BTreeMap::new();
         // A sidecar that is down leaves its replica not ready, once however many it has;
@@ -64,7 +66,8 @@ impl DockerRuntime {
                 continue;
             };
             // An init container ends by design; sidecars were looked at above.
-            if workload.contains('/') {
+            let name = summary_name(container);
+            if workload.contains('/') || draining.contains(&name) {
                 continue;
             }
             let entry = by_workload
@@ -76,7 +79,6 @@ impl DockerRuntime {
                     reason: None,
                 });
             entry.replicas += 1;
-            let name = summary_name(container);
             if container.state == Some(bollard::models::ContainerSummaryStateEnum::RUNNING) {
                 match sidecars_down.get(name.as_str()) {
                     Some(why) => {
