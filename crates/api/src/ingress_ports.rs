@@ -78,6 +78,8 @@ impl Stagecraft {
     pub async fn ingress_in_use(&self, ports: IngressPorts, serving: bool) -> Result<(), Error> {
         let me = &self.deploys.me().name;
         ingress_setting::record_user(self.store.pool(), me, ports.into(), serving).await?;
+        self.ingress_recorded
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         Ok(())
     }
 

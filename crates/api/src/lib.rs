@@ -188,8 +188,10 @@ pub use workflows::{CustomWorkflow, WorkflowStep};
 pub struct Stagecraft {
     settings: Settings,
     /// The local ingress's ports for this process: read once, as it opens (the settings' given
-    /// ones over the data folder's saved ones).
+    /// ones over the data folder's).
     ingress_ports: IngressPorts,
+    /// Whether this process recorded itself as using the ingress (to forget as it closes).
+    ingress_recorded: std::sync::Arc<std::sync::atomic::AtomicBool>,
     store: Store,
     /// Shared with the Docker runtime and builder once [`Stagecraft::use_docker`] registers
     /// them, so the System screen and deploys talk to the same engine.
@@ -241,6 +243,7 @@ impl Stagecraft {
         let stagecraft = Self {
             settings,
             ingress_ports,
+            ingress_recorded: std::sync::Arc::default(),
             store,
             docker,
             runtimes: Runtimes::default(),
@@ -362,7 +365,11 @@ impl Stagecraft {
     pub async fn close(&self) {
         self.settle().await;
         // Processes that open the folder from now on no longer take this one's ingress ports.
-        if let Err(error) = self.ingress_stopped().await {
+        if self
+            .ingress_recorded
+            .load(std::sync::atomic::Ordering::SeqCst)
+            && let Err(error) = self.ingress_stopped().await
+        {
             tracing::debug!(%error, "this process's use of the ingress was not forgotten (its end is)");
         }
         self.store.close().await;

@@ -99,14 +99,15 @@ pub async fn start(
                 port,
                 ..stagecraft.ingress_ports()
             };
-            if let Err(error) = stagecraft.ingress_in_use(found, false).await {
-                tracing::warn!(%error, "this process's use of the ingress was not recorded");
-            }
+            standing_by(&stagecraft, Some(found)).await;
             tokio::spawn(async move {
                 loop {
                     tokio::select! {
                         () = tokio::time::sleep(TAKE_OVER) => {}
-                        () = stop.cancelled() => return,
+                        () = stop.cancelled() => {
+                            standing_by(&stagecraft, None).await;
+                            return;
+                        }
                     }
                     match TcpListener::bind(v4).await {
                         Ok(listener) => {
@@ -119,10 +120,16 @@ pub async fn start(
                             return;
                         }
                         Err(_) if is_ingress(port, &identity).await => {
-                            status.send_replace(Started::Elsewhere);
+                            if status.send_replace(Started::Elsewhere) != Started::Elsewhere {
+                                standing_by(&stagecraft, Some(found)).await;
+                            }
                         }
+                        // Another program's port is no ingress of this folder's: processes
+                        // that open it meanwhile take the saved ports.
                         Err(_) => {
-                            status.send_replace(Started::Taken);
+                            if status.send_replace(Started::Taken) != Started::Taken {
+                                standing_by(&stagecraft, None).await;
+                            }
                         }
                     }
                 }
@@ -130,6 +137,18 @@ pub async fn start(
             Ok(seen)
         }
         Err(source) => Err(IngressError::PortTaken { port, source }),
+    }
+}
+
+/// Records that this process stands by to take over the folder's ingress at `ports` (none: no
+/// longer), for the processes that open the folder meanwhile.
+async fn standing_by(stagecraft: &Stagecraft, ports: Option<stagecraft_api::IngressPorts>) {
+    let recorded = match ports {
+        Some(ports) => stagecraft.ingress_in_use(ports, false).await,
+        None => stagecraft.ingress_stopped().await,
+    };
+    if let Err(error) = recorded {
+        tracing::warn!(%error, "this process's use of the ingress was not recorded");
     }
 }
 
@@ -147,6 +166,15 @@ async fn keep(
         .refreshed_by(asks)
         .logged_to(log);
     tokio::spawn(keep_access_log(stagecraft.clone(), logged));
+    // Processes that open the data folder from now on name the port it listens on (and the
+    // HTTPS one below, once bound).
+    let mut listening = stagecraft_api::IngressPorts {
+        port,
+        https_port: None,
+    };
+    if let Err(error) = stagecraft.ingress_in_use(listening, true).await {
+        tracing::warn!(%error, "the ingress's port was not recorded for other processes");
+    }
     let _ = refresh(&stagecraft, &routes, &mut Vec::new()).await;
     let mut served = vec![tokio::spawn(serve(listener, routes.clone(), stop.clone()))];
     // Where the machine has IPv6 loopback; `localhost` names resolve to it first on some.
@@ -160,12 +188,14 @@ async fn keep(
         ),
         Err(error) => tracing::debug!(%error, "no IPv6 loopback: the ingress is on 127.0.0.1 only"),
     }
-    let mut answers_https = None;
     if let Some(https) = stagecraft.ingress_ports().https_port {
         match https_listeners(&stagecraft, https).await {
             Ok((listeners, tls)) => {
                 tracing::info!(port = https, "the ingress answers HTTPS too");
-                answers_https = Some(https);
+                listening.https_port = Some(https);
+                if let Err(error) = stagecraft.ingress_in_use(listening, true).await {
+                    tracing::warn!(%error, "the ingress's HTTPS port was not recorded");
+                }
                 for listener in listeners {
                     served.push(tokio::spawn(crate::proxy::serve_tls(
                         listener,
@@ -177,14 +207,6 @@ async fn keep(
             }
             Err(error) => tracing::warn!(%error, "the ingress answers no HTTPS"),
         }
-    }
-    // Processes that open the data folder from now on name the ports it listens on.
-    let listening = stagecraft_api::IngressPorts {
-        port,
-        https_port: answers_https,
-    };
-    if let Err(error) = stagecraft.ingress_in_use(listening, true).await {
-        tracing::warn!(%error, "the ingress's ports were not recorded for other processes");
     }
     let mut last = Vec::new();
     let mut every = tokio::time::interval(REFRESH);

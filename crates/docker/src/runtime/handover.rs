@@ -13,7 +13,7 @@ use stagecraft_engine::{EnvironmentRef, RuntimeError, ServiceSpec, TaskProgress,
 use super::errors::{failed, is_status};
 use super::inspection::{published_port, running};
 use super::names::summary_name;
-use super::{DockerRuntime, LABEL_WORKLOAD, STOP_GRACE_SECS, label};
+use super::{DockerRuntime, LABEL_REPLICA, LABEL_WORKLOAD, STOP_GRACE_SECS, label};
 use crate::probe;
 
 /// How long a new replica without a readiness probe gets to listen on its `node_port` before
@@ -389,31 +389,26 @@ impl DockerRuntime {
 
 impl DockerRuntime {
     /// The replicas of `env`'s services beside the one that serves, by container name: after
-    /// a patch without downtime switched the ingress to a new replica, the old one drains
+    /// a patch without downtime switched the ingress to a new replica 0, the old one drains
     /// beside it for a few seconds ([`DRAIN`]), still publishing its ports, but where they
     /// are no longer kept; before the switch, the new one is created, then started on the
-    /// service's other port. While another running replica of the service publishes its
-    /// ports where they are kept, such a replica is not one of the service's: its status
-    /// counts the one that serves, and a command runs there. Read from the ports the
-    /// switchboard keeps, so every process says the same, whichever runs the patch.
+    /// service's other port. While a running replica 0 of the service publishes its ports
+    /// where they are kept, another replica 0 that runs publishing them elsewhere, or was
+    /// created in the last minute and not started, is not one of the service's: its status
+    /// counts the one that serves, and a command runs there. (Only replica 0 is handed over;
+    /// the others publish on ports Docker picks and always count.) Read from the ports the
+    /// switchboard keeps, so every process says the same, whichever runs the patch; looked
+    /// up only while a service has two replicas 0.
     pub(super) async fn draining(
         &self,
         env: &EnvironmentRef,
         containers: &[ContainerSummary],
     ) -> std::collections::HashSet<String> {
-        let mut by_service: std::collections::BTreeMap<&str, Vec<&ContainerSummary>> =
-            std::collections::BTreeMap::new();
-        for container in containers.iter().filter(|c| running_or_created(c)) {
-            let Some(service) = label(container, LABEL_WORKLOAD)
-                .and_then(|w| w.strip_prefix("services."))
-                .filter(|s| !s.contains('/'))
-            else {
-                continue;
-            };
-            by_service.entry(service).or_default().push(container);
-        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
         let mut draining = std::collections::HashSet::new();
-        'services: for (service, replicas) in by_service {
+        'services: for (service, replicas) in replicas_zero(containers) {
             if replicas.len() < 2 {
                 continue;
             }
@@ -428,10 +423,13 @@ impl DockerRuntime {
                 match self.published(env, service, port).await {
                     Ok(host) => kept.push((port, host)),
                     // Not known where it is kept: every replica counts, as before a handover.
-                    Err(_) => continue 'services,
+                    Err(error) => {
+                        tracing::debug!(%error, service, "where the service is kept was not read for its status");
+                        continue 'services;
+                    }
                 }
             }
-            draining.extend(draining_of(&replicas, &kept));
+            draining.extend(draining_of(&replicas, &kept, now));
         }
         draining
     }
@@ -445,11 +443,47 @@ impl DockerRuntime {
     }
 }
 
-/// Of one service's running or created `replicas`, while a running one publishes every
-/// `kept` port there: those running that publish a port elsewhere, and those created and not
-/// started yet (a new replica on its way in).
-fn draining_of(replicas: &[&ContainerSummary], kept: &[Published]) -> Vec<String> {
+/// Each service's replicas 0 that run or were created (the one a patch hands over from, and
+/// the one it hands over to), by service name.
+fn replicas_zero(
+    containers: &[ContainerSummary],
+) -> std::collections::BTreeMap<&str, Vec<&ContainerSummary>> {
     use bollard::models::ContainerSummaryStateEnum as State;
+    let mut by_service: std::collections::BTreeMap<&str, Vec<&ContainerSummary>> =
+        std::collections::BTreeMap::new();
+    for container in containers {
+        if !matches!(container.state, Some(State::RUNNING | State::CREATED))
+            || label(container, LABEL_REPLICA).is_some_and(|r| r != "0")
+        {
+            continue;
+        }
+        let Some(service) = label(container, LABEL_WORKLOAD)
+            .and_then(|w| w.strip_prefix("services."))
+            .filter(|s| !s.contains('/'))
+        else {
+            continue;
+        };
+        by_service.entry(service).or_default().push(container);
+    }
+    by_service
+}
+
+/// How long a replica created and not started yet counts as one on its way in: creating it,
+/// copying its files and starting it take seconds; one older than this is stuck, and shown.
+const STARTING_WITHIN_SECS: i64 = 60;
+
+/// Of one service's running or created replicas 0, while a running one publishes its ports
+/// where they are `kept` (those of the kept ports some replica holds there; a port no replica
+/// holds where it is kept, one that is not a `node_port`, is not looked at): those running
+/// that publish a port elsewhere, and those created less than a minute before `now` (seconds
+/// since the epoch) and not started.
+fn draining_of(replicas: &[&ContainerSummary], kept: &[Published], now: i64) -> Vec<String> {
+    use bollard::models::ContainerSummaryStateEnum as State;
+    let kept: Vec<Published> = kept
+        .iter()
+        .copied()
+        .filter(|(port, host)| replicas.iter().any(|c| holds(c, *port) == Some(*host)))
+        .collect();
     let serving = |c: &ContainerSummary| {
         c.state == Some(State::RUNNING)
             && !kept.is_empty()
@@ -464,17 +498,15 @@ fn draining_of(replicas: &[&ContainerSummary], kept: &[Published]) -> Vec<String
         .iter()
         .filter(|c| {
             !serving(c)
-                && (c.state == Some(State::CREATED)
-                    || kept.iter().any(|(port, _)| holds(c, *port).is_some()))
+                && match c.state {
+                    Some(State::CREATED) => c
+                        .created
+                        .is_some_and(|at| now.saturating_sub(at) < STARTING_WITHIN_SECS),
+                    _ => kept.iter().any(|(port, _)| holds(c, *port).is_some()),
+                }
         })
         .map(|c| summary_name(c))
         .collect()
-}
-
-/// Whether the engine lists `container` as running, or as created and not started yet.
-fn running_or_created(container: &ContainerSummary) -> bool {
-    use bollard::models::ContainerSummaryStateEnum as State;
-    matches!(container.state, Some(State::RUNNING | State::CREATED))
 }
 
 /// The host port `container` publishes its `port` on.
@@ -568,7 +600,9 @@ impl Drop for Undo {
 mod tests {
     use bollard::models::{ContainerSummary, ContainerSummaryStateEnum, PortSummary};
 
-    use super::draining_of;
+    use super::super::names::summary_name;
+    use super::super::{LABEL_REPLICA, LABEL_WORKLOAD};
+    use super::{draining_of, replicas_zero};
 
     /// A running replica named `name` publishing each (container port, host port).
     fn replica(name: &str, ports: &[(u16, u16)]) -> ContainerSummary {
@@ -586,9 +620,13 @@ mod tests {
                     })
                     .collect(),
             ),
+            created: Some(1_000_000),
             ..ContainerSummary::default()
         }
     }
+
+    /// Now, as the tests' containers were created: 10 s after.
+    const NOW: i64 = 1_000_010;
 
     #[test]
     fn the_replica_off_the_kept_ports_drains_while_another_holds_them() {
@@ -597,30 +635,76 @@ mod tests {
             replica("web-new", &[(8080, 27000)]),
         );
         // Before the switch the old one serves: the new one is not counted yet.
-        assert_eq!(draining_of(&[&old, &new], &[(8080, 21000)]), ["web-new"]);
-        // After it, the old one drains.
-        assert_eq!(draining_of(&[&old, &new], &[(8080, 27000)]), ["web-old"]);
-        // Kept where neither publishes (a record another process is changing): both count.
-        assert!(draining_of(&[&old, &new], &[(8080, 30000)]).is_empty());
-        // Replicas past the first publish nothing: they are the service's, not on their way out.
-        let second = replica("web-1", &[]);
         assert_eq!(
-            draining_of(&[&old, &new, &second], &[(8080, 27000)]),
+            draining_of(&[&old, &new], &[(8080, 21000)], NOW),
+            ["web-new"]
+        );
+        // After it, the old one drains.
+        assert_eq!(
+            draining_of(&[&old, &new], &[(8080, 27000)], NOW),
             ["web-old"]
         );
+        // Kept where neither publishes (a record another process is changing): both count.
+        assert!(draining_of(&[&old, &new], &[(8080, 30000)], NOW).is_empty());
         // Nothing kept (no published port): nothing drains.
-        assert!(draining_of(&[&old, &new], &[]).is_empty());
-        // A new replica created and not started yet, beside the one that serves.
-        let created = ContainerSummary {
+        assert!(draining_of(&[&old, &new], &[], NOW).is_empty());
+    }
+
+    #[test]
+    fn only_replicas_0_are_handed_over_the_others_always_count() {
+        let labelled = |name: &str, index: &str, host: u16| {
+            let mut c = replica(name, &[(8080, host)]);
+            c.labels = Some(
+                [(LABEL_WORKLOAD, "services.web"), (LABEL_REPLICA, index)]
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect(),
+            );
+            c
+        };
+        // Replica 1 publishes its port where Docker chose; its sidecar is not a replica.
+        let zero = labelled("web-0", "0", 21000);
+        let one = labelled("web-1", "1", 40123);
+        let mut sidecar = labelled("web-0-log", "0", 0);
+        if let Some(labels) = sidecar.labels.as_mut() {
+            labels.insert(LABEL_WORKLOAD.into(), "services.web/sidecar.log".into());
+        }
+        let containers = [zero, one, sidecar];
+        let groups = replicas_zero(&containers);
+        let names: Vec<String> = groups["web"].iter().map(|c| summary_name(c)).collect();
+        assert_eq!(names, ["web-0"]);
+        assert_eq!(groups.len(), 1);
+    }
+
+    #[test]
+    fn a_port_no_replica_holds_where_it_is_kept_is_not_looked_at() {
+        // 9090 is published too (not a node_port: kept at a stable port nobody holds).
+        let old = replica("web-old", &[(8080, 21000), (9090, 31111)]);
+        let new = replica("web-new", &[(8080, 27000), (9090, 32222)]);
+        assert_eq!(
+            draining_of(&[&old, &new], &[(8080, 27000), (9090, 25000)], NOW),
+            ["web-old"]
+        );
+    }
+
+    #[test]
+    fn a_replica_created_and_not_started_is_on_its_way_in_for_a_minute_only() {
+        let old = replica("web-old", &[(8080, 21000)]);
+        let created = |name: &str, at: i64| ContainerSummary {
             state: Some(ContainerSummaryStateEnum::CREATED),
             ports: Some(Vec::new()),
-            ..replica("web-next", &[])
+            created: Some(at),
+            ..replica(name, &[])
         };
+        let (next, stuck) = (
+            created("web-next", NOW - 10),
+            created("web-stuck", NOW - 600),
+        );
         assert_eq!(
-            draining_of(&[&old, &created], &[(8080, 21000)]),
+            draining_of(&[&old, &next, &stuck], &[(8080, 21000)], NOW),
             ["web-next"]
         );
         // Nothing running serves: a created one is the service's, as any other.
-        assert!(draining_of(&[&created], &[(8080, 21000)]).is_empty());
+        assert!(draining_of(&[&next], &[(8080, 21000)], NOW).is_empty());
     }
 }

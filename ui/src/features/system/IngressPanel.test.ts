@@ -318,6 +318,17 @@ describe("IngressPanel", () => {
     }
   });
 
+  it("keeps an HTTPS port typed while HTTPS is turned off and on again", async () => {
+    render(IngressPanel, { api: api(served()) });
+    const on = await screen.findByTestId("ingress-https-on");
+    await fireEvent.click(on);
+    const https = screen.getByTestId("ingress-https-port-input") as HTMLInputElement;
+    await fireEvent.input(https, { target: { value: "9443" } });
+    await fireEvent.click(on);
+    await fireEvent.click(on);
+    expect(https.value).toBe("9443");
+  });
+
   it("says which variables set this app's ports over the saved ones", async () => {
     render(IngressPanel, {
       api: api(served({ port: 7999, setByEnv: ["STAGECRAFT_INGRESS_PORT"] })),
