@@ -82,10 +82,13 @@ pub async fn start(
     match TcpListener::bind(v4).await {
         Ok(listener) => {
             let (status, seen) = watch::channel(Started::Here);
+            // Given once it answers on its ports and has recorded them for other processes.
+            let (answering, answers) = tokio::sync::oneshot::channel();
             tokio::spawn(async move {
-                keep(stagecraft, listener, port, &identity, stop).await;
+                keep(stagecraft, listener, port, &identity, stop, Some(answering)).await;
                 drop(status);
             });
+            let _ = answers.await;
             Ok(seen)
         }
         Err(source) if source.kind() == std::io::ErrorKind::AddrInUse => {
@@ -116,7 +119,7 @@ pub async fn start(
                                 "the ingress was let go: this process serves it now"
                             );
                             status.send_replace(Started::Here);
-                            keep(stagecraft, listener, port, &identity, stop).await;
+                            keep(stagecraft, listener, port, &identity, stop, None).await;
                             return;
                         }
                         Err(_) if is_ingress(port, &identity).await => {
@@ -143,22 +146,29 @@ pub async fn start(
 /// Records that this process stands by to take over the folder's ingress at `ports` (none: no
 /// longer), for the processes that open the folder meanwhile.
 async fn standing_by(stagecraft: &Stagecraft, ports: Option<stagecraft_api::IngressPorts>) {
-    let recorded = match ports {
-        Some(ports) => stagecraft.ingress_in_use(ports, false).await,
-        None => stagecraft.ingress_stopped().await,
-    };
-    if let Err(error) = recorded {
-        tracing::warn!(%error, "this process's use of the ingress was not recorded");
+    match ports {
+        Some(ports) => {
+            if let Err(error) = stagecraft.ingress_in_use(ports, false).await {
+                tracing::warn!(%error, "this process's use of the ingress was not recorded");
+            }
+        }
+        None => {
+            if let Err(error) = stagecraft.ingress_stopped().await {
+                tracing::debug!(%error, "this process's use of the ingress was not forgotten (its end is)");
+            }
+        }
     }
 }
 
-/// Serves on `listener` (and ::1), making the table again every [`REFRESH`], until `stop`.
+/// Serves on `listener` (and ::1), making the table again every [`REFRESH`], until `stop`;
+/// tells `answering` once it answers on its ports and has recorded them.
 async fn keep(
     stagecraft: Stagecraft,
     listener: TcpListener,
     port: u16,
     identity: &str,
     stop: CancellationToken,
+    answering: Option<tokio::sync::oneshot::Sender<()>>,
 ) {
     let (asks, mut asked) = mpsc::channel::<RefreshAsk>(64);
     let (log, logged) = mpsc::channel(ACCESS_BEHIND);
@@ -166,15 +176,6 @@ async fn keep(
         .refreshed_by(asks)
         .logged_to(log);
     tokio::spawn(keep_access_log(stagecraft.clone(), logged));
-    // Processes that open the data folder from now on name the port it listens on (and the
-    // HTTPS one below, once bound).
-    let mut listening = stagecraft_api::IngressPorts {
-        port,
-        https_port: None,
-    };
-    if let Err(error) = stagecraft.ingress_in_use(listening, true).await {
-        tracing::warn!(%error, "the ingress's port was not recorded for other processes");
-    }
     let _ = refresh(&stagecraft, &routes, &mut Vec::new()).await;
     let mut served = vec![tokio::spawn(serve(listener, routes.clone(), stop.clone()))];
     // Where the machine has IPv6 loopback; `localhost` names resolve to it first on some.
@@ -188,14 +189,15 @@ async fn keep(
         ),
         Err(error) => tracing::debug!(%error, "no IPv6 loopback: the ingress is on 127.0.0.1 only"),
     }
+    let mut listening = stagecraft_api::IngressPorts {
+        port,
+        https_port: None,
+    };
     if let Some(https) = stagecraft.ingress_ports().https_port {
         match https_listeners(&stagecraft, https).await {
             Ok((listeners, tls)) => {
                 tracing::info!(port = https, "the ingress answers HTTPS too");
                 listening.https_port = Some(https);
-                if let Err(error) = stagecraft.ingress_in_use(listening, true).await {
-                    tracing::warn!(%error, "the ingress's HTTPS port was not recorded");
-                }
                 for listener in listeners {
                     served.push(tokio::spawn(crate::proxy::serve_tls(
                         listener,
@@ -207,6 +209,15 @@ async fn keep(
             }
             Err(error) => tracing::warn!(%error, "the ingress answers no HTTPS"),
         }
+    }
+    // Processes that open the data folder from now on name the ports it answers on, once it
+    // answers on all of them (until then they take the saved ones, which these come from
+    // unless a variable set them).
+    if let Err(error) = stagecraft.ingress_in_use(listening, true).await {
+        tracing::warn!(%error, "the ingress's ports were not recorded for other processes");
+    }
+    if let Some(answering) = answering {
+        let _ = answering.send(());
     }
     let mut last = Vec::new();
     let mut every = tokio::time::interval(REFRESH);

@@ -441,25 +441,32 @@ fn a_saved_port_waits_until_the_ingress_serve_holds_has_stopped() {
     };
     let [first, second] = free_ports();
     now(&["--port", &first.to_string()]);
-    let serve = Command::new(env!("CARGO_BIN_EXE_stagecraft"))
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_stagecraft"))
         .args(["serve", "--every", "60", "--no-api"])
         .env("STAGECRAFT_DATA_DIR", data)
         .env("STAGECRAFT_KEYCHAIN", "0")
         .env_remove("STAGECRAFT_INGRESS_PORT")
         .env_remove("STAGECRAFT_INGRESS_HTTPS_PORT")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // `serve` says the ingress answers once it does, its ports recorded for other processes.
+    let stderr = serve.stderr.take().unwrap();
     let mut serve = Served(serve);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(("127.0.0.1", first)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "serve's ingress never answered on {first}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
+    let mut lines = std::io::BufReader::new(stderr).lines();
+    let said = format!("the ingress answers on http://127.0.0.1:{first}/");
+    loop {
+        let line = lines
+            .next()
+            .expect("serve ended before its ingress answered")
+            .unwrap();
+        if line.contains(&said) {
+            break;
+        }
     }
+    // The rest of what it says is read (and dropped), so it never waits on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
 
     // Saved while serve's ingress listens on the first: commands keep naming that one.
     let shown = now(&["--port", &second.to_string()]);

@@ -669,10 +669,18 @@ mod tests {
         if let Some(labels) = sidecar.labels.as_mut() {
             labels.insert(LABEL_WORKLOAD.into(), "services.web/sidecar.log".into());
         }
-        let containers = [zero, one, sidecar];
+        // One without the label (as `exec` takes it) is replica 0; one that exited is neither
+        // the one serving nor one on its way.
+        let mut unlabelled = labelled("web-u", "0", 21001);
+        if let Some(labels) = unlabelled.labels.as_mut() {
+            labels.remove(LABEL_REPLICA);
+        }
+        let mut exited = labelled("web-x", "0", 21002);
+        exited.state = Some(ContainerSummaryStateEnum::EXITED);
+        let containers = [zero, one, sidecar, unlabelled, exited];
         let groups = replicas_zero(&containers);
         let names: Vec<String> = groups["web"].iter().map(|c| summary_name(c)).collect();
-        assert_eq!(names, ["web-0"]);
+        assert_eq!(names, ["web-0", "web-u"]);
         assert_eq!(groups.len(), 1);
     }
 
