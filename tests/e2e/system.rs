@@ -31,6 +31,22 @@ pub async fn text_of(client: &Client, testid: &str) -> String {
         .unwrap()
 }
 
+/// The Ingress card gives the hostnames' shape on `port`, and says this app serves it.
+async fn serves_ingress_on(client: &Client, port: u16) {
+    assert_eq!(
+        text_of(client, "ingress-address").await,
+        format!("http://<service>-<id>.localhost:{port}")
+    );
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(
+            "[data-testid=ingress-status][data-status=serving]",
+        ))
+        .await
+        .unwrap_or_else(|error| panic!("the app serves no ingress on {port}: {error}"));
+}
+
 pub async fn save_screenshot(client: &Client, name: &str) -> std::path::PathBuf {
     let png = client.screenshot().await.unwrap();
     let dir = target_dir().join("e2e");
@@ -123,18 +139,7 @@ async fn the_system_screen_shows_a_reachable_docker_engine_and_the_schema_versio
     assert_eq!(client.title().await.unwrap(), "Stagecraft");
 
     // The ingress card: the hostnames' shape on the app's port, served by this app.
-    assert_eq!(
-        text_of(&client, "ingress-address").await,
-        format!("http://<service>-<id>.localhost:{ingress_port}")
-    );
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(
-            "[data-testid=ingress-status][data-status=serving]",
-        ))
-        .await
-        .expect("the app serves the ingress");
+    serves_ingress_on(&client, ingress_port.parse().unwrap()).await;
 
     // The HTTP API card: its address, and a token made through the window, shown once.
     assert_eq!(
@@ -272,18 +277,7 @@ async fn the_ingress_card_saves_its_ports_for_the_ingress_s_next_start() {
         let driver = Driver::start(&env);
         let client = driver.launch_app().await;
         open_system(&client).await;
-        assert_eq!(
-            text_of(&client, "ingress-address").await,
-            format!("http://<service>-<id>.localhost:{first}")
-        );
-        client
-            .wait()
-            .at_most(WAIT)
-            .for_element(Locator::Css(
-                "[data-testid=ingress-status][data-status=serving]",
-            ))
-            .await
-            .expect("the app serves the ingress on the saved port");
+        serves_ingress_on(&client, first).await;
 
         // Another port saved: this app's ingress stays where it is until it starts again.
         let field = client
@@ -317,18 +311,7 @@ async fn the_ingress_card_saves_its_ports_for_the_ingress_s_next_start() {
     let driver = Driver::start(&env);
     let client = driver.launch_app().await;
     open_system(&client).await;
-    assert_eq!(
-        text_of(&client, "ingress-address").await,
-        format!("http://<service>-<id>.localhost:{second}")
-    );
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(
-            "[data-testid=ingress-status][data-status=serving]",
-        ))
-        .await
-        .expect("the app serves the ingress on the newly saved port");
+    serves_ingress_on(&client, second).await;
     assert!(std::net::TcpStream::connect(("127.0.0.1", second)).is_ok());
     client.close().await.unwrap();
 }

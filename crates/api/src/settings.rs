@@ -135,6 +135,14 @@ pub struct Settings {
 /// privilege on Linux, macOS or Windows, and beside the HTTP API's 7477.
 pub const DEFAULT_INGRESS_PORT: u16 = 7480;
 
+/// Environment variable `name`, trimmed, when it says something.
+fn env_value(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
 /// The variable that sets the ingress's port for one process, over the saved setting.
 pub const INGRESS_PORT_VAR: &str = "STAGECRAFT_INGRESS_PORT";
 /// The variable that turns HTTPS on at a port for one process, over the saved setting.
@@ -155,18 +163,12 @@ pub struct GivenIngressPorts {
 
 impl GivenIngressPorts {
     pub fn from_env() -> Self {
-        let value = |name: &str| {
-            std::env::var(name)
-                .ok()
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        let https_port = value(INGRESS_HTTPS_PORT_VAR).and_then(|v| match v.as_str() {
+        let https_port = env_value(INGRESS_HTTPS_PORT_VAR).and_then(|v| match v.as_str() {
             "0" | "off" => Some(None),
             _ => v.parse().ok().map(Some),
         });
         Self {
-            port: value(INGRESS_PORT_VAR)
+            port: env_value(INGRESS_PORT_VAR)
                 .and_then(|v| v.parse().ok())
                 .filter(|p: &u16| *p > 0),
             https_port,
@@ -261,12 +263,6 @@ const STATIC_SERVER_PROGRAM: &str = "stagecraft-static-server";
 
 impl StaticSiteSettings {
     pub fn from_env() -> Self {
-        let given = |name: &str| {
-            std::env::var(name)
-                .ok()
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
         let beside = || {
             let path = std::env::current_exe()
                 .ok()?
@@ -275,9 +271,9 @@ impl StaticSiteSettings {
             path.is_file().then_some(path)
         };
         Self {
-            build_image: given("STAGECRAFT_STATIC_BUILD_IMAGE")
+            build_image: env_value("STAGECRAFT_STATIC_BUILD_IMAGE")
                 .unwrap_or_else(|| DEFAULT_STATIC_BUILD_IMAGE.to_owned()),
-            server: given("STAGECRAFT_STATIC_SERVER")
+            server: env_value("STAGECRAFT_STATIC_SERVER")
                 .map(PathBuf::from)
                 .or_else(beside),
         }
